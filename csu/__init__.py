@@ -1,0 +1,1 @@
+"""CSU: operator terminal of a voters support cell."""

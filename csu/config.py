@@ -1,0 +1,102 @@
+"""Settings, read once at start from the environment (``CSU_*``) and passed down."""
+
+import os
+import secrets
+import socket
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class ConfigError(Exception):
+    """A setting that stops every command, with a French message."""
+
+
+def default_data_dir() -> Path:
+    return user_data_path("csu", appauthor=False)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CSU_", extra="ignore")
+
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    data_dir: Path = default_data_dir()
+    workstation: str = socket.gethostname()
+    # argon2id parameters for operators' passwords and short credentials.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.database_url:
+            self.database_url = sqlite_url(self.data_dir / "csu.sqlite")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+    @property
+    def key_file(self) -> Path | None:
+        """The file holding the secret key beside a SQLite database."""
+        path = self.sqlite_path
+        return path.with_name(path.name + ".key") if path else None
+
+    def key_bytes(self) -> bytes:
+        """The deployment key; stops with a French message when there is none."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value().strip()
+            if len(value) < 16:
+                raise ConfigError("CSU_SECRET_KEY : 16 caractères au moins sont requis.")
+            return value.encode()
+        key_file = self.key_file
+        if key_file is not None and key_file.exists():
+            return key_file.read_text().strip().encode()
+        if key_file is None:
+            raise ConfigError(
+                "Aucune clé secrète : définissez CSU_SECRET_KEY pour une base PostgreSQL "
+                "(la même sur tous les postes de la cellule)."
+            )
+        raise ConfigError(
+            f"Aucune clé secrète pour {self.sqlite_path} : lancez « csu init » "
+            "ou définissez CSU_SECRET_KEY."
+        )
+
+    def ensure_key(self) -> bytes:
+        """Create the key file beside a SQLite database when no key exists yet."""
+        key_file = self.key_file
+        if self.secret_key is None and key_file is not None and not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+        return self.key_bytes()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def load_settings(database_url: str | None = None) -> Settings:
+    """Settings from the environment, the ``--db`` option overriding CSU_DATABASE_URL."""
+    settings = Settings()
+    if database_url:
+        settings.database_url = normalise_db_option(database_url)
+    return settings
+
+
+def normalise_db_option(value: str) -> str:
+    """``--db`` accepts a URL or a plain path to a SQLite file."""
+    if "://" in value:
+        return value
+    return sqlite_url(Path(value).expanduser().resolve())

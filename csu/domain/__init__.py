@@ -1,0 +1,1 @@
+"""Pure rules of CSU: no I/O, no SQL, no Textual."""

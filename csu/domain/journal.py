@@ -1,0 +1,128 @@
+"""Audit-chain maths: canonical bytes of an entry, its chained hash, verification.
+
+Entry *n* is chained to entry *n-1*:
+``hash_n = SHA-256(0x01 || seq (8 bytes, big-endian) || hash_{n-1} || SHA-256(0x00 || body))``
+where ``body`` is the canonical serialisation (sorted-key compact JSON, UTF-8,
+NFC strings, integers only). ``SHA-256(0x00 || body)`` is also the RFC 6962
+leaf hash of the entry, so a Merkle tree over the journal can be built later.
+"""
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+# The fields of an entry's body, all of which are also stored as columns.
+ENTRY_FIELDS = (
+    "event_id",
+    "ts",
+    "operator",
+    "role",
+    "workstation",
+    "election",
+    "subject",
+    "intervention",
+    "action",
+    "outcome",
+    "details",
+)
+
+
+class NotCanonical(TypeError):
+    """A value the journal cannot hold (a float, bytes, an object)."""
+
+
+def _normalise(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, Mapping):
+        return {_normalise_key(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    raise NotCanonical(f"journal values must be str, int, bool, None, list or dict, not {value!r}")
+
+
+def _normalise_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise NotCanonical(f"journal keys must be strings, not {key!r}")
+    return unicodedata.normalize("NFC", key)
+
+
+def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
+    """The canonical serialisation that the chain hash covers."""
+    return json.dumps(
+        _normalise(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def leaf_hash(body: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + body).digest()
+
+
+def chain_hash(seq: int, prev_hash: str, body: bytes) -> str:
+    return hashlib.sha256(
+        b"\x01" + seq.to_bytes(8, "big") + bytes.fromhex(prev_hash) + leaf_hash(body)
+    ).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """The outcome of a verification: intact, or the first entry that fails and why."""
+
+    count: int
+    last_hash: str
+    failed_seq: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_seq is None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"journal intègre : {self.count} entrées"
+        return f"journal altéré : entrée {self.failed_seq} : {self.reason}"
+
+
+def verify_chain(
+    entries: Iterable[tuple[int, bytes, str]],
+    *,
+    start_seq: int = 1,
+    prev_hash: str = GENESIS_HASH,
+) -> ChainCheck:
+    """Check ``(seq, body, hash)`` rows given in storage order from ``start_seq``.
+
+    Stops at the first entry whose number, position or hash does not check.
+    """
+    expected = start_seq
+    count = 0
+    sha256 = hashlib.sha256
+    for seq, body, stored in entries:
+        if seq != expected:
+            if seq == expected - 1:
+                return ChainCheck(count, prev_hash, seq, "numéro de séquence en double")
+            if seq > expected:
+                return ChainCheck(
+                    count, prev_hash, expected, f"entrée absente (la suivante porte le n° {seq})"
+                )
+            return ChainCheck(count, prev_hash, seq, f"hors d'ordre (attendu n° {expected})")
+        computed = sha256(
+            b"\x01"
+            + seq.to_bytes(8, "big")
+            + bytes.fromhex(prev_hash)
+            + sha256(b"\x00" + bytes(body)).digest()
+        ).hexdigest()
+        if computed != stored:
+            return ChainCheck(
+                count, prev_hash, seq, "empreinte incorrecte (contenu modifié ou chaîne rompue)"
+            )
+        prev_hash = stored
+        expected += 1
+        count += 1
+    return ChainCheck(count, prev_hash)

@@ -1,0 +1,148 @@
+"""Appending to and reading the hash-chained journal.
+
+``append`` runs inside the caller's transaction, as its last statement, so
+that a change and its entry commit or roll back together. Appends are
+serialised: SQLite write transactions start with BEGIN IMMEDIATE (see
+engine.py); PostgreSQL locks the one-row chain head FOR UPDATE.
+"""
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from csu.domain.clock import rfc3339
+from csu.domain.journal import GENESIS_HASH, canonical_bytes, chain_hash
+from csu.store.tables import ChainHead, JournalEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: written into every entry."""
+
+    operator: str | None
+    role: str | None
+    workstation: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int
+    event_id: str
+    hash: str
+
+
+def append(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    outcome: str,
+    at: datetime,
+    election: str | None = None,
+    subject: str | None = None,
+    intervention: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Appended:
+    """Append one entry in the session's transaction; flushes pending changes first."""
+    session.flush()
+    head = session.execute(
+        select(ChainHead).where(ChainHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    fields = {
+        "event_id": str(uuid.uuid4()),
+        "ts": rfc3339(at),
+        "operator": actor.operator,
+        "role": actor.role,
+        "workstation": actor.workstation,
+        "election": election,
+        "subject": subject,
+        "intervention": intervention,
+        "action": action,
+        "outcome": outcome,
+        "details": dict(details or {}),
+    }
+    body = canonical_bytes(fields)
+    seq = head.seq + 1
+    digest = chain_hash(seq, head.hash, body)
+    stored = json.loads(body)  # the NFC-normalised values, exactly as hashed
+    session.add(
+        JournalEntry(
+            seq=seq,
+            event_id=stored["event_id"],
+            ts=stored["ts"],
+            operator=stored["operator"],
+            role=stored["role"],
+            workstation=stored["workstation"],
+            election=stored["election"],
+            subject=stored["subject"],
+            intervention=stored["intervention"],
+            action=stored["action"],
+            outcome=stored["outcome"],
+            body=body,
+            hash=digest,
+        )
+    )
+    head.seq = seq
+    head.hash = digest
+    session.flush()
+    return Appended(seq=seq, event_id=stored["event_id"], hash=digest)
+
+
+INDEXED_FIELDS = (
+    "event_id",
+    "ts",
+    "operator",
+    "role",
+    "workstation",
+    "election",
+    "subject",
+    "intervention",
+    "action",
+    "outcome",
+)
+
+
+def iter_chain(session: Session) -> Iterator[tuple[int, bytes, str]]:
+    """``(seq, body, hash)`` of every entry in sequence order, streamed."""
+    result = session.connection().exec_driver_sql(
+        "SELECT seq, body, hash FROM journal_entry ORDER BY seq",
+        execution_options={"stream_results": True, "yield_per": 10_000},
+    )
+    for seq, body, digest in result:
+        yield seq, bytes(body), digest
+
+
+def first_column_mismatch(session: Session) -> int | None:
+    """The first entry whose index columns disagree with its hashed body, if any.
+
+    Runs inside the database (JSON functions in C), so it can overlap with the
+    hash check done in Python.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        field = "json_extract(CAST(body AS TEXT), '$.{0}') IS NOT {0}"
+    else:
+        field = "(convert_from(body, 'UTF8')::jsonb ->> '{0}') IS DISTINCT FROM {0}"
+    where = " OR ".join(field.format(name) for name in INDEXED_FIELDS)
+    return session.execute(text(f"SELECT min(seq) FROM journal_entry WHERE {where}")).scalar()
+
+
+def entry_fields(entry: JournalEntry) -> dict[str, Any]:
+    """What an entry says, read from its hashed body (never from the index columns)."""
+    fields: dict[str, Any] = json.loads(entry.body)
+    fields["seq"] = entry.seq
+    fields["hash"] = entry.hash
+    return fields
+
+
+def head(session: Session) -> tuple[int, str]:
+    row = session.get(ChainHead, 1)
+    return (row.seq, row.hash) if row else (0, GENESIS_HASH)

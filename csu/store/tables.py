@@ -1,0 +1,179 @@
+"""SQLModel tables. Datetimes are aware and stored in UTC (SQLModel's UTCDateTime)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+ACTIVE_ONLY = text("status = 'active'")
+
+
+class Meta(SQLModel, table=True):
+    """Small facts about the database itself (e.g. ``demo`` for a demo database)."""
+
+    __tablename__ = "csu_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Election(SQLModel, table=True):
+    __tablename__ = "election"
+    id: str = Field(primary_key=True, max_length=64)
+    title: str = Field(max_length=300)
+    organiser: str = Field(max_length=300)
+    opens_at: datetime
+    closes_at: datetime
+    definition: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the TOML
+    loaded_at: datetime
+
+
+class Bureau(SQLModel, table=True):
+    """A polling station; its president is the operator whose bureau_code names it."""
+
+    __tablename__ = "bureau"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(default="", max_length=300)
+    president_name: str = Field(default="", max_length=300)
+
+
+class Voter(SQLModel, table=True):
+    __tablename__ = "voter"
+    id: int | None = Field(default=None, primary_key=True)
+    matricule: str = Field(max_length=64, unique=True)
+    pseudonym: str = Field(max_length=64, unique=True)
+    last_name: str = Field(max_length=200)
+    first_name: str = Field(max_length=200)
+    # Accent- and case-free "nom prenom" and "prenom nom" for prefix search.
+    search_name: str = Field(max_length=400, index=True)
+    search_name_rev: str = Field(max_length=400, index=True)
+    birth_date: date | None = None
+    email_pro: str | None = Field(default=None, max_length=320)
+    phone_pro: str | None = Field(default=None, max_length=20)
+    phone_mobile: str | None = Field(default=None, max_length=20)
+    # Keyed hashes (csu.domain.hashing) of the parts used as secrets, never the values.
+    numen_hash: str | None = Field(default=None, max_length=64)
+    nir10_hash: str | None = Field(default=None, max_length=64)
+    birth_department_hash: str | None = Field(default=None, max_length=64)
+    iban6_hash: str | None = Field(default=None, max_length=64)
+    card6_hash: str | None = Field(default=None, max_length=64)
+    challenge_question: str | None = Field(default=None, max_length=300)
+    challenge_answer_hash: str | None = Field(default=None, max_length=64)
+    locked_until: datetime | None = None
+    updated_at: datetime
+    purged_at: datetime | None = None
+
+
+class Material(SQLModel, table=True):
+    """Voting material: one per voter, election and capacity (qualité)."""
+
+    __tablename__ = "material"
+    __table_args__ = (
+        UniqueConstraint("election_id", "identifier", name="uq_material_identifier"),
+        Index(
+            "uq_material_active_capacity",
+            "election_id",
+            "voter_id",
+            "capacity",
+            unique=True,
+            sqlite_where=ACTIVE_ONLY,
+            postgresql_where=ACTIVE_ONLY,
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: str = Field(foreign_key="election.id", max_length=64)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    capacity: str = Field(max_length=100)
+    identifier: str = Field(max_length=100, index=True)
+    bureau_code: str = Field(foreign_key="bureau.code", max_length=64, index=True)
+    status: str = Field(default="active", max_length=20)  # active, invalidated, substituted
+    voted_at: datetime | None = None
+    replaces_id: int | None = Field(default=None, foreign_key="material.id")
+    created_at: datetime
+
+
+class Credential(SQLModel, table=True):
+    """An issued credential, kept only as a hash; at most one active per material and kind."""
+
+    __tablename__ = "credential"
+    __table_args__ = (
+        Index(
+            "uq_credential_active_kind",
+            "material_id",
+            "kind",
+            unique=True,
+            sqlite_where=ACTIVE_ONLY,
+            postgresql_where=ACTIVE_ONLY,
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    material_id: int = Field(foreign_key="material.id", index=True)
+    kind: str = Field(max_length=20)  # security_key, password, vote_code
+    scheme: str = Field(max_length=20)  # hmac-sha256 or argon2id
+    hash: str = Field(max_length=200)
+    prefix_hash: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="active", max_length=20)  # active, revoked
+    issued_at: datetime
+    issued_by: str = Field(max_length=64)
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, max_length=64)
+    revoke_reason: str | None = Field(default=None, max_length=300)
+
+
+class Operator(SQLModel, table=True):
+    __tablename__ = "operator"
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=20)  # agent, president, superviseur, admin
+    bureau_code: str | None = Field(default=None, foreign_key="bureau.code", max_length=64)
+    active: bool = True
+    password_hash: str = Field(max_length=200)  # argon2id
+    totp_secret_sealed: str = Field(max_length=200)  # AES-GCM under the deployment key
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    last_totp_step: int | None = None
+    created_at: datetime
+
+
+class Intervention(SQLModel, table=True):
+    __tablename__ = "intervention"
+    id: str = Field(primary_key=True, max_length=36)
+    operator_login: str = Field(max_length=64, index=True)
+    election_id: str | None = Field(default=None, foreign_key="election.id", max_length=64)
+    voter_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
+    channel: str = Field(max_length=20)
+    caller_masked: str | None = Field(default=None, max_length=40)
+    opened_at: datetime
+    closed_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=20)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class JournalEntry(SQLModel, table=True):
+    """One journal entry. ``body`` holds the canonical bytes that the hash covers and
+    is the only source of what is shown; the other columns repeat fields of the
+    body so that reviews can filter on indexes (verification checks they agree)."""
+
+    __tablename__ = "journal_entry"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event_id: str = Field(max_length=36, unique=True)
+    ts: str = Field(max_length=32, index=True)
+    operator: str | None = Field(default=None, max_length=64, index=True)
+    role: str | None = Field(default=None, max_length=20)
+    workstation: str | None = Field(default=None, max_length=100)
+    election: str | None = Field(default=None, max_length=64, index=True)
+    subject: str | None = Field(default=None, max_length=64, index=True)
+    intervention: str | None = Field(default=None, max_length=36, index=True)
+    action: str = Field(max_length=64, index=True)
+    outcome: str = Field(max_length=32)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    hash: str = Field(max_length=64)
+
+
+class ChainHead(SQLModel, table=True):
+    """The one row that serialises appends (PostgreSQL locks it FOR UPDATE)."""
+
+    __tablename__ = "journal_head"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)

@@ -1,0 +1,127 @@
+"""Shared fixtures: a migrated store on SQLite and on a real PostgreSQL server.
+
+The PostgreSQL variant skips with a reason when no server is reachable,
+except under CI (``CI`` set) where it must run.
+"""
+
+import itertools
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from csu.domain.clock import fixed_clock
+from csu.services.context import Deps, OperatorContext
+from csu.store.engine import make_engine, normalise_url
+from csu.store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "CSU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TEST_KEY = b"test-deployment-key-0123456789abcdef"
+NOW = datetime(2022, 12, 2, 10, 30, tzinfo=UTC)  # during the 2022 votes, 11:30 in Paris
+ADMIN = OperatorContext(login="admin", role="admin", workstation="poste-test")
+SUPERVISOR = OperatorContext(login="sup", role="superviseur", workstation="poste-test")
+AGENT = OperatorContext(login="agent", role="agent", workstation="poste-test")
+
+_counter = itertools.count()
+
+
+class PostgresServer:
+    """Creates one migrated template database, then a fresh copy per test."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(normalise_url(url))
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.template = f"csu_tpl_{os.getpid()}"
+        self.created: list[str] = []
+
+    def reachable(self) -> str | None:
+        try:
+            with create_engine(self.url, connect_args={"connect_timeout": 3}).connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as error:  # any failure to connect means "not reachable"
+            return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+        return None
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{suffix}')
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def setup_template(self) -> None:
+        engine = make_engine(self._create(self.template))
+        upgrade(engine)
+        engine.dispose()
+
+    def fresh_database(self) -> str:
+        return self._create(f"csu_t_{os.getpid()}_{next(_counter)}", self.template)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        for name in reversed(self.created):
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer(POSTGRES_URL)
+    problem = server.reachable()
+    if problem is not None:
+        message = f"no PostgreSQL server at {server.url.render_as_string()}: {problem}"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL, {message}")
+        pytest.skip(message)
+    server.setup_template()
+    yield server
+    server.close()
+
+
+def sqlite_engine(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'csu.sqlite'}")
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Engine]:
+    engine = sqlite_engine(tmp_path)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_store(postgres_server: PostgresServer) -> Iterator[Engine]:
+    url = postgres_server.fresh_database()
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    postgres_server.drop(make_url(url).database or "")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """A migrated, empty store: the same test runs on SQLite and on PostgreSQL."""
+    fixture = "sqlite_store" if request.param == "sqlite" else "postgres_store"
+    return request.getfixturevalue(fixture)
+
+
+@pytest.fixture
+def deps(engine: Engine) -> Deps:
+    return Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW))
+
+
+@pytest.fixture
+def sqlite_deps(sqlite_store: Engine) -> Deps:
+    return Deps(engine=sqlite_store, key=TEST_KEY, clock=fixed_clock(NOW))
