@@ -1,0 +1,776 @@
+"""Election definitions: calendar, support hours, credentials, verification policy.
+
+An administrator describes each election in a TOML file (see ``data/elections``);
+the service layer reads the file and hands its text to :func:`parse_election`,
+which checks every key and returns a frozen :class:`ElectionDefinition`. Any
+fault is an :class:`InvalidValue` naming the file and the key path
+(``minint-2022.toml : closes_at``) with a French sentence saying what is wrong.
+
+The store keeps the JSON form (:func:`election_to_json`); services rebuild the
+definition from it with :func:`definition_from_json`, through the same checks.
+
+Times: the file gives local times in Europe/Paris; the definition holds aware
+UTC datetimes; support hours are evaluated in Paris local time.
+"""
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
+from typing import Any, NoReturn
+
+from csu.domain.clock import PARIS, rfc3339
+from csu.domain.errors import InvalidValue
+from csu.domain.verification import FACTOR_LABELS, Policy, validate_policy
+
+DEFAULT_MATRICULE_PATTERN = "^[A-Z0-9]{4,12}$"
+DEFAULT_CAPACITY = "électeur"
+UNAMBIGUOUS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Upper-case letters and digits without 0/O, 1/I/L and U/V look-alikes."""
+
+CREDENTIAL_KINDS: tuple[str, ...] = ("security_key", "password", "vote_code")
+CREDENTIAL_LABELS: dict[str, str] = {
+    "security_key": "clé de sécurité",
+    "password": "mot de passe",
+    "vote_code": "code de vote",
+    "identifier": "identifiant de vote",
+}
+MIN_PASSWORD_LENGTH = 12
+
+IDENTITY_FIELDS: dict[str, str] = {
+    "birth_date": "date de naissance",
+    "email": "adresse électronique enregistrée",
+    "mobile": "téléphone portable enregistré",
+    "work_phone": "téléphone du poste de travail",
+    "numen": "NUMEN",
+    "nir": "NIR (n° de sécurité sociale)",
+    "iban": "IBAN",
+    "agent_card": "carte agent (n° de série)",
+    "challenge": "question défi et réponse secrète",
+}
+"""Identity data an electoral roll may carry, with French labels."""
+
+FACTOR_NEEDS: dict[str, tuple[str, ...]] = {
+    "birth_date": ("birth_date",),
+    "birth_department": ("nir",),  # characters 6-7 of the NIR
+    "numen": ("numen",),
+    "nir10": ("nir",),
+    "iban": ("iban",),
+    "agent_card": ("agent_card",),
+    "challenge_answer": ("challenge",),
+    "otp_mobile": ("mobile",),
+    "otp_email": ("email",),
+    "caller_id": ("work_phone", "mobile"),
+    "security_key_prefix": (),  # needs the security_key credential instead
+    "in_person": (),
+}
+"""Identity fields the roll must carry for a factor to be checkable (any one suffices)."""
+
+PERIODS: tuple[str, ...] = ("before", "during")
+PERIOD_LABELS: dict[str, str] = {"before": "avant le vote", "during": "pendant le vote"}
+DAY_NAMES: tuple[str, ...] = (
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+)  # fmt: skip
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_PHONE = re.compile(r"\+?[0-9][0-9 .]{2,18}[0-9]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:h]([0-5][0-9])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class CredentialFormat:
+    """How a generated credential looks: drawn from ``alphabet``, ``length`` long,
+    shown in groups of ``group`` characters (0: in one piece)."""
+
+    kind: str
+    alphabet: str
+    length: int
+    group: int = 0
+
+    @property
+    def label(self) -> str:
+        return CREDENTIAL_LABELS.get(self.kind, self.kind)
+
+    @property
+    def bits(self) -> float:
+        """Entropy of a uniformly drawn credential, in bits."""
+        return self.length * math.log2(len(self.alphabet)) if len(self.alphabet) > 1 else 0.0
+
+    def grouped(self, value: str, separator: str = " ") -> str:
+        """``value`` cut in groups for display, e.g. ``ABCD EFGH JKMN PQRS``."""
+        if self.group <= 0:
+            return value
+        return separator.join(value[i : i + self.group] for i in range(0, len(value), self.group))
+
+
+@dataclass(frozen=True)
+class SupportWindow:
+    """Hours when the cell answers: on ``days`` (0 = Monday) of ``period``
+    ("before" the opening or "during" the vote), from ``start`` to ``end``
+    (end excluded), Paris local time."""
+
+    period: str
+    days: frozenset[int]
+    start: time
+    end: time
+
+    def covers(self, local: datetime) -> bool:
+        """Whether the Paris local moment falls in this window (the period aside)."""
+        return local.weekday() in self.days and self.start <= local.time() < self.end
+
+
+@dataclass(frozen=True)
+class SupportLine:
+    """A support number published for part of the voters (e.g. a local chamber)."""
+
+    name: str
+    phone: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class SubstitutionRules:
+    """Replacement material (CCI): declarations of loss are refused before
+    ``from_day`` (Paris date); ``identifier`` is the format of the new
+    identifier that replaces the original one."""
+
+    enabled: bool = False
+    from_day: date | None = None
+    requires_approval: bool = True
+    checklist: tuple[str, ...] = ()
+    identifier: CredentialFormat | None = None
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Delays of one-time links and codes."""
+
+    link_validity_minutes: int = 30
+    otp_validity_seconds: int = 120
+    code_display_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class ElectionDefinition:
+    """One election as its administrator defined it. Treat the dicts as read-only."""
+
+    id: str
+    title: str
+    organiser: str
+    sender_name: str
+    support_phone: str
+    opens_at: datetime  # aware, UTC
+    closes_at: datetime  # aware, UTC
+    verification: Policy
+    retention_days: int
+    csu_phone: str | None = None
+    matricule_pattern: str = DEFAULT_MATRICULE_PATTERN
+    capacities: tuple[str, ...] = (DEFAULT_CAPACITY,)
+    identity_fields: tuple[str, ...] = ()
+    credentials: dict[str, CredentialFormat] = field(default_factory=dict)
+    support_starts_on: date | None = None
+    support_windows: tuple[SupportWindow, ...] = ()
+    support_lines: tuple[SupportLine, ...] = ()
+    substitution: SubstitutionRules = SubstitutionRules()
+    timings: Timings = Timings()
+
+    @property
+    def credential_kinds(self) -> tuple[str, ...]:
+        return tuple(kind for kind in CREDENTIAL_KINDS if kind in self.credentials)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(self.verification)
+
+    @property
+    def first_vote_day(self) -> date:
+        """Paris date of the opening."""
+        return self.opens_at.astimezone(PARIS).date()
+
+    @property
+    def last_vote_day(self) -> date:
+        """Paris date of the last moment of the vote (closing at midnight ends the day before)."""
+        return (self.closes_at - timedelta(microseconds=1)).astimezone(PARIS).date()
+
+    @property
+    def purge_after(self) -> datetime:
+        """When personal data of this election must be purged (UTC)."""
+        return self.closes_at + timedelta(days=self.retention_days)
+
+    def matches_matricule(self, matricule: str) -> bool:
+        return re.fullmatch(self.matricule_pattern, matricule) is not None
+
+
+class ElectionState(Enum):
+    """Where an election stands; the value is the French label."""
+
+    BEFORE = "avant ouverture"
+    OPEN = "ouvert"
+    CLOSED = "clos"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive value is taken as UTC, as the store gives it."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def state_at(definition: ElectionDefinition, now_utc: datetime) -> ElectionState:
+    """Before opening, open (opening included, closing excluded), or closed."""
+    now = _utc(now_utc)
+    if now < definition.opens_at:
+        return ElectionState.BEFORE
+    if now < definition.closes_at:
+        return ElectionState.OPEN
+    return ElectionState.CLOSED
+
+
+def support_period_at(definition: ElectionDefinition, now_utc: datetime) -> str | None:
+    """The support period of a moment, by Paris calendar day: "before" from
+    ``support.starts_on`` to the eve of the opening day, "during" from the
+    opening day to the last day of the vote, else None.
+
+    Periods go by day because the seeds announce hours by date ("tous les jours
+    du 01/12/22 au 08/12/22 de 9h00 à 18h00"): the cell still answers on the
+    closing day after the vote closes."""
+    day = _utc(now_utc).astimezone(PARIS).date()
+    if day < definition.first_vote_day:
+        starts = definition.support_starts_on
+        return "before" if starts is None or day >= starts else None
+    if day <= definition.last_vote_day:
+        return "during"
+    return None
+
+
+def within_support_hours(definition: ElectionDefinition, now_utc: datetime) -> bool:
+    """Whether the cell answers at this moment (Paris local time, DST-correct)."""
+    period = support_period_at(definition, now_utc)
+    if period is None:
+        return False
+    local = _utc(now_utc).astimezone(PARIS)
+    return any(w.period == period and w.covers(local) for w in definition.support_windows)
+
+
+def accepts_substitution_at(definition: ElectionDefinition, now_utc: datetime) -> bool:
+    """Whether a declaration of loss may be taken now: substitution enabled,
+    the Paris date not before ``substitution.from``, and the vote not closed."""
+    rules = definition.substitution
+    if not rules.enabled or rules.from_day is None:
+        return False
+    now = _utc(now_utc)
+    return now.astimezone(PARIS).date() >= rules.from_day and now < definition.closes_at
+
+
+def _describe_days(days: frozenset[int]) -> str:
+    ordered = sorted(days)
+    if len(ordered) == 7:
+        return "tous les jours"
+    if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"du {DAY_NAMES[ordered[0]]} au {DAY_NAMES[ordered[-1]]}"
+    return ", ".join(DAY_NAMES[d] for d in ordered)
+
+
+def _hhmm(moment: time) -> str:
+    return moment.isoformat(timespec="minutes" if moment.second == 0 else "seconds")
+
+
+def describe_support_hours(definition: ElectionDefinition) -> str:
+    """French summary, e.g. ``avant le vote (à partir du 17/11/2022) : du lundi
+    au vendredi, 09:00–18:00 ; pendant le vote : tous les jours, 09:00–18:00``."""
+    parts: list[str] = []
+    for period in PERIODS:
+        groups: dict[frozenset[int], list[str]] = {}
+        for window in definition.support_windows:
+            if window.period == period:
+                groups.setdefault(window.days, []).append(
+                    f"{_hhmm(window.start)}–{_hhmm(window.end)}"
+                )
+        if not groups:
+            continue
+        head = PERIOD_LABELS[period]
+        if period == "before" and definition.support_starts_on is not None:
+            head += f" (à partir du {definition.support_starts_on:%d/%m/%Y})"
+        body = " ; ".join(f"{_describe_days(d)}, {' et '.join(h)}" for d, h in groups.items())
+        parts.append(f"{head} : {body}")
+    return " ; ".join(parts) if parts else "aucun horaire d'assistance défini"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Checks values found at key paths of one source, failing with its name."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, fault: str) -> NoReturn:
+        raise InvalidValue(f"{self.source} : {path}" if path else self.source, fault)
+
+    def table(
+        self, value: object, path: str, allowed: Iterable[str], required: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(path, "type attendu : table")
+        allowed = tuple(allowed)
+        for key in value:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                fault = "clé inconnue"
+                fault += f" ; vouliez-vous dire « {hint[0]} » ?" if hint else ""
+                fault += " (clés admises : " + ", ".join(allowed) + ")"
+                self.fail(_join(path, str(key)), fault)
+        for key in required:
+            if key not in value:
+                self.fail(_join(path, key), "clé obligatoire absente")
+        return value
+
+    def text(self, value: object, path: str) -> str:
+        if not isinstance(value, str):
+            self.fail(path, "type attendu : texte")
+        if not value.strip():
+            self.fail(path, "ne doit pas être vide")
+        if _CONTROL.search(value):
+            self.fail(path, "ne doit contenir ni saut de ligne ni caractère de contrôle")
+        return value.strip()
+
+    def integer(self, value: object, path: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, "type attendu : nombre entier")
+        if value < minimum:
+            self.fail(path, f"doit valoir au moins {minimum}")
+        return value
+
+    def boolean(self, value: object, path: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(path, "type attendu : booléen (true ou false)")
+        return value
+
+    def texts(self, value: object, path: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            self.fail(path, "type attendu : liste de textes")
+        if not value and not allow_empty:
+            self.fail(path, "la liste ne doit pas être vide")
+        items: list[str] = []
+        for number, item in enumerate(value, start=1):
+            text = self.text(item, f"{path}[{number}]")
+            if text.casefold() in (seen.casefold() for seen in items):
+                self.fail(f"{path}[{number}]", f"« {text} » figure deux fois")
+            items.append(text)
+        return tuple(items)
+
+    def moment(self, value: object, path: str) -> datetime:
+        """A date-time: local to Paris when it carries no offset; returned in UTC."""
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                self.fail(path, "date et heure illisibles (ex. 2022-12-01T09:00:00)")
+        if not isinstance(value, datetime):
+            self.fail(path, "type attendu : date et heure locales (ex. 2022-12-01T09:00:00)")
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+        earlier = value.replace(tzinfo=PARIS, fold=0)
+        later = value.replace(tzinfo=PARIS, fold=1)
+        if earlier.utcoffset() != later.utcoffset():
+            self.fail(
+                path,
+                "heure inexistante ou ambiguë à Paris (changement d'heure) : "
+                "choisissez une autre heure",
+            )
+        return earlier.astimezone(UTC)
+
+    def day(self, value: object, path: str) -> date:
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                self.fail(path, "date illisible (ex. 2021-10-29)")
+        if isinstance(value, datetime) or not isinstance(value, date):
+            self.fail(path, "type attendu : date (ex. 2021-10-29)")
+        return value
+
+    def clock_time(self, value: object, path: str) -> time:
+        if isinstance(value, str):
+            found = _CLOCK_TIME.fullmatch(value.strip())
+            if found is None:
+                self.fail(path, 'heure illisible (ex. "09:00")')
+            return time(int(found.group(1)), int(found.group(2)))
+        if not isinstance(value, time) or value.tzinfo is not None:
+            self.fail(path, 'type attendu : heure (ex. "09:00")')
+        return value
+
+    def phone(self, value: object, path: str) -> str:
+        text = self.text(value, path)
+        if not _PHONE.fullmatch(text):
+            self.fail(path, "numéro de téléphone attendu (chiffres, espaces ou points)")
+        return text
+
+    def choice(self, value: object, path: str, allowed: Iterable[str], what: str) -> str:
+        text = self.text(value, path)
+        allowed = tuple(allowed)
+        if text not in allowed:
+            self.fail(path, f"{what} inconnu « {text} » (valeurs admises : {', '.join(allowed)})")
+        return text
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_TOP_LEVEL: tuple[str, ...] = (
+    "id", "title", "organiser", "sender_name", "support_phone", "csu_phone",
+    "opens_at", "closes_at", "matricule_pattern", "capacities", "identity_fields",
+    "retention_days", "support", "credentials", "verification", "substitution", "timings",
+)  # fmt: skip
+_REQUIRED: tuple[str, ...] = (
+    "id", "title", "organiser", "sender_name", "support_phone",
+    "opens_at", "closes_at", "retention_days", "support", "verification",
+)  # fmt: skip
+
+_TOML_FAULTS: dict[str, str] = {
+    "Invalid value": "valeur invalide (un texte doit être entre guillemets)",
+    "Invalid statement": "instruction invalide",
+    "Expected '=' after a key in a key/value pair": "« = » attendu après la clé",
+    "Cannot overwrite a value": "clé définie deux fois",
+    "Unclosed array": "liste non fermée (« ] » manquant)",
+    "Unterminated string": "texte non fermé (guillemet manquant)",
+    "Illegal character in string": "caractère interdit dans le texte",
+    "Invalid initial character for a key part": "caractère invalide au début d'une clé",
+    "Expected newline or end of document after a statement": (
+        "fin de ligne attendue après la valeur"
+    ),
+    "Expected ']' at the end of a table declaration": "« ] » attendu à la fin de l'en-tête",
+    "Expected ']]' at the end of an array declaration": "« ]] » attendu à la fin de l'en-tête",
+}
+_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def parse_election(text: str, source: str) -> ElectionDefinition:
+    """Parse and check the TOML text of an election definition.
+
+    ``source`` names the file in messages (e.g. ``minint-2022.toml``).
+    Raises :class:`InvalidValue` on the first fault found."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        where = _TOML_WHERE.search(message)
+        detail = message[: where.start()] if where else message
+        fault = "syntaxe TOML incorrecte : " + _TOML_FAULTS.get(detail, detail)
+        if where and where.group(1):
+            field_name = f"{source} : ligne {where.group(1)}, colonne {where.group(2)}"
+        else:
+            field_name = f"{source} : fin du fichier" if where else source
+        raise InvalidValue(field_name, fault) from None
+    return build_election(data, source)
+
+
+def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
+    """Check an already parsed definition (TOML or JSON form) and build it."""
+    r = _Reader(source)
+    top = r.table(data, "", _TOP_LEVEL, _REQUIRED)
+
+    slug = r.text(top["id"], "id")
+    if not _SLUG.fullmatch(slug):
+        r.fail("id", "identifiant court attendu : minuscules, chiffres et tirets (ex. minint-2022)")
+
+    opens_at = r.moment(top["opens_at"], "opens_at")
+    closes_at = r.moment(top["closes_at"], "closes_at")
+    if closes_at <= opens_at:
+        r.fail("closes_at", "doit être postérieure à opens_at")
+
+    pattern = r.text(top.get("matricule_pattern", DEFAULT_MATRICULE_PATTERN), "matricule_pattern")
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        r.fail("matricule_pattern", f"expression régulière invalide ({error})")
+
+    identity_fields = r.texts(top.get("identity_fields", []), "identity_fields", allow_empty=True)
+    for number, name in enumerate(identity_fields, start=1):
+        if name not in IDENTITY_FIELDS:
+            r.fail(
+                f"identity_fields[{number}]",
+                f"champ d'identité inconnu « {name} » (champs admis : "
+                + ", ".join(IDENTITY_FIELDS)
+                + ")",
+            )
+
+    credentials = _credentials(r, top.get("credentials", {}))
+    starts_on, windows, lines = _support(r, top["support"])
+    if starts_on is not None and starts_on >= opens_at.astimezone(PARIS).date():
+        r.fail("support.starts_on", "doit précéder le jour d'ouverture du vote")
+
+    verification = validate_policy(top["verification"], source)
+    _check_factors_available(r, top["verification"], identity_fields, credentials)
+
+    substitution = _substitution(r, top.get("substitution", {"enabled": False}))
+    last_day = (closes_at - timedelta(microseconds=1)).astimezone(PARIS).date()
+    if substitution.from_day is not None and substitution.from_day > last_day:
+        r.fail("substitution.from", "doit précéder la clôture du vote")
+
+    return ElectionDefinition(
+        id=slug,
+        title=r.text(top["title"], "title"),
+        organiser=r.text(top["organiser"], "organiser"),
+        sender_name=r.text(top["sender_name"], "sender_name"),
+        support_phone=r.phone(top["support_phone"], "support_phone"),
+        csu_phone=r.phone(top["csu_phone"], "csu_phone") if "csu_phone" in top else None,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        matricule_pattern=pattern,
+        capacities=r.texts(top.get("capacities", [DEFAULT_CAPACITY]), "capacities"),
+        identity_fields=identity_fields,
+        credentials=credentials,
+        verification=verification,
+        support_starts_on=starts_on,
+        support_windows=windows,
+        support_lines=lines,
+        substitution=substitution,
+        timings=_timings(r, top.get("timings", {})),
+        retention_days=r.integer(top["retention_days"], "retention_days", 1),
+    )
+
+
+def _credential_format(r: _Reader, value: object, path: str, kind: str) -> CredentialFormat:
+    spec = r.table(value, path, ("alphabet", "length", "group"), ("alphabet", "length"))
+    alphabet = spec["alphabet"]
+    if not isinstance(alphabet, str):
+        r.fail(_join(path, "alphabet"), "type attendu : texte")
+    if not alphabet:
+        r.fail(_join(path, "alphabet"), "ne doit pas être vide")
+    if any(c.isspace() or not c.isprintable() for c in alphabet):
+        r.fail(_join(path, "alphabet"), "ne doit contenir ni espace ni caractère de contrôle")
+    doubled = sorted({c for c in alphabet if alphabet.count(c) > 1})
+    if doubled:
+        r.fail(_join(path, "alphabet"), "caractère(s) en double : " + " ".join(doubled))
+    length = r.integer(spec["length"], _join(path, "length"), 1)
+    if kind == "password" and length < MIN_PASSWORD_LENGTH:
+        r.fail(
+            _join(path, "length"),
+            f"un mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères",
+        )
+    group = r.integer(spec.get("group", 0), _join(path, "group"), 0)
+    if group > length:
+        r.fail(_join(path, "group"), "ne doit pas dépasser la longueur (length)")
+    return CredentialFormat(kind=kind, alphabet=alphabet, length=length, group=group)
+
+
+def _credentials(r: _Reader, value: object) -> dict[str, CredentialFormat]:
+    if not isinstance(value, dict):
+        r.fail("credentials", "type attendu : table")
+    for kind in value:
+        if kind not in CREDENTIAL_KINDS:
+            r.fail(
+                f"credentials.{kind}",
+                f"type de code inconnu « {kind} » (types admis : {', '.join(CREDENTIAL_KINDS)})",
+            )
+    return {
+        kind: _credential_format(r, value[kind], f"credentials.{kind}", kind)
+        for kind in CREDENTIAL_KINDS
+        if kind in value
+    }
+
+
+def _support(
+    r: _Reader, value: object
+) -> tuple[date | None, tuple[SupportWindow, ...], tuple[SupportLine, ...]]:
+    spec = r.table(value, "support", ("starts_on", "windows", "lines"), ("windows",))
+    starts_on = r.day(spec["starts_on"], "support.starts_on") if "starts_on" in spec else None
+    raw_windows = spec["windows"]
+    if not isinstance(raw_windows, list) or not raw_windows:
+        r.fail("support.windows", "au moins une plage horaire attendue ([[support.windows]])")
+    windows: list[SupportWindow] = []
+    for number, raw in enumerate(raw_windows, start=1):
+        path = f"support.windows[{number}]"
+        window = r.table(
+            raw, path, ("period", "days", "from", "to"), ("period", "days", "from", "to")
+        )
+        period = r.choice(window["period"], f"{path}.period", PERIODS, "période")
+        names = r.texts(window["days"], f"{path}.days")
+        days: set[int] = set()
+        for index, name in enumerate(names, start=1):
+            if name.lower() not in DAY_NAMES:
+                r.fail(
+                    f"{path}.days[{index}]",
+                    f"jour inconnu « {name} » (jours admis : {', '.join(DAY_NAMES)})",
+                )
+            days.add(DAY_NAMES.index(name.lower()))
+        start = r.clock_time(window["from"], f"{path}.from")
+        end = r.clock_time(window["to"], f"{path}.to")
+        if end <= start:
+            r.fail(f"{path}.to", "doit être postérieure à from")
+        windows.append(SupportWindow(period=period, days=frozenset(days), start=start, end=end))
+    lines: list[SupportLine] = []
+    raw_lines = spec.get("lines", [])
+    if not isinstance(raw_lines, list):
+        r.fail("support.lines", "type attendu : liste de tables ([[support.lines]])")
+    for number, raw in enumerate(raw_lines, start=1):
+        path = f"support.lines[{number}]"
+        line = r.table(raw, path, ("name", "phone", "email"), ("name", "phone"))
+        email = None
+        if "email" in line:
+            email = r.text(line["email"], f"{path}.email")
+            if not _EMAIL.fullmatch(email):
+                r.fail(f"{path}.email", "adresse électronique invalide")
+        lines.append(
+            SupportLine(
+                name=r.text(line["name"], f"{path}.name"),
+                phone=r.phone(line["phone"], f"{path}.phone"),
+                email=email,
+            )
+        )
+    return starts_on, tuple(windows), tuple(lines)
+
+
+def _check_factors_available(
+    r: _Reader,
+    policy: dict[str, list[list[str]]],
+    identity_fields: tuple[str, ...],
+    credentials: dict[str, CredentialFormat],
+) -> None:
+    """Every factor of the policy must be checkable with what the roll carries."""
+    for channel, sets in policy.items():
+        for number, factors in enumerate(sets, start=1):
+            for factor in factors:
+                needs = FACTOR_NEEDS[factor]
+                if factor == "security_key_prefix" and "security_key" not in credentials:
+                    r.fail(
+                        f"verification.{channel}[{number}]",
+                        "le facteur security_key_prefix exige [credentials.security_key]",
+                    )
+                if needs and not any(need in identity_fields for need in needs):
+                    r.fail(
+                        f"verification.{channel}[{number}]",
+                        f"le facteur {factor} ({FACTOR_LABELS[factor]}) exige le champ "
+                        + " ou ".join(needs)
+                        + " dans identity_fields",
+                    )
+
+
+def _substitution(r: _Reader, value: object) -> SubstitutionRules:
+    keys = ("enabled", "from", "requires_approval", "checklist", "identifier")
+    spec = r.table(value, "substitution", keys, ("enabled",))
+    enabled = r.boolean(spec["enabled"], "substitution.enabled")
+    if enabled:
+        for key in ("from", "identifier"):
+            if key not in spec:
+                r.fail(f"substitution.{key}", "clé obligatoire quand enabled = true")
+    from_day = r.day(spec["from"], "substitution.from") if "from" in spec else None
+    identifier = None
+    if "identifier" in spec:
+        identifier = _credential_format(
+            r, spec["identifier"], "substitution.identifier", "identifier"
+        )
+    return SubstitutionRules(
+        enabled=enabled,
+        from_day=from_day,
+        requires_approval=r.boolean(
+            spec.get("requires_approval", True), "substitution.requires_approval"
+        ),
+        checklist=r.texts(spec.get("checklist", []), "substitution.checklist", allow_empty=True),
+        identifier=identifier,
+    )
+
+
+def _timings(r: _Reader, value: object) -> Timings:
+    keys = ("link_validity_minutes", "otp_validity_seconds", "code_display_seconds")
+    spec = r.table(value, "timings", keys)
+    default = Timings()
+    return Timings(
+        **{
+            key: r.integer(spec.get(key, getattr(default, key)), f"timings.{key}", 1)
+            for key in keys
+        }
+    )
+
+
+# --------------------------------------------------------------------------- JSON form
+
+
+def _format_json(fmt: CredentialFormat) -> dict[str, Any]:
+    return {"alphabet": fmt.alphabet, "length": fmt.length, "group": fmt.group}
+
+
+def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
+    """The definition as plain JSON values (for the store), in the TOML schema's
+    shape; date-times as UTC RFC 3339 text, dates ISO, times ``HH:MM``."""
+    d = definition
+    factor_order = list(FACTOR_LABELS)
+    support: dict[str, Any] = {
+        "windows": [
+            {
+                "period": w.period,
+                "days": [DAY_NAMES[day] for day in sorted(w.days)],
+                "from": _hhmm(w.start),
+                "to": _hhmm(w.end),
+            }
+            for w in d.support_windows
+        ],
+        "lines": [
+            {"name": line.name, "phone": line.phone} | ({"email": line.email} if line.email else {})
+            for line in d.support_lines
+        ],
+    }
+    if d.support_starts_on is not None:
+        support["starts_on"] = d.support_starts_on.isoformat()
+    substitution: dict[str, Any] = {
+        "enabled": d.substitution.enabled,
+        "requires_approval": d.substitution.requires_approval,
+        "checklist": list(d.substitution.checklist),
+    }
+    if d.substitution.from_day is not None:
+        substitution["from"] = d.substitution.from_day.isoformat()
+    if d.substitution.identifier is not None:
+        substitution["identifier"] = _format_json(d.substitution.identifier)
+    data: dict[str, Any] = {
+        "id": d.id,
+        "title": d.title,
+        "organiser": d.organiser,
+        "sender_name": d.sender_name,
+        "support_phone": d.support_phone,
+        "opens_at": rfc3339(d.opens_at),
+        "closes_at": rfc3339(d.closes_at),
+        "matricule_pattern": d.matricule_pattern,
+        "capacities": list(d.capacities),
+        "identity_fields": list(d.identity_fields),
+        "retention_days": d.retention_days,
+        "support": support,
+        "credentials": {kind: _format_json(fmt) for kind, fmt in d.credentials.items()},
+        "verification": {
+            channel: [sorted(s, key=factor_order.index) for s in sets]
+            for channel, sets in d.verification.items()
+        },
+        "substitution": substitution,
+        "timings": {
+            "link_validity_minutes": d.timings.link_validity_minutes,
+            "otp_validity_seconds": d.timings.otp_validity_seconds,
+            "code_display_seconds": d.timings.code_display_seconds,
+        },
+    }
+    if d.csu_phone is not None:
+        data["csu_phone"] = d.csu_phone
+    return data
+
+
+def definition_from_json(data: dict[str, Any]) -> ElectionDefinition:
+    """Rebuild a definition from :func:`election_to_json`'s form, checking it again."""
+    source = f"définition enregistrée {data.get('id', '?')}" if isinstance(data, dict) else ""
+    return build_election(data, source or "définition enregistrée")

@@ -1,0 +1,127 @@
+"""Verification of a caller's identity: the factor vocabulary and the policies.
+
+A policy says, for each channel through which a voter reaches the cell, which
+sets of factors are acceptable: any one set, fully checked, suffices. A set must
+hold at least one secret factor, since public facts (date of birth, département
+of birth, the number a call comes from) prove nothing on their own.
+
+Only the vocabulary and the validation of a policy live here for now; checking
+the factors a caller gives comes later.
+"""
+
+from collections.abc import Sequence
+
+from csu.domain.errors import InvalidValue
+
+FACTOR_LABELS: dict[str, str] = {
+    "birth_date": "date de naissance",
+    "birth_department": "département de naissance",
+    "numen": "NUMEN",
+    "nir10": "10 premiers chiffres du NIR",
+    "iban": "6 derniers caractères de l'IBAN",
+    "agent_card": "6 premiers caractères du n° de série de la carte agent",
+    "security_key_prefix": "6 premiers caractères de la clé de sécurité",
+    "challenge_answer": "réponse à la question défi",
+    "otp_mobile": "code à usage unique envoyé par SMS",
+    "otp_email": "code à usage unique envoyé par courriel",
+    "caller_id": "numéro de l'appelant",
+    "in_person": "pièce d'identité vérifiée en personne",
+}
+"""Every factor an agent may check, with its French label for the screens."""
+
+FACTORS: frozenset[str] = frozenset(FACTOR_LABELS)
+
+PUBLIC_FACTORS: frozenset[str] = frozenset({"birth_date", "birth_department", "caller_id"})
+"""Public facts, not secrets (CNIL): never enough on their own."""
+
+SECRET_FACTORS: frozenset[str] = FACTORS - PUBLIC_FACTORS
+
+CHANNELS: tuple[str, ...] = ("phone", "president", "email")
+
+CHANNEL_LABELS: dict[str, str] = {
+    "phone": "téléphone",
+    "president": "présentiel via président",
+    "email": "courriel",
+}
+
+IN_PERSON_CHANNELS: frozenset[str] = frozenset({"president"})
+"""Channels where someone sees the voter: the only ones where ``in_person`` makes sense."""
+
+Policy = dict[str, tuple[frozenset[str], ...]]
+"""Channel -> acceptable factor sets, any one of which suffices."""
+
+
+def _listing(names: list[str]) -> str:
+    return "[" + ", ".join(names) + "]"
+
+
+def validate_policy(policy: dict[str, list[list[str]]], where: str) -> Policy:
+    """Check a verification policy read from an election definition.
+
+    ``policy`` maps a channel to a list of factor sets (lists of factor names);
+    ``where`` names the source (e.g. ``minint-2022.toml``) for the messages.
+    Sets are numbered from 1 in messages, as an administrator counts them:
+    ``minint-2022.toml : verification.phone[2]``.
+
+    Refuses an unknown channel, a channel without any set, an unknown or
+    repeated factor, an empty set, a set of public factors only and
+    ``in_person`` outside the president channel.
+    """
+    if not isinstance(policy, dict):
+        raise InvalidValue(f"{where} : verification", "type attendu : table de canaux")
+    if not policy:
+        raise InvalidValue(
+            f"{where} : verification",
+            "aucun canal défini (canaux admis : " + ", ".join(CHANNELS) + ")",
+        )
+    result: Policy = {}
+    for channel, sets in policy.items():
+        field = f"{where} : verification.{channel}"
+        if channel not in CHANNELS:
+            raise InvalidValue(
+                field,
+                f"canal inconnu « {channel} » (canaux admis : " + ", ".join(CHANNELS) + ")",
+            )
+        if not isinstance(sets, list) or not all(isinstance(s, list) for s in sets):
+            raise InvalidValue(field, "type attendu : liste d'ensembles de facteurs")
+        if not sets:
+            raise InvalidValue(field, "aucun ensemble de facteurs")
+        checked: list[frozenset[str]] = []
+        for number, factors in enumerate(sets, start=1):
+            checked.append(_validate_set(channel, factors, f"{field}[{number}]"))
+        result[channel] = tuple(checked)
+    return {channel: result[channel] for channel in CHANNELS if channel in result}
+
+
+def _validate_set(channel: str, factors: Sequence[object], field: str) -> frozenset[str]:
+    if not factors:
+        raise InvalidValue(field, "l'ensemble est vide")
+    names: list[str] = []
+    for factor in factors:
+        if not isinstance(factor, str):
+            raise InvalidValue(field, "type attendu : liste de noms de facteurs (textes)")
+        if factor not in FACTORS:
+            raise InvalidValue(
+                field,
+                f"facteur inconnu « {factor} » (facteurs admis : "
+                + ", ".join(sorted(FACTORS))
+                + ")",
+            )
+        if factor in names:
+            raise InvalidValue(field, f"facteur « {factor} » en double")
+        names.append(factor)
+    if not any(name in SECRET_FACTORS for name in names):
+        raise InvalidValue(field, f"l'ensemble {_listing(names)} ne contient aucun facteur secret")
+    if "in_person" in names and channel not in IN_PERSON_CHANNELS:
+        raise InvalidValue(
+            field,
+            "le facteur in_person n'a de sens que pour le canal president "
+            "(quelqu'un voit l'électeur et sa pièce d'identité)",
+        )
+    return frozenset(names)
+
+
+def describe_set(factors: frozenset[str]) -> str:
+    """French description of a factor set, e.g. ``date de naissance + NUMEN``."""
+    order = list(FACTOR_LABELS)
+    return " + ".join(FACTOR_LABELS[f] for f in sorted(factors, key=order.index))

@@ -1,0 +1,401 @@
+"""Election definitions: the shipped files, the errors an administrator sees,
+the election calendar and the support hours."""
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from csu.domain.clock import PARIS
+from csu.domain.election import (
+    CredentialFormat,
+    ElectionDefinition,
+    ElectionState,
+    accepts_substitution_at,
+    definition_from_json,
+    describe_support_hours,
+    election_to_json,
+    parse_election,
+    state_at,
+    within_support_hours,
+)
+from csu.domain.errors import InvalidValue
+
+ELECTIONS = Path(__file__).resolve().parents[2] / "data" / "elections"
+SHIPPED = ["minint-2022", "men-2022", "cci-hdf-2021"]
+
+
+def shipped(name: str) -> ElectionDefinition:
+    path = ELECTIONS / f"{name}.toml"
+    return parse_election(path.read_text(encoding="utf-8"), path.name)
+
+
+def paris(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
+    """A Paris wall-clock moment, as the aware UTC datetime services pass around."""
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS).astimezone(UTC)
+
+
+MINIMAL = """\
+id = "test-2024"
+title = "Scrutin de test"
+organiser = "Ministère des Tests"
+sender_name = "CSU test"
+support_phone = "01 23 45 67 89"
+opens_at = 2024-12-02T09:00:00
+closes_at = 2024-12-05T17:00:00
+identity_fields = ["birth_date", "iban", "agent_card"]
+retention_days = 30
+
+[support]
+[[support.windows]]
+period = "during"
+days = ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]
+from = "09:00"
+to = "18:00"
+
+[credentials.password]
+alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+length = 12
+
+[verification]
+phone = [["birth_date", "iban"], ["agent_card"]]
+"""
+
+
+def refusal(text: str) -> InvalidValue:
+    with pytest.raises(InvalidValue) as caught:
+        parse_election(text, "test.toml")
+    return caught.value
+
+
+# --------------------------------------------------------------- shipped files
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_file_loads_under_its_own_id(name: str) -> None:
+    assert shipped(name).id == name
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_file_survives_its_json_form(name: str) -> None:
+    definition = shipped(name)
+    stored = json.loads(json.dumps(election_to_json(definition)))
+
+    assert definition_from_json(stored) == definition
+
+
+def test_minint_2022_votes_from_1_to_8_december_paris_time() -> None:
+    minint = shipped("minint-2022")
+
+    assert minint.opens_at == datetime(2022, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 Paris
+    assert minint.closes_at == datetime(2022, 12, 8, 16, 0, tzinfo=UTC)  # 17:00 Paris
+    assert minint.support_phone == "0 800 808 900"
+    assert minint.csu_phone == "01 80 15 43 21"
+
+
+def test_minint_2022_issues_security_keys_and_passwords() -> None:
+    minint = shipped("minint-2022")
+
+    assert minint.credential_kinds == ("security_key", "password")
+    key = minint.credentials["security_key"]
+    assert (key.alphabet, key.length, key.group) == ("23456789ABCDEFGHJKMNPQRSTVWXYZ", 16, 4)
+    assert minint.credentials["password"].length >= 12
+
+
+def test_minint_2022_verifies_callers_with_iban_and_card_or_key_or_an_sms_code() -> None:
+    minint = shipped("minint-2022")
+
+    assert minint.verification["phone"] == (
+        frozenset({"birth_date", "agent_card", "iban"}),
+        frozenset({"birth_date", "security_key_prefix", "iban"}),
+        frozenset({"birth_date", "otp_mobile"}),
+    )
+    assert minint.verification["president"] == (frozenset({"in_person"}),)
+    assert "email" not in minint.verification
+
+
+def test_men_2022_reissues_vote_codes_on_challenge_answer_and_numen_or_nir() -> None:
+    men = shipped("men-2022")
+
+    assert men.opens_at == paris(2022, 12, 1, 8, 0)
+    assert men.closes_at == paris(2022, 12, 8, 17, 0)
+    assert "vote_code" in men.credential_kinds
+    assert frozenset({"challenge_answer", "numen"}) in men.verification["phone"]
+    assert frozenset({"challenge_answer", "nir10"}) in men.verification["phone"]
+    assert frozenset({"numen", "birth_department"}) in men.verification["phone"]
+    assert men.timings.code_display_seconds == 120
+    assert {"numen", "nir", "challenge"} <= set(men.identity_fields)
+
+
+def test_cci_hdf_2021_grants_substitution_material_from_29_october_on_approval() -> None:
+    cci = shipped("cci-hdf-2021")
+
+    assert cci.substitution.enabled
+    assert cci.substitution.from_day == date(2021, 10, 29)
+    assert cci.substitution.requires_approval
+    assert len(cci.substitution.checklist) == 5
+    assert cci.credential_kinds == ()
+    assert len(cci.capacities) > 1
+    assert len(cci.support_lines) == 7
+
+
+def test_cci_hdf_2021_closes_at_midnight_ending_9_november() -> None:
+    cci = shipped("cci-hdf-2021")
+
+    assert cci.closes_at == paris(2021, 11, 10, 0, 0)
+    assert cci.last_vote_day == date(2021, 11, 9)
+
+
+# ----------------------------------------------------- errors name file and key
+
+
+def test_the_minimal_example_loads() -> None:
+    definition = parse_election(MINIMAL, "test.toml")
+
+    assert definition.capacities == ("électeur",)
+    assert definition.matricule_pattern == "^[A-Z0-9]{4,12}$"
+    assert not definition.substitution.enabled
+
+
+def test_a_missing_key_is_named_with_its_file() -> None:
+    error = refusal(MINIMAL.replace("closes_at = 2024-12-05T17:00:00\n", ""))
+
+    assert str(error) == "test.toml : closes_at : clé obligatoire absente"
+
+
+def test_closing_before_opening_is_refused() -> None:
+    error = refusal(MINIMAL.replace("2024-12-05T17:00:00", "2024-12-01T17:00:00"))
+
+    assert str(error) == "test.toml : closes_at : doit être postérieure à opens_at"
+
+
+def test_a_matricule_pattern_that_does_not_compile_is_refused() -> None:
+    error = refusal(
+        MINIMAL.replace("retention_days = 30", 'retention_days = 30\nmatricule_pattern = "^[A-Z"')
+    )
+
+    assert error.field == "test.toml : matricule_pattern"
+    assert error.fault.startswith("expression régulière invalide")
+
+
+def test_an_unknown_factor_is_refused_with_file_and_set() -> None:
+    error = refusal(MINIMAL.replace('["agent_card"]', '["agent_cart"]'))
+
+    assert error.field == "test.toml : verification.phone[2]"
+    assert "facteur inconnu « agent_cart »" in error.fault
+
+
+def test_a_set_without_secret_factor_is_named() -> None:
+    error = refusal(MINIMAL.replace('["agent_card"]', '["birth_date"]'))
+
+    assert str(error) == (
+        "test.toml : verification.phone[2] : "
+        "l'ensemble [birth_date] ne contient aucun facteur secret"
+    )
+
+
+def test_a_factor_the_roll_does_not_carry_is_refused() -> None:
+    error = refusal(MINIMAL.replace('["agent_card"]', '["numen"]'))
+
+    assert error.field == "test.toml : verification.phone[2]"
+    assert "exige le champ numen dans identity_fields" in error.fault
+
+
+def test_an_unknown_top_level_key_is_refused_with_a_suggestion() -> None:
+    error = refusal(MINIMAL.replace("closes_at =", "closes_on ="))
+
+    assert error.field == "test.toml : closes_on"
+    assert error.fault.startswith("clé inconnue ; vouliez-vous dire « closes_at » ?")
+
+
+def test_an_unknown_nested_key_is_refused_with_its_path() -> None:
+    error = refusal(MINIMAL.replace('to = "18:00"', 'to = "18:00"\nuntil = "19:00"'))
+
+    assert error.field == "test.toml : support.windows[1].until"
+
+
+def test_a_toml_syntax_error_gives_its_line() -> None:
+    error = refusal(MINIMAL.replace('title = "Scrutin de test"', "title = Scrutin de test"))
+
+    assert error.field == "test.toml : ligne 2, colonne 9"
+    assert error.fault.startswith("syntaxe TOML incorrecte")
+
+
+def test_a_value_of_the_wrong_type_is_refused() -> None:
+    error = refusal(MINIMAL.replace('sender_name = "CSU test"', "sender_name = 42"))
+
+    assert str(error) == "test.toml : sender_name : type attendu : texte"
+
+
+def test_a_password_shorter_than_12_characters_is_refused() -> None:
+    error = refusal(MINIMAL.replace("length = 12", "length = 8"))
+
+    assert error.field == "test.toml : credentials.password.length"
+    assert error.fault == "un mot de passe doit compter au moins 12 caractères"
+
+
+def test_an_alphabet_with_a_repeated_character_is_refused() -> None:
+    error = refusal(MINIMAL.replace('"abcdefghjkmnpqrstuvwxyz23456789"', '"abcab"'))
+
+    assert str(error) == (
+        "test.toml : credentials.password.alphabet : caractère(s) en double : a b"
+    )
+
+
+def test_an_empty_alphabet_is_refused() -> None:
+    error = refusal(MINIMAL.replace('"abcdefghjkmnpqrstuvwxyz23456789"', '""'))
+
+    assert str(error) == "test.toml : credentials.password.alphabet : ne doit pas être vide"
+
+
+def test_an_unknown_credential_kind_is_refused() -> None:
+    error = refusal(MINIMAL.replace("[credentials.password]", "[credentials.pin]"))
+
+    assert error.field == "test.toml : credentials.pin"
+
+
+def test_a_local_time_skipped_by_the_spring_clock_change_is_refused() -> None:
+    text = MINIMAL.replace("2024-12-02T09:00:00", "2024-03-31T02:30:00")
+
+    error = refusal(text)
+
+    assert error.field == "test.toml : opens_at"
+    assert "changement d'heure" in error.fault
+
+
+def test_a_support_window_ending_before_it_starts_is_refused() -> None:
+    error = refusal(MINIMAL.replace('to = "18:00"', 'to = "08:00"'))
+
+    assert str(error) == "test.toml : support.windows[1].to : doit être postérieure à from"
+
+
+def test_an_unknown_day_is_refused() -> None:
+    error = refusal(MINIMAL.replace('"vendredi"]', '"vendredy"]'))
+
+    assert error.field == "test.toml : support.windows[1].days[5]"
+
+
+def test_substitution_needs_a_from_date_when_enabled() -> None:
+    error = refusal(MINIMAL + "\n[substitution]\nenabled = true\n")
+
+    assert str(error) == "test.toml : substitution.from : clé obligatoire quand enabled = true"
+
+
+def test_a_stored_form_is_checked_again_when_rebuilt() -> None:
+    stored = election_to_json(parse_election(MINIMAL, "test.toml"))
+    stored["retention_days"] = 0
+
+    with pytest.raises(InvalidValue) as caught:
+        definition_from_json(stored)
+
+    assert caught.value.field == "définition enregistrée test-2024 : retention_days"
+
+
+# ------------------------------------------------------------- election state
+
+
+def test_before_the_opening_the_election_is_not_yet_open() -> None:
+    minint = shipped("minint-2022")
+
+    state = state_at(minint, paris(2022, 12, 1, 8, 59))
+
+    assert state is ElectionState.BEFORE
+    assert state.label == "avant ouverture"
+
+
+def test_from_the_opening_instant_the_election_is_open() -> None:
+    assert state_at(shipped("minint-2022"), paris(2022, 12, 1, 9, 0)).label == "ouvert"
+
+
+def test_from_the_closing_instant_the_election_is_closed() -> None:
+    assert state_at(shipped("minint-2022"), paris(2022, 12, 8, 17, 0)).label == "clos"
+
+
+def test_personal_data_is_due_for_purge_after_the_retention_period() -> None:
+    minint = shipped("minint-2022")
+
+    assert minint.purge_after == paris(2023, 3, 8, 17, 0)
+
+
+# ------------------------------------------------------------- support hours
+
+
+def test_a_weekday_at_10_before_the_vote_is_within_support_hours() -> None:
+    assert within_support_hours(shipped("minint-2022"), paris(2022, 11, 24, 10, 0))  # Thursday
+
+
+def test_a_sunday_before_the_vote_is_outside_support_hours() -> None:
+    assert not within_support_hours(shipped("minint-2022"), paris(2022, 11, 20, 10, 0))
+
+
+def test_before_the_support_start_date_the_cell_is_closed() -> None:
+    assert not within_support_hours(shipped("minint-2022"), paris(2022, 11, 16, 10, 0))
+
+
+def test_a_sunday_during_the_vote_is_within_support_hours() -> None:
+    assert within_support_hours(shipped("minint-2022"), paris(2022, 12, 4, 10, 0))
+
+
+def test_18_30_during_the_vote_is_outside_support_hours() -> None:
+    assert not within_support_hours(shipped("minint-2022"), paris(2022, 12, 3, 18, 30))
+
+
+def test_the_cell_still_answers_on_the_closing_day_after_the_vote_closes() -> None:
+    minint = shipped("minint-2022")
+    after_closing = paris(2022, 12, 8, 17, 30)
+
+    assert state_at(minint, after_closing) is ElectionState.CLOSED
+    assert within_support_hours(minint, after_closing)
+
+
+def test_after_the_closing_day_the_cell_is_closed() -> None:
+    assert not within_support_hours(shipped("minint-2022"), paris(2022, 12, 9, 10, 0))
+
+
+def test_support_hours_follow_paris_time_across_the_autumn_clock_change() -> None:
+    cci = shipped("cci-hdf-2021")  # 08:30-12:00; clocks went back on Sunday 31 October 2021
+
+    assert within_support_hours(cci, datetime(2021, 10, 29, 6, 45, tzinfo=UTC))  # 08:45 CEST
+    assert not within_support_hours(cci, datetime(2021, 11, 2, 7, 15, tzinfo=UTC))  # 08:15 CET
+    assert within_support_hours(cci, datetime(2021, 11, 2, 7, 45, tzinfo=UTC))  # 08:45 CET
+
+
+def test_the_lunch_break_is_outside_support_hours() -> None:
+    assert not within_support_hours(shipped("cci-hdf-2021"), paris(2021, 11, 3, 12, 30))
+
+
+def test_support_hours_are_described_in_french() -> None:
+    assert describe_support_hours(shipped("minint-2022")) == (
+        "avant le vote (à partir du 17/11/2022) : du lundi au vendredi, 09:00–18:00 ; "
+        "pendant le vote : tous les jours, 09:00–18:00"
+    )
+
+
+# -------------------------------------------------------------- substitution
+
+
+def test_a_declaration_of_loss_is_refused_before_the_substitution_date() -> None:
+    assert not accepts_substitution_at(shipped("cci-hdf-2021"), paris(2021, 10, 28, 10, 0))
+
+
+def test_a_declaration_of_loss_is_accepted_from_the_substitution_date() -> None:
+    assert accepts_substitution_at(shipped("cci-hdf-2021"), paris(2021, 10, 29, 0, 0))
+
+
+def test_a_declaration_of_loss_is_refused_once_the_vote_is_closed() -> None:
+    assert not accepts_substitution_at(shipped("cci-hdf-2021"), paris(2021, 11, 10, 0, 0))
+
+
+def test_an_election_without_substitution_never_accepts_a_declaration() -> None:
+    assert not accepts_substitution_at(shipped("minint-2022"), paris(2022, 12, 2, 10, 0))
+
+
+# ------------------------------------------------------------ credential formats
+
+
+def test_a_credential_is_shown_in_groups() -> None:
+    key = CredentialFormat("security_key", "23456789ABCDEFGHJKMNPQRSTVWXYZ", 16, 4)
+
+    assert key.grouped("ABCDEFGHJKMNPQRS") == "ABCD EFGH JKMN PQRS"
+    assert round(key.bits) == 79

@@ -1,0 +1,130 @@
+"""Verification policies: which factor sets are acceptable on each channel."""
+
+import pytest
+
+from csu.domain.errors import InvalidValue
+from csu.domain.verification import (
+    CHANNEL_LABELS,
+    CHANNELS,
+    FACTOR_LABELS,
+    FACTORS,
+    PUBLIC_FACTORS,
+    describe_set,
+    validate_policy,
+)
+
+INTERIOR_PHONE = [
+    ["birth_date", "agent_card", "iban"],
+    ["birth_date", "security_key_prefix", "iban"],
+    ["birth_date", "otp_mobile"],
+]
+
+
+def refusal(policy: dict[str, list[list[str]]]) -> InvalidValue:
+    with pytest.raises(InvalidValue) as caught:
+        validate_policy(policy, "minint-2022.toml")
+    return caught.value
+
+
+def test_a_valid_policy_becomes_a_tuple_of_factor_sets_per_channel() -> None:
+    policy = validate_policy(
+        {"phone": INTERIOR_PHONE, "president": [["in_person"]]}, "minint-2022.toml"
+    )
+
+    assert policy == {
+        "phone": (
+            frozenset({"birth_date", "agent_card", "iban"}),
+            frozenset({"birth_date", "security_key_prefix", "iban"}),
+            frozenset({"birth_date", "otp_mobile"}),
+        ),
+        "president": (frozenset({"in_person"}),),
+    }
+
+
+def test_channels_come_back_in_canonical_order() -> None:
+    policy = validate_policy({"email": [["otp_email"]], "phone": [["numen"]]}, "x.toml")
+
+    assert list(policy) == ["phone", "email"]
+
+
+def test_an_unknown_channel_is_refused_and_named() -> None:
+    error = refusal({"fax": [["numen"]]})
+
+    assert error.field == "minint-2022.toml : verification.fax"
+    assert "canal inconnu « fax »" in error.fault
+
+
+def test_an_unknown_factor_is_refused_naming_its_set() -> None:
+    error = refusal({"phone": [["numen"], ["birth_date", "shoe_size"]]})
+
+    assert error.field == "minint-2022.toml : verification.phone[2]"
+    assert "facteur inconnu « shoe_size »" in error.fault
+
+
+def test_an_empty_set_is_refused() -> None:
+    error = refusal({"phone": [["numen"], []]})
+
+    assert str(error) == "minint-2022.toml : verification.phone[2] : l'ensemble est vide"
+
+
+def test_a_set_of_public_factors_only_is_refused_and_named() -> None:
+    error = refusal({"phone": [["birth_date", "iban"], ["birth_date", "caller_id"]]})
+
+    assert error.field == "minint-2022.toml : verification.phone[2]"
+    assert error.fault == "l'ensemble [birth_date, caller_id] ne contient aucun facteur secret"
+
+
+def test_a_channel_without_any_set_is_refused() -> None:
+    error = refusal({"phone": []})
+
+    assert str(error) == "minint-2022.toml : verification.phone : aucun ensemble de facteurs"
+
+
+def test_a_policy_without_any_channel_is_refused() -> None:
+    error = refusal({})
+
+    assert error.field == "minint-2022.toml : verification"
+
+
+def test_a_repeated_factor_is_refused() -> None:
+    error = refusal({"phone": [["numen", "numen"]]})
+
+    assert error.fault == "facteur « numen » en double"
+
+
+def test_a_set_that_is_not_a_list_is_refused() -> None:
+    error = refusal({"phone": ["numen"]})  # type: ignore[list-item]
+
+    assert error.fault == "type attendu : liste d'ensembles de facteurs"
+
+
+def test_in_person_is_refused_outside_the_president_channel() -> None:
+    error = refusal({"phone": [["in_person"]]})
+
+    assert error.field == "minint-2022.toml : verification.phone[1]"
+    assert "canal president" in error.fault
+
+
+def test_public_factors_are_the_public_facts_and_nothing_secret() -> None:
+    assert {"birth_date", "birth_department", "caller_id"} == PUBLIC_FACTORS
+    assert PUBLIC_FACTORS < FACTORS
+
+
+def test_every_channel_has_a_french_label() -> None:
+    assert CHANNELS == ("phone", "president", "email")
+    assert CHANNEL_LABELS == {
+        "phone": "téléphone",
+        "president": "présentiel via président",
+        "email": "courriel",
+    }
+
+
+def test_every_factor_has_a_french_label() -> None:
+    assert set(FACTOR_LABELS) == FACTORS
+
+
+def test_a_set_is_described_in_french_in_a_stable_order() -> None:
+    assert (
+        describe_set(frozenset({"iban", "birth_date"}))
+        == "date de naissance + 6 derniers caractères de l'IBAN"
+    )
