@@ -24,3 +24,12 @@ def matches(key: bytes, purpose: str, value: str, stored: str | None) -> bool:
 def pseudonym(key: bytes, matricule: str) -> str:
     """The voter's keyed pseudonym, the only name the journal knows."""
     return keyed_hash(key, "voter", matricule)
+
+
+# What each keyed hash is of: the tag keeps equal values of two kinds apart.
+NUMEN = "numen"
+NIR10 = "nir10"
+BIRTH_DEPARTMENT = "birth_department"
+IBAN6 = "iban6"
+CARD6 = "card6"
+CHALLENGE_ANSWER = "challenge_answer"

@@ -143,3 +143,8 @@ def _export_rows(session: Session, key: bytes, where: ExportFilter) -> Iterator[
         fields = journal.entry_fields(entry)
         fields["matricule"] = matricule
         yield {name: fields.get(name) for name in EXPORT_COLUMNS}
+
+
+def journal_size(deps: Deps) -> int:
+    with deps.reading() as session:
+        return journal.head(session)[0]

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -61,6 +62,8 @@ class Deps:
     engine: Engine
     key: bytes
     clock: Clock = field(default=system_clock)
+    # argon2id for operators' passwords and short credentials (parameters in Settings).
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:

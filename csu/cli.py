@@ -1,0 +1,405 @@
+"""The ``csu`` command: parses arguments and settings, then calls the services."""
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from csu.config import ConfigError, Settings, load_settings, sqlite_url
+from csu.domain.clock import PARIS
+from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_matricule
+from csu.services.context import Deps, OperatorContext, ServiceError
+from csu.store.engine import make_engine
+from csu.store.migrate import current_revision, head_revision, upgrade
+
+app = typer.Typer(
+    help="CSU : poste opérateur de la cellule de support aux électeurs.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Schéma de la base (migrations).")
+election_app = typer.Typer(help="Scrutins : chargement et liste.")
+import_app = typer.Typer(help="Imports : listes électorales et émargements.")
+audit_app = typer.Typer(help="Journal : vérification d'intégrité et export.")
+operator_app = typer.Typer(help="Opérateurs de la cellule.")
+app.add_typer(db_app, name="db")
+app.add_typer(election_app, name="election")
+app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
+app.add_typer(operator_app, name="operator")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="URL de la base (ou chemin d'un fichier SQLite).", show_default=False
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(command: F) -> F:
+    """Bad input and refusals end in a French sentence and exit status 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (InvalidValue, ServiceError, ConfigError) as error:
+            err.print(f"[red]Erreur :[/red] {error}", highlight=False)
+        except OperationalError as error:
+            reason = str(error.orig).splitlines()[0] if error.orig else str(error)
+            err.print(f"[red]Base de données injoignable ou verrouillée :[/red] {reason}")
+        except SQLAlchemyError as error:
+            err.print(f"[red]Erreur de la base de données :[/red] {type(error).__name__}")
+        raise typer.Exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_deps(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
+    """Settings, key and a migrated store, or a French error saying what to do."""
+    settings = settings or load_settings(db)
+    key = settings.key_bytes()
+    engine = make_engine(settings.database_url)
+    if current_revision(engine) != head_revision():
+        raise ConfigError(
+            "Base non initialisée ou pas à jour : lancez « csu init » ou « csu db upgrade »."
+        )
+    return settings, Deps(engine=engine, key=key)
+
+
+def who(settings: Settings) -> OperatorContext:
+    return OperatorContext.command_line(settings.workstation)
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
+    """Sans sous-commande : ouvre le terminal sur la base indiquée."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run, db=db, demo=False)
+
+
+@app.command()
+@friendly
+def init(db: DbOption = None) -> None:
+    """Crée le schéma de la base (et sa clé secrète à côté d'un fichier SQLite)."""
+    settings = load_settings(db)
+    settings.ensure_key()
+    upgrade(make_engine(settings.database_url))
+    out.print(f"Base prête : {_display_url(settings)}")
+    if settings.key_file and settings.secret_key is None:
+        out.print(f"Clé secrète : {settings.key_file} (à sauvegarder, ne pas diffuser)")
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(db: DbOption = None) -> None:
+    """Applique les migrations en attente."""
+    settings = load_settings(db)
+    settings.key_bytes()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    out.print(f"Schéma à jour (révision {current_revision(engine)}).")
+
+
+@election_app.command("load")
+@friendly
+def election_load(
+    files: Annotated[list[Path], typer.Argument(help="Fichiers TOML de définition.")],
+    db: DbOption = None,
+) -> None:
+    """Valide puis crée ou met à jour des scrutins."""
+    from csu.services.elections import load_election
+
+    settings, deps = open_deps(db)
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ServiceError(f"{path} : fichier illisible ({error}).") from error
+        loaded = load_election(deps, who(settings), text, path.name)
+        verb = "créé" if loaded.created else "mis à jour"
+        out.print(f"Scrutin {loaded.definition.id} {verb} : {loaded.definition.title}")
+
+
+@election_app.command("list")
+@friendly
+def election_list(db: DbOption = None) -> None:
+    """Liste les scrutins chargés."""
+    from csu.domain.election import state_at
+    from csu.services.elections import list_elections
+
+    _, deps = open_deps(db)
+    table = Table("Scrutin", "Intitulé", "Ouverture", "Clôture", "État")
+    for definition in list_elections(deps):
+        table.add_row(
+            definition.id,
+            definition.title,
+            _paris(definition.opens_at),
+            _paris(definition.closes_at),
+            state_at(definition, deps.clock()).label,
+        )
+    out.print(table)
+
+
+@import_app.command("voters")
+@friendly
+def import_voters_command(
+    file: Annotated[Path, typer.Argument(help="Liste électorale CSV (UTF-8, ; ou ,).")],
+    election: Annotated[str, typer.Option("--election", help="Identifiant du scrutin.")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Écrire les lignes valides, ignorer les autres.")
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Processus de validation (défaut : cœurs).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Importe une liste électorale (tout ou rien par défaut)."""
+    from csu.services.rolls import import_voters
+
+    settings, deps = open_deps(db)
+    size = file.stat().st_size if file.exists() else 0
+    with _progress(size) as (bar, task):
+        report = import_voters(
+            deps,
+            who(settings),
+            file,
+            election,
+            skip_invalid=skip_invalid,
+            workers=workers,
+            progress=lambda rows, read: bar.update(task, completed=read, rows=rows),
+        )
+    _print_errors(report.errors)
+    if not report.committed:
+        err.print(
+            f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur sur "
+            f"{report.rows} ; rien n'a été écrit. Corrigez le fichier ou relancez "
+            "avec --skip-invalid."
+        )
+        raise typer.Exit(1)
+    rate = report.rows / report.elapsed if report.elapsed else 0
+    out.print(
+        f"Import terminé : {report.written} ligne(s) écrite(s), {report.voters} électeur(s), "
+        f"{report.rejected} ligne(s) ignorée(s), en {report.elapsed:.1f} s ({rate:,.0f} lignes/s)."
+    )
+
+
+@import_app.command("votes")
+@friendly
+def import_votes_command(
+    file: Annotated[Path, typer.Argument(help="CSV identifiant;vote_le.")],
+    election: Annotated[str, typer.Option("--election", help="Identifiant du scrutin.")],
+    db: DbOption = None,
+) -> None:
+    """Marque des matériels comme ayant servi à voter."""
+    from csu.services.rolls import import_votes
+
+    settings, deps = open_deps(db)
+    report = import_votes(deps, who(settings), file, election)
+    _print_errors(report.errors)
+    if not report.committed:
+        err.print(f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur.")
+        raise typer.Exit(1)
+    out.print(f"Émargement importé : {report.written} vote(s).")
+
+
+@audit_app.command("verify")
+@friendly
+def audit_verify(db: DbOption = None) -> None:
+    """Vérifie que le journal est complet et inaltéré (code 1 sinon)."""
+    from csu.services.audit import verify_journal
+
+    settings, deps = open_deps(db)
+    check = verify_journal(deps, who(settings))
+    if check.ok:
+        out.print(check.describe())
+        return
+    err.print(check.describe())
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+@friendly
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl ou csv.")] = "jsonl",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Depuis (jj/mm/aaaa ou ISO, heure de Paris).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Jusqu'à (exclu).")] = None,
+    operator: Annotated[str | None, typer.Option("--operator", help="Identifiant.")] = None,
+    matricule: Annotated[str | None, typer.Option("--matricule", help="Électeur.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Fichier (défaut : sortie standard).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Exporte le journal filtré (JSON Lines ou CSV)."""
+    from csu.services.audit import ExportFilter, export_journal
+
+    if fmt not in ("jsonl", "csv"):
+        raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
+    where = ExportFilter(
+        since=_moment(since, "--since") if since else None,
+        until=_moment(until, "--until") if until else None,
+        operator=operator.strip().lower() if operator else None,
+        matricule=parse_matricule(matricule) if matricule else None,
+    )
+    settings, deps = open_deps(db)
+    if output is None:
+        count = export_journal(deps, who(settings), sys.stdout, fmt=fmt, where=where)  # type: ignore[arg-type]
+    else:
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            count = export_journal(deps, who(settings), handle, fmt=fmt, where=where)  # type: ignore[arg-type]
+        out.print(f"{count} entrée(s) exportée(s) vers {output}.")
+
+
+@operator_app.command("list")
+@friendly
+def operator_list(db: DbOption = None) -> None:
+    """Liste les opérateurs."""
+    from csu.services.context import ROLE_LABELS
+    from csu.services.operators import list_operators
+
+    settings, deps = open_deps(db)
+    table = Table("Identifiant", "Nom", "Rôle", "Bureau", "Actif")
+    for op in list_operators(deps, who(settings)):
+        table.add_row(
+            op.login,
+            op.display_name,
+            ROLE_LABELS[op.role],
+            op.bureau or "",
+            "oui" if op.active else "non",
+        )
+    out.print(table)
+
+
+@app.command()
+@friendly
+def demo(
+    voters: Annotated[int, typer.Option("--voters", help="Nombre d'électeurs fictifs.")] = 3000,
+    force: Annotated[
+        bool, typer.Option("--force", help="Remplacer une base de démo existante.")
+    ] = False,
+    if_absent: Annotated[
+        bool, typer.Option("--if-absent", help="Ne rien faire si la base existe déjà.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Construit une base de démonstration (électeurs fictifs, un opérateur par rôle)."""
+    from csu.services.demo import DEMO_OPERATORS, DEMO_PASSWORD, build_demo
+
+    settings = load_settings(db or demo_url())
+    path = settings.sqlite_path
+    if path is not None and path.exists():
+        if if_absent:
+            out.print(f"Base de démo déjà présente : {path}")
+            return
+        if not force:
+            raise ServiceError(f"{path} existe déjà : ajoutez --force pour la remplacer.")
+        for suffix in ("", "-wal", "-shm", ".key"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if voters < 3:
+        raise ServiceError("--voters : 3 électeurs au moins.")
+    settings.ensure_key()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    deps = Deps(engine=engine, key=settings.key_bytes())
+    with out.status("Construction de la base de démo…"):
+        built = build_demo(deps, who(settings), voters=voters)
+    out.print(f"Base de démo prête : {_display_url(settings)} ({built.voters} électeurs).")
+    table = Table("Identifiant", "Rôle", "Mot de passe", "Secret TOTP")
+    for login, role, _, secret in DEMO_OPERATORS:
+        table.add_row(login, role, DEMO_PASSWORD, secret)
+    out.print(table)
+
+
+def demo_url() -> str:
+    return sqlite_url(Settings().data_dir / "demo.sqlite")
+
+
+@app.command()
+@friendly
+def run(
+    db: DbOption = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Ouvrir la base de démo.")] = False,
+) -> None:
+    """Ouvre le terminal."""
+    settings, deps = open_deps(demo_url() if demo and not db else db)
+    from csu.services.audit import journal_size
+
+    out.print(
+        f"CSU — base {_display_url(settings)} prête ({journal_size(deps)} entrées au journal).\n"
+        "Les écrans du terminal (connexion, recherche, fiche électeur) arrivent avec le "
+        "prochain lot ; en attendant, utilisez les commandes : csu --help"
+    )
+
+
+def _display_url(settings: Settings) -> str:
+    path = settings.sqlite_path
+    if path is not None:
+        return str(path)
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def _paris(moment: datetime) -> str:
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def _moment(value: str, option: str) -> datetime:
+    text = value.strip()
+    try:
+        day = datetime.strptime(text, "%d/%m/%Y") if "/" in text else datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(option, f"« {value} » illisible : jj/mm/aaaa ou aaaa-mm-jj") from None
+    return day if day.tzinfo else day.replace(tzinfo=PARIS)
+
+
+def _print_errors(errors: list[Any]) -> None:
+    for error in errors:
+        err.print(error.describe(), highlight=False, soft_wrap=True)
+
+
+def _progress(total: int) -> Any:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar() -> Any:
+        progress = Progress(
+            TextColumn("Import"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:,} lignes"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not err.is_terminal,
+        )
+        with progress:
+            task = progress.add_task("import", total=total or None, rows=0)
+            yield progress, task
+
+    return bar()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

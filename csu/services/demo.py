@@ -1,0 +1,140 @@
+"""A demo database: the three shipped elections, moved so that the vote is open
+today, a fake electorate, bureaus with presidents, and one operator per role."""
+
+import random
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from csu import fake_electorate
+from csu.domain.clock import PARIS, to_paris
+from csu.domain.election import build_election
+from csu.services.context import Deps, OperatorContext, require_role
+from csu.services.elections import store_definition
+from csu.services.operators import add_operator
+from csu.services.rolls import import_voters, import_votes
+from csu.store import journal
+from csu.store.tables import Bureau, Material, Meta
+
+ELECTIONS_DIR = Path(__file__).resolve().parents[2] / "data" / "elections"
+DEMO_ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021")
+DEMO_PASSWORD = "demo"
+# Fixed TOTP seeds so that the README can document them; never used outside a demo.
+DEMO_OPERATORS: tuple[tuple[str, str, str, str], ...] = (
+    ("agent", "agent", "Camille Agent (démo)", "CSUDEMOAGENTAAAA"),
+    ("president", "president", "Dominique Président (démo)", "CSUDEMOPRESIDENT"),
+    ("superviseur", "superviseur", "Claude Superviseur (démo)", "CSUDEMOSUPERVISE"),
+    ("admin", "admin", "Alix Admin (démo)", "CSUDEMOADMINAAAA"),
+)
+VOTED_SHARE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBuilt:
+    voters: int
+    elections: tuple[str, ...]
+    president_bureau: str
+
+
+def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int = 2022) -> DemoBuilt:
+    """Fill an empty, migrated database with demo data through the real services."""
+    require_role(who, "admin")
+    now = to_paris(deps.clock())
+    # The vote opened yesterday at 9:00 and closes in six days at 17:00.
+    opens = (now - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    closes = (now + timedelta(days=6)).replace(hour=17, minute=0, second=0, microsecond=0)
+    shares = _split(voters, len(DEMO_ELECTIONS))
+    rng = random.Random(seed)
+    start = 0
+    with tempfile.TemporaryDirectory(prefix="csu-demo-") as workdir:
+        for election_id, count in zip(DEMO_ELECTIONS, shares, strict=True):
+            source = f"{election_id}.toml"
+            data = tomllib.loads((ELECTIONS_DIR / source).read_text(encoding="utf-8"))
+            _shift(data, opens, closes)
+            store_definition(deps, who, build_election(data, source), source)
+            roll = Path(workdir) / f"{election_id}.csv"
+            rows = list(fake_electorate.generate_roll(election_id, count, seed=seed, start=start))
+            start += count
+            fake_electorate.write_roll_csv(rows, roll)
+            report = import_voters(deps, who, roll, election_id)
+            if not report.committed:
+                problems = "; ".join(error.describe() for error in report.errors[:5])
+                raise RuntimeError(f"demo roll of {election_id} refused: {problems}")
+            _name_bureaus(deps, election_id)
+            votes = Path(workdir) / f"{election_id}-votes.csv"
+            voted = [row for row in rows if rng.random() < VOTED_SHARE]
+            votes.write_text(
+                "identifiant;vote_le\n"
+                + "".join(f"{row['identifiant']};{opens.isoformat()}\n" for row in voted),
+                encoding="utf-8",
+            )
+            import_votes(deps, who, votes, election_id)
+    president_bureau = _first_bureau(deps)
+    for login, role, name, secret in DEMO_OPERATORS:
+        add_operator(
+            deps,
+            who,
+            login,
+            role=role,
+            password=DEMO_PASSWORD,
+            display_name=name,
+            bureau=president_bureau if role == "president" else None,
+            totp_secret=secret,
+        )
+    with deps.writing() as session:
+        bureau = session.get(Bureau, president_bureau)
+        assert bureau is not None
+        bureau.president_name = "Dominique Président (démo)"
+        session.merge(Meta(key="demo", value="true"))
+        journal.append(
+            session,
+            actor=who.actor,
+            action="demo_build",
+            outcome="ok",
+            at=deps.clock(),
+            details={"voters": voters, "seed": seed},
+        )
+    return DemoBuilt(voters=voters, elections=DEMO_ELECTIONS, president_bureau=president_bureau)
+
+
+def _split(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if index < total % parts else 0) for index in range(parts)]
+
+
+def _shift(data: dict, opens: datetime, closes: datetime) -> None:
+    """Move the vote (and the dates tied to it) so that it is open today."""
+    old_opens = data["opens_at"]
+    delta = opens.replace(tzinfo=None) - old_opens
+    data["opens_at"] = opens.astimezone(PARIS).replace(tzinfo=None)
+    data["closes_at"] = closes.astimezone(PARIS).replace(tzinfo=None)
+    for section in data.values():
+        if isinstance(section, dict):
+            for key, value in section.items():
+                if isinstance(value, datetime):
+                    section[key] = value + delta
+                elif hasattr(value, "toordinal") and not isinstance(value, datetime):
+                    section[key] = value + timedelta(days=delta.days)
+
+
+def _name_bureaus(deps: Deps, election_id: str) -> None:
+    names = dict(fake_electorate.demo_bureaus(election_id))
+    with deps.writing() as session:
+        for code, name in names.items():
+            bureau = session.get(Bureau, code)
+            if bureau is not None:
+                bureau.name = name
+
+
+def _first_bureau(deps: Deps) -> str:
+    with deps.reading() as session:
+        code = session.execute(
+            select(Material.bureau_code)
+            .where(Material.election_id == DEMO_ELECTIONS[0])
+            .order_by(Material.bureau_code)
+            .limit(1)
+        ).scalar_one()
+    return str(code)

@@ -1,0 +1,75 @@
+"""Loading election definitions and reading them back."""
+
+import json
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from csu.domain.election import (
+    ElectionDefinition,
+    definition_from_json,
+    election_to_json,
+    parse_election,
+)
+from csu.services.context import Deps, NotFound, OperatorContext, require_role
+from csu.store import journal
+from csu.store.tables import Election
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionLoaded:
+    definition: ElectionDefinition
+    created: bool
+
+
+def load_election(deps: Deps, who: OperatorContext, text: str, source: str) -> ElectionLoaded:
+    """Validate a TOML definition and create or update the election it describes.
+
+    Raises ``InvalidValue`` naming the file and key on a bad definition.
+    """
+    return store_definition(deps, who, parse_election(text, source), source)
+
+
+def store_definition(
+    deps: Deps, who: OperatorContext, definition: ElectionDefinition, source: str
+) -> ElectionLoaded:
+    """Create or update the election of an already validated definition."""
+    require_role(who, "admin")
+    now = deps.clock()
+    with deps.writing() as session:
+        row = session.get(Election, definition.id)
+        created = row is None
+        if row is None:
+            row = Election(id=definition.id)  # type: ignore[call-arg]
+        row.title = definition.title
+        row.organiser = definition.organiser
+        row.opens_at = definition.opens_at
+        row.closes_at = definition.closes_at
+        row.definition = json.dumps(election_to_json(definition), ensure_ascii=False)
+        row.loaded_at = now
+        session.add(row)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="election_load",
+            outcome="créé" if created else "mis à jour",
+            at=now,
+            election=definition.id,
+            details={"source": source},
+        )
+    return ElectionLoaded(definition=definition, created=created)
+
+
+def get_definition(session: Session, election_id: str) -> ElectionDefinition:
+    row = session.get(Election, election_id)
+    if row is None:
+        raise NotFound(
+            f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
+        )
+    return definition_from_json(json.loads(row.definition))
+
+
+def list_elections(deps: Deps) -> list[ElectionDefinition]:
+    with deps.reading() as session:
+        rows = session.exec(select(Election).order_by(Election.opens_at)).all()
+        return [definition_from_json(json.loads(row.definition)) for row in rows]

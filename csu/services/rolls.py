@@ -1,0 +1,525 @@
+"""Importing electoral rolls and votes.
+
+Validation and keyed hashing (the costly part: phone numbers, e-mail
+addresses, IBANs) run in worker processes on chunks of rows, while this
+process reads the file and writes what comes back, in one transaction.
+"""
+
+import csv
+import io
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+from sqlmodel import Session
+
+from csu.domain import roll
+from csu.domain.clock import to_paris
+from csu.domain.errors import InvalidValue
+from csu.domain.roll import RollRules, RowError, SealedRow
+from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.elections import get_definition
+from csu.store import journal
+from csu.store.tables import Bureau, Material, Voter
+
+CHUNK_ROWS = 2_000
+POOL_MIN_BYTES = 1_000_000  # below this, starting processes costs more than it saves
+
+Progress = Callable[[int, int], None]  # rows done, bytes read
+
+
+class ImportFailed(ServiceError):
+    """The file cannot be read at all (encoding, CSV syntax, header)."""
+
+
+@dataclass
+class ImportReport:
+    source: str
+    election: str
+    rows: int = 0
+    written: int = 0
+    voters: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    committed: bool = False
+    stages: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
+    elapsed: float = 0.0
+
+    @property
+    def rejected(self) -> int:
+        return len({error.line for error in self.errors})
+
+
+# --- worker side -----------------------------------------------------------------
+
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(names: list[str], rules: RollRules, key: bytes) -> None:
+    _worker_state.update(names=names, rules=rules, key=key)
+
+
+def _process_chunk(
+    chunk: list[tuple[int, list[str]]],
+) -> tuple[list[SealedRow], list[RowError], float, float]:
+    names: list[str] = _worker_state["names"]
+    rules: RollRules = _worker_state["rules"]
+    key: bytes = _worker_state["key"]
+    valid: list[roll.ValidRow] = []
+    errors: list[RowError] = []
+    started = time.perf_counter()
+    for line, values in chunk:
+        if len(values) != len(names):
+            reason = f"{len(names)} colonnes attendues, {len(values)} reçues"
+            errors.append(RowError(line, "(ligne)", reason))
+            continue
+        result = roll.validate_row(dict(zip(names, values, strict=True)), line, rules)
+        if isinstance(result, list):
+            errors.extend(result)
+        else:
+            valid.append(result)
+    validated = time.perf_counter()
+    sealed = [roll.seal(row, key) for row in valid]
+    return sealed, errors, validated - started, time.perf_counter() - validated
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def _open_csv(path: Path) -> tuple[io.BufferedReader, Iterator[list[str]]]:
+    try:
+        raw = open(path, "rb")  # noqa: SIM115  (closed by the caller)
+    except OSError as error:
+        raise ImportFailed(f"Fichier illisible : {path} ({error.strerror}).") from error
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    try:
+        first = text.readline()
+    except UnicodeDecodeError as error:
+        raise ImportFailed(f"{path.name} : le fichier n'est pas encodé en UTF-8.") from error
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(_chain(first, text), delimiter=delimiter, strict=True)
+    return raw, reader
+
+
+def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _rows(reader: Iterator[list[str]], source: str) -> Iterator[tuple[int, list[str]]]:
+    """Numbered data rows (the header is line 1); blank lines are skipped."""
+    line = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as error:
+            raise ImportFailed(f"{source}, après la ligne {line} : pas encodé en UTF-8.") from error
+        except csv.Error as error:
+            raise ImportFailed(f"{source}, ligne {line + 1} : CSV illisible ({error}).") from error
+        line += 1
+        if values and any(value.strip() for value in values):
+            yield line, values
+
+
+def _chunks(rows: Iterator[tuple[int, list[str]]], timer: dict[str, float]) -> Iterator[list]:
+    chunk: list[tuple[int, list[str]]] = []
+    started = time.perf_counter()
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK_ROWS:
+            timer["parsing"] += time.perf_counter() - started
+            yield chunk
+            chunk = []
+            started = time.perf_counter()
+    timer["parsing"] += time.perf_counter() - started
+    if chunk:
+        yield chunk
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+def _insert(table: Table, dialect: str) -> Insert:
+    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+
+
+class _RollWriter:
+    """Upserts voters by matricule and materials by (election, identifier)."""
+
+    _VOTER_UPDATED = ("last_name", "first_name", "search_name", "search_name_rev", "birth_date")
+    # Left as stored when the new file has no value for them.
+    _VOTER_KEPT = (
+        "email_pro",
+        "phone_pro",
+        "phone_mobile",
+        "numen_hash",
+        "nir10_hash",
+        "birth_department_hash",
+        "iban6_hash",
+        "card6_hash",
+        "challenge_question",
+        "challenge_answer_hash",
+    )
+
+    def __init__(self, session: Session, election_id: str, now: datetime) -> None:
+        self.session = session
+        self.election_id = election_id
+        self.now = now
+        self.bureaus: set[str] = set(session.execute(select(Bureau.code)).scalars())
+        self.voters: set[str] = set()
+        dialect = session.get_bind().dialect.name
+        voter: Table = Voter.__table__  # type: ignore[attr-defined]
+        material: Table = Material.__table__  # type: ignore[attr-defined]
+        bureau: Table = Bureau.__table__  # type: ignore[attr-defined]
+        ins = _insert(voter, dialect)
+        self.voter_upsert = ins.on_conflict_do_update(
+            index_elements=["matricule"],
+            set_={
+                **{name: ins.excluded[name] for name in self._VOTER_UPDATED},
+                **{
+                    name: func.coalesce(ins.excluded[name], voter.c[name])
+                    for name in self._VOTER_KEPT
+                },
+                "updated_at": ins.excluded.updated_at,
+            },
+        )
+        voter_id = (
+            select(voter.c.id).where(voter.c.matricule == bindparam("m_matricule"))
+        ).scalar_subquery()
+        ins = _insert(material, dialect).values(
+            election_id=bindparam("m_election"),
+            voter_id=voter_id,
+            capacity=bindparam("m_capacity"),
+            identifier=bindparam("m_identifier"),
+            bureau_code=bindparam("m_bureau"),
+            status=literal("active"),
+            created_at=bindparam("m_created"),
+        )
+        self.material_upsert = ins.on_conflict_do_update(
+            index_elements=["election_id", "identifier"],
+            set_={
+                "voter_id": ins.excluded.voter_id,
+                "capacity": ins.excluded.capacity,
+                "bureau_code": ins.excluded.bureau_code,
+            },
+        )
+        self.bureau_insert = _insert(bureau, dialect).on_conflict_do_nothing(
+            index_elements=["code"]
+        )
+
+    def write(self, rows: list[SealedRow]) -> None:
+        if not rows:
+            return
+        new_bureaus = {row.bureau for row in rows} - self.bureaus
+        if new_bureaus:
+            self.session.execute(
+                self.bureau_insert,
+                [
+                    {"code": code, "name": code, "president_name": ""}
+                    for code in sorted(new_bureaus)
+                ],
+            )
+            self.bureaus |= new_bureaus
+        latest = {row.matricule: row for row in rows}  # one upsert per voter and chunk
+        self.session.execute(
+            self.voter_upsert,
+            [
+                {
+                    "matricule": r.matricule,
+                    "pseudonym": r.pseudonym,
+                    "last_name": r.last_name,
+                    "first_name": r.first_name,
+                    "search_name": r.search_name,
+                    "search_name_rev": r.search_name_rev,
+                    "birth_date": r.birth_date,
+                    "email_pro": r.email_pro,
+                    "phone_pro": r.phone_pro,
+                    "phone_mobile": r.phone_mobile,
+                    "numen_hash": r.numen_hash,
+                    "nir10_hash": r.nir10_hash,
+                    "birth_department_hash": r.birth_department_hash,
+                    "iban6_hash": r.iban6_hash,
+                    "card6_hash": r.card6_hash,
+                    "challenge_question": r.challenge_question,
+                    "challenge_answer_hash": r.challenge_answer_hash,
+                    "updated_at": self.now,
+                }
+                for r in latest.values()
+            ],
+        )
+        self.voters.update(latest)
+        self.session.execute(
+            self.material_upsert,
+            [
+                {
+                    "m_election": self.election_id,
+                    "m_matricule": r.matricule,
+                    "m_capacity": r.capacity,
+                    "m_identifier": r.identifier,
+                    "m_bureau": r.bureau,
+                    "m_created": self.now,
+                }
+                for r in rows
+            ],
+        )
+
+
+# --- the use case ----------------------------------------------------------------
+
+
+class _Abort(Exception):
+    pass
+
+
+def import_voters(
+    deps: Deps,
+    who: OperatorContext,
+    path: Path,
+    election_id: str,
+    *,
+    skip_invalid: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a roll: all or nothing by default, or only the good rows with ``skip_invalid``.
+
+    Voters are matched by matricule: a re-import updates them and keeps their
+    credentials and history. One journal entry records the import.
+    """
+    require_role(who, "admin")
+    started = time.perf_counter()
+    report = ImportReport(source=path.name, election=election_id)
+    stages = dict.fromkeys(("parsing", "validation", "hashing", "writing"), 0.0)
+    report.stages = stages
+    with deps.reading() as session:
+        definition = get_definition(session, election_id)
+    rules = RollRules(
+        today=to_paris(deps.clock()).date(),
+        matricule_pattern=definition.matricule_pattern,
+        capacities=tuple(definition.capacities),
+    )
+    raw, reader = _open_csv(path)
+    with raw:
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ImportFailed(f"{path.name} : fichier vide.") from None
+        names, header_errors = roll.check_header(header)
+        if header_errors:
+            report.errors = header_errors
+            _journal_refusal(deps, who, report, skip_invalid)
+            return report
+        pool_size = workers if workers is not None else (os.cpu_count() or 1)
+        use_pool = pool_size > 1 and path.stat().st_size >= POOL_MIN_BYTES
+        seen_identifiers: dict[str, int] = {}
+        seen_capacities: dict[tuple[str, str], int] = {}
+        try:
+            with deps.writing() as session:
+                writer = _RollWriter(session, election_id, deps.clock())
+
+                def handle(result: tuple[list[SealedRow], list[RowError], float, float]) -> None:
+                    sealed, errors, validating, hashing = result
+                    stages["validation"] += validating
+                    stages["hashing"] += hashing
+                    report.errors.extend(errors)
+                    report.rows += len(sealed) + len({e.line for e in errors})
+                    keep = _drop_duplicates(sealed, seen_identifiers, seen_capacities, report)
+                    if skip_invalid or not report.errors:
+                        began = time.perf_counter()
+                        writer.write(keep)
+                        stages["writing"] += time.perf_counter() - began
+                        report.written += len(keep)
+                    if progress:
+                        progress(report.rows, raw.tell())
+
+                chunks = _chunks(_rows(reader, path.name), stages)
+                if use_pool:
+                    _run_pool(chunks, pool_size, (names, rules, deps.key), handle)
+                else:
+                    _init_worker(names, rules, deps.key)
+                    for chunk in chunks:
+                        handle(_process_chunk(chunk))
+                report.errors.sort(key=lambda error: error.line)
+                if report.errors and not skip_invalid:
+                    raise _Abort
+                report.voters = len(writer.voters)
+                journal.append(
+                    session,
+                    actor=who.actor,
+                    action="roll_import",
+                    outcome="ok" if not report.errors else "partiel",
+                    at=deps.clock(),
+                    election=election_id,
+                    details=_details(report, skip_invalid),
+                )
+            report.committed = True
+        except _Abort:
+            report.written = 0
+            _journal_refusal(deps, who, report, skip_invalid)
+    report.elapsed = time.perf_counter() - started
+    return report
+
+
+def _run_pool(
+    chunks: Iterator[list],
+    size: int,
+    initargs: tuple[Any, ...],
+    handle: Callable[[Any], None],
+) -> None:
+    """Feed chunks to worker processes, handling results in file order."""
+    with ProcessPoolExecutor(size, initializer=_init_worker, initargs=initargs) as pool:
+        pending: deque[Future[Any]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_process_chunk, chunk))
+            while len(pending) > 2 * size:
+                handle(pending.popleft().result())
+        while pending:
+            handle(pending.popleft().result())
+
+
+def _drop_duplicates(
+    rows: list[SealedRow],
+    identifiers: dict[str, int],
+    capacities: dict[tuple[str, str], int],
+    report: ImportReport,
+) -> list[SealedRow]:
+    """Rows whose identifier, or matricule and capacity, an earlier line already had."""
+    keep = []
+    for row in rows:
+        first = identifiers.setdefault(row.identifier, row.line)
+        if first != row.line:
+            report.errors.append(RowError(row.line, "identifiant", f"déjà attribué ligne {first}"))
+            continue
+        first = capacities.setdefault((row.matricule, row.capacity), row.line)
+        if first != row.line:
+            reason = f"ce matricule a déjà un matériel pour cette qualité ligne {first}"
+            report.errors.append(RowError(row.line, "qualite", reason))
+            continue
+        keep.append(row)
+    return keep
+
+
+def _details(report: ImportReport, skip_invalid: bool) -> dict[str, Any]:
+    return {
+        "file": report.source,
+        "mode": "lignes valides seules" if skip_invalid else "tout ou rien",
+        "rows": report.rows,
+        "written": report.written,
+        "rejected": report.rejected,
+        "voters": report.voters,
+    }
+
+
+def _journal_refusal(
+    deps: Deps,
+    who: OperatorContext,
+    report: ImportReport,
+    skip_invalid: bool,
+    action: str = "roll_import",
+) -> None:
+    with deps.writing() as session:
+        journal.append(
+            session,
+            actor=who.actor,
+            action=action,
+            outcome="refusé",
+            at=deps.clock(),
+            election=report.election,
+            details=_details(report, skip_invalid),
+        )
+
+
+# --- votes -----------------------------------------------------------------------
+
+
+def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str) -> ImportReport:
+    """Mark materials as used to vote from ``identifiant;vote_le`` rows (all or nothing)."""
+    require_role(who, "admin")
+    started = time.perf_counter()
+    report = ImportReport(source=path.name, election=election_id)
+    with deps.reading() as session:
+        get_definition(session, election_id)
+    raw, reader = _open_csv(path)
+    with raw:
+        try:
+            header = [name.strip().lower() for name in next(reader)]
+        except StopIteration:
+            raise ImportFailed(f"{path.name} : fichier vide.") from None
+        missing = [name for name in ("identifiant", "vote_le") if name not in header]
+        report.errors = [RowError(1, name, "colonne obligatoire absente") for name in missing]
+        if report.errors:
+            _journal_refusal(deps, who, report, False, "votes_import")
+            return report
+        at_identifier, at_time = header.index("identifiant"), header.index("vote_le")
+        votes: dict[str, tuple[int, datetime]] = {}
+        for line, values in _rows(reader, path.name):
+            report.rows += 1
+            try:
+                identifier = values[at_identifier].strip()
+                moment = roll.parse_vote_time(values[at_time])
+            except IndexError:
+                report.errors.append(RowError(line, "(ligne)", "colonnes manquantes"))
+                continue
+            except InvalidValue as error:
+                report.errors.append(RowError(line, "vote_le", error.fault))
+                continue
+            votes[identifier] = (line, moment)
+    material: Table = Material.__table__  # type: ignore[attr-defined]
+    try:
+        with deps.writing() as session:
+            known = _known_identifiers(session, election_id, list(votes))
+            for identifier, (line, _) in votes.items():
+                if identifier not in known:
+                    report.errors.append(RowError(line, "identifiant", "identifiant inconnu"))
+            report.errors.sort(key=lambda error: error.line)
+            if report.errors:
+                raise _Abort
+            statement = (
+                update(material)
+                .where(material.c.election_id == bindparam("e"))
+                .where(material.c.identifier == bindparam("i"))
+                .where(material.c.voted_at.is_(None))
+                .values(voted_at=bindparam("v"))
+            )
+            params = [{"e": election_id, "i": i, "v": v} for i, (_, v) in votes.items()]
+            if params:
+                session.execute(statement, params)
+            report.written = len(params)
+            journal.append(
+                session,
+                actor=who.actor,
+                action="votes_import",
+                outcome="ok",
+                at=deps.clock(),
+                election=election_id,
+                details={"file": report.source, "rows": report.rows, "written": report.written},
+            )
+        report.committed = True
+    except _Abort:
+        _journal_refusal(deps, who, report, False, "votes_import")
+    report.elapsed = time.perf_counter() - started
+    return report
+
+
+def _known_identifiers(session: Session, election_id: str, identifiers: list[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(identifiers), 500):
+        batch = identifiers[start : start + 500]
+        known.update(
+            session.execute(
+                select(Material.identifier)
+                .where(Material.election_id == election_id)
+                .where(Material.identifier.in_(batch))  # type: ignore[attr-defined]
+            ).scalars()
+        )
+    return known
