@@ -13,12 +13,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
 from csu.domain.journal import GENESIS_HASH, canonical_bytes, chain_hash
 from csu.store.tables import ChainHead, JournalEntry
+
+INDEXED_FIELDS = (
+    "event_id",
+    "ts",
+    "operator",
+    "role",
+    "workstation",
+    "election",
+    "subject",
+    "intervention",
+    "action",
+    "outcome",
+)
+_ENTRY: Table = JournalEntry.__table__  # type: ignore[attr-defined]
+_HEAD: Table = ChainHead.__table__  # type: ignore[attr-defined]
+# Built once so that SQLAlchemy compiles them once.
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_ENTRY = insert(_ENTRY)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +74,11 @@ def append(
 ) -> Appended:
     """Append one entry in the session's transaction; flushes pending changes first."""
     session.flush()
-    head = session.execute(
-        select(ChainHead).where(ChainHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = ChainHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
+    # Core statements, not ORM objects: a long transaction (an import, a purge)
+    # must not slow down as entries pile up in the session.
+    row = session.execute(_READ_HEAD).one_or_none()
+    if row is None:
+        raise RuntimeError("journal head missing: run the migrations (csu init)")
     fields = {
         "event_id": str(uuid.uuid4()),
         "ts": rfc3339(at),
@@ -71,44 +93,17 @@ def append(
         "details": dict(details or {}),
     }
     body = canonical_bytes(fields)
-    seq = head.seq + 1
-    digest = chain_hash(seq, head.hash, body)
+    seq = row.seq + 1
+    digest = chain_hash(seq, row.hash, body)
     stored = json.loads(body)  # the NFC-normalised values, exactly as hashed
-    session.add(
-        JournalEntry(
-            seq=seq,
-            event_id=stored["event_id"],
-            ts=stored["ts"],
-            operator=stored["operator"],
-            role=stored["role"],
-            workstation=stored["workstation"],
-            election=stored["election"],
-            subject=stored["subject"],
-            intervention=stored["intervention"],
-            action=stored["action"],
-            outcome=stored["outcome"],
-            body=body,
-            hash=digest,
-        )
+    session.execute(
+        _INSERT_ENTRY,
+        {"seq": seq, "body": body, "hash": digest, **{n: stored[n] for n in INDEXED_FIELDS}},
     )
-    head.seq = seq
-    head.hash = digest
-    session.flush()
+    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
     return Appended(seq=seq, event_id=stored["event_id"], hash=digest)
 
 
-INDEXED_FIELDS = (
-    "event_id",
-    "ts",
-    "operator",
-    "role",
-    "workstation",
-    "election",
-    "subject",
-    "intervention",
-    "action",
-    "outcome",
-)
 
 
 def iter_chain(session: Session) -> Iterator[tuple[int, bytes, str]]:
