@@ -74,7 +74,7 @@ def open_deps(db: str | None, settings: Settings | None = None) -> tuple[Setting
     """Settings, key and a migrated store, or a French error saying what to do."""
     settings = settings or load_settings(db)
     key = settings.key_bytes()
-    engine = make_engine(settings.database_url)
+    engine = _engine(settings)
     if current_revision(engine) != head_revision():
         raise ConfigError(
             "Base non initialisée ou pas à jour : lancez « csu init » ou « csu db upgrade »."
@@ -99,7 +99,7 @@ def init(db: DbOption = None) -> None:
     """Crée le schéma de la base (et sa clé secrète à côté d'un fichier SQLite)."""
     settings = load_settings(db)
     settings.ensure_key()
-    upgrade(make_engine(settings.database_url))
+    upgrade(_engine(settings))
     out.print(f"Base prête : {_display_url(settings)}")
     if settings.key_file and settings.secret_key is None:
         out.print(f"Clé secrète : {settings.key_file} (à sauvegarder, ne pas diffuser)")
@@ -111,7 +111,7 @@ def db_upgrade(db: DbOption = None) -> None:
     """Applique les migrations en attente."""
     settings = load_settings(db)
     settings.key_bytes()
-    engine = make_engine(settings.database_url)
+    engine = _engine(settings)
     upgrade(engine)
     out.print(f"Schéma à jour (révision {current_revision(engine)}).")
 
@@ -316,7 +316,7 @@ def demo(
     if voters < 3:
         raise ServiceError("--voters : 3 électeurs au moins.")
     settings.ensure_key()
-    engine = make_engine(settings.database_url)
+    engine = _engine(settings)
     upgrade(engine)
     deps = Deps(engine=engine, key=settings.key_bytes())
     with out.status("Construction de la base de démo…"):
@@ -347,6 +347,10 @@ def run(
         "Les écrans du terminal (connexion, recherche, fiche électeur) arrivent avec le "
         "prochain lot ; en attendant, utilisez les commandes : csu --help"
     )
+
+
+def _engine(settings: Settings) -> Any:
+    return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
 
 
 def _display_url(settings: Settings) -> str:

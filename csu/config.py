@@ -4,6 +4,7 @@ import os
 import secrets
 import socket
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_path
 from pydantic import SecretStr
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     data_dir: Path = default_data_dir()
     workstation: str = socket.gethostname()
+    # NORMAL: commits survive a crash of CSU; FULL: also a power cut (one flush per commit).
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "NORMAL"
     # argon2id parameters for operators' passwords and short credentials.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -36,6 +36,8 @@ COLUMNS = (
 REQUIRED = ("matricule", "nom", "prenom", "date_naissance", "bureau", "identifiant")
 DEFAULT_CAPACITY = "électeur"
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+# Identifiers may be e-mail-like logins (Education: prenom.nom@ac-dijon.fr).
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@/+-]{0,99}$")
 _MAX_NAME = 200
 
 
@@ -149,7 +151,7 @@ def validate_row(row: dict[str, str], line: int, rules: RollRules) -> ValidRow |
         "date_naissance", lambda v: identifiers.parse_birth_date(v, rules.today), True
     )
     bureau = field("bureau", _code, True)
-    identifier = field("identifiant", _code, True)
+    identifier = field("identifiant", _identifier, True)
     capacity = field("qualite", lambda v: _capacity(v, rules.capacities)) or _default_capacity(
         rules.capacities
     )
@@ -238,6 +240,14 @@ def _name(raw: str) -> str:
 def _code(raw: str) -> str:
     if not _CODE.match(raw):
         raise InvalidValue("Code", "lettres, chiffres et . _ / - seulement, 64 caractères au plus")
+    return raw
+
+
+def _identifier(raw: str) -> str:
+    if not _IDENTIFIER.match(raw):
+        raise InvalidValue(
+            "Identifiant", "lettres, chiffres et . _ @ / + - seulement, 100 caractères au plus"
+        )
     return raw
 
 

@@ -25,10 +25,10 @@ DEMO_ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021")
 DEMO_PASSWORD = "demo"
 # Fixed TOTP seeds so that the README can document them; never used outside a demo.
 DEMO_OPERATORS: tuple[tuple[str, str, str, str], ...] = (
-    ("agent", "agent", "Camille Agent (démo)", "CSUDEMOAGENTAAAA"),
-    ("president", "president", "Dominique Président (démo)", "CSUDEMOPRESIDENT"),
-    ("superviseur", "superviseur", "Claude Superviseur (démo)", "CSUDEMOSUPERVISE"),
-    ("admin", "admin", "Alix Admin (démo)", "CSUDEMOADMINAAAA"),
+    ("agent", "agent", "Camille Agent (démo)", "CSUDEMOAGENTAAAAAAAAAAAAAAAAAAAA"),
+    ("president", "president", "Dominique Président (démo)", "CSUDEMOPRESIDENTAAAAAAAAAAAAAAAA"),
+    ("superviseur", "superviseur", "Claude Superviseur (démo)", "CSUDEMOSUPERVISEURAAAAAAAAAAAAAA"),
+    ("admin", "admin", "Alix Admin (démo)", "CSUDEMOADMINAAAAAAAAAAAAAAAAAAAA"),
 )
 VOTED_SHARE = 0.2
 
