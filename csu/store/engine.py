@@ -51,6 +51,8 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Indexes of a million voters do not fit the default 2 MiB page cache.
+        cursor.execute("PRAGMA cache_size=-131072")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 

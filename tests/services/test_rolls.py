@@ -1,5 +1,6 @@
 """Importing an electoral roll and the votes: validation, all or nothing, re-import."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,8 @@ def test_a_good_roll_is_written_whole(minint: Deps, tmp_path: Path) -> None:
     assert stored["AB1234"].phone_mobile == "+33612345678"
     assert stored["CD5678"].search_name == "eluard paul"
     assert stored["CD5678"].search_name_rev == "paul eluard"
+    assert stored["CD5678"].updated_at == NOW
+    assert stored["CD5678"].birth_date == date(1965, 7, 1)
 
 
 def test_secrets_are_stored_as_keyed_hashes_only(minint: Deps, tmp_path: Path) -> None:
