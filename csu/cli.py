@@ -1,9 +1,11 @@
 """The ``csu`` command: parses arguments and settings, then calls the services."""
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from contextvars import ContextVar
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -38,8 +40,17 @@ app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(operator_app, name="operator")
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+_OS_ERRORS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "accès refusé",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "système de fichiers en lecture seule",
+}
 
 DbOption = Annotated[
     str | None,
@@ -49,6 +60,7 @@ DbOption = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_global_db: ContextVar[str | None] = ContextVar("global_db", default=None)
 
 
 def friendly(command: F) -> F:
@@ -65,6 +77,9 @@ def friendly(command: F) -> F:
             err.print(f"[red]Base de données injoignable ou verrouillée :[/red] {reason}")
         except SQLAlchemyError as error:
             err.print(f"[red]Erreur de la base de données :[/red] {type(error).__name__}")
+        except OSError as error:
+            reason = _OS_ERRORS.get(error.errno or 0, "erreur d'entrée-sortie")
+            err.print(f"[red]Erreur :[/red] {error.filename or ''} : {reason}", highlight=False)
         raise typer.Exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -72,8 +87,11 @@ def friendly(command: F) -> F:
 
 def open_deps(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
     """Settings, key and a migrated store, or a French error saying what to do."""
-    settings = settings or load_settings(db)
+    settings = settings or load_settings(_db(db))
     key = settings.key_bytes()
+    path = settings.sqlite_path
+    if path is not None and not path.exists():
+        raise ConfigError(f"Base introuvable : {path}. Créez-la avec « csu init --db {path} ».")
     engine = _engine(settings)
     if current_revision(engine) != head_revision():
         raise ConfigError(
@@ -89,15 +107,21 @@ def who(settings: Settings) -> OperatorContext:
 @app.callback(invoke_without_command=True)
 def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
     """Sans sous-commande : ouvre le terminal sur la base indiquée."""
+    _global_db.set(db)  # `csu --db X cmd` means the same as `csu cmd --db X`
     if ctx.invoked_subcommand is None:
         ctx.invoke(run, db=db, demo=False)
+
+
+def _db(db: str | None) -> str | None:
+    """The command's --db, else the one given before the command."""
+    return db or _global_db.get()
 
 
 @app.command()
 @friendly
 def init(db: DbOption = None) -> None:
     """Crée le schéma de la base (et sa clé secrète à côté d'un fichier SQLite)."""
-    settings = load_settings(db)
+    settings = load_settings(_db(db))
     settings.ensure_key()
     upgrade(_engine(settings))
     out.print(f"Base prête : {_display_url(settings)}")
@@ -109,7 +133,7 @@ def init(db: DbOption = None) -> None:
 @friendly
 def db_upgrade(db: DbOption = None) -> None:
     """Applique les migrations en attente."""
-    settings = load_settings(db)
+    settings = load_settings(_db(db))
     settings.key_bytes()
     engine = _engine(settings)
     upgrade(engine)
@@ -123,17 +147,21 @@ def election_load(
     db: DbOption = None,
 ) -> None:
     """Valide puis crée ou met à jour des scrutins."""
-    from csu.services.elections import load_election
+    from csu.domain.election import parse_election
+    from csu.services.elections import store_definition
 
     settings, deps = open_deps(db)
-    for path in files:
+    definitions = []
+    for path in files:  # every file is checked before any is stored
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ServiceError(f"{path} : fichier illisible ({error}).") from error
-        loaded = load_election(deps, who(settings), text, path.name)
+        except UnicodeDecodeError as error:
+            raise ServiceError(f"{path} : le fichier n'est pas encodé en UTF-8.") from error
+        definitions.append((parse_election(text, path.name), path.name))
+    for definition, source in definitions:
+        loaded = store_definition(deps, who(settings), definition, source)
         verb = "créé" if loaded.created else "mis à jour"
-        out.print(f"Scrutin {loaded.definition.id} {verb} : {loaded.definition.title}")
+        out.print(f"Scrutin {definition.id} {verb} : {definition.title}")
 
 
 @election_app.command("list")
@@ -255,7 +283,7 @@ def audit_export(
         raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
     where = ExportFilter(
         since=_moment(since, "--since") if since else None,
-        until=_moment(until, "--until") if until else None,
+        until=_moment(until, "--until", end_of_day=True) if until else None,
         operator=operator.strip().lower() if operator else None,
         matricule=parse_matricule(matricule) if matricule else None,
     )
@@ -303,29 +331,54 @@ def demo(
     """Construit une base de démonstration (électeurs fictifs, un opérateur par rôle)."""
     from csu.services.demo import DEMO_OPERATORS, DEMO_PASSWORD, build_demo
 
-    settings = load_settings(db or demo_url())
+    if voters < 3:
+        raise ServiceError("--voters : 3 électeurs au moins.")
+    settings = load_settings(_db(db) or demo_url())
     path = settings.sqlite_path
-    if path is not None and path.exists():
+    if path is None:
+        raise ServiceError("La base de démo est un fichier SQLite : --db CHEMIN.")
+    if path.exists():
+        if not _is_demo_file(settings):
+            raise ServiceError(f"{path} n'est pas une base de démo : elle ne sera pas remplacée.")
         if if_absent:
             out.print(f"Base de démo déjà présente : {path}")
             return
         if not force:
             raise ServiceError(f"{path} existe déjà : ajoutez --force pour la remplacer.")
-        for suffix in ("", "-wal", "-shm", ".key"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    if voters < 3:
-        raise ServiceError("--voters : 3 électeurs au moins.")
-    settings.ensure_key()
-    engine = _engine(settings)
-    upgrade(engine)
-    deps = Deps(engine=engine, key=settings.key_bytes())
-    with out.status("Construction de la base de démo…"):
-        built = build_demo(deps, who(settings), voters=voters)
+        _remove_sqlite(path)
+    try:
+        settings.ensure_key()
+        engine = _engine(settings)
+        upgrade(engine)
+        deps = Deps(engine=engine, key=settings.key_bytes())
+        with out.status("Construction de la base de démo…"):
+            built = build_demo(deps, who(settings), voters=voters)
+        engine.dispose()
+    except BaseException:
+        _remove_sqlite(path)  # never leave a half-built demo behind
+        raise
     out.print(f"Base de démo prête : {_display_url(settings)} ({built.voters} électeurs).")
     table = Table("Identifiant", "Rôle", "Mot de passe", "Secret TOTP")
     for login, role, _, secret in DEMO_OPERATORS:
         table.add_row(login, role, DEMO_PASSWORD, secret)
     out.print(table)
+
+
+def _is_demo_file(settings: Settings) -> bool:
+    from csu.services.demo import is_demo
+
+    try:
+        engine = _engine(settings)
+        if current_revision(engine) != head_revision():
+            return False
+        return is_demo(Deps(engine=engine, key=b""))
+    except SQLAlchemyError:
+        return False
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".key"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def demo_url() -> str:
@@ -339,7 +392,7 @@ def run(
     demo: Annotated[bool, typer.Option("--demo", help="Ouvrir la base de démo.")] = False,
 ) -> None:
     """Ouvre le terminal."""
-    settings, deps = open_deps(demo_url() if demo and not db else db)
+    settings, deps = open_deps(demo_url() if demo and not _db(db) else db)
     from csu.services.audit import journal_size
 
     out.print(
@@ -366,12 +419,16 @@ def _paris(moment: datetime) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
-def _moment(value: str, option: str) -> datetime:
+def _moment(value: str, option: str, end_of_day: bool = False) -> datetime:
+    """A date (whole day, Paris time) or an ISO date-time; ``--until 02/12/2022``
+    includes that day."""
     text = value.strip()
     try:
         day = datetime.strptime(text, "%d/%m/%Y") if "/" in text else datetime.fromisoformat(text)
     except ValueError:
         raise InvalidValue(option, f"« {value} » illisible : jj/mm/aaaa ou aaaa-mm-jj") from None
+    if end_of_day and len(text) <= 10:
+        day += timedelta(days=1)
     return day if day.tzinfo else day.replace(tzinfo=PARIS)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from csu import fake_electorate
 from csu.domain.clock import PARIS, to_paris
 from csu.domain.election import build_election
-from csu.services.context import Deps, OperatorContext, require_role
+from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import store_definition
 from csu.services.operators import add_operator
 from csu.services.rolls import import_voters, import_votes
@@ -63,7 +63,7 @@ def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int =
             report = import_voters(deps, who, roll, election_id)
             if not report.committed:
                 problems = "; ".join(error.describe() for error in report.errors[:5])
-                raise RuntimeError(f"demo roll of {election_id} refused: {problems}")
+                raise ServiceError(f"Liste de démo {election_id} refusée : {problems}")
             _name_bureaus(deps, election_id)
             votes = Path(workdir) / f"{election_id}-votes.csv"
             voted = [row for row in rows if rng.random() < VOTED_SHARE]
@@ -138,3 +138,10 @@ def _first_bureau(deps: Deps) -> str:
             .limit(1)
         ).scalar_one()
     return str(code)
+
+
+def is_demo(deps: Deps) -> bool:
+    """Whether this database was built by ``build_demo`` (demo logins may show)."""
+    with deps.reading() as session:
+        row = session.get(Meta, "demo")
+        return row is not None and row.value == "true"

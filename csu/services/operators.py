@@ -53,6 +53,12 @@ def add_operator(
     if len(password) < 4:
         raise InvalidValue("Mot de passe", "4 caractères au moins")
     secret = totp_secret or pyotp.random_base32()
+    try:
+        totp = pyotp.TOTP(secret)
+        totp.byte_secret()  # refuses a seed too short for pyotp
+        uri = totp.provisioning_uri(name=login, issuer_name=ISSUER)
+    except (ValueError, TypeError) as error:  # checked before anything is stored
+        raise InvalidValue("Secret TOTP", "base32 de 160 bits attendu") from error
     now = deps.clock()
     with deps.writing() as session:
         if session.exec(select(Operator).where(Operator.login == login)).first():
@@ -78,7 +84,6 @@ def add_operator(
             at=now,
             details={"login": login, "role": role, "bureau": bureau},
         )
-    uri = pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=ISSUER)
     return OperatorCreated(login=login, role=role, provisioning_uri=uri)
 
 

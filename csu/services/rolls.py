@@ -94,11 +94,15 @@ def _process_chunk(
 # --- reading ---------------------------------------------------------------------
 
 
-def _open_csv(path: Path) -> tuple[io.BufferedReader, Iterator[list[str]]]:
+def _open_csv(path: Path) -> tuple[io.TextIOWrapper, Iterator[list[str]]]:
+    """The open file (the caller closes it; its ``buffer.tell()`` measures progress)
+    and a CSV reader whose delimiter is guessed from the header line."""
     try:
         raw = open(path, "rb")  # noqa: SIM115  (closed by the caller)
+    except FileNotFoundError as error:
+        raise ImportFailed(f"Fichier introuvable : {path}.") from error
     except OSError as error:
-        raise ImportFailed(f"Fichier illisible : {path} ({error.strerror}).") from error
+        raise ImportFailed(f"Fichier illisible : {path}.") from error
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
     try:
         first = text.readline()
@@ -106,7 +110,7 @@ def _open_csv(path: Path) -> tuple[io.BufferedReader, Iterator[list[str]]]:
         raise ImportFailed(f"{path.name} : le fichier n'est pas encodé en UTF-8.") from error
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(_chain(first, text), delimiter=delimiter, strict=True)
-    return raw, reader
+    return text, reader
 
 
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
@@ -348,8 +352,8 @@ def import_voters(
         matricule_pattern=definition.matricule_pattern,
         capacities=tuple(definition.capacities),
     )
-    raw, reader = _open_csv(path)
-    with raw:
+    text, reader = _open_csv(path)
+    with text:
         try:
             header = next(reader)
         except StopIteration:
@@ -380,7 +384,7 @@ def import_voters(
                         stages["writing"] += time.perf_counter() - began
                         report.written += len(keep)
                     if progress:
-                        progress(report.rows, raw.tell())
+                        progress(report.rows, text.buffer.tell())
 
                 chunks = _chunks(_rows(reader, path.name), stages)
                 if use_pool:
@@ -489,8 +493,8 @@ def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str)
     report = ImportReport(source=path.name, election=election_id)
     with deps.reading() as session:
         get_definition(session, election_id)
-    raw, reader = _open_csv(path)
-    with raw:
+    text, reader = _open_csv(path)
+    with text:
         try:
             header = [name.strip().lower() for name in next(reader)]
         except StopIteration:

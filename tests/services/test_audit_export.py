@@ -1,0 +1,272 @@
+"""Exporting the journal for the election commission: formats, matricules, filters, roles."""
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete
+from sqlmodel import select
+
+from csu.domain.hashing import pseudonym
+from csu.services.audit import EXPORT_COLUMNS, ExportFilter, export_journal, verify_journal
+from csu.services.context import Deps, Forbidden, OperatorContext
+from csu.store import journal
+from csu.store.journal import Actor
+from csu.store.tables import JournalEntry, Voter
+from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
+
+PRESIDENT = OperatorContext(login="pres", role="president", workstation="poste-9", bureau="B75")
+ALICE = Actor(operator="alice", role="agent", workstation="poste-1")
+BRUNO = Actor(operator="bruno", role="agent", workstation="poste-2")
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of November 2022, in UTC: before NOW (02/12), when exports are journalled."""
+    return datetime(2022, 11, day, hour, minute, tzinfo=UTC)
+
+
+def add_voter(deps: Deps, matricule: str) -> str:
+    alias = pseudonym(deps.key, matricule)
+    with deps.writing() as session:
+        session.add(
+            Voter(
+                matricule=matricule,
+                pseudonym=alias,
+                last_name="Dupont",
+                first_name="Jeanne",
+                search_name="dupont jeanne",
+                search_name_rev="jeanne dupont",
+                updated_at=NOW,
+            )
+        )
+    return alias
+
+
+def remove_voter(deps: Deps, matricule: str) -> None:
+    with deps.writing() as session:
+        session.execute(delete(Voter).where(Voter.matricule == matricule))  # type: ignore[arg-type]
+
+
+def record(
+    deps: Deps,
+    moment: datetime,
+    *,
+    actor: Actor = ALICE,
+    matricule: str | None = None,
+    action: str = "consultation",
+    **details: Any,
+) -> int:
+    with deps.writing() as session:
+        return journal.append(
+            session,
+            actor=actor,
+            action=action,
+            outcome="ok",
+            at=moment,
+            election="minint-2022",
+            subject=pseudonym(deps.key, matricule) if matricule else None,
+            details=details,
+        ).seq
+
+
+def export(
+    deps: Deps, who: OperatorContext = SUPERVISOR, fmt: str = "jsonl", **where: Any
+) -> list[dict[str, Any]]:
+    """The exported entries, parsed back; checks the count the service returns."""
+    out = io.StringIO()
+    count = export_journal(deps, who, out, fmt=fmt, where=ExportFilter(**where))  # type: ignore[arg-type]
+    text = out.getvalue()
+    if fmt == "csv":
+        rows: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+        for row in rows:
+            row["seq"] = int(row["seq"])
+            row["details"] = json.loads(row["details"])
+            for name, value in row.items():
+                if value == "":
+                    row[name] = None  # CSV writes None as an empty field
+    else:
+        rows = [json.loads(line) for line in text.splitlines()]
+    assert count == len(rows)
+    return rows
+
+
+def seqs(rows: list[dict[str, Any]]) -> list[int]:
+    return [row["seq"] for row in rows]
+
+
+def entries(deps: Deps) -> list[JournalEntry]:
+    with deps.reading() as session:
+        return list(session.exec(select(JournalEntry).order_by(JournalEntry.seq)).all())  # type: ignore[arg-type]
+
+
+def lift_protection(engine: Engine) -> None:
+    """What someone holding the database would do before editing the journal."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER journal_entry_no_update")
+            conn.exec_driver_sql("DROP TRIGGER journal_entry_no_delete")
+        else:
+            conn.exec_driver_sql("ALTER TABLE journal_entry DISABLE TRIGGER USER")
+
+
+# --- formats ----------------------------------------------------------------------
+
+
+def test_jsonl_gives_one_object_per_entry_with_every_column(deps: Deps) -> None:
+    record(deps, at(28, 9), note="première")
+    record(deps, at(28, 10), actor=BRUNO, note="seconde")
+    rows = export(deps)
+    assert [sorted(row) for row in rows] == [sorted(EXPORT_COLUMNS)] * 2
+    assert [(row["seq"], row["operator"], row["details"]) for row in rows] == [
+        (1, "alice", {"note": "première"}),
+        (2, "bruno", {"note": "seconde"}),
+    ]
+    assert rows[0]["ts"] == "2022-11-28T09:00:00.000000Z"
+    assert rows[1]["hash"] == entries(deps)[1].hash
+
+
+def test_csv_has_the_header_and_the_same_entries_as_jsonl(deps: Deps) -> None:
+    add_voter(deps, "AB1234")
+    record(deps, at(28, 9), matricule="AB1234", champ="valeur")
+    record(deps, at(28, 10), actor=BRUNO, liste=[1, 2], drapeau=True)
+    as_jsonl = export(deps)
+    out = io.StringIO()
+    export_journal(deps, SUPERVISOR, out, fmt="csv")
+    assert out.getvalue().splitlines()[0] == ";".join(EXPORT_COLUMNS)
+    as_csv = export(deps, fmt="csv")
+    # Each export is journalled: the CSV export also shows the JSONL export's entries.
+    assert as_csv[:2] == as_jsonl
+    assert [row["action"] for row in as_csv[2:]] == ["journal_export", "journal_export"]
+
+
+# --- matricules -------------------------------------------------------------------
+
+
+def test_a_pseudonym_is_resolved_to_the_matricule_while_the_voter_exists(deps: Deps) -> None:
+    alias = add_voter(deps, "AB1234")
+    record(deps, at(28, 9), matricule="AB1234")
+    [row] = export(deps)
+    assert (row["matricule"], row["subject"]) == ("AB1234", alias)
+
+
+def test_once_the_voter_is_gone_the_matricule_is_empty_and_the_pseudonym_stays(
+    deps: Deps,
+) -> None:
+    alias = add_voter(deps, "AB1234")
+    record(deps, at(28, 9), matricule="AB1234")
+    remove_voter(deps, "AB1234")
+    for fmt in ("jsonl", "csv"):
+        row = export(deps, fmt=fmt)[0]
+        assert (row["matricule"], row["subject"]) == (None, alias)
+
+
+def test_entries_of_a_gone_voter_are_still_found_by_matricule(deps: Deps) -> None:
+    add_voter(deps, "AB1234")
+    record(deps, at(28, 9), matricule="AB1234")
+    record(deps, at(28, 9), matricule="CD5678")
+    remove_voter(deps, "AB1234")
+    assert seqs(export(deps, matricule="AB1234")) == [1]
+
+
+def test_entries_without_a_subject_have_no_matricule(deps: Deps) -> None:
+    add_voter(deps, "AB1234")
+    record(deps, at(28, 9))
+    assert export(deps)[0]["matricule"] is None
+
+
+# --- filters ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def busy(deps: Deps) -> Deps:
+    """Two agents, two voters, three days."""
+    add_voter(deps, "AB1234")
+    add_voter(deps, "CD5678")
+    for day in (27, 28, 29):
+        record(deps, at(day, 9), actor=ALICE, matricule="AB1234")  # 1, 5, 9
+        record(deps, at(day, 10), actor=ALICE, matricule="CD5678")  # 2, 6, 10
+        record(deps, at(day, 11), actor=BRUNO, matricule="AB1234")  # 3, 7, 11
+        record(deps, at(day, 12), actor=BRUNO)  # 4, 8, 12
+    return deps
+
+
+def test_since_is_included_and_until_excluded(busy: Deps) -> None:
+    assert seqs(export(busy, since=at(28, 10), until=at(29, 9))) == [6, 7, 8]
+
+
+def test_operator_filter_keeps_that_operator(busy: Deps) -> None:
+    assert seqs(export(busy, operator="bruno")) == [3, 4, 7, 8, 11, 12]
+
+
+def test_matricule_filter_keeps_that_voter(busy: Deps) -> None:
+    rows = export(busy, matricule="AB1234")
+    assert seqs(rows) == [1, 3, 5, 7, 9, 11]
+    assert {row["matricule"] for row in rows} == {"AB1234"}
+
+
+def test_filters_combine(busy: Deps) -> None:
+    rows = export(busy, operator="alice", matricule="AB1234", since=at(28, 0), until=at(30, 0))
+    assert seqs(rows) == [5, 9]
+    assert seqs(export(busy, operator="bruno", matricule="CD5678")) == []
+
+
+# --- what is shown comes from the hashed body -------------------------------------
+
+
+def test_edited_index_columns_do_not_change_what_the_export_shows(deps: Deps) -> None:
+    record(deps, at(28, 9), note="vraie")
+    lift_protection(deps.engine)
+    with deps.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE journal_entry SET action = 'rien', outcome = 'refusé', "
+            "workstation = 'ailleurs' WHERE seq = 1"
+        )
+    [row] = export(deps)
+    assert (row["action"], row["outcome"], row["workstation"]) == (
+        "consultation",
+        "ok",
+        "poste-1",
+    )
+    assert row["details"] == {"note": "vraie"}
+    assert verify_journal(deps, SUPERVISOR).failed_seq == 1
+
+
+# --- roles and the export's own entry ---------------------------------------------
+
+
+@pytest.mark.parametrize("who", [SUPERVISOR, ADMIN], ids=lambda who: who.role)
+def test_supervisors_and_administrators_export(deps: Deps, who: OperatorContext) -> None:
+    record(deps, at(28, 9))
+    assert seqs(export(deps, who)) == [1]
+
+
+@pytest.mark.parametrize("who", [AGENT, PRESIDENT], ids=lambda who: who.role)
+def test_agents_and_presidents_may_not_export(deps: Deps, who: OperatorContext) -> None:
+    record(deps, at(28, 9))
+    with pytest.raises(Forbidden, match="superviseur"):
+        export_journal(deps, who, io.StringIO())
+    assert len(entries(deps)) == 1  # a refused export writes nothing
+
+
+def test_the_export_is_journalled_with_its_filters_but_not_the_matricule(busy: Deps) -> None:
+    export(busy, fmt="csv", operator="alice", matricule="AB1234", since=at(28, 0))
+    last = entries(busy)[-1]
+    assert (last.seq, last.action, last.operator, last.subject) == (
+        13,
+        "journal_export",
+        "sup",
+        None,
+    )
+    assert json.loads(last.body)["details"] == {
+        "format": "csv",
+        "count": 2,
+        "since": "2022-11-28T00:00:00.000000Z",
+        "until": None,
+        "operator": "alice",
+        "matricule": True,
+    }
+    assert b"AB1234" not in last.body
+    assert verify_journal(busy, SUPERVISOR).ok
