@@ -60,7 +60,11 @@ def test_appends_are_numbered_from_one_and_chained(engine: Engine) -> None:
 def test_body_is_canonical_json_of_the_entry(engine: Engine) -> None:
     with write_session(engine) as session:
         journal.append(
-            session, actor=ACTOR, action="consultation", outcome="ok", at=NOW,
+            session,
+            actor=ACTOR,
+            action="consultation",
+            outcome="ok",
+            at=NOW,
             details={"nom": "Zoe\u0301"},  # decomposed accent, stored NFC
         )
     with read_session(engine) as session:
@@ -123,7 +127,8 @@ def test_verify_names_an_edited_body(deps: Deps) -> None:
         conn.execute(text("UPDATE journal_entry SET body = :b WHERE seq = 3"), {"b": forged})
     check = verify_journal(deps, SUPERVISOR)
     assert (check.failed_seq, check.reason) == (
-        3, "empreinte incorrecte (contenu modifié ou chaîne rompue)"
+        3,
+        "empreinte incorrecte (contenu modifié ou chaîne rompue)",
     )
 
 
@@ -180,9 +185,13 @@ def test_verify_names_an_inserted_entry(deps: Deps) -> None:
                 "(3, 'forged', :ts, :op, :role, :ws, NULL, NULL, NULL, :action, :outcome, :b, :h)"
             ),
             {
-                "ts": fields["ts"], "op": fields["operator"], "role": fields["role"],
-                "ws": fields["workstation"], "action": fields["action"],
-                "outcome": fields["outcome"], "b": forged,
+                "ts": fields["ts"],
+                "op": fields["operator"],
+                "role": fields["role"],
+                "ws": fields["workstation"],
+                "action": fields["action"],
+                "outcome": fields["outcome"],
+                "b": forged,
                 "h": chain_hash(3, rows[1][2], forged),
             },
         )
