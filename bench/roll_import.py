@@ -7,6 +7,7 @@ import sys
 import time
 
 from bench.common import ADMIN, CACHE, fresh_sqlite, line, load, roll_file
+from csu.services.context import Deps
 from csu.services.rolls import import_voters
 
 ELECTION = "minint-2022"
@@ -31,7 +32,7 @@ def bare_sqlite(path_csv: object, rows: int) -> float:
     return elapsed
 
 
-def main(voters: int = 1_000_000) -> None:
+def main(voters: int = 1_000_000) -> Deps:
     print(f"Roll import, {voters:,} voters ({ELECTION}), SQLite")
     path = roll_file(ELECTION, voters)
     deps = fresh_sqlite("import")
@@ -50,6 +51,7 @@ def main(voters: int = 1_000_000) -> None:
     bare = bare_sqlite(path, rows)
     line("bare sqlite3 executemany of the same rows", f"{bare:.1f} s")
     line("ratio import / bare", f"{report.elapsed / bare:.1f} x")
+    return deps
 
 
 if __name__ == "__main__":
