@@ -25,7 +25,7 @@ from sqlmodel import Session
 from csu.domain import roll
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
-from csu.domain.roll import RollRules, RowError, SealedRow
+from csu.domain.roll import RollRules, RowError
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.store import journal
@@ -60,25 +60,52 @@ class ImportReport:
 
 # --- worker side -----------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a worker needs to turn CSV rows into statement parameters (picklable)."""
+
+    names: list[str]
+    rules: RollRules
+    key: bytes
+    dialect: str
+    voter_columns: tuple[str, ...]  # positional order of the voter upsert's parameters
+    material_columns: tuple[str, ...]
+    election_id: str
+    now: Any  # the import time, already in the driver's form
+
+
+@dataclass
+class _Chunk:
+    """A worker's answer: parameters ready for executemany, aligned with ``keys``."""
+
+    voters: list[tuple[Any, ...]]
+    materials: list[tuple[Any, ...]]
+    keys: list[tuple[int, str, str, str, str]]  # line, identifier, matricule, capacity, bureau
+    errors: list[RowError]
+    validation: float
+    hashing: float
+
+
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(names: list[str], rules: RollRules, key: bytes) -> None:
-    _worker_state.update(names=names, rules=rules, key=key)
+def _init_worker(plan: _Plan) -> None:
+    dialect = sqlite.dialect() if plan.dialect == "sqlite" else postgresql.dialect()
+    voter: Table = Voter.__table__  # type: ignore[attr-defined]
+    _worker_state.update(plan=plan, to_date=_processor(voter.c.birth_date, dialect))
 
 
-def _process_chunk(
-    chunk: list[tuple[int, list[str]]],
-) -> tuple[list[SealedRow], list[RowError], float, float]:
-    names: list[str] = _worker_state["names"]
-    rules: RollRules = _worker_state["rules"]
-    key: bytes = _worker_state["key"]
+def _process_chunk(chunk: list[tuple[int, list[str]]]) -> _Chunk:
+    plan: _Plan = _worker_state["plan"]
+    to_date: Callable[[Any], Any] = _worker_state["to_date"]
+    names, rules, width = plan.names, plan.rules, len(plan.names)
     valid: list[roll.ValidRow] = []
     errors: list[RowError] = []
     started = time.perf_counter()
     for line, values in chunk:
-        if len(values) != len(names):
-            reason = f"{len(names)} colonnes attendues, {len(values)} reçues"
+        if len(values) != width:
+            reason = f"{width} colonnes attendues, {len(values)} reçues"
             errors.append(RowError(line, "(ligne)", reason))
             continue
         result = roll.validate_row(dict(zip(names, values, strict=True)), line, rules)
@@ -87,8 +114,38 @@ def _process_chunk(
         else:
             valid.append(result)
     validated = time.perf_counter()
-    sealed = [roll.seal(row, key) for row in valid]
-    return sealed, errors, validated - started, time.perf_counter() - validated
+    answer = _Chunk([], [], [], errors, validated - started, 0.0)
+    voter_values: dict[str, Any] = {"updated_at": plan.now}
+    material_values: dict[str, Any] = {"m_election": plan.election_id, "m_created": plan.now}
+    for row in valid:
+        sealed = roll.seal(row, plan.key)
+        for name in _VOTER_FIELDS:
+            voter_values[name] = getattr(sealed, name)
+        voter_values["birth_date"] = to_date(sealed.birth_date)
+        material_values.update(
+            m_matricule=sealed.matricule,
+            m_capacity=sealed.capacity,
+            m_identifier=sealed.identifier,
+            m_bureau=sealed.bureau,
+        )
+        answer.voters.append(tuple(voter_values[name] for name in plan.voter_columns))
+        answer.materials.append(tuple(material_values[name] for name in plan.material_columns))
+        answer.keys.append(
+            (row.line, sealed.identifier, sealed.matricule, sealed.capacity, sealed.bureau)
+        )
+    answer.hashing = time.perf_counter() - validated
+    return answer
+
+
+def _processor(column: Any, dialect: Any) -> Callable[[Any], Any]:
+    """How the dialect stores a value of this column (what Core would do)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(column.type, TypeDecorator):
+        decorate = column.type.process_bind_param
+        if process:
+            return lambda value: process(decorate(value, dialect))
+        return lambda value: decorate(value, dialect)
+    return process or (lambda value: value)
 
 
 # --- reading ---------------------------------------------------------------------
@@ -157,60 +214,67 @@ def _insert(table: Table, dialect: str) -> Insert:
     return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
 
 
+_VOTER_UPDATED = ("last_name", "first_name", "search_name", "search_name_rev", "birth_date")
+# Left as stored when the new file has no value for them.
+_VOTER_KEPT = (
+    "email_pro",
+    "phone_pro",
+    "phone_mobile",
+    "numen_hash",
+    "nir10_hash",
+    "birth_department_hash",
+    "iban6_hash",
+    "card6_hash",
+    "challenge_question",
+    "challenge_answer_hash",
+)
+_VOTER_FIELDS = ("matricule", "pseudonym", *_VOTER_UPDATED, *_VOTER_KEPT)
+
+
 class _RollWriter:
     """Upserts voters by matricule and materials by (election, identifier).
 
-    The statements are compiled once and run with the driver's executemany on
-    prepared tuples: per-row parameter processing by SQLAlchemy would cost more
-    than the database itself on a million rows.
+    The statements are compiled once, with positional parameters, and run with
+    the driver's executemany on tuples the workers prepared: per-row parameter
+    processing by SQLAlchemy would cost more than the database itself.
     """
-
-    _VOTER_UPDATED = ("last_name", "first_name", "search_name", "search_name_rev", "birth_date")
-    # Left as stored when the new file has no value for them.
-    _VOTER_KEPT = (
-        "email_pro",
-        "phone_pro",
-        "phone_mobile",
-        "numen_hash",
-        "nir10_hash",
-        "birth_department_hash",
-        "iban6_hash",
-        "card6_hash",
-        "challenge_question",
-        "challenge_answer_hash",
-    )
-    _VOTER_COLUMNS = ("matricule", "pseudonym", *_VOTER_UPDATED, *_VOTER_KEPT, "updated_at")
 
     def __init__(self, session: Session, election_id: str, now: datetime) -> None:
         self.session = session
-        self.election_id = election_id
         self.bureaus: set[str] = set(session.execute(select(Bureau.code)).scalars())
         self.voters: set[str] = set()
-        self.dialect = session.get_bind().dialect
+        engine_dialect = session.get_bind().dialect
+        self.dialect_name = engine_dialect.name
+        # psycopg also takes %s placeholders: compile for them to pass tuples.
+        dialect = (
+            engine_dialect
+            if engine_dialect.name == "sqlite"
+            else type(engine_dialect)(paramstyle="format")
+        )
         voter: Table = Voter.__table__  # type: ignore[attr-defined]
         material: Table = Material.__table__  # type: ignore[attr-defined]
         bureau: Table = Bureau.__table__  # type: ignore[attr-defined]
-        self.now = self._processor(voter.c.updated_at)(now)
-        self.date = self._processor(voter.c.birth_date)
-        ins = _insert(voter, self.dialect.name)
-        self.voter_upsert = self._compile(
+        self.now = _processor(voter.c.updated_at, engine_dialect)(now)
+        ins = _insert(voter, dialect.name)
+        self.voter_sql, self.voter_columns = self._compile(
             ins.on_conflict_do_update(
                 index_elements=["matricule"],
                 set_={
-                    **{name: ins.excluded[name] for name in self._VOTER_UPDATED},
+                    **{name: ins.excluded[name] for name in _VOTER_UPDATED},
                     **{
                         name: func.coalesce(ins.excluded[name], voter.c[name])
-                        for name in self._VOTER_KEPT
+                        for name in _VOTER_KEPT
                     },
                     "updated_at": ins.excluded.updated_at,
                 },
             ),
-            self._VOTER_COLUMNS,
+            dialect,
+            (*_VOTER_FIELDS, "updated_at"),
         )
         voter_id = (
             select(voter.c.id).where(voter.c.matricule == bindparam("m_matricule"))
         ).scalar_subquery()
-        ins = _insert(material, self.dialect.name).values(
+        ins = _insert(material, dialect.name).values(
             election_id=bindparam("m_election"),
             voter_id=voter_id,
             capacity=bindparam("m_capacity"),
@@ -219,7 +283,7 @@ class _RollWriter:
             status=literal_column("'active'"),
             created_at=bindparam("m_created"),
         )
-        self.material_upsert = self._compile(
+        self.material_sql, self.material_columns = self._compile(
             ins.on_conflict_do_update(
                 index_elements=["election_id", "identifier"],
                 set_={
@@ -228,94 +292,40 @@ class _RollWriter:
                     "bureau_code": ins.excluded.bureau_code,
                 },
             ),
+            dialect,
             None,
         )
-        self.bureau_insert = _insert(bureau, self.dialect.name).on_conflict_do_nothing(
+        self.bureau_insert = _insert(bureau, dialect.name).on_conflict_do_nothing(
             index_elements=["code"]
         )
 
-    def _processor(self, column: Any) -> Callable[[Any], Any]:
-        """How the dialect stores a value of this column (what Core would do)."""
-        impl = column.type.dialect_impl(self.dialect)
-        process = impl.bind_processor(self.dialect)
-        if isinstance(column.type, TypeDecorator):
-            decorate = column.type.process_bind_param
-            return (
-                (lambda v: process(decorate(v, self.dialect)))
-                if process
-                else (lambda v: decorate(v, self.dialect))
-            )
-        return process or (lambda v: v)
+    @staticmethod
+    def _compile(
+        statement: Any, dialect: Any, columns: tuple[str, ...] | None
+    ) -> tuple[str, tuple[str, ...]]:
+        compiled = statement.compile(dialect=dialect, column_keys=columns)
+        return compiled.string, tuple(compiled.positiontup or ())
 
-    def _compile(self, statement: Any, columns: tuple[str, ...] | None) -> tuple[str, list[str]]:
-        compiled = statement.compile(dialect=self.dialect, column_keys=columns)
-        names = list(compiled.positiontup or [])
-        return compiled.string, names
-
-    def _run(self, prepared: tuple[str, list[str]], rows: list[dict[str, Any]]) -> None:
-        sql, positions = prepared
-        params: list[Any] = (
-            [tuple(row[name] for name in positions) for row in rows] if positions else rows
-        )
-        self.session.connection().exec_driver_sql(sql, params)
-
-    def write(self, rows: list[SealedRow]) -> None:
-        if not rows:
+    def write(
+        self,
+        voters: list[tuple[Any, ...]],
+        materials: list[tuple[Any, ...]],
+        matricules: list[str],
+        bureaus: set[str],
+    ) -> None:
+        if not materials:
             return
-        new_bureaus = {row.bureau for row in rows} - self.bureaus
+        new_bureaus = bureaus - self.bureaus
         if new_bureaus:
             self.session.execute(
                 self.bureau_insert,
-                [
-                    {"code": code, "name": code, "president_name": ""}
-                    for code in sorted(new_bureaus)
-                ],
+                [{"code": code, "name": code, "president_name": ""} for code in new_bureaus],
             )
             self.bureaus |= new_bureaus
-        latest = {row.matricule: row for row in rows}  # one upsert per voter and chunk
-        to_date, now = self.date, self.now
-        self._run(
-            self.voter_upsert,
-            [
-                {
-                    "matricule": r.matricule,
-                    "pseudonym": r.pseudonym,
-                    "last_name": r.last_name,
-                    "first_name": r.first_name,
-                    "search_name": r.search_name,
-                    "search_name_rev": r.search_name_rev,
-                    "birth_date": to_date(r.birth_date),
-                    "email_pro": r.email_pro,
-                    "phone_pro": r.phone_pro,
-                    "phone_mobile": r.phone_mobile,
-                    "numen_hash": r.numen_hash,
-                    "nir10_hash": r.nir10_hash,
-                    "birth_department_hash": r.birth_department_hash,
-                    "iban6_hash": r.iban6_hash,
-                    "card6_hash": r.card6_hash,
-                    "challenge_question": r.challenge_question,
-                    "challenge_answer_hash": r.challenge_answer_hash,
-                    "updated_at": now,
-                }
-                for r in latest.values()
-            ],
-        )
-        self.voters.update(latest)
-        election = self.election_id
-        self._run(
-            self.material_upsert,
-            [
-                {
-                    "m_election": election,
-                    "m_matricule": r.matricule,
-                    "m_capacity": r.capacity,
-                    "m_identifier": r.identifier,
-                    "m_bureau": r.bureau,
-                    "m_created": now,
-                }
-                for r in rows
-            ],
-        )
+        connection = self.session.connection()
+        connection.exec_driver_sql(self.voter_sql, voters)  # type: ignore[arg-type]
+        connection.exec_driver_sql(self.material_sql, materials)  # type: ignore[arg-type]
+        self.voters.update(matricules)
 
 
 # --- the use case ----------------------------------------------------------------
@@ -370,27 +380,43 @@ def import_voters(
         try:
             with deps.writing() as session:
                 writer = _RollWriter(session, election_id, deps.clock())
+                plan = _Plan(
+                    names=names,
+                    rules=rules,
+                    key=deps.key,
+                    dialect=writer.dialect_name,
+                    voter_columns=writer.voter_columns,
+                    material_columns=writer.material_columns,
+                    election_id=election_id,
+                    now=writer.now,
+                )
 
-                def handle(result: tuple[list[SealedRow], list[RowError], float, float]) -> None:
-                    sealed, errors, validating, hashing = result
-                    stages["validation"] += validating
-                    stages["hashing"] += hashing
-                    report.errors.extend(errors)
-                    report.rows += len(sealed) + len({e.line for e in errors})
-                    keep = _drop_duplicates(sealed, seen_identifiers, seen_capacities, report)
+                def handle(chunk: _Chunk) -> None:
+                    stages["validation"] += chunk.validation
+                    stages["hashing"] += chunk.hashing
+                    report.errors.extend(chunk.errors)
+                    report.rows += len(chunk.keys) + len({e.line for e in chunk.errors})
+                    began = time.perf_counter()
+                    keep = _drop_duplicates(chunk, seen_identifiers, seen_capacities, report)
                     if skip_invalid or not report.errors:
-                        began = time.perf_counter()
-                        writer.write(keep)
-                        stages["writing"] += time.perf_counter() - began
+                        # One upsert per voter and chunk: the last row of a voter wins.
+                        latest = {chunk.keys[i][2]: chunk.voters[i] for i in keep}
+                        writer.write(
+                            list(latest.values()),
+                            [chunk.materials[i] for i in keep],
+                            list(latest),
+                            {chunk.keys[i][4] for i in keep},
+                        )
                         report.written += len(keep)
+                    stages["writing"] += time.perf_counter() - began
                     if progress:
                         progress(report.rows, text.buffer.tell())
 
                 chunks = _chunks(_rows(reader, path.name), stages)
                 if use_pool:
-                    _run_pool(chunks, pool_size, (names, rules, deps.key), handle)
+                    _run_pool(chunks, pool_size, plan, handle)
                 else:
-                    _init_worker(names, rules, deps.key)
+                    _init_worker(plan)
                     for chunk in chunks:
                         handle(_process_chunk(chunk))
                 report.errors.sort(key=lambda error: error.line)
@@ -417,12 +443,12 @@ def import_voters(
 def _run_pool(
     chunks: Iterator[list],
     size: int,
-    initargs: tuple[Any, ...],
-    handle: Callable[[Any], None],
+    plan: _Plan,
+    handle: Callable[[_Chunk], None],
 ) -> None:
     """Feed chunks to worker processes, handling results in file order."""
-    with ProcessPoolExecutor(size, initializer=_init_worker, initargs=initargs) as pool:
-        pending: deque[Future[Any]] = deque()
+    with ProcessPoolExecutor(size, initializer=_init_worker, initargs=(plan,)) as pool:
+        pending: deque[Future[_Chunk]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_process_chunk, chunk))
             while len(pending) > 2 * size:
@@ -432,24 +458,25 @@ def _run_pool(
 
 
 def _drop_duplicates(
-    rows: list[SealedRow],
+    chunk: _Chunk,
     identifiers: dict[str, int],
     capacities: dict[tuple[str, str], int],
     report: ImportReport,
-) -> list[SealedRow]:
-    """Rows whose identifier, or matricule and capacity, an earlier line already had."""
+) -> list[int]:
+    """Indexes of the chunk's rows to keep: not those whose identifier, or matricule
+    and capacity, an earlier line of the file already had."""
     keep = []
-    for row in rows:
-        first = identifiers.setdefault(row.identifier, row.line)
-        if first != row.line:
-            report.errors.append(RowError(row.line, "identifiant", f"déjà attribué ligne {first}"))
+    for index, (line, identifier, matricule, capacity, _) in enumerate(chunk.keys):
+        first = identifiers.setdefault(identifier, line)
+        if first != line:
+            report.errors.append(RowError(line, "identifiant", f"déjà attribué ligne {first}"))
             continue
-        first = capacities.setdefault((row.matricule, row.capacity), row.line)
-        if first != row.line:
+        first = capacities.setdefault((matricule, capacity), line)
+        if first != line:
             reason = f"ce matricule a déjà un matériel pour cette qualité ligne {first}"
-            report.errors.append(RowError(row.line, "qualite", reason))
+            report.errors.append(RowError(line, "qualite", reason))
             continue
-        keep.append(row)
+        keep.append(index)
     return keep
 
 

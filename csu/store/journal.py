@@ -106,14 +106,24 @@ def append(
 
 
 
-def iter_chain(session: Session) -> Iterator[tuple[int, bytes, str]]:
-    """``(seq, body, hash)`` of every entry in sequence order, streamed."""
-    result = session.connection().exec_driver_sql(
-        "SELECT seq, body, hash FROM journal_entry ORDER BY seq",
-        execution_options={"stream_results": True, "yield_per": 10_000},
-    )
-    for seq, body, digest in result:
-        yield seq, bytes(body), digest
+def iter_chain(session: Session, batch: int = 20_000) -> Iterator[tuple[int, bytes, str]]:
+    """``(seq, body, hash)`` of every entry in sequence order, streamed.
+
+    Straight from the driver's cursor: a million rows through SQLAlchemy's result
+    objects would cost more than checking them.
+    """
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        cursor = driver.cursor(name="csu_journal_chain")  # server-side: streams
+    else:
+        cursor = driver.cursor()
+    try:
+        cursor.execute("SELECT seq, body, hash FROM journal_entry ORDER BY seq")
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def first_column_mismatch(session: Session) -> int | None:

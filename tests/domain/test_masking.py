@@ -1,0 +1,169 @@
+"""Masks: what they show, what they hide, and that they take anything."""
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum import iban as stdnum_iban
+from stdnum.fr import nir as stdnum_nir
+
+from csu.domain.masking import (
+    mask_email,
+    mask_iban,
+    mask_matricule,
+    mask_nir,
+    mask_numen,
+    mask_phone,
+    mask_text,
+)
+
+# ------------------------------------------------------------------ examples
+
+
+def test_nir_mask_keeps_only_the_sex_digit():
+    assert mask_nir("185057512345678") == "1 ** ** ** *** *** **"
+
+
+def test_nir_mask_takes_a_nir_as_printed():
+    assert mask_nir("2 53 07 2B 073 004 70") == "2 ** ** ** *** *** **"
+
+
+def test_iban_mask_keeps_first_four_and_last_four():
+    assert mask_iban("FR7630006000011234567890189") == "FR76 **** **** **** **** ***0 189"
+
+
+def test_iban_mask_of_the_design_example():
+    assert mask_iban("FR7630006000011234567891234") == "FR76 **** **** **** **** ***1 234"
+
+
+def test_numen_mask_keeps_the_last_three_letters():
+    assert mask_numen("12A1234567ABC") == "**********ABC"
+
+
+def test_phone_mask_keeps_country_first_digit_and_last_two():
+    assert mask_phone("+33612345678") == "+33 6 ** ** ** 78"
+
+
+def test_phone_mask_of_an_overseas_number():
+    assert mask_phone("+590690001234") == "+590 6 ** ** ** 34"
+
+
+def test_phone_mask_of_a_north_american_number():
+    assert mask_phone("+12025550123") == "+1 2 ** ** ** * 23"
+
+
+def test_email_mask_keeps_first_letter_and_domain():
+    assert mask_email("jean.dupont@ac-dijon.fr") == "j***@ac-dijon.fr"
+
+
+def test_email_mask_hides_a_one_letter_local_part():
+    assert mask_email("j@ac-dijon.fr") == "***@ac-dijon.fr"
+
+
+def test_matricule_mask_keeps_first_two_and_last_one():
+    assert mask_matricule("AB123457") == "AB*****7"
+
+
+def test_short_matricule_mask_hides_at_least_half():
+    assert mask_matricule("AB12") == "AB**"
+
+
+def test_text_mask_keeps_the_first_characters():
+    assert mask_text("Dupont") == "D***"
+    assert mask_text("Dupont", keep=3) == "Dup***"
+
+
+def test_text_mask_of_a_short_value_hides_at_least_half():
+    assert mask_text("Li", keep=5) == "L***"
+
+
+@pytest.mark.parametrize(
+    "mask", [mask_nir, mask_iban, mask_numen, mask_phone, mask_email, mask_matricule, mask_text]
+)
+def test_empty_value_gives_an_empty_or_starred_mask(mask: Callable[[str], str]):
+    assert set(mask("")) <= {"*", ""}
+
+
+# --------------------------------------------------------- what stays hidden
+
+
+@st.composite
+def nirs(draw: st.DrawFn) -> str:
+    body = draw(st.from_regex(r"[12][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}", fullmatch=True))
+    return body + stdnum_nir.calc_check_digits(body)
+
+
+@given(nirs())
+def test_nir_mask_shows_no_digit_but_the_first(nir: str):
+    masked = mask_nir(nir)
+    assert masked[0] == nir[0]
+    assert not any(c.isalnum() for c in masked[1:])
+
+
+@st.composite
+def ibans(draw: st.DrawFn) -> str:
+    bban = draw(st.from_regex(r"[0-9]{10}[0-9A-Z]{11}[0-9]{2}", fullmatch=True))
+    return "FR" + stdnum_iban.calc_check_digits("FR00" + bban) + bban
+
+
+@given(ibans())
+def test_iban_mask_shows_only_first_four_and_last_four(iban: str):
+    masked = mask_iban(iban).replace(" ", "")
+    assert masked[:4] == iban[:4]
+    assert masked[-4:] == iban[-4:]
+    assert set(masked[4:-4]) == {"*"}
+
+
+@given(st.from_regex(r"[0-9]{2}[A-Z][0-9]{7}[A-Z]{3}", fullmatch=True))
+def test_numen_mask_shows_only_the_last_three_letters(numen: str):
+    assert mask_numen(numen) == "*" * 10 + numen[-3:]
+
+
+@given(st.from_regex(r"\+33[67][0-9]{8}", fullmatch=True))
+def test_phone_mask_hides_six_of_nine_national_digits(e164: str):
+    masked = mask_phone(e164)
+    assert e164 not in masked.replace(" ", "")
+    assert masked.count("*") == 6
+
+
+@given(
+    st.from_regex(r"[a-z0-9._-]{2,30}", fullmatch=True),
+    st.from_regex(r"[a-z0-9-]{1,20}\.fr", fullmatch=True),
+)
+def test_email_mask_hides_the_local_part(local: str, domain: str):
+    masked = mask_email(f"{local}@{domain}")
+    assert masked == f"{local[0]}***@{domain}"
+
+
+@given(st.from_regex(r"[A-Z0-9]{4,12}", fullmatch=True))
+def test_matricule_mask_hides_at_least_half(matricule: str):
+    masked = mask_matricule(matricule)
+    assert masked != matricule
+    assert masked.count("*") * 2 >= len(matricule)
+
+
+# ------------------------------------------------------------ anything at all
+
+MASKS = [mask_nir, mask_iban, mask_numen, mask_phone, mask_email, mask_matricule, mask_text]
+
+
+@pytest.mark.parametrize("mask", MASKS)
+@given(value=st.text())
+def test_any_text_gives_a_mask(mask: Callable[[str], str], value: str):
+    assert isinstance(mask(value), str)
+
+
+@pytest.mark.parametrize("mask", MASKS)
+@given(value=st.text(st.characters(exclude_characters="*@"), min_size=2))
+def test_no_mask_shows_a_value_whole(mask: Callable[[str], str], value: str):
+    compact = "".join(value.split())
+    if len(compact) >= 2:
+        assert compact not in mask(value).replace(" ", "")
+
+
+@given(value=st.text(), keep=st.integers(-5, 50))
+def test_text_mask_takes_any_keep(value: str, keep: int):
+    masked = mask_text(value, keep)
+    assert masked.endswith("***")
+    assert len(masked) - 3 <= len(value) // 2
