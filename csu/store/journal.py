@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import text
 from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
@@ -32,16 +32,23 @@ INDEXED_FIELDS = (
     "action",
     "outcome",
 )
-_ENTRY: Table = JournalEntry.__table__  # type: ignore[attr-defined]
-_HEAD: Table = ChainHead.__table__  # type: ignore[attr-defined]
-# Built once so that SQLAlchemy compiles them once.
-_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-_INSERT_ENTRY = insert(_ENTRY)
-_MOVE_HEAD = (
-    update(_HEAD)
-    .where(_HEAD.c.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-)
+_COLUMNS = ("seq", *INDEXED_FIELDS, "body", "hash")
+
+
+def _statements(dialect: str) -> tuple[str, str, str]:
+    """The three statements of an append, in the driver's own placeholders: they run
+    on the driver's cursor, the ORM's per-statement machinery costing more than them."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    lock = "" if dialect == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE
+    return (
+        f"SELECT seq, hash FROM journal_head WHERE id = 1{lock}",
+        f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_COLUMNS))})",
+        f"UPDATE journal_head SET seq = {mark}, hash = {mark} WHERE id = 1",
+    )
+
+
+_STATEMENTS = {name: _statements(name) for name in ("sqlite", "postgresql")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,33 +81,36 @@ def append(
 ) -> Appended:
     """Append one entry in the session's transaction; flushes pending changes first."""
     session.flush()
-    # Core statements, not ORM objects: a long transaction (an import, a purge)
-    # must not slow down as entries pile up in the session.
-    row = session.execute(_READ_HEAD).one_or_none()
-    if row is None:
-        raise RuntimeError("journal head missing: run the migrations (csu init)")
-    fields = {
-        "event_id": str(uuid.uuid4()),
-        "ts": rfc3339(at),
-        "operator": actor.operator,
-        "role": actor.role,
-        "workstation": actor.workstation,
-        "election": election,
-        "subject": subject,
-        "intervention": intervention,
-        "action": action,
-        "outcome": outcome,
-        "details": dict(details or {}),
-    }
-    body = canonical_bytes(fields)
-    seq = row.seq + 1
-    digest = chain_hash(seq, row.hash, body)
-    stored = json.loads(body)  # the NFC-normalised values, exactly as hashed
-    session.execute(
-        _INSERT_ENTRY,
-        {"seq": seq, "body": body, "hash": digest, **{n: stored[n] for n in INDEXED_FIELDS}},
-    )
-    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
+    read_head, insert_entry, move_head = _STATEMENTS[session.get_bind().dialect.name]
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(read_head)
+        row = cursor.fetchone()
+        if row is None:
+            raise RuntimeError("journal head missing: run the migrations (csu init)")
+        fields = {
+            "event_id": str(uuid.uuid4()),
+            "ts": rfc3339(at),
+            "operator": actor.operator,
+            "role": actor.role,
+            "workstation": actor.workstation,
+            "election": election,
+            "subject": subject,
+            "intervention": intervention,
+            "action": action,
+            "outcome": outcome,
+            "details": dict(details or {}),
+        }
+        body = canonical_bytes(fields)
+        seq = row[0] + 1
+        digest = chain_hash(seq, row[1], body)
+        stored = json.loads(body)  # the NFC-normalised values, exactly as hashed
+        cursor.execute(
+            insert_entry, (seq, *(stored[name] for name in INDEXED_FIELDS), body, digest)
+        )
+        cursor.execute(move_head, (seq, digest))
+    finally:
+        cursor.close()
     return Appended(seq=seq, event_id=stored["event_id"], hash=digest)
 
 
