@@ -24,7 +24,7 @@ def fixed_clock(moment: datetime) -> Clock:
 
 def rfc3339(moment: datetime) -> str:
     """UTC RFC 3339 text with microseconds, e.g. ``2026-11-21T08:00:00.000000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_rfc3339(text: str) -> datetime:

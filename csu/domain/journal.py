@@ -56,9 +56,14 @@ def _normalise_key(key: Any) -> str:
 
 def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
     """The canonical serialisation that the chain hash covers."""
-    return json.dumps(
-        _normalise(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    return canonical_form(fields)[1]
+
+
+def canonical_form(fields: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """The normalised fields (NFC strings) and their canonical bytes."""
+    normalised = _normalise(fields)
+    body = json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return normalised, body.encode("utf-8")
 
 
 def leaf_hash(body: bytes) -> bytes:

@@ -4,12 +4,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_writers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
 
 
 def normalise_url(url: str) -> str:
@@ -73,7 +75,9 @@ def is_sqlite(engine: Engine) -> bool:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One write transaction: committed on success, rolled back on any error."""
-    writer = engine.execution_options(csu_write=True)
+    writer = _writers.get(engine)
+    if writer is None:  # one option engine per engine: building it costs per call
+        writer = _writers[engine] = engine.execution_options(csu_write=True)
     with Session(writer, expire_on_commit=False) as session, session.begin():
         yield session
 

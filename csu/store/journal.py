@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
-from csu.domain.journal import GENESIS_HASH, canonical_bytes, chain_hash
+from csu.domain.journal import GENESIS_HASH, canonical_form, chain_hash
 from csu.store.tables import ChainHead, JournalEntry
 
 INDEXED_FIELDS = (
@@ -80,9 +80,11 @@ def append(
     details: Mapping[str, Any] | None = None,
 ) -> Appended:
     """Append one entry in the session's transaction; flushes pending changes first."""
-    session.flush()
-    read_head, insert_entry, move_head = _STATEMENTS[session.get_bind().dialect.name]
-    cursor = session.connection().connection.cursor()
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the change goes to the database before its entry
+    connection = session.connection()
+    read_head, insert_entry, move_head = _STATEMENTS[connection.dialect.name]
+    cursor = connection.connection.cursor()
     try:
         cursor.execute(read_head)
         row = cursor.fetchone()
@@ -101,10 +103,9 @@ def append(
             "outcome": outcome,
             "details": dict(details or {}),
         }
-        body = canonical_bytes(fields)
+        stored, body = canonical_form(fields)  # stored: the NFC values, exactly as hashed
         seq = row[0] + 1
         digest = chain_hash(seq, row[1], body)
-        stored = json.loads(body)  # the NFC-normalised values, exactly as hashed
         cursor.execute(
             insert_entry, (seq, *(stored[name] for name in INDEXED_FIELDS), body, digest)
         )
