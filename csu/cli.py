@@ -3,7 +3,8 @@
 import errno
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -437,25 +445,20 @@ def _print_errors(errors: list[Any]) -> None:
         err.print(error.describe(), highlight=False, soft_wrap=True)
 
 
-def _progress(total: int) -> Any:
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bar() -> Any:
-        progress = Progress(
-            TextColumn("Import"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[rows]:,} lignes"),
-            TimeElapsedColumn(),
-            console=err,
-            disable=not err.is_terminal,
-        )
-        with progress:
-            task = progress.add_task("import", total=total or None, rows=0)
-            yield progress, task
-
-    return bar()
+@contextmanager
+def _progress(total: int) -> Iterator[tuple[Progress, TaskID]]:
+    """A progress bar over the bytes of the file, on a terminal only."""
+    progress = Progress(
+        TextColumn("Import"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} lignes"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        yield progress, progress.add_task("import", total=total or None, rows=0)
 
 
 def main() -> None:

@@ -75,8 +75,21 @@ _FIXED_PREFIXES: dict[str, tuple[str, ...]] = {
 }
 _ZONES = tuple(_FIXED_PREFIXES)
 _MOBILE_PREFIXES = (
-    "06 0", "06 1", "06 2", "06 4", "06 5", "06 6", "06 7", "06 8",
-    "07 3", "07 4", "07 5", "07 6", "07 7", "07 8", "07 9",
+    "06 0",
+    "06 1",
+    "06 2",
+    "06 4",
+    "06 5",
+    "06 6",
+    "06 7",
+    "06 8",
+    "07 3",
+    "07 4",
+    "07 5",
+    "07 6",
+    "07 7",
+    "07 8",
+    "07 9",
 )
 _DIGITS = "0123456789"
 _DIGIT_PAIRS = tuple(f"{i:02d}" for i in range(100))
@@ -89,8 +102,20 @@ _COUNTRIES = (350, 352, 351, 109, 134, 139, 131, 127, 132, 140, 341)
 # Bank codes of French banks; 20041 (La Banque Postale) has a letter in its
 # account numbers.
 _BANKS = (
-    30004, 30003, 30002, 20041, 10278, 30066, 10907,
-    14505, 17515, 18206, 16606, 30056, 12506, 13335,
+    30004,
+    30003,
+    30002,
+    20041,
+    10278,
+    30066,
+    10907,
+    14505,
+    17515,
+    18206,
+    16606,
+    30056,
+    12506,
+    13335,
 )
 _LA_BANQUE_POSTALE = 20041
 
@@ -103,25 +128,89 @@ _ALNUM_PAIRS = tuple(a + b for a in _ALNUM for b in _ALNUM)
 _NUMEN_LETTERS = "EEEEEEPPSSAI"
 
 _PETS = (
-    "Médor", "Rex", "Félix", "Minou", "Caramel", "Noisette", "Pompon", "Filou",
-    "Réglisse", "Titi", "Câline", "Oscar", "Biscotte", "Chipie", "Gribouille",
-    "Milou", "Praline", "Tigrou", "Lola", "Éclair",
+    "Médor",
+    "Rex",
+    "Félix",
+    "Minou",
+    "Caramel",
+    "Noisette",
+    "Pompon",
+    "Filou",
+    "Réglisse",
+    "Titi",
+    "Câline",
+    "Oscar",
+    "Biscotte",
+    "Chipie",
+    "Gribouille",
+    "Milou",
+    "Praline",
+    "Tigrou",
+    "Lola",
+    "Éclair",
 )
 _CITIES = (
-    "Paris", "Lille", "Lyon", "Marseille", "Bordeaux", "Rennes", "Nantes",
-    "Toulouse", "Strasbourg", "Dijon", "Amiens", "Besançon", "Béziers",
-    "Saint-Étienne", "Orléans", "Nîmes", "Créteil", "Aix-en-Provence", "Angoulême",
-    "Valenciennes", "Châlons-en-Champagne", "Le Havre", "Brest", "Caen",
-    "Clermont-Ferrand", "Limoges", "Pointe-à-Pitre", "Ajaccio", "Tourcoing", "Évry",
+    "Paris",
+    "Lille",
+    "Lyon",
+    "Marseille",
+    "Bordeaux",
+    "Rennes",
+    "Nantes",
+    "Toulouse",
+    "Strasbourg",
+    "Dijon",
+    "Amiens",
+    "Besançon",
+    "Béziers",
+    "Saint-Étienne",
+    "Orléans",
+    "Nîmes",
+    "Créteil",
+    "Aix-en-Provence",
+    "Angoulême",
+    "Valenciennes",
+    "Châlons-en-Champagne",
+    "Le Havre",
+    "Brest",
+    "Caen",
+    "Clermont-Ferrand",
+    "Limoges",
+    "Pointe-à-Pitre",
+    "Ajaccio",
+    "Tourcoing",
+    "Évry",
 )
 _CARS = (
-    "Renault", "Peugeot", "Citroën", "Simca", "Talbot", "Fiat", "Volkswagen",
-    "Opel", "Ford", "Toyota", "Dacia", "Seat", "Lancia", "Matra",
+    "Renault",
+    "Peugeot",
+    "Citroën",
+    "Simca",
+    "Talbot",
+    "Fiat",
+    "Volkswagen",
+    "Opel",
+    "Ford",
+    "Toyota",
+    "Dacia",
+    "Seat",
+    "Lancia",
+    "Matra",
 )
 _DISHES = (
-    "Blanquette de veau", "Pot-au-feu", "Crème brûlée", "Choucroute", "Cassoulet",
-    "Tarte Tatin", "Bœuf bourguignon", "Ratatouille", "Gratin dauphinois",
-    "Moules-frites", "Quiche lorraine", "Couscous", "Galette complète",
+    "Blanquette de veau",
+    "Pot-au-feu",
+    "Crème brûlée",
+    "Choucroute",
+    "Cassoulet",
+    "Tarte Tatin",
+    "Bœuf bourguignon",
+    "Ratatouille",
+    "Gratin dauphinois",
+    "Moules-frites",
+    "Quiche lorraine",
+    "Couscous",
+    "Galette complète",
 )
 # (question, source of answers): "first" and "last" draw from the name pools.
 _CHALLENGES: tuple[tuple[str, str | tuple[str, ...]], ...] = (
@@ -136,14 +225,32 @@ _CHALLENGES: tuple[tuple[str, str | tuple[str, ...]], ...] = (
 )
 
 _FREE_MAIL = (
-    "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr", "gmail.com",
-    "hotmail.fr", "yahoo.fr",
+    "orange.fr",
+    "wanadoo.fr",
+    "free.fr",
+    "laposte.net",
+    "sfr.fr",
+    "gmail.com",
+    "hotmail.fr",
+    "yahoo.fr",
 )
 _ACADEMY_DOMAINS = (
-    "ac-lille.fr", "ac-amiens.fr", "ac-versailles.fr", "ac-creteil.fr", "ac-paris.fr",
-    "ac-dijon.fr", "ac-lyon.fr", "ac-aix-marseille.fr", "ac-bordeaux.fr",
-    "ac-rennes.fr", "ac-nantes.fr", "ac-toulouse.fr", "ac-strasbourg.fr",
-    "ac-grenoble.fr", "ac-montpellier.fr", "ac-nancy-metz.fr",
+    "ac-lille.fr",
+    "ac-amiens.fr",
+    "ac-versailles.fr",
+    "ac-creteil.fr",
+    "ac-paris.fr",
+    "ac-dijon.fr",
+    "ac-lyon.fr",
+    "ac-aix-marseille.fr",
+    "ac-bordeaux.fr",
+    "ac-rennes.fr",
+    "ac-nantes.fr",
+    "ac-toulouse.fr",
+    "ac-strasbourg.fr",
+    "ac-grenoble.fr",
+    "ac-montpellier.fr",
+    "ac-nancy-metz.fr",
 )
 
 
@@ -171,8 +278,9 @@ _DEMO_BUREAUS: dict[str, tuple[_Bureau, ...]] = {
         _Bureau("MEN-VERSAILLES", "Bureau académie de Versailles", "01", "ac-versailles.fr"),
         _Bureau("MEN-CRETEIL", "Bureau académie de Créteil", "01", "ac-creteil.fr"),
         _Bureau("MEN-DIJON", "Bureau académie de Dijon", "03", "ac-dijon.fr"),
-        _Bureau("MEN-AIX-MARSEILLE", "Bureau académie d'Aix-Marseille", "04",
-                "ac-aix-marseille.fr"),
+        _Bureau(
+            "MEN-AIX-MARSEILLE", "Bureau académie d'Aix-Marseille", "04", "ac-aix-marseille.fr"
+        ),
         _Bureau("MEN-BORDEAUX", "Bureau académie de Bordeaux", "05", "ac-bordeaux.fr"),
         _Bureau("MEN-RENNES", "Bureau académie de Rennes", "02", "ac-rennes.fr"),
     ),
@@ -208,18 +316,33 @@ class _Profile:
 
 _PROFILES: dict[str, _Profile] = {
     "minint-2022": _Profile(
-        prefix="MI", identifiant="matricule", domains=("interieur.gouv.fr",),
-        pro_phone=0.92, mobile=0.88, card=0.96, iban=True,
+        prefix="MI",
+        identifiant="matricule",
+        domains=("interieur.gouv.fr",),
+        pro_phone=0.92,
+        mobile=0.88,
+        card=0.96,
+        iban=True,
     ),
     "men-2022": _Profile(
-        prefix="EN", identifiant="email", domains=_ACADEMY_DOMAINS,
-        mobile=0.9, numen=True, nir=True, challenge=True,
+        prefix="EN",
+        identifiant="email",
+        domains=_ACADEMY_DOMAINS,
+        mobile=0.9,
+        numen=True,
+        nir=True,
+        challenge=True,
     ),
     "cci-hdf-2021": _Profile(
-        prefix="CC", identifiant="number", domains=_FREE_MAIL, company_mail=0.35,
-        pro_phone=0.7, mobile=0.9,
+        prefix="CC",
+        identifiant="number",
+        domains=_FREE_MAIL,
+        company_mail=0.35,
+        pro_phone=0.7,
+        mobile=0.9,
         # The capacities of data/elections/cci-hdf-2021.toml.
-        qualites=("à titre personnel",) * 5 + ("représentant",), two_capacities=0.06,
+        qualites=("à titre personnel",) * 5 + ("représentant",),
+        two_capacities=0.06,
     ),
 }
 
@@ -228,8 +351,15 @@ def _unknown_profile(election_id: str) -> _Profile:
     # "Z" + a letter: never one of the known prefixes.
     letter = _UPPER[zlib.crc32(election_id.encode()) % 26]
     return _Profile(
-        prefix="Z" + letter, identifiant="number", domains=("fonction-publique.gouv.fr",),
-        pro_phone=1.0, mobile=1.0, card=1.0, iban=True, numen=True, nir=True,
+        prefix="Z" + letter,
+        identifiant="number",
+        domains=("fonction-publique.gouv.fr",),
+        pro_phone=1.0,
+        mobile=1.0,
+        card=1.0,
+        iban=True,
+        numen=True,
+        nir=True,
         challenge=True,
     )
 
@@ -250,9 +380,11 @@ def _bureaus_of(election_id: str) -> tuple[_Bureau, ...]:
 def _ascii(text: str) -> str:
     text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode(
-        "ascii", "ignore"
-    ).decode()
+    return (
+        "".join(c for c in decomposed if not unicodedata.combining(c))
+        .encode("ascii", "ignore")
+        .decode()
+    )
 
 
 def _slug(text: str) -> str:
@@ -401,9 +533,12 @@ def _rows(
                 telephone_mobile = _phone(mobiles[int(rnd() * len(mobiles))], rnd)
             if rnd() < card:  # 12 characters cut to 10, 11 or 12
                 carte = (
-                    pairs[int(rnd() * 1296)] + pairs[int(rnd() * 1296)]
-                    + pairs[int(rnd() * 1296)] + pairs[int(rnd() * 1296)]
-                    + pairs[int(rnd() * 1296)] + pairs[int(rnd() * 1296)]
+                    pairs[int(rnd() * 1296)]
+                    + pairs[int(rnd() * 1296)]
+                    + pairs[int(rnd() * 1296)]
+                    + pairs[int(rnd() * 1296)]
+                    + pairs[int(rnd() * 1296)]
+                    + pairs[int(rnd() * 1296)]
                 )[: 10 + int(rnd() * 3)]
             if fill_iban:
                 iban = _iban(rnd)

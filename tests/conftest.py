@@ -125,3 +125,8 @@ def deps(engine: Engine) -> Deps:
 @pytest.fixture
 def sqlite_deps(sqlite_store: Engine) -> Deps:
     return Deps(engine=sqlite_store, key=TEST_KEY, clock=fixed_clock(NOW))
+
+
+@pytest.fixture
+def postgres_deps(postgres_store: Engine) -> Deps:
+    return Deps(engine=postgres_store, key=TEST_KEY, clock=fixed_clock(NOW))

@@ -421,11 +421,13 @@ def test_audit_verify_names_a_deleted_entry(loaded: Path) -> None:
     assert_refused(result, "journal altéré : entrée 2 :", "entrée absente")
 
 
-def test_audit_verify_names_an_edited_index_column(loaded: Path) -> None:
+def test_audit_verify_names_a_journal_table_rebuilt_by_hand(loaded: Path) -> None:
     assert_done(csu("election", "load", MININT, "--db", loaded))
-    attack(loaded, "UPDATE journal_entry SET operator = 'personne' WHERE seq = 2")
+    attack(loaded, "CREATE TABLE copy AS SELECT * FROM journal_entry")
+    attack(loaded, "DROP TABLE journal_entry")
+    attack(loaded, "ALTER TABLE copy RENAME TO journal_entry")
     result = csu("audit", "verify", "--db", loaded)
-    assert_refused(result, "entrée 2", "colonnes d'index différentes du contenu haché")
+    assert_refused(result, "entrée 1", "schéma du journal modifié")
 
 
 # --- journal: export --------------------------------------------------------------

@@ -117,11 +117,15 @@ def verify_chain(
                     count, prev_hash, expected, f"entrée absente (la suivante porte le n° {seq})"
                 )
             return ChainCheck(count, prev_hash, seq, f"hors d'ordre (attendu n° {expected})")
+        if type(body) is not bytes:  # an altered file may hold text or numbers there
+            if not isinstance(body, str | bytearray | memoryview):
+                return ChainCheck(count, prev_hash, seq, "contenu illisible")
+            body = body.encode() if isinstance(body, str) else bytes(body)
         computed = sha256(
             b"\x01"
             + seq.to_bytes(8, "big")
             + bytes.fromhex(prev_hash)
-            + sha256(b"\x00" + bytes(body)).digest()
+            + sha256(b"\x00" + body).digest()
         ).hexdigest()
         if computed != stored:
             return ChainCheck(

@@ -3,9 +3,10 @@
 import csv
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing import get_context
 from typing import IO, Any, Literal
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from csu.domain.hashing import pseudonym
 from csu.domain.journal import ChainCheck, verify_chain
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.store import journal
+from csu.store.engine import make_engine, read_session
 from csu.store.tables import JournalEntry, Voter
 
 ExportFormat = Literal["jsonl", "csv"]
@@ -38,23 +40,21 @@ EXPORT_COLUMNS = (
 )
 
 
+SPLIT_FROM = 200_000  # entries from which the chain is checked by two processes
+
+
 def verify_journal(deps: Deps, who: OperatorContext) -> ChainCheck:
-    """Check the chain, the agreement of index columns with bodies, and the head."""
+    """Check every hash of the chain, the index columns against the hashed bodies,
+    and that the last entry is the chain head; name the first entry that fails."""
     require_role(who, "superviseur", "admin")
-    with deps.reading() as session, deps.reading() as side:
-        # The column check runs in the database while Python checks the hashes.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            mismatch = pool.submit(journal.first_column_mismatch, side)
-            check = verify_chain(journal.iter_chain(session))
-            first_bad_column = mismatch.result()
+    with deps.reading() as session:
         head_seq, head_hash = journal.head(session)
-    if first_bad_column is not None and (check.ok or first_bad_column < (check.failed_seq or 0)):
-        return ChainCheck(
-            check.count,
-            check.last_hash,
-            first_bad_column,
-            "colonnes d'index différentes du contenu haché",
-        )
+    with ThreadPoolExecutor(max_workers=1) as side:
+        columns = side.submit(_column_check, deps)
+        check = _check_chain(deps, head_seq)
+        mismatch = columns.result()
+    if mismatch is not None and (check.ok or mismatch[0] < (check.failed_seq or 0)):
+        return ChainCheck(check.count, check.last_hash, *mismatch)
     if not check.ok:
         return check
     if check.count < head_seq:
@@ -67,6 +67,53 @@ def verify_journal(deps: Deps, who: OperatorContext) -> ChainCheck:
         reason = "dernière empreinte différente de celle de la tête du journal"
         return ChainCheck(check.count, check.last_hash, check.count, reason)
     return check
+
+
+def _column_check(deps: Deps) -> tuple[int, str] | None:
+    with deps.reading() as session:
+        return journal.column_check(session)
+
+
+def _check_chain(deps: Deps, size: int) -> ChainCheck:
+    """The chain check; a long journal is cut in two halves checked side by side."""
+    if size < SPLIT_FROM:
+        with deps.reading() as session:
+            return verify_chain(journal.iter_chain(session))
+    middle = size // 2
+    url = deps.engine.url.render_as_string(hide_password=False)
+    # spawn, not fork: forking while the column-check thread holds a lock deadlocks.
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        second_half = pool.submit(_check_from, url, middle + 1)
+        with deps.reading() as session:
+            first = verify_chain(journal.iter_chain(session, stop=middle))
+        second = second_half.result()
+    if not first.ok:
+        return first
+    if first.count < middle:  # the first half ends early: entries are missing
+        reason = f"entrée absente (la suivante porte le n° {first.count + 2} ou plus)"
+        return ChainCheck(first.count, first.last_hash, first.count + 1, reason)
+    if not second.ok:
+        return ChainCheck(
+            first.count + second.count, second.last_hash, second.failed_seq, second.reason
+        )
+    last = second.last_hash if second.count else first.last_hash
+    return ChainCheck(first.count + second.count, last)
+
+
+def _check_from(url: str, start: int) -> ChainCheck:
+    """Check entries ``start``.. in a worker process, chained to the stored hash of the
+    entry before them (which the first half checks)."""
+    engine = make_engine(url)
+    try:
+        with read_session(engine) as session:
+            previous = journal.stored_hash(session, start - 1)
+            if previous is None:
+                return ChainCheck(0, "", start - 1, "entrée absente")
+            return verify_chain(
+                journal.iter_chain(session, start=start), start_seq=start, prev_hash=previous
+            )
+    finally:
+        engine.dispose()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,12 @@ from csu.domain.roll import RollRules, RowError
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.store import journal
+from csu.store.engine import SQLITE_CACHE_KIB
 from csu.store.tables import Bureau, Material, Voter
 
 CHUNK_ROWS = 2_000
 POOL_MIN_BYTES = 1_000_000  # below this, starting processes costs more than it saves
+IMPORT_CACHE_KIB = 1_048_576
 
 Progress = Callable[[int, int], None]  # rows done, bytes read
 
@@ -298,6 +301,14 @@ class _RollWriter:
         self.bureau_insert = _insert(bureau, dialect.name).on_conflict_do_nothing(
             index_elements=["code"]
         )
+        if self.dialect_name == "sqlite":
+            # A million voters' indexes (random pseudonyms among them) thrash a
+            # smaller cache; the pages are only taken as the import needs them.
+            session.connection().exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+
+    def close(self) -> None:
+        if self.dialect_name == "sqlite":
+            self.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
     @staticmethod
     def _compile(
@@ -419,6 +430,7 @@ def import_voters(
                     _init_worker(plan)
                     for chunk in chunks:
                         handle(_process_chunk(chunk))
+                writer.close()
                 report.errors.sort(key=lambda error: error.line)
                 if report.errors and not skip_invalid:
                     raise _Abort
@@ -447,7 +459,12 @@ def _run_pool(
     handle: Callable[[_Chunk], None],
 ) -> None:
     """Feed chunks to worker processes, handling results in file order."""
-    with ProcessPoolExecutor(size, initializer=_init_worker, initargs=(plan,)) as pool:
+    # spawn, not fork: the caller may run threads (a progress bar, the terminal's
+    # workers), and a fork taken while one of them holds a lock deadlocks.
+    context = get_context("spawn")
+    with ProcessPoolExecutor(
+        size, mp_context=context, initializer=_init_worker, initargs=(plan,)
+    ) as pool:
         pending: deque[Future[_Chunk]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_process_chunk, chunk))

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_CACHE_KIB = 131_072
 _writers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
 
 
@@ -54,7 +55,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Indexes of a million voters do not fit the default 2 MiB page cache.
-        cursor.execute("PRAGMA cache_size=-131072")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 

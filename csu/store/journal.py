@@ -32,7 +32,6 @@ INDEXED_FIELDS = (
     "action",
     "outcome",
 )
-_COLUMNS = ("seq", *INDEXED_FIELDS, "body", "hash")
 
 
 def _statements(dialect: str) -> tuple[str, str, str]:
@@ -40,14 +39,17 @@ def _statements(dialect: str) -> tuple[str, str, str]:
     on the driver's cursor, the ORM's per-statement machinery costing more than them."""
     mark = "?" if dialect == "sqlite" else "%s"
     lock = "" if dialect == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE
+    # On SQLite the index columns are generated from the body (see the migration).
+    columns = ("seq", "body", "hash") if dialect == "sqlite" else _ALL_COLUMNS
     return (
         f"SELECT seq, hash FROM journal_head WHERE id = 1{lock}",
-        f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_COLUMNS))})",
+        f"INSERT INTO journal_entry ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})",
         f"UPDATE journal_head SET seq = {mark}, hash = {mark} WHERE id = 1",
     )
 
 
+_ALL_COLUMNS = ("seq", "body", "hash", *INDEXED_FIELDS)
 _STATEMENTS = {name: _statements(name) for name in ("sqlite", "postgresql")}
 
 
@@ -83,7 +85,8 @@ def append(
     if session.new or session.dirty or session.deleted:
         session.flush()  # the change goes to the database before its entry
     connection = session.connection()
-    read_head, insert_entry, move_head = _STATEMENTS[connection.dialect.name]
+    dialect = connection.dialect.name
+    read_head, insert_entry, move_head = _STATEMENTS[dialect]
     cursor = connection.connection.cursor()
     try:
         cursor.execute(read_head)
@@ -106,49 +109,97 @@ def append(
         stored, body = canonical_form(fields)  # stored: the NFC values, exactly as hashed
         seq = row[0] + 1
         digest = chain_hash(seq, row[1], body)
-        cursor.execute(
-            insert_entry, (seq, *(stored[name] for name in INDEXED_FIELDS), body, digest)
-        )
+        if dialect == "sqlite":
+            cursor.execute(insert_entry, (seq, body, digest))
+        else:
+            cursor.execute(
+                insert_entry, (seq, body, digest, *(stored[name] for name in INDEXED_FIELDS))
+            )
         cursor.execute(move_head, (seq, digest))
     finally:
         cursor.close()
     return Appended(seq=seq, event_id=stored["event_id"], hash=digest)
 
 
-
-
-def iter_chain(session: Session, batch: int = 20_000) -> Iterator[tuple[int, bytes, str]]:
-    """``(seq, body, hash)`` of every entry in sequence order, streamed.
+def iter_chain(
+    session: Session, start: int = 1, stop: int | None = None, batch: int = 20_000
+) -> Iterator[tuple[int, bytes, str]]:
+    """``(seq, body, hash)`` of the entries numbered ``start`` to ``stop``, in order.
 
     Straight from the driver's cursor: a million rows through SQLAlchemy's result
     objects would cost more than checking them.
     """
     connection = session.connection()
     driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name="csu_journal_chain")  # server-side: streams
-    else:
-        cursor = driver.cursor()
+    postgres = connection.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    sql = f"SELECT seq, body, hash FROM journal_entry WHERE seq >= {mark}"
+    params: tuple[int, ...] = (start,)
+    if stop is not None:
+        sql += f" AND seq <= {mark}"
+        params = (start, stop)
+    cursor = driver.cursor(name="csu_journal_chain") if postgres else driver.cursor()
     try:
-        cursor.execute("SELECT seq, body, hash FROM journal_entry ORDER BY seq")
+        cursor.execute(sql + " ORDER BY seq", params)
         while rows := cursor.fetchmany(batch):
             yield from rows
     finally:
         cursor.close()
 
 
-def first_column_mismatch(session: Session) -> int | None:
-    """The first entry whose index columns disagree with its hashed body, if any.
+def stored_hash(session: Session, seq: int) -> str | None:
+    return session.execute(
+        text("SELECT hash FROM journal_entry WHERE seq = :seq"), {"seq": seq}
+    ).scalar()
 
-    Runs inside the database (JSON functions in C), so it can overlap with the
-    hash check done in Python.
+
+_SQLITE_GENERATED = (
+    "{0} VARCHAR({1}) GENERATED ALWAYS AS (json_extract(CAST(body AS TEXT), '$.{0}')) VIRTUAL"
+)
+
+
+def column_check(session: Session) -> tuple[int, str] | None:
+    """The first entry whose index columns could disagree with its hashed body.
+
+    On SQLite the columns are generated from the body: it is the schema that
+    must not have been changed. On PostgreSQL the database compares them (JSON
+    functions in C, in the server's process, while Python checks the hashes).
     """
     if session.get_bind().dialect.name == "sqlite":
-        field = "json_extract(CAST(body AS TEXT), '$.{0}') IS NOT {0}"
-    else:
-        field = "(convert_from(body, 'UTF8')::jsonb ->> '{0}') IS DISTINCT FROM {0}"
+        ddl = (
+            session.execute(
+                text(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal_entry'"
+                )
+            ).scalar()
+            or ""
+        )
+        generated = {
+            row[1]: row[6] for row in session.execute(text("PRAGMA table_xinfo(journal_entry)"))
+        }
+        for name in INDEXED_FIELDS:
+            size = _SQLITE_SIZES[name]
+            if generated.get(name) != 2 or _SQLITE_GENERATED.format(name, size) not in ddl:
+                return 1, f"schéma du journal modifié (colonne {name} non dérivée du contenu)"
+        return None
+    field = "(convert_from(body, 'UTF8')::jsonb ->> '{0}') IS DISTINCT FROM {0}"
     where = " OR ".join(field.format(name) for name in INDEXED_FIELDS)
-    return session.execute(text(f"SELECT min(seq) FROM journal_entry WHERE {where}")).scalar()
+    first = session.execute(text(f"SELECT min(seq) FROM journal_entry WHERE {where}")).scalar()
+    return None if first is None else (first, "colonnes d'index différentes du contenu haché")
+
+
+_SQLITE_SIZES = {
+    "event_id": 36,
+    "ts": 32,
+    "operator": 64,
+    "role": 20,
+    "workstation": 100,
+    "election": 64,
+    "subject": 64,
+    "intervention": 36,
+    "action": 64,
+    "outcome": 32,
+}
 
 
 def entry_fields(entry: JournalEntry) -> dict[str, Any]:

@@ -216,7 +216,9 @@ def test_filters_combine(busy: Deps) -> None:
 # --- what is shown comes from the hashed body -------------------------------------
 
 
-def test_edited_index_columns_do_not_change_what_the_export_shows(deps: Deps) -> None:
+@pytest.mark.postgres  # on SQLite the index columns are derived from the body
+def test_edited_index_columns_do_not_change_what_the_export_shows(postgres_deps: Deps) -> None:
+    deps = postgres_deps
     record(deps, at(28, 9), note="vraie")
     lift_protection(deps.engine)
     with deps.engine.begin() as conn:

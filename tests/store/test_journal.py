@@ -8,6 +8,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from csu.domain.journal import GENESIS_HASH, canonical_bytes, chain_hash
+from csu.services import audit
 from csu.services.audit import verify_journal
 from csu.services.context import Deps
 from csu.store import journal
@@ -132,11 +133,35 @@ def test_verify_names_an_edited_body(deps: Deps) -> None:
     )
 
 
-def test_verify_names_an_edited_index_column(deps: Deps) -> None:
+@pytest.mark.postgres
+def test_verify_names_an_edited_index_column(postgres_store: Engine) -> None:
+    deps = Deps(engine=postgres_store, key=b"k" * 32)
     append_entries(deps.engine, 5)
     tamper(deps.engine, "UPDATE journal_entry SET operator = 'quelqu''un' WHERE seq = 4")
     check = verify_journal(deps, SUPERVISOR)
     assert (check.failed_seq, check.reason) == (4, "colonnes d'index différentes du contenu haché")
+
+
+def test_sqlite_index_columns_cannot_be_edited_apart_from_the_body(sqlite_deps: Deps) -> None:
+    append_entries(sqlite_deps.engine, 2)
+    drop_protection(sqlite_deps.engine)
+    with pytest.raises(DBAPIError, match="generated column"), sqlite_deps.engine.begin() as c:
+        c.exec_driver_sql("UPDATE journal_entry SET operator = 'quelqu''un' WHERE seq = 2")
+
+
+def test_verify_names_a_sqlite_journal_rebuilt_with_plain_columns(sqlite_deps: Deps) -> None:
+    append_entries(sqlite_deps.engine, 3)
+    columns = ", ".join(("seq", "body", "hash", *journal.INDEXED_FIELDS))
+    tamper(
+        sqlite_deps.engine,
+        f"CREATE TABLE copy AS SELECT {columns} FROM journal_entry",
+        "DROP TABLE journal_entry",
+        "ALTER TABLE copy RENAME TO journal_entry",
+        "UPDATE journal_entry SET operator = 'quelqu''un' WHERE seq = 2",
+    )
+    check = verify_journal(sqlite_deps, SUPERVISOR)
+    assert check.failed_seq == 1
+    assert (check.reason or "").startswith("schéma du journal modifié")
 
 
 def test_verify_names_a_deleted_entry(deps: Deps) -> None:
@@ -177,41 +202,60 @@ def test_verify_names_an_inserted_entry(deps: Deps) -> None:
     tamper(deps.engine, *statements)
     forged = body3.replace(b'"number":2', b'"number":99')
     fields = json.loads(forged)
+    fields["event_id"] = "forged-event"
+    forged = canonical_bytes(fields)
+    values = {"seq": 3, "body": forged, "hash": chain_hash(3, rows[1][2], forged)}
+    if deps.engine.dialect.name != "sqlite":  # SQLite derives the other columns
+        values.update({name: fields[name] for name in journal.INDEXED_FIELDS})
     with deps.engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO journal_entry (seq, event_id, ts, operator, role, workstation, "
-                "election, subject, intervention, action, outcome, body, hash) VALUES "
-                "(3, 'forged', :ts, :op, :role, :ws, NULL, NULL, NULL, :action, :outcome, :b, :h)"
+                f"INSERT INTO journal_entry ({', '.join(values)}) "
+                f"VALUES ({', '.join(':' + name for name in values)})"
             ),
-            {
-                "ts": fields["ts"],
-                "op": fields["operator"],
-                "role": fields["role"],
-                "ws": fields["workstation"],
-                "action": fields["action"],
-                "outcome": fields["outcome"],
-                "b": forged,
-                "h": chain_hash(3, rows[1][2], forged),
-            },
+            values,
         )
     check = verify_journal(deps, SUPERVISOR)
-    assert check.failed_seq in (3, 4)
-    assert not check.ok
+    assert check.failed_seq == 4
+    assert check.reason == "empreinte incorrecte (contenu modifié ou chaîne rompue)"
 
 
 def test_verify_names_a_duplicated_sequence_number(sqlite_deps: Deps) -> None:
     append_entries(sqlite_deps.engine, 4)
-    # Without its primary key the table accepts a second entry numbered 3.
+    # The same table without its primary key accepts a second entry numbered 3.
+    with sqlite_deps.engine.connect() as conn:
+        ddl = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'journal_entry'"
+        ).scalar_one()
     tamper(
         sqlite_deps.engine,
-        "CREATE TABLE copy AS SELECT * FROM journal_entry",
+        ddl.replace("journal_entry", "copy").replace("PRIMARY KEY", ""),
+        "INSERT INTO copy (seq, body, hash) SELECT seq, body, hash FROM journal_entry",
         "DROP TABLE journal_entry",
         "ALTER TABLE copy RENAME TO journal_entry",
-        "INSERT INTO journal_entry SELECT * FROM journal_entry WHERE seq = 3",
+        "INSERT INTO journal_entry (seq, body, hash) SELECT seq, body, hash "
+        "FROM journal_entry WHERE seq = 3",
     )
     check = verify_journal(sqlite_deps, SUPERVISOR)
     assert (check.failed_seq, check.reason) == (3, "numéro de séquence en double")
+
+
+@pytest.mark.parametrize("tampering", ["edit", "delete", "duplicate-head"])
+def test_a_journal_checked_in_two_halves_finds_the_same_faults(
+    sqlite_deps: Deps, monkeypatch: pytest.MonkeyPatch, tampering: str
+) -> None:
+    monkeypatch.setattr(audit, "SPLIT_FROM", 2)
+    append_entries(sqlite_deps.engine, 8)
+    assert verify_journal(sqlite_deps, SUPERVISOR).describe() == "journal intègre : 8 entrées"
+    if tampering == "edit":  # in the second half
+        tamper(sqlite_deps.engine, "UPDATE journal_entry SET body = body || x'20' WHERE seq = 6")
+        assert verify_journal(sqlite_deps, SUPERVISOR).failed_seq == 6
+    elif tampering == "delete":  # the last entry of the first half
+        tamper(sqlite_deps.engine, "DELETE FROM journal_entry WHERE seq = 4")
+        assert verify_journal(sqlite_deps, SUPERVISOR).failed_seq == 4
+    else:  # the first entry of the second half
+        tamper(sqlite_deps.engine, "UPDATE journal_entry SET body = body || x'20' WHERE seq = 5")
+        assert verify_journal(sqlite_deps, SUPERVISOR).failed_seq == 5
 
 
 @pytest.mark.postgres
