@@ -39,6 +39,7 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 # Identifiers may be e-mail-like logins (Education: prenom.nom@ac-dijon.fr).
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@/+-]{0,99}$")
 _MAX_NAME = 200
+_NOT_IN_NAME = re.compile(r"[\d<>@;]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +233,7 @@ def _name(raw: str) -> str:
     value = " ".join(raw.split())
     if len(value) > _MAX_NAME:
         raise InvalidValue("Nom", f"{_MAX_NAME} caractères au plus")
-    if any(ch.isdigit() or ch in "<>@;" for ch in value):
+    if _NOT_IN_NAME.search(value):
         raise InvalidValue("Nom", "caractère non admis dans un nom")
     return value
 

@@ -2,11 +2,12 @@
 
 import csv
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing import get_context
 from typing import IO, Any, Literal
 
 from sqlalchemy import select
@@ -15,9 +16,8 @@ from sqlmodel import Session
 from csu.domain.clock import rfc3339
 from csu.domain.hashing import pseudonym
 from csu.domain.journal import ChainCheck, verify_chain
-from csu.services.context import Deps, OperatorContext, require_role
+from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.store import journal
-from csu.store.engine import make_engine, read_session
 from csu.store.tables import JournalEntry, Voter
 
 ExportFormat = Literal["jsonl", "csv"]
@@ -75,45 +75,44 @@ def _column_check(deps: Deps) -> tuple[int, str] | None:
 
 
 def _check_chain(deps: Deps, size: int) -> ChainCheck:
-    """The chain check; a long journal is cut in two halves checked side by side."""
+    """The chain check; a long journal is cut in two parts checked side by side, the
+    tail by a second process (``csu.store.chain``) so that both cores work."""
     if size < SPLIT_FROM:
         with deps.reading() as session:
             return verify_chain(journal.iter_chain(session))
-    middle = size // 2
-    url = deps.engine.url.render_as_string(hide_password=False)
-    # spawn, not fork: forking while the column-check thread holds a lock deadlocks.
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        second_half = pool.submit(_check_from, url, middle + 1)
+    # The second process starts late by its start-up time: give it a little less.
+    middle = int(size * 0.53)
+    url = deps.engine.url
+    if url.get_backend_name() == "sqlite":
+        target = url.database or ""
+    else:
+        target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "csu.store.chain", url.get_backend_name(), target, str(middle + 1)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
         with deps.reading() as session:
             first = verify_chain(journal.iter_chain(session, stop=middle))
-        second = second_half.result()
+        out, err = tail.communicate()
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+    if tail.returncode != 0:
+        last = err.strip().splitlines()[-1] if err.strip() else f"code {tail.returncode}"
+        raise ServiceError(f"Vérification interrompue : {last}")
+    second = ChainCheck(**json.loads(out))
     if not first.ok:
         return first
-    if first.count < middle:  # the first half ends early: entries are missing
+    if first.count < middle:  # the first part ends early: entries are missing
         reason = f"entrée absente (la suivante porte le n° {first.count + 2} ou plus)"
         return ChainCheck(first.count, first.last_hash, first.count + 1, reason)
+    total = first.count + second.count
     if not second.ok:
-        return ChainCheck(
-            first.count + second.count, second.last_hash, second.failed_seq, second.reason
-        )
-    last = second.last_hash if second.count else first.last_hash
-    return ChainCheck(first.count + second.count, last)
-
-
-def _check_from(url: str, start: int) -> ChainCheck:
-    """Check entries ``start``.. in a worker process, chained to the stored hash of the
-    entry before them (which the first half checks)."""
-    engine = make_engine(url)
-    try:
-        with read_session(engine) as session:
-            previous = journal.stored_hash(session, start - 1)
-            if previous is None:
-                return ChainCheck(0, "", start - 1, "entrée absente")
-            return verify_chain(
-                journal.iter_chain(session, start=start), start_seq=start, prev_hash=previous
-            )
-    finally:
-        engine.dispose()
+        return ChainCheck(total, second.last_hash, second.failed_seq, second.reason)
+    return ChainCheck(total, second.last_hash if second.count else first.last_hash)
 
 
 @dataclass(frozen=True, slots=True)

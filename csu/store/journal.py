@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
 from csu.domain.journal import GENESIS_HASH, canonical_form, chain_hash
+from csu.store import chain
 from csu.store.tables import ChainHead, JournalEntry
 
 INDEXED_FIELDS = (
@@ -122,7 +123,7 @@ def append(
 
 
 def iter_chain(
-    session: Session, start: int = 1, stop: int | None = None, batch: int = 20_000
+    session: Session, start: int = 1, stop: int | None = None
 ) -> Iterator[tuple[int, bytes, str]]:
     """``(seq, body, hash)`` of the entries numbered ``start`` to ``stop``, in order.
 
@@ -130,27 +131,8 @@ def iter_chain(
     objects would cost more than checking them.
     """
     connection = session.connection()
-    driver = connection.connection.driver_connection
     postgres = connection.dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    sql = f"SELECT seq, body, hash FROM journal_entry WHERE seq >= {mark}"
-    params: tuple[int, ...] = (start,)
-    if stop is not None:
-        sql += f" AND seq <= {mark}"
-        params = (start, stop)
-    cursor = driver.cursor(name="csu_journal_chain") if postgres else driver.cursor()
-    try:
-        cursor.execute(sql + " ORDER BY seq", params)
-        while rows := cursor.fetchmany(batch):
-            yield from rows
-    finally:
-        cursor.close()
-
-
-def stored_hash(session: Session, seq: int) -> str | None:
-    return session.execute(
-        text("SELECT hash FROM journal_entry WHERE seq = :seq"), {"seq": seq}
-    ).scalar()
+    return chain.iter_rows(connection.connection.driver_connection, postgres, start, stop)
 
 
 _SQLITE_GENERATED = (

@@ -240,22 +240,34 @@ def test_verify_names_a_duplicated_sequence_number(sqlite_deps: Deps) -> None:
     assert (check.failed_seq, check.reason) == (3, "numéro de séquence en double")
 
 
+def spoil_body(engine: Engine, seq: int) -> None:
+    drop_protection(engine)
+    with engine.begin() as conn:
+        body = conn.execute(
+            text("SELECT body FROM journal_entry WHERE seq = :s"), {"s": seq}
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE journal_entry SET body = :b WHERE seq = :s"),
+            {"b": bytes(body) + b" ", "s": seq},
+        )
+
+
 @pytest.mark.parametrize("tampering", ["edit", "delete", "duplicate-head"])
-def test_a_journal_checked_in_two_halves_finds_the_same_faults(
-    sqlite_deps: Deps, monkeypatch: pytest.MonkeyPatch, tampering: str
+def test_a_journal_checked_in_two_parts_finds_the_same_faults(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch, tampering: str
 ) -> None:
     monkeypatch.setattr(audit, "SPLIT_FROM", 2)
-    append_entries(sqlite_deps.engine, 8)
-    assert verify_journal(sqlite_deps, SUPERVISOR).describe() == "journal intègre : 8 entrées"
-    if tampering == "edit":  # in the second half
-        tamper(sqlite_deps.engine, "UPDATE journal_entry SET body = body || x'20' WHERE seq = 6")
-        assert verify_journal(sqlite_deps, SUPERVISOR).failed_seq == 6
-    elif tampering == "delete":  # the last entry of the first half
-        tamper(sqlite_deps.engine, "DELETE FROM journal_entry WHERE seq = 4")
-        assert verify_journal(sqlite_deps, SUPERVISOR).failed_seq == 4
-    else:  # the first entry of the second half
-        tamper(sqlite_deps.engine, "UPDATE journal_entry SET body = body || x'20' WHERE seq = 5")
-        assert verify_journal(sqlite_deps, SUPERVISOR).failed_seq == 5
+    append_entries(deps.engine, 10)  # checked as 1-5 here and 6-10 by a second process
+    assert verify_journal(deps, SUPERVISOR).describe() == "journal intègre : 10 entrées"
+    if tampering == "edit":  # in the second part
+        spoil_body(deps.engine, 8)
+        assert verify_journal(deps, SUPERVISOR).failed_seq == 8
+    elif tampering == "delete":  # the last entry of the first part
+        tamper(deps.engine, "DELETE FROM journal_entry WHERE seq = 5")
+        assert verify_journal(deps, SUPERVISOR).failed_seq == 5
+    else:  # the first entry of the second part
+        spoil_body(deps.engine, 6)
+        assert verify_journal(deps, SUPERVISOR).failed_seq == 6
 
 
 @pytest.mark.postgres
