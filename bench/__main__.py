@@ -3,13 +3,14 @@ journal entries). ``python -m bench 100000`` runs them smaller."""
 
 import sys
 
-from bench import journal, lookup, roll_import
+from bench import journal, lookup, roll_import, search
 
 
 def main() -> None:
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     deps = roll_import.main(size)
     lookup.main(size, deps)
+    search.main(size, deps)
     journal.main(size)
 
 

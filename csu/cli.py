@@ -324,6 +324,116 @@ def operator_list(db: DbOption = None) -> None:
     out.print(table)
 
 
+@operator_app.command("add")
+@friendly
+def operator_add(
+    login: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    role: Annotated[str, typer.Option("--role", help="agent, president, superviseur ou admin.")],
+    bureau: Annotated[
+        str | None, typer.Option("--bureau", help="Bureau de vote (président).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Nom affiché.")] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard."),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Crée un opérateur et affiche son QR code TOTP (une seule fois)."""
+    from csu.services.context import ROLE_LABELS
+    from csu.services.operators import add_operator
+
+    settings, deps = _operator_deps(db)  # before the prompt: a wrong --db asks nothing
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Mot de passe", hide_input=True)
+        if typer.prompt("Mot de passe (confirmation)", hide_input=True) != password:
+            raise ServiceError("Les deux mots de passe saisis diffèrent : rien n'a été créé.")
+    created = add_operator(
+        deps,
+        who(settings),
+        login,
+        role=role,
+        password=password,
+        display_name=name,
+        bureau=bureau,
+    )
+    out.print(f"Opérateur « {created.login} » créé ({ROLE_LABELS[created.role]}).", highlight=False)
+    _show_enrolment(created.provisioning_uri)
+
+
+@operator_app.command("disable")
+@friendly
+def operator_disable(
+    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Désactive un opérateur : il ne peut plus se connecter."""
+    from csu.services.operators import disable_operator
+
+    settings, deps = _operator_deps(db)
+    disable_operator(deps, who(settings), login, reason)
+    out.print(f"Opérateur « {login.strip().lower()} » désactivé.", highlight=False)
+
+
+@operator_app.command("reset-totp")
+@friendly
+def operator_reset_totp(
+    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    db: DbOption = None,
+) -> None:
+    """Remplace le secret TOTP d'un opérateur et affiche le nouveau QR code."""
+    from csu.services.operators import reset_totp
+
+    settings, deps = _operator_deps(db)
+    created = reset_totp(deps, who(settings), login)
+    out.print(
+        f"Nouveau secret TOTP pour « {created.login} » : les anciens codes ne valent plus.",
+        highlight=False,
+    )
+    _show_enrolment(created.provisioning_uri)
+
+
+@operator_app.command("unlock")
+@friendly
+def operator_unlock(
+    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    db: DbOption = None,
+) -> None:
+    """Déverrouille un opérateur bloqué après des échecs de connexion."""
+    from csu.services.operators import unlock_operator
+
+    settings, deps = _operator_deps(db)
+    unlock_operator(deps, who(settings), login)
+    out.print(f"Opérateur « {login.strip().lower()} » déverrouillé.", highlight=False)
+
+
+def _operator_deps(db: str | None) -> tuple[Settings, Deps]:
+    """open_deps, with the argon2id cost of the settings for operators' passwords."""
+    import dataclasses
+
+    settings, deps = open_deps(db)
+    return settings, dataclasses.replace(deps, hasher=settings.hasher())
+
+
+def _show_enrolment(uri: str) -> None:
+    """The TOTP enrolment, shown once: a QR code for the phone, and its URI."""
+    import segno
+
+    out.print(
+        "Scannez maintenant ce QR code avec une application d'authentification "
+        "(FreeOTP, Google Authenticator, Aegis…) : il ne sera plus affiché.",
+        highlight=False,
+    )
+    sys.stdout.flush()
+    segno.make(uri).terminal(out=sys.stdout, compact=True)
+    sys.stdout.flush()
+    out.print("Ou saisissez ce lien dans l'application :", highlight=False)
+    out.print(uri, highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command()
 @friendly
 def demo(
@@ -401,12 +511,16 @@ def run(
 ) -> None:
     """Ouvre le terminal."""
     settings, deps = open_deps(demo_url() if demo and not _db(db) else db)
-    from csu.services.audit import journal_size
+    make_app(settings, deps).run()
 
-    out.print(
-        f"CSU — base {_display_url(settings)} prête ({journal_size(deps)} entrées au journal).\n"
-        "Les écrans du terminal (connexion, recherche, fiche électeur) arrivent avec le "
-        "prochain lot ; en attendant, utilisez les commandes : csu --help"
+
+def make_app(settings: Settings, deps: Deps) -> Any:
+    """The Textual app on this store (tests build it the same way)."""
+    from csu.app import CsuApp
+
+    deps = Deps(engine=deps.engine, key=deps.key, clock=deps.clock, hasher=settings.hasher())
+    return CsuApp(
+        deps, settings.workstation, idle_minutes=settings.idle_minutes, keymap=settings.keymap
     )
 
 

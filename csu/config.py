@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 from typing import Literal
 
+from argon2 import PasswordHasher
 from platformdirs import user_data_path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,10 +34,21 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # Minutes without a key press before the terminal returns to the login screen.
+    idle_minutes: float = 15
+    # Remapped keys, by binding id: CSU_KEYMAP='{"help": "f2"}'.
+    keymap: dict[str, str] = {}
 
     def model_post_init(self, __context: object) -> None:
         if not self.database_url:
             self.database_url = sqlite_url(self.data_dir / "csu.sqlite")
+
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(
+            time_cost=self.argon2_time_cost,
+            memory_cost=self.argon2_memory_kib,
+            parallelism=self.argon2_parallelism,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -636,17 +636,33 @@ def test_operator_list_shows_logins_names_and_roles(db: Path) -> None:
     assert re.search(r"claude\W+claude\W+superviseur", said(result))
 
 
-def test_run_says_the_screens_come_with_the_next_batch(loaded: Path) -> None:
-    result = csu("run", "--db", loaded)
-    assert_done(result)
-    assert f"CSU — base {loaded} prête (1 entrées au journal)" in said(result)
-    assert "arrivent avec le prochain lot" in said(result)
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The apps `csu run` would open, recorded instead of taking the terminal."""
+    apps: list[object] = []
+    monkeypatch.setattr("csu.app.CsuApp.run", lambda self, *args, **kwargs: apps.append(self))
+    return apps
 
 
-def test_csu_without_a_command_runs_the_terminal(loaded: Path) -> None:
-    result = csu("--db", loaded)
-    assert_done(result)
-    assert "arrivent avec le prochain lot" in said(result)
+def test_run_opens_the_terminal_on_the_database(loaded: Path, launched: list) -> None:
+    assert_done(csu("run", "--db", loaded))
+    [app] = launched
+    assert app.deps.engine.url.database == str(loaded)
+
+
+def test_csu_without_a_command_runs_the_terminal(loaded: Path, launched: list) -> None:
+    assert_done(csu("--db", loaded))
+    assert len(launched) == 1
+
+
+def test_run_takes_the_idle_timeout_and_keymap_from_the_environment(
+    loaded: Path, launched: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_IDLE_MINUTES", "5")
+    monkeypatch.setenv("CSU_KEYMAP", '{"help": "f2"}')
+    assert_done(csu("run", "--db", loaded))
+    [app] = launched
+    assert app.idle_seconds == 300
 
 
 def test_without_db_option_the_database_lives_in_the_data_dir(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Time: stored in UTC, shown in Europe/Paris; services take a clock."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -35,3 +35,15 @@ def to_paris(moment: datetime) -> datetime:
     if moment.tzinfo is None:  # naive values from the store are UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(PARIS)
+
+
+def countdown(delta: timedelta) -> str:
+    """French countdown text: ``2 j 06 h 52 min``, ``06 h 05 min``, ``4 min``."""
+    minutes = max(0, int(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} j {hours:02d} h {minutes:02d} min"
+    if hours:
+        return f"{hours:02d} h {minutes:02d} min"
+    return f"{minutes} min"

@@ -73,3 +73,17 @@ def list_elections(deps: Deps) -> list[ElectionDefinition]:
     with deps.reading() as session:
         rows = session.exec(select(Election).order_by(Election.opens_at)).all()
         return [definition_from_json(json.loads(row.definition)) for row in rows]
+
+
+def election_in_focus(deps: Deps) -> ElectionDefinition | None:
+    """The election a cell is working on: the open one closing first, else the next
+    to open, else the last one closed."""
+    now = deps.clock()
+    elections = list_elections(deps)
+    open_now = [e for e in elections if e.opens_at <= now < e.closes_at]
+    if open_now:
+        return min(open_now, key=lambda e: e.closes_at)
+    upcoming = [e for e in elections if now < e.opens_at]
+    if upcoming:
+        return min(upcoming, key=lambda e: e.opens_at)
+    return max(elections, key=lambda e: e.closes_at, default=None)

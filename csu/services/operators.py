@@ -1,13 +1,21 @@
-"""Operators of the cell: creation and listing (login comes with the terminal)."""
+"""Operators of the cell: creation, listing, disabling, TOTP reset and unlocking
+(logging in is csu.services.auth)."""
 
 from dataclasses import dataclass
 
 import pyotp
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from csu.domain import sealing
 from csu.domain.errors import InvalidValue
-from csu.services.context import ROLES, Deps, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    ROLES,
+    Deps,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+)
 from csu.store import journal
 from csu.store.tables import Bureau, Operator
 
@@ -53,12 +61,7 @@ def add_operator(
     if len(password) < 4:
         raise InvalidValue("Mot de passe", "4 caractères au moins")
     secret = totp_secret or pyotp.random_base32()
-    try:
-        totp = pyotp.TOTP(secret)
-        totp.byte_secret()  # refuses a seed too short for pyotp
-        uri = totp.provisioning_uri(name=login, issuer_name=ISSUER)
-    except (ValueError, TypeError) as error:  # checked before anything is stored
-        raise InvalidValue("Secret TOTP", "base32 de 160 bits attendu") from error
+    uri = _provisioning_uri(secret, login)  # checked before anything is stored
     now = deps.clock()
     with deps.writing() as session:
         if session.exec(select(Operator).where(Operator.login == login)).first():
@@ -94,3 +97,88 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
         return [
             OperatorView(r.login, r.display_name, r.role, r.bureau_code, r.active) for r in rows
         ]
+
+
+def disable_operator(
+    deps: Deps, who: OperatorContext, login: str, reason: str | None = None
+) -> None:
+    """The operator can no longer log in (their entries stay in the journal)."""
+    require_role(who, "admin")
+    login = login.strip().lower()
+    reason = reason.strip() if reason and reason.strip() else None
+    if login == who.login:
+        raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
+    with deps.writing() as session:
+        row = _find(session, login)
+        if not row.active:
+            raise ServiceError(f"L'opérateur « {login} » est déjà désactivé.")
+        row.active = False
+        session.add(row)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="operator_disable",
+            outcome="ok",
+            at=deps.clock(),
+            details={"login": login, "reason": reason},
+        )
+
+
+def reset_totp(deps: Deps, who: OperatorContext, login: str) -> OperatorCreated:
+    """A new TOTP seed (the old codes stop working): its URI is shown once, to enrol."""
+    require_role(who, "admin")
+    login = login.strip().lower()
+    secret = pyotp.random_base32()
+    with deps.writing() as session:
+        row = _find(session, login)
+        uri = _provisioning_uri(secret, row.login)
+        row.totp_secret_sealed = sealing.seal(deps.key, TOTP_PURPOSE, secret)
+        row.last_totp_step = None
+        session.add(row)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="operator_totp_reset",
+            outcome="ok",
+            at=deps.clock(),
+            details={"login": row.login},
+        )
+        return OperatorCreated(login=row.login, role=row.role, provisioning_uri=uri)
+
+
+def unlock_operator(deps: Deps, who: OperatorContext, login: str) -> None:
+    """Clears the failed-login count and the lock it set."""
+    require_role(who, "admin")
+    login = login.strip().lower()
+    now = deps.clock()
+    with deps.writing() as session:
+        row = _find(session, login)
+        was_locked = row.locked_until is not None and row.locked_until > now
+        failures = row.failed_logins
+        row.failed_logins = 0
+        row.locked_until = None
+        session.add(row)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="operator_unlock",
+            outcome="ok",
+            at=now,
+            details={"login": login, "was_locked": was_locked, "failures": failures},
+        )
+
+
+def _find(session: Session, login: str) -> Operator:
+    row = session.exec(select(Operator).where(Operator.login == login).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"Opérateur inconnu : « {login} ».")
+    return row
+
+
+def _provisioning_uri(secret: str, login: str) -> str:
+    try:
+        totp = pyotp.TOTP(secret)
+        totp.byte_secret()  # refuses a seed too short for pyotp
+        return totp.provisioning_uri(name=login, issuer_name=ISSUER)
+    except (ValueError, TypeError) as error:
+        raise InvalidValue("Secret TOTP", "base32 de 160 bits attendu") from error

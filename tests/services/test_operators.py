@@ -1,4 +1,8 @@
-"""Operators: created by an administrator, password hashed, TOTP seed sealed."""
+"""Operators: created by an administrator, password hashed, TOTP seed sealed;
+disabled, re-enrolled and unlocked by an administrator."""
+
+import re
+from collections.abc import Callable
 
 import pyotp
 import pytest
@@ -7,12 +11,22 @@ from sqlmodel import select
 
 from csu.domain import sealing
 from csu.domain.errors import InvalidValue
-from csu.services.context import Deps, Forbidden, ServiceError
-from csu.services.operators import TOTP_PURPOSE, add_operator, list_operators
+from csu.services.auth import LOGIN_FAILED, MAX_FAILURES, LoginRefused, log_in
+from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
+from csu.services.operators import (
+    TOTP_PURPOSE,
+    add_operator,
+    disable_operator,
+    list_operators,
+    reset_totp,
+    unlock_operator,
+)
+from csu.store import journal
 from csu.store.tables import Bureau, JournalEntry, Operator
-from tests.conftest import ADMIN, AGENT
+from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 @pytest.fixture
@@ -77,3 +91,139 @@ def test_a_too_short_totp_seed_stores_nothing(ops: Deps) -> None:
 def test_only_an_administrator_creates_operators(ops: Deps) -> None:
     with pytest.raises(Forbidden):
         add_operator(ops, AGENT, "camille", role="agent", password="s3cret-long")
+
+
+# --- disable, reset the TOTP seed, unlock --------------------------------------------
+
+
+@pytest.fixture
+def camille(ops: Deps) -> str:
+    add_operator(ops, ADMIN, "camille", role="agent", password="s3cret-long", totp_secret=SECRET)
+    return "camille"
+
+
+def entries(deps: Deps, action: str) -> list[dict]:
+    with deps.reading() as session:
+        rows = session.exec(select(JournalEntry).where(JournalEntry.action == action)).all()
+        return [journal.entry_fields(row) for row in rows]
+
+
+def current_code(secret: str = SECRET) -> str:
+    return pyotp.TOTP(secret).at(NOW)
+
+
+def lock(ops: Deps, login: str) -> None:
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(LoginRefused):
+            log_in(ops, login, "wrong-password", "000000", "poste-test")
+
+
+@pytest.mark.parametrize("who", [AGENT, SUPERVISOR])
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda deps, who: disable_operator(deps, who, "camille"),
+        lambda deps, who: reset_totp(deps, who, "camille"),
+        lambda deps, who: unlock_operator(deps, who, "camille"),
+    ],
+    ids=["disable", "reset_totp", "unlock"],
+)
+def test_only_an_administrator_disables_resets_or_unlocks(
+    ops: Deps, camille: str, who: OperatorContext, action: Callable[[Deps, OperatorContext], object]
+) -> None:
+    with pytest.raises(Forbidden, match="administrateur"):
+        action(ops, who)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda deps: disable_operator(deps, ADMIN, "Inconnu"),
+        lambda deps: reset_totp(deps, ADMIN, "inconnu"),
+        lambda deps: unlock_operator(deps, ADMIN, " inconnu "),
+    ],
+    ids=["disable", "reset_totp", "unlock"],
+)
+def test_an_unknown_operator_is_named_in_french(
+    ops: Deps, action: Callable[[Deps], object]
+) -> None:
+    with pytest.raises(ServiceError, match=r"^Opérateur inconnu : « inconnu »\.$"):
+        action(ops)
+
+
+def test_a_disabled_operator_is_listed_inactive_and_cannot_log_in(ops: Deps, camille: str) -> None:
+    disable_operator(ops, ADMIN, "Camille")
+    assert [op.active for op in list_operators(ops, ADMIN)] == [False]
+    with pytest.raises(LoginRefused, match=f"^{re.escape(LOGIN_FAILED)}$"):
+        log_in(ops, "camille", "s3cret-long", current_code(), "poste-test")
+
+
+def test_disabling_is_journalled_with_the_reason(ops: Deps, camille: str) -> None:
+    disable_operator(ops, ADMIN, "camille", reason="  départ de la cellule ")
+    [entry] = entries(ops, "operator_disable")
+    assert entry["operator"] == "admin"
+    assert entry["details"] == {"login": "camille", "reason": "départ de la cellule"}
+
+
+def test_an_operator_already_disabled_is_said_so(ops: Deps, camille: str) -> None:
+    disable_operator(ops, ADMIN, "camille")
+    with pytest.raises(ServiceError, match="déjà désactivé"):
+        disable_operator(ops, ADMIN, "camille")
+
+
+def test_an_administrator_cannot_disable_their_own_account(ops: Deps) -> None:
+    add_operator(ops, ADMIN, "admin", role="admin", password="s3cret-long")
+    with pytest.raises(ServiceError, match="votre propre compte"):
+        disable_operator(ops, ADMIN, "admin")
+    assert stored(ops, "admin").active
+
+
+def test_a_totp_reset_gives_a_new_seed_and_its_uri(ops: Deps, camille: str) -> None:
+    created = reset_totp(ops, ADMIN, "camille")
+    secret = sealing.unseal(ops.key, TOTP_PURPOSE, stored(ops, "camille").totp_secret_sealed)
+    assert secret != SECRET
+    assert created.login == "camille" and created.role == "agent"
+    assert created.provisioning_uri == pyotp.TOTP(secret).provisioning_uri(
+        name="camille", issuer_name="CSU électeurs"
+    )
+
+
+def test_after_a_totp_reset_only_the_new_seed_logs_in(ops: Deps, camille: str) -> None:
+    reset_totp(ops, ADMIN, "camille")
+    with pytest.raises(LoginRefused):
+        log_in(ops, "camille", "s3cret-long", current_code(), "poste-test")
+    secret = sealing.unseal(ops.key, TOTP_PURPOSE, stored(ops, "camille").totp_secret_sealed)
+    assert log_in(ops, "camille", "s3cret-long", current_code(secret), "poste-test").login
+
+
+def test_a_totp_reset_forgets_the_last_step_used(ops: Deps, camille: str) -> None:
+    log_in(ops, "camille", "s3cret-long", current_code(), "poste-test")
+    reset_totp(ops, ADMIN, "camille")
+    assert stored(ops, "camille").last_totp_step is None
+
+
+def test_a_totp_reset_is_journalled_without_the_seed(ops: Deps, camille: str) -> None:
+    created = reset_totp(ops, ADMIN, "camille")
+    [entry] = entries(ops, "operator_totp_reset")
+    assert entry["details"] == {"login": "camille"}
+    secret = pyotp.parse_uri(created.provisioning_uri).secret
+    with ops.reading() as session:
+        assert not any(
+            secret.encode() in row.body for row in session.exec(select(JournalEntry)).all()
+        )
+
+
+def test_unlocking_clears_the_lock_and_the_count(ops: Deps, camille: str) -> None:
+    lock(ops, "camille")
+    unlock_operator(ops, ADMIN, "camille")
+    row = stored(ops, "camille")
+    assert (row.failed_logins, row.locked_until) == (0, None)
+    assert log_in(ops, "camille", "s3cret-long", current_code(), "poste-test").login == "camille"
+
+
+def test_unlocking_is_journalled(ops: Deps, camille: str) -> None:
+    lock(ops, "camille")
+    unlock_operator(ops, ADMIN, "camille")
+    [entry] = entries(ops, "operator_unlock")
+    assert entry["operator"] == "admin"
+    assert entry["details"] == {"login": "camille", "was_locked": True, "failures": MAX_FAILURES}

@@ -1,0 +1,159 @@
+"""The Textual application: a login, then the screens of the operator's role."""
+
+import time
+from typing import Any
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from csu.domain.clock import Clock
+from csu.domain.election import ElectionDefinition
+from csu.domain.errors import InvalidValue
+from csu.screens.commands import CsuCommands
+from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
+from csu.services.elections import election_in_focus
+
+IDLE_MINUTES = 15
+
+
+class CsuApp(App[None]):
+    """CSU électeurs. Built by ``csu run`` (csu.cli) or by tests with a test store."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "CSU électeurs"
+    COMMANDS = App.COMMANDS | {CsuCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Aide", id="help"),
+        Binding("ctrl+t", "toggle_dark", "Thème clair/sombre", id="theme", show=False),
+        Binding("ctrl+o", "logout", "Déconnexion", id="logout"),
+        Binding("ctrl+q", "quit", "Quitter", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        deps: Deps,
+        workstation: str,
+        *,
+        idle_minutes: float = IDLE_MINUTES,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.deps = deps
+        self.clock: Clock = deps.clock
+        self.workstation = workstation
+        self.idle_seconds = idle_minutes * 60
+        self.operator: OperatorContext | None = None
+        self.operator_name = ""
+        self.election: ElectionDefinition | None = None
+        self._last_activity = time.monotonic()
+        if keymap:
+            self.set_keymap(keymap)
+
+    # --- session ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.set_interval(5, self._check_idle)
+        self.load_election()
+        self.show_login()
+
+    def show_login(self, message: str | None = None) -> None:
+        from csu.screens.login import LoginScreen
+
+        self.operator = None
+        self.operator_name = ""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LoginScreen(message))
+
+    def logged_in(self, who: OperatorContext, name: str) -> None:
+        from csu.screens.lookup import LookupScreen
+
+        self.operator = who
+        self.operator_name = name
+        self._last_activity = time.monotonic()
+        self.switch_screen(LookupScreen())
+
+    @property
+    def who_line(self) -> str:
+        if self.operator is None:
+            return f"CSU électeurs — {self.workstation} — non connecté"
+        role = ROLE_LABELS.get(self.operator.role, self.operator.role)
+        bureau = f" ({self.operator.bureau})" if self.operator.bureau else ""
+        return f"{self.operator_name} — {role}{bureau} — poste {self.workstation}"
+
+    async def on_event(self, event: events.Event) -> None:
+        # Any key or click counts as activity for the idle timeout.
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_activity = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.operator is not None and time.monotonic() - self._last_activity > self.idle_seconds:
+            self.end_session("Session fermée après inactivité. Reconnectez-vous.")
+
+    def end_session(self, message: str | None = None) -> None:
+        if self.operator is not None:
+            self.log_out_worker(self.operator)
+        self.show_login(message)
+
+    @work(thread=True, group="session", exit_on_error=False)
+    def log_out_worker(self, who: OperatorContext) -> None:
+        from csu.services.auth import log_out
+
+        log_out(self.deps, who)
+
+    @work(thread=True, group="election", exit_on_error=False)
+    def load_election(self) -> None:
+        election = election_in_focus(self.deps)
+        self.call_from_thread(self._set_election, election)
+
+    def _set_election(self, election: ElectionDefinition | None) -> None:
+        self.election = election
+        from csu.widgets.shell_header import ShellHeader
+
+        for header in self.screen.query(ShellHeader):
+            header.election = election
+
+    # --- actions ----------------------------------------------------------------
+
+    def action_lookup(self) -> None:
+        from csu.screens.lookup import LookupScreen
+
+        if self.operator is not None:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            if not isinstance(self.screen, LookupScreen):
+                self.switch_screen(LookupScreen())
+
+    def action_help(self) -> None:
+        from csu.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_logout(self) -> None:
+        if self.operator is not None:
+            self.end_session("Déconnecté.")
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    # --- errors of workers, in one place ------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error: Any = event.worker.error
+        if isinstance(error, ServiceError | InvalidValue):
+            self.notify(str(error), title="Refusé", severity="warning", timeout=8)
+        else:
+            self.log.error(repr(error))
+            self.notify(
+                "Erreur inattendue : l'action n'a pas abouti. Réessayez ; si elle persiste, "
+                "prévenez le superviseur.",
+                title="Erreur",
+                severity="error",
+                timeout=12,
+            )

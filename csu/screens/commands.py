@@ -1,0 +1,42 @@
+"""The command palette: every screen and action the operator's role may use."""
+
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+# (label, help, action name on the app, roles allowed; empty = everyone logged in)
+COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("Recherche d'électeur", "Matricule, identifiant ou nom", "lookup", ()),
+    ("Aide", "Les touches de l'écran courant", "help", ()),
+    ("Thème clair ou sombre", "Basculer le thème", "toggle_dark", ()),
+    ("Déconnexion", "Fermer la session", "logout", ()),
+)
+
+
+class CsuCommands(Provider):
+    def _allowed(self) -> list[tuple[str, str, str]]:
+        app = cast("CsuApp", self.app)
+        if app.operator is None:
+            return []
+        return [
+            (label, text, action)
+            for label, text, action, roles in COMMANDS
+            if not roles or app.operator.role in roles
+        ]
+
+    async def discover(self) -> Hits:
+        for label, text, action in self._allowed():
+            yield DiscoveryHit(label, partial(self.app.run_action, action), help=text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, text, action in self._allowed():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(label), partial(self.app.run_action, action), help=text
+                )

@@ -1,0 +1,105 @@
+"""Login: identifier, password and the 6-digit code of the authenticator app."""
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+
+from csu.services.auth import DemoLogin, LoginRefused, demo_logins, log_in, operator_name
+from csu.services.demo import DEMO_PASSWORD
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+
+class LoginScreen(Screen[None]):
+    BINDINGS = [Binding("enter", "submit", "Se connecter", id="login-submit", show=True)]
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__()
+        self._message = message
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        with Center(), Vertical(id="login-box"):
+            yield Static("CSU électeurs — connexion", id="login-title")
+            yield Label("Identifiant")
+            yield Input(id="login", placeholder="identifiant")
+            yield Label("Mot de passe")
+            yield Input(id="password", password=True, placeholder="mot de passe")
+            yield Label("Code à 6 chiffres de l'application d'authentification")
+            yield Input(id="code", restrict=r"\d*", max_length=6, placeholder="123456")
+            yield Button("Se connecter", id="submit", variant="primary")
+            yield Static(self._message or "", id="login-message")
+        with Center(id="demo-box"):
+            yield DataTable(id="demo-logins", cursor_type="none", show_cursor=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        self.query_one("#demo-box").display = False
+        self.query_one("#login", Input).focus()
+        self.refresh_demo()
+        self.set_interval(1, self.refresh_demo)
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        order = ["login", "password", "code"]
+        index = order.index(event.input.id or "login")
+        if index < len(order) - 1 and not self.query_one(f"#{order[index + 1]}", Input).value:
+            self.query_one(f"#{order[index + 1]}", Input).focus()
+        else:
+            self.action_submit()
+
+    @on(Button.Pressed, "#submit")
+    def action_submit(self) -> None:
+        login = self.query_one("#login", Input).value
+        password = self.query_one("#password", Input).value
+        code = self.query_one("#code", Input).value
+        self.query_one("#login-message", Static).update("Vérification…")
+        self.attempt(login, password, code)
+
+    @work(thread=True, exclusive=True, group="login", exit_on_error=False)
+    def attempt(self, login: str, password: str, code: str) -> None:
+        try:
+            who = log_in(self.csu.deps, login, password, code, self.csu.workstation)
+        except LoginRefused as refused:
+            self.app.call_from_thread(self._refused, str(refused))
+            return
+        name = operator_name(self.csu.deps, who)
+        self.app.call_from_thread(self.csu.logged_in, who, name)
+
+    def _refused(self, message: str) -> None:
+        self.query_one("#login-message", Static).update(message)
+        self.query_one("#password", Input).value = ""
+        self.query_one("#code", Input).value = ""
+        self.query_one("#password", Input).focus()
+
+    @work(thread=True, exclusive=True, group="demo", exit_on_error=False)
+    def refresh_demo(self) -> None:
+        logins = demo_logins(self.csu.deps)
+        self.app.call_from_thread(self._show_demo, logins)
+
+    def _show_demo(self, logins: list[DemoLogin]) -> None:
+        box = self.query_one("#demo-box")
+        box.display = bool(logins)
+        if not logins:
+            return
+        table = self.query_one("#demo-logins", DataTable)
+        if not table.columns:
+            table.add_columns("Base de démonstration : identifiant", "rôle", "mot de passe", "code")
+        table.clear()
+        for demo in logins:
+            code = f"{demo.code} ({demo.seconds_left} s)"
+            table.add_row(demo.login, demo.role, DEMO_PASSWORD, code)

@@ -1,0 +1,216 @@
+"""Logging in to the terminal: login, password (argon2id) and a 6-digit TOTP code.
+
+Every failure says the same sentence, whatever was wrong, and an unknown login
+costs the same argon2 verification as a known one. A code is accepted once:
+the time step it belongs to is kept and only later steps are accepted after it.
+Five failures in a row lock the operator for fifteen minutes. Every attempt is
+journalled with the login typed, never the password or the code.
+
+The slow part (argon2) runs before the write transaction, so that the journal's
+write lock is not held during it; the decision is taken inside the transaction
+on the operator's row as it is then (locked FOR UPDATE on PostgreSQL, BEGIN
+IMMEDIATE on SQLite), so that two workstations cannot both use one code.
+"""
+
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from csu.domain import sealing
+from csu.domain.clock import to_paris
+from csu.domain.errors import InvalidValue
+from csu.services.context import ROLES, Deps, OperatorContext, Role, ServiceError
+from csu.services.operators import TOTP_PURPOSE
+from csu.store import journal
+from csu.store.journal import Actor
+from csu.store.tables import Operator
+
+LOGIN_FAILED = "Identifiants ou code incorrects."
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+TOTP_WINDOW = 1  # the previous, current and next 30-second steps
+LOGIN_DETAIL_MAX = 64  # how much of a typed login the journal keeps
+
+_dummy_hashes: dict[tuple[int, int, int, int, int, str], str] = {}
+
+
+class LoginRefused(ServiceError):
+    """A refused login; ``str(error)`` is the French sentence to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    login: str
+    role: str
+    display_name: str
+    code: str
+    seconds_left: int
+
+
+def locked_message(until: datetime) -> str:
+    moment = to_paris(until)
+    return (
+        f"Compte verrouillé jusqu'à {moment.hour} h {moment.minute:02d} après "
+        f"{MAX_FAILURES} échecs. Un administrateur peut le déverrouiller."
+    )
+
+
+def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -> OperatorContext:
+    """The context of the operator who proved login, password and code, or LoginRefused."""
+    typed = login.strip()
+    name = typed.lower()
+    now = deps.clock()
+    with deps.reading() as session:
+        found = session.exec(select(Operator).where(Operator.login == name)).first()
+        stored_hash = found.password_hash if found else None
+        sealed = found.totp_secret_sealed if found else None
+    password_ok = _verify_password(deps.hasher, stored_hash, password)
+    steps: list[int] = []
+    if password_ok and sealed is not None:  # unsealed only for whoever knows the password
+        try:
+            secret = sealing.unseal(deps.key, TOTP_PURPOSE, sealed)
+        except InvalidValue as error:  # another deployment's key: say so, nobody can log in
+            raise LoginRefused(
+                "Secret TOTP illisible avec la clé de ce poste : vérifiez CSU_SECRET_KEY "
+                "(la même sur tous les postes de la cellule)."
+            ) from error
+        steps = _matching_steps(secret, code, now)
+
+    refusal: str | None = LOGIN_FAILED
+    context: OperatorContext | None = None
+    with deps.writing() as session:
+        row = _row_for_update(session, name)
+        actor = Actor(operator=None, role=None, workstation=workstation)
+        details: dict[str, object] = {"login": typed[:LOGIN_DETAIL_MAX]}
+        if row is None or not row.active:
+            outcome = "refusé"
+            if row is not None:
+                actor = Actor(operator=row.login, role=row.role, workstation=workstation)
+                details["reason"] = "compte désactivé"
+        else:
+            actor = Actor(operator=row.login, role=row.role, workstation=workstation)
+            locked_until = _aware(row.locked_until)
+            if locked_until is not None and locked_until <= now:  # the lock has expired
+                row.failed_logins, row.locked_until, locked_until = 0, None, None
+            last = row.last_totp_step
+            fresh = [step for step in steps if last is None or step > last]
+            if locked_until is not None:
+                outcome, refusal = "verrouillé", locked_message(locked_until)
+                details["locked_until"] = locked_until.isoformat()
+            elif password_ok and fresh:
+                outcome, refusal = "ok", None
+                row.failed_logins, row.locked_until = 0, None
+                row.last_totp_step = max(fresh)
+                context = OperatorContext(
+                    login=row.login,
+                    role=cast(Role, row.role),
+                    workstation=workstation,
+                    bureau=row.bureau_code,
+                )
+            else:
+                outcome = "refusé"
+                row.failed_logins += 1
+                details["failures"] = row.failed_logins
+                if steps and not fresh:
+                    details["reason"] = "code déjà utilisé"
+                if row.failed_logins >= MAX_FAILURES:
+                    row.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                    details["locked_until"] = row.locked_until.isoformat()
+                    refusal = locked_message(row.locked_until)
+            session.add(row)
+        journal.append(
+            session, actor=actor, action="login", outcome=outcome, at=now, details=details
+        )
+    if context is None:
+        raise LoginRefused(refusal or LOGIN_FAILED)
+    return context
+
+
+def log_out(deps: Deps, who: OperatorContext) -> None:
+    with deps.writing() as session:
+        journal.append(session, actor=who.actor, action="logout", outcome="ok", at=deps.clock())
+
+
+def operator_name(deps: Deps, who: OperatorContext) -> str:
+    """The display name for the header (the login for someone not in the table)."""
+    with deps.reading() as session:
+        row = session.exec(select(Operator).where(Operator.login == who.login)).first()
+        return row.display_name if row is not None and row.display_name else who.login
+
+
+def demo_logins(deps: Deps) -> list[DemoLogin]:
+    """On a demo database only: every active operator with their code of the moment."""
+    from csu.services.demo import is_demo  # demo pulls in the roll import; only when asked
+
+    if not is_demo(deps):
+        return []
+    now = deps.clock()
+    seconds_left = 30 - int(now.timestamp()) % 30
+    with deps.reading() as session:
+        rows = session.exec(select(Operator).where(Operator.active == True)).all()  # noqa: E712
+    rank = {role: index for index, role in enumerate(ROLES)}
+    rows = sorted(rows, key=lambda r: (rank.get(r.role, len(ROLES)), r.login))
+    return [
+        DemoLogin(
+            login=row.login,
+            role=row.role,
+            display_name=row.display_name,
+            code=pyotp.TOTP(sealing.unseal(deps.key, TOTP_PURPOSE, row.totp_secret_sealed)).at(now),
+            seconds_left=seconds_left,
+        )
+        for row in rows
+    ]
+
+
+def _row_for_update(session: Session, login: str) -> Operator | None:
+    query = select(Operator).where(Operator.login == login).with_for_update()
+    return session.exec(query).first()
+
+
+def _verify_password(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
+    """argon2 verification; against a dummy hash of the same cost for an unknown login."""
+    try:
+        hasher.verify(stored or _dummy_hash(hasher), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    cost = (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type.name,
+    )
+    if cost not in _dummy_hashes:
+        _dummy_hashes[cost] = hasher.hash("csu: no such operator")
+    return _dummy_hashes[cost]
+
+
+def _matching_steps(secret: str, code: str, now: datetime) -> list[int]:
+    """The time steps within the window whose code is ``code`` (usually one, or none)."""
+    typed = "".join(code.split())
+    if len(typed) != 6 or not typed.isascii() or not typed.isdigit():
+        return []
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    return [
+        step
+        for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1)
+        if hmac.compare_digest(totp.generate_otp(step), typed)
+    ]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

@@ -1,0 +1,684 @@
+"""Looking voters up and opening the voter file: every read journalled.
+
+One search box takes a matricule, an identifier of voting material or the
+start of a name ("nom prénom" or "prénom nom", accents and case ignored).
+Each search appends a ``recherche`` entry holding the query in masked form,
+each opening of a file a ``consultation`` entry naming the voter by pseudonym
+only, in the same transaction as the read (invariant 1, "one door").
+
+What the voter file shows, and how:
+
+- in full: matricule, last and first names, date of birth (a public fact, not a
+  secret), bureaus and their presidents, materials, credential states, the
+  interventions and the lock;
+- masked (``csu.domain.masking``): the professional e-mail address, the work
+  phone and the mobile phone; a supervisor may reveal one of them with a
+  reason (``reveal_field``), which is journalled;
+- never: the keyed hashes of the identity secrets and of the credentials; the
+  file only says which secrets are on record (``secrets_on_record``).
+
+A president sees only voters having a material in their own bureau; any other
+voter answers as if absent.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from csu.domain import masking
+from csu.domain.clock import to_paris
+from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
+from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import normalise_name, parse_matricule
+from csu.domain.verification import CHANNEL_LABELS
+from csu.services.context import (
+    ROLES,
+    Deps,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+)
+from csu.services.elections import get_definition
+from csu.store import journal
+from csu.store.tables import (
+    Bureau,
+    Credential,
+    Election,
+    Intervention,
+    Material,
+    Operator,
+    Voter,
+)
+
+__all__ = [
+    "MAX_RESULTS",
+    "MIN_QUERY_LENGTH",
+    "MIN_REASON_LENGTH",
+    "REVEALABLE",
+    "BureauView",
+    "CredentialView",
+    "InterventionView",
+    "MaterialView",
+    "VoterFile",
+    "VoterHit",
+    "open_voter",
+    "reveal_field",
+    "search_voters",
+]
+
+MAX_RESULTS = 50
+MIN_QUERY_LENGTH = 2
+MIN_REASON_LENGTH = 5
+REVEALABLE = ("email_pro", "phone_pro", "phone_mobile")
+REVEALABLE_LABELS: dict[str, str] = {
+    "email_pro": "courriel professionnel",
+    "phone_pro": "téléphone professionnel",
+    "phone_mobile": "téléphone portable",
+}
+
+OUT_OF_BUREAU = "Aucun électeur de votre bureau ne correspond."
+UNKNOWN_VOTER = "Électeur introuvable."
+
+# French labels of the identity secrets whose keyed hash a voter row may hold.
+SECRET_LABELS: tuple[tuple[str, str], ...] = (
+    ("iban6_hash", "IBAN (6 derniers)"),
+    ("card6_hash", "carte agent (6 premiers)"),
+    ("numen_hash", "NUMEN"),
+    ("nir10_hash", "NIR (10 premiers chiffres)"),
+    ("birth_department_hash", "département de naissance"),
+    ("challenge_answer_hash", "réponse secrète"),
+)
+
+MATERIAL_STATUS_LABELS: dict[str, str] = {
+    "active": "actif",
+    "substituted": "substitué",
+    "invalidated": "invalidé",
+}
+
+# Credential states, as the voter file shows them.
+CREDENTIAL_ACTIVE = "actif"
+CREDENTIAL_REVOKED = "révoqué"
+CREDENTIAL_ORIGINAL = "d'origine (notice)"
+
+_ANY_ROLE = ROLES  # agent, president (scoped), superviseur, admin
+
+
+# ----------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True, slots=True)
+class VoterHit:
+    """One line of a search result."""
+
+    voter_id: int
+    matricule: str
+    last_name: str
+    first_name: str
+    bureaus: tuple[str, ...]
+    elections: tuple[str, ...]
+    status: str  # "actif", "a voté", "a voté (1/2)", "substitué", "verrouillé"...
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialView:
+    """The state of one kind of credential of one material; never its hash."""
+
+    kind: str  # security_key, password, vote_code
+    label: str  # "clé de sécurité"...
+    status: str  # "actif" (reissued by the cell), "révoqué", "d'origine (notice)"
+    since: datetime | None  # when the credential shown was issued by the cell
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialView:
+    material_id: int
+    election_id: str
+    election_title: str
+    capacity: str
+    identifier: str
+    bureau: str
+    status: str  # "actif", "a voté", "substitué", "invalidé"
+    voted_at: datetime | None  # aware, Europe/Paris
+    credentials: tuple[CredentialView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionView:
+    opened_at: datetime  # aware, Europe/Paris
+    operator: str  # login
+    channel: str  # French label ("téléphone"...)
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BureauView:
+    code: str
+    name: str
+    president: str | None  # the president's name as the bureau records it
+    # The operator(s) holding the president role for this bureau: "Name (login)".
+    president_operator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoterFile:
+    voter_id: int
+    matricule: str
+    last_name: str
+    first_name: str
+    birth_date: date | None
+    email_pro: str | None  # masked
+    phone_pro: str | None  # masked
+    phone_mobile: str | None  # masked
+    bureaus: tuple[BureauView, ...]
+    materials: tuple[MaterialView, ...]
+    interventions: tuple[InterventionView, ...]  # latest first
+    locked_until: datetime | None  # aware, Europe/Paris; None when not locked now
+    secrets_on_record: tuple[str, ...]  # e.g. ("IBAN (6 derniers)", "carte agent (6 premiers)")
+    challenge_question: str | None = None  # not a secret: the agent reads it out
+
+
+# ----------------------------------------------------------------------- search
+
+
+def search_voters(
+    deps: Deps, who: OperatorContext, query: str, limit: int = MAX_RESULTS
+) -> list[VoterHit]:
+    """Voters matching ``query``: matricule (exact), material identifier (exact) or
+    start of "nom prénom" / "prénom nom"; at most ``limit`` (50 at most).
+
+    Matricule hits come first, then identifier hits, then names in alphabetical
+    order. A query shorter than 2 characters returns ``[]`` without touching the
+    store; any other search is journalled (action ``recherche``, masked query).
+    """
+    require_role(who, *_ANY_ROLE)
+    text = query.strip()
+    if len(text) < MIN_QUERY_LENGTH:
+        return []
+    limit = max(1, min(limit, MAX_RESULTS))
+    matricule = _as_matricule(text)
+    identifiers = _identifier_candidates(text)
+    name = _as_name(text)
+    scope = _scope(who)
+    now = deps.clock()
+    with deps.writing() as session:
+        rows: dict[int, _Row] = {}
+        kind = None
+        if scope != _NOBODY:
+            if matricule is not None:
+                found = _voters(session, scope, Voter.matricule == matricule, limit=1)
+                if found:
+                    kind = "matricule"
+                    _merge(rows, found, limit)
+            if identifiers and len(rows) < limit:
+                known = (
+                    select(Material.voter_id)
+                    .where(Material.identifier.in_(identifiers))  # type: ignore[attr-defined]
+                    .scalar_subquery()
+                )
+                found = _voters(session, scope, Voter.id.in_(known), limit=limit)  # type: ignore[union-attr]
+                if found:
+                    kind = kind or "identifiant"
+                    _merge(rows, found, limit)
+            if name and len(rows) < limit:
+                for column in (Voter.search_name, Voter.search_name_rev):
+                    if len(rows) >= limit:
+                        break
+                    found = _voters(
+                        session, scope, *_prefix(column, name), order=column, limit=limit
+                    )
+                    if found:
+                        kind = kind or "nom"
+                        _merge(rows, found, limit)
+        hits = _hits(session, list(rows.values()), now)
+        kind = kind or _guess_kind(text, name)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="recherche",
+            outcome="ok",
+            at=now,
+            details={"query": _masked_query(kind, text, matricule, name), "results": len(hits)},
+        )
+    return hits
+
+
+# (voter id, matricule, last name, first name, locked until)
+_Row = tuple[int, str, str, str, datetime | None]
+_EVERYONE = None  # scope: no restriction
+_NOBODY = ""  # scope: a president without a bureau sees no voter
+
+
+def _scope(who: OperatorContext) -> str | None:
+    """The bureau the operator is confined to, ``_EVERYONE`` or ``_NOBODY``."""
+    if who.role != "president":
+        return _EVERYONE
+    return who.bureau or _NOBODY
+
+
+def _in_bureau(bureau: str) -> ColumnElement[bool]:
+    return exists().where(Material.voter_id == Voter.id, Material.bureau_code == bureau)
+
+
+def _voters(
+    session: Session,
+    scope: str | None,
+    *where: Any,
+    order: Any = None,
+    limit: int,
+) -> list[_Row]:
+    statement = select(
+        Voter.id, Voter.matricule, Voter.last_name, Voter.first_name, Voter.locked_until
+    ).where(*where)
+    if scope is not None:
+        statement = statement.where(_in_bureau(scope))
+    if order is not None:
+        statement = statement.order_by(order, Voter.id)
+    else:
+        statement = statement.order_by(Voter.search_name, Voter.id)
+    return [tuple(row) for row in session.execute(statement.limit(limit))]  # type: ignore[misc]
+
+
+def _merge(rows: dict[int, _Row], found: Iterable[_Row], limit: int) -> None:
+    for row in found:
+        if len(rows) >= limit:
+            return
+        rows.setdefault(row[0], row)
+
+
+def _as_matricule(text: str) -> str | None:
+    try:
+        return parse_matricule(text)
+    except InvalidValue:
+        return None
+
+
+def _identifier_candidates(text: str) -> list[str]:
+    """An identifier is matched exactly as typed, or upper- or lower-cased."""
+    if any(c.isspace() for c in text):
+        return []
+    return sorted({text, text.upper(), text.lower()})
+
+
+def _as_name(text: str) -> str:
+    """The normalised name prefix, or "" when the query cannot be a name."""
+    if "@" in text or any(c.isdigit() for c in text):
+        return ""
+    return normalise_name(text)
+
+
+def _prefix(column: Any, prefix: str) -> list[ColumnElement[bool]]:
+    """Conditions selecting the values of ``column`` that start with ``prefix``.
+
+    A range on the column lets SQLite and PostgreSQL walk its index; the exact
+    ``substr`` test keeps the answer right whatever the database collation (a
+    linguistic PostgreSQL collation may order a few other strings in between).
+    """
+    conditions = [column >= prefix, func.substr(column, 1, len(prefix)) == prefix]
+    upper = _upper_bound(prefix)
+    if upper is not None:
+        conditions.append(column < upper)
+    return conditions
+
+
+def _upper_bound(prefix: str) -> str | None:
+    """The smallest letter-or-digit string above every string starting with ``prefix``.
+
+    "dup" gives "duq", "duz" gives "dv": the bound stays a letter or a digit so
+    that it sorts alike in byte order and in linguistic collations, which skip
+    punctuation such as "{" (after "z") at their first level.
+    """
+    chars = list(prefix)
+    while chars:
+        last = chars.pop()
+        following = chr(ord(last) + 1)
+        if last.isalnum() and following.isalnum():
+            return "".join(chars) + following
+    return None
+
+
+def _guess_kind(text: str, name: str) -> str:
+    if name:
+        return "nom"
+    return "identifiant" if "@" in text else "matricule"
+
+
+def _masked_query(kind: str, text: str, matricule: str | None, name: str) -> str:
+    """The query as the journal keeps it: never a full matricule, name or address."""
+    if kind == "nom" and name:
+        return name.replace(" ", "")[:3] + "…"
+    if "@" in text:
+        return masking.mask_email(text)
+    return masking.mask_matricule(matricule or text)
+
+
+def _hits(session: Session, rows: Sequence[_Row], now: datetime) -> list[VoterHit]:
+    if not rows:
+        return []
+    materials: dict[int, list[tuple[str, str, str, datetime | None]]] = {}
+    statement = (
+        select(
+            Material.voter_id,
+            Material.election_id,
+            Material.bureau_code,
+            Material.status,
+            Material.voted_at,
+        )
+        .where(Material.voter_id.in_([row[0] for row in rows]))  # type: ignore[attr-defined]
+        .order_by(Material.voter_id, Material.election_id, Material.id)
+    )
+    for voter_id, election_id, bureau, status, voted_at in session.execute(statement):
+        materials.setdefault(voter_id, []).append((election_id, bureau, status, voted_at))
+    hits = []
+    for voter_id, matricule, last_name, first_name, locked_until in rows:
+        own = materials.get(voter_id, [])
+        active = [m for m in own if m[2] == "active"] or own
+        hits.append(
+            VoterHit(
+                voter_id=voter_id,
+                matricule=matricule,
+                last_name=last_name,
+                first_name=first_name,
+                bureaus=tuple(dict.fromkeys(m[1] for m in active)),
+                elections=tuple(dict.fromkeys(m[0] for m in own)),
+                status=_summary(own, _locked(locked_until, now) is not None),
+            )
+        )
+    return hits
+
+
+def _summary(materials: Sequence[tuple[str, str, str, datetime | None]], locked: bool) -> str:
+    """A short French status for a search line."""
+    if locked:
+        return "verrouillé"
+    active = [m for m in materials if m[2] == "active"]
+    voted = sum(1 for m in active if m[3] is not None)
+    if active and voted == len(active):
+        return "a voté"
+    if voted:
+        return f"a voté ({voted}/{len(active)})"
+    if any(m[2] == "substituted" for m in materials):
+        return "substitué"
+    if not active:
+        return "sans matériel actif"
+    return "actif"
+
+
+def _locked(locked_until: datetime | None, now: datetime) -> datetime | None:
+    return locked_until if locked_until is not None and locked_until > now else None
+
+
+# ------------------------------------------------------------------ voter file
+
+
+def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
+    """The voter file, contact details masked; journalled as a ``consultation``.
+
+    A president asking for a voter outside their bureau gets the same answer as
+    for a voter that does not exist; the refusal is journalled for the
+    supervisors (outcome ``refusé``).
+    """
+    require_role(who, *_ANY_ROLE)
+    scope = _scope(who)
+    absent = UNKNOWN_VOTER if scope is _EVERYONE else OUT_OF_BUREAU
+    now = deps.clock()
+    with deps.writing() as session:
+        voter = session.get(Voter, voter_id)
+        if voter is None:
+            result = None
+        elif scope is not _EVERYONE and not _voter_in_bureau(session, voter_id, scope):
+            result = None
+            journal.append(
+                session,
+                actor=who.actor,
+                action="consultation",
+                outcome="refusé",
+                at=now,
+                subject=voter.pseudonym,
+                details={"reason": "hors bureau"},
+            )
+        else:
+            result = _voter_file(session, voter, now)
+            journal.append(
+                session,
+                actor=who.actor,
+                action="consultation",
+                outcome="ok",
+                at=now,
+                subject=voter.pseudonym,
+                details={
+                    "materials": len(result.materials),
+                    "interventions": len(result.interventions),
+                },
+            )
+    if result is None:
+        raise NotFound(absent)
+    return result
+
+
+def _voter_in_bureau(session: Session, voter_id: int, bureau: str | None) -> bool:
+    if not bureau:
+        return False
+    found = session.execute(
+        select(Material.id)
+        .where(Material.voter_id == voter_id, Material.bureau_code == bureau)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _voter_file(session: Session, voter: Voter, now: datetime) -> VoterFile:
+    assert voter.id is not None
+    materials = list(
+        session.execute(
+            select(Material)
+            .where(Material.voter_id == voter.id)
+            .order_by(Material.election_id, Material.id)
+        ).scalars()
+    )
+    return VoterFile(
+        voter_id=voter.id,
+        matricule=voter.matricule,
+        last_name=voter.last_name,
+        first_name=voter.first_name,
+        birth_date=voter.birth_date,
+        email_pro=masking.mask_email(voter.email_pro) if voter.email_pro else None,
+        phone_pro=masking.mask_phone(voter.phone_pro) if voter.phone_pro else None,
+        phone_mobile=masking.mask_phone(voter.phone_mobile) if voter.phone_mobile else None,
+        bureaus=_bureaus(session, materials),
+        materials=_materials(session, materials),
+        interventions=_interventions(session, voter.id),
+        locked_until=_paris(_locked(voter.locked_until, now)),
+        secrets_on_record=tuple(label for column, label in SECRET_LABELS if getattr(voter, column)),
+        challenge_question=voter.challenge_question or None,
+    )
+
+
+def _paris(moment: datetime | None) -> datetime | None:
+    return to_paris(moment) if moment is not None else None
+
+
+def _bureaus(session: Session, materials: Sequence[Material]) -> tuple[BureauView, ...]:
+    live = [m for m in materials if m.status == "active"] or list(materials)
+    codes = list(dict.fromkeys(m.bureau_code for m in live))
+    if not codes:
+        return ()
+    bureaus = {
+        b.code: b
+        for b in session.execute(
+            select(Bureau).where(Bureau.code.in_(codes))  # type: ignore[attr-defined]
+        ).scalars()
+    }
+    presidents: dict[str, list[str]] = {}
+    operators = session.execute(
+        select(Operator)
+        .where(
+            Operator.role == "president",
+            Operator.active == True,  # noqa: E712 (SQL, not Python)
+            Operator.bureau_code.in_(codes),  # type: ignore[union-attr]
+        )
+        .order_by(Operator.login)
+    ).scalars()
+    for operator in operators:
+        assert operator.bureau_code is not None
+        presidents.setdefault(operator.bureau_code, []).append(
+            f"{operator.display_name} ({operator.login})"
+        )
+    views = []
+    for code in codes:
+        bureau = bureaus.get(code)
+        views.append(
+            BureauView(
+                code=code,
+                name=bureau.name if bureau else "",
+                president=(bureau.president_name or None) if bureau else None,
+                president_operator=", ".join(presidents[code]) if code in presidents else None,
+            )
+        )
+    return tuple(views)
+
+
+def _materials(session: Session, materials: Sequence[Material]) -> tuple[MaterialView, ...]:
+    if not materials:
+        return ()
+    election_ids = list(dict.fromkeys(m.election_id for m in materials))
+    titles = dict(
+        session.execute(
+            select(Election.id, Election.title).where(
+                Election.id.in_(election_ids)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    kinds_by_election = {
+        election_id: tuple(get_definition(session, election_id).credentials)
+        for election_id in election_ids
+    }
+    credentials: dict[int, list[Credential]] = {}
+    rows = session.execute(
+        select(Credential)
+        .where(Credential.material_id.in_([m.id for m in materials]))  # type: ignore[attr-defined]
+        .order_by(Credential.issued_at, Credential.id)
+    ).scalars()
+    for credential in rows:
+        credentials.setdefault(credential.material_id, []).append(credential)
+    views = []
+    for material in materials:
+        assert material.id is not None
+        views.append(
+            MaterialView(
+                material_id=material.id,
+                election_id=material.election_id,
+                election_title=titles.get(material.election_id, material.election_id),
+                capacity=material.capacity,
+                identifier=material.identifier,
+                bureau=material.bureau_code,
+                status=_material_status(material),
+                voted_at=_paris(material.voted_at),
+                credentials=_credential_views(
+                    kinds_by_election[material.election_id], credentials.get(material.id, [])
+                ),
+            )
+        )
+    return tuple(views)
+
+
+def _material_status(material: Material) -> str:
+    if material.status == "active" and material.voted_at is not None:
+        return "a voté"
+    return MATERIAL_STATUS_LABELS.get(material.status, material.status)
+
+
+def _credential_views(
+    kinds: Sequence[str], issued: Sequence[Credential]
+) -> tuple[CredentialView, ...]:
+    """One view per kind the election uses (and any other kind on record).
+
+    ``issued`` is in issue order: the active credential wins, else the last revoked.
+    """
+    on_record = [c.kind for c in issued if c.kind not in kinds]
+    ordered = sorted(
+        dict.fromkeys([*kinds, *on_record]),
+        key=lambda k: CREDENTIAL_KINDS.index(k) if k in CREDENTIAL_KINDS else len(CREDENTIAL_KINDS),
+    )
+    views = []
+    for kind in ordered:
+        label = CREDENTIAL_LABELS.get(kind, kind)
+        own = [c for c in issued if c.kind == kind]
+        active = [c for c in own if c.status == "active"]
+        if active:
+            views.append(
+                CredentialView(kind, label, CREDENTIAL_ACTIVE, _paris(active[-1].issued_at), None)
+            )
+        elif own:
+            last = own[-1]
+            views.append(
+                CredentialView(
+                    kind,
+                    label,
+                    CREDENTIAL_REVOKED,
+                    _paris(last.issued_at),
+                    _paris(last.revoked_at),
+                )
+            )
+        else:
+            views.append(CredentialView(kind, label, CREDENTIAL_ORIGINAL, None, None))
+    return tuple(views)
+
+
+def _interventions(session: Session, voter_id: int) -> tuple[InterventionView, ...]:
+    rows = session.execute(
+        select(Intervention)
+        .where(Intervention.voter_id == voter_id)
+        .order_by(Intervention.opened_at.desc(), Intervention.id)  # type: ignore[attr-defined]
+    ).scalars()
+    return tuple(
+        InterventionView(
+            opened_at=to_paris(row.opened_at),
+            operator=row.operator_login,
+            channel=CHANNEL_LABELS.get(row.channel, row.channel),
+            outcome=row.outcome,
+        )
+        for row in rows
+    )
+
+
+# ---------------------------------------------------------------------- reveal
+
+
+def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, reason: str) -> str:
+    """The clear value of one masked field, for a supervisor giving a reason.
+
+    Journalled as ``révélation`` (field name and reason, never the value).
+    """
+    require_role(who, "superviseur")
+    if field not in REVEALABLE:
+        allowed = ", ".join(REVEALABLE_LABELS[name] for name in REVEALABLE)
+        raise ServiceError(f"Ce champ ne peut pas être révélé (champs possibles : {allowed}).")
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ServiceError(
+            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
+        )
+    with deps.writing() as session:
+        voter = session.get(Voter, voter_id)
+        if voter is None:
+            raise NotFound(UNKNOWN_VOTER)
+        value = getattr(voter, field)
+        if not value:
+            raise NotFound(f"Aucun {REVEALABLE_LABELS[field]} enregistré pour cet électeur.")
+        journal.append(
+            session,
+            actor=who.actor,
+            action="révélation",
+            outcome="ok",
+            at=deps.clock(),
+            subject=voter.pseudonym,
+            details={"field": field, "reason": reason},
+        )
+    return str(value)

@@ -1,0 +1,84 @@
+"""Finding a voter as you type, and opening the file: masked, journalled."""
+
+from sqlmodel import select
+
+from csu.app import CsuApp
+from csu.screens.help import HelpScreen
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps
+from csu.store.tables import Material, Voter
+from tests.screens.conftest import SIZE, journal_actions, log_in, screen_text
+
+
+def a_voter(deps: Deps, bureau: str | None = None) -> Voter:
+    with deps.reading() as session:
+        query = select(Voter).join(Material, Material.voter_id == Voter.id)
+        if bureau:
+            query = query.where(Material.bureau_code == bureau)
+        return session.exec(query.where(Voter.email_pro.is_not(None)).limit(1)).one()  # type: ignore[union-attr]
+
+
+async def search(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.click("#search")
+    await pilot.press(*text)
+    await pilot.pause(0.3)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_a_matricule_typed_in_lower_case_finds_the_voter(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = a_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, voter.matricule.lower())
+        text = screen_text(app)
+        assert voter.matricule in text and voter.last_name in text
+        assert "1 électeur(s)" in text
+
+
+async def test_a_name_prefix_finds_voters_in_either_order(app: CsuApp, demo_deps: Deps) -> None:
+    voter = a_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, f"{voter.first_name} {voter.last_name[:3]}")
+        assert voter.matricule in screen_text(app)
+
+
+async def test_enter_opens_the_file_with_contacts_masked(app: CsuApp, demo_deps: Deps) -> None:
+    voter = a_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, voter.matricule)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, VoterScreen)
+        text = screen_text(app)
+        assert voter.matricule in text and "Matériel de vote" in text
+        assert voter.email_pro is not None and voter.email_pro not in text
+        assert "***@" in text
+
+
+async def test_searches_and_consultations_are_journalled(app: CsuApp, demo_deps: Deps) -> None:
+    voter = a_voter(demo_deps)
+    before = len(journal_actions(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, voter.matricule)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    actions = [action for action, _ in journal_actions(demo_deps)[before:]]
+    assert "recherche" in actions and "consultation" in actions
+
+
+async def test_f1_lists_the_keys_of_the_screen(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "Déconnexion" in text and "Chercher" in text

@@ -1,0 +1,313 @@
+"""``csu operator add|disable|reset-totp|unlock``, driven as an administrator would.
+
+Each test runs the real Typer app on a SQLite file in its own temporary
+directory, with no ``CSU_*`` setting from the user's shell and a cheap argon2.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from sqlmodel import select
+from typer.testing import CliRunner, Result
+
+from csu.cli import app
+from csu.services.auth import MAX_FAILURES, LoginRefused, log_in
+from csu.services.context import Deps
+from csu.store.engine import make_engine
+from csu.store.tables import Bureau, JournalEntry, Operator
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+URI = re.compile(r"otpauth://totp/\S+")
+QR_BLOCKS = ("█", "▀", "▄")
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CSU_* setting from the user's shell; data dir in tmp; cheap argon2; wide console."""
+    for name in list(os.environ):
+        if name.startswith("CSU_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CSU_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("CSU_ARGON2_MEMORY_KIB", "8")
+    monkeypatch.setenv("CSU_ARGON2_PARALLELISM", "1")
+    monkeypatch.setenv("COLUMNS", "400")
+
+
+def csu(*args: str | Path, input: str | None = None) -> Result:
+    return runner.invoke(app, [str(arg) for arg in args], input=input)
+
+
+def said(result: Result) -> str:
+    return " ".join(ANSI.sub("", result.output).split())
+
+
+def assert_done(result: Result) -> None:
+    assert result.exit_code == 0, result.output
+    assert result.exception is None, result.exception
+
+
+def assert_refused(result: Result, *phrases: str) -> None:
+    """Exit status 1 with a French sentence, never a traceback."""
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for phrase in phrases:
+        assert phrase in said(result)
+
+
+@contextmanager
+def deps_of(db: Path) -> Iterator[Deps]:
+    engine = make_engine(f"sqlite:///{db}")
+    key = Path(f"{db}.key").read_text().strip().encode()
+    try:
+        yield Deps(engine=engine, key=key, hasher=FAST)
+    finally:
+        engine.dispose()
+
+
+def operator(db: Path, login: str) -> Operator | None:
+    with deps_of(db) as deps, deps.reading() as session:
+        return session.exec(select(Operator).where(Operator.login == login)).first()
+
+
+def actions(db: Path) -> list[str]:
+    with deps_of(db) as deps, deps.reading() as session:
+        return [row.action for row in session.exec(select(JournalEntry)).all()]
+
+
+def secret_shown(result: Result) -> str:
+    [uri] = URI.findall(ANSI.sub("", result.output))
+    return pyotp.parse_uri(uri).secret
+
+
+def logs_in(db: Path, login: str, password: str, secret: str) -> bool:
+    with deps_of(db) as deps:
+        try:
+            log_in(deps, login, password, pyotp.TOTP(secret).now(), "poste-test")
+        except LoginRefused:
+            return False
+    return True
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "base" / "cellule.sqlite"
+    assert_done(csu("init", "--db", path))
+    return path
+
+
+@pytest.fixture
+def camille(db: Path) -> str:
+    """An agent created through the command; returns her TOTP seed."""
+    result = csu(
+        "operator",
+        "add",
+        "camille",
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--db",
+        db,
+        input="s3cret-long\n",
+    )
+    assert_done(result)
+    return secret_shown(result)
+
+
+# --- add ----------------------------------------------------------------------------
+
+
+def test_add_with_password_stdin_prints_the_uri_and_a_qr_code(db: Path) -> None:
+    result = csu(
+        "operator",
+        "add",
+        "camille",
+        "--role",
+        "agent",
+        "--name",
+        "Camille Martin",
+        "--password-stdin",
+        "--db",
+        db,
+        input="s3cret-long\n",
+    )
+    assert_done(result)
+    text = said(result)
+    assert "Opérateur « camille » créé (agent)." in text
+    assert "Scannez maintenant ce QR code" in text and "il ne sera plus affiché" in text
+    assert URI.search(text) and "issuer=CSU" in text
+    assert sum(result.output.count(block) for block in QR_BLOCKS) > 100
+    row = operator(db, "camille")
+    assert row is not None and row.display_name == "Camille Martin"
+
+
+def test_the_operator_added_logs_in_with_the_code_of_the_uri_shown(db: Path, camille: str) -> None:
+    assert logs_in(db, "camille", "s3cret-long", camille)
+
+
+def test_add_hashes_the_password_with_the_argon2_cost_of_the_settings(
+    db: Path, camille: str
+) -> None:
+    row = operator(db, "camille")
+    assert row is not None and row.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+def test_add_asks_for_the_password_twice_without_password_stdin(db: Path) -> None:
+    result = csu(
+        "operator",
+        "add",
+        "claude",
+        "--role",
+        "superviseur",
+        "--db",
+        db,
+        input="s3cret-long\ns3cret-long\n",
+    )
+    assert_done(result)
+    assert "Mot de passe (confirmation)" in said(result)
+    assert "s3cret-long" not in result.output  # hidden input
+    assert logs_in(db, "claude", "s3cret-long", secret_shown(result))
+
+
+def test_add_with_two_different_passwords_creates_nothing(db: Path) -> None:
+    result = csu(
+        "operator",
+        "add",
+        "claude",
+        "--role",
+        "superviseur",
+        "--db",
+        db,
+        input="s3cret-long\nautre-chose\n",
+    )
+    assert_refused(result, "Les deux mots de passe saisis diffèrent : rien n'a été créé.")
+    assert operator(db, "claude") is None
+
+
+def test_add_a_president_of_a_known_bureau(db: Path) -> None:
+    with deps_of(db) as deps, deps.writing() as session:
+        session.add(Bureau(code="B75", name="Paris"))
+    result = csu(
+        "operator",
+        "add",
+        "dominique",
+        "--role",
+        "president",
+        "--bureau",
+        "B75",
+        "--password-stdin",
+        "--db",
+        db,
+        input="s3cret-long\n",
+    )
+    assert_done(result)
+    assert "(président de bureau)" in said(result)
+    row = operator(db, "dominique")
+    assert row is not None and row.bureau_code == "B75"
+
+
+def test_add_a_president_of_an_unknown_bureau_is_refused_in_french(db: Path) -> None:
+    result = csu(
+        "operator",
+        "add",
+        "dominique",
+        "--role",
+        "president",
+        "--bureau",
+        "B99",
+        "--password-stdin",
+        "--db",
+        db,
+        input="s3cret-long\n",
+    )
+    assert_refused(result, "Bureau de vote inconnu : « B99 ».")
+
+
+def test_add_with_an_unknown_role_is_refused_in_french(db: Path) -> None:
+    result = csu(
+        "operator",
+        "add",
+        "camille",
+        "--role",
+        "chef",
+        "--password-stdin",
+        "--db",
+        db,
+        input="s3cret-long\n",
+    )
+    assert_refused(result, "Rôle : « chef » inconnu")
+
+
+def test_add_with_a_too_short_password_is_refused_in_french(db: Path) -> None:
+    result = csu(
+        "operator",
+        "add",
+        "camille",
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--db",
+        db,
+        input="abc\n",
+    )
+    assert_refused(result, "Mot de passe : 4 caractères au moins")
+
+
+def test_add_on_a_database_never_initialised_asks_nothing(tmp_path: Path) -> None:
+    result = csu("operator", "add", "camille", "--role", "agent", "--db", tmp_path / "x.sqlite")
+    assert_refused(result, "csu init")
+    assert "Mot de passe" not in said(result)
+
+
+def test_add_is_journalled(db: Path, camille: str) -> None:
+    assert "operator_add" in actions(db)
+
+
+# --- disable, reset-totp, unlock ----------------------------------------------------
+
+
+def test_disable_stops_the_operator_logging_in(db: Path, camille: str) -> None:
+    result = csu("operator", "disable", "camille", "--reason", "départ", "--db", db)
+    assert_done(result)
+    assert "Opérateur « camille » désactivé." in said(result)
+    assert not logs_in(db, "camille", "s3cret-long", camille)
+    assert re.search(r"camille\W+camille\W+agent\W+non", said(csu("operator", "list", "--db", db)))
+    assert "operator_disable" in actions(db)
+
+
+def test_reset_totp_prints_a_new_uri_and_qr_code(db: Path, camille: str) -> None:
+    result = csu("operator", "reset-totp", "camille", "--db", db)
+    assert_done(result)
+    assert "les anciens codes ne valent plus" in said(result)
+    assert sum(result.output.count(block) for block in QR_BLOCKS) > 100
+    fresh = secret_shown(result)
+    assert fresh != camille
+    assert logs_in(db, "camille", "s3cret-long", fresh)
+    assert "operator_totp_reset" in actions(db)
+
+
+def test_unlock_lets_a_locked_operator_log_in(db: Path, camille: str) -> None:
+    for _ in range(MAX_FAILURES):
+        assert not logs_in(db, "camille", "wrong-password", camille)
+    assert not logs_in(db, "camille", "s3cret-long", camille)
+    result = csu("operator", "unlock", "camille", "--db", db)
+    assert_done(result)
+    assert "Opérateur « camille » déverrouillé." in said(result)
+    assert logs_in(db, "camille", "s3cret-long", camille)
+    assert "operator_unlock" in actions(db)
+
+
+@pytest.mark.parametrize("command", ["disable", "reset-totp", "unlock"])
+def test_an_unknown_operator_is_refused_in_french(db: Path, command: str) -> None:
+    result = csu("operator", command, "personne", "--db", db)
+    assert_refused(result, "Erreur : Opérateur inconnu : « personne ».")
