@@ -50,7 +50,8 @@ def render_file(file: VoterFile, now: datetime) -> list[Table | Text]:
         else Text("non verrouillé"),
     )
     for bureau in file.bureaus:
-        identity.add_row("Bureau", f"{bureau.code} {bureau.name} — président : {bureau.president}")
+        president = bureau.president_operator or bureau.president or "non désigné"
+        identity.add_row("Bureau", f"{bureau.code} {bureau.name} — président : {president}")
 
     materials = Table(title="Matériel de vote", expand=True)
     for column in ("Scrutin", "Qualité", "Identifiant", "Statut", "A voté", "Identifiants"):
