@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from csu import fake_electorate
 from csu.domain.clock import PARIS, to_paris
 from csu.domain.election import build_election
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
@@ -43,6 +42,8 @@ class DemoBuilt:
 def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int = 2022) -> DemoBuilt:
     """Fill an empty, migrated database with demo data through the real services."""
     require_role(who, "admin")
+    from csu import fake_electorate  # Faker is heavy: only the demo builder needs it
+
     now = to_paris(deps.clock())
     # The vote opened yesterday at 9:00 and closes in six days at 17:00.
     opens = (now - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -121,6 +122,8 @@ def _shift(data: dict, opens: datetime, closes: datetime) -> None:
 
 
 def _name_bureaus(deps: Deps, election_id: str) -> None:
+    from csu import fake_electorate
+
     names = dict(fake_electorate.demo_bureaus(election_id))
     with deps.writing() as session:
         for code, name in names.items():
