@@ -33,24 +33,10 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-COLUMNS: tuple[str, ...] = (
-    "matricule",
-    "nom",
-    "prenom",
-    "date_naissance",
-    "email_pro",
-    "telephone_pro",
-    "telephone_mobile",
-    "bureau",
-    "qualite",
-    "identifiant",
-    "numen",
-    "nir",
-    "iban",
-    "carte_agent",
-    "question_defi",
-    "reponse_defi",
-)
+from csu.domain import roll
+
+# The columns of the roll import, in their order.
+COLUMNS: tuple[str, ...] = roll.COLUMNS
 
 # Voter numbers n must stay below this: matricules are a bijection of n
 # onto 8 digits.

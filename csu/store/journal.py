@@ -17,22 +17,12 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
-from csu.domain.journal import GENESIS_HASH, canonical_form, chain_hash
+from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
 from csu.store import chain
 from csu.store.tables import ChainHead, JournalEntry
 
-INDEXED_FIELDS = (
-    "event_id",
-    "ts",
-    "operator",
-    "role",
-    "workstation",
-    "election",
-    "subject",
-    "intervention",
-    "action",
-    "outcome",
-)
+# Every field of an entry's body but its details is repeated in an indexed column.
+INDEXED_FIELDS = tuple(name for name in ENTRY_FIELDS if name != "details")
 
 
 def _statements(dialect: str) -> tuple[str, str, str]:
