@@ -42,6 +42,8 @@ def render_file(file: VoterFile, now: datetime) -> list[Table | Text]:
     for name, label in FIELD_LABELS.items():
         identity.add_row(label, getattr(file, name) or "—")
     identity.add_row("Secrets enregistrés", ", ".join(file.secrets_on_record) or "aucun")
+    if file.challenge_question:
+        identity.add_row("Question défi", file.challenge_question)
     locked = file.locked_until is not None and file.locked_until > now
     identity.add_row(
         "Verrouillage",

@@ -15,13 +15,6 @@ from csu.domain.election import (
     within_support_hours,
 )
 
-ROLE_LABELS = {
-    "agent": "agent",
-    "president": "président de bureau",
-    "superviseur": "superviseur",
-    "admin": "administrateur",
-}
-
 
 def election_line(definition: ElectionDefinition | None, now: datetime) -> str:
     """« minint-2022 · ouvert · Fermeture du vote dans 2 j 06 h 52 min · support ouvert »."""

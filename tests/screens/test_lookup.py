@@ -82,3 +82,38 @@ async def test_f1_lists_the_keys_of_the_screen(app: CsuApp) -> None:
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
         assert "Déconnexion" in text and "Chercher" in text
+
+
+async def test_a_supervisor_reveals_a_masked_field_with_a_reason(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = a_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await search(pilot, voter.matricule)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.click("#reveal-reason")
+        await pilot.press(*"appel du président", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [n.message for n in app._notifications]
+    assert any(voter.email_pro is not None and voter.email_pro in m for m in shown)
+    assert ("révélation", "ok") in journal_actions(demo_deps)
+
+
+async def test_an_agent_cannot_reveal(app: CsuApp, demo_deps: Deps) -> None:
+    voter = a_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, voter.matricule)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, VoterScreen)
+    assert "révélation" not in [action for action, _ in journal_actions(demo_deps)]
