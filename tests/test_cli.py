@@ -7,7 +7,6 @@ touches the user's files or database.
 
 import csv
 import json
-import os
 import re
 import sqlite3
 import stat
@@ -18,9 +17,8 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from csu.cli import app
 from csu.domain.hashing import pseudonym
 from csu.services.context import Deps, ServiceError
 from csu.services.demo import DEMO_OPERATORS, DEMO_PASSWORD
@@ -29,6 +27,7 @@ from csu.services.rolls import import_voters
 from csu.store import journal
 from csu.store.engine import make_engine
 from csu.store.journal import Actor
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
 from tests.conftest import ADMIN
 
 ELECTIONS = Path(__file__).resolve().parents[1] / "data" / "elections"
@@ -46,42 +45,12 @@ GOOD = [
 BAD_DATE = "GH3456;Durand;Luc;31/02/1970;;;;B75;électeur;ID-0004;;;;;;"
 UNREACHABLE_POSTGRES = "postgresql+psycopg://csu@127.0.0.1:1/csu"  # nothing listens on port 1
 SECRET_KEY_MESSAGE = "définissez CSU_SECRET_KEY pour une base PostgreSQL"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No CSU_* setting from the user's shell; data dir in tmp; wide, plain console."""
-    for name in list(os.environ):
-        if name.startswith("CSU_"):
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "400")  # Rich reads it at each print: no wrapped lines
-
-
-def csu(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(arg) for arg in args])
-
-
-def said(result: Result) -> str:
-    """Everything printed (stdout and stderr), colours removed, whitespace collapsed."""
-    return " ".join(ANSI.sub("", result.output).split())
-
-
-def assert_done(result: Result) -> None:
-    assert result.exit_code == 0, result.output
-    assert result.exception is None, result.exception
-
-
-def assert_refused(result: Result, *phrases: str) -> None:
-    """Exit status 1 with a French sentence, never a traceback."""
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for phrase in phrases:
-        assert phrase in said(result)
+    clean_environment(tmp_path, monkeypatch)
 
 
 def key_of(db: Path) -> bytes:

@@ -4,7 +4,6 @@ Each test runs the real Typer app on a SQLite file in its own temporary
 directory, with no ``CSU_*`` setting from the user's shell and a cheap argon2.
 """
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,55 +13,26 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 from sqlmodel import select
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from csu.cli import app
 from csu.services.auth import MAX_FAILURES, LoginRefused, log_in
 from csu.services.context import Deps
 from csu.store.engine import make_engine
 from csu.store.tables import Bureau, JournalEntry, Operator
+from tests.cli_support import ANSI, assert_done, assert_refused, clean_environment, csu, said
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 URI = re.compile(r"otpauth://totp/\S+")
 QR_BLOCKS = ("█", "▀", "▄")
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No CSU_* setting from the user's shell; data dir in tmp; cheap argon2; wide console."""
-    for name in list(os.environ):
-        if name.startswith("CSU_"):
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path))
+    clean_environment(tmp_path, monkeypatch)
     monkeypatch.setenv("CSU_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("CSU_ARGON2_MEMORY_KIB", "8")
     monkeypatch.setenv("CSU_ARGON2_PARALLELISM", "1")
-    monkeypatch.setenv("COLUMNS", "400")
-
-
-def csu(*args: str | Path, input: str | None = None) -> Result:
-    return runner.invoke(app, [str(arg) for arg in args], input=input)
-
-
-def said(result: Result) -> str:
-    return " ".join(ANSI.sub("", result.output).split())
-
-
-def assert_done(result: Result) -> None:
-    assert result.exit_code == 0, result.output
-    assert result.exception is None, result.exception
-
-
-def assert_refused(result: Result, *phrases: str) -> None:
-    """Exit status 1 with a French sentence, never a traceback."""
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for phrase in phrases:
-        assert phrase in said(result)
 
 
 @contextmanager
