@@ -26,6 +26,14 @@ async def search(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+async def open_file(pilot, matricule: str) -> None:  # type: ignore[no-untyped-def]
+    """Find a voter by matricule and open the file (Enter opens the first hit)."""
+    await search(pilot, matricule)
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_a_matricule_typed_in_lower_case_finds_the_voter(
     app: CsuApp, demo_deps: Deps
 ) -> None:
@@ -50,10 +58,7 @@ async def test_enter_opens_the_file_with_contacts_masked(app: CsuApp, demo_deps:
     voter = a_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "agent")
-        await search(pilot, voter.matricule)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_file(pilot, voter.matricule)
         assert isinstance(app.screen, VoterScreen)
         text = screen_text(app)
         assert voter.matricule in text and "Matériel de vote" in text
@@ -66,10 +71,7 @@ async def test_searches_and_consultations_are_journalled(app: CsuApp, demo_deps:
     before = len(journal_actions(demo_deps))
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "agent")
-        await search(pilot, voter.matricule)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_file(pilot, voter.matricule)
     actions = [action for action, _ in journal_actions(demo_deps)[before:]]
     assert "recherche" in actions and "consultation" in actions
 
@@ -90,10 +92,7 @@ async def test_a_supervisor_reveals_a_masked_field_with_a_reason(
     voter = a_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "superviseur")
-        await search(pilot, voter.matricule)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_file(pilot, voter.matricule)
         await pilot.press("ctrl+r")
         await pilot.pause()
         await pilot.click("#reveal-reason")
@@ -109,10 +108,7 @@ async def test_an_agent_cannot_reveal(app: CsuApp, demo_deps: Deps) -> None:
     voter = a_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "agent")
-        await search(pilot, voter.matricule)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_file(pilot, voter.matricule)
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert isinstance(app.screen, VoterScreen)
