@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -29,6 +30,12 @@ SUPERVISOR = OperatorContext(login="sup", role="superviseur", workstation="poste
 AGENT = OperatorContext(login="agent", role="agent", workstation="poste-test")
 
 _counter = itertools.count()
+
+# CI replays the same examples every run (a failure there is reproducible), and no
+# property test fails for being slow on a busy two-core machine.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 class PostgresServer:

@@ -333,7 +333,9 @@ _MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 # per-character digit normalisation shorter (~5 µs of ~25 on "06 12 34 56 78").
 # tests/domain/test_identifiers.py checks that the parse is unchanged.
 # (Three digits at least: phonenumbers reads "1.0" and "10" differently.)
-_PHONE_SIMPLE = re.compile(r"\+?[ .\-]*(?:[0-9][ .\-]*){3,20}")
+# At most two separators in a row keeps the text far below phonenumbers' own
+# 250-character limit, so the fast path never accepts what it would refuse.
+_PHONE_SIMPLE = re.compile(r"\+?[ .\-]{0,2}(?:[0-9][ .\-]{0,2}){3,20}")
 _PHONE_DROP = _deleting(" .-")
 _FRENCH_NATIONAL = re.compile(r"0[1-9][0-9]{8}")
 _FRENCH_INTERNATIONAL = re.compile(r"\+33[1-9][0-9]{8}")
