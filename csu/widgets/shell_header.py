@@ -27,9 +27,9 @@ def election_line(definition: ElectionDefinition | None, now: datetime) -> str:
     elif state is ElectionState.BEFORE:
         parts.append(f"Ouverture dans {countdown(definition.opens_at - now)}")
     else:
-        parts.append(f"clos le {to_paris(definition.closes_at):%d/%m/%Y à %H:%M}")
+        parts.append(f"vote fermé le {to_paris(definition.closes_at):%d/%m/%Y à %H:%M}")
     hours = within_support_hours(definition, now)
-    parts.append("support ouvert" if hours else "hors heures de support")
+    parts.append("support ouvert" if hours else "support fermé")
     return " · ".join(parts)
 
 
