@@ -13,17 +13,20 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from csu.domain.clock import to_paris
-from csu.services.voters import REVEALABLE, VoterFile, open_voter, reveal_field
+from csu.services.voters import (
+    REVEALABLE,
+    REVEALABLE_LABELS,
+    VoterFile,
+    open_voter,
+    reveal_field,
+)
 from csu.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
     from csu.app import CsuApp
 
-FIELD_LABELS = {
-    "email_pro": "Courriel professionnel",
-    "phone_pro": "Téléphone professionnel",
-    "phone_mobile": "Téléphone mobile",
-}
+# The masked contact fields, labelled as the service names them.
+FIELD_LABELS = {name: REVEALABLE_LABELS[name].capitalize() for name in REVEALABLE}
 
 
 def when(moment: datetime | None) -> str:

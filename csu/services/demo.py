@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import Session
 
 from csu.domain.clock import PARIS, to_paris
 from csu.domain.election import build_election
@@ -65,7 +66,6 @@ def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int =
             if not report.committed:
                 problems = "; ".join(error.describe() for error in report.errors[:5])
                 raise ServiceError(f"Liste de démo {election_id} refusée : {problems}")
-            _name_bureaus(deps, election_id)
             votes = Path(workdir) / f"{election_id}-votes.csv"
             voted = [row for row in rows if rng.random() < VOTED_SHARE]
             votes.write_text(
@@ -87,6 +87,7 @@ def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int =
             totp_secret=secret,
         )
     with deps.writing() as session:
+        _name_bureaus(session)
         bureau = session.get(Bureau, president_bureau)
         assert bureau is not None
         bureau.president_name = "Dominique Président (démo)"
@@ -121,12 +122,12 @@ def _shift(data: dict, opens: datetime, closes: datetime) -> None:
                     section[key] = value + timedelta(days=delta.days)
 
 
-def _name_bureaus(deps: Deps, election_id: str) -> None:
+def _name_bureaus(session: Session) -> None:
+    """Give the imported bureaus their demo names (journalled with the demo build)."""
     from csu import fake_electorate
 
-    names = dict(fake_electorate.demo_bureaus(election_id))
-    with deps.writing() as session:
-        for code, name in names.items():
+    for election_id in DEMO_ELECTIONS:
+        for code, name in fake_electorate.demo_bureaus(election_id):
             bureau = session.get(Bureau, code)
             if bureau is not None:
                 bureau.name = name
