@@ -1,21 +1,27 @@
 """The Textual application: a login, then the screens of the operator's role."""
 
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from csu.domain.clock import Clock
-from csu.domain.election import ElectionDefinition
+from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.screens.commands import CsuCommands
 from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
-from csu.services.elections import election_in_focus
+
+if TYPE_CHECKING:
+    from csu.domain.election import ElectionDefinition
+    from csu.startup import Workplace
 
 IDLE_MINUTES = 15
+# How long a worker waits for the store being opened before giving up.
+STORE_WAIT_SECONDS = 60
 
 
 class CsuApp(App[None]):
@@ -33,15 +39,24 @@ class CsuApp(App[None]):
 
     def __init__(
         self,
-        deps: Deps,
-        workstation: str,
+        deps: Deps | None = None,
+        workstation: str = "",
         *,
         idle_minutes: float = IDLE_MINUTES,
         keymap: dict[str, str] | None = None,
+        opener: "Callable[[], Workplace] | None" = None,
     ) -> None:
+        """Either ``deps`` of an open store (tests, benchmarks), or an ``opener`` that
+        opens it in a worker once the login screen is drawn (``csu run``)."""
         super().__init__()
-        self.deps = deps
-        self.clock: Clock = deps.clock
+        self._deps = deps
+        self._opener = opener
+        self._store_ready = threading.Event()
+        self._store_error: ServiceError | None = None
+        self._opening = False
+        if deps is not None:
+            self._store_ready.set()
+        self.clock: Clock = deps.clock if deps is not None else system_clock
         self.workstation = workstation
         self.idle_seconds = idle_minutes * 60
         self.operator: OperatorContext | None = None
@@ -50,6 +65,62 @@ class CsuApp(App[None]):
         self._last_activity = time.monotonic()
         if keymap:
             self.set_keymap(keymap)
+
+    @property
+    def deps(self) -> Deps:
+        """The store, for workers: waits while it is being opened."""
+        if not self._store_ready.wait(STORE_WAIT_SECONDS):
+            raise ServiceError("La base de données ne répond pas : réessayez dans un instant.")
+        if self._store_error is not None:
+            raise self._store_error
+        assert self._deps is not None
+        return self._deps
+
+    # --- the store, opened after the first frame -----------------------------------
+
+    @classmethod
+    def at(cls, workplace: "Workplace") -> "CsuApp":
+        """The app on a store already opened (``csu run`` through the full CLI)."""
+        return cls(
+            workplace.deps,
+            workplace.workstation,
+            idle_minutes=workplace.idle_minutes,
+            keymap=workplace.keymap,
+        )
+
+    def open_store_once_drawn(self) -> None:
+        """Called by the login screen once it is on screen: opening the store imports
+        SQLAlchemy and the rest, which would otherwise delay the first frame."""
+        if self._opener is not None and self._deps is None and not self._opening:
+            self._opening = True
+            self.open_store()
+
+    @work(thread=True, group="store", exit_on_error=False)
+    def open_store(self) -> None:
+        """Opens the store; if it cannot, the app ends with the French reason, as a
+        command would (exit status 1)."""
+        assert self._opener is not None
+        try:
+            workplace = self._opener()
+        except Exception as error:
+            reason = str(error) if isinstance(error, ServiceError) else repr(error)
+            self._store_error = ServiceError(reason)
+            self._store_ready.set()
+            self.call_from_thread(self.exit, return_code=1, message=f"Erreur : {reason}")
+            return
+        self._deps = workplace.deps
+        self._store_ready.set()
+        self.call_from_thread(self._settle, workplace)
+
+    def _settle(self, workplace: "Workplace") -> None:
+        self.workstation = workplace.workstation
+        self.idle_seconds = workplace.idle_minutes * 60
+        if workplace.keymap:
+            self.set_keymap(workplace.keymap)
+        from csu.widgets.shell_header import ShellHeader
+
+        for header in self.screen.query(ShellHeader):
+            header.who = self.who_line
 
     # --- session ------------------------------------------------------------------
 
@@ -79,7 +150,8 @@ class CsuApp(App[None]):
     @property
     def who_line(self) -> str:
         if self.operator is None:
-            return f"CSU électeurs — {self.workstation} — non connecté"
+            where = f" — {self.workstation}" if self.workstation else ""
+            return f"CSU électeurs{where} — non connecté"
         role = ROLE_LABELS.get(self.operator.role, self.operator.role)
         bureau = f" ({self.operator.bureau})" if self.operator.bureau else ""
         return f"{self.operator_name} — {role}{bureau} — poste {self.workstation}"
@@ -107,10 +179,13 @@ class CsuApp(App[None]):
 
     @work(thread=True, group="election", exit_on_error=False)
     def load_election(self) -> None:
-        election = election_in_focus(self.deps)
+        deps = self.deps  # first: waits for the store before importing what uses it
+        from csu.services.elections import election_in_focus
+
+        election = election_in_focus(deps)
         self.call_from_thread(self._set_election, election)
 
-    def _set_election(self, election: ElectionDefinition | None) -> None:
+    def _set_election(self, election: "ElectionDefinition | None") -> None:
         self.election = election
         from csu.widgets.shell_header import ShellHeader
 

@@ -23,12 +23,12 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from csu.config import ConfigError, Settings, load_settings, sqlite_url
+from csu.config import ConfigError, Settings, load_settings
 from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_matricule
 from csu.services.context import Deps, OperatorContext, ServiceError
-from csu.store.engine import make_engine
+from csu.startup import demo_url, open_store, open_workplace, settings_engine
 from csu.store.migrate import current_revision, head_revision, upgrade
 
 app = typer.Typer(
@@ -95,17 +95,7 @@ def friendly(command: F) -> F:
 
 def open_deps(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
     """Settings, key and a migrated store, or a French error saying what to do."""
-    settings = settings or load_settings(_db(db))
-    key = settings.key_bytes()
-    path = settings.sqlite_path
-    if path is not None and not path.exists():
-        raise ConfigError(f"Base introuvable : {path}. Créez-la avec « csu init --db {path} ».")
-    engine = _engine(settings)
-    if current_revision(engine) != head_revision():
-        raise ConfigError(
-            "Base non initialisée ou pas à jour : lancez « csu init » ou « csu db upgrade »."
-        )
-    return settings, Deps(engine=engine, key=key)
+    return open_store(_db(db), settings)
 
 
 def who(settings: Settings) -> OperatorContext:
@@ -499,10 +489,6 @@ def _remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def demo_url() -> str:
-    return sqlite_url(Settings().data_dir / "demo.sqlite")
-
-
 @app.command()
 @friendly
 def run(
@@ -510,22 +496,14 @@ def run(
     demo: Annotated[bool, typer.Option("--demo", help="Ouvrir la base de démo.")] = False,
 ) -> None:
     """Ouvre le terminal."""
-    settings, deps = open_deps(demo_url() if demo and not _db(db) else db)
-    make_app(settings, deps).run()
-
-
-def make_app(settings: Settings, deps: Deps) -> Any:
-    """The Textual app on this store (tests build it the same way)."""
     from csu.app import CsuApp
 
-    deps = Deps(engine=deps.engine, key=deps.key, clock=deps.clock, hasher=settings.hasher())
-    return CsuApp(
-        deps, settings.workstation, idle_minutes=settings.idle_minutes, keymap=settings.keymap
-    )
+    # Reached when `csu.launch` hands over (e.g. tests); it opens the store first.
+    CsuApp.at(open_workplace(_db(db), demo)).run()
 
 
 def _engine(settings: Settings) -> Any:
-    return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    return settings_engine(settings)
 
 
 def _display_url(settings: Settings) -> str:

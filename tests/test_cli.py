@@ -159,7 +159,7 @@ def test_a_second_init_keeps_the_key_and_the_journal(loaded: Path) -> None:
 
 def test_a_command_on_a_database_never_initialised_says_to_run_init(tmp_path: Path) -> None:
     result = csu("audit", "verify", "--db", tmp_path / "jamais.sqlite")
-    assert_refused(result, "lancez « csu init »")
+    assert_refused(result, "Base introuvable", "csu init --db")
 
 
 def test_with_a_secret_key_a_missing_database_says_to_run_init(

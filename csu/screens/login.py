@@ -9,12 +9,14 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from csu.services.auth import DemoLogin, LoginRefused, demo_logins, log_in, operator_name
-from csu.services.demo import DEMO_PASSWORD
+from csu.services.context import ServiceError
 from csu.widgets.shell_header import ShellHeader
 
+# The login screen is the first frame: the services (and the store they import) load
+# in its workers, after it is drawn.
 if TYPE_CHECKING:
     from csu.app import CsuApp
+    from csu.services.auth import DemoLogin
 
 
 class LoginScreen(Screen[None]):
@@ -40,8 +42,7 @@ class LoginScreen(Screen[None]):
             yield Input(id="code", restrict=r"\d*", max_length=6, placeholder="123456")
             yield Button("Se connecter", id="submit", variant="primary")
             yield Static(self._message or "", id="login-message")
-        with Center(id="demo-box"):
-            yield DataTable(id="demo-logins", cursor_type="none", show_cursor=False)
+        yield Center(id="demo-box")  # its table is mounted on a demo database only
         yield Footer()
 
     def on_mount(self) -> None:
@@ -50,6 +51,7 @@ class LoginScreen(Screen[None]):
         header.election = self.csu.election
         self.query_one("#demo-box").display = False
         self.query_one("#login", Input).focus()
+        self.call_after_refresh(self.csu.open_store_once_drawn)
         self.refresh_demo()
         self.set_interval(1, self.refresh_demo)
 
@@ -72,8 +74,11 @@ class LoginScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="login", exit_on_error=False)
     def attempt(self, login: str, password: str, code: str) -> None:
+        deps = self.csu.deps
+        from csu.services.auth import LoginRefused, log_in, operator_name
+
         try:
-            who = log_in(self.csu.deps, login, password, code, self.csu.workstation)
+            who = log_in(deps, login, password, code, self.csu.workstation)
         except LoginRefused as refused:
             self.app.call_from_thread(self._refused, str(refused))
             return
@@ -88,18 +93,27 @@ class LoginScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="demo", exit_on_error=False)
     def refresh_demo(self) -> None:
-        logins = demo_logins(self.csu.deps)
+        try:
+            deps = self.csu.deps  # first: waits for the store, then imports what uses it
+        except ServiceError:
+            return  # the store is unavailable: the app ends with the reason
+        from csu.services.auth import demo_logins
+
+        logins = demo_logins(deps)
         self.app.call_from_thread(self._show_demo, logins)
 
-    def _show_demo(self, logins: list[DemoLogin]) -> None:
+    def _show_demo(self, logins: "list[DemoLogin]") -> None:
         box = self.query_one("#demo-box")
         box.display = bool(logins)
         if not logins:
             return
-        table = self.query_one("#demo-logins", DataTable)
-        if not table.columns:
+        tables = self.query("#demo-logins").results(DataTable)
+        table = next(tables, None)
+        if table is None:
+            table = DataTable(id="demo-logins", cursor_type="none", show_cursor=False)
+            box.mount(table)
             table.add_columns("Base de démonstration : identifiant", "rôle", "mot de passe", "code")
         table.clear()
         for demo in logins:
             code = f"{demo.code} ({demo.seconds_left} s)"
-            table.add_row(demo.login, demo.role, DEMO_PASSWORD, code)
+            table.add_row(demo.login, demo.role, demo.password, code)

@@ -51,6 +51,7 @@ class DemoLogin:
     display_name: str
     code: str
     seconds_left: int
+    password: str
 
 
 def locked_message(until: datetime) -> str:
@@ -146,7 +147,8 @@ def operator_name(deps: Deps, who: OperatorContext) -> str:
 
 def demo_logins(deps: Deps) -> list[DemoLogin]:
     """On a demo database only: every active operator with their code of the moment."""
-    from csu.services.demo import is_demo  # demo pulls in the roll import; only when asked
+    # demo pulls in the roll import; only when asked
+    from csu.services.demo import DEMO_PASSWORD, is_demo
 
     if not is_demo(deps):
         return []
@@ -163,6 +165,7 @@ def demo_logins(deps: Deps) -> list[DemoLogin]:
             display_name=row.display_name,
             code=pyotp.TOTP(sealing.unseal(deps.key, TOTP_PURPOSE, row.totp_secret_sealed)).at(now),
             seconds_left=seconds_left,
+            password=DEMO_PASSWORD,
         )
         for row in rows
     ]

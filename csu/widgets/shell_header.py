@@ -1,6 +1,7 @@
 """The header every screen shows: who works where, and the election in focus."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -8,18 +9,17 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from csu.domain.clock import Clock, countdown, to_paris
-from csu.domain.election import (
-    ElectionDefinition,
-    ElectionState,
-    state_at,
-    within_support_hours,
-)
+
+if TYPE_CHECKING:  # the election module loads with the store, after the first frame
+    from csu.domain.election import ElectionDefinition
 
 
-def election_line(definition: ElectionDefinition | None, now: datetime) -> str:
+def election_line(definition: "ElectionDefinition | None", now: datetime) -> str:
     """« minint-2022 · ouvert · Fermeture du vote dans 2 j 06 h 52 min · support ouvert »."""
     if definition is None:
         return "Aucun scrutin chargé"
+    from csu.domain.election import ElectionState, state_at, within_support_hours
+
     state = state_at(definition, now)
     parts = [definition.id, state.label]
     if state is ElectionState.OPEN:
@@ -44,7 +44,7 @@ class ShellHeader(Horizontal):
     """
 
     who: reactive[str] = reactive("CSU électeurs — non connecté")
-    election: reactive[ElectionDefinition | None] = reactive(None, always_update=True)
+    election: "reactive[ElectionDefinition | None]" = reactive(None, always_update=True)
 
     def __init__(self, clock: Clock) -> None:
         super().__init__()
@@ -62,7 +62,7 @@ class ShellHeader(Horizontal):
         if self.is_mounted:
             self.query_one("#who", Static).update(value)
 
-    def watch_election(self, _: ElectionDefinition | None) -> None:
+    def watch_election(self, _: "ElectionDefinition | None") -> None:
         if self.is_mounted:
             self._tick()
 

@@ -369,9 +369,16 @@ def test_demo_logins_show_each_operators_current_code(ops: Deps, clock: Clock) -
         session.add(Meta(key="demo", value="true"))
     clock.advance(seconds=12)
     assert demo_logins(ops) == [
-        DemoLogin("camille", "agent", "Camille Martin", pyotp.TOTP(SECRET).at(clock.now), 18),
         DemoLogin(
-            "dominique", "president", "dominique", pyotp.TOTP(PRESIDENT_SECRET).at(clock.now), 18
+            "camille", "agent", "Camille Martin", pyotp.TOTP(SECRET).at(clock.now), 18, "demo"
+        ),
+        DemoLogin(
+            "dominique",
+            "president",
+            "dominique",
+            pyotp.TOTP(PRESIDENT_SECRET).at(clock.now),
+            18,
+            "demo",
         ),
     ]
 

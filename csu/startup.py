@@ -1,0 +1,70 @@
+"""Opening the store: settings, the deployment key and a migrated schema.
+
+Shared by the commands (``csu.cli``) and by the terminal, which calls
+:func:`open_workplace` in a worker after its first frame is drawn.
+"""
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from csu.config import ConfigError, Settings, load_settings, sqlite_url
+from csu.services.context import Deps, ServiceError
+from csu.store.engine import make_engine
+from csu.store.migrate import current_revision, head_revision
+
+
+class StoreUnavailable(ServiceError):
+    """The terminal could not open its store; the text says what to do, in French."""
+
+
+@dataclass(frozen=True)
+class Workplace:
+    """What the terminal needs from the settings once the store is open."""
+
+    deps: Deps
+    workstation: str
+    idle_minutes: float
+    keymap: dict[str, str]
+
+
+def settings_engine(settings: Settings) -> Engine:
+    return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
+def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
+    """Settings, key and a migrated store, or a French error saying what to do."""
+    settings = settings or load_settings(db)
+    path = settings.sqlite_path
+    if path is not None and not path.exists():
+        raise ConfigError(f"Base introuvable : {path}. Créez-la avec « csu init --db {path} ».")
+    key = settings.key_bytes()
+    engine = settings_engine(settings)
+    if current_revision(engine) != head_revision():
+        raise ConfigError(
+            "Base non initialisée ou pas à jour : lancez « csu init » ou « csu db upgrade »."
+        )
+    return settings, Deps(engine=engine, key=key)
+
+
+def demo_url() -> str:
+    return sqlite_url(Settings().data_dir / "demo.sqlite")
+
+
+def open_workplace(db: str | None, demo: bool = False) -> Workplace:
+    """The terminal's store (the demo database with ``demo`` and no ``db``), with the
+    argon2id cost of the settings; any failure is a :class:`StoreUnavailable`."""
+    try:
+        settings, deps = open_store(demo_url() if demo and not db else db)
+    except ConfigError as error:
+        raise StoreUnavailable(str(error)) from error
+    except OperationalError as error:
+        reason = str(error.orig).splitlines()[0] if error.orig else str(error)
+        raise StoreUnavailable(f"Base de données injoignable ou verrouillée : {reason}") from error
+    return Workplace(
+        deps=replace(deps, hasher=settings.hasher()),
+        workstation=settings.workstation,
+        idle_minutes=settings.idle_minutes,
+        keymap=settings.keymap,
+    )

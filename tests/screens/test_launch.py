@@ -1,0 +1,108 @@
+"""`csu run`: the login screen is drawn first, the store opens behind it."""
+
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from csu.app import CsuApp
+from csu.launch import build_app, run_request
+from csu.screens.login import LoginScreen
+from csu.screens.lookup import LookupScreen
+from csu.services.context import Deps
+from csu.startup import Workplace, open_workplace
+from tests.conftest import TEST_KEY
+from tests.screens.conftest import SECRETS, SIZE, log_in, screen_text
+
+
+@pytest.mark.parametrize(
+    ("args", "request_"),
+    [
+        ([], (None, False)),
+        (["run"], (None, False)),
+        (["run", "--demo"], (None, True)),
+        (["run", "--db", "x.sqlite"], ("x.sqlite", False)),
+        (["--db", "x.sqlite", "run"], ("x.sqlite", False)),
+        (["run", "--db=x.sqlite"], ("x.sqlite", False)),
+        (["--db", "x.sqlite"], ("x.sqlite", False)),
+    ],
+)
+def test_these_command_lines_open_the_terminal_directly(
+    args: list[str], request_: tuple[str | None, bool]
+) -> None:
+    assert run_request(args) == request_
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run", "--help"], ["init"], ["--db"], ["run", "--db"], ["--demo"], ["run", "run"]],
+)
+def test_every_other_command_line_goes_to_the_full_cli(args: list[str]) -> None:
+    assert run_request(args) is None
+
+
+def test_drawing_the_login_screen_imports_neither_the_store_nor_typer() -> None:
+    script = (
+        "import sys\n"
+        "from csu.launch import build_app\n"
+        "from csu.screens.login import LoginScreen\n"
+        "build_app('nowhere.sqlite')\n"
+        "heavy = ('sqlalchemy', 'sqlmodel', 'alembic', 'pydantic_settings', 'typer', 'argon2')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+async def test_the_login_screen_shows_while_the_store_is_still_opening(demo_deps: Deps) -> None:
+    release = threading.Event()
+
+    def slow_opener() -> Workplace:
+        release.wait(10)
+        return Workplace(demo_deps, "poste-lent", idle_minutes=15, keymap={})
+
+    app = CsuApp(opener=slow_opener)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, LoginScreen)
+        assert "non connecté" in screen_text(app)
+        release.set()
+        await log_in(pilot, "agent")
+        assert isinstance(app.screen, LookupScreen)
+        assert "poste poste-lent" in screen_text(app)
+
+
+async def test_a_store_that_cannot_open_ends_the_app_with_the_french_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = build_app(str(tmp_path / "absente.sqlite"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_code == 1
+    said = " ".join(capsys.readouterr().err.split())
+    assert "Erreur : Base introuvable" in said and "csu init" in said
+    assert "Traceback" not in said
+
+
+async def test_the_terminal_takes_its_settings_once_the_store_is_open(
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    Path(f"{path}.key").write_bytes(TEST_KEY)
+    monkeypatch.setenv("CSU_IDLE_MINUTES", "5")
+    monkeypatch.setenv("CSU_WORKSTATION", "guichet-3")
+    app = CsuApp(opener=partial(open_workplace, str(path)))
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent", otp=pyotp.TOTP(SECRETS["agent"]).now())
+        assert isinstance(app.screen, LookupScreen)
+        assert app.idle_seconds == 300
+        assert "poste guichet-3" in screen_text(app)
