@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         )
 
     @property
+    def outbox_dir(self) -> Path:
+        """The local outbox (folder transport): messages to voters, as files."""
+        return self.data_dir / "outbox"
+
+    @property
     def is_sqlite(self) -> bool:
         return make_url(self.database_url).get_backend_name() == "sqlite"
 

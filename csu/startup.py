@@ -62,8 +62,12 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
     except OperationalError as error:
         reason = str(error.orig).splitlines()[0] if error.orig else str(error)
         raise StoreUnavailable(f"Base de données injoignable ou verrouillée : {reason}") from error
+    from csu.delivery.folder import FolderDelivery
+
     return Workplace(
-        deps=replace(deps, hasher=settings.hasher()),
+        deps=replace(
+            deps, hasher=settings.hasher(), delivery=FolderDelivery(settings.outbox_dir)
+        ),
         workstation=settings.workstation,
         idle_minutes=settings.idle_minutes,
         keymap=settings.keymap,

@@ -5,11 +5,13 @@ sets of factors are acceptable: any one set, fully checked, suffices. A set must
 hold at least one secret factor, since public facts (date of birth, département
 of birth, the number a call comes from) prove nothing on their own.
 
-Only the vocabulary and the validation of a policy live here for now; checking
-the factors a caller gives comes later.
+The rules of checking live here too: which sets a caller's answers cover, how long
+a verification lasts, and how many failures lock a voter. Comparing the answers
+with what is on record is the service's work (keyed hashes, constant time).
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import timedelta
 
 from csu.domain.errors import InvalidValue
 
@@ -125,3 +127,57 @@ def describe_set(factors: frozenset[str]) -> str:
     """French description of a factor set, e.g. ``date de naissance + NUMEN``."""
     order = list(FACTOR_LABELS)
     return " + ".join(FACTOR_LABELS[f] for f in sorted(factors, key=order.index))
+
+
+# ------------------------------------------------------------------ checking
+
+VERIFICATION_VALIDITY = timedelta(minutes=10)
+"""A successful verification lasts for its intervention, and this long at most."""
+
+MAX_FAILURES = 3
+FAILURE_WINDOW = timedelta(hours=24)
+LOCK_DURATION = timedelta(hours=24)
+"""MAX_FAILURES failed verifications of one voter within FAILURE_WINDOW, by any agents,
+lock the voter for remote verification (phone, e-mail) for LOCK_DURATION."""
+
+OTP_FACTORS: dict[str, str] = {"otp_mobile": "sms", "otp_email": "email"}
+"""One-time-code factors and the channel their code goes out by."""
+
+OTP_SENDS_PER_HOUR = 3
+
+AUTOMATIC_FACTORS: frozenset[str] = frozenset({"caller_id"})
+"""Factors the service checks itself: nobody types them."""
+
+DOCUMENT_TYPES: dict[str, str] = {
+    "cni": "carte nationale d'identité",
+    "passeport": "passeport",
+    "carte_agent": "carte agent",
+    "titre_sejour": "titre de séjour",
+    "permis": "permis de conduire",
+}
+"""Identity documents a president may attest having seen (factor ``in_person``)."""
+
+
+def covered_sets(policy: Policy, channel: str, tried: Collection[str]) -> list[frozenset[str]]:
+    """The sets of the channel's policy whose every factor was tried."""
+    return [factors for factors in policy.get(channel, ()) if factors <= set(tried)]
+
+
+def satisfied_set(policy: Policy, channel: str, passed: Collection[str]) -> frozenset[str] | None:
+    """The first set of the channel's policy whose every factor passed, if any."""
+    covered = covered_sets(policy, channel, passed)
+    return covered[0] if covered else None
+
+
+def parse_document(kind: str, last4: str) -> tuple[str, str]:
+    """An identity document seen in person: its type and the last 4 characters of its
+    number, upper-cased; a French :class:`InvalidValue` otherwise."""
+    if kind not in DOCUMENT_TYPES:
+        raise InvalidValue("Pièce d'identité", "type de pièce non reconnu")
+    tail = "".join(last4.split()).upper()
+    if len(tail) != 4 or not tail.isalnum() or not tail.isascii():
+        raise InvalidValue(
+            "Pièce d'identité",
+            "les 4 derniers caractères du numéro sont attendus (lettres, chiffres)",
+        )
+    return kind, tail

@@ -134,8 +134,13 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
 
 
 def log_out(deps: Deps, who: OperatorContext) -> None:
+    """Ends the session; an intervention left open is closed as ``abandonné`` first."""
+    from csu.services.interventions import abandon_open
+
+    now = deps.clock()
     with deps.writing() as session:
-        journal.append(session, actor=who.actor, action="logout", outcome="ok", at=deps.clock())
+        abandon_open(session, who, now)
+        journal.append(session, actor=who.actor, action="logout", outcome="ok", at=now)
 
 
 def operator_name(deps: Deps, who: OperatorContext) -> str:

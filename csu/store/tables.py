@@ -59,6 +59,8 @@ class Voter(SQLModel, table=True):
     challenge_question: str | None = Field(default=None, max_length=300)
     challenge_answer_hash: str | None = Field(default=None, max_length=64)
     locked_until: datetime | None = None
+    # Failed verifications before this moment no longer count (a supervisor unlocked).
+    failures_cleared_at: datetime | None = None
     updated_at: datetime
     purged_at: datetime | None = None
 
@@ -143,10 +145,49 @@ class Intervention(SQLModel, table=True):
     voter_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
     channel: str = Field(max_length=20)
     caller_masked: str | None = Field(default=None, max_length=40)
+    caller_region: str | None = Field(default=None, max_length=8)
+    # Keyed hash of the caller's number, compared with the voter's work phone once known.
+    caller_hash: str | None = Field(default=None, max_length=64)
+    # S2: the president who called for a voter they saw in person.
+    president_login: str | None = Field(default=None, max_length=64)
+    president_bureau: str | None = Field(default=None, max_length=64)
     opened_at: datetime
+    verified_at: datetime | None = None
+    verified_factors: str | None = Field(default=None, max_length=300)
     closed_at: datetime | None = None
     outcome: str | None = Field(default=None, max_length=20)
     note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class VerificationAttempt(SQLModel, table=True):
+    """One identity check: which factors were tried and failed (for supervisors, and for
+    counting failures per voter across agents); never the values typed."""
+
+    __tablename__ = "verification_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    intervention_id: str = Field(foreign_key="intervention.id", max_length=36)
+    operator_login: str = Field(max_length=64)
+    channel: str = Field(max_length=20)
+    at: datetime
+    passed: bool
+    factors_tried: str = Field(max_length=300)
+    factors_failed: str = Field(max_length=300)
+
+
+class OneTimeCode(SQLModel, table=True):
+    """A one-time code sent to a voter's registered mobile or address. The code itself is
+    never stored: only the sealed random HOTP secret it derives from."""
+
+    __tablename__ = "one_time_code"
+    id: int | None = Field(default=None, primary_key=True)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    intervention_id: str = Field(foreign_key="intervention.id", max_length=36, index=True)
+    factor: str = Field(max_length=20)  # otp_mobile, otp_email
+    secret_sealed: str = Field(max_length=200)
+    sent_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class JournalEntry(SQLModel, table=True):

@@ -1,0 +1,165 @@
+"""Credentials the cell issues (security key, password, vote code): generation,
+display, reading back what a voter typed or dictated, spelling aloud, and how
+each kind is stored.
+
+A credential is drawn uniformly from its format's alphabet and stored in one
+piece, without separators; :func:`display` cuts it into dash-separated groups,
+:func:`parse_typed` turns a typed copy back into the stored form.
+"""
+
+import secrets
+from collections.abc import Callable
+
+from csu.domain.election import CredentialFormat
+from csu.domain.errors import InvalidValue
+
+__all__ = [
+    "HMAC_MIN_BITS",
+    "PREFIX_LENGTH",
+    "SCHEME_ARGON2",
+    "SCHEME_HMAC",
+    "SECURITY_KEY_PREFIX",
+    "display",
+    "generate",
+    "normalise_typed",
+    "parse_typed",
+    "prefix",
+    "scheme_for",
+    "spell",
+    "spelled",
+]
+
+HMAC_MIN_BITS: float = 78.0
+"""Generated credentials of at least this entropy are stored as a keyed HMAC-SHA256:
+they cannot be guessed, and the deployment key blocks offline checks. Shorter ones get
+argon2id. 78, not 80: a 16-char security key from the 30-symbol unambiguous alphabet
+holds 16*log2(30) = 78.5 bits; 12-char passwords (69 bits) and vote codes (59 bits)
+stay below and keep argon2id."""
+
+SCHEME_HMAC = "hmac-sha256"
+SCHEME_ARGON2 = "argon2id"
+SECURITY_KEY_PREFIX = "security_key_prefix"
+"""Purpose tag for the keyed hash of the security key's first characters."""
+PREFIX_LENGTH = 6
+
+_SEPARATORS = frozenset(" -.")
+
+# How a fault names the credential: "hors de l'alphabet de la clé".
+_OF_KIND: dict[str, str] = {
+    "security_key": "de la clé",
+    "password": "du mot de passe",
+    "vote_code": "du code de vote",
+    "identifier": "de l'identifiant",
+}
+
+# French radio alphabet, used by phone operators.
+_RADIO: dict[str, str] = {
+    "A": "Anatole", "B": "Berthe", "C": "Célestin", "D": "Désiré", "E": "Eugène",
+    "F": "François", "G": "Gaston", "H": "Henri", "I": "Irma", "J": "Joseph",
+    "K": "Kléber", "L": "Louis", "M": "Marcel", "N": "Nicolas", "O": "Oscar",
+    "P": "Pierre", "Q": "Quintal", "R": "Raoul", "S": "Suzanne", "T": "Thérèse",
+    "U": "Ursule", "V": "Victor", "W": "William", "X": "Xavier", "Y": "Yvonne",
+    "Z": "Zoé",
+}  # fmt: skip
+_DIGITS: tuple[str, ...] = (
+    "zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf",
+)  # fmt: skip
+
+
+def scheme_for(fmt: CredentialFormat) -> str:
+    """How credentials of this format are stored: keyed HMAC or argon2id."""
+    return SCHEME_HMAC if fmt.bits >= HMAC_MIN_BITS else SCHEME_ARGON2
+
+
+def generate(fmt: CredentialFormat, choice: Callable[[str], str] = secrets.choice) -> str:
+    """A new credential: ``fmt.length`` characters drawn independently and uniformly
+    from ``fmt.alphabet`` by ``choice`` (tests pass a seeded ``Random().choice``)."""
+    return "".join(choice(fmt.alphabet) for _ in range(fmt.length))
+
+
+def display(fmt: CredentialFormat, value: str) -> str:
+    """The value as shown or printed: ``K7MP-X2QD-9RFA-H3TW`` (in one piece if no group)."""
+    return fmt.grouped(value, separator="-")
+
+
+def _case_mapped(char: str, upper: bool) -> str:
+    mapped = char.upper() if upper else char.lower()
+    # Only a mapping that round-trips: "ß" -> "SS" would change the length, and
+    # dotless "ı" -> "I" or long "ſ" -> "S" would let a look-alike pass as ASCII.
+    if len(mapped) == 1 and (mapped.lower() if upper else mapped.upper()) == char:
+        return mapped
+    return char
+
+
+def normalise_typed(fmt: CredentialFormat, text: str) -> str:
+    """What a voter or operator typed, back to the stored form: spaces, "-" and "."
+    dropped, case folded when the alphabet has one case only. Does not validate."""
+    # A separator that belongs to the alphabet is part of the value, not a separator.
+    dropped = {c for c in _SEPARATORS if c not in fmt.alphabet}
+    kept = [c for c in text if not c.isspace() and c not in dropped]
+    has_lower = any(c.islower() for c in fmt.alphabet)
+    has_upper = any(c.isupper() for c in fmt.alphabet)
+    if not has_lower:
+        kept = [_case_mapped(c, upper=True) for c in kept]
+    elif not has_upper:
+        kept = [_case_mapped(c, upper=False) for c in kept]
+    return "".join(kept)
+
+
+def _shown(char: str) -> str:
+    return f"« {char} »" if char.isprintable() else f"U+{ord(char):04X}"
+
+
+def parse_typed(fmt: CredentialFormat, text: str, field: str) -> str:
+    """The stored form of a typed credential, or :class:`InvalidValue` naming ``field``
+    when its length or a character does not fit the format."""
+    value = normalise_typed(fmt, text)
+    if not value:
+        raise InvalidValue(field, "valeur absente")
+    if len(value) != fmt.length:
+        s = "s" if fmt.length > 1 else ""
+        r = "s" if len(value) > 1 else ""
+        raise InvalidValue(field, f"{fmt.length} caractère{s} attendu{s}, {len(value)} reçu{r}")
+    outside = list(dict.fromkeys(c for c in value if c not in fmt.alphabet))
+    if outside:
+        shown = ", ".join(_shown(c) for c in outside)
+        plural = "s" if len(outside) > 1 else ""
+        of_kind = _OF_KIND.get(fmt.kind, "admis")
+        raise InvalidValue(field, f"caractère{plural} {shown} hors de l'alphabet {of_kind}")
+    return value
+
+
+def prefix(value: str) -> str:
+    """The first :data:`PREFIX_LENGTH` characters of a normalised value (the part
+    of the security key a caller reads out to prove who they are)."""
+    return value[:PREFIX_LENGTH]
+
+
+def _is_ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def spell(value: str, alphabet: str = "") -> list[str]:
+    """How to read ``value`` aloud over the phone, one French phrase per character:
+    ``K comme Kléber``, ``7 chiffre sept``; the case is said when the value or its
+    ``alphabet`` mixes upper- and lower-case letters (``k minuscule comme Kléber``):
+    a listener cannot guess the case of a password that happens to use one case."""
+    letters = [c for c in value + alphabet if _is_ascii_letter(c)]
+    mixed = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
+    spoken: list[str] = []
+    for char in value:
+        if _is_ascii_letter(char):
+            case = (" majuscule" if char.isupper() else " minuscule") if mixed else ""
+            spoken.append(f"{char}{case} comme {_RADIO[char.upper()]}")
+        elif char.isascii() and char.isdigit():
+            spoken.append(f"{char} chiffre {_DIGITS[int(char)]}")
+        elif char == "-":
+            spoken.append("« - » tiret")
+        else:
+            spoken.append(_shown(char))
+    return spoken
+
+
+def spelled(value: str) -> str:
+    """:func:`spell` as one line: ``K comme Kléber, 7 chiffre sept, M comme Marcel``."""
+    return ", ".join(spell(value))

@@ -1,0 +1,255 @@
+"""Issuing and invalidating credentials (security key, password, vote code).
+
+Every action happens inside the operator's open intervention, after a verification
+that still holds. Issuing revokes the active credential of that kind and material
+and stores only a hash of the new one: a keyed HMAC-SHA256 for a generated
+credential of ``HMAC_MIN_BITS`` or more, argon2id for a shorter one (computed before
+the write transaction, so the store's write lock is never held for ~200 ms). The
+value goes back to the screen once and is never journalled.
+
+Refused, with the reason, when the election is closed or the material has been used
+to vote. A president resets passwords only, for voters of their bureau.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from csu.domain import credentials as creds
+from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat
+from csu.domain.hashing import keyed_hash
+from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
+from csu.services.elections import get_definition
+from csu.services.interventions import owned_open, require_open_election, verified_until
+from csu.store import journal
+from csu.store.tables import Credential, Intervention, Material, Voter
+
+ISSUERS = ("agent", "president", "superviseur")
+PRESIDENT_KINDS = ("password",)
+MIN_REASON_LENGTH = 5
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCredential:
+    """A new credential, to be read to the caller once: the only place it exists."""
+
+    credential_id: int
+    kind: str
+    label: str  # "clé de sécurité"...
+    value: str
+    display: str  # "K7MP-X2QD-9RFA-H3TW"
+    spelling: tuple[str, ...]  # "K comme Kléber", "7 chiffre sept"...
+    material_identifier: str
+    display_seconds: int  # how long the screen may show it
+
+
+def issue_credential(
+    deps: Deps, who: OperatorContext, intervention_id: str, material_id: int, kind: str
+) -> IssuedCredential:
+    """Revokes the material's active credential of ``kind`` and issues a new one."""
+    _require_issuer(who, kind)
+    now = deps.clock()
+    with deps.reading() as session:
+        fmt = _format(session, material_id, kind)
+    value = creds.generate(fmt)
+    scheme = creds.scheme_for(fmt)
+    stored = (
+        keyed_hash(deps.key, _purpose(kind), value)
+        if scheme == creds.SCHEME_HMAC
+        else deps.hasher.hash(value)
+    )
+    prefix_hash = (
+        keyed_hash(deps.key, creds.SECURITY_KEY_PREFIX, creds.prefix(value))
+        if kind == "security_key"
+        else None
+    )
+    with deps.writing() as session:
+        row, material, voter = _checked(session, who, intervention_id, material_id, now)
+        definition = get_definition(session, material.election_id)
+        display_seconds = definition.timings.code_display_seconds
+        revoked = _revoke_active(session, material.id or 0, kind, who, now, "réassort")
+        credential = Credential(
+            material_id=material.id or 0,
+            kind=kind,
+            scheme=scheme,
+            hash=stored,
+            prefix_hash=prefix_hash,
+            issued_at=now,
+            issued_by=who.login,
+        )
+        session.add(credential)
+        session.flush()
+        journal.append(
+            session,
+            actor=who.actor,
+            action="credential_issue",
+            outcome="ok",
+            at=now,
+            election=material.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "kind": kind,
+                "material": material.identifier,
+                "scheme": scheme,
+                "credential": credential.id,
+                "revoked": revoked,
+                "verified_by": row.verified_factors,
+            },
+        )
+        credential_id = credential.id or 0
+        identifier = material.identifier
+    return IssuedCredential(
+        credential_id=credential_id,
+        kind=kind,
+        label=CREDENTIAL_LABELS.get(kind, kind),
+        value=value,
+        display=creds.display(fmt, value),
+        spelling=tuple(creds.spell(value, fmt.alphabet)),
+        material_identifier=identifier,
+        display_seconds=display_seconds,
+    )
+
+
+def confirm_read_out(
+    deps: Deps, who: OperatorContext, intervention_id: str, credential_id: int
+) -> None:
+    """The operator confirms the new credential was read to the caller (journalled)."""
+    now = deps.clock()
+    with deps.writing() as session:
+        row = owned_open(session, who, intervention_id)
+        credential = session.get(Credential, credential_id)
+        material = session.get(Material, credential.material_id) if credential else None
+        if credential is None or material is None or material.voter_id != row.voter_id:
+            raise NotFound("Code introuvable dans cette intervention.")
+        voter = session.get(Voter, material.voter_id)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="credential_read_out",
+            outcome="ok",
+            at=now,
+            election=material.election_id,
+            subject=voter.pseudonym if voter else None,
+            intervention=row.id,
+            details={"kind": credential.kind, "credential": credential.id},
+        )
+
+
+def revoke_credential(
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    material_id: int,
+    kind: str,
+    reason: str,
+) -> None:
+    """Invalidates the active credential of ``kind`` without issuing another (card stolen)."""
+    _require_issuer(who, kind)
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ServiceError(
+            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
+        )
+    now = deps.clock()
+    with deps.writing() as session:
+        row, material, voter = _checked(session, who, intervention_id, material_id, now)
+        revoked = _revoke_active(session, material.id or 0, kind, who, now, reason)
+        if revoked is None:
+            raise ServiceError(
+                f"Aucun(e) {CREDENTIAL_LABELS.get(kind, kind)} délivré(e) par la cellule n'est "
+                "actif(ve) pour ce matériel."
+            )
+        journal.append(
+            session,
+            actor=who.actor,
+            action="credential_revoke",
+            outcome="ok",
+            at=now,
+            election=material.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={"kind": kind, "material": material.identifier, "credential": revoked,
+                     "reason": reason},
+        )
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _require_issuer(who: OperatorContext, kind: str) -> None:
+    if who.role not in ISSUERS:
+        raise Forbidden("Action réservée aux agents, présidents et superviseurs.")
+    if who.role == "president" and kind not in PRESIDENT_KINDS:
+        raise Forbidden("Un président de bureau ne réinitialise que des mots de passe.")
+
+
+def _format(session: Session, material_id: int, kind: str) -> CredentialFormat:
+    material = session.get(Material, material_id)
+    if material is None:
+        raise NotFound("Matériel de vote introuvable.")
+    definition = get_definition(session, material.election_id)
+    fmt = definition.credentials.get(kind)
+    if fmt is None:
+        raise ServiceError(
+            f"Le scrutin {definition.id} ne prévoit pas de {CREDENTIAL_LABELS.get(kind, kind)}."
+        )
+    return fmt
+
+
+def _checked(
+    session: Session, who: OperatorContext, intervention_id: str, material_id: int, now: datetime
+) -> tuple[Intervention, Material, Voter]:
+    """The open intervention, its verified voter's material, still usable."""
+    row = owned_open(session, who, intervention_id)
+    material = session.execute(
+        select(Material).where(Material.id == material_id).with_for_update()
+    ).scalar_one_or_none()
+    if material is None or material.voter_id != row.voter_id:
+        raise NotFound("Ce matériel n'appartient pas à l'électeur de l'intervention.")
+    if material.election_id != row.election_id:
+        raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
+    if who.role == "president" and material.bureau_code != who.bureau:
+        raise Forbidden("Ce matériel relève d'un autre bureau que le vôtre.")
+    if verified_until(row, now) is None:
+        raise ServiceError(
+            "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez l'identité "
+            "de l'électeur avant toute action sur ses codes."
+        )
+    require_open_election(get_definition(session, material.election_id), now)
+    if material.voted_at is not None:
+        raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
+    if material.status != "active":
+        raise ServiceError("Ce matériel n'est plus actif (substitué ou invalidé).")
+    voter = session.get(Voter, row.voter_id)
+    if voter is None:
+        raise NotFound("Électeur introuvable.")
+    return row, material, voter
+
+
+def _revoke_active(
+    session: Session, material_id: int, kind: str, who: OperatorContext, now: datetime,
+    reason: str,
+) -> int | None:
+    active = session.execute(
+        select(Credential).where(
+            Credential.material_id == material_id,
+            Credential.kind == kind,
+            Credential.status == "active",
+        )
+    ).scalar_one_or_none()
+    if active is None:
+        return None
+    active.status = "revoked"
+    active.revoked_at = now
+    active.revoked_by = who.login
+    active.revoke_reason = reason
+    session.add(active)
+    session.flush()  # the partial unique index must see it revoked before the insert
+    return active.id
+
+
+def _purpose(kind: str) -> str:
+    return f"credential:{kind}"

@@ -1,0 +1,348 @@
+"""Interventions: an operator opens one when a call (or a visit) starts, every action
+inside it carries its id in the journal, and closing it records an outcome.
+
+An operator has at most one open intervention: the desk works one call at a time,
+and a forgotten case would otherwise carry a verification over to the next caller.
+An intervention still open when its operator's session ends is closed as
+``abandonné``.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from csu.domain import masking
+from csu.domain.clock import to_paris
+from csu.domain.election import ElectionDefinition, ElectionState, state_at
+from csu.domain.errors import InvalidValue
+from csu.domain.hashing import keyed_hash
+from csu.domain.identifiers import parse_phone
+from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
+from csu.domain.verification import CHANNEL_LABELS, VERIFICATION_VALIDITY
+from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
+from csu.services.elections import get_definition
+from csu.store import journal
+from csu.store.tables import Intervention, JournalEntry, Material, Operator, Voter
+
+OPENERS = ("agent", "president", "superviseur")
+PHONE_PURPOSE = "phone"
+
+ACTION_LABELS: dict[str, str] = {
+    "intervention_open": "intervention ouverte",
+    "intervention_close": "intervention close",
+    "verification": "vérification d'identité",
+    "otp_send": "code à usage unique envoyé",
+    "credential_issue": "code délivré",
+    "credential_read_out": "code lu à l'appelant",
+    "credential_revoke": "code invalidé",
+    "consultation": "consultation du dossier",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIntervention:
+    """The intervention an operator is working on."""
+
+    id: str
+    voter_id: int
+    election_id: str
+    channel: str  # phone, president, email
+    channel_label: str  # "téléphone"...
+    opened_at: datetime  # aware, Europe/Paris
+    caller: str | None  # masked: "+33 1 ** ** ** 78"
+    caller_region: str | None
+    caller_matches_work_phone: bool | None  # None: no number shown, or none on record
+    president_login: str | None
+    president_bureau: str | None
+    verified_until: datetime | None  # aware, Europe/Paris; None: not verified (now)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of an intervention's timeline, from the journal."""
+
+    at: datetime  # aware, Europe/Paris
+    operator: str
+    action: str  # French label
+    outcome: str
+
+
+def open_intervention(
+    deps: Deps,
+    who: OperatorContext,
+    voter_id: int,
+    channel: str,
+    *,
+    election_id: str | None = None,
+    caller_number: str | None = None,
+    president_login: str | None = None,
+) -> OpenIntervention:
+    """Opens a case on a voter for one of their elections.
+
+    A president's interventions are in person, on voters of their own bureau. An agent
+    taking a call from a president (S2) names that president, who must preside the
+    voter's bureau. ``caller_number`` is the number shown on the phone, if any: stored
+    masked and as a keyed hash, compared with the voter's registered work phone.
+    """
+    if who.role not in OPENERS:
+        raise Forbidden("Action réservée aux agents, présidents et superviseurs.")
+    now = deps.clock()
+    caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
+    with deps.writing() as session:
+        if _open_of(session, who.login) is not None:
+            raise ServiceError("Une intervention est déjà ouverte : clôturez-la d'abord.")
+        voter = session.get(Voter, voter_id)
+        if voter is None:
+            raise NotFound("Électeur introuvable.")
+        material = _material(session, voter_id, election_id, who)
+        definition = get_definition(session, material.election_id)
+        president, bureau = _channel_check(session, who, definition, channel, material,
+                                           president_login)
+        row = Intervention(
+            id=str(uuid.uuid4()),
+            operator_login=who.login,
+            election_id=material.election_id,
+            voter_id=voter_id,
+            channel=channel,
+            caller_masked=masking.mask_phone(caller.e164) if caller else None,
+            caller_region=caller.region if caller else None,
+            caller_hash=keyed_hash(deps.key, PHONE_PURPOSE, caller.e164) if caller else None,
+            president_login=president,
+            president_bureau=bureau,
+            opened_at=now,
+        )
+        session.add(row)
+        matches = caller_matches(deps.key, row, voter)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="intervention_open",
+            outcome="ok",
+            at=now,
+            election=material.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "channel": channel,
+                "caller": row.caller_masked,
+                "caller_region": row.caller_region,
+                "caller_matches_work_phone": matches,
+                "president": president,
+                "bureau": bureau,
+            },
+        )
+        return _view(row, matches, now)
+
+
+def current_intervention(deps: Deps, who: OperatorContext) -> OpenIntervention | None:
+    """The operator's open intervention, if any."""
+    now = deps.clock()
+    with deps.reading() as session:
+        row = _open_of(session, who.login)
+        if row is None:
+            return None
+        voter = session.get(Voter, row.voter_id)
+        return _view(row, caller_matches(deps.key, row, voter), now)
+
+
+def close_intervention(
+    deps: Deps, who: OperatorContext, intervention_id: str, outcome: str, note: str = ""
+) -> None:
+    """Closes the operator's intervention with an outcome and an optional note."""
+    if outcome not in OUTCOMES:
+        raise InvalidValue("Issue", "choisissez : " + ", ".join(OUTCOMES.values()))
+    note = note.strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
+    now = deps.clock()
+    with deps.writing() as session:
+        row = owned_open(session, who, intervention_id)
+        _close(session, who, row, outcome, note, now)
+
+
+def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
+    """Closes as ``abandonné`` the intervention the operator left open (at logout)."""
+    row = _open_of(session, who.login)
+    if row is not None:
+        _close(session, who, row, ABANDONED, "fin de session", now)
+
+
+def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:
+    """The timeline of an intervention, oldest first, from its journal entries."""
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        if row is None or (row.operator_login != who.login and who.role != "superviseur"):
+            raise NotFound("Intervention introuvable.")
+        entries = session.execute(
+            select(JournalEntry.ts, JournalEntry.operator, JournalEntry.action,
+                   JournalEntry.outcome)
+            .where(JournalEntry.intervention == intervention_id)
+            .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+        ).all()
+    return [
+        Step(
+            at=to_paris(datetime.fromisoformat(ts)),
+            operator=operator or "",
+            action=ACTION_LABELS.get(action, action),
+            outcome=outcome,
+        )
+        for ts, operator, action, outcome in entries
+    ]
+
+
+def owned_open(session: Session, who: OperatorContext, intervention_id: str) -> Intervention:
+    """The operator's own intervention, still open, locked for the transaction."""
+    row = session.execute(
+        select(Intervention).where(Intervention.id == intervention_id).with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.operator_login != who.login:
+        raise NotFound("Intervention introuvable : ouvrez une intervention pour cet appel.")
+    if row.closed_at is not None:
+        raise ServiceError("Cette intervention est close : ouvrez-en une nouvelle.")
+    return row
+
+
+def verified_until(row: Intervention, now: datetime) -> datetime | None:
+    """When the intervention's verification lapses (UTC), or None if it is not verified."""
+    if row.verified_at is None or row.closed_at is not None:
+        return None
+    until = row.verified_at + VERIFICATION_VALIDITY
+    return until if now < until else None
+
+
+def caller_matches(key: bytes, row: Intervention, voter: Voter | None) -> bool | None:
+    """Whether the number shown is the voter's registered work phone (None: unknown)."""
+    if row.caller_hash is None or voter is None or not voter.phone_pro:
+        return None
+    try:
+        registered = parse_phone(voter.phone_pro).e164
+    except InvalidValue:
+        return False
+    return keyed_hash(key, PHONE_PURPOSE, registered) == row.caller_hash
+
+
+def require_open_election(definition: ElectionDefinition, now: datetime) -> None:
+    if state_at(definition, now) is ElectionState.CLOSED:
+        raise ServiceError(f"Le scrutin {definition.id} est clos : aucune action possible.")
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _open_of(session: Session, login: str) -> Intervention | None:
+    return session.execute(
+        select(Intervention)
+        .where(Intervention.operator_login == login, Intervention.closed_at.is_(None))  # type: ignore[union-attr]
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _material(
+    session: Session, voter_id: int, election_id: str | None, who: OperatorContext
+) -> Material:
+    query = select(Material).where(Material.voter_id == voter_id)
+    if election_id:
+        query = query.where(Material.election_id == election_id)
+    if who.role == "president":
+        query = query.where(Material.bureau_code == who.bureau)
+    materials = session.execute(query.order_by(Material.id)).scalars().all()  # type: ignore[arg-type]
+    if not materials:
+        if who.role == "president":
+            raise NotFound("Aucun électeur de votre bureau ne correspond.")
+        raise NotFound("Cet électeur n'a pas de matériel de vote pour ce scrutin.")
+    elections = {m.election_id for m in materials}
+    if len(elections) > 1:
+        raise ServiceError("Cet électeur vote à plusieurs scrutins : précisez lequel.")
+    return materials[0]
+
+
+def _channel_check(
+    session: Session,
+    who: OperatorContext,
+    definition: ElectionDefinition,
+    channel: str,
+    material: Material,
+    president_login: str | None,
+) -> tuple[str | None, str | None]:
+    if channel not in CHANNEL_LABELS:
+        raise InvalidValue("Canal", "choisissez : " + ", ".join(CHANNEL_LABELS.values()))
+    if channel not in definition.verification:
+        raise ServiceError(
+            f"Le canal « {CHANNEL_LABELS[channel]} » n'est pas prévu pour le scrutin "
+            f"{definition.id}."
+        )
+    if who.role == "president":
+        if channel != "president":
+            raise Forbidden("Un président n'intervient qu'en présentiel, dans son bureau.")
+        return who.login, who.bureau
+    if channel != "president":
+        return None, None
+    login = (president_login or "").strip().lower()
+    if not login:
+        raise InvalidValue("Président", "indiquez l'identifiant du président qui appelle")
+    president = session.execute(
+        select(Operator).where(Operator.login == login, Operator.role == "president",
+                               Operator.active == True)  # noqa: E712
+    ).scalar_one_or_none()
+    if president is None:
+        raise NotFound(f"Aucun président de bureau actif a pour identifiant « {login} ».")
+    in_bureau = session.execute(
+        select(Material.id).where(
+            Material.voter_id == material.voter_id,
+            Material.election_id == material.election_id,
+            Material.bureau_code == president.bureau_code,
+        ).limit(1)
+    ).first()
+    if in_bureau is None:
+        raise Forbidden(
+            f"« {login} » ne préside pas le bureau de cet électeur : "
+            "la vérification en personne doit être faite par son président."
+        )
+    return login, president.bureau_code
+
+
+def _close(
+    session: Session,
+    who: OperatorContext,
+    row: Intervention,
+    outcome: str,
+    note: str,
+    now: datetime,
+) -> None:
+    row.closed_at = now
+    row.outcome = outcome
+    row.note = note or None
+    session.add(row)
+    voter = session.get(Voter, row.voter_id)
+    journal.append(
+        session,
+        actor=who.actor,
+        action="intervention_close",
+        outcome=outcome,
+        at=now,
+        election=row.election_id,
+        subject=voter.pseudonym if voter else None,
+        intervention=row.id,
+        details={"note": note} if note else None,
+    )
+
+
+def _view(row: Intervention, matches: bool | None, now: datetime) -> OpenIntervention:
+    until = verified_until(row, now)
+    return OpenIntervention(
+        id=row.id,
+        voter_id=row.voter_id or 0,
+        election_id=row.election_id or "",
+        channel=row.channel,
+        channel_label=CHANNEL_LABELS.get(row.channel, row.channel),
+        opened_at=to_paris(row.opened_at),
+        caller=row.caller_masked,
+        caller_region=row.caller_region,
+        caller_matches_work_phone=matches,
+        president_login=row.president_login,
+        president_bureau=row.president_bureau,
+        verified_until=to_paris(until) if until else None,
+    )

@@ -1,0 +1,124 @@
+"""One-time codes (factors ``otp_mobile``, ``otp_email``): sent to the voter's mobile or
+professional address on record only, valid ``otp_validity_seconds`` (120 s), working
+once, at most ``OTP_SENDS_PER_HOUR`` per voter per hour across agents.
+
+The code is never stored: the table keeps the sealed random HOTP secret it derives
+from; the journal keeps the masked recipient.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import func, select
+
+from csu.delivery import DeliveryFailed, Message
+from csu.domain import masking, sealing
+from csu.domain.clock import to_paris
+from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_email, parse_mobile
+from csu.domain.verification import OTP_FACTORS, OTP_SENDS_PER_HOUR
+from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.elections import get_definition
+from csu.services.interventions import owned_open, require_open_election
+from csu.services.verification import OTP_PURPOSE
+from csu.store import journal
+from csu.store.tables import OneTimeCode, Voter
+
+
+@dataclass(frozen=True, slots=True)
+class SentCode:
+    factor: str
+    recipient: str  # masked
+    expires_at: datetime  # aware, Europe/Paris
+
+
+def send_one_time_code(
+    deps: Deps, who: OperatorContext, intervention_id: str, factor: str
+) -> SentCode:
+    """Sends a fresh code to the voter's registered mobile (``otp_mobile``) or
+    professional address (``otp_email``), within the intervention."""
+    require_role(who, "agent", "superviseur")
+    if factor not in OTP_FACTORS:
+        raise InvalidValue("Code à usage unique", "par SMS (otp_mobile) ou courriel (otp_email)")
+    if deps.delivery is None:
+        raise ServiceError("Aucun moyen d'envoi n'est configuré sur ce poste.")
+    now = deps.clock()
+    with deps.writing() as session:
+        row = owned_open(session, who, intervention_id)
+        voter = session.get(Voter, row.voter_id, with_for_update=True)
+        if voter is None:
+            raise ServiceError("Électeur introuvable.")
+        definition = get_definition(session, row.election_id or "")
+        require_open_election(definition, now)
+        if factor not in set().union(*definition.verification.get(row.channel, ())):
+            raise ServiceError("Ce code n'est pas un facteur prévu pour ce canal et ce scrutin.")
+        recipient, masked = _recipient(voter, factor)
+        sent = session.execute(
+            select(func.count())
+            .select_from(OneTimeCode)
+            .where(OneTimeCode.voter_id == voter.id, OneTimeCode.sent_at > now - timedelta(hours=1))
+        ).scalar_one()
+        if sent >= OTP_SENDS_PER_HOUR:
+            raise ServiceError(
+                f"{OTP_SENDS_PER_HOUR} codes déjà envoyés à cet électeur dans l'heure : "
+                "réessayez plus tard ou choisissez d'autres facteurs."
+            )
+        secret = pyotp.random_base32()
+        validity = definition.timings.otp_validity_seconds
+        expires = now + timedelta(seconds=validity)
+        session.add(
+            OneTimeCode(
+                voter_id=voter.id or 0,
+                intervention_id=row.id,
+                factor=factor,
+                secret_sealed=sealing.seal(deps.key, OTP_PURPOSE, secret),
+                sent_at=now,
+                expires_at=expires,
+            )
+        )
+        journal.append(
+            session,
+            actor=who.actor,
+            action="otp_send",
+            outcome="ok",
+            at=now,
+            election=row.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={"factor": factor, "recipient": masked, "valid_seconds": validity},
+        )
+        code = pyotp.HOTP(secret).at(0)
+        message = Message(
+            channel="sms" if factor == "otp_mobile" else "email",
+            recipient=recipient,
+            sender_name=definition.sender_name,
+            subject="Votre code de vérification",
+            body=(
+                f"{definition.sender_name} : votre code de vérification est {code}. "
+                f"Il est valable {validity // 60} min {validity % 60:02d} s et ne sert "
+                "qu'une fois. Ne le donnez qu'à l'agent de la cellule de support qui "
+                "vous parle."
+            ),
+        )
+        # Sent before the commit: if the transport refuses, nothing is recorded as sent.
+        try:
+            deps.delivery.send(message)
+        except DeliveryFailed as error:
+            raise ServiceError(f"Envoi impossible : {error}.") from error
+    return SentCode(factor, masked, to_paris(expires))
+
+
+def _recipient(voter: Voter, factor: str) -> tuple[str, str]:
+    try:
+        if factor == "otp_mobile":
+            if not voter.phone_mobile:
+                raise ServiceError("Aucun téléphone portable enregistré pour cet électeur.")
+            e164 = parse_mobile(voter.phone_mobile).e164
+            return e164, masking.mask_phone(e164)
+        if not voter.email_pro:
+            raise ServiceError("Aucune adresse professionnelle enregistrée pour cet électeur.")
+        address = parse_email(voter.email_pro)
+        return address, masking.mask_email(address)
+    except InvalidValue as error:
+        raise ServiceError(f"Coordonnée enregistrée inutilisable : {error}") from error

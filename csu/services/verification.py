@@ -1,0 +1,353 @@
+"""Verifying a caller's identity inside an intervention.
+
+The agent types what the caller says; each answer is normalised and compared with
+what is on record (keyed hashes, in constant time). The answer is only vérifié or
+non vérifié: never which factor failed, never a stored value. The journal and the
+attempts table keep, for supervisors, which factors were tried and which failed.
+
+Failed verifications of a voter count across agents: ``MAX_FAILURES`` within
+``FAILURE_WINDOW`` lock the voter for remote verification until a supervisor
+unlocks them; the in-person path through a president stays open.
+"""
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from csu.domain import credentials as creds
+from csu.domain import hashing, sealing
+from csu.domain.clock import to_paris
+from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import (
+    normalise_answer,
+    parse_birth_date,
+    parse_department,
+    parse_numen,
+)
+from csu.domain.verification import (
+    AUTOMATIC_FACTORS,
+    CHANNEL_LABELS,
+    FACTOR_LABELS,
+    FAILURE_WINDOW,
+    IN_PERSON_CHANNELS,
+    LOCK_DURATION,
+    MAX_FAILURES,
+    covered_sets,
+    describe_set,
+    parse_document,
+    satisfied_set,
+)
+from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, require_role
+from csu.services.elections import get_definition
+from csu.services.interventions import (
+    caller_matches,
+    owned_open,
+    require_open_election,
+    verified_until,
+)
+from csu.store import journal
+from csu.store.tables import (
+    Credential,
+    Intervention,
+    Material,
+    OneTimeCode,
+    VerificationAttempt,
+    Voter,
+)
+
+OTP_PURPOSE = "one_time_code"
+VERIFIED = "vérifié"
+NOT_VERIFIED = "non vérifié"
+MIN_REASON_LENGTH = 5
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    verified: bool
+    message: str  # French: what the agent reads
+    valid_until: datetime | None  # aware, Europe/Paris
+    locked_until: datetime | None  # aware, Europe/Paris: the voter is now locked
+
+
+def verify_identity(
+    deps: Deps, who: OperatorContext, intervention_id: str, answers: Mapping[str, str]
+) -> VerificationResult:
+    """Checks the caller's answers against the channel's policy of the election.
+
+    ``answers`` maps factor names to what the caller said (``in_person``: the document
+    type and the last 4 characters, as ``"cni:1234"``). ``caller_id`` is checked from
+    the number the intervention recorded. The answers must cover at least one set of
+    the policy (otherwise nothing is counted and the acceptable sets are named).
+    """
+    require_role(who, "agent", "president", "superviseur")
+    now = deps.clock()
+    given = {name: value for name, value in answers.items() if value and value.strip()}
+    with deps.writing() as session:
+        row = owned_open(session, who, intervention_id)
+        # Locked so that two agents failing at once both count towards the lock.
+        voter = session.get(Voter, row.voter_id, with_for_update=True)
+        if voter is None:
+            raise ServiceError("Électeur introuvable.")
+        definition = get_definition(session, row.election_id or "")
+        require_open_election(definition, now)
+        policy = definition.verification
+        remote = row.channel not in IN_PERSON_CHANNELS
+        locked = _locked_until(voter, now)
+        if remote and locked is not None:
+            raise Forbidden(locked_message(locked))
+        unknown = set(given) - set(FACTOR_LABELS) - AUTOMATIC_FACTORS
+        if unknown:
+            raise InvalidValue("Facteur", f"inconnu : {', '.join(sorted(unknown))}")
+        tried = set(given) | (_automatic(row) & _policy_factors(policy, row.channel))
+        if not covered_sets(policy, row.channel, tried):
+            sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
+            raise ServiceError(
+                f"Réponses incomplètes pour le canal {CHANNEL_LABELS[row.channel]} : "
+                f"il faut {sets}."
+            )
+        passed = {
+            factor
+            for factor in tried
+            if _check(deps, session, who, row, voter, factor, given.get(factor, ""), now)
+        }
+        used = satisfied_set(policy, row.channel, passed)
+        failed = sorted(tried - passed)
+        session.add(
+            VerificationAttempt(
+                voter_id=voter.id or 0,
+                intervention_id=row.id,
+                operator_login=who.login,
+                channel=row.channel,
+                at=now,
+                passed=used is not None,
+                factors_tried=",".join(sorted(tried)),
+                factors_failed=",".join(failed),
+            )
+        )
+        lock: datetime | None = None
+        if used is not None:
+            row.verified_at = now
+            row.verified_factors = ",".join(sorted(used))
+            session.add(row)
+        elif remote:
+            lock = _lock_if_too_many(session, voter, now)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="verification",
+            outcome=VERIFIED if used is not None else NOT_VERIFIED,
+            at=now,
+            election=row.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "channel": row.channel,
+                "factors_tried": sorted(tried),
+                "factors_failed": failed,
+                "set": sorted(used) if used is not None else None,
+                "document": _document_kind(given) if "in_person" in tried else None,
+                "locked_until": lock.isoformat() if lock else None,
+            },
+        )
+        until = verified_until(row, now)
+    if used is not None:
+        shown = to_paris(until) if until else None
+        return VerificationResult(
+            True, f"Identité vérifiée (valable jusqu'à {shown:%H:%M}).", shown, None
+        )
+    if lock is not None:
+        return VerificationResult(False, "Identité non vérifiée. " + locked_message(lock),
+                                  None, to_paris(lock))
+    return VerificationResult(False, "Identité non vérifiée.", None, None)
+
+
+def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
+    """A supervisor lifts a voter's lock; earlier failures no longer count."""
+    require_role(who, "superviseur")
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ServiceError(
+            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
+        )
+    now = deps.clock()
+    with deps.writing() as session:
+        voter = session.get(Voter, voter_id)
+        if voter is None:
+            raise ServiceError("Électeur introuvable.")
+        was = voter.locked_until
+        voter.locked_until = None
+        voter.failures_cleared_at = now
+        session.add(voter)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="voter_unlock",
+            outcome="ok",
+            at=now,
+            subject=voter.pseudonym,
+            details={"reason": reason, "was_locked_until": was.isoformat() if was else None},
+        )
+
+
+def locked_message(until: datetime) -> str:
+    moment = to_paris(until)
+    return (
+        f"{MAX_FAILURES} échecs de vérification en 24 h : électeur verrouillé pour la "
+        f"vérification à distance jusqu'au {moment:%d/%m/%Y à %H:%M}. Seul un superviseur "
+        "peut le déverrouiller ; la vérification en personne par le président reste possible."
+    )
+
+
+# ------------------------------------------------------------------- factors
+
+
+def _check(
+    deps: Deps,
+    session: Session,
+    who: OperatorContext,
+    row: Intervention,
+    voter: Voter,
+    factor: str,
+    said: str,
+    now: datetime,
+) -> bool:
+    """Whether one answer matches the record. A malformed answer simply fails: telling
+    the agent it was malformed would tell which factor failed."""
+    key = deps.key
+    try:
+        if factor == "birth_date":
+            typed = parse_birth_date(said, now.date())
+            return voter.birth_date is not None and hmac.compare_digest(
+                typed.isoformat(), voter.birth_date.isoformat()
+            )
+        if factor == "birth_department":
+            return hashing.matches(key, hashing.BIRTH_DEPARTMENT, parse_department(said),
+                                   voter.birth_department_hash)
+        if factor == "numen":
+            return hashing.matches(key, hashing.NUMEN, parse_numen(said), voter.numen_hash)
+        if factor == "nir10":
+            digits = "".join(said.split())[:10]
+            return len(digits) == 10 and digits.isdigit() and hashing.matches(
+                key, hashing.NIR10, digits, voter.nir10_hash
+            )
+        if factor == "iban":
+            tail = "".join(said.split()).upper()[-6:]
+            return len(tail) == 6 and hashing.matches(key, hashing.IBAN6, tail, voter.iban6_hash)
+        if factor == "agent_card":
+            head = "".join(said.split()).upper()[:6]
+            return len(head) == 6 and hashing.matches(key, hashing.CARD6, head, voter.card6_hash)
+        if factor == "challenge_answer":
+            return hashing.matches(key, hashing.CHALLENGE_ANSWER, normalise_answer(said),
+                                   voter.challenge_answer_hash)
+        if factor == "security_key_prefix":
+            return _key_prefix_matches(key, session, row, said)
+        if factor in ("otp_mobile", "otp_email"):
+            return _code_matches(key, session, row, factor, said, now)
+        if factor == "caller_id":
+            return caller_matches(key, row, voter) is True
+        if factor == "in_person":
+            return _in_person(who, row, said)
+    except InvalidValue:
+        return False
+    return False
+
+
+def _key_prefix_matches(key: bytes, session: Session, row: Intervention, said: str) -> bool:
+    head = "".join(ch for ch in said if ch.isalnum()).upper()[: creds.PREFIX_LENGTH]
+    if len(head) != creds.PREFIX_LENGTH:
+        return False
+    stored = session.execute(
+        select(Credential.prefix_hash)
+        .join(Material, Material.id == Credential.material_id)  # type: ignore[arg-type]
+        .where(
+            Material.voter_id == row.voter_id,
+            Material.election_id == row.election_id,
+            Credential.kind == "security_key",
+            Credential.status == "active",
+        )
+    ).scalars().all()
+    return any(hashing.matches(key, creds.SECURITY_KEY_PREFIX, head, s) for s in stored)
+
+
+def _code_matches(
+    key: bytes, session: Session, row: Intervention, factor: str, said: str, now: datetime
+) -> bool:
+    """The latest code of this factor sent in this intervention, unused and unexpired;
+    it is spent when it matches, so it works once."""
+    typed = "".join(said.split())
+    code = session.execute(
+        select(OneTimeCode)
+        .where(OneTimeCode.intervention_id == row.id, OneTimeCode.factor == factor)
+        .order_by(OneTimeCode.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).scalar_one_or_none()
+    if code is None or code.used_at is not None or now >= code.expires_at:
+        return False
+    expected = pyotp.HOTP(sealing.unseal(key, OTP_PURPOSE, code.secret_sealed)).at(0)
+    if not hmac.compare_digest(expected, typed):
+        return False
+    code.used_at = now
+    session.add(code)
+    return True
+
+
+def _in_person(who: OperatorContext, row: Intervention, said: str) -> bool:
+    """A president's attestation: by the president themself, or by the agent they call."""
+    if row.channel not in IN_PERSON_CHANNELS or not row.president_login:
+        return False
+    if who.role == "president" and who.login != row.president_login:
+        return False
+    kind, _, last4 = said.partition(":")
+    parse_document(kind.strip(), last4)
+    return True
+
+
+def _document_kind(given: Mapping[str, str]) -> str | None:
+    kind, _, last4 = given.get("in_person", "").partition(":")
+    try:
+        kind, tail = parse_document(kind.strip(), last4)
+    except InvalidValue:
+        return None
+    return f"{kind} …{tail}"
+
+
+def _automatic(row: Intervention) -> set[str]:
+    return {"caller_id"} if row.caller_hash else set()
+
+
+def _policy_factors(policy: Mapping[str, tuple[frozenset[str], ...]], channel: str) -> set[str]:
+    return set().union(*policy.get(channel, ()))
+
+
+# -------------------------------------------------------------------- lockout
+
+
+def _locked_until(voter: Voter, now: datetime) -> datetime | None:
+    return voter.locked_until if voter.locked_until and voter.locked_until > now else None
+
+
+def _lock_if_too_many(session: Session, voter: Voter, now: datetime) -> datetime | None:
+    since = now - FAILURE_WINDOW
+    if voter.failures_cleared_at and voter.failures_cleared_at > since:
+        since = voter.failures_cleared_at
+    session.flush()
+    failures = session.execute(
+        select(func.count())
+        .select_from(VerificationAttempt)
+        .where(
+            VerificationAttempt.voter_id == voter.id,
+            VerificationAttempt.passed == False,  # noqa: E712
+            VerificationAttempt.channel.not_in(IN_PERSON_CHANNELS),  # type: ignore[attr-defined]
+            VerificationAttempt.at > since,
+        )
+    ).scalar_one()
+    if failures < MAX_FAILURES:
+        return None
+    voter.locked_until = now + LOCK_DURATION
+    session.add(voter)
+    return voter.locked_until
