@@ -449,7 +449,12 @@ def demo(
         if not _is_demo_file(settings):
             raise ServiceError(f"{path} n'est pas une base de démo : elle ne sera pas remplacée.")
         if if_absent:
-            out.print(f"Base de démo déjà présente : {path}")
+            engine = _engine(settings)
+            if current_revision(engine) != head_revision():
+                upgrade(engine)  # a demo built by an older CSU: bring its schema up to date
+                out.print(f"Base de démo mise à jour : {path}")
+            else:
+                out.print(f"Base de démo déjà présente : {path}")
             return
         if not force:
             raise ServiceError(f"{path} existe déjà : ajoutez --force pour la remplacer.")
@@ -472,14 +477,42 @@ def demo(
     out.print(table)
 
 
+@app.command("demo-callers")
+@friendly
+def demo_callers_command(
+    count: Annotated[int, typer.Option("--count", help="Électeurs par scrutin.")] = 3,
+    db: DbOption = None,
+) -> None:
+    """Fiches d'appelants fictifs de la base de démo : ce qu'ils répondraient au téléphone."""
+    from csu.services.demo import demo_callers
+
+    short = {
+        "birth_date": "né(e) le",
+        "agent_card": "carte agent (6 premiers)",
+        "iban": "IBAN (6 derniers)",
+        "numen": "NUMEN",
+        "nir10": "NIR (10 premiers)",
+        "birth_department": "dépt de naissance",
+        "challenge_answer": "réponse défi",
+    }
+    _, deps = open_deps(_db(db) or demo_url())
+    table = Table("Scrutin", "Matricule", "Nom", "Bureau", "Réponses")
+    for caller in demo_callers(deps, count):
+        answers = "\n".join(
+            f"{short.get(factor, factor)} : {value}" for factor, value in caller.answers.items()
+        )
+        table.add_row(caller.election, caller.matricule, caller.name, caller.bureau, answers)
+    out.print(table)
+
+
 def _is_demo_file(settings: Settings) -> bool:
     from csu.services.demo import is_demo
 
     try:
         engine = _engine(settings)
-        if current_revision(engine) != head_revision():
+        if current_revision(engine) is None:
             return False
-        return is_demo(Deps(engine=engine, key=b""))
+        return is_demo(Deps(engine=engine, key=b""))  # csu_meta exists since the first revision
     except SQLAlchemyError:
         return False
 

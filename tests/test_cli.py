@@ -21,14 +21,18 @@ from typer.testing import Result
 
 from csu.domain.hashing import pseudonym
 from csu.services.context import Deps, ServiceError
-from csu.services.demo import DEMO_OPERATORS, DEMO_PASSWORD
+from csu.services.demo import DEMO_OPERATORS, DEMO_PASSWORD, demo_callers
+from csu.services.interventions import close_intervention, open_intervention
 from csu.services.operators import add_operator
 from csu.services.rolls import import_voters
+from csu.services.verification import verify_identity
+from csu.services.voters import search_voters
 from csu.store import journal
 from csu.store.engine import make_engine
 from csu.store.journal import Actor
+from csu.store.migrate import current_revision, downgrade, head_revision
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, AGENT
 
 ELECTIONS = Path(__file__).resolve().parents[1] / "data" / "elections"
 MININT = ELECTIONS / "minint-2022.toml"
@@ -559,6 +563,34 @@ def test_demo_if_absent_leaves_an_existing_demo_alone(demo_db: Path) -> None:
     assert_done(result)
     assert f"Base de démo déjà présente : {demo_db}" in said(result)
     assert query(demo_db, "SELECT count(*) FROM voter") == voters
+
+
+def test_demo_if_absent_upgrades_a_demo_built_by_an_older_csu(demo_db: Path) -> None:
+    with deps_of(demo_db) as deps:
+        downgrade(deps.engine, "0001")
+    result = csu("demo", "--db", demo_db, "--if-absent")
+    assert_done(result)
+    assert f"Base de démo mise à jour : {demo_db}" in said(result)
+    with deps_of(demo_db) as deps:
+        assert current_revision(deps.engine) == head_revision()
+
+
+def test_demo_callers_gives_answers_that_verify_each_caller(demo_db: Path) -> None:
+    result = csu("demo-callers", "--count", "1", "--db", demo_db)
+    assert_done(result)
+    with deps_of(demo_db) as deps:
+        callers = demo_callers(deps, per_election=1)
+        assert [c.election for c in callers] == ["minint-2022", "men-2022", "cci-hdf-2021"]
+        for caller in callers[:2]:  # the CCI voters verify by one-time code only
+            assert caller.matricule in said(result)
+            [hit] = search_voters(deps, AGENT, caller.matricule)
+            opened = open_intervention(deps, AGENT, hit.voter_id, "phone")
+            assert verify_identity(deps, AGENT, opened.id, caller.answers).verified
+            close_intervention(deps, AGENT, opened.id, "résolu")
+
+
+def test_demo_callers_on_a_database_that_is_not_a_demo_is_refused(db: Path) -> None:
+    assert_refused(csu("demo-callers", "--db", db), "Ce n'est pas une base de démo")
 
 
 def test_demo_never_replaces_a_database_that_is_not_a_demo(db: Path) -> None:

@@ -13,12 +13,13 @@ from sqlmodel import Session
 
 from csu.domain.clock import PARIS, to_paris
 from csu.domain.election import build_election
+from csu.domain.identifiers import nir_department, nir_secret
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import store_definition
 from csu.services.operators import add_operator
 from csu.services.rolls import import_voters, import_votes
 from csu.store import journal
-from csu.store.tables import Bureau, Material, Meta
+from csu.store.tables import Bureau, JournalEntry, Material, Meta
 
 ELECTIONS_DIR = Path(__file__).resolve().parents[2] / "data" / "elections"
 DEMO_ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021")
@@ -149,3 +150,78 @@ def is_demo(deps: Deps) -> bool:
     with deps.reading() as session:
         row = session.get(Meta, "demo")
         return row is not None and row.value == "true"
+
+
+# ------------------------------------------------------------------ demo callers
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCaller:
+    """A fictitious voter of the demo roll and what they would answer on the phone."""
+
+    election: str
+    matricule: str
+    name: str
+    bureau: str
+    answers: dict[str, str]  # factor -> what the caller says
+
+
+# Roll columns a caller reads out, by verification factor.
+_ANSWER_COLUMNS = (
+    ("birth_date", "date_naissance"),
+    ("agent_card", "carte_agent"),
+    ("iban", "iban"),
+    ("numen", "numen"),
+    ("nir10", "nir"),
+    ("challenge_answer", "reponse_defi"),
+)
+
+
+def demo_callers(deps: Deps, per_election: int = 3) -> list[DemoCaller]:
+    """On a demo database only: a few voters who have not voted, with the answers they
+    would give. The demo roll is regenerated from its seed (the journal's ``demo_build``
+    entry): its clear answers were never stored, and are not now."""
+    from csu import fake_electorate
+
+    if not is_demo(deps):
+        raise ServiceError("Ce n'est pas une base de démo : aucune fiche d'appelant.")
+    with deps.reading() as session:
+        entry = session.execute(
+            select(JournalEntry).where(JournalEntry.action == "demo_build").limit(1)
+        ).scalar_one()
+        details = journal.entry_fields(entry).get("details") or {}
+        voted = set(
+            session.execute(
+                select(Material.identifier).where(Material.voted_at.is_not(None))  # type: ignore[union-attr]
+            ).scalars()
+        )
+    seed, voters = int(details["seed"]), int(details["voters"])
+    callers: list[DemoCaller] = []
+    start = 0
+    for election_id, count in zip(DEMO_ELECTIONS, _split(voters, len(DEMO_ELECTIONS)), strict=True):
+        found = 0
+        for row in fake_electorate.generate_roll(election_id, count, seed=seed, start=start):
+            if found >= per_election:
+                break
+            if row["identifiant"] in voted:
+                continue
+            answers = {factor: row[column] for factor, column in _ANSWER_COLUMNS if row[column]}
+            if "nir10" in answers:
+                answers["nir10"] = nir_secret(row["nir"])
+                answers["birth_department"] = nir_department(row["nir"])
+            if "iban" in answers:
+                answers["iban"] = answers["iban"][-6:]
+            if "agent_card" in answers:
+                answers["agent_card"] = answers["agent_card"][:6]
+            callers.append(
+                DemoCaller(
+                    election=election_id,
+                    matricule=row["matricule"],
+                    name=f"{row['nom']} {row['prenom']}",
+                    bureau=row["bureau"],
+                    answers=answers,
+                )
+            )
+            found += 1
+        start += count
+    return callers

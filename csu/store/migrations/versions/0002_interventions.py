@@ -74,7 +74,9 @@ def downgrade() -> None:
     op.drop_table("one_time_code")
     op.drop_index("ix_verification_attempt_voter_id", table_name="verification_attempt")
     op.drop_table("verification_attempt")
-    with op.batch_alter_table("intervention") as batch:
+    # recreate="never": plain ALTER TABLE DROP COLUMN (SQLite 3.35+); rebuilding the
+    # tables would trip the foreign keys that point at them.
+    with op.batch_alter_table("intervention", recreate="never") as batch:
         for column in (
             "verified_factors",
             "verified_at",
@@ -84,5 +86,5 @@ def downgrade() -> None:
             "caller_region",
         ):
             batch.drop_column(column)
-    with op.batch_alter_table("voter") as batch:
+    with op.batch_alter_table("voter", recreate="never") as batch:
         batch.drop_column("failures_cleared_at")
