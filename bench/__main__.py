@@ -3,7 +3,7 @@ journal entries). ``python -m bench 100000`` runs them smaller."""
 
 import sys
 
-from bench import journal, lookup, roll_import, search
+from bench import credentials, journal, lookup, roll_import, search
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     lookup.main(size, deps)
     search.main(size, deps)
     journal.main(size)
+    credentials.main(size, deps)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Loading election definitions and reading them back."""
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -66,7 +67,14 @@ def get_definition(session: Session, election_id: str) -> ElectionDefinition:
         raise NotFound(
             f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
         )
-    return definition_from_json(json.loads(row.definition))
+    return _parsed(row.definition)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> ElectionDefinition:
+    """Definitions are frozen and rebuilt through every check (~2 ms): parsed once per
+    stored text, so a reloaded election (new text) is parsed again."""
+    return definition_from_json(json.loads(text))
 
 
 def list_elections(deps: Deps) -> list[ElectionDefinition]:
