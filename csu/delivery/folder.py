@@ -4,8 +4,9 @@ import json
 import os
 import uuid
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from pathlib import Path
 
 from csu.delivery import DeliveryFailed, Message
@@ -39,7 +40,9 @@ class FolderDelivery:
 
 def _eml(message: Message, stamp: datetime) -> bytes:
     mail = EmailMessage()
-    mail["From"] = formataddr((message.sender_name, SENDER_ADDRESS))
+    # Address keeps a display name with commas or quotes as one name (formataddr's
+    # encoded text would read back as two addresses).
+    mail["From"] = Address(display_name=message.sender_name, addr_spec=SENDER_ADDRESS)
     mail["To"] = message.recipient
     mail["Subject"] = message.subject
     mail["Date"] = format_datetime(stamp)

@@ -78,6 +78,7 @@ def issue_credential(
             prefix_hash=prefix_hash,
             issued_at=now,
             issued_by=who.login,
+            intervention_id=row.id,
         )
         session.add(credential)
         session.flush()
@@ -122,7 +123,13 @@ def confirm_read_out(
         row = owned_open(session, who, intervention_id)
         credential = session.get(Credential, credential_id)
         material = session.get(Material, credential.material_id) if credential else None
-        if credential is None or material is None or material.voter_id != row.voter_id:
+        issued_here = (
+            credential is not None
+            and material is not None
+            and credential.intervention_id == row.id
+            and credential.status == "active"
+        )
+        if not issued_here or credential is None or material is None:
             raise NotFound("Code introuvable dans cette intervention.")
         voter = session.get(Voter, material.voter_id)
         journal.append(

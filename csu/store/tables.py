@@ -116,6 +116,8 @@ class Credential(SQLModel, table=True):
     status: str = Field(default="active", max_length=20)  # active, revoked
     issued_at: datetime
     issued_by: str = Field(max_length=64)
+    # The intervention that issued it (None: imported or issued outside the desk).
+    intervention_id: str | None = Field(default=None, foreign_key="intervention.id", max_length=36)
     revoked_at: datetime | None = None
     revoked_by: str | None = Field(default=None, max_length=64)
     revoke_reason: str | None = Field(default=None, max_length=300)

@@ -30,6 +30,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("president_bureau", AutoString(length=64), nullable=True))
         batch.add_column(sa.Column("verified_at", UTC(), nullable=True))
         batch.add_column(sa.Column("verified_factors", AutoString(length=300), nullable=True))
+    # SQLite rebuilds the credential table to add the foreign key (nothing refers to it).
+    with op.batch_alter_table("credential") as batch:
+        batch.add_column(sa.Column("intervention_id", AutoString(length=36), nullable=True))
+        batch.create_foreign_key(
+            "fk_credential_intervention", "intervention", ["intervention_id"], ["id"]
+        )
     op.create_table(
         "verification_attempt",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,6 +75,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("credential") as batch:
+        batch.drop_constraint("fk_credential_intervention", type_="foreignkey")
+        batch.drop_column("intervention_id")
     op.drop_index("ix_one_time_code_intervention_id", table_name="one_time_code")
     op.drop_index("ix_one_time_code_voter_id", table_name="one_time_code")
     op.drop_table("one_time_code")
