@@ -39,6 +39,30 @@ class Settings(BaseSettings):
     # Remapped keys, by binding id: CSU_KEYMAP='{"help": "f2"}'.
     keymap: dict[str, str] = {}
 
+    # Delivery of one-time codes and credentials to voters. "folder" writes each
+    # message into the local outbox (demo, tests, a cell without a relay); the real
+    # transports are chosen per channel, so a cell may have SMTP but no SMS gateway.
+    email_transport: Literal["folder", "smtp"] = "folder"
+    smtp_host: str = ""
+    # 587 is the submission port (STARTTLS); 465 goes with "ssl", 25 with "none".
+    smtp_port: int = 587
+    # "none" is for a relay on the same host or a trusted network only.
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    # Empty: no AUTH (a relay that trusts the workstation's address).
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    # The envelope sender and From address; the display name comes from the election.
+    smtp_from: str = "csu-electeurs@localhost"
+    sms_transport: Literal["folder", "http"] = "folder"
+    # The gateway's endpoint: receives {"to", "from", "text"} as JSON with a bearer token.
+    sms_url: str = ""
+    sms_token: SecretStr | None = None
+    # Empty: the election's sender name (operators may impose a registered sender id).
+    sms_sender: str = ""
+    # Seconds to wait for a server before telling the agent the message did not leave,
+    # so the agent is never left waiting on an unreachable relay.
+    delivery_timeout_seconds: float = 10
+
     def model_post_init(self, __context: object) -> None:
         if not self.database_url:
             self.database_url = sqlite_url(self.data_dir / "csu.sqlite")

@@ -62,12 +62,14 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
     except OperationalError as error:
         reason = str(error.orig).splitlines()[0] if error.orig else str(error)
         raise StoreUnavailable(f"Base de données injoignable ou verrouillée : {reason}") from error
-    from csu.delivery.folder import FolderDelivery
+    from csu.delivery.factory import build_delivery
 
+    try:
+        delivery = build_delivery(settings)
+    except ConfigError as error:
+        raise StoreUnavailable(str(error)) from error
     return Workplace(
-        deps=replace(
-            deps, hasher=settings.hasher(), delivery=FolderDelivery(settings.outbox_dir)
-        ),
+        deps=replace(deps, hasher=settings.hasher(), delivery=delivery),
         workstation=settings.workstation,
         idle_minutes=settings.idle_minutes,
         keymap=settings.keymap,

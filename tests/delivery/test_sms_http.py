@@ -1,0 +1,197 @@
+"""SMS through a real HTTP gateway (http.server on 127.0.0.1, in a thread)."""
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from csu.delivery import DeliveryFailed, Message
+from csu.delivery.sms_http import SmsHttpDelivery
+
+SENDER_NAME = "CSU électeurs"
+NUMBER = "+33612345678"
+BODY = "CSU électeurs : votre code de vérification est 123456."
+TOKEN = "jeton-secret-de-la-passerelle"
+
+
+def sms(recipient: str = NUMBER) -> Message:
+    return Message("sms", recipient, SENDER_NAME, "Votre code de vérification", BODY)
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: bytes = b'{"id": "abc"}'
+    reason: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+    json: object
+
+
+@dataclass
+class Gateway:
+    url: str
+    port: int
+    answer: Answer = field(default_factory=Answer)
+    requests: list[Request] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def delivery(self, **options: object) -> SmsHttpDelivery:
+        options.setdefault("timeout", 5)
+        return SmsHttpDelivery(self.url, TOKEN, **options)  # type: ignore[arg-type]
+
+
+def handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            data = json.loads(self.rfile.read(length) or b"null")
+            gateway.requests.append(Request(self.path, dict(self.headers.items()), data))
+            answer = gateway.answer
+            if answer.delay:
+                gateway.release.wait(answer.delay)
+            self.send_response(answer.status, answer.reason)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # quiet test output
+
+    return Handler
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """urllib honours *_proxy variables: the test gateway is reached directly."""
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    state = Gateway(url=f"http://127.0.0.1:{port}/v1/sms", port=port)
+    server.RequestHandlerClass = handler_for(state)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        state.release.set()  # a slow answer ends now
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_gateway_receives_the_number_sender_and_text_as_json(gateway: Gateway) -> None:
+    gateway.delivery().send(sms())
+    [request] = gateway.requests
+    assert request.path == "/v1/sms"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.json == {"to": NUMBER, "from": SENDER_NAME, "text": BODY}
+
+
+def test_the_gateway_receives_the_bearer_token(gateway: Gateway) -> None:
+    gateway.delivery().send(sms())
+    [request] = gateway.requests
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_configured_sender_replaces_the_election_name(gateway: Gateway) -> None:
+    gateway.delivery(sender="CSU-ELEC").send(sms())
+    [request] = gateway.requests
+    assert request.json == {"to": NUMBER, "from": "CSU-ELEC", "text": BODY}
+
+
+def test_the_reference_is_the_id_the_gateway_answers(gateway: Gateway) -> None:
+    assert gateway.delivery().send(sms()) == "abc"
+
+
+def test_a_message_id_field_also_serves_as_reference(gateway: Gateway) -> None:
+    gateway.answer = Answer(201, b'{"message_id": 4711, "status": "queued"}')
+    assert gateway.delivery().send(sms()) == "4711"
+
+
+def test_an_answer_without_id_is_the_reference_cut_to_200_characters(gateway: Gateway) -> None:
+    gateway.answer = Answer(202, b"OK " + b"x" * 300)
+    assert gateway.delivery().send(sms()) == "OK " + "x" * 197
+
+
+def test_a_server_error_fails_naming_the_gateway_and_the_status(gateway: Gateway) -> None:
+    gateway.answer = Answer(500, b'{"error": "boom"}')
+    with pytest.raises(DeliveryFailed) as failure:
+        gateway.delivery().send(sms())
+    assert str(failure.value) == (
+        f"la passerelle SMS 127.0.0.1:{gateway.port} refuse le message "
+        "(HTTP 500 Internal Server Error)"
+    )
+
+
+def test_a_redirect_is_not_followed_so_the_token_stays_with_the_gateway(
+    gateway: Gateway,
+) -> None:
+    gateway.answer = Answer(302, b"", headers={"Location": "http://127.0.0.1:9/ailleurs"})
+    with pytest.raises(DeliveryFailed) as failure:
+        gateway.delivery().send(sms())
+    assert "HTTP 302 Found" in str(failure.value)
+    assert "redirection non suivie" in str(failure.value)
+    assert len(gateway.requests) == 1
+
+
+def test_a_closed_port_fails_naming_the_gateway() -> None:
+    port = closed_port()
+    delivery = SmsHttpDelivery(f"http://127.0.0.1:{port}/sms", TOKEN)
+    with pytest.raises(DeliveryFailed) as failure:
+        delivery.send(sms())
+    assert str(failure.value) == f"passerelle SMS 127.0.0.1:{port} injoignable (Connection refused)"
+
+
+def test_a_gateway_slower_than_the_timeout_fails(gateway: Gateway) -> None:
+    gateway.answer = Answer(delay=2)
+    with pytest.raises(DeliveryFailed) as failure:
+        gateway.delivery(timeout=0.2).send(sms())
+    assert str(failure.value) == (
+        f"passerelle SMS 127.0.0.1:{gateway.port} injoignable (pas de réponse en 0.2 s)"
+    )
+
+
+def test_the_token_and_the_number_never_appear_in_an_error(gateway: Gateway) -> None:
+    # A careless gateway echoing both in its reason phrase.
+    gateway.answer = Answer(401, b"", reason=f"Bad token {TOKEN} for {NUMBER}")
+    with pytest.raises(DeliveryFailed) as failure:
+        gateway.delivery().send(sms())
+    assert TOKEN not in str(failure.value)
+    assert NUMBER not in str(failure.value)
+    assert "HTTP 401 Bad token *** for <destinataire>" in str(failure.value)
+
+
+def test_an_invalid_url_fails_without_a_request() -> None:
+    with pytest.raises(DeliveryFailed, match="adresse de la passerelle SMS invalide"):
+        SmsHttpDelivery("127.0.0.1:8080/sms", TOKEN).send(sms())
+
+
+def test_an_email_is_not_sent_by_the_sms_gateway(gateway: Gateway) -> None:
+    email = Message("email", "jeanne.dupont@interieur.gouv.fr", SENDER_NAME, "Code", BODY)
+    with pytest.raises(DeliveryFailed, match="ne transmet pas les courriels"):
+        gateway.delivery().send(email)
+    assert gateway.requests == []
