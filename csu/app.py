@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from csu.startup import Workplace
 
 IDLE_MINUTES = 15
+OUTBOX_SECONDS = 30
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
 
@@ -127,6 +128,8 @@ class CsuApp(App[None]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.set_interval(5, self._check_idle)
+        # Messages the transport refused are retried from any open workstation.
+        self.set_interval(OUTBOX_SECONDS, self._deliver_due)
         self.load_election()
         self.show_login()
 
@@ -170,6 +173,16 @@ class CsuApp(App[None]):
         if self.operator is not None:
             self.log_out_worker(self.operator)
         self.show_login(message)
+
+    def _deliver_due(self) -> None:
+        if self.operator is not None and self._deps is not None:
+            self.deliver_due_worker(self.operator)
+
+    @work(thread=True, exclusive=True, group="outbox", exit_on_error=False)
+    def deliver_due_worker(self, who: OperatorContext) -> None:
+        from csu.services.outbox import deliver_due
+
+        deliver_due(self.deps, who.actor)
 
     @work(thread=True, group="session", exit_on_error=False)
     def log_out_worker(self, who: OperatorContext) -> None:

@@ -1,5 +1,6 @@
 """The ``csu`` command: parses arguments and settings, then calls the services."""
 
+import dataclasses
 import errno
 import functools
 import sys
@@ -46,7 +47,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(election_app, name="election")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+outbox_app = typer.Typer(help="Messages aux électeurs : état et envoi des messages en attente.")
 app.add_typer(operator_app, name="operator")
+app.add_typer(outbox_app, name="outbox")
 
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
 out = Console(soft_wrap=True)
@@ -402,8 +405,6 @@ def operator_unlock(
 
 def _operator_deps(db: str | None) -> tuple[Settings, Deps]:
     """open_deps, with the argon2id cost of the settings for operators' passwords."""
-    import dataclasses
-
     settings, deps = open_deps(db)
     return settings, dataclasses.replace(deps, hasher=settings.hasher())
 
@@ -474,6 +475,42 @@ def demo(
     table = Table("Identifiant", "Rôle", "Mot de passe", "Secret TOTP")
     for login, role, _, secret in DEMO_OPERATORS:
         table.add_row(login, role, DEMO_PASSWORD, secret)
+    out.print(table)
+
+
+@outbox_app.command("deliver")
+@friendly
+def outbox_deliver(db: DbOption = None) -> None:
+    """Envoie les messages en attente dont l'heure est venue."""
+    from csu.delivery.factory import build_delivery
+    from csu.services.outbox import STATE_LABELS, deliver_due
+
+    settings, deps = open_deps(db)
+    deps = dataclasses.replace(deps, delivery=build_delivery(settings))
+    states = deliver_due(deps, who(settings).actor)
+    counts = {label: 0 for label in STATE_LABELS.values()}
+    for state in states.values():
+        counts[STATE_LABELS.get(state, state)] += 1
+    summary = ", ".join(f"{label} : {n}" for label, n in counts.items() if n)
+    out.print(f"{len(states)} message(s) traité(s)" + (f" — {summary}" if summary else "."))
+
+
+@outbox_app.command("list")
+@friendly
+def outbox_list(
+    limit: Annotated[int, typer.Option("--limit", help="Nombre de messages.")] = 50,
+    db: DbOption = None,
+) -> None:
+    """Les derniers messages, destinataires masqués."""
+    from csu.services.outbox import list_messages
+
+    settings, deps = open_deps(db)
+    table = Table("N°", "Créé le", "Objet", "Canal", "Destinataire", "État", "Essais", "Erreur")
+    for m in list_messages(deps, who(settings), limit=limit):
+        table.add_row(
+            str(m.id), f"{m.created_at:%d/%m %H:%M}", m.purpose, m.channel, m.recipient,
+            m.state, str(m.attempts), m.last_error or "",
+        )
     out.print(table)
 
 

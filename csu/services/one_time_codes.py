@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 import pyotp
 from sqlalchemy import func, select
 
-from csu.delivery import DeliveryFailed, Message
 from csu.domain import masking, sealing
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
@@ -21,6 +20,7 @@ from csu.domain.verification import OTP_FACTORS, OTP_SENDS_PER_HOUR
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, require_open_election
+from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.services.verification import OTP_PURPOSE
 from csu.store import journal
 from csu.store.tables import OneTimeCode, Voter
@@ -31,6 +31,7 @@ class SentCode:
     factor: str
     recipient: str  # masked
     expires_at: datetime  # aware, Europe/Paris
+    delivery: str  # "envoyé", or "en attente" when the transport refused (retried)
 
 
 def send_one_time_code(
@@ -43,6 +44,8 @@ def send_one_time_code(
         raise InvalidValue("Code à usage unique", "par SMS (otp_mobile) ou courriel (otp_email)")
     if deps.delivery is None:
         raise ServiceError("Aucun moyen d'envoi n'est configuré sur ce poste.")
+    # The message goes through the outbox: written with the code, delivered after the
+    # commit, retried if the transport refuses.
     now = deps.clock()
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
@@ -89,24 +92,32 @@ def send_one_time_code(
             details={"factor": factor, "recipient": masked, "valid_seconds": validity},
         )
         code = pyotp.HOTP(secret).at(0)
-        message = Message(
-            channel="sms" if factor == "otp_mobile" else "email",
-            recipient=recipient,
-            sender_name=definition.sender_name,
-            subject="Votre code de vérification",
-            body=(
-                f"{definition.sender_name} : votre code de vérification est {code}. "
-                f"Il est valable {validity // 60} min {validity % 60:02d} s et ne sert "
-                "qu'une fois. Ne le donnez qu'à l'agent de la cellule de support qui "
-                "vous parle."
+        queued = enqueue(
+            session,
+            deps,
+            who,
+            voter,
+            Outgoing(
+                purpose="otp",
+                channel="sms" if factor == "otp_mobile" else "email",
+                recipient=recipient,
+                recipient_masked=masked,
+                subject="Votre code de vérification",
+                body=(
+                    f"{definition.sender_name} : votre code de vérification est {code}. "
+                    f"Il est valable {validity // 60} min {validity % 60:02d} s et ne sert "
+                    "qu'une fois. Ne le donnez qu'à l'agent de la cellule de support qui "
+                    "vous parle."
+                ),
+                sender_name=definition.sender_name,
             ),
+            election_id=row.election_id,
+            intervention_id=row.id,
+            now=now,
         )
-        # Sent before the commit: if the transport refuses, nothing is recorded as sent.
-        try:
-            deps.delivery.send(message)
-        except DeliveryFailed as error:
-            raise ServiceError(f"Envoi impossible : {error}.") from error
-    return SentCode(factor, masked, to_paris(expires))
+        message_id = queued.id or 0
+    state = deliver(deps, [message_id], who.actor)[message_id]
+    return SentCode(factor, masked, to_paris(expires), STATE_LABELS.get(state, state))
 
 
 def _recipient(voter: Voter, factor: str) -> tuple[str, str]:

@@ -220,3 +220,52 @@ class ChainHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+
+
+class OutboundMessage(SQLModel, table=True):
+    """A message to a voter, written in the transaction of the change it announces and
+    delivered after the commit (a transactional outbox). Recipient and body are sealed
+    (a body may hold a code or a link) and erased once delivered or abandoned; the
+    masked recipient stays for the operators."""
+
+    __tablename__ = "outbound_message"
+    id: int | None = Field(default=None, primary_key=True)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    election_id: str | None = Field(default=None, foreign_key="election.id", max_length=64)
+    intervention_id: str | None = Field(default=None, foreign_key="intervention.id",
+                                        max_length=36)
+    purpose: str = Field(max_length=40)  # otp, vote_code_link, identifier, notice...
+    channel: str = Field(max_length=10)  # sms, email
+    recipient_masked: str = Field(max_length=340)
+    recipient_sealed: str | None = Field(default=None, sa_column=Column(Text))
+    typed_recipient: bool = False  # typed for this delivery, not on record
+    subject: str = Field(max_length=300)
+    body_sealed: str | None = Field(default=None, sa_column=Column(Text))
+    state: str = Field(default="pending", max_length=12, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    reference: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(index=True)
+    created_by: str = Field(max_length=64)
+    sent_at: datetime | None = None
+
+
+class LinkToken(SQLModel, table=True):
+    """A one-time link (S6): only the keyed hash of its random token is kept. Sending a
+    new one voids the previous; redeeming spends it."""
+
+    __tablename__ = "link_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    purpose: str = Field(max_length=20)  # vote_code
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    material_id: int = Field(foreign_key="material.id")
+    intervention_id: str | None = Field(default=None, foreign_key="intervention.id",
+                                        max_length=36)
+    created_at: datetime
+    created_by: str = Field(max_length=64)
+    expires_at: datetime
+    used_at: datetime | None = None
+    voided_at: datetime | None = None

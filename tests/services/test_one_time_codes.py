@@ -115,15 +115,19 @@ def test_without_a_delivery_nothing_is_sent(desk: Desk) -> None:
     assert codes(desk) == []
 
 
-def test_a_refused_delivery_records_no_code(desk: Desk, tmp_path: Path) -> None:
+def test_a_refused_delivery_leaves_the_code_message_waiting_for_a_retry(
+    desk: Desk, tmp_path: Path
+) -> None:
     (tmp_path / "not-a-folder").write_text("")
     broken = FolderDelivery(tmp_path / "not-a-folder" / "outbox")
     call = open_call(desk, desk.caller)
-    with pytest.raises(ServiceError, match="Envoi impossible"):
-        send_one_time_code(dataclasses.replace(desk.deps, delivery=broken), AGENT, call.id,
-                           "otp_mobile")
-    assert codes(desk) == []
-    assert entries(desk.deps, "otp_send") == []
+    sent = send_one_time_code(
+        dataclasses.replace(desk.deps, delivery=broken), AGENT, call.id, "otp_mobile"
+    )
+    assert sent.delivery == "en attente"
+    [failed] = entries(desk.deps, "message_failed")
+    assert failed["outcome"] == "pending" and "inaccessible" in failed["details"]["error"]
+    assert entries(desk.deps, "message_sent") == []
 
 
 # ---------------------------------------------------------------------- using it

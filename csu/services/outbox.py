@@ -1,0 +1,330 @@
+"""The transactional outbox: messages to voters are written in the transaction of the
+change they announce (:func:`enqueue`), then delivered after the commit
+(:func:`deliver`), retried with backoff (:func:`deliver_due`), and resent on an
+operator's request once failed (:func:`resend`).
+
+Delivery never holds a database transaction open while a server answers: a message
+is claimed (state ``sending``) in one short transaction, sent, then marked ``sent``
+or rescheduled in another. A claim older than ``STALE_CLAIM`` (a workstation that
+died mid-send) is retried: a voter may then get a message twice, never none.
+Nothing is marked sent that the transport did not accept.
+
+Recipient and body are sealed in the table (a body holds a code, a link or new
+material) and erased once the message is delivered or abandoned; operators and the
+journal see only the masked recipient.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from csu.delivery import DeliveryFailed, Message
+from csu.domain import sealing
+from csu.domain.clock import to_paris
+from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
+from csu.store import journal
+from csu.store.journal import Actor
+from csu.store.tables import OutboundMessage, Voter
+
+SEAL_PURPOSE = "outbox"
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)  # then doubled: 30 s, 1 min, 2 min, 4 min
+STALE_CLAIM = timedelta(minutes=2)
+PER_HOUR = 3
+PER_DAY = 10
+
+STATE_LABELS: dict[str, str] = {
+    "pending": "en attente",
+    "sending": "en cours d'envoi",
+    "sent": "envoyé",
+    "failed": "échec",
+    "abandoned": "abandonné",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What a service wants to send; ``recipient`` in full (sealed once stored)."""
+
+    purpose: str
+    channel: str  # sms, email
+    recipient: str
+    recipient_masked: str
+    subject: str
+    body: str
+    sender_name: str
+    typed_recipient: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    created_at: datetime  # aware, Europe/Paris
+    purpose: str
+    channel: str
+    recipient: str  # masked
+    subject: str
+    state: str  # French label
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def enqueue(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext,
+    voter: Voter,
+    outgoing: Outgoing,
+    *,
+    election_id: str | None,
+    intervention_id: str | None,
+    now: datetime,
+) -> OutboundMessage:
+    """Writes a message in the caller's transaction, within the per-voter limits
+    (``PER_HOUR`` and ``PER_DAY`` across agents), and journals it."""
+    _check_limits(session, voter, now)
+    row = OutboundMessage(
+        voter_id=voter.id or 0,
+        election_id=election_id,
+        intervention_id=intervention_id,
+        purpose=outgoing.purpose,
+        channel=outgoing.channel,
+        recipient_masked=outgoing.recipient_masked,
+        recipient_sealed=sealing.seal(deps.key, SEAL_PURPOSE, outgoing.recipient),
+        typed_recipient=outgoing.typed_recipient,
+        subject=outgoing.subject,
+        body_sealed=sealing.seal(
+            deps.key, SEAL_PURPOSE, f"{outgoing.sender_name}\n{outgoing.body}"
+        ),
+        next_attempt_at=now,
+        created_at=now,
+        created_by=who.login,
+    )
+    session.add(row)
+    session.flush()
+    journal.append(
+        session,
+        actor=who.actor,
+        action="message_queue",
+        outcome="ok",
+        at=now,
+        election=election_id,
+        subject=voter.pseudonym,
+        intervention=intervention_id,
+        details={
+            "message": row.id,
+            "purpose": outgoing.purpose,
+            "channel": outgoing.channel,
+            "recipient": outgoing.recipient_masked,
+            "typed_recipient": outgoing.typed_recipient,
+        },
+    )
+    return row
+
+
+def deliver(deps: Deps, message_ids: Iterable[int], actor: Actor | None = None) -> dict[int, str]:
+    """Delivers these messages now (right after the commit that wrote them); returns
+    each one's state (``sent``, ``pending`` for a retry, ``failed``)."""
+    return {mid: _deliver_one(deps, mid, actor) for mid in message_ids}
+
+
+def deliver_due(deps: Deps, actor: Actor | None = None, limit: int = 50) -> dict[int, str]:
+    """Delivers the messages whose next attempt is due, and stale claims."""
+    now = deps.clock()
+    with deps.reading() as session:
+        due = session.execute(
+            select(OutboundMessage.id)
+            .where(
+                or_(
+                    (OutboundMessage.state == "pending")
+                    & (OutboundMessage.next_attempt_at <= now),
+                    (OutboundMessage.state == "sending")
+                    & (OutboundMessage.claimed_at < now - STALE_CLAIM),  # type: ignore[operator]
+                )
+            )
+            .order_by(OutboundMessage.id)  # type: ignore[arg-type]
+            .limit(limit)
+        ).scalars().all()
+    return deliver(deps, due, actor)
+
+
+def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
+    """A failed message goes out again (now); returns its new state."""
+    require_role(who, "agent", "superviseur")
+    now = deps.clock()
+    with deps.writing() as session:
+        row = session.get(OutboundMessage, message_id, with_for_update=True)
+        if row is None:
+            raise NotFound("Message introuvable.")
+        if row.state != "failed" or row.body_sealed is None:
+            raise ServiceError("Seul un message en échec peut être renvoyé.")
+        row.state, row.attempts, row.next_attempt_at = "pending", 0, now
+        session.add(row)
+        _journal(session, who.actor, row, "message_resend", "ok", now, None)
+    return deliver(deps, [message_id], who.actor)[message_id]
+
+
+def abandon(deps: Deps, who: OperatorContext, message_id: int) -> None:
+    """Gives up a message that has not gone out: its recipient and body are erased."""
+    require_role(who, "agent", "superviseur")
+    now = deps.clock()
+    with deps.writing() as session:
+        row = session.get(OutboundMessage, message_id, with_for_update=True)
+        if row is None:
+            raise NotFound("Message introuvable.")
+        if row.state in ("sent", "abandoned"):
+            raise ServiceError("Ce message n'est plus en attente.")
+        row.state = "abandoned"
+        row.recipient_sealed = row.body_sealed = None
+        session.add(row)
+        _journal(session, who.actor, row, "message_abandon", "ok", now, None)
+
+
+def list_messages(
+    deps: Deps, who: OperatorContext, voter_id: int | None = None, limit: int = 200
+) -> list[MessageView]:
+    """The latest messages (of one voter), masked; what the outbox screen shows."""
+    require_role(who, "agent", "superviseur", "admin")
+    with deps.reading() as session:
+        query = select(OutboundMessage).order_by(OutboundMessage.id.desc())  # type: ignore[union-attr]
+        if voter_id is not None:
+            query = query.where(OutboundMessage.voter_id == voter_id)
+        rows = session.execute(query.limit(limit)).scalars().all()
+        return [
+            MessageView(
+                id=row.id or 0,
+                created_at=to_paris(row.created_at),
+                purpose=row.purpose,
+                channel=row.channel,
+                recipient=row.recipient_masked,
+                subject=row.subject,
+                state=STATE_LABELS.get(row.state, row.state),
+                attempts=row.attempts,
+                last_error=row.last_error,
+                sent_at=to_paris(row.sent_at) if row.sent_at else None,
+            )
+            for row in rows
+        ]
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _check_limits(session: Session, voter: Voter, now: datetime) -> None:
+    def count(since: datetime) -> int:
+        return session.execute(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(OutboundMessage.voter_id == voter.id, OutboundMessage.created_at > since)
+        ).scalar_one()
+
+    if count(now - timedelta(hours=1)) >= PER_HOUR:
+        raise ServiceError(
+            f"{PER_HOUR} messages déjà envoyés à cet électeur dans l'heure : réessayez plus tard."
+        )
+    if count(now - timedelta(days=1)) >= PER_DAY:
+        raise ServiceError(f"{PER_DAY} messages déjà envoyés à cet électeur en 24 h.")
+
+
+def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
+    actor = actor or Actor(operator="système", role=None, workstation=None)
+    claimed = _claim(deps, message_id)
+    if claimed is None:
+        return _state(deps, message_id)
+    message = claimed
+    if deps.delivery is None:
+        error: str | None = "aucun moyen d'envoi configuré sur ce poste"
+        reference = None
+    else:
+        try:
+            reference, error = deps.delivery.send(message), None
+        except DeliveryFailed as failure:
+            reference, error = None, str(failure)
+    return _settle(deps, message_id, actor, reference, error)
+
+
+def _claim(deps: Deps, message_id: int) -> Message | None:
+    now = deps.clock()
+    with deps.writing() as session:
+        row = session.get(OutboundMessage, message_id, with_for_update=True)
+        if row is None or row.recipient_sealed is None or row.body_sealed is None:
+            return None
+        stale = row.state == "sending" and row.claimed_at and row.claimed_at < now - STALE_CLAIM
+        if row.state != "pending" and not stale:
+            return None
+        row.state, row.claimed_at = "sending", now
+        session.add(row)
+        recipient = sealing.unseal(deps.key, SEAL_PURPOSE, row.recipient_sealed)
+        sender, _, body = sealing.unseal(deps.key, SEAL_PURPOSE, row.body_sealed).partition("\n")
+        return Message(
+            channel="sms" if row.channel == "sms" else "email",
+            recipient=recipient,
+            sender_name=sender,
+            subject=row.subject,
+            body=body,
+        )
+
+
+def _settle(
+    deps: Deps, message_id: int, actor: Actor, reference: str | None, error: str | None
+) -> str:
+    now = deps.clock()
+    with deps.writing() as session:
+        row = session.get(OutboundMessage, message_id, with_for_update=True)
+        assert row is not None
+        row.attempts += 1
+        row.claimed_at = None
+        if error is None:
+            row.state, row.sent_at, row.reference, row.last_error = "sent", now, reference, None
+            row.recipient_sealed = row.body_sealed = None  # delivered: nothing left to resend
+            _journal(session, actor, row, "message_sent", "ok", now, None)
+        else:
+            row.last_error = error[:500]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.state = "failed"
+            else:
+                row.state = "pending"
+                row.next_attempt_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
+            _journal(session, actor, row, "message_failed", row.state, now, error)
+        session.add(row)
+        return row.state
+
+
+def _state(deps: Deps, message_id: int) -> str:
+    with deps.reading() as session:
+        row = session.get(OutboundMessage, message_id)
+        return row.state if row else "absent"
+
+
+def _journal(
+    session: Session,
+    actor: Actor,
+    row: OutboundMessage,
+    action: str,
+    outcome: str,
+    now: datetime,
+    error: str | None,
+) -> None:
+    voter = session.get(Voter, row.voter_id)
+    journal.append(
+        session,
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        at=now,
+        election=row.election_id,
+        subject=voter.pseudonym if voter else None,
+        intervention=row.intervention_id,
+        details={
+            "message": row.id,
+            "purpose": row.purpose,
+            "recipient": row.recipient_masked,
+            "attempts": row.attempts,
+            "error": error,
+            "reference": row.reference,
+        },
+    )
