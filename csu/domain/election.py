@@ -25,6 +25,8 @@ from typing import Any, NoReturn
 
 from csu.domain.clock import PARIS, rfc3339
 from csu.domain.errors import InvalidValue
+from csu.domain.messages import DEFAULTS as DEFAULT_MESSAGES
+from csu.domain.messages import check_template
 from csu.domain.verification import FACTOR_LABELS, Policy, validate_policy
 
 DEFAULT_MATRICULE_PATTERN = "^[A-Z0-9]{4,12}$"
@@ -182,6 +184,10 @@ class ElectionDefinition:
     support_lines: tuple[SupportLine, ...] = ()
     substitution: SubstitutionRules = SubstitutionRules()
     timings: Timings = Timings()
+    # The voting platform's address, for one-time links (None: the link is the token).
+    platform_url: str | None = None
+    # purpose -> (subject, body): the election's own wording of messages to voters.
+    messages: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def credential_kinds(self) -> tuple[str, ...]:
@@ -439,6 +445,7 @@ _TOP_LEVEL: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone", "csu_phone",
     "opens_at", "closes_at", "matricule_pattern", "capacities", "identity_fields",
     "retention_days", "support", "credentials", "verification", "substitution", "timings",
+    "platform_url", "messages",
 )  # fmt: skip
 _REQUIRED: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone",
@@ -546,7 +553,30 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         substitution=substitution,
         timings=_timings(r, top.get("timings", {})),
         retention_days=r.integer(top["retention_days"], "retention_days", 1),
+        platform_url=_platform_url(r, top["platform_url"]) if "platform_url" in top else None,
+        messages=_messages(r, top.get("messages", {})),
     )
+
+
+def _platform_url(r: _Reader, value: object) -> str:
+    url = r.text(value, "platform_url").rstrip("/")
+    if not re.fullmatch(r"https://[^\s/$.?#][^\s]*", url):
+        r.fail("platform_url", "adresse https:// attendue (ex. https://vote.exemple.fr)")
+    return url
+
+
+def _messages(r: _Reader, value: object) -> dict[str, tuple[str, str]]:
+    spec = r.table(value, "messages", DEFAULT_MESSAGES)
+    result: dict[str, tuple[str, str]] = {}
+    for purpose, template in spec.items():
+        path = f"messages.{purpose}"
+        parts = r.table(template, path, ("subject", "body"), ("subject", "body"))
+        subject = r.text(parts["subject"], f"{path}.subject")
+        body = parts["body"]
+        if not isinstance(body, str) or not body.strip():
+            r.fail(f"{path}.body", "texte non vide attendu")
+        result[purpose] = check_template(purpose, subject, body, f"{r.source} : {path}")
+    return result
 
 
 def _credential_format(r: _Reader, value: object, path: str, kind: str) -> CredentialFormat:
@@ -759,6 +789,10 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
             for channel, sets in d.verification.items()
         },
         "substitution": substitution,
+        "messages": {
+            purpose: {"subject": subject, "body": body}
+            for purpose, (subject, body) in d.messages.items()
+        },
         "timings": {
             "link_validity_minutes": d.timings.link_validity_minutes,
             "otp_validity_seconds": d.timings.otp_validity_seconds,
@@ -767,6 +801,8 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
     }
     if d.csu_phone is not None:
         data["csu_phone"] = d.csu_phone
+    if d.platform_url is not None:
+        data["platform_url"] = d.platform_url
     return data
 
 

@@ -16,6 +16,7 @@ from csu.domain import masking, sealing
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
+from csu.domain.messages import duration, render
 from csu.domain.verification import OTP_FACTORS, OTP_SENDS_PER_HOUR
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
@@ -92,6 +93,13 @@ def send_one_time_code(
             details={"factor": factor, "recipient": masked, "valid_seconds": validity},
         )
         code = pyotp.HOTP(secret).at(0)
+        subject, body = render(
+            definition.messages,
+            "otp",
+            sender=definition.sender_name,
+            code=code,
+            validity=duration(validity),
+        )
         queued = enqueue(
             session,
             deps,
@@ -102,13 +110,8 @@ def send_one_time_code(
                 channel="sms" if factor == "otp_mobile" else "email",
                 recipient=recipient,
                 recipient_masked=masked,
-                subject="Votre code de vérification",
-                body=(
-                    f"{definition.sender_name} : votre code de vérification est {code}. "
-                    f"Il est valable {validity // 60} min {validity % 60:02d} s et ne sert "
-                    "qu'une fois. Ne le donnez qu'à l'agent de la cellule de support qui "
-                    "vous parle."
-                ),
+                subject=subject,
+                body=body,
                 sender_name=definition.sender_name,
             ),
             election_id=row.election_id,

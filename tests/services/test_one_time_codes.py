@@ -64,7 +64,7 @@ def test_an_sms_code_goes_to_the_registered_mobile(desk: Desk) -> None:
     [path] = desk.outbox.sent
     sms = desk.outbox.last_sms()
     assert (path.suffix, sms["to"], sms["from"]) == (".json", mobile, SENDER)
-    assert "valable 2 min 00 s" in sms["text"]
+    assert "valable 2 minutes" in sms["text"]
 
 
 def test_an_email_code_goes_to_the_professional_address(desk: Desk) -> None:

@@ -1,0 +1,88 @@
+"""The French messages CSU sends to voters, one template per purpose.
+
+An election may override any template in its TOML (``[messages.<purpose>]`` with
+``subject`` and ``body``); the placeholders (``$sender``, ``$code``...) are checked
+when the election is loaded, so that a typo fails then and not in a voter's inbox.
+"""
+
+from string import Template
+
+from csu.domain.errors import InvalidValue
+
+# purpose -> the placeholders its template may use
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "otp": frozenset({"sender", "code", "validity"}),
+    "vote_code_link": frozenset({"sender", "link", "validity", "support_phone"}),
+    "identifier": frozenset({"sender", "identifier", "support_phone"}),
+    "substitution": frozenset({"sender", "materials", "support_phone"}),
+    "notice": frozenset({"sender", "what", "when", "support_phone"}),
+}
+
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "otp": (
+        "Votre code de vérification",
+        "$sender : votre code de vérification est $code. Il est valable $validity et ne sert "
+        "qu'une fois. Ne le donnez qu'à l'agent de la cellule de support qui vous parle.",
+    ),
+    "vote_code_link": (
+        "Votre nouveau code de vote",
+        "$sender : pour obtenir votre nouveau code de vote, ouvrez ce lien (valable "
+        "$validity, une seule fois) : $link\n"
+        "Si vous n'avez rien demandé, appelez le $support_phone.",
+    ),
+    "identifier": (
+        "Votre identifiant de vote",
+        "$sender : votre identifiant de vote est $identifier.\n"
+        "Votre mot de passe vous est communiqué par la cellule de support. "
+        "Si vous n'avez rien demandé, appelez le $support_phone.",
+    ),
+    "substitution": (
+        "Votre matériel de vote de substitution",
+        "$sender : votre demande de matériel de substitution est accordée. Votre matériel "
+        "d'origine ne fonctionne plus.\n\n$materials\n\n"
+        "Si vous n'avez rien demandé, appelez le $support_phone.",
+    ),
+    "notice": (
+        "Modification de vos identifiants de vote",
+        "$sender : le $when, $what. Si vous n'êtes pas à l'origine de cette demande, "
+        "appelez sans tarder le $support_phone.",
+    ),
+}
+
+
+def check_template(purpose: str, subject: str, body: str, where: str) -> tuple[str, str]:
+    """A template read from an election file: known purpose, known placeholders."""
+    if purpose not in PLACEHOLDERS:
+        raise InvalidValue(where, f"message inconnu (messages possibles : {', '.join(DEFAULTS)})")
+    allowed = PLACEHOLDERS[purpose]
+    for part, text in (("subject", subject), ("body", body)):
+        template = Template(text)
+        if not template.is_valid():
+            raise InvalidValue(f"{where}.{part}", "« $ » mal placé (écrivez $$ pour un dollar)")
+        unknown = set(template.get_identifiers()) - allowed
+        if unknown:
+            raise InvalidValue(
+                f"{where}.{part}",
+                f"variable inconnue ${sorted(unknown)[0]} (variables possibles : "
+                + ", ".join(f"${name}" for name in sorted(allowed))
+                + ")",
+            )
+    return subject, body
+
+
+def render(
+    overrides: dict[str, tuple[str, str]], purpose: str, **values: str
+) -> tuple[str, str]:
+    """Subject and body of ``purpose``, the election's template if it has one."""
+    subject, body = overrides.get(purpose) or DEFAULTS[purpose]
+    return Template(subject).safe_substitute(values), Template(body).safe_substitute(values)
+
+
+def duration(seconds: int) -> str:
+    """« 2 minutes », « 30 minutes », « 1 min 30 s », « 45 secondes »."""
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return f"{rest} secondes"
+    if not rest:
+        return f"{minutes} minute" + ("s" if minutes > 1 else "")
+    return f"{minutes} min {rest:02d} s"

@@ -1,0 +1,70 @@
+"""Messages to voters: default French templates, an election's own wording, checked on load."""
+
+from pathlib import Path
+
+import pytest
+
+from csu.domain.election import definition_from_json, election_to_json, parse_election
+from csu.domain.errors import InvalidValue
+from csu.domain.messages import DEFAULTS, check_template, duration, render
+
+MEN = Path(__file__).parents[2] / "data" / "elections" / "men-2022.toml"
+OWN_NOTICE = '''
+[messages.notice]
+subject = "Vos identifiants"
+body = """$sender : le $when, $what.
+Appelez le $support_phone."""
+'''
+
+
+def test_every_purpose_has_a_default_template_that_checks() -> None:
+    for purpose, (subject, body) in DEFAULTS.items():
+        assert check_template(purpose, subject, body, "défaut") == (subject, body)
+
+
+def test_render_fills_the_default_template() -> None:
+    subject, body = render({}, "otp", sender="CSU", code="123456", validity="2 minutes")
+    assert subject == "Votre code de vérification"
+    assert body.startswith("CSU : votre code de vérification est 123456. Il est valable 2 minutes")
+
+
+def test_an_election_may_word_a_message_its_own_way() -> None:
+    definition = parse_election(MEN.read_text(encoding="utf-8") + OWN_NOTICE, "men.toml")
+    subject, body = render(
+        definition.messages, "notice", sender="MEN", when="02/12/2022 à 11:30",
+        what="votre code de vote a été réassorti", support_phone="01 99 00 12 34",
+    )
+    assert subject == "Vos identifiants"
+    assert body == "MEN : le 02/12/2022 à 11:30, votre code de vote a été réassorti.\n" \
+        "Appelez le 01 99 00 12 34."
+
+
+def test_an_elections_own_messages_survive_the_stored_form() -> None:
+    definition = parse_election(MEN.read_text(encoding="utf-8") + OWN_NOTICE, "men.toml")
+    assert definition_from_json(election_to_json(definition)) == definition
+
+
+def test_an_unknown_placeholder_is_refused_when_the_election_is_loaded() -> None:
+    text = MEN.read_text(encoding="utf-8") + OWN_NOTICE.replace("$what", "$quoi")
+    with pytest.raises(InvalidValue, match=r"messages.notice.body : variable inconnue \$quoi"):
+        parse_election(text, "men.toml")
+
+
+def test_an_unknown_message_is_refused_when_the_election_is_loaded() -> None:
+    text = MEN.read_text(encoding="utf-8") + OWN_NOTICE.replace("messages.notice", "messages.x")
+    with pytest.raises(InvalidValue, match=r"messages\.x : clé inconnue"):
+        parse_election(text, "men.toml")
+
+
+def test_the_platform_address_must_be_https() -> None:
+    text = MEN.read_text(encoding="utf-8").replace("https://vote", "http://vote")
+    with pytest.raises(InvalidValue, match=r"platform_url : adresse https://"):
+        parse_election(text, "men.toml")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(120, "2 minutes"), (60, "1 minute"), (90, "1 min 30 s"), (45, "45 secondes")],
+)
+def test_durations_are_said_in_french(seconds: int, said: str) -> None:
+    assert duration(seconds) == said
