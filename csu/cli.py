@@ -50,6 +50,8 @@ app.add_typer(audit_app, name="audit")
 outbox_app = typer.Typer(help="Messages aux électeurs : état et envoi des messages en attente.")
 app.add_typer(operator_app, name="operator")
 app.add_typer(outbox_app, name="outbox")
+token_app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
+app.add_typer(token_app, name="token")
 
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
 out = Console(soft_wrap=True)
@@ -512,6 +514,26 @@ def outbox_list(
             m.state, str(m.attempts), m.last_error or "",
         )
     out.print(table)
+
+
+@token_app.command("redeem")
+@friendly
+def token_redeem(
+    token: Annotated[str, typer.Argument(help="Le jeton du lien reçu (après « jeton= »).")],
+    db: DbOption = None,
+) -> None:
+    """Ouvre un lien de réassort comme la plateforme de vote : délivre le nouveau code."""
+    from csu.delivery.factory import build_delivery
+    from csu.services.vote_codes import redeem_link
+
+    settings, deps = open_deps(db)
+    deps = dataclasses.replace(deps, hasher=settings.hasher(), delivery=build_delivery(settings))
+    issued = redeem_link(deps, token)
+    out.print(
+        f"Nouveau {issued.label} du matériel {issued.material_identifier} : "
+        f"[bold]{issued.display}[/bold] (à afficher {issued.display_seconds} s, une seule fois)",
+        highlight=False,
+    )
 
 
 @app.command("demo-callers")

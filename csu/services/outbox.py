@@ -35,6 +35,7 @@ FIRST_RETRY = timedelta(seconds=30)  # then doubled: 30 s, 1 min, 2 min, 4 min
 STALE_CLAIM = timedelta(minutes=2)
 PER_HOUR = 3
 PER_DAY = 10
+UNLIMITED_PURPOSE = "notice"  # notices of changes never block a change (csu.services.notices)
 
 STATE_LABELS: dict[str, str] = {
     "pending": "en attente",
@@ -76,17 +77,21 @@ class MessageView:
 def enqueue(
     session: Session,
     deps: Deps,
-    who: OperatorContext,
+    who: OperatorContext | Actor,
     voter: Voter,
     outgoing: Outgoing,
     *,
     election_id: str | None,
     intervention_id: str | None,
     now: datetime,
+    limited: bool = True,
 ) -> OutboundMessage:
     """Writes a message in the caller's transaction, within the per-voter limits
-    (``PER_HOUR`` and ``PER_DAY`` across agents), and journals it."""
-    _check_limits(session, voter, now)
+    (``PER_HOUR`` and ``PER_DAY`` across agents, counting limited messages only:
+    notices of changes are not limited), and journals it."""
+    if limited:
+        _check_limits(session, voter, now)
+    actor = who if isinstance(who, Actor) else who.actor
     row = OutboundMessage(
         voter_id=voter.id or 0,
         election_id=election_id,
@@ -102,13 +107,13 @@ def enqueue(
         ),
         next_attempt_at=now,
         created_at=now,
-        created_by=who.login,
+        created_by=actor.operator or "",
     )
     session.add(row)
     session.flush()
     journal.append(
         session,
-        actor=who.actor,
+        actor=actor,
         action="message_queue",
         outcome="ok",
         at=now,
@@ -219,7 +224,11 @@ def _check_limits(session: Session, voter: Voter, now: datetime) -> None:
         return session.execute(
             select(func.count())
             .select_from(OutboundMessage)
-            .where(OutboundMessage.voter_id == voter.id, OutboundMessage.created_at > since)
+            .where(
+                OutboundMessage.voter_id == voter.id,
+                OutboundMessage.created_at > since,
+                OutboundMessage.purpose != UNLIMITED_PURPOSE,
+            )
         ).scalar_one()
 
     if count(now - timedelta(hours=1)) >= PER_HOUR:

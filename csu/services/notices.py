@@ -1,0 +1,91 @@
+"""Notices to voters: after every change of a credential or of material, the voter is
+told on a channel of record other than the one the change used (a notice to the
+professional address after an SMS link, an SMS after a change made by e-mail), with
+what was done, when, and whom to call if it was not them.
+
+Notices are written in the transaction of the change (a notice never announces a
+change that did not happen) and do not count towards the per-voter limits of
+messages: those limit what agents send, and a notice must never block a change.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from csu.domain import masking
+from csu.domain.clock import to_paris
+from csu.domain.election import ElectionDefinition
+from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_email, parse_mobile
+from csu.domain.messages import render
+from csu.services.context import Deps, OperatorContext
+from csu.services.outbox import Outgoing, enqueue
+from csu.store.journal import Actor
+from csu.store.tables import OutboundMessage, Voter
+
+# How the change reached the voter: the notice avoids that channel.
+USED_PRO_EMAIL = "email_pro"
+USED_SMS = "sms"
+
+
+def notify_change(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext | Actor,
+    voter: Voter,
+    definition: ElectionDefinition,
+    *,
+    what: str,
+    used: str | None,
+    intervention_id: str | None,
+    now: datetime,
+) -> OutboundMessage | None:
+    """Queues the notice of a change (``what``: « votre clé de sécurité a été
+    remplacée »); None when the voter has no other channel of record."""
+    target = _target(voter, used)
+    if target is None:
+        return None
+    channel, recipient, masked = target
+    subject, body = render(
+        definition.messages,
+        "notice",
+        sender=definition.sender_name,
+        what=what,
+        when=f"{to_paris(now):%d/%m/%Y à %H:%M}",
+        support_phone=definition.support_phone,
+    )
+    return enqueue(
+        session,
+        deps,
+        who,
+        voter,
+        Outgoing(
+            purpose="notice",
+            channel=channel,
+            recipient=recipient,
+            recipient_masked=masked,
+            subject=subject,
+            body=body,
+            sender_name=definition.sender_name,
+        ),
+        election_id=definition.id,
+        intervention_id=intervention_id,
+        now=now,
+        limited=False,
+    )
+
+
+def _target(voter: Voter, used: str | None) -> tuple[str, str, str] | None:
+    if used != USED_PRO_EMAIL and voter.email_pro:
+        try:
+            address = parse_email(voter.email_pro)
+            return "email", address, masking.mask_email(address)
+        except InvalidValue:
+            pass
+    if used != USED_SMS and voter.phone_mobile:
+        try:
+            e164 = parse_mobile(voter.phone_mobile).e164
+            return "sms", e164, masking.mask_phone(e164)
+        except InvalidValue:
+            pass
+    return None

@@ -1,0 +1,290 @@
+"""Vote-code reissue by one-time link (S6, Éducation nationale).
+
+After the caller's identity is verified, the agent sends a one-time link by SMS to a
+mobile or by e-mail to a personal address, which must differ from the professional
+address on record. The number or address typed is used for that message only: the
+outbox keeps it sealed until delivery, then erases it; the journal keeps it masked.
+
+The link carries a random token of 192 bits, valid ``link_validity_minutes``; only
+its keyed hash is stored, and sending a new link voids the previous one. Redeeming
+it (:func:`redeem_link`, what the voting platform does when the voter opens the
+link; ``csu token redeem`` for tests and demos) issues the new vote code, to be
+shown once for ``code_display_seconds``.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from csu.domain import credentials as creds
+from csu.domain import masking
+from csu.domain.clock import to_paris
+from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
+from csu.domain.errors import InvalidValue
+from csu.domain.hashing import keyed_hash
+from csu.domain.identifiers import parse_email, parse_mobile
+from csu.domain.messages import duration, render
+from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.credentials import IssuedCredential, stored_hash
+from csu.services.elections import get_definition
+from csu.services.interventions import owned_open, require_open_election, verified_until
+from csu.services.notices import USED_SMS, notify_change
+from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
+from csu.store import journal
+from csu.store.journal import Actor
+from csu.store.tables import Credential, LinkToken, Material, Voter
+
+TOKEN_PURPOSE = "link_token"
+KIND = "vote_code"
+PLATFORM = Actor(operator="plateforme", role=None, workstation=None)
+INVALID_LINK = "Lien invalide, déjà utilisé, remplacé par un plus récent ou expiré."
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSent:
+    channel: str  # sms, email
+    recipient: str  # masked
+    expires_at: datetime  # aware, Europe/Paris
+    delivery: str  # "envoyé", "en attente"...
+
+
+def send_vote_code_link(
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    material_id: int,
+    channel: str,
+    recipient: str,
+) -> LinkSent:
+    """Sends a one-time link to reissue the vote code of a material."""
+    require_role(who, "agent", "superviseur")
+    now = deps.clock()
+    with deps.writing() as session:
+        row = owned_open(session, who, intervention_id)
+        voter, material, definition = _usable(session, row.voter_id, material_id, now)
+        if row.election_id != material.election_id:
+            raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
+        if verified_until(row, now) is None:
+            raise ServiceError(
+                "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez "
+                "l'identité de l'électeur avant d'envoyer un lien."
+            )
+        address, masked = _typed_recipient(voter, channel, recipient)
+        session.execute(
+            update(LinkToken)
+            .where(
+                LinkToken.material_id == material.id,
+                LinkToken.used_at.is_(None),  # type: ignore[union-attr]
+                LinkToken.voided_at.is_(None),  # type: ignore[union-attr]
+            )
+            .values(voided_at=now)
+        )
+        token = secrets.token_urlsafe(24)
+        validity = definition.timings.link_validity_minutes * 60
+        expires = now + timedelta(seconds=validity)
+        session.add(
+            LinkToken(
+                token_hash=keyed_hash(deps.key, TOKEN_PURPOSE, token),
+                purpose=KIND,
+                voter_id=voter.id or 0,
+                material_id=material.id or 0,
+                intervention_id=row.id,
+                created_at=now,
+                created_by=who.login,
+                expires_at=expires,
+            )
+        )
+        subject, body = render(
+            definition.messages,
+            "vote_code_link",
+            sender=definition.sender_name,
+            link=link_for(definition, token),
+            validity=duration(validity),
+            support_phone=definition.support_phone,
+        )
+        message = enqueue(
+            session,
+            deps,
+            who,
+            voter,
+            Outgoing(
+                purpose="vote_code_link",
+                channel=channel,
+                recipient=address,
+                recipient_masked=masked,
+                subject=subject,
+                body=body,
+                sender_name=definition.sender_name,
+                typed_recipient=True,
+            ),
+            election_id=definition.id,
+            intervention_id=row.id,
+            now=now,
+        )
+        journal.append(
+            session,
+            actor=who.actor,
+            action="vote_code_link_send",
+            outcome="ok",
+            at=now,
+            election=definition.id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "material": material.identifier,
+                "channel": channel,
+                "recipient": masked,
+                "expires_at": expires.isoformat(),
+            },
+        )
+        notice = notify_change(
+            session,
+            deps,
+            who,
+            voter,
+            definition,
+            what=f"un lien de réassort de votre code de vote a été envoyé à {masked}",
+            used=USED_SMS if channel == "sms" else None,
+            intervention_id=row.id,
+            now=now,
+        )
+        ids = [message.id or 0] + ([notice.id or 0] if notice else [])
+    states = deliver(deps, ids, who.actor)
+    state = states[ids[0]]
+    return LinkSent(channel, masked, to_paris(expires), STATE_LABELS.get(state, state))
+
+
+def redeem_link(deps: Deps, token: str) -> IssuedCredential:
+    """What the voting platform does when the voter opens the link: spends the token
+    and issues the new vote code (shown once)."""
+    now = deps.clock()
+    token_hash = keyed_hash(deps.key, TOKEN_PURPOSE, token.strip())
+    with deps.reading() as session:
+        link = session.execute(
+            select(LinkToken).where(LinkToken.token_hash == token_hash)
+        ).scalar_one_or_none()
+        if link is None:
+            raise ServiceError(INVALID_LINK)
+        material = session.get(Material, link.material_id)
+        if material is None:
+            raise ServiceError(INVALID_LINK)
+        fmt = get_definition(session, material.election_id).credentials.get(KIND)
+    if fmt is None:
+        raise ServiceError("Ce scrutin n'a pas de code de vote.")
+    value = creds.generate(fmt)
+    scheme, hashed, prefix_hash = stored_hash(deps, fmt, KIND, value)  # before the lock
+    with deps.writing() as session:
+        link = session.get(LinkToken, link.id, with_for_update=True)
+        if link is None or link.used_at or link.voided_at or now >= link.expires_at:
+            raise ServiceError(INVALID_LINK)
+        voter, material, definition = _usable(session, link.voter_id, link.material_id, now)
+        link.used_at = now
+        session.add(link)
+        previous = session.execute(
+            select(Credential).where(
+                Credential.material_id == material.id,
+                Credential.kind == KIND,
+                Credential.status == "active",
+            )
+        ).scalar_one_or_none()
+        if previous is not None:
+            previous.status, previous.revoked_at = "revoked", now
+            previous.revoked_by, previous.revoke_reason = PLATFORM.operator, "réassort par lien"
+            session.add(previous)
+            session.flush()
+        credential = Credential(
+            material_id=material.id or 0,
+            kind=KIND,
+            scheme=scheme,
+            hash=hashed,
+            prefix_hash=prefix_hash,
+            issued_at=now,
+            issued_by=PLATFORM.operator or "plateforme",
+            intervention_id=link.intervention_id,
+        )
+        session.add(credential)
+        session.flush()
+        journal.append(
+            session,
+            actor=PLATFORM,
+            action="vote_code_redeem",
+            outcome="ok",
+            at=now,
+            election=definition.id,
+            subject=voter.pseudonym,
+            intervention=link.intervention_id,
+            details={
+                "material": material.identifier,
+                "credential": credential.id,
+                "revoked": previous.id if previous else None,
+            },
+        )
+        notice = notify_change(
+            session,
+            deps,
+            PLATFORM,
+            voter,
+            definition,
+            what="un nouveau code de vote a été délivré par le lien reçu",
+            used=None,
+            intervention_id=link.intervention_id,
+            now=now,
+        )
+        credential_id, identifier = credential.id or 0, material.identifier
+        display_seconds = definition.timings.code_display_seconds
+    if notice is not None:
+        deliver(deps, [notice.id or 0], PLATFORM)
+    return IssuedCredential(
+        credential_id=credential_id,
+        kind=KIND,
+        label=CREDENTIAL_LABELS[KIND],
+        value=value,
+        display=creds.display(fmt, value),
+        spelling=tuple(creds.spell(value, fmt.alphabet)),
+        material_identifier=identifier,
+        display_seconds=display_seconds,
+    )
+
+
+def link_for(definition: ElectionDefinition, token: str) -> str:
+    if definition.platform_url:
+        return f"{definition.platform_url}/reassort?jeton={token}"
+    return f"jeton {token}"
+
+
+def _usable(
+    session: Session, voter_id: int, material_id: int, now: datetime
+) -> tuple[Voter, Material, ElectionDefinition]:
+    material = session.get(Material, material_id, with_for_update=True)
+    voter = session.get(Voter, voter_id)
+    if material is None or voter is None or material.voter_id != voter.id:
+        raise ServiceError("Ce matériel n'appartient pas à l'électeur de l'intervention.")
+    definition = get_definition(session, material.election_id)
+    require_open_election(definition, now)
+    if KIND not in definition.credentials:
+        raise ServiceError(f"Le scrutin {definition.id} n'a pas de code de vote.")
+    if material.voted_at is not None:
+        raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
+    if material.status != "active":
+        raise ServiceError("Ce matériel n'est plus actif (substitué ou invalidé).")
+    return voter, material, definition
+
+
+def _typed_recipient(voter: Voter, channel: str, typed: str) -> tuple[str, str]:
+    """The mobile or personal address typed for this link (never stored in clear)."""
+    if channel == "sms":
+        phone = parse_mobile(typed)
+        return phone.e164, masking.mask_phone(phone.e164)
+    if channel != "email":
+        raise InvalidValue("Canal", "SMS ou courriel")
+    address = parse_email(typed)
+    if voter.email_pro and address.casefold() == voter.email_pro.strip().casefold():
+        raise ServiceError(
+            "L'adresse saisie est l'adresse professionnelle enregistrée : le lien doit partir "
+            "vers une adresse personnelle, différente."
+        )
+    return address, masking.mask_email(address)
+
