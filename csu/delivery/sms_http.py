@@ -130,7 +130,9 @@ class SmsHttpDelivery:
             text = text.replace(self._token, "***")
         if message.recipient:
             text = re.sub(f"<?{re.escape(message.recipient)}>?", "<destinataire>", text, flags=re.I)
-        return text
+        # Any other writing of a number (33612…, 06 12 …) a gateway may echo back.
+        # (Dots excluded: they would catch the gateway's IP address.)
+        return re.sub(r"\+?\d(?:[\d -]{7,})\d", "<numéro>", text)
 
 
 def _reference(answer: bytes) -> str:

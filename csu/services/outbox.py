@@ -90,6 +90,8 @@ def enqueue(
     (``PER_HOUR`` and ``PER_DAY`` across agents, counting limited messages only:
     notices of changes are not limited), and journals it."""
     if limited:
+        # The voter's row is locked so that two agents cannot both pass the limit.
+        session.execute(select(Voter.id).where(Voter.id == voter.id).with_for_update())
         _check_limits(session, voter, now)
     actor = who if isinstance(who, Actor) else who.actor
     row = OutboundMessage(
@@ -244,7 +246,7 @@ def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
     claimed = _claim(deps, message_id)
     if claimed is None:
         return _state(deps, message_id)
-    message = claimed
+    message, claim = claimed
     if deps.delivery is None:
         error: str | None = "aucun moyen d'envoi configuré sur ce poste"
         reference = None
@@ -253,10 +255,12 @@ def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
             reference, error = deps.delivery.send(message), None
         except DeliveryFailed as failure:
             reference, error = None, str(failure)
-    return _settle(deps, message_id, actor, reference, error)
+        except Exception as failure:  # a transport bug must not leave the claim hanging
+            reference, error = None, f"erreur inattendue du transport ({type(failure).__name__})"
+    return _settle(deps, message_id, actor, claim, reference, error)
 
 
-def _claim(deps: Deps, message_id: int) -> Message | None:
+def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
     now = deps.clock()
     with deps.writing() as session:
         row = session.get(OutboundMessage, message_id, with_for_update=True)
@@ -269,22 +273,33 @@ def _claim(deps: Deps, message_id: int) -> Message | None:
         session.add(row)
         recipient = sealing.unseal(deps.key, SEAL_PURPOSE, row.recipient_sealed)
         sender, _, body = sealing.unseal(deps.key, SEAL_PURPOSE, row.body_sealed).partition("\n")
-        return Message(
+        message = Message(
             channel="sms" if row.channel == "sms" else "email",
             recipient=recipient,
             sender_name=sender,
             subject=row.subject,
             body=body,
         )
+        return message, now
 
 
 def _settle(
-    deps: Deps, message_id: int, actor: Actor, reference: str | None, error: str | None
+    deps: Deps,
+    message_id: int,
+    actor: Actor,
+    claim: datetime,
+    reference: str | None,
+    error: str | None,
 ) -> str:
     now = deps.clock()
     with deps.writing() as session:
         row = session.get(OutboundMessage, message_id, with_for_update=True)
         assert row is not None
+        still_ours = row.state == "sending" and row.claimed_at == claim
+        if not still_ours and (error is not None or row.state == "sent"):
+            # Abandoned or retried by another workstation meanwhile: a failure of ours
+            # changes nothing; a success is still recorded below (the voter got it).
+            return row.state
         row.attempts += 1
         row.claimed_at = None
         if error is None:
