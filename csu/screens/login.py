@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.worker import Worker
 
 from csu.services.context import ServiceError
 from csu.widgets.shell_header import ShellHeader
@@ -44,6 +45,10 @@ class LoginScreen(Screen[None]):
             yield Static(self._message or "", id="login-message")
         yield Center(id="demo-box")  # its table is mounted on a demo database only
         yield Footer()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
 
     def on_mount(self) -> None:
         header = self.query_one(ShellHeader)

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker
 
 from csu.services.voters import VoterHit, search_voters
 from csu.widgets.shell_header import ShellHeader
@@ -42,6 +43,10 @@ class LookupScreen(Screen[None]):
         yield Static("Tapez au moins 2 caractères.", id="search-status")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
 
     def on_mount(self) -> None:
         header = self.query_one(ShellHeader)

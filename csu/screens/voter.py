@@ -11,19 +11,40 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
+from csu.screens.intervention import (
+    ElectionChoice,
+    InterventionCloseScreen,
+    InterventionOpenScreen,
+)
+from csu.screens.verify import UnlockScreen, VerifyScreen
+from csu.services.credentials import PRESIDENT_KINDS
+from csu.services.elections import list_elections
+from csu.services.interventions import (
+    OPENERS,
+    OpenIntervention,
+    Step,
+    current_intervention,
+    intervention_steps,
+)
+from csu.services.verification import VerificationResult
 from csu.services.voters import (
     REVEALABLE,
     REVEALABLE_LABELS,
+    MaterialView,
     VoterFile,
     open_voter,
     reveal_field,
 )
+from csu.widgets.intervention_panel import InterventionPanel
 from csu.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
     from csu.app import CsuApp
+    from csu.domain.election import ElectionDefinition
 
 # The masked contact fields, labelled as the service names them.
 FIELD_LABELS = {name: REVEALABLE_LABELS[name].capitalize() for name in REVEALABLE}
@@ -88,22 +109,50 @@ def render_file(file: VoterFile, now: datetime) -> list[Table | Text]:
 
 
 class VoterScreen(Screen[None]):
+    """The voter file and, above it, the operator's open intervention on this voter.
+
+    Handling a call: ctrl+n opens the intervention, ctrl+e verifies the caller,
+    ctrl+k issues a credential (shown once), ctrl+x invalidates one, ctrl+w closes the
+    intervention; a supervisor unlocks a locked voter with ctrl+u. Each binding shows
+    only when it applies (``check_action``); every action refreshes the file and the
+    panel from the services.
+    """
+
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="voter-back"),
+        Binding("ctrl+n", "open_intervention", "Nouvelle intervention",
+                id="voter-open-intervention"),
+        Binding("ctrl+e", "verify", "Vérifier l'identité", id="voter-verify"),
+        Binding("ctrl+k", "issue", "Délivrer un code", id="voter-issue"),
+        Binding("ctrl+x", "revoke", "Invalider un code", id="voter-revoke"),
+        Binding("ctrl+w", "close_intervention", "Clore l'intervention",
+                id="voter-close-intervention"),
+        Binding("ctrl+u", "unlock", "Déverrouiller", id="voter-unlock"),
         Binding("ctrl+r", "reveal", "Révéler un champ", id="voter-reveal"),
-    ]
+    ]  # fmt: skip
 
     def __init__(self, voter_id: int) -> None:
         super().__init__()
         self.voter_id = voter_id
         self.file: VoterFile | None = None
+        # The operator's open intervention (on any voter), and on this voter.
+        self.current: OpenIntervention | None = None
+        self.intervention: OpenIntervention | None = None
+        self.definitions: dict[str, ElectionDefinition] = {}
+        self._bindings_state: tuple[object, ...] = ()
 
     @property
     def csu(self) -> "CsuApp":
         return cast("CsuApp", self.app)
 
+    @property
+    def role(self) -> str:
+        who = self.csu.operator
+        return who.role if who is not None else ""
+
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
+        yield InterventionPanel(self.csu.clock, id="intervention-panel")
         with VerticalScroll(id="voter-file"):
             yield Static("Chargement de la fiche…", id="voter-identity")
             yield Static(id="voter-materials")
@@ -117,25 +166,223 @@ class VoterScreen(Screen[None]):
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        role = self.role
+        loaded = self.file is not None
         if action == "reveal":
-            who = self.csu.operator
-            return who is not None and who.role == "superviseur"
+            return role == "superviseur"
+        if action == "open_intervention":
+            return loaded and role in OPENERS and self.intervention is None
+        if action in ("verify", "issue", "revoke", "close_intervention"):
+            return loaded and self.intervention is not None
+        if action == "unlock":
+            return role == "superviseur" and self._locked_until() is not None
         return True
 
+    def _locked_until(self) -> datetime | None:
+        if self.file is None or self.file.locked_until is None:
+            return None
+        return self.file.locked_until if self.file.locked_until > self.csu.clock() else None
+
+    # --- loading ------------------------------------------------------------------
+
     @work(thread=True, exclusive=True, group="voter", exit_on_error=False)
-    def load(self) -> None:
+    def load(self, with_file: bool = True) -> None:
+        """The file (journalled as a consultation) unless ``with_file`` is false and it
+        is already shown, and the operator's open intervention with its steps."""
         who = self.csu.operator
         if who is None:
             return
-        file = open_voter(self.csu.deps, who, self.voter_id)
-        self.app.call_from_thread(self._show, file)
+        deps = self.csu.deps
+        file = open_voter(deps, who, self.voter_id) if with_file or self.file is None else None
+        definitions = self.definitions or {
+            definition.id: definition for definition in list_elections(deps)
+        }
+        current = current_intervention(deps, who)
+        steps = (
+            intervention_steps(deps, who, current.id)
+            if current is not None and current.voter_id == self.voter_id
+            else []
+        )
+        if not get_current_worker().is_cancelled:  # a later load shows fresher data
+            self.app.call_from_thread(self._show, file, definitions, current, steps)
 
-    def _show(self, file: VoterFile) -> None:
-        self.file = file
-        identity, materials, interventions = render_file(file, self.csu.clock())
-        self.query_one("#voter-identity", Static).update(identity)
-        self.query_one("#voter-materials", Static).update(materials)
-        self.query_one("#voter-interventions", Static).update(interventions)
+    def reload(self, with_file: bool = True) -> None:
+        self.load(with_file)
+
+    def _show(
+        self,
+        file: VoterFile | None,
+        definitions: "dict[str, ElectionDefinition]",
+        current: OpenIntervention | None,
+        steps: list[Step],
+    ) -> None:
+        self.definitions = definitions
+        if file is not None and file != self.file:
+            self.file = file
+            identity, materials, interventions = render_file(file, self.csu.clock())
+            self.query_one("#voter-identity", Static).update(identity)
+            self.query_one("#voter-materials", Static).update(materials)
+            self.query_one("#voter-interventions", Static).update(interventions)
+        self.current = current
+        self.intervention = (
+            current if current is not None and current.voter_id == self.voter_id else None
+        )
+        self.query_one(InterventionPanel).show(self.intervention, steps)
+        # The footer is redrawn only when what decides the bindings changed.
+        state = (self.file is not None, self.intervention is not None, self._locked_until())
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state is WorkerState.ERROR and event.worker.group == "voter" and not self.file:
+            self.query_one("#voter-identity", Static).update(
+                "Fiche indisponible. Échap pour revenir à la recherche."
+            )
+
+    # --- the intervention ---------------------------------------------------------
+
+    def action_open_intervention(self) -> None:
+        if self.file is None:
+            return
+        if self.current is not None and self.current.voter_id != self.voter_id:
+            self.notify(
+                "Vous avez une intervention ouverte sur un autre électeur : rouvrez sa fiche "
+                "et clôturez-la d'abord (ctrl+w).",
+                title="Intervention en cours",
+                severity="warning",
+            )
+            return
+        choices = self._election_choices(self.file)
+        if not choices:
+            self.notify("Cet électeur n'a pas de matériel de vote.", severity="warning")
+            return
+        self.app.push_screen(
+            InterventionOpenScreen(self.voter_id, choices, as_president=self.role == "president"),
+            self.after_open,
+        )
+
+    def _election_choices(self, file: VoterFile) -> list[ElectionChoice]:
+        who = self.csu.operator
+        president = who is not None and who.role == "president"
+        choices: dict[str, ElectionChoice] = {}
+        for material in file.materials:
+            if material.election_id in choices:
+                continue
+            if president and who is not None and material.bureau != who.bureau:
+                continue
+            definition = self.definitions.get(material.election_id)
+            channels = definition.channels if definition is not None else ()
+            if president:
+                channels = tuple(c for c in channels if c == "president")
+            choices[material.election_id] = ElectionChoice(
+                material.election_id, material.election_title, channels
+            )
+        return list(choices.values())
+
+    def after_open(self, opened: OpenIntervention | None) -> None:
+        if opened is not None:
+            self.notify(f"Intervention ouverte ({opened.channel_label}).", title="Intervention")
+            self.reload()
+
+    def action_close_intervention(self) -> None:
+        if self.intervention is not None:
+            self.app.push_screen(InterventionCloseScreen(self.intervention.id), self.after_close)
+
+    def after_close(self, outcome: str | None) -> None:
+        if outcome is not None:
+            self.notify(f"Intervention close : {outcome}.", title="Intervention")
+            self.reload()
+
+    # --- verification -------------------------------------------------------------
+
+    def action_verify(self) -> None:
+        intervention = self.intervention
+        if intervention is None:
+            return
+        definition = self.definitions.get(intervention.election_id)
+        sets = definition.verification.get(intervention.channel, ()) if definition else ()
+        self.app.push_screen(
+            VerifyScreen(
+                intervention,
+                sets,
+                challenge_question=self.file.challenge_question if self.file else None,
+                on_change=self.reload,
+            ),
+            self.after_verify,
+        )
+
+    def after_verify(self, result: VerificationResult | None) -> None:
+        if result is not None:
+            self.notify(result.message, title="Vérification d'identité")
+            self.reload(with_file=False)
+
+    def action_unlock(self) -> None:
+        until = self._locked_until()
+        if until is not None:
+            self.app.push_screen(UnlockScreen(self.voter_id, when(until)), self.after_unlock)
+
+    def after_unlock(self, done: bool | None) -> None:
+        if done:
+            self.notify("Électeur déverrouillé (journalisé).", title="Verrouillage")
+            self.reload()
+
+    # --- credentials --------------------------------------------------------------
+
+    def _credential_choices(self) -> tuple[list[MaterialView], list[str]] | None:
+        """The materials of the intervention's election the operator may act on, and
+        the kinds of credential the election defines (a president: passwords only)."""
+        intervention, file, who = self.intervention, self.file, self.csu.operator
+        if intervention is None or file is None or who is None:
+            return None
+        materials = [
+            m
+            for m in file.materials
+            if m.election_id == intervention.election_id
+            and (who.role != "president" or m.bureau == who.bureau)
+        ]
+        definition = self.definitions.get(intervention.election_id)
+        kinds = list(definition.credential_kinds) if definition is not None else []
+        if who.role == "president":
+            kinds = [kind for kind in kinds if kind in PRESIDENT_KINDS]
+        return materials, kinds
+
+    def action_issue(self) -> None:
+        choices = self._credential_choices()
+        if choices is None or self.intervention is None:
+            return
+        if not self.query_one(InterventionPanel).verified:
+            self.notify(
+                "Identité non vérifiée (ou vérification expirée) : vérifiez-la d'abord (ctrl+e).",
+                title="Délivrer un code",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(IssueScreen(self.intervention.id, *choices), self.after_issue)
+
+    def after_issue(self, shown: CredentialShownScreen | None) -> None:
+        # The file is reloaded once the value is gone from the screen.
+        if shown is not None:
+            self.app.push_screen(shown, self.after_read_out)
+
+    def after_read_out(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.notify("Lecture confirmée (journalisée).", title="Code délivré")
+        self.reload()
+
+    def action_revoke(self) -> None:
+        choices = self._credential_choices()
+        if choices is not None and self.intervention is not None:
+            self.app.push_screen(RevokeScreen(self.intervention.id, *choices), self.after_revoke)
+
+    def after_revoke(self, kind: str | None) -> None:
+        if kind is not None:
+            self.notify("Code invalidé (journalisé).", title="Invalider un code")
+            self.reload()
+
+    # --- reveal -------------------------------------------------------------------
 
     def action_reveal(self) -> None:
         def revealed(answer: tuple[str, str] | None) -> None:

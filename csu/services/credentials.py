@@ -11,7 +11,7 @@ Refused, with the reason, when the election is closed or the material has been u
 to vote. A president resets passwords only, for voters of their bureau.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,12 +23,25 @@ from csu.domain.hashing import keyed_hash
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, require_open_election, verified_until
+from csu.services.notices import USED_PRO_EMAIL, notify_change
+from csu.services.outbox import deliver
 from csu.store import journal
 from csu.store.tables import Credential, Intervention, Material, Voter
 
 ISSUERS = ("agent", "president", "superviseur")
 PRESIDENT_KINDS = ("password",)
 MIN_REASON_LENGTH = 5
+# What the notice to the voter says (French agreement differs by kind).
+ISSUED_NOTICE = {
+    "security_key": "une nouvelle clé de sécurité vous a été délivrée",
+    "password": "un nouveau mot de passe vous a été délivré",
+    "vote_code": "un nouveau code de vote vous a été délivré",
+}
+REVOKED_NOTICE = {
+    "security_key": "votre clé de sécurité a été invalidée",
+    "password": "votre mot de passe a été invalidé",
+    "vote_code": "votre code de vote a été invalidé",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +51,10 @@ class IssuedCredential:
     credential_id: int
     kind: str
     label: str  # "clé de sécurité"...
-    value: str
-    display: str  # "K7MP-X2QD-9RFA-H3TW"
-    spelling: tuple[str, ...]  # "K comme Kléber", "7 chiffre sept"...
+    # repr=False: a credential printed in a log or a traceback must not show.
+    value: str = field(repr=False)
+    display: str = field(repr=False)  # "K7MP-X2QD-9RFA-H3TW"
+    spelling: tuple[str, ...] = field(repr=False)  # "K comme Kléber", "7 chiffre sept"...
     material_identifier: str
     display_seconds: int  # how long the screen may show it
 
@@ -54,17 +68,7 @@ def issue_credential(
     with deps.reading() as session:
         fmt = _format(session, material_id, kind)
     value = creds.generate(fmt)
-    scheme = creds.scheme_for(fmt)
-    stored = (
-        keyed_hash(deps.key, _purpose(kind), value)
-        if scheme == creds.SCHEME_HMAC
-        else deps.hasher.hash(value)
-    )
-    prefix_hash = (
-        keyed_hash(deps.key, creds.SECURITY_KEY_PREFIX, creds.prefix(value))
-        if kind == "security_key"
-        else None
-    )
+    scheme, stored, prefix_hash = stored_hash(deps, fmt, kind, value)
     with deps.writing() as session:
         row, material, voter = _checked(session, who, intervention_id, material_id, now)
         definition = get_definition(session, material.election_id)
@@ -100,8 +104,15 @@ def issue_credential(
                 "verified_by": row.verified_factors,
             },
         )
+        notice = notify_change(
+            session, deps, who, voter, definition,
+            what=f"{ISSUED_NOTICE[kind]} ({material.identifier})",
+            used=_used(row), intervention_id=row.id, now=now,
+        )  # fmt: skip
         credential_id = credential.id or 0
         identifier = material.identifier
+    if notice is not None:
+        deliver(deps, [notice.id or 0], who.actor)
     return IssuedCredential(
         credential_id=credential_id,
         kind=kind,
@@ -112,6 +123,27 @@ def issue_credential(
         material_identifier=identifier,
         display_seconds=display_seconds,
     )
+
+
+def stored_hash(
+    deps: Deps, fmt: CredentialFormat, kind: str, value: str
+) -> tuple[str, str, str | None]:
+    """How a new credential is kept: ``(scheme, hash, prefix_hash)``. A keyed HMAC for
+    a credential of ``HMAC_MIN_BITS`` or more, argon2id (~300 ms: call it outside the
+    write transaction) for a shorter one; the security key's first characters also
+    get a keyed hash, for the identity check of S3."""
+    scheme = creds.scheme_for(fmt)
+    stored = (
+        keyed_hash(deps.key, _purpose(kind), value)
+        if scheme == creds.SCHEME_HMAC
+        else deps.hasher.hash(value)
+    )
+    prefix_hash = (
+        keyed_hash(deps.key, creds.SECURITY_KEY_PREFIX, creds.prefix(value))
+        if kind == "security_key"
+        else None
+    )
+    return scheme, stored, prefix_hash
 
 
 def confirm_read_out(
@@ -181,9 +213,21 @@ def revoke_credential(
             details={"kind": kind, "material": material.identifier, "credential": revoked,
                      "reason": reason},
         )
+        notice = notify_change(
+            session, deps, who, voter, get_definition(session, material.election_id),
+            what=f"{REVOKED_NOTICE[kind]} ({material.identifier})",
+            used=_used(row), intervention_id=row.id, now=now,
+        )  # fmt: skip
+    if notice is not None:
+        deliver(deps, [notice.id or 0], who.actor)
 
 
 # ----------------------------------------------------------------------- helpers
+
+
+def _used(row: Intervention) -> str | None:
+    """The channel a change reached the voter by: a notice avoids it."""
+    return USED_PRO_EMAIL if row.channel == "email" else None
 
 
 def _require_issuer(who: OperatorContext, kind: str) -> None:

@@ -18,11 +18,11 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
 from csu.domain.verification import OTP_FACTORS, OTP_SENDS_PER_HOUR
-from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, require_open_election
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
-from csu.services.verification import OTP_PURPOSE
+from csu.services.verification import OTP_PURPOSE, locked_message
 from csu.store import journal
 from csu.store.tables import OneTimeCode, Voter
 
@@ -55,6 +55,8 @@ def send_one_time_code(
             raise ServiceError("Électeur introuvable.")
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
+        if voter.locked_until is not None and voter.locked_until > now:
+            raise Forbidden(locked_message(voter.locked_until))
         if factor not in set().union(*definition.verification.get(row.channel, ())):
             raise ServiceError("Ce code n'est pas un facteur prévu pour ce canal et ce scrutin.")
         recipient, masked = _recipient(voter, factor)

@@ -452,6 +452,8 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
                 outcome="ok",
                 at=now,
                 subject=voter.pseudonym,
+                # A consultation during a call belongs to its intervention's timeline.
+                intervention=_open_intervention_on(session, who.login, voter_id),
                 details={
                     "materials": len(result.materials),
                     "interventions": len(result.interventions),
@@ -460,6 +462,16 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
     if result is None:
         raise NotFound(absent)
     return result
+
+
+def _open_intervention_on(session: Session, login: str, voter_id: int) -> str | None:
+    return session.execute(
+        select(Intervention.id).where(
+            Intervention.operator_login == login,
+            Intervention.voter_id == voter_id,
+            Intervention.closed_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).scalar_one_or_none()
 
 
 def _voter_in_bureau(session: Session, voter_id: int, bureau: str | None) -> bool:

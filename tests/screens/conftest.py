@@ -1,7 +1,15 @@
-"""The real app on a small demo database, with a fixed clock and a fast password hash."""
+"""The real app on a small demo database, with a fixed clock and a fast password hash.
 
+One-time codes go to a local outbox folder (``outbox`` fixture), where tests read them.
+"""
+
+import functools
+import json
+import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +19,28 @@ from argon2 import PasswordHasher
 from rich.console import Console
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Select, Static
+from textual.worker import WorkerFailed
 
 from csu.app import CsuApp
+from csu.delivery.folder import FolderDelivery
 from csu.domain.clock import fixed_clock
+from csu.screens.credential import CredentialShownScreen, IssueScreen
+from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
+from csu.screens.verify import VerifyScreen
+from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
-from csu.services.demo import DEMO_OPERATORS, build_demo
+from csu.services.demo import DEMO_ELECTIONS, DEMO_OPERATORS, _split, build_demo
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
-from csu.store.tables import JournalEntry
+from csu.store.tables import JournalEntry, Material, Operator, Voter
 from tests.conftest import ADMIN, NOW, TEST_KEY
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SECRETS = {login: secret for login, _, _, secret in DEMO_OPERATORS}
 SIZE = (120, 40)
+DEMO_VOTERS = 60
+DEMO_SEED = 2022
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +48,9 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    build_demo(Deps(engine, TEST_KEY, fixed_clock(NOW), FAST), ADMIN, voters=60)
+    build_demo(
+        Deps(engine, TEST_KEY, fixed_clock(NOW), FAST), ADMIN, voters=DEMO_VOTERS, seed=DEMO_SEED
+    )
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
@@ -40,11 +58,17 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_deps(demo_template: Path, tmp_path: Path) -> Iterator[Deps]:
+def outbox(tmp_path: Path) -> Path:
+    """Where the demo deps deliver one-time codes (``FolderDelivery``)."""
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def demo_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Deps]:
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    yield Deps(engine, TEST_KEY, fixed_clock(NOW), FAST)
+    yield Deps(engine, TEST_KEY, fixed_clock(NOW), FAST, delivery=FolderDelivery(outbox))
     engine.dispose()
 
 
@@ -91,3 +115,255 @@ def journal_actions(deps: Deps) -> list[tuple[str, str]]:
             select(JournalEntry.action, JournalEntry.outcome).order_by(JournalEntry.seq)
         )
         return [(action, outcome) for action, outcome in rows]
+
+
+def journal_of(deps: Deps, intervention_id: str) -> list[tuple[str, str]]:
+    """(action, outcome) of the entries of one intervention, in journal order, leaving
+    out the readings of the voter file (the screen reloads it after each action)."""
+    with deps.reading() as session:
+        rows = session.exec(
+            select(JournalEntry.action, JournalEntry.outcome)
+            .where(JournalEntry.intervention == intervention_id)
+            .where(JournalEntry.action != "consultation")
+            .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+        )
+        return [(action, outcome) for action, outcome in rows]
+
+
+def journal_details(deps: Deps, intervention_id: str, action: str) -> dict[str, Any]:
+    """The details of the last entry of ``action`` in an intervention."""
+    with deps.reading() as session:
+        body = session.exec(
+            select(JournalEntry.body)
+            .where(JournalEntry.intervention == intervention_id, JournalEntry.action == action)
+            .order_by(JournalEntry.seq.desc())  # type: ignore[attr-defined]
+        ).first()
+    assert body is not None, f"no {action} entry in intervention {intervention_id}"
+    return dict(json.loads(body).get("details") or {})
+
+
+def last_intervention(deps: Deps) -> str:
+    """The id of the intervention opened last."""
+    with deps.reading() as session:
+        found = session.exec(
+            select(JournalEntry.intervention)
+            .where(JournalEntry.action == "intervention_open")
+            .order_by(JournalEntry.seq.desc())  # type: ignore[attr-defined]
+        ).first()
+    assert found is not None
+    return found
+
+
+def journal_text(deps: Deps) -> bytes:
+    """Every entry's body, to check that a secret never reached the journal."""
+    with deps.reading() as session:
+        return b"\n".join(session.exec(select(JournalEntry.body)))
+
+
+# --------------------------------------------------------------- demo voters
+
+
+@dataclass(frozen=True, slots=True)
+class DemoVoter:
+    """A demo voter with the clear answers the roll generator gave them."""
+
+    voter_id: int
+    matricule: str
+    election: str
+    identifier: str
+    bureau: str
+    birth_date: date
+    row: dict[str, str]
+
+    @property
+    def birth_text(self) -> str:
+        return self.row["date_naissance"]
+
+
+@functools.cache
+def demo_rows() -> dict[tuple[str, str], dict[str, str]]:
+    """The demo roll's rows by (election, identifier), generated exactly as
+    ``build_demo(voters=60, seed=2022)`` generated them."""
+    from csu import fake_electorate
+
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    start = 0
+    for election, count in zip(
+        DEMO_ELECTIONS, _split(DEMO_VOTERS, len(DEMO_ELECTIONS)), strict=True
+    ):
+        for row in fake_electorate.generate_roll(election, count, seed=DEMO_SEED, start=start):
+            rows[(election, row["identifiant"])] = row
+        start += count
+    return rows
+
+
+def president_bureau(deps: Deps) -> str:
+    with deps.reading() as session:
+        bureau = session.exec(
+            select(Operator.bureau_code).where(Operator.login == "president")
+        ).one()
+    assert bureau is not None
+    return bureau
+
+
+def demo_voter(
+    deps: Deps,
+    election: str = "minint-2022",
+    *,
+    bureau: str | None = None,
+    outside_bureau: str | None = None,
+    mobile: bool = False,
+    work_phone: bool = False,
+) -> DemoVoter:
+    """A voter of ``election`` whose material has not voted (the first by id), in or
+    outside a bureau, with a mobile or a work phone on record if asked."""
+    with deps.reading() as session:
+        query = (
+            select(Voter, Material)
+            .join(Material, Material.voter_id == Voter.id)  # type: ignore[arg-type]
+            .where(
+                Material.election_id == election,
+                Material.status == "active",
+                Material.voted_at.is_(None),  # type: ignore[union-attr]
+            )
+            .order_by(Voter.id)  # type: ignore[arg-type]
+        )
+        if bureau is not None:
+            query = query.where(Material.bureau_code == bureau)
+        if outside_bureau is not None:
+            query = query.where(Material.bureau_code != outside_bureau)
+        if mobile:
+            query = query.where(Voter.phone_mobile.is_not(None))  # type: ignore[union-attr]
+        if work_phone:
+            query = query.where(Voter.phone_pro.is_not(None))  # type: ignore[union-attr]
+        voter, material = session.exec(query).first()  # type: ignore[misc]
+    row = demo_rows()[(election, material.identifier)]
+    return DemoVoter(
+        voter_id=voter.id,
+        matricule=voter.matricule,
+        election=election,
+        identifier=material.identifier,
+        bureau=material.bureau_code,
+        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
+        row=row,
+    )
+
+
+def outbox_codes(outbox: Path) -> list[str]:
+    """The one-time codes of the SMS and e-mails in the outbox, oldest first."""
+    codes = []
+    for path in sorted(outbox.glob("*")):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            text = json.loads(text)["text"]
+        codes.extend(re.findall(r"code de vérification est (\d+)", text))
+    return codes
+
+
+# ------------------------------------------------------------ driving the app
+# Pilot steps: each waits for the workers it starts, refused ones included.
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Waits for the workers, including those a service refused (the app shows the
+    refusal as a notification: tests read it with :func:`notifications`)."""
+    for _ in range(5):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerFailed:
+            await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def open_voter_file(pilot: Pilot[Any], matricule: str) -> None:
+    """On the look-up screen: find the voter by matricule and open the file."""
+    pilot.app.screen.query_one("#search", Input).value = matricule
+    await pilot.pause(0.2)  # the search is debounced
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def fill(pilot: Pilot[Any], **values: str) -> None:
+    """Sets fields of the current screen by id: ``fill(pilot, open_caller="01...")``
+    sets ``#open-caller`` (underscores stand for hyphens, except after ``verify-``)."""
+    for key, value in values.items():
+        pilot.app.screen.query_one(f"#{field_id(key)}").value = value  # type: ignore[attr-defined]
+
+
+def field_id(key: str) -> str:
+    if key.startswith("verify_"):
+        return "verify-" + key.removeprefix("verify_")
+    return key.replace("_", "-")
+
+
+async def click(pilot: Pilot[Any], selector: str) -> None:
+    # A button ignores clicks during its 0.2 s "pressed" effect: a person would not
+    # click twice that fast, a test may.
+    for _ in range(20):
+        if not pilot.app.screen.query_one(selector).has_class("-active"):
+            break
+        await pilot.pause(0.05)
+    await pilot.click(selector)
+    await settle(pilot)
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+def notifications(app: CsuApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+async def open_intervention_ui(
+    pilot: Pilot[Any], channel: str | None = None, **fields: str
+) -> None:
+    """ctrl+n, the channel (unless a president opens), fields, then « Ouvrir »."""
+    await press(pilot, "ctrl+n")
+    assert isinstance(pilot.app.screen, InterventionOpenScreen)
+    if channel is not None:
+        pilot.app.screen.query_one("#open-channel", Select).value = channel
+        await pilot.pause()
+    fill(pilot, **fields)
+    await click(pilot, "#open-ok")
+    assert isinstance(pilot.app.screen, VoterScreen), notifications(pilot.app)  # type: ignore[arg-type]
+
+
+async def verify_ui(pilot: Pilot[Any], document: str | None = None, **answers: str) -> None:
+    """ctrl+e, the answers (``verify_<factor>=...``), then « Vérifier »: verified."""
+    await press(pilot, "ctrl+e")
+    assert isinstance(pilot.app.screen, VerifyScreen)
+    if document is not None:
+        pilot.app.screen.query_one("#verify-document", Select).value = document
+    fill(pilot, **answers)
+    await click(pilot, "#verify-ok")
+    assert isinstance(pilot.app.screen, VoterScreen), screen_text(pilot.app)  # type: ignore[arg-type]
+
+
+async def issue_ui(pilot: Pilot[Any], kind: str | None = None) -> str:
+    """ctrl+k, the kind, « Délivrer », read the value shown once, « Lu à l'appelant »."""
+    await press(pilot, "ctrl+k")
+    assert isinstance(pilot.app.screen, IssueScreen), notifications(pilot.app)  # type: ignore[arg-type]
+    if kind is not None:
+        pilot.app.screen.query_one("#credential-kind", Select).value = kind
+        await pilot.pause()
+    await click(pilot, "#issue-ok")
+    shown = pilot.app.screen
+    assert isinstance(shown, CredentialShownScreen), notifications(pilot.app)  # type: ignore[arg-type]
+    value = str(shown.query_one("#credential-value", Static).content)
+    await click(pilot, "#read-out")
+    assert isinstance(pilot.app.screen, VoterScreen)
+    return value
+
+
+async def close_ui(pilot: Pilot[Any], outcome: str = "résolu", note: str = "") -> None:
+    await press(pilot, "ctrl+w")
+    assert isinstance(pilot.app.screen, InterventionCloseScreen)
+    pilot.app.screen.query_one("#close-outcome", Select).value = outcome
+    if note:
+        pilot.app.screen.query_one("#close-note").text = note  # type: ignore[attr-defined]
+    await click(pilot, "#close-ok")
+    assert isinstance(pilot.app.screen, VoterScreen), notifications(pilot.app)  # type: ignore[arg-type]

@@ -1,11 +1,12 @@
 """Finding a voter as you type, and opening the file: masked, journalled."""
 
+import pytest
 from sqlmodel import select
 
 from csu.app import CsuApp
 from csu.screens.help import HelpScreen
 from csu.screens.voter import VoterScreen
-from csu.services.context import Deps
+from csu.services.context import Deps, ServiceError
 from csu.store.tables import Material, Voter
 from tests.screens.conftest import SIZE, journal_actions, log_in, screen_text
 
@@ -113,3 +114,18 @@ async def test_an_agent_cannot_reveal(app: CsuApp, demo_deps: Deps) -> None:
         await pilot.pause()
         assert isinstance(app.screen, VoterScreen)
     assert "révélation" not in [action for action, _ in journal_actions(demo_deps)]
+
+
+async def test_a_refused_search_is_told_to_the_agent_in_french(
+    app: CsuApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_: object) -> list[object]:
+        raise ServiceError("Recherche refusée : base en maintenance.")
+
+    monkeypatch.setattr("csu.screens.lookup.search_voters", refused)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, "Mar")
+        assert [n.message for n in app._notifications] == [
+            "Recherche refusée : base en maintenance."
+        ]

@@ -339,3 +339,22 @@ def current_or_verified(desk: Desk) -> str:
     """The agent's verified intervention, opened on the first example only."""
     call = current_intervention(desk.deps, AGENT)
     return call.id if call is not None else verified_call(desk, desk.caller)
+
+
+def test_issuing_a_key_by_phone_notifies_the_professional_address(desk: Desk) -> None:
+    call_id = verified_call(desk, desk.caller)
+    key = issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
+    notice = desk.outbox.last_email()
+    assert notice["To"] == desk.caller.row["email_pro"]
+    text = str(notice.get_content())
+    assert "une nouvelle clé de sécurité vous a été délivrée" in text
+    assert desk.caller.identifier in text
+    assert key.value not in text and key.display not in text
+
+
+def test_invalidating_a_key_notifies_the_voter_too(desk: Desk) -> None:
+    call_id = verified_call(desk, desk.caller)
+    issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
+    revoke_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key",
+                      "carte volée")
+    assert "votre clé de sécurité a été invalidée" in str(desk.outbox.last_email().get_content())

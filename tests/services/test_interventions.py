@@ -15,6 +15,7 @@ from csu.services.interventions import (
     open_intervention,
 )
 from csu.services.verification import verify_identity
+from csu.services.voters import open_voter
 from csu.store.tables import Intervention
 from tests.conftest import ADMIN, AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
@@ -304,3 +305,10 @@ def test_interventions_are_stored_one_row_per_call(desk: Desk) -> None:
             .order_by(Intervention.opened_at)
         ).all()
     assert sorted(rows, key=lambda r: r[1]) == [(first.id, False), (second.id, True)]
+
+
+def test_reading_the_file_during_a_call_belongs_to_its_intervention(desk: Desk) -> None:
+    call = open_call(desk, desk.caller)
+    open_voter(desk.deps, AGENT, desk.caller.voter_id)
+    [consultation] = entries(desk.deps, "consultation")
+    assert consultation["intervention"] == call.id

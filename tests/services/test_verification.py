@@ -394,3 +394,11 @@ def test_education_refuses_the_minint_set(desk: Desk) -> None:
                "agent_card": "ABCDEF"}
     with pytest.raises(ServiceError, match="NUMEN"):
         verify_identity(desk.deps, AGENT, call.id, answers)
+
+
+def test_a_locked_voter_is_sent_no_one_time_code(desk: Desk) -> None:
+    lock_caller(desk)
+    call = open_call(desk, desk.caller)
+    with pytest.raises(Forbidden, match="verrouillé"):
+        send_one_time_code(desk.deps, AGENT, call.id, "otp_mobile")
+    assert entries(desk.deps, "otp_send") == []

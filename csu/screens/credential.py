@@ -1,0 +1,345 @@
+"""Issuing a credential (choose it, then show it once) and invalidating one.
+
+The value of a new credential exists only in :class:`CredentialShownScreen`: the
+service keeps a hash of it and journals its issue, never the value; this module
+never logs it either.
+"""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from csu.domain.election import CREDENTIAL_LABELS
+from csu.services.credentials import (
+    IssuedCredential,
+    confirm_read_out,
+    issue_credential,
+    revoke_credential,
+)
+from csu.services.voters import MaterialView
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+# Spelling phrases per line on the credential screen.
+SPELLING_PER_LINE = 4
+HIDDEN = "•••• masqué ••••"
+NEW_LABELS: dict[str, str] = {
+    "security_key": "Nouvelle clé de sécurité",
+    "password": "Nouveau mot de passe",
+    "vote_code": "Nouveau code de vote",
+}
+
+
+def material_label(material: MaterialView) -> str:
+    return f"{material.identifier} — {material.capacity} ({material.status})"
+
+
+def spelling_lines(spelling: Sequence[str], per_line: int = SPELLING_PER_LINE) -> list[str]:
+    """The spelling of a value, a few characters per line: « K comme Kléber · 7 chiffre sept »."""
+    return [
+        " · ".join(spelling[start : start + per_line])
+        for start in range(0, len(spelling), per_line)
+    ]
+
+
+ResultT = TypeVar("ResultT")
+
+
+class _MaterialAndKind(ModalScreen[ResultT], Generic[ResultT]):
+    """The part of the issue and revoke modals that picks a material and a kind."""
+
+    def __init__(
+        self, intervention_id: str, materials: Sequence[MaterialView], kinds: Sequence[str]
+    ) -> None:
+        super().__init__()
+        self.intervention_id = intervention_id
+        self.materials = list(materials)
+        self.kinds = list(kinds)
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def choose(self) -> ComposeResult:
+        if len(self.materials) > 1:
+            usable = next((m for m in self.materials if m.status == "actif"), self.materials[0])
+            yield Label("Matériel de vote")
+            yield Select(
+                [(material_label(m), m.material_id) for m in self.materials],
+                id="credential-material",
+                value=usable.material_id,
+                allow_blank=False,
+            )
+        elif self.materials:
+            yield Static(f"Matériel : {material_label(self.materials[0])}")
+        else:
+            yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
+        if len(self.kinds) > 1:
+            yield Label("Code")
+            yield Select(
+                [(CREDENTIAL_LABELS.get(k, k).capitalize(), k) for k in self.kinds],
+                id="credential-kind",
+                allow_blank=False,
+            )
+        elif self.kinds:
+            yield Static(f"Code : {CREDENTIAL_LABELS.get(self.kinds[0], self.kinds[0])}")
+        else:
+            yield Static("Ce scrutin ne prévoit aucun code que vous puissiez délivrer.")
+
+    def chosen(self) -> tuple[int, str] | None:
+        if len(self.materials) > 1:
+            material = self.query_one("#credential-material", Select).value
+        else:
+            material = self.materials[0].material_id if self.materials else None
+        if len(self.kinds) > 1:
+            kind = self.query_one("#credential-kind", Select).value
+        else:
+            kind = self.kinds[0] if self.kinds else None
+        if not isinstance(material, int) or not isinstance(kind, str):
+            return None
+        return material, kind
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state in FINISHED:
+            self._busy = False
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CredentialShownScreen(ModalScreen[bool]):
+    """The new credential, shown once: label, material, the value in groups, its
+    spelling, and a countdown of ``display_seconds`` after which the value is hidden.
+
+    "Lu à l'appelant" (``#read-out``) journals the read-out and returns True.
+    Escape does not close this screen: it only reminds the operator to confirm.
+    "Fermer sans confirmer" (``#close-unconfirmed``) returns False without calling any
+    service and warns that the read-out was not confirmed (the credential stays
+    active: issue another one if the caller could not note it). The value cannot be
+    shown again in either case.
+    """
+
+    BINDINGS = [Binding("escape", "remind", "Confirmer d'abord", id="credential-escape")]
+
+    TICK_SECONDS = 1.0
+    """One countdown step (tests shorten it)."""
+
+    remaining: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, issued: IssuedCredential, intervention_id: str) -> None:
+        super().__init__()
+        self.intervention_id = intervention_id
+        self.credential_id = issued.credential_id
+        self.title_text = NEW_LABELS.get(issued.kind, f"Nouveau code : {issued.label}")
+        self.material_identifier = issued.material_identifier
+        self.display_seconds = issued.display_seconds
+        # Only what the screen shows: the raw value is not kept.
+        self._display = issued.display
+        self._spelling = spelling_lines(issued.spelling)
+        self._timer: Timer | None = None
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    @property
+    def hidden(self) -> bool:
+        return not self._display
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="credential-box", classes="modal-box"):
+            yield Static(
+                f"{self.title_text} — matériel {self.material_identifier}",
+                classes="modal-title",
+                markup=False,
+            )
+            yield Static(
+                "Lisez ce code à l'appelant, faites-le répéter, puis confirmez. "
+                "Il ne sera plus jamais affiché.",
+                classes="modal-hint",
+            )
+            yield Static(self._display, id="credential-value", markup=False)
+            yield Static("\n".join(self._spelling), id="credential-spelling", markup=False)
+            yield Static(id="credential-countdown")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Lu à l'appelant", id="read-out", variant="success")
+                yield Button("Fermer sans confirmer", id="close-unconfirmed", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#read-out", Button).focus()
+        if self.display_seconds <= 0:
+            self.watch_remaining(0)
+            return
+        self.remaining = self.display_seconds
+        self._timer = self.set_interval(self.TICK_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        if self.remaining > 0:
+            self.remaining -= 1
+
+    def watch_remaining(self, remaining: int) -> None:
+        countdown = self.query_one("#credential-countdown", Static)
+        if remaining > 0:
+            countdown.update(f"Affiché encore {remaining} s")
+            return
+        self.hide_value()
+        countdown.update(
+            "Affichage terminé : le code n'est plus visible. S'il n'a pas été noté, "
+            "délivrez-en un nouveau."
+        )
+
+    def hide_value(self) -> None:
+        self._display = ""
+        self._spelling = []
+        if self._timer is not None:
+            self._timer.stop()
+        self.query_one("#credential-value", Static).update(HIDDEN)
+        self.query_one("#credential-spelling", Static).update("")
+
+    def action_remind(self) -> None:
+        self.notify(
+            "Confirmez la lecture avec « Lu à l'appelant », ou « Fermer sans confirmer » "
+            "si l'appel a été interrompu.",
+            title="Code non confirmé",
+            severity="warning",
+        )
+
+    @on(Button.Pressed, "#read-out")
+    def _read_out(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self.confirm()
+
+    @work(thread=True, exclusive=True, group="read-out", exit_on_error=False)
+    def confirm(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        confirm_read_out(self.csu.deps, who, self.intervention_id, self.credential_id)
+        self.app.call_from_thread(self._confirmed)
+
+    def _confirmed(self) -> None:
+        self.hide_value()
+        self.dismiss(True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state in FINISHED:
+            self._busy = False
+
+    @on(Button.Pressed, "#close-unconfirmed")
+    def _close_unconfirmed(self) -> None:
+        self.hide_value()
+        self.app.notify(
+            "Lecture non confirmée : rien n'a été journalisé comme lu. Le code délivré reste "
+            "actif ; délivrez-en un nouveau si l'appelant n'a pas pu le noter.",
+            title="Code non confirmé",
+            severity="warning",
+            timeout=12,
+        )
+        self.dismiss(False)
+
+
+class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
+    """Which material, which kind; issues it and returns the
+    :class:`CredentialShownScreen` to push, which alone holds the value: the value is
+    never carried in a message or a result that a debug log could print."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="issue-cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="issue-box", classes="modal-box"):
+            yield Static("Délivrer un code", classes="modal-title")
+            yield from self.choose()
+            yield Static(
+                "Le code actif de ce type sera invalidé et remplacé ; le nouveau ne "
+                "s'affichera qu'une fois.",
+                classes="modal-hint",
+            )
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Délivrer", id="issue-ok", variant="primary")
+                yield Button("Annuler", id="issue-cancel-button")
+
+    @on(Button.Pressed, "#issue-ok")
+    def _submit(self) -> None:
+        chosen = self.chosen()
+        if self._busy or chosen is None:
+            return
+        self._busy = True
+        self.issue(*chosen)
+
+    @work(thread=True, exclusive=True, group="issue", exit_on_error=False)
+    def issue(self, material_id: int, kind: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        issued = issue_credential(self.csu.deps, who, self.intervention_id, material_id, kind)
+        self.app.call_from_thread(self._done, issued)
+
+    def _done(self, issued: IssuedCredential) -> None:
+        self.dismiss(CredentialShownScreen(issued, self.intervention_id))
+
+    @on(Button.Pressed, "#issue-cancel-button")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+
+class RevokeScreen(_MaterialAndKind[str | None]):
+    """Invalidates the active credential of a kind without issuing another (card
+    stolen...), with a reason of 5 characters or more for the journal."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="revoke-cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="revoke-box", classes="modal-box"):
+            yield Static("Invalider un code", classes="modal-title")
+            yield from self.choose()
+            yield Label("Motif (versé au journal)")
+            yield Input(id="revoke-reason", placeholder="Motif (5 caractères au moins)")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Invalider", id="revoke-ok", variant="error")
+                yield Button("Annuler", id="revoke-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#revoke-reason", Input).focus()
+
+    @on(Button.Pressed, "#revoke-ok")
+    @on(Input.Submitted, "#revoke-reason")
+    def _submit(self) -> None:
+        chosen = self.chosen()
+        if self._busy or chosen is None:
+            return
+        self._busy = True
+        self.revoke(*chosen, self.query_one("#revoke-reason", Input).value)
+
+    @work(thread=True, exclusive=True, group="revoke", exit_on_error=False)
+    def revoke(self, material_id: int, kind: str, reason: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        revoke_credential(self.csu.deps, who, self.intervention_id, material_id, kind, reason)
+        self.app.call_from_thread(self._done, kind)
+
+    def _done(self, kind: str) -> None:
+        self.dismiss(kind)
+
+    @on(Button.Pressed, "#revoke-cancel-button")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)

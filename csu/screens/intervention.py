@@ -1,0 +1,255 @@
+"""Opening and closing an intervention: the start and the end of every call or visit.
+
+Both modals call the service themselves, so that a refusal (shown by the app as a
+notification) leaves the modal open with what the operator typed.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from csu.domain.interventions import OUTCOMES
+from csu.domain.verification import CHANNEL_LABELS
+from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionChoice:
+    """One election of the voter, and the channels the operator may open it by."""
+
+    id: str
+    title: str
+    channels: tuple[str, ...]  # in the order of the election's policy
+
+
+class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
+    """Channel of the call (only those of the election's policy), the number shown on
+    the phone (optional), and for a call from a president, the president's login.
+
+    A president opens in person only (channel ``president``, no choice)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-open-cancel")]
+
+    def __init__(
+        self, voter_id: int, elections: Sequence[ElectionChoice], *, as_president: bool
+    ) -> None:
+        super().__init__()
+        self.voter_id = voter_id
+        self.elections = list(elections)
+        self.as_president = as_president
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        first = self.elections[0] if self.elections else None
+        with Vertical(id="intervention-open-box", classes="modal-box"):
+            yield Static("Nouvelle intervention", classes="modal-title")
+            if len(self.elections) > 1:
+                yield Label("Scrutin")
+                yield Select(
+                    [(f"{e.id} — {e.title}", e.id) for e in self.elections],
+                    id="open-election",
+                    allow_blank=False,
+                )
+            elif first is not None:
+                yield Static(f"Scrutin : {first.id} — {first.title}")
+            if self.as_president:
+                yield Static(
+                    "Canal : présentiel via président — vous vérifiez vous-même la pièce "
+                    "d'identité de l'électeur.",
+                    id="open-channel-fixed",
+                )
+            else:
+                yield Label("Canal")
+                yield Select(
+                    self._channel_options(first),
+                    id="open-channel",
+                    allow_blank=False,
+                )
+            with Vertical(id="open-caller-box", classes="modal-field"):
+                yield Label("Numéro affiché de l'appelant (facultatif)")
+                yield Input(id="open-caller", placeholder="ex. 01 23 45 67 89")
+            with Vertical(id="open-president-box", classes="modal-field"):
+                yield Label("Identifiant du président de bureau qui appelle")
+                yield Input(id="open-president", placeholder="identifiant du président")
+            yield Static(id="open-message", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Ouvrir", id="open-ok", variant="primary")
+                yield Button("Annuler", id="open-cancel")
+
+    def on_mount(self) -> None:
+        self._arrange()
+        if not self.as_president:
+            self.query_one("#open-channel", Select).focus()
+
+    def _channel_options(self, election: ElectionChoice | None) -> list[tuple[str, str]]:
+        channels = election.channels if election is not None else ()
+        return [(CHANNEL_LABELS.get(c, c).capitalize(), c) for c in channels]
+
+    def _election(self) -> ElectionChoice | None:
+        if len(self.elections) > 1:
+            chosen = self.query_one("#open-election", Select).value
+            return next((e for e in self.elections if e.id == chosen), None)
+        return self.elections[0] if self.elections else None
+
+    def _channel(self) -> str | None:
+        election = self._election()
+        if election is None or not election.channels:
+            return None
+        if self.as_president:
+            return "president" if "president" in election.channels else None
+        value = self.query_one("#open-channel", Select).value
+        return value if isinstance(value, str) else None
+
+    def _arrange(self) -> None:
+        """Shows the fields the chosen channel needs, or why nothing can be opened."""
+        channel = self._channel()
+        self.query_one("#open-caller-box").display = channel == "phone"
+        self.query_one("#open-president-box").display = (
+            channel == "president" and not self.as_president
+        )
+        message = ""
+        if channel is None:
+            message = (
+                "Ce scrutin ne prévoit pas d'intervention d'un président de bureau."
+                if self.as_president
+                else "Ce scrutin ne prévoit aucun canal d'intervention."
+            )
+        shown = self.query_one("#open-message", Static)
+        shown.update(message)
+        shown.display = bool(message)
+        self.query_one("#open-ok", Button).disabled = channel is None
+
+    @on(Select.Changed, "#open-election")
+    def _election_changed(self) -> None:
+        if not self.as_president:
+            channels = self.query_one("#open-channel", Select)
+            channels.set_options(self._channel_options(self._election()))
+        self._arrange()
+
+    @on(Select.Changed, "#open-channel")
+    def _channel_changed(self) -> None:
+        self._arrange()
+
+    @on(Button.Pressed, "#open-ok")
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        election = self._election()
+        channel = self._channel()
+        if self._busy or election is None or channel is None:
+            return
+        caller = self.query_one("#open-caller", Input).value if channel == "phone" else ""
+        president = (
+            self.query_one("#open-president", Input).value
+            if channel == "president" and not self.as_president
+            else ""
+        )
+        self._busy = True
+        self.run_open(election.id, channel, caller, president)
+
+    @work(thread=True, exclusive=True, group="intervention-open", exit_on_error=False)
+    def run_open(self, election_id: str, channel: str, caller: str, president: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        opened = open_intervention(
+            self.csu.deps,
+            who,
+            self.voter_id,
+            channel,
+            election_id=election_id,
+            caller_number=caller or None,
+            president_login=president or None,
+        )
+        self.app.call_from_thread(self._done, opened)
+
+    def _done(self, opened: OpenIntervention) -> None:
+        self.dismiss(opened)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state in FINISHED:
+            self._busy = False
+
+    @on(Button.Pressed, "#open-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class InterventionCloseScreen(ModalScreen[str | None]):
+    """The outcome of the intervention and an optional note; returns the outcome."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
+
+    def __init__(self, intervention_id: str) -> None:
+        super().__init__()
+        self.intervention_id = intervention_id
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="intervention-close-box", classes="modal-box"):
+            yield Static("Clore l'intervention", classes="modal-title")
+            yield Label("Issue")
+            yield Select(
+                [(label.capitalize(), key) for key, label in OUTCOMES.items()],
+                id="close-outcome",
+                allow_blank=False,
+            )
+            yield Label("Note (facultative, versée au journal)")
+            yield TextArea(id="close-note")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Clore", id="close-ok", variant="primary")
+                yield Button("Annuler", id="close-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#close-outcome", Select).focus()
+
+    @on(Button.Pressed, "#close-ok")
+    def _submit(self) -> None:
+        outcome = self.query_one("#close-outcome", Select).value
+        if self._busy or not isinstance(outcome, str):
+            return
+        self._busy = True
+        self.run_close(outcome, self.query_one("#close-note", TextArea).text)
+
+    @work(thread=True, exclusive=True, group="intervention-close", exit_on_error=False)
+    def run_close(self, outcome: str, note: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        close_intervention(self.csu.deps, who, self.intervention_id, outcome, note)
+        self.app.call_from_thread(self._done, outcome)
+
+    def _done(self, outcome: str) -> None:
+        self.dismiss(outcome)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state in FINISHED:
+            self._busy = False
+
+    @on(Button.Pressed, "#close-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

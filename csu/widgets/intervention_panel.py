@@ -1,0 +1,118 @@
+"""The operator's open intervention on the voter file: channel, caller, verification
+state and the timeline of its steps (from the journal). Hidden when there is none."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from csu.domain.clock import Clock, to_paris
+
+if TYPE_CHECKING:
+    from csu.services.interventions import OpenIntervention, Step
+
+# How often the verification line is redrawn: a verification lapses after 10 minutes.
+REFRESH_SECONDS = 5
+
+MATCHES = "correspond au poste de travail enregistré"
+DOES_NOT_MATCH = "ne correspond pas au poste de travail enregistré"
+NOT_VERIFIED = "Identité non vérifiée"
+
+
+def is_verified(intervention: "OpenIntervention | None", now: datetime) -> bool:
+    """Whether the intervention's verification still holds at ``now``."""
+    until = intervention.verified_until if intervention is not None else None
+    return until is not None and now < until
+
+
+def summary_text(intervention: "OpenIntervention") -> Text:
+    """Channel, opening time, caller (masked) and president, as the panel shows them."""
+    text = Text()
+    text.append(
+        f"Canal : {intervention.channel_label} — ouverte à "
+        f"{to_paris(intervention.opened_at):%H:%M:%S}"
+    )
+    if intervention.caller:
+        region = f" ({intervention.caller_region})" if intervention.caller_region else ""
+        text.append(f"\nAppelant : {intervention.caller}{region}")
+        if intervention.caller_matches_work_phone is True:
+            text.append(f" — {MATCHES}", style="green")
+        elif intervention.caller_matches_work_phone is False:
+            text.append(f" — {DOES_NOT_MATCH}", style="yellow")
+    elif intervention.channel == "phone":
+        text.append("\nAppelant : numéro non relevé")
+    if intervention.president_login:
+        bureau = intervention.president_bureau
+        bureau = f" (bureau {bureau})" if bureau else ""
+        text.append(f"\nPrésident : {intervention.president_login}{bureau}")
+    return text
+
+
+def verification_text(intervention: "OpenIntervention", now: datetime) -> Text:
+    if is_verified(intervention, now):
+        assert intervention.verified_until is not None
+        return Text(
+            f"Identité vérifiée jusqu'à {to_paris(intervention.verified_until):%H:%M}",
+            style="bold green",
+        )
+    return Text(NOT_VERIFIED, style="bold yellow")
+
+
+def timeline_table(steps: Sequence["Step"]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    table.add_column("Heure", width=8, no_wrap=True)
+    table.add_column("Déroulé de l'intervention", ratio=3)
+    table.add_column("Résultat", ratio=1)
+    for step in steps:
+        table.add_row(f"{to_paris(step.at):%H:%M:%S}", step.action, step.outcome)
+    return table
+
+
+class InterventionPanel(Vertical):
+    """Shows an :class:`OpenIntervention` and its steps; ``show(None, [])`` hides it."""
+
+    def __init__(self, clock: Clock, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self.intervention: OpenIntervention | None = None
+        self._shown: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="intervention-summary")
+        yield Static(id="intervention-verification")
+        yield Static(id="intervention-timeline")
+
+    def on_mount(self) -> None:
+        self.border_title = "Intervention en cours"
+        self.display = False
+        self.set_interval(REFRESH_SECONDS, self._redraw_verification)
+
+    def show(self, intervention: "OpenIntervention | None", steps: Sequence["Step"]) -> None:
+        shown = (intervention, tuple(steps))
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.intervention = intervention
+        self.display = intervention is not None
+        if intervention is None:
+            return
+        self.query_one("#intervention-summary", Static).update(summary_text(intervention))
+        self._redraw_verification()
+        self.query_one("#intervention-timeline", Static).update(timeline_table(steps))
+        self.call_after_refresh(self.scroll_end, animate=False)  # the latest step in view
+
+    @property
+    def verified(self) -> bool:
+        return is_verified(self.intervention, self._clock())
+
+    def _redraw_verification(self) -> None:
+        if self.intervention is not None:
+            self.query_one("#intervention-verification", Static).update(
+                verification_text(self.intervention, self._clock())
+            )

@@ -1,0 +1,274 @@
+"""The intervention on the voter file, piece by piece: bindings that show only when
+they apply, the panel, refusals that keep what was typed, the verification's
+answers that never name a factor, the lock, and the credential shown once."""
+
+import re
+
+import pytest
+from textual.widgets import Input, Select, Static
+
+from csu.app import CsuApp
+from csu.domain.verification import FACTOR_LABELS
+from csu.screens.credential import HIDDEN, CredentialShownScreen
+from csu.screens.intervention import InterventionOpenScreen
+from csu.screens.verify import SHORT_LABELS, VerifyScreen
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps, OperatorContext
+from csu.services.interventions import close_intervention, open_intervention
+from csu.services.verification import verify_identity
+from csu.widgets.intervention_panel import DOES_NOT_MATCH, MATCHES, InterventionPanel
+from tests.screens.conftest import (
+    SIZE,
+    DemoVoter,
+    click,
+    close_ui,
+    demo_voter,
+    fill,
+    journal_actions,
+    journal_details,
+    journal_of,
+    last_intervention,
+    log_in,
+    notifications,
+    open_intervention_ui,
+    open_voter_file,
+    press,
+    screen_text,
+    verify_ui,
+)
+
+INTERVENTION_KEYS = {"ctrl+e", "ctrl+k", "ctrl+x", "ctrl+w"}
+
+
+def keys(app: CsuApp) -> set[str]:
+    return set(app.screen.active_bindings)
+
+
+def good_answers(voter: DemoVoter) -> dict[str, str]:
+    return {
+        "verify_birth_date": voter.birth_text,
+        "verify_agent_card": voter.row["carte_agent"][:6],
+        "verify_iban": voter.row["iban"][-6:],
+    }
+
+
+def wrong_answers(voter: DemoVoter) -> dict[str, str]:
+    # The right date and card, a wrong IBAN tail.
+    return {**good_answers(voter), "verify_iban": "000000"}
+
+
+class TestBindings:
+    async def test_intervention_keys_show_only_with_an_open_intervention(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            assert "ctrl+n" in keys(app)
+            assert not keys(app) & (INTERVENTION_KEYS | {"ctrl+u", "ctrl+r"})
+            assert not app.screen.query_one(InterventionPanel).display
+            await press(pilot, "ctrl+e")  # hidden: does nothing
+            assert isinstance(app.screen, VoterScreen)
+
+            await open_intervention_ui(pilot, "phone")
+            assert keys(app) >= INTERVENTION_KEYS and "ctrl+n" not in keys(app)
+            assert app.screen.query_one(InterventionPanel).display
+            # Not verified yet: the agent is told so before choosing anything.
+            await press(pilot, "ctrl+k")
+            assert isinstance(app.screen, VoterScreen)
+            assert any("Identité non vérifiée" in m for m in notifications(app))
+        assert "credential_issue" not in {action for action, _ in journal_actions(demo_deps)}
+
+    async def test_an_administrator_opens_no_intervention(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "admin")
+            await open_voter_file(pilot, voter.matricule)
+            assert isinstance(app.screen, VoterScreen)
+            assert not keys(app) & (INTERVENTION_KEYS | {"ctrl+n", "ctrl+u"})
+
+
+class TestOpening:
+    async def test_a_refusal_keeps_the_modal_and_what_was_typed(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await press(pilot, "ctrl+n")
+            channel = app.screen.query_one("#open-channel", Select)
+            assert [value for _, value in channel._options] == ["phone", "president"]
+            assert app.screen.query_one("#open-caller-box").display
+            assert not app.screen.query_one("#open-president-box").display
+            channel.value = "president"
+            await pilot.pause()
+            assert not app.screen.query_one("#open-caller-box").display
+            fill(pilot, open_president="personne")
+            await click(pilot, "#open-ok")
+            assert isinstance(app.screen, InterventionOpenScreen)
+            assert any("« personne »" in m for m in notifications(app))
+            assert app.screen.query_one("#open-president", Input).value == "personne"
+            await press(pilot, "escape")
+            assert isinstance(app.screen, VoterScreen)
+        assert "intervention_open" not in {action for action, _ in journal_actions(demo_deps)}
+
+    async def test_the_panel_says_whether_the_caller_uses_the_work_phone(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, work_phone=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone", open_caller=voter.row["telephone_pro"])
+            text = screen_text(app)
+            assert MATCHES in text and "Identité non vérifiée" in text
+            assert voter.row["telephone_pro"] not in text  # masked
+            assert "11:30:00" in text and "intervention ouverte" in text
+
+    async def test_closing_hides_the_panel_and_journals_the_outcome(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, work_phone=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone", open_caller="01 23 45 67 89")
+            assert DOES_NOT_MATCH in screen_text(app)
+            await close_ui(pilot, "abandonné", note="L'appelant a raccroché.")
+            assert not app.screen.query_one(InterventionPanel).display
+            assert "ctrl+n" in keys(app) and not keys(app) & INTERVENTION_KEYS
+            assert "abandonné" in screen_text(app)  # the file's list of interventions
+        intervention = last_intervention(demo_deps)
+        assert journal_of(demo_deps, intervention) == [
+            ("intervention_open", "ok"),
+            ("intervention_close", "abandonné"),
+        ]
+        assert journal_details(demo_deps, intervention, "intervention_close") == {
+            "note": "L'appelant a raccroché."
+        }
+
+
+class TestVerification:
+    async def test_a_failure_does_not_name_the_factor(self, app: CsuApp, demo_deps: Deps) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "ctrl+e")
+            # A typo in the date is caught before it counts as a failure.
+            fill(pilot, **{**wrong_answers(voter), "verify_birth_date": "31/02/1980"})
+            await click(pilot, "#verify-ok")
+            result = str(app.screen.query_one("#verify-result", Static).content)
+            assert result.startswith("Format incorrect — Date de naissance")
+            assert "verification" not in {action for action, _ in journal_actions(demo_deps)}
+
+            fill(pilot, **wrong_answers(voter))
+            await click(pilot, "#verify-ok")
+            assert isinstance(app.screen, VerifyScreen)
+            result = str(app.screen.query_one("#verify-result", Static).content)
+            assert result == "Identité non vérifiée."
+            for label in (*FACTOR_LABELS.values(), *SHORT_LABELS.values(), "IBAN", "iban"):
+                assert label not in result
+            await press(pilot, "escape")
+            assert "non vérifié" in screen_text(app)  # the timeline behind
+        intervention = last_intervention(demo_deps)
+        assert journal_of(demo_deps, intervention)[-1] == ("verification", "non vérifié")
+
+    async def test_three_failures_lock_the_voter(self, app: CsuApp, demo_deps: Deps) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "ctrl+e")
+            fill(pilot, **wrong_answers(voter))
+            for _ in range(3):
+                await click(pilot, "#verify-ok")
+            result = app.screen.query_one("#verify-result", Static)
+            assert "électeur verrouillé" in str(result.content)
+            assert result.has_class("-locked")
+            # Locked: even the right answers are refused now, by the service.
+            fill(pilot, **good_answers(voter))
+            await click(pilot, "#verify-ok")
+            assert any("verrouillé" in m for m in notifications(app))
+            await press(pilot, "escape")
+            assert "verrouillé jusqu'au" in screen_text(app)  # the file was reloaded
+        intervention = last_intervention(demo_deps)
+        assert journal_of(demo_deps, intervention).count(("verification", "non vérifié")) == 3
+
+    async def test_a_supervisor_unlocks_a_locked_voter(self, app: CsuApp, demo_deps: Deps) -> None:
+        voter = demo_voter(demo_deps)
+        lock_by_services(demo_deps, voter)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "superviseur")
+            await open_voter_file(pilot, voter.matricule)
+            assert "ctrl+u" in keys(app)
+            await press(pilot, "ctrl+u")
+            fill(pilot, unlock_reason="ok")
+            await click(pilot, "#unlock-ok")
+            assert any("Motif trop court" in m for m in notifications(app))
+            fill(pilot, unlock_reason="appel de l'électeur, identité vérifiée par le président")
+            await click(pilot, "#unlock-ok")
+            assert isinstance(app.screen, VoterScreen), notifications(app)
+            assert "ctrl+u" not in keys(app)
+            assert "non verrouillé" in screen_text(app)
+        assert ("voter_unlock", "ok") in journal_actions(demo_deps)
+
+
+def lock_by_services(deps: Deps, voter: DemoVoter) -> None:
+    """Three failed verifications by phone, by another agent."""
+    other = OperatorContext("agent2", "agent", "poste-2")
+    opened = open_intervention(deps, other, voter.voter_id, "phone")
+    for _ in range(3):
+        result = verify_identity(
+            deps, other, opened.id, {"birth_date": voter.birth_text, "agent_card": "ZZZZZZ",
+                                     "iban": "000000"}
+        )  # fmt: skip
+    assert result.locked_until is not None
+    close_intervention(deps, other, opened.id, "refusé")
+
+
+class TestCredentialShownOnce:
+    async def test_the_value_hides_after_its_display_time_and_escape_does_not_close(
+        self, app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(CredentialShownScreen, "TICK_SECONDS", 0.1)
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **good_answers(voter))
+            await press(pilot, "ctrl+k")
+            await click(pilot, "#issue-ok")
+            shown = app.screen
+            assert isinstance(shown, CredentialShownScreen)
+            assert shown.display_seconds == 120
+            value = str(shown.query_one("#credential-value", Static).content)
+            assert len(value) == 19 and value.count("-") == 3
+            spelling = str(shown.query_one("#credential-spelling", Static).content)
+            assert " comme " in spelling or " chiffre " in spelling
+            await press(pilot, "escape")
+            assert app.screen is shown
+            assert any("Confirmez la lecture" in m for m in notifications(app))
+            countdown = shown.query_one("#credential-countdown", Static)
+            assert re.fullmatch(r"Affiché encore \d+ s", str(countdown.content))
+            shown.remaining = 2  # skip to the last seconds; the timer ticks them down
+            for _ in range(40):
+                if shown.hidden:
+                    break
+                await pilot.pause(0.05)
+            assert shown.hidden and shown.remaining == 0
+            assert str(shown.query_one("#credential-value", Static).content) == HIDDEN
+            assert value not in screen_text(app)
+            await click(pilot, "#close-unconfirmed")
+            assert isinstance(app.screen, VoterScreen)
+            assert any("Lecture non confirmée" in m for m in notifications(app))
+        steps = journal_of(demo_deps, last_intervention(demo_deps))
+        assert ("credential_issue", "ok") in steps
+        assert ("credential_read_out", "ok") not in steps

@@ -1,0 +1,281 @@
+"""The scenarios of the design notes, from the first key of the call to the last,
+through the real app: journal entries in order under one intervention id, and what
+the voting platform would answer (``check_login``) with the credentials read out."""
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from csu.app import CsuApp
+from csu.domain import credentials as creds
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps, NotFound, OperatorContext
+from csu.services.credentials import issue_credential
+from csu.services.interventions import close_intervention, open_intervention
+from csu.services.platform import check_login
+from csu.services.verification import verify_identity
+from csu.widgets.intervention_panel import InterventionPanel
+from tests.screens.conftest import (
+    SIZE,
+    DemoVoter,
+    click,
+    close_ui,
+    demo_voter,
+    fill,
+    issue_ui,
+    journal_actions,
+    journal_details,
+    journal_of,
+    journal_text,
+    last_intervention,
+    log_in,
+    notifications,
+    open_intervention_ui,
+    open_voter_file,
+    outbox_codes,
+    president_bureau,
+    press,
+    screen_text,
+    settle,
+    verify_ui,
+)
+
+SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-test")
+
+S1_STEPS = [
+    ("intervention_open", "ok"),
+    ("verification", "vérifié"),
+    ("credential_issue", "ok"),
+    ("message_queue", "ok"),  # the notice to the voter
+    ("message_sent", "ok"),
+    ("credential_read_out", "ok"),
+    ("intervention_close", "résolu"),
+]
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def login_works(deps: Deps, voter: DemoVoter, **credentials: str) -> bool:
+    return check_login(deps, voter.election, voter.identifier, voter.birth_date, **credentials)
+
+
+def issue_key_via_services(deps: Deps, voter: DemoVoter) -> str:
+    """A security key issued earlier by a supervisor (S1 by phone, through the services)."""
+    opened = open_intervention(deps, SUPERVISOR, voter.voter_id, "phone")
+    result = verify_identity(
+        deps,
+        SUPERVISOR,
+        opened.id,
+        {
+            "birth_date": voter.birth_text,
+            "agent_card": voter.row["carte_agent"][:6],
+            "iban": voter.row["iban"][-6:],
+        },
+    )
+    assert result.verified
+    material = next_material(deps, voter)
+    issued = issue_credential(deps, SUPERVISOR, opened.id, material, "security_key")
+    close_intervention(deps, SUPERVISOR, opened.id, "résolu")
+    return issued.value
+
+
+def next_material(deps: Deps, voter: DemoVoter) -> int:
+    from sqlmodel import select
+
+    from csu.store.tables import Material
+
+    with deps.reading() as session:
+        material_id = session.exec(
+            select(Material.id).where(
+                Material.voter_id == voter.voter_id, Material.election_id == voter.election
+            )
+        ).one()
+    assert material_id is not None
+    return material_id
+
+
+# ----------------------------------------------------------------- scenarios
+
+
+class TestS1LostSecurityKeyByPhone:
+    async def test_the_new_key_is_read_out_and_the_old_one_stops_working(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        old_key = issue_key_via_services(demo_deps, voter)  # an earlier call
+        assert login_works(demo_deps, voter, security_key=old_key)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone", open_caller="01 23 45 67 89")
+            text = screen_text(app)
+            assert "Canal : téléphone" in text and "Identité non vérifiée" in text
+            await verify_ui(
+                pilot,
+                verify_birth_date=voter.birth_text,
+                verify_agent_card=voter.row["carte_agent"][:6],
+                verify_iban=voter.row["iban"],
+            )
+            assert "Identité vérifiée jusqu'à 11:40" in screen_text(app)
+            new_key = await issue_ui(pilot, "security_key")
+            text = screen_text(app)
+            assert "code délivré" in text and "code lu à l'appelant" in text  # the timeline
+            await close_ui(pilot, "résolu")
+            assert not app.screen.query_one(InterventionPanel).display
+
+        intervention = last_intervention(demo_deps)
+        assert journal_of(demo_deps, intervention) == S1_STEPS
+        assert journal_details(demo_deps, intervention, "verification")["set"] == [
+            "agent_card",
+            "birth_date",
+            "iban",
+        ]
+        issued = journal_details(demo_deps, intervention, "credential_issue")
+        assert issued["kind"] == "security_key" and issued["revoked"] is not None
+        assert len(new_key) == 19 and new_key != old_key  # K7MP-X2QD-9RFA-H3TW
+        assert login_works(demo_deps, voter, security_key=new_key)
+        assert not login_works(demo_deps, voter, security_key=old_key)
+        assert new_key.replace("-", "").encode() not in journal_text(demo_deps)
+
+
+class TestS2ThroughThePresident:
+    async def test_the_agent_records_the_presidents_in_person_check(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "president", open_president="president")
+            assert "Président : president" in screen_text(app)
+            await verify_ui(pilot, document="cni", verify_in_person="12ab")
+            key = await issue_ui(pilot, "security_key")
+            await close_ui(pilot, "résolu")
+
+        intervention = last_intervention(demo_deps)
+        assert journal_of(demo_deps, intervention) == S1_STEPS
+        opened = journal_details(demo_deps, intervention, "intervention_open")
+        assert opened["channel"] == "president" and opened["president"] == "president"
+        checked = journal_details(demo_deps, intervention, "verification")
+        assert checked["document"] == "cni …12AB" and checked["set"] == ["in_person"]
+        assert login_works(demo_deps, voter, security_key=key)
+
+
+class TestS3LostPasswordWithSecrets:
+    async def test_key_prefix_and_iban_then_a_new_password(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        key = issue_key_via_services(demo_deps, voter)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(
+                pilot,
+                verify_birth_date=voter.birth_text,
+                verify_security_key_prefix=creds.prefix(key).lower(),
+                verify_iban=voter.row["iban"][-6:],
+            )
+            password = await issue_ui(pilot, "password")
+            await close_ui(pilot, "résolu")
+
+        intervention = last_intervention(demo_deps)
+        assert journal_of(demo_deps, intervention) == S1_STEPS
+        assert journal_details(demo_deps, intervention, "verification")["set"] == [
+            "birth_date",
+            "iban",
+            "security_key_prefix",
+        ]
+        assert journal_details(demo_deps, intervention, "credential_issue")["kind"] == "password"
+        assert login_works(demo_deps, voter, password=password, security_key=key)
+        assert not login_works(demo_deps, voter, password=password[::-1])
+
+
+class TestS4PresidentResetsAPassword:
+    async def test_in_person_check_then_a_new_password(self, app: CsuApp, demo_deps: Deps) -> None:
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            await open_voter_file(pilot, voter.matricule)
+            assert isinstance(app.screen, VoterScreen)
+            await press(pilot, "ctrl+n")
+            assert "Canal : présentiel via président" in screen_text(app)
+            assert not app.screen.query("#open-channel")
+            await click(pilot, "#open-ok")
+            await verify_ui(pilot, document="passeport", verify_in_person="9876")
+            await press(pilot, "ctrl+k")
+            assert not app.screen.query("#credential-kind")  # passwords only
+            assert "Code : mot de passe" in screen_text(app)
+            await press(pilot, "escape")
+            password = await issue_ui(pilot)
+            await close_ui(pilot, "résolu")
+
+        intervention = last_intervention(demo_deps)
+        assert journal_of(demo_deps, intervention) == S1_STEPS
+        assert journal_details(demo_deps, intervention, "credential_issue")["kind"] == "password"
+        assert login_works(demo_deps, voter, password=password)
+
+    async def test_a_voter_outside_the_bureau_is_refused(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        bureau = president_bureau(demo_deps)
+        outsider = demo_voter(demo_deps, outside_bureau=bureau)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            await open_voter_file(pilot, outsider.matricule)
+            assert "Aucun électeur ne correspond." in screen_text(app)
+            # Even reaching the file directly, the service refuses it.
+            await app.push_screen(VoterScreen(outsider.voter_id))
+            await settle(pilot)
+            assert "Aucun électeur de votre bureau ne correspond." in notifications(app)
+            assert "ctrl+n" not in app.screen.active_bindings
+        president = OperatorContext("president", "president", "poste-test", bureau)
+        with pytest.raises(NotFound):
+            open_intervention(demo_deps, president, outsider.voter_id, "president")
+        assert ("consultation", "refusé") in journal_actions(demo_deps)
+        assert "intervention_open" not in {action for action, _ in journal_actions(demo_deps)}
+
+
+class TestS8OneTimeCodeBySms:
+    async def test_the_code_from_the_outbox_verifies_then_a_key_is_issued(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, mobile=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "ctrl+e")
+            fill(pilot, verify_birth_date=voter.birth_text)
+            await click(pilot, "#send-otp_mobile")
+            status = str(app.screen.query_one("#verify-otp-status", Static).content)
+            assert status.startswith("Code envoyé à +33 ") and "valable jusqu'à 11:32:00" in status
+            mobile_tail = voter.row["telephone_mobile"].replace(" ", "")[-2:]
+            assert status.split(",")[0].endswith(mobile_tail)
+            [code] = outbox_codes(outbox)
+            fill(pilot, verify_otp_mobile=code)
+            await click(pilot, "#verify-ok")
+            assert isinstance(app.screen, VoterScreen)
+            key = await issue_ui(pilot, "security_key")
+            await close_ui(pilot, "résolu")
+
+        intervention = last_intervention(demo_deps)
+        assert (
+            journal_of(demo_deps, intervention)
+            == [
+                ("intervention_open", "ok"),
+                ("otp_send", "ok"),
+                ("message_queue", "ok"),  # the SMS through the outbox, delivered at once
+                ("message_sent", "ok"),
+                *S1_STEPS[1:],
+            ]
+        )
+        assert journal_details(demo_deps, intervention, "verification")["set"] == [
+            "birth_date",
+            "otp_mobile",
+        ]
+        assert code.encode() not in journal_text(demo_deps)
+        assert login_works(demo_deps, voter, security_key=key)
