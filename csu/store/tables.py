@@ -269,3 +269,44 @@ class LinkToken(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     voided_at: datetime | None = None
+
+
+class SubstitutionRequest(SQLModel, table=True):
+    """A request for replacement material (S5): what the operator checked, the decision
+    and its reason. The address the new material goes to is sealed while the request
+    waits (erased once decided: the outbox keeps its own sealed copy until delivery),
+    and kept masked for the operators."""
+
+    __tablename__ = "substitution_request"
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: str = Field(foreign_key="election.id", max_length=64)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    intervention_id: str = Field(foreign_key="intervention.id", max_length=36)
+    # JSON object: each item of the election's checklist -> ticked (true) or not.
+    checklist: str = Field(sa_column=Column(Text, nullable=False))
+    identity_match: bool  # name, first name and birth date agree with the roll
+    email_sealed: str | None = Field(default=None, sa_column=Column(Text))
+    email_masked: str = Field(max_length=340)
+    declared_on: date  # when the voter declared the loss or non-receipt
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    state: str = Field(default="pending", max_length=12, index=True)  # pending, granted, refused
+    reason: str | None = Field(default=None, sa_column=Column(Text))  # why it was refused
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = None
+    decision_note: str | None = Field(default=None, max_length=500)  # the supervisor's words
+
+
+class SubstitutionItem(SQLModel, table=True):
+    """One material of a request (one per voter number concerned) and, once granted,
+    the material that replaces it."""
+
+    __tablename__ = "substitution_item"
+    __table_args__ = (
+        UniqueConstraint("request_id", "material_id", name="uq_substitution_item"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="substitution_request.id", index=True)
+    material_id: int = Field(foreign_key="material.id", index=True)
+    new_material_id: int | None = Field(default=None, foreign_key="material.id")

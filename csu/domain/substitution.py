@@ -1,0 +1,177 @@
+"""Replacement material (S5, « matériel de substitution »): when a request is refused,
+and what the voter receives once it is granted.
+
+A voter who lost or never received their material may ask for new material, not
+before the day the election sets (``substitution.from``) and never once they have
+voted with it. The request is complete when every item of the election's checklist
+was received (signed request, ID scan...) and the identity matches the roll: any
+anomaly means refusal, with its reason. Granted, new material replaces the original,
+which stops working.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from csu.domain.election import ElectionDefinition, ElectionState, state_at
+from csu.domain.errors import InvalidValue
+
+PENDING, GRANTED, REFUSED = "pending", "granted", "refused"
+STATE_LABELS: dict[str, str] = {
+    PENDING: "en attente",
+    GRANTED: "accordée",
+    REFUSED: "refusée",
+}
+
+CHECKLIST_FIELD = "Pièces de la demande"
+DECLARED_FIELD = "Date de déclaration"
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialFacts:
+    """What the rules need to know of one material concerned by a request."""
+
+    identifier: str
+    status: str  # active, substituted, invalidated
+    voted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewMaterial:
+    """What the voter receives for one capacity: the new identifier, and the value and
+    format label of each credential (shown once, in the e-mail)."""
+
+    capacity: str
+    identifier: str
+    credentials: tuple[tuple[str, str], ...]  # (label, value as displayed)
+
+
+def _key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def checklist_answers(checklist: Sequence[str], answers: Mapping[str, bool]) -> dict[str, bool]:
+    """Every item of the election's checklist, ticked or not, under the election's own
+    label. An answer about an item the election does not list is an InvalidValue (the
+    screen offers the election's list: anything else is a mistake, not a refusal)."""
+    known = {_key(item): item for item in checklist}
+    ticked = dict.fromkeys(checklist, False)
+    for label, value in answers.items():
+        item = known.get(_key(label))
+        if item is None:
+            raise InvalidValue(CHECKLIST_FIELD, f"pièce inconnue pour ce scrutin : « {label} »")
+        ticked[item] = bool(value)
+    return ticked
+
+
+def check_declared_on(declared_on: date, today: date) -> None:
+    """A declaration of loss cannot be dated after today (Paris)."""
+    if declared_on > today:
+        raise InvalidValue(
+            DECLARED_FIELD, f"le {declared_on:%d/%m/%Y} est postérieur à aujourd'hui"
+        )
+
+
+def _closed(definition: ElectionDefinition, now_utc: datetime) -> str | None:
+    if state_at(definition, now_utc) is ElectionState.CLOSED:
+        return (
+            f"Le scrutin {definition.id} est clos : plus aucun matériel de substitution "
+            "n'est délivrable."
+        )
+    return None
+
+
+def _disabled(definition: ElectionDefinition) -> str | None:
+    rules = definition.substitution
+    if not rules.enabled or rules.identifier is None:
+        return f"Le scrutin {definition.id} ne prévoit pas de matériel de substitution."
+    return None
+
+
+def material_anomalies(materials: Iterable[MaterialFacts]) -> list[str]:
+    """Material already used to vote, or no longer active."""
+    found: list[str] = []
+    for material in materials:
+        if material.voted:
+            found.append(
+                f"L'électeur a déjà voté avec le matériel {material.identifier} : aucun "
+                "matériel de substitution n'est délivrable."
+            )
+        elif material.status != "active":
+            found.append(
+                f"Le matériel {material.identifier} n'est plus actif (déjà substitué ou "
+                "invalidé)."
+            )
+    return found
+
+
+def request_anomalies(
+    definition: ElectionDefinition,
+    now_utc: datetime,
+    *,
+    declared_on: date,
+    checklist: Mapping[str, bool],
+    identity_match: bool,
+    materials: Sequence[MaterialFacts],
+) -> list[str]:
+    """Every reason to refuse a request, in French; empty when it may be granted.
+    ``checklist`` comes from :func:`checklist_answers`."""
+    disabled = _disabled(definition)
+    if disabled:
+        return [disabled]
+    found: list[str] = []
+    closed = _closed(definition, now_utc)
+    if closed:
+        found.append(closed)
+    from_day = definition.substitution.from_day
+    if from_day is not None and declared_on < from_day:
+        found.append(
+            f"Perte ou non-réception déclarée le {declared_on:%d/%m/%Y}, avant le "
+            f"{from_day:%d/%m/%Y} : aucune demande n'est recevable avant cette date "
+            "(délais d'acheminement du matériel)."
+        )
+    missing = [item for item, ticked in checklist.items() if not ticked]
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        found.append(
+            f"Demande incomplète, pièce{s} manquante{s} : "
+            + " ; ".join(f"« {item} »" for item in missing)
+            + "."
+        )
+    if not identity_match:
+        found.append(
+            "Les nom, prénom et date de naissance de la demande ne correspondent pas à "
+            "la liste électorale."
+        )
+    found.extend(material_anomalies(materials))
+    return found
+
+
+def grant_anomalies(
+    definition: ElectionDefinition, now_utc: datetime, materials: Sequence[MaterialFacts]
+) -> list[str]:
+    """What forbids granting a request that was in order when made: the election closed
+    or stopped substitution, or a material was used to vote meanwhile."""
+    disabled = _disabled(definition)
+    if disabled:
+        return [disabled]
+    closed = _closed(definition, now_utc)
+    return ([closed] if closed else []) + material_anomalies(materials)
+
+
+def refusal_reason(anomalies: Sequence[str]) -> str:
+    return " ".join(anomalies)
+
+
+def materials_text(materials: Sequence[NewMaterial]) -> str:
+    """The part of the e-mail that gives the new material, one block per capacity."""
+    blocks: list[str] = []
+    for material in materials:
+        lines = [
+            f"Qualité : {material.capacity}",
+            f"Identifiant de vote : {material.identifier}",
+        ]
+        lines += [f"{label[:1].upper()}{label[1:]} : {value}" for label, value in
+                  material.credentials]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

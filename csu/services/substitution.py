@@ -1,0 +1,714 @@
+"""Replacement material (S5, « matériel de substitution », CCI).
+
+An agent records a voter's request inside their open intervention on that voter: the
+voter number(s) concerned (one material each), which items of the election's checklist
+were received, whether the identity matches the roll, when the loss was declared and
+the address the new material goes to. Any anomaly refuses the request: it is stored
+refused, with its reason, and journalled. A request in order waits for a supervisor
+other than its author when the election requires approval, else it is granted at once.
+
+Granting, in one transaction: each original material becomes ``substituted`` and its
+credentials are revoked; new material (a new identifier, new credentials of every kind
+the election defines) replaces it; an e-mail gives it to the voter at the request's
+address (written to the outbox, delivered after the commit). Credentials are hashed
+before the write transaction (argon2id takes ~300 ms) and never journalled.
+"""
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from csu.domain import credentials as creds
+from csu.domain import masking, sealing
+from csu.domain import substitution as rules
+from csu.domain.clock import to_paris
+from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
+from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_email
+from csu.domain.interventions import MAX_NOTE_LENGTH
+from csu.domain.messages import render
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    NotFound,
+    OperatorContext,
+    Role,
+    ServiceError,
+    require_role,
+)
+from csu.services.credentials import stored_hash
+from csu.services.elections import get_definition
+from csu.services.interventions import owned_open
+from csu.services.outbox import STATE_LABELS as MESSAGE_STATE_LABELS
+from csu.services.outbox import Outgoing, deliver, enqueue
+from csu.store import journal
+from csu.store.tables import (
+    Credential,
+    Intervention,
+    Material,
+    SubstitutionItem,
+    SubstitutionRequest,
+    Voter,
+)
+
+REQUESTERS: tuple[Role, ...] = ("agent", "superviseur")
+SEAL_PURPOSE = "substitution"
+MESSAGE_PURPOSE = "substitution"
+REVOKE_REASON = "substitution"
+MIN_REASON_LENGTH = 5
+MAX_DECISION_LENGTH = 500
+IDENTIFIER_ATTEMPTS = 5
+
+ACTION_LABELS: dict[str, str] = {
+    "substitution_request": "demande de matériel de substitution",
+    "substitution_grant": "matériel de substitution accordé",
+    "substitution_refuse": "matériel de substitution refusé",
+    "substitution_list": "consultation des demandes de substitution",
+}
+"""French labels of this module's journal actions (for timelines and reviews)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubstitutedMaterial:
+    """One material of a request; ``new_identifier`` once granted."""
+
+    capacity: str
+    old_identifier: str
+    new_identifier: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubstitutionView:
+    """A request as operators see it: the address masked, never a credential."""
+
+    id: int
+    election_id: str
+    voter_id: int
+    matricule: str
+    voter_name: str  # "DUBOIS Victoire"
+    intervention_id: str
+    state: str  # French label: en attente, accordée, refusée
+    reason: str | None  # why it was refused
+    requested_by: str
+    requested_at: datetime  # aware, Europe/Paris
+    decided_by: str | None
+    decided_at: datetime | None  # aware, Europe/Paris
+    decision_note: str | None  # the supervisor's words
+    materials: tuple[SubstitutedMaterial, ...]
+    email: str  # masked: "v***@example.fr"
+    declared_on: date
+    checklist: tuple[str, ...]  # the items ticked
+    missing: tuple[str, ...]  # the items not ticked
+    identity_match: bool
+    notes: str
+    message_state: str | None = None  # the e-mail's delivery (French label), just granted
+
+    @property
+    def pending(self) -> bool:
+        return self.state == rules.STATE_LABELS[rules.PENDING]
+
+
+@dataclass(frozen=True, slots=True)
+class _NewCredential:
+    kind: str
+    label: str
+    shown: str  # as the e-mail gives it
+    scheme: str
+    hash: str
+    prefix_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """New credentials for each material of a request, hashed before the transaction."""
+
+    kinds: tuple[str, ...]
+    credentials: tuple[tuple[_NewCredential, ...], ...]  # one tuple per material
+
+
+# ------------------------------------------------------------------------ use cases
+
+
+def request_substitution(
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    material_ids: Iterable[int],
+    *,
+    checklist: Mapping[str, bool],
+    identity_match: bool,
+    email: str,
+    declared_on: date,
+    notes: str = "",
+) -> SubstitutionView:
+    """Records a request for the voter of the operator's open intervention.
+
+    Returns it refused (stored, journalled, with the reason) on any anomaly: election
+    without substitution or closed, declared before the election's date, checklist
+    item missing, identity not matching, material used to vote or no longer active.
+    Raises for what is no request at all: bad address, material unknown or not the
+    voter's, a request already pending for one of the materials."""
+    require_role(who, *REQUESTERS)
+    address = parse_email(email)
+    notes = notes.strip()
+    if len(notes) > MAX_NOTE_LENGTH:
+        raise InvalidValue("Notes", f"{MAX_NOTE_LENGTH} caractères au plus")
+    wanted = _material_ids(material_ids)
+    now = deps.clock()
+    rules.check_declared_on(declared_on, to_paris(now).date())
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        definition = get_definition(session, row.election_id) if row and row.election_id else None
+    prepared = None
+    if definition is not None and _granted_at_once(definition):
+        prepared = _prepare(deps, definition, len(wanted))
+    message_id = None
+    with deps.writing() as session:
+        row = owned_open(session, who, intervention_id)
+        definition = get_definition(session, row.election_id or "")
+        answers = rules.checklist_answers(definition.substitution.checklist, checklist)
+        voter = _voter(session, row.voter_id)
+        materials = _locked_materials(session, row, wanted)
+        _refuse_if_pending(session, wanted)
+        anomalies = rules.request_anomalies(
+            definition,
+            now,
+            declared_on=declared_on,
+            checklist=answers,
+            identity_match=identity_match,
+            materials=[_facts(m) for m in materials],
+        )
+        request = SubstitutionRequest(
+            election_id=definition.id,
+            voter_id=voter.id or 0,
+            intervention_id=row.id,
+            checklist=json.dumps(answers, ensure_ascii=False),
+            identity_match=identity_match,
+            email_sealed=None if anomalies else sealing.seal(deps.key, SEAL_PURPOSE, address),
+            email_masked=masking.mask_email(address),
+            declared_on=declared_on,
+            notes=notes or None,
+            state=rules.REFUSED if anomalies else rules.PENDING,
+            reason=rules.refusal_reason(anomalies) if anomalies else None,
+            requested_by=who.login,
+            requested_at=now,
+        )
+        if anomalies:
+            request.decided_by, request.decided_at = who.login, now
+        session.add(request)
+        session.flush()
+        items = [SubstitutionItem(request_id=request.id or 0, material_id=m.id or 0)
+                 for m in materials]
+        session.add_all(items)
+        at_once = not anomalies and not definition.substitution.requires_approval
+        journal.append(
+            session,
+            actor=who.actor,
+            action="substitution_request",
+            outcome=rules.STATE_LABELS[rules.GRANTED if at_once else request.state],
+            at=now,
+            election=definition.id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "request": request.id,
+                "materials": [m.identifier for m in materials],
+                "checklist_missing": [item for item, ticked in answers.items() if not ticked],
+                "identity_match": identity_match,
+                "declared_on": declared_on.isoformat(),
+                "recipient": request.email_masked,
+                "reason": request.reason,
+                "requires_approval": definition.substitution.requires_approval,
+            },
+        )
+        if at_once:
+            if prepared is None or prepared.kinds != definition.credential_kinds:
+                raise ServiceError(
+                    "La définition du scrutin a changé pendant la demande : recommencez."
+                )
+            message_id = _grant(
+                session, deps, who, request, items, materials, definition, voter,
+                prepared, address, now,
+            )
+        view = _view(session, request)
+    return _delivered(deps, who, view, message_id)
+
+
+def pending_substitutions(deps: Deps, who: OperatorContext) -> list[SubstitutionView]:
+    """The requests waiting for a supervisor's decision, oldest first (journalled when
+    there is any: the views name voters)."""
+    require_role(who, "superviseur")
+    now = deps.clock()
+    with deps.writing() as session:
+        requests = session.execute(
+            select(SubstitutionRequest)
+            .where(SubstitutionRequest.state == rules.PENDING)
+            .order_by(SubstitutionRequest.requested_at, SubstitutionRequest.id)  # type: ignore[arg-type]
+        ).scalars().all()
+        views = [_view(session, request) for request in requests]
+        if views:
+            journal.append(
+                session,
+                actor=who.actor,
+                action="substitution_list",
+                outcome="ok",
+                at=now,
+                details={"requests": [view.id for view in views]},
+            )
+    return views
+
+
+def decide_substitution(
+    deps: Deps, who: OperatorContext, request_id: int, approve: bool, reason: str
+) -> SubstitutionView:
+    """A supervisor other than the request's author grants or refuses a pending
+    request, saying why. Granting is refused (stored, with the reason) when the
+    election closed or a material was used to vote since the request."""
+    require_role(who, "superviseur")
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ServiceError(
+            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
+        )
+    if len(reason) > MAX_DECISION_LENGTH:
+        raise InvalidValue("Motif", f"{MAX_DECISION_LENGTH} caractères au plus")
+    now = deps.clock()
+    with deps.reading() as session:
+        request = session.get(SubstitutionRequest, request_id)
+        if request is None:
+            raise NotFound("Demande de matériel de substitution introuvable.")
+        _check_decidable(request, who)
+        definition = get_definition(session, request.election_id)
+        count = len(_items(session, request_id))
+    prepared = _prepare(deps, definition, count) if approve else None
+    message_id = None
+    with deps.writing() as session:
+        request = session.execute(
+            select(SubstitutionRequest)
+            .where(SubstitutionRequest.id == request_id)
+            .with_for_update()
+        ).scalar_one()
+        _check_decidable(request, who)
+        definition = get_definition(session, request.election_id)
+        voter = _voter(session, request.voter_id)
+        items = _items(session, request_id)
+        materials = _lock(session, [item.material_id for item in items])
+        anomalies = (
+            rules.grant_anomalies(definition, now, [_facts(m) for m in materials])
+            if approve
+            else []
+        )
+        request.decision_note = reason
+        if approve and not anomalies:
+            if prepared is None or prepared.kinds != definition.credential_kinds:
+                raise ServiceError(
+                    "La définition du scrutin a changé pendant la décision : recommencez."
+                )
+            if request.email_sealed is None:
+                raise ServiceError("Adresse de la demande illisible : refusez la demande.")
+            address = sealing.unseal(deps.key, SEAL_PURPOSE, request.email_sealed)
+            message_id = _grant(
+                session, deps, who, request, items, materials, definition, voter,
+                prepared, address, now,
+            )
+        else:
+            request.state = rules.REFUSED
+            request.reason = rules.refusal_reason(anomalies) if anomalies else reason
+            request.decided_by, request.decided_at = who.login, now
+            request.email_sealed = None
+            session.add(request)
+            journal.append(
+                session,
+                actor=who.actor,
+                action="substitution_refuse",
+                outcome=rules.STATE_LABELS[rules.REFUSED],
+                at=now,
+                election=request.election_id,
+                subject=voter.pseudonym,
+                intervention=request.intervention_id,
+                details={
+                    "request": request.id,
+                    "materials": [m.identifier for m in materials],
+                    "requested_by": request.requested_by,
+                    "approval_asked": approve,
+                    "reason": request.reason,
+                    "note": reason,
+                },
+            )
+        view = _view(session, request)
+    return _delivered(deps, who, view, message_id)
+
+
+def get_substitution(deps: Deps, who: OperatorContext, request_id: int) -> SubstitutionView:
+    """One request, for its author or a supervisor (nothing personal beyond the masked
+    address and what the author already saw: not journalled)."""
+    require_role(who, *REQUESTERS)
+    with deps.reading() as session:
+        request = session.get(SubstitutionRequest, request_id)
+        if request is None or (who.role != "superviseur" and request.requested_by != who.login):
+            raise NotFound("Demande de matériel de substitution introuvable.")
+        return _view(session, request)
+
+
+# ----------------------------------------------------------------------- granting
+
+
+def _granted_at_once(definition: ElectionDefinition) -> bool:
+    return definition.substitution.enabled and not definition.substitution.requires_approval
+
+
+def _prepare(deps: Deps, definition: ElectionDefinition, count: int) -> _Prepared:
+    """New credentials of every kind the election defines, for ``count`` materials."""
+    kinds = definition.credential_kinds
+    per_material = []
+    for _ in range(count):
+        issued = []
+        for kind in kinds:
+            fmt = definition.credentials[kind]
+            value = creds.generate(fmt)
+            scheme, digest, prefix_hash = stored_hash(deps, fmt, kind, value)
+            issued.append(
+                _NewCredential(
+                    kind=kind,
+                    label=CREDENTIAL_LABELS.get(kind, kind),
+                    shown=_shown(fmt, value),
+                    scheme=scheme,
+                    hash=digest,
+                    prefix_hash=prefix_hash,
+                )
+            )
+        per_material.append(tuple(issued))
+    return _Prepared(kinds=kinds, credentials=tuple(per_material))
+
+
+def _shown(fmt: CredentialFormat, value: str) -> str:
+    """Grouped with dashes as on a notice, unless a dash could belong to the value."""
+    return value if "-" in fmt.alphabet else creds.display(fmt, value)
+
+
+def _grant(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext,
+    request: SubstitutionRequest,
+    items: Sequence[SubstitutionItem],
+    materials: Sequence[Material],
+    definition: ElectionDefinition,
+    voter: Voter,
+    prepared: _Prepared,
+    address: str,
+    now: datetime,
+) -> int:
+    """Replaces the request's materials, queues the e-mail, journals; returns the
+    message id to deliver after the commit."""
+    fmt = definition.substitution.identifier
+    assert fmt is not None  # grant_anomalies / request_anomalies refuse otherwise
+    by_id = {m.id: m for m in materials}
+    replaced: list[dict[str, object]] = []
+    given: list[rules.NewMaterial] = []
+    for item, credentials in zip(items, prepared.credentials, strict=True):
+        old = by_id[item.material_id]
+        old.status = "substituted"
+        session.add(old)
+        revoked = _revoke_all(session, old.id or 0, who, now)
+        session.flush()  # the active-capacity index must see the original replaced
+        new = _new_material(session, old, fmt, now)
+        for credential in credentials:
+            session.add(
+                Credential(
+                    material_id=new.id or 0,
+                    kind=credential.kind,
+                    scheme=credential.scheme,
+                    hash=credential.hash,
+                    prefix_hash=credential.prefix_hash,
+                    issued_at=now,
+                    issued_by=who.login,
+                    intervention_id=request.intervention_id,
+                )
+            )
+        item.new_material_id = new.id
+        session.add(item)
+        replaced.append(
+            {"capacity": old.capacity, "old": old.identifier, "new": new.identifier,
+             "revoked": revoked}
+        )
+        given.append(
+            rules.NewMaterial(
+                capacity=new.capacity,
+                identifier=new.identifier,
+                credentials=tuple((c.label, c.shown) for c in credentials),
+            )
+        )
+    request.state = rules.GRANTED
+    request.reason = None
+    request.decided_by, request.decided_at = who.login, now
+    request.email_sealed = None  # the outbox keeps its own sealed copy until delivery
+    session.add(request)
+    subject, body = render(
+        definition.messages,
+        MESSAGE_PURPOSE,
+        sender=definition.sender_name,
+        materials=rules.materials_text(given),
+        support_phone=definition.support_phone,
+    )
+    queued = enqueue(
+        session,
+        deps,
+        who,
+        voter,
+        Outgoing(
+            purpose=MESSAGE_PURPOSE,
+            channel="email",
+            recipient=address,
+            recipient_masked=request.email_masked,
+            subject=subject,
+            body=body,
+            sender_name=definition.sender_name,
+            typed_recipient=True,
+        ),
+        election_id=request.election_id,
+        intervention_id=request.intervention_id,
+        now=now,
+    )
+    journal.append(
+        session,
+        actor=who.actor,
+        action="substitution_grant",
+        outcome="ok",
+        at=now,
+        election=request.election_id,
+        subject=voter.pseudonym,
+        intervention=request.intervention_id,
+        details={
+            "request": request.id,
+            "requested_by": request.requested_by,
+            "approved": request.requested_by != who.login,
+            "materials": replaced,
+            "credentials": list(prepared.kinds),
+            "message": queued.id,
+            "recipient": request.email_masked,
+            "note": request.decision_note,
+        },
+    )
+    return queued.id or 0
+
+
+def _draw_identifier(fmt: CredentialFormat) -> str:
+    return creds.generate(fmt)
+
+
+def _new_material(
+    session: Session, old: Material, fmt: CredentialFormat, now: datetime
+) -> Material:
+    """The replacing material, with a new identifier (drawn again on the rare clash
+    with an identifier of the election: uq_material_identifier)."""
+    for _ in range(IDENTIFIER_ATTEMPTS):
+        identifier = _draw_identifier(fmt)
+        new = Material(
+            election_id=old.election_id,
+            voter_id=old.voter_id,
+            capacity=old.capacity,
+            identifier=identifier,
+            bureau_code=old.bureau_code,
+            status="active",
+            replaces_id=old.id,
+            created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(new)
+        except IntegrityError:
+            taken = session.execute(
+                select(Material.id).where(
+                    Material.election_id == old.election_id, Material.identifier == identifier
+                )
+            ).first()
+            if taken is None:
+                raise
+            continue
+        return new
+    raise ServiceError(
+        "Impossible de tirer un identifiant de vote libre : réessayez, ou vérifiez le "
+        "format d'identifiant du scrutin."
+    )
+
+
+def _revoke_all(
+    session: Session, material_id: int, who: OperatorContext, now: datetime
+) -> list[int]:
+    active = session.execute(
+        select(Credential).where(
+            Credential.material_id == material_id, Credential.status == "active"
+        )
+    ).scalars().all()
+    for credential in active:
+        credential.status = "revoked"
+        credential.revoked_at = now
+        credential.revoked_by = who.login
+        credential.revoke_reason = REVOKE_REASON
+        session.add(credential)
+    return [credential.id or 0 for credential in active]
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _material_ids(material_ids: Iterable[int]) -> list[int]:
+    wanted = list(dict.fromkeys(material_ids))
+    if not wanted:
+        raise InvalidValue("Matériel concerné", "indiquez au moins un numéro d'électeur")
+    return wanted
+
+
+def _voter(session: Session, voter_id: int | None) -> Voter:
+    voter = session.get(Voter, voter_id) if voter_id is not None else None
+    if voter is None:
+        raise NotFound("Électeur introuvable.")
+    return voter
+
+
+def _lock(session: Session, material_ids: Sequence[int]) -> list[Material]:
+    """The materials, locked for the transaction, in the order given."""
+    rows = session.execute(
+        select(Material)
+        .where(Material.id.in_(material_ids))  # type: ignore[union-attr]
+        .order_by(Material.id)  # type: ignore[arg-type]
+        .with_for_update()
+    ).scalars().all()
+    by_id = {row.id: row for row in rows}
+    return [by_id[mid] for mid in material_ids if mid in by_id]
+
+
+def _locked_materials(
+    session: Session, row: Intervention, wanted: Sequence[int]
+) -> list[Material]:
+    materials = _lock(session, wanted)
+    found = {m.id for m in materials}
+    unknown = [mid for mid in wanted if mid not in found]
+    if unknown:
+        raise NotFound("Matériel de vote introuvable.")
+    for material in materials:
+        if material.voter_id != row.voter_id:
+            raise NotFound(
+                f"Le matériel {material.identifier} n'appartient pas à l'électeur de "
+                "l'intervention."
+            )
+        if material.election_id != row.election_id:
+            raise ServiceError(
+                f"Le matériel {material.identifier} relève d'un autre scrutin que "
+                "l'intervention."
+            )
+    return materials
+
+
+def _refuse_if_pending(session: Session, material_ids: Sequence[int]) -> None:
+    waiting = session.execute(
+        select(SubstitutionRequest.id, Material.identifier)
+        .join(SubstitutionItem, SubstitutionItem.request_id == SubstitutionRequest.id)  # type: ignore[arg-type]
+        .join(Material, Material.id == SubstitutionItem.material_id)  # type: ignore[arg-type]
+        .where(
+            SubstitutionRequest.state == rules.PENDING,
+            SubstitutionItem.material_id.in_(material_ids),  # type: ignore[attr-defined]
+        )
+        .limit(1)
+    ).first()
+    if waiting is not None:
+        raise ServiceError(
+            f"Une demande de matériel de substitution (n° {waiting[0]}) attend déjà la "
+            f"décision d'un superviseur pour le matériel {waiting[1]}."
+        )
+
+
+def _check_decidable(request: SubstitutionRequest, who: OperatorContext) -> None:
+    if request.state != rules.PENDING:
+        raise ServiceError(
+            f"Cette demande est déjà {rules.STATE_LABELS.get(request.state, request.state)} : "
+            "seule une demande en attente peut être décidée."
+        )
+    if request.requested_by == who.login:
+        raise Forbidden(
+            "Principe des quatre yeux : un autre superviseur que l'auteur de la demande "
+            "doit la décider."
+        )
+
+
+def _items(session: Session, request_id: int) -> list[SubstitutionItem]:
+    return list(
+        session.execute(
+            select(SubstitutionItem)
+            .where(SubstitutionItem.request_id == request_id)
+            .order_by(SubstitutionItem.id)  # type: ignore[arg-type]
+        ).scalars().all()
+    )
+
+
+def _facts(material: Material) -> rules.MaterialFacts:
+    return rules.MaterialFacts(
+        identifier=material.identifier,
+        status=material.status,
+        voted=material.voted_at is not None,
+    )
+
+
+def _view(session: Session, request: SubstitutionRequest) -> SubstitutionView:
+    session.flush()
+    items = _items(session, request.id or 0)
+    ids = [item.material_id for item in items] + [
+        item.new_material_id for item in items if item.new_material_id is not None
+    ]
+    materials = {
+        m.id: m
+        for m in session.execute(
+            select(Material).where(Material.id.in_(ids))  # type: ignore[union-attr]
+        ).scalars()
+    }
+    voter = session.get(Voter, request.voter_id)
+    answers: dict[str, bool] = json.loads(request.checklist)
+    return SubstitutionView(
+        id=request.id or 0,
+        election_id=request.election_id,
+        voter_id=request.voter_id,
+        matricule=voter.matricule if voter else "",
+        voter_name=f"{voter.last_name.upper()} {voter.first_name}" if voter else "",
+        intervention_id=request.intervention_id,
+        state=rules.STATE_LABELS.get(request.state, request.state),
+        reason=request.reason,
+        requested_by=request.requested_by,
+        requested_at=to_paris(request.requested_at),
+        decided_by=request.decided_by,
+        decided_at=to_paris(request.decided_at) if request.decided_at else None,
+        decision_note=request.decision_note,
+        materials=tuple(
+            SubstitutedMaterial(
+                capacity=materials[item.material_id].capacity,
+                old_identifier=materials[item.material_id].identifier,
+                new_identifier=(
+                    materials[item.new_material_id].identifier
+                    if item.new_material_id is not None
+                    else None
+                ),
+            )
+            for item in items
+        ),
+        email=request.email_masked,
+        declared_on=request.declared_on,
+        checklist=tuple(item for item, ticked in answers.items() if ticked),
+        missing=tuple(item for item, ticked in answers.items() if not ticked),
+        identity_match=request.identity_match,
+        notes=request.notes or "",
+    )
+
+
+def _delivered(
+    deps: Deps, who: OperatorContext, view: SubstitutionView, message_id: int | None
+) -> SubstitutionView:
+    """Delivers the e-mail of a grant, after its commit; the view says how it went."""
+    if message_id is None:
+        return view
+    state = deliver(deps, [message_id], who.actor)[message_id]
+    return replace(view, message_state=MESSAGE_STATE_LABELS.get(state, state))
