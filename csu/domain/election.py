@@ -27,7 +27,12 @@ from csu.domain.clock import PARIS, rfc3339
 from csu.domain.errors import InvalidValue
 from csu.domain.messages import DEFAULTS as DEFAULT_MESSAGES
 from csu.domain.messages import check_template
-from csu.domain.verification import FACTOR_LABELS, Policy, validate_policy
+from csu.domain.verification import (
+    FACTOR_LABELS,
+    Policy,
+    validate_policy,
+    validate_required_sets,
+)
 
 DEFAULT_MATRICULE_PATTERN = "^[A-Z0-9]{4,12}$"
 DEFAULT_CAPACITY = "électeur"
@@ -188,6 +193,8 @@ class ElectionDefinition:
     platform_url: str | None = None
     # purpose -> (subject, body): the election's own wording of messages to voters.
     messages: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # credential kind -> the factor sets a verification must have used to issue it.
+    verification_for: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
 
     @property
     def credential_kinds(self) -> tuple[str, ...]:
@@ -445,7 +452,7 @@ _TOP_LEVEL: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone", "csu_phone",
     "opens_at", "closes_at", "matricule_pattern", "capacities", "identity_fields",
     "retention_days", "support", "credentials", "verification", "substitution", "timings",
-    "platform_url", "messages",
+    "platform_url", "messages", "verification_for",
 )  # fmt: skip
 _REQUIRED: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone",
@@ -555,7 +562,20 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         retention_days=r.integer(top["retention_days"], "retention_days", 1),
         platform_url=_platform_url(r, top["platform_url"]) if "platform_url" in top else None,
         messages=_messages(r, top.get("messages", {})),
+        verification_for=_verification_for(r, top.get("verification_for", {}), credentials),
     )
+
+
+def _verification_for(
+    r: _Reader, value: object, credentials: dict[str, CredentialFormat]
+) -> dict[str, tuple[frozenset[str], ...]]:
+    spec = r.table(value, "verification_for", CREDENTIAL_KINDS)
+    result: dict[str, tuple[frozenset[str], ...]] = {}
+    for kind, sets in spec.items():
+        if kind not in credentials:
+            r.fail(f"verification_for.{kind}", "ce scrutin ne délivre pas ce type de code")
+        result[kind] = validate_required_sets(sets, f"{r.source} : verification_for.{kind}")
+    return result
 
 
 def _platform_url(r: _Reader, value: object) -> str:
@@ -803,6 +823,11 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
         data["csu_phone"] = d.csu_phone
     if d.platform_url is not None:
         data["platform_url"] = d.platform_url
+    if d.verification_for:
+        data["verification_for"] = {
+            kind: [sorted(s, key=factor_order.index) for s in sets]
+            for kind, sets in d.verification_for.items()
+        }
     return data
 
 

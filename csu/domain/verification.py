@@ -181,3 +181,22 @@ def parse_document(kind: str, last4: str) -> tuple[str, str]:
             "les 4 derniers caractères du numéro sont attendus (lettres, chiffres)",
         )
     return kind, tail
+
+
+def validate_required_sets(
+    sets: object, field: str
+) -> tuple[frozenset[str], ...]:
+    """The factor sets an action demands (``verification_for``): known factors, each set
+    holding a secret one. Channels do not apply: any channel's verification counts."""
+    if not isinstance(sets, list) or not sets or not all(isinstance(x, list) for x in sets):
+        raise InvalidValue(field, "type attendu : liste non vide d'ensembles de facteurs")
+    return tuple(
+        _validate_set("president", factors, f"{field}[{number}]")
+        for number, factors in enumerate(sets, start=1)
+    )
+
+
+def enough_for(required: tuple[frozenset[str], ...] | None, verified: Collection[str]) -> bool:
+    """Whether a verification by the factors ``verified`` suffices for an action that
+    demands one of the ``required`` sets (None: any verification suffices)."""
+    return required is None or any(factors <= set(verified) for factors in required)

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from csu.domain import credentials as creds
-from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat
+from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
 from csu.domain.hashing import keyed_hash
+from csu.domain.verification import describe_set, enough_for
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, require_open_election, verified_until
@@ -70,7 +71,7 @@ def issue_credential(
     value = creds.generate(fmt)
     scheme, stored, prefix_hash = stored_hash(deps, fmt, kind, value)
     with deps.writing() as session:
-        row, material, voter = _checked(session, who, intervention_id, material_id, now)
+        row, material, voter = _checked(session, who, intervention_id, material_id, now, kind)
         definition = get_definition(session, material.election_id)
         display_seconds = definition.timings.code_display_seconds
         revoked = _revoke_active(session, material.id or 0, kind, who, now, "réassort")
@@ -194,7 +195,7 @@ def revoke_credential(
         )
     now = deps.clock()
     with deps.writing() as session:
-        row, material, voter = _checked(session, who, intervention_id, material_id, now)
+        row, material, voter = _checked(session, who, intervention_id, material_id, now, kind)
         revoked = _revoke_active(session, material.id or 0, kind, who, now, reason)
         if revoked is None:
             raise ServiceError(
@@ -225,6 +226,18 @@ def revoke_credential(
 # ----------------------------------------------------------------------- helpers
 
 
+def require_verified_for(definition: ElectionDefinition, row: Intervention, kind: str) -> None:
+    """Some kinds demand particular factors (``verification_for`` in the election)."""
+    required = definition.verification_for.get(kind)
+    verified = set((row.verified_factors or "").split(","))
+    if not enough_for(required, verified):
+        sets = " ; ou ".join(describe_set(s) for s in required or ())
+        raise ServiceError(
+            f"Pour délivrer un(e) {CREDENTIAL_LABELS.get(kind, kind)}, l'identité doit être "
+            f"vérifiée par : {sets}."
+        )
+
+
 def _used(row: Intervention) -> str | None:
     """The channel a change reached the voter by: a notice avoids it."""
     return USED_PRO_EMAIL if row.channel == "email" else None
@@ -251,7 +264,12 @@ def _format(session: Session, material_id: int, kind: str) -> CredentialFormat:
 
 
 def _checked(
-    session: Session, who: OperatorContext, intervention_id: str, material_id: int, now: datetime
+    session: Session,
+    who: OperatorContext,
+    intervention_id: str,
+    material_id: int,
+    now: datetime,
+    kind: str,
 ) -> tuple[Intervention, Material, Voter]:
     """The open intervention, its verified voter's material, still usable."""
     row = owned_open(session, who, intervention_id)
@@ -269,7 +287,9 @@ def _checked(
             "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez l'identité "
             "de l'électeur avant toute action sur ses codes."
         )
-    require_open_election(get_definition(session, material.election_id), now)
+    definition = get_definition(session, material.election_id)
+    require_verified_for(definition, row, kind)
+    require_open_election(definition, now)
     if material.voted_at is not None:
         raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
     if material.status != "active":

@@ -121,6 +121,11 @@ def _shift(data: dict, opens: datetime, closes: datetime) -> None:
                     section[key] = value + delta
                 elif hasattr(value, "toordinal") and not isinstance(value, datetime):
                     section[key] = value + timedelta(days=delta.days)
+    # Declarations of loss are accepted from the opening day in the demo: shifted, the
+    # real gap after the opening would put that day after the build day.
+    substitution = data.get("substitution")
+    if isinstance(substitution, dict) and "from" in substitution:
+        substitution["from"] = min(substitution["from"], data["opens_at"].date())
 
 
 def _name_bureaus(session: Session) -> None:

@@ -55,6 +55,11 @@ def send_identifier(
             raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
         definition = get_definition(session, material.election_id)
         require_open_election(definition, now)
+        if material.status != "active" or material.voted_at is not None:
+            raise ServiceError(
+                "Ce matériel n'est plus utilisable (substitué, invalidé ou déjà voté) : "
+                "aucun identifiant à envoyer."
+            )
         if verified_until(row, now) is None:
             raise ServiceError(
                 "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez "
@@ -112,6 +117,12 @@ def _recipient(voter: Voter, to: str, address: str, confirm: str) -> tuple[str, 
     if to != PERSONAL:
         raise InvalidValue("Destinataire", "adresse professionnelle ou personnelle")
     first = parse_email(address)
-    if first.casefold() != confirm.strip().casefold():
+    try:
+        second = parse_email(confirm)
+    except InvalidValue:
+        second = None
+    # Both typings normalised the same way, compared exactly (no case folding: it
+    # would take "straße" and "strasse" for one address).
+    if first != second:
         raise InvalidValue("Adresse personnelle", "les deux saisies diffèrent : retapez-les")
     return first, True

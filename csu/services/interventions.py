@@ -39,6 +39,17 @@ ACTION_LABELS: dict[str, str] = {
     "credential_read_out": "code lu à l'appelant",
     "credential_revoke": "code invalidé",
     "consultation": "consultation du dossier",
+    "vote_code_link_send": "lien de réassort envoyé",
+    "vote_code_redeem": "code de vote réassorti",
+    "identifier_send": "identifiant envoyé",
+    "message_queue": "message mis en file",
+    "message_sent": "message envoyé",
+    "message_failed": "échec d'envoi",
+    "message_resend": "message renvoyé",
+    "message_abandon": "message abandonné",
+    "substitution_request": "demande de substitution",
+    "substitution_grant": "substitution accordée",
+    "substitution_refuse": "substitution refusée",
 }
 
 

@@ -39,10 +39,13 @@ def notify_change(
     used: str | None,
     intervention_id: str | None,
     now: datetime,
+    avoid: str | None = None,
 ) -> OutboundMessage | None:
     """Queues the notice of a change (``what``: « votre clé de sécurité a été
-    remplacée »); None when the voter has no other channel of record."""
-    target = _target(voter, used)
+    remplacée »), avoiding the channel ``used`` and the recipient ``avoid`` (a number
+    or address typed for the change); None when the voter has no other channel of
+    record."""
+    target = _target(voter, used, avoid)
     if target is None:
         return None
     channel, recipient, masked = target
@@ -75,17 +78,20 @@ def notify_change(
     )
 
 
-def _target(voter: Voter, used: str | None) -> tuple[str, str, str] | None:
+def _target(voter: Voter, used: str | None, avoid: str | None) -> tuple[str, str, str] | None:
+    avoided = (avoid or "").casefold()
     if used != USED_PRO_EMAIL and voter.email_pro:
         try:
             address = parse_email(voter.email_pro)
-            return "email", address, masking.mask_email(address)
+            if address.casefold() != avoided:
+                return "email", address, masking.mask_email(address)
         except InvalidValue:
             pass
     if used != USED_SMS and voter.phone_mobile:
         try:
             e164 = parse_mobile(voter.phone_mobile).e164
-            return "sms", e164, masking.mask_phone(e164)
+            if e164 != avoid:
+                return "sms", e164, masking.mask_phone(e164)
         except InvalidValue:
             pass
     return None

@@ -44,6 +44,7 @@ from csu.services.context import (
 from csu.services.credentials import stored_hash
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open
+from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS as MESSAGE_STATE_LABELS
 from csu.services.outbox import Outgoing, deliver, enqueue
 from csu.store import journal
@@ -167,7 +168,7 @@ def request_substitution(
     prepared = None
     if definition is not None and _granted_at_once(definition):
         prepared = _prepare(deps, definition, len(wanted))
-    message_id = None
+    message_id: list[int] | None = None
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
         definition = get_definition(session, row.election_id or "")
@@ -286,7 +287,7 @@ def decide_substitution(
         definition = get_definition(session, request.election_id)
         count = len(_items(session, request_id))
     prepared = _prepare(deps, definition, count) if approve else None
-    message_id = None
+    message_id: list[int] | None = None
     with deps.writing() as session:
         request = session.execute(
             select(SubstitutionRequest)
@@ -403,9 +404,10 @@ def _grant(
     prepared: _Prepared,
     address: str,
     now: datetime,
-) -> int:
-    """Replaces the request's materials, queues the e-mail, journals; returns the
-    message id to deliver after the commit."""
+) -> list[int]:
+    """Replaces the request's materials, queues the e-mail and the notice to the
+    voter's registered channel, journals; returns the message ids to deliver after the
+    commit (the e-mail with the material first)."""
     fmt = definition.substitution.identifier
     assert fmt is not None  # grant_anomalies / request_anomalies refuse otherwise
     by_id = {m.id: m for m in materials}
@@ -474,6 +476,7 @@ def _grant(
         election_id=request.election_id,
         intervention_id=request.intervention_id,
         now=now,
+        limited=False,  # granted after checks (and approval): never blocked by a limit
     )
     journal.append(
         session,
@@ -495,7 +498,21 @@ def _grant(
             "note": request.decision_note,
         },
     )
-    return queued.id or 0
+    notice = notify_change(
+        session,
+        deps,
+        who,
+        voter,
+        definition,
+        what="un matériel de vote de substitution a remplacé le vôtre ("
+        + ", ".join(str(item["old"]) for item in replaced)
+        + f") et a été envoyé à {request.email_masked}",
+        used=None,
+        intervention_id=request.intervention_id,
+        now=now,
+        avoid=address,
+    )
+    return [queued.id or 0] + ([notice.id or 0] if notice is not None else [])
 
 
 def _draw_identifier(fmt: CredentialFormat) -> str:
@@ -705,10 +722,11 @@ def _view(session: Session, request: SubstitutionRequest) -> SubstitutionView:
 
 
 def _delivered(
-    deps: Deps, who: OperatorContext, view: SubstitutionView, message_id: int | None
+    deps: Deps, who: OperatorContext, view: SubstitutionView, message_ids: list[int] | None
 ) -> SubstitutionView:
-    """Delivers the e-mail of a grant, after its commit; the view says how it went."""
-    if message_id is None:
+    """Delivers the e-mail of a grant (and its notice), after its commit; the view says
+    how the e-mail went."""
+    if not message_ids:
         return view
-    state = deliver(deps, [message_id], who.actor)[message_id]
+    state = deliver(deps, message_ids, who.actor)[message_ids[0]]
     return replace(view, message_state=MESSAGE_STATE_LABELS.get(state, state))

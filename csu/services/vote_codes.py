@@ -28,10 +28,10 @@ from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
-from csu.services.credentials import IssuedCredential, stored_hash
+from csu.services.credentials import IssuedCredential, require_verified_for, stored_hash
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, require_open_election, verified_until
-from csu.services.notices import USED_SMS, notify_change
+from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.store import journal
 from csu.store.journal import Actor
@@ -72,6 +72,7 @@ def send_vote_code_link(
                 "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez "
                 "l'identité de l'électeur avant d'envoyer un lien."
             )
+        require_verified_for(definition, row, KIND)
         address, masked = _typed_recipient(voter, channel, recipient)
         session.execute(
             update(LinkToken)
@@ -82,7 +83,7 @@ def send_vote_code_link(
             )
             .values(voided_at=now)
         )
-        token = secrets.token_urlsafe(24)
+        token = _new_token()
         validity = definition.timings.link_validity_minutes * 60
         expires = now + timedelta(seconds=validity)
         session.add(
@@ -147,7 +148,8 @@ def send_vote_code_link(
             voter,
             definition,
             what=f"un lien de réassort de votre code de vote a été envoyé à {masked}",
-            used=USED_SMS if channel == "sms" else None,
+            used=None,
+            avoid=address,  # the typed number or address may not be the voter's
             intervention_id=row.id,
             now=now,
         )
@@ -247,6 +249,15 @@ def redeem_link(deps: Deps, token: str) -> IssuedCredential:
         material_identifier=identifier,
         display_seconds=display_seconds,
     )
+
+
+def _new_token() -> str:
+    """192 random bits, URL-safe; never starting with "-", which a command line would
+    read as an option (``csu token redeem``)."""
+    token = secrets.token_urlsafe(24)
+    while token.startswith("-"):
+        token = secrets.token_urlsafe(24)
+    return token
 
 
 def link_for(definition: ElectionDefinition, token: str) -> str:

@@ -21,6 +21,7 @@ from csu.domain.election import (
     within_support_hours,
 )
 from csu.domain.errors import InvalidValue
+from csu.domain.verification import enough_for
 
 ELECTIONS = Path(__file__).resolve().parents[2] / "data" / "elections"
 SHIPPED = ["minint-2022", "men-2022", "cci-hdf-2021"]
@@ -399,3 +400,27 @@ def test_a_credential_is_shown_in_groups() -> None:
 
     assert key.grouped("ABCDEFGHJKMNPQRS") == "ABCD EFGH JKMN PQRS"
     assert round(key.bits) == 79
+
+
+# ------------------------------------------------------------- verification_for
+
+
+def test_education_demands_the_challenge_answer_before_a_vote_code() -> None:
+    required = shipped("men-2022").verification_for["vote_code"]
+    assert enough_for(required, {"challenge_answer", "numen"})
+    assert not enough_for(required, {"numen", "birth_department"})
+    assert enough_for(None, {"numen", "birth_department"})
+
+
+def test_verification_for_a_kind_the_election_does_not_issue_is_refused() -> None:
+    text = (ELECTIONS / "minint-2022.toml").read_text(encoding="utf-8")
+    text = text.replace("[timings]", '[verification_for]\nvote_code = [["numen"]]\n\n[timings]')
+    with pytest.raises(InvalidValue, match=r"verification_for\.vote_code : ce scrutin ne"):
+        parse_election(text, "minint-2022.toml")
+
+
+def test_verification_for_a_set_of_public_factors_only_is_refused() -> None:
+    text = (ELECTIONS / "men-2022.toml").read_text(encoding="utf-8")
+    text = text.replace('["in_person"],\n]', '["birth_date"],\n]')
+    with pytest.raises(InvalidValue, match="aucun facteur secret"):
+        parse_election(text, "men-2022.toml")

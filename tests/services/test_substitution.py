@@ -13,6 +13,9 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -287,8 +290,20 @@ def stored(cell: Cell, request_id: int) -> SubstitutionRequest:
 
 
 def messages(cell: Cell) -> list[OutboundMessage]:
+    """The messages of the procedure itself (not the notices to the registered address)."""
     with cell.deps.reading() as session:
-        return list(session.execute(select(OutboundMessage)).scalars())
+        query = select(OutboundMessage).where(OutboundMessage.purpose != "notice")
+        return list(session.execute(query).scalars())
+
+
+def material_email(cell: Cell) -> EmailMessage:
+    """The last e-mail that carried material (a notice may have followed it)."""
+    for path in reversed(cell.outbox.sent):
+        if path.suffix == ".eml":
+            mail = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            if "substitution" in str(mail["Subject"]) and isinstance(mail, EmailMessage):
+                return mail
+    raise AssertionError("no e-mail with material in the outbox")
 
 
 def mark_voted(cell: Cell, identifier: str) -> None:
@@ -299,7 +314,7 @@ def mark_voted(cell: Cell, identifier: str) -> None:
 
 def mailed(cell: Cell) -> dict[str, str]:
     """What the last e-mail gives, by French label."""
-    text = str(cell.outbox.last_email().get_content())
+    text = str(material_email(cell).get_content())
     return dict(re.findall(r"^([^:\n]+) : (\S+)$", text, flags=re.MULTILINE))
 
 
@@ -613,7 +628,7 @@ def test_after_grant_the_new_material_works_and_the_original_does_not(cell: Cell
 def test_the_email_goes_to_the_address_of_the_request(cell: Cell) -> None:
     asked = ask(cell)
     view = decide_substitution(cell.deps, SUPERVISOR, asked.id, True, "pièces vérifiées")
-    mail = cell.outbox.last_email()
+    mail = material_email(cell)
     assert mail["To"] == ADDRESS
     assert "Élections CCI Hauts-de-France 2021" in str(mail["From"])
     assert "substitution" in str(mail["Subject"])
@@ -636,7 +651,7 @@ def test_one_request_replaces_every_material_concerned(cell: Cell) -> None:
         "substituted", "substituted",
     ]
     assert len(messages(cell)) == 1
-    text = str(cell.outbox.last_email().get_content())
+    text = str(material_email(cell).get_content())
     for new in view.materials:
         assert new.new_identifier and new.new_identifier in text
 
@@ -665,7 +680,7 @@ def test_the_journal_has_the_request_and_the_grant_with_the_intervention(cell: C
     assert grant["details"]["credentials"] == ["security_key", "password"]
     assert [e["action"] for e in entries(cell.deps, intervention=asked.intervention_id)] == [
         "intervention_open", "substitution_request", "message_queue", "substitution_grant",
-        "message_sent",
+        "message_queue", "message_sent", "message_sent",  # the material, then the notice
     ]
     journal = bodies(cell.deps)
     given = mailed(cell)
@@ -673,3 +688,17 @@ def test_the_journal_has_the_request_and_the_grant_with_the_intervention(cell: C
     assert given["Clé de sécurité"] not in journal
     assert given["Clé de sécurité"].replace("-", "") not in journal
     assert ADDRESS not in journal and "victoire.perso" not in journal
+
+
+def test_the_registered_address_is_told_of_the_substitution(cell: Cell) -> None:
+    asked = ask(cell)
+    decide_substitution(cell.deps, SUPERVISOR, asked.id, True, "pièces vérifiées")
+    [notice] = [m for m in all_messages(cell) if m.purpose == "notice"]
+    assert notice.channel in ("email", "sms") and not notice.typed_recipient
+    assert notice.recipient_masked != "v***@exemple.fr"  # not the address of the request
+    assert notice.state == "sent"
+
+
+def all_messages(cell: Cell) -> list[OutboundMessage]:
+    with cell.deps.reading() as session:
+        return list(session.execute(select(OutboundMessage)).scalars())
