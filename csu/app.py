@@ -23,6 +23,7 @@ IDLE_MINUTES = 15
 OUTBOX_SECONDS = 30
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
+OUTBOX_ROLES = ("agent", "superviseur")
 
 
 class CsuApp(App[None]):
@@ -215,6 +216,38 @@ class CsuApp(App[None]):
                 self.pop_screen()
             if not isinstance(self.screen, LookupScreen):
                 self.switch_screen(LookupScreen())
+
+    def action_approvals(self) -> None:
+        """The supervisors' queue of substitution requests waiting for a decision."""
+        from csu.screens.approvals import ApprovalsScreen
+
+        if self.operator is None:
+            return
+        if self.operator.role != "superviseur":
+            self.notify("Écran réservé aux superviseurs.", title="Accès refusé", severity="warning")
+            return
+        if not isinstance(self.screen, ApprovalsScreen):
+            self.push_screen(ApprovalsScreen())
+
+    def action_outbox(self) -> None:
+        """The messages sent to voters (written by another screen module: the app
+        still starts without it)."""
+        if self.operator is None:
+            return
+        if self.operator.role not in OUTBOX_ROLES:
+            self.notify(
+                "Écran réservé aux agents et aux superviseurs.",
+                title="Accès refusé",
+                severity="warning",
+            )
+            return
+        try:
+            from csu.screens.outbox import OutboxScreen
+        except ImportError:
+            self.notify("Écran indisponible.", title="Messages envoyés", severity="warning")
+            return
+        if not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen())
 
     def action_help(self) -> None:
         from csu.screens.help import HelpScreen

@@ -11,6 +11,18 @@ if TYPE_CHECKING:
 # (label, help, action name on the app, roles allowed; empty = everyone logged in)
 COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Recherche d'électeur", "Matricule, identifiant ou nom", "lookup", ()),
+    (
+        "Demandes de substitution à approuver",
+        "Matériel de substitution en attente d'un superviseur",
+        "approvals",
+        ("superviseur",),
+    ),
+    (
+        "Messages envoyés aux électeurs",
+        "Courriels et SMS de la boîte d'envoi, et leur état",
+        "outbox",
+        ("agent", "superviseur"),
+    ),
     ("Aide", "Les touches de l'écran courant", "help", ()),
     ("Thème clair ou sombre", "Basculer le thème", "toggle_dark", ()),
     ("Déconnexion", "Fermer la session", "logout", ()),

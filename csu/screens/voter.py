@@ -15,12 +15,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
 from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
+from csu.screens.identifier import IdentifierOutcome, IdentifierScreen
 from csu.screens.intervention import (
     ElectionChoice,
     InterventionCloseScreen,
     InterventionOpenScreen,
 )
+from csu.screens.outbox import OutboxScreen
 from csu.screens.verify import UnlockScreen, VerifyScreen
+from csu.screens.vote_code_link import VoteCodeLinkScreen
 from csu.services.credentials import PRESIDENT_KINDS
 from csu.services.elections import list_elections
 from csu.services.interventions import (
@@ -31,6 +34,7 @@ from csu.services.interventions import (
     intervention_steps,
 )
 from csu.services.verification import VerificationResult
+from csu.services.vote_codes import LinkSent
 from csu.services.voters import (
     REVEALABLE,
     REVEALABLE_LABELS,
@@ -45,6 +49,10 @@ from csu.widgets.shell_header import ShellHeader
 if TYPE_CHECKING:
     from csu.app import CsuApp
     from csu.domain.election import ElectionDefinition
+
+# Who sends messages to voters (links, identifiers), requests substitution material and
+# follows the outbox: the desk, not presidents (the services check it again).
+DESK_ROLES = ("agent", "superviseur")
 
 # The masked contact fields, labelled as the service names them.
 FIELD_LABELS = {name: REVEALABLE_LABELS[name].capitalize() for name in REVEALABLE}
@@ -113,9 +121,12 @@ class VoterScreen(Screen[None]):
 
     Handling a call: ctrl+n opens the intervention, ctrl+e verifies the caller,
     ctrl+k issues a credential (shown once), ctrl+x invalidates one, ctrl+w closes the
-    intervention; a supervisor unlocks a locked voter with ctrl+u. Each binding shows
-    only when it applies (``check_action``); every action refreshes the file and the
-    panel from the services.
+    intervention; a supervisor unlocks a locked voter with ctrl+u. What the election of
+    the intervention provides: ctrl+l sends a one-time link to reissue the vote code
+    (S6), F7 takes a request for substitution material (S5); ctrl+d sends the
+    identifier (S7, then a password). F6 lists the messages sent to the voter.
+    Each binding shows only when it applies (``check_action``); every action refreshes
+    the file and the panel from the services.
     """
 
     BINDINGS = [
@@ -129,6 +140,11 @@ class VoterScreen(Screen[None]):
                 id="voter-close-intervention"),
         Binding("ctrl+u", "unlock", "Déverrouiller", id="voter-unlock"),
         Binding("ctrl+r", "reveal", "Révéler un champ", id="voter-reveal"),
+        Binding("ctrl+l", "vote_code_link", "Lien code de vote", id="voter-vote-code-link"),
+        Binding("ctrl+d", "identifier", "Envoyer l'identifiant", id="voter-identifier"),
+        Binding("f7", "substitution", "Matériel de substitution",
+                id="voter-substitution"),
+        Binding("f6", "messages", "Messages", id="voter-messages"),
     ]  # fmt: skip
 
     def __init__(self, voter_id: int) -> None:
@@ -176,7 +192,26 @@ class VoterScreen(Screen[None]):
             return loaded and self.intervention is not None
         if action == "unlock":
             return role == "superviseur" and self._locked_until() is not None
+        if action == "messages":
+            return loaded and role in DESK_ROLES
+        if action in ("vote_code_link", "identifier", "substitution"):
+            definition = self._intervention_definition()
+            if not loaded or role not in DESK_ROLES or definition is None:
+                return False
+            if action == "vote_code_link":
+                return "vote_code" in definition.credentials
+            if action == "substitution":
+                return definition.substitution.enabled
+            # S7 ends with a password: an election without passwords (CCI: identifier,
+            # birth date and a one-time code) replaces lost material by substitution.
+            return "password" in definition.credentials
         return True
+
+    def _intervention_definition(self) -> "ElectionDefinition | None":
+        """The definition of the election of the open intervention on this voter."""
+        if self.intervention is None:
+            return None
+        return self.definitions.get(self.intervention.election_id)
 
     def _locked_until(self) -> datetime | None:
         if self.file is None or self.file.locked_until is None:
@@ -229,7 +264,11 @@ class VoterScreen(Screen[None]):
         )
         self.query_one(InterventionPanel).show(self.intervention, steps)
         # The footer is redrawn only when what decides the bindings changed.
-        state = (self.file is not None, self.intervention is not None, self._locked_until())
+        state = (
+            self.file is not None,
+            self.intervention.election_id if self.intervention is not None else None,
+            self._locked_until(),
+        )
         if state != self._bindings_state:
             self._bindings_state = state
             self.refresh_bindings()
@@ -353,14 +392,19 @@ class VoterScreen(Screen[None]):
         choices = self._credential_choices()
         if choices is None or self.intervention is None:
             return
-        if not self.query_one(InterventionPanel).verified:
-            self.notify(
-                "Identité non vérifiée (ou vérification expirée) : vérifiez-la d'abord (ctrl+e).",
-                title="Délivrer un code",
-                severity="warning",
-            )
-            return
-        self.app.push_screen(IssueScreen(self.intervention.id, *choices), self.after_issue)
+        if self._require_verified("Délivrer un code"):
+            self.app.push_screen(IssueScreen(self.intervention.id, *choices), self.after_issue)
+
+    def _require_verified(self, title: str) -> bool:
+        """Warns, and answers False, when the caller's identity is not verified (now)."""
+        if self.query_one(InterventionPanel).verified:
+            return True
+        self.notify(
+            "Identité non vérifiée (ou vérification expirée) : vérifiez-la d'abord (ctrl+e).",
+            title=title,
+            severity="warning",
+        )
+        return False
 
     def after_issue(self, shown: CredentialShownScreen | None) -> None:
         # The file is reloaded once the value is gone from the screen.
@@ -381,6 +425,80 @@ class VoterScreen(Screen[None]):
         if kind is not None:
             self.notify("Code invalidé (journalisé).", title="Invalider un code")
             self.reload()
+
+    # --- messages to the voter (S6, S7), substitution (S5) ------------------------
+
+    def action_vote_code_link(self) -> None:
+        choices = self._credential_choices()
+        if choices is None or self.intervention is None:
+            return
+        if self._require_verified("Lien code de vote"):
+            self.app.push_screen(
+                VoteCodeLinkScreen(self.intervention.id, choices[0]), self.after_link
+            )
+
+    def after_link(self, sent: LinkSent | None) -> None:
+        if sent is not None:
+            self.reload(with_file=False)
+
+    def action_identifier(self) -> None:
+        choices = self._credential_choices()
+        if choices is None or self.intervention is None or self.file is None:
+            return
+        if self._require_verified("Envoyer l'identifiant"):
+            materials, kinds = choices
+            self.app.push_screen(
+                IdentifierScreen(
+                    self.intervention.id,
+                    materials,
+                    email_pro=self.file.email_pro,
+                    offer_password="password" in kinds,
+                ),
+                self.after_identifier,
+            )
+
+    def after_identifier(self, outcome: IdentifierOutcome | None) -> None:
+        if outcome is None:
+            return
+        if not outcome.issue_password or self.intervention is None or self.file is None:
+            self.reload(with_file=False)
+            return
+        # The issue flow of ctrl+k, for a password of the material just sent.
+        material = [m for m in self.file.materials if m.material_id == outcome.material_id]
+        self.app.push_screen(
+            IssueScreen(self.intervention.id, material, ["password"]), self.after_issue
+        )
+
+    def action_substitution(self) -> None:
+        intervention, file = self.intervention, self.file
+        definition = self._intervention_definition()
+        if intervention is None or file is None or definition is None:
+            return
+        try:
+            from csu.screens.substitution import SubstitutionRequestScreen
+        except ImportError:
+            self.notify("Écran indisponible.", title="Matériel de substitution", severity="error")
+            return
+        materials = [
+            (m.material_id, m.identifier, m.capacity)
+            for m in file.materials
+            if m.election_id == intervention.election_id
+        ]
+        self.app.push_screen(
+            SubstitutionRequestScreen(intervention.id, materials, definition),
+            self.after_substitution,
+        )
+
+    def after_substitution(self, view: object | None) -> None:
+        # A request (granted, pending or refused) changes the file; a cancel, the panel
+        # at most (reloading only the panel journals no consultation).
+        self.reload(with_file=view is not None)
+
+    def action_messages(self) -> None:
+        file = self.file
+        if file is not None:
+            label = f"{file.matricule} {file.last_name} {file.first_name}"
+            self.app.push_screen(OutboxScreen(voter_id=self.voter_id, voter_label=label))
 
     # --- reveal -------------------------------------------------------------------
 

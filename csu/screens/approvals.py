@@ -1,0 +1,302 @@
+"""The supervisors' queue of substitution requests waiting for a decision.
+
+Reading the queue is journalled (it names voters): it is loaded when the screen opens
+and when the supervisor asks (r or F5), never polled. A request is decided in a modal,
+by a supervisor other than its author (four eyes), with a reason for the journal.
+"""
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from csu.domain.errors import InvalidValue
+from csu.screens.substitution import GRANTED, materials_text
+from csu.services.context import ServiceError
+from csu.services.substitution import (
+    MIN_REASON_LENGTH,
+    SubstitutionView,
+    decide_substitution,
+    pending_substitutions,
+)
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+NOTES_WIDTH = 30
+NAME_WIDTH = 24
+
+
+def pieces_text(view: SubstitutionView) -> str:
+    """« 5/5, identité conforme »: how complete the request was when recorded."""
+    total = len(view.checklist) + len(view.missing)
+    identity = "identité conforme" if view.identity_match else "identité non conforme"
+    return f"{len(view.checklist)}/{total}, {identity}"
+
+
+def pieces_short(view: SubstitutionView) -> str:
+    """« 5/5 » for the table (« 4/5 ⚠ identité » when something is wrong)."""
+    total = len(view.checklist) + len(view.missing)
+    return f"{len(view.checklist)}/{total}" + ("" if view.identity_match else " ⚠ identité")
+
+
+def summary(view: SubstitutionView) -> str:
+    """Everything about a request, one line per fact."""
+    missing = f" ; manquantes : {', '.join(view.missing)}" if view.missing else ""
+    lines = [
+        f"Demande n° {view.id} — {view.election_id}",
+        f"Électeur : {view.voter_name} — matricule {view.matricule}",
+        f"Matériel concerné : {materials_text(view)}",
+        f"Envoi à : {view.email}",
+        f"Perte déclarée le {view.declared_on:%d/%m/%Y}",
+        f"Pièces : {pieces_text(view)}{missing}",
+        f"Demandée le {view.requested_at:%d/%m/%Y à %H:%M} par {view.requested_by}",
+    ]
+    if view.notes:
+        lines.append(f"Notes : {view.notes}")
+    return "\n".join(lines)
+
+
+def short(text: str, width: int = NOTES_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def outcome_line(view: SubstitutionView) -> str:
+    """One line for a notification once a request is decided."""
+    if view.state == GRANTED:
+        given = ", ".join(
+            f"{m.new_identifier} ({m.capacity})" for m in view.materials if m.new_identifier
+        )
+        delivery = view.message_state or "en file d'envoi"
+        return (
+            f"Demande n° {view.id} accordée : nouveau matériel {given} ; courriel à "
+            f"{view.email} {delivery}."
+        )
+    return f"Demande n° {view.id} {view.state} : {view.reason or view.decision_note or ''}"
+
+
+class ApprovalsScreen(Screen[None]):
+    """Pending substitution requests, oldest first; Enter decides the one selected."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="approvals-back"),
+        Binding("d", "decide", "Décider", id="approvals-decide"),
+        Binding("r,f5", "reload", "Actualiser", id="approvals-reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[SubstitutionView] = []
+        self.loaded = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        yield Static("Demandes de matériel de substitution à approuver", id="approvals-title")
+        yield Static("Chargement des demandes…", id="approvals-status")
+        yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="approvals-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        table = self.query_one("#approvals-table", DataTable)
+        table.add_columns(
+            "Demandée", "Par", "Matricule", "Électeur", "Scrutin", "Matériel", "Adresse",
+            "Pièces", "Notes",
+        )  # fmt: skip
+        table.focus()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "decide":
+            return bool(self.requests)
+        return True
+
+    # --- the queue ----------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.query_one("#approvals-status", Static).update("Chargement des demandes…")
+        self.load()
+
+    @work(thread=True, exclusive=True, group="approvals", exit_on_error=False)
+    def load(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        views = pending_substitutions(self.csu.deps, who)
+        self.app.call_from_thread(self._show, views)
+
+    def _show(self, views: list[SubstitutionView]) -> None:
+        self.requests = views
+        self.loaded = True
+        table = self.query_one("#approvals-table", DataTable)
+        table.clear()
+        for view in views:
+            table.add_row(
+                f"{view.requested_at:%d/%m %H:%M}",
+                view.requested_by,
+                view.matricule,
+                short(view.voter_name, NAME_WIDTH),
+                view.election_id,
+                ", ".join(m.old_identifier for m in view.materials),
+                view.email,
+                pieces_short(view),
+                short(view.notes) or "—",
+                key=str(view.id),
+            )
+        status = self.query_one("#approvals-status", Static)
+        status.update(
+            f"{len(views)} demande(s) en attente — Entrée pour décider, r pour actualiser."
+            if views
+            else "Aucune demande en attente — r pour actualiser."
+        )
+        self._detail()
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#approvals-table")
+    def _detail(self) -> None:
+        """The highlighted request in full, below the table."""
+        view = self.selected()
+        detail = self.query_one("#approvals-detail", Static)
+        detail.update(summary(view) if view is not None else "")
+        detail.display = view is not None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state is WorkerState.ERROR and event.worker.group == "approvals":
+            self.query_one("#approvals-status", Static).update(
+                "Liste indisponible — r pour réessayer."
+            )
+
+    # --- deciding -----------------------------------------------------------------
+
+    def selected(self) -> SubstitutionView | None:
+        table = self.query_one("#approvals-table", DataTable)
+        if not self.requests or table.row_count == 0:
+            return None
+        row = table.cursor_row
+        return self.requests[row] if 0 <= row < len(self.requests) else None
+
+    @on(DataTable.RowSelected, "#approvals-table")
+    def _row_selected(self) -> None:
+        self.action_decide()
+
+    def action_decide(self) -> None:
+        view = self.selected()
+        who = self.csu.operator
+        if view is None or who is None:
+            return
+        self.app.push_screen(
+            DecisionScreen(view, own=view.requested_by == who.login), self.after_decision
+        )
+
+    def after_decision(self, view: SubstitutionView | None) -> None:
+        if view is None:
+            return
+        self.notify(
+            outcome_line(view),
+            title="Matériel de substitution",
+            severity="information" if view.state == GRANTED else "warning",
+            timeout=15,
+        )
+        self.action_reload()
+
+
+class DecisionScreen(ModalScreen[SubstitutionView | None]):
+    """Grant or refuse one request, with a reason (5 characters or more) for the
+    journal; returns the request as decided."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="decision-cancel")]
+
+    def __init__(self, view: SubstitutionView, *, own: bool = False) -> None:
+        super().__init__()
+        self.view = view
+        self.own = own
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        view = self.view
+        with Vertical(id="decision-box", classes="modal-box"):
+            yield Static(f"Décider la demande n° {view.id}", classes="modal-title")
+            yield Static(summary(view), id="decision-summary", markup=False)
+            if self.own:
+                yield Static(
+                    "Vous êtes l'auteur de cette demande : un autre superviseur doit la "
+                    "décider (principe des quatre yeux).",
+                    id="decision-own",
+                    classes="modal-message",
+                )
+            yield Input(
+                id="decision-reason",
+                placeholder=f"Motif ({MIN_REASON_LENGTH} caractères au moins, versé au journal)",
+            )
+            yield Static(id="decision-message", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Accorder", id="decision-approve", variant="success")
+                yield Button("Refuser", id="decision-refuse", variant="error")
+                yield Button("Annuler", id="decision-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#decision-reason", Input).focus()
+
+    @on(Button.Pressed, "#decision-approve")
+    def _approve(self) -> None:
+        self._submit(approve=True)
+
+    @on(Button.Pressed, "#decision-refuse")
+    def _refuse(self) -> None:
+        self._submit(approve=False)
+
+    def _submit(self, *, approve: bool) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self.query_one("#decision-message", Static).update(
+            "Attribution du nouveau matériel…" if approve else "Enregistrement du refus…"
+        )
+        self.decide(approve, self.query_one("#decision-reason", Input).value)
+
+    @work(thread=True, exclusive=True, group="decision", exit_on_error=False)
+    def decide(self, approve: bool, reason: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        view = decide_substitution(self.csu.deps, who, self.view.id, approve, reason)
+        self.app.call_from_thread(self.dismiss, view)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#decision-message", Static).update(
+                f"Décision non enregistrée — {error}"
+                if isinstance(error, ServiceError | InvalidValue)
+                else "Décision non enregistrée : réessayez."
+            )
+        if event.state in FINISHED:
+            self._busy = False
+
+    @on(Button.Pressed, "#decision-cancel-button")
+    def action_cancel(self) -> None:
+        if not self._busy:
+            self.dismiss(None)

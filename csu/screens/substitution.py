@@ -1,0 +1,361 @@
+"""Requesting replacement material (S5, « matériel de substitution », CCI).
+
+The agent records, inside the open intervention on the voter, what the voter sent:
+the voter number(s) concerned, the pieces of the election's checklist, whether the
+identity matches the roll, the delivery address and the date the loss was declared.
+The service decides at once: refused (stored, with its reason), waiting for a
+supervisor, or granted. The modal shows that answer and returns the request.
+"""
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from csu.domain import substitution as rules
+from csu.domain.clock import Clock, to_paris
+from csu.domain.election import ElectionDefinition
+from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_email
+from csu.domain.interventions import MAX_NOTE_LENGTH
+from csu.services.context import ServiceError
+from csu.services.substitution import SubstitutionView, request_substitution
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+GRANTED = rules.STATE_LABELS[rules.GRANTED]
+PENDING = rules.STATE_LABELS[rules.PENDING]
+IDENTITY_LABEL = "Nom, prénom et date de naissance conformes à la liste électorale"
+_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+
+
+def parse_declared_on(raw: str, today: date) -> date:
+    """The day the voter declared the loss or non-receipt, « jj/mm/aaaa », not after
+    ``today`` (Paris)."""
+    field = rules.DECLARED_FIELD
+    value = raw.strip()
+    if not value:
+        raise InvalidValue(field, "valeur absente")
+    match = _DATE.fullmatch(value)
+    if match is None:
+        raise InvalidValue(field, "format attendu jj/mm/aaaa")
+    day, month, year = match.groups()
+    try:
+        declared = date(int(year), int(month), int(day))
+    except ValueError:
+        raise InvalidValue(field, f"le {day}/{month}/{year} n'existe pas") from None
+    rules.check_declared_on(declared, today)
+    return declared
+
+
+class Parsed(Validator):
+    """Checks a field as it is typed with the domain's parser (an empty field is left
+    to the check at submission)."""
+
+    def __init__(self, parse: Callable[[str], object]) -> None:
+        super().__init__()
+        self._parse = parse
+
+    def validate(self, value: str) -> ValidationResult:
+        if not value.strip():
+            return self.success()
+        try:
+            self._parse(value)
+        except InvalidValue as error:
+            return self.failure(str(error))
+        return self.success()
+
+
+def materials_text(view: SubstitutionView) -> str:
+    """« 7K2M… (à titre personnel) », the new identifier after an arrow once granted."""
+    return ", ".join(
+        f"{m.old_identifier} ({m.capacity})"
+        + (f" → {m.new_identifier}" if m.new_identifier else "")
+        for m in view.materials
+    )
+
+
+def describe(view: SubstitutionView) -> str:
+    """The outcome of a request, for the operator, in French."""
+    if view.state == GRANTED:
+        lines = [f"Demande n° {view.id} accordée : nouveau matériel de vote."]
+        lines += [
+            f"  {m.capacity} : {m.old_identifier} remplacé par {m.new_identifier}"
+            for m in view.materials
+        ]
+        delivery = view.message_state or "en file d'envoi"
+        lines.append(f"Courriel à {view.email} : {delivery}. L'ancien matériel ne fonctionne plus.")
+        return "\n".join(lines)
+    if view.state == PENDING:
+        return (
+            f"Demande n° {view.id} complète, en attente d'approbation par un superviseur "
+            "(autre que son auteur). Le matériel actuel reste valable jusqu'à la décision."
+        )
+    return (
+        f"Demande n° {view.id} refusée : {view.reason or 'motif non précisé'}\n"
+        "La demande refusée et son motif sont enregistrés au journal."
+    )
+
+
+def state_class(view: SubstitutionView) -> str:
+    if view.state == GRANTED:
+        return "-granted"
+    return "-pending" if view.state == PENDING else "-refused"
+
+
+class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
+    """The request form; returns the request the service recorded (None if cancelled
+    before submission).
+
+    ``materials`` are the voter's (material_id, identifier, capacity) in the election
+    of the intervention, ``definition`` that election's definition."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="substitution-cancel")]
+
+    def __init__(
+        self,
+        intervention_id: str,
+        materials: list[tuple[int, str, str]],
+        definition: ElectionDefinition,
+    ) -> None:
+        super().__init__()
+        self.intervention_id = intervention_id
+        self.materials = list(materials)
+        self.definition = definition
+        self.result: SubstitutionView | None = None
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    @property
+    def offered(self) -> bool:
+        """Whether the election provides replacement material at all."""
+        offer = self.definition.substitution
+        return offer.enabled and offer.identifier is not None
+
+    def compose(self) -> ComposeResult:
+        checks = self.checks(self.csu.clock)
+        today = to_paris(self.csu.clock()).date()
+        with VerticalScroll(id="substitution-box", classes="modal-box"):
+            yield Static(
+                f"Matériel de substitution — {self.definition.id}",
+                classes="modal-title",
+                markup=False,
+            )
+            yield Static(self.rules_hint(), id="substitution-rules", classes="modal-hint")
+            with Vertical(id="substitution-form"):
+                yield Label("Numéro(s) d'électeur concerné(s)", classes="substitution-heading")
+                for material_id, identifier, capacity in self.materials:
+                    yield Checkbox(
+                        f"{identifier} — {capacity}",
+                        value=len(self.materials) == 1,
+                        id=f"substitution-material-{material_id}",
+                        classes="substitution-material",
+                        compact=True,
+                    )
+                if not self.materials:
+                    yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
+                yield Label("Pièces reçues", classes="substitution-heading")
+                for index, item in enumerate(self.definition.substitution.checklist):
+                    yield Checkbox(
+                        item,
+                        id=f"substitution-item-{index}",
+                        classes="substitution-item",
+                        compact=True,
+                    )
+                yield Checkbox(IDENTITY_LABEL, id="substitution-identity", compact=True)
+                with Horizontal(classes="substitution-row"):
+                    yield Label("Adresse d'envoi", classes="substitution-label")
+                    yield Input(
+                        id="substitution-email",
+                        placeholder="adresse électronique indiquée dans la demande",
+                        validators=[Parsed(checks["email"])],
+                    )
+                with Horizontal(classes="substitution-row"):
+                    yield Label("Déclarée le", classes="substitution-label")
+                    yield Input(
+                        f"{today:%d/%m/%Y}",
+                        id="substitution-declared",
+                        placeholder="jj/mm/aaaa",
+                        max_length=10,
+                        validators=[Parsed(checks["declared_on"])],
+                    )
+                with Horizontal(classes="substitution-row"):
+                    yield Label("Notes (facultatives)", classes="substitution-label")
+                    yield Input(
+                        id="substitution-notes",
+                        placeholder="versées au dossier de la demande",
+                        max_length=MAX_NOTE_LENGTH,
+                    )
+            yield Static(id="substitution-result", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button(
+                    "Enregistrer la demande",
+                    id="substitution-submit",
+                    variant="primary",
+                    disabled=not self.offered,
+                )
+                yield Button("Annuler", id="substitution-cancel-button")
+                yield Button("Fermer", id="substitution-close", variant="primary")
+
+    def rules_hint(self) -> str:
+        offer = self.definition.substitution
+        if not self.offered:
+            return "Ce scrutin ne prévoit pas de matériel de substitution."
+        since = (
+            f"Perte ou non-réception déclarée à partir du {offer.from_day:%d/%m/%Y}. "
+            if offer.from_day is not None
+            else ""
+        )
+        decision = (
+            "Une demande complète attend l'approbation d'un superviseur."
+            if offer.requires_approval
+            else "Une demande complète est accordée aussitôt."
+        )
+        return f"{since}Refusée si l'électeur a déjà voté ou s'il manque une pièce. {decision}"
+
+    @staticmethod
+    def checks(clock: Clock) -> dict[str, Callable[[str], object]]:
+        return {
+            "email": parse_email,
+            "declared_on": lambda value: parse_declared_on(value, to_paris(clock()).date()),
+        }
+
+    def on_mount(self) -> None:
+        self.query_one("#substitution-close", Button).display = False
+        for box in self.query(Checkbox):
+            box.focus()
+            break
+
+    # --- the form -----------------------------------------------------------------
+
+    def material_ids(self) -> list[int]:
+        return [
+            material_id
+            for material_id, _, _ in self.materials
+            if self.query_one(f"#substitution-material-{material_id}", Checkbox).value
+        ]
+
+    def checklist(self) -> dict[str, bool]:
+        return {
+            item: self.query_one(f"#substitution-item-{index}", Checkbox).value
+            for index, item in enumerate(self.definition.substitution.checklist)
+        }
+
+    def problem(self) -> str | None:
+        """What keeps the form from being sent, in French (nothing is lost)."""
+        if not self.material_ids():
+            return "Cochez au moins un numéro d'électeur concerné par la demande."
+        for field in self.query(Input):
+            result = field.validate(field.value)
+            if result is not None and not result.is_valid:
+                return "Format incorrect — " + "; ".join(result.failure_descriptions)
+        if not self.query_one("#substitution-email", Input).value.strip():
+            return "Indiquez l'adresse électronique à laquelle envoyer le matériel."
+        return None
+
+    @on(Input.Submitted)
+    def _next_field(self) -> None:
+        # Enter moves on: the request is recorded with the button only.
+        self.focus_next()
+
+    @on(Button.Pressed, "#substitution-submit")
+    def _submit(self) -> None:
+        if self._busy or self.result is not None or not self.offered:
+            return
+        shown = self.query_one("#substitution-result", Static)
+        problem = self.problem()
+        if problem:
+            shown.update(problem)
+            return
+        today = to_paris(self.csu.clock()).date()
+        declared = parse_declared_on(self.query_one("#substitution-declared", Input).value, today)
+        self._busy = True
+        shown.update("Enregistrement de la demande…")
+        self.send_request(
+            self.material_ids(),
+            self.checklist(),
+            self.query_one("#substitution-identity", Checkbox).value,
+            self.query_one("#substitution-email", Input).value,
+            declared,
+            self.query_one("#substitution-notes", Input).value,
+        )
+
+    @work(thread=True, exclusive=True, group="substitution-request", exit_on_error=False)
+    def send_request(
+        self,
+        material_ids: list[int],
+        checklist: dict[str, bool],
+        identity_match: bool,
+        email: str,
+        declared_on: date,
+        notes: str,
+    ) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        view = request_substitution(
+            self.csu.deps,
+            who,
+            self.intervention_id,
+            material_ids,
+            checklist=checklist,
+            identity_match=identity_match,
+            email=email,
+            declared_on=declared_on,
+            notes=notes,
+        )
+        self.app.call_from_thread(self._recorded, view)
+
+    def _recorded(self, view: SubstitutionView) -> None:
+        """The request is stored: its outcome stays on screen, the form is locked."""
+        self.result = view
+        shown = self.query_one("#substitution-result", Static)
+        shown.update(describe(view))
+        shown.remove_class("-granted", "-pending", "-refused")
+        shown.add_class(state_class(view))
+        self.query_one("#substitution-form").disabled = True
+        self.query_one("#substitution-submit", Button).display = False
+        self.query_one("#substitution-cancel-button", Button).display = False
+        close = self.query_one("#substitution-close", Button)
+        close.display = True
+        close.focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#substitution-result", Static).update(
+                f"Demande non enregistrée — {error}"
+                if isinstance(error, ServiceError | InvalidValue)
+                else "Demande non enregistrée : réessayez."
+            )
+        if event.state in FINISHED:
+            self._busy = False
+
+    # --- leaving ------------------------------------------------------------------
+
+    @on(Button.Pressed, "#substitution-close")
+    def _close(self) -> None:
+        self.dismiss(self.result)
+
+    @on(Button.Pressed, "#substitution-cancel-button")
+    def action_cancel(self) -> None:
+        if self.result is not None:
+            self.dismiss(self.result)
+        elif not self._busy:
+            self.dismiss(None)

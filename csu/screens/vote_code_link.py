@@ -1,0 +1,182 @@
+"""S6: a one-time link to reissue the vote code, by SMS to a mobile or by e-mail to a
+personal address (never the professional one on record).
+
+The number or address typed serves this link only: the service keeps it sealed until
+delivery and the journal a masked form; the modal clears it once the link is sent. A
+refusal (a landline, the professional address, a lapsed verification) shows as a
+notification and leaves what was typed in place.
+"""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from csu.domain.identifiers import parse_email, parse_mobile
+from csu.screens.credential import material_label
+from csu.screens.verify import AnswerFormat
+from csu.services.outbox import STATE_LABELS
+from csu.services.vote_codes import LinkSent, send_vote_code_link
+from csu.services.voters import MaterialView
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+SENT = STATE_LABELS["sent"]
+
+CHANNELS: dict[str, str] = {
+    "sms": "SMS à un numéro de mobile",
+    "email": "Courriel à une adresse personnelle",
+}
+RECIPIENT_LABELS: dict[str, str] = {
+    "sms": "Numéro de mobile donné par l'électeur",
+    "email": "Adresse personnelle donnée par l'électeur (pas l'adresse professionnelle)",
+}
+PLACEHOLDERS: dict[str, str] = {
+    "sms": "ex. 06 12 34 56 78",
+    "email": "ex. prenom.nom@exemple.fr",
+}
+
+
+def sent_text(sent: LinkSent) -> str:
+    """What the agent tells the caller."""
+    until = f"valable jusqu'à {sent.expires_at:%H:%M}"
+    if sent.delivery == SENT:
+        return f"Lien envoyé à {sent.recipient}, {until} ({sent.delivery})."
+    return (
+        f"Lien pour {sent.recipient} mis en file, {until} ({sent.delivery}) : l'envoi "
+        "sera retenté automatiquement (suivi dans Messages)."
+    )
+
+
+class VoteCodeLinkScreen(ModalScreen[LinkSent | None]):
+    """Material (if several), channel, number or address; « Envoyer le lien ».
+
+    Returns the last link sent (None if none was), so that the voter file behind
+    refreshes its timeline. A new link voids the previous one."""
+
+    BINDINGS = [Binding("escape", "close", "Fermer", id="vote-code-link-close")]
+
+    def __init__(self, intervention_id: str, materials: Sequence[MaterialView]) -> None:
+        super().__init__()
+        self.intervention_id = intervention_id
+        self.materials = list(materials)
+        self.sent: LinkSent | None = None
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="link-box", classes="modal-box"):
+            yield Static("Lien de réassort du code de vote", classes="modal-title")
+            if len(self.materials) > 1:
+                usable = next((m for m in self.materials if m.status == "actif"), self.materials[0])
+                yield Label("Matériel de vote")
+                yield Select(
+                    [(material_label(m), m.material_id) for m in self.materials],
+                    id="link-material",
+                    value=usable.material_id,
+                    allow_blank=False,
+                )
+            elif self.materials:
+                yield Static(f"Matériel : {material_label(self.materials[0])}", markup=False)
+            else:
+                yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
+            yield Label("Envoi")
+            yield Select(
+                [(label, key) for key, label in CHANNELS.items()],
+                id="link-channel",
+                value="sms",
+                allow_blank=False,
+            )
+            yield Label(RECIPIENT_LABELS["sms"], id="link-recipient-label")
+            yield Input(
+                id="link-recipient",
+                placeholder=PLACEHOLDERS["sms"],
+                validators=[AnswerFormat(parse_mobile)],
+            )
+            yield Static(
+                "Le numéro ou l'adresse saisi ne sert qu'à cet envoi : il n'est pas conservé. "
+                "Un nouveau lien annule le précédent.",
+                classes="modal-hint",
+            )
+            yield Static(id="link-result", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Envoyer le lien", id="link-ok", variant="primary")
+                yield Button("Fermer", id="link-close")
+
+    def on_mount(self) -> None:
+        self.query_one("#link-result", Static).display = False
+        self.query_one("#link-recipient", Input).focus()
+
+    def _channel(self) -> str:
+        value = self.query_one("#link-channel", Select).value
+        return value if isinstance(value, str) else "sms"
+
+    def _material(self) -> int | None:
+        if len(self.materials) > 1:
+            value = self.query_one("#link-material", Select).value
+            return value if isinstance(value, int) else None
+        return self.materials[0].material_id if self.materials else None
+
+    @on(Select.Changed, "#link-channel")
+    def _channel_changed(self) -> None:
+        channel = self._channel()
+        self.query_one("#link-recipient-label", Label).update(RECIPIENT_LABELS[channel])
+        field = self.query_one("#link-recipient", Input)
+        field.placeholder = PLACEHOLDERS[channel]
+        field.validators = [AnswerFormat(parse_mobile if channel == "sms" else parse_email)]
+        if field.value:
+            field.validate(field.value)
+
+    @on(Button.Pressed, "#link-ok")
+    @on(Input.Submitted, "#link-recipient")
+    def _submit(self) -> None:
+        material = self._material()
+        if self._busy or material is None:
+            return
+        self._busy = True
+        result = self.query_one("#link-result", Static)
+        result.update("Envoi du lien…")
+        result.display = True
+        self.send(material, self._channel(), self.query_one("#link-recipient", Input).value)
+
+    @work(thread=True, exclusive=True, group="vote-code-link", exit_on_error=False)
+    def send(self, material_id: int, channel: str, recipient: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        sent = send_vote_code_link(
+            self.csu.deps, who, self.intervention_id, material_id, channel, recipient
+        )
+        self.app.call_from_thread(self._sent, sent)
+
+    def _sent(self, sent: LinkSent) -> None:
+        self.sent = sent
+        self.query_one("#link-result", Static).update(sent_text(sent))
+        field = self.query_one("#link-recipient", Input)
+        field.clear()  # the number or address typed is not kept, even on screen
+        self.query_one("#link-close", Button).focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state is WorkerState.ERROR:
+            result = self.query_one("#link-result", Static)
+            result.update(sent_text(self.sent) if self.sent else "")
+            result.display = self.sent is not None
+        if event.state in FINISHED:
+            self._busy = False
+
+    @on(Button.Pressed, "#link-close")
+    def action_close(self) -> None:
+        self.dismiss(self.sent)

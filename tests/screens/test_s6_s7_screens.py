@@ -1,0 +1,395 @@
+"""S6 (vote-code reissue by one-time link) and S7 (voter without notice: identifier,
+then a password) through the real app on men-2022 demo voters; which of the voter
+file's message bindings apply to which election."""
+
+import importlib.util
+import json
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static
+
+from csu.app import CsuApp
+from csu.screens.credential import CredentialShownScreen, IssueScreen
+from csu.screens.identifier import IdentifierScreen
+from csu.screens.outbox import OutboxScreen
+from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps, ServiceError
+from csu.services.platform import check_login
+from csu.services.vote_codes import INVALID_LINK, redeem_link
+from csu.widgets.intervention_panel import InterventionPanel
+from tests.screens.conftest import (
+    SIZE,
+    DemoVoter,
+    click,
+    demo_voter,
+    fill,
+    journal_details,
+    journal_of,
+    journal_text,
+    last_intervention,
+    log_in,
+    notifications,
+    open_intervention_ui,
+    open_voter_file,
+    president_bureau,
+    press,
+    screen_text,
+    verify_ui,
+)
+
+MEN = "men-2022"
+MOBILE = "06 12 34 56 78"
+MOBILE_E164 = "+33612345678"
+PERSONAL = "electeur.perso@exemple.fr"
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def sms_to(outbox: Path, number: str) -> list[str]:
+    """The texts of the SMS sent to ``number``, oldest first."""
+    texts = []
+    for path in sorted(outbox.glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record["to"] == number:
+            texts.append(record["text"])
+    return texts
+
+
+def mails_to(outbox: Path, address: str) -> list[str]:
+    """The bodies of the e-mails sent to ``address``, oldest first."""
+    bodies = []
+    for path in sorted(outbox.glob("*.eml")):
+        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if str(mail["To"]) == address:
+            bodies.append(mail.get_body().get_content())  # type: ignore[union-attr]
+    return bodies
+
+
+def token_in(text: str) -> str:
+    found = re.search(r"jeton=([A-Za-z0-9_-]+)", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+def vote_code_works(deps: Deps, voter: DemoVoter, code: str) -> bool:
+    return check_login(deps, voter.election, voter.identifier, voter.birth_date, vote_code=code)
+
+
+def department(voter: DemoVoter) -> str:
+    return voter.row["nir"][5:7]
+
+
+async def call_verified(pilot: Pilot[Any], voter: DemoVoter, **answers: str) -> None:
+    """Agent logged in, the voter's file, a phone intervention, the identity verified."""
+    await log_in(pilot, "agent")
+    await open_voter_file(pilot, voter.matricule)
+    await open_intervention_ui(pilot, "phone")
+    await verify_ui(pilot, **answers)
+    assert pilot.app.screen.query_one(InterventionPanel).verified
+
+
+def by_challenge(voter: DemoVoter) -> dict[str, str]:
+    return {
+        "verify_challenge_answer": voter.row["reponse_defi"],
+        "verify_numen": voter.row["numen"],
+    }
+
+
+def by_department(voter: DemoVoter) -> dict[str, str]:
+    return {"verify_numen": voter.row["numen"], "verify_birth_department": department(voter)}
+
+
+async def send_links(pilot: Pilot[Any], *recipients: str, channel: str = "sms") -> list[str]:
+    """ctrl+l, the channel, then for each recipient « Envoyer le lien » (the modal
+    stays open to send another), then « Fermer »; returns what the modal said."""
+    await press(pilot, "ctrl+l")
+    screen = pilot.app.screen
+    assert isinstance(screen, VoteCodeLinkScreen), notifications(pilot.app)  # type: ignore[arg-type]
+    screen.query_one("#link-channel", Select).value = channel
+    await pilot.pause()
+    said = []
+    for recipient in recipients:
+        fill(pilot, link_recipient=recipient)
+        await click(pilot, "#link-ok")
+        said.append(str(screen.query_one("#link-result", Static).content))
+        assert said[-1].startswith("Lien envoyé à "), notifications(pilot.app)  # type: ignore[arg-type]
+    await click(pilot, "#link-close")
+    assert isinstance(pilot.app.screen, VoterScreen)
+    return said
+
+
+# ------------------------------------------------------------------------- S6
+
+
+class TestS6VoteCodeLink:
+    async def test_the_link_by_sms_reissues_the_code_and_a_newer_link_voids_it(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter, **by_challenge(voter))
+            [said] = await send_links(pilot, MOBILE)
+            # 11:30 in Paris + 30 minutes of validity
+            assert said == "Lien envoyé à +33 6 ** ** ** 78, valable jusqu'à 12:00 (envoyé)."
+            [first_sms] = sms_to(outbox, MOBILE_E164)
+            assert "https://vote.education-elections2022.exemple.fr/reassort?jeton=" in first_sms
+            timeline = screen_text(app)
+            assert "lien de réassort envoyé" in timeline and "message envoyé" in timeline
+
+            # The voter opens the link: the platform issues the new vote code.
+            issued = redeem_link(demo_deps, token_in(first_sms))
+            assert vote_code_works(demo_deps, voter, issued.value)
+
+            # Two more links: the second voids the first.
+            await send_links(pilot, "07 81 22 33 44", MOBILE)
+            older, newer = sms_to(outbox, "+33781223344")[0], sms_to(outbox, MOBILE_E164)[1]
+
+        with pytest.raises(ServiceError, match=re.escape(INVALID_LINK)):
+            redeem_link(demo_deps, token_in(older))
+        with pytest.raises(ServiceError, match=re.escape(INVALID_LINK)):
+            redeem_link(demo_deps, token_in(first_sms))  # spent
+        latest = redeem_link(demo_deps, token_in(newer))
+        assert vote_code_works(demo_deps, voter, latest.value)
+        assert not vote_code_works(demo_deps, voter, issued.value)
+
+        intervention = last_intervention(demo_deps)
+        steps = journal_of(demo_deps, intervention)
+        assert steps[:7] == [
+            ("intervention_open", "ok"),
+            ("verification", "vérifié"),
+            ("message_queue", "ok"),  # the link
+            ("vote_code_link_send", "ok"),
+            ("message_queue", "ok"),  # the notice, at the professional address
+            ("message_sent", "ok"),
+            ("message_sent", "ok"),
+        ]
+        assert journal_details(demo_deps, intervention, "vote_code_link_send")["recipient"] == (
+            "+33 6 ** ** ** 78"
+        )
+        journal = journal_text(demo_deps)
+        assert MOBILE_E164.encode() not in journal and token_in(newer).encode() not in journal
+
+    async def test_a_professional_address_or_a_landline_is_refused_and_kept(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter, **by_challenge(voter))
+            await press(pilot, "ctrl+l")
+            screen = app.screen
+            assert isinstance(screen, VoteCodeLinkScreen)
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            fill(pilot, link_recipient=voter.row["email_pro"].upper())
+            await click(pilot, "#link-ok")
+            assert app.screen is screen
+            assert any("adresse professionnelle enregistrée" in n for n in notifications(app))
+            assert screen.query_one("#link-recipient", Input).value == (
+                voter.row["email_pro"].upper()
+            )
+
+            screen.query_one("#link-channel", Select).value = "sms"
+            await pilot.pause()
+            fill(pilot, link_recipient="01 23 45 67 89")
+            await click(pilot, "#link-ok")
+            assert app.screen is screen
+            assert any("ce n'est pas un numéro de mobile" in n for n in notifications(app))
+            assert screen.query_one("#link-recipient", Input).value == "01 23 45 67 89"
+
+            fill(pilot, link_recipient=PERSONAL)  # a personal address, on the SMS channel
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            await click(pilot, "#link-ok")
+            said = str(screen.query_one("#link-result", Static).content)
+            assert said.startswith("Lien envoyé à ") and "@exemple.fr" in said
+            assert screen.query_one("#link-recipient", Input).value == ""  # not kept
+            [mail] = mails_to(outbox, PERSONAL)
+            assert "jeton=" in mail
+
+    async def test_without_the_secret_answer_the_link_is_refused(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        """NUMEN + département (the voter without notice) does not suffice for a code."""
+        voter = demo_voter(demo_deps, MEN)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter, **by_department(voter))
+            await press(pilot, "ctrl+l")
+            screen = app.screen
+            fill(pilot, link_recipient=MOBILE)
+            await click(pilot, "#link-ok")
+            assert app.screen is screen
+            assert any("Pour délivrer un(e) code de vote" in n for n in notifications(app))
+            assert screen.query_one("#link-recipient", Input).value == MOBILE
+            assert str(screen.query_one("#link-result", Static).content) == ""
+        assert not sms_to(outbox, MOBILE_E164)
+
+
+# ------------------------------------------------------------------------- S7
+
+
+class TestS7VoterWithoutNotice:
+    async def test_identifier_to_the_professional_address_then_a_password(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter, **by_department(voter))
+            await press(pilot, "ctrl+d")
+            screen = app.screen
+            assert isinstance(screen, IdentifierScreen)
+            assert screen.query_one("#identifier-to", Select).value == "pro"
+            assert not screen.query_one("#identifier-password").display
+            await click(pilot, "#identifier-ok")
+            said = str(screen.query_one("#identifier-result", Static).content)
+            assert said.startswith(f"Identifiant {voter.identifier} envoyé à ")
+            recipient = said.removeprefix(f"Identifiant {voter.identifier} envoyé à ")
+            assert recipient.endswith(" (envoyé).") and "***@" in recipient  # masked
+            [mail] = mails_to(outbox, voter.row["email_pro"])
+            assert voter.identifier in mail
+            assert screen.query_one("#identifier-ok").display is False  # no change now
+
+            await click(pilot, "#identifier-password")
+            assert isinstance(app.screen, IssueScreen)
+            await click(pilot, "#issue-ok")
+            shown = app.screen
+            assert isinstance(shown, CredentialShownScreen), notifications(app)
+            assert shown.title_text == "Nouveau mot de passe"
+            password = str(shown.query_one("#credential-value", Static).content)
+            await click(pilot, "#read-out")
+            assert isinstance(app.screen, VoterScreen)
+            assert password not in screen_text(app)  # shown once
+
+        assert check_login(demo_deps, MEN, voter.identifier, voter.birth_date, password=password)
+        steps = journal_of(demo_deps, last_intervention(demo_deps))
+        assert [action for action, _ in steps][:6] == [
+            "intervention_open",
+            "verification",
+            "message_queue",
+            "identifier_send",
+            "message_sent",
+            "credential_issue",
+        ]
+        assert ("credential_read_out", "ok") in steps
+
+    async def test_a_personal_address_must_be_typed_twice_the_same(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter, **by_department(voter))
+            await press(pilot, "ctrl+d")
+            screen = app.screen
+            assert isinstance(screen, IdentifierScreen)
+            assert not screen.query_one("#identifier-personal").display
+            screen.query_one("#identifier-to", Select).value = "personal"
+            await pilot.pause()
+            assert screen.query_one("#identifier-personal").display
+            other = "electeur.perso@exemple.com"
+            fill(pilot, identifier_address=PERSONAL, identifier_confirm=other)
+            await click(pilot, "#identifier-ok")
+            assert app.screen is screen
+            assert any("les deux saisies diffèrent" in n for n in notifications(app))
+            assert screen.query_one("#identifier-confirm", Input).value == other
+            assert not list(outbox.glob("*.eml"))
+
+            fill(pilot, identifier_confirm=PERSONAL)
+            await click(pilot, "#identifier-ok")
+            said = str(screen.query_one("#identifier-result", Static).content)
+            assert said.startswith(f"Identifiant {voter.identifier} envoyé à e")
+            assert PERSONAL not in said
+            assert screen.query_one("#identifier-address", Input).value == ""
+            assert screen.query_one("#identifier-address", Input).disabled
+            await click(pilot, "#identifier-close-button")
+            assert isinstance(app.screen, VoterScreen)
+            assert "identifiant envoyé" in screen_text(app)
+        [mail] = mails_to(outbox, PERSONAL)
+        assert voter.identifier in mail
+        details = journal_details(demo_deps, last_intervention(demo_deps), "identifier_send")
+        assert details["to"] == "personal" and PERSONAL not in details["recipient"]
+        assert PERSONAL.encode() not in journal_text(demo_deps)
+
+
+# ------------------------------------------------------------ which bindings
+
+
+class TestBindingsOfTheElection:
+    @pytest.mark.parametrize(
+        ("election", "link", "identifier", "substitution"),
+        [
+            (MEN, True, True, False),
+            ("minint-2022", False, True, False),
+            ("cci-hdf-2021", False, False, True),  # lost material: substitution only
+        ],
+    )
+    async def test_what_the_election_of_the_intervention_provides(
+        self,
+        app: CsuApp,
+        demo_deps: Deps,
+        election: str,
+        link: bool,
+        identifier: bool,
+        substitution: bool,
+    ) -> None:
+        voter = demo_voter(demo_deps, election)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            screen = app.screen
+            assert isinstance(screen, VoterScreen)
+            assert screen.check_action("messages", ())
+            for action in ("vote_code_link", "identifier", "substitution"):
+                assert not screen.check_action(action, ())  # no intervention yet
+            await open_intervention_ui(pilot, "phone")
+            assert screen.check_action("vote_code_link", ()) is link
+            assert screen.check_action("substitution", ()) is substitution
+            assert screen.check_action("identifier", ()) is identifier
+            shown = {b.binding.id for b in screen.active_bindings.values()}
+            assert ("voter-vote-code-link" in shown) is link
+            assert ("voter-identifier" in shown) is identifier
+            assert ("voter-substitution" in shown) is substitution
+
+            await press(pilot, "f6")
+            assert isinstance(app.screen, OutboxScreen)
+            assert app.screen.voter_id == voter.voter_id
+            await press(pilot, "escape")
+            assert app.screen is screen
+
+            if substitution:
+                await press(pilot, "f7")
+                if importlib.util.find_spec("csu.screens.substitution") is None:
+                    assert "Écran indisponible." in notifications(app)
+                else:
+                    assert type(app.screen).__name__ == "SubstitutionRequestScreen"
+                    await press(pilot, "escape")
+                assert app.screen is screen
+
+    async def test_a_president_gets_none_of_them(self, app: CsuApp, demo_deps: Deps) -> None:
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot)
+            screen = app.screen
+            assert isinstance(screen, VoterScreen) and screen.intervention is not None
+            for action in ("vote_code_link", "identifier", "substitution", "messages"):
+                assert not screen.check_action(action, ())
+
+    async def test_not_verified_the_agent_is_told_to_verify_first(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            for key in ("ctrl+l", "ctrl+d"):
+                await press(pilot, key)
+                assert isinstance(app.screen, VoterScreen)
+            assert sum("vérifiez-la d'abord (ctrl+e)" in n for n in notifications(app)) == 2
