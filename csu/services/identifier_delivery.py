@@ -121,8 +121,8 @@ def _recipient(voter: Voter, to: str, address: str, confirm: str) -> tuple[str, 
         second = parse_email(confirm)
     except InvalidValue:
         second = None
-    # Both typings normalised the same way, compared exactly (no case folding: it
-    # would take "straße" and "strasse" for one address).
-    if first != second:
+    # Both typings normalised the same way, compared ignoring case (lower(), not
+    # casefold(): that would take "straße" and "strasse" for one address).
+    if second is None or first.lower() != second.lower():
         raise InvalidValue("Adresse personnelle", "les deux saisies diffèrent : retapez-les")
     return first, True

@@ -471,6 +471,8 @@ def _open_intervention_on(session: Session, login: str, voter_id: int) -> str | 
             Intervention.voter_id == voter_id,
             Intervention.closed_at.is_(None),  # type: ignore[union-attr]
         )
+        .order_by(Intervention.opened_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
     ).scalar_one_or_none()
 
 

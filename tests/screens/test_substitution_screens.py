@@ -197,7 +197,7 @@ class TestS5SubstitutionEndToEnd:
             modal = await request_modal(pilot, voter, results)
             text = screen_text(app)
             assert "Matériel de substitution — cci-hdf-2021" in text
-            assert "à partir du 03/12/2022" in text and "approbation d'un superviseur" in text
+            assert "à partir du 01/12/2022" in text and "approbation d'un superviseur" in text
             assert app.screen.query_one("#substitution-declared", Input).value == "05/12/2022"
             tick(modal)
             fill(pilot, substitution_email=ADDRESS, substitution_notes="Notice jamais reçue")
@@ -229,8 +229,10 @@ class TestS5SubstitutionEndToEnd:
         assert old.identifier == voter.identifier and old.status == "substituted"
         assert new.status == "active" and new.replaces_id == old.id
         assert new.identifier != old.identifier
-        [mail] = mails(outbox)
-        assert f"To: {ADDRESS}" in mail and new.identifier in mail
+        [mail] = [m for m in mails(outbox) if f"To: {ADDRESS}" in m]
+        assert new.identifier in mail
+        [notice] = [m for m in mails(outbox) if f"To: {ADDRESS}" not in m]  # registered address
+        assert "matériel de vote de substitution a remplacé le vôtre" in notice
         actions = journal_actions(cci_deps)
         assert ("substitution_request", "en attente") in actions
         assert ("substitution_list", "ok") in actions
