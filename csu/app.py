@@ -1,5 +1,6 @@
 """The Textual application: a login, then the screens of the operator's role."""
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -257,6 +258,19 @@ class CsuApp(App[None]):
     def action_logout(self) -> None:
         if self.operator is not None:
             self.end_session("Déconnecté.")
+
+    async def action_quit(self) -> None:
+        """Quitting ends the session as logging out does: the journal records it and an
+        intervention left open is closed as abandonné."""
+        who, self.operator = self.operator, None
+        if who is not None:
+            from csu.services.auth import log_out
+
+            try:
+                await asyncio.to_thread(log_out, self.deps, who)
+            except Exception as error:  # the app still quits; the reason goes to the log
+                self.log.error(repr(error))
+        self.exit()
 
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

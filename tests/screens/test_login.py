@@ -3,6 +3,8 @@
 from csu.app import CsuApp
 from csu.screens.lookup import LookupScreen
 from csu.services.context import Deps
+from csu.services.interventions import current_intervention, open_intervention
+from csu.services.voters import search_voters
 from tests.screens.conftest import SIZE, code, journal_actions, log_in, screen_text
 
 REFUSED = "Identifiants ou code incorrects."
@@ -78,3 +80,21 @@ async def test_idle_operators_return_to_login(app: CsuApp) -> None:
         await pilot.pause()
         assert app.operator is None
         assert "Session fermée après inactivité" in screen_text(app)
+
+
+async def test_quitting_logs_out_and_abandons_the_open_intervention(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        who = app.operator
+        assert who is not None
+        hit = search_voters(demo_deps, who, "MI")[0]
+        open_intervention(demo_deps, who, hit.voter_id, "phone")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert current_intervention(demo_deps, who) is None
+    assert journal_actions(demo_deps)[-2:] == [
+        ("intervention_close", "abandonné"),
+        ("logout", "ok"),
+    ]
