@@ -27,7 +27,7 @@ from csu.domain.clock import fixed_clock
 from csu.domain.errors import InvalidValue
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
 from csu.screens.lookup import LookupScreen
-from csu.screens.substitution import SubstitutionRequestScreen, parse_declared_on
+from csu.screens.substitution import IDENTITY_LABEL, SubstitutionRequestScreen, parse_declared_on
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.elections import list_elections
@@ -262,6 +262,39 @@ class TestS5SubstitutionEndToEnd:
         assert stored.state == "refused" and SIGNED in (stored.reason or "")
         assert materials_of(cci_deps, voter.voter_id)[0].status == "active"
         assert ("substitution_request", "refusée") in journal_actions(cci_deps)
+
+
+    @pytest.mark.parametrize(
+        ("untick", "declared", "reason"),
+        [
+            (IDENTITY_LABEL, "", "ne correspondent pas à la liste électorale"),
+            (None, "30/11/2022", "avant le 01/12/2022"),
+        ],
+        ids=["identity-mismatch", "declared-too-early"],
+    )
+    async def test_other_refusals_are_stored_and_shown_with_their_reason(
+        self,
+        cci_app: CsuApp,
+        cci_deps: Deps,
+        voter: DemoVoter,
+        untick: str | None,
+        declared: str,
+        reason: str,
+    ) -> None:
+        results: list[SubstitutionView | None] = []
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, results)
+            tick(modal, but=untick)
+            fill(pilot, substitution_email=ADDRESS)
+            if declared:
+                fill(pilot, substitution_declared=declared)
+            await pilot.click("#substitution-submit")
+            await settle(pilot)
+            shown = result_text(cci_app)
+            assert "refusée" in shown and reason in shown
+        [stored] = requests(cci_deps)
+        assert stored.state == "refused" and reason in (stored.reason or "")
+        assert materials_of(cci_deps, voter.voter_id)[0].status == "active"
 
 
 class TestRequestModal:
