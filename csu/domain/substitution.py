@@ -9,6 +9,7 @@ anomaly means refusal, with its reason. Granted, new material replaces the origi
 which stops working.
 """
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -175,3 +176,25 @@ def materials_text(materials: Sequence[NewMaterial]) -> str:
                   material.credentials]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+
+
+def parse_declared_on(raw: str, today: date) -> date:
+    """The day the voter declared the loss or non-receipt, « jj/mm/aaaa », not after
+    ``today`` (Paris)."""
+    field = DECLARED_FIELD
+    value = raw.strip()
+    if not value:
+        raise InvalidValue(field, "valeur absente")
+    match = _DATE.fullmatch(value)
+    if match is None:
+        raise InvalidValue(field, "format attendu jj/mm/aaaa")
+    day, month, year = match.groups()
+    try:
+        declared = date(int(year), int(month), int(day))
+    except ValueError:
+        raise InvalidValue(field, f"le {day}/{month}/{year} n'existe pas") from None
+    check_declared_on(declared, today)
+    return declared

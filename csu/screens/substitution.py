@@ -7,7 +7,6 @@ The service decides at once: refused (stored, with its reason), waiting for a
 supervisor, or granted. The modal shows that answer and returns the request.
 """
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, cast
@@ -37,26 +36,6 @@ FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 GRANTED = rules.STATE_LABELS[rules.GRANTED]
 PENDING = rules.STATE_LABELS[rules.PENDING]
 IDENTITY_LABEL = "Nom, prénom et date de naissance conformes à la liste électorale"
-_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
-
-
-def parse_declared_on(raw: str, today: date) -> date:
-    """The day the voter declared the loss or non-receipt, « jj/mm/aaaa », not after
-    ``today`` (Paris)."""
-    field = rules.DECLARED_FIELD
-    value = raw.strip()
-    if not value:
-        raise InvalidValue(field, "valeur absente")
-    match = _DATE.fullmatch(value)
-    if match is None:
-        raise InvalidValue(field, "format attendu jj/mm/aaaa")
-    day, month, year = match.groups()
-    try:
-        declared = date(int(year), int(month), int(day))
-    except ValueError:
-        raise InvalidValue(field, f"le {day}/{month}/{year} n'existe pas") from None
-    rules.check_declared_on(declared, today)
-    return declared
 
 
 class Parsed(Validator):
@@ -231,7 +210,7 @@ class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
     def checks(clock: Clock) -> dict[str, Callable[[str], object]]:
         return {
             "email": parse_email,
-            "declared_on": lambda value: parse_declared_on(value, to_paris(clock()).date()),
+            "declared_on": lambda value: rules.parse_declared_on(value, to_paris(clock()).date()),
         }
 
     def on_mount(self) -> None:
@@ -282,7 +261,8 @@ class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
             shown.update(problem)
             return
         today = to_paris(self.csu.clock()).date()
-        declared = parse_declared_on(self.query_one("#substitution-declared", Input).value, today)
+        typed = self.query_one("#substitution-declared", Input).value
+        declared = rules.parse_declared_on(typed, today)
         self._busy = True
         shown.update("Enregistrement de la demande…")
         self.send_request(

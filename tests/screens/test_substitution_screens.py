@@ -25,9 +25,10 @@ from csu.app import CsuApp
 from csu.delivery.folder import FolderDelivery
 from csu.domain.clock import fixed_clock
 from csu.domain.errors import InvalidValue
+from csu.domain.substitution import parse_declared_on
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
 from csu.screens.lookup import LookupScreen
-from csu.screens.substitution import IDENTITY_LABEL, SubstitutionRequestScreen, parse_declared_on
+from csu.screens.substitution import IDENTITY_LABEL, SubstitutionRequestScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.elections import list_elections
