@@ -3,7 +3,7 @@ journal entries). ``python -m bench 100000`` runs them smaller."""
 
 import sys
 
-from bench import credentials, journal, lookup, roll_import, search
+from bench import credentials, journal, lookup, roll_import, search, terminal
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
     deps = roll_import.main(size)
     lookup.main(size, deps)
     search.main(size, deps)
+    terminal.main(size, deps)
     journal.main(size)
     credentials.main(size, deps)
 
