@@ -23,7 +23,7 @@ from csu.domain.hashing import keyed_hash
 from csu.domain.verification import describe_set, enough_for
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
 from csu.services.elections import get_definition
-from csu.services.interventions import owned_open, require_open_election, verified_until
+from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
 from csu.services.outbox import deliver
 from csu.store import journal
@@ -271,32 +271,11 @@ def _checked(
     now: datetime,
     kind: str,
 ) -> tuple[Intervention, Material, Voter]:
-    """The open intervention, its verified voter's material, still usable."""
-    row = owned_open(session, who, intervention_id)
-    material = session.execute(
-        select(Material).where(Material.id == material_id).with_for_update()
-    ).scalar_one_or_none()
-    if material is None or material.voter_id != row.voter_id:
-        raise NotFound("Ce matériel n'appartient pas à l'électeur de l'intervention.")
-    if material.election_id != row.election_id:
-        raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
-    if who.role == "president" and material.bureau_code != who.bureau:
-        raise Forbidden("Ce matériel relève d'un autre bureau que le vôtre.")
-    if verified_until(row, now) is None:
-        raise ServiceError(
-            "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez l'identité "
-            "de l'électeur avant toute action sur ses codes."
-        )
-    definition = get_definition(session, material.election_id)
+    """The open intervention, its verified voter's material, still usable for ``kind``."""
+    row, material, voter, definition = usable_material(
+        session, who, intervention_id, material_id, now
+    )
     require_verified_for(definition, row, kind)
-    require_open_election(definition, now)
-    if material.voted_at is not None:
-        raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
-    if material.status != "active":
-        raise ServiceError("Ce matériel n'est plus actif (substitué ou invalidé).")
-    voter = session.get(Voter, row.voter_id)
-    if voter is None:
-        raise NotFound("Électeur introuvable.")
     return row, material, voter
 
 

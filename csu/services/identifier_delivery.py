@@ -14,11 +14,10 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
 from csu.domain.messages import render
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
-from csu.services.elections import get_definition
-from csu.services.interventions import owned_open, require_open_election, verified_until
+from csu.services.interventions import usable_material
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.store import journal
-from csu.store.tables import Material, Voter
+from csu.store.tables import Voter
 
 PRO = "pro"
 PERSONAL = "personal"
@@ -46,25 +45,9 @@ def send_identifier(
     require_role(who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
-        row = owned_open(session, who, intervention_id)
-        material = session.get(Material, material_id)
-        voter = session.get(Voter, row.voter_id)
-        if material is None or voter is None or material.voter_id != voter.id:
-            raise ServiceError("Ce matériel n'appartient pas à l'électeur de l'intervention.")
-        if material.election_id != row.election_id:
-            raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
-        definition = get_definition(session, material.election_id)
-        require_open_election(definition, now)
-        if material.status != "active" or material.voted_at is not None:
-            raise ServiceError(
-                "Ce matériel n'est plus utilisable (substitué, invalidé ou déjà voté) : "
-                "aucun identifiant à envoyer."
-            )
-        if verified_until(row, now) is None:
-            raise ServiceError(
-                "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez "
-                "l'identité de l'électeur avant d'envoyer son identifiant."
-            )
+        row, material, voter, definition = usable_material(
+            session, who, intervention_id, material_id, now
+        )
         recipient, typed = _recipient(voter, to, address, confirm)
         masked = masking.mask_email(recipient)
         subject, body = render(

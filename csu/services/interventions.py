@@ -235,6 +235,38 @@ def caller_matches(key: bytes, row: Intervention, voter: Voter | None) -> bool |
     return keyed_hash(key, PHONE_PURPOSE, registered) == row.caller_hash
 
 
+def usable_material(
+    session: Session, who: OperatorContext, intervention_id: str, material_id: int, now: datetime
+) -> tuple[Intervention, Material, Voter, ElectionDefinition]:
+    """What every action on a voter's material checks first: the operator's own open
+    intervention, its verification still valid, and one of its voter's materials of its
+    election (a president's: of their bureau), locked, active and not yet used to vote,
+    while the election is not closed."""
+    row = owned_open(session, who, intervention_id)
+    material = session.get(Material, material_id, with_for_update=True)
+    if material is None or material.voter_id != row.voter_id:
+        raise NotFound("Ce matériel n'appartient pas à l'électeur de l'intervention.")
+    if material.election_id != row.election_id:
+        raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
+    if who.role == "president" and material.bureau_code != who.bureau:
+        raise Forbidden("Ce matériel relève d'un autre bureau que le vôtre.")
+    if verified_until(row, now) is None:
+        raise ServiceError(
+            "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez l'identité "
+            "de l'électeur d'abord."
+        )
+    definition = get_definition(session, material.election_id)
+    require_open_election(definition, now)
+    if material.voted_at is not None:
+        raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
+    if material.status != "active":
+        raise ServiceError("Ce matériel n'est plus actif (substitué ou invalidé).")
+    voter = session.get(Voter, row.voter_id)
+    if voter is None:
+        raise NotFound("Électeur introuvable.")
+    return row, material, voter, definition
+
+
 def require_open_election(definition: ElectionDefinition, now: datetime) -> None:
     if state_at(definition, now) is ElectionState.CLOSED:
         raise ServiceError(f"Le scrutin {definition.id} est clos : aucune action possible.")

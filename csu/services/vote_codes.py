@@ -30,7 +30,7 @@ from csu.domain.messages import duration, render
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.credentials import IssuedCredential, require_verified_for, stored_hash
 from csu.services.elections import get_definition
-from csu.services.interventions import owned_open, require_open_election, verified_until
+from csu.services.interventions import require_open_election, usable_material
 from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.store import journal
@@ -63,15 +63,10 @@ def send_vote_code_link(
     require_role(who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
-        row = owned_open(session, who, intervention_id)
-        voter, material, definition = _usable(session, row.voter_id, material_id, now)
-        if row.election_id != material.election_id:
-            raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
-        if verified_until(row, now) is None:
-            raise ServiceError(
-                "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez "
-                "l'identité de l'électeur avant d'envoyer un lien."
-            )
+        row, material, voter, definition = usable_material(
+            session, who, intervention_id, material_id, now
+        )
+        _require_vote_code(definition)
         require_verified_for(definition, row, KIND)
         address, masked = _typed_recipient(voter, channel, recipient)
         session.execute(
@@ -266,17 +261,22 @@ def link_for(definition: ElectionDefinition, token: str) -> str:
     return f"jeton {token}"
 
 
+def _require_vote_code(definition: ElectionDefinition) -> None:
+    if KIND not in definition.credentials:
+        raise ServiceError(f"Le scrutin {definition.id} n'a pas de code de vote.")
+
+
 def _usable(
     session: Session, voter_id: int, material_id: int, now: datetime
 ) -> tuple[Voter, Material, ElectionDefinition]:
+    """The link's material, still usable when the voter opens it (no operator then)."""
     material = session.get(Material, material_id, with_for_update=True)
     voter = session.get(Voter, voter_id)
     if material is None or voter is None or material.voter_id != voter.id:
         raise ServiceError("Ce matériel n'appartient pas à l'électeur de l'intervention.")
     definition = get_definition(session, material.election_id)
     require_open_election(definition, now)
-    if KIND not in definition.credentials:
-        raise ServiceError(f"Le scrutin {definition.id} n'a pas de code de vote.")
+    _require_vote_code(definition)
     if material.voted_at is not None:
         raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
     if material.status != "active":
