@@ -310,3 +310,20 @@ class SubstitutionItem(SQLModel, table=True):
     request_id: int = Field(foreign_key="substitution_request.id", index=True)
     material_id: int = Field(foreign_key="material.id", index=True)
     new_material_id: int | None = Field(default=None, foreign_key="material.id")
+
+
+class Checkpoint(SQLModel, table=True):
+    """A signed checkpoint of the journal: its first ``size`` entries have the RFC 6962
+    Merkle root ``root_hash``; ``note`` is the signed C2SP tlog-checkpoint note, as
+    written to the file handed to auditors."""
+
+    __tablename__ = "checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    size: int = Field(index=True)
+    root_hash: str = Field(max_length=64)  # hex
+    origin: str = Field(max_length=200)
+    key_name: str = Field(max_length=200)
+    key_id: str = Field(max_length=8)  # hex of the note key hash (4 bytes)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    created_by: str = Field(max_length=64)
