@@ -1,6 +1,7 @@
 """The Textual application: a login, then the screens of the operator's role."""
 
 import asyncio
+import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,15 @@ OUTBOX_SECONDS = 30
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
 OUTBOX_ROLES = ("agent", "superviseur")
+SUPERVISION_ROLES = ("superviseur", "admin")
+# The supervisor's desk: name -> (module in csu.screens, screen class, roles allowed).
+DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "journal": ("journal", "JournalScreen", SUPERVISION_ROLES),
+    "integrity": ("integrity", "IntegrityScreen", SUPERVISION_ROLES),
+    "dashboard": ("dashboard", "DashboardScreen", SUPERVISION_ROLES),
+    "alerts": ("alerts", "AlertsScreen", SUPERVISION_ROLES),
+    "operators": ("operators", "OperatorsScreen", ("admin",)),
+}
 
 
 class CsuApp(App[None]):
@@ -36,6 +46,11 @@ class CsuApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Aide", id="help"),
         Binding("ctrl+t", "toggle_dark", "Thème clair/sombre", id="theme", show=False),
+        Binding("f2", "desk('journal')", "Journal", id="desk-journal"),
+        Binding("f3", "desk('dashboard')", "Tableau de bord", id="desk-dashboard"),
+        Binding("f4", "desk('alerts')", "Alertes", id="desk-alerts"),
+        Binding("f8", "desk('integrity')", "Intégrité", id="desk-integrity"),
+        Binding("f9", "desk('operators')", "Opérateurs", id="desk-operators"),
         Binding("ctrl+o", "logout", "Déconnexion", id="logout"),
         Binding("ctrl+q", "quit", "Quitter", id="quit"),
     ]
@@ -249,6 +264,28 @@ class CsuApp(App[None]):
             return
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The desk's keys appear in the footer only for the roles that may use them.
+        if action == "desk" and parameters:
+            entry = DESK_SCREENS.get(str(parameters[0]))
+            return bool(entry and self.operator and self.operator.role in entry[2])
+        return True
+
+    def action_desk(self, name: str) -> None:
+        """Opens one screen of the supervisor's desk (``DESK_SCREENS``) for the roles
+        allowed to see it; others are told, not ignored."""
+        if self.operator is None:
+            return
+        module_name, class_name, roles = DESK_SCREENS[name]
+        if self.operator.role not in roles:
+            allowed = ", ".join(ROLE_LABELS[role] + "s" for role in roles)
+            self.notify(f"Écran réservé aux {allowed}.", title="Accès refusé", severity="warning")
+            return
+        module = importlib.import_module(f"csu.screens.{module_name}")
+        screen_class = getattr(module, class_name)
+        if not isinstance(self.screen, screen_class):
+            self.push_screen(screen_class())
 
     def action_help(self) -> None:
         from csu.screens.help import HelpScreen
