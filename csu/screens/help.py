@@ -1,5 +1,6 @@
 """F1: the keys of the screen below, and of the whole application."""
 
+from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,8 +26,19 @@ class HelpScreen(ModalScreen[None]):
         seen: set[str] = set()
         for source in (self._below, self.app):
             for binding in source.BINDINGS:
-                if isinstance(binding, Binding) and binding.description and binding.key not in seen:
-                    seen.add(binding.key)
-                    keys = self.app.get_key_display(binding)
-                    table.add_row(keys, binding.description, binding.id or "")
+                if not isinstance(binding, Binding) or not binding.description:
+                    continue
+                if binding.key in seen or not self._allowed(source, binding.action):
+                    continue
+                seen.add(binding.key)
+                table.add_row(
+                    self.app.get_key_display(binding), binding.description, binding.id or ""
+                )
         table.add_row("ctrl+p", "Palette de commandes", "")
+
+    @staticmethod
+    def _allowed(source: object, action: str) -> bool:
+        """Keys of screens the operator's role may not open are left out."""
+        _, name, parameters = parse(action)
+        check = getattr(source, "check_action", None)
+        return check is None or check(name, parameters) is not False

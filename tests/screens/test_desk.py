@@ -1,0 +1,73 @@
+"""The supervisor's desk is reached by function keys and the palette, for the roles
+allowed only: an agent sees neither its keys nor its commands."""
+
+from textual.widgets import DataTable
+
+from csu.app import CsuApp
+from csu.screens.commands import CsuCommands
+from csu.screens.help import HelpScreen
+from tests.screens.conftest import SIZE, log_in
+
+
+def help_actions(app: CsuApp) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(table.get_row_at(row)[1]) for row in range(table.row_count)]
+
+
+async def palette_labels(app: CsuApp) -> list[str]:
+    provider = CsuCommands(app.screen)
+    return [str(hit.display) for hit in [hit async for hit in provider.discover()]]
+
+
+async def test_an_agent_is_not_shown_the_supervisor_desk_keys(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "Journal" not in help_actions(app)
+        assert "Opérateurs" not in help_actions(app)
+
+
+async def test_a_supervisor_is_shown_the_desk_keys_but_not_the_admin_ones(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f1")
+        await pilot.pause()
+        actions = help_actions(app)
+        assert {"Journal", "Tableau de bord", "Alertes", "Intégrité"} <= set(actions)
+        assert "Opérateurs" not in actions
+
+
+async def test_an_agent_pressing_a_desk_key_stays_where_he_is(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        before = app.screen
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.screen is before
+
+
+async def test_the_palette_offers_the_agent_no_desk_screen(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        labels = await palette_labels(app)
+        assert "Recherche d'électeur" in labels
+        assert "Journal des interventions" not in labels
+
+
+async def test_the_palette_offers_the_admin_the_operators_screen(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin")
+        labels = await palette_labels(app)
+        assert {"Journal des interventions", "Opérateurs", "Alertes"} <= set(labels)
+
+
+async def test_an_agent_calling_a_desk_action_is_told_it_is_reserved(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        before = app.screen
+        app.action_desk("journal")
+        await pilot.pause()
+        assert app.screen is before
+        assert any("réservé" in n.message for n in app._notifications)
