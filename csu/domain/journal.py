@@ -4,15 +4,18 @@ Entry *n* is chained to entry *n-1*:
 ``hash_n = SHA-256(0x01 || seq (8 bytes, big-endian) || hash_{n-1} || SHA-256(0x00 || body))``
 where ``body`` is the canonical serialisation (sorted-key compact JSON, UTF-8,
 NFC strings, integers only). ``SHA-256(0x00 || body)`` is also the RFC 6962
-leaf hash of the entry, so a Merkle tree over the journal can be built later.
+leaf hash of the entry: signed checkpoints carry the RFC 6962 Merkle tree head of
+those leaf hashes (csu.domain.merkle, csu.domain.checkpoint).
 """
 
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from csu.domain.merkle import CompactRange
 
 GENESIS_HASH = "0" * 64
 
@@ -95,43 +98,68 @@ class ChainCheck:
         return f"journal altéré : entrée {self.failed_seq} : {self.reason}"
 
 
+PROGRESS_EVERY = 1 << 16  # entries between two calls of a verification's progress
+_BLOCK = 1 << 13  # leaves hashed into the Merkle tree at a time
+
+
 def verify_chain(
     entries: Iterable[tuple[int, bytes, str]],
     *,
     start_seq: int = 1,
     prev_hash: str = GENESIS_HASH,
+    tree: CompactRange | None = None,
+    tree_stop: int = 0,
+    progress: Callable[[int], None] | None = None,
 ) -> ChainCheck:
     """Check ``(seq, body, hash)`` rows given in storage order from ``start_seq``.
 
-    Stops at the first entry whose number, position or hash does not check.
+    Stops at the first entry whose number, position or hash does not check. The leaf
+    hash of every entry numbered up to ``tree_stop`` goes into ``tree`` on the way
+    (the Merkle tree of a checkpoint costs no second reading of the journal);
+    ``progress`` receives the number of entries checked every ``PROGRESS_EVERY``.
     """
     expected = start_seq
     count = 0
     sha256 = hashlib.sha256
-    for seq, body, stored in entries:
-        if seq != expected:
-            if seq == expected - 1:
-                return ChainCheck(count, prev_hash, seq, "numéro de séquence en double")
-            if seq > expected:
+    # Leaves wait in a list and go into the tree a block at a time (CompactRange.extend).
+    leaves: list[bytes] = []
+    if tree is None:
+        tree_stop = 0
+    try:
+        for seq, body, stored in entries:
+            if seq != expected:
+                if seq == expected - 1:
+                    return ChainCheck(count, prev_hash, seq, "numéro de séquence en double")
+                if seq > expected:
+                    return ChainCheck(
+                        count,
+                        prev_hash,
+                        expected,
+                        f"entrée absente (la suivante porte le n° {seq})",
+                    )
+                return ChainCheck(count, prev_hash, seq, f"hors d'ordre (attendu n° {expected})")
+            if type(body) is not bytes:  # an altered file may hold text or numbers there
+                if not isinstance(body, str | bytearray | memoryview):
+                    return ChainCheck(count, prev_hash, seq, "contenu illisible")
+                body = body.encode() if isinstance(body, str) else bytes(body)
+            leaf = sha256(b"\x00" + body).digest()
+            computed = sha256(b"\x01" + seq.to_bytes(8, "big") + bytes.fromhex(prev_hash) + leaf)
+            if computed.hexdigest() != stored:
                 return ChainCheck(
-                    count, prev_hash, expected, f"entrée absente (la suivante porte le n° {seq})"
+                    count, prev_hash, seq, "empreinte incorrecte (contenu modifié ou chaîne rompue)"
                 )
-            return ChainCheck(count, prev_hash, seq, f"hors d'ordre (attendu n° {expected})")
-        if type(body) is not bytes:  # an altered file may hold text or numbers there
-            if not isinstance(body, str | bytearray | memoryview):
-                return ChainCheck(count, prev_hash, seq, "contenu illisible")
-            body = body.encode() if isinstance(body, str) else bytes(body)
-        computed = sha256(
-            b"\x01"
-            + seq.to_bytes(8, "big")
-            + bytes.fromhex(prev_hash)
-            + sha256(b"\x00" + body).digest()
-        ).hexdigest()
-        if computed != stored:
-            return ChainCheck(
-                count, prev_hash, seq, "empreinte incorrecte (contenu modifié ou chaîne rompue)"
-            )
-        prev_hash = stored
-        expected += 1
-        count += 1
+            if seq <= tree_stop:
+                leaves.append(leaf)
+            prev_hash = stored
+            expected += 1
+            count += 1
+            if not count % _BLOCK:
+                if leaves:
+                    tree.extend(leaves)  # type: ignore[union-attr]  # no leaves without a tree
+                    leaves.clear()
+                if progress is not None and not count % PROGRESS_EVERY:
+                    progress(count)
+    finally:  # the leaves read before a failure count too
+        if leaves:
+            tree.extend(leaves)  # type: ignore[union-attr]
     return ChainCheck(count, prev_hash)

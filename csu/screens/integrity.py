@@ -1,0 +1,144 @@
+"""The journal's integrity, for supervisors: the whole chain checked with a progress bar,
+then either « intègre » or the first entry that fails and why, and the latest signed
+checkpoint held up against the journal (its size, date, key, and whether the journal
+still holds exactly the entries it signed).
+
+An auditor does the same from a shell with ``csu audit verify --checkpoint FILE
+--public-key KEY``, with the checkpoint file they were handed.
+"""
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from csu.domain.clock import to_paris
+from csu.services.checkpoints import CheckpointView, IntegrityReport, check_integrity
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+
+def result_text(report: IntegrityReport) -> Text:
+    check = report.check
+    if check.ok and report.problem is not None:  # the chain alone cannot tell a truncation
+        return Text(
+            f"Chaîne intègre ({check.count} entrées vérifiées), mais le journal ne contient "
+            "plus ce que le dernier point de contrôle a signé : voir ci-dessous.",
+            style="bold red",
+        )
+    if check.ok:
+        return Text(f"Journal intègre : {check.count} entrées vérifiées.", style="bold green")
+    text = Text("Journal altéré", style="bold red")
+    text.append(f" — première entrée en défaut : n° {check.failed_seq} : {check.reason}.")
+    text.append(f"\n{check.count} entrées vérifiées avant elle.")
+    return text
+
+
+def checkpoint_text(report: IntegrityReport) -> Text:
+    view: CheckpointView | None = report.checkpoint
+    if view is None:
+        return Text(
+            "Aucun point de contrôle signé : « csu audit checkpoint », ou une clé "
+            "(CSU_CHECKPOINT_KEY_FILE) pour que le terminal en signe un régulièrement."
+        )
+    text = Text("Dernier point de contrôle signé\n", style="bold")
+    text.append(
+        f"  {view.size} entrées, signé le {to_paris(view.created_at):%d/%m/%Y à %H:%M} "
+        f"par {view.created_by}\n"
+        f"  Clé « {view.key_name} » ({view.key_id}), origine {view.origin}\n"
+        f"  Signature : {view.signature}\n"
+        "  Journal : "
+    )
+    if report.problem is None:
+        text.append("conforme (les entrées signées sont toutes là, inchangées)", style="green")
+    else:
+        text.append(f"non conforme : {report.problem}", style="bold red")
+    return text
+
+
+class IntegrityScreen(Screen[None]):
+    """Checks the journal when opened, and again on F5."""
+
+    DEFAULT_CSS = """
+    IntegrityScreen #integrity-title { text-style: bold; padding: 0 1; }
+    IntegrityScreen #integrity-status { padding: 0 1; color: $text-muted; }
+    IntegrityScreen #integrity-progress { margin: 1 1; }
+    IntegrityScreen #integrity-result { padding: 0 1 1 1; }
+    IntegrityScreen #integrity-checkpoint { padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="integrity-back"),
+        Binding("f5", "check", "Vérifier à nouveau", id="integrity-check"),
+    ]
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        yield Static("Intégrité du journal", id="integrity-title")
+        yield Static("", id="integrity-status")
+        yield ProgressBar(id="integrity-progress", show_eta=False)
+        yield Static("", id="integrity-result")
+        yield Static("", id="integrity-checkpoint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        self.action_check()
+
+    def action_check(self) -> None:
+        if any(w.group == "integrity" and w.is_running for w in self.workers):
+            return  # one check at a time: F5 during a check waits for it
+        self.query_one("#integrity-status", Static).update(
+            "Vérification de chaque entrée du journal en cours…"
+        )
+        self.query_one("#integrity-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#integrity-result", Static).update("")
+        self.run_check()
+
+    @work(thread=True, exclusive=True, group="integrity", exit_on_error=False)
+    def run_check(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        report = check_integrity(
+            self.csu.deps, who, self.csu.checkpoint_verifier, progress=self._progress
+        )
+        self.app.call_from_thread(self._show, report)
+
+    def _progress(self, done: int, total: int) -> None:
+        """Called from the checking threads: the bar is updated on the app's."""
+        self.app.call_from_thread(self._advance, done, total)
+
+    def _advance(self, done: int, total: int) -> None:
+        if self.is_attached:
+            self.query_one("#integrity-progress", ProgressBar).update(total=total, progress=done)
+
+    def _show(self, report: IntegrityReport) -> None:
+        bar = self.query_one("#integrity-progress", ProgressBar)
+        bar.update(total=max(report.check.count, 1), progress=max(report.check.count, 1))
+        self.query_one("#integrity-status", Static).update(
+            "Vérification terminée. F5 : vérifier à nouveau."
+        )
+        self.query_one("#integrity-result", Static).update(result_text(report))
+        self.query_one("#integrity-checkpoint", Static).update(checkpoint_text(report))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "integrity":
+            self.query_one("#integrity-status", Static).update(
+                "La vérification n'a pas abouti. F5 : réessayer."
+            )
+        # Worker messages do not bubble: the app's handler shows the reason in French.
+        self.csu.on_worker_state_changed(event)

@@ -1,0 +1,109 @@
+"""The integrity screen (F8): the chain checked with a progress bar, the result, and the
+latest signed checkpoint held up against the journal."""
+
+from textual.widgets import ProgressBar
+
+from csu.app import CsuApp
+from csu.domain.checkpoint import NoteSigner
+from csu.screens.integrity import IntegrityScreen
+from csu.services.checkpoints import CheckpointPolicy, latest_checkpoint, sign_checkpoint
+from csu.services.context import Deps
+from tests.conftest import SUPERVISOR
+from tests.screens.conftest import SIZE, log_in, screen_text
+from tests.services.test_checkpoints import truncate
+from tests.store.test_journal import spoil_body
+
+SIGNER = NoteSigner.generate("csu.test/demo")
+
+
+async def test_a_supervisor_sees_an_intact_journal_and_no_checkpoint_yet(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, IntegrityScreen)
+        text = screen_text(app)
+        assert "Journal intègre" in text
+        assert "Aucun point de contrôle signé" in text
+
+
+async def test_the_progress_bar_ends_full(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        bar = app.screen.query_one("#integrity-progress", ProgressBar)
+        assert bar.total is not None and bar.progress == bar.total
+
+
+async def test_the_screen_names_the_first_altered_entry(app: CsuApp, demo_deps: Deps) -> None:
+    spoil_body(demo_deps.engine, 3)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Journal altéré" in text
+        assert "n° 3 : empreinte incorrecte" in text
+
+
+async def test_the_latest_checkpoint_is_shown_signed_and_matching(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    signed = sign_checkpoint(demo_deps, SUPERVISOR, SIGNER)
+    app.checkpoint_verifier = SIGNER.verifier
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert f"{signed.size} entrées, signé le 02/12/2022 à 11:30" in text
+        assert "Clé « csu.test/demo »" in text
+        assert "Signature : vérifiée" in text
+        assert "Journal : conforme" in text
+
+
+async def test_a_checkpoint_the_journal_no_longer_holds_is_flagged(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    signed = sign_checkpoint(demo_deps, SUPERVISOR, SIGNER)
+    truncate(demo_deps, signed.size - 2)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Signature : non vérifiée" in text
+        assert "mais le journal ne contient plus ce que le dernier point de contrôle" in text
+        assert "Journal : non conforme : journal plus court que le point de contrôle" in text
+
+
+async def test_f5_checks_again(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        spoil_body(demo_deps.engine, 2)
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "n° 2 : empreinte incorrecte" in screen_text(app)
+
+
+async def test_the_terminal_signs_a_checkpoint_when_one_is_due(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    app.checkpoints = CheckpointPolicy(SIGNER, "csu.test/demo", every_entries=1000)
+    async with app.run_test(size=SIZE) as pilot:
+        app._sign_due()  # what the app's timer calls every CHECKPOINT_SECONDS
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    view = latest_checkpoint(demo_deps, SUPERVISOR, SIGNER.verifier)
+    assert view is not None
+    assert (view.created_by, view.signature) == ("système", "vérifiée")

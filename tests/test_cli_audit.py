@@ -1,0 +1,210 @@
+"""`csu audit keygen`, `csu audit checkpoint` and `csu audit verify --checkpoint`: what
+a cell and its auditor type, and what they read back."""
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from csu.domain.checkpoint import Checkpoint, NoteVerifier
+from csu.startup import StoreUnavailable, open_workplace
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.test_cli import MININT, attack, query, record
+
+NOW = datetime(2022, 12, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_environment(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A database whose journal holds 3 entries."""
+    path = tmp_path / "base" / "cellule.sqlite"
+    assert_done(csu("init", "--db", path))
+    assert_done(csu("election", "load", MININT, "--db", path))
+    record(path, NOW)
+    record(path, NOW)
+    return path
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> Path:
+    path = tmp_path / "cles" / "cellule.key"
+    path.parent.mkdir()
+    assert_done(csu("audit", "keygen", "--out", path, "--name", "csu.test/cellule"))
+    return path
+
+
+def checkpoint(db: Path, key: Path, out: Path) -> Path:
+    assert_done(csu("audit", "checkpoint", "--key", key, "--out", out, "--db", db))
+    return out
+
+
+def test_keygen_prints_the_public_key_and_keeps_the_private_one_to_its_owner(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cle"
+    result = csu("audit", "keygen", "--out", path, "--name", "csu.test/cellule")
+    assert_done(result)
+    public = (tmp_path / "cle.pub").read_text().strip()
+    assert public in result.stdout
+    assert NoteVerifier.parse(public).name == "csu.test/cellule"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.read_text().startswith("PRIVATE+KEY+csu.test/cellule+")
+
+
+def test_keygen_names_the_key_after_the_deployment_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_WORKSTATION", "poste-7")
+    assert_done(csu("audit", "keygen", "--out", tmp_path / "cle", "--db", tmp_path / "b.sqlite"))
+    assert (tmp_path / "cle.pub").read_text().startswith("csu-electeurs/poste-7/b+")
+
+
+def test_keygen_never_overwrites_a_key(key: Path) -> None:
+    before = key.read_text()
+    assert_refused(csu("audit", "keygen", "--out", key), "existe déjà")
+    assert key.read_text() == before
+
+
+def test_keygen_refuses_a_name_with_a_space(tmp_path: Path) -> None:
+    result = csu("audit", "keygen", "--out", tmp_path / "cle", "--name", "ma cellule")
+    assert_refused(result, "Nom de clé « ma cellule » invalide")
+    assert not (tmp_path / "cle").exists()
+
+
+def test_checkpoint_writes_a_signed_note_and_stores_it(db: Path, key: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cp.txt"
+    result = csu("audit", "checkpoint", "--key", key, "--out", out, "--db", db)
+    assert_done(result)
+    assert "3 entrées" in said(result)
+    verifier = NoteVerifier.parse((tmp_path / "cles" / "cellule.key.pub").read_text())
+    signed = Checkpoint.open(out.read_text(), verifier)
+    assert (signed.origin, signed.size) == ("csu.test/cellule", 3)
+    assert query(db, "SELECT size, note FROM checkpoint") == [(3, out.read_text())]
+    assert query(db, "SELECT action FROM journal_entry WHERE seq = 4") == [("journal_checkpoint",)]
+
+
+def test_checkpoint_without_a_key_says_how_to_make_one(db: Path) -> None:
+    assert_refused(csu("audit", "checkpoint", "--db", db), "csu audit keygen")
+
+
+def test_checkpoint_with_a_key_others_can_read_is_refused(db: Path, key: Path) -> None:
+    os.chmod(key, 0o644)
+    assert_refused(csu("audit", "checkpoint", "--key", key, "--db", db), "chmod 600")
+
+
+def test_checkpoint_uses_the_key_file_of_the_settings(
+    db: Path, key: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_CHECKPOINT_KEY_FILE", str(key))
+    result = csu("audit", "checkpoint", "--db", db)
+    assert_done(result)
+    assert result.stdout.startswith("csu.test/cellule\n3\n")
+
+
+def test_verify_with_the_checkpoint_and_public_key_passes(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
+    assert_done(result)
+    assert "journal intègre : 4 entrées" in said(result)
+    assert "point de contrôle vérifié : les 3 premières entrées" in said(result)
+
+
+def test_verify_accepts_the_public_key_as_text(db: Path, key: Path, tmp_path: Path) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    public = Path(f"{key}.pub").read_text().strip()
+    assert_done(csu("audit", "verify", "--checkpoint", note, "--public-key", public, "--db", db))
+
+
+def test_an_old_checkpoint_passes_against_a_longer_journal(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    for _ in range(5):
+        record(db, NOW)
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
+    assert_done(result)
+    assert "journal intègre : 9 entrées" in said(result)
+
+
+def test_a_journal_truncated_below_the_checkpoint_fails(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    attack(db, "DELETE FROM journal_entry WHERE seq >= 3")
+    attack(db, "DROP TRIGGER journal_head_forward")
+    head = query(db, "SELECT hash FROM journal_entry WHERE seq = 2")[0][0]
+    attack(db, "UPDATE journal_head SET seq = 2, hash = ?", head)
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(
+        result,
+        "journal plus court que le point de contrôle : 2 entrées, "
+        "le point de contrôle en certifie 3",
+    )
+
+
+def test_a_journal_that_differs_from_the_checkpoint_fails(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    attack(db, "UPDATE journal_entry SET body = CAST(body || ' ' AS BLOB) WHERE seq = 2")
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(result, "journal altéré : entrée 2", "point de contrôle non conforme")
+
+
+def test_a_checkpoint_signed_by_another_key_fails(db: Path, key: Path, tmp_path: Path) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    other = tmp_path / "autre"
+    assert_done(csu("audit", "keygen", "--out", other, "--name", "csu.test/cellule"))
+    result = csu(
+        "audit", "verify", "--checkpoint", note, "--public-key", f"{other}.pub", "--db", db
+    )
+    assert_refused(result, "signé par une autre clé")
+
+
+def test_a_checkpoint_edited_by_hand_fails(db: Path, key: Path, tmp_path: Path) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    note.write_text(note.read_text().replace("\n3\n", "\n2\n"))
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(result, "Signature invalide")
+
+
+def test_verify_with_a_checkpoint_but_no_public_key_says_what_is_missing(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    assert_refused(csu("audit", "verify", "--checkpoint", note, "--db", db), "--public-key")
+
+
+def test_verify_with_a_file_that_is_no_checkpoint_fails(db: Path, key: Path) -> None:
+    result = csu("audit", "verify", "--checkpoint", db, "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(result, "Point de contrôle refusé")
+
+
+def test_the_terminal_takes_its_signing_key_from_the_settings(
+    db: Path, key: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_CHECKPOINT_KEY_FILE", str(key))
+    monkeypatch.setenv("CSU_CHECKPOINT_EVERY_ENTRIES", "500")
+    workplace = open_workplace(str(db))
+    assert workplace.checkpoints is not None
+    assert (workplace.checkpoints.origin, workplace.checkpoints.every_entries) == (
+        "csu.test/cellule",
+        500,
+    )
+    assert workplace.checkpoint_verifier == workplace.checkpoints.signer.verifier
+
+
+def test_the_terminal_does_not_start_with_a_signing_key_it_cannot_use(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_CHECKPOINT_KEY_FILE", str(tmp_path / "absente.key"))
+    with pytest.raises(StoreUnavailable, match="Clé de signature introuvable"):
+        open_workplace(str(db))
