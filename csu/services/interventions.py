@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from csu.domain import masking
+from csu.domain.actions import ACTION_LABELS
 from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition, ElectionState, state_at
 from csu.domain.errors import InvalidValue
@@ -22,35 +23,13 @@ from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_phone
 from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS, VERIFICATION_VALIDITY
-from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
+from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.store import journal
 from csu.store.tables import Intervention, JournalEntry, Material, Operator, Voter
 
 OPENERS = ("agent", "president", "superviseur")
 PHONE_PURPOSE = "phone"
-
-ACTION_LABELS: dict[str, str] = {
-    "intervention_open": "intervention ouverte",
-    "intervention_close": "intervention close",
-    "verification": "vérification d'identité",
-    "otp_send": "code à usage unique envoyé",
-    "credential_issue": "code délivré",
-    "credential_read_out": "code lu à l'appelant",
-    "credential_revoke": "code invalidé",
-    "consultation": "consultation du dossier",
-    "vote_code_link_send": "lien de réassort envoyé",
-    "vote_code_redeem": "code de vote réassorti",
-    "identifier_send": "identifiant envoyé",
-    "message_queue": "message mis en file",
-    "message_sent": "message envoyé",
-    "message_failed": "échec d'envoi",
-    "message_resend": "message renvoyé",
-    "message_abandon": "message abandonné",
-    "substitution_request": "demande de substitution",
-    "substitution_grant": "substitution accordée",
-    "substitution_refuse": "substitution refusée",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +60,7 @@ class Step:
     outcome: str
 
 
+@retried
 def open_intervention(
     deps: Deps,
     who: OperatorContext,
@@ -159,6 +139,7 @@ def current_intervention(deps: Deps, who: OperatorContext) -> OpenIntervention |
         return _view(row, caller_matches(deps.key, row, voter), now)
 
 
+@retried
 def close_intervention(
     deps: Deps, who: OperatorContext, intervention_id: str, outcome: str, note: str = ""
 ) -> None:

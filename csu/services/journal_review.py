@@ -1,14 +1,127 @@
-"""Reviewing the journal: filtered pages of entries, their detail, journalled searches."""
+"""Reviewing the journal: filtered pages of entries, their detail, journalled searches.
 
-from dataclasses import dataclass
-from datetime import datetime
+A supervisor (or an administrator) looks for entries by period, operator, voter
+(matricule), action, outcome, election and intervention, newest first, one page at a
+time: each page starts below the last entry of the previous one (keyset on seq), so
+that the thousandth page costs what the first does, on a journal of any length.
+
+Every search is journalled (``journal_search``, with its filter; a matricule filter
+goes in as the voter's pseudonym, in the entry's subject, never in clear) before
+anything is read. The next pages of a search refer to that entry and are not new
+searches. Opening an entry that names a voter, or an intervention, is journalled too
+(``journal_entry_view``, ``journal_intervention_view``): the detail shows the voter's
+name.
+
+What is shown comes from each entry's hashed body, never from the index columns
+(on PostgreSQL they could be edited without breaking the chain, until verified).
+"""
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, func, select, text
+from sqlmodel import Session
+
+from csu.domain.actions import ACTION_LABELS
+from csu.domain.clock import PARIS, parse_rfc3339, rfc3339, to_paris
+from csu.domain.election import CREDENTIAL_LABELS
+from csu.domain.errors import InvalidValue
+from csu.domain.hashing import pseudonym
+from csu.domain.identifiers import parse_matricule
+from csu.domain.verification import CHANNEL_LABELS, FACTOR_LABELS
+from csu.services.context import (
+    Deps,
+    NotFound,
+    OperatorContext,
+    Role,
+    ServiceError,
+    require_role,
+)
+from csu.store import journal
+from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter
+
+REVIEWERS: tuple[Role, ...] = ("superviseur", "admin")
+PAGE_SIZE = 100
+
+SEARCH = "journal_search"
+ENTRY_VIEW = "journal_entry_view"
+INTERVENTION_VIEW = "journal_intervention_view"
+
+
+DETAIL_LABELS: dict[str, str] = {
+    "action": "action",
+    "approved": "approuvée par un autre superviseur",
+    "bureau": "bureau",
+    "caller": "appelant",
+    "caller_region": "région de l'appelant",
+    "channel": "canal",
+    "checklist_missing": "pièces manquantes",
+    "count": "nombre d'entrées",
+    "credential": "n° du code",
+    "document": "pièce d'identité",
+    "election": "scrutin",
+    "factor": "facteur",
+    "failures": "échecs",
+    "field": "champ",
+    "file": "fichier",
+    "format": "format",
+    "interventions": "interventions",
+    "intervention": "intervention",
+    "kind": "type",
+    "locked_until": "verrouillé jusqu'au",
+    "login": "identifiant",
+    "material": "matériel n°",
+    "materials": "matériels",
+    "matricule": "filtre sur un matricule",
+    "message": "n° du message",
+    "mode": "mode",
+    "note": "note",
+    "operator": "opérateur",
+    "outcome": "résultat",
+    "purpose": "objet",
+    "query": "recherche",
+    "reason": "motif",
+    "recipient": "destinataire",
+    "rejected": "lignes rejetées",
+    "request": "n° de la demande",
+    "requested_by": "demandée par",
+    "requests": "demandes",
+    "results": "résultats",
+    "revoked": "code remplacé n°",
+    "role": "rôle",
+    "rows": "lignes",
+    "scheme": "empreinte",
+    "seed": "graine",
+    "seq": "entrée n°",
+    "seqs": "entrées",
+    "set": "facteurs retenus",
+    "since": "depuis",
+    "source": "source",
+    "to": "envoi à",
+    "until": "jusqu'à",
+    "valid_seconds": "validité (secondes)",
+    "voters": "électeurs",
+    "written": "lignes écrites",
+}
+
+# Values that are codes of the vocabulary, shown by their French names.
+_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "channel": CHANNEL_LABELS | {"sms": "SMS", "email": "courriel"},
+    "kind": CREDENTIAL_LABELS,
+    "factor": FACTOR_LABELS,
+    "set": FACTOR_LABELS,
+    "action": ACTION_LABELS,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewFilter:
     """What a supervisor looks for in the journal; every field set narrows the view.
 
-    ``seqs`` restricts the view to given entries (an alert's evidence)."""
+    ``seqs`` restricts the view to given entries (an alert's evidence). ``until`` is
+    excluded; both bounds are aware datetimes."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -19,3 +132,692 @@ class ReviewFilter:
     election: str | None = None
     intervention: str | None = None
     seqs: tuple[int, ...] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == ReviewFilter()
+
+    def normalised(self) -> "ReviewFilter":
+        """Blank texts mean "any"; logins are lower case; a matricule is checked."""
+
+        def clean(value: str | None) -> str | None:
+            value = " ".join(value.split()) if value else None
+            return value or None
+
+        operator = clean(self.operator)
+        matricule = clean(self.matricule)
+        return ReviewFilter(
+            since=self.since,
+            until=self.until,
+            operator=operator.lower() if operator else None,
+            matricule=parse_matricule(matricule) if matricule else None,
+            action=clean(self.action),
+            outcome=clean(self.outcome),
+            election=clean(self.election),
+            intervention=clean(self.intervention),
+            seqs=tuple(sorted(set(self.seqs))) if self.seqs is not None else None,
+        )
+
+    def describe(self) -> str:
+        """The filter in French, for the screen: « opérateur alice, action … »."""
+        parts = []
+        if self.since is not None:
+            parts.append(f"depuis le {to_paris(self.since):%d/%m/%Y %H:%M}")
+        if self.until is not None:
+            parts.append(f"avant le {to_paris(self.until):%d/%m/%Y %H:%M}")
+        if self.operator:
+            parts.append(f"opérateur {self.operator}")
+        if self.matricule:
+            parts.append(f"matricule {self.matricule}")
+        if self.action:
+            parts.append(f"action « {ACTION_LABELS.get(self.action, self.action)} »")
+        if self.outcome:
+            parts.append(f"résultat « {self.outcome} »")
+        if self.election:
+            parts.append(f"scrutin {self.election}")
+        if self.intervention:
+            parts.append(f"intervention {self.intervention}")
+        if self.seqs is not None:
+            parts.append(f"{len(self.seqs)} entrée(s) désignée(s)")
+        return ", ".join(parts) if parts else "tout le journal"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    """One line of the review's table."""
+
+    seq: int
+    at: datetime  # aware, Europe/Paris
+    operator: str | None
+    role: str | None
+    workstation: str | None
+    election: str | None
+    matricule: str | None  # None: no voter, or the voter is no longer on record
+    intervention: str | None
+    action: str
+    action_label: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    """A page of a search; ``search`` is the seq of the search's own journal entry,
+    which the next pages refer to."""
+
+    search: int
+    rows: tuple[EntryRow, ...]
+    more: bool  # older entries may match: ask for the next page
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.rows[-1].seq if self.rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A value before and after a change, as the entry's details record it."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactorTried:
+    label: str
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDetail:
+    """Everything one entry says, labelled in French."""
+
+    seq: int
+    at: datetime  # aware, Europe/Paris
+    operator: str | None
+    operator_name: str | None
+    role: str | None
+    workstation: str | None
+    election: str | None
+    election_title: str | None
+    subject: str | None  # the voter's pseudonym
+    matricule: str | None
+    voter_name: str | None
+    intervention: str | None
+    action: str
+    action_label: str
+    outcome: str
+    changes: tuple[Change, ...] = ()
+    factors: tuple[FactorTried, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()  # (label, value) of every other detail
+    event_id: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineStep:
+    seq: int
+    at: datetime  # aware, Europe/Paris
+    operator: str | None
+    workstation: str | None
+    action: str
+    action_label: str
+    outcome: str
+    summary: str  # the step's main detail, e.g. the factors of a verification
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """An intervention from its opening to its close, step by step."""
+
+    intervention: str
+    operator: str | None
+    channel: str | None
+    election: str | None
+    matricule: str | None
+    voter_name: str | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    verified_factors: tuple[str, ...]
+    note: str | None
+    steps: tuple[TimelineStep, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChoices:
+    """What the filters offer: the actions and outcomes present in the journal, the
+    elections and the operators."""
+
+    actions: tuple[tuple[str, str], ...]  # (code, French label)
+    outcomes: tuple[str, ...]
+    elections: tuple[tuple[str, str], ...]  # (id, title)
+    operators: tuple[tuple[str, str], ...]  # (login, display name)
+
+
+# --- the filter, in SQL -----------------------------------------------------------
+
+
+def conditions(
+    session: Session, key: bytes, where: ReviewFilter, *, window: bool = True
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions of a filter on journal_entry (the export shares them).
+
+    ``window``: also bound a period by seq (see _period); without it, a period alone
+    is counted from the ts index without reading an entry."""
+    found: list[ColumnElement[bool]] = []
+    if where.seqs is not None:
+        found.append(JournalEntry.seq.in_(where.seqs))  # type: ignore[attr-defined]
+    equal = (
+        (JournalEntry.operator, where.operator),
+        (JournalEntry.action, where.action),
+        (JournalEntry.outcome, where.outcome),
+        (JournalEntry.election, where.election),
+        (JournalEntry.intervention, where.intervention),
+        (JournalEntry.subject, pseudonym(key, where.matricule) if where.matricule else None),
+    )
+    for column, value in equal:
+        if value is not None:
+            found.append(column == value)  # type: ignore[arg-type]
+    if where.since is not None or where.until is not None:
+        found.extend(_period(session, where.since, where.until, window))
+    return found
+
+
+def _period(
+    session: Session, since: datetime | None, until: datetime | None, window: bool
+) -> list[ColumnElement[bool]]:
+    """The period as bounds on ts and, with ``window``, as the range of seq its
+    entries span.
+
+    With the ts bounds alone the database would either sort every entry of the
+    period or walk the other filter's index from the newest entry down to the
+    period. The range of seq is read from the ts index alone (no entry is read), and
+    is exact whatever the order of the entries' times (clocks of workstations apart,
+    an entry dated when its action began): a page is then read from the other
+    filter's index within that range, in seq order.
+    """
+    # A bound that leaves no entry out (« since the opening », « until now ») is
+    # dropped: one probe of the index instead of reading the whole journal's range.
+    if since is not None and not _any(session, JournalEntry.ts < rfc3339(since)):  # type: ignore[arg-type]
+        since = None
+    if until is not None and not _any(session, JournalEntry.ts >= rfc3339(until)):  # type: ignore[arg-type]
+        until = None
+    found: list[ColumnElement[bool]] = []
+    if since is not None:
+        found.append(JournalEntry.ts >= rfc3339(since))  # type: ignore[arg-type]
+    if until is not None:
+        found.append(JournalEntry.ts < rfc3339(until))  # type: ignore[arg-type]
+    if not window or not found:
+        return found
+    # « seq + 0 »: PostgreSQL would otherwise look for min(seq) by walking the primary
+    # key from one end, testing each entry's ts, instead of reading the (ts, seq) index.
+    number = JournalEntry.seq + 0  # type: ignore[operator]
+    low, high = session.execute(select(func.min(number), func.max(number)).where(*found)).one()
+    if low is None:
+        return [false()]
+    found.append(JournalEntry.seq.between(low, high))  # type: ignore[attr-defined]
+    return found
+
+
+def _any(session: Session, condition: ColumnElement[bool]) -> bool:
+    return session.execute(select(JournalEntry.seq).where(condition).limit(1)).first() is not None
+
+
+def filter_record(key: bytes, where: ReviewFilter) -> tuple[str | None, dict[str, Any]]:
+    """The subject and details that journal a search or an export with this filter:
+    the voter of a matricule filter as their pseudonym, never the matricule."""
+    subject = pseudonym(key, where.matricule) if where.matricule else None
+    details: dict[str, Any] = {
+        "since": rfc3339(where.since) if where.since else None,
+        "until": rfc3339(where.until) if where.until else None,
+        "operator": where.operator,
+        "matricule": bool(where.matricule),
+        "action": where.action,
+        "outcome": where.outcome,
+        "election": where.election,
+        "intervention": where.intervention,
+        "seqs": list(where.seqs) if where.seqs is not None else None,
+    }
+    return subject, details
+
+
+# --- searching ----------------------------------------------------------------------
+
+
+def search_journal(
+    deps: Deps, who: OperatorContext, where: ReviewFilter, *, limit: int = PAGE_SIZE
+) -> ReviewPage:
+    """A new search: journalled first (the entry is committed before anything is
+    read), then its first page, newest first."""
+    require_role(who, *REVIEWERS)
+    where = where.normalised()
+    subject, details = filter_record(deps.key, where)
+    with deps.writing() as session:
+        search = journal.append(
+            session,
+            actor=who.actor,
+            action=SEARCH,
+            outcome="ok",
+            at=deps.clock(),
+            subject=subject,
+            details=details,
+        ).seq
+    with deps.reading() as session:
+        return _page(session, deps.key, where, search, None, limit)
+
+
+def next_page(
+    deps: Deps,
+    who: OperatorContext,
+    where: ReviewFilter,
+    search: int,
+    after: int,
+    *,
+    limit: int = PAGE_SIZE,
+) -> ReviewPage:
+    """The entries older than ``after`` of the search journalled as ``search``: the
+    same search scrolled further, not a new one (its entry must be this operator's
+    search with this very filter)."""
+    require_role(who, *REVIEWERS)
+    where = where.normalised()
+    with deps.reading() as session:
+        entry = session.get(JournalEntry, search)
+        fields = journal.entry_fields(entry) if entry is not None else {}
+        subject, details = filter_record(deps.key, where)
+        if (
+            fields.get("action") != SEARCH
+            or fields.get("operator") != who.login
+            or fields.get("subject") != subject
+            or fields.get("details") != details
+        ):
+            raise ServiceError("Recherche inconnue : relancez la recherche.")
+        return _page(session, deps.key, where, search, after, limit)
+
+
+def _page(
+    session: Session,
+    key: bytes,
+    where: ReviewFilter,
+    search: int,
+    after: int | None,
+    limit: int,
+) -> ReviewPage:
+    query = _with_voter(
+        select(JournalEntry.seq, JournalEntry.body, Voter.matricule)  # type: ignore[call-overload]
+    )
+    query = query.where(*conditions(session, key, where))
+    if after is not None:
+        query = query.where(JournalEntry.seq < after)  # type: ignore[arg-type]
+    result = session.execute(
+        query.order_by(JournalEntry.seq.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    ).all()
+    rows = tuple(_row(seq, body, matricule) for seq, body, matricule in result[:limit])
+    return ReviewPage(search=search, rows=rows, more=len(result) > limit)
+
+
+def _with_voter(query: Select[Any]) -> Select[Any]:
+    # The voter's matricule while they are on record (a purged voter keeps only the
+    # pseudonym in the journal).
+    return query.select_from(JournalEntry).outerjoin(
+        Voter,
+        Voter.pseudonym == JournalEntry.subject,  # type: ignore[arg-type]
+    )
+
+
+def _row(seq: int, body: bytes, matricule: str | None) -> EntryRow:
+    fields = json.loads(body)
+    return EntryRow(
+        seq=seq,
+        at=to_paris(parse_rfc3339(fields["ts"])),
+        operator=fields.get("operator"),
+        role=fields.get("role"),
+        workstation=fields.get("workstation"),
+        election=fields.get("election"),
+        matricule=matricule,
+        intervention=fields.get("intervention"),
+        action=fields["action"],
+        action_label=action_label(fields["action"]),
+        outcome=fields["outcome"],
+    )
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def count_entries(deps: Deps, who: OperatorContext, where: ReviewFilter) -> int:
+    """How many entries match (part of a journalled search: not journalled again).
+
+    The whole journal is counted by its head; a broad filter may take a second on a
+    million entries, which is why the screen shows the first page before the count."""
+    require_role(who, *REVIEWERS)
+    where = where.normalised()
+    with deps.reading() as session:
+        if where.is_empty:
+            return journal.head(session)[0]
+        # A period alone is counted on the ts index; with another filter, on that
+        # filter's index within the period's range of seq.
+        period_only = replace(where, since=None, until=None).is_empty
+        found = conditions(session, deps.key, where, window=not period_only)
+        query = select(func.count()).select_from(JournalEntry).where(*found)
+        return int(session.execute(query).scalar_one())
+
+
+# --- one entry ------------------------------------------------------------------------
+
+
+def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
+    """One entry in full; reading one that names a voter is journalled."""
+    require_role(who, *REVIEWERS)
+    with deps.reading() as session:
+        entry = session.get(JournalEntry, seq)
+        if entry is None:
+            raise NotFound(f"Entrée n° {seq} introuvable dans le journal.")
+        fields = journal.entry_fields(entry)
+    subject = fields.get("subject")
+    with deps.writing() as session:
+        if subject:
+            journal.append(
+                session,
+                actor=who.actor,
+                action=ENTRY_VIEW,
+                outcome="ok",
+                at=deps.clock(),
+                subject=subject,
+                details={"seq": seq},
+            )
+        voter = _voter(session, subject)
+        operator = _operator_name(session, fields.get("operator"))
+        election = session.get(Election, fields["election"]) if fields.get("election") else None
+    details = dict(fields.get("details") or {})
+    return EntryDetail(
+        seq=seq,
+        at=to_paris(parse_rfc3339(fields["ts"])),
+        operator=fields.get("operator"),
+        operator_name=operator,
+        role=fields.get("role"),
+        workstation=fields.get("workstation"),
+        election=fields.get("election"),
+        election_title=election.title if election is not None else None,
+        subject=subject,
+        matricule=voter.matricule if voter is not None else None,
+        voter_name=_full_name(voter),
+        intervention=fields.get("intervention"),
+        action=fields["action"],
+        action_label=action_label(fields["action"]),
+        outcome=fields["outcome"],
+        changes=changes_of(fields["action"], details),
+        factors=factors_of(details),
+        details=labelled(_others(fields["action"], details)),
+        event_id=fields.get("event_id", ""),
+        hash=fields.get("hash", ""),
+    )
+
+
+def _voter(session: Session, subject: str | None) -> Voter | None:
+    if not subject:
+        return None
+    found = select(Voter).where(Voter.pseudonym == subject)  # type: ignore[arg-type]
+    return session.execute(found).scalar_one_or_none()
+
+
+def _full_name(voter: Voter | None) -> str | None:
+    if voter is None or voter.purged_at is not None:
+        return None
+    return f"{voter.last_name.upper()} {voter.first_name}".strip() or None
+
+
+def _operator_name(session: Session, login: str | None) -> str | None:
+    if not login:
+        return None
+    return session.execute(
+        select(Operator.display_name).where(Operator.login == login)  # type: ignore[call-overload]
+    ).scalar_one_or_none()
+
+
+# Details shown elsewhere in the detail (before/after, factors) rather than as lines.
+_CHANGE_KEYS = ("before", "after", "changes", "was_locked_until", "was_locked")
+_FACTOR_KEYS = ("factors_tried", "factors_failed")
+
+
+def changes_of(action: str, details: dict[str, Any]) -> tuple[Change, ...]:
+    """Before and after, when the details hold them: ``before``/``after`` objects,
+    ``changes`` as {name: [before, after]}, replaced materials, a lifted lock."""
+    found: list[Change] = []
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) or isinstance(after, dict):
+        before = before if isinstance(before, dict) else {}
+        after = after if isinstance(after, dict) else {}
+        for name in sorted(set(before) | set(after), key=lambda n: (_label(n), n)):
+            if before.get(name) != after.get(name):
+                found.append(
+                    Change(_label(name), _value(name, before.get(name)),
+                           _value(name, after.get(name)))
+                )  # fmt: skip
+    changes = details.get("changes")
+    if isinstance(changes, dict):
+        for name, pair in changes.items():
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                found.append(Change(_label(name), _value(name, pair[0]), _value(name, pair[1])))
+            elif isinstance(pair, dict):
+                found.append(
+                    Change(_label(name), _value(name, pair.get("before")),
+                           _value(name, pair.get("after")))
+                )  # fmt: skip
+    materials = details.get("materials")
+    if isinstance(materials, list):
+        for item in materials:
+            if isinstance(item, dict) and "old" in item and "new" in item:
+                capacity = f" ({item['capacity']})" if item.get("capacity") else ""
+                found.append(Change(f"matériel{capacity}", str(item["old"]), str(item["new"])))
+    if "was_locked_until" in details:
+        found.append(
+            Change("verrouillé jusqu'au", _value("locked_until", details["was_locked_until"]),
+                   "déverrouillé")
+        )  # fmt: skip
+    if "was_locked" in details:
+        found.append(Change("verrouillé", _value("", details["was_locked"]), "non"))
+    if action == "vote_code_redeem" and details.get("credential") is not None:
+        found.append(
+            Change("code de vote", _value("revoked", details.get("revoked")),
+                   f"n° {details['credential']}")
+        )  # fmt: skip
+    return tuple(found)
+
+
+def factors_of(details: dict[str, Any]) -> tuple[FactorTried, ...]:
+    """The factors a verification tried, each with whether it checked."""
+    tried = details.get("factors_tried")
+    if not isinstance(tried, list):
+        return ()
+    failed = set(details.get("factors_failed") or ())
+    return tuple(
+        FactorTried(FACTOR_LABELS.get(str(name), str(name)), name not in failed) for name in tried
+    )
+
+
+def _others(action: str, details: dict[str, Any]) -> dict[str, Any]:
+    shown = set(_CHANGE_KEYS + _FACTOR_KEYS)
+    if action == "vote_code_redeem":
+        shown |= {"credential", "revoked"}
+    materials = details.get("materials")
+    if isinstance(materials, list) and all(
+        isinstance(item, dict) and "old" in item for item in materials
+    ):
+        shown.add("materials")
+    return {name: value for name, value in details.items() if name not in shown}
+
+
+def labelled(details: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Every detail recorded as (French label, readable value), in label order (an
+    empty detail says nothing and is left out)."""
+    found = [(_label(name), _value(name, value)) for name, value in details.items()
+             if value is not None]  # fmt: skip
+    return tuple(sorted(found, key=lambda pair: pair[0]))
+
+
+def _label(name: str) -> str:
+    return DETAIL_LABELS.get(name, name.replace("_", " "))
+
+
+def _value(name: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(name, item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)} : {_value(k, v)}" for k, v in value.items())
+    if isinstance(value, str):
+        labels = _VALUE_LABELS.get(name)
+        if labels and value in labels:
+            return labels[value]
+        moment = _moment(value)
+        if moment is not None:
+            return f"{to_paris(moment):%d/%m/%Y %H:%M:%S}"
+    return str(value)
+
+
+def _moment(value: str) -> datetime | None:
+    """A date-time written by a service (RFC 3339 or ISO with an offset), else None."""
+    if len(value) < 19 or value[4] != "-" or value[10] != "T":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+# --- one intervention -----------------------------------------------------------------
+
+
+def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str) -> Timeline:
+    """An intervention and its steps, oldest first; reading it is journalled (it
+    names the voter)."""
+    require_role(who, *REVIEWERS)
+    intervention_id = intervention_id.strip()
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        entries = session.execute(
+            select(JournalEntry.seq, JournalEntry.body)  # type: ignore[call-overload]
+            .where(JournalEntry.intervention == intervention_id)  # type: ignore[arg-type]
+            .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+        ).all()
+    if row is None and not entries:
+        raise NotFound("Intervention introuvable.")
+    steps = [(seq, json.loads(body)) for seq, body in entries]
+    subject = next((fields["subject"] for _, fields in steps if fields.get("subject")), None)
+    with deps.writing() as session:
+        journal.append(
+            session,
+            actor=who.actor,
+            action=INTERVENTION_VIEW,
+            outcome="ok",
+            at=deps.clock(),
+            subject=subject,
+            details={"intervention": intervention_id},
+        )
+        voter = _voter(session, subject)
+        if voter is None and row is not None and row.voter_id is not None:
+            voter = session.get(Voter, row.voter_id)
+    first = steps[0][1] if steps else {}
+    return Timeline(
+        intervention=intervention_id,
+        operator=row.operator_login if row is not None else first.get("operator"),
+        channel=CHANNEL_LABELS.get(row.channel, row.channel) if row is not None else None,
+        election=row.election_id if row is not None else first.get("election"),
+        matricule=voter.matricule if voter is not None else None,
+        voter_name=_full_name(voter),
+        opened_at=to_paris(row.opened_at) if row is not None else None,
+        closed_at=to_paris(row.closed_at) if row is not None and row.closed_at else None,
+        outcome=row.outcome if row is not None else None,
+        verified_factors=tuple(
+            FACTOR_LABELS.get(name, name)
+            for name in ((row.verified_factors or "") if row is not None else "").split(",")
+            if name
+        ),
+        note=row.note if row is not None else None,
+        steps=tuple(_step(seq, fields) for seq, fields in steps),
+    )
+
+
+def _step(seq: int, fields: dict[str, Any]) -> TimelineStep:
+    details = dict(fields.get("details") or {})
+    factors = factors_of(details)
+    if factors:
+        summary = ", ".join(f"{f.label} {'✓' if f.passed else '✗'}" for f in factors)
+    else:
+        summary = "; ".join(f"{label} : {value}" for label, value in labelled(details)[:3])
+    return TimelineStep(
+        seq=seq,
+        at=to_paris(parse_rfc3339(fields["ts"])),
+        operator=fields.get("operator"),
+        workstation=fields.get("workstation"),
+        action=fields["action"],
+        action_label=action_label(fields["action"]),
+        outcome=fields["outcome"],
+        summary=summary,
+    )
+
+
+# --- what the filters offer -----------------------------------------------------------
+
+
+def filter_choices(deps: Deps, who: OperatorContext) -> FilterChoices:
+    """The actions and outcomes found in the journal (each distinct value found by one
+    index probe, not by reading the journal), the elections and the operators."""
+    require_role(who, *REVIEWERS)
+    with deps.reading() as session:
+        actions = _distinct(session, "action")
+        outcomes = _distinct(session, "outcome")
+        elections = session.execute(
+            select(Election.id, Election.title).order_by(Election.id)  # type: ignore[call-overload]
+        ).all()
+        operators = session.execute(
+            select(Operator.login, Operator.display_name).order_by(Operator.login)  # type: ignore[call-overload]
+        ).all()
+        # Logins that wrote to the journal without being operators (« cli:… »).
+        writers = _distinct(session, "operator")
+    known = set(actions) | set(ACTION_LABELS)
+    names = {login: name for login, name in operators}
+    return FilterChoices(
+        actions=tuple(sorted(((a, action_label(a)) for a in known), key=lambda p: p[1])),
+        outcomes=tuple(sorted(set(outcomes) | {"ok", "refusé"})),
+        elections=tuple((e, t) for e, t in elections),
+        operators=tuple((login, names.get(login, "")) for login in sorted({*names, *writers})),
+    )
+
+
+def _distinct(session: Session, column: str) -> list[str]:
+    # A loose index scan: from each value, the next one up the (column, seq) index.
+    assert column in ("action", "outcome", "operator")  # never a user's text in the SQL
+    rows = session.execute(
+        text(
+            f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM journal_entry "
+            f"UNION ALL SELECT (SELECT min({column}) FROM journal_entry "
+            f"WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
+            "SELECT x FROM v WHERE x IS NOT NULL"
+        )
+    ).scalars()
+    return list(rows)
+
+
+# --- typing a period ------------------------------------------------------------------
+
+
+def parse_moment(value: str, field_name: str, *, end_of_day: bool = False) -> datetime:
+    """« 02/12/2022 » or « 02/12/2022 14:30 », Paris time; a day alone as an end
+    bound includes that day (« au 02/12/2022 »: until the 3rd at midnight)."""
+    text_value = " ".join(value.split())
+    for pattern in ("%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(text_value, pattern)
+        except ValueError:
+            continue
+        if end_of_day and ":" not in text_value:
+            moment += timedelta(days=1)
+        return moment.replace(tzinfo=PARIS)
+    raise InvalidValue(field_name, f"« {value} » illisible : jj/mm/aaaa ou jj/mm/aaaa hh:mm")

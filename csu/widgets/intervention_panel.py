@@ -24,20 +24,6 @@ MATCHES = "correspond au poste de travail enregistré"
 DOES_NOT_MATCH = "ne correspond pas au poste de travail enregistré"
 NOT_VERIFIED = "Identité non vérifiée"
 
-# Journal actions the service's labels may not name yet (they arrive untranslated).
-STEP_LABELS: dict[str, str] = {
-    "vote_code_link_send": "lien de réassort envoyé",
-    "vote_code_redeem": "code de vote réassorti",
-    "identifier_send": "identifiant envoyé",
-    "message_queue": "message mis en file",
-    "message_sent": "message envoyé",
-    "message_failed": "échec d'envoi",
-    "message_resend": "message renvoyé",
-    "message_abandon": "message abandonné",
-    "substitution_request": "demande de substitution",
-    "substitution_grant": "substitution accordée",
-    "substitution_refuse": "substitution refusée",
-}
 # Outcomes that are outbox states (a failed attempt is retried while "pending").
 OUTCOME_LABELS: dict[str, str] = {
     "pending": "nouvel essai prévu",
@@ -93,7 +79,7 @@ def timeline_table(steps: Sequence["Step"]) -> Table:
     for step in steps:
         table.add_row(
             f"{to_paris(step.at):%H:%M:%S}",
-            STEP_LABELS.get(step.action, step.action),
+            step.action,
             OUTCOME_LABELS.get(step.outcome, step.outcome),
         )
     return table

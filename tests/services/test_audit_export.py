@@ -4,6 +4,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +12,14 @@ from sqlalchemy import Engine, delete
 from sqlmodel import select
 
 from csu.domain.hashing import pseudonym
-from csu.services.audit import EXPORT_COLUMNS, ExportFilter, export_journal, verify_journal
-from csu.services.context import Deps, Forbidden, OperatorContext
+from csu.services.audit import (
+    EXPORT_COLUMNS,
+    ExportFilter,
+    export_journal,
+    export_journal_file,
+    verify_journal,
+)
+from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import JournalEntry, Voter
@@ -253,14 +260,14 @@ def test_agents_and_presidents_may_not_export(deps: Deps, who: OperatorContext) 
     assert len(entries(deps)) == 1  # a refused export writes nothing
 
 
-def test_the_export_is_journalled_with_its_filters_but_not_the_matricule(busy: Deps) -> None:
+def test_the_export_is_journalled_with_its_filters_and_the_voter_by_pseudonym(busy: Deps) -> None:
     export(busy, fmt="csv", operator="alice", matricule="AB1234", since=at(28, 0))
     last = entries(busy)[-1]
     assert (last.seq, last.action, last.operator, last.subject) == (
         13,
         "journal_export",
         "sup",
-        None,
+        pseudonym(busy.key, "AB1234"),
     )
     assert json.loads(last.body)["details"] == {
         "format": "csv",
@@ -269,6 +276,79 @@ def test_the_export_is_journalled_with_its_filters_but_not_the_matricule(busy: D
         "until": None,
         "operator": "alice",
         "matricule": True,
+        "action": None,
+        "outcome": None,
+        "election": None,
+        "intervention": None,
+        "seqs": None,
     }
     assert b"AB1234" not in last.body
     assert verify_journal(busy, SUPERVISOR).ok
+
+
+# --- the review's filters (csu audit export and the review screen share them) ------
+
+
+def test_action_filter_keeps_that_action(busy: Deps) -> None:
+    record(busy, at(29, 13), action="verification")
+    assert seqs(export(busy, action="verification")) == [13]
+
+
+def test_outcome_filter_keeps_that_outcome(busy: Deps) -> None:
+    with busy.writing() as session:
+        journal.append(session, actor=ALICE, action="verification", outcome="non vérifié",
+                       at=at(29, 13))  # fmt: skip
+    assert seqs(export(busy, outcome="non vérifié")) == [13]
+
+
+def test_election_filter_keeps_that_election(busy: Deps) -> None:
+    with busy.writing() as session:
+        journal.append(session, actor=ALICE, action="consultation", outcome="ok",
+                       at=at(29, 13), election="men-2022")  # fmt: skip
+    assert seqs(export(busy, election="men-2022")) == [13]
+
+
+def test_intervention_filter_keeps_that_intervention(busy: Deps) -> None:
+    for action in ("intervention_open", "verification"):
+        with busy.writing() as session:
+            journal.append(session, actor=ALICE, action=action, outcome="ok", at=at(29, 13),
+                           intervention="i-1")  # fmt: skip
+    assert seqs(export(busy, intervention="i-1")) == [13, 14]
+
+
+def test_seqs_filter_keeps_those_entries_in_order(busy: Deps) -> None:
+    assert seqs(export(busy, seqs=(9, 2, 5))) == [2, 5, 9]
+
+
+def test_an_unknown_format_is_refused_in_french(busy: Deps) -> None:
+    with pytest.raises(ServiceError, match="Format « xml » inconnu"):
+        export_journal(busy, SUPERVISOR, io.StringIO(), fmt="xml")  # type: ignore[arg-type]
+
+
+# --- to a file (the review screen) --------------------------------------------------
+
+
+def test_an_export_to_a_file_writes_it_for_its_owner_only(busy: Deps, tmp_path: Path) -> None:
+    path = tmp_path / "exports" / "journal.jsonl"
+    count = export_journal_file(busy, SUPERVISOR, path, fmt="jsonl",
+                                where=ExportFilter(operator="bruno"))  # fmt: skip
+    assert count == 6
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["seq"] for line in lines] == [3, 4, 7, 8, 11, 12]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert list(path.parent.iterdir()) == [path]  # no partial file left
+
+
+def test_an_export_never_overwrites_a_file(busy: Deps, tmp_path: Path) -> None:
+    path = tmp_path / "journal.csv"
+    path.write_text("déjà là", encoding="utf-8")
+    with pytest.raises(ServiceError, match="existe déjà"):
+        export_journal_file(busy, SUPERVISOR, path, fmt="csv")
+    assert path.read_text(encoding="utf-8") == "déjà là"
+    assert entries(busy)[-1].action != "journal_export"
+
+
+def test_an_agent_may_not_export_to_a_file(busy: Deps, tmp_path: Path) -> None:
+    with pytest.raises(Forbidden):
+        export_journal_file(busy, AGENT, tmp_path / "journal.csv")
+    assert not (tmp_path / "journal.csv").exists()

@@ -1,0 +1,129 @@
+"""An intervention as its timeline, for supervisors: who handled it, for which voter,
+how it ended, and each step from the journal. Entrée opens a step's entry.
+
+Reading it is journalled (it names the voter).
+"""
+
+from typing import TYPE_CHECKING, cast
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker
+
+from csu.services.journal_review import Timeline, intervention_timeline
+from csu.widgets.intervention_panel import OUTCOME_LABELS
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+
+def summary_table(timeline: Timeline) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    voter = "—"
+    if timeline.matricule:
+        name = f" — {timeline.voter_name}" if timeline.voter_name else ""
+        voter = f"matricule {timeline.matricule}{name}"
+    opened = f"{timeline.opened_at:%d/%m/%Y à %H:%M:%S}" if timeline.opened_at else "—"
+    if timeline.closed_at is not None:
+        closed = f"{timeline.closed_at:%d/%m/%Y à %H:%M:%S} — {timeline.outcome or ''}"
+    else:
+        closed = "toujours ouverte" if timeline.opened_at else "—"
+    rows = [
+        ("Opérateur", timeline.operator or "—"),
+        ("Canal", timeline.channel or "—"),
+        ("Électeur", voter),
+        ("Scrutin", timeline.election or "—"),
+        ("Ouverte", opened),
+        ("Close", closed),
+        ("Vérifiée par", " + ".join(timeline.verified_factors) or "—"),
+    ]
+    if timeline.note:
+        rows.append(("Note", timeline.note))
+    for label, value in rows:
+        table.add_row(label, Text(value))
+    return table
+
+
+class InterventionTimelineScreen(Screen[None]):
+    """The intervention ``intervention_id`` and its steps, oldest first."""
+
+    DEFAULT_CSS = """
+    InterventionTimelineScreen #timeline-title {
+        text-style: bold; color: $primary; margin: 1 2 0 2;
+    }
+    InterventionTimelineScreen #timeline-summary { margin: 1 2; height: auto; }
+    InterventionTimelineScreen #timeline-table { height: 1fr; margin: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "app.pop_screen", "Retour", id="timeline-back")]
+
+    def __init__(self, intervention_id: str) -> None:
+        super().__init__()
+        self.intervention_id = intervention_id
+        self.timeline: Timeline | None = None
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        yield Static(f"Intervention {self.intervention_id}", id="timeline-title", markup=False)
+        yield Static("Lecture de l'intervention…", id="timeline-summary")
+        yield DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        table = self.query_one("#timeline-table", DataTable)
+        for label, width in (
+            ("N°", None), ("Quand", None), ("Opérateur", 12), ("Poste", 10), ("Étape", 24),
+            ("Résultat", 12), ("Précisions", 26),
+        ):  # fmt: skip
+            table.add_column(label, width=width)
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="journal-timeline", exit_on_error=False)
+    def load(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        timeline = intervention_timeline(self.csu.deps, who, self.intervention_id)
+        self.app.call_from_thread(self._show, timeline)
+
+    def _show(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.query_one("#timeline-summary", Static).update(summary_table(timeline))
+        table = self.query_one("#timeline-table", DataTable)
+        table.clear()
+        for step in timeline.steps:
+            table.add_row(
+                str(step.seq),
+                f"{step.at:%d/%m/%y %H:%M:%S}",
+                step.operator or "",
+                step.workstation or "",
+                step.action_label,
+                OUTCOME_LABELS.get(step.outcome, step.outcome),
+                step.summary,
+                key=str(step.seq),
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.csu.on_worker_state_changed(event)
+
+    @on(DataTable.RowSelected, "#timeline-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        from csu.screens.journal_entry import JournalEntryScreen
+
+        if self.timeline is not None and 0 <= event.cursor_row < len(self.timeline.steps):
+            self.app.push_screen(JournalEntryScreen(self.timeline.steps[event.cursor_row].seq))

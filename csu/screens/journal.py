@@ -1,0 +1,481 @@
+"""The supervisor's journal review: entries newest first, filtered, a page at a time.
+
+Filters (period, operator, matricule, action, outcome, election, intervention) apply
+on Entrée or F5: each search is journalled, so they do not apply at every keystroke.
+The table holds the pages read so far; the next one is read when the cursor comes
+near the end (the same search, not journalled again). The count of matching entries
+comes after the first page: on a million entries a broad filter takes a moment.
+Entrée opens an entry, « i » its intervention, F7 exports the view (CSV or JSONL).
+"""
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from csu.domain.errors import InvalidValue
+from csu.services.journal_review import (
+    EntryRow,
+    FilterChoices,
+    ReviewFilter,
+    ReviewPage,
+    count_entries,
+    filter_choices,
+    next_page,
+    parse_moment,
+    search_journal,
+)
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+# The next page is read when the cursor is this close to the last row read.
+PREFETCH_ROWS = 20
+# Fits 120 columns; the workstation and the rest are in the entry's detail.
+COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("N°", None), ("Quand", None), ("Opérateur", 12), ("Action", 24), ("Résultat", 11),
+    ("Matricule", 10), ("Scrutin", 12), ("Interv.", 8),
+)  # fmt: skip
+FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
+SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
+
+
+def row_cells(row: EntryRow) -> tuple[str, ...]:
+    return (
+        str(row.seq),
+        f"{row.at:%d/%m/%y %H:%M:%S}",
+        row.operator or "",
+        row.action_label,
+        row.outcome,
+        row.matricule or "",
+        row.election or "",
+        row.intervention[:8] if row.intervention else "",
+    )
+
+
+def default_export_path(now: datetime, fmt: str = "csv") -> Path:
+    """``<data_dir>/exports/journal-YYYYMMDD-HHMMSS.csv`` (Paris time)."""
+    from csu.config import Settings
+    from csu.domain.clock import to_paris
+
+    stamp = f"{to_paris(now):%Y%m%d-%H%M%S}"
+    return Settings().data_dir / "exports" / f"journal-{stamp}{SUFFIXES[fmt]}"
+
+
+def count_text(count: int) -> str:
+    return f"{count:,}".replace(",", " ") + (" entrée" if count < 2 else " entrées")
+
+
+class JournalScreen(Screen[None]):
+    """The review; ``where`` opens it on a filter (an alert's entries, ``seqs``)."""
+
+    DEFAULT_CSS = """
+    JournalScreen #journal-title { text-style: bold; color: $primary; margin: 0 2; }
+    JournalScreen .journal-filters { height: 1; margin: 0 1 1 1; }
+    JournalScreen .journal-filters Label { width: auto; margin: 0 1 0 1; color: $text-muted; }
+    JournalScreen .journal-filters Input { width: 18; }
+    JournalScreen #journal-matricule { width: 12; }
+    JournalScreen #journal-intervention { width: 1fr; }
+    JournalScreen #journal-operator { width: 24; }
+    JournalScreen #journal-action { width: 36; }
+    JournalScreen #journal-outcome { width: 18; }
+    JournalScreen #journal-election { width: 22; }
+    JournalScreen #journal-status { margin: 0 2; color: $text-muted; height: auto; }
+    JournalScreen #journal-table { height: 1fr; margin: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="journal-back"),
+        Binding("f5", "search", "Rechercher", id="journal-search"),
+        Binding("f6", "clear", "Effacer les filtres", id="journal-clear"),
+        Binding("f7", "export", "Exporter", id="journal-export"),
+        Binding("i", "intervention", "Intervention", id="journal-intervention"),
+    ]
+
+    def __init__(self, where: ReviewFilter | None = None) -> None:
+        super().__init__()
+        self.where = where or ReviewFilter()  # the filter of the rows shown
+        self.rows: list[EntryRow] = []
+        self.page: ReviewPage | None = None  # the last page read
+        self.count: int | None = None
+        self.loading_more = False
+        self.exporting = False
+        # The filter's designated entries (an alert's) stay until the filters are cleared.
+        self._seqs = self.where.seqs
+        # The options of each select (its own list of them is private).
+        self._options: dict[str, list[tuple[str, str]]] = {
+            name: [] for name in ("operator", "action", "outcome", "election")
+        }
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        yield Static("Journal — les entrées les plus récentes d'abord", id="journal-title")
+        with Horizontal(classes="journal-filters"):
+            yield Label("Du")
+            yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-since", compact=True)
+            yield Label("Au")
+            yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-until", compact=True)
+            yield Label("Opérateur")
+            yield Select[str]([], prompt="tous", id="journal-operator", compact=True)
+            yield Label("Matricule")
+            yield Input(placeholder="tous", id="journal-matricule", compact=True)
+        with Horizontal(classes="journal-filters"):
+            yield Label("Action")
+            yield Select[str]([], prompt="toutes", id="journal-action", compact=True)
+            yield Label("Résultat")
+            yield Select[str]([], prompt="tous", id="journal-outcome", compact=True)
+            yield Label("Scrutin")
+            yield Select[str]([], prompt="tous", id="journal-election", compact=True)
+            yield Label("Intervention")
+            yield Input(placeholder="n° complet", id="journal-intervention", compact=True)
+        yield Static("Recherche…", id="journal-status", markup=False)
+        yield DataTable(id="journal-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        table = self.query_one("#journal-table", DataTable)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
+        self._fill_fields(self.where)
+        table.focus()
+        self.load_choices()
+        self._search(self.where)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "intervention":
+            row = self._current()
+            return row is not None and row.intervention is not None
+        return True
+
+    # --- the filter fields ------------------------------------------------------------
+
+    def _fill_fields(self, where: ReviewFilter) -> None:
+        from csu.domain.clock import to_paris
+
+        def moment(value: datetime | None) -> str:
+            return f"{to_paris(value):%d/%m/%Y %H:%M}" if value is not None else ""
+
+        self.query_one("#journal-since", Input).value = moment(where.since)
+        self.query_one("#journal-until", Input).value = moment(where.until)
+        self.query_one("#journal-matricule", Input).value = where.matricule or ""
+        self.query_one("#journal-intervention", Input).value = where.intervention or ""
+        for name, value in (
+            ("operator", where.operator),
+            ("action", where.action),
+            ("outcome", where.outcome),
+            ("election", where.election),
+        ):
+            select = self.query_one(f"#journal-{name}", Select)
+            if value is None:
+                select.clear()
+                continue
+            if value not in {v for _, v in self._options[name]}:
+                # A filter given by another screen, before the choices are loaded.
+                self._set_options(name, [*self._options[name], (value, value)])
+            select.value = value
+
+    def _set_options(self, name: str, options: list[tuple[str, str]]) -> None:
+        self._options[name] = options
+        self.query_one(f"#journal-{name}", Select).set_options(options)
+
+    def filter_from_fields(self) -> ReviewFilter:
+        """The filter the fields say; raises InvalidValue for a bad date or matricule."""
+        from csu.domain.identifiers import parse_matricule
+
+        def text(name: str) -> str:
+            return self.query_one(f"#journal-{name}", Input).value.strip()
+
+        def chosen(name: str) -> str | None:
+            value = self.query_one(f"#journal-{name}", Select).value
+            return value if isinstance(value, str) else None
+
+        since, until = text("since"), text("until")
+        matricule = text("matricule")
+        return ReviewFilter(
+            since=parse_moment(since, "Du") if since else None,
+            until=parse_moment(until, "Au", end_of_day=True) if until else None,
+            operator=chosen("operator"),
+            matricule=parse_matricule(matricule) if matricule else None,
+            action=chosen("action"),
+            outcome=chosen("outcome"),
+            election=chosen("election"),
+            intervention=text("intervention") or None,
+            seqs=self._seqs,
+        )
+
+    @work(thread=True, group="journal-choices", exit_on_error=False)
+    def load_choices(self) -> None:
+        who = self.csu.operator
+        if who is not None:
+            choices = filter_choices(self.csu.deps, who)
+            self.app.call_from_thread(self._show_choices, choices)
+
+    def _show_choices(self, choices: FilterChoices) -> None:
+        offered = {
+            "operator": [(f"{login} ({name})" if name else login, login)
+                         for login, name in choices.operators],
+            "action": [(label, code) for code, label in choices.actions],
+            "outcome": [(outcome, outcome) for outcome in choices.outcomes],
+            "election": [(election, election) for election, _ in choices.elections],
+        }  # fmt: skip
+        for name, options in offered.items():
+            select = self.query_one(f"#journal-{name}", Select)
+            current = select.value
+            if isinstance(current, str) and current not in {v for _, v in options}:
+                options.append((current, current))  # a filter given before: kept
+            self._set_options(name, options)
+            if isinstance(current, str):
+                select.value = current
+
+    # --- searching --------------------------------------------------------------------
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_search()
+
+    def action_search(self) -> None:
+        try:
+            where = self.filter_from_fields()
+        except InvalidValue as error:
+            self.query_one("#journal-status", Static).update(f"{error} — corrigez le filtre.")
+            self.notify(str(error), title="Filtre", severity="warning")
+            return
+        self._search(where)
+        self.query_one("#journal-table", DataTable).focus()
+
+    def action_clear(self) -> None:
+        self._seqs = None
+        self._fill_fields(ReviewFilter())
+        self._search(ReviewFilter())
+
+    def _search(self, where: ReviewFilter) -> None:
+        self.where = where
+        self.page = None
+        self.count = None
+        self.loading_more = False
+        self.query_one("#journal-status", Static).update(f"Recherche ({where.describe()})…")
+        self.run_search(where)
+
+    @work(thread=True, exclusive=True, group="journal-search", exit_on_error=False)
+    def run_search(self, where: ReviewFilter) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        page = search_journal(self.csu.deps, who, where)
+        self.app.call_from_thread(self._first_page, where, page)
+
+    def _first_page(self, where: ReviewFilter, page: ReviewPage) -> None:
+        if where != self.where:
+            return  # a newer search was asked meanwhile
+        self.page = page
+        self.rows = list(page.rows)
+        table = self.query_one("#journal-table", DataTable)
+        table.clear()
+        for row in page.rows:
+            table.add_row(*row_cells(row), key=str(row.seq))
+        self._show_status()
+        self.refresh_bindings()
+        # The count runs after the page: the page never waits for it.
+        self.run_count(where, page.search)
+
+    @work(thread=True, exclusive=True, group="journal-count", exit_on_error=False)
+    def run_count(self, where: ReviewFilter, search: int) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        count = count_entries(self.csu.deps, who, where)
+        self.app.call_from_thread(self._counted, search, count)
+
+    def _counted(self, search: int, count: int) -> None:
+        if self.page is not None and self.page.search == search:
+            self.count = count
+            self._show_status()
+
+    def _show_status(self) -> None:
+        if self.page is None:
+            return
+        shown = len(self.rows)
+        if self.count is None:
+            found = "comptage en cours…"
+        elif self.count == 0:
+            found = "aucune entrée"
+        else:
+            found = count_text(self.count)
+        more = " (les suivantes se chargent en descendant)" if self.page.more else ""
+        self.query_one("#journal-status", Static).update(
+            f"{found} — {self.where.describe()} — {shown} affichée(s){more}. "
+            "Entrée : détail ; i : intervention ; F7 : exporter ; recherche journalisée."
+        )
+
+    # --- more rows as the cursor goes down ------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#journal-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
+        if event.cursor_row >= len(self.rows) - PREFETCH_ROWS:
+            self._more()
+
+    def _more(self) -> None:
+        page = self.page
+        if page is None or not page.more or self.loading_more or page.last_seq is None:
+            return
+        self.loading_more = True
+        self.read_next(self.where, page.search, page.last_seq)
+
+    @work(thread=True, group="journal-more", exit_on_error=False)
+    def read_next(self, where: ReviewFilter, search: int, after: int) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        page = next_page(self.csu.deps, who, where, search, after)
+        self.app.call_from_thread(self._next_page, search, page)
+
+    def _next_page(self, search: int, page: ReviewPage) -> None:
+        if self.page is None or self.page.search != search:
+            return
+        self.page = page
+        self.rows.extend(page.rows)
+        table = self.query_one("#journal-table", DataTable)
+        for row in page.rows:
+            table.add_row(*row_cells(row), key=str(row.seq))
+        self.loading_more = False
+        self._show_status()
+        if table.cursor_row >= len(self.rows) - PREFETCH_ROWS:
+            self._more()  # the cursor went further while this page was read
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state not in FINISHED:
+            return
+        if event.worker.group == "journal-more":
+            self.loading_more = False
+        elif event.worker.group == "journal-export":
+            self.exporting = False
+        if event.state is WorkerState.ERROR and event.worker.group == "journal-search":
+            self.query_one("#journal-status", Static).update(
+                f"Recherche refusée : {event.worker.error}"
+            )
+
+    # --- an entry, an intervention ----------------------------------------------------
+
+    def _current(self) -> EntryRow | None:
+        table = self.query_one("#journal-table", DataTable)
+        row = table.cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    @on(DataTable.RowSelected, "#journal-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        from csu.screens.journal_entry import JournalEntryScreen
+
+        if 0 <= event.cursor_row < len(self.rows):
+            self.app.push_screen(JournalEntryScreen(self.rows[event.cursor_row].seq))
+
+    def action_intervention(self) -> None:
+        from csu.screens.intervention_timeline import InterventionTimelineScreen
+
+        row = self._current()
+        if row is not None and row.intervention:
+            self.app.push_screen(InterventionTimelineScreen(row.intervention))
+
+    # --- export -----------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        if self.exporting:
+            self.notify("Un export est déjà en cours.", title="Export")
+            return
+        where = self.where
+
+        def chosen(answer: tuple[str, Path] | None) -> None:
+            if answer is not None:
+                self.exporting = True
+                self.query_one("#journal-status", Static).update(f"Export vers {answer[1]}…")
+                self.run_export(where, answer[0], answer[1])
+
+        self.app.push_screen(ExportScreen(where, default_export_path(self.csu.clock())), chosen)
+
+    @work(thread=True, exclusive=True, group="journal-export", exit_on_error=False)
+    def run_export(self, where: ReviewFilter, fmt: str, path: Path) -> None:
+        from csu.services.audit import export_journal_file
+
+        who = self.csu.operator
+        if who is None:
+            return
+        count = export_journal_file(self.csu.deps, who, path, fmt=fmt, where=where)  # type: ignore[arg-type]
+        self.app.call_from_thread(self._exported, count, path)
+
+    def _exported(self, count: int, path: Path) -> None:
+        message = f"{count_text(count)} exportée(s) vers {path} (export journalisé)."
+        self.notify(message, title="Export du journal", timeout=10)
+        self.query_one("#journal-status", Static).update(message)
+
+
+class ExportScreen(ModalScreen[tuple[str, Path] | None]):
+    """Asks the format and the file of an export; returns them, or None."""
+
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen #export-path { margin-bottom: 0; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="export-cancel")]
+
+    def __init__(self, where: ReviewFilter, default: Path) -> None:
+        super().__init__()
+        self.where = where
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-box", classes="modal-box"):
+            yield Static("Exporter la vue filtrée du journal", classes="modal-title")
+            yield Static(
+                f"Entrées : {self.where.describe()}, dans l'ordre du journal. Le fichier "
+                "nomme des électeurs : gardez-le en lieu sûr. L'export est journalisé.",
+                classes="modal-hint",
+                markup=False,
+            )
+            yield Select[str](FORMATS, value="csv", allow_blank=False, id="export-format")
+            yield Input(str(self.default), id="export-path")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Exporter", id="export-ok", variant="primary")
+                yield Button("Annuler", id="export-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(Select.Changed, "#export-format")
+    def _format(self, event: Select.Changed) -> None:
+        """The file's extension follows the format while it is one of ours."""
+        field = self.query_one("#export-path", Input)
+        path = Path(field.value.strip())
+        if isinstance(event.value, str) and path.suffix in SUFFIXES.values():
+            field.value = str(path.with_suffix(SUFFIXES[event.value]))
+
+    @on(Input.Submitted, "#export-path")
+    @on(Button.Pressed, "#export-ok")
+    def _confirm(self) -> None:
+        text = self.query_one("#export-path", Input).value.strip()
+        if not text:
+            self.notify("Indiquez le fichier où écrire l'export.", severity="warning")
+            return
+        fmt = self.query_one("#export-format", Select).value
+        self.dismiss((fmt if isinstance(fmt, str) else "csv", Path(text).expanduser()))
+
+    @on(Button.Pressed, "#export-cancel-button")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

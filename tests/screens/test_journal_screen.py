@@ -1,0 +1,437 @@
+"""The journal review screen (F2): filters and their count, pages read as the cursor
+goes down, an entry's detail, an intervention's timeline, the export of the view;
+every search journalled; agents refused."""
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
+
+from csu.app import CsuApp
+from csu.domain.hashing import pseudonym
+from csu.screens.intervention_timeline import InterventionTimelineScreen
+from csu.screens.journal import ExportScreen, JournalScreen
+from csu.screens.journal_entry import JournalEntryScreen
+from csu.services.context import Deps, OperatorContext
+from csu.services.interventions import close_intervention, open_intervention
+from csu.services.journal_review import ReviewFilter
+from csu.services.verification import verify_identity
+from csu.store import journal
+from csu.store.journal import Actor
+from csu.store.tables import JournalEntry
+from tests.conftest import NOW
+from tests.screens.conftest import (
+    SIZE,
+    DemoVoter,
+    click,
+    demo_voter,
+    log_in,
+    notifications,
+    press,
+    screen_text,
+    settle,
+)
+
+SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-sup")
+ALICE = Actor(operator="alice", role="agent", workstation="poste-1")
+BRUNO = Actor(operator="bruno", role="agent", workstation="poste-2")
+
+
+def record(
+    deps: Deps,
+    moment: datetime,
+    *,
+    actor: Actor = ALICE,
+    matricule: str | None = None,
+    action: str = "consultation",
+    outcome: str = "ok",
+    election: str | None = "minint-2022",
+    intervention: str | None = None,
+) -> int:
+    with deps.writing() as session:
+        return journal.append(
+            session,
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            at=moment,
+            election=election,
+            subject=pseudonym(deps.key, matricule) if matricule else None,
+            intervention=intervention,
+            details={"results": 1},
+        ).seq
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2022, 11, day, hour, tzinfo=UTC)
+
+
+def seqs_shown(app: CsuApp) -> list[int]:
+    table = app.screen.query_one("#journal-table", DataTable)
+    return [int(str(table.get_row_at(row)[0])) for row in range(table.row_count)]
+
+
+def status(app: CsuApp) -> str:
+    return str(app.screen.query_one("#journal-status", Static).content)
+
+
+def searches(deps: Deps) -> list[dict[str, Any]]:
+    """The journal_search entries, oldest first."""
+    with deps.reading() as session:
+        rows = session.exec(
+            select(JournalEntry).where(JournalEntry.action == "journal_search")
+            .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+        ).all()  # fmt: skip
+        return [journal.entry_fields(row) for row in rows]
+
+
+async def open_journal(pilot: Pilot[Any], login: str = "superviseur") -> None:
+    await log_in(pilot, login)
+    await press(pilot, "f2")
+    await settle(pilot)
+
+
+async def apply(pilot: Pilot[Any], **fields: str) -> None:
+    """Sets filter fields (inputs by text, selects by value), then F5."""
+    screen = pilot.app.screen
+    for name, value in fields.items():
+        widget = screen.query_one(f"#journal-{name}")
+        if isinstance(widget, Select):
+            widget.value = value
+        else:
+            assert isinstance(widget, Input)
+            widget.value = value
+    await press(pilot, "f5")
+    await settle(pilot)
+
+
+@pytest.fixture
+def voter(demo_deps: Deps) -> DemoVoter:
+    return demo_voter(demo_deps)
+
+
+@pytest.fixture
+def activity(demo_deps: Deps, voter: DemoVoter) -> dict[str, int]:
+    """Alice and Bruno on the demo voter and another one, on two days; a refusal."""
+    other = demo_voter(demo_deps, "men-2022")
+    return {
+        "alice": record(demo_deps, at(28, 9), matricule=voter.matricule),
+        "bruno": record(demo_deps, at(29, 9), actor=BRUNO, matricule=other.matricule,
+                        election="men-2022"),
+        "refused": record(demo_deps, at(29, 10), actor=BRUNO, action="login", outcome="refusé",
+                          election=None),
+        "search": record(demo_deps, at(29, 11), action="recherche", intervention="i-42"),
+    }  # fmt: skip
+
+
+def failed_verification(deps: Deps, voter: DemoVoter) -> str:
+    """An intervention of the supervisor: opened, a verification with a wrong IBAN, closed."""
+    opened = open_intervention(deps, SUPERVISOR, voter.voter_id, "phone",
+                               election_id=voter.election)  # fmt: skip
+    verify_identity(deps, SUPERVISOR, opened.id, {
+        "birth_date": voter.birth_text, "agent_card": voter.row["carte_agent"][:6],
+        "iban": "FAUX00"})  # fmt: skip
+    close_intervention(deps, SUPERVISOR, opened.id, "refusé")
+    return opened.id
+
+
+class TestReview:
+    async def test_f2_lists_the_journal_newest_first_with_its_count(
+        self, app: CsuApp, demo_deps: Deps, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            assert isinstance(app.screen, JournalScreen)
+            shown = seqs_shown(app)
+            assert shown == sorted(shown, reverse=True)
+            # The search itself comes first (journalled before it reads), then the login.
+            assert shown[0] == searches(demo_deps)[-1]["seq"]
+            assert shown[2:6] == [activity["search"], activity["refused"], activity["bruno"],
+                                  activity["alice"]]  # fmt: skip
+            assert f"{shown[0]} entrées — tout le journal" in status(app)
+
+    @pytest.mark.parametrize(
+        ("fields", "expected"),
+        [
+            ({"since": "29/11/2022", "until": "29/11/2022"}, ["bruno", "refused", "search"]),
+            ({"since": "29/11/2022 11:30", "until": "29/11/2022"}, ["search"]),  # Paris time
+            ({"operator": "bruno"}, ["bruno", "refused"]),
+            ({"action": "recherche"}, ["search"]),
+            ({"outcome": "refusé"}, ["refused"]),
+            # (the demo's roll imports are entries of men-2022 too, on 02/12)
+            ({"election": "men-2022", "until": "30/11/2022"}, ["bruno"]),
+            ({"intervention": "i-42"}, ["search"]),
+        ],
+        ids=lambda value: "+".join(value) if isinstance(value, dict) else None,
+    )
+    async def test_each_filter_keeps_its_entries_and_counts_them(
+        self, app: CsuApp, activity: dict[str, int], fields: dict[str, str], expected: list[str]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, **fields)
+            assert seqs_shown(app) == sorted((activity[name] for name in expected), reverse=True)
+            count = len(expected)
+            assert ("1 entrée —" if count == 1 else f"{count} entrées —") in status(app)
+
+    async def test_the_matricule_filter_finds_the_voter_and_its_own_search(
+        self, app: CsuApp, demo_deps: Deps, voter: DemoVoter, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, matricule=voter.matricule.lower())
+            search = searches(demo_deps)[-1]
+            assert seqs_shown(app) == [search["seq"], activity["alice"]]
+            assert f"matricule {voter.matricule}" in status(app)
+            table = app.screen.query_one("#journal-table", DataTable)
+            assert str(table.get_row_at(1)[5]) == voter.matricule
+
+    async def test_filters_combine(self, app: CsuApp, activity: dict[str, int]) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, operator="bruno", outcome="ok", since="29/11/2022")
+            assert seqs_shown(app) == [activity["bruno"]]
+            await apply(pilot, election="minint-2022")
+            assert seqs_shown(app) == []
+            assert "aucune entrée" in status(app)
+
+    async def test_a_bad_date_is_refused_and_the_view_stays(
+        self, app: CsuApp, demo_deps: Deps, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            before, journalled = seqs_shown(app), len(searches(demo_deps))
+            await apply(pilot, since="31/02/2022")
+            assert "Du : « 31/02/2022 » illisible" in status(app)
+            assert seqs_shown(app) == before
+            assert len(searches(demo_deps)) == journalled
+
+    async def test_f6_clears_the_filters(self, app: CsuApp, activity: dict[str, int]) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, operator="bruno")
+            await press(pilot, "f6")
+            await settle(pilot)
+            assert app.screen.query_one("#journal-operator", Select).is_blank()
+            assert "tout le journal" in status(app)
+
+    async def test_an_alert_opens_the_review_on_its_entries(
+        self, app: CsuApp, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "superviseur")
+            evidence = (activity["alice"], activity["refused"])
+            app.push_screen(JournalScreen(where=ReviewFilter(seqs=evidence)))
+            await settle(pilot)
+            assert seqs_shown(app) == [activity["refused"], activity["alice"]]
+            assert "2 entrée(s) désignée(s)" in status(app)
+
+    async def test_a_filter_given_by_another_screen_fills_the_fields(
+        self, app: CsuApp, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "superviseur")
+            app.push_screen(JournalScreen(where=ReviewFilter(operator="bruno", outcome="refusé")))
+            await settle(pilot)
+            assert seqs_shown(app) == [activity["refused"]]
+            assert app.screen.query_one("#journal-operator", Select).value == "bruno"
+            assert app.screen.query_one("#journal-outcome", Select).value == "refusé"
+
+
+class TestPaging:
+    async def test_the_next_pages_are_read_as_the_cursor_goes_down(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        with demo_deps.writing() as session:
+            for number in range(260):
+                journal.append(session, actor=ALICE, action="consultation", outcome="ok",
+                               at=NOW, details={"n": number})  # fmt: skip
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, operator="alice")
+            assert len(seqs_shown(app)) == 100
+            assert "les suivantes se chargent en descendant" in status(app)
+            await press(pilot, "ctrl+end")
+            await settle(pilot)
+            assert len(seqs_shown(app)) == 200
+            await press(pilot, "ctrl+end")
+            await settle(pilot)
+            shown = seqs_shown(app)
+            assert len(shown) == 260 and shown == sorted(shown, reverse=True)
+            assert "260 entrées" in status(app)
+            # One search for the filter, whatever the pages read.
+            assert [s["details"]["operator"] for s in searches(demo_deps)] == [None, "alice"]
+
+
+class TestSearchesJournalled:
+    async def test_each_search_is_journalled_with_its_filter(
+        self, app: CsuApp, demo_deps: Deps, voter: DemoVoter, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, operator="bruno", matricule=voter.matricule, action="login")
+            first, second = searches(demo_deps)
+            assert (first["operator"], first["workstation"], first["details"]["operator"]) == (
+                "superviseur", "poste-test", None)  # fmt: skip
+            assert second["subject"] == pseudonym(demo_deps.key, voter.matricule)
+            assert (second["details"]["operator"], second["details"]["action"]) == (
+                "bruno", "login")  # fmt: skip
+            assert second["details"]["matricule"] is True
+            assert voter.matricule not in json.dumps(second)
+
+
+class TestRoles:
+    async def test_an_agent_is_refused_the_review(self, app: CsuApp, demo_deps: Deps) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            before = app.screen
+            await press(pilot, "f2")
+            assert app.screen is before
+            # Even pushed directly, the service refuses and nothing is read.
+            app.push_screen(JournalScreen())
+            await settle(pilot)
+            assert "Recherche refusée : Action réservée" in status(app)
+            assert seqs_shown(app) == []
+            assert searches(demo_deps) == []
+
+    async def test_an_administrator_reviews_the_journal(
+        self, app: CsuApp, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot, "admin")
+            assert activity["alice"] in seqs_shown(app)
+
+
+class TestDetail:
+    async def test_enter_opens_a_verification_with_the_voter_and_the_factors(
+        self, app: CsuApp, demo_deps: Deps, voter: DemoVoter
+    ) -> None:
+        failed_verification(demo_deps, voter)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, action="verification")
+            await press(pilot, "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, JournalEntryScreen)
+            text = screen_text(app)
+            assert f"matricule {voter.matricule}" in text
+            assert voter.row["nom"].upper() in text
+            assert "vérification d'identité (verification)" in text
+            assert "non vérifié" in text and "poste-sup" in text
+            assert "Facteurs essayés" in text
+            assert "6 derniers caractères de l'IBAN" in text and "faux" in text
+            assert "date de naissance" in text and "concordant" in text
+            # Reading an entry that names a voter is journalled.
+            with demo_deps.reading() as session:
+                last = session.exec(
+                    select(JournalEntry).order_by(JournalEntry.seq.desc())  # type: ignore[attr-defined]
+                ).first()
+            assert last is not None and last.action == "journal_entry_view"
+            await press(pilot, "escape")
+            assert isinstance(app.screen, JournalScreen)
+
+
+class TestInterventionTimeline:
+    async def test_i_opens_the_intervention_as_its_timeline(
+        self, app: CsuApp, demo_deps: Deps, voter: DemoVoter
+    ) -> None:
+        intervention = failed_verification(demo_deps, voter)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, intervention=intervention)
+            await press(pilot, "i")
+            await settle(pilot)
+            assert isinstance(app.screen, InterventionTimelineScreen)
+            text = screen_text(app)
+            assert f"matricule {voter.matricule}" in text
+            assert "téléphone" in text and "refusé" in text
+            steps = app.screen.query_one("#timeline-table", DataTable)
+            labels = [str(steps.get_row_at(row)[4]) for row in range(steps.row_count)]
+            assert labels[0] == "intervention ouverte"
+            assert labels[-1] == "intervention close"
+            assert "vérification d'identité" in labels
+            # A step opens as its entry.
+            await press(pilot, "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, JournalEntryScreen)
+
+
+class TestExport:
+    async def export(self, pilot: Pilot[Any], path: Path | None, fmt: str = "csv") -> None:
+        await press(pilot, "f7")
+        assert isinstance(pilot.app.screen, ExportScreen)
+        pilot.app.screen.query_one("#export-format", Select).value = fmt
+        await pilot.pause()
+        if path is not None:
+            pilot.app.screen.query_one("#export-path", Input).value = str(path)
+        await click(pilot, "#export-ok")
+        await settle(pilot)
+
+    async def test_the_filtered_view_exports_to_csv(
+        self, app: CsuApp, demo_deps: Deps, activity: dict[str, int], tmp_path: Path
+    ) -> None:
+        path = tmp_path / "revue.csv"
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, operator="bruno")
+            await self.export(pilot, path)
+            rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8")), delimiter=";"))
+            assert [int(row["seq"]) for row in rows] == [activity["bruno"], activity["refused"]]
+            assert {row["operator"] for row in rows} == {"bruno"}
+            assert f"2 entrées exportée(s) vers {path}" in status(app)
+            assert any("2 entrées exportée(s)" in n for n in notifications(app))
+
+    async def test_the_filtered_view_exports_to_jsonl(
+        self, app: CsuApp, demo_deps: Deps, voter: DemoVoter, activity: dict[str, int],
+        tmp_path: Path,
+    ) -> None:  # fmt: skip
+        path = tmp_path / "revue.jsonl"
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, since="28/11/2022", until="28/11/2022")
+            await self.export(pilot, path, fmt="jsonl")
+            [line] = path.read_text("utf-8").splitlines()
+            entry = json.loads(line)
+            assert (entry["seq"], entry["matricule"]) == (activity["alice"], voter.matricule)
+            with demo_deps.reading() as session:
+                last = session.exec(
+                    select(JournalEntry).order_by(JournalEntry.seq.desc())  # type: ignore[attr-defined]
+                ).first()
+            assert last is not None and last.action == "journal_export"
+
+    async def test_the_export_is_offered_under_the_data_directory(
+        self, app: CsuApp, activity: dict[str, int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path / "donnees"))
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await press(pilot, "f7")
+            field = app.screen.query_one("#export-path", Input)
+            assert field.value == str(tmp_path / "donnees" / "exports" /
+                                      "journal-20221202-113000.csv")  # fmt: skip
+            app.screen.query_one("#export-format", Select).value = "jsonl"
+            await pilot.pause()
+            assert field.value.endswith("journal-20221202-113000.jsonl")
+            await click(pilot, "#export-ok")
+            await settle(pilot)
+            written = tmp_path / "donnees" / "exports" / "journal-20221202-113000.jsonl"
+            assert written.exists()
+
+    async def test_an_existing_file_is_not_overwritten(
+        self, app: CsuApp, activity: dict[str, int], tmp_path: Path
+    ) -> None:
+        path = tmp_path / "revue.csv"
+        path.write_text("à garder", encoding="utf-8")
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await self.export(pilot, path)
+            assert path.read_text(encoding="utf-8") == "à garder"
+            assert any("existe déjà" in n for n in notifications(app))
