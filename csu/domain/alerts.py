@@ -1,0 +1,327 @@
+"""Alerts for supervisors: the rules and their thresholds, on plain records.
+
+Each rule takes what the service read from the store (journal entries, verification
+attempts, contact uses) and returns the alerts it finds, each naming the journal
+entries behind it (``seqs``) so that a supervisor can review them. No I/O here.
+
+Every threshold below is a module constant: a rule fires at its threshold and not
+one below it.
+"""
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from csu.domain.clock import to_paris
+from csu.domain.hashing import keyed_hash
+
+# --- thresholds ---------------------------------------------------------------------
+
+ISSUE_WINDOW = timedelta(hours=1)
+ISSUE_RATE_FACTOR = 3
+"""An agent is flagged when their issues over the last hour exceed this many times
+the median of the agents active in that hour."""
+ISSUE_MIN_COUNT = 5
+"""...and reach this count: with a median of 0 or 1, a handful of issues is ordinary."""
+ISSUING_ACTIONS: frozenset[str] = frozenset(
+    {"credential_issue", "vote_code_link_send", "identifier_send"}
+)
+"""What counts as issuing a credential: a new key, password or code read out, a link
+to reissue a vote code, an identifier sent (S7)."""
+
+CHANGES_WINDOW = timedelta(hours=24)
+CHANGES_PER_VOTER = 3
+CHANGING_ACTIONS: frozenset[str] = frozenset(
+    {"credential_issue", "credential_revoke", "vote_code_redeem", "substitution_grant"}
+)
+"""Changes of a voter's credentials: issued, revoked, reissued through a link, replaced."""
+
+CONTACT_WINDOW = timedelta(days=7)
+SHARED_TYPED_MIN_VOTERS = 2
+"""A mobile or personal address typed for a delivery (S5, S6, S7) for this many
+different voters: one person receives codes for others."""
+SHARED_CALLER_MIN_VOTERS = 3
+"""A caller's number alone: colleagues share office lines, so one more is needed."""
+
+ACTIVITY_WINDOW = timedelta(hours=24)
+ACTIVITY_ACTIONS: frozenset[str] = frozenset(
+    {"intervention_open", "consultation", "credential_issue", "vote_code_link_send",
+     "identifier_send", "substitution_request"}
+)  # fmt: skip
+"""What an operator does on a voter's file: outside support hours it is unexpected."""
+ACTIVITY_ROLES: frozenset[str] = frozenset({"agent", "president"})
+"""Whose activity is watched: supervisors and administrators may work late."""
+
+BURST_WINDOW = timedelta(minutes=10)
+BURST_FAILURES = 5
+"""Failed verifications by one operator within BURST_WINDOW: someone probing answers
+(a single voter's failures already lock them: see csu.domain.verification)."""
+
+HORIZON = max(ISSUE_WINDOW, CHANGES_WINDOW, ACTIVITY_WINDOW, BURST_WINDOW)
+"""How far back alerts look (the shared contacts aside, see CONTACT_WINDOW)."""
+
+KIND_LABELS: dict[str, str] = {
+    "issue_rate": "délivrances anormales",
+    "credential_changes": "changements de codes répétés",
+    "shared_contact": "coordonnée partagée",
+    "off_hours": "activité hors heures de support",
+    "verification_burst": "échecs de vérification en rafale",
+}
+
+
+CALLER_PURPOSE = "phone"
+"""The keyed-hash tag of phone numbers: the same as the callers' numbers recorded by
+csu.services.interventions, so that a number typed for an SMS matches a caller's."""
+EMAIL_PURPOSE = "email"
+
+
+def contact_hash(key: bytes, channel: str, recipient: str) -> str:
+    """The keyed hash of a recipient typed for a delivery: an SMS number in E.164 (as
+    parsed), an e-mail address case-folded. Comparable, never reversible."""
+    if channel == "sms":
+        value, purpose = recipient.strip(), CALLER_PURPOSE
+    else:
+        value, purpose = recipient.strip().casefold(), EMAIL_PURPOSE
+    return keyed_hash(key, purpose, value)
+
+
+# --- records ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What a rule needs of a journal entry."""
+
+    seq: int
+    at: datetime  # aware UTC
+    operator: str | None
+    role: str | None
+    action: str
+    election: str | None = None
+    subject: str | None = None  # the voter's pseudonym
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed verification attempt, with the journal entry that records it."""
+
+    seq: int
+    at: datetime
+    operator: str
+    voter_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactUse:
+    """A phone number or address (as a keyed hash) used for a voter: ``typed`` for a
+    delivery, else the number a call came from."""
+
+    seq: int
+    at: datetime
+    contact_hash: str
+    voter_id: int
+    typed: bool
+    masked: str  # "+33 6 ** ** ** 78", "j***@exemple.fr"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One thing a supervisor should look at. ``key`` identifies it across refreshes
+    (it is notified once per session); ``title`` names no voter."""
+
+    key: str
+    kind: str
+    at: datetime  # the latest entry behind it (aware UTC)
+    title: str  # French
+    seqs: tuple[int, ...]
+    operator: str | None = None
+    subject: str | None = None  # the voter's pseudonym, when the alert is about one
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+# --- rules --------------------------------------------------------------------------
+
+
+def issue_rate_alerts(entries: Iterable[Entry], now: datetime) -> list[Alert]:
+    """Agents whose issues over the last hour exceed ``ISSUE_RATE_FACTOR`` times the
+    median of the agents active in that hour (those with any entry, issuing or not)."""
+    since = now - ISSUE_WINDOW
+    active: set[str] = set()
+    issued: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        if entry.role != "agent" or not entry.operator or not since <= entry.at <= now:
+            continue
+        active.add(entry.operator)
+        if entry.action in ISSUING_ACTIONS:
+            issued[entry.operator].append(entry)
+    if len(active) < 2:
+        return []  # nobody to compare with
+    median = statistics.median(len(issued.get(login, ())) for login in active)
+    alerts = []
+    for login in sorted(issued):
+        mine = issued[login]
+        if len(mine) >= ISSUE_MIN_COUNT and len(mine) > ISSUE_RATE_FACTOR * median:
+            alerts.append(
+                Alert(
+                    key=f"issue_rate:{login}:{mine[0].seq}",
+                    kind="issue_rate",
+                    at=mine[-1].at,
+                    title=(
+                        f"{login} : {len(mine)} délivrances de codes en une heure, plus de "
+                        f"{ISSUE_RATE_FACTOR} fois la médiane des agents ({_number(median)})."
+                    ),
+                    seqs=tuple(e.seq for e in mine),
+                    operator=login,
+                )
+            )
+    return alerts
+
+
+def credential_change_alerts(entries: Iterable[Entry], now: datetime) -> list[Alert]:
+    """Voters whose credentials changed ``CHANGES_PER_VOTER`` times or more in 24 h."""
+    since = now - CHANGES_WINDOW
+    changes: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        if entry.action in CHANGING_ACTIONS and entry.subject and since <= entry.at <= now:
+            changes[entry.subject].append(entry)
+    return [
+        Alert(
+            key=f"credential_changes:{subject}:{found[0].seq}",
+            kind="credential_changes",
+            at=found[-1].at,
+            title=f"Un électeur a changé {len(found)} fois de codes en 24 h.",
+            seqs=tuple(e.seq for e in found),
+            subject=subject,
+        )
+        for subject, found in sorted(changes.items(), key=lambda item: item[1][0].seq)
+        if len(found) >= CHANGES_PER_VOTER
+    ]
+
+
+def shared_contact_alerts(uses: Iterable[ContactUse], now: datetime) -> list[Alert]:
+    """Phone numbers or addresses used for several voters: ``SHARED_TYPED_MIN_VOTERS``
+    when one use was typed for a delivery, else ``SHARED_CALLER_MIN_VOTERS``."""
+    since = now - CONTACT_WINDOW
+    by_contact: dict[str, list[ContactUse]] = defaultdict(list)
+    for use in uses:
+        if since <= use.at <= now:
+            by_contact[use.contact_hash].append(use)
+    alerts = []
+    for contact, found in by_contact.items():
+        found.sort(key=lambda u: u.seq)
+        voters = {u.voter_id for u in found}
+        typed = any(u.typed for u in found)
+        needed = SHARED_TYPED_MIN_VOTERS if typed else SHARED_CALLER_MIN_VOTERS
+        if len(voters) < needed:
+            continue
+        what = "saisie pour un envoi" if typed else "de l'appelant"
+        alerts.append(
+            Alert(
+                key=f"shared_contact:{contact[:16]}:{found[0].seq}",
+                kind="shared_contact",
+                at=max(u.at for u in found),
+                title=(
+                    f"Coordonnée {what} {found[-1].masked} utilisée pour "
+                    f"{len(voters)} électeurs différents."
+                ),
+                seqs=tuple(sorted({u.seq for u in found})),
+            )
+        )
+    return sorted(alerts, key=lambda a: a.seqs[0])
+
+
+def off_hours_alerts(
+    entries: Iterable[Entry],
+    now: datetime,
+    within_hours: Callable[[str, datetime], bool | None],
+) -> list[Alert]:
+    """Operators acting on voters' files outside the support hours of the election
+    concerned, one alert per operator and Paris day. ``within_hours(election, at)``
+    says whether the cell answers then (None: election unknown, no opinion)."""
+    since = now - ACTIVITY_WINDOW
+    found: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    for entry in entries:
+        if (
+            entry.action not in ACTIVITY_ACTIONS
+            or entry.role not in ACTIVITY_ROLES
+            or not entry.operator
+            or not entry.election
+            or not since <= entry.at <= now
+        ):
+            continue
+        if within_hours(entry.election, entry.at) is False:
+            day = f"{to_paris(entry.at):%d/%m/%Y}"
+            found[(entry.operator, day)].append(entry)
+    alerts = []
+    for (login, day), outside in sorted(found.items(), key=lambda item: item[1][0].seq):
+        first, last = to_paris(outside[0].at), to_paris(outside[-1].at)
+        span = f"à {first:%H:%M}" if first == last else f"de {first:%H:%M} à {last:%H:%M}"
+        alerts.append(
+            Alert(
+                key=f"off_hours:{login}:{outside[0].seq}",
+                kind="off_hours",
+                at=outside[-1].at,
+                title=(
+                    f"{login} : {len(outside)} action(s) hors des heures de support "
+                    f"le {day} {span}."
+                ),
+                seqs=tuple(e.seq for e in outside),
+                operator=login,
+            )
+        )
+    return alerts
+
+
+def verification_burst_alerts(failures: Iterable[Failure], now: datetime) -> list[Alert]:
+    """Operators with ``BURST_FAILURES`` failed verifications or more within any span
+    of ``BURST_WINDOW`` in the horizon: one alert per operator, naming the failures of
+    their densest burst and those that follow it."""
+    since = now - HORIZON
+    by_operator: dict[str, list[Failure]] = defaultdict(list)
+    for failure in failures:
+        if since <= failure.at <= now:
+            by_operator[failure.operator].append(failure)
+    alerts = []
+    for login in sorted(by_operator):
+        found = sorted(by_operator[login], key=lambda f: (f.at, f.seq))
+        start = _first_burst(found)
+        if start is None:
+            continue
+        burst = found[start:]
+        voters = len({f.voter_id for f in burst})
+        alerts.append(
+            Alert(
+                key=f"verification_burst:{login}:{burst[0].seq}",
+                kind="verification_burst",
+                at=burst[-1].at,
+                title=(
+                    f"{login} : {len(burst)} vérifications d'identité échouées depuis "
+                    f"{to_paris(burst[0].at):%H:%M} ({voters} électeur(s)), dont "
+                    f"{BURST_FAILURES} en moins de {_minutes(BURST_WINDOW)} min."
+                ),
+                seqs=tuple(f.seq for f in burst),
+                operator=login,
+            )
+        )
+    return alerts
+
+
+def _first_burst(found: Sequence[Failure]) -> int | None:
+    """Index of the first failure that opens BURST_FAILURES failures within the window."""
+    for start in range(len(found) - BURST_FAILURES + 1):
+        if found[start + BURST_FAILURES - 1].at - found[start].at <= BURST_WINDOW:
+            return start
+    return None
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)

@@ -1,0 +1,163 @@
+"""The supervisors' dashboard: interventions per hour as charts, today and since the
+support began, counts by action, outcome and operator, and what waits now.
+
+Counts only, no voter named: refreshed every 30 s and on F5, not journalled.
+"""
+
+from typing import TYPE_CHECKING, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, get_current_worker
+from textual_plotext import PlotextPlot
+
+from csu.services.dashboard import Dashboard, Period, dashboard
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+REFRESH_SECONDS = 30
+TABLES = (
+    ("dashboard-actions", "Action"),
+    ("dashboard-outcomes", "Issue"),
+    ("dashboard-operators", "Opérateur"),
+)
+
+
+def now_line(figures: Dashboard) -> str:
+    """« En ce moment : 2 intervention(s) ouverte(s) · ... »."""
+    return (
+        f"En ce moment : {figures.open_interventions} intervention(s) ouverte(s) · "
+        f"{figures.locked_voters} électeur(s) verrouillé(s) · "
+        f"{figures.pending_approvals} demande(s) de substitution à approuver · "
+        f"{figures.failed_messages} message(s) en échec"
+    )
+
+
+def merged(
+    today: tuple[tuple[str, int], ...], election: tuple[tuple[str, int], ...]
+) -> list[tuple[str, str, str]]:
+    """Rows (label, today, so far) in the order of the longer period."""
+    now = dict(today)
+    return [(label, str(now.get(label, 0)), str(count)) for label, count in election] + [
+        (label, str(count), "0") for label, count in today if label not in dict(election)
+    ]
+
+
+class DashboardScreen(Screen[None]):
+    """Figures of the election in focus; F5 refreshes, Échap returns. The tables give
+    each count today (« Auj. ») and since the support began (« Cumul »)."""
+
+    DEFAULT_CSS = """
+    DashboardScreen #dashboard-title { text-style: bold; padding: 0 1; }
+    DashboardScreen #dashboard-now { padding: 0 1; color: $warning; }
+    DashboardScreen #dashboard-charts { height: 14; }
+    DashboardScreen #dashboard-tables { height: 1fr; }
+    DashboardScreen #dashboard-tables DataTable { width: 1fr; height: 1fr; }
+    DashboardScreen #dashboard-status { padding: 0 1; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="dashboard-back"),
+        Binding("f5", "refresh", "Actualiser", id="dashboard-refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: Dashboard | None = None
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        yield Static("Tableau de bord", id="dashboard-title")
+        yield Static("Chargement des chiffres…", id="dashboard-now")
+        with Horizontal(id="dashboard-charts"):
+            yield PlotextPlot(id="dashboard-today-chart")
+            yield PlotextPlot(id="dashboard-election-chart")
+        with Horizontal(id="dashboard-tables"):
+            for table_id, _ in TABLES:
+                yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+        yield Static("", id="dashboard-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        for table_id, label in TABLES:
+            table = self.query_one(f"#{table_id}", DataTable)
+            table.add_columns(label, "Auj.", "Cumul")
+        self.load()
+        self.set_interval(REFRESH_SECONDS, self.load)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
+    def load(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        election = self.csu.election
+        figures = dashboard(self.csu.deps, who, election.id if election else None)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, figures)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a failure in French.
+        self.csu.on_worker_state_changed(event)
+
+    # --- showing ------------------------------------------------------------------
+
+    def _show(self, figures: Dashboard) -> None:
+        self.figures = figures
+        title = f"Tableau de bord — {figures.election_id or 'aucun scrutin chargé'}"
+        self.query_one("#dashboard-title", Static).update(title)
+        self.query_one("#dashboard-now", Static).update(now_line(figures))
+        today, election = figures.today, figures.election
+        self._chart("#dashboard-today-chart", today, hours_only=True)
+        self._chart("#dashboard-election-chart", election, hours_only=False)
+        empty: tuple[tuple[str, int], ...] = ()
+        rows = (
+            (today.by_action if today else empty, election.by_action if election else empty),
+            (today.by_outcome if today else empty, election.by_outcome if election else empty),
+            (
+                today.by_operator if today else empty,
+                election.by_operator if election else empty,
+            ),
+        )
+        for (table_id, _), (of_today, so_far) in zip(TABLES, rows, strict=True):
+            table = self.query_one(f"#{table_id}", DataTable)
+            table.clear()
+            for row in merged(of_today, so_far):
+                table.add_row(*row)
+        self.query_one("#dashboard-status", Static).update(
+            f"Actualisé à {figures.at:%H:%M:%S}, toutes les {REFRESH_SECONDS} s "
+            "(F5 pour actualiser)."
+        )
+
+    def _chart(self, selector: str, period: Period | None, *, hours_only: bool) -> None:
+        plot = self.query_one(selector, PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        if period is None:
+            plt.title("Interventions par heure : aucune donnée")
+        else:
+            hours = period.per_hour
+            counts = [count for _, count in hours]
+            if hours_only:
+                plt.bar([f"{moment:%H}h" for moment, _ in hours], counts)
+            else:
+                plt.plot([float(i) for i in range(len(hours))], counts)
+                ticks = list(range(0, len(hours), 24))
+                plt.xticks([float(i) for i in ticks], [f"{hours[i][0]:%d/%m}" for i in ticks])
+            plt.title(f"Interventions par heure — {period.label.lower()} : {period.interventions}")
+        plot.refresh()

@@ -1,0 +1,390 @@
+"""Alerts for supervisors: reads what the rules of csu.domain.alerts need, within their
+time windows and through indexed columns, and returns the alerts found.
+
+Two readings: :func:`current_alerts` names no voter (the app polls it to notify
+supervisors, so it is not journalled), :func:`review_alerts` adds each voter's
+matricule for the alerts screen, and is journalled as it shows personal data.
+"""
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, literal, select, union_all
+from sqlmodel import Session
+
+from csu.domain import alerts as rules
+from csu.domain import sealing
+from csu.domain.clock import parse_rfc3339, rfc3339
+from csu.domain.election import ElectionDefinition, within_support_hours
+from csu.domain.substitution import PENDING
+from csu.services.context import Deps, OperatorContext, Role, require_role
+from csu.services.elections import list_elections
+from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
+from csu.services.verification import NOT_VERIFIED
+from csu.store import journal
+from csu.store.tables import (
+    Intervention,
+    JournalEntry,
+    OutboundMessage,
+    SubstitutionRequest,
+    VerificationAttempt,
+    Voter,
+)
+
+READERS: tuple[Role, ...] = ("superviseur", "admin")
+CHUNK = 500  # ids per IN (...) list: well under every driver's limit on parameters
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """An alert for the screen: the rule's alert and, for one about a voter, who."""
+
+    alert: rules.Alert
+    matricule: str | None = None
+
+
+def current_alerts(deps: Deps, who: OperatorContext) -> list[rules.Alert]:
+    """Every alert of the rules over their windows, newest first. Names no voter."""
+    require_role(who, *READERS)
+    now = deps.clock()
+    definitions = {d.id: d for d in list_elections(deps)}
+    with deps.reading() as session:
+        return _alerts(session, deps.key, now, definitions)
+
+
+def review_alerts(deps: Deps, who: OperatorContext) -> list[AlertView]:
+    """The alerts with the matricule of the voter each one is about; journalled."""
+    require_role(who, *READERS)
+    now = deps.clock()
+    definitions = {d.id: d for d in list_elections(deps)}
+    with deps.writing() as session:
+        found = _alerts(session, deps.key, now, definitions)
+        subjects = {a.subject for a in found if a.subject}
+        matricules: dict[str, str] = (
+            dict(
+                session.execute(
+                    select(Voter.pseudonym, Voter.matricule).where(
+                        Voter.pseudonym.in_(subjects)  # type: ignore[attr-defined]
+                    )
+                ).all()
+            )
+            if subjects
+            else {}
+        )
+        journal.append(
+            session,
+            actor=who.actor,
+            action="alert_review",
+            outcome="ok",
+            at=now,
+            details={"alerts": len(found), "kinds": sorted({a.kind for a in found})},
+        )
+    return [AlertView(a, matricules.get(a.subject or "")) for a in found]
+
+
+def _alerts(
+    session: Session, key: bytes, now: datetime, definitions: dict[str, ElectionDefinition]
+) -> list[rules.Alert]:
+    entries = _entries(session, now)
+    found = [
+        *rules.issue_rate_alerts(entries, now),
+        *rules.credential_change_alerts(entries, now),
+        *rules.off_hours_alerts(entries, now, _hours_of(definitions)),
+        *rules.shared_contact_alerts(_contact_uses(session, key, now), now),
+        *rules.verification_burst_alerts(_failures(session, now), now),
+    ]
+    return sorted(found, key=lambda a: (a.at, a.key), reverse=True)
+
+
+def _hours_of(
+    definitions: dict[str, ElectionDefinition],
+) -> Callable[[str, datetime], bool | None]:
+    def within(election: str, at: datetime) -> bool | None:
+        definition = definitions.get(election)
+        return None if definition is None else within_support_hours(definition, at)
+
+    return within
+
+
+# ------------------------------------------------------------------ readings
+
+
+_ENTRY_COLUMNS = (
+    JournalEntry.seq,
+    JournalEntry.ts,
+    JournalEntry.operator,
+    JournalEntry.role,
+    JournalEntry.action,
+    JournalEntry.election,
+    JournalEntry.subject,
+)
+
+
+def _entries(session: Session, now: datetime) -> list[rules.Entry]:
+    """The journal entries the rules look at: every entry of the last hour (who was
+    active), and those of the watched actions over the day. The ts bounds become seq
+    bounds (the first entry at or after each, through the ts index), so the database
+    reads a range of the primary key and of the (action, seq) index: on SQLite the
+    other columns are computed from each entry read."""
+    until = rfc3339(now)
+    hour_ts = rfc3339(now - rules.ISSUE_WINDOW)
+    day_ts = rfc3339(now - max(rules.CHANGES_WINDOW, rules.ACTIVITY_WINDOW))
+    day = _first_seq_since(session, day_ts)
+    if day is None:
+        return []
+    hour = _first_seq_since(session, hour_ts)
+    watched = sorted(rules.CHANGING_ACTIONS | rules.ACTIVITY_ACTIONS)
+    # ts is written by each service from its clock before its turn to append: an entry
+    # may precede by a few milliseconds one of a smaller seq, hence ts checked too.
+    queries = [
+        select(*_ENTRY_COLUMNS).where(
+            JournalEntry.action.in_(watched),  # type: ignore[attr-defined]
+            JournalEntry.seq >= day,
+            JournalEntry.ts >= day_ts,
+            JournalEntry.ts <= until,
+        )
+    ]
+    if hour is not None:
+        queries.append(
+            select(*_ENTRY_COLUMNS).where(
+                JournalEntry.seq >= hour,
+                JournalEntry.ts >= hour_ts,
+                JournalEntry.ts <= until,
+                JournalEntry.action.not_in(watched),  # type: ignore[attr-defined]
+            )
+        )
+    rows = session.execute(union_all(*queries)).all()
+    return sorted(
+        (
+            rules.Entry(
+                seq=seq,
+                at=parse_rfc3339(ts),
+                operator=operator,
+                role=role,
+                action=action,
+                election=election,
+                subject=subject,
+            )
+            for seq, ts, operator, role, action, election, subject in rows
+        ),
+        key=lambda e: e.seq,
+    )
+
+
+def _first_seq_since(session: Session, ts: str) -> int | None:
+    return session.execute(
+        select(JournalEntry.seq)
+        .where(JournalEntry.ts >= ts)
+        .order_by(JournalEntry.ts, JournalEntry.seq)  # type: ignore[arg-type]
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _failures(session: Session, now: datetime) -> list[rules.Failure]:
+    """Failed verification attempts over the horizon, each with its journal entry
+    (the entry of the same intervention and moment)."""
+    since = now - rules.HORIZON
+    attempts = session.execute(
+        select(
+            VerificationAttempt.intervention_id,
+            VerificationAttempt.at,
+            VerificationAttempt.operator_login,
+            VerificationAttempt.voter_id,
+        ).where(
+            VerificationAttempt.at >= since,
+            VerificationAttempt.at <= now,
+            VerificationAttempt.passed == False,  # noqa: E712
+        )
+    ).all()
+    if not attempts:
+        return []
+    seqs = {
+        (intervention, ts): seq
+        for seq, intervention, ts in session.execute(
+            select(JournalEntry.seq, JournalEntry.intervention, JournalEntry.ts).where(
+                JournalEntry.action == "verification",
+                JournalEntry.outcome == NOT_VERIFIED,
+                JournalEntry.ts >= rfc3339(since),
+                JournalEntry.ts <= rfc3339(now),
+            )
+        ).all()
+    }
+    failures = []
+    for intervention, at, login, voter_id in attempts:
+        seq = seqs.get((intervention, rfc3339(at)))
+        if seq is not None:  # an attempt always has its entry: same transaction
+            failures.append(rules.Failure(seq=seq, at=at, operator=login, voter_id=voter_id))
+    return failures
+
+
+def _contact_uses(session: Session, key: bytes, now: datetime) -> list[rules.ContactUse]:
+    """Uses of the numbers and addresses seen for two voters or more in the window:
+    the callers' numbers (a president's calls aside: they call for the voters of their
+    bureau), the recipients typed for a delivery, and the addresses of substitution
+    requests still waiting for a decision (before a supervisor grants one)."""
+    since = now - rules.CONTACT_WINDOW
+    pending = _pending_requests(session, key, since)
+    callers = select(
+        Intervention.caller_hash.label("contact"),  # type: ignore[union-attr]
+        Intervention.voter_id.label("voter"),  # type: ignore[union-attr]
+    ).where(
+        Intervention.caller_hash.is_not(None),  # type: ignore[union-attr]
+        Intervention.channel != "president",
+        Intervention.opened_at >= since,
+    )
+    typed = select(
+        OutboundMessage.recipient_hash.label("contact"),  # type: ignore[union-attr]
+        OutboundMessage.voter_id.label("voter"),
+    ).where(
+        OutboundMessage.recipient_hash.is_not(None),  # type: ignore[union-attr]
+        OutboundMessage.created_at >= since,
+    )
+    uses = union_all(callers, typed).subquery()
+    shared = (
+        session.execute(
+            select(uses.c.contact)
+            .group_by(uses.c.contact)
+            .having(func.count(func.distinct(uses.c.voter)) >= literal(2))
+        )
+        .scalars()
+        .all()
+    )
+    found: list[rules.ContactUse] = list(pending)
+    for part in _chunks(sorted({*shared, *(use.contact_hash for use in pending)})):
+        found.extend(_caller_uses(session, part, since))
+        found.extend(_typed_uses(session, part, since))
+    return found
+
+
+def _pending_requests(session: Session, key: bytes, since: datetime) -> list[rules.ContactUse]:
+    """The addresses of pending substitution requests: sealed until decided, so they
+    are unsealed here, hashed, and forgotten (there are few: a supervisor decides them
+    within the day). Each with its "substitution_request" entry."""
+    rows = session.execute(
+        select(
+            SubstitutionRequest.intervention_id,
+            SubstitutionRequest.requested_at,
+            SubstitutionRequest.voter_id,
+            SubstitutionRequest.email_sealed,
+            SubstitutionRequest.email_masked,
+        ).where(
+            SubstitutionRequest.state == PENDING,
+            SubstitutionRequest.requested_at >= since,
+            SubstitutionRequest.email_sealed.is_not(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    entries = _seqs_of(session, [row[0] for row in rows], "substitution_request")
+    uses = []
+    for intervention, at, voter_id, sealed, masked in rows:
+        address = sealing.unseal(key, SUBSTITUTION_SEAL, sealed or "")
+        for seq in entries.get(intervention, [])[-1:]:
+            uses.append(
+                rules.ContactUse(
+                    seq=seq,
+                    at=at,
+                    contact_hash=rules.contact_hash(key, "email", address),
+                    voter_id=voter_id,
+                    typed=True,
+                    masked=masked,
+                )
+            )
+    return uses
+
+
+def _caller_uses(
+    session: Session, contacts: Sequence[str], since: datetime
+) -> list[rules.ContactUse]:
+    rows = session.execute(
+        select(
+            Intervention.id,
+            Intervention.opened_at,
+            Intervention.caller_hash,
+            Intervention.voter_id,
+            Intervention.caller_masked,
+        ).where(
+            Intervention.caller_hash.in_(contacts),  # type: ignore[union-attr]
+            Intervention.channel != "president",
+            Intervention.opened_at >= since,
+        )
+    ).all()
+    opened = _seqs_of(session, [row[0] for row in rows], "intervention_open")
+    return [
+        rules.ContactUse(
+            seq=seq,
+            at=at,
+            contact_hash=contact or "",
+            voter_id=voter_id or 0,
+            typed=False,
+            masked=masked or "",
+        )
+        for intervention, at, contact, voter_id, masked in rows
+        for seq in opened.get(intervention, [])[:1]
+    ]
+
+
+def _typed_uses(
+    session: Session, contacts: Sequence[str], since: datetime
+) -> list[rules.ContactUse]:
+    rows = session.execute(
+        select(
+            OutboundMessage.id,
+            OutboundMessage.intervention_id,
+            OutboundMessage.created_at,
+            OutboundMessage.recipient_hash,
+            OutboundMessage.voter_id,
+            OutboundMessage.recipient_masked,
+        ).where(
+            OutboundMessage.recipient_hash.in_(contacts),  # type: ignore[union-attr]
+            OutboundMessage.created_at >= since,
+        )
+    ).all()
+    # The entry of each message is the "message_queue" entry of its intervention that
+    # names it (its details, read from the hashed body).
+    queued = _seqs_of(session, [row[1] for row in rows if row[1]], "message_queue", True)
+    uses = []
+    for message_id, intervention, at, contact, voter_id, masked in rows:
+        seq = queued.get(f"{intervention}:{message_id}", [None])[0]
+        if seq is not None:
+            uses.append(
+                rules.ContactUse(
+                    seq=seq,
+                    at=at,
+                    contact_hash=contact or "",
+                    voter_id=voter_id,
+                    typed=True,
+                    masked=masked,
+                )
+            )
+    return uses
+
+
+def _seqs_of(
+    session: Session, interventions: Iterable[str], action: str, by_message: bool = False
+) -> dict[str, list[int]]:
+    """Seqs of the entries of ``action`` in these interventions, by intervention (or by
+    ``intervention:message`` for message entries), oldest first."""
+    found: dict[str, list[int]] = {}
+    for part in _chunks(sorted(set(interventions))):
+        columns = (JournalEntry.seq, JournalEntry.intervention, JournalEntry.body)
+        rows = session.execute(
+            select(*columns)
+            .where(
+                JournalEntry.intervention.in_(part),  # type: ignore[union-attr]
+                JournalEntry.action == action,
+            )
+            .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+        ).all()
+        for seq, intervention, body in rows:
+            key = intervention or ""
+            if by_message:
+                details = json.loads(body).get("details") or {}
+                key = f"{intervention}:{details.get('message')}"
+            found.setdefault(key, []).append(seq)
+    return found
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]

@@ -1,0 +1,252 @@
+"""The supervisors' dashboard: what the cell did today and since the election's support
+began, and what waits now. Counts only, no voter named: reading it is not journalled
+(the screen refreshes it every 30 s).
+
+The journal may hold millions of entries: every query is bounded by time on the
+indexed ``ts`` column and groups in the database, so only counts come back.
+"""
+
+import threading
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import Engine, Select, case, func, select
+from sqlmodel import Session
+
+from csu.domain.actions import ACTION_LABELS
+from csu.domain.clock import PARIS, rfc3339, to_paris
+from csu.domain.election import ElectionDefinition
+from csu.domain.interventions import OUTCOMES
+from csu.services.context import Deps, OperatorContext, Role, require_role
+from csu.services.elections import election_in_focus, list_elections
+from csu.store.tables import (
+    Intervention,
+    JournalEntry,
+    OutboundMessage,
+    SubstitutionRequest,
+    Voter,
+)
+
+READERS: tuple[Role, ...] = ("superviseur", "admin")
+HOUR_PREFIX = 13  # "2022-12-02T10": an RFC 3339 UTC stamp cut to its hour
+# French names of the actions, the journal review's first (the most complete).
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The figures of one period, for one election."""
+
+    label: str  # "Aujourd'hui", "Depuis le 28/11"
+    since: datetime  # aware, Europe/Paris
+    until: datetime
+    interventions: int
+    per_hour: tuple[tuple[datetime, int], ...]  # (hour, Europe/Paris; opened in it)
+    by_action: tuple[tuple[str, int], ...]  # (French label, entries), most first
+    by_outcome: tuple[tuple[str, int], ...]  # (outcome, interventions closed)
+    by_operator: tuple[tuple[str, int], ...]  # (login, interventions opened)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    at: datetime  # aware, Europe/Paris
+    election_id: str | None
+    today: Period | None  # None: no election loaded
+    election: Period | None
+    open_interventions: int
+    locked_voters: int
+    pending_approvals: int
+    failed_messages: int
+
+
+def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) -> Dashboard:
+    """The figures of ``election_id`` (default: the election in focus) and of the cell."""
+    require_role(who, *READERS)
+    now = deps.clock()
+    definition = _definition(deps, election_id)
+    with deps.reading() as session:
+        today = election = None
+        if definition is not None:
+            midnight = datetime.combine(to_paris(now).date(), time(), PARIS)
+            start = support_start(definition)
+            buckets = _tally(session, definition.id, min(start, midnight))
+            today = _period(buckets, "Aujourd'hui", midnight, now)
+            if start < now:
+                label = f"Depuis le {to_paris(start):%d/%m}"
+                election = _period(buckets, label, start, now)
+        return Dashboard(
+            at=to_paris(now),
+            election_id=definition.id if definition else None,
+            today=today,
+            election=election,
+            open_interventions=_count(
+                session,
+                select(func.count())
+                .select_from(Intervention)
+                .where(
+                    Intervention.closed_at.is_(None)  # type: ignore[union-attr]
+                ),
+            ),
+            locked_voters=_count(
+                session,
+                select(func.count())
+                .select_from(Voter)
+                .where(
+                    Voter.locked_until > now  # type: ignore[operator]
+                ),
+            ),
+            pending_approvals=_count(
+                session,
+                select(func.count())
+                .select_from(SubstitutionRequest)
+                .where(SubstitutionRequest.state == "pending"),
+            ),
+            failed_messages=_count(
+                session,
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(OutboundMessage.state == "failed"),
+            ),
+        )
+
+
+def support_start(definition: ElectionDefinition) -> datetime:
+    """When the cell starts answering for an election: the Paris midnight of its first
+    support day (``support.starts_on``, else the opening day), as aware UTC."""
+    day = definition.support_starts_on or definition.first_vote_day
+    return datetime.combine(day, time(), PARIS).astimezone(UTC)
+
+
+def _definition(deps: Deps, election_id: str | None) -> ElectionDefinition | None:
+    if election_id is None:
+        return election_in_focus(deps)
+    return next((d for d in list_elections(deps) if d.id == election_id), None)
+
+
+def _period(buckets: "Buckets", label: str, since: datetime, until: datetime) -> Period:
+    first, last = rfc3339(since)[:HOUR_PREFIX], rfc3339(until)[:HOUR_PREFIX]
+    by_action: Counter[str] = Counter()
+    by_outcome: Counter[str] = Counter()
+    by_operator: Counter[str] = Counter()
+    hours: Counter[str] = Counter()
+    for (hour, action, outcome, operator), count in buckets.items():
+        if not first <= hour <= last:
+            continue
+        by_action[ACTION_LABELS.get(action, action)] += count
+        if action == "intervention_close":
+            by_outcome[OUTCOMES.get(outcome, outcome)] += count
+        elif action == "intervention_open":
+            by_operator[operator or "?"] += count
+            hours[hour] += count
+    return Period(
+        label=label,
+        since=to_paris(since),
+        until=to_paris(until),
+        interventions=sum(by_operator.values()),
+        per_hour=_hourly(hours, since, until),
+        by_action=tuple(by_action.most_common()),
+        by_outcome=tuple(by_outcome.most_common()),
+        by_operator=tuple(sorted(by_operator.items(), key=lambda item: (-item[1], item[0]))),
+    )
+
+
+# (hour "2022-12-02T10" UTC, action, outcome, operator) -> entries
+Buckets = dict[tuple[str, str, str, str], int]
+
+
+@dataclass
+class _Tally:
+    """An election's entries since a moment counted by hour, action, outcome and
+    operator, up to ``seq`` (whose hash is ``hash``). The journal is append-only and
+    its seqs have no gaps, so a refresh only reads the entries after ``seq``: the
+    election's support period is read once per process (the ts index finds where it
+    starts), then each refresh costs what was appended since."""
+
+    seq: int = 0
+    hash: str = ""
+    buckets: Buckets = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# Per store (dropped with its engine), election and start.
+_tallies: "weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], _Tally]]" = (
+    weakref.WeakKeyDictionary()
+)
+_tallies_lock = threading.Lock()
+
+
+def _tally(session: Session, election: str, since: datetime) -> Buckets:
+    engine = session.get_bind()
+    start = rfc3339(since)
+    with _tallies_lock:
+        tallies = _tallies.setdefault(engine, {})  # type: ignore[arg-type]
+        tally = tallies.setdefault((election, start), _Tally())
+    with tally.lock:
+        if tally.seq and _hash_at(session, tally.seq) != tally.hash:
+            # Not the journal counted before (a store restored from a copy): recount.
+            tally.seq, tally.hash, tally.buckets = 0, "", {}
+        if not tally.seq:
+            first = session.execute(
+                select(JournalEntry.seq)
+                .where(JournalEntry.ts >= start)
+                .order_by(JournalEntry.ts, JournalEntry.seq)  # type: ignore[arg-type]
+                .limit(1)
+            ).scalar_one_or_none()
+            if first is None:
+                return {}
+            tally.seq, tally.hash = first - 1, _hash_at(session, first - 1)
+        hour = func.substr(JournalEntry.ts, 1, HOUR_PREFIX)
+        # Operators are counted for the interventions they open only: a bucket per
+        # operator and action would multiply the buckets by the size of the cell.
+        operator = case(
+            (JournalEntry.action == "intervention_open", JournalEntry.operator), else_=""
+        )
+        rows = session.execute(
+            select(
+                hour, JournalEntry.action, JournalEntry.outcome, operator,
+                func.count(), func.max(JournalEntry.seq),
+            )
+            .where(
+                JournalEntry.election == election,
+                JournalEntry.seq > tally.seq,
+                JournalEntry.ts >= start,
+            )
+            .group_by(hour, JournalEntry.action, JournalEntry.outcome, operator)
+        ).all()  # fmt: skip
+        buckets = dict(tally.buckets)
+        last = tally.seq
+        for hour_key, action, outcome, login, count, top in rows:
+            key = (hour_key, action, outcome, login or "")
+            buckets[key] = buckets.get(key, 0) + count
+            last = max(last, top)
+        if last != tally.seq:
+            tally.seq, tally.hash, tally.buckets = last, _hash_at(session, last), buckets
+        return tally.buckets
+
+
+def _hash_at(session: Session, seq: int) -> str:
+    return (
+        session.execute(
+            select(JournalEntry.hash).where(JournalEntry.seq == seq)
+        ).scalar_one_or_none()
+        or ""
+    )
+
+
+def _hourly(
+    counts: Counter[str], since: datetime, until: datetime
+) -> tuple[tuple[datetime, int], ...]:
+    """Every hour of the period with its count, zeros included (a chart needs them).
+    UTC and Paris hours coincide (whole-hour offsets), so UTC buckets are Paris hours."""
+    # Stepping in UTC: a Paris day of a DST change has 23 or 25 hours.
+    moment = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while moment <= until:
+        hours.append((to_paris(moment), counts.get(rfc3339(moment)[:HOUR_PREFIX], 0)))
+        moment += timedelta(hours=1)
+    return tuple(hours)
+
+
+def _count(session: Session, query: "Select[int]") -> int:
+    return int(session.execute(query).scalar_one())

@@ -1,0 +1,173 @@
+"""The alert rules on plain records: each fires at its threshold, not one below."""
+
+from datetime import UTC, datetime, timedelta
+
+from csu.domain import alerts as rules
+from csu.domain.alerts import ContactUse, Entry, Failure
+from csu.domain.hashing import keyed_hash
+
+NOW = datetime(2022, 12, 2, 10, 30, tzinfo=UTC)
+KEY = b"k" * 32
+
+
+def entries(
+    login: str,
+    count: int,
+    action: str = "credential_issue",
+    start: int = 0,
+    role: str = "agent",
+    **fields: str,
+) -> list[Entry]:
+    return [
+        Entry(
+            seq=start + n,
+            at=NOW - timedelta(minutes=50 - n),
+            operator=login,
+            role=role,
+            action=action,
+            **fields,
+        )  # type: ignore[arg-type]
+        for n in range(count)
+    ]
+
+
+def colleagues(*counts: int) -> list[Entry]:
+    """Agents with these numbers of issues in the last hour (each active)."""
+    found: list[Entry] = []
+    for number, count in enumerate(counts):
+        login = f"agent{number}"
+        found += entries(login, 1, action="intervention_open", start=1000 * number + 900)
+        found += entries(login, count, start=1000 * number)
+    return found
+
+
+def test_an_agent_issuing_more_than_three_times_the_median_is_flagged() -> None:
+    found = rules.issue_rate_alerts([*colleagues(2, 2, 2), *entries("fast", 7, start=5000)], NOW)
+    assert [a.operator for a in found] == ["fast"]
+    assert found[0].seqs == tuple(range(5000, 5007))
+
+
+def test_an_agent_at_three_times_the_median_is_not_flagged() -> None:
+    found = rules.issue_rate_alerts([*colleagues(2, 2, 2), *entries("fast", 6, start=5000)], NOW)
+    assert found == []
+
+
+def test_a_handful_of_issues_is_not_flagged_even_when_colleagues_issue_none() -> None:
+    quiet = colleagues(0, 0, 0)
+    assert rules.issue_rate_alerts([*quiet, *entries("busy", 4, start=5000)], NOW) == []
+    assert len(rules.issue_rate_alerts([*quiet, *entries("busy", 5, start=5000)], NOW)) == 1
+
+
+def test_issues_older_than_an_hour_do_not_count() -> None:
+    old = [
+        Entry(
+            seq=n,
+            at=NOW - timedelta(hours=2),
+            operator="fast",
+            role="agent",
+            action="credential_issue",
+        )
+        for n in range(20)
+    ]
+    assert rules.issue_rate_alerts([*colleagues(1, 1), *old], NOW) == []
+
+
+def test_a_voter_with_three_credential_changes_in_a_day_is_flagged() -> None:
+    changes = [
+        Entry(
+            seq=n,
+            at=NOW - timedelta(hours=20 - n),
+            operator="a",
+            role="agent",
+            action=action,
+            subject="p1",
+        )
+        for n, action in enumerate(("credential_issue", "vote_code_redeem", "credential_revoke"))
+    ]
+    found = rules.credential_change_alerts(changes, NOW)
+    assert [(a.subject, a.seqs) for a in found] == [("p1", (0, 1, 2))]
+    assert rules.credential_change_alerts(changes[:2], NOW) == []
+
+
+def test_changes_spread_over_more_than_a_day_are_not_flagged() -> None:
+    changes = [
+        Entry(
+            seq=n,
+            at=NOW - timedelta(hours=30 - 10 * n),
+            operator="a",
+            role="agent",
+            action="credential_issue",
+            subject="p1",
+        )
+        for n in range(3)
+    ]
+    assert rules.credential_change_alerts(changes, NOW) == []
+
+
+def use(seq: int, voter: int, contact: str = "h1", typed: bool = True) -> ContactUse:
+    return ContactUse(
+        seq=seq,
+        at=NOW - timedelta(hours=1),
+        contact_hash=contact,
+        voter_id=voter,
+        typed=typed,
+        masked="+33 6 ** ** ** 78",
+    )
+
+
+def test_an_address_typed_for_two_voters_is_flagged() -> None:
+    found = rules.shared_contact_alerts([use(1, 10), use(2, 11)], NOW)
+    assert [a.seqs for a in found] == [(1, 2)]
+    assert rules.shared_contact_alerts([use(1, 10), use(2, 10)], NOW) == []
+
+
+def test_a_caller_number_needs_three_voters() -> None:
+    two = [use(1, 10, typed=False), use(2, 11, typed=False)]
+    assert rules.shared_contact_alerts(two, NOW) == []
+    three = [*two, use(3, 12, typed=False)]
+    assert [a.seqs for a in rules.shared_contact_alerts(three, NOW)] == [(1, 2, 3)]
+
+
+def test_a_number_typed_for_an_sms_hashes_as_a_callers_number() -> None:
+    assert rules.contact_hash(KEY, "sms", "+33612345678") == keyed_hash(
+        KEY, "phone", "+33612345678"
+    )
+    assert rules.contact_hash(KEY, "email", " Jean@Exemple.FR") == rules.contact_hash(
+        KEY, "email", "jean@exemple.fr"
+    )
+
+
+def test_activity_outside_support_hours_is_flagged_per_operator() -> None:
+    night = NOW.replace(hour=21)  # 22:00 in Paris
+    found = [
+        Entry(seq=1, at=night, operator="a", role="agent", action="consultation", election="e1"),
+        Entry(seq=2, at=NOW, operator="a", role="agent", action="consultation", election="e1"),
+        Entry(
+            seq=3,
+            at=night,
+            operator="sup",
+            role="superviseur",
+            action="consultation",
+            election="e1",
+        ),
+    ]
+    alerts = rules.off_hours_alerts(
+        found, night + timedelta(minutes=5), lambda election, at: at.hour < 17
+    )
+    assert [(a.operator, a.seqs) for a in alerts] == [("a", (1,))]
+
+
+def failures(login: str, count: int, minutes: float) -> list[Failure]:
+    step = timedelta(minutes=minutes) / max(count - 1, 1)
+    start = NOW - timedelta(minutes=30)
+    return [Failure(seq=n, at=start + n * step, operator=login, voter_id=n) for n in range(count)]
+
+
+def test_five_failed_verifications_within_ten_minutes_are_a_burst() -> None:
+    found = rules.verification_burst_alerts(failures("a", 5, 10), NOW)
+    assert [(a.operator, a.seqs) for a in found] == [("a", (0, 1, 2, 3, 4))]
+
+
+def test_four_failures_or_five_spread_wider_are_not_a_burst() -> None:
+    assert rules.verification_burst_alerts(failures("a", 4, 2), NOW) == []
+    assert rules.verification_burst_alerts(failures("a", 5, 11), NOW) == []

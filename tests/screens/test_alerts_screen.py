@@ -1,0 +1,114 @@
+"""The alerts in the real app: F4 lists them, Entrée opens the journal entries behind
+one, and supervisors logged in are notified of each new alert once."""
+
+from sqlmodel import select
+from textual.widgets import DataTable
+
+from csu.app import CsuApp
+from csu.screens.alerts import AlertsScreen
+from csu.services.context import Deps
+from csu.store import journal
+from csu.store.journal import Actor
+from csu.store.tables import Voter
+from tests.screens.conftest import SIZE, log_in, notifications, settle
+
+AGENT_ACTOR = Actor(operator="agent", role="agent", workstation="poste-test")
+
+
+def three_changes(deps: Deps, nth: int = 0) -> tuple[str, list[int]]:
+    """Three credentials issued now to the ``nth`` voter: their matricule and the seqs."""
+    with deps.reading() as session:
+        voter = session.exec(
+            select(Voter).order_by(Voter.id).offset(nth)  # type: ignore[arg-type]
+        ).first()
+    assert voter is not None
+    seqs = []
+    with deps.writing() as session:
+        for _ in range(3):
+            seqs.append(
+                journal.append(
+                    session,
+                    actor=AGENT_ACTOR,
+                    action="credential_issue",
+                    outcome="ok",
+                    at=deps.clock(),
+                    subject=voter.pseudonym,
+                ).seq
+            )
+    return voter.matricule, seqs
+
+
+def table_rows(app: CsuApp) -> list[list[str]]:
+    table = app.screen.query_one("#alerts-table", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_f4_lists_the_alert_with_the_voters_matricule(app: CsuApp, demo_deps: Deps) -> None:
+    matricule, _ = three_changes(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
+        rows = [row for row in table_rows(app) if row[1] == "changements de codes répétés"]
+        assert len(rows) == 1
+        assert rows[0][3] == matricule and rows[0][4] == "3"
+
+
+async def test_an_alert_opens_the_journal_on_its_entries(app: CsuApp, demo_deps: Deps) -> None:
+    _, seqs = three_changes(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        row = next(i for i, view in enumerate(screen.alerts) if view.alert.seqs == tuple(seqs))
+        screen.query_one("#alerts-table", DataTable).move_cursor(row=row)
+        await pilot.press("enter")
+        await settle(pilot)
+        from csu.screens.journal import JournalScreen
+
+        assert isinstance(app.screen, JournalScreen)
+        assert app.screen.where.seqs == tuple(seqs)  # type: ignore[attr-defined]
+
+
+async def test_a_supervisor_is_notified_of_a_new_alert_once(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        three_changes(demo_deps)
+        app._watch_alerts()  # what the 30-second interval does
+        await settle(pilot)
+        app._watch_alerts()
+        await settle(pilot)
+        notified = [n for n in notifications(app) if "changé 3 fois de codes" in n]
+        assert len(notified) == 1
+
+
+async def test_many_new_alerts_are_notified_as_one_count(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        for nth in range(4):
+            three_changes(demo_deps, nth)
+        app._watch_alerts()
+        await settle(pilot)
+        assert "4 nouvelles alertes : F4 pour les voir." in notifications(app)
+        assert not [n for n in notifications(app) if "changé 3 fois de codes" in n]
+
+
+async def test_an_agent_is_not_notified_of_alerts(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        three_changes(demo_deps)
+        app._watch_alerts()
+        await settle(pilot)
+        assert not [n for n in notifications(app) if "changé 3 fois de codes" in n]
+
+
+async def test_an_agent_is_refused_the_alerts(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        app.action_desk("alerts")
+        await pilot.pause()
+        assert not isinstance(app.screen, AlertsScreen)
+        assert any("réservé" in message for message in notifications(app))
