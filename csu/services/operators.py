@@ -2,6 +2,7 @@
 (logging in is csu.services.auth)."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pyotp
 from sqlmodel import Session, select
@@ -37,6 +38,9 @@ class OperatorView:
     role: str
     bureau: str | None
     active: bool
+    # Set while the operator is locked out after too many failed logins (UTC).
+    locked_until: datetime | None = None
+    failed_logins: int = 0
 
 
 def add_operator(
@@ -92,11 +96,38 @@ def add_operator(
 
 def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
     require_role(who, "admin", "superviseur")
+    now = deps.clock()
     with deps.reading() as session:
         rows = session.exec(select(Operator).order_by(Operator.login)).all()
         return [
-            OperatorView(r.login, r.display_name, r.role, r.bureau_code, r.active) for r in rows
+            OperatorView(
+                r.login,
+                r.display_name,
+                r.role,
+                r.bureau_code,
+                r.active,
+                locked_until=_still_locked(r.locked_until, now),
+                failed_logins=r.failed_logins,
+            )
+            for r in rows
         ]
+
+
+def _still_locked(until: datetime | None, now: datetime) -> datetime | None:
+    """The end of a lock not yet over (a lock ends by itself: see services.auth)."""
+    if until is None:
+        return None
+    if until.tzinfo is None:  # naive values from the store are UTC
+        until = until.replace(tzinfo=UTC)
+    return until if until > now else None
+
+
+def list_bureaus(deps: Deps, who: OperatorContext) -> list[tuple[str, str]]:
+    """(code, name) of the polling stations, for attaching a president to one."""
+    require_role(who, "admin")
+    with deps.reading() as session:
+        rows = session.exec(select(Bureau).order_by(Bureau.code)).all()
+        return [(row.code, row.name) for row in rows]
 
 
 def disable_operator(
@@ -105,7 +136,7 @@ def disable_operator(
     """The operator can no longer log in (their entries stay in the journal)."""
     require_role(who, "admin")
     login = login.strip().lower()
-    reason = reason.strip() if reason and reason.strip() else None
+    reason = _reason(reason)
     if login == who.login:
         raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
     with deps.writing() as session:
@@ -124,10 +155,13 @@ def disable_operator(
         )
 
 
-def reset_totp(deps: Deps, who: OperatorContext, login: str) -> OperatorCreated:
+def reset_totp(
+    deps: Deps, who: OperatorContext, login: str, reason: str | None = None
+) -> OperatorCreated:
     """A new TOTP seed (the old codes stop working): its URI is shown once, to enrol."""
     require_role(who, "admin")
     login = login.strip().lower()
+    reason = _reason(reason)
     secret = pyotp.random_base32()
     with deps.writing() as session:
         row = _find(session, login)
@@ -141,15 +175,18 @@ def reset_totp(deps: Deps, who: OperatorContext, login: str) -> OperatorCreated:
             action="operator_totp_reset",
             outcome="ok",
             at=deps.clock(),
-            details={"login": row.login},
+            details={"login": row.login, "reason": reason},
         )
         return OperatorCreated(login=row.login, role=row.role, provisioning_uri=uri)
 
 
-def unlock_operator(deps: Deps, who: OperatorContext, login: str) -> None:
+def unlock_operator(
+    deps: Deps, who: OperatorContext, login: str, reason: str | None = None
+) -> None:
     """Clears the failed-login count and the lock it set."""
     require_role(who, "admin")
     login = login.strip().lower()
+    reason = _reason(reason)
     now = deps.clock()
     with deps.writing() as session:
         row = _find(session, login)
@@ -164,8 +201,19 @@ def unlock_operator(deps: Deps, who: OperatorContext, login: str) -> None:
             action="operator_unlock",
             outcome="ok",
             at=now,
-            details={"login": login, "was_locked": was_locked, "failures": failures},
+            details={
+                "login": login,
+                "was_locked": was_locked,
+                "failures": failures,
+                "reason": reason,
+            },
         )
+
+
+def _reason(reason: str | None) -> str | None:
+    """The administrator's words for the journal, spaces tidied; None when blank."""
+    text = " ".join((reason or "").split())
+    return text or None
 
 
 def _find(session: Session, login: str) -> Operator:

@@ -3,6 +3,7 @@ disabled, re-enrolled and unlocked by an administrator."""
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -10,8 +11,9 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 
 from csu.domain import sealing
+from csu.domain.clock import fixed_clock
 from csu.domain.errors import InvalidValue
-from csu.services.auth import LOGIN_FAILED, MAX_FAILURES, LoginRefused, log_in
+from csu.services.auth import LOCK_MINUTES, LOGIN_FAILED, MAX_FAILURES, LoginRefused, log_in
 from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
 from csu.services.operators import (
     TOTP_PURPOSE,
@@ -205,7 +207,7 @@ def test_a_totp_reset_forgets_the_last_step_used(ops: Deps, camille: str) -> Non
 def test_a_totp_reset_is_journalled_without_the_seed(ops: Deps, camille: str) -> None:
     created = reset_totp(ops, ADMIN, "camille")
     [entry] = entries(ops, "operator_totp_reset")
-    assert entry["details"] == {"login": "camille"}
+    assert entry["details"] == {"login": "camille", "reason": None}
     secret = pyotp.parse_uri(created.provisioning_uri).secret
     with ops.reading() as session:
         assert not any(
@@ -226,4 +228,37 @@ def test_unlocking_is_journalled(ops: Deps, camille: str) -> None:
     unlock_operator(ops, ADMIN, "camille")
     [entry] = entries(ops, "operator_unlock")
     assert entry["operator"] == "admin"
-    assert entry["details"] == {"login": "camille", "was_locked": True, "failures": MAX_FAILURES}
+    assert entry["details"] == {
+        "login": "camille",
+        "was_locked": True,
+        "failures": MAX_FAILURES,
+        "reason": None,
+    }
+
+
+def test_a_totp_reset_and_an_unlock_journal_the_administrators_reason(
+    ops: Deps, camille: str
+) -> None:
+    reset_totp(ops, ADMIN, "camille", reason="  téléphone   perdu ")
+    lock(ops, "camille")
+    unlock_operator(ops, ADMIN, "camille", reason="appel de l'agente, identité vérifiée")
+    [reset] = entries(ops, "operator_totp_reset")
+    [unlock] = entries(ops, "operator_unlock")
+    assert reset["details"]["reason"] == "téléphone perdu"
+    assert unlock["details"]["reason"] == "appel de l'agente, identité vérifiée"
+
+
+def test_the_list_shows_who_is_locked_out_and_until_when(ops: Deps, camille: str) -> None:
+    add_operator(ops, ADMIN, "dominique", role="agent", password="s3cret-long")
+    lock(ops, "camille")
+    views = {view.login: view for view in list_operators(ops, ADMIN)}
+    assert views["camille"].locked_until == NOW + timedelta(minutes=LOCK_MINUTES)
+    assert views["camille"].failed_logins == MAX_FAILURES
+    assert (views["dominique"].locked_until, views["dominique"].failed_logins) == (None, 0)
+
+
+def test_a_lock_that_has_run_out_is_not_listed(ops: Deps, camille: str) -> None:
+    lock(ops, "camille")
+    later = Deps(ops.engine, ops.key, fixed_clock(NOW + timedelta(minutes=LOCK_MINUTES)), FAST)
+    [view] = list_operators(later, ADMIN)
+    assert view.locked_until is None

@@ -1,0 +1,517 @@
+"""The administrators' screen of the cell's operators: the list, and creating,
+disabling, re-enrolling (new TOTP seed) and unlocking one.
+
+The services check the role and journal every change; this screen adds the
+confirmations. A new TOTP seed exists on screen only in :class:`EnrolmentScreen`,
+as a QR code and as text, until it is closed: the screen keeps nothing of it, the
+service only a sealed copy, and nothing logs it.
+"""
+
+from typing import TYPE_CHECKING, cast
+
+import pyotp
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from csu.domain.clock import to_paris
+from csu.domain.errors import InvalidValue
+from csu.services.context import ROLE_LABELS, ROLES, ServiceError
+from csu.services.operators import (
+    OperatorCreated,
+    OperatorView,
+    add_operator,
+    disable_operator,
+    list_bureaus,
+    list_operators,
+    reset_totp,
+    unlock_operator,
+)
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+# A QR code's quiet zone, in modules: 4 by the standard; phones read 2 well.
+QR_BORDER = 2
+# Dark modules black on white whatever the theme: some readers refuse inverted codes.
+QR_STYLE = "#000000 on #ffffff"
+HALF_BLOCKS = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
+
+
+def qr_text(uri: str, border: int = QR_BORDER) -> Text:
+    """The QR code of ``uri`` in half blocks: two rows of modules per line of text."""
+    import segno
+
+    rows = [
+        [bool(m) for m in row]
+        for row in segno.make(uri, micro=False).matrix_iter(scale=1, border=border)
+    ]
+    if len(rows) % 2:
+        rows.append([False] * len(rows[0]))
+    lines = [
+        "".join(HALF_BLOCKS[top, bottom] for top, bottom in zip(upper, lower, strict=True))
+        for upper, lower in zip(rows[::2], rows[1::2], strict=True)
+    ]
+    return Text("\n".join(lines), style=QR_STYLE, no_wrap=True, overflow="crop")
+
+
+def grouped_secret(uri: str) -> str:
+    """The base32 seed of a TOTP URI in groups of four, for typing it by hand."""
+    secret = pyotp.parse_uri(uri).secret
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def locked_text(view: OperatorView) -> str:
+    if view.locked_until is not None:
+        return f"jusqu'à {to_paris(view.locked_until):%H:%M}"
+    if view.failed_logins:
+        return f"non ({view.failed_logins} échec(s))"
+    return "non"
+
+
+class OperatorsScreen(Screen[None]):
+    """Every operator, by login; n creates, d disables, t re-enrols, u unlocks."""
+
+    DEFAULT_CSS = """
+    #operators-title { text-style: bold; color: $primary; margin: 1 2 0 2; }
+    #operators-status { color: $text-muted; margin: 0 2; }
+    #operators-table { height: 1fr; margin: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="operators-back"),
+        Binding("n", "create", "Créer", id="operators-create"),
+        Binding("d", "disable", "Désactiver", id="operators-disable"),
+        Binding("t", "reset_totp", "Nouveau TOTP", id="operators-reset-totp"),
+        Binding("u", "unlock", "Déverrouiller", id="operators-unlock"),
+        Binding("r,f5", "reload", "Actualiser", id="operators-reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.operators: list[OperatorView] = []
+        self.loaded = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        yield Static("Opérateurs de la cellule", id="operators-title")
+        yield Static("Chargement des opérateurs…", id="operators-status")
+        yield DataTable(id="operators-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        table = self.query_one("#operators-table", DataTable)
+        table.add_columns("Identifiant", "Nom", "Rôle", "Bureau", "Actif", "Verrouillé")
+        table.focus()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("disable", "reset_totp", "unlock"):
+            return self.selected() is not None
+        return True
+
+    # --- the list -----------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.query_one("#operators-status", Static).update("Chargement des opérateurs…")
+        self.load()
+
+    @work(thread=True, exclusive=True, group="operators", exit_on_error=False)
+    def load(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        views = list_operators(self.csu.deps, who)
+        self.app.call_from_thread(self._show, views)
+
+    def _show(self, views: list[OperatorView]) -> None:
+        table = self.query_one("#operators-table", DataTable)
+        chosen = self.selected()
+        self.operators = views
+        self.loaded = True
+        table.clear()
+        for view in views:
+            table.add_row(
+                view.login,
+                view.display_name,
+                ROLE_LABELS.get(view.role, view.role),
+                view.bureau or "—",
+                "oui" if view.active else "non",
+                locked_text(view),
+                key=view.login,
+            )
+        if chosen is not None and chosen.login in {v.login for v in views}:
+            table.move_cursor(row=table.get_row_index(chosen.login))
+        active = sum(view.active for view in views)
+        locked = sum(view.locked_until is not None for view in views)
+        self.query_one("#operators-status", Static).update(
+            f"{len(views)} opérateur(s), {active} actif(s), {locked} verrouillé(s) — "
+            "n pour créer ; d, t, u sur l'opérateur choisi."
+        )
+        self.refresh_bindings()
+
+    def selected(self) -> OperatorView | None:
+        if not self.operators:
+            return None
+        table = self.query_one("#operators-table", DataTable)
+        row = table.cursor_row
+        return self.operators[row] if 0 <= row < len(self.operators) else None
+
+    @on(DataTable.RowHighlighted, "#operators-table")
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state is WorkerState.ERROR and event.worker.group == "operators":
+            self.query_one("#operators-status", Static).update(
+                "Liste indisponible — r pour réessayer."
+            )
+
+    # --- actions --------------------------------------------------------------------
+
+    def action_create(self) -> None:
+        self.app.push_screen(CreateOperatorScreen(), self._created)
+
+    def _created(self, created: OperatorCreated | None) -> None:
+        if created is None:
+            return
+        self.action_reload()
+        self.app.push_screen(
+            EnrolmentScreen(
+                created,
+                f"Opérateur « {created.login} » créé "
+                f"({ROLE_LABELS.get(created.role, created.role)}).",
+            )
+        )
+
+    def action_disable(self) -> None:
+        view, who = self.selected(), self.csu.operator
+        if view is None or who is None:
+            return
+        if view.login == who.login:
+            self.notify(
+                "Vous ne pouvez pas désactiver votre propre compte.",
+                title="Refusé",
+                severity="warning",
+            )
+            return
+        if not view.active:
+            self.notify(f"L'opérateur « {view.login} » est déjà désactivé.", severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Désactiver « {view.login} » ({view.display_name}) ?",
+                "Il ne pourra plus se connecter ; ses entrées restent au journal. "
+                "Seul un nouvel opérateur peut le remplacer.",
+                "Désactiver",
+                variant="error",
+            ),
+            lambda reason: self._then(reason, "disable", view.login),
+        )
+
+    def action_reset_totp(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Nouveau secret TOTP pour « {view.login} » ?",
+                "Les codes de son application actuelle ne vaudront plus : il devra "
+                "scanner le nouveau QR code, affiché une seule fois.",
+                "Remplacer le secret",
+                variant="warning",
+            ),
+            lambda reason: self._then(reason, "reset_totp", view.login),
+        )
+
+    def action_unlock(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Déverrouiller « {view.login} » ?",
+                "Ses échecs de connexion sont oubliés et il peut se reconnecter tout de suite.",
+                "Déverrouiller",
+                variant="warning",
+            ),
+            lambda reason: self._then(reason, "unlock", view.login),
+        )
+
+    def _then(self, reason: str | None, action: str, login: str) -> None:
+        if reason is not None:  # None: cancelled
+            self.change(action, login, reason)
+
+    @work(thread=True, exclusive=True, group="operator-change", exit_on_error=False)
+    def change(self, action: str, login: str, reason: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        deps = self.csu.deps
+        if action == "disable":
+            disable_operator(deps, who, login, reason)
+            self.app.call_from_thread(self._done, f"Opérateur « {login} » désactivé.")
+        elif action == "unlock":
+            unlock_operator(deps, who, login, reason)
+            self.app.call_from_thread(self._done, f"Opérateur « {login} » déverrouillé.")
+        elif action == "reset_totp":
+            created = reset_totp(deps, who, login, reason)
+            self.app.call_from_thread(self._reset, created)
+
+    def _done(self, message: str) -> None:
+        self.notify(message, title="Opérateurs")
+        self.action_reload()
+
+    def _reset(self, created: OperatorCreated) -> None:
+        self.action_reload()
+        self.app.push_screen(
+            EnrolmentScreen(
+                created,
+                f"Nouveau secret TOTP pour « {created.login} » : les anciens codes ne valent plus.",
+            )
+        )
+
+
+class ConfirmScreen(ModalScreen[str | None]):
+    """Asks to confirm a change, with an optional reason for the journal; returns the
+    reason ("" when none was given), or None when cancelled."""
+
+    DEFAULT_CSS = "ConfirmScreen { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="confirm-cancel")]
+
+    def __init__(self, question: str, explanation: str, label: str, variant: str) -> None:
+        super().__init__()
+        self.question = question
+        self.explanation = explanation
+        self.label = label
+        self.variant = variant
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="modal-box"):
+            yield Static(self.question, classes="modal-title", markup=False)
+            yield Static(self.explanation, classes="modal-hint", markup=False)
+            yield Input(id="confirm-reason", placeholder="Motif (facultatif, versé au journal)")
+            with Horizontal(classes="modal-buttons"):
+                yield Button(self.label, id="confirm-ok", variant=self.variant)  # type: ignore[arg-type]
+                yield Button("Annuler", id="confirm-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-reason", Input).focus()
+
+    @on(Button.Pressed, "#confirm-ok")
+    @on(Input.Submitted, "#confirm-reason")
+    def _confirm(self) -> None:
+        self.dismiss(self.query_one("#confirm-reason", Input).value.strip())
+
+    @on(Button.Pressed, "#confirm-cancel-button")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
+    """Login, name, role, bureau (presidents), initial password twice; returns the
+    operator created, whose enrolment the caller shows."""
+
+    DEFAULT_CSS = """
+    CreateOperatorScreen { align: center middle; }
+    #create-box { max-width: 100%; height: auto; max-height: 100%; }
+    CreateOperatorScreen .create-row { height: auto; }
+    CreateOperatorScreen .create-row > Vertical { width: 1fr; height: auto; margin-right: 1; }
+    CreateOperatorScreen .create-row Input, CreateOperatorScreen .create-row Select {
+        margin-bottom: 0;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="create-cancel")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="create-box", classes="modal-box"):
+            yield Static("Nouvel opérateur", classes="modal-title")
+            # Two fields a row: the form fits a 24-line terminal, buttons included.
+            with Horizontal(classes="create-row"):
+                with Vertical():
+                    yield Label("Identifiant de connexion")
+                    yield Input(id="create-login", placeholder="ex. c.martin")
+                with Vertical():
+                    yield Label("Nom affiché")
+                    yield Input(id="create-name", placeholder="ex. Camille Martin")
+            with Horizontal(classes="create-row"):
+                with Vertical():
+                    yield Label("Rôle")
+                    yield Select(
+                        [(ROLE_LABELS[role].capitalize(), role) for role in ROLES],
+                        id="create-role",
+                        value="agent",
+                        allow_blank=False,
+                    )
+                with Vertical(id="create-bureau-box"):
+                    yield Label("Bureau de vote présidé")
+                    yield Select([], id="create-bureau", prompt="Choisissez le bureau")
+            with Horizontal(classes="create-row"):
+                with Vertical():
+                    yield Label("Mot de passe initial")
+                    yield Input(id="create-password", password=True)
+                with Vertical():
+                    yield Label("Mot de passe (confirmation)")
+                    yield Input(id="create-password-again", password=True)
+            yield Static(
+                "Communiquez le mot de passe initial en main propre ; le QR code de "
+                "l'application d'authentification s'affiche ensuite, une seule fois.",
+                classes="modal-hint",
+            )
+            yield Static(id="create-message", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Créer", id="create-ok", variant="primary")
+                yield Button("Annuler", id="create-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#create-bureau-box").visible = False
+        self.query_one("#create-login", Input).focus()
+        self.load_bureaus()
+
+    @work(thread=True, exclusive=True, group="create-bureaus", exit_on_error=False)
+    def load_bureaus(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        bureaus = list_bureaus(self.csu.deps, who)
+        self.app.call_from_thread(self._bureaus, bureaus)
+
+    def _bureaus(self, bureaus: list[tuple[str, str]]) -> None:
+        options = [(f"{code} — {name}" if name else code, code) for code, name in bureaus]
+        self.query_one("#create-bureau", Select).set_options(options)
+
+    @on(Select.Changed, "#create-role")
+    def _role_changed(self, event: Select.Changed) -> None:
+        # visible, not display: the role keeps its half of the row either way.
+        self.query_one("#create-bureau-box").visible = event.value == "president"
+
+    @on(Button.Pressed, "#create-ok")
+    @on(Input.Submitted, "#create-password-again")
+    def _submit(self) -> None:
+        if self._busy:
+            return
+        password = self.query_one("#create-password", Input).value
+        if password != self.query_one("#create-password-again", Input).value:
+            self._say("Les deux mots de passe saisis diffèrent.")
+            return
+        role = self.query_one("#create-role", Select).value
+        bureau = self.query_one("#create-bureau", Select).value
+        self._busy = True
+        self._say("Création…")
+        self.create(
+            self.query_one("#create-login", Input).value,
+            self.query_one("#create-name", Input).value.strip() or None,
+            str(role),
+            bureau if isinstance(bureau, str) and role == "president" else None,
+            password,
+        )
+
+    def _say(self, message: str) -> None:
+        self.query_one("#create-message", Static).update(message)
+
+    @work(thread=True, exclusive=True, group="create", exit_on_error=False)
+    def create(
+        self, login: str, name: str | None, role: str, bureau: str | None, password: str
+    ) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        created = add_operator(
+            self.csu.deps, who, login, role=role, password=password,
+            display_name=name, bureau=bureau,
+        )  # fmt: skip
+        self.app.call_from_thread(self.dismiss, created)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.worker.group != "create":
+            return
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self._say(
+                f"Opérateur non créé — {error}"
+                if isinstance(error, ServiceError | InvalidValue)
+                else "Opérateur non créé : réessayez."
+            )
+        if event.state in FINISHED:
+            self._busy = False
+
+    @on(Button.Pressed, "#create-cancel-button")
+    def action_cancel(self) -> None:
+        if not self._busy:
+            self.dismiss(None)
+
+
+class EnrolmentScreen(ModalScreen[None]):
+    """The TOTP enrolment of an operator, shown once: the QR code to scan and the
+    seed to type by hand. Closing forgets both; nothing can show them again."""
+
+    DEFAULT_CSS = """
+    EnrolmentScreen { align: center middle; }
+    #enrolment-box { width: 90; max-width: 100%; height: auto; max-height: 100%; }
+    #enrolment-qr { width: auto; height: auto; }
+    #enrolment-secret { text-style: bold; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "close", "Fermer", id="enrolment-escape")]
+
+    def __init__(self, created: OperatorCreated, headline: str) -> None:
+        super().__init__()
+        self.headline = headline
+        # Only what the screen shows, never the URI object kept elsewhere.
+        self._qr: Text | None = qr_text(created.provisioning_uri)
+        self._secret = grouped_secret(created.provisioning_uri)
+
+    def compose(self) -> ComposeResult:
+        # Scrolls on a small terminal (a browser window): the code is 21 lines high.
+        with VerticalScroll(id="enrolment-box", classes="modal-box"):
+            yield Static(self.headline, classes="modal-title", markup=False)
+            yield Static(
+                "Faites scanner ce QR code maintenant par l'application d'authentification "
+                "de l'opérateur (FreeOTP, Aegis, Google Authenticator…) : il ne sera plus "
+                "affiché.",
+                classes="modal-hint",
+            )
+            yield Static(self._qr or "", id="enrolment-qr")
+            yield Static(
+                f"Ou saisie manuelle de la clé : {self._secret}",
+                id="enrolment-secret",
+                markup=False,
+            )
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Enregistré, fermer", id="enrolment-close", variant="success")
+
+    def on_mount(self) -> None:
+        # Not scrolled to the button: on a small terminal the code stays in view.
+        self.query_one("#enrolment-close", Button).focus(scroll_visible=False)
+
+    @on(Button.Pressed, "#enrolment-close")
+    def action_close(self) -> None:
+        self._qr, self._secret = None, ""
+        self.query_one("#enrolment-qr", Static).update("")
+        self.query_one("#enrolment-secret", Static).update("")
+        self.dismiss(None)
