@@ -5,6 +5,7 @@ Shared by the commands (``csu.cli``) and by the terminal, which calls
 """
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -13,6 +14,10 @@ from csu.config import ConfigError, Settings, load_settings, sqlite_url
 from csu.services.context import Deps, ServiceError
 from csu.store.engine import make_engine
 from csu.store.migrate import current_revision, head_revision
+
+if TYPE_CHECKING:
+    from csu.domain.checkpoint import NoteVerifier
+    from csu.services.checkpoints import CheckpointPolicy
 
 
 class StoreUnavailable(ServiceError):
@@ -27,10 +32,20 @@ class Workplace:
     workstation: str
     idle_minutes: float
     keymap: dict[str, str]
+    # Automatic signed checkpoints (a key file is configured), and the public key the
+    # verification screen checks signatures with.
+    checkpoints: "CheckpointPolicy | None" = None
+    checkpoint_verifier: "NoteVerifier | None" = None
 
 
 def settings_engine(settings: Settings) -> Engine:
-    return make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    return make_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        lock_timeout_ms=settings.database_lock_timeout_ms,
+    )
 
 
 def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
@@ -73,4 +88,28 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
         workstation=settings.workstation,
         idle_minutes=settings.idle_minutes,
         keymap=settings.keymap,
+        **_checkpoints(settings),
     )
+
+
+def _checkpoints(settings: Settings) -> dict[str, Any]:
+    """The checkpoint policy and verifier of the settings; a key file that cannot be
+    used stops the terminal with the reason (better than checkpoints silently missing)."""
+    from csu.services.checkpoints import CheckpointPolicy, load_signer, load_verifier
+
+    found: dict[str, Any] = {}
+    try:
+        if settings.checkpoint_key_file is not None:
+            signer = load_signer(settings.checkpoint_key_file)
+            found["checkpoints"] = CheckpointPolicy(
+                signer,
+                settings.checkpoint_origin or signer.name,
+                settings.checkpoint_every_entries,
+                settings.checkpoint_every_minutes,
+            )
+            found["checkpoint_verifier"] = signer.verifier
+        if settings.checkpoint_public_key:
+            found["checkpoint_verifier"] = load_verifier(settings.checkpoint_public_key)
+    except ServiceError as error:
+        raise StoreUnavailable(str(error)) from error
+    return found

@@ -1,10 +1,14 @@
 """What every service needs: the store, the key, the clock, and who is acting."""
 
+import functools
 import getpass
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from csu.domain.clock import Clock, system_clock
 
@@ -38,6 +42,15 @@ class Forbidden(ServiceError):
 
 class NotFound(ServiceError):
     pass
+
+
+class StoreBusy(ServiceError):
+    """The database stayed busy or out of reach: nothing was recorded."""
+
+
+class OutcomeUnknown(ServiceError):
+    """The connection broke while the database committed: the action may or may not
+    have been recorded, and repeating it blindly could do it twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +111,66 @@ def require_role(who: OperatorContext, *roles: Role) -> None:
     if who.role not in roles:
         allowed = ", ".join(ROLE_LABELS[r] for r in roles)
         raise Forbidden(f"Action réservée au rôle : {allowed}.")
+
+
+# ------------------------------------------------------------------ retries
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
+
+# Attempts of a whole service, and the first pause between two (doubled each time,
+# with jitter so that workstations that failed together do not retry together):
+# 0.05 + 0.1 + 0.2 + 0.4 s covers a lock conflict, a dropped connection and a
+# server restarting in a second or two; longer, the agent is told to try again.
+ATTEMPTS = 5
+FIRST_PAUSE_S = 0.05
+UNAVAILABLE = (
+    "La base de données est momentanément indisponible : rien n'a été enregistré. "
+    "Réessayez dans un instant."
+)
+UNKNOWN = (
+    "La connexion à la base de données a été perdue pendant l'enregistrement : "
+    "consultez le dossier de l'électeur avant de refaire l'action."
+)
+
+
+def retried(service: Callable[P, T]) -> Callable[P, T]:
+    """Run ``service`` again, whole, when its transaction failed for a reason that a
+    new attempt may cure (lock timeout, deadlock, serialization failure, SQLite busy,
+    connection lost or refused), at most ``ATTEMPTS`` times.
+
+    The whole service, not its ``with deps.writing()`` block: an attempt re-reads
+    what it decided on, so a retry never commits a decision taken on stale data.
+    Never retried: a service one of whose transactions already committed (a retry
+    would do that part twice), and a connection lost during COMMIT, where the outcome
+    is unknown (``OutcomeUnknown``). A retried service called inside another one's
+    open transaction is retried only with it; called between its transactions (a
+    delivery after the commit), it is a unit of work of its own, retried alone.
+    """
+
+    @functools.wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        from csu.store import engine as store
+
+        if store.in_transaction():
+            return service(*args, **kwargs)
+        pause = FIRST_PAUSE_S
+        for number in range(1, ATTEMPTS + 1):
+            with store.attempt() as state:
+                try:
+                    return service(*args, **kwargs)
+                except Exception as error:
+                    if not store.transient(error) or state.committed:
+                        raise
+                    if state.failed_at_commit and not store.surely_rolled_back(error):
+                        raise OutcomeUnknown(UNKNOWN) from error
+                    if number == ATTEMPTS:
+                        raise StoreBusy(UNAVAILABLE) from error
+                    _log.warning("%s: attempt %d failed (%s), retrying",
+                                 service.__name__, number, type(error).__name__)
+            time.sleep(pause * random.uniform(1, 1.5))
+            pause *= 2
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    return run

@@ -1,17 +1,41 @@
-"""Engine and transactions for SQLite (one workstation) and PostgreSQL (a cell)."""
+"""Engine and transactions for SQLite (one workstation) and PostgreSQL (a cell).
 
+Also what a retry of a whole service needs to know from the store (see
+``csu.services.context.retried``): which failures a new attempt can cure
+(``transient``), and whether a write transaction of the attempt committed, or
+failed while its COMMIT was in flight (``Attempt``).
+"""
+
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 131_072
+# One workstation runs one service at a time, plus the odd side thread (the journal
+# check, a delivery): a small pool, so that tens of workstations stay well under
+# the server's max_connections (docs/postgresql.md).
+PG_POOL_SIZE = 2
+PG_MAX_OVERFLOW = 3
+# A transaction waiting longer than this for a lock (the journal head, a voter's
+# row) gives up and is retried. Not shorter: waiting for the journal head is the
+# normal queue of a busy cell (p99 2.7 s with 32 workstations on 2 cores in
+# bench/load.py), and a timeout sends the retry to the back of it. A workstation
+# that stalls inside a transaction loses it after the idle timeout, so that it cannot
+# hold the journal head, and the whole cell, for longer.
+PG_LOCK_TIMEOUT_MS = 15_000
+PG_IDLE_IN_TRANSACTION_MS = 60_000
+PG_CONNECT_TIMEOUT_S = 5
 _writers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
 
 
@@ -23,12 +47,25 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    sqlite_synchronous: str = "NORMAL",
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    pool_size: int = PG_POOL_SIZE,
+    max_overflow: int = PG_MAX_OVERFLOW,
+    lock_timeout_ms: int = PG_LOCK_TIMEOUT_MS,
+    idle_in_transaction_ms: int = PG_IDLE_IN_TRANSACTION_MS,
+    **kwargs: Any,
+) -> Engine:
     """An engine for ``url``.
 
     SQLite runs in WAL mode where ``NORMAL`` keeps every commit through a crash of
     the program or of a workstation session, and ``FULL`` also through a power cut,
     at the cost of one disk flush per commit (about 7 ms here).
+
+    PostgreSQL connections come from a pool of ``pool_size`` (+ ``max_overflow``)
+    and wait at most ``lock_timeout_ms`` for a lock (0: forever).
     """
     url = normalise_url(url)
     parsed = make_url(url)
@@ -36,13 +73,23 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", **kwargs: Any) 
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine, sqlite_synchronous)
+        _configure_sqlite(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
         return engine
+    # A connection the server dropped (restart, idle timeout) is replaced at checkout
+    # instead of failing the next service.
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_size", pool_size)
+    kwargs.setdefault("max_overflow", max_overflow)
+    connect_args = {
+        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        "options": f"-c lock_timeout={lock_timeout_ms} "
+        f"-c idle_in_transaction_session_timeout={idle_in_transaction_ms}",
+        **kwargs.pop("connect_args", {}),
+    }
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) -> None:
     if synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
         raise ValueError(f"unknown SQLite synchronous mode: {synchronous}")
 
@@ -53,7 +100,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         # Indexes of a million voters do not fit the default 2 MiB page cache.
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
@@ -75,15 +122,128 @@ def is_sqlite(engine: Engine) -> bool:
 
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
-    """One write transaction: committed on success, rolled back on any error."""
+    """One write transaction: committed on success, rolled back on any error.
+
+    Under a retried service (``Attempt`` current) it records whether it committed,
+    or failed during the COMMIT itself: then nobody knows whether it took effect.
+    """
     writer = _writers.get(engine)
     if writer is None:  # one option engine per engine: building it costs per call
         writer = _writers[engine] = engine.execution_options(csu_write=True)
-    with Session(writer, expire_on_commit=False) as session, session.begin():
-        yield session
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.open += 1
+    try:
+        with Session(writer, expire_on_commit=False) as session:
+            session.begin()
+            yield session  # an error in the body: closing the session rolls back
+            # Pending changes first: a failed flush is a plain failure, nothing committed.
+            session.flush()
+            try:
+                session.commit()
+            except BaseException:
+                if attempt is not None:
+                    attempt.failed_at_commit = True
+                raise
+            if attempt is not None:
+                attempt.committed += 1
+    finally:
+        if attempt is not None:
+            attempt.open -= 1
 
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+# ------------------------------------------------------------------ retries
+
+# PostgreSQL error codes after which the transaction surely did not take effect and a
+# new attempt may succeed: serialization failure, deadlock, lock timeout, the server
+# shutting down or starting, too many connections, connection failures, and the
+# session killed for idling inside its transaction.
+RETRY_SQLSTATES = frozenset({
+    "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300",
+    "08000", "08001", "08003", "08004", "08006", "25P03",
+})
+# The server rolled the transaction back: even during COMMIT, the outcome is known.
+ROLLED_BACK_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+
+
+@dataclass(slots=True)
+class Attempt:
+    """What the write transactions of one attempt at a service did."""
+
+    committed: int = 0  # write transactions committed
+    failed_at_commit: bool = False  # an error escaped the COMMIT itself
+    open: int = 0  # write transactions open now
+
+
+_attempt: ContextVar[Attempt | None] = ContextVar("csu_attempt", default=None)
+
+
+@contextmanager
+def attempt() -> Iterator[Attempt]:
+    """Record the write transactions run inside the block (in this thread); an
+    attempt inside another one adds its commits to the outer one's."""
+    outer = _attempt.get()
+    state = Attempt()
+    token = _attempt.set(state)
+    try:
+        yield state
+    finally:
+        _attempt.reset(token)
+        if outer is not None:
+            outer.committed += state.committed
+
+
+def in_transaction() -> bool:
+    """True while a write transaction of the current attempt is open: a service
+    called there is part of that transaction, and only retried with it."""
+    state = _attempt.get()
+    return state is not None and state.open > 0
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The driver's own exception: SQLAlchemy wraps it, but the journal's append runs
+    on the driver's cursor and lets it through bare."""
+    if isinstance(error, sa_exc.DBAPIError) and error.orig is not None:
+        return error.orig
+    return error
+
+
+def _psycopg(error: BaseException) -> bool:
+    return type(error).__module__.startswith("psycopg")
+
+
+def transient(error: BaseException) -> bool:
+    """A failure of the database that a new attempt of the whole unit of work may
+    cure: a lock or serialization conflict, a busy SQLite file, a dropped or
+    refused connection, an exhausted pool."""
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection free in time
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    orig = _driver_error(error)
+    if isinstance(orig, sqlite3.OperationalError):
+        return any(message in str(orig) for message in SQLITE_BUSY_MESSAGES)
+    if not _psycopg(orig):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        return state in RETRY_SQLSTATES
+    import psycopg  # loaded already: the error comes from it
+
+    # psycopg reports a connection lost or refused without an error code.
+    return isinstance(orig, psycopg.OperationalError)
+
+
+def surely_rolled_back(error: BaseException) -> bool:
+    """After a failed COMMIT: True when the database certainly did not commit."""
+    orig = _driver_error(error)
+    if isinstance(orig, sqlite3.Error):
+        return True  # a local file: SQLite reports its own COMMIT's failure exactly
+    return _psycopg(orig) and getattr(orig, "sqlstate", None) in ROLLED_BACK_SQLSTATES
