@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from csu.domain import sealing
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
-from csu.services.context import ROLES, Deps, OperatorContext, Role, ServiceError
+from csu.services.context import ROLES, Deps, OperatorContext, Role, ServiceError, retried
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
 from csu.store.journal import Actor
@@ -62,6 +62,7 @@ def locked_message(until: datetime) -> str:
     )
 
 
+@retried
 def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -> OperatorContext:
     """The context of the operator who proved login, password and code, or LoginRefused."""
     typed = login.strip()
@@ -133,6 +134,7 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
     return context
 
 
+@retried
 def log_out(deps: Deps, who: OperatorContext) -> None:
     """Ends the session; an intervention left open is closed as ``abandonné`` first."""
     from csu.services.interventions import abandon_open

@@ -21,7 +21,7 @@ from csu.domain import credentials as creds
 from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
 from csu.domain.hashing import keyed_hash
 from csu.domain.verification import describe_set, enough_for
-from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
+from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
@@ -60,6 +60,7 @@ class IssuedCredential:
     display_seconds: int  # how long the screen may show it
 
 
+@retried
 def issue_credential(
     deps: Deps, who: OperatorContext, intervention_id: str, material_id: int, kind: str
 ) -> IssuedCredential:
@@ -98,7 +99,7 @@ def issue_credential(
             intervention=row.id,
             details={
                 "kind": kind,
-                "material": material.identifier,
+                "material": material.id,
                 "scheme": scheme,
                 "credential": credential.id,
                 "revoked": revoked,
@@ -147,6 +148,7 @@ def stored_hash(
     return scheme, stored, prefix_hash
 
 
+@retried
 def confirm_read_out(
     deps: Deps, who: OperatorContext, intervention_id: str, credential_id: int
 ) -> None:
@@ -178,6 +180,7 @@ def confirm_read_out(
         )
 
 
+@retried
 def revoke_credential(
     deps: Deps,
     who: OperatorContext,
@@ -211,7 +214,7 @@ def revoke_credential(
             election=material.election_id,
             subject=voter.pseudonym,
             intervention=row.id,
-            details={"kind": kind, "material": material.identifier, "credential": revoked,
+            details={"kind": kind, "material": material.id, "credential": revoked,
                      "reason": reason},
         )
         notice = notify_change(

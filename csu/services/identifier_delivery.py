@@ -13,7 +13,7 @@ from csu.domain import masking
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
 from csu.domain.messages import render
-from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.context import Deps, OperatorContext, ServiceError, require_role, retried
 from csu.services.interventions import usable_material
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.store import journal
@@ -30,6 +30,7 @@ class IdentifierSent:
     delivery: str  # "envoyé", "en attente"...
 
 
+@retried
 def send_identifier(
     deps: Deps,
     who: OperatorContext,
@@ -85,7 +86,7 @@ def send_identifier(
             election=definition.id,
             subject=voter.pseudonym,
             intervention=row.id,
-            details={"material": material.identifier, "to": to, "recipient": masked},
+            details={"material": material.id, "to": to, "recipient": masked},
         )
         message_id, identifier = message.id or 0, material.identifier
     state = deliver(deps, [message_id], who.actor)[message_id]

@@ -18,7 +18,14 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
 from csu.domain.verification import OTP_FACTORS, OTP_SENDS_PER_HOUR
-from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, require_open_election
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
@@ -35,6 +42,7 @@ class SentCode:
     delivery: str  # "envoyé", or "en attente" when the transport refused (retried)
 
 
+@retried
 def send_one_time_code(
     deps: Deps, who: OperatorContext, intervention_id: str, factor: str
 ) -> SentCode:

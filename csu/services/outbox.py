@@ -23,8 +23,16 @@ from sqlmodel import Session
 
 from csu.delivery import DeliveryFailed, Message
 from csu.domain import sealing
+from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
-from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    Deps,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import OutboundMessage, Voter
@@ -103,6 +111,12 @@ def enqueue(
         recipient_masked=outgoing.recipient_masked,
         recipient_sealed=sealing.seal(deps.key, SEAL_PURPOSE, outgoing.recipient),
         typed_recipient=outgoing.typed_recipient,
+        # Comparable across voters for the alerts, without keeping the recipient.
+        recipient_hash=(
+            contact_hash(deps.key, outgoing.channel, outgoing.recipient)
+            if outgoing.typed_recipient
+            else None
+        ),
         subject=outgoing.subject,
         body_sealed=sealing.seal(
             deps.key, SEAL_PURPOSE, f"{outgoing.sender_name}\n{outgoing.body}"
@@ -133,6 +147,7 @@ def enqueue(
     return row
 
 
+@retried
 def deliver(deps: Deps, message_ids: Iterable[int], actor: Actor | None = None) -> dict[int, str]:
     """Delivers these messages now (right after the commit that wrote them); returns
     each one's state (``sent``, ``pending`` for a retry, ``failed``)."""
@@ -159,6 +174,7 @@ def deliver_due(deps: Deps, actor: Actor | None = None, limit: int = 50) -> dict
     return deliver(deps, due, actor)
 
 
+@retried
 def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
     """A failed message goes out again (now); returns its new state."""
     require_role(who, "agent", "superviseur")
@@ -175,6 +191,7 @@ def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
     return deliver(deps, [message_id], who.actor)[message_id]
 
 
+@retried
 def abandon(deps: Deps, who: OperatorContext, message_id: int) -> None:
     """Gives up a message that has not gone out: its recipient and body are erased."""
     require_role(who, "agent", "superviseur")

@@ -40,6 +40,7 @@ from csu.services.context import (
     Role,
     ServiceError,
     require_role,
+    retried,
 )
 from csu.services.credentials import stored_hash
 from csu.services.elections import get_definition
@@ -65,13 +66,6 @@ MIN_REASON_LENGTH = 5
 MAX_DECISION_LENGTH = 500
 IDENTIFIER_ATTEMPTS = 5
 
-ACTION_LABELS: dict[str, str] = {
-    "substitution_request": "demande de matériel de substitution",
-    "substitution_grant": "matériel de substitution accordé",
-    "substitution_refuse": "matériel de substitution refusé",
-    "substitution_list": "consultation des demandes de substitution",
-}
-"""French labels of this module's journal actions (for timelines and reviews)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +129,7 @@ class _Prepared:
 # ------------------------------------------------------------------------ use cases
 
 
+@retried
 def request_substitution(
     deps: Deps,
     who: OperatorContext,
@@ -264,6 +259,7 @@ def pending_substitutions(deps: Deps, who: OperatorContext) -> list[Substitution
     return views
 
 
+@retried
 def decide_substitution(
     deps: Deps, who: OperatorContext, request_id: int, approve: bool, reason: str
 ) -> SubstitutionView:

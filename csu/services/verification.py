@@ -42,7 +42,14 @@ from csu.domain.verification import (
     parse_document,
     satisfied_set,
 )
-from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
 from csu.services.elections import get_definition
 from csu.services.interventions import (
     caller_matches,
@@ -74,6 +81,7 @@ class VerificationResult:
     locked_until: datetime | None  # aware, Europe/Paris: the voter is now locked
 
 
+@retried
 def verify_identity(
     deps: Deps, who: OperatorContext, intervention_id: str, answers: Mapping[str, str]
 ) -> VerificationResult:
@@ -166,6 +174,7 @@ def verify_identity(
     return VerificationResult(False, "Identité non vérifiée.", None, None)
 
 
+@retried
 def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
     """A supervisor lifts a voter's lock; earlier failures no longer count."""
     require_role(who, "superviseur")

@@ -27,7 +27,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
-from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.context import Deps, OperatorContext, ServiceError, require_role, retried
 from csu.services.credentials import IssuedCredential, require_verified_for, stored_hash
 from csu.services.elections import get_definition
 from csu.services.interventions import require_open_election, usable_material
@@ -51,6 +51,7 @@ class LinkSent:
     delivery: str  # "envoyé", "en attente"...
 
 
+@retried
 def send_vote_code_link(
     deps: Deps,
     who: OperatorContext,
@@ -130,7 +131,7 @@ def send_vote_code_link(
             subject=voter.pseudonym,
             intervention=row.id,
             details={
-                "material": material.identifier,
+                "material": material.id,
                 "channel": channel,
                 "recipient": masked,
                 "expires_at": expires.isoformat(),
@@ -154,6 +155,7 @@ def send_vote_code_link(
     return LinkSent(channel, masked, to_paris(expires), STATE_LABELS.get(state, state))
 
 
+@retried
 def redeem_link(deps: Deps, token: str) -> IssuedCredential:
     """What the voting platform does when the voter opens the link: spends the token
     and issues the new vote code (shown once)."""
@@ -214,7 +216,7 @@ def redeem_link(deps: Deps, token: str) -> IssuedCredential:
             subject=voter.pseudonym,
             intervention=link.intervention_id,
             details={
-                "material": material.identifier,
+                "material": material.id,
                 "credential": credential.id,
                 "revoked": previous.id if previous else None,
             },

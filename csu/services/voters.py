@@ -43,6 +43,7 @@ from csu.services.context import (
     OperatorContext,
     ServiceError,
     require_role,
+    retried,
 )
 from csu.services.elections import get_definition
 from csu.store import journal
@@ -187,6 +188,7 @@ class VoterFile:
 # ----------------------------------------------------------------------- search
 
 
+@retried
 def search_voters(
     deps: Deps, who: OperatorContext, query: str, limit: int = MAX_RESULTS
 ) -> list[VoterHit]:
@@ -417,6 +419,7 @@ def _locked(locked_until: datetime | None, now: datetime) -> datetime | None:
 # ------------------------------------------------------------------ voter file
 
 
+@retried
 def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
     """The voter file, contact details masked; journalled as a ``consultation``.
 
@@ -665,6 +668,7 @@ def _interventions(session: Session, voter_id: int) -> tuple[InterventionView, .
 # ---------------------------------------------------------------------- reveal
 
 
+@retried
 def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, reason: str) -> str:
     """The clear value of one masked field, for a supervisor giving a reason.
 

@@ -281,7 +281,7 @@ def test_revoking_without_reissue_makes_the_login_fail(desk: Desk) -> None:
     )
     [entry] = entries(desk.deps, "credential_revoke")
     assert entry["details"] == {
-        "kind": "security_key", "material": desk.caller.identifier,
+        "kind": "security_key", "material": desk.caller.material_id,
         "credential": key.credential_id, "reason": "carte volée",
     }
 

@@ -177,7 +177,7 @@ def test_the_journal_keeps_only_the_masked_recipient(desk: Desk) -> None:
         AGENT.login, call_id, "ok"
     )
     assert entry["details"] == {
-        "material": desk.teacher.identifier,
+        "material": desk.teacher.material_id,
         "to": "personal",
         "recipient": masking.mask_email(PERSONAL),
     }

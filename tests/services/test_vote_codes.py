@@ -229,7 +229,7 @@ def test_the_journal_keeps_the_link_with_a_masked_mobile(desk: Desk) -> None:
         AGENT.login, call_id, "men-2022"
     )
     assert sent["details"] == {
-        "material": desk.teacher.identifier,
+        "material": desk.teacher.material_id,
         "channel": "sms",
         "recipient": masking.mask_phone(TYPED_E164),
         "expires_at": (NOW + LINK_VALIDITY).isoformat(),
@@ -383,7 +383,7 @@ def test_redeeming_is_journalled_by_the_platform_without_the_code(desk: Desk) ->
         "plateforme", call_id, "ok"
     )
     assert entry["details"] == {
-        "material": desk.teacher.identifier,
+        "material": desk.teacher.material_id,
         "credential": code.credential_id,
         "revoked": old.credential_id,
     }
