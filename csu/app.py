@@ -18,11 +18,17 @@ from csu.screens.commands import CsuCommands
 from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
 
 if TYPE_CHECKING:
+    from csu.domain.checkpoint import NoteVerifier
     from csu.domain.election import ElectionDefinition
+    from csu.services.checkpoints import CheckpointPolicy
     from csu.startup import Workplace
 
 IDLE_MINUTES = 15
 OUTBOX_SECONDS = 30
+# How often the terminal looks whether a signed checkpoint is due (key configured).
+CHECKPOINT_SECONDS = 60
+ALERTS_SECONDS = 30  # how often supervisors' sessions look for new alerts
+ALERTS_SHOWN = 3  # more new alerts at once are notified as one count
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
 OUTBOX_ROLES = ("agent", "superviseur")
@@ -81,6 +87,10 @@ class CsuApp(App[None]):
         self.operator_name = ""
         self.election: ElectionDefinition | None = None
         self._last_activity = time.monotonic()
+        # Signed checkpoints: the policy when this workstation holds the key.
+        self.checkpoints: CheckpointPolicy | None = None
+        self.checkpoint_verifier: NoteVerifier | None = None
+        self._alerts_notified: set[str] = set()  # alert keys notified in this session
         if keymap:
             self.set_keymap(keymap)
 
@@ -99,12 +109,15 @@ class CsuApp(App[None]):
     @classmethod
     def at(cls, workplace: "Workplace") -> "CsuApp":
         """The app on a store already opened (``csu run`` through the full CLI)."""
-        return cls(
+        app = cls(
             workplace.deps,
             workplace.workstation,
             idle_minutes=workplace.idle_minutes,
             keymap=workplace.keymap,
         )
+        app.checkpoints = workplace.checkpoints
+        app.checkpoint_verifier = workplace.checkpoint_verifier
+        return app
 
     def open_store_once_drawn(self) -> None:
         """Called by the login screen once it is on screen: opening the store imports
@@ -133,6 +146,8 @@ class CsuApp(App[None]):
     def _settle(self, workplace: "Workplace") -> None:
         self.workstation = workplace.workstation
         self.idle_seconds = workplace.idle_minutes * 60
+        self.checkpoints = workplace.checkpoints
+        self.checkpoint_verifier = workplace.checkpoint_verifier
         if workplace.keymap:
             self.set_keymap(workplace.keymap)
         from csu.widgets.shell_header import ShellHeader
@@ -147,6 +162,8 @@ class CsuApp(App[None]):
         self.set_interval(5, self._check_idle)
         # Messages the transport refused are retried from any open workstation.
         self.set_interval(OUTBOX_SECONDS, self._deliver_due)
+        self.set_interval(CHECKPOINT_SECONDS, self._sign_due)
+        self.set_interval(ALERTS_SECONDS, self._watch_alerts)
         self.load_election()
         self.show_login()
 
@@ -165,6 +182,7 @@ class CsuApp(App[None]):
         self.operator = who
         self.operator_name = name
         self._last_activity = time.monotonic()
+        self._alerts_notified = set()
         self.switch_screen(LookupScreen())
 
     @property
@@ -200,6 +218,54 @@ class CsuApp(App[None]):
         from csu.services.outbox import deliver_due
 
         deliver_due(self.deps, who.actor)
+
+    def _sign_due(self) -> None:
+        # Signed with or without an operator logged in: the key belongs to the cell.
+        if self.checkpoints is not None and self._deps is not None:
+            self.sign_due_worker(self.checkpoints)
+
+    @work(thread=True, exclusive=True, group="checkpoint", exit_on_error=False)
+    def sign_due_worker(self, policy: "CheckpointPolicy") -> None:
+        from csu.services.checkpoints import sign_due_checkpoint
+
+        sign_due_checkpoint(self.deps, policy, self.workstation)
+
+    def _watch_alerts(self) -> None:
+        if (
+            self.operator is not None
+            and self.operator.role in SUPERVISION_ROLES
+            and self._deps is not None
+        ):
+            self.watch_alerts_worker(self.operator)
+
+    @work(thread=True, exclusive=True, group="alerts", exit_on_error=False)
+    def watch_alerts_worker(self, who: OperatorContext) -> None:
+        from csu.services.alerts import current_alerts
+
+        found = current_alerts(self.deps, who)
+        self.call_from_thread(self._notify_alerts, who, found)
+
+    def _notify_alerts(self, who: OperatorContext, found: list[Any]) -> None:
+        """Each alert once per session, naming no voter (F4 lists them)."""
+        if who != self.operator:
+            return  # the session ended meanwhile
+        new = [alert for alert in reversed(found) if alert.key not in self._alerts_notified]
+        self._alerts_notified.update(alert.key for alert in new)
+        if len(new) > ALERTS_SHOWN:  # one line rather than a screenful (at login, say)
+            self.notify(
+                f"{len(new)} nouvelles alertes : F4 pour les voir.",
+                title="Alertes",
+                severity="warning",
+                timeout=15,
+            )
+            return
+        for alert in new:  # oldest first: the newest ends on top
+            self.notify(
+                f"{alert.title} (F4 : alertes)",
+                title=f"Alerte — {alert.kind_label}",
+                severity="warning",
+                timeout=15,
+            )
 
     @work(thread=True, group="session", exit_on_error=False)
     def log_out_worker(self, who: OperatorContext) -> None:

@@ -251,17 +251,181 @@ def import_votes_command(
 
 @audit_app.command("verify")
 @friendly
-def audit_verify(db: DbOption = None) -> None:
-    """Vérifie que le journal est complet et inaltéré (code 1 sinon)."""
+def audit_verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Point de contrôle signé (csu audit checkpoint) que le journal doit contenir.",
+            show_default=False,
+        ),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key",
+            help="Clé publique de la cellule (nom+empreinte+clé, ou le fichier .pub).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Vérifie que le journal est complet et inaltéré, et qu'il contient le point de
+    contrôle signé donné (code 1 sinon)."""
     from csu.services.audit import verify_journal
+    from csu.services.checkpoints import load_verifier, verify_checkpoint
 
-    settings, deps = open_deps(db)
-    check = verify_journal(deps, who(settings))
-    if check.ok:
-        out.print(check.describe())
+    if checkpoint is None:
+        if public_key is not None:
+            raise ServiceError("--public-key va avec --checkpoint FICHIER.")
+        settings, deps = open_deps(db)
+        with _verify_progress() as told:
+            check = verify_journal(deps, who(settings), progress=told)
+        if check.ok:
+            out.print(check.describe())
+            return
+        err.print(check.describe())
+        raise typer.Exit(1)
+    settings = load_settings(_db(db))
+    key = public_key or settings.checkpoint_public_key
+    if not key and settings.checkpoint_key_file is not None:
+        key = f"{settings.checkpoint_key_file}.pub"
+    if not key:
+        raise ServiceError(
+            "Indiquez la clé publique de la cellule : --public-key (nom+empreinte+clé ou "
+            "fichier .pub)."
+        )
+    verifier = load_verifier(key)
+    note = _read_note(checkpoint)
+    settings, deps = open_deps(db, settings)
+    with _verify_progress() as told:
+        proof = verify_checkpoint(deps, who(settings), note, verifier, progress=told)
+    if proof.ok:
+        out.print(proof.describe(), highlight=False)
         return
-    err.print(check.describe())
+    err.print(proof.describe(), highlight=False)
     raise typer.Exit(1)
+
+
+def _read_note(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ServiceError(f"{path} : ce n'est pas un point de contrôle (texte UTF-8).") from None
+
+
+@contextmanager
+def _verify_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over the entries checked, on a terminal only."""
+    progress = Progress(
+        TextColumn("Vérification"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("verify", total=None)
+
+        def told(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield told
+
+
+@audit_app.command("keygen")
+@friendly
+def audit_keygen(
+    out_file: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Fichier de la clé privée (hors de la base ; .pub à côté).",
+            show_default=False,
+        ),
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Nom de la clé (défaut : dérivé du poste et de la base).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Crée la paire de clés Ed25519 qui signe les points de contrôle du journal."""
+    from csu.services.checkpoints import create_key_pair
+
+    settings = load_settings(_db(db))
+    signer = create_key_pair(out_file, name or settings.checkpoint_log_name())
+    out.print("Clé publique (à remettre aux auditeurs) :", highlight=False)
+    out.print(str(signer.verifier), highlight=False, markup=False)
+    out.print(
+        f"Clé privée : {out_file} (lisible par ce compte seul, à garder hors de la base et "
+        f"de ses sauvegardes) ; clé publique aussi dans {out_file}.pub.\n"
+        f"Signature automatique par le terminal : CSU_CHECKPOINT_KEY_FILE={out_file.resolve()}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@audit_app.command("checkpoint")
+@friendly
+def audit_checkpoint(
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Fichier où écrire le point de contrôle (défaut : sortie standard).",
+            show_default=False,
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Clé privée (défaut : CSU_CHECKPOINT_KEY_FILE).", show_default=False
+        ),
+    ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            help="Origine (défaut : CSU_CHECKPOINT_ORIGIN ou le nom de la clé).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Signe un point de contrôle du journal (C2SP tlog-checkpoint) et l'enregistre."""
+    from csu.services.checkpoints import load_signer, sign_checkpoint
+
+    settings = load_settings(_db(db))
+    key_file = key or settings.checkpoint_key_file
+    if key_file is None:
+        raise ServiceError(
+            "Aucune clé de signature : --key FICHIER ou CSU_CHECKPOINT_KEY_FILE "
+            "(créez-la avec « csu audit keygen »)."
+        )
+    signer = load_signer(key_file)
+    if out_file is not None and out_file.exists():
+        raise ServiceError(f"{out_file} existe déjà : il n'est pas remplacé.")
+    settings, deps = open_deps(db, settings)
+    signed = sign_checkpoint(
+        deps, who(settings), signer, origin or settings.checkpoint_origin or None
+    )
+    if out_file is None:
+        sys.stdout.write(signed.note)
+        return
+    with out_file.open("x", encoding="utf-8", newline="\n") as handle:
+        handle.write(signed.note)
+    out.print(
+        f"Point de contrôle signé : {signed.size} entrées, clé « {signed.key_name} » "
+        f"({signed.key_id}), écrit dans {out_file} et enregistré dans la base.",
+        highlight=False,
+        markup=False,
+    )
 
 
 @audit_app.command("export")
@@ -274,6 +438,14 @@ def audit_export(
     until: Annotated[str | None, typer.Option("--until", help="Jusqu'à (exclu).")] = None,
     operator: Annotated[str | None, typer.Option("--operator", help="Identifiant.")] = None,
     matricule: Annotated[str | None, typer.Option("--matricule", help="Électeur.")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Action (code : verification...).")
+    ] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="Résultat.")] = None,
+    election: Annotated[str | None, typer.Option("--election", help="Scrutin.")] = None,
+    intervention: Annotated[
+        str | None, typer.Option("--intervention", help="Intervention.")
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Fichier (défaut : sortie standard).")
     ] = None,
@@ -289,6 +461,10 @@ def audit_export(
         until=_moment(until, "--until", end_of_day=True) if until else None,
         operator=operator.strip().lower() if operator else None,
         matricule=parse_matricule(matricule) if matricule else None,
+        action=action,
+        outcome=outcome,
+        election=election,
+        intervention=intervention,
     )
     settings, deps = open_deps(db)
     if output is None:
@@ -377,13 +553,14 @@ def operator_disable(
 @friendly
 def operator_reset_totp(
     login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
     db: DbOption = None,
 ) -> None:
     """Remplace le secret TOTP d'un opérateur et affiche le nouveau QR code."""
     from csu.services.operators import reset_totp
 
     settings, deps = _operator_deps(db)
-    created = reset_totp(deps, who(settings), login)
+    created = reset_totp(deps, who(settings), login, reason)
     out.print(
         f"Nouveau secret TOTP pour « {created.login} » : les anciens codes ne valent plus.",
         highlight=False,
@@ -395,13 +572,14 @@ def operator_reset_totp(
 @friendly
 def operator_unlock(
     login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
     db: DbOption = None,
 ) -> None:
     """Déverrouille un opérateur bloqué après des échecs de connexion."""
     from csu.services.operators import unlock_operator
 
     settings, deps = _operator_deps(db)
-    unlock_operator(deps, who(settings), login)
+    unlock_operator(deps, who(settings), login, reason)
     out.print(f"Opérateur « {login.strip().lower()} » déverrouillé.", highlight=False)
 
 
@@ -425,6 +603,53 @@ def _show_enrolment(uri: str) -> None:
     sys.stdout.flush()
     out.print("Ou saisissez ce lien dans l'application :", highlight=False)
     out.print(uri, highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command("purge")
+@friendly
+def purge_command(
+    before: Annotated[
+        str | None,
+        typer.Option(
+            "--before",
+            help="Scrutins clos avant cette date (jj/mm/aaaa, heure de Paris), quelle que "
+            "soit leur durée de conservation.",
+        ),
+    ] = None,
+    election: Annotated[
+        str | None, typer.Option("--election", help="Ce scrutin seulement.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compter sans rien effacer.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Efface les données personnelles des électeurs des scrutins clos (par défaut,
+    une fois écoulée la durée de conservation de chaque scrutin) ; le journal reste
+    intact et vérifiable."""
+    from csu.services.retention import purge
+
+    moment = _moment(before, "--before") if before else None
+    settings, deps = open_deps(db)
+    report = purge(deps, who(settings), before=moment, election=election, dry_run=dry_run)
+    if report.dry_run:
+        out.print("Simulation : rien n'a été effacé.", highlight=False)
+    verb = "serait purgé" if report.dry_run else "purgé"
+    for done in report.purged:
+        c = done.counts
+        out.print(
+            f"Scrutin {done.election_id} (clos le {_paris(done.closes_at)}) {verb} : "
+            f"{c.voters} électeur(s) effacé(s), {c.voters_kept} conservé(s) (inscrits à un "
+            f"scrutin non purgé) ; {c.credentials} code(s), {c.interventions} "
+            f"intervention(s), {c.one_time_codes} code(s) à usage unique, {c.link_tokens} "
+            f"lien(s), {c.messages} message(s), {c.substitutions} demande(s) de "
+            "substitution effacés.",
+            highlight=False,
+        )
+    for skipped in report.skipped:
+        out.print(f"Scrutin {skipped.election_id} non purgé : {skipped.reason}", highlight=False)
+    if not report.purged:
+        out.print("Aucun scrutin à purger.", highlight=False)
 
 
 @app.command()
@@ -592,6 +817,44 @@ def run(
 
     # Reached when `csu.launch` hands over (e.g. tests); it opens the store first.
     CsuApp.at(open_workplace(_db(db), demo)).run()
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Adresse d'écoute (locale par défaut).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port d'écoute.")] = 8000,
+    db: DbOption = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Servir la base de démo.")] = False,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="Adresse de la page vue des navigateurs (derrière un proxy HTTPS).",
+            show_default=False,
+        ),
+    ] = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote", help="Accepter une adresse non locale (HTTP en clair : déconseillé)."
+        ),
+    ] = False,
+) -> None:
+    """Sert le terminal dans un navigateur (une session CSU par onglet)."""
+    from csu.serve import serve as serve_app
+
+    serve_app(
+        host,
+        port,
+        db=_db(db),
+        demo=demo,
+        public_url=public_url,
+        allow_remote=allow_remote,
+        warn=lambda message: err.print(f"[bold red]{message}[/bold red]", highlight=False),
+    )
 
 
 def _engine(settings: Settings) -> Any:

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     workstation: str = socket.gethostname()
     # NORMAL: commits survive a crash of CSU; FULL: also a power cut (one flush per commit).
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "NORMAL"
+    # PostgreSQL (a cell, docs/postgresql.md): connections kept per workstation, extra
+    # ones at a peak, and how long a transaction waits for a lock (the journal head)
+    # before the service is retried; the server's max_connections must cover them all.
+    database_pool_size: int = 2
+    database_max_overflow: int = 3
+    database_lock_timeout_ms: int = 15_000
     # argon2id parameters for operators' passwords and short credentials.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -62,6 +68,31 @@ class Settings(BaseSettings):
     # Seconds to wait for a server before telling the agent the message did not leave,
     # so the agent is never left waiting on an unreachable relay.
     delivery_timeout_seconds: float = 10
+
+    # Signed checkpoints of the journal (csu audit keygen / checkpoint). With a key file,
+    # the terminal signs one every so many entries or minutes; keep the file out of the
+    # database's backups and readable by the terminal's account only (0600).
+    checkpoint_key_file: Path | None = None
+    # The log's name on the checkpoint's first line; empty: the key's name, which
+    # « csu audit keygen » derives from the deployment (see checkpoint_log_name).
+    checkpoint_origin: str = ""
+    checkpoint_every_entries: int = 1000
+    checkpoint_every_minutes: float = 60
+    # The verifier key (name+hash+key, or its .pub file) that the verification screen
+    # checks signatures with on a workstation that has no private key.
+    checkpoint_public_key: str = ""
+
+    def checkpoint_log_name(self) -> str:
+        """The configured origin, else one derived from the deployment: the workstation
+        and SQLite file, or the PostgreSQL server and database (no space, no « + »)."""
+        if self.checkpoint_origin:
+            return self.checkpoint_origin
+        url = make_url(self.database_url)
+        if self.sqlite_path is not None:
+            where = f"{self.workstation}/{self.sqlite_path.stem}"
+        else:
+            where = f"{url.host or 'localhost'}/{url.database or 'csu'}"
+        return "csu-electeurs/" + "".join("-" if c.isspace() or c == "+" else c for c in where)
 
     def model_post_init(self, __context: object) -> None:
         if not self.database_url:

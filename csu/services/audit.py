@@ -2,22 +2,25 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from pathlib import Path
 from typing import IO, Any, Literal
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from csu.domain.clock import rfc3339
-from csu.domain.hashing import pseudonym
 from csu.domain.journal import ChainCheck, verify_chain
+from csu.domain.merkle import CompactRange
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.journal_review import ReviewFilter, conditions, filter_record
 from csu.store import journal
+from csu.store.chain import TARGET_VARIABLE
 from csu.store.tables import JournalEntry, Voter
 
 ExportFormat = Literal["jsonl", "csv"]
@@ -42,17 +45,52 @@ EXPORT_COLUMNS = (
 
 SPLIT_FROM = 200_000  # entries from which the chain is checked by two processes
 
+# Told (entries checked, entries in all) as a verification goes; it may be called from
+# two threads at once (the second part's progress is read from its process).
+Progress = Callable[[int, int], None]
 
-def verify_journal(deps: Deps, who: OperatorContext) -> ChainCheck:
+
+@dataclass(frozen=True, slots=True)
+class ChainProof:
+    """A verification of the chain, with the RFC 6962 tree head of its first
+    ``tree_size`` entries when they were all read and checked (else ``root`` is None)."""
+
+    check: ChainCheck
+    tree_size: int = 0
+    root: bytes | None = None
+
+
+def verify_journal(
+    deps: Deps, who: OperatorContext, *, progress: Progress | None = None
+) -> ChainCheck:
     """Check every hash of the chain, the index columns against the hashed bodies,
     and that the last entry is the chain head; name the first entry that fails."""
+    return prove_journal(deps, who, progress=progress).check
+
+
+def prove_journal(
+    deps: Deps,
+    who: OperatorContext,
+    *,
+    tree_size: int = 0,
+    progress: Progress | None = None,
+) -> ChainProof:
+    """:func:`verify_journal`, computing on the way the Merkle tree head of the first
+    ``tree_size`` entries (to hold up against a signed checkpoint)."""
     require_role(who, "superviseur", "admin")
     with deps.reading() as session:
         head_seq, head_hash = journal.head(session)
     with ThreadPoolExecutor(max_workers=1) as side:
         columns = side.submit(_column_check, deps)
-        check = _check_chain(deps, head_seq)
+        check, tree = _check_chain(deps, head_seq, tree_size, progress)
         mismatch = columns.result()
+    root = tree.root() if tree.end == tree_size else None
+    return ChainProof(_with_head(check, mismatch, head_seq, head_hash), tree_size, root)
+
+
+def _with_head(
+    check: ChainCheck, mismatch: tuple[int, str] | None, head_seq: int, head_hash: str
+) -> ChainCheck:
     if mismatch is not None and (check.ok or mismatch[0] < (check.failed_seq or 0)):
         return ChainCheck(check.count, check.last_hash, *mismatch)
     if not check.ok:
@@ -74,53 +112,111 @@ def _column_check(deps: Deps) -> tuple[int, str] | None:
         return journal.column_check(session)
 
 
-def _check_chain(deps: Deps, size: int) -> ChainCheck:
-    """The chain check; a long journal is cut in two parts checked side by side, the
-    tail by a second process (``csu.store.chain``) so that both cores work."""
+def _check_chain(
+    deps: Deps, size: int, tree_stop: int = 0, progress: Progress | None = None
+) -> tuple[ChainCheck, CompactRange]:
+    """The chain check, and the Merkle range of its first ``tree_stop`` leaves; a long
+    journal is cut in two parts checked side by side, the tail by a second process
+    (``csu.store.chain``) so that both cores work, each hashing its part of the tree."""
+    tree = CompactRange()
+    done = [0, 0]  # entries checked by this process, by the second one
+
+    def report(part: int) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+
+        def told(count: int) -> None:
+            done[part] = count
+            progress(min(done[0] + done[1], size), size)
+
+        return told
+
     if size < SPLIT_FROM:
         with deps.reading() as session:
-            return verify_chain(journal.iter_chain(session))
-    # The second process starts late by its start-up time: give it a little less.
+            check = verify_chain(
+                journal.iter_chain(session), tree=tree, tree_stop=tree_stop, progress=report(0)
+            )
+        if progress is not None:
+            progress(min(check.count, size), size)
+        return check, tree
+    # The second process starts late by its start-up time: give it a little less. Any
+    # cut works for the tree: the second part's nodes sit where they are in the whole.
     middle = int(size * 0.53)
     url = deps.engine.url
     if url.get_backend_name() == "sqlite":
         target = url.database or ""
     else:
         target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    # The database URL (its password) goes by the environment, not the process list.
     tail = subprocess.Popen(
-        [sys.executable, "-m", "csu.store.chain", url.get_backend_name(), target, str(middle + 1)],
+        [
+            sys.executable, "-m", "csu.store.chain", url.get_backend_name(), "-",
+            str(middle + 1), str(tree_stop),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
+        env={**os.environ, TARGET_VARIABLE: target},
+    )  # fmt: skip
+    told_tail = report(1)
+    answer: list[str] = []
+
+    def read_tail() -> None:
+        assert tail.stdout is not None
+        for line in tail.stdout:
+            if line.startswith("progress "):
+                if told_tail is not None:
+                    told_tail(int(line.split()[1]))
+            else:
+                answer.append(line)
+
+    reader = threading.Thread(target=read_tail, daemon=True)
+    reader.start()
     try:
         with deps.reading() as session:
-            first = verify_chain(journal.iter_chain(session, stop=middle))
-        out, err = tail.communicate()
+            first = verify_chain(
+                journal.iter_chain(session, stop=middle),
+                tree=tree,
+                tree_stop=min(tree_stop, middle),
+                progress=report(0),
+            )
+        reader.join()
+        tail.wait()
+        err = tail.stderr.read() if tail.stderr is not None else ""
     finally:
         if tail.poll() is None:
             tail.kill()
-    if tail.returncode != 0:
+        for stream in (tail.stdout, tail.stderr):
+            if stream is not None:
+                stream.close()
+    if tail.returncode != 0 or not answer:
         last = err.strip().splitlines()[-1] if err.strip() else f"code {tail.returncode}"
         raise ServiceError(f"Vérification interrompue : {last}")
-    second = ChainCheck(**json.loads(out))
+    result = json.loads(answer[-1])
+    second = ChainCheck(**result["check"])
+    if progress is not None:
+        progress(min(first.count + second.count, size), size)
     if not first.ok:
-        return first
+        return first, tree
     if first.count < middle:  # the first part ends early: entries are missing
         reason = f"entrée absente (la suivante porte le n° {first.count + 2} ou plus)"
-        return ChainCheck(first.count, first.last_hash, first.count + 1, reason)
+        return ChainCheck(first.count, first.last_hash, first.count + 1, reason), tree
+    if tree_stop > middle:
+        nodes = [(level, bytes.fromhex(digest)) for level, digest in result["nodes"]]
+        tree.join(CompactRange.from_nodes(middle, nodes))
     total = first.count + second.count
     if not second.ok:
-        return ChainCheck(total, second.last_hash, second.failed_seq, second.reason)
-    return ChainCheck(total, second.last_hash if second.count else first.last_hash)
+        return ChainCheck(total, second.last_hash, second.failed_seq, second.reason), tree
+    return ChainCheck(total, second.last_hash if second.count else first.last_hash), tree
 
 
-@dataclass(frozen=True, slots=True)
-class ExportFilter:
-    since: datetime | None = None
-    until: datetime | None = None
-    operator: str | None = None
-    matricule: str | None = None
+# The export takes the review's filter: the CLI and the review screen export through
+# one code path (the name stays for the callers of ``csu audit export``).
+ExportFilter = ReviewFilter
+
+EXPORT = "journal_export"
+EVERYTHING = ReviewFilter()
+EXPORT_SUFFIXES: dict[str, str] = {"csv": ".csv", "jsonl": ".jsonl"}
 
 
 def export_journal(
@@ -129,14 +225,19 @@ def export_journal(
     out: IO[str],
     *,
     fmt: ExportFormat = "jsonl",
-    where: ExportFilter = ExportFilter(),
+    where: ReviewFilter = EVERYTHING,
 ) -> int:
-    """Write the filtered journal to ``out``; returns the number of entries written.
+    """Write the filtered journal to ``out``, oldest first; returns the number of
+    entries written.
 
     Pseudonyms are resolved to matricules while the voter still exists; the
-    export itself is journalled.
+    export itself is journalled with its filter (a matricule as the voter's
+    pseudonym, never in clear), as a review's search is.
     """
     require_role(who, "superviseur", "admin")
+    if fmt not in EXPORT_SUFFIXES:
+        raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
+    where = where.normalised()
     count = 0
     with deps.reading() as session:
         rows = _export_rows(session, deps.key, where)
@@ -151,37 +252,58 @@ def export_journal(
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
                 count += 1
+    subject, details = filter_record(deps.key, where)
     with deps.writing() as session:
         journal.append(
             session,
             actor=who.actor,
-            action="journal_export",
+            action=EXPORT,
             outcome="ok",
             at=deps.clock(),
-            details={
-                "format": fmt,
-                "count": count,
-                "since": rfc3339(where.since) if where.since else None,
-                "until": rfc3339(where.until) if where.until else None,
-                "operator": where.operator,
-                "matricule": bool(where.matricule),
-            },
+            subject=subject,
+            details={"format": fmt, "count": count, **details},
         )
     return count
 
 
-def _export_rows(session: Session, key: bytes, where: ExportFilter) -> Iterator[dict[str, Any]]:
-    query = select(JournalEntry, Voter.matricule).outerjoin(
-        Voter, Voter.pseudonym == JournalEntry.subject
+def export_journal_file(
+    deps: Deps,
+    who: OperatorContext,
+    path: Path,
+    *,
+    fmt: ExportFormat = "csv",
+    where: ReviewFilter = EVERYTHING,
+) -> int:
+    """The export written to a new file (the review screen): readable by its owner
+    only, since it names voters; never over an existing file; a failed export
+    leaves no partial file behind."""
+    require_role(who, "superviseur", "admin")
+    path = path.expanduser()
+    if path.exists():
+        raise ServiceError(f"Le fichier {path} existe déjà : choisissez un autre nom.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partiel")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise ServiceError(
+            f"Impossible d'écrire dans {path.parent} : {error.strerror or error}."
+        ) from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            count = export_journal(deps, who, handle, fmt=fmt, where=where)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
+
+
+def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:
+    query = (
+        select(JournalEntry, Voter.matricule)  # type: ignore[call-overload]
+        .outerjoin(Voter, Voter.pseudonym == JournalEntry.subject)
+        .where(*conditions(session, key, where))
     )
-    if where.since is not None:
-        query = query.where(JournalEntry.ts >= rfc3339(where.since))
-    if where.until is not None:
-        query = query.where(JournalEntry.ts < rfc3339(where.until))
-    if where.operator:
-        query = query.where(JournalEntry.operator == where.operator)
-    if where.matricule:
-        query = query.where(JournalEntry.subject == pseudonym(key, where.matricule))
     result = session.execute(
         query.order_by(JournalEntry.seq), execution_options={"yield_per": 5_000}
     )

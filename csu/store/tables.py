@@ -25,6 +25,8 @@ class Election(SQLModel, table=True):
     closes_at: datetime
     definition: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the TOML
     loaded_at: datetime
+    # When its voters' personal data was purged (csu.services.retention).
+    purged_at: datetime | None = None
 
 
 class Bureau(SQLModel, table=True):
@@ -58,7 +60,7 @@ class Voter(SQLModel, table=True):
     card6_hash: str | None = Field(default=None, max_length=64)
     challenge_question: str | None = Field(default=None, max_length=300)
     challenge_answer_hash: str | None = Field(default=None, max_length=64)
-    locked_until: datetime | None = None
+    locked_until: datetime | None = Field(default=None, index=True)
     # Failed verifications before this moment no longer count (a supervisor unlocked).
     failures_cleared_at: datetime | None = None
     updated_at: datetime
@@ -149,7 +151,7 @@ class Intervention(SQLModel, table=True):
     caller_masked: str | None = Field(default=None, max_length=40)
     caller_region: str | None = Field(default=None, max_length=8)
     # Keyed hash of the caller's number, compared with the voter's work phone once known.
-    caller_hash: str | None = Field(default=None, max_length=64)
+    caller_hash: str | None = Field(default=None, max_length=64, index=True)
     # S2: the president who called for a voter they saw in person.
     president_login: str | None = Field(default=None, max_length=64)
     president_bureau: str | None = Field(default=None, max_length=64)
@@ -171,7 +173,7 @@ class VerificationAttempt(SQLModel, table=True):
     intervention_id: str = Field(foreign_key="intervention.id", max_length=36)
     operator_login: str = Field(max_length=64)
     channel: str = Field(max_length=20)
-    at: datetime
+    at: datetime = Field(index=True)
     passed: bool
     factors_tried: str = Field(max_length=300)
     factors_failed: str = Field(max_length=300)
@@ -198,16 +200,22 @@ class JournalEntry(SQLModel, table=True):
     body so that reviews can filter on indexes (verification checks they agree)."""
 
     __tablename__ = "journal_entry"
+    # Each filter of the review goes with seq: a page is read in seq order from the
+    # index, and a period's range of seq from the ts index alone (migration 0007).
+    __table_args__ = tuple(
+        Index(f"ix_journal_entry_{name}_seq", name, "seq")
+        for name in ("ts", "operator", "election", "subject", "intervention", "action", "outcome")
+    )
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     event_id: str = Field(max_length=36, unique=True)
-    ts: str = Field(max_length=32, index=True)
-    operator: str | None = Field(default=None, max_length=64, index=True)
+    ts: str = Field(max_length=32)
+    operator: str | None = Field(default=None, max_length=64)
     role: str | None = Field(default=None, max_length=20)
     workstation: str | None = Field(default=None, max_length=100)
-    election: str | None = Field(default=None, max_length=64, index=True)
-    subject: str | None = Field(default=None, max_length=64, index=True)
-    intervention: str | None = Field(default=None, max_length=36, index=True)
-    action: str = Field(max_length=64, index=True)
+    election: str | None = Field(default=None, max_length=64)
+    subject: str | None = Field(default=None, max_length=64)
+    intervention: str | None = Field(default=None, max_length=36)
+    action: str = Field(max_length=64)
     outcome: str = Field(max_length=32)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     hash: str = Field(max_length=64)
@@ -239,6 +247,8 @@ class OutboundMessage(SQLModel, table=True):
     recipient_masked: str = Field(max_length=340)
     recipient_sealed: str | None = Field(default=None, sa_column=Column(Text))
     typed_recipient: bool = False  # typed for this delivery, not on record
+    # Keyed hash of a typed recipient (csu.domain.alerts.contact_hash), for the alerts.
+    recipient_hash: str | None = Field(default=None, max_length=64, index=True)
     subject: str = Field(max_length=300)
     body_sealed: str | None = Field(default=None, sa_column=Column(Text))
     state: str = Field(default="pending", max_length=12, index=True)
