@@ -616,7 +616,7 @@ def check(deps: Deps, ledgers: Ledgers, logins: set[str]) -> Checked:
     line("journal verifies", "yes" if verified.ok else "NO", verified.describe())
     line("(verification time)", f"{time.perf_counter() - started:.2f} s")
     found: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    last_key: dict[str, int] = {}  # material identifier → last key issued, journal order
+    last_key: dict[int, int] = {}  # material number → last key issued, journal order
     with deps.reading() as session:
         count, low, high = session.execute(
             select(func.count(), func.min(JournalEntry.seq), func.max(JournalEntry.seq))
@@ -632,8 +632,9 @@ def check(deps: Deps, ledgers: Ledgers, logins: set[str]) -> Checked:
                 found[entry["operator"], entry["ts"]].append(entry)
             if entry["action"] == "credential_issue" and entry["details"]["kind"] == KEY_KIND:
                 last_key[entry["details"]["material"]] = entry["details"]["credential"]
-        active: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
-            select(Material.identifier, Credential.id)
+        # Entries name materials by number (csu/services/credentials.py).
+        active: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
+            select(Material.id, Credential.id)
             .join(Credential, Credential.material_id == Material.id)  # type: ignore[arg-type]
             .where(Credential.kind == KEY_KIND, Credential.status == "active")
         ).all())

@@ -153,6 +153,7 @@ class DashboardScreen(Screen[None]):
         else:
             hours = period.per_hour
             counts = [count for _, count in hours]
+            plt.ylim(0, max([1, *counts]))  # no negative axis on a quiet day
             if hours_only:
                 plt.bar([f"{moment:%H}h" for moment, _ in hours], counts)
             else:

@@ -42,7 +42,7 @@ FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 PREFETCH_ROWS = 20
 # Fits 120 columns; the workstation and the rest are in the entry's detail.
 COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("N°", None), ("Quand", None), ("Opérateur", 12), ("Action", 24), ("Résultat", 11),
+    ("N°", None), ("Quand", None), ("Opérateur", 12), ("Action", 28), ("Résultat", 11),
     ("Matricule", 10), ("Scrutin", 12), ("Interv.", 8),
 )  # fmt: skip
 FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))

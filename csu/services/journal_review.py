@@ -72,7 +72,7 @@ DETAIL_LABELS: dict[str, str] = {
     "kind": "type",
     "locked_until": "verrouillé jusqu'au",
     "login": "identifiant",
-    "material": "matériel n°",
+    "material": "matériel",
     "materials": "matériels",
     "matricule": "filtre sur un matricule",
     "message": "n° du message",
