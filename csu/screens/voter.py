@@ -138,6 +138,11 @@ class VoterScreen(Screen[None]):
         Binding("ctrl+x", "revoke", "Invalider un code", id="voter-revoke"),
         Binding("ctrl+w", "close_intervention", "Clore l'intervention",
                 id="voter-close-intervention"),
+        # Browsers keep ctrl+n and ctrl+w (new window, close tab) for themselves.
+        Binding("alt+n", "open_intervention", "Nouvelle intervention (navigateur)",
+                id="voter-open-intervention-alt", show=False),
+        Binding("alt+w", "close_intervention", "Clore l'intervention (navigateur)",
+                id="voter-close-intervention-alt", show=False),
         Binding("ctrl+u", "unlock", "Déverrouiller", id="voter-unlock"),
         Binding("ctrl+r", "reveal", "Révéler un champ", id="voter-reveal"),
         Binding("ctrl+l", "vote_code_link", "Lien code de vote", id="voter-vote-code-link"),

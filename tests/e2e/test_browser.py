@@ -68,8 +68,8 @@ class TestPresidentInTheBrowser:
         terminal.wait_for("Matériel de vote")
 
         # A real browser keeps ctrl+n and ctrl+w for itself (new window, close tab):
-        # the president clicks these two in the footer.
-        terminal.click("^n Nouvelle intervention")
+        # the president uses their alt+n and alt+w twins.
+        terminal.press("Alt+n")
         terminal.wait_for("Canal : présentiel via président")
         terminal.click("Ouvrir")
         terminal.wait_for("Identité non vérifiée")
@@ -91,7 +91,7 @@ class TestPresidentInTheBrowser:
         terminal.wait_for("code lu à l'appelant")
         assert "code délivré" in terminal.text()
 
-        terminal.click("^w Clore l'intervention")
+        terminal.press("Alt+w")
         terminal.wait_for("Note (facultative, versée au journal)")
         terminal.click("Clore")
         terminal.wait_for("Nouvelle intervention")  # ctrl+n again: none is open now
