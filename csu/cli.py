@@ -825,7 +825,7 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Adresse d'écoute (locale par défaut).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port d'écoute.")] = 8000,
+    port: Annotated[int, typer.Option("--port", help="Port d'écoute (1 à 65535).")] = 8000,
     db: DbOption = None,
     demo: Annotated[bool, typer.Option("--demo", help="Servir la base de démo.")] = False,
     public_url: Annotated[

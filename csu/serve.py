@@ -155,6 +155,8 @@ def serve(
     warn: Any = print,
 ) -> None:
     """Checks the host and the store, then serves until Ctrl+C or SIGTERM."""
+    if not 0 < port < 65536:
+        raise ServiceError(f"Port {port} impossible : un port va de 1 à 65535.")
     if not is_loopback(host) and not allow_remote:
         raise ServiceError(
             f"{host} n'est pas une adresse locale : la page passe les mots de passe et les "

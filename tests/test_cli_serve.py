@@ -172,3 +172,9 @@ def test_a_port_already_in_use_is_said_in_french(database: Path, tmp_path: Path)
     assert result.returncode == 1
     assert f"Impossible d'écouter sur 127.0.0.1:{port} : port déjà utilisé" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_a_port_out_of_range_is_said_in_french(served: list[CsuServer], port: str) -> None:
+    assert_refused(csu("serve", "--port", port), "un port va de 1 à 65535")
+    assert served == []
