@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,7 +25,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from csu.config import ConfigError, Settings, load_settings
-from csu.domain.clock import PARIS
+from csu.domain.clock import PARIS, parse_typed_moment
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_matricule
 from csu.services.context import Deps, OperatorContext, ServiceError
@@ -457,8 +457,8 @@ def audit_export(
     if fmt not in ("jsonl", "csv"):
         raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
     where = ExportFilter(
-        since=_moment(since, "--since") if since else None,
-        until=_moment(until, "--until", end_of_day=True) if until else None,
+        since=parse_typed_moment(since, "--since") if since else None,
+        until=parse_typed_moment(until, "--until", end_of_day=True) if until else None,
         operator=operator.strip().lower() if operator else None,
         matricule=parse_matricule(matricule) if matricule else None,
         action=action,
@@ -629,7 +629,7 @@ def purge_command(
     intact et vérifiable."""
     from csu.services.retention import purge
 
-    moment = _moment(before, "--before") if before else None
+    moment = parse_typed_moment(before, "--before") if before else None
     settings, deps = open_deps(db)
     report = purge(deps, who(settings), before=moment, election=election, dry_run=dry_run)
     if report.dry_run:
@@ -872,19 +872,6 @@ def _display_url(settings: Settings) -> str:
 
 def _paris(moment: datetime) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
-
-
-def _moment(value: str, option: str, end_of_day: bool = False) -> datetime:
-    """A date (whole day, Paris time) or an ISO date-time; ``--until 02/12/2022``
-    includes that day."""
-    text = value.strip()
-    try:
-        day = datetime.strptime(text, "%d/%m/%Y") if "/" in text else datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidValue(option, f"« {value} » illisible : jj/mm/aaaa ou aaaa-mm-jj") from None
-    if end_of_day and len(text) <= 10:
-        day += timedelta(days=1)
-    return day if day.tzinfo else day.replace(tzinfo=PARIS)
 
 
 def _print_errors(errors: list[Any]) -> None:

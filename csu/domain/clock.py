@@ -4,6 +4,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from csu.domain.errors import InvalidValue
+
 PARIS = ZoneInfo("Europe/Paris")
 
 Clock = Callable[[], datetime]
@@ -47,3 +49,30 @@ def countdown(delta: timedelta) -> str:
     if hours:
         return f"{hours:02d} h {minutes:02d} min"
     return f"{minutes} min"
+
+
+_TYPED_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y")
+
+
+def parse_typed_moment(value: str, field_name: str, *, end_of_day: bool = False) -> datetime:
+    """A moment an operator typed: « 02/12/2022 », « 02/12/2022 14:30 » or ISO 8601,
+    Paris time unless it says otherwise. A day alone as an end bound includes that
+    day (« au 02/12/2022 »: until the 3rd at midnight)."""
+    text = " ".join(value.split())
+    moment: datetime | None = None
+    for pattern in _TYPED_FORMATS:
+        try:
+            moment = datetime.strptime(text, pattern)
+            break
+        except ValueError:
+            continue
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidValue(
+                field_name, f"« {value} » illisible : jj/mm/aaaa [hh:mm] ou aaaa-mm-jj"
+            ) from None
+    if end_of_day and len(text) <= 10:  # a day without a time
+        moment += timedelta(days=1)
+    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)

@@ -18,16 +18,15 @@ What is shown comes from each entry's hashed body, never from the index columns
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, select, text
 from sqlmodel import Session
 
 from csu.domain.actions import ACTION_LABELS
-from csu.domain.clock import PARIS, parse_rfc3339, rfc3339, to_paris
+from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_paris
 from csu.domain.election import CREDENTIAL_LABELS
-from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
 from csu.domain.verification import CHANNEL_LABELS, FACTOR_LABELS
@@ -808,16 +807,5 @@ def _distinct(session: Session, column: str) -> list[str]:
 # --- typing a period ------------------------------------------------------------------
 
 
-def parse_moment(value: str, field_name: str, *, end_of_day: bool = False) -> datetime:
-    """« 02/12/2022 » or « 02/12/2022 14:30 », Paris time; a day alone as an end
-    bound includes that day (« au 02/12/2022 »: until the 3rd at midnight)."""
-    text_value = " ".join(value.split())
-    for pattern in ("%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            moment = datetime.strptime(text_value, pattern)
-        except ValueError:
-            continue
-        if end_of_day and ":" not in text_value:
-            moment += timedelta(days=1)
-        return moment.replace(tzinfo=PARIS)
-    raise InvalidValue(field_name, f"« {value} » illisible : jj/mm/aaaa ou jj/mm/aaaa hh:mm")
+# The screen's name for it (the CLI calls the same rule).
+parse_moment = parse_typed_moment

@@ -1,0 +1,28 @@
+"""Moments typed by an operator, in the review screen or on the command line."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from csu.domain.clock import PARIS, parse_typed_moment
+from csu.domain.errors import InvalidValue
+
+
+def test_a_french_date_and_time_is_paris_time() -> None:
+    moment = parse_typed_moment("02/12/2022 14:30", "Du")
+    assert moment == datetime(2022, 12, 2, 14, 30, tzinfo=PARIS)
+
+
+def test_an_iso_date_time_keeps_its_own_offset() -> None:
+    moment = parse_typed_moment("2022-12-02T13:30:00+00:00", "--since")
+    assert moment == datetime(2022, 12, 2, 13, 30, tzinfo=UTC)
+
+
+def test_an_iso_day_as_an_end_includes_that_day() -> None:
+    end = parse_typed_moment("2022-12-02", "--until", end_of_day=True)
+    assert end - parse_typed_moment("02/12/2022", "--since") == timedelta(days=1)
+
+
+def test_an_unreadable_moment_names_the_field_and_the_formats() -> None:
+    with pytest.raises(InvalidValue, match="--before : « demain » illisible : jj/mm/aaaa"):
+        parse_typed_moment("demain", "--before")
