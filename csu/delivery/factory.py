@@ -4,6 +4,8 @@ A transport that is chosen but incomplete stops the start with a French message 
 the ``CSU_`` variable to set, rather than failing on the first code an agent sends.
 """
 
+from datetime import timedelta
+
 from csu.config import ConfigError, Settings
 from csu.delivery import Delivery
 from csu.delivery.folder import FolderDelivery
@@ -17,10 +19,26 @@ def build_delivery(settings: Settings) -> Delivery:
         raise ConfigError(
             "CSU_DELIVERY_TIMEOUT_SECONDS : un nombre de secondes positif est attendu."
         )
-    folder = FolderDelivery(settings.outbox_dir)
+    folder = outbox_folder(settings)
     email: Delivery = smtp_delivery(settings) if settings.email_transport == "smtp" else folder
     sms: Delivery = sms_http_delivery(settings) if settings.sms_transport == "http" else folder
-    return ChannelRouter(email=email, sms=sms)
+    # The folder's old files are swept even once both channels have real transports.
+    return ChannelRouter(email=email, sms=sms, leftovers=folder)
+
+
+def outbox_folder(settings: Settings) -> FolderDelivery:
+    """The local outbox, with the retention of its files (also what ``csu purge`` erases,
+    whichever transports are chosen now: files may remain from before)."""
+    hours = settings.outbox_folder_retention_hours
+    try:
+        retention = timedelta(hours=hours)
+    except (OverflowError, ValueError):  # infinite, too large, NaN
+        retention = timedelta(0)
+    if not retention > timedelta(0):
+        raise ConfigError(
+            "CSU_OUTBOX_FOLDER_RETENTION_HOURS : un nombre d'heures positif est attendu."
+        )
+    return FolderDelivery(settings.outbox_dir, retention=retention)
 
 
 def smtp_delivery(settings: Settings) -> SmtpDelivery:

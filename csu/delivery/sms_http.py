@@ -2,8 +2,13 @@
 
 The gateway receives ``{"to": "+33612345678", "from": "...", "text": "..."}``. A message
 counts as sent only on a 2xx answer; anything else raises :class:`DeliveryFailed` with
-a French sentence naming the gateway's host and the HTTP status, never the token, the
+a French sentence naming the gateway's host and the HTTP status (its code and the
+standard phrase, never the gateway's own reason phrase or body), never the token, the
 full URL (which may carry a key) nor the recipient's number.
+
+Gateways often echo the message in their answer (Twilio-like ``{"sid", "body", "to"}``,
+OVH-like ``{"ids", "validReceivers"}``): the reference kept is only the value of a
+known id field that passes :func:`csu.delivery.safe_reference`, else ``HTTP 200``.
 """
 
 import http.client
@@ -14,13 +19,17 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
+from http import HTTPStatus
 from typing import Any
 
-from csu.delivery import DeliveryFailed, Message
+from csu.delivery import DeliveryFailed, Message, safe_reference
 
-REFERENCE_CHARS = 200
 # Gateways answer with a short status; more than this is not read.
 MAX_ANSWER_BYTES = 64 * 1024
+# Where gateways put their id for the message: at the top of the answer, or in the
+# first item of a list (``ids``: OVH; ``messages``: Vonage and others).
+ID_FIELDS = ("id", "message_id", "messageId", "message-id", "sid")
+LIST_FIELDS = ("ids", "message_ids", "messageIds", "messages")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -89,16 +98,16 @@ class SmsHttpDelivery:
         try:
             with opener.open(request, timeout=self.timeout) as response:
                 answer = response.read(MAX_ANSWER_BYTES)
-                status, reason = response.status, response.reason
+                status = response.status
         except Exception as error:
             raise DeliveryFailed(self._clean(self._explain(error), message)) from error
-        return _reference(answer) or f"HTTP {status} {reason}"
+        return _reference(answer, message) or f"HTTP {status}"
 
     def _explain(self, error: Exception) -> str:
         gateway = f"passerelle SMS {self.host}"
         if isinstance(error, urllib.error.HTTPError):
-            error.close()
-            status = f"HTTP {error.code} {error.reason}"
+            error.close()  # its body is never read: it may echo the message
+            status = http_status(error.code)
             if 300 <= error.code < 400:
                 return f"la {gateway} redirige ailleurs ({status}) : redirection non suivie"
             return f"la {gateway} refuse le message ({status})"
@@ -116,11 +125,11 @@ class SmsHttpDelivery:
             case http.client.RemoteDisconnected():
                 return f"connexion coupée par la {gateway} avant sa réponse"
             case OSError():
-                return f"{gateway} injoignable ({error.strerror or error})"
+                return f"{gateway} injoignable ({error.strerror or type(error).__name__})"
             case http.client.HTTPException():
                 return f"réponse illisible de la {gateway} ({type(error).__name__})"
             case urllib.error.URLError():
-                return f"{gateway} injoignable ({error.reason})"
+                return f"{gateway} injoignable ({type(error).__name__})"
             case _:
                 return f"envoi impossible par la {gateway} ({type(error).__name__})"
 
@@ -135,15 +144,38 @@ class SmsHttpDelivery:
         return re.sub(r"\+?\d(?:[\d -]{7,})\d", "<numéro>", text)
 
 
-def _reference(answer: bytes) -> str:
-    """The gateway's id for the message, else the start of its answer."""
-    text = answer.decode("utf-8", errors="replace").strip()
+def http_status(code: int) -> str:
+    """``HTTP 500 Internal Server Error``: the code and its standard phrase, never the
+    reason phrase the server sent (a careless gateway puts the number there)."""
     try:
-        data = json.loads(text)
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
     except ValueError:
-        data = None
-    if isinstance(data, dict):
-        for key in ("id", "message_id"):
-            if data.get(key) not in (None, ""):
-                return str(data[key])[:REFERENCE_CHARS]
-    return text[:REFERENCE_CHARS]
+        return f"HTTP {code}"
+
+
+def _reference(answer: bytes, message: Message) -> str | None:
+    """The gateway's id for the message, when a known field holds a safe one."""
+    try:
+        data = json.loads(answer.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None  # plain text: nothing is taken from it
+    for candidate in _candidates(data):
+        reference = safe_reference(candidate, message)
+        if reference is not None:
+            return reference
+    return None
+
+
+def _candidates(data: object) -> list[object]:
+    if not isinstance(data, dict):
+        return []
+    found = [data[key] for key in ID_FIELDS if key in data]
+    for key in LIST_FIELDS:
+        items = data.get(key)
+        if isinstance(items, list) and items:
+            first = items[0]
+            if isinstance(first, dict):
+                found.extend(first[name] for name in ID_FIELDS if name in first)
+            else:
+                found.append(first)
+    return found

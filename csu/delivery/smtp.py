@@ -2,8 +2,14 @@
 
 A message counts as sent only when the server has accepted it for its recipient:
 every refusal, lost connection or certificate problem raises :class:`DeliveryFailed`
-with a French sentence naming the server and its reason. The password never appears
-in that sentence, nor does the recipient's address (the journal keeps masked forms).
+with a French sentence naming the server and its reply code (the three digits and the
+enhanced status such as ``5.1.1``, never the text of the reply, which may repeat the
+address or the message). The password never appears in that sentence, nor does the
+recipient's address (the journal keeps masked forms).
+
+The reference kept for a message accepted is the queue id the server names in its
+answer to DATA (``250 2.0.0 Ok: queued as 4B7C21F``), when it passes
+:func:`csu.delivery.safe_reference`; else ``SMTP 250``.
 """
 
 import re
@@ -14,11 +20,38 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from csu.delivery import DeliveryFailed, Message
+from csu.delivery import DeliveryFailed, Message, safe_reference
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 Security = Literal["starttls", "ssl", "none"]
+# Queue ids in the answer to DATA: Postfix "queued as X", Exim "id=X", Sendmail
+# "X Message accepted for delivery" (an id with a digit, so that "Ok" is none).
+_QUEUE_ID = (
+    re.compile(r"\bqueued as\s+([^\s;,<>()]+)", re.IGNORECASE),
+    re.compile(r"\bid=([^\s;,<>()]+)", re.IGNORECASE),
+    re.compile(r"^(?:\d\.\d{1,3}\.\d{1,3}\s+)?([^\s]*\d[^\s]*)\s+message accepted",
+               re.IGNORECASE),
+)
+_ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
+
+
+class _KeepsDataReply(smtplib.SMTP):
+    """smtplib drops the answer to DATA, where the server names its queue id."""
+
+    data_reply: tuple[int, bytes] | None = None
+
+    def data(self, msg: "Buffer | str") -> tuple[int, bytes]:
+        reply = super().data(msg)
+        self.data_reply = reply
+        return reply
+
+
+class _KeepsDataReplySsl(_KeepsDataReply, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpDelivery:
@@ -80,11 +113,12 @@ class SmtpDelivery:
                 )
             )
         # Accepted: a failing QUIT no longer changes the outcome.
+        answer: tuple[int, bytes] | None = getattr(smtp, "data_reply", None)
         try:
             smtp.quit()
         except (smtplib.SMTPException, OSError):
             smtp.close()
-        return str(mail["Message-ID"])
+        return _queue_id(answer, message) or f"SMTP {answer[0] if answer else 250}"
 
     def _build(self, message: Message) -> EmailMessage:
         mail = EmailMessage()
@@ -104,10 +138,10 @@ class SmtpDelivery:
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
-            return smtplib.SMTP_SSL(
+            return _KeepsDataReplySsl(
                 self.host, self.port, timeout=self.timeout, context=self._context()
             )
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        smtp = _KeepsDataReply(self.host, self.port, timeout=self.timeout)
         if self.security == "starttls":
             try:
                 smtp.starttls(context=self._context())
@@ -143,16 +177,16 @@ class SmtpDelivery:
             case smtplib.SMTPNotSupportedError() if stage == "login":
                 return f"le {server} ne propose pas l'authentification"
             case smtplib.SMTPNotSupportedError():
-                return f"le {server} ne prend pas en charge ce message ({error})"
+                return f"le {server} ne prend pas en charge ce message (extension manquante)"
             case smtplib.SMTPServerDisconnected() if isinstance(error.__context__, TimeoutError):
                 return f"{server} injoignable (pas de réponse en {self.timeout:g} s)"
             case smtplib.SMTPServerDisconnected():
-                return f"connexion coupée par le {server} ({error})"
+                return f"connexion coupée par le {server}"
             case smtplib.SMTPResponseException():
                 reason = _reply(error.smtp_code, error.smtp_error)
                 return f"réponse inattendue du {server} ({reason})"
             case smtplib.SMTPException():
-                return f"échange impossible avec le {server} ({error})"
+                return f"échange impossible avec le {server} ({type(error).__name__})"
             case ssl.SSLCertVerificationError():
                 return f"certificat du {server} refusé ({error.verify_message or error.reason})"
             case ssl.SSLError():
@@ -162,7 +196,7 @@ class SmtpDelivery:
             case socket.gaierror():
                 return f"{server} injoignable (nom inconnu : {error.strerror})"
             case OSError():
-                return f"{server} injoignable ({error.strerror or error})"
+                return f"{server} injoignable ({error.strerror or type(error).__name__})"
             case UnicodeEncodeError() if stage == "login":
                 return f"identifiant ou mot de passe non ASCII, que le {server} ne peut recevoir"
             case _:
@@ -178,6 +212,19 @@ class SmtpDelivery:
 
 
 def _reply(code: int, reply: bytes | str) -> str:
+    """``code 550 5.1.1``: the reply code and enhanced status, never the reply's text."""
     if isinstance(reply, bytes):
         reply = reply.decode("utf-8", errors="replace")
-    return " ".join(f"{code} {reply}".split())
+    enhanced = _ENHANCED_STATUS.match(reply.strip())
+    return f"code {code}" + (f" {enhanced.group()}" if enhanced else "")
+
+
+def _queue_id(reply: tuple[int, bytes] | None, message: Message) -> str | None:
+    if reply is None:
+        return None
+    text = reply[1].decode("utf-8", errors="replace").strip()
+    for pattern in _QUEUE_ID:
+        found = pattern.search(text)
+        if found is not None:
+            return safe_reference(found.group(1), message)
+    return None

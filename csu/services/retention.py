@@ -27,6 +27,11 @@ by ``purge-<id>``: the journal export, which resolves pseudonyms to matricules
 through that row, then finds nothing, and the same person can be put on a later
 roll as a new voter (their keyed pseudonym is free again).
 
+The outbox folder's files (the folder transport's copies of the messages, with codes,
+links and addresses in clear) go too: those of the messages purged, and any past the
+folder's retention, whatever the elections; after the commits, since a file erased
+cannot come back should a transaction fail.
+
 A dry run does all of this in a transaction that is rolled back: its counts are
 exactly those a real run would give, and nothing changes, the journal included.
 """
@@ -40,6 +45,7 @@ from sqlalchemy import String, cast, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from csu.delivery import KeepsCopies
 from csu.domain.clock import rfc3339, to_paris
 from csu.domain.election import ElectionDefinition, ElectionState, definition_from_json, state_at
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
@@ -54,6 +60,7 @@ from csu.store.tables import (
     OutboundMessage,
     SubstitutionRequest,
     Voter,
+    WebhookEvent,
 )
 
 PURGED_PREFIX = "purge-"
@@ -100,6 +107,8 @@ class PurgeReport:
     before: datetime | None
     purged: tuple[ElectionPurged, ...] = ()
     skipped: tuple[ElectionSkipped, ...] = ()
+    # Files of the outbox folder erased: of the messages purged, and past retention.
+    outbox_files: int = 0
 
 
 class _DryRun(Exception):
@@ -113,9 +122,12 @@ def purge(
     before: datetime | None = None,
     election: str | None = None,
     dry_run: bool = False,
+    copies: KeepsCopies | None = None,
 ) -> PurgeReport:
     """Erases personal data of the voters of elections closed before ``before`` (by
-    default: of elections whose retention has run out), or of ``election`` only."""
+    default: of elections whose retention has run out), or of ``election`` only, and
+    the copies ``copies`` keeps (default: the delivery's, if it keeps any) of the
+    messages purged or past their retention."""
     require_role(who, "admin")
     now = deps.clock()
     if before is not None and before > now:
@@ -154,19 +166,29 @@ def purge(
     # Oldest first, each in its own transaction: a voter of two selected elections
     # is erased with the second, once the first is marked purged.
     done: list[ElectionPurged] = []
+    references: list[str] = []
     if dry_run:
         try:
             with deps.writing() as session:
                 for definition in selected:
-                    done.append(_purge_one(session, who, definition, now, before))
+                    done.append(_purge_one(session, who, definition, now, before, references))
                 raise _DryRun
         except _DryRun:
             pass
     else:
         for definition in selected:
             with deps.writing() as session:
-                done.append(_purge_one(session, who, definition, now, before))
-    return PurgeReport(dry_run=dry_run, before=before, purged=tuple(done), skipped=tuple(skipped))
+                done.append(_purge_one(session, who, definition, now, before, references))
+    if copies is None and isinstance(deps.delivery, KeepsCopies):
+        copies = deps.delivery
+    files = copies.erase(references, dry_run=dry_run) if copies is not None else 0
+    return PurgeReport(
+        dry_run=dry_run,
+        before=before,
+        purged=tuple(done),
+        skipped=tuple(skipped),
+        outbox_files=files,
+    )
 
 
 def _not_purgeable(
@@ -202,7 +224,9 @@ def _purge_one(
     definition: ElectionDefinition,
     now: datetime,
     before: datetime | None,
+    references: list[str],
 ) -> ElectionPurged:
+    """Purges one election; adds to ``references`` those of its messages purged."""
     election_id = definition.id
     session.execute(update(Election).where(col(Election.id) == election_id).values(purged_at=now))
     # Voters of this election whose every election is now purged.
@@ -242,6 +266,7 @@ def _purge_one(
         .values(
             hash="",
             prefix_hash=None,
+            prefix_phc=None,
             status="revoked",
             revoked_at=func.coalesce(col(Credential.revoked_at), now),
             revoked_by=func.coalesce(col(Credential.revoked_by), who.login),
@@ -270,17 +295,26 @@ def _purge_one(
         # The column is unique: each erased hash gets the row's own marker.
         .values(token_hash=_marker(col(LinkToken.id))),
     )
+    purged_messages = (
+        or_(
+            col(OutboundMessage.election_id) == election_id,
+            col(OutboundMessage.intervention_id).in_(interventions),
+            col(OutboundMessage.voter_id).in_(gone),
+        ),
+        col(OutboundMessage.recipient_masked) != "",
+    )
+    # The folder transport's file names (other transports' ids name no file).
+    references.extend(
+        session.execute(
+            select(col(OutboundMessage.reference)).where(
+                *purged_messages, col(OutboundMessage.reference).is_not(None)
+            )
+        ).scalars()
+    )
     counts["messages"] = _rowcount(
         session,
         update(OutboundMessage)
-        .where(
-            or_(
-                col(OutboundMessage.election_id) == election_id,
-                col(OutboundMessage.intervention_id).in_(interventions),
-                col(OutboundMessage.voter_id).in_(gone),
-            ),
-            col(OutboundMessage.recipient_masked) != "",
-        )
+        .where(*purged_messages)
         .values(
             recipient_masked="",
             recipient_sealed=None,
@@ -300,6 +334,14 @@ def _purge_one(
             col(SubstitutionRequest.email_masked) != "",
         )
         .values(email_masked="", email_sealed=None, notes=None),
+    )
+    # The platforms' credential events (sealed identifiers and hashes): erased, and
+    # those not delivered yet given up, the election being over (not counted).
+    session.execute(
+        update(WebhookEvent)
+        .where(col(WebhookEvent.election_id) == election_id,
+               col(WebhookEvent.payload_sealed).is_not(None))
+        .values(payload_sealed=None, last_error=None, state="abandoned", claimed_at=None)
     )
     counts["interventions"] = _rowcount(
         session,

@@ -6,7 +6,9 @@ Also what a retry of a whole service needs to know from the store (see
 failed while its COMMIT was in flight (``Attempt``).
 """
 
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -70,10 +72,15 @@ def make_engine(
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Before each connection, as SQLite would create the file on the first.
+            path = Path(database)
+            event.listen(engine, "do_connect", lambda *_: private_sqlite_files(path))
         return engine
     # A connection the server dropped (restart, idle timeout) is replaced at checkout
     # instead of failing the next service.
@@ -87,6 +94,26 @@ def make_engine(
         **kwargs.pop("connect_args", {}),
     }
     return create_engine(url, connect_args=connect_args, **kwargs)
+
+
+def private_sqlite_files(path: Path) -> None:
+    """A SQLite database holds names, birth dates and contacts: readable by its owner
+    only (0600), like its key file. SQLite gives the -wal and -shm files the database
+    file's mode, so creating that file 0600 before SQLite does covers them; files an
+    older version left readable by others are tightened."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite reports the same problem in its own words
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            mode = stat.S_IMODE(os.stat(f"{path}{suffix}").st_mode)
+            if mode & 0o077:
+                os.chmod(f"{path}{suffix}", mode & 0o600)
+        except OSError:  # absent, or another account's file
+            pass
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) -> None:

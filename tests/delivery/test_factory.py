@@ -2,6 +2,7 @@
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,34 @@ def test_a_configuration_error_never_shows_the_token(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as failure:
         build_delivery(settings(tmp_path, **{**HTTP, "sms_url": "ftp://x/?key=t0k3n"}))
     assert "t0k3n" not in str(failure.value)
+
+
+def test_the_outbox_files_live_as_long_as_the_retention_setting_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_OUTBOX_FOLDER_RETENTION_HOURS", "6")
+    built = build_delivery(Settings(data_dir=tmp_path))
+    assert isinstance(built, ChannelRouter) and isinstance(built.sms, FolderDelivery)
+    assert built.sms.retention == timedelta(hours=6)
+
+
+def test_the_outbox_files_live_24_hours_by_default(tmp_path: Path) -> None:
+    built = router(tmp_path)
+    assert isinstance(built.email, FolderDelivery)
+    assert built.email.retention == timedelta(hours=24)
+
+
+def test_with_both_real_transports_the_outbox_folder_is_still_swept(tmp_path: Path) -> None:
+    built = router(tmp_path, **SMTP, **HTTP, outbox_folder_retention_hours=2)
+    assert isinstance(built.leftovers, FolderDelivery)
+    assert (built.leftovers.folder, built.leftovers.retention) == (
+        tmp_path / "outbox", timedelta(hours=2)
+    )
+
+
+@pytest.mark.parametrize("hours", [0, -1, float("nan"), float("inf"), 1e15])
+def test_a_retention_that_is_no_positive_duration_stops_the_start(
+    tmp_path: Path, hours: float
+) -> None:
+    with pytest.raises(ConfigError, match="CSU_OUTBOX_FOLDER_RETENTION_HOURS"):
+        build_delivery(settings(tmp_path, outbox_folder_retention_hours=hours))

@@ -2,7 +2,7 @@
 
 import json
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -23,6 +23,23 @@ def email(recipient: str = "jeanne.dupont@interieur.gouv.fr") -> Message:
 
 def sms(recipient: str = "+33612345678") -> Message:
     return Message("sms", recipient, SENDER, "Votre code de vérification", BODY)
+
+
+class Clock:
+    """A clock the test moves forward: the outbox's files age with it."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def parsed(path: Path) -> EmailMessage:
@@ -84,3 +101,88 @@ def test_an_unwritable_folder_raises_delivery_failed_in_french(tmp_path: Path) -
     with pytest.raises(DeliveryFailed, match=r"^boîte d'envoi .* inaccessible") as failed:
         FolderDelivery(outbox).send(sms())
     assert str(outbox) in str(failed.value)
+
+
+# Privacy of the folder
+
+
+def test_the_folder_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    FolderDelivery(outbox).send(sms())
+    assert mode(outbox) == 0o700
+
+
+def test_an_existing_folder_open_to_others_is_tightened_on_the_next_message(
+    tmp_path: Path,
+) -> None:
+    outbox = tmp_path / "outbox"
+    outbox.mkdir(mode=0o755)
+    outbox.chmod(0o755)
+    FolderDelivery(outbox).send(email())
+    assert mode(outbox) == 0o700
+
+
+def test_an_existing_folder_open_to_others_is_tightened_by_the_sweep(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    outbox.chmod(0o775)
+    assert FolderDelivery(outbox).erase() == 0
+    assert mode(outbox) == 0o700
+
+
+# Erasure: by reference, and past the retention
+
+
+def test_erase_removes_the_files_its_references_name_only(tmp_path: Path) -> None:
+    outbox = FolderDelivery(tmp_path)
+    gone, kept = outbox.send(sms()), outbox.send(email())
+    assert outbox.erase([gone, "HTTP 200", "SM3f2a9c0b1d"]) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [kept]
+
+
+def test_a_file_older_than_the_retention_is_erased(tmp_path: Path) -> None:
+    clock = Clock()
+    outbox = FolderDelivery(tmp_path, retention=timedelta(hours=24), clock=clock)
+    outbox.send(sms())
+    clock.advance(hours=24, seconds=1)
+    assert outbox.erase() == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_within_the_retention_stays(tmp_path: Path) -> None:
+    clock = Clock()
+    outbox = FolderDelivery(tmp_path, retention=timedelta(hours=24), clock=clock)
+    name = outbox.send(email())
+    clock.advance(hours=23, minutes=59)
+    assert outbox.erase() == 0
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_only_files_the_outbox_named_are_erased(tmp_path: Path) -> None:
+    clock = Clock()
+    outbox = FolderDelivery(tmp_path, retention=timedelta(hours=1), clock=clock)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("à garder")
+    lookalike = tmp_path / "20000101T000000-abcdefgh.json"  # not hexadecimal: not ours
+    lookalike.write_text("{}")
+    outbox.send(sms())
+    clock.advance(hours=2)
+    assert outbox.erase(["notes.txt", "../notes.txt"]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([notes.name, lookalike.name])
+
+
+def test_a_dry_run_counts_the_files_without_erasing_them(tmp_path: Path) -> None:
+    clock = Clock()
+    outbox = FolderDelivery(tmp_path, retention=timedelta(hours=1), clock=clock)
+    named = outbox.send(sms())
+    outbox.send(email())
+    clock.advance(hours=2)
+    outbox.send(sms())  # young, and not named: stays either way
+    assert outbox.erase([named], dry_run=True) == 2
+    assert len(list(tmp_path.iterdir())) == 3
+    assert outbox.erase([named]) == 2
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_erasing_before_any_message_finds_nothing(tmp_path: Path) -> None:
+    assert FolderDelivery(tmp_path / "jamais-créé").erase(["x.json"]) == 0

@@ -132,9 +132,54 @@ def test_a_message_id_field_also_serves_as_reference(gateway: Gateway) -> None:
     assert gateway.delivery().send(sms()) == "4711"
 
 
-def test_an_answer_without_id_is_the_reference_cut_to_200_characters(gateway: Gateway) -> None:
-    gateway.answer = Answer(202, b"OK " + b"x" * 300)
-    assert gateway.delivery().send(sms()) == "OK " + "x" * 197
+def test_a_twilio_like_answer_gives_its_sid_and_nothing_of_the_echoed_text(
+    gateway: Gateway,
+) -> None:
+    echo = {"sid": "SM3f2a9c0b1d", "body": BODY, "to": NUMBER, "status": "queued"}
+    gateway.answer = Answer(201, json.dumps(echo).encode())
+    assert gateway.delivery().send(sms()) == "SM3f2a9c0b1d"
+
+
+def test_an_ovh_like_answer_gives_its_first_id_and_not_the_receivers(gateway: Gateway) -> None:
+    echo = {"ids": [98765432101, 98765432102], "validReceivers": [NUMBER], "invalidReceivers": []}
+    gateway.answer = Answer(200, json.dumps(echo).encode())
+    assert gateway.delivery().send(sms()) == "98765432101"
+
+
+def test_the_first_id_of_a_messages_list_serves_as_reference(gateway: Gateway) -> None:
+    echo = {"messages": [{"to": "33612345678", "message-id": "0A00000123ABCD1", "status": "0"}]}
+    gateway.answer = Answer(200, json.dumps(echo).encode())
+    assert gateway.delivery().send(sms()) == "0A00000123ABCD1"
+
+
+def test_a_plain_text_answer_leaves_only_the_status(gateway: Gateway) -> None:
+    gateway.answer = Answer(202, f"OK {NUMBER} {BODY}".encode())
+    assert gateway.delivery().send(sms()) == "HTTP 202"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"id": "33612345678"},  # the number as id
+        {"id": "0612345678"},
+        {"message_id": "123456"},  # the code as id
+        {"id": BODY},  # a sentence
+        {"id": "a" * 65},  # too long for an id
+        {"id": "x@y"},  # not an id's characters
+        {"id": True},
+        {"id": {"nested": "value"}},
+        ["abc"],
+    ],
+    ids=[
+        "number", "national-number", "code", "sentence", "too-long", "address-like",
+        "boolean", "object", "list",
+    ],
+)
+def test_an_id_that_is_not_a_plain_identifier_leaves_only_the_status(
+    gateway: Gateway, answer: object
+) -> None:
+    gateway.answer = Answer(200, json.dumps(answer).encode())
+    assert gateway.delivery().send(sms()) == "HTTP 200"
 
 
 def test_a_server_error_fails_naming_the_gateway_and_the_status(gateway: Gateway) -> None:
@@ -175,14 +220,25 @@ def test_a_gateway_slower_than_the_timeout_fails(gateway: Gateway) -> None:
     )
 
 
-def test_the_token_and_the_number_never_appear_in_an_error(gateway: Gateway) -> None:
-    # A careless gateway echoing both in its reason phrase.
-    gateway.answer = Answer(401, b"", reason=f"Bad token {TOKEN} for {NUMBER}")
+def test_an_error_keeps_the_standard_phrase_not_the_gateways_reason_nor_body(
+    gateway: Gateway,
+) -> None:
+    # A careless gateway echoing token, number and text in its reason phrase and body.
+    gateway.answer = Answer(
+        401, f"{BODY} to {NUMBER}".encode(), reason=f"Bad token {TOKEN} for {NUMBER}"
+    )
     with pytest.raises(DeliveryFailed) as failure:
         gateway.delivery().send(sms())
-    assert TOKEN not in str(failure.value)
-    assert NUMBER not in str(failure.value)
-    assert "HTTP 401 Bad token *** for <destinataire>" in str(failure.value)
+    assert str(failure.value) == (
+        f"la passerelle SMS 127.0.0.1:{gateway.port} refuse le message (HTTP 401 Unauthorized)"
+    )
+
+
+def test_an_unknown_status_is_named_by_its_code_only(gateway: Gateway) -> None:
+    gateway.answer = Answer(599, b"", reason=f"refused {NUMBER}")
+    with pytest.raises(DeliveryFailed) as failure:
+        gateway.delivery().send(sms())
+    assert str(failure.value).endswith("refuse le message (HTTP 599)")
 
 
 def test_an_invalid_url_fails_without_a_request() -> None:

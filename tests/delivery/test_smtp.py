@@ -65,6 +65,10 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    # What the server answers to DATA: aiosmtpd's words by default; tests set a real
+    # relay's (Postfix names its queue id, some repeat the recipient).
+    data_reply: str = "250 Message accepted for delivery"
+
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
         mail = BytesParser(policy=policy.default).parsebytes(envelope.content)
@@ -79,7 +83,7 @@ class Mailbox:
                 tls=server.transport.get_extra_info("ssl_object") is not None,
             )
         )
-        return "250 Message accepted for delivery"
+        return self.data_reply.format(recipient=", ".join(envelope.rcpt_tos))
 
 
 def authenticator(
@@ -200,11 +204,44 @@ def test_the_envelope_goes_from_the_configured_address_to_the_recipient(server: 
     assert (received.sender, received.recipients) == (SENDER_ADDRESS, [RECIPIENT])
 
 
-def test_the_reference_is_the_message_id_the_server_received(server: Server) -> None:
-    reference = server.delivery().send(email())
+def test_each_message_carries_a_message_id_of_the_senders_domain(server: Server) -> None:
+    server.delivery().send(email())
     [received] = server.mailbox.received
-    assert reference == received.mail["Message-ID"]
-    assert reference.startswith("<") and reference.endswith("@elections.example>")
+    assert received.mail["Message-ID"].endswith("@elections.example>")
+
+
+@pytest.mark.parametrize(
+    ("reply", "queue_id"),
+    [
+        ("250 2.0.0 Ok: queued as 4Xk7Qn0Hbzz9", "4Xk7Qn0Hbzz9"),  # Postfix
+        ("250 OK id=1qZxYw-0004Ab-Cd", "1qZxYw-0004Ab-Cd"),  # Exim
+        ("250 2.0.0 3B4HkQ7L012345 Message accepted for delivery", "3B4HkQ7L012345"),  # Sendmail
+        ("250 2.0.0 Ok: queued as 9F1C2B3A for <{recipient}>", "9F1C2B3A"),
+    ],
+    ids=["postfix", "exim", "sendmail", "postfix-naming-the-recipient"],
+)
+def test_the_reference_is_the_queue_id_the_server_names(
+    server: Server, reply: str, queue_id: str
+) -> None:
+    server.mailbox.data_reply = reply
+    assert server.delivery().send(email()) == queue_id
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "250 Message accepted for delivery",
+        "250 2.0.0 Ok: queued as <{recipient}>",  # the address where the id should be
+        "250 2.0.0 Ok: queued as jeanne.dupont",
+        "250 OK id=votre-code-123456",
+    ],
+    ids=["no-id", "address", "local-part", "text-of-the-message"],
+)
+def test_without_a_plain_queue_id_the_reference_is_the_reply_code(
+    server: Server, reply: str
+) -> None:
+    server.mailbox.data_reply = reply
+    assert server.delivery().send(email()) == "SMTP 250"
 
 
 def test_a_server_that_is_down_fails_with_a_french_message_naming_it() -> None:
@@ -236,7 +273,7 @@ def test_a_recipient_refused_by_the_server_fails_with_its_reply_minus_the_addres
         server.delivery().send(email(REFUSED))
     assert str(failure.value) == (
         f"destinataire refusé par le serveur de courriel 127.0.0.1:{server.port} "
-        "(550 5.1.1 <destinataire>: Recipient address rejected)"
+        "(code 550 5.1.1)"
     )
     assert server.mailbox.received == []
 
@@ -253,7 +290,7 @@ def test_a_wrong_password_fails_without_showing_it(server: Server) -> None:
         server.delivery(username=LOGIN, password=wrong).send(email())
     assert str(failure.value) == (
         "identifiant ou mot de passe refusé par le serveur de courriel "
-        f"127.0.0.1:{server.port} (535 5.7.8 Authentication credentials invalid)"
+        f"127.0.0.1:{server.port} (code 535 5.7.8)"
     )
     assert wrong not in str(failure.value)
     assert server.mailbox.received == []
