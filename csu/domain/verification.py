@@ -11,7 +11,7 @@ with what is on record is the service's work (keyed hashes, constant time).
 """
 
 from collections.abc import Collection, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from csu.domain.errors import InvalidValue
 
@@ -200,3 +200,96 @@ def enough_for(required: tuple[frozenset[str], ...] | None, verified: Collection
     """Whether a verification by the factors ``verified`` suffices for an action that
     demands one of the ``required`` sets (None: any verification suffices)."""
     return required is None or any(factors <= set(verified) for factors in required)
+
+
+# ------------------------------------------------------- S2: the president's check
+
+PRESENCE_REQUEST_VALIDITY = timedelta(minutes=10)
+"""How long the president has to attest an agent's request (the cell's policy: the
+organisers' documents give no figure). A later attestation is refused; the agent asks
+again."""
+
+PRESENCE_ATTESTATION_VALIDITY = timedelta(minutes=10)
+"""How long an attestation may be used by the agent's verification, when the channel's
+set demands more than the in-person check (the cell's policy)."""
+
+PENDING = "pending"
+ATTESTED = "attested"
+DECLINED = "declined"
+USED = "used"
+EXPIRED = "expired"  # never stored: a pending or attested check past its expiry
+
+PRESENCE_STATES: dict[str, str] = {
+    PENDING: "en attente du président",
+    ATTESTED: "attestée par le président",
+    DECLINED: "refusée par le président",
+    USED: "attestée par le président",
+    EXPIRED: "expirée",
+}
+
+MIN_DECLINE_REASON_LENGTH = 5
+
+
+def remote_lock_applies(channel: str) -> bool:
+    """Whether a voter's lock after remote failures stops verification on ``channel``.
+
+    The lock answers repeated wrong answers over the phone or by e-mail, where nobody
+    sees the caller. On the in-person channel the president sees the voter and their
+    identity document, so the lock does not stop it; the president's attestation then
+    says that the voter was locked, for the journal."""
+    return channel not in IN_PERSON_CHANNELS
+
+
+def may_type_in_person(
+    role: str, login: str, operator_login: str, president_login: str | None
+) -> bool:
+    """Whether an operator may record the ``in_person`` factor by typing it: only a
+    president, in their own intervention on the in-person channel. An agent (or a
+    supervisor) taking a president's call waits for the president's attestation, made
+    from the president's own session: nothing they type counts as an in-person check."""
+    return role == "president" and login == operator_login == president_login
+
+
+def presence_state(status: str, expires_at: datetime, now: datetime) -> str:
+    """The state of a check at ``now``: a pending or attested check past its expiry
+    is expired; declined and used ones stay so."""
+    if status in (PENDING, ATTESTED) and now >= expires_at:
+        return EXPIRED
+    return status
+
+
+def president_refusal(
+    *,
+    named_president: str,
+    check_bureau: str,
+    president_login: str,
+    president_bureau: str | None,
+) -> str | None:
+    """Why this president may not act on a check, in French; None if they may. A
+    president acts only on voters of their own bureau, on the request addressed to them."""
+    if president_bureau is None or president_bureau != check_bureau:
+        return "Cette demande concerne un électeur d'un autre bureau que le vôtre."
+    if president_login != named_president:
+        return f"Cette demande s'adresse au président « {named_president} »."
+    return None
+
+
+def attestation_refusal(
+    *, status: str, expires_at: datetime, now: datetime, intervention_open: bool
+) -> str | None:
+    """Why a check may not be attested (or declined) now, in French; None if it may:
+    once, before it expires, while the agent's intervention is open."""
+    state = presence_state(status, expires_at, now)
+    if state == EXPIRED:
+        return "Demande expirée : l'agent doit renouveler sa demande."
+    if state != PENDING:
+        return f"Demande déjà traitée ({PRESENCE_STATES[state]})."
+    if not intervention_open:
+        return "L'intervention de l'agent est close : plus rien à attester."
+    return None
+
+
+def attestation_usable(status: str, expires_at: datetime, now: datetime) -> bool:
+    """Whether an attestation may still verify its intervention: attested, not yet
+    used, not expired."""
+    return presence_state(status, expires_at, now) == ATTESTED

@@ -37,7 +37,8 @@ class ElectionChoice:
 
 class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
     """Channel of the call (only those of the election's policy), the number shown on
-    the phone (optional), and for a call from a president, the president's login.
+    the phone (optional), and for a call from a president, the president's login: the
+    president then attests the in-person check from their own session (S2).
 
     A president opens in person only (channel ``president``, no choice)."""
 
@@ -88,6 +89,13 @@ class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
             with Vertical(id="open-president-box", classes="modal-field"):
                 yield Label("Identifiant du président de bureau qui appelle")
                 yield Input(id="open-president", placeholder="identifiant du président")
+                yield Static(
+                    "Le président atteste lui-même la pièce d'identité, depuis sa propre "
+                    "session (terminal ou navigateur) : ctrl+e lui envoie la demande, et "
+                    "l'identité est vérifiée dès qu'il l'a attestée.",
+                    id="open-president-hint",
+                    classes="modal-hint",
+                )
             yield Static(id="open-message", classes="modal-message")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Ouvrir", id="open-ok", variant="primary")

@@ -5,6 +5,11 @@ The verification modal lists the factor sets the election accepts on the channel
 the intervention (any one suffices) and offers one field per factor those sets use;
 the number of the caller is checked by the service itself. The answer is only
 "vérifiée" or "non vérifiée": never which factor failed.
+
+On a call from a president (S2) the operator types no in-person check: the window asks
+the president for it and waits, « en attente du président », until the president
+attests the document from their own session (csu.screens.presence_requests); the
+intervention is then verified and the window closes.
 """
 
 from collections.abc import Callable, Sequence
@@ -23,16 +28,24 @@ from csu.domain.clock import Clock, to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_birth_date, parse_department, parse_numen
 from csu.domain.verification import (
+    ATTESTED,
     AUTOMATIC_FACTORS,
+    DECLINED,
     DOCUMENT_TYPES,
     FACTOR_LABELS,
+    IN_PERSON_CHANNELS,
     OTP_FACTORS,
+    PENDING,
+    USED,
     describe_set,
+    may_type_in_person,
     parse_document,
 )
+from csu.services.context import OperatorContext, ServiceError
 from csu.services.interventions import OpenIntervention
 from csu.services.one_time_codes import SentCode, send_one_time_code
 from csu.services.outbox import STATE_LABELS
+from csu.services.presence import PresenceView, presence_status, request_presence_check
 from csu.services.verification import VerificationResult, unlock_voter, verify_identity
 
 if TYPE_CHECKING:
@@ -40,6 +53,7 @@ if TYPE_CHECKING:
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]  # SentCode.delivery once the transport took the message
+PRESENCE_POLL_SECONDS = 2  # how often the window waiting for the president looks again
 
 PLACEHOLDERS: dict[str, str] = {
     "birth_date": "jj/mm/aaaa",
@@ -105,10 +119,60 @@ def format_checks(clock: Clock) -> dict[str, Callable[[str], object]]:
     }
 
 
-def form_factors(sets: Sequence[frozenset[str]]) -> list[str]:
-    """The factors the operator types, in the order of :data:`FACTOR_LABELS`."""
+def form_factors(sets: Sequence[frozenset[str]], *, in_person: bool = True) -> list[str]:
+    """The factors the operator types, in the order of :data:`FACTOR_LABELS`; without
+    ``in_person`` when the president attests it from their own session."""
     used = set().union(*sets) - AUTOMATIC_FACTORS
+    if not in_person:
+        used.discard("in_person")
     return [factor for factor in FACTOR_LABELS if factor in used]
+
+
+def waits_for_president(intervention: OpenIntervention, who: OperatorContext | None) -> bool:
+    """Whether the operator's verification waits for the president's attestation: an
+    intervention through a president that the president did not open themselves."""
+    return (
+        who is not None
+        and intervention.channel in IN_PERSON_CHANNELS
+        and not may_type_in_person(who.role, who.login, who.login, intervention.president_login)
+    )
+
+
+def presence_line(view: PresenceView | None, *, more_to_type: bool) -> str:
+    """Where the president's check stands, for the operator who waits for it."""
+    if view is None:
+        return "Demande au président en cours d'envoi…"
+    president = f"« {view.president} » (bureau {view.bureau})"
+    if view.state == PENDING:
+        return (
+            f"Vérification en personne : en attente du président {president}, qui atteste "
+            f"la pièce d'identité depuis sa propre session (demande valable jusqu'à "
+            f"{view.expires_at:%H:%M})."
+        )
+    if view.state == ATTESTED:
+        then = (
+            "complétez avec les autres réponses, puis « Vérifier »"
+            if more_to_type
+            else "vérification en cours"
+        )
+        return (
+            f"Pièce d'identité ({view.document}) attestée par le président {president} : "
+            f"{then} (avant {view.expires_at:%H:%M})."
+        )
+    if view.state == DECLINED:
+        return (
+            f"Le président {president} a refusé d'attester : {view.decline_reason}. "
+            "« Redemander » envoie une nouvelle demande."
+        )
+    if view.state == USED:
+        return (
+            f"L'attestation du président {president} a déjà servi et la vérification a "
+            "expiré : « Redemander » envoie une nouvelle demande."
+        )
+    return (
+        f"Demande expirée sans attestation du président {president} : « Redemander » "
+        "envoie une nouvelle demande."
+    )
 
 
 def caller_line(intervention: OpenIntervention) -> str:
@@ -129,7 +193,10 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
     intervention (a code sent, a failed verification), so that the voter file behind
     refreshes its timeline; ``file_changed`` is true when the voter got locked."""
 
-    BINDINGS = [Binding("escape", "cancel", "Fermer", id="verify-cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Fermer", id="verify-cancel"),
+        Binding("f5", "refresh_presence", "Actualiser", id="verify-refresh"),
+    ]
 
     def __init__(
         self,
@@ -147,13 +214,22 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
         self._on_change = on_change
         self._busy = False
         self._pending: Static | None = None
+        self.presence = False  # waits for the president's attestation (set in compose)
+        self._done_waiting = False
 
     @property
     def csu(self) -> "CsuApp":
         return cast("CsuApp", self.app)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refresh_presence":
+            return self.presence
+        return True
+
     def compose(self) -> ComposeResult:
         checks = format_checks(self.csu.clock)
+        self.presence = waits_for_president(self.intervention, self.csu.operator)
+        self.factors = form_factors(self.sets, in_person=not self.presence)
         with Vertical(id="verify-box", classes="modal-box"):
             yield Static(
                 f"Vérifier l'identité — canal : {self.intervention.channel_label}",
@@ -168,6 +244,8 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
                 yield Static(caller_line(self.intervention), id="verify-caller")
             if self.challenge_question and "challenge_answer" in self.factors:
                 yield Static(f"Question défi : {self.challenge_question}", id="verify-question")
+            if self.presence:
+                yield Static(presence_line(None, more_to_type=False), id="verify-presence")
             for factor in self.factors:
                 with Horizontal(classes="verify-row"):
                     yield Label(SHORT_LABELS.get(factor, factor), classes="verify-label")
@@ -195,13 +273,75 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
             yield Static(id="verify-otp-status", classes="modal-message")
             yield Static(id="verify-result", classes="modal-message")
             with Horizontal(classes="modal-buttons"):
-                yield Button("Vérifier", id="verify-ok", variant="primary")
+                verify = Button("Vérifier", id="verify-ok", variant="primary")
+                # Nothing to type when the president's attestation is the whole set.
+                verify.display = bool(self.factors) or not self.presence
+                yield verify
+                if self.presence:
+                    ask = Button("Redemander au président", id="verify-ask")
+                    ask.display = False
+                    yield ask
                 yield Button("Fermer", id="verify-close")
 
     def on_mount(self) -> None:
         for field in self.query(Input):
             field.focus()
             break
+        if self.presence:
+            self.ask_president()
+            self.set_interval(PRESENCE_POLL_SECONDS, self.poll_presence)
+
+    # --- S2: the president's attestation --------------------------------------------
+
+    @on(Button.Pressed, "#verify-ask")
+    def _ask_pressed(self) -> None:
+        self.query_one("#verify-ask", Button).display = False
+        self.ask_president()
+
+    @work(thread=True, exclusive=True, group="presence-ask", exit_on_error=False)
+    def ask_president(self) -> None:
+        """Sends the request (a pending one is kept as is) and shows where it stands."""
+        who = self.csu.operator
+        if who is None:
+            return
+        view = request_presence_check(self.csu.deps, who, self.intervention.id)
+        self.app.call_from_thread(self._presence, view)
+
+    def action_refresh_presence(self) -> None:
+        self.poll_presence()
+
+    @work(thread=True, exclusive=True, group="presence-poll", exit_on_error=False)
+    def poll_presence(self) -> None:
+        who = self.csu.operator
+        if who is None or self._done_waiting:
+            return
+        try:
+            view = presence_status(self.csu.deps, who, self.intervention.id)
+        except ServiceError:
+            return  # the store is busy: the next look will tell
+        if view is not None:
+            self.app.call_from_thread(self._presence, view)
+
+    def _presence(self, view: PresenceView) -> None:
+        if self._done_waiting:
+            return
+        if view.verified_until is not None:
+            # The president's attestation verified the intervention: nothing to type.
+            self._done_waiting = True
+            self.dismiss(
+                VerificationResult(
+                    True,
+                    f"Identité vérifiée en personne par le président « {view.president} » "
+                    f"(valable jusqu'à {view.verified_until:%H:%M}).",
+                    view.verified_until,
+                    None,
+                )
+            )
+            return
+        self.query_one("#verify-presence", Static).update(
+            presence_line(view, more_to_type=bool(self.factors))
+        )
+        self.query_one("#verify-ask", Button).display = view.state not in (PENDING, ATTESTED)
 
     def answers(self) -> dict[str, str]:
         """What the operator typed, by factor (``in_person`` as ``"cni:1234"``)."""
@@ -279,6 +419,7 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
 
     def _verified(self, result: VerificationResult) -> None:
         if result.verified:
+            self._done_waiting = True
             self.dismiss(result)
             return
         shown = self.query_one("#verify-result", Static)
@@ -288,8 +429,14 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
             self._on_change(result.locked_until is not None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "presence-poll":
+            return  # a look that failed is made again in a moment, without a word
         # Worker messages do not bubble: the app's handler shows a refusal in French.
         self.csu.on_worker_state_changed(event)
+        if event.worker.group != "verify":
+            if event.state is WorkerState.ERROR and self.presence:
+                self.query_one("#verify-ask", Button).display = True  # the request failed
+            return
         if event.state in FINISHED:
             self._busy = False
         if event.state is WorkerState.ERROR and self._pending is not None:
@@ -304,6 +451,7 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
 
     @on(Button.Pressed, "#verify-close")
     def action_cancel(self) -> None:
+        self._done_waiting = True
         self.dismiss(None)
 
 

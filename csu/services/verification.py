@@ -7,7 +7,11 @@ attempts table keep, for supervisors, which factors were tried and which failed.
 
 Failed verifications of a voter count across agents: ``MAX_FAILURES`` within
 ``FAILURE_WINDOW`` lock the voter for remote verification until a supervisor
-unlocks them; the in-person path through a president stays open.
+unlocks them; the in-person path through a president stays open
+(``remote_lock_applies``), and its journal entry says the voter was locked.
+
+The in-person factor is never typed by an agent: on a call from a president (S2) the
+president attests it from their own session (:mod:`csu.services.presence`).
 """
 
 import hmac
@@ -29,7 +33,9 @@ from csu.domain.identifiers import (
     parse_department,
     parse_numen,
 )
+from csu.domain.text import free_text
 from csu.domain.verification import (
+    ATTESTED,
     AUTOMATIC_FACTORS,
     CHANNEL_LABELS,
     FACTOR_LABELS,
@@ -37,9 +43,14 @@ from csu.domain.verification import (
     IN_PERSON_CHANNELS,
     LOCK_DURATION,
     MAX_FAILURES,
+    USED,
+    Policy,
+    attestation_usable,
     covered_sets,
     describe_set,
+    may_type_in_person,
     parse_document,
+    remote_lock_applies,
     satisfied_set,
 )
 from csu.services.context import (
@@ -57,12 +68,14 @@ from csu.services.interventions import (
     require_open_election,
     verified_until,
 )
+from csu.services.originals import prefix_matches as original_prefix_matches
 from csu.store import journal
 from csu.store.tables import (
     Credential,
     Intervention,
     Material,
     OneTimeCode,
+    PresenceCheck,
     VerificationAttempt,
     Voter,
 )
@@ -81,38 +94,61 @@ class VerificationResult:
     locked_until: datetime | None  # aware, Europe/Paris: the voter is now locked
 
 
+IN_PERSON_REFUSED = (
+    "Seul le président du bureau de l'électeur atteste une vérification en personne, "
+    "depuis sa propre session : sa demande l'attend (« en attente du président »)."
+)
+
+
 @retried
 def verify_identity(
     deps: Deps, who: OperatorContext, intervention_id: str, answers: Mapping[str, str]
 ) -> VerificationResult:
     """Checks the caller's answers against the channel's policy of the election.
 
-    ``answers`` maps factor names to what the caller said (``in_person``: the document
-    type and the last 4 characters, as ``"cni:1234"``). ``caller_id`` is checked from
-    the number the intervention recorded. The answers must cover at least one set of
-    the policy (otherwise nothing is counted and the acceptable sets are named).
+    ``answers`` maps factor names to what the caller said. ``caller_id`` is checked from
+    the number the intervention recorded. ``in_person`` (the document type and the last
+    4 characters, as ``"cni:1234"``) is typed only by a president in their own
+    intervention (S4); on an agent's intervention through a president (S2) it comes from
+    the president's attestation (:mod:`csu.services.presence`), used here once. The
+    answers must cover at least one set of the policy (otherwise nothing is counted and
+    the acceptable sets are named).
     """
     require_role(who, "agent", "president", "superviseur")
     now = deps.clock()
     given = {name: value for name, value in answers.items() if value and value.strip()}
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
-        # Locked so that two agents failing at once both count towards the lock.
-        voter = session.get(Voter, row.voter_id, with_for_update=True)
+        # Locked so that two agents failing at once both count towards the lock (FOR NO
+        # KEY UPDATE: another agent's insert naming the voter passes, docs/postgresql.md).
+        voter = session.get(Voter, row.voter_id, with_for_update={"key_share": True})
         if voter is None:
             raise ServiceError("Électeur introuvable.")
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
         policy = definition.verification
-        remote = row.channel not in IN_PERSON_CHANNELS
+        own_check = may_type_in_person(who.role, who.login, row.operator_login,
+                                       row.president_login)
+        if "in_person" in given and not own_check:
+            raise Forbidden(IN_PERSON_REFUSED)
         locked = _locked_until(voter, now)
-        if remote and locked is not None:
+        if locked is not None and remote_lock_applies(row.channel):
             raise Forbidden(locked_message(locked))
         unknown = set(given) - set(FACTOR_LABELS) - AUTOMATIC_FACTORS
         if unknown:
             raise InvalidValue("Facteur", f"inconnu : {', '.join(sorted(unknown))}")
-        tried = set(given) | (_automatic(row) & _policy_factors(policy, row.channel))
+        attestation = None
+        if row.channel in IN_PERSON_CHANNELS and not own_check:
+            attestation = usable_attestation(session, row.id, now)
+        automatic = _automatic(row) | ({"in_person"} if attestation is not None else set())
+        tried = set(given) | (automatic & _policy_factors(policy, row.channel))
         if not covered_sets(policy, row.channel, tried):
+            if (
+                attestation is None
+                and not own_check
+                and "in_person" in _policy_factors(policy, row.channel)
+            ):
+                raise ServiceError(waiting_message(row.president_login))
             sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
             raise ServiceError(
                 f"Réponses incomplètes pour le canal {CHANNEL_LABELS[row.channel]} : "
@@ -121,47 +157,23 @@ def verify_identity(
         passed = {
             factor
             for factor in tried
-            if _check(deps, session, who, row, voter, factor, given.get(factor, ""), now)
+            if (factor == "in_person" and attestation is not None)
+            or _check(deps, session, row, voter, factor, given.get(factor, ""), now)
         }
-        used = satisfied_set(policy, row.channel, passed)
-        failed = sorted(tried - passed)
-        session.add(
-            VerificationAttempt(
-                voter_id=voter.id or 0,
-                intervention_id=row.id,
-                operator_login=who.login,
-                channel=row.channel,
-                at=now,
-                passed=used is not None,
-                factors_tried=",".join(sorted(tried)),
-                factors_failed=",".join(failed),
-            )
+        details: dict[str, object] = {}
+        if attestation is not None:
+            details = {"presence_check": attestation.id, "attested_by": attestation.president_login,
+                       "document": attestation.document_type}
+        elif "in_person" in tried:
+            details = {"document": _document_kind(given)}
+        used, lock = record_verification(
+            session, who, row, voter, tried=tried, passed=passed, policy=policy, now=now,
+            details=details,
         )
-        lock: datetime | None = None
-        if used is not None:
-            row.verified_at = now
-            row.verified_factors = ",".join(sorted(used))
-            session.add(row)
-        elif remote:
-            lock = _lock_if_too_many(session, voter, now)
-        journal.append(
-            session,
-            actor=who.actor,
-            action="verification",
-            outcome=VERIFIED if used is not None else NOT_VERIFIED,
-            at=now,
-            election=row.election_id,
-            subject=voter.pseudonym,
-            intervention=row.id,
-            details={
-                "channel": row.channel,
-                "factors_tried": sorted(tried),
-                "factors_failed": failed,
-                "set": sorted(used) if used is not None else None,
-                "document": _document_kind(given) if "in_person" in tried else None,
-                "locked_until": lock.isoformat() if lock else None,
-            },
-        )
+        if used is not None and attestation is not None and "in_person" in used:
+            attestation.status = USED  # an attestation verifies once
+            attestation.used_at = now
+            session.add(attestation)
         until = verified_until(row, now)
     if used is not None:
         shown = to_paris(until) if until else None
@@ -174,11 +186,102 @@ def verify_identity(
     return VerificationResult(False, "Identité non vérifiée.", None, None)
 
 
+def record_verification(
+    session: Session,
+    who: OperatorContext,
+    row: Intervention,
+    voter: Voter,
+    *,
+    tried: set[str],
+    passed: set[str],
+    policy: Policy,
+    now: datetime,
+    details: Mapping[str, object],
+) -> tuple[frozenset[str] | None, datetime | None]:
+    """Records one verification in the caller's transaction: the attempt, the
+    intervention verified when a set of the policy passed, the voter locked after too
+    many remote failures, and its journal entry (``who`` as the one who checked).
+    Returns the set that passed (or None) and the lock it caused (or None)."""
+    used = satisfied_set(policy, row.channel, passed)
+    failed = sorted(tried - passed)
+    session.add(
+        VerificationAttempt(
+            voter_id=voter.id or 0,
+            intervention_id=row.id,
+            operator_login=who.login,
+            channel=row.channel,
+            at=now,
+            passed=used is not None,
+            factors_tried=",".join(sorted(tried)),
+            factors_failed=",".join(failed),
+        )
+    )
+    lock: datetime | None = None
+    if used is not None:
+        row.verified_at = now
+        row.verified_factors = ",".join(sorted(used))
+        session.add(row)
+    elif remote_lock_applies(row.channel):
+        lock = _lock_if_too_many(session, voter, now)
+    locked = _locked_until(voter, now)
+    journal.append(
+        session,
+        actor=who.actor,
+        action="verification",
+        outcome=VERIFIED if used is not None else NOT_VERIFIED,
+        at=now,
+        election=row.election_id,
+        subject=voter.pseudonym,
+        intervention=row.id,
+        details={
+            "channel": row.channel,
+            "factors_tried": sorted(tried),
+            "factors_failed": failed,
+            "set": sorted(used) if used is not None else None,
+            "document": None,
+            **details,
+            "locked_until": lock.isoformat() if lock else None,
+            # In person, a voter locked for remote verification is still verified:
+            # said here so that supervisors see the lock was passed over, and by whom.
+            "remote_lock_until": locked.isoformat()
+            if locked is not None and not remote_lock_applies(row.channel)
+            else None,
+        },
+    )
+    return used, lock
+
+
+def usable_attestation(
+    session: Session, intervention_id: str, now: datetime
+) -> PresenceCheck | None:
+    """The president's attestation for this intervention that may still verify it
+    (attested, unused, unexpired), locked for the transaction; None otherwise."""
+    check = session.execute(
+        select(PresenceCheck)
+        .where(PresenceCheck.intervention_id == intervention_id,
+               PresenceCheck.status == ATTESTED)
+        .order_by(PresenceCheck.decided_at.desc())  # type: ignore[union-attr]
+        .limit(1)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if check is None or not attestation_usable(check.status, check.expires_at, now):
+        return None
+    return check
+
+
+def waiting_message(president: str | None) -> str:
+    named = f" « {president} »" if president else ""
+    return (
+        f"En attente du président{named} : la vérification en personne n'est pas encore "
+        "attestée depuis sa session."
+    )
+
+
 @retried
 def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
     """A supervisor lifts a voter's lock; earlier failures no longer count."""
     require_role(who, "superviseur")
-    reason = " ".join(reason.split())
+    reason = " ".join(free_text(reason, "Motif").split())
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
@@ -218,7 +321,6 @@ def locked_message(until: datetime) -> str:
 def _check(
     deps: Deps,
     session: Session,
-    who: OperatorContext,
     row: Intervention,
     voter: Voter,
     factor: str,
@@ -254,13 +356,17 @@ def _check(
             return hashing.matches(key, hashing.CHALLENGE_ANSWER, normalise_answer(said),
                                    voter.challenge_answer_hash)
         if factor == "security_key_prefix":
-            return _key_prefix_matches(key, session, row, said)
+            # The cell's own keys by keyed hash; an original the platform mailed by the
+            # argon2id hash of its prefix that the platform exported.
+            return _key_prefix_matches(key, session, row, said) or original_prefix_matches(
+                deps.hasher, session, row.voter_id, row.election_id, said
+            )
         if factor in ("otp_mobile", "otp_email"):
             return _code_matches(key, session, row, factor, said, now)
         if factor == "caller_id":
             return caller_matches(key, row, voter) is True
         if factor == "in_person":
-            return _in_person(who, row, said)
+            return _in_person(row, said)
     except InvalidValue:
         return False
     return False
@@ -305,11 +411,10 @@ def _code_matches(
     return True
 
 
-def _in_person(who: OperatorContext, row: Intervention, said: str) -> bool:
-    """A president's attestation: by the president themself, or by the agent they call."""
+def _in_person(row: Intervention, said: str) -> bool:
+    """A president's own check (S4), typed in their own session: the service let only
+    them type it (``may_type_in_person``); the document must be well formed."""
     if row.channel not in IN_PERSON_CHANNELS or not row.president_login:
-        return False
-    if who.role == "president" and who.login != row.president_login:
         return False
     kind, _, last4 = said.partition(":")
     parse_document(kind.strip(), last4)

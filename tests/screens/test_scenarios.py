@@ -2,19 +2,26 @@
 through the real app: journal entries in order under one intervention id, and what
 the voting platform would answer (``check_login``) with the credentials read out."""
 
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from textual.widgets import Static
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import Select, Static
 
 from csu.app import CsuApp
 from csu.domain import credentials as creds
+from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
+from csu.screens.verify import VerifyScreen
 from csu.screens.voter import VoterScreen
-from csu.services.context import Deps, NotFound, OperatorContext
+from csu.services.context import Deps, Forbidden, NotFound, OperatorContext
 from csu.services.credentials import issue_credential
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.platform import check_login
 from csu.services.verification import verify_identity
+from csu.store.tables import JournalEntry
 from csu.widgets.intervention_panel import InterventionPanel
 from tests.screens.conftest import (
     SIZE,
@@ -42,6 +49,7 @@ from tests.screens.conftest import (
 )
 
 SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-test")
+AGENT = OperatorContext("agent", "agent", "poste-test")
 
 S1_STEPS = [
     ("intervention_open", "ok"),
@@ -140,27 +148,125 @@ class TestS1LostSecurityKeyByPhone:
         assert new_key.replace("-", "").encode() not in journal_text(demo_deps)
 
 
+S2_STEPS = [
+    ("intervention_open", "ok"),
+    ("presence_request", "ok"),  # the agent asks the president
+    ("presence_attest", "attesté"),  # the president, from their own session
+    ("verification", "vérifié"),
+    ("credential_issue", "ok"),
+    ("message_queue", "ok"),
+    ("message_sent", "ok"),
+    ("credential_read_out", "ok"),
+    ("intervention_close", "résolu"),
+]
+
+
+def journal_operator(deps: Deps, intervention_id: str, action: str) -> str | None:
+    with deps.reading() as session:
+        return session.exec(
+            select(JournalEntry.operator).where(
+                JournalEntry.intervention == intervention_id, JournalEntry.action == action
+            )
+        ).one()
+
+
+def session_of(app: CsuApp) -> AbstractContextManager[None]:
+    """Two apps in one test (the agent's and the president's, on one store): Textual
+    takes the app started last as the active one, so the steps of the other run in
+    their own app's context."""
+    return app._context()
+
+
+async def s2_call_waiting_for_the_president(agent: Pilot[Any], voter: DemoVoter) -> None:
+    """The agent opens the president's call, then ctrl+e: the window waits."""
+    await log_in(agent, "agent")
+    await open_voter_file(agent, voter.matricule)
+    await open_intervention_ui(agent, "president", open_president="president")
+    assert "Président : president" in screen_text(agent.app)
+    await press(agent, "ctrl+e")
+    assert isinstance(agent.app.screen, VerifyScreen)
+
+
+async def president_opens_the_request(president: Pilot[Any], voter: DemoVoter) -> None:
+    """The president, logged in elsewhere, is told of the request and opens it."""
+    await log_in(president, "president")
+    president.app._watch_presence()  # type: ignore[attr-defined]  (every 5 s otherwise)
+    await settle(president)
+    assert any("vérification en personne" in n for n in notifications(president.app))
+    await press(president, "ctrl+g")
+    assert isinstance(president.app.screen, PresenceRequestsScreen)
+    assert voter.matricule in screen_text(president.app)
+    await press(president, "enter")
+    assert isinstance(president.app.screen, AttestScreen)
+
+
 class TestS2ThroughThePresident:
-    async def test_the_agent_records_the_presidents_in_person_check(
+    async def test_the_president_attests_in_their_own_session_then_the_agent_issues_a_key(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
         voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
-        async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "president", open_president="president")
-            assert "Président : president" in screen_text(app)
-            await verify_ui(pilot, document="cni", verify_in_person="12ab")
-            key = await issue_ui(pilot, "security_key")
-            await close_ui(pilot, "résolu")
+        bureau_app = CsuApp(demo_deps, "bureau-de-vote")  # the president's session
+        async with app.run_test(size=SIZE) as agent, bureau_app.run_test(size=SIZE) as president:
+            with session_of(app):
+                await s2_call_waiting_for_the_president(agent, voter)
+            assert not app.screen.query("#verify-in_person")  # nothing for the agent to type
+            assert not app.screen.query_one("#verify-ok").display
+            assert "en attente du président « president »" in screen_text(app)
+            # Whatever the agent would type, the service refuses it.
+            with pytest.raises(Forbidden, match="Seul le président"):
+                verify_identity(demo_deps, AGENT, last_intervention(demo_deps),
+                                {"in_person": "cni:0000"})
+
+            await president_opens_the_request(president, voter)
+            bureau_app.screen.query_one("#attest-document", Select).value = "cni"
+            fill(president, attest_last4="12ab")
+            await click(president, "#attest-ok")
+            assert isinstance(bureau_app.screen, PresenceRequestsScreen)
+            assert "Aucune demande en attente" in screen_text(bureau_app)
+
+            with session_of(app):
+                await press(agent, "f5")  # the window also looks every 2 s
+                assert isinstance(app.screen, VoterScreen), screen_text(app)
+                assert "Identité vérifiée jusqu'à 11:40" in screen_text(app)
+                key = await issue_ui(agent, "security_key")
+                await close_ui(agent, "résolu")
 
         intervention = last_intervention(demo_deps)
-        assert journal_of(demo_deps, intervention) == S1_STEPS
+        assert journal_of(demo_deps, intervention) == S2_STEPS
         opened = journal_details(demo_deps, intervention, "intervention_open")
         assert opened["channel"] == "president" and opened["president"] == "president"
-        checked = journal_details(demo_deps, intervention, "verification")
-        assert checked["document"] == "cni …12AB" and checked["set"] == ["in_person"]
+        attested = journal_details(demo_deps, intervention, "presence_attest")
+        assert attested["document"] == "cni …12AB" and attested["requested_by"] == "agent"
+        assert journal_details(demo_deps, intervention, "verification")["set"] == ["in_person"]
+        assert journal_operator(demo_deps, intervention, "presence_attest") == "president"
+        assert journal_operator(demo_deps, intervention, "verification") == "president"
+        assert journal_operator(demo_deps, intervention, "credential_issue") == "agent"
         assert login_works(demo_deps, voter, security_key=key)
+
+    async def test_the_president_declines_and_the_agent_reads_why(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+        bureau_app = CsuApp(demo_deps, "bureau-de-vote")
+        async with app.run_test(size=SIZE) as agent, bureau_app.run_test(size=SIZE) as president:
+            with session_of(app):
+                await s2_call_waiting_for_the_president(agent, voter)
+            await president_opens_the_request(president, voter)
+            await click(president, "#attest-decline")
+            assert "indiquez le motif" in screen_text(bureau_app)  # a reason is needed
+            fill(president, attest_reason="personne absente du bureau")
+            await click(president, "#attest-decline")
+            assert isinstance(bureau_app.screen, PresenceRequestsScreen)
+
+            with session_of(app):
+                await press(agent, "f5")
+            assert isinstance(app.screen, VerifyScreen)
+            text = screen_text(app)
+            assert "a refusé d'attester : personne absente du bureau" in text
+            assert app.screen.query_one("#verify-ask").display  # « Redemander »
+        intervention = last_intervention(demo_deps)
+        assert journal_operator(demo_deps, intervention, "presence_decline") == "president"
+        assert ("verification", "vérifié") not in journal_of(demo_deps, intervention)
 
 
 class TestS3LostPasswordWithSecrets:

@@ -12,6 +12,7 @@ from csu.services.context import Forbidden, ServiceError
 from csu.services.credentials import issue_credential
 from csu.services.interventions import close_intervention, current_intervention
 from csu.services.one_time_codes import send_one_time_code
+from csu.services.presence import attest_presence, request_presence_check
 from csu.services.verification import unlock_voter, verify_identity
 from csu.store.tables import Intervention, VerificationAttempt, Voter
 from tests.conftest import AGENT, NOW, SUPERVISOR
@@ -262,9 +263,15 @@ def test_a_locked_voter_is_still_verified_in_person_through_their_president(
 ) -> None:
     lock_caller(desk)
     call = open_call(desk, desk.caller, channel="president", president_login="pres.nord")
-    result = verify_identity(desk.deps, AGENT, call.id, {"in_person": "passeport:12ab"})
-    assert result.verified
-    assert entries(desk.deps, "verification")[-1]["details"]["document"] == "passeport …12AB"
+    with pytest.raises(Forbidden, match="Seul le président"):  # never the agent alone
+        verify_identity(desk.deps, AGENT, call.id, {"in_person": "passeport:12ab"})
+    check = request_presence_check(desk.deps, AGENT, call.id)
+    assert attest_presence(desk.deps, PRESIDENT_NORD, check.id, "passeport", "12ab").verified
+    assert current_intervention(desk.deps, AGENT).verified_until is not None  # type: ignore[union-attr]
+    attested = entries(desk.deps, "presence_attest")[-1]
+    assert (attested["operator"], attested["details"]["document"]) == (
+        "pres.nord", "passeport …12AB"
+    )
 
 
 def test_the_president_verifies_a_locked_voter_of_their_bureau(desk: Desk) -> None:

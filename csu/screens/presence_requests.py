@@ -1,0 +1,287 @@
+"""The president's queue of in-person checks (S2): agents taking a president's call
+wait here for the president to attest, from their own session, the identity document
+of the voter in front of them, or to decline.
+
+The list names voters, so each reading is journalled: it is read when the screen
+opens, on F5, and when a new request arrives (the screen looks every few seconds for
+the ids of waiting requests, which name nobody and are not journalled). The app
+notifies a logged-in president of each new request (csu.app, ``_watch_presence``).
+"""
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from csu.domain.verification import DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
+from csu.screens.verify import AnswerFormat, format_checks
+from csu.services.presence import (
+    Attestation,
+    PresenceRequest,
+    attest_presence,
+    decline_presence,
+    presence_requests,
+    waiting_presence_checks,
+)
+from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+COLUMNS = ("Demandée à", "Électeur", "Matricule", "Né(e) le", "Scrutin", "Agent", "Expire à")
+WATCH_SECONDS = 3  # how often the screen looks for new requests (ids only)
+
+
+def row_of(request: PresenceRequest) -> tuple[str, ...]:
+    name = f"{request.last_name.upper()} {request.first_name}"
+    return (
+        f"{request.requested_at:%H:%M:%S}",
+        name + (" (verrouillé à distance)" if request.remote_locked else ""),
+        request.matricule,
+        request.birth_date,
+        request.election_id,
+        request.requested_by,
+        f"{request.expires_at:%H:%M:%S}",
+    )
+
+
+def request_text(request: PresenceRequest) -> str:
+    lines = [
+        f"Électeur : {request.last_name.upper()} {request.first_name} — matricule "
+        f"{request.matricule}" + (f", né(e) le {request.birth_date}" if request.birth_date else ""),
+        f"Scrutin : {request.election_id} — demandé par l'agent {request.requested_by} à "
+        f"{request.requested_at:%H:%M}, à attester avant {request.expires_at:%H:%M}.",
+    ]
+    if request.remote_locked:
+        lines.append(
+            "Électeur verrouillé pour la vérification à distance après des échecs : la "
+            "vérification en personne reste possible, et le journal le mentionne."
+        )
+    return "\n".join(lines)
+
+
+class PresenceRequestsScreen(Screen[None]):
+    """The requests waiting for this president, oldest first; Entrée opens one."""
+
+    DEFAULT_CSS = """
+    PresenceRequestsScreen #presence-title { text-style: bold; padding: 0 1; }
+    PresenceRequestsScreen #presence-status { padding: 0 1; color: $text-muted; }
+    PresenceRequestsScreen #presence-table { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="presence-back"),
+        Binding("f5", "refresh", "Actualiser", id="presence-refresh"),
+        Binding("enter", "open_request", "Attester ou refuser", id="presence-open"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[PresenceRequest] = []
+        self._seen: list[str] | None = None  # ids shown, to reload when they change
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.csu.clock)
+        yield Static("Vérifications en personne demandées", id="presence-title")
+        yield Static("Chargement des demandes…", id="presence-status")
+        yield DataTable(id="presence-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(ShellHeader)
+        header.who = self.csu.who_line
+        header.election = self.csu.election
+        table = self.query_one("#presence-table", DataTable)
+        table.add_columns(*COLUMNS)
+        table.focus()
+        self.load()
+        self.set_interval(WATCH_SECONDS, self.watch_waiting)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="presence-list", exit_on_error=False)
+    def load(self) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        found = presence_requests(self.csu.deps, who)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, found)
+
+    @work(thread=True, exclusive=True, group="presence-watch", exit_on_error=False)
+    def watch_waiting(self) -> None:
+        """Reloads the list (journalled) only when the waiting ids changed."""
+        who = self.csu.operator
+        if who is None or self._seen is None:
+            return
+        waiting = waiting_presence_checks(self.csu.deps, who)
+        if waiting != self._seen:
+            self._seen = waiting  # one reload per change, even if it is slow
+            self.app.call_from_thread(self.load)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        if event.worker.group != "presence-watch":  # a failed look is tried again soon
+            self.csu.on_worker_state_changed(event)
+
+    def _show(self, found: list[PresenceRequest]) -> None:
+        self.requests = found
+        self._seen = [request.id for request in found]
+        table = self.query_one("#presence-table", DataTable)
+        table.clear()
+        for request in found:
+            table.add_row(*row_of(request), key=request.id)
+        status = (
+            f"{len(found)} demande(s). Entrée : attester la pièce d'identité vue ou refuser ; "
+            "F5 : actualiser (la consultation est journalisée)."
+            if found
+            else "Aucune demande en attente. Les nouvelles demandes s'affichent d'elles-mêmes."
+        )
+        self.query_one("#presence-status", Static).update(status)
+
+    @on(DataTable.RowSelected, "#presence-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self._open(event.cursor_row)
+
+    def action_open_request(self) -> None:
+        self._open(self.query_one("#presence-table", DataTable).cursor_row)
+
+    def _open(self, row: int) -> None:
+        if 0 <= row < len(self.requests):
+            self.app.push_screen(AttestScreen(self.requests[row]), self._decided)
+
+    def _decided(self, outcome: str | None) -> None:
+        if outcome:
+            self.notify(outcome, title="Vérification en personne")
+        self.load()
+
+
+class AttestScreen(ModalScreen[str | None]):
+    """The president confirms the type of the document seen and the last 4 characters
+    of its number, or declines with a reason; returns what to tell the president."""
+
+    DEFAULT_CSS = """
+    AttestScreen { align: center middle; }
+    AttestScreen #attest-request { margin-bottom: 1; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="attest-cancel")]
+
+    def __init__(self, request: PresenceRequest) -> None:
+        super().__init__()
+        self.request = request
+        self._busy = False
+
+    @property
+    def csu(self) -> "CsuApp":
+        return cast("CsuApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        checks = format_checks(self.csu.clock)
+        with Vertical(id="attest-box", classes="modal-box"):
+            yield Static("Vérification en personne", classes="modal-title")
+            yield Static(request_text(self.request), id="attest-request")
+            yield Static(
+                "Vérifiez la pièce d'identité de la personne devant vous, puis attestez-la : "
+                "l'agent ne peut pas le faire à votre place. Votre nom figure au journal.",
+            )
+            with Horizontal(classes="verify-row"):
+                yield Label("Pièce d'identité vue", classes="verify-label")
+                yield Select(
+                    [(label, key) for key, label in DOCUMENT_TYPES.items()],
+                    id="attest-document",
+                    allow_blank=False,
+                )
+                yield Input(
+                    id="attest-last4",
+                    placeholder="4 derniers caractères",
+                    max_length=4,
+                    classes="verify-last4",
+                    validators=[AnswerFormat(checks["in_person"])],
+                )
+            with Horizontal(classes="verify-row"):
+                yield Label("Motif d'un refus", classes="verify-label")
+                yield Input(
+                    id="attest-reason",
+                    placeholder=f"{MIN_DECLINE_REASON_LENGTH} caractères au moins",
+                )
+            yield Static(id="attest-message", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Attester", id="attest-ok", variant="primary")
+                yield Button("Refuser", id="attest-decline", variant="warning")
+                yield Button("Annuler", id="attest-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#attest-last4", Input).focus()
+
+    @on(Button.Pressed, "#attest-ok")
+    @on(Input.Submitted, "#attest-last4")
+    def _attest(self) -> None:
+        if self._busy:
+            return
+        field = self.query_one("#attest-last4", Input)
+        checked = field.validate(field.value)
+        if not field.value.strip() or (checked is not None and not checked.is_valid):
+            self.query_one("#attest-message", Static).update(
+                "Indiquez les 4 derniers caractères du numéro de la pièce (lettres, chiffres)."
+            )
+            return
+        document = self.query_one("#attest-document", Select).value
+        self._busy = True
+        self.attest(str(document), field.value)
+
+    @work(thread=True, exclusive=True, group="attest", exit_on_error=False)
+    def attest(self, document: str, last4: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        done = attest_presence(self.csu.deps, who, self.request.id, document, last4)
+        self.app.call_from_thread(self._attested, done)
+
+    def _attested(self, done: Attestation) -> None:
+        self.dismiss(done.message)
+
+    @on(Button.Pressed, "#attest-decline")
+    @on(Input.Submitted, "#attest-reason")
+    def _decline(self) -> None:
+        if self._busy:
+            return
+        reason = self.query_one("#attest-reason", Input).value
+        if len(" ".join(reason.split())) < MIN_DECLINE_REASON_LENGTH:
+            self.query_one("#attest-message", Static).update(
+                f"Pour refuser, indiquez le motif ({MIN_DECLINE_REASON_LENGTH} caractères au "
+                "moins) : l'agent le lira."
+            )
+            self.query_one("#attest-reason", Input).focus()
+            return
+        self._busy = True
+        self.decline(reason)
+
+    @work(thread=True, exclusive=True, group="attest", exit_on_error=False)
+    def decline(self, reason: str) -> None:
+        who = self.csu.operator
+        if who is None:
+            return
+        decline_presence(self.csu.deps, who, self.request.id, reason)
+        self.app.call_from_thread(self.dismiss, "Demande refusée : l'agent en lit le motif.")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app's handler shows a refusal in French.
+        self.csu.on_worker_state_changed(event)
+        if event.state in FINISHED:
+            self._busy = False
+
+    @on(Button.Pressed, "#attest-cancel-button")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

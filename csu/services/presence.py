@@ -1,0 +1,436 @@
+"""S2: the president of the voter's bureau checks the voter's identity in person.
+
+A voter shows an identity document to their bureau's president, who calls the cell.
+The agent opens an intervention on the president channel, naming that president, and
+asks for the check (:func:`request_presence_check`). The president, logged in to their
+own session (terminal or browser), sees the request (:func:`presence_requests`) and
+attests the document seen, type and last 4 characters (:func:`attest_presence`), or
+declines (:func:`decline_presence`). The attestation is the president's act, journalled
+under their name; when it completes a set of the channel's policy, it verifies the
+agent's intervention in the same transaction. Nothing the agent types counts as an
+in-person check (:func:`csu.services.verification.verify_identity` refuses it).
+
+A request is bound to its intervention and its president, expires after
+``PRESENCE_REQUEST_VALIDITY`` and is attested or declined once; an attestation that
+does not complete a set alone is used once, by the agent's verification, within
+``PRESENCE_ATTESTATION_VALIDITY``.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from csu.domain.clock import to_paris
+from csu.domain.errors import InvalidValue
+from csu.domain.text import free_text
+from csu.domain.verification import (
+    ATTESTED,
+    DECLINED,
+    DOCUMENT_TYPES,
+    IN_PERSON_CHANNELS,
+    MIN_DECLINE_REASON_LENGTH,
+    PENDING,
+    PRESENCE_ATTESTATION_VALIDITY,
+    PRESENCE_REQUEST_VALIDITY,
+    PRESENCE_STATES,
+    USED,
+    attestation_refusal,
+    parse_document,
+    presence_state,
+    president_refusal,
+    remote_lock_applies,
+    satisfied_set,
+)
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
+from csu.services.elections import get_definition
+from csu.services.interventions import (
+    caller_matches,
+    owned_open,
+    require_open_election,
+    verified_until,
+)
+from csu.services.verification import record_verification
+from csu.store import journal
+from csu.store.tables import Intervention, Material, PresenceCheck, Voter
+
+MAX_DECLINE_REASON_LENGTH = 300
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceView:
+    """Where the president's check of an intervention stands, as the agent sees it."""
+
+    id: str
+    state: str  # pending, attested, declined, used, expired
+    state_label: str  # French
+    president: str
+    bureau: str
+    requested_at: datetime  # aware, Europe/Paris
+    expires_at: datetime  # aware, Europe/Paris
+    document: str | None  # French label of the document seen, once attested
+    decline_reason: str | None
+    verified_until: datetime | None  # the intervention's, aware, Europe/Paris
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceRequest:
+    """A request waiting for the president: the voter to recognise, and who asks."""
+
+    id: str
+    voter_id: int
+    matricule: str
+    last_name: str
+    first_name: str
+    birth_date: str  # jj/mm/aaaa, as on an identity document ("" if unknown)
+    election_id: str
+    requested_by: str
+    requested_at: datetime  # aware, Europe/Paris
+    expires_at: datetime  # aware, Europe/Paris
+    remote_locked: bool  # locked for remote verification: in person is still possible
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """What the president's attestation did."""
+
+    verified: bool  # the agent's intervention is verified by it
+    message: str  # French, for the president
+
+
+# ---------------------------------------------------------------------- the agent
+
+
+@retried
+def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: str) -> PresenceView:
+    """The agent asks the president named in the intervention to check the voter's
+    identity from the president's own session. A request still pending, an attestation
+    still usable, or one that verified the intervention (still valid) is returned as
+    is; an expired, declined or spent one is replaced."""
+    require_role(who, "agent", "superviseur")
+    now = deps.clock()
+    with deps.writing() as session:
+        row = owned_open(session, who, intervention_id)
+        if row.channel not in IN_PERSON_CHANNELS or not row.president_login:
+            raise ServiceError(
+                "Cette intervention n'est pas un appel d'un président de bureau : aucune "
+                "vérification en personne à demander."
+            )
+        if not row.president_bureau:
+            raise ServiceError("Le bureau du président n'est pas connu : rouvrez l'intervention.")
+        require_open_election(get_definition(session, row.election_id or ""), now)
+        current = _latest(session, row.id)
+        if current is not None and (
+            verified_until(row, now) is not None  # the attestation already verified it
+            or presence_state(current.status, current.expires_at, now) in (PENDING, ATTESTED)
+        ):
+            return _view(current, row, now)
+        voter = session.get(Voter, row.voter_id)
+        if voter is None:
+            raise NotFound("Électeur introuvable.")
+        check = PresenceCheck(
+            id=str(uuid.uuid4()),
+            intervention_id=row.id,
+            voter_id=voter.id or 0,
+            election_id=row.election_id,
+            bureau_code=row.president_bureau,
+            requested_by=who.login,
+            president_login=row.president_login,
+            requested_at=now,
+            expires_at=now + PRESENCE_REQUEST_VALIDITY,
+            status=PENDING,
+        )
+        session.add(check)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="presence_request",
+            outcome="ok",
+            at=now,
+            election=row.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "presence_check": check.id,
+                "president": check.president_login,
+                "bureau": check.bureau_code,
+                "expires_at": check.expires_at.isoformat(),
+                "replaces": current.id if current is not None else None,
+            },
+        )
+        return _view(check, row, now)
+
+
+def presence_status(
+    deps: Deps, who: OperatorContext, intervention_id: str
+) -> PresenceView | None:
+    """The latest check of the operator's own intervention, if any (no voter data: not
+    journalled). The agent's window asks again every few seconds."""
+    now = deps.clock()
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        if row is None or row.operator_login != who.login:
+            raise NotFound("Intervention introuvable.")
+        check = _latest(session, intervention_id)
+        return _view(check, row, now) if check is not None else None
+
+
+# ------------------------------------------------------------------ the president
+
+
+def waiting_presence_checks(deps: Deps, who: OperatorContext) -> list[str]:
+    """The ids of the requests waiting for this president now, oldest first: for the
+    notification of a new one (no voter named, so not journalled)."""
+    require_role(who, "president")
+    now = deps.clock()
+    with deps.reading() as session:
+        return [check.id for check, _, _ in _waiting(session, who, now)]
+
+
+@retried
+def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]:
+    """The requests waiting for this president, oldest first, naming the voters so
+    that the president recognises the person in front of them (journalled when there
+    is any)."""
+    require_role(who, "president")
+    now = deps.clock()
+    with deps.writing() as session:
+        found = _waiting(session, who, now)
+        requests = [
+            PresenceRequest(
+                id=check.id,
+                voter_id=voter.id or 0,
+                matricule=voter.matricule,
+                last_name=voter.last_name,
+                first_name=voter.first_name,
+                birth_date=f"{voter.birth_date:%d/%m/%Y}" if voter.birth_date else "",
+                election_id=check.election_id or "",
+                requested_by=check.requested_by,
+                requested_at=to_paris(check.requested_at),
+                expires_at=to_paris(check.expires_at),
+                remote_locked=voter.locked_until is not None and voter.locked_until > now,
+            )
+            for check, _, voter in found
+        ]
+        if requests:
+            journal.append(
+                session,
+                actor=who.actor,
+                action="presence_list",
+                outcome="ok",
+                at=now,
+                details={
+                    "presence_checks": [r.id for r in requests],
+                    "voters": [voter.pseudonym for _, _, voter in found],
+                },
+            )
+    return requests
+
+
+@retried
+def attest_presence(
+    deps: Deps, who: OperatorContext, check_id: str, document_type: str, last4: str
+) -> Attestation:
+    """The president attests having seen the voter's identity document (its type and
+    the last 4 characters of its number). When that completes a set of the channel's
+    policy, the agent's intervention is verified in the same transaction, in the
+    president's name; otherwise the agent's verification uses it once."""
+    require_role(who, "president")
+    kind, tail = parse_document(document_type.strip(), last4)
+    now = deps.clock()
+    with deps.writing() as session:
+        row, check, voter = _decidable(session, who, check_id, now)
+        definition = get_definition(session, row.election_id or "")
+        require_open_election(definition, now)
+        check.status = ATTESTED
+        check.decided_at = now
+        check.document_type = kind
+        check.expires_at = now + PRESENCE_ATTESTATION_VALIDITY
+        session.add(check)
+        locked = voter.locked_until if voter.locked_until and voter.locked_until > now else None
+        journal.append(
+            session,
+            actor=who.actor,
+            action="presence_attest",
+            outcome="attesté",
+            at=now,
+            election=row.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "presence_check": check.id,
+                "requested_by": check.requested_by,
+                "document": f"{kind} …{tail}",
+                # The lock after remote failures does not stop the in-person path.
+                "remote_lock_until": locked.isoformat()
+                if locked is not None and not remote_lock_applies(row.channel)
+                else None,
+            },
+        )
+        policy = definition.verification
+        passed = {"in_person"} | ({"caller_id"} if caller_matches(deps.key, row, voter) else set())
+        if satisfied_set(policy, row.channel, passed) is None:
+            return Attestation(
+                False,
+                f"Attestation enregistrée : l'agent {check.requested_by} complète la "
+                "vérification.",
+            )
+        used, _ = record_verification(
+            session, who, row, voter, tried=passed, passed=passed, policy=policy, now=now,
+            details={"presence_check": check.id, "attested_by": who.login, "document": kind},
+        )
+        assert used is not None  # the set passed above
+        check.status = USED
+        check.used_at = now
+        session.add(check)
+    return Attestation(
+        True,
+        f"Identité attestée : l'intervention de l'agent {check.requested_by} est vérifiée.",
+    )
+
+
+@retried
+def decline_presence(deps: Deps, who: OperatorContext, check_id: str, reason: str) -> None:
+    """The president refuses to attest (the person is not there, the document does not
+    match…), saying why; the agent sees the reason."""
+    require_role(who, "president")
+    reason = " ".join(free_text(reason, "Motif").split())
+    if len(reason) < MIN_DECLINE_REASON_LENGTH:
+        raise ServiceError(
+            f"Motif trop court : indiquez pourquoi en {MIN_DECLINE_REASON_LENGTH} caractères "
+            "au moins."
+        )
+    if len(reason) > MAX_DECLINE_REASON_LENGTH:
+        raise InvalidValue("Motif", f"{MAX_DECLINE_REASON_LENGTH} caractères au plus")
+    now = deps.clock()
+    with deps.writing() as session:
+        row, check, voter = _decidable(session, who, check_id, now)
+        check.status = DECLINED
+        check.decided_at = now
+        check.decline_reason = reason
+        session.add(check)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="presence_decline",
+            outcome="refusé",
+            at=now,
+            election=row.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={
+                "presence_check": check.id,
+                "requested_by": check.requested_by,
+                "reason": reason,
+            },
+        )
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _decidable(
+    session: Session, who: OperatorContext, check_id: str, now: datetime
+) -> tuple[Intervention, PresenceCheck, Voter]:
+    """The check, its intervention and its voter, locked (intervention first, as the
+    agent's verification does), once the president may act on it."""
+    found = session.get(PresenceCheck, check_id)
+    if found is None:
+        raise NotFound("Demande de vérification en personne introuvable.")
+    row = session.execute(
+        select(Intervention)
+        .where(Intervention.id == found.intervention_id)
+        .with_for_update(key_share=True)
+    ).scalar_one()
+    check = session.execute(
+        select(PresenceCheck).where(PresenceCheck.id == check_id).with_for_update()
+    ).scalar_one()
+    refused = president_refusal(
+        named_president=check.president_login,
+        check_bureau=check.bureau_code,
+        president_login=who.login,
+        president_bureau=who.bureau,
+    )
+    if refused is None and not _in_bureau(session, check, who.bureau):
+        refused = "Cet électeur ne vote pas dans votre bureau."
+    if refused is not None:
+        raise Forbidden(refused)
+    refused = attestation_refusal(
+        status=check.status,
+        expires_at=check.expires_at,
+        now=now,
+        intervention_open=row.closed_at is None,
+    )
+    if refused is not None:
+        raise ServiceError(refused)
+    voter = session.get(Voter, check.voter_id, with_for_update={"key_share": True})
+    if voter is None:
+        raise NotFound("Électeur introuvable.")
+    return row, check, voter
+
+
+def _in_bureau(session: Session, check: PresenceCheck, bureau: str | None) -> bool:
+    """Whether the voter has material of the check's election in ``bureau`` (checked
+    again at the president's act: the roll may have changed since the call opened)."""
+    return bureau is not None and session.execute(
+        select(Material.id).where(
+            Material.voter_id == check.voter_id,
+            Material.election_id == check.election_id,
+            Material.bureau_code == bureau,
+        ).limit(1)
+    ).first() is not None
+
+
+def _waiting(
+    session: Session, who: OperatorContext, now: datetime
+) -> list[tuple[PresenceCheck, Intervention, Voter]]:
+    rows = session.execute(
+        select(PresenceCheck, Intervention, Voter)
+        .join(Intervention, Intervention.id == PresenceCheck.intervention_id)  # type: ignore[arg-type]
+        .join(Voter, Voter.id == PresenceCheck.voter_id)  # type: ignore[arg-type]
+        .where(
+            PresenceCheck.status == PENDING,
+            PresenceCheck.president_login == who.login,
+            PresenceCheck.bureau_code == (who.bureau or ""),
+            PresenceCheck.expires_at > now,
+            Intervention.closed_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(PresenceCheck.requested_at, PresenceCheck.id)  # type: ignore[arg-type]
+    ).all()
+    return [(check, row, voter) for check, row, voter in rows]
+
+
+def _latest(session: Session, intervention_id: str) -> PresenceCheck | None:
+    return session.execute(
+        select(PresenceCheck)
+        .where(PresenceCheck.intervention_id == intervention_id)
+        .order_by(PresenceCheck.requested_at.desc(), PresenceCheck.id.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _view(check: PresenceCheck, row: Intervention, now: datetime) -> PresenceView:
+    state = presence_state(check.status, check.expires_at, now)
+    until = verified_until(row, now)
+    return PresenceView(
+        id=check.id,
+        state=state,
+        state_label=PRESENCE_STATES[state],
+        president=check.president_login,
+        bureau=check.bureau_code,
+        requested_at=to_paris(check.requested_at),
+        expires_at=to_paris(check.expires_at),
+        document=DOCUMENT_TYPES.get(check.document_type or ""),
+        decline_reason=check.decline_reason,
+        verified_until=to_paris(until) if until else None,
+    )
