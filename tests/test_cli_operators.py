@@ -7,6 +7,7 @@ directory, with no ``CSU_*`` setting from the user's shell and a cheap argon2.
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 
 import pyotp
@@ -15,6 +16,7 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 from typer.testing import Result
 
+from csu.domain.clock import to_paris
 from csu.services.auth import MAX_FAILURES, LoginRefused, log_in
 from csu.services.context import Deps
 from csu.store.engine import make_engine
@@ -24,6 +26,7 @@ from tests.cli_support import ANSI, assert_done, assert_refused, clean_environme
 URI = re.compile(r"otpauth://totp/\S+")
 QR_BLOCKS = ("█", "▀", "▄")
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PASSWORD = "Pluie-sur-Brest-42"
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +91,7 @@ def camille(db: Path) -> str:
         "--password-stdin",
         "--db",
         db,
-        input="s3cret-long\n",
+        input=f"{PASSWORD}\n",
     )
     assert_done(result)
     return secret_shown(result)
@@ -109,7 +112,7 @@ def test_add_with_password_stdin_prints_the_uri_and_a_qr_code(db: Path) -> None:
         "--password-stdin",
         "--db",
         db,
-        input="s3cret-long\n",
+        input=f"{PASSWORD}\n",
     )
     assert_done(result)
     text = said(result)
@@ -122,7 +125,7 @@ def test_add_with_password_stdin_prints_the_uri_and_a_qr_code(db: Path) -> None:
 
 
 def test_the_operator_added_logs_in_with_the_code_of_the_uri_shown(db: Path, camille: str) -> None:
-    assert logs_in(db, "camille", "s3cret-long", camille)
+    assert logs_in(db, "camille", PASSWORD, camille)
 
 
 def test_add_hashes_the_password_with_the_argon2_cost_of_the_settings(
@@ -141,12 +144,12 @@ def test_add_asks_for_the_password_twice_without_password_stdin(db: Path) -> Non
         "superviseur",
         "--db",
         db,
-        input="s3cret-long\ns3cret-long\n",
+        input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert_done(result)
     assert "Mot de passe (confirmation)" in said(result)
-    assert "s3cret-long" not in result.output  # hidden input
-    assert logs_in(db, "claude", "s3cret-long", secret_shown(result))
+    assert PASSWORD not in result.output  # hidden input
+    assert logs_in(db, "claude", PASSWORD, secret_shown(result))
 
 
 def test_add_with_two_different_passwords_creates_nothing(db: Path) -> None:
@@ -158,7 +161,7 @@ def test_add_with_two_different_passwords_creates_nothing(db: Path) -> None:
         "superviseur",
         "--db",
         db,
-        input="s3cret-long\nautre-chose\n",
+        input=f"{PASSWORD}\nautre-chose\n",
     )
     assert_refused(result, "Les deux mots de passe saisis diffèrent : rien n'a été créé.")
     assert operator(db, "claude") is None
@@ -178,7 +181,7 @@ def test_add_a_president_of_a_known_bureau(db: Path) -> None:
         "--password-stdin",
         "--db",
         db,
-        input="s3cret-long\n",
+        input=f"{PASSWORD}\n",
     )
     assert_done(result)
     assert "(président de bureau)" in said(result)
@@ -198,7 +201,7 @@ def test_add_a_president_of_an_unknown_bureau_is_refused_in_french(db: Path) -> 
         "--password-stdin",
         "--db",
         db,
-        input="s3cret-long\n",
+        input=f"{PASSWORD}\n",
     )
     assert_refused(result, "Bureau de vote inconnu : « B99 ».")
 
@@ -213,24 +216,51 @@ def test_add_with_an_unknown_role_is_refused_in_french(db: Path) -> None:
         "--password-stdin",
         "--db",
         db,
-        input="s3cret-long\n",
+        input=f"{PASSWORD}\n",
     )
     assert_refused(result, "Rôle : « chef » inconnu")
 
 
+def add_agent(db: Path, login: str, password: str, *options: str) -> Result:
+    return csu(
+        "operator", "add", login, "--role", "agent", *options, "--password-stdin", "--db", db,
+        input=f"{password}\n",
+    )  # fmt: skip
+
+
 def test_add_with_a_too_short_password_is_refused_in_french(db: Path) -> None:
-    result = csu(
-        "operator",
-        "add",
-        "camille",
-        "--role",
-        "agent",
-        "--password-stdin",
-        "--db",
-        db,
-        input="abc\n",
-    )
-    assert_refused(result, "Mot de passe : 4 caractères au moins")
+    result = add_agent(db, "camille", "abc")
+    assert_refused(result, "Mot de passe : 12 caractères au moins (3 saisis)")
+    assert operator(db, "camille") is None
+
+
+def test_add_with_a_common_password_is_refused_saying_why(db: Path) -> None:
+    result = add_agent(db, "camille", "azertyuiop12")
+    assert_refused(result, "Mot de passe : trop courant ou trop prévisible")
+    assert "un mot de passe répandu" in said(result)
+    assert "azertyuiop12" not in said(result)
+    assert operator(db, "camille") is None
+
+
+def test_add_with_a_password_derived_from_the_login_is_refused(db: Path) -> None:
+    result = add_agent(db, "camille", "Camille-2024-Pluie")
+    assert_refused(result, "Mot de passe : dérivé de l'identifiant « camille »")
+    assert operator(db, "camille") is None
+
+
+def test_add_with_a_control_character_in_the_login_is_refused_naming_the_field(
+    db: Path,
+) -> None:
+    result = add_agent(db, "cam\x1b[31mille", PASSWORD)
+    assert_refused(result, "Identifiant : caractère interdit")
+    assert "U+001B" in said(result)
+    assert "operator_add" not in actions(db)
+
+
+def test_add_with_a_bidi_override_in_the_name_is_refused_naming_the_field(db: Path) -> None:
+    result = add_agent(db, "camille", PASSWORD, "--name", "Camille \u202eMartin")
+    assert_refused(result, "Nom affiché : caractère interdit")
+    assert operator(db, "camille") is None
 
 
 def test_add_on_a_database_never_initialised_asks_nothing(tmp_path: Path) -> None:
@@ -250,7 +280,7 @@ def test_disable_stops_the_operator_logging_in(db: Path, camille: str) -> None:
     result = csu("operator", "disable", "camille", "--reason", "départ", "--db", db)
     assert_done(result)
     assert "Opérateur « camille » désactivé." in said(result)
-    assert not logs_in(db, "camille", "s3cret-long", camille)
+    assert not logs_in(db, "camille", PASSWORD, camille)
     assert re.search(r"camille\W+camille\W+agent\W+non", said(csu("operator", "list", "--db", db)))
     assert "operator_disable" in actions(db)
 
@@ -262,18 +292,29 @@ def test_reset_totp_prints_a_new_uri_and_qr_code(db: Path, camille: str) -> None
     assert sum(result.output.count(block) for block in QR_BLOCKS) > 100
     fresh = secret_shown(result)
     assert fresh != camille
-    assert logs_in(db, "camille", "s3cret-long", fresh)
+    assert logs_in(db, "camille", PASSWORD, fresh)
     assert "operator_totp_reset" in actions(db)
+
+
+def test_list_shows_a_locked_operator_and_until_when(db: Path, camille: str) -> None:
+    for _ in range(MAX_FAILURES):
+        assert not logs_in(db, "camille", "wrong-password", camille)
+    locked = operator(db, "camille")
+    assert locked is not None and locked.locked_until is not None
+    until = to_paris(locked.locked_until.replace(tzinfo=UTC))
+    result = csu("operator", "list", "--db", db)
+    assert_done(result)
+    assert re.search(rf"camille\W+camille\W+agent\W+oui\W+jusqu'à {until:%H:%M}", said(result))
 
 
 def test_unlock_lets_a_locked_operator_log_in(db: Path, camille: str) -> None:
     for _ in range(MAX_FAILURES):
         assert not logs_in(db, "camille", "wrong-password", camille)
-    assert not logs_in(db, "camille", "s3cret-long", camille)
+    assert not logs_in(db, "camille", PASSWORD, camille)
     result = csu("operator", "unlock", "camille", "--db", db)
     assert_done(result)
     assert "Opérateur « camille » déverrouillé." in said(result)
-    assert logs_in(db, "camille", "s3cret-long", camille)
+    assert logs_in(db, "camille", PASSWORD, camille)
     assert "operator_unlock" in actions(db)
 
 

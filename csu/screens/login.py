@@ -121,4 +121,6 @@ class LoginScreen(Screen[None]):
         table.clear()
         for demo in logins:
             code = f"{demo.code} ({demo.seconds_left} s)"
+            if demo.used:  # refused if typed again: say so before the operator tries
+                code = f"{demo.code} déjà utilisé — attendez le suivant ({demo.seconds_left} s)"
             table.add_row(demo.login, demo.role, demo.password, code)

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.services.context import ROLE_LABELS, ROLES, ServiceError
 from csu.services.operators import (
     OperatorCreated,
@@ -145,11 +146,12 @@ class OperatorsScreen(Screen[None]):
         self.loaded = True
         table.clear()
         for view in views:
+            # Text, not str: a DataTable reads a str as markup, and a name is any text.
             table.add_row(
-                view.login,
-                view.display_name,
+                Text(view.login),
+                Text(view.display_name),
                 ROLE_LABELS.get(view.role, view.role),
-                view.bureau or "—",
+                Text(view.bureau or "—"),
                 "oui" if view.active else "non",
                 locked_text(view),
                 key=view.login,
@@ -378,7 +380,8 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
                     yield Label("Mot de passe (confirmation)")
                     yield Input(id="create-password-again", password=True)
             yield Static(
-                "Communiquez le mot de passe initial en main propre ; le QR code de "
+                f"Mot de passe : {MIN_LENGTH} caractères au moins, ni courant ni tiré de "
+                "l'identifiant ou du nom ; communiquez-le en main propre. Le QR code de "
                 "l'application d'authentification s'affiche ensuite, une seule fois.",
                 classes="modal-hint",
             )
@@ -409,6 +412,26 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
         # visible, not display: the role keeps its half of the row either way.
         self.query_one("#create-bureau-box").visible = event.value == "president"
 
+    @on(Input.Changed, "#create-password, #create-login, #create-name")
+    def _judge_password(self) -> None:
+        """The verdict of the password rule as it is typed (the service applies it again)."""
+        if self._busy:
+            return
+        password = self.query_one("#create-password", Input).value
+        if not password:
+            self._say("")
+            return
+        try:
+            check_operator_password(
+                password,
+                self.query_one("#create-login", Input).value.strip().lower(),
+                self.query_one("#create-name", Input).value.strip() or None,
+            )
+        except InvalidValue as refused:
+            self._say(str(refused))
+        else:
+            self._say("Mot de passe recevable.")
+
     @on(Button.Pressed, "#create-ok")
     @on(Input.Submitted, "#create-password-again")
     def _submit(self) -> None:
@@ -436,15 +459,14 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
     @work(thread=True, exclusive=True, group="create", exit_on_error=False)
     def create(
         self, login: str, name: str | None, role: str, bureau: str | None, password: str
-    ) -> None:
+    ) -> OperatorCreated | None:
         who = self.csu.operator
         if who is None:
-            return
-        created = add_operator(
+            return None
+        return add_operator(
             self.csu.deps, who, login, role=role, password=password,
             display_name=name, bureau=bureau,
         )  # fmt: skip
-        self.app.call_from_thread(self.dismiss, created)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker messages do not bubble: the app's handler shows a refusal in French.
@@ -460,6 +482,11 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
             )
         if event.state in FINISHED:
             self._busy = False
+        # Dismissed once the worker has finished: dismissing from inside it would cancel
+        # it with the screen, and the enrolment would not show.
+        created = event.worker.result
+        if event.state is WorkerState.SUCCESS and isinstance(created, OperatorCreated):
+            self.dismiss(created)
 
     @on(Button.Pressed, "#create-cancel-button")
     def action_cancel(self) -> None:

@@ -1,10 +1,17 @@
 """Logging in to the terminal: login, password (argon2id) and a 6-digit TOTP code.
 
-Every failure says the same sentence, whatever was wrong, and an unknown login
-costs the same argon2 verification as a known one. A code is accepted once:
-the time step it belongs to is kept and only later steps are accepted after it.
-Five failures in a row lock the operator for fifteen minutes. Every attempt is
-journalled with the login typed, never the password or the code.
+Every failure says the same sentence, whatever was wrong: a wrong password or
+code, an unknown login, a disabled account and a locked one alike, so that the
+screen never tells whether a login exists or is locked; an unknown login costs
+the same argon2 verification as a known one, against a dummy hash. A code is
+accepted once: the time step it belongs to is kept and only later steps are
+accepted after it. Five failures in a row lock the operator for fifteen minutes;
+the journal and the administrators' operators screen (F9) say until when.
+
+Every attempt is journalled, never with the password or the code. The login typed
+is kept as typed only when it names an operator; anything else may be a password
+typed into the wrong field, so only its keyed hash is kept (the same typed login
+always gives the same hash, so repeated attempts still show).
 
 The slow part (argon2) runs before the write transaction, so that the journal's
 write lock is not held during it; the decision is taken inside the transaction
@@ -23,8 +30,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from csu.domain import sealing
-from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.hashing import TYPED_LOGIN, keyed_hash
 from csu.services.context import ROLES, Deps, OperatorContext, Role, ServiceError, retried
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
@@ -52,14 +59,8 @@ class DemoLogin:
     code: str
     seconds_left: int
     password: str
-
-
-def locked_message(until: datetime) -> str:
-    moment = to_paris(until)
-    return (
-        f"Compte verrouillé jusqu'à {moment.hour} h {moment.minute:02d} après "
-        f"{MAX_FAILURES} échecs. Un administrateur peut le déverrouiller."
-    )
+    # The code of the moment was already used to log in: the next one is needed.
+    used: bool = False
 
 
 @retried
@@ -84,12 +85,15 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
             ) from error
         steps = _matching_steps(secret, code, now)
 
-    refusal: str | None = LOGIN_FAILED
     context: OperatorContext | None = None
     with deps.writing() as session:
         row = _row_for_update(session, name)
         actor = Actor(operator=None, role=None, workstation=workstation)
-        details: dict[str, object] = {"login": typed[:LOGIN_DETAIL_MAX]}
+        details: dict[str, object] = (
+            {"login": typed[:LOGIN_DETAIL_MAX]}
+            if row is not None
+            else {"login_hash": keyed_hash(deps.key, TYPED_LOGIN, name)}
+        )
         if row is None or not row.active:
             outcome = "refusé"
             if row is not None:
@@ -103,10 +107,10 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
             last = row.last_totp_step
             fresh = [step for step in steps if last is None or step > last]
             if locked_until is not None:
-                outcome, refusal = "verrouillé", locked_message(locked_until)
+                outcome = "verrouillé"
                 details["locked_until"] = locked_until.isoformat()
             elif password_ok and fresh:
-                outcome, refusal = "ok", None
+                outcome = "ok"
                 row.failed_logins, row.locked_until = 0, None
                 row.last_totp_step = max(fresh)
                 context = OperatorContext(
@@ -124,13 +128,12 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                 if row.failed_logins >= MAX_FAILURES:
                     row.locked_until = now + timedelta(minutes=LOCK_MINUTES)
                     details["locked_until"] = row.locked_until.isoformat()
-                    refusal = locked_message(row.locked_until)
             session.add(row)
         journal.append(
             session, actor=actor, action="login", outcome=outcome, at=now, details=details
         )
     if context is None:
-        raise LoginRefused(refusal or LOGIN_FAILED)
+        raise LoginRefused(LOGIN_FAILED)
     return context
 
 
@@ -153,29 +156,49 @@ def operator_name(deps: Deps, who: OperatorContext) -> str:
 
 
 def demo_logins(deps: Deps) -> list[DemoLogin]:
-    """On a demo database only: every active operator with their code of the moment."""
+    """On a demo database only: the demo operators with their code of the moment.
+
+    Only the four operators the demo builder made, and only while they are active
+    and keep the seed the README publishes: an operator created later (whose
+    password is not `demo`) or re-enrolled never has a code on screen.
+    """
     # demo pulls in the roll import; only when asked
-    from csu.services.demo import DEMO_PASSWORD, is_demo
+    from csu.services.demo import DEMO_OPERATORS, DEMO_PASSWORD, is_demo
 
     if not is_demo(deps):
         return []
     now = deps.clock()
     seconds_left = 30 - int(now.timestamp()) % 30
+    published = {login: secret for login, _, _, secret in DEMO_OPERATORS}
     with deps.reading() as session:
-        rows = session.exec(select(Operator).where(Operator.active == True)).all()  # noqa: E712
+        rows = session.exec(
+            select(Operator).where(
+                Operator.active == True,  # noqa: E712
+                Operator.login.in_(published),  # type: ignore[attr-defined]
+            )
+        ).all()
     rank = {role: index for index, role in enumerate(ROLES)}
-    rows = sorted(rows, key=lambda r: (rank.get(r.role, len(ROLES)), r.login))
-    return [
-        DemoLogin(
-            login=row.login,
-            role=row.role,
-            display_name=row.display_name,
-            code=pyotp.TOTP(sealing.unseal(deps.key, TOTP_PURPOSE, row.totp_secret_sealed)).at(now),
-            seconds_left=seconds_left,
-            password=DEMO_PASSWORD,
+    shown = []
+    for row in sorted(rows, key=lambda r: (rank.get(r.role, len(ROLES)), r.login)):
+        try:
+            secret = sealing.unseal(deps.key, TOTP_PURPOSE, row.totp_secret_sealed)
+        except InvalidValue:  # another deployment's key: nothing to show
+            continue
+        if not hmac.compare_digest(secret, published[row.login]):
+            continue  # re-enrolled: its code is the operator's own now
+        totp = pyotp.TOTP(secret)
+        shown.append(
+            DemoLogin(
+                login=row.login,
+                role=row.role,
+                display_name=row.display_name,
+                code=totp.at(now),
+                seconds_left=seconds_left,
+                password=DEMO_PASSWORD,
+                used=row.last_totp_step is not None and row.last_totp_step >= totp.timecode(now),
+            )
         )
-        for row in rows
-    ]
+    return shown
 
 
 def _row_for_update(session: Session, login: str) -> Operator | None:

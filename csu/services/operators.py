@@ -1,5 +1,10 @@
 """Operators of the cell: creation, listing, disabling, TOTP reset and unlocking
-(logging in is csu.services.auth)."""
+(logging in is csu.services.auth).
+
+A login or a name with a control character is refused (it would rewrite what the
+journal and the screens show); a password must pass the one rule of
+csu.domain.passwords, except the demo builder's, which keep the documented `demo`.
+"""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,6 +14,8 @@ from sqlmodel import Session, select
 
 from csu.domain import sealing
 from csu.domain.errors import InvalidValue
+from csu.domain.passwords import check_operator_password
+from csu.domain.text import free_text, single_line
 from csu.services.context import (
     ROLES,
     Deps,
@@ -54,16 +61,57 @@ def add_operator(
     bureau: str | None = None,
     totp_secret: str | None = None,
 ) -> OperatorCreated:
+    """A new operator, whose password passes the rule of csu.domain.passwords."""
+    return _add(
+        deps, who, login, role=role, password=password, display_name=display_name,
+        bureau=bureau, totp_secret=totp_secret, password_rule=True,
+    )  # fmt: skip
+
+
+def add_demo_operator(
+    deps: Deps,
+    who: OperatorContext,
+    login: str,
+    *,
+    role: str,
+    password: str,
+    display_name: str,
+    bureau: str | None,
+    totp_secret: str,
+) -> OperatorCreated:
+    """For the demo builder only: an operator whose password skips the strength rule,
+    so that the demo operators keep the password the README documents."""
+    return _add(
+        deps, who, login, role=role, password=password, display_name=display_name,
+        bureau=bureau, totp_secret=totp_secret, password_rule=False,
+    )  # fmt: skip
+
+
+def _add(
+    deps: Deps,
+    who: OperatorContext,
+    login: str,
+    *,
+    role: str,
+    password: str,
+    display_name: str | None,
+    bureau: str | None,
+    totp_secret: str | None,
+    password_rule: bool,
+) -> OperatorCreated:
     require_role(who, "admin")
-    login = login.strip().lower()
+    # Checked before strip(): a control character at either end is refused, not dropped.
+    login = single_line(login, "Identifiant").strip().lower()
     if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise InvalidValue("Identifiant", "lettres, chiffres, point, tiret ou souligné")
+    if display_name is not None:
+        display_name = single_line(display_name, "Nom affiché").strip() or None
     if role not in ROLES:
         raise InvalidValue("Rôle", f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
     if role == "president" and not bureau:
         raise InvalidValue("Bureau", "un président est rattaché à un bureau de vote")
-    if len(password) < 4:
-        raise InvalidValue("Mot de passe", "4 caractères au moins")
+    if password_rule:
+        check_operator_password(password, login, display_name)
     secret = totp_secret or pyotp.random_base32()
     uri = _provisioning_uri(secret, login)  # checked before anything is stored
     now = deps.clock()
@@ -212,7 +260,7 @@ def unlock_operator(
 
 def _reason(reason: str | None) -> str | None:
     """The administrator's words for the journal, spaces tidied; None when blank."""
-    text = " ".join((reason or "").split())
+    text = " ".join(free_text(reason or "", "Motif").split())
     return text or None
 
 

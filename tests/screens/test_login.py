@@ -1,11 +1,29 @@
-"""Logging in at the terminal: password and authenticator code, one message for every failure."""
+"""Logging in at the terminal: password and authenticator code, one message for every
+failure (a lock included), and a demo panel that shows the demo operators only."""
+
+from typing import Any
+
+import pyotp
+from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from csu.app import CsuApp
 from csu.screens.lookup import LookupScreen
 from csu.services.context import Deps
 from csu.services.interventions import current_intervention, open_intervention
+from csu.services.operators import add_operator
 from csu.services.voters import search_voters
-from tests.screens.conftest import SIZE, code, journal_actions, log_in, screen_text
+from tests.conftest import ADMIN, NOW
+from tests.screens.conftest import (
+    SECRETS,
+    SIZE,
+    code,
+    journal_actions,
+    journal_text,
+    log_in,
+    press,
+    screen_text,
+)
 
 REFUSED = "Identifiants ou code incorrects."
 
@@ -42,13 +60,27 @@ async def test_a_code_already_used_is_refused(app: CsuApp) -> None:
         assert REFUSED in screen_text(app)
 
 
-async def test_five_failures_lock_the_operator_and_say_until_when(app: CsuApp) -> None:
+async def test_five_failures_lock_the_operator_without_the_screen_saying_so(
+    app: CsuApp, demo_deps: Deps
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(5):
             await log_in(pilot, "agent", password="faux")
         await log_in(pilot, "agent")
         assert app.operator is None
-        assert "Compte verrouillé jusqu'à" in screen_text(app)
+        assert REFUSED in screen_text(app)
+        assert "verrouillé" not in screen_text(app).lower()
+    assert journal_actions(demo_deps)[-1] == ("login", "verrouillé")
+
+
+async def test_a_password_typed_into_the_login_field_is_not_journalled(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "Mon-Mot-De-Passe-Secret", password="faux", otp="123456")
+        assert REFUSED in screen_text(app)
+    assert ("login", "refusé") in journal_actions(demo_deps)
+    assert b"mon-mot-de-passe-secret" not in journal_text(demo_deps).lower()
 
 
 async def test_logins_are_journalled_without_password_or_code(app: CsuApp, demo_deps: Deps) -> None:
@@ -62,13 +94,46 @@ async def test_logins_are_journalled_without_password_or_code(app: CsuApp, demo_
     assert b"mauvais-mot" not in bodies and code("agent").encode() not in bodies
 
 
+async def show_demo_panel(pilot: Pilot[Any]) -> dict[str, list[str]]:
+    """The rows of the demo panel, by login, once it has been filled."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    table = pilot.app.screen.query_one("#demo-logins", DataTable)
+    return {
+        str(cells[0]): [str(cell) for cell in cells]
+        for cells in (table.get_row_at(index) for index in range(table.row_count))
+    }
+
+
 async def test_the_demo_database_shows_demo_logins_and_current_codes(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        text = screen_text(app)
-        assert "superviseur" in text and code("agent") in text
+        shown = await show_demo_panel(pilot)
+        assert list(shown) == list(SECRETS)
+        assert shown["agent"][2:] == ["demo", f"{code('agent')} (30 s)"]
+
+
+async def test_an_operator_created_later_is_not_on_the_demo_panel(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    add_operator(
+        demo_deps, ADMIN, "c.martin", role="agent", password="Pluie-sur-Brest-42",
+        totp_secret=secret,
+    )  # fmt: skip
+    async with app.run_test(size=SIZE) as pilot:
+        shown = await show_demo_panel(pilot)
+        assert "c.martin" not in shown
+        assert pyotp.TOTP(secret).at(NOW) not in screen_text(app)
+
+
+async def test_a_demo_code_used_is_shown_as_used(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await press(pilot, "ctrl+o")
+        shown = await show_demo_panel(pilot)
+        assert shown["agent"][3] == f"{code('agent')} déjà utilisé — attendez le suivant (30 s)"
+        assert shown["admin"][3] == f"{code('admin')} (30 s)"
 
 
 async def test_idle_operators_return_to_login(app: CsuApp) -> None:

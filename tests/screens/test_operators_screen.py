@@ -1,6 +1,6 @@
-"""The administrators' operators screen (F9): the list, creating an operator whose QR
-code shows once, disabling with confirmation, a new TOTP seed, unlocking; a
-supervisor is refused."""
+"""The administrators' operators screen (F9): the list (locks and until when), creating
+an operator whose QR code shows once and whose password passes the one rule,
+disabling with confirmation, a new TOTP seed, unlocking; a supervisor is refused."""
 
 from typing import Any
 
@@ -36,6 +36,8 @@ from tests.screens.conftest import (
     press,
     screen_text,
 )
+
+PASSWORD = "Pluie-sur-Brest-42"
 
 
 def rows(app: CsuApp) -> dict[str, list[str]]:
@@ -142,8 +144,8 @@ class TestCreate:
                 pilot,
                 create_login="C.Martin",
                 create_name="Camille Martin",
-                create_password="s3cret-long",
-                create_password_again="s3cret-long",
+                create_password=PASSWORD,
+                create_password_again=PASSWORD,
             )
             await click(pilot, "#create-ok")
             assert isinstance(app.screen, EnrolmentScreen)
@@ -159,7 +161,7 @@ class TestCreate:
             assert isinstance(app.screen, OperatorsScreen)
             assert secret not in screen_text(app)
             assert rows(app)["c.martin"][1:5] == ["Camille Martin", "agent", "—", "oui"]
-        assert logs_in(demo_deps, "c.martin", "s3cret-long", secret)
+        assert logs_in(demo_deps, "c.martin", PASSWORD, secret)
         assert secret.encode() not in journal_text(demo_deps)
 
     async def test_a_president_is_created_for_the_bureau_chosen(
@@ -174,7 +176,7 @@ class TestCreate:
             assert app.screen.query_one("#create-bureau-box").visible
             app.screen.query_one("#create-bureau", Select).value = bureau
             await pilot.pause()
-            fill(pilot, create_login="p2", create_password="s3cret", create_password_again="s3cret")
+            fill(pilot, create_login="p2", create_password=PASSWORD, create_password_again=PASSWORD)
             await click(pilot, "#create-ok")
             assert isinstance(app.screen, EnrolmentScreen), notifications(app)
             await press(pilot, "escape")
@@ -197,11 +199,67 @@ class TestCreate:
         async with app.run_test(size=SIZE) as pilot:
             await open_operators(pilot)
             await press(pilot, "n")
-            fill(pilot, create_login="agent", create_password="s3cret",
-                 create_password_again="s3cret")  # fmt: skip
+            fill(pilot, create_login="agent", create_password=PASSWORD,
+                 create_password_again=PASSWORD)  # fmt: skip
             await click(pilot, "#create-ok")
             assert isinstance(app.screen, CreateOperatorScreen)
             assert "Opérateur non créé — L'opérateur « agent » existe déjà." in screen_text(app)
+
+    async def test_a_weak_password_is_refused_saying_why_and_creates_nothing(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            fill(pilot, create_login="c.martin", create_password="Martin-2024-Bleu",
+                 create_password_again="Martin-2024-Bleu")  # fmt: skip
+            await click(pilot, "#create-ok")
+            assert isinstance(app.screen, CreateOperatorScreen)
+            assert (
+                "Opérateur non créé — Mot de passe : dérivé de l'identifiant « c.martin »"
+                in screen_text(app)
+            )
+        with demo_deps.reading() as session:
+            assert (
+                session.exec(select(Operator).where(Operator.login == "c.martin")).first() is None
+            )
+
+    async def test_the_password_rule_is_judged_as_the_password_is_typed(self, app: CsuApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            message = app.screen.query_one("#create-message", Static)
+            fill(pilot, create_login="c.martin", create_password="soleil")
+            await pilot.pause()
+            assert str(message.content) == "Mot de passe : 12 caractères au moins (6 saisis)"
+            fill(pilot, create_password="soleil123456")
+            await pilot.pause()
+            assert str(message.content).startswith(
+                "Mot de passe : trop courant ou trop prévisible : il contient un mot de passe "
+                "répandu"
+            )
+            fill(pilot, create_password=PASSWORD)
+            await pilot.pause()
+            assert str(message.content) == "Mot de passe recevable."
+            fill(pilot, create_login="brest")  # the same password now comes from the login
+            await pilot.pause()
+            assert str(message.content).startswith("Mot de passe : dérivé de l'identifiant")
+
+    async def test_a_name_with_a_bidi_override_is_refused_naming_the_field(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            fill(pilot, create_login="c.martin", create_name="Camille \u202eMartin",
+                 create_password=PASSWORD, create_password_again=PASSWORD)  # fmt: skip
+            await click(pilot, "#create-ok")
+            assert isinstance(app.screen, CreateOperatorScreen)
+            assert "Opérateur non créé — Nom affiché : caractère interdit" in screen_text(app)
+        with demo_deps.reading() as session:
+            assert (
+                session.exec(select(Operator).where(Operator.login == "c.martin")).first() is None
+            )
 
 
 class TestChanges:

@@ -1,5 +1,6 @@
-"""Operators: created by an administrator, password hashed, TOTP seed sealed;
-disabled, re-enrolled and unlocked by an administrator."""
+"""Operators: created by an administrator, password hashed (and strong enough), TOTP
+seed sealed, no control character in a login or name; disabled, re-enrolled and
+unlocked by an administrator."""
 
 import re
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from csu.services.auth import LOCK_MINUTES, LOGIN_FAILED, MAX_FAILURES, LoginRef
 from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
 from csu.services.operators import (
     TOTP_PURPOSE,
+    add_demo_operator,
     add_operator,
     disable_operator,
     list_operators,
@@ -29,6 +31,7 @@ from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "Pluie-sur-Brest-42"
 
 
 @pytest.fixture
@@ -42,10 +45,10 @@ def stored(deps: Deps, login: str) -> Operator:
 
 
 def test_an_operator_is_stored_with_hashes_only(ops: Deps) -> None:
-    created = add_operator(ops, ADMIN, "Camille", role="agent", password="s3cret-long")
+    created = add_operator(ops, ADMIN, "Camille", role="agent", password=PASSWORD)
     row = stored(ops, "camille")
-    assert FAST.verify(row.password_hash, "s3cret-long")
-    assert "s3cret-long" not in row.password_hash
+    assert FAST.verify(row.password_hash, PASSWORD)
+    assert PASSWORD not in row.password_hash
     secret = sealing.unseal(ops.key, TOTP_PURPOSE, row.totp_secret_sealed)
     assert created.provisioning_uri == pyotp.TOTP(secret).provisioning_uri(
         name="camille", issuer_name="CSU électeurs"
@@ -53,46 +56,114 @@ def test_an_operator_is_stored_with_hashes_only(ops: Deps) -> None:
 
 
 def test_creating_an_operator_is_journalled(ops: Deps) -> None:
-    add_operator(ops, ADMIN, "camille", role="agent", password="s3cret-long")
+    add_operator(ops, ADMIN, "camille", role="agent", password=PASSWORD)
     with ops.reading() as session:
         entry = session.exec(
             select(JournalEntry).where(JournalEntry.action == "operator_add")
         ).one()
     assert b'"login":"camille"' in entry.body
-    assert b"s3cret" not in entry.body
+    assert PASSWORD.encode() not in entry.body
 
 
 def test_a_president_needs_an_existing_bureau(ops: Deps) -> None:
     with pytest.raises(InvalidValue, match="Bureau"):
-        add_operator(ops, ADMIN, "p", role="president", password="s3cret-long")
+        add_operator(ops, ADMIN, "p", role="president", password=PASSWORD)
     with pytest.raises(ServiceError, match="Bureau de vote inconnu"):
-        add_operator(ops, ADMIN, "p", role="president", password="s3cret-long", bureau="B1")
+        add_operator(ops, ADMIN, "p", role="president", password=PASSWORD, bureau="B1")
     with ops.writing() as session:
         session.add(Bureau(code="B1", name="Bureau 1"))
-    add_operator(ops, ADMIN, "p", role="president", password="s3cret-long", bureau="B1")
+    add_operator(ops, ADMIN, "p", role="president", password=PASSWORD, bureau="B1")
     assert stored(ops, "p").bureau_code == "B1"
 
 
 def test_a_login_is_unique(ops: Deps) -> None:
-    add_operator(ops, ADMIN, "camille", role="agent", password="s3cret-long")
+    add_operator(ops, ADMIN, "camille", role="agent", password=PASSWORD)
     with pytest.raises(ServiceError, match="existe déjà"):
-        add_operator(ops, ADMIN, "CAMILLE", role="agent", password="autre-secret")
+        add_operator(ops, ADMIN, "CAMILLE", role="agent", password="Neige-sur-Lyon-7")
 
 
 def test_an_unknown_role_is_refused_in_french(ops: Deps) -> None:
     with pytest.raises(InvalidValue, match="Rôle : « chef » inconnu"):
-        add_operator(ops, ADMIN, "camille", role="chef", password="s3cret-long")
+        add_operator(ops, ADMIN, "camille", role="chef", password=PASSWORD)
 
 
 def test_a_too_short_totp_seed_stores_nothing(ops: Deps) -> None:
     with pytest.raises(InvalidValue, match="Secret TOTP"):
-        add_operator(ops, ADMIN, "c", role="agent", password="s3cret-long", totp_secret="AAAA")
+        add_operator(ops, ADMIN, "c", role="agent", password=PASSWORD, totp_secret="AAAA")
     assert list_operators(ops, ADMIN) == []
+
+
+def test_a_weak_password_is_refused_and_nothing_is_stored(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match=r"^Mot de passe : 12 caractères au moins \(6 saisis\)$"):
+        add_operator(ops, ADMIN, "camille", role="agent", password="secret")
+    with pytest.raises(InvalidValue, match=r"^Mot de passe : trop courant ou trop prévisible"):
+        add_operator(ops, ADMIN, "camille", role="agent", password="motdepasse123")
+    assert list_operators(ops, ADMIN) == []
+    assert entries(ops, "operator_add") == []
+
+
+def test_a_password_derived_from_the_login_is_refused(ops: Deps) -> None:
+    with pytest.raises(
+        InvalidValue, match=r"^Mot de passe : dérivé de l'identifiant « c\.martin »"
+    ):
+        add_operator(ops, ADMIN, "C.Martin", role="agent", password="Martin-2024-Bleu")
+
+
+def test_a_password_derived_from_the_display_name_is_refused(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match=r"^Mot de passe : dérivé du nom « Hélène Dupont »"):
+        add_operator(
+            ops, ADMIN, "h.d", role="agent", password="Helene-Velo-Lune-7",
+            display_name="Hélène Dupont",
+        )  # fmt: skip
+
+
+def test_the_demo_builder_alone_keeps_the_demo_password(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match="Mot de passe"):
+        add_operator(ops, ADMIN, "agent", role="agent", password="demo")
+    add_demo_operator(
+        ops, ADMIN, "agent", role="agent", password="demo", display_name="Camille Agent (démo)",
+        bureau=None, totp_secret=SECRET,
+    )  # fmt: skip
+    assert FAST.verify(stored(ops, "agent").password_hash, "demo")
+
+
+@pytest.mark.parametrize(
+    ("login", "code_point"),
+    [
+        ("cam\x00ille", "U+0000"),
+        ("camille\n", "U+000A"),
+        ("\x1b[2Jcamille", "U+001B"),
+        ("cam\x85ille", "U+0085"),
+        ("camille\u202e", "U+202E"),
+        ("\u2066camille", "U+2066"),
+    ],
+    ids=["nul", "line-feed", "escape", "c1", "override", "isolate"],
+)
+def test_a_login_with_a_control_character_is_refused_naming_the_field(
+    ops: Deps, login: str, code_point: str
+) -> None:
+    with pytest.raises(InvalidValue, match=r"^Identifiant : caractère interdit") as refused:
+        add_operator(ops, ADMIN, login, role="agent", password=PASSWORD)
+    assert code_point in str(refused.value)
+    assert list_operators(ops, ADMIN) == []
+
+
+@pytest.mark.parametrize("name", ["Camille\u202eMartin", "Camille\tMartin", "Camille\x9bMartin"])
+def test_a_name_with_a_control_character_is_refused_naming_the_field(ops: Deps, name: str) -> None:
+    with pytest.raises(InvalidValue, match=r"^Nom affiché : caractère interdit"):
+        add_operator(ops, ADMIN, "camille", role="agent", password=PASSWORD, display_name=name)
+    assert list_operators(ops, ADMIN) == []
+
+
+def test_a_name_keeps_accents_apostrophes_and_any_alphabet(ops: Deps) -> None:
+    name = "Zoé N'Diaye-Łukasiewicz — Ζωή 李"
+    add_operator(ops, ADMIN, "zoe", role="agent", password=PASSWORD, display_name=f" {name} ")
+    assert stored(ops, "zoe").display_name == name
 
 
 def test_only_an_administrator_creates_operators(ops: Deps) -> None:
     with pytest.raises(Forbidden):
-        add_operator(ops, AGENT, "camille", role="agent", password="s3cret-long")
+        add_operator(ops, AGENT, "camille", role="agent", password=PASSWORD)
 
 
 # --- disable, reset the TOTP seed, unlock --------------------------------------------
@@ -100,7 +171,7 @@ def test_only_an_administrator_creates_operators(ops: Deps) -> None:
 
 @pytest.fixture
 def camille(ops: Deps) -> str:
-    add_operator(ops, ADMIN, "camille", role="agent", password="s3cret-long", totp_secret=SECRET)
+    add_operator(ops, ADMIN, "camille", role="agent", password=PASSWORD, totp_secret=SECRET)
     return "camille"
 
 
@@ -157,7 +228,7 @@ def test_a_disabled_operator_is_listed_inactive_and_cannot_log_in(ops: Deps, cam
     disable_operator(ops, ADMIN, "Camille")
     assert [op.active for op in list_operators(ops, ADMIN)] == [False]
     with pytest.raises(LoginRefused, match=f"^{re.escape(LOGIN_FAILED)}$"):
-        log_in(ops, "camille", "s3cret-long", current_code(), "poste-test")
+        log_in(ops, "camille", PASSWORD, current_code(), "poste-test")
 
 
 def test_disabling_is_journalled_with_the_reason(ops: Deps, camille: str) -> None:
@@ -174,7 +245,7 @@ def test_an_operator_already_disabled_is_said_so(ops: Deps, camille: str) -> Non
 
 
 def test_an_administrator_cannot_disable_their_own_account(ops: Deps) -> None:
-    add_operator(ops, ADMIN, "admin", role="admin", password="s3cret-long")
+    add_operator(ops, ADMIN, "admin", role="admin", password=PASSWORD)
     with pytest.raises(ServiceError, match="votre propre compte"):
         disable_operator(ops, ADMIN, "admin")
     assert stored(ops, "admin").active
@@ -193,13 +264,13 @@ def test_a_totp_reset_gives_a_new_seed_and_its_uri(ops: Deps, camille: str) -> N
 def test_after_a_totp_reset_only_the_new_seed_logs_in(ops: Deps, camille: str) -> None:
     reset_totp(ops, ADMIN, "camille")
     with pytest.raises(LoginRefused):
-        log_in(ops, "camille", "s3cret-long", current_code(), "poste-test")
+        log_in(ops, "camille", PASSWORD, current_code(), "poste-test")
     secret = sealing.unseal(ops.key, TOTP_PURPOSE, stored(ops, "camille").totp_secret_sealed)
-    assert log_in(ops, "camille", "s3cret-long", current_code(secret), "poste-test").login
+    assert log_in(ops, "camille", PASSWORD, current_code(secret), "poste-test").login
 
 
 def test_a_totp_reset_forgets_the_last_step_used(ops: Deps, camille: str) -> None:
-    log_in(ops, "camille", "s3cret-long", current_code(), "poste-test")
+    log_in(ops, "camille", PASSWORD, current_code(), "poste-test")
     reset_totp(ops, ADMIN, "camille")
     assert stored(ops, "camille").last_totp_step is None
 
@@ -220,7 +291,7 @@ def test_unlocking_clears_the_lock_and_the_count(ops: Deps, camille: str) -> Non
     unlock_operator(ops, ADMIN, "camille")
     row = stored(ops, "camille")
     assert (row.failed_logins, row.locked_until) == (0, None)
-    assert log_in(ops, "camille", "s3cret-long", current_code(), "poste-test").login == "camille"
+    assert log_in(ops, "camille", PASSWORD, current_code(), "poste-test").login == "camille"
 
 
 def test_unlocking_is_journalled(ops: Deps, camille: str) -> None:
@@ -249,7 +320,7 @@ def test_a_totp_reset_and_an_unlock_journal_the_administrators_reason(
 
 
 def test_the_list_shows_who_is_locked_out_and_until_when(ops: Deps, camille: str) -> None:
-    add_operator(ops, ADMIN, "dominique", role="agent", password="s3cret-long")
+    add_operator(ops, ADMIN, "dominique", role="agent", password=PASSWORD)
     lock(ops, "camille")
     views = {view.login: view for view in list_operators(ops, ADMIN)}
     assert views["camille"].locked_until == NOW + timedelta(minutes=LOCK_MINUTES)
