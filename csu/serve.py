@@ -2,33 +2,49 @@
 
 textual-serve runs one ``csu run`` process per browser session and relays its screen
 over a websocket to xterm.js in the page. This module adds what a support cell needs
-around it: loopback by default (HTTP carries passwords and TOTP codes in clear, so the
-only way in from another machine is an HTTPS reverse proxy), a refusal of websockets
-opened by another site's page, a French page that loads nothing from outside, and a
-check of the store before listening so a wrong ``--db`` fails once, at start.
+around it:
+
+- loopback by default: HTTP carries passwords and TOTP codes in clear, so the way in
+  from another machine is an HTTPS reverse proxy, named by ``--public-url``;
+- every request must name this server (Host), which defeats DNS rebinding, and a
+  websocket must come from this server's own page (Origin): another site's page open
+  in a president's browser cannot drive a session;
+- a cap on sessions at once and on new sessions per address per minute, each session
+  a process; a session left at the login screen ends itself (``CsuApp``);
+- a French page that loads nothing from outside, and no directory index;
+- a check of the store before listening, so a wrong ``--db`` fails once, at start.
 """
 
+import asyncio
 import errno
 import ipaddress
+import json
 import logging
 import os
 import re
 import shlex
 import socket
 import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 from rich.console import Console
-from textual_serve.server import Server
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
 
-from csu.config import normalise_db_option
+from csu.config import Settings, load_settings, normalise_db_option
 from csu.services.context import ServiceError
 from csu.startup import open_workplace
+
+log = logging.getLogger("csu.serve")
 
 TITLE = "CSU électeurs"
 _LISTEN_ERRORS = {
@@ -36,11 +52,38 @@ _LISTEN_ERRORS = {
     errno.EACCES: "accès refusé (les ports sous 1024 sont réservés)",
     errno.EADDRNOTAVAIL: "cette adresse n'appartient pas à cette machine",
 }
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# A session's terminal size, as the page asks for it: a bound on what each process draws.
+COLUMNS = (20, 500)
+ROWS = (5, 200)
+# The page sends key presses, sizes and pings: small messages.
+MAX_MESSAGE_BYTES = 64 * 1024
+# How long a session's process may take to quit once its page is gone.
+STOP_SECONDS = 10
+RATE_WINDOW_SECONDS = 60.0
 
 # The page textual-serve ships, made French and self-contained (see french_page).
+# The script shows in the « session ended » dialog why the server closed the session
+# (all sessions busy…); only this server's websocket reaches the page (Origin check).
+_CLOSE_REASON_SCRIPT = """<script>
+      (() => {
+        const Native = window.WebSocket;
+        window.WebSocket = class extends Native {
+          constructor(...args) {
+            super(...args);
+            this.addEventListener("close", (event) => {
+              const message = document.querySelector(".closed-dialog .message");
+              if (event.reason && message) message.textContent = event.reason;
+            });
+          }
+        };
+      })();
+    </script>
+    <script src="{{ config.static.url }}js/textual.js"></script>"""
 _PAGE_EDITS: tuple[tuple[str, str], ...] = (
     ("<html>", '<html lang="fr">'),
     ("<head>", "<head>\n    <meta charset=\"utf-8\" />\n    <title>{{ application.name }}</title>"),
+    ('<script src="{{ config.static.url }}js/textual.js"></script>', _CLOSE_REASON_SCRIPT),
     ("Session ended.", "Session terminée. Rechargez la page pour vous reconnecter."),
     (">Restart<", ">Recommencer<"),
     (">Start<", ">Démarrer<"),
@@ -48,6 +91,18 @@ _PAGE_EDITS: tuple[tuple[str, str], ...] = (
 # Google Fonts: the page would tell a third party each time a president opens it; the
 # font ships with textual-serve anyway (static/fonts), and xterm falls back to monospace.
 _EXTERNAL_STYLESHEET = re.compile(r"\s*<link[^>]*href=\"https?://[^\"]*\"[^>]*/>", re.S)
+# Every response: never inside another site's frame (a framed page would pass the
+# Origin check and could be clicked through), no MIME sniffing, no referrer leak.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+_FRENCH_ERRORS = {403: "Accès refusé.", 404: "Page introuvable."}
+
+Origin = tuple[str, str, int]  # scheme, host name (lower case, no brackets), port
 
 
 def is_loopback(host: str) -> bool:
@@ -68,13 +123,26 @@ def is_loopback(host: str) -> bool:
     )
 
 
+def bare_host(host: str) -> str:
+    """The address to listen on: ``[::1]``, as written in URLs, is ``::1``."""
+    if not (host.startswith("[") and host.endswith("]")):
+        return host
+    try:
+        return str(ipaddress.IPv6Address(host[1:-1]))
+    except ValueError:
+        raise ServiceError(
+            f"--host « {host} » : entre crochets, une adresse IPv6 est attendue (ex. [::1])."
+        ) from None
+
+
 def app_command(demo: bool) -> str:
     """The shell command each browser session runs: the fast entry point (csu.launch),
-    with this very interpreter so the page opens the CSU that ``serve`` runs from."""
+    with this very interpreter so the page opens the CSU that ``serve`` runs from.
+    ``exec``: the session's process is the app itself, which a stop can end."""
     args = [sys.executable, "-m", "csu.launch", "run"]
     if demo:
         args.append("--demo")
-    return shlex.join(args)
+    return "exec " + shlex.join(args)
 
 
 def french_page(template: str) -> str:
@@ -89,18 +157,120 @@ def default_public_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-class CsuServer(Server):
-    """textual-serve's server with a French page and a same-origin websocket."""
+def origin_of(url: str) -> Origin | None:
+    """Scheme, host and port of an http(s) URL or an Origin header; None when it names
+    no such origin (``null``, a bare name, a bad port)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
 
-    def __init__(self, command: str, host: str, port: int, public_url: str | None) -> None:
+
+def host_headers(origin: Origin) -> set[str]:
+    """The Host header values a browser sends for a page of ``origin``."""
+    scheme, name, port = origin
+    shown = f"[{name}]" if ":" in name else name
+    hosts = {f"{shown}:{port}"}
+    if port == _DEFAULT_PORTS[scheme]:
+        hosts.add(shown)
+    return hosts
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How many sessions ``csu serve`` runs at once, and how many an address may open in
+    a minute (each is a process holding a store connection)."""
+
+    max_sessions: int = 20
+    per_address_per_minute: int = 10
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a websocket got no session: its close code and the sentence the page shows.
+    A close reason holds at most 123 bytes of UTF-8."""
+
+    code: int
+    reason: str
+
+
+class SessionGate:
+    """Admits new sessions: at most ``max_sessions`` at once, and at most
+    ``per_address_per_minute`` started from one address in any 60 seconds."""
+
+    def __init__(self, limits: SessionLimits, clock: Callable[[], float] = time.monotonic):
+        self.limits = limits
+        self.clock = clock
+        self.active = 0
+        self._starts: dict[str, deque[float]] = {}
+
+    def refusal(self, address: str) -> Refusal | None:
+        self._forget(self.clock() - RATE_WINDOW_SECONDS)
+        if len(self._starts.get(address, ())) >= self.limits.per_address_per_minute:
+            return Refusal(
+                WSCloseCode.POLICY_VIOLATION,
+                "CSU : trop de sessions ouvertes depuis cette adresse ; réessayez dans une minute.",
+            )
+        if self.active >= self.limits.max_sessions:
+            return Refusal(
+                WSCloseCode.TRY_AGAIN_LATER,
+                f"CSU : toutes les sessions ({self.limits.max_sessions}) sont occupées ; "
+                "réessayez dans quelques minutes.",
+            )
+        return None
+
+    def opened(self, address: str) -> None:
+        self.active += 1
+        self._starts.setdefault(address, deque()).append(self.clock())
+
+    def closed(self) -> None:
+        self.active -= 1
+
+    def _forget(self, before: float) -> None:
+        """Drops starts older than the window, so the table holds the last minute only."""
+        for address in list(self._starts):
+            starts = self._starts[address]
+            while starts and starts[0] <= before:
+                starts.popleft()
+            if not starts:
+                del self._starts[address]
+
+
+class CsuServer(Server):
+    """textual-serve's server with a French page, Host and Origin checks and limits."""
+
+    def __init__(
+        self,
+        command: str,
+        host: str,
+        port: int,
+        public_url: str | None,
+        limits: SessionLimits | None = None,
+    ) -> None:
+        served_url = default_public_url(host, port)
         super().__init__(
-            command,
-            host=host,
-            port=port,
-            title=TITLE,
-            public_url=public_url or default_public_url(host, port),
+            command, host=host, port=port, title=TITLE, public_url=public_url or served_url
         )
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, soft_wrap=True)
+        self.limits = limits or SessionLimits()
+        self.gate = SessionGate(self.limits)
+        public = origin_of(self.public_url)
+        if public is None:
+            raise ServiceError(f"--public-url « {self.public_url} » : adresse illisible.")
+        self.origins: set[Origin] = {public}
+        served = origin_of(served_url)
+        if is_loopback(host) and served is not None:
+            # The page opened directly on this machine, beside the proxy's address.
+            self.origins.add(served)
+        self.hosts = set().union(*(host_headers(origin) for origin in self.origins))
+        # Behind a proxy every session comes from loopback: the client is the address
+        # the proxy appended to X-Forwarded-For.
+        self.behind_proxy = public != served
 
     def initialize_logging(self) -> None:
         # textual-serve logs tracebacks with their local variables: a failed session
@@ -108,33 +278,174 @@ class CsuServer(Server):
         logging.basicConfig(level=logging.WARNING, format="%(name)s : %(message)s")
 
     async def _make_app(self) -> web.Application:
-        application = await super()._make_app()
+        application = web.Application(middlewares=[self.check_host])
         template = (Path(self.templates_path) / "app_index.html").read_text(encoding="utf-8")
         loader = jinja2.DictLoader({"app_index.html": french_page(template)})
         aiohttp_jinja2.setup(application, loader=loader)
+        application.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                # No directory index: the listing would only tell a visitor what runs here.
+                web.static("/static", self.statics_path, show_index=False, name="static"),
+            ]
+        )
+        application.on_startup.append(self.on_startup)
+        application.on_response_prepare.append(_add_security_headers)
         return application
 
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(
-            f"CSU électeurs servi sur {self.public_url} — Ctrl+C pour arrêter.", highlight=False
+            f"CSU électeurs servi sur {self.public_url} ({self.limits.max_sessions} sessions "
+            "au plus) — Ctrl+C pour arrêter.",
+            highlight=False,
         )
 
-    def origin_allowed(self, origin: str | None, host_header: str | None) -> bool:
-        """A browser always sends Origin with a websocket: it must be this server's page
-        (the public URL, or the Host it asked for), not another site's page driving a
-        session from the president's browser. Clients without Origin are not browsers."""
+    @web.middleware
+    async def check_host(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """A page reached under another name is refused: a site whose name an attacker
+        points at 127.0.0.1 (DNS rebinding) would otherwise read this server as its own."""
+        if request.headers.get("Host", "").strip().lower() not in self.hosts:
+            log.warning("requête refusée : Host %r inattendu", request.headers.get("Host"))
+            raise web.HTTPMisdirectedRequest(
+                text=f"Adresse inattendue : ouvrez la page de CSU à {self.public_url}"
+            )
+        try:
+            response: web.StreamResponse = await handler(request)
+        except (web.HTTPForbidden, web.HTTPNotFound) as error:
+            if error.text not in (None, "", f"{error.status}: {error.reason}"):
+                raise  # a sentence of CSU's own
+            # aiohttp's English default: /static/ without an index, an unknown page.
+            raise type(error)(text=_FRENCH_ERRORS[error.status]) from None
+        return response
+
+    def origin_refusal(self, origin: str | None) -> str | None:
+        """Why a websocket's Origin is refused, or None. Browsers always send Origin with
+        a websocket; it must be this server's page (its public URL, or the loopback
+        address served), never whatever the request's Host says."""
         if origin is None:
-            return True
-        netloc = urlsplit(origin).netloc.lower()
-        allowed = {urlsplit(self.public_url).netloc.lower()}
-        if host_header:
-            allowed.add(host_header.lower())
-        return netloc in allowed
+            return "Origine absente : seule la page de CSU ouvre une session."
+        if origin_of(origin) not in self.origins:
+            return f"Origine refusée : ouvrez la page de CSU elle-même ({self.public_url})."
+        return None
+
+    def client_address(self, request: web.Request) -> str:
+        """Whom the per-address limit counts: the peer, or behind the proxy the address
+        the proxy appended; an IPv6 client by its /64, which one host can rotate within."""
+        address = request.remote or ""
+        if self.behind_proxy and _ip_is_loopback(address):
+            forwarded = request.headers.getall("X-Forwarded-For", [])
+            address = (forwarded[-1].split(",")[-1].strip() if forwarded else "") or address
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return address
+        if ip.version == 6 and not ip.is_loopback:
+            return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+        return str(ip)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        if not self.origin_allowed(request.headers.get("Origin"), request.headers.get("Host")):
-            raise web.HTTPForbidden(text="Origine refusée : ouvrez la page de CSU elle-même.")
-        return await super().handle_websocket(request)
+        refused = self.origin_refusal(request.headers.get("Origin"))
+        if refused is not None:
+            log.warning("websocket refusé : %s (Origin %r)", refused, request.headers.get("Origin"))
+            raise web.HTTPForbidden(text=refused)
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
+        await websocket.prepare(request)
+        address = self.client_address(request)
+        refusal = self.gate.refusal(address)
+        if refusal is not None:
+            # Accepted then closed, so that the page can show the reason.
+            log.warning("session refusée pour %s : %s", address, refusal.reason)
+            await websocket.close(code=refusal.code, message=refusal.reason.encode())
+            return websocket
+        self.gate.opened(address)
+        try:
+            await self._run_session(websocket, request)
+        finally:
+            self.gate.closed()
+        return websocket
+
+    async def _run_session(self, websocket: web.WebSocketResponse, request: web.Request) -> None:
+        width = _clamp(to_int(request.query.get("width", "80"), 80), COLUMNS)
+        height = _clamp(to_int(request.query.get("height", "24"), 24), ROWS)
+        async def close() -> None:  # the app quit: the page shows « session terminée »
+            await websocket.close()
+
+        service = AppService(
+            self.command,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=close,
+            download_manager=self.download_manager,
+        )
+        try:
+            await service.start(width, height)
+            await self._process_messages(websocket, service)
+        except Exception as error:  # one session failing never stops the others
+            log.error("session interrompue : %s", type(error).__name__)
+        finally:
+            await _stop(service)
+            await websocket.close()
+
+    async def _process_messages(
+        self, websocket: web.WebSocketResponse, app_service: AppService
+    ) -> None:
+        """The page's messages to the session: keys, size, focus, pings. A malformed
+        message is ignored rather than ending the session."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                envelope = json.loads(message.data)
+            except ValueError:
+                continue
+            if not isinstance(envelope, list) or not envelope:
+                continue
+            kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+            if kind == "stdin" and isinstance(data, str):
+                await app_service.send_bytes(data.encode("utf-8"))
+            elif kind == "resize" and isinstance(data, dict):
+                await app_service.set_terminal_size(
+                    _clamp(to_int(str(data.get("width")), 80), COLUMNS),
+                    _clamp(to_int(str(data.get("height")), 24), ROWS),
+                )
+            elif kind == "ping":
+                await websocket.send_json(["pong", data])
+            elif kind == "blur":
+                await app_service.blur()
+            elif kind == "focus":
+                await app_service.focus()
+
+
+async def _stop(service: AppService) -> None:
+    """Asks the session's app to quit and waits for its process; ends the process if it
+    is still there after STOP_SECONDS, so a stuck session never outlives its page."""
+    process = service._process  # textual-serve keeps no other handle on it
+    try:
+        async with asyncio.timeout(STOP_SECONDS):
+            await service.stop()
+            if process is not None:
+                await process.wait()
+    except TimeoutError:
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+
+
+def _ip_is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _clamp(value: int, bounds: tuple[int, int]) -> int:
+    return max(bounds[0], min(bounds[1], value))
 
 
 def check_store(db: str | None, demo: bool) -> None:
@@ -142,6 +453,18 @@ def check_store(db: str | None, demo: bool) -> None:
     ``serve`` at start with the reason instead of every browser session."""
     workplace = open_workplace(db, demo)
     workplace.deps.engine.dispose()
+
+
+def session_limits(settings: Settings) -> SessionLimits:
+    """The limits of the settings; a value that is not a positive number is refused."""
+    for name, value in (
+        ("CSU_SERVE_MAX_SESSIONS", settings.serve_max_sessions),
+        ("CSU_SERVE_SESSIONS_PER_MINUTE", settings.serve_sessions_per_minute),
+        ("CSU_SERVE_LOGIN_MINUTES", settings.serve_login_minutes),
+    ):
+        if value <= 0:
+            raise ServiceError(f"{name} = {value} : un nombre positif est attendu.")
+    return SessionLimits(settings.serve_max_sessions, settings.serve_sessions_per_minute)
 
 
 def serve(
@@ -157,14 +480,26 @@ def serve(
     """Checks the host and the store, then serves until Ctrl+C or SIGTERM."""
     if not 0 < port < 65536:
         raise ServiceError(f"Port {port} impossible : un port va de 1 à 65535.")
+    host = bare_host(host)
+    where = default_public_url(host, port).removeprefix("http://")
     if not is_loopback(host) and not allow_remote:
         raise ServiceError(
             f"{host} n'est pas une adresse locale : la page passe les mots de passe et les "
             "codes en clair (HTTP). Écoutez sur 127.0.0.1 derrière un proxy HTTPS "
             "(--public-url https://…), ou ajoutez --allow-remote pour exposer quand même."
         )
-    if public_url is not None and urlsplit(public_url).scheme not in ("http", "https"):
-        raise ServiceError(f"--public-url « {public_url} » : une adresse http:// ou https://.")
+    if allow_remote and public_url is None:
+        raise ServiceError(
+            "--allow-remote demande --public-url : l'adresse exacte sous laquelle les "
+            "navigateurs ouvrent la page (ex. --public-url https://csu.example.fr) ; "
+            "toute autre adresse est refusée."
+        )
+    if public_url is not None and origin_of(public_url) is None:
+        raise ServiceError(
+            f"--public-url « {public_url} » : une adresse http:// ou https:// avec un nom "
+            "d'hôte est attendue (ex. https://csu.example.fr)."
+        )
+    limits = session_limits(load_settings(db))  # a bad CSU_* value: ConfigError, in French
     if db:
         # Through the environment, not the command line: a PostgreSQL URL may carry a
         # password, which `ps` would show to every user of the machine.
@@ -172,12 +507,12 @@ def serve(
     check_store(db, demo)
     if not is_loopback(host):
         warn(
-            f"ATTENTION : CSU écoute sur {host}:{port} sans chiffrement. Les mots de passe "
+            f"ATTENTION : CSU écoute sur {where} sans chiffrement. Les mots de passe "
             "et les codes TOTP des opérateurs circulent en clair sur le réseau."
         )
-    server = CsuServer(app_command(demo and not db), host, port, public_url)
+    server = CsuServer(app_command(demo and not db), host, port, public_url, limits)
     try:
         server.serve()
     except OSError as error:
         reason = _LISTEN_ERRORS.get(error.errno or 0, "erreur réseau")
-        raise ServiceError(f"Impossible d'écouter sur {host}:{port} : {reason}.") from error
+        raise ServiceError(f"Impossible d'écouter sur {where} : {reason}.") from error

@@ -6,15 +6,30 @@ import shlex
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import WSMsgType
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from csu import serve as serving
+from csu.app import CsuApp
 from csu.launch import run_request
-from csu.serve import CsuServer, app_command, french_page, is_loopback
+from csu.serve import (
+    CsuServer,
+    SessionGate,
+    SessionLimits,
+    app_command,
+    french_page,
+    is_loopback,
+)
+from csu.services.context import Deps
+from csu.store.engine import make_engine
+from csu.store.migrate import upgrade
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.conftest import TEST_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -48,10 +63,22 @@ def test_serve_refuses_a_non_loopback_host_without_allow_remote(served: list[Csu
 def test_serve_with_allow_remote_warns_that_passwords_travel_in_clear(
     database: Path, served: list[CsuServer]
 ) -> None:
-    result = csu("serve", "--host", "0.0.0.0", "--allow-remote", "--db", database)
+    result = csu(
+        "serve", "--host", "0.0.0.0", "--allow-remote", "--public-url", "http://10.0.0.5:8000",
+        "--db", database,
+    )
     assert_done(result)
     assert "ATTENTION : CSU écoute sur 0.0.0.0:8000 sans chiffrement" in said(result)
-    assert [server.host for server in served] == ["0.0.0.0"]
+    [server] = served
+    assert (server.host, server.public_url) == ("0.0.0.0", "http://10.0.0.5:8000")
+    # Only the public address is this server's: 0.0.0.0 is no address a browser opens.
+    assert server.hosts == {"10.0.0.5:8000"}
+
+
+def test_allow_remote_without_a_public_url_is_refused(served: list[CsuServer]) -> None:
+    result = csu("serve", "--host", "0.0.0.0", "--allow-remote")
+    assert_refused(result, "--allow-remote demande --public-url")
+    assert served == []
 
 
 def test_serve_listens_on_loopback_port_8000_by_default(
@@ -84,10 +111,11 @@ def test_the_sessions_get_the_database_url_from_the_environment_not_the_command_
     assert os.environ["CSU_DATABASE_URL"] == f"sqlite:///{database}"
 
 
-def test_each_session_runs_the_terminal_with_this_python() -> None:
+def test_each_session_runs_the_terminal_with_this_python_as_the_process_itself() -> None:
     args = shlex.split(app_command(demo=True))
-    assert args[:3] == [sys.executable, "-m", "csu.launch"]
-    assert run_request(args[3:]) == (None, True)  # csu.launch opens the terminal at once
+    # exec: no shell stays between, so a stuck session's process can be ended.
+    assert args[:4] == ["exec", sys.executable, "-m", "csu.launch"]
+    assert run_request(args[4:]) == (None, True)  # csu.launch opens the terminal at once
 
 
 def test_a_public_url_that_is_not_http_is_refused(
@@ -95,6 +123,7 @@ def test_a_public_url_that_is_not_http_is_refused(
 ) -> None:
     result = csu("serve", "--db", database, "--public-url", "csu.example.fr")
     assert_refused(result, "--public-url « csu.example.fr » : une adresse http:// ou https://")
+    assert served == []
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.1.1", "::1", "[::1]", "localhost"])
@@ -115,45 +144,220 @@ def test_the_page_is_french_and_loads_nothing_from_another_site() -> None:
     assert "googleapis" not in page and "Session ended" not in page
 
 
+PROXIED = CsuServer("true", "127.0.0.1", 8000, "https://csu.example.fr")
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://csu.example.fr",  # the page through the HTTPS proxy
+        "https://CSU.example.fr:443",  # the same origin, written otherwise
+        "http://127.0.0.1:8000",  # the page opened on this machine, on the address served
+    ],
+)
+def test_a_websocket_from_the_served_page_is_allowed(origin: str) -> None:
+    assert PROXIED.origin_refusal(origin) is None
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://site-malveillant.example",
+        "https://csu.example.fr.site-malveillant.example",
+        "http://csu.example.fr",  # not the scheme served
+        "https://csu.example.fr:8443",
+        "http://localhost:8000",  # not the address served
+        "null",  # a sandboxed frame or a local file
+    ],
+)
+def test_a_websocket_from_any_other_origin_is_refused(origin: str) -> None:
+    assert PROXIED.origin_refusal(origin) == (
+        "Origine refusée : ouvrez la page de CSU elle-même (https://csu.example.fr)."
+    )
+
+
+def test_a_websocket_without_origin_is_refused_as_not_coming_from_a_page() -> None:
+    assert PROXIED.origin_refusal(None) == (
+        "Origine absente : seule la page de CSU ouvre une session."
+    )
+
+
+def test_the_host_header_may_name_the_public_url_or_the_loopback_address_served() -> None:
+    # The proxy passes Host (nginx: proxy_set_header Host $host) or puts its upstream.
+    assert PROXIED.hosts == {"csu.example.fr", "csu.example.fr:443", "127.0.0.1:8000"}
+
+
+def test_behind_a_proxy_the_client_is_the_address_the_proxy_appended() -> None:
+    request = make_mocked_request(
+        "GET", "/ws", headers={"X-Forwarded-For": "203.0.113.9, 192.0.2.44"}
+    ).clone(remote="127.0.0.1")
+    # The proxy on this machine appends the address it saw; the first is the client's word.
+    assert PROXIED.client_address(request) == "192.0.2.44"
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64() -> None:
+    server = CsuServer("true", "127.0.0.1", 8000, None)
+    one, other = (
+        make_mocked_request("GET", "/ws").clone(remote=f"2001:db8:1:2::{n}") for n in (1, 2)
+    )
+    assert server.client_address(one) == server.client_address(other) == "2001:db8:1:2::/64"
+
+
+def test_without_a_proxy_x_forwarded_for_is_ignored() -> None:
+    server = CsuServer("true", "127.0.0.1", 8000, None)
+    request = make_mocked_request("GET", "/ws", headers={"X-Forwarded-For": "192.0.2.44"}).clone(
+        remote="127.0.0.1"
+    )
+    assert server.client_address(request) == "127.0.0.1"
+
+
+def test_serve_listens_on_ipv6_loopback_written_in_brackets(
+    database: Path, served: list[CsuServer]
+) -> None:
+    assert_done(csu("serve", "--host", "[::1]", "--db", database))
+    [server] = served
+    assert (server.host, server.public_url) == ("::1", "http://[::1]:8000")
+    assert server.hosts == {"[::1]:8000"}
+
+
+def test_brackets_around_something_else_than_ipv6_are_refused(served: list[CsuServer]) -> None:
+    assert_refused(
+        csu("serve", "--host", "[localhost]"), "entre crochets, une adresse IPv6 est attendue"
+    )
+    assert served == []
+
+
+def test_the_session_limits_come_from_the_settings(
+    database: Path, served: list[CsuServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_SERVE_MAX_SESSIONS", "3")
+    monkeypatch.setenv("CSU_SERVE_SESSIONS_PER_MINUTE", "4")
+    assert_done(csu("serve", "--db", database))
+    [server] = served
+    assert server.limits == SessionLimits(max_sessions=3, per_address_per_minute=4)
+
+
+def test_the_session_limits_default_to_twenty_at_once_and_ten_a_minute(
+    database: Path, served: list[CsuServer]
+) -> None:
+    assert_done(csu("serve", "--db", database))
+    [server] = served
+    assert server.limits == SessionLimits(max_sessions=20, per_address_per_minute=10)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "phrase"),
+    [
+        ("CSU_SERVE_MAX_SESSIONS", "0", "CSU_SERVE_MAX_SESSIONS = 0 : un nombre positif"),
+        ("CSU_SERVE_LOGIN_MINUTES", "-1", "CSU_SERVE_LOGIN_MINUTES = -1.0 : un nombre positif"),
+        ("CSU_SERVE_SESSIONS_PER_MINUTE", "dix", "CSU_SERVE_SESSIONS_PER_MINUTE : nombre entier"),
+    ],
+)
+def test_a_session_limit_that_is_not_a_positive_number_is_refused(
+    served: list[CsuServer], monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
+    phrase: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert_refused(csu("serve"), phrase)
+    assert served == []
+
+
+class TestSessionGate:
+    """At most N sessions at once, at most M new ones per address in any minute."""
+
+    def gate(self, max_sessions: int = 20, per_minute: int = 10) -> tuple[SessionGate, list[float]]:
+        now = [1000.0]
+        return SessionGate(SessionLimits(max_sessions, per_minute), lambda: now[0]), now
+
+    def test_a_session_over_the_cap_is_told_to_come_back_later(self) -> None:
+        gate, _ = self.gate(max_sessions=2)
+        gate.opened("192.0.2.1")
+        gate.opened("192.0.2.2")
+        refusal = gate.refusal("192.0.2.3")
+        assert refusal is not None and refusal.code == 1013
+        assert refusal.reason == (
+            "CSU : toutes les sessions (2) sont occupées ; réessayez dans quelques minutes."
+        )
+
+    def test_a_session_that_ends_frees_its_place(self) -> None:
+        gate, _ = self.gate(max_sessions=1)
+        gate.opened("192.0.2.1")
+        gate.closed()
+        assert gate.refusal("192.0.2.3") is None
+
+    def test_an_address_over_its_rate_waits_for_the_minute_to_pass(self) -> None:
+        gate, now = self.gate(per_minute=2)
+        gate.opened("192.0.2.1")
+        now[0] += 30
+        gate.opened("192.0.2.1")
+        refusal = gate.refusal("192.0.2.1")
+        assert refusal is not None and refusal.code == 1008
+        assert gate.refusal("192.0.2.2") is None  # other addresses are not held back
+        now[0] += 30  # the first start is a minute old
+        assert gate.refusal("192.0.2.1") is None
+
+    def test_the_gate_forgets_addresses_after_a_minute(self) -> None:
+        gate, now = self.gate()
+        for number in range(100):
+            gate.opened(f"192.0.2.{number}")
+            gate.closed()
+        now[0] += 61
+        gate.refusal("192.0.2.200")
+        assert gate._starts == {}
+
+    def test_every_close_reason_fits_in_a_websocket_close_frame(self) -> None:
+        gate, _ = self.gate(max_sessions=10**6, per_minute=1)
+        gate.opened("192.0.2.1")
+        gate.active = 10**6
+        reasons = [gate.refusal("192.0.2.1"), gate.refusal("192.0.2.2")]
+        assert all(r is not None and len(r.reason.encode()) <= 123 for r in reasons)
+
+
+@asynccontextmanager
+async def listening(server: CsuServer) -> AsyncIterator[TestClient]:
+    """``server`` on its own loopback port, as a browser reaches it."""
+    test_server = TestServer(await server._make_app(), host=server.host, port=server.port)
+    async with TestClient(test_server) as client:
+        yield client
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_every_response_forbids_framing_by_another_site() -> None:
+    port = unused_port()
+    async with listening(CsuServer("true", "127.0.0.1", port, None)) as client:
+        response = await client.get("/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+async def test_a_session_over_the_cap_is_closed_with_its_reason() -> None:
+    port = unused_port()
+    server = CsuServer("true", "127.0.0.1", port, None, SessionLimits(max_sessions=1))
+    origin = f"http://127.0.0.1:{port}"
+    async with listening(server) as client, client.ws_connect("/ws", origin=origin) as first:
+        async with client.ws_connect("/ws", origin=origin) as second:
+            message = await second.receive(timeout=10)
+        assert (message.type, message.data) == (WSMsgType.CLOSE, 1013)
+        assert message.extra == (
+            "CSU : toutes les sessions (1) sont occupées ; réessayez dans quelques minutes."
+        )
+        assert not first.closed
+
+
 async def test_the_served_page_names_csu_and_points_its_websocket_at_the_public_url() -> None:
-    server = CsuServer("true", "127.0.0.1", 8000, "https://csu.example.fr")
-    async with TestClient(TestServer(await server._make_app())) as client:
+    port = unused_port()
+    server = CsuServer("true", "127.0.0.1", port, "https://csu.example.fr")
+    async with listening(server) as client:
         response = await client.get("/")
         page = await response.text()
     assert response.status == 200
     assert "<title>CSU électeurs</title>" in page
     assert 'data-session-websocket-url="wss://csu.example.fr/ws"' in page
-
-
-async def test_a_websocket_opened_by_another_sites_page_is_refused() -> None:
-    server = CsuServer("true", "127.0.0.1", 8000, None)
-    async with TestClient(TestServer(await server._make_app())) as client:
-        response = await client.get(
-            "/ws",
-            headers={
-                "Origin": "https://site-malveillant.example",
-                "Connection": "Upgrade",
-                "Upgrade": "websocket",
-                "Sec-WebSocket-Version": "13",
-                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-            },
-        )
-        assert response.status == 403
-        assert "Origine refusée" in await response.text()
-
-
-@pytest.mark.parametrize(
-    ("origin", "host"),
-    [
-        ("http://127.0.0.1:8000", "127.0.0.1:8000"),  # the page itself
-        ("https://csu.example.fr", "127.0.0.1:8000"),  # behind the proxy, Host rewritten
-        ("http://localhost:8000", "localhost:8000"),  # another name of this machine
-        (None, "127.0.0.1:8000"),  # not a browser
-    ],
-)
-def test_a_websocket_from_the_page_itself_is_allowed(origin: str | None, host: str) -> None:
-    server = CsuServer("true", "127.0.0.1", 8000, "https://csu.example.fr")
-    assert server.origin_allowed(origin, host)
 
 
 def test_a_port_already_in_use_is_said_in_french(database: Path, tmp_path: Path) -> None:
@@ -178,3 +382,19 @@ def test_a_port_already_in_use_is_said_in_french(database: Path, tmp_path: Path)
 def test_a_port_out_of_range_is_said_in_french(served: list[CsuServer], port: str) -> None:
     assert_refused(csu("serve", "--port", port), "un port va de 1 à 65535")
     assert served == []
+
+
+async def test_a_terminal_left_at_its_login_screen_stays_open(tmp_path: Path) -> None:
+    # Only a browser session ends at its login screen (CSU_SERVE_LOGIN_MINUTES): an
+    # agent's terminal waits for its operator. The served case is in tests/e2e.
+    engine = make_engine(f"sqlite:///{tmp_path / 'csu.sqlite'}")
+    upgrade(engine)
+    app = CsuApp(Deps(engine, TEST_KEY), "poste-test")
+    async with app.run_test() as pilot:
+        app.login_idle_seconds = 1
+        app._last_activity -= 60  # a minute without a key press at the login screen
+        app._check_idle()
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert type(app.screen).__name__ == "LoginScreen"
+    engine.dispose()

@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from tests.conftest import ADMIN, TEST_KEY
 from tests.screens.conftest import DEMO_SEED, DEMO_VOTERS, FAST
 
 CHROMIUM = Path(os.environ.get("CSU_TEST_CHROMIUM", "/usr/bin/chromium"))
+REBINDING_NAME = "csu-rebinding.test"
 # The flags the machine notes give for a closed network: no background requests that
 # would be refused (and slow every start), no GPU, no sandbox as root.
 CHROMIUM_ARGS = [
@@ -43,6 +45,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A name an attacker would point at 127.0.0.1 (DNS rebinding), resolved by Chromium
+    # alone: the test needs no DNS server and changes nothing on the machine.
+    f"--host-resolver-rules=MAP {REBINDING_NAME} 127.0.0.1",
 ]
 VIEWPORT = {"width": 1400, "height": 900}
 SECRETS = {login: secret for login, _, _, secret in DEMO_OPERATORS}
@@ -112,6 +117,16 @@ class Served:
     url: str
     deps: Deps
     log: Path
+    pid: int  # the server's own process (each session is a child of it)
+
+    @property
+    def origin(self) -> str:
+        """The Origin header of the served page."""
+        return self.url.rstrip("/")
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http") + "ws"
 
 
 def free_port() -> int:
@@ -135,47 +150,97 @@ def live_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def served_demo(live_demo_template: Path, tmp_path: Path) -> Iterator[Served]:
-    """``csu serve`` on a free loopback port, on a copy of the demo, in its own process
-    (as an administrator would start it), stopped with SIGTERM at the end."""
-    db = tmp_path / "demo.sqlite"
-    shutil.copy(live_demo_template, db)
+@contextmanager
+def serving(
+    template: Path, where: Path, host: str = "127.0.0.1", **settings: str
+) -> Iterator[Served]:
+    """``csu serve`` on a free port of ``host``, on a copy of the demo, in its own process
+    (as an administrator would start it), with ``settings`` as CSU_* variables (e.g.
+    ``SERVE_MAX_SESSIONS="5"``); stopped with SIGTERM at the end."""
+    db = where / "demo.sqlite"
+    shutil.copy(template, db)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSU_")}
     env.update(
-        CSU_DATA_DIR=str(tmp_path),
+        CSU_DATA_DIR=str(where),
         CSU_SECRET_KEY=TEST_KEY.decode(),
         CSU_WORKSTATION="navigateur",
+        **{f"CSU_{name}": value for name, value in settings.items()},
     )
-    log = tmp_path / "serve.log"
+    log = where / "serve.log"
+    command = [sys.executable, "-m", "csu.launch", "serve", "--host", host, "--port", str(port)]
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "csu.launch", "serve", "--port", str(port), "--db", str(db)],
+            [*command, "--db", str(db)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # one group: stop() can end it with its sessions
         )
     try:
-        wait_for_port(port, server, log)
+        wait_for_port(host.strip("[]"), port, server, log)
         engine = make_engine(f"sqlite:///{db}")
-        yield Served(f"http://127.0.0.1:{port}/", Deps(engine, TEST_KEY, system_clock, FAST), log)
+        shown = f"[{host.strip('[]')}]" if ":" in host else host
+        deps = Deps(engine, TEST_KEY, system_clock, FAST)
+        yield Served(f"http://{shown}:{port}/", deps, log, server.pid)
         engine.dispose()
     finally:
         stop(server)
 
 
-def wait_for_port(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
+@pytest.fixture
+def served_demo(live_demo_template: Path, tmp_path: Path) -> Iterator[Served]:
+    """``csu serve`` with its default settings, on a copy of the demo."""
+    with serving(live_demo_template, tmp_path) as served:
+        yield served
+
+
+def wait_for_port(host: str, port: int, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 20
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     while time.monotonic() < deadline:
         if server.poll() is not None:
             pytest.fail(f"csu serve stopped: {log.read_text(errors='replace')}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
+        with socket.socket(family) as probe:
+            if probe.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.1)
     pytest.fail(f"csu serve did not listen on {port}: {log.read_text(errors='replace')}")
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, in KiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid``: one per running session (``exec`` in the
+    session's command leaves no shell between)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:  # ended while being read
+            continue
+        if fields.get("PPid", "").strip() == str(pid) and not fields.get("State", "").startswith(
+            "Z"
+        ):
+            found.append(int(status.parent.name))
+    return found
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Polls ``condition`` for at most ``seconds``; fails naming ``what``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not {what} after {seconds} s")
+        time.sleep(0.2)
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
