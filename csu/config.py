@@ -1,16 +1,20 @@
 """Settings, read once at start from the environment (``CSU_*``) and passed down."""
 
 import os
+import re
 import secrets
 import socket
+import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from argon2 import PasswordHasher
 from platformdirs import user_data_path
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class ConfigError(Exception):
@@ -22,7 +26,11 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CSU_", extra="ignore")
+    """Every value is checked when read; a wrong one stops with a :class:`ConfigError`
+    naming its ``CSU_`` variable and what is expected, in French (see __init__)."""
+
+    # allow_inf_nan: « inf » or « nan » is no duration, count or delay.
+    model_config = SettingsConfigDict(env_prefix="CSU_", extra="ignore", allow_inf_nan=False)
 
     database_url: str = ""
     secret_key: SecretStr | None = None
@@ -33,17 +41,26 @@ class Settings(BaseSettings):
     # PostgreSQL (a cell, docs/postgresql.md): connections kept per workstation, extra
     # ones at a peak, and how long a transaction waits for a lock (the journal head)
     # before the service is retried; the server's max_connections must cover them all.
-    database_pool_size: int = 2
-    database_max_overflow: int = 3
-    database_lock_timeout_ms: int = 15_000
-    # argon2id parameters for operators' passwords and short credentials.
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
-    argon2_parallelism: int = 4
+    database_pool_size: Annotated[int, Field(ge=1, le=100)] = 2
+    database_max_overflow: Annotated[int, Field(ge=0, le=100)] = 3
+    database_lock_timeout_ms: Annotated[int, Field(ge=0, le=3_600_000)] = 15_000
+    # argon2id parameters for operators' passwords and short credentials (argon2 asks
+    # for at least 8 KiB per lane: see _argon2_memory_covers_the_lanes).
+    argon2_time_cost: Annotated[int, Field(ge=1, le=100)] = 3
+    argon2_memory_kib: Annotated[int, Field(ge=8, le=4_194_304)] = 65536
+    argon2_parallelism: Annotated[int, Field(ge=1, le=64)] = 4
     # Minutes without a key press before the terminal returns to the login screen.
-    idle_minutes: float = 15
+    idle_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
+    # Seconds a contact detail revealed by a supervisor stays in clear in the voter file.
+    reveal_seconds: float = 30
     # Remapped keys, by binding id: CSU_KEYMAP='{"help": "f2"}'.
     keymap: dict[str, str] = {}
+    # csu serve: browser sessions at once (each a process), new sessions per client
+    # address per minute, and minutes a served session may sit at the login screen
+    # without a key press before it ends (freeing its place).
+    serve_max_sessions: int = 20
+    serve_sessions_per_minute: int = 10
+    serve_login_minutes: float = 5
 
     # Delivery of one-time codes and credentials to voters. "folder" writes each
     # message into the local outbox (demo, tests, a cell without a relay); the real
@@ -51,7 +68,7 @@ class Settings(BaseSettings):
     email_transport: Literal["folder", "smtp"] = "folder"
     smtp_host: str = ""
     # 587 is the submission port (STARTTLS); 465 goes with "ssl", 25 with "none".
-    smtp_port: int = 587
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
     # "none" is for a relay on the same host or a trusted network only.
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     # Empty: no AUTH (a relay that trusts the workstation's address).
@@ -68,6 +85,9 @@ class Settings(BaseSettings):
     # Seconds to wait for a server before telling the agent the message did not leave,
     # so the agent is never left waiting on an unreachable relay.
     delivery_timeout_seconds: float = 10
+    # The outbox folder's files hold codes, links and addresses in clear: each is erased
+    # this many hours after it was written (by the outbox's regular pass and csu purge).
+    outbox_folder_retention_hours: float = 24
 
     # Signed checkpoints of the journal (csu audit keygen / checkpoint). With a key file,
     # the terminal signs one every so many entries or minutes; keep the file out of the
@@ -76,11 +96,36 @@ class Settings(BaseSettings):
     # The log's name on the checkpoint's first line; empty: the key's name, which
     # « csu audit keygen » derives from the deployment (see checkpoint_log_name).
     checkpoint_origin: str = ""
-    checkpoint_every_entries: int = 1000
-    checkpoint_every_minutes: float = 60
+    checkpoint_every_entries: Annotated[int, Field(ge=1)] = 1000
+    checkpoint_every_minutes: Annotated[float, Field(gt=0, le=525_600)] = 60
     # The verifier key (name+hash+key, or its .pub file) that the verification screen
     # checks signatures with on a workstation that has no private key.
     checkpoint_public_key: str = ""
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise ConfigError(describe_settings_error(error)) from None
+        except SettingsError as error:  # a value that is not even JSON (CSU_KEYMAP)
+            raise ConfigError(_unparsed(str(error))) from None
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_csu_can_open(cls, value: str) -> str:
+        if value:
+            check_database_url(value)
+        return value
+
+    @model_validator(mode="after")
+    def _argon2_memory_covers_the_lanes(self) -> "Settings":
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ValueError(
+                f"CSU_ARGON2_MEMORY_KIB : {8 * self.argon2_parallelism} Kio au moins pour "
+                f"CSU_ARGON2_PARALLELISM={self.argon2_parallelism} (8 Kio par voie, règle "
+                f"d'argon2), reçu {self.argon2_memory_kib}."
+            )
+        return self
 
     def checkpoint_log_name(self) -> str:
         """The configured origin, else one derived from the deployment: the workstation
@@ -136,7 +181,7 @@ class Settings(BaseSettings):
             return value.encode()
         key_file = self.key_file
         if key_file is not None and key_file.exists():
-            return key_file.read_text().strip().encode()
+            return _read_key_file(key_file)
         if key_file is None:
             raise ConfigError(
                 "Aucune clé secrète : définissez CSU_SECRET_KEY pour une base PostgreSQL "
@@ -158,6 +203,22 @@ class Settings(BaseSettings):
         return self.key_bytes()
 
 
+def _read_key_file(path: Path) -> bytes:
+    """The key beside a SQLite file: a small regular file of text (never waited on, as
+    a FIFO would be, nor read whole if it is something else)."""
+    if not path.is_file():
+        raise ConfigError(f"{path} n'est pas un fichier : la clé secrète y est attendue.")
+    with path.open("rb") as handle:
+        data = handle.read(4097)
+    try:
+        key = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        key = ""
+    if len(data) > 4096 or not key:
+        raise ConfigError(f"{path} ne contient pas une clé secrète lisible (une ligne de texte).")
+    return key.encode()
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -173,5 +234,151 @@ def load_settings(database_url: str | None = None) -> Settings:
 def normalise_db_option(value: str) -> str:
     """``--db`` accepts a URL or a plain path to a SQLite file."""
     if "://" in value:
+        try:
+            check_database_url(value)
+        except ValueError as error:
+            raise ConfigError(f"--db : {error}") from None
         return value
     return sqlite_url(Path(value).expanduser().resolve())
+
+
+_URL_EXAMPLES = "sqlite:///chemin/csu.sqlite ou postgresql+psycopg://utilisateur@hôte:5432/base"
+
+
+def check_database_url(value: str) -> None:
+    """Refuse, with a French ValueError, a database URL that CSU could not open: one
+    that does not parse, another kind of database or driver, a port out of range."""
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):  # ValueError: a bad port or IPv6 host
+        raise ValueError(f"adresse de base illisible ; attendu {_URL_EXAMPLES}") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"base « {backend} » non prise en charge ; attendu {_URL_EXAMPLES}")
+    if backend != "sqlite" and url.drivername not in (
+        "postgresql",
+        "postgres",
+        "postgresql+psycopg",
+    ):
+        raise ValueError(
+            f"pilote « {url.drivername} » non pris en charge ; utilisez postgresql+psycopg://"
+        )
+    if backend == "sqlite" and url.drivername not in ("sqlite", "sqlite+pysqlite"):
+        raise ValueError(f"pilote « {url.drivername} » non pris en charge ; utilisez sqlite:///")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"port {url.port} hors de 1 à 65535")
+
+
+# --- French messages for values that do not check --------------------------------
+
+# Values never quoted back: secrets, and URLs (they may carry a password or a token).
+_SECRET_WORDS = ("key", "password", "token", "secret", "url")
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One French sentence per wrong setting, naming its ``CSU_`` variable, what is
+    expected and the value received (never the value of a secret)."""
+    lines = []
+    for fault in error.errors():
+        loc = fault.get("loc") or ()
+        if not loc:  # a rule between settings: its message names them
+            lines.append(_value_error_text(fault))
+            continue
+        name = str(loc[0])
+        variable = f"CSU_{name.upper()}"
+        sentence = f"{variable} : {french_fault(fault, _choices(name))}"
+        if fault["type"] != "missing" and not any(w in name for w in _SECRET_WORDS):
+            sentence += f" (reçu « {shown(fault.get('input'))} »)"
+        lines.append(sentence + ".")
+    return "\n".join(lines)
+
+
+def french_fault(fault: Mapping[str, Any], choices: tuple[str, ...] = ()) -> str:
+    """What a pydantic error says, in French (also for the command's options)."""
+    kind = fault["type"]
+    ctx = fault.get("ctx") or {}
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "nombre entier attendu"
+    if kind in ("float_parsing", "float_type"):
+        return "nombre attendu"
+    if kind == "finite_number":
+        return "nombre fini attendu"
+    if kind == "int_parsing_size":
+        return "nombre bien trop grand"
+    if kind == "greater_than_equal":
+        return f"doit valoir au moins {_number(ctx.get('ge'))}"
+    if kind == "greater_than":
+        return f"doit être supérieur à {_number(ctx.get('gt'))}"
+    if kind == "less_than_equal":
+        return f"doit valoir au plus {_number(ctx.get('le'))}"
+    if kind == "less_than":
+        return f"doit être inférieur à {_number(ctx.get('lt'))}"
+    if kind in ("literal_error", "enum"):
+        allowed = choices or tuple(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
+        return "valeurs admises : " + _either(allowed)
+    if kind in ("bool_parsing", "bool_type"):
+        return "oui ou non attendu (true ou false, 1 ou 0)"
+    if kind in ("dict_type", "json_invalid", "json_type"):
+        return 'objet JSON attendu (par exemple {"help": "f2"})'
+    if kind in ("string_type", "string_unicode"):
+        return "texte attendu"
+    if kind == "string_too_long":
+        return f"{ctx.get('max_length')} caractères au plus"
+    if kind in ("path_type",):
+        return "chemin de fichier attendu"
+    if kind == "missing":
+        return "valeur obligatoire absente"
+    if kind in ("value_error", "assertion_error"):
+        return _value_error_text(fault)
+    return "valeur invalide"
+
+
+def shown(value: object) -> str:
+    """A received value as quoted in a message: one line, cut short."""
+    text = value if isinstance(value, str) else repr(value)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _number(value: object) -> str:
+    """A bound as French writes it: thousands apart by a narrow no-break space."""
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}".replace(",", "\u202f")
+    return str(value)
+
+
+def _value_error_text(fault: Mapping[str, Any]) -> str:
+    error = (fault.get("ctx") or {}).get("error")
+    return str(error) if error is not None else "valeur invalide"
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return ()
+    return tuple(_literals(field.annotation))
+
+
+def _literals(annotation: Any) -> list[str]:
+    if typing.get_origin(annotation) is Literal:
+        return [str(arg) for arg in typing.get_args(annotation)]
+    return [found for arg in typing.get_args(annotation) for found in _literals(arg)]
+
+
+def _either(values: tuple[str, ...]) -> str:
+    quoted = [f"« {value} »" for value in values]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " ou " + quoted[-1]
+
+
+def _unparsed(message: str) -> str:
+    """pydantic-settings' message for a value it could not decode (JSON), in French."""
+    found = re.search(r'field "([^"]+)"', message)
+    if found is None:
+        return "Un réglage CSU_ est illisible (JSON attendu)."
+    name = found.group(1)
+    variable = f"CSU_{name.upper()}"
+    if name == "keymap":
+        return f'{variable} : objet JSON attendu, par exemple {{"help": "f2"}}.'
+    return f"{variable} : valeur JSON attendue."

@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
+from csu.domain.errors import InvalidValue
+from csu.domain.text import single_line
 from csu.services.context import Deps, ServiceError
 from csu.store.engine import make_engine
 from csu.store.migrate import current_revision, head_revision
@@ -36,6 +38,8 @@ class Workplace:
     # verification screen checks signatures with.
     checkpoints: "CheckpointPolicy | None" = None
     checkpoint_verifier: "NoteVerifier | None" = None
+    reveal_seconds: float = 30  # CSU_REVEAL_SECONDS
+    login_minutes: float = 5  # CSU_SERVE_LOGIN_MINUTES, in a browser (csu serve)
 
 
 def settings_engine(settings: Settings) -> Engine:
@@ -51,6 +55,10 @@ def settings_engine(settings: Settings) -> Engine:
 def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
     """Settings, key and a migrated store, or a French error saying what to do."""
     settings = settings or load_settings(db)
+    try:  # named in every journal entry: checked before anything is written
+        single_line(settings.workstation, "CSU_WORKSTATION (nom du poste)")
+    except InvalidValue as error:
+        raise ConfigError(str(error)) from None
     path = settings.sqlite_path
     if path is not None and not path.exists():
         raise ConfigError(f"Base introuvable : {path}. Créez-la avec « csu init --db {path} ».")
@@ -88,6 +96,8 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
         workstation=settings.workstation,
         idle_minutes=settings.idle_minutes,
         keymap=settings.keymap,
+        reveal_seconds=settings.reveal_seconds,
+        login_minutes=settings.serve_login_minutes,
         **_checkpoints(settings),
     )
 

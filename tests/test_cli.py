@@ -268,7 +268,7 @@ def test_election_closing_before_opening_names_file_and_key(db: Path, tmp_path: 
 
 def test_election_load_of_a_missing_file_says_it_is_not_found(db: Path, tmp_path: Path) -> None:
     result = csu("election", "load", tmp_path / "absent.toml", "--db", db)
-    assert_refused(result, "absent.toml : fichier ou dossier introuvable")
+    assert_refused(result, "Définition de scrutin introuvable", "absent.toml")
 
 
 def test_election_load_of_several_files_loads_none_when_one_is_broken(
@@ -338,7 +338,7 @@ def test_import_voters_for_an_unknown_election_names_it(loaded: Path, tmp_path: 
 def test_import_voters_of_a_missing_file_says_it_is_not_found(loaded: Path, tmp_path: Path) -> None:
     path = tmp_path / "absente.csv"
     result = csu("import", "voters", path, "--election", "minint-2022", "--db", loaded)
-    assert_refused(result, "Fichier introuvable", "absente.csv")
+    assert_refused(result, "Liste électorale introuvable", "absente.csv")
 
 
 def test_import_votes_marks_the_materials_used(rolled: Path, tmp_path: Path) -> None:
@@ -628,9 +628,10 @@ def test_a_failed_demo_build_leaves_no_database_behind(
 def test_operator_list_shows_logins_names_and_roles(db: Path) -> None:
     with deps_of(db) as deps:
         add_operator(
-            deps, ADMIN, "camille", role="agent", password="secret", display_name="Camille"
-        )
-        add_operator(deps, ADMIN, "claude", role="superviseur", password="secret")
+            deps, ADMIN, "camille", role="agent", password="Pluie-sur-Brest-42",
+            display_name="Camille",
+        )  # fmt: skip
+        add_operator(deps, ADMIN, "claude", role="superviseur", password="Pluie-sur-Brest-42")
     result = csu("operator", "list", "--db", db)
     assert_done(result)
     assert re.search(r"camille\W+Camille\W+agent", said(result))

@@ -7,10 +7,12 @@ import pytest
 from sqlmodel import select
 
 from csu.domain import hashing
+from csu.services import rolls
 from csu.services.audit import verify_journal
 from csu.services.context import Deps, Forbidden
 from csu.services.elections import load_election
-from csu.services.rolls import ImportFailed, import_voters, import_votes
+from csu.services.files import UnreadableFile
+from csu.services.rolls import MAX_LINE_CHARS, ImportFailed, import_voters, import_votes
 from csu.store.tables import Credential, JournalEntry, Material, Voter
 from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
 
@@ -25,6 +27,7 @@ GOOD = [
     "CD5678;Éluard;Paul;1965-07-01;;;;B75;électeur;ID-0002;;;;;;",
     "EF9012;Martin;Zoé;01/01/1980;;;;B13;électeur;ID-0003;;;;;;",
 ]
+BAD_DATE = "GH3456;Durand;Luc;31/02/1970;;;;B75;électeur;ID-0004;;;;;;"
 
 
 def write_csv(path: Path, *rows: str, header: str = HEADER, bom: bool = False) -> Path:
@@ -224,4 +227,101 @@ def test_votes_for_unknown_identifiers_write_nothing(minint: Deps, tmp_path: Pat
     assert not report.committed
     assert [e.describe() for e in report.errors] == [
         "ligne 3, colonne identifiant : identifiant inconnu"
+    ]
+
+
+# --- hostile files ---------------------------------------------------------------
+
+
+def test_a_directory_is_refused_by_name(minint: Deps, tmp_path: Path) -> None:
+    folder = tmp_path / "listes"
+    folder.mkdir()
+    with pytest.raises(UnreadableFile, match=r"Liste électorale : .*listes est un dossier"):
+        import_voters(minint, ADMIN, folder, "minint-2022")
+
+
+def test_a_device_is_refused_without_reading_it(minint: Deps) -> None:
+    with pytest.raises(UnreadableFile, match="/dev/zero n'est pas un fichier ordinaire"):
+        import_votes(minint, ADMIN, Path("/dev/zero"), "minint-2022")
+
+
+def test_a_line_too_long_for_a_roll_is_refused_at_its_number(
+    minint: Deps, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "r.csv", GOOD[0], "AB9999;" + "x" * (MAX_LINE_CHARS + 1))
+    with pytest.raises(ImportFailed, match=r"r\.csv, ligne 3 : ligne trop longue"):
+        import_voters(minint, ADMIN, path, "minint-2022")
+
+
+def test_a_quote_never_closed_is_refused_in_french_at_the_line_it_opens(
+    minint: Deps, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "r.csv", GOOD[0], '"' + GOOD[1], GOOD[2])
+    with pytest.raises(ImportFailed, match=r"r\.csv, ligne 3 : guillemet ouvert jamais refermé"):
+        import_voters(minint, ADMIN, path, "minint-2022")
+
+
+def test_text_after_a_closing_quote_is_refused_in_french(minint: Deps, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", '"AB1234"x;Dupont')
+    with pytest.raises(ImportFailed, match="ligne 2 : « ; » attendu après le guillemet"):
+        import_voters(minint, ADMIN, path, "minint-2022")
+
+
+def test_bytes_that_are_not_utf8_are_found_at_their_own_line(
+    minint: Deps, tmp_path: Path
+) -> None:
+    path = tmp_path / "r.csv"
+    lines = [HEADER, *GOOD[:2]] + [GOOD[2].replace("Zoé", "Zo\udce9")] * 500
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogateescape"))
+    with pytest.raises(ImportFailed, match=r"r\.csv, ligne 4 : le fichier n'est pas encodé"):
+        import_voters(minint, ADMIN, path, "minint-2022")
+
+
+def test_a_row_after_a_field_on_two_lines_is_named_by_its_file_line(
+    minint: Deps, tmp_path: Path
+) -> None:
+    two_lines = GOOD[1][:-1] + '"Quel est\nvotre animal ?";chat'  # question;answer
+    path = write_csv(tmp_path / "r.csv", two_lines, BAD_DATE)
+    report = import_voters(minint, ADMIN, path, "minint-2022")
+    assert [e.line for e in report.errors if e.column == "date_naissance"] == [4]
+
+
+def test_millions_of_bad_lines_keep_only_the_first_faults_in_detail(
+    minint: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rolls, "MAX_ERRORS", 5)
+    path = write_csv(tmp_path / "r.csv", *[f"X{n};;" for n in range(40)])
+    report = import_voters(minint, ADMIN, path, "minint-2022", skip_invalid=True)
+    assert len(report.errors) == 5
+    assert (report.rows, report.rejected, report.written) == (40, 40, 0)
+
+
+def test_long_lines_are_read_in_small_chunks_without_losing_a_row(
+    minint: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rolls, "CHUNK_CHARS", 300)
+    question = "Quelle est la couleur de votre premier vélo ? " * 6
+    rows = [row[:-1] + f"{question};bleu" for row in GOOD]  # question;answer
+    report = import_voters(minint, ADMIN, write_csv(tmp_path / "r.csv", *rows), "minint-2022")
+    assert (report.committed, report.written, report.voters) == (True, 3, 3)
+
+
+def test_a_vote_identifier_longer_than_a_roll_allows_is_a_row_fault(
+    minint: Deps, tmp_path: Path
+) -> None:
+    votes = tmp_path / "votes.csv"
+    votes.write_text(f"identifiant;vote_le\n{'I' * 5000};02/12/2022 10:15\n", encoding="utf-8")
+    report = import_votes(minint, ADMIN, votes, "minint-2022")
+    assert not report.committed
+    assert [(e.line, e.column) for e in report.errors] == [(2, "identifiant")]
+
+
+def test_a_vote_time_before_any_date_python_holds_is_a_row_fault(
+    minint: Deps, tmp_path: Path
+) -> None:
+    votes = tmp_path / "votes.csv"
+    votes.write_text("identifiant;vote_le\nID-0001;0001-01-01T00:00:00+01:00\n", encoding="utf-8")
+    report = import_votes(minint, ADMIN, votes, "minint-2022")
+    assert [e.describe() for e in report.errors] == [
+        "ligne 2, colonne vote_le : « 0001-01-01T00:00:00+01:00 » hors des dates possibles"
     ]

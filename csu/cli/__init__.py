@@ -1,0 +1,66 @@
+"""The ``csu`` command: parses arguments and settings, then calls the services.
+
+One module per command group, each a thin layer over the services: a group module
+(``audit``, ``imports`` for ``csu import``, ``operator``…) defines its own ``app``; a
+module of top-level commands (``purge``, ``serve``, ``run``…) defines functions that
+this module registers on the root ``app``. Shared helpers live in ``common``.
+"""
+
+import typer
+
+from csu.cli import (
+    api,
+    audit,
+    db,
+    demo,
+    election,
+    imports,
+    operator,
+    outbox,
+    platform,
+    purge,
+    run,
+    serve,
+    token,
+)
+from csu.cli.common import DbOption, global_db
+from csu.cli.french import FrenchGroup
+
+app = typer.Typer(
+    help="CSU : poste opérateur de la cellule de support aux électeurs.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    cls=FrenchGroup,  # French help and usage errors for the whole tree
+)
+app.add_typer(db.app, name="db")
+app.add_typer(election.app, name="election")
+app.add_typer(imports.app, name="import")
+app.add_typer(audit.app, name="audit")
+app.add_typer(operator.app, name="operator")
+app.add_typer(outbox.app, name="outbox")
+app.add_typer(token.app, name="token")
+app.add_typer(platform.app, name="platform")
+
+app.command("init")(db.init)
+app.command("purge")(purge.purge_command)
+app.command("demo")(demo.demo)
+app.command("demo-callers")(demo.demo_callers_command)
+app.command("run")(run.run)
+app.command("serve")(serve.serve)
+app.command("api")(api.api)
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
+    """Sans sous-commande : ouvre le terminal sur la base indiquée."""
+    global_db.set(db)  # `csu --db X cmd` means the same as `csu cmd --db X`
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run.run, db=db, demo=False)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,254 @@
+"""``csu audit``: verify the journal, sign checkpoints, export."""
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from csu.cli.common import DbOption, err, friendly, open_deps, out, resolve_db, who
+from csu.config import load_settings
+from csu.domain.clock import parse_typed_moment
+from csu.domain.identifiers import parse_matricule
+from csu.services.context import ServiceError
+
+app = typer.Typer(help="Journal : vérification d'intégrité et export.")
+
+
+@app.command("verify")
+@friendly
+def audit_verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Point de contrôle signé (csu audit checkpoint) que le journal doit contenir.",
+            show_default=False,
+        ),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key",
+            help="Clé publique de la cellule (nom+empreinte+clé, ou le fichier .pub).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Vérifie que le journal est complet et inaltéré, et qu'il contient le point de
+    contrôle signé donné (code 1 sinon)."""
+    from csu.services.audit import verify_journal
+    from csu.services.checkpoints import load_verifier, read_note, verify_checkpoint
+
+    if checkpoint is None:
+        if public_key is not None:
+            raise ServiceError("--public-key va avec --checkpoint FICHIER.")
+        settings, deps = open_deps(db)
+        with _verify_progress() as told:
+            check = verify_journal(deps, who(settings), progress=told)
+        if check.ok:
+            out.print(check.describe(), markup=False)
+            return
+        err.print(check.describe(), markup=False)
+        raise typer.Exit(1)
+    settings = load_settings(resolve_db(db))
+    key = public_key or settings.checkpoint_public_key
+    if not key and settings.checkpoint_key_file is not None:
+        key = f"{settings.checkpoint_key_file}.pub"
+    if not key:
+        raise ServiceError(
+            "Indiquez la clé publique de la cellule : --public-key (nom+empreinte+clé ou "
+            "fichier .pub)."
+        )
+    verifier = load_verifier(key)
+    note = read_note(checkpoint)
+    settings, deps = open_deps(db, settings)
+    with _verify_progress() as told:
+        try:
+            proof = verify_checkpoint(deps, who(settings), note, verifier, progress=told)
+        except ServiceError as error:  # its signature: name the file it came from
+            raise ServiceError(f"{checkpoint} : {error}") from None
+    # markup=False: the description quotes the note's origin line, the file's words.
+    if proof.ok:
+        out.print(proof.describe(), highlight=False, markup=False)
+        return
+    err.print(proof.describe(), highlight=False, markup=False)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _verify_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over the entries checked, on a terminal only."""
+    progress = Progress(
+        TextColumn("Vérification"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("verify", total=None)
+
+        def told(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield told
+
+
+@app.command("keygen")
+@friendly
+def audit_keygen(
+    out_file: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Fichier de la clé privée (hors de la base ; .pub à côté).",
+            show_default=False,
+        ),
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Nom de la clé (défaut : dérivé du poste et de la base).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Crée la paire de clés Ed25519 qui signe les points de contrôle du journal."""
+    from csu.services.checkpoints import create_key_pair
+
+    settings = load_settings(resolve_db(db))
+    signer = create_key_pair(out_file, name or settings.checkpoint_log_name())
+    out.print("Clé publique (à remettre aux auditeurs) :", highlight=False)
+    out.print(str(signer.verifier), highlight=False, markup=False)
+    out.print(
+        f"Clé privée : {out_file} (lisible par ce compte seul, à garder hors de la base et "
+        f"de ses sauvegardes) ; clé publique aussi dans {out_file}.pub.\n"
+        f"Signature automatique par le terminal : CSU_CHECKPOINT_KEY_FILE={out_file.resolve()}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command("checkpoint")
+@friendly
+def audit_checkpoint(
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Fichier où écrire le point de contrôle (défaut : sortie standard).",
+            show_default=False,
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Clé privée (défaut : CSU_CHECKPOINT_KEY_FILE).", show_default=False
+        ),
+    ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            help="Origine (défaut : CSU_CHECKPOINT_ORIGIN ou le nom de la clé).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Signe un point de contrôle du journal (C2SP tlog-checkpoint) et l'enregistre."""
+    from csu.services.checkpoints import load_signer, sign_checkpoint
+
+    settings = load_settings(resolve_db(db))
+    key_file = key or settings.checkpoint_key_file
+    if key_file is None:
+        raise ServiceError(
+            "Aucune clé de signature : --key FICHIER ou CSU_CHECKPOINT_KEY_FILE "
+            "(créez-la avec « csu audit keygen »)."
+        )
+    signer = load_signer(key_file)
+    if out_file is not None and out_file.exists():
+        raise ServiceError(f"{out_file} existe déjà : il n'est pas remplacé.")
+    settings, deps = open_deps(db, settings)
+    signed = sign_checkpoint(
+        deps, who(settings), signer, origin or settings.checkpoint_origin or None
+    )
+    if out_file is None:
+        sys.stdout.write(signed.note)
+        return
+    with out_file.open("x", encoding="utf-8", newline="\n") as handle:
+        handle.write(signed.note)
+    out.print(
+        f"Point de contrôle signé : {signed.size} entrées, clé « {signed.key_name} » "
+        f"({signed.key_id}), écrit dans {out_file} et enregistré dans la base.",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command("export")
+@friendly
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl ou csv.")] = "jsonl",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Depuis (jj/mm/aaaa ou ISO, heure de Paris).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Jusqu'à (exclu).")] = None,
+    operator: Annotated[str | None, typer.Option("--operator", help="Identifiant.")] = None,
+    matricule: Annotated[str | None, typer.Option("--matricule", help="Électeur.")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Action (code : verification...).")
+    ] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="Résultat.")] = None,
+    election: Annotated[str | None, typer.Option("--election", help="Scrutin.")] = None,
+    intervention: Annotated[
+        str | None, typer.Option("--intervention", help="Intervention.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Fichier (défaut : sortie standard).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Remplacer le fichier --output s'il existe.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Exporte le journal filtré (JSON Lines ou CSV)."""
+    from csu.services.audit import (
+        ExportFileExists,
+        ExportFilter,
+        export_journal,
+        export_journal_file,
+    )
+
+    if fmt not in ("jsonl", "csv"):
+        raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
+    where = ExportFilter(
+        since=parse_typed_moment(since, "--since") if since else None,
+        until=parse_typed_moment(until, "--until", end_of_day=True) if until else None,
+        operator=operator.strip().lower() if operator else None,
+        matricule=parse_matricule(matricule) if matricule else None,
+        action=action,
+        outcome=outcome,
+        election=election,
+        intervention=intervention,
+    )
+    settings, deps = open_deps(db)
+    if output is None:
+        count = export_journal(deps, who(settings), sys.stdout, fmt=fmt, where=where)  # type: ignore[arg-type]
+    else:
+        # A new file readable by its owner only (it names voters), never over another.
+        try:
+            count = export_journal_file(
+                deps, who(settings), output, fmt=fmt, where=where, force=force  # type: ignore[arg-type]
+            )
+        except ExportFileExists as error:
+            raise ServiceError(f"{error} Ajoutez --force pour le remplacer.") from None
+        out.print(f"{count} entrée(s) exportée(s) vers {output}.")

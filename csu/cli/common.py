@@ -1,0 +1,103 @@
+"""What every command shares: consoles, the ``--db`` option, French errors, opening the store."""
+
+import errno
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from csu.config import ConfigError, Settings
+from csu.domain.clock import PARIS
+from csu.domain.errors import InvalidValue
+from csu.services.context import Deps, OperatorContext, ServiceError
+from csu.startup import open_store, settings_engine
+
+# soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+_OS_ERRORS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "accès refusé",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "système de fichiers en lecture seule",
+}
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="URL de la base (ou chemin d'un fichier SQLite).", show_default=False
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+global_db: ContextVar[str | None] = ContextVar("global_db", default=None)
+
+
+def friendly(command: F) -> F:
+    """Bad input and refusals end in a French sentence and exit status 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (InvalidValue, ServiceError, ConfigError) as error:
+            # escape: the message may quote a file's content, never to be read as markup
+            err.print(f"[red]Erreur :[/red] {escape(str(error))}", highlight=False)
+        except OperationalError as error:
+            reason = str(error.orig).splitlines()[0] if error.orig else str(error)
+            err.print(f"[red]Base de données injoignable ou verrouillée :[/red] {escape(reason)}")
+        except SQLAlchemyError as error:
+            err.print(f"[red]Erreur de la base de données :[/red] {type(error).__name__}")
+        except OSError as error:
+            reason = _OS_ERRORS.get(error.errno or 0, "erreur d'entrée-sortie")
+            where = escape(str(error.filename or ""))
+            err.print(f"[red]Erreur :[/red] {where} : {reason}", highlight=False)
+        raise typer.Exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_db(db: str | None) -> str | None:
+    """The command's --db, else the one given before the command."""
+    return db or global_db.get()
+
+
+def open_deps(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
+    """Settings, key and a migrated store, or a French error saying what to do."""
+    return open_store(resolve_db(db), settings)
+
+
+def who(settings: Settings) -> OperatorContext:
+    return OperatorContext.command_line(settings.workstation)
+
+
+def engine_of(settings: Settings) -> Any:
+    return settings_engine(settings)
+
+
+def display_url(settings: Settings) -> str:
+    path = settings.sqlite_path
+    if path is not None:
+        return str(path)
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def paris(moment: datetime) -> str:
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def print_errors(errors: list[Any], more: int = 0) -> None:
+    for error in errors:
+        err.print(error.describe(), highlight=False, markup=False, soft_wrap=True)
+    if more:
+        err.print(f"… et {more} autre(s) ligne(s) en erreur, non détaillée(s).", highlight=False)

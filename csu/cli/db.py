@@ -1,0 +1,31 @@
+"""``csu init`` and ``csu db``: create the schema and apply migrations."""
+
+import typer
+
+from csu.cli.common import DbOption, display_url, engine_of, friendly, out, resolve_db
+from csu.config import load_settings
+from csu.store.migrate import current_revision, upgrade
+
+app = typer.Typer(help="Schéma de la base (migrations).")
+
+
+@friendly
+def init(db: DbOption = None) -> None:
+    """Crée le schéma de la base (et sa clé secrète à côté d'un fichier SQLite)."""
+    settings = load_settings(resolve_db(db))
+    settings.ensure_key()
+    upgrade(engine_of(settings))
+    out.print(f"Base prête : {display_url(settings)}")
+    if settings.key_file and settings.secret_key is None:
+        out.print(f"Clé secrète : {settings.key_file} (à sauvegarder, ne pas diffuser)")
+
+
+@app.command("upgrade")
+@friendly
+def db_upgrade(db: DbOption = None) -> None:
+    """Applique les migrations en attente."""
+    settings = load_settings(resolve_db(db))
+    settings.key_bytes()
+    engine = engine_of(settings)
+    upgrade(engine)
+    out.print(f"Schéma à jour (révision {current_revision(engine)}).")

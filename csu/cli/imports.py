@@ -1,0 +1,147 @@
+"""``csu import``: electoral rolls, émargement files and the platform's original
+credentials (their hashes)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from csu.cli.common import DbOption, err, friendly, open_deps, out, print_errors, who
+
+app = typer.Typer(help="Imports : listes électorales, émargements et codes d'origine.")
+
+
+@app.command("voters")
+@friendly
+def import_voters_command(
+    file: Annotated[
+        Path, typer.Argument(help="Liste électorale CSV (UTF-8, ; ou ,).", metavar="FICHIER")
+    ],
+    election: Annotated[str, typer.Option("--election", help="Identifiant du scrutin.")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Écrire les lignes valides, ignorer les autres.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Processus de validation (défaut : cœurs).", min=1, max=64
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Importe une liste électorale (tout ou rien par défaut)."""
+    from csu.services.rolls import import_voters
+
+    settings, deps = open_deps(db)
+    size = file.stat().st_size if file.is_file() else 0
+    with _progress(size) as (bar, task):
+        report = import_voters(
+            deps,
+            who(settings),
+            file,
+            election,
+            skip_invalid=skip_invalid,
+            workers=workers,
+            progress=lambda rows, read: bar.update(task, completed=read, rows=rows),
+        )
+    print_errors(report.errors, report.more_rejected)
+    if not report.committed:
+        err.print(
+            f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur sur "
+            f"{report.rows} ; rien n'a été écrit. Corrigez le fichier ou relancez "
+            "avec --skip-invalid."
+        )
+        raise typer.Exit(1)
+    rate = report.rows / report.elapsed if report.elapsed else 0
+    out.print(
+        f"Import terminé : {report.written} ligne(s) écrite(s), {report.voters} électeur(s), "
+        f"{report.rejected} ligne(s) ignorée(s), en {report.elapsed:.1f} s ({rate:,.0f} lignes/s)."
+    )
+
+
+@app.command("votes")
+@friendly
+def import_votes_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV identifiant;scrutin;vote_le (un scrutin par ligne) ou identifiant;vote_le "
+            "(tous les scrutins du matériel).",
+            metavar="FICHIER",
+        ),
+    ],
+    election: Annotated[str, typer.Option("--election", help="Identifiant du scrutin.")],
+    db: DbOption = None,
+) -> None:
+    """Enregistre l'émargement de la plateforme : les scrutins où des matériels ont voté."""
+    from csu.services.rolls import import_votes
+
+    settings, deps = open_deps(db)
+    report = import_votes(deps, who(settings), file, election)
+    print_errors(report.errors, report.more_rejected)
+    if not report.committed:
+        err.print(f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur.")
+        raise typer.Exit(1)
+    out.print(f"Émargement importé : {report.written} vote(s).")
+
+
+@app.command("credentials")
+@friendly
+def import_credentials_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV identifiant;type;hash[;prefixe_hash] (empreintes PHC argon2id).",
+            metavar="FICHIER",
+        ),
+    ],
+    election: Annotated[str, typer.Option("--election", help="Identifiant du scrutin.")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Écrire les lignes valides, ignorer les autres.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Charge les empreintes des codes d'origine envoyés par la plateforme."""
+    from csu.services.originals import import_originals
+
+    settings, deps = open_deps(db)
+    report = import_originals(deps, who(settings), file, election, skip_invalid=skip_invalid)
+    print_errors(report.errors, report.more_rejected)
+    if not report.committed:
+        err.print(
+            f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur sur "
+            f"{report.rows} ; rien n'a été écrit. Corrigez le fichier ou relancez "
+            "avec --skip-invalid."
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"Codes d'origine importés : {report.written} écrit(s), {report.already} déjà "
+        f"chargé(s), {report.rejected} ligne(s) ignorée(s).",
+        highlight=False,
+    )
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[tuple[Progress, TaskID]]:
+    """A progress bar over the bytes of the file, on a terminal only."""
+    progress = Progress(
+        TextColumn("Import"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} lignes"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        yield progress, progress.add_task("import", total=total or None, rows=0)

@@ -1,0 +1,153 @@
+"""``csu operator``: the cell's operators (accounts, TOTP, locks)."""
+
+import dataclasses
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from csu.cli.common import DbOption, friendly, open_deps, out, who
+from csu.config import Settings
+from csu.services.context import Deps, ServiceError
+
+app = typer.Typer(help="Opérateurs de la cellule.")
+
+
+@app.command("list")
+@friendly
+def operator_list(db: DbOption = None) -> None:
+    """Liste les opérateurs (et ceux verrouillés après des échecs de connexion)."""
+    from csu.domain.clock import to_paris
+    from csu.services.context import ROLE_LABELS
+    from csu.services.operators import list_operators
+
+    settings, deps = open_deps(db)
+    table = Table("Identifiant", "Nom", "Rôle", "Bureau", "Actif", "Verrouillé")
+    for op in list_operators(deps, who(settings)):
+        # The login screen says nothing of a lock: the administrator sees it here and in F9.
+        locked = f"jusqu'à {to_paris(op.locked_until):%H:%M}" if op.locked_until else "non"
+        table.add_row(
+            op.login,
+            escape(op.display_name),  # typed by an admin: never markup
+            ROLE_LABELS[op.role],
+            op.bureau or "",
+            "oui" if op.active else "non",
+            locked,
+        )
+    out.print(table)
+
+
+@app.command("add")
+@friendly
+def operator_add(
+    login: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    role: Annotated[str, typer.Option("--role", help="agent, president, superviseur ou admin.")],
+    bureau: Annotated[
+        str | None, typer.Option("--bureau", help="Bureau de vote (président).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Nom affiché.")] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard."),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Crée un opérateur et affiche son QR code TOTP (une seule fois).
+
+    Le mot de passe a 12 caractères au moins et n'est ni courant ni tiré de
+    l'identifiant ou du nom.
+    """
+    from csu.services.context import ROLE_LABELS
+    from csu.services.operators import add_operator
+
+    settings, deps = _operator_deps(db)  # before the prompt: a wrong --db asks nothing
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Mot de passe", hide_input=True)
+        if typer.prompt("Mot de passe (confirmation)", hide_input=True) != password:
+            raise ServiceError("Les deux mots de passe saisis diffèrent : rien n'a été créé.")
+    created = add_operator(
+        deps,
+        who(settings),
+        login,
+        role=role,
+        password=password,
+        display_name=name,
+        bureau=bureau,
+    )
+    out.print(f"Opérateur « {created.login} » créé ({ROLE_LABELS[created.role]}).", highlight=False)
+    _show_enrolment(created.provisioning_uri)
+
+
+@app.command("disable")
+@friendly
+def operator_disable(
+    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Désactive un opérateur : il ne peut plus se connecter."""
+    from csu.services.operators import disable_operator
+
+    settings, deps = _operator_deps(db)
+    disable_operator(deps, who(settings), login, reason)
+    out.print(f"Opérateur « {login.strip().lower()} » désactivé.", highlight=False)
+
+
+@app.command("reset-totp")
+@friendly
+def operator_reset_totp(
+    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Remplace le secret TOTP d'un opérateur et affiche le nouveau QR code."""
+    from csu.services.operators import reset_totp
+
+    settings, deps = _operator_deps(db)
+    created = reset_totp(deps, who(settings), login, reason)
+    out.print(
+        f"Nouveau secret TOTP pour « {created.login} » : les anciens codes ne valent plus.",
+        highlight=False,
+    )
+    _show_enrolment(created.provisioning_uri)
+
+
+@app.command("unlock")
+@friendly
+def operator_unlock(
+    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Déverrouille un opérateur bloqué après des échecs de connexion."""
+    from csu.services.operators import unlock_operator
+
+    settings, deps = _operator_deps(db)
+    unlock_operator(deps, who(settings), login, reason)
+    out.print(f"Opérateur « {login.strip().lower()} » déverrouillé.", highlight=False)
+
+
+def _operator_deps(db: str | None) -> tuple[Settings, Deps]:
+    """open_deps, with the argon2id cost of the settings for operators' passwords."""
+    settings, deps = open_deps(db)
+    return settings, dataclasses.replace(deps, hasher=settings.hasher())
+
+
+def _show_enrolment(uri: str) -> None:
+    """The TOTP enrolment, shown once: a QR code for the phone, and its URI."""
+    import segno
+
+    out.print(
+        "Scannez maintenant ce QR code avec une application d'authentification "
+        "(FreeOTP, Google Authenticator, Aegis…) : il ne sera plus affiché.",
+        highlight=False,
+    )
+    sys.stdout.flush()
+    segno.make(uri).terminal(out=sys.stdout, compact=True)
+    sys.stdout.flush()
+    out.print("Ou saisissez ce lien dans l'application :", highlight=False)
+    out.print(uri, highlight=False, markup=False, soft_wrap=True)
