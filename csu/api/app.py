@@ -1,0 +1,161 @@
+"""The ASGI application: routes, problem details for every error, OpenAPI 3.1 at
+``/openapi.json`` and its documentation page at ``/docs`` (served from the package,
+nothing loaded from outside)."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from csu.api.problems import Problem, field_name, problem, validation_problem
+from csu.api.refusals import status_of
+from csu.api.routes import emargements, health, logins, tokens
+from csu.api.security import authenticated, needs_key
+from csu.domain.errors import InvalidValue
+from csu.services import webhooks
+from csu.services.context import Deps, ServiceError
+from csu.services.platform import LoginLocked
+from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
+
+_log = logging.getLogger(__name__)
+
+TITLE = "CSU électeurs — API de la plateforme de vote"
+VERSION = "1"
+DESCRIPTION = """\
+L'API que la plateforme de vote appelle : vérifier une connexion, utiliser un lien de
+réassort du code de vote, déclarer les émargements (les votes, scrutin par scrutin).
+
+Chaque appel (sauf `/v1/health`) porte l'en-tête `Authorization: Bearer CLÉ`, la clé
+donnée une fois par `csu platform add` ; une clé n'atteint que ses élections. Chaque
+appel est inscrit au journal de la cellule au nom de la plateforme.
+
+Les erreurs suivent la RFC 9457 (`application/problem+json`) ; `detail` dit en
+français ce qui ne va pas.
+"""
+_HTTP_DETAILS = {
+    404: "Aucune ressource à cette adresse.",
+    405: "Méthode non autorisée pour cette adresse.",
+}
+
+
+# Requests served at once by the routes that call services (each in a worker thread
+# holding at most one database connection at a time); the others wait their turn.
+# /v1/health runs on the event loop and never waits for them.
+THREADS = 8
+WEBHOOK_PASS_SECONDS = 30  # as the terminals' outbox passes
+
+
+def create_app(deps: Deps, *, threads: int = THREADS) -> FastAPI:
+    """The API over the services of ``deps`` (its store, key, clock, hasher, delivery)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_webhook_passes, deps)
+            yield
+            tasks.cancel_scope.cancel()
+
+    app = FastAPIOffline(
+        title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.deps = deps
+    for module in (health, logins, tokens, emargements):
+        app.include_router(module.router, prefix="/v1")
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ServiceError, _refused)
+    app.add_exception_handler(InvalidValue, _refused)
+    app.add_exception_handler(Exception, _internal_error)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+async def _webhook_passes(deps: Deps) -> None:
+    """Retries the platforms' credential events that failed, while the API runs (the
+    vote-code reissues it serves queue some, and no terminal may be open)."""
+    while True:
+        await anyio.sleep(WEBHOOK_PASS_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(webhooks.deliver_due, deps)
+        except Exception:  # the store out of reach: the next pass tries again
+            _log.exception("webhook delivery pass failed")
+
+
+async def _refused(request: Request, error: Exception) -> JSONResponse:
+    status = status_of(error)
+    headers: dict[str, str] = {}
+    if isinstance(error, LoginLocked):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem(status, str(error), headers=headers)
+
+
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return await _refuse_invalid(request, list(error.errors()))
+
+
+async def _refuse_invalid(request: Request, errors: list[Any]) -> JSONResponse:
+    """422 for an invalid request, journalled in the platform's name; but 401 first
+    when the key is wrong: FastAPI reads the body before it looks at the key."""
+    platform: Platform | None = getattr(request.state, "platform", None)
+    if platform is None and needs_key(request):
+        try:
+            platform = await run_in_threadpool(authenticated, request)
+        except Unauthenticated as refusal:
+            return await _refused(request, refusal)
+    if platform is not None:  # authenticated, then refused: the call has its entry
+        route = request.scope.get("route")
+        election = request.path_params.get("election")
+        await run_in_threadpool(
+            record_refusal,
+            request.app.state.deps,
+            platform,
+            getattr(route, "name", "platform_call"),
+            "requête invalide",
+            election=election if isinstance(election, str) and len(election) <= 64 else None,
+            details={"status": 422, "fields": [field_name(e["loc"]) for e in errors]},
+        )
+    return validation_problem(errors)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 400:  # a body FastAPI could not even decode
+        return await _refuse_invalid(request, [{"loc": ("body",), "type": "json_invalid"}])
+    detail = _HTTP_DETAILS.get(error.status_code) or str(error.detail)
+    return problem(error.status_code, detail, headers=error.headers)
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    _log.exception("API: %s %s failed", request.method, request.url.path)
+    return problem(500, "Erreur interne du service : réessayez ; si elle persiste, prévenez la "
+                   "cellule (le détail est dans son journal de fonctionnement).")
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with the problem-details schemas the error answers refer to."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        found = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.update(found.pop("$defs", {}))
+        schemas["Problem"] = found
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,74 @@
+"""``POST /v1/elections/{election}/logins/check``: the platform checks a login."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from csu.api.problems import documented
+from csu.api.refusals import journalled
+from csu.api.security import CurrentPlatform, Store
+from csu.services.platform import ACTION, LoginCheck, LoginSecrets, check_platform_login
+
+router = APIRouter(tags=["connexions"])
+
+ElectionId = Annotated[
+    str,
+    Path(
+        description="Identifiant de l'élection (ex. minint-2022).",
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length=64,
+        examples=["minint-2022"],
+    ),
+]
+
+
+class LoginCheckRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "identifier": "MI-0000123",
+                    "secrets": {"security_key": "K7MP-X2QD-9RFA-H3TW", "password": "k7Mpx2QD9rfa"},
+                }
+            ]
+        },
+    )
+    identifier: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]+$",  # no control character: none is in an identifier
+        description="L'identifiant de vote saisi.",
+    )
+    secrets: LoginSecrets = Field(
+        description="Les secrets saisis : ceux que demande la connexion à cette élection "
+        "(les codes de son fichier d'élection), et seulement ceux-là."
+    )
+
+
+@router.post(
+    "/elections/{election}/logins/check",
+    name=ACTION,
+    operation_id="checkLogin",
+    response_description="Le verdict, et les scrutins encore ouverts à ce matériel.",
+    summary="Vérifier une connexion",
+    description=(
+        "Dit si les secrets saisis sont ceux du matériel de vote, sans jamais dire lequel "
+        "est faux, et les scrutins où il peut encore voter. Chaque échec compte pour "
+        "l'identifiant ; la limite de l'élection atteinte, les vérifications sont refusées "
+        "(429, en-tête Retry-After) le temps du blocage."
+    ),
+    response_model=LoginCheck,
+    responses=documented(401, 403, 422, 429, 503),
+)
+def check_login(
+    election: ElectionId, body: LoginCheckRequest, platform: CurrentPlatform, deps: Store
+) -> LoginCheck:
+    return journalled(
+        deps,
+        platform,
+        ACTION,
+        lambda: check_platform_login(deps, platform, election, body.identifier, body.secrets),
+        election=election,
+    )

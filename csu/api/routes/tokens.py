@@ -1,0 +1,60 @@
+"""``POST /v1/tokens/redeem``: the voter opened a one-time link (S6); the platform
+spends its token and shows the new vote code."""
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from csu.api.problems import documented
+from csu.api.refusals import journalled
+from csu.api.security import CurrentPlatform, Store
+from csu.services.vote_codes import redeem_link
+
+ACTION = "vote_code_redeem"
+router = APIRouter(tags=["liens à usage unique"])
+
+
+class TokenRedeemRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"token": "mJ3x0bQ2bH6cYtJ9Kq1w8ZrT5uVnA4sE"}]},
+    )
+    token: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",  # URL-safe base64, as CSU makes them
+        description="Le jeton du lien (après « jeton= »).",
+    )
+
+
+class RedeemedCode(BaseModel):
+    vote_code: str = Field(
+        description="Le nouveau code de vote, par groupes séparés de « - » (séparateurs "
+        "facultatifs à la saisie) : à afficher une fois, puis à oublier."
+    )
+    display_seconds: int = Field(description="Durée d'affichage du code, en secondes.")
+
+
+@router.post(
+    "/tokens/redeem",
+    name=ACTION,
+    operation_id="redeemToken",
+    response_description="Le nouveau code de vote, à afficher une seule fois.",
+    summary="Utiliser un lien de réassort du code de vote",
+    description=(
+        "La première fois : délivre le nouveau code de vote (l'ancien cesse de valoir). "
+        "410 pour un lien déjà utilisé, remplacé par un plus récent, expiré ou dont le "
+        "matériel ne peut plus voter ; 404 pour un jeton inconnu."
+    ),
+    response_model=RedeemedCode,
+    responses=documented(401, 403, 404, 410, 422, 503),
+)
+def redeem_token(body: TokenRedeemRequest, platform: CurrentPlatform, deps: Store) -> RedeemedCode:
+    issued = journalled(
+        deps,
+        platform,
+        ACTION,
+        lambda: redeem_link(
+            deps, body.token, actor=platform.actor, elections=platform.elections
+        ),
+    )
+    return RedeemedCode(vote_code=issued.display, display_seconds=issued.display_seconds)

@@ -1,0 +1,87 @@
+"""Serving the API with uvicorn: on a socket bound beforehand, so that a port in use
+or a foreign address fails with a French sentence, before anything starts."""
+
+import errno
+import socket
+import ssl
+from pathlib import Path
+
+import uvicorn
+
+from csu.api.app import THREADS, create_app
+from csu.services.context import Deps, ServiceError
+
+_LISTEN_ERRORS = {
+    errno.EADDRINUSE: "port déjà utilisé (choisissez-en un autre avec --port)",
+    errno.EACCES: "accès refusé (les ports sous 1024 sont réservés)",
+    errno.EADDRNOTAVAIL: "cette adresse n'appartient pas à cette machine",
+}
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port``, or a French refusal."""
+    if not 0 < port < 65536:
+        raise ServiceError(f"Port {port} impossible : un port va de 1 à 65535.")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except OSError as error:
+        raise ServiceError(f"Adresse d'écoute « {host} » introuvable.") from error
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        reason = _LISTEN_ERRORS.get(error.errno or 0, "erreur réseau")
+        raise ServiceError(f"Impossible d'écouter sur {host}:{port} : {reason}.") from error
+    return sock
+
+
+def check_tls(certfile: Path | None, keyfile: Path | None) -> None:
+    """Both files or neither; a certificate and key that load, or a French refusal."""
+    if (certfile is None) != (keyfile is None):
+        raise ServiceError("--certfile et --keyfile vont ensemble : donnez les deux.")
+    if certfile is None or keyfile is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as error:
+        raise ServiceError(
+            f"Certificat ou clé TLS inutilisable ({certfile}, {keyfile}) : {error}."
+        ) from error
+
+
+def config(
+    deps: Deps,
+    *,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    threads: int = THREADS,
+    log_level: str = "info",
+) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(deps, threads=threads),
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+        # X-Forwarded-For/-Proto believed from a reverse proxy on this machine only.
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1,::1",
+        server_header=False,
+        log_level=log_level,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def serve(
+    deps: Deps,
+    sock: socket.socket,
+    *,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    threads: int = THREADS,
+) -> None:
+    """Serves until Ctrl+C or SIGTERM."""
+    server = uvicorn.Server(config(deps, certfile=certfile, keyfile=keyfile, threads=threads))
+    server.run(sockets=[sock])

@@ -1,0 +1,122 @@
+"""Who may call: ``Authorization: Bearer KEY``; a key reaches only its elections.
+Errors are RFC 9457 problem details with a French detail."""
+
+from sqlalchemy import select
+
+from csu.services.platform_clients import revoke_platform_client
+from csu.store.tables import JournalEntry
+from tests.api.conftest import Api, login_path
+from tests.conftest import ADMIN
+from tests.services.intervention_support import entries
+
+PROBLEM = "application/problem+json"
+
+
+def check_body(api: Api) -> dict[str, object]:
+    return {
+        "identifier": api.desk.caller.identifier,
+        "secrets": {"security_key": "AAAA-BBBB-CCCC-DDDD", "password": "abcdefghijkm"},
+    }
+
+
+def journal_size(api: Api) -> int:
+    with api.desk.deps.reading() as session:
+        return len(session.execute(select(JournalEntry.seq)).all())
+
+
+def test_a_call_without_a_key_is_refused_with_401(api: Api) -> None:
+    response = api.post(login_path(), check_body(api), key="")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"] == "Bearer"
+    problem = response.json()
+    assert problem["status"] == 401 and problem["type"] == "about:blank"
+    assert problem["detail"].startswith("Clé d'API absente ou invalide")
+
+
+def test_a_wrong_key_is_refused_with_401(api: Api) -> None:
+    response = api.post(login_path(), check_body(api), key="csu_" + "x" * 43)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Clé d'API inconnue ou révoquée."
+
+
+def test_a_revoked_key_is_refused_with_401(api: Api) -> None:
+    revoke_platform_client(api.desk.deps, ADMIN, "neovote")
+    response = api.post(login_path(), check_body(api))
+    assert response.status_code == 401
+
+
+def test_a_refused_key_leaves_nothing_in_the_journal(api: Api) -> None:
+    before = journal_size(api)
+    api.post(login_path(), check_body(api), key="csu_inconnue")
+    assert journal_size(api) == before
+
+
+def test_an_election_the_key_does_not_reach_is_refused_with_403(api: Api) -> None:
+    response = api.post(login_path("minint-2022"), check_body(api), key=api.education_key)
+    assert response.status_code == 403
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"] == (
+        "Cette clé d'API ne donne pas accès à l'élection « minint-2022 »."
+    )
+
+
+def test_a_refusal_is_journalled_with_the_platform_as_actor(api: Api) -> None:
+    api.post(login_path("minint-2022"), check_body(api), key=api.education_key)
+    [entry] = entries(api.desk.deps, "platform_login_check")
+    assert (entry["operator"], entry["role"], entry["outcome"]) == (
+        "plateforme:educ-vote", "plateforme", "refusé"
+    )
+    assert entry["election"] == "minint-2022"
+    assert entry["details"]["status"] == 403
+
+
+def test_an_invalid_body_is_a_problem_naming_the_fields_in_french(api: Api) -> None:
+    response = api.post(login_path(), {"secrets": {"password": 12, "pin": "1234"}})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert {(e["field"], e["message"]) for e in problem["errors"]} == {
+        ("identifier", "champ obligatoire absent"),
+        ("secrets.password", "texte attendu"),
+        ("secrets.pin", "champ inconnu"),
+    }
+    assert problem["detail"].startswith("Requête invalide : ")
+
+
+def test_an_invalid_body_from_a_known_platform_is_journalled(api: Api) -> None:
+    api.post(login_path(), {"identifier": ""})
+    [entry] = entries(api.desk.deps, "platform_login_check")
+    assert entry["outcome"] == "refusé" and entry["operator"] == "plateforme:neovote"
+    assert entry["details"]["fields"] == ["identifier", "secrets"]
+
+
+def test_malformed_json_is_a_422_problem(api: Api) -> None:
+    with api.client() as client:
+        response = client.post(
+            login_path(), content=b"{pas du json", headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["message"] == "JSON illisible"
+
+
+def test_an_unknown_address_is_a_404_problem(api: Api) -> None:
+    with api.client() as client:
+        response = client.get("/v1/rien")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"] == "Aucune ressource à cette adresse."
+
+
+def test_a_bad_body_without_a_key_is_refused_with_401_first(api: Api) -> None:
+    response = api.post(login_path(), {"identifier": 42}, key="")
+    assert response.status_code == 401
+
+
+def test_a_body_that_is_not_utf_8_is_a_422_problem(api: Api) -> None:
+    with api.client() as client:
+        response = client.post(
+            "/v1/tokens/redeem", content=b"\x01\xff", headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "corps", "message": "JSON illisible"}]
