@@ -4,16 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install run demo test test-fast lint bench clean
 
 install: $(STAMP)
 
+# uv installs the dependencies several times faster than pip: it is used when it can be had
+# (on the PATH, or put into the venv by the system's pip), pip otherwise or with CSU_NO_UV=1.
+# uv's venv gets pip too, for `.venv/bin/pip install` by hand.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "CSU needs Python 3.11 or newer (found: $$($(PYTHON) --version))."; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@set -e; \
+	if [ -z "$(CSU_NO_UV)" ]; then \
+		echo "Installing with uv (CSU_NO_UV=1 for pip)"; \
+		test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV); \
+		uv=$$(command -v uv || echo $(BIN)/uv); \
+		if { test -x "$$uv" || $(PYTHON) -m pip --python $(BIN)/python install --quiet uv; } \
+			&& "$$uv" pip install --quiet --python $(BIN)/python pip -e '.[dev]'; then \
+			touch $(STAMP); exit 0; \
+		fi; \
+		echo "uv could not be had or failed: installing with pip instead"; \
+	fi; \
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade; \
+	$(BIN)/python -m pip install --quiet --upgrade pip; \
+	$(BIN)/python -m pip install --quiet -e '.[dev]'; \
 	touch $(STAMP)
 
 demo: install
@@ -26,8 +41,18 @@ lint: install
 	$(BIN)/ruff check csu tests bench
 	$(BIN)/lint-imports
 
+# One pytest worker per core (pytest-xdist), each with its own stores; WORKERS=0 runs the
+# suite in a single process. Tests that share a browser stay on one worker (xdist_group).
+WORKERS ?= auto
+XDIST = -n $(WORKERS) --dist loadgroup
+
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
+
+# The inner loop: SQLite only, none of the tests that start a browser, a server or a `csu`
+# process (marked slow by path in tests/conftest.py). `make test` runs them all.
+test-fast: install
+	$(BIN)/pytest -q $(XDIST) -m "not slow and not postgres"
 
 bench: install
 	$(BIN)/python -m bench

@@ -6,6 +6,7 @@ import sys
 
 from bench import checkpoint, credentials, journal, lookup, roll_import, search, terminal
 from bench import dashboard as desk_dashboard
+from bench import emargement as emargement_feed
 from bench import load as cell_load
 from bench import review as journal_review
 
@@ -21,6 +22,7 @@ def main() -> None:
     journal_review.main(size, os.environ.get("CSU_BENCH_POSTGRES_URL"))
     desk_dashboard.main(size)
     credentials.main(size, deps)
+    emargement_feed.main(min(size, 50_000))  # PostgreSQL (CSU_BENCH_POSTGRES_URL)
     cell_load.main()  # 32 workstations x 2 min on a private PostgreSQL server
 
 

@@ -5,6 +5,11 @@ time; then throughput, latency percentiles per action, and the invariants checke
 (see bench/workload.py)::
 
     python -m bench.load [--workstations 32] [--duration 120] [--voters 20000] [--url URL]
+                         [--pace SECONDS | --pace LOW-HIGH]
+
+Without ``--pace`` every workstation runs flat out: a saturated cell. With it, each
+waits that long between two actions (drawn in the range, e.g. ``--pace 10-20``), as
+an agent on the phone does: the latency an agent meets in a cell at its real pace.
 
 Without ``--url`` the load runs on a private PostgreSQL server started for it (a
 temporary directory, a free port): 32 workstations would take a good share of the
@@ -89,11 +94,32 @@ class WaitSampler:
             print(f"    {count / self.samples:>6.1f}  {event}")
 
 
+def pace(text: str) -> tuple[float, float]:
+    """``"12"`` or ``"10-20"``: the seconds a workstation waits between two actions."""
+    low, _, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a number of seconds or a range LOW-HIGH: {text!r}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= LOW <= HIGH: {text!r}")
+    return bounds
+
+
+def describe(pause: tuple[float, float]) -> str:
+    low, high = pause
+    if not high:
+        return "flat out"
+    return f"{low:g} s between actions" if low == high else f"{low:g}-{high:g} s between actions"
+
+
 def run(url: str, workstations: int, duration: float, voters: int,
         mix: dict[str, float] | None = None, database: str = DATABASE,
-        shared: int = 2_000) -> Checked:
+        shared: int = 2_000, pause: tuple[float, float] = (0.0, 0.0)) -> Checked:
     """Prepare a database on the server at ``url``, run the load, report, check.
-    ``shared``: how many voters the workstations call about (besides substitutions)."""
+    ``shared``: how many voters the workstations call about (besides substitutions);
+    ``pause``: the range of seconds each workstation waits between two actions."""
     mix = mix or CALL_MIX
     store = prepare(url, database, voters, workstations, shared=shared,
                     with_substitution="substitution" in mix)
@@ -101,7 +127,8 @@ def run(url: str, workstations: int, duration: float, voters: int,
     with tempfile.TemporaryDirectory(prefix="csu-ledgers-") as folder:
         # The sampler's thread and connection start after the fork of the workstations.
         processes = start_together(process_context(),
-                                   specs(store, logins, mix, duration, Path(folder)))
+                                   specs(store, logins, mix, duration, Path(folder),
+                                         pause=pause))
         try:
             with WaitSampler(store.url) as waits:
                 for process in processes.values():
@@ -110,10 +137,13 @@ def run(url: str, workstations: int, duration: float, voters: int,
             for process in processes.values():
                 if process.is_alive():
                     process.kill()
+        stopped = sorted(login for login, process in processes.items() if process.exitcode)
         ledgers = Ledgers.read(Path(folder))
     span = (max(d["end"] for d in ledgers.done) - min(d["start"] for d in ledgers.done)
             if ledgers.done else duration)
     report(ledgers, span)
+    line("workstations stopped by an error of the bench", f"{len(stopped)}",
+         ", ".join(stopped[:8]))
     waits.report()
     engine = make_engine(store.url)
     try:
@@ -125,10 +155,10 @@ def run(url: str, workstations: int, duration: float, voters: int,
 
 
 def main(workstations: int = 32, duration: float = 120, voters: int = 20_000,
-         url: str | None = None) -> Checked | None:
+         url: str | None = None, pause: tuple[float, float] = (0.0, 0.0)) -> Checked | None:
     mix = ", ".join(f"{name} {share:.0%}" for name, share in CALL_MIX.items())
     print(f"Cell under load: {workstations} workstations x {duration:g} s on PostgreSQL, "
-          f"{voters:,} voters ({mix})")
+          f"{describe(pause)}, {voters:,} voters ({mix})")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"  (machine: {os.cpu_count()} cores, load average {load} before the run)")
     server = None
@@ -143,7 +173,7 @@ def main(workstations: int = 32, duration: float = 120, voters: int = 20_000,
         print(f"  (private PostgreSQL server on port {server.port})")
     started = time.perf_counter()
     try:
-        checked = run(url, workstations, duration, voters)
+        checked = run(url, workstations, duration, voters, pause=pause)
     finally:
         if server is not None:
             server.destroy()
@@ -158,6 +188,10 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=float, default=120)
     parser.add_argument("--voters", type=int, default=20_000)
     parser.add_argument("--url", help="an existing server (the database is created)")
+    parser.add_argument("--pace", type=pace, default=(0.0, 0.0), metavar="SECONDS",
+                        help="seconds each workstation waits between two actions, or a "
+                        "range LOW-HIGH drawn from (an agent's pace); default: none")
     arguments = parser.parse_args()
-    result = main(arguments.workstations, arguments.duration, arguments.voters, arguments.url)
+    result = main(arguments.workstations, arguments.duration, arguments.voters, arguments.url,
+                  arguments.pace)
     sys.exit(0 if result is None or result.ok else 1)

@@ -26,6 +26,7 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -211,7 +212,11 @@ def prepare(server_url: str, database: str, voters: int, workstations: int,
         assert report.committed, report.errors[:3]
         line(f"(roll of {voters:,} voters imported)", f"{time.perf_counter() - started:.1f} s")
         reserved = SUBSTITUTION_SLICE * workstations if with_substitution else 0
-        everyone = callers(deps, voters, min(shared + reserved, voters // 2))
+        chosen = min(shared + reserved, voters // 2)
+        # A small roll: half of the callers for substitutions at most, so that the
+        # workstations still have shared voters to call about.
+        reserved = min(reserved, chosen // 2)
+        everyone = callers(deps, voters, chosen)
         random.Random(11).shuffle(everyone)
         with deps.reading() as session:
             seq_before = journal.head(session)[0]
@@ -269,7 +274,8 @@ class Spec:
     seed: int
     ledger: Path
     incarnation: int = 0  # > 0: restarted after a kill (bench/crash.py)
-    pause: float = 0.0  # seconds between calls: an agent talks, a bench does not
+    # Seconds between two actions, drawn in this range: an agent talks, a bench does not.
+    pause: tuple[float, float] = (0.0, 0.0)
 
 
 class _Retries(logging.Handler):
@@ -283,6 +289,18 @@ class _Retries(logging.Handler):
         self.ledger.write(t="retry", message=record.getMessage()[:160])
 
 
+def trace() -> str:
+    """Where the error being handled came from: the project's frames (the driver's
+    would push them out of the length kept), then the error itself."""
+    error = sys.exc_info()[1]
+    frames = [
+        f"  {Path(frame.filename).name}:{frame.lineno} {frame.name}\n"
+        for frame in traceback.extract_tb(error.__traceback__ if error else None)
+        if "site-packages" not in frame.filename
+    ]
+    return ("".join(frames) + "".join(traceback.format_exception_only(error)))[:1500]
+
+
 class Workstation:
     def __init__(self, spec: Spec, engine: Engine) -> None:
         self.spec = spec
@@ -292,6 +310,8 @@ class Workstation:
         self.who = OperatorContext(login=spec.login, role="agent",
                                    workstation=f"poste-{spec.login}")
         self.rng = random.Random(spec.seed * 1000 + spec.incarnation)
+        # Pauses drawn apart: a paced run makes the same calls as a run flat out.
+        self.pacer = random.Random(f"pace-{spec.seed}-{spec.incarnation}")
         self.ledger = Ledger(spec.ledger)
         self.substitution = list(spec.substitution)
         self.rng.shuffle(self.substitution)
@@ -364,6 +384,10 @@ class Workstation:
                    "key_issue": self.key_issue, "substitution": self.substitution_request}
         self.ledger.write(t="start", incarnation=self.spec.incarnation)
         deadline = time.monotonic() + self.spec.duration
+        low, high = self.spec.pause
+        # Agents do not all pick up at the same instant: the first action comes after a
+        # share of a pause, then one pause (drawn in the range) after each action.
+        self.wait(self.pacer.uniform(0, high), deadline)
         while time.monotonic() < deadline:
             action, caller = self.next_action()
             began, wall = time.perf_counter(), time.time()
@@ -378,15 +402,21 @@ class Workstation:
             except Exception as error:  # counted and reported
                 outcome = "error"
                 self.ledger.write(t="error", action=action, kind=type(error).__name__,
-                                  trace=traceback.format_exc()[-1500:])
+                                  trace=trace())
             if outcome != "ok":
                 self.cleanup()
             self.ledger.write(t="done", action=action, outcome=outcome, voter=caller.voter_id,
                               ms=round((time.perf_counter() - began) * 1000, 3),
                               start=wall, end=time.time())
-            if self.spec.pause:
-                time.sleep(self.spec.pause)
+            self.wait(self.pacer.uniform(low, high), deadline)
         self.ledger.write(t="end")
+
+    @staticmethod
+    def wait(seconds: float, deadline: float) -> None:
+        """Pause between actions, never past the end of the run."""
+        left = min(seconds, deadline - time.monotonic())
+        if left > 0:
+            time.sleep(left)
 
     def cleanup(self) -> None:
         for _ in range(20):  # the store may be restarting (bench/crash.py)
@@ -398,7 +428,7 @@ class Workstation:
                 return
             except Exception as error:
                 self.ledger.write(t="error", action="cleanup", kind=type(error).__name__,
-                                  trace=traceback.format_exc()[-1500:])
+                                  trace=trace())
                 time.sleep(0.5)
 
 
@@ -452,7 +482,7 @@ def start_together(context: Any, all_specs: list[Spec]) -> dict[str, Any]:
 
 
 def specs(store: Store, logins: list[str], mix: dict[str, float], duration: float,
-          folder: Path, pause: float = 0.0) -> list[Spec]:
+          folder: Path, pause: tuple[float, float] = (0.0, 0.0)) -> list[Spec]:
     slice_ = SUBSTITUTION_SLICE
     return [
         Spec(url=store.url, login=login, mix=mix, shared=store.shared,
@@ -490,6 +520,9 @@ class Ledgers:
     traces: dict[str, str] = field(default_factory=dict)
     retries: int = 0
     incarnations: int = 0
+    # Told "store unavailable" or "outcome unknown", or shown an unexpected exception:
+    # what an operator must never meet under load (refusals of the rules are fine).
+    operator_errors: int = 0
 
     @classmethod
     def read(cls, folder: Path) -> "Ledgers":
@@ -512,7 +545,9 @@ class Ledgers:
                     ledgers.done.append({**entry, "login": login})
                 elif kind == "refusal":
                     ledgers.refusals[f"{entry['kind']}: {entry['message']}"] += 1
+                    ledgers.operator_errors += entry["kind"] in ("unavailable", "unknown")
                 elif kind == "error":
+                    ledgers.operator_errors += 1
                     name = f"{entry['action']}: {entry['kind']}"
                     ledgers.errors[name] += 1
                     ledgers.traces.setdefault(name, entry["trace"])
@@ -565,9 +600,11 @@ def report(ledgers: Ledgers, elapsed: float) -> None:
     line("other errors", f"{sum(ledgers.errors.values()):,}")
     for kind, count in ledgers.errors.most_common(8):
         print(f"    {count:>6} x {kind}")
-    for kind, trace in list(ledgers.traces.items())[:2]:
-        print(f"  last lines of the first {kind}:")
-        print("    " + trace.rstrip()[-600:].replace("\n", "\n    "))
+    line("errors reaching an operator", f"{ledgers.operator_errors:,}",
+         "store unavailable, outcome unknown, exceptions: must be 0")
+    for kind, origin in list(ledgers.traces.items())[:2]:
+        print(f"  where the first {kind} came from:")
+        print("    " + origin.rstrip()[:1000].replace("\n", "\n    "))
 
 
 # -------------------------------------------------------------------- checks

@@ -4,11 +4,11 @@ import asyncio
 import importlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
@@ -18,17 +18,24 @@ from csu.screens.commands import CsuCommands
 from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from csu.domain.checkpoint import NoteVerifier
     from csu.domain.election import ElectionDefinition
     from csu.services.checkpoints import CheckpointPolicy
     from csu.startup import Workplace
 
 IDLE_MINUTES = 15
+# In a browser (csu serve): minutes at the login screen without a key press before the
+# session ends, so an abandoned tab does not hold one of the server's sessions.
+LOGIN_MINUTES = 5
+REVEAL_SECONDS = 30  # how long a value a supervisor revealed stays in the voter file
 OUTBOX_SECONDS = 30
 # How often the terminal looks whether a signed checkpoint is due (key configured).
 CHECKPOINT_SECONDS = 60
 ALERTS_SECONDS = 30  # how often supervisors' sessions look for new alerts
 ALERTS_SHOWN = 3  # more new alerts at once are notified as one count
+PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person requests
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
 OUTBOX_ROLES = ("agent", "superviseur")
@@ -40,6 +47,9 @@ DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "dashboard": ("dashboard", "DashboardScreen", SUPERVISION_ROLES),
     "alerts": ("alerts", "AlertsScreen", SUPERVISION_ROLES),
     "operators": ("operators", "OperatorsScreen", ("admin",)),
+    # S2: the in-person checks agents ask of a president (not the supervisor's desk,
+    # but opened and guarded the same way).
+    "presence": ("presence_requests", "PresenceRequestsScreen", ("president",)),
 }
 
 
@@ -48,7 +58,9 @@ class CsuApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "CSU électeurs"
-    COMMANDS = App.COMMANDS | {CsuCommands}
+    # CSU's own commands only, in French: Textual's system commands (Screenshot would
+    # save an unjournalled image of a voter file; Keys, Quit, Theme… are in English).
+    COMMANDS = {CsuCommands}
     BINDINGS = [
         Binding("f1", "help", "Aide", id="help"),
         Binding("ctrl+t", "toggle_dark", "Thème clair/sombre", id="theme", show=False),
@@ -57,6 +69,7 @@ class CsuApp(App[None]):
         Binding("f4", "desk('alerts')", "Alertes", id="desk-alerts"),
         Binding("f8", "desk('integrity')", "Intégrité", id="desk-integrity"),
         Binding("f9", "desk('operators')", "Opérateurs", id="desk-operators"),
+        Binding("ctrl+g", "desk('presence')", "Vérifications en personne", id="desk-presence"),
         Binding("ctrl+o", "logout", "Déconnexion", id="logout"),
         Binding("ctrl+q", "quit", "Quitter", id="quit"),
     ]
@@ -69,6 +82,7 @@ class CsuApp(App[None]):
         idle_minutes: float = IDLE_MINUTES,
         keymap: dict[str, str] | None = None,
         opener: "Callable[[], Workplace] | None" = None,
+        reveal_seconds: float = REVEAL_SECONDS,
     ) -> None:
         """Either ``deps`` of an open store (tests, benchmarks), or an ``opener`` that
         opens it in a worker once the login screen is drawn (``csu run``)."""
@@ -83,6 +97,8 @@ class CsuApp(App[None]):
         self.clock: Clock = deps.clock if deps is not None else system_clock
         self.workstation = workstation
         self.idle_seconds = idle_minutes * 60
+        self.login_idle_seconds: float = LOGIN_MINUTES * 60
+        self.reveal_seconds = reveal_seconds
         self.operator: OperatorContext | None = None
         self.operator_name = ""
         self.election: ElectionDefinition | None = None
@@ -91,6 +107,7 @@ class CsuApp(App[None]):
         self.checkpoints: CheckpointPolicy | None = None
         self.checkpoint_verifier: NoteVerifier | None = None
         self._alerts_notified: set[str] = set()  # alert keys notified in this session
+        self._presence_notified: set[str] = set()  # in-person requests notified
         if keymap:
             self.set_keymap(keymap)
 
@@ -114,9 +131,11 @@ class CsuApp(App[None]):
             workplace.workstation,
             idle_minutes=workplace.idle_minutes,
             keymap=workplace.keymap,
+            reveal_seconds=workplace.reveal_seconds,
         )
         app.checkpoints = workplace.checkpoints
         app.checkpoint_verifier = workplace.checkpoint_verifier
+        app.login_idle_seconds = workplace.login_minutes * 60
         return app
 
     def open_store_once_drawn(self) -> None:
@@ -146,6 +165,8 @@ class CsuApp(App[None]):
     def _settle(self, workplace: "Workplace") -> None:
         self.workstation = workplace.workstation
         self.idle_seconds = workplace.idle_minutes * 60
+        self.login_idle_seconds = workplace.login_minutes * 60
+        self.reveal_seconds = workplace.reveal_seconds
         self.checkpoints = workplace.checkpoints
         self.checkpoint_verifier = workplace.checkpoint_verifier
         if workplace.keymap:
@@ -164,6 +185,7 @@ class CsuApp(App[None]):
         self.set_interval(OUTBOX_SECONDS, self._deliver_due)
         self.set_interval(CHECKPOINT_SECONDS, self._sign_due)
         self.set_interval(ALERTS_SECONDS, self._watch_alerts)
+        self.set_interval(PRESENCE_SECONDS, self._watch_presence)
         self.load_election()
         self.show_login()
 
@@ -172,6 +194,10 @@ class CsuApp(App[None]):
 
         self.operator = None
         self.operator_name = ""
+        self._last_activity = time.monotonic()  # the login screen's own idle time
+        # Nothing of the session stays for the next operator: its screens (a voter file
+        # and any value revealed in it) and its notifications go.
+        self.clear_notifications()
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(LoginScreen(message))
@@ -183,6 +209,7 @@ class CsuApp(App[None]):
         self.operator_name = name
         self._last_activity = time.monotonic()
         self._alerts_notified = set()
+        self._presence_notified = set()
         self.switch_screen(LookupScreen())
 
     @property
@@ -201,8 +228,11 @@ class CsuApp(App[None]):
         await super().on_event(event)
 
     def _check_idle(self) -> None:
-        if self.operator is not None and time.monotonic() - self._last_activity > self.idle_seconds:
+        idle = time.monotonic() - self._last_activity
+        if self.operator is not None and idle > self.idle_seconds:
             self.end_session("Session fermée après inactivité. Reconnectez-vous.")
+        elif self.operator is None and self.is_web and idle > self.login_idle_seconds:
+            self.exit()  # csu serve closes the page's session and frees its place
 
     def end_session(self, message: str | None = None) -> None:
         if self.operator is not None:
@@ -265,6 +295,33 @@ class CsuApp(App[None]):
                 title=f"Alerte — {alert.kind_label}",
                 severity="warning",
                 timeout=15,
+            )
+
+    def _watch_presence(self) -> None:
+        if self.operator is not None and self.operator.role == "president" and self._deps:
+            self.watch_presence_worker(self.operator)
+
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def watch_presence_worker(self, who: OperatorContext) -> None:
+        from csu.services.presence import waiting_presence_checks
+
+        found = waiting_presence_checks(self.deps, who)
+        self.call_from_thread(self._notify_presence, who, found)
+
+    def _notify_presence(self, who: OperatorContext, found: list[str]) -> None:
+        """Each request an agent sends a president once per session, naming no voter
+        (ctrl+g lists them)."""
+        if who != self.operator:
+            return  # the session ended meanwhile
+        new = [check for check in found if check not in self._presence_notified]
+        self._presence_notified.update(new)
+        if new:
+            self.notify(
+                f"{len(new)} nouvelle(s) demande(s) de vérification en personne d'un agent : "
+                "ctrl+g pour attester la pièce d'identité.",
+                title="Vérification en personne",
+                severity="warning",
+                timeout=30,
             )
 
     @work(thread=True, group="session", exit_on_error=False)
@@ -377,6 +434,57 @@ class CsuApp(App[None]):
 
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    # --- Textual's own commands, closed -------------------------------------------
+
+    def action_command_palette(self) -> None:
+        """The palette (ctrl+p), its search field in French."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(
+                CommandPalette(placeholder="Rechercher une commande…", id="--command-palette")
+            )
+
+    def get_system_commands(self, screen: "Screen[Any]") -> Iterable[SystemCommand]:
+        """None: the palette lists ``CsuCommands`` only (theme and quit are there, in
+        French), should the system provider ever be added back."""
+        return ()
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (copy in a field) elsewhere says how to quit, in French."""
+        self.notify("Pour quitter : ctrl+q (ou ctrl+o pour vous déconnecter).", title="Quitter ?")
+
+    def _no_screenshot(self) -> None:
+        self.notify(
+            "Capture d'écran désactivée : elle enregistrerait des données d'électeurs "
+            "hors du journal.",
+            title="Capture refusée",
+            severity="warning",
+        )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self._no_screenshot()
+
+    def save_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str:
+        """Refused (nothing is written, the name is empty): an image of a voter file
+        would leave the journal's sight. ``export_screenshot`` stays, for tests."""
+        self._no_screenshot()
+        return ""
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        self._no_screenshot()
+        return None
 
     # --- errors of workers, in one place ------------------------------------------
 

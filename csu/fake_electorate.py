@@ -1,7 +1,7 @@
 """Realistic, valid fake electoral-roll rows for the demo and the benchmarks.
 
 Each row is one CSV row of the roll import (one voter in one capacity), as a
-dict of the sixteen ``COLUMNS``, every value a ``str`` ("" when absent). The
+dict of the seventeen ``COLUMNS``, every value a ``str`` ("" when absent). The
 identity numbers are valid: NIR and IBAN (with its French RIB key) carry
 correct check digits, phones are real French ranges, e-mails are ASCII.
 
@@ -45,6 +45,7 @@ MAX_VOTERS = 10**8
 _BLOCK = 1024  # the random stream is re-seeded every _BLOCK voters
 _MATRICULE_MUL, _MATRICULE_ADD = 7_919_393, 4_242_421  # coprime with 10
 _NUMBER_MUL, _NUMBER_ADD = 3_141_592_653, 2_718_281_828  # coprime with 10
+_SCRUTIN_MUL = 2_654_435_761  # spreads the « scrutins » values over voter numbers
 
 # Ages 20 to 66 on 2022-12-01.
 _OLDEST_BIRTH = date(1955, 12, 2)
@@ -298,6 +299,9 @@ class _Profile:
     challenge: bool = False
     qualites: tuple[str, ...] = ("électeur",)  # first capacity drawn from these
     two_capacities: float = 0.0  # share of voters with a second row
+    # The « scrutins » column, one of these by voter number (no random draw: adding the
+    # column left every other value as it was); () leaves it empty.
+    scrutins: tuple[str, ...] = ()
 
 
 _PROFILES: dict[str, _Profile] = {
@@ -309,6 +313,9 @@ _PROFILES: dict[str, _Profile] = {
         mobile=0.88,
         card=0.96,
         iban=True,
+        # data/elections/minint-2022.toml: every agent votes for the CSA, and for the CAP
+        # (four in five, civil servants) or the CCP (contract staff).
+        scrutins=("csa|cap",) * 4 + ("csa|ccp",),
     ),
     "men-2022": _Profile(
         prefix="EN",
@@ -482,7 +489,7 @@ def _rows(
     domains, companies = p.domains, pools.companies
     company_mail, pro_phone, mobile, card = p.company_mail, p.pro_phone, p.mobile, p.card
     fill_iban, fill_numen, fill_nir, fill_challenge = p.iban, p.numen, p.nir, p.challenge
-    qualites, two_capacities = p.qualites, p.two_capacities
+    qualites, two_capacities, scrutins = p.qualites, p.two_capacities, p.scrutins
     challenges = [
         (q, [f[0] for f in first] if a == "first" else [x[0] for x in last] if a == "last" else a)
         for q, a in _CHALLENGES
@@ -572,6 +579,9 @@ def _rows(
                     "carte_agent": carte,
                     "question_defi": question,
                     "reponse_defi": answer,
+                    "scrutins": scrutins[(n * _SCRUTIN_MUL >> 7) % len(scrutins)]
+                    if scrutins
+                    else "",
                 }
 
 

@@ -56,11 +56,11 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def test_columns_are_the_sixteen_import_columns_in_order():
+def test_columns_are_the_seventeen_import_columns_in_order():
     assert COLUMNS == (
         "matricule", "nom", "prenom", "date_naissance", "email_pro", "telephone_pro",
         "telephone_mobile", "bureau", "qualite", "identifiant", "numen", "nir", "iban",
-        "carte_agent", "question_defi", "reponse_defi",
+        "carte_agent", "question_defi", "reponse_defi", "scrutins",
     )
 
 
@@ -276,7 +276,7 @@ def test_cci_voters_vote_in_a_capacity_of_the_election_and_have_a_voter_number()
 FILLED = {
     "minint-2022": {"matricule", "nom", "prenom", "date_naissance", "email_pro", "telephone_pro",
                     "telephone_mobile", "bureau", "qualite", "identifiant", "iban",
-                    "carte_agent"},
+                    "carte_agent", "scrutins"},
     "men-2022": {"matricule", "nom", "prenom", "date_naissance", "email_pro", "telephone_mobile",
                  "bureau", "qualite", "identifiant", "numen", "nir", "question_defi",
                  "reponse_defi"},
@@ -295,6 +295,12 @@ def test_each_demo_election_fills_the_fields_it_uses_and_only_those(election):
         assert all(row[column] for row in rows), column
 
 
+def test_interior_agents_vote_for_the_csa_and_for_a_cap_or_a_ccp():
+    lists = Counter(row["scrutins"] for row in roll("minint-2022"))
+    assert set(lists) == {"csa|cap", "csa|ccp"}
+    assert lists["csa|cap"] > lists["csa|ccp"] > 0  # civil servants, then contract staff
+
+
 def test_interior_agents_log_in_with_their_matricule():
     for row in roll("minint-2022"):
         assert row["qualite"] == "électeur"
@@ -307,8 +313,11 @@ def test_education_identifiant_is_the_webmail_address():
         assert row["email_pro"].endswith(".fr") and "@ac-" in row["email_pro"]
 
 
-def test_an_unknown_election_fills_every_field_of_every_row():
+def test_an_unknown_election_fills_every_field_of_every_row_but_its_scrutins():
     for row in roll(UNKNOWN):
+        # Scrutin ids come from an election's file: the roll of an unknown one leaves
+        # them to that file (an empty « scrutins » column).
+        assert row.pop("scrutins") == ""
         assert all(row.values()), row
 
 

@@ -1,7 +1,7 @@
 """Alerts for supervisors: the rules and their thresholds, on plain records.
 
 Each rule takes what the service read from the store (journal entries, verification
-attempts, contact uses) and returns the alerts it finds, each naming the journal
+attempts, contact uses, the platforms' émargement feeds) and returns the alerts it finds, each naming the journal
 entries behind it (``seqs``) so that a supervisor can review them. No I/O here.
 
 Every threshold below is a module constant: a rule fires at its threshold and not
@@ -59,6 +59,9 @@ BURST_FAILURES = 5
 """Failed verifications by one operator within BURST_WINDOW: someone probing answers
 (a single voter's failures already lock them: see csu.domain.verification)."""
 
+# The silence of a platform's émargement feed is the election's own threshold
+# (``[platform] feed_silence_minutes``, the cell's policy): see feed_silence_alerts.
+
 HORIZON = max(ISSUE_WINDOW, CHANGES_WINDOW, ACTIVITY_WINDOW, BURST_WINDOW)
 """How far back alerts look (the shared contacts aside, see CONTACT_WINDOW)."""
 
@@ -68,6 +71,7 @@ KIND_LABELS: dict[str, str] = {
     "shared_contact": "coordonnée partagée",
     "off_hours": "activité hors heures de support",
     "verification_burst": "échecs de vérification en rafale",
+    "feed_silence": "flux d'émargements muet",
 }
 
 
@@ -124,6 +128,22 @@ class ContactUse:
     voter_id: int
     typed: bool
     masked: str  # "+33 6 ** ** ** 78", "j***@exemple.fr"
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A platform client's émargement feed for one election: when the vote is open,
+    when the client could start sending (its creation), and the last batch the cell
+    accepted from it (its journal entry), if any."""
+
+    platform: str
+    election: str
+    opens_at: datetime  # aware UTC
+    closes_at: datetime
+    silence: timedelta  # the election's threshold
+    since: datetime  # the client's creation
+    last_at: datetime | None = None
+    last_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +329,48 @@ def verification_burst_alerts(failures: Iterable[Failure], now: datetime) -> lis
             )
         )
     return alerts
+
+
+def silent_since(feed: Feed) -> datetime:
+    """Since when ``feed`` has been silent: its last batch, or when it could first have
+    sent one (the opening, or the client's creation if later)."""
+    start = max(feed.opens_at, feed.since)
+    return max(feed.last_at, start) if feed.last_at is not None else start
+
+
+def is_silent(feed: Feed, now: datetime) -> bool:
+    """The vote is open and nothing came for the election's threshold or longer."""
+    return feed.opens_at <= now < feed.closes_at and now - silent_since(feed) >= feed.silence
+
+
+def feed_silence_alerts(feeds: Iterable[Feed], now: datetime) -> list[Alert]:
+    """Platforms whose émargement feed has sent nothing for the election's threshold
+    while its vote is open: until votes arrive again, the cell may reissue a credential
+    to a voter who has voted. One alert per silence (a new batch ends it)."""
+    alerts = []
+    for feed in feeds:
+        if not is_silent(feed, now):
+            continue
+        since = silent_since(feed)
+        minutes = _minutes(now - since)
+        last = (
+            f"dernier lot reçu le {to_paris(feed.last_at):%d/%m à %H:%M}"
+            if feed.last_at is not None
+            else "aucun lot reçu depuis l'ouverture du vote"
+        )
+        alerts.append(
+            Alert(
+                key=f"feed_silence:{feed.platform}:{feed.election}:{feed.last_seq or 0}",
+                kind="feed_silence",
+                at=since + feed.silence,  # when the silence became an alert
+                title=(
+                    f"Plateforme {feed.platform} : aucun émargement pour {feed.election} "
+                    f"depuis {minutes} min ({last} ; seuil {_minutes(feed.silence)} min)."
+                ),
+                seqs=(feed.last_seq,) if feed.last_seq is not None else (),
+            )
+        )
+    return sorted(alerts, key=lambda a: (a.at, a.key))
 
 
 def _first_burst(found: Sequence[Failure]) -> int | None:

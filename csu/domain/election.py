@@ -27,6 +27,14 @@ from csu.domain.clock import PARIS, rfc3339
 from csu.domain.errors import InvalidValue
 from csu.domain.messages import DEFAULTS as DEFAULT_MESSAGES
 from csu.domain.messages import check_template
+from csu.domain.scrutins import (
+    EmargementRules,
+    Scrutin,
+    parse_rules,
+    parse_scrutins,
+    rules_to_json,
+    scrutins_to_json,
+)
 from csu.domain.verification import (
     FACTOR_LABELS,
     Policy,
@@ -167,6 +175,21 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class PlatformPolicy:
+    """How CSU's API answers the voting platform's login checks. The organisers'
+    documents say nothing of it: the cell's own policy (``[platform]`` in the file).
+
+    After ``login_failures_limit`` failed checks in a row for one identifier, its
+    checks are refused for ``login_lock_minutes`` (HTTP 429 with Retry-After). While
+    the vote is open, a platform whose émargement feed sends nothing for
+    ``feed_silence_minutes`` raises an alert for the supervisors."""
+
+    login_failures_limit: int = 5
+    login_lock_minutes: int = 15
+    feed_silence_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class ElectionDefinition:
     """One election as its administrator defined it. Treat the dicts as read-only."""
 
@@ -189,6 +212,11 @@ class ElectionDefinition:
     support_lines: tuple[SupportLine, ...] = ()
     substitution: SubstitutionRules = SubstitutionRules()
     timings: Timings = Timings()
+    platform: PlatformPolicy = PlatformPolicy()  # the cell's policy, not the organiser's
+    # Its ballots ([[scrutins]]; none: one implicit, see csu.domain.scrutins.ballots)
+    # and what their émargement still allows.
+    scrutins: tuple[Scrutin, ...] = ()
+    emargement: EmargementRules = field(default_factory=EmargementRules)
     # The voting platform's address, for one-time links (None: the link is the token).
     platform_url: str | None = None
     # purpose -> (subject, body): the election's own wording of messages to voters.
@@ -328,6 +356,13 @@ def describe_support_hours(definition: ElectionDefinition) -> str:
 # --------------------------------------------------------------------------- reading
 
 
+# Bounds of a definition's numbers and dates (see _Reader.integer, plausible_year).
+MAX_INTEGER = 1_000_000
+MAX_RETENTION_DAYS = 36_500
+MAX_CREDENTIAL_LENGTH = 256
+MIN_YEAR, MAX_YEAR = 2000, 2200
+
+
 class _Reader:
     """Checks values found at key paths of one source, failing with its name."""
 
@@ -364,11 +399,15 @@ class _Reader:
             self.fail(path, "ne doit contenir ni saut de ligne ni caractère de contrôle")
         return value.strip()
 
-    def integer(self, value: object, path: str, minimum: int) -> int:
+    def integer(
+        self, value: object, path: str, minimum: int, maximum: int = MAX_INTEGER
+    ) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(path, "type attendu : nombre entier")
         if value < minimum:
             self.fail(path, f"doit valoir au moins {minimum}")
+        if value > maximum:  # durations and lengths: a huge one would overflow or exhaust memory
+            self.fail(path, f"doit valoir au plus {maximum}")
         return value
 
     def boolean(self, value: object, path: str) -> bool:
@@ -398,6 +437,7 @@ class _Reader:
                 self.fail(path, "date et heure illisibles (ex. 2022-12-01T09:00:00)")
         if not isinstance(value, datetime):
             self.fail(path, "type attendu : date et heure locales (ex. 2022-12-01T09:00:00)")
+        self.plausible_year(value, path)
         if value.tzinfo is not None:
             return value.astimezone(UTC)
         earlier = value.replace(tzinfo=PARIS, fold=0)
@@ -418,7 +458,14 @@ class _Reader:
                 self.fail(path, "date illisible (ex. 2021-10-29)")
         if isinstance(value, datetime) or not isinstance(value, date):
             self.fail(path, "type attendu : date (ex. 2021-10-29)")
+        self.plausible_year(value, path)
         return value
+
+    def plausible_year(self, value: date, path: str) -> None:
+        """Years far off are typing mistakes, and near year 1 or 9999 the conversions
+        to UTC and the retention arithmetic would overflow."""
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            self.fail(path, f"année {value.year} invraisemblable ({MIN_YEAR} à {MAX_YEAR})")
 
     def clock_time(self, value: object, path: str) -> time:
         if isinstance(value, str):
@@ -452,7 +499,7 @@ _TOP_LEVEL: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone", "csu_phone",
     "opens_at", "closes_at", "matricule_pattern", "capacities", "identity_fields",
     "retention_days", "support", "credentials", "verification", "substitution", "timings",
-    "platform_url", "messages", "verification_for",
+    "platform_url", "messages", "verification_for", "platform", "scrutins", "emargement",
 )  # fmt: skip
 _REQUIRED: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone",
@@ -484,17 +531,48 @@ def parse_election(text: str, source: str) -> ElectionDefinition:
     Raises :class:`InvalidValue` on the first fault found."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        fault = "syntaxe TOML incorrecte : listes ou tables imbriquées trop profondément"
+        raise InvalidValue(source, fault) from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         where = _TOML_WHERE.search(message)
         detail = message[: where.start()] if where else message
-        fault = "syntaxe TOML incorrecte : " + _TOML_FAULTS.get(detail, detail)
+        fault = "syntaxe TOML incorrecte : " + _toml_fault(detail)
         if where and where.group(1):
             field_name = f"{source} : ligne {where.group(1)}, colonne {where.group(2)}"
         else:
             field_name = f"{source} : fin du fichier" if where else source
         raise InvalidValue(field_name, fault) from None
+    except ValueError:  # a number too long to convert (Python caps digits at 4300)
+        raise InvalidValue(source, "nombre trop long (plus de 4 300 chiffres)") from None
     return build_election(data, source)
+
+
+# Messages of tomllib that carry a value, by their first words.
+_TOML_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("Illegal character", "caractère interdit"),
+    ("Found invalid character", "caractère invalide"),
+    ("Cannot declare", "table déclarée deux fois"),
+    ("Cannot mutate immutable namespace", "table ou liste déjà définie en ligne"),
+    ("Cannot redefine namespace", "table redéfinie"),
+    ("Duplicate inline table key", "clé en double dans une table en ligne"),
+    ("Invalid date or datetime", "date ou heure invalide"),
+    ("Invalid hex value", "code hexadécimal invalide"),
+    ("Escaped character is not a Unicode scalar value", "caractère échappé invalide"),
+    ("Unescaped '\\'", "barre oblique inverse « \\ » non échappée"),
+    ("Unclosed inline table", "table en ligne non fermée (« } » manquant)"),
+)
+
+
+def _toml_fault(detail: str) -> str:
+    """tomllib's English message, said in French (its own text as a last resort)."""
+    if detail in _TOML_FAULTS:
+        return _TOML_FAULTS[detail]
+    for prefix, french in _TOML_PREFIXES:
+        if detail.startswith(prefix):
+            return french
+    return "erreur de syntaxe"
 
 
 def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
@@ -515,7 +593,10 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
     try:
         re.compile(pattern)
     except re.error as error:
-        r.fail("matricule_pattern", f"expression régulière invalide ({error})")
+        where = f" à la position {error.pos + 1}" if error.pos is not None else ""
+        r.fail("matricule_pattern", f"expression régulière invalide{where}")
+    except (RecursionError, OverflowError):
+        r.fail("matricule_pattern", "expression régulière invalide (trop imbriquée ou trop grande)")
 
     identity_fields = r.texts(top.get("identity_fields", []), "identity_fields", allow_empty=True)
     for number, name in enumerate(identity_fields, start=1):
@@ -559,10 +640,17 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         support_lines=lines,
         substitution=substitution,
         timings=_timings(r, top.get("timings", {})),
-        retention_days=r.integer(top["retention_days"], "retention_days", 1),
+        platform=_platform(r, top.get("platform", {})),
+        retention_days=r.integer(
+            top["retention_days"], "retention_days", 1, MAX_RETENTION_DAYS
+        ),
         platform_url=_platform_url(r, top["platform_url"]) if "platform_url" in top else None,
         messages=_messages(r, top.get("messages", {})),
         verification_for=_verification_for(r, top.get("verification_for", {}), credentials),
+        scrutins=parse_scrutins(
+            r, top.get("scrutins", []), top.get("capacities", [DEFAULT_CAPACITY])
+        ),
+        emargement=parse_rules(r, top.get("emargement", {})),
     )
 
 
@@ -611,7 +699,7 @@ def _credential_format(r: _Reader, value: object, path: str, kind: str) -> Crede
     doubled = sorted({c for c in alphabet if alphabet.count(c) > 1})
     if doubled:
         r.fail(_join(path, "alphabet"), "caractère(s) en double : " + " ".join(doubled))
-    length = r.integer(spec["length"], _join(path, "length"), 1)
+    length = r.integer(spec["length"], _join(path, "length"), 1, MAX_CREDENTIAL_LENGTH)
     if kind == "password" and length < MIN_PASSWORD_LENGTH:
         r.fail(
             _join(path, "length"),
@@ -740,6 +828,18 @@ def _substitution(r: _Reader, value: object) -> SubstitutionRules:
     )
 
 
+def _platform(r: _Reader, value: object) -> PlatformPolicy:
+    keys = ("login_failures_limit", "login_lock_minutes", "feed_silence_minutes")
+    spec = r.table(value, "platform", keys)
+    default = PlatformPolicy()
+    return PlatformPolicy(
+        **{
+            key: r.integer(spec.get(key, getattr(default, key)), f"platform.{key}", 1)
+            for key in keys
+        }
+    )
+
+
 def _timings(r: _Reader, value: object) -> Timings:
     keys = ("link_validity_minutes", "otp_validity_seconds", "code_display_seconds")
     spec = r.table(value, "timings", keys)
@@ -823,11 +923,20 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
         data["csu_phone"] = d.csu_phone
     if d.platform_url is not None:
         data["platform_url"] = d.platform_url
+    if d.platform != PlatformPolicy():
+        data["platform"] = {
+            "login_failures_limit": d.platform.login_failures_limit,
+            "login_lock_minutes": d.platform.login_lock_minutes,
+            "feed_silence_minutes": d.platform.feed_silence_minutes,
+        }
     if d.verification_for:
         data["verification_for"] = {
             kind: [sorted(s, key=factor_order.index) for s in sets]
             for kind, sets in d.verification_for.items()
         }
+    if d.scrutins:
+        data["scrutins"] = scrutins_to_json(d.scrutins)
+    data["emargement"] = rules_to_json(d.emargement)
     return data
 
 

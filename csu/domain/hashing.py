@@ -33,3 +33,4 @@ BIRTH_DEPARTMENT = "birth_department"
 IBAN6 = "iban6"
 CARD6 = "card6"
 CHALLENGE_ANSWER = "challenge_answer"
+TYPED_LOGIN = "typed_login"  # a login typed at the login screen that names no operator

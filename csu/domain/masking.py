@@ -2,18 +2,38 @@
 
 Every mask takes any string without raising, and keeps at most half of a
 value's characters, so that a short or odd value is never shown whole.
+
+Screens show a voter's contact data masked wherever it appears: an identifier of
+voting material that is an e-mail address (Education: ``prenom.nom@ac-…``) is
+masked like the address (``mask_identifier``), and free text read back from the
+store (journal details, notes, delivery errors) has every address and phone number
+in it masked (``mask_contacts``).
 """
 
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+import re
+
+from phonenumbers import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    Leniency,
+    NumberParseException,
+    PhoneNumberFormat,
+    PhoneNumberMatcher,
+    region_code_for_number,
+)
+from phonenumbers import format_number as format_phone
+from phonenumbers import parse as parse_number
 
 __all__ = [
+    "mask_contacts",
     "mask_email",
     "mask_iban",
+    "mask_identifier",
     "mask_matricule",
     "mask_nir",
     "mask_numen",
     "mask_phone",
     "mask_text",
+    "readable_phone",
 ]
 
 STAR = "*"
@@ -117,3 +137,46 @@ def mask_text(value: str, keep: int = 1) -> str:
     """The first ``keep`` characters, then "***" (whatever the length)."""
     keep = max(0, min(keep, len(value) // 2))
     return value[:keep] + "***"
+
+
+def mask_identifier(identifier: str) -> str:
+    """An identifier of voting material as screens show it: masked like an address
+    when it is one ("n***@ac-creteil.fr"), else whole (a number the voter reads out)."""
+    return mask_email(identifier) if "@" in identifier else identifier
+
+
+# An address inside free text; "*" is left out so that a masked address is left alone.
+_EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Numbers without a country code are read as French ones (the cell's voters).
+_DEFAULT_REGION = "FR"
+
+
+def mask_contacts(text: str) -> str:
+    """``text`` with every e-mail address and every phone number in it masked, whatever
+    its format ("06 75 29 27 42", "06.75…", "+33675292742"). Any number of a phone's
+    length counts ("possible", not only "valid"): better a reference masked than a
+    phone shown. Dates, times and digits glued to letters (hashes, ids) are left."""
+    if not text:
+        return text
+    text = _EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group()), text)
+    parts: list[str] = []
+    end = 0
+    for match in PhoneNumberMatcher(text, _DEFAULT_REGION, leniency=Leniency.POSSIBLE):
+        parts.append(text[end : match.start])
+        parts.append(mask_phone(format_phone(match.number, PhoneNumberFormat.E164)))
+        end = match.end
+    parts.append(text[end:])
+    return "".join(parts)
+
+
+def readable_phone(e164: str) -> str:
+    """A phone number in clear as an operator reads it out, once revealed: national
+    form for a French number ("07 41 20 73 79"), international otherwise."""
+    try:
+        number = parse_number(e164, _DEFAULT_REGION)
+    except NumberParseException:
+        return e164
+    french = region_code_for_number(number) == _DEFAULT_REGION
+    return format_phone(
+        number, PhoneNumberFormat.NATIONAL if french else PhoneNumberFormat.INTERNATIONAL
+    )

@@ -14,6 +14,8 @@ from typing import Any
 from csu.domain import hashing, identifiers
 from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
+from csu.domain.scrutins import Scrutin, parse_roll_scrutins
+from csu.domain.text import single_line
 
 COLUMNS = (
     "matricule",
@@ -32,6 +34,7 @@ COLUMNS = (
     "carte_agent",
     "question_defi",
     "reponse_defi",
+    "scrutins",
 )
 REQUIRED = ("matricule", "nom", "prenom", "date_naissance", "bureau", "identifiant")
 DEFAULT_CAPACITY = "électeur"
@@ -59,6 +62,7 @@ class RollRules:
     today: date
     matricule_pattern: str = identifiers.DEFAULT_MATRICULE_PATTERN
     capacities: tuple[str, ...] = ()  # empty: any capacity is accepted
+    scrutins: tuple[Scrutin, ...] = ()  # the election's [[scrutins]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ class ValidRow:
     agent_card: str | None
     challenge_question: str | None
     challenge_answer: str | None
+    scrutins: str | None = None  # "csa|cap" as the row listed them; None: the file decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,7 @@ class SealedRow:
     card6_hash: str | None
     challenge_question: str | None
     challenge_answer_hash: str | None
+    scrutins: str | None = None
 
 
 def check_header(header: list[str]) -> tuple[list[str], list[RowError]]:
@@ -118,12 +124,14 @@ def check_header(header: list[str]) -> tuple[list[str], list[RowError]]:
         RowError(1, name, "colonne obligatoire absente") for name in REQUIRED if name not in names
     ]
     errors += [
-        RowError(1, name or "(vide)", "colonne inconnue") for name in names if name not in COLUMNS
+        RowError(1, shorten(name) or "(vide)", "colonne inconnue")
+        for name in names
+        if name not in COLUMNS
     ]
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            errors.append(RowError(1, name, "colonne en double"))
+            errors.append(RowError(1, shorten(name), "colonne en double"))
         seen.add(name)
     return names, errors
 
@@ -165,6 +173,14 @@ def validate_row(row: dict[str, str], line: int, rules: RollRules) -> ValidRow |
     agent_card = field("carte_agent", identifiers.parse_agent_card)
     question = field("question_defi", _question)
     answer = field("reponse_defi", identifiers.normalise_answer)
+    scrutins: str | None = None
+    if bureau:  # the row's own scrutins, or else those of the election that take it
+        try:
+            scrutins = parse_roll_scrutins(
+                row.get("scrutins") or "", rules.scrutins, capacity, bureau
+            )
+        except InvalidValue as error:
+            errors.append(RowError(line, "scrutins", error.fault))
     if (question is None) != (answer is None):
         column = "reponse_defi" if answer is None else "question_defi"
         errors.append(RowError(line, column, "question et réponse vont ensemble"))
@@ -189,6 +205,7 @@ def validate_row(row: dict[str, str], line: int, rules: RollRules) -> ValidRow |
         agent_card=agent_card,
         challenge_question=question,
         challenge_answer=answer,
+        scrutins=scrutins,
     )
 
 
@@ -226,10 +243,12 @@ def seal(row: ValidRow, key: bytes) -> SealedRow:
         ),
         challenge_question=row.challenge_question,
         challenge_answer_hash=hashed(hashing.CHALLENGE_ANSWER, row.challenge_answer),
+        scrutins=row.scrutins,
     )
 
 
 def _name(raw: str) -> str:
+    single_line(raw, "Nom")  # before the spaces are tidied: a tab or NUL is a fault
     value = " ".join(raw.split())
     if len(value) > _MAX_NAME:
         raise InvalidValue("Nom", f"{_MAX_NAME} caractères au plus")
@@ -253,6 +272,7 @@ def _identifier(raw: str) -> str:
 
 
 def _question(raw: str) -> str:
+    single_line(raw, "Question")
     value = " ".join(raw.split())
     if len(value) > 300:
         raise InvalidValue("Question", "300 caractères au plus")
@@ -287,7 +307,23 @@ def parse_vote_time(raw: str) -> datetime:
             except ValueError:
                 continue
     if moment is None:
-        raise InvalidValue("Date de vote", f"« {value} » illisible (jj/mm/aaaa hh:mm ou ISO 8601)")
+        raise InvalidValue(
+            "Date de vote", f"« {shorten(value)} » illisible (jj/mm/aaaa hh:mm ou ISO 8601)"
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before the first representable day
+        fault = f"« {shorten(value)} » hors des dates possibles"
+        raise InvalidValue("Date de vote", fault) from None
+
+
+def parse_identifier(raw: str) -> str:
+    """A material identifier as the roll states it (émargement files name them too)."""
+    return _identifier(raw)
+
+
+def shorten(value: str, limit: int = 40) -> str:
+    """A value quoted in a message, cut: a file's cell may be thousands of characters."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"

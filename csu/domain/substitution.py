@@ -34,7 +34,8 @@ class MaterialFacts:
 
     identifier: str
     status: str  # active, substituted, invalidated
-    voted: bool
+    voted: bool  # its émargement forbids a substitution (the election's rule)
+    voted_in: tuple[str, ...] = ()  # the scrutins voted, when the election names them
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +95,11 @@ def material_anomalies(materials: Iterable[MaterialFacts]) -> list[str]:
     found: list[str] = []
     for material in materials:
         if material.voted:
+            scrutins = ", ".join(f"« {title} »" for title in material.voted_in)
             found.append(
-                f"L'électeur a déjà voté avec le matériel {material.identifier} : aucun "
-                "matériel de substitution n'est délivrable."
+                f"L'électeur a déjà voté avec le matériel {material.identifier}"
+                + (f" ({scrutins})" if scrutins else "")
+                + " : aucun matériel de substitution n'est délivrable."
             )
         elif material.status != "active":
             found.append(

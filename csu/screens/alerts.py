@@ -120,4 +120,7 @@ class AlertsScreen(Screen[None]):
         from csu.services.journal_review import ReviewFilter
 
         seqs = self.alerts[row].alert.seqs
+        if not seqs:  # a platform that never sent a batch: nothing to review
+            self.notify("Aucune entrée du journal derrière cette alerte.", severity="warning")
+            return
         self.app.push_screen(JournalScreen(where=ReviewFilter(seqs=seqs)))

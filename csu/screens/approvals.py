@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
+from csu.domain.masking import mask_identifier
 from csu.screens.substitution import GRANTED, materials_text
 from csu.services.context import ServiceError
 from csu.services.substitution import (
@@ -73,7 +74,9 @@ def outcome_line(view: SubstitutionView) -> str:
     """One line for a notification once a request is decided."""
     if view.state == GRANTED:
         given = ", ".join(
-            f"{m.new_identifier} ({m.capacity})" for m in view.materials if m.new_identifier
+            f"{mask_identifier(m.new_identifier)} ({m.capacity})"
+            for m in view.materials
+            if m.new_identifier
         )
         delivery = view.message_state or "en file d'envoi"
         return (
@@ -152,7 +155,7 @@ class ApprovalsScreen(Screen[None]):
                 view.matricule,
                 short(view.voter_name, NAME_WIDTH),
                 view.election_id,
-                ", ".join(m.old_identifier for m in view.materials),
+                ", ".join(mask_identifier(m.old_identifier) for m in view.materials),
                 view.email,
                 pieces_short(view),
                 short(view.notes) or "—",

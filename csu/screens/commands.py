@@ -1,4 +1,9 @@
-"""The command palette: every screen and action the operator's role may use."""
+"""The command palette: every screen and action the operator's role may use.
+
+It is the app's only provider (``CsuApp.COMMANDS``): Textual's system commands,
+in English and with a screenshot that would save a voter file outside the
+journal, are not offered.
+"""
 
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -16,6 +21,12 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "Matériel de substitution en attente d'un superviseur",
         "approvals",
         ("superviseur",),
+    ),
+    (
+        "Vérifications en personne",
+        "Demandes des agents : attester la pièce d'identité vue (ctrl+g)",
+        "desk('presence')",
+        ("president",),
     ),
     (
         "Messages envoyés aux électeurs",
@@ -56,14 +67,21 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Aide", "Les touches de l'écran courant", "help", ()),
     ("Thème clair ou sombre", "Basculer le thème", "toggle_dark", ()),
     ("Déconnexion", "Fermer la session", "logout", ()),
+    ("Quitter", "Fermer la session et quitter CSU électeurs", "quit", ()),
 )
+# What the palette offers before login (the login screen has no operator yet).
+LOGGED_OUT_ACTIONS = ("help", "toggle_dark", "quit")
 
 
 class CsuCommands(Provider):
     def _allowed(self) -> list[tuple[str, str, str]]:
         app = cast("CsuApp", self.app)
         if app.operator is None:
-            return []
+            return [
+                (label, text, action)
+                for label, text, action, _ in COMMANDS
+                if action in LOGGED_OUT_ACTIONS
+            ]
         return [
             (label, text, action)
             for label, text, action, roles in COMMANDS
@@ -76,9 +94,21 @@ class CsuCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        found = False
         for label, text, action in self._allowed():
             score = matcher.match(label)
             if score > 0:
+                found = True
                 yield Hit(
                     score, matcher.highlight(label), partial(self.app.run_action, action), help=text
                 )
+        if not found:
+            # In place of Textual's English « No matches found » (this is the only provider).
+            yield Hit(1, NO_MATCH, _nothing, help="Effacez ou changez la recherche.")
+
+
+NO_MATCH = "Aucune commande ne correspond"
+
+
+def _nothing() -> None:
+    """Choosing « Aucune commande ne correspond » closes the palette, doing nothing."""

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.election import CREDENTIAL_LABELS
+from csu.domain.masking import mask_identifier
 from csu.services.credentials import (
     IssuedCredential,
     confirm_read_out,
@@ -42,7 +43,7 @@ NEW_LABELS: dict[str, str] = {
 
 
 def material_label(material: MaterialView) -> str:
-    return f"{material.identifier} — {material.capacity} ({material.status})"
+    return f"{mask_identifier(material.identifier)} — {material.capacity} ({material.status})"
 
 
 def spelling_lines(spelling: Sequence[str], per_line: int = SPELLING_PER_LINE) -> list[str]:
@@ -145,7 +146,7 @@ class CredentialShownScreen(ModalScreen[bool]):
         self.intervention_id = intervention_id
         self.credential_id = issued.credential_id
         self.title_text = NEW_LABELS.get(issued.kind, f"Nouveau code : {issued.label}")
-        self.material_identifier = issued.material_identifier
+        self.material_identifier = mask_identifier(issued.material_identifier)
         self.display_seconds = issued.display_seconds
         # Only what the screen shows: the raw value is not kept.
         self._display = issued.display

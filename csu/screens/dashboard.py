@@ -1,9 +1,13 @@
 """The supervisors' dashboard: interventions per hour as charts, today and since the
-support began, counts by action, outcome and operator, and what waits now.
+support began, counts by action, outcome and operator, what waits now, the émargements
+per hour since the vote opened and each voting platform's last call (a feed silent past
+the election's threshold is flagged).
 
-Counts only, no voter named: refreshed every 30 s and on F5, not journalled.
+Counts only, no voter named: refreshed every 30 s and on F5, not journalled. « e »
+shows the next election loaded.
 """
 
+from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from textual import work
@@ -15,7 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
 
-from csu.services.dashboard import Dashboard, Period, dashboard
+from csu.services.dashboard import Dashboard, Period, PlatformActivity, Votes, dashboard
 from csu.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
@@ -27,16 +31,42 @@ TABLES = (
     ("dashboard-outcomes", "Issue"),
     ("dashboard-operators", "Opérateur"),
 )
+PLATFORM_COLUMNS = ("Plateforme", "Dernier appel", "Dernier lot", "Flux")
 
 
 def now_line(figures: Dashboard) -> str:
     """« En ce moment : 2 intervention(s) ouverte(s) · ... »."""
-    return (
+    line = (
         f"En ce moment : {figures.open_interventions} intervention(s) ouverte(s) · "
         f"{figures.locked_voters} électeur(s) verrouillé(s) · "
         f"{figures.pending_approvals} demande(s) de substitution à approuver · "
         f"{figures.failed_messages} message(s) en échec"
     )
+    silent = [p.name for p in figures.platforms if p.silent]
+    if silent:
+        line += f" · flux d'émargements muet : {', '.join(silent)}"
+    return line
+
+
+def platform_row(activity: PlatformActivity) -> tuple[str, str, str, str]:
+    """(name, last call, last batch, state of the feed), times in Paris."""
+    def moment(at: datetime | None) -> str:
+        return f"{at:%d/%m %H:%M}" if at is not None else "jamais"
+
+    state = (
+        f"muet (seuil {activity.silence_minutes} min)" if activity.silent else "normal"
+    )
+    return (activity.name, moment(activity.last_call), moment(activity.last_batch), state)
+
+
+def next_election(figures: Dashboard) -> str | None:
+    """The election after the one shown, in opening order (the first after the last)."""
+    loaded = figures.elections
+    if not loaded:
+        return None
+    if figures.election_id not in loaded:
+        return loaded[0]
+    return loaded[(loaded.index(figures.election_id) + 1) % len(loaded)]
 
 
 def merged(
@@ -57,6 +87,9 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #dashboard-title { text-style: bold; padding: 0 1; }
     DashboardScreen #dashboard-now { padding: 0 1; color: $warning; }
     DashboardScreen #dashboard-charts { height: 14; }
+    DashboardScreen #dashboard-feed { height: 10; }
+    DashboardScreen #dashboard-votes-chart { width: 3fr; }
+    DashboardScreen #dashboard-platforms { width: 2fr; height: 1fr; }
     DashboardScreen #dashboard-tables { height: 1fr; }
     DashboardScreen #dashboard-tables DataTable { width: 1fr; height: 1fr; }
     DashboardScreen #dashboard-status { padding: 0 1; color: $text-muted; }
@@ -65,11 +98,13 @@ class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="dashboard-back"),
         Binding("f5", "refresh", "Actualiser", id="dashboard-refresh"),
+        Binding("e", "next_election", "Élection suivante", id="dashboard-next-election"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.figures: Dashboard | None = None
+        self.election_id: str | None = None  # None: the app's election in focus
 
     @property
     def csu(self) -> "CsuApp":
@@ -82,6 +117,9 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="dashboard-charts"):
             yield PlotextPlot(id="dashboard-today-chart")
             yield PlotextPlot(id="dashboard-election-chart")
+        with Horizontal(id="dashboard-feed"):
+            yield PlotextPlot(id="dashboard-votes-chart")
+            yield DataTable(id="dashboard-platforms", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="dashboard-tables"):
             for table_id, _ in TABLES:
                 yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
@@ -95,10 +133,17 @@ class DashboardScreen(Screen[None]):
         for table_id, label in TABLES:
             table = self.query_one(f"#{table_id}", DataTable)
             table.add_columns(label, "Auj.", "Cumul")
+        self.query_one("#dashboard-platforms", DataTable).add_columns(*PLATFORM_COLUMNS)
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
 
     def action_refresh(self) -> None:
+        self.load()
+
+    def action_next_election(self) -> None:
+        if self.figures is None:
+            return
+        self.election_id = next_election(self.figures)
         self.load()
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
@@ -106,8 +151,8 @@ class DashboardScreen(Screen[None]):
         who = self.csu.operator
         if who is None:
             return
-        election = self.csu.election
-        figures = dashboard(self.csu.deps, who, election.id if election else None)
+        election = self.election_id or (self.csu.election.id if self.csu.election else None)
+        figures = dashboard(self.csu.deps, who, election)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, figures)
 
@@ -139,10 +184,33 @@ class DashboardScreen(Screen[None]):
             table.clear()
             for row in merged(of_today, so_far):
                 table.add_row(*row)
+        self._votes_chart(figures.votes)
+        platforms = self.query_one("#dashboard-platforms", DataTable)
+        platforms.clear()
+        for activity in figures.platforms:
+            platforms.add_row(*platform_row(activity), key=activity.name)
+        if not figures.platforms:
+            platforms.add_row("aucune", "", "", "")
         self.query_one("#dashboard-status", Static).update(
             f"Actualisé à {figures.at:%H:%M:%S}, toutes les {REFRESH_SECONDS} s "
-            "(F5 pour actualiser)."
+            "(F5 pour actualiser ; e : élection suivante)."
         )
+
+    def _votes_chart(self, votes: Votes | None) -> None:
+        plot = self.query_one("#dashboard-votes-chart", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        if votes is None:
+            plt.title("Émargements par heure : le vote n'est pas ouvert")
+        else:
+            hours = votes.per_hour
+            counts = [count for _, count in hours]
+            plt.ylim(0, max([1, *counts]))
+            plt.plot([float(i) for i in range(len(hours))], counts)
+            ticks = [i for i, (moment, _) in enumerate(hours) if i == 0 or moment.hour == 0]
+            plt.xticks([float(i) for i in ticks], [f"{hours[i][0]:%d/%m}" for i in ticks])
+            plt.title(f"Émargements par heure depuis l'ouverture : {votes.total}")
+        plot.refresh()
 
     def _chart(self, selector: str, period: Period | None, *, hours_only: bool) -> None:
         plot = self.query_one(selector, PlotextPlot)

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.identifiers import parse_email
+from csu.domain.masking import mask_identifier
 from csu.screens.credential import material_label
 from csu.screens.verify import AnswerFormat
 from csu.services.identifier_delivery import PERSONAL, PRO, IdentifierSent, send_identifier
@@ -41,10 +42,11 @@ class IdentifierOutcome:
 
 
 def sent_text(sent: IdentifierSent) -> str:
+    identifier = mask_identifier(sent.identifier)  # an address-identifier shows masked
     if sent.delivery == SENT:
-        return f"Identifiant {sent.identifier} envoyé à {sent.recipient} ({sent.delivery})."
+        return f"Identifiant {identifier} envoyé à {sent.recipient} ({sent.delivery})."
     return (
-        f"Identifiant {sent.identifier} pour {sent.recipient} mis en file ({sent.delivery}) : "
+        f"Identifiant {identifier} pour {sent.recipient} mis en file ({sent.delivery}) : "
         "l'envoi sera retenté automatiquement (suivi dans Messages)."
     )
 

@@ -1,7 +1,8 @@
 """An intervention as its timeline, for supervisors: who handled it, for which voter,
 how it ended, and each step from the journal. Entrée opens a step's entry.
 
-Reading it is journalled (it names the voter).
+Reading it is journalled (it names the voter). Recorded values and the closing
+note show with any e-mail address or phone number in them masked.
 """
 
 from typing import TYPE_CHECKING, cast
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
+from csu.domain.masking import mask_contacts
 from csu.services.journal_review import Timeline, intervention_timeline
 from csu.widgets.intervention_panel import OUTCOME_LABELS
 from csu.widgets.shell_header import ShellHeader
@@ -46,7 +48,7 @@ def summary_table(timeline: Timeline) -> Table:
         ("Vérifiée par", " + ".join(timeline.verified_factors) or "—"),
     ]
     if timeline.note:
-        rows.append(("Note", timeline.note))
+        rows.append(("Note", mask_contacts(timeline.note)))
     for label, value in rows:
         table.add_row(label, Text(value))
     return table
@@ -114,7 +116,7 @@ class InterventionTimelineScreen(Screen[None]):
                 step.workstation or "",
                 step.action_label,
                 OUTCOME_LABELS.get(step.outcome, step.outcome),
-                step.summary,
+                mask_contacts(step.summary),
                 key=str(step.seq),
             )
 

@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
+from csu.services.context import ServiceError
 from csu.services.journal_review import (
     EntryRow,
     FilterChoices,
@@ -372,6 +373,12 @@ class JournalScreen(Screen[None]):
             self.query_one("#journal-status", Static).update(
                 f"Recherche refusée : {event.worker.error}"
             )
+        if event.state is WorkerState.ERROR and event.worker.group == "journal-export":
+            # The status said « Export vers … »: it must not stay as if it went on.
+            error = event.worker.error
+            known = isinstance(error, ServiceError | InvalidValue)
+            said = str(error) if known else "voir le message"
+            self.query_one("#journal-status", Static).update(f"Export non réalisé : {said}")
 
     # --- an entry, an intervention ----------------------------------------------------
 
@@ -417,7 +424,9 @@ class JournalScreen(Screen[None]):
         who = self.csu.operator
         if who is None:
             return
-        count = export_journal_file(self.csu.deps, who, path, fmt=fmt, where=where)  # type: ignore[arg-type]
+        count = export_journal_file(
+            self.csu.deps, who, path, fmt=fmt, where=where, make_folder=True  # type: ignore[arg-type]
+        )
         self.app.call_from_thread(self._exported, count, path)
 
     def _exported(self, count: int, path: Path) -> None:
@@ -474,7 +483,8 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
             self.notify("Indiquez le fichier où écrire l'export.", severity="warning")
             return
         fmt = self.query_one("#export-format", Select).value
-        self.dismiss((fmt if isinstance(fmt, str) else "csv", Path(text).expanduser()))
+        # The service expands « ~ » (and says so when it cannot).
+        self.dismiss((fmt if isinstance(fmt, str) else "csv", Path(text)))
 
     @on(Button.Pressed, "#export-cancel-button")
     def action_cancel(self) -> None:

@@ -2,7 +2,9 @@
 the before and after of a change and the factors of a verification.
 
 Reading an entry that names a voter is journalled (the detail shows the voter's
-name). « i » opens the entry's intervention as its timeline.
+name). « i » opens the entry's intervention as its timeline. Recorded values show
+with any e-mail address or phone number in them masked (older entries may name a
+material by its identifier, which is an address in some elections).
 """
 
 from typing import TYPE_CHECKING, cast
@@ -19,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
+from csu.domain.masking import mask_contacts
 from csu.services.context import ROLE_LABELS
 from csu.services.journal_review import EntryDetail, entry_detail
 
@@ -66,7 +69,7 @@ def changes_table(detail: EntryDetail) -> Table:
     table.add_column("Avant")
     table.add_column("Après")
     for change in detail.changes:
-        table.add_row(change.label, change.before, change.after)
+        table.add_row(change.label, mask_contacts(change.before), mask_contacts(change.after))
     return table
 
 
@@ -87,7 +90,7 @@ def details_table(detail: EntryDetail) -> Table:
     table.add_column("Donnée", no_wrap=True)
     table.add_column("Valeur")
     for label, value in detail.details:
-        table.add_row(label, Text(value))
+        table.add_row(label, Text(mask_contacts(value)))
     return table
 
 

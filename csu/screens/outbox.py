@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.domain.masking import mask_contacts
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
 from csu.widgets.shell_header import ShellHeader
 
@@ -60,10 +61,11 @@ def row_of(message: MessageView, now: datetime) -> tuple[str, ...]:
         PURPOSE_LABELS.get(message.purpose, message.purpose),
         CHANNEL_LABELS.get(message.channel, message.channel),
         message.recipient,
-        message.subject,
+        mask_contacts(message.subject),
         message.state,
         str(message.attempts),
-        message.last_error or "",
+        # A transport's error may quote the recipient ("550 <x@y.fr>: unknown").
+        mask_contacts(message.last_error or ""),
     )
 
 
@@ -71,11 +73,11 @@ def detail_text(message: MessageView | None) -> Text:
     """The highlighted message in full: subject, state, last error, when it went out."""
     if message is None:
         return Text()
-    text = Text(f"N° {message.id} — {message.subject} — {message.state}")
+    text = Text(f"N° {message.id} — {mask_contacts(message.subject)} — {message.state}")
     if message.sent_at is not None:
         text.append(f" le {message.sent_at:%d/%m à %H:%M}")
     if message.last_error:
-        text.append(f"\nDernière erreur : {message.last_error}", style="bold")
+        text.append(f"\nDernière erreur : {mask_contacts(message.last_error)}", style="bold")
     return text
 
 

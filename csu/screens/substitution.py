@@ -26,6 +26,7 @@ from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
 from csu.domain.interventions import MAX_NOTE_LENGTH
+from csu.domain.masking import mask_identifier
 from csu.services.context import ServiceError
 from csu.services.substitution import SubstitutionView, request_substitution
 
@@ -59,8 +60,8 @@ class Parsed(Validator):
 def materials_text(view: SubstitutionView) -> str:
     """« 7K2M… (à titre personnel) », the new identifier after an arrow once granted."""
     return ", ".join(
-        f"{m.old_identifier} ({m.capacity})"
-        + (f" → {m.new_identifier}" if m.new_identifier else "")
+        f"{mask_identifier(m.old_identifier)} ({m.capacity})"
+        + (f" → {mask_identifier(m.new_identifier)}" if m.new_identifier else "")
         for m in view.materials
     )
 
@@ -70,7 +71,8 @@ def describe(view: SubstitutionView) -> str:
     if view.state == GRANTED:
         lines = [f"Demande n° {view.id} accordée : nouveau matériel de vote."]
         lines += [
-            f"  {m.capacity} : {m.old_identifier} remplacé par {m.new_identifier}"
+            f"  {m.capacity} : {mask_identifier(m.old_identifier)} remplacé par "
+            f"{mask_identifier(m.new_identifier or '')}"
             for m in view.materials
         ]
         delivery = view.message_state or "en file d'envoi"
@@ -139,7 +141,7 @@ class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
                 yield Label("Numéro(s) d'électeur concerné(s)", classes="substitution-heading")
                 for material_id, identifier, capacity in self.materials:
                     yield Checkbox(
-                        f"{identifier} — {capacity}",
+                        f"{mask_identifier(identifier)} — {capacity}",
                         value=len(self.materials) == 1,
                         id=f"substitution-material-{material_id}",
                         classes="substitution-material",

@@ -1,6 +1,17 @@
-"""The voter file: identity, bureau, materials and credentials, interventions, lock."""
+"""The voter file: identity, bureau, materials and credentials, interventions, lock.
 
+Contact details and identifiers that are e-mail addresses show masked. A supervisor
+may reveal one contact field (ctrl+r, with a reason, journalled): its clear value
+shows in the file itself for ``CsuApp.reveal_seconds``, and is gone as soon as the
+operator leaves the file (another screen, logout, idle lock) — never in a
+notification, which would outlive the file.
+"""
+
+import math
+import time
+from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from rich.table import Table
@@ -8,12 +19,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.domain.masking import mask_identifier, readable_phone
 from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
 from csu.screens.identifier import IdentifierOutcome, IdentifierScreen
 from csu.screens.intervention import (
@@ -24,6 +37,7 @@ from csu.screens.intervention import (
 from csu.screens.outbox import OutboxScreen
 from csu.screens.verify import UnlockScreen, VerifyScreen
 from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.services.context import OperatorContext
 from csu.services.credentials import PRESIDENT_KINDS
 from csu.services.elections import list_elections
 from csu.services.interventions import (
@@ -62,8 +76,35 @@ def when(moment: datetime | None) -> str:
     return f"{to_paris(moment):%d/%m/%Y %H:%M}" if moment else "—"
 
 
-def render_file(file: VoterFile, now: datetime) -> list[Table | Text]:
-    """The file as rich renderables (pure, so tests and snapshots see the same)."""
+def scrutins_text(material: MaterialView) -> str:
+    """Each scrutin of a material, voted or not and when; an election without named
+    scrutins has one, the election itself."""
+    if not material.scrutins:
+        return "aucun"
+    if len(material.scrutins) == 1 and material.scrutins[0].id == material.election_id:
+        voted_at = material.scrutins[0].voted_at
+        return f"voté le {when(voted_at)}" if voted_at else "non voté"
+    return "\n".join(
+        f"{s.id} : voté le {when(s.voted_at)}" if s.voted_at else f"{s.id} : non voté"
+        for s in material.scrutins
+    )
+
+
+def revealed_text(value: str, seconds_left: int) -> Text:
+    """A revealed value, with how long it stays on screen."""
+    text = Text(value, style="bold")
+    text.append(f"  (révélé, masqué dans {seconds_left} s)", style="yellow")
+    return text
+
+
+def render_file(
+    file: VoterFile, now: datetime, revealed: Mapping[str, tuple[str, int]] | None = None
+) -> list[Table | Text]:
+    """The file as rich renderables (pure, so tests and snapshots see the same).
+
+    ``revealed``: field -> (clear value, seconds left) for the fields a supervisor
+    revealed; every other contact field shows masked."""
+    revealed = revealed or {}
     identity = Table.grid(padding=(0, 2))
     identity.add_column(style="bold")
     identity.add_column()
@@ -72,7 +113,13 @@ def render_file(file: VoterFile, now: datetime) -> list[Table | Text]:
     birth = f"{file.birth_date:%d/%m/%Y}" if file.birth_date else "—"
     identity.add_row("Né(e) le", birth)
     for name, label in FIELD_LABELS.items():
-        identity.add_row(label, getattr(file, name) or "—")
+        if name in revealed:
+            value, seconds_left = revealed[name]
+            if name.startswith("phone"):  # stored as +33741207379: read out as 07 41…
+                value = readable_phone(value)
+            identity.add_row(label, revealed_text(value, seconds_left))
+        else:
+            identity.add_row(label, getattr(file, name) or "—")
     identity.add_row("Secrets enregistrés", ", ".join(file.secrets_on_record) or "aucun")
     if file.challenge_question:
         identity.add_row("Question défi", file.challenge_question)
@@ -88,7 +135,7 @@ def render_file(file: VoterFile, now: datetime) -> list[Table | Text]:
         identity.add_row("Bureau", f"{bureau.code} {bureau.name} — président : {president}")
 
     materials = Table(title="Matériel de vote", expand=True)
-    for column in ("Scrutin", "Qualité", "Identifiant", "Statut", "A voté", "Identifiants"):
+    for column in ("Élection", "Qualité", "Identifiant", "Statut", "Scrutins", "Identifiants"):
         materials.add_column(column)
     for material in file.materials:
         credentials = "\n".join(
@@ -100,11 +147,19 @@ def render_file(file: VoterFile, now: datetime) -> list[Table | Text]:
         materials.add_row(
             f"{material.election_id}\n{material.election_title}",
             material.capacity,
-            material.identifier,
+            mask_identifier(material.identifier),
             material.status,
-            when(material.voted_at) if material.voted_at else "non",
+            scrutins_text(material),
             credentials or "aucun émis par la cellule",
         )
+    named = {
+        s.id: s.title
+        for material in file.materials
+        for s in material.scrutins
+        if s.id != material.election_id
+    }
+    if named:
+        materials.caption = "Scrutins : " + " ; ".join(f"{k} = {v}" for k, v in named.items())
 
     interventions = Table(title="Interventions", expand=True)
     for column in ("Ouverte le", "Opérateur", "Canal", "Issue"):
@@ -161,6 +216,10 @@ class VoterScreen(Screen[None]):
         self.intervention: OpenIntervention | None = None
         self.definitions: dict[str, ElectionDefinition] = {}
         self._bindings_state: tuple[object, ...] = ()
+        # Revealed fields: field -> (clear value, monotonic deadline), with their timers.
+        self._revealed: dict[str, tuple[str, float]] = {}
+        self._reveal_timers: dict[str, Timer] = {}
+        self._reveal_ticker: Timer | None = None
 
     @property
     def csu(self) -> "CsuApp":
@@ -259,10 +318,7 @@ class VoterScreen(Screen[None]):
         self.definitions = definitions
         if file is not None and file != self.file:
             self.file = file
-            identity, materials, interventions = render_file(file, self.csu.clock())
-            self.query_one("#voter-identity", Static).update(identity)
-            self.query_one("#voter-materials", Static).update(materials)
-            self.query_one("#voter-interventions", Static).update(interventions)
+            self._draw_file()
         self.current = current
         self.intervention = (
             current if current is not None and current.voter_id == self.voter_id else None
@@ -277,6 +333,19 @@ class VoterScreen(Screen[None]):
         if state != self._bindings_state:
             self._bindings_state = state
             self.refresh_bindings()
+
+    def _draw_file(self) -> None:
+        if self.file is None:
+            return
+        now = time.monotonic()
+        revealed = {
+            field: (value, max(1, math.ceil(deadline - now)))
+            for field, (value, deadline) in self._revealed.items()
+        }
+        identity, materials, interventions = render_file(self.file, self.csu.clock(), revealed)
+        self.query_one("#voter-identity", Static).update(identity)
+        self.query_one("#voter-materials", Static).update(materials)
+        self.query_one("#voter-interventions", Static).update(interventions)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker messages do not bubble: the app's handler shows a refusal in French.
@@ -520,10 +589,57 @@ class VoterScreen(Screen[None]):
         if who is None:
             return
         value = reveal_field(self.csu.deps, who, self.voter_id, field, reason)
-        label = FIELD_LABELS.get(field, field)
-        self.app.call_from_thread(
-            self.app.notify, f"{label} : {value}", title="Champ révélé (journalisé)", timeout=20
-        )
+        self.app.call_from_thread(self.show_revealed, who, field, value)
+
+    def show_revealed(self, who: OperatorContext, field: str, value: str) -> None:
+        """Shows ``value`` in the file for ``reveal_seconds``, unless the operator has
+        left the file or the session meanwhile (the value is then dropped)."""
+        if self.csu.operator is None or self.csu.operator != who or not self._on_file():
+            return
+        seconds = self.csu.reveal_seconds
+        self._revealed[field] = (value, time.monotonic() + seconds)
+        if field in self._reveal_timers:
+            self._reveal_timers[field].stop()
+        self._reveal_timers[field] = self.set_timer(seconds, partial(self.hide_revealed, field))
+        if self._reveal_ticker is None:
+            self._reveal_ticker = self.set_interval(1, self._draw_file)
+        self._draw_file()
+
+    def hide_revealed(self, field: str | None = None, *, redraw: bool = True) -> None:
+        """Masks ``field`` again (every revealed field when None)."""
+        fields = list(self._revealed) if field is None else [field]
+        for name in fields:
+            self._revealed.pop(name, None)
+            timer = self._reveal_timers.pop(name, None)
+            if timer is not None:
+                timer.stop()
+        if not self._revealed and self._reveal_ticker is not None:
+            self._reveal_ticker.stop()
+            self._reveal_ticker = None
+        if fields and redraw:
+            self._draw_file()
+
+    @property
+    def revealed_fields(self) -> tuple[str, ...]:
+        """The fields shown in clear right now."""
+        return tuple(self._revealed)
+
+    def _on_file(self) -> bool:
+        """Whether the operator is on this file (or on a window opened above it)."""
+        stack = self.app.screen_stack
+        if not self.is_attached or self not in stack:
+            return False
+        return all(isinstance(above, ModalScreen) for above in stack[stack.index(self) + 1 :])
+
+    def on_screen_suspend(self) -> None:
+        # Another full screen (journal, look-up…) means the file is left; a window opened
+        # from the file (a modal) keeps it underneath.
+        if not isinstance(self.app.screen, ModalScreen):
+            self.hide_revealed()
+
+    def on_unmount(self) -> None:
+        # The screen is gone (logout, idle lock, back to the look-up): so is the value.
+        self.hide_revealed(redraw=False)
 
 
 class RevealScreen(ModalScreen[tuple[str, str] | None]):
@@ -540,7 +656,13 @@ class RevealScreen(ModalScreen[tuple[str, str] | None]):
                 allow_blank=False,
             )
             yield Input(id="reveal-reason", placeholder="Motif (5 caractères au moins)")
-            yield Button("Révéler", id="reveal-ok", variant="warning")
+            yield Static(
+                "La valeur s'affiche dans la fiche quelques secondes, puis est masquée.",
+                classes="modal-hint",
+            )
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Révéler", id="reveal-ok", variant="warning")
+                yield Button("Annuler", id="reveal-cancel-button")
 
     @on(Button.Pressed, "#reveal-ok")
     @on(Input.Submitted, "#reveal-reason")
@@ -549,5 +671,6 @@ class RevealScreen(ModalScreen[tuple[str, str] | None]):
         reason = self.query_one("#reveal-reason", Input).value
         self.dismiss((str(field), reason))
 
+    @on(Button.Pressed, "#reveal-cancel-button")
     def action_cancel(self) -> None:
         self.dismiss(None)

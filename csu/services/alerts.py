@@ -1,6 +1,9 @@
 """Alerts for supervisors: reads what the rules of csu.domain.alerts need, within their
 time windows and through indexed columns, and returns the alerts found.
 
+The silence of a platform's émargement feed is read from the platform clients and
+the journal's entries of the feed (:func:`read_feeds`, shared with the dashboard).
+
 Two readings: :func:`current_alerts` names no voter (the app polls it to notify
 supervisors, so it is not journalled), :func:`review_alerts` adds each voter's
 matricule for the alerts screen, and is journalled as it shows personal data.
@@ -9,7 +12,7 @@ matricule for the alerts screen, and is journalled as it shows personal data.
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, literal, select, union_all
 from sqlmodel import Session
@@ -21,6 +24,8 @@ from csu.domain.election import ElectionDefinition, within_support_hours
 from csu.domain.substitution import PENDING
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import list_elections
+from csu.services.emargement import ACTION as FEED_ACTION
+from csu.services.platform_clients import platform_actor
 from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
 from csu.services.verification import NOT_VERIFIED
 from csu.store import journal
@@ -28,6 +33,8 @@ from csu.store.tables import (
     Intervention,
     JournalEntry,
     OutboundMessage,
+    PlatformClient,
+    PlatformClientElection,
     SubstitutionRequest,
     VerificationAttempt,
     Voter,
@@ -94,6 +101,7 @@ def _alerts(
         *rules.off_hours_alerts(entries, now, _hours_of(definitions)),
         *rules.shared_contact_alerts(_contact_uses(session, key, now), now),
         *rules.verification_burst_alerts(_failures(session, now), now),
+        *rules.feed_silence_alerts(_open_feeds(session, now, definitions), now),
     ]
     return sorted(found, key=lambda a: (a.at, a.key), reverse=True)
 
@@ -109,6 +117,72 @@ def _hours_of(
 
 
 # ------------------------------------------------------------------ readings
+
+
+@dataclass(frozen=True, slots=True)
+class FeedReading:
+    """A platform client's feed for one election, and its last call of the API."""
+
+    feed: rules.Feed
+    last_seen_at: datetime | None
+
+
+def read_feeds(session: Session, definitions: Iterable[ElectionDefinition]) -> list[FeedReading]:
+    """The feed of every active platform client reaching these elections: its last
+    accepted batch is its last « emargement_feed » entry (a read of the journal's
+    indexes from its end, whatever its size). By client name, then election."""
+    wanted = {d.id: d for d in definitions}
+    if not wanted:
+        return []
+    clients = session.execute(
+        select(
+            PlatformClient.name,
+            PlatformClient.created_at,
+            PlatformClient.last_seen_at,
+            PlatformClientElection.election_id,
+        )
+        .join(PlatformClientElection, PlatformClientElection.client_id == PlatformClient.id)
+        .where(
+            PlatformClient.revoked_at.is_(None),  # type: ignore[union-attr]
+            PlatformClientElection.election_id.in_(sorted(wanted)),  # type: ignore[attr-defined]
+        )
+        .order_by(PlatformClient.name, PlatformClientElection.election_id)
+    ).all()
+    found = []
+    for name, created_at, last_seen_at, election in clients:
+        definition = wanted[election]
+        last = session.execute(
+            select(JournalEntry.seq, JournalEntry.ts)
+            .where(
+                JournalEntry.action == FEED_ACTION,
+                JournalEntry.operator == platform_actor(name).operator,
+                JournalEntry.election == election,
+                JournalEntry.outcome == "ok",
+            )
+            .order_by(JournalEntry.seq.desc())  # type: ignore[attr-defined]
+            .limit(1)
+        ).one_or_none()
+        feed = rules.Feed(
+            platform=name,
+            election=election,
+            opens_at=definition.opens_at,
+            closes_at=definition.closes_at,
+            silence=timedelta(minutes=definition.platform.feed_silence_minutes),
+            since=created_at,
+            last_at=parse_rfc3339(last[1]) if last else None,
+            last_seq=last[0] if last else None,
+        )
+        found.append(FeedReading(feed, last_seen_at))
+    return found
+
+
+def _open_feeds(
+    session: Session, now: datetime, definitions: dict[str, ElectionDefinition]
+) -> list[rules.Feed]:
+    """The feeds of the elections whose vote is open now (the others cannot alert)."""
+    open_now = [d for d in definitions.values() if d.opens_at <= now < d.closes_at]
+    return [reading.feed for reading in read_feeds(session, open_now)]
+
 
 
 _ENTRY_COLUMNS = (

@@ -1,10 +1,12 @@
 """Proving the journal intact, and exporting it for the election commission."""
 
 import csv
+import errno
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from sqlmodel import Session
 
 from csu.domain.journal import ChainCheck, verify_chain
 from csu.domain.merkle import CompactRange
+from csu.domain.text import single_line, spreadsheet_safe
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.journal_review import ReviewFilter, conditions, filter_record
 from csu.store import journal
@@ -218,6 +221,22 @@ EXPORT = "journal_export"
 EVERYTHING = ReviewFilter()
 EXPORT_SUFFIXES: dict[str, str] = {"csv": ".csv", "jsonl": ".jsonl"}
 
+# What the system says when the file cannot be created, in French.
+_OS_REASONS = {
+    errno.ENOENT: "dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENAMETOOLONG: "nom trop long",
+    errno.EISDIR: "c'est un dossier",
+}
+
+
+class ExportFileExists(ServiceError):
+    """The export's file is already there (the command line offers ``--force``)."""
+
 
 def export_journal(
     deps: Deps,
@@ -246,7 +265,7 @@ def export_journal(
             writer.writeheader()
             for row in rows:
                 row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
-                writer.writerow(row)
+                writer.writerow(_spreadsheet_row(row))
                 count += 1
         else:
             for row in rows:
@@ -273,29 +292,70 @@ def export_journal_file(
     *,
     fmt: ExportFormat = "csv",
     where: ReviewFilter = EVERYTHING,
+    force: bool = False,
+    make_folder: bool = False,
 ) -> int:
-    """The export written to a new file (the review screen): readable by its owner
-    only, since it names voters; never over an existing file; a failed export
-    leaves no partial file behind."""
+    """The export written to a new file (``csu audit export -o``, the review screen):
+    created readable by its owner only (0600), since it names voters; an existing file
+    is replaced only with ``force``; a failed export leaves no partial file behind.
+    ``make_folder`` creates a missing folder (the screen's default exports folder); a
+    path typed on the command line must name an existing one."""
     require_role(who, "superviseur", "admin")
-    path = path.expanduser()
-    if path.exists():
-        raise ServiceError(f"Le fichier {path} existe déjà : choisissez un autre nom.")
+    single_line(str(path), "Fichier d'export")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partiel")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as error:
-        raise ServiceError(
-            f"Impossible d'écrire dans {path.parent} : {error.strerror or error}."
-        ) from None
+        path = path.expanduser()
+    except RuntimeError:  # « ~someone » with no such user
+        raise ServiceError(f"{path} : dossier personnel introuvable.") from None
+    try:
+        folder = path.is_dir()
+    except OSError as error:  # a name too long…
+        raise _os_refusal(path, error) from None
+    if folder:
+        raise ServiceError(f"{path} est un dossier : indiquez un nom de fichier.")
+    target, descriptor = _create_export(path, force, make_folder)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             count = export_journal(deps, who, handle, fmt=fmt, where=where)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+        if target != path:
+            os.replace(target, path)  # the old file stays whole until the new one is
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return count
+
+
+def _create_export(path: Path, force: bool, make_folder: bool) -> tuple[Path, int]:
+    """A new file, 0600, created with O_EXCL (never a file or link someone else made):
+    the file itself, or with ``force`` a partial file beside it (``mkstemp``: O_EXCL,
+    0600 too) that replaces it at the end."""
+    try:
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if force:
+            descriptor, partial = tempfile.mkstemp(
+                prefix=f".{path.name}.", suffix=".partiel", dir=path.parent
+            )
+            return Path(partial), descriptor
+        return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ExportFileExists(
+            f"Le fichier {path} existe déjà : choisissez un autre nom."
+        ) from None
+    except OSError as error:
+        raise _os_refusal(path, error) from None
+
+
+def _os_refusal(path: Path, error: OSError) -> ServiceError:
+    reason = _OS_REASONS.get(error.errno or 0, "erreur d'entrée-sortie")
+    return ServiceError(f"Impossible d'écrire {path} : {reason}.")
+
+
+def _spreadsheet_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Every text cell made safe to open in a spreadsheet (no formula runs)."""
+    return {
+        name: spreadsheet_safe(value) if isinstance(value, str) else value
+        for name, value in row.items()
+    }
 
 
 def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:

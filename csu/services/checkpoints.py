@@ -25,11 +25,16 @@ from csu.domain.journal import GENESIS_HASH, ChainCheck, verify_chain
 from csu.domain.merkle import CompactRange
 from csu.services.audit import Progress, _check_chain, prove_journal
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.files import KIB, UnreadableFile, describe_os_error, read_text
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Checkpoint as CheckpointRow
 
 T = TypeVar("T")
+# A key is one line of about a hundred characters, a note a few lines: files much
+# larger are not what they are said to be (and are not read whole).
+MAX_KEY_BYTES = 4 * KIB
+MAX_NOTE_BYTES = 64 * KIB
 ACTION = "journal_checkpoint"
 SYSTEM = "système"  # the operator named in the entries of automatic checkpoints
 
@@ -78,42 +83,73 @@ def create_key_pair(path: Path, name: str) -> NoteSigner:
 def load_signer(path: Path) -> NoteSigner:
     """The private key of ``path``, refused when others may read the file."""
     try:
+        content = read_text(path, "Clé de signature", MAX_KEY_BYTES)
         mode = path.stat().st_mode
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ServiceError(
-            f"Clé de signature introuvable : {path}. Créez-la avec « csu audit keygen »."
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ServiceError(f"Clé de signature illisible : {path} ({error}).") from None
+    except UnreadableFile as error:
+        if error.missing:
+            raise ServiceError(
+                f"Clé de signature introuvable : {path}. Créez-la avec « csu audit keygen »."
+            ) from None
+        raise
+    except OSError as error:
+        reason = describe_os_error(error)
+        raise ServiceError(f"Clé de signature illisible : {path} ({reason}).") from None
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ServiceError(
             f"Clé de signature {path} lisible par d'autres comptes : "
             f"restreignez-la (chmod 600 {path})."
         )
-    return _key(lambda: NoteSigner.parse(content))
+    return _key(lambda: NoteSigner.parse(content), path)
 
 
 def load_verifier(value: str) -> NoteVerifier:
     """A public key given as is (``name+hash+key``) or as the file that holds it."""
     candidate = value.strip()
-    if candidate.count("+") < 2 or Path(candidate).is_file():
-        try:
-            candidate = Path(candidate).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+    if candidate.count("+") >= 2 and not _names_a_file(candidate):
+        return _key(lambda: NoteVerifier.parse(candidate))
+    path = Path(candidate)
+    try:
+        text = read_text(path, "Clé publique", MAX_KEY_BYTES).strip()
+    except UnreadableFile as error:
+        if error.missing:
             raise ServiceError(
-                f"Clé publique introuvable : « {value} » n'est ni une clé ni un fichier."
+                f"Clé publique introuvable : « {_shown(value)} » n'est ni une clé ni un fichier."
             ) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise ServiceError(f"Clé publique illisible : {value} ({error}).") from None
-    return _key(lambda: NoteVerifier.parse(candidate))
+        raise
+    return _key(lambda: NoteVerifier.parse(text), path)
 
 
-def _key(parse: Callable[[], T]) -> T:
+def read_note(path: Path) -> str:
+    """The signed checkpoint note in the file ``path`` (a small regular UTF-8 file),
+    checked for its form only: its signature is checked against a key later."""
+    note = read_text(path, "Point de contrôle", MAX_NOTE_BYTES)
+    try:
+        Checkpoint.read(note)
+    except NoteError as error:
+        raise ServiceError(f"Point de contrôle {path} : {error}") from None
+    return note
+
+
+def _names_a_file(candidate: str) -> bool:
+    """Whether a value that looks like a key is rather the path of an existing file
+    (a path may hold « + »); an unusable path (too long, NUL byte) names none."""
+    try:
+        return Path(candidate).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _shown(value: str) -> str:
+    value = value.replace("\x00", "\\0")
+    return value if len(value) <= 200 else value[:199] + "…"
+
+
+def _key(parse: Callable[[], T], path: Path | None = None) -> T:
     try:
         return parse()
     except NoteError as error:
-        raise ServiceError(str(error)) from None
+        where = f"{path} : " if path is not None else ""
+        raise ServiceError(f"{where}{error}") from None
 
 
 def _key_name(name: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from csu.domain.clock import Clock, system_clock
+from csu.domain.text import single_line
 
 # The terminal imports this module before its first frame: the store, SQLAlchemy and
 # argon2 are imported when first used, not here (see bench/terminal.py, cold start).
@@ -53,6 +54,11 @@ class OutcomeUnknown(ServiceError):
     have been recorded, and repeating it blindly could do it twice."""
 
 
+class PartlyRecorded(OutcomeUnknown):
+    """A later transaction of a service failed after an earlier one committed: the
+    first part is recorded, and running the whole again would repeat it."""
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorContext:
     """The operator on whose behalf a service runs."""
@@ -61,6 +67,11 @@ class OperatorContext:
     role: Role
     workstation: str
     bureau: str | None = None
+
+    def __post_init__(self) -> None:
+        # The workstation's name goes into every journal entry: no control character
+        # (a NUL would also be refused by PostgreSQL with an unreadable error).
+        single_line(self.workstation, "Poste de travail (CSU_WORKSTATION)")
 
     @property
     def actor(self) -> "Actor":
@@ -133,6 +144,10 @@ UNKNOWN = (
     "La connexion à la base de données a été perdue pendant l'enregistrement : "
     "consultez le dossier de l'électeur avant de refaire l'action."
 )
+PARTLY = (
+    "L'action n'a été enregistrée qu'en partie, la base de données ayant refusé la suite : "
+    "consultez le dossier de l'électeur avant de la refaire."
+)
 
 
 def retried(service: Callable[P, T]) -> Callable[P, T]:
@@ -143,10 +158,12 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
     The whole service, not its ``with deps.writing()`` block: an attempt re-reads
     what it decided on, so a retry never commits a decision taken on stale data.
     Never retried: a service one of whose transactions already committed (a retry
-    would do that part twice), and a connection lost during COMMIT, where the outcome
-    is unknown (``OutcomeUnknown``). A retried service called inside another one's
-    open transaction is retried only with it; called between its transactions (a
-    delivery after the commit), it is a unit of work of its own, retried alone.
+    would do that part twice: ``PartlyRecorded``), and a connection lost during COMMIT,
+    where the outcome is unknown (``OutcomeUnknown``). So each transaction that follows
+    a commit is a retried unit of its own (the outbox's claim and settle): a retried
+    service called inside another one's open transaction is retried only with it;
+    called between its transactions (a delivery after the commit), it is retried alone.
+    A transient failure never leaves raw: the operator reads a French sentence.
     """
 
     @functools.wraps(service)
@@ -161,8 +178,10 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
                 try:
                     return service(*args, **kwargs)
                 except Exception as error:
-                    if not store.transient(error) or state.committed:
+                    if not store.transient(error):
                         raise
+                    if state.committed:
+                        raise PartlyRecorded(PARTLY) from error
                     if state.failed_at_commit and not store.surely_rolled_back(error):
                         raise OutcomeUnknown(UNKNOWN) from error
                     if number == ATTEMPTS:

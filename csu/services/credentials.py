@@ -20,7 +20,9 @@ from sqlmodel import Session
 from csu.domain import credentials as creds
 from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
 from csu.domain.hashing import keyed_hash
+from csu.domain.text import free_text
 from csu.domain.verification import describe_set, enough_for
+from csu.services import webhooks
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, usable_material
@@ -106,6 +108,11 @@ def issue_credential(
                 "verified_by": row.verified_factors,
             },
         )
+        webhooks.credential_issued(
+            session, deps, who.actor, material=material, kind=kind,
+            credential_id=credential.id or 0, value=value, scheme=scheme, stored=stored,
+            now=now,
+        )  # fmt: skip
         notice = notify_change(
             session, deps, who, voter, definition,
             what=f"{ISSUED_NOTICE[kind]} ({material.identifier})",
@@ -191,7 +198,7 @@ def revoke_credential(
 ) -> None:
     """Invalidates the active credential of ``kind`` without issuing another (card stolen)."""
     _require_issuer(who, kind)
-    reason = " ".join(reason.split())
+    reason = " ".join(free_text(reason, "Motif").split())
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
@@ -217,6 +224,10 @@ def revoke_credential(
             details={"kind": kind, "material": material.id, "credential": revoked,
                      "reason": reason},
         )
+        webhooks.credential_revoked(
+            session, deps, who.actor, material=material, kind=kind, credential_id=revoked,
+            cause="invalidated", now=now,
+        )  # fmt: skip
         notice = notify_change(
             session, deps, who, voter, get_definition(session, material.election_id),
             what=f"{REVOKED_NOTICE[kind]} ({material.identifier})",

@@ -1,5 +1,6 @@
 """The supervisors' dashboard: what the cell did today and since the election's support
-began, and what waits now. Counts only, no voter named: reading it is not journalled
+began, what waits now, the émargements per hour since the vote opened, and when each
+voting platform last called. Counts only, no voter named: reading it is not journalled
 (the screen refreshes it every 30 s).
 
 The journal may hold millions of entries: every query is bounded by time on the
@@ -13,15 +14,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Engine, Select, case, func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from csu.domain.actions import ACTION_LABELS
+from csu.domain.alerts import is_silent
 from csu.domain.clock import PARIS, rfc3339, to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.interventions import OUTCOMES
+from csu.services.alerts import read_feeds
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import election_in_focus, list_elections
 from csu.store.tables import (
+    Emargement,
     Intervention,
     JournalEntry,
     OutboundMessage,
@@ -49,6 +54,29 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
+class Votes:
+    """The émargements of an election since its vote opened, by hour of the vote."""
+
+    since: datetime  # the opening, Europe/Paris
+    until: datetime  # now, or the closing once past
+    total: int
+    per_hour: tuple[tuple[datetime, int], ...]  # (hour, Europe/Paris; votes cast in it)
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformActivity:
+    """A voting platform reaching the election: its last call of the API (any call, to
+    SEEN_PRECISION), the last batch of émargements accepted from it, and whether its
+    feed is silent past the election's threshold while the vote is open."""
+
+    name: str
+    last_call: datetime | None  # Europe/Paris
+    last_batch: datetime | None
+    silent: bool
+    silence_minutes: int  # the election's threshold
+
+
+@dataclass(frozen=True, slots=True)
 class Dashboard:
     at: datetime  # aware, Europe/Paris
     election_id: str | None
@@ -58,16 +86,23 @@ class Dashboard:
     locked_voters: int
     pending_approvals: int
     failed_messages: int
+    votes: Votes | None = None  # None: no election, or its vote not open yet
+    platforms: tuple[PlatformActivity, ...] = ()
+    elections: tuple[str, ...] = ()  # every election loaded, by opening: the screen's choice
 
 
 def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) -> Dashboard:
     """The figures of ``election_id`` (default: the election in focus) and of the cell."""
     require_role(who, *READERS)
     now = deps.clock()
-    definition = _definition(deps, election_id)
+    loaded = list_elections(deps)
+    definition = _definition(deps, election_id, loaded)
     with deps.reading() as session:
-        today = election = None
+        today = election = votes = None
+        platforms: tuple[PlatformActivity, ...] = ()
         if definition is not None:
+            votes = _votes(session, definition, now)
+            platforms = _platforms(session, definition, now)
             midnight = datetime.combine(to_paris(now).date(), time(), PARIS)
             start = support_start(definition)
             buckets = _tally(session, definition.id, min(start, midnight))
@@ -80,6 +115,9 @@ def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) 
             election_id=definition.id if definition else None,
             today=today,
             election=election,
+            votes=votes,
+            platforms=platforms,
+            elections=tuple(d.id for d in loaded),
             open_interventions=_count(
                 session,
                 select(func.count())
@@ -118,10 +156,61 @@ def support_start(definition: ElectionDefinition) -> datetime:
     return datetime.combine(day, time(), PARIS).astimezone(UTC)
 
 
-def _definition(deps: Deps, election_id: str | None) -> ElectionDefinition | None:
+def _definition(
+    deps: Deps, election_id: str | None, loaded: list[ElectionDefinition]
+) -> ElectionDefinition | None:
     if election_id is None:
         return election_in_focus(deps)
-    return next((d for d in list_elections(deps) if d.id == election_id), None)
+    return next((d for d in loaded if d.id == election_id), None)
+
+
+def _votes(session: Session, definition: ElectionDefinition, now: datetime) -> Votes | None:
+    """Émargements per hour of the vote, counted in the database through the index on
+    (election, vote time): only an hour's key and a count per hour come back."""
+    if now < definition.opens_at:
+        return None
+    since, until = definition.opens_at, min(now, definition.closes_at)
+    hour = _vote_hour(session)
+    rows = session.execute(
+        select(hour, func.count())
+        .where(
+            Emargement.election_id == definition.id,
+            Emargement.voted_at >= since,  # type: ignore[operator]
+            Emargement.voted_at <= until,  # type: ignore[operator]
+        )
+        .group_by(hour)
+    ).all()
+    counts: Counter[str] = Counter({key: count for key, count in rows})
+    return Votes(
+        since=to_paris(since),
+        until=to_paris(until),
+        total=sum(counts.values()),
+        per_hour=_hourly(counts, since, until),
+    )
+
+
+def _vote_hour(session: Session) -> ColumnElement[str]:
+    """The UTC hour of a vote as "2022-12-02T10", like the journal's buckets."""
+    if session.get_bind().dialect.name == "postgresql":
+        utc = func.timezone("UTC", Emargement.voted_at)
+        return func.to_char(utc, 'YYYY-MM-DD"T"HH24')
+    # SQLite keeps "2022-12-02 10:15:00.000000", in UTC.
+    return func.replace(func.substr(Emargement.voted_at, 1, HOUR_PREFIX), " ", "T")
+
+
+def _platforms(
+    session: Session, definition: ElectionDefinition, now: datetime
+) -> tuple[PlatformActivity, ...]:
+    return tuple(
+        PlatformActivity(
+            name=reading.feed.platform,
+            last_call=to_paris(reading.last_seen_at) if reading.last_seen_at else None,
+            last_batch=to_paris(reading.feed.last_at) if reading.feed.last_at else None,
+            silent=is_silent(reading.feed, now),
+            silence_minutes=definition.platform.feed_silence_minutes,
+        )
+        for reading in read_feeds(session, [definition])
+    )
 
 
 def _period(buckets: "Buckets", label: str, since: datetime, until: datetime) -> Period:

@@ -3,6 +3,7 @@
 import functools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -13,8 +14,12 @@ from csu.domain.election import (
     parse_election,
 )
 from csu.services.context import Deps, NotFound, OperatorContext, require_role
+from csu.services.files import MIB, read_text
 from csu.store import journal
 from csu.store.tables import Election
+
+# A definition is a few kilobytes; anything much larger is not one.
+MAX_DEFINITION_BYTES = MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,14 @@ def load_election(deps: Deps, who: OperatorContext, text: str, source: str) -> E
     Raises ``InvalidValue`` naming the file and key on a bad definition.
     """
     return store_definition(deps, who, parse_election(text, source), source)
+
+
+def read_definition(path: Path) -> ElectionDefinition:
+    """The checked definition in the TOML file ``path``: only a regular file of at most
+    MAX_DEFINITION_BYTES of UTF-8 text is read; every fault names the file (and the
+    line, where there is one) in French."""
+    text = read_text(path, "Définition de scrutin", MAX_DEFINITION_BYTES)
+    return parse_election(text, path.name)
 
 
 def store_definition(

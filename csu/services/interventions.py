@@ -22,9 +22,11 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_phone
 from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
+from csu.domain.text import multiline_text, single_line
 from csu.domain.verification import CHANNEL_LABELS, VERIFICATION_VALIDITY
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError, retried
 from csu.services.elections import get_definition
+from csu.services.emargement import require_reissuable
 from csu.store import journal
 from csu.store.tables import Intervention, JournalEntry, Material, Operator, Voter
 
@@ -146,7 +148,7 @@ def close_intervention(
     """Closes the operator's intervention with an outcome and an optional note."""
     if outcome not in OUTCOMES:
         raise InvalidValue("Issue", "choisissez : " + ", ".join(OUTCOMES.values()))
-    note = note.strip()
+    note = multiline_text(note, "Note").strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
     now = deps.clock()
@@ -186,9 +188,16 @@ def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -
 
 
 def owned_open(session: Session, who: OperatorContext, intervention_id: str) -> Intervention:
-    """The operator's own intervention, still open, locked for the transaction."""
+    """The operator's own intervention, still open, locked for the transaction.
+
+    Voters and interventions are locked FOR NO KEY UPDATE (PostgreSQL): enough to
+    serialise their changes, and an insert that names one (its foreign key check takes
+    FOR KEY SHARE) never waits for the lock. So a transaction that holds the journal
+    head and then queues a notice for a voter cannot wait for one that locked that voter
+    and waits for the head: the deadlock of issue 16."""
     row = session.execute(
-        select(Intervention).where(Intervention.id == intervention_id).with_for_update()
+        select(Intervention).where(Intervention.id == intervention_id)
+        .with_for_update(key_share=True)
     ).scalar_one_or_none()
     if row is None or row.operator_login != who.login:
         raise NotFound("Intervention introuvable : ouvrez une intervention pour cet appel.")
@@ -221,8 +230,9 @@ def usable_material(
 ) -> tuple[Intervention, Material, Voter, ElectionDefinition]:
     """What every action on a voter's material checks first: the operator's own open
     intervention, its verification still valid, and one of its voter's materials of its
-    election (a president's: of their bureau), locked, active and not yet used to vote,
-    while the election is not closed."""
+    election (a president's: of their bureau), locked, active, and still open to a
+    reissue by its émargement (the election's rule: by default, a scrutin of the
+    material left to vote), while the election is not closed."""
     row = owned_open(session, who, intervention_id)
     material = session.get(Material, material_id, with_for_update=True)
     if material is None or material.voter_id != row.voter_id:
@@ -238,8 +248,8 @@ def usable_material(
         )
     definition = get_definition(session, material.election_id)
     require_open_election(definition, now)
-    if material.voted_at is not None:
-        raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
+    # Its émargement, read after the lock: a vote recorded first wins (emargement.py).
+    require_reissuable(session, definition, material)
     if material.status != "active":
         raise ServiceError("Ce matériel n'est plus actif (substitué ou invalidé).")
     voter = session.get(Voter, row.voter_id)
@@ -304,7 +314,7 @@ def _channel_check(
         return who.login, who.bureau
     if channel != "president":
         return None, None
-    login = (president_login or "").strip().lower()
+    login = single_line(president_login or "", "Président").strip().lower()
     if not login:
         raise InvalidValue("Président", "indiquez l'identifiant du président qui appelle")
     president = session.execute(

@@ -29,6 +29,7 @@ from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_pari
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
+from csu.domain.text import single_line
 from csu.domain.verification import CHANNEL_LABELS, FACTOR_LABELS
 from csu.services.context import (
     Deps,
@@ -71,6 +72,7 @@ DETAIL_LABELS: dict[str, str] = {
     "kind": "type",
     "locked_until": "verrouillé jusqu'au",
     "login": "identifiant",
+    "login_hash": "identifiant saisi (empreinte)",
     "material": "matériel",
     "materials": "matériels",
     "matricule": "filtre sur un matricule",
@@ -139,21 +141,21 @@ class ReviewFilter:
     def normalised(self) -> "ReviewFilter":
         """Blank texts mean "any"; logins are lower case; a matricule is checked."""
 
-        def clean(value: str | None) -> str | None:
-            value = " ".join(value.split()) if value else None
+        def clean(value: str | None, field: str) -> str | None:
+            value = " ".join(single_line(value, field).split()) if value else None
             return value or None
 
-        operator = clean(self.operator)
-        matricule = clean(self.matricule)
+        operator = clean(self.operator, "Opérateur")
+        matricule = clean(self.matricule, "Matricule")
         return ReviewFilter(
             since=self.since,
             until=self.until,
             operator=operator.lower() if operator else None,
             matricule=parse_matricule(matricule) if matricule else None,
-            action=clean(self.action),
-            outcome=clean(self.outcome),
-            election=clean(self.election),
-            intervention=clean(self.intervention),
+            action=clean(self.action, "Action"),
+            outcome=clean(self.outcome, "Résultat"),
+            election=clean(self.election, "Scrutin"),
+            intervention=clean(self.intervention, "Intervention"),
             seqs=tuple(sorted(set(self.seqs))) if self.seqs is not None else None,
         )
 

@@ -58,7 +58,7 @@ def send_one_time_code(
     now = deps.clock()
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
-        voter = session.get(Voter, row.voter_id, with_for_update=True)
+        voter = session.get(Voter, row.voter_id, with_for_update={"key_share": True})
         if voter is None:
             raise ServiceError("Électeur introuvable.")
         definition = get_definition(session, row.election_id or "")

@@ -11,7 +11,10 @@ Nothing is marked sent that the transport did not accept.
 
 Recipient and body are sealed in the table (a body holds a code, a link or new
 material) and erased once the message is delivered or abandoned; operators and the
-journal see only the masked recipient.
+journal see only the masked recipient. Of what the transport answers, only a short id
+or a status is kept (``csu.delivery.storable_reference``), and its errors are fixed
+sentences with status codes. The outbox folder's files (the folder transport's copy
+of the message) are erased past their retention on each :func:`deliver_due` pass.
 """
 
 from collections.abc import Iterable
@@ -21,15 +24,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from csu.delivery import DeliveryFailed, Message
+from csu.delivery import DeliveryFailed, KeepsCopies, Message, storable_reference
 from csu.domain import sealing
 from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
+from csu.services import webhooks
 from csu.services.context import (
     Deps,
     NotFound,
     OperatorContext,
+    OutcomeUnknown,
     ServiceError,
+    StoreBusy,
     require_role,
     retried,
 )
@@ -99,7 +105,9 @@ def enqueue(
     notices of changes are not limited), and journals it."""
     if limited:
         # The voter's row is locked so that two agents cannot both pass the limit.
-        session.execute(select(Voter.id).where(Voter.id == voter.id).with_for_update())
+        session.execute(
+            select(Voter.id).where(Voter.id == voter.id).with_for_update(key_share=True)
+        )
         _check_limits(session, voter, now)
     actor = who if isinstance(who, Actor) else who.actor
     row = OutboundMessage(
@@ -147,15 +155,16 @@ def enqueue(
     return row
 
 
-@retried
 def deliver(deps: Deps, message_ids: Iterable[int], actor: Actor | None = None) -> dict[int, str]:
     """Delivers these messages now (right after the commit that wrote them); returns
-    each one's state (``sent``, ``pending`` for a retry, ``failed``)."""
+    each one's state (``sent``, ``pending`` for a retry, ``failed``). Not retried as a
+    whole: each message's transactions are (``_deliver_one``)."""
     return {mid: _deliver_one(deps, mid, actor) for mid in message_ids}
 
 
 def deliver_due(deps: Deps, actor: Actor | None = None, limit: int = 50) -> dict[int, str]:
-    """Delivers the messages whose next attempt is due, and stale claims."""
+    """Delivers the messages whose next attempt is due, and stale claims; then erases
+    the transport's copies past their retention (the outbox folder's files)."""
     now = deps.clock()
     with deps.reading() as session:
         due = session.execute(
@@ -171,7 +180,19 @@ def deliver_due(deps: Deps, actor: Actor | None = None, limit: int = 50) -> dict
             .order_by(OutboundMessage.id)  # type: ignore[arg-type]
             .limit(limit)
         ).scalars().all()
-    return deliver(deps, due, actor)
+    states = deliver(deps, due, actor)
+    erase_copies(deps)
+    # The platforms' credential events share the passes (their own table and states).
+    webhooks.deliver_due(deps, actor)
+    return states
+
+
+def erase_copies(deps: Deps, references: Iterable[str] = ()) -> int:
+    """Erases what the transport kept of these messages (by reference) and of any past
+    its retention: the outbox folder's files hold codes, links and addresses."""
+    if isinstance(deps.delivery, KeepsCopies):
+        return deps.delivery.erase(references)
+    return 0
 
 
 @retried
@@ -259,24 +280,34 @@ def _check_limits(session: Session, voter: Voter, now: datetime) -> None:
 
 
 def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
+    """Claim, send, settle: each transaction retried on its own (``retried``), as the
+    change the message announces committed before. A store still out of reach leaves
+    the message to :func:`deliver_due` (a claim, once stale): the change stands."""
     actor = actor or Actor(operator="système", role=None, workstation=None)
-    claimed = _claim(deps, message_id)
-    if claimed is None:
-        return _state(deps, message_id)
+    try:
+        claimed = _claim(deps, message_id)
+        if claimed is None:
+            return _state(deps, message_id)
+    except (StoreBusy, OutcomeUnknown):
+        return "pending"
     message, claim = claimed
     if deps.delivery is None:
         error: str | None = "aucun moyen d'envoi configuré sur ce poste"
         reference = None
     else:
         try:
-            reference, error = deps.delivery.send(message), None
+            reference, error = storable_reference(deps.delivery.send(message)), None
         except DeliveryFailed as failure:
             reference, error = None, str(failure)
         except Exception as failure:  # a transport bug must not leave the claim hanging
             reference, error = None, f"erreur inattendue du transport ({type(failure).__name__})"
-    return _settle(deps, message_id, actor, claim, reference, error)
+    try:
+        return _settle(deps, message_id, actor, claim, reference, error)
+    except (StoreBusy, OutcomeUnknown):
+        return "sending"
 
 
+@retried
 def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
     now = deps.clock()
     with deps.writing() as session:
@@ -300,6 +331,7 @@ def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
         return message, now
 
 
+@retried
 def _settle(
     deps: Deps,
     message_id: int,
@@ -335,6 +367,7 @@ def _settle(
         return row.state
 
 
+@retried
 def _state(deps: Deps, message_id: int) -> str:
     with deps.reading() as session:
         row = session.get(OutboundMessage, message_id)

@@ -5,9 +5,11 @@ addresses, IBANs) run in worker processes on chunks of rows, while this
 process reads the file and writes what comes back, in one transaction.
 """
 
+import codecs
 import csv
 import io
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, TypeDecorator, bindparam, func, literal_column, select, update
+from sqlalchemy import Table, TypeDecorator, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
@@ -27,17 +29,27 @@ from csu.domain import roll
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.roll import RollRules, RowError
+from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
+from csu.services.files import describe_os_error, open_regular
 from csu.store import journal
 from csu.store.engine import SQLITE_CACHE_KIB
 from csu.store.tables import Bureau, Material, Voter
 
 CHUNK_ROWS = 2_000
+# A chunk is also cut at this many characters, so a file of long lines keeps the
+# rows held in memory (and in flight to the workers) bounded.
+CHUNK_CHARS = 2_000_000
+MAX_ERRORS = 1_000  # faults kept in detail; the rest are counted
 POOL_MIN_BYTES = 1_000_000  # below this, starting processes costs more than it saves
 IMPORT_CACHE_KIB = 1_048_576
 
 Progress = Callable[[int, int], None]  # rows done, bytes read
+Record = tuple[int, list[str]]  # the file line a record starts on, its values
+# A roll row is well under 1 KB: a longer line is not a roll (or has lost a quote),
+# and bounding it keeps memory bounded whatever the file holds.
+MAX_LINE_CHARS = 16_384
 
 
 class ImportFailed(ServiceError):
@@ -52,13 +64,24 @@ class ImportReport:
     written: int = 0
     voters: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # Lines in error beyond the MAX_ERRORS kept in ``errors`` (counted, not detailed,
+    # so that a file of millions of bad lines keeps memory bounded).
+    more_rejected: int = 0
     committed: bool = False
     stages: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
     elapsed: float = 0.0
 
     @property
     def rejected(self) -> int:
-        return len({error.line for error in self.errors})
+        return len({error.line for error in self.errors}) + self.more_rejected
+
+    def note(self, errors: Iterable[RowError]) -> None:
+        """Record faults, keeping the first MAX_ERRORS and only counting the others."""
+        self.errors.extend(errors)
+        if len(self.errors) > MAX_ERRORS:
+            kept, extra = self.errors[:MAX_ERRORS], self.errors[MAX_ERRORS:]
+            self.more_rejected += len({e.line for e in extra} - {e.line for e in kept})
+            self.errors = kept
 
 
 # --- worker side -----------------------------------------------------------------
@@ -130,6 +153,7 @@ def _process_chunk(chunk: list[tuple[int, list[str]]]) -> _Chunk:
             m_capacity=sealed.capacity,
             m_identifier=sealed.identifier,
             m_bureau=sealed.bureau,
+            m_scrutins=sealed.scrutins,
         )
         answer.voters.append(tuple(voter_values[name] for name in plan.voter_columns))
         answer.materials.append(tuple(material_values[name] for name in plan.material_columns))
@@ -154,23 +178,69 @@ def _processor(column: Any, dialect: Any) -> Callable[[Any], Any]:
 # --- reading ---------------------------------------------------------------------
 
 
-def _open_csv(path: Path) -> tuple[io.TextIOWrapper, Iterator[list[str]]]:
+def _open_csv(path: Path, what: str) -> tuple[io.TextIOWrapper, Iterator[Record]]:
     """The open file (the caller closes it; its ``buffer.tell()`` measures progress)
-    and a CSV reader whose delimiter is guessed from the header line."""
+    and its numbered non-blank records, the header first, read as CSV with the
+    delimiter guessed from the header line.
+
+    Only a regular file is opened (never a FIFO or a device, which could hang or never
+    end) and no line may exceed MAX_LINE_CHARS, so memory stays bounded whatever the
+    file holds; every fault names the file and the line."""
+    raw = open_regular(path, what)
     try:
-        raw = open(path, "rb")  # noqa: SIM115  (closed by the caller)
-    except FileNotFoundError as error:
-        raise ImportFailed(f"Fichier introuvable : {path}.") from error
-    except OSError as error:
-        raise ImportFailed(f"Fichier illisible : {path}.") from error
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-    try:
-        first = text.readline()
-    except UnicodeDecodeError as error:
-        raise ImportFailed(f"{path.name} : le fichier n'est pas encodé en UTF-8.") from error
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.reader(_chain(first, text), delimiter=delimiter, strict=True)
-    return text, reader
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        lines = _bounded_lines(text, path.name)
+        first = next(lines, "")
+        delimiter = ";" if first.count(";") >= first.count(",") else ","
+        reader = csv.reader(_chain(first, lines), delimiter=delimiter, strict=True)
+    except BaseException:
+        raw.close()
+        raise
+    return text, _records(reader, path.name)
+
+
+def _bounded_lines(text: io.TextIOWrapper, source: str) -> Iterator[str]:
+    """The file's lines, refused at the first that is too long or not UTF-8."""
+    number = 0
+    while True:
+        try:
+            line = text.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError:
+            where = _undecodable_line(text.buffer)
+            raise ImportFailed(
+                f"{source}, ligne {where} : le fichier n'est pas encodé en UTF-8."
+            ) from None
+        except OSError as error:
+            reason = describe_os_error(error)
+            raise ImportFailed(f"{source}, ligne {number + 1} : illisible ({reason}).") from None
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS and line[-1] not in "\r\n":
+            raise ImportFailed(
+                f"{source}, ligne {number} : ligne trop longue (plus de "
+                f"{_thousands(MAX_LINE_CHARS)} caractères) ; est-ce bien un fichier CSV ?"
+            )
+        yield line
+
+
+def _undecodable_line(raw: Any) -> int:  # the text layer's buffer: a binary file
+    """The line of the first byte that is not UTF-8, found again from the start: the
+    text layer decodes blocks ahead of the lines it returns, so its error has no line."""
+    raw.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    for block in iter(lambda: raw.read(1 << 20), b""):
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError as error:
+            return line + block.count(b"\n", 0, max(error.start, 0))
+        line += block.count(b"\n")
+    return line
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", "\u202f")  # French: a narrow no-break space
 
 
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
@@ -178,32 +248,55 @@ def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
     yield from rest
 
 
-def _rows(reader: Iterator[list[str]], source: str) -> Iterator[tuple[int, list[str]]]:
-    """Numbered data rows (the header is line 1); blank lines are skipped."""
-    line = 1
+def _records(reader: Iterator[list[str]], source: str) -> Iterator[Record]:
+    """Non-blank records numbered by the file line they start on (a quoted field may
+    span lines); CSV faults are refused in French with that line."""
+    read = 0  # lines consumed so far (the reader's line_num)
     while True:
+        start = read + 1
         try:
             values = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError as error:
-            raise ImportFailed(f"{source}, après la ligne {line} : pas encodé en UTF-8.") from error
         except csv.Error as error:
-            raise ImportFailed(f"{source}, ligne {line + 1} : CSV illisible ({error}).") from error
-        line += 1
+            raise ImportFailed(f"{source}, ligne {start} : {_csv_fault(str(error))}.") from None
+        read = reader.line_num  # type: ignore[attr-defined]
         if values and any(value.strip() for value in values):
-            yield line, values
+            yield start, values
+
+
+def _csv_fault(message: str) -> str:
+    """The csv module's English message, said in French."""
+    if message.startswith("unexpected end of data"):
+        return "guillemet ouvert jamais refermé avant la fin du fichier"
+    if message.startswith("field larger than field limit"):
+        return (
+            f"champ trop long (plus de {_thousands(csv.field_size_limit())} caractères) : "
+            "un guillemet ouvert n'est-il pas refermé ?"
+        )
+    expected = re.match(r"'(.)' expected after '\"'", message)
+    if expected:
+        return (
+            f"« {expected[1]} » attendu après le guillemet qui ferme un champ "
+            '(doublez les guillemets à l\'intérieur : "")'
+        )
+    if message.startswith("new-line character seen in unquoted field"):
+        return "retour chariot isolé dans un champ sans guillemets"
+    return "syntaxe CSV incorrecte"
 
 
 def _chunks(rows: Iterator[tuple[int, list[str]]], timer: dict[str, float]) -> Iterator[list]:
     chunk: list[tuple[int, list[str]]] = []
+    chars = 0
     started = time.perf_counter()
     for row in rows:
         chunk.append(row)
-        if len(chunk) == CHUNK_ROWS:
+        chars += sum(map(len, row[1])) + len(row[1])  # a cell costs memory even empty
+        if len(chunk) == CHUNK_ROWS or chars >= CHUNK_CHARS:
             timer["parsing"] += time.perf_counter() - started
             yield chunk
             chunk = []
+            chars = 0
             started = time.perf_counter()
     timer["parsing"] += time.perf_counter() - started
     if chunk:
@@ -285,6 +378,7 @@ class _RollWriter:
             bureau_code=bindparam("m_bureau"),
             status=literal_column("'active'"),
             created_at=bindparam("m_created"),
+            scrutins=bindparam("m_scrutins"),
         )
         self.material_sql, self.material_columns = self._compile(
             ins.on_conflict_do_update(
@@ -293,6 +387,7 @@ class _RollWriter:
                     "voter_id": ins.excluded.voter_id,
                     "capacity": ins.excluded.capacity,
                     "bureau_code": ins.excluded.bureau_code,
+                    "scrutins": ins.excluded.scrutins,
                 },
             ),
             dialect,
@@ -372,13 +467,14 @@ def import_voters(
         today=to_paris(deps.clock()).date(),
         matricule_pattern=definition.matricule_pattern,
         capacities=tuple(definition.capacities),
+        scrutins=definition.scrutins,
     )
-    text, reader = _open_csv(path)
+    text, records = _open_csv(path, "Liste électorale")
     with text:
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ImportFailed(f"{path.name} : fichier vide.") from None
+        first = next(records, None)
+        if first is None:
+            raise ImportFailed(f"{path.name} : fichier vide.")
+        header = first[1]
         names, header_errors = roll.check_header(header)
         if header_errors:
             report.errors = header_errors
@@ -405,7 +501,7 @@ def import_voters(
                 def handle(chunk: _Chunk) -> None:
                     stages["validation"] += chunk.validation
                     stages["hashing"] += chunk.hashing
-                    report.errors.extend(chunk.errors)
+                    report.note(chunk.errors)
                     report.rows += len(chunk.keys) + len({e.line for e in chunk.errors})
                     began = time.perf_counter()
                     keep = _drop_duplicates(chunk, seen_identifiers, seen_capacities, report)
@@ -423,7 +519,7 @@ def import_voters(
                     if progress:
                         progress(report.rows, text.buffer.tell())
 
-                chunks = _chunks(_rows(reader, path.name), stages)
+                chunks = _chunks(records, stages)
                 if use_pool:
                     _run_pool(chunks, pool_size, plan, handle)
                 else:
@@ -486,12 +582,12 @@ def _drop_duplicates(
     for index, (line, identifier, matricule, capacity, _) in enumerate(chunk.keys):
         first = identifiers.setdefault(identifier, line)
         if first != line:
-            report.errors.append(RowError(line, "identifiant", f"déjà attribué ligne {first}"))
+            report.note([RowError(line, "identifiant", f"déjà attribué ligne {first}")])
             continue
         first = capacities.setdefault((matricule, capacity), line)
         if first != line:
             reason = f"ce matricule a déjà un matériel pour cette qualité ligne {first}"
-            report.errors.append(RowError(line, "qualite", reason))
+            report.note([RowError(line, "qualite", reason)])
             continue
         keep.append(index)
     return keep
@@ -529,85 +625,88 @@ def _journal_refusal(
 
 # --- votes -----------------------------------------------------------------------
 
+_VOTE_COLUMNS = ("identifiant", "scrutin", "vote_le")
+
 
 def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str) -> ImportReport:
-    """Mark materials as used to vote from ``identifiant;vote_le`` rows (all or nothing)."""
+    """Record votes from a file (all or nothing): ``identifiant;scrutin;vote_le`` rows,
+    one scrutin each, or ``identifiant;vote_le`` rows, every scrutin of the material.
+    Rows for scrutins already voted add nothing (the first vote recorded stays)."""
     require_role(who, "admin")
     started = time.perf_counter()
     report = ImportReport(source=path.name, election=election_id)
     with deps.reading() as session:
         get_definition(session, election_id)
-    text, reader = _open_csv(path)
+    text, records = _open_csv(path, "Fichier d'émargement")
     with text:
-        try:
-            header = [name.strip().lower() for name in next(reader)]
-        except StopIteration:
-            raise ImportFailed(f"{path.name} : fichier vide.") from None
+        first = next(records, None)
+        if first is None:
+            raise ImportFailed(f"{path.name} : fichier vide.")
+        header = [name.strip().lower() for name in first[1]]
         missing = [name for name in ("identifiant", "vote_le") if name not in header]
-        report.errors = [RowError(1, name, "colonne obligatoire absente") for name in missing]
+        report.errors = [
+            RowError(first[0], name, "colonne obligatoire absente") for name in missing
+        ]
+        report.errors += [
+            RowError(first[0], roll.shorten(name) or "(vide)", "colonne inconnue")
+            for name in header
+            if name not in _VOTE_COLUMNS
+        ]
         if report.errors:
             _journal_refusal(deps, who, report, False, "votes_import")
             return report
         at_identifier, at_time = header.index("identifiant"), header.index("vote_le")
-        votes: dict[str, tuple[int, datetime]] = {}
-        for line, values in _rows(reader, path.name):
+        at_scrutin = header.index("scrutin") if "scrutin" in header else None
+        # (identifier, scrutin or None: all of them) -> (line, vote time): the last wins.
+        votes: dict[tuple[str, str | None], tuple[int, datetime]] = {}
+        for line, values in records:
             report.rows += 1
             try:
-                identifier = values[at_identifier].strip()
-                moment = roll.parse_vote_time(values[at_time])
+                identifier, when = values[at_identifier].strip(), values[at_time]
+                scrutin = values[at_scrutin].strip() if at_scrutin is not None else None
             except IndexError:
-                report.errors.append(RowError(line, "(ligne)", "colonnes manquantes"))
+                report.note([RowError(line, "(ligne)", "colonnes manquantes")])
                 continue
+            if at_scrutin is not None and not scrutin:
+                report.note([RowError(line, "scrutin", "valeur obligatoire absente")])
+                continue
+            try:
+                roll.parse_identifier(identifier)
+                moment = roll.parse_vote_time(when)
             except InvalidValue as error:
-                report.errors.append(RowError(line, "vote_le", error.fault))
+                column = "identifiant" if error.field == "Identifiant" else "vote_le"
+                report.note([RowError(line, column, error.fault)])
                 continue
-            votes[identifier] = (line, moment)
-    material: Table = Material.__table__  # type: ignore[attr-defined]
+            votes[(identifier, scrutin)] = (line, moment)
     try:
         with deps.writing() as session:
-            known = _known_identifiers(session, election_id, list(votes))
-            for identifier, (line, _) in votes.items():
-                if identifier not in known:
-                    report.errors.append(RowError(line, "identifiant", "identifiant inconnu"))
+            definition = get_definition(session, election_id)
+            now = deps.clock()
+            added, faults = emargement.record_votes(
+                session,
+                definition,
+                [(line, identifier, scrutin, moment)
+                 for (identifier, scrutin), (line, moment) in votes.items()],
+                now,
+                who.login,
+            )  # fmt: skip
+            report.note(RowError(line, column, message) for line, column, message in faults)
             report.errors.sort(key=lambda error: error.line)
             if report.errors:
                 raise _Abort
-            statement = (
-                update(material)
-                .where(material.c.election_id == bindparam("e"))
-                .where(material.c.identifier == bindparam("i"))
-                .where(material.c.voted_at.is_(None))
-                .values(voted_at=bindparam("v"))
-            )
-            params = [{"e": election_id, "i": i, "v": v} for i, (_, v) in votes.items()]
-            if params:
-                session.execute(statement, params)
-            report.written = len(params)
+            report.written = len(votes)
             journal.append(
                 session,
                 actor=who.actor,
                 action="votes_import",
                 outcome="ok",
-                at=deps.clock(),
+                at=now,
                 election=election_id,
-                details={"file": report.source, "rows": report.rows, "written": report.written},
-            )
+                details={"file": report.source, "rows": report.rows, "written": report.written,
+                         "emargements": added},
+            )  # fmt: skip
         report.committed = True
     except _Abort:
         _journal_refusal(deps, who, report, False, "votes_import")
     report.elapsed = time.perf_counter() - started
     return report
-
-
-def _known_identifiers(session: Session, election_id: str, identifiers: list[str]) -> set[str]:
-    known: set[str] = set()
-    for start in range(0, len(identifiers), 500):
-        batch = identifiers[start : start + 500]
-        known.update(
-            session.execute(
-                select(Material.identifier)
-                .where(Material.election_id == election_id)
-                .where(Material.identifier.in_(batch))  # type: ignore[attr-defined]
-            ).scalars()
-        )
-    return known

@@ -32,6 +32,8 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.messages import render
+from csu.domain.text import free_text, multiline_text
+from csu.services import webhooks
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -44,6 +46,7 @@ from csu.services.context import (
 )
 from csu.services.credentials import stored_hash
 from csu.services.elections import get_definition
+from csu.services.emargement import substitution_voted
 from csu.services.interventions import owned_open
 from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS as MESSAGE_STATE_LABELS
@@ -151,7 +154,7 @@ def request_substitution(
     voter's, a request already pending for one of the materials."""
     require_role(who, *REQUESTERS)
     address = parse_email(email)
-    notes = notes.strip()
+    notes = multiline_text(notes, "Notes").strip()
     if len(notes) > MAX_NOTE_LENGTH:
         raise InvalidValue("Notes", f"{MAX_NOTE_LENGTH} caractères au plus")
     wanted = _material_ids(material_ids)
@@ -177,7 +180,7 @@ def request_substitution(
             declared_on=declared_on,
             checklist=answers,
             identity_match=identity_match,
-            materials=[_facts(m) for m in materials],
+            materials=[_facts(session, definition, m) for m in materials],
         )
         request = SubstitutionRequest(
             election_id=definition.id,
@@ -267,7 +270,7 @@ def decide_substitution(
     request, saying why. Granting is refused (stored, with the reason) when the
     election closed or a material was used to vote since the request."""
     require_role(who, "superviseur")
-    reason = " ".join(reason.split())
+    reason = " ".join(free_text(reason, "Motif").split())
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
@@ -296,7 +299,9 @@ def decide_substitution(
         items = _items(session, request_id)
         materials = _lock(session, [item.material_id for item in items])
         anomalies = (
-            rules.grant_anomalies(definition, now, [_facts(m) for m in materials])
+            rules.grant_anomalies(
+                definition, now, [_facts(session, definition, m) for m in materials]
+            )
             if approve
             else []
         )
@@ -431,6 +436,10 @@ def _grant(
             )
         item.new_material_id = new.id
         session.add(item)
+        webhooks.material_replaced(
+            session, deps, who.actor, old=old, new=new,
+            shown={c.kind: c.shown for c in credentials}, now=now,
+        )  # fmt: skip
         replaced.append(
             {"capacity": old.capacity, "old": old.identifier, "new": new.identifier,
              "revoked": revoked}
@@ -531,6 +540,7 @@ def _new_material(
             status="active",
             replaces_id=old.id,
             created_at=now,
+            scrutins=old.scrutins,  # the same scrutins as the material it replaces
         )
         try:
             with session.begin_nested():
@@ -660,11 +670,17 @@ def _items(session: Session, request_id: int) -> list[SubstitutionItem]:
     )
 
 
-def _facts(material: Material) -> rules.MaterialFacts:
+def _facts(
+    session: Session, definition: ElectionDefinition, material: Material
+) -> rules.MaterialFacts:
+    """What the rules need of a material (locked): its émargement read now, under the
+    election's rule (by default, refused once any of its scrutins is voted)."""
+    voted = substitution_voted(session, definition, material)
     return rules.MaterialFacts(
         identifier=material.identifier,
         status=material.status,
-        voted=material.voted_at is not None,
+        voted=bool(voted),
+        voted_in=voted if definition.scrutins else (),  # an implicit scrutin goes unnamed
     )
 
 

@@ -13,6 +13,7 @@ shown once for ``code_display_seconds``.
 """
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,9 +28,19 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
-from csu.services.context import Deps, OperatorContext, ServiceError, require_role, retried
+from csu.services import webhooks
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
 from csu.services.credentials import IssuedCredential, require_verified_for, stored_hash
 from csu.services.elections import get_definition
+from csu.services.emargement import require_reissuable
 from csu.services.interventions import require_open_election, usable_material
 from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
@@ -41,6 +52,20 @@ TOKEN_PURPOSE = "link_token"
 KIND = "vote_code"
 PLATFORM = Actor(operator="plateforme", role=None, workstation=None)
 INVALID_LINK = "Lien invalide, déjà utilisé, remplacé par un plus récent ou expiré."
+
+
+class LinkUnknown(NotFound):
+    """No link has this token (the API answers 404)."""
+
+
+class LinkGone(ServiceError):
+    """The link exists but can no longer serve: used, voided by a newer one, expired,
+    or its material can no longer vote (the API answers 410)."""
+
+    def __init__(self, message: str, election: str, material: int) -> None:
+        super().__init__(message)
+        self.election = election
+        self.material = material
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +181,19 @@ def send_vote_code_link(
 
 
 @retried
-def redeem_link(deps: Deps, token: str) -> IssuedCredential:
+def redeem_link(
+    deps: Deps,
+    token: str,
+    *,
+    actor: Actor = PLATFORM,
+    elections: Collection[str] | None = None,
+) -> IssuedCredential:
     """What the voting platform does when the voter opens the link: spends the token
-    and issues the new vote code (shown once)."""
+    and issues the new vote code (shown once). ``actor`` is the platform client that
+    calls (the journal names it); ``elections``, those its key reaches (None: any).
+
+    Raises :class:`LinkUnknown`, :class:`LinkGone`, or ``Forbidden`` for a link of an
+    election out of reach."""
     now = deps.clock()
     token_hash = keyed_hash(deps.key, TOKEN_PURPOSE, token.strip())
     with deps.reading() as session:
@@ -166,20 +201,28 @@ def redeem_link(deps: Deps, token: str) -> IssuedCredential:
             select(LinkToken).where(LinkToken.token_hash == token_hash)
         ).scalar_one_or_none()
         if link is None:
-            raise ServiceError(INVALID_LINK)
+            raise LinkUnknown(INVALID_LINK)
         material = session.get(Material, link.material_id)
         if material is None:
-            raise ServiceError(INVALID_LINK)
-        fmt = get_definition(session, material.election_id).credentials.get(KIND)
+            raise LinkUnknown(INVALID_LINK)
+        if elections is not None and material.election_id not in elections:
+            raise Forbidden(
+                f"Cette clé d'API ne donne pas accès à l'élection « {material.election_id} »."
+            )
+        election = material.election_id
+        fmt = get_definition(session, election).credentials.get(KIND)
     if fmt is None:
-        raise ServiceError("Ce scrutin n'a pas de code de vote.")
+        raise LinkGone("Ce scrutin n'a pas de code de vote.", election, link.material_id)
     value = creds.generate(fmt)
     scheme, hashed, prefix_hash = stored_hash(deps, fmt, KIND, value)  # before the lock
     with deps.writing() as session:
         link = session.get(LinkToken, link.id, with_for_update=True)
         if link is None or link.used_at or link.voided_at or now >= link.expires_at:
-            raise ServiceError(INVALID_LINK)
-        voter, material, definition = _usable(session, link.voter_id, link.material_id, now)
+            raise LinkGone(INVALID_LINK, election, material.id or 0)
+        try:
+            voter, material, definition = _usable(session, link.voter_id, link.material_id, now)
+        except ServiceError as error:
+            raise LinkGone(str(error), election, link.material_id) from error
         link.used_at = now
         session.add(link)
         previous = session.execute(
@@ -191,7 +234,7 @@ def redeem_link(deps: Deps, token: str) -> IssuedCredential:
         ).scalar_one_or_none()
         if previous is not None:
             previous.status, previous.revoked_at = "revoked", now
-            previous.revoked_by, previous.revoke_reason = PLATFORM.operator, "réassort par lien"
+            previous.revoked_by, previous.revoke_reason = actor.operator, "réassort par lien"
             session.add(previous)
             session.flush()
         credential = Credential(
@@ -201,14 +244,14 @@ def redeem_link(deps: Deps, token: str) -> IssuedCredential:
             hash=hashed,
             prefix_hash=prefix_hash,
             issued_at=now,
-            issued_by=PLATFORM.operator or "plateforme",
+            issued_by=actor.operator or "plateforme",
             intervention_id=link.intervention_id,
         )
         session.add(credential)
         session.flush()
         journal.append(
             session,
-            actor=PLATFORM,
+            actor=actor,
             action="vote_code_redeem",
             outcome="ok",
             at=now,
@@ -221,10 +264,15 @@ def redeem_link(deps: Deps, token: str) -> IssuedCredential:
                 "revoked": previous.id if previous else None,
             },
         )
+        webhooks.credential_issued(
+            session, deps, actor, material=material, kind=KIND,
+            credential_id=credential.id or 0, value=value, scheme=scheme, stored=hashed,
+            now=now,
+        )  # fmt: skip
         notice = notify_change(
             session,
             deps,
-            PLATFORM,
+            actor,
             voter,
             definition,
             what="un nouveau code de vote a été délivré par le lien reçu",
@@ -235,7 +283,7 @@ def redeem_link(deps: Deps, token: str) -> IssuedCredential:
         credential_id, identifier = credential.id or 0, material.identifier
         display_seconds = definition.timings.code_display_seconds
     if notice is not None:
-        deliver(deps, [notice.id or 0], PLATFORM)
+        deliver(deps, [notice.id or 0], actor)
     return IssuedCredential(
         credential_id=credential_id,
         kind=KIND,
@@ -279,8 +327,7 @@ def _usable(
     definition = get_definition(session, material.election_id)
     require_open_election(definition, now)
     _require_vote_code(definition)
-    if material.voted_at is not None:
-        raise ServiceError("L'électeur a déjà voté avec ce matériel : plus aucun code ne sert.")
+    require_reissuable(session, definition, material)  # the same rule as usable_material
     if material.status != "active":
         raise ServiceError("Ce matériel n'est plus actif (substitué ou invalidé).")
     return voter, material, definition

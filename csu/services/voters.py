@@ -35,6 +35,7 @@ from csu.domain.clock import to_paris
 from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
+from csu.domain.text import free_text, single_line
 from csu.domain.verification import CHANNEL_LABELS
 from csu.services.context import (
     ROLES,
@@ -46,6 +47,7 @@ from csu.services.context import (
     retried,
 )
 from csu.services.elections import get_definition
+from csu.services.emargement import states_of
 from csu.store import journal
 from csu.store.tables import (
     Bureau,
@@ -138,6 +140,15 @@ class CredentialView:
 
 
 @dataclass(frozen=True, slots=True)
+class ScrutinView:
+    """One scrutin a material gives access to: voted or not, and when."""
+
+    id: str
+    title: str
+    voted_at: datetime | None  # aware, Europe/Paris
+
+
+@dataclass(frozen=True, slots=True)
 class MaterialView:
     material_id: int
     election_id: str
@@ -146,8 +157,9 @@ class MaterialView:
     identifier: str
     bureau: str
     status: str  # "actif", "a voté", "substitué", "invalidé"
-    voted_at: datetime | None  # aware, Europe/Paris
+    voted_at: datetime | None  # aware, Europe/Paris: once every scrutin is voted
     credentials: tuple[CredentialView, ...]
+    scrutins: tuple[ScrutinView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +212,7 @@ def search_voters(
     store; any other search is journalled (action ``recherche``, masked query).
     """
     require_role(who, *_ANY_ROLE)
-    text = query.strip()
+    text = single_line(query, "Recherche").strip()
     if len(text) < MIN_QUERY_LENGTH:
         return []
     limit = max(1, min(limit, MAX_RESULTS))
@@ -584,6 +596,7 @@ def _materials(session: Session, materials: Sequence[Material]) -> tuple[Materia
     ).scalars()
     for credential in rows:
         credentials.setdefault(credential.material_id, []).append(credential)
+    scrutins = states_of(session, materials)
     views = []
     for material in materials:
         assert material.id is not None
@@ -599,6 +612,10 @@ def _materials(session: Session, materials: Sequence[Material]) -> tuple[Materia
                 voted_at=_paris(material.voted_at),
                 credentials=_credential_views(
                     kinds_by_election[material.election_id], credentials.get(material.id, [])
+                ),
+                scrutins=tuple(
+                    ScrutinView(state.id, state.title, _paris(state.voted_at))
+                    for state in scrutins.get(material.id, ())
                 ),
             )
         )
@@ -678,7 +695,7 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
     if field not in REVEALABLE:
         allowed = ", ".join(REVEALABLE_LABELS[name] for name in REVEALABLE)
         raise ServiceError(f"Ce champ ne peut pas être révélé (champs possibles : {allowed}).")
-    reason = " ".join(reason.split())
+    reason = " ".join(free_text(reason, "Motif").split())
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."

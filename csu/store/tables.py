@@ -90,9 +90,35 @@ class Material(SQLModel, table=True):
     identifier: str = Field(max_length=100, index=True)
     bureau_code: str = Field(foreign_key="bureau.code", max_length=64, index=True)
     status: str = Field(default="active", max_length=20)  # active, invalidated, substituted
+    # When every scrutin of the material was voted (see Emargement).
     voted_at: datetime | None = None
     replaces_id: int | None = Field(default=None, foreign_key="material.id")
     created_at: datetime
+    # The scrutin ids its roll row gave ("csa|cap"); None: the election file decides
+    # (csu.domain.scrutins.material_scrutins).
+    scrutins: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Emargement(SQLModel, table=True):
+    """The platform's record that a material voted in one scrutin: when, and where CSU
+    learnt it (the API feed, idempotent by the platform's ``event_id``, or a file)."""
+
+    __tablename__ = "emargement"
+    __table_args__ = (
+        UniqueConstraint("material_id", "scrutin_id", name="uq_emargement_scrutin"),
+        UniqueConstraint("election_id", "event_id", name="uq_emargement_event"),
+        # The dashboard's émargements per hour of an election (migration 0014).
+        Index("ix_emargement_election_voted_at", "election_id", "voted_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: str = Field(foreign_key="election.id", max_length=64)
+    material_id: int = Field(foreign_key="material.id")
+    scrutin_id: str = Field(max_length=64)
+    voted_at: datetime
+    source: str = Field(max_length=20)  # plateforme, fichier
+    event_id: str | None = Field(default=None, max_length=100)
+    recorded_at: datetime
+    recorded_by: str = Field(max_length=64)
 
 
 class Credential(SQLModel, table=True):
@@ -115,6 +141,9 @@ class Credential(SQLModel, table=True):
     scheme: str = Field(max_length=20)  # hmac-sha256 or argon2id
     hash: str = Field(max_length=200)
     prefix_hash: str | None = Field(default=None, max_length=64)
+    # An original the platform mailed (csu.services.originals): the argon2id PHC string
+    # of its key's first characters, as the platform exported it (CSU never saw them).
+    prefix_phc: str | None = Field(default=None, max_length=200)
     status: str = Field(default="active", max_length=20)  # active, revoked
     issued_at: datetime
     issued_by: str = Field(max_length=64)
@@ -191,6 +220,28 @@ class OneTimeCode(SQLModel, table=True):
     secret_sealed: str = Field(max_length=200)
     sent_at: datetime
     expires_at: datetime
+    used_at: datetime | None = None
+
+
+class PresenceCheck(SQLModel, table=True):
+    """S2: an agent's request that the president of the voter's bureau check the voter's
+    identity document in person, from the president's own session. Bound to one
+    intervention; attested or declined once by that president, used once."""
+
+    __tablename__ = "presence_check"
+    id: str = Field(primary_key=True, max_length=36)
+    intervention_id: str = Field(foreign_key="intervention.id", max_length=36, index=True)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    election_id: str | None = Field(default=None, foreign_key="election.id", max_length=64)
+    bureau_code: str = Field(foreign_key="bureau.code", max_length=64, index=True)
+    requested_by: str = Field(max_length=64)
+    president_login: str = Field(max_length=64)
+    requested_at: datetime
+    expires_at: datetime  # pending: until the president may attest; attested: may be used
+    status: str = Field(default="pending", max_length=12, index=True)
+    decided_at: datetime | None = None
+    document_type: str | None = Field(default=None, max_length=20)  # never its number
+    decline_reason: str | None = Field(default=None, max_length=300)
     used_at: datetime | None = None
 
 
@@ -337,3 +388,74 @@ class Checkpoint(SQLModel, table=True):
     note: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime
     created_by: str = Field(max_length=64)
+
+
+class PlatformClient(SQLModel, table=True):
+    """A voting platform allowed to call CSU's API (``csu platform add``). Its API key
+    is shown once and kept only as a keyed hash; ``key_hint`` (its first characters)
+    tells keys apart in a list."""
+
+    __tablename__ = "platform_client"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    key_hint: str = Field(max_length=16)
+    webhook_url: str | None = Field(default=None, max_length=500)
+    # The Standard Webhooks signing secret (whsec_…), sealed: CSU must read it to sign.
+    webhook_secret_sealed: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    created_by: str = Field(max_length=64)
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, max_length=64)
+    # Its last call of the API, to the minute or so (csu.services.platform_clients,
+    # ``note_call``): the dashboard shows it; each call itself is in the journal.
+    last_seen_at: datetime | None = None
+
+
+class PlatformClientElection(SQLModel, table=True):
+    """An election a platform client's key reaches."""
+
+    __tablename__ = "platform_client_election"
+    client_id: int = Field(foreign_key="platform_client.id", primary_key=True)
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=64)
+
+
+class PlatformLoginFailures(SQLModel, table=True):
+    """Failed login checks in a row for one identifier of an election, and the lock
+    they led to. The identifier is kept as a keyed hash: a platform may check
+    identifiers that are on no roll."""
+
+    __tablename__ = "platform_login_failures"
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=64)
+    identifier_hash: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A credential event for one platform client, written in the transaction of the
+    change (a transactional outbox, like OutboundMessage) and POSTed after the commit,
+    signed (Standard Webhooks), retried with backoff. The payload names the identifier
+    and a hash of the new credential: sealed, and erased once delivered or abandoned."""
+
+    __tablename__ = "webhook_event"
+    id: int | None = Field(default=None, primary_key=True)
+    # The webhook-id header: the same on every attempt, so the platform can deduplicate.
+    message_id: str = Field(max_length=64, unique=True)
+    client_id: int = Field(foreign_key="platform_client.id", index=True)
+    election_id: str = Field(foreign_key="election.id", max_length=64)
+    material_id: int = Field(foreign_key="material.id", index=True)
+    credential_id: int | None = Field(default=None, foreign_key="credential.id")
+    event_type: str = Field(max_length=40)  # credential.issued, credential.revoked
+    kind: str = Field(max_length=20)
+    payload_sealed: str | None = Field(default=None, sa_column=Column(Text))
+    state: str = Field(default="pending", max_length=12, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    reference: str | None = Field(default=None, max_length=40)  # "HTTP 204"
+    created_at: datetime
+    created_by: str = Field(max_length=64)
+    sent_at: datetime | None = None

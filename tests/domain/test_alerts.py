@@ -171,3 +171,67 @@ def test_five_failed_verifications_within_ten_minutes_are_a_burst() -> None:
 def test_four_failures_or_five_spread_wider_are_not_a_burst() -> None:
     assert rules.verification_burst_alerts(failures("a", 4, 2), NOW) == []
     assert rules.verification_burst_alerts(failures("a", 5, 11), NOW) == []
+
+
+OPENS = datetime(2022, 12, 1, 8, 0, tzinfo=UTC)
+CLOSES = datetime(2022, 12, 8, 16, 0, tzinfo=UTC)
+
+
+def feed(last_minutes_ago: float | None, silence: int = 30, **fields: object) -> rules.Feed:
+    """neovote's feed of minint-2022, its last batch that many minutes before NOW."""
+    values: dict[str, object] = {
+        "platform": "neovote",
+        "election": "minint-2022",
+        "opens_at": OPENS,
+        "closes_at": CLOSES,
+        "silence": timedelta(minutes=silence),
+        "since": OPENS - timedelta(days=10),
+        "last_at": None if last_minutes_ago is None else NOW - timedelta(minutes=last_minutes_ago),
+        "last_seq": None if last_minutes_ago is None else 42,
+    }
+    return rules.Feed(**{**values, **fields})  # type: ignore[arg-type]
+
+
+def test_a_feed_silent_for_its_threshold_raises_an_alert_naming_its_last_batch() -> None:
+    [alert] = rules.feed_silence_alerts([feed(30)], NOW)
+    assert alert.kind == "feed_silence"
+    assert alert.seqs == (42,)
+    assert alert.at == NOW
+    assert "neovote" in alert.title and "depuis 30 min" in alert.title
+    assert "dernier lot reçu le 02/12 à 11:00" in alert.title  # Paris time
+
+
+def test_a_feed_silent_one_minute_less_raises_none() -> None:
+    assert rules.feed_silence_alerts([feed(29)], NOW) == []
+
+
+def test_the_threshold_is_the_elections() -> None:
+    assert rules.feed_silence_alerts([feed(45, silence=60)], NOW) == []
+    assert len(rules.feed_silence_alerts([feed(45, silence=40)], NOW)) == 1
+
+
+def test_a_feed_that_never_sent_counts_from_the_opening() -> None:
+    [alert] = rules.feed_silence_alerts([feed(None)], OPENS + timedelta(minutes=30))
+    assert alert.seqs == ()
+    assert "aucun lot reçu depuis l'ouverture du vote" in alert.title
+    assert rules.feed_silence_alerts([feed(None)], OPENS + timedelta(minutes=29)) == []
+
+
+def test_a_client_created_during_the_vote_counts_from_its_creation() -> None:
+    created = NOW - timedelta(minutes=10)
+    assert rules.feed_silence_alerts([feed(None, since=created)], NOW) == []
+
+
+def test_no_alert_outside_the_vote() -> None:
+    assert rules.feed_silence_alerts([feed(None)], OPENS - timedelta(hours=5)) == []
+    assert rules.feed_silence_alerts([feed(600)], CLOSES) == []
+
+
+def test_a_new_silence_after_a_batch_is_a_new_alert() -> None:
+    [first] = rules.feed_silence_alerts([feed(40)], NOW)
+    later = NOW + timedelta(hours=2)
+    [second] = rules.feed_silence_alerts(
+        [feed(40, last_at=later - timedelta(minutes=40), last_seq=99)], later
+    )
+    assert first.key != second.key
+    assert second.seqs == (99,)

@@ -9,13 +9,16 @@ from stdnum import iban as stdnum_iban
 from stdnum.fr import nir as stdnum_nir
 
 from csu.domain.masking import (
+    mask_contacts,
     mask_email,
     mask_iban,
+    mask_identifier,
     mask_matricule,
     mask_nir,
     mask_numen,
     mask_phone,
     mask_text,
+    readable_phone,
 )
 
 # ------------------------------------------------------------------ examples
@@ -167,3 +170,57 @@ def test_text_mask_takes_any_keep(value: str, keep: int):
     masked = mask_text(value, keep)
     assert masked.endswith("***")
     assert len(masked) - 3 <= len(value) // 2
+
+
+# ------------------------------------------------- identifiers and free text
+
+
+def test_an_identifier_that_is_an_address_is_masked_like_one():
+    assert mask_identifier("noemi.gomes@ac-creteil.fr") == "n***@ac-creteil.fr"
+
+
+def test_an_identifier_that_is_a_number_shows_whole():
+    assert mask_identifier("2718281828") == "2718281828"
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["06 75 29 27 42", "06.75.29.27.42", "0675292742", "+33 6 75 29 27 42", "+33675292742"],
+)
+def test_a_phone_number_in_text_is_masked_whatever_its_format(written: str):
+    assert mask_contacts(f"Rappeler au {written} demain") == "Rappeler au +33 6 ** ** ** 42 demain"
+
+
+def test_an_address_in_text_is_masked():
+    text = "550 <noemi.gomes@ac-creteil.fr>: mailbox unavailable"
+    assert mask_contacts(text) == "550 <n***@ac-creteil.fr>: mailbox unavailable"
+
+
+def test_text_without_contact_data_is_left_as_it_is():
+    text = "Le 13/05/2022 à 10:00:00, matricule MI04242421, identifiant 2718281828, 3 essais"
+    assert mask_contacts(text) == text
+
+
+def test_masked_contact_data_is_left_as_it_is():
+    text = "Appelant +33 6 ** ** ** 42, courriel n***@ac-creteil.fr"
+    assert mask_contacts(text) == text
+
+
+@given(
+    st.from_regex(r"0[67]( ?\d\d){4}", fullmatch=True),
+    st.from_regex(r"[a-z]{2,8}\.[a-z]{2,8}@ac-[a-z]{3,8}\.fr", fullmatch=True),
+    st.text(alphabet=st.characters(categories=["L", "Zs"]), max_size=20),
+)
+def test_no_phone_or_address_stays_whole_in_text(phone: str, address: str, words: str):
+    masked = mask_contacts(f"{words} {phone} {words} {address} {words}")
+    digits = "".join(c for c in masked if c.isdigit())
+    assert phone.replace(" ", "")[1:] not in digits
+    assert address not in masked
+
+
+def test_a_revealed_french_phone_reads_in_the_national_form():
+    assert readable_phone("+33741207379") == "07 41 20 73 79"
+
+
+def test_a_revealed_foreign_phone_reads_in_the_international_form():
+    assert readable_phone("+14155552671") == "+1 415-555-2671"

@@ -1,15 +1,33 @@
-"""The dashboard in the real app: F3 for a supervisor, charts and figures shown."""
+"""The dashboard in the real app: F3 for a supervisor, charts and figures shown, the
+émargements per hour and each platform's last call; a platform's silent feed notified
+to supervisors and listed among the alerts (F4)."""
+
+from dataclasses import replace
+from datetime import timedelta
 
 from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
 from csu.app import CsuApp
+from csu.domain.clock import fixed_clock
+from csu.screens.alerts import AlertsScreen
 from csu.screens.dashboard import DashboardScreen
 from csu.services.context import Deps
+from csu.services.dashboard import dashboard
 from csu.services.elections import election_in_focus
+from csu.services.emargement import EmargementEvent, ingest_emargements
+from csu.services.platform_clients import add_platform_client, authenticate, note_call
 from csu.store import journal
 from csu.store.journal import Actor
-from tests.screens.conftest import SIZE, log_in, notifications, screen_text, settle
+from tests.conftest import ADMIN, NOW, SUPERVISOR
+from tests.screens.conftest import (
+    SIZE,
+    demo_rows,
+    log_in,
+    notifications,
+    screen_text,
+    settle,
+)
 
 AGENT_ACTOR = Actor(operator="agent", role="agent", workstation="poste-test")
 
@@ -36,13 +54,13 @@ def two_cases(deps: Deps) -> None:
             )
 
 
-async def test_f3_opens_the_dashboard_with_its_two_charts(app: CsuApp) -> None:
+async def test_f3_opens_the_dashboard_with_its_three_charts(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "superviseur")
         await pilot.press("f3")
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
-        assert len(app.screen.query(PlotextPlot)) == 2
+        assert len(app.screen.query(PlotextPlot)) == 3  # today, so far, émargements
         assert app.screen.figures is not None
 
 
@@ -85,3 +103,93 @@ async def test_an_agent_is_refused_the_dashboard(app: CsuApp) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, DashboardScreen)
         assert any("réservé" in message for message in notifications(app))
+
+
+# ------------------------------------------------------------ the platforms' feed
+
+AN_HOUR_AGO = NOW - timedelta(hours=1)
+
+
+def silent_platform(deps: Deps, votes: int = 3) -> None:
+    """neovote reached minint-2022 an hour ago, reported ``votes`` votes (csa) then,
+    and has been silent since: past the election's 30 minutes."""
+    earlier = replace(deps, clock=fixed_clock(AN_HOUR_AGO))
+    key = add_platform_client(earlier, ADMIN, "neovote", ["minint-2022"]).key
+    platform = authenticate(earlier, key)
+    note_call(earlier, platform)
+    identifiers = [i for (e, i) in demo_rows() if e == "minint-2022"][:votes]
+    events = [
+        EmargementEvent(f"nv-{identifier}", identifier, "csa", AN_HOUR_AGO - timedelta(minutes=5))
+        for identifier in identifiers
+    ]
+    ingest_emargements(earlier, platform, "minint-2022", events)
+
+
+def votes_of(deps: Deps) -> int:
+    votes = dashboard(deps, SUPERVISOR, "minint-2022").votes
+    assert votes is not None
+    return votes.total
+
+
+def chart_title(app: CsuApp) -> str:
+    """What the émargements chart draws, as text."""
+    plot = app.screen.query_one("#dashboard-votes-chart", PlotextPlot)
+    return str(plot.plt.build())
+
+
+def platform_rows(app: CsuApp) -> list[tuple[str, ...]]:
+    table = app.screen.query_one("#dashboard-platforms", DataTable)
+    return [tuple(map(str, table.get_row_at(i))) for i in range(table.row_count)]
+
+
+async def test_the_dashboard_shows_the_emargements_and_each_platforms_last_call(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    before = votes_of(demo_deps)  # the demo's votes
+    silent_platform(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen) and screen.figures is not None
+        assert screen.figures.election_id == "minint-2022"
+        assert screen.figures.votes is not None
+        assert screen.figures.votes.total == before + 3
+        assert f"Émargements par heure depuis l'ouverture : {before + 3}" in chart_title(app)
+        # 10:30 in Paris: an hour before the clock's 11:30.
+        assert platform_rows(app) == [
+            ("neovote", "02/12 10:30", "02/12 10:30", "muet (seuil 30 min)")
+        ]
+        assert "flux d'émargements muet : neovote" in screen_text(app)
+
+
+async def test_e_shows_the_next_election(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen) and screen.figures is not None
+        first = screen.figures.election_id
+        await pilot.press("e")
+        await settle(pilot)
+        assert screen.figures.election_id not in (None, first)
+        assert platform_rows(app) == [("aucune", "", "", "")]
+
+
+async def test_a_silent_feed_is_notified_to_a_supervisor_and_listed_in_f4(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    silent_platform(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        app._watch_alerts()  # what the 30-second interval does
+        await settle(pilot)
+        assert any("Plateforme neovote : aucun émargement" in m for m in notifications(app))
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
+        table = app.screen.query_one("#alerts-table", DataTable)
+        kinds = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert "flux d'émargements muet" in kinds

@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from csu.app import CsuApp
+from csu.domain.masking import mask_identifier
 from csu.screens.credential import CredentialShownScreen, IssueScreen
 from csu.screens.identifier import IdentifierScreen
 from csu.screens.outbox import OutboxScreen
@@ -248,8 +249,9 @@ class TestS7VoterWithoutNotice:
             assert not screen.query_one("#identifier-password").display
             await click(pilot, "#identifier-ok")
             said = str(screen.query_one("#identifier-result", Static).content)
-            assert said.startswith(f"Identifiant {voter.identifier} envoyé à ")
-            recipient = said.removeprefix(f"Identifiant {voter.identifier} envoyé à ")
+            shown = mask_identifier(voter.identifier)  # an address: masked on screen too
+            assert said.startswith(f"Identifiant {shown} envoyé à ")
+            recipient = said.removeprefix(f"Identifiant {shown} envoyé à ")
             assert recipient.endswith(" (envoyé).") and "***@" in recipient  # masked
             [mail] = mails_to(outbox, voter.row["email_pro"])
             assert voter.identifier in mail
@@ -302,7 +304,7 @@ class TestS7VoterWithoutNotice:
             fill(pilot, identifier_confirm=PERSONAL)
             await click(pilot, "#identifier-ok")
             said = str(screen.query_one("#identifier-result", Static).content)
-            assert said.startswith(f"Identifiant {voter.identifier} envoyé à e")
+            assert said.startswith(f"Identifiant {mask_identifier(voter.identifier)} envoyé à e")
             assert PERSONAL not in said
             assert screen.query_one("#identifier-address", Input).value == ""
             assert screen.query_one("#identifier-address", Input).disabled

@@ -9,12 +9,19 @@ from csu.domain.alerts import Alert
 from csu.services.alerts import current_alerts, review_alerts
 from csu.services.context import Forbidden, OperatorContext
 from csu.services.credentials import issue_credential
+from csu.services.emargement import EmargementEvent, ingest_emargements
 from csu.services.identifier_delivery import send_identifier
 from csu.services.interventions import close_intervention
+from csu.services.platform_clients import (
+    Platform,
+    add_platform_client,
+    authenticate,
+    revoke_platform_client,
+)
 from csu.services.verification import verify_identity
 from csu.store import journal
 from csu.store.journal import Actor
-from tests.conftest import AGENT, SUPERVISOR
+from tests.conftest import ADMIN, AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
     PRESIDENT_NORD,
@@ -246,3 +253,55 @@ def test_typed_numbers_and_callers_numbers_hash_alike() -> None:
     from csu.services import interventions
 
     assert rules.CALLER_PURPOSE == interventions.PHONE_PURPOSE
+
+
+# ---------------------------------------------------------------- platforms' feeds
+
+SILENCE = timedelta(minutes=30)  # feed_silence_minutes in minint-2022.toml
+
+
+def neovote(desk: Desk) -> Platform:
+    """A platform client reaching minint-2022 (created now, the vote open), as its
+    requests authenticate."""
+    key = add_platform_client(desk.deps, ADMIN, "neovote", ["minint-2022"]).key
+    return authenticate(desk.deps, key)
+
+
+def report_vote(desk: Desk, platform: Platform, caller: Caller) -> None:
+    """The platform reports that ``caller`` voted in the csa scrutin a minute ago."""
+    voted = desk.clock.now - timedelta(minutes=1)
+    vote = EmargementEvent(f"nv-{caller.identifier}", caller.identifier, "csa", voted)
+    ingest_emargements(desk.deps, platform, "minint-2022", [vote])
+
+
+def test_a_feed_silent_for_the_elections_threshold_raises_an_alert(desk: Desk) -> None:
+    platform = neovote(desk)
+    report_vote(desk, platform, desk.caller)
+    desk.clock.advance(minutes=29)
+    assert "feed_silence" not in kinds(desk)
+    desk.clock.advance(minutes=1)
+    [alert] = of_kind(desk, "feed_silence")
+    assert alert.seqs == (seqs_of(desk, "emargement_feed")[-1],)
+    assert "neovote" in alert.title and "minint-2022" in alert.title
+
+
+def test_a_platform_that_never_reported_a_vote_raises_an_alert(desk: Desk) -> None:
+    neovote(desk)
+    desk.clock.advance(seconds=SILENCE.total_seconds())
+    [alert] = of_kind(desk, "feed_silence")
+    assert alert.seqs == () and "aucun lot reçu" in alert.title
+
+
+def test_a_new_batch_ends_the_silence(desk: Desk) -> None:
+    platform = neovote(desk)
+    desk.clock.advance(seconds=SILENCE.total_seconds())
+    assert of_kind(desk, "feed_silence")
+    report_vote(desk, platform, desk.caller)
+    assert of_kind(desk, "feed_silence") == []
+
+
+def test_a_revoked_platform_raises_none(desk: Desk) -> None:
+    neovote(desk)
+    revoke_platform_client(desk.deps, ADMIN, "neovote")
+    desk.clock.advance(hours=2)
+    assert of_kind(desk, "feed_silence") == []

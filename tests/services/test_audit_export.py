@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import select
 
+from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.services.audit import (
     EXPORT_COLUMNS,
@@ -23,7 +24,9 @@ from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import JournalEntry, Voter
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu
 from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
+from tests.test_cli import deps_of
 
 PRESIDENT = OperatorContext(login="pres", role="president", workstation="poste-9", bureau="B75")
 ALICE = Actor(operator="alice", role="agent", workstation="poste-1")
@@ -330,7 +333,7 @@ def test_an_unknown_format_is_refused_in_french(busy: Deps) -> None:
 
 def test_an_export_to_a_file_writes_it_for_its_owner_only(busy: Deps, tmp_path: Path) -> None:
     path = tmp_path / "exports" / "journal.jsonl"
-    count = export_journal_file(busy, SUPERVISOR, path, fmt="jsonl",
+    count = export_journal_file(busy, SUPERVISOR, path, fmt="jsonl", make_folder=True,
                                 where=ExportFilter(operator="bruno"))  # fmt: skip
     assert count == 6
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -352,3 +355,144 @@ def test_an_agent_may_not_export_to_a_file(busy: Deps, tmp_path: Path) -> None:
     with pytest.raises(Forbidden):
         export_journal_file(busy, AGENT, tmp_path / "journal.csv")
     assert not (tmp_path / "journal.csv").exists()
+
+
+# --- cells a spreadsheet would run (CSV injection) -----------------------------------
+
+FORMULA_ACTOR = Actor(operator="=cmd|' /C calc'!A0", role="agent", workstation="+poste")
+
+
+def test_csv_cells_that_would_run_as_formulas_start_with_a_quote(deps: Deps) -> None:
+    with deps.writing() as session:
+        journal.append(session, actor=FORMULA_ACTOR, action="@SUM(A1)", outcome="-1",
+                       at=at(28, 9), election="\tminint", intervention="\r2")  # fmt: skip
+    out = io.StringIO()
+    export_journal(deps, SUPERVISOR, out, fmt="csv")
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
+    assert (row["operator"], row["workstation"], row["action"], row["outcome"]) == (
+        "'=cmd|' /C calc'!A0",
+        "'+poste",
+        "'@SUM(A1)",
+        "'-1",
+    )
+    assert (row["election"], row["intervention"]) == ("'\tminint", "'\r2")
+
+
+def test_no_cell_of_a_csv_export_starts_a_formula(busy: Deps) -> None:
+    with busy.writing() as session:
+        journal.append(session, actor=FORMULA_ACTOR, action="=1+1", outcome="+ok",
+                       at=at(29, 13))  # fmt: skip
+    out = io.StringIO()
+    export_journal(busy, SUPERVISOR, out, fmt="csv")
+    rows = list(csv.reader(io.StringIO(out.getvalue()), delimiter=";"))
+    assert len(rows) == 1 + 13
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r)
+
+
+def test_jsonl_keeps_the_values_as_recorded(deps: Deps) -> None:
+    # JSON Lines is read by programs, not spreadsheets: nothing is added to a value.
+    with deps.writing() as session:
+        journal.append(session, actor=FORMULA_ACTOR, action="consultation", outcome="-1",
+                       at=at(28, 9))  # fmt: skip
+    [row] = export(deps)
+    assert (row["operator"], row["workstation"], row["outcome"]) == (
+        "=cmd|' /C calc'!A0",
+        "+poste",
+        "-1",
+    )
+
+
+# --- the file: created 0600 with O_EXCL, replaced only when asked ----------------------
+
+
+def test_force_replaces_an_existing_file_with_a_new_one_for_its_owner_only(
+    busy: Deps, tmp_path: Path
+) -> None:
+    path = tmp_path / "exports" / "journal.csv"
+    path.parent.mkdir()
+    path.write_text("ancien export", encoding="utf-8")
+    path.chmod(0o644)
+    count = export_journal_file(busy, SUPERVISOR, path, fmt="csv", force=True)
+    assert count == 12
+    assert len(list(csv.DictReader(path.open(encoding="utf-8"), delimiter=";"))) == 12
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert list(path.parent.iterdir()) == [path]  # no partial file left
+
+
+def test_an_export_never_writes_through_a_symbolic_link(busy: Deps, tmp_path: Path) -> None:
+    target = tmp_path / "ailleurs.txt"
+    target.write_text("à protéger", encoding="utf-8")
+    link = tmp_path / "journal.csv"
+    link.symlink_to(target)
+    with pytest.raises(ServiceError, match="existe déjà"):
+        export_journal_file(busy, SUPERVISOR, link, fmt="csv")
+    assert target.read_text(encoding="utf-8") == "à protéger"
+
+
+def test_a_refused_export_leaves_no_file(busy: Deps, tmp_path: Path) -> None:
+    path = tmp_path / "exports" / "journal.xml"
+    path.parent.mkdir()
+    with pytest.raises(ServiceError, match="Format « xml » inconnu"):
+        export_journal_file(busy, SUPERVISOR, path, fmt="xml")  # type: ignore[arg-type]
+    assert list(path.parent.iterdir()) == []
+
+
+def test_a_missing_folder_is_said_in_french_and_not_created(busy: Deps, tmp_path: Path) -> None:
+    path = tmp_path / "absent" / "journal.csv"
+    with pytest.raises(ServiceError, match=r"Impossible d.écrire .* : dossier introuvable"):
+        export_journal_file(busy, SUPERVISOR, path)
+    assert not path.parent.exists()
+
+
+def test_a_file_name_too_long_is_said_in_french(busy: Deps, tmp_path: Path) -> None:
+    for force in (False, True):
+        with pytest.raises(ServiceError, match="nom trop long"):
+            export_journal_file(busy, SUPERVISOR, tmp_path / ("é" * 300), force=force)
+
+
+def test_a_file_name_with_a_control_character_is_refused_in_french(
+    busy: Deps, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidValue, match=r"Fichier d'export : caractère interdit .*U\+0000"):
+        export_journal_file(busy, SUPERVISOR, tmp_path / "exports" / "jour\x00nal.csv")
+    assert not (tmp_path / "exports").exists()
+
+
+def test_a_folder_is_not_an_export_file(busy: Deps, tmp_path: Path) -> None:
+    with pytest.raises(ServiceError, match="est un dossier"):
+        export_journal_file(busy, SUPERVISOR, tmp_path, force=True)
+
+
+# --- csu audit export -o FILE [--force] ------------------------------------------------
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A database initialised by ``csu init``, with one entry in its journal."""
+    clean_environment(tmp_path, monkeypatch)
+    path = tmp_path / "base" / "cellule.sqlite"
+    assert_done(csu("init", "--db", path))
+    with deps_of(path) as deps, deps.writing() as session:
+        journal.append(session, actor=FORMULA_ACTOR, action="consultation", outcome="ok",
+                       at=at(28, 9))  # fmt: skip
+    return path
+
+
+def test_the_command_writes_a_neutralised_csv_for_its_owner_only(
+    cli_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    assert_done(csu("audit", "export", "--format", "csv", "-o", path, "--db", cli_db))
+    assert path.stat().st_mode & 0o777 == 0o600
+    [row] = list(csv.DictReader(path.open(encoding="utf-8"), delimiter=";"))
+    assert row["operator"] == "'=cmd|' /C calc'!A0"
+
+
+def test_the_command_replaces_a_file_only_with_force(cli_db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text("déjà là", encoding="utf-8")
+    refused = csu("audit", "export", "-o", path, "--db", cli_db)
+    assert_refused(refused, "existe déjà", "--force")
+    assert path.read_text(encoding="utf-8") == "déjà là"
+    assert_done(csu("audit", "export", "-o", path, "--force", "--db", cli_db))
+    assert json.loads(path.read_text(encoding="utf-8").splitlines()[0])["seq"] == 1

@@ -1,15 +1,28 @@
 """The dashboard's figures on interventions built through the desk."""
 
+from datetime import UTC, datetime, timedelta
+
+import httpx
 import pytest
 
+from csu.domain.clock import to_paris
 from csu.services.context import Forbidden
 from csu.services.credentials import issue_credential
-from csu.services.dashboard import dashboard
+from csu.services.dashboard import PlatformActivity, dashboard
+from csu.services.emargement import EmargementEvent, ingest_emargements
 from csu.services.interventions import close_intervention
+from csu.services.platform_clients import (
+    Platform,
+    add_platform_client,
+    authenticate,
+    note_call,
+)
 from csu.services.verification import verify_identity
-from tests.conftest import AGENT, SUPERVISOR
+from tests.api.conftest import login_path, serve
+from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
+    Caller,
     Desk,
     desk_fixture,
     open_call,
@@ -91,3 +104,85 @@ def test_a_refresh_counts_what_was_appended_since(desk: Desk) -> None:
     after = dashboard(desk.deps, SUPERVISOR, "minint-2022").today
     assert before is not None and after is not None
     assert (before.interventions, after.interventions) == (2, 3)
+
+
+# ------------------------------------------------------- émargements and platforms
+
+
+def platform(desk: Desk, name: str = "neovote") -> tuple[Platform, str]:
+    """A platform client reaching minint-2022, as authenticated, and its key."""
+    key = add_platform_client(desk.deps, ADMIN, name, ["minint-2022"]).key
+    return authenticate(desk.deps, key), key
+
+
+def voted(caller: Caller, scrutin: str, at: str) -> EmargementEvent:
+    return EmargementEvent(f"nv-{caller.identifier}-{scrutin}", caller.identifier, scrutin, at)
+
+
+def activity(desk: Desk, name: str = "neovote") -> PlatformActivity:
+    figures = dashboard(desk.deps, SUPERVISOR, "minint-2022")
+    return next(p for p in figures.platforms if p.name == name)
+
+
+def test_emargements_are_counted_per_paris_hour_of_the_vote(desk: Desk) -> None:
+    client, _ = platform(desk)
+    second = desk.caller.row["scrutins"].split("|")[1]  # cap or ccp
+    ingest_emargements(desk.deps, client, "minint-2022", [
+        voted(desk.caller, "csa", "2022-12-02T09:15:00Z"),  # 10:15 in Paris
+        voted(desk.caller, second, "2022-12-02T09:40:00Z"),
+        voted(desk.neighbour, "csa", "2022-12-02T10:05:00Z"),  # 11:05
+    ])  # fmt: skip
+    votes = dashboard(desk.deps, SUPERVISOR, "minint-2022").votes
+    assert votes is not None and votes.total == 3
+    counted = {f"{hour:%d/%m %H}h": count for hour, count in votes.per_hour if count}
+    assert counted == {"02/12 10h": 2, "02/12 11h": 1}
+    first, last = votes.per_hour[0][0], votes.per_hour[-1][0]
+    assert (f"{first:%d/%m %H}h", f"{last:%d/%m %H}h") == ("01/12 09h", "02/12 11h")
+
+
+def test_no_emargement_chart_before_the_vote_opens(desk: Desk) -> None:
+    desk.clock.now = datetime(2022, 11, 30, 10, 0, tzinfo=UTC)
+    figures = dashboard(desk.deps, SUPERVISOR, "minint-2022")
+    assert figures.votes is None
+    assert "men-2022" in figures.elections and "minint-2022" in figures.elections
+
+
+def test_a_platforms_last_call_is_kept_to_the_half_minute(desk: Desk) -> None:
+    client, key = platform(desk)
+    assert activity(desk).last_call is None
+    note_call(desk.deps, client)
+    assert activity(desk).last_call == to_paris(NOW)
+    desk.clock.advance(seconds=20)
+    note_call(desk.deps, authenticate(desk.deps, key))
+    assert activity(desk).last_call == to_paris(NOW)  # not written again so soon
+    desk.clock.advance(seconds=15)
+    note_call(desk.deps, authenticate(desk.deps, key))
+    assert activity(desk).last_call == to_paris(NOW + timedelta(seconds=35))
+
+
+def test_the_last_batch_is_shown_and_its_silence_flagged(desk: Desk) -> None:
+    client, _ = platform(desk)
+    ingest_emargements(desk.deps, client, "minint-2022",
+                       [voted(desk.caller, "csa", "2022-12-02T10:00:00Z")])  # fmt: skip
+    shown = activity(desk)
+    assert shown.last_batch == to_paris(NOW) and not shown.silent
+    assert shown.silence_minutes == 30  # minint-2022.toml, [platform]
+    desk.clock.advance(minutes=30)
+    assert activity(desk).silent
+
+
+def test_a_platform_of_another_election_is_not_listed(desk: Desk) -> None:
+    add_platform_client(desk.deps, ADMIN, "educ-vote", ["men-2022"])
+    platform(desk)
+    names = [p.name for p in dashboard(desk.deps, SUPERVISOR, "minint-2022").platforms]
+    assert names == ["neovote"]
+
+
+def test_a_call_through_the_api_is_the_platforms_last_call(desk: Desk) -> None:
+    _, key = platform(desk)
+    body = {"identifier": "INCONNU-0000", "secrets": {"security_key": "x", "password": "y"}}
+    with serve(desk) as server:
+        answer = httpx.post(f"{server.url}{login_path()}", json=body,
+                            headers={"Authorization": f"Bearer {key}"}, timeout=60)  # fmt: skip
+    assert answer.status_code == 200
+    assert activity(desk).last_call == to_paris(NOW)

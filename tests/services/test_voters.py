@@ -296,7 +296,7 @@ def test_voter_file_shows_the_bureau_and_its_president(roll: Deps) -> None:
         ADMIN,
         "pres13",
         role="president",
-        password="secret",
+        password="Pluie-sur-Brest-42",
         display_name="C. P.",
         bureau="B13",
     )

@@ -1,37 +1,59 @@
 """Retrying a whole service when its transaction meets a failure that a new attempt
 cures, provoked for real: a SQLite file locked by another connection, a lock timeout
 and a deadlock on PostgreSQL's journal head, a connection killed by the server, and a
-connection lost during COMMIT (never retried: nobody knows whether it committed)."""
+connection lost during COMMIT (never retried: nobody knows whether it committed).
+Then issue 16: a deadlock in the delivery of a notice after its key was issued, and
+the lock order that keeps an issue and a verification of the same voter apart."""
 
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
+from sqlmodel import col
 
+from csu.delivery import Message
 from csu.domain.clock import fixed_clock
 from csu.services.context import (
     Deps,
     OutcomeUnknown,
+    PartlyRecorded,
     ServiceError,
     StoreBusy,
     retried,
 )
+from csu.services.credentials import issue_credential
+from csu.services.outbox import STALE_CLAIM, deliver_due
+from csu.services.verification import verify_identity
 from csu.services.voters import search_voters
 from csu.store import journal
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
-from csu.store.tables import JournalEntry
+from csu.store.tables import Credential, JournalEntry, OutboundMessage
 from tests.conftest import AGENT, NOW, TEST_KEY, PostgresServer
+from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
+    AGENT_2,
+    Desk,
+    Outbox,
+    desk_fixture,
+    entries,
+    open_call,
+    verified_call,
+)
+
+KEY = "security_key"
 
 
-def entries(deps: Deps) -> int:
+def count(deps: Deps) -> int:
+    """How many journal entries the store holds."""
     with deps.reading() as session:
         return session.execute(select(func.count()).select_from(JournalEntry)).scalar_one()
 
@@ -102,7 +124,7 @@ def test_a_locked_sqlite_file_is_retried_once_released(
     note(deps, attempts, before=lambda n: other.rollback() if n == 2 else None)
 
     assert attempts == [1, 2]
-    assert entries(deps) == 1
+    assert count(deps) == 1
 
 
 def test_a_sqlite_file_locked_past_every_attempt_records_nothing(
@@ -117,7 +139,7 @@ def test_a_sqlite_file_locked_past_every_attempt_records_nothing(
 
     other.rollback()
     assert len(attempts) == 5
-    assert entries(deps) == 0
+    assert count(deps) == 0
 
 
 def test_a_service_whose_first_transaction_committed_is_not_run_again(
@@ -138,12 +160,13 @@ def test_a_service_whose_first_transaction_committed_is_not_run_again(
             journal.append(session, actor=AGENT.actor, action="step2", outcome="ok",
                            at=deps.clock())
 
-    with pytest.raises(Exception, match="database is locked"):
+    with pytest.raises(PartlyRecorded, match="enregistrée qu'en partie") as raised:
         two_steps()
 
     holder[0].rollback()
+    assert "database is locked" in str(raised.value.__cause__)
     assert attempts == [1]
-    assert entries(deps) == 1
+    assert count(deps) == 1
 
 
 def test_a_service_called_after_another_committed_is_retried_on_its_own(
@@ -167,7 +190,7 @@ def test_a_service_called_after_another_committed_is_retried_on_its_own(
 
     assert outer == [1]
     assert inner == [1, 2]
-    assert entries(deps) == 2
+    assert count(deps) == 2
 
 
 def test_a_refusal_is_not_retried(sqlite_file: tuple[Deps, Path]) -> None:
@@ -195,14 +218,19 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop(make_url(url).database or "")
 
 
-def pg_deps(url: str, **options: int | str) -> Deps:
+def pg_engine(url: str, **options: int | str) -> Engine:
+    """The engine of the workstation under test, named so that the test finds its
+    backends on the server."""
     connect_args = {"application_name": "csu-retry-test"}
     if "deadlock_timeout" in options:
         connect_args["options"] = (
             f"-c lock_timeout=0 -c deadlock_timeout={options.pop('deadlock_timeout')}"
         )
-    engine = make_engine(url, connect_args=connect_args, **options)  # type: ignore[arg-type]
-    return Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW))
+    return make_engine(url, connect_args=connect_args, **options)  # type: ignore[arg-type]
+
+
+def pg_deps(url: str, **options: int | str) -> Deps:
+    return Deps(engine=pg_engine(url, **options), key=TEST_KEY, clock=fixed_clock(NOW))
 
 
 def libpq(url: str) -> str:
@@ -217,17 +245,18 @@ def hold_head(url: str) -> psycopg.Connection:
     return other
 
 
-def waiting_pid(url: str, timeout: float = 10) -> int:
-    """The backend of the service under test once it waits for a lock."""
+def waiting_pid(url: str, timeout: float = 10, backends: int = 1) -> int:
+    """The backend of the service under test once it waits for a lock (once
+    ``backends`` of its backends wait)."""
     with psycopg.connect(libpq(url), autocommit=True) as probe:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            row = probe.execute(
+            rows = probe.execute(
                 "SELECT pid FROM pg_stat_activity WHERE application_name = 'csu-retry-test' "
-                "AND wait_event_type = 'Lock'"
-            ).fetchone()
-            if row:
-                return int(row[0])
+                "AND wait_event_type = 'Lock' ORDER BY pid"
+            ).fetchall()
+            if len(rows) >= backends:
+                return int(rows[0][0])
             time.sleep(0.01)
     raise AssertionError("the service never waited for the lock")
 
@@ -244,7 +273,7 @@ def test_a_lock_timeout_on_the_journal_head_is_retried(
 
     other.close()
     assert hits == []
-    assert entries(deps) == 1
+    assert count(deps) == 1
     deps.engine.dispose()
 
 
@@ -274,7 +303,7 @@ def test_the_victim_of_a_deadlock_is_retried(pg_url: str) -> None:
 
     other.close()
     assert attempts == [1, 1]
-    assert entries(deps) == 1
+    assert count(deps) == 1
     deps.engine.dispose()
 
 
@@ -296,7 +325,7 @@ def test_a_connection_killed_during_the_service_is_retried(pg_url: str) -> None:
 
     other.close()
     assert hits == []
-    assert entries(deps) == 1
+    assert count(deps) == 1
     deps.engine.dispose()
 
 
@@ -319,3 +348,155 @@ def test_a_connection_lost_during_commit_is_not_retried(pg_url: str) -> None:
         cut_before_commit()
     assert attempts == [1]
     deps.engine.dispose()
+
+
+# ------------------------------------------------- issue 16: deliveries, lock order
+
+
+class Courier(Outbox):
+    """The outbox folder, and what another workstation does while a message is sent
+    (between the claim of the message and its settlement, two transactions)."""
+
+    def __init__(self, folder: Path, meanwhile: Callable[[], None]) -> None:
+        super().__init__(folder)
+        self.meanwhile = meanwhile
+
+    def send(self, message: Message) -> str:
+        self.meanwhile()
+        return super().send(message)
+
+
+def retries(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "csu.services.context" and "retrying" in r.getMessage()]
+
+
+def message_states(deps: Deps) -> list[str]:
+    with deps.reading() as session:
+        return list(session.execute(
+            select(col(OutboundMessage.state)).order_by(col(OutboundMessage.id))
+        ).scalars())
+
+
+def active_key(deps: Deps, material_id: int) -> int | None:
+    with deps.reading() as session:
+        return session.execute(
+            select(col(Credential.id)).where(col(Credential.material_id) == material_id,
+                                             col(Credential.kind) == KEY,
+                                             col(Credential.status) == "active")
+        ).scalar_one_or_none()
+
+
+def desk_url(desk: Desk) -> str:
+    return desk.deps.engine.url.render_as_string(hide_password=False)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("desk", ["postgresql"], indirect=True)
+def test_a_deadlock_in_the_notice_delivery_after_the_issue_is_retried_and_the_key_given(
+    desk: Desk, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The two rows of the settlement (the message, then the journal head), locked in
+    the opposite order by another workstation: PostgreSQL cancels the settlement after
+    the server's deadlock_timeout, and it is retried on its own, as the key committed."""
+    url = desk_url(desk)
+    closer: list[threading.Thread] = []
+
+    def another_workstation_appends() -> None:
+        if closer:
+            return
+        other = hold_head(url)  # the head first (its victim: the service)
+        message = other.execute(
+            "SELECT id FROM outbound_message WHERE state = 'sending'").fetchone()
+        assert message is not None
+
+        def close_the_cycle() -> None:
+            waiting_pid(url)  # the settlement locked the message, waits for the head
+            other.execute("SELECT id FROM outbound_message WHERE id = %s FOR UPDATE", message)
+            other.rollback()  # granted once the settlement was cancelled
+            other.close()
+
+        closer.append(threading.Thread(target=close_the_cycle))
+        closer[0].start()
+
+    courier = Courier(desk.tmp_path / "courier", another_workstation_appends)
+    deps = replace(desk.deps, engine=pg_engine(url), delivery=courier)
+    call = verified_call(desk, desk.caller)
+    caplog.set_level(logging.WARNING, logger="csu.services.context")
+
+    issued = issue_credential(deps, AGENT, call, desk.caller.material_id, KEY)
+
+    closer[0].join(timeout=30)
+    assert not closer[0].is_alive()
+    assert retries(caplog) == ["_settle: attempt 1 failed (DeadlockDetected), retrying"]
+    assert active_key(deps, desk.caller.material_id) == issued.credential_id
+    assert len(courier.sent) == 1  # the notice went out once
+    assert message_states(deps) == ["sent"]
+    assert len(entries(deps, "credential_issue")) == 1
+    assert len(entries(deps, "message_sent")) == 1
+    deps.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("desk", ["postgresql"], indirect=True)
+def test_an_issue_and_a_verification_of_the_same_voter_at_once_do_not_deadlock(
+    desk: Desk, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One agent issues a key (then queues a notice naming the voter, holding the
+    journal head) while another verifies the same voter (the voter's row locked, waiting
+    for the head): the verification's lock lets the notice's insert through."""
+    url = desk_url(desk)
+    deps = replace(desk.deps, engine=pg_engine(url))
+    issuing = verified_call(desk, desk.caller)
+    checking = open_call(desk, desk.caller, AGENT_2).id
+    caplog.set_level(logging.WARNING, logger="csu.services.context")
+    gate = hold_head(url)  # both queue behind it, the issue first
+
+    with ThreadPoolExecutor(2) as pool:
+        issue = pool.submit(issue_credential, deps, AGENT, issuing,
+                            desk.caller.material_id, KEY)
+        waiting_pid(url)
+        verification = pool.submit(verify_identity, deps, AGENT_2, checking,
+                                   desk.caller.phone_answers())
+        waiting_pid(url, backends=2)
+        gate.rollback()
+        issued = issue.result(timeout=30)
+        checked = verification.result(timeout=30)
+
+    gate.close()
+    assert retries(caplog) == []
+    assert checked.verified
+    assert active_key(deps, desk.caller.material_id) == issued.credential_id
+    assert len(entries(deps, "credential_issue", issuing)) == 1
+    assert [e["outcome"] for e in entries(deps, "verification", checking)] == ["vérifié"]
+    deps.engine.dispose()
+
+
+@pytest.mark.parametrize("desk", ["sqlite"], indirect=True)
+def test_a_store_out_of_reach_during_the_notice_leaves_it_queued_and_the_key_given(
+    desk: Desk,
+) -> None:
+    """The key committed: the store busy past every attempt of the notice's settlement
+    changes nothing for the agent; the claimed notice goes out on a later pass."""
+    path = Path(desk.deps.engine.url.database or "")
+    holder: list[sqlite3.Connection] = []
+
+    def another_workstation_writes() -> None:
+        if not holder:
+            holder.append(write_lock(path))
+
+    courier = Courier(desk.tmp_path / "courier", another_workstation_writes)
+    engine = make_engine(f"sqlite:///{path}", sqlite_busy_timeout_ms=20)
+    deps = replace(desk.deps, engine=engine, delivery=courier)
+    call = verified_call(desk, desk.caller)
+
+    issued = issue_credential(deps, AGENT, call, desk.caller.material_id, KEY)
+
+    holder[0].rollback()
+    assert active_key(deps, desk.caller.material_id) == issued.credential_id
+    assert message_states(deps) == ["sending"]  # sent, not yet settled
+    desk.clock.advance(seconds=STALE_CLAIM.total_seconds() + 1)
+    deliver_due(deps)
+    assert message_states(deps) == ["sent"]
+    assert len(courier.sent) == 2  # at least once: the voter may read it twice
+    engine.dispose()

@@ -1,0 +1,294 @@
+"""The platform's login checks through the real API: uvicorn on loopback in a process of
+its own, over PostgreSQL, called with httpx at a fixed rate (open loop: a request
+leaves at its time whether or not the earlier ones were answered), while
+``/v1/health`` is probed on a connection of its own.
+
+Two phases, each on a fresh database with credentials issued through the desk:
+
+1. credentials kept by keyed hash (minint-2022 with a 14-character password: 81 bits,
+   above the HMAC threshold): target p95 < 20 ms at 50 checks/s;
+2. the shipped minint-2022, whose 12-character password is kept by argon2id (the
+   settings' cost): those checks wait in a bounded pool, and ``/v1/health`` must stay
+   under 10 ms p95 meanwhile.
+
+Latencies count from the moment a request was due, so a server that falls behind
+shows it. ``python -m bench.platform_login [--rate 50] [--duration 15] [--url URL]``
+(default: the tests' server, ``CSU_BENCH_POSTGRES_URL`` otherwise)."""
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from bench.common import ADMIN, ELECTIONS, KEY, line, roll_file
+from bench.workload import ELECTION, callers, percentile
+from csu.config import Settings
+from csu.domain.clock import fixed_clock
+from csu.services.context import Deps, OperatorContext
+from csu.services.credentials import issue_credential
+from csu.services.elections import load_election
+from csu.services.interventions import close_intervention, open_intervention
+from csu.services.platform_clients import add_platform_client
+from csu.services.rolls import import_voters
+from csu.services.verification import verify_identity
+from csu.store.engine import make_engine, normalise_url
+from csu.store.migrate import upgrade
+from tests.conftest import NOW, POSTGRES_URL
+
+DATABASE = "csu_bench_platform_login"
+VOTERS = 2_000
+LOGINS = 40  # materials with issued credentials, checked in turn
+HEALTH_EVERY = 0.05  # s: /v1/health probed 20 times a second
+AGENT = OperatorContext(login="bench-agent", role="agent", workstation="poste-bench")
+PATH = f"/v1/elections/{ELECTION}/logins/check"
+
+
+def keyed_hash_election() -> str:
+    """minint-2022 with a 14-character password (55 symbols: 81 bits), so that both of
+    its credentials are kept by keyed hash."""
+    text = (ELECTIONS / f"{ELECTION}.toml").read_text(encoding="utf-8")
+    text, found = re.subn(r"(\[credentials\.password\]\n(?:#.*\n)*alphabet = .*\n)length = 12",
+                          r"\1length = 14", text)  # fmt: skip
+    assert found == 1, "the password's length in minint-2022.toml moved"
+    return text
+
+
+def prepare(url: str, election_text: str, hasher: Any) -> tuple[str, str, list[dict[str, Any]]]:
+    """A fresh database: the election, a roll, LOGINS materials with a security key and
+    a password issued by an agent, a platform client. Returns the database's URL, the
+    client's API key, and the login bodies."""
+    server = make_url(normalise_url(url))
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{DATABASE}"')
+    admin.dispose()
+    database_url = server.set(database=DATABASE).render_as_string(hide_password=False)
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        deps = Deps(engine=engine, key=KEY, clock=fixed_clock(NOW), hasher=hasher)
+        load_election(deps, ADMIN, election_text, f"{ELECTION}.toml")
+        report = import_voters(deps, ADMIN, roll_file(ELECTION, VOTERS), ELECTION)
+        assert report.committed, report.errors[:3]
+        bodies = []
+        for caller in callers(deps, VOTERS, LOGINS):
+            opened = open_intervention(deps, AGENT, caller.voter_id, "phone")
+            assert verify_identity(deps, AGENT, opened.id, caller.answers()).verified
+            secrets = {
+                kind: issue_credential(deps, AGENT, opened.id, caller.material_id, kind).display
+                for kind in ("security_key", "password")
+            }
+            close_intervention(deps, AGENT, opened.id, "résolu")
+            bodies.append({"identifier": identifier_of(deps, caller.material_id),
+                           "secrets": secrets})  # fmt: skip
+        key = add_platform_client(deps, ADMIN, "bench-vote", [ELECTION]).key
+        return database_url, key, bodies
+    finally:
+        engine.dispose()
+
+
+def identifier_of(deps: Deps, material_id: int) -> str:
+    from csu.store.tables import Material
+
+    with deps.reading() as session:
+        material = session.get(Material, material_id)
+        assert material is not None
+        return material.identifier
+
+
+def drop(url: str) -> None:
+    admin = create_engine(make_url(normalise_url(url)), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    admin.dispose()
+
+
+# ------------------------------------------------------------------ the server
+
+
+def serve(database_url: str, sock: socket.socket, hasher: Any) -> None:
+    """The body of the server's process: ``csu api``'s configuration (csu.api.server)."""
+    import uvicorn
+
+    from csu.api.server import THREADS, config
+
+    engine = make_engine(database_url, pool_size=THREADS)  # as « csu api » sizes its pool
+    deps = Deps(engine=engine, key=KEY, clock=fixed_clock(NOW), hasher=hasher)
+    uvicorn.Server(config(deps, log_level="warning")).run(sockets=[sock])
+
+
+class Server:
+    """The API in a process of its own (a client in the same process would share its
+    interpreter lock and blur what is measured)."""
+
+    def __init__(self, database_url: str, hasher: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        context = multiprocessing.get_context("fork")
+        self.process = context.Process(target=serve, args=(database_url, self.sock, hasher),
+                                       daemon=True)  # fmt: skip
+
+    def __enter__(self) -> "Server":
+        self.process.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the API server did not start")
+
+    def __exit__(self, *_: object) -> None:
+        # Killed: a graceful stop would first serve the checks still queued.
+        self.process.kill()
+        self.process.join(15)
+        self.sock.close()
+
+
+# ------------------------------------------------------------------ the load
+
+
+@dataclass
+class Measured:
+    checks: list[float] = field(default_factory=list)  # ms, from the moment due
+    health: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    invalid: int = 0
+    failed: dict[str, int] = field(default_factory=dict)  # transport errors, by kind
+    late: int = 0  # checks unanswered when the drain ended
+    span: float = 0.0
+
+
+async def load(url: str, key: str, bodies: list[dict[str, Any]], rate: float,
+               duration: float, drain: float) -> Measured:  # fmt: skip
+    """``rate`` checks a second for ``duration`` seconds, each due at its time, and the
+    health probe meanwhile; waits ``drain`` seconds at most for the last answers."""
+    measured = Measured()
+    headers = {"Authorization": f"Bearer {key}"}
+    # A platform's own pool of connections: requests beyond it wait their turn there.
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    timeout = httpx.Timeout(duration + drain, pool=None)
+    async with (
+        httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout) as api,
+        httpx.AsyncClient(base_url=url, timeout=timeout) as probe,
+    ):
+        for body in bodies[:4]:  # connections and the server's caches warm
+            await api.post(PATH, json=body)
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.1
+        end = start + duration
+
+        def failed(error: Exception) -> None:
+            kind = type(error).__name__
+            measured.failed[kind] = measured.failed.get(kind, 0) + 1
+
+        async def check(number: int, due: float) -> None:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            try:
+                answer = await api.post(PATH, json=bodies[number % len(bodies)])
+            except httpx.TransportError as error:
+                failed(error)
+                return
+            measured.checks.append((loop.time() - due) * 1000)
+            measured.statuses[answer.status_code] = measured.statuses.get(
+                answer.status_code, 0) + 1  # fmt: skip
+            if answer.status_code == 200 and not answer.json()["valid"]:
+                measured.invalid += 1
+
+        async def health() -> None:
+            due = start
+            while due < end:
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                began = loop.time()
+                try:
+                    assert (await probe.get("/v1/health")).status_code == 200
+                    measured.health.append((loop.time() - max(due, began)) * 1000)
+                except httpx.TransportError as error:
+                    failed(error)
+                due = max(due + HEALTH_EVERY, loop.time())  # a late probe is not sent twice
+
+        count = int(rate * duration)
+        tasks = [asyncio.ensure_future(check(n, start + n / rate)) for n in range(count)]
+        await health()
+        done, pending = await asyncio.wait(tasks, timeout=max(0.0, end + drain - loop.time()))
+        for task in pending:
+            task.cancel()
+        measured.late = len(pending)
+        measured.span = loop.time() - start
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    return measured
+
+
+def show(label: str, measured: Measured, rate: float, target: str) -> None:
+    checks = measured.checks
+    answered = len(checks)
+    line(f"{label}: checks answered", f"{answered:,}",
+         f"offered {rate:g}/s; statuses {measured.statuses}; "
+         f"{measured.late} unanswered at the end; errors {measured.failed or 0}")  # fmt: skip
+    if checks:
+        line(f"{label}: check p50 / p95 / p99",
+             " / ".join(f"{percentile(checks, q):.1f}" for q in (50, 95, 99)) + " ms", target)
+    if measured.invalid:
+        line(f"{label}: checks answered invalid (should be 0)", f"{measured.invalid:,}")
+    health = measured.health
+    line(f"{label}: /v1/health p50 / p95 / p99 ({len(health):,})",
+         " / ".join(f"{percentile(health, q):.1f}" for q in (50, 95, 99)) + " ms",
+         "target p95 < 10 ms")
+
+
+def phase(url: str, label: str, election_text: str, hasher: Any, rate: float,
+          duration: float, drain: float, target: str) -> Measured:  # fmt: skip
+    started = time.perf_counter()
+    database_url, key, bodies = prepare(url, election_text, hasher)
+    line(f"({label}: {LOGINS} logins issued, set-up)", f"{time.perf_counter() - started:.1f} s")
+    try:
+        with Server(database_url, hasher) as server:
+            measured = asyncio.run(load(server.url, key, bodies, rate, duration, drain))
+    finally:
+        drop(url)
+    show(label, measured, rate, target)
+    return measured
+
+
+def main(rate: float = 50, duration: float = 15, url: str | None = None,
+         only: str | None = None) -> None:
+    url = url or os.environ.get("CSU_BENCH_POSTGRES_URL", POSTGRES_URL)
+    settings = Settings()
+    production = settings.hasher()
+    load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"Login checks through the API (uvicorn, PostgreSQL), {rate:g}/s for {duration:g} s "
+          f"(machine: {os.cpu_count()} cores, load average {load_average})")
+    if only in (None, "keyed"):
+        phase(url, "keyed hash", keyed_hash_election(), production, rate, duration, 10,
+              "target p95 < 20 ms")
+    if only == "keyed":
+        return
+    cost = (f"argon2id t={production.time_cost}, {production.memory_cost // 1024} MiB, "
+            f"p={production.parallelism}")
+    shipped = (ELECTIONS / f"{ELECTION}.toml").read_text(encoding="utf-8")
+    phase(url, f"argon2 ({cost})", shipped, production, rate, duration, 10,
+          "bounded pool: throughput, not latency")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=50, help="checks a second (default 50)")
+    parser.add_argument("--duration", type=float, default=15, help="seconds (default 15)")
+    parser.add_argument("--url", help="a PostgreSQL server (the database is created)")
+    parser.add_argument("--only", choices=("keyed", "argon2"), help="one phase only")
+    arguments = parser.parse_args()
+    main(arguments.rate, arguments.duration, arguments.url, arguments.only)

@@ -1,0 +1,135 @@
+"""Typed text that enters CSU: refuse the characters that no operator means to type.
+
+Names, first names, logins, workstation names, reasons and notes end up on
+screens, in the journal, in CSV exports and in the database. A control
+character there hides or rewrites what an operator reads (a carriage return
+or a bidirectional override reorders a journal line; an escape sequence
+drives the terminal), and a NUL is refused by PostgreSQL outright. So every
+service refuses them where text enters, with a French sentence that names
+the field and the character.
+
+Refused everywhere: C0 controls (U+0000–U+001F), DEL (U+007F), C1 controls
+(U+0080–U+009F), the bidirectional embeddings and overrides (U+202A–U+202E)
+and isolates (U+2066–U+2069), and the Unicode line and paragraph
+separators (U+2028, U+2029). Free text (reasons, notes) may hold a tab;
+multi-line notes may also hold line breaks (``\\n``, and ``\\r\\n``).
+"""
+
+from csu.domain.errors import InvalidValue
+
+__all__ = [
+    "FORMULA_STARTS",
+    "describe_character",
+    "free_text",
+    "is_printable_text",
+    "multiline_text",
+    "refuse_control_characters",
+    "single_line",
+    "spreadsheet_safe",
+]
+
+TAB = "\t"
+NEWLINE = "\n"
+CARRIAGE_RETURN = "\r"
+
+_NAMED: dict[str, str] = {
+    "\x00": "caractère nul",
+    "\t": "tabulation",
+    "\n": "saut de ligne",
+    "\r": "retour chariot",
+    "\x1b": "caractère d'échappement",
+    "\x7f": "caractère de suppression",
+    "\u2028": "séparateur de ligne",
+    "\u2029": "séparateur de paragraphe",
+}
+
+
+def _is_bidi_control(char: str) -> bool:
+    code = ord(char)
+    return 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+
+
+def _is_refused(char: str) -> bool:
+    code = ord(char)
+    return (
+        code <= 0x1F
+        or 0x7F <= code <= 0x9F
+        or _is_bidi_control(char)
+        or char in ("\u2028", "\u2029")
+    )
+
+
+def describe_character(char: str) -> str:
+    """A French name for a refused character, with its code point: ``caractère nul, U+0000``."""
+    code = f"U+{ord(char):04X}"
+    if char in _NAMED:
+        return f"{_NAMED[char]}, {code}"
+    if _is_bidi_control(char):
+        return f"marque de direction bidirectionnelle, {code}"
+    return f"caractère de contrôle, {code}"
+
+
+def refuse_control_characters(
+    value: str,
+    field: str,
+    *,
+    allow_tab: bool = False,
+    allow_newlines: bool = False,
+    line: int | None = None,
+) -> str:
+    """Return ``value`` unchanged, or raise ``InvalidValue`` naming the field and character.
+
+    ``allow_tab`` admits tabs (free text); ``allow_newlines`` admits ``\\n``
+    and a ``\\r`` that directly precedes one (multi-line notes typed on
+    Windows). ``line`` names the line of an import file in the message.
+    """
+    for index, char in enumerate(value):
+        if not _is_refused(char):
+            continue
+        if allow_tab and char == TAB:
+            continue
+        if allow_newlines and (
+            char == NEWLINE or (char == CARRIAGE_RETURN and value[index + 1 : index + 2] == NEWLINE)
+        ):
+            continue
+        where = f"{field} (ligne {line})" if line is not None else field
+        raise InvalidValue(
+            where,
+            f"caractère interdit en position {index + 1} ({describe_character(char)})",
+        )
+    return value
+
+
+def single_line(value: str, field: str, *, line: int | None = None) -> str:
+    """A name, first name, login or workstation name: no control character at all."""
+    return refuse_control_characters(value, field, line=line)
+
+
+def free_text(value: str, field: str) -> str:
+    """A one-line reason: a tab is tolerated, nothing else."""
+    return refuse_control_characters(value, field, allow_tab=True)
+
+
+def multiline_text(value: str, field: str) -> str:
+    """A note that may span several lines: tabs and line breaks are tolerated."""
+    return refuse_control_characters(value, field, allow_tab=True, allow_newlines=True)
+
+
+def is_printable_text(value: str) -> bool:
+    """True when ``value`` holds no refused character (tabs and line breaks count as refused)."""
+    return not any(_is_refused(char) for char in value)
+
+
+# A spreadsheet runs a cell as a formula when it begins with one of these: OWASP's
+# CSV-injection list, with LF and NUL (ASVS 1.2.10 names NUL too) and the full-width
+# forms of the signs, cheap to cover in case a spreadsheet folds them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell that no spreadsheet runs: a formula-like start gets a leading quote.
+
+    The quote is the spreadsheets' own "text" marker; a reader of the raw file
+    sees it, which is the lesser evil next to a formula run on the reader's machine.
+    """
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell

@@ -1,0 +1,113 @@
+"""Typed text: control characters refused with the field named; CSV cells made safe."""
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csu.domain.errors import InvalidValue
+from csu.domain.text import (
+    FORMULA_STARTS,
+    free_text,
+    is_printable_text,
+    multiline_text,
+    refuse_control_characters,
+    single_line,
+    spreadsheet_safe,
+)
+
+REFUSED = {
+    "\x00": "caractère nul, U+0000",
+    "\x1b": "caractère d'échappement, U+001B",
+    "\x07": "caractère de contrôle, U+0007",
+    "\x7f": "caractère de suppression, U+007F",
+    "\x85": "caractère de contrôle, U+0085",
+    "\x9b": "caractère de contrôle, U+009B",
+    "\u202a": "marque de direction bidirectionnelle, U+202A",
+    "\u202e": "marque de direction bidirectionnelle, U+202E",
+    "\u2066": "marque de direction bidirectionnelle, U+2066",
+    "\u2069": "marque de direction bidirectionnelle, U+2069",
+    "\u2028": "séparateur de ligne, U+2028",
+}
+
+
+@pytest.mark.parametrize("char", REFUSED, ids=lambda char: f"U+{ord(char):04X}")
+def test_a_control_character_in_a_name_is_refused_naming_field_character_and_place(
+    char: str,
+) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        single_line(f"Du{char}pont", "Nom")
+    assert refused.value.field == "Nom"
+    assert str(refused.value) == f"Nom : caractère interdit en position 3 ({REFUSED[char]})"
+
+
+@pytest.mark.parametrize("rule", [single_line, free_text, multiline_text])
+@pytest.mark.parametrize("char", REFUSED, ids=lambda char: f"U+{ord(char):04X}")
+def test_no_kind_of_text_admits_nul_escape_or_bidirectional_marks(
+    rule: Callable[[str, str], str], char: str
+) -> None:
+    with pytest.raises(InvalidValue, match="caractère interdit"):
+        rule(f"motif {char} suite", "Motif")
+
+
+def test_the_line_of_an_import_is_named_with_the_field() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        single_line("Jean\x00ne", "Prénom", line=12)
+    assert str(refused.value).startswith("Prénom (ligne 12) : caractère interdit en position 5")
+
+
+def test_ordinary_french_text_passes_unchanged() -> None:
+    for value in ("Éloïse-Marie O’Neil", "N'GUYEN Thị", "appel  reçu à 9 h ; « urgent » 😊"):
+        assert single_line(value, "Nom") is value
+
+
+def test_a_tab_is_refused_in_a_name_but_tolerated_in_free_text() -> None:
+    with pytest.raises(InvalidValue, match=r"tabulation, U\+0009"):
+        single_line("Jean\tne", "Prénom")
+    assert free_text("motif\tdétaillé", "Motif") == "motif\tdétaillé"
+
+
+def test_a_line_break_is_refused_in_a_reason_but_kept_in_a_note() -> None:
+    with pytest.raises(InvalidValue, match=r"saut de ligne, U\+000A"):
+        free_text("motif\nsur deux lignes", "Motif")
+    note = "appel reçu\r\nrappel demain\n\tà 9 h"
+    assert multiline_text(note, "Note") == note
+
+
+def test_a_carriage_return_alone_is_refused_even_in_a_note() -> None:
+    # A bare CR moves the cursor back on a terminal: it rewrites what is shown.
+    with pytest.raises(InvalidValue, match=r"retour chariot, U\+000D"):
+        multiline_text("tout va bien\rrien ne va", "Note")
+
+
+@given(st.text())
+def test_any_text_is_returned_as_it_is_or_refused_with_the_field_named(value: str) -> None:
+    try:
+        kept = refuse_control_characters(value, "Identifiant")
+    except InvalidValue as refused:
+        assert refused.field == "Identifiant"
+        assert not is_printable_text(value)
+    else:
+        assert kept == value
+        assert is_printable_text(value)
+
+
+# --- CSV cells ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+33 6 12", "-2", "@SUM(A1)", "\tx", "\rx", "＝1"])
+def test_a_cell_a_spreadsheet_would_run_gets_a_leading_quote(cell: str) -> None:
+    assert spreadsheet_safe(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["", "dupont", "2022-11-28T09:00:00Z", '{"a": 1}', "'=x"])
+def test_other_cells_are_left_alone(cell: str) -> None:
+    assert spreadsheet_safe(cell) == cell
+
+
+@given(st.text())
+def test_a_safe_cell_never_starts_a_formula_and_keeps_the_whole_value(cell: str) -> None:
+    safe = spreadsheet_safe(cell)
+    assert not safe.startswith(FORMULA_STARTS)
+    assert safe in (cell, "'" + cell)

@@ -1,0 +1,358 @@
+"""A supervisor handles a call on a voter of each demo election, visiting every screen
+and window on the way, and none shows the voter's e-mail address, an identifier that
+is an address (Education: ``prenom.nom@ac-…``) or a phone number whole: look-up
+results, voter file, the windows of the file (reveal, intervention, verification,
+credential, S5/S6/S7, closing), outbox, journal review, each entry and the timeline,
+dashboard, alerts, approvals, and the login screen after logout.
+
+The closing note quotes the voter's phone and address as an agent might: the journal
+keeps it as typed, and the review shows it masked.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import Select, Static
+
+from csu.app import CsuApp
+from csu.screens.approvals import ApprovalsScreen
+from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
+from csu.screens.identifier import IdentifierScreen
+from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
+from csu.screens.intervention_timeline import InterventionTimelineScreen
+from csu.screens.journal import JournalScreen
+from csu.screens.journal_entry import JournalEntryScreen
+from csu.screens.login import LoginScreen
+from csu.screens.lookup import LookupScreen
+from csu.screens.outbox import OutboxScreen
+from csu.screens.substitution import SubstitutionRequestScreen
+from csu.screens.verify import VerifyScreen
+from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.screens.voter import RevealScreen, VoterScreen
+from csu.services.context import Deps
+from csu.services.demo import DEMO_ELECTIONS, ELECTIONS_DIR
+from csu.store.tables import JournalEntry
+from tests.screens.conftest import (
+    SIZE,
+    DemoVoter,
+    click,
+    demo_voter,
+    fill,
+    last_intervention,
+    log_in,
+    notifications,
+    press,
+    settle,
+)
+from tests.screens.shown import Personal, leaks, shown_text
+
+MINT, MEN, CCI = "minint-2022", "men-2022", "cci-hdf-2021"
+OTHER_MOBILE = "06 12 34 56 78"  # a number the voter gives for one link (S6)
+OTHER_ADDRESS = "electeur.perso@exemple.fr"  # an address the voter gives (S5)
+
+# The screens every walk goes through, and those of each election's procedures.
+EVERY_WALK = {
+    LoginScreen, LookupScreen, VoterScreen, RevealScreen, InterventionOpenScreen,
+    VerifyScreen, IssueScreen, RevokeScreen, OutboxScreen, InterventionCloseScreen,
+    JournalScreen, JournalEntryScreen, InterventionTimelineScreen, ApprovalsScreen,
+}  # fmt: skip
+OF_ELECTION: dict[str, set[type]] = {
+    MINT: {CredentialShownScreen, IdentifierScreen},
+    MEN: {CredentialShownScreen, IdentifierScreen, VoteCodeLinkScreen},
+    CCI: {SubstitutionRequestScreen},
+}
+
+
+def personal_data(voter: DemoVoter) -> Personal:
+    row = voter.row
+    addresses = [row["email_pro"]]
+    if "@" in voter.identifier:
+        addresses.append(voter.identifier)
+    phones = tuple(row[k] for k in ("telephone_pro", "telephone_mobile") if row[k])
+    return Personal(tuple(addresses), phones)
+
+
+@dataclass
+class Walk:
+    """Looks at each step of the walk and notes every personal value it sees whole."""
+
+    pilot: Pilot[Any]
+    personal: Personal
+    found: list[str] = field(default_factory=list)
+    seen: set[type] = field(default_factory=set)
+    timeline: str = ""  # the intervention's timeline, as the review showed it
+
+    def look(self, where: str) -> str:
+        app = self.pilot.app
+        text = shown_text(app)
+        self.seen.add(type(app.screen))
+        self.found.extend(f"{where}: {value}" for value in leaks(text, self.personal))
+        return text
+
+    async def press(self, *keys: str) -> None:
+        await press(self.pilot, *keys)
+
+    async def click(self, selector: str) -> None:
+        await click(self.pilot, selector)
+
+    def on(self, screen_type: type) -> Any:
+        screen = self.pilot.app.screen
+        assert isinstance(screen, screen_type), (screen, notifications(self.pilot.app))  # type: ignore[arg-type]
+        return screen
+
+
+# ------------------------------------------------------------------ the walk
+
+
+async def find_and_open(walk: Walk, voter: DemoVoter) -> None:
+    walk.on(LookupScreen).query_one("#search").value = voter.matricule
+    await walk.pilot.pause(0.2)  # the search is debounced
+    await settle(walk.pilot)
+    walk.look("résultats de la recherche")
+    await walk.press("enter")
+    walk.on(VoterScreen)
+    text = walk.look("fiche électeur")
+    assert "***@" in text  # the scan sees the masked contact details
+
+
+async def reveal_window(walk: Walk) -> None:
+    await walk.press("ctrl+r")
+    walk.on(RevealScreen)
+    walk.look("fenêtre de révélation")
+    await walk.click("#reveal-cancel-button")
+
+
+async def open_by_phone(walk: Walk, voter: DemoVoter) -> None:
+    """An intervention by phone, the number on the phone being the voter's own."""
+    await walk.press("ctrl+n")
+    screen = walk.on(InterventionOpenScreen)
+    walk.look("ouverture d'intervention")
+    screen.query_one("#open-channel", Select).value = "phone"
+    await walk.pilot.pause()
+    fill(walk.pilot, open_caller=walk.personal.phones[0])
+    await walk.click("#open-ok")
+    walk.on(VoterScreen)
+    walk.look("fiche avec intervention ouverte")
+
+
+def last_code(outbox: Path) -> str:
+    """The one-time code of the latest message in the outbox (SMS or e-mail)."""
+    codes = []
+    for path in sorted(outbox.glob("*")):
+        if path.suffix == ".eml":
+            mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+            text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        elif path.suffix == ".json":
+            text = json.loads(path.read_text(encoding="utf-8"))["text"]
+        else:
+            continue
+        codes += re.findall(r"code de vérification est (\d+)", text)
+    assert codes, "no one-time code in the outbox"
+    return codes[-1]
+
+
+async def verify(walk: Walk, outbox: Path, otp: str | None = None, **answers: str) -> None:
+    """ctrl+e; a one-time code sent first when ``otp`` names its channel."""
+    await walk.press("ctrl+e")
+    walk.on(VerifyScreen)
+    walk.look("vérification d'identité")
+    fill(walk.pilot, **answers)
+    if otp is not None:
+        await walk.click(f"#send-{otp}")
+        walk.look("vérification, code envoyé")
+        fill(walk.pilot, **{f"verify_{otp}": last_code(outbox)})
+    await walk.click("#verify-ok")
+    walk.on(VoterScreen)
+    walk.look("fiche après vérification")
+
+
+async def issue(walk: Walk, kind: str | None) -> None:
+    """ctrl+k: the window, then (if the election has codes) one issued and read out."""
+    await walk.press("ctrl+k")
+    screen = walk.on(IssueScreen)
+    walk.look("délivrer un code")
+    if kind is None:
+        await walk.click("#issue-cancel-button")
+        return
+    screen.query_one("#credential-kind", Select).value = kind
+    await walk.pilot.pause()
+    await walk.click("#issue-ok")
+    walk.on(CredentialShownScreen)
+    walk.look("code affiché une fois")
+    await walk.click("#read-out")
+    walk.on(VoterScreen)
+
+
+async def revoke_window(walk: Walk) -> None:
+    await walk.press("ctrl+x")
+    walk.on(RevokeScreen)
+    walk.look("invalider un code")
+    await walk.click("#revoke-cancel-button")
+
+
+async def identifier(walk: Walk) -> None:
+    """S7: the identifier to the professional address on record."""
+    await walk.press("ctrl+d")
+    walk.on(IdentifierScreen)
+    walk.look("envoi de l'identifiant")
+    await walk.click("#identifier-ok")
+    result = walk.look("identifiant envoyé")
+    assert "Identifiant " in result, notifications(walk.pilot.app)  # type: ignore[arg-type]
+    await walk.click("#identifier-close-button")
+    walk.on(VoterScreen)
+
+
+async def vote_code_link(walk: Walk) -> None:
+    """S6: a one-time link by SMS to a mobile the voter gives."""
+    await walk.press("ctrl+l")
+    walk.on(VoteCodeLinkScreen)
+    walk.look("lien code de vote")
+    fill(walk.pilot, link_recipient=OTHER_MOBILE)
+    await walk.click("#link-ok")
+    walk.look("lien envoyé")
+    await walk.click("#link-close")
+    walk.on(VoterScreen)
+
+
+async def substitution(walk: Walk) -> None:
+    """S5: the request window, filled in and submitted (the CCI refuses it on the
+    demo's day: the result and its reason are looked at all the same)."""
+    from textual.widgets import Checkbox
+
+    await walk.press("f7")
+    screen = walk.on(SubstitutionRequestScreen)
+    walk.look("demande de matériel de substitution")
+    for box in screen.query(Checkbox):
+        box.value = True
+    fill(walk.pilot, substitution_email=OTHER_ADDRESS, substitution_notes="Notice non reçue")
+    await walk.click("#substitution-submit")
+    walk.look("demande de substitution traitée")
+    await walk.click("#substitution-close")
+    walk.on(VoterScreen)
+
+
+async def messages(walk: Walk) -> None:
+    await walk.press("f6")
+    walk.on(OutboxScreen)
+    walk.look("messages à l'électeur")
+    await walk.press("escape")
+
+
+async def close_with_note(walk: Walk) -> None:
+    """ctrl+w, with a note quoting the voter's phone and address."""
+    await walk.press("ctrl+w")
+    screen = walk.on(InterventionCloseScreen)
+    walk.look("clôture de l'intervention")
+    screen.query_one("#close-outcome", Select).value = "résolu"
+    note = f"Rappeler au {walk.personal.phones[0]} ou écrire à {walk.personal.addresses[0]}"
+    screen.query_one("#close-note").text = note
+    await walk.click("#close-ok")
+    walk.on(VoterScreen)
+    walk.look("fiche après clôture")
+
+
+async def supervisor_desk(walk: Walk, deps: Deps, since: int) -> None:
+    """The journal review, each entry written during the walk, the intervention's
+    timeline, the dashboard, the alerts and the approvals."""
+    app = walk.pilot.app
+    await walk.press("escape")
+    walk.on(LookupScreen)
+    await walk.press("f2")
+    walk.on(JournalScreen)
+    walk.look("revue du journal")
+    with deps.reading() as session:
+        seqs = list(
+            session.exec(
+                select(JournalEntry.seq).where(JournalEntry.seq > since).order_by(JournalEntry.seq)  # type: ignore[arg-type]
+            )
+        )
+    assert len(seqs) > 5
+    for seq in seqs:
+        await app.push_screen(JournalEntryScreen(seq))
+        await settle(walk.pilot)
+        walk.look(f"entrée n° {seq} du journal")
+        await walk.press("escape")
+    await app.push_screen(InterventionTimelineScreen(last_intervention(deps)))
+    await settle(walk.pilot)
+    walk.timeline = walk.look("chronologie de l'intervention")
+    await walk.press("escape")
+    await walk.press("escape")
+    for key, name in (("f3", "tableau de bord"), ("f4", "alertes")):
+        await walk.press(key)
+        walk.look(name)
+        await walk.press("escape")
+    app.action_approvals()  # type: ignore[attr-defined]
+    await settle(walk.pilot)
+    walk.on(ApprovalsScreen)
+    walk.look("demandes de substitution")
+    await walk.press("escape")
+
+
+def last_seq(deps: Deps) -> int:
+    with deps.reading() as session:
+        return session.exec(select(JournalEntry.seq).order_by(JournalEntry.seq.desc())).first() or 0  # type: ignore[attr-defined]
+
+
+# -------------------------------------------------------------------- tests
+
+
+def test_every_shipped_election_is_walked() -> None:
+    assert {path.stem for path in ELECTIONS_DIR.glob("*.toml")} == set(DEMO_ELECTIONS)
+
+
+@pytest.mark.slow  # a whole call and the supervisor's desk, per election
+@pytest.mark.parametrize("election", DEMO_ELECTIONS)
+async def test_no_screen_shows_a_voters_address_phone_or_address_identifier(
+    app: CsuApp, demo_deps: Deps, outbox: Path, election: str
+) -> None:
+    voter = demo_voter(demo_deps, election, mobile=True, work_phone=election != MEN)
+    row = voter.row
+    since = last_seq(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        walk = Walk(pilot, personal_data(voter))
+        await log_in(pilot, "superviseur")
+        walk.look("recherche")
+        await find_and_open(walk, voter)
+        await reveal_window(walk)
+        await open_by_phone(walk, voter)
+        if election == MINT:
+            birth = {"verify_birth_date": voter.birth_text}
+            await verify(walk, outbox, "otp_mobile", **birth)
+            await issue(walk, "security_key")
+            await revoke_window(walk)
+            await identifier(walk)
+        elif election == MEN:
+            challenge = {
+                "verify_challenge_answer": row["reponse_defi"],
+                "verify_numen": row["numen"],
+            }
+            await verify(walk, outbox, **challenge)
+            await issue(walk, "password")
+            await revoke_window(walk)
+            await vote_code_link(walk)
+            department = {"verify_numen": row["numen"], "verify_birth_department": row["nir"][5:7]}
+            await verify(walk, outbox, **department)
+            await identifier(walk)
+        else:
+            await verify(walk, outbox, "otp_email", verify_birth_date=voter.birth_text)
+            await issue(walk, None)
+            await revoke_window(walk)
+            await substitution(walk)
+        await messages(walk)
+        await close_with_note(walk)
+        await supervisor_desk(walk, demo_deps, since)
+        await walk.press("ctrl+o")
+        walk.on(LoginScreen)
+        walk.look("connexion après déconnexion")
+        assert isinstance(pilot.app.screen.query_one("#login-title"), Static)
+
+    assert walk.found == []
+    assert EVERY_WALK | OF_ELECTION[election] <= walk.seen
+    assert "Rappeler au +33" in walk.timeline  # the closing note is shown, masked

@@ -1,0 +1,119 @@
+"""The command palette (ctrl+p) offers CSU's own commands only, in French: none of
+Textual's system commands (Screenshot, Keys, Maximize, Quit, Theme), and no way to save
+an image of a voter file."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.command import Command, CommandInput, CommandList, CommandPalette
+from textual.pilot import Pilot
+
+from csu.app import CsuApp
+from csu.screens.commands import COMMANDS, NO_MATCH
+from csu.screens.login import LoginScreen
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps
+from tests.screens.conftest import (
+    SIZE,
+    demo_voter,
+    journal_actions,
+    log_in,
+    notifications,
+    open_voter_file,
+    press,
+    settle,
+)
+
+FRENCH_LABELS = {label for label, *_ in COMMANDS} | {NO_MATCH}
+TEXTUAL_COMMANDS = ("Screenshot", "Keys", "Maximize", "Minimize", "Quit", "Theme")
+
+
+async def palette(pilot: Pilot[Any], query: str = "") -> list[str]:
+    """Opens the palette, types ``query`` and returns the commands it lists."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, CommandPalette)
+    if query:
+        await pilot.press(*query)
+    await pilot.pause(0.6)  # the palette gathers its providers' hits in the background
+    await pilot.pause()
+    options = pilot.app.screen.query_one(CommandList)
+    return [
+        str(option.hit.text)
+        for option in (options.get_option_at_index(i) for i in range(options.option_count))
+        if isinstance(option, Command)
+    ]
+
+
+async def test_the_palette_lists_csu_commands_only_in_french(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        listed = await palette(pilot)
+        assert {"Journal des interventions", "Thème clair ou sombre", "Quitter"} <= set(listed)
+        assert set(listed) <= FRENCH_LABELS
+        assert not set(listed) & set(TEXTUAL_COMMANDS)
+
+
+@pytest.mark.parametrize("name", TEXTUAL_COMMANDS)
+async def test_a_textual_system_command_is_not_found(app: CsuApp, name: str) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        listed = await palette(pilot, name.lower())
+        # « quit » finds « Quitter », CSU's own: never Textual's.
+        assert listed and set(listed) <= FRENCH_LABELS
+
+
+async def test_the_search_field_speaks_french(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await palette(pilot)
+        assert app.screen.query_one(CommandInput).placeholder == "Rechercher une commande…"
+
+
+async def test_before_login_the_palette_offers_help_theme_and_quit(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        assert set(await palette(pilot)) == {"Aide", "Thème clair ou sombre", "Quitter"}
+
+
+async def test_quitter_closes_the_session_in_the_journal(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        assert await palette(pilot, "quitter") == ["Quitter"]
+        await pilot.press("enter")
+        await settle(pilot)
+    assert app.return_code == 0
+    assert ("logout", "ok") in journal_actions(demo_deps)
+
+
+async def test_no_screenshot_of_a_voter_file_can_be_saved(
+    app: CsuApp, demo_deps: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where Textual saves a screenshot by default
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await open_voter_file(pilot, voter.matricule)
+        assert isinstance(app.screen, VoterScreen)
+        await press(pilot, "ctrl+s")
+        await app.run_action("screenshot")
+        assert app.save_screenshot(path=str(tmp_path)) == ""
+        assert app.deliver_screenshot(path=str(tmp_path)) is None
+        await pilot.pause()
+        assert isinstance(app.screen, VoterScreen)
+        assert any("Capture d'écran désactivée" in n for n in notifications(app))
+    assert [path.name for path in tmp_path.rglob("*.svg")] == []
+
+
+async def test_ctrl_c_outside_a_field_says_in_french_how_to_quit(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_voter_file(pilot, voter.matricule)
+        await press(pilot, "ctrl+c")
+        assert isinstance(app.screen, VoterScreen)
+        assert notifications(app)[-1] == "Pour quitter : ctrl+q (ou ctrl+o pour vous déconnecter)."

@@ -1,0 +1,183 @@
+"""Control characters typed into names, notes, reasons, look-ups and filters are refused
+by the services (not only by the screens) with a French sentence naming the field; on
+PostgreSQL a NUL never reaches the server, which would answer with a bare DataError."""
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from csu.config import ConfigError
+from csu.domain.errors import InvalidValue
+from csu.services.audit import export_journal
+from csu.services.context import Deps, OperatorContext
+from csu.services.credentials import issue_credential, revoke_credential
+from csu.services.interventions import close_intervention, open_intervention
+from csu.services.journal_review import ReviewFilter, search_journal
+from csu.services.operators import disable_operator, unlock_operator
+from csu.services.rolls import import_voters
+from csu.services.substitution import decide_substitution, request_substitution
+from csu.services.verification import unlock_voter
+from csu.services.voters import reveal_field, search_voters
+from csu.startup import open_store
+from csu.store.tables import Intervention, JournalEntry, Voter
+from tests.conftest import ADMIN, AGENT, SUPERVISOR
+from tests.services.intervention_support import (  # noqa: F401
+    DISABLED_PRESIDENT,
+    Desk,
+    desk_fixture,
+    open_call,
+    verified_call,
+)
+from tests.services.test_rolls import GOOD, write_csv
+
+NUL = "\x00"
+RLO = "\u202e"  # right-to-left override: shows « egap » for « page »
+
+
+def journal_size(deps: Deps) -> int:
+    with deps.reading() as session:
+        return len(session.exec(select(JournalEntry.seq)).all())
+
+
+# --- the roll --------------------------------------------------------------------------
+
+
+def test_a_roll_row_with_a_nul_in_the_name_is_named_by_its_line_and_column(
+    desk: Desk, tmp_path: Path
+) -> None:
+    bad_name = "GH3456;Du\x00rand;Luc;01/01/1970;;;;B-NORD;électeur;ID-9004;;;;;;"
+    bad_first = f"IJ7890;Petit;Lé{RLO}a;01/01/1971;;;;B-NORD;électeur;ID-9005;;;;;;"
+    path = write_csv(tmp_path / "roll.csv", GOOD[1], bad_name, bad_first)
+    report = import_voters(desk.deps, ADMIN, path, "minint-2022", skip_invalid=True)
+    assert [error.describe() for error in report.errors] == [
+        "ligne 3, colonne nom : caractère interdit en position 3 (caractère nul, U+0000)",
+        "ligne 4, colonne prenom : caractère interdit en position 3 "
+        "(marque de direction bidirectionnelle, U+202E)",
+    ]
+    with desk.deps.reading() as session:
+        matricules = set(session.exec(select(Voter.matricule)).all())
+    assert "CD5678" in matricules  # the good row is written
+    assert not {"GH3456", "IJ7890"} & matricules
+
+
+def test_a_tab_inside_a_name_is_a_fault_not_a_space(desk: Desk, tmp_path: Path) -> None:
+    row = "GH3456;Durand;Luc\tAndré;01/01/1970;;;;B-NORD;électeur;ID-9004;;;;;;"
+    report = import_voters(desk.deps, ADMIN, write_csv(tmp_path / "r.csv", row), "minint-2022")
+    assert not report.committed
+    assert [(e.line, e.column) for e in report.errors] == [(2, "prenom")]
+    assert "tabulation" in report.errors[0].reason
+
+
+# --- notes -------------------------------------------------------------------------------
+
+
+def test_a_closing_note_with_a_nul_is_refused_and_the_intervention_stays_open(
+    desk: Desk,
+) -> None:
+    call = open_call(desk, desk.caller)
+    with pytest.raises(InvalidValue, match=r"^Note : caractère interdit .*U\+0000"):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", f"rappel{NUL}demain")
+    with desk.deps.reading() as session:
+        row = session.get(Intervention, call.id)
+        assert row is not None and row.closed_at is None
+
+
+def test_a_closing_note_keeps_its_lines_and_tabs(desk: Desk) -> None:
+    call = open_call(desk, desk.caller)
+    note = "appel reçu\r\n\tpièce d'identité vue\nrappel demain"
+    close_intervention(desk.deps, AGENT, call.id, "résolu", note)
+    with desk.deps.reading() as session:
+        row = session.get(Intervention, call.id)
+        assert row is not None and row.note == note
+
+
+def test_substitution_notes_with_an_escape_sequence_are_refused(desk: Desk) -> None:
+    call = open_call(desk, desk.caller)
+    before = journal_size(desk.deps)
+    with pytest.raises(InvalidValue, match=r"^Notes : caractère interdit .*U\+001B"):
+        request_substitution(
+            desk.deps, AGENT, call.id, [desk.caller.material_id], checklist={},
+            identity_match=True, email="jeanne@example.fr", declared_on=desk.clock.now.date(),
+            notes="\x1b[2Jécran effacé",
+        )  # fmt: skip
+    assert journal_size(desk.deps) == before
+
+
+# --- reasons -----------------------------------------------------------------------------
+
+
+def test_a_reveal_reason_with_a_nul_is_refused_and_nothing_is_revealed(desk: Desk) -> None:
+    before = journal_size(desk.deps)
+    with pytest.raises(InvalidValue, match=r"^Motif : caractère interdit"):
+        reveal_field(desk.deps, SUPERVISOR, desk.caller.voter_id, "email_pro", f"rappel{NUL}")
+    assert journal_size(desk.deps) == before
+
+
+def test_an_unlock_reason_with_a_bidirectional_override_is_refused(desk: Desk) -> None:
+    with pytest.raises(InvalidValue, match=r"^Motif : .*U\+202E"):
+        unlock_voter(desk.deps, SUPERVISOR, desk.caller.voter_id, f"appel {RLO}reçu")
+
+
+def test_an_invalidation_reason_with_a_nul_is_refused_and_the_credential_kept(
+    desk: Desk,
+) -> None:
+    call = verified_call(desk, desk.caller)
+    issue_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key")
+    before = journal_size(desk.deps)
+    with pytest.raises(InvalidValue, match=r"^Motif : caractère interdit"):
+        revoke_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key",
+                          f"carte{NUL}volée")  # fmt: skip
+    assert journal_size(desk.deps) == before
+
+
+def test_an_operator_reason_with_a_nul_is_refused(desk: Desk) -> None:
+    with pytest.raises(InvalidValue, match=r"^Motif : caractère interdit"):
+        disable_operator(desk.deps, ADMIN, "pres.nord", reason=f"fin{NUL}")
+    with pytest.raises(InvalidValue, match=r"^Motif : caractère interdit"):
+        unlock_operator(desk.deps, ADMIN, DISABLED_PRESIDENT, reason="\x07bip")
+
+
+def test_a_substitution_refusal_reason_with_a_nul_is_refused(desk: Desk) -> None:
+    with pytest.raises(InvalidValue, match=r"^Motif : caractère interdit"):
+        decide_substitution(desk.deps, SUPERVISOR, 1, approve=False, reason=f"pièce{NUL}absente")
+
+
+# --- what is looked up -------------------------------------------------------------------
+
+
+def test_a_look_up_with_a_nul_is_refused_in_french(desk: Desk) -> None:
+    with pytest.raises(InvalidValue, match=r"^Recherche : caractère interdit"):
+        search_voters(desk.deps, AGENT, f"{desk.caller.identifier}{NUL}")
+
+
+def test_a_president_login_with_a_nul_is_refused_in_french(desk: Desk) -> None:
+    with pytest.raises(InvalidValue, match=r"^Président : caractère interdit"):
+        open_intervention(desk.deps, AGENT, desk.caller.voter_id, "president",
+                          president_login=f"pres.nord{NUL}")  # fmt: skip
+
+
+@pytest.mark.parametrize("field", ["operator", "action", "outcome", "election", "intervention"])
+def test_a_journal_filter_with_a_nul_is_refused_in_french(desk: Desk, field: str) -> None:
+    where = ReviewFilter(**{field: f"x{NUL}y"})  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="caractère interdit"):
+        search_journal(desk.deps, SUPERVISOR, where)
+    with pytest.raises(InvalidValue, match="caractère interdit"):
+        export_journal(desk.deps, SUPERVISOR, io.StringIO(), where=where)
+
+
+# --- the workstation ---------------------------------------------------------------------
+
+
+def test_an_operator_context_on_a_workstation_named_with_an_escape_is_refused() -> None:
+    with pytest.raises(InvalidValue, match=r"^Poste de travail \(CSU_WORKSTATION\) : "):
+        OperatorContext(login="agent", role="agent", workstation="poste\x1b[31m")
+
+
+def test_a_workstation_setting_with_a_control_character_stops_the_store_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_WORKSTATION", "poste\x01")
+    with pytest.raises(ConfigError, match=r"^CSU_WORKSTATION \(nom du poste\) : caractère"):
+        open_store(str(tmp_path / "absent.sqlite"))
