@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 from csu.domain import sealing
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import TYPED_LOGIN, keyed_hash
+from csu.domain.text import single_line
 from csu.services.context import ROLES, Deps, OperatorContext, Role, ServiceError, retried
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
@@ -63,14 +64,29 @@ class DemoLogin:
     used: bool = False
 
 
+def _nameable(login: str) -> bool:
+    try:
+        single_line(login, "Identifiant")
+    except InvalidValue:
+        return False
+    return True
+
+
 @retried
 def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -> OperatorContext:
     """The context of the operator who proved login, password and code, or LoginRefused."""
     typed = login.strip()
     name = typed.lower()
+    # No operator's login holds a control character, and PostgreSQL refuses a NUL with a
+    # bare DataError: such a login is unknown, without asking the store.
+    nameable = _nameable(name)
     now = deps.clock()
     with deps.reading() as session:
-        found = session.exec(select(Operator).where(Operator.login == name)).first()
+        found = (
+            session.exec(select(Operator).where(Operator.login == name)).first()
+            if nameable
+            else None
+        )
         stored_hash = found.password_hash if found else None
         sealed = found.totp_secret_sealed if found else None
     password_ok = _verify_password(deps.hasher, stored_hash, password)
@@ -87,7 +103,7 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
 
     context: OperatorContext | None = None
     with deps.writing() as session:
-        row = _row_for_update(session, name)
+        row = _row_for_update(session, name) if nameable else None
         actor = Actor(operator=None, role=None, workstation=workstation)
         details: dict[str, object] = (
             {"login": typed[:LOGIN_DETAIL_MAX]}

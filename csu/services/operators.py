@@ -265,6 +265,8 @@ def _reason(reason: str | None) -> str | None:
 
 
 def _find(session: Session, login: str) -> Operator:
+    # Checked before the query: PostgreSQL refuses a NUL with a bare DataError.
+    login = single_line(login, "Identifiant")
     row = session.exec(select(Operator).where(Operator.login == login).with_for_update()).first()
     if row is None:
         raise NotFound(f"Opérateur inconnu : « {login} ».")

@@ -471,3 +471,7 @@ def test_a_demo_code_used_to_log_in_is_shown_as_used_until_the_next(
     assert demo_logins(demo)[0].used
     clock.advance(seconds=30)
     assert not demo_logins(demo)[0].used
+
+
+def test_a_login_with_a_nul_is_refused_with_the_one_message(ops: Deps, clock: Clock) -> None:
+    assert refusal(ops, "cam\x00ille", PASSWORD, code(clock)) == LOGIN_FAILED

@@ -333,3 +333,10 @@ def test_a_lock_that_has_run_out_is_not_listed(ops: Deps, camille: str) -> None:
     later = Deps(ops.engine, ops.key, fixed_clock(NOW + timedelta(minutes=LOCK_MINUTES)), FAST)
     [view] = list_operators(later, ADMIN)
     assert view.locked_until is None
+
+
+def test_unlocking_a_login_with_a_nul_names_the_field_before_the_store_sees_it(
+    ops: Deps,
+) -> None:
+    with pytest.raises(InvalidValue, match="Identifiant"):
+        unlock_operator(ops, ADMIN, "cam\x00ille", reason="appel de Camille")
