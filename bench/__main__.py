@@ -8,6 +8,7 @@ from bench import checkpoint, credentials, journal, lookup, roll_import, search,
 from bench import dashboard as desk_dashboard
 from bench import emargement as emargement_feed
 from bench import load as cell_load
+from bench import platform_login as login_checks
 from bench import review as journal_review
 
 
@@ -22,7 +23,9 @@ def main() -> None:
     journal_review.main(size, os.environ.get("CSU_BENCH_POSTGRES_URL"))
     desk_dashboard.main(size)
     credentials.main(size, deps)
-    emargement_feed.main(min(size, 50_000))  # PostgreSQL (CSU_BENCH_POSTGRES_URL)
+    # PostgreSQL (CSU_BENCH_POSTGRES_URL): the feed alone, then while 8 agents work.
+    emargement_feed.run(min(size, 50_000))
+    login_checks.main()  # the API on loopback: keyed-hash then argon2id checks, 50/s
     cell_load.main()  # 32 workstations x 2 min on a private PostgreSQL server
 
 

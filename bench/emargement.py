@@ -3,8 +3,8 @@ material and scrutin) through the service, then through the HTTP API (uvicorn on
 loopback, httpx), with the events stored and the journal checked afterwards; then the
 feed while agents work (:func:`with_agents`).
 
-``python -m bench.emargement [VOTERS] [--agents 8] [--duration 20] [--rate 5000]
-[--pace 0.1-0.5] [--only agents]`` (default 50,000 minint-2022 voters, two scrutins
+``python -m bench.emargement [VOTERS] [--agents 8] [--duration 30] [--rate 5000]
+[--pace 1-3] [--only agents]`` (default 50,000 minint-2022 voters, two scrutins
 each: 100,000 events); ``CSU_BENCH_POSTGRES_URL`` names the server (default: the
 tests' one). Targets: at least 5,000 events/s, one journal entry a batch, while 8
 agents work; the agents' p95 at most 1.5 times what it is without the feed, measured
@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 from bench import workload
-from bench.common import ADMIN, ELECTIONS, KEY, line, roll_file
+from bench.common import ADMIN, ELECTIONS, KEY, line, median_ms, roll_file, timed
 from bench.load import WaitSampler
 from csu.api.server import config
 from csu.domain.clock import fixed_clock
@@ -134,8 +134,9 @@ def main(voters: int = 50_000) -> None:
         time.sleep(0.02)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
-        with httpx.Client(base_url=base, timeout=120,
-                          headers={"Authorization": f"Bearer {platform_key}"}) as client:
+        with httpx.Client(
+            base_url=base, timeout=120, headers={"Authorization": f"Bearer {platform_key}"}
+        ) as client:
             started = time.perf_counter()
             posted = 0
             for batch in events(votes[half:], "api"):
@@ -161,12 +162,13 @@ def main(voters: int = 50_000) -> None:
     deps.engine.dispose()
 
 
-
 # ------------------------------------------------------------------ with agents
 
 AGENTS_DATABASE = "csu_bench_emargement_agents"
 RATE = 5_000  # events a second: the target, one batch every 0.2 s
-AGENT_PACE = (0.1, 0.5)  # seconds between an agent's actions (bench/workload.py)
+# Seconds between an agent's actions (bench/workload.py): busier than a real agent
+# (10-20 s, README), so that a short run still gives each phase a p95 worth reading.
+AGENT_PACE = (1.0, 3.0)
 
 
 def feed(url: str, key: str, batches: list[list[EmargementEvent]], rate: float,
@@ -246,14 +248,16 @@ def merged(folders: list[Path], into: Path) -> Path:
     return into
 
 
-def with_agents(url: str, voters: int, workstations: int = 8, duration: float = 20,
+def with_agents(url: str, voters: int, workstations: int = 8, duration: float = 30,
                 rate: float = RATE, pace: tuple[float, float] = AGENT_PACE) -> None:  # fmt: skip
     """Agents alone, then agents while the platform's feed ingests batches of 1,000
     at ``rate`` events/s, then agents alone again: the agents' p95 with the feed is
     compared with the one without it, from the same store and the same run."""
-    print(f"émargement feed while {workstations} agents work ({duration:g} s a phase, "
-          f"{pace[0]:g}-{pace[1]:g} s between an agent's actions, feed at "
-          f"{rate:,.0f} ev/s{' (as fast as it goes)' if not rate else ''})")
+    print(
+        f"émargement feed while {workstations} agents work ({duration:g} s a phase, "
+        f"{pace[0]:g}-{pace[1]:g} s between an agent's actions, feed at "
+        f"{rate:,.0f} ev/s{' (as fast as it goes)' if not rate else ''})"
+    )
     store = workload.prepare(url, AGENTS_DATABASE, voters, workstations)
     busy = {caller.identifier for caller in [*store.shared, *store.substitution]}
     votes = [vote for vote in votes_of(voters) if vote[0] not in busy]
@@ -307,6 +311,11 @@ def with_agents(url: str, voters: int, workstations: int = 8, duration: float = 
             ).scalar_one()  # fmt: skip
         line("after: émargements stored, feed entries in the journal",
              f"{stored:,} / {entries:,}", "one entry a batch")  # fmt: skip
+        from csu.services.dashboard import dashboard
+
+        shown = timed(lambda: dashboard(deps, SUPERVISOR, ELECTION), 3)
+        line(f"dashboard with {stored:,} émargements (per hour, platforms)",
+             f"{median_ms(shown):.0f} ms", "median of 3")  # fmt: skip
         checked = workload.check(deps, workload.Ledgers.read(merged(folders, root / "all")),
                                  set(logins))  # fmt: skip
         print(f"  {'all invariants hold' if checked.ok else 'INVARIANTS BROKEN'}")
@@ -316,7 +325,7 @@ def with_agents(url: str, voters: int, workstations: int = 8, duration: float = 
         workload.drop(url, AGENTS_DATABASE)
 
 
-def run(voters: int = 50_000, agents: int = 8, duration: float = 20, rate: float = RATE,
+def run(voters: int = 50_000, agents: int = 8, duration: float = 30, rate: float = RATE,
         pace: tuple[float, float] = AGENT_PACE, only: str | None = None) -> None:  # fmt: skip
     url = os.environ.get("CSU_BENCH_POSTGRES_URL", POSTGRES_URL)
     load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -331,11 +340,17 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("voters", type=int, nargs="?", default=50_000)
     parser.add_argument("--agents", type=int, default=8)
-    parser.add_argument("--duration", type=float, default=20, help="seconds a phase")
+    parser.add_argument("--duration", type=float, default=30, help="seconds a phase")
     parser.add_argument("--rate", type=float, default=RATE, help="events/s (0: flat out)")
-    parser.add_argument("--pace", default="0.1-0.5", help="seconds between an agent's actions")
+    parser.add_argument("--pace", default="1-3", help="seconds between an agent's actions")
     parser.add_argument("--only", choices=("feed", "agents"))
     arguments = parser.parse_args()
     low, _, high = arguments.pace.partition("-")
-    run(arguments.voters, arguments.agents, arguments.duration, arguments.rate,
-        (float(low), float(high or low)), arguments.only)
+    run(
+        arguments.voters,
+        arguments.agents,
+        arguments.duration,
+        arguments.rate,
+        (float(low), float(high or low)),
+        arguments.only,
+    )

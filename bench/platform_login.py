@@ -236,18 +236,24 @@ async def load(url: str, key: str, bodies: list[dict[str, Any]], rate: float,
 def show(label: str, measured: Measured, rate: float, target: str) -> None:
     checks = measured.checks
     answered = len(checks)
-    line(f"{label}: checks answered", f"{answered:,}",
+    rate_done = answered / measured.span if measured.span else 0.0
+    line(f"{label}: checks answered ({rate_done:.1f}/s)", f"{answered:,}",
          f"offered {rate:g}/s; statuses {measured.statuses}; "
          f"{measured.late} unanswered at the end; errors {measured.failed or 0}")  # fmt: skip
     if checks:
-        line(f"{label}: check p50 / p95 / p99",
-             " / ".join(f"{percentile(checks, q):.1f}" for q in (50, 95, 99)) + " ms", target)
+        line(
+            f"{label}: check p50 / p95 / p99",
+            " / ".join(f"{percentile(checks, q):.1f}" for q in (50, 95, 99)) + " ms",
+            target,
+        )
     if measured.invalid:
         line(f"{label}: checks answered invalid (should be 0)", f"{measured.invalid:,}")
     health = measured.health
-    line(f"{label}: /v1/health p50 / p95 / p99 ({len(health):,})",
-         " / ".join(f"{percentile(health, q):.1f}" for q in (50, 95, 99)) + " ms",
-         "target p95 < 10 ms")
+    line(
+        f"{label}: /v1/health p50 / p95 / p99 ({len(health):,})",
+        " / ".join(f"{percentile(health, q):.1f}" for q in (50, 95, 99)) + " ms",
+        "target p95 < 10 ms",
+    )
 
 
 def phase(url: str, label: str, election_text: str, hasher: Any, rate: float,
@@ -264,24 +270,45 @@ def phase(url: str, label: str, election_text: str, hasher: Any, rate: float,
     return measured
 
 
-def main(rate: float = 50, duration: float = 15, url: str | None = None,
-         only: str | None = None) -> None:
+def main(
+    rate: float = 50, duration: float = 15, url: str | None = None, only: str | None = None
+) -> None:
     url = url or os.environ.get("CSU_BENCH_POSTGRES_URL", POSTGRES_URL)
     settings = Settings()
     production = settings.hasher()
     load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"Login checks through the API (uvicorn, PostgreSQL), {rate:g}/s for {duration:g} s "
-          f"(machine: {os.cpu_count()} cores, load average {load_average})")
+    print(
+        f"Login checks through the API (uvicorn, PostgreSQL), {rate:g}/s for {duration:g} s "
+        f"(machine: {os.cpu_count()} cores, load average {load_average})"
+    )
     if only in (None, "keyed"):
-        phase(url, "keyed hash", keyed_hash_election(), production, rate, duration, 10,
-              "target p95 < 20 ms")
+        phase(
+            url,
+            "keyed hash",
+            keyed_hash_election(),
+            production,
+            rate,
+            duration,
+            10,
+            "target p95 < 20 ms",
+        )
     if only == "keyed":
         return
-    cost = (f"argon2id t={production.time_cost}, {production.memory_cost // 1024} MiB, "
-            f"p={production.parallelism}")
+    cost = (
+        f"argon2id t={production.time_cost}, {production.memory_cost // 1024} MiB, "
+        f"p={production.parallelism}"
+    )
     shipped = (ELECTIONS / f"{ELECTION}.toml").read_text(encoding="utf-8")
-    phase(url, f"argon2 ({cost})", shipped, production, rate, duration, 10,
-          "bounded pool: throughput, not latency")
+    phase(
+        url,
+        f"argon2 ({cost})",
+        shipped,
+        production,
+        rate,
+        duration,
+        10,
+        "bounded pool: throughput, not latency",
+    )
 
 
 if __name__ == "__main__":

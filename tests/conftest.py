@@ -4,8 +4,11 @@ The PostgreSQL variant skips with a reason when no server is reachable,
 except under CI (``CI`` set) where it must run.
 """
 
+import atexit
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +33,11 @@ SUPERVISOR = OperatorContext(login="sup", role="superviseur", workstation="poste
 AGENT = OperatorContext(login="agent", role="agent", workstation="poste-test")
 
 _counter = itertools.count()
+
+# A Rich console built at import (csu.cli.common) keeps the COLUMNS it found then; xdist's
+# workers start with COLUMNS=80, so without this the COLUMNS a test sets is never read.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 # CI replays the same examples every run (a failure there is reproducible), and no
 # property test fails for being slow on a busy two-core machine.
@@ -95,10 +103,29 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.close()
 
 
+_migrated_sqlite: list[Path] = []  # the template of this process (each xdist worker has its own)
+
+
+def _sqlite_template() -> Path:
+    """A store migrated once per process, in a folder removed at exit."""
+    if not _migrated_sqlite:
+        folder = Path(tempfile.mkdtemp(prefix=f"csu-migrated-{os.getpid()}-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        engine = make_engine(f"sqlite:///{folder / 'csu.sqlite'}")
+        upgrade(engine)
+        with engine.connect() as conn:  # everything in the main file, for copying
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        _migrated_sqlite.append(folder / "csu.sqlite")
+    return _migrated_sqlite[0]
+
+
 def sqlite_engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'csu.sqlite'}")
-    upgrade(engine)
-    return engine
+    """A migrated store in ``tmp_path/csu.sqlite``: a copy of the process's template, as
+    running the migrations for each test costs ~0.2 s and a copy a few milliseconds."""
+    path = tmp_path / "csu.sqlite"
+    shutil.copy(_sqlite_template(), path)
+    return make_engine(f"sqlite:///{path}")
 
 
 @pytest.fixture
@@ -137,3 +164,40 @@ def sqlite_deps(sqlite_store: Engine) -> Deps:
 @pytest.fixture
 def postgres_deps(postgres_store: Engine) -> Deps:
     return Deps(engine=postgres_store, key=TEST_KEY, clock=fixed_clock(NOW))
+
+
+# ------------------------------------------------------------ the inner loop and xdist
+# Marked slow (left out by `make test-fast`, run by `make test` and CI), by node id prefix:
+# what starts a browser, a server or a `csu` process, and what runs long (property walks
+# through the app, whole scenarios). About a third of the suite's time for 10% of its tests.
+SLOW = (
+    "tests/e2e/",  # Chromium and `csu serve` processes
+    "tests/store/test_crash.py",  # kills writer processes and the server
+    "tests/store/test_journal.py::test_concurrent_writers",
+    "tests/test_cli_hostile.py::test_an_endless_or_blocking_file",  # a process's memory
+    "tests/test_cli_platform.py::test_csu_api_",  # `csu api` in its own process
+    "tests/test_cli_serve.py::test_a_port_already_in_use",
+    "tests/test_cli_fuzz.py",
+    "tests/api/test_openapi_conformance.py",  # schemathesis
+    "tests/api/test_health.py::test_health_answers_while_argon2",
+    "tests/screens/test_typed_fields_property.py",
+    "tests/screens/test_masking_walk.py",
+    "tests/screens/test_scenarios.py",
+    "tests/screens/test_journal_screen.py",
+    "tests/screens/test_operators_screen.py",
+    "tests/screens/test_interventions.py",
+    "tests/screens/test_s6_s7_screens.py",
+    "tests/screens/test_substitution_screens.py",
+    "tests/screens/test_reveal.py",
+)
+# Tests of one browser module stay on one xdist worker: Chromium starts once per module.
+ONE_WORKER = ("tests/e2e/test_browser",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(ONE_WORKER):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

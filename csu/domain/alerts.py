@@ -1,8 +1,9 @@
 """Alerts for supervisors: the rules and their thresholds, on plain records.
 
 Each rule takes what the service read from the store (journal entries, verification
-attempts, contact uses, the platforms' émargement feeds) and returns the alerts it finds, each naming the journal
-entries behind it (``seqs``) so that a supervisor can review them. No I/O here.
+attempts, contact uses, the platforms' émargement feeds) and returns the alerts it
+finds, each naming the journal entries behind it (``seqs``) so that a supervisor can
+review them. No I/O here.
 
 Every threshold below is a module constant: a rule fires at its threshold and not
 one below it.

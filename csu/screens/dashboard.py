@@ -50,12 +50,11 @@ def now_line(figures: Dashboard) -> str:
 
 def platform_row(activity: PlatformActivity) -> tuple[str, str, str, str]:
     """(name, last call, last batch, state of the feed), times in Paris."""
+
     def moment(at: datetime | None) -> str:
         return f"{at:%d/%m %H:%M}" if at is not None else "jamais"
 
-    state = (
-        f"muet (seuil {activity.silence_minutes} min)" if activity.silent else "normal"
-    )
+    state = f"muet (seuil {activity.silence_minutes} min)" if activity.silent else "normal"
     return (activity.name, moment(activity.last_call), moment(activity.last_batch), state)
 
 
@@ -88,8 +87,8 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #dashboard-now { padding: 0 1; color: $warning; }
     DashboardScreen #dashboard-charts { height: 14; }
     DashboardScreen #dashboard-feed { height: 10; }
-    DashboardScreen #dashboard-votes-chart { width: 3fr; }
-    DashboardScreen #dashboard-platforms { width: 2fr; height: 1fr; }
+    DashboardScreen #dashboard-votes-chart { width: 1fr; }
+    DashboardScreen #dashboard-platforms { width: 1fr; height: 1fr; }
     DashboardScreen #dashboard-tables { height: 1fr; }
     DashboardScreen #dashboard-tables DataTable { width: 1fr; height: 1fr; }
     DashboardScreen #dashboard-status { padding: 0 1; color: $text-muted; }

@@ -184,7 +184,6 @@ def _open_feeds(
     return [reading.feed for reading in read_feeds(session, open_now)]
 
 
-
 _ENTRY_COLUMNS = (
     JournalEntry.seq,
     JournalEntry.ts,

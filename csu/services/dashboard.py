@@ -12,6 +12,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -180,7 +181,10 @@ def _votes(session: Session, definition: ElectionDefinition, now: datetime) -> V
         )
         .group_by(hour)
     ).all()
-    counts: Counter[str] = Counter({key: count for key, count in rows})
+    counts: Counter[str] = Counter()
+    for hour_key, count in rows:  # PostgreSQL: an aware datetime; SQLite: the text key
+        key = hour_key if isinstance(hour_key, str) else rfc3339(hour_key)[:HOUR_PREFIX]
+        counts[key] += count
     return Votes(
         since=to_paris(since),
         until=to_paris(until),
@@ -189,11 +193,11 @@ def _votes(session: Session, definition: ElectionDefinition, now: datetime) -> V
     )
 
 
-def _vote_hour(session: Session) -> ColumnElement[str]:
-    """The UTC hour of a vote as "2022-12-02T10", like the journal's buckets."""
+def _vote_hour(session: Session) -> ColumnElement[Any]:
+    """The hour of a vote: on PostgreSQL its start in UTC (date_trunc, cheaper than
+    text), on SQLite the UTC text "2022-12-02T10" like the journal's buckets."""
     if session.get_bind().dialect.name == "postgresql":
-        utc = func.timezone("UTC", Emargement.voted_at)
-        return func.to_char(utc, 'YYYY-MM-DD"T"HH24')
+        return func.date_trunc("hour", Emargement.voted_at, "UTC")
     # SQLite keeps "2022-12-02 10:15:00.000000", in UTC.
     return func.replace(func.substr(Emargement.voted_at, 1, HOUR_PREFIX), " ", "T")
 

@@ -77,12 +77,13 @@ async def test_the_revealed_value_shows_in_the_file_with_its_countdown(
 async def test_the_revealed_value_is_masked_again_when_its_time_is_up(
     demo_deps: Deps, voter: DemoVoter
 ) -> None:
-    app = CsuApp(demo_deps, "poste-test", reveal_seconds=2)
+    # Long enough that a loaded machine still draws the value before it goes.
+    app = CsuApp(demo_deps, "poste-test", reveal_seconds=6)
     async with app.run_test(size=SIZE) as pilot:
         screen = await supervisor_on_file(pilot, voter)
         await reveal_ui(pilot, "email_pro")
         assert leaks(shown_text(app), contacts(voter)) == [voter.row["email_pro"]]
-        for _ in range(100):  # the 2 seconds of this app run out (10 s at most)
+        for _ in range(250):  # the 6 seconds of this app run out (25 s at most)
             if not screen.revealed_fields:
                 break
             await pilot.pause(0.1)

@@ -23,6 +23,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from csu.app import CsuApp
 from csu.delivery.folder import FolderDelivery
@@ -58,7 +59,6 @@ from tests.screens.conftest import (
     open_voter_file,
     press,
     screen_text,
-    settle,
     verify_ui,
 )
 from tests.screens.test_substitution_screens import CCI, LATER, push_request, request_as
@@ -143,17 +143,29 @@ async def assert_refusal_names(pilot: Pilot[Any], said: Said, new: list[str], fi
 # examples press the button (what a click does) and run the key's action instead.
 
 
+async def settled(pilot: Pilot[Any]) -> None:
+    """Waits for the workers, those refused or cancelled (an exclusive worker replaced
+    by a newer one, a window closed while its worker ran) included."""
+    for _ in range(5):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except (WorkerFailed, WorkerCancelled):
+            await pilot.pause(0.05)
+    await pilot.pause()
+
+
 async def submit(pilot: Pilot[Any], selector: str) -> None:
     """Presses the button, then waits for the workers it starts."""
     pilot.app.screen.query_one(selector, Button).press()
     await pilot.pause()  # the press is handled: the worker it starts, if any, runs
-    await settle(pilot)
+    await settled(pilot)
 
 
 async def act(pilot: Pilot[Any], action: str) -> None:
     """Runs the action a key of the current screen is bound to."""
     await pilot.app.screen.run_action(action)
-    await settle(pilot)
+    await settled(pilot)
 
 
 async def until(pilot: Pilot[Any], done: Callable[[], bool]) -> bool:
@@ -171,7 +183,7 @@ async def back_to(pilot: Pilot[Any], kind: type) -> None:
         if isinstance(pilot.app.screen, kind):
             return
         pilot.app.pop_screen()
-        await settle(pilot)
+        await settled(pilot)
     assert isinstance(pilot.app.screen, kind), type(pilot.app.screen)
 
 
@@ -237,7 +249,7 @@ async def test_any_look_up_gets_results_or_a_french_refusal(pilot: Pilot[Any], q
     said = watch(app)
     app.screen.query_one("#search", Input).value = query
     await pilot.pause(0.25)  # the look-up waits for typing to pause
-    await settle(pilot)
+    await settled(pilot)
     new = said.new()
     assert_answered_in_french(app, new)
     if refused(query.strip()) and len(query.strip()) >= 2:
@@ -564,7 +576,7 @@ async def test_any_decision_reason_decides_or_is_refused(
         await assert_refusal_names(pilot, said, new, "Motif")
     while isinstance(app.screen, ModalScreen):
         app.pop_screen()
-        await settle(pilot)
+        await settled(pilot)
 
 
 @pytest.fixture
