@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -28,9 +27,6 @@ POSTGRES_URL = os.environ.get(
     "CSU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TEST_KEY = b"test-deployment-key-0123456789abcdef"
-# argon2id at its lowest cost: the tests check what is hashed, not what it costs (the
-# production cost is the settings', tested where it matters: tests/api/test_health.py).
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 NOW = datetime(2022, 12, 2, 10, 30, tzinfo=UTC)  # during the 2022 votes, 11:30 in Paris
 ADMIN = OperatorContext(login="admin", role="admin", workstation="poste-test")
 SUPERVISOR = OperatorContext(login="sup", role="superviseur", workstation="poste-test")
@@ -157,17 +153,17 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 
 @pytest.fixture
 def deps(engine: Engine) -> Deps:
-    return Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW), hasher=FAST_HASHER)
+    return Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW))
 
 
 @pytest.fixture
 def sqlite_deps(sqlite_store: Engine) -> Deps:
-    return Deps(engine=sqlite_store, key=TEST_KEY, clock=fixed_clock(NOW), hasher=FAST_HASHER)
+    return Deps(engine=sqlite_store, key=TEST_KEY, clock=fixed_clock(NOW))
 
 
 @pytest.fixture
 def postgres_deps(postgres_store: Engine) -> Deps:
-    return Deps(engine=postgres_store, key=TEST_KEY, clock=fixed_clock(NOW), hasher=FAST_HASHER)
+    return Deps(engine=postgres_store, key=TEST_KEY, clock=fixed_clock(NOW))
 
 
 # ------------------------------------------------------------ the inner loop and xdist
