@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Bytecode caches (gitignored) are written even where the shell says not to: without them
-# each pytest process rewrites and compiles every test module again, ~5 s at each start.
+# each pytest process or `csu` start compiles every module again (~5 s, 3x a start).
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install run demo test test-fast lint bench clean
@@ -13,8 +13,8 @@ install: $(STAMP)
 
 # uv installs the dependencies several times faster than pip: it is used when it can be had
 # (on the PATH, or put into the venv by the system's pip), pip otherwise or with CSU_NO_UV=1.
-# uv's venv gets pip too, for `.venv/bin/pip install` by hand, and bytecode as pip compiles
-# it: without it, where PYTHONDONTWRITEBYTECODE is set, every start compiles (3x slower).
+# uv's venv gets pip too, for `.venv/bin/pip install` by hand. uv compiles no bytecode (20 s
+# more if asked): the first start writes what it imports (see PYTHONDONTWRITEBYTECODE).
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "CSU needs Python 3.11 or newer (found: $$($(PYTHON) --version))."; exit 1; }
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 		test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV); \
 		uv=$$(command -v uv || echo $(BIN)/uv); \
 		if { test -x "$$uv" || $(PYTHON) -m pip --python $(BIN)/python install --quiet uv; } \
-			&& "$$uv" pip install --quiet --compile-bytecode --python $(BIN)/python pip -e '.[dev]'; then \
+			&& "$$uv" pip install --quiet --python $(BIN)/python pip -e '.[dev]'; then \
 			touch $(STAMP); exit 0; \
 		fi; \
 		echo "uv could not be had or failed: installing with pip instead"; \

@@ -169,7 +169,8 @@ def postgres_deps(postgres_store: Engine) -> Deps:
 # ------------------------------------------------------------ the inner loop and xdist
 # Marked slow (left out by `make test-fast`, run by `make test` and CI), by node id prefix:
 # what starts a browser, a server or a `csu` process, and what runs long (property walks
-# through the app, whole scenarios). About a third of the suite's time for 10% of its tests.
+# through the app, whole scenarios). A seventh of the tests; with the PostgreSQL runs, which
+# test-fast also leaves out, four fifths of the suite's time.
 SLOW = (
     "tests/e2e/",  # Chromium and `csu serve` processes
     "tests/store/test_crash.py",  # kills writer processes and the server
@@ -178,8 +179,8 @@ SLOW = (
     "tests/test_cli_platform.py::test_csu_api_",  # `csu api` in its own process
     "tests/test_cli_serve.py::test_a_port_already_in_use",
     "tests/test_cli_fuzz.py",
-    "tests/api/test_openapi_conformance.py",  # schemathesis
-    "tests/api/test_health.py::test_health_answers_while_argon2",
+    "tests/api/",  # uvicorn serving for real, schemathesis
+    "tests/services/test_webhooks.py",  # the platform's stand-in HTTP server
     "tests/screens/",  # the real app through the Pilot: a second or more each
 )
 # Tests of one browser module stay on one xdist worker: Chromium starts once per module.
