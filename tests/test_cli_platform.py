@@ -2,6 +2,7 @@
 (what it refuses before listening; served for real in a subprocess, over HTTP and
 over TLS)."""
 
+import dataclasses
 import datetime
 import ipaddress
 import os
@@ -24,7 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from csu.services.platform_clients import Unauthenticated, authenticate
+from csu.domain.clock import fixed_clock
+from csu.services.platform_clients import Unauthenticated, authenticate, note_call
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
 from tests.test_cli import deps_of
 
@@ -93,6 +95,29 @@ def test_list_shows_the_clients_with_the_start_of_their_key_only(db: Path) -> No
     assert "neovote" in text and "minint-2022" in text and "actif" in text
     assert f"{key[:8]}…" in text and key not in text
     assert "https://vote.exemple.fr/csu" in text
+
+
+def row_of(result_output: str, name: str) -> str:
+    """The line of ``csu platform list`` that names the client ``name``."""
+    [line] = [line for line in result_output.splitlines() if f" {name} " in line]
+    return line
+
+
+def test_list_shows_each_clients_last_call_or_never(db: Path) -> None:
+    key = add(db, "neovote")
+    add(db, "autre")
+    with deps_of(db) as deps:
+        # A call of the API at 11:30 in Paris, as `csu api` records it when it authenticates.
+        deps = dataclasses.replace(
+            deps, clock=fixed_clock(datetime.datetime(2022, 12, 2, 10, 30, tzinfo=datetime.UTC))
+        )
+        note_call(deps, authenticate(deps, key))
+    result = csu("platform", "list", "--db", db)
+    assert_done(result)
+    assert "Dernier appel" in said(result)
+    assert "02/12/2022 11:30" in row_of(result.output, "neovote")
+    assert "jamais" in row_of(result.output, "autre")
+    assert "jamais" not in row_of(result.output, "neovote")
 
 
 def test_revoke_ends_the_key(db: Path) -> None:

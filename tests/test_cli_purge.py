@@ -62,6 +62,15 @@ def test_purge_erases_the_voters_of_an_election_past_its_retention(db: Path) -> 
     assert purge_entries(db) == 1
 
 
+def test_purge_says_what_it_erased_of_in_person_checks_and_platform_logins(db: Path) -> None:
+    result = csu("purge", "--db", db)
+    assert_done(result)
+    assert (
+        "0 motif(s) de refus de vérification en personne, 0 compteur(s) d'échecs de "
+        "connexion de la plateforme effacés."
+    ) in said(result)
+
+
 def test_the_journal_still_verifies_after_a_purge(db: Path) -> None:
     assert_done(csu("purge", "--election", "minint-2022", "--db", db))
     result = csu("audit", "verify", "--db", db)

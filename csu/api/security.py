@@ -1,12 +1,25 @@
-"""Who calls: the platform client named by the request's API key."""
+"""Who calls: the platform client named by the request's API key. A request refused
+for its key (401) is journalled, at most once per source and minute."""
 
+import logging
+import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from csu.services.context import Deps
-from csu.services.platform_clients import Platform, authenticate, note_call
+from csu.services.context import Deps, ServiceError
+from csu.services.platform_clients import (
+    Platform,
+    RefusalThrottle,
+    Unauthenticated,
+    authenticate,
+    note_call,
+    record_unauthenticated,
+)
+
+_log = logging.getLogger(__name__)
+_throttle_created = threading.Lock()
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -27,7 +40,7 @@ def current_platform(
 ) -> Platform:
     """The authenticated client (401 otherwise); kept on the request so that a later
     refusal (an invalid body) is journalled in its name."""
-    platform = authenticate(store(request), credentials.credentials if credentials else None)
+    platform = _authenticate(request, credentials.credentials if credentials else None)
     note_call(store(request), platform)  # the dashboard's « dernier appel »
     request.state.platform = platform
     return platform
@@ -37,10 +50,41 @@ def authenticated(request: Request) -> Platform:
     """:func:`current_platform` outside FastAPI's dependencies (an error handler)."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     bearer_key = key.strip() if scheme.lower() == "bearer" else None
-    platform = authenticate(store(request), bearer_key)
+    platform = _authenticate(request, bearer_key)
     note_call(store(request), platform)
     request.state.platform = platform
     return platform
+
+
+def _authenticate(request: Request, key: str | None) -> Platform:
+    """:func:`authenticate`, a refusal journalled before it becomes the 401."""
+    try:
+        return authenticate(store(request), key)
+    except Unauthenticated as refusal:
+        deps = store(request)
+        source = request.client.host if request.client else "inconnue"
+        skipped = _throttle(request).admit(source, deps.clock())
+        if skipped is not None:
+            try:
+                record_unauthenticated(
+                    deps, refusal, key=key, source=source, path=request.url.path,
+                    skipped=skipped,
+                )
+            except ServiceError:  # the store busy or out of reach: still a 401
+                _log.warning("API: refused key from %s not journalled", source, exc_info=True)
+        raise
+
+
+def _throttle(request: Request) -> RefusalThrottle:
+    """The application's throttle of refused-key entries (one per running API)."""
+    state = request.app.state
+    throttle: RefusalThrottle | None = getattr(state, "refusal_throttle", None)
+    if throttle is None:
+        with _throttle_created:
+            throttle = getattr(state, "refusal_throttle", None)
+            if throttle is None:
+                throttle = state.refusal_throttle = RefusalThrottle()
+    return throttle
 
 
 def needs_key(request: Request) -> bool:

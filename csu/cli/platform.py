@@ -61,7 +61,7 @@ def platform_list(db: DbOption = None) -> None:
     from csu.services.platform_clients import list_platform_clients
 
     settings, deps = open_deps(db)
-    table = Table("Nom", "Élections", "Clé", "Webhooks", "Créé le", "État")
+    table = Table("Nom", "Élections", "Clé", "Webhooks", "Créé le", "Dernier appel", "État")
     for client in list_platform_clients(deps, who(settings)):
         revoked = client.revoked_at
         state = "actif" if revoked is None else f"révoqué le {paris(revoked)}"
@@ -71,6 +71,8 @@ def platform_list(db: DbOption = None) -> None:
             f"{client.key_hint}…",
             client.webhook_url or "",
             f"{paris(client.created_at)} par {client.created_by}",
+            # Written at most every SEEN_PRECISION (30 s): to the minute is exact enough.
+            paris(client.last_seen_at) if client.last_seen_at else "jamais",
             state,
         )
     out.print(table)

@@ -50,7 +50,9 @@ def purge_command(
             f"scrutin non purgé) ; {c.credentials} code(s), {c.interventions} "
             f"intervention(s), {c.one_time_codes} code(s) à usage unique, {c.link_tokens} "
             f"lien(s), {c.messages} message(s), {c.substitutions} demande(s) de "
-            "substitution effacés.",
+            f"substitution, {c.presence_checks} motif(s) de refus de vérification en "
+            f"personne, {c.login_failures} compteur(s) d'échecs de connexion de la "
+            "plateforme effacés.",
             highlight=False,
         )
     for skipped in report.skipped:

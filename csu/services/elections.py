@@ -5,7 +5,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from csu.domain.election import (
     ElectionDefinition,
@@ -13,10 +14,11 @@ from csu.domain.election import (
     election_to_json,
     parse_election,
 )
-from csu.services.context import Deps, NotFound, OperatorContext, require_role
+from csu.domain.scrutins import ballots, listed
+from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.files import MIB, read_text
 from csu.store import journal
-from csu.store.tables import Election
+from csu.store.tables import Election, Emargement, Material
 
 # A definition is a few kilobytes; anything much larger is not one.
 MAX_DEFINITION_BYTES = MIB
@@ -47,12 +49,17 @@ def read_definition(path: Path) -> ElectionDefinition:
 def store_definition(
     deps: Deps, who: OperatorContext, definition: ElectionDefinition, source: str
 ) -> ElectionLoaded:
-    """Create or update the election of an already validated definition."""
+    """Create or update the election of an already validated definition.
+
+    Raises ``ServiceError`` naming them when the update drops scrutins that émargements
+    or materials (their roll's « scrutins » column) refer to: nothing is changed."""
     require_role(who, "admin")
     now = deps.clock()
     with deps.writing() as session:
         row = session.get(Election, definition.id)
         created = row is None
+        if row is not None:
+            _refuse_dropping_used_scrutins(session, _parsed(row.definition), definition)
         if row is None:
             row = Election(id=definition.id)  # type: ignore[call-arg]
         row.title = definition.title
@@ -72,6 +79,51 @@ def store_definition(
             details={"source": source},
         )
     return ElectionLoaded(definition=definition, created=created)
+
+
+def _refuse_dropping_used_scrutins(
+    session: Session, stored: ElectionDefinition, loaded: ElectionDefinition
+) -> None:
+    """An émargement or a material naming a scrutin the new file no longer has would
+    point at nothing: the votes recorded would stop counting, the material would give
+    access to an unknown ballot. Such a file is refused, naming each scrutin."""
+    kept = {scrutin.id for scrutin in ballots(loaded)}
+    dropped = [scrutin.id for scrutin in ballots(stored) if scrutin.id not in kept]
+    if not dropped:
+        return
+    votes = dict(
+        session.exec(
+            select(Emargement.scrutin_id, func.count())
+            .where(Emargement.election_id == stored.id,
+                   col(Emargement.scrutin_id).in_(dropped))
+            .group_by(Emargement.scrutin_id)
+        ).all()
+    )
+    # Each distinct list of the roll's « scrutins » column, with its materials.
+    lists = session.exec(
+        select(Material.scrutins, func.count())
+        .where(Material.election_id == stored.id, col(Material.scrutins).is_not(None))
+        .group_by(Material.scrutins)
+    ).all()
+    named: dict[str, int] = {}
+    for stored_list, count in lists:
+        for scrutin in listed(stored_list):
+            named[scrutin] = named.get(scrutin, 0) + count
+    used = []
+    for scrutin in dropped:
+        uses = []
+        if votes.get(scrutin):
+            uses.append(f"{votes[scrutin]} émargement(s)")
+        if named.get(scrutin):
+            uses.append(f"{named[scrutin]} matériel(s) qui le nomment")
+        if uses:
+            used.append(f"« {scrutin} » ({', '.join(uses)})")
+    if used:
+        raise ServiceError(
+            f"Le fichier retire de l'élection {stored.id} des scrutins déjà utilisés : "
+            f"{' ; '.join(used)}. Chargement refusé, rien n'a été modifié : gardez ces "
+            "scrutins dans le fichier (leur titre peut changer)."
+        )
 
 
 def get_definition(session: Session, election_id: str) -> ElectionDefinition:
@@ -108,3 +160,22 @@ def election_in_focus(deps: Deps) -> ElectionDefinition | None:
     if upcoming:
         return min(upcoming, key=lambda e: e.opens_at)
     return max(elections, key=lambda e: e.closes_at, default=None)
+
+
+def operator_election(deps: Deps, who: OperatorContext) -> ElectionDefinition | None:
+    """The election an operator works on by default: a president's, the one of their
+    bureau (closing first, if it holds several); anyone else's, the cell's
+    :func:`election_in_focus`."""
+    if who.role == "president" and who.bureau:
+        with deps.reading() as session:
+            ids = set(
+                session.exec(
+                    select(Material.election_id).where(Material.bureau_code == who.bureau)
+                ).all()
+            )
+        mine = [e for e in list_elections(deps) if e.id in ids]
+        if mine:
+            now = deps.clock()
+            open_now = [e for e in mine if e.opens_at <= now < e.closes_at]
+            return min(open_now or mine, key=lambda e: e.closes_at)
+    return election_in_focus(deps)

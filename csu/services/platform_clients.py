@@ -9,12 +9,17 @@ shown once too and kept sealed: CSU must read it to sign each event.
 
 Every call of a platform is journalled with the platform as actor
 (:func:`platform_actor`): the services it calls append their own entry, and a call
-refused by the API itself is recorded by :func:`record_refusal`.
+refused by the API itself is recorded by :func:`record_refusal`. A call whose key is
+missing, unknown or revoked is journalled too (:func:`record_unauthenticated`), with
+an unknown platform as actor and at most a keyed hash of the key's first characters;
+at most one entry per source and minute (:class:`RefusalThrottle`), so that a flood of
+bad keys cannot flood the journal.
 """
 
 import ipaddress
 import re
 import secrets
+import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,18 +46,32 @@ from csu.store.journal import Actor
 from csu.store.tables import Election, PlatformClient, PlatformClientElection
 
 KEY_PURPOSE = "platform_key"
+PREFIX_PURPOSE = "platform_key_prefix"  # the keyed hash of a refused key's first characters
 KEY_PREFIX = "csu_"
 HINT_LENGTH = 8  # "csu_" and 4 characters of the random part: ~24 of 256 bits shown
 # A client's last call is written at most this often: one small write now and then,
 # not one per request (50 login checks a second share a row otherwise).
 SEEN_PRECISION = timedelta(seconds=30)
 PLATFORM_ROLE = "plateforme"
+# The actor of a call whose key names no active client: parentheses are in no name.
+UNKNOWN_PLATFORM = f"{PLATFORM_ROLE}:(inconnue)"
+KEY_REFUSED = "platform_key_refused"
+# Refused keys: one entry per source and window, and at most so many sources a window.
+REFUSAL_WINDOW = timedelta(minutes=1)
+REFUSAL_SOURCES = 100
 # At most 50 characters: the journal and the credentials name it "plateforme:NAME".
 _NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,48}[a-z0-9])?")
 
 
 class Unauthenticated(ServiceError):
-    """No API key, or one that is unknown or revoked."""
+    """No API key, or one that is unknown or revoked (``why``: absente, inconnue,
+    révoquée; ``client``: the revoked client's name). The message says no more than
+    « unknown or revoked »: which of the two is for the journal only."""
+
+    def __init__(self, message: str, *, why: str = "absente", client: str | None = None):
+        super().__init__(message)
+        self.why = why
+        self.client = client
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +230,11 @@ def authenticate(deps: Deps, key: str | None) -> Platform:
             select(PlatformClient).where(PlatformClient.key_hash == key_hash(deps, key))
         ).scalar_one_or_none()
         if client is None or client.revoked_at is not None:
-            raise Unauthenticated("Clé d'API inconnue ou révoquée.")
+            raise Unauthenticated(
+                "Clé d'API inconnue ou révoquée.",
+                why="inconnue" if client is None else "révoquée",
+                client=client.name if client is not None else None,
+            )
         reached = _elections_of(session, [client.id or 0])
         return Platform(
             id=client.id or 0,
@@ -275,6 +298,69 @@ def record_refusal(
             at=now,
             election=election,
             details={"reason": reason, **(details or {})},
+        )
+
+
+class RefusalThrottle:
+    """Which refused keys get a journal entry: the first refusal of each source in each
+    window (REFUSAL_WINDOW), for at most ``sources`` sources a window; the others are
+    counted, and the next entry says how many went unjournalled since the one before.
+    Memory stays bounded whatever the flood. Thread-safe (the API's worker threads)."""
+
+    def __init__(self, window: timedelta = REFUSAL_WINDOW, sources: int = REFUSAL_SOURCES):
+        self.window = window
+        self.sources = sources
+        self._lock = threading.Lock()
+        self._started: datetime | None = None
+        self._seen: set[str] = set()
+        self._skipped = 0
+
+    def admit(self, source: str, now: datetime) -> int | None:
+        """None: not to journal; else the refusals left unjournalled since the last
+        entry, which this one reports."""
+        with self._lock:
+            if self._started is None or not self._started <= now < self._started + self.window:
+                self._started, self._seen = now, set()
+            if source in self._seen or len(self._seen) >= self.sources:
+                self._skipped += 1
+                return None
+            self._seen.add(source)
+            skipped, self._skipped = self._skipped, 0
+            return skipped
+
+
+@retried
+def record_unauthenticated(
+    deps: Deps,
+    refusal: Unauthenticated,
+    *,
+    key: str | None,
+    source: str,
+    path: str,
+    skipped: int = 0,
+) -> None:
+    """Journals a call refused for its key (401), with an unknown platform as actor:
+    where it came from, why (no key, unknown, revoked and whose), and of the key only a
+    keyed hash of its first characters (enough to tell two keys apart, nothing to
+    rebuild one). ``skipped``: refusals not journalled since the last such entry."""
+    now = deps.clock()
+    prefix = keyed_hash(deps.key, PREFIX_PURPOSE, key[:HINT_LENGTH]) if key else None
+    with deps.writing() as session:
+        journal.append(
+            session,
+            actor=Actor(operator=UNKNOWN_PLATFORM, role=PLATFORM_ROLE, workstation=None),
+            action=KEY_REFUSED,
+            outcome="refusé",
+            at=now,
+            details={
+                "status": 401,
+                "reason": refusal.why,
+                "client": refusal.client,
+                "source": source[:64],
+                "path": path[:200],
+                "key_prefix_hash": prefix,
+                "not_journalled_before": skipped,
+            },
         )
 
 

@@ -1,6 +1,10 @@
 """Who may call: ``Authorization: Bearer KEY``; a key reaches only its elections.
 Errors are RFC 9457 problem details with a French detail."""
 
+import json
+import re
+from typing import Any
+
 from sqlalchemy import select
 
 from csu.services.platform_clients import revoke_platform_client
@@ -10,6 +14,7 @@ from tests.conftest import ADMIN
 from tests.services.intervention_support import entries
 
 PROBLEM = "application/problem+json"
+WRONG_KEY = "csu_" + "x" * 43  # shaped like a key, no client's
 
 
 def check_body(api: Api) -> dict[str, object]:
@@ -35,7 +40,7 @@ def test_a_call_without_a_key_is_refused_with_401(api: Api) -> None:
 
 
 def test_a_wrong_key_is_refused_with_401(api: Api) -> None:
-    response = api.post(login_path(), check_body(api), key="csu_" + "x" * 43)
+    response = api.post(login_path(), check_body(api), key=WRONG_KEY)
     assert response.status_code == 401
     assert response.json()["detail"] == "Clé d'API inconnue ou révoquée."
 
@@ -46,10 +51,64 @@ def test_a_revoked_key_is_refused_with_401(api: Api) -> None:
     assert response.status_code == 401
 
 
-def test_a_refused_key_leaves_nothing_in_the_journal(api: Api) -> None:
+def refused_keys(api: Api) -> list[dict[str, Any]]:
+    return entries(api.desk.deps, "platform_key_refused")
+
+
+def test_an_unknown_key_is_journalled_with_an_unknown_platform_as_actor(api: Api) -> None:
+    api.post(login_path(), check_body(api), key=WRONG_KEY)
+    [entry] = refused_keys(api)
+    assert (entry["operator"], entry["role"], entry["outcome"]) == (
+        "plateforme:(inconnue)", "plateforme", "refusé"
+    )
+    details = entry["details"]
+    assert (details["status"], details["reason"], details["client"]) == (401, "inconnue", None)
+    assert details["source"] == "127.0.0.1"
+    assert details["path"] == login_path()
+
+
+def test_a_refused_key_never_reaches_the_journal(api: Api) -> None:
+    api.post(login_path(), check_body(api), key=WRONG_KEY)
+    [entry] = refused_keys(api)
+    assert re.fullmatch(r"[0-9a-f]{64}", entry["details"]["key_prefix_hash"])
+    journal = json.dumps(entries(api.desk.deps))
+    assert WRONG_KEY not in journal and WRONG_KEY[:8] not in journal
+
+
+def test_two_keys_are_told_apart_by_the_hash_of_their_first_characters(api: Api) -> None:
+    api.post(login_path(), check_body(api), key=WRONG_KEY)
+    api.desk.clock.advance(minutes=1)
+    api.post(login_path(), check_body(api), key="csu_" + "y" * 43)
+    api.desk.clock.advance(minutes=1)
+    api.post(login_path(), check_body(api), key=WRONG_KEY)
+    first, other, again = (e["details"]["key_prefix_hash"] for e in refused_keys(api))
+    assert first == again != other
+
+
+def test_a_call_without_a_key_is_journalled_with_nothing_of_a_key(api: Api) -> None:
+    api.post(login_path(), check_body(api), key="")
+    [entry] = refused_keys(api)
+    assert (entry["details"]["reason"], entry["details"]["key_prefix_hash"]) == ("absente", None)
+
+
+def test_a_revoked_key_is_journalled_naming_its_client(api: Api) -> None:
+    revoke_platform_client(api.desk.deps, ADMIN, "neovote")
+    api.post(login_path(), check_body(api))
+    [entry] = refused_keys(api)
+    assert (entry["details"]["reason"], entry["details"]["client"]) == ("révoquée", "neovote")
+    assert api.key not in json.dumps(entry)
+
+
+def test_a_flood_of_bad_keys_leaves_one_entry_per_source_and_minute(api: Api) -> None:
     before = journal_size(api)
-    api.post(login_path(), check_body(api), key="csu_inconnue")
-    assert journal_size(api) == before
+    with api.client(WRONG_KEY) as client:
+        answers = [client.post(login_path(), json=check_body(api)) for _ in range(30)]
+    assert {answer.status_code for answer in answers} == {401}
+    assert journal_size(api) == before + 1
+    api.desk.clock.advance(seconds=61)
+    api.post(login_path(), check_body(api), key=WRONG_KEY)
+    [_, later] = refused_keys(api)
+    assert later["details"]["not_journalled_before"] == 29  # the flood, counted
 
 
 def test_an_election_the_key_does_not_reach_is_refused_with_403(api: Api) -> None:
