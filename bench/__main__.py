@@ -10,13 +10,15 @@ from bench import emargement as emargement_feed
 from bench import load as cell_load
 from bench import platform_login as login_checks
 from bench import review as journal_review
+from bench import typing as typing_bench
 
 
 def main() -> None:
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    deps = roll_import.main(size)
+    deps = roll_import.main(size)  # and on PostgreSQL with CSU_BENCH_POSTGRES_URL
     lookup.main(size, deps)
     search.main(size, deps)
+    typing_bench.main(size, deps)
     terminal.main(size, deps)
     journal.main(size)
     checkpoint.main(size)

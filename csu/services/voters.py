@@ -4,7 +4,10 @@ One search box takes a matricule, an identifier of voting material or the
 start of a name ("nom prénom" or "prénom nom", accents and case ignored).
 Each search appends a ``recherche`` entry holding the query in masked form,
 each opening of a file a ``consultation`` entry naming the voter by pseudonym
-only, in the same transaction as the read (invariant 1, "one door").
+only, in the same transaction as the read (invariant 1, "one door"). The look-up
+box searches as the agent types without journalling each keystroke
+(``search_voters(..., journal=False)``), then journals the search the agent
+settled on (``record_search``): what was searched, once.
 
 What the voter file shows, and how:
 
@@ -21,13 +24,13 @@ A president sees only voters having a material in their own bureau; any other
 voter answers as if absent.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Dialect, Table, bindparam, exists, func, or_, select
 from sqlmodel import Session
 
 from csu.domain import masking
@@ -35,6 +38,7 @@ from csu.domain.clock import to_paris
 from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
+from csu.domain.permissions import Situation
 from csu.domain.text import free_text, single_line
 from csu.domain.verification import CHANNEL_LABELS
 from csu.services.context import (
@@ -43,6 +47,7 @@ from csu.services.context import (
     NotFound,
     OperatorContext,
     ServiceError,
+    enforce,
     require_role,
     retried,
 )
@@ -68,9 +73,12 @@ __all__ = [
     "CredentialView",
     "InterventionView",
     "MaterialView",
+    "SearchHits",
     "VoterFile",
     "VoterHit",
     "open_voter",
+    "outside_bureau",
+    "record_search",
     "reveal_field",
     "search_voters",
 ]
@@ -200,67 +208,172 @@ class VoterFile:
 # ----------------------------------------------------------------------- search
 
 
+class SearchHits(list[VoterHit]):
+    """The voters a search found (a list), and how the query was read: ``kind`` is
+    ``matricule``, ``identifiant`` or ``nom``, which ``record_search`` journals."""
+
+    kind: str = "matricule"
+
+
 @retried
 def search_voters(
-    deps: Deps, who: OperatorContext, query: str, limit: int = MAX_RESULTS
-) -> list[VoterHit]:
+    deps: Deps,
+    who: OperatorContext,
+    query: str,
+    limit: int = MAX_RESULTS,
+    *,
+    journal: bool = True,
+) -> SearchHits:
     """Voters matching ``query``: matricule (exact), material identifier (exact) or
     start of "nom prénom" / "prénom nom"; at most ``limit`` (50 at most).
 
     Matricule hits come first, then identifier hits, then names in alphabetical
-    order. A query shorter than 2 characters returns ``[]`` without touching the
-    store; any other search is journalled (action ``recherche``, masked query).
+    order. A query shorter than 2 characters returns no hit without touching the
+    store. With ``journal`` (the default), the search is journalled (action
+    ``recherche``, masked query) in the same transaction as the read. Without it,
+    the read alone runs, in a read transaction: for the results shown as the agent
+    types, the screen then journals the search the agent settles on (paused on, or
+    opened a voter from) with :func:`record_search`.
     """
     require_role(who, *_ANY_ROLE)
-    text = single_line(query, "Recherche").strip()
-    if len(text) < MIN_QUERY_LENGTH:
-        return []
-    limit = max(1, min(limit, MAX_RESULTS))
-    matricule = _as_matricule(text)
-    identifiers = _identifier_candidates(text)
-    name = _as_name(text)
-    scope = _scope(who)
+    request = _request(who, query, limit)
+    if request is None:
+        return SearchHits()
+    if not journal:
+        with _read_cursor(deps) as (cursor, dialect):
+            return _search(cursor, _statements(dialect), request, deps.clock())
     now = deps.clock()
     with deps.writing() as session:
-        rows: dict[int, _Row] = {}
-        kind = None
-        if scope != _NOBODY:
-            if matricule is not None:
-                found = _voters(session, scope, Voter.matricule == matricule, limit=1)
-                if found:
-                    kind = "matricule"
-                    _merge(rows, found, limit)
-            if identifiers and len(rows) < limit:
-                known = (
-                    select(Material.voter_id)
-                    .where(Material.identifier.in_(identifiers))  # type: ignore[attr-defined]
-                    .scalar_subquery()
-                )
-                found = _voters(session, scope, Voter.id.in_(known), limit=limit)  # type: ignore[union-attr]
-                if found:
-                    kind = kind or "identifiant"
-                    _merge(rows, found, limit)
-            if name and len(rows) < limit:
-                for column in (Voter.search_name, Voter.search_name_rev):
-                    if len(rows) >= limit:
-                        break
-                    found = _voters(
-                        session, scope, *_prefix(column, name), order=column, limit=limit
-                    )
-                    if found:
-                        kind = kind or "nom"
-                        _merge(rows, found, limit)
-        hits = _hits(session, list(rows.values()), now)
-        kind = kind or _guess_kind(text, name)
-        journal.append(
-            session,
-            actor=who.actor,
-            action="recherche",
-            outcome="ok",
-            at=now,
-            details={"query": _masked_query(kind, text, matricule, name), "results": len(hits)},
-        )
+        connection = session.connection()
+        cursor = connection.connection.cursor()
+        try:
+            hits = _search(cursor, _statements(connection.dialect), request, now)
+        finally:
+            cursor.close()
+        _journal_search(session, who, request, hits, now)
     return hits
+
+
+@retried
+def record_search(deps: Deps, who: OperatorContext, query: str, hits: Sequence[VoterHit]) -> None:
+    """Journal a search run with ``journal=False`` (action ``recherche``, masked query,
+    number of results), once the agent settled on it: ``hits`` is what
+    :func:`search_voters` returned for ``query``. A query too short to search is not
+    journalled, as ``search_voters`` would not have journalled it."""
+    require_role(who, *_ANY_ROLE)
+    request = _request(who, query, MAX_RESULTS)
+    if request is None:
+        return
+    kind = hits.kind if isinstance(hits, SearchHits) else _kind_of(request, hits)
+    found = SearchHits(hits)
+    found.kind = kind
+    now = deps.clock()
+    with deps.writing() as session:
+        _journal_search(session, who, request, found, now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A query as the search reads it."""
+
+    text: str
+    limit: int
+    matricule: str | None
+    identifiers: list[str]
+    name: str
+    scope: str | None
+
+
+def _request(who: OperatorContext, query: str, limit: int) -> _Request | None:
+    text = single_line(query, "Recherche").strip()
+    if len(text) < MIN_QUERY_LENGTH:
+        return None
+    return _Request(
+        text=text,
+        limit=max(1, min(limit, MAX_RESULTS)),
+        matricule=_as_matricule(text),
+        identifiers=_identifier_candidates(text),
+        name=_as_name(text),
+        scope=_scope(who),
+    )
+
+
+def _journal_search(
+    session: Session, who: OperatorContext, request: _Request, hits: SearchHits, now: datetime
+) -> None:
+    masked = _masked_query(hits.kind, request.text, request.matricule, request.name)
+    journal.append(
+        session,
+        actor=who.actor,
+        action="recherche",
+        outcome="ok",
+        at=now,
+        details={"query": masked, "results": len(hits)},
+    )
+
+
+def _kind_of(request: _Request, hits: Sequence[VoterHit]) -> str:
+    """How a query was read, for hits that do not say it (a plain list)."""
+    if request.matricule is not None and any(h.matricule == request.matricule for h in hits):
+        return "matricule"
+    return _guess_kind(request.text, request.name)
+
+
+def _search(cursor: Any, sql: "_Sql", request: _Request, now: datetime) -> SearchHits:
+    """The search's reads, on the driver's cursor (see ``_Sql``)."""
+    rows: dict[int, _Row] = {}
+    kind = None
+    limit, scope = request.limit, request.scope
+    if scope != _NOBODY:
+        scoped = scope is not None
+        base = {"bureau": scope, "limit": limit}
+        if request.matricule is not None:
+            values = {**base, "matricule": request.matricule}
+            found = sql.voters(cursor, ("matricule", scoped), values)
+            if found:
+                kind = "matricule"
+                _merge(rows, found, limit)
+        if request.identifiers and len(rows) < limit:
+            shape: tuple[Any, ...] = ("identifier", scoped, len(request.identifiers))
+            values = {**base, **{f"i{i}": v for i, v in enumerate(request.identifiers)}}
+            found = sql.voters(cursor, shape, values)
+            if found:
+                kind = kind or "identifiant"
+                _merge(rows, found, limit)
+        if request.name and len(rows) < limit:
+            name = request.name
+            upper = _upper_bound(name)
+            for column in ("search_name", "search_name_rev"):
+                if len(rows) >= limit:
+                    break
+                shape = ("prefix", scoped, column, upper is not None)
+                values = {**base, "low": name, "length": len(name), "prefix": name, "high": upper}
+                found = sql.voters(cursor, shape, values)
+                if found:
+                    kind = kind or "nom"
+                    _merge(rows, found, limit)
+    hits = SearchHits(_hits(cursor, sql, list(rows.values()), now))
+    hits.kind = kind or _guess_kind(request.text, request.name)
+    return hits
+
+
+@contextmanager
+def _read_cursor(deps: Deps) -> Iterator[tuple[Any, Dialect]]:
+    """A driver cursor in a read transaction, without a session: the ORM's unit of
+    work costs several times the indexed reads of a search."""
+    pooled = deps.engine.raw_connection()
+    try:
+        cursor = pooled.cursor()
+        dialect = deps.engine.dialect
+        if dialect.name == "sqlite":  # autocommit driver (csu.store.engine): one snapshot
+            cursor.execute("BEGIN")
+        try:
+            yield cursor, dialect
+        finally:
+            cursor.close()
+            pooled.rollback()  # a read: nothing to keep
+    finally:
+        pooled.close()
 
 
 # (voter id, matricule, last name, first name, locked until)
@@ -276,27 +389,118 @@ def _scope(who: OperatorContext) -> str | None:
     return who.bureau or _NOBODY
 
 
-def _in_bureau(bureau: str) -> ColumnElement[bool]:
-    return exists().where(Material.voter_id == Voter.id, Material.bureau_code == bureau)
+class _Sql:
+    """The search's statements for one dialect, built with Core and compiled once per
+    shape (kind of condition, bureau scope, number of values), run on the driver's
+    cursor with positional parameters and read as tuples: SQLAlchemy's per-call
+    statement handling and row objects cost more than the indexed reads themselves."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        # psycopg also takes %s placeholders: compile for them to pass tuples.
+        self.dialect = (
+            dialect if dialect.name == "sqlite" else type(dialect)(paramstyle="format")  # type: ignore[call-arg]
+        )
+        self.compiled: dict[tuple[Any, ...], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+        voter: Table = Voter.__table__  # type: ignore[attr-defined]
+        material: Table = Material.__table__  # type: ignore[attr-defined]
+        self.locked_until = _result_processor(voter.c.locked_until, dialect)
+        self.voted_at = _result_processor(material.c.voted_at, dialect)
+
+    def _sql(self, shape: tuple[Any, ...]) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        found = self.compiled.get(shape)
+        if found is None:
+            compiled = self._compile(shape).compile(dialect=self.dialect)
+            names = tuple(compiled.positiontup or ())
+            found = self.compiled[shape] = (compiled.string, names, dict(compiled.params))
+        return found
+
+    def _run(self, cursor: Any, shape: tuple[Any, ...], values: dict[str, Any]) -> list[Any]:
+        sql, names, defaults = self._sql(shape)
+        cursor.execute(sql, tuple(values[n] if n in values else defaults[n] for n in names))
+        return cursor.fetchall()
+
+    def _compile(self, shape: tuple[Any, ...]) -> Any:
+        voter: Table = Voter.__table__  # type: ignore[attr-defined]
+        material: Table = Material.__table__  # type: ignore[attr-defined]
+        c = voter.c
+        if shape[0] == "materials":
+            statement = (
+                select(
+                    material.c.voter_id,
+                    material.c.election_id,
+                    material.c.bureau_code,
+                    material.c.status,
+                    material.c.voted_at,
+                )
+                .where(material.c.voter_id.in_([bindparam(f"v{i}") for i in range(shape[1])]))
+                .order_by(material.c.voter_id, material.c.election_id, material.c.id)
+            )
+            return statement
+        kind, scoped = shape[0], shape[1]
+        statement = select(c.id, c.matricule, c.last_name, c.first_name, c.locked_until)
+        order: Any = c.search_name
+        limit: Any = bindparam("limit")
+        if kind == "matricule":
+            statement = statement.where(c.matricule == bindparam("matricule"))
+            limit = 1
+        elif kind == "identifier":
+            known = select(material.c.voter_id).where(
+                material.c.identifier.in_([bindparam(f"i{i}") for i in range(shape[2])])
+            )
+            statement = statement.where(c.id.in_(known.scalar_subquery()))
+        else:
+            # A name prefix: a range on the column lets SQLite and PostgreSQL walk its
+            # index; the exact ``substr`` test keeps the answer right whatever the
+            # database collation (a linguistic PostgreSQL collation may order a few
+            # other strings in between). No upper bound when none exists ("zzz").
+            order = c[shape[2]]
+            statement = statement.where(
+                order >= bindparam("low"),
+                func.substr(order, 1, bindparam("length")) == bindparam("prefix"),
+            )
+            if shape[3]:
+                statement = statement.where(order < bindparam("high"))
+        if scoped:
+            statement = statement.where(
+                exists().where(
+                    material.c.voter_id == c.id, material.c.bureau_code == bindparam("bureau")
+                )
+            )
+        return statement.order_by(order, c.id).limit(limit)
+
+    def voters(self, cursor: Any, shape: tuple[Any, ...], values: dict[str, Any]) -> list[_Row]:
+        convert = self.locked_until
+        return [
+            (row[0], row[1], row[2], row[3], convert(row[4]) if row[4] is not None else None)
+            for row in self._run(cursor, shape, values)
+        ]
+
+    def materials(
+        self, cursor: Any, voter_ids: list[int]
+    ) -> list[tuple[int, str, str, str, datetime | None]]:
+        values = {f"v{i}": voter_id for i, voter_id in enumerate(voter_ids)}
+        convert = self.voted_at
+        return [
+            (row[0], row[1], row[2], row[3], convert(row[4]) if row[4] is not None else None)
+            for row in self._run(cursor, ("materials", len(voter_ids)), values)
+        ]
 
 
-def _voters(
-    session: Session,
-    scope: str | None,
-    *where: Any,
-    order: Any = None,
-    limit: int,
-) -> list[_Row]:
-    statement = select(
-        Voter.id, Voter.matricule, Voter.last_name, Voter.first_name, Voter.locked_until
-    ).where(*where)
-    if scope is not None:
-        statement = statement.where(_in_bureau(scope))
-    if order is not None:
-        statement = statement.order_by(order, Voter.id)
-    else:
-        statement = statement.order_by(Voter.search_name, Voter.id)
-    return [tuple(row) for row in session.execute(statement.limit(limit))]  # type: ignore[misc]
+_compiled_sql: dict[str, _Sql] = {}
+
+
+def _statements(dialect: Dialect) -> _Sql:
+    found = _compiled_sql.get(dialect.name)
+    if found is None:
+        found = _compiled_sql[dialect.name] = _Sql(dialect)
+    return found
+
+
+def _result_processor(column: Any, dialect: Dialect) -> Any:
+    """What Core does to a value of ``column`` read from the driver (e.g. SQLite's
+    text timestamps to aware datetimes)."""
+    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return process or (lambda value: value)
 
 
 def _merge(rows: dict[int, _Row], found: Iterable[_Row], limit: int) -> None:
@@ -325,20 +529,6 @@ def _as_name(text: str) -> str:
     if "@" in text or any(c.isdigit() for c in text):
         return ""
     return normalise_name(text)
-
-
-def _prefix(column: Any, prefix: str) -> list[ColumnElement[bool]]:
-    """Conditions selecting the values of ``column`` that start with ``prefix``.
-
-    A range on the column lets SQLite and PostgreSQL walk its index; the exact
-    ``substr`` test keeps the answer right whatever the database collation (a
-    linguistic PostgreSQL collation may order a few other strings in between).
-    """
-    conditions = [column >= prefix, func.substr(column, 1, len(prefix)) == prefix]
-    upper = _upper_bound(prefix)
-    if upper is not None:
-        conditions.append(column < upper)
-    return conditions
 
 
 def _upper_bound(prefix: str) -> str | None:
@@ -372,22 +562,13 @@ def _masked_query(kind: str, text: str, matricule: str | None, name: str) -> str
     return masking.mask_matricule(matricule or text)
 
 
-def _hits(session: Session, rows: Sequence[_Row], now: datetime) -> list[VoterHit]:
+def _hits(cursor: Any, sql: _Sql, rows: Sequence[_Row], now: datetime) -> list[VoterHit]:
     if not rows:
         return []
     materials: dict[int, list[tuple[str, str, str, datetime | None]]] = {}
-    statement = (
-        select(
-            Material.voter_id,
-            Material.election_id,
-            Material.bureau_code,
-            Material.status,
-            Material.voted_at,
-        )
-        .where(Material.voter_id.in_([row[0] for row in rows]))  # type: ignore[attr-defined]
-        .order_by(Material.voter_id, Material.election_id, Material.id)
-    )
-    for voter_id, election_id, bureau, status, voted_at in session.execute(statement):
+    for voter_id, election_id, bureau, status, voted_at in sql.materials(
+        cursor, [row[0] for row in rows]
+    ):
         materials.setdefault(voter_id, []).append((election_id, bureau, status, voted_at))
     hits = []
     for voter_id, matricule, last_name, first_name, locked_until in rows:
@@ -691,7 +872,7 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
 
     Journalled as ``révélation`` (field name and reason, never the value).
     """
-    require_role(who, "superviseur")
+    enforce("reveal", Situation(who.role))
     if field not in REVEALABLE:
         allowed = ", ".join(REVEALABLE_LABELS[name] for name in REVEALABLE)
         raise ServiceError(f"Ce champ ne peut pas être révélé (champs possibles : {allowed}).")
@@ -717,3 +898,32 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
             details={"field": field, "reason": reason},
         )
     return str(value)
+
+
+def outside_bureau(deps: Deps, who: OperatorContext, query: str) -> bool:
+    """For a president whose search found nobody: whether ``query`` is the exact
+    matricule or material identifier of a voter of another bureau, so that the screen
+    says « not of your bureau » rather than « nobody ». Nothing of that voter is
+    returned; a name never answers (it would let one probe the roll)."""
+    if who.role != "president":
+        return False
+    text = single_line(query, "Recherche").strip()
+    matricule = _as_matricule(text)
+    identifiers = _identifier_candidates(text)
+    if matricule is None and not identifiers:
+        return False
+    with deps.reading() as session:
+        wanted = []
+        if matricule is not None:
+            wanted.append(Voter.matricule == matricule)
+        if identifiers:
+            known = (
+                select(Material.voter_id)
+                .where(Material.identifier.in_(identifiers))  # type: ignore[attr-defined]
+                .scalar_subquery()
+            )
+            wanted.append(Voter.id.in_(known))  # type: ignore[union-attr]
+        voter_ids = session.execute(select(Voter.id).where(or_(*wanted)).limit(5)).scalars()
+        return any(
+            not _voter_in_bureau(session, voter_id, who.bureau) for voter_id in voter_ids
+        )

@@ -136,16 +136,18 @@ def test_duplicate_identifier_in_the_file_is_refused(minint: Deps, tmp_path: Pat
     ]
 
 
-def test_reimport_updates_voters_and_keeps_their_credentials(
-    minint: Deps, tmp_path: Path
-) -> None:
+def test_reimport_updates_voters_and_keeps_their_credentials(minint: Deps, tmp_path: Path) -> None:
     import_voters(minint, ADMIN, write_csv(tmp_path / "a.csv", *GOOD), "minint-2022")
     with minint.writing() as session:
         material = session.exec(select(Material).where(Material.identifier == "ID-0001")).one()
         session.add(
             Credential(
-                material_id=material.id or 0, kind="password", scheme="argon2id", hash="x",
-                issued_at=NOW, issued_by="agent",
+                material_id=material.id or 0,
+                kind="password",
+                scheme="argon2id",
+                hash="x",
+                issued_at=NOW,
+                issued_by="agent",
             )
         )
     renamed = GOOD[0].replace("Dupont", "Dupont-Moreau").replace("06 12 34 56 78", "")
@@ -158,12 +160,67 @@ def test_reimport_updates_voters_and_keeps_their_credentials(
         assert len(session.exec(select(Material)).all()) == 3
 
 
+def index_definitions(deps: Deps) -> set[tuple[str, str | None]]:
+    with deps.engine.connect() as conn:
+        if deps.engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name IN ('voter', 'material')"
+            )
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename IN ('voter', 'material')"
+            )
+        return {(name, definition) for name, definition in rows}
+
+
+def test_a_first_import_leaves_every_index_as_it_found_it(minint: Deps, tmp_path: Path) -> None:
+    before = index_definitions(minint)
+    assert len(before) >= 10
+    import_voters(minint, ADMIN, write_csv(tmp_path / "roll.csv", *GOOD), "minint-2022")
+    assert index_definitions(minint) == before
+
+
+def test_a_refused_first_import_leaves_every_index_as_it_found_it(
+    minint: Deps, tmp_path: Path
+) -> None:
+    before = index_definitions(minint)
+    path = write_csv(tmp_path / "roll.csv", *GOOD, BAD_DATE)
+    assert not import_voters(minint, ADMIN, path, "minint-2022").committed
+    assert index_definitions(minint) == before
+
+
+def test_a_roll_written_in_many_chunks_is_written_whole(
+    minint: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rolls, "CHUNK_ROWS", 2)
+    path = write_csv(tmp_path / "roll.csv", *GOOD)
+    report = import_voters(minint, ADMIN, path, "minint-2022", workers=1)
+    assert (report.committed, report.written, report.voters) == (True, 3, 3)
+    with minint.reading() as session:
+        owners = session.exec(select(Material.identifier, Voter.matricule).join(Voter)).all()
+    assert sorted(owners) == [("ID-0001", "AB1234"), ("ID-0002", "CD5678"), ("ID-0003", "EF9012")]
+
+
+def test_a_reimport_into_filled_tables_keeps_the_indexes_and_updates_in_place(
+    minint: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_voters(minint, ADMIN, write_csv(tmp_path / "a.csv", *GOOD), "minint-2022")
+    before = index_definitions(minint)
+    monkeypatch.setattr(rolls, "CHUNK_ROWS", 1)
+    renamed = [row.replace("Martin", "Martin-Roy") for row in GOOD]
+    report = import_voters(minint, ADMIN, write_csv(tmp_path / "b.csv", *renamed), "minint-2022")
+    assert (report.committed, report.voters) == (True, 3)
+    assert index_definitions(minint) == before
+    assert voters(minint)["EF9012"].last_name == "Martin-Roy"
+    assert voters(minint)["AB1234"].phone_mobile == "+33612345678"
+
+
 def test_import_is_journalled_with_file_and_counts(minint: Deps, tmp_path: Path) -> None:
     import_voters(minint, ADMIN, write_csv(tmp_path / "roll.csv", *GOOD), "minint-2022")
     with minint.reading() as session:
-        entry = session.exec(
-            select(JournalEntry).where(JournalEntry.action == "roll_import")
-        ).one()
+        entry = session.exec(select(JournalEntry).where(JournalEntry.action == "roll_import")).one()
     assert entry.operator == "admin" and entry.outcome == "ok"
     assert b'"file":"roll.csv"' in entry.body and b'"written":3' in entry.body
     assert verify_journal(minint, SUPERVISOR).ok
@@ -245,9 +302,7 @@ def test_a_device_is_refused_without_reading_it(minint: Deps) -> None:
         import_votes(minint, ADMIN, Path("/dev/zero"), "minint-2022")
 
 
-def test_a_line_too_long_for_a_roll_is_refused_at_its_number(
-    minint: Deps, tmp_path: Path
-) -> None:
+def test_a_line_too_long_for_a_roll_is_refused_at_its_number(minint: Deps, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "r.csv", GOOD[0], "AB9999;" + "x" * (MAX_LINE_CHARS + 1))
     with pytest.raises(ImportFailed, match=r"r\.csv, ligne 3 : ligne trop longue"):
         import_voters(minint, ADMIN, path, "minint-2022")
@@ -267,9 +322,7 @@ def test_text_after_a_closing_quote_is_refused_in_french(minint: Deps, tmp_path:
         import_voters(minint, ADMIN, path, "minint-2022")
 
 
-def test_bytes_that_are_not_utf8_are_found_at_their_own_line(
-    minint: Deps, tmp_path: Path
-) -> None:
+def test_bytes_that_are_not_utf8_are_found_at_their_own_line(minint: Deps, tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     lines = [HEADER, *GOOD[:2]] + [GOOD[2].replace("Zoé", "Zo\udce9")] * 500
     path.write_bytes("\n".join(lines).encode("utf-8", "surrogateescape"))

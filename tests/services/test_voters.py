@@ -16,6 +16,7 @@ from csu.services.rolls import import_voters, import_votes
 from csu.services.voters import (
     REVEALABLE,
     open_voter,
+    record_search,
     reveal_field,
     search_voters,
 )
@@ -171,6 +172,71 @@ def test_each_search_journals_a_name_as_its_first_three_letters(roll: Deps) -> N
 def test_search_without_hits_is_journalled_too(roll: Deps) -> None:
     assert search_voters(roll, AGENT, "ZZ9999") == []
     assert entries(roll)[-1]["details"] == {"query": "ZZ***9", "results": 0}
+
+
+# As the agent types, the look-up searches without journalling each keystroke, then
+# journals the search the agent settled on.
+
+
+def test_search_as_you_type_journals_nothing(roll: Deps) -> None:
+    before = len(entries(roll))
+    for typed in ("du", "dup", "dupo"):
+        assert [h.matricule for h in search_voters(roll, AGENT, typed, journal=False)] == ["AB1234"]
+    assert len(entries(roll)) == before
+
+
+def test_search_as_you_type_finds_what_the_journalled_search_finds(roll: Deps) -> None:
+    for query in ("cd5678", "id-0003", "paul él", "B75", "zz9999"):
+        assert search_voters(roll, AGENT, query, journal=False) == search_voters(roll, AGENT, query)
+
+
+def test_search_as_you_type_reads_a_lock(roll: Deps) -> None:
+    with roll.writing() as session:
+        row = session.exec(select(Voter).where(Voter.matricule == "AB1234")).one()
+        row.locked_until = NOW + timedelta(minutes=15)
+    assert search_voters(roll, AGENT, "AB1234", journal=False)[0].status == "verrouillé"
+
+
+def test_search_as_you_type_keeps_a_president_to_their_bureau(roll: Deps) -> None:
+    assert search_voters(roll, PRESIDENT_13, "AB1234", journal=False) == []
+    assert search_voters(roll, PRESIDENT_13, "ID-0001", journal=False) == []
+    found = search_voters(roll, PRESIDENT_13, "mar", journal=False)
+    assert [h.matricule for h in found] == ["EF9012"]
+
+
+def test_settled_search_is_journalled_once_with_the_matricule_masked(roll: Deps) -> None:
+    hits = search_voters(roll, AGENT, "cd5678", journal=False)
+    record_search(roll, AGENT, "cd5678", hits)
+    (entry,) = entries(roll, "recherche")
+    assert entry["operator"] == "agent"
+    assert entry["details"] == {"query": masking.mask_matricule("CD5678"), "results": 1}
+    assert "CD5678" not in bodies(roll).upper()
+
+
+def test_settled_name_search_is_journalled_as_its_first_three_letters(roll: Deps) -> None:
+    record_search(roll, AGENT, "eluard p", search_voters(roll, AGENT, "eluard p", journal=False))
+    assert entries(roll, "recherche")[-1]["details"] == {"query": "elu…", "results": 1}
+    assert "eluard" not in bodies(roll).lower()
+
+
+def test_settled_search_journals_the_same_entry_as_a_journalled_search(roll: Deps) -> None:
+    for query in ("ID-0002", "dupont", "zz9999", "jeanne.dupont@interieur.gouv.fr"):
+        record_search(roll, AGENT, query, search_voters(roll, AGENT, query, journal=False))
+        search_voters(roll, AGENT, query)
+    details = [e["details"] for e in entries(roll, "recherche")]
+    assert details[0::2] == details[1::2]
+
+
+def test_settled_search_from_plain_hits_reads_the_query_alike(roll: Deps) -> None:
+    hits = list(search_voters(roll, AGENT, "cd5678", journal=False))
+    record_search(roll, AGENT, "cd5678", hits)
+    assert entries(roll, "recherche")[-1]["details"]["query"] == masking.mask_matricule("CD5678")
+
+
+def test_settled_search_too_short_to_search_is_not_journalled(roll: Deps) -> None:
+    before = len(entries(roll))
+    record_search(roll, AGENT, " d ", [])
+    assert len(entries(roll)) == before
 
 
 # -------------------------------------------------------------- voter file
