@@ -13,17 +13,20 @@ The rules themselves are in csu.domain.scrutins; :func:`require_reissuable` is w
 ``usable_material`` checks for every reissue.
 
 ``Material.voted_at`` stays the summary: set, to the last vote's time, once every
-scrutin of the material is voted (a material marked so without émargement rows,
-from before scrutins were known, counts every scrutin voted then).
+scrutin of the material is voted, and cleared when a roll import gives it a scrutin
+not voted yet (:func:`refresh_summaries`). A material marked so without émargement
+rows, from before scrutins were known, counts every scrutin voted then.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Table, any_, bindparam, insert, select, text, update
+from sqlalchemy import Table, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from csu.domain import scrutins as rules
@@ -44,28 +47,39 @@ _CHUNK = 500  # values per IN (...) on SQLite: well under its limit of parameter
 
 _material: Table = Material.__table__  # type: ignore[attr-defined]
 _emargement: Table = Emargement.__table__  # type: ignore[attr-defined]
+_STATES = select(_emargement.c.scrutin_id, _emargement.c.voted_at).where(
+    _emargement.c.material_id == bindparam("m")
+)
 T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ reading states
 
 
+class MaterialRow(Protocol):
+    """What the states of a material are computed from (a Material, or a row of it)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def capacity(self) -> str: ...
+    @property
+    def bureau_code(self) -> str: ...
+    @property
+    def scrutins(self) -> str | None: ...
+    @property
+    def voted_at(self) -> datetime | None: ...
+
+
 def material_states(
-    session: Session, definition: ElectionDefinition, material: Material
+    session: Session, definition: ElectionDefinition, material: MaterialRow
 ) -> tuple[ScrutinState, ...]:
     """Each scrutin of ``material``, voted or not (read now: lock the row first)."""
     voted: dict[str, datetime] = {
         scrutin: voted_at
-        for scrutin, voted_at in session.execute(
-            select(_emargement.c.scrutin_id, _emargement.c.voted_at).where(
-                _emargement.c.material_id == material.id
-            )
-        )
+        for scrutin, voted_at in session.connection().execute(_STATES, {"m": material.id})
     }
-    return rules.states(
-        definition, material.capacity, material.bureau_code, material.scrutins, voted,
-        material.voted_at,
-    )  # fmt: skip
+    return states_from(definition, material, voted)
 
 
 def states_of(
@@ -86,11 +100,21 @@ def states_of(
         if material.id is None:
             continue
         definition = get_definition(session, material.election_id)
-        found[material.id] = rules.states(
-            definition, material.capacity, material.bureau_code, material.scrutins,
-            voted.get(material.id, {}), material.voted_at,
-        )  # fmt: skip
+        found[material.id] = states_from(definition, material, voted.get(material.id, {}))
     return found
+
+
+def states_from(
+    definition: ElectionDefinition, material: MaterialRow, voted: Mapping[str, datetime]
+) -> tuple[ScrutinState, ...]:
+    """The states of a material from its émargement rows (scrutin -> time). Its own
+    mark (voted_at) counts for every scrutin only when it has none: a vote recorded
+    before scrutins were known. With rows, they alone say what is voted, so that a
+    scrutin a roll import added since is open, whatever the mark says."""
+    return rules.states(
+        definition, material.capacity, material.bureau_code, material.scrutins, voted,
+        None if voted else material.voted_at,
+    )  # fmt: skip
 
 
 def require_reissuable(
@@ -268,18 +292,22 @@ def _record(
 ) -> _Outcome:
     """Checks every vote, then (when all are good) records them, in bulk."""
     outcome = _Outcome()
-    if session.get_bind().dialect.name == "postgresql":
-        # Plan each look-up for its own array: a generic plan (psycopg prepares a
-        # statement run five times) may filter a whole election row by row against
-        # the array, quadratic in the batch, e.g. before the tables were analysed.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    ballots = rules.ballots(definition)
-    titles = {s.id: s for s in ballots}
-    materials = _locked(session, definition.id, {vote.identifier for vote in votes})
-    voted = _voted(session, list(materials.values()))
-    by_event = _events(session, definition.id, [v.event_id for v in votes if v.event_id])
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Every look-up of a batch is driven by its keys (at most MAX_EVENTS): an index
+        # probe per key is always right, and a hash or merge join (chosen on a table
+        # not analysed yet, or from a generic plan) reads the whole election instead.
+        session.connection().exec_driver_sql(_PG_NESTED_LOOPS)
+    titles = {s.id: s for s in rules.ballots(definition)}
+    materials, voted = _locked(session, definition.id, {vote.identifier for vote in votes})
+    # Each material's states before the batch, computed once whatever its events.
+    states = {m.id: states_from(definition, m, voted.get(m.id, {})) for m in materials.values()}
+    ids = {key: [s.id for s in found] for key, found in states.items()}
+    done = {key: {s.id for s in found if s.voted} for key, found in states.items()}
+    by_event = _events(session, definition.id, _to_look_up(votes, materials, done))
     rows: list[dict[str, Any]] = []
     taken: dict[int, set[str]] = {}  # material -> scrutins recorded by this batch
+    inserted: dict[str, Any] = {}  # event_id -> where the vote came from
     for vote in votes:
         material = materials.get(vote.identifier)
         fault = rules.vote_time_fault(definition, vote.moment, now)
@@ -289,11 +317,9 @@ def _record(
             outcome.faults.append((vote.at, "identifier" if vote.event_id else "identifiant",
                                    "identifiant inconnu"))
             continue  # fmt: skip
-        states = rules.states(definition, material.capacity, material.bureau_code,
-                              material.scrutins, voted.get(material.id, {}),
-                              material.voted_at)  # fmt: skip
-        wanted = [s.id for s in states] if vote.scrutin is None else [vote.scrutin]
-        if vote.scrutin is not None and vote.scrutin not in {s.id for s in states}:
+        given = ids[material.id]
+        wanted = given if vote.scrutin is None else [vote.scrutin]
+        if vote.scrutin is not None and vote.scrutin not in given:
             reason = (
                 rules.unknown(vote.scrutin, titles)
                 if vote.scrutin not in titles
@@ -310,7 +336,7 @@ def _record(
             continue  # fmt: skip
         if fault:
             continue
-        already = {s.id for s in states if s.voted} | taken.get(material.id, set())
+        already = done[material.id] | taken.get(material.id, set())
         new = [scrutin for scrutin in wanted if scrutin not in already]
         if not new and vote.event_id is not None:
             outcome.duplicates += 1
@@ -323,41 +349,103 @@ def _record(
             })  # fmt: skip
             voted.setdefault(material.id, {})[scrutin] = vote.moment
         if new:
+            if vote.event_id is not None:
+                inserted[vote.event_id] = vote.at
             outcome.accepted += 1 if vote.event_id is not None else len(new)
             outcome.materials.add(material.id)
-    if outcome.faults or not rows:
+    # The events to insert were not looked up: an event_id another vote already has
+    # (a scrutin not voted yet has no row, and the material's lock keeps any other
+    # writer of its rows out) shows as a conflict of the insert, or, when the batch is
+    # refused anyway, is looked for to be named with the other faults.
+    if not rows:
         return outcome
-    _insert(session, rows)
-    _mark_all_voted(session, definition, materials, voted, outcome.materials)
+    if not outcome.faults:
+        written = _insert(session, rows)
+        if written == len(rows):
+            _mark_all_voted(session, definition, materials, voted, outcome.materials)
+            return outcome
+    mine = {row["event_id"]: (row["material_id"], row["scrutin_id"]) for row in rows}
+    stored = _events(session, definition.id, list(inserted))
+    outcome.faults += [
+        (at, "event_id", "event_id déjà reçu pour un autre vote")
+        for event_id, at in inserted.items()
+        if event_id in stored and stored[event_id] != mine[event_id]
+    ]
+    if not outcome.faults:  # not a conflict of event_ids: the rows' own, unforeseen
+        raise ServiceError("Émargements : lot en conflit avec un enregistrement concurrent.")
+    outcome.faults.sort(key=lambda fault: fault[0])
     return outcome
 
 
-# On PostgreSQL a batch is one INSERT and one UPDATE over arrays (unnest): a statement
-# per row, even pipelined, costs several times more. What a batch shares (election,
-# source, time, recorder) goes once, not as arrays: building the arrays is the
-# client's main cost of the INSERT (bench/emargement.py: about 15 % of a batch).
-_SHARED = ("election_id", "source", "recorded_at", "recorded_by")
-_COLUMNS = ("material_id", "scrutin_id", "voted_at", "event_id")
-_PG_TYPES = ("int4", "varchar", "timestamptz", "varchar")
+def _to_look_up(
+    votes: Sequence[_Vote],
+    materials: Mapping[str, "_Material"],
+    done: Mapping[int, set[str]],
+) -> list[str]:
+    """The event_ids to look for before recording: those of votes that will not be
+    inserted (their scrutin voted already, or by an earlier event of the batch), whose
+    event_id may name another vote. Any other event is inserted, and an event_id already
+    stored then shows as a conflict (``_insert``)."""
+    found: list[str] = []
+    seen: set[tuple[int, str]] = set()
+    for vote in votes:
+        material = materials.get(vote.identifier)
+        if vote.event_id is None or vote.scrutin is None or material is None:
+            continue
+        key = (material.id, vote.scrutin)
+        if vote.scrutin in done[material.id] or key in seen:
+            found.append(vote.event_id)
+        seen.add(key)
+    return found
+
+
+# On PostgreSQL a batch's keys and rows go as one JSON text (json_to_recordset,
+# json_array_elements_text): one parameter that the driver sends as it is, where
+# arrays are converted element by element in Python (a third of a batch's time).
+_PG_NESTED_LOOPS = (
+    "SELECT set_config('enable_hashjoin', 'off', true), "
+    "set_config('enable_mergejoin', 'off', true)"
+)
+_PG_KEYS = "ARRAY(SELECT json_array_elements_text(%s::json))"
+_PG_LOCKED = (
+    "SELECT m.identifier, m.id, m.capacity, m.bureau_code, m.scrutins, m.voted_at, "
+    "e.scrutin_id, e.voted_at FROM material m "
+    "LEFT JOIN emargement e ON e.material_id = m.id "
+    f"WHERE m.election_id = %s AND m.identifier = ANY({_PG_KEYS}) "
+    "ORDER BY m.id FOR UPDATE OF m"
+)
+_PG_EVENTS = (
+    "SELECT event_id, material_id, scrutin_id FROM emargement "
+    f"WHERE election_id = %s AND event_id = ANY({_PG_KEYS})"
+)
+# What a batch shares (election, source, time, recorder) goes once, not in each row.
 _PG_INSERT = (
-    f"INSERT INTO emargement ({', '.join(_SHARED + _COLUMNS)}) "
-    f"SELECT %s, %s, %s::timestamptz, %s, * "
-    f"FROM unnest({', '.join(f'%s::{kind}[]' for kind in _PG_TYPES)})"
+    "INSERT INTO emargement (election_id, source, recorded_at, recorded_by, material_id, "
+    "scrutin_id, voted_at, event_id) SELECT %s, %s, %s, %s, v.m, v.s, v.t, v.e "
+    "FROM json_to_recordset(%s::json) AS v(m int4, s varchar, t timestamptz, e varchar) "
+    "ON CONFLICT DO NOTHING"
 )
 _PG_VOTED = (
-    "UPDATE material SET voted_at = v.voted_at "
-    "FROM unnest(%s::int4[], %s::timestamptz[]) AS v(id, voted_at) WHERE material.id = v.id"
+    "UPDATE material SET voted_at = v.t "
+    "FROM json_to_recordset(%s::json) AS v(i int4, t timestamptz) WHERE material.id = v.i"
 )
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Inserts the rows (an event_id already stored is left out): how many went in."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        shared = tuple(rows[0][name] for name in _SHARED)  # the same in every row
-        columns = tuple([row[name] for row in rows] for name in _COLUMNS)
-        connection.exec_driver_sql(_PG_INSERT, shared + columns)
-    else:
-        session.execute(insert(_emargement), rows)
+        first = rows[0]  # what the rows share
+        shared = (first["election_id"], first["source"], first["recorded_at"],
+                  first["recorded_by"])  # fmt: skip
+        values = json.dumps([
+            {"m": row["material_id"], "s": row["scrutin_id"],
+             "t": row["voted_at"].isoformat(), "e": row["event_id"]}
+            for row in rows
+        ])  # fmt: skip
+        return connection.exec_driver_sql(_PG_INSERT, (*shared, values)).rowcount
+    statement = sqlite_insert(_emargement).on_conflict_do_nothing()
+    return session.execute(statement, rows).rowcount
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,12 +457,26 @@ class _Material:
     voted_at: datetime | None
 
 
-def _locked(session: Session, election: str, identifiers: set[str]) -> dict[str, _Material]:
+def _locked(
+    session: Session, election: str, identifiers: set[str]
+) -> tuple[dict[str, _Material], dict[int, dict[str, datetime]]]:
     """The election's materials of these identifiers, locked in id order (PostgreSQL:
     FOR UPDATE above the sort, the lock every change of a material takes first; one
     order for every batch, so two batches never wait for each other in a cycle; on
-    SQLite, chunked, the writer holds the whole database anyway)."""
+    SQLite, chunked, the writer holds the whole database anyway), and their émargements
+    by scrutin."""
     found: dict[str, _Material] = {}
+    voted: dict[int, dict[str, datetime]] = {}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(
+            _PG_LOCKED, (election, json.dumps(sorted(identifiers)))
+        )
+        for identifier, material_id, capacity, bureau, scrutins, mark, scrutin, at in rows:
+            found[identifier] = _Material(material_id, capacity, bureau, scrutins, mark)
+            if scrutin is not None:
+                voted.setdefault(material_id, {})[scrutin] = at
+        return found, voted
     columns = (_material.c.identifier, _material.c.id, _material.c.capacity,
                _material.c.bureau_code, _material.c.scrutins, _material.c.voted_at)  # fmt: skip
     for among in _among(session, _material.c.identifier, sorted(identifiers)):
@@ -384,24 +486,25 @@ def _locked(session: Session, election: str, identifiers: set[str]) -> dict[str,
         )  # fmt: skip
         for identifier, *values in rows:
             found[identifier] = _Material(*values)
-    return found
-
-
-def _voted(session: Session, materials: Sequence[_Material]) -> dict[int, dict[str, datetime]]:
-    voted: dict[int, dict[str, datetime]] = {}
-    for among in _among(session, _emargement.c.material_id, [m.id for m in materials]):
+    for among in _among(session, _emargement.c.material_id, [m.id for m in found.values()]):
         rows = session.execute(
             select(_emargement.c.material_id, _emargement.c.scrutin_id, _emargement.c.voted_at)
             .where(among)
         )  # fmt: skip
-        for material_id, scrutin, voted_at in rows:
-            voted.setdefault(material_id, {})[scrutin] = voted_at
-    return voted
+        for material_id, scrutin, at in rows:
+            voted.setdefault(material_id, {})[scrutin] = at
+    return found, voted
 
 
 def _events(session: Session, election: str, event_ids: list[str]) -> dict[str, tuple[int, str]]:
     """Events already received: event_id -> (material, scrutin)."""
     found: dict[str, tuple[int, str]] = {}
+    if not event_ids:
+        return found
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(_PG_EVENTS, (election, json.dumps(event_ids)))
+        return {event_id: (material_id, scrutin) for event_id, material_id, scrutin in rows}
     for among in _among(session, _emargement.c.event_id, event_ids):
         rows = session.execute(
             select(_emargement.c.event_id, _emargement.c.material_id, _emargement.c.scrutin_id)
@@ -419,29 +522,60 @@ def _mark_all_voted(
     voted: dict[int, dict[str, datetime]],
     touched: set[int],
 ) -> None:
-    """Material.voted_at, once every scrutin of a touched material is voted."""
+    """Material.voted_at, the summary of a touched material's rows: the last vote's
+    time once every scrutin is voted (none otherwise, e.g. a scrutin a roll import
+    added since an earlier summary)."""
     params = []
     for material in materials.values():
         if material.id not in touched:
             continue
-        states = rules.states(definition, material.capacity, material.bureau_code,
-                              material.scrutins, voted.get(material.id, {}),
-                              material.voted_at)  # fmt: skip
-        last = rules.all_voted_at(states)
-        if last is not None and material.voted_at is None:
-            params.append({"i": material.id, "v": last})
+        last = rules.all_voted_at(states_from(definition, material, voted.get(material.id, {})))
+        if last != material.voted_at:
+            params.append({"i": material.id, "t": last})
     if not params:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        ids, times = [p["i"] for p in params], [p["v"] for p in params]
-        connection.exec_driver_sql(_PG_VOTED, (ids, times))
+        times = [{"i": p["i"], "t": p["t"].isoformat() if p["t"] else None} for p in params]
+        connection.exec_driver_sql(_PG_VOTED, (json.dumps(times),))
     else:
         session.execute(
             update(_material).where(_material.c.id == bindparam("i"))
-            .values(voted_at=bindparam("v")),
+            .values(voted_at=bindparam("t")),
             params,
         )  # fmt: skip
+
+
+def refresh_summaries(session: Session, definition: ElectionDefinition) -> int:
+    """After a roll import (which may give materials other scrutins): Material.voted_at
+    of every material with émargements made their summary again, set once all its
+    scrutins are voted, cleared when one is not (a scrutin the roll added). Materials
+    without émargement rows keep their own mark. How many changed."""
+    rows = session.execute(
+        select(_material.c.id, _material.c.capacity, _material.c.bureau_code,
+               _material.c.scrutins, _material.c.voted_at, _emargement.c.scrutin_id,
+               _emargement.c.voted_at)
+        .join(_emargement, _emargement.c.material_id == _material.c.id)
+        .where(_material.c.election_id == definition.id)
+    )  # fmt: skip
+    materials: dict[int, _Material] = {}
+    voted: dict[int, dict[str, datetime]] = {}
+    for material_id, capacity, bureau, scrutins, mark, scrutin, at in rows:
+        materials[material_id] = _Material(material_id, capacity, bureau, scrutins, mark)
+        voted.setdefault(material_id, {})[scrutin] = at
+    changed = [
+        {"i": material.id, "t": last}
+        for material in materials.values()
+        if (last := rules.all_voted_at(states_from(definition, material, voted[material.id])))
+        != material.voted_at
+    ]
+    if changed:
+        session.execute(
+            update(_material).where(_material.c.id == bindparam("i"))
+            .values(voted_at=bindparam("t")),
+            changed,
+        )  # fmt: skip
+    return len(changed)
 
 
 def _event_order(name: str) -> tuple[int, str]:

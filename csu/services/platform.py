@@ -10,38 +10,52 @@ login page would answer, proving that after a reissue the old credential is dead
 the new one works. Not an operator action: nothing is journalled, no role applies.
 
 Credentials kept by keyed hash check in microseconds; argon2id ones (~0.1-0.3 s of
-CPU and tens of MiB each) run in a small thread pool of their own, so that a burst
-of checks queues there instead of taking every core and all the memory.
+CPU and tens of MiB each) run in a small pool of worker processes of their own, at a
+lower priority, so that a burst of checks queues there instead of taking every core
+and all the memory.
 """
 
 import contextlib
+import functools
 import hmac
+import json
 import math
 import os
 import threading
+import time
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from multiprocessing import get_context
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Row, Table, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from csu.domain import credentials as creds
 from csu.domain import scrutins as scrutin_rules
-from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
+from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition, definition_from_json
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
-from csu.services.emargement import material_states, open_scrutins
+from csu.services.emargement import material_states, open_scrutins, states_from
 from csu.services.platform_clients import Platform, require_election
 from csu.store import journal
-from csu.store.tables import Credential, Material, PlatformLoginFailures, Voter
+from csu.store.tables import (
+    Credential,
+    Election,
+    Emargement,
+    Material,
+    PlatformLoginFailures,
+    Voter,
+)
 
 IDENTIFIER_PURPOSE = "platform_login_identifier"
 ACTION = "platform_login_check"
@@ -101,6 +115,39 @@ def required_secrets(definition: ElectionDefinition) -> tuple[str, ...]:
     return definition.credential_kinds
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """An active credential of the material: what a check compares with."""
+
+    id: int
+    scheme: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What one statement reads for a check: the election's definition, the identifier's
+    failure counter and its material with its active credentials (none: unknown)."""
+
+    definition: ElectionDefinition
+    failures: int | None  # None: no counter row
+    locked_until: datetime | None
+    material: "_MaterialRow | None"
+    pseudonym: str | None
+    stored: dict[str, _Stored]
+    voted: dict[str, datetime]  # the material's émargements: scrutin -> time
+
+
+@dataclass(frozen=True, slots=True)
+class _MaterialRow:
+    id: int
+    status: str
+    capacity: str
+    bureau_code: str
+    scrutins: str | None
+    voted_at: datetime | None
+
+
 @retried
 def check_platform_login(
     deps: Deps,
@@ -114,76 +161,104 @@ def check_platform_login(
 
     Raises ``Forbidden`` for an election out of the platform's reach, ``InvalidValue``
     when the secrets are not those the election's login needs, ``LoginLocked`` while
-    the identifier is locked."""
+    the identifier is locked.
+
+    Credentials kept by keyed hash are checked in one short write transaction (a
+    statement reads all it needs, the journal entry follows). Argon2id ones are not: no
+    transaction is open while argon2 works (the store's write lock is never held), and
+    the conclusion, in a second transaction, checks that no credential was revoked
+    meanwhile."""
     require_election(platform, election)
     if isinstance(secrets, LoginSecrets):
         secrets = secrets.given()
     now = deps.clock()
     identifier = identifier.strip()
     identifier_hash = keyed_hash(deps.key, IDENTIFIER_PURPOSE, f"{election}:{identifier}")
-    with deps.reading() as session:
-        definition = get_definition(session, election)
-        _check_secrets_given(definition, secrets)
-        failures = session.get(PlatformLoginFailures, (election, identifier_hash))
-        locked_until = _locked_until(failures, now)
-        stored: dict[str, Credential] = {}
-        material_id: int | None = None
-        pseudonym: str | None = None  # the voter's, for the journal entry
-        if locked_until is None:
-            found = session.execute(
-                select(Material.id, Voter.pseudonym)
-                .join(Voter, Voter.id == Material.voter_id)  # type: ignore[arg-type]
-                .where(Material.election_id == election, Material.identifier == identifier)
-            ).one_or_none()
-            if found is not None:
-                material_id, pseudonym = found
-                stored = _active_credentials(session, material_id or 0)
-    if locked_until is not None:
-        with deps.writing() as session:
-            _journal_locked(session, platform, election, locked_until, now)
-        raise _locked(locked_until, now)
-    # No transaction is open while argon2 works: the store's write lock is never held.
-    matched = _all_match(deps, definition, stored, secrets)
+    outcome: LoginCheck | None = None
     with deps.writing() as session:
-        material = session.get(Material, material_id) if material_id is not None else None
-        valid = (
-            matched
-            and material is not None
-            and material.status == "active"
-            and _still_active(session, [c.id or 0 for c in stored.values()])
-        )
-        row = _failures_row(session, election, identifier_hash, create=not valid)
-        locked_until = _locked_until(row, now)
-        if locked_until is not None:  # locked by a concurrent check meanwhile
+        found = _lookup(session, election, identifier, identifier_hash)
+        _check_secrets_given(found.definition, secrets)
+        locked_until = _locked_until(found.locked_until, now)
+        if locked_until is not None:
             _journal_locked(session, platform, election, locked_until, now)
-        else:
-            if row is not None:
-                _count(row, valid, definition, now)
-                session.add(row)
-            # The definition read above: open_scrutins would read it again.
-            scrutins = (
-                scrutin_rules.open_ids(material_states(session, definition, material))
-                if valid and material is not None
-                else []
-            )
-            lock = _locked_until(row, now)
-            journal.append(
-                session,
-                actor=platform.actor,
-                action=ACTION,
-                outcome=VALID if valid else INVALID,
-                at=now,
-                election=election,
-                subject=pseudonym if material is not None else None,
-                details={
-                    "material": material.id if material is not None else None,
-                    "failures": row.failures if row is not None else 0,
-                    "locked_until": lock.isoformat() if lock else None,
-                },
+        elif not _needs_argon2(found, secrets):
+            matched = _all_match(deps, found.definition, found.stored, secrets)
+            outcome, locked_until = _conclude(
+                session, platform, found, identifier_hash, matched, now, known=True
             )
     if locked_until is not None:
         raise _locked(locked_until, now)  # after the commit: the refusal has its entry
-    return LoginCheck(valid=valid, scrutins_open=scrutins)
+    if outcome is not None:
+        return outcome
+    matched = _all_match(deps, found.definition, found.stored, secrets)
+    with deps.writing() as session:
+        outcome, locked_until = _conclude(
+            session, platform, found, identifier_hash, matched, now, known=False
+        )
+    if locked_until is not None:
+        raise _locked(locked_until, now)
+    assert outcome is not None
+    return outcome
+
+
+def _conclude(
+    session: Session,
+    platform: Platform,
+    found: _Found,
+    identifier_hash: str,
+    matched: bool,
+    now: datetime,
+    *,
+    known: bool,
+) -> tuple[LoginCheck | None, datetime | None]:
+    """Counts the check and journals it: the answer, or the lock a concurrent check set
+    meanwhile (then journalled as such). ``known``: what ``found`` says of the material
+    and its credentials was read in this transaction (else it is read again)."""
+    election = found.definition.id
+    material = found.material
+    if matched and material is not None and not known:
+        material = _still_valid(session, material.id, [c.id for c in found.stored.values()])
+    valid = matched and material is not None and material.status == "active"
+    failures, lock = 0, None
+    if valid and known and not found.failures and found.locked_until is None:
+        pass  # nothing to reset: a success leaves the counter as it is, absent or at 0
+    else:
+        row = _counter(session, election, identifier_hash, create=not valid)
+        if row is not None:
+            locked_until = _locked_until(row[2], now)
+            if locked_until is not None:  # locked by a concurrent check meanwhile
+                _journal_locked(session, platform, election, locked_until, now)
+                return None, locked_until
+            failures, last_failure_at, lock = _count(row, valid, found.definition, now)
+            session.connection().execute(
+                _FAILURES_SET,
+                {"e": election, "h": identifier_hash, "n": failures,
+                 "last": last_failure_at, "until": lock},
+            )  # fmt: skip
+            lock = _locked_until(lock, now)
+    scrutins: list[str] = []
+    if valid and material is not None:
+        states = (
+            states_from(found.definition, material, found.voted)
+            if known
+            else material_states(session, found.definition, material)
+        )
+        scrutins = scrutin_rules.open_ids(states)
+    journal.append(
+        session,
+        actor=platform.actor,
+        action=ACTION,
+        outcome=VALID if valid else INVALID,
+        at=now,
+        election=election,
+        subject=found.pseudonym if found.material is not None else None,
+        details={
+            "material": found.material.id if found.material is not None else None,
+            "failures": failures,
+            "locked_until": lock.isoformat() if lock else None,
+        },
+    )
+    return LoginCheck(valid=valid, scrutins_open=scrutins), None
 
 
 def _journal_locked(
@@ -230,71 +305,170 @@ def _check_secrets_given(definition: ElectionDefinition, secrets: Mapping[str, s
         )
 
 
-def _locked_until(row: PlatformLoginFailures | None, now: datetime) -> datetime | None:
-    if row is None or row.locked_until is None or row.locked_until <= now:
+def _locked_until(locked_until: datetime | None, now: datetime) -> datetime | None:
+    if locked_until is None or locked_until <= now:
         return None
-    return row.locked_until
+    return locked_until
 
 
 def _count(
-    row: PlatformLoginFailures, valid: bool, definition: ElectionDefinition, now: datetime
-) -> None:
-    """Failures in a row; the limit reached locks the identifier and starts again."""
+    row: Row[Any], valid: bool, definition: ElectionDefinition, now: datetime
+) -> tuple[int, datetime | None, datetime | None]:
+    """Failures in a row; the limit reached locks the identifier and starts again.
+    ``row``: (failures, last failure, locked until); returns the same, counted."""
+    failures, last_failure_at, locked_until = row
     if valid:
-        row.failures, row.locked_until = 0, None
-        return
-    row.failures += 1
-    row.last_failure_at = now
+        return 0, last_failure_at, None
+    failures += 1
     policy = definition.platform
-    if row.failures >= policy.login_failures_limit:
-        row.locked_until = now + timedelta(minutes=policy.login_lock_minutes)
-        row.failures = 0
+    if failures >= policy.login_failures_limit:
+        return 0, now, now + timedelta(minutes=policy.login_lock_minutes)
+    return failures, now, locked_until
 
 
-def _failures_row(
-    session: Session, election: str, identifier_hash: str, *, create: bool
-) -> PlatformLoginFailures | None:
-    """The identifier's counter, locked for this transaction; created for a failure
-    (two checks failing at once for a new identifier must not both insert it)."""
-    if create:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
-            insert(PlatformLoginFailures)
-            .values(election_id=election, identifier_hash=identifier_hash, failures=0)
-            .on_conflict_do_nothing()
-        )
-    return session.get(
-        PlatformLoginFailures, (election, identifier_hash), with_for_update=True
+# Core statements, built once (SQLAlchemy caches their compiled form): rows come back
+# as tuples, with none of the ORM's loading, identity map or flush.
+_election: Table = Election.__table__  # type: ignore[attr-defined]
+_failures: Table = PlatformLoginFailures.__table__  # type: ignore[attr-defined]
+_material: Table = Material.__table__  # type: ignore[attr-defined]
+_voter: Table = Voter.__table__  # type: ignore[attr-defined]
+_credential: Table = Credential.__table__  # type: ignore[attr-defined]
+_emargement: Table = Emargement.__table__  # type: ignore[attr-defined]
+_ACTIVE = literal_column("'active'")
+_FAILURES_KEY = and_(
+    _failures.c.election_id == bindparam("e"), _failures.c.identifier_hash == bindparam("h")
+)
+# Everything a check reads, in one statement: a row per active credential and
+# émargement of the material (one row when the identifier is unknown or has neither),
+# none for an unknown election.
+_LOOKUP = (
+    select(
+        _election.c.definition, _failures.c.failures, _failures.c.locked_until,
+        _material.c.id, _material.c.status, _material.c.capacity, _material.c.bureau_code,
+        _material.c.scrutins, _material.c.voted_at, _voter.c.pseudonym,
+        _credential.c.id, _credential.c.kind, _credential.c.scheme, _credential.c.hash,
+        _emargement.c.scrutin_id, _emargement.c.voted_at,
     )
+    .select_from(_election)
+    .outerjoin(_failures, and_(_failures.c.election_id == _election.c.id,
+                               _failures.c.identifier_hash == bindparam("h")))
+    .outerjoin(_material, and_(_material.c.election_id == _election.c.id,
+                               _material.c.identifier == bindparam("i")))
+    .outerjoin(_voter, _voter.c.id == _material.c.voter_id)
+    .outerjoin(_credential, and_(_credential.c.material_id == _material.c.id,
+                                 _credential.c.status == _ACTIVE))
+    .outerjoin(_emargement, _emargement.c.material_id == _material.c.id)
+    .where(_election.c.id == bindparam("e"))
+)  # fmt: skip
+_FAILURES_LOCK = (
+    select(_failures.c.failures, _failures.c.last_failure_at, _failures.c.locked_until)
+    .where(_FAILURES_KEY)
+    .with_for_update()
+)
+_FAILURES_SET = (
+    update(_failures)
+    .where(_FAILURES_KEY)
+    .values(failures=bindparam("n"), last_failure_at=bindparam("last"),
+            locked_until=bindparam("until"))
+)  # fmt: skip
+# Still the same when the check concludes (argon2 ran outside any transaction): the
+# material, active, and as many of the credentials compared still active.
+_STILL_VALID = select(
+    _material.c.id, _material.c.status, _material.c.capacity, _material.c.bureau_code,
+    _material.c.scrutins, _material.c.voted_at,
+    select(func.count()).where(
+        _credential.c.id.in_(bindparam("credentials", expanding=True)),
+        _credential.c.status == _ACTIVE,
+    ).scalar_subquery(),
+).where(_material.c.id == bindparam("m"))  # fmt: skip
+_UPSERTS: dict[str, Any] = {}
 
 
-def _active_credentials(session: Session, material_id: int) -> dict[str, Credential]:
-    rows = session.execute(
-        select(Credential).where(
-            Credential.material_id == material_id, Credential.status == "active"
+def _failure_upsert(dialect: str) -> Any:
+    """The identifier's counter, created if absent, locked for this transaction and
+    read, in one statement (two checks failing at once for a new identifier must not
+    both insert it): the update sets nothing new, it takes the row's lock."""
+    if dialect not in _UPSERTS:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(_failures).values(
+            election_id=bindparam("e"), identifier_hash=bindparam("h"), failures=0
         )
-    ).scalars()
-    return {row.kind: row for row in rows}
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=[_failures.c.election_id, _failures.c.identifier_hash],
+            set_={"failures": _failures.c.failures},
+        ).returning(_failures.c.failures, _failures.c.last_failure_at,
+                    _failures.c.locked_until)  # fmt: skip
+    return _UPSERTS[dialect]
 
 
-def _still_active(session: Session, credential_ids: list[int]) -> bool:
-    """No credential was revoked while the check ran (a reissue at that moment)."""
-    if not credential_ids:
-        return False
-    active = session.execute(
-        select(Credential.id).where(
-            Credential.id.in_(credential_ids),  # type: ignore[union-attr]
-            Credential.status == "active",
-        )
+@functools.lru_cache(maxsize=16)
+def _definition(text: str) -> ElectionDefinition:
+    """An election's stored definition, parsed once per text (a reload is a new text)."""
+    return definition_from_json(json.loads(text))
+
+
+def _lookup(session: Session, election: str, identifier: str, identifier_hash: str) -> _Found:
+    rows = session.connection().execute(
+        _LOOKUP, {"e": election, "i": identifier, "h": identifier_hash}
     ).all()
-    return len(active) == len(credential_ids)
+    if not rows:
+        get_definition(session, election)  # raises its NotFound: the election is unknown
+    first = rows[0]
+    material = _MaterialRow(*first[3:9]) if first[3] is not None else None
+    stored = {
+        kind: _Stored(credential_id, scheme, digest)
+        for *_, credential_id, kind, scheme, digest, _, _ in rows
+        if credential_id is not None
+    }
+    voted = {scrutin: at for *_, scrutin, at in rows if scrutin is not None}
+    return _Found(_definition(first[0]), first[1], first[2], material, first[9], stored, voted)
+
+
+def _counter(
+    session: Session, election: str, identifier_hash: str, *, create: bool
+) -> Row[Any] | None:
+    """The identifier's counter (failures, last failure, locked until), locked for this
+    transaction; created for a failure."""
+    connection = session.connection()
+    key = {"e": election, "h": identifier_hash}
+    if create:
+        return connection.execute(_failure_upsert(connection.dialect.name), key).one()
+    return connection.execute(_FAILURES_LOCK, key).one_or_none()
+
+
+def _still_valid(
+    session: Session, material_id: int, credential_ids: list[int]
+) -> "_MaterialRow | None":
+    """The material as it is now, if it is still active and no credential compared was
+    revoked while the check ran (a reissue at that moment); None otherwise."""
+    if not credential_ids:
+        return None
+    row = session.connection().execute(
+        _STILL_VALID, {"m": material_id, "credentials": credential_ids}
+    ).one_or_none()
+    if row is None or row[1] != "active" or row[6] != len(credential_ids):
+        return None
+    return _MaterialRow(*row[:6])
+
+
+def _needs_argon2(found: _Found, secrets: Mapping[str, str]) -> bool:
+    """Whether a secret is compared with argon2id (a credential kept so, or the decoy
+    of a missing one whose format would be)."""
+    for kind in secrets:
+        credential = found.stored.get(kind)
+        if credential is not None:
+            scheme = credential.scheme
+        else:
+            scheme = creds.scheme_for(found.definition.credentials[kind])
+        if scheme != creds.SCHEME_HMAC:
+            return True
+    return False
 
 
 def _all_match(
     deps: Deps,
     definition: ElectionDefinition,
-    stored: Mapping[str, Credential],
+    stored: Mapping[str, _Stored],
     secrets: Mapping[str, str],
 ) -> bool:
     """Every secret against its credential, without stopping at the first mismatch,
@@ -334,26 +508,52 @@ def _argon2_verifies(hasher: PasswordHasher, stored: str, value: str) -> bool:
         return False
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _decoys: dict[tuple[int, int, int], str] = {}
 
 
-def _argon2_pool() -> ThreadPoolExecutor:
+def _argon2_pool() -> ProcessPoolExecutor:
+    """Worker processes, not threads: a thread at a lower priority that holds the
+    interpreter lock between two verifications makes the event loop wait for it while
+    the argon2 lanes take the cores (/v1/health: p95 65 ms, p99 over 500 ms). A process
+    of its own holds no lock of the API's. Spawned: the API runs threads."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(
-                ARGON2_WORKERS, thread_name_prefix="csu-argon2", initializer=_yield_cpu
+            _pool = ProcessPoolExecutor(
+                ARGON2_WORKERS,
+                mp_context=get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
         return _pool
 
 
-def _yield_cpu() -> None:
-    """Lowers the priority of this argon2 worker thread; the lanes libargon2 starts
-    from it inherit it (on Linux a nice value is per thread)."""
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool is not this process's (its threads and
+    workers stayed in the parent), a first argon2 check starts one of its own."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _start_worker(parent: int) -> None:
+    """Lowers the priority of an argon2 worker (the lanes libargon2 starts from it
+    inherit it: on Linux a nice value is per thread), and ends it if the API's process
+    dies without stopping its pool (killed): it would wait for work forever."""
     with contextlib.suppress(AttributeError, OSError):  # elsewhere than Linux: as is
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ARGON2_NICE)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="csu-argon2-parent", daemon=True).start()
 
 
 def _decoy(hasher: PasswordHasher) -> str:

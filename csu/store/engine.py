@@ -7,6 +7,7 @@ failed while its COMMIT was in flight (``Attempt``).
 """
 
 import os
+import select
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ PG_MAX_OVERFLOW = 3
 PG_LOCK_TIMEOUT_MS = 15_000
 PG_IDLE_IN_TRANSACTION_MS = 60_000
 PG_CONNECT_TIMEOUT_S = 5
+PG_POOL_RECYCLE_S = 600
 _writers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
 
 
@@ -83,8 +85,11 @@ def make_engine(
             event.listen(engine, "do_connect", lambda *_: private_sqlite_files(path))
         return engine
     # A connection the server dropped (restart, idle timeout) is replaced at checkout
-    # instead of failing the next service.
-    kwargs.setdefault("pool_pre_ping", True)
+    # instead of failing the next service: told by its socket, without a round trip
+    # (a pre-ping costs one per transaction, a fifth of a login check's). One dropped
+    # silently (a firewall) is not seen there: connections are renewed every
+    # PG_POOL_RECYCLE_S, and a service that meets a dead one is retried (``transient``).
+    kwargs.setdefault("pool_recycle", PG_POOL_RECYCLE_S)
     kwargs.setdefault("pool_size", pool_size)
     kwargs.setdefault("max_overflow", max_overflow)
     connect_args = {
@@ -93,7 +98,24 @@ def make_engine(
         f"-c idle_in_transaction_session_timeout={idle_in_transaction_ms}",
         **kwargs.pop("connect_args", {}),
     }
-    return create_engine(url, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _check_alive)
+    return engine
+
+
+def _check_alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """An idle connection has nothing to read: if its socket has (the server's notice
+    that it ends the session, or the end of the stream), or it is closed, the pool
+    drops it and checks out another."""
+    try:
+        closed = dbapi_connection.closed or bool(
+            select.select([dbapi_connection.fileno()], [], [], 0)[0]
+        )
+    except (OSError, ValueError):
+        closed = True
+    if closed:
+        raise sa_exc.DisconnectionError("connection closed by the server")
 
 
 def private_sqlite_files(path: Path) -> None:

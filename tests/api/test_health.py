@@ -1,11 +1,13 @@
 """``GET /v1/health``, the OpenAPI document and its documentation page."""
 
 import dataclasses
+import socket
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import httpx
 from argon2 import PasswordHasher
 
+from csu.api.server import listen
 from tests.api.conftest import Api, issued_login, login_path, serve
 from tests.services.intervention_support import Desk
 
@@ -14,6 +16,18 @@ def test_health_answers_ok_without_a_key(api: Api) -> None:
     response = httpx.get(f"{api.url}/v1/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_the_api_connections_send_without_nagle_delay() -> None:
+    """« csu api »'s socket: each connection it accepts has TCP_NODELAY (an answer in two
+    writes would otherwise wait ~40 ms for the client's delayed ACK)."""
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with listen("127.0.0.1", port) as server:
+        server.listen()
+        with socket.create_connection(server.getsockname()), server.accept()[0] as accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
 def test_the_openapi_document_is_version_3_1_with_every_endpoint(api: Api) -> None:

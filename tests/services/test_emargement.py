@@ -345,6 +345,32 @@ def test_a_roll_row_without_scrutins_takes_those_of_the_election_file(desk: Desk
     assert [s.id for s in file.materials[0].scrutins] == ["csa"]  # cap and ccp: by the roll
 
 
+def test_a_roll_adding_a_scrutin_to_a_voted_material_opens_it_again(desk: Desk) -> None:
+    first, second = scrutins_of(desk.caller)
+    ingest(desk, event(desk.caller, first), event(desk.caller, second))
+    assert material(desk, desk.caller.material_id).voted_at is not None
+    added = other_status(desk.caller)
+    row = desk.caller.row | {"scrutins": f"{first}|{second}|{added}"}
+    assert import_voters(desk.deps, ADMIN, roll_of(desk, row), "minint-2022").committed
+    assert material(desk, desk.caller.material_id).voted_at is None
+    file = open_voter(desk.deps, AGENT, desk.caller.voter_id)
+    (shown,) = [m for m in file.materials if m.material_id == desk.caller.material_id]
+    assert [s.id for s in shown.scrutins if s.voted_at is None] == [added]
+    assert reissue(desk, desk.caller)  # a scrutin is open again: the rule allows it
+
+
+def test_the_vote_in_a_scrutin_the_roll_added_closes_the_material_again(desk: Desk) -> None:
+    first, second = scrutins_of(desk.caller)
+    ingest(desk, event(desk.caller, first), event(desk.caller, second))
+    added = other_status(desk.caller)
+    row = desk.caller.row | {"scrutins": f"{first}|{second}|{added}"}
+    assert import_voters(desk.deps, ADMIN, roll_of(desk, row), "minint-2022").committed
+    ingest(desk, event(desk.caller, added, at="2022-12-02T09:40:00Z"))
+    assert material(desk, desk.caller.material_id).voted_at == datetime(
+        2022, 12, 2, 9, 40, tzinfo=UTC
+    )
+
+
 def test_a_roll_naming_an_unknown_scrutin_names_the_line(desk: Desk) -> None:
     good, bad = new_rows(2)
     bad = bad | {"scrutins": "csa|crous"}
@@ -563,7 +589,7 @@ def test_concurrent_feed_and_substitutions_never_grant_after_a_vote(desk: Desk) 
     requests = {tuple(e["details"]["materials"]): (e["seq"], e["outcome"])
                 for e in entries(desk.deps, "substitution_request")}  # fmt: skip
     for _, material_id, identifier in voters:
-        seq, outcome = requests[(identifier,)]
+        seq, outcome = requests[(material_id,)]  # the journal names materials by number
         if outcome == "accordée":
             assert seq < voted_seq[material_id], identifier
         else:
