@@ -7,11 +7,19 @@ from datetime import timedelta
 
 from csu.services.interventions import close_intervention
 from csu.services.platform import check_login
+from csu.services.platform_clients import add_platform_client
 from csu.services.verification import verify_identity
 from csu.services.vote_codes import send_vote_code_link
-from tests.api.conftest import Api
-from tests.conftest import AGENT
-from tests.services.intervention_support import bodies, entries, mark_voted, open_call
+from tests.api.conftest import Api, serve
+from tests.conftest import ADMIN, AGENT
+from tests.services.intervention_support import (
+    Desk,
+    bodies,
+    entries,
+    mark_voted,
+    open_call,
+)
+from tests.services.test_election_routes import password_link, verified_without_notice
 
 TOKEN = re.compile(r"jeton=([A-Za-z0-9_-]+)")
 CODE = re.compile(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}")
@@ -119,3 +127,21 @@ def test_a_refused_redeem_is_journalled_naming_the_material_by_number(api: Api) 
     assert entry["election"] == "men-2022"
     assert entry["details"]["material"] == api.desk.teacher.material_id
     assert entry["details"]["status"] == 410
+
+
+def test_a_men_2011_link_gives_a_password_named_as_such(desk: Desk) -> None:
+    key = add_platform_client(desk.deps, ADMIN, "portail-2011", ["men-2011"]).key
+    token = password_link(desk, verified_without_notice(desk))
+    with serve(desk) as server:
+        answer = Api(server.url, desk, key, key).post(
+            "/v1/tokens/redeem", {"token": token}
+        ).json()
+    assert answer["kind"] == "password"
+    assert answer["vote_code"] is None
+    assert answer["credential"]
+
+
+def test_a_vote_code_link_names_its_kind(api: Api) -> None:
+    answer = redeem(api, sent_link(api)).json()
+    assert answer["kind"] == "vote_code"
+    assert answer["credential"] == answer["vote_code"]

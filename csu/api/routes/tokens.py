@@ -1,6 +1,8 @@
 """``POST /v1/tokens/redeem``: the voter opened a one-time link (S6); the platform
 spends its token and shows the new vote code."""
 
+from typing import Literal
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,9 +29,16 @@ class TokenRedeemRequest(BaseModel):
 
 
 class RedeemedCode(BaseModel):
-    vote_code: str = Field(
-        description="Le nouveau code de vote, par groupes séparés de « - » (séparateurs "
-        "facultatifs à la saisie) : à afficher une fois, puis à oublier."
+    kind: Literal["vote_code", "password"] = Field(
+        description="Ce que le lien délivre : un code de vote (S6) ou, pour une élection "
+        "dont le mot de passe s'affiche sur l'écran de l'électeur (2011), un mot de passe."
+    )
+    credential: str = Field(
+        description="Le nouveau code, par groupes séparés de « - » (séparateurs facultatifs "
+        "à la saisie) : à afficher une fois, puis à oublier."
+    )
+    vote_code: str | None = Field(
+        description="Le même code quand c'est un code de vote (compatibilité), sinon null."
     )
     display_seconds: int = Field(description="Durée d'affichage du code, en secondes.")
 
@@ -57,4 +66,10 @@ def redeem_token(body: TokenRedeemRequest, platform: CurrentPlatform, deps: Stor
             deps, body.token, actor=platform.actor, elections=platform.elections
         ),
     )
-    return RedeemedCode(vote_code=issued.display, display_seconds=issued.display_seconds)
+    kind = "password" if issued.kind == "password" else "vote_code"
+    return RedeemedCode(
+        kind=kind,
+        credential=issued.display,
+        vote_code=issued.display if kind == "vote_code" else None,
+        display_seconds=issued.display_seconds,
+    )
