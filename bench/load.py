@@ -5,11 +5,16 @@ time; then throughput, latency percentiles per action, and the invariants checke
 (see bench/workload.py)::
 
     python -m bench.load [--workstations 32] [--duration 120] [--voters 20000] [--url URL]
-                         [--pace SECONDS | --pace LOW-HIGH]
+                         [--pace SECONDS | --pace LOW-HIGH] [--append queue|direct|both]
 
 Without ``--pace`` every workstation runs flat out: a saturated cell. With it, each
 waits that long between two actions (drawn in the range, e.g. ``--pace 10-20``), as
 an agent on the phone does: the latency an agent meets in a cell at its real pace.
+
+Before the load, a bare anchor on the same server: as many processes doing nothing
+but the head-lock append CSU's journal had before issue 16 (``head_lock_anchor``).
+``--append both`` runs the load with the queued append (the default) and again with
+the direct one, each beside its own anchor.
 
 Without ``--url`` the load runs on a private PostgreSQL server started for it (a
 temporary directory, a free port): 32 workstations would take a good share of the
@@ -17,6 +22,8 @@ connections of a shared server.
 """
 
 import argparse
+import hashlib
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -24,6 +31,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -37,6 +45,7 @@ from bench.workload import (
     PrivatePostgres,
     check,
     drop,
+    percentile,
     postgres_bin,
     prepare,
     process_context,
@@ -45,6 +54,7 @@ from bench.workload import (
     start_together,
 )
 from csu.services.context import Deps
+from csu.store import journal, sequencer
 from csu.store.engine import make_engine
 from tests.conftest import NOW
 
@@ -61,20 +71,27 @@ class WaitSampler:
             hide_password=False)
         self.samples = 0
         self.counts: Counter[str] = Counter()
+        self.journal_waits = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self.stop.wait(0.2):
+                # A wait for a lock by a statement on the journal's tables: the chain
+                # head (the direct append, the sequencer) or the queue.
                 rows = conn.execute(
                     "SELECT coalesce(wait_event_type, 'CPU'), coalesce(wait_event, state), "
-                    "count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND state <> 'idle' GROUP BY 1, 2"
+                    "count(*), count(*) FILTER (WHERE wait_event_type = 'Lock' "
+                    "AND query ~ 'journal_(head|queue|entry)') "
+                    "FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state <> 'idle' "
+                    "AND backend_type = 'client backend' GROUP BY 1, 2"
                 ).fetchall()
                 self.samples += 1
-                for kind, event, count in rows:
+                for kind, event, count, journal in rows:
                     self.counts[f"{kind}:{event}"] += count
+                    self.journal_waits += journal
 
     def __enter__(self) -> "WaitSampler":
         self.thread.start()
@@ -92,6 +109,115 @@ class WaitSampler:
              "sampled every 0.2 s: what they wait for")
         for event, count in self.counts.most_common(6):
             print(f"    {count / self.samples:>6.1f}  {event}")
+        busy = sum(self.counts.values())
+        share = self.journal_waits / busy if busy else 0.0
+        line("busy backends waiting on a journal lock", f"{share:.1%}", "target < 10 %")
+
+
+class IntegrationSampler:
+    """How long entries wait in the journal's queue (PostgreSQL, csu/store/sequencer.py):
+    the queue is read every ``interval`` s; an entry seen there and gone at the next
+    reading waited at most its age then plus one interval; an entry never seen waited
+    less than one interval. Upper bounds, so the percentiles are pessimistic."""
+
+    def __init__(self, url: str, interval: float = 0.05) -> None:
+        self.url = make_url(url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self.interval = interval
+        self.waits: list[float] = []
+        self.oldest = 0.0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            if conn.execute("SELECT to_regclass('journal_queue')").fetchone()[0] is None:
+                return  # a store of before the queue (migration 0015)
+            seen: dict[int, float] = {}
+            first = last = conn.execute("SELECT seq FROM journal_head").fetchone()[0]
+            while not self.stop.wait(self.interval):
+                rows = dict(conn.execute(
+                    "SELECT id, extract(epoch FROM clock_timestamp() - queued_at)::float8 "
+                    "FROM journal_queue").fetchall())
+                last = conn.execute("SELECT seq FROM journal_head").fetchone()[0]
+                for gone in set(seen) - set(rows):
+                    self.waits.append(seen.pop(gone) + self.interval)
+                seen.update(rows)
+                self.oldest = max([self.oldest, *rows.values()])
+            unseen = (last - first) - len(self.waits)
+            self.waits.extend([self.interval] * max(0, unseen))
+
+    def __enter__(self) -> "IntegrationSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def report(self) -> None:
+        if not self.waits:
+            return
+        line("integration delay p50 / p95 / p99",
+             " / ".join(f"{percentile(self.waits, q) * 1000:.0f}" for q in (50, 95, 99))
+             + " ms", f"target p95 < 1 s; oldest seen {self.oldest * 1000:.0f} ms")
+
+
+# ------------------------------------------------------------------ anchors
+
+ANCHOR_BODY = (b'{"action":"consultation","details":{"query":"AB***","results":1},'
+               b'"election":"minint-2022","event_id":"00000000-0000-4000-8000-000000000000",'
+               b'"intervention":null,"operator":"poste01","outcome":"ok","role":"agent",'
+               b'"subject":"' + b"ab" * 32 + b'","ts":"2022-12-01T10:00:00.000000Z",'
+               b'"workstation":"poste-poste01"}')
+
+
+def _anchor_process(url: str, duration: float, go: Any, counts: Any, index: int) -> None:
+    """One process of the anchor: nothing but the head-lock append, flat out."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        go.wait(timeout=120)
+        done = 0
+        deadline = time.monotonic() + duration
+        while time.monotonic() < deadline:
+            with conn.transaction():
+                seq, previous = conn.execute(
+                    "SELECT seq, hash FROM anchor_head WHERE id = 1 FOR UPDATE").fetchone()
+                digest = hashlib.sha256(previous.encode() + ANCHOR_BODY).hexdigest()
+                conn.execute("INSERT INTO anchor_entry VALUES (%s, %s, %s)",
+                             (seq + 1, ANCHOR_BODY, digest))
+                conn.execute("UPDATE anchor_head SET seq = %s, hash = %s WHERE id = 1",
+                             (seq + 1, digest))
+            done += 1
+        counts[index] = done
+
+
+def head_lock_anchor(url: str, processes: int, duration: float) -> float:
+    """Appends/s of the bare design CSU's journal had: ``processes`` processes each
+    locking one head row FOR UPDATE, inserting an entry, moving the head, committing.
+    What the head lock alone allows on this server, measured in the same run."""
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS anchor_entry, anchor_head")
+        conn.execute("CREATE TABLE anchor_head (id int PRIMARY KEY, seq bigint NOT NULL, "
+                      "hash text NOT NULL)")
+        conn.execute("INSERT INTO anchor_head VALUES (1, 0, repeat('0', 64))")
+        conn.execute("CREATE TABLE anchor_entry (seq bigint PRIMARY KEY, body bytea NOT NULL,"
+                      " hash text NOT NULL)")
+    context = multiprocessing.get_context("fork")
+    go, counts = context.Event(), context.Array("l", processes)
+    workers = [context.Process(target=_anchor_process, args=(plain, duration, go, counts, n))
+               for n in range(processes)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)  # connected
+    started = time.perf_counter()
+    go.set()
+    for worker in workers:
+        worker.join(timeout=duration + 60)
+    elapsed = time.perf_counter() - started
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("DROP TABLE anchor_entry, anchor_head")
+    return sum(counts) / elapsed
 
 
 def pace(text: str) -> tuple[float, float]:
@@ -116,21 +242,27 @@ def describe(pause: tuple[float, float]) -> str:
 
 def run(url: str, workstations: int, duration: float, voters: int,
         mix: dict[str, float] | None = None, database: str = DATABASE,
-        shared: int = 2_000, pause: tuple[float, float] = (0.0, 0.0)) -> Checked:
+        shared: int = 2_000, pause: tuple[float, float] = (0.0, 0.0),
+        anchor_duration: float = 20.0, append: str = "queue") -> Checked:
     """Prepare a database on the server at ``url``, run the load, report, check.
     ``shared``: how many voters the workstations call about (besides substitutions);
-    ``pause``: the range of seconds each workstation waits between two actions."""
+    ``pause``: the range of seconds each workstation waits between two actions;
+    ``append``: ``queue`` (the sequencer, csu/store/sequencer.py) or ``direct`` (every
+    action locks the chain head, as before issue 16)."""
     mix = mix or CALL_MIX
+    journal.QUEUED = append == "queue"  # the workstations are forked from here
     store = prepare(url, database, voters, workstations, shared=shared,
                     with_substitution="substitution" in mix)
+    anchor = head_lock_anchor(store.url, workstations, anchor_duration) if anchor_duration \
+        else 0.0
     logins = [f"poste{n:02d}" for n in range(1, workstations + 1)]
     with tempfile.TemporaryDirectory(prefix="csu-ledgers-") as folder:
-        # The sampler's thread and connection start after the fork of the workstations.
+        # The samplers' threads and connections start after the fork of the workstations.
         processes = start_together(process_context(),
                                    specs(store, logins, mix, duration, Path(folder),
                                          pause=pause))
         try:
-            with WaitSampler(store.url) as waits:
+            with WaitSampler(store.url) as waits, IntegrationSampler(store.url) as delays:
                 for process in processes.values():
                     process.join(timeout=duration + 300)
         finally:
@@ -145,17 +277,29 @@ def run(url: str, workstations: int, duration: float, voters: int,
     line("workstations stopped by an error of the bench", f"{len(stopped)}",
          ", ".join(stopped[:8]))
     waits.report()
+    delays.report()
+    if anchor:
+        calls = len(ledgers.acks) / span
+        line(f"anchor: bare head-lock appends, {workstations} processes", f"{anchor:,.0f} /s",
+             "same server, just before the load")
+        line("journalled calls/s / anchor", f"{calls / anchor:.2f}x", "target >= 1")
     engine = make_engine(store.url)
     try:
-        return check(Deps(engine=engine, key=KEY, clock=lambda: NOW, hasher=FAST),
-                     ledgers, set(logins))
+        deps = Deps(engine=engine, key=KEY, clock=lambda: NOW, hasher=FAST)
+        with deps.reading() as session:
+            left = sequencer.pending(session).count
+        line("entries still queued when the load stopped", f"{left:,}",
+             "integrated now, then everything is checked")
+        sequencer.settle(engine)
+        return check(deps, ledgers, set(logins))
     finally:
         engine.dispose()
         drop(url, database)
 
 
 def main(workstations: int = 32, duration: float = 120, voters: int = 20_000,
-         url: str | None = None, pause: tuple[float, float] = (0.0, 0.0)) -> Checked | None:
+         url: str | None = None, pause: tuple[float, float] = (0.0, 0.0),
+         append: str = "queue") -> Checked | None:
     mix = ", ".join(f"{name} {share:.0%}" for name, share in CALL_MIX.items())
     print(f"Cell under load: {workstations} workstations x {duration:g} s on PostgreSQL, "
           f"{describe(pause)}, {voters:,} voters ({mix})")
@@ -173,7 +317,14 @@ def main(workstations: int = 32, duration: float = 120, voters: int = 20_000,
         print(f"  (private PostgreSQL server on port {server.port})")
     started = time.perf_counter()
     try:
-        checked = run(url, workstations, duration, voters, pause=pause)
+        modes = ("queue", "direct") if append == "both" else (append,)
+        for mode in modes:
+            print(f"  -- journal append: {mode} "
+                  + ("(queued, chained by the sequencer)" if mode == "queue"
+                     else "(every action locks the chain head)"))
+            checked = run(url, workstations, duration, voters, pause=pause, append=mode)
+            if not checked.ok:
+                break
     finally:
         if server is not None:
             server.destroy()
@@ -191,7 +342,11 @@ if __name__ == "__main__":
     parser.add_argument("--pace", type=pace, default=(0.0, 0.0), metavar="SECONDS",
                         help="seconds each workstation waits between two actions, or a "
                         "range LOW-HIGH drawn from (an agent's pace); default: none")
+    parser.add_argument("--append", choices=("queue", "direct", "both"), default="queue",
+                        help="the journal's append on PostgreSQL: queued for the sequencer "
+                        "(default), direct (the head locked by every action, as before), "
+                        "or both, one after the other, each beside its own anchor")
     arguments = parser.parse_args()
     result = main(arguments.workstations, arguments.duration, arguments.voters, arguments.url,
-                  arguments.pace)
+                  arguments.pace, arguments.append)
     sys.exit(0 if result is None or result.ok else 1)

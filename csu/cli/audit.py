@@ -1,4 +1,4 @@
-"""``csu audit``: verify the journal, sign checkpoints, export."""
+"""``csu audit``: verify the journal, integrate queued entries, sign checkpoints, export."""
 
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +15,7 @@ from csu.domain.clock import parse_typed_moment
 from csu.domain.identifiers import parse_matricule
 from csu.services.context import ServiceError
 
-app = typer.Typer(help="Journal : vérification d'intégrité et export.")
+app = typer.Typer(help="Journal : vérification d'intégrité, intégration et export.")
 
 
 @app.command("verify")
@@ -41,7 +41,7 @@ def audit_verify(
 ) -> None:
     """Vérifie que le journal est complet et inaltéré, et qu'il contient le point de
     contrôle signé donné (code 1 sinon)."""
-    from csu.services.audit import verify_journal
+    from csu.services.audit import describe_backlog, journal_backlog, verify_journal
     from csu.services.checkpoints import load_verifier, read_note, verify_checkpoint
 
     if checkpoint is None:
@@ -50,10 +50,14 @@ def audit_verify(
         settings, deps = open_deps(db)
         with _verify_progress() as told:
             check = verify_journal(deps, who(settings), progress=told)
+        # Entries committed after the chain, waiting for the sequencer: not checked yet.
+        backlog = describe_backlog(journal_backlog(deps, who(settings)))
         if check.ok:
             out.print(check.describe(), markup=False)
+            out.print(backlog, markup=False)
             return
         err.print(check.describe(), markup=False)
+        err.print(backlog, markup=False)
         raise typer.Exit(1)
     settings = load_settings(resolve_db(db))
     key = public_key or settings.checkpoint_public_key
@@ -78,6 +82,46 @@ def audit_verify(
         return
     err.print(proof.describe(), highlight=False, markup=False)
     raise typer.Exit(1)
+
+
+@app.command("integrate")
+@friendly
+def audit_integrate(
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--suivre",
+            help="Rester en service : intégrer toutes les 0,25 s ce qui attend (Ctrl+C pour "
+            "arrêter).",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Intègre à la chaîne du journal les entrées en attente (PostgreSQL)."""
+    from csu.services.audit import describe_backlog, integrate_journal, journal_backlog
+
+    settings, deps = open_deps(db)
+    operator = who(settings)
+    if not follow:
+        count = integrate_journal(deps, operator)
+        out.print(f"{count} entrée(s) intégrée(s) ; "
+                  f"{describe_backlog(journal_backlog(deps, operator))}.", markup=False)
+        return
+    import threading
+
+    from csu.store import sequencer
+
+    journal_backlog(deps, operator)  # the role is checked before going on duty
+    if deps.engine.dialect.name != "postgresql":
+        out.print("SQLite : chaque entrée est intégrée dès son écriture.", markup=False)
+        return
+    out.print("Intégration du journal en service (Ctrl+C pour arrêter).", markup=False)
+    stop = threading.Event()
+    try:
+        sequencer.watch(deps.engine, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    out.print(describe_backlog(journal_backlog(deps, operator)), markup=False)
 
 
 @contextmanager

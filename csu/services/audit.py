@@ -2,6 +2,7 @@
 
 import csv
 import errno
+import itertools
 import json
 import os
 import subprocess
@@ -11,19 +12,28 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from csu.domain.clock import parse_rfc3339, to_paris
+from csu.domain.hashing import pseudonym
 from csu.domain.journal import ChainCheck, verify_chain
 from csu.domain.merkle import CompactRange
 from csu.domain.text import single_line, spreadsheet_safe
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
-from csu.services.journal_review import ReviewFilter, conditions, filter_record
-from csu.store import journal
+from csu.services.journal_review import (
+    REVIEWERS,
+    ReviewFilter,
+    conditions,
+    filter_record,
+)
+from csu.store import journal, sequencer
 from csu.store.chain import TARGET_VARIABLE
+from csu.store.sequencer import Pending
 from csu.store.tables import JournalEntry, Voter
 
 ExportFormat = Literal["jsonl", "csv"]
@@ -89,6 +99,152 @@ def prove_journal(
         mismatch = columns.result()
     root = tree.root() if tree.end == tree_size else None
     return ChainProof(_with_head(check, mismatch, head_seq, head_hash), tree_size, root)
+
+
+def journal_backlog(deps: Deps, who: OperatorContext) -> Pending:
+    """How many entries are committed but not yet chained (PostgreSQL: the
+    sequencer's queue, see csu/store/sequencer.py), and since when the oldest waits.
+    The verification covers the chain only: these come after it."""
+    require_role(who, "superviseur", "admin")
+    with deps.reading() as session:
+        return sequencer.pending(session)
+
+
+def describe_backlog(backlog: Pending) -> str:
+    """The backlog in words, for ``csu audit verify`` and the screens."""
+    if not backlog.count:
+        return "aucune entrée en attente d'intégration"
+    waited = backlog.waited
+    since = f"{waited:.1f} s" if waited < 120 else f"{waited / 60:.0f} min"
+    return (
+        f"{backlog.count} entrée(s) en attente d'intégration à la chaîne "
+        f"(la plus ancienne depuis {since})"
+    )
+
+
+def integrate_journal(deps: Deps, who: OperatorContext) -> int:
+    """Chain what waits in the queue now (``csu audit integrate``), unless another
+    sequencer is at work (it chains them); returns how many this call chained."""
+    require_role(who, "superviseur", "admin")
+    if deps.engine.dialect.name != "postgresql":
+        return 0  # SQLite chains every entry at once
+    try:
+        return sequencer.integrate(deps.engine)
+    except Exception as error:
+        if _is_store_error(error):
+            raise ServiceError(
+                "Intégration interrompue : la base de données est injoignable ou occupée ; "
+                "les entrées restent en attente."
+            ) from error
+        raise
+
+
+def _is_store_error(error: BaseException) -> bool:
+    from csu.store.engine import transient
+
+    return transient(error)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """An entry committed with its action, not yet chained: no position, no hash yet.
+    What the review and the export show of it (its body, as it will be hashed)."""
+
+    queued: int  # its rank in the queue (1: the oldest waiting)
+    at: datetime  # aware, Europe/Paris
+    operator: str | None
+    role: str | None
+    workstation: str | None
+    election: str | None
+    matricule: str | None
+    subject: str | None
+    intervention: str | None
+    action: str  # its code: the screens give its label
+    outcome: str
+    event_id: str
+    details: dict[str, Any]
+
+
+def pending_entries(
+    deps: Deps, who: OperatorContext, where: ReviewFilter | None = None, *, limit: int = 200
+) -> list[PendingEntry]:
+    """The waiting entries that match the review's filter, oldest first (at most
+    ``limit``): the review shows them above the chain, marked « en attente »."""
+    require_role(who, *REVIEWERS)
+    where = (where or ReviewFilter()).normalised()
+    with deps.reading() as session:
+        return _pending(session, deps.key, where, limit)
+
+
+def _pending(
+    session: Session, key: bytes, where: ReviewFilter, limit: int | None
+) -> list[PendingEntry]:
+    return [
+        PendingEntry(
+            queued=queued,
+            at=to_paris(parse_rfc3339(fields["ts"])),
+            operator=fields.get("operator"),
+            role=fields.get("role"),
+            workstation=fields.get("workstation"),
+            election=fields.get("election"),
+            matricule=fields["matricule"],
+            subject=fields.get("subject"),
+            intervention=fields.get("intervention"),
+            action=fields["action"],
+            outcome=fields["outcome"],
+            event_id=fields["event_id"],
+            details=fields.get("details") or {},
+        )
+        for queued, fields in _pending_fields(session, key, where, limit)
+    ]
+
+
+def _pending_fields(
+    session: Session, key: bytes, where: ReviewFilter, limit: int | None
+) -> list[tuple[int, dict[str, Any]]]:
+    """``(queue id, the body's fields + matricule)`` of the waiting entries that match."""
+    if where.seqs is not None:
+        return []  # a list of positions: waiting entries have none yet
+    subject = pseudonym(key, where.matricule) if where.matricule else None
+    found: list[tuple[int, dict[str, Any]]] = []
+    for queued, fields in enumerate(journal.waiting(session), start=1):
+        if _matches(fields, where, subject):
+            found.append((queued, fields))
+            if limit is not None and len(found) >= limit:
+                break
+    subjects = {f["subject"] for _, f in found if f.get("subject")}
+    matricules: dict[str, str] = {}
+    if subjects:
+        rows = session.execute(
+            select(Voter.pseudonym, Voter.matricule).where(
+                Voter.pseudonym.in_(subjects)  # type: ignore[attr-defined]
+            )
+        )
+        matricules = {row[0]: row[1] for row in rows}
+    for _, fields in found:
+        fields["matricule"] = matricules.get(fields.get("subject") or "")
+    return found
+
+
+def _matches(fields: dict[str, Any], where: ReviewFilter, subject: str | None) -> bool:
+    """The review's filter (``conditions``) applied to a waiting entry's body."""
+    for name, wanted in (
+        ("operator", where.operator),
+        ("action", where.action),
+        ("outcome", where.outcome),
+        ("election", where.election),
+        ("intervention", where.intervention),
+        ("subject", subject),
+    ):
+        if wanted is not None and fields.get(name) != wanted:
+            return False
+    if where.since is not None or where.until is not None:
+        at = parse_rfc3339(fields["ts"])
+        if where.since is not None and at < where.since:
+            return False
+        if where.until is not None and at >= where.until:
+            return False
+    return True
 
 
 def _with_head(
@@ -247,7 +403,9 @@ def export_journal(
     where: ReviewFilter = EVERYTHING,
 ) -> int:
     """Write the filtered journal to ``out``, oldest first; returns the number of
-    entries written.
+    entries written. Entries still waiting to be chained (PostgreSQL, see
+    csu/store/sequencer.py) come last, without position nor hash (empty ``seq`` and
+    ``hash``): committed, but not yet covered by the chain.
 
     Pseudonyms are resolved to matricules while the voter still exists; the
     export itself is journalled with its filter (a matricule as the voter's
@@ -258,8 +416,13 @@ def export_journal(
         raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
     where = where.normalised()
     count = 0
+    if deps.engine.dialect.name == "postgresql":
+        # Chain what waits, if no sequencer is at work: fewer entries without position.
+        sequencer.integrate_quietly(deps.engine)
     with deps.reading() as session:
-        rows = _export_rows(session, deps.key, where)
+        rows = itertools.chain(
+            _export_rows(session, deps.key, where), _pending_rows(session, deps.key, where)
+        )
         if fmt == "csv":
             writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, delimiter=";")
             writer.writeheader()
@@ -371,6 +534,11 @@ def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[
         fields = journal.entry_fields(entry)
         fields["matricule"] = matricule
         yield {name: fields.get(name) for name in EXPORT_COLUMNS}
+
+
+def _pending_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:
+    for _, fields in _pending_fields(session, key, where, None):
+        yield {name: fields.get(name) for name in EXPORT_COLUMNS}  # seq, hash: None
 
 
 def journal_size(deps: Deps) -> int:

@@ -1,24 +1,32 @@
 """Appending to and reading the hash-chained journal.
 
 ``append`` runs inside the caller's transaction, as its last statement, so
-that a change and its entry commit or roll back together. Appends are
-serialised: SQLite write transactions start with BEGIN IMMEDIATE (see
-engine.py); PostgreSQL locks the one-row chain head FOR UPDATE.
+that a change and its entry commit or roll back together.
+
+On SQLite (one workstation) the entry is chained at once: write transactions
+start with BEGIN IMMEDIATE (see engine.py), which serialises appends. On
+PostgreSQL the entry is queued, unsequenced, and chained after the commit by the
+sequencer (csu/store/sequencer.py), so that actions never wait for the chain
+head; the workstation that committed tries to integrate at once. ``CSU_JOURNAL_APPEND
+=direct`` keeps the direct append there too (the chain head locked FOR UPDATE by
+every action, as before the queue).
 """
 
 import json
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
 from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
-from csu.store import chain
+from csu.store import chain, sequencer
 from csu.store.tables import ChainHead, JournalEntry
 
 # Every field of an entry's body but its details is repeated in an indexed column.
@@ -42,6 +50,10 @@ def _statements(dialect: str) -> tuple[str, str, str]:
 
 _ALL_COLUMNS = ("seq", "body", "hash", *INDEXED_FIELDS)
 _STATEMENTS = {name: _statements(name) for name in ("sqlite", "postgresql")}
+_QUEUE = "INSERT INTO journal_queue (event_id, body) VALUES (%s, %s)"
+# PostgreSQL: queue the entry for the sequencer (False: lock the head, as SQLite).
+QUEUED = os.environ.get("CSU_JOURNAL_APPEND", "queue") != "direct"
+_QUEUED_KEY = "csu_journal_queued"  # in Session.info: integrate after the commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +67,12 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class Appended:
-    seq: int
+    """The entry written; ``seq`` and ``hash`` are None while it waits in the queue
+    (PostgreSQL): its event_id names it meanwhile (see ``position``)."""
+
+    seq: int | None
     event_id: str
-    hash: str
+    hash: str | None
 
 
 def append(
@@ -77,27 +92,32 @@ def append(
         session.flush()  # the change goes to the database before its entry
     connection = session.connection()
     dialect = connection.dialect.name
-    read_head, insert_entry, move_head = _STATEMENTS[dialect]
+    fields = {
+        "event_id": str(uuid.uuid4()),
+        "ts": rfc3339(at),
+        "operator": actor.operator,
+        "role": actor.role,
+        "workstation": actor.workstation,
+        "election": election,
+        "subject": subject,
+        "intervention": intervention,
+        "action": action,
+        "outcome": outcome,
+        "details": dict(details or {}),
+    }
+    stored, body = canonical_form(fields)  # stored: the NFC values, exactly as hashed
     cursor = connection.connection.cursor()
     try:
+        if dialect == "postgresql" and QUEUED:
+            cursor.execute(_QUEUE, (stored["event_id"], body))
+            # The connection that will commit it integrates right after (no other one).
+            session.info[_QUEUED_KEY] = connection.connection.driver_connection
+            return Appended(seq=None, event_id=stored["event_id"], hash=None)
+        read_head, insert_entry, move_head = _STATEMENTS[dialect]
         cursor.execute(read_head)
         row = cursor.fetchone()
         if row is None:
             raise RuntimeError("journal head missing: run the migrations (csu init)")
-        fields = {
-            "event_id": str(uuid.uuid4()),
-            "ts": rfc3339(at),
-            "operator": actor.operator,
-            "role": actor.role,
-            "workstation": actor.workstation,
-            "election": election,
-            "subject": subject,
-            "intervention": intervention,
-            "action": action,
-            "outcome": outcome,
-            "details": dict(details or {}),
-        }
-        stored, body = canonical_form(fields)  # stored: the NFC values, exactly as hashed
         seq = row[0] + 1
         digest = chain_hash(seq, row[1], body)
         if dialect == "sqlite":
@@ -110,6 +130,44 @@ def append(
     finally:
         cursor.close()
     return Appended(seq=seq, event_id=stored["event_id"], hash=digest)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _integrate_after_commit(session: OrmSession) -> None:
+    """The workstation that queued an entry tries to chain it at once (it does not
+    wait if another sequencer is at work: that one looks at the queue again)."""
+    driver = session.info.pop(_QUEUED_KEY, None)
+    if driver is not None and not driver.closed:
+        bind = session.get_bind()
+        sequencer.integrate_quietly(bind, driver)  # type: ignore[arg-type]
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_rolled_back(session: OrmSession) -> None:
+    session.info.pop(_QUEUED_KEY, None)
+
+
+def position(engine: Engine, appended: Appended, timeout: float = 5.0) -> int | None:
+    """The entry's position in the chain, once its transaction has committed: at once
+    when it was chained directly, else after waiting (at most ``timeout`` s, helping
+    to integrate) for the sequencer; None if it is still queued then."""
+    if appended.seq is not None:
+        return appended.seq
+    return sequencer.wait_integrated(engine, appended.event_id, timeout)
+
+
+def waiting(session: Session, **equal: str | None) -> list[dict[str, Any]]:
+    """What the entries not yet chained say (PostgreSQL: queued for the sequencer),
+    oldest first, with ``seq`` and ``hash`` None; only those whose fields equal
+    ``equal`` (e.g. ``intervention=...``). For readers by position: a timeline or a
+    review shows them as pending. Read from their bodies, as ``entry_fields`` does."""
+    found = []
+    for _, body in sequencer.queued_bodies(session):
+        fields: dict[str, Any] = json.loads(body)
+        if all(fields.get(name) == value for name, value in equal.items()):
+            fields["seq"] = fields["hash"] = None
+            found.append(fields)
+    return found
 
 
 def iter_chain(

@@ -1,5 +1,6 @@
 """Schema migrations (Alembic), run programmatically: ``csu init``, ``csu db upgrade``."""
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -37,6 +38,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache  # the scripts do not change while a process runs; reading them costs ~0.1 s
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

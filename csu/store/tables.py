@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 ACTIVE_ONLY = text("status = 'active'")
@@ -52,6 +62,11 @@ class Voter(SQLModel, table=True):
     email_pro: str | None = Field(default=None, max_length=320)
     phone_pro: str | None = Field(default=None, max_length=20)
     phone_mobile: str | None = Field(default=None, max_length=20)
+    # The home address, lines joined by "\n": a contact like the ones above, shown masked
+    # and purged with them (the Interior key by post, csu.services.letters).
+    adresse_postale: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The electoral constituency the roll gives (CCI: it names the voter's CCIL).
+    circonscription: str | None = Field(default=None, max_length=100)
     # Keyed hashes (csu.domain.hashing) of the parts used as secrets, never the values.
     numen_hash: str | None = Field(default=None, max_length=64)
     nir10_hash: str | None = Field(default=None, max_length=64)
@@ -181,6 +196,10 @@ class Intervention(SQLModel, table=True):
     caller_region: str | None = Field(default=None, max_length=8)
     # Keyed hash of the caller's number, compared with the voter's work phone once known.
     caller_hash: str | None = Field(default=None, max_length=64, index=True)
+    # Whether the number shown was the voter's registered work phone when the call was
+    # taken (seed 002: « j'appelle de mon poste de travail »): a presumption recorded
+    # for the review, never a secret factor (None: no number shown, or none on record).
+    caller_presumed_workstation: bool | None = None
     # S2: the president who called for a voter they saw in person.
     president_login: str | None = Field(default=None, max_length=64)
     president_bureau: str | None = Field(default=None, max_length=64)
@@ -272,8 +291,28 @@ class JournalEntry(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class JournalQueued(SQLModel, table=True):
+    """An entry committed with its action but not yet in the chain (PostgreSQL: see
+    csu/store/sequencer.py). ``body`` is already its final canonical form; the
+    sequencer gives it its position and hash and moves it to ``journal_entry``."""
+
+    __tablename__ = "journal_queue"
+    # Insertion order (not commit order: the sequencer's docstring says why it is
+    # still a sound order to chain them in).
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True
+        ),
+    )
+    event_id: str = Field(max_length=36, unique=True)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    queued_at: datetime = Field(sa_column_kwargs={"server_default": text("CURRENT_TIMESTAMP")})
+
+
 class ChainHead(SQLModel, table=True):
-    """The one row that serialises appends (PostgreSQL locks it FOR UPDATE)."""
+    """The one row that serialises appends to the chain: the sequencer locks it FOR
+    UPDATE on PostgreSQL, the one writer holds the whole file on SQLite."""
 
     __tablename__ = "journal_head"
     id: int = Field(default=1, primary_key=True)
@@ -459,3 +498,28 @@ class WebhookEvent(SQLModel, table=True):
     created_at: datetime
     created_by: str = Field(max_length=64)
     sent_at: datetime | None = None
+
+
+class Escalation(SQLModel, table=True):
+    """An intervention closed « escaladé », waiting in the supervisors' queue until one
+    takes it (``owner_login``, ``taken_at``) and closes it. ``deadline_at`` comes from the
+    election file ([escalation]); the caller's callback number is sealed while the case
+    is open (erased when it closes) and shown masked (csu.services.escalation)."""
+
+    __tablename__ = "escalation"
+    id: int | None = Field(default=None, primary_key=True)
+    intervention_id: str = Field(foreign_key="intervention.id", max_length=36, unique=True)
+    election_id: str | None = Field(default=None, foreign_key="election.id", max_length=64)
+    voter_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
+    escalated_by: str = Field(max_length=64)
+    escalated_at: datetime
+    deadline_at: datetime = Field(index=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    callback_masked: str | None = Field(default=None, max_length=40)
+    callback_sealed: str | None = Field(default=None, sa_column=Column(Text))
+    owner_login: str | None = Field(default=None, max_length=64, index=True)
+    taken_at: datetime | None = None
+    closed_at: datetime | None = Field(default=None, index=True)
+    closed_by: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=20)
+    resolution: str | None = Field(default=None, sa_column=Column(Text))

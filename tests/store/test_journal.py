@@ -11,7 +11,7 @@ from csu.domain.journal import GENESIS_HASH, canonical_bytes, chain_hash
 from csu.services import audit
 from csu.services.audit import verify_journal
 from csu.services.context import Deps
-from csu.store import journal
+from csu.store import journal, sequencer
 from csu.store.engine import read_session, write_session
 from csu.store.journal import Actor
 from tests.conftest import NOW, SUPERVISOR
@@ -56,6 +56,14 @@ def test_appends_are_numbered_from_one_and_chained(engine: Engine) -> None:
     assert [seq for seq, _, _ in rows] == [1, 2, 3]
     assert rows[0][2] == chain_hash(1, GENESIS_HASH, rows[0][1])
     assert rows[1][2] == chain_hash(2, rows[0][2], rows[1][1])
+
+
+def test_sqlite_chains_each_entry_at_once(sqlite_store: Engine) -> None:
+    with write_session(sqlite_store) as session:
+        appended = journal.append(session, actor=ACTOR, action="x", outcome="ok", at=NOW)
+        assert appended.seq == 1  # known before the commit: no queue on one workstation
+    with read_session(sqlite_store) as session:
+        assert session.execute(text("SELECT count(*) FROM journal_queue")).scalar_one() == 0
 
 
 def test_body_is_canonical_json_of_the_entry(engine: Engine) -> None:
@@ -295,6 +303,7 @@ def test_concurrent_writers_never_fork_skip_or_duplicate(postgres_store: Engine)
     for thread in threads:
         thread.join()
     assert errors == []
+    assert sequencer.settle(postgres_store)  # what a busy cell left to the sequencer
     with read_session(postgres_store) as session:
         numbers = [seq for seq, _, _ in journal.iter_chain(session)]
     assert numbers == list(range(1, writers * appends + 1))

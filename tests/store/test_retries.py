@@ -3,7 +3,12 @@ cures, provoked for real: a SQLite file locked by another connection, a lock tim
 and a deadlock on PostgreSQL's journal head, a connection killed by the server, and a
 connection lost during COMMIT (never retried: nobody knows whether it committed).
 Then issue 16: a deadlock in the delivery of a notice after its key was issued, and
-the lock order that keeps an issue and a verification of the same voter apart."""
+the lock order that keeps an issue and a verification of the same voter apart.
+
+The journal head is locked by actions only with the direct append
+(``CSU_JOURNAL_APPEND=direct``; by default PostgreSQL queues entries for the
+sequencer): the tests built on it run that way (``direct_append``); a deadlock with
+the queued append is forced on a row instead."""
 
 import logging
 import sqlite3
@@ -34,7 +39,7 @@ from csu.services.credentials import issue_credential
 from csu.services.outbox import STALE_CLAIM, deliver_due
 from csu.services.verification import verify_identity
 from csu.services.voters import search_voters
-from csu.store import journal
+from csu.store import journal, sequencer
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from csu.store.tables import Credential, JournalEntry, OutboundMessage
@@ -212,6 +217,12 @@ def test_a_refusal_is_not_retried(sqlite_file: tuple[Deps, Path]) -> None:
 
 
 @pytest.fixture
+def direct_append(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every action locks the journal head, as before the queue (issue 16)."""
+    monkeypatch.setattr(journal, "QUEUED", False)
+
+
+@pytest.fixture
 def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.fresh_database()
     yield url
@@ -262,6 +273,7 @@ def waiting_pid(url: str, timeout: float = 10, backends: int = 1) -> int:
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("direct_append")
 def test_a_lock_timeout_on_the_journal_head_is_retried(
     pg_url: str, on_first_retry: Callable[[Callable[[], None]], None]
 ) -> None:
@@ -278,6 +290,7 @@ def test_a_lock_timeout_on_the_journal_head_is_retried(
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("direct_append")
 def test_the_victim_of_a_deadlock_is_retried(pg_url: str) -> None:
     deps = pg_deps(pg_url, deadlock_timeout="100ms")
     other = hold_head(pg_url)
@@ -308,6 +321,51 @@ def test_the_victim_of_a_deadlock_is_retried(pg_url: str) -> None:
 
 
 @pytest.mark.postgres
+def test_the_victim_of_a_deadlock_with_a_queued_entry_is_retried_and_journalled_once(
+    pg_url: str,
+) -> None:
+    """The default append on PostgreSQL: the entry of the cancelled attempt is rolled
+    back with it, the retry's entry is chained once."""
+    deps = pg_deps(pg_url, deadlock_timeout="100ms")
+    with deps.writing() as session:
+        session.connection().exec_driver_sql(
+            "INSERT INTO csu_meta (key, value) VALUES ('contended', 'x')")
+    other = psycopg.connect(libpq(pg_url))
+    other.execute("SET deadlock_timeout = '30s'")  # the other side is the victim
+    other.execute("SELECT key FROM csu_meta WHERE key = 'contended' FOR UPDATE")
+
+    def close_the_cycle() -> None:
+        waiting_pid(pg_url)  # the service holds the advisory lock, waits for the row
+        other.execute("SELECT pg_advisory_xact_lock(7)")  # granted once it is the victim
+        other.rollback()
+
+    @retried
+    def lock_then_append(attempts: list[int]) -> None:
+        attempts.append(1)
+        with deps.writing() as session:
+            connection = session.connection()
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7)")
+            journal.append(session, actor=AGENT.actor, action="note", outcome="ok",
+                           at=deps.clock())
+            connection.exec_driver_sql(
+                "SELECT key FROM csu_meta WHERE key = 'contended' FOR UPDATE")
+
+    closer = threading.Thread(target=close_the_cycle)
+    closer.start()
+    attempts: list[int] = []
+    lock_then_append(attempts)
+    closer.join()
+
+    other.close()
+    assert attempts == [1, 1]
+    assert count(deps) == 1
+    with deps.reading() as session:
+        assert sequencer.pending(session).count == 0
+    deps.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("direct_append")
 def test_a_connection_killed_during_the_service_is_retried(pg_url: str) -> None:
     deps = pg_deps(pg_url, lock_timeout_ms=30_000)
     other = hold_head(pg_url)
@@ -393,6 +451,7 @@ def desk_url(desk: Desk) -> str:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("desk", ["postgresql"], indirect=True)
+@pytest.mark.usefixtures("direct_append")
 def test_a_deadlock_in_the_notice_delivery_after_the_issue_is_retried_and_the_key_given(
     desk: Desk, caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -439,6 +498,7 @@ def test_a_deadlock_in_the_notice_delivery_after_the_issue_is_retried_and_the_ke
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("desk", ["postgresql"], indirect=True)
+@pytest.mark.usefixtures("direct_append")
 def test_an_issue_and_a_verification_of_the_same_voter_at_once_do_not_deadlock(
     desk: Desk, caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -1,0 +1,390 @@
+"""The journal's sequencer on PostgreSQL: queued entries chained in batches.
+
+An action no longer waits for the chain head. Its transaction inserts its entry
+into ``journal_queue`` (the canonical body, no position, no hash) and commits it
+with its change, as before; that is the "add" of transparency logs (Trillian,
+Tessera). Integrating is a separate step: one transaction takes a batch of queued
+entries, gives them the next positions, chains their hashes, inserts them into
+``journal_entry``, deletes them from the queue and moves the head, all or nothing.
+A sequencer killed mid-batch leaves the batch queued, whole, for the next one.
+
+Who integrates: whoever wins ``pg_try_advisory_lock`` (never waits for it; a
+session lock, released at once after the batches, or by the server when the
+process dies). In a quiet cell every workstation integrates right after
+committing an entry, on the connection that committed it (``integrate_quietly``);
+in a busy one (tries lost, or a queue that never empties) a background thread of
+each busy workstation does it every ``WATCH_EVERY`` s, in batches, off the actions'
+path. ``csu audit integrate`` runs it by hand, or on duty (``--suivre``). So the cell
+keeps its journal moving whichever workstation stops.
+
+Durability. The entry is durable when its action commits (a synchronous commit, as
+before). The integrating transaction commits asynchronously (``synchronous_commit
+off``): a server crash may undo the last few integrations, which only puts their
+entries back in the queue, whole, to be chained again. Anything that builds on a
+position durably commits after it, which flushes the WAL up to it (a checkpoint
+row, an export's or a search's entry).
+
+Order. Queue ids come from a sequence at insert time, and transactions commit in
+another order: id 7 may commit after id 8. There is no watermark here to skip past
+an id: an entry leaves the queue only by being integrated, so a late commit is
+simply in a later batch, never lost, never duplicated (the batch deletes what it
+chains, in the same transaction, under the head lock). Within what a batch sees
+(committed rows only), entries go in id order. This respects every order an
+auditor can rely on: if A's transaction committed before B's inserted its entry,
+A's id is lower (its nextval came before its commit) and no batch can see B
+without A, so A's position is lower. Entries of transactions that overlapped have
+no such order, and get one. Waiting for every older transaction to end instead
+(an xmin horizon) would let one long import stall the journal of the whole cell.
+
+No lost wake-up. After each batch the sequencer releases the lock and then looks
+at the queue again: a workstation whose try failed while we held the lock has
+committed before we released, so we see its entry and integrate it (or the one
+holding the lock by then does, and looks again itself after it).
+"""
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
+
+from csu.domain.journal import ENTRY_FIELDS, chain_hash
+
+_log = logging.getLogger(__name__)
+
+# The advisory lock of the sequencer's role ("csu_jrnl" in ASCII).
+LOCK_KEY = 0x6373755F6A726E6C
+BATCH = 2_000  # entries per integrating transaction: short, even after a backlog
+INDEXED = tuple(name for name in ENTRY_FIELDS if name != "details")
+_COLUMNS = ("seq", "body", "hash", *INDEXED)
+_TYPES = ("int", "bytea", "text", *("text" for _ in INDEXED))
+
+_TRY_ROLE = "SELECT pg_try_advisory_lock(%s)"
+_RELEASE_ROLE = "SELECT pg_advisory_unlock(%s)"
+_READ_HEAD = (
+    "SELECT seq, hash, set_config('synchronous_commit', 'off', true) "
+    "FROM journal_head WHERE id = 1 FOR UPDATE"
+)
+_TAKE = "SELECT id, event_id, body FROM journal_queue ORDER BY id LIMIT %s"
+_INSERT = (
+    f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"%s::{kind}[]" for kind in _TYPES)
+    + ")"
+)
+_DELETE = "DELETE FROM journal_queue WHERE id = ANY(%s::bigint[])"
+_MOVE_HEAD = "UPDATE journal_head SET seq = %s, hash = %s WHERE id = 1"
+_WAITING = "SELECT EXISTS (SELECT 1 FROM journal_queue)"
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """Entries committed but not yet chained: how many, when the oldest was queued,
+    and how long it has waited by the database's clock (seconds)."""
+
+    count: int
+    oldest: datetime | None
+    waited: float = 0.0
+
+
+def integrate_batch(driver: Any, batch: int = BATCH) -> int:
+    """One integrating transaction on a psycopg connection whose session holds the
+    role: the number of entries chained. Nothing is left half done: any error rolls
+    the whole batch back (it stays queued)."""
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(_READ_HEAD)
+            head = cursor.fetchone()
+            if head is None:
+                raise RuntimeError("journal head missing: run the migrations (csu init)")
+            cursor.execute(_TAKE, (batch,))
+            queued = cursor.fetchall()
+            if not queued:
+                driver.rollback()
+                return 0
+            seq, previous = head[0], head[1]
+            columns: list[list[Any]] = [[] for _ in _COLUMNS]
+            ids = []
+            for queue_id, event_id, body in queued:
+                body = bytes(body)
+                fields = json.loads(body)
+                if fields.get("event_id") != event_id:
+                    raise RuntimeError(f"queued entry {queue_id}: event_id differs from its body")
+                seq += 1
+                previous = chain_hash(seq, previous, body)
+                for column, value in zip(
+                    columns, (seq, body, previous, *(fields[n] for n in INDEXED)), strict=True
+                ):
+                    column.append(value)
+                ids.append(queue_id)
+            cursor.execute(_INSERT, columns)
+            cursor.execute(_DELETE, (ids,))
+            if cursor.rowcount != len(ids):  # another sequencer despite the role: give up
+                raise RuntimeError("queued entries integrated twice: batch abandoned")
+            cursor.execute(_MOVE_HEAD, (seq, previous))
+        driver.commit()
+    except BaseException:
+        with contextlib.suppress(Exception):  # a lost connection: the server rolls back
+            driver.rollback()
+        raise
+    return len(queued)
+
+
+def _autocommit(driver: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """One statement outside any transaction (one round trip, nothing to end)."""
+    if driver.info.transaction_status != 0:  # not idle: what the pool left open
+        driver.rollback()
+    driver.autocommit = True
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+    finally:
+        driver.autocommit = False
+
+
+def _waiting(driver: Any) -> bool:
+    return bool(_autocommit(driver, _WAITING))
+
+
+def integrate(engine: Engine, *, rounds: int | None = None, batch: int = BATCH) -> int:
+    """Integrate what is queued, if no other sequencer is at work; returns how many
+    entries this call chained. ``rounds`` bounds the batches (None: until the queue
+    is seen empty or another sequencer holds the role, who then looks again); what a
+    bounded call leaves goes to this process's background sequencer."""
+    raw = engine.raw_connection()
+    try:
+        return _integrate_on(raw.driver_connection, engine, rounds, batch)[0]
+    finally:
+        raw.close()
+
+
+def _integrate_on(
+    driver: Any, engine: Engine, rounds: int | None, batch: int = BATCH
+) -> tuple[int, bool]:
+    """:func:`integrate` on a psycopg connection outside any transaction: how many
+    entries it chained, and whether another sequencer held the role."""
+    done = 0
+    count = 0
+    while True:
+        if not _autocommit(driver, _TRY_ROLE, (LOCK_KEY,)):
+            _note_failure(engine)
+            return done, True  # the holder looks at the queue after releasing the role
+        try:
+            while True:
+                chained = integrate_batch(driver, batch)
+                done += chained
+                count += 1
+                if chained < batch or (rounds is not None and count >= rounds):
+                    break
+        except BaseException:
+            # The role must not stay with a connection going back to its pool.
+            with contextlib.suppress(Exception):
+                _autocommit(driver, _RELEASE_ROLE, (LOCK_KEY,))
+            raise
+        if not _autocommit(driver, _RELEASE_ROLE, (LOCK_KEY,)):
+            raise RuntimeError("the sequencer's role was not held")
+        # Released: look again (see "No lost wake-up" above).
+        if not _waiting(driver):
+            return done, False
+        if rounds is not None and count >= rounds:
+            _busy(engine)  # a busy cell: the background sequencer goes on
+            return done, False
+
+
+def integrate_quietly(engine: Engine, driver: Any = None) -> None:
+    """After a commit (``journal``). A quiet cell: on the connection that committed
+    (a second one from a small pool could wait for the others' forever), chain what
+    waits until the queue is seen empty or another sequencer holds the role, who
+    then looks again; so when the action returns, its entry is chained or about to
+    be by a sequencer at work. A busy cell (``BUSY_ROUNDS`` rounds in a row, or
+    ``BUSY_FAILURES`` tries lost within a second): nothing here, this process's
+    background sequencer chains it within ``WATCH_EVERY`` s, in larger batches, off
+    the actions' path. Never raises: the action is recorded, its entry queued."""
+    if _contended.get(engine, 0.0) > time.monotonic():
+        _ensure_watcher(engine)
+        return
+    try:
+        if driver is None:
+            raw = engine.raw_connection()
+            try:
+                _integrate_on(raw.driver_connection, engine, BUSY_ROUNDS)
+            finally:
+                raw.close()
+        else:
+            _integrate_on(driver, engine, BUSY_ROUNDS)
+    except Exception as error:  # logged: the entry is safe in the queue
+        _log.warning("journal integration deferred (%s: %s)", type(error).__name__, error)
+        _busy(engine)  # the background sequencer tries again
+
+
+# The background sequencer of a busy process: a thread that chains, every
+# WATCH_EVERY s, the entries waiting for WATCH_SETTLE s or more, for as long as the
+# cell is busy and WATCH_IDLE s after; a workstation whose try failed thus always
+# has its own entry watched (no lost wake-up), and a busy cell integrates in batches.
+BUSY_FOR = 2.0
+BUSY_ROUNDS = 8
+BUSY_FAILURES = 8
+WATCH_EVERY = 0.1
+WATCH_SETTLE = 0.05
+WATCH_IDLE = 5.0
+WATCH_FAILURES = 5
+_contended: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
+_watchers: "WeakKeyDictionary[Engine, threading.Thread]" = WeakKeyDictionary()
+_failures: "WeakKeyDictionary[Engine, list[float]]" = WeakKeyDictionary()
+_helpers_lock = threading.Lock()
+
+
+def _note_failure(engine: Engine) -> None:
+    """A try lost to another sequencer: many within a second, and the cell is busy."""
+    now = time.monotonic()
+    with _helpers_lock:
+        recent = [t for t in _failures.get(engine, []) if t > now - 1.0]
+        recent.append(now)
+        _failures[engine] = recent
+        busy = len(recent) >= BUSY_FAILURES
+    if busy:
+        _busy(engine)
+
+
+def _busy(engine: Engine) -> None:
+    with _helpers_lock:
+        _contended[engine] = time.monotonic() + BUSY_FOR
+    _ensure_watcher(engine)
+
+
+def _ensure_watcher(engine: Engine) -> None:
+    with _helpers_lock:
+        thread = _watchers.get(engine)
+        if thread is not None and thread.is_alive():
+            return
+        thread = threading.Thread(
+            target=_watch_while_busy, args=(engine,), name="csu-journal-sequencer", daemon=True
+        )
+        _watchers[engine] = thread
+        thread.start()
+
+
+def _watch_while_busy(engine: Engine) -> None:
+    failures = 0
+    while time.monotonic() < _contended.get(engine, 0.0) + WATCH_IDLE:
+        time.sleep(WATCH_EVERY)
+        try:
+            if _late(engine, WATCH_SETTLE) and integrate(engine):
+                _busy(engine)  # entries waited: still busy
+            failures = 0
+        except Exception as error:
+            failures += 1
+            if failures == WATCH_FAILURES:  # the store gone or restarting: the next
+                # commit starts another background sequencer
+                _log.warning("journal integration deferred (%s: %s)",
+                             type(error).__name__, error)
+                break
+    with _helpers_lock:
+        if _watchers.get(engine) is threading.current_thread():
+            del _watchers[engine]
+
+
+def _late(engine: Engine, settle: float) -> bool:
+    """Whether an entry has waited ``settle`` s or more."""
+    raw = engine.raw_connection()
+    try:
+        return bool(_autocommit(raw.driver_connection, _LATE, (settle,)))
+    finally:
+        raw.close()
+
+
+_LATE = (
+    "SELECT coalesce(min(queued_at) < clock_timestamp() - make_interval(secs => %s), false)"
+    " FROM journal_queue"
+)
+
+
+def pending(session: Any) -> Pending:
+    """How many entries wait, and since when (on SQLite: none, ever)."""
+    from sqlalchemy import func, select
+
+    from csu.store.tables import JournalQueued
+
+    count, oldest = session.execute(
+        select(func.count(), func.min(JournalQueued.queued_at))
+    ).one()
+    waited = 0.0
+    if count and session.get_bind().dialect.name == "postgresql":
+        waited = session.execute(
+            select(func.extract("epoch", func.clock_timestamp() - oldest))
+        ).scalar_one()
+    return Pending(count, oldest, float(waited))
+
+
+def queued_bodies(session: Any, limit: int | None = None) -> Iterable[tuple[int, bytes]]:
+    """``(queue id, body)`` of the waiting entries, oldest first."""
+    from sqlalchemy import select
+
+    from csu.store.tables import JournalQueued
+
+    query = select(JournalQueued.id, JournalQueued.body).order_by(JournalQueued.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(row[0], bytes(row[1])) for row in session.execute(query)]
+
+
+def watch(engine: Engine, stop: threading.Event, *, every: float = 0.25,
+          settle: float = 0.2) -> None:
+    """Sequencer on duty until ``stop``: every ``every`` s, integrate entries that have
+    waited ``settle`` s or more (the workstations integrate the others themselves
+    after their commits). For ``csu audit integrate --suivre`` and long-lived
+    processes (``csu serve``, ``csu api``)."""
+    while not stop.wait(every):
+        try:
+            if _late(engine, settle):
+                integrate(engine)
+        except Exception as error:  # the server restarting: try again next time
+            _log.warning("journal sequencer: %s: %s", type(error).__name__, error)
+
+
+def settle(engine: Engine, timeout: float = 30.0) -> bool:
+    """Integrate until nothing waits (whoever holds the role); False if entries
+    still wait after ``timeout`` s. For the end of a load, and tests."""
+    deadline = time.monotonic() + timeout
+    while True:
+        integrate(engine)
+        raw = engine.raw_connection()
+        try:
+            if not _waiting(raw.driver_connection):
+                return True
+        finally:
+            raw.close()
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def wait_integrated(engine: Engine, event_id: str, timeout: float = 5.0) -> int | None:
+    """The position of the entry ``event_id`` once chained (integrating if this
+    process may), or None if it is still queued after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        raw = engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            with driver.cursor() as cursor:
+                cursor.execute("SELECT seq FROM journal_entry WHERE event_id = %s", (event_id,))
+                row = cursor.fetchone()
+            driver.rollback()
+        finally:
+            raw.close()
+        if row is not None:
+            return int(row[0])
+        if time.monotonic() >= deadline:
+            return None
+        integrate(engine, rounds=1)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
