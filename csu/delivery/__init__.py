@@ -1,9 +1,10 @@
 """Sending messages to voters: one interface, transports chosen by configuration.
 
 Transports: :class:`csu.delivery.folder.FolderDelivery` writes each message as a file
-in the local outbox (the default), :class:`csu.delivery.smtp.SmtpDelivery` hands
-e-mail to a relay, :class:`csu.delivery.sms_http.SmsHttpDelivery` posts SMS to a
-gateway; :class:`csu.delivery.router.ChannelRouter` picks one per channel.
+in the local outbox (the default), and each letter as a PDF in the print folder;
+:class:`csu.delivery.smtp.SmtpDelivery` hands e-mail to a relay,
+:class:`csu.delivery.sms_http.SmsHttpDelivery` posts SMS to a gateway;
+:class:`csu.delivery.router.ChannelRouter` picks one per channel.
 
 What a transport returns or raises is stored (the message's reference, its last
 error) and journalled for ever: never anything a server sent back but a short
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-Channel = Literal["sms", "email"]
+Channel = Literal["sms", "email", "post"]
 
 # What a reference may look like: a short identifier, nothing a sentence, a number
 # with its "+" or an address could pass.
@@ -30,7 +31,9 @@ _RUN = re.compile(r"[^\W_]{6,}|[A-Za-z0-9_-]{6,}")
 @dataclass(frozen=True, slots=True)
 class Message:
     """One message to one recipient. ``recipient`` is the full number or address: it
-    reaches the transport only, never a table or the journal."""
+    reaches the transport only, never a table or the journal. A letter (channel
+    ``post``) has the postal address as recipient and its PDF, base64, as body
+    (csu.services.letters)."""
 
     channel: Channel
     recipient: str

@@ -23,7 +23,18 @@ def build_delivery(settings: Settings) -> Delivery:
     email: Delivery = smtp_delivery(settings) if settings.email_transport == "smtp" else folder
     sms: Delivery = sms_http_delivery(settings) if settings.sms_transport == "http" else folder
     # The folder's old files are swept even once both channels have real transports.
-    return ChannelRouter(email=email, sms=sms, leftovers=folder)
+    return ChannelRouter(email=email, sms=sms, leftovers=folder, post=print_folder(settings))
+
+
+PRINT_RETENTION = timedelta(days=7)
+"""How long a letter waits in the print folder before it is erased (it holds a key in
+clear): the cell's policy, long enough for a weekend between printing rounds."""
+
+
+def print_folder(settings: Settings) -> FolderDelivery:
+    """Where letters to voters' homes go as PDF files, to be printed and posted
+    (``impression`` beside the outbox; 0700, each file 0600, as the outbox)."""
+    return FolderDelivery(settings.data_dir / "impression", retention=PRINT_RETENTION)
 
 
 def outbox_folder(settings: Settings) -> FolderDelivery:

@@ -1,4 +1,5 @@
-"""The local outbox: each message becomes a file, ``.eml`` for e-mail, ``.json`` for SMS.
+"""The local outbox: each message becomes a file, ``.eml`` for e-mail, ``.json`` for SMS,
+``.pdf`` for a letter (the print folder, another instance: csu.delivery.factory).
 
 The files hold what the voter receives (codes, links, addresses) in clear: the folder
 is the owner's only (0700, an existing one is tightened), each file too (0600), and a
@@ -7,6 +8,7 @@ erases older ones on its regular pass, and ``csu purge`` also those of the messa
 it purges. Only files of this transport's own naming are ever erased.
 """
 
+import base64
 import json
 import os
 import re
@@ -24,7 +26,7 @@ from csu.delivery import DeliveryFailed, Message
 SENDER_ADDRESS = "csu-electeurs@localhost"
 DEFAULT_RETENTION = timedelta(hours=24)
 # The names send() gives: anything else in the folder is not ours to erase.
-FILE_NAME = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}\.(?:eml|json)")
+FILE_NAME = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}\.(?:eml|json|pdf)")
 
 
 def _now() -> datetime:
@@ -48,6 +50,8 @@ class FolderDelivery:
         name = f"{stamp:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         if message.channel == "email":
             path, data = self.folder / f"{name}.eml", _eml(message, stamp)
+        elif message.channel == "post":
+            path, data = self.folder / f"{name}.pdf", _pdf(message)
         else:
             path, data = self.folder / f"{name}.json", _sms(message, stamp)
         try:
@@ -125,6 +129,17 @@ def _eml(message: Message, stamp: datetime) -> bytes:
     mail["Date"] = format_datetime(stamp)
     mail.set_content(message.body)
     return bytes(mail)
+
+
+def _pdf(message: Message) -> bytes:
+    """A letter's PDF, as the outbox carries it (base64 text)."""
+    try:
+        data = base64.b64decode(message.body, validate=True)
+    except ValueError:
+        raise DeliveryFailed("courrier illisible (PDF mal encodé)") from None
+    if not data.startswith(b"%PDF-"):
+        raise DeliveryFailed("courrier illisible (ce n'est pas un PDF)")
+    return data
 
 
 def _sms(message: Message, stamp: datetime) -> bytes:

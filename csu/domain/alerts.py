@@ -73,6 +73,7 @@ KIND_LABELS: dict[str, str] = {
     "off_hours": "activité hors heures de support",
     "verification_burst": "échecs de vérification en rafale",
     "feed_silence": "flux d'émargements muet",
+    "escalation_overdue": "dossier escaladé en attente",  # csu.domain.escalation
 }
 
 

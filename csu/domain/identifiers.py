@@ -33,6 +33,7 @@ __all__ = [
     "agent_card_secret",
     "iban_secret",
     "nir_department",
+    "nir_factor",
     "nir_secret",
     "normalise_answer",
     "normalise_name",
@@ -143,6 +144,35 @@ def parse_nir(raw: str) -> str:
 def nir_secret(nir: str) -> str:
     """The secret factor of a normalised NIR: its first 10 characters."""
     return nir[:10]
+
+
+# What a caller's NIR may be written with: spaces (French typographic ones too), dots,
+# dashes of every kind and slashes, as it is read out or copied from a card.
+_NIR_SAID_DROP = _deleting(_SPACES + ".-/\u2010\u2011\u2012\u2013\u2014\u2212")
+_NIR_HEAD = re.compile(r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{3}(?:[0-9]{3})?")
+
+
+def nir_factor(raw: str) -> str:
+    """The NIR factor (its first 10 characters, as :func:`nir_secret` keeps them) of a
+    NIR as a caller gives it: the first 10 characters, the 13 without the key, or the
+    whole 15 with it (the key is then checked); spaces, dots, dashes and slashes
+    dropped, « 2a » read as 2A (Corsica)."""
+    field = "NIR"
+    value = raw.translate(_NIR_SAID_DROP)
+    if not value:
+        raise InvalidValue(field, ABSENT)
+    if not value.isascii() or not value.isalnum():
+        raise InvalidValue(field, "caractères non autorisés (chiffres, et 2A ou 2B pour la Corse)")
+    value = value.upper()
+    if len(value) == 15:
+        return nir_secret(parse_nir(value))
+    if len(value) not in (10, 13):
+        raise InvalidValue(
+            field, f"10, 13 ou 15 caractères attendus (avec la clé), {len(value)} reçus"
+        )
+    if not _NIR_HEAD.fullmatch(value):
+        raise InvalidValue(field, "lettres admises seulement en 6e-7e position (Corse : 2A, 2B)")
+    return nir_secret(value)
 
 
 def nir_department(nir: str) -> str:
@@ -527,3 +557,23 @@ def normalise_name(raw: str) -> str:
     """A name as searched: "Éloïse-Marie O'Neil" -> "eloise marie o neil"."""
     # Separators replaced after folding: NFKD can make new ones ("＇" -> "'").
     return " ".join(_fold(raw).translate(_NAME_SEPARATORS).split())
+
+
+IDENTITY_FIELDS = ("nom", "prénom", "date de naissance")
+
+
+def identity_mismatches(
+    typed: tuple[str, str, datetime.date], on_roll: tuple[str, str, datetime.date | None]
+) -> list[str]:
+    """Which of name, first name and date of birth typed from a signed request differ
+    from the roll (French field names, in that order). Names compare without accents,
+    case, hyphens or apostrophes (« Éloïse-Marie » is « eloise marie »)."""
+    (last, first, born), (roll_last, roll_first, roll_born) = typed, on_roll
+    found = []
+    if normalise_name(last) != normalise_name(roll_last):
+        found.append(IDENTITY_FIELDS[0])
+    if normalise_name(first) != normalise_name(roll_first):
+        found.append(IDENTITY_FIELDS[1])
+    if roll_born is None or born != roll_born:
+        found.append(IDENTITY_FIELDS[2])
+    return found

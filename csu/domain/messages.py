@@ -3,6 +3,11 @@
 An election may override any template in its TOML (``[messages.<purpose>]`` with
 ``subject`` and ``body``); the placeholders (``$sender``, ``$code``...) are checked
 when the election is loaded, so that a typo fails then and not in a voter's inbox.
+
+Every message also ends with the support numbers of the voter's election (its
+``[[support_numbers]]``, a CCI voter's CCIL): the outbox appends them whatever the
+template (csu.services.support.with_support), so no election's wording can leave
+them out.
 """
 
 from string import Template

@@ -35,6 +35,8 @@ COLUMNS = (
     "question_defi",
     "reponse_defi",
     "scrutins",
+    "adresse_postale",
+    "circonscription",
 )
 REQUIRED = ("matricule", "nom", "prenom", "date_naissance", "bureau", "identifiant")
 DEFAULT_CAPACITY = "électeur"
@@ -87,6 +89,8 @@ class ValidRow:
     challenge_question: str | None
     challenge_answer: str | None
     scrutins: str | None = None  # "csa|cap" as the row listed them; None: the file decides
+    postal_address: str | None = None  # lines joined by "\n" (parse_postal_address)
+    constituency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,8 @@ class SealedRow:
     challenge_question: str | None
     challenge_answer_hash: str | None
     scrutins: str | None = None
+    adresse_postale: str | None = None  # a contact, kept like email_pro (shown masked)
+    circonscription: str | None = None
 
 
 def check_header(header: list[str]) -> tuple[list[str], list[RowError]]:
@@ -173,6 +179,8 @@ def validate_row(row: dict[str, str], line: int, rules: RollRules) -> ValidRow |
     agent_card = field("carte_agent", identifiers.parse_agent_card)
     question = field("question_defi", _question)
     answer = field("reponse_defi", identifiers.normalise_answer)
+    postal_address = field("adresse_postale", parse_postal_address)
+    constituency = field("circonscription", _constituency)
     scrutins: str | None = None
     if bureau:  # the row's own scrutins, or else those of the election that take it
         try:
@@ -206,6 +214,8 @@ def validate_row(row: dict[str, str], line: int, rules: RollRules) -> ValidRow |
         challenge_question=question,
         challenge_answer=answer,
         scrutins=scrutins,
+        postal_address=postal_address,
+        constituency=constituency,
     )
 
 
@@ -244,6 +254,8 @@ def seal(row: ValidRow, key: bytes) -> SealedRow:
         challenge_question=row.challenge_question,
         challenge_answer_hash=hashed(hashing.CHALLENGE_ANSWER, row.challenge_answer),
         scrutins=row.scrutins,
+        adresse_postale=row.postal_address,
+        circonscription=row.constituency,
     )
 
 
@@ -254,6 +266,50 @@ def _name(raw: str) -> str:
         raise InvalidValue("Nom", f"{_MAX_NAME} caractères au plus")
     if _NOT_IN_NAME.search(value):
         raise InvalidValue("Nom", "caractère non admis dans un nom")
+    return value
+
+
+MAX_ADDRESS_LINES = 6
+MAX_ADDRESS_LINE = 100
+_ADDRESS_SEPARATOR = re.compile(r"\r\n|\r|\n| / ")
+_POSTCODE = re.compile(r"\b[0-9]{5}\b")
+_MAX_CONSTITUENCY = 100
+
+
+def parse_postal_address(raw: str) -> str:
+    """A home address for a letter: 2 to 6 lines (new lines in the cell, or « / »
+    between them), the last with the postcode and the town (« 59000 LILLE »); spaces
+    tidied; returned with its lines joined by "\n"."""
+    field = "Adresse postale"
+    lines = [" ".join(part.split()) for part in _ADDRESS_SEPARATOR.split(raw)]
+    lines = [line for line in lines if line]
+    for line in lines:
+        single_line(line, field)
+        if len(line) > MAX_ADDRESS_LINE:
+            raise InvalidValue(field, f"{MAX_ADDRESS_LINE} caractères au plus par ligne")
+        if _NOT_IN_ADDRESS.search(line):
+            raise InvalidValue(field, "caractère non admis dans une adresse")
+    if not 2 <= len(lines) <= MAX_ADDRESS_LINES:
+        raise InvalidValue(
+            field,
+            f"2 à {MAX_ADDRESS_LINES} lignes attendues (séparées par un retour à la ligne "
+            "ou « / »), la dernière avec le code postal et la commune",
+        )
+    if not _POSTCODE.search(lines[-1]):
+        raise InvalidValue(
+            field, "la dernière ligne doit porter le code postal et la commune (ex. 59000 LILLE)"
+        )
+    return "\n".join(lines)
+
+
+_NOT_IN_ADDRESS = re.compile(r"[<>@;]")
+
+
+def _constituency(raw: str) -> str:
+    single_line(raw, "Circonscription")
+    value = " ".join(raw.split())
+    if len(value) > _MAX_CONSTITUENCY:
+        raise InvalidValue("Circonscription", f"{_MAX_CONSTITUENCY} caractères au plus")
     return value
 
 

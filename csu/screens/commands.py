@@ -59,6 +59,12 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         ("superviseur", "admin"),
     ),
     (
+        "Escalades",
+        "Dossiers escaladés : prendre en charge, rappeler, clore (F10)",
+        "desk('escalations')",
+        ("superviseur",),
+    ),
+    (
         "Opérateurs",
         "Créer, désactiver, réinitialiser le TOTP, débloquer",
         "desk('operators')",

@@ -25,6 +25,7 @@ from csu.domain.substitution import PENDING
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import list_elections
 from csu.services.emargement import ACTION as FEED_ACTION
+from csu.services.escalation import overdue_alerts
 from csu.services.platform_clients import platform_actor
 from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
 from csu.services.verification import NOT_VERIFIED
@@ -102,6 +103,8 @@ def _alerts(
         *rules.shared_contact_alerts(_contact_uses(session, key, now), now),
         *rules.verification_burst_alerts(_failures(session, now), now),
         *rules.feed_silence_alerts(_open_feeds(session, now, definitions), now),
+        # Escalated cases no supervisor took by their election's deadline.
+        *overdue_alerts(session, now),
     ]
     return sorted(found, key=lambda a: (a.at, a.key), reverse=True)
 

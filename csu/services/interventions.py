@@ -15,22 +15,31 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from csu.domain import masking
-from csu.domain.actions import ACTION_LABELS
 from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition, ElectionState, state_at
 from csu.domain.errors import InvalidValue
+from csu.domain.escalation import ESCALATED
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_phone
 from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
+from csu.domain.permissions import Call, Situation, election_allows
 from csu.domain.text import multiline_text, single_line
 from csu.domain.verification import CHANNEL_LABELS, VERIFICATION_VALIDITY
-from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError, retried
+from csu.services import escalation
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    enforce,
+    retried,
+)
 from csu.services.elections import get_definition
 from csu.services.emargement import require_reissuable
 from csu.store import journal
 from csu.store.tables import Intervention, JournalEntry, Material, Operator, Voter
 
-OPENERS = ("agent", "president", "superviseur")
 PHONE_PURPOSE = "phone"
 
 
@@ -58,7 +67,7 @@ class Step:
 
     at: datetime  # aware, Europe/Paris
     operator: str
-    action: str  # French label
+    action: str  # a code: the screens name it
     outcome: str
 
 
@@ -80,8 +89,7 @@ def open_intervention(
     voter's bureau. ``caller_number`` is the number shown on the phone, if any: stored
     masked and as a keyed hash, compared with the voter's registered work phone.
     """
-    if who.role not in OPENERS:
-        raise Forbidden("Action réservée aux agents, présidents et superviseurs.")
+    enforce("open", Situation(who.role))
     now = deps.clock()
     caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
     with deps.writing() as session:
@@ -107,8 +115,11 @@ def open_intervention(
             president_bureau=bureau,
             opened_at=now,
         )
-        session.add(row)
         matches = caller_matches(deps.key, row, voter)
+        # Recorded as it stood when the call was taken (a roll re-import may change the
+        # work phone later); shown to the agent, never counted as a secret factor.
+        row.caller_presumed_workstation = matches
+        session.add(row)
         journal.append(
             session,
             actor=who.actor,
@@ -138,23 +149,46 @@ def current_intervention(deps: Deps, who: OperatorContext) -> OpenIntervention |
         if row is None:
             return None
         voter = session.get(Voter, row.voter_id)
-        return _view(row, caller_matches(deps.key, row, voter), now)
+        # The presumption as recorded when the call was taken (older rows: computed).
+        recorded = row.caller_presumed_workstation
+        matches = recorded if recorded is not None else caller_matches(deps.key, row, voter)
+        return _view(row, matches, now)
 
 
 @retried
 def close_intervention(
-    deps: Deps, who: OperatorContext, intervention_id: str, outcome: str, note: str = ""
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    outcome: str,
+    note: str = "",
+    *,
+    callback_number: str | None = None,
 ) -> None:
-    """Closes the operator's intervention with an outcome and an optional note."""
+    """Closes the operator's intervention with an outcome and an optional note.
+
+    « escaladé » also opens a case in the supervisors' queue, in the same transaction
+    (csu.services.escalation), with its deadline from the election file and the number
+    to call the caller back on (``callback_number``, kept sealed and shown masked)."""
     if outcome not in OUTCOMES:
         raise InvalidValue("Issue", "choisissez : " + ", ".join(OUTCOMES.values()))
     note = multiline_text(note, "Note").strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
+    escalated = outcome == ESCALATED
+    callback = escalation.parse_callback(callback_number) if escalated else None
+    if escalated and not note:
+        raise InvalidValue("Note", "dites au superviseur pourquoi le dossier est escaladé")
     now = deps.clock()
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
         _close(session, who, row, outcome, note, now)
+        if escalated:
+            escalation.record_escalation(
+                session, deps.key, who.actor, row,
+                get_definition(session, row.election_id or ""),
+                callback=callback, reason=note, now=now,
+            )  # fmt: skip
 
 
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
@@ -180,7 +214,7 @@ def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -
         Step(
             at=to_paris(datetime.fromisoformat(ts)),
             operator=operator or "",
-            action=ACTION_LABELS.get(action, action),
+            action=action,
             outcome=outcome,
         )
         for ts, operator, action, outcome in entries
@@ -226,28 +260,38 @@ def caller_matches(key: bytes, row: Intervention, voter: Voter | None) -> bool |
 
 
 def usable_material(
-    session: Session, who: OperatorContext, intervention_id: str, material_id: int, now: datetime
+    session: Session,
+    who: OperatorContext,
+    intervention_id: str,
+    material_id: int,
+    now: datetime,
+    action: str = "issue",
+    kind: str | None = None,
 ) -> tuple[Intervention, Material, Voter, ElectionDefinition]:
     """What every action on a voter's material checks first: the operator's own open
     intervention, its verification still valid, and one of its voter's materials of its
     election (a president's: of their bureau), locked, active, and still open to a
     reissue by its émargement (the election's rule: by default, a scrutin of the
-    material left to vote), while the election is not closed."""
+    material left to vote), while the election is not closed: ``action`` (issue,
+    revoke, identifier, vote_code_link) of a credential of ``kind`` as
+    :func:`csu.domain.permissions.refusal` rules it."""
     row = owned_open(session, who, intervention_id)
     material = session.get(Material, material_id, with_for_update=True)
     if material is None or material.voter_id != row.voter_id:
         raise NotFound("Ce matériel n'appartient pas à l'électeur de l'intervention.")
     if material.election_id != row.election_id:
         raise ServiceError("Ce matériel relève d'un autre scrutin que l'intervention.")
-    if who.role == "president" and material.bureau_code != who.bureau:
-        raise Forbidden("Ce matériel relève d'un autre bureau que le vôtre.")
-    if verified_until(row, now) is None:
-        raise ServiceError(
-            "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez l'identité "
-            "de l'électeur d'abord."
-        )
     definition = get_definition(session, material.election_id)
-    require_open_election(definition, now)
+    enforce(
+        action,
+        Situation(
+            who.role,
+            call=Call.VERIFIED if verified_until(row, now) is not None else Call.OPEN,
+            in_bureau=who.role != "president" or material.bureau_code == who.bureau,
+            election=election_allows(definition, now),
+            kind=kind,
+        ),
+    )
     # Its émargement, read after the lock: a vote recorded first wins (emargement.py).
     require_reissuable(session, definition, material)
     if material.status != "active":

@@ -1,7 +1,9 @@
 """Notices to voters: after every change of a credential or of material, the voter is
 told on a channel of record other than the one the change used (a notice to the
 professional address after an SMS link, an SMS after a change made by e-mail), with
-what was done, when, and whom to call if it was not them.
+what was done, when, and whom to call if it was not them: the voter's CCIL for a CCI
+voter, and every number of the election's file at the end (the outbox adds them to
+every message: csu.services.support).
 
 Notices are written in the transaction of the change (a notice never announces a
 change that did not happen) and do not count towards the per-voter limits of
@@ -20,6 +22,7 @@ from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import render
 from csu.services.context import Deps, OperatorContext
 from csu.services.outbox import Outgoing, enqueue
+from csu.services.support import phone_for
 from csu.store.journal import Actor
 from csu.store.tables import OutboundMessage, Voter
 
@@ -55,7 +58,7 @@ def notify_change(
         sender=definition.sender_name,
         what=what,
         when=f"{to_paris(now):%d/%m/%Y à %H:%M}",
-        support_phone=definition.support_phone,
+        support_phone=phone_for(definition, voter),  # a CCI voter's: their CCIL's
     )
     return enqueue(
         session,

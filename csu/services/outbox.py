@@ -39,6 +39,8 @@ from csu.services.context import (
     require_role,
     retried,
 )
+from csu.services.elections import get_definition
+from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import OutboundMessage, Voter
@@ -65,7 +67,7 @@ class Outgoing:
     """What a service wants to send; ``recipient`` in full (sealed once stored)."""
 
     purpose: str
-    channel: str  # sms, email
+    channel: str  # sms, email, post (a letter: csu.services.letters)
     recipient: str
     recipient_masked: str
     subject: str
@@ -86,6 +88,14 @@ class MessageView:
     attempts: int
     last_error: str | None
     sent_at: datetime | None
+
+
+def _sender(session: Session, outgoing: Outgoing, election_id: str | None) -> str:
+    """Who the message is from: an SMS gives its election's ``sms_sender`` (the long
+    display name of e-mails would be refused by the gateways), when it has one."""
+    if outgoing.channel == "sms" and election_id:
+        return get_definition(session, election_id).sms_sender or outgoing.sender_name
+    return outgoing.sender_name
 
 
 def enqueue(
@@ -110,6 +120,13 @@ def enqueue(
         )
         _check_limits(session, voter, now)
     actor = who if isinstance(who, Actor) else who.actor
+    # Every message tells the voter whom to call (their election's numbers, their CCIL);
+    # a letter's PDF carries them itself (csu.services.letters).
+    body = (
+        outgoing.body
+        if outgoing.channel == "post"
+        else with_support(session, voter, election_id, outgoing.body)
+    )
     row = OutboundMessage(
         voter_id=voter.id or 0,
         election_id=election_id,
@@ -127,7 +144,7 @@ def enqueue(
         ),
         subject=outgoing.subject,
         body_sealed=sealing.seal(
-            deps.key, SEAL_PURPOSE, f"{outgoing.sender_name}\n{outgoing.body}"
+            deps.key, SEAL_PURPOSE, f"{_sender(session, outgoing, election_id)}\n{body}"
         ),
         next_attempt_at=now,
         created_at=now,
@@ -322,7 +339,7 @@ def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
         recipient = sealing.unseal(deps.key, SEAL_PURPOSE, row.recipient_sealed)
         sender, _, body = sealing.unseal(deps.key, SEAL_PURPOSE, row.body_sealed).partition("\n")
         message = Message(
-            channel="sms" if row.channel == "sms" else "email",
+            channel=row.channel if row.channel in ("sms", "post") else "email",  # type: ignore[arg-type]
             recipient=recipient,
             sender_name=sender,
             subject=row.subject,

@@ -9,19 +9,24 @@ administrator gives. For each, in its own transaction with its journal entry:
   caller numbers and notes of its interventions, the secrets of the one-time
   codes sent in them, the hashes of its one-time links, the addresses (masked,
   sealed or keyed-hashed), bodies and errors of its messages, the address and
-  notes of its substitution requests; the identifiers of its material (on some
-  rolls the matricule, on others the professional address) become ``purge-<id>``;
+  notes of its substitution requests, the reasons its bureau presidents gave for
+  declining an in-person check (free text), the platform's counts of failed login
+  checks (per keyed hash of an identifier, some on no roll); the identifiers of its
+  material (on some rolls the matricule, on others the professional address) become
+  ``purge-<id>``;
 - a voter is erased as a person only once every election they belong to is
   purged: name, birth date, contacts, the keyed hashes of their identity secrets,
   challenge question and answer, lock marks; then everything else kept about
-  them (interventions, messages, codes, links, requests of any election).
+  them (interventions, messages, codes, links, requests, in-person checks of any
+  election).
 
 What stays: the journal, untouched and still verifiable (its entries name voters
 by keyed pseudonym), and the rows that give it and the dashboards their counts:
 elections, materials (capacity, bureau, status, vote time), interventions
 (channel, times, factors used, outcome), verification attempts (which factors,
 never values), credentials (kind, dates, issuer), messages (purpose, channel,
-state), substitution requests (state, reason). The erased voter's row stays too
+state), substitution requests (state, reason), in-person checks (bureau, president,
+status, times, type of document). The erased voter's row stays too
 (materials and interventions point at it), its matricule and pseudonym replaced
 by ``purge-<id>``: the journal export, which resolves pseudonyms to matricules
 through that row, then finds nothing, and the same person can be put on a later
@@ -41,7 +46,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, literal, or_, select, update
+from sqlalchemy import String, cast, delete, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -53,11 +58,14 @@ from csu.store import journal
 from csu.store.tables import (
     Credential,
     Election,
+    Escalation,
     Intervention,
     LinkToken,
     Material,
     OneTimeCode,
     OutboundMessage,
+    PlatformLoginFailures,
+    PresenceCheck,
     SubstitutionRequest,
     Voter,
     WebhookEvent,
@@ -80,6 +88,8 @@ class PurgeCounts:
     link_tokens: int = 0
     messages: int = 0
     substitutions: int = 0
+    presence_checks: int = 0  # declines whose reason was erased
+    login_failures: int = 0  # the platform's failure counters of the election, deleted
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -335,6 +345,29 @@ def _purge_one(
         )
         .values(email_masked="", email_sealed=None, notes=None),
     )
+    # A president's reason for declining is free text: it may name the voter or
+    # describe their document. Whether a check was declined, and when, stays.
+    counts["presence_checks"] = _rowcount(
+        session,
+        update(PresenceCheck)
+        .where(
+            or_(
+                col(PresenceCheck.election_id) == election_id,
+                col(PresenceCheck.intervention_id).in_(interventions),
+                col(PresenceCheck.voter_id).in_(gone),
+            ),
+            col(PresenceCheck.decline_reason).is_not(None),
+        )
+        .values(decline_reason=None),
+    )
+    # Failed platform login checks, counted per keyed hash of "election:identifier"
+    # (identifiers being personal on some rolls): the election over, nothing to lock.
+    counts["login_failures"] = _rowcount(
+        session,
+        delete(PlatformLoginFailures).where(
+            col(PlatformLoginFailures.election_id) == election_id
+        ),
+    )
     # The platforms' credential events (sealed identifiers and hashes): erased, and
     # those not delivered yet given up, the election being over (not counted).
     session.execute(
@@ -357,6 +390,12 @@ def _purge_one(
         )
         .values(caller_masked=None, caller_region=None, caller_hash=None, note=None),
     )
+    # Escalated cases: the callback number and the words about the caller go too.
+    session.execute(
+        update(Escalation)
+        .where(col(Escalation.intervention_id).in_(interventions))
+        .values(callback_masked=None, callback_sealed=None, reason=None, resolution=None)
+    )
     counts["voters"] = _rowcount(
         session,
         update(Voter)
@@ -372,6 +411,8 @@ def _purge_one(
             email_pro=None,
             phone_pro=None,
             phone_mobile=None,
+            adresse_postale=None,
+            circonscription=None,
             numen_hash=None,
             nir10_hash=None,
             birth_department_hash=None,

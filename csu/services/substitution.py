@@ -29,7 +29,7 @@ from csu.domain import substitution as rules
 from csu.domain.clock import to_paris
 from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
 from csu.domain.errors import InvalidValue
-from csu.domain.identifiers import parse_email
+from csu.domain.identifiers import identity_mismatches, parse_birth_date, parse_email
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.messages import render
 from csu.domain.text import free_text, multiline_text
@@ -129,6 +129,39 @@ class _Prepared:
     credentials: tuple[tuple[_NewCredential, ...], ...]  # one tuple per material
 
 
+@dataclass(frozen=True, slots=True)
+class TypedIdentity:
+    """The name, first name and date of birth as the signed request gives them (seed
+    000), typed by the agent: compared with the roll, never taken from it."""
+
+    last_name: str
+    first_name: str
+    birth_date: str | date  # « jj/mm/aaaa » as typed, or a date
+
+    def checked(self, today: date) -> tuple[str, str, date]:
+        """The three values, a French InvalidValue for an empty or malformed one."""
+        last = " ".join(free_text(self.last_name, "Nom").split())
+        first = " ".join(free_text(self.first_name, "Prénom").split())
+        if not last:
+            raise InvalidValue("Nom", "recopiez le nom porté sur la demande signée")
+        if not first:
+            raise InvalidValue("Prénom", "recopiez le prénom porté sur la demande signée")
+        born = self.birth_date
+        if not isinstance(born, date):
+            born = parse_birth_date(born, today)
+        return last, first, born
+
+
+def _mismatch_reason(fields: Sequence[str]) -> str:
+    """« Le nom et la date de naissance de la demande signée diffèrent de la liste
+    électorale. »"""
+    articles = {"nom": "le nom", "prénom": "le prénom", "date de naissance": "la date de naissance"}
+    named = [articles[f] for f in fields]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " et " + named[-1]
+    verb = "diffère" if len(named) == 1 else "diffèrent"
+    return f"{listed[:1].upper()}{listed[1:]} de la demande signée {verb} de la liste électorale."
+
+
 # ------------------------------------------------------------------------ use cases
 
 
@@ -140,10 +173,11 @@ def request_substitution(
     material_ids: Iterable[int],
     *,
     checklist: Mapping[str, bool],
-    identity_match: bool,
     email: str,
     declared_on: date,
     notes: str = "",
+    identity: TypedIdentity | None = None,
+    identity_match: bool | None = None,
 ) -> SubstitutionView:
     """Records a request for the voter of the operator's open intervention.
 
@@ -151,8 +185,18 @@ def request_substitution(
     without substitution or closed, declared before the election's date, checklist
     item missing, identity not matching, material used to vote or no longer active.
     Raises for what is no request at all: bad address, material unknown or not the
-    voter's, a request already pending for one of the materials."""
+    voter's, a request already pending for one of the materials.
+
+    ``identity``: the name, first name and date of birth typed from the signed request,
+    compared with the roll (accents and case aside); a difference refuses the request,
+    its reason naming what differs. ``identity_match`` is the former ticked box, for
+    callers not yet typing them: one of the two is required."""
     require_role(who, *REQUESTERS)
+    typed = identity.checked(to_paris(deps.clock()).date()) if identity is not None else None
+    if typed is None and identity_match is None:
+        raise InvalidValue(
+            "Identité", "saisissez les nom, prénom et date de naissance de la demande signée"
+        )
     address = parse_email(email)
     notes = multiline_text(notes, "Notes").strip()
     if len(notes) > MAX_NOTE_LENGTH:
@@ -174,14 +218,25 @@ def request_substitution(
         voter = _voter(session, row.voter_id)
         materials = _locked_materials(session, row, wanted)
         _refuse_if_pending(session, wanted)
+        mismatches = (
+            identity_mismatches(typed, (voter.last_name, voter.first_name, voter.birth_date))
+            if typed is not None
+            else []
+        )
+        if typed is not None:
+            identity_match = not mismatches
+        assert identity_match is not None
         anomalies = rules.request_anomalies(
             definition,
             now,
             declared_on=declared_on,
             checklist=answers,
-            identity_match=identity_match,
+            # A typed identity's difference is said below, naming the fields.
+            identity_match=identity_match or bool(mismatches),
             materials=[_facts(session, definition, m) for m in materials],
         )
+        if mismatches:
+            anomalies.append(_mismatch_reason(mismatches))
         request = SubstitutionRequest(
             election_id=definition.id,
             voter_id=voter.id or 0,
@@ -216,7 +271,9 @@ def request_substitution(
             intervention=row.id,
             details={
                 "request": request.id,
-                "materials": [m.identifier for m in materials],
+                # By number, as the API's batches: an identifier may be an e-mail address,
+                # and the journal outlives the purge of the material's identifier.
+                "materials": [m.id for m in materials],
                 "checklist_missing": [item for item, ticked in answers.items() if not ticked],
                 "identity_match": identity_match,
                 "declared_on": declared_on.isoformat(),
@@ -335,7 +392,7 @@ def decide_substitution(
                 intervention=request.intervention_id,
                 details={
                     "request": request.id,
-                    "materials": [m.identifier for m in materials],
+                    "materials": [m.id for m in materials],
                     "requested_by": request.requested_by,
                     "approval_asked": approve,
                     "reason": request.reason,
@@ -441,8 +498,7 @@ def _grant(
             shown={c.kind: c.shown for c in credentials}, now=now,
         )  # fmt: skip
         replaced.append(
-            {"capacity": old.capacity, "old": old.identifier, "new": new.identifier,
-             "revoked": revoked}
+            {"capacity": old.capacity, "old": old.id, "new": new.id, "revoked": revoked}
         )
         given.append(
             rules.NewMaterial(

@@ -28,11 +28,13 @@ from csu.domain import hashing, sealing
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import (
+    nir_factor,
     normalise_answer,
     parse_birth_date,
     parse_department,
     parse_numen,
 )
+from csu.domain.permissions import Situation
 from csu.domain.text import free_text
 from csu.domain.verification import (
     ATTESTED,
@@ -58,7 +60,7 @@ from csu.services.context import (
     Forbidden,
     OperatorContext,
     ServiceError,
-    require_role,
+    enforce,
     retried,
 )
 from csu.services.elections import get_definition
@@ -114,7 +116,7 @@ def verify_identity(
     answers must cover at least one set of the policy (otherwise nothing is counted and
     the acceptable sets are named).
     """
-    require_role(who, "agent", "president", "superviseur")
+    enforce("verify", Situation(who.role))
     now = deps.clock()
     given = {name: value for name, value in answers.items() if value and value.strip()}
     with deps.writing() as session:
@@ -280,7 +282,7 @@ def waiting_message(president: str | None) -> str:
 @retried
 def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
     """A supervisor lifts a voter's lock; earlier failures no longer count."""
-    require_role(who, "superviseur")
+    enforce("unlock", Situation(who.role))
     reason = " ".join(free_text(reason, "Motif").split())
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
@@ -342,10 +344,8 @@ def _check(
         if factor == "numen":
             return hashing.matches(key, hashing.NUMEN, parse_numen(said), voter.numen_hash)
         if factor == "nir10":
-            digits = "".join(said.split())[:10]
-            return len(digits) == 10 and digits.isdigit() and hashing.matches(
-                key, hashing.NIR10, digits, voter.nir10_hash
-            )
+            # Any form a caller says it in (csu.domain.identifiers.nir_factor).
+            return hashing.matches(key, hashing.NIR10, nir_factor(said), voter.nir10_hash)
         if factor == "iban":
             tail = "".join(said.split()).upper()[-6:]
             return len(tail) == 6 and hashing.matches(key, hashing.IBAN6, tail, voter.iban6_hash)

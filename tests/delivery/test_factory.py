@@ -84,12 +84,12 @@ def test_smtp_without_a_username_sends_without_login(tmp_path: Path) -> None:
 
 
 def test_http_carries_sms_while_email_stays_in_the_outbox(tmp_path: Path) -> None:
-    built = router(tmp_path, **HTTP, sms_sender="CSU-ELEC")
+    built = router(tmp_path, **HTTP, sms_sender="CSUELEC")
     assert isinstance(built.sms, SmsHttpDelivery)
     assert (built.sms.url, built.sms.host, built.sms.sender) == (
         "https://sms.example/v1/send",
         "sms.example",
-        "CSU-ELEC",
+        "CSUELEC",
     )
     assert isinstance(built.email, FolderDelivery)
 

@@ -108,9 +108,11 @@ def test_a_purge_erases_the_files_of_the_messages_it_purges(desk: Desk) -> None:
 def test_a_purge_erases_files_past_their_retention_whatever_the_elections(desk: Desk) -> None:
     deps, folder = with_folder(desk)
     code_by_sms(desk, deps)
-    desk.clock.advance(days=2)  # the votes are still open: no election to purge
+    desk.clock.advance(days=2)  # the 2022 votes are still open: none of them to purge
     report = purge(deps, ADMIN)
-    assert (report.purged, report.outbox_files, files(folder)) == ((), 1, [])
+    assert (report.outbox_files, files(folder)) == (1, [])
+    # Only men-2011 (closed in 2011) is past its retention.
+    assert [election.election_id for election in report.purged] == ["men-2011"]
 
 
 def test_a_dry_run_counts_the_files_and_erases_none(desk: Desk) -> None:

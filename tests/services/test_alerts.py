@@ -24,6 +24,7 @@ from csu.store.journal import Actor
 from tests.conftest import ADMIN, AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
+    MEN_2011_OPEN,
     PRESIDENT_NORD,
     Caller,
     Desk,
@@ -144,14 +145,11 @@ def send_to_personal(desk: Desk, caller: Caller, answers: dict[str, str], addres
     close_intervention(desk.deps, AGENT, call.id, "résolu")
 
 
-def teacher_answers(desk: Desk) -> dict[str, str]:
-    row = desk.teacher.row
-    return {"numen": row["numen"], "birth_department": row["nir"][5:7]}
-
-
 def test_a_personal_address_typed_for_two_voters_raises_an_alert(desk: Desk) -> None:
-    send_to_personal(desk, desk.teacher, teacher_answers(desk), PERSONAL)
-    send_to_personal(desk, desk.caller, desk.caller.phone_answers(), PERSONAL.upper())
+    desk.clock.now = MEN_2011_OPEN  # men-2011 (seed 003) sends identifiers
+    first, second = desk.roll.without_notice, desk.roll.other_without_notice
+    send_to_personal(desk, first, first.without_notice_answers(), PERSONAL)
+    send_to_personal(desk, second, second.without_notice_answers(), PERSONAL.upper())
     found = of_kind(desk, "shared_contact")
     assert len(found) == 1
     queued = [
@@ -162,8 +160,10 @@ def test_a_personal_address_typed_for_two_voters_raises_an_alert(desk: Desk) -> 
 
 
 def test_two_personal_addresses_raise_none(desk: Desk) -> None:
-    send_to_personal(desk, desk.teacher, teacher_answers(desk), PERSONAL)
-    send_to_personal(desk, desk.caller, desk.caller.phone_answers(), "autre@exemple.fr")
+    desk.clock.now = MEN_2011_OPEN
+    first, second = desk.roll.without_notice, desk.roll.other_without_notice
+    send_to_personal(desk, first, first.without_notice_answers(), PERSONAL)
+    send_to_personal(desk, second, second.without_notice_answers(), "autre@exemple.fr")
     assert "shared_contact" not in kinds(desk)
 
 

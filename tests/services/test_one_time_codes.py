@@ -63,7 +63,7 @@ def test_an_sms_code_goes_to_the_registered_mobile(desk: Desk) -> None:
     assert sent.expires_at == to_paris(NOW + timedelta(seconds=120))
     [path] = desk.outbox.sent
     sms = desk.outbox.last_sms()
-    assert (path.suffix, sms["to"], sms["from"]) == (".json", mobile, SENDER)
+    assert (path.suffix, sms["to"], sms["from"]) == (".json", mobile, "ElecMININT")  # sms_sender
     assert "valable 2 minutes" in sms["text"]
 
 

@@ -42,6 +42,7 @@ from csu.services.outbox import (
     list_messages,
     resend,
 )
+from csu.services.support import with_support
 from csu.store.journal import Actor
 from csu.store.tables import OutboundMessage, Voter
 from tests.conftest import AGENT, NOW, SUPERVISOR, TEST_KEY
@@ -58,6 +59,7 @@ NUMBER = "+33612345678"
 NATIONAL_DIGITS = "612345678"
 ADDRESS = "jeanne.dupont@interieur.gouv.fr"
 SENDER = "CSU électeurs — Élections professionnelles 2022"
+SMS_SENDER = "ElecMININT"  # the election's sms_sender: gateways take 11 characters
 SUBJECT = "Votre code de vérification"
 CODE = "482915"
 BODY = f"{SENDER} : votre code de vérification est {CODE}. Il ne sert qu'une fois."
@@ -194,6 +196,15 @@ def outgoing(channel: str = "sms") -> Outgoing:
     return Outgoing("otp", "email", ADDRESS, mask_email(ADDRESS), SUBJECT, BODY, SENDER)
 
 
+def received(desk: Desk) -> str:
+    """BODY as the voter gets it: followed by the support numbers of the caller's
+    election (csu.services.support, appended by enqueue)."""
+    with desk.deps.reading() as session:
+        voter = session.get(Voter, desk.caller.voter_id)
+        assert voter is not None
+        return with_support(session, voter, desk.caller.election, BODY)
+
+
 def queue(desk: Desk, channel: str = "sms", who: Any = AGENT, voter_id: int | None = None) -> int:
     """One message enqueued (and committed) for the caller, at the desk's time."""
     with desk.deps.writing() as session:
@@ -288,7 +299,7 @@ def test_an_email_is_delivered_after_the_commit_through_a_real_smtp_server(
     assert mail["Subject"] == SUBJECT
     assert mail["From"].addresses[0].display_name == SENDER
     assert mail["From"].addresses[0].addr_spec == SENDER_ADDRESS
-    assert str(mail.get_content()).strip() == BODY
+    assert str(mail.get_content()).replace("\r\n", "\n").strip() == received(desk)
     # The relay names no queue id in its answer: only its reply code is kept.
     assert stored(desk, message_id).reference == "SMTP 250"
 
@@ -298,7 +309,7 @@ def test_an_sms_is_delivered_after_the_commit_through_a_real_http_gateway(
 ) -> None:
     message_id = queue(desk)
     assert deliver(using(desk, gateway.delivery()), [message_id]) == {message_id: "sent"}
-    assert gateway.requests == [{"to": NUMBER, "from": SENDER, "text": BODY}]
+    assert gateway.requests == [{"to": NUMBER, "from": SMS_SENDER, "text": received(desk)}]
     row = stored(desk, message_id)
     assert (row.state, row.attempts, row.reference, row.sent_at) == ("sent", 1, "gw-1", NOW)
 
@@ -336,7 +347,9 @@ def test_recipient_and_body_are_sealed_in_the_table(desk: Desk) -> None:
     row = stored(desk, message_id)
     assert row.recipient_sealed and row.body_sealed
     assert sealing.unseal(TEST_KEY, SEAL_PURPOSE, row.recipient_sealed) == NUMBER
-    assert sealing.unseal(TEST_KEY, SEAL_PURPOSE, row.body_sealed) == f"{SENDER}\n{BODY}"
+    assert sealing.unseal(TEST_KEY, SEAL_PURPOSE, row.body_sealed) == (
+        f"{SMS_SENDER}\n{received(desk)}"
+    )
     assert row.recipient_masked == mask_phone(NUMBER)
 
 
@@ -446,7 +459,7 @@ def test_resend_delivers_a_failed_message(desk: Desk, gateway: Gateway) -> None:
     message_id = queue(desk)
     fail_until_failed(desk, message_id)
     assert resend(using(desk, gateway.delivery()), SUPERVISOR, message_id) == "sent"
-    assert gateway.requests == [{"to": NUMBER, "from": SENDER, "text": BODY}]
+    assert gateway.requests == [{"to": NUMBER, "from": SMS_SENDER, "text": received(desk)}]
     row = stored(desk, message_id)
     assert (row.state, row.recipient_sealed, row.body_sealed) == ("sent", None, None)
     [entry] = entries(desk.deps, "message_resend")
@@ -522,7 +535,7 @@ def test_a_stale_claim_is_retried_by_deliver_due(desk: Desk, gateway: Gateway) -
     message_id = queue(desk)
     claimed(desk, message_id, timedelta(minutes=3))
     assert deliver_due(using(desk, gateway.delivery())) == {message_id: "sent"}
-    assert gateway.requests == [{"to": NUMBER, "from": SENDER, "text": BODY}]
+    assert gateway.requests == [{"to": NUMBER, "from": SMS_SENDER, "text": received(desk)}]
     assert stored(desk, message_id).state == "sent"
 
 

@@ -7,6 +7,7 @@ and two Interior ministry voters; a local outbox; a clock the test moves.
 """
 
 import itertools
+import json
 import os
 import re
 import shutil
@@ -675,8 +676,12 @@ def test_the_journal_has_the_request_and_the_grant_with_the_intervention(cell: C
     [grant] = entries(cell.deps, "substitution_grant")
     assert request["intervention"] == grant["intervention"] == asked.intervention_id
     assert (request["operator"], grant["operator"]) == (AGENT.login, SUPERVISOR.login)
-    assert grant["details"]["materials"][0]["old"] == cell.voter.identifiers[0]
-    assert grant["details"]["materials"][0]["new"] == view.materials[0].new_identifier
+    assert request["details"]["materials"] == [cell.voter.material_id]
+    [replaced] = grant["details"]["materials"]
+    assert (replaced["old"], replaced["new"]) == (
+        cell.voter.material_id, replacement(cell, cell.voter.material_id).id,
+    )  # fmt: skip
+    assert replacement(cell, cell.voter.material_id).identifier == view.materials[0].new_identifier
     assert grant["details"]["credentials"] == ["security_key", "password"]
     assert [e["action"] for e in entries(cell.deps, intervention=asked.intervention_id)] == [
         "intervention_open", "substitution_request", "message_queue", "substitution_grant",
@@ -690,6 +695,25 @@ def test_the_journal_has_the_request_and_the_grant_with_the_intervention(cell: C
     assert ADDRESS not in journal and "victoire.perso" not in journal
 
 
+def test_the_journal_names_materials_by_number_never_by_identifier(cell: Cell) -> None:
+    other_agent = OperatorContext(login="agent2", role="agent", workstation="poste-2")
+    refused = ask(cell, cell.twice, other_agent, materials=cell.twice.material_ids)
+    decide_substitution(cell.deps, SUPERVISOR, refused.id, False, "pièces illisibles")
+    granted = ask(cell)
+    view = decide_substitution(cell.deps, SUPERVISOR, granted.id, True, "pièces vérifiées")
+    [_, request] = entries(cell.deps, "substitution_request")
+    [refusal] = entries(cell.deps, "substitution_refuse")
+    assert request["details"]["materials"] == [cell.voter.material_id]
+    assert refusal["details"]["materials"] == list(cell.twice.material_ids)
+    written = json.dumps(
+        [e for e in entries(cell.deps) if e["action"].startswith("substitution_")],
+        ensure_ascii=False,
+    )
+    new = view.materials[0].new_identifier
+    identifiers = [*cell.twice.identifiers, *cell.voter.identifiers, new]
+    assert new and not [identifier for identifier in identifiers if identifier in written]
+
+
 def test_the_registered_address_is_told_of_the_substitution(cell: Cell) -> None:
     asked = ask(cell)
     decide_substitution(cell.deps, SUPERVISOR, asked.id, True, "pièces vérifiées")
@@ -697,6 +721,14 @@ def test_the_registered_address_is_told_of_the_substitution(cell: Cell) -> None:
     assert notice.channel in ("email", "sms") and not notice.typed_recipient
     assert notice.recipient_masked != "v***@exemple.fr"  # not the address of the request
     assert notice.state == "sent"
+
+
+def replacement(cell: Cell, material_id: int) -> Material:
+    """The material that replaced ``material_id``."""
+    with cell.deps.reading() as session:
+        return session.execute(
+            select(Material).where(Material.replaces_id == material_id)
+        ).scalar_one()
 
 
 def all_messages(cell: Cell) -> list[OutboundMessage]:

@@ -18,6 +18,7 @@ from csu.store.tables import Intervention, VerificationAttempt, Voter
 from tests.conftest import AGENT, NOW, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
+    MEN_2011_OPEN,
     PRESIDENT_NORD,
     Caller,
     Desk,
@@ -375,17 +376,35 @@ def _teacher_sets(teacher: Caller) -> dict[str, dict[str, str]]:
             "challenge_answer": row["reponse_defi"],
             "nir10": f"{row['nir'][:5]} {row['nir'][5:10]}",
         },
-        "numen_department": {"numen": row["numen"], "birth_department": row["nir"][5:7]},
     }
 
 
-@pytest.mark.parametrize("answer_set", ["challenge_numen", "challenge_nir10", "numen_department"])
+@pytest.mark.parametrize("answer_set", ["challenge_numen", "challenge_nir10"])
 def test_education_sets_verify_a_caller(desk: Desk, answer_set: str) -> None:
     call = open_call(desk, desk.teacher)
     answers = _teacher_sets(desk.teacher)[answer_set]
     result = verify_identity(desk.deps, AGENT, call.id, answers)
     assert result.verified, result.message
     assert entries(desk.deps, "verification")[-1]["details"]["set"] == sorted(answers)
+
+
+def test_education_2011_verifies_a_caller_without_notice_by_numen_and_department(
+    desk: Desk,
+) -> None:
+    desk.clock.now = MEN_2011_OPEN
+    call = open_call(desk, desk.without_notice)
+    answers = desk.without_notice.without_notice_answers()
+    result = verify_identity(desk.deps, AGENT, call.id, answers)
+    assert result.verified, result.message
+    assert entries(desk.deps, "verification")[-1]["details"]["set"] == sorted(answers)
+
+
+def test_education_2022_no_longer_takes_numen_and_department(desk: Desk) -> None:
+    call = open_call(desk, desk.teacher)
+    row = desk.teacher.row
+    answers = {"numen": row["numen"], "birth_department": row["nir"][5:7]}
+    with pytest.raises(ServiceError, match="Réponses incomplètes"):
+        verify_identity(desk.deps, AGENT, call.id, answers)
 
 
 def test_education_refuses_a_wrong_challenge_answer(desk: Desk) -> None:

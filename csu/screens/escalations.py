@@ -1,0 +1,422 @@
+"""The supervisors' queue of escalated cases (issue 14 §5): an intervention closed
+« escaladé » waits here until a supervisor takes it, within its election's deadline.
+
+Reading the queue is journalled (it names voters): it is loaded when the screen opens
+and on F5, never polled. On the case highlighted, ``t`` takes it, ``n`` shows its
+callback number to its owner (journalled; shown in the screen for the reveal time, never
+in a notification, which would outlive it) and ``c`` closes it with an outcome and what
+was done (csu.services.escalation erases the number then).
+"""
+
+from datetime import datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Footer, Label, Select, Static, TextArea
+from textual.worker import get_current_worker
+
+from csu.domain import escalation as rules
+from csu.domain.masking import readable_phone
+from csu.screens.base import CsuModal, CsuScreen, Explained, WorkFailed
+from csu.services.escalation import (
+    EscalationCounts,
+    EscalationView,
+    callback_number,
+    close_escalation,
+    escalation_counts,
+    escalation_queue,
+    take_escalation,
+)
+from csu.widgets.shell_header import ShellHeader
+
+STATE_WORDS: dict[str, str] = {
+    rules.WAITING: "en attente",
+    rules.OVERDUE: "en retard",
+    rules.TAKEN: "pris en charge",
+    rules.CLOSED: "clos",
+}
+COLUMNS = ("N°", "Escaladé", "État", "Électeur", "Scrutin", "Par", "Responsable", "Attente",
+           "Échéance")  # fmt: skip
+NAME_WIDTH = 24
+OPEN_STATES = (rules.WAITING, rules.OVERDUE)
+
+
+def duration_text(minutes: int) -> str:
+    """« 25 min », « 1 h 05 »."""
+    minutes = max(minutes, 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"
+
+
+def waited_minutes(view: EscalationView, now: datetime) -> int:
+    """How long the case waited for a supervisor: until now while nobody took it."""
+    if view.waited_minutes is not None:
+        return view.waited_minutes
+    return int((now - view.escalated_at).total_seconds() // 60)
+
+
+def short(text: str, width: int = NAME_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def row_of(view: EscalationView, now: datetime) -> tuple[str, ...]:
+    return (
+        str(view.id),
+        f"{view.escalated_at:%d/%m %H:%M}",
+        STATE_WORDS.get(view.state, view.state),
+        short(view.voter_name) or "—",
+        view.election_id or "—",
+        view.escalated_by,
+        view.owner or "—",
+        duration_text(waited_minutes(view, now)),
+        f"{view.deadline_at:%d/%m %H:%M}",
+    )
+
+
+def summary(view: EscalationView, now: datetime) -> str:
+    """The case in full, one fact a line, below the table."""
+    state = STATE_WORDS.get(view.state, view.state)
+    lines = [
+        f"Dossier n° {view.id} — {state} — intervention {view.intervention_id}",
+        f"Électeur : {view.voter_name or '—'} — matricule {view.matricule or '—'}"
+        f" — scrutin {view.election_id or '—'}",
+        f"Escaladé le {view.escalated_at:%d/%m/%Y à %H:%M} par {view.escalated_by} ; "
+        f"échéance {view.deadline_at:%d/%m à %H:%M}",
+        f"Motif : {view.reason or '—'}",
+        f"Numéro de rappel : {view.callback or 'aucun'}",
+    ]
+    if view.state in OPEN_STATES:
+        lines.append(f"En attente depuis {duration_text(waited_minutes(view, now))}.")
+    if view.owner and view.taken_at:
+        lines.append(
+            f"Pris en charge par {view.owner} le {view.taken_at:%d/%m à %H:%M}, après "
+            f"{duration_text(waited_minutes(view, now))} d'attente."
+        )
+    if view.closed_at is not None:
+        outcome = rules.CLOSE_OUTCOMES.get(view.outcome or "", view.outcome or "—")
+        lines.append(
+            f"Clos le {view.closed_at:%d/%m à %H:%M} : {outcome} — {view.resolution or ''}"
+        )
+    return "\n".join(lines)
+
+
+def counts_text(counts: EscalationCounts) -> str:
+    return (
+        f"En attente : {counts.waiting} — en retard : {counts.overdue} — pris en charge : "
+        f"{counts.taken} — clos : {counts.closed}"
+    )
+
+
+class EscalationsScreen(Explained, CsuScreen[None]):
+    """The open cases, oldest first (``a`` adds the closed ones)."""
+
+    DEFAULT_CSS = """
+    EscalationsScreen #escalations-title { text-style: bold; padding: 0 1; }
+    EscalationsScreen #escalations-status { padding: 0 1; color: $text-muted; }
+    EscalationsScreen #escalations-table { height: 1fr; }
+    EscalationsScreen #escalations-detail { padding: 0 1; height: auto; }
+    EscalationsScreen #escalations-callback {
+        padding: 0 1; height: auto; color: $warning; text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Retour", id="escalations-back"),
+        Binding("t", "take", "Prendre en charge", id="escalations-take"),
+        Binding("n", "callback", "Numéro de rappel", id="escalations-callback"),
+        Binding("c", "close_case", "Clore", id="escalations-close"),
+        Binding("a", "toggle_closed", "Dossiers clos", id="escalations-closed"),
+        Binding("f5", "reload", "Actualiser", id="escalations-reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cases: list[EscalationView] = []
+        self.include_closed = False
+        self.loaded = False
+        self.callback_shown: str | None = None  # the number in clear, while on screen
+        self._callback_case: int | None = None
+        self._callback_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ShellHeader(self.app.clock)
+        yield Static("Dossiers escaladés", id="escalations-title")
+        yield Static("Chargement des dossiers…", id="escalations-status")
+        yield DataTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="escalations-detail", markup=False)
+        yield Static(id="escalations-callback", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#escalations-table", DataTable)
+        table.add_columns(*COLUMNS)
+        table.focus()
+        self.query_one("#escalations-callback", Static).display = False
+        self.load(self.include_closed)
+
+    # --- what may be done on the case highlighted ---------------------------------
+
+    def refusal_for(self, action: str) -> str | None:
+        if action not in ("take", "callback", "close_case"):
+            return None
+        view = self.selected()
+        if view is None:
+            return "Aucun dossier sélectionné."
+        who = self.app.operator
+        mine = who is not None and view.owner == who.login
+        if view.state == rules.CLOSED:
+            return "Ce dossier est clos."
+        if action == "take":
+            if view.owner is not None:
+                return f"Dossier déjà pris en charge par « {view.owner} »."
+            return None
+        if not mine:
+            return f"Prenez d'abord ce dossier en charge ({self.key_for('take')})."
+        if action == "callback" and view.callback is None:
+            return "Aucun numéro de rappel n'a été noté pour ce dossier."
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Greyed, not hidden: a press says why (Explained).
+        return None if self.refusal_for(action) is not None else True
+
+    # --- the queue ----------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.query_one("#escalations-status", Static).update("Chargement des dossiers…")
+        self.load(self.include_closed)
+
+    def action_toggle_closed(self) -> None:
+        self.include_closed = not self.include_closed
+        self.action_reload()
+
+    @work(thread=True, exclusive=True, group="escalations", exit_on_error=False)
+    def load(self, include_closed: bool) -> None:
+        deps, who = self.session()
+        views = escalation_queue(deps, who, include_closed=include_closed)
+        counts = escalation_counts(deps, who)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, views, counts)
+
+    def _show(self, views: list[EscalationView], counts: EscalationCounts) -> None:
+        self.cases = views
+        self.loaded = True
+        self._hide_callback()
+        self._fill()
+        self._status(counts)
+
+    def _status(self, counts: EscalationCounts) -> None:
+        shown = "ouverts et clos" if self.include_closed else "ouverts"
+        keys = "t : prendre en charge, n : numéro de rappel, c : clore, a : dossiers clos"
+        self.query_one("#escalations-status", Static).update(
+            f"{counts_text(counts)}. {len(self.cases)} dossier(s) {shown} affiché(s) — {keys} "
+            "(la consultation est journalisée)."
+            if self.cases
+            else f"{counts_text(counts)}. Aucun dossier {shown} — F5 pour actualiser."
+        )
+
+    @work(thread=True, exclusive=True, group="escalation-counts", exit_on_error=False)
+    def refresh_counts(self) -> None:
+        """The counts after a case changed (they name no voter: not journalled)."""
+        deps, who = self.session()
+        counts = escalation_counts(deps, who)
+        self.app.call_from_thread(self._status, counts)
+
+    def _fill(self, keep: int | None = None) -> None:
+        """The table from ``self.cases``; the cursor back on case ``keep`` if given."""
+        now = self.app.clock()
+        table = self.query_one("#escalations-table", DataTable)
+        table.clear()
+        for view in self.cases:
+            table.add_row(*row_of(view, now), key=str(view.id))
+        if keep is not None:
+            for row, view in enumerate(self.cases):
+                if view.id == keep:
+                    table.move_cursor(row=row)
+        self._detail()
+
+    @on(DataTable.RowHighlighted, "#escalations-table")
+    def _detail(self) -> None:
+        view = self.selected()
+        detail = self.query_one("#escalations-detail", Static)
+        detail.update(summary(view, self.app.clock()) if view is not None else "")
+        detail.display = view is not None
+        if self.callback_shown is not None and (view is None or view.id != self._callback_case):
+            self._hide_callback()  # the number belongs to the case it was asked for
+        self.refresh_bindings()
+
+    def selected(self) -> EscalationView | None:
+        table = self.query_one("#escalations-table", DataTable)
+        if not self.cases or table.row_count == 0:
+            return None
+        row = table.cursor_row
+        return self.cases[row] if 0 <= row < len(self.cases) else None
+
+    def _replace(self, view: EscalationView) -> None:
+        """A case as a service returned it, in place (no second journalled reading)."""
+        self.cases = [view if case.id == view.id else case for case in self.cases]
+        self._fill(keep=view.id)
+
+    # --- taking -------------------------------------------------------------------
+
+    def action_take(self) -> None:
+        view = self.selected()
+        if view is not None and self.refusal_for("take") is None and self.begin():
+            self.take(view.id)
+
+    @work(thread=True, exclusive=True, group="escalation-take", exit_on_error=False)
+    def take(self, case_id: int) -> None:
+        deps, who = self.session()
+        view = take_escalation(deps, who, case_id)
+        self.app.call_from_thread(self._taken, view)
+
+    def _taken(self, view: EscalationView) -> None:
+        self._replace(view)
+        self.refresh_counts()
+        self.notify(
+            f"Dossier n° {view.id} pris en charge après {duration_text(view.waited_minutes or 0)}"
+            " d'attente.",
+            title="Dossier escaladé",
+        )
+
+    @on(WorkFailed)
+    def _failed(self, event: WorkFailed) -> None:
+        if event.group == "escalations":
+            self.query_one("#escalations-status", Static).update(
+                "Liste indisponible — F5 pour réessayer."
+            )
+        elif event.group == "escalation-take" and event.refused:
+            self.action_reload()  # someone else took it meanwhile: show who
+
+    # --- the callback number ------------------------------------------------------
+
+    def action_callback(self) -> None:
+        view = self.selected()
+        if view is not None and self.refusal_for("callback") is None and self.begin():
+            self.reveal_callback(view.id)
+
+    @work(thread=True, exclusive=True, group="escalation-callback", exit_on_error=False)
+    def reveal_callback(self, case_id: int) -> None:
+        deps, who = self.session()
+        number = callback_number(deps, who, case_id)
+        self.app.call_from_thread(self._show_callback, case_id, number)
+
+    def _show_callback(self, case_id: int, number: str) -> None:
+        seconds = self.app.reveal_seconds
+        self.callback_shown = readable_phone(number)
+        self._callback_case = case_id
+        shown = self.query_one("#escalations-callback", Static)
+        shown.update(
+            f"Numéro de rappel du dossier n° {case_id} : {self.callback_shown} "
+            f"(affichage journalisé, effacé de l'écran dans {max(round(seconds), 1)} s)"
+        )
+        shown.display = True
+        if self._callback_timer is not None:
+            self._callback_timer.stop()
+        self._callback_timer = self.set_timer(seconds, self._hide_callback)
+
+    def _hide_callback(self) -> None:
+        self.callback_shown = None
+        self._callback_case = None
+        if self._callback_timer is not None:
+            self._callback_timer.stop()
+            self._callback_timer = None
+        shown = self.query_one("#escalations-callback", Static)
+        shown.update("")
+        shown.display = False
+
+    # --- closing ------------------------------------------------------------------
+
+    def action_close_case(self) -> None:
+        view = self.selected()
+        if view is not None and self.refusal_for("close_case") is None:
+            self.app.push_screen(EscalationCloseScreen(view), self.after_close)
+
+    def after_close(self, view: EscalationView | None) -> None:
+        if view is None:
+            return
+        self._hide_callback()
+        if not self.include_closed:
+            self.cases = [case for case in self.cases if case.id != view.id]
+            self._fill()
+        else:
+            self._replace(view)
+        self.refresh_counts()
+        outcome = rules.CLOSE_OUTCOMES.get(view.outcome or "", view.outcome or "")
+        self.notify(
+            f"Dossier n° {view.id} clos ({outcome}) ; le numéro de rappel est effacé.",
+            title="Dossier escaladé",
+        )
+
+
+class EscalationCloseScreen(CsuModal[EscalationView | None]):
+    """Close a case the supervisor owns: « résolu » or « refusé », and what was done
+    (5 characters or more, journalled). Returns the case as closed."""
+
+    DEFAULT_CSS = """
+    EscalationCloseScreen { align: center middle; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="escalation-close-cancel")]
+
+    def __init__(self, view: EscalationView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        view = self.view
+        with Vertical(id="escalation-close-box", classes="modal-box"):
+            yield Static(f"Clore le dossier escaladé n° {view.id}", classes="modal-title")
+            yield Static(
+                f"{view.voter_name or '—'} — {view.election_id or '—'}\nMotif : "
+                f"{view.reason or '—'}",
+                classes="modal-hint",
+                markup=False,
+            )
+            yield Label("Issue")
+            yield Select(
+                [(label, code) for code, label in rules.CLOSE_OUTCOMES.items()],
+                id="escalation-close-outcome",
+                prompt="Choisissez l'issue",
+            )
+            yield Label("Suite donnée (versée au journal)")
+            yield TextArea(id="escalation-close-text")
+            yield Static(id="escalation-close-message", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Clore le dossier", id="escalation-close-ok", variant="warning")
+                yield Button("Annuler", id="escalation-close-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#escalation-close-outcome", Select).focus()
+
+    @on(Button.Pressed, "#escalation-close-ok")
+    def _submit(self) -> None:
+        message = self.query_one("#escalation-close-message", Static)
+        outcome = self.query_one("#escalation-close-outcome", Select).value
+        if not isinstance(outcome, str):
+            message.update("Choisissez l'issue : résolu ou refusé.")
+            return
+        if not self.begin():
+            return
+        message.update("Clôture du dossier…")
+        self.close_case(outcome, self.query_one("#escalation-close-text", TextArea).text)
+
+    @work(thread=True, exclusive=True, group="escalation-close", exit_on_error=False)
+    def close_case(self, outcome: str, text: str) -> None:
+        deps, who = self.session()
+        view = close_escalation(deps, who, self.view.id, outcome, text)
+        self.app.call_from_thread(self.finish, view)
+
+    @on(WorkFailed)
+    def _failed(self, event: WorkFailed) -> None:
+        reason = f" — {event.error}" if event.refused else " : réessayez."
+        self.query_one("#escalation-close-message", Static).update(f"Dossier non clos{reason}")
+
+    @on(Button.Pressed, "#escalation-close-cancel-button")
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
