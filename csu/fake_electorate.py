@@ -61,6 +61,15 @@ _FIXED_PREFIXES: dict[str, tuple[str, ...]] = {
     "05": tuple(f"05 {d}" for d in "012345678"),
 }
 _ZONES = tuple(_FIXED_PREFIXES)
+# Home addresses (letters, seed 002): a town per fixed-line zone, a few street names.
+_TOWNS: dict[str | None, str] = {
+    "01": "75015 PARIS", "02": "35000 RENNES", "03": "59000 LILLE", "04": "69003 LYON",
+    "05": "33000 BORDEAUX", None: "75007 PARIS",
+}  # fmt: skip
+_STREETS = (
+    "rue de la Paix", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Gambetta",
+    "rue Pasteur", "place de la République", "rue des Écoles", "allée des Tilleuls",
+)  # fmt: skip
 _MOBILE_PREFIXES = (
     "06 0",
     "06 1",
@@ -247,6 +256,7 @@ class _Bureau:
     name: str
     zone: str | None = None  # fixed-line prefix "01".."05" of the area
     domain: str | None = None  # professional e-mail domain of its voters
+    constituency: str | None = None  # CCI: the constituency its voters belong to (its CCIL)
 
 
 _DEMO_BUREAUS: dict[str, tuple[_Bureau, ...]] = {
@@ -271,13 +281,25 @@ _DEMO_BUREAUS: dict[str, tuple[_Bureau, ...]] = {
         _Bureau("MEN-BORDEAUX", "Bureau académie de Bordeaux", "05", "ac-bordeaux.fr"),
         _Bureau("MEN-RENNES", "Bureau académie de Rennes", "02", "ac-rennes.fr"),
     ),
+    # Seed 003 shows an address at ac-paris.fr: academies of 2011, each its own domain.
+    "men-2011": (
+        _Bureau("MEN11-PARIS", "Bureau académie de Paris (2011)", "01", "ac-paris.fr"),
+        _Bureau("MEN11-LILLE", "Bureau académie de Lille (2011)", "03", "ac-lille.fr"),
+        _Bureau("MEN11-LYON", "Bureau académie de Lyon (2011)", "04", "ac-lyon.fr"),
+        _Bureau("MEN11-RENNES", "Bureau académie de Rennes (2011)", "02", "ac-rennes.fr"),
+    ),
     "cci-hdf-2021": (
-        _Bureau("CCI-HDF-GRAND-LILLE", "CCI Grand Lille", "03"),
-        _Bureau("CCI-HDF-ARTOIS", "CCI Artois", "03"),
-        _Bureau("CCI-HDF-LITTORAL", "CCI Littoral Hauts-de-France", "03"),
-        _Bureau("CCI-HDF-AMIENS", "CCI Amiens-Picardie", "03"),
-        _Bureau("CCI-HDF-AISNE", "CCI Aisne", "03"),
-        _Bureau("CCI-HDF-OISE", "CCI Oise", "03"),
+        _Bureau("CCI-HDF-GRAND-LILLE", "CCI Grand Lille", "03", constituency="Grand Lille"),
+        _Bureau("CCI-HDF-ARTOIS", "CCI Artois", "03", constituency="Artois"),
+        _Bureau(
+            "CCI-HDF-LITTORAL",
+            "CCI Littoral Hauts-de-France",
+            "03",
+            constituency="Littoral Hauts-de-France",
+        ),
+        _Bureau("CCI-HDF-AMIENS", "CCI Amiens-Picardie", "03", constituency="Amiens Picardie"),
+        _Bureau("CCI-HDF-AISNE", "CCI Aisne", "03", constituency="Aisne"),
+        _Bureau("CCI-HDF-OISE", "CCI Oise", "03", constituency="Oise"),
     ),
 }
 
@@ -294,6 +316,9 @@ class _Profile:
     mobile: float = 0.0
     card: float = 0.0
     iban: bool = False
+    # A home address for voters without an agent card (seed 002: their key comes by
+    # post), or for every voter; derived from the voter's number, no random draw.
+    address: str = ""  # "", "no_card" or "all"
     numen: bool = False
     nir: bool = False
     challenge: bool = False
@@ -313,6 +338,7 @@ _PROFILES: dict[str, _Profile] = {
         mobile=0.88,
         card=0.96,
         iban=True,
+        address="no_card",
         # data/elections/minint-2022.toml: every agent votes for the CSA, and for the CAP
         # (four in five, civil servants) or the CCP (contract staff).
         scrutins=("csa|cap",) * 4 + ("csa|ccp",),
@@ -325,6 +351,15 @@ _PROFILES: dict[str, _Profile] = {
         numen=True,
         nir=True,
         challenge=True,
+    ),
+    # data/elections/men-2011.toml (seed 003): NUMEN + département of birth, an
+    # identifier of its own sent by e-mail; no challenge question, no mobile.
+    "men-2011": _Profile(
+        prefix="EA",
+        identifiant="number",
+        domains=_ACADEMY_DOMAINS,
+        numen=True,
+        nir=True,
     ),
     "cci-hdf-2021": _Profile(
         prefix="CC",
@@ -351,6 +386,7 @@ def _unknown_profile(election_id: str) -> _Profile:
         mobile=1.0,
         card=1.0,
         iban=True,
+        address="all",
         numen=True,
         nir=True,
         challenge=True,
@@ -582,7 +618,18 @@ def _rows(
                     "scrutins": scrutins[(n * _SCRUTIN_MUL >> 7) % len(scrutins)]
                     if scrutins
                     else "",
+                    "adresse_postale": _address(n, station)
+                    if p.address == "all" or (p.address == "no_card" and not carte)
+                    else "",
+                    "circonscription": station.constituency
+                    or (station.name if p.address == "all" else ""),
                 }
+
+
+def _address(n: int, station: _Bureau) -> str:
+    """A home address of three lines (« / » between them), from the voter's number."""
+    street = _STREETS[n % len(_STREETS)]
+    return f"Appartement {n % 40 + 1} / {n * 7 % 150 + 1} {street} / {_TOWNS[station.zone]}"
 
 
 def _phone(prefix: str, draw: Callable[[], float]) -> str:

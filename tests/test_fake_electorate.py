@@ -26,7 +26,7 @@ from csu.fake_electorate import (
     write_roll_csv,
 )
 
-DEMO = ("minint-2022", "men-2022", "cci-hdf-2021")
+DEMO = ("minint-2022", "men-2022", "cci-hdf-2021", "men-2011")
 UNKNOWN = "cgt-test-2030"
 ALL = (*DEMO, UNKNOWN)
 SEEDS = (0, 1, 7)
@@ -56,12 +56,30 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def test_columns_are_the_seventeen_import_columns_in_order():
+def test_columns_are_the_nineteen_import_columns_in_order():
     assert COLUMNS == (
         "matricule", "nom", "prenom", "date_naissance", "email_pro", "telephone_pro",
         "telephone_mobile", "bureau", "qualite", "identifiant", "numen", "nir", "iban",
-        "carte_agent", "question_defi", "reponse_defi", "scrutins",
+        "carte_agent", "question_defi", "reponse_defi", "scrutins", "adresse_postale",
+        "circonscription",
     )
+
+
+def test_interior_voters_without_an_agent_card_have_a_home_address():
+    rows = roll("minint-2022")
+    assert all(bool(row["adresse_postale"]) == (not row["carte_agent"]) for row in rows)
+    assert any(row["adresse_postale"] for row in rows)
+
+
+CCIL_CONSTITUENCIES = {
+    "Aisne", "Grand Lille", "Grand Hainaut", "Oise", "Artois", "Littoral Hauts-de-France",
+    "Amiens Picardie",
+}  # those of data/elections/cci-hdf-2021.toml ([[ccil]])
+
+
+def test_cci_voters_belong_to_the_constituency_of_a_local_chamber():
+    found = {row["circonscription"] for row in roll("cci-hdf-2021")}
+    assert found <= CCIL_CONSTITUENCIES and len(found) > 1
 
 
 @pytest.mark.parametrize("election", ALL)
@@ -236,14 +254,14 @@ def test_distinct_start_ranges_give_disjoint_matricules_and_identifiants(
     assert not {r["identifiant"] for r in one} & {r["identifiant"] for r in other}
 
 
-@pytest.mark.parametrize("starts", [(0, 1000, 2000), (0, 0, 0)])
-def test_matricules_are_unique_across_the_three_demo_elections(starts):
+@pytest.mark.parametrize("starts", [(0, 1000, 2000, 3000), (0, 0, 0, 0)])
+def test_matricules_are_unique_across_the_demo_elections(starts):
     voters = [
         {row["matricule"] for row in generate_roll(election, 1000, start=start)}
         for election, start in zip(DEMO, starts, strict=True)
     ]
     assert all(len(matricules) == 1000 for matricules in voters)
-    assert len(set().union(*voters)) == 3000
+    assert len(set().union(*voters)) == 4000
 
 
 @pytest.mark.parametrize("election", ALL)
@@ -276,12 +294,15 @@ def test_cci_voters_vote_in_a_capacity_of_the_election_and_have_a_voter_number()
 FILLED = {
     "minint-2022": {"matricule", "nom", "prenom", "date_naissance", "email_pro", "telephone_pro",
                     "telephone_mobile", "bureau", "qualite", "identifiant", "iban",
-                    "carte_agent", "scrutins"},
+                    "carte_agent", "scrutins", "adresse_postale"},
     "men-2022": {"matricule", "nom", "prenom", "date_naissance", "email_pro", "telephone_mobile",
                  "bureau", "qualite", "identifiant", "numen", "nir", "question_defi",
                  "reponse_defi"},
     "cci-hdf-2021": {"matricule", "nom", "prenom", "date_naissance", "email_pro",
-                     "telephone_pro", "telephone_mobile", "bureau", "qualite", "identifiant"},
+                     "telephone_pro", "telephone_mobile", "bureau", "qualite", "identifiant",
+                     "circonscription"},
+    "men-2011": {"matricule", "nom", "prenom", "date_naissance", "email_pro", "bureau",
+                 "qualite", "identifiant", "numen", "nir"},
 }
 
 

@@ -24,6 +24,8 @@ from enum import Enum
 from typing import Any, NoReturn
 
 from csu.domain.clock import PARIS, rfc3339
+from csu.domain.contacts import TOP_LEVEL_KEYS as CONTACT_KEYS
+from csu.domain.contacts import ElectionContacts, contacts_to_json, parse_contacts
 from csu.domain.errors import InvalidValue
 from csu.domain.messages import DEFAULTS as DEFAULT_MESSAGES
 from csu.domain.messages import check_template
@@ -55,6 +57,30 @@ CREDENTIAL_LABELS: dict[str, str] = {
     "identifier": "identifiant de vote",
 }
 MIN_PASSWORD_LENGTH = 12
+
+DELIVERED_KINDS: tuple[str, ...] = (*CREDENTIAL_KINDS, "identifier")
+"""What the cell may hand a voter: the credentials, and the material's identifier."""
+ROUTES: dict[str, str] = {
+    "read_out": "par lecture à l'appelant",
+    "link": "par lien",
+    "email": "par courriel",
+    "post": "par courrier",
+}
+"""How a credential reaches the voter: shown once to the operator who reads it out, a
+one-time link that shows it on the voter's own screen, an e-mail, a letter home. The
+value is the French phrase of the refusals (« ... se réassortit uniquement par lien »)."""
+ROUTES_OF_KIND: dict[str, tuple[str, ...]] = {
+    "security_key": ("read_out", "link", "post"),
+    "password": ("read_out", "link", "post"),
+    "vote_code": ("read_out", "link", "post"),
+    "identifier": ("read_out", "email", "post"),
+}
+_THE: dict[str, str] = {
+    "security_key": "la clé de sécurité",
+    "password": "le mot de passe",
+    "vote_code": "le code de vote",
+    "identifier": "l'identifiant de vote",
+}
 
 IDENTITY_FIELDS: dict[str, str] = {
     "birth_date": "date de naissance",
@@ -97,6 +123,21 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:h]([0-5][0-9])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
+SMS_SENDER_MAX = 11
+_SMS_SENDER = re.compile(rf"[A-Za-z0-9]{{1,{SMS_SENDER_MAX}}}")
+
+
+def check_sms_sender(value: str) -> str:
+    """An SMS sender id as gateways accept it (GSM alphanumeric sender): 11 letters or
+    digits at most, unaccented, at least one letter (all digits is a phone number).
+    Raises a French :class:`ValueError`."""
+    if not _SMS_SENDER.fullmatch(value) or value.isdigit():
+        raise ValueError(
+            f"{SMS_SENDER_MAX} lettres ou chiffres au plus, sans accent ni espace, dont une "
+            "lettre au moins (les passerelles SMS refusent un autre expéditeur)"
+        )
+    return value
+
 
 # --------------------------------------------------------------------------- model
 
@@ -125,6 +166,20 @@ class CredentialFormat:
         if self.group <= 0:
             return value
         return separator.join(value[i : i + self.group] for i in range(0, len(value), self.group))
+
+
+@dataclass(frozen=True)
+class CredentialRoute:
+    """Whether the cell may issue a kind of credential (``issue``), and by which routes
+    (``by``, keys of :data:`ROUTES`) it reaches the voter; ``instead``, what the voter
+    does otherwise (self-service), in French; ``address_final``: once a personal
+    address is confirmed for it, it can no longer be changed (seed 003)."""
+
+    kind: str
+    issue: bool
+    by: tuple[str, ...] = ()
+    instead: str | None = None
+    address_final: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +227,9 @@ class Timings:
     link_validity_minutes: int = 30
     otp_validity_seconds: int = 120
     code_display_seconds: int = 120
+    # The last moment a one-time link may be used, whenever it was sent (aware UTC);
+    # seed 003: « cet usage unique pourra être effectué jusqu'au 20 octobre ».
+    links_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -217,12 +275,21 @@ class ElectionDefinition:
     # and what their émargement still allows.
     scrutins: tuple[Scrutin, ...] = ()
     emargement: EmargementRules = field(default_factory=EmargementRules)
+    # The SMS' sender (``sms_sender``); None: ``sender_name``, which only e-mails suit.
+    sms_sender: str | None = None
     # The voting platform's address, for one-time links (None: the link is the token).
     platform_url: str | None = None
     # purpose -> (subject, body): the election's own wording of messages to voters.
     messages: dict[str, tuple[str, str]] = field(default_factory=dict)
     # credential kind -> the factor sets a verification must have used to issue it.
     verification_for: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    # kind -> whether the cell issues it and by which routes ([delivery] in the file).
+    delivery: dict[str, CredentialRoute] = field(default_factory=dict)
+    # The organiser's procedure per scenario (S1..S8), kept as checked JSON values:
+    # csu.domain.call_script reads them ([scripts] in the file).
+    scripts: dict[str, Any] = field(default_factory=dict)
+    # [[support_numbers]], [[ccil]], [escalation] (csu.domain.contacts).
+    contacts: ElectionContacts = field(default_factory=ElectionContacts)
 
     @property
     def credential_kinds(self) -> tuple[str, ...]:
@@ -249,6 +316,14 @@ class ElectionDefinition:
 
     def matches_matricule(self, matricule: str) -> bool:
         return re.fullmatch(self.matricule_pattern, matricule) is not None
+
+    def route_of(self, kind: str) -> CredentialRoute:
+        """Whether and how the cell issues ``kind`` (not issued when undeclared)."""
+        return self.delivery.get(kind) or CredentialRoute(kind=kind, issue=False)
+
+    def allows(self, kind: str, route: str) -> bool:
+        route_spec = self.route_of(kind)
+        return route_spec.issue and route in route_spec.by
 
 
 class ElectionState(Enum):
@@ -317,6 +392,33 @@ def accepts_substitution_at(definition: ElectionDefinition, now_utc: datetime) -
         return False
     now = _utc(now_utc)
     return now.astimezone(PARIS).date() >= rules.from_day and now < definition.closes_at
+
+
+def route_refusal(definition: ElectionDefinition, kind: str, route: str) -> str | None:
+    """Why the cell may not hand ``kind`` to the voter by ``route`` in this election,
+    as a French sentence saying what is possible instead; None when it may."""
+    if definition.allows(kind, route):
+        return None
+    spec = definition.route_of(kind)
+    the = _THE.get(kind, kind)
+    if not spec.issue:
+        issued = "délivrée" if kind == "security_key" else "délivré"
+        sentence = f"Pour cette élection, {the} n'est pas {issued} par la cellule."
+    else:
+        verb = "se transmet" if kind == "identifier" else "se réassortit"
+        routes = " ou ".join(ROUTES[r] for r in spec.by)
+        sentence = f"Pour cette élection, {the} {verb} uniquement {routes}."
+    if spec.instead:
+        sentence += f" {spec.instead}"
+    return sentence
+
+
+def link_expiry(definition: ElectionDefinition, now_utc: datetime) -> datetime:
+    """When a one-time link sent now stops working: its validity, cut at the
+    election's ``links_until`` if it has one."""
+    expires = _utc(now_utc) + timedelta(minutes=definition.timings.link_validity_minutes)
+    until = definition.timings.links_until
+    return expires if until is None else min(expires, until)
 
 
 def _describe_days(days: frozenset[int]) -> str:
@@ -496,10 +598,11 @@ def _join(path: str, key: str) -> str:
 
 
 _TOP_LEVEL: tuple[str, ...] = (
-    "id", "title", "organiser", "sender_name", "support_phone", "csu_phone",
+    "id", "title", "organiser", "sender_name", "sms_sender", "support_phone", "csu_phone",
     "opens_at", "closes_at", "matricule_pattern", "capacities", "identity_fields",
     "retention_days", "support", "credentials", "verification", "substitution", "timings",
     "platform_url", "messages", "verification_for", "platform", "scrutins", "emargement",
+    "delivery", "scripts", *CONTACT_KEYS,
 )  # fmt: skip
 _REQUIRED: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone",
@@ -626,6 +729,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         title=r.text(top["title"], "title"),
         organiser=r.text(top["organiser"], "organiser"),
         sender_name=r.text(top["sender_name"], "sender_name"),
+        sms_sender=_sms_sender(r, top["sms_sender"]) if "sms_sender" in top else None,
         support_phone=r.phone(top["support_phone"], "support_phone"),
         csu_phone=r.phone(top["csu_phone"], "csu_phone") if "csu_phone" in top else None,
         opens_at=opens_at,
@@ -651,7 +755,67 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
             r, top.get("scrutins", []), top.get("capacities", [DEFAULT_CAPACITY])
         ),
         emargement=parse_rules(r, top.get("emargement", {})),
+        delivery=_delivery(r, top.get("delivery"), credentials),
+        scripts=_scripts(r, top.get("scripts", {})),
+        contacts=parse_contacts(top, source),
     )
+
+
+def _default_delivery(credentials: dict[str, CredentialFormat]) -> dict[str, CredentialRoute]:
+    """Without [delivery] (files written before it): what the cell always did, every
+    credential shown once and read out (a vote code by link too), the identifier by
+    e-mail."""
+    routes = {
+        kind: CredentialRoute(
+            kind=kind, issue=True, by=("read_out", "link") if kind == "vote_code" else ("read_out",)
+        )
+        for kind in credentials
+    }
+    routes["identifier"] = CredentialRoute(kind="identifier", issue=True, by=("email",))
+    return routes
+
+
+def _delivery(
+    r: _Reader, value: object, credentials: dict[str, CredentialFormat]
+) -> dict[str, CredentialRoute]:
+    if value is None:
+        return _default_delivery(credentials)
+    spec = r.table(value, "delivery", DELIVERED_KINDS)
+    result: dict[str, CredentialRoute] = {}
+    for kind, raw in spec.items():
+        path = f"delivery.{kind}"
+        keys = ("issue", "by", "instead", "address_final")
+        entry = r.table(raw, path, keys, ("issue",))
+        issue = r.boolean(entry["issue"], f"{path}.issue")
+        by = r.texts(entry.get("by", []), f"{path}.by", allow_empty=True)
+        for number, route in enumerate(by, start=1):
+            if route not in ROUTES_OF_KIND[kind]:
+                r.fail(
+                    f"{path}.by[{number}]",
+                    f"voie inconnue ou impossible pour ce code « {route} » (voies admises : "
+                    + ", ".join(ROUTES_OF_KIND[kind])
+                    + ")",
+                )
+        if issue and not by:
+            r.fail(f"{path}.by", "au moins une voie attendue quand issue = true")
+        if not issue and by:
+            r.fail(f"{path}.by", "aucune voie quand issue = false")
+        if issue and kind != "identifier" and kind not in credentials:
+            r.fail(f"{path}.issue", f"exige [credentials.{kind}] (la forme du code)")
+        instead = r.text(entry["instead"], f"{path}.instead") if "instead" in entry else None
+        final = r.boolean(entry.get("address_final", False), f"{path}.address_final")
+        result[kind] = CredentialRoute(
+            kind=kind, issue=issue, by=by, instead=instead, address_final=final
+        )
+    return result
+
+
+def _scripts(r: _Reader, value: object) -> dict[str, Any]:
+    """The call scripts, checked by csu.domain.call_script (imported here late: it
+    reads this module's reader)."""
+    from csu.domain.call_script import check_scripts
+
+    return check_scripts(r, value)
 
 
 def _verification_for(
@@ -828,6 +992,13 @@ def _substitution(r: _Reader, value: object) -> SubstitutionRules:
     )
 
 
+def _sms_sender(r: _Reader, value: object) -> str:
+    try:
+        return check_sms_sender(r.text(value, "sms_sender"))
+    except ValueError as error:
+        r.fail("sms_sender", str(error))
+
+
 def _platform(r: _Reader, value: object) -> PlatformPolicy:
     keys = ("login_failures_limit", "login_lock_minutes", "feed_silence_minutes")
     spec = r.table(value, "platform", keys)
@@ -842,13 +1013,15 @@ def _platform(r: _Reader, value: object) -> PlatformPolicy:
 
 def _timings(r: _Reader, value: object) -> Timings:
     keys = ("link_validity_minutes", "otp_validity_seconds", "code_display_seconds")
-    spec = r.table(value, "timings", keys)
+    spec = r.table(value, "timings", (*keys, "links_until"))
     default = Timings()
+    until = r.moment(spec["links_until"], "timings.links_until") if "links_until" in spec else None
     return Timings(
         **{
             key: r.integer(spec.get(key, getattr(default, key)), f"timings.{key}", 1)
             for key in keys
-        }
+        },
+        links_until=until,
     )
 
 
@@ -917,10 +1090,21 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
             "link_validity_minutes": d.timings.link_validity_minutes,
             "otp_validity_seconds": d.timings.otp_validity_seconds,
             "code_display_seconds": d.timings.code_display_seconds,
+        }
+        | ({"links_until": rfc3339(d.timings.links_until)} if d.timings.links_until else {}),
+        "delivery": {
+            kind: {"issue": route.issue, "by": list(route.by)}
+            | ({"instead": route.instead} if route.instead else {})
+            | ({"address_final": True} if route.address_final else {})
+            for kind, route in d.delivery.items()
         },
     }
+    if d.scripts:
+        data["scripts"] = d.scripts
     if d.csu_phone is not None:
         data["csu_phone"] = d.csu_phone
+    if d.sms_sender is not None:
+        data["sms_sender"] = d.sms_sender
     if d.platform_url is not None:
         data["platform_url"] = d.platform_url
     if d.platform != PlatformPolicy():
@@ -937,6 +1121,7 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
     if d.scrutins:
         data["scrutins"] = scrutins_to_json(d.scrutins)
     data["emargement"] = rules_to_json(d.emargement)
+    data |= contacts_to_json(d.contacts)
     return data
 
 

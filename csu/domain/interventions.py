@@ -5,8 +5,13 @@ OUTCOMES: dict[str, str] = {
     "escaladé": "escaladé",
     "refusé": "refusé",
     "abandonné": "abandonné",
+    "redirigé": "redirigé vers le libre-service",
 }
 """How an intervention ends (the value is its French label, the key is stored)."""
+
+REDIRECTED = "redirigé"
+"""The voter was sent to a self-service route (eVote-CS « E-Clé », FranceConnect, the
+portal's own reissue...): the election's call script offers them first."""
 
 ABANDONED = "abandonné"
 """The outcome of an intervention still open when its operator's session ends."""

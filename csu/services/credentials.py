@@ -8,7 +8,9 @@ the write transaction, so the store's write lock is never held for ~200 ms). The
 value goes back to the screen once and is never journalled.
 
 Refused, with the reason, when the election is closed or the material has been used
-to vote. A president resets passwords only, for voters of their bureau.
+to vote, or when the election's file does not let the cell issue that kind shown once
+to be read out (``[delivery]``: an Education 2022 vote code goes only by link). A
+president resets passwords only, for voters of their bureau.
 """
 
 from dataclasses import dataclass, field
@@ -18,12 +20,26 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from csu.domain import credentials as creds
-from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
+from csu.domain.election import (
+    CREDENTIAL_LABELS,
+    CredentialFormat,
+    ElectionDefinition,
+    route_refusal,
+)
 from csu.domain.hashing import keyed_hash
+from csu.domain.permissions import Situation
 from csu.domain.text import free_text
 from csu.domain.verification import describe_set, enough_for
 from csu.services import webhooks
-from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError, retried
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    enforce,
+    retried,
+)
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
@@ -31,8 +47,6 @@ from csu.services.outbox import deliver
 from csu.store import journal
 from csu.store.tables import Credential, Intervention, Material, Voter
 
-ISSUERS = ("agent", "president", "superviseur")
-PRESIDENT_KINDS = ("password",)
 MIN_REASON_LENGTH = 5
 # What the notice to the voter says (French agreement differs by kind).
 ISSUED_NOTICE = {
@@ -67,7 +81,7 @@ def issue_credential(
     deps: Deps, who: OperatorContext, intervention_id: str, material_id: int, kind: str
 ) -> IssuedCredential:
     """Revokes the material's active credential of ``kind`` and issues a new one."""
-    _require_issuer(who, kind)
+    enforce("issue", Situation(who.role, kind=kind))
     now = deps.clock()
     with deps.reading() as session:
         fmt = _format(session, material_id, kind)
@@ -197,7 +211,7 @@ def revoke_credential(
     reason: str,
 ) -> None:
     """Invalidates the active credential of ``kind`` without issuing another (card stolen)."""
-    _require_issuer(who, kind)
+    enforce("revoke", Situation(who.role, kind=kind))
     reason = " ".join(free_text(reason, "Motif").split())
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
@@ -205,7 +219,9 @@ def revoke_credential(
         )
     now = deps.clock()
     with deps.writing() as session:
-        row, material, voter = _checked(session, who, intervention_id, material_id, now, kind)
+        row, material, voter = _checked(
+            session, who, intervention_id, material_id, now, kind, "revoke"
+        )
         revoked = _revoke_active(session, material.id or 0, kind, who, now, reason)
         if revoked is None:
             raise ServiceError(
@@ -257,18 +273,16 @@ def _used(row: Intervention) -> str | None:
     return USED_PRO_EMAIL if row.channel == "email" else None
 
 
-def _require_issuer(who: OperatorContext, kind: str) -> None:
-    if who.role not in ISSUERS:
-        raise Forbidden("Action réservée aux agents, présidents et superviseurs.")
-    if who.role == "president" and kind not in PRESIDENT_KINDS:
-        raise Forbidden("Un président de bureau ne réinitialise que des mots de passe.")
-
-
 def _format(session: Session, material_id: int, kind: str) -> CredentialFormat:
     material = session.get(Material, material_id)
     if material is None:
         raise NotFound("Matériel de vote introuvable.")
     definition = get_definition(session, material.election_id)
+    # Shown once to the operator who reads it out: the election must allow that route
+    # (an Education 2022 vote code goes only by link to the voter's own screen).
+    refused = route_refusal(definition, kind, "read_out")
+    if refused is not None:
+        raise Forbidden(refused)
     fmt = definition.credentials.get(kind)
     if fmt is None:
         raise ServiceError(
@@ -284,10 +298,11 @@ def _checked(
     material_id: int,
     now: datetime,
     kind: str,
+    action: str = "issue",
 ) -> tuple[Intervention, Material, Voter]:
     """The open intervention, its verified voter's material, still usable for ``kind``."""
     row, material, voter, definition = usable_material(
-        session, who, intervention_id, material_id, now
+        session, who, intervention_id, material_id, now, action, kind
     )
     require_verified_for(definition, row, kind)
     return row, material, voter

@@ -1,5 +1,9 @@
-"""A demo database: the three shipped elections, moved so that the vote is open
-today, a fake electorate, bureaus with presidents, and one operator per role."""
+"""A demo database: the shipped elections, moved so that the vote is open today, a
+fake electorate, bureaus with presidents, and one operator per role.
+
+The voters asked for are shared evenly by ``SHARED_ELECTIONS``; the smaller
+``EXTRA_ELECTIONS`` (men-2011, seed 003) get a tenth more each, numbered after them, so
+that adding one left the others' rolls as they were. ``DEMO_ELECTIONS`` names them all."""
 
 import random
 import tempfile
@@ -22,7 +26,10 @@ from csu.store import journal
 from csu.store.tables import Bureau, JournalEntry, Material, Meta
 
 ELECTIONS_DIR = Path(__file__).resolve().parents[2] / "data" / "elections"
-DEMO_ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021")
+SHARED_ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021")
+EXTRA_ELECTIONS = ("men-2011",)
+DEMO_ELECTIONS = SHARED_ELECTIONS + EXTRA_ELECTIONS
+EXTRA_SHARE = 10  # each extra election gets voters // EXTRA_SHARE voters (one at least)
 DEMO_PASSWORD = "demo"
 # Fixed TOTP seeds so that the README can document them; never used outside a demo.
 DEMO_OPERATORS: tuple[tuple[str, str, str, str], ...] = (
@@ -51,18 +58,15 @@ def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int =
     # The vote opened yesterday at 9:00 and closes in six days at 17:00.
     opens = (now - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     closes = (now + timedelta(days=6)).replace(hour=17, minute=0, second=0, microsecond=0)
-    shares = _split(voters, len(DEMO_ELECTIONS))
     rng = random.Random(seed)
-    start = 0
     with tempfile.TemporaryDirectory(prefix="csu-demo-") as workdir:
-        for election_id, count in zip(DEMO_ELECTIONS, shares, strict=True):
+        for election_id, count, start in demo_rolls(voters):
             source = f"{election_id}.toml"
             data = tomllib.loads((ELECTIONS_DIR / source).read_text(encoding="utf-8"))
             _shift(data, opens, closes)
             store_definition(deps, who, build_election(data, source), source)
             roll = Path(workdir) / f"{election_id}.csv"
             rows = list(fake_electorate.generate_roll(election_id, count, seed=seed, start=start))
-            start += count
             fake_electorate.write_roll_csv(rows, roll)
             report = import_voters(deps, who, roll, election_id)
             if not report.committed:
@@ -135,6 +139,21 @@ def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if index < total % parts else 0) for index in range(parts)]
 
 
+def demo_rolls(voters: int) -> list[tuple[str, int, int]]:
+    """(election, voters, number of its first voter) of each demo roll."""
+    rolls: list[tuple[str, int, int]] = []
+    start = 0
+    shares = _split(voters, len(SHARED_ELECTIONS))
+    for election_id, count in zip(SHARED_ELECTIONS, shares, strict=True):
+        rolls.append((election_id, count, start))
+        start += count
+    for election_id in EXTRA_ELECTIONS:
+        count = max(1, voters // EXTRA_SHARE) if voters else 0
+        rolls.append((election_id, count, start))
+        start += count
+    return rolls
+
+
 def _shift(data: dict, opens: datetime, closes: datetime) -> None:
     """Move the vote (and the dates tied to it) so that it is open today."""
     old_opens = data["opens_at"]
@@ -148,6 +167,11 @@ def _shift(data: dict, opens: datetime, closes: datetime) -> None:
                     section[key] = value + delta
                 elif hasattr(value, "toordinal") and not isinstance(value, datetime):
                     section[key] = value + timedelta(days=delta.days)
+    # A deadline of one-time links (men-2011: « jusqu'au 20 octobre ») before the moved
+    # closing would end the demo's links early: it follows the closing instead.
+    timings = data.get("timings")
+    if isinstance(timings, dict) and "links_until" in timings:
+        timings["links_until"] = max(timings["links_until"], data["closes_at"])
     # Declarations of loss are accepted from the opening day in the demo: shifted, the
     # real gap after the opening would put that day after the build day.
     substitution = data.get("substitution")
@@ -229,8 +253,7 @@ def demo_callers(deps: Deps, per_election: int = 3) -> list[DemoCaller]:
         )
     seed, voters = int(details["seed"]), int(details["voters"])
     callers: list[DemoCaller] = []
-    start = 0
-    for election_id, count in zip(DEMO_ELECTIONS, _split(voters, len(DEMO_ELECTIONS)), strict=True):
+    for election_id, count, start in demo_rolls(voters):
         found = 0
         for row in fake_electorate.generate_roll(election_id, count, seed=seed, start=start):
             if found >= per_election:
@@ -255,5 +278,4 @@ def demo_callers(deps: Deps, per_election: int = 3) -> list[DemoCaller]:
                 )
             )
             found += 1
-        start += count
     return callers

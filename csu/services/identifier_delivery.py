@@ -4,20 +4,33 @@ After the caller's identity is verified (NUMEN + département of birth, or whate
 the election's policy asks), the identifier of a material goes to the professional
 address on record, or to a personal address the agent typed twice (both must match;
 nothing can be changed afterwards: a new send is a new message). The agent then
-issues a password (:func:`csu.services.credentials.issue_credential`), shown once.
+issues a password: shown once and read out, or, where the election says so (men-2011,
+seed 003: « le mot de passe sera affiché à l'écran »), shown on the voter's own screen
+by a one-time link (:func:`csu.services.vote_codes.send_password_link`).
+
+The election's file must let the identifier go by e-mail (``[delivery.identifier]``);
+with ``address_final`` (seed 003: « en cas d'erreur de saisie il ne sera plus possible
+d'en changer »), once a personal address was confirmed for the identifier, it goes
+there only: the agent types it again, compared with the keyed hash the outbox kept.
 """
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlmodel import Session
+
 from csu.domain import masking
+from csu.domain.alerts import contact_hash
+from csu.domain.election import ElectionDefinition, route_refusal
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
 from csu.domain.messages import render
-from csu.services.context import Deps, OperatorContext, ServiceError, require_role, retried
+from csu.domain.permissions import Situation
+from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, enforce, retried
 from csu.services.interventions import usable_material
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.store import journal
-from csu.store.tables import Voter
+from csu.store.tables import OutboundMessage, Voter
 
 PRO = "pro"
 PERSONAL = "personal"
@@ -43,13 +56,18 @@ def send_identifier(
 ) -> IdentifierSent:
     """Sends the material's identifier to the professional address on record
     (``to="pro"``) or to a personal address typed twice (``to="personal"``)."""
-    require_role(who, "agent", "superviseur")
+    enforce("identifier", Situation(who.role))
     now = deps.clock()
     with deps.writing() as session:
         row, material, voter, definition = usable_material(
-            session, who, intervention_id, material_id, now
+            session, who, intervention_id, material_id, now, "identifier"
         )
+        refused = route_refusal(definition, "identifier", "email")
+        if refused is not None:
+            raise Forbidden(refused)
         recipient, typed = _recipient(voter, to, address, confirm)
+        if definition.route_of("identifier").address_final:
+            _require_same_address(session, deps, voter, definition, recipient, typed)
         masked = masking.mask_email(recipient)
         subject, body = render(
             definition.messages,
@@ -110,3 +128,40 @@ def _recipient(voter: Voter, to: str, address: str, confirm: str) -> tuple[str, 
     if second is None or first.lower() != second.lower():
         raise InvalidValue("Adresse personnelle", "les deux saisies diffèrent : retapez-les")
     return first, True
+
+
+def confirmed_address_hash(session: Session, voter: Voter, election_id: str) -> str | None:
+    """The keyed hash of the first personal address the voter's identifier was sent to
+    in this election (None: none was confirmed, or the data were purged)."""
+    return session.execute(
+        select(OutboundMessage.recipient_hash)
+        .where(
+            OutboundMessage.voter_id == voter.id,
+            OutboundMessage.election_id == election_id,
+            OutboundMessage.purpose == "identifier",
+            OutboundMessage.typed_recipient.is_(True),  # type: ignore[attr-defined]
+            OutboundMessage.recipient_hash.is_not(None),  # type: ignore[union-attr]
+        )
+        .order_by(OutboundMessage.id)  # type: ignore[arg-type]
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _require_same_address(
+    session: Session,
+    deps: Deps,
+    voter: Voter,
+    definition: ElectionDefinition,
+    recipient: str,
+    typed: bool,
+) -> None:
+    """Once the voter confirmed another address for the identifier, it cannot change."""
+    confirmed = confirmed_address_hash(session, voter, definition.id)
+    if confirmed is None:
+        return
+    if not typed or contact_hash(deps.key, "email", recipient) != confirmed:
+        raise ServiceError(
+            "L'électeur a déjà confirmé une autre adresse pour son identifiant : elle ne "
+            "peut plus être changée. L'identifiant ne repart qu'à cette adresse, tapée de "
+            "nouveau ; invitez l'électeur à regarder dans ses courriels indésirables."
+        )

@@ -1,4 +1,5 @@
-"""Vote-code reissue by one-time link (S6, Éducation nationale).
+"""Vote-code reissue by one-time link (S6, Éducation nationale 2022), and the password
+shown on the voter's screen by one-time link (S7, Éducation nationale 2011).
 
 After the caller's identity is verified, the agent sends a one-time link by SMS to a
 mobile or by e-mail to a personal address, which must differ from the professional
@@ -10,24 +11,37 @@ its keyed hash is stored, and sending a new link voids the previous one. Redeemi
 it (:func:`redeem_link`, what the voting platform does when the voter opens the
 link; ``csu token redeem`` for tests and demos) issues the new vote code, to be
 shown once for ``code_display_seconds``.
+
+The election's file must let that kind go by link (``[delivery]``); a link is never
+honoured past the election's ``timings.links_until`` (seed 003: « jusqu'au 20
+octobre »). :func:`send_password_link` sends the password link by e-mail to the address
+the identifier went to (seed 003): the professional one on record, or the personal one
+confirmed for the identifier, which the agent types again and cannot change.
 """
 
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from csu.domain import credentials as creds
 from csu.domain import masking
+from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
-from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
+from csu.domain.election import (
+    CREDENTIAL_LABELS,
+    ElectionDefinition,
+    link_expiry,
+    route_refusal,
+)
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
+from csu.domain.permissions import Situation
 from csu.services import webhooks
 from csu.services.context import (
     Deps,
@@ -35,7 +49,7 @@ from csu.services.context import (
     NotFound,
     OperatorContext,
     ServiceError,
-    require_role,
+    enforce,
     retried,
 )
 from csu.services.credentials import IssuedCredential, require_verified_for, stored_hash
@@ -52,6 +66,14 @@ TOKEN_PURPOSE = "link_token"
 KIND = "vote_code"
 PLATFORM = Actor(operator="plateforme", role=None, workstation=None)
 INVALID_LINK = "Lien invalide, déjà utilisé, remplacé par un plus récent ou expiré."
+PASSWORD = "password"
+# The password link's message (the vote-code one has its template in csu.domain.messages).
+PASSWORD_LINK_SUBJECT = "Votre mot de passe de vote"
+PASSWORD_LINK_BODY = (
+    "{sender} : pour afficher votre mot de passe de vote, ouvrez ce lien (une seule fois, "
+    "valable {validity}) : {link}\nNotez-le soigneusement : il ne s'affichera plus. "
+    "Si vous n'avez rien demandé, appelez le {support_phone}."
+)
 
 
 class LinkUnknown(NotFound):
@@ -86,98 +108,172 @@ def send_vote_code_link(
     recipient: str,
 ) -> LinkSent:
     """Sends a one-time link to reissue the vote code of a material."""
-    require_role(who, "agent", "superviseur")
+    enforce("vote_code_link", Situation(who.role))
     now = deps.clock()
     with deps.writing() as session:
         row, material, voter, definition = usable_material(
-            session, who, intervention_id, material_id, now
+            session, who, intervention_id, material_id, now, "vote_code_link"
         )
-        _require_vote_code(definition)
+        _require_route(definition, KIND)
         require_verified_for(definition, row, KIND)
         address, masked = _typed_recipient(voter, channel, recipient)
-        session.execute(
-            update(LinkToken)
-            .where(
-                LinkToken.material_id == material.id,
-                LinkToken.used_at.is_(None),  # type: ignore[union-attr]
-                LinkToken.voided_at.is_(None),  # type: ignore[union-attr]
-            )
-            .values(voided_at=now)
-        )
-        token = _new_token()
-        validity = definition.timings.link_validity_minutes * 60
-        expires = now + timedelta(seconds=validity)
-        session.add(
-            LinkToken(
-                token_hash=keyed_hash(deps.key, TOKEN_PURPOSE, token),
-                purpose=KIND,
-                voter_id=voter.id or 0,
-                material_id=material.id or 0,
-                intervention_id=row.id,
-                created_at=now,
-                created_by=who.login,
-                expires_at=expires,
-            )
-        )
-        subject, body = render(
-            definition.messages,
-            "vote_code_link",
-            sender=definition.sender_name,
-            link=link_for(definition, token),
-            validity=duration(validity),
-            support_phone=definition.support_phone,
-        )
-        message = enqueue(
-            session,
-            deps,
-            who,
-            voter,
-            Outgoing(
-                purpose="vote_code_link",
-                channel=channel,
-                recipient=address,
-                recipient_masked=masked,
-                subject=subject,
-                body=body,
-                sender_name=definition.sender_name,
-                typed_recipient=True,
-            ),
-            election_id=definition.id,
-            intervention_id=row.id,
-            now=now,
-        )
-        journal.append(
-            session,
-            actor=who.actor,
-            action="vote_code_link_send",
-            outcome="ok",
-            at=now,
-            election=definition.id,
-            subject=voter.pseudonym,
-            intervention=row.id,
-            details={
-                "material": material.id,
-                "channel": channel,
-                "recipient": masked,
-                "expires_at": expires.isoformat(),
-            },
-        )
-        notice = notify_change(
-            session,
-            deps,
-            who,
-            voter,
-            definition,
-            what=f"un lien de réassort de votre code de vote a été envoyé à {masked}",
-            used=None,
-            avoid=address,  # the typed number or address may not be the voter's
-            intervention_id=row.id,
-            now=now,
-        )
-        ids = [message.id or 0] + ([notice.id or 0] if notice else [])
+        message_id, expires, notice_id = _send_link(
+            session, deps, who, row.id, material, voter, definition,
+            kind=KIND, channel=channel, address=address, masked=masked, typed=True, now=now,
+        )  # fmt: skip
+    ids = [message_id] + ([notice_id] if notice_id else [])
     states = deliver(deps, ids, who.actor)
     state = states[ids[0]]
     return LinkSent(channel, masked, to_paris(expires), STATE_LABELS.get(state, state))
+
+
+@retried
+def send_password_link(
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    material_id: int,
+    address: str = "",
+) -> LinkSent:
+    """Sends by e-mail a one-time link that shows a new password on the voter's screen
+    (men-2011). It goes where the identifier went: to the professional address on
+    record, or, once the voter confirmed another address for the identifier, to that
+    one only, which ``address`` must repeat."""
+    enforce("identifier", Situation(who.role))
+    now = deps.clock()
+    with deps.writing() as session:
+        row, material, voter, definition = usable_material(
+            session, who, intervention_id, material_id, now, "identifier"
+        )
+        _require_route(definition, PASSWORD)
+        require_verified_for(definition, row, PASSWORD)
+        recipient, typed = _password_recipient(session, deps, voter, definition, address)
+        masked = masking.mask_email(recipient)
+        message_id, expires, notice_id = _send_link(
+            session, deps, who, row.id, material, voter, definition,
+            kind=PASSWORD, channel="email", address=recipient, masked=masked, typed=typed,
+            now=now,
+        )  # fmt: skip
+    ids = [message_id] + ([notice_id] if notice_id else [])
+    state = deliver(deps, ids, who.actor)[message_id]
+    return LinkSent("email", masked, to_paris(expires), STATE_LABELS.get(state, state))
+
+
+def _send_link(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    material: Material,
+    voter: Voter,
+    definition: ElectionDefinition,
+    *,
+    kind: str,
+    channel: str,
+    address: str,
+    masked: str,
+    typed: bool,
+    now: datetime,
+) -> tuple[int, datetime, int | None]:
+    """Voids the material's pending links, stores the new token's hash, queues the
+    message, journals it and notifies the voter: (message id, expiry, notice id)."""
+    expires = link_expiry(definition, now)
+    if expires <= now:
+        until = to_paris(definition.timings.links_until or now)
+        raise ServiceError(
+            f"Les liens à usage unique de cette élection ne valent plus depuis le "
+            f"{until:%d/%m/%Y à %H:%M} : aucun lien ne peut être envoyé."
+        )
+    session.execute(
+        update(LinkToken)
+        .where(
+            LinkToken.material_id == material.id,
+            LinkToken.purpose == kind,
+            LinkToken.used_at.is_(None),  # type: ignore[union-attr]
+            LinkToken.voided_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(voided_at=now)
+    )
+    token = _new_token()
+    validity = int((expires - now).total_seconds())
+    session.add(
+        LinkToken(
+            token_hash=keyed_hash(deps.key, TOKEN_PURPOSE, token),
+            purpose=kind,
+            voter_id=voter.id or 0,
+            material_id=material.id or 0,
+            intervention_id=intervention_id,
+            created_at=now,
+            created_by=who.login,
+            expires_at=expires,
+        )
+    )
+    values = {
+        "sender": definition.sender_name,
+        "link": link_for(definition, token),
+        "validity": duration(validity),
+        "support_phone": definition.support_phone,
+    }
+    if kind == KIND:
+        subject, body = render(definition.messages, "vote_code_link", **values)
+    else:
+        subject, body = PASSWORD_LINK_SUBJECT, PASSWORD_LINK_BODY.format(**values)
+    message = enqueue(
+        session,
+        deps,
+        who,
+        voter,
+        Outgoing(
+            purpose="vote_code_link" if kind == KIND else "password_link",
+            channel=channel,
+            recipient=address,
+            recipient_masked=masked,
+            subject=subject,
+            body=body,
+            sender_name=definition.sender_name,
+            typed_recipient=typed,
+        ),
+        election_id=definition.id,
+        intervention_id=intervention_id,
+        now=now,
+    )
+    details: dict[str, object] = {
+        "material": material.id,
+        "channel": channel,
+        "recipient": masked,
+        "expires_at": expires.isoformat(),
+    }
+    if kind != KIND:
+        details["kind"] = kind
+    journal.append(
+        session,
+        actor=who.actor,
+        action="vote_code_link_send",
+        outcome="ok",
+        at=now,
+        election=definition.id,
+        subject=voter.pseudonym,
+        intervention=intervention_id,
+        details=details,
+    )
+    what = (
+        "un lien de réassort de votre code de vote"
+        if kind == KIND
+        else "un lien affichant votre mot de passe de vote"
+    )
+    notice = notify_change(
+        session,
+        deps,
+        who,
+        voter,
+        definition,
+        what=f"{what} a été envoyé à {masked}",
+        used=None,
+        avoid=address,  # the typed number or address may not be the voter's
+        intervention_id=intervention_id,
+        now=now,
+    )
+    return message.id or 0, expires, (notice.id or 0) if notice else None
 
 
 @retried
@@ -189,7 +285,8 @@ def redeem_link(
     elections: Collection[str] | None = None,
 ) -> IssuedCredential:
     """What the voting platform does when the voter opens the link: spends the token
-    and issues the new vote code (shown once). ``actor`` is the platform client that
+    and issues the new vote code (or, for a men-2011 password link, the new password),
+    shown once on the voter's screen. ``actor`` is the platform client that
     calls (the journal names it); ``elections``, those its key reaches (None: any).
 
     Raises :class:`LinkUnknown`, :class:`LinkGone`, or ``Forbidden`` for a link of an
@@ -210,17 +307,21 @@ def redeem_link(
                 f"Cette clé d'API ne donne pas accès à l'élection « {material.election_id} »."
             )
         election = material.election_id
-        fmt = get_definition(session, election).credentials.get(KIND)
+        kind = link.purpose
+        fmt = get_definition(session, election).credentials.get(kind)
     if fmt is None:
-        raise LinkGone("Ce scrutin n'a pas de code de vote.", election, link.material_id)
+        label = CREDENTIAL_LABELS.get(kind, kind)
+        raise LinkGone(f"Ce scrutin n'a pas de {label}.", election, link.material_id)
     value = creds.generate(fmt)
-    scheme, hashed, prefix_hash = stored_hash(deps, fmt, KIND, value)  # before the lock
+    scheme, hashed, prefix_hash = stored_hash(deps, fmt, kind, value)  # before the lock
     with deps.writing() as session:
         link = session.get(LinkToken, link.id, with_for_update=True)
         if link is None or link.used_at or link.voided_at or now >= link.expires_at:
             raise LinkGone(INVALID_LINK, election, material.id or 0)
         try:
-            voter, material, definition = _usable(session, link.voter_id, link.material_id, now)
+            voter, material, definition = _usable(
+                session, link.voter_id, link.material_id, now, kind
+            )
         except ServiceError as error:
             raise LinkGone(str(error), election, link.material_id) from error
         link.used_at = now
@@ -228,7 +329,7 @@ def redeem_link(
         previous = session.execute(
             select(Credential).where(
                 Credential.material_id == material.id,
-                Credential.kind == KIND,
+                Credential.kind == kind,
                 Credential.status == "active",
             )
         ).scalar_one_or_none()
@@ -239,7 +340,7 @@ def redeem_link(
             session.flush()
         credential = Credential(
             material_id=material.id or 0,
-            kind=KIND,
+            kind=kind,
             scheme=scheme,
             hash=hashed,
             prefix_hash=prefix_hash,
@@ -249,23 +350,26 @@ def redeem_link(
         )
         session.add(credential)
         session.flush()
+        details: dict[str, object] = {
+            "material": material.id,
+            "credential": credential.id,
+            "revoked": previous.id if previous else None,
+        }
+        if kind != KIND:  # a password shown by link: a credential issued, by the platform
+            details |= {"kind": kind, "scheme": scheme}
         journal.append(
             session,
             actor=actor,
-            action="vote_code_redeem",
+            action="vote_code_redeem" if kind == KIND else "credential_issue",
             outcome="ok",
             at=now,
             election=definition.id,
             subject=voter.pseudonym,
             intervention=link.intervention_id,
-            details={
-                "material": material.id,
-                "credential": credential.id,
-                "revoked": previous.id if previous else None,
-            },
+            details=details,
         )
         webhooks.credential_issued(
-            session, deps, actor, material=material, kind=KIND,
+            session, deps, actor, material=material, kind=kind,
             credential_id=credential.id or 0, value=value, scheme=scheme, stored=hashed,
             now=now,
         )  # fmt: skip
@@ -275,7 +379,11 @@ def redeem_link(
             actor,
             voter,
             definition,
-            what="un nouveau code de vote a été délivré par le lien reçu",
+            what=(
+                "un nouveau code de vote a été délivré par le lien reçu"
+                if kind == KIND
+                else "un nouveau mot de passe a été affiché par le lien reçu"
+            ),
             used=None,
             intervention_id=link.intervention_id,
             now=now,
@@ -286,8 +394,8 @@ def redeem_link(
         deliver(deps, [notice.id or 0], actor)
     return IssuedCredential(
         credential_id=credential_id,
-        kind=KIND,
-        label=CREDENTIAL_LABELS[KIND],
+        kind=kind,
+        label=CREDENTIAL_LABELS[kind],
         value=value,
         display=creds.display(fmt, value),
         spelling=tuple(creds.spell(value, fmt.alphabet)),
@@ -311,13 +419,18 @@ def link_for(definition: ElectionDefinition, token: str) -> str:
     return f"jeton {token}"
 
 
-def _require_vote_code(definition: ElectionDefinition) -> None:
-    if KIND not in definition.credentials:
-        raise ServiceError(f"Le scrutin {definition.id} n'a pas de code de vote.")
+def _require_route(definition: ElectionDefinition, kind: str) -> None:
+    """The election lets ``kind`` reach the voter by link, and gives its format."""
+    refused = route_refusal(definition, kind, "link")
+    if refused is not None:
+        raise Forbidden(refused)
+    if kind not in definition.credentials:
+        label = CREDENTIAL_LABELS.get(kind, kind)
+        raise ServiceError(f"Le scrutin {definition.id} n'a pas de {label}.")
 
 
 def _usable(
-    session: Session, voter_id: int, material_id: int, now: datetime
+    session: Session, voter_id: int, material_id: int, now: datetime, kind: str = KIND
 ) -> tuple[Voter, Material, ElectionDefinition]:
     """The link's material, still usable when the voter opens it (no operator then)."""
     material = session.get(Material, material_id, with_for_update=True)
@@ -326,7 +439,7 @@ def _usable(
         raise ServiceError("Ce matériel n'appartient pas à l'électeur de l'intervention.")
     definition = get_definition(session, material.election_id)
     require_open_election(definition, now)
-    _require_vote_code(definition)
+    _require_route(definition, kind)
     require_reissuable(session, definition, material)  # the same rule as usable_material
     if material.status != "active":
         raise ServiceError("Ce matériel n'est plus actif (substitué ou invalidé).")
@@ -348,3 +461,33 @@ def _typed_recipient(voter: Voter, channel: str, typed: str) -> tuple[str, str]:
         )
     return address, masking.mask_email(address)
 
+
+def _password_recipient(
+    session: Session, deps: Deps, voter: Voter, definition: ElectionDefinition, typed: str
+) -> tuple[str, bool]:
+    """Where the password link goes: the personal address confirmed for the identifier
+    (typed again, compared by keyed hash: it is not kept), else the professional one."""
+    from csu.services.identifier_delivery import confirmed_address_hash
+
+    confirmed = confirmed_address_hash(session, voter, definition.id)
+    if confirmed is not None:
+        if not typed.strip():
+            raise ServiceError(
+                "L'électeur a confirmé une autre adresse pour son identifiant : tapez-la, "
+                "le lien part à cette adresse seulement."
+            )
+        address = parse_email(typed)
+        if contact_hash(deps.key, "email", address) != confirmed:
+            raise ServiceError(
+                "Ce n'est pas l'adresse confirmée par l'électeur pour son identifiant : "
+                "elle ne peut plus être changée."
+            )
+        return address, True
+    if not voter.email_pro:
+        raise ServiceError("Aucune adresse professionnelle enregistrée pour cet électeur.")
+    if typed.strip() and parse_email(typed).casefold() != voter.email_pro.strip().casefold():
+        raise ServiceError(
+            "Le lien part à l'adresse professionnelle enregistrée (l'électeur n'a pas "
+            "confirmé d'autre adresse) : laissez le champ vide."
+        )
+    return parse_email(voter.email_pro), False

@@ -24,7 +24,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.verification import enough_for
 
 ELECTIONS = Path(__file__).resolve().parents[2] / "data" / "elections"
-SHIPPED = ["minint-2022", "men-2022", "cci-hdf-2021"]
+SHIPPED = ["minint-2022", "men-2022", "men-2011", "cci-hdf-2021"]
 
 
 def shipped(name: str) -> ElectionDefinition:
@@ -124,9 +124,29 @@ def test_men_2022_reissues_vote_codes_on_challenge_answer_and_numen_or_nir() -> 
     assert "vote_code" in men.credential_kinds
     assert frozenset({"challenge_answer", "numen"}) in men.verification["phone"]
     assert frozenset({"challenge_answer", "nir10"}) in men.verification["phone"]
-    assert frozenset({"numen", "birth_department"}) in men.verification["phone"]
     assert men.timings.code_display_seconds == 120
     assert {"numen", "nir", "challenge"} <= set(men.identity_fields)
+
+
+def test_men_2022_no_longer_takes_the_2011_numen_and_birth_department() -> None:
+    men = shipped("men-2022")
+
+    assert frozenset({"numen", "birth_department"}) not in men.verification["phone"]
+    assert "password" not in men.credential_kinds
+
+
+def test_men_2011_verifies_by_numen_and_birth_department_only() -> None:
+    men = shipped("men-2011")
+
+    assert men.verification == {"phone": (frozenset({"numen", "birth_department"}),)}
+    assert men.credential_kinds == ("password",)
+    assert set(men.identity_fields) == {"numen", "nir", "email"}
+
+
+def test_men_2011_links_are_honoured_until_the_end_of_20_october() -> None:
+    men = shipped("men-2011")
+
+    assert men.timings.links_until == paris(2011, 10, 21, 0, 0)
 
 
 def test_cci_hdf_2021_grants_substitution_material_from_29_october_on_approval() -> None:

@@ -1,7 +1,8 @@
-"""A desk ready for calls: two elections, a small roll, presidents, an outbox, a clock.
+"""A desk ready for calls: three elections, a small roll, presidents, an outbox, a clock.
 
-The store is prepared once per test session (migrations, minint-2022 and men-2022
-loaded, a generated roll of 21 + 6 voters imported, presidents created), then copied
+The store is prepared once per test session (migrations, minint-2022, men-2022 and
+men-2011 loaded, a generated roll of 21 + 6 + 4 voters imported, presidents created),
+then copied
 for each test: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL.
 Services run with a fast argon2 hasher and a clock the test moves.
 Test modules import the ``desk`` fixture explicitly::
@@ -18,7 +19,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -52,6 +53,9 @@ OPERATOR_PASSWORD = "mot-de-passe-long"
 
 MININT_BUREAUS = ("B-NORD", "B-SUD")
 MEN_BUREAUS = ("MEN-LILLE",)
+MEN_2011_BUREAUS = ("MEN11-PARIS",)
+MEN_2011_OPEN = datetime(2011, 10, 17, 8, 0, tzinfo=UTC)
+"""A Monday of the 2011 vote, 10:00 in Paris: men-2011 tests set the desk's clock there."""
 
 AGENT_2 = OperatorContext(login="agent2", role="agent", workstation="poste-2")
 PRESIDENT_NORD = OperatorContext(
@@ -150,6 +154,10 @@ class Caller:
         """men-2022 phone set 1: challenge answer and NUMEN."""
         return {"challenge_answer": self.row["reponse_defi"], "numen": self.row["numen"]}
 
+    def without_notice_answers(self) -> dict[str, str]:
+        """men-2011 (seed 003): NUMEN and département of birth (NIR characters 6-7)."""
+        return {"numen": self.row["numen"], "birth_department": self.row["nir"][5:7]}
+
 
 @dataclass(frozen=True)
 class Roll:
@@ -160,6 +168,8 @@ class Roll:
     southerner: Caller  # minint-2022, B-SUD
     unreachable: Caller  # minint-2022, no mobile and no e-mail address on record
     teacher: Caller  # men-2022, with a mobile
+    without_notice: Caller  # men-2011 (seed 003), NUMEN, NIR and professional address
+    other_without_notice: Caller  # men-2011 too
 
 
 @dataclass
@@ -192,6 +202,10 @@ class Desk:
     def teacher(self) -> Caller:
         return self.roll.teacher
 
+    @property
+    def without_notice(self) -> Caller:
+        return self.roll.without_notice
+
 
 # ------------------------------------------------------------------ preparation
 
@@ -209,6 +223,7 @@ def _populate(engine: Engine, work: Path) -> Roll:
     rolls = {
         "minint-2022": [*generate_roll("minint-2022", 20, bureaus=MININT_BUREAUS), unreachable],
         "men-2022": list(generate_roll("men-2022", 6, bureaus=MEN_BUREAUS)),
+        "men-2011": list(generate_roll("men-2011", 4, bureaus=MEN_2011_BUREAUS)),
     }
     for election, rows in rolls.items():
         text = (ELECTIONS / f"{election}.toml").read_text(encoding="utf-8")
@@ -235,6 +250,14 @@ def _populate(engine: Engine, work: Path) -> Roll:
             "men-2022",
             _pick(rolls["men-2022"], "telephone_mobile", "numen", "nir", "reponse_defi",
                   bureau="MEN-LILLE"),
+        ),
+        "without_notice": (
+            "men-2011",
+            _pick(rolls["men-2011"], "numen", "nir", "email_pro", bureau="MEN11-PARIS"),
+        ),
+        "other_without_notice": (
+            "men-2011",
+            _pick(rolls["men-2011"], "numen", "nir", "email_pro", bureau="MEN11-PARIS", skip=1),
         ),
     }
     callers = {}

@@ -125,21 +125,19 @@ def test_an_issued_value_never_reaches_the_journal(desk: Desk) -> None:
         assert clear not in journal_text
 
 
-def test_a_vote_code_is_issued_for_education(desk: Desk) -> None:
+def test_an_education_vote_code_is_not_issued_to_be_read_out(desk: Desk) -> None:
     call = open_call(desk, desk.teacher)
     answers = desk.teacher.education_answers()
     assert verify_identity(desk.deps, AGENT, call.id, answers).verified
-    code = issue_credential(desk.deps, AGENT, call.id, desk.teacher.material_id, "vote_code")
-    assert credential(desk, code.credential_id).scheme == "argon2id"
-    assert check_login(
-        desk.deps, "men-2022", desk.teacher.identifier, desk.teacher.birth_date,
-        vote_code=code.display.lower(),
-    )
+    with pytest.raises(ServiceError, match="le code de vote se réassortit uniquement par lien"):
+        issue_credential(desk.deps, AGENT, call.id, desk.teacher.material_id, "vote_code")
 
 
 def test_a_kind_the_election_does_not_issue_is_refused(desk: Desk) -> None:
     call_id = verified_call(desk, desk.caller)
-    with pytest.raises(ServiceError, match="ne prévoit pas"):
+    with pytest.raises(
+        ServiceError, match="Pour cette élection, le code de vote n'est pas délivré par la cellule"
+    ):
         issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "vote_code")
 
 

@@ -1,7 +1,8 @@
-"""S7, a voter without notice: after NUMEN + département of birth, the identifier goes to
-the professional address on record or to a personal address typed twice; then a
-password is issued in the same intervention."""
+"""S7, a voter without notice (men-2011, seed 003): after NUMEN + département of birth,
+the identifier goes to the professional address on record or to a personal address typed
+twice; then a password is shown on the voter's screen by a one-time link."""
 
+import re
 import unicodedata
 from email import policy
 from email.header import decode_header, make_header
@@ -17,13 +18,14 @@ from sqlalchemy import select
 from csu.domain import masking
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
-from csu.services.credentials import issue_credential
 from csu.services.identifier_delivery import IdentifierSent, send_identifier
 from csu.services.platform import check_login
 from csu.services.verification import verify_identity
+from csu.services.vote_codes import redeem_link, send_password_link
 from csu.store.tables import OutboundMessage, Voter
 from tests.conftest import AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
+    MEN_2011_OPEN,
     Desk,
     bodies,
     desk_fixture,
@@ -32,13 +34,18 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
 )
 
 PERSONAL = "ines.perso@exemple.fr"
-SENDER = "Élections professionnelles 2022 — Éducation nationale"
+SENDER = "Élections professionnelles 2011 — Éducation nationale"
+
+
+@pytest.fixture(autouse=True)
+def during_the_2011_vote(desk: Desk) -> None:
+    desk.clock.now = MEN_2011_OPEN
 
 
 def verified_without_notice(desk: Desk) -> str:
-    """An intervention on the teacher, verified by NUMEN + département of birth."""
-    row = desk.teacher.row
-    call = open_call(desk, desk.teacher)
+    """An intervention on a men-2011 voter, verified by NUMEN + département of birth."""
+    row = desk.without_notice.row
+    call = open_call(desk, desk.without_notice)
     answers = {"numen": row["numen"], "birth_department": row["nir"][5:7]}
     result = verify_identity(desk.deps, AGENT, call.id, answers)
     assert result.verified, result.message
@@ -50,7 +57,7 @@ def verified_without_notice(desk: Desk) -> str:
 
 def send(desk: Desk, call_id: str, to: str, address: str = "", confirm: str = "") -> IdentifierSent:
     return send_identifier(
-        desk.deps, AGENT, call_id, desk.teacher.material_id, to=to, address=address,
+        desk.deps, AGENT, call_id, desk.without_notice.material_id, to=to, address=address,
         confirm=confirm,
     )
 
@@ -79,14 +86,14 @@ def messages(desk: Desk) -> list[OutboundMessage]:
 
 
 def test_the_identifier_goes_to_the_professional_address_on_record(desk: Desk) -> None:
-    pro = desk.teacher.row["email_pro"]
+    pro = desk.without_notice.row["email_pro"]
     sent = send(desk, verified_without_notice(desk), "pro")
-    assert sent == IdentifierSent(masking.mask_email(pro), desk.teacher.identifier, "envoyé")
+    assert sent == IdentifierSent(masking.mask_email(pro), desk.without_notice.identifier, "envoyé")
     [mail] = mails(desk)
     assert mail["To"] == pro
     assert mail["Subject"] == "Votre identifiant de vote"
     assert sender_of(desk.outbox.sent[0]) == SENDER
-    assert f"votre identifiant de vote est {desk.teacher.identifier}." in mail.get_content()
+    assert f"votre identifiant de vote est {desk.without_notice.identifier}." in mail.get_content()
     [row] = messages(desk)
     assert (row.purpose, row.typed_recipient, row.state) == ("identifier", False, "sent")
 
@@ -96,7 +103,7 @@ def test_the_identifier_goes_to_a_personal_address_typed_twice(desk: Desk) -> No
     assert (sent.recipient, sent.delivery) == (masking.mask_email(PERSONAL), "envoyé")
     [mail] = mails(desk)
     assert mail["To"] == PERSONAL
-    assert desk.teacher.identifier in mail.get_content()
+    assert desk.without_notice.identifier in mail.get_content()
     [row] = messages(desk)
     assert row.typed_recipient is True
     assert row.recipient_sealed is None and row.body_sealed is None
@@ -143,7 +150,7 @@ def test_an_unknown_destination_is_refused(desk: Desk) -> None:
 
 
 def test_without_verification_the_identifier_is_not_sent(desk: Desk) -> None:
-    call = open_call(desk, desk.teacher)
+    call = open_call(desk, desk.without_notice)
     with pytest.raises(ServiceError, match="Identité non vérifiée"):
         send(desk, call.id, "pro")
     assert messages(desk) == [] and desk.outbox.sent == []
@@ -159,7 +166,7 @@ def test_ten_minutes_after_the_verification_the_identifier_is_not_sent(desk: Des
 
 def test_a_voter_without_a_professional_address_cannot_get_it_there(desk: Desk) -> None:
     with desk.deps.writing() as session:
-        voter = session.get(Voter, desk.teacher.voter_id)
+        voter = session.get(Voter, desk.without_notice.voter_id)
         assert voter is not None
         voter.email_pro = None
         session.add(voter)
@@ -177,7 +184,7 @@ def test_the_journal_keeps_only_the_masked_recipient(desk: Desk) -> None:
         AGENT.login, call_id, "ok"
     )
     assert entry["details"] == {
-        "material": desk.teacher.material_id,
+        "material": desk.without_notice.material_id,
         "to": "personal",
         "recipient": masking.mask_email(PERSONAL),
     }
@@ -188,18 +195,23 @@ def test_the_journal_keeps_only_the_masked_recipient(desk: Desk) -> None:
     assert "ines.perso" not in bodies(desk.deps)
 
 
-def test_then_a_password_is_issued_in_the_same_intervention(desk: Desk) -> None:
+def test_then_a_password_shows_on_the_voters_screen_by_a_link(desk: Desk) -> None:
     call_id = verified_without_notice(desk)
     send(desk, call_id, "pro")
-    password = issue_credential(desk.deps, AGENT, call_id, desk.teacher.material_id, "password")
-    assert (password.kind, password.material_identifier) == ("password", desk.teacher.identifier)
-    teacher = desk.teacher
+    send_password_link(desk.deps, AGENT, call_id, desk.without_notice.material_id)
+    [token] = re.findall(r"jeton=([A-Za-z0-9_-]+)", mails(desk)[-1].get_content())
+    password = redeem_link(desk.deps, token)
+    assert (password.kind, password.material_identifier) == (
+        "password", desk.without_notice.identifier
+    )
+    teacher = desk.without_notice
     assert check_login(
         desk.deps, teacher.election, teacher.identifier, teacher.birth_date,
         password=password.value,
     )
     actions = [e["action"] for e in entries(desk.deps, intervention=call_id)]
-    assert actions.index("identifier_send") < actions.index("credential_issue")
+    assert actions.index("identifier_send") < actions.index("vote_code_link_send")
+    assert actions.index("vote_code_link_send") < actions.index("credential_issue")
 
 
 # --------------------------------------------------------------- known faults

@@ -348,7 +348,8 @@ def test_the_new_vote_code_shows_for_120_seconds(desk: Desk) -> None:
 
 def test_redeeming_revokes_the_vote_code_issued_before(desk: Desk) -> None:
     call_id = verified_teacher(desk)
-    old = issue_credential(desk.deps, AGENT, call_id, desk.teacher.material_id, "vote_code")
+    send_email(desk, call_id)  # an agent never generates a vote code: a first link does
+    old = redeemed(desk, last_token(desk))
     assert vote_code_works(desk, old.value)
     send_sms(desk, call_id)
     new = redeemed(desk, last_token(desk))
@@ -374,11 +375,12 @@ def test_a_second_link_redeemed_revokes_the_code_of_the_first(desk: Desk) -> Non
 
 def test_redeeming_is_journalled_by_the_platform_without_the_code(desk: Desk) -> None:
     call_id = verified_teacher(desk)
-    old = issue_credential(desk.deps, AGENT, call_id, desk.teacher.material_id, "vote_code")
+    send_email(desk, call_id)
+    old = redeemed(desk, last_token(desk))
     send_sms(desk, call_id)
     token = last_token(desk)
     code = redeemed(desk, token)
-    [entry] = entries(desk.deps, "vote_code_redeem")
+    entry = entries(desk.deps, "vote_code_redeem")[-1]
     assert (entry["operator"], entry["intervention"], entry["outcome"]) == (
         "plateforme", call_id, "ok"
     )
@@ -510,13 +512,24 @@ def test_notices_do_not_count_towards_the_hourly_limit(desk: Desk) -> None:
 # --------------------------------------------------------------- known faults
 
 
-def test_the_set_for_voters_without_notice_does_not_unlock_a_vote_code_link(
+def test_the_2011_set_for_voters_without_notice_verifies_no_2022_caller(
     desk: Desk,
 ) -> None:
     row = desk.teacher.row
     call = open_call(desk, desk.teacher)
     answers = {"numen": row["numen"], "birth_department": row["nir"][5:7]}
-    assert verify_identity(desk.deps, AGENT, call.id, answers).verified
+    with pytest.raises(ServiceError, match="Réponses incomplètes"):
+        verify_identity(desk.deps, AGENT, call.id, answers)
     with pytest.raises(ServiceError):
         send_sms(desk, call.id)
     assert links(desk) == []
+
+
+def test_an_agent_cannot_generate_a_vote_code_to_read_aloud(desk: Desk) -> None:
+    call_id = verified_teacher(desk)
+    with pytest.raises(Forbidden) as refused:
+        issue_credential(desk.deps, AGENT, call_id, desk.teacher.material_id, "vote_code")
+    assert str(refused.value).startswith(
+        "Pour cette élection, le code de vote se réassortit uniquement par lien."
+    )
+    assert entries(desk.deps, "credential_issue") == []
