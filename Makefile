@@ -50,8 +50,10 @@ lint: install
 WORKERS ?= auto
 XDIST = -n $(WORKERS) --dist loadgroup
 
+# The slowest tests are listed at the end: what to look at when the suite grows long
+# (tests/conftest.py hands the longest out first).
 test: lint
-	$(BIN)/pytest -q $(XDIST)
+	$(BIN)/pytest -q $(XDIST) --durations=15
 
 # The inner loop: SQLite only, none of the tests that start a browser, a server or a `csu`
 # process (marked slow by path in tests/conftest.py). `make test` runs them all.

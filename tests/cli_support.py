@@ -1,16 +1,28 @@
 """Driving the ``csu`` command in tests: run it, read what it said, check the outcome."""
 
+import functools
 import os
 import re
 from pathlib import Path
+from unittest import mock
 
 import pytest
+import typer.core
+import typer.main
+import typer.testing
 from typer.testing import CliRunner, Result
 
 from csu.cli import app
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 runner = CliRunner()
+
+
+@functools.cache
+def command() -> typer.core.TyperGroup:
+    """The ``csu`` command tree, built once as the installed ``csu`` builds it once per
+    process: the runner would build it again at each call (~0.1 s, hundreds of calls)."""
+    return typer.main.get_command(app)  # type: ignore[return-value]
 
 
 def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,7 +35,8 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def csu(*args: str | Path, input: str | None = None) -> Result:
-    return runner.invoke(app, [str(arg) for arg in args], input=input)
+    with mock.patch.object(typer.testing, "_get_command", lambda _: command()):
+        return runner.invoke(app, [str(arg) for arg in args], input=input)
 
 
 def said(result: Result) -> str:

@@ -176,6 +176,7 @@ SLOW = (
     "tests/store/test_crash.py",  # kills writer processes and the server
     "tests/store/test_journal.py::test_concurrent_writers",
     "tests/test_cli_hostile.py::test_an_endless_or_blocking_file",  # a process's memory
+    "tests/test_cli_hostile.py::test_a_fifo",  # the same batch of processes
     "tests/test_cli_platform.py::test_csu_api_",  # `csu api` in its own process
     "tests/test_cli_serve.py::test_a_port_already_in_use",
     "tests/test_cli_fuzz.py",
@@ -183,8 +184,35 @@ SLOW = (
     "tests/services/test_webhooks.py",  # the platform's stand-in HTTP server
     "tests/screens/",  # the real app through the Pilot: a second or more each
 )
-# Tests of one browser module stay on one xdist worker: Chromium starts once per module.
-ONE_WORKER = ("tests/e2e/test_browser",)
+# Tests of one browser module stay on one xdist worker: Chromium starts once per module;
+# so do those reading one batch of `csu` processes (a module-scoped fixture).
+ONE_WORKER = (
+    "tests/e2e/test_browser",
+    "tests/test_cli_hostile.py::test_an_endless_or_blocking_file",
+    "tests/test_cli_hostile.py::test_a_fifo",
+)
+# The longest tests (half a minute to minutes each on a loaded machine), roughly longest
+# first, are handed out before the others: xdist gives tests to the workers in collection
+# order (after the browser groups, which it sends first), and one of these started last
+# would leave a worker running it alone while the other waits. Then the rest of the slow
+# tests, the quick ones last.
+LONGEST = (
+    "tests/store/test_crash.py",
+    "tests/test_cli_fuzz.py::test_csu_",
+    "tests/screens/test_masking_walk.py::test_no_screen",
+    "tests/screens/test_typed_fields_property.py",
+    "tests/test_cli_hostile.py::test_an_endless_or_blocking_file",
+    "tests/test_cli_hostile.py::test_a_fifo",
+    "tests/e2e/",
+    "tests/api/test_openapi_conformance.py",
+)
+
+
+def _start_order(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(LONGEST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONGEST) + (0 if item.get_closest_marker("slow") else 1)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
@@ -194,3 +222,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if item.nodeid.startswith(ONE_WORKER):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=_start_order)  # stable: each module's tests keep their order

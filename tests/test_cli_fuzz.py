@@ -176,6 +176,13 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture
+def cli_minint(cli_db: Path) -> Path:
+    """minint-2022 loaded, once for all the examples (which share the fixture)."""
+    assert_done(csu("election", "load", MININT, "--db", cli_db))
+    return cli_db
+
+
 def assert_taken_or_refused_in_french(result: Any) -> None:
     assert result.exit_code in (0, 1), said(result)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
@@ -204,9 +211,8 @@ def test_csu_election_load_takes_or_refuses_any_file_in_french(
 )
 @given(data=hostile(ROLL))
 def test_csu_import_voters_takes_or_refuses_any_file_in_french(
-    data: bytes, cli_db: Path, scratch: Path
+    data: bytes, cli_minint: Path, scratch: Path
 ) -> None:
-    assert_done(csu("election", "load", MININT, "--db", cli_db))
     scratch.write_bytes(data)
-    result = csu("import", "voters", scratch, "--election", "minint-2022", "--db", cli_db)
+    result = csu("import", "voters", scratch, "--election", "minint-2022", "--db", cli_minint)
     assert_taken_or_refused_in_french(result)

@@ -5,12 +5,15 @@ its memory bounded whatever the file holds."""
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App
 from typer.testing import Result
 
 from csu.launch import build_app
@@ -29,28 +32,41 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clean_environment(tmp_path, monkeypatch)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """minint-2022 loaded in a fresh database."""
-    path = tmp_path / "base" / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
-    assert_done(csu("election", "load", MININT, "--db", path))
-    return path
+@pytest.fixture(scope="module")
+def originals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Made once for the module: a database with minint-2022 loaded, the cell's key and
+    a checkpoint of that database's journal. The tests only read the key and the note;
+    each gets its own copy of the database (``db``)."""
+    folder = tmp_path_factory.mktemp("originaux")
+    with pytest.MonkeyPatch.context() as patch:
+        clean_environment(folder, patch)
+        db = folder / "base" / "cellule.sqlite"
+        assert_done(csu("init", "--db", db))
+        assert_done(csu("election", "load", MININT, "--db", db))
+        key = folder / "cles" / "cellule.key"
+        key.parent.mkdir()
+        assert_done(csu("audit", "keygen", "--out", key, "--name", "csu.test/cellule"))
+        note = folder / "point.txt"
+        assert_done(csu("audit", "checkpoint", "--key", key, "--out", note, "--db", db))
+    return db, key, note
 
 
 @pytest.fixture
-def key(tmp_path: Path) -> Path:
-    path = tmp_path / "cles" / "cellule.key"
-    path.parent.mkdir()
-    assert_done(csu("audit", "keygen", "--out", path, "--name", "csu.test/cellule"))
-    return path
+def db(originals: tuple[Path, Path, Path], tmp_path: Path) -> Path:
+    """minint-2022 loaded in a database of this test's own (a copy of the original's
+    folder: its write-ahead log with it)."""
+    shutil.copytree(originals[0].parent, tmp_path / "base")
+    return tmp_path / "base" / originals[0].name
 
 
 @pytest.fixture
-def note(db: Path, key: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "point.txt"
-    assert_done(csu("audit", "checkpoint", "--key", key, "--out", path, "--db", db))
-    return path
+def key(originals: tuple[Path, Path, Path]) -> Path:
+    return originals[1]
+
+
+@pytest.fixture
+def note(originals: tuple[Path, Path, Path]) -> Path:
+    return originals[2]
 
 
 def assert_french_refusal(result: Result, *phrases: str) -> None:
@@ -168,45 +184,96 @@ def test_binary_junk_is_refused_at_the_line_of_its_first_bad_byte(
     assert_french_refusal(result, "melange.csv, ligne 3 : le fichier n'est pas encodé en UTF-8")
 
 
-def run_measured(args: list[str | Path], tmp_path: Path) -> dict:
-    """``csu ARGS`` in its own process (the installed entry point, csu.launch), under a
-    wrapper that reports its exit status, what it said and its peak resident memory."""
-    wrapper = (
-        "import json, resource, subprocess, sys\n"
-        "done = subprocess.run([sys.executable, '-m', 'csu.launch', *sys.argv[1:]],\n"
-        "                      capture_output=True, text=True, timeout=120)\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(json.dumps({'code': done.returncode, 'said': done.stdout + done.stderr,\n"
-        "                  'rss_kib': peak}))\n"
-    )
+# Runs the measured commands: one process imports the entry point (csu.launch) and the
+# command tree once, then forks a child per command that runs ``csu ARGS`` as the
+# installed ``csu`` does, and reads each child's exit status, output and peak resident
+# memory (wait4). One interpreter start instead of one per command (~2 s of CPU each).
+RUNNER = """
+import json, os, signal, sys, tempfile, traceback
+import csu.cli, csu.launch
+results = []
+for args in json.load(sys.stdin):
+    with tempfile.TemporaryFile() as out:
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                os.dup2(out.fileno(), 1)
+                os.dup2(out.fileno(), 2)
+                signal.alarm(120)  # a command still running by then is killed: it failed
+                sys.argv = ["csu", *args]
+                csu.launch.main()
+                code = 0
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        _, status, usage = os.wait4(pid, 0)
+        out.seek(0)
+        said = out.read().decode("utf-8", "replace")
+        results.append({"code": os.waitstatus_to_exitcode(status), "said": said,
+                        "rss_kib": usage.ru_maxrss})
+print(json.dumps(results))
+"""
+
+
+def run_measured(commands: list[list[str | Path]], tmp_path: Path) -> list[dict[str, Any]]:
+    """Each ``csu ARGS`` of ``commands`` in a process of its own (see ``RUNNER``): its
+    exit status, what it said and its peak resident memory, in order."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSU_")}
     env.update(CSU_DATA_DIR=str(tmp_path), COLUMNS="400")
     done = subprocess.run(
-        [sys.executable, "-c", wrapper, *map(str, args)],
-        capture_output=True, text=True, timeout=180, env=env, cwd=ROOT,
+        [sys.executable, "-c", RUNNER], input=json.dumps([list(map(str, c)) for c in commands]),
+        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("kind", ["/dev/zero", "tube nommé (FIFO)", "1 Gio de zéros"])
-@pytest.mark.parametrize("door", ["import voters", "election load", "point de contrôle"])
+ENDLESS = {"/dev/zero": dev_zero, "tube nommé (FIFO)": fifo, "1 Gio de zéros": sparse_zeros}
+ENDLESS_DOORS = ["import voters", "election load", "point de contrôle"]
+Ran = dict[tuple[str, str], tuple[Path, dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def measured(originals: tuple[Path, Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Ran:
+    """Every door given every endless or blocking file, and ``import votes`` given a
+    FIFO, run once for the module (one batch, see ``RUNNER``): (door, kind) -> (file,
+    what the process did). The tests using it stay on one xdist worker (conftest)."""
+    folder = tmp_path_factory.mktemp("mesures")
+    shutil.copytree(originals[0].parent, folder / "base")
+    db, key, note = folder / "base" / originals[0].name, originals[1], originals[2]
+    files = {kind: make(folder) for kind, make in ENDLESS.items()}
+    cases = {
+        (door, kind): (path, DOORS[door](path, db, key, note))
+        for door in ENDLESS_DOORS
+        for kind, path in files.items()
+    }
+    votes = ["import", "votes", files["tube nommé (FIFO)"], "--election", "minint-2022", "--db", db]
+    cases["import votes", "tube nommé (FIFO)"] = (files["tube nommé (FIFO)"], votes)
+    ran = run_measured([args for _, args in cases.values()], folder)
+    return {case: (path, done) for (case, (path, _)), done in zip(cases.items(), ran, strict=True)}
+
+
+@pytest.mark.parametrize("kind", list(ENDLESS))
+@pytest.mark.parametrize("door", ENDLESS_DOORS)
 def test_an_endless_or_blocking_file_is_refused_at_once_in_bounded_memory(
-    door: str, kind: str, db: Path, key: Path, note: Path, tmp_path: Path
+    door: str, kind: str, measured: Ran
 ) -> None:
-    make = {"/dev/zero": dev_zero, "tube nommé (FIFO)": fifo, "1 Gio de zéros": sparse_zeros}
-    path = make[kind](tmp_path)
-    ran = run_measured(DOORS[door](path, db, key, note), tmp_path)
+    path, ran = measured[door, kind]
     assert ran["code"] == 1, ran["said"]
     assert str(path) in ran["said"] or path.name in ran["said"]
     assert "Traceback" not in ran["said"]
     assert ran["rss_kib"] < MAX_RSS_KIB, f"{ran['rss_kib'] // 1024} Mo"
 
 
-def test_a_fifo_is_named_for_what_it_is(db: Path, tmp_path: Path) -> None:
-    ran = run_measured(
-        ["import", "votes", fifo(tmp_path), "--election", "minint-2022", "--db", db], tmp_path
-    )
+def test_a_fifo_is_named_for_what_it_is(measured: Ran) -> None:
+    _, ran = measured["import votes", "tube nommé (FIFO)"]
     assert ran["code"] == 1
     assert "n'est pas un fichier ordinaire (tube, périphérique ou socket)" in ran["said"]
 
@@ -357,6 +424,16 @@ def test_a_database_url_with_a_password_is_not_quoted_back(
     assert "s3cr3t" not in result.output
 
 
+async def run_until_it_stops(app: App[Any]) -> None:
+    """Runs the terminal headless until it stops by itself (10 s at most). Its store
+    opener's worker may end cancelled as the app exits: the exit is what is waited for."""
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(200):
+            if app.return_code is not None:
+                break
+            await pilot.pause(0.05)
+
+
 @pytest.mark.parametrize(("variable", "value", "sentence"), SETTINGS, ids=lambda v: str(v)[:24])
 async def test_csu_run_ends_with_the_sentence_naming_the_setting(
     variable: str, value: str, sentence: str,
@@ -364,10 +441,7 @@ async def test_csu_run_ends_with_the_sentence_naming_the_setting(
 ) -> None:  # fmt: skip
     monkeypatch.setenv(variable, value)
     app = build_app(None)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.1)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    await run_until_it_stops(app)
     assert app.return_code == 1
     told = " ".join(capsys.readouterr().err.split())
     assert sentence in told and "Traceback" not in told
@@ -402,9 +476,6 @@ async def test_csu_run_with_a_malformed_database_url_says_so(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     app = build_app("postgresql://[::1")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.1)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    await run_until_it_stops(app)
     assert app.return_code == 1
     assert "--db : adresse de base illisible" in " ".join(capsys.readouterr().err.split())
