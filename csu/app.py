@@ -46,6 +46,7 @@ DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "integrity": ("integrity", "IntegrityScreen", SUPERVISION_ROLES),
     "dashboard": ("dashboard", "DashboardScreen", SUPERVISION_ROLES),
     "alerts": ("alerts", "AlertsScreen", SUPERVISION_ROLES),
+    "escalations": ("escalations", "EscalationsScreen", ("superviseur",)),
     "operators": ("operators", "OperatorsScreen", ("admin",)),
     # S2: the in-person checks agents ask of a president (not the supervisor's desk,
     # but opened and guarded the same way).
@@ -67,6 +68,7 @@ class CsuApp(App[None]):
         Binding("f2", "desk('journal')", "Journal", id="desk-journal"),
         Binding("f3", "desk('dashboard')", "Tableau de bord", id="desk-dashboard"),
         Binding("f4", "desk('alerts')", "Alertes", id="desk-alerts"),
+        Binding("f10", "desk('escalations')", "Escalades", id="desk-escalations"),
         Binding("f8", "desk('integrity')", "Intégrité", id="desk-integrity"),
         Binding("f9", "desk('operators')", "Opérateurs", id="desk-operators"),
         Binding("ctrl+g", "desk('presence')", "Vérifications en personne", id="desk-presence"),
@@ -211,6 +213,7 @@ class CsuApp(App[None]):
         self._alerts_notified = set()
         self._presence_notified = set()
         self.switch_screen(LookupScreen())
+        self.load_election()  # the operator's own: a president's is their bureau's
 
     @property
     def who_line(self) -> str:
@@ -333,15 +336,20 @@ class CsuApp(App[None]):
     @work(thread=True, group="election", exit_on_error=False)
     def load_election(self) -> None:
         deps = self.deps  # first: waits for the store before importing what uses it
-        from csu.services.elections import election_in_focus
+        from csu.services.elections import election_in_focus, operator_election
 
-        election = election_in_focus(deps)
+        who = self.operator
+        election = operator_election(deps, who) if who is not None else election_in_focus(deps)
         self.call_from_thread(self._set_election, election)
 
     def _set_election(self, election: "ElectionDefinition | None") -> None:
+        """The operator's default election, in the header of the screens that do not
+        follow a voter's (the voter file shows the election of the voter in focus)."""
         self.election = election
         from csu.widgets.shell_header import ShellHeader
 
+        if getattr(self.screen, "OWN_ELECTION", False):
+            return
         for header in self.screen.query(ShellHeader):
             header.election = election
 

@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     # The gateway's endpoint: receives {"to", "from", "text"} as JSON with a bearer token.
     sms_url: str = ""
     sms_token: SecretStr | None = None
-    # Empty: the election's sender name (operators may impose a registered sender id).
+    # Empty: the election's sms_sender (operators may impose a registered sender id);
+    # 11 letters or digits at most, as gateways accept.
     sms_sender: str = ""
     # Seconds to wait for a server before telling the agent the message did not leave,
     # so the agent is never left waiting on an unreachable relay.
@@ -116,6 +117,13 @@ class Settings(BaseSettings):
         if value:
             check_database_url(value)
         return value
+
+    @field_validator("sms_sender")
+    @classmethod
+    def _a_sender_gateways_accept(cls, value: str) -> str:
+        from csu.domain.election import check_sms_sender
+
+        return check_sms_sender(value.strip()) if value.strip() else ""
 
     @model_validator(mode="after")
     def _argon2_memory_covers_the_lanes(self) -> "Settings":

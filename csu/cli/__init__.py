@@ -7,6 +7,7 @@ this module registers on the root ``app``. Shared helpers live in ``common``.
 """
 
 import typer
+from typer._click.core import Context
 
 from csu.cli import (
     api,
@@ -23,15 +24,27 @@ from csu.cli import (
     serve,
     token,
 )
-from csu.cli.common import DbOption, global_db
+from csu.cli.common import DbOption, DemoOption, global_db, global_demo
 from csu.cli.french import FrenchGroup
+
+
+class CsuGroup(FrenchGroup):
+    """The root group; ``--demo`` given anywhere before ``--`` (« csu audit export
+    --demo ») is the root's option, so every command takes it without declaring it."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        if "--demo" in args[:end]:
+            args = ["--demo", *(a for a in args[:end] if a != "--demo"), *args[end:]]
+        return super().parse_args(ctx, args)
+
 
 app = typer.Typer(
     help="CSU : poste opérateur de la cellule de support aux électeurs.",
     no_args_is_help=False,
     add_completion=False,
     rich_markup_mode=None,
-    cls=FrenchGroup,  # French help and usage errors for the whole tree
+    cls=CsuGroup,  # French help and usage errors for the whole tree, --demo anywhere
 )
 app.add_typer(db.app, name="db")
 app.add_typer(election.app, name="election")
@@ -52,11 +65,12 @@ app.command("api")(api.api)
 
 
 @app.callback(invoke_without_command=True)
-def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
+def main_callback(ctx: typer.Context, db: DbOption = None, demo: DemoOption = False) -> None:
     """Sans sous-commande : ouvre le terminal sur la base indiquée."""
     global_db.set(db)  # `csu --db X cmd` means the same as `csu cmd --db X`
+    global_demo.set(demo)  # and `csu --demo cmd` as `csu cmd --demo`
     if ctx.invoked_subcommand is None:
-        ctx.invoke(run.run, db=db, demo=False)
+        ctx.invoke(run.run, db=db, demo=demo)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""What every command shares: consoles, the ``--db`` option, French errors, opening the store."""
+"""What every command shares: consoles, the ``--db`` and ``--demo`` options, French errors,
+opening the store."""
 
 import errno
 import functools
@@ -16,7 +17,7 @@ from csu.config import ConfigError, Settings
 from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
 from csu.services.context import Deps, OperatorContext, ServiceError
-from csu.startup import open_store, settings_engine
+from csu.startup import demo_url, open_store, settings_engine
 
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
 out = Console(soft_wrap=True)
@@ -37,8 +38,20 @@ DbOption = Annotated[
     ),
 ]
 
+DemoOption = Annotated[
+    bool,
+    typer.Option(
+        "--demo",
+        help="Travailler sur la base de démonstration (celle de « make run » et « csu demo »)."
+        " Admis avant ou après la commande.",
+    ),
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 global_db: ContextVar[str | None] = ContextVar("global_db", default=None)
+# Set by the root command's --demo (the root group moves a --demo given after a command
+# to it): every command opens its store through resolve_db, so all of them honour it.
+global_demo: ContextVar[bool] = ContextVar("global_demo", default=False)
 
 
 def friendly(command: F) -> F:
@@ -66,13 +79,38 @@ def friendly(command: F) -> F:
 
 
 def resolve_db(db: str | None) -> str | None:
-    """The command's --db, else the one given before the command."""
-    return db or global_db.get()
+    """The command's --db, else the one given before the command, else the demo
+    database with --demo (None: the settings' database)."""
+    chosen = db or global_db.get()
+    if global_demo.get():
+        if chosen:
+            raise ConfigError(
+                "--db et --demo désignent chacun une base : gardez l'une ou l'autre."
+            )
+        return demo_url()
+    return chosen
 
 
 def open_deps(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
     """Settings, key and a migrated store, or a French error saying what to do."""
-    return open_store(resolve_db(db), settings)
+    chosen = resolve_db(db)
+    try:
+        return open_store(chosen, settings)
+    except ConfigError as error:
+        if chosen is None and settings is None and _demo_exists():
+            # The usual slip after `make run`: the demo is not the default database.
+            raise ConfigError(
+                f"{error} La base de démonstration s'ouvre avec --demo "
+                "(par exemple « csu audit export --demo »)."
+            ) from None
+        raise
+
+
+def _demo_exists() -> bool:
+    from csu.config import load_settings
+
+    path = load_settings(demo_url()).sqlite_path
+    return path is not None and path.exists()
 
 
 def who(settings: Settings) -> OperatorContext:

@@ -1,7 +1,10 @@
 """``csu demo`` and ``csu demo-callers``: the demonstration database."""
 
+import csv
+import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,9 +21,13 @@ from csu.cli.common import (
     who,
 )
 from csu.config import Settings, load_settings
+from csu.domain.text import spreadsheet_safe
 from csu.services.context import Deps, ServiceError
 from csu.startup import demo_url
 from csu.store.migrate import current_revision, head_revision, upgrade
+
+if TYPE_CHECKING:
+    from csu.services.demo import DemoCaller
 
 MAX_DEMO_VOTERS = 2_000_000  # a demo, not a census: beyond, the build takes hours
 
@@ -79,33 +86,70 @@ def demo(
     out.print(table)
 
 
+# What a caller reads out, by verification factor: short enough for a line of 80
+# columns, the answer after it never cut.
+ANSWER_NAMES: dict[str, str] = {
+    "birth_date": "né(e) le",
+    "agent_card": "carte agent (6 premiers)",
+    "iban": "IBAN (6 derniers)",
+    "numen": "NUMEN",
+    "nir10": "NIR (10 premiers)",
+    "birth_department": "dépt de naissance",
+    "challenge_answer": "réponse défi",
+}
+CALLER_FORMATS = ("blocs", "csv")
+
+
 @friendly
 def demo_callers_command(
     count: Annotated[
         int, typer.Option("--count", help="Électeurs par scrutin.", min=1, max=1000)
     ] = 3,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="blocs (un appelant par bloc, 80 colonnes) ou csv (« ; »)."
+        ),
+    ] = "blocs",
     db: DbOption = None,
 ) -> None:
     """Fiches d'appelants fictifs de la base de démo : ce qu'ils répondraient au téléphone."""
     from csu.services.demo import demo_callers
 
-    short = {
-        "birth_date": "né(e) le",
-        "agent_card": "carte agent (6 premiers)",
-        "iban": "IBAN (6 derniers)",
-        "numen": "NUMEN",
-        "nir10": "NIR (10 premiers)",
-        "birth_department": "dépt de naissance",
-        "challenge_answer": "réponse défi",
-    }
+    if fmt not in CALLER_FORMATS:
+        raise ServiceError(f"--format : « {fmt} » inconnu ; choisissez blocs ou csv.")
     _, deps = open_deps(resolve_db(db) or demo_url())
-    table = Table("Scrutin", "Matricule", "Nom", "Bureau", "Réponses")
-    for caller in demo_callers(deps, count):
-        answers = "\n".join(
-            f"{short.get(factor, factor)} : {value}" for factor, value in caller.answers.items()
-        )
-        table.add_row(caller.election, caller.matricule, caller.name, caller.bureau, answers)
-    out.print(table)
+    callers = demo_callers(deps, count)
+    if fmt == "csv":
+        typer.echo(callers_csv(callers), nl=False)
+        return
+    for text in caller_blocks(callers):
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def caller_blocks(callers: "Iterable[DemoCaller]") -> list[str]:
+    """One block a caller: who they are on one line, then one answer a line (the longest
+    line of the demo takes 60 columns: an 80-column terminal cuts none)."""
+    blocks = []
+    for caller in callers:
+        lines = [f"{caller.election} · {caller.matricule} · {caller.name} · bureau {caller.bureau}"]
+        lines += [f"  {ANSWER_NAMES.get(factor, factor)} : {value}"
+                  for factor, value in caller.answers.items()]  # fmt: skip
+        blocks.append("\n".join(lines) + "\n")
+    return blocks
+
+
+def callers_csv(callers: "Iterable[DemoCaller]") -> str:
+    """A spreadsheet of the callers (« ; », one caller a row, one column an answer)."""
+    callers = list(callers)
+    factors = [f for f in ANSWER_NAMES if any(f in c.answers for c in callers)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(["scrutin", "matricule", "nom", "bureau", *map(ANSWER_NAMES.get, factors)])
+    for c in callers:
+        row = [c.election, c.matricule, c.name, c.bureau, *(c.answers.get(f, "") for f in factors)]
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    return buffer.getvalue()
 
 
 def _is_demo_file(settings: Settings) -> bool:

@@ -6,21 +6,17 @@ each reading is journalled, never polled. The app notifies new alerts to logged-
 supervisors and administrators without naming voters (csu.app, ``_watch_alerts``).
 """
 
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.screens.base import CsuScreen
 from csu.services.alerts import AlertView, review_alerts
 from csu.widgets.shell_header import ShellHeader
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 COLUMNS = ("Heure", "Type", "Alerte", "Électeur", "Entrées")
 
@@ -36,7 +32,7 @@ def row_of(view: AlertView) -> tuple[str, ...]:
     )
 
 
-class AlertsScreen(Screen[None]):
+class AlertsScreen(CsuScreen[None]):
     """The alerts of the last 24 hours (7 days for shared contacts), newest first."""
 
     DEFAULT_CSS = """
@@ -55,21 +51,14 @@ class AlertsScreen(Screen[None]):
         super().__init__()
         self.alerts: list[AlertView] = []
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
-        yield ShellHeader(self.csu.clock)
+        yield ShellHeader(self.app.clock)
         yield Static("Alertes", id="alerts-title")
         yield Static("Chargement des alertes…", id="alerts-status")
         yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#alerts-table", DataTable)
         table.add_columns(*COLUMNS)
         table.focus()
@@ -80,16 +69,12 @@ class AlertsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="alerts-list", exit_on_error=False)
     def load(self) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        found = review_alerts(self.csu.deps, who)
+        found = review_alerts(self.app.deps, who)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, found)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
 
     def _show(self, found: list[AlertView]) -> None:
         self.alerts = found

@@ -5,18 +5,17 @@ and when the supervisor asks (r or F5), never polled. A request is decided in a 
 by a supervisor other than its author (four eyes), with a reason for the journal.
 """
 
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
 from csu.domain.masking import mask_identifier
+from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.substitution import GRANTED, materials_text
 from csu.services.context import ServiceError
 from csu.services.substitution import (
@@ -26,9 +25,6 @@ from csu.services.substitution import (
     pending_substitutions,
 )
 from csu.widgets.shell_header import ShellHeader
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 NOTES_WIDTH = 30
@@ -86,7 +82,7 @@ def outcome_line(view: SubstitutionView) -> str:
     return f"Demande n° {view.id} {view.state} : {view.reason or view.decision_note or ''}"
 
 
-class ApprovalsScreen(Screen[None]):
+class ApprovalsScreen(CsuScreen[None]):
     """Pending substitution requests, oldest first; Enter decides the one selected."""
 
     BINDINGS = [
@@ -100,12 +96,8 @@ class ApprovalsScreen(Screen[None]):
         self.requests: list[SubstitutionView] = []
         self.loaded = False
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
-        yield ShellHeader(self.csu.clock)
+        yield ShellHeader(self.app.clock)
         yield Static("Demandes de matériel de substitution à approuver", id="approvals-title")
         yield Static("Chargement des demandes…", id="approvals-status")
         yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
@@ -113,9 +105,6 @@ class ApprovalsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#approvals-table", DataTable)
         table.add_columns(
             "Demandée", "Par", "Matricule", "Électeur", "Scrutin", "Matériel", "Adresse",
@@ -137,10 +126,10 @@ class ApprovalsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="approvals", exit_on_error=False)
     def load(self) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        views = pending_substitutions(self.csu.deps, who)
+        views = pending_substitutions(self.app.deps, who)
         self.app.call_from_thread(self._show, views)
 
     def _show(self, views: list[SubstitutionView]) -> None:
@@ -179,8 +168,6 @@ class ApprovalsScreen(Screen[None]):
         detail.display = view is not None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
         if event.state is WorkerState.ERROR and event.worker.group == "approvals":
             self.query_one("#approvals-status", Static).update(
                 "Liste indisponible — r pour réessayer."
@@ -201,7 +188,7 @@ class ApprovalsScreen(Screen[None]):
 
     def action_decide(self) -> None:
         view = self.selected()
-        who = self.csu.operator
+        who = self.app.operator
         if view is None or who is None:
             return
         self.app.push_screen(
@@ -220,7 +207,7 @@ class ApprovalsScreen(Screen[None]):
         self.action_reload()
 
 
-class DecisionScreen(ModalScreen[SubstitutionView | None]):
+class DecisionScreen(CsuModal[SubstitutionView | None]):
     """Grant or refuse one request, with a reason (5 characters or more) for the
     journal; returns the request as decided."""
 
@@ -231,10 +218,6 @@ class DecisionScreen(ModalScreen[SubstitutionView | None]):
         self.view = view
         self.own = own
         self._busy = False
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
 
     def compose(self) -> ComposeResult:
         view = self.view
@@ -280,15 +263,13 @@ class DecisionScreen(ModalScreen[SubstitutionView | None]):
 
     @work(thread=True, exclusive=True, group="decision", exit_on_error=False)
     def decide(self, approve: bool, reason: str) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        view = decide_substitution(self.csu.deps, who, self.view.id, approve, reason)
-        self.app.call_from_thread(self.dismiss, view)
+        view = decide_substitution(self.app.deps, who, self.view.id, approve, reason)
+        self.app.call_from_thread(self.finish, view)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#decision-message", Static).update(

@@ -6,20 +6,20 @@ never logs it either.
 """
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Generic, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
 
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
+from csu.screens.base import CsuModal
+from csu.screens.dialogs import MaterialPicker
 from csu.services.credentials import (
     IssuedCredential,
     confirm_read_out,
@@ -28,10 +28,6 @@ from csu.services.credentials import (
 )
 from csu.services.voters import MaterialView
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
-
-FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
 HIDDEN = "•••• masqué ••••"
@@ -40,10 +36,38 @@ NEW_LABELS: dict[str, str] = {
     "password": "Nouveau mot de passe",
     "vote_code": "Nouveau code de vote",
 }
+INVALIDATE_LABELS: dict[str, str] = {
+    "security_key": "Invalider la clé de sécurité",
+    "password": "Invalider le mot de passe",
+    "vote_code": "Invalider le code de vote",
+}
+# The value reaches the voter by the channel of the intervention: read out over the
+# phone, handed over by the president who has the voter in front of them.
+HANDOVER: dict[str, tuple[str, str, str]] = {
+    # channel: (what to do, the confirming button, the reminder)
+    "phone": (
+        "Lisez-le à l'appelant, faites-le répéter, puis confirmez.",
+        "Lu à l'appelant",
+        "Confirmez la lecture avec « Lu à l'appelant », ou « Fermer sans confirmer » si "
+        "l'appel a été interrompu.",
+    ),
+    "president": (
+        "Remettez-le au votant (qu'il le recopie lui-même), puis confirmez.",
+        "Remis en main propre",
+        "Confirmez la remise avec « Remis en main propre », ou « Fermer sans confirmer » "
+        "si le votant est parti.",
+    ),
+    "email": (
+        "Communiquez-le à l'électeur, faites-le répéter, puis confirmez.",
+        "Communiqué à l'électeur",
+        "Confirmez avec « Communiqué à l'électeur », ou « Fermer sans confirmer » si "
+        "l'échange a été interrompu.",
+    ),
+}
 
 
-def material_label(material: MaterialView) -> str:
-    return f"{mask_identifier(material.identifier)} — {material.capacity} ({material.status})"
+def handover(channel: str) -> tuple[str, str, str]:
+    return HANDOVER.get(channel, HANDOVER["phone"])
 
 
 def spelling_lines(spelling: Sequence[str], per_line: int = SPELLING_PER_LINE) -> list[str]:
@@ -57,36 +81,45 @@ def spelling_lines(spelling: Sequence[str], per_line: int = SPELLING_PER_LINE) -
 ResultT = TypeVar("ResultT")
 
 
-class _MaterialAndKind(ModalScreen[ResultT], Generic[ResultT]):
-    """The part of the issue and revoke modals that picks a material and a kind."""
+class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
+    """The part of the issue and revoke modals that picks a material and a kind. When
+    there is nothing to pick, the window says so and offers no action."""
+
+    TITLES: dict[str, str] = {}
+    GENERIC_TITLE = ""
 
     def __init__(
-        self, intervention_id: str, materials: Sequence[MaterialView], kinds: Sequence[str]
+        self,
+        intervention_id: str,
+        materials: Sequence[MaterialView],
+        kinds: Sequence[str],
+        *,
+        channel: str = "phone",
     ) -> None:
         super().__init__()
         self.intervention_id = intervention_id
         self.materials = list(materials)
         self.kinds = list(kinds)
-        self._busy = False
+        self.channel = channel
 
     @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
+    def possible(self) -> bool:
+        return bool(self.materials and self.kinds)
+
+    def title_for(self, kind: object) -> str:
+        """The title names the credential: « Nouvelle clé de sécurité »."""
+        return self.TITLES.get(str(kind), self.GENERIC_TITLE)
+
+    def title_widget(self) -> Static:
+        kind = self.kinds[0] if len(self.kinds) == 1 else None
+        return Static(self.title_for(kind), classes="modal-title", id="credential-title")
+
+    @on(Select.Changed, "#credential-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        self.query_one("#credential-title", Static).update(self.title_for(event.value))
 
     def choose(self) -> ComposeResult:
-        if len(self.materials) > 1:
-            usable = next((m for m in self.materials if m.status == "actif"), self.materials[0])
-            yield Label("Matériel de vote")
-            yield Select(
-                [(material_label(m), m.material_id) for m in self.materials],
-                id="credential-material",
-                value=usable.material_id,
-                allow_blank=False,
-            )
-        elif self.materials:
-            yield Static(f"Matériel : {material_label(self.materials[0])}")
-        else:
-            yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
+        yield MaterialPicker(self.materials, select_id="credential-material")
         if len(self.kinds) > 1:
             yield Label("Code")
             yield Select(
@@ -97,13 +130,15 @@ class _MaterialAndKind(ModalScreen[ResultT], Generic[ResultT]):
         elif self.kinds:
             yield Static(f"Code : {CREDENTIAL_LABELS.get(self.kinds[0], self.kinds[0])}")
         else:
-            yield Static("Ce scrutin ne prévoit aucun code que vous puissiez délivrer.")
+            yield Static(
+                "Ce scrutin ne prévoit aucun code que vous puissiez délivrer ou invalider : "
+                "fermez cette fenêtre (Échap) ; s'il en prévoit, le matériel de substitution "
+                "(F7) remplace un matériel perdu.",
+                id="credential-none",
+            )
 
     def chosen(self) -> tuple[int, str] | None:
-        if len(self.materials) > 1:
-            material = self.query_one("#credential-material", Select).value
-        else:
-            material = self.materials[0].material_id if self.materials else None
+        material = self.query_one(MaterialPicker).material_id
         if len(self.kinds) > 1:
             kind = self.query_one("#credential-kind", Select).value
         else:
@@ -112,21 +147,16 @@ class _MaterialAndKind(ModalScreen[ResultT], Generic[ResultT]):
             return None
         return material, kind
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state in FINISHED:
-            self._busy = False
-
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class CredentialShownScreen(ModalScreen[bool]):
+class CredentialShownScreen(CsuModal[bool]):
     """The new credential, shown once: label, material, the value in groups, its
     spelling, and a countdown of ``display_seconds`` after which the value is hidden.
 
-    "Lu à l'appelant" (``#read-out``) journals the read-out and returns True.
+    "Lu à l'appelant" (``#read-out``; « Remis en main propre » in person) journals the
+    read-out and returns True.
     Escape does not close this screen: it only reminds the operator to confirm.
     "Fermer sans confirmer" (``#close-unconfirmed``) returns False without calling any
     service and warns that the read-out was not confirmed (the credential stays
@@ -141,9 +171,12 @@ class CredentialShownScreen(ModalScreen[bool]):
 
     remaining: reactive[int] = reactive(0, init=False)
 
-    def __init__(self, issued: IssuedCredential, intervention_id: str) -> None:
+    def __init__(
+        self, issued: IssuedCredential, intervention_id: str, channel: str = "phone"
+    ) -> None:
         super().__init__()
         self.intervention_id = intervention_id
+        self.channel = channel
         self.credential_id = issued.credential_id
         self.title_text = NEW_LABELS.get(issued.kind, f"Nouveau code : {issued.label}")
         self.material_identifier = mask_identifier(issued.material_identifier)
@@ -152,11 +185,6 @@ class CredentialShownScreen(ModalScreen[bool]):
         self._display = issued.display
         self._spelling = spelling_lines(issued.spelling)
         self._timer: Timer | None = None
-        self._busy = False
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
 
     @property
     def hidden(self) -> bool:
@@ -170,15 +198,15 @@ class CredentialShownScreen(ModalScreen[bool]):
                 markup=False,
             )
             yield Static(
-                "Lisez ce code à l'appelant, faites-le répéter, puis confirmez. "
-                "Il ne sera plus jamais affiché.",
+                f"{handover(self.channel)[0]} Il ne sera plus jamais affiché.",
                 classes="modal-hint",
+                id="credential-hint",
             )
             yield Static(self._display, id="credential-value", markup=False)
             yield Static("\n".join(self._spelling), id="credential-spelling", markup=False)
             yield Static(id="credential-countdown")
             with Horizontal(classes="modal-buttons"):
-                yield Button("Lu à l'appelant", id="read-out", variant="success")
+                yield Button(handover(self.channel)[1], id="read-out", variant="success")
                 yield Button("Fermer sans confirmer", id="close-unconfirmed", variant="error")
 
     def on_mount(self) -> None:
@@ -214,43 +242,33 @@ class CredentialShownScreen(ModalScreen[bool]):
 
     def action_remind(self) -> None:
         self.notify(
-            "Confirmez la lecture avec « Lu à l'appelant », ou « Fermer sans confirmer » "
-            "si l'appel a été interrompu.",
+            handover(self.channel)[2],
             title="Code non confirmé",
             severity="warning",
         )
 
     @on(Button.Pressed, "#read-out")
     def _read_out(self) -> None:
-        if self._busy:
-            return
-        self._busy = True
-        self.confirm()
+        if self.begin():
+            self.confirm()
 
     @work(thread=True, exclusive=True, group="read-out", exit_on_error=False)
     def confirm(self) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
-        confirm_read_out(self.csu.deps, who, self.intervention_id, self.credential_id)
+        deps, who = self.session()
+        confirm_read_out(deps, who, self.intervention_id, self.credential_id)
         self.app.call_from_thread(self._confirmed)
 
     def _confirmed(self) -> None:
         self.hide_value()
         self.dismiss(True)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state in FINISHED:
-            self._busy = False
-
     @on(Button.Pressed, "#close-unconfirmed")
     def _close_unconfirmed(self) -> None:
         self.hide_value()
         self.app.notify(
-            "Lecture non confirmée : rien n'a été journalisé comme lu. Le code délivré reste "
-            "actif ; délivrez-en un nouveau si l'appelant n'a pas pu le noter.",
+            f"{'Remise' if self.channel == 'president' else 'Lecture'} non confirmée : rien "
+            "n'a été journalisé comme communiqué. Le code délivré reste actif ; délivrez-en "
+            "un nouveau si l'électeur n'a pas pu le noter.",
             title="Code non confirmé",
             severity="warning",
             timeout=12,
@@ -264,38 +282,39 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
     never carried in a message or a result that a debug log could print."""
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="issue-cancel")]
+    TITLES = NEW_LABELS
+    GENERIC_TITLE = "Délivrer un nouveau code"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="issue-box", classes="modal-box"):
-            yield Static("Délivrer un code", classes="modal-title")
+            yield self.title_widget()
             yield from self.choose()
-            yield Static(
-                "Le code actif de ce type sera invalidé et remplacé ; le nouveau ne "
-                "s'affichera qu'une fois.",
-                classes="modal-hint",
-            )
+            if self.possible:
+                yield Static(
+                    "L'actuel sera invalidé et remplacé ; le nouveau ne s'affichera qu'une "
+                    "fois.",
+                    classes="modal-hint",
+                )
             with Horizontal(classes="modal-buttons"):
-                yield Button("Délivrer", id="issue-ok", variant="primary")
-                yield Button("Annuler", id="issue-cancel-button")
+                if self.possible:
+                    yield Button("Délivrer", id="issue-ok", variant="primary")
+                yield Button("Annuler" if self.possible else "Fermer", id="issue-cancel-button")
 
     @on(Button.Pressed, "#issue-ok")
     def _submit(self) -> None:
         chosen = self.chosen()
-        if self._busy or chosen is None:
+        if chosen is None or not self.begin():
             return
-        self._busy = True
         self.issue(*chosen)
 
     @work(thread=True, exclusive=True, group="issue", exit_on_error=False)
     def issue(self, material_id: int, kind: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
-        issued = issue_credential(self.csu.deps, who, self.intervention_id, material_id, kind)
+        deps, who = self.session()
+        issued = issue_credential(deps, who, self.intervention_id, material_id, kind)
         self.app.call_from_thread(self._done, issued)
 
     def _done(self, issued: IssuedCredential) -> None:
-        self.dismiss(CredentialShownScreen(issued, self.intervention_id))
+        self.dismiss(CredentialShownScreen(issued, self.intervention_id, self.channel))
 
     @on(Button.Pressed, "#issue-cancel-button")
     def _cancel_pressed(self) -> None:
@@ -307,35 +326,37 @@ class RevokeScreen(_MaterialAndKind[str | None]):
     stolen...), with a reason of 5 characters or more for the journal."""
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="revoke-cancel")]
+    TITLES = INVALIDATE_LABELS
+    GENERIC_TITLE = "Invalider un code"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="revoke-box", classes="modal-box"):
-            yield Static("Invalider un code", classes="modal-title")
+            yield self.title_widget()
             yield from self.choose()
-            yield Label("Motif (versé au journal)")
-            yield Input(id="revoke-reason", placeholder="Motif (5 caractères au moins)")
+            if self.possible:
+                yield Label("Motif (versé au journal)")
+                yield Input(id="revoke-reason", placeholder="Motif (5 caractères au moins)")
             with Horizontal(classes="modal-buttons"):
-                yield Button("Invalider", id="revoke-ok", variant="error")
-                yield Button("Annuler", id="revoke-cancel-button")
+                if self.possible:
+                    yield Button("Invalider", id="revoke-ok", variant="error")
+                yield Button("Annuler" if self.possible else "Fermer", id="revoke-cancel-button")
 
     def on_mount(self) -> None:
-        self.query_one("#revoke-reason", Input).focus()
+        if self.possible:
+            self.query_one("#revoke-reason", Input).focus()
 
     @on(Button.Pressed, "#revoke-ok")
     @on(Input.Submitted, "#revoke-reason")
     def _submit(self) -> None:
         chosen = self.chosen()
-        if self._busy or chosen is None:
+        if chosen is None or not self.begin():
             return
-        self._busy = True
         self.revoke(*chosen, self.query_one("#revoke-reason", Input).value)
 
     @work(thread=True, exclusive=True, group="revoke", exit_on_error=False)
     def revoke(self, material_id: int, kind: str, reason: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
-        revoke_credential(self.csu.deps, who, self.intervention_id, material_id, kind, reason)
+        deps, who = self.session()
+        revoke_credential(deps, who, self.intervention_id, material_id, kind, reason)
         self.app.call_from_thread(self._done, kind)
 
     def _done(self, kind: str) -> None:

@@ -7,30 +7,32 @@ Counts only, no voter named: refreshed every 30 s and on F5, not journalled. « 
 shows the next election loaded.
 """
 
+import math
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
+from csu.screens.base import CsuScreen
+from csu.screens.labels import action_label, outcome_label
 from csu.services.dashboard import Dashboard, Period, PlatformActivity, Votes, dashboard
 from csu.widgets.shell_header import ShellHeader
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
-
 REFRESH_SECONDS = 30
-TABLES = (
-    ("dashboard-actions", "Action"),
-    ("dashboard-outcomes", "Issue"),
-    ("dashboard-operators", "Opérateur"),
+# Each table's first column names a code: an action, an outcome (by the catalogue), a login.
+TABLES: tuple[tuple[str, str, Callable[[str], str]], ...] = (
+    ("dashboard-actions", "Action", action_label),
+    ("dashboard-outcomes", "Issue", outcome_label),
+    ("dashboard-operators", "Opérateur", str),
 )
+MAX_TICKS = 5  # lines on a chart's count axis, the zero included
 PLATFORM_COLUMNS = ("Plateforme", "Dernier appel", "Dernier lot", "Flux")
 
 
@@ -69,16 +71,26 @@ def next_election(figures: Dashboard) -> str | None:
 
 
 def merged(
-    today: tuple[tuple[str, int], ...], election: tuple[tuple[str, int], ...]
+    today: tuple[tuple[str, int], ...],
+    election: tuple[tuple[str, int], ...],
+    name: Callable[[str], str] = str,
 ) -> list[tuple[str, str, str]]:
-    """Rows (label, today, so far) in the order of the longer period."""
+    """Rows (name of the code, today, so far) in the order of the longer period."""
     now = dict(today)
-    return [(label, str(now.get(label, 0)), str(count)) for label, count in election] + [
-        (label, str(count), "0") for label, count in today if label not in dict(election)
+    return [(name(code), str(now.get(code, 0)), str(count)) for code, count in election] + [
+        (name(code), str(count), "0") for code, count in today if code not in dict(election)
     ]
 
 
-class DashboardScreen(Screen[None]):
+def count_ticks(top: int) -> list[int]:
+    """Whole numbers from 0 to at least ``top`` for a count axis (no « 0.50 »: a count of
+    interventions or votes has no half), at most MAX_TICKS of them."""
+    top = max(top, 1)
+    step = math.ceil(top / (MAX_TICKS - 1))
+    return list(range(0, math.ceil(top / step) * step + 1, step))
+
+
+class DashboardScreen(CsuScreen[None]):
     """Figures of the election in focus; F5 refreshes, Échap returns. The tables give
     each count today (« Auj. ») and since the support began (« Cumul »)."""
 
@@ -105,10 +117,6 @@ class DashboardScreen(Screen[None]):
         self.figures: Dashboard | None = None
         self.election_id: str | None = None  # None: the app's election in focus
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
         yield Static("Tableau de bord", id="dashboard-title")
@@ -120,16 +128,13 @@ class DashboardScreen(Screen[None]):
             yield PlotextPlot(id="dashboard-votes-chart")
             yield DataTable(id="dashboard-platforms", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="dashboard-tables"):
-            for table_id, _ in TABLES:
+            for table_id, _, _ in TABLES:
                 yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
         yield Static("", id="dashboard-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
-        for table_id, label in TABLES:
+        for table_id, label, _ in TABLES:
             table = self.query_one(f"#{table_id}", DataTable)
             table.add_columns(label, "Auj.", "Cumul")
         self.query_one("#dashboard-platforms", DataTable).add_columns(*PLATFORM_COLUMNS)
@@ -155,10 +160,6 @@ class DashboardScreen(Screen[None]):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, figures)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a failure in French.
-        self.csu.on_worker_state_changed(event)
-
     # --- showing ------------------------------------------------------------------
 
     def _show(self, figures: Dashboard) -> None:
@@ -178,10 +179,10 @@ class DashboardScreen(Screen[None]):
                 election.by_operator if election else empty,
             ),
         )
-        for (table_id, _), (of_today, so_far) in zip(TABLES, rows, strict=True):
+        for (table_id, _, name), (of_today, so_far) in zip(TABLES, rows, strict=True):
             table = self.query_one(f"#{table_id}", DataTable)
             table.clear()
-            for row in merged(of_today, so_far):
+            for row in merged(of_today, so_far, name):
                 table.add_row(*row)
         self._votes_chart(figures.votes)
         platforms = self.query_one("#dashboard-platforms", DataTable)
@@ -204,7 +205,7 @@ class DashboardScreen(Screen[None]):
         else:
             hours = votes.per_hour
             counts = [count for _, count in hours]
-            plt.ylim(0, max([1, *counts]))
+            _count_axis(plt, counts)
             plt.plot([float(i) for i in range(len(hours))], counts)
             ticks = [i for i, (moment, _) in enumerate(hours) if i == 0 or moment.hour == 0]
             plt.xticks([float(i) for i in ticks], [f"{hours[i][0]:%d/%m}" for i in ticks])
@@ -220,7 +221,7 @@ class DashboardScreen(Screen[None]):
         else:
             hours = period.per_hour
             counts = [count for _, count in hours]
-            plt.ylim(0, max([1, *counts]))  # no negative axis on a quiet day
+            _count_axis(plt, counts)
             if hours_only:
                 plt.bar([f"{moment:%H}h" for moment, _ in hours], counts)
             else:
@@ -229,3 +230,10 @@ class DashboardScreen(Screen[None]):
                 plt.xticks([float(i) for i in ticks], [f"{hours[i][0]:%d/%m}" for i in ticks])
             plt.title(f"Interventions par heure — {period.label.lower()} : {period.interventions}")
         plot.refresh()
+
+
+def _count_axis(plt: Any, counts: list[int]) -> None:
+    """From zero (no negative axis on a quiet day) to the highest count, whole numbers."""
+    ticks = count_ticks(max([1, *counts]))
+    plt.ylim(0, ticks[-1])
+    plt.yticks([float(tick) for tick in ticks], [str(tick) for tick in ticks])

@@ -1,14 +1,62 @@
-"""F1: the keys of the screen below, and of the whole application."""
+"""F1: how a call goes for the operator's role, then the keys of the screen below and
+of the whole application, in French words (« ctrl+n », « Échap »), never an id."""
 
 from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from csu.screens.base import CsuModal, key_name
 
-class HelpScreen(ModalScreen[None]):
+# The flow of a call, per role: what the operator does, in order.
+FLOWS: dict[str, tuple[str, ...]] = {
+    "agent": (
+        "Tapez le matricule (ou le nom) de l'appelant, puis Entrée pour ouvrir sa fiche.",
+        "ctrl+n : ouvrez une intervention (canal, numéro affiché ; pour un président qui "
+        "appelle, son identifiant).",
+        "ctrl+e : vérifiez l'identité de l'appelant avec les questions proposées.",
+        "Agissez : ctrl+k délivre une clé ou un mot de passe, à lire à l'appelant ; "
+        "ctrl+l, ctrl+d et F7 selon ce que prévoit le scrutin.",
+        "ctrl+w : clôturez l'intervention avec son issue (proposée d'après ce qui s'est "
+        "passé).",
+        "ctrl+y (ou Échap) : nouvel appel, sur une recherche vide.",
+    ),
+    "president": (
+        "L'électeur est devant vous : tapez son matricule, puis Entrée (seuls les "
+        "électeurs de votre bureau s'affichent).",
+        "ctrl+n : ouvrez l'intervention (en présentiel).",
+        "ctrl+e : indiquez la pièce d'identité vue et ses 4 derniers caractères.",
+        "ctrl+k : délivrez un nouveau mot de passe et remettez-le au votant.",
+        "ctrl+w : clôturez l'intervention ; ctrl+y pour l'électeur suivant.",
+        "ctrl+g : les vérifications en personne que vous demandent les agents.",
+    ),
+    "superviseur": (
+        "Les appels se traitent comme un agent : matricule, ctrl+n, ctrl+e, action, ctrl+w.",
+        "ctrl+u : déverrouillez un électeur verrouillé après des échecs (avec un motif).",
+        "ctrl+r : révélez un champ masqué (motif journalisé).",
+        "F2 journal, F3 tableau de bord, F4 alertes, F8 intégrité ; ctrl+p « Demandes de "
+        "substitution » pour les approuver.",
+    ),
+    "admin": (
+        "F9 : les opérateurs (création, désactivation, authentificateur).",
+        "F2 journal, F3 tableau de bord, F4 alertes, F8 intégrité.",
+        "Les scrutins et les listes électorales se chargent avec la commande « csu ».",
+    ),
+}
+
+
+def flow_text(role: str) -> str:
+    steps = FLOWS.get(role, ())
+    if not steps:
+        return ""
+    return "Déroulé d'un appel :\n" + "\n".join(
+        f"  {number}. {step}" for number, step in enumerate(steps, 1)
+    )
+
+
+class HelpScreen(CsuModal[None]):
     BINDINGS = [Binding("escape,f1", "dismiss", "Fermer", id="close")]
 
     def __init__(self, below: Screen[object]) -> None:
@@ -17,12 +65,14 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Static("Touches — Échap pour fermer", id="help-title")
+            yield Static("Aide — Échap pour fermer", id="help-title")
+            yield Static(flow_text(self.role), id="help-flow")
             yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
+        self.query_one("#help-flow", Static).display = bool(flow_text(self.role))
         table = self.query_one(DataTable)
-        table.add_columns("Touche", "Action", "Identifiant")
+        table.add_columns("Touche", "Action")
         seen: set[str] = set()
         for source in (self._below, self.app):
             for binding in source.BINDINGS:
@@ -31,14 +81,21 @@ class HelpScreen(ModalScreen[None]):
                 if binding.key in seen or not self._allowed(source, binding.action):
                     continue
                 seen.add(binding.key)
-                table.add_row(
-                    self.app.get_key_display(binding), binding.description, binding.id or ""
-                )
-        table.add_row("ctrl+p", "Palette de commandes", "")
+                table.add_row(self._key(source, binding), binding.description)
+        table.add_row("ctrl+p", "Palette de commandes")
+
+    def _key(self, source: object, binding: Binding) -> str:
+        """The key as bound now (a keymap may have changed it), in words."""
+        for namespace, bindings in self._below._binding_chain:
+            if namespace is source:
+                for key, bound in bindings:
+                    if bound.action == binding.action and bound.id == binding.id:
+                        return key_name(key)
+        return key_name(binding.key)
 
     @staticmethod
     def _allowed(source: object, action: str) -> bool:
-        """Keys of screens the operator's role may not open are left out."""
+        """Keys the operator's role may never use are left out (greyed ones stay)."""
         _, name, parameters = parse(action)
         check = getattr(source, "check_action", None)
         return check is None or check(name, parameters) is not False

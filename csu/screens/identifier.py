@@ -7,28 +7,23 @@ offers the next step of the procedure, a password issued and shown once.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
 
 from csu.domain.identifiers import parse_email
 from csu.domain.masking import mask_identifier
-from csu.screens.credential import material_label
+from csu.screens.base import CsuModal, WorkFailed
+from csu.screens.dialogs import MaterialPicker
 from csu.screens.verify import AnswerFormat
 from csu.services.identifier_delivery import PERSONAL, PRO, IdentifierSent, send_identifier
 from csu.services.outbox import STATE_LABELS
+from csu.services.vote_codes import LinkSent, send_password_link
 from csu.services.voters import MaterialView
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
-
-FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]
 
 
@@ -51,7 +46,7 @@ def sent_text(sent: IdentifierSent) -> str:
     )
 
 
-class IdentifierScreen(ModalScreen[IdentifierOutcome | None]):
+class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
     """Material (if several), destination, the personal address twice; « Envoyer ».
 
     Returns None when closed without a send; after one, the :class:`IdentifierOutcome`
@@ -66,38 +61,28 @@ class IdentifierScreen(ModalScreen[IdentifierOutcome | None]):
         *,
         email_pro: str | None,
         offer_password: bool,
+        password_by_link: bool = False,
     ) -> None:
         """``email_pro``: the professional address on record, masked (None: none);
-        ``offer_password``: whether the operator may issue a password next."""
+        ``offer_password``: whether the operator may issue a password next;
+        ``password_by_link``: the election shows the password on the voter's own screen,
+        by a one-time link sent where the identifier went (men-2011, seed 003)."""
         super().__init__()
         self.intervention_id = intervention_id
         self.materials = list(materials)
         self.email_pro = email_pro
-        self.offer_password = offer_password
+        self.offer_password = offer_password or password_by_link
+        self.password_by_link = password_by_link
         self.sent: IdentifierSent | None = None
         self._material_sent = 0
-        self._busy = False
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
+        # The personal address the identifier went to, held (never shown again) for the
+        # password link, which the service sends only to that same address.
+        self._address = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="identifier-box", classes="modal-box"):
             yield Static("Envoyer l'identifiant", classes="modal-title")
-            if len(self.materials) > 1:
-                usable = next((m for m in self.materials if m.status == "actif"), self.materials[0])
-                yield Label("Matériel de vote")
-                yield Select(
-                    [(material_label(m), m.material_id) for m in self.materials],
-                    id="identifier-material",
-                    value=usable.material_id,
-                    allow_blank=False,
-                )
-            elif self.materials:
-                yield Static(f"Matériel : {material_label(self.materials[0])}", markup=False)
-            else:
-                yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
+            yield MaterialPicker(self.materials, select_id="identifier-material")
             yield Label("Destinataire")
             destinations = [("Adresse personnelle (saisie deux fois)", PERSONAL)]
             if self.email_pro:
@@ -126,7 +111,11 @@ class IdentifierScreen(ModalScreen[IdentifierOutcome | None]):
             with Horizontal(classes="modal-buttons"):
                 yield Button("Envoyer l'identifiant", id="identifier-ok", variant="primary")
                 yield Button(
-                    "Délivrer un mot de passe", id="identifier-password", variant="success"
+                    "Envoyer le lien du mot de passe"
+                    if self.password_by_link
+                    else "Délivrer un mot de passe",
+                    id="identifier-password",
+                    variant="success",
                 )
                 yield Button("Fermer", id="identifier-close-button")
 
@@ -141,10 +130,7 @@ class IdentifierScreen(ModalScreen[IdentifierOutcome | None]):
         return value if isinstance(value, str) else PERSONAL
 
     def _material(self) -> int | None:
-        if len(self.materials) > 1:
-            value = self.query_one("#identifier-material", Select).value
-            return value if isinstance(value, int) else None
-        return self.materials[0].material_id if self.materials else None
+        return self.query_one(MaterialPicker).material_id
 
     @on(Select.Changed, "#identifier-to")
     def _arrange(self) -> None:
@@ -154,14 +140,15 @@ class IdentifierScreen(ModalScreen[IdentifierOutcome | None]):
     @on(Input.Submitted, "#identifier-confirm")
     def _submit(self) -> None:
         material = self._material()
-        if self._busy or self.sent is not None or material is None:
+        if self.busy or self.sent is not None or material is None:
             return
         to = self._to()
         address = confirm = ""
         if to == PERSONAL:
             address = self.query_one("#identifier-address", Input).value
             confirm = self.query_one("#identifier-confirm", Input).value
-        self._busy = True
+        self.begin()
+        self._address = address
         result = self.query_one("#identifier-result", Static)
         result.update("Envoi de l'identifiant…")
         result.display = True
@@ -173,11 +160,9 @@ class IdentifierScreen(ModalScreen[IdentifierOutcome | None]):
 
     @work(thread=True, exclusive=True, group="identifier", exit_on_error=False)
     def send(self, material_id: int, to: str, address: str, confirm: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
+        deps, who = self.session()
         sent = send_identifier(
-            self.csu.deps,
+            deps,
             who,
             self.intervention_id,
             material_id,
@@ -203,20 +188,41 @@ class IdentifierScreen(ModalScreen[IdentifierOutcome | None]):
         password.display = self.offer_password
         (password if self.offer_password else self.query_one("#identifier-close-button")).focus()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state is WorkerState.ERROR:
-            result = self.query_one("#identifier-result", Static)
-            result.update("")
-            result.display = False
-        if event.state in FINISHED:
-            self._busy = False
+    @on(WorkFailed)
+    def _failed(self) -> None:
+        if self.sent is not None:
+            return  # the password link failed: what was sent stays said
+        result = self.query_one("#identifier-result", Static)
+        result.update("")
+        result.display = False
 
     @on(Button.Pressed, "#identifier-password")
     def _issue_password(self) -> None:
-        if self.sent is not None and self.offer_password:
-            self.dismiss(IdentifierOutcome(self.sent, self._material_sent, issue_password=True))
+        if self.sent is None or not self.offer_password or self.busy:
+            return
+        if self.password_by_link:
+            self.begin()
+            self.send_password_link(self._material_sent, self._address)
+            return
+        self.dismiss(IdentifierOutcome(self.sent, self._material_sent, issue_password=True))
+
+    @work(thread=True, exclusive=True, group="identifier", exit_on_error=False)
+    def send_password_link(self, material_id: int, address: str) -> None:
+        deps, who = self.session()
+        sent = send_password_link(deps, who, self.intervention_id, material_id, address)
+        self.app.call_from_thread(self._link_sent, sent)
+
+    def _link_sent(self, sent: LinkSent) -> None:
+        self._address = ""
+        expires = sent.expires_at.strftime("%d/%m à %H:%M")
+        self.query_one("#identifier-result", Static).update(
+            f"{sent_text(self.sent) if self.sent else ''}\nLien du mot de passe envoyé à "
+            f"{sent.recipient} ({sent.delivery}), valable jusqu'au {expires} : le mot de "
+            "passe s'affichera sur l'écran de l'électeur, jamais lu par la cellule."
+        )
+        button = self.query_one("#identifier-password", Button)
+        button.display = False
+        self.query_one("#identifier-close-button").focus()
 
     @on(Button.Pressed, "#identifier-close-button")
     def action_close(self) -> None:

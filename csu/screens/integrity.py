@@ -7,22 +7,18 @@ An auditor does the same from a shell with ``csu audit verify --checkpoint FILE
 --public-key KEY``, with the checkpoint file they were handed.
 """
 
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
+from csu.screens.base import CsuScreen
 from csu.services.checkpoints import CheckpointView, IntegrityReport, check_integrity
 from csu.widgets.shell_header import ShellHeader
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 
 def result_text(report: IntegrityReport) -> Text:
@@ -63,7 +59,7 @@ def checkpoint_text(report: IntegrityReport) -> Text:
     return text
 
 
-class IntegrityScreen(Screen[None]):
+class IntegrityScreen(CsuScreen[None]):
     """Checks the journal when opened, and again on F5."""
 
     DEFAULT_CSS = """
@@ -79,12 +75,8 @@ class IntegrityScreen(Screen[None]):
         Binding("f5", "check", "Vérifier à nouveau", id="integrity-check"),
     ]
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
-        yield ShellHeader(self.csu.clock)
+        yield ShellHeader(self.app.clock)
         yield Static("Intégrité du journal", id="integrity-title")
         yield Static("", id="integrity-status")
         yield ProgressBar(id="integrity-progress", show_eta=False)
@@ -93,9 +85,6 @@ class IntegrityScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         self.action_check()
 
     def action_check(self) -> None:
@@ -110,11 +99,11 @@ class IntegrityScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="integrity", exit_on_error=False)
     def run_check(self) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
         report = check_integrity(
-            self.csu.deps, who, self.csu.checkpoint_verifier, progress=self._progress
+            self.app.deps, who, self.app.checkpoint_verifier, progress=self._progress
         )
         self.app.call_from_thread(self._show, report)
 
@@ -140,5 +129,3 @@ class IntegrityScreen(Screen[None]):
             self.query_one("#integrity-status", Static).update(
                 "La vérification n'a pas abouti. F5 : réessayer."
             )
-        # Worker messages do not bubble: the app's handler shows the reason in French.
-        self.csu.on_worker_state_changed(event)

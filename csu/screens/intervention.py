@@ -6,24 +6,17 @@ notification) leaves the modal open with what the operator typed.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
-from textual.worker import Worker, WorkerState
 
 from csu.domain.interventions import OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS
+from csu.screens.base import CsuModal
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
-
-FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +28,7 @@ class ElectionChoice:
     channels: tuple[str, ...]  # in the order of the election's policy
 
 
-class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
+class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
     """Channel of the call (only those of the election's policy), the number shown on
     the phone (optional), and for a call from a president, the president's login: the
     president then attests the in-person check from their own session (S2).
@@ -51,11 +44,6 @@ class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
         self.voter_id = voter_id
         self.elections = list(elections)
         self.as_president = as_president
-        self._busy = False
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
 
     def compose(self) -> ComposeResult:
         first = self.elections[0] if self.elections else None
@@ -160,7 +148,7 @@ class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
     def _submit(self) -> None:
         election = self._election()
         channel = self._channel()
-        if self._busy or election is None or channel is None:
+        if election is None or channel is None or not self.begin():
             return
         caller = self.query_one("#open-caller", Input).value if channel == "phone" else ""
         president = (
@@ -168,16 +156,13 @@ class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
             if channel == "president" and not self.as_president
             else ""
         )
-        self._busy = True
         self.run_open(election.id, channel, caller, president)
 
     @work(thread=True, exclusive=True, group="intervention-open", exit_on_error=False)
     def run_open(self, election_id: str, channel: str, caller: str, president: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
+        deps, who = self.session()
         opened = open_intervention(
-            self.csu.deps,
+            deps,
             who,
             self.voter_id,
             channel,
@@ -190,30 +175,22 @@ class InterventionOpenScreen(ModalScreen[OpenIntervention | None]):
     def _done(self, opened: OpenIntervention) -> None:
         self.dismiss(opened)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state in FINISHED:
-            self._busy = False
-
     @on(Button.Pressed, "#open-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class InterventionCloseScreen(ModalScreen[str | None]):
-    """The outcome of the intervention and an optional note; returns the outcome."""
+class InterventionCloseScreen(CsuModal[str | None]):
+    """The outcome of the intervention and an optional note; returns the outcome. The
+    outcome proposed is ``suggested``: what happened (the voter file reads it from the
+    call's state and steps, :func:`csu.domain.permissions.suggested_outcome`)."""
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
 
-    def __init__(self, intervention_id: str) -> None:
+    def __init__(self, intervention_id: str, suggested: str = "résolu") -> None:
         super().__init__()
         self.intervention_id = intervention_id
-        self._busy = False
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
+        self.suggested = suggested if suggested in OUTCOMES else "résolu"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="intervention-close-box", classes="modal-box"):
@@ -222,6 +199,7 @@ class InterventionCloseScreen(ModalScreen[str | None]):
             yield Select(
                 [(label.capitalize(), key) for key, label in OUTCOMES.items()],
                 id="close-outcome",
+                value=self.suggested,
                 allow_blank=False,
             )
             yield Label("Note (facultative, versée au journal)")
@@ -236,27 +214,18 @@ class InterventionCloseScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#close-ok")
     def _submit(self) -> None:
         outcome = self.query_one("#close-outcome", Select).value
-        if self._busy or not isinstance(outcome, str):
+        if not isinstance(outcome, str) or not self.begin():
             return
-        self._busy = True
         self.run_close(outcome, self.query_one("#close-note", TextArea).text)
 
     @work(thread=True, exclusive=True, group="intervention-close", exit_on_error=False)
     def run_close(self, outcome: str, note: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
-        close_intervention(self.csu.deps, who, self.intervention_id, outcome, note)
+        deps, who = self.session()
+        close_intervention(deps, who, self.intervention_id, outcome, note)
         self.app.call_from_thread(self._done, outcome)
 
     def _done(self, outcome: str) -> None:
         self.dismiss(outcome)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state in FINISHED:
-            self._busy = False
 
     @on(Button.Pressed, "#close-cancel")
     def action_cancel(self) -> None:

@@ -5,24 +5,35 @@ Reading it is journalled (it names the voter). Recorded values and the closing
 note show with any e-mail address or phone number in them masked.
 """
 
-from typing import TYPE_CHECKING, cast
 
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker
 
 from csu.domain.masking import mask_contacts
-from csu.services.journal_review import Timeline, intervention_timeline
-from csu.widgets.intervention_panel import OUTCOME_LABELS
+from csu.screens.base import CsuScreen
+from csu.screens.journal_entry import factors_of, labelled
+from csu.screens.labels import action_label, channel_label, factor_label, outcome_label
+from csu.services.journal_review import Timeline, TimelineStep, intervention_timeline
 from csu.widgets.shell_header import ShellHeader
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
+# Fits 120 columns with the longest action and outcome of the catalogue (a test checks
+# it); the day is in the summary above, the entry's number in its detail (Entrée).
+TIMELINE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Heure", 8), ("Opérateur", 11), ("Poste", 10), ("Étape", 35), ("Résultat", 11),
+    ("Précisions", 27),
+)  # fmt: skip
+
+
+def step_summary(step: TimelineStep) -> str:
+    """A step's main details: the factors of a verification, else its first three."""
+    factors = factors_of(step.details)
+    if factors:
+        return ", ".join(f"{f.label} {'✓' if f.passed else '✗'}" for f in factors)
+    return "; ".join(f"{label} : {value}" for label, value in labelled(step.details)[:3])
 
 
 def summary_table(timeline: Timeline) -> Table:
@@ -35,17 +46,18 @@ def summary_table(timeline: Timeline) -> Table:
         voter = f"matricule {timeline.matricule}{name}"
     opened = f"{timeline.opened_at:%d/%m/%Y à %H:%M:%S}" if timeline.opened_at else "—"
     if timeline.closed_at is not None:
-        closed = f"{timeline.closed_at:%d/%m/%Y à %H:%M:%S} — {timeline.outcome or ''}"
+        outcome = outcome_label(timeline.outcome) if timeline.outcome else ""
+        closed = f"{timeline.closed_at:%d/%m/%Y à %H:%M:%S} — {outcome}"
     else:
         closed = "toujours ouverte" if timeline.opened_at else "—"
     rows = [
         ("Opérateur", timeline.operator or "—"),
-        ("Canal", timeline.channel or "—"),
+        ("Canal", channel_label(timeline.channel) if timeline.channel else "—"),
         ("Électeur", voter),
         ("Scrutin", timeline.election or "—"),
         ("Ouverte", opened),
         ("Close", closed),
-        ("Vérifiée par", " + ".join(timeline.verified_factors) or "—"),
+        ("Vérifiée par", " + ".join(map(factor_label, timeline.verified_factors)) or "—"),
     ]
     if timeline.note:
         rows.append(("Note", mask_contacts(timeline.note)))
@@ -54,7 +66,7 @@ def summary_table(timeline: Timeline) -> Table:
     return table
 
 
-class InterventionTimelineScreen(Screen[None]):
+class InterventionTimelineScreen(CsuScreen[None]):
     """The intervention ``intervention_id`` and its steps, oldest first."""
 
     DEFAULT_CSS = """
@@ -71,10 +83,6 @@ class InterventionTimelineScreen(Screen[None]):
         self.intervention_id = intervention_id
         self.timeline: Timeline | None = None
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
         yield Static(f"Intervention {self.intervention_id}", id="timeline-title", markup=False)
@@ -83,14 +91,8 @@ class InterventionTimelineScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#timeline-table", DataTable)
-        for label, width in (
-            ("N°", None), ("Quand", None), ("Opérateur", 12), ("Poste", 10), ("Étape", 24),
-            ("Résultat", 12), ("Précisions", 26),
-        ):  # fmt: skip
+        for label, width in TIMELINE_COLUMNS:
             table.add_column(label, width=width)
         table.focus()
         self.load()
@@ -110,18 +112,14 @@ class InterventionTimelineScreen(Screen[None]):
         table.clear()
         for step in timeline.steps:
             table.add_row(
-                str(step.seq),
-                f"{step.at:%d/%m/%y %H:%M:%S}",
+                f"{step.at:%H:%M:%S}",
                 step.operator or "",
                 step.workstation or "",
-                step.action_label,
-                OUTCOME_LABELS.get(step.outcome, step.outcome),
-                mask_contacts(step.summary),
+                action_label(step.action),
+                outcome_label(step.outcome),
+                mask_contacts(step_summary(step)),
                 key=str(step.seq),
             )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.csu.on_worker_state_changed(event)
 
     @on(DataTable.RowSelected, "#timeline-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -10,17 +10,18 @@ Entrée opens an entry, « i » its intervention, F7 exports the view (CSV or JS
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.screens.base import CsuModal, CsuScreen
+from csu.screens.labels import action_label, outcome_label
 from csu.services.context import ServiceError
 from csu.services.journal_review import (
     EntryRow,
@@ -35,16 +36,14 @@ from csu.services.journal_review import (
 )
 from csu.widgets.shell_header import ShellHeader
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
-
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 # The next page is read when the cursor is this close to the last row read.
 PREFETCH_ROWS = 20
-# Fits 120 columns; the workstation and the rest are in the entry's detail.
+# Fits 120 columns with the longest action and outcome of the catalogue (a test checks
+# it); the year, the workstation, the intervention and the rest are in the entry's detail.
 COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("N°", None), ("Quand", None), ("Opérateur", 12), ("Action", 28), ("Résultat", 11),
-    ("Matricule", 10), ("Scrutin", 12), ("Interv.", 8),
+    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 35), ("Résultat", 11),
+    ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
 FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
 SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
@@ -53,20 +52,42 @@ SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
 def row_cells(row: EntryRow) -> tuple[str, ...]:
     return (
         str(row.seq),
-        f"{row.at:%d/%m/%y %H:%M:%S}",
+        f"{row.at:%d/%m %H:%M:%S}",
         row.operator or "",
-        row.action_label,
-        row.outcome,
+        action_label(row.action),
+        outcome_label(row.outcome),
         row.matricule or "",
         row.election or "",
-        row.intervention[:8] if row.intervention else "",
     )
+
+
+def describe(where: ReviewFilter) -> str:
+    """The filter in French: « opérateur alice, action « … » »."""
+    parts = []
+    if where.since is not None:
+        parts.append(f"depuis le {to_paris(where.since):%d/%m/%Y %H:%M}")
+    if where.until is not None:
+        parts.append(f"avant le {to_paris(where.until):%d/%m/%Y %H:%M}")
+    if where.operator:
+        parts.append(f"opérateur {where.operator}")
+    if where.matricule:
+        parts.append(f"matricule {where.matricule}")
+    if where.action:
+        parts.append(f"action « {action_label(where.action)} »")
+    if where.outcome:
+        parts.append(f"résultat « {outcome_label(where.outcome)} »")
+    if where.election:
+        parts.append(f"scrutin {where.election}")
+    if where.intervention:
+        parts.append(f"intervention {where.intervention}")
+    if where.seqs is not None:
+        parts.append(f"{len(where.seqs)} entrée(s) désignée(s)")
+    return ", ".join(parts) if parts else "tout le journal"
 
 
 def default_export_path(now: datetime, fmt: str = "csv") -> Path:
     """``<data_dir>/exports/journal-YYYYMMDD-HHMMSS.csv`` (Paris time)."""
     from csu.config import Settings
-    from csu.domain.clock import to_paris
 
     stamp = f"{to_paris(now):%Y%m%d-%H%M%S}"
     return Settings().data_dir / "exports" / f"journal-{stamp}{SUFFIXES[fmt]}"
@@ -76,7 +97,7 @@ def count_text(count: int) -> str:
     return f"{count:,}".replace(",", " ") + (" entrée" if count < 2 else " entrées")
 
 
-class JournalScreen(Screen[None]):
+class JournalScreen(CsuScreen[None]):
     """The review; ``where`` opens it on a filter (an alert's entries, ``seqs``)."""
 
     DEFAULT_CSS = """
@@ -117,10 +138,6 @@ class JournalScreen(Screen[None]):
             name: [] for name in ("operator", "action", "outcome", "election")
         }
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
         yield Static("Journal — les entrées les plus récentes d'abord", id="journal-title")
@@ -147,9 +164,6 @@ class JournalScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#journal-table", DataTable)
         for label, width in COLUMNS:
             table.add_column(label, width=width)
@@ -167,8 +181,6 @@ class JournalScreen(Screen[None]):
     # --- the filter fields ------------------------------------------------------------
 
     def _fill_fields(self, where: ReviewFilter) -> None:
-        from csu.domain.clock import to_paris
-
         def moment(value: datetime | None) -> str:
             return f"{to_paris(value):%d/%m/%Y %H:%M}" if value is not None else ""
 
@@ -231,8 +243,8 @@ class JournalScreen(Screen[None]):
         offered = {
             "operator": [(f"{login} ({name})" if name else login, login)
                          for login, name in choices.operators],
-            "action": [(label, code) for code, label in choices.actions],
-            "outcome": [(outcome, outcome) for outcome in choices.outcomes],
+            "action": sorted((action_label(code), code) for code in choices.actions),
+            "outcome": [(outcome_label(outcome), outcome) for outcome in choices.outcomes],
             "election": [(election, election) for election, _ in choices.elections],
         }  # fmt: skip
         for name, options in offered.items():
@@ -270,7 +282,7 @@ class JournalScreen(Screen[None]):
         self.page = None
         self.count = None
         self.loading_more = False
-        self.query_one("#journal-status", Static).update(f"Recherche ({where.describe()})…")
+        self.query_one("#journal-status", Static).update(f"Recherche ({describe(where)})…")
         self.run_search(where)
 
     @work(thread=True, exclusive=True, group="journal-search", exit_on_error=False)
@@ -320,7 +332,7 @@ class JournalScreen(Screen[None]):
             found = count_text(self.count)
         more = " (les suivantes se chargent en descendant)" if self.page.more else ""
         self.query_one("#journal-status", Static).update(
-            f"{found} — {self.where.describe()} — {shown} affichée(s){more}. "
+            f"{found} — {describe(self.where)} — {shown} affichée(s){more}. "
             "Entrée : détail ; i : intervention ; F7 : exporter ; recherche journalisée."
         )
 
@@ -361,8 +373,7 @@ class JournalScreen(Screen[None]):
             self._more()  # the cursor went further while this page was read
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
+        # CsuScreen's handler (called too) shows a refusal in French.
         if event.state not in FINISHED:
             return
         if event.worker.group == "journal-more":
@@ -435,7 +446,7 @@ class JournalScreen(Screen[None]):
         self.query_one("#journal-status", Static).update(message)
 
 
-class ExportScreen(ModalScreen[tuple[str, Path] | None]):
+class ExportScreen(CsuModal[tuple[str, Path] | None]):
     """Asks the format and the file of an export; returns them, or None."""
 
     DEFAULT_CSS = """
@@ -453,7 +464,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         with Vertical(id="export-box", classes="modal-box"):
             yield Static("Exporter la vue filtrée du journal", classes="modal-title")
             yield Static(
-                f"Entrées : {self.where.describe()}, dans l'ordre du journal. Le fichier "
+                f"Entrées : {describe(self.where)}, dans l'ordre du journal. Le fichier "
                 "nomme des électeurs : gardez-le en lieu sûr. L'export est journalisé.",
                 classes="modal-hint",
                 markup=False,

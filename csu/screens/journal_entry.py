@@ -7,7 +7,9 @@ with any e-mail address or phone number in them masked (older entries may name a
 material by its identifier, which is an address in some elections).
 """
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -17,16 +19,124 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
-from textual.worker import Worker
 
 from csu.domain.masking import mask_contacts
+from csu.screens.base import CsuModal
+from csu.screens.labels import (
+    action_label,
+    detail_label,
+    detail_value,
+    factor_label,
+    outcome_label,
+)
 from csu.services.context import ROLE_LABELS
 from csu.services.journal_review import EntryDetail, entry_detail
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
+# --- an entry's details, in French ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A value before and after a change, as the entry's details record it."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactorTried:
+    label: str
+    passed: bool
+
+
+# Details shown as before/after or as factors rather than as lines.
+_CHANGE_KEYS = ("changes", "was_locked_until", "was_locked")
+_FACTOR_KEYS = ("factors_tried", "factors_failed")
+
+
+def changes_of(action: str, details: Mapping[str, Any]) -> tuple[Change, ...]:
+    """Before and after, when the details hold them: ``before``/``after`` objects,
+    ``changes`` as {name: [before, after]}, replaced materials, a lifted lock."""
+    found: list[Change] = []
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) or isinstance(after, dict):
+        before = before if isinstance(before, dict) else {}
+        after = after if isinstance(after, dict) else {}
+        for name in sorted(set(before) | set(after), key=lambda n: (detail_label(n), n)):
+            if before.get(name) != after.get(name):
+                found.append(
+                    Change(detail_label(name), detail_value(name, before.get(name)),
+                           detail_value(name, after.get(name)))
+                )  # fmt: skip
+    changes = details.get("changes")
+    if isinstance(changes, dict):
+        for name, pair in changes.items():
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                found.append(
+                    Change(detail_label(name), detail_value(name, pair[0]),
+                           detail_value(name, pair[1]))
+                )  # fmt: skip
+            elif isinstance(pair, dict):
+                found.append(
+                    Change(detail_label(name), detail_value(name, pair.get("before")),
+                           detail_value(name, pair.get("after")))
+                )  # fmt: skip
+    materials = details.get("materials")
+    if isinstance(materials, list):
+        for item in materials:
+            if isinstance(item, dict) and "old" in item and "new" in item:
+                capacity = f" ({item['capacity']})" if item.get("capacity") else ""
+                found.append(Change(f"matériel{capacity}", str(item["old"]), str(item["new"])))
+    if "was_locked_until" in details:
+        found.append(
+            Change(detail_label("locked_until"),
+                   detail_value("locked_until", details["was_locked_until"]), "déverrouillé")
+        )  # fmt: skip
+    if "was_locked" in details:
+        found.append(Change("verrouillé", detail_value("", details["was_locked"]), "non"))
+    if action == "vote_code_redeem" and details.get("credential") is not None:
+        found.append(
+            Change("code de vote", detail_value("revoked", details.get("revoked")),
+                   f"n° {details['credential']}")
+        )  # fmt: skip
+    return tuple(found)
+
+
+def factors_of(details: Mapping[str, Any]) -> tuple[FactorTried, ...]:
+    """The factors a verification tried, each with whether it checked."""
+    tried = details.get("factors_tried")
+    if not isinstance(tried, list):
+        return ()
+    failed = set(details.get("factors_failed") or ())
+    return tuple(FactorTried(factor_label(str(name)), name not in failed) for name in tried)
+
+
+def others(action: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    """The details not shown as a change or as factors."""
+    shown = set(_CHANGE_KEYS + _FACTOR_KEYS)
+    if isinstance(details.get("before"), dict) or isinstance(details.get("after"), dict):
+        shown |= {"before", "after"}
+    if action == "vote_code_redeem":
+        shown |= {"credential", "revoked"}
+    materials = details.get("materials")
+    if isinstance(materials, list) and all(
+        isinstance(item, dict) and "old" in item for item in materials
+    ):
+        shown.add("materials")
+    return {name: value for name, value in details.items() if name not in shown}
+
+
+def labelled(details: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Every detail recorded as (French label, readable value), in label order (an
+    empty detail says nothing and is left out)."""
+    found = [(detail_label(name), detail_value(name, value)) for name, value in details.items()
+             if value is not None]  # fmt: skip
+    return tuple(sorted(found, key=lambda pair: pair[0]))
+
+
+# --- the window ------------------------------------------------------------------------
 
 
 def identity_table(detail: EntryDetail) -> Table:
@@ -56,28 +166,28 @@ def identity_table(detail: EntryDetail) -> Table:
         ("Électeur", voter),
         ("Scrutin", election),
         ("Intervention", detail.intervention or "—"),
-        ("Action", f"{detail.action_label} ({detail.action})"),
-        ("Résultat", detail.outcome),
+        ("Action", action_label(detail.action)),
+        ("Résultat", outcome_label(detail.outcome)),
     ):
         table.add_row(label, Text(value))
     return table
 
 
-def changes_table(detail: EntryDetail) -> Table:
+def changes_table(changes: tuple[Change, ...]) -> Table:
     table = Table(title="Avant / après", box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("Donnée")
     table.add_column("Avant")
     table.add_column("Après")
-    for change in detail.changes:
+    for change in changes:
         table.add_row(change.label, mask_contacts(change.before), mask_contacts(change.after))
     return table
 
 
-def factors_table(detail: EntryDetail) -> Table:
+def factors_table(factors: tuple[FactorTried, ...]) -> Table:
     table = Table(title="Facteurs essayés", box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("Facteur")
     table.add_column("Contrôle")
-    for factor in detail.factors:
+    for factor in factors:
         table.add_row(
             factor.label,
             Text("concordant", style="green") if factor.passed else Text("faux", style="red"),
@@ -85,28 +195,31 @@ def factors_table(detail: EntryDetail) -> Table:
     return table
 
 
-def details_table(detail: EntryDetail) -> Table:
+def details_table(lines: tuple[tuple[str, str], ...]) -> Table:
     table = Table(title="Détails", box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("Donnée", no_wrap=True)
     table.add_column("Valeur")
-    for label, value in detail.details:
+    for label, value in lines:
         table.add_row(label, Text(mask_contacts(value)))
     return table
 
 
 def detail_renderable(detail: EntryDetail) -> RenderableType:
     parts: list[RenderableType] = [identity_table(detail)]
-    if detail.changes:
-        parts.append(changes_table(detail))
-    if detail.factors:
-        parts.append(factors_table(detail))
-    if detail.details:
-        parts.append(details_table(detail))
+    changes = changes_of(detail.action, detail.details)
+    factors = factors_of(detail.details)
+    lines = labelled(others(detail.action, detail.details))
+    if changes:
+        parts.append(changes_table(changes))
+    if factors:
+        parts.append(factors_table(factors))
+    if lines:
+        parts.append(details_table(lines))
     parts.append(Text(f"\nÉvénement {detail.event_id}\nEmpreinte {detail.hash}", style="dim"))
     return Group(*parts)
 
 
-class JournalEntryScreen(ModalScreen[None]):
+class JournalEntryScreen(CsuModal[None]):
     """The detail of entry ``seq``."""
 
     DEFAULT_CSS = """
@@ -123,10 +236,6 @@ class JournalEntryScreen(ModalScreen[None]):
         super().__init__()
         self.seq = seq
         self.detail: EntryDetail | None = None
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="entry-box", classes="modal-box"):
@@ -154,9 +263,6 @@ class JournalEntryScreen(ModalScreen[None]):
         self.detail = detail
         self.query_one("#entry-body", Static).update(detail_renderable(detail))
         self.refresh_bindings()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.csu.on_worker_state_changed(event)
 
     def action_intervention(self) -> None:
         from csu.screens.intervention_timeline import InterventionTimelineScreen

@@ -1,35 +1,41 @@
 """Login: identifier, password and the 6-digit code of the authenticator app."""
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
-from textual.worker import Worker
 
+from csu.screens.base import CsuScreen
+from csu.screens.focus import FOCUS_KEYS
 from csu.services.context import ServiceError
 from csu.widgets.shell_header import ShellHeader
 
 # The login screen is the first frame: the services (and the store they import) load
 # in its workers, after it is drawn.
 if TYPE_CHECKING:
-    from csu.app import CsuApp
     from csu.services.auth import DemoLogin
 
 
-class LoginScreen(Screen[None]):
-    BINDINGS = [Binding("enter", "submit", "Se connecter", id="login-submit", show=True)]
+# The fields in the order they are filled, with what a missing one is called.
+FIELDS: dict[str, str] = {
+    "login": "votre identifiant",
+    "password": "votre mot de passe",
+    "code": "le code à 6 chiffres de l'application",
+}
+
+
+class LoginScreen(CsuScreen[None]):
+    BINDINGS = [
+        Binding("enter", "submit", "Se connecter", id="login-submit", show=True),
+        *FOCUS_KEYS,  # auto-typed « login, Tab, password » lands in the right fields
+    ]
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__()
         self._message = message
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
@@ -46,14 +52,7 @@ class LoginScreen(Screen[None]):
         yield Center(id="demo-box")  # its table is mounted on a demo database only
         yield Footer()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         self.query_one("#demo-box").display = False
         self.query_one("#login", Input).focus()
         self.call_after_refresh(self.csu.open_store_once_drawn)
@@ -62,7 +61,7 @@ class LoginScreen(Screen[None]):
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
-        order = ["login", "password", "code"]
+        order = list(FIELDS)
         index = order.index(event.input.id or "login")
         if index < len(order) - 1 and not self.query_one(f"#{order[index + 1]}", Input).value:
             self.query_one(f"#{order[index + 1]}", Input).focus()
@@ -71,11 +70,17 @@ class LoginScreen(Screen[None]):
 
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
-        login = self.query_one("#login", Input).value
-        password = self.query_one("#password", Input).value
-        code = self.query_one("#code", Input).value
+        values = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
+        missing = [name for name in FIELDS if not values[name].strip()]
+        if missing:
+            # Nothing is sent (nor journalled as a refused login): say what to fill.
+            named = [FIELDS[name] for name in missing]
+            said = " et ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+            self.query_one("#login-message", Static).update(f"Indiquez {said}.")
+            self.query_one(f"#{missing[0]}", Input).focus()
+            return
         self.query_one("#login-message", Static).update("Vérification…")
-        self.attempt(login, password, code)
+        self.attempt(values["login"], values["password"], values["code"])
 
     @work(thread=True, exclusive=True, group="login", exit_on_error=False)
     def attempt(self, login: str, password: str, code: str) -> None:

@@ -1,25 +1,33 @@
 """The desk: one field to find a voter by matricule, identifier or name."""
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
-from textual.worker import Worker
+from textual.worker import get_current_worker
 
-from csu.services.voters import VoterHit, search_voters
+from csu.screens.base import CsuScreen
+from csu.services.voters import VoterHit, outside_bureau, record_search, search_voters
 from csu.widgets.shell_header import ShellHeader
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
+# Results follow the keys: the search itself takes a millisecond or so, the debounce
+# only gathers a burst of keys into one search.
+DEBOUNCE_SECONDS = 0.03
+# The journal records the search the agent settled on (paused this long on its results,
+# or opened a voter from), not every keystroke.
+SETTLE_SECONDS = 1.0
+PROMPT = "Tapez au moins 2 caractères."
+OUTSIDE_BUREAU = (
+    "Cet électeur n'est pas de votre bureau : seul le président de son bureau (ou la "
+    "cellule de support) peut intervenir pour lui."
+)
 
-DEBOUNCE_SECONDS = 0.15
 
+class LookupScreen(CsuScreen[None]):
+    """The start of every call: an empty field (« Nouvel appel » on the voter file
+    comes back here emptied), the results as the operator types."""
 
-class LookupScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+f", "focus_search", "Chercher", id="lookup-search"),
         Binding("down", "focus_results", "Résultats", id="lookup-results", show=False),
@@ -28,33 +36,43 @@ class LookupScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._debounce: Timer | None = None
+        self._settle: Timer | None = None
         self._hits: list[VoterHit] = []
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
+        self._shown_query = ""  # the query whose results are on screen
+        self._recorded_query: str | None = None  # the last query journalled
 
     def compose(self) -> ComposeResult:
-        yield ShellHeader(self.csu.clock)
+        yield ShellHeader(self.app.clock)
         yield Input(
             id="search",
             placeholder="Matricule, identifiant de matériel ou nom (nom prénom ou prénom nom)",
         )
-        yield Static("Tapez au moins 2 caractères.", id="search-status")
+        yield Static(PROMPT, id="search-status")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#results", DataTable)
         table.add_columns("Matricule", "Nom", "Prénom", "Bureau", "Scrutin(s)", "Statut")
         self.query_one("#search", Input).focus()
+
+    def clear(self) -> None:
+        """Empties the field and the results: the next call starts from nothing."""
+        if self._debounce is not None:
+            self._debounce.stop()
+        if self._settle is not None:
+            self._settle.stop()
+        self.workers.cancel_group(self, "search")
+        self._hits = []
+        self._shown_query = ""
+        self._recorded_query = None
+        self.query_one("#results", DataTable).clear()
+        self.query_one("#search-status", Static).update(PROMPT)
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        search.focus()
+        self.fill_header()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
@@ -78,14 +96,18 @@ class LookupScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def search(self, query: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
-        hits = search_voters(self.csu.deps, who, query)
-        self.app.call_from_thread(self._show, query, hits)
+        deps, who = self.session()
+        hits = search_voters(deps, who, query, journal=False)
+        elsewhere = not hits and outside_bureau(deps, who, query)
+        if not get_current_worker().is_cancelled:  # emptied for a new call meanwhile
+            self.app.call_from_thread(self._show, query, hits, elsewhere)
 
-    def _show(self, query: str, hits: list[VoterHit]) -> None:
+    def _show(self, query: str, hits: list[VoterHit], elsewhere: bool = False) -> None:
         self._hits = hits
+        self._shown_query = query
+        if self._settle is not None:
+            self._settle.stop()
+        self._settle = self.set_timer(SETTLE_SECONDS, self._record_settled)
         table = self.query_one("#results", DataTable)
         table.clear()
         for hit in hits:
@@ -100,7 +122,9 @@ class LookupScreen(Screen[None]):
             )
         status = self.query_one("#search-status", Static)
         if len(query.strip()) < 2:
-            status.update("Tapez au moins 2 caractères.")
+            status.update(PROMPT)
+        elif not hits and elsewhere:
+            status.update(OUTSIDE_BUREAU)
         elif not hits:
             status.update("Aucun électeur ne correspond.")
         else:
@@ -112,7 +136,21 @@ class LookupScreen(Screen[None]):
         if event.row_key.value is not None:
             self.open(int(event.row_key.value))
 
+    def _record_settled(self) -> None:
+        query = self._shown_query
+        if query != self._recorded_query:
+            self._recorded_query = query
+            self.record(query, list(self._hits))
+
+    @work(thread=True, group="record", exit_on_error=False)
+    def record(self, query: str, hits: list[VoterHit]) -> None:
+        deps, who = self.session()
+        record_search(deps, who, query, hits)
+
     def open(self, voter_id: int) -> None:
         from csu.screens.voter import VoterScreen
 
+        if self._settle is not None:
+            self._settle.stop()
+        self._record_settled()  # the search the agent opened a voter from
         self.app.push_screen(VoterScreen(voter_id))

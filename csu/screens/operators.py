@@ -7,7 +7,6 @@ as a QR code and as text, until it is closed: the screen keeps nothing of it, th
 service only a sealed copy, and nothing logs it.
 """
 
-from typing import TYPE_CHECKING, cast
 
 import pyotp
 from rich.text import Text
@@ -15,13 +14,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
+from csu.screens.base import CsuModal, CsuScreen
+from csu.screens.dialogs import ReasonDialog
+from csu.screens.focus import FOCUS_KEYS
 from csu.services.context import ROLE_LABELS, ROLES, ServiceError
 from csu.services.operators import (
     OperatorCreated,
@@ -34,9 +35,6 @@ from csu.services.operators import (
     unlock_operator,
 )
 from csu.widgets.shell_header import ShellHeader
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 # A QR code's quiet zone, in modules: 4 by the standard; phones read 2 well.
@@ -77,7 +75,7 @@ def locked_text(view: OperatorView) -> str:
     return "non"
 
 
-class OperatorsScreen(Screen[None]):
+class OperatorsScreen(CsuScreen[None]):
     """Every operator, by login; n creates, d disables, t re-enrols, u unlocks."""
 
     DEFAULT_CSS = """
@@ -100,21 +98,14 @@ class OperatorsScreen(Screen[None]):
         self.operators: list[OperatorView] = []
         self.loaded = False
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
-        yield ShellHeader(self.csu.clock)
+        yield ShellHeader(self.app.clock)
         yield Static("Opérateurs de la cellule", id="operators-title")
         yield Static("Chargement des opérateurs…", id="operators-status")
         yield DataTable(id="operators-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#operators-table", DataTable)
         table.add_columns("Identifiant", "Nom", "Rôle", "Bureau", "Actif", "Verrouillé")
         table.focus()
@@ -133,10 +124,10 @@ class OperatorsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="operators", exit_on_error=False)
     def load(self) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        views = list_operators(self.csu.deps, who)
+        views = list_operators(self.app.deps, who)
         self.app.call_from_thread(self._show, views)
 
     def _show(self, views: list[OperatorView]) -> None:
@@ -178,8 +169,6 @@ class OperatorsScreen(Screen[None]):
         self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
         if event.state is WorkerState.ERROR and event.worker.group == "operators":
             self.query_one("#operators-status", Static).update(
                 "Liste indisponible — r pour réessayer."
@@ -203,7 +192,7 @@ class OperatorsScreen(Screen[None]):
         )
 
     def action_disable(self) -> None:
-        view, who = self.selected(), self.csu.operator
+        view, who = self.selected(), self.app.operator
         if view is None or who is None:
             return
         if view.login == who.login:
@@ -262,10 +251,10 @@ class OperatorsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="operator-change", exit_on_error=False)
     def change(self, action: str, login: str, reason: str) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        deps = self.csu.deps
+        deps = self.app.deps
         if action == "disable":
             disable_operator(deps, who, login, reason)
             self.app.call_from_thread(self._done, f"Opérateur « {login} » désactivé.")
@@ -290,43 +279,30 @@ class OperatorsScreen(Screen[None]):
         )
 
 
-class ConfirmScreen(ModalScreen[str | None]):
+class ConfirmScreen(ReasonDialog[str | None]):
     """Asks to confirm a change, with an optional reason for the journal; returns the
     reason ("" when none was given), or None when cancelled."""
 
     DEFAULT_CSS = "ConfirmScreen { align: center middle; }"
+    PREFIX = "confirm"
+    PLACEHOLDER = "Motif (facultatif, versé au journal)"
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="confirm-cancel")]
 
     def __init__(self, question: str, explanation: str, label: str, variant: str) -> None:
         super().__init__()
-        self.question = question
-        self.explanation = explanation
-        self.label = label
-        self.variant = variant
+        self.TITLE_TEXT = question
+        self.OK_LABEL = label
+        self.OK_VARIANT = variant
+        self.question_explained = explanation
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-box", classes="modal-box"):
-            yield Static(self.question, classes="modal-title", markup=False)
-            yield Static(self.explanation, classes="modal-hint", markup=False)
-            yield Input(id="confirm-reason", placeholder="Motif (facultatif, versé au journal)")
-            with Horizontal(classes="modal-buttons"):
-                yield Button(self.label, id="confirm-ok", variant=self.variant)  # type: ignore[arg-type]
-                yield Button("Annuler", id="confirm-cancel-button")
+    def explanation(self) -> str:
+        return self.question_explained
 
-    def on_mount(self) -> None:
-        self.query_one("#confirm-reason", Input).focus()
-
-    @on(Button.Pressed, "#confirm-ok")
-    @on(Input.Submitted, "#confirm-reason")
-    def _confirm(self) -> None:
-        self.dismiss(self.query_one("#confirm-reason", Input).value.strip())
-
-    @on(Button.Pressed, "#confirm-cancel-button")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def confirmed(self, reason: str) -> None:
+        self.dismiss(reason.strip())
 
 
-class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
+class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
     """Login, name, role, bureau (presidents), initial password twice; returns the
     operator created, whose enrolment the caller shows."""
 
@@ -339,15 +315,14 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
         margin-bottom: 0;
     }
     """
-    BINDINGS = [Binding("escape", "cancel", "Annuler", id="create-cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Annuler", id="create-cancel"),
+        *FOCUS_KEYS,  # an auto-typed « login, Tab, name » lands in the right fields
+    ]
 
     def __init__(self) -> None:
         super().__init__()
         self._busy = False
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="create-box", classes="modal-box"):
@@ -397,10 +372,10 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
 
     @work(thread=True, exclusive=True, group="create-bureaus", exit_on_error=False)
     def load_bureaus(self) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        bureaus = list_bureaus(self.csu.deps, who)
+        bureaus = list_bureaus(self.app.deps, who)
         self.app.call_from_thread(self._bureaus, bureaus)
 
     def _bureaus(self, bureaus: list[tuple[str, str]]) -> None:
@@ -432,10 +407,38 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
         else:
             self._say("Mot de passe recevable.")
 
+    def missing(self) -> list[tuple[str, str]]:
+        """(field id, what to fill) for each required field still empty, in form order."""
+        president = self.query_one("#create-role", Select).value == "president"
+        needed = [
+            ("#create-login", "l'identifiant de connexion", True),
+            ("#create-bureau", "le bureau présidé", president),
+            ("#create-password", "le mot de passe initial", True),
+            ("#create-password-again", "sa confirmation", True),
+        ]
+        found = []
+        for field, what, required in needed:
+            widget = self.query_one(field)
+            if isinstance(widget, Select):
+                empty = widget.is_blank()
+            else:
+                empty = isinstance(widget, Input) and not widget.value.strip()
+            if required and empty:
+                found.append((field, what))
+        return found
+
     @on(Button.Pressed, "#create-ok")
-    @on(Input.Submitted, "#create-password-again")
+    @on(Input.Submitted)
     def _submit(self) -> None:
         if self._busy:
+            return
+        missing = self.missing()
+        if missing:
+            # Nothing is sent: the window says what is missing and goes to it.
+            named = [what for _, what in missing]
+            said = " et ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+            self._say(f"Indiquez {said}. Rien n'a été créé.")
+            self.query_one(missing[0][0]).focus()
             return
         password = self.query_one("#create-password", Input).value
         if password != self.query_one("#create-password-again", Input).value:
@@ -460,17 +463,15 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
     def create(
         self, login: str, name: str | None, role: str, bureau: str | None, password: str
     ) -> OperatorCreated | None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return None
         return add_operator(
-            self.csu.deps, who, login, role=role, password=password,
+            self.app.deps, who, login, role=role, password=password,
             display_name=name, bureau=bureau,
         )  # fmt: skip
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
         if event.worker.group != "create":
             return
         if event.state is WorkerState.ERROR:
@@ -494,7 +495,7 @@ class CreateOperatorScreen(ModalScreen[OperatorCreated | None]):
             self.dismiss(None)
 
 
-class EnrolmentScreen(ModalScreen[None]):
+class EnrolmentScreen(CsuModal[None]):
     """The TOTP enrolment of an operator, shown once: the QR code to scan and the
     seed to type by hand. Closing forgets both; nothing can show them again."""
 

@@ -6,24 +6,20 @@ A failed message can be sent again (« e ») once the cause is fixed, or abandon
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
 from csu.domain.masking import mask_contacts
+from csu.screens.base import CsuModal, CsuScreen
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
 from csu.widgets.shell_header import ShellHeader
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 REFRESH_SECONDS = 5
 LIMIT = 200  # the latest messages; older ones are in `csu outbox list`
@@ -81,7 +77,7 @@ def detail_text(message: MessageView | None) -> Text:
     return text
 
 
-class OutboxScreen(Screen[None]):
+class OutboxScreen(CsuScreen[None]):
     """The latest messages (of one voter when ``voter_id`` is given), refreshed every
     5 s and on F5; « e » resends a failed one, « a » abandons one not yet sent."""
 
@@ -101,12 +97,8 @@ class OutboxScreen(Screen[None]):
         self._selected: tuple[int, str] | None = None  # (id, state) of the cursor row
         self._busy = False  # a resend or an abandon under way
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
-        yield ShellHeader(self.csu.clock)
+        yield ShellHeader(self.app.clock)
         yield Static(self._title(), id="outbox-title")
         yield Static("Chargement des messages…", id="outbox-status")
         yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
@@ -120,9 +112,6 @@ class OutboxScreen(Screen[None]):
         return f"Messages à l'électeur{who} (les plus récents d'abord)"
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#outbox-table", DataTable)
         for label, width in COLUMNS:
             table.add_column(label, width=width)
@@ -144,10 +133,10 @@ class OutboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="outbox-list", exit_on_error=False)
     def load(self) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        messages = list_messages(self.csu.deps, who, self.voter_id, limit=LIMIT)
+        messages = list_messages(self.app.deps, who, self.voter_id, limit=LIMIT)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, messages)
 
@@ -160,7 +149,7 @@ class OutboxScreen(Screen[None]):
         table = self.query_one("#outbox-table", DataTable)
         kept = self._selected[0] if self._selected is not None else None
         table.clear()
-        now = self.csu.clock()
+        now = self.app.clock()
         for message in messages:
             table.add_row(*row_of(message, now), key=str(message.id))
         row = next((i for i, m in enumerate(messages) if m.id == kept), 0)
@@ -196,8 +185,6 @@ class OutboxScreen(Screen[None]):
         return next((m for m in self.messages if m.id == self._selected[0]), None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
         if event.worker.group == "outbox-action" and event.state in FINISHED:
             self._busy = False
 
@@ -211,10 +198,10 @@ class OutboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="outbox-action", exit_on_error=False)
     def send_again(self, message_id: int) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        state = resend(self.csu.deps, who, message_id)
+        state = resend(self.app.deps, who, message_id)
         self.app.call_from_thread(self._resent, message_id, state)
 
     def _resent(self, message_id: int, state: str) -> None:
@@ -244,10 +231,10 @@ class OutboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="outbox-action", exit_on_error=False)
     def give_up(self, message_id: int) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        abandon(self.csu.deps, who, message_id)
+        abandon(self.app.deps, who, message_id)
         self.app.call_from_thread(self._abandoned, message_id)
 
     def _abandoned(self, message_id: int) -> None:
@@ -259,7 +246,7 @@ class OutboxScreen(Screen[None]):
         self.load()
 
 
-class AbandonScreen(ModalScreen[bool]):
+class AbandonScreen(CsuModal[bool]):
     """Confirms the abandon of one message."""
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="abandon-cancel")]

@@ -8,17 +8,16 @@ the ids of waiting requests, which name nobody and are not journalled). The app
 notifies a logged-in president of each new request (csu.app, ``_watch_presence``).
 """
 
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.verification import DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
+from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.verify import AnswerFormat, format_checks
 from csu.services.presence import (
     Attestation,
@@ -29,9 +28,6 @@ from csu.services.presence import (
     waiting_presence_checks,
 )
 from csu.widgets.shell_header import ShellHeader
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 COLUMNS = ("Demandée à", "Électeur", "Matricule", "Né(e) le", "Scrutin", "Agent", "Expire à")
@@ -66,7 +62,7 @@ def request_text(request: PresenceRequest) -> str:
     return "\n".join(lines)
 
 
-class PresenceRequestsScreen(Screen[None]):
+class PresenceRequestsScreen(CsuScreen[None]):
     """The requests waiting for this president, oldest first; Entrée opens one."""
 
     DEFAULT_CSS = """
@@ -75,6 +71,7 @@ class PresenceRequestsScreen(Screen[None]):
     PresenceRequestsScreen #presence-table { height: 1fr; }
     """
 
+    QUIET_GROUPS = ("presence-watch",)  # a failed look is tried again soon
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="presence-back"),
         Binding("f5", "refresh", "Actualiser", id="presence-refresh"),
@@ -86,10 +83,6 @@ class PresenceRequestsScreen(Screen[None]):
         self.requests: list[PresenceRequest] = []
         self._seen: list[str] | None = None  # ids shown, to reload when they change
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
         yield Static("Vérifications en personne demandées", id="presence-title")
@@ -98,9 +91,6 @@ class PresenceRequestsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
         table = self.query_one("#presence-table", DataTable)
         table.add_columns(*COLUMNS)
         table.focus()
@@ -129,11 +119,6 @@ class PresenceRequestsScreen(Screen[None]):
         if waiting != self._seen:
             self._seen = waiting  # one reload per change, even if it is slow
             self.app.call_from_thread(self.load)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        if event.worker.group != "presence-watch":  # a failed look is tried again soon
-            self.csu.on_worker_state_changed(event)
 
     def _show(self, found: list[PresenceRequest]) -> None:
         self.requests = found
@@ -167,7 +152,7 @@ class PresenceRequestsScreen(Screen[None]):
         self.load()
 
 
-class AttestScreen(ModalScreen[str | None]):
+class AttestScreen(CsuModal[str | None]):
     """The president confirms the type of the document seen and the last 4 characters
     of its number, or declines with a reason; returns what to tell the president."""
 
@@ -183,10 +168,6 @@ class AttestScreen(ModalScreen[str | None]):
         self.request = request
         self._busy = False
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def compose(self) -> ComposeResult:
         checks = format_checks(self.csu.clock)
         with Vertical(id="attest-box", classes="modal-box"):
@@ -198,10 +179,11 @@ class AttestScreen(ModalScreen[str | None]):
             )
             with Horizontal(classes="verify-row"):
                 yield Label("Pièce d'identité vue", classes="verify-label")
+                # Blank at first: the president says which document they saw.
                 yield Select(
                     [(label, key) for key, label in DOCUMENT_TYPES.items()],
                     id="attest-document",
-                    allow_blank=False,
+                    prompt="Type de pièce",
                 )
                 yield Input(
                     id="attest-last4",
@@ -223,23 +205,39 @@ class AttestScreen(ModalScreen[str | None]):
                 yield Button("Annuler", id="attest-cancel-button")
 
     def on_mount(self) -> None:
-        self.query_one("#attest-last4", Input).focus()
+        # The first thing the president fills: the type of the document in their hands.
+        self.query_one("#attest-document", Select).focus()
+
+    def missing(self) -> list[tuple[str, str]]:
+        """(field id, what to fill) for each field an attestation still needs, in order."""
+        found = []
+        if self.query_one("#attest-document", Select).is_blank():
+            found.append(("#attest-document", "le type de la pièce vue"))
+        field = self.query_one("#attest-last4", Input)
+        checked = field.validate(field.value)
+        if not field.value.strip() or (checked is not None and not checked.is_valid):
+            found.append(
+                ("#attest-last4", "les 4 derniers caractères de son numéro (lettres, chiffres)")
+            )
+        return found
 
     @on(Button.Pressed, "#attest-ok")
     @on(Input.Submitted, "#attest-last4")
     def _attest(self) -> None:
         if self._busy:
             return
-        field = self.query_one("#attest-last4", Input)
-        checked = field.validate(field.value)
-        if not field.value.strip() or (checked is not None and not checked.is_valid):
+        missing = self.missing()
+        if missing:
+            # Nothing is sent: the window says what is missing and goes to it.
+            said = " et ".join(what for _, what in missing)
             self.query_one("#attest-message", Static).update(
-                "Indiquez les 4 derniers caractères du numéro de la pièce (lettres, chiffres)."
+                f"Pour attester, indiquez {said}. Rien n'a été envoyé."
             )
+            self.query_one(missing[0][0]).focus()
             return
         document = self.query_one("#attest-document", Select).value
         self._busy = True
-        self.attest(str(document), field.value)
+        self.attest(str(document), self.query_one("#attest-last4", Input).value)
 
     @work(thread=True, exclusive=True, group="attest", exit_on_error=False)
     def attest(self, document: str, last4: str) -> None:
@@ -277,8 +275,7 @@ class AttestScreen(ModalScreen[str | None]):
         self.app.call_from_thread(self.dismiss, "Demande refusée : l'agent en lit le motif.")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
+        # CsuModal's handler (called too) shows a refusal in French.
         if event.state in FINISHED:
             self._busy = False
 

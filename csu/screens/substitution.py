@@ -9,13 +9,11 @@ supervisor, or granted. The modal shows that answer and returns the request.
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -27,11 +25,9 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
+from csu.screens.base import CsuModal
 from csu.services.context import ServiceError
 from csu.services.substitution import SubstitutionView, request_substitution
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 GRANTED = rules.STATE_LABELS[rules.GRANTED]
@@ -95,7 +91,7 @@ def state_class(view: SubstitutionView) -> str:
     return "-pending" if view.state == PENDING else "-refused"
 
 
-class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
+class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
     """The request form; returns the request the service recorded (None if cancelled
     before submission).
 
@@ -118,18 +114,14 @@ class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
         self._busy = False
 
     @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
-    @property
     def offered(self) -> bool:
         """Whether the election provides replacement material at all."""
         offer = self.definition.substitution
         return offer.enabled and offer.identifier is not None
 
     def compose(self) -> ComposeResult:
-        checks = self.checks(self.csu.clock)
-        today = to_paris(self.csu.clock()).date()
+        checks = self.checks(self.app.clock)
+        today = to_paris(self.app.clock()).date()
         with VerticalScroll(id="substitution-box", classes="modal-box"):
             yield Static(
                 f"Matériel de substitution — {self.definition.id}",
@@ -262,7 +254,7 @@ class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
         if problem:
             shown.update(problem)
             return
-        today = to_paris(self.csu.clock()).date()
+        today = to_paris(self.app.clock()).date()
         typed = self.query_one("#substitution-declared", Input).value
         declared = rules.parse_declared_on(typed, today)
         self._busy = True
@@ -286,11 +278,11 @@ class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
         declared_on: date,
         notes: str,
     ) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
         view = request_substitution(
-            self.csu.deps,
+            self.app.deps,
             who,
             self.intervention_id,
             material_ids,
@@ -317,8 +309,6 @@ class SubstitutionRequestScreen(ModalScreen[SubstitutionView | None]):
         close.focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#substitution-result", Static).update(

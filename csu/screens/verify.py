@@ -13,13 +13,11 @@ intervention is then verified and the window closes.
 """
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
@@ -41,15 +39,14 @@ from csu.domain.verification import (
     may_type_in_person,
     parse_document,
 )
+from csu.screens.base import CsuModal
+from csu.screens.dialogs import ReasonDialog
 from csu.services.context import OperatorContext, ServiceError
 from csu.services.interventions import OpenIntervention
 from csu.services.one_time_codes import SentCode, send_one_time_code
 from csu.services.outbox import STATE_LABELS
 from csu.services.presence import PresenceView, presence_status, request_presence_check
 from csu.services.verification import VerificationResult, unlock_voter, verify_identity
-
-if TYPE_CHECKING:
-    from csu.app import CsuApp
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]  # SentCode.delivery once the transport took the message
@@ -186,12 +183,14 @@ def caller_line(intervention: OpenIntervention) -> str:
     return f"Numéro de l'appelant : {intervention.caller} — vérifié automatiquement."
 
 
-class VerifyScreen(ModalScreen[VerificationResult | None]):
+class VerifyScreen(CsuModal[VerificationResult | None]):
     """One field per factor of the channel's policy; closes on success with the result.
 
     ``on_change(file_changed)`` is called after each action that adds a step to the
     intervention (a code sent, a failed verification), so that the voter file behind
     refreshes its timeline; ``file_changed`` is true when the voter got locked."""
+
+    QUIET_GROUPS = ("presence-poll",)  # a look that failed is made again in a moment
 
     BINDINGS = [
         Binding("escape", "cancel", "Fermer", id="verify-cancel"),
@@ -217,18 +216,14 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
         self.presence = False  # waits for the president's attestation (set in compose)
         self._done_waiting = False
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh_presence":
             return self.presence
         return True
 
     def compose(self) -> ComposeResult:
-        checks = format_checks(self.csu.clock)
-        self.presence = waits_for_president(self.intervention, self.csu.operator)
+        checks = format_checks(self.app.clock)
+        self.presence = waits_for_president(self.intervention, self.app.operator)
         self.factors = form_factors(self.sets, in_person=not self.presence)
         with Vertical(id="verify-box", classes="modal-box"):
             yield Static(
@@ -301,10 +296,10 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
     @work(thread=True, exclusive=True, group="presence-ask", exit_on_error=False)
     def ask_president(self) -> None:
         """Sends the request (a pending one is kept as is) and shows where it stands."""
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        view = request_presence_check(self.csu.deps, who, self.intervention.id)
+        view = request_presence_check(self.app.deps, who, self.intervention.id)
         self.app.call_from_thread(self._presence, view)
 
     def action_refresh_presence(self) -> None:
@@ -312,11 +307,11 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
 
     @work(thread=True, exclusive=True, group="presence-poll", exit_on_error=False)
     def poll_presence(self) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None or self._done_waiting:
             return
         try:
-            view = presence_status(self.csu.deps, who, self.intervention.id)
+            view = presence_status(self.app.deps, who, self.intervention.id)
         except ServiceError:
             return  # the store is busy: the next look will tell
         if view is not None:
@@ -376,10 +371,10 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
     def send_code(self, factor: str) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        sent = send_one_time_code(self.csu.deps, who, self.intervention.id, factor)
+        sent = send_one_time_code(self.app.deps, who, self.intervention.id, factor)
         self.app.call_from_thread(self._sent, sent)
 
     def _sent(self, sent: SentCode) -> None:
@@ -411,10 +406,10 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
     def verify(self, answers: dict[str, str]) -> None:
-        who = self.csu.operator
+        who = self.app.operator
         if who is None:
             return
-        result = verify_identity(self.csu.deps, who, self.intervention.id, answers)
+        result = verify_identity(self.app.deps, who, self.intervention.id, answers)
         self.app.call_from_thread(self._verified, result)
 
     def _verified(self, result: VerificationResult) -> None:
@@ -431,8 +426,6 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "presence-poll":
             return  # a look that failed is made again in a moment, without a word
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
         if event.worker.group != "verify":
             if event.state is WorkerState.ERROR and self.presence:
                 self.query_one("#verify-ask", Button).display = True  # the request failed
@@ -455,61 +448,32 @@ class VerifyScreen(ModalScreen[VerificationResult | None]):
         self.dismiss(None)
 
 
-class UnlockScreen(ModalScreen[bool]):
+class UnlockScreen(ReasonDialog[bool]):
     """A supervisor lifts the lock of a voter, with a reason for the journal."""
 
+    PREFIX = "unlock"
+    TITLE_TEXT = "Déverrouiller l'électeur"
+    OK_LABEL = "Déverrouiller"
+    CANCELLED = False
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="unlock-cancel")]
 
     def __init__(self, voter_id: int, locked_until_text: str) -> None:
         super().__init__()
         self.voter_id = voter_id
         self.locked_until_text = locked_until_text
-        self._busy = False
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
+    def explanation(self) -> str:
+        return (
+            f"Verrouillé pour la vérification à distance jusqu'au {self.locked_until_text}. "
+            "Les échecs passés ne compteront plus. Le motif est versé au journal."
+        )
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="unlock-box", classes="modal-box"):
-            yield Static("Déverrouiller l'électeur", classes="modal-title")
-            yield Static(
-                f"Verrouillé pour la vérification à distance jusqu'au {self.locked_until_text}. "
-                "Les échecs passés ne compteront plus. Le motif est versé au journal."
-            )
-            yield Input(id="unlock-reason", placeholder="Motif (5 caractères au moins)")
-            with Horizontal(classes="modal-buttons"):
-                yield Button("Déverrouiller", id="unlock-ok", variant="warning")
-                yield Button("Annuler", id="unlock-cancel-button")
-
-    def on_mount(self) -> None:
-        self.query_one("#unlock-reason", Input).focus()
-
-    @on(Button.Pressed, "#unlock-ok")
-    @on(Input.Submitted, "#unlock-reason")
-    def _submit(self) -> None:
-        if self._busy:
-            return
-        self._busy = True
-        self.unlock(self.query_one("#unlock-reason", Input).value)
+    def confirmed(self, reason: str) -> None:
+        if self.begin():
+            self.unlock(reason)
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def unlock(self, reason: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
-        unlock_voter(self.csu.deps, who, self.voter_id, reason)
-        self.app.call_from_thread(self._done)
-
-    def _done(self) -> None:
-        self.dismiss(True)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state in FINISHED:
-            self._busy = False
-
-    @on(Button.Pressed, "#unlock-cancel-button")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+        deps, who = self.session()
+        unlock_voter(deps, who, self.voter_id, reason)
+        self.app.call_from_thread(self.finish, True)

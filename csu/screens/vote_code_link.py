@@ -8,27 +8,21 @@ notification and leaves what was typed in place.
 """
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
 
 from csu.domain.identifiers import parse_email, parse_mobile
-from csu.screens.credential import material_label
+from csu.screens.base import CsuModal, WorkFailed
+from csu.screens.dialogs import MaterialPicker
 from csu.screens.verify import AnswerFormat
 from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_vote_code_link
 from csu.services.voters import MaterialView
 
-if TYPE_CHECKING:
-    from csu.app import CsuApp
-
-FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]
 
 CHANNELS: dict[str, str] = {
@@ -56,7 +50,7 @@ def sent_text(sent: LinkSent) -> str:
     )
 
 
-class VoteCodeLinkScreen(ModalScreen[LinkSent | None]):
+class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
     """Material (if several), channel, number or address; « Envoyer le lien ».
 
     Returns the last link sent (None if none was), so that the voter file behind
@@ -69,28 +63,11 @@ class VoteCodeLinkScreen(ModalScreen[LinkSent | None]):
         self.intervention_id = intervention_id
         self.materials = list(materials)
         self.sent: LinkSent | None = None
-        self._busy = False
-
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="link-box", classes="modal-box"):
             yield Static("Lien de réassort du code de vote", classes="modal-title")
-            if len(self.materials) > 1:
-                usable = next((m for m in self.materials if m.status == "actif"), self.materials[0])
-                yield Label("Matériel de vote")
-                yield Select(
-                    [(material_label(m), m.material_id) for m in self.materials],
-                    id="link-material",
-                    value=usable.material_id,
-                    allow_blank=False,
-                )
-            elif self.materials:
-                yield Static(f"Matériel : {material_label(self.materials[0])}", markup=False)
-            else:
-                yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
+            yield MaterialPicker(self.materials, select_id="link-material")
             yield Label("Envoi")
             yield Select(
                 [(label, key) for key, label in CHANNELS.items()],
@@ -123,10 +100,7 @@ class VoteCodeLinkScreen(ModalScreen[LinkSent | None]):
         return value if isinstance(value, str) else "sms"
 
     def _material(self) -> int | None:
-        if len(self.materials) > 1:
-            value = self.query_one("#link-material", Select).value
-            return value if isinstance(value, int) else None
-        return self.materials[0].material_id if self.materials else None
+        return self.query_one(MaterialPicker).material_id
 
     @on(Select.Changed, "#link-channel")
     def _channel_changed(self) -> None:
@@ -142,9 +116,8 @@ class VoteCodeLinkScreen(ModalScreen[LinkSent | None]):
     @on(Input.Submitted, "#link-recipient")
     def _submit(self) -> None:
         material = self._material()
-        if self._busy or material is None:
+        if material is None or not self.begin():
             return
-        self._busy = True
         result = self.query_one("#link-result", Static)
         result.update("Envoi du lien…")
         result.display = True
@@ -152,11 +125,9 @@ class VoteCodeLinkScreen(ModalScreen[LinkSent | None]):
 
     @work(thread=True, exclusive=True, group="vote-code-link", exit_on_error=False)
     def send(self, material_id: int, channel: str, recipient: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
+        deps, who = self.session()
         sent = send_vote_code_link(
-            self.csu.deps, who, self.intervention_id, material_id, channel, recipient
+            deps, who, self.intervention_id, material_id, channel, recipient
         )
         self.app.call_from_thread(self._sent, sent)
 
@@ -167,15 +138,11 @@ class VoteCodeLinkScreen(ModalScreen[LinkSent | None]):
         field.clear()  # the number or address typed is not kept, even on screen
         self.query_one("#link-close", Button).focus()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state is WorkerState.ERROR:
-            result = self.query_one("#link-result", Static)
-            result.update(sent_text(self.sent) if self.sent else "")
-            result.display = self.sent is not None
-        if event.state in FINISHED:
-            self._busy = False
+    @on(WorkFailed)
+    def _failed(self) -> None:
+        result = self.query_one("#link-result", Static)
+        result.update(sent_text(self.sent) if self.sent else "")
+        result.display = self.sent is not None
 
     @on(Button.Pressed, "#link-close")
     def action_close(self) -> None:

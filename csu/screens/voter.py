@@ -12,22 +12,35 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.widgets import Footer, Select, Static
+from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
 from csu.domain.masking import mask_identifier, readable_phone
+from csu.domain.permissions import (
+    Call,
+    Refusal,
+    Situation,
+    call_state,
+    election_allows,
+    kinds_for,
+    refusal,
+    suggested_outcome,
+)
+from csu.domain.verification import remote_lock_applies
+from csu.screens.base import CsuScreen, Explained, WorkFailed
 from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
+from csu.screens.dialogs import ReasonDialog
 from csu.screens.identifier import IdentifierOutcome, IdentifierScreen
 from csu.screens.intervention import (
     ElectionChoice,
@@ -38,10 +51,8 @@ from csu.screens.outbox import OutboxScreen
 from csu.screens.verify import UnlockScreen, VerifyScreen
 from csu.screens.vote_code_link import VoteCodeLinkScreen
 from csu.services.context import OperatorContext
-from csu.services.credentials import PRESIDENT_KINDS
 from csu.services.elections import list_elections
 from csu.services.interventions import (
-    OPENERS,
     OpenIntervention,
     Step,
     current_intervention,
@@ -57,16 +68,47 @@ from csu.services.voters import (
     open_voter,
     reveal_field,
 )
-from csu.widgets.intervention_panel import InterventionPanel
+from csu.widgets.intervention_panel import InterventionPanel, is_verified
 from csu.widgets.shell_header import ShellHeader
+from csu.widgets.support_panel import SupportPanel
 
 if TYPE_CHECKING:
-    from csu.app import CsuApp
     from csu.domain.election import ElectionDefinition
 
-# Who sends messages to voters (links, identifiers), requests substitution material and
-# follows the outbox: the desk, not presidents (the services check it again).
-DESK_ROLES = ("agent", "superviseur")
+# The screen's actions and the rule (csu.domain.permissions) that decides each.
+RULES: dict[str, str] = {
+    "open_intervention": "open",
+    "verify": "verify",
+    "issue": "issue",
+    "revoke": "revoke",
+    "close_intervention": "close",
+    "new_call": "new_call",
+    "unlock": "unlock",
+    "reveal": "reveal",
+    "vote_code_link": "vote_code_link",
+    "identifier": "identifier",
+    "substitution": "substitution",
+    "messages": "messages",
+}
+SCREEN_ACTIONS = {rule: action for action, rule in RULES.items()}
+# What a verified call may lead to, as the path names it.
+ACTS = (
+    ("issue", "délivrer"),
+    ("vote_code_link", "lien code de vote"),
+    ("identifier", "identifiant"),
+    ("substitution", "substitution"),
+    ("revoke", "invalider"),
+)
+STEPS = ("Ouvrir", "Vérifier", "Agir", "Clore")
+# The step of the path each state of the call is at (index in STEPS; 4: call over).
+STEP_OF = {Call.NONE: 0, Call.OPEN: 1, Call.LOCKED: 1, Call.VERIFIED: 2, Call.CLOSED: 4}
+STATE_LABELS = {
+    Call.NONE: "aucune intervention",
+    Call.OPEN: "intervention ouverte, identité non vérifiée",
+    Call.LOCKED: "intervention ouverte, électeur verrouillé",
+    Call.VERIFIED: "identité vérifiée",
+    Call.CLOSED: "intervention close",
+}
 
 # The masked contact fields, labelled as the service names them.
 FIELD_LABELS = {name: REVEALABLE_LABELS[name].capitalize() for name in REVEALABLE}
@@ -88,6 +130,34 @@ def scrutins_text(material: MaterialView) -> str:
         f"{s.id} : voté le {when(s.voted_at)}" if s.voted_at else f"{s.id} : non voté"
         for s in material.scrutins
     )
+
+
+FEMININE_KINDS = ("security_key",)  # « clé de sécurité : active »
+
+
+def agreed(status: str, kind: str) -> str:
+    """A credential's state agreeing with its name: « clé de sécurité : active »."""
+    if kind not in FEMININE_KINDS:
+        return status
+    return {"actif": "active", "révoqué": "révoquée"}.get(status, status)
+
+
+def path_text(call: Call, next_step: str, outcome: str | None = None) -> Text:
+    """« Appel : 1 Ouvrir › 2 Vérifier › 3 Agir › 4 Clore — état — étape suivante »,
+    the current step highlighted."""
+    text = Text("Appel : ", style="bold")
+    current = STEP_OF[call]
+    for index, name in enumerate(STEPS):
+        if index:
+            text.append(" › ", style="dim")
+        style = "bold reverse" if index == current else ("dim" if index > current else "")
+        text.append(f"{index + 1} {name}", style=style)
+    state = STATE_LABELS[call]
+    if call is Call.CLOSED and outcome:
+        state += f" ({outcome})"
+    text.append(f"   État : {state}.", style="bold")
+    text.append(f"\nÉtape suivante : {next_step}")
+    return text
 
 
 def revealed_text(value: str, seconds_left: int) -> Text:
@@ -135,13 +205,13 @@ def render_file(
         identity.add_row("Bureau", f"{bureau.code} {bureau.name} — président : {president}")
 
     materials = Table(title="Matériel de vote", expand=True)
-    for column in ("Élection", "Qualité", "Identifiant", "Statut", "Scrutins", "Identifiants"):
+    for column in ("Élection", "Qualité", "Identifiant", "Statut", "Scrutins", "Codes d'accès"):
         materials.add_column(column)
     for material in file.materials:
         credentials = "\n".join(
-            f"{c.label} : {c.status}"
+            f"{c.label} : {agreed(c.status, c.kind)}"
             + (f" depuis {when(c.since)}" if c.since and not c.revoked_at else "")
-            + (f" (révoqué {when(c.revoked_at)})" if c.revoked_at else "")
+            + (f" ({agreed('révoqué', c.kind)} {when(c.revoked_at)})" if c.revoked_at else "")
             for c in material.credentials
         )
         materials.add_row(
@@ -167,32 +237,40 @@ def render_file(
     for item in file.interventions:
         interventions.add_row(when(item.opened_at), item.operator, item.channel, item.outcome or "")
     if not file.interventions:
-        interventions.add_row("—", "aucune", "", "")
+        interventions.add_row("aucune", "", "", "")
     return [identity, materials, interventions]
 
 
-class VoterScreen(Screen[None]):
-    """The voter file and, above it, the operator's open intervention on this voter.
+class VoterScreen(Explained, CsuScreen[None]):
+    """The voter file and, above it, the path of the call and the operator's open
+    intervention on this voter.
 
     Handling a call: ctrl+n opens the intervention, ctrl+e verifies the caller,
     ctrl+k issues a credential (shown once), ctrl+x invalidates one, ctrl+w closes the
-    intervention; a supervisor unlocks a locked voter with ctrl+u. What the election of
-    the intervention provides: ctrl+l sends a one-time link to reissue the vote code
-    (S6), F7 takes a request for substitution material (S5); ctrl+d sends the
-    identifier (S7, then a password). F6 lists the messages sent to the voter.
-    Each binding shows only when it applies (``check_action``); every action refreshes
-    the file and the panel from the services.
+    intervention; ctrl+y (or Échap once it is closed) starts the next call on an empty
+    look-up. A supervisor unlocks a locked voter with ctrl+u. What the election of the
+    intervention provides: ctrl+l sends a one-time link to reissue the vote code (S6),
+    F7 takes a request for substitution material (S5); ctrl+d sends the identifier
+    (S7, then a password). F6 lists the messages sent to the voter.
+
+    What may be done is :func:`csu.domain.permissions.refusal`: an action the role or
+    the election rules out is hidden, one the state of the call does not allow yet is
+    greyed, and pressing its key says why and what to do first. Every action
+    refreshes the file and the panel from the services.
     """
 
+    OWN_ELECTION = True  # the header shows the election of this voter's call
+
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Retour", id="voter-back"),
+        Binding("escape", "back", "Retour", id="voter-back"),
         Binding("ctrl+n", "open_intervention", "Nouvelle intervention",
                 id="voter-open-intervention"),
-        Binding("ctrl+e", "verify", "Vérifier l'identité", id="voter-verify"),
-        Binding("ctrl+k", "issue", "Délivrer un code", id="voter-issue"),
-        Binding("ctrl+x", "revoke", "Invalider un code", id="voter-revoke"),
-        Binding("ctrl+w", "close_intervention", "Clore l'intervention",
+        Binding("ctrl+e", "verify", "Vérifier", id="voter-verify"),
+        Binding("ctrl+k", "issue", "Délivrer", id="voter-issue"),
+        Binding("ctrl+x", "revoke", "Invalider", id="voter-revoke"),
+        Binding("ctrl+w", "close_intervention", "Clore",
                 id="voter-close-intervention"),
+        Binding("ctrl+y", "new_call", "Nouvel appel", id="voter-new-call"),
         # Browsers keep ctrl+n and ctrl+w (new window, close tab) for themselves.
         Binding("alt+n", "open_intervention", "Nouvelle intervention (navigateur)",
                 id="voter-open-intervention-alt", show=False),
@@ -214,6 +292,9 @@ class VoterScreen(Screen[None]):
         # The operator's open intervention (on any voter), and on this voter.
         self.current: OpenIntervention | None = None
         self.intervention: OpenIntervention | None = None
+        # The outcome of this voter's intervention closed from this file (the call is
+        # then over: Échap starts the next one).
+        self.closed_outcome: str | None = None
         self.definitions: dict[str, ElectionDefinition] = {}
         self._bindings_state: tuple[object, ...] = ()
         # Revealed fields: field -> (clear value, monotonic deadline), with their timers.
@@ -221,18 +302,10 @@ class VoterScreen(Screen[None]):
         self._reveal_timers: dict[str, Timer] = {}
         self._reveal_ticker: Timer | None = None
 
-    @property
-    def csu(self) -> "CsuApp":
-        return cast("CsuApp", self.app)
-
-    @property
-    def role(self) -> str:
-        who = self.csu.operator
-        return who.role if who is not None else ""
-
     def compose(self) -> ComposeResult:
-        yield ShellHeader(self.csu.clock)
-        yield InterventionPanel(self.csu.clock, id="intervention-panel")
+        yield ShellHeader(self.app.clock)
+        yield Static(id="call-path")
+        yield InterventionPanel(self.app.clock, id="intervention-panel")
         with VerticalScroll(id="voter-file"):
             yield Static("Chargement de la fiche…", id="voter-identity")
             yield Static(id="voter-materials")
@@ -240,36 +313,86 @@ class VoterScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        header = self.query_one(ShellHeader)
-        header.who = self.csu.who_line
-        header.election = self.csu.election
+        self._draw_path()
         self.load()
 
+    # --- what may be done (csu.domain.permissions) ---------------------------------
+
+    @property
+    def call(self) -> Call:
+        """The state of the call on this voter."""
+        intervention = self.intervention
+        locked = (
+            intervention is not None
+            and self._locked_until() is not None
+            and remote_lock_applies(intervention.channel)
+        )
+        return call_state(
+            opened=intervention is not None,
+            closed=self.closed_outcome is not None,
+            verified=is_verified(intervention, self.app.clock()),
+            locked=locked,
+        )
+
+    def situation(self) -> Situation:
+        who = self.app.operator
+        file = self.file
+        in_bureau = True
+        if who is not None and who.role == "president" and file is not None:
+            in_bureau = any(m.bureau == who.bureau for m in file.materials)
+        definition = self._rules_definition()
+        return Situation(
+            self.role,
+            call=self.call,
+            in_bureau=in_bureau,
+            election=election_allows(definition, self.app.clock()) if definition else None,
+            other_call=self.current is not None and self.current.voter_id != self.voter_id,
+            voter_locked=self._locked_until() is not None,
+        )
+
+    def refused(self, action: str) -> Refusal | None:
+        """Why a screen action cannot be done now (None: it can)."""
+        rule = RULES.get(action)
+        if rule is None:
+            return None
+        if self.file is None:
+            return Refusal("La fiche n'est pas chargée.", forbidden=True)
+        return refusal(rule, self.situation())
+
+    def refusal_for(self, action: str) -> str | None:
+        found = self.refused(action)
+        if found is None:
+            return None
+        step = SCREEN_ACTIONS.get(found.step or "")
+        key = self.key_for(step) if step else ""
+        reason = found.reason.removesuffix(".")
+        return f"{reason} ({key})." if key else f"{reason}."
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        role = self.role
-        loaded = self.file is not None
-        if action == "reveal":
-            return role == "superviseur"
-        if action == "open_intervention":
-            return loaded and role in OPENERS and self.intervention is None
-        if action in ("verify", "issue", "revoke", "close_intervention"):
-            return loaded and self.intervention is not None
-        if action == "unlock":
-            return role == "superviseur" and self._locked_until() is not None
-        if action == "messages":
-            return loaded and role in DESK_ROLES
-        if action in ("vote_code_link", "identifier", "substitution"):
-            definition = self._intervention_definition()
-            if not loaded or role not in DESK_ROLES or definition is None:
-                return False
-            if action == "vote_code_link":
-                return "vote_code" in definition.credentials
-            if action == "substitution":
-                return definition.substitution.enabled
-            # S7 ends with a password: an election without passwords (CCI: identifier,
-            # birth date and a one-time code) replaces lost material by substitution.
-            return "password" in definition.credentials
-        return True
+        if action == "back":
+            return True
+        found = self.refused(action)
+        if found is None:
+            return True
+        # Ruled out for this role or election: hidden; not yet possible: greyed.
+        return False if found.forbidden else None
+
+    def _focus_definition(self) -> "ElectionDefinition | None":
+        """The election in focus (the header's): the intervention's, else the voter's
+        first."""
+        if self.intervention is not None:
+            return self.definitions.get(self.intervention.election_id)
+        if self.file is not None and self.file.materials:
+            return self.definitions.get(self.file.materials[0].election_id)
+        return None
+
+    def _rules_definition(self) -> "ElectionDefinition | None":
+        """The election whose provisions rule the actions: the intervention's, else the
+        voter's only one (with several, the intervention will say which)."""
+        if self.intervention is not None:
+            return self.definitions.get(self.intervention.election_id)
+        elections = {m.election_id for m in self.file.materials} if self.file else set()
+        return self.definitions.get(elections.pop()) if len(elections) == 1 else None
 
     def _intervention_definition(self) -> "ElectionDefinition | None":
         """The definition of the election of the open intervention on this voter."""
@@ -280,7 +403,45 @@ class VoterScreen(Screen[None]):
     def _locked_until(self) -> datetime | None:
         if self.file is None or self.file.locked_until is None:
             return None
-        return self.file.locked_until if self.file.locked_until > self.csu.clock() else None
+        return self.file.locked_until if self.file.locked_until > self.app.clock() else None
+
+    def _draw_path(self) -> None:
+        """The path of the call, its current step and what to do next."""
+        self.query_one("#call-path", Static).update(
+            path_text(self.call, self._next_step(), self.closed_outcome)
+        )
+
+    def _next_step(self) -> str:
+        call = self.call
+        k = self.key_for
+        if self.file is None:
+            return "Chargement de la fiche…"
+        if call is Call.NONE:
+            found = self.refused("open_intervention")
+            if found is not None:
+                return found.sentence
+            return f"Ouvrez une intervention ({k('open_intervention')}) pour cet appel."
+        if call is Call.OPEN:
+            return f"Vérifiez l'identité de l'électeur ({k('verify')})."
+        if call is Call.LOCKED:
+            unlock = (
+                f" ; déverrouillez-le ({k('unlock')}) si le motif le justifie"
+                if self.role == "superviseur"
+                else " : un superviseur peut le déverrouiller"
+            )
+            return (
+                f"Électeur verrouillé{unlock}. Clôturez ensuite l'intervention "
+                f"({k('close_intervention')})."
+            )
+        if call is Call.VERIFIED:
+            acts = [
+                f"{label} ({k(action)})"
+                for action, label in ACTS
+                if self.refused(action) is None and k(action)
+            ]
+            done = " ; ".join(acts) if acts else "aucune action de code pour ce scrutin"
+            return f"Agissez : {done}. Puis clôturez ({k('close_intervention')})."
+        return f"Appel terminé. Appel suivant : {k('new_call')} ou Échap."
 
     # --- loading ------------------------------------------------------------------
 
@@ -288,10 +449,7 @@ class VoterScreen(Screen[None]):
     def load(self, with_file: bool = True) -> None:
         """The file (journalled as a consultation) unless ``with_file`` is false and it
         is already shown, and the operator's open intervention with its steps."""
-        who = self.csu.operator
-        if who is None:
-            return
-        deps = self.csu.deps
+        deps, who = self.session()
         file = open_voter(deps, who, self.voter_id) if with_file or self.file is None else None
         definitions = self.definitions or {
             definition.id: definition for definition in list_elections(deps)
@@ -323,12 +481,18 @@ class VoterScreen(Screen[None]):
         self.intervention = (
             current if current is not None and current.voter_id == self.voter_id else None
         )
+        if self.intervention is not None:
+            self.closed_outcome = None
         self.query_one(InterventionPanel).show(self.intervention, steps)
+        self.query_one(ShellHeader).election = self._focus_definition() or self.app.election
+        self._draw_path()
         # The footer is redrawn only when what decides the bindings changed.
         state = (
             self.file is not None,
             self.intervention.election_id if self.intervention is not None else None,
             self._locked_until(),
+            self.call,
+            self.current is not None,
         )
         if state != self._bindings_state:
             self._bindings_state = state
@@ -342,31 +506,58 @@ class VoterScreen(Screen[None]):
             field: (value, max(1, math.ceil(deadline - now)))
             for field, (value, deadline) in self._revealed.items()
         }
-        identity, materials, interventions = render_file(self.file, self.csu.clock(), revealed)
+        identity, materials, interventions = render_file(self.file, self.app.clock(), revealed)
         self.query_one("#voter-identity", Static).update(identity)
         self.query_one("#voter-materials", Static).update(materials)
         self.query_one("#voter-interventions", Static).update(interventions)
+        self._show_support()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Worker messages do not bubble: the app's handler shows a refusal in French.
-        self.csu.on_worker_state_changed(event)
-        if event.state is WorkerState.ERROR and event.worker.group == "voter" and not self.file:
+    def _show_support(self) -> None:
+        """Whom the voter calls for the election in focus (its CCIL, its numbers)."""
+        if self.file is None:
+            return
+        election = self.intervention.election_id if self.intervention else None
+        if election is None and self.file.materials:
+            election = self.file.materials[0].election_id
+        panels = self.query(SupportPanel)
+        if not panels:
+            self.query_one("#voter-file").mount(
+                SupportPanel(self.voter_id, election, id="voter-support"),
+                after="#voter-materials",
+            )
+        elif panels.first().election_id != election:
+            panels.first().show(self.voter_id, election)
+
+    @on(WorkFailed)
+    def _failed(self, event: WorkFailed) -> None:
+        if event.group == "voter" and not self.file:
             self.query_one("#voter-identity", Static).update(
                 "Fiche indisponible. Échap pour revenir à la recherche."
             )
+
+    # --- the path of the call -----------------------------------------------------
+
+    def action_back(self) -> None:
+        """Back to the look-up: empty once the call is over, as it was otherwise (the
+        intervention, if any, stays open)."""
+        if self.call is Call.CLOSED:
+            self.action_new_call()
+        else:
+            self.app.pop_screen()
+
+    def action_new_call(self) -> None:
+        """The next caller starts on an empty look-up."""
+        from csu.screens.lookup import LookupScreen
+
+        self.app.pop_screen()
+        lookup = self.app.screen
+        if isinstance(lookup, LookupScreen):
+            lookup.clear()
 
     # --- the intervention ---------------------------------------------------------
 
     def action_open_intervention(self) -> None:
         if self.file is None:
-            return
-        if self.current is not None and self.current.voter_id != self.voter_id:
-            self.notify(
-                "Vous avez une intervention ouverte sur un autre électeur : rouvrez sa fiche "
-                "et clôturez-la d'abord (ctrl+w).",
-                title="Intervention en cours",
-                severity="warning",
-            )
             return
         choices = self._election_choices(self.file)
         if not choices:
@@ -378,7 +569,7 @@ class VoterScreen(Screen[None]):
         )
 
     def _election_choices(self, file: VoterFile) -> list[ElectionChoice]:
-        who = self.csu.operator
+        who = self.app.operator
         president = who is not None and who.role == "president"
         choices: dict[str, ElectionChoice] = {}
         for material in file.materials:
@@ -401,11 +592,18 @@ class VoterScreen(Screen[None]):
             self.reload()
 
     def action_close_intervention(self) -> None:
-        if self.intervention is not None:
-            self.app.push_screen(InterventionCloseScreen(self.intervention.id), self.after_close)
+        intervention = self.intervention
+        if intervention is not None:
+            panel = self.query_one(InterventionPanel)
+            steps = [(step.action, step.outcome) for step in panel.steps]
+            self.app.push_screen(
+                InterventionCloseScreen(intervention.id, suggested_outcome(self.call, steps)),
+                self.after_close,
+            )
 
     def after_close(self, outcome: str | None) -> None:
         if outcome is not None:
+            self.closed_outcome = outcome
             self.notify(f"Intervention close : {outcome}.", title="Intervention")
             self.reload()
 
@@ -447,7 +645,7 @@ class VoterScreen(Screen[None]):
     def _credential_choices(self) -> tuple[list[MaterialView], list[str]] | None:
         """The materials of the intervention's election the operator may act on, and
         the kinds of credential the election defines (a president: passwords only)."""
-        intervention, file, who = self.intervention, self.file, self.csu.operator
+        intervention, file, who = self.intervention, self.file, self.app.operator
         if intervention is None or file is None or who is None:
             return None
         materials = [
@@ -457,27 +655,28 @@ class VoterScreen(Screen[None]):
             and (who.role != "president" or m.bureau == who.bureau)
         ]
         definition = self.definitions.get(intervention.election_id)
-        kinds = list(definition.credential_kinds) if definition is not None else []
-        if who.role == "president":
-            kinds = [kind for kind in kinds if kind in PRESIDENT_KINDS]
-        return materials, kinds
+        if definition is None:
+            return materials, []
+        return materials, list(kinds_for(who.role, election_allows(definition, self.app.clock())))
 
     def action_issue(self) -> None:
         choices = self._credential_choices()
         if choices is None or self.intervention is None:
             return
-        if self._require_verified("Délivrer un code"):
-            self.app.push_screen(IssueScreen(self.intervention.id, *choices), self.after_issue)
+        if self._require_verified("issue"):
+            self.app.push_screen(
+                IssueScreen(self.intervention.id, *choices, channel=self.intervention.channel),
+                self.after_issue,
+            )
 
-    def _require_verified(self, title: str) -> bool:
-        """Warns, and answers False, when the caller's identity is not verified (now)."""
-        if self.query_one(InterventionPanel).verified:
+    def _require_verified(self, action: str) -> bool:
+        """Warns, and answers False, when the action is not possible (the verification
+        lapsed since the footer was drawn, say)."""
+        self.refresh_bindings()
+        reason = self.refusal_for(action)
+        if reason is None:
             return True
-        self.notify(
-            "Identité non vérifiée (ou vérification expirée) : vérifiez-la d'abord (ctrl+e).",
-            title=title,
-            severity="warning",
-        )
+        self.notify(reason, title="Action impossible", severity="warning")
         return False
 
     def after_issue(self, shown: CredentialShownScreen | None) -> None:
@@ -487,7 +686,11 @@ class VoterScreen(Screen[None]):
 
     def after_read_out(self, confirmed: bool | None) -> None:
         if confirmed:
-            self.notify("Lecture confirmée (journalisée).", title="Code délivré")
+            handed = self.intervention is not None and self.intervention.channel == "president"
+            self.notify(
+                "Remise confirmée (journalisée)." if handed else "Lecture confirmée (journalisée).",
+                title="Code délivré",
+            )
         self.reload()
 
     def action_revoke(self) -> None:
@@ -506,7 +709,7 @@ class VoterScreen(Screen[None]):
         choices = self._credential_choices()
         if choices is None or self.intervention is None:
             return
-        if self._require_verified("Lien code de vote"):
+        if self._require_verified("vote_code_link"):
             self.app.push_screen(
                 VoteCodeLinkScreen(self.intervention.id, choices[0]), self.after_link
             )
@@ -519,7 +722,7 @@ class VoterScreen(Screen[None]):
         choices = self._credential_choices()
         if choices is None or self.intervention is None or self.file is None:
             return
-        if self._require_verified("Envoyer l'identifiant"):
+        if self._require_verified("identifier"):
             materials, kinds = choices
             self.app.push_screen(
                 IdentifierScreen(
@@ -527,9 +730,14 @@ class VoterScreen(Screen[None]):
                     materials,
                     email_pro=self.file.email_pro,
                     offer_password="password" in kinds,
+                    password_by_link=self._password_by_link(),
                 ),
                 self.after_identifier,
             )
+
+    def _password_by_link(self) -> bool:
+        definition = self._intervention_definition()
+        return definition is not None and definition.allows("password", "link")
 
     def after_identifier(self, outcome: IdentifierOutcome | None) -> None:
         if outcome is None:
@@ -540,7 +748,10 @@ class VoterScreen(Screen[None]):
         # The issue flow of ctrl+k, for a password of the material just sent.
         material = [m for m in self.file.materials if m.material_id == outcome.material_id]
         self.app.push_screen(
-            IssueScreen(self.intervention.id, material, ["password"]), self.after_issue
+            IssueScreen(
+                self.intervention.id, material, ["password"], channel=self.intervention.channel
+            ),
+            self.after_issue,
         )
 
     def action_substitution(self) -> None:
@@ -585,18 +796,16 @@ class VoterScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="reveal", exit_on_error=False)
     def reveal(self, field: str, reason: str) -> None:
-        who = self.csu.operator
-        if who is None:
-            return
-        value = reveal_field(self.csu.deps, who, self.voter_id, field, reason)
+        deps, who = self.session()
+        value = reveal_field(deps, who, self.voter_id, field, reason)
         self.app.call_from_thread(self.show_revealed, who, field, value)
 
     def show_revealed(self, who: OperatorContext, field: str, value: str) -> None:
         """Shows ``value`` in the file for ``reveal_seconds``, unless the operator has
         left the file or the session meanwhile (the value is then dropped)."""
-        if self.csu.operator is None or self.csu.operator != who or not self._on_file():
+        if self.app.operator is None or self.app.operator != who or not self._on_file():
             return
-        seconds = self.csu.reveal_seconds
+        seconds = self.app.reveal_seconds
         self._revealed[field] = (value, time.monotonic() + seconds)
         if field in self._reveal_timers:
             self._reveal_timers[field].stop()
@@ -642,35 +851,25 @@ class VoterScreen(Screen[None]):
         self.hide_revealed(redraw=False)
 
 
-class RevealScreen(ModalScreen[tuple[str, str] | None]):
+class RevealScreen(ReasonDialog[tuple[str, str] | None]):
     """Which field to reveal, and why: the reason goes to the journal."""
 
+    PREFIX = "reveal"
+    TITLE_TEXT = "Révéler un champ masqué (la révélation est journalisée)"
+    OK_LABEL = "Révéler"
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="reveal-cancel")]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="reveal-box"):
-            yield Label("Révéler un champ masqué (la révélation est journalisée)")
-            yield Select(
-                [(FIELD_LABELS[name], name) for name in REVEALABLE],
-                id="reveal-field",
-                allow_blank=False,
-            )
-            yield Input(id="reveal-reason", placeholder="Motif (5 caractères au moins)")
-            yield Static(
-                "La valeur s'affiche dans la fiche quelques secondes, puis est masquée.",
-                classes="modal-hint",
-            )
-            with Horizontal(classes="modal-buttons"):
-                yield Button("Révéler", id="reveal-ok", variant="warning")
-                yield Button("Annuler", id="reveal-cancel-button")
+    def fields(self) -> ComposeResult:
+        yield Select(
+            [(FIELD_LABELS[name], name) for name in REVEALABLE],
+            id="reveal-field",
+            allow_blank=False,
+        )
+        yield Static(
+            "La valeur s'affiche dans la fiche quelques secondes, puis est masquée.",
+            classes="modal-hint",
+        )
 
-    @on(Button.Pressed, "#reveal-ok")
-    @on(Input.Submitted, "#reveal-reason")
-    def _confirm(self) -> None:
+    def confirmed(self, reason: str) -> None:
         field = self.query_one("#reveal-field", Select).value
-        reason = self.query_one("#reveal-reason", Input).value
         self.dismiss((str(field), reason))
-
-    @on(Button.Pressed, "#reveal-cancel-button")
-    def action_cancel(self) -> None:
-        self.dismiss(None)

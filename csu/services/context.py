@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from csu.domain.clock import Clock, system_clock
+from csu.domain.permissions import Situation, refusal
 from csu.domain.text import single_line
 
 # The terminal imports this module before its first frame: the store, SQLAlchemy and
@@ -116,6 +117,14 @@ def _default_hasher() -> "PasswordHasher":
     from argon2 import PasswordHasher
 
     return PasswordHasher()
+
+
+def enforce(action: str, situation: Situation) -> None:
+    """Raises the refusal of :func:`csu.domain.permissions.refusal`, if any: the rule the
+    voter file shows is the rule the service applies."""
+    found = refusal(action, situation)
+    if found is not None:
+        raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
 
 
 def require_role(who: OperatorContext, *roles: Role) -> None:

@@ -18,11 +18,9 @@ from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from csu.domain.actions import ACTION_LABELS
 from csu.domain.alerts import is_silent
 from csu.domain.clock import PARIS, rfc3339, to_paris
 from csu.domain.election import ElectionDefinition
-from csu.domain.interventions import OUTCOMES
 from csu.services.alerts import read_feeds
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import election_in_focus, list_elections
@@ -37,7 +35,6 @@ from csu.store.tables import (
 
 READERS: tuple[Role, ...] = ("superviseur", "admin")
 HOUR_PREFIX = 13  # "2022-12-02T10": an RFC 3339 UTC stamp cut to its hour
-# French names of the actions, the journal review's first (the most complete).
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +46,8 @@ class Period:
     until: datetime
     interventions: int
     per_hour: tuple[tuple[datetime, int], ...]  # (hour, Europe/Paris; opened in it)
-    by_action: tuple[tuple[str, int], ...]  # (French label, entries), most first
-    by_outcome: tuple[tuple[str, int], ...]  # (outcome, interventions closed)
+    by_action: tuple[tuple[str, int], ...]  # (action code, entries), most first
+    by_outcome: tuple[tuple[str, int], ...]  # (outcome code, interventions closed)
     by_operator: tuple[tuple[str, int], ...]  # (login, interventions opened)
 
 
@@ -226,9 +223,9 @@ def _period(buckets: "Buckets", label: str, since: datetime, until: datetime) ->
     for (hour, action, outcome, operator), count in buckets.items():
         if not first <= hour <= last:
             continue
-        by_action[ACTION_LABELS.get(action, action)] += count
+        by_action[action] += count
         if action == "intervention_close":
-            by_outcome[OUTCOMES.get(outcome, outcome)] += count
+            by_outcome[outcome] += count
         elif action == "intervention_open":
             by_operator[operator or "?"] += count
             hours[hour] += count

@@ -17,6 +17,7 @@ What is shown comes from each entry's hashed body, never from the index columns
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -24,13 +25,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, func, select, text
 from sqlmodel import Session
 
-from csu.domain.actions import ACTION_LABELS
+from csu.domain.actions import ACTIONS
 from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_paris
-from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
 from csu.domain.text import single_line
-from csu.domain.verification import CHANNEL_LABELS, FACTOR_LABELS
 from csu.services.context import (
     Deps,
     NotFound,
@@ -48,73 +47,6 @@ PAGE_SIZE = 100
 SEARCH = "journal_search"
 ENTRY_VIEW = "journal_entry_view"
 INTERVENTION_VIEW = "journal_intervention_view"
-
-
-DETAIL_LABELS: dict[str, str] = {
-    "action": "action",
-    "approved": "approuvée par un autre superviseur",
-    "bureau": "bureau",
-    "caller": "appelant",
-    "caller_region": "région de l'appelant",
-    "channel": "canal",
-    "checklist_missing": "pièces manquantes",
-    "count": "nombre d'entrées",
-    "credential": "n° du code",
-    "document": "pièce d'identité",
-    "election": "scrutin",
-    "factor": "facteur",
-    "failures": "échecs",
-    "field": "champ",
-    "file": "fichier",
-    "format": "format",
-    "interventions": "interventions",
-    "intervention": "intervention",
-    "kind": "type",
-    "locked_until": "verrouillé jusqu'au",
-    "login": "identifiant",
-    "login_hash": "identifiant saisi (empreinte)",
-    "material": "matériel",
-    "materials": "matériels",
-    "matricule": "filtre sur un matricule",
-    "message": "n° du message",
-    "mode": "mode",
-    "note": "note",
-    "operator": "opérateur",
-    "outcome": "résultat",
-    "purpose": "objet",
-    "query": "recherche",
-    "reason": "motif",
-    "recipient": "destinataire",
-    "rejected": "lignes rejetées",
-    "request": "n° de la demande",
-    "requested_by": "demandée par",
-    "requests": "demandes",
-    "results": "résultats",
-    "revoked": "code remplacé n°",
-    "role": "rôle",
-    "rows": "lignes",
-    "scheme": "empreinte",
-    "seed": "graine",
-    "seq": "entrée n°",
-    "seqs": "entrées",
-    "set": "facteurs retenus",
-    "since": "depuis",
-    "source": "source",
-    "to": "envoi à",
-    "until": "jusqu'à",
-    "valid_seconds": "validité (secondes)",
-    "voters": "électeurs",
-    "written": "lignes écrites",
-}
-
-# Values that are codes of the vocabulary, shown by their French names.
-_VALUE_LABELS: dict[str, dict[str, str]] = {
-    "channel": CHANNEL_LABELS | {"sms": "SMS", "email": "courriel"},
-    "kind": CREDENTIAL_LABELS,
-    "factor": FACTOR_LABELS,
-    "set": FACTOR_LABELS,
-    "action": ACTION_LABELS,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,29 +91,6 @@ class ReviewFilter:
             seqs=tuple(sorted(set(self.seqs))) if self.seqs is not None else None,
         )
 
-    def describe(self) -> str:
-        """The filter in French, for the screen: « opérateur alice, action … »."""
-        parts = []
-        if self.since is not None:
-            parts.append(f"depuis le {to_paris(self.since):%d/%m/%Y %H:%M}")
-        if self.until is not None:
-            parts.append(f"avant le {to_paris(self.until):%d/%m/%Y %H:%M}")
-        if self.operator:
-            parts.append(f"opérateur {self.operator}")
-        if self.matricule:
-            parts.append(f"matricule {self.matricule}")
-        if self.action:
-            parts.append(f"action « {ACTION_LABELS.get(self.action, self.action)} »")
-        if self.outcome:
-            parts.append(f"résultat « {self.outcome} »")
-        if self.election:
-            parts.append(f"scrutin {self.election}")
-        if self.intervention:
-            parts.append(f"intervention {self.intervention}")
-        if self.seqs is not None:
-            parts.append(f"{len(self.seqs)} entrée(s) désignée(s)")
-        return ", ".join(parts) if parts else "tout le journal"
-
 
 @dataclass(frozen=True, slots=True)
 class EntryRow:
@@ -195,8 +104,7 @@ class EntryRow:
     election: str | None
     matricule: str | None  # None: no voter, or the voter is no longer on record
     intervention: str | None
-    action: str
-    action_label: str
+    action: str  # a code: the screens name it
     outcome: str
 
 
@@ -215,23 +123,8 @@ class ReviewPage:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """A value before and after a change, as the entry's details record it."""
-
-    label: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True, slots=True)
-class FactorTried:
-    label: str
-    passed: bool
-
-
-@dataclass(frozen=True, slots=True)
 class EntryDetail:
-    """Everything one entry says, labelled in French."""
+    """Everything one entry says, as codes and values: the screen names them."""
 
     seq: int
     at: datetime  # aware, Europe/Paris
@@ -246,11 +139,8 @@ class EntryDetail:
     voter_name: str | None
     intervention: str | None
     action: str
-    action_label: str
     outcome: str
-    changes: tuple[Change, ...] = ()
-    factors: tuple[FactorTried, ...] = ()
-    details: tuple[tuple[str, str], ...] = ()  # (label, value) of every other detail
+    details: Mapping[str, Any] = field(default_factory=dict)  # as recorded, keyed by code
     event_id: str = ""
     hash: str = ""
 
@@ -262,9 +152,8 @@ class TimelineStep:
     operator: str | None
     workstation: str | None
     action: str
-    action_label: str
     outcome: str
-    summary: str  # the step's main detail, e.g. the factors of a verification
+    details: Mapping[str, Any] = field(default_factory=dict)  # as recorded, keyed by code
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,14 +162,14 @@ class Timeline:
 
     intervention: str
     operator: str | None
-    channel: str | None
+    channel: str | None  # a code (« phone »)
     election: str | None
     matricule: str | None
     voter_name: str | None
     opened_at: datetime | None
     closed_at: datetime | None
     outcome: str | None
-    verified_factors: tuple[str, ...]
+    verified_factors: tuple[str, ...]  # codes
     note: str | None
     steps: tuple[TimelineStep, ...] = field(default=())
 
@@ -290,7 +179,7 @@ class FilterChoices:
     """What the filters offer: the actions and outcomes present in the journal, the
     elections and the operators."""
 
-    actions: tuple[tuple[str, str], ...]  # (code, French label)
+    actions: tuple[str, ...]  # codes
     outcomes: tuple[str, ...]
     elections: tuple[tuple[str, str], ...]  # (id, title)
     operators: tuple[tuple[str, str], ...]  # (login, display name)
@@ -395,7 +284,7 @@ def search_journal(
     where = where.normalised()
     subject, details = filter_record(deps.key, where)
     with deps.writing() as session:
-        search = journal.append(
+        appended = journal.append(
             session,
             actor=who.actor,
             action=SEARCH,
@@ -403,7 +292,11 @@ def search_journal(
             at=deps.clock(),
             subject=subject,
             details=details,
-        ).seq
+        )
+    # Its position names the search for the next pages (PostgreSQL: once chained).
+    search = journal.position(deps.engine, appended)
+    if search is None:
+        raise ServiceError("Le journal est en cours d'intégration : relancez la recherche.")
     with deps.reading() as session:
         return _page(session, deps.key, where, search, None, limit)
 
@@ -478,13 +371,8 @@ def _row(seq: int, body: bytes, matricule: str | None) -> EntryRow:
         matricule=matricule,
         intervention=fields.get("intervention"),
         action=fields["action"],
-        action_label=action_label(fields["action"]),
         outcome=fields["outcome"],
     )
-
-
-def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
 
 
 def count_entries(deps: Deps, who: OperatorContext, where: ReviewFilter) -> int:
@@ -531,7 +419,6 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
         voter = _voter(session, subject)
         operator = _operator_name(session, fields.get("operator"))
         election = session.get(Election, fields["election"]) if fields.get("election") else None
-    details = dict(fields.get("details") or {})
     return EntryDetail(
         seq=seq,
         at=to_paris(parse_rfc3339(fields["ts"])),
@@ -546,11 +433,8 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
         voter_name=_full_name(voter),
         intervention=fields.get("intervention"),
         action=fields["action"],
-        action_label=action_label(fields["action"]),
         outcome=fields["outcome"],
-        changes=changes_of(fields["action"], details),
-        factors=factors_of(details),
-        details=labelled(_others(fields["action"], details)),
+        details=dict(fields.get("details") or {}),
         event_id=fields.get("event_id", ""),
         hash=fields.get("hash", ""),
     )
@@ -575,121 +459,6 @@ def _operator_name(session: Session, login: str | None) -> str | None:
     return session.execute(
         select(Operator.display_name).where(Operator.login == login)  # type: ignore[call-overload]
     ).scalar_one_or_none()
-
-
-# Details shown elsewhere in the detail (before/after, factors) rather than as lines.
-_CHANGE_KEYS = ("before", "after", "changes", "was_locked_until", "was_locked")
-_FACTOR_KEYS = ("factors_tried", "factors_failed")
-
-
-def changes_of(action: str, details: dict[str, Any]) -> tuple[Change, ...]:
-    """Before and after, when the details hold them: ``before``/``after`` objects,
-    ``changes`` as {name: [before, after]}, replaced materials, a lifted lock."""
-    found: list[Change] = []
-    before, after = details.get("before"), details.get("after")
-    if isinstance(before, dict) or isinstance(after, dict):
-        before = before if isinstance(before, dict) else {}
-        after = after if isinstance(after, dict) else {}
-        for name in sorted(set(before) | set(after), key=lambda n: (_label(n), n)):
-            if before.get(name) != after.get(name):
-                found.append(
-                    Change(_label(name), _value(name, before.get(name)),
-                           _value(name, after.get(name)))
-                )  # fmt: skip
-    changes = details.get("changes")
-    if isinstance(changes, dict):
-        for name, pair in changes.items():
-            if isinstance(pair, list | tuple) and len(pair) == 2:
-                found.append(Change(_label(name), _value(name, pair[0]), _value(name, pair[1])))
-            elif isinstance(pair, dict):
-                found.append(
-                    Change(_label(name), _value(name, pair.get("before")),
-                           _value(name, pair.get("after")))
-                )  # fmt: skip
-    materials = details.get("materials")
-    if isinstance(materials, list):
-        for item in materials:
-            if isinstance(item, dict) and "old" in item and "new" in item:
-                capacity = f" ({item['capacity']})" if item.get("capacity") else ""
-                found.append(Change(f"matériel{capacity}", str(item["old"]), str(item["new"])))
-    if "was_locked_until" in details:
-        found.append(
-            Change("verrouillé jusqu'au", _value("locked_until", details["was_locked_until"]),
-                   "déverrouillé")
-        )  # fmt: skip
-    if "was_locked" in details:
-        found.append(Change("verrouillé", _value("", details["was_locked"]), "non"))
-    if action == "vote_code_redeem" and details.get("credential") is not None:
-        found.append(
-            Change("code de vote", _value("revoked", details.get("revoked")),
-                   f"n° {details['credential']}")
-        )  # fmt: skip
-    return tuple(found)
-
-
-def factors_of(details: dict[str, Any]) -> tuple[FactorTried, ...]:
-    """The factors a verification tried, each with whether it checked."""
-    tried = details.get("factors_tried")
-    if not isinstance(tried, list):
-        return ()
-    failed = set(details.get("factors_failed") or ())
-    return tuple(
-        FactorTried(FACTOR_LABELS.get(str(name), str(name)), name not in failed) for name in tried
-    )
-
-
-def _others(action: str, details: dict[str, Any]) -> dict[str, Any]:
-    shown = set(_CHANGE_KEYS + _FACTOR_KEYS)
-    if action == "vote_code_redeem":
-        shown |= {"credential", "revoked"}
-    materials = details.get("materials")
-    if isinstance(materials, list) and all(
-        isinstance(item, dict) and "old" in item for item in materials
-    ):
-        shown.add("materials")
-    return {name: value for name, value in details.items() if name not in shown}
-
-
-def labelled(details: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """Every detail recorded as (French label, readable value), in label order (an
-    empty detail says nothing and is left out)."""
-    found = [(_label(name), _value(name, value)) for name, value in details.items()
-             if value is not None]  # fmt: skip
-    return tuple(sorted(found, key=lambda pair: pair[0]))
-
-
-def _label(name: str) -> str:
-    return DETAIL_LABELS.get(name, name.replace("_", " "))
-
-
-def _value(name: str, value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, list | tuple):
-        return ", ".join(_value(name, item) for item in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{_label(k)} : {_value(k, v)}" for k, v in value.items())
-    if isinstance(value, str):
-        labels = _VALUE_LABELS.get(name)
-        if labels and value in labels:
-            return labels[value]
-        moment = _moment(value)
-        if moment is not None:
-            return f"{to_paris(moment):%d/%m/%Y %H:%M:%S}"
-    return str(value)
-
-
-def _moment(value: str) -> datetime | None:
-    """A date-time written by a service (RFC 3339 or ISO with an offset), else None."""
-    if len(value) < 19 or value[4] != "-" or value[10] != "T":
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
 
 
 # --- one intervention -----------------------------------------------------------------
@@ -728,7 +497,7 @@ def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str
     return Timeline(
         intervention=intervention_id,
         operator=row.operator_login if row is not None else first.get("operator"),
-        channel=CHANNEL_LABELS.get(row.channel, row.channel) if row is not None else None,
+        channel=row.channel if row is not None else None,
         election=row.election_id if row is not None else first.get("election"),
         matricule=voter.matricule if voter is not None else None,
         voter_name=_full_name(voter),
@@ -736,7 +505,7 @@ def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str
         closed_at=to_paris(row.closed_at) if row is not None and row.closed_at else None,
         outcome=row.outcome if row is not None else None,
         verified_factors=tuple(
-            FACTOR_LABELS.get(name, name)
+            name
             for name in ((row.verified_factors or "") if row is not None else "").split(",")
             if name
         ),
@@ -746,21 +515,14 @@ def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str
 
 
 def _step(seq: int, fields: dict[str, Any]) -> TimelineStep:
-    details = dict(fields.get("details") or {})
-    factors = factors_of(details)
-    if factors:
-        summary = ", ".join(f"{f.label} {'✓' if f.passed else '✗'}" for f in factors)
-    else:
-        summary = "; ".join(f"{label} : {value}" for label, value in labelled(details)[:3])
     return TimelineStep(
         seq=seq,
         at=to_paris(parse_rfc3339(fields["ts"])),
         operator=fields.get("operator"),
         workstation=fields.get("workstation"),
         action=fields["action"],
-        action_label=action_label(fields["action"]),
         outcome=fields["outcome"],
-        summary=summary,
+        details=dict(fields.get("details") or {}),
     )
 
 
@@ -782,10 +544,9 @@ def filter_choices(deps: Deps, who: OperatorContext) -> FilterChoices:
         ).all()
         # Logins that wrote to the journal without being operators (« cli:… »).
         writers = _distinct(session, "operator")
-    known = set(actions) | set(ACTION_LABELS)
     names = {login: name for login, name in operators}
     return FilterChoices(
-        actions=tuple(sorted(((a, action_label(a)) for a in known), key=lambda p: p[1])),
+        actions=tuple(sorted(set(actions) | ACTIONS)),
         outcomes=tuple(sorted(set(outcomes) | {"ok", "refusé"})),
         elections=tuple((e, t) for e, t in elections),
         operators=tuple((login, names.get(login, "")) for login in sorted({*names, *writers})),

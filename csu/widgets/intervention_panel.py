@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from csu.domain.clock import Clock, to_paris
+from csu.screens.labels import action_label, outcome_label
 
 if TYPE_CHECKING:
     from csu.services.interventions import OpenIntervention, Step
@@ -23,13 +24,6 @@ REFRESH_SECONDS = 5
 MATCHES = "correspond au poste de travail enregistré"
 DOES_NOT_MATCH = "ne correspond pas au poste de travail enregistré"
 NOT_VERIFIED = "Identité non vérifiée"
-
-# Outcomes that are outbox states (a failed attempt is retried while "pending").
-OUTCOME_LABELS: dict[str, str] = {
-    "pending": "nouvel essai prévu",
-    "sending": "en cours d'envoi",
-    "failed": "échec",
-}
 
 
 def is_verified(intervention: "OpenIntervention | None", now: datetime) -> bool:
@@ -79,8 +73,8 @@ def timeline_table(steps: Sequence["Step"]) -> Table:
     for step in steps:
         table.add_row(
             f"{to_paris(step.at):%H:%M:%S}",
-            step.action,
-            OUTCOME_LABELS.get(step.outcome, step.outcome),
+            action_label(step.action),
+            outcome_label(step.outcome),
         )
     return table
 
@@ -92,6 +86,7 @@ class InterventionPanel(Vertical):
         super().__init__(id=id)
         self._clock = clock
         self.intervention: OpenIntervention | None = None
+        self.steps: tuple[Step, ...] = ()
         self._shown: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -110,6 +105,7 @@ class InterventionPanel(Vertical):
             return
         self._shown = shown
         self.intervention = intervention
+        self.steps = tuple(steps)
         self.display = intervention is not None
         if intervention is None:
             return

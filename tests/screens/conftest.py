@@ -30,7 +30,7 @@ from csu.screens.intervention import InterventionCloseScreen, InterventionOpenSc
 from csu.screens.verify import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
-from csu.services.demo import DEMO_ELECTIONS, DEMO_OPERATORS, _split, build_demo
+from csu.services.demo import DEMO_OPERATORS, build_demo, demo_rolls
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Operator, Voter
@@ -187,13 +187,9 @@ def demo_rows() -> dict[tuple[str, str], dict[str, str]]:
     from csu import fake_electorate
 
     rows: dict[tuple[str, str], dict[str, str]] = {}
-    start = 0
-    for election, count in zip(
-        DEMO_ELECTIONS, _split(DEMO_VOTERS, len(DEMO_ELECTIONS)), strict=True
-    ):
+    for election, count, start in demo_rolls(DEMO_VOTERS):
         for row in fake_electorate.generate_roll(election, count, seed=DEMO_SEED, start=start):
             rows[(election, row["identifiant"])] = row
-        start += count
     return rows
 
 

@@ -2,8 +2,10 @@
 émargements per hour and each platform's last call; a platform's silent feed notified
 to supervisors and listed among the alerts (F4)."""
 
+import re
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 
 from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
@@ -11,7 +13,7 @@ from textual_plotext import PlotextPlot
 from csu.app import CsuApp
 from csu.domain.clock import fixed_clock
 from csu.screens.alerts import AlertsScreen
-from csu.screens.dashboard import DashboardScreen
+from csu.screens.dashboard import DashboardScreen, count_ticks
 from csu.services.context import Deps
 from csu.services.dashboard import dashboard
 from csu.services.elections import election_in_focus
@@ -28,6 +30,7 @@ from tests.screens.conftest import (
     screen_text,
     settle,
 )
+from tests.screens.shown import shown_text
 
 AGENT_ACTOR = Actor(operator="agent", role="agent", workstation="poste-test")
 
@@ -80,6 +83,31 @@ async def test_the_dashboard_shows_todays_figures(app: CsuApp, demo_deps: Deps) 
             tuple(map(str, outcomes.get_row_at(i))) for i in range(outcomes.row_count)
         ]
         assert "En ce moment :" in screen_text(app)
+
+
+async def test_actions_are_named_in_french_and_counts_read_as_whole_numbers(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    two_cases(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        actions = screen.query_one("#dashboard-actions", DataTable)
+        named = [str(actions.get_row_at(i)[0]) for i in range(actions.row_count)]
+        assert "intervention ouverte" in named and "intervention_open" not in named
+        # Two interventions in an hour: the axis reads 0, 1, 2, never « 0.50 » or « 1.50 ».
+        chart = shown_text(app)
+        assert re.search(r"\b\d+\.\d+\b", chart) is None
+
+
+def test_a_count_axis_has_whole_steps_and_five_lines_at_most() -> None:
+    for top in (0, 1, 3, 7, 13, 250):
+        ticks = count_ticks(top)
+        steps = {b - a for a, b in pairwise(ticks)}
+        assert ticks[0] == 0 and ticks[-1] >= top and len(steps) == 1 and len(ticks) <= 5
 
 
 async def test_f5_refreshes_the_figures(app: CsuApp, demo_deps: Deps) -> None:

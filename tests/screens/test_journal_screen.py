@@ -19,6 +19,7 @@ from csu.domain.hashing import pseudonym
 from csu.screens.intervention_timeline import InterventionTimelineScreen
 from csu.screens.journal import ExportScreen, JournalScreen
 from csu.screens.journal_entry import JournalEntryScreen
+from csu.screens.labels import ACTION_LABELS
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.journal_review import ReviewFilter
@@ -309,6 +310,21 @@ class TestRoles:
             assert activity["alice"] in seqs_shown(app)
 
 
+    async def test_the_longest_action_fits_its_column_at_120_columns(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        longest = max(ACTION_LABELS, key=lambda code: len(ACTION_LABELS[code]))
+        seq = record(demo_deps, at(29, 12), action=longest, outcome="non vérifié")
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            table = app.screen.query_one("#journal-table", DataTable)
+            row = table.get_row_index(str(seq))
+            assert str(table.get_row_at(row)[3]) == ACTION_LABELS[longest]
+            assert table.virtual_size.width <= table.scrollable_content_region.width
+            drawn = app.export_screenshot()
+            assert ACTION_LABELS[longest].replace(" ", "&#160;") in drawn
+
+
 class TestDetail:
     async def test_enter_opens_a_verification_with_the_voter_and_the_factors(
         self, app: CsuApp, demo_deps: Deps, voter: DemoVoter
@@ -323,7 +339,8 @@ class TestDetail:
             text = screen_text(app)
             assert f"matricule {voter.matricule}" in text
             assert voter.row["nom"].upper() in text
-            assert "vérification d'identité (verification)" in text
+            assert "vérification d'identité" in text
+            assert "(verification)" not in text  # the code stays off the screen
             assert "non vérifié" in text and "poste-sup" in text
             assert "Facteurs essayés" in text
             assert "6 derniers caractères de l'IBAN" in text and "faux" in text
@@ -353,7 +370,8 @@ class TestInterventionTimeline:
             assert f"matricule {voter.matricule}" in text
             assert "téléphone" in text and "refusé" in text
             steps = app.screen.query_one("#timeline-table", DataTable)
-            labels = [str(steps.get_row_at(row)[4]) for row in range(steps.row_count)]
+            assert steps.virtual_size.width <= steps.scrollable_content_region.width
+            labels = [str(steps.get_row_at(row)[3]) for row in range(steps.row_count)]
             assert labels[0] == "intervention ouverte"
             assert labels[-1] == "intervention close"
             assert "vérification d'identité" in labels

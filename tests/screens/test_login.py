@@ -5,24 +5,28 @@ from typing import Any
 
 import pyotp
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, Static
 
 from csu.app import CsuApp
+from csu.screens.login import FIELDS, LoginScreen
 from csu.screens.lookup import LookupScreen
 from csu.services.context import Deps
 from csu.services.interventions import current_intervention, open_intervention
 from csu.services.operators import add_operator
 from csu.services.voters import search_voters
 from tests.conftest import ADMIN, NOW
+from tests.screens.bursts import type_burst
 from tests.screens.conftest import (
     SECRETS,
     SIZE,
+    click,
     code,
     journal_actions,
     journal_text,
     log_in,
     press,
     screen_text,
+    settle,
 )
 
 REFUSED = "Identifiants ou code incorrects."
@@ -163,3 +167,65 @@ async def test_quitting_logs_out_and_abandons_the_open_intervention(
         ("intervention_close", "abandonné"),
         ("logout", "ok"),
     ]
+
+
+# --- keys typed fast, and a form sent incomplete ------------------------------------
+
+
+def login_keys(login: str) -> list[str]:
+    """What a password manager's auto-type sends: login, Tab, password, Tab, code, Entrée."""
+    return [*login, "tab", *"demo", "tab", *code(login), "enter"]
+
+
+async def test_an_auto_typed_burst_across_tab_fills_each_field_and_logs_in(
+    app: CsuApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_burst(pilot, *login_keys("agent"))
+        await pilot.pause()
+        assert isinstance(app.screen, LookupScreen), screen_text(app)
+        assert app.operator is not None and app.operator.login == "agent"
+
+
+async def test_keys_pressed_without_pauses_across_tab_fill_each_field(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*"agent", "tab", *"demo", "tab", *"123")
+        fields = [app.screen.query_one(f"#{name}", Input).value for name in FIELDS]
+        assert fields == ["agent", "demo", "123"]
+
+
+async def test_shift_tab_in_a_burst_goes_back_to_the_field_before(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_burst(pilot, *"agent", "tab", "tab", "shift+tab", *"demo")
+        fields = [app.screen.query_one(f"#{name}", Input).value for name in FIELDS]
+        assert fields == ["agent", "demo", ""]
+
+
+async def test_enter_without_the_code_says_what_is_missing_and_sends_nothing(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = journal_actions(demo_deps)
+        await pilot.press(*"agent", "tab", *"demo", "tab", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        said = str(app.screen.query_one("#login-message", Static).content)
+        assert said == "Indiquez le code à 6 chiffres de l'application."
+        assert app.focused is app.screen.query_one("#code", Input)
+        assert journal_actions(demo_deps) == before  # no refused login journalled
+
+
+async def test_the_button_on_an_empty_form_names_every_missing_field(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await click(pilot, "#submit")
+        said = str(app.screen.query_one("#login-message", Static).content)
+        assert said == (
+            "Indiquez votre identifiant, votre mot de passe et le code à 6 chiffres de "
+            "l'application."
+        )
+        assert app.focused is app.screen.query_one("#login", Input)

@@ -2,8 +2,10 @@
 
 import pytest
 from sqlmodel import select
+from textual.widgets import Input
 
 from csu.app import CsuApp
+from csu.screens import lookup
 from csu.screens.help import HelpScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, ServiceError
@@ -119,13 +121,60 @@ async def test_an_agent_cannot_reveal(app: CsuApp, demo_deps: Deps) -> None:
 async def test_a_refused_search_is_told_to_the_agent_in_french(
     app: CsuApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refused(*_: object) -> list[object]:
+    def refused(*_: object, **__: object) -> list[object]:
         raise ServiceError("Recherche refusée : base en maintenance.")
 
     monkeypatch.setattr("csu.screens.lookup.search_voters", refused)
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "agent")
         await search(pilot, "Mar")
-        assert [n.message for n in app._notifications] == [
+        # one notice per search run as the keys came in: the same sentence each time
+        assert {n.message for n in app._notifications} == {
             "Recherche refusée : base en maintenance."
-        ]
+        }
+
+
+def searches(deps: Deps) -> int:
+    return sum(1 for action, _ in journal_actions(deps) if action == "recherche")
+
+
+async def test_keystrokes_are_not_each_journalled(
+    app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup, "SETTLE_SECONDS", 60)  # the agent never pauses here
+    voter = a_voter(demo_deps)
+    before = searches(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, voter.matricule)
+        assert voter.matricule in screen_text(app)  # results shown as typed
+        assert searches(demo_deps) == before
+
+
+async def test_the_search_a_voter_is_opened_from_is_journalled_once(
+    app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup, "SETTLE_SECONDS", 60)
+    voter = a_voter(demo_deps)
+    before = searches(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_file(pilot, voter.matricule)
+        await pilot.app.workers.wait_for_complete()
+    assert searches(demo_deps) == before + 1
+
+
+async def test_a_search_the_agent_pauses_on_is_journalled_once(
+    app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup, "SETTLE_SECONDS", 0.2)
+    voter = a_voter(demo_deps)
+    before = searches(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        app.screen.query_one("#search", Input).value = voter.matricule  # pasted at once
+        await pilot.pause(0.5)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+        await pilot.app.workers.wait_for_complete()
+    assert searches(demo_deps) == before + 1

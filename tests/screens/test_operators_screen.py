@@ -7,7 +7,7 @@ from typing import Any
 import pyotp
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from csu.app import CsuApp
 from csu.domain import sealing
@@ -24,6 +24,7 @@ from csu.services.context import Deps
 from csu.services.operators import TOTP_PURPOSE
 from csu.store.tables import Operator
 from tests.conftest import NOW
+from tests.screens.bursts import type_burst
 from tests.screens.conftest import (
     SECRETS,
     SIZE,
@@ -181,6 +182,64 @@ class TestCreate:
             assert isinstance(app.screen, EnrolmentScreen), notifications(app)
             await press(pilot, "escape")
         assert stored(demo_deps, "p2").bureau_code == bureau
+
+    async def test_the_window_starts_on_the_login(self, app: CsuApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            assert app.focused is app.screen.query_one("#create-login", Input)
+
+    async def test_an_auto_typed_burst_across_tab_fills_each_field_and_creates(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            # login, name, then the role (kept: agent) and the two passwords
+            await type_burst(pilot, *"c.martin", "tab", *"Camille Martin", "tab", "tab",
+                             *PASSWORD, "tab", *PASSWORD, "enter")  # fmt: skip
+            assert isinstance(app.screen, EnrolmentScreen), screen_text(app)
+        operator = stored(demo_deps, "c.martin")
+        assert (operator.display_name, operator.role) == ("Camille Martin", "agent")
+
+    async def test_keys_pressed_without_pauses_across_tab_fill_each_field(
+        self, app: CsuApp
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            await pilot.press(*"c.martin", "tab", *"Camille", "tab", "tab", *"abc")
+            typed = [app.screen.query_one(f"#create-{name}", Input).value
+                     for name in ("login", "name", "password")]  # fmt: skip
+            assert typed == ["c.martin", "Camille", "abc"]
+
+    async def test_enter_on_an_incomplete_form_says_what_is_missing_and_creates_nothing(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            await pilot.press(*"x2", "enter")
+            screen = app.screen
+            assert isinstance(screen, CreateOperatorScreen)
+            said = str(screen.query_one("#create-message", Static).content)
+            assert said == (
+                "Indiquez le mot de passe initial et sa confirmation. Rien n'a été créé."
+            )
+            assert app.focused is screen.query_one("#create-password", Input)
+        with demo_deps.reading() as session:
+            assert session.exec(select(Operator).where(Operator.login == "x2")).first() is None
+
+    async def test_a_president_without_a_bureau_is_told_to_choose_one(self, app: CsuApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await press(pilot, "n")
+            app.screen.query_one("#create-role", Select).value = "president"
+            await pilot.pause()
+            fill(pilot, create_login="p3", create_password=PASSWORD, create_password_again=PASSWORD)
+            await click(pilot, "#create-ok")
+            said = str(app.screen.query_one("#create-message", Static).content)
+            assert said == "Indiquez le bureau présidé. Rien n'a été créé."
 
     async def test_two_different_passwords_create_nothing(
         self, app: CsuApp, demo_deps: Deps

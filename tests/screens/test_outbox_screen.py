@@ -33,11 +33,11 @@ from tests.screens.conftest import (
 )
 
 SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-test")
-MEN = "men-2022"
+MEN = "men-2011"  # seed 003: the identifier goes by e-mail
 
 
 def failed_identifier(deps: Deps, voter: DemoVoter, tmp_path: Path) -> int:
-    """The identifier of a men-2022 voter, e-mailed by a supervisor while the outbox
+    """The identifier of a men-2011 voter, e-mailed by a supervisor while the outbox
     folder cannot be created (its parent is a regular file): five refused attempts."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")

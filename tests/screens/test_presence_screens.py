@@ -3,11 +3,18 @@ ctrl+g and the palette for presidents only, a notification per new request, and 
 attestation window (the whole call, agent and president together, is in
 test_scenarios.TestS2ThroughThePresident)."""
 
+from typing import Any
+
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import Select, Static
+
 from csu.app import CsuApp
 from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import open_intervention
 from csu.services.presence import request_presence_check
+from csu.store.tables import JournalEntry
 from tests.screens.conftest import (
     SIZE,
     click,
@@ -79,3 +86,59 @@ async def test_a_malformed_document_is_refused_in_the_window(
         await press(pilot, "escape")
         assert isinstance(app.screen, PresenceRequestsScreen)
         assert matricule in screen_text(app)  # still waiting
+
+
+def attestations(deps: Deps) -> list[str]:
+    with deps.reading() as session:
+        return list(
+            session.exec(
+                select(JournalEntry.action).where(JournalEntry.action == "presence_attest")
+            )
+        )
+
+
+async def open_the_request(pilot: Pilot[Any]) -> AttestScreen:
+    await log_in(pilot, "president")
+    await press(pilot, "ctrl+g")
+    await press(pilot, "enter")
+    screen = pilot.app.screen
+    assert isinstance(screen, AttestScreen)
+    return screen
+
+
+async def test_the_window_starts_on_the_type_of_document(app: CsuApp, demo_deps: Deps) -> None:
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_the_request(pilot)
+        assert app.focused is screen.query_one("#attest-document", Select)
+        assert screen.query_one("#attest-document", Select).is_blank()
+
+
+async def test_tab_then_enter_on_an_empty_form_says_what_is_missing_and_sends_nothing(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    matricule = agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_the_request(pilot)
+        await press(pilot, "tab", "enter")
+        assert app.screen is screen
+        said = str(screen.query_one("#attest-message", Static).content)
+        assert "le type de la pièce vue" in said and "4 derniers caractères" in said
+        assert "Rien n'a été envoyé" in said
+        assert app.focused is screen.query_one("#attest-document", Select)
+        assert attestations(demo_deps) == []
+        await press(pilot, "escape")
+        assert matricule in screen_text(app)  # still waiting
+
+
+async def test_a_document_and_its_last_characters_typed_then_enter_attest(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_the_request(pilot)
+        screen.query_one("#attest-document", Select).value = "cni"
+        await press(pilot, "tab", "1", "2", "a", "b", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PresenceRequestsScreen)
+        assert attestations(demo_deps) == ["presence_attest"]

@@ -1,6 +1,7 @@
-"""S6 (vote-code reissue by one-time link) and S7 (voter without notice: identifier,
-then a password) through the real app on men-2022 demo voters; which of the voter
-file's message bindings apply to which election."""
+"""S6 (vote-code reissue by one-time link, men-2022) and S7 (voter without notice,
+men-2011: identifier, then a password shown on the voter's screen, never read out)
+through the real app on demo voters; which of the voter file's message bindings apply
+to which election."""
 
 import importlib.util
 import json
@@ -45,6 +46,7 @@ from tests.screens.conftest import (
 )
 
 MEN = "men-2022"
+MEN_2011 = "men-2011"
 MOBILE = "06 12 34 56 78"
 MOBILE_E164 = "+33612345678"
 PERSONAL = "electeur.perso@exemple.fr"
@@ -214,32 +216,33 @@ class TestS6VoteCodeLink:
             [mail] = mails_to(outbox, PERSONAL)
             assert "jeton=" in mail
 
-    async def test_without_the_secret_answer_the_link_is_refused(
-        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    async def test_the_code_is_never_issued_to_be_read_out(
+        self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        """NUMEN + département (the voter without notice) does not suffice for a code."""
+        """Seeds 001/004: the new code shows on the voter's screen, by the link only."""
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, **by_department(voter))
-            await press(pilot, "ctrl+l")
-            screen = app.screen
-            fill(pilot, link_recipient=MOBILE)
-            await click(pilot, "#link-ok")
-            assert app.screen is screen
-            assert any("Pour délivrer un(e) code de vote" in n for n in notifications(app))
-            assert screen.query_one("#link-recipient", Input).value == MOBILE
-            assert str(screen.query_one("#link-result", Static).content) == ""
-        assert not sms_to(outbox, MOBILE_E164)
+            await call_verified(pilot, voter, **by_challenge(voter))
+            await press(pilot, "ctrl+k")
+            if isinstance(app.screen, IssueScreen):
+                await click(pilot, "#issue-ok")
+            assert not isinstance(app.screen, CredentialShownScreen)
+            assert any(
+                "le code de vote se réassortit uniquement par lien" in n
+                or "ne prévoit" in n
+                for n in notifications(app)
+            ), notifications(app)
+        assert ("credential_issue", "ok") not in journal_of(demo_deps, last_intervention(demo_deps))
 
 
 # ------------------------------------------------------------------------- S7
 
 
 class TestS7VoterWithoutNotice:
-    async def test_identifier_to_the_professional_address_then_a_password(
+    async def test_identifier_to_the_professional_address_the_password_not_read_out(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
     ) -> None:
-        voter = demo_voter(demo_deps, MEN)
+        voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
             await call_verified(pilot, voter, **by_department(voter))
             await press(pilot, "ctrl+d")
@@ -257,33 +260,30 @@ class TestS7VoterWithoutNotice:
             assert voter.identifier in mail
             assert screen.query_one("#identifier-ok").display is False  # no change now
 
+            # Seed 003: « le mot de passe sera affiché à l'écran », never read out: the
+            # window sends the one-time link where the identifier went.
             await click(pilot, "#identifier-password")
-            assert isinstance(app.screen, IssueScreen)
-            await click(pilot, "#issue-ok")
-            shown = app.screen
-            assert isinstance(shown, CredentialShownScreen), notifications(app)
-            assert shown.title_text == "Nouveau mot de passe"
-            password = str(shown.query_one("#credential-value", Static).content)
-            await click(pilot, "#read-out")
-            assert isinstance(app.screen, VoterScreen)
-            assert password not in screen_text(app)  # shown once
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.screen is screen and not isinstance(app.screen, CredentialShownScreen)
+            said = str(screen.query_one("#identifier-result", Static).content)
+            assert "Lien du mot de passe envoyé à " in said and "jamais lu" in said
+            assert len(mails_to(outbox, voter.row["email_pro"])) == 2
 
-        assert check_login(demo_deps, MEN, voter.identifier, voter.birth_date, password=password)
         steps = journal_of(demo_deps, last_intervention(demo_deps))
-        assert [action for action, _ in steps][:6] == [
+        assert [action for action, _ in steps][:5] == [
             "intervention_open",
             "verification",
             "message_queue",
             "identifier_send",
             "message_sent",
-            "credential_issue",
         ]
-        assert ("credential_read_out", "ok") in steps
+        assert "credential_issue" not in [action for action, _ in steps]
 
     async def test_a_personal_address_must_be_typed_twice_the_same(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
     ) -> None:
-        voter = demo_voter(demo_deps, MEN)
+        voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
             await call_verified(pilot, voter, **by_department(voter))
             await press(pilot, "ctrl+d")
@@ -325,8 +325,9 @@ class TestBindingsOfTheElection:
     @pytest.mark.parametrize(
         ("election", "link", "identifier", "substitution"),
         [
-            (MEN, True, True, False),
-            ("minint-2022", False, True, False),
+            (MEN, True, False, False),  # the identifier is the academic webmail address
+            (MEN_2011, False, True, False),
+            ("minint-2022", False, False, False),  # the matricule is on the arrêté (portal)
             ("cci-hdf-2021", False, False, True),  # lost material: substitution only
         ],
     )
@@ -349,9 +350,10 @@ class TestBindingsOfTheElection:
             for action in ("vote_code_link", "identifier", "substitution"):
                 assert not screen.check_action(action, ())  # no intervention yet
             await open_intervention_ui(pilot, "phone")
-            assert screen.check_action("vote_code_link", ()) is link
-            assert screen.check_action("substitution", ()) is substitution
-            assert screen.check_action("identifier", ()) is identifier
+            # Offered (shown; greyed until the caller is verified) or not at all.
+            assert (screen.check_action("vote_code_link", ()) is not False) is link
+            assert (screen.check_action("substitution", ()) is not False) is substitution
+            assert (screen.check_action("identifier", ()) is not False) is identifier
             shown = {b.binding.id for b in screen.active_bindings.values()}
             assert ("voter-vote-code-link" in shown) is link
             assert ("voter-identifier" in shown) is identifier
@@ -391,7 +393,6 @@ class TestBindingsOfTheElection:
             await log_in(pilot, "agent")
             await open_voter_file(pilot, voter.matricule)
             await open_intervention_ui(pilot, "phone")
-            for key in ("ctrl+l", "ctrl+d"):
-                await press(pilot, key)
-                assert isinstance(app.screen, VoterScreen)
-            assert sum("vérifiez-la d'abord (ctrl+e)" in n for n in notifications(app)) == 2
+            await press(pilot, "ctrl+l")  # shown greyed: says what to do first
+            assert isinstance(app.screen, VoterScreen)
+            assert sum("vérifiez-la d'abord (ctrl+e)" in n for n in notifications(app)) == 1

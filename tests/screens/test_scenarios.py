@@ -332,7 +332,9 @@ class TestS4PresidentResetsAPassword:
         async with app.run_test(size=SIZE) as pilot:
             await log_in(pilot, "president")
             await open_voter_file(pilot, outsider.matricule)
-            assert "Aucun électeur ne correspond." in screen_text(app)
+            # Told apart from an unknown matricule, and nothing of the voter shown.
+            assert "Cet électeur n'est pas de votre bureau" in screen_text(app)
+            assert outsider.row["nom"] not in screen_text(app)
             # Even reaching the file directly, the service refuses it.
             await app.push_screen(VoterScreen(outsider.voter_id))
             await settle(pilot)

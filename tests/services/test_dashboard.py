@@ -51,8 +51,8 @@ def test_today_counts_interventions_by_operator_outcome_and_action(desk: Desk) -
     assert dict(today.by_operator) == {"agent": 1, "agent2": 1}
     assert dict(today.by_outcome) == {"résolu": 1}
     actions = dict(today.by_action)
-    assert actions["code délivré"] == 1
-    assert actions["vérification d'identité"] == 2
+    assert actions["credential_issue"] == 1
+    assert actions["verification"] == 2
 
 
 def test_interventions_per_hour_fall_in_the_paris_hour(desk: Desk) -> None:

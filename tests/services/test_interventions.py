@@ -200,9 +200,9 @@ def test_every_journal_entry_of_an_intervention_carries_its_id(desk: Desk) -> No
     assert {e["subject"] for e in mine} == {entries(desk.deps, "intervention_open")[0]["subject"]}
     steps = intervention_steps(desk.deps, AGENT, call.id)
     assert [(s.action, s.outcome) for s in steps] == [
-        ("intervention ouverte", "ok"),
-        ("vérification d'identité", "vérifié"),
-        ("intervention close", "résolu"),
+        ("intervention_open", "ok"),
+        ("verification", "vérifié"),
+        ("intervention_close", "résolu"),
     ]
 
 

@@ -1,0 +1,296 @@
+"""What an operator may do on a voter during a call: one rule, in one place.
+
+:func:`refusal` answers for one action, from the operator's role, whether the voter
+is of their bureau (presidents), the state of the call and what the election
+provides: ``None`` when the action is allowed, otherwise a :class:`Refusal` with its
+French reason and, when another step makes it possible, that step. The voter file
+asks it for every key (shown enabled, or greyed with the reason when pressed); the
+services ask it again inside their transaction, with what they read under lock, and
+raise the refusal (:func:`csu.services.context.enforce`).
+
+A service that checks part of the situation itself (the call's state read from the
+store, say) leaves that part ``None``: it is then not considered.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from csu.domain.election import ElectionDefinition
+
+OPENERS = ("agent", "president", "superviseur")
+"""Who opens interventions (and verifies, issues, invalidates within them)."""
+DESK_ROLES = ("agent", "superviseur")
+"""Who sends messages to voters, takes substitution requests and follows the outbox."""
+PRESIDENT_KINDS = ("password",)
+"""What a president resets (S4): passwords only."""
+
+ACTIONS = (
+    "open", "verify", "issue", "revoke", "close", "new_call", "unlock", "reveal",
+    "vote_code_link", "identifier", "substitution", "messages",
+)  # fmt: skip
+
+
+class Call(StrEnum):
+    """The state of the operator's call on this voter."""
+
+    NONE = "none"  # no intervention on this voter
+    OPEN = "open"  # opened; identity not verified (or the verification lapsed)
+    VERIFIED = "verified"  # identity verified, still valid
+    LOCKED = "locked"  # opened, but the voter is locked after failed verifications
+    CLOSED = "closed"  # this voter's intervention has just been closed
+
+    @property
+    def ongoing(self) -> bool:
+        return self in (Call.OPEN, Call.VERIFIED, Call.LOCKED)
+
+
+def call_state(*, opened: bool, closed: bool, verified: bool, locked: bool) -> Call:
+    """The state of a call from what the voter file knows. ``locked``: the voter's lock
+    stops verification on the intervention's channel (remote channels only)."""
+    if opened:
+        if verified:
+            return Call.VERIFIED
+        return Call.LOCKED if locked else Call.OPEN
+    return Call.CLOSED if closed else Call.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionAllows:
+    """What an election provides to the cell."""
+
+    id: str
+    kinds: tuple[str, ...] = ()  # credentials an agent issues and reads out (security_key…)
+    vote_code_link: bool = False  # S6: a one-time link reissues the vote code
+    substitution: bool = False  # S5: substitution material
+    closed: bool = False  # the vote is over: no action on its materials
+    identifier: bool = False  # S7: the identifier goes by e-mail ([delivery.identifier])
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    role: str
+    call: Call | None = None  # None: the service checks the call's state itself
+    in_bureau: bool = True  # a president: the voter (or material) is of their bureau
+    election: ElectionAllows | None = None  # None: not considered
+    kind: str | None = None  # the credential asked for (issue, revoke)
+    other_call: bool = False  # the operator has a call open on another voter
+    voter_locked: bool | None = None  # the voter is locked (any channel); None: not considered
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why an action may not be done. ``forbidden``: a matter of role or bureau (no
+    state of the call would allow it). ``step``: the action that would make it
+    possible (the screen names its key)."""
+
+    reason: str
+    step: str | None = None
+    forbidden: bool = False
+
+    @property
+    def sentence(self) -> str:
+        """The reason as a sentence (services raise it as is)."""
+        return self.reason if self.reason.endswith(".") else self.reason + "."
+
+
+def _role(role: str, roles: tuple[str, ...], label: str) -> Refusal | None:
+    return None if role in roles else Refusal(f"Action réservée aux {label}.", forbidden=True)
+
+
+NOT_IN_BUREAU = "Cet électeur relève d'un autre bureau que le vôtre."
+OPEN_FIRST = Refusal("Ouvrez d'abord une intervention", step="open")
+VERIFY_FIRST = Refusal(
+    "Identité non vérifiée ou vérification expirée (10 minutes) : vérifiez-la d'abord",
+    step="verify",
+)
+LOCKED = Refusal(
+    "Électeur verrouillé après des échecs de vérification : un superviseur doit le "
+    "déverrouiller",
+    step="unlock",
+)
+
+
+def kinds_for(role: str, election: ElectionAllows) -> tuple[str, ...]:
+    """The credentials of the election that ``role`` may issue or invalidate."""
+    if role == "president":
+        return tuple(kind for kind in election.kinds if kind in PRESIDENT_KINDS)
+    return election.kinds
+
+
+def refusal(action: str, s: Situation) -> Refusal | None:
+    """``None`` when ``action`` may be done in situation ``s``, else why not."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    match action:
+        case "reveal":
+            return _role(s.role, ("superviseur",), "superviseurs")
+        case "unlock":
+            found = _role(s.role, ("superviseur",), "superviseurs")
+            if found is None and s.voter_locked is False:
+                found = Refusal("Cet électeur n'est pas verrouillé.")
+            return found
+        case "messages":
+            return _role(s.role, DESK_ROLES, "agents et aux superviseurs")
+        case "new_call":
+            if s.call is not None and s.call.ongoing:
+                return Refusal("Clôturez d'abord l'intervention en cours", step="close")
+            return None
+    # Every other action happens in an intervention.
+    found = _role(
+        s.role,
+        DESK_ROLES if action in ("vote_code_link", "identifier", "substitution") else OPENERS,
+        "agents et aux superviseurs"
+        if action in ("vote_code_link", "identifier", "substitution")
+        else "agents, présidents et superviseurs",
+    )
+    if found is not None:
+        return found
+    if s.role == "president" and not s.in_bureau:
+        return Refusal(NOT_IN_BUREAU, forbidden=True)
+    president_kind = s.kind is None or s.kind in PRESIDENT_KINDS
+    if action in ("issue", "revoke") and s.role == "president" and not president_kind:
+        return Refusal(
+            "Un président de bureau ne réinitialise que des mots de passe.", forbidden=True
+        )
+    election = s.election
+    if election is not None and action != "close":
+        if election.closed and action != "open":
+            return Refusal(f"Le scrutin {election.id} est clos : aucune action possible.")
+        if (found := _election_refusal(action, s.role, election)) is not None:
+            return found
+    return _call_refusal(action, s)
+
+
+def _election_refusal(action: str, role: str, election: ElectionAllows) -> Refusal | None:
+    """What the election does not provide, and what it provides instead."""
+    if action in ("issue", "revoke") and not kinds_for(role, election):
+        if role == "president":
+            return Refusal(
+                f"Le scrutin {election.id} ne prévoit pas de mot de passe : un président n'y "
+                "réinitialise rien ; orientez l'électeur vers la cellule de support.",
+                forbidden=True,
+            )
+        instead = (
+            "demandez du matériel de substitution"
+            if election.substitution
+            else "aucun code ne se délivre ici"
+        )
+        return Refusal(
+            f"Le scrutin {election.id} ne prévoit aucun code délivré par la cellule : "
+            f"{instead}.",
+            step="substitution" if election.substitution else None,
+            forbidden=True,
+        )
+    if action == "vote_code_link" and not election.vote_code_link:
+        return Refusal(f"Le scrutin {election.id} ne prévoit pas de code de vote.", forbidden=True)
+    if action == "substitution" and not election.substitution:
+        return Refusal(
+            f"Le scrutin {election.id} ne prévoit pas de matériel de substitution.",
+            forbidden=True,
+        )
+    if action == "identifier" and not election.identifier:
+        instead = (
+            " : demandez du matériel de substitution" if election.substitution else ""
+        )
+        return Refusal(
+            f"Le scrutin {election.id} ne prévoit pas de mot de passe, donc pas d'envoi "
+            f"d'identifiant{instead}.",
+            step="substitution" if election.substitution else None,
+            forbidden=True,
+        )
+    return None
+
+
+def _call_refusal(action: str, s: Situation) -> Refusal | None:
+    call = s.call
+    if call is None:
+        return None
+    if action == "open":
+        if call.ongoing:
+            return Refusal("Une intervention est déjà ouverte : clôturez-la d'abord.", "close")
+        if s.other_call:
+            return Refusal(
+                "Vous avez une intervention ouverte sur un autre électeur : rouvrez sa fiche "
+                "et clôturez-la d'abord."
+            )
+        return None
+    if not call.ongoing:
+        return OPEN_FIRST
+    if action in ("close", "substitution"):
+        return None
+    if call is Call.LOCKED:
+        return LOCKED
+    if action == "verify" or call is Call.VERIFIED:
+        return None
+    return VERIFY_FIRST
+
+
+def election_allows(definition: "ElectionDefinition", now: datetime) -> ElectionAllows:
+    """What ``definition`` provides to the cell at ``now``."""
+    from csu.domain.election import ElectionState, state_at
+
+    # The file's [delivery] routes decide, so that a key is never offered for what the
+    # service then refuses (a men-2022 vote code goes by link only, never read out).
+    return ElectionAllows(
+        id=definition.id,
+        kinds=tuple(k for k in definition.credential_kinds if definition.allows(k, "read_out")),
+        vote_code_link=definition.allows("vote_code", "link"),
+        substitution=definition.substitution.enabled,
+        closed=state_at(definition, now) is ElectionState.CLOSED,
+        identifier=definition.allows("identifier", "email"),
+    )
+
+
+def may(action: str, s: Situation) -> bool:
+    return refusal(action, s) is None
+
+
+# What a call did, from its journal's action codes.
+ACTED = frozenset({
+    "credential_issue", "credential_read_out", "credential_revoke", "vote_code_link_send",
+    "identifier_send", "substitution_grant",
+})  # fmt: skip
+REFUSED_OUTCOMES = frozenset(
+    {"refusé", "refusée", "refused", "non vérifié", "verrouillé", "échec"}
+)
+PENDING_OUTCOMES = frozenset({"en attente", "pending"})
+
+
+def suggested_outcome(call: Call, steps: Sequence[tuple[str, str]]) -> str:
+    """The outcome a closing proposes (a key of ``csu.domain.interventions.OUTCOMES``),
+    from the state of the call and its steps (action code, outcome), oldest first:
+    what happened, never « résolu » after a lock or a refusal that nothing followed."""
+    if call is Call.LOCKED:
+        return "refusé"
+    last_good = max(
+        (
+            index
+            for index, (action, outcome) in enumerate(steps)
+            if action in ACTED or (action == "verification" and outcome not in REFUSED_OUTCOMES)
+        ),
+        default=-1,
+    )
+    last_refusal = max(
+        (
+            index
+            for index, (action, outcome) in enumerate(steps)
+            if outcome in REFUSED_OUTCOMES or action == "substitution_refuse"
+        ),
+        default=-1,
+    )
+    if last_refusal > last_good:
+        return "refusé"
+    acted = any(action in ACTED for action, _ in steps)
+    waiting = any(
+        action == "substitution_request" and outcome in PENDING_OUTCOMES
+        for action, outcome in steps
+    )
+    if waiting and not acted:
+        return "escaladé"
+    if acted or call is Call.VERIFIED:
+        return "résolu"
+    return "abandonné"

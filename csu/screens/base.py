@@ -1,0 +1,214 @@
+"""What every CSU screen and window shares, written once.
+
+- ``app`` typed as :class:`CsuApp` (and ``csu``, its older name);
+- :meth:`session` for workers: the store and the operator, or :class:`SessionEnded`
+  when the operator logged out meanwhile (the worker then ends quietly);
+- worker failures handled in one place: a refusal of a service shows as a French
+  notification (``CsuApp.on_worker_state_changed``), and every end of a worker posts a
+  typed message (:class:`WorkDone`, :class:`WorkFailed`) that screens and tests observe;
+- ``busy``: set by :meth:`begin` before a worker is started from a button, cleared when
+  a worker of the screen ends, so that a double press sends nothing twice;
+- the header (:class:`ShellHeader`) filled with who works where and the election in
+  focus, when the screen has one.
+"""
+
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from textual.events import Key, Mount
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from csu.domain.errors import InvalidValue
+from csu.services.context import ServiceError
+
+if TYPE_CHECKING:
+    from csu.app import CsuApp
+    from csu.services.context import Deps, OperatorContext
+
+ResultT = TypeVar("ResultT")
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+
+
+class SessionEnded(ServiceError):
+    """The operator left (logout, idle lock) while a worker ran: nothing to show."""
+
+    def __init__(self) -> None:
+        super().__init__("Session terminée.")
+
+
+class WorkDone(Message):
+    """A worker of the screen ended well: ``group`` names it, ``result`` is what it
+    returned."""
+
+    bubble = False  # for the screen whose worker it was
+
+    def __init__(self, group: str, result: object) -> None:
+        super().__init__()
+        self.group = group
+        self.result = result
+
+
+class WorkFailed(Message):
+    """A worker of the screen failed: ``error`` is the exception (a refusal, whose
+    French text the operator read, when ``refused``)."""
+
+    bubble = False
+
+    def __init__(self, group: str, error: BaseException | None) -> None:
+        super().__init__()
+        self.group = group
+        self.error = error
+
+    @property
+    def refused(self) -> bool:
+        """A refusal (of a service, or of a value typed), not a fault."""
+        return isinstance(self.error, ServiceError | InvalidValue)
+
+
+class _CsuBase:
+    """The shared part; mixed in front of ``Screen`` or ``ModalScreen``."""
+
+    busy: bool = False
+    QUIET_GROUPS: tuple[str, ...] = ()
+    """Worker groups whose failures are not shown (a poll that runs again shortly)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def app(self) -> "CsuApp": ...
+
+        def post_message(self, message: Message) -> bool: ...
+
+    @property
+    def csu(self) -> "CsuApp":
+        return self.app
+
+    @property
+    def role(self) -> str:
+        """The operator's role ("" when nobody is logged in)."""
+        who = self.app.operator
+        return who.role if who is not None else ""
+
+    def session(self) -> "tuple[Deps, OperatorContext]":
+        """For workers: the store and the operator. Raises :class:`SessionEnded` when
+        nobody is logged in any more (the worker ends without a message to show)."""
+        who = self.app.operator
+        if who is None:
+            raise SessionEnded()
+        return self.app.deps, who
+
+    def begin(self) -> bool:
+        """Marks the screen busy before a worker starts; False if it already is."""
+        if self.busy:
+            return False
+        self.busy = True
+        return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: the app shows a refusal in French, once.
+        if event.state not in FINISHED:
+            return
+        self.busy = False
+        worker: Worker[Any] = event.worker
+        if event.state is WorkerState.SUCCESS:
+            self.post_message(WorkDone(worker.group, worker.result))
+            return
+        if event.state is not WorkerState.ERROR or isinstance(worker.error, SessionEnded):
+            return  # cancelled (a fresher one replaced it), or the operator left
+        if worker.group in self.QUIET_GROUPS:
+            return
+        self.app.on_worker_state_changed(event)
+        self.post_message(WorkFailed(worker.group, worker.error))
+
+    def fill_header(self) -> None:
+        """Who works where, and the election in focus, in the screen's header."""
+        from csu.widgets.shell_header import ShellHeader
+
+        for header in cast("Screen[Any]", self).query(ShellHeader):
+            header.who = self.app.who_line
+            header.election = self.app.election
+
+
+class CsuScreen(_CsuBase, Screen[ResultT]):
+    """A full screen of CSU."""
+
+    def _on_mount(self, event: Mount) -> None:
+        # Textual calls this beside Screen's own and the subclass's ``on_mount``.
+        self.fill_header()
+
+    @property
+    def app(self) -> "CsuApp":  # type: ignore[override]
+        return cast("CsuApp", super().app)
+
+
+class CsuModal(_CsuBase, ModalScreen[ResultT]):
+    """A window of CSU, opened above a screen; returns its value by ``dismiss``."""
+
+    def finish(self, result: ResultT) -> None:
+        """Dismisses with ``result``, for a worker's ``call_from_thread``: ``dismiss``
+        returns an awaitable, which the worker would wait for while the window,
+        closing, cancels it."""
+        self.dismiss(result)
+
+    @property
+    def app(self) -> "CsuApp":  # type: ignore[override]
+        return cast("CsuApp", super().app)
+
+
+KEY_WORDS = {
+    "escape": "Échap",
+    "enter": "Entrée",
+    "down": "↓",
+    "up": "↑",
+    "tab": "Tab",
+    "shift+tab": "Maj+Tab",
+    "space": "Espace",
+    "delete": "Suppr",
+}
+
+
+def key_name(key: str) -> str:
+    """A key as the README writes it: « ctrl+n », « Échap », « Entrée », « F7 »."""
+    first = key.split(",")[0].strip()
+    if first in KEY_WORDS:
+        return KEY_WORDS[first]
+    if len(first) in (2, 3) and first.startswith("f") and first[1:].isdigit():
+        return first.upper()
+    return first
+
+
+class Explained:
+    """For screens whose actions stay in the footer, greyed, when they cannot be done:
+    ``refusal_for`` says why, and a key press of a greyed (or hidden) action shows it
+    instead of doing nothing."""
+
+    def refusal_for(self, action: str) -> str | None:
+        """Why ``action`` cannot be done now, or None."""
+        return None
+
+    def key_for(self, action: str) -> str:
+        """The key bound to ``action`` on this screen (after the keymap), as a word."""
+        screen = cast("Screen[Any]", self)
+        for namespace, bindings in screen._binding_chain:
+            if namespace is not screen:
+                continue
+            for key, binding in bindings:
+                if binding.action == action:
+                    return key_name(key)
+        return ""
+
+    def on_key(self, event: Key) -> None:
+        screen = cast("Screen[Any]", self)
+        if screen.app.screen is not screen:
+            return
+        for namespace, bindings in screen._binding_chain:
+            if namespace is not screen:
+                continue
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                reason = self.refusal_for(binding.action)
+                if reason is not None:
+                    event.stop()
+                    event.prevent_default()
+                    screen.notify(reason, title=binding.description, severity="warning")
+                    return

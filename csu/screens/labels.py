@@ -1,0 +1,319 @@
+"""The one catalogue of French words for what the journal records: every action, outcome,
+state and detail key, and the values that are codes of the vocabulary.
+
+The services and the journal keep codes (``credential_issue``, ``attempts``); the
+screens name them from here, so a code is never shown raw nor named two ways: the
+journal review, an entry's detail, an intervention's timeline, the voter file's
+panel and the dashboard all read this module. ``tests/screens/test_labels_walk.py``
+walks every screen and fails on a key that this catalogue does not name.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from csu.domain.clock import to_paris
+from csu.domain.election import CREDENTIAL_LABELS
+from csu.domain.interventions import OUTCOMES
+from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
+from csu.domain.verification import CHANNEL_LABELS as VERIFICATION_CHANNELS
+from csu.domain.verification import FACTOR_LABELS
+
+ACTION_LABELS: dict[str, str] = {
+    "login": "connexion",
+    "logout": "déconnexion",
+    "recherche": "recherche d'électeur",
+    "consultation": "consultation du dossier",
+    "révélation": "affichage d'une coordonnée masquée",
+    "intervention_open": "intervention ouverte",
+    "intervention_close": "intervention close",
+    "verification": "vérification d'identité",
+    "presence_request": "vérification en personne demandée",
+    "presence_list": "demandes en personne consultées",
+    "presence_attest": "vérification en personne attestée",
+    "presence_decline": "vérification en personne refusée",
+    "otp_send": "code à usage unique envoyé",
+    "credential_issue": "code délivré",
+    "credential_read_out": "code lu à l'appelant",
+    "credential_revoke": "code invalidé",
+    "vote_code_link_send": "lien de réassort envoyé",
+    "vote_code_redeem": "code de vote réassorti",
+    "identifier_send": "identifiant envoyé",
+    "message_queue": "message mis en file",
+    "message_sent": "message envoyé",
+    "message_failed": "échec d'envoi",
+    "message_resend": "message renvoyé",
+    "message_abandon": "message abandonné",
+    "substitution_request": "demande de substitution",
+    "substitution_list": "demandes de substitution consultées",
+    "substitution_grant": "substitution accordée",
+    "substitution_refuse": "substitution refusée",
+    "voter_unlock": "électeur déverrouillé",
+    "operator_add": "opérateur créé",
+    "operator_disable": "opérateur désactivé",
+    "operator_totp_reset": "authentificateur réinitialisé",
+    "operator_unlock": "opérateur déverrouillé",
+    "election_load": "scrutin chargé",
+    "roll_import": "liste électorale importée",
+    "votes_import": "émargement importé",
+    "demo_build": "base de démonstration créée",
+    "journal_export": "export du journal",
+    "journal_verify": "vérification du journal",
+    "journal_checkpoint": "point de contrôle du journal signé",
+    "journal_search": "recherche dans le journal",
+    "journal_entry_view": "lecture d'une entrée du journal",
+    "journal_intervention_view": "lecture d'une intervention",
+    "purge": "purge des données personnelles",
+    "alert_review": "consultation des alertes",
+    "platform_client_add": "client de l'API créé",
+    "platform_client_revoke": "client de l'API révoqué",
+    "platform_login_check": "connexion vérifiée (plateforme)",
+    "emargement_feed": "émargements reçus de la plateforme",
+    "webhook_queue": "webhook mis en file",
+    "webhook_sent": "webhook remis à la plateforme",
+    "webhook_failed": "échec d'envoi d'un webhook",
+    "webhook_resend": "webhook renvoyé",
+    "webhook_abandon": "webhook abandonné",
+    "credentials_import": "codes d'origine importés",
+    "escalation_open": "dossier escaladé ouvert",
+    "escalation_list": "dossiers escaladés consultés",
+    "escalation_take": "dossier escaladé pris en charge",
+    "escalation_callback": "numéro de rappel affiché",
+    "escalation_close": "dossier escaladé clos",
+    "platform_key_refused": "clé d'API refusée",
+}
+"""Every action of the journal (:data:`csu.domain.actions.ACTIONS`), by its code."""
+
+STATE_LABELS: dict[str, str] = {
+    "pending": "à réessayer",
+    "sending": "en cours",
+    "sent": "remis",
+    "failed": "échec",
+    "abandoned": "abandonné",
+}
+"""The states of an outgoing message or webhook (a failed attempt stays "pending" while
+it is retried): the outcome of a failed sending is its message's state."""
+
+OUTCOME_LABELS: dict[str, str] = {
+    # Most outcomes are already written in French words in the journal; they are
+    # named here all the same, so that the catalogue says every one.
+    "ok": "ok",
+    "refusé": "refusé",
+    "partiel": "partiel",
+    "verrouillé": "verrouillé",
+    "vérifié": "vérifié",
+    "non vérifié": "non vérifié",
+    "attesté": "attesté",
+    "créé": "créé",
+    "mis à jour": "mis à jour",
+    "valide": "valide",
+    "invalide": "invalide",
+    "bloqué": "bloqué",
+    **{label: label for label in SUBSTITUTION_STATES.values()},
+    **OUTCOMES,
+    "redirigé": "redirigé",  # the closing window says where to; a table column is narrow
+    **STATE_LABELS,
+}
+"""Every outcome an entry records (intervention outcomes and message states included)."""
+
+DETAIL_LABELS: dict[str, str] = {
+    "accepted": "émargements acceptés",
+    "action": "action",
+    "alerts": "alertes",
+    "approval_asked": "approbation demandée",
+    "approved": "approuvée par un autre superviseur",
+    "attempts": "tentatives",
+    "attested_by": "attestée par",
+    "automatic": "automatique",
+    "before": "avant le",
+    "bureau": "bureau",
+    "callback": "numéro de rappel",
+    "caller": "appelant",
+    "caller_matches_work_phone": "appel du poste de travail enregistré",
+    "caller_region": "région de l'appelant",
+    "channel": "canal",
+    "checklist_missing": "pièces manquantes",
+    "client": "client de l'API",
+    "closes_at": "clôture du vote",
+    "count": "nombre d'entrées",
+    "counts": "nombres",
+    "credential": "n° du code",
+    "credentials": "codes",
+    "deadline": "échéance",
+    "deadline_minutes": "délai (minutes)",
+    "declared_on": "déclarée le",
+    "document": "pièce d'identité",
+    "duplicates": "doublons",
+    "election": "scrutin",
+    "elections": "scrutins",
+    "emargements": "émargements",
+    "error": "erreur",
+    "escalation": "n° du dossier escaladé",
+    "escalations": "dossiers escaladés",
+    "event": "événement",
+    "events": "événements",
+    "expires_at": "expire le",
+    "factor": "facteur",
+    "factors_failed": "facteurs faux",
+    "factors_tried": "facteurs essayés",
+    "failures": "échecs",
+    "field": "champ",
+    "fields": "champs",
+    "file": "fichier",
+    "format": "format",
+    "identity_match": "identité concordante",
+    "intervention": "intervention",
+    "interventions": "interventions",
+    "key": "clé",
+    "key_id": "n° de clé",
+    "key_prefix_hash": "début de la clé (empreinte)",
+    "kind": "type",
+    "kinds": "types",
+    "locked_until": "verrouillé jusqu'au",
+    "login": "identifiant",
+    "login_hash": "identifiant saisi (empreinte)",
+    "material": "matériel",
+    "materials": "matériels",
+    "matricule": "filtre sur un matricule",
+    "message": "n° du message",
+    "mode": "mode",
+    "not_journalled_before": "refus non journalisés avant",
+    "note": "note",
+    "operator": "opérateur",
+    "origin": "origine",
+    "outcome": "résultat",
+    "overdue": "en retard",
+    "path": "chemin",
+    "presence_check": "vérification en personne",
+    "presence_checks": "vérifications en personne",
+    "president": "président de bureau",
+    "purpose": "objet",
+    "query": "recherche",
+    "range": "plage",
+    "reason": "motif",
+    "recipient": "destinataire",
+    "reference": "référence de l'envoi",
+    "rejected": "lignes rejetées",
+    "remote_lock_until": "verrouillé à distance jusqu'au",
+    "replaces": "remplace la demande n°",
+    "request": "n° de la demande",
+    "requested_by": "demandée par",
+    "requests": "demandes",
+    "requires_approval": "approbation requise",
+    "resolution": "suite donnée",
+    "results": "résultats",
+    "retention_days": "conservation (jours)",
+    "revoked": "code remplacé n°",
+    "role": "rôle",
+    "root": "racine",
+    "rows": "lignes",
+    "rule": "règle",
+    "scheme": "empreinte",
+    "seed": "graine",
+    "seq": "entrée n°",
+    "seqs": "entrées",
+    "set": "facteurs retenus",
+    "since": "depuis",
+    "size": "taille",
+    "source": "source",
+    "status": "état",
+    "to": "envoi à",
+    "typed_recipient": "destinataire saisi",
+    "until": "jusqu'à",
+    "valid_seconds": "validité (secondes)",
+    "verified_by": "vérifiée par",
+    "voters": "électeurs",
+    "waited_minutes": "attente (minutes)",
+    "was_locked": "verrouillé",
+    "was_locked_until": "verrouillé jusqu'au",
+    "webhook": "n° du webhook",
+    "webhook_url": "adresse du webhook",
+    "written": "lignes écrites",
+}
+"""Every key of an entry's details, by its code."""
+
+CHANNEL_LABELS: dict[str, str] = VERIFICATION_CHANNELS | {"sms": "SMS", "post": "courrier"}
+"""How a voter reached the cell, or how a message went (e-mail is « courriel » for both)."""
+
+PURPOSE_LABELS: dict[str, str] = {
+    "otp": "code à usage unique",
+    "vote_code_link": "lien code de vote",
+    "password_link": "lien mot de passe",
+    "identifier": "identifiant",
+    "notice": "avis de changement",
+    "substitution": "matériel de substitution",
+    "letter": "courrier",
+}
+"""What a message to a voter is for (the outbox's ``purpose``)."""
+
+# Detail values that are codes of the vocabulary, shown by their French names.
+VALUE_LABELS: dict[str, Mapping[str, str]] = {
+    "channel": CHANNEL_LABELS,
+    "kind": CREDENTIAL_LABELS,
+    "kinds": CREDENTIAL_LABELS,
+    "factor": FACTOR_LABELS,
+    "factors_tried": FACTOR_LABELS,
+    "factors_failed": FACTOR_LABELS,
+    "set": FACTOR_LABELS,
+    "verified_by": FACTOR_LABELS,
+    "action": ACTION_LABELS,
+    "outcome": OUTCOME_LABELS,
+    # a message's purpose, or a link's (the credential it reveals)
+    "purpose": PURPOSE_LABELS | CREDENTIAL_LABELS,
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def outcome_label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome)
+
+
+def detail_label(key: str) -> str:
+    """A detail's French name; a key the catalogue misses shows without underscores
+    (the label walk test fails on it)."""
+    return DETAIL_LABELS.get(key, key.replace("_", " "))
+
+
+def factor_label(factor: str) -> str:
+    return FACTOR_LABELS.get(factor, factor)
+
+
+def channel_label(channel: str) -> str:
+    return CHANNEL_LABELS.get(channel, channel)
+
+
+def detail_value(key: str, value: Any) -> str:
+    """A recorded value, readable: codes by their names, times in Paris, yes/no."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list | tuple):
+        return ", ".join(detail_value(key, item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{detail_label(k)} : {detail_value(k, v)}" for k, v in value.items())
+    if isinstance(value, str):
+        labels = VALUE_LABELS.get(key)
+        if labels and value in labels:
+            return labels[value]
+        # Codes joined by commas, as a row stores factors (« birth_date,otp_mobile »).
+        if labels and "," in value and all(part in labels for part in value.split(",")):
+            return ", ".join(labels[part] for part in value.split(","))
+        moment = _moment(value)
+        if moment is not None:
+            return f"{to_paris(moment):%d/%m/%Y %H:%M:%S}"
+    return str(value)
+
+
+def _moment(value: str) -> datetime | None:
+    """A date-time written by a service (RFC 3339 or ISO with an offset), else None."""
+    if len(value) < 19 or value[4] != "-" or value[10] != "T":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

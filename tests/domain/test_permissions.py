@@ -1,0 +1,132 @@
+"""What an operator may do on a voter: one rule for the voter file and the services."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from csu.domain.election import parse_election
+from csu.domain.permissions import (
+    Call,
+    ElectionAllows,
+    Situation,
+    call_state,
+    election_allows,
+    may,
+    refusal,
+    suggested_outcome,
+)
+
+MININT = ElectionAllows("minint-2022", kinds=("security_key", "password"))
+CCI = ElectionAllows("cci-hdf-2021", substitution=True)
+MEN = ElectionAllows("men-2022", vote_code_link=True)
+MEN_2011 = ElectionAllows("men-2011", identifier=True)
+ELECTIONS = Path(__file__).parents[2] / "data" / "elections"
+
+
+def test_verifying_before_opening_says_to_open_first() -> None:
+    found = refusal("verify", Situation("agent", call=Call.NONE, election=MININT))
+    assert found is not None and found.step == "open" and not found.forbidden
+    assert found.reason == "Ouvrez d'abord une intervention"
+
+
+def test_issuing_before_verifying_says_to_verify() -> None:
+    found = refusal("issue", Situation("agent", call=Call.OPEN, election=MININT))
+    assert found is not None and found.step == "verify"
+
+
+def test_a_verified_call_may_issue() -> None:
+    assert may("issue", Situation("agent", call=Call.VERIFIED, election=MININT))
+
+
+def test_a_locked_voter_sends_to_the_supervisor() -> None:
+    found = refusal("verify", Situation("agent", call=Call.LOCKED, election=MININT))
+    assert found is not None and found.step == "unlock"
+
+
+def test_an_election_without_credentials_offers_substitution_instead() -> None:
+    found = refusal("issue", Situation("agent", call=Call.VERIFIED, election=CCI))
+    assert found is not None and found.forbidden and found.step == "substitution"
+    assert "substitution" in found.reason
+
+
+def test_a_president_resets_passwords_only() -> None:
+    found = refusal("issue", Situation("president", kind="security_key"))
+    assert found is not None and found.forbidden
+
+
+def test_a_president_outside_the_bureau_is_refused() -> None:
+    found = refusal("open", Situation("president", call=Call.NONE, in_bureau=False))
+    assert found is not None and "autre bureau" in found.reason
+
+
+def test_the_vote_code_link_is_for_elections_with_vote_codes() -> None:
+    assert may("vote_code_link", Situation("agent", call=Call.VERIFIED, election=MEN))
+    assert not may("vote_code_link", Situation("agent", call=Call.VERIFIED, election=MININT))
+
+
+def test_a_closed_election_allows_nothing_but_closing() -> None:
+    closed = ElectionAllows("minint-2022", kinds=("password",), closed=True)
+    assert refusal("issue", Situation("agent", call=Call.VERIFIED, election=closed))
+    assert may("close", Situation("agent", call=Call.VERIFIED, election=closed))
+
+
+def test_only_supervisors_unlock_and_reveal() -> None:
+    assert not may("unlock", Situation("agent", voter_locked=True))
+    assert may("unlock", Situation("superviseur", voter_locked=True))
+    assert not may("unlock", Situation("superviseur", voter_locked=False))
+    assert not may("reveal", Situation("president"))
+
+
+def test_a_new_call_waits_for_the_open_one_to_close() -> None:
+    found = refusal("new_call", Situation("agent", call=Call.VERIFIED))
+    assert found is not None and found.step == "close"
+    assert may("new_call", Situation("agent", call=Call.CLOSED))
+
+
+def test_an_unknown_action_is_a_programming_error() -> None:
+    with pytest.raises(ValueError):
+        refusal("launch", Situation("agent"))
+
+
+def test_the_call_state_reads_the_lock_only_when_opened() -> None:
+    assert call_state(opened=True, closed=False, verified=False, locked=True) is Call.LOCKED
+    assert call_state(opened=False, closed=False, verified=False, locked=True) is Call.NONE
+    assert call_state(opened=False, closed=True, verified=False, locked=False) is Call.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("call", "steps", "expected"),
+    [
+        (Call.LOCKED, [("verification", "non vérifié")], "refusé"),
+        (Call.OPEN, [("verification", "non vérifié")], "refusé"),
+        (Call.VERIFIED, [("verification", "vérifié"), ("credential_issue", "ok")], "résolu"),
+        (Call.OPEN, [], "abandonné"),
+        (Call.VERIFIED, [("verification", "non vérifié"), ("verification", "vérifié")], "résolu"),
+        (Call.VERIFIED, [("substitution_request", "en attente")], "escaladé"),
+        (Call.VERIFIED, [("substitution_request", "refusée")], "refusé"),
+    ],
+)
+def test_closing_proposes_what_happened(
+    call: Call, steps: list[tuple[str, str]], expected: str
+) -> None:
+    assert suggested_outcome(call, steps) == expected
+
+
+def test_each_demo_election_offers_what_its_delivery_routes_allow() -> None:
+    now = datetime(2022, 12, 2, 10, tzinfo=UTC)
+    allows = {
+        path.stem: election_allows(parse_election(path.read_text(encoding="utf-8"), path.name), now)
+        for path in ELECTIONS.glob("*.toml")
+    }
+    assert allows["minint-2022"].kinds == ("security_key", "password")
+    assert allows["men-2022"].kinds == ()  # the vote code goes by link only
+    assert allows["men-2022"].vote_code_link
+    assert allows["men-2011"].identifier and not allows["men-2022"].identifier
+    assert not allows["cci-hdf-2021"].kinds and allows["cci-hdf-2021"].substitution
+
+
+def test_the_identifier_is_refused_where_the_election_sends_none() -> None:
+    found = refusal("identifier", Situation("agent", call=Call.VERIFIED, election=MEN))
+    assert found is not None and found.forbidden
+    assert may("identifier", Situation("agent", call=Call.VERIFIED, election=MEN_2011))

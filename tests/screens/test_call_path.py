@@ -1,0 +1,329 @@
+"""The path of a call on the voter file (issue 15): its state and next step always
+shown, actions greyed with their reason, words that fit the channel, the header
+following the election of the call, closing that proposes what happened, and F1."""
+
+from typing import Any
+
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import Button, DataTable, Input, Select, Static
+
+from csu.app import CsuApp
+from csu.screens.base import WorkDone, WorkFailed
+from csu.screens.credential import CredentialShownScreen, IssueScreen
+from csu.screens.help import HelpScreen
+from csu.screens.intervention import InterventionCloseScreen
+from csu.screens.lookup import LookupScreen
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps
+from csu.widgets.shell_header import ShellHeader
+from tests.screens.conftest import (
+    SIZE,
+    DemoVoter,
+    click,
+    close_ui,
+    demo_voter,
+    fill,
+    log_in,
+    notifications,
+    open_intervention_ui,
+    open_voter_file,
+    president_bureau,
+    press,
+    verify_ui,
+)
+
+
+def good_answers(voter: DemoVoter) -> dict[str, str]:
+    return {
+        "verify_birth_date": voter.birth_text,
+        "verify_agent_card": voter.row["carte_agent"][:6],
+        "verify_iban": voter.row["iban"][-6:],
+    }
+
+
+def path(app: CsuApp) -> str:
+    return str(app.screen.query_one("#call-path", Static).render())
+
+
+def header_election(app: CsuApp) -> str:
+    return str(app.screen.query_one(ShellHeader).query_one("#election", Static).render())
+
+
+async def proposed_outcome(pilot: Pilot[Any]) -> object:
+    await press(pilot, "ctrl+w")
+    assert isinstance(pilot.app.screen, InterventionCloseScreen)
+    value = pilot.app.screen.query_one("#close-outcome", Select).value
+    await press(pilot, "escape")
+    return value
+
+
+class TestThePathOfACall:
+    async def test_from_an_empty_look_up_to_the_next_caller(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            assert "État : aucune intervention" in path(app)
+            assert "ouvrez une intervention (ctrl+n)" in path(app).lower()
+            await open_intervention_ui(pilot, "phone")
+            assert "Vérifiez l'identité de l'électeur (ctrl+e)" in path(app)
+            await verify_ui(pilot, **good_answers(voter))
+            assert "État : identité vérifiée" in path(app) and "délivrer (ctrl+k)" in path(app)
+            await close_ui(pilot, "résolu")
+            assert "intervention close (résolu)" in path(app) and "ctrl+y" in path(app)
+            await press(pilot, "escape")
+            lookup = app.screen
+            assert isinstance(lookup, LookupScreen)
+            assert lookup.query_one("#search", Input).value == ""
+            assert lookup.query_one("#results", DataTable).row_count == 0
+
+    async def test_new_call_empties_the_look_up(self, app: CsuApp, demo_deps: Deps) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await press(pilot, "ctrl+y")
+            assert isinstance(app.screen, LookupScreen)
+            assert app.screen.query_one("#search", Input).value == ""
+            assert app.screen.query_one("#results", DataTable).row_count == 0
+
+    async def test_escape_during_a_call_keeps_the_look_up(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "escape")
+            assert isinstance(app.screen, LookupScreen)
+            assert app.screen.query_one("#search", Input).value == voter.matricule
+
+
+class TestGreyedActions:
+    async def test_verify_before_opening_says_to_open_first(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            verify = app.screen.active_bindings["ctrl+e"]
+            assert not verify.enabled  # shown, greyed
+            await press(pilot, "ctrl+e")
+            assert isinstance(app.screen, VoterScreen)
+            assert "Ouvrez d'abord une intervention (ctrl+n)." in notifications(app)
+
+    async def test_a_new_call_during_a_call_says_to_close_first(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "ctrl+y")
+            assert isinstance(app.screen, VoterScreen)
+            assert any("Clôturez d'abord" in m and "(ctrl+w)" in m for m in notifications(app))
+
+    async def test_an_agent_is_told_unlocking_is_for_supervisors(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            assert "ctrl+u" not in app.screen.active_bindings  # never for an agent: hidden
+            await press(pilot, "ctrl+u")
+            assert any("superviseurs" in m for m in notifications(app))
+
+    async def test_a_cci_voter_is_offered_no_credential_to_issue(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, "cci-hdf-2021")
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            assert "ctrl+k" not in app.screen.active_bindings
+            await press(pilot, "ctrl+k")
+            assert isinstance(app.screen, VoterScreen)
+            assert any("substitution (F7)" in m for m in notifications(app))
+
+    async def test_a_window_with_nothing_to_issue_offers_no_button(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            app.push_screen(IssueScreen("none", [], []))
+            await pilot.pause()
+            assert not app.screen.query("#issue-ok")
+            assert str(app.screen.query_one("#issue-cancel-button", Button).label) == "Fermer"
+
+
+class TestWordsForTheChannel:
+    async def test_on_the_phone_the_key_is_read_to_the_caller(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **good_answers(voter))
+            await press(pilot, "ctrl+k")
+            app.screen.query_one("#credential-kind", Select).value = "security_key"
+            await pilot.pause()
+            assert "Nouvelle clé de sécurité" in str(
+                app.screen.query_one("#credential-title", Static).render()
+            )
+            await click(pilot, "#issue-ok")
+            shown = app.screen
+            assert isinstance(shown, CredentialShownScreen)
+            assert str(shown.query_one("#read-out", Button).label) == "Lu à l'appelant"
+            assert "Lisez-le à l'appelant" in str(shown.query_one("#credential-hint").render())
+
+    async def test_in_person_the_password_is_handed_to_the_voter(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot)
+            await verify_ui(pilot, document="passeport", verify_in_person="9876")
+            await press(pilot, "ctrl+k")
+            assert isinstance(app.screen, IssueScreen)
+            title = str(app.screen.query_one("#credential-title", Static).render())
+            assert title == "Nouveau mot de passe"
+            await click(pilot, "#issue-ok")
+            shown = app.screen
+            assert isinstance(shown, CredentialShownScreen)
+            assert str(shown.query_one("#read-out", Button).label) == "Remis en main propre"
+            assert "Remettez-le au votant" in str(shown.query_one("#credential-hint").render())
+
+
+class TestHeader:
+    async def test_the_header_follows_the_voter_s_election(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, "men-2022")
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            assert header_election(app).startswith("men-2022 · ")
+            await press(pilot, "ctrl+y")
+            assert header_election(app).startswith(f"{app.election.id} · ")  # type: ignore[union-attr]
+
+    async def test_a_president_s_look_up_shows_the_election_of_the_bureau(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        election = demo_voter(demo_deps, bureau=president_bureau(demo_deps)).election
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert header_election(app).startswith(f"{election} · ")
+
+
+class TestClosingProposesWhatHappened:
+    async def test_after_a_failed_verification_it_proposes_refused(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "ctrl+e")
+            fill(pilot, **{**good_answers(voter), "verify_iban": "000000"})
+            await click(pilot, "#verify-ok")
+            if not isinstance(app.screen, VoterScreen):
+                await press(pilot, "escape")
+            assert await proposed_outcome(pilot) == "refusé"
+
+    async def test_after_an_issued_key_it_proposes_resolved(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            assert await proposed_outcome(pilot) == "abandonné"
+            await verify_ui(pilot, **good_answers(voter))
+            assert await proposed_outcome(pilot) == "résolu"
+
+
+class TestHelp:
+    async def test_f1_names_keys_in_words_and_no_binding_id(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await press(pilot, "f1")
+            assert isinstance(app.screen, HelpScreen)
+            table = app.screen.query_one(DataTable)
+            cells = [str(c) for r in range(table.row_count) for c in table.get_row_at(r)]
+            ids = {b.id for b in VoterScreen.BINDINGS if b.id} | {  # type: ignore[union-attr]
+                b.id for b in CsuApp.BINDINGS if b.id  # type: ignore[union-attr]
+            }
+            assert not ids & set(cells)
+            assert {"Échap", "ctrl+n", "ctrl+e", "F1"} <= set(cells)
+            flow = str(app.screen.query_one("#help-flow", Static).render())
+            assert "Déroulé d'un appel" in flow and "ctrl+e" in flow
+
+    async def test_f1_shows_a_president_the_in_person_flow(self, app: CsuApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            await press(pilot, "f1")
+            flow = str(app.screen.query_one("#help-flow", Static).render())
+            assert "remettez-le au votant" in flow
+
+
+class TestPresidentSearch:
+    async def test_a_voter_of_another_bureau_is_told_apart_from_an_unknown_one(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        outsider = demo_voter(demo_deps, outside_bureau=president_bureau(demo_deps))
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            app.screen.query_one("#search", Input).value = outsider.matricule
+            await pilot.pause(0.3)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            status = str(app.screen.query_one("#search-status", Static).render())
+            assert status.startswith("Cet électeur n'est pas de votre bureau")
+            assert app.screen.query_one("#results", DataTable).row_count == 0
+            app.screen.query_one("#search", Input).value = "ZZ999999"
+            await pilot.pause(0.3)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            status = str(app.screen.query_one("#search-status", Static).render())
+            assert status == "Aucun électeur ne correspond."
+
+
+class TestWorkersReportByMessages:
+    async def test_a_refused_close_reaches_the_window_as_work_failed(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        seen: list[Message] = []
+        async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            done = [m for m in seen if isinstance(m, WorkDone)]
+            assert any(m.group == "voter" for m in done)  # the file, loaded
+            await press(pilot, "ctrl+w")
+            app.screen.query_one("#close-note").text = "x" * 3000  # type: ignore[attr-defined]
+            await click(pilot, "#close-ok")
+            # The hook sees a message as it is posted and as it is handled: once each.
+            failed = list({id(m): m for m in seen if isinstance(m, WorkFailed)}.values())
+            assert [m.group for m in failed] == ["intervention-close"] and failed[0].refused
+            assert isinstance(app.screen, InterventionCloseScreen)  # what was typed stays

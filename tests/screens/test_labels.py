@@ -1,0 +1,179 @@
+"""The catalogue of French labels (csu/screens/labels.py): it names every action,
+outcome and detail key the code writes to the journal, its words fit the review's
+columns at 120 columns, and the entry's detail reads recorded codes in French."""
+
+import ast
+import re
+from pathlib import Path
+
+from csu.domain.actions import ACTIONS
+from csu.domain.messages import PLACEHOLDERS
+from csu.screens.intervention_timeline import TIMELINE_COLUMNS
+from csu.screens.journal import COLUMNS
+from csu.screens.journal_entry import changes_of, factors_of, labelled, others
+from csu.screens.labels import (
+    ACTION_LABELS,
+    DETAIL_LABELS,
+    OUTCOME_LABELS,
+    PURPOSE_LABELS,
+    detail_value,
+)
+
+CODE = Path(__file__).parents[2] / "csu"
+SNAKE = re.compile(r"[a-z]+(?:_[a-z]+)+")  # how an action's code is written
+
+
+def _trees() -> list[ast.Module]:
+    return [ast.parse(path.read_text(encoding="utf-8")) for path in sorted(CODE.rglob("*.py"))]
+
+
+def written_detail_keys() -> set[str]:
+    """The keys of every ``details={...}`` the code writes, and of every dict it builds
+    under a name holding « detail » (``details["x"] = …`` included)."""
+    keys: set[str] = set()
+    for tree in _trees():
+        for node in ast.walk(tree):
+            found: ast.AST | None = None
+            if isinstance(node, ast.keyword) and node.arg == "details":
+                found = node.value
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and (node.func.id.endswith("_journal"))
+            ):  # a module's own journalling helper takes the details among its arguments
+                found = next((arg for arg in node.args if isinstance(arg, ast.Dict)), None)
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and "detail" in t.id for t in node.targets
+            ):
+                found = node.value
+            elif (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and "detail" in node.value.id
+                and isinstance(node.slice, ast.Constant)
+            ):
+                keys.add(str(node.slice.value))
+            if isinstance(found, ast.Dict):
+                keys |= {str(k.value) for k in found.keys if isinstance(k, ast.Constant)}
+    return keys
+
+
+def written_actions() -> set[str]:
+    """Every ``action="…"`` the code passes, literally or through a module constant."""
+    found: set[str] = set()
+    for tree in _trees():
+        constants = {
+            node.targets[0].id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        }
+        for node in ast.walk(tree):
+            # A module's own journalling helper takes the action among its arguments.
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and (node.func.id.endswith("_journal"))
+            ):
+                found |= {
+                    arg.value for arg in node.args
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                    and SNAKE.fullmatch(arg.value)
+                }  # fmt: skip
+            if isinstance(node, ast.keyword) and node.arg == "action":
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    found.add(node.value.value)
+                elif isinstance(node.value, ast.Name) and node.value.id in constants:
+                    found.add(constants[node.value.id])
+    return found
+
+
+def test_the_catalogue_names_every_action_of_the_journal_once() -> None:
+    assert set(ACTION_LABELS) == ACTIONS
+    assert len(set(ACTION_LABELS.values())) == len(ACTION_LABELS)
+
+
+def test_every_action_the_code_journals_is_a_known_action() -> None:
+    assert written_actions() - ACTIONS == set()
+
+
+def test_every_detail_key_the_code_journals_is_named() -> None:
+    assert written_detail_keys() - set(DETAIL_LABELS) == set()
+
+
+def test_the_review_s_columns_fit_the_longest_action_and_outcome() -> None:
+    widths = dict(COLUMNS)
+    assert max(map(len, ACTION_LABELS.values())) <= (widths["Action"] or 0)
+    assert max(map(len, OUTCOME_LABELS.values())) <= (widths["Résultat"] or 0)
+
+
+def test_the_timeline_s_columns_fit_the_longest_action_and_outcome() -> None:
+    widths = dict(TIMELINE_COLUMNS)
+    assert max(map(len, ACTION_LABELS.values())) <= (widths["Étape"] or 0)
+    assert max(map(len, OUTCOME_LABELS.values())) <= (widths["Résultat"] or 0)
+
+
+def test_the_factors_of_a_verification_say_which_checked() -> None:
+    details = {"factors_tried": ["birth_date", "iban"], "factors_failed": ["iban"]}
+    assert [(f.label, f.passed) for f in factors_of(details)] == [
+        ("date de naissance", True),
+        ("6 derniers caractères de l'IBAN", False),
+    ]
+    assert others("verification", details) == {}
+
+
+def test_a_change_shows_before_and_after() -> None:
+    details = {
+        "login": "alice",
+        "before": {"role": "agent", "active": True},
+        "after": {"role": "superviseur", "active": True},
+    }
+    assert [(c.label, c.before, c.after) for c in changes_of("operator_add", details)] == [
+        ("rôle", "agent", "superviseur")
+    ]
+    assert labelled(others("operator_add", details)) == (("identifiant", "alice"),)
+
+
+def test_a_lifted_lock_shows_as_before_and_after_in_paris_time() -> None:
+    details = {"reason": "appel du président", "was_locked_until": "2022-11-29T08:00:00+00:00"}
+    assert [(c.label, c.before, c.after) for c in changes_of("voter_unlock", details)] == [
+        ("verrouillé jusqu'au", "29/11/2022 09:00:00", "déverrouillé")
+    ]
+    assert labelled(others("voter_unlock", details)) == (("motif", "appel du président"),)
+
+
+def test_codes_among_the_details_read_in_french() -> None:
+    details = {"kind": "security_key", "material": "ID42", "channel": "phone", "attempts": 1}
+    assert dict(labelled(details)) == {
+        "canal": "téléphone",
+        "matériel": "ID42",
+        "tentatives": "1",
+        "type": "clé de sécurité",
+    }
+
+
+def test_a_purge_s_date_is_a_detail_not_a_change() -> None:
+    details = {"before": "2022-12-01T00:00:00+00:00", "rule": "fin de scrutin"}
+    assert changes_of("purge", details) == ()
+    assert dict(labelled(others("purge", details)))["avant le"] == "01/12/2022 01:00:00"
+
+
+def test_yes_no_and_lists_read_as_words() -> None:
+    assert detail_value("approved", True) == "oui"
+    assert detail_value("set", ["birth_date", "numen"]) == "date de naissance, NUMEN"
+    assert detail_value("note", None) == "—"
+
+
+def test_factors_stored_joined_by_commas_read_as_their_names() -> None:
+    assert detail_value("verified_by", "birth_date,otp_mobile") == (
+        "date de naissance, code à usage unique envoyé par SMS"
+    )
+
+
+def test_every_purpose_of_a_message_is_named() -> None:
+    assert set(PLACEHOLDERS) <= set(PURPOSE_LABELS)
+    assert detail_value("purpose", "vote_code_link") == "lien code de vote"
