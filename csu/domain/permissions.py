@@ -68,6 +68,7 @@ class ElectionAllows:
     substitution: bool = False  # S5: substitution material
     closed: bool = False  # the vote is over: no action on its materials
     identifier: bool = False  # S7: the identifier goes by e-mail ([delivery.identifier])
+    identifier_instead: str = ""  # the file's sentence when it does not: what to do instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,8 @@ def _election_refusal(action: str, role: str, election: ElectionAllows) -> Refus
             f"Le scrutin {election.id} ne prévoit pas de matériel de substitution.",
             forbidden=True,
         )
+    if action == "identifier" and not election.identifier and election.identifier_instead:
+        return Refusal(election.identifier_instead, forbidden=True)
     if action == "identifier" and not election.identifier:
         instead = (
             " : demandez du matériel de substitution" if election.substitution else ""
@@ -231,7 +234,7 @@ def _call_refusal(action: str, s: Situation) -> Refusal | None:
 
 def election_allows(definition: "ElectionDefinition", now: datetime) -> ElectionAllows:
     """What ``definition`` provides to the cell at ``now``."""
-    from csu.domain.election import ElectionState, state_at
+    from csu.domain.election import ElectionState, route_refusal, state_at
 
     # The file's [delivery] routes decide, so that a key is never offered for what the
     # service then refuses (a men-2022 vote code goes by link only, never read out).
@@ -242,6 +245,7 @@ def election_allows(definition: "ElectionDefinition", now: datetime) -> Election
         substitution=definition.substitution.enabled,
         closed=state_at(definition, now) is ElectionState.CLOSED,
         identifier=definition.allows("identifier", "email"),
+        identifier_instead=route_refusal(definition, "identifier", "email") or "",
     )
 
 

@@ -136,6 +136,10 @@ def append(
 def _integrate_after_commit(session: OrmSession) -> None:
     """The workstation that queued an entry tries to chain it at once (it does not
     wait if another sequencer is at work: that one looks at the queue again)."""
+    if session.in_nested_transaction():
+        # A SAVEPOINT was released (``begin_nested``): the outer transaction is still
+        # open, and integrating on its connection would end it (its rows rolled back).
+        return
     driver = session.info.pop(_QUEUED_KEY, None)
     if driver is not None and not driver.closed:
         bind = session.get_bind()

@@ -64,11 +64,13 @@ EVERY_WALK = {
     VerifyScreen, OutboxScreen, InterventionCloseScreen,
     JournalScreen, JournalEntryScreen, InterventionTimelineScreen, ApprovalsScreen,
 }  # fmt: skip
-CODES = {IssueScreen, RevokeScreen}  # the CCI's cell issues no code: no such window
+# Only Interior's cell reads codes out ([delivery] of each file): elsewhere ctrl+k and
+# ctrl+x say what to do instead, and no such window opens.
+CODES = {IssueScreen, RevokeScreen}
 OF_ELECTION: dict[str, set[type]] = {
     MINT: CODES | {CredentialShownScreen},
-    MEN: CODES | {VoteCodeLinkScreen},  # the vote code shows on the voter's screen, never here
-    MEN_2011: CODES | {IdentifierScreen},
+    MEN: {VoteCodeLinkScreen},  # the vote code goes by link only, shown on the voter's screen
+    MEN_2011: {IdentifierScreen},  # the password too, by a link sent where the identifier went
     CCI: {SubstitutionRequestScreen},
 }
 

@@ -41,7 +41,7 @@ from csu.services.interventions import OpenIntervention, open_intervention
 from csu.services.operators import add_operator, disable_operator
 from csu.services.rolls import import_voters, import_votes
 from csu.services.verification import verify_identity
-from csu.store import journal
+from csu.store import journal, sequencer
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Voter
@@ -401,7 +401,10 @@ def desk_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Des
 def entries(
     deps: Deps, action: str | None = None, intervention: str | None = None
 ) -> list[dict[str, Any]]:
-    """Journal entries (as their hashed bodies say), oldest first."""
+    """Journal entries (as their hashed bodies say), oldest first, once every queued
+    entry is chained (PostgreSQL: the sequencer may still hold some after threads)."""
+    if deps.engine.dialect.name == "postgresql":
+        assert sequencer.settle(deps.engine)
     with deps.reading() as session:
         rows = session.execute(select(JournalEntry).order_by(JournalEntry.seq)).scalars().all()
         found = [journal.entry_fields(row) for row in rows]
