@@ -91,7 +91,7 @@ def issue_credential(
         row, material, voter = _checked(session, who, intervention_id, material_id, now, kind)
         definition = get_definition(session, material.election_id)
         display_seconds = definition.timings.code_display_seconds
-        revoked = _revoke_active(session, material.id or 0, kind, who, now, "réassort")
+        revoked = revoke_active(session, material.id or 0, kind, who, now, "réassort")
         credential = Credential(
             material_id=material.id or 0,
             kind=kind,
@@ -222,7 +222,7 @@ def revoke_credential(
         row, material, voter = _checked(
             session, who, intervention_id, material_id, now, kind, "revoke"
         )
-        revoked = _revoke_active(session, material.id or 0, kind, who, now, reason)
+        revoked = revoke_active(session, material.id or 0, kind, who, now, reason)
         if revoked is None:
             raise ServiceError(
                 f"Aucun(e) {CREDENTIAL_LABELS.get(kind, kind)} délivré(e) par la cellule n'est "
@@ -308,7 +308,7 @@ def _checked(
     return row, material, voter
 
 
-def _revoke_active(
+def revoke_active(
     session: Session, material_id: int, kind: str, who: OperatorContext, now: datetime,
     reason: str,
 ) -> int | None:

@@ -35,8 +35,8 @@ from csu.services.context import (
 )
 from csu.services.credentials import (
     ISSUED_NOTICE,
-    _revoke_active,
     require_verified_for,
+    revoke_active,
     stored_hash,
 )
 from csu.services.elections import get_definition
@@ -152,7 +152,7 @@ def send_key_by_post(
         assert voter.adresse_postale is not None
         if letter is None or letter_for(definition, voter, letter.key, now) != letter:
             raise ServiceError("La fiche de l'électeur a changé pendant l'envoi : recommencez.")
-        revoked = _revoke_active(session, material.id or 0, KIND, who, now, "réassort par courrier")
+        revoked = revoke_active(session, material.id or 0, KIND, who, now, "réassort par courrier")
         credential = Credential(
             material_id=material.id or 0, kind=KIND, scheme=scheme, hash=stored,
             prefix_hash=prefix_hash, issued_at=now, issued_by=who.login, intervention_id=row.id,
