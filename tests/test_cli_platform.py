@@ -280,6 +280,7 @@ def test_csu_api_serves_a_platform_with_its_key(db: Path) -> None:
             json={"identifier": "MI-INCONNU",
                   "secrets": {"security_key": "AAAA-BBBB-CCCC-DDDD", "password": "abcdefghijkm"}},
             headers={"Authorization": f"Bearer {key}"},
+            timeout=60,  # argon2id at the shipped cost, on a machine the suite keeps busy
         )
         assert check.status_code == 200 and check.json() == {"valid": False, "scrutins_open": []}
         assert httpx.post(f"{base}/v1/tokens/redeem", json={"token": "x"}).status_code == 401

@@ -22,8 +22,9 @@ from csu.api.routes import emargements, health, logins, tokens
 from csu.api.security import authenticated, needs_key
 from csu.domain.errors import InvalidValue
 from csu.services import webhooks
+from csu.services.audit import resident_sequencer
 from csu.services.context import Deps, ServiceError
-from csu.services.platform import LoginLocked
+from csu.services.platform import LoginLocked, warm_argon2_pool
 from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
 
 _log = logging.getLogger(__name__)
@@ -60,14 +61,15 @@ def create_app(deps: Deps, *, threads: int = THREADS) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_webhook_passes, deps)
-            yield
-            tasks.cancel_scope.cancel()
+        warm_argon2_pool()
+        # Requests queue their journal entries; the API's own sequencer chains them.
+        with resident_sequencer(deps):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_webhook_passes, deps)
+                yield
+                tasks.cancel_scope.cancel()
 
-    app = FastAPIOffline(
-        title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan
-    )
+    app = FastAPIOffline(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
     app.state.deps = deps
     for module in (health, logins, tokens, emargements):
         app.include_router(module.router, prefix="/v1")
@@ -140,8 +142,11 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _internal_error(request: Request, error: Exception) -> JSONResponse:
     _log.exception("API: %s %s failed", request.method, request.url.path)
-    return problem(500, "Erreur interne du service : réessayez ; si elle persiste, prévenez la "
-                   "cellule (le détail est dans son journal de fonctionnement).")
+    return problem(
+        500,
+        "Erreur interne du service : réessayez ; si elle persiste, prévenez la "
+        "cellule (le détail est dans son journal de fonctionnement).",
+    )
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

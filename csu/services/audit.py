@@ -11,6 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -120,6 +121,13 @@ def describe_backlog(backlog: Pending) -> str:
         f"{backlog.count} entrée(s) en attente d'intégration à la chaîne "
         f"(la plus ancienne depuis {since})"
     )
+
+
+def resident_sequencer(deps: Deps) -> AbstractContextManager[None]:
+    """The journal's sequencer inside a long-lived server (``csu api``) for as long as
+    the block runs: its requests queue their entries and return, the sequencer chains
+    them within a twentieth of a second (csu/store/sequencer.py, ``resident``)."""
+    return sequencer.resident(deps.engine)
 
 
 def integrate_journal(deps: Deps, who: OperatorContext) -> int:

@@ -530,6 +530,19 @@ def _argon2_pool() -> ProcessPoolExecutor:
         return _pool
 
 
+def warm_argon2_pool() -> None:
+    """Starts the argon2 workers now (``csu api`` at start-up) rather than at the first
+    argon2 check: a spawned worker imports CSU first, seconds on a busy machine, which
+    the first voter to log in would otherwise wait."""
+    pool = _argon2_pool()
+    for _ in range(ARGON2_WORKERS):
+        pool.submit(_ready)
+
+
+def _ready() -> bool:
+    return True
+
+
 def _forget_pool() -> None:
     """In a forked child: the parent's pool is not this process's (its threads and
     workers stayed in the parent), a first argon2 check starts one of its own."""

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session
 
 from csu.domain.errors import InvalidValue
@@ -222,27 +222,37 @@ def revoke_platform_client(deps: Deps, who: OperatorContext, name: str) -> Platf
 
 def authenticate(deps: Deps, key: str | None) -> Platform:
     """The active client whose API key this is; :class:`Unauthenticated` otherwise.
-    One HMAC and one read by a unique index: cheap enough for every request."""
+    One HMAC and one statement by a unique index (a row per election the key
+    reaches, as tuples): cheap enough for every request."""
     if not key or not key.startswith(KEY_PREFIX):
         raise Unauthenticated("Clé d'API absente ou invalide (en-tête Authorization: Bearer).")
     with deps.reading() as session:
-        client = session.execute(
-            select(PlatformClient).where(PlatformClient.key_hash == key_hash(deps, key))
-        ).scalar_one_or_none()
-        if client is None or client.revoked_at is not None:
-            raise Unauthenticated(
-                "Clé d'API inconnue ou révoquée.",
-                why="inconnue" if client is None else "révoquée",
-                client=client.name if client is not None else None,
-            )
-        reached = _elections_of(session, [client.id or 0])
-        return Platform(
-            id=client.id or 0,
-            name=client.name,
-            elections=frozenset(reached.get(client.id or 0, [])),
-            webhook_url=client.webhook_url,
-            last_seen_at=client.last_seen_at,
+        rows = session.connection().execute(_AUTHENTICATE, {"k": key_hash(deps, key)}).all()
+    if not rows or rows[0].revoked_at is not None:
+        raise Unauthenticated(
+            "Clé d'API inconnue ou révoquée.",
+            why="inconnue" if not rows else "révoquée",
+            client=rows[0].name if rows else None,
         )
+    client = rows[0]
+    return Platform(
+        id=client.id,
+        name=client.name,
+        elections=frozenset(row.election_id for row in rows if row.election_id is not None),
+        webhook_url=client.webhook_url,
+        last_seen_at=client.last_seen_at,
+    )
+
+
+_client = PlatformClient.__table__  # type: ignore[attr-defined]
+_reach = PlatformClientElection.__table__  # type: ignore[attr-defined]
+_AUTHENTICATE = (
+    select(_client.c.id, _client.c.name, _client.c.webhook_url, _client.c.revoked_at,
+           _client.c.last_seen_at, _reach.c.election_id)
+    .select_from(_client)
+    .outerjoin(_reach, _reach.c.client_id == _client.c.id)
+    .where(_client.c.key_hash == bindparam("k"))
+)  # fmt: skip
 
 
 @retried

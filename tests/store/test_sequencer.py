@@ -172,6 +172,27 @@ def test_a_busy_cell_is_integrated_in_the_background(
     ]
 
 
+def test_a_server_s_resident_sequencer_chains_what_its_requests_queue(
+    postgres_store: Engine,
+) -> None:
+    with sequencer.resident(postgres_store, every=3600):  # never wakes before the end
+        appended = append_entries(postgres_store, 3)
+        # The commits returned without integrating: off the requests' path.
+        assert (chain(postgres_store), queued(postgres_store)) == ([], 3)
+    assert chain(postgres_store) == [(n + 1, a.event_id) for n, a in enumerate(appended)]
+
+
+def test_a_resident_sequencer_chains_within_a_fraction_of_a_second(
+    postgres_store: Engine,
+) -> None:
+    with sequencer.resident(postgres_store):
+        [appended] = append_entries(postgres_store, 1)
+        deadline = time.monotonic() + 10
+        while queued(postgres_store) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert chain(postgres_store) == [(1, appended.event_id)]
+
+
 def test_a_sequencer_finds_nothing_to_do_while_another_holds_the_role(
     postgres_store: Engine, role_held: psycopg.Connection
 ) -> None:
