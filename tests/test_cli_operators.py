@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import select
 from typer.testing import Result
 
@@ -22,10 +21,10 @@ from csu.services.context import Deps
 from csu.store.engine import make_engine
 from csu.store.tables import Bureau, JournalEntry, Operator
 from tests.cli_support import ANSI, assert_done, assert_refused, clean_environment, csu, said
+from tests.fakes import FAST_HASHER
 
 URI = re.compile(r"otpauth://totp/\S+")
 QR_BLOCKS = ("█", "▀", "▄")
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD = "Pluie-sur-Brest-42"
 
 
@@ -43,7 +42,7 @@ def deps_of(db: Path) -> Iterator[Deps]:
     engine = make_engine(f"sqlite:///{db}")
     key = Path(f"{db}.key").read_text().strip().encode()
     try:
-        yield Deps(engine=engine, key=key, hasher=FAST)
+        yield Deps(engine=engine, key=key, hasher=FAST_HASHER)
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ import pytest
 
 from csu.delivery import DeliveryFailed, Message
 from csu.delivery.folder import SENDER_ADDRESS, FolderDelivery
+from tests.fakes import Clock
 
 SENDER = "CSU électeurs — Élections professionnelles 2022"
 BODY = "Bonjour,\nvotre code de vérification est 123456. Il est valable 2 min 00 s.\n"
@@ -25,17 +26,6 @@ def sms(recipient: str = "+33612345678") -> Message:
     return Message("sms", recipient, SENDER, "Votre code de vérification", BODY)
 
 
-class Clock:
-    """A clock the test moves forward: the outbox's files age with it."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def mode(path: Path) -> int:
@@ -141,7 +131,7 @@ def test_erase_removes_the_files_its_references_name_only(tmp_path: Path) -> Non
 
 
 def test_a_file_older_than_the_retention_is_erased(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(datetime.now(UTC))
     outbox = FolderDelivery(tmp_path, retention=timedelta(hours=24), clock=clock)
     outbox.send(sms())
     clock.advance(hours=24, seconds=1)
@@ -150,7 +140,7 @@ def test_a_file_older_than_the_retention_is_erased(tmp_path: Path) -> None:
 
 
 def test_a_file_within_the_retention_stays(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(datetime.now(UTC))
     outbox = FolderDelivery(tmp_path, retention=timedelta(hours=24), clock=clock)
     name = outbox.send(email())
     clock.advance(hours=23, minutes=59)
@@ -159,7 +149,7 @@ def test_a_file_within_the_retention_stays(tmp_path: Path) -> None:
 
 
 def test_only_files_the_outbox_named_are_erased(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(datetime.now(UTC))
     outbox = FolderDelivery(tmp_path, retention=timedelta(hours=1), clock=clock)
     notes = tmp_path / "notes.txt"
     notes.write_text("à garder")
@@ -172,7 +162,7 @@ def test_only_files_the_outbox_named_are_erased(tmp_path: Path) -> None:
 
 
 def test_a_dry_run_counts_the_files_without_erasing_them(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(datetime.now(UTC))
     outbox = FolderDelivery(tmp_path, retention=timedelta(hours=1), clock=clock)
     named = outbox.send(sms())
     outbox.send(email())

@@ -31,7 +31,8 @@ from csu.services.demo import DEMO_OPERATORS, build_demo
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from tests.conftest import ADMIN, TEST_KEY
-from tests.screens.conftest import DEMO_SEED, DEMO_VOTERS, FAST
+from tests.fakes import FAST_HASHER
+from tests.screens.conftest import DEMO_SEED, DEMO_VOTERS
 
 CHROMIUM = Path(os.environ.get("CSU_TEST_CHROMIUM", "/usr/bin/chromium"))
 REBINDING_NAME = "csu-rebinding.test"
@@ -142,7 +143,7 @@ def live_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("e2e-demo") / "demo.sqlite"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    deps = Deps(engine, TEST_KEY, system_clock, FAST)
+    deps = Deps(engine, TEST_KEY, system_clock, FAST_HASHER)
     build_demo(deps, ADMIN, voters=DEMO_VOTERS, seed=DEMO_SEED)
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -181,7 +182,7 @@ def serving(
         wait_for_port(host.strip("[]"), port, server, log)
         engine = make_engine(f"sqlite:///{db}")
         shown = f"[{host.strip('[]')}]" if ":" in host else host
-        deps = Deps(engine, TEST_KEY, system_clock, FAST)
+        deps = Deps(engine, TEST_KEY, system_clock, FAST_HASHER)
         yield Served(f"http://{shown}:{port}/", deps, log, server.pid)
         engine.dispose()
     finally:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from rich.console import Console
 from sqlmodel import select
 from textual.pilot import Pilot
@@ -35,8 +34,8 @@ from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Operator, Voter
 from tests.conftest import ADMIN, NOW, TEST_KEY
+from tests.fakes import FAST_HASHER
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SECRETS = {login: secret for login, _, _, secret in DEMO_OPERATORS}
 SIZE = (120, 40)
 DEMO_VOTERS = 60
@@ -49,7 +48,10 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     build_demo(
-        Deps(engine, TEST_KEY, fixed_clock(NOW), FAST), ADMIN, voters=DEMO_VOTERS, seed=DEMO_SEED
+        Deps(engine, TEST_KEY, fixed_clock(NOW), FAST_HASHER),
+        ADMIN,
+        voters=DEMO_VOTERS,
+        seed=DEMO_SEED,
     )
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -68,7 +70,7 @@ def demo_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Dep
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    yield Deps(engine, TEST_KEY, fixed_clock(NOW), FAST, delivery=FolderDelivery(outbox))
+    yield Deps(engine, TEST_KEY, fixed_clock(NOW), FAST_HASHER, delivery=FolderDelivery(outbox))
     engine.dispose()
 
 

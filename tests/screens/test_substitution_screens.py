@@ -37,8 +37,8 @@ from csu.services.substitution import SubstitutionView, get_substitution, reques
 from csu.store.engine import make_engine
 from csu.store.tables import Material, SubstitutionRequest
 from tests.conftest import TEST_KEY
+from tests.fakes import FAST_HASHER
 from tests.screens.conftest import (
-    FAST,
     SECRETS,
     SIZE,
     DemoVoter,
@@ -70,7 +70,7 @@ def cci_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Deps
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    yield Deps(engine, TEST_KEY, fixed_clock(LATER), FAST, delivery=FolderDelivery(outbox))
+    yield Deps(engine, TEST_KEY, fixed_clock(LATER), FAST_HASHER, delivery=FolderDelivery(outbox))
     engine.dispose()
 
 

@@ -47,8 +47,8 @@ from csu.services.substitution import SubstitutionView, get_substitution
 from csu.store.engine import make_engine
 from tests.cli_support import clean_environment, csu
 from tests.conftest import TEST_KEY
+from tests.fakes import FAST_HASHER
 from tests.screens.conftest import (
-    FAST,
     SECRETS,
     SIZE,
     DemoVoter,
@@ -499,7 +499,7 @@ def cci_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Deps
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    yield Deps(engine, TEST_KEY, fixed_clock(LATER), FAST, delivery=FolderDelivery(outbox))
+    yield Deps(engine, TEST_KEY, fixed_clock(LATER), FAST_HASHER, delivery=FolderDelivery(outbox))
     engine.dispose()
 
 

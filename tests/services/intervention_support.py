@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
@@ -46,9 +45,9 @@ from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Voter
 from tests.conftest import ADMIN, AGENT, NOW, TEST_KEY, PostgresServer, sqlite_engine
+from tests.fakes import FAST_HASHER, Clock
 
 ELECTIONS = Path(__file__).resolve().parents[2] / "data" / "elections"
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 OPERATOR_PASSWORD = "mot-de-passe-long"
 
 MININT_BUREAUS = ("B-NORD", "B-SUD")
@@ -67,17 +66,6 @@ PRESIDENT_SUD = OperatorContext(
 DISABLED_PRESIDENT = "pres.ancien"  # presided B-NORD, now disabled
 
 
-class Clock:
-    """A clock that tests move forward (``fixed_clock`` cannot move)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Outbox(FolderDelivery):
@@ -216,7 +204,7 @@ def _pick(rows: list[dict[str, str]], *needed: str, bureau: str, skip: int = 0) 
 
 
 def _populate(engine: Engine, work: Path) -> Roll:
-    deps = Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW), hasher=FAST)
+    deps = Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW), hasher=FAST_HASHER)
     # The 21st voter has neither mobile nor e-mail address on record.
     unreachable = next(generate_roll("minint-2022", 1, start=20, bureaus=MININT_BUREAUS))
     unreachable |= {"telephone_mobile": "", "email_pro": ""}
@@ -388,7 +376,7 @@ def desk_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Des
         engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
     clock = Clock(NOW)
     outbox = Outbox(tmp_path / "outbox")
-    deps = Deps(engine=engine, key=TEST_KEY, clock=clock, hasher=FAST, delivery=outbox)
+    deps = Deps(engine=engine, key=TEST_KEY, clock=clock, hasher=FAST_HASHER, delivery=outbox)
     yield Desk(deps=deps, clock=clock, outbox=outbox, roll=prepared.roll, tmp_path=tmp_path)
     engine.dispose()
     if prepared.postgres is not None:

@@ -1,7 +1,7 @@
 """Logging in: one message for every failure (locks included), no replayed code, a lock
 after five failures, and a login typed that names no operator journalled only as a hash."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -26,25 +26,14 @@ from csu.services.operators import add_demo_operator, add_operator, disable_oper
 from csu.store import journal
 from csu.store.tables import Bureau, JournalEntry, Meta, Operator
 from tests.conftest import ADMIN, NOW
+from tests.fakes import FAST_HASHER, Clock
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD = "Pluie-sur-Brest-42"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PRESIDENT_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
 POSTE = "poste-7"
 
 
-class Clock:
-    """A clock that tests move."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class CountingHasher(PasswordHasher):
@@ -65,7 +54,7 @@ def clock() -> Clock:
 @pytest.fixture
 def ops(deps: Deps, clock: Clock) -> Deps:
     """The store with an agent (camille) and a president of bureau B1 (dominique)."""
-    ops = Deps(engine=deps.engine, key=deps.key, clock=clock, hasher=FAST)
+    ops = Deps(engine=deps.engine, key=deps.key, clock=clock, hasher=FAST_HASHER)
     with ops.writing() as session:
         session.add(Bureau(code="B1", name="Bureau 1"))
     add_operator(
@@ -198,7 +187,7 @@ def test_a_disabled_operator_is_refused_with_the_one_message(ops: Deps, clock: C
 
 def test_a_seed_sealed_under_another_key_says_to_check_the_key(ops: Deps, clock: Clock) -> None:
     other = Deps(
-        engine=ops.engine, key=b"another-deployment-key-0123456789", clock=clock, hasher=FAST
+        engine=ops.engine, key=b"another-deployment-key-0123456789", clock=clock, hasher=FAST_HASHER
     )
     assert "vérifiez CSU_SECRET_KEY" in refusal(other, "camille", PASSWORD, code(clock))
 

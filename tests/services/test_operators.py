@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import select
 
 from csu.domain import sealing
@@ -28,15 +27,15 @@ from csu.services.operators import (
 from csu.store import journal
 from csu.store.tables import Bureau, JournalEntry, Operator
 from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
+from tests.fakes import FAST_HASHER
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "Pluie-sur-Brest-42"
 
 
 @pytest.fixture
 def ops(deps: Deps) -> Deps:
-    return Deps(engine=deps.engine, key=deps.key, clock=deps.clock, hasher=FAST)
+    return Deps(engine=deps.engine, key=deps.key, clock=deps.clock, hasher=FAST_HASHER)
 
 
 def stored(deps: Deps, login: str) -> Operator:
@@ -47,7 +46,7 @@ def stored(deps: Deps, login: str) -> Operator:
 def test_an_operator_is_stored_with_hashes_only(ops: Deps) -> None:
     created = add_operator(ops, ADMIN, "Camille", role="agent", password=PASSWORD)
     row = stored(ops, "camille")
-    assert FAST.verify(row.password_hash, PASSWORD)
+    assert FAST_HASHER.verify(row.password_hash, PASSWORD)
     assert PASSWORD not in row.password_hash
     secret = sealing.unseal(ops.key, TOTP_PURPOSE, row.totp_secret_sealed)
     assert created.provisioning_uri == pyotp.TOTP(secret).provisioning_uri(
@@ -124,7 +123,7 @@ def test_the_demo_builder_alone_keeps_the_demo_password(ops: Deps) -> None:
         ops, ADMIN, "agent", role="agent", password="demo", display_name="Camille Agent (démo)",
         bureau=None, totp_secret=SECRET,
     )  # fmt: skip
-    assert FAST.verify(stored(ops, "agent").password_hash, "demo")
+    assert FAST_HASHER.verify(stored(ops, "agent").password_hash, "demo")
 
 
 @pytest.mark.parametrize(
@@ -330,7 +329,9 @@ def test_the_list_shows_who_is_locked_out_and_until_when(ops: Deps, camille: str
 
 def test_a_lock_that_has_run_out_is_not_listed(ops: Deps, camille: str) -> None:
     lock(ops, "camille")
-    later = Deps(ops.engine, ops.key, fixed_clock(NOW + timedelta(minutes=LOCK_MINUTES)), FAST)
+    later = Deps(
+        ops.engine, ops.key, fixed_clock(NOW + timedelta(minutes=LOCK_MINUTES)), FAST_HASHER
+    )
     [view] = list_operators(later, ADMIN)
     assert view.locked_until is None
 

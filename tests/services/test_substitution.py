@@ -50,7 +50,8 @@ from csu.store.tables import (
     Voter,
 )
 from tests.conftest import ADMIN, AGENT, SUPERVISOR, TEST_KEY, PostgresServer, sqlite_engine
-from tests.services.intervention_support import ELECTIONS, FAST, Clock, Outbox, bodies, entries
+from tests.fakes import FAST_HASHER, Clock
+from tests.services.intervention_support import ELECTIONS, Outbox, bodies, entries
 
 CCI = "cci-hdf-2021"
 MININT = "minint-2022"
@@ -120,7 +121,7 @@ class _Roll:
 
 
 def _populate(engine: Engine, work: Path) -> _Roll:
-    deps = Deps(engine=engine, key=TEST_KEY, clock=Clock(NOW), hasher=FAST)
+    deps = Deps(engine=engine, key=TEST_KEY, clock=Clock(NOW), hasher=FAST_HASHER)
     cci = list(generate_roll(CCI, 10))
     cci = [row for row in cci if row["matricule"] != cci[0]["matricule"]]  # one row each
     cci.insert(1, cci[0] | {"identifiant": "9999000011", "qualite": "représentant"})
@@ -195,7 +196,7 @@ def cell(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cell]:
         engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
     clock = Clock(NOW)
     outbox = Outbox(tmp_path / "outbox")
-    deps = Deps(engine=engine, key=TEST_KEY, clock=clock, hasher=FAST, delivery=outbox)
+    deps = Deps(engine=engine, key=TEST_KEY, clock=clock, hasher=FAST_HASHER, delivery=outbox)
     yield Cell(deps, clock, outbox, tmp_path, roll.twice, roll.voter, roll.other, roll.official)
     engine.dispose()
     if request.param == "postgresql":
