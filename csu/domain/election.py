@@ -415,10 +415,11 @@ def route_refusal(definition: ElectionDefinition, kind: str, route: str) -> str 
 
 def link_expiry(definition: ElectionDefinition, now_utc: datetime) -> datetime:
     """When a one-time link sent now stops working: its validity, cut at the
-    election's ``links_until`` if it has one."""
+    election's ``links_until`` if it has one, and at the close of the vote (a link
+    opened after it gives nothing: the voter could not vote with it)."""
     expires = _utc(now_utc) + timedelta(minutes=definition.timings.link_validity_minutes)
     until = definition.timings.links_until
-    return expires if until is None else min(expires, until)
+    return min(expires, definition.closes_at, *(() if until is None else (until,)))
 
 
 def _describe_days(days: frozenset[int]) -> str:

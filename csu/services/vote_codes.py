@@ -454,10 +454,19 @@ def _typed_recipient(voter: Voter, channel: str, typed: str) -> tuple[str, str]:
     if channel != "email":
         raise InvalidValue("Canal", "SMS ou courriel")
     address = parse_email(typed)
-    if voter.email_pro and address.casefold() == voter.email_pro.strip().casefold():
+    professional = (voter.email_pro or "").strip().casefold()
+    if professional and address.casefold() == professional:
         raise ServiceError(
             "L'adresse saisie est l'adresse professionnelle enregistrée : le lien doit partir "
             "vers une adresse personnelle, différente."
+        )
+    # Seed 004: « une adresse mail différente de l'adresse ac-dijon.fr »: a mailbox of
+    # the employer's domain is not a personal one, whoever's it is.
+    domain = professional.rpartition("@")[2]
+    if domain and address.casefold().rpartition("@")[2] == domain:
+        raise ServiceError(
+            f"L'adresse saisie est une adresse de l'employeur ({domain}) : le lien doit partir "
+            "vers une adresse personnelle, hors de ce domaine."
         )
     return address, masking.mask_email(address)
 
