@@ -316,14 +316,16 @@ def redeem_link(
     scheme, hashed, prefix_hash = stored_hash(deps, fmt, kind, value)  # before the lock
     with deps.writing() as session:
         link = session.get(LinkToken, link.id, with_for_update=True)
-        if link is None or link.used_at or link.voided_at or now >= link.expires_at:
+        if link is None or link.used_at or link.voided_at:
             raise LinkGone(INVALID_LINK, election, material.id or 0)
-        try:
+        try:  # before the link's deadline, which never outlives the vote: say why
             voter, material, definition = _usable(
                 session, link.voter_id, link.material_id, now, kind
             )
         except ServiceError as error:
             raise LinkGone(str(error), election, link.material_id) from error
+        if now >= link.expires_at:
+            raise LinkGone(INVALID_LINK, election, material.id or 0)
         link.used_at = now
         session.add(link)
         previous = session.execute(
