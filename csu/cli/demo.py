@@ -15,6 +15,8 @@ from csu.cli.common import (
     display_url,
     engine_of,
     friendly,
+    global_db,
+    global_demo,
     open_deps,
     out,
     resolve_db,
@@ -22,7 +24,7 @@ from csu.cli.common import (
 )
 from csu.config import Settings, load_settings
 from csu.domain.text import spreadsheet_safe
-from csu.services.context import Deps, ServiceError
+from csu.services.context import ROLE_LABELS, Deps, ServiceError
 from csu.startup import demo_url
 from csu.store.migrate import current_revision, head_revision, upgrade
 
@@ -82,7 +84,7 @@ def demo(
     out.print(f"Base de démo prête : {display_url(settings)} ({built.voters} électeurs).")
     table = Table("Identifiant", "Rôle", "Mot de passe", "Secret TOTP")
     for login, role, _, secret in DEMO_OPERATORS:
-        table.add_row(login, role, DEMO_PASSWORD, secret)
+        table.add_row(login, ROLE_LABELS.get(role, role), DEMO_PASSWORD, secret)
     out.print(table)
 
 
@@ -107,9 +109,7 @@ def demo_callers_command(
     ] = 3,
     fmt: Annotated[
         str,
-        typer.Option(
-            "--format", help="blocs (un appelant par bloc, 80 colonnes) ou csv (« ; »)."
-        ),
+        typer.Option("--format", help="blocs (un appelant par bloc, 80 colonnes) ou csv (« ; »)."),
     ] = "blocs",
     db: DbOption = None,
 ) -> None:
@@ -118,7 +118,8 @@ def demo_callers_command(
 
     if fmt not in CALLER_FORMATS:
         raise ServiceError(f"--format : « {fmt} » inconnu ; choisissez blocs ou csv.")
-    _, deps = open_deps(resolve_db(db) or demo_url())
+    # The demo's database unless another is named (--demo names it already).
+    _, deps = open_deps(db or global_db.get() or (None if global_demo.get() else demo_url()))
     callers = demo_callers(deps, count)
     if fmt == "csv":
         typer.echo(callers_csv(callers), nl=False)

@@ -10,7 +10,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from csu.screens.base import CsuScreen
 from csu.screens.focus import FOCUS_KEYS
-from csu.services.context import ServiceError
+from csu.services.context import ROLE_LABELS, ServiceError
 from csu.widgets.shell_header import ShellHeader
 
 # The login screen is the first frame: the services (and the store they import) load
@@ -128,4 +128,4 @@ class LoginScreen(CsuScreen[None]):
             code = f"{demo.code} ({demo.seconds_left} s)"
             if demo.used:  # refused if typed again: say so before the operator tries
                 code = f"{demo.code} déjà utilisé — attendez le suivant ({demo.seconds_left} s)"
-            table.add_row(demo.login, demo.role, demo.password, code)
+            table.add_row(demo.login, ROLE_LABELS.get(demo.role, demo.role), demo.password, code)

@@ -279,7 +279,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                 yield Button("Fermer", id="verify-close")
 
     def on_mount(self) -> None:
-        for field in self.query(Input):
+        # The first field a person fills: the document's type (a Select) comes before
+        # its last 4 characters in the president's window.
+        for field in self.query("Select, Input"):
             field.focus()
             break
         if self.presence:
