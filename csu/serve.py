@@ -82,7 +82,7 @@ _CLOSE_REASON_SCRIPT = """<script>
     <script src="{{ config.static.url }}js/textual.js"></script>"""
 _PAGE_EDITS: tuple[tuple[str, str], ...] = (
     ("<html>", '<html lang="fr">'),
-    ("<head>", "<head>\n    <meta charset=\"utf-8\" />\n    <title>{{ application.name }}</title>"),
+    ("<head>", '<head>\n    <meta charset="utf-8" />\n    <title>{{ application.name }}</title>'),
     ('<script src="{{ config.static.url }}js/textual.js"></script>', _CLOSE_REASON_SCRIPT),
     ("Session ended.", "Session terminée. Rechargez la page pour vous reconnecter."),
     (">Restart<", ">Recommencer<"),
@@ -135,14 +135,12 @@ def bare_host(host: str) -> str:
         ) from None
 
 
-def app_command(demo: bool) -> str:
+def app_command() -> str:
     """The shell command each browser session runs: the fast entry point (csu.launch),
     with this very interpreter so the page opens the CSU that ``serve`` runs from.
-    ``exec``: the session's process is the app itself, which a stop can end."""
-    args = [sys.executable, "-m", "csu.launch", "run"]
-    if demo:
-        args.append("--demo")
-    return "exec " + shlex.join(args)
+    ``exec``: the session's process is the app itself, which a stop can end. The
+    database comes through the environment (``serve`` sets ``CSU_DATABASE_URL``)."""
+    return "exec " + shlex.join([sys.executable, "-m", "csu.launch", "run"])
 
 
 def french_page(template: str) -> str:
@@ -369,6 +367,7 @@ class CsuServer(Server):
     async def _run_session(self, websocket: web.WebSocketResponse, request: web.Request) -> None:
         width = _clamp(to_int(request.query.get("width", "80"), 80), COLUMNS)
         height = _clamp(to_int(request.query.get("height", "24"), 24), ROWS)
+
         async def close() -> None:  # the app quit: the page shows « session terminée »
             await websocket.close()
 
@@ -448,10 +447,10 @@ def _clamp(value: int, bounds: tuple[int, int]) -> int:
     return max(bounds[0], min(bounds[1], value))
 
 
-def check_store(db: str | None, demo: bool) -> None:
+def check_store(db: str | None) -> None:
     """Opens the store once as a session would, so a wrong --db or a missing key stops
     ``serve`` at start with the reason instead of every browser session."""
-    workplace = open_workplace(db, demo)
+    workplace = open_workplace(db)
     workplace.deps.engine.dispose()
 
 
@@ -472,7 +471,6 @@ def serve(
     port: int,
     *,
     db: str | None = None,
-    demo: bool = False,
     public_url: str | None = None,
     allow_remote: bool = False,
     warn: Any = print,
@@ -504,13 +502,13 @@ def serve(
         # Through the environment, not the command line: a PostgreSQL URL may carry a
         # password, which `ps` would show to every user of the machine.
         os.environ["CSU_DATABASE_URL"] = normalise_db_option(db)
-    check_store(db, demo)
+    check_store(db)
     if not is_loopback(host):
         warn(
             f"ATTENTION : CSU écoute sur {where} sans chiffrement. Les mots de passe "
             "et les codes TOTP des opérateurs circulent en clair sur le réseau."
         )
-    server = CsuServer(app_command(demo and not db), host, port, public_url, limits)
+    server = CsuServer(app_command(), host, port, public_url, limits)
     try:
         server.serve()
     except OSError as error:

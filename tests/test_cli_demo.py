@@ -11,6 +11,7 @@ import pytest
 from typer.core import TyperGroup
 from typer.main import get_command
 
+from csu.app import CsuApp
 from csu.cli import app
 from csu.cli.demo import ANSWER_NAMES
 from csu.config import load_settings
@@ -62,9 +63,7 @@ def test_a_command_without_a_database_says_how_to_reach_the_demo(demo: Path) -> 
 
 
 @pytest.mark.parametrize("where", ["after", "before"])
-def test_demo_after_or_before_a_command_opens_the_demo_database(
-    demo: Path, where: str
-) -> None:
+def test_demo_after_or_before_a_command_opens_the_demo_database(demo: Path, where: str) -> None:
     args = ["operator", "list", "--demo"] if where == "after" else ["--demo", "operator", "list"]
     result = csu(*args)
     assert_done(result)
@@ -85,6 +84,16 @@ def test_every_command_accepts_demo() -> None:
     for words in found:
         result = csu(*words, "--demo", "--help")
         assert result.exit_code == 0, (words, result.output)
+
+
+def test_run_with_demo_before_after_or_alone_opens_the_terminal_on_the_demo(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(CsuApp, "run", lambda app: opened.append(str(app.deps.engine.url)))
+    for args in (["run", "--demo"], ["--demo", "run"], ["--demo"]):
+        assert_done(csu(*args))
+    assert opened == [f"sqlite:///{demo}"] * 3
 
 
 def test_demo_and_db_together_are_refused(demo: Path, tmp_path: Path) -> None:

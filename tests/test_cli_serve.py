@@ -26,6 +26,7 @@ from csu.serve import (
     is_loopback,
 )
 from csu.services.context import Deps
+from csu.startup import demo_url
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
@@ -64,8 +65,14 @@ def test_serve_with_allow_remote_warns_that_passwords_travel_in_clear(
     database: Path, served: list[CsuServer]
 ) -> None:
     result = csu(
-        "serve", "--host", "0.0.0.0", "--allow-remote", "--public-url", "http://10.0.0.5:8000",
-        "--db", database,
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--allow-remote",
+        "--public-url",
+        "http://10.0.0.5:8000",
+        "--db",
+        database,
     )
     assert_done(result)
     assert "ATTENTION : CSU écoute sur 0.0.0.0:8000 sans chiffrement" in said(result)
@@ -111,16 +118,25 @@ def test_the_sessions_get_the_database_url_from_the_environment_not_the_command_
     assert os.environ["CSU_DATABASE_URL"] == f"sqlite:///{database}"
 
 
+def test_serve_demo_gives_the_sessions_the_demo_database_through_the_environment(
+    served: list[CsuServer],
+) -> None:
+    assert_done(csu("demo", "--voters", "30"))
+    assert_done(csu("serve", "--demo"))
+    [server] = served
+    assert os.environ["CSU_DATABASE_URL"] == demo_url()
+    # Each session opens the database of the environment: the demo's.
+    assert run_request(shlex.split(server.command)[4:]) == (None, False)
+
+
 def test_each_session_runs_the_terminal_with_this_python_as_the_process_itself() -> None:
-    args = shlex.split(app_command(demo=True))
+    args = shlex.split(app_command())
     # exec: no shell stays between, so a stuck session's process can be ended.
     assert args[:4] == ["exec", sys.executable, "-m", "csu.launch"]
-    assert run_request(args[4:]) == (None, True)  # csu.launch opens the terminal at once
+    assert run_request(args[4:]) == (None, False)  # csu.launch opens the terminal at once
 
 
-def test_a_public_url_that_is_not_http_is_refused(
-    database: Path, served: list[CsuServer]
-) -> None:
+def test_a_public_url_that_is_not_http_is_refused(database: Path, served: list[CsuServer]) -> None:
     result = csu("serve", "--db", database, "--public-url", "csu.example.fr")
     assert_refused(result, "--public-url « csu.example.fr » : une adresse http:// ou https://")
     assert served == []
@@ -254,7 +270,10 @@ def test_the_session_limits_default_to_twenty_at_once_and_ten_a_minute(
     ],
 )
 def test_a_session_limit_that_is_not_a_positive_number_is_refused(
-    served: list[CsuServer], monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
+    served: list[CsuServer],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
     phrase: str,
 ) -> None:
     monkeypatch.setenv(variable, value)

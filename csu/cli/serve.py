@@ -14,7 +14,6 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port d'écoute (1 à 65535).")] = 8000,
     db: DbOption = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Servir la base de démo.")] = False,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -43,8 +42,7 @@ def serve(
     serve_app(
         host,
         port,
-        db=resolve_db(db),
-        demo=demo,
+        db=resolve_db(db),  # --demo, given to the root command: the demo database
         public_url=public_url,
         allow_remote=allow_remote,
         warn=lambda message: err.print(f"[bold red]{message}[/bold red]", highlight=False),

@@ -66,6 +66,10 @@ BURST_FAILURES = 5
 HORIZON = max(ISSUE_WINDOW, CHANGES_WINDOW, ACTIVITY_WINDOW, BURST_WINDOW)
 """How far back alerts look (the shared contacts aside, see CONTACT_WINDOW)."""
 
+ESCALATION_OVERDUE = "escalation_overdue"
+"""The kind of the alert of an escalated case untaken at its deadline, made by
+csu.domain.escalation.overdue_alert (which imports this module: its ALERT_KIND)."""
+
 KIND_LABELS: dict[str, str] = {
     "issue_rate": "délivrances anormales",
     "credential_changes": "changements de codes répétés",
@@ -73,7 +77,8 @@ KIND_LABELS: dict[str, str] = {
     "off_hours": "activité hors heures de support",
     "verification_burst": "échecs de vérification en rafale",
     "feed_silence": "flux d'émargements muet",
-    "escalation_overdue": "dossier escaladé en attente",  # csu.domain.escalation
+    # « en retard », as the escalations screen (F10) names the state of such a case.
+    ESCALATION_OVERDUE: "dossier escaladé en retard",
 }
 
 
@@ -164,6 +169,15 @@ class Alert:
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def escalation_case(self) -> int | None:
+        """The escalated case an overdue alert is about (its key is
+        « escalation_overdue:<case id> »: one alert per case), else None."""
+        if self.kind != ESCALATION_OVERDUE:
+            return None
+        _, _, case = self.key.partition(":")
+        return int(case) if case.isdigit() else None
 
 
 # --- rules --------------------------------------------------------------------------

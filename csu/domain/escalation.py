@@ -8,7 +8,7 @@ waits past it. Services (csu.services.escalation) store and journal.
 
 from datetime import datetime, timedelta
 
-from csu.domain.alerts import Alert
+from csu.domain.alerts import ESCALATION_OVERDUE, Alert
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 
@@ -18,7 +18,7 @@ ESCALATED = "escaladé"
 WAITING, OVERDUE, TAKEN, CLOSED = "waiting", "overdue", "taken", "closed"
 STATE_LABELS: dict[str, str] = {
     WAITING: "en attente",
-    OVERDUE: "en attente, délai dépassé",
+    OVERDUE: "en retard",  # as the alert and the F10 screen say
     TAKEN: "pris en charge",
     CLOSED: "clos",
 }
@@ -26,7 +26,7 @@ STATE_LABELS: dict[str, str] = {
 CLOSE_OUTCOMES: dict[str, str] = {"résolu": "résolu", "refusé": "refusé"}
 """How a supervisor closes a case (the value is its French label)."""
 
-ALERT_KIND = "escalation_overdue"
+ALERT_KIND = ESCALATION_OVERDUE
 MAX_TEXT = 2000
 
 

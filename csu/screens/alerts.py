@@ -1,22 +1,29 @@
 """The supervisors' alerts: each line names what looks wrong; Entrée opens the journal
-review filtered to the entries behind it.
+review filtered to the entries behind it, or, for an escalated case past its deadline,
+the queue of escalated cases (F10) with that case selected.
 
 The list names voters (matricules): it is read when the screen opens and on F5, and
 each reading is journalled, never polled. The app notifies new alerts to logged-in
 supervisors and administrators without naming voters (csu.app, ``_watch_alerts``).
 """
 
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
-from csu.screens.base import CsuScreen
+from csu.screens.base import CsuScreen, WorkFailed
 from csu.services.alerts import AlertView, review_alerts
 from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.screens.escalations import EscalationsScreen
 
 COLUMNS = ("Heure", "Type", "Alerte", "Électeur", "Entrées")
 
@@ -44,7 +51,8 @@ class AlertsScreen(CsuScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="alerts-back"),
         Binding("f5", "refresh", "Actualiser", id="alerts-refresh"),
-        Binding("enter", "open_entries", "Voir les entrées", id="alerts-open", show=True),
+        # Priority: before the table's own Entrée, so that the footer names it.
+        Binding("enter", "open_alert", "Ouvrir", id="alerts-open", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -83,7 +91,8 @@ class AlertsScreen(CsuScreen[None]):
         for view in found:
             table.add_row(*row_of(view), key=view.alert.key)
         status = (
-            f"{len(found)} alerte(s). Entrée : voir les entrées du journal ; F5 : actualiser "
+            f"{len(found)} alerte(s). Entrée : voir les entrées du journal (pour un dossier "
+            "escaladé en retard, le dossier dans la file des escalades) ; F5 : actualiser "
             "(la consultation est journalisée)."
             if found
             else "Aucune alerte."
@@ -94,18 +103,65 @@ class AlertsScreen(CsuScreen[None]):
     def _selected(self, event: DataTable.RowSelected) -> None:
         self._open(event.cursor_row)
 
-    def action_open_entries(self) -> None:
+    def action_open_alert(self) -> None:
         self._open(self.query_one("#alerts-table", DataTable).cursor_row)
 
     def _open(self, row: int) -> None:
         if not 0 <= row < len(self.alerts):
             return
+        alert = self.alerts[row].alert
+        if alert.escalation_case is not None:
+            self._open_case(alert.escalation_case)
+            return
         # Imported here: the journal review is a screen of its own, loaded when used.
         from csu.screens.journal import JournalScreen
         from csu.services.journal_review import ReviewFilter
 
-        seqs = self.alerts[row].alert.seqs
-        if not seqs:  # a platform that never sent a batch: nothing to review
+        if not alert.seqs:  # a platform that never sent a batch: nothing to review
             self.notify("Aucune entrée du journal derrière cette alerte.", severity="warning")
             return
-        self.app.push_screen(JournalScreen(where=ReviewFilter(seqs=seqs)))
+        self.app.push_screen(JournalScreen(where=ReviewFilter(seqs=alert.seqs)))
+
+    def _open_case(self, case_id: int) -> None:
+        """The queue of escalated cases, as F10 opens it (the app checks the role and
+        says why when refused), then the case selected once the queue has loaded."""
+        from csu.screens.escalations import EscalationsScreen
+
+        self.app.action_desk("escalations")
+        queue = self.app.screen
+        if isinstance(queue, EscalationsScreen):
+            # Runs on the queue after its mount, which starts its loading.
+            queue.call_later(select_when_loaded, queue, case_id)
+
+
+def select_when_loaded(queue: "EscalationsScreen", case_id: int) -> None:
+    """Selects case ``case_id`` in the queue once it has shown its cases: at once if it
+    has, else after the next message the queue handles once loaded (the end of its
+    loading worker posts one). The queue's row keys are the case ids."""
+
+    def check(message: Message) -> None:
+        if isinstance(message, WorkFailed):  # the queue says so itself; F5 to retry
+            queue.message_signal.unsubscribe(queue)
+        elif queue.loaded:
+            queue.message_signal.unsubscribe(queue)
+            select_case(queue, case_id)
+
+    if queue.loaded:
+        select_case(queue, case_id)
+    else:
+        queue.message_signal.subscribe(queue, check, immediate=True)
+
+
+def select_case(queue: "EscalationsScreen", case_id: int) -> None:
+    """The cursor on case ``case_id``, whose summary the queue then shows below."""
+    table = queue.query_one("#escalations-table", DataTable)
+    try:
+        row = table.get_row_index(str(case_id))
+    except RowDoesNotExist:
+        queue.notify(
+            f"Le dossier escaladé n° {case_id} n'est plus dans la file : il a été clos "
+            "entre-temps.",
+            severity="warning",
+        )
+        return
+    table.move_cursor(row=row)

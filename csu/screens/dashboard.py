@@ -1,7 +1,8 @@
 """The supervisors' dashboard: interventions per hour as charts, today and since the
-support began, counts by action, outcome and operator, what waits now, the émargements
-per hour since the vote opened and each voting platform's last call (a feed silent past
-the election's threshold is flagged).
+support began, counts by action, outcome and operator, the calls redirected to
+self-service and the election's escalated cases, what waits now, the émargements per
+hour since the vote opened and each voting platform's last call (a feed silent past the
+election's threshold is flagged).
 
 Counts only, no voter named: refreshed every 30 s and on F5, not journalled. « e »
 shows the next election loaded.
@@ -20,9 +21,18 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
+from csu.domain import escalation as cases
 from csu.screens.base import CsuScreen
+from csu.screens.escalations import STATE_WORDS
 from csu.screens.labels import action_label, outcome_label
-from csu.services.dashboard import Dashboard, Period, PlatformActivity, Votes, dashboard
+from csu.services.dashboard import (
+    Dashboard,
+    Escalations,
+    Period,
+    PlatformActivity,
+    Votes,
+    dashboard,
+)
 from csu.widgets.shell_header import ShellHeader
 
 REFRESH_SECONDS = 30
@@ -48,6 +58,48 @@ def now_line(figures: Dashboard) -> str:
     if silent:
         line += f" · flux d'émargements muet : {', '.join(silent)}"
     return line
+
+
+def share_text(period: Period, *, named: bool = False) -> str:
+    """« 3 sur 10 (30 %) »: interventions redirected among those closed in the period;
+    ``named``: « 3 sur 10 interventions closes (30 %) »."""
+    share = period.redirected_share
+    if share is None:
+        return "aucune intervention close"
+    noun = ""
+    if named:
+        noun = " interventions closes" if period.closed > 1 else " intervention close"
+    return f"{period.redirected} sur {period.closed}{noun} ({round(share * 100)}\u00a0%)"
+
+
+def redirected_line(figures: Dashboard) -> str:
+    """« Redirections vers le libre-service : aujourd'hui 3 sur 10 interventions closes
+    (30 %) · depuis le 28/11 12 sur 40 (30 %) »."""
+    periods = [period for period in (figures.today, figures.election) if period is not None]
+    parts = [
+        f"{period.label[:1].lower()}{period.label[1:]} {share_text(period, named=first)}"
+        for first, period in zip((True, False), periods, strict=False)
+    ]
+    return "Redirections vers le libre-service : " + " · ".join(parts)
+
+
+def escalations_line(counts: Escalations) -> str:
+    """« Dossiers escaladés : 1 en attente · 2 en retard · 1 pris en charge · 3 clos
+    aujourd'hui », in the words of the escalations screen (F10)."""
+    return (
+        f"Dossiers escaladés : {counts.waiting} {STATE_WORDS[cases.WAITING]} · "
+        f"{counts.overdue} {STATE_WORDS[cases.OVERDUE]} · "
+        f"{counts.taken} {STATE_WORDS[cases.TAKEN]} · "
+        f"{counts.closed_today} {STATE_WORDS[cases.CLOSED]} aujourd'hui"
+    )
+
+
+def election_lines(figures: Dashboard) -> str:
+    """The election's calls redirected to self-service and its escalated cases, a line
+    each (nothing when no election is loaded)."""
+    if figures.escalations is None:
+        return ""
+    return f"{redirected_line(figures)}\n{escalations_line(figures.escalations)}"
 
 
 def platform_row(activity: PlatformActivity) -> tuple[str, str, str, str]:
@@ -97,6 +149,7 @@ class DashboardScreen(CsuScreen[None]):
     DEFAULT_CSS = """
     DashboardScreen #dashboard-title { text-style: bold; padding: 0 1; }
     DashboardScreen #dashboard-now { padding: 0 1; color: $warning; }
+    DashboardScreen #dashboard-election-figures { padding: 0 1; }
     DashboardScreen #dashboard-charts { height: 14; }
     DashboardScreen #dashboard-feed { height: 10; }
     DashboardScreen #dashboard-votes-chart { width: 1fr; }
@@ -121,6 +174,7 @@ class DashboardScreen(CsuScreen[None]):
         yield ShellHeader(self.csu.clock)
         yield Static("Tableau de bord", id="dashboard-title")
         yield Static("Chargement des chiffres…", id="dashboard-now")
+        yield Static("", id="dashboard-election-figures", markup=False)
         with Horizontal(id="dashboard-charts"):
             yield PlotextPlot(id="dashboard-today-chart")
             yield PlotextPlot(id="dashboard-election-chart")
@@ -167,6 +221,7 @@ class DashboardScreen(CsuScreen[None]):
         title = f"Tableau de bord — {figures.election_id or 'aucun scrutin chargé'}"
         self.query_one("#dashboard-title", Static).update(title)
         self.query_one("#dashboard-now", Static).update(now_line(figures))
+        self.query_one("#dashboard-election-figures", Static).update(election_lines(figures))
         today, election = figures.today, figures.election
         self._chart("#dashboard-today-chart", today, hours_only=True)
         self._chart("#dashboard-election-chart", election, hours_only=False)

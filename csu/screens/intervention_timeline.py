@@ -5,7 +5,6 @@ Reading it is journalled (it names the voter). Recorded values and the closing
 note show with any e-mail address or phone number in them masked.
 """
 
-
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -16,14 +15,15 @@ from textual.widgets import DataTable, Footer, Static
 from csu.domain.masking import mask_contacts
 from csu.screens.base import CsuScreen
 from csu.screens.journal_entry import factors_of, labelled
-from csu.screens.labels import action_label, channel_label, factor_label, outcome_label
+from csu.screens.labels import channel_label, entry_label, factor_label, outcome_label
 from csu.services.journal_review import Timeline, TimelineStep, intervention_timeline
 from csu.widgets.shell_header import ShellHeader
 
-# Fits 120 columns with the longest action and outcome of the catalogue (a test checks
-# it); the day is in the summary above, the entry's number in its detail (Entrée).
+# Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
+# of the catalogue (tests check it); the day is in the summary above, the entry's
+# number in its detail (Entrée).
 TIMELINE_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("Heure", 8), ("Opérateur", 11), ("Poste", 10), ("Étape", 35), ("Résultat", 11),
+    ("Heure", 8), ("Opérateur", 11), ("Poste", 10), ("Étape", 37), ("Résultat", 11),
     ("Précisions", 27),
 )  # fmt: skip
 
@@ -74,7 +74,7 @@ class InterventionTimelineScreen(CsuScreen[None]):
         text-style: bold; color: $primary; margin: 1 2 0 2;
     }
     InterventionTimelineScreen #timeline-summary { margin: 1 2; height: auto; }
-    InterventionTimelineScreen #timeline-table { height: 1fr; margin: 0 1; }
+    InterventionTimelineScreen #timeline-table { height: 1fr; width: 100%; margin: 0; }
     """
     BINDINGS = [Binding("escape", "app.pop_screen", "Retour", id="timeline-back")]
 
@@ -115,7 +115,7 @@ class InterventionTimelineScreen(CsuScreen[None]):
                 f"{step.at:%H:%M:%S}",
                 step.operator or "",
                 step.workstation or "",
-                action_label(step.action),
+                entry_label(step.action, step.details),
                 outcome_label(step.outcome),
                 mask_contacts(step_summary(step)),
                 key=str(step.seq),

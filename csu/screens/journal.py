@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.screens.base import CsuModal, CsuScreen
-from csu.screens.labels import action_label, outcome_label
+from csu.screens.labels import action_label, entry_label, outcome_label
 from csu.services.context import ServiceError
 from csu.services.journal_review import (
     EntryRow,
@@ -39,10 +39,11 @@ from csu.widgets.shell_header import ShellHeader
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 # The next page is read when the cursor is this close to the last row read.
 PREFETCH_ROWS = 20
-# Fits 120 columns with the longest action and outcome of the catalogue (a test checks
-# it); the year, the workstation, the intervention and the rest are in the entry's detail.
+# Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
+# of the catalogue (tests check it): the table has no side margins for that. The year,
+# the workstation, the intervention and the rest are in the entry's detail.
 COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 35), ("Résultat", 11),
+    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 37), ("Résultat", 11),
     ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
 FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
@@ -54,7 +55,7 @@ def row_cells(row: EntryRow) -> tuple[str, ...]:
         str(row.seq),
         f"{row.at:%d/%m %H:%M:%S}",
         row.operator or "",
-        action_label(row.action),
+        entry_label(row.action, row.details),
         outcome_label(row.outcome),
         row.matricule or "",
         row.election or "",
@@ -112,7 +113,7 @@ class JournalScreen(CsuScreen[None]):
     JournalScreen #journal-outcome { width: 18; }
     JournalScreen #journal-election { width: 22; }
     JournalScreen #journal-status { margin: 0 2; color: $text-muted; height: auto; }
-    JournalScreen #journal-table { height: 1fr; margin: 0 1; }
+    JournalScreen #journal-table { height: 1fr; width: 100%; margin: 0; }
     """
 
     BINDINGS = [
@@ -436,7 +437,12 @@ class JournalScreen(CsuScreen[None]):
         if who is None:
             return
         count = export_journal_file(
-            self.csu.deps, who, path, fmt=fmt, where=where, make_folder=True  # type: ignore[arg-type]
+            self.csu.deps,
+            who,
+            path,
+            fmt=fmt,  # type: ignore[arg-type]
+            where=where,
+            make_folder=True,
         )
         self.app.call_from_thread(self._exported, count, path)
 

@@ -24,9 +24,9 @@ from textual.widgets import Footer, Static
 from csu.domain.masking import mask_contacts
 from csu.screens.base import CsuModal
 from csu.screens.labels import (
-    action_label,
     detail_label,
     detail_value,
+    entry_label,
     factor_label,
     outcome_label,
 )
@@ -166,7 +166,7 @@ def identity_table(detail: EntryDetail) -> Table:
         ("Électeur", voter),
         ("Scrutin", election),
         ("Intervention", detail.intervention or "—"),
-        ("Action", action_label(detail.action)),
+        ("Action", entry_label(detail.action, detail.details)),
         ("Résultat", outcome_label(detail.outcome)),
     ):
         table.add_row(label, Text(value))

@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from csu.domain.clock import to_paris
-from csu.domain.election import CREDENTIAL_LABELS
+from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.interventions import OUTCOMES
 from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
 from csu.domain.verification import CHANNEL_LABELS as VERIFICATION_CHANNELS
-from csu.domain.verification import FACTOR_LABELS
+from csu.domain.verification import CHANNELS, FACTOR_LABELS
 
 ACTION_LABELS: dict[str, str] = {
     "login": "connexion",
@@ -34,7 +34,8 @@ ACTION_LABELS: dict[str, str] = {
     "presence_decline": "vérification en personne refusée",
     "otp_send": "code à usage unique envoyé",
     "credential_issue": "code délivré",
-    "credential_read_out": "code lu à l'appelant",
+    # Whatever the channel: an entry's own name says how (entry_label below).
+    "credential_read_out": "code communiqué",
     "credential_revoke": "code invalidé",
     "vote_code_link_send": "lien de réassort envoyé",
     "vote_code_redeem": "code de vote réassorti",
@@ -265,6 +266,60 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
 
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
+
+
+# A credential's entry names the credential and, for a read-out, how its value reached
+# the voter (the intervention's channel), in the words of the button the operator
+# pressed. Participles in the masculine: a feminine credential adds « e » to them.
+FEMININE_KINDS: frozenset[str] = frozenset({"security_key"})  # « la clé »
+CREDENTIAL_PARTICIPLES: dict[str, str] = {
+    "credential_issue": "délivré",
+    "credential_revoke": "invalidé",
+}
+READ_OUT_WAYS: dict[str | None, tuple[str, str]] = {
+    # channel: (participle, complement); None: an entry written before the channel was
+    # recorded, or a channel without its own words
+    "phone": ("lu", " à l'appelant"),
+    "president": ("remis", " en main propre"),
+    "email": ("communiqué", ""),
+    None: ("communiqué", ""),
+}
+
+
+def entry_label(action: str, details: Mapping[str, Any]) -> str:
+    """One entry's name: its action's, made precise by what it recorded. A credential's
+    issue, read-out or revocation names the credential, with agreement (« clé de
+    sécurité lue à l'appelant », « mot de passe remis en main propre »); an entry
+    without its kind keeps its action's name (« code communiqué »)."""
+    kind = details.get("kind")
+    if not isinstance(kind, str) or kind not in CREDENTIAL_KINDS:
+        return action_label(action)
+    if action == "credential_read_out":
+        channel = details.get("channel")
+        way = READ_OUT_WAYS.get(channel) if isinstance(channel, str) else None
+        participle, complement = way or READ_OUT_WAYS[None]
+    elif action in CREDENTIAL_PARTICIPLES:
+        participle, complement = CREDENTIAL_PARTICIPLES[action], ""
+    else:
+        return action_label(action)
+    if kind in FEMININE_KINDS:
+        participle += "e"
+    return f"{CREDENTIAL_LABELS[kind]} {participle}{complement}"
+
+
+ENTRY_LABELS: frozenset[str] = frozenset(
+    {
+        *ACTION_LABELS.values(),
+        *(
+            entry_label(action, {"kind": kind, "channel": channel})
+            for action in ("credential_issue", "credential_read_out", "credential_revoke")
+            for kind in CREDENTIAL_KINDS
+            for channel in (*CHANNELS, None)
+        ),
+    }
+)
+"""Every name :func:`entry_label` gives an entry: the columns of the review and of the
+timeline fit the longest."""
 
 
 def outcome_label(outcome: str) -> str:

@@ -5,7 +5,9 @@ that still holds. Issuing revokes the active credential of that kind and materia
 and stores only a hash of the new one: a keyed HMAC-SHA256 for a generated
 credential of ``HMAC_MIN_BITS`` or more, argon2id for a shorter one (computed before
 the write transaction, so the store's write lock is never held for ~200 ms). The
-value goes back to the screen once and is never journalled.
+value goes back to the screen once and is never journalled. :func:`replace_credential`
+does that replacement for every route that issues one (read out here, printed in a
+letter by csu.services.letters).
 
 Refused, with the reason, when the election is closed or the material has been used
 to vote, or when the election's file does not let the cell issue that kind shown once
@@ -85,48 +87,14 @@ def issue_credential(
     now = deps.clock()
     with deps.reading() as session:
         fmt = _format(session, material_id, kind)
-    value = creds.generate(fmt)
-    scheme, stored, prefix_hash = stored_hash(deps, fmt, kind, value)
+    new = new_credential(deps, fmt, kind)
     with deps.writing() as session:
         row, material, voter = _checked(session, who, intervention_id, material_id, now, kind)
         definition = get_definition(session, material.election_id)
         display_seconds = definition.timings.code_display_seconds
-        revoked = revoke_active(session, material.id or 0, kind, who, now, "réassort")
-        credential = Credential(
-            material_id=material.id or 0,
-            kind=kind,
-            scheme=scheme,
-            hash=stored,
-            prefix_hash=prefix_hash,
-            issued_at=now,
-            issued_by=who.login,
-            intervention_id=row.id,
+        credential = replace_credential(
+            session, deps, who, row, material, voter, new, now, reason="réassort"
         )
-        session.add(credential)
-        session.flush()
-        journal.append(
-            session,
-            actor=who.actor,
-            action="credential_issue",
-            outcome="ok",
-            at=now,
-            election=material.election_id,
-            subject=voter.pseudonym,
-            intervention=row.id,
-            details={
-                "kind": kind,
-                "material": material.id,
-                "scheme": scheme,
-                "credential": credential.id,
-                "revoked": revoked,
-                "verified_by": row.verified_factors,
-            },
-        )
-        webhooks.credential_issued(
-            session, deps, who.actor, material=material, kind=kind,
-            credential_id=credential.id or 0, value=value, scheme=scheme, stored=stored,
-            now=now,
-        )  # fmt: skip
         notice = notify_change(
             session, deps, who, voter, definition,
             what=f"{ISSUED_NOTICE[kind]} ({material.identifier})",
@@ -140,9 +108,9 @@ def issue_credential(
         credential_id=credential_id,
         kind=kind,
         label=CREDENTIAL_LABELS.get(kind, kind),
-        value=value,
-        display=creds.display(fmt, value),
-        spelling=tuple(creds.spell(value, fmt.alphabet)),
+        value=new.value,
+        display=creds.display(fmt, new.value),
+        spelling=tuple(creds.spell(new.value, fmt.alphabet)),
         material_identifier=identifier,
         display_seconds=display_seconds,
     )
@@ -167,6 +135,87 @@ def stored_hash(
         else None
     )
     return scheme, stored, prefix_hash
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredential:
+    """A credential ready to be stored: its value in clear (read out once, or printed in
+    a letter; never stored nor journalled) and how it is kept, hashed before the write
+    transaction (see :func:`stored_hash`)."""
+
+    kind: str
+    value: str = field(repr=False)
+    scheme: str
+    hash: str = field(repr=False)
+    prefix_hash: str | None = field(repr=False)
+
+
+def new_credential(
+    deps: Deps, fmt: CredentialFormat, kind: str, value: str | None = None
+) -> NewCredential:
+    """``value`` (by default a new one in ``fmt``) and its hashes. Call it outside the
+    write transaction: argon2id would hold the store's write lock for ~300 ms."""
+    value = creds.generate(fmt) if value is None else value
+    scheme, stored, prefix_hash = stored_hash(deps, fmt, kind, value)
+    return NewCredential(kind, value, scheme, stored, prefix_hash)
+
+
+def replace_credential(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext,
+    row: Intervention,
+    material: Material,
+    voter: Voter,
+    new: NewCredential,
+    now: datetime,
+    *,
+    reason: str,
+    details: dict[str, object] | None = None,
+) -> Credential:
+    """In the caller's write transaction, on a material whose checks passed: revokes its
+    active credential of the kind (``reason``), stores the new one's hash, journals
+    « credential_issue » without the value (``details`` add to the entry's) and queues
+    the platforms' webhook. The notice to the voter stays the caller's: its words say
+    how the credential reached them."""
+    revoked = revoke_active(session, material.id or 0, new.kind, who, now, reason)
+    credential = Credential(
+        material_id=material.id or 0,
+        kind=new.kind,
+        scheme=new.scheme,
+        hash=new.hash,
+        prefix_hash=new.prefix_hash,
+        issued_at=now,
+        issued_by=who.login,
+        intervention_id=row.id,
+    )
+    session.add(credential)
+    session.flush()
+    journal.append(
+        session,
+        actor=who.actor,
+        action="credential_issue",
+        outcome="ok",
+        at=now,
+        election=material.election_id,
+        subject=voter.pseudonym,
+        intervention=row.id,
+        details={
+            "kind": new.kind,
+            "material": material.id,
+            "scheme": new.scheme,
+            "credential": credential.id,
+            "revoked": revoked,
+            "verified_by": row.verified_factors,
+            **(details or {}),
+        },
+    )
+    webhooks.credential_issued(
+        session, deps, who.actor, material=material, kind=new.kind,
+        credential_id=credential.id or 0, value=new.value, scheme=new.scheme, stored=new.hash,
+        now=now,
+    )  # fmt: skip
+    return credential
 
 
 @retried
@@ -197,7 +246,9 @@ def confirm_read_out(
             election=material.election_id,
             subject=voter.pseudonym if voter else None,
             intervention=row.id,
-            details={"kind": credential.kind, "credential": credential.id},
+            # The channel says how the value reached the voter (read out over the
+            # phone, handed over in person): the review names the entry by it.
+            details={"kind": credential.kind, "credential": credential.id, "channel": row.channel},
         )
 
 
@@ -237,8 +288,12 @@ def revoke_credential(
             election=material.election_id,
             subject=voter.pseudonym,
             intervention=row.id,
-            details={"kind": kind, "material": material.id, "credential": revoked,
-                     "reason": reason},
+            details={
+                "kind": kind,
+                "material": material.id,
+                "credential": revoked,
+                "reason": reason,
+            },
         )
         webhooks.credential_revoked(
             session, deps, who.actor, material=material, kind=kind, credential_id=revoked,
@@ -309,7 +364,11 @@ def _checked(
 
 
 def revoke_active(
-    session: Session, material_id: int, kind: str, who: OperatorContext, now: datetime,
+    session: Session,
+    material_id: int,
+    kind: str,
+    who: OperatorContext,
+    now: datetime,
     reason: str,
 ) -> int | None:
     active = session.execute(

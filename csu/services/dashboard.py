@@ -1,7 +1,8 @@
 """The supervisors' dashboard: what the cell did today and since the election's support
-began, what waits now, the émargements per hour since the vote opened, and when each
-voting platform last called. Counts only, no voter named: reading it is not journalled
-(the screen refreshes it every 30 s).
+began (among it the calls redirected to self-service, issue 14 §2), what waits now (the
+election's escalated cases, issue 14 §5), the émargements per hour since the vote
+opened, and when each voting platform last called. Counts only, no voter named: reading
+it is not journalled (the screen refreshes it every 30 s).
 
 The journal may hold millions of entries: every query is bounded by time on the
 indexed ``ts`` column and groups in the database, so only counts come back.
@@ -16,16 +17,18 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from csu.domain.alerts import is_silent
 from csu.domain.clock import PARIS, rfc3339, to_paris
 from csu.domain.election import ElectionDefinition
+from csu.domain.interventions import REDIRECTED
 from csu.services.alerts import read_feeds
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import election_in_focus, list_elections
 from csu.store.tables import (
     Emargement,
+    Escalation,
     Intervention,
     JournalEntry,
     OutboundMessage,
@@ -49,6 +52,25 @@ class Period:
     by_action: tuple[tuple[str, int], ...]  # (action code, entries), most first
     by_outcome: tuple[tuple[str, int], ...]  # (outcome code, interventions closed)
     by_operator: tuple[tuple[str, int], ...]  # (login, interventions opened)
+    closed: int  # interventions closed, whatever their outcome
+    redirected: int  # ...of which closed « redirigé vers le libre-service »
+
+    @property
+    def redirected_share(self) -> float | None:
+        """The share of the closed interventions redirected to self-service (None: none
+        closed)."""
+        return self.redirected / self.closed if self.closed else None
+
+
+@dataclass(frozen=True, slots=True)
+class Escalations:
+    """An election's escalated cases now: untaken before and past their deadline, taken
+    and still open, and closed since midnight (Paris)."""
+
+    waiting: int
+    overdue: int
+    taken: int
+    closed_today: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +109,7 @@ class Dashboard:
     votes: Votes | None = None  # None: no election, or its vote not open yet
     platforms: tuple[PlatformActivity, ...] = ()
     elections: tuple[str, ...] = ()  # every election loaded, by opening: the screen's choice
+    escalations: Escalations | None = None  # None: no election loaded
 
 
 def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) -> Dashboard:
@@ -96,12 +119,13 @@ def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) 
     loaded = list_elections(deps)
     definition = _definition(deps, election_id, loaded)
     with deps.reading() as session:
-        today = election = votes = None
+        today = election = votes = escalations = None
         platforms: tuple[PlatformActivity, ...] = ()
         if definition is not None:
             votes = _votes(session, definition, now)
             platforms = _platforms(session, definition, now)
             midnight = datetime.combine(to_paris(now).date(), time(), PARIS)
+            escalations = _escalations(session, definition.id, now, midnight)
             start = support_start(definition)
             buckets = _tally(session, definition.id, min(start, midnight))
             today = _period(buckets, "Aujourd'hui", midnight, now)
@@ -116,6 +140,7 @@ def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) 
             votes=votes,
             platforms=platforms,
             elections=tuple(d.id for d in loaded),
+            escalations=escalations,
             open_interventions=_count(
                 session,
                 select(func.count())
@@ -199,6 +224,26 @@ def _vote_hour(session: Session) -> ColumnElement[Any]:
     return func.replace(func.substr(Emargement.voted_at, 1, HOUR_PREFIX), " ", "T")
 
 
+def _escalations(
+    session: Session, election_id: str, now: datetime, midnight: datetime
+) -> Escalations:
+    """The election's cases in one query: the queue holds the open cases and those
+    closed (a few a day, never the journal's millions), so counting them is a scan of a
+    small table. Waiting and overdue as csu.domain.escalation.case_state says."""
+    untaken = col(Escalation.taken_at).is_(None) & col(Escalation.closed_at).is_(None)
+    row = session.execute(
+        select(
+            func.count().filter(untaken & (col(Escalation.deadline_at) > now)),
+            func.count().filter(untaken & (col(Escalation.deadline_at) <= now)),
+            func.count().filter(
+                col(Escalation.taken_at).is_not(None) & col(Escalation.closed_at).is_(None)
+            ),
+            func.count().filter(col(Escalation.closed_at) >= midnight),
+        ).where(col(Escalation.election_id) == election_id)
+    ).one()
+    return Escalations(*(int(count) for count in row))
+
+
 def _platforms(
     session: Session, definition: ElectionDefinition, now: datetime
 ) -> tuple[PlatformActivity, ...]:
@@ -238,6 +283,9 @@ def _period(buckets: "Buckets", label: str, since: datetime, until: datetime) ->
         by_action=tuple(by_action.most_common()),
         by_outcome=tuple(by_outcome.most_common()),
         by_operator=tuple(sorted(by_operator.items(), key=lambda item: (-item[1], item[0]))),
+        # From the same buckets as the outcomes: no query of its own, and the two agree.
+        closed=sum(by_outcome.values()),
+        redirected=by_outcome[REDIRECTED],
     )
 
 

@@ -7,9 +7,12 @@ An intervention still open when its operator's session ends is closed as
 ``abandonné``.
 """
 
+import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -69,6 +72,7 @@ class Step:
     operator: str
     action: str  # a code: the screens name it
     outcome: str
+    details: Mapping[str, Any] = field(default_factory=dict)  # codes, as recorded
 
 
 @retried
@@ -199,25 +203,28 @@ def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
 
 
 def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:
-    """The timeline of an intervention, oldest first, from its journal entries."""
+    """The timeline of an intervention, oldest first, from its journal entries (on
+    PostgreSQL, those still queued for the sequencer come last)."""
     with deps.reading() as session:
         row = session.get(Intervention, intervention_id)
         if row is None or (row.operator_login != who.login and who.role != "superviseur"):
             raise NotFound("Intervention introuvable.")
-        entries = session.execute(
-            select(JournalEntry.ts, JournalEntry.operator, JournalEntry.action,
-                   JournalEntry.outcome)
+        bodies = session.execute(
+            select(JournalEntry.body)
             .where(JournalEntry.intervention == intervention_id)
             .order_by(JournalEntry.seq)  # type: ignore[arg-type]
-        ).all()
+        ).scalars()
+        entries = [json.loads(body) for body in bodies]
+        entries += journal.waiting(session, intervention=intervention_id)
     return [
         Step(
-            at=to_paris(datetime.fromisoformat(ts)),
-            operator=operator or "",
-            action=action,
-            outcome=outcome,
+            at=to_paris(datetime.fromisoformat(fields["ts"])),
+            operator=fields.get("operator") or "",
+            action=fields["action"],
+            outcome=fields["outcome"],
+            details=fields.get("details") or {},
         )
-        for ts, operator, action, outcome in entries
+        for fields in entries
     ]
 
 

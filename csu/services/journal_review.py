@@ -106,6 +106,8 @@ class EntryRow:
     intervention: str | None
     action: str  # a code: the screens name it
     outcome: str
+    # As recorded, keyed by code: the screens name an entry by them (a credential's kind).
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +374,7 @@ def _row(seq: int, body: bytes, matricule: str | None) -> EntryRow:
         intervention=fields.get("intervention"),
         action=fields["action"],
         outcome=fields["outcome"],
+        details=dict(fields.get("details") or {}),
     )
 
 

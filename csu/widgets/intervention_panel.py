@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from csu.domain.clock import Clock, to_paris
-from csu.screens.labels import action_label, outcome_label
+from csu.screens.labels import entry_label, outcome_label
 
 if TYPE_CHECKING:
     from csu.services.interventions import OpenIntervention, Step
@@ -73,7 +73,7 @@ def timeline_table(steps: Sequence["Step"]) -> Table:
     for step in steps:
         table.add_row(
             f"{to_paris(step.at):%H:%M:%S}",
-            action_label(step.action),
+            entry_label(step.action, step.details),
             outcome_label(step.outcome),
         )
     return table

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from csu.domain import alerts as rules
 from csu.domain.alerts import ContactUse, Entry, Failure
+from csu.domain.escalation import overdue_alert
 from csu.domain.hashing import keyed_hash
 
 NOW = datetime(2022, 12, 2, 10, 30, tzinfo=UTC)
@@ -235,3 +236,26 @@ def test_a_new_silence_after_a_batch_is_a_new_alert() -> None:
     )
     assert first.key != second.key
     assert second.seqs == (99,)
+
+
+# --- escalated cases past their deadline (made by csu.domain.escalation) -------------
+
+
+def overdue(case_id: int) -> rules.Alert:
+    return overdue_alert(
+        case_id=case_id, election="minint-2022", escalated_at=NOW - timedelta(minutes=90),
+        deadline_at=NOW - timedelta(minutes=30), now=NOW, operator="agent", subject=None,
+    )  # fmt: skip
+
+
+def test_an_escalated_case_past_its_deadline_is_labelled_en_retard() -> None:
+    assert overdue(7).kind_label == "dossier escaladé en retard"
+
+
+def test_an_overdue_alert_names_its_escalated_case() -> None:
+    assert overdue(42).escalation_case == 42
+
+
+def test_other_alerts_name_no_escalated_case() -> None:
+    [alert] = rules.issue_rate_alerts([*colleagues(2, 2, 2), *entries("fast", 7, start=5000)], NOW)
+    assert alert.escalation_case is None

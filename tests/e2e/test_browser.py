@@ -86,10 +86,10 @@ class TestPresidentInTheBrowser:
         terminal.click("Délivrer")
         terminal.wait_for("Affiché encore")
         password = shown_password(terminal.text())
-        terminal.press("Enter")  # « Lu à l'appelant » has the focus
+        terminal.press("Enter")  # « Remis en main propre » has the focus
         # The intervention panel lists the journal's entries of the intervention.
-        terminal.wait_for("code lu à l'appelant")
-        assert "code délivré" in terminal.text()
+        terminal.wait_for("mot de passe remis en main propre")
+        assert "mot de passe délivré" in terminal.text()
 
         terminal.press("Alt+w")
         terminal.wait_for("Note (facultative, versée au journal)")

@@ -1,16 +1,22 @@
 """The alerts in the real app: F4 lists them, Entrée opens the journal entries behind
-one, and supervisors logged in are notified of each new alert once."""
+one (or, for an escalated case past its deadline, the queue on that case), and
+supervisors logged in are notified of each new alert once."""
+
+from typing import Any
 
 from sqlmodel import select
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from csu.app import CsuApp
 from csu.screens.alerts import AlertsScreen
+from csu.screens.escalations import EscalationsScreen
 from csu.services.context import Deps
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Voter
 from tests.screens.conftest import SIZE, log_in, notifications, settle
+from tests.screens.escalated import escalate
 
 AGENT_ACTOR = Actor(operator="agent", role="agent", workstation="poste-test")
 
@@ -112,3 +118,63 @@ async def test_an_agent_is_refused_the_alerts(app: CsuApp) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, AlertsScreen)
         assert any("réservé" in message for message in notifications(app))
+
+
+# ------------------------------------------------- escalated cases past their deadline
+
+
+async def open_alerts(pilot: Pilot[Any], login: str = "superviseur") -> AlertsScreen:
+    await log_in(pilot, login)
+    await pilot.press("f4")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, AlertsScreen)
+    return screen
+
+
+def overdue_row(screen: AlertsScreen, case_id: int) -> int:
+    """The row of the alert of escalated case ``case_id``, the cursor put on it."""
+    row = next(i for i, view in enumerate(screen.alerts) if view.alert.escalation_case == case_id)
+    screen.query_one("#alerts-table", DataTable).move_cursor(row=row)
+    return row
+
+
+async def test_an_escalated_case_past_its_deadline_is_listed_en_retard(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    case_id = escalate(demo_deps, minutes_ago=90)  # minint-2022 gives 60 minutes
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_alerts(pilot)
+        row = table_rows(app)[overdue_row(screen, case_id)]
+    assert row[1] == "dossier escaladé en retard"
+    assert row[2].startswith(f"Dossier escaladé n° {case_id} (minint-2022)")
+
+
+async def test_entree_on_an_overdue_case_opens_the_queue_on_that_case(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    older = escalate(demo_deps, minutes_ago=125)  # first in the queue, oldest first
+    case_id = escalate(demo_deps, minutes_ago=90)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_alerts(pilot)
+        overdue_row(screen, case_id)
+        await pilot.press("enter")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, EscalationsScreen)
+        assert [case.id for case in queue.cases] == [older, case_id]
+        selected = queue.selected()
+        assert selected is not None and selected.id == case_id
+
+
+async def test_an_administrator_is_told_the_queue_is_the_supervisors(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    case_id = escalate(demo_deps, minutes_ago=90)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_alerts(pilot, "admin")
+        overdue_row(screen, case_id)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Écran réservé aux superviseurs." in notifications(app)

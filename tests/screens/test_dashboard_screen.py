@@ -1,6 +1,7 @@
 """The dashboard in the real app: F3 for a supervisor, charts and figures shown, the
-émargements per hour and each platform's last call; a platform's silent feed notified
-to supervisors and listed among the alerts (F4)."""
+calls redirected to self-service and the escalated cases, the émargements per hour and
+each platform's last call; a platform's silent feed notified to supervisors and listed
+among the alerts (F4)."""
 
 import re
 from dataclasses import replace
@@ -13,9 +14,9 @@ from textual_plotext import PlotextPlot
 from csu.app import CsuApp
 from csu.domain.clock import fixed_clock
 from csu.screens.alerts import AlertsScreen
-from csu.screens.dashboard import DashboardScreen, count_ticks
+from csu.screens.dashboard import DashboardScreen, count_ticks, share_text
 from csu.services.context import Deps
-from csu.services.dashboard import dashboard
+from csu.services.dashboard import Period, dashboard
 from csu.services.elections import election_in_focus
 from csu.services.emargement import EmargementEvent, ingest_emargements
 from csu.services.platform_clients import add_platform_client, authenticate, note_call
@@ -30,6 +31,7 @@ from tests.screens.conftest import (
     screen_text,
     settle,
 )
+from tests.screens.escalated import closed_call, escalate
 from tests.screens.shown import shown_text
 
 AGENT_ACTOR = Actor(operator="agent", role="agent", workstation="poste-test")
@@ -101,6 +103,45 @@ async def test_actions_are_named_in_french_and_counts_read_as_whole_numbers(
         # Two interventions in an hour: the axis reads 0, 1, 2, never « 0.50 » or « 1.50 ».
         chart = shown_text(app)
         assert re.search(r"\b\d+\.\d+\b", chart) is None
+
+
+async def test_the_dashboard_counts_redirected_calls_and_escalated_cases(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # In the order of the clock, as the journal is written.
+    escalate(demo_deps, minutes_ago=90)  # past minint-2022's 60 minutes
+    closed_call(demo_deps, "résolu", minutes_ago=50)
+    closed_call(demo_deps, "redirigé", minutes_ago=40)
+    escalate(demo_deps, minutes_ago=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        shown = str(app.screen.query_one("#dashboard-election-figures").content)
+    # Four calls closed today, one of them redirected.
+    assert (
+        "Redirections vers le libre-service : aujourd'hui 1 sur 4 interventions closes "
+        "(25\u00a0%) · depuis le " in shown
+    )
+    assert (
+        "Dossiers escaladés : 1 en attente · 1 en retard · 0 pris en charge · 0 clos aujourd'hui"
+        in shown
+    )
+
+
+def period(closed: int, redirected: int) -> Period:
+    return Period(
+        label="Aujourd'hui", since=NOW, until=NOW, interventions=closed, per_hour=(),
+        by_action=(), by_outcome=(), by_operator=(), closed=closed, redirected=redirected,
+    )  # fmt: skip
+
+
+def test_the_share_of_redirected_calls_reads_in_french() -> None:
+    assert share_text(period(1, 1), named=True) == "1 sur 1 intervention close (100\u00a0%)"
+    assert share_text(period(3, 1), named=True) == "1 sur 3 interventions closes (33\u00a0%)"
+    assert share_text(period(3, 1)) == "1 sur 3 (33\u00a0%)"
+    assert share_text(period(0, 0)) == "aucune intervention close"
 
 
 def test_a_count_axis_has_whole_steps_and_five_lines_at_most() -> None:

@@ -7,16 +7,20 @@ import re
 from pathlib import Path
 
 from csu.domain.actions import ACTIONS
+from csu.domain.election import CREDENTIAL_KINDS
 from csu.domain.messages import PLACEHOLDERS
+from csu.domain.verification import CHANNELS
 from csu.screens.intervention_timeline import TIMELINE_COLUMNS
 from csu.screens.journal import COLUMNS
 from csu.screens.journal_entry import changes_of, factors_of, labelled, others
 from csu.screens.labels import (
     ACTION_LABELS,
     DETAIL_LABELS,
+    ENTRY_LABELS,
     OUTCOME_LABELS,
     PURPOSE_LABELS,
     detail_value,
+    entry_label,
 )
 
 CODE = Path(__file__).parents[2] / "csu"
@@ -105,15 +109,15 @@ def test_every_detail_key_the_code_journals_is_named() -> None:
     assert written_detail_keys() - set(DETAIL_LABELS) == set()
 
 
-def test_the_review_s_columns_fit_the_longest_action_and_outcome() -> None:
+def test_the_review_s_columns_fit_the_longest_name_of_an_entry_and_outcome() -> None:
     widths = dict(COLUMNS)
-    assert max(map(len, ACTION_LABELS.values())) <= (widths["Action"] or 0)
+    assert max(map(len, ENTRY_LABELS)) <= (widths["Action"] or 0)
     assert max(map(len, OUTCOME_LABELS.values())) <= (widths["Résultat"] or 0)
 
 
-def test_the_timeline_s_columns_fit_the_longest_action_and_outcome() -> None:
+def test_the_timeline_s_columns_fit_the_longest_name_of_an_entry_and_outcome() -> None:
     widths = dict(TIMELINE_COLUMNS)
-    assert max(map(len, ACTION_LABELS.values())) <= (widths["Étape"] or 0)
+    assert max(map(len, ENTRY_LABELS)) <= (widths["Étape"] or 0)
     assert max(map(len, OUTCOME_LABELS.values())) <= (widths["Résultat"] or 0)
 
 
@@ -177,3 +181,55 @@ def test_factors_stored_joined_by_commas_read_as_their_names() -> None:
 def test_every_purpose_of_a_message_is_named() -> None:
     assert set(PLACEHOLDERS) <= set(PURPOSE_LABELS)
     assert detail_value("purpose", "vote_code_link") == "lien code de vote"
+
+
+def test_a_read_out_says_how_the_credential_reached_the_voter_with_agreement() -> None:
+    assert entry_label("credential_read_out", {"kind": "security_key", "channel": "phone"}) == (
+        "clé de sécurité lue à l'appelant"
+    )
+    assert entry_label("credential_read_out", {"kind": "password", "channel": "phone"}) == (
+        "mot de passe lu à l'appelant"
+    )
+    assert entry_label("credential_read_out", {"kind": "password", "channel": "president"}) == (
+        "mot de passe remis en main propre"
+    )
+    assert entry_label("credential_read_out", {"kind": "security_key", "channel": "president"}) == (
+        "clé de sécurité remise en main propre"
+    )
+    assert entry_label("credential_read_out", {"kind": "vote_code", "channel": "email"}) == (
+        "code de vote communiqué"
+    )
+
+
+def test_an_issue_and_a_revocation_name_the_credential_with_agreement() -> None:
+    assert entry_label("credential_issue", {"kind": "security_key"}) == "clé de sécurité délivrée"
+    assert entry_label("credential_issue", {"kind": "vote_code"}) == "code de vote délivré"
+    assert entry_label("credential_revoke", {"kind": "security_key"}) == (
+        "clé de sécurité invalidée"
+    )
+    assert entry_label("credential_revoke", {"kind": "password"}) == "mot de passe invalidé"
+
+
+def test_a_read_out_recorded_without_its_channel_says_communicated() -> None:
+    assert entry_label("credential_read_out", {"kind": "security_key"}) == (
+        "clé de sécurité communiquée"
+    )
+    assert entry_label("credential_read_out", {"kind": "password", "channel": "fax"}) == (
+        "mot de passe communiqué"
+    )
+
+
+def test_an_entry_without_a_known_credential_keeps_its_action_s_name() -> None:
+    assert entry_label("credential_read_out", {"credential": 2}) == "code communiqué"
+    assert entry_label("credential_issue", {"kind": ["password"]}) == "code délivré"
+    assert entry_label("consultation", {"kind": "password"}) == "consultation du dossier"
+
+
+def test_every_name_of_an_entry_is_one_of_the_catalogue() -> None:
+    named = {
+        entry_label(action, {"kind": kind, "channel": channel})
+        for action in ACTION_LABELS
+        for kind in (*CREDENTIAL_KINDS, None)
+        for channel in (*CHANNELS, None)
+    }
+    assert named <= ENTRY_LABELS

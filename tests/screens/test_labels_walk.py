@@ -22,7 +22,7 @@ from csu.screens.dashboard import DashboardScreen
 from csu.screens.intervention_timeline import InterventionTimelineScreen
 from csu.screens.journal import JournalScreen
 from csu.screens.journal_entry import JournalEntryScreen
-from csu.screens.labels import ACTION_LABELS, DETAIL_LABELS, OUTCOME_LABELS
+from csu.screens.labels import ACTION_LABELS, DETAIL_LABELS, ENTRY_LABELS, OUTCOME_LABELS
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.demo import DEMO_ELECTIONS
@@ -51,7 +51,7 @@ from tests.screens.test_masking_walk import (
 
 # A code as services write them: lower case words joined by underscores.
 RAW_KEY = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.@-])")
-ACTIONS_SHOWN = set(ACTION_LABELS.values())
+ACTIONS_SHOWN = set(ENTRY_LABELS)
 OUTCOMES_SHOWN = set(OUTCOME_LABELS.values())
 
 

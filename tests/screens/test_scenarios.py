@@ -129,7 +129,9 @@ class TestS1LostSecurityKeyByPhone:
             assert "Identité vérifiée jusqu'à 11:40" in screen_text(app)
             new_key = await issue_ui(pilot, "security_key")
             text = screen_text(app)
-            assert "code délivré" in text and "code lu à l'appelant" in text  # the timeline
+            # the timeline names the credential and the channel
+            assert "clé de sécurité délivrée" in text
+            assert "clé de sécurité lue à l'appelant" in text
             await close_ui(pilot, "résolu")
             assert not app.screen.query_one(InterventionPanel).display
 
@@ -323,6 +325,19 @@ class TestS4PresidentResetsAPassword:
         assert journal_of(demo_deps, intervention) == S1_STEPS
         assert journal_details(demo_deps, intervention, "credential_issue")["kind"] == "password"
         assert login_works(demo_deps, voter, password=password)
+
+    async def test_the_president_s_window_starts_on_the_document_s_type(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "president")
+            await open_voter_file(pilot, voter.matricule)
+            await press(pilot, "ctrl+n")
+            await click(pilot, "#open-ok")
+            await press(pilot, "ctrl+e")
+            # What a person fills first, left of the last 4 characters.
+            assert app.focused is not None and app.focused.id == "verify-document"
 
     async def test_a_voter_outside_the_bureau_is_refused(
         self, app: CsuApp, demo_deps: Deps

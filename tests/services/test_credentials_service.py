@@ -252,7 +252,9 @@ def test_reading_a_credential_out_is_journalled(desk: Desk) -> None:
     confirm_read_out(desk.deps, AGENT, call_id, key.credential_id)
     [entry] = entries(desk.deps, "credential_read_out")
     assert (entry["intervention"], entry["operator"], entry["details"]) == (
-        call_id, "agent", {"kind": "security_key", "credential": key.credential_id}
+        call_id,
+        "agent",
+        {"kind": "security_key", "credential": key.credential_id, "channel": "phone"},
     )
 
 

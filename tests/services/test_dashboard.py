@@ -4,12 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from csu.domain.clock import to_paris
 from csu.services.context import Forbidden
 from csu.services.credentials import issue_credential
-from csu.services.dashboard import PlatformActivity, dashboard
+from csu.services.dashboard import Escalations, PlatformActivity, dashboard
 from csu.services.emargement import EmargementEvent, ingest_emargements
+from csu.services.escalation import close_escalation, take_escalation
 from csu.services.interventions import close_intervention
 from csu.services.platform_clients import (
     Platform,
@@ -18,6 +20,7 @@ from csu.services.platform_clients import (
     note_call,
 )
 from csu.services.verification import verify_identity
+from csu.store.tables import Escalation
 from tests.api.conftest import login_path, serve
 from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
@@ -104,6 +107,85 @@ def test_a_refresh_counts_what_was_appended_since(desk: Desk) -> None:
     after = dashboard(desk.deps, SUPERVISOR, "minint-2022").today
     assert before is not None and after is not None
     assert (before.interventions, after.interventions) == (2, 3)
+
+
+# ------------------------------------------ self-service and escalated cases (issue 14)
+
+
+def close_calls(desk: Desk, *outcomes: tuple[Caller, str]) -> None:
+    for caller, outcome in outcomes:
+        close_intervention(desk.deps, AGENT, open_call(desk, caller).id, outcome)
+
+
+def test_calls_redirected_to_self_service_are_counted_among_those_closed(desk: Desk) -> None:
+    close_calls(
+        desk,
+        (desk.caller, "redirigé"),
+        (desk.neighbour, "redirigé"),
+        (desk.southerner, "résolu"),
+        (desk.teacher, "redirigé"),  # men-2022: another election's
+    )
+    today = dashboard(desk.deps, SUPERVISOR, "minint-2022").today
+    assert today is not None
+    assert (today.redirected, today.closed) == (2, 3)
+    assert today.redirected_share == pytest.approx(2 / 3)
+
+
+def test_redirected_calls_of_earlier_days_count_since_the_support_began(desk: Desk) -> None:
+    close_calls(desk, (desk.caller, "redirigé"), (desk.neighbour, "résolu"))
+    desk.clock.advance(days=1)
+    close_calls(desk, (desk.southerner, "résolu"))
+    figures = dashboard(desk.deps, SUPERVISOR, "minint-2022")
+    assert figures.today is not None and figures.election is not None
+    assert (figures.today.redirected, figures.today.closed) == (0, 1)
+    assert (figures.election.redirected, figures.election.closed) == (1, 3)
+
+
+def test_no_share_of_redirected_calls_when_none_closed(desk: Desk) -> None:
+    open_call(desk, desk.caller)
+    today = dashboard(desk.deps, SUPERVISOR, "minint-2022").today
+    assert today is not None and today.closed == 0
+    assert today.redirected_share is None
+
+
+def escalate(desk: Desk, caller: Caller) -> int:
+    """A call on ``caller`` closed « escaladé » now; the case's id."""
+    call = open_call(desk, caller)
+    close_intervention(desk.deps, AGENT, call.id, "escaladé", "rappel demandé par l'électeur")
+    with desk.deps.reading() as session:
+        return session.execute(
+            select(Escalation.id).where(Escalation.intervention_id == call.id)
+        ).scalar_one()
+
+
+def take_and_close(desk: Desk, case_id: int) -> None:
+    take_escalation(desk.deps, SUPERVISOR, case_id)
+    close_escalation(desk.deps, SUPERVISOR, case_id, "résolu", "électeur rappelé, clé réémise")
+
+
+def test_the_elections_escalated_cases_are_counted_by_state(desk: Desk) -> None:
+    desk.clock.now = NOW - timedelta(days=1)
+    take_and_close(desk, escalate(desk, desk.caller))  # closed yesterday: not today's
+    desk.clock.now = NOW - timedelta(minutes=61)
+    escalate(desk, desk.neighbour)  # minint-2022 gives 60 minutes: overdue by now
+    desk.clock.now = NOW - timedelta(minutes=30)
+    take_escalation(desk.deps, SUPERVISOR, escalate(desk, desk.southerner))
+    take_and_close(desk, escalate(desk, desk.caller))
+    desk.clock.now = NOW
+    escalate(desk, desk.caller)  # waiting, within its deadline
+    escalate(desk, desk.teacher)  # men-2022: another election's
+    figures = dashboard(desk.deps, SUPERVISOR, "minint-2022")
+    assert figures.escalations == Escalations(waiting=1, overdue=1, taken=1, closed_today=1)
+    other = dashboard(desk.deps, SUPERVISOR, "men-2022").escalations
+    assert other == Escalations(waiting=1, overdue=0, taken=0, closed_today=0)
+
+
+def test_a_case_becomes_overdue_at_its_deadline(desk: Desk) -> None:
+    escalate(desk, desk.caller)
+    desk.clock.advance(minutes=59)
+    assert dashboard(desk.deps, SUPERVISOR, "minint-2022").escalations == Escalations(1, 0, 0, 0)
+    desk.clock.advance(minutes=1)
+    assert dashboard(desk.deps, SUPERVISOR, "minint-2022").escalations == Escalations(0, 1, 0, 0)
 
 
 # ------------------------------------------------------- émargements and platforms

@@ -133,7 +133,7 @@ def test_a_case_waiting_past_its_deadline_raises_an_alert(desk: Desk) -> None:
     [alert] = [a for a in current_alerts(desk.deps, SUPERVISOR) if a.kind == rules.ALERT_KIND]
     assert alert.key == f"escalation_overdue:{case_id}"
     assert "délai de 60 min dépassé" in alert.title and alert.operator == "agent"
-    assert alert.kind_label == "dossier escaladé en attente"
+    assert alert.kind_label == "dossier escaladé en retard"
 
 
 def test_taking_an_overdue_case_ends_its_alert(desk: Desk) -> None:
