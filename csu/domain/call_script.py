@@ -154,12 +154,16 @@ def next_step(states: Sequence[StepProgress]) -> ScriptStep | None:
     return next((s.step for s in states if s.state == "next"), None)
 
 
-def likely_scenario(scripts: dict[str, CallScript], facts: Iterable[Fact]) -> str | None:
-    """The scenario whose steps the intervention's journal proves most (ties: the
-    file's order); None when the election has no script."""
+def likely_scenario(
+    scripts: dict[str, CallScript], facts: Iterable[Fact], first: str | None = None
+) -> str | None:
+    """The scenario whose steps the intervention's journal proves most (ties: ``first``,
+    the one the call's channel points to, then the file's order); None when the
+    election has no script."""
     seen = tuple(facts)
     best: tuple[int, str] | None = None
-    for code, script in scripts.items():
+    ordered = sorted(scripts.items(), key=lambda item: item[0] != first)  # stable
+    for code, script in ordered:
         score = sum(1 for s in progress(script, seen) if s.state == "done")
         if best is None or score > best[0]:
             best = (score, code)

@@ -10,6 +10,11 @@ raise the refusal (:func:`csu.services.context.enforce`).
 
 A service that checks part of the situation itself (the call's state read from the
 store, say) leaves that part ``None``: it is then not considered.
+
+The key by post (``letter``) is one of these actions: the election's delivery routes,
+the role, the call verified, and the voter's roll entry (a home address, an active
+material). :func:`case_refusal` is the same kind of rule for the supervisors' queue of
+escalated cases (take, read the callback number, close).
 """
 
 from collections.abc import Sequence
@@ -17,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from csu.domain import escalation
 
 if TYPE_CHECKING:
     from csu.domain.election import ElectionDefinition
@@ -30,8 +37,10 @@ PRESIDENT_KINDS = ("password",)
 
 ACTIONS = (
     "open", "verify", "issue", "revoke", "close", "new_call", "unlock", "reveal",
-    "vote_code_link", "identifier", "substitution", "messages",
+    "vote_code_link", "identifier", "substitution", "messages", "letter",
 )  # fmt: skip
+MESSAGE_ACTIONS = ("vote_code_link", "identifier", "substitution", "letter")
+"""Actions that send something to the voter (or take a request): desk roles only."""
 
 
 class Call(StrEnum):
@@ -69,6 +78,11 @@ class ElectionAllows:
     closed: bool = False  # the vote is over: no action on its materials
     identifier: bool = False  # S7: the identifier goes by e-mail ([delivery.identifier])
     identifier_instead: str = ""  # the file's sentence when it does not: what to do instead
+    key_by_post: bool = False  # the security key goes by post ([delivery.security_key] "post")
+    key_by_post_instead: str = ""  # the file's sentence when it does not
+    # Why no credential is read out, per kind the election has: the file's sentences
+    # (« Pour cette élection, le code de vote se réassortit uniquement par lien. … »).
+    read_out_instead: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +94,8 @@ class Situation:
     kind: str | None = None  # the credential asked for (issue, revoke)
     other_call: bool = False  # the operator has a call open on another voter
     voter_locked: bool | None = None  # the voter is locked (any channel); None: not considered
+    has_address: bool | None = None  # the roll gives a home address (letters); None: idem
+    material_active: bool | None = None  # a material of the election still active; idem
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +125,7 @@ VERIFY_FIRST = Refusal(
     step="verify",
 )
 LOCKED = Refusal(
-    "Électeur verrouillé après des échecs de vérification : un superviseur doit le "
-    "déverrouiller",
+    "Électeur verrouillé après des échecs de vérification : un superviseur doit le déverrouiller",
     step="unlock",
 )
 
@@ -143,9 +158,9 @@ def refusal(action: str, s: Situation) -> Refusal | None:
     # Every other action happens in an intervention.
     found = _role(
         s.role,
-        DESK_ROLES if action in ("vote_code_link", "identifier", "substitution") else OPENERS,
+        DESK_ROLES if action in MESSAGE_ACTIONS else OPENERS,
         "agents et aux superviseurs"
-        if action in ("vote_code_link", "identifier", "substitution")
+        if action in MESSAGE_ACTIONS
         else "agents, présidents et superviseurs",
     )
     if found is not None:
@@ -163,6 +178,8 @@ def refusal(action: str, s: Situation) -> Refusal | None:
             return Refusal(f"Le scrutin {election.id} est clos : aucune action possible.")
         if (found := _election_refusal(action, s.role, election)) is not None:
             return found
+    if action == "letter" and (found := _letter_refusal(s)) is not None:
+        return found
     return _call_refusal(action, s)
 
 
@@ -175,14 +192,19 @@ def _election_refusal(action: str, role: str, election: ElectionAllows) -> Refus
                 "réinitialise rien ; orientez l'électeur vers la cellule de support.",
                 forbidden=True,
             )
+        if election.read_out_instead:  # the file says what is done instead
+            return Refusal(
+                " ".join(election.read_out_instead),
+                step="substitution" if election.substitution else None,
+                forbidden=True,
+            )
         instead = (
             "demandez du matériel de substitution"
             if election.substitution
             else "aucun code ne se délivre ici"
         )
         return Refusal(
-            f"Le scrutin {election.id} ne prévoit aucun code délivré par la cellule : "
-            f"{instead}.",
+            f"Le scrutin {election.id} ne prévoit aucun code délivré par la cellule : {instead}.",
             step="substitution" if election.substitution else None,
             forbidden=True,
         )
@@ -193,18 +215,42 @@ def _election_refusal(action: str, role: str, election: ElectionAllows) -> Refus
             f"Le scrutin {election.id} ne prévoit pas de matériel de substitution.",
             forbidden=True,
         )
+    if action == "letter" and not election.key_by_post:
+        return Refusal(
+            election.key_by_post_instead
+            or f"Le scrutin {election.id} ne prévoit pas d'envoi de clé par courrier.",
+            forbidden=True,
+        )
     if action == "identifier" and not election.identifier and election.identifier_instead:
         return Refusal(election.identifier_instead, forbidden=True)
     if action == "identifier" and not election.identifier:
-        instead = (
-            " : demandez du matériel de substitution" if election.substitution else ""
-        )
+        instead = " : demandez du matériel de substitution" if election.substitution else ""
         return Refusal(
             f"Le scrutin {election.id} ne prévoit pas de mot de passe, donc pas d'envoi "
             f"d'identifiant{instead}.",
             step="substitution" if election.substitution else None,
             forbidden=True,
         )
+    return None
+
+
+NO_ADDRESS = (
+    "Aucune adresse postale n'est enregistrée pour cet électeur sur la liste électorale : "
+    "le courrier est impossible."
+)
+NO_ACTIVE_MATERIAL = (
+    "Aucun matériel de vote actif de ce scrutin pour cet électeur (substitué ou invalidé) : "
+    "aucune clé à lui envoyer."
+)
+
+
+def _letter_refusal(s: Situation) -> Refusal | None:
+    """What the voter's roll entry rules out for a letter, whatever the call's state
+    (greyed, not hidden: the roll may be corrected)."""
+    if s.has_address is False:
+        return Refusal(NO_ADDRESS)
+    if s.material_active is False:
+        return Refusal(NO_ACTIVE_MATERIAL)
     return None
 
 
@@ -246,6 +292,14 @@ def election_allows(definition: "ElectionDefinition", now: datetime) -> Election
         closed=state_at(definition, now) is ElectionState.CLOSED,
         identifier=definition.allows("identifier", "email"),
         identifier_instead=route_refusal(definition, "identifier", "email") or "",
+        key_by_post=definition.allows("security_key", "post"),
+        key_by_post_instead=route_refusal(definition, "security_key", "post") or "",
+        read_out_instead=tuple(
+            sentence
+            # the file's credentials, and those it names only to say how they go
+            for kind in dict.fromkeys((*definition.credential_kinds, *definition.delivery))
+            if kind != "identifier" and (sentence := route_refusal(definition, kind, "read_out"))
+        ),
     )
 
 
@@ -258,9 +312,7 @@ ACTED = frozenset({
     "credential_issue", "credential_read_out", "credential_revoke", "vote_code_link_send",
     "identifier_send", "substitution_grant",
 })  # fmt: skip
-REFUSED_OUTCOMES = frozenset(
-    {"refusé", "refusée", "refused", "non vérifié", "verrouillé", "échec"}
-)
+REFUSED_OUTCOMES = frozenset({"refusé", "refusée", "refused", "non vérifié", "verrouillé", "échec"})
 PENDING_OUTCOMES = frozenset({"en attente", "pending"})
 
 
@@ -298,3 +350,60 @@ def suggested_outcome(call: Call, steps: Sequence[tuple[str, str]]) -> str:
     if acted or call is Call.VERIFIED:
         return "résolu"
     return "abandonné"
+
+
+# ----------------------------------------------------------- escalated cases (§5)
+
+CASE_ACTIONS = ("take", "callback", "close_case")
+"""What a supervisor does on a case of the escalation queue."""
+CASE_ROLES = ("superviseur",)
+"""Who takes, calls back and closes escalated cases."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSituation:
+    """An escalated case as the rule sees it, for the operator ``login``."""
+
+    role: str
+    login: str
+    state: str  # csu.domain.escalation: waiting, overdue, taken, closed
+    owner: str | None  # the supervisor who took it
+    has_callback: bool  # a callback number was noted (and not erased)
+
+    @property
+    def mine(self) -> bool:
+        return self.owner is not None and self.owner == self.login
+
+
+NO_CASE = Refusal("Aucun dossier sélectionné")
+TAKE_FIRST = Refusal("Prenez d'abord ce dossier en charge", step="take")
+
+
+def case_refusal(action: str, case: CaseSituation | None) -> Refusal | None:
+    """``None`` when ``action`` (a key of :data:`CASE_ACTIONS`) may be done on ``case``
+    (None: no case chosen), else why not: a closed case allows nothing; a case is taken
+    once; only its owner reads its callback number and closes it."""
+    if action not in CASE_ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if case is None:
+        return NO_CASE
+    if (found := _role(case.role, CASE_ROLES, "superviseurs")) is not None:
+        return found
+    if case.state == escalation.CLOSED:
+        return Refusal("Ce dossier est clos", forbidden=True)
+    if action == "take":
+        if case.mine:
+            return Refusal("Vous avez déjà pris ce dossier en charge")
+        if case.owner is not None:
+            return Refusal(f"Dossier déjà pris en charge par « {case.owner} »", forbidden=True)
+        return None
+    if case.owner is None:
+        return TAKE_FIRST
+    if not case.mine:
+        return Refusal(
+            f"Seul « {case.owner} », qui a pris ce dossier en charge, peut le faire",
+            forbidden=True,
+        )
+    if action == "callback" and not case.has_callback:
+        return Refusal("Aucun numéro de rappel n'a été noté pour ce dossier", forbidden=True)
+    return None

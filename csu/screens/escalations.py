@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from csu.domain import escalation as rules
 from csu.domain.masking import readable_phone
+from csu.domain.permissions import CASE_ACTIONS, CaseSituation, case_refusal
 from csu.screens.base import CsuModal, CsuScreen, Explained, WorkFailed
 from csu.services.escalation import (
     EscalationCounts,
@@ -160,25 +161,23 @@ class EscalationsScreen(Explained, CsuScreen[None]):
 
     # --- what may be done on the case highlighted ---------------------------------
 
+    def case(self) -> CaseSituation | None:
+        """The case highlighted, as csu.domain.permissions rules it."""
+        view, who = self.selected(), self.app.operator
+        if view is None or who is None:
+            return None
+        return CaseSituation(
+            who.role, who.login, view.state, view.owner, has_callback=view.callback is not None
+        )
+
     def refusal_for(self, action: str) -> str | None:
-        if action not in ("take", "callback", "close_case"):
+        if action not in CASE_ACTIONS:
             return None
-        view = self.selected()
-        if view is None:
-            return "Aucun dossier sélectionné."
-        who = self.app.operator
-        mine = who is not None and view.owner == who.login
-        if view.state == rules.CLOSED:
-            return "Ce dossier est clos."
-        if action == "take":
-            if view.owner is not None:
-                return f"Dossier déjà pris en charge par « {view.owner} »."
+        found = case_refusal(action, self.case())
+        if found is None:
             return None
-        if not mine:
-            return f"Prenez d'abord ce dossier en charge ({self.key_for('take')})."
-        if action == "callback" and view.callback is None:
-            return "Aucun numéro de rappel n'a été noté pour ce dossier."
-        return None
+        key = self.key_for(found.step) if found.step else ""
+        return f"{found.reason} ({key})." if key else found.sentence
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Greyed, not hidden: a press says why (Explained).

@@ -16,11 +16,14 @@ FLOWS: dict[str, tuple[str, ...]] = {
         "Tapez le matricule (ou le nom) de l'appelant, puis Entrée pour ouvrir sa fiche.",
         "ctrl+n : ouvrez une intervention (canal, numéro affiché ; pour un président qui "
         "appelle, son identifiant).",
+        "Suivez la « Procédure d'appel » du scrutin, à côté de l'intervention : les étapes "
+        "faites se cochent (✓), l'étape suivante est surlignée ; ctrl+f pour suivre une "
+        "autre procédure du scrutin.",
         "ctrl+e : vérifiez l'identité de l'appelant avec les questions proposées.",
         "Agissez : ctrl+k délivre une clé ou un mot de passe, à lire à l'appelant ; "
-        "ctrl+l, ctrl+d et F7 selon ce que prévoit le scrutin.",
-        "ctrl+w : clôturez l'intervention avec son issue (proposée d'après ce qui s'est "
-        "passé).",
+        "ctrl+l, ctrl+d et F7 selon ce que prévoit le scrutin ; ctrl+b envoie une nouvelle "
+        "clé de sécurité par courrier au domicile (ministère de l'Intérieur).",
+        "ctrl+w : clôturez l'intervention avec son issue (proposée d'après ce qui s'est passé).",
         "ctrl+y (ou Échap) : nouvel appel, sur une recherche vide.",
     ),
     "president": (

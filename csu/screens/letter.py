@@ -5,24 +5,30 @@ card): a letter to the home address on the roll, queued to the print folder.
 masked (or why no letter can go), asks confirmation, then reports where the letter
 went and its state. The key itself is never on screen: it exists only in the letter.
 
-The voter file pushes it on the material chosen, for example::
+The voter file (ctrl+b, « Clé par courrier ») pushes it with the voter's materials of the
+election, a choice when there are several::
 
-    self.app.push_screen(LetterScreen(self.intervention.id, material_id), self.after_letter)
+    LetterScreen(intervention_id, first.material_id, materials=materials)
 
 and, in ``after_letter(queued)``, reloads the file when ``queued`` is not None (the
 previous key was revoked).
 """
 
+from collections.abc import Sequence
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button, Select, Static
+from textual.worker import get_current_worker
 
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, WorkFailed
+from csu.screens.dialogs import MaterialPicker
 from csu.services.letters import LetterPreview, LetterQueued, letter_preview, send_key_by_post
 from csu.services.outbox import STATE_LABELS
+from csu.services.voters import MaterialView
 
 LETTER_STATES: dict[str, str] = {
     "sent": "déposé dans le dossier d'impression",
@@ -63,16 +69,24 @@ class LetterScreen(CsuModal[LetterQueued | None]):
 
     BINDINGS = [Binding("escape", "close", "Fermer", id="letter-close")]
 
-    def __init__(self, intervention_id: str, material_id: int) -> None:
+    def __init__(
+        self, intervention_id: str, material_id: int, *, materials: Sequence[MaterialView] = ()
+    ) -> None:
+        """``materials``: the voter's materials of the election to choose among (the
+        window then acts on the one chosen, ``material_id`` first)."""
         super().__init__()
         self.intervention_id = intervention_id
         self.material_id = material_id
+        # The chosen material first, so that the picker starts on it.
+        self.materials = sorted(materials, key=lambda m: m.material_id != material_id)
         self.preview: LetterPreview | None = None
         self.queued: LetterQueued | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="letter-box", classes="modal-box"):
             yield Static("Clé de sécurité par courrier", classes="modal-title")
+            if len(self.materials) > 1:
+                yield MaterialPicker(self.materials, select_id="letter-material")
             yield Static("Lecture de l'adresse…", id="letter-address", markup=False)
             yield Static(id="letter-result", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
@@ -82,17 +96,32 @@ class LetterScreen(CsuModal[LetterQueued | None]):
                 yield Button("Fermer", id="letter-close-button")
 
     def on_mount(self) -> None:
+        for picker in self.query(MaterialPicker):  # it starts on an active material
+            self.material_id = picker.material_id or self.material_id
         self.query_one("#letter-result", Static).display = False
         self.query_one("#letter-close-button", Button).focus()
         self.load_preview()
 
+    @on(Select.Changed, "#letter-material")
+    def _material_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int) and event.value != self.material_id:
+            self.material_id = event.value
+            self.preview = None
+            self.query_one("#letter-ok", Button).disabled = True
+            self.query_one("#letter-address", Static).update("Lecture de l'adresse…")
+            self.load_preview()
+
     @work(thread=True, exclusive=True, group="letter-preview", exit_on_error=False)
     def load_preview(self) -> None:
         deps, who = self.session()
-        preview = letter_preview(deps, who, self.intervention_id, self.material_id)
-        self.app.call_from_thread(self._previewed, preview)
+        material_id = self.material_id
+        preview = letter_preview(deps, who, self.intervention_id, material_id)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._previewed, material_id, preview)
 
-    def _previewed(self, preview: LetterPreview) -> None:
+    def _previewed(self, material_id: int, preview: LetterPreview) -> None:
+        if material_id != self.material_id or self.queued is not None:
+            return  # another material was chosen meanwhile, or the letter went
         self.preview = preview
         self.query_one("#letter-address", Static).update(preview_text(preview))
         ok = self.query_one("#letter-ok", Button)
@@ -122,6 +151,8 @@ class LetterScreen(CsuModal[LetterQueued | None]):
         self.queued = queued
         self.query_one("#letter-result", Static).update(queued_text(queued))
         self.query_one("#letter-ok", Button).display = False  # one letter per window
+        for picker in self.query(MaterialPicker):
+            picker.disabled = True
         self.query_one("#letter-close-button", Button).focus()
 
     @on(WorkFailed)

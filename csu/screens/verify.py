@@ -71,6 +71,11 @@ SEND_LABELS: dict[str, str] = {
     "otp_email": "Envoyer le code par courriel",
 }
 
+UNREACHABLE: dict[str, str] = {
+    "otp_mobile": "Aucun portable enregistré",
+    "otp_email": "Aucune adresse enregistrée",
+}
+
 # Short labels for the left column of the form (the full labels are in the sets above).
 SHORT_LABELS: dict[str, str] = {
     "birth_date": "Date de naissance",
@@ -204,9 +209,13 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         *,
         challenge_question: str | None = None,
         on_change: Callable[[bool], None] | None = None,
+        reachable: frozenset[str] | None = None,
     ) -> None:
         super().__init__()
         self.intervention = intervention
+        # The one-time-code factors with a contact on record (None: not known): a code
+        # that could go nowhere is not offered.
+        self.reachable = reachable
         self.sets = tuple(sets)
         self.factors = form_factors(self.sets)
         self.challenge_question = challenge_question
@@ -264,7 +273,11 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                             validators=[AnswerFormat(checks[factor])] if factor in checks else [],
                         )
                     if factor in OTP_FACTORS:
-                        yield Button(SEND_LABELS[factor], id=f"send-{factor}", classes="send-code")
+                        send = Button(SEND_LABELS[factor], id=f"send-{factor}", classes="send-code")
+                        if self.reachable is not None and factor not in self.reachable:
+                            send.label = UNREACHABLE[factor]
+                            send.disabled = True
+                        yield send
             yield Static(id="verify-otp-status", classes="modal-message")
             yield Static(id="verify-result", classes="modal-message")
             with Horizontal(classes="modal-buttons"):

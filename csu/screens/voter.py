@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from csu.domain.clock import to_paris
 from csu.domain.masking import mask_identifier, readable_phone
 from csu.domain.permissions import (
+    OPEN_FIRST,
     Call,
     Refusal,
     Situation,
@@ -47,6 +48,7 @@ from csu.screens.intervention import (
     InterventionCloseScreen,
     InterventionOpenScreen,
 )
+from csu.screens.letter import LetterScreen
 from csu.screens.outbox import OutboxScreen
 from csu.screens.verify import UnlockScreen, VerifyScreen
 from csu.screens.vote_code_link import VoteCodeLinkScreen
@@ -58,9 +60,11 @@ from csu.services.interventions import (
     current_intervention,
     intervention_steps,
 )
+from csu.services.letters import LetterQueued
 from csu.services.verification import VerificationResult
 from csu.services.vote_codes import LinkSent
 from csu.services.voters import (
+    MATERIAL_STATUS_LABELS,
     REVEALABLE,
     REVEALABLE_LABELS,
     MaterialView,
@@ -68,6 +72,7 @@ from csu.services.voters import (
     open_voter,
     reveal_field,
 )
+from csu.widgets.call_script_panel import CallScriptPanel
 from csu.widgets.intervention_panel import InterventionPanel, is_verified
 from csu.widgets.shell_header import ShellHeader
 from csu.widgets.support_panel import SupportPanel
@@ -89,11 +94,13 @@ RULES: dict[str, str] = {
     "identifier": "identifier",
     "substitution": "substitution",
     "messages": "messages",
+    "letter": "letter",
 }
 SCREEN_ACTIONS = {rule: action for action, rule in RULES.items()}
 # What a verified call may lead to, as the path names it.
 ACTS = (
     ("issue", "délivrer"),
+    ("letter", "clé par courrier"),
     ("vote_code_link", "lien code de vote"),
     ("identifier", "identifiant"),
     ("substitution", "substitution"),
@@ -109,6 +116,9 @@ STATE_LABELS = {
     Call.VERIFIED: "identité vérifiée",
     Call.CLOSED: "intervention close",
 }
+
+# Materials that no key may reach any more (the voter file's words for them).
+SPENT_MATERIALS = (MATERIAL_STATUS_LABELS["substituted"], MATERIAL_STATUS_LABELS["invalidated"])
 
 # The masked contact fields, labelled as the service names them.
 FIELD_LABELS = {name: REVEALABLE_LABELS[name].capitalize() for name in REVEALABLE}
@@ -243,7 +253,9 @@ def render_file(
 
 class VoterScreen(Explained, CsuScreen[None]):
     """The voter file and, above it, the path of the call and the operator's open
-    intervention on this voter.
+    intervention on this voter; beside it, the election's procedure for the call
+    (:class:`CallScriptPanel`: steps done tick themselves, the next one is
+    highlighted; ctrl+f follows another scenario of the election).
 
     Handling a call: ctrl+n opens the intervention, ctrl+e verifies the caller,
     ctrl+k issues a credential (shown once), ctrl+x invalidates one, ctrl+w closes the
@@ -251,7 +263,8 @@ class VoterScreen(Explained, CsuScreen[None]):
     look-up. A supervisor unlocks a locked voter with ctrl+u. What the election of the
     intervention provides: ctrl+l sends a one-time link to reissue the vote code (S6),
     F7 takes a request for substitution material (S5); ctrl+d sends the identifier
-    (S7, then a password). F6 lists the messages sent to the voter.
+    (S7, then a password); ctrl+b sends a new security key by post to the voter's home
+    (Interior, seed 002). F6 lists the messages sent to the voter.
 
     What may be done is :func:`csu.domain.permissions.refusal`: an action the role or
     the election rules out is hidden, one the state of the call does not allow yet is
@@ -282,7 +295,10 @@ class VoterScreen(Explained, CsuScreen[None]):
         Binding("ctrl+d", "identifier", "Envoyer l'identifiant", id="voter-identifier"),
         Binding("f7", "substitution", "Matériel de substitution",
                 id="voter-substitution"),
+        Binding("ctrl+b", "letter", "Clé par courrier", id="voter-letter"),
         Binding("f6", "messages", "Messages", id="voter-messages"),
+        Binding("ctrl+f", "choose_script", "Autre procédure", id="voter-script",
+                show=False),
     ]  # fmt: skip
 
     def __init__(self, voter_id: int) -> None:
@@ -295,6 +311,8 @@ class VoterScreen(Explained, CsuScreen[None]):
         # The outcome of this voter's intervention closed from this file (the call is
         # then over: Échap starts the next one).
         self.closed_outcome: str | None = None
+        # The intervention whose checklist the panel shows (kept once it is closed).
+        self.script_intervention: str | None = None
         self.definitions: dict[str, ElectionDefinition] = {}
         self._bindings_state: tuple[object, ...] = ()
         # Revealed fields: field -> (clear value, monotonic deadline), with their timers.
@@ -305,7 +323,11 @@ class VoterScreen(Explained, CsuScreen[None]):
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
         yield Static(id="call-path")
-        yield InterventionPanel(self.app.clock, id="intervention-panel")
+        # The intervention and, beside it, the procedure it follows; the file below, at
+        # full width (its tables need it).
+        with Horizontal(id="call-row", classes="-idle"):
+            yield InterventionPanel(self.app.clock, id="intervention-panel")
+            yield CallScriptPanel(id="call-script")
         with VerticalScroll(id="voter-file"):
             yield Static("Chargement de la fiche…", id="voter-identity")
             yield Static(id="voter-materials")
@@ -313,6 +335,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(CallScriptPanel).switch_key = self.key_for("choose_script")
         self._draw_path()
         self.load()
 
@@ -341,6 +364,13 @@ class VoterScreen(Explained, CsuScreen[None]):
         if who is not None and who.role == "president" and file is not None:
             in_bureau = any(m.bureau == who.bureau for m in file.materials)
         definition = self._rules_definition()
+        intervention = self.intervention
+        material_active = None
+        if intervention is not None and file is not None:
+            material_active = any(
+                m.election_id == intervention.election_id and m.status not in SPENT_MATERIALS
+                for m in file.materials
+            )
         return Situation(
             self.role,
             call=self.call,
@@ -348,16 +378,29 @@ class VoterScreen(Explained, CsuScreen[None]):
             election=election_allows(definition, self.app.clock()) if definition else None,
             other_call=self.current is not None and self.current.voter_id != self.voter_id,
             voter_locked=self._locked_until() is not None,
+            material_active=material_active,
         )
 
     def refused(self, action: str) -> Refusal | None:
         """Why a screen action cannot be done now (None: it can)."""
+        if action == "choose_script":
+            return self._script_refusal()
         rule = RULES.get(action)
         if rule is None:
             return None
         if self.file is None:
             return Refusal("La fiche n'est pas chargée.", forbidden=True)
         return refusal(rule, self.situation())
+
+    def _script_refusal(self) -> Refusal | None:
+        """Another scenario may be followed once the panel shows a checklist with
+        others."""
+        panels = self.query(CallScriptPanel)
+        if panels and panels.first().can_switch:
+            return None
+        if not panels or panels.first().checklist is None:
+            return OPEN_FIRST
+        return Refusal("Ce scrutin n'a qu'une procédure d'appel")
 
     def refusal_for(self, action: str) -> str | None:
         found = self.refused(action)
@@ -486,6 +529,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         self.query_one(InterventionPanel).show(self.intervention, steps)
         self.query_one(ShellHeader).election = self._focus_definition() or self.app.election
         self._draw_path()
+        self._show_script()
         # The footer is redrawn only when what decides the bindings changed.
         state = (
             self.file is not None,
@@ -497,6 +541,32 @@ class VoterScreen(Explained, CsuScreen[None]):
         if state != self._bindings_state:
             self._bindings_state = state
             self.refresh_bindings()
+
+    def _show_script(self) -> None:
+        """The procedure beside the file: the checklist of this voter's intervention
+        (still shown once it is closed from here), else the election's scenarios."""
+        panel = self.query_one(CallScriptPanel)
+        row = self.query_one("#call-row", Horizontal)
+        # During the call, the steps beside the intervention; once it is closed, alone;
+        # before it (idle), a few lines above the file.
+        row.set_class(self.intervention is None, "-alone")
+        row.set_class(self.intervention is None and self.call is not Call.CLOSED, "-idle")
+        if self.intervention is not None:
+            self.script_intervention = self.intervention.id
+            panel.show(self.intervention.id, self.intervention.election_id)
+        elif self.call is Call.CLOSED and self.script_intervention is not None:
+            panel.show(self.script_intervention, None)
+        else:
+            self.script_intervention = None
+            definition = self._focus_definition()
+            found = self.refusal_for("open_intervention")
+            hint = (
+                found
+                if found is not None
+                else f"Ouvrez une intervention ({self.key_for('open_intervention')}) pour "
+                "suivre la procédure."
+            )
+            panel.show(None, definition.id if definition is not None else None, hint)
 
     def _draw_file(self) -> None:
         if self.file is None:
@@ -621,6 +691,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 sets,
                 challenge_question=self.file.challenge_question if self.file else None,
                 on_change=self.reload,
+                reachable=self._reachable(),
             ),
             self.after_verify,
         )
@@ -629,6 +700,19 @@ class VoterScreen(Explained, CsuScreen[None]):
         if result is not None:
             self.notify(result.message, title="Vérification d'identité")
             self.reload(with_file=False)
+
+    def _reachable(self) -> frozenset[str] | None:
+        """Where a one-time code can go: the mobile and the address on record."""
+        if self.file is None:
+            return None
+        return frozenset(
+            factor
+            for factor, contact in (
+                ("otp_mobile", self.file.phone_mobile),
+                ("otp_email", self.file.email_pro),
+            )
+            if contact
+        )
 
     def action_unlock(self) -> None:
         until = self._locked_until()
@@ -702,6 +786,32 @@ class VoterScreen(Explained, CsuScreen[None]):
         if kind is not None:
             self.notify("Code invalidé (journalisé).", title="Invalider un code")
             self.reload()
+
+    # --- the key by post (Interior) -------------------------------------------------
+
+    def action_letter(self) -> None:
+        choices = self._credential_choices()
+        if choices is None or self.intervention is None:
+            return
+        if self._require_verified("letter"):
+            materials = [m for m in choices[0] if m.status not in SPENT_MATERIALS]
+            if not materials:  # the rule (material_active) refused it already
+                return
+            active = [m for m in materials if m.status == MATERIAL_STATUS_LABELS["active"]]
+            first = (active or materials)[0]
+            self.app.push_screen(
+                LetterScreen(self.intervention.id, first.material_id, materials=materials),
+                self.after_letter,
+            )
+
+    def after_letter(self, queued: LetterQueued | None) -> None:
+        # The previous key is revoked and a new one issued: the file shows it.
+        if queued is not None:
+            self.notify("Clé envoyée par courrier (journalisé).", title="Clé par courrier")
+            self.reload()
+
+    def action_choose_script(self) -> None:
+        self.query_one(CallScriptPanel).open_choice()
 
     # --- messages to the voter (S6, S7), substitution (S5) ------------------------
 

@@ -8,6 +8,10 @@ closed as « redirigé vers le libre-service »...), and the first step left is 
 The view carries codes (step kinds and states) with their French labels, and the
 election's support numbers and hours, which the agent gives the caller.
 
+On PostgreSQL an action's journal entry may wait in the sequencer's queue for a
+moment after its commit: the checklist reads the queued entries too, so that a step
+ticks as soon as its action is done.
+
 Reading a checklist shows no personal data (the procedure and which actions were
 done): it writes no journal entry. :func:`redirected_count` counts the calls closed
 as redirected to self-service, for the dashboard.
@@ -15,8 +19,10 @@ as redirected to self-service, for the dashboard.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from csu.domain.call_script import (
     SCENARIOS,
@@ -31,7 +37,7 @@ from csu.domain.interventions import REDIRECTED
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.store import journal
-from csu.store.tables import Intervention, JournalEntry
+from csu.store.tables import Intervention, JournalEntry, Operator
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,21 +108,13 @@ def checklist(
         if row.election_id is None:
             raise ServiceError("Cette intervention ne relève d'aucune élection.")
         definition = get_definition(session, row.election_id)
-        entries = (
-            session.execute(
-                select(JournalEntry)
-                .where(JournalEntry.intervention == intervention_id)
-                .order_by(JournalEntry.seq)  # type: ignore[arg-type]
-            )
-            .scalars()
-            .all()
-        )
-        facts = tuple(_fact(journal.entry_fields(entry)) for entry in entries)
+        hint = _scenario_of_channel(session, who, row)
+        facts = tuple(_fact(fields) for fields in _journal_of(session, intervention_id))
     scripts = scripts_of(definition)
     if not scripts:
         raise ServiceError(f"L'élection {definition.id} ne donne aucune procédure d'appel.")
     if scenario is None:
-        scenario = likely_scenario(scripts, facts)
+        scenario = likely_scenario(scripts, facts, first=hint)
     if scenario not in scripts:
         known = ", ".join(f"{code} ({s.title})" for code, s in scripts.items())
         label = SCENARIOS.get(scenario or "", scenario)
@@ -148,7 +146,27 @@ def redirected_count(
 # ----------------------------------------------------------------------- helpers
 
 
-def _fact(fields: dict) -> Fact:
+def _journal_of(session: Session, intervention_id: str) -> list[dict[str, Any]]:
+    """What the intervention's journal says, chained entries and (PostgreSQL) those still
+    queued for the sequencer: an action's entry counts from its commit, not from its
+    integration. The queue is read first: an entry integrated between the two reads
+    then shows in both (kept once, by its event id), never in neither."""
+    queued = journal.waiting(session, intervention=intervention_id)
+    entries = (
+        session.execute(
+            select(JournalEntry)
+            .where(JournalEntry.intervention == intervention_id)
+            .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+        )
+        .scalars()
+        .all()
+    )
+    chained = [journal.entry_fields(entry) for entry in entries]
+    seen = {fields.get("event_id") for fields in chained}
+    return chained + [fields for fields in queued if fields.get("event_id") not in seen]
+
+
+def _fact(fields: dict[str, Any]) -> Fact:
     details = fields.get("details") or {}
     kind = details.get("kind") if isinstance(details, dict) else None
     return Fact(
@@ -197,3 +215,17 @@ def _view(
         ),
         others=tuple(_summary(s) for code, s in scripts.items() if code != script.scenario),
     )
+
+
+def _scenario_of_channel(session: Session, who: OperatorContext, row: Intervention) -> str | None:
+    """In person, the scenario is known before anything is done: S4 in a president's
+    own intervention, S2 in an agent's that a president attests."""
+    if row.channel != "president":
+        return None
+    if row.operator_login == who.login:
+        role = who.role
+    else:
+        role = session.execute(
+            select(Operator.role).where(Operator.login == row.operator_login)
+        ).scalar_one_or_none()
+    return "S4" if role == "president" else "S2"

@@ -22,9 +22,8 @@ from datetime import date, datetime
 from csu.domain import credentials as creds
 from csu.domain.clock import to_paris
 from csu.domain.contacts import mask_postal_address
-from csu.domain.election import ElectionDefinition, route_refusal
-from csu.domain.permissions import Situation
-from csu.services import webhooks
+from csu.domain.election import ElectionDefinition
+from csu.domain.permissions import Situation, election_allows, refusal
 from csu.services.context import (
     Deps,
     NotFound,
@@ -35,20 +34,19 @@ from csu.services.context import (
 )
 from csu.services.credentials import (
     ISSUED_NOTICE,
+    new_credential,
+    replace_credential,
     require_verified_for,
-    revoke_active,
-    stored_hash,
 )
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import notify_change
 from csu.services.outbox import Outgoing, deliver, enqueue
 from csu.services.support import support_for
-from csu.store import journal
-from csu.store.tables import Credential, Material, Voter
+from csu.store.tables import Material, Voter
 
 KIND = "security_key"
-ROUTE = "post"
+ACTION = "letter"  # its rule in csu.domain.permissions, the voter file's « Clé par courrier »
 PURPOSE = "letter"  # the outbox purpose of a letter
 CHANNEL = "post"
 
@@ -102,11 +100,11 @@ def letter_preview(
             raise NotFound("Ce matériel n'appartient pas à l'électeur de l'intervention.")
         voter = session.get(Voter, material.voter_id)
         definition = get_definition(session, material.election_id)
-        refusal = _refusal(definition, voter)
+        found = refusal(ACTION, _situation(who, definition, voter, material, deps.clock()))
         address = voter.adresse_postale if voter else None
         return LetterPreview(
-            allowed=refusal is None,
-            refusal=refusal,
+            allowed=found is None,
+            refusal=found.sentence if found is not None else None,
             address=mask_postal_address(address) if address else None,
         )
 
@@ -117,10 +115,12 @@ def send_key_by_post(
 ) -> LetterQueued:
     """Revokes the material's security key and sends a new one in a letter home.
 
-    Same checks as an issue read out (verified intervention, open election, material
-    active and not voted, the election's ``verification_for``); refused when the
-    election does not send keys by post or the roll has no address for the voter."""
-    enforce("issue", Situation(who.role, kind=KIND))
+    The rule the voter file greys « Clé par courrier » with (``letter`` in
+    csu.domain.permissions: the election sends keys by post, a desk role, the call
+    verified, a home address on the roll, the material active), checked again under
+    lock, with an issue's own checks (open election, material not voted, the election's
+    ``verification_for``)."""
+    enforce(ACTION, Situation(who.role, kind=KIND))
     now = deps.clock()
     with deps.reading() as session:
         material = session.get(Material, material_id)
@@ -136,54 +136,27 @@ def send_key_by_post(
         # it says is still the roll's; refusals wait for that transaction's checks.
         letter = (
             letter_for(definition, voter, creds.display(fmt, value), now)
-            if voter is not None and _refusal(definition, voter) is None
+            if voter is not None
+            and refusal(ACTION, _situation(who, definition, voter, material, now)) is None
             else None
         )
     pdf = base64.b64encode(render_letter(letter)).decode("ascii") if letter else ""
-    scheme, stored, prefix_hash = stored_hash(deps, fmt, KIND, value)
+    new = new_credential(deps, fmt, KIND, value)
     with deps.writing() as session:
         row, material, voter, definition = usable_material(
-            session, who, intervention_id, material_id, now, "issue", KIND
+            session, who, intervention_id, material_id, now, ACTION, KIND
         )
         require_verified_for(definition, row, KIND)
-        refusal = _refusal(definition, voter)
-        if refusal is not None:
-            raise ServiceError(refusal)
+        enforce(ACTION, _situation(who, definition, voter, material, now))
         assert voter.adresse_postale is not None
         if letter is None or letter_for(definition, voter, letter.key, now) != letter:
             raise ServiceError("La fiche de l'électeur a changé pendant l'envoi : recommencez.")
-        revoked = revoke_active(session, material.id or 0, KIND, who, now, "réassort par courrier")
-        credential = Credential(
-            material_id=material.id or 0, kind=KIND, scheme=scheme, hash=stored,
-            prefix_hash=prefix_hash, issued_at=now, issued_by=who.login, intervention_id=row.id,
-        )  # fmt: skip
-        session.add(credential)
-        session.flush()
         masked = mask_postal_address(voter.adresse_postale)
-        journal.append(
-            session,
-            actor=who.actor,
-            action="credential_issue",
-            outcome="ok",
-            at=now,
-            election=material.election_id,
-            subject=voter.pseudonym,
-            intervention=row.id,
-            details={
-                "kind": KIND,
-                "material": material.id,
-                "scheme": scheme,
-                "credential": credential.id,
-                "revoked": revoked,
-                "verified_by": row.verified_factors,
-                # Where it went, as a message's: the channel and the masked address.
-                "channel": CHANNEL,
-                "recipient": masked,
-            },
-        )
-        webhooks.credential_issued(
-            session, deps, who.actor, material=material, kind=KIND,
-            credential_id=credential.id or 0, value=value, scheme=scheme, stored=stored, now=now,
+        credential = replace_credential(
+            session, deps, who, row, material, voter, new, now,
+            reason="réassort par courrier",
+            # Where it went, as a message's: the channel and the masked address.
+            details={"channel": CHANNEL, "recipient": masked},
         )  # fmt: skip
         recipient = "\n".join((letter.recipient, *letter.address))
         queued = enqueue(
@@ -215,9 +188,7 @@ def send_key_by_post(
     return LetterQueued(*result, state=states[result[2]])
 
 
-def letter_for(
-    definition: ElectionDefinition, voter: Voter, key: str, now: datetime
-) -> Letter:
+def letter_for(definition: ElectionDefinition, voter: Voter, key: str, now: datetime) -> Letter:
     """The letter of a new key for ``voter`` (its address on the roll, its numbers)."""
     return Letter(
         organiser=definition.organiser,
@@ -233,16 +204,23 @@ def letter_for(
     )
 
 
-def _refusal(definition: ElectionDefinition, voter: Voter | None) -> str | None:
-    refused = route_refusal(definition, KIND, ROUTE)
-    if refused is not None:
-        return refused
-    if voter is None or not voter.adresse_postale:
-        return (
-            "Aucune adresse postale n'est enregistrée pour cet électeur sur la liste "
-            "électorale : le courrier est impossible."
-        )
-    return None
+def _situation(
+    who: OperatorContext,
+    definition: ElectionDefinition,
+    voter: Voter | None,
+    material: Material,
+    now: datetime,
+) -> Situation:
+    """The letter as :func:`csu.domain.permissions.refusal` rules it, from the roll: the
+    election's routes, the home address, the material (``usable_material`` checks the
+    call's state under lock)."""
+    return Situation(
+        who.role,
+        election=election_allows(definition, now),
+        kind=KIND,
+        has_address=voter is not None and bool(voter.adresse_postale),
+        material_active=material.status == "active",
+    )
 
 
 # --------------------------------------------------------------------------- the PDF
@@ -314,14 +292,16 @@ def render_letter(letter: Letter) -> bytes:
     )
     pdf.ln(5)
     pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(width, 6, _latin1(f"Matricule : {letter.matricule}"), new_x=XPos.LMARGIN,
-             new_y=YPos.NEXT)
+    pdf.cell(
+        width, 6, _latin1(f"Matricule : {letter.matricule}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.ln(2)
     pdf.set_font("Courier", "B", 22)
     pdf.set_draw_color(40, 40, 40)
     pdf.set_line_width(0.6)
-    pdf.cell(width, 18, _latin1(letter.key), border=1, align="C", new_x=XPos.LMARGIN,
-             new_y=YPos.NEXT)
+    pdf.cell(
+        width, 18, _latin1(letter.key), border=1, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.ln(5)
     site = f" sur {letter.platform}" if letter.platform else " sur le site de vote"
     line(

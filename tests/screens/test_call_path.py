@@ -16,6 +16,7 @@ from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.lookup import LookupScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
+from csu.store.tables import Voter
 from csu.widgets.shell_header import ShellHeader
 from tests.screens.conftest import (
     SIZE,
@@ -327,3 +328,34 @@ class TestWorkersReportByMessages:
             failed = list({id(m): m for m in seen if isinstance(m, WorkFailed)}.values())
             assert [m.group for m in failed] == ["intervention-close"] and failed[0].refused
             assert isinstance(app.screen, InterventionCloseScreen)  # what was typed stays
+
+
+class TestNothingOfferedThatCannotBeDone:
+    async def test_no_code_by_sms_is_offered_for_a_voter_without_a_mobile(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        with demo_deps.writing() as session:
+            stored = session.get(Voter, voter.voter_id)
+            assert stored is not None
+            stored.phone_mobile = None
+            session.add(stored)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "ctrl+e")
+            send = app.screen.query_one("#send-otp_mobile", Button)
+            assert send.disabled and str(send.label) == "Aucun portable enregistré"
+
+    async def test_a_code_by_sms_is_offered_for_a_voter_with_a_mobile(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, mobile=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await press(pilot, "ctrl+e")
+            send = app.screen.query_one("#send-otp_mobile", Button)
+            assert not send.disabled and str(send.label) == "Envoyer le code par SMS"

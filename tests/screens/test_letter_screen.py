@@ -1,18 +1,25 @@
-"""The window that sends an Interior voter a new security key by post (issue 14 §3),
-pushed on the running app as the voter file will push it: the address masked, a
-confirmation, where the letter went and its state; never the key."""
+"""The window that sends an Interior voter a new security key by post (issue 14 §3):
+the address masked, a confirmation, where the letter went and its state, never the key;
+and ctrl+b « Clé par courrier » on the voter file, greyed until the caller is verified,
+hidden (and explained) where the election sends no key by post."""
 
+import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 from textual.pilot import Pilot
 from textual.widgets import Button
 
 from csu.app import CsuApp
+from csu.delivery.folder import FolderDelivery
+from csu.delivery.router import ChannelRouter
 from csu.domain.contacts import mask_postal_address
 from csu.screens.letter import LetterScreen
+from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.interventions import open_intervention
 from csu.services.letters import LetterQueued
@@ -27,8 +34,13 @@ from tests.screens.conftest import (
     journal_actions,
     journal_text,
     log_in,
+    notifications,
+    open_intervention_ui,
+    open_voter_file,
+    press,
     screen_text,
     settle,
+    verify_ui,
 )
 
 ADDRESS = "Appartement 12\n18 rue de la Paix\n59000 Lille"
@@ -146,3 +158,96 @@ async def test_another_voters_material_is_refused(app: CsuApp, demo_deps: Deps) 
         assert "Ce matériel n'appartient pas à l'électeur" in screen_text(app)
         assert app.screen.query_one("#letter-ok", Button).disabled
 
+
+# -------------------------------------------------------- ctrl+b on the voter file
+
+
+def good_answers(voter: DemoVoter) -> dict[str, str]:
+    return {
+        "verify_birth_date": voter.birth_text,
+        "verify_agent_card": voter.row["carte_agent"][:6],
+        "verify_iban": voter.row["iban"][-6:],
+    }
+
+
+@pytest.fixture
+def print_folder(tmp_path: Path) -> Path:
+    return tmp_path / "impression"
+
+
+@pytest.fixture
+def printing_app(demo_deps: Deps, outbox: Path, print_folder: Path) -> CsuApp:
+    """The app whose letters go to a print folder (e-mail and SMS: the outbox)."""
+    router = ChannelRouter(
+        FolderDelivery(outbox), FolderDelivery(outbox), post=FolderDelivery(print_folder)
+    )
+    return CsuApp(dataclasses.replace(demo_deps, delivery=router), "poste-test")
+
+
+def key_state(app: CsuApp) -> str:
+    """The security key's state as the voter file shows it."""
+    screen = app.screen
+    assert isinstance(screen, VoterScreen) and screen.file is not None
+    [key] = [c for m in screen.file.materials for c in m.credentials if c.kind == "security_key"]
+    return key.status
+
+
+async def test_f5_is_greyed_until_the_caller_is_verified_and_says_why(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    with_address(demo_deps, voter)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_voter_file(pilot, voter.matricule)
+        await open_intervention_ui(pilot, "phone")
+        assert not app.screen.active_bindings["ctrl+b"].enabled  # shown, greyed
+        await press(pilot, "ctrl+b")
+        assert isinstance(app.screen, VoterScreen)
+        assert any(
+            m.startswith("Identité non vérifiée") and m.endswith("(ctrl+e).")
+            for m in notifications(app)
+        )
+    assert ("credential_issue", "ok") not in journal_actions(demo_deps)
+
+
+async def test_f5_sends_a_verified_interior_voter_a_key_by_post(
+    printing_app: CsuApp, demo_deps: Deps, print_folder: Path
+) -> None:
+    app = printing_app
+    voter = demo_voter(demo_deps)
+    with_address(demo_deps, voter)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_voter_file(pilot, voter.matricule)
+        assert key_state(app) == "d'origine (notice)"
+        await open_intervention_ui(pilot, "phone")
+        await verify_ui(pilot, **good_answers(voter))
+        await press(pilot, "ctrl+b")
+        assert isinstance(app.screen, LetterScreen)
+        await click(pilot, "#letter-ok")
+        assert "déposé dans le dossier d'impression" in screen_text(app)
+        await click(pilot, "#letter-close-button")
+        assert isinstance(app.screen, VoterScreen)
+        # The file reloaded: the key of the notice is replaced by the one in the letter.
+        assert key_state(app) == "actif"
+        assert "Clé envoyée par courrier (journalisé)." in notifications(app)
+    assert len(list(print_folder.glob("*.pdf"))) == 1
+    assert ("credential_issue", "ok") in journal_actions(demo_deps)
+
+
+async def test_f5_is_refused_in_french_where_the_election_sends_no_key_by_post(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps, "men-2022")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_voter_file(pilot, voter.matricule)
+        await open_intervention_ui(pilot, "phone")
+        assert "ctrl+b" not in app.screen.active_bindings  # ruled out by the election: hidden
+        await press(pilot, "ctrl+b")
+        assert isinstance(app.screen, VoterScreen)
+        assert (
+            "Pour cette élection, la clé de sécurité n'est pas délivrée par la cellule."
+            in notifications(app)
+        )

@@ -13,9 +13,11 @@ from csu.services.vote_codes import send_vote_code_link
 from tests.conftest import AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
+    PRESIDENT_NORD,
     Desk,
     desk_fixture,
     entries,
+    in_person_call,
     open_call,
     verified_call,
 )
@@ -34,6 +36,18 @@ def test_a_new_call_starts_with_the_self_service_route(desk: Desk) -> None:
     assert view.steps[0].kind_label == "orienter d'abord"
     assert "« E-Clé »" in view.redirects[0]
     assert [s.scenario for s in view.others] == ["S2", "S3", "S4"]
+
+
+def test_a_president_s_own_call_follows_the_in_person_reset(desk: Desk) -> None:
+    call_id = in_person_call(desk, desk.caller, PRESIDENT_NORD)
+
+    assert checklist(desk.deps, PRESIDENT_NORD, call_id).scenario == "S4"
+
+
+def test_an_agent_s_call_in_person_follows_the_president_s_attestation(desk: Desk) -> None:
+    call = open_call(desk, desk.caller, channel="president", president_login=PRESIDENT_NORD.login)
+
+    assert checklist(desk.deps, AGENT, call.id).scenario == "S2"
 
 
 def test_the_checklist_gives_the_elections_numbers_and_hours(desk: Desk) -> None:
