@@ -1,10 +1,15 @@
 """Requesting replacement material (S5, « matériel de substitution », CCI).
 
 The agent records, inside the open intervention on the voter, what the voter sent:
-the voter number(s) concerned, the pieces of the election's checklist, whether the
-identity matches the roll, the delivery address and the date the loss was declared.
-The service decides at once: refused (stored, with its reason), waiting for a
-supervisor, or granted. The modal shows that answer and returns the request.
+the voter number(s) concerned, the pieces of the election's checklist, the name, first
+name and date of birth copied from the signed request (the service compares them with
+the roll, accents and case aside), the delivery address and the date the loss was
+declared. The service decides at once: refused (stored, with its reason: a name that
+differs from the roll is one), waiting for a supervisor, or granted. The modal shows
+that answer and returns the request.
+
+Entrée sends the form once it is complete; before that it names what is missing, goes
+to it and sends nothing.
 """
 
 from collections.abc import Callable
@@ -15,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -22,17 +28,36 @@ from csu.domain import substitution as rules
 from csu.domain.clock import Clock, to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
-from csu.domain.identifiers import parse_email
+from csu.domain.identifiers import parse_birth_date, parse_email
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
+from csu.domain.text import free_text
 from csu.screens.base import CsuModal
 from csu.services.context import ServiceError
-from csu.services.substitution import SubstitutionView, request_substitution
+from csu.services.substitution import SubstitutionView, TypedIdentity, request_substitution
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 GRANTED = rules.STATE_LABELS[rules.GRANTED]
 PENDING = rules.STATE_LABELS[rules.PENDING]
-IDENTITY_LABEL = "Nom, prénom et date de naissance conformes à la liste électorale"
+# The roll's own limit for a name: a longer one is a slip of the keyboard, said as such
+# before anything is sent rather than compared and stored as a mismatch.
+MAX_NAME_LENGTH = 200
+# The fields the signed request gives, compared with the roll:
+# (id, label, placeholder, longest value typed).
+IDENTITY_FIELDS = (
+    ("substitution-last-name", "Nom", "tel qu'écrit sur la demande signée", MAX_NAME_LENGTH),
+    ("substitution-first-name", "Prénom", "tel qu'écrit sur la demande signée", MAX_NAME_LENGTH),
+    ("substitution-birth-date", "Date de naissance", "jj/mm/aaaa", 10),
+)
+# What Entrée names when a required field is empty, in the order of the form.
+REQUIRED = (
+    ("substitution-last-name", "le nom"),
+    ("substitution-first-name", "le prénom"),
+    ("substitution-birth-date", "la date de naissance"),
+    ("substitution-email", "l'adresse d'envoi"),
+    ("substitution-declared", "la date de déclaration"),
+)
+NOTHING_SENT = "Rien n'a été envoyé."
 
 
 class Parsed(Validator):
@@ -51,6 +76,20 @@ class Parsed(Validator):
         except InvalidValue as error:
             return self.failure(str(error))
         return self.success()
+
+
+def parse_typed_name(value: str, field: str) -> str:
+    """A name as copied from the signed request: one line, spaces collapsed, no longer
+    than the roll allows (the comparison itself is the service's)."""
+    name = " ".join(free_text(value, field).split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidValue(field, f"{MAX_NAME_LENGTH} caractères au plus")
+    return name
+
+
+def listed(parts: list[str]) -> str:
+    """« a », « a et b », « a, b et c »."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
 
 
 def materials_text(view: SubstitutionView) -> str:
@@ -98,6 +137,12 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
     ``materials`` are the voter's (material_id, identifier, capacity) in the election
     of the intervention, ``definition`` that election's definition."""
 
+    # The fields scroll between the title and the answer with its buttons, which stay in
+    # view: the form is longer than a 40-line terminal.
+    DEFAULT_CSS = """
+    SubstitutionRequestScreen #substitution-fields { height: 1fr; }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="substitution-cancel")]
 
     def __init__(
@@ -122,57 +167,70 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
     def compose(self) -> ComposeResult:
         checks = self.checks(self.app.clock)
         today = to_paris(self.app.clock()).date()
-        with VerticalScroll(id="substitution-box", classes="modal-box"):
+        with Vertical(id="substitution-box", classes="modal-box"):
             yield Static(
                 f"Matériel de substitution — {self.definition.id}",
                 classes="modal-title",
                 markup=False,
             )
-            yield Static(self.rules_hint(), id="substitution-rules", classes="modal-hint")
-            with Vertical(id="substitution-form"):
-                yield Label("Numéro(s) d'électeur concerné(s)", classes="substitution-heading")
-                for material_id, identifier, capacity in self.materials:
-                    yield Checkbox(
-                        f"{mask_identifier(identifier)} — {capacity}",
-                        value=len(self.materials) == 1,
-                        id=f"substitution-material-{material_id}",
-                        classes="substitution-material",
-                        compact=True,
+            with VerticalScroll(id="substitution-fields"):
+                yield Static(self.rules_hint(), id="substitution-rules", classes="modal-hint")
+                with Vertical(id="substitution-form"):
+                    yield Label("Numéro(s) d'électeur concerné(s)", classes="substitution-heading")
+                    for material_id, identifier, capacity in self.materials:
+                        yield Checkbox(
+                            f"{mask_identifier(identifier)} — {capacity}",
+                            value=len(self.materials) == 1,
+                            id=f"substitution-material-{material_id}",
+                            classes="substitution-material",
+                            compact=True,
+                        )
+                    if not self.materials:
+                        yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
+                    yield Label("Pièces reçues", classes="substitution-heading")
+                    for index, item in enumerate(self.definition.substitution.checklist):
+                        yield Checkbox(
+                            item,
+                            id=f"substitution-item-{index}",
+                            classes="substitution-item",
+                            compact=True,
+                        )
+                    yield Label(
+                        "Identité portée sur la demande signée (comparée à la liste électorale)",
+                        classes="substitution-heading",
                     )
-                if not self.materials:
-                    yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
-                yield Label("Pièces reçues", classes="substitution-heading")
-                for index, item in enumerate(self.definition.substitution.checklist):
-                    yield Checkbox(
-                        item,
-                        id=f"substitution-item-{index}",
-                        classes="substitution-item",
-                        compact=True,
-                    )
-                yield Checkbox(IDENTITY_LABEL, id="substitution-identity", compact=True)
-                with Horizontal(classes="substitution-row"):
-                    yield Label("Adresse d'envoi", classes="substitution-label")
-                    yield Input(
-                        id="substitution-email",
-                        placeholder="adresse électronique indiquée dans la demande",
-                        validators=[Parsed(checks["email"])],
-                    )
-                with Horizontal(classes="substitution-row"):
-                    yield Label("Déclarée le", classes="substitution-label")
-                    yield Input(
-                        f"{today:%d/%m/%Y}",
-                        id="substitution-declared",
-                        placeholder="jj/mm/aaaa",
-                        max_length=10,
-                        validators=[Parsed(checks["declared_on"])],
-                    )
-                with Horizontal(classes="substitution-row"):
-                    yield Label("Notes (facultatives)", classes="substitution-label")
-                    yield Input(
-                        id="substitution-notes",
-                        placeholder="versées au dossier de la demande",
-                        max_length=MAX_NOTE_LENGTH,
-                    )
+                    for field_id, label, placeholder, longest in IDENTITY_FIELDS:
+                        with Horizontal(classes="substitution-row"):
+                            yield Label(label, classes="substitution-label")
+                            yield Input(
+                                id=field_id,
+                                placeholder=placeholder,
+                                max_length=longest,
+                                validators=[Parsed(checks[field_id])],
+                            )
+                    with Horizontal(classes="substitution-row"):
+                        yield Label("Adresse d'envoi", classes="substitution-label")
+                        yield Input(
+                            id="substitution-email",
+                            placeholder="adresse électronique indiquée dans la demande",
+                            validators=[Parsed(checks["email"])],
+                        )
+                    with Horizontal(classes="substitution-row"):
+                        yield Label("Déclarée le", classes="substitution-label")
+                        yield Input(
+                            f"{today:%d/%m/%Y}",
+                            id="substitution-declared",
+                            placeholder="jj/mm/aaaa",
+                            max_length=10,
+                            validators=[Parsed(checks["declared_on"])],
+                        )
+                    with Horizontal(classes="substitution-row"):
+                        yield Label("Notes (facultatives)", classes="substitution-label")
+                        yield Input(
+                            id="substitution-notes",
+                            placeholder="versées au dossier de la demande",
+                            max_length=MAX_NOTE_LENGTH,
+                        )
             yield Static(id="substitution-result", classes="modal-message")
             with Horizontal(classes="modal-buttons"):
                 yield Button(
@@ -198,20 +256,37 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
             if offer.requires_approval
             else "Une demande complète est accordée aussitôt."
         )
-        return f"{since}Refusée si l'électeur a déjà voté ou s'il manque une pièce. {decision}"
+        return (
+            f"{since}Refusée si l'électeur a déjà voté, s'il manque une pièce ou si l'identité "
+            f"de la demande signée diffère de la liste électorale. {decision}"
+        )
 
     @staticmethod
     def checks(clock: Clock) -> dict[str, Callable[[str], object]]:
+        """The format of each typed field, by the domain's parsers (the birth date as
+        the verification window reads it)."""
         return {
+            "substitution-last-name": lambda value: parse_typed_name(value, "Nom"),
+            "substitution-first-name": lambda value: parse_typed_name(value, "Prénom"),
+            "substitution-birth-date": lambda value: parse_birth_date(
+                value, to_paris(clock()).date()
+            ),
             "email": parse_email,
             "declared_on": lambda value: rules.parse_declared_on(value, to_paris(clock()).date()),
         }
 
     def on_mount(self) -> None:
         self.query_one("#substitution-close", Button).display = False
-        for box in self.query(Checkbox):
-            box.focus()
-            break
+        self.first_to_fill().focus()
+
+    def first_to_fill(self) -> Widget:
+        """Where the agent starts: the voter numbers unless one is ticked already (a
+        single material), else the first piece received, else the name."""
+        materials = list(self.query(".substitution-material").results(Checkbox))
+        if materials and not any(box.value for box in materials):
+            return materials[0]
+        pieces = list(self.query(".substitution-item").results(Checkbox))
+        return pieces[0] if pieces else self.query_one("#substitution-last-name", Input)
 
     # --- the form -----------------------------------------------------------------
 
@@ -228,44 +303,63 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
             for index, item in enumerate(self.definition.substitution.checklist)
         }
 
-    def problem(self) -> str | None:
-        """What keeps the form from being sent, in French (nothing is lost)."""
+    def typed(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value
+
+    def identity(self) -> TypedIdentity:
+        """The name, first name and date of birth as typed from the signed request."""
+        return TypedIdentity(
+            self.typed("substitution-last-name"),
+            self.typed("substitution-first-name"),
+            self.typed("substitution-birth-date"),
+        )
+
+    def problem(self) -> tuple[str, Widget | None] | None:
+        """What keeps the form from being sent, in French, and the field to go to
+        (nothing typed is lost)."""
         if not self.material_ids():
-            return "Cochez au moins un numéro d'électeur concerné par la demande."
+            boxes = list(self.query(".substitution-material").results(Checkbox))
+            return (
+                f"Cochez au moins un numéro d'électeur concerné par la demande. {NOTHING_SENT}",
+                boxes[0] if boxes else None,
+            )
+        missing = [
+            (field_id, what) for field_id, what in REQUIRED if not self.typed(field_id).strip()
+        ]
+        if missing:
+            said = listed([what for _, what in missing])
+            return f"Indiquez {said}. {NOTHING_SENT}", self.query_one(f"#{missing[0][0]}")
         for field in self.query(Input):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
-                return "Format incorrect — " + "; ".join(result.failure_descriptions)
-        if not self.query_one("#substitution-email", Input).value.strip():
-            return "Indiquez l'adresse électronique à laquelle envoyer le matériel."
+                faults = "; ".join(result.failure_descriptions)
+                return f"Format incorrect — {faults}", field
         return None
 
-    @on(Input.Submitted)
-    def _next_field(self) -> None:
-        # Enter moves on: the request is recorded with the button only.
-        self.focus_next()
-
     @on(Button.Pressed, "#substitution-submit")
+    @on(Input.Submitted)
     def _submit(self) -> None:
         if self._busy or self.result is not None or not self.offered:
             return
         shown = self.query_one("#substitution-result", Static)
         problem = self.problem()
         if problem:
-            shown.update(problem)
+            message, field = problem
+            shown.update(message)
+            if field is not None:
+                field.focus()
             return
         today = to_paris(self.app.clock()).date()
-        typed = self.query_one("#substitution-declared", Input).value
-        declared = rules.parse_declared_on(typed, today)
+        declared = rules.parse_declared_on(self.typed("substitution-declared"), today)
         self._busy = True
         shown.update("Enregistrement de la demande…")
         self.send_request(
             self.material_ids(),
             self.checklist(),
-            self.query_one("#substitution-identity", Checkbox).value,
-            self.query_one("#substitution-email", Input).value,
+            self.identity(),
+            self.typed("substitution-email"),
             declared,
-            self.query_one("#substitution-notes", Input).value,
+            self.typed("substitution-notes"),
         )
 
     @work(thread=True, exclusive=True, group="substitution-request", exit_on_error=False)
@@ -273,7 +367,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
         self,
         material_ids: list[int],
         checklist: dict[str, bool],
-        identity_match: bool,
+        identity: TypedIdentity,
         email: str,
         declared_on: date,
         notes: str,
@@ -287,7 +381,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
             self.intervention_id,
             material_ids,
             checklist=checklist,
-            identity_match=identity_match,
+            identity=identity,
             email=email,
             declared_on=declared_on,
             notes=notes,

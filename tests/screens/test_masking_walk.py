@@ -234,15 +234,24 @@ async def vote_code_link(walk: Walk) -> None:
 
 async def substitution(walk: Walk) -> None:
     """S5: the request window, filled in and submitted (the CCI refuses it on the
-    demo's day: the result and its reason are looked at all the same)."""
+    demo's day: the result and its reason are looked at all the same). The identity
+    typed from the signed request is the voter's own, as the file gives it."""
     from textual.widgets import Checkbox
 
+    voter_file = walk.on(VoterScreen).file
     await walk.press("f7")
     screen = walk.on(SubstitutionRequestScreen)
     walk.look("demande de matériel de substitution")
     for box in screen.query(Checkbox):
         box.value = True
-    fill(walk.pilot, substitution_email=OTHER_ADDRESS, substitution_notes="Notice non reçue")
+    fill(
+        walk.pilot,
+        substitution_last_name=voter_file.last_name,
+        substitution_first_name=voter_file.first_name,
+        substitution_birth_date=f"{voter_file.birth_date:%d/%m/%Y}",
+        substitution_email=OTHER_ADDRESS,
+        substitution_notes="Notice non reçue",
+    )
     await walk.click("#substitution-submit")
     walk.look("demande de substitution traitée")
     await walk.click("#substitution-close")

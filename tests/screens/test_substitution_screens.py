@@ -1,6 +1,8 @@
 """Replacement material (S5) through the real app: the agent's request modal inside an
-intervention on a CCI demo voter, the supervisors' queue, four eyes, refusals with
-their reason, and the new material that replaces the original and goes out by e-mail.
+intervention on a CCI demo voter, the name, first name and date of birth typed from the
+signed request and compared with the roll, the supervisors' queue, four eyes, refusals
+with their reason, and the new material that replaces the original and goes out by
+e-mail.
 
 The demo shifts the CCI election so that it opened yesterday, and its
 ``substitution.from`` day with it (two days after the opening): these tests run three
@@ -10,7 +12,7 @@ days later than the other screen tests, on Monday 5 December 2022, 11:30 in Pari
 import shutil
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -28,14 +30,19 @@ from csu.domain.errors import InvalidValue
 from csu.domain.substitution import parse_declared_on
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
 from csu.screens.lookup import LookupScreen
-from csu.screens.substitution import IDENTITY_LABEL, SubstitutionRequestScreen
+from csu.screens.substitution import SubstitutionRequestScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.elections import list_elections
 from csu.services.interventions import open_intervention
-from csu.services.substitution import SubstitutionView, get_substitution, request_substitution
+from csu.services.substitution import (
+    SubstitutionView,
+    TypedIdentity,
+    get_substitution,
+    request_substitution,
+)
 from csu.store.engine import make_engine
-from csu.store.tables import Material, SubstitutionRequest
+from csu.store.tables import Material, SubstitutionRequest, Voter
 from tests.conftest import TEST_KEY
 from tests.fakes import FAST_HASHER
 from tests.screens.conftest import (
@@ -121,9 +128,33 @@ async def push_request(
 
 
 def tick(modal: SubstitutionRequestScreen, *, but: str | None = None) -> None:
-    """Ticks every box of the form, but one (by its label)."""
+    """Ticks every box of the form (voter numbers and pieces received), but one (by its
+    label)."""
     for box in modal.query(Checkbox):
         box.value = str(box.label) != but
+
+
+def type_identity(pilot: Pilot[Any], last_name: str, first_name: str, birth: str) -> None:
+    """The name, first name and date of birth as the signed request gives them."""
+    fill(
+        pilot,
+        substitution_last_name=last_name,
+        substitution_first_name=first_name,
+        substitution_birth_date=birth,
+    )
+
+
+def identity_as_on_the_roll(pilot: Pilot[Any], voter: DemoVoter) -> None:
+    type_identity(pilot, voter.row["nom"], voter.row["prenom"], voter.birth_text)
+
+
+def rename(deps: Deps, voter: DemoVoter, last_name: str, first_name: str) -> None:
+    """Gives the voter, on the roll, a name with an accent to compare against."""
+    with deps.writing() as session:
+        row = session.get(Voter, voter.voter_id)
+        assert row is not None
+        row.last_name, row.first_name = last_name, first_name
+        session.add(row)
 
 
 def result_text(app: CsuApp) -> str:
@@ -168,7 +199,7 @@ def request_as(deps: Deps, who: OperatorContext, voter: DemoVoter) -> Substituti
         opened.id,
         [material.id or 0],
         checklist=dict.fromkeys(definition.substitution.checklist, True),
-        identity_match=True,
+        identity=TypedIdentity(voter.row["nom"], voter.row["prenom"], voter.birth_text),
         email=ADDRESS,
         declared_on=TODAY,
         notes="Courrier jamais reçu",
@@ -201,6 +232,7 @@ class TestS5SubstitutionEndToEnd:
             assert "à partir du 01/12/2022" in text and "approbation d'un superviseur" in text
             assert app.screen.query_one("#substitution-declared", Input).value == "05/12/2022"
             tick(modal)
+            identity_as_on_the_roll(pilot, voter)
             fill(pilot, substitution_email=ADDRESS, substitution_notes="Notice jamais reçue")
             await click(pilot, "#substitution-submit")
             assert "en attente d'approbation" in result_text(app)
@@ -247,6 +279,7 @@ class TestS5SubstitutionEndToEnd:
         async with app.run_test(size=SIZE) as pilot:
             modal = await request_modal(pilot, voter, results)
             tick(modal, but=SIGNED)
+            identity_as_on_the_roll(pilot, voter)
             fill(pilot, substitution_email=ADDRESS)
             await pilot.click("#substitution-submit")
             await pilot.click("#substitution-submit")  # a double click records one request
@@ -264,31 +297,16 @@ class TestS5SubstitutionEndToEnd:
         assert materials_of(cci_deps, voter.voter_id)[0].status == "active"
         assert ("substitution_request", "refusée") in journal_actions(cci_deps)
 
-
-    @pytest.mark.parametrize(
-        ("untick", "declared", "reason"),
-        [
-            (IDENTITY_LABEL, "", "ne correspondent pas à la liste électorale"),
-            (None, "30/11/2022", "avant le 01/12/2022"),
-        ],
-        ids=["identity-mismatch", "declared-too-early"],
-    )
-    async def test_other_refusals_are_stored_and_shown_with_their_reason(
-        self,
-        cci_app: CsuApp,
-        cci_deps: Deps,
-        voter: DemoVoter,
-        untick: str | None,
-        declared: str,
-        reason: str,
+    async def test_a_loss_declared_too_early_is_refused_stored_and_shown_with_its_reason(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
     ) -> None:
+        reason = "avant le 01/12/2022"
         results: list[SubstitutionView | None] = []
         async with cci_app.run_test(size=SIZE) as pilot:
             modal = await request_modal(pilot, voter, results)
-            tick(modal, but=untick)
-            fill(pilot, substitution_email=ADDRESS)
-            if declared:
-                fill(pilot, substitution_declared=declared)
+            tick(modal)
+            identity_as_on_the_roll(pilot, voter)
+            fill(pilot, substitution_email=ADDRESS, substitution_declared="30/11/2022")
             await pilot.click("#substitution-submit")
             await settle(pilot)
             shown = result_text(cci_app)
@@ -319,6 +337,7 @@ class TestRequestModal:
         async with app.run_test(size=SIZE) as pilot:
             modal = await request_modal(pilot, voter, results)
             tick(modal)
+            identity_as_on_the_roll(pilot, voter)
             fill(pilot, substitution_email="electeur.perso@", substitution_declared="06/12/2022")
             await click(pilot, "#substitution-submit")
             assert result_text(app) == "Format incorrect — Courriel : rien après le signe @"
@@ -334,6 +353,7 @@ class TestRequestModal:
             # A second request while the first waits: refused by the service, not stored.
             modal = await push_request(pilot, results)
             tick(modal)
+            identity_as_on_the_roll(pilot, voter)
             fill(pilot, substitution_email=ADDRESS)
             await click(pilot, "#substitution-submit")
             assert any("attend déjà la décision" in m for m in notifications(app))
@@ -353,6 +373,141 @@ class TestRequestModal:
         ):
             with pytest.raises(InvalidValue, match=fault):
                 parse_declared_on(wrong, TODAY)
+
+
+class TestTypedIdentity:
+    """Seed 000: the name, first name and date of birth of the signed request, typed and
+    compared with the roll (accents and case aside); a difference refuses the request."""
+
+    async def test_an_identity_differing_only_in_accents_and_case_is_accepted(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        rename(cci_deps, voter, "Dupont", "Hélène")
+        results: list[SubstitutionView | None] = []
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, results)
+            tick(modal)
+            type_identity(pilot, "DUPONT", "helene", voter.birth_text)
+            fill(pilot, substitution_email=ADDRESS)
+            await click(pilot, "#substitution-submit")
+            assert "en attente d'approbation" in result_text(cci_app)
+        [stored] = requests(cci_deps)
+        assert stored.state == "pending" and stored.identity_match and stored.reason is None
+
+    async def test_a_different_name_refuses_the_request_with_its_reason(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        reason = "Le nom de la demande signée diffère de la liste électorale."
+        results: list[SubstitutionView | None] = []
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, results)
+            tick(modal)
+            type_identity(pilot, "Durand-Lemoine", voter.row["prenom"], voter.birth_text)
+            fill(pilot, substitution_email=ADDRESS)
+            await click(pilot, "#substitution-submit")
+            shown = result_text(cci_app)
+            assert f"refusée : {reason}" in shown and "enregistrés au journal" in shown
+            assert modal.query_one("#substitution-form").disabled
+        [stored] = requests(cci_deps)
+        assert stored.state == "refused" and not stored.identity_match
+        assert stored.reason == reason
+        assert materials_of(cci_deps, voter.voter_id)[0].status == "active"
+        assert ("substitution_request", "refusée") in journal_actions(cci_deps)
+
+    async def test_a_different_birth_date_refuses_the_request(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        reason = "La date de naissance de la demande signée diffère de la liste électorale."
+        day_after = voter.birth_date + timedelta(days=1)
+        results: list[SubstitutionView | None] = []
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, results)
+            tick(modal)
+            type_identity(pilot, voter.row["nom"], voter.row["prenom"], f"{day_after:%d/%m/%Y}")
+            fill(pilot, substitution_email=ADDRESS)
+            modal.query_one("#substitution-email", Input).focus()
+            await press(pilot, "enter")  # a complete form: Entrée sends it
+            assert reason in result_text(cci_app)
+        [stored] = requests(cci_deps)
+        assert stored.state == "refused" and stored.reason == reason
+
+    async def test_focus_starts_on_the_first_piece_then_reaches_the_identity(
+        self, cci_app: CsuApp, voter: DemoVoter
+    ) -> None:
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            # The voter's one number is ticked already: the agent starts on the pieces.
+            pieces = list(modal.query(".substitution-item").results(Checkbox))
+            assert modal.focused is pieces[0]
+            await press(pilot, *["tab"] * len(pieces))
+            assert modal.focused is modal.query_one("#substitution-last-name", Input)
+            await press(pilot, "tab")
+            assert modal.focused is modal.query_one("#substitution-first-name", Input)
+            await press(pilot, "tab")
+            assert modal.focused is modal.query_one("#substitution-birth-date", Input)
+
+    async def test_enter_on_an_incomplete_form_names_the_missing_field_and_sends_nothing(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            tick(modal)
+            type_identity(pilot, voter.row["nom"], "", voter.birth_text)
+            fill(pilot, substitution_email=ADDRESS)
+            modal.query_one("#substitution-last-name", Input).focus()
+            await press(pilot, "enter")
+            assert result_text(cci_app) == "Indiquez le prénom. Rien n'a été envoyé."
+            first_name = modal.query_one("#substitution-first-name", Input)
+            assert modal.focused is first_name  # where the agent types next
+            assert requests(cci_deps) == []
+            assert ("substitution_request", "en attente") not in journal_actions(cci_deps)
+
+            fill(pilot, substitution_first_name=voter.row["prenom"])
+            await press(pilot, "enter")
+            assert "en attente d'approbation" in result_text(cci_app)
+        assert len(requests(cci_deps)) == 1
+
+    async def test_every_empty_field_is_named_in_the_order_of_the_form(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            tick(modal)
+            await click(pilot, "#substitution-submit")
+            assert result_text(cci_app) == (
+                "Indiquez le nom, le prénom, la date de naissance et l'adresse d'envoi. "
+                "Rien n'a été envoyé."
+            )
+            assert modal.focused is modal.query_one("#substitution-last-name", Input)
+        assert requests(cci_deps) == []
+
+    @pytest.mark.parametrize(
+        ("field", "typed", "said"),
+        [
+            ("last_name", "Du\x00pont", "Nom : caractère interdit en position 3 (caractère nul"),
+            ("last_name", "\x1b[2JDupont", "Nom : caractère interdit en position 1 (caractère d'"),
+            ("first_name", "Hél\u202eène", "Prénom : caractère interdit en position 4 (marque"),
+            ("first_name", "é" * 10_000, "Prénom : 200 caractères au plus"),
+            ("birth_date", "\u202e01/01/1980", "Date de naissance : format attendu jj/mm/aaaa"),
+            ("birth_date", "9" * 10_000, "Date de naissance : format attendu jj/mm/aaaa"),
+        ],
+        ids=["nul", "escape", "rtl-override", "ten-thousand", "rtl-date", "long-date"],
+    )
+    async def test_hostile_text_gets_a_french_message_and_sends_nothing(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, field: str, typed: str, said: str
+    ) -> None:
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            tick(modal)
+            identity_as_on_the_roll(pilot, voter)
+            fill(pilot, substitution_email=ADDRESS, **{f"substitution_{field}": typed})
+            await click(pilot, "#substitution-submit")
+            shown = result_text(cci_app)
+            assert shown.startswith(f"Format incorrect — {said}"), shown
+            assert "Traceback" not in screen_text(cci_app)
+            assert modal.focused is modal.query_one(f"#substitution-{field.replace('_', '-')}")
+            assert not any("inattendue" in m for m in notifications(cci_app))
+        assert requests(cci_deps) == []
 
 
 class TestApprovals:

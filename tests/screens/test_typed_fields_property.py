@@ -519,8 +519,8 @@ async def test_any_substitution_request_fields_record_or_are_refused(
     cci_pilot: Pilot[Any], cci_deps: Deps, email: str, declared: str, notes: str
 ) -> None:
     pilot, app = cci_pilot, cci_pilot.app
+    voter = demo_voter(cci_deps, CCI)
     if not isinstance(app.screen, VoterScreen):
-        voter = demo_voter(cci_deps, CCI)
         await log_in_later(pilot, "agent")
         await open_voter_file(pilot, voter.matricule)
         await open_intervention_ui(pilot, "email")
@@ -528,6 +528,10 @@ async def test_any_substitution_request_fields_record_or_are_refused(
     modal = await push_request(pilot, [])
     for box in modal.query(Checkbox):
         box.value = True
+    # The identity of the signed request as on the roll: the example is the other fields.
+    fill(pilot, substitution_last_name=voter.row["nom"],
+         substitution_first_name=voter.row["prenom"],
+         substitution_birth_date=voter.birth_text)  # fmt: skip
     fill(pilot, substitution_email=email, substitution_declared=declared,
          substitution_notes=notes)  # fmt: skip
     await submit(pilot, "#substitution-submit")
