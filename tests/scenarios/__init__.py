@@ -1,0 +1,1 @@
+"""Each source document (seed) walked through the app, one module per seed."""

@@ -1,0 +1,430 @@
+"""Seed 000, the CCI Hauts-de-France 2021 press release (« communiqué du 27/10/2021 »),
+walked through the app as the support line serves its callers: the CCIL of the voter's
+constituency, substitution material (« matériel de substitution ») with its complete
+request, refused on any anomaly or once the voter has voted, approved by a second
+supervisor, and no code ever read out, since the cell issues none for this election.
+
+The demo moves the vote so that it is open today: it opened yesterday, and declarations
+of loss are accepted from that day (01/12/2022, where the seed says 29 October). The
+clock is fixed on Friday 2 December 2022, 11:30 in Paris, within the CCIL hours.
+"""
+
+from datetime import datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pyotp
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Select, Static
+
+from csu.app import CsuApp
+from csu.screens.approvals import ApprovalsScreen, DecisionScreen
+from csu.screens.intervention import InterventionCloseScreen
+from csu.screens.substitution import SubstitutionRequestScreen
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps
+from csu.services.operators import add_operator
+from csu.store.tables import Material, SubstitutionRequest, Voter
+from tests.conftest import ADMIN, NOW
+from tests.screens.conftest import (
+    SIZE,
+    DemoVoter,
+    click,
+    close_ui,
+    demo_rows,
+    demo_voter,
+    fill,
+    journal_details,
+    journal_of,
+    last_intervention,
+    log_in,
+    notifications,
+    open_intervention_ui,
+    open_voter_file,
+    outbox_codes,
+    press,
+    screen_text,
+    settle,
+)
+
+CCI = "cci-hdf-2021"
+REQUEST_ADDRESS = "electeur.perso@exemple.fr"  # « une adresse mail, à laquelle sera envoyé… »
+# The seed's table: the CCIL that answers for each constituency, its phone and e-mail.
+CCILS = {
+    "Aisne": ("03 23 06 02 02", "elections@aisne.cci.fr"),
+    "Grand Lille": ("06 45 72 37 22", "elections@grand-lille.cci.fr"),
+    "Grand Hainaut": ("03 27 51 31 65", "elections@grandhainaut.cci.fr"),
+    "Oise": ("03 44 79 90 11", "elections@cci-oise.fr"),
+    "Artois": ("03 21 23 24 24", "elections@artois.cci.fr"),
+    "Littoral Hauts-de-France": ("03 21 46 00 00", "elections@littoralhautsdefrance.cci.fr"),
+    "Amiens Picardie": ("03 22 73 36 42", "elections@amiens-picardie.cci.fr"),
+}
+CCIL_HOURS = "du lundi au vendredi de 8h30 à 12h00 et de 13h30 à 17h00"
+SIGNED = "Demande signée de façon manuscrite et scannée"
+# A second supervisor, for the four eyes (the demo has one).
+OTHER_SUPERVISOR = "superviseur2"
+OTHER_PASSWORD = "Quatre-yeux-pour-la-CCI-2021"
+OTHER_SECRET = "CSUSCENARIOSUPERVISEURBAAAAAAAAA"
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def caller(deps: Deps) -> DemoVoter:
+    """A CCI voter who has not voted, with a mobile on record for the one-time code."""
+    return demo_voter(deps, CCI, mobile=True)
+
+
+def caller_who_voted(deps: Deps) -> DemoVoter:
+    """A CCI voter whose material the platform reports as voted (mobile on record)."""
+    with deps.reading() as session:
+        voter, material = session.exec(
+            select(Voter, Material)
+            .join(Material, Material.voter_id == Voter.id)  # type: ignore[arg-type]
+            .where(
+                Material.election_id == CCI,
+                Material.voted_at.is_not(None),  # type: ignore[union-attr]
+                Voter.phone_mobile.is_not(None),  # type: ignore[union-attr]
+            )
+            .order_by(Voter.id)  # type: ignore[arg-type]
+        ).first()  # type: ignore[misc]
+    row = demo_rows()[(CCI, material.identifier)]
+    return DemoVoter(
+        voter_id=voter.id,
+        matricule=voter.matricule,
+        election=CCI,
+        identifier=material.identifier,
+        bureau=material.bureau_code,
+        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
+        row=row,
+    )
+
+
+async def phone_control(pilot: Pilot[Any], voter: DemoVoter, outbox: Path) -> None:
+    """« Après contrôle » by phone, as the election's S5 script says: the call opened on
+    the voter's file, the date of birth and a one-time code sent to the mobile on record."""
+    await open_voter_file(pilot, voter.matricule)
+    await open_intervention_ui(pilot, "phone")
+    await press(pilot, "ctrl+e")
+    fill(pilot, verify_birth_date=voter.birth_text)
+    await click(pilot, "#send-otp_mobile")
+    fill(pilot, verify_otp_mobile=outbox_codes(outbox)[-1])
+    await click(pilot, "#verify-ok")
+    assert isinstance(pilot.app.screen, VoterScreen), screen_text(pilot.app)
+
+
+async def request_form(pilot: Pilot[Any]) -> SubstitutionRequestScreen:
+    """F7 on the voter file: the request form of the election."""
+    await press(pilot, "f7")
+    modal = pilot.app.screen
+    assert isinstance(modal, SubstitutionRequestScreen), notifications(pilot.app)  # type: ignore[arg-type]
+    return modal
+
+
+def tick_pieces(modal: SubstitutionRequestScreen, *, missing: str | None = None) -> None:
+    """The pieces of the election's checklist received by e-mail, all but ``missing``."""
+    for box in modal.query(".substitution-item").results(Checkbox):
+        box.value = str(box.label) != missing
+
+
+def type_identity(pilot: Pilot[Any], last_name: str, first_name: str, birth: str) -> None:
+    """The name, first name and date of birth as the signed request gives them."""
+    fill(
+        pilot,
+        substitution_last_name=last_name,
+        substitution_first_name=first_name,
+        substitution_birth_date=birth,
+    )
+
+
+def identity_as_on_the_roll(pilot: Pilot[Any], voter: DemoVoter) -> None:
+    """The identity of a request that matches the roll, typed from the signed request."""
+    type_identity(pilot, voter.row["nom"], voter.row["prenom"], voter.birth_text)
+
+
+def result_text(app: CsuApp) -> str:
+    return str(app.screen.query_one("#substitution-result", Static).content)
+
+
+async def submit(pilot: Pilot[Any]) -> str:
+    """« Enregistrer la demande »: the service's answer, as the form shows it."""
+    fill(pilot, substitution_email=REQUEST_ADDRESS)
+    await click(pilot, "#substitution-submit")
+    return result_text(pilot.app)  # type: ignore[arg-type]
+
+
+async def proposed_outcome(pilot: Pilot[Any]) -> object:
+    """What the closing window proposes (then left without closing)."""
+    await press(pilot, "ctrl+w")
+    assert isinstance(pilot.app.screen, InterventionCloseScreen)
+    value = pilot.app.screen.query_one("#close-outcome", Select).value
+    await press(pilot, "escape")
+    return value
+
+
+async def decide(pilot: Pilot[Any], reason: str) -> None:
+    """A supervisor opens the queue of requests and accords the first one."""
+    app = pilot.app
+    app.action_approvals()  # type: ignore[attr-defined]
+    await settle(pilot)
+    assert isinstance(app.screen, ApprovalsScreen), notifications(app)  # type: ignore[arg-type]
+    await press(pilot, "enter")
+    assert isinstance(app.screen, DecisionScreen)
+    fill(pilot, decision_reason=reason)
+    await click(pilot, "#decision-approve")
+
+
+def add_other_supervisor(deps: Deps) -> None:
+    add_operator(
+        deps,
+        ADMIN,
+        OTHER_SUPERVISOR,
+        role="superviseur",
+        password=OTHER_PASSWORD,
+        display_name="Sacha Superviseur",
+        totp_secret=OTHER_SECRET,
+    )
+
+
+def materials_of(deps: Deps, voter: DemoVoter) -> list[Material]:
+    with deps.reading() as session:
+        return list(
+            session.exec(
+                select(Material)
+                .where(Material.voter_id == voter.voter_id, Material.election_id == CCI)
+                .order_by(Material.id)  # type: ignore[arg-type]
+            )
+        )
+
+
+def stored_requests(deps: Deps) -> list[SubstitutionRequest]:
+    with deps.reading() as session:
+        return list(session.exec(select(SubstitutionRequest)))
+
+
+def mails(outbox: Path) -> dict[str, str]:
+    """The e-mails in the outbox: body by recipient."""
+    found: dict[str, str] = {}
+    for path in sorted(outbox.glob("*.eml")):
+        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = mail.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+        assert body is not None
+        found[str(mail["To"])] = f"Subject: {mail['Subject']}\n\n{body.get_content()}"
+    return found
+
+
+# ------------------------------------------------------- whom the voter calls
+
+
+async def test_the_file_shows_the_ccil_of_the_voter_s_constituency(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = caller(demo_deps)
+    constituency = voter.row["circonscription"]
+    phone, email = CCILS[constituency]
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_voter_file(pilot, voter.matricule)
+        await settle(pilot)
+        text = screen_text(app)
+    assert f"CCIL {constituency} (circonscription {constituency})" in text
+    assert f"Téléphone : {phone}" in text and f"Courriel : {email}" in text
+    assert f"Horaires : {CCIL_HOURS}" in text
+    others = [number for name, (number, _) in CCILS.items() if number != phone]
+    assert not any(number in text for number in others)
+
+
+async def test_no_code_can_be_read_out_since_the_election_issues_none(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await phone_control(pilot, voter, outbox)
+        assert "Identité vérifiée" in screen_text(app)
+        # Ruled out by the election: not offered in the footer, and its key says why.
+        assert "ctrl+k" not in app.screen.active_bindings
+        await press(pilot, "ctrl+k")
+        assert isinstance(app.screen, VoterScreen)
+        assert (
+            "Le scrutin cci-hdf-2021 ne prévoit aucun code délivré par la cellule : "
+            "demandez du matériel de substitution (F7)."
+        ) in notifications(app)
+        await close_ui(pilot, "résolu")
+    actions = {action for action, _ in journal_of(demo_deps, last_intervention(demo_deps))}
+    assert "credential_issue" not in actions
+
+
+# --------------------------------------------------------- substitution (S5)
+
+
+async def test_a_request_missing_a_piece_is_refused_naming_it(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await phone_control(pilot, voter, outbox)
+        modal = await request_form(pilot)
+        tick_pieces(modal, missing=SIGNED)
+        identity_as_on_the_roll(pilot, voter)
+        shown = await submit(pilot)
+        assert "refusée" in shown and f"« {SIGNED} »" in shown
+        assert "enregistrés au journal" in shown
+        await click(pilot, "#substitution-close")
+        assert await proposed_outcome(pilot) == "refusé"
+        await close_ui(pilot, "refusé")
+    [stored] = stored_requests(demo_deps)
+    assert stored.state == "refused" and SIGNED in (stored.reason or "")
+    intervention = last_intervention(demo_deps)
+    assert ("substitution_request", "refusée") in journal_of(demo_deps, intervention)
+    assert journal_details(demo_deps, intervention, "substitution_request")[
+        "checklist_missing"
+    ] == [SIGNED]
+    assert [m.status for m in materials_of(demo_deps, voter)] == ["active"]
+
+
+async def test_a_voter_who_has_voted_gets_no_substitution_material(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller_who_voted(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await phone_control(pilot, voter, outbox)
+        assert "voté le" in screen_text(app)  # the platform's émargement, in the file
+        modal = await request_form(pilot)
+        tick_pieces(modal)
+        identity_as_on_the_roll(pilot, voter)
+        shown = await submit(pilot)
+        assert "refusée" in shown
+        assert "L'électeur a déjà voté avec le matériel" in shown
+        assert "aucun matériel de substitution n'est délivrable" in shown
+        await click(pilot, "#substitution-close")
+        await close_ui(pilot, "refusé")
+    [stored] = stored_requests(demo_deps)
+    assert stored.state == "refused" and "déjà voté" in (stored.reason or "")
+    assert [m.status for m in materials_of(demo_deps, voter)] == ["active"]
+    assert REQUEST_ADDRESS not in mails(outbox)  # no material sent
+
+
+async def test_a_loss_declared_before_the_election_s_date_is_refused(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await phone_control(pilot, voter, outbox)
+        modal = await request_form(pilot)
+        assert "à partir du 01/12/2022" in screen_text(app)
+        tick_pieces(modal)
+        identity_as_on_the_roll(pilot, voter)
+        fill(pilot, substitution_declared="30/11/2022")
+        shown = await submit(pilot)
+        assert "refusée" in shown and "avant le 01/12/2022" in shown
+        await click(pilot, "#substitution-close")
+        await close_ui(pilot, "refusé")
+    [stored] = stored_requests(demo_deps)
+    assert stored.state == "refused"
+
+
+async def test_a_request_whose_typed_identity_matches_the_roll_waits_for_approval(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await phone_control(pilot, voter, outbox)
+        modal = await request_form(pilot)
+        tick_pieces(modal)
+        # As written on the signed request: capitals, no accents.
+        type_identity(
+            pilot, voter.row["nom"].upper(), voter.row["prenom"].upper(), voter.birth_text
+        )
+        shown = await submit(pilot)
+        assert "en attente d'approbation" in shown
+    [stored] = stored_requests(demo_deps)
+    assert stored.state == "pending" and stored.identity_match
+
+
+async def test_a_request_whose_typed_name_differs_from_the_roll_is_refused_with_its_reason(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await phone_control(pilot, voter, outbox)
+        modal = await request_form(pilot)
+        tick_pieces(modal)
+        type_identity(pilot, "Durand", voter.row["prenom"], voter.birth_text)
+        shown = await submit(pilot)
+        assert "refusée" in shown
+        assert "Le nom de la demande signée diffère de la liste électorale." in shown
+    [stored] = stored_requests(demo_deps)
+    assert stored.state == "refused" and not stored.identity_match
+    assert "Le nom de la demande signée diffère" in (stored.reason or "")
+
+
+async def test_a_request_is_granted_by_a_supervisor_other_than_its_author(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller(demo_deps)
+    add_other_supervisor(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await phone_control(pilot, voter, outbox)
+        modal = await request_form(pilot)
+        assert "approbation d'un superviseur" in screen_text(app)
+        tick_pieces(modal)
+        identity_as_on_the_roll(pilot, voter)
+        assert "en attente d'approbation" in await submit(pilot)
+        await click(pilot, "#substitution-close")
+        await close_ui(pilot, "résolu", note="Demande complète, transmise pour approbation")
+
+        # Four eyes: its author cannot accord it.
+        await decide(pilot, "Pièces contrôlées, identité conforme")
+        assert isinstance(app.screen, DecisionScreen)
+        assert "Vous êtes l'auteur de cette demande" in screen_text(app)
+        assert any("quatre yeux" in m for m in notifications(app))
+        await press(pilot, "escape")
+        assert [m.status for m in materials_of(demo_deps, voter)] == ["active"]
+
+        await press(pilot, "ctrl+o")
+        await log_in(pilot, OTHER_SUPERVISOR, OTHER_PASSWORD, pyotp.TOTP(OTHER_SECRET).at(NOW))
+        await decide(pilot, "Pièces contrôlées, identité conforme")
+        assert isinstance(app.screen, ApprovalsScreen), notifications(app)
+        assert any("accordée" in m for m in notifications(app))
+
+    old, new = materials_of(demo_deps, voter)
+    assert old.identifier == voter.identifier and old.status == "substituted"
+    assert new.status == "active" and new.replaces_id == old.id
+    # « ce nouveau matériel invalide le matériel initial » and goes to the request's address.
+    assert new.identifier in mails(outbox)[REQUEST_ADDRESS]
+    [stored] = stored_requests(demo_deps)
+    assert stored.requested_by == "superviseur" and stored.decided_by == OTHER_SUPERVISOR
+
+
+async def test_the_notice_of_new_material_gives_the_voter_s_ccil_number(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    voter = caller(demo_deps)
+    phone, _ = CCILS[voter.row["circonscription"]]
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await phone_control(pilot, voter, outbox)
+        modal = await request_form(pilot)
+        tick_pieces(modal)
+        identity_as_on_the_roll(pilot, voter)
+        assert "en attente d'approbation" in await submit(pilot)
+        await click(pilot, "#substitution-close")
+        await close_ui(pilot, "résolu")
+        await press(pilot, "ctrl+o")
+        await log_in(pilot, "superviseur")
+        await decide(pilot, "Pièces contrôlées, identité conforme")
+        assert any("accordée" in m for m in notifications(app))
+
+    sent = mails(outbox)
+    notice = sent[voter.row["email_pro"]]  # the address on record, not the request's
+    assert "substitution" in notice and phone in notice
+    assert phone in sent[REQUEST_ADDRESS]  # the new material names it too
