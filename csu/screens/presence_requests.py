@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.verification import DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
 from csu.screens.base import CsuModal, CsuScreen
-from csu.screens.verify import AnswerFormat, format_checks
+from csu.screens.verification import AnswerFormat, format_checks
 from csu.services.presence import (
     Attestation,
     PresenceRequest,

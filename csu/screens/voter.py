@@ -42,7 +42,7 @@ from csu.domain.verification import remote_lock_applies
 from csu.screens.base import CsuScreen, Explained, WorkFailed
 from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
 from csu.screens.dialogs import ReasonDialog
-from csu.screens.identifier import IdentifierOutcome, IdentifierScreen
+from csu.screens.identifier_delivery import IdentifierOutcome, IdentifierScreen
 from csu.screens.intervention import (
     ElectionChoice,
     InterventionCloseScreen,
@@ -50,8 +50,8 @@ from csu.screens.intervention import (
 )
 from csu.screens.letter import LetterScreen
 from csu.screens.outbox import OutboxScreen
-from csu.screens.verify import UnlockScreen, VerifyScreen
-from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.screens.verification import UnlockScreen, VerifyScreen
+from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.services.context import OperatorContext
 from csu.services.elections import list_elections
 from csu.services.interventions import (

@@ -30,8 +30,8 @@ from textual.widgets import Input, Select, Static
 from csu.app import CsuApp
 from csu.screens.credential import CredentialShownScreen, IssueScreen
 from csu.screens.intervention import InterventionCloseScreen
-from csu.screens.verify import VerifyScreen
-from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.screens.verification import VerifyScreen
+from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.screens.voter import VoterScreen
 from csu.services.call_script import redirected_count
 from csu.services.context import Deps, Forbidden, OperatorContext

@@ -27,7 +27,7 @@ from csu.screens.credential import IssueScreen
 from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.letter import LetterScreen
 from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
-from csu.screens.verify import VerifyScreen
+from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.credentials import issue_credential

@@ -31,7 +31,7 @@ from csu.app import CsuApp
 from csu.domain.clock import to_paris
 from csu.domain.masking import mask_email
 from csu.screens.credential import CredentialShownScreen, IssueScreen
-from csu.screens.identifier import IdentifierScreen
+from csu.screens.identifier_delivery import IdentifierScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, Forbidden, OperatorContext
 from csu.services.credentials import issue_credential

@@ -26,7 +26,7 @@ from csu.delivery.folder import FolderDelivery
 from csu.domain.clock import fixed_clock
 from csu.screens.credential import CredentialShownScreen, IssueScreen
 from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
-from csu.screens.verify import VerifyScreen
+from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.demo import DEMO_OPERATORS, build_demo, demo_rolls

@@ -26,7 +26,7 @@ from csu.domain.election import CredentialFormat
 from csu.screens.credential import CredentialShownScreen, IssueScreen
 from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
 from csu.screens.lookup import LookupScreen
-from csu.screens.verify import VerifyScreen
+from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (

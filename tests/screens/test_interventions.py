@@ -11,7 +11,7 @@ from csu.app import CsuApp
 from csu.domain.verification import FACTOR_LABELS
 from csu.screens.credential import HIDDEN, CredentialShownScreen
 from csu.screens.intervention import InterventionOpenScreen
-from csu.screens.verify import SHORT_LABELS, VerifyScreen
+from csu.screens.verification import SHORT_LABELS, VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import close_intervention, open_intervention

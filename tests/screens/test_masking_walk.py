@@ -24,7 +24,7 @@ from textual.widgets import Select, Static
 from csu.app import CsuApp
 from csu.screens.approvals import ApprovalsScreen
 from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
-from csu.screens.identifier import IdentifierScreen
+from csu.screens.identifier_delivery import IdentifierScreen
 from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
 from csu.screens.intervention_timeline import InterventionTimelineScreen
 from csu.screens.journal import JournalScreen
@@ -33,8 +33,8 @@ from csu.screens.login import LoginScreen
 from csu.screens.lookup import LookupScreen
 from csu.screens.outbox import OutboxScreen
 from csu.screens.substitution import SubstitutionRequestScreen
-from csu.screens.verify import VerifyScreen
-from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.screens.verification import VerifyScreen
+from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.screens.voter import RevealScreen, VoterScreen
 from csu.services.context import Deps
 from csu.services.demo import DEMO_ELECTIONS, ELECTIONS_DIR

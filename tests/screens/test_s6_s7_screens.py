@@ -17,9 +17,9 @@ from textual.widgets import Input, Select, Static
 from csu.app import CsuApp
 from csu.domain.masking import mask_identifier
 from csu.screens.credential import CredentialShownScreen, IssueScreen
-from csu.screens.identifier import IdentifierScreen
+from csu.screens.identifier_delivery import IdentifierScreen
 from csu.screens.outbox import OutboxScreen
-from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, ServiceError
 from csu.services.platform import check_login

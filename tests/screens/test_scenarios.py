@@ -14,7 +14,7 @@ from textual.widgets import Select, Static
 from csu.app import CsuApp
 from csu.domain import credentials as creds
 from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
-from csu.screens.verify import VerifyScreen
+from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext
 from csu.services.credentials import issue_credential

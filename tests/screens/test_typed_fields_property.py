@@ -32,14 +32,14 @@ from csu.domain.errors import InvalidValue
 from csu.domain.text import refuse_control_characters
 from csu.screens.approvals import DecisionScreen
 from csu.screens.credential import RevokeScreen
-from csu.screens.identifier import IdentifierScreen
+from csu.screens.identifier_delivery import IdentifierScreen
 from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
 from csu.screens.journal import ExportScreen, JournalScreen
 from csu.screens.login import LoginScreen
 from csu.screens.lookup import LookupScreen
 from csu.screens.operators import ConfirmScreen, CreateOperatorScreen, OperatorsScreen
-from csu.screens.verify import UnlockScreen, VerifyScreen
-from csu.screens.vote_code_link import VoteCodeLinkScreen
+from csu.screens.verification import UnlockScreen, VerifyScreen
+from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.screens.voter import RevealScreen, VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import close_intervention, current_intervention

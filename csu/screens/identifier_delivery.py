@@ -18,7 +18,7 @@ from csu.domain.identifiers import parse_email
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
-from csu.screens.verify import AnswerFormat
+from csu.screens.verification import AnswerFormat
 from csu.services.identifier_delivery import PERSONAL, PRO, IdentifierSent, send_identifier
 from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_password_link

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
-from csu.screens.verify import AnswerFormat
+from csu.screens.verification import AnswerFormat
 from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_vote_code_link
 from csu.services.voters import MaterialView
