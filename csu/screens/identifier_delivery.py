@@ -18,11 +18,11 @@ from csu.domain.identifiers import parse_email
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
-from csu.screens.verification import AnswerFormat
 from csu.services.identifier_delivery import PERSONAL, PRO, IdentifierSent, send_identifier
 from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_password_link
 from csu.services.voters import MaterialView
+from csu.widgets.parsed import Parsed
 
 SENT = STATE_LABELS["sent"]
 
@@ -97,7 +97,7 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
                 yield Input(
                     id="identifier-address",
                     placeholder="ex. prenom.nom@exemple.fr",
-                    validators=[AnswerFormat(parse_email)],
+                    validators=[Parsed(parse_email)],
                 )
                 yield Label("Confirmation : retapez l'adresse")
                 yield Input(id="identifier-confirm", placeholder="la même adresse, retapée")

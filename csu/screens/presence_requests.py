@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.verification import DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
 from csu.screens.base import CsuModal, CsuScreen
-from csu.screens.verification import AnswerFormat, format_checks
+from csu.screens.verification import format_checks
 from csu.services.presence import (
     Attestation,
     PresenceRequest,
@@ -27,6 +27,7 @@ from csu.services.presence import (
     presence_requests,
     waiting_presence_checks,
 )
+from csu.widgets.parsed import Parsed
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -190,7 +191,7 @@ class AttestScreen(CsuModal[str | None]):
                     placeholder="4 derniers caractères",
                     max_length=4,
                     classes="verify-last4",
-                    validators=[AnswerFormat(checks["in_person"])],
+                    validators=[Parsed(checks["in_person"])],
                 )
             with Horizontal(classes="verify-row"):
                 yield Label("Motif d'un refus", classes="verify-label")

@@ -19,7 +19,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -35,6 +34,7 @@ from csu.domain.text import free_text
 from csu.screens.base import CsuModal
 from csu.services.context import ServiceError
 from csu.services.substitution import SubstitutionView, TypedIdentity, request_substitution
+from csu.widgets.parsed import Parsed
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 GRANTED = rules.STATE_LABELS[rules.GRANTED]
@@ -58,24 +58,6 @@ REQUIRED = (
     ("substitution-declared", "la date de déclaration"),
 )
 NOTHING_SENT = "Rien n'a été envoyé."
-
-
-class Parsed(Validator):
-    """Checks a field as it is typed with the domain's parser (an empty field is left
-    to the check at submission)."""
-
-    def __init__(self, parse: Callable[[str], object]) -> None:
-        super().__init__()
-        self._parse = parse
-
-    def validate(self, value: str) -> ValidationResult:
-        if not value.strip():
-            return self.success()
-        try:
-            self._parse(value)
-        except InvalidValue as error:
-            return self.failure(str(error))
-        return self.success()
 
 
 def parse_typed_name(value: str, field: str) -> str:

@@ -18,12 +18,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import Clock, to_paris
-from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_birth_date, parse_department, parse_numen
 from csu.domain.verification import (
     ATTESTED,
@@ -47,6 +45,7 @@ from csu.services.one_time_codes import SentCode, send_one_time_code
 from csu.services.outbox import STATE_LABELS
 from csu.services.presence import PresenceView, presence_status, request_presence_check
 from csu.services.verification import VerificationResult, unlock_voter, verify_identity
+from csu.widgets.parsed import Parsed
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]  # SentCode.delivery once the transport took the message
@@ -90,25 +89,6 @@ SHORT_LABELS: dict[str, str] = {
     "otp_email": "Code reçu par courriel",
     "in_person": "Pièce d'identité vue",
 }
-
-
-class AnswerFormat(Validator):
-    """The format of an answer, checked as it is typed with the domain's parser: a typo
-    (a date that does not exist) is caught before it counts as a failed verification.
-    Only the format is checked, never the record, so nothing is revealed."""
-
-    def __init__(self, parse: Callable[[str], object]) -> None:
-        super().__init__()
-        self._parse = parse
-
-    def validate(self, value: str) -> ValidationResult:
-        if not value.strip():
-            return self.success()
-        try:
-            self._parse(value)
-        except InvalidValue as error:
-            return self.failure(str(error))
-        return self.success()
 
 
 def format_checks(clock: Clock) -> dict[str, Callable[[str], object]]:
@@ -264,13 +244,13 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                             placeholder="4 derniers caractères",
                             max_length=4,
                             classes="verify-last4",
-                            validators=[AnswerFormat(checks["in_person"])],
+                            validators=[Parsed(checks["in_person"])],
                         )
                     else:
                         yield Input(
                             id=f"verify-{factor}",
                             placeholder=PLACEHOLDERS.get(factor, ""),
-                            validators=[AnswerFormat(checks[factor])] if factor in checks else [],
+                            validators=[Parsed(checks[factor])] if factor in checks else [],
                         )
                     if factor in OTP_FACTORS:
                         send = Button(SEND_LABELS[factor], id=f"send-{factor}", classes="send-code")

@@ -18,10 +18,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
-from csu.screens.verification import AnswerFormat
 from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_vote_code_link
 from csu.services.voters import MaterialView
+from csu.widgets.parsed import Parsed
 
 SENT = STATE_LABELS["sent"]
 
@@ -79,7 +79,7 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
             yield Input(
                 id="link-recipient",
                 placeholder=PLACEHOLDERS["sms"],
-                validators=[AnswerFormat(parse_mobile)],
+                validators=[Parsed(parse_mobile)],
             )
             yield Static(
                 "Le numéro ou l'adresse saisi ne sert qu'à cet envoi : il n'est pas conservé. "
@@ -108,7 +108,7 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
         self.query_one("#link-recipient-label", Label).update(RECIPIENT_LABELS[channel])
         field = self.query_one("#link-recipient", Input)
         field.placeholder = PLACEHOLDERS[channel]
-        field.validators = [AnswerFormat(parse_mobile if channel == "sms" else parse_email)]
+        field.validators = [Parsed(parse_mobile if channel == "sms" else parse_email)]
         if field.value:
             field.validate(field.value)
 
