@@ -15,10 +15,8 @@ What the seeds say the cell may and may not do:
 - once the voter voted, no code serves any more.
 """
 
-import json
 import re
 from datetime import datetime
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +51,15 @@ from tests.screens.conftest import (
     journal_text,
     last_intervention,
     log_in,
+    mails_to,
+    material_id,
     notifications,
     open_intervention_ui,
     open_voter_file,
     press,
     screen_text,
+    sms_to,
+    token_in,
     verify_ui,
 )
 
@@ -70,33 +72,6 @@ SUPERVISOR = OperatorContext(login="superviseur", role="superviseur", workstatio
 
 
 # ------------------------------------------------------------------- helpers
-
-
-def sms_to(outbox: Path, number: str) -> list[str]:
-    """The texts of the SMS sent to ``number`` (E.164), oldest first."""
-    texts = []
-    for path in sorted(outbox.glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if record["to"] == number:
-            texts.append(record["text"])
-    return texts
-
-
-def mails_to(outbox: Path, address: str) -> list[str]:
-    """The bodies of the e-mails sent to ``address``, oldest first."""
-    bodies = []
-    for path in sorted(outbox.glob("*.eml")):
-        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if str(mail["To"]) == address:
-            bodies.append(mail.get_body().get_content())  # type: ignore[union-attr]
-    return bodies
-
-
-def token_in(text: str) -> str:
-    """The token of the one-time link in a message (what the platform receives)."""
-    found = re.search(r"jeton=([A-Za-z0-9_-]+)", text)
-    assert found is not None, text
-    return found.group(1)
 
 
 def by_numen(voter: DemoVoter) -> dict[str, str]:
@@ -134,17 +109,6 @@ def voted_voter(deps: Deps) -> DemoVoter:
         birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
         row=row,
     )
-
-
-def material_id(deps: Deps, voter: DemoVoter) -> int:
-    with deps.reading() as session:
-        found = session.exec(
-            select(Material.id).where(
-                Material.election_id == voter.election, Material.identifier == voter.identifier
-            )
-        ).one()
-    assert found is not None
-    return found
 
 
 def vote_code_works(deps: Deps, voter: DemoVoter, code: str) -> bool:

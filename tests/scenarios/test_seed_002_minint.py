@@ -49,6 +49,7 @@ from tests.screens.conftest import (
     journal_text,
     last_intervention,
     log_in,
+    material_id,
     notifications,
     open_intervention_ui,
     open_voter_file,
@@ -90,17 +91,6 @@ def card_and_iban(voter: DemoVoter) -> dict[str, str]:
 def login_works(deps: Deps, voter: DemoVoter, **credentials: str) -> bool:
     """What the voting platform answers to these credentials (it asks CSU)."""
     return check_login(deps, voter.election, voter.identifier, voter.birth_date, **credentials)
-
-
-def material_id(deps: Deps, voter: DemoVoter) -> int:
-    with deps.reading() as session:
-        found = session.exec(
-            select(Material.id).where(
-                Material.voter_id == voter.voter_id, Material.election_id == voter.election
-            )
-        ).one()
-    assert found is not None
-    return found
 
 
 def key_issued_earlier(deps: Deps, voter: DemoVoter) -> str:

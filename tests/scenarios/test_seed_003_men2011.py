@@ -17,7 +17,6 @@ What the seed says:
 import dataclasses
 import re
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from csu.services.credentials import issue_credential
 from csu.services.elections import list_elections
 from csu.services.platform import check_login
 from csu.services.vote_codes import INVALID_LINK, LinkGone, redeem_link
-from csu.store.tables import JournalEntry, Material
+from csu.store.tables import JournalEntry
 from csu.widgets.intervention_panel import InterventionPanel
 from tests.conftest import NOW
 from tests.fakes import Clock
@@ -54,11 +53,14 @@ from tests.screens.conftest import (
     journal_text,
     last_intervention,
     log_in,
+    mails_to,
+    material_id,
     notifications,
     open_intervention_ui,
     open_voter_file,
     press,
     screen_text,
+    token_in,
     verify_ui,
 )
 
@@ -87,28 +89,11 @@ def app(deps: Deps) -> CsuApp:  # the real app, on the movable clock
     return CsuApp(deps, "poste-test")
 
 
-def mails_to(outbox: Path, address: str) -> list[str]:
-    """The bodies of the e-mails sent to ``address``, oldest first."""
-    bodies = []
-    for path in sorted(outbox.glob("*.eml")):
-        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if str(mail["To"]) == address:
-            bodies.append(mail.get_body().get_content())  # type: ignore[union-attr]
-    return bodies
-
-
 def link_mail(outbox: Path, address: str) -> str:
     """The one e-mail to ``address`` that carries a one-time link (the outbox files of
     one second are not in sending order)."""
     [mail] = [body for body in mails_to(outbox, address) if "jeton=" in body]
     return mail
-
-
-def token_in(text: str) -> str:
-    """The token of the one-time link in a message (what the platform receives)."""
-    found = re.search(r"jeton=([A-Za-z0-9_-]+)", text)
-    assert found is not None, text
-    return found.group(1)
 
 
 def by_department(voter: DemoVoter) -> dict[str, str]:
@@ -121,17 +106,6 @@ def closing(deps: Deps) -> datetime:
     """When the men-2011 vote closes (the demo moves it to this week)."""
     [definition] = [d for d in list_elections(deps) if d.id == MEN_2011]
     return definition.closes_at
-
-
-def material_id(deps: Deps, voter: DemoVoter) -> int:
-    with deps.reading() as session:
-        found = session.exec(
-            select(Material.id).where(
-                Material.election_id == voter.election, Material.identifier == voter.identifier
-            )
-        ).one()
-    assert found is not None
-    return found
 
 
 async def call(pilot: Pilot[Any], voter: DemoVoter, at: datetime = NOW) -> None:

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +366,42 @@ async def close_ui(pilot: Pilot[Any], outcome: str = "résolu", note: str = "") 
         pilot.app.screen.query_one("#close-note").text = note  # type: ignore[attr-defined]
     await click(pilot, "#close-ok")
     assert isinstance(pilot.app.screen, VoterScreen), notifications(pilot.app)  # type: ignore[arg-type]
+
+
+def sms_to(outbox: Path, number: str) -> list[str]:
+    """The texts of the SMS sent to ``number`` (E.164), oldest first."""
+    texts = []
+    for path in sorted(outbox.glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record["to"] == number:
+            texts.append(record["text"])
+    return texts
+
+
+def mails_to(outbox: Path, address: str) -> list[str]:
+    """The bodies of the e-mails sent to ``address``, oldest first."""
+    bodies = []
+    for path in sorted(outbox.glob("*.eml")):
+        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if str(mail["To"]) == address:
+            bodies.append(mail.get_body().get_content())  # type: ignore[union-attr]
+    return bodies
+
+
+def token_in(text: str) -> str:
+    """The token of the one-time link in a message (what the platform receives)."""
+    found = re.search(r"jeton=([A-Za-z0-9_-]+)", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+def material_id(deps: Deps, voter: DemoVoter) -> int:
+    """The id of the voter's material in their election."""
+    with deps.reading() as session:
+        found = session.exec(
+            select(Material.id).where(
+                Material.election_id == voter.election, Material.identifier == voter.identifier
+            )
+        ).one()
+    assert found is not None
+    return found

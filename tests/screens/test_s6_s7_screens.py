@@ -4,9 +4,7 @@ through the real app on demo voters; which of the voter file's message bindings 
 to which election."""
 
 import importlib.util
-import json
 import re
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +34,15 @@ from tests.screens.conftest import (
     journal_text,
     last_intervention,
     log_in,
+    mails_to,
     notifications,
     open_intervention_ui,
     open_voter_file,
     president_bureau,
     press,
     screen_text,
+    sms_to,
+    token_in,
     verify_ui,
 )
 
@@ -53,32 +54,6 @@ PERSONAL = "electeur.perso@exemple.fr"
 
 
 # ------------------------------------------------------------------- helpers
-
-
-def sms_to(outbox: Path, number: str) -> list[str]:
-    """The texts of the SMS sent to ``number``, oldest first."""
-    texts = []
-    for path in sorted(outbox.glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if record["to"] == number:
-            texts.append(record["text"])
-    return texts
-
-
-def mails_to(outbox: Path, address: str) -> list[str]:
-    """The bodies of the e-mails sent to ``address``, oldest first."""
-    bodies = []
-    for path in sorted(outbox.glob("*.eml")):
-        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if str(mail["To"]) == address:
-            bodies.append(mail.get_body().get_content())  # type: ignore[union-attr]
-    return bodies
-
-
-def token_in(text: str) -> str:
-    found = re.search(r"jeton=([A-Za-z0-9_-]+)", text)
-    assert found is not None, text
-    return found.group(1)
 
 
 def vote_code_works(deps: Deps, voter: DemoVoter, code: str) -> bool:
@@ -228,8 +203,7 @@ class TestS6VoteCodeLink:
                 await click(pilot, "#issue-ok")
             assert not isinstance(app.screen, CredentialShownScreen)
             assert any(
-                "le code de vote se réassortit uniquement par lien" in n
-                or "ne prévoit" in n
+                "le code de vote se réassortit uniquement par lien" in n or "ne prévoit" in n
                 for n in notifications(app)
             ), notifications(app)
         assert ("credential_issue", "ok") not in journal_of(demo_deps, last_intervention(demo_deps))
