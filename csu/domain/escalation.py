@@ -36,7 +36,10 @@ def deadline(escalated_at: datetime, minutes: int) -> datetime:
 
 
 def case_state(
-    *, taken_at: datetime | None, closed_at: datetime | None, deadline_at: datetime,
+    *,
+    taken_at: datetime | None,
+    closed_at: datetime | None,
+    deadline_at: datetime,
     now: datetime,
 ) -> str:
     """closed, taken, or waiting (overdue once ``now`` reaches the deadline)."""

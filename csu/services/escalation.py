@@ -13,6 +13,10 @@ that supervisors take.
 
 The callback number is sealed while the case is open and shown masked everywhere; only
 the case's owner reads it, once per request, and closing the case erases it.
+
+Who may take, read the number and close is :func:`csu.domain.permissions.case_refusal`,
+the rule the queue screen greys its keys with: each service asks it again with the case
+as read under lock, and raises its refusal.
 """
 
 from dataclasses import dataclass
@@ -28,8 +32,10 @@ from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import Phone, parse_phone
+from csu.domain.permissions import CASE_ROLES, CaseSituation, case_refusal
 from csu.domain.text import multiline_text
 from csu.services.context import (
+    ROLES,
     Deps,
     Forbidden,
     NotFound,
@@ -44,7 +50,8 @@ from csu.store.journal import Actor
 from csu.store.tables import Escalation, Intervention, Voter
 
 SEAL_PURPOSE = "escalation-callback"
-TAKERS: tuple[Role, ...] = ("superviseur",)
+TAKERS: tuple[Role, ...] = tuple(role for role in ROLES if role in CASE_ROLES)
+"""Who reads the queue: those who may act on its cases."""
 COUNT_READERS: tuple[Role, ...] = ("superviseur", "admin")
 
 
@@ -174,16 +181,10 @@ def escalation_queue(
 @retried
 def take_escalation(deps: Deps, who: OperatorContext, case_id: int) -> EscalationView:
     """A supervisor takes a waiting case: they become its owner (time taken recorded)."""
-    require_role(who, *TAKERS)
     now = deps.clock()
     with deps.writing() as session:
         case = _locked(session, case_id)
-        if case.closed_at is not None:
-            raise ServiceError("Ce dossier escaladé est déjà clos.")
-        if case.owner_login is not None:
-            if case.owner_login == who.login:
-                raise ServiceError("Vous avez déjà pris ce dossier en charge.")
-            raise ServiceError(f"Ce dossier est déjà pris en charge par « {case.owner_login} ».")
+        _enforce("take", who, case, now)
         case.owner_login, case.taken_at = who.login, now
         session.add(case)
         _journal(session, who, case, "escalation_take", "ok", now, {
@@ -198,17 +199,13 @@ def take_escalation(deps: Deps, who: OperatorContext, case_id: int) -> Escalatio
 def callback_number(deps: Deps, who: OperatorContext, case_id: int) -> str:
     """The caller's number in full, for the case's owner to call back (journalled,
     masked); refused to anyone else, and once the case is closed."""
-    require_role(who, *TAKERS)
     now = deps.clock()
     with deps.writing() as session:
         case = _locked(session, case_id)
-        if case.closed_at is not None:
-            raise ServiceError("Ce dossier est clos : le numéro de rappel est effacé.")
-        if case.owner_login != who.login:
-            raise Forbidden("Seul le superviseur qui a pris le dossier en charge lit ce numéro.")
-        if case.callback_sealed is None:
-            raise NotFound("Aucun numéro de rappel n'a été noté pour ce dossier.")
-        number = sealing.unseal(deps.key, SEAL_PURPOSE, case.callback_sealed)
+        _enforce("callback", who, case, now)
+        sealed = case.callback_sealed
+        assert sealed is not None  # case_refusal: refused without a number
+        number = sealing.unseal(deps.key, SEAL_PURPOSE, sealed)
         _journal(session, who, case, "escalation_callback", "ok", now, {
             "escalation": case.id, "callback": case.callback_masked,
         })  # fmt: skip
@@ -221,7 +218,6 @@ def close_escalation(
 ) -> EscalationView:
     """The case's owner closes it with an outcome and what was done; the callback
     number is erased (its masked form stays for the review)."""
-    require_role(who, *TAKERS)
     rules.check_close_outcome(outcome)
     resolution = multiline_text(resolution, "Suite donnée").strip()
     if len(resolution) < 5:
@@ -231,10 +227,7 @@ def close_escalation(
     now = deps.clock()
     with deps.writing() as session:
         case = _locked(session, case_id)
-        if case.closed_at is not None:
-            raise ServiceError("Ce dossier escaladé est déjà clos.")
-        if case.owner_login != who.login:
-            raise Forbidden("Prenez d'abord ce dossier en charge : seul son responsable le clôt.")
+        _enforce("close_case", who, case, now)
         case.closed_at, case.closed_by, case.outcome = now, who.login, outcome
         case.resolution = resolution
         case.callback_sealed = None
@@ -272,8 +265,12 @@ def overdue_alerts(session: Session, now: datetime) -> list[Alert]:
     """An alert per case still untaken at its deadline (from the deadline's index)."""
     rows = session.execute(
         select(
-            col(Escalation.id), col(Escalation.election_id), col(Escalation.escalated_at),
-            col(Escalation.deadline_at), col(Escalation.escalated_by), col(Voter.pseudonym),
+            col(Escalation.id),
+            col(Escalation.election_id),
+            col(Escalation.escalated_at),
+            col(Escalation.deadline_at),
+            col(Escalation.escalated_by),
+            col(Voter.pseudonym),
         )
         .join(Voter, col(Voter.id) == col(Escalation.voter_id), isouter=True)
         .where(
@@ -301,6 +298,20 @@ def _locked(session: Session, case_id: int) -> Escalation:
     if case is None:
         raise NotFound("Dossier escaladé introuvable.")
     return case
+
+
+def _enforce(action: str, who: OperatorContext, case: Escalation, now: datetime) -> None:
+    """Raises the refusal of :func:`case_refusal` for ``case`` as read under lock (the
+    rule the queue shows; its role check included)."""
+    state = rules.case_state(
+        taken_at=case.taken_at, closed_at=case.closed_at, deadline_at=case.deadline_at, now=now
+    )
+    situation = CaseSituation(
+        who.role, who.login, state, case.owner_login, has_callback=case.callback_sealed is not None
+    )
+    found = case_refusal(action, situation)
+    if found is not None:
+        raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
 
 
 def _voter(session: Session, case: Escalation) -> Voter | None:
@@ -346,7 +357,9 @@ def _view(case: Escalation, voter: Voter | None, now: datetime) -> EscalationVie
         escalated_at=to_paris(case.escalated_at),
         deadline_at=to_paris(case.deadline_at),
         state=rules.case_state(
-            taken_at=case.taken_at, closed_at=case.closed_at, deadline_at=case.deadline_at,
+            taken_at=case.taken_at,
+            closed_at=case.closed_at,
+            deadline_at=case.deadline_at,
             now=now,
         ),
         reason=case.reason,

@@ -1,7 +1,8 @@
 """Escalation (issue 14 §5): « escaladé » puts the intervention in the supervisors' queue,
 with an owner, the time taken and a deadline from the election file; the callback
 number stays masked until the case closes; an alert when a case waits past its
-deadline; the dashboard's counts."""
+deadline; the dashboard's counts. Who may take, read the number and close is
+csu.domain.permissions.case_refusal, which the services raise as the queue shows it."""
 
 import pytest
 from sqlalchemy import select
@@ -89,40 +90,85 @@ def test_a_supervisor_takes_a_case_and_the_time_taken_is_recorded(desk: Desk) ->
     assert entry["details"]["waited_minutes"] == 25 and not entry["details"]["overdue"]
 
 
+def test_an_agent_does_not_take_a_case(desk: Desk) -> None:
+    case_id = escalate(desk)
+    with pytest.raises(Forbidden, match=r"^Action réservée aux superviseurs"):
+        take_escalation(desk.deps, AGENT, case_id)
+    assert not entries(desk.deps, "escalation_take")
+
+
 def test_a_case_taken_by_one_supervisor_is_not_taken_by_another(desk: Desk) -> None:
     case_id = escalate(desk)
     take_escalation(desk.deps, SUPERVISOR, case_id)
-    with pytest.raises(ServiceError, match="déjà pris en charge par « sup »"):
+    with pytest.raises(Forbidden, match=r"^Dossier déjà pris en charge par « sup »"):
         take_escalation(desk.deps, SUPERVISOR_2, case_id)
+    assert len(entries(desk.deps, "escalation_take")) == 1
+
+
+def test_a_supervisor_is_told_they_took_the_case_already(desk: Desk) -> None:
+    case_id = escalate(desk)
+    take_escalation(desk.deps, SUPERVISOR, case_id)
+    with pytest.raises(ServiceError, match=r"^Vous avez déjà pris ce dossier en charge"):
+        take_escalation(desk.deps, SUPERVISOR, case_id)
 
 
 def test_only_the_owner_reads_the_callback_number(desk: Desk) -> None:
     case_id = escalate(desk)
     take_escalation(desk.deps, SUPERVISOR, case_id)
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match=r"^Seul « sup », qui a pris ce dossier en charge"):
         callback_number(desk.deps, SUPERVISOR_2, case_id)
     assert callback_number(desk.deps, SUPERVISOR, case_id) == "+33612345678"
     [entry] = entries(desk.deps, "escalation_callback")
     assert entry["details"]["callback"] == "+33 6 ** ** ** 78"
 
 
+def test_the_callback_number_waits_for_the_case_to_be_taken(desk: Desk) -> None:
+    case_id = escalate(desk)
+    with pytest.raises(ServiceError, match=r"^Prenez d'abord ce dossier en charge"):
+        callback_number(desk.deps, SUPERVISOR, case_id)
+    assert not entries(desk.deps, "escalation_callback")
+
+
+def test_a_case_without_a_callback_number_says_so(desk: Desk) -> None:
+    case_id = escalate(desk, callback=None)
+    take_escalation(desk.deps, SUPERVISOR, case_id)
+    with pytest.raises(Forbidden, match=r"^Aucun numéro de rappel n'a été noté"):
+        callback_number(desk.deps, SUPERVISOR, case_id)
+
+
 def test_closing_the_case_erases_the_callback_number(desk: Desk) -> None:
     case_id = escalate(desk)
     take_escalation(desk.deps, SUPERVISOR, case_id)
     closed = close_escalation(desk.deps, SUPERVISOR, case_id, "résolu", "rappelé, bureau corrigé")
-    assert (closed.state, closed.outcome, closed.callback) == (
-        rules.CLOSED, "résolu", "+33 6 ** ** ** 78"
-    )
+    assert (closed.state, closed.outcome) == (rules.CLOSED, "résolu")
+    assert closed.callback == "+33 6 ** ** ** 78"  # the masked form stays for the review
     with desk.deps.reading() as session:
         assert session.get(Escalation, case_id).callback_sealed is None  # type: ignore[union-attr]
-    with pytest.raises(ServiceError, match="effacé"):
+    with pytest.raises(Forbidden, match=r"^Ce dossier est clos"):
         callback_number(desk.deps, SUPERVISOR, case_id)
 
 
-def test_a_case_is_closed_by_its_owner_only(desk: Desk) -> None:
+def test_a_closed_case_is_not_taken_again(desk: Desk) -> None:
     case_id = escalate(desk)
-    with pytest.raises(Forbidden):
+    take_escalation(desk.deps, SUPERVISOR, case_id)
+    close_escalation(desk.deps, SUPERVISOR, case_id, "résolu", "rappelé, bureau corrigé")
+    with pytest.raises(Forbidden, match=r"^Ce dossier est clos"):
+        take_escalation(desk.deps, SUPERVISOR_2, case_id)
+
+
+def test_a_case_is_taken_before_it_is_closed(desk: Desk) -> None:
+    case_id = escalate(desk)
+    with pytest.raises(ServiceError, match=r"^Prenez d'abord ce dossier en charge"):
         close_escalation(desk.deps, SUPERVISOR, case_id, "résolu", "rappelé, bureau corrigé")
+
+
+def test_another_supervisors_case_is_not_closed(desk: Desk) -> None:
+    case_id = escalate(desk)
+    take_escalation(desk.deps, SUPERVISOR, case_id)
+    with pytest.raises(Forbidden, match=r"^Seul « sup », qui a pris ce dossier en charge"):
+        close_escalation(desk.deps, SUPERVISOR_2, case_id, "résolu", "rappelé, bureau corrigé")
+    with desk.deps.reading() as session:
+        assert session.get(Escalation, case_id).closed_at is None  # type: ignore[union-attr]
 
 
 def test_a_case_waiting_past_its_deadline_raises_an_alert(desk: Desk) -> None:
