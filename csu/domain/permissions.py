@@ -13,17 +13,26 @@ store, say) leaves that part ``None``: it is then not considered.
 
 The key by post (``letter``) is one of these actions: the election's delivery routes,
 the role, the call verified, and the voter's roll entry (a home address, an active
-material). :func:`case_refusal` is the same kind of rule for the supervisors' queue of
-escalated cases (take, read the callback number, close).
+material). What the voter's émargement still allows is another fact of the situation
+(``votes``): once the voter has voted with every material of the election (its rule:
+by default, no scrutin left to vote), no code is offered; once a scrutin is voted (by
+default), no substitution. :func:`case_refusal` is the same kind of rule for the
+supervisors' queue of escalated cases (take, read the callback number, close).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from csu.domain import escalation
+from csu.domain.scrutins import (
+    EmargementRules,
+    ScrutinState,
+    reissue_refusal,
+    substitution_voted,
+)
 
 if TYPE_CHECKING:
     from csu.domain.election import ElectionDefinition
@@ -41,6 +50,8 @@ ACTIONS = (
 )  # fmt: skip
 MESSAGE_ACTIONS = ("vote_code_link", "identifier", "substitution", "letter")
 """Actions that send something to the voter (or take a request): desk roles only."""
+REISSUES = ("issue", "revoke", "vote_code_link", "identifier", "letter")
+"""Actions on a material's codes: its émargement must still allow a reissue."""
 
 
 class Call(StrEnum):
@@ -83,6 +94,8 @@ class ElectionAllows:
     # Why no credential is read out, per kind the election has: the file's sentences
     # (« Pour cette élection, le code de vote se réassortit uniquement par lien. … »).
     read_out_instead: tuple[str, ...] = ()
+    # What a material's votes still allow (the file's [emargement]).
+    emargement: EmargementRules = field(default_factory=EmargementRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +109,10 @@ class Situation:
     voter_locked: bool | None = None  # the voter is locked (any channel); None: not considered
     has_address: bool | None = None  # the roll gives a home address (letters); None: idem
     material_active: bool | None = None  # a material of the election still active; idem
+    # The voter's active materials of the election, each as its scrutins voted or not
+    # (the voter file's émargement); None: not considered (the services read it under
+    # lock, csu.services.emargement).
+    votes: tuple[tuple[ScrutinState, ...], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +197,8 @@ def refusal(action: str, s: Situation) -> Refusal | None:
             return found
     if action == "letter" and (found := _letter_refusal(s)) is not None:
         return found
+    if (found := _vote_refusal(action, s)) is not None:
+        return found
     return _call_refusal(action, s)
 
 
@@ -254,6 +273,43 @@ def _letter_refusal(s: Situation) -> Refusal | None:
     return None
 
 
+def _vote_refusal(action: str, s: Situation) -> Refusal | None:
+    """What the voter's votes rule out, whatever the call's state (greyed: a new roll
+    may give a scrutin still to vote): no code once no material serves any more, no
+    substitution once the election's rule says a vote forbids it. With several
+    materials, one still open is enough (the window then offers it)."""
+    if not s.votes:
+        return None
+    rules = s.election.emargement if s.election is not None else EmargementRules()
+    if action in REISSUES:
+        reasons = [reissue_refusal(rules, states) for states in s.votes]
+        if all(reasons):
+            return Refusal(str(reasons[0]))
+    if action == "substitution":
+        voted = [substitution_voted(rules, states) for states in s.votes]
+        if all(voted):
+            return Refusal(_substitution_voted(s.votes, s.election))
+    return None
+
+
+def _substitution_voted(
+    votes: Sequence[Sequence[ScrutinState]], election: ElectionAllows | None
+) -> str:
+    """The service's sentence (csu.domain.substitution), naming the scrutins voted
+    unless the election has only its implicit one."""
+    titles = dict.fromkeys(
+        state.title
+        for states in votes
+        for state in states
+        if state.voted and (election is None or state.id != election.id)
+    )
+    named = f" ({', '.join(f'« {title} »' for title in titles)})" if titles else ""
+    return (
+        f"L'électeur a déjà voté avec ce matériel{named} : aucun matériel de substitution "
+        "n'est délivrable."
+    )
+
+
 def _call_refusal(action: str, s: Situation) -> Refusal | None:
     call = s.call
     if call is None:
@@ -300,6 +356,7 @@ def election_allows(definition: "ElectionDefinition", now: datetime) -> Election
             for kind in dict.fromkeys((*definition.credential_kinds, *definition.delivery))
             if kind != "identifier" and (sentence := route_refusal(definition, kind, "read_out"))
         ),
+        emargement=definition.emargement,
     )
 
 
@@ -316,11 +373,17 @@ REFUSED_OUTCOMES = frozenset({"refusé", "refusée", "refused", "non vérifié",
 PENDING_OUTCOMES = frozenset({"en attente", "pending"})
 
 
-def suggested_outcome(call: Call, steps: Sequence[tuple[str, str]]) -> str:
+def suggested_outcome(
+    call: Call, steps: Sequence[tuple[str, str]], *, refused: bool = False
+) -> str:
     """The outcome a closing proposes (a key of ``csu.domain.interventions.OUTCOMES``),
     from the state of the call and its steps (action code, outcome), oldest first:
-    what happened, never « résolu » after a lock or a refusal that nothing followed."""
-    if call is Call.LOCKED:
+    what happened, never « résolu » after a lock or a refusal that nothing followed.
+
+    ``refused``: the operator was shown a refusal of the call's action after its last
+    success (a service's refusal rolls its transaction back, so the journal keeps no
+    step of it; the voter file remembers it)."""
+    if call is Call.LOCKED or refused:
         return "refusé"
     last_good = max(
         (

@@ -183,7 +183,8 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
 class InterventionCloseScreen(CsuModal[str | None]):
     """The outcome of the intervention and an optional note; returns the outcome. The
     outcome proposed is ``suggested``: what happened (the voter file reads it from the
-    call's state and steps, :func:`csu.domain.permissions.suggested_outcome`)."""
+    call's state, its steps and a refusal it showed that the journal does not keep,
+    :func:`csu.domain.permissions.suggested_outcome`)."""
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
 

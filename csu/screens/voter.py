@@ -9,10 +9,10 @@ notification, which would outlive the file.
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -20,12 +20,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
+from textual.events import Key
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.domain.interventions import OUTCOMES
 from csu.domain.masking import mask_identifier, readable_phone
 from csu.domain.permissions import (
     OPEN_FIRST,
@@ -38,6 +41,7 @@ from csu.domain.permissions import (
     refusal,
     suggested_outcome,
 )
+from csu.domain.scrutins import ScrutinState
 from csu.domain.verification import remote_lock_applies
 from csu.screens.base import CsuScreen, Explained, WorkFailed
 from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
@@ -48,11 +52,12 @@ from csu.screens.intervention import (
     InterventionCloseScreen,
     InterventionOpenScreen,
 )
+from csu.screens.labels import outcome_label
 from csu.screens.letter import LetterScreen
 from csu.screens.outbox import OutboxScreen
 from csu.screens.verification import UnlockScreen, VerifyScreen
 from csu.screens.vote_codes import VoteCodeLinkScreen
-from csu.services.context import OperatorContext
+from csu.services.context import OperatorContext, ServiceError
 from csu.services.elections import list_elections
 from csu.services.interventions import (
     OpenIntervention,
@@ -97,7 +102,7 @@ RULES: dict[str, str] = {
     "letter": "letter",
 }
 SCREEN_ACTIONS = {rule: action for action, rule in RULES.items()}
-# What a verified call may lead to, as the path names it.
+# What a verified call may lead to, as the path names it (the call's actions).
 ACTS = (
     ("issue", "délivrer"),
     ("letter", "clé par courrier"),
@@ -106,6 +111,7 @@ ACTS = (
     ("substitution", "substitution"),
     ("revoke", "invalider"),
 )
+CALL_ACTIONS = frozenset(action for action, _ in ACTS)
 STEPS = ("Ouvrir", "Vérifier", "Agir", "Clore")
 # The step of the path each state of the call is at (index in STEPS; 4: call over).
 STEP_OF = {Call.NONE: 0, Call.OPEN: 1, Call.LOCKED: 1, Call.VERIFIED: 2, Call.CLOSED: 4}
@@ -168,6 +174,14 @@ def path_text(call: Call, next_step: str, outcome: str | None = None) -> Text:
     text.append(f"   État : {state}.", style="bold")
     text.append(f"\nÉtape suivante : {next_step}")
     return text
+
+
+def outcome_text(outcome: str | None) -> str:
+    """An intervention's outcome in the closing window's words (« redirigé vers le
+    libre-service »), never the stored key."""
+    if not outcome:
+        return ""
+    return OUTCOMES.get(outcome) or outcome_label(outcome)
 
 
 def revealed_text(value: str, seconds_left: int) -> Text:
@@ -245,7 +259,9 @@ def render_file(
     for column in ("Ouverte le", "Opérateur", "Canal", "Issue"):
         interventions.add_column(column)
     for item in file.interventions:
-        interventions.add_row(when(item.opened_at), item.operator, item.channel, item.outcome or "")
+        interventions.add_row(
+            when(item.opened_at), item.operator, item.channel, outcome_text(item.outcome)
+        )
     if not file.interventions:
         interventions.add_row("aucune", "", "", "")
     return [identity, materials, interventions]
@@ -267,9 +283,12 @@ class VoterScreen(Explained, CsuScreen[None]):
     (Interior, seed 002). F6 lists the messages sent to the voter.
 
     What may be done is :func:`csu.domain.permissions.refusal`: an action the role or
-    the election rules out is hidden, one the state of the call does not allow yet is
-    greyed, and pressing its key says why and what to do first. Every action
-    refreshes the file and the panel from the services.
+    the election rules out is hidden, one the state of the call or the voter's file
+    (voted with every material, no home address…) does not allow is greyed, and
+    pressing its key says why and what to do first. Every action refreshes the file
+    and the panel from the services. A refusal of an action of the call shown to the
+    operator (greyed key, or a service's in its window) is remembered until an action
+    succeeds, so that the closing proposes « refusé ».
     """
 
     OWN_ELECTION = True  # the header shows the election of this voter's call
@@ -313,6 +332,10 @@ class VoterScreen(Explained, CsuScreen[None]):
         self.closed_outcome: str | None = None
         # The intervention whose checklist the panel shows (kept once it is closed).
         self.script_intervention: str | None = None
+        # The last refusal of an action of the call shown to the operator, with its
+        # intervention's id, until an action succeeds: a service's refusal leaves no
+        # step in the journal, and the closing must propose « refusé » after it.
+        self.refusal_shown: tuple[str, str] | None = None
         self.definitions: dict[str, ElectionDefinition] = {}
         self._bindings_state: tuple[object, ...] = ()
         # Revealed fields: field -> (clear value, monotonic deadline), with their timers.
@@ -378,7 +401,27 @@ class VoterScreen(Explained, CsuScreen[None]):
             election=election_allows(definition, self.app.clock()) if definition else None,
             other_call=self.current is not None and self.current.voter_id != self.voter_id,
             voter_locked=self._locked_until() is not None,
+            has_address=file.has_address if file is not None else None,
             material_active=material_active,
+            votes=self._votes(definition),
+        )
+
+    def _votes(
+        self, definition: "ElectionDefinition | None"
+    ) -> tuple[tuple[ScrutinState, ...], ...] | None:
+        """Each active material of the election that rules the actions (a president's:
+        of their bureau), as its scrutins voted or not in the file: what the rule needs
+        to grey what the émargement forbids (the services read it again under lock)."""
+        file, who = self.file, self.app.operator
+        if file is None or definition is None:
+            return None
+        president = who is not None and who.role == "president"
+        return tuple(
+            tuple(ScrutinState(s.id, s.title, s.voted_at) for s in material.scrutins)
+            for material in file.materials
+            if material.election_id == definition.id
+            and material.status not in SPENT_MATERIALS
+            and (not president or who is None or material.bureau == who.bureau)
         )
 
     def refused(self, action: str) -> Refusal | None:
@@ -410,6 +453,53 @@ class VoterScreen(Explained, CsuScreen[None]):
         key = self.key_for(step) if step else ""
         reason = found.reason.removesuffix(".")
         return f"{reason} ({key})." if key else f"{reason}."
+
+    def on_key(self, event: Key) -> None:
+        # Explained's handler, next, tells why a greyed key does nothing. When the
+        # voter's situation rules out an action of the call (voted, no address…), that
+        # refusal is what happened: remembered for the closing.
+        if self.app.screen is not self:
+            return
+        for namespace, bindings in self._binding_chain:
+            if namespace is not self:
+                continue
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                found = self.refused(binding.action)
+                if (
+                    binding.action in CALL_ACTIONS
+                    and found is not None
+                    and not found.forbidden
+                    and found.step is None
+                ):
+                    self.remember_refusal(found.sentence)
+
+    def remember_refusal(self, reason: str) -> None:
+        """A refusal of an action of the call was shown during this intervention."""
+        if self.intervention is not None:
+            self.refusal_shown = (self.intervention.id, reason)
+
+    def acted(self) -> None:
+        """An action of the call succeeded: an earlier refusal is no longer the end of
+        the story."""
+        self.refusal_shown = None
+
+    @property
+    def refused_last(self) -> bool:
+        """Whether a refusal shown during this intervention followed its last success."""
+        shown, intervention = self.refusal_shown, self.intervention
+        return shown is not None and intervention is not None and shown[0] == intervention.id
+
+    def open_window(self, window: Screen[Any], callback: Callable[[Any], None]) -> None:
+        """Opens an action's window above the file; a service's refusal shown there is
+        remembered (:meth:`remember_refusal`)."""
+        window.message_signal.subscribe(self, self._window_message, immediate=True)
+        self.app.push_screen(window, callback)
+
+    def _window_message(self, message: Message) -> None:
+        # A refusal of the service (not a value typed wrong, which the window asks
+        # again), as the operator read it.
+        if isinstance(message, WorkFailed) and isinstance(message.error, ServiceError):
+            self.remember_refusal(str(message.error))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -482,8 +572,25 @@ class VoterScreen(Explained, CsuScreen[None]):
                 for action, label in ACTS
                 if self.refused(action) is None and k(action)
             ]
-            done = " ; ".join(acts) if acts else "aucune action de code pour ce scrutin"
-            return f"Agissez : {done}. Puis clôturez ({k('close_intervention')})."
+            if acts:
+                return f"Agissez : {' ; '.join(acts)}. Puis clôturez ({k('close_intervention')})."
+            # Nothing to do: why, when the voter's situation says it (voted…).
+            why = next(
+                (
+                    found.sentence
+                    for action, _ in ACTS
+                    if (found := self.refused(action)) is not None
+                    and not found.forbidden
+                    and found.step is None
+                ),
+                None,
+            )
+            if why is not None:
+                return f"{why} Clôturez l'intervention ({k('close_intervention')})."
+            return (
+                "Agissez : aucune action de code pour ce scrutin. Puis clôturez "
+                f"({k('close_intervention')})."
+            )
         return f"Appel terminé. Appel suivant : {k('new_call')} ou Échap."
 
     # --- loading ------------------------------------------------------------------
@@ -532,7 +639,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         self._show_script()
         # The footer is redrawn only when what decides the bindings changed.
         state = (
-            self.file is not None,
+            self.file,  # its votes, address and materials grey actions too
             self.intervention.election_id if self.intervention is not None else None,
             self._locked_until(),
             self.call,
@@ -667,13 +774,17 @@ class VoterScreen(Explained, CsuScreen[None]):
             panel = self.query_one(InterventionPanel)
             steps = [(step.action, step.outcome) for step in panel.steps]
             self.app.push_screen(
-                InterventionCloseScreen(intervention.id, suggested_outcome(self.call, steps)),
+                InterventionCloseScreen(
+                    intervention.id,
+                    suggested_outcome(self.call, steps, refused=self.refused_last),
+                ),
                 self.after_close,
             )
 
     def after_close(self, outcome: str | None) -> None:
         if outcome is not None:
             self.closed_outcome = outcome
+            self.refusal_shown = None
             self.notify(f"Intervention close : {outcome}.", title="Intervention")
             self.reload()
 
@@ -748,7 +859,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         if choices is None or self.intervention is None:
             return
         if self._require_verified("issue"):
-            self.app.push_screen(
+            self.open_window(
                 IssueScreen(self.intervention.id, *choices, channel=self.intervention.channel),
                 self.after_issue,
             )
@@ -766,6 +877,7 @@ class VoterScreen(Explained, CsuScreen[None]):
     def after_issue(self, shown: CredentialShownScreen | None) -> None:
         # The file is reloaded once the value is gone from the screen.
         if shown is not None:
+            self.acted()
             self.app.push_screen(shown, self.after_read_out)
 
     def after_read_out(self, confirmed: bool | None) -> None:
@@ -780,10 +892,11 @@ class VoterScreen(Explained, CsuScreen[None]):
     def action_revoke(self) -> None:
         choices = self._credential_choices()
         if choices is not None and self.intervention is not None:
-            self.app.push_screen(RevokeScreen(self.intervention.id, *choices), self.after_revoke)
+            self.open_window(RevokeScreen(self.intervention.id, *choices), self.after_revoke)
 
     def after_revoke(self, kind: str | None) -> None:
         if kind is not None:
+            self.acted()
             self.notify("Code invalidé (journalisé).", title="Invalider un code")
             self.reload()
 
@@ -799,7 +912,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 return
             active = [m for m in materials if m.status == MATERIAL_STATUS_LABELS["active"]]
             first = (active or materials)[0]
-            self.app.push_screen(
+            self.open_window(
                 LetterScreen(self.intervention.id, first.material_id, materials=materials),
                 self.after_letter,
             )
@@ -807,6 +920,7 @@ class VoterScreen(Explained, CsuScreen[None]):
     def after_letter(self, queued: LetterQueued | None) -> None:
         # The previous key is revoked and a new one issued: the file shows it.
         if queued is not None:
+            self.acted()
             self.notify("Clé envoyée par courrier (journalisé).", title="Clé par courrier")
             self.reload()
 
@@ -820,12 +934,11 @@ class VoterScreen(Explained, CsuScreen[None]):
         if choices is None or self.intervention is None:
             return
         if self._require_verified("vote_code_link"):
-            self.app.push_screen(
-                VoteCodeLinkScreen(self.intervention.id, choices[0]), self.after_link
-            )
+            self.open_window(VoteCodeLinkScreen(self.intervention.id, choices[0]), self.after_link)
 
     def after_link(self, sent: LinkSent | None) -> None:
         if sent is not None:
+            self.acted()
             self.reload(with_file=False)
 
     def action_identifier(self) -> None:
@@ -834,7 +947,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             return
         if self._require_verified("identifier"):
             materials, kinds = choices
-            self.app.push_screen(
+            self.open_window(
                 IdentifierScreen(
                     self.intervention.id,
                     materials,
@@ -852,12 +965,13 @@ class VoterScreen(Explained, CsuScreen[None]):
     def after_identifier(self, outcome: IdentifierOutcome | None) -> None:
         if outcome is None:
             return
+        self.acted()
         if not outcome.issue_password or self.intervention is None or self.file is None:
             self.reload(with_file=False)
             return
         # The issue flow of ctrl+k, for a password of the material just sent.
         material = [m for m in self.file.materials if m.material_id == outcome.material_id]
-        self.app.push_screen(
+        self.open_window(
             IssueScreen(
                 self.intervention.id, material, ["password"], channel=self.intervention.channel
             ),
@@ -879,14 +993,17 @@ class VoterScreen(Explained, CsuScreen[None]):
             for m in file.materials
             if m.election_id == intervention.election_id
         ]
-        self.app.push_screen(
+        self.open_window(
             SubstitutionRequestScreen(intervention.id, materials, definition),
             self.after_substitution,
         )
 
     def after_substitution(self, view: object | None) -> None:
         # A request (granted, pending or refused) changes the file; a cancel, the panel
-        # at most (reloading only the panel journals no consultation).
+        # at most (reloading only the panel journals no consultation). A request
+        # refused is a step of the journal: the closing reads it there.
+        if view is not None:
+            self.acted()
         self.reload(with_file=view is not None)
 
     def action_messages(self) -> None:

@@ -18,7 +18,8 @@ What the voter file shows, and how:
   phone and the mobile phone; a supervisor may reveal one of them with a
   reason (``reveal_field``), which is journalled;
 - never: the keyed hashes of the identity secrets and of the credentials; the
-  file only says which secrets are on record (``secrets_on_record``).
+  file only says which secrets are on record (``secrets_on_record``); nor the home
+  address, of which it says only whether the roll gives one (``has_address``).
 
 A president sees only voters having a material in their own bureau; any other
 voter answers as if absent.
@@ -203,6 +204,9 @@ class VoterFile:
     locked_until: datetime | None  # aware, Europe/Paris; None when not locked now
     secrets_on_record: tuple[str, ...]  # e.g. ("IBAN (6 derniers)", "carte agent (6 premiers)")
     challenge_question: str | None = None  # not a secret: the agent reads it out
+    # Whether the roll gives a home address (a key by post can go there), never the
+    # address itself; None: not known.
+    has_address: bool | None = None
 
 
 # ----------------------------------------------------------------------- search
@@ -662,7 +666,8 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
 
 def _open_intervention_on(session: Session, login: str, voter_id: int) -> str | None:
     return session.execute(
-        select(Intervention.id).where(
+        select(Intervention.id)
+        .where(
             Intervention.operator_login == login,
             Intervention.voter_id == voter_id,
             Intervention.closed_at.is_(None),  # type: ignore[union-attr]
@@ -707,6 +712,7 @@ def _voter_file(session: Session, voter: Voter, now: datetime) -> VoterFile:
         locked_until=_paris(_locked(voter.locked_until, now)),
         secrets_on_record=tuple(label for column, label in SECRET_LABELS if getattr(voter, column)),
         challenge_question=voter.challenge_question or None,
+        has_address=bool(voter.adresse_postale),
     )
 
 
@@ -924,6 +930,4 @@ def outside_bureau(deps: Deps, who: OperatorContext, query: str) -> bool:
             )
             wanted.append(Voter.id.in_(known))  # type: ignore[union-attr]
         voter_ids = session.execute(select(Voter.id).where(or_(*wanted)).limit(5)).scalars()
-        return any(
-            not _voter_in_bureau(session, voter_id, who.bureau) for voter_id in voter_ids
-        )
+        return any(not _voter_in_bureau(session, voter_id, who.bureau) for voter_id in voter_ids)

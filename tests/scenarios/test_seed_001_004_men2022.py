@@ -423,13 +423,14 @@ class TestWhatTheCellDoesNotDo:
             assert "a voté" in screen_text(app) and "voté le 01/12/2022 09:00" in screen_text(app)
             await open_intervention_ui(pilot, "phone")
             await verify_ui(pilot, **by_numen(voter))
-            said = await send_link(pilot, "sms", MOBILE)
-            assert not said.startswith("Lien envoyé")
+            screen = app.screen
+            assert not screen.active_bindings["ctrl+l"].enabled  # shown, greyed
+            await press(pilot, "ctrl+l")
+            assert app.screen is screen  # no link window opens
             assert (
                 "L'électeur a déjà voté avec ce matériel : plus aucun code ne sert."
                 in notifications(app)
             )
-            await click(pilot, "#link-close")
             await close_ui(pilot, "refusé")
         assert not list(outbox.glob("*"))
         steps = journal_of(demo_deps, last_intervention(demo_deps))

@@ -2,13 +2,18 @@
 shown, actions greyed with their reason, words that fit the channel, the header
 following the election of the call, closing that proposes what happened, and F1."""
 
+import io
+from datetime import datetime, timedelta
 from typing import Any
 
+from rich.console import Console
+from sqlmodel import select
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from csu.app import CsuApp
+from csu.domain.permissions import NO_ADDRESS
 from csu.screens.base import WorkDone, WorkFailed
 from csu.screens.credential import CredentialShownScreen, IssueScreen
 from csu.screens.help import HelpScreen
@@ -16,15 +21,20 @@ from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.lookup import LookupScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
-from csu.store.tables import Voter
+from csu.services.elections import get_definition
+from csu.services.emargement import record_votes
+from csu.store.tables import Material, Voter
 from csu.widgets.shell_header import ShellHeader
+from tests.conftest import NOW
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
     click,
     close_ui,
+    demo_rows,
     demo_voter,
     fill,
+    issue_ui,
     log_in,
     notifications,
     open_intervention_ui,
@@ -272,7 +282,9 @@ class TestHelp:
             table = app.screen.query_one(DataTable)
             cells = [str(c) for r in range(table.row_count) for c in table.get_row_at(r)]
             ids = {b.id for b in VoterScreen.BINDINGS if b.id} | {  # type: ignore[union-attr]
-                b.id for b in CsuApp.BINDINGS if b.id  # type: ignore[union-attr]
+                b.id
+                for b in CsuApp.BINDINGS
+                if b.id  # type: ignore[union-attr]
             }
             assert not ids & set(cells)
             assert {"Échap", "ctrl+n", "ctrl+e", "F1"} <= set(cells)
@@ -359,3 +371,199 @@ class TestNothingOfferedThatCannotBeDone:
             await press(pilot, "ctrl+e")
             send = app.screen.query_one("#send-otp_mobile", Button)
             assert not send.disabled and str(send.label) == "Envoyer le code par SMS"
+
+
+# ------------------------------------------------- what the voter's file rules out
+
+
+def voted_voter(deps: Deps, election: str) -> DemoVoter:
+    """A demo voter of ``election`` whose material the platform reports voted in every
+    scrutin (the demo's émargement)."""
+    with deps.reading() as session:
+        voter, material = session.exec(  # type: ignore[misc]
+            select(Voter, Material)
+            .join(Material, Material.voter_id == Voter.id)  # type: ignore[arg-type]
+            .where(Material.election_id == election, Material.voted_at.is_not(None))  # type: ignore[union-attr]
+            .order_by(Voter.id)  # type: ignore[arg-type]
+        ).first()
+    assert voter.id is not None
+    row = demo_rows()[(election, material.identifier)]
+    return DemoVoter(
+        voter_id=voter.id,
+        matricule=voter.matricule,
+        election=election,
+        identifier=material.identifier,
+        bureau=material.bureau_code,
+        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
+        row=row,
+    )
+
+
+def vote_now(deps: Deps, voter: DemoVoter) -> None:
+    """The platform reports the voter's vote in every scrutin of their material, five
+    minutes ago (csu.services.emargement, as a vote file would)."""
+    with deps.writing() as session:
+        definition = get_definition(session, voter.election)
+        moment = NOW - timedelta(minutes=5)
+        added, faults = record_votes(
+            session, definition, [(1, voter.identifier, None, moment)], NOW, "test"
+        )
+    assert added and not faults
+
+
+def by_numen(voter: DemoVoter) -> dict[str, str]:
+    return {
+        "verify_challenge_answer": voter.row["reponse_defi"],
+        "verify_numen": voter.row["numen"],
+    }
+
+
+def greyed(app: CsuApp, key: str) -> bool:
+    """Shown in the footer, but disabled."""
+    binding = app.screen.active_bindings.get(key)
+    return binding is not None and not binding.enabled
+
+
+class TestNothingOfferedToAVoterWhoVoted:
+    async def test_an_interior_voter_who_voted_every_scrutin_is_offered_no_code(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = voted_voter(demo_deps, "minint-2022")
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **good_answers(voter))
+            assert all(greyed(app, key) for key in ("ctrl+k", "ctrl+x", "ctrl+b"))
+            assert "à chacun de ses scrutins" in path(app)
+            await press(pilot, "ctrl+k")
+            assert isinstance(app.screen, VoterScreen)  # no window opened
+            said = notifications(app)[-1]
+        assert said.startswith("L'électeur a déjà voté avec ce matériel à chacun de ses scrutins")
+        assert said.endswith(": plus aucun code ne sert.")
+
+    async def test_an_education_voter_who_voted_is_offered_no_vote_code_link(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = voted_voter(demo_deps, "men-2022")
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **by_numen(voter))
+            assert greyed(app, "ctrl+l")
+            await press(pilot, "ctrl+l")
+            assert isinstance(app.screen, VoterScreen)
+            assert (
+                "L'électeur a déjà voté avec ce matériel : plus aucun code ne sert."
+                in notifications(app)
+            )
+
+    async def test_a_cci_voter_who_voted_is_offered_no_substitution(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = voted_voter(demo_deps, "cci-hdf-2021")
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            assert greyed(app, "f7")
+            await press(pilot, "f7")
+            assert isinstance(app.screen, VoterScreen)
+            said = notifications(app)[-1]
+        assert said.startswith("L'électeur a déjà voté avec ce matériel")
+        assert said.endswith("aucun matériel de substitution n'est délivrable.")
+
+    async def test_a_voter_who_has_not_voted_is_offered_the_code(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, "men-2022")
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **by_numen(voter))
+            assert app.screen.active_bindings["ctrl+l"].enabled
+
+
+class TestClosingAfterARefusal:
+    async def test_a_greyed_code_for_a_voter_who_voted_proposes_refused(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = voted_voter(demo_deps, "minint-2022")
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **good_answers(voter))
+            assert await proposed_outcome(pilot) == "résolu"  # nothing refused yet
+            await press(pilot, "ctrl+k")
+            assert await proposed_outcome(pilot) == "refusé"
+
+    async def test_a_reissue_the_service_refuses_in_its_window_proposes_refused(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **good_answers(voter))
+            vote_now(demo_deps, voter)  # after the file was read: the service alone knows
+            await press(pilot, "ctrl+k")
+            assert isinstance(app.screen, IssueScreen)
+            app.screen.query_one("#credential-kind", Select).value = "security_key"
+            await pilot.pause()
+            await click(pilot, "#issue-ok")
+            assert isinstance(app.screen, IssueScreen)  # refused: nothing shown
+            assert any("déjà voté" in m for m in notifications(app))
+            await press(pilot, "escape")
+            assert await proposed_outcome(pilot) == "refusé"
+
+    async def test_a_key_issued_after_a_refused_one_proposes_resolved(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **good_answers(voter))
+            screen = app.screen
+            assert isinstance(screen, VoterScreen)
+            screen.remember_refusal("Refus d'un essai précédent.")
+            await issue_ui(pilot, "security_key")
+            assert await proposed_outcome(pilot) == "résolu"
+
+
+class TestPastInterventions:
+    async def test_a_redirected_call_reads_as_its_label_in_the_file(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await close_ui(pilot, "redirigé")
+            table = app.screen.query_one("#voter-interventions", Static).content
+            console = Console(width=120, record=True, file=io.StringIO())
+            console.print(table)
+            shown = console.export_text()
+        assert "redirigé vers le libre-service" in shown
+
+
+class TestKeyByPost:
+    async def test_a_voter_without_a_home_address_is_offered_no_letter(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)  # the demo roll gives no home address
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            await open_intervention_ui(pilot, "phone")
+            await verify_ui(pilot, **good_answers(voter))
+            assert greyed(app, "ctrl+b")
+            await press(pilot, "ctrl+b")
+            assert isinstance(app.screen, VoterScreen)  # no window opened
+            assert notifications(app)[-1] == NO_ADDRESS

@@ -413,6 +413,21 @@ def test_voter_file_shows_a_lock_only_while_it_lasts(roll: Deps) -> None:
     assert open_voter(roll, AGENT, paul.id).locked_until is None
 
 
+def test_voter_file_says_whether_the_roll_gives_a_home_address_never_which(
+    roll: Deps,
+) -> None:
+    address = "12 rue des Lilas\n75011 Paris"
+    with roll.writing() as session:
+        row = session.exec(select(Voter).where(Voter.matricule == "AB1234")).one()
+        row.adresse_postale = address
+    jeanne, paul = voter(roll, "AB1234"), voter(roll, "CD5678")
+    assert jeanne.id is not None and paul.id is not None
+    file = open_voter(roll, AGENT, jeanne.id)
+    assert file.has_address is True
+    assert "Lilas" not in repr(file)
+    assert open_voter(roll, AGENT, paul.id).has_address is False
+
+
 def test_open_unknown_voter_is_not_found(roll: Deps) -> None:
     with pytest.raises(NotFound, match="Électeur introuvable"):
         open_voter(roll, AGENT, 999_999)
