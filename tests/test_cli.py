@@ -502,7 +502,8 @@ def test_demo_builds_a_database_and_prints_logins_and_totp_secrets(tmp_path: Pat
     path = tmp_path / "demo.sqlite"
     result = csu("demo", "--db", path, "--voters", "30")
     assert_done(result)
-    assert f"Base de démo prête : {path} (30 électeurs)" in said(result)
+    # 30 and men-2011's tenth on top (csu.services.demo.EXTRA_ELECTIONS)
+    assert f"Base de démo prête : {path} (33 électeurs)" in said(result)
     for login, _, _, secret in DEMO_OPERATORS:
         assert login in said(result) and secret in said(result)
     assert DEMO_PASSWORD in said(result)
@@ -540,7 +541,7 @@ def test_demo_again_with_force_builds_a_new_one(demo_db: Path) -> None:
     key = key_of(demo_db)
     result = csu("demo", "--db", demo_db, "--voters", "3", "--force")
     assert_done(result)
-    assert "(3 électeurs)" in said(result)
+    assert "(4 électeurs)" in said(result)  # 3, and one for men-2011
     assert key_of(demo_db) != key
     assert "journal intègre" in said(csu("audit", "verify", "--db", demo_db))
 

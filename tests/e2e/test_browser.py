@@ -76,6 +76,7 @@ class TestPresidentInTheBrowser:
 
         terminal.press("Control+e")
         terminal.wait_for("4 derniers")
+        terminal.press("Tab")  # from the document's type, where the window starts
         terminal.type("9876")  # the last 4 characters of the ID card the president holds
         terminal.wait_for("9876")
         terminal.press("Enter")

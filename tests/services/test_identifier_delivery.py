@@ -91,7 +91,10 @@ def test_the_identifier_goes_to_the_professional_address_on_record(desk: Desk) -
     assert sent == IdentifierSent(masking.mask_email(pro), desk.without_notice.identifier, "envoyé")
     [mail] = mails(desk)
     assert mail["To"] == pro
-    assert mail["Subject"] == "Votre identifiant de vote"
+    # men-2011's own subject (its file's [messages.identifier], after seed 003)
+    subject = "[Elections professionnelles 2011] Réception de vos codes de vote - 2/2"
+    assert mail["Subject"] == subject
+    assert "s'affichera à l'écran" in mail.get_content()
     assert sender_of(desk.outbox.sent[0]) == SENDER
     assert f"votre identifiant de vote est {desk.without_notice.identifier}." in mail.get_content()
     [row] = messages(desk)
