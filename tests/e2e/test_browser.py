@@ -76,7 +76,7 @@ class TestPresidentInTheBrowser:
 
         terminal.press("Control+e")
         terminal.wait_for("4 derniers")
-        terminal.press("Tab")  # from the document's type, where the window starts
+        terminal.click("4 derniers")  # the field (the window starts on the document type)
         terminal.type("9876")  # the last 4 characters of the ID card the president holds
         terminal.wait_for("9876")
         terminal.press("Enter")
@@ -96,7 +96,7 @@ class TestPresidentInTheBrowser:
         terminal.wait_for("Note (facultative, versée au journal)")
         terminal.click("Clore")
         terminal.wait_for("Nouvelle intervention")  # ctrl+n again: none is open now
-        terminal.wait_for("│ résolu")  # the intervention's outcome, in the voter file
+        terminal.wait_for("intervention close (résolu)")  # the call path, atop the file
 
         intervention = last_intervention(deps)
         assert journal_of(deps, intervention) == S4_STEPS
