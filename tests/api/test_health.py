@@ -1,10 +1,11 @@
 """``GET /v1/health``, the OpenAPI document and its documentation page."""
-
 import dataclasses
+import os
 import socket
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import httpx
+import pytest
 from argon2 import PasswordHasher
 
 from csu.api.server import listen
@@ -76,3 +77,11 @@ def test_health_answers_while_argon2_login_checks_queue(desk: Desk) -> None:
         assert health.json() == {"status": "ok"}
         assert waiting > 0
         assert all(check.result().json()["valid"] for check in checks)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_argon2_runs_only_on_what_the_api_leaves_of_the_cores() -> None:
+    from csu.services.platform import _argon2_pool
+
+    pool = _argon2_pool()
+    assert pool.submit(os.sched_getscheduler, 0).result(timeout=60) == os.SCHED_IDLE
