@@ -30,7 +30,7 @@ from tests.screens.conftest import (
     press,
 )
 
-ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021")
+ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021", "men-2011")
 STATES = ("none", "open", "verified", "closed")
 
 
@@ -44,6 +44,8 @@ def answers(deps: Deps, voter: DemoVoter, intervention_id: str, outbox: Path) ->
         }
     if voter.election == "men-2022":
         return {"challenge_answer": voter.row["reponse_defi"], "numen": voter.row["numen"]}
+    if voter.election == "men-2011":  # NUMEN + département of birth (seed 003)
+        return {"numen": voter.row["numen"], "birth_department": voter.row["nir"][5:7]}
     send_one_time_code(deps, AGENT, intervention_id, "otp_email")
     return {"birth_date": voter.birth_text, "otp_email": mailed_code(outbox)}
 
