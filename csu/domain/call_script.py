@@ -170,6 +170,14 @@ def likely_scenario(
     return best[1] if best else None
 
 
+def scenario_of_channel(channel: str, operator_role: str | None) -> str | None:
+    """In person, the scenario is known before anything is done: S4 in a president's
+    own intervention, S2 in an agent's that a president attests; None otherwise."""
+    if channel != "president":
+        return None
+    return "S4" if operator_role == "president" else "S2"
+
+
 def scripts_of(definition: "ElectionDefinition") -> dict[str, CallScript]:
     """The election's scripts, by scenario, in the file's order."""
     return {code: _build(code, raw) for code, raw in definition.scripts.items()}

@@ -30,6 +30,7 @@ from csu.domain.call_script import (
     Fact,
     likely_scenario,
     progress,
+    scenario_of_channel,
     scripts_of,
 )
 from csu.domain.election import ElectionDefinition, describe_support_hours
@@ -218,14 +219,10 @@ def _view(
 
 
 def _scenario_of_channel(session: Session, who: OperatorContext, row: Intervention) -> str | None:
-    """In person, the scenario is known before anything is done: S4 in a president's
-    own intervention, S2 in an agent's that a president attests."""
+    """The scenario the intervention's channel and its operator's role point to."""
     if row.channel != "president":
         return None
-    if row.operator_login == who.login:
-        role = who.role
-    else:
-        role = session.execute(
-            select(Operator.role).where(Operator.login == row.operator_login)
-        ).scalar_one_or_none()
-    return "S4" if role == "president" else "S2"
+    role = who.role if row.operator_login == who.login else session.execute(
+        select(Operator.role).where(Operator.login == row.operator_login)
+    ).scalar_one_or_none()
+    return scenario_of_channel(row.channel, role)

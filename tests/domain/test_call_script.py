@@ -204,3 +204,11 @@ def test_a_step_without_text_is_refused() -> None:
     error = fault(with_scripts('[[scripts.S6.steps]]\nkind = "ask"\ntext = " "\n'))
 
     assert error.field == "men-2022.toml : scripts.S6.steps[1].text"
+
+
+def test_in_person_the_channel_names_the_scenario() -> None:
+    from csu.domain.call_script import scenario_of_channel
+
+    assert scenario_of_channel("president", "president") == "S4"
+    assert scenario_of_channel("president", "agent") == "S2"
+    assert scenario_of_channel("phone", "agent") is None
