@@ -47,6 +47,7 @@ from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
 from csu.services.outbox import deliver
 from csu.store import journal
+from csu.store.journal import Actor
 from csu.store.tables import Credential, Intervention, Material, Voter
 
 MIN_REASON_LENGTH = 5
@@ -178,19 +179,10 @@ def replace_credential(
     « credential_issue » without the value (``details`` add to the entry's) and queues
     the platforms' webhook. The notice to the voter stays the caller's: its words say
     how the credential reached them."""
-    revoked = revoke_active(session, material.id or 0, new.kind, who, now, reason)
-    credential = Credential(
-        material_id=material.id or 0,
-        kind=new.kind,
-        scheme=new.scheme,
-        hash=new.hash,
-        prefix_hash=new.prefix_hash,
-        issued_at=now,
-        issued_by=who.login,
-        intervention_id=row.id,
-    )
-    session.add(credential)
-    session.flush()
+    credential, revoked = store_credential(
+        session, deps, who.actor, material, new, now,
+        by=who.login, intervention_id=row.id, reason=reason,
+    )  # fmt: skip
     journal.append(
         session,
         actor=who.actor,
@@ -210,12 +202,44 @@ def replace_credential(
             **(details or {}),
         },
     )
+    return credential
+
+
+def store_credential(
+    session: Session,
+    deps: Deps,
+    actor: Actor,
+    material: Material,
+    new: NewCredential,
+    now: datetime,
+    *,
+    by: str | None,
+    intervention_id: str | None,
+    reason: str,
+) -> tuple[Credential, int | None]:
+    """The replacement itself, for every route (the desk, a letter, a link redeemed):
+    revokes the material's active credential of the kind (``reason``, ``by``), stores the
+    new one's hash and queues the platforms' webhook. The caller journals it in its own
+    words. Returns the new credential and the id of the one revoked, if any."""
+    revoked = revoke_active(session, material.id or 0, new.kind, by, now, reason)
+    credential = Credential(
+        material_id=material.id or 0,
+        kind=new.kind,
+        scheme=new.scheme,
+        hash=new.hash,
+        prefix_hash=new.prefix_hash,
+        issued_at=now,
+        issued_by=by or "plateforme",
+        intervention_id=intervention_id,
+    )
+    session.add(credential)
+    session.flush()
     webhooks.credential_issued(
-        session, deps, who.actor, material=material, kind=new.kind,
+        session, deps, actor, material=material, kind=new.kind,
         credential_id=credential.id or 0, value=new.value, scheme=new.scheme, stored=new.hash,
         now=now,
     )  # fmt: skip
-    return credential
+    return credential, revoked
 
 
 @retried
@@ -273,7 +297,7 @@ def revoke_credential(
         row, material, voter = _checked(
             session, who, intervention_id, material_id, now, kind, "revoke"
         )
-        revoked = revoke_active(session, material.id or 0, kind, who, now, reason)
+        revoked = revoke_active(session, material.id or 0, kind, who.login, now, reason)
         if revoked is None:
             raise ServiceError(
                 f"Aucun(e) {CREDENTIAL_LABELS.get(kind, kind)} délivré(e) par la cellule n'est "
@@ -367,7 +391,7 @@ def revoke_active(
     session: Session,
     material_id: int,
     kind: str,
-    who: OperatorContext,
+    by: str | None,
     now: datetime,
     reason: str,
 ) -> int | None:
@@ -382,7 +406,7 @@ def revoke_active(
         return None
     active.status = "revoked"
     active.revoked_at = now
-    active.revoked_by = who.login
+    active.revoked_by = by
     active.revoke_reason = reason
     session.add(active)
     session.flush()  # the partial unique index must see it revoked before the insert

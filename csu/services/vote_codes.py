@@ -42,7 +42,6 @@ from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
 from csu.domain.permissions import Situation
-from csu.services import webhooks
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -52,7 +51,12 @@ from csu.services.context import (
     enforce,
     retried,
 )
-from csu.services.credentials import IssuedCredential, require_verified_for, stored_hash
+from csu.services.credentials import (
+    IssuedCredential,
+    new_credential,
+    require_verified_for,
+    store_credential,
+)
 from csu.services.elections import get_definition
 from csu.services.emargement import require_reissuable
 from csu.services.interventions import require_open_election, usable_material
@@ -60,7 +64,7 @@ from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.store import journal
 from csu.store.journal import Actor
-from csu.store.tables import Credential, LinkToken, Material, Voter
+from csu.store.tables import LinkToken, Material, Voter
 
 TOKEN_PURPOSE = "link_token"
 KIND = "vote_code"
@@ -312,8 +316,7 @@ def redeem_link(
     if fmt is None:
         label = CREDENTIAL_LABELS.get(kind, kind)
         raise LinkGone(f"Ce scrutin n'a pas de {label}.", election, link.material_id)
-    value = creds.generate(fmt)
-    scheme, hashed, prefix_hash = stored_hash(deps, fmt, kind, value)  # before the lock
+    new = new_credential(deps, fmt, kind)  # hashed before the lock
     with deps.writing() as session:
         link = session.get(LinkToken, link.id, with_for_update=True)
         if link is None or link.used_at or link.voided_at:
@@ -328,37 +331,17 @@ def redeem_link(
             raise LinkGone(INVALID_LINK, election, material.id or 0)
         link.used_at = now
         session.add(link)
-        previous = session.execute(
-            select(Credential).where(
-                Credential.material_id == material.id,
-                Credential.kind == kind,
-                Credential.status == "active",
-            )
-        ).scalar_one_or_none()
-        if previous is not None:
-            previous.status, previous.revoked_at = "revoked", now
-            previous.revoked_by, previous.revoke_reason = actor.operator, "réassort par lien"
-            session.add(previous)
-            session.flush()
-        credential = Credential(
-            material_id=material.id or 0,
-            kind=kind,
-            scheme=scheme,
-            hash=hashed,
-            prefix_hash=prefix_hash,
-            issued_at=now,
-            issued_by=actor.operator or "plateforme",
-            intervention_id=link.intervention_id,
-        )
-        session.add(credential)
-        session.flush()
+        credential, revoked = store_credential(
+            session, deps, actor, material, new, now,
+            by=actor.operator, intervention_id=link.intervention_id, reason="réassort par lien",
+        )  # fmt: skip
         details: dict[str, object] = {
             "material": material.id,
             "credential": credential.id,
-            "revoked": previous.id if previous else None,
+            "revoked": revoked,
         }
         if kind != KIND:  # a password shown by link: a credential issued, by the platform
-            details |= {"kind": kind, "scheme": scheme}
+            details |= {"kind": kind, "scheme": new.scheme}
         journal.append(
             session,
             actor=actor,
@@ -370,11 +353,6 @@ def redeem_link(
             intervention=link.intervention_id,
             details=details,
         )
-        webhooks.credential_issued(
-            session, deps, actor, material=material, kind=kind,
-            credential_id=credential.id or 0, value=value, scheme=scheme, stored=hashed,
-            now=now,
-        )  # fmt: skip
         notice = notify_change(
             session,
             deps,
@@ -398,9 +376,9 @@ def redeem_link(
         credential_id=credential_id,
         kind=kind,
         label=CREDENTIAL_LABELS[kind],
-        value=value,
-        display=creds.display(fmt, value),
-        spelling=tuple(creds.spell(value, fmt.alphabet)),
+        value=new.value,
+        display=creds.display(fmt, new.value),
+        spelling=tuple(creds.spell(new.value, fmt.alphabet)),
         material_identifier=identifier,
         display_seconds=display_seconds,
     )
