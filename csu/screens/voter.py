@@ -170,7 +170,7 @@ def path_text(call: Call, next_step: str, outcome: str | None = None) -> Text:
         text.append(f"{index + 1} {name}", style=style)
     state = STATE_LABELS[call]
     if call is Call.CLOSED and outcome:
-        state += f" ({outcome})"
+        state += f" ({outcome_text(outcome)})"
     text.append(f"   État : {state}.", style="bold")
     text.append(f"\nÉtape suivante : {next_step}")
     return text
@@ -785,7 +785,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         if outcome is not None:
             self.closed_outcome = outcome
             self.refusal_shown = None
-            self.notify(f"Intervention close : {outcome}.", title="Intervention")
+            self.notify(f"Intervention close : {outcome_text(outcome)}.", title="Intervention")
             self.reload()
 
     # --- verification -------------------------------------------------------------

@@ -470,7 +470,7 @@ class TestSelfServiceFirst:
             await press(pilot, "escape")
             await close_ui(pilot, "redirigé", note="FranceConnect, réassort par le portail")
             text = screen_text(app)
-            assert "intervention close (redirigé)" in text
+            assert "intervention close (redirigé vers le libre-service)" in text
             assert "✓ 1. Proposer d'abord le réassort en libre-service" in text
         intervention = last_intervention(demo_deps)
         assert journal_of(demo_deps, intervention) == [

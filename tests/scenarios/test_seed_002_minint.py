@@ -226,7 +226,7 @@ async def test_a_caller_sent_to_e_cle_is_closed_as_redirected_to_self_service(
     async with app.run_test(size=SIZE) as pilot:
         await call_by_phone(pilot, voter)
         await close_ui(pilot, "redirigé", note="eVote-CS, écran « E-Clé » (Passage 2)")
-        assert "État : intervention close (redirigé)" in path(app)
+        assert "État : intervention close (redirigé vers le libre-service)" in path(app)
         assert "redirigé" in screen_text(app)  # the file's interventions
     intervention = last_intervention(demo_deps)
     assert journal_of(demo_deps, intervention) == [
