@@ -56,7 +56,9 @@ def store_definition(
     require_role(who, "admin")
     now = deps.clock()
     with deps.writing() as session:
-        row = session.get(Election, definition.id)
+        # FOR UPDATE: a feed recording against a scrutin holds the row FOR SHARE until
+        # it commits, so the check below sees its émargements (see get_definition).
+        row = session.get(Election, definition.id, with_for_update=True)
         created = row is None
         if row is not None:
             _refuse_dropping_used_scrutins(session, _parsed(row.definition), definition)
@@ -126,8 +128,17 @@ def _refuse_dropping_used_scrutins(
         )
 
 
-def get_definition(session: Session, election_id: str) -> ElectionDefinition:
-    row = session.get(Election, election_id)
+def get_definition(
+    session: Session, election_id: str, *, for_share: bool = False
+) -> ElectionDefinition:
+    """The election's definition. ``for_share``: in a write transaction that records
+    against its scrutins (émargements), the row is read ``FOR SHARE`` on PostgreSQL,
+    so that a reload cannot drop a scrutin between this read and the commit (the
+    reload reads it ``FOR UPDATE`` before checking what refers to its scrutins)."""
+    row = session.get(
+        Election, election_id, with_for_update={"read": True} if for_share else None,
+        populate_existing=for_share,
+    )  # fmt: skip
     if row is None:
         raise NotFound(
             f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."

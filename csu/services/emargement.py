@@ -242,7 +242,7 @@ def ingest_emargements(
             continue
         votes.append(_Vote(index, event.identifier, event.scrutin, moment, event.event_id))
     with deps.writing() as session:
-        definition = get_definition(session, election)
+        definition = get_definition(session, election, for_share=True)
         outcome = _record(session, definition, votes, now, FROM_PLATFORM,
                           platform.actor.operator or platform.name)  # fmt: skip
         faults += [(f"events.{at}.{column}", message) for at, column, message in outcome.faults]

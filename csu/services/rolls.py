@@ -775,7 +775,7 @@ def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str)
             votes[(identifier, scrutin)] = (line, moment)
     try:
         with deps.writing() as session:
-            definition = get_definition(session, election_id)
+            definition = get_definition(session, election_id, for_share=True)
             now = deps.clock()
             added, faults = emargement.record_votes(
                 session,

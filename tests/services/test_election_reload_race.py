@@ -1,0 +1,130 @@
+"""A reload dropping a scrutin and the platform's feed recording a vote in it, at the same
+moment on PostgreSQL: whichever reads the election first wins, and no émargement ever
+names a scrutin the stored file no longer has. Each test holds one side inside its
+transaction, just after it read the election, while the other starts."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from csu.domain.scrutins import ballots
+from csu.services import elections, emargement
+from csu.services.context import ServiceError
+from csu.services.emargement import BadEvents, EmargementEvent, ingest_emargements
+from csu.services.platform_clients import Platform
+from csu.store.tables import Emargement, Material
+from tests.services.intervention_support import Desk, desk_fixture  # noqa: F401
+from tests.services.test_elections_scrutins import load, scrutins_of, shipped, with_extra
+
+NEOVOTE = Platform(id=1, name="neovote", elections=frozenset({"minint-2022"}))
+VOTED = "2022-12-02T09:15:00Z"
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "desk", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+class Held:
+    """Replaces ``owner.name`` by a wrapper that stops (inside the caller's transaction)
+    until released: ``reached`` says it got there."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> None:
+        self.reached, self.released = threading.Event(), threading.Event()
+        real: Callable[..., Any] = getattr(owner, name)
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            self.reached.set()
+            assert self.released.wait(30)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, held)
+
+
+def in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    """``work`` started in a thread; the list gets its result or the exception raised."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:  # the test looks at it
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def with_cse_open_to_the_caller(desk: Desk) -> None:
+    """The election gets « cse », which takes every voter, and the caller's material
+    takes its scrutins from the file (as a roll without the « scrutins » column leaves
+    it): the feed may record a vote in « cse » for it."""
+    load(desk, with_extra(shipped("minint-2022")))
+    with desk.deps.writing() as session:
+        session.execute(
+            update(Material).where(Material.id == desk.caller.material_id).values(scrutins=None)
+        )
+
+
+def feed_cse(desk: Desk) -> object:
+    event = EmargementEvent("nv-race-cse", desk.caller.identifier, "cse", VOTED)
+    return ingest_emargements(desk.deps, NEOVOTE, "minint-2022", [event])
+
+
+def emargement_scrutins(desk: Desk) -> set[str]:
+    with desk.deps.reading() as session:
+        return set(session.execute(select(Emargement.scrutin_id)).scalars())
+
+
+def assert_every_emargement_names_a_stored_scrutin(desk: Desk) -> None:
+    assert emargement_scrutins(desk) <= set(scrutins_of(desk, "minint-2022"))
+
+
+@ON_POSTGRESQL
+def test_a_reload_dropping_a_scrutin_a_feed_is_recording_waits_and_is_refused(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_cse_open_to_the_caller(desk)
+    feed_held = Held(monkeypatch, emargement, "_record")  # the feed has read the election
+    feed, fed = in_thread(lambda: feed_cse(desk))
+    assert feed_held.reached.wait(30)
+    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
+    reload.join(1.0)  # without the lock, the reload would drop « cse » meanwhile
+    feed_held.released.set()
+    feed.join(30)
+    reload.join(30)
+    assert not isinstance(fed[0], Exception), fed[0]
+    assert fed[0].accepted == 1  # type: ignore[union-attr]
+    assert isinstance(reloaded[0], ServiceError) and "cse" in str(reloaded[0])
+    assert "cse" in scrutins_of(desk, "minint-2022")
+    assert_every_emargement_names_a_stored_scrutin(desk)
+
+
+@ON_POSTGRESQL
+def test_a_feed_recording_in_a_scrutin_a_reload_is_dropping_waits_and_is_refused(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_cse_open_to_the_caller(desk)
+    # The reload has locked the election and found nothing naming « cse ».
+    reload_held = Held(monkeypatch, elections, "_refuse_dropping_used_scrutins")
+    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
+    assert reload_held.reached.wait(30)
+    feed, fed = in_thread(lambda: feed_cse(desk))
+    feed.join(1.0)  # without the lock, the feed would record « cse » meanwhile
+    reload_held.released.set()
+    reload.join(30)
+    feed.join(30)
+    assert reloaded[0] is None  # load returns nothing: the reload went through
+    assert isinstance(fed[0], BadEvents)
+    assert "cse" in str(fed[0].faults)
+    assert "cse" not in [s.id for s in ballots(elections_definition(desk))]
+    assert emargement_scrutins(desk) == set()
+    assert_every_emargement_names_a_stored_scrutin(desk)
+
+
+def elections_definition(desk: Desk) -> Any:
+    with desk.deps.reading() as session:
+        return elections.get_definition(session, "minint-2022")
+
