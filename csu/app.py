@@ -16,6 +16,7 @@ from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.screens.commands import CsuCommands
 from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
+from csu.widgets import french_bindings  # noqa: F401  (Textual's shown keys in French)
 
 if TYPE_CHECKING:
     from textual.screen import Screen

@@ -292,6 +292,7 @@ class VoterScreen(Explained, CsuScreen[None]):
     """
 
     OWN_ELECTION = True  # the header shows the election of this voter's call
+    AUTO_FOCUS = "#voter-file"  # the arrows scroll the file; every action has its key
 
     BINDINGS = [
         Binding("escape", "back", "Retour", id="voter-back"),

@@ -115,7 +115,7 @@ class CallScriptPanel(Vertical):
             yield Vertical(id="script-content")
 
     def on_mount(self) -> None:
-        self.query_one("#script-scenario", Select).display = False
+        self._show_choice(False)
         self.query_one("#script-next", Static).display = False
 
     @property
@@ -220,7 +220,7 @@ class CallScriptPanel(Vertical):
         self.border_title = f"{TITLE} — {election_id}" if election_id else TITLE
         self.border_subtitle = ""
         self.query_one("#script-heading", Static).display = False
-        self.query_one("#script-scenario", Select).display = False
+        self._show_choice(False)
         # Briefly: the call has not started, the file needs the room.
         text = Text()
         text.append("Procédures : ", style="bold")
@@ -236,7 +236,7 @@ class CallScriptPanel(Vertical):
 
     def _fill_choice(self, view: Checklist) -> None:
         select: Select[str] = self.query_one("#script-scenario", Select)
-        select.display = bool(view.others)
+        self._show_choice(bool(view.others))
         if not view.others:
             return
         summaries = sorted(
@@ -246,6 +246,16 @@ class CallScriptPanel(Vertical):
         with self.prevent(Select.Changed):
             select.set_options((scenario_label(code, title), code) for code, title in summaries)
             select.value = view.scenario
+
+    def _show_choice(self, shown: bool) -> None:
+        """Shows or hides the scenario choice. Hidden, it is disabled too, its list
+        included: Textual's auto-focus skips only disabled widgets, and would give it
+        the file's focus, where Entrée opened an invisible list."""
+        select = self.query_one("#script-scenario", Select)
+        select.display = shown
+        select.disabled = not shown
+        if not shown and select.has_focus:
+            select.blur()
 
     @on(Select.Changed, "#script-scenario")
     def _chosen(self, event: Select.Changed) -> None:
@@ -267,7 +277,7 @@ class CallScriptPanel(Vertical):
         self.checklist = None
         self.border_title, self.border_subtitle = TITLE, ""
         self.query_one("#script-next", Static).display = False
-        self.query_one("#script-scenario", Select).display = False
+        self._show_choice(False)
         self.query_one("#script-heading", Static).display = False
         message = (
             f"Procédure indisponible : {error}"

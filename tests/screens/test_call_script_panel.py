@@ -173,3 +173,27 @@ async def test_f1_names_the_keys_of_the_procedure_and_of_the_letter(
         assert {("ctrl+b", "Clé par courrier"), ("ctrl+f", "Autre procédure")} <= rows
         flow = str(app.screen.query_one("#help-flow", Static).render())
         assert "Procédure d'appel" in flow and "ctrl+b" in flow
+
+
+async def test_the_file_has_the_focus_and_enter_opens_no_hidden_list(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_voter_file(pilot, voter.matricule)
+        assert app.focused is app.screen.query_one("#voter-file")
+        await press(pilot, "enter")  # a newcomer's reflex on a new screen
+        choice = app.screen.query_one("#script-scenario", Select)
+        assert not choice.display and not choice.expanded and not choice.has_focus_within
+
+
+async def test_an_open_scenario_list_names_its_keys_in_french(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_call(pilot, voter)
+        await press(pilot, "ctrl+f")
+        shown = {b.binding.description for b in app.active_bindings.values() if b.binding.show}
+        assert "Fermer la liste" in shown and "Dismiss menu" not in shown
