@@ -183,6 +183,7 @@ SLOW = (
     "tests/api/",  # uvicorn serving for real, schemathesis
     "tests/services/test_webhooks.py",  # the platform's stand-in HTTP server
     "tests/screens/",  # the real app through the Pilot: a second or more each
+    "tests/scenarios/",  # each seed's calls walked through the Pilot, as tests/screens/
 )
 # Tests of one browser module stay on one xdist worker: Chromium starts once per module;
 # so do those reading one batch of `csu` processes (a module-scoped fixture).
