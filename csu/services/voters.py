@@ -25,6 +25,7 @@ A president sees only voters having a material in their own bureau; any other
 voter answers as if absent.
 """
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ from csu.services.context import (
 from csu.services.elections import get_definition
 from csu.services.emargement import states_of
 from csu.store import journal
+from csu.store.engine import sqlite_write_cursor
 from csu.store.tables import (
     Bureau,
     Credential,
@@ -247,7 +249,13 @@ def search_voters(
         with _read_cursor(deps) as (cursor, dialect):
             return _search(cursor, _statements(dialect), request, deps.clock())
     now = deps.clock()
-    with deps.writing() as session:
+    if deps.engine.dialect.name == "sqlite":
+        # No Session: its unit of work costs more than the reads and the entry together.
+        with sqlite_write_cursor(deps.engine) as cursor:
+            hits = _search(cursor, _statements(deps.engine.dialect), request, now)
+            _journal_search(cursor, who, request, hits, now)
+        return hits
+    with deps.writing() as session:  # PostgreSQL: the entry is queued (journal.append)
         connection = session.connection()
         cursor = connection.connection.cursor()
         try:
@@ -272,6 +280,10 @@ def record_search(deps: Deps, who: OperatorContext, query: str, hits: Sequence[V
     found = SearchHits(hits)
     found.kind = kind
     now = deps.clock()
+    if deps.engine.dialect.name == "sqlite":
+        with sqlite_write_cursor(deps.engine) as cursor:
+            _journal_search(cursor, who, request, found, now)
+        return
     with deps.writing() as session:
         _journal_search(session, who, request, found, now)
 
@@ -303,17 +315,24 @@ def _request(who: OperatorContext, query: str, limit: int) -> _Request | None:
 
 
 def _journal_search(
-    session: Session, who: OperatorContext, request: _Request, hits: SearchHits, now: datetime
+    into: "Session | sqlite3.Cursor",
+    who: OperatorContext,
+    request: _Request,
+    hits: SearchHits,
+    now: datetime,
 ) -> None:
+    """The ``recherche`` entry, in the session's transaction or on the cursor of a
+    ``sqlite_write_cursor`` one: the same entry either way."""
     masked = _masked_query(hits.kind, request.text, request.matricule, request.name)
-    journal.append(
-        session,
-        actor=who.actor,
-        action="recherche",
-        outcome="ok",
-        at=now,
-        details={"query": masked, "results": len(hits)},
-    )
+    details = {"query": masked, "results": len(hits)}
+    if isinstance(into, Session):
+        journal.append(
+            into, actor=who.actor, action="recherche", outcome="ok", at=now, details=details
+        )
+    else:
+        journal.append_sqlite(
+            into, actor=who.actor, action="recherche", outcome="ok", at=now, details=details
+        )
 
 
 def _kind_of(request: _Request, hits: Sequence[VoterHit]) -> str:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
@@ -196,6 +196,47 @@ def write_session(engine: Engine) -> Iterator[Session]:
                 raise
             if attempt is not None:
                 attempt.committed += 1
+    finally:
+        if attempt is not None:
+            attempt.open -= 1
+
+
+
+@contextmanager
+def sqlite_write_cursor(engine: Engine) -> Iterator[sqlite3.Cursor]:
+    """One SQLite write transaction on the driver's cursor, as ``write_session`` opens
+    it (BEGIN IMMEDIATE), committed on success and rolled back on any error; for a
+    service whose reads run on the driver's cursor and whose one write is its entry
+    (``journal.append_sqlite``): a Session's unit of work costs more than such a whole
+    transaction. Under a retried service it records its commit, or a failed COMMIT,
+    as ``write_session`` does."""
+    if engine.dialect.name != "sqlite":
+        raise ValueError("sqlite_write_cursor: SQLite only (PostgreSQL queues its entries)")
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.open += 1
+    try:
+        pooled = engine.raw_connection()
+        try:
+            cursor = cast(sqlite3.Cursor, pooled.cursor())
+            try:
+                cursor.execute("BEGIN IMMEDIATE")  # the write lock up front, as write_session
+                yield cursor
+                try:
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    if attempt is not None:
+                        attempt.failed_at_commit = True
+                    raise
+            finally:
+                cursor.close()
+            if attempt is not None:
+                attempt.committed += 1
+        except BaseException:
+            pooled.rollback()  # the driver's ROLLBACK, if a transaction is still open
+            raise
+        finally:
+            pooled.close()
     finally:
         if attempt is not None:
             attempt.open -= 1

@@ -10,15 +10,20 @@ sequencer (csu/store/sequencer.py), so that actions never wait for the chain
 head; the workstation that committed tries to integrate at once. ``CSU_JOURNAL_APPEND
 =direct`` keeps the direct append there too (the chain head locked FOR UPDATE by
 every action, as before the queue).
+
+A SQLite service whose reads run on the driver's cursor and whose one write is its
+entry (a journalled search) appends without an ORM Session: ``sqlite_write_cursor``
+and ``append_sqlite``, the same entry by the same statements.
 """
 
 import json
 import os
-import uuid
+import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from unicodedata import normalize
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session as OrmSession
@@ -27,6 +32,7 @@ from sqlmodel import Session
 from csu.domain.clock import rfc3339
 from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
 from csu.store import chain, sequencer
+from csu.store.engine import sqlite_write_cursor  # noqa: F401  (its pair: append_sqlite)
 from csu.store.tables import ChainHead, JournalEntry
 
 # Every field of an entry's body but its details is repeated in an indexed column.
@@ -92,8 +98,51 @@ def append(
         session.flush()  # the change goes to the database before its entry
     connection = session.connection()
     dialect = connection.dialect.name
+    stored, body = _entry(actor, action, outcome, at, election, subject, intervention, details)
+    cursor = connection.connection.cursor()
+    try:
+        if dialect == "postgresql" and QUEUED:
+            cursor.execute(_QUEUE, (stored["event_id"], body))
+            # The connection that will commit it integrates right after (no other one).
+            session.info[_QUEUED_KEY] = connection.connection.driver_connection
+            return Appended(seq=None, event_id=stored["event_id"], hash=None)
+        return _chain(cursor, dialect, stored, body)
+    finally:
+        cursor.close()
+
+
+def append_sqlite(
+    cursor: sqlite3.Cursor,
+    *,
+    actor: Actor,
+    action: str,
+    outcome: str,
+    at: datetime,
+    election: str | None = None,
+    subject: str | None = None,
+    intervention: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Appended:
+    """``append`` on the driver's cursor of a ``sqlite_write_cursor`` transaction, for a
+    service without an ORM Session: the same entry, chained at once, by the same
+    statements (SQLite has no queue)."""
+    stored, body = _entry(actor, action, outcome, at, election, subject, intervention, details)
+    return _chain(cursor, "sqlite", stored, body)
+
+
+def _entry(
+    actor: Actor,
+    action: str,
+    outcome: str,
+    at: datetime,
+    election: str | None,
+    subject: str | None,
+    intervention: str | None,
+    details: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], bytes]:
+    """The entry's normalised fields (NFC, exactly as hashed) and its canonical body."""
     fields = {
-        "event_id": str(uuid.uuid4()),
+        "event_id": _uuid4(),
         "ts": rfc3339(at),
         "operator": actor.operator,
         "role": actor.role,
@@ -103,32 +152,66 @@ def append(
         "intervention": intervention,
         "action": action,
         "outcome": outcome,
-        "details": dict(details or {}),
     }
-    stored, body = canonical_form(fields)  # stored: the NFC values, exactly as hashed
-    cursor = connection.connection.cursor()
-    try:
-        if dialect == "postgresql" and QUEUED:
-            cursor.execute(_QUEUE, (stored["event_id"], body))
-            # The connection that will commit it integrates right after (no other one).
-            session.info[_QUEUED_KEY] = connection.connection.driver_connection
-            return Appended(seq=None, event_id=stored["event_id"], hash=None)
-        read_head, insert_entry, move_head = _STATEMENTS[dialect]
-        cursor.execute(read_head)
-        row = cursor.fetchone()
-        if row is None:
-            raise RuntimeError("journal head missing: run the migrations (csu init)")
-        seq = row[0] + 1
-        digest = chain_hash(seq, row[1], body)
-        if dialect == "sqlite":
-            cursor.execute(insert_entry, (seq, body, digest))
-        else:
-            cursor.execute(
-                insert_entry, (seq, body, digest, *(stored[name] for name in INDEXED_FIELDS))
-            )
-        cursor.execute(move_head, (seq, digest))
-    finally:
-        cursor.close()
+    stored = _flat_form(fields, details or {})
+    if stored is None:  # nested details, or a value canonical_form refuses
+        return canonical_form({**fields, "details": dict(details or {})})
+    return stored, _encode(stored).encode("utf-8")
+
+
+# canonical_form's serialisation (json.dumps builds this encoder on every call).
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _flat_form(fields: dict[str, Any], details: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What canonical_form normalises ``fields`` + ``details`` to, for the usual entry
+    (text or None fields, flat details of str, int, bool or None), without its generic
+    walk; None for anything else, which canonical_form then handles (or refuses)."""
+    for name, value in fields.items():
+        if type(value) is str:
+            fields[name] = normalize("NFC", value)
+        elif value is not None:
+            return None
+    flat = {}
+    for key, value in details.items():
+        if type(key) is not str:
+            return None
+        kind = type(value)
+        if kind is str:
+            value = normalize("NFC", value)
+        elif not (value is None or kind is int or kind is bool):
+            return None
+        flat[normalize("NFC", key)] = value
+    fields["details"] = flat
+    return fields
+
+
+def _uuid4() -> str:
+    """``str(uuid.uuid4())``, without building a UUID object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def _chain(cursor: Any, dialect: str, stored: Mapping[str, Any], body: bytes) -> Appended:
+    """Chain the entry at once in the cursor's transaction: read the head (locked on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers), insert, move the head."""
+    read_head, insert_entry, move_head = _STATEMENTS[dialect]
+    cursor.execute(read_head)
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("journal head missing: run the migrations (csu init)")
+    seq = row[0] + 1
+    digest = chain_hash(seq, row[1], body)
+    if dialect == "sqlite":
+        cursor.execute(insert_entry, (seq, body, digest))
+    else:
+        cursor.execute(
+            insert_entry, (seq, body, digest, *(stored[name] for name in INDEXED_FIELDS))
+        )
+    cursor.execute(move_head, (seq, digest))
     return Appended(seq=seq, event_id=stored["event_id"], hash=digest)
 
 
