@@ -24,7 +24,12 @@ from csu.domain.errors import InvalidValue
 from csu.services import webhooks
 from csu.services.audit import resident_sequencer
 from csu.services.context import Deps, ServiceError
-from csu.services.platform import LoginLocked, warm_argon2_pool
+from csu.services.platform import (
+    ARGON2_ADMITTED,
+    ChecksSaturated,
+    LoginLocked,
+    warm_argon2_pool,
+)
 from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
 
 _log = logging.getLogger(__name__)
@@ -50,7 +55,10 @@ _HTTP_DETAILS = {
 
 # Requests served at once by the routes that call services (each in a worker thread
 # holding at most one database connection at a time); the others wait their turn.
-# /v1/health runs on the event loop and never waits for them.
+# /v1/health runs on the event loop and never waits for them. Login checks waiting for
+# argon2 hold a thread each, with no connection: the pool's bounded queue
+# (ARGON2_ADMITTED) gets threads of its own on top, so that a burst of them never
+# leaves the other requests, keyed checks included, waiting behind.
 THREADS = 8
 WEBHOOK_PASS_SECONDS = 30  # as the terminals' outbox passes
 
@@ -60,7 +68,8 @@ def create_app(deps: Deps, *, threads: int = THREADS) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = threads + ARGON2_ADMITTED
         warm_argon2_pool()
         # Requests queue their journal entries; the API's own sequencer chains them.
         with resident_sequencer(deps):
@@ -96,7 +105,7 @@ async def _webhook_passes(deps: Deps) -> None:
 async def _refused(request: Request, error: Exception) -> JSONResponse:
     status = status_of(error)
     headers: dict[str, str] = {}
-    if isinstance(error, LoginLocked):
+    if isinstance(error, LoginLocked | ChecksSaturated):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"

@@ -71,7 +71,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": TITLES.get(status, "Erreur"),
             "content": {PROBLEM_JSON: {"schema": schema}},
         }
-        if status == 429:
+        if status in (429, 503):  # 503: given when the wait is known (a saturated check)
             response["headers"] = {
                 "Retry-After": {
                     "description": "Secondes avant un nouvel essai.",

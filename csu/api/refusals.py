@@ -12,7 +12,7 @@ from csu.services.context import (
     ServiceError,
     StoreBusy,
 )
-from csu.services.platform import LoginLocked
+from csu.services.platform import ChecksSaturated, LoginLocked
 from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
 from csu.services.vote_codes import LinkGone
 
@@ -25,13 +25,16 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (NotFound, 404),
     (LinkGone, 410),
     (LoginLocked, 429),
+    (ChecksSaturated, 503),
     (StoreBusy, 503),
     (OutcomeUnknown, 503),
     (InvalidValue, 422),
     (ServiceError, 409),
 )
-# Refusals that already have their entry (a locked login), or that could not get one.
-_NOT_RECORDED = (LoginLocked, StoreBusy, OutcomeUnknown, Unauthenticated)
+# Refusals that already have their entry (a locked login), that could not get one, or
+# that must stay cheap: a saturated check is refused at once, without a transaction,
+# precisely when checks come faster than they are served.
+_NOT_RECORDED = (LoginLocked, ChecksSaturated, StoreBusy, OutcomeUnknown, Unauthenticated)
 
 
 def status_of(error: Exception) -> int:

@@ -11,8 +11,11 @@ the new one works. Not an operator action: nothing is journalled, no role applie
 
 Credentials kept by keyed hash check in microseconds; argon2id ones (~0.1-0.3 s of
 CPU and tens of MiB each) run in a small pool of worker processes of their own, at a
-lower priority, so that a burst of checks queues there instead of taking every core
-and all the memory.
+lower priority, so that a burst of checks does not take every core and all the memory.
+That pool's queue is bounded: beyond ``ARGON2_QUEUED`` verifications waiting, a check
+is refused at once (:class:`ChecksSaturated`, the API's 503 with Retry-After) rather
+than left to wait behind a backlog that only grows when checks come faster than argon2
+serves them.
 """
 
 import contextlib
@@ -69,6 +72,12 @@ ARGON2_WORKERS = max(1, min(4, (os.cpu_count() or 1) // 2))
 # thread per lane of the hash (4 at the settings' cost), which would otherwise take
 # every core from the API's event loop (/v1/health) and from the keyed-hash checks.
 ARGON2_NICE = 10
+# Verifications that may wait for a worker, beyond those running: about a second of
+# waiting at the settings' cost on a quiet machine (~0.13 s each). One more is refused
+# (ChecksSaturated): at 50 checks/s against ~8 served, an unbounded queue made every
+# check wait longer than the platform's own timeout, and held a thread of the API each.
+ARGON2_QUEUED = 8 * ARGON2_WORKERS
+ARGON2_ADMITTED = ARGON2_WORKERS + ARGON2_QUEUED
 MAX_RETRY_AFTER_S = 24 * 3600
 
 
@@ -78,6 +87,19 @@ class LoginLocked(ServiceError):
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ChecksSaturated(ServiceError):
+    """The argon2 verifications admitted are all taken: the check is not made (nor
+    counted as a failure, nor journalled); the platform may try again in
+    ``retry_after`` seconds (the API answers 503 with Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "Vérifications de connexion momentanément saturées : aucune vérification "
+            f"n'a été faite, réessayez dans {retry_after} s."
+        )
         self.retry_after = retry_after
 
 
@@ -164,7 +186,8 @@ def check_platform_login(
 
     Raises ``Forbidden`` for an election out of the platform's reach, ``InvalidValue``
     when the secrets are not those the election's login needs, ``LoginLocked`` while
-    the identifier is locked.
+    the identifier is locked, ``ChecksSaturated`` when its argon2 verifications find
+    no room in the pool's bounded queue (nothing counted, nothing journalled).
 
     Credentials kept by keyed hash are checked in one short write transaction (a
     statement reads all it needs, the journal entry follows). Argon2id ones are not: no
@@ -477,31 +500,49 @@ def _all_match(
     """Every secret against its credential, without stopping at the first mismatch,
     and with the same argon2 work when a credential is missing (an unknown identifier
     or a credential the cell never issued): how long a check takes says nothing of
-    which secret failed, nor of whether the identifier exists."""
-    results: list[bool] = []
-    pending: list[Future[bool]] = []
+    which secret failed, nor of whether the identifier exists.
+
+    The argon2 verifications are admitted together before any is made, or the check
+    is refused (``ChecksSaturated``): how many there are depends on the secrets' kinds
+    and the election's formats only, never on what is stored."""
+    compared: list[tuple[str, str, _Stored | None, str]] = []
     for kind, typed in secrets.items():
         fmt = definition.credentials[kind]
-        value = creds.normalise_typed(fmt, typed)
         credential = stored.get(kind)
         scheme = credential.scheme if credential is not None else creds.scheme_for(fmt)
-        if scheme == creds.SCHEME_HMAC:
-            expected = credential.hash if credential is not None else ""
-            actual = keyed_hash(deps.key, f"credential:{kind}", value)
-            results.append(hmac.compare_digest(actual, expected) and credential is not None)
-        else:
-            stored_hash = credential.hash if credential is not None else _decoy(deps.hasher)
-            found = _argon2_pool().submit(_argon2_verifies, deps.hasher, stored_hash, value)
-            pending.append(found if credential is not None else _never(found))
-    results.extend(future.result() for future in pending)
+        compared.append((kind, creds.normalise_typed(fmt, typed), credential, scheme))
+    costly = sum(scheme != creds.SCHEME_HMAC for *_, scheme in compared)
+    if costly and not _admission.admit(costly):
+        raise ChecksSaturated(_admission.retry_after())
+    results: list[bool] = []
+    pending: list[tuple[Future[tuple[bool, float]], bool]] = []  # (verification, real)
+    try:
+        for kind, value, credential, scheme in compared:
+            if scheme == creds.SCHEME_HMAC:
+                expected = credential.hash if credential is not None else ""
+                actual = keyed_hash(deps.key, f"credential:{kind}", value)
+                results.append(hmac.compare_digest(actual, expected) and credential is not None)
+            else:
+                stored_hash = credential.hash if credential is not None else _decoy(deps.hasher)
+                pending.append((_verify(deps.hasher, stored_hash, value), credential is not None))
+    finally:
+        for _ in range(costly - len(pending)):  # admitted, never sent (an error)
+            _admission.release(None)
+    # A decoy's verification is waited for like the others, and never a match.
+    results.extend(future.result()[0] and real for future, real in pending)
     return bool(results) and all(results)
 
 
-def _never(future: "Future[bool]") -> "Future[bool]":
-    """A decoy's verification: waited for like the others, never a match."""
-    decoy: Future[bool] = Future()
-    future.add_done_callback(lambda _: decoy.set_result(False))
-    return decoy
+def _verify(hasher: PasswordHasher, stored: str, value: str) -> "Future[tuple[bool, float]]":
+    """One admitted verification, sent to the pool; its slot is given back when it
+    ends, however it ends."""
+    future = _argon2_pool().submit(_argon2_timed, hasher, stored, value)
+    future.add_done_callback(
+        lambda done: _admission.release(
+            None if done.cancelled() or done.exception() else done.result()[1]
+        )
+    )
+    return future
 
 
 def _argon2_verifies(hasher: PasswordHasher, stored: str, value: str) -> bool:
@@ -509,6 +550,49 @@ def _argon2_verifies(hasher: PasswordHasher, stored: str, value: str) -> bool:
         return hasher.verify(stored, value)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _argon2_timed(hasher: PasswordHasher, stored: str, value: str) -> tuple[bool, float]:
+    """In a worker: the verdict and how long the verification took there (what the
+    Retry-After of a refused check is estimated from)."""
+    began = time.perf_counter()
+    verdict = _argon2_verifies(hasher, stored, value)
+    return verdict, time.perf_counter() - began
+
+
+class _Admission:
+    """The argon2 verifications admitted, running or waiting for a worker: at most
+    ``limit``, except that a check is always admitted when none is (a check needing
+    more verifications than the limit would otherwise never be made)."""
+
+    def __init__(self, limit: int, workers: int) -> None:
+        self.limit = limit
+        self.workers = workers
+        self.admitted = 0
+        self.seconds = 0.3  # a verification's time in a worker, until one is measured
+        self._lock = threading.Lock()
+
+    def admit(self, count: int) -> bool:
+        with self._lock:
+            if self.admitted and self.admitted + count > self.limit:
+                return False
+            self.admitted += count
+            return True
+
+    def release(self, seconds: float | None) -> None:
+        with self._lock:
+            self.admitted -= 1
+            if seconds is not None:  # a moving average: the machine's load changes
+                self.seconds += (seconds - self.seconds) / 8
+
+    def retry_after(self) -> int:
+        """Seconds until the verifications admitted now should be done."""
+        with self._lock:
+            waiting = self.admitted * self.seconds / self.workers
+        return min(max(1, math.ceil(waiting)), MAX_RETRY_AFTER_S)
+
+
+_admission = _Admission(ARGON2_ADMITTED, ARGON2_WORKERS)
 
 
 _pool: ProcessPoolExecutor | None = None
@@ -548,9 +632,11 @@ def _ready() -> bool:
 
 def _forget_pool() -> None:
     """In a forked child: the parent's pool is not this process's (its threads and
-    workers stayed in the parent), a first argon2 check starts one of its own."""
-    global _pool, _pool_lock
+    workers stayed in the parent, and so did the verifications it admitted), a first
+    argon2 check starts one of its own."""
+    global _pool, _pool_lock, _admission
     _pool, _pool_lock = None, threading.Lock()
+    _admission = _Admission(ARGON2_ADMITTED, ARGON2_WORKERS)
 
 
 if hasattr(os, "register_at_fork"):

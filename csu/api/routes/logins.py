@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from csu.api.problems import documented
 from csu.api.refusals import journalled
@@ -57,15 +58,22 @@ class LoginCheckRequest(BaseModel):
         "Dit si les secrets saisis sont ceux du matériel de vote, sans jamais dire lequel "
         "est faux, et les scrutins où il peut encore voter. Chaque échec compte pour "
         "l'identifiant ; la limite de l'élection atteinte, les vérifications sont refusées "
-        "(429, en-tête Retry-After) le temps du blocage."
+        "(429, en-tête Retry-After) le temps du blocage.\n\n"
+        "Les secrets gardés par argon2id se vérifient dans une file bornée : pleine, la "
+        "vérification est refusée aussitôt (503, en-tête Retry-After), sans être faite, "
+        "comptée comme un échec ni inscrite au journal ; réessayez après le délai dit."
     ),
     response_model=LoginCheck,
     responses=documented(401, 403, 422, 429, 503),
 )
-def check_login(
+async def check_login(
     election: ElectionId, body: LoginCheckRequest, platform: CurrentPlatform, deps: Store
 ) -> LoginCheck:
-    return journalled(
+    # async, the service in a worker thread: its answer is then serialised on the event
+    # loop, where a sync route would wait for a worker thread a second time (behind
+    # every request queued meanwhile) only to validate it.
+    return await run_in_threadpool(
+        journalled,
         deps,
         platform,
         ACTION,
