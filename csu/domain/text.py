@@ -15,6 +15,8 @@ separators (U+2028, U+2029). Free text (reasons, notes) may hold a tab;
 multi-line notes may also hold line breaks (``\\n``, and ``\\r\\n``).
 """
 
+import re
+
 from csu.domain.errors import InvalidValue
 
 __all__ = [
@@ -59,6 +61,12 @@ def _is_refused(char: str) -> bool:
     )
 
 
+# The characters _is_refused refuses, as one class: the regex engine walks a text in C,
+# ~20x sooner than a Python loop per character (an import checks millions of names).
+# tests/domain/test_text.py checks both agree on every code point.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def describe_character(char: str) -> str:
     """A French name for a refused character, with its code point: ``caractère nul, U+0000``."""
     code = f"U+{ord(char):04X}"
@@ -83,9 +91,8 @@ def refuse_control_characters(
     and a ``\\r`` that directly precedes one (multi-line notes typed on
     Windows). ``line`` names the line of an import file in the message.
     """
-    for index, char in enumerate(value):
-        if not _is_refused(char):
-            continue
+    for found in _REFUSED.finditer(value):  # nearly always none: done in C
+        index, char = found.start(), found.group()
         if allow_tab and char == TAB:
             continue
         if allow_newlines and (
@@ -117,7 +124,7 @@ def multiline_text(value: str, field: str) -> str:
 
 def is_printable_text(value: str) -> bool:
     """True when ``value`` holds no refused character (tabs and line breaks count as refused)."""
-    return not any(_is_refused(char) for char in value)
+    return _REFUSED.search(value) is None
 
 
 # A spreadsheet runs a cell as a formula when it begins with one of these: OWASP's

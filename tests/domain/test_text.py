@@ -1,11 +1,13 @@
 """Typed text: control characters refused with the field named; CSV cells made safe."""
 
+import sys
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csu.domain import text
 from csu.domain.errors import InvalidValue
 from csu.domain.text import (
     FORMULA_STARTS,
@@ -111,3 +113,54 @@ def test_a_safe_cell_never_starts_a_formula_and_keeps_the_whole_value(cell: str)
     safe = spreadsheet_safe(cell)
     assert not safe.startswith(FORMULA_STARTS)
     assert safe in (cell, "'" + cell)
+
+
+# --- the compiled class of refused characters -----------------------------------
+
+
+def test_the_compiled_class_refuses_exactly_the_characters_the_rule_names() -> None:
+    # Every code point, surrogates included: the regex and the per-character rule agree.
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (text._REFUSED.search(char) is not None) == text._is_refused(char), hex(code)
+
+
+def _refused_one_by_one(value: str, *, allow_tab: bool, allow_newlines: bool) -> str | None:
+    """The rule read character by character (as it was written before the regex)."""
+    for index, char in enumerate(value):
+        if not text._is_refused(char):
+            continue
+        if allow_tab and char == "\t":
+            continue
+        crlf = char == "\r" and value[index + 1 : index + 2] == "\n"
+        if allow_newlines and (char == "\n" or crlf):
+            continue
+        described = text.describe_character(char)
+        return f"Note : caractère interdit en position {index + 1} ({described})"
+    return None
+
+
+_CONTROLS = "\x00\t\n\r\x1b\x7f\x85\x9f\u202a\u202e\u2066\u2069\u2028\u2029\u200b\u00a0é😊"
+
+
+@given(
+    st.one_of(st.text(), st.text(alphabet=st.sampled_from(_CONTROLS + "ab ")), st.just("")),
+    st.booleans(),
+    st.booleans(),
+)
+def test_refusing_by_regex_gives_what_the_character_loop_gave(
+    value: str, allow_tab: bool, allow_newlines: bool
+) -> None:
+    expected = _refused_one_by_one(value, allow_tab=allow_tab, allow_newlines=allow_newlines)
+    try:
+        kept = refuse_control_characters(
+            value, "Note", allow_tab=allow_tab, allow_newlines=allow_newlines
+        )
+    except InvalidValue as refused:
+        assert str(refused) == expected
+    else:
+        assert expected is None
+        assert kept is value
+    assert is_printable_text(value) == (
+        _refused_one_by_one(value, allow_tab=False, allow_newlines=False) is None
+    )
