@@ -23,7 +23,8 @@ from csu.store.migrate import upgrade
 from tests.conftest import NOW
 
 ELECTION = "minint-2022"
-PG_DATABASE = "csu_bench_import"
+# One scratch database per run: two runs at once must not drop each other's.
+PG_DATABASE = f"csu_bench_import_{os.getpid()}"
 
 
 def read_rows(path: Path) -> list[list[str]]:
@@ -136,17 +137,39 @@ def main(voters: int = 1_000_000, postgres: str | None = None) -> Deps:
     report_lines(report, cpu, bare_sqlite(values), "sqlite3", "target <= 100 s at 1,000,000")
     postgres = postgres or os.environ.get("CSU_BENCH_POSTGRES_URL")
     if postgres:
-        print(f"Roll import, {voters:,} voters ({ELECTION}), PostgreSQL (COPY)")
-        pg = scratch_postgres(postgres)
-        try:
-            load(pg, ELECTION)
-            report, cpu = imported(pg, path)
-            bare = bare_postgres(pg.engine.url.render_as_string(hide_password=False), values)
-            report_lines(report, cpu, bare, "psycopg", "target <= 60 s at 1,000,000")
-        finally:
-            drop_postgres(postgres, pg)
+        on_postgres(voters, postgres, path, values)
     return deps
 
 
+def on_postgres(voters: int, url: str, path: Path, values: list[list[str]]) -> None:
+    print(
+        f"Roll import, {voters:,} voters ({ELECTION}), PostgreSQL (COPY), "
+        f"{os.cpu_count()} cores, load average {load_average()}"
+    )
+    pg = scratch_postgres(url)
+    try:
+        load(pg, ELECTION)
+        report, cpu = imported(pg, path)
+        bare = bare_postgres(pg.engine.url.render_as_string(hide_password=False), values)
+        report_lines(report, cpu, bare, "psycopg", "target <= 60 s at 1,000,000")
+        print(f"  load average after: {load_average()}")
+    finally:
+        drop_postgres(url, pg)
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    # python -m bench.roll_import [VOTERS] [--postgres-only]
+    arguments = [argument for argument in sys.argv[1:] if argument != "--postgres-only"]
+    size = int(arguments[0]) if arguments else 1_000_000
+    if "--postgres-only" in sys.argv:
+        url = os.environ.get("CSU_BENCH_POSTGRES_URL")
+        if not url:
+            sys.exit("--postgres-only needs CSU_BENCH_POSTGRES_URL")
+        roll = roll_file(ELECTION, size)
+        on_postgres(size, url, roll, read_rows(roll))
+    else:
+        main(size)

@@ -44,6 +44,9 @@ CHUNK_CHARS = 2_000_000
 MAX_ERRORS = 1_000  # faults kept in detail; the rest are counted
 POOL_MIN_BYTES = 1_000_000  # below this, starting processes costs more than it saves
 IMPORT_CACHE_KIB = 1_048_576
+# PostgreSQL: memory for rebuilding the indexes set aside, so a million keys sort in
+# memory rather than in temporary files (for the import's transaction only).
+IMPORT_MAINTENANCE_MEM = "256MB"
 
 Progress = Callable[[int, int], None]  # rows done, bytes read
 Record = tuple[int, list[str]]  # the file line a record starts on, its values
@@ -117,16 +120,44 @@ _worker_state: dict[str, Any] = {}
 
 
 def _init_worker(plan: _Plan) -> None:
+    from operator import itemgetter
+
     dialect = sqlite.dialect() if plan.dialect == "sqlite" else postgresql.dialect()
     voter: Table = Voter.__table__  # type: ignore[attr-defined]
-    _worker_state.update(plan=plan, to_date=_processor(voter.c.birth_date, dialect))
+    # Each statement's parameters read straight off a row's sealed fields (in C),
+    # with the import's constants added to them; a material's m_x from field x.
+    material_field = {
+        "m_matricule": "matricule",
+        "m_capacity": "capacity",
+        "m_identifier": "identifier",
+        "m_bureau": "bureau",
+        "m_scrutins": "scrutins",
+    }
+
+    def getter(fields: Iterable[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+        names = tuple(fields)
+        if len(names) > 1:
+            return itemgetter(*names)
+        return lambda values: tuple(values[name] for name in names)
+
+    _worker_state.update(
+        plan=plan,
+        to_date=_processor(voter.c.birth_date, dialect),
+        check=roll.RowChecker(plan.rules).fields,
+        constants={"updated_at": plan.now, "m_election": plan.election_id, "m_created": plan.now},
+        voter_row=getter(plan.voter_columns),
+        material_row=getter(material_field.get(name, name) for name in plan.material_columns),
+        keys=getter(("line", "identifier", "matricule", "capacity", "bureau")),
+    )
 
 
 def _process_chunk(chunk: list[tuple[int, list[str]]]) -> _Chunk:
     plan: _Plan = _worker_state["plan"]
-    to_date: Callable[[Any], Any] = _worker_state["to_date"]
-    names, rules, width = plan.names, plan.rules, len(plan.names)
-    valid: list[roll.ValidRow] = []
+    state = _worker_state
+    to_date: Callable[[Any], Any] = state["to_date"]
+    check: Callable[[dict[str, str], int], dict[str, Any] | list[RowError]] = state["check"]
+    names, key, width = plan.names, plan.key, len(plan.names)
+    valid: list[dict[str, Any]] = []
     errors: list[RowError] = []
     started = time.perf_counter()
     for line, values in chunk:
@@ -134,32 +165,22 @@ def _process_chunk(chunk: list[tuple[int, list[str]]]) -> _Chunk:
             reason = f"{width} colonnes attendues, {len(values)} reçues"
             errors.append(RowError(line, "(ligne)", reason))
             continue
-        result = roll.validate_row(dict(zip(names, values, strict=True)), line, rules)
+        result = check(dict(zip(names, values, strict=True)), line)
         if isinstance(result, list):
             errors.extend(result)
         else:
             valid.append(result)
     validated = time.perf_counter()
     answer = _Chunk([], [], [], errors, validated - started, 0.0)
-    voter_values: dict[str, Any] = {"updated_at": plan.now}
-    material_values: dict[str, Any] = {"m_election": plan.election_id, "m_created": plan.now}
+    constants, seal_fields = state["constants"], roll.seal_fields
+    voter_row, material_row, keys = state["voter_row"], state["material_row"], state["keys"]
     for row in valid:
-        sealed = roll.seal(row, plan.key)
-        for name in _VOTER_FIELDS:
-            voter_values[name] = getattr(sealed, name)
-        voter_values["birth_date"] = to_date(sealed.birth_date)
-        material_values.update(
-            m_matricule=sealed.matricule,
-            m_capacity=sealed.capacity,
-            m_identifier=sealed.identifier,
-            m_bureau=sealed.bureau,
-            m_scrutins=sealed.scrutins,
-        )
-        answer.voters.append(tuple(voter_values[name] for name in plan.voter_columns))
-        answer.materials.append(tuple(material_values[name] for name in plan.material_columns))
-        answer.keys.append(
-            (row.line, sealed.identifier, sealed.matricule, sealed.capacity, sealed.bureau)
-        )
+        sealed = seal_fields(row, key)
+        sealed.update(constants)
+        answer.materials.append(material_row(sealed))
+        answer.keys.append(keys(sealed))
+        sealed["birth_date"] = to_date(sealed["birth_date"])
+        answer.voters.append(voter_row(sealed))
     answer.hashing = time.perf_counter() - validated
     return answer
 
@@ -327,6 +348,16 @@ _VOTER_KEPT = (
     "circonscription",
 )
 _VOTER_FIELDS = ("matricule", "pseudonym", *_VOTER_UPDATED, *_VOTER_KEPT)
+# What each parameter of the material upsert fills (PostgreSQL staging and COPY).
+_MATERIAL_SOURCE = {
+    "m_election": "material.election_id",
+    "m_matricule": "voter.matricule",
+    "m_capacity": "material.capacity",
+    "m_identifier": "material.identifier",
+    "m_bureau": "material.bureau_code",
+    "m_created": "material.created_at",
+    "m_scrutins": "material.scrutins",
+}
 
 
 class _RollWriter:
@@ -334,7 +365,8 @@ class _RollWriter:
 
     The statements are compiled once, with positional parameters, and run with
     the driver's executemany on tuples the workers prepared: per-row parameter
-    processing by SQLAlchemy would cost more than the database itself.
+    processing by SQLAlchemy would cost more than the database itself. PostgreSQL
+    takes the same tuples by COPY instead (see _stage).
     """
 
     def __init__(self, session: Session, election_id: str, now: datetime) -> None:
@@ -405,53 +437,134 @@ class _RollWriter:
             connection.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
         # The first roll into empty tables: their secondary indexes are built once the
         # rows are in (a sort), not row by row (random inserts, 5x the cost of the rows).
-        # The unique constraints the upserts rely on stay. Not on a table holding rows:
-        # on PostgreSQL dropping an index locks the table, and readers would wait.
-        self.set_aside = [
-            *_set_indexes_aside(connection, self.dialect_name, voter.name),
-            *_set_indexes_aside(connection, self.dialect_name, material.name),
+        # The unique constraints the upserts rely on stay (but see fresh below). Not on
+        # a table holding rows: on PostgreSQL dropping an index locks the table, and
+        # readers would wait.
+        aside = [
+            _set_indexes_aside(connection, self.dialect_name, table.name)
+            for table in (voter, material)
         ]
+        self.set_aside = [statement for statements in aside for statement in statements]
         self.copy = self.dialect_name == "postgresql"
+        # PostgreSQL, both tables empty and locked (dropping their indexes did, so no
+        # other transaction writes there before ours ends): rows go straight in by
+        # COPY, without upserts, and without the unique constraints until the end
+        # either (checked then, by one sort each), since none of the rows can conflict:
+        # a voter gets its id here, once, and identifiers are unique in the file.
+        self.fresh = (
+            self.copy
+            and all(aside)
+            and not any(
+                connection.exec_driver_sql(f"SELECT 1 FROM {table.name} LIMIT 1").first()
+                for table in (voter, material)
+            )
+        )
+        self.ids: dict[str, int] = {}  # fresh: each voter written, by matricule
+        if self.fresh:
+            for table in (voter, material):
+                self.set_aside += _set_indexes_aside(
+                    connection, self.dialect_name, table.name, unique=True
+                )
         if self.copy:
             self._stage(connection)
 
     def _stage(self, connection: Any) -> None:
-        """PostgreSQL: each chunk is COPYed into temporary tables, then upserted from
-        them in one statement per table, with the same conflict rules as above."""
+        """PostgreSQL: rows are COPYed in binary (the server parses no text), into the
+        tables themselves when fresh, else into temporary tables from which one
+        statement per chunk upserts them with the same conflict rules as above."""
         quoted = ", ".join(f'"{name}"' for name in self.voter_columns)
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE csu_import_voter ON COMMIT DROP AS "
-            f"SELECT {quoted} FROM voter WITH NO DATA"
+            f"SELECT id, {quoted} FROM voter WITH NO DATA"
         )
-        types = {"m_created": "timestamptz"}
+        staged = ", ".join(f"{_MATERIAL_SOURCE[name]} AS {name}" for name in self.material_columns)
         connection.exec_driver_sql(
-            "CREATE TEMPORARY TABLE csu_import_material ("
-            + ", ".join(f"{name} {types.get(name, 'text')}" for name in self.material_columns)
-            + ") ON COMMIT DROP"
+            f"CREATE TEMPORARY TABLE csu_import_material ON COMMIT DROP AS "
+            f"SELECT {staged} FROM material, voter WITH NO DATA"
         )
-        kept = ", ".join(f'"{n}" = coalesce(excluded."{n}", voter."{n}")' for n in _VOTER_KEPT)
-        updated = ", ".join(f'"{n}" = excluded."{n}"' for n in (*_VOTER_UPDATED, "updated_at"))
-        self.voter_upsert = (
-            f"INSERT INTO voter ({quoted}) SELECT {quoted} FROM csu_import_voter "
-            f"ON CONFLICT (matricule) DO UPDATE SET {updated}, {kept}"
-        )
-        self.material_upsert = (
+        # The voters' ids come from the upsert itself: joining the voter table instead
+        # would cost a look-up (or a scan) of it per material.
+        self.upsert = (
+            f"WITH v AS (INSERT INTO voter ({quoted}) SELECT {quoted} FROM csu_import_voter "
+            f"ON CONFLICT (matricule) DO UPDATE SET {self._updates('excluded')} "
+            "RETURNING matricule, id) "
             "INSERT INTO material (election_id, voter_id, capacity, identifier, bureau_code, "
             "status, created_at, scrutins) "
             "SELECT s.m_election, v.id, s.m_capacity, s.m_identifier, s.m_bureau, 'active', "
             "s.m_created, s.m_scrutins FROM csu_import_material s "
-            "JOIN voter v ON v.matricule = s.m_matricule "
+            "JOIN v ON v.matricule = s.m_matricule "
             "ON CONFLICT (election_id, identifier) DO UPDATE SET voter_id = excluded.voter_id, "
             "capacity = excluded.capacity, bureau_code = excluded.bureau_code, "
-            "scrutins = excluded.scrutins"
+            "scrutins = excluded.scrutins "
+            # A material the roll leaves as it was is not written again (a new version of
+            # the row and of its six index entries, the bulk of a re-import's cost).
+            "WHERE (material.voter_id, material.capacity, material.bureau_code, "
+            "material.scrutins) IS DISTINCT FROM (excluded.voter_id, excluded.capacity, "
+            "excluded.bureau_code, excluded.scrutins)"
         )
-        self.voter_copy = f"COPY csu_import_voter ({quoted}) FROM STDIN"
+        # Fresh: a voter met again in a later chunk (another capacity) is updated by id.
+        self.update = (
+            f"UPDATE voter SET {self._updates('s')} FROM csu_import_voter s WHERE voter.id = s.id"
+        )
+        self.voter_copy = f"COPY csu_import_voter ({quoted}) FROM STDIN (FORMAT BINARY)"
         self.material_copy = (
-            f"COPY csu_import_material ({', '.join(self.material_columns)}) FROM STDIN"
+            f"COPY csu_import_material ({', '.join(self.material_columns)}) "
+            "FROM STDIN (FORMAT BINARY)"
         )
+        # Fresh: voters with their ids, materials with their voter's id in place of the
+        # matricule, and their status.
+        self.matricule_at = self.material_columns.index("m_matricule")
+        direct = [_MATERIAL_SOURCE[name].split(".")[1] for name in self.material_columns]
+        direct[self.matricule_at] = "voter_id"
+        self.voter_direct = f'COPY voter ("id", {quoted}) FROM STDIN (FORMAT BINARY)'
+        self.voter_again = f'COPY csu_import_voter ("id", {quoted}) FROM STDIN (FORMAT BINARY)'
+        self.material_direct = (
+            f"COPY material ({', '.join(direct)}, status) FROM STDIN (FORMAT BINARY)"
+        )
+        self.id_sequence = connection.exec_driver_sql(
+            "SELECT pg_get_serial_sequence('voter', 'id')"
+        ).scalar_one()
+        self.types = {
+            statement: self._column_types(connection, table, columns)
+            for statement, table, columns in (
+                (self.voter_copy, "csu_import_voter", self.voter_columns),
+                (self.material_copy, "csu_import_material", self.material_columns),
+                (self.voter_direct, "voter", ("id", *self.voter_columns)),
+                (self.voter_again, "voter", ("id", *self.voter_columns)),
+                (self.material_direct, "material", (*direct, "status")),
+            )
+        }
+
+    @staticmethod
+    def _updates(new: str) -> str:
+        """The SET list of an update of a voter by a row ``new`` of the roll."""
+        kept = (f'"{n}" = coalesce({new}."{n}", voter."{n}")' for n in _VOTER_KEPT)
+        updated = (f'"{n}" = {new}."{n}"' for n in (*_VOTER_UPDATED, "updated_at"))
+        return ", ".join((*updated, *kept))
+
+    @staticmethod
+    def _column_types(connection: Any, table: str, columns: Iterable[str]) -> list[int]:
+        """The type oids of ``columns`` of ``table``, for a binary COPY."""
+        found = dict(
+            connection.exec_driver_sql(
+                "SELECT attname, atttypid::int FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (table,),
+            ).all()
+        )
+        return [found[name] for name in columns]
 
     def close(self) -> None:
         connection = self.session.connection()
+        if self.copy and self.set_aside:
+            # The indexes rebuilt sort a million keys in memory rather than in files
+            # (never less than the server would give; for this transaction only).
+            connection.exec_driver_sql(
+                "SELECT set_config('maintenance_work_mem', greatest(pg_size_bytes("
+                "current_setting('maintenance_work_mem')), pg_size_bytes(%s)) / 1024 || 'kB', "
+                "true)",
+                (IMPORT_MAINTENANCE_MEM,),
+            )
         for statement in self.set_aside:
             connection.exec_driver_sql(statement)
         if self.dialect_name == "sqlite":
@@ -482,32 +595,80 @@ class _RollWriter:
             self.bureaus |= new_bureaus
         connection = self.session.connection()
         if self.copy:
-            self._copy(connection.connection.driver_connection, voters, materials)
+            driver: Any = connection.connection.driver_connection
+            with driver.cursor() as cursor:
+                if self.fresh:
+                    self._copy_fresh(cursor, voters, materials, matricules)
+                else:
+                    self._copy(cursor, self.voter_copy, voters)
+                    self._copy(cursor, self.material_copy, materials)
+                    cursor.execute(self.upsert)
+                    cursor.execute("TRUNCATE csu_import_voter, csu_import_material")
         else:
             connection.exec_driver_sql(self.voter_sql, voters)  # type: ignore[arg-type]
             connection.exec_driver_sql(self.material_sql, materials)  # type: ignore[arg-type]
         self.voters.update(matricules)
 
-    def _copy(
-        self, driver: Any, voters: list[tuple[Any, ...]], materials: list[tuple[Any, ...]]
+    def _copy_fresh(
+        self,
+        cursor: Any,
+        voters: list[tuple[Any, ...]],
+        materials: list[tuple[Any, ...]],
+        matricules: list[str],
     ) -> None:
-        with driver.cursor() as cursor:
-            with cursor.copy(self.voter_copy) as copy:
-                for row in voters:
-                    copy.write_row(row)
-            with cursor.copy(self.material_copy) as copy:
-                for row in materials:
-                    copy.write_row(row)
-            cursor.execute(self.voter_upsert)
-            cursor.execute(self.material_upsert)
-            cursor.execute("TRUNCATE csu_import_voter, csu_import_material")
+        ids = self.ids
+        new = [i for i, matricule in enumerate(matricules) if matricule not in ids]
+        if len(new) < len(voters):
+            again = [(ids[m], *voters[i]) for i, m in enumerate(matricules) if m in ids]
+            self._copy(cursor, self.voter_again, again)
+            cursor.execute(self.update)
+            cursor.execute("TRUNCATE csu_import_voter")
+        if new:
+            drawn = cursor.execute(
+                "SELECT array_agg(nextval(%s)) FROM generate_series(1, %s)",
+                (self.id_sequence, len(new)),
+            ).fetchone()[0]
+            if len(new) < len(voters):
+                voters, matricules = [voters[i] for i in new], [matricules[i] for i in new]
+            ids.update(zip(matricules, drawn, strict=True))
+            self._copy(cursor, self.voter_direct, map(_RollWriter._prepend, drawn, voters))
+        at = self.matricule_at
+        self._copy(
+            cursor,
+            self.material_direct,
+            ((*row[:at], ids[row[at]], *row[at + 1 :], "active") for row in materials),
+        )
+
+    @staticmethod
+    def _prepend(first: Any, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (first, *row)
+
+    def _copy(self, cursor: Any, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        with cursor.copy(statement) as copy:
+            copy.set_types(self.types[statement])
+            for row in rows:
+                copy.write_row(row)
 
 
-def _set_indexes_aside(connection: Any, dialect: str, table: str) -> list[str]:
+def _set_indexes_aside(
+    connection: Any, dialect: str, table: str, *, unique: bool = False
+) -> list[str]:
     """Drop the secondary indexes of ``table`` when it holds no row, and return the
-    statements that build them again. Indexes behind a constraint stay."""
+    statements that build them again. Indexes behind a constraint stay. With
+    ``unique`` (PostgreSQL), the table's unique constraints go instead, but those a
+    foreign key relies on: only for rows known not to conflict (see _RollWriter)."""
     if connection.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first() is not None:
         return []
+    if unique:
+        found = connection.exec_driver_sql(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint k "
+            "WHERE conrelid = %s::regclass AND contype = 'u' AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = k.conindid)",
+            (table,),
+        ).all()
+        for name, _ in found:
+            connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        return [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {rule}' for name, rule in found]
     if dialect == "sqlite":
         found = connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master "
