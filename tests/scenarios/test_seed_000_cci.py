@@ -9,7 +9,6 @@ of loss are accepted from that day (01/12/2022, where the seed says 29 October).
 clock is fixed on Friday 2 December 2022, 11:30 in Paris, within the CCIL hours.
 """
 
-from datetime import datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -17,36 +16,40 @@ from typing import Any
 import pyotp
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Select, Static
+from textual.widgets import Checkbox
 
 from csu.app import CsuApp
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
-from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.substitution import SubstitutionRequestScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.operators import add_operator
-from csu.store.tables import Material, SubstitutionRequest, Voter
+from csu.store.tables import Material, SubstitutionRequest
 from tests.conftest import ADMIN, NOW
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
     click,
     close_ui,
-    demo_rows,
     demo_voter,
     fill,
+    in_call,
     journal_details,
     journal_of,
     last_intervention,
     log_in,
     notifications,
-    open_intervention_ui,
-    open_voter_file,
-    outbox_codes,
+    on_voter_file,
     press,
+    proposed_outcome,
     screen_text,
     settle,
+    verify_by_code,
+)
+from tests.screens.test_substitution_screens import (
+    identity_as_on_the_roll,
+    result_text,
+    type_identity,
 )
 
 CCI = "cci-hdf-2021"
@@ -79,40 +82,16 @@ def caller(deps: Deps) -> DemoVoter:
 
 def caller_who_voted(deps: Deps) -> DemoVoter:
     """A CCI voter whose material the platform reports as voted (mobile on record)."""
-    with deps.reading() as session:
-        voter, material = session.exec(
-            select(Voter, Material)
-            .join(Material, Material.voter_id == Voter.id)  # type: ignore[arg-type]
-            .where(
-                Material.election_id == CCI,
-                Material.voted_at.is_not(None),  # type: ignore[union-attr]
-                Voter.phone_mobile.is_not(None),  # type: ignore[union-attr]
-            )
-            .order_by(Voter.id)  # type: ignore[arg-type]
-        ).first()  # type: ignore[misc]
-    row = demo_rows()[(CCI, material.identifier)]
-    return DemoVoter(
-        voter_id=voter.id,
-        matricule=voter.matricule,
-        election=CCI,
-        identifier=material.identifier,
-        bureau=material.bureau_code,
-        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
-        row=row,
-    )
+    return demo_voter(deps, CCI, voted=True, mobile=True)
 
 
-async def phone_control(pilot: Pilot[Any], voter: DemoVoter, outbox: Path) -> None:
+async def phone_control(
+    pilot: Pilot[Any], voter: DemoVoter, outbox: Path, login: str = "agent"
+) -> None:
     """« Après contrôle » by phone, as the election's S5 script says: the call opened on
     the voter's file, the date of birth and a one-time code sent to the mobile on record."""
-    await open_voter_file(pilot, voter.matricule)
-    await open_intervention_ui(pilot, "phone")
-    await press(pilot, "ctrl+e")
-    fill(pilot, verify_birth_date=voter.birth_text)
-    await click(pilot, "#send-otp_mobile")
-    fill(pilot, verify_otp_mobile=outbox_codes(outbox)[-1])
-    await click(pilot, "#verify-ok")
-    assert isinstance(pilot.app.screen, VoterScreen), screen_text(pilot.app)
+    await in_call(pilot, voter, login=login)
+    await verify_by_code(pilot, outbox, verify_birth_date=voter.birth_text)
 
 
 async def request_form(pilot: Pilot[Any]) -> SubstitutionRequestScreen:
@@ -129,39 +108,11 @@ def tick_pieces(modal: SubstitutionRequestScreen, *, missing: str | None = None)
         box.value = str(box.label) != missing
 
 
-def type_identity(pilot: Pilot[Any], last_name: str, first_name: str, birth: str) -> None:
-    """The name, first name and date of birth as the signed request gives them."""
-    fill(
-        pilot,
-        substitution_last_name=last_name,
-        substitution_first_name=first_name,
-        substitution_birth_date=birth,
-    )
-
-
-def identity_as_on_the_roll(pilot: Pilot[Any], voter: DemoVoter) -> None:
-    """The identity of a request that matches the roll, typed from the signed request."""
-    type_identity(pilot, voter.row["nom"], voter.row["prenom"], voter.birth_text)
-
-
-def result_text(app: CsuApp) -> str:
-    return str(app.screen.query_one("#substitution-result", Static).content)
-
-
 async def submit(pilot: Pilot[Any]) -> str:
     """« Enregistrer la demande »: the service's answer, as the form shows it."""
     fill(pilot, substitution_email=REQUEST_ADDRESS)
     await click(pilot, "#substitution-submit")
     return result_text(pilot.app)  # type: ignore[arg-type]
-
-
-async def proposed_outcome(pilot: Pilot[Any]) -> object:
-    """What the closing window proposes (then left without closing)."""
-    await press(pilot, "ctrl+w")
-    assert isinstance(pilot.app.screen, InterventionCloseScreen)
-    value = pilot.app.screen.query_one("#close-outcome", Select).value
-    await press(pilot, "escape")
-    return value
 
 
 async def decide(pilot: Pilot[Any], reason: str) -> None:
@@ -225,8 +176,7 @@ async def test_the_file_shows_the_ccil_of_the_voter_s_constituency(
     constituency = voter.row["circonscription"]
     phone, email = CCILS[constituency]
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         await settle(pilot)
         text = screen_text(app)
     assert f"CCIL {constituency} (circonscription {constituency})" in text
@@ -241,7 +191,6 @@ async def test_no_code_can_be_read_out_since_the_election_issues_none(
 ) -> None:
     voter = caller(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
         await phone_control(pilot, voter, outbox)
         assert "Identité vérifiée" in screen_text(app)
         # Ruled out by the election: not offered in the footer, and its key says why.
@@ -265,7 +214,6 @@ async def test_a_request_missing_a_piece_is_refused_naming_it(
 ) -> None:
     voter = caller(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
         await phone_control(pilot, voter, outbox)
         modal = await request_form(pilot)
         tick_pieces(modal, missing=SIGNED)
@@ -291,7 +239,6 @@ async def test_a_voter_who_has_voted_gets_no_substitution_material(
 ) -> None:
     voter = caller_who_voted(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
         await phone_control(pilot, voter, outbox)
         assert "voté le" in screen_text(app)  # the platform's émargement, in the file
         screen = app.screen
@@ -311,7 +258,6 @@ async def test_a_loss_declared_before_the_election_s_date_is_refused(
 ) -> None:
     voter = caller(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
         await phone_control(pilot, voter, outbox)
         modal = await request_form(pilot)
         assert "à partir du 01/12/2022" in screen_text(app)
@@ -331,7 +277,6 @@ async def test_a_request_whose_typed_identity_matches_the_roll_waits_for_approva
 ) -> None:
     voter = caller(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
         await phone_control(pilot, voter, outbox)
         modal = await request_form(pilot)
         tick_pieces(modal)
@@ -350,7 +295,6 @@ async def test_a_request_whose_typed_name_differs_from_the_roll_is_refused_with_
 ) -> None:
     voter = caller(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
         await phone_control(pilot, voter, outbox)
         modal = await request_form(pilot)
         tick_pieces(modal)
@@ -369,8 +313,7 @@ async def test_a_request_is_granted_by_a_supervisor_other_than_its_author(
     voter = caller(demo_deps)
     add_other_supervisor(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await phone_control(pilot, voter, outbox)
+        await phone_control(pilot, voter, outbox, login="superviseur")
         modal = await request_form(pilot)
         assert "approbation d'un superviseur" in screen_text(app)
         tick_pieces(modal)
@@ -408,7 +351,6 @@ async def test_the_notice_of_new_material_gives_the_voter_s_ccil_number(
     voter = caller(demo_deps)
     phone, _ = CCILS[voter.row["circonscription"]]
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
         await phone_control(pilot, voter, outbox)
         modal = await request_form(pilot)
         tick_pieces(modal)

@@ -16,12 +16,10 @@ What the seeds say the cell may and may not do:
 """
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
@@ -36,26 +34,27 @@ from csu.services.context import Deps, Forbidden, OperatorContext
 from csu.services.credentials import issue_credential
 from csu.services.platform import check_login
 from csu.services.vote_codes import INVALID_LINK, LinkGone, redeem_link
-from csu.store.tables import Material, Voter
+from csu.store.tables import Voter
 from csu.widgets.intervention_panel import InterventionPanel
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
+    by_numen,
+    call_verified,
     click,
     close_ui,
-    demo_rows,
     demo_voter,
     fill,
+    in_call,
     journal_details,
     journal_of,
     journal_text,
     last_intervention,
-    log_in,
     mails_to,
     material_id,
     notifications,
+    on_voter_file,
     open_intervention_ui,
-    open_voter_file,
     press,
     screen_text,
     sms_to,
@@ -74,14 +73,6 @@ SUPERVISOR = OperatorContext(login="superviseur", role="superviseur", workstatio
 # ------------------------------------------------------------------- helpers
 
 
-def by_numen(voter: DemoVoter) -> dict[str, str]:
-    """The caller's answers: challenge answer + NUMEN (seed 001, first factor set)."""
-    return {
-        "verify_challenge_answer": voter.row["reponse_defi"],
-        "verify_numen": voter.row["numen"],
-    }
-
-
 def by_nir(voter: DemoVoter) -> dict[str, str]:
     """The caller's answers: challenge answer + the first 10 digits of the NIR."""
     return {
@@ -90,44 +81,9 @@ def by_nir(voter: DemoVoter) -> dict[str, str]:
     }
 
 
-def voted_voter(deps: Deps) -> DemoVoter:
-    """A men-2022 demo voter whose material the platform reports as voted."""
-    with deps.reading() as session:
-        voter, material = session.exec(  # type: ignore[misc]
-            select(Voter, Material)
-            .join(Material, Material.voter_id == Voter.id)  # type: ignore[arg-type]
-            .where(Material.election_id == MEN, Material.voted_at.is_not(None))  # type: ignore[union-attr]
-            .order_by(Voter.id)  # type: ignore[arg-type]
-        ).first()
-    row = demo_rows()[(MEN, material.identifier)]
-    return DemoVoter(
-        voter_id=voter.id,
-        matricule=voter.matricule,
-        election=MEN,
-        identifier=material.identifier,
-        bureau=material.bureau_code,
-        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
-        row=row,
-    )
-
-
 def vote_code_works(deps: Deps, voter: DemoVoter, code: str) -> bool:
     """What the platform checks when the voter types the code (login check API)."""
     return check_login(deps, MEN, voter.identifier, voter.birth_date, vote_code=code)
-
-
-async def call(pilot: Pilot[Any], voter: DemoVoter) -> None:
-    """The agent takes the call: logged in, the voter looked up, a phone intervention."""
-    await log_in(pilot, "agent")
-    await open_voter_file(pilot, voter.matricule)
-    await open_intervention_ui(pilot, "phone")
-
-
-async def call_verified(pilot: Pilot[Any], voter: DemoVoter) -> None:
-    """The call, and the identity verified by challenge answer + NUMEN."""
-    await call(pilot, voter)
-    await verify_ui(pilot, **by_numen(voter))
-    assert pilot.app.screen.query_one(InterventionPanel).verified
 
 
 async def send_link(pilot: Pilot[Any], channel: str, recipient: str) -> str:
@@ -302,7 +258,7 @@ class TestVerificationForTheVoteCode:
         de sécurité sociale »."""
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call(pilot, voter)
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             assert isinstance(app.screen, VerifyScreen)
             sets = str(app.screen.query_one("#verify-sets", Static).content)
@@ -324,7 +280,7 @@ class TestVerificationForTheVoteCode:
     ) -> None:
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call(pilot, voter)
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             fill(pilot, verify_numen=voter.row["numen"], verify_challenge_answer="Rex")
             await click(pilot, "#verify-ok")
@@ -416,10 +372,9 @@ class TestWhatTheCellDoesNotDo:
     async def test_a_voter_who_voted_gets_no_new_code(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
     ) -> None:
-        voter = voted_voter(demo_deps)
+        voter = demo_voter(demo_deps, MEN, voted=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             assert "a voté" in screen_text(app) and "voté le 01/12/2022 09:00" in screen_text(app)
             await open_intervention_ui(pilot, "phone")
             await verify_ui(pilot, **by_numen(voter))
@@ -449,7 +404,7 @@ class TestSelfServiceFirst:
         ou FranceConnect, on the portal, before the cell does anything."""
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call(pilot, voter)
+            await in_call(pilot, voter)
             text = screen_text(app)
         assert "S6 — Réassort du code de vote" in text
         assert "▶ 1. Proposer d'abord le réassort en libre-service : portail élections" in text
@@ -462,7 +417,7 @@ class TestSelfServiceFirst:
     ) -> None:
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call(pilot, voter)  # no verification: the voter reissues it alone
+            await in_call(pilot, voter)  # no verification: the voter reissues it alone
             await press(pilot, "ctrl+w")
             assert isinstance(app.screen, InterventionCloseScreen)
             outcomes = app.screen.query_one("#close-outcome", Select)

@@ -10,56 +10,50 @@ clock is fixed on Friday 2 December 2022, 11:30 in Paris, within the CSU's hours
 """
 
 import re
-from contextlib import AbstractContextManager
-from datetime import datetime
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
 import pypdfium2 as pdfium
 from sqlalchemy import update
-from sqlmodel import select
-from textual.pilot import Pilot
 from textual.widgets import Select, Static
 
 from csu.app import CsuApp
 from csu.screens.credential import IssueScreen
-from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.letter import LetterScreen
 from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
 from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
-from csu.services.context import Deps, OperatorContext
-from csu.services.credentials import issue_credential
-from csu.services.interventions import close_intervention, open_intervention
-from csu.services.platform import check_login
-from csu.services.verification import verify_identity
-from csu.store.tables import JournalEntry, Material, Voter
+from csu.services.context import Deps
+from csu.store.tables import Voter
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
+    call_path,
+    call_verified,
+    card_and_iban,
     click,
     close_ui,
-    demo_rows,
     demo_voter,
     fill,
+    in_call,
     issue_ui,
     journal_details,
     journal_of,
+    journal_operator,
     journal_text,
     last_intervention,
     log_in,
-    material_id,
+    login_works,
     notifications,
-    open_intervention_ui,
-    open_voter_file,
-    outbox_codes,
     president_bureau,
     press,
+    proposed_outcome,
     screen_text,
+    session_of,
     settle,
-    verify_ui,
+    verify_by_code,
 )
+from tests.screens.test_scenarios import issue_key_via_services
 
 INTERIOR = "minint-2022"
 CSU_PHONE = "01 80 15 43 21"  # « J'appelle la CSU électeurs … 0180154321 »
@@ -71,60 +65,9 @@ SCRUTIN_TITLES = {
 }
 HOME = "Appartement 3\n12 rue des Lilas\n33000 Bordeaux"
 KEY = re.compile(r"\b([2-9A-Z]{4})-([2-9A-Z]{4})-([2-9A-Z]{4})-([2-9A-Z]{4})\b")
-SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-test")
-AGENT = OperatorContext("agent", "agent", "poste-test")
 
 
 # ------------------------------------------------------------------- helpers
-
-
-def card_and_iban(voter: DemoVoter) -> dict[str, str]:
-    """Date of birth, the first 6 characters of the agent card's serial number and the
-    last 6 of the IBAN, as the caller reads them."""
-    return {
-        "verify_birth_date": voter.birth_text,
-        "verify_agent_card": voter.row["carte_agent"][:6],
-        "verify_iban": voter.row["iban"][-6:],
-    }
-
-
-def login_works(deps: Deps, voter: DemoVoter, **credentials: str) -> bool:
-    """What the voting platform answers to these credentials (it asks CSU)."""
-    return check_login(deps, voter.election, voter.identifier, voter.birth_date, **credentials)
-
-
-def key_issued_earlier(deps: Deps, voter: DemoVoter) -> str:
-    """A key a supervisor read to this voter on an earlier call (through the services)."""
-    opened = open_intervention(deps, SUPERVISOR, voter.voter_id, "phone")
-    answers = {k.removeprefix("verify_"): v for k, v in card_and_iban(voter).items()}
-    assert verify_identity(deps, SUPERVISOR, opened.id, answers).verified
-    issued = issue_credential(deps, SUPERVISOR, opened.id, material_id(deps, voter), "security_key")
-    close_intervention(deps, SUPERVISOR, opened.id, "résolu")
-    return issued.value
-
-
-def voter_who_voted_every_scrutin(deps: Deps) -> DemoVoter:
-    """An Interior voter whose material the platform reports voted in each scrutin."""
-    with deps.reading() as session:
-        voter, material = session.exec(
-            select(Voter, Material)
-            .join(Material, Material.voter_id == Voter.id)  # type: ignore[arg-type]
-            .where(
-                Material.election_id == INTERIOR,
-                Material.voted_at.is_not(None),  # type: ignore[union-attr]
-            )
-            .order_by(Voter.id)  # type: ignore[arg-type]
-        ).first()  # type: ignore[misc]
-    row = demo_rows()[(INTERIOR, material.identifier)]
-    return DemoVoter(
-        voter_id=voter.id,
-        matricule=voter.matricule,
-        election=INTERIOR,
-        identifier=material.identifier,
-        bureau=material.bureau_code,
-        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
-        row=row,
-    )
 
 
 def without_agent_card(deps: Deps, voter: DemoVoter) -> None:
@@ -136,37 +79,6 @@ def without_agent_card(deps: Deps, voter: DemoVoter) -> None:
             .where(Voter.id == voter.voter_id)  # type: ignore[arg-type]
             .values(card6_hash=None, adresse_postale=HOME)
         )
-
-
-async def call_by_phone(pilot: Pilot[Any], voter: DemoVoter, caller: str = "") -> None:
-    """The agent finds the caller's file and opens the call, the number shown if any."""
-    await log_in(pilot, "agent")
-    await open_voter_file(pilot, voter.matricule)
-    fields = {"open_caller": caller} if caller else {}
-    await open_intervention_ui(pilot, "phone", **fields)
-
-
-async def verify_with_a_code_by_sms(pilot: Pilot[Any], voter: DemoVoter, outbox: Path) -> None:
-    """Date of birth and a one-time code sent to the mobile on record."""
-    await press(pilot, "ctrl+e")
-    fill(pilot, verify_birth_date=voter.birth_text)
-    await click(pilot, "#send-otp_mobile")
-    fill(pilot, verify_otp_mobile=outbox_codes(outbox)[-1])
-    await click(pilot, "#verify-ok")
-    assert isinstance(pilot.app.screen, VoterScreen), screen_text(pilot.app)
-
-
-async def proposed_outcome(pilot: Pilot[Any]) -> object:
-    """What the closing window proposes (then left without closing)."""
-    await press(pilot, "ctrl+w")
-    assert isinstance(pilot.app.screen, InterventionCloseScreen)
-    value = pilot.app.screen.query_one("#close-outcome", Select).value
-    await press(pilot, "escape")
-    return value
-
-
-def path(app: CsuApp) -> str:
-    return str(app.screen.query_one("#call-path", Static).render())
 
 
 def mails(outbox: Path) -> dict[str, str]:
@@ -190,28 +102,13 @@ def letter_text(outbox: Path) -> str:
         document.close()
 
 
-def journal_operator(deps: Deps, intervention_id: str, action: str) -> str | None:
-    with deps.reading() as session:
-        return session.exec(
-            select(JournalEntry.operator).where(
-                JournalEntry.intervention == intervention_id, JournalEntry.action == action
-            )
-        ).one()
-
-
-def in_session_of(app: CsuApp) -> AbstractContextManager[None]:
-    """Two apps in one test (the agent's, the president's): Textual takes the one started
-    last as the active one, so the other's steps run in their own app's context."""
-    return app._context()
-
-
 # ---------------------------------------------------------- the call's start
 
 
 async def test_the_procedure_offers_evote_cs_e_cle_first(app: CsuApp, demo_deps: Deps) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
+        await in_call(pilot, voter)
         await settle(pilot)
         text = screen_text(app)
     # « 1re SOLUTION — Pour les agents possédant une carte agent, via eVote-CS ».
@@ -224,9 +121,9 @@ async def test_a_caller_sent_to_e_cle_is_closed_as_redirected_to_self_service(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
+        await in_call(pilot, voter)
         await close_ui(pilot, "redirigé", note="eVote-CS, écran « E-Clé » (Passage 2)")
-        assert "État : intervention close (redirigé vers le libre-service)" in path(app)
+        assert "État : intervention close (redirigé vers le libre-service)" in call_path(app)
         assert "redirigé" in screen_text(app)  # the file's interventions
     intervention = last_intervention(demo_deps)
     assert journal_of(demo_deps, intervention) == [
@@ -241,7 +138,7 @@ async def test_a_call_from_the_registered_workstation_is_a_presumption_not_a_che
     voter = demo_voter(demo_deps, work_phone=True)
     async with app.run_test(size=SIZE) as pilot:
         # « J'appelle la CSU électeurs de mon poste de travail »
-        await call_by_phone(pilot, voter, caller=voter.row["telephone_pro"])
+        await in_call(pilot, voter, open_caller=voter.row["telephone_pro"])
         text = screen_text(app)
         assert "correspond au poste de travail enregistré" in text
         assert "Identité non vérifiée" in text
@@ -261,7 +158,7 @@ async def test_a_caller_from_another_number_is_shown_as_not_the_workstation(
 ) -> None:
     voter = demo_voter(demo_deps, work_phone=True)
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter, caller="06 12 34 56 78")
+        await in_call(pilot, voter, open_caller="06 12 34 56 78")
         assert "ne correspond pas au poste de travail enregistré" in screen_text(app)
     opened = journal_details(demo_deps, last_intervention(demo_deps), "intervention_open")
     assert opened["caller_matches_work_phone"] is False
@@ -274,10 +171,9 @@ async def test_the_new_key_is_read_to_the_caller_after_verification_and_the_old_
     app: CsuApp, demo_deps: Deps
 ) -> None:
     voter = demo_voter(demo_deps)
-    old_key = key_issued_earlier(demo_deps, voter)
+    old_key = issue_key_via_services(demo_deps, voter)  # an earlier call
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
-        await verify_ui(pilot, **card_and_iban(voter))
+        await call_verified(pilot, voter)
         # « le référent de la CSU me communique ma clé de sécurité par téléphone »
         new_key = await issue_ui(pilot, "security_key")
         assert any("Lecture confirmée" in m for m in notifications(app))
@@ -296,8 +192,7 @@ async def test_the_notice_of_a_new_key_gives_the_csu_and_the_platform_numbers(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
-        await verify_ui(pilot, **card_and_iban(voter))
+        await call_verified(pilot, voter)
         await issue_ui(pilot, "security_key")
         await close_ui(pilot, "résolu")
     notice = mails(outbox)[voter.row["email_pro"]]
@@ -309,11 +204,10 @@ async def test_the_notice_of_a_new_key_gives_the_csu_and_the_platform_numbers(
 async def test_a_voter_who_voted_every_scrutin_is_refused_a_key_naming_them(
     app: CsuApp, demo_deps: Deps
 ) -> None:
-    voter = voter_who_voted_every_scrutin(demo_deps)
+    voter = demo_voter(demo_deps, INTERIOR, voted=True)
     scrutins = [SCRUTIN_TITLES[s] for s in voter.row["scrutins"].split("|")]
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
-        await verify_ui(pilot, **card_and_iban(voter))
+        await call_verified(pilot, voter)
         screen = app.screen
         assert not screen.active_bindings["ctrl+k"].enabled  # shown, greyed
         await press(pilot, "ctrl+k")
@@ -331,7 +225,7 @@ async def test_three_failed_verifications_lock_the_voter_and_the_close_proposes_
     voter = demo_voter(demo_deps)
     wrong = {**card_and_iban(voter), "verify_iban": "000000"}
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
+        await in_call(pilot, voter)
         await press(pilot, "ctrl+e")
         fill(pilot, **wrong)
         for _ in range(3):
@@ -357,8 +251,8 @@ async def test_an_agent_without_an_agent_card_gets_the_key_in_a_letter_home(
     voter = demo_voter(demo_deps, mobile=True)
     without_agent_card(demo_deps, voter)
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
-        await verify_with_a_code_by_sms(pilot, voter, outbox)
+        await in_call(pilot, voter)
+        await verify_by_code(pilot, outbox, verify_birth_date=voter.birth_text)
         await press(pilot, "ctrl+b")  # « Clé par courrier »
         assert isinstance(app.screen, LetterScreen), notifications(app)
         await settle(pilot)
@@ -388,9 +282,8 @@ async def test_a_lost_password_is_read_out_after_the_reissue_secret_and_the_iban
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await call_by_phone(pilot, voter)
         # « DONNÉE SECRÈTE DE RÉASSORT » (6 first characters of the card) + 6 last of the IBAN
-        await verify_ui(pilot, **card_and_iban(voter))
+        await call_verified(pilot, voter, answers=card_and_iban(voter))
         password = await issue_ui(pilot, "password")
         await close_ui(pilot, "résolu")
     issued = journal_details(demo_deps, last_intervention(demo_deps), "credential_issue")
@@ -403,11 +296,9 @@ async def test_the_president_gives_a_new_password_after_seeing_an_identity_docum
 ) -> None:
     voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "president")
-        await open_voter_file(pilot, voter.matricule)
-        await open_intervention_ui(pilot)
         # « Je prouve mon identité (carte d'identité, carte agent) »
-        await verify_ui(pilot, document="cni", verify_in_person="4321")
+        in_person = {"verify_in_person": "4321"}
+        await call_verified(pilot, voter, login="president", document="cni", answers=in_person)
         password = await issue_ui(pilot)  # passwords only, for a president
         await close_ui(pilot, "résolu")
     intervention = last_intervention(demo_deps)
@@ -425,11 +316,9 @@ async def test_the_csu_reads_the_key_once_the_president_attests_the_voter_s_iden
     voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
     bureau_app = CsuApp(demo_deps, "bureau-de-vote")  # the president's own session
     async with app.run_test(size=SIZE) as agent, bureau_app.run_test(size=SIZE) as president:
-        with in_session_of(app):
+        with session_of(app):
             # « Le président du bureau de vote électronique appelle la CSU électeurs »
-            await log_in(agent, "agent")
-            await open_voter_file(agent, voter.matricule)
-            await open_intervention_ui(agent, "president", open_president="president")
+            await in_call(agent, voter, channel="president", open_president="president")
             await press(agent, "ctrl+e")
             assert isinstance(app.screen, VerifyScreen)
             assert "en attente du président « president »" in screen_text(app)
@@ -446,7 +335,7 @@ async def test_the_csu_reads_the_key_once_the_president_attests_the_voter_s_iden
         fill(president, attest_last4="7X2Q")
         await click(president, "#attest-ok")
 
-        with in_session_of(app):
+        with session_of(app):
             # The window looks every 2 s and closes once attested; F5 looks at once (on
             # the file behind, ctrl+b is « Clé par courrier »).
             if isinstance(app.screen, VerifyScreen):

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
@@ -38,26 +37,24 @@ from csu.services.elections import list_elections
 from csu.services.platform import check_login
 from csu.services.vote_codes import INVALID_LINK, LinkGone, redeem_link
 from csu.store.tables import JournalEntry
-from csu.widgets.intervention_panel import InterventionPanel
 from tests.conftest import NOW
 from tests.fakes import Clock
 from tests.screens.conftest import (
-    SECRETS,
     SIZE,
-    DemoVoter,
+    by_department,
+    call_verified,
     click,
+    code,
     demo_voter,
     fill,
+    in_call,
     journal_details,
     journal_of,
     journal_text,
     last_intervention,
-    log_in,
     mails_to,
     material_id,
     notifications,
-    open_intervention_ui,
-    open_voter_file,
     press,
     screen_text,
     token_in,
@@ -96,30 +93,10 @@ def link_mail(outbox: Path, address: str) -> str:
     return mail
 
 
-def by_department(voter: DemoVoter) -> dict[str, str]:
-    """« Vous saisissez votre NUMEN et sélectionnez les 6ème et 7ème caractères de votre
-    carte Vitale (Dpt de naissance) »."""
-    return {"verify_numen": voter.row["numen"], "verify_birth_department": voter.row["nir"][5:7]}
-
-
 def closing(deps: Deps) -> datetime:
     """When the men-2011 vote closes (the demo moves it to this week)."""
     [definition] = [d for d in list_elections(deps) if d.id == MEN_2011]
     return definition.closes_at
-
-
-async def call(pilot: Pilot[Any], voter: DemoVoter, at: datetime = NOW) -> None:
-    """The agent takes the call: logged in, the voter looked up, a phone intervention."""
-    await log_in(pilot, "agent", otp=pyotp.TOTP(SECRETS["agent"]).at(at))
-    await open_voter_file(pilot, voter.matricule)
-    await open_intervention_ui(pilot, "phone")
-
-
-async def call_verified(pilot: Pilot[Any], voter: DemoVoter, at: datetime = NOW) -> None:
-    """The call, and the identity verified by NUMEN + département of birth."""
-    await call(pilot, voter, at)
-    await verify_ui(pilot, **by_department(voter))
-    assert pilot.app.screen.query_one(InterventionPanel).verified
 
 
 async def send_identifier(pilot: Pilot[Any], address: str | None = None) -> str:
@@ -166,11 +143,13 @@ class TestIdentityByNumenAndDepartment:
         dans votre messagerie »."""
         voter = demo_voter(deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            await call(pilot, voter)
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             sets = str(app.screen.query_one("#verify-sets", Static).content)
             assert sets == "Un de ces ensembles suffit :\n  • département de naissance + NUMEN"
             await press(pilot, "escape")
+            # « Vous saisissez votre NUMEN et sélectionnez les 6ème et 7ème caractères de
+            # votre carte Vitale (Dpt de naissance) »
             await verify_ui(pilot, **by_department(voter))
             said = await send_identifier(pilot)
             assert said.startswith(
@@ -196,7 +175,7 @@ class TestIdentityByNumenAndDepartment:
         voter = demo_voter(deps, MEN_2011)
         wrong = "75" if voter.row["nir"][5:7] != "75" else "69"
         async with app.run_test(size=SIZE) as pilot:
-            await call(pilot, voter)
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             fill(pilot, verify_numen=voter.row["numen"], verify_birth_department=wrong)
             await click(pilot, "#verify-ok")
@@ -302,7 +281,7 @@ class TestThePasswordShowsOnTheVotersScreen:
         voter = demo_voter(deps, MEN_2011)
         clock.now = closing(deps) - timedelta(minutes=20)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, at=clock.now)
+            await call_verified(pilot, voter, otp=code("agent", clock.now))
             await identifier_and_password_link(pilot)
         token = token_in(link_mail(outbox, voter.row["email_pro"]))
         clock.now = closing(deps) + timedelta(minutes=1)
@@ -316,7 +295,7 @@ class TestThePasswordShowsOnTheVotersScreen:
         voter = demo_voter(deps, MEN_2011)
         clock.now = closing(deps) - timedelta(minutes=20)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, at=clock.now)
+            await call_verified(pilot, voter, otp=code("agent", clock.now))
             said = await identifier_and_password_link(pilot)
         deadline = to_paris(closing(deps))  # the last day's end: 08/12 à 17:00
         assert f"valable jusqu'au {deadline:%d/%m à %H:%M}" in said
@@ -406,7 +385,7 @@ class TestSpamFolderFirst:
         mails supprimés »."""
         voter = demo_voter(deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            await call(pilot, voter)
+            await in_call(pilot, voter)
             text = screen_text(app)
         assert "S7 — Électeur sans notice (non reçue ou perdue)" in text
         assert "▶ 1. Faire d'abord regarder dans les courriels indésirables ou supprimés" in text

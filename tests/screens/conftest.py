@@ -8,8 +8,9 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,11 @@ from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.demo import DEMO_OPERATORS, build_demo, demo_rolls
+from csu.services.platform import check_login
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Operator, Voter
+from csu.widgets.intervention_panel import InterventionPanel
 from tests.conftest import ADMIN, NOW, TEST_KEY
 from tests.fakes import FAST_HASHER
 
@@ -41,6 +44,10 @@ SECRETS = {login: secret for login, _, _, secret in DEMO_OPERATORS}
 SIZE = (120, 40)
 DEMO_VOTERS = 60
 DEMO_SEED = 2022
+# The demo shifts the CCI election so that it opened yesterday, and its
+# ``substitution.from`` day with it (two days after the opening): a day three days
+# after NOW accepts declarations of loss. Monday 5 December 2022, 11:30 in Paris.
+LATER = datetime(2022, 12, 5, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -66,13 +73,24 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox"
 
 
+def copy_of_demo(template: Path, tmp_path: Path, outbox: Path, now: datetime) -> Iterator[Deps]:
+    """A copy of the demo database, its clock fixed at ``now``."""
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield Deps(engine, TEST_KEY, fixed_clock(now), FAST_HASHER, delivery=FolderDelivery(outbox))
+    engine.dispose()
+
+
 @pytest.fixture
 def demo_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Deps]:
-    path = tmp_path / "demo.sqlite"
-    shutil.copy(demo_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield Deps(engine, TEST_KEY, fixed_clock(NOW), FAST_HASHER, delivery=FolderDelivery(outbox))
-    engine.dispose()
+    yield from copy_of_demo(demo_template, tmp_path, outbox, NOW)
+
+
+@pytest.fixture
+def cci_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Deps]:
+    """The demo database on a day the CCI election accepts declarations of loss."""
+    yield from copy_of_demo(demo_template, tmp_path, outbox, LATER)
 
 
 @pytest.fixture
@@ -80,8 +98,9 @@ def app(demo_deps: Deps) -> CsuApp:
     return CsuApp(demo_deps, "poste-test")
 
 
-def code(login: str) -> str:
-    return pyotp.TOTP(SECRETS[login]).at(NOW)
+def code(login: str, at: datetime = NOW) -> str:
+    """The login's one-time code at ``at`` (a test on another day than NOW's)."""
+    return pyotp.TOTP(SECRETS[login]).at(at)
 
 
 async def log_in(pilot: Pilot[Any], login: str, password: str = "demo", otp: str = "") -> None:
@@ -143,6 +162,16 @@ def journal_details(deps: Deps, intervention_id: str, action: str) -> dict[str, 
         ).first()
     assert body is not None, f"no {action} entry in intervention {intervention_id}"
     return dict(json.loads(body).get("details") or {})
+
+
+def journal_operator(deps: Deps, intervention_id: str, action: str) -> str | None:
+    """Who journalled ``action`` in an intervention (one entry)."""
+    with deps.reading() as session:
+        return session.exec(
+            select(JournalEntry.operator).where(
+                JournalEntry.intervention == intervention_id, JournalEntry.action == action
+            )
+        ).one()
 
 
 def last_intervention(deps: Deps) -> str:
@@ -213,9 +242,12 @@ def demo_voter(
     outside_bureau: str | None = None,
     mobile: bool = False,
     work_phone: bool = False,
+    voted: bool = False,
 ) -> DemoVoter:
-    """A voter of ``election`` whose material has not voted (the first by id), in or
-    outside a bureau, with a mobile or a work phone on record if asked."""
+    """A voter of ``election`` whose material has not voted (the first by id), or has
+    (``voted``: the demo's émargement), in or outside a bureau, with a mobile or a work
+    phone on record if asked."""
+    voted_at = Material.voted_at
     with deps.reading() as session:
         query = (
             select(Voter, Material)
@@ -223,7 +255,7 @@ def demo_voter(
             .where(
                 Material.election_id == election,
                 Material.status == "active",
-                Material.voted_at.is_(None),  # type: ignore[union-attr]
+                voted_at.is_not(None) if voted else voted_at.is_(None),  # type: ignore[union-attr]
             )
             .order_by(Voter.id)  # type: ignore[arg-type]
         )
@@ -248,6 +280,46 @@ def demo_voter(
     )
 
 
+# ------------------------------------------------------- the caller's answers
+# As the caller reads them, ``verify_<factor>`` for :func:`verify_ui`.
+
+
+def card_and_iban(voter: DemoVoter) -> dict[str, str]:
+    """Interior: the date of birth, the first 6 characters of the agent card's serial
+    number and the last 6 of the IBAN."""
+    return {
+        "verify_birth_date": voter.birth_text,
+        "verify_agent_card": voter.row["carte_agent"][:6],
+        "verify_iban": voter.row["iban"][-6:],
+    }
+
+
+def by_numen(voter: DemoVoter) -> dict[str, str]:
+    """Education 2022: the challenge answer and the NUMEN."""
+    return {
+        "verify_challenge_answer": voter.row["reponse_defi"],
+        "verify_numen": voter.row["numen"],
+    }
+
+
+def by_department(voter: DemoVoter) -> dict[str, str]:
+    """Education 2011: the NUMEN and the département of birth (6th and 7th digits of
+    the NIR)."""
+    return {"verify_numen": voter.row["numen"], "verify_birth_department": voter.row["nir"][5:7]}
+
+
+def good_answers(voter: DemoVoter) -> dict[str, str]:
+    """Answers that verify a caller of the voter's election by phone (the CCI's need a
+    one-time code: :func:`verify_by_code`)."""
+    by_election = {"minint-2022": card_and_iban, "men-2022": by_numen, "men-2011": by_department}
+    return by_election[voter.election](voter)
+
+
+def login_works(deps: Deps, voter: DemoVoter, **credentials: str) -> bool:
+    """What the voting platform answers to these credentials (it asks CSU)."""
+    return check_login(deps, voter.election, voter.identifier, voter.birth_date, **credentials)
+
+
 def outbox_codes(outbox: Path) -> list[str]:
     """The one-time codes of the SMS and e-mails in the outbox, oldest first."""
     codes = []
@@ -261,6 +333,13 @@ def outbox_codes(outbox: Path) -> list[str]:
 
 # ------------------------------------------------------------ driving the app
 # Pilot steps: each waits for the workers it starts, refused ones included.
+
+
+def session_of(app: CsuApp) -> AbstractContextManager[None]:
+    """Two apps in one test (an agent's and a president's, on one store): Textual takes
+    the app started last as the active one, so the steps of the other run in their own
+    app's context."""
+    return app._context()
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -366,6 +445,81 @@ async def close_ui(pilot: Pilot[Any], outcome: str = "résolu", note: str = "") 
         pilot.app.screen.query_one("#close-note").text = note  # type: ignore[attr-defined]
     await click(pilot, "#close-ok")
     assert isinstance(pilot.app.screen, VoterScreen), notifications(pilot.app)  # type: ignore[arg-type]
+
+
+async def verify_by_code(
+    pilot: Pilot[Any], outbox: Path, factor: str = "otp_mobile", **answers: str
+) -> None:
+    """ctrl+e, the answers, a one-time code sent (``factor``: ``otp_mobile`` or
+    ``otp_email``) and typed from the outbox, then « Vérifier »: verified."""
+    await press(pilot, "ctrl+e")
+    fill(pilot, **answers)
+    await click(pilot, f"#send-{factor}")
+    fill(pilot, **{f"verify_{factor}": outbox_codes(outbox)[-1]})
+    await click(pilot, "#verify-ok")
+    assert isinstance(pilot.app.screen, VoterScreen), screen_text(pilot.app)  # type: ignore[arg-type]
+
+
+async def proposed_outcome(pilot: Pilot[Any]) -> object:
+    """What the closing window proposes (then left without closing)."""
+    await press(pilot, "ctrl+w")
+    assert isinstance(pilot.app.screen, InterventionCloseScreen)
+    value = pilot.app.screen.query_one("#close-outcome", Select).value
+    await press(pilot, "escape")
+    return value
+
+
+def call_path(app: CsuApp) -> str:
+    """The call's state and next step, as the voter file shows them."""
+    return str(app.screen.query_one("#call-path", Static).render())
+
+
+# --------------------------------------------------------- the call, set up
+# Where a test starts: each step of the way as an operator takes it.
+
+
+async def on_voter_file(
+    pilot: Pilot[Any], voter: DemoVoter, *, login: str = "agent", otp: str = ""
+) -> None:
+    """Logged in as ``login``, the voter looked up by matricule and their file open."""
+    await log_in(pilot, login, otp=otp)
+    await open_voter_file(pilot, voter.matricule)
+
+
+async def in_call(
+    pilot: Pilot[Any],
+    voter: DemoVoter,
+    *,
+    login: str = "agent",
+    channel: str = "phone",
+    otp: str = "",
+    **fields: str,
+) -> None:
+    """On the voter's file, an intervention open by ``channel`` (a president opens in
+    person: no channel to choose), with ``fields`` of the window (``open_caller=…``)."""
+    await on_voter_file(pilot, voter, login=login, otp=otp)
+    await open_intervention_ui(pilot, None if login == "president" else channel, **fields)
+
+
+async def call_verified(
+    pilot: Pilot[Any],
+    voter: DemoVoter,
+    *,
+    login: str = "agent",
+    channel: str = "phone",
+    otp: str = "",
+    document: str | None = None,
+    answers: dict[str, str] | None = None,
+    **fields: str,
+) -> None:
+    """:func:`in_call`, then the caller verified with ``answers``: by default the
+    :func:`good_answers` of the voter's election, or for a president a passport seen
+    whose number ends in 9876 (``document`` and ``verify_in_person`` otherwise)."""
+    await in_call(pilot, voter, login=login, channel=channel, otp=otp, **fields)
+    if answers is None and login == "president":
+        document, answers = document or "passeport", {"verify_in_person": "9876"}
+    await verify_ui(pilot, document, **(good_answers(voter) if answers is None else answers))
+    assert pilot.app.screen.query_one(InterventionPanel).verified
 
 
 def sms_to(outbox: Path, number: str) -> list[str]:

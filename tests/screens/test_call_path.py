@@ -3,13 +3,10 @@ shown, actions greyed with their reason, words that fit the channel, the header
 following the election of the call, closing that proposes what happened, and F1."""
 
 import io
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from rich.console import Console
-from sqlmodel import select
 from textual.message import Message
-from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from csu.app import CsuApp
@@ -23,50 +20,34 @@ from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.elections import get_definition
 from csu.services.emargement import record_votes
-from csu.store.tables import Material, Voter
+from csu.store.tables import Voter
 from csu.widgets.shell_header import ShellHeader
 from tests.conftest import NOW
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
+    call_path,
+    call_verified,
     click,
     close_ui,
-    demo_rows,
     demo_voter,
     fill,
+    good_answers,
+    in_call,
     issue_ui,
     log_in,
     notifications,
+    on_voter_file,
     open_intervention_ui,
-    open_voter_file,
     president_bureau,
     press,
+    proposed_outcome,
     verify_ui,
 )
 
 
-def good_answers(voter: DemoVoter) -> dict[str, str]:
-    return {
-        "verify_birth_date": voter.birth_text,
-        "verify_agent_card": voter.row["carte_agent"][:6],
-        "verify_iban": voter.row["iban"][-6:],
-    }
-
-
-def path(app: CsuApp) -> str:
-    return str(app.screen.query_one("#call-path", Static).render())
-
-
 def header_election(app: CsuApp) -> str:
     return str(app.screen.query_one(ShellHeader).query_one("#election", Static).render())
-
-
-async def proposed_outcome(pilot: Pilot[Any]) -> object:
-    await press(pilot, "ctrl+w")
-    assert isinstance(pilot.app.screen, InterventionCloseScreen)
-    value = pilot.app.screen.query_one("#close-outcome", Select).value
-    await press(pilot, "escape")
-    return value
 
 
 class TestThePathOfACall:
@@ -75,16 +56,17 @@ class TestThePathOfACall:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            assert "État : aucune intervention" in path(app)
-            assert "ouvrez une intervention (ctrl+n)" in path(app).lower()
+            await on_voter_file(pilot, voter)
+            assert "État : aucune intervention" in call_path(app)
+            assert "ouvrez une intervention (ctrl+n)" in call_path(app).lower()
             await open_intervention_ui(pilot, "phone")
-            assert "Vérifiez l'identité de l'électeur (ctrl+e)" in path(app)
+            assert "Vérifiez l'identité de l'électeur (ctrl+e)" in call_path(app)
             await verify_ui(pilot, **good_answers(voter))
-            assert "État : identité vérifiée" in path(app) and "délivrer (ctrl+k)" in path(app)
+            state = call_path(app)
+            assert "État : identité vérifiée" in state and "délivrer (ctrl+k)" in state
             await close_ui(pilot, "résolu")
-            assert "intervention close (résolu)" in path(app) and "ctrl+y" in path(app)
+            state = call_path(app)
+            assert "intervention close (résolu)" in state and "ctrl+y" in state
             await press(pilot, "escape")
             lookup = app.screen
             assert isinstance(lookup, LookupScreen)
@@ -94,8 +76,7 @@ class TestThePathOfACall:
     async def test_new_call_empties_the_look_up(self, app: CsuApp, demo_deps: Deps) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             await press(pilot, "ctrl+y")
             assert isinstance(app.screen, LookupScreen)
             assert app.screen.query_one("#search", Input).value == ""
@@ -106,9 +87,7 @@ class TestThePathOfACall:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "escape")
             assert isinstance(app.screen, LookupScreen)
             assert app.screen.query_one("#search", Input).value == voter.matricule
@@ -120,8 +99,7 @@ class TestGreyedActions:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             verify = app.screen.active_bindings["ctrl+e"]
             assert not verify.enabled  # shown, greyed
             await press(pilot, "ctrl+e")
@@ -133,9 +111,7 @@ class TestGreyedActions:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+y")
             assert isinstance(app.screen, VoterScreen)
             assert any("Clôturez d'abord" in m and "(ctrl+w)" in m for m in notifications(app))
@@ -145,8 +121,7 @@ class TestGreyedActions:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             assert "ctrl+u" not in app.screen.active_bindings  # never for an agent: hidden
             await press(pilot, "ctrl+u")
             assert any("superviseurs" in m for m in notifications(app))
@@ -156,9 +131,7 @@ class TestGreyedActions:
     ) -> None:
         voter = demo_voter(demo_deps, "cci-hdf-2021")
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             assert "ctrl+k" not in app.screen.active_bindings
             await press(pilot, "ctrl+k")
             assert isinstance(app.screen, VoterScreen)
@@ -181,10 +154,7 @@ class TestWordsForTheChannel:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **good_answers(voter))
+            await call_verified(pilot, voter)
             await press(pilot, "ctrl+k")
             app.screen.query_one("#credential-kind", Select).value = "security_key"
             await pilot.pause()
@@ -202,10 +172,7 @@ class TestWordsForTheChannel:
     ) -> None:
         voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "president")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot)
-            await verify_ui(pilot, document="passeport", verify_in_person="9876")
+            await call_verified(pilot, voter, login="president")
             await press(pilot, "ctrl+k")
             assert isinstance(app.screen, IssueScreen)
             title = str(app.screen.query_one("#credential-title", Static).render())
@@ -223,8 +190,7 @@ class TestHeader:
     ) -> None:
         voter = demo_voter(demo_deps, "men-2022")
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             assert header_election(app).startswith("men-2022 · ")
             await press(pilot, "ctrl+y")
             assert header_election(app).startswith(f"{app.election.id} · ")  # type: ignore[union-attr]
@@ -246,9 +212,7 @@ class TestClosingProposesWhatHappened:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             fill(pilot, **{**good_answers(voter), "verify_iban": "000000"})
             await click(pilot, "#verify-ok")
@@ -261,9 +225,7 @@ class TestClosingProposesWhatHappened:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             assert await proposed_outcome(pilot) == "abandonné"
             await verify_ui(pilot, **good_answers(voter))
             assert await proposed_outcome(pilot) == "résolu"
@@ -275,8 +237,7 @@ class TestHelp:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             await press(pilot, "f1")
             assert isinstance(app.screen, HelpScreen)
             table = app.screen.query_one(DataTable)
@@ -328,9 +289,7 @@ class TestWorkersReportByMessages:
         voter = demo_voter(demo_deps)
         seen: list[Message] = []
         async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             done = [m for m in seen if isinstance(m, WorkDone)]
             assert any(m.group == "voter" for m in done)  # the file, loaded
             await press(pilot, "ctrl+w")
@@ -353,9 +312,7 @@ class TestNothingOfferedThatCannotBeDone:
             stored.phone_mobile = None
             session.add(stored)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             send = app.screen.query_one("#send-otp_mobile", Button)
             assert send.disabled and str(send.label) == "Aucun portable enregistré"
@@ -365,38 +322,13 @@ class TestNothingOfferedThatCannotBeDone:
     ) -> None:
         voter = demo_voter(demo_deps, mobile=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             send = app.screen.query_one("#send-otp_mobile", Button)
             assert not send.disabled and str(send.label) == "Envoyer le code par SMS"
 
 
 # ------------------------------------------------- what the voter's file rules out
-
-
-def voted_voter(deps: Deps, election: str) -> DemoVoter:
-    """A demo voter of ``election`` whose material the platform reports voted in every
-    scrutin (the demo's émargement)."""
-    with deps.reading() as session:
-        voter, material = session.exec(  # type: ignore[misc]
-            select(Voter, Material)
-            .join(Material, Material.voter_id == Voter.id)  # type: ignore[arg-type]
-            .where(Material.election_id == election, Material.voted_at.is_not(None))  # type: ignore[union-attr]
-            .order_by(Voter.id)  # type: ignore[arg-type]
-        ).first()
-    assert voter.id is not None
-    row = demo_rows()[(election, material.identifier)]
-    return DemoVoter(
-        voter_id=voter.id,
-        matricule=voter.matricule,
-        election=election,
-        identifier=material.identifier,
-        bureau=material.bureau_code,
-        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
-        row=row,
-    )
 
 
 def vote_now(deps: Deps, voter: DemoVoter) -> None:
@@ -411,13 +343,6 @@ def vote_now(deps: Deps, voter: DemoVoter) -> None:
     assert added and not faults
 
 
-def by_numen(voter: DemoVoter) -> dict[str, str]:
-    return {
-        "verify_challenge_answer": voter.row["reponse_defi"],
-        "verify_numen": voter.row["numen"],
-    }
-
-
 def greyed(app: CsuApp, key: str) -> bool:
     """Shown in the footer, but disabled."""
     binding = app.screen.active_bindings.get(key)
@@ -428,14 +353,11 @@ class TestNothingOfferedToAVoterWhoVoted:
     async def test_an_interior_voter_who_voted_every_scrutin_is_offered_no_code(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        voter = voted_voter(demo_deps, "minint-2022")
+        voter = demo_voter(demo_deps, voted=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **good_answers(voter))
+            await call_verified(pilot, voter)
             assert all(greyed(app, key) for key in ("ctrl+k", "ctrl+x", "ctrl+b"))
-            assert "à chacun de ses scrutins" in path(app)
+            assert "à chacun de ses scrutins" in call_path(app)
             await press(pilot, "ctrl+k")
             assert isinstance(app.screen, VoterScreen)  # no window opened
             said = notifications(app)[-1]
@@ -445,12 +367,9 @@ class TestNothingOfferedToAVoterWhoVoted:
     async def test_an_education_voter_who_voted_is_offered_no_vote_code_link(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        voter = voted_voter(demo_deps, "men-2022")
+        voter = demo_voter(demo_deps, "men-2022", voted=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **by_numen(voter))
+            await call_verified(pilot, voter)
             assert greyed(app, "ctrl+l")
             await press(pilot, "ctrl+l")
             assert isinstance(app.screen, VoterScreen)
@@ -462,11 +381,9 @@ class TestNothingOfferedToAVoterWhoVoted:
     async def test_a_cci_voter_who_voted_is_offered_no_substitution(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        voter = voted_voter(demo_deps, "cci-hdf-2021")
+        voter = demo_voter(demo_deps, "cci-hdf-2021", voted=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             assert greyed(app, "f7")
             await press(pilot, "f7")
             assert isinstance(app.screen, VoterScreen)
@@ -479,10 +396,7 @@ class TestNothingOfferedToAVoterWhoVoted:
     ) -> None:
         voter = demo_voter(demo_deps, "men-2022")
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **by_numen(voter))
+            await call_verified(pilot, voter)
             assert app.screen.active_bindings["ctrl+l"].enabled
 
 
@@ -490,12 +404,9 @@ class TestClosingAfterARefusal:
     async def test_a_greyed_code_for_a_voter_who_voted_proposes_refused(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        voter = voted_voter(demo_deps, "minint-2022")
+        voter = demo_voter(demo_deps, voted=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **good_answers(voter))
+            await call_verified(pilot, voter)
             assert await proposed_outcome(pilot) == "résolu"  # nothing refused yet
             await press(pilot, "ctrl+k")
             assert await proposed_outcome(pilot) == "refusé"
@@ -505,10 +416,7 @@ class TestClosingAfterARefusal:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **good_answers(voter))
+            await call_verified(pilot, voter)
             vote_now(demo_deps, voter)  # after the file was read: the service alone knows
             await press(pilot, "ctrl+k")
             assert isinstance(app.screen, IssueScreen)
@@ -525,10 +433,7 @@ class TestClosingAfterARefusal:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **good_answers(voter))
+            await call_verified(pilot, voter)
             screen = app.screen
             assert isinstance(screen, VoterScreen)
             screen.remember_refusal("Refus d'un essai précédent.")
@@ -542,9 +447,7 @@ class TestPastInterventions:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await close_ui(pilot, "redirigé")
             table = app.screen.query_one("#voter-interventions", Static).content
             console = Console(width=120, record=True, file=io.StringIO())
@@ -559,10 +462,7 @@ class TestKeyByPost:
     ) -> None:
         voter = demo_voter(demo_deps)  # the demo roll gives no home address
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **good_answers(voter))
+            await call_verified(pilot, voter)
             assert greyed(app, "ctrl+b")
             await press(pilot, "ctrl+b")
             assert isinstance(app.screen, VoterScreen)  # no window opened

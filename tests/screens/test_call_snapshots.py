@@ -25,8 +25,7 @@ from tests.screens.conftest import (
     DemoVoter,
     click,
     demo_voter,
-    log_in,
-    open_voter_file,
+    on_voter_file,
     press,
 )
 
@@ -87,8 +86,7 @@ def test_voter_file_in_each_state_of_a_call(
     prepare(demo_deps, voter, state, outbox)
 
     async def walk(pilot: Pilot[Any]) -> None:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         if state == "closed":
             await press(pilot, "ctrl+w")
             await click(pilot, "#close-ok")

@@ -29,31 +29,25 @@ from tests.conftest import NOW
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
-    click,
+    call_verified,
+    card_and_iban,
     demo_voter,
     issue_ui,
     last_intervention,
     log_in,
-    open_intervention_ui,
-    open_voter_file,
+    material_id,
     president_bureau,
     press,
     screen_text,
     settle,
-    verify_ui,
 )
-from tests.screens.test_scenarios import next_material
 
 
 async def president_hands_over_a_password(app: CsuApp, voter: DemoVoter) -> str:
     """S4 in the president's session: in-person check, a new password, « Remis en main
     propre »; returns the intervention."""
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "president")
-        await open_voter_file(pilot, voter.matricule)
-        await press(pilot, "ctrl+n")
-        await click(pilot, "#open-ok")
-        await verify_ui(pilot, document="passeport", verify_in_person="9876")
+        await call_verified(pilot, voter, login="president")
         await issue_ui(pilot)
     return last_intervention(app.deps)
 
@@ -62,15 +56,8 @@ async def agent_reads_out_a_key(app: CsuApp, voter: DemoVoter) -> str:
     """S1 in the agent's session: a call, a verification, a new security key, « Lu à
     l'appelant »; returns the intervention."""
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
-        await open_intervention_ui(pilot, "phone", open_caller="01 23 45 67 89")
-        await verify_ui(
-            pilot,
-            verify_birth_date=voter.birth_text,
-            verify_agent_card=voter.row["carte_agent"][:6],
-            verify_iban=voter.row["iban"],
-        )
+        whole_iban = {**card_and_iban(voter), "verify_iban": voter.row["iban"]}
+        await call_verified(pilot, voter, open_caller="01 23 45 67 89", answers=whole_iban)
         await issue_ui(pilot, "security_key")
     return last_intervention(app.deps)
 
@@ -80,7 +67,7 @@ def president_handed_over_a_password(deps: Deps, voter: DemoVoter) -> str:
     president = OperatorContext("president", "president", "bureau-de-vote", voter.bureau)
     opened = open_intervention(deps, president, voter.voter_id, "president")
     verify_identity(deps, president, opened.id, {"in_person": "passeport:9876"})
-    issued = issue_credential(deps, president, opened.id, next_material(deps, voter), "password")
+    issued = issue_credential(deps, president, opened.id, material_id(deps, voter), "password")
     confirm_read_out(deps, president, opened.id, issued.credential_id)
     return opened.id
 

@@ -1,6 +1,9 @@
 """The integrity screen (F8): the chain checked with a progress bar, the result, and the
 latest signed checkpoint held up against the journal."""
 
+from typing import Any
+
+from textual.pilot import Pilot
 from textual.widgets import ProgressBar
 
 from csu.app import CsuApp
@@ -16,12 +19,17 @@ from tests.store.test_journal import spoil_body
 SIGNER = NoteSigner.generate("csu.test/demo")
 
 
+async def checked_by_a_supervisor(pilot: Pilot[Any]) -> None:
+    """A supervisor logged in, then F8: the screen once the chain is checked."""
+    await log_in(pilot, "superviseur")
+    await pilot.press("f8")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_a_supervisor_sees_an_intact_journal_and_no_checkpoint_yet(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await checked_by_a_supervisor(pilot)
         assert isinstance(app.screen, IntegrityScreen)
         text = screen_text(app)
         assert "Journal intègre" in text
@@ -30,10 +38,7 @@ async def test_a_supervisor_sees_an_intact_journal_and_no_checkpoint_yet(app: Cs
 
 async def test_the_progress_bar_ends_full(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await checked_by_a_supervisor(pilot)
         bar = app.screen.query_one("#integrity-progress", ProgressBar)
         assert bar.total is not None and bar.progress == bar.total
 
@@ -41,10 +46,7 @@ async def test_the_progress_bar_ends_full(app: CsuApp) -> None:
 async def test_the_screen_names_the_first_altered_entry(app: CsuApp, demo_deps: Deps) -> None:
     spoil_body(demo_deps.engine, 3)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await checked_by_a_supervisor(pilot)
         text = screen_text(app)
         assert "Journal altéré" in text
         assert "n° 3 : empreinte incorrecte" in text
@@ -56,10 +58,7 @@ async def test_the_latest_checkpoint_is_shown_signed_and_matching(
     signed = sign_checkpoint(demo_deps, SUPERVISOR, SIGNER)
     app.checkpoint_verifier = SIGNER.verifier
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await checked_by_a_supervisor(pilot)
         text = screen_text(app)
         assert f"{signed.size} entrées, signé le 02/12/2022 à 11:30" in text
         assert "Clé « csu.test/demo »" in text
@@ -73,10 +72,7 @@ async def test_a_checkpoint_the_journal_no_longer_holds_is_flagged(
     signed = sign_checkpoint(demo_deps, SUPERVISOR, SIGNER)
     truncate(demo_deps, signed.size - 2)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await checked_by_a_supervisor(pilot)
         text = screen_text(app)
         assert "Signature : non vérifiée" in text
         assert "mais le journal ne contient plus ce que le dernier point de contrôle" in text
@@ -85,10 +81,7 @@ async def test_a_checkpoint_the_journal_no_longer_holds_is_flagged(
 
 async def test_f5_checks_again(app: CsuApp, demo_deps: Deps) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f8")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await checked_by_a_supervisor(pilot)
         spoil_body(demo_deps.engine, 2)
         await pilot.press("f5")
         await app.workers.wait_for_complete()

@@ -20,21 +20,22 @@ from csu.widgets.intervention_panel import DOES_NOT_MATCH, MATCHES, Intervention
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
+    call_verified,
     click,
     close_ui,
     demo_voter,
     fill,
+    good_answers,
+    in_call,
     journal_actions,
     journal_details,
     journal_of,
     last_intervention,
-    log_in,
     notifications,
+    on_voter_file,
     open_intervention_ui,
-    open_voter_file,
     press,
     screen_text,
-    verify_ui,
 )
 
 INTERVENTION_KEYS = {"ctrl+e", "ctrl+k", "ctrl+x", "ctrl+w"}
@@ -43,14 +44,6 @@ INTERVENTION_KEYS = {"ctrl+e", "ctrl+k", "ctrl+x", "ctrl+w"}
 def keys(app: CsuApp) -> set[str]:
     """The keys usable now (greyed ones, shown but not yet possible, left out)."""
     return {key for key, active in app.screen.active_bindings.items() if active.enabled}
-
-
-def good_answers(voter: DemoVoter) -> dict[str, str]:
-    return {
-        "verify_birth_date": voter.birth_text,
-        "verify_agent_card": voter.row["carte_agent"][:6],
-        "verify_iban": voter.row["iban"][-6:],
-    }
 
 
 def wrong_answers(voter: DemoVoter) -> dict[str, str]:
@@ -64,8 +57,7 @@ class TestBindings:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             assert "ctrl+n" in keys(app)
             assert not keys(app) & (INTERVENTION_KEYS | {"ctrl+u", "ctrl+r"})
             assert not app.screen.query_one(InterventionPanel).display
@@ -88,8 +80,7 @@ class TestBindings:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "admin")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter, login="admin")
             assert isinstance(app.screen, VoterScreen)
             assert not keys(app) & (INTERVENTION_KEYS | {"ctrl+n", "ctrl+u"})
 
@@ -100,8 +91,7 @@ class TestOpening:
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             await press(pilot, "ctrl+n")
             channel = app.screen.query_one("#open-channel", Select)
             assert [value for _, value in channel._options] == ["phone", "president"]
@@ -124,9 +114,7 @@ class TestOpening:
     ) -> None:
         voter = demo_voter(demo_deps, work_phone=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone", open_caller=voter.row["telephone_pro"])
+            await in_call(pilot, voter, open_caller=voter.row["telephone_pro"])
             text = screen_text(app)
             assert MATCHES in text and "Identité non vérifiée" in text
             assert voter.row["telephone_pro"] not in text  # masked
@@ -137,9 +125,7 @@ class TestOpening:
     ) -> None:
         voter = demo_voter(demo_deps, work_phone=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone", open_caller="01 23 45 67 89")
+            await in_call(pilot, voter, open_caller="01 23 45 67 89")
             assert DOES_NOT_MATCH in screen_text(app)
             await close_ui(pilot, "abandonné", note="L'appelant a raccroché.")
             assert not app.screen.query_one(InterventionPanel).display
@@ -159,9 +145,7 @@ class TestVerification:
     async def test_a_failure_does_not_name_the_factor(self, app: CsuApp, demo_deps: Deps) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             # A typo in the date is caught before it counts as a failure.
             fill(pilot, **{**wrong_answers(voter), "verify_birth_date": "31/02/1980"})
@@ -185,9 +169,7 @@ class TestVerification:
     async def test_three_failures_lock_the_voter(self, app: CsuApp, demo_deps: Deps) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             fill(pilot, **wrong_answers(voter))
             for _ in range(3):
@@ -208,8 +190,7 @@ class TestVerification:
         voter = demo_voter(demo_deps)
         lock_by_services(demo_deps, voter)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "superviseur")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter, login="superviseur")
             assert "ctrl+u" in keys(app)
             await press(pilot, "ctrl+u")
             fill(pilot, unlock_reason="ok")
@@ -243,10 +224,7 @@ class TestCredentialShownOnce:
         monkeypatch.setattr(CredentialShownScreen, "TICK_SECONDS", 0.1)
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
-            await verify_ui(pilot, **good_answers(voter))
+            await call_verified(pilot, voter)
             await press(pilot, "ctrl+k")
             await click(pilot, "#issue-ok")
             shown = app.screen

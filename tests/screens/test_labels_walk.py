@@ -26,7 +26,7 @@ from csu.screens.labels import ACTION_LABELS, DETAIL_LABELS, ENTRY_LABELS, OUTCO
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.demo import DEMO_ELECTIONS
-from tests.screens.conftest import SIZE, demo_voter, log_in
+from tests.screens.conftest import SIZE, by_department, by_numen, demo_voter, log_in
 from tests.screens.test_masking_walk import (
     CCI,
     MEN,
@@ -113,7 +113,6 @@ async def test_no_screen_shows_a_raw_key_or_a_code_the_catalogue_does_not_name(
     voter = demo_voter(
         demo_deps, election, mobile=election != MEN_2011, work_phone=election in (MINT, CCI)
     )
-    row = voter.row
     since = last_seq(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
         walk = LabelWalk(pilot, personal_data(voter))
@@ -131,17 +130,12 @@ async def test_no_screen_shows_a_raw_key_or_a_code_the_catalogue_does_not_name(
             walk.on(VoterScreen)
             walk.look("identifiant refusé")
         elif election == MEN:
-            challenge = {
-                "verify_challenge_answer": row["reponse_defi"],
-                "verify_numen": row["numen"],
-            }
-            await verify(walk, outbox, **challenge)
+            await verify(walk, outbox, **by_numen(voter))
             await issue(walk, None)  # the vote code goes by link only
             await revoke_window(walk)
             await vote_code_link(walk)
         elif election == MEN_2011:
-            department = {"verify_numen": row["numen"], "verify_birth_department": row["nir"][5:7]}
-            await verify(walk, outbox, **department)
+            await verify(walk, outbox, **by_department(voter))
             await issue(walk, None)  # the password shows on the voter's screen, by link
             await revoke_window(walk)
             await identifier(walk)

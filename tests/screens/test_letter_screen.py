@@ -31,12 +31,14 @@ from tests.screens.conftest import (
     DemoVoter,
     click,
     demo_voter,
+    good_answers,
+    in_call,
     journal_actions,
     journal_text,
     log_in,
     notifications,
+    on_voter_file,
     open_intervention_ui,
-    open_voter_file,
     press,
     screen_text,
     settle,
@@ -162,14 +164,6 @@ async def test_another_voters_material_is_refused(app: CsuApp, demo_deps: Deps) 
 # -------------------------------------------------------- ctrl+b on the voter file
 
 
-def good_answers(voter: DemoVoter) -> dict[str, str]:
-    return {
-        "verify_birth_date": voter.birth_text,
-        "verify_agent_card": voter.row["carte_agent"][:6],
-        "verify_iban": voter.row["iban"][-6:],
-    }
-
-
 @pytest.fixture
 def print_folder(tmp_path: Path) -> Path:
     return tmp_path / "impression"
@@ -198,9 +192,7 @@ async def test_f5_is_greyed_until_the_caller_is_verified_and_says_why(
     voter = demo_voter(demo_deps)
     with_address(demo_deps, voter)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
-        await open_intervention_ui(pilot, "phone")
+        await in_call(pilot, voter)
         assert not app.screen.active_bindings["ctrl+b"].enabled  # shown, greyed
         await press(pilot, "ctrl+b")
         assert isinstance(app.screen, VoterScreen)
@@ -218,8 +210,7 @@ async def test_f5_sends_a_verified_interior_voter_a_key_by_post(
     voter = demo_voter(demo_deps)
     with_address(demo_deps, voter)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         assert key_state(app) == "d'origine (notice)"
         await open_intervention_ui(pilot, "phone")
         await verify_ui(pilot, **good_answers(voter))
@@ -241,9 +232,7 @@ async def test_f5_is_refused_in_french_where_the_election_sends_no_key_by_post(
 ) -> None:
     voter = demo_voter(demo_deps, "men-2022")
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
-        await open_intervention_ui(pilot, "phone")
+        await in_call(pilot, voter)
         assert "ctrl+b" not in app.screen.active_bindings  # ruled out by the election: hidden
         await press(pilot, "ctrl+b")
         assert isinstance(app.screen, VoterScreen)

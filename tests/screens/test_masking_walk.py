@@ -42,6 +42,8 @@ from csu.store.tables import JournalEntry
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
+    by_department,
+    by_numen,
     click,
     demo_voter,
     fill,
@@ -338,7 +340,6 @@ async def test_no_screen_shows_a_voters_address_phone_or_address_identifier(
     voter = demo_voter(
         demo_deps, election, mobile=election != MEN_2011, work_phone=election in (MINT, CCI)
     )
-    row = voter.row
     since = last_seq(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
         walk = Walk(pilot, personal_data(voter))
@@ -353,17 +354,12 @@ async def test_no_screen_shows_a_voters_address_phone_or_address_identifier(
             await issue(walk, "security_key")
             await revoke_window(walk)
         elif election == MEN:
-            challenge = {
-                "verify_challenge_answer": row["reponse_defi"],
-                "verify_numen": row["numen"],
-            }
-            await verify(walk, outbox, **challenge)
+            await verify(walk, outbox, **by_numen(voter))
             await issue(walk, None)  # the vote code goes by link only
             await revoke_window(walk)
             await vote_code_link(walk)
         elif election == MEN_2011:
-            department = {"verify_numen": row["numen"], "verify_birth_department": row["nir"][5:7]}
-            await verify(walk, outbox, **department)
+            await verify(walk, outbox, **by_department(voter))
             await issue(walk, None)  # the password shows on the voter's screen, by link
             await revoke_window(walk)
             await identifier(walk)

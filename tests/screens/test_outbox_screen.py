@@ -27,7 +27,7 @@ from tests.screens.conftest import (
     journal_actions,
     log_in,
     notifications,
-    open_voter_file,
+    on_voter_file,
     press,
     screen_text,
 )
@@ -89,8 +89,7 @@ class TestOutboxScreen:
         voter = demo_voter(demo_deps, MEN)
         message_id = failed_identifier(demo_deps, voter, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             await press(pilot, "f6")
             screen = app.screen
             assert isinstance(screen, OutboxScreen) and screen.voter_id == voter.voter_id

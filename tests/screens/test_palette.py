@@ -20,7 +20,7 @@ from tests.screens.conftest import (
     journal_actions,
     log_in,
     notifications,
-    open_voter_file,
+    on_voter_file,
     press,
     settle,
 )
@@ -94,8 +94,7 @@ async def test_no_screenshot_of_a_voter_file_can_be_saved(
     monkeypatch.chdir(tmp_path)  # where Textual saves a screenshot by default
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter, login="superviseur")
         assert isinstance(app.screen, VoterScreen)
         await press(pilot, "ctrl+s")
         await app.run_action("screenshot")
@@ -112,8 +111,7 @@ async def test_ctrl_c_outside_a_field_says_in_french_how_to_quit(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         await press(pilot, "ctrl+c")
         assert isinstance(app.screen, VoterScreen)
         assert notifications(app)[-1] == "Pour quitter : ctrl+q (ou ctrl+o pour vous déconnecter)."

@@ -24,8 +24,7 @@ from tests.screens.conftest import (
     demo_voter,
     fill,
     journal_actions,
-    log_in,
-    open_voter_file,
+    on_voter_file,
     press,
 )
 from tests.screens.shown import Personal, leaks, shown_text
@@ -48,8 +47,7 @@ async def reveal_ui(pilot: Pilot[Any], field: str, reason: str = "rappel de l'é
 
 
 async def supervisor_on_file(pilot: Pilot[Any], voter: DemoVoter) -> VoterScreen:
-    await log_in(pilot, "superviseur")
-    await open_voter_file(pilot, voter.matricule)
+    await on_voter_file(pilot, voter, login="superviseur")
     screen = pilot.app.screen
     assert isinstance(screen, VoterScreen)
     return screen
@@ -103,8 +101,7 @@ async def test_logout_takes_the_value_away_from_the_next_operator(
         assert isinstance(app.screen, LoginScreen)
         assert screen.revealed_fields == ()
         assert leaks(shown_text(app), contacts(voter)) == []
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         assert isinstance(app.screen, VoterScreen)
         assert leaks(shown_text(app), contacts(voter)) == []
 

@@ -22,28 +22,27 @@ from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, ServiceError
 from csu.services.platform import check_login
 from csu.services.vote_codes import INVALID_LINK, redeem_link
-from csu.widgets.intervention_panel import InterventionPanel
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
+    call_verified,
     click,
     demo_voter,
     fill,
+    in_call,
     journal_details,
     journal_of,
     journal_text,
     last_intervention,
-    log_in,
     mails_to,
     notifications,
+    on_voter_file,
     open_intervention_ui,
-    open_voter_file,
     president_bureau,
     press,
     screen_text,
     sms_to,
     token_in,
-    verify_ui,
 )
 
 MEN = "men-2022"
@@ -58,30 +57,6 @@ PERSONAL = "electeur.perso@exemple.fr"
 
 def vote_code_works(deps: Deps, voter: DemoVoter, code: str) -> bool:
     return check_login(deps, voter.election, voter.identifier, voter.birth_date, vote_code=code)
-
-
-def department(voter: DemoVoter) -> str:
-    return voter.row["nir"][5:7]
-
-
-async def call_verified(pilot: Pilot[Any], voter: DemoVoter, **answers: str) -> None:
-    """Agent logged in, the voter's file, a phone intervention, the identity verified."""
-    await log_in(pilot, "agent")
-    await open_voter_file(pilot, voter.matricule)
-    await open_intervention_ui(pilot, "phone")
-    await verify_ui(pilot, **answers)
-    assert pilot.app.screen.query_one(InterventionPanel).verified
-
-
-def by_challenge(voter: DemoVoter) -> dict[str, str]:
-    return {
-        "verify_challenge_answer": voter.row["reponse_defi"],
-        "verify_numen": voter.row["numen"],
-    }
-
-
-def by_department(voter: DemoVoter) -> dict[str, str]:
-    return {"verify_numen": voter.row["numen"], "verify_birth_department": department(voter)}
 
 
 async def send_links(pilot: Pilot[Any], *recipients: str, channel: str = "sms") -> list[str]:
@@ -112,7 +87,7 @@ class TestS6VoteCodeLink:
     ) -> None:
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, **by_challenge(voter))
+            await call_verified(pilot, voter)
             [said] = await send_links(pilot, MOBILE)
             # 11:30 in Paris + 30 minutes of validity
             assert said == "Lien envoyé à +33 6 ** ** ** 78, valable jusqu'à 12:00 (envoyé)."
@@ -159,7 +134,7 @@ class TestS6VoteCodeLink:
     ) -> None:
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, **by_challenge(voter))
+            await call_verified(pilot, voter)
             await press(pilot, "ctrl+l")
             screen = app.screen
             assert isinstance(screen, VoteCodeLinkScreen)
@@ -197,7 +172,7 @@ class TestS6VoteCodeLink:
         """Seeds 001/004: the new code shows on the voter's screen, by the link only."""
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, **by_challenge(voter))
+            await call_verified(pilot, voter)
             await press(pilot, "ctrl+k")
             if isinstance(app.screen, IssueScreen):
                 await click(pilot, "#issue-ok")
@@ -218,7 +193,7 @@ class TestS7VoterWithoutNotice:
     ) -> None:
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, **by_department(voter))
+            await call_verified(pilot, voter)
             await press(pilot, "ctrl+d")
             screen = app.screen
             assert isinstance(screen, IdentifierScreen)
@@ -259,7 +234,7 @@ class TestS7VoterWithoutNotice:
     ) -> None:
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter, **by_department(voter))
+            await call_verified(pilot, voter)
             await press(pilot, "ctrl+d")
             screen = app.screen
             assert isinstance(screen, IdentifierScreen)
@@ -316,8 +291,7 @@ class TestBindingsOfTheElection:
     ) -> None:
         voter = demo_voter(demo_deps, election)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter)
             screen = app.screen
             assert isinstance(screen, VoterScreen)
             assert screen.check_action("messages", ())
@@ -351,9 +325,7 @@ class TestBindingsOfTheElection:
     async def test_a_president_gets_none_of_them(self, app: CsuApp, demo_deps: Deps) -> None:
         voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "president")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot)
+            await in_call(pilot, voter, login="president")
             screen = app.screen
             assert isinstance(screen, VoterScreen) and screen.intervention is not None
             for action in ("vote_code_link", "identifier", "substitution", "messages"):
@@ -364,9 +336,7 @@ class TestBindingsOfTheElection:
     ) -> None:
         voter = demo_voter(demo_deps, MEN)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+l")  # shown greyed: says what to do first
             assert isinstance(app.screen, VoterScreen)
             assert sum("vérifiez-la d'abord (ctrl+e)" in n for n in notifications(app)) == 1

@@ -2,12 +2,10 @@
 through the real app: journal entries in order under one intervention id, and what
 the voting platform would answer (``check_login``) with the credentials read out."""
 
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Select, Static
 
@@ -19,31 +17,34 @@ from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext
 from csu.services.credentials import issue_credential
 from csu.services.interventions import close_intervention, open_intervention
-from csu.services.platform import check_login
 from csu.services.verification import verify_identity
-from csu.store.tables import JournalEntry
 from csu.widgets.intervention_panel import InterventionPanel
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
+    card_and_iban,
     click,
     close_ui,
     demo_voter,
     fill,
+    in_call,
     issue_ui,
     journal_actions,
     journal_details,
     journal_of,
+    journal_operator,
     journal_text,
     last_intervention,
     log_in,
+    login_works,
+    material_id,
     notifications,
-    open_intervention_ui,
-    open_voter_file,
+    on_voter_file,
     outbox_codes,
     president_bureau,
     press,
     screen_text,
+    session_of,
     settle,
     verify_ui,
 )
@@ -65,10 +66,6 @@ S1_STEPS = [
 # ------------------------------------------------------------------- helpers
 
 
-def login_works(deps: Deps, voter: DemoVoter, **credentials: str) -> bool:
-    return check_login(deps, voter.election, voter.identifier, voter.birth_date, **credentials)
-
-
 def issue_key_via_services(deps: Deps, voter: DemoVoter) -> str:
     """A security key issued earlier by a supervisor (S1 by phone, through the services)."""
     opened = open_intervention(deps, SUPERVISOR, voter.voter_id, "phone")
@@ -83,25 +80,10 @@ def issue_key_via_services(deps: Deps, voter: DemoVoter) -> str:
         },
     )
     assert result.verified
-    material = next_material(deps, voter)
+    material = material_id(deps, voter)
     issued = issue_credential(deps, SUPERVISOR, opened.id, material, "security_key")
     close_intervention(deps, SUPERVISOR, opened.id, "résolu")
     return issued.value
-
-
-def next_material(deps: Deps, voter: DemoVoter) -> int:
-    from sqlmodel import select
-
-    from csu.store.tables import Material
-
-    with deps.reading() as session:
-        material_id = session.exec(
-            select(Material.id).where(
-                Material.voter_id == voter.voter_id, Material.election_id == voter.election
-            )
-        ).one()
-    assert material_id is not None
-    return material_id
 
 
 # ----------------------------------------------------------------- scenarios
@@ -115,17 +97,10 @@ class TestS1LostSecurityKeyByPhone:
         old_key = issue_key_via_services(demo_deps, voter)  # an earlier call
         assert login_works(demo_deps, voter, security_key=old_key)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone", open_caller="01 23 45 67 89")
+            await in_call(pilot, voter, open_caller="01 23 45 67 89")
             text = screen_text(app)
             assert "Canal : téléphone" in text and "Identité non vérifiée" in text
-            await verify_ui(
-                pilot,
-                verify_birth_date=voter.birth_text,
-                verify_agent_card=voter.row["carte_agent"][:6],
-                verify_iban=voter.row["iban"],
-            )
+            await verify_ui(pilot, **{**card_and_iban(voter), "verify_iban": voter.row["iban"]})
             assert "Identité vérifiée jusqu'à 11:40" in screen_text(app)
             new_key = await issue_ui(pilot, "security_key")
             text = screen_text(app)
@@ -163,27 +138,9 @@ S2_STEPS = [
 ]
 
 
-def journal_operator(deps: Deps, intervention_id: str, action: str) -> str | None:
-    with deps.reading() as session:
-        return session.exec(
-            select(JournalEntry.operator).where(
-                JournalEntry.intervention == intervention_id, JournalEntry.action == action
-            )
-        ).one()
-
-
-def session_of(app: CsuApp) -> AbstractContextManager[None]:
-    """Two apps in one test (the agent's and the president's, on one store): Textual
-    takes the app started last as the active one, so the steps of the other run in
-    their own app's context."""
-    return app._context()
-
-
 async def s2_call_waiting_for_the_president(agent: Pilot[Any], voter: DemoVoter) -> None:
     """The agent opens the president's call, then ctrl+e: the window waits."""
-    await log_in(agent, "agent")
-    await open_voter_file(agent, voter.matricule)
-    await open_intervention_ui(agent, "president", open_president="president")
+    await in_call(agent, voter, channel="president", open_president="president")
     assert "Président : president" in screen_text(agent.app)
     await press(agent, "ctrl+e")
     assert isinstance(agent.app.screen, VerifyScreen)
@@ -278,9 +235,7 @@ class TestS3LostPasswordWithSecrets:
         voter = demo_voter(demo_deps)
         key = issue_key_via_services(demo_deps, voter)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await verify_ui(
                 pilot,
                 verify_birth_date=voter.birth_text,
@@ -306,8 +261,7 @@ class TestS4PresidentResetsAPassword:
     async def test_in_person_check_then_a_new_password(self, app: CsuApp, demo_deps: Deps) -> None:
         voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "president")
-            await open_voter_file(pilot, voter.matricule)
+            await on_voter_file(pilot, voter, login="president")
             assert isinstance(app.screen, VoterScreen)
             await press(pilot, "ctrl+n")
             assert "Canal : présentiel via président" in screen_text(app)
@@ -331,10 +285,7 @@ class TestS4PresidentResetsAPassword:
     ) -> None:
         voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "president")
-            await open_voter_file(pilot, voter.matricule)
-            await press(pilot, "ctrl+n")
-            await click(pilot, "#open-ok")
+            await in_call(pilot, voter, login="president")
             await press(pilot, "ctrl+e")
             # What a person fills first, left of the last 4 characters.
             assert app.focused is not None and app.focused.id == "verify-document"
@@ -345,8 +296,7 @@ class TestS4PresidentResetsAPassword:
         bureau = president_bureau(demo_deps)
         outsider = demo_voter(demo_deps, outside_bureau=bureau)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "president")
-            await open_voter_file(pilot, outsider.matricule)
+            await on_voter_file(pilot, outsider, login="president")
             # Told apart from an unknown matricule, and nothing of the voter shown.
             assert "Cet électeur n'est pas de votre bureau" in screen_text(app)
             assert outsider.row["nom"] not in screen_text(app)
@@ -368,9 +318,7 @@ class TestS8OneTimeCodeBySms:
     ) -> None:
         voter = demo_voter(demo_deps, mobile=True)
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            await open_voter_file(pilot, voter.matricule)
-            await open_intervention_ui(pilot, "phone")
+            await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             fill(pilot, verify_birth_date=voter.birth_text)
             await click(pilot, "#send-otp_mobile")

@@ -9,23 +9,18 @@ The demo shifts the CCI election so that it opened yesterday, and its
 days later than the other screen tests, on Monday 5 December 2022, 11:30 in Paris.
 """
 
-import shutil
 import sys
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from csu.app import CsuApp
-from csu.delivery.folder import FolderDelivery
-from csu.domain.clock import fixed_clock
 from csu.domain.errors import InvalidValue
 from csu.domain.substitution import parse_declared_on
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
@@ -41,44 +36,30 @@ from csu.services.substitution import (
     get_substitution,
     request_substitution,
 )
-from csu.store.engine import make_engine
 from csu.store.tables import Material, SubstitutionRequest, Voter
-from tests.conftest import TEST_KEY
-from tests.fakes import FAST_HASHER
 from tests.screens.conftest import (
-    SECRETS,
+    LATER,
     SIZE,
     DemoVoter,
     click,
+    code,
     demo_voter,
     fill,
+    in_call,
     journal_actions,
     log_in,
     notifications,
-    open_intervention_ui,
-    open_voter_file,
     press,
     screen_text,
     settle,
 )
 
 CCI = "cci-hdf-2021"
-LATER = datetime(2022, 12, 5, 10, 30, tzinfo=UTC)  # Monday, 11:30 in Paris
 TODAY = date(2022, 12, 5)
 ADDRESS = "electeur.perso@exemple.fr"
 AGENT = OperatorContext("agent", "agent", "poste-test")
 SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-test")
 SIGNED = "Demande signée de façon manuscrite et scannée"
-
-
-@pytest.fixture
-def cci_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Deps]:
-    """The demo database, on a day the CCI election accepts declarations of loss."""
-    path = tmp_path / "demo.sqlite"
-    shutil.copy(demo_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield Deps(engine, TEST_KEY, fixed_clock(LATER), FAST_HASHER, delivery=FolderDelivery(outbox))
-    engine.dispose()
 
 
 @pytest.fixture
@@ -95,7 +76,7 @@ def voter(cci_deps: Deps) -> DemoVoter:
 
 
 async def log_in_later(pilot: Pilot[Any], login: str) -> None:
-    await log_in(pilot, login, otp=pyotp.TOTP(SECRETS[login]).at(LATER))
+    await log_in(pilot, login, otp=code(login, LATER))
 
 
 async def request_modal(
@@ -103,9 +84,7 @@ async def request_modal(
 ) -> SubstitutionRequestScreen:
     """As the agent, on the voter's file with an intervention by e-mail open: the
     request modal, pushed as the voter screen pushes it."""
-    await log_in_later(pilot, "agent")
-    await open_voter_file(pilot, voter.matricule)
-    await open_intervention_ui(pilot, "email")
+    await in_call(pilot, voter, channel="email", otp=code("agent", LATER))
     return await push_request(pilot, results)
 
 

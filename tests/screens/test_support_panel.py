@@ -13,7 +13,7 @@ from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.store.tables import Voter
 from csu.widgets.support_panel import SupportPanel
-from tests.screens.conftest import SIZE, DemoVoter, demo_voter, log_in, open_voter_file, settle
+from tests.screens.conftest import SIZE, DemoVoter, demo_voter, on_voter_file, settle
 
 INTERIOR_LINES = (
     "  - CSU électeurs : 01 80 15 43 21 (tous les jours du 01/12/22 au 08/12/22",
@@ -29,8 +29,7 @@ async def panel_text(
 ) -> tuple[str, str]:
     """The panel the voter file mounts for ``voter``: its text and its warning (shown
     or ""), for ``election_id`` when given."""
-    await log_in(pilot, "agent")
-    await open_voter_file(pilot, voter.matricule)
+    await on_voter_file(pilot, voter)
     assert isinstance(pilot.app.screen, VoterScreen)
     await settle(pilot)
     panel = pilot.app.screen.query_one(SupportPanel)

@@ -10,12 +10,10 @@ function-scoped fixtures allowed below); each example puts it back where it star
 """
 
 import re
-import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,8 +24,6 @@ from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from csu.app import CsuApp
-from csu.delivery.folder import FolderDelivery
-from csu.domain.clock import fixed_clock
 from csu.domain.errors import InvalidValue
 from csu.domain.text import refuse_control_characters
 from csu.screens.approvals import DecisionScreen
@@ -44,24 +40,22 @@ from csu.screens.voter import RevealScreen, VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import close_intervention, current_intervention
 from csu.services.substitution import SubstitutionView, get_substitution
-from csu.store.engine import make_engine
 from tests.cli_support import clean_environment, csu
-from tests.conftest import TEST_KEY
-from tests.fakes import FAST_HASHER
 from tests.screens.conftest import (
-    SECRETS,
+    LATER,
     SIZE,
     DemoVoter,
+    call_verified,
+    code,
     demo_voter,
     fill,
+    in_call,
     log_in,
-    open_intervention_ui,
-    open_voter_file,
+    on_voter_file,
     press,
     screen_text,
-    verify_ui,
 )
-from tests.screens.test_substitution_screens import CCI, LATER, push_request, request_as
+from tests.screens.test_substitution_screens import CCI, log_in_later, push_request, request_as
 
 # Few examples per property: each drives the real app (a few tenths of a second).
 EXAMPLES = settings(
@@ -206,17 +200,8 @@ def minint_voter(demo_deps: Deps) -> DemoVoter:
     return demo_voter(demo_deps, "minint-2022")
 
 
-def good_answers(voter: DemoVoter) -> dict[str, str]:
-    return {
-        "verify_birth_date": voter.birth_text,
-        "verify_agent_card": voter.row["carte_agent"][:6],
-        "verify_iban": voter.row["iban"][-6:],
-    }
-
-
 async def on_file(pilot: Pilot[Any], login: str, voter: DemoVoter) -> None:
-    await log_in(pilot, login)
-    await open_voter_file(pilot, voter.matricule)
+    await on_voter_file(pilot, voter, login=login)
     assert isinstance(pilot.app.screen, VoterScreen)
 
 
@@ -318,8 +303,7 @@ async def test_any_verification_answers_verify_or_are_refused(
 ) -> None:
     app = pilot.app
     if not isinstance(app.screen, VoterScreen | VerifyScreen):
-        await on_file(pilot, "agent", minint_voter)
-        await open_intervention_ui(pilot, "phone")
+        await in_call(pilot, minint_voter)
     if not isinstance(app.screen, VerifyScreen):
         await act(pilot, "verify")
     screen = app.screen
@@ -338,9 +322,7 @@ async def test_any_invalidation_reason_invalidates_or_is_refused(
 ) -> None:
     app = pilot.app
     if not isinstance(app.screen, VoterScreen | RevokeScreen):
-        await on_file(pilot, "agent", minint_voter)
-        await open_intervention_ui(pilot, "phone")
-        await verify_ui(pilot, **good_answers(minint_voter))
+        await call_verified(pilot, minint_voter)
     if not isinstance(app.screen, RevokeScreen):
         await act(pilot, "revoke")
     assert isinstance(app.screen, RevokeScreen)
@@ -494,23 +476,9 @@ CCI_AGENT = OperatorContext("agent", "agent", "poste-test")
 
 
 @pytest.fixture
-def cci_deps(demo_template: Path, tmp_path: Path, outbox: Path) -> Iterator[Deps]:
-    """The demo database on a day the CCI election accepts declarations of loss."""
-    path = tmp_path / "demo.sqlite"
-    shutil.copy(demo_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield Deps(engine, TEST_KEY, fixed_clock(LATER), FAST_HASHER, delivery=FolderDelivery(outbox))
-    engine.dispose()
-
-
-@pytest.fixture
 async def cci_pilot(cci_deps: Deps) -> AsyncIterator[Pilot[Any]]:
     async with CsuApp(cci_deps, "poste-test").run_test(size=SIZE) as pilot:
         yield pilot
-
-
-async def log_in_later(pilot: Pilot[Any], login: str) -> None:
-    await log_in(pilot, login, otp=pyotp.TOTP(SECRETS[login]).at(LATER))
 
 
 @EXAMPLES
@@ -521,9 +489,7 @@ async def test_any_substitution_request_fields_record_or_are_refused(
     pilot, app = cci_pilot, cci_pilot.app
     voter = demo_voter(cci_deps, CCI)
     if not isinstance(app.screen, VoterScreen):
-        await log_in_later(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
-        await open_intervention_ui(pilot, "email")
+        await in_call(pilot, voter, channel="email", otp=code("agent", LATER))
     said = watch(app)
     modal = await push_request(pilot, [])
     for box in modal.query(Checkbox):
@@ -594,13 +560,6 @@ def without_notice_voter(demo_deps: Deps) -> DemoVoter:
     return demo_voter(demo_deps, "men-2011")
 
 
-async def men_call(pilot: Pilot[Any], voter: DemoVoter) -> None:
-    await on_file(pilot, "agent", voter)
-    await open_intervention_ui(pilot, "phone")
-    await verify_ui(pilot, verify_challenge_answer=voter.row["reponse_defi"],
-                    verify_numen=voter.row["numen"])  # fmt: skip
-
-
 @EXAMPLES
 @given(channel=st.sampled_from(["sms", "email"]), recipient=TYPED)
 async def test_any_s6_recipient_gets_a_link_or_a_french_refusal(
@@ -608,7 +567,7 @@ async def test_any_s6_recipient_gets_a_link_or_a_french_refusal(
 ) -> None:
     app = pilot.app
     if not isinstance(app.screen, VoterScreen | VoteCodeLinkScreen):
-        await men_call(pilot, men_voter)
+        await call_verified(pilot, men_voter)
     if not isinstance(app.screen, VoteCodeLinkScreen):
         await act(pilot, "vote_code_link")
     assert isinstance(app.screen, VoteCodeLinkScreen)
@@ -627,11 +586,7 @@ async def test_any_s7_personal_address_gets_the_identifier_or_a_french_refusal(
 ) -> None:
     app = pilot.app
     if not isinstance(app.screen, VoterScreen | IdentifierScreen):
-        voter = without_notice_voter
-        await on_file(pilot, "agent", voter)
-        await open_intervention_ui(pilot, "phone")
-        await verify_ui(pilot, verify_numen=voter.row["numen"],
-                        verify_birth_department=voter.row["nir"][5:7])  # fmt: skip
+        await call_verified(pilot, without_notice_voter)
     if not isinstance(app.screen, IdentifierScreen):
         await act(pilot, "identifier")
     screen = app.screen
