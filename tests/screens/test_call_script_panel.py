@@ -20,6 +20,7 @@ from tests.screens.conftest import (
     issue_ui,
     log_in,
     notifications,
+    on_voter_file,
     open_intervention_ui,
     open_voter_file,
     press,
@@ -180,8 +181,7 @@ async def test_the_file_has_the_focus_and_enter_opens_no_hidden_list(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         assert app.focused is app.screen.query_one("#voter-file")
         await press(pilot, "enter")  # a newcomer's reflex on a new screen
         choice = app.screen.query_one("#script-scenario", Select)
