@@ -487,7 +487,12 @@ def test_a_deadlock_in_the_notice_delivery_after_the_issue_is_retried_and_the_ke
 
     closer[0].join(timeout=30)
     assert not closer[0].is_alive()
-    assert retries(caplog) == ["_settle: attempt 1 failed (DeadlockDetected), retrying"]
+    # Under a heavy load the server may report the cycle from another statement, as
+    # the driver's generic OperationalError: retried the same way (seen once in CI).
+    assert retries(caplog) in (
+        ["_settle: attempt 1 failed (DeadlockDetected), retrying"],
+        ["_settle: attempt 1 failed (OperationalError), retrying"],
+    )
     assert active_key(deps, desk.caller.material_id) == issued.credential_id
     assert len(courier.sent) == 1  # the notice went out once
     assert message_states(deps) == ["sent"]
