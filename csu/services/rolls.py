@@ -716,13 +716,7 @@ def import_voters(
     stages = dict.fromkeys(("parsing", "validation", "hashing", "writing"), 0.0)
     report.stages = stages
     with deps.reading() as session:
-        definition = get_definition(session, election_id)
-    rules = RollRules(
-        today=to_paris(deps.clock()).date(),
-        matricule_pattern=definition.matricule_pattern,
-        capacities=tuple(definition.capacities),
-        scrutins=definition.scrutins,
-    )
+        get_definition(session, election_id)  # an unknown election, before the file is read
     text, records = _open_csv(path, "Liste électorale")
     with text:
         first = next(records, None)
@@ -740,10 +734,19 @@ def import_voters(
         seen_capacities: dict[tuple[str, str], int] = {}
         try:
             with deps.writing() as session:
+                # Rows are checked against the definition read FOR SHARE in the transaction
+                # that writes them: a reload dropping a scrutin that a row names waits for
+                # this import (and is then refused), or commits first and the row is refused.
+                definition = get_definition(session, election_id, for_share=True)
                 writer = _RollWriter(session, election_id, deps.clock())
                 plan = _Plan(
                     names=names,
-                    rules=rules,
+                    rules=RollRules(
+                        today=to_paris(deps.clock()).date(),
+                        matricule_pattern=definition.matricule_pattern,
+                        capacities=tuple(definition.capacities),
+                        scrutins=definition.scrutins,
+                    ),
                     key=deps.key,
                     dialect=writer.dialect_name,
                     voter_columns=writer.voter_columns,

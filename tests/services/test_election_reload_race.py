@@ -1,7 +1,8 @@
-"""A reload dropping a scrutin and the platform's feed recording a vote in it, at the same
-moment on PostgreSQL: whichever reads the election first wins, and no émargement ever
-names a scrutin the stored file no longer has. Each test holds one side inside its
-transaction, just after it read the election, while the other starts."""
+"""A reload dropping a scrutin and the platform's feed recording a vote in it (or a roll
+giving it to a material), at the same moment on PostgreSQL: whichever reads the election
+first wins, and no émargement or material ever names a scrutin the stored file no longer
+has. Each test holds one side inside its transaction, just after it read the election,
+while the other starts."""
 
 import threading
 from collections.abc import Callable
@@ -11,11 +12,13 @@ import pytest
 from sqlalchemy import select, update
 
 from csu.domain.scrutins import ballots
-from csu.services import elections, emargement
+from csu.fake_electorate import write_roll_csv
+from csu.services import elections, emargement, rolls
 from csu.services.context import ServiceError
 from csu.services.emargement import BadEvents, EmargementEvent, ingest_emargements
 from csu.services.platform_clients import Platform
 from csu.store.tables import Emargement, Material
+from tests.conftest import ADMIN
 from tests.services.intervention_support import Desk, desk_fixture  # noqa: F401
 from tests.services.test_elections_scrutins import load, scrutins_of, shipped, with_extra
 
@@ -128,3 +131,59 @@ def elections_definition(desk: Desk) -> Any:
     with desk.deps.reading() as session:
         return elections.get_definition(session, "minint-2022")
 
+
+
+def import_caller_with_cse(desk: Desk) -> rolls.ImportReport:
+    """The roll again, for the caller alone, whose « scrutins » column now names « cse »."""
+    path = desk.tmp_path / "roll-cse.csv"
+    write_roll_csv([desk.caller.row | {"scrutins": "csa|cse"}], path)
+    return rolls.import_voters(desk.deps, ADMIN, path, "minint-2022")
+
+
+def material_scrutins(desk: Desk) -> set[str]:
+    with desk.deps.reading() as session:
+        lists = session.execute(select(Material.scrutins).where(Material.scrutins.is_not(None)))
+        return {scrutin for (listed,) in lists for scrutin in listed.split("|")}
+
+
+@ON_POSTGRESQL
+def test_a_reload_dropping_a_scrutin_a_roll_import_is_giving_waits_and_is_refused(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(desk, with_extra(shipped("minint-2022")))
+    import_held = Held(monkeypatch, rolls, "_RollWriter")  # the import has read the election
+    importing, imported = in_thread(lambda: import_caller_with_cse(desk))
+    assert import_held.reached.wait(30)
+    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
+    reload.join(1.0)  # without the lock, the reload would drop « cse » meanwhile
+    import_held.released.set()
+    importing.join(30)
+    reload.join(30)
+    assert not isinstance(imported[0], Exception), imported[0]
+    assert imported[0].committed, imported[0].errors  # type: ignore[union-attr]
+    assert isinstance(reloaded[0], ServiceError) and "cse" in str(reloaded[0])
+    assert "cse" in scrutins_of(desk, "minint-2022")
+    assert material_scrutins(desk) <= set(scrutins_of(desk, "minint-2022"))
+
+
+@ON_POSTGRESQL
+def test_a_roll_import_giving_a_scrutin_a_reload_is_dropping_waits_and_refuses_the_row(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(desk, with_extra(shipped("minint-2022")))
+    reload_held = Held(monkeypatch, elections, "_refuse_dropping_used_scrutins")
+    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
+    assert reload_held.reached.wait(30)
+    importing, imported = in_thread(lambda: import_caller_with_cse(desk))
+    importing.join(1.0)  # without the lock, the import would give « cse » meanwhile
+    reload_held.released.set()
+    reload.join(30)
+    importing.join(30)
+    assert reloaded[0] is None  # the reload went through
+    report = imported[0]
+    assert isinstance(report, rolls.ImportReport) and not report.committed
+    assert [(error.column, "cse" in error.reason) for error in report.errors] == [
+        ("scrutins", True)
+    ]
+    assert "cse" not in scrutins_of(desk, "minint-2022")
+    assert material_scrutins(desk) <= set(scrutins_of(desk, "minint-2022"))
