@@ -52,7 +52,8 @@ class Voter(SQLModel, table=True):
     __tablename__ = "voter"
     id: int | None = Field(default=None, primary_key=True)
     matricule: str = Field(max_length=64, unique=True)
-    pseudonym: str = Field(max_length=64, unique=True)
+    # A unique index, not a constraint: the first import builds it at the end (migration 0017).
+    pseudonym: str = Field(max_length=64, unique=True, index=True)
     last_name: str = Field(max_length=200)
     first_name: str = Field(max_length=200)
     # Accent- and case-free "nom prenom" and "prenom nom" for prefix search.

@@ -2,14 +2,30 @@
 
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import csu.store.tables  # noqa: F401  (registers the tables on the metadata)
-from csu.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from csu.services.audit import verify_journal
+from csu.services.credentials import issue_credential
+from csu.store.migrate import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+)
+from tests.conftest import AGENT, SUPERVISOR
+from tests.services.intervention_support import (  # noqa: F401
+    Desk,
+    desk_fixture,
+    verified_call,
+)
 
 # On SQLite the journal's index columns are generated from the hashed body
 # (migration 0001, SQLITE_JOURNAL_TABLE): a generated column reads as nullable, and
@@ -81,3 +97,38 @@ def test_down_to_the_first_revision_and_back_up(engine: Engine) -> None:
     assert "one_time_code" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert differences(engine) == []
+
+
+# ------------------------------------------- 0017 on a store in use
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+            for table in ("voter", "material", "credential", "intervention", "journal_entry")
+        }
+
+
+def test_the_pseudonym_index_replaces_its_constraint_in_a_store_in_use(desk: Desk) -> None:
+    """0017 rebuilds the voter table on SQLite while materials, credentials and
+    interventions point at it: every row and reference stays, and a pseudonym is still
+    unique."""
+    engine = desk.deps.engine
+    call = verified_call(desk, desk.caller)  # an intervention and a credential, in use
+    issue_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key")
+    downgrade(engine, "0016")
+    before = counts(engine)
+    upgrade(engine)
+    assert counts(engine) == before
+    assert differences(engine) == []
+    assert verify_journal(desk.deps, SUPERVISOR).ok
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE voter SET pseudonym = (SELECT min(pseudonym) FROM voter) "
+            "WHERE id = (SELECT max(id) FROM voter)"
+        )
