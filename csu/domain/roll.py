@@ -160,10 +160,13 @@ class RowChecker:
     skips building the two frozen dataclasses (~5 µs each a row).
     """
 
-    __slots__ = ("_columns", "_default_capacity", "_rules")
+    __slots__ = ("_columns", "_default_capacity", "_rules", "_scrutins")
 
     def __init__(self, rules: RollRules) -> None:
         self._rules = rules
+        # A roll repeats a few « scrutins » cells, capacities and bureaus: each
+        # combination is checked once (its result or its fault).
+        self._scrutins: dict[tuple[str, str, str], str | InvalidValue | None] = {}
         self._default_capacity = _default_capacity(rules.capacities)
         # In the order faults are reported: (column, ValidRow field, parser, required).
         self._columns: tuple[tuple[str, str, Callable[[str], Any], bool], ...] = (
@@ -219,12 +222,11 @@ class RowChecker:
         bureau = valid["bureau"]
         scrutins: str | None = None
         if bureau:  # the row's own scrutins, or else those of the election that take it
-            try:
-                scrutins = parse_roll_scrutins(
-                    row.get("scrutins") or "", self._rules.scrutins, capacity, bureau
-                )
-            except InvalidValue as error:
-                errors.append(RowError(line, "scrutins", error.fault))
+            checked = self._roll_scrutins(row.get("scrutins") or "", capacity, bureau)
+            if isinstance(checked, InvalidValue):
+                errors.append(RowError(line, "scrutins", checked.fault))
+            else:
+                scrutins = checked
         valid["scrutins"] = scrutins
         question, answer = valid["challenge_question"], valid["challenge_answer"]
         if (question is None) != (answer is None):
@@ -233,6 +235,23 @@ class RowChecker:
         if errors:
             return errors
         return valid
+
+
+    def _roll_scrutins(self, raw: str, capacity: str, bureau: str) -> str | InvalidValue | None:
+        key = (raw, capacity, bureau)
+        if key in self._scrutins:
+            return self._scrutins[key]
+        found: str | InvalidValue | None
+        try:
+            found = parse_roll_scrutins(raw, self._rules.scrutins, capacity, bureau)
+        except InvalidValue as error:
+            found = error
+        if len(self._scrutins) < _MAX_REMEMBERED:  # a hostile file cannot grow it unbounded
+            self._scrutins[key] = found
+        return found
+
+
+_MAX_REMEMBERED = 10_000
 
 
 def validate_row(row: dict[str, str], line: int, rules: RollRules) -> ValidRow | list[RowError]:
