@@ -64,9 +64,50 @@ def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
 
 def canonical_form(fields: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
     """The normalised fields (NFC strings) and their canonical bytes."""
-    normalised = _normalise(fields)
-    body = json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return normalised, body.encode("utf-8")
+    normalised = _flat(fields)
+    if normalised is None:  # nested values, or a value _normalise refuses
+        normalised = _normalise(fields)
+    return normalised, _encode(normalised).encode("utf-8")
+
+
+# json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), whose encoder
+# json.dumps would build again on every call.
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _flat(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What _normalise makes of the usual entry (text keys; text, int, bool or None
+    values, and one level of such mappings: its details) without the generic walk,
+    which costs a journalled action more than its own statements; None otherwise."""
+    flat: dict[str, Any] = {}
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is str:
+            value = unicodedata.normalize("NFC", value)
+        elif kind is dict:
+            value = _scalars(value)
+            if value is None:
+                return None
+        elif not (value is None or kind is int or kind is bool):
+            return None
+        if type(key) is not str:
+            return None
+        flat[unicodedata.normalize("NFC", key)] = value
+    return flat
+
+
+def _scalars(mapping: dict[Any, Any]) -> dict[str, Any] | None:
+    scalars = {}
+    for key, value in mapping.items():
+        kind = type(value)
+        if kind is str:
+            value = unicodedata.normalize("NFC", value)
+        elif not (value is None or kind is int or kind is bool):
+            return None
+        if type(key) is not str:
+            return None
+        scalars[unicodedata.normalize("NFC", key)] = value
+    return scalars
 
 
 def leaf_hash(body: bytes) -> bytes:

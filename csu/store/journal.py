@@ -23,7 +23,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from unicodedata import normalize
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session as OrmSession
@@ -141,49 +140,21 @@ def _entry(
     details: Mapping[str, Any] | None,
 ) -> tuple[dict[str, Any], bytes]:
     """The entry's normalised fields (NFC, exactly as hashed) and its canonical body."""
-    fields = {
-        "event_id": _uuid4(),
-        "ts": rfc3339(at),
-        "operator": actor.operator,
-        "role": actor.role,
-        "workstation": actor.workstation,
-        "election": election,
-        "subject": subject,
-        "intervention": intervention,
-        "action": action,
-        "outcome": outcome,
-    }
-    stored = _flat_form(fields, details or {})
-    if stored is None:  # nested details, or a value canonical_form refuses
-        return canonical_form({**fields, "details": dict(details or {})})
-    return stored, _encode(stored).encode("utf-8")
-
-
-# canonical_form's serialisation (json.dumps builds this encoder on every call).
-_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-
-
-def _flat_form(fields: dict[str, Any], details: Mapping[str, Any]) -> dict[str, Any] | None:
-    """What canonical_form normalises ``fields`` + ``details`` to, for the usual entry
-    (text or None fields, flat details of str, int, bool or None), without its generic
-    walk; None for anything else, which canonical_form then handles (or refuses)."""
-    for name, value in fields.items():
-        if type(value) is str:
-            fields[name] = normalize("NFC", value)
-        elif value is not None:
-            return None
-    flat = {}
-    for key, value in details.items():
-        if type(key) is not str:
-            return None
-        kind = type(value)
-        if kind is str:
-            value = normalize("NFC", value)
-        elif not (value is None or kind is int or kind is bool):
-            return None
-        flat[normalize("NFC", key)] = value
-    fields["details"] = flat
-    return fields
+    return canonical_form(
+        {
+            "event_id": _uuid4(),
+            "ts": rfc3339(at),
+            "operator": actor.operator,
+            "role": actor.role,
+            "workstation": actor.workstation,
+            "election": election,
+            "subject": subject,
+            "intervention": intervention,
+            "action": action,
+            "outcome": outcome,
+            "details": dict(details) if details else {},
+        }
+    )
 
 
 def _uuid4() -> str:
