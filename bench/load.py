@@ -253,8 +253,10 @@ def run(url: str, workstations: int, duration: float, voters: int,
     journal.QUEUED = append == "queue"  # the workstations are forked from here
     store = prepare(url, database, voters, workstations, shared=shared,
                     with_substitution="substitution" in mix)
-    anchor = head_lock_anchor(store.url, workstations, anchor_duration) if anchor_duration \
-        else 0.0
+    # The anchor is a flat-out rate: beside a cell at an agent's pace it says nothing.
+    paced = pause[1] > 0
+    anchor = head_lock_anchor(store.url, workstations, anchor_duration) \
+        if anchor_duration and not paced else 0.0
     logins = [f"poste{n:02d}" for n in range(1, workstations + 1)]
     with tempfile.TemporaryDirectory(prefix="csu-ledgers-") as folder:
         # The samplers' threads and connections start after the fork of the workstations.
