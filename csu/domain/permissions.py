@@ -26,7 +26,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from csu.domain import escalation
 from csu.domain.scrutins import (
     EmargementRules,
     ScrutinState,
@@ -452,6 +451,10 @@ def case_refusal(action: str, case: CaseSituation | None) -> Refusal | None:
         return NO_CASE
     if (found := _role(case.role, CASE_ROLES, "superviseurs")) is not None:
         return found
+    # Imported here: escalation brings alerts and hashlib, which the terminal's first
+    # frame (it imports this module through csu.services.context) does without.
+    from csu.domain import escalation
+
     if case.state == escalation.CLOSED:
         return Refusal("Ce dossier est clos", forbidden=True)
     if action == "take":
