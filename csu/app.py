@@ -90,6 +90,8 @@ class CsuApp(App[None]):
         """Either ``deps`` of an open store (tests, benchmarks), or an ``opener`` that
         opens it in a worker once the login screen is drawn (``csu run``)."""
         super().__init__()
+        # Before the first frame: a theme set on mount restyles every widget again.
+        self.theme = "textual-dark"
         self._deps = deps
         self._opener = opener
         self._store_ready = threading.Event()
@@ -182,7 +184,6 @@ class CsuApp(App[None]):
     # --- session ------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
         self.set_interval(5, self._check_idle)
         # Messages the transport refused are retried from any open workstation.
         self.set_interval(OUTBOX_SECONDS, self._deliver_due)
