@@ -75,17 +75,18 @@ def canonical_form(fields: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _flat(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+def _flat(fields: Mapping[str, Any], *, nested: bool = True) -> dict[str, Any] | None:
     """What _normalise makes of the usual entry (text keys; text, int, bool or None
-    values, and one level of such mappings: its details) without the generic walk,
-    which costs a journalled action more than its own statements; None otherwise."""
+    values, and, ``nested``, one level of such mappings: its details) without the
+    generic walk, which costs a journalled action more than its own statements; None
+    otherwise."""
     flat: dict[str, Any] = {}
     for key, value in fields.items():
         kind = type(value)
         if kind is str:
             value = unicodedata.normalize("NFC", value)
-        elif kind is dict:
-            value = _scalars(value)
+        elif kind is dict and nested:
+            value = _flat(value, nested=False)
             if value is None:
                 return None
         elif not (value is None or kind is int or kind is bool):
@@ -94,20 +95,6 @@ def _flat(fields: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         flat[unicodedata.normalize("NFC", key)] = value
     return flat
-
-
-def _scalars(mapping: dict[Any, Any]) -> dict[str, Any] | None:
-    scalars = {}
-    for key, value in mapping.items():
-        kind = type(value)
-        if kind is str:
-            value = unicodedata.normalize("NFC", value)
-        elif not (value is None or kind is int or kind is bool):
-            return None
-        if type(key) is not str:
-            return None
-        scalars[unicodedata.normalize("NFC", key)] = value
-    return scalars
 
 
 def leaf_hash(body: bytes) -> bytes:
