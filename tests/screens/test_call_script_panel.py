@@ -3,9 +3,7 @@ election's scenarios and how to start; during it, the checklist of the intervent
 whose steps tick themselves as the agent acts and whose next step is highlighted; the
 agent may follow another scenario of the election (ctrl+f)."""
 
-from typing import Any
 
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
 from csu.app import CsuApp
@@ -14,26 +12,16 @@ from csu.services.context import Deps
 from csu.widgets.call_script_panel import CallScriptPanel
 from tests.screens.conftest import (
     SIZE,
-    DemoVoter,
     close_ui,
     demo_voter,
+    good_answers,
+    in_call,
     issue_ui,
-    log_in,
     notifications,
     on_voter_file,
-    open_intervention_ui,
-    open_voter_file,
     press,
     verify_ui,
 )
-
-
-def good_answers(voter: DemoVoter) -> dict[str, str]:
-    return {
-        "verify_birth_date": voter.birth_text,
-        "verify_agent_card": voter.row["carte_agent"][:6],
-        "verify_iban": voter.row["iban"][-6:],
-    }
 
 
 def panel(app: CsuApp) -> CallScriptPanel:
@@ -60,19 +48,12 @@ def step_marked(app: CsuApp, number: int) -> str:
     raise AssertionError(f"no step {number} in {panel_text(app)}")
 
 
-async def on_call(pilot: Pilot[Any], voter: DemoVoter) -> None:
-    await log_in(pilot, "agent")
-    await open_voter_file(pilot, voter.matricule)
-    await open_intervention_ui(pilot, "phone")
-
-
 async def test_before_the_call_it_lists_the_procedures_and_how_to_start(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         text = panel_text(app)
         assert "S1 — Clé de sécurité perdue ou qui ne fonctionne pas" in text
         assert "S3 — Mot de passe perdu" in text
@@ -85,7 +66,7 @@ async def test_an_open_call_highlights_the_self_service_route_first(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await on_call(pilot, voter)
+        await in_call(pilot, voter)
         assert next_step(app).startswith("▶ 1. 1re solution")
         assert "eVote-CS" in next_step(app) and "étape suivante" in next_step(app)
         text = panel_text(app)
@@ -98,7 +79,7 @@ async def test_the_verification_ticks_its_step_and_the_next_step_moves(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await on_call(pilot, voter)
+        await in_call(pilot, voter)
         assert step_marked(app, 3).startswith("○ 3. Vérifier l'identité")
         await verify_ui(pilot, **good_answers(voter))
         assert step_marked(app, 3).startswith("✓ 3. Vérifier l'identité")
@@ -111,7 +92,7 @@ async def test_the_key_read_out_and_the_close_tick_the_last_steps(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await on_call(pilot, voter)
+        await in_call(pilot, voter)
         await verify_ui(pilot, **good_answers(voter))
         await issue_ui(pilot, "security_key")
         assert step_marked(app, 6).startswith("✓ 6. Lire la clé")
@@ -124,7 +105,7 @@ async def test_the_key_read_out_and_the_close_tick_the_last_steps(
 async def test_it_gives_the_elections_numbers_and_hours(app: CsuApp, demo_deps: Deps) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await on_call(pilot, voter)
+        await in_call(pilot, voter)
         text = panel_text(app)
         assert "Assistance aux électeurs : 0 800 808 900" in text
         assert "Cellule de support (CSU) : 01 80 15 43 21" in text
@@ -136,7 +117,7 @@ async def test_the_agent_may_follow_another_scenario_and_it_stays_chosen(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await on_call(pilot, voter)
+        await in_call(pilot, voter)
         await press(pilot, "ctrl+f")
         choice = app.screen.query_one("#script-scenario", Select)
         assert choice.has_focus_within and choice.expanded
@@ -154,8 +135,7 @@ async def test_another_scenario_before_the_call_says_to_open_one_first(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         await press(pilot, "ctrl+f")
         assert "Ouvrez d'abord une intervention (ctrl+n)." in notifications(app)
 
@@ -165,8 +145,7 @@ async def test_f1_names_the_keys_of_the_procedure_and_of_the_letter(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        await open_voter_file(pilot, voter.matricule)
+        await on_voter_file(pilot, voter)
         await press(pilot, "f1")
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(DataTable)
@@ -193,7 +172,7 @@ async def test_an_open_scenario_list_names_its_keys_in_french(
 ) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await on_call(pilot, voter)
+        await in_call(pilot, voter)
         await press(pilot, "ctrl+f")
         shown = {b.binding.description for b in app.active_bindings.values() if b.binding.show}
         assert "Fermer la liste" in shown and "Dismiss menu" not in shown

@@ -60,6 +60,25 @@ def in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object
     return thread, outcome
 
 
+def race(
+    monkeypatch: pytest.MonkeyPatch,
+    held_at: tuple[Any, str],
+    first: Callable[[], object],
+    second: Callable[[], object],
+) -> tuple[object, object]:
+    """``first`` held at ``held_at`` (inside its transaction) while ``second`` starts
+    and is given a second to get ahead; then both end. Their results or exceptions."""
+    held = Held(monkeypatch, *held_at)
+    one, first_outcome = in_thread(first)
+    assert held.reached.wait(30)
+    two, second_outcome = in_thread(second)
+    two.join(1.0)  # without the lock, the second would get ahead meanwhile
+    held.released.set()
+    one.join(30)
+    two.join(30)
+    return first_outcome[0], second_outcome[0]
+
+
 def with_cse_open_to_the_caller(desk: Desk) -> None:
     """The election gets « cse », which takes every voter, and the caller's material
     takes its scrutins from the file (as a roll without the « scrutins » column leaves
@@ -90,17 +109,13 @@ def test_a_reload_dropping_a_scrutin_a_feed_is_recording_waits_and_is_refused(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_cse_open_to_the_caller(desk)
-    feed_held = Held(monkeypatch, emargement, "_record")  # the feed has read the election
-    feed, fed = in_thread(lambda: feed_cse(desk))
-    assert feed_held.reached.wait(30)
-    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
-    reload.join(1.0)  # without the lock, the reload would drop « cse » meanwhile
-    feed_held.released.set()
-    feed.join(30)
-    reload.join(30)
-    assert not isinstance(fed[0], Exception), fed[0]
-    assert fed[0].accepted == 1  # type: ignore[union-attr]
-    assert isinstance(reloaded[0], ServiceError) and "cse" in str(reloaded[0])
+    fed, reloaded = race(  # the feed has read the election; the reload would drop « cse »
+        monkeypatch, (emargement, "_record"),
+        lambda: feed_cse(desk), lambda: load(desk, shipped("minint-2022")),
+    )  # fmt: skip
+    assert not isinstance(fed, Exception), fed
+    assert fed.accepted == 1  # type: ignore[attr-defined]
+    assert isinstance(reloaded, ServiceError) and "cse" in str(reloaded)
     assert "cse" in scrutins_of(desk, "minint-2022")
     assert_every_emargement_names_a_stored_scrutin(desk)
 
@@ -111,17 +126,13 @@ def test_a_feed_recording_in_a_scrutin_a_reload_is_dropping_waits_and_is_refused
 ) -> None:
     with_cse_open_to_the_caller(desk)
     # The reload has locked the election and found nothing naming « cse ».
-    reload_held = Held(monkeypatch, elections, "_refuse_dropping_used_scrutins")
-    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
-    assert reload_held.reached.wait(30)
-    feed, fed = in_thread(lambda: feed_cse(desk))
-    feed.join(1.0)  # without the lock, the feed would record « cse » meanwhile
-    reload_held.released.set()
-    reload.join(30)
-    feed.join(30)
-    assert reloaded[0] is None  # load returns nothing: the reload went through
-    assert isinstance(fed[0], BadEvents)
-    assert "cse" in str(fed[0].faults)
+    reloaded, fed = race(
+        monkeypatch, (elections, "_refuse_dropping_used_scrutins"),
+        lambda: load(desk, shipped("minint-2022")), lambda: feed_cse(desk),
+    )  # fmt: skip
+    assert reloaded is None  # load returns nothing: the reload went through
+    assert isinstance(fed, BadEvents)
+    assert "cse" in str(fed.faults)
     assert "cse" not in [s.id for s in ballots(elections_definition(desk))]
     assert emargement_scrutins(desk) == set()
     assert_every_emargement_names_a_stored_scrutin(desk)
@@ -130,7 +141,6 @@ def test_a_feed_recording_in_a_scrutin_a_reload_is_dropping_waits_and_is_refused
 def elections_definition(desk: Desk) -> Any:
     with desk.deps.reading() as session:
         return elections.get_definition(session, "minint-2022")
-
 
 
 def import_caller_with_cse(desk: Desk) -> rolls.ImportReport:
@@ -151,17 +161,13 @@ def test_a_reload_dropping_a_scrutin_a_roll_import_is_giving_waits_and_is_refuse
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load(desk, with_extra(shipped("minint-2022")))
-    import_held = Held(monkeypatch, rolls, "_RollWriter")  # the import has read the election
-    importing, imported = in_thread(lambda: import_caller_with_cse(desk))
-    assert import_held.reached.wait(30)
-    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
-    reload.join(1.0)  # without the lock, the reload would drop « cse » meanwhile
-    import_held.released.set()
-    importing.join(30)
-    reload.join(30)
-    assert not isinstance(imported[0], Exception), imported[0]
-    assert imported[0].committed, imported[0].errors  # type: ignore[union-attr]
-    assert isinstance(reloaded[0], ServiceError) and "cse" in str(reloaded[0])
+    imported, reloaded = race(  # the import has read the election
+        monkeypatch, (rolls, "_RollWriter"),
+        lambda: import_caller_with_cse(desk), lambda: load(desk, shipped("minint-2022")),
+    )  # fmt: skip
+    assert not isinstance(imported, Exception), imported
+    assert imported.committed, imported.errors  # type: ignore[attr-defined]
+    assert isinstance(reloaded, ServiceError) and "cse" in str(reloaded)
     assert "cse" in scrutins_of(desk, "minint-2022")
     assert material_scrutins(desk) <= set(scrutins_of(desk, "minint-2022"))
 
@@ -171,16 +177,11 @@ def test_a_roll_import_giving_a_scrutin_a_reload_is_dropping_waits_and_refuses_t
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load(desk, with_extra(shipped("minint-2022")))
-    reload_held = Held(monkeypatch, elections, "_refuse_dropping_used_scrutins")
-    reload, reloaded = in_thread(lambda: load(desk, shipped("minint-2022")))
-    assert reload_held.reached.wait(30)
-    importing, imported = in_thread(lambda: import_caller_with_cse(desk))
-    importing.join(1.0)  # without the lock, the import would give « cse » meanwhile
-    reload_held.released.set()
-    reload.join(30)
-    importing.join(30)
-    assert reloaded[0] is None  # the reload went through
-    report = imported[0]
+    reloaded, report = race(
+        monkeypatch, (elections, "_refuse_dropping_used_scrutins"),
+        lambda: load(desk, shipped("minint-2022")), lambda: import_caller_with_cse(desk),
+    )  # fmt: skip
+    assert reloaded is None  # the reload went through
     assert isinstance(report, rolls.ImportReport) and not report.committed
     assert [(error.column, "cse" in error.reason) for error in report.errors] == [
         ("scrutins", True)
