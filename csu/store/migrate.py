@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from csu.domain.errors import InvalidValue
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -44,8 +46,13 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
                 step(config, revision)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-                    if broken is not None:
-                        raise RuntimeError(f"migration broke a foreign key: {tuple(broken)}")
+                    if broken is not None:  # rolled back: the store stays as it was
+                        table, row, parent, _ = broken
+                        raise InvalidValue(
+                            "Base de données",
+                            f"mise à jour du schéma annulée : la ligne {row} de la table "
+                            f"{table} désigne une ligne absente de la table {parent}",
+                        )
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import csu.store.tables  # noqa: F401  (registers the tables on the metadata)
+from csu.domain.errors import InvalidValue
 from csu.services.audit import verify_journal
 from csu.services.credentials import issue_credential
 from csu.store.migrate import (
@@ -132,3 +133,27 @@ def test_the_pseudonym_index_replaces_its_constraint_in_a_store_in_use(desk: Des
             "UPDATE voter SET pseudonym = (SELECT min(pseudonym) FROM voter) "
             "WHERE id = (SELECT max(id) FROM voter)"
         )
+
+
+def test_an_upgrade_that_would_leave_a_broken_reference_is_refused_in_french(
+    sqlite_store: Engine,
+) -> None:
+    """SQLite's migrations run with foreign keys off (a table others point at may be
+    rebuilt): a store whose rows already point nowhere is refused before the commit,
+    in a sentence, and stays at its revision."""
+    downgrade(sqlite_store, "0016")
+    raw = sqlite_store.raw_connection()
+    raw.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+    raw.driver_connection.execute(  # type: ignore[union-attr]
+        "INSERT INTO material (election_id, voter_id, capacity, identifier, bureau_code, "
+        "status, created_at) VALUES ('nulle-part', 424242, 'électeur', 'ID-X', 'B-X', "
+        "'active', '2022-12-01 00:00:00')"
+    )
+    raw.driver_connection.commit()  # type: ignore[union-attr]
+    raw.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+    raw.close()
+    with pytest.raises(InvalidValue) as refusal:
+        upgrade(sqlite_store)
+    assert "mise à jour du schéma annulée" in str(refusal.value)
+    assert "table material" in str(refusal.value)
+    assert current_revision(sqlite_store) == "0016"

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from csu.domain.errors import InvalidValue
+
 revision: str = "0017"
 down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
@@ -30,7 +32,11 @@ def _pseudonym_constraint() -> str:
     for found in sa.inspect(op.get_bind()).get_unique_constraints("voter"):
         if found["column_names"] == ["pseudonym"]:
             return found["name"] or "uq_voter_pseudonym"
-    raise RuntimeError("voter: no unique constraint on the pseudonym to replace")
+    raise InvalidValue(
+        "Base de données",
+        "mise à jour du schéma annulée : la table voter n'a pas la contrainte d'unicité "
+        "du pseudonyme que la révision 0017 remplace",
+    )
 
 
 def upgrade() -> None:
