@@ -6,7 +6,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from csu.screens.base import CsuScreen
 from csu.screens.focus import FOCUS_KEYS
@@ -117,6 +117,8 @@ class LoginScreen(CsuScreen[None]):
         box.display = bool(logins)
         if not logins:
             return
+        from textual.widgets import DataTable  # a demo database only: not before the first frame
+
         tables = self.query("#demo-logins").results(DataTable)
         table = next(tables, None)
         if table is None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from csu.domain.clock import Clock, system_clock
-from csu.domain.permissions import Situation, refusal
 from csu.domain.text import single_line
 
 # The terminal imports this module before its first frame: the store, SQLAlchemy and
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from csu.delivery import Delivery
+    from csu.domain.permissions import Situation
     from csu.store.journal import Actor
 
 Role = Literal["agent", "president", "superviseur", "admin"]
@@ -119,9 +119,12 @@ def _default_hasher() -> "PasswordHasher":
     return PasswordHasher()
 
 
-def enforce(action: str, situation: Situation) -> None:
+def enforce(action: str, situation: "Situation") -> None:
     """Raises the refusal of :func:`csu.domain.permissions.refusal`, if any: the rule the
     voter file shows is the rule the service applies."""
+    # Imported here: the login screen, drawn first, imports this module (~8 ms).
+    from csu.domain.permissions import refusal
+
     found = refusal(action, situation)
     if found is not None:
         raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
@@ -195,8 +198,12 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
                         raise OutcomeUnknown(UNKNOWN) from error
                     if number == ATTEMPTS:
                         raise StoreBusy(UNAVAILABLE) from error
-                    _log.warning("%s: attempt %d failed (%s), retrying",
-                                 service.__name__, number, type(error).__name__)
+                    _log.warning(
+                        "%s: attempt %d failed (%s), retrying",
+                        service.__name__,
+                        number,
+                        type(error).__name__,
+                    )
             time.sleep(pause * random.uniform(1, 1.5))
             pause *= 2
         raise AssertionError("unreachable")  # the loop returns or raises
