@@ -45,9 +45,14 @@ lint: install
 	$(BIN)/ruff check csu tests bench
 	$(BIN)/lint-imports
 
-# One pytest worker per core (pytest-xdist), each with its own stores; WORKERS=0 runs the
-# suite in a single process. Tests that share a browser stay on one worker (xdist_group).
-WORKERS ?= auto
+# pytest-xdist workers, each with its own stores; WORKERS=0 runs in a single process. Tests
+# that share a browser stay on one worker (xdist_group). The whole suite runs two workers
+# per core: a Pilot test sleeps about half its time (Textual's wait for idle, debounces),
+# which another worker fills (measured on 2 cores: 940 s with 2 workers, 829 s with 4,
+# worse with 6). test-fast's tests keep the cores busy: one worker per core.
+CORES := $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 1)')
+WORKERS ?= $(shell expr 2 \* $(CORES))
+FAST_WORKERS ?= auto
 XDIST = -n $(WORKERS) --dist loadgroup
 
 # The slowest tests are listed at the end: what to look at when the suite grows long
@@ -58,7 +63,7 @@ test: lint
 # The inner loop: SQLite only, none of the tests that start a browser, a server or a `csu`
 # process (marked slow by path in tests/conftest.py). `make test` runs them all.
 test-fast: install
-	$(BIN)/pytest -q $(XDIST) -m "not slow and not postgres"
+	$(BIN)/pytest -q -n $(FAST_WORKERS) --dist loadgroup -m "not slow and not postgres"
 
 bench: install
 	$(BIN)/python -m bench

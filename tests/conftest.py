@@ -200,7 +200,7 @@ ONE_WORKER = (
 LONGEST = (
     "tests/store/test_crash.py",
     "tests/test_cli_fuzz.py::test_csu_",
-    "tests/screens/test_masking_walk.py::test_no_screen",
+    "tests/screens/test_masking_walk.py::test_no_screen",  # runs the walk both walk tests read
     "tests/screens/test_typed_fields_property.py",
     "tests/test_cli_hostile.py::test_an_endless_or_blocking_file",
     "tests/test_cli_hostile.py::test_a_fifo",
