@@ -12,8 +12,10 @@
   focus, when the screen has one.
 """
 
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from textual._path import CSSPathType  # the type Screen gives CSS_PATH
 from textual.events import Key, Mount
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -64,6 +66,12 @@ class WorkFailed(Message):
     def refused(self) -> bool:
         """A refusal (of a service, or of a value typed), not a fault."""
         return isinstance(self.error, ServiceError | InvalidValue)
+
+
+# The screens' styles (beside app.tcss, which the login screen needs alone): Textual
+# reads a screen's CSS_PATH once, when the first screen naming it opens, so parsing them
+# (~9 ms) is not part of the first frame. Both kinds of screen name it.
+SCREENS_CSS = Path(__file__).parent.parent / "screens.tcss"
 
 
 class _CsuBase:
@@ -133,6 +141,8 @@ class _CsuBase:
 class CsuScreen(_CsuBase, Screen[ResultT]):
     """A full screen of CSU."""
 
+    CSS_PATH: ClassVar[CSSPathType | None] = SCREENS_CSS
+
     def _on_mount(self, event: Mount) -> None:
         # Textual calls this beside Screen's own and the subclass's ``on_mount``.
         self.fill_header()
@@ -144,6 +154,8 @@ class CsuScreen(_CsuBase, Screen[ResultT]):
 
 class CsuModal(_CsuBase, ModalScreen[ResultT]):
     """A window of CSU, opened above a screen; returns its value by ``dismiss``."""
+
+    CSS_PATH: ClassVar[CSSPathType | None] = SCREENS_CSS
 
     def finish(self, result: ResultT) -> None:
         """Dismisses with ``result``, for a worker's ``call_from_thread``: ``dismiss``

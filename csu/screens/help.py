@@ -60,6 +60,7 @@ def flow_text(role: str) -> str:
 
 
 class HelpScreen(CsuModal[None]):
+    CSS_PATH = None  # opens from the login screen too: styled by app.tcss
     BINDINGS = [Binding("escape,f1", "dismiss", "Fermer", id="close")]
 
     def __init__(self, below: Screen[object]) -> None:

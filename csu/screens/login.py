@@ -28,6 +28,7 @@ FIELDS: dict[str, str] = {
 
 
 class LoginScreen(CsuScreen[None]):
+    CSS_PATH = None  # the first frame: app.tcss styles it, screens.tcss comes later
     BINDINGS = [
         Binding("enter", "submit", "Se connecter", id="login-submit", show=True),
         *FOCUS_KEYS,  # auto-typed « login, Tab, password » lands in the right fields
