@@ -58,7 +58,7 @@ def _sequencer_process(url: str) -> None:
 def _backends(admin: psycopg.Connection, condition: str = "true") -> list[int]:
     rows = admin.execute(
         "SELECT pid FROM pg_stat_activity WHERE application_name = 'csu-killed-sequencer' "
-        f"AND {condition}"
+        f"AND datname = current_database() AND {condition}"
     ).fetchall()
     return [row[0] for row in rows]
 

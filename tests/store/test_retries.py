@@ -258,13 +258,14 @@ def hold_head(url: str) -> psycopg.Connection:
 
 def waiting_pid(url: str, timeout: float = 10, backends: int = 1) -> int:
     """The backend of the service under test once it waits for a lock (once
-    ``backends`` of its backends wait)."""
+    ``backends`` of its backends wait). In its own database: another test of the same
+    kind, on another xdist worker, may have a backend waiting at the same moment."""
     with psycopg.connect(libpq(url), autocommit=True) as probe:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             rows = probe.execute(
                 "SELECT pid FROM pg_stat_activity WHERE application_name = 'csu-retry-test' "
-                "AND wait_event_type = 'Lock' ORDER BY pid"
+                "AND datname = current_database() AND wait_event_type = 'Lock' ORDER BY pid"
             ).fetchall()
             if len(rows) >= backends:
                 return int(rows[0][0])
