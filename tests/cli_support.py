@@ -1,8 +1,11 @@
 """Driving the ``csu`` command in tests: run it, read what it said, check the outcome."""
 
+import atexit
 import functools
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -56,3 +59,22 @@ def assert_refused(result: Result, *phrases: str) -> None:
     assert "Traceback" not in result.output
     for phrase in phrases:
         assert phrase in said(result)
+
+
+_demos: dict[int, Path] = {}  # voters -> the demo this process built with the command
+
+
+def copy_of_demo(path: Path, voters: int = 30) -> Path:
+    """What ``csu demo --db PATH --voters N`` leaves at ``path`` (the database and its
+    key): the command builds it once per process (~1 s), then each test gets a copy."""
+    if voters not in _demos:
+        folder = Path(tempfile.mkdtemp(prefix=f"csu-demo-{os.getpid()}-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        built = folder / "demo.sqlite"
+        assert_done(csu("demo", "--db", built, "--voters", str(voters)))
+        _demos[voters] = built
+    built = _demos[voters]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for file in built.parent.iterdir():  # the key beside it, a WAL if one is left
+        shutil.copy(file, path.parent / file.name.replace(built.name, path.name, 1))
+    return path

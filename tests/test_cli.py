@@ -31,7 +31,14 @@ from csu.store import journal
 from csu.store.engine import make_engine
 from csu.store.journal import Actor
 from csu.store.migrate import current_revision, downgrade, head_revision
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import (
+    assert_done,
+    assert_refused,
+    clean_environment,
+    copy_of_demo,
+    csu,
+    said,
+)
 from tests.conftest import ADMIN, AGENT
 
 ELECTIONS = Path(__file__).resolve().parents[1] / "data" / "elections"
@@ -519,9 +526,7 @@ def test_operator_list_after_a_demo_shows_the_four_demo_operators(demo_db: Path)
 
 @pytest.fixture
 def demo_db(tmp_path: Path) -> Path:
-    path = tmp_path / "demo.sqlite"
-    assert_done(csu("demo", "--db", path, "--voters", "30"))
-    return path
+    return copy_of_demo(tmp_path / "demo.sqlite")  # as `csu demo --db PATH --voters 30`
 
 
 def test_demo_again_without_force_is_refused(demo_db: Path) -> None:
@@ -582,7 +587,10 @@ def test_demo_callers_gives_answers_that_verify_each_caller(demo_db: Path) -> No
     with deps_of(demo_db) as deps:
         callers = demo_callers(deps, per_election=1)
         assert [c.election for c in callers] == [
-            "minint-2022", "men-2022", "cci-hdf-2021", "men-2011"
+            "minint-2022",
+            "men-2022",
+            "cci-hdf-2021",
+            "men-2011",
         ]
         for caller in callers[:2] + callers[3:]:  # the CCI voters verify by one-time code only
             assert caller.matricule in said(result)

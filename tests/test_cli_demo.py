@@ -19,7 +19,14 @@ from csu.services.context import Deps
 from csu.services.demo import DemoCaller, demo_callers
 from csu.startup import demo_url
 from csu.store.engine import make_engine
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import (
+    assert_done,
+    assert_refused,
+    clean_environment,
+    copy_of_demo,
+    csu,
+    said,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -29,9 +36,9 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
-    """The demo database where `make run` puts it (the data directory is tmp_path)."""
-    assert_done(csu("demo", "--voters", "30"))
-    path = tmp_path / "demo.sqlite"
+    """The demo database where `make run` puts it (the data directory is tmp_path), as
+    `csu demo --voters 30` leaves it."""
+    path = copy_of_demo(tmp_path / "demo.sqlite")
     assert demo_url().endswith(str(path))
     return path
 
