@@ -12,10 +12,9 @@
   focus, when the screen has one.
 """
 
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from textual._path import CSSPathType  # the type Screen gives CSS_PATH
 from textual.events import Key, Mount
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -72,6 +71,7 @@ class WorkFailed(Message):
 # reads a screen's CSS_PATH once, when the first screen naming it opens, so parsing them
 # (~9 ms) is not part of the first frame. Both kinds of screen name it.
 SCREENS_CSS = Path(__file__).parent.parent / "screens.tcss"
+CSSPaths = str | PurePath | list[str | PurePath]  # what Textual accepts in CSS_PATH
 
 
 class _CsuBase:
@@ -141,7 +141,7 @@ class _CsuBase:
 class CsuScreen(_CsuBase, Screen[ResultT]):
     """A full screen of CSU."""
 
-    CSS_PATH: ClassVar[CSSPathType | None] = SCREENS_CSS
+    CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
 
     def _on_mount(self, event: Mount) -> None:
         # Textual calls this beside Screen's own and the subclass's ``on_mount``.
@@ -155,7 +155,7 @@ class CsuScreen(_CsuBase, Screen[ResultT]):
 class CsuModal(_CsuBase, ModalScreen[ResultT]):
     """A window of CSU, opened above a screen; returns its value by ``dismiss``."""
 
-    CSS_PATH: ClassVar[CSSPathType | None] = SCREENS_CSS
+    CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
 
     def finish(self, result: ResultT) -> None:
         """Dismisses with ``result``, for a worker's ``call_from_thread``: ``dismiss``

@@ -198,12 +198,8 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
                         raise OutcomeUnknown(UNKNOWN) from error
                     if number == ATTEMPTS:
                         raise StoreBusy(UNAVAILABLE) from error
-                    _log.warning(
-                        "%s: attempt %d failed (%s), retrying",
-                        service.__name__,
-                        number,
-                        type(error).__name__,
-                    )
+                    _log.warning("%s: attempt %d failed (%s), retrying",
+                                 service.__name__, number, type(error).__name__)
             time.sleep(pause * random.uniform(1, 1.5))
             pause *= 2
         raise AssertionError("unreachable")  # the loop returns or raises
