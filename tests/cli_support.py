@@ -61,20 +61,34 @@ def assert_refused(result: Result, *phrases: str) -> None:
         assert phrase in said(result)
 
 
-_demos: dict[int, Path] = {}  # voters -> the demo this process built with the command
+_built: dict[tuple[tuple[str, ...], ...], Path] = {}  # commands -> what they left here
 
 
-def copy_of_demo(path: Path, voters: int = 30) -> Path:
-    """What ``csu demo --db PATH --voters N`` leaves at ``path`` (the database and its
-    key): the command builds it once per process (~1 s), then each test gets a copy."""
-    if voters not in _demos:
-        folder = Path(tempfile.mkdtemp(prefix=f"csu-demo-{os.getpid()}-"))
+def copy_of(path: Path, *commands: tuple[str | Path, ...]) -> Path:
+    """What ``csu COMMAND --db PATH``, for each command in turn, leaves at ``path`` (the
+    database and its key): they run once per process, then each test gets a copy, as
+    ``csu init`` alone costs ~0.2 s (its migrations). Tests of a command run it."""
+    key = tuple(tuple(str(word) for word in command) for command in commands)
+    if key not in _built:
+        folder = Path(tempfile.mkdtemp(prefix=f"csu-built-{os.getpid()}-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        built = folder / "demo.sqlite"
-        assert_done(csu("demo", "--db", built, "--voters", str(voters)))
-        _demos[voters] = built
-    built = _demos[voters]
+        built = folder / "cellule.sqlite"
+        for command in key:
+            assert_done(csu(*command, "--db", built))
+        _built[key] = built
+    built = _built[key]
     path.parent.mkdir(parents=True, exist_ok=True)
     for file in built.parent.iterdir():  # the key beside it, a WAL if one is left
         shutil.copy(file, path.parent / file.name.replace(built.name, path.name, 1))
     return path
+
+
+def initialised(path: Path, *loaded: Path) -> Path:
+    """A copy of what ``csu init --db PATH`` then ``csu election load FILE --db PATH``,
+    for each of ``loaded``, leave."""
+    return copy_of(path, ("init",), *(("election", "load", file) for file in loaded))
+
+
+def copy_of_demo(path: Path, voters: int = 30) -> Path:
+    """A copy of what ``csu demo --db PATH --voters N`` leaves at ``path``."""
+    return copy_of(path, ("demo", "--voters", str(voters)))

@@ -37,6 +37,7 @@ from tests.cli_support import (
     clean_environment,
     copy_of_demo,
     csu,
+    initialised,
     said,
 )
 from tests.conftest import ADMIN, AGENT
@@ -120,8 +121,7 @@ def export_lines(result: Result) -> list[dict]:
 def db(tmp_path: Path) -> Path:
     """An initialised, empty database (not at the default place, see CSU_DATA_DIR)."""
     path = tmp_path / "base" / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
-    return path
+    return initialised(path)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from csu.domain.checkpoint import Checkpoint, NoteVerifier
 from csu.startup import StoreUnavailable, open_workplace
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised, said
 from tests.test_cli import MININT, attack, query, record
 
 NOW = datetime(2022, 12, 2, 10, 0, tzinfo=UTC)
@@ -24,8 +24,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def db(tmp_path: Path) -> Path:
     """A database whose journal holds 3 entries."""
     path = tmp_path / "base" / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
-    assert_done(csu("election", "load", MININT, "--db", path))
+    initialised(path, MININT)
     record(path, NOW)
     record(path, NOW)
     return path

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from csu.fake_electorate import generate_roll, write_roll_csv
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised, said
 
 ELECTIONS = Path(__file__).resolve().parents[1] / "data" / "elections"
 MININT = ELECTIONS / "minint-2022.toml"
@@ -24,8 +24,7 @@ def db(tmp_path: Path) -> Path:
     path = tmp_path / "cellule.sqlite"
     roll = tmp_path / "minint.csv"
     write_roll_csv(generate_roll("minint-2022", 3), roll)
-    assert_done(csu("init", "--db", path))
-    assert_done(csu("election", "load", MININT, "--db", path))
+    initialised(path, MININT)
     assert_done(csu("import", "voters", roll, "--election", "minint-2022", "--db", path))
     return path
 

@@ -20,7 +20,7 @@ from csu.services.checkpoints import load_verifier, read_note, sign_checkpoint, 
 from csu.services.context import Deps, ServiceError
 from csu.services.elections import load_election, read_definition
 from csu.services.rolls import import_voters, import_votes
-from tests.cli_support import assert_done, clean_environment, csu, said
+from tests.cli_support import assert_done, clean_environment, csu, initialised, said
 from tests.conftest import ADMIN, SUPERVISOR
 from tests.test_cli import GOOD, HEADER, MININT
 
@@ -172,8 +172,7 @@ def test_any_public_key_typed_on_the_command_line_is_read_or_refused(value: str)
 def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     clean_environment(tmp_path, monkeypatch)
     path = tmp_path / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
-    return path
+    return initialised(path)
 
 
 @pytest.fixture

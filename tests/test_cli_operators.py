@@ -20,7 +20,15 @@ from csu.services.auth import MAX_FAILURES, LoginRefused, log_in
 from csu.services.context import Deps
 from csu.store.engine import make_engine
 from csu.store.tables import Bureau, JournalEntry, Operator
-from tests.cli_support import ANSI, assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import (
+    ANSI,
+    assert_done,
+    assert_refused,
+    clean_environment,
+    csu,
+    initialised,
+    said,
+)
 from tests.fakes import FAST_HASHER
 
 URI = re.compile(r"otpauth://totp/\S+")
@@ -74,8 +82,7 @@ def logs_in(db: Path, login: str, password: str, secret: str) -> bool:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "base" / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
-    return path
+    return initialised(path)
 
 
 @pytest.fixture

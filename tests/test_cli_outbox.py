@@ -20,7 +20,7 @@ from csu.services.outbox import Outgoing, enqueue
 from csu.services.rolls import import_voters
 from csu.store.engine import make_engine
 from csu.store.tables import Voter
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised, said
 from tests.conftest import ADMIN, AGENT
 
 MININT = Path(__file__).resolve().parents[1] / "data" / "elections" / "minint-2022.toml"
@@ -67,8 +67,7 @@ def query(db: Path, sql: str) -> list[tuple]:
 def db(tmp_path: Path) -> Path:
     """An initialised database with minint-2022 and one voter on its roll."""
     path = tmp_path / "base" / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
-    assert_done(csu("election", "load", MININT, "--db", path))
+    initialised(path, MININT)
     roll = tmp_path / "roll.csv"
     roll.write_text(f"{HEADER}\n{ROW}\n", encoding="utf-8")
     with deps_of(path) as deps:

@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from csu.domain.clock import fixed_clock
 from csu.services.platform_clients import Unauthenticated, authenticate, note_call
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised, said
 from tests.test_cli import deps_of
 
 ELECTIONS = Path(__file__).resolve().parents[1] / "data" / "elections"
@@ -43,10 +43,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def db(tmp_path: Path) -> Path:
     """A database made by the command, with the two shipped 2022 elections."""
     path = tmp_path / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
-    for election in ("minint-2022", "men-2022"):
-        assert_done(csu("election", "load", ELECTIONS / f"{election}.toml", "--db", path))
-    return path
+    return initialised(path, ELECTIONS / "minint-2022.toml", ELECTIONS / "men-2022.toml")
 
 
 def add(db: Path, name: str = "neovote", *options: str) -> str:

@@ -9,7 +9,7 @@ from sqlmodel import select
 from csu.fake_electorate import generate_roll, write_roll_csv
 from csu.store.engine import make_engine
 from csu.store.tables import JournalEntry, Voter
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised, said
 
 ELECTIONS = Path(__file__).resolve().parents[1] / "data" / "elections"
 MININT = ELECTIONS / "minint-2022.toml"
@@ -26,8 +26,7 @@ def db(tmp_path: Path) -> Path:
     path = tmp_path / "cellule.sqlite"
     roll = tmp_path / "minint.csv"
     write_roll_csv(generate_roll("minint-2022", 3), roll)
-    assert_done(csu("init", "--db", path))
-    assert_done(csu("election", "load", MININT, "--db", path))
+    initialised(path, MININT)
     assert_done(csu("import", "voters", roll, "--election", "minint-2022", "--db", path))
     return path
 

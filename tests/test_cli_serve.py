@@ -29,7 +29,7 @@ from csu.services.context import Deps
 from csu.startup import demo_url
 from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised, said
 from tests.conftest import TEST_KEY
 
 
@@ -43,8 +43,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     db = tmp_path / "csu.sqlite"
-    assert_done(csu("init", "--db", db))
-    return db
+    return initialised(db)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from csu.services.verification import verify_identity
 from csu.services.vote_codes import send_vote_code_link
 from csu.store.engine import make_engine
 from csu.store.tables import OutboundMessage, Voter
-from tests.cli_support import assert_done, clean_environment, csu, said
+from tests.cli_support import assert_done, clean_environment, csu, initialised, said
 from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     ELECTIONS,
@@ -139,8 +139,7 @@ def cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "06 12 34 56 78;B75;électeur;ID-0001;;;FR7630006000011234567890189;XK12345678;;\n",
         encoding="utf-8",
     )
-    assert_done(csu("init", "--db", path))
-    assert_done(csu("election", "load", ELECTIONS / "minint-2022.toml", "--db", path))
+    initialised(path, ELECTIONS / "minint-2022.toml")
     assert_done(csu("import", "voters", roll, "--election", "minint-2022", "--db", path))
     return path
 

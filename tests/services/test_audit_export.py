@@ -24,7 +24,7 @@ from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import JournalEntry, Voter
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu
+from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised
 from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
 from tests.test_cli import deps_of
 
@@ -471,7 +471,7 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A database initialised by ``csu init``, with one entry in its journal."""
     clean_environment(tmp_path, monkeypatch)
     path = tmp_path / "base" / "cellule.sqlite"
-    assert_done(csu("init", "--db", path))
+    initialised(path)
     with deps_of(path) as deps, deps.writing() as session:
         journal.append(session, actor=FORMULA_ACTOR, action="consultation", outcome="ok",
                        at=at(28, 9))  # fmt: skip
