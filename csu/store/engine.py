@@ -16,7 +16,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -40,7 +39,9 @@ PG_LOCK_TIMEOUT_MS = 15_000
 PG_IDLE_IN_TRANSACTION_MS = 60_000
 PG_CONNECT_TIMEOUT_S = 5
 PG_POOL_RECYCLE_S = 600
-_writers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
+# Where an engine keeps its write twin (``write_session``). On the engine itself: a map
+# from engine to twin would keep both alive for ever, as the twin refers to its engine.
+_WRITER = "_csu_writer"
 
 
 def normalise_url(url: str) -> str:
@@ -176,9 +177,9 @@ def write_session(engine: Engine) -> Iterator[Session]:
     Under a retried service (``Attempt`` current) it records whether it committed,
     or failed during the COMMIT itself: then nobody knows whether it took effect.
     """
-    writer = _writers.get(engine)
+    writer = engine.__dict__.get(_WRITER)
     if writer is None:  # one option engine per engine: building it costs per call
-        writer = _writers[engine] = engine.execution_options(csu_write=True)
+        writer = engine.__dict__[_WRITER] = engine.execution_options(csu_write=True)
     attempt = _attempt.get()
     if attempt is not None:
         attempt.open += 1
