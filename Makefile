@@ -61,9 +61,10 @@ test: lint
 	$(BIN)/pytest -q $(XDIST) --durations=15
 
 # The inner loop: SQLite only, none of the tests that start a browser, a server or a `csu`
-# process (marked slow by path in tests/conftest.py). `make test` runs them all.
+# process (marked slow by path in tests/conftest.py), and a fifth of each property test's
+# examples (tests/examples.py). `make test` runs them all, with all their examples.
 test-fast: install
-	$(BIN)/pytest -q -n $(FAST_WORKERS) --dist loadgroup -m "not slow and not postgres"
+	CSU_TEST_FAST=1 $(BIN)/pytest -q -n $(FAST_WORKERS) --dist loadgroup -m "not slow and not postgres"
 
 bench: install
 	$(BIN)/python -m bench

@@ -43,7 +43,12 @@ for _name in ("COLUMNS", "LINES"):
 # property test fails for being slow on a busy two-core machine.
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
 hypothesis_settings.register_profile("dev", deadline=None)
-hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+# make test-fast, the inner loop: a fifth of the examples (tests.examples for the tests
+# that set their own number); make test draws them all.
+hypothesis_settings.register_profile("fast", deadline=None, max_examples=20)
+hypothesis_settings.load_profile(
+    "ci" if os.environ.get("CI") else "fast" if os.environ.get("CSU_TEST_FAST") == "1" else "dev"
+)
 
 
 class PostgresServer:

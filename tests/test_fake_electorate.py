@@ -25,6 +25,7 @@ from csu.fake_electorate import (
     generate_roll,
     write_roll_csv,
 )
+from tests.examples import examples
 
 DEMO = ("minint-2022", "men-2022", "cci-hdf-2021", "men-2011")
 UNKNOWN = "cgt-test-2030"
@@ -182,7 +183,7 @@ def test_emails_are_unique_within_an_election(election):
     assert len(set(emails.values())) == len(emails)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     first=st.integers(0, MAX_VOTERS - 1),
     second=st.integers(0, MAX_VOTERS - 1),
@@ -236,7 +237,7 @@ def test_a_later_start_continues_the_same_sequence(election):
     assert whole == tail
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     election=st.sampled_from(ALL),
     first_start=st.integers(0, 10**6),

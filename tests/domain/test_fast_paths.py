@@ -21,6 +21,7 @@ from csu.domain import identifiers, roll
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import Phone, normalise_name, parse_email, parse_phone
 from csu.domain.scrutins import Scrutin
+from tests.examples import examples
 
 # ------------------------------------------------------------------- phone
 
@@ -88,7 +89,7 @@ CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 ZONE = [33, 590, 594, 596, 262]
 
 
-@settings(max_examples=2_000)
+@settings(max_examples=examples(2_000))
 @given(
     st.one_of(st.sampled_from(ZONE), st.sampled_from(CODES), st.integers(0, 999)),
     st.one_of(st.integers(0, 10**17), st.integers(100_000_000, 999_999_999)),
@@ -102,7 +103,7 @@ def test_number_type_and_region_are_the_library_ones(code: int, national: int, z
     assert _fast_kind(number) == _library_kind(number)
 
 
-@settings(max_examples=1_000)
+@settings(max_examples=examples(1_000))
 @given(st.data())
 def test_numbers_next_to_the_examples_get_the_library_type(data: st.DataObject) -> None:
     # Valid numbers are rare among random digits: change the end of an example.
@@ -198,13 +199,13 @@ def typed_numbers(draw: st.DrawFn) -> str:
     return draw(st.sampled_from(["", " ", "\t"])) + typed + draw(st.sampled_from(["", " "]))
 
 
-@settings(max_examples=1_000)
+@settings(max_examples=examples(1_000))
 @given(typed_numbers(), st.sampled_from(REGIONS))
 def test_french_and_overseas_numbers_read_as_the_library_reads_them(raw: str, region: str) -> None:
     assert _phone(raw, region) == _library_phone(raw, region)
 
 
-@settings(max_examples=600)
+@settings(max_examples=examples(600))
 @given(
     st.from_regex(r"\+?[ .\-]{0,2}(?:[0-9][ .\-]{0,2}){1,20}", fullmatch=True),
     st.sampled_from(REGIONS),
@@ -213,7 +214,7 @@ def test_digits_with_separators_read_as_the_library_reads_them(raw: str, region:
     assert _phone(raw, region) == _library_phone(raw, region)
 
 
-@settings(max_examples=1_000)
+@settings(max_examples=examples(1_000))
 @given(st.text("0123456789+ .-()/#*x\u00a0٣", max_size=25), st.sampled_from(REGIONS))
 def test_odd_text_reads_as_the_library_reads_it(raw: str, region: str) -> None:
     assert _phone(raw, region) == _library_phone(raw, region)
@@ -311,7 +312,7 @@ domains = st.one_of(
 )
 
 
-@settings(max_examples=1_000)
+@settings(max_examples=examples(1_000))
 @given(
     locals_,
     domains,
@@ -324,13 +325,13 @@ def test_addresses_of_many_shapes_read_as_the_library_reads_them(
     _assert_as_the_library(f"{space}{local}{at}{domain}{space}")
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(st.text(max_size=40))
 def test_any_text_reads_as_the_library_reads_it(raw: str) -> None:
     _assert_as_the_library(raw)
 
 
-@settings(max_examples=1_000)
+@settings(max_examples=examples(1_000))
 @given(
     st.integers(1, 80),
     st.integers(4, 260),
@@ -427,7 +428,7 @@ CELLS = {
 }
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.fixed_dictionaries({column: st.sampled_from(cells) for column, cells in CELLS.items()}))
 def test_the_import_path_gives_the_fields_of_validate_row_and_seal(row: dict[str, str]) -> None:
     # RowChecker.fields and seal_fields (what the import's workers call) are the

@@ -28,6 +28,7 @@ from csu.store import journal
 from csu.store.engine import make_engine, read_session, write_session
 from csu.store.journal import Actor
 from tests.conftest import AGENT, NOW, SUPERVISOR, TEST_KEY, sqlite_engine
+from tests.examples import examples
 
 ACTOR = Actor(operator="agent", role="agent", workstation="poste-1")
 
@@ -258,7 +259,9 @@ _field = st.none() | _text
 
 
 @settings(
-    max_examples=300, deadline=timedelta(seconds=1), suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(300),
+    deadline=timedelta(seconds=1),
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
     actor=st.builds(Actor, _field, _field, _field),
