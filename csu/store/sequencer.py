@@ -8,14 +8,14 @@ entries, gives them the next positions, chains their hashes, inserts them into
 ``journal_entry``, deletes them from the queue and moves the head, all or nothing.
 A sequencer killed mid-batch leaves the batch queued, whole, for the next one.
 
-Who integrates: whoever wins ``pg_try_advisory_lock`` (never waits for it; a
-session lock, released at once after the batches, or by the server when the
-process dies). In a quiet cell every workstation integrates right after
-committing an entry, on the connection that committed it (``integrate_quietly``);
-in a busy one (tries lost, or a queue that never empties) a background thread of
-each busy workstation does it every ``WATCH_EVERY`` s, in batches, off the actions'
-path. ``csu audit integrate`` runs it by hand, or on duty (``--suivre``). So the cell
-keeps its journal moving whichever workstation stops.
+Who integrates: whoever wins ``pg_try_advisory_xact_lock`` (never waits for it;
+each integrating transaction takes it with the chain head and loses it when it
+ends, or when the server sees the process die). In a quiet cell every workstation
+integrates right after committing an entry, on the connection that committed it
+(``integrate_quietly``); in a busy one (tries lost, or a queue that never empties)
+a background thread of each busy workstation does it every ``WATCH_EVERY`` s, in
+batches, off the actions' path. ``csu audit integrate`` runs it by hand, or on duty
+(``--suivre``). So the cell keeps its journal moving whichever workstation stops.
 
 Durability. The entry is durable when its action commits (a synchronous commit, as
 before). The integrating transaction commits asynchronously (``synchronous_commit
@@ -36,9 +36,9 @@ without A, so A's position is lower. Entries of transactions that overlapped hav
 no such order, and get one. Waiting for every older transaction to end instead
 (an xmin horizon) would let one long import stall the journal of the whole cell.
 
-No lost wake-up. After each batch the sequencer releases the lock and then looks
-at the queue again: a workstation whose try failed while we held the lock has
-committed before we released, so we see its entry and integrate it (or the one
+No lost wake-up. After its last batch the sequencer, whose commit released the
+lock, looks at the queue again: a workstation whose try failed while we held the
+lock had committed its entry before, so we see it and integrate it (or the one
 holding the lock by then does, and looks again itself after it).
 """
 
@@ -66,20 +66,27 @@ INDEXED = tuple(name for name in ENTRY_FIELDS if name != "details")
 _COLUMNS = ("seq", "body", "hash", *INDEXED)
 _TYPES = ("int", "bytea", "text", *("text" for _ in INDEXED))
 
-_TRY_ROLE = "SELECT pg_try_advisory_lock(%s)"
-_RELEASE_ROLE = "SELECT pg_advisory_unlock(%s)"
-_READ_HEAD = (
-    "SELECT seq, hash, set_config('synchronous_commit', 'off', true) "
-    "FROM journal_head WHERE id = 1 FOR UPDATE"
+# The role and the head in one round trip: the head row locked only once the role is
+# taken (no row: another sequencer holds it). Released with the transaction.
+_ROLE_AND_HEAD = (
+    "SELECT seq, hash, set_config('synchronous_commit', 'off', true) FROM journal_head "
+    "WHERE id = 1 AND pg_try_advisory_xact_lock(%s) FOR UPDATE"
 )
+_HEAD_EXISTS = "SELECT count(*) FROM journal_head WHERE id = 1"
 _TAKE = "SELECT id, event_id, body FROM journal_queue ORDER BY id LIMIT %s"
 _INSERT = (
     f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"%s::{kind}[]" for kind in _TYPES)
     + ")"
 )
-_DELETE = "DELETE FROM journal_queue WHERE id = ANY(%s::bigint[])"
-_MOVE_HEAD = "UPDATE journal_head SET seq = %s, hash = %s WHERE id = 1"
+# The batch leaves the queue and the head moves in one statement, after the insert:
+# the guards of both tables (migrations 0015) look for the entries in the journal, and
+# a statement sees only what the ones before it did. How many rows left the queue.
+_DELETE_AND_MOVE_HEAD = (
+    "WITH taken AS (DELETE FROM journal_queue WHERE id = ANY(%s::bigint[]) RETURNING id) "
+    "UPDATE journal_head SET seq = %s, hash = %s WHERE id = 1 "
+    "RETURNING (SELECT count(*) FROM taken)"
+)
 # By the primary key's index, not a scan of the table: a queue emptied of a million
 # entries holds as many dead rows until a vacuum, and a scan reads them all (75 ms).
 _WAITING = "SELECT min(id) IS NOT NULL FROM journal_queue"
@@ -95,16 +102,22 @@ class Pending:
     waited: float = 0.0
 
 
-def integrate_batch(driver: Any, batch: int = BATCH) -> int:
-    """One integrating transaction on a psycopg connection whose session holds the
-    role: the number of entries chained. Nothing is left half done: any error rolls
-    the whole batch back (it stays queued)."""
+def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
+    """One integrating transaction on a psycopg connection outside any transaction. It
+    takes the sequencer's role for itself (``pg_try_advisory_xact_lock``, released
+    when it ends) and returns the number of entries it chained, or None when another
+    sequencer holds the role. Nothing is left half done: any error rolls the whole
+    batch back (it stays queued). Five round trips for a batch, the commit included."""
     try:
         with driver.cursor() as cursor:
-            cursor.execute(_READ_HEAD)
+            cursor.execute(_ROLE_AND_HEAD, (LOCK_KEY,))
             head = cursor.fetchone()
             if head is None:
-                raise RuntimeError("journal head missing: run the migrations (csu init)")
+                cursor.execute(_HEAD_EXISTS)
+                if not cursor.fetchone()[0]:
+                    raise RuntimeError("journal head missing: run the migrations (csu init)")
+                driver.rollback()
+                return None
             cursor.execute(_TAKE, (batch,))
             queued = cursor.fetchall()
             if not queued:
@@ -126,10 +139,9 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int:
                     column.append(value)
                 ids.append(queue_id)
             cursor.execute(_INSERT, columns)
-            cursor.execute(_DELETE, (ids,))
-            if cursor.rowcount != len(ids):  # another sequencer despite the role: give up
+            cursor.execute(_DELETE_AND_MOVE_HEAD, (ids, seq, previous))
+            if cursor.fetchone()[0] != len(ids):  # another sequencer despite the role
                 raise RuntimeError("queued entries integrated twice: batch abandoned")
-            cursor.execute(_MOVE_HEAD, (seq, previous))
         driver.commit()
     except BaseException:
         with contextlib.suppress(Exception):  # a lost connection: the server rolls back
@@ -172,30 +184,24 @@ def _integrate_on(
 ) -> tuple[int, bool]:
     """:func:`integrate` on a psycopg connection outside any transaction: how many
     entries it chained, and whether another sequencer held the role."""
+    if driver.info.transaction_status != 0:  # not idle: what the pool left open
+        driver.rollback()
     done = 0
     count = 0
     while True:
-        if not _autocommit(driver, _TRY_ROLE, (LOCK_KEY,)):
+        chained = integrate_batch(driver, batch)
+        if chained is None:
             _note_failure(engine)
-            return done, True  # the holder looks at the queue after releasing the role
-        try:
-            while True:
-                chained = integrate_batch(driver, batch)
-                done += chained
-                count += 1
-                if chained < batch or (rounds is not None and count >= rounds):
-                    break
-        except BaseException:
-            # The role must not stay with a connection going back to its pool.
-            with contextlib.suppress(Exception):
-                _autocommit(driver, _RELEASE_ROLE, (LOCK_KEY,))
-            raise
-        if not _autocommit(driver, _RELEASE_ROLE, (LOCK_KEY,)):
-            raise RuntimeError("the sequencer's role was not held")
-        # Released: look again (see "No lost wake-up" above).
+            return done, True  # the holder looks at the queue after its commit
+        done += chained
+        count += 1
+        bounded = rounds is not None and count >= rounds
+        if chained == batch and not bounded:
+            continue  # a full batch: more may wait
+        # The role went with the commit: look again (see "No lost wake-up" above).
         if not _waiting(driver):
             return done, False
-        if rounds is not None and count >= rounds:
+        if bounded:
             _busy(engine)  # a busy cell: the background sequencer goes on
             return done, False
 

@@ -91,7 +91,7 @@ def test_a_sequencer_killed_mid_batch_leaves_the_whole_batch_queued(
     child = multiprocessing.get_context("fork").Process(target=_sequencer_process, args=(url,))
     child.start()
     _until(lambda: bool(_backends(
-        admin, "wait_event_type = 'Lock' AND query LIKE 'DELETE FROM journal_queue%'")))
+        admin, "wait_event_type = 'Lock' AND query LIKE '%DELETE FROM journal_queue%'")))
 
     os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
     child.join()
