@@ -1,4 +1,7 @@
-"""Journal: appends per second from one process, and verification of N entries."""
+"""Journal: appends per second from one process, and verification of N entries, on
+SQLite; on PostgreSQL (a private server, bench/workload.py), the CPU and time of one
+journalled transaction whose entry is queued and then chained by the workstation that
+committed it (csu/store/sequencer.py): the journal's share of every action there."""
 
 import sys
 import time
@@ -6,10 +9,13 @@ import time
 from sqlmodel import Session
 
 from bench.common import ADMIN, fresh_sqlite, line
+from bench.workload import PrivatePostgres, postgres_bin
 from csu.services.audit import verify_journal
 from csu.services.context import Deps
-from csu.store import journal
+from csu.store import journal, sequencer
+from csu.store.engine import make_engine
 from csu.store.journal import Actor
+from csu.store.migrate import upgrade
 
 ACTOR = Actor(operator="agent", role="agent", workstation="poste-bench")
 PSEUDONYM = "ab" * 32
@@ -55,10 +61,46 @@ def verify_rate(entries: int) -> None:
     line(f"verify {entries:,} entries", f"{elapsed:.2f} s", "target < 3 s for 1,000,000")
 
 
+def queued_append_cost(count: int = 1_000, rounds: int = 5) -> None:
+    """One process, one transaction per entry, its integration after the commit: the
+    best of ``rounds`` rounds (a shared machine only ever slows a round down)."""
+    if postgres_bin() is None:
+        line("PostgreSQL: queued append + integration", "skipped", "no initdb / pg_ctl")
+        return
+    server = PrivatePostgres()
+    server.start()
+    try:
+        engine = make_engine(server.url)
+        upgrade(engine)
+        deps = Deps(engine=engine, key=b"k" * 32)
+        for number in range(200):  # warm: connections, statements, the sequencer's path
+            with deps.writing() as session:
+                consultation(session, deps, number)
+        cpu, wall = [], []
+        for _ in range(rounds):
+            started, used = time.perf_counter(), time.process_time()
+            for number in range(count):
+                with deps.writing() as session:
+                    consultation(session, deps, number)
+            wall.append((time.perf_counter() - started) / count * 1000)
+            cpu.append((time.process_time() - used) / count * 1000)
+        with deps.reading() as session:
+            chained, waiting = journal.head(session)[0], sequencer.pending(session).count
+        assert chained == 200 + rounds * count and waiting == 0, (chained, waiting)
+        engine.dispose()
+    finally:
+        server.destroy()
+    label = "PostgreSQL: queued append + integration"
+    line(f"{label}, client CPU", f"{min(cpu):.3f} ms", "per transaction, best round")
+    line(f"{label}, time", f"{min(wall):.3f} ms", "per transaction, best round")
+
+
 def main(entries: int = 1_000_000) -> None:
     print("Journal, SQLite")
     append_rate()
     verify_rate(entries)
+    print("Journal, PostgreSQL")
+    queued_append_cost()
 
 
 if __name__ == "__main__":
