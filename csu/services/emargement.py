@@ -83,9 +83,12 @@ def material_states(
 
 
 def states_of(
-    session: Session, materials: Sequence[Material]
+    session: Session,
+    materials: Sequence[Material],
+    definitions: Mapping[str, ElectionDefinition] | None = None,
 ) -> dict[int, tuple[ScrutinState, ...]]:
-    """The scrutin states of several materials (a voter's file), by material id."""
+    """The scrutin states of several materials (a voter's file), by material id;
+    ``definitions``: their elections', when the caller has read them already."""
     ids = [m.id for m in materials if m.id is not None]
     voted: dict[int, dict[str, datetime]] = {}
     for among in _among(session, _emargement.c.material_id, ids):
@@ -99,7 +102,10 @@ def states_of(
     for material in materials:
         if material.id is None:
             continue
-        definition = get_definition(session, material.election_id)
+        if definitions is not None and material.election_id in definitions:
+            definition = definitions[material.election_id]
+        else:
+            definition = get_definition(session, material.election_id)
         found[material.id] = states_from(definition, material, voted.get(material.id, {}))
     return found
 

@@ -26,7 +26,7 @@ voter answers as if absent.
 """
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,7 +37,7 @@ from sqlmodel import Session
 
 from csu.domain import masking
 from csu.domain.clock import to_paris
-from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
+from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS, ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
 from csu.domain.permissions import Situation
@@ -53,7 +53,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
-from csu.services.elections import get_definition
+from csu.services.elections import get_definition, stored_definition
 from csu.services.emargement import states_of
 from csu.store import journal
 from csu.store.engine import sqlite_write_cursor
@@ -726,7 +726,7 @@ def _voter_file(session: Session, voter: Voter, now: datetime) -> VoterFile:
         phone_pro=masking.mask_phone(voter.phone_pro) if voter.phone_pro else None,
         phone_mobile=masking.mask_phone(voter.phone_mobile) if voter.phone_mobile else None,
         bureaus=_bureaus(session, materials),
-        materials=_materials(session, materials),
+        materials=_materials(session, materials, _elections(session, materials)),
         interventions=_interventions(session, voter.id),
         locked_until=_paris(_locked(voter.locked_until, now)),
         secrets_on_record=tuple(label for column, label in SECRET_LABELS if getattr(voter, column)),
@@ -744,55 +744,68 @@ def _bureaus(session: Session, materials: Sequence[Material]) -> tuple[BureauVie
     codes = list(dict.fromkeys(m.bureau_code for m in live))
     if not codes:
         return ()
+    # Columns, not entities: the file shows three fields of each (no identity map).
     bureaus = {
-        b.code: b
-        for b in session.execute(
-            select(Bureau).where(Bureau.code.in_(codes))  # type: ignore[attr-defined]
-        ).scalars()
+        code: (name, president)
+        for code, name, president in session.execute(
+            select(Bureau.code, Bureau.name, Bureau.president_name).where(
+                Bureau.code.in_(codes)  # type: ignore[attr-defined]
+            )
+        )
     }
     presidents: dict[str, list[str]] = {}
     operators = session.execute(
-        select(Operator)
+        select(Operator.bureau_code, Operator.display_name, Operator.login)
         .where(
             Operator.role == "president",
             Operator.active == True,  # noqa: E712 (SQL, not Python)
             Operator.bureau_code.in_(codes),  # type: ignore[union-attr]
         )
         .order_by(Operator.login)
-    ).scalars()
-    for operator in operators:
-        assert operator.bureau_code is not None
-        presidents.setdefault(operator.bureau_code, []).append(
-            f"{operator.display_name} ({operator.login})"
-        )
+    )
+    for bureau_code, display_name, login in operators:
+        presidents.setdefault(bureau_code, []).append(f"{display_name} ({login})")
     views = []
     for code in codes:
-        bureau = bureaus.get(code)
+        name, president = bureaus.get(code, ("", None))
         views.append(
             BureauView(
                 code=code,
-                name=bureau.name if bureau else "",
-                president=(bureau.president_name or None) if bureau else None,
+                name=name,
+                president=president or None,
                 president_operator=", ".join(presidents[code]) if code in presidents else None,
             )
         )
     return tuple(views)
 
 
-def _materials(session: Session, materials: Sequence[Material]) -> tuple[MaterialView, ...]:
+def _elections(
+    session: Session, materials: Sequence[Material]
+) -> dict[str, tuple[str, ElectionDefinition]]:
+    """The title and definition of each election of ``materials``, in one read."""
+    election_ids = list(dict.fromkeys(m.election_id for m in materials))
+    if not election_ids:
+        return {}
+    rows = session.execute(
+        select(Election.id, Election.title, Election.definition).where(
+            Election.id.in_(election_ids)  # type: ignore[attr-defined]
+        )
+    )
+    return {election_id: (title, stored_definition(text)) for election_id, title, text in rows}
+
+
+def _materials(
+    session: Session,
+    materials: Sequence[Material],
+    elections: Mapping[str, tuple[str, ElectionDefinition]],
+) -> tuple[MaterialView, ...]:
     if not materials:
         return ()
-    election_ids = list(dict.fromkeys(m.election_id for m in materials))
-    titles = dict(
-        session.execute(
-            select(Election.id, Election.title).where(
-                Election.id.in_(election_ids)  # type: ignore[attr-defined]
-            )
-        ).all()
-    )
-    kinds_by_election = {
-        election_id: tuple(get_definition(session, election_id).credentials)
-        for election_id in election_ids
+    definitions = {
+        election_id: elections[election_id][1]
+        if election_id in elections
+        else get_definition(session, election_id)  # absent: says so (NotFound)
+        for election_id in dict.fromkeys(m.election_id for m in materials)
     }
     credentials: dict[int, list[Credential]] = {}
     rows = session.execute(
@@ -802,7 +815,7 @@ def _materials(session: Session, materials: Sequence[Material]) -> tuple[Materia
     ).scalars()
     for credential in rows:
         credentials.setdefault(credential.material_id, []).append(credential)
-    scrutins = states_of(session, materials)
+    scrutins = states_of(session, materials, definitions)
     views = []
     for material in materials:
         assert material.id is not None
@@ -810,14 +823,15 @@ def _materials(session: Session, materials: Sequence[Material]) -> tuple[Materia
             MaterialView(
                 material_id=material.id,
                 election_id=material.election_id,
-                election_title=titles.get(material.election_id, material.election_id),
+                election_title=elections.get(material.election_id, (material.election_id,))[0],
                 capacity=material.capacity,
                 identifier=material.identifier,
                 bureau=material.bureau_code,
                 status=_material_status(material),
                 voted_at=_paris(material.voted_at),
                 credentials=_credential_views(
-                    kinds_by_election[material.election_id], credentials.get(material.id, [])
+                    tuple(definitions[material.election_id].credentials),
+                    credentials.get(material.id, []),
                 ),
                 scrutins=tuple(
                     ScrutinView(state.id, state.title, _paris(state.voted_at))
