@@ -69,6 +69,7 @@ def store_definition(
         row.opens_at = definition.opens_at
         row.closes_at = definition.closes_at
         row.definition = json.dumps(election_to_json(definition), ensure_ascii=False)
+        session.info.get(_DEFINITIONS, {}).pop(definition.id, None)
         row.loaded_at = now
         session.add(row)
         journal.append(
@@ -134,7 +135,13 @@ def get_definition(
     """The election's definition. ``for_share``: in a write transaction that records
     against its scrutins (émargements), the row is read ``FOR SHARE`` on PostgreSQL,
     so that a reload cannot drop a scrutin between this read and the commit (the
-    reload reads it ``FOR UPDATE`` before checking what refers to its scrutins)."""
+    reload reads it ``FOR UPDATE`` before checking what refers to its scrutins).
+
+    Read once per session: the identity map keeps rows only while referred to, and a
+    service asks three or four times (a key issue: 4 selects -> 1)."""
+    known: dict[str, ElectionDefinition] = session.info.setdefault(_DEFINITIONS, {})
+    if not for_share and election_id in known:
+        return known[election_id]
     row = session.get(
         Election, election_id, with_for_update={"read": True} if for_share else None,
         populate_existing=for_share,
@@ -143,7 +150,12 @@ def get_definition(
         raise NotFound(
             f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
         )
-    return _parsed(row.definition)
+    known[election_id] = _parsed(row.definition)
+    return known[election_id]
+
+
+# session.info's key for the definitions a session has read (get_definition).
+_DEFINITIONS = "csu_election_definitions"
 
 
 def stored_definition(text: str) -> ElectionDefinition:
