@@ -383,6 +383,7 @@ class Workstation:
         scripts = {"lookup": self.lookup, "verification": self.verification,
                    "key_issue": self.key_issue, "substitution": self.substitution_request}
         self.ledger.write(t="start", incarnation=self.spec.incarnation)
+        cpu = time.process_time()  # the client's share of a CPU-bound cell (report)
         deadline = time.monotonic() + self.spec.duration
         low, high = self.spec.pause
         # Agents do not all pick up at the same instant: the first action comes after a
@@ -409,7 +410,7 @@ class Workstation:
                               ms=round((time.perf_counter() - began) * 1000, 3),
                               start=wall, end=time.time())
             self.wait(self.pacer.uniform(low, high), deadline)
-        self.ledger.write(t="end")
+        self.ledger.write(t="end", cpu=round(time.process_time() - cpu, 3))
 
     @staticmethod
     def wait(seconds: float, deadline: float) -> None:
@@ -520,6 +521,8 @@ class Ledgers:
     traces: dict[str, str] = field(default_factory=dict)
     retries: int = 0
     incarnations: int = 0
+    ended: int = 0  # incarnations that ran to the end of the load (not killed)
+    cpu: float = 0.0  # seconds of CPU the ended ones used for their actions
     # Told "store unavailable" or "outcome unknown", or shown an unexpected exception:
     # what an operator must never meet under load (refusals of the rules are fine).
     operator_errors: int = 0
@@ -555,6 +558,9 @@ class Ledgers:
                     ledgers.retries += 1
                 elif kind == "start":
                     ledgers.incarnations += 1
+                elif kind == "end":
+                    ledgers.ended += 1
+                    ledgers.cpu += entry.get("cpu", 0.0)
         return ledgers
 
 
@@ -580,6 +586,10 @@ def report(ledgers: Ledgers, elapsed: float) -> None:
          f"of {len(ledgers.done):,} started, over {elapsed:.0f} s")
     line("throughput", f"{len(completed) / elapsed:,.1f} actions/s",
          f"{len(ledgers.acks) / elapsed:,.1f} journalled service calls/s")
+    if ledgers.acks and ledgers.ended == ledgers.incarnations:  # none killed: all counted
+        line("workstations' CPU per journalled call",
+             f"{ledgers.cpu / len(ledgers.acks) * 1000:.2f} ms",
+             f"{ledgers.cpu / elapsed:.2f} of the machine's {os.cpu_count()} cores")
     by_action: dict[str, list[float]] = defaultdict(list)
     for entry in completed:
         by_action[entry["action"]].append(entry["ms"])
