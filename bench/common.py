@@ -34,13 +34,16 @@ def load(deps: Deps, election_id: str) -> None:
 
 
 def roll_file(election_id: str, voters: int) -> Path:
-    """A generated roll, cached between runs (generation is not what we measure)."""
+    """A generated roll, cached between runs (generation is not what we measure);
+    written under another name first, so that a stopped run leaves no partial roll."""
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"roll-{election_id}-{voters}.csv"
     if not path.exists():
         started = time.perf_counter()
         rows = fake_electorate.generate_roll(election_id, voters, seed=7)
-        count = fake_electorate.write_roll_csv(rows, path)
+        partial = path.with_name(f"{path.name}.part")
+        count = fake_electorate.write_roll_csv(rows, partial)
+        partial.replace(path)
         print(f"  (generated {count:,} rows in {time.perf_counter() - started:.1f} s)")
     return path
 

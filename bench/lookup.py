@@ -8,6 +8,7 @@ service's own cost (parsing the query, the pool, building the hits)."""
 import random
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
@@ -28,16 +29,23 @@ AGENT = OperatorContext(login="bench-agent", role="agent", workstation="bench")
 
 
 def populated(voters: int) -> Deps:
-    """A store holding the roll, built once and kept in bench/.cache."""
+    """A store holding the roll, built once and kept in bench/.cache. Built under
+    another name and renamed when complete: a run stopped while it builds leaves
+    nothing that a later run would take for the whole roll."""
     path = CACHE / f"lookup-{voters}.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    deps = Deps(engine=engine, key=KEY, clock=fixed_clock(NOW))
-    if not path.exists() or path.stat().st_size < 4096:
+    if not path.exists():
+        building = path.with_name(f"{path.stem}.building.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{building}{suffix}").unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{building}")
+        deps = Deps(engine=engine, key=KEY, clock=fixed_clock(NOW))
         upgrade(engine)
         load(deps, ELECTION)
         report = import_voters(deps, ADMIN, roll_file(ELECTION, voters), ELECTION)
         assert report.committed, report.errors[:3]
-    return deps
+        engine.dispose()  # the last connection closed: the WAL is folded into the file
+        building.replace(path)
+    return Deps(engine=make_engine(f"sqlite:///{path}"), key=KEY, clock=fixed_clock(NOW))
 
 
 def sample_queries(deps: Deps, count: int = 500) -> dict[str, list[str]]:
