@@ -7,9 +7,12 @@ measured the same way, two ways, in interleaved pairs (a noisy neighbour slows b
 - from inside: from the first line of the script (after the interpreter started) to the
   first refresh of the screen, through ``App.run_test``.
 
-Also the resident memory of the terminal at the look-up with N voters (bench.typing
-runs it)."""
+Also the resident memory of the terminal as a user runs it: ``csu run`` in the same
+pseudo-terminal, an agent logged in by the keys, searches typed in the look-up and a
+voter file opened on a roll of N voters; its peak (VmHWM) beside the bare app's at its
+first frame."""
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -20,12 +23,17 @@ import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 from pathlib import Path
 
-from bench.common import line
-from bench.lookup import populated
-from csu.services.context import Deps
+import pyotp
+from argon2 import PasswordHasher
+
+from bench.common import ADMIN, line
+from bench.lookup import populated, sample_queries
+from csu.services.context import Deps, ServiceError
+from csu.services.operators import add_operator
 
 PAIRS = 9
 MARKER = b"connexion"  # in the login screen's title, and in the bare app's first frame
@@ -149,10 +157,128 @@ def cold_start(url: str, pairs: int = PAIRS) -> None:
         )
 
 
+# The agent who logs in to the real terminal (bench.typing logs the same one in).
+AGENT_LOGIN = "benchagent"
+AGENT_SECRET = "CSUBENCHAGENTAAAAAAAAAAAAAAAAAAA"
+# A real operator, not a demo one: its password passes the rule of csu.domain.passwords.
+AGENT_PASSWORD = "Pluie-sur-Brest-42"
+TYPING = 0.02  # s between two keys typed in the real terminal
+CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+SEARCHES = 40  # per kind of query (matricules, 3-letter name prefixes)
+
+
+def bench_agent(deps: Deps) -> None:
+    """The bench's agent, with a cheap hash: it logs in, nothing here measures that."""
+    cheap = Deps(deps.engine, deps.key, deps.clock, CHEAP)
+    with contextlib.suppress(ServiceError):  # there from an earlier run
+        add_operator(cheap, ADMIN, AGENT_LOGIN, role="agent", password=AGENT_PASSWORD,
+                     totp_secret=AGENT_SECRET)  # fmt: skip
+
+
+class Terminal:
+    """A program in a 120x40 pseudo-terminal: keys in, its screen's bytes drained."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.seen = b""
+        self.lock = threading.Lock()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:  # a terminal that nobody reads stops the program writing
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self.master, 1 << 16):
+                with self.lock:
+                    self.seen += chunk
+
+    def wait_for(self, marker: bytes, timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if marker in self.seen:
+                    self.seen = b""
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def type(self, keys: str, gap: float = 0.0) -> None:
+        """``keys`` at once, or one by one ``gap`` s apart (as an agent types)."""
+        if not gap:
+            os.write(self.master, keys.encode())
+            return
+        for key in keys:
+            os.write(self.master, key.encode())
+            time.sleep(gap)
+
+    def peak_mb(self) -> float:
+        """The process's peak resident memory (VmHWM), MB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kib = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+        return int(kib.split()[1]) / 1024
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        os.close(self.master)
+
+
+def memory_in_use(deps: Deps, url: str) -> None:
+    """The peak resident memory of ``csu run`` after an agent's searches and a voter
+    file, beside a bare Textual app's at its first frame."""
+    bench_agent(deps)
+    queries = sample_queries(deps, SEARCHES)
+    with tempfile.TemporaryDirectory() as scratch:
+        bare_script = Path(scratch) / "bare.py"
+        bare_script.write_text(BARE_TERMINAL, encoding="utf-8")
+        env = dict(os.environ, TERM="xterm-256color", XDG_DATA_HOME=scratch,
+                   CSU_SECRET_KEY=deps.key.decode())  # fmt: skip
+        bare = Terminal([sys.executable, str(bare_script)], env)
+        try:
+            bare.wait_for(MARKER)
+            time.sleep(0.5)
+            bare_mb = bare.peak_mb()
+        finally:
+            bare.close()
+        csu = Terminal([str(VENV_BIN / "csu"), "run", "--db", url], env)
+        try:
+            if not csu.wait_for(MARKER):
+                raise TimeoutError("no login screen from csu run")
+            code = pyotp.TOTP(AGENT_SECRET).now()
+            csu.type(f"{AGENT_LOGIN}\t{AGENT_PASSWORD}\t{code}\r")
+            if not csu.wait_for(b"Tapez au moins"):
+                raise TimeoutError("no look-up after logging in (wrong TOTP window?)")
+            answered = 0
+            for query in queries["matricule"]:  # typed in lower case, shown in upper
+                csu.type("\x15" + query, TYPING)  # ctrl+u empties the field
+                answered += csu.wait_for(query.upper().encode(), timeout=5)
+            for query in queries["3-letter name prefix"]:
+                csu.type("\x15" + query, TYPING)
+                time.sleep(0.3)  # the debounce and the search, many times over
+            csu.type("\x15" + queries["matricule"][0], TYPING)
+            answered += csu.wait_for(queries["matricule"][0].upper().encode(), timeout=5)
+            time.sleep(0.3)
+            csu.type("\x1b[B\r")  # down to the voter found, Enter: the voter file
+            opened = csu.wait_for(b"Appel", timeout=10)
+            time.sleep(0.5)
+            csu_mb = csu.peak_mb()
+        finally:
+            csu.close()
+    searched = f"{answered} matricules found, {len(queries['3-letter name prefix'])} prefixes"
+    line(f"resident memory of csu run (peak): {searched}"
+         + (", a voter file" if opened else ""), f"{csu_mb:.0f} MB", "target < 150 MB")
+    line("  anchor: bare Textual app at its first frame", f"{bare_mb:.0f} MB")
+
+
 def main(voters: int = 1_000_000, deps: Deps | None = None) -> None:
     print(f"Terminal cold start, {voters:,} voters, SQLite, {PAIRS} interleaved pairs")
     deps = deps or populated(voters)
-    cold_start(deps.engine.url.render_as_string(hide_password=False))
+    url = deps.engine.url.render_as_string(hide_password=False)
+    cold_start(url)
+    memory_in_use(deps, url)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,7 @@ screen makes it. ``python -m bench.typing N [DEBOUNCE_MS ...]`` also times the s
 with other debounce values, to choose one."""
 
 import asyncio
-import contextlib
 import multiprocessing
-import resource
 import statistics
 import sys
 import time
@@ -22,16 +20,14 @@ from argon2 import PasswordHasher
 from textual import events
 from textual.widgets import DataTable, Input, Static
 
-from bench.common import ADMIN, line, median_ms, timed
+from bench.common import line, median_ms, timed
 from bench.lookup import AGENT, populated, sample_queries
+from bench.terminal import AGENT_LOGIN, AGENT_PASSWORD, AGENT_SECRET, bench_agent
 from csu.domain.clock import system_clock
-from csu.services.context import Deps, ServiceError
+from csu.services.context import Deps
 from csu.services.voters import search_voters
 from csu.store.engine import make_engine
 
-SECRET = "CSUBENCHAGENTAAAAAAAAAAAAAAAAAAA"
-# A real operator, not a demo one: its password passes the rule of csu.domain.passwords.
-PASSWORD = "Pluie-sur-Brest-42"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 QUERIES = 25  # per kind of query and debounce value
 TIMEOUT_S = 5.0
@@ -86,18 +82,16 @@ async def screen_latency(
 ) -> dict[tuple[str, float], list[float]]:
     from csu.app import CsuApp
     from csu.screens import lookup
-    from csu.services.operators import add_operator
     from tests.screens.conftest import log_in
 
     deps = Deps(deps.engine, deps.key, system_clock, FAST)
-    with contextlib.suppress(ServiceError):  # there from an earlier run
-        add_operator(deps, ADMIN, "benchagent", role="agent", password=PASSWORD, totp_secret=SECRET)
+    bench_agent(deps)
     app = CsuApp(deps, "bench")
     default = lookup.DEBOUNCE_SECONDS
     results: dict[tuple[str, float], list[float]] = {}
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await log_in(pilot, "benchagent", PASSWORD, otp=pyotp.TOTP(SECRET).now())
+            await log_in(pilot, AGENT_LOGIN, AGENT_PASSWORD, otp=pyotp.TOTP(AGENT_SECRET).now())
             for debounce in debounces:
                 lookup.DEBOUNCE_SECONDS = debounce  # read at each key press
                 for label, queries in runs.items():
@@ -110,11 +104,11 @@ async def screen_latency(
 
 def terminal(
     url: str, key: bytes, runs: dict[str, list[str]], debounces: list[float]
-) -> tuple[dict[tuple[str, float], list[float]], float]:
-    """In a fresh process: the latencies and the process's peak resident memory, MB."""
+) -> dict[tuple[str, float], list[float]]:
+    """In a fresh process: the latencies. (Its memory holds the bench's imports and the
+    Pilot: bench.terminal measures ``csu run``'s own.)"""
     deps = Deps(make_engine(url), key, system_clock, FAST)
-    latencies = asyncio.run(screen_latency(deps, runs, debounces))
-    return latencies, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return asyncio.run(screen_latency(deps, runs, debounces))
 
 
 def main(voters: int = 1_000_000, deps: Deps | None = None, extra_ms: list[int] = []) -> None:  # noqa: B006
@@ -132,8 +126,7 @@ def main(voters: int = 1_000_000, deps: Deps | None = None, extra_ms: list[int] 
     # earlier benchmarks loaded (``make bench``'s import keeps the whole roll in memory).
     url = deps.engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as process:
-        latencies, rss = process.submit(terminal, url, deps.key, runs, debounces).result()
-    line("resident memory of the terminal's process (peak)", f"{rss:.0f} MB", "target < 150 MB")
+        latencies = process.submit(terminal, url, deps.key, runs, debounces).result()
     for label, queries in runs.items():
         turn = iter(range(10**9))
 
