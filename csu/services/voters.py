@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, exists, func, or_, select
+from sqlalchemy import Dialect, Table, and_, bindparam, exists, func, or_, select
 from sqlmodel import Session
 
 from csu.domain import masking
@@ -744,27 +744,26 @@ def _bureaus(session: Session, materials: Sequence[Material]) -> tuple[BureauVie
     codes = list(dict.fromkeys(m.bureau_code for m in live))
     if not codes:
         return ()
-    # Columns, not entities: the file shows three fields of each (no identity map).
-    bureaus = {
-        code: (name, president)
-        for code, name, president in session.execute(
-            select(Bureau.code, Bureau.name, Bureau.president_name).where(
-                Bureau.code.in_(codes)  # type: ignore[attr-defined]
-            )
-        )
-    }
+    # One read, columns not entities: each bureau (a material's names one: a foreign
+    # key) with its president operators, if any, in login order.
+    bureaus: dict[str, tuple[str, str | None]] = {}
     presidents: dict[str, list[str]] = {}
-    operators = session.execute(
-        select(Operator.bureau_code, Operator.display_name, Operator.login)
-        .where(
+    rows = session.execute(
+        select(Bureau.code, Bureau.name, Bureau.president_name, Operator.display_name,
+               Operator.login)
+        .select_from(Bureau)
+        .outerjoin(Operator, and_(
+            Operator.bureau_code == Bureau.code,
             Operator.role == "president",
             Operator.active == True,  # noqa: E712 (SQL, not Python)
-            Operator.bureau_code.in_(codes),  # type: ignore[union-attr]
-        )
-        .order_by(Operator.login)
-    )
-    for bureau_code, display_name, login in operators:
-        presidents.setdefault(bureau_code, []).append(f"{display_name} ({login})")
+        ))
+        .where(Bureau.code.in_(codes))  # type: ignore[attr-defined]
+        .order_by(Bureau.code, Operator.login)
+    )  # fmt: skip
+    for code, name, president, display_name, login in rows:
+        bureaus[code] = (name, president)
+        if login is not None:
+            presidents.setdefault(code, []).append(f"{display_name} ({login})")
     views = []
     for code in codes:
         name, president = bureaus.get(code, ("", None))

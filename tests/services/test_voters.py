@@ -11,7 +11,7 @@ from csu.domain import masking
 from csu.domain.hashing import pseudonym
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
 from csu.services.elections import load_election
-from csu.services.operators import add_operator
+from csu.services.operators import add_operator, disable_operator
 from csu.services.rolls import import_voters, import_votes
 from csu.services.voters import (
     REVEALABLE,
@@ -375,6 +375,24 @@ def test_voter_file_shows_the_bureau_and_its_president(roll: Deps) -> None:
         "Camille Président",
     )
     assert bureau_view.president_operator == "C. P. (pres13)"
+
+
+def test_voter_file_names_the_bureau_s_active_presidents_in_login_order(roll: Deps) -> None:
+    for login, name in (("pres13b", "B. P."), ("pres13a", "A. P."), ("pres13c", "C. P.")):
+        add_operator(roll, ADMIN, login, role="president", password="Pluie-sur-Brest-42",
+                     display_name=name, bureau="B13")  # fmt: skip
+    disable_operator(roll, ADMIN, "pres13c")
+    zoe = voter(roll, "EF9012")
+    assert zoe.id is not None
+    (bureau_view,) = open_voter(roll, AGENT, zoe.id).bureaus
+    assert bureau_view.president_operator == "A. P. (pres13a), B. P. (pres13b)"
+
+
+def test_voter_file_of_a_bureau_without_a_president_operator_says_none(roll: Deps) -> None:
+    zoe = voter(roll, "EF9012")
+    assert zoe.id is not None
+    (bureau_view,) = open_voter(roll, AGENT, zoe.id).bureaus
+    assert (bureau_view.code, bureau_view.president_operator) == ("B13", None)
 
 
 def test_voter_file_lists_interventions_latest_first(roll: Deps) -> None:
