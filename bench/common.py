@@ -1,5 +1,6 @@
 """Helpers shared by the benchmarks: a scratch store, a cached roll, a report table."""
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -63,3 +64,24 @@ def median_ms(samples: list[float]) -> float:
 
 def line(label: str, value: str, target: str = "") -> None:
     print(f"  {label:<52} {value:>14}   {target}")
+
+
+def settled(longest: float = 120.0, calm: float = 5.0) -> float:
+    """Wait until the machine is calm again after a benchmark (at most ``longest`` s):
+    no more processes running than cores, in every sample for ``calm`` s. The load
+    average lags a minute behind, and a run that follows a saturated one (32
+    workstations and their server winding down) measures the previous run's tail.
+    Returns the seconds waited."""
+    cores = os.cpu_count() or 1
+    started = time.monotonic()
+    quiet_since = started
+    while time.monotonic() - started < longest:
+        # /proc/stat's procs_running: the runnable processes at this instant (this one too).
+        stat = Path("/proc/stat").read_text(encoding="ascii").splitlines()
+        running = next(int(line.split()[1]) for line in stat if line.startswith("procs_running"))
+        if running > cores:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= calm:
+            break
+        time.sleep(0.2)
+    return time.monotonic() - started

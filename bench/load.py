@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench.common import KEY, line
+from bench.common import KEY, line, settled
 from bench.workload import (
     CALL_MIX,
     FAST,
@@ -305,8 +305,10 @@ def main(workstations: int = 32, duration: float = 120, voters: int = 20_000,
     mix = ", ".join(f"{name} {share:.0%}" for name, share in CALL_MIX.items())
     print(f"Cell under load: {workstations} workstations x {duration:g} s on PostgreSQL, "
           f"{describe(pause)}, {voters:,} voters ({mix})")
+    waited = settled()  # a run right after a saturated one would measure its tail
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"  (machine: {os.cpu_count()} cores, load average {load} before the run)")
+    print(f"  (machine: {os.cpu_count()} cores, load average {load} before the run, "
+          f"calm after {waited:.0f} s)")
     server = None
     if url is None and postgres_bin() is None:
         print("  skipped: no PostgreSQL server programs (initdb, pg_ctl) to start a private "
