@@ -97,6 +97,14 @@ def walk(deps: Deps, voter: DemoVoter, steps: list[tuple[str, Step]]) -> Walk:
     """The real app walked through ``steps`` in one run, each picture taken as
     ``snap_compare`` takes its own (textual._doc.take_svg_screenshot)."""
     app = CsuApp(deps, "poste-test")
+    notify = app.notify
+
+    def lasting(*args: Any, **kwargs: Any) -> None:
+        # A toast stays until the next step fades it (``faded``): on a loaded machine
+        # typing a step's answers can outlast its few seconds, and the picture lose it.
+        notify(*args, **{**kwargs, "timeout": 3600.0})
+
+    app.notify = lasting  # type: ignore[method-assign]
     walked = Walk()
 
     async def auto_pilot(pilot: Pilot[Any]) -> None:
