@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 
 import pyotp
-from argon2 import PasswordHasher
 
 from bench.common import ADMIN, line
 from bench.lookup import populated, sample_queries
+from bench.workload import FAST
 from csu.services.context import Deps, ServiceError
 from csu.services.operators import add_operator
 
@@ -163,13 +163,12 @@ AGENT_SECRET = "CSUBENCHAGENTAAAAAAAAAAAAAAAAAAA"
 # A real operator, not a demo one: its password passes the rule of csu.domain.passwords.
 AGENT_PASSWORD = "Pluie-sur-Brest-42"
 TYPING = 0.02  # s between two keys typed in the real terminal
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 SEARCHES = 40  # per kind of query (matricules, 3-letter name prefixes)
 
 
 def bench_agent(deps: Deps) -> None:
     """The bench's agent, with a cheap hash: it logs in, nothing here measures that."""
-    cheap = Deps(deps.engine, deps.key, deps.clock, CHEAP)
+    cheap = Deps(deps.engine, deps.key, deps.clock, FAST)
     with contextlib.suppress(ServiceError):  # there from an earlier run
         add_operator(cheap, ADMIN, AGENT_LOGIN, role="agent", password=AGENT_PASSWORD,
                      totp_secret=AGENT_SECRET)  # fmt: skip

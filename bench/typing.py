@@ -16,19 +16,18 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pyotp
-from argon2 import PasswordHasher
 from textual import events
 from textual.widgets import DataTable, Input, Static
 
 from bench.common import line, median_ms, timed
 from bench.lookup import AGENT, populated, sample_queries
 from bench.terminal import AGENT_LOGIN, AGENT_PASSWORD, AGENT_SECRET, bench_agent
+from bench.workload import FAST
 from csu.domain.clock import system_clock
 from csu.services.context import Deps
 from csu.services.voters import search_voters
 from csu.store.engine import make_engine
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 QUERIES = 25  # per kind of query and debounce value
 TIMEOUT_S = 5.0
 

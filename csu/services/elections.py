@@ -158,10 +158,22 @@ def get_definition(
 _DEFINITIONS = "csu_election_definitions"
 
 
-def stored_definition(text: str) -> ElectionDefinition:
-    """The definition an election row's ``definition`` text holds (read with other
-    columns, without ``get_definition``'s row): parsed once per text, as there."""
-    return _parsed(text)
+def titles_and_definitions(
+    session: Session, election_ids: list[str]
+) -> dict[str, tuple[str, ElectionDefinition]]:
+    """The title and definition of each of these elections, in one read (a voter's
+    file); the definitions join those ``get_definition`` knows in this session."""
+    known: dict[str, ElectionDefinition] = session.info.setdefault(_DEFINITIONS, {})
+    found: dict[str, tuple[str, ElectionDefinition]] = {}
+    rows = session.execute(
+        select(Election.id, Election.title, Election.definition).where(
+            col(Election.id).in_(election_ids)
+        )
+    )
+    for election_id, title, text in rows:
+        known[election_id] = _parsed(text)
+        found[election_id] = (title, known[election_id])
+    return found
 
 
 @functools.lru_cache(maxsize=64)

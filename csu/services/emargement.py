@@ -83,12 +83,9 @@ def material_states(
 
 
 def states_of(
-    session: Session,
-    materials: Sequence[Material],
-    definitions: Mapping[str, ElectionDefinition] | None = None,
+    session: Session, materials: Sequence[Material]
 ) -> dict[int, tuple[ScrutinState, ...]]:
-    """The scrutin states of several materials (a voter's file), by material id;
-    ``definitions``: their elections', when the caller has read them already."""
+    """The scrutin states of several materials (a voter's file), by material id."""
     ids = [m.id for m in materials if m.id is not None]
     voted: dict[int, dict[str, datetime]] = {}
     for among in _among(session, _emargement.c.material_id, ids):
@@ -102,10 +99,7 @@ def states_of(
     for material in materials:
         if material.id is None:
             continue
-        if definitions is not None and material.election_id in definitions:
-            definition = definitions[material.election_id]
-        else:
-            definition = get_definition(session, material.election_id)
+        definition = get_definition(session, material.election_id)
         found[material.id] = states_from(definition, material, voted.get(material.id, {}))
     return found
 

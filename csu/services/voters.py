@@ -26,7 +26,7 @@ voter answers as if absent.
 """
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,7 +37,7 @@ from sqlmodel import Session
 
 from csu.domain import masking
 from csu.domain.clock import to_paris
-from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS, ElectionDefinition
+from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
 from csu.domain.permissions import Situation
@@ -53,14 +53,13 @@ from csu.services.context import (
     require_role,
     retried,
 )
-from csu.services.elections import get_definition, stored_definition
+from csu.services.elections import get_definition, titles_and_definitions
 from csu.services.emargement import states_of
 from csu.store import journal
 from csu.store.engine import sqlite_write_cursor
 from csu.store.tables import (
     Bureau,
     Credential,
-    Election,
     Intervention,
     Material,
     Operator,
@@ -726,7 +725,7 @@ def _voter_file(session: Session, voter: Voter, now: datetime) -> VoterFile:
         phone_pro=masking.mask_phone(voter.phone_pro) if voter.phone_pro else None,
         phone_mobile=masking.mask_phone(voter.phone_mobile) if voter.phone_mobile else None,
         bureaus=_bureaus(session, materials),
-        materials=_materials(session, materials, _elections(session, materials)),
+        materials=_materials(session, materials),
         interventions=_interventions(session, voter.id),
         locked_until=_paris(_locked(voter.locked_until, now)),
         secrets_on_record=tuple(label for column, label in SECRET_LABELS if getattr(voter, column)),
@@ -778,34 +777,13 @@ def _bureaus(session: Session, materials: Sequence[Material]) -> tuple[BureauVie
     return tuple(views)
 
 
-def _elections(
-    session: Session, materials: Sequence[Material]
-) -> dict[str, tuple[str, ElectionDefinition]]:
-    """The title and definition of each election of ``materials``, in one read."""
-    election_ids = list(dict.fromkeys(m.election_id for m in materials))
-    if not election_ids:
-        return {}
-    rows = session.execute(
-        select(Election.id, Election.title, Election.definition).where(
-            Election.id.in_(election_ids)  # type: ignore[attr-defined]
-        )
-    )
-    return {election_id: (title, stored_definition(text)) for election_id, title, text in rows}
-
-
-def _materials(
-    session: Session,
-    materials: Sequence[Material],
-    elections: Mapping[str, tuple[str, ElectionDefinition]],
-) -> tuple[MaterialView, ...]:
+def _materials(session: Session, materials: Sequence[Material]) -> tuple[MaterialView, ...]:
     if not materials:
         return ()
-    definitions = {
-        election_id: elections[election_id][1]
-        if election_id in elections
-        else get_definition(session, election_id)  # absent: says so (NotFound)
-        for election_id in dict.fromkeys(m.election_id for m in materials)
-    }
+    # Titles and definitions in one read; get_definition below finds them in the session.
+    elections = titles_and_definitions(
+        session, list(dict.fromkeys(m.election_id for m in materials))
+    )
     credentials: dict[int, list[Credential]] = {}
     rows = session.execute(
         select(Credential)
@@ -814,7 +792,7 @@ def _materials(
     ).scalars()
     for credential in rows:
         credentials.setdefault(credential.material_id, []).append(credential)
-    scrutins = states_of(session, materials, definitions)
+    scrutins = states_of(session, materials)
     views = []
     for material in materials:
         assert material.id is not None
@@ -829,7 +807,7 @@ def _materials(
                 status=_material_status(material),
                 voted_at=_paris(material.voted_at),
                 credentials=_credential_views(
-                    tuple(definitions[material.election_id].credentials),
+                    tuple(get_definition(session, material.election_id).credentials),
                     credentials.get(material.id, []),
                 ),
                 scrutins=tuple(

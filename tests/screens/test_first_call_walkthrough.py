@@ -85,7 +85,7 @@ class Walk:
     something did (the later steps have no picture)."""
 
     shots: dict[str, str] = field(default_factory=dict)
-    stopped: BaseException | None = None
+    stopped: Exception | None = None
 
     def shot(self, step: str) -> str:
         if step not in self.shots:
