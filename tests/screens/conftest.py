@@ -21,7 +21,7 @@ from rich.console import Console
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from csu.app import CsuApp
 from csu.delivery.folder import FolderDelivery
@@ -109,8 +109,7 @@ async def log_in(pilot: Pilot[Any], login: str, password: str = "demo", otp: str
     for field, value in (("#login", login), ("#password", password), ("#code", otp or code(login))):
         pilot.app.screen.query_one(field).value = value  # type: ignore[attr-defined]
     await pilot.press("enter")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 def screen_text(app: CsuApp) -> str:
@@ -344,12 +343,14 @@ def session_of(app: CsuApp) -> AbstractContextManager[None]:
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Waits for the workers, including those a service refused (the app shows the
-    refusal as a notification: tests read it with :func:`notifications`)."""
+    refusal as a notification: tests read it with :func:`notifications`) and those an
+    exclusive worker replaced (the login screen's demo list, refreshed every second,
+    on a loaded machine)."""
     for _ in range(5):
         try:
             await pilot.app.workers.wait_for_complete()
             break
-        except WorkerFailed:
+        except (WorkerFailed, WorkerCancelled):
             await pilot.pause(0.05)
     await pilot.pause()
 

@@ -10,14 +10,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from csu.app import CsuApp
-from tests.screens.conftest import SIZE, log_in
+from tests.screens.conftest import SIZE, log_in, settle
 
 
 async def steady(pilot: Pilot[Any]) -> None:
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 def test_login_screen(snap_compare: Any, app: CsuApp) -> None:
