@@ -13,13 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
 from csu.screens.base import CsuScreen, WorkFailed
 from csu.services.alerts import AlertView, review_alerts
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class AlertsScreen(CsuScreen[None]):
         yield Static("Alertes", id="alerts-title")
         yield Static("Chargement des alertes…", id="alerts-status")
         yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#alerts-table", DataTable)

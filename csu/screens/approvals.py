@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
@@ -24,6 +24,7 @@ from csu.services.substitution import (
     decide_substitution,
     pending_substitutions,
 )
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -102,7 +103,7 @@ class ApprovalsScreen(CsuScreen[None]):
         yield Static("Chargement des demandes…", id="approvals-status")
         yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="approvals-detail", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#approvals-table", DataTable)

@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
@@ -33,6 +33,7 @@ from csu.services.dashboard import (
     Votes,
     dashboard,
 )
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 REFRESH_SECONDS = 30
@@ -185,7 +186,7 @@ class DashboardScreen(CsuScreen[None]):
             for table_id, _, _ in TABLES:
                 yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
         yield Static("", id="dashboard-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for table_id, label, _ in TABLES:

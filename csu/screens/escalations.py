@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Footer, Label, Select, Static, TextArea
+from textual.widgets import Button, DataTable, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from csu.domain import escalation as rules
@@ -31,6 +31,7 @@ from csu.services.escalation import (
     escalation_queue,
     take_escalation,
 )
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 STATE_WORDS: dict[str, str] = {
@@ -150,7 +151,7 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         yield DataTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="escalations-detail", markup=False)
         yield Static(id="escalations-callback", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#escalations-table", DataTable)

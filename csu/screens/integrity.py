@@ -12,12 +12,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
 from csu.screens.base import CsuScreen
 from csu.services.checkpoints import CheckpointView, IntegrityReport, check_integrity
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 
@@ -82,7 +83,7 @@ class IntegrityScreen(CsuScreen[None]):
         yield ProgressBar(id="integrity-progress", show_eta=False)
         yield Static("", id="integrity-result")
         yield Static("", id="integrity-checkpoint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.action_check()

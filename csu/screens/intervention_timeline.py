@@ -10,13 +10,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from csu.domain.masking import mask_contacts
 from csu.screens.base import CsuScreen
 from csu.screens.journal_entry import factors_of, labelled
 from csu.screens.labels import channel_label, entry_label, factor_label, outcome_label
 from csu.services.journal_review import Timeline, TimelineStep, intervention_timeline
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 # Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
@@ -88,7 +89,7 @@ class InterventionTimelineScreen(CsuScreen[None]):
         yield Static(f"Intervention {self.intervention_id}", id="timeline-title", markup=False)
         yield Static("Lecture de l'intervention…", id="timeline-summary")
         yield DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#timeline-table", DataTable)

@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
@@ -34,6 +34,7 @@ from csu.services.journal_review import (
     parse_moment,
     search_journal,
 )
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -162,7 +163,7 @@ class JournalScreen(CsuScreen[None]):
             yield Input(placeholder="n° complet", id="journal-intervention", compact=True)
         yield Static("Recherche…", id="journal-status", markup=False)
         yield DataTable(id="journal-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#journal-table", DataTable)

@@ -19,7 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from csu.domain.masking import mask_contacts
 from csu.screens.base import CsuModal
@@ -32,6 +32,7 @@ from csu.screens.labels import (
 )
 from csu.services.context import ROLE_LABELS
 from csu.services.journal_review import EntryDetail, entry_detail
+from csu.widgets.footer import KeysFooter
 
 # --- an entry's details, in French ---------------------------------------------------
 
@@ -241,7 +242,7 @@ class JournalEntryScreen(CsuModal[None]):
         with VerticalScroll(id="entry-box", classes="modal-box"):
             yield Static(f"Entrée n° {self.seq} du journal", classes="modal-title")
             yield Static("Lecture de l'entrée…", id="entry-body")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

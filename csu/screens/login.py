@@ -6,11 +6,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from csu.screens.base import CsuScreen
 from csu.screens.focus import FOCUS_KEYS
 from csu.services.context import ROLE_LABELS, ServiceError
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 # The login screen is the first frame: the services (and the store they import) load
@@ -51,7 +52,7 @@ class LoginScreen(CsuScreen[None]):
             yield Button("Se connecter", id="submit", variant="primary")
             yield Static(self._message or "", id="login-message")
         yield Center(id="demo-box")  # its table is mounted on a demo database only
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#demo-box").display = False

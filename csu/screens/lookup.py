@@ -4,11 +4,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from csu.screens.base import CsuScreen
 from csu.services.voters import VoterHit, outside_bureau, record_search, search_voters
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 # Results follow the keys: the search itself takes a millisecond or so, the debounce
@@ -49,7 +50,7 @@ class LookupScreen(CsuScreen[None]):
         )
         yield Static(PROMPT, id="search-status")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
@@ -34,6 +34,7 @@ from csu.services.operators import (
     reset_totp,
     unlock_operator,
 )
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -103,7 +104,7 @@ class OperatorsScreen(CsuScreen[None]):
         yield Static("Opérateurs de la cellule", id="operators-title")
         yield Static("Chargement des opérateurs…", id="operators-status")
         yield DataTable(id="operators-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#operators-table", DataTable)

@@ -12,13 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
 from csu.domain.masking import mask_contacts
 from csu.screens.base import CsuModal, CsuScreen
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
+from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 REFRESH_SECONDS = 5
@@ -103,7 +104,7 @@ class OutboxScreen(CsuScreen[None]):
         yield Static("Chargement des messages…", id="outbox-status")
         yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="outbox-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def _title(self) -> str:
         if self.voter_id is None:

@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.verification import DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
@@ -27,6 +27,7 @@ from csu.services.presence import (
     presence_requests,
     waiting_presence_checks,
 )
+from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
 from csu.widgets.shell_header import ShellHeader
 
@@ -89,7 +90,7 @@ class PresenceRequestsScreen(CsuScreen[None]):
         yield Static("Vérifications en personne demandées", id="presence-title")
         yield Static("Chargement des demandes…", id="presence-status")
         yield DataTable(id="presence-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#presence-table", DataTable)

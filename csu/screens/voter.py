@@ -24,7 +24,7 @@ from textual.events import Key
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
@@ -78,6 +78,7 @@ from csu.services.voters import (
     reveal_field,
 )
 from csu.widgets.call_script_panel import CallScriptPanel
+from csu.widgets.footer import KeysFooter
 from csu.widgets.intervention_panel import InterventionPanel, is_verified
 from csu.widgets.shell_header import ShellHeader
 from csu.widgets.support_panel import SupportPanel
@@ -356,7 +357,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             yield Static("Chargement de la fiche…", id="voter-identity")
             yield Static(id="voter-materials")
             yield Static(id="voter-interventions")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(CallScriptPanel).switch_key = self.key_for("choose_script")
