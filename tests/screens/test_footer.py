@@ -1,5 +1,5 @@
-"""The screens' footer (csu.widgets.footer): Textual's, drawn the same, without restyling
-each of its keys as the footer is built again on every focus move."""
+"""The screens' footer (csu.widgets.footer): Textual's, drawn the same, built again only
+when the keys it offers change, and without restyling its keys as they mount."""
 
 from typing import Any
 
@@ -10,6 +10,12 @@ from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey
 
 from csu.widgets.footer import KeysFooter
+
+
+class NoteField(Input):
+    """A field that offers a key of its own while it has the focus."""
+
+    BINDINGS = [Binding("f7", "bell", "Dicter")]
 
 
 class Desk(App[None]):
@@ -23,31 +29,64 @@ class Desk(App[None]):
     def compose(self) -> ComposeResult:
         yield Input(id="first")
         yield Input(id="second")
+        yield NoteField(id="note")
         yield self.footer()
 
     def update_styles(self, node: Any, animate: bool = True) -> None:
         self.restyled.append(node)
         super().update_styles(node, animate)
 
+    def keys_shown(self) -> list[FooterKey]:
+        return list(self.query(FooterKey))
 
-async def screenshot_after_focus_moves(footer: type[Footer]) -> tuple[str, list[Any]]:
+
+async def after_tabs(footer: type[Footer], tabs: int = 1) -> tuple[Desk, str, list[Any]]:
+    """The desk after ``tabs`` focus moves: its screen, and the nodes restyled."""
     app = Desk(footer)
     async with app.run_test(size=(80, 6)) as pilot:
         await pilot.pause()
         app.restyled.clear()
-        await pilot.press("tab")
+        for _ in range(tabs):
+            await pilot.press("tab")
+            await pilot.pause()
         await pilot.pause()
-        await pilot.pause()
-        return app.export_screenshot(), list(app.restyled)
+        return app, app.export_screenshot(), list(app.restyled)
 
 
-async def test_the_footer_reads_as_textuals() -> None:
-    ours, _ = await screenshot_after_focus_moves(KeysFooter)
-    textuals, _ = await screenshot_after_focus_moves(Footer)
+@pytest.mark.parametrize("tabs", [1, 2])
+async def test_the_footer_reads_as_textuals(tabs: int) -> None:
+    _, ours, _ = await after_tabs(KeysFooter, tabs)
+    _, textuals, _ = await after_tabs(Footer, tabs)
     assert ours == textuals
 
 
 @pytest.mark.parametrize(("footer", "restyled"), [(KeysFooter, False), (Footer, True)])
 async def test_a_focus_move_restyles_no_footer_key(footer: type[Footer], restyled: bool) -> None:
-    _, nodes = await screenshot_after_focus_moves(footer)
+    _, _, nodes = await after_tabs(footer)
     assert any(isinstance(node, FooterKey) for node in nodes) is restyled
+
+
+async def test_a_focus_move_offering_the_same_keys_keeps_the_footer_as_it_is() -> None:
+    app = Desk(KeysFooter)
+    async with app.run_test(size=(80, 6)) as pilot:
+        await pilot.pause()
+        before = app.keys_shown()
+        await pilot.press("tab")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.keys_shown() == before
+
+
+async def test_a_key_a_field_offers_shows_while_it_has_the_focus_only() -> None:
+    app = Desk(KeysFooter)
+    async with app.run_test(size=(80, 6)) as pilot:
+        await pilot.pause()
+        shown = []
+        for _ in range(3):  # first → second → note → first
+            await pilot.press("tab")
+            await pilot.pause()
+            await pilot.pause()
+            shown.append([key.description for key in app.keys_shown()])
+    assert "Dicter" not in shown[0]
+    assert "Dicter" in shown[1]
+    assert "Dicter" not in shown[2]
