@@ -1,15 +1,19 @@
 """`csu run`: the login screen is drawn first, the store opens behind it."""
 
+import contextlib
+import gc
 import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pyotp
 import pytest
 
+from csu import launch
 from csu.app import CsuApp
 from csu.launch import build_app, run_request
 from csu.screens.login import LoginScreen
@@ -109,3 +113,49 @@ async def test_the_terminal_takes_its_settings_once_the_store_is_open(
         assert isinstance(app.screen, LookupScreen)
         assert app.idle_seconds == 300
         assert "poste guichet-3" in screen_text(app)
+
+
+class Drawn:
+    """A stand-in for the terminal: what ``csu run`` found when it drew the login
+    screen, and when it opened the store."""
+
+    return_code = 0
+
+    def __init__(self, db: str | None, demo: bool = False) -> None:
+        self.opener = partial(launch._open_workplace, db, demo)
+        self.collecting: dict[str, bool] = {}
+
+    def run(self) -> None:
+        self.collecting["drawing"] = gc.isenabled()
+        with contextlib.suppress(Exception):  # no store here: only the collector counts
+            self.opener()
+        self.collecting["store opened"] = gc.isenabled()
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    yield
+    gc.enable()
+
+
+def test_csu_run_loads_without_the_collector_then_turns_it_back_on_with_the_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, collector_restored: None
+) -> None:
+    built: list[Drawn] = []
+    monkeypatch.setattr(launch, "build_app", lambda *a: built.append(Drawn(*a)) or built[-1])
+    monkeypatch.setattr(sys, "argv", ["csu", "run", "--db", str(tmp_path / "absent.sqlite")])
+    with pytest.raises(SystemExit):
+        launch.main()
+    assert built[0].collecting == {"drawing": False, "store opened": True}
+
+
+def test_every_other_command_runs_with_the_collector_on(
+    monkeypatch: pytest.MonkeyPatch, collector_restored: None
+) -> None:
+    import csu.cli
+
+    seen: list[bool] = []
+    monkeypatch.setattr(csu.cli, "main", lambda: seen.append(gc.isenabled()))
+    monkeypatch.setattr(sys, "argv", ["csu", "outbox", "list"])
+    launch.main()
+    assert seen == [True]
