@@ -273,10 +273,11 @@ class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal_entry"
     # Each filter of the review goes with seq: a page is read in seq order from the
     # index, and a period's range of seq from the ts index alone (migration 0007). The
-    # columns most entries leave empty are indexed only where set (migration 0018).
+    # voter and the intervention, which most entries leave empty, are indexed only where
+    # set (migration 0018).
     __table_args__ = tuple(
         Index(f"ix_journal_entry_{name}_seq", name, "seq")
-        for name in ("ts", "operator", "action", "outcome")
+        for name in ("ts", "operator", "election", "action", "outcome")
     ) + tuple(
         Index(
             f"ix_journal_entry_{name}_seq",
@@ -285,7 +286,7 @@ class JournalEntry(SQLModel, table=True):
             sqlite_where=text(f"{name} IS NOT NULL"),
             postgresql_where=text(f"{name} IS NOT NULL"),
         )
-        for name in ("election", "subject", "intervention")
+        for name in ("subject", "intervention")
     )
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     event_id: str = Field(max_length=36, unique=True)

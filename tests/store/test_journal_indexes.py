@@ -1,14 +1,15 @@
-"""The journal's election, subject and intervention indexes hold only the entries that
-name one (migration 0018), and the filters that compare these columns still read them."""
+"""The journal's subject and intervention indexes hold only the entries that name one
+(migration 0018), the filters that compare these columns still read them, and the
+election's index, whole, is not taken before a more selective filter's."""
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 
 from csu.store.engine import write_session
 from csu.store.tables import JournalEntry
 from tests.store.test_journal import append_entries
 
-NAMING = ("election", "subject", "intervention")
+NAMING = ("subject", "intervention")
 
 
 def index_definition(engine: Engine, column: str) -> str:
@@ -72,3 +73,20 @@ def test_entries_that_name_none_are_still_found_by_the_other_filters(engine: Eng
             )
         ).all()
     assert len(found) == 2
+
+
+def test_the_elections_index_holds_every_entry(engine: Engine) -> None:
+    assert "WHERE" not in index_definition(engine, "election")
+
+
+@pytest.mark.parametrize("other", ["action", "outcome"])
+def test_a_count_on_an_election_and_another_filter_reads_the_other_filters_index(
+    sqlite_store: Engine, other: str
+) -> None:
+    # An election matches a quarter of a cell's journal; SQLite, without statistics,
+    # took a partial index on it for the smaller one (469 ms at 1,000,000 entries).
+    append_entries(sqlite_store, 3)
+    statement = select(func.count()).where(
+        JournalEntry.election == "x", getattr(JournalEntry, other) == "y"
+    )
+    assert f"ix_journal_entry_{other}_seq" in plan(sqlite_store, statement)
