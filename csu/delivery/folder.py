@@ -47,7 +47,9 @@ class FolderDelivery:
 
     def send(self, message: Message) -> str:
         stamp = self.clock().astimezone(UTC)
-        name = f"{stamp:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        # The microsecond first: within a second too, the names sort as the messages
+        # were sent (a random suffix alone left two SMS of one call in either order).
+        name = f"{stamp:%Y%m%dT%H%M%S}-{stamp.microsecond:05x}{uuid.uuid4().hex[:3]}"
         if message.channel == "email":
             path, data = self.folder / f"{name}.eml", _eml(message, stamp)
         elif message.channel == "post":

@@ -78,6 +78,16 @@ def test_each_message_gets_its_own_file(tmp_path: Path) -> None:
     assert len(names) == 10 and len(list(tmp_path.iterdir())) == 10
 
 
+def test_names_sort_as_the_messages_were_sent_within_one_second(tmp_path: Path) -> None:
+    clock = Clock(datetime(2022, 12, 2, 10, 30, tzinfo=UTC))
+    outbox = FolderDelivery(tmp_path, clock=clock)
+    sent = []
+    for number in range(20):
+        clock.advance(microseconds=1 + number * 37)  # all within one second
+        sent.append(outbox.send(sms(f"+336123456{number:02d}")))
+    assert sorted(sent) == sent
+
+
 @pytest.mark.parametrize("message", [email(), sms()], ids=["email", "sms"])
 def test_files_are_readable_by_their_owner_only(tmp_path: Path, message: Message) -> None:
     name = FolderDelivery(tmp_path).send(message)
