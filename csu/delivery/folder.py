@@ -47,20 +47,29 @@ class FolderDelivery:
 
     def send(self, message: Message) -> str:
         stamp = self.clock().astimezone(UTC)
-        # The microsecond first: within a second too, the names sort as the messages
-        # were sent (a random suffix alone left two SMS of one call in either order).
-        name = f"{stamp:%Y%m%dT%H%M%S}-{stamp.microsecond:05x}{uuid.uuid4().hex[:3]}"
         if message.channel == "email":
-            path, data = self.folder / f"{name}.eml", _eml(message, stamp)
+            suffix, data = ".eml", _eml(message, stamp)
         elif message.channel == "post":
-            path, data = self.folder / f"{name}.pdf", _pdf(message)
+            suffix, data = ".pdf", _pdf(message)
         else:
-            path, data = self.folder / f"{name}.json", _sms(message, stamp)
+            suffix, data = ".json", _sms(message, stamp)
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._tighten()
-            # 0600: the outbox holds codes in clear, as the real message would.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            for _ in range(16):
+                # The microsecond first: within a second too, the names sort as the
+                # messages were sent. Its random end tells apart messages of the same
+                # microsecond (a clock held still): drawn again if the name is taken.
+                name = f"{stamp:%Y%m%dT%H%M%S}-{stamp.microsecond:05x}{uuid.uuid4().hex[:3]}"
+                path = self.folder / f"{name}{suffix}"
+                try:
+                    # 0600: the outbox holds codes in clear, as the real message would.
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    break
+                except FileExistsError:
+                    continue
+            else:
+                raise FileExistsError(17, "noms de fichier tous pris")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
         except OSError as error:

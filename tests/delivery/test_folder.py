@@ -88,6 +88,13 @@ def test_names_sort_as_the_messages_were_sent_within_one_second(tmp_path: Path) 
     assert sorted(sent) == sent
 
 
+def test_messages_sent_at_the_same_instant_each_get_their_own_file(tmp_path: Path) -> None:
+    instant = datetime(2022, 12, 2, 10, 30, tzinfo=UTC)
+    outbox = FolderDelivery(tmp_path, clock=lambda: instant)  # a clock held still
+    names = {outbox.send(sms()) for _ in range(300)}
+    assert len(names) == 300 and len(list(tmp_path.iterdir())) == 300
+
+
 @pytest.mark.parametrize("message", [email(), sms()], ids=["email", "sms"])
 def test_files_are_readable_by_their_owner_only(tmp_path: Path, message: Message) -> None:
     name = FolderDelivery(tmp_path).send(message)
