@@ -5,7 +5,7 @@ election's index, whole, is not taken before a more selective filter's."""
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from csu.store.engine import write_session
+from csu.store.engine import read_session
 from csu.store.tables import JournalEntry
 from tests.store.test_journal import append_entries
 
@@ -25,7 +25,7 @@ def index_definition(engine: Engine, column: str) -> str:
 def plan(engine: Engine, statement: object) -> str:
     """How the database reads ``statement``; PostgreSQL told to avoid a scan of the
     table where an index can serve (a test's table is too small to prefer one)."""
-    with write_session(engine) as session:
+    with read_session(engine) as session:
         connection = session.connection()
         compiled = statement.compile(  # type: ignore[attr-defined]
             dialect=connection.dialect, compile_kwargs={"literal_binds": True}
@@ -66,7 +66,7 @@ def test_a_filter_on_a_list_of_interventions_reads_the_partial_index(engine: Eng
 
 def test_entries_that_name_none_are_still_found_by_the_other_filters(engine: Engine) -> None:
     append_entries(engine, 2)
-    with write_session(engine) as session:
+    with read_session(engine) as session:
         found = session.execute(
             select(JournalEntry.seq).where(
                 JournalEntry.action == "consultation", JournalEntry.subject.is_(None)  # type: ignore[union-attr]
