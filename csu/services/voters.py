@@ -780,7 +780,8 @@ def _bureaus(session: Session, materials: Sequence[Material]) -> tuple[BureauVie
 def _materials(session: Session, materials: Sequence[Material]) -> tuple[MaterialView, ...]:
     if not materials:
         return ()
-    # Titles and definitions in one read; get_definition below finds them in the session.
+    # Titles and definitions in one read; get_definition below finds them in the session
+    # (states_of says NotFound first for an election the store lacks).
     elections = titles_and_definitions(
         session, list(dict.fromkeys(m.election_id for m in materials))
     )
@@ -800,7 +801,7 @@ def _materials(session: Session, materials: Sequence[Material]) -> tuple[Materia
             MaterialView(
                 material_id=material.id,
                 election_id=material.election_id,
-                election_title=elections.get(material.election_id, (material.election_id,))[0],
+                election_title=elections[material.election_id][0],
                 capacity=material.capacity,
                 identifier=material.identifier,
                 bureau=material.bureau_code,
