@@ -2,6 +2,8 @@
 
 import asyncio
 import importlib
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -108,6 +110,7 @@ class CsuApp(App[None]):
         self.operator_name = ""
         self.election: ElectionDefinition | None = None
         self._last_activity = time.monotonic()
+        self.terminal_fd: int | None = None  # the terminal's keys, watched for a hang-up
         # Signed checkpoints: the policy when this workstation holds the key.
         self.checkpoints: CheckpointPolicy | None = None
         self.checkpoint_verifier: NoteVerifier | None = None
@@ -184,6 +187,7 @@ class CsuApp(App[None]):
     # --- session ------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.terminal_fd = _terminal_input() if not self.is_headless and not self.is_web else None
         self.set_interval(5, self._check_idle)
         # Messages the transport refused are retried from any open workstation.
         self.set_interval(OUTBOX_SECONDS, self._deliver_due)
@@ -233,6 +237,12 @@ class CsuApp(App[None]):
         await super().on_event(event)
 
     def _check_idle(self) -> None:
+        if self.terminal_fd is not None and not os.isatty(self.terminal_fd):
+            # The terminal was closed, and this process, not its session's leader (csu
+            # run started by make), got no SIGHUP: the session ends as ctrl+q ends it.
+            self.terminal_fd = None
+            self.call_next(self.action_quit)
+            return
         idle = time.monotonic() - self._last_activity
         if self.operator is not None and idle > self.idle_seconds:
             self.end_session("Session fermée après inactivité. Reconnectez-vous.")
@@ -513,3 +523,13 @@ class CsuApp(App[None]):
                 severity="error",
                 timeout=12,
             )
+
+
+def _terminal_input() -> int | None:
+    """The descriptor of the terminal the app reads its keys from, if it is one."""
+    stream = sys.__stdin__
+    try:
+        fd = stream.fileno() if stream is not None else -1
+    except (OSError, ValueError):  # closed, or not a file
+        return None
+    return fd if fd >= 0 and os.isatty(fd) else None

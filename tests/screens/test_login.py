@@ -1,6 +1,7 @@
 """Logging in at the terminal: password and authenticator code, one message for every
 failure (a lock included), and a demo panel that shows the demo operators only."""
 
+import os
 from typing import Any
 
 import pyotp
@@ -162,6 +163,37 @@ async def test_quitting_logs_out_and_abandons_the_open_intervention(
         open_intervention(demo_deps, who, hit.voter_id, "phone")
         await pilot.press("ctrl+q")
         await pilot.pause()
+    assert current_intervention(demo_deps, who) is None
+    assert journal_actions(demo_deps)[-2:] == [
+        ("intervention_close", "abandonné"),
+        ("logout", "ok"),
+    ]
+
+
+async def test_a_closed_terminal_logs_out_and_abandons_the_open_intervention(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # csu run started by make gets no SIGHUP when its window closes: the app notices
+    # that its terminal is gone and ends the session as ctrl+q does.
+    keyboard, terminal = os.openpty()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "agent")
+            who = app.operator
+            assert who is not None
+            hit = search_voters(demo_deps, who, "MI")[0]
+            open_intervention(demo_deps, who, hit.voter_id, "phone")
+            app.terminal_fd = terminal
+            app._check_idle()
+            assert app.operator is not None  # the terminal is still there
+            os.close(keyboard)  # the window closes
+            app._check_idle()
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+    finally:
+        os.close(terminal)
+    assert not app.is_running
     assert current_intervention(demo_deps, who) is None
     assert journal_actions(demo_deps)[-2:] == [
         ("intervention_close", "abandonné"),
