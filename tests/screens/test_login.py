@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, Static
 from csu.app import CsuApp
 from csu.screens.login import FIELDS, LoginScreen
 from csu.screens.lookup import LookupScreen
-from csu.services.context import Deps
+from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import current_intervention, open_intervention
 from csu.services.operators import add_operator
 from csu.services.voters import search_voters
@@ -152,15 +152,21 @@ async def test_idle_operators_return_to_login(app: CsuApp) -> None:
         assert "Session fermée après inactivité" in screen_text(app)
 
 
+async def agent_in_a_call(pilot: Pilot[Any], deps: Deps) -> OperatorContext:
+    """The agent logged in, an intervention open on a voter."""
+    await log_in(pilot, "agent")
+    who = pilot.app.operator  # type: ignore[attr-defined]
+    assert who is not None
+    hit = search_voters(deps, who, "MI")[0]
+    open_intervention(deps, who, hit.voter_id, "phone")
+    return who
+
+
 async def test_quitting_logs_out_and_abandons_the_open_intervention(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "agent")
-        who = app.operator
-        assert who is not None
-        hit = search_voters(demo_deps, who, "MI")[0]
-        open_intervention(demo_deps, who, hit.voter_id, "phone")
+        who = await agent_in_a_call(pilot, demo_deps)
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert current_intervention(demo_deps, who) is None
@@ -178,11 +184,7 @@ async def test_a_closed_terminal_logs_out_and_abandons_the_open_intervention(
     keyboard, terminal = os.openpty()
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await log_in(pilot, "agent")
-            who = app.operator
-            assert who is not None
-            hit = search_voters(demo_deps, who, "MI")[0]
-            open_intervention(demo_deps, who, hit.voter_id, "phone")
+            who = await agent_in_a_call(pilot, demo_deps)
             app.terminal_fd = terminal
             app._check_idle()
             assert app.operator is not None  # the terminal is still there
