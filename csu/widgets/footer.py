@@ -37,7 +37,11 @@ class KeysFooter(Footer):
         )
 
     async def recompose(self) -> None:
-        if self.is_attached and self._bindings_ready and self._offered() == self._shown:
+        if not self.is_attached or self._pruning:
+            # Its screen is going: asked now, the screen's check_action may look for a
+            # widget already removed (NoMatches, seen once in a walk's journal review).
+            return
+        if self._bindings_ready and self._offered() == self._shown:
             return
         await super().recompose()
 

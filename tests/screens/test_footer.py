@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
 from textual.widgets._footer import FooterKey
 
 from csu.widgets.footer import KeysFooter
@@ -90,3 +91,36 @@ async def test_a_key_a_field_offers_shows_while_it_has_the_focus_only() -> None:
     assert "Dicter" not in shown[0]
     assert "Dicter" in shown[1]
     assert "Dicter" not in shown[2]
+
+
+class Ledger(Screen[None]):
+    """A screen whose keys depend on a widget of its own, as the journal review's do."""
+
+    BINDINGS = [Binding("f3", "bell", "Ouvrir")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="rows")
+        yield KeysFooter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        self.asked += 1
+        self.query_one("#rows", DataTable)
+        return True
+
+
+async def test_a_footer_whose_screen_is_going_asks_the_screen_nothing() -> None:
+    app = App[None]()
+    async with app.run_test(size=(80, 6)) as pilot:
+        ledger = Ledger()
+        await app.push_screen(ledger)
+        await pilot.pause()
+        footer = ledger.query_one(KeysFooter)
+        ledger.asked = 0
+        removed = ledger.remove()  # as popping it does: each of its nodes is now going
+        await footer.recompose()  # a recompose that was due, run as the screen goes
+        await removed
+        assert ledger.asked == 0
