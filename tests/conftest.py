@@ -23,6 +23,7 @@ from csu.domain.clock import fixed_clock
 from csu.services.context import Deps, OperatorContext
 from csu.store.engine import make_engine, normalise_url
 from csu.store.migrate import upgrade
+from tests.shared_css import share_parsed_css
 
 POSTGRES_URL = os.environ.get(
     "CSU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -41,6 +42,9 @@ _counter = itertools.count()
 # SQLAlchemy). tests/screens/test_call_path.py alone: 12,482 collections, 14.7 s of 43 s
 # of CPU; at 10,000 it runs 548 times (2.8 s) and the file takes 32 s.
 gc.set_threshold(10_000, 20, 50)
+
+# Textual's CSS parsed once per test process, not once per app started (tests.shared_css).
+share_parsed_css()
 
 # A Rich console built at import (csu.cli.common) keeps the COLUMNS it found then; xdist's
 # workers start with COLUMNS=80, so without this the COLUMNS a test sets is never read.
