@@ -6,7 +6,6 @@ except under CI (``CI`` set) where it must run.
 
 import atexit
 import gc
-import itertools
 import os
 import shutil
 import tempfile
@@ -23,6 +22,7 @@ from csu.domain.clock import fixed_clock
 from csu.services.context import Deps, OperatorContext
 from csu.store.engine import make_engine, normalise_url
 from csu.store.migrate import upgrade
+from tests.pg_recycle import RecycledDatabases
 from tests.shared_css import share_parsed_css
 
 POSTGRES_URL = os.environ.get(
@@ -33,8 +33,6 @@ NOW = datetime(2022, 12, 2, 10, 30, tzinfo=UTC)  # during the 2022 votes, 11:30 
 ADMIN = OperatorContext(login="admin", role="admin", workstation="poste-test")
 SUPERVISOR = OperatorContext(login="sup", role="superviseur", workstation="poste-test")
 AGENT = OperatorContext(login="agent", role="agent", workstation="poste-test")
-
-_counter = itertools.count()
 
 # The cyclic collector, at its default threshold (700 allocations), took a third of a Pilot
 # test's CPU: Textual allocates many short-lived objects as it renders, and each full
@@ -64,13 +62,14 @@ hypothesis_settings.load_profile(
 
 
 class PostgresServer:
-    """Creates one migrated template database, then a fresh copy per test."""
+    """Creates one migrated template database, then a database like it per test: a copy
+    reset after an earlier test, or a new copy (tests.pg_recycle)."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(normalise_url(url))
         self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
         self.template = f"csu_tpl_{os.getpid()}"
-        self.created: list[str] = []
+        self.copies = RecycledDatabases(self.admin, self.url, self.template, f"csu_t_{os.getpid()}")
 
     def reachable(self) -> str | None:
         try:
@@ -80,29 +79,28 @@ class PostgresServer:
             return f"{type(error).__name__}: {str(error).splitlines()[0]}"
         return None
 
-    def _create(self, name: str, template: str | None = None) -> str:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            suffix = f' TEMPLATE "{template}"' if template else ""
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{suffix}')
-        self.created.append(name)
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
     def setup_template(self) -> None:
-        engine = make_engine(self._create(self.template))
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{self.template}"')
+        engine = make_engine(self.copies.url_of(self.template))
         upgrade(engine)
         engine.dispose()
+        self.copies.seal_template()
 
     def fresh_database(self) -> str:
-        return self._create(f"csu_t_{os.getpid()}_{next(_counter)}", self.template)
+        return self.copies.take()
+
+    def give_back(self, url: str) -> None:
+        """The test is over: its database is reset for another, or dropped."""
+        self.copies.give_back(url)
 
     def drop(self, name: str) -> None:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.copies.drop(name)
 
     def close(self) -> None:
-        for name in reversed(self.created):
-            self.drop(name)
+        self.copies.close()
+        self.copies.drop(self.template)
         self.admin.dispose()
 
 
@@ -158,7 +156,7 @@ def postgres_store(postgres_server: PostgresServer) -> Iterator[Engine]:
     engine = make_engine(url)
     yield engine
     engine.dispose()
-    postgres_server.drop(make_url(url).database or "")
+    postgres_server.give_back(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -10,7 +10,6 @@ Test modules import the ``desk`` fixture explicitly::
     from tests.services.intervention_support import desk_fixture  # noqa: F401
 """
 
-import itertools
 import json
 import os
 import re
@@ -28,7 +27,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.engine import make_url
 
 from csu.delivery import Message
 from csu.delivery.folder import FolderDelivery
@@ -46,6 +44,7 @@ from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Voter
 from tests.conftest import ADMIN, AGENT, NOW, TEST_KEY, PostgresServer, sqlite_engine
 from tests.fakes import FAST_HASHER, Clock
+from tests.pg_recycle import RecycledDatabases
 
 ELECTIONS = Path(__file__).resolve().parents[2] / "data" / "elections"
 OPERATOR_PASSWORD = "mot-de-passe-long"
@@ -286,61 +285,56 @@ def _prepared_sqlite(factory: pytest.TempPathFactory) -> _Prepared:
 
 
 class _PostgresCopies:
-    """Copies of a prepared database, made a few at a time ahead of need.
+    """Copies of a prepared database: a few made ahead of need, and each reset after its
+    test to serve the next (tests.pg_recycle).
 
-    A ``CREATE DATABASE ... TEMPLATE`` waits ~0.25 s on the server's disk, while several
-    at once cost little more than one: threads keep a few copies ready and drop used
-    ones in the background, so a test does not wait for either.
+    A ``CREATE DATABASE ... TEMPLATE`` waits ~0.25 s on the server's disk: threads keep a
+    few copies ready for the tests that find no reset one (the first ones, and those
+    after a test that changed the schema), so a test does not wait for it.
     """
 
-    AHEAD = 4
+    AHEAD = 2
 
     def __init__(self, server: PostgresServer, folder: Path) -> None:
-        self.url = server.url
-        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=self.AHEAD)
+        self.admin = create_engine(server.url, isolation_level="AUTOCOMMIT", pool_size=self.AHEAD)
         self.template = f"csu_desk_tpl_{os.getpid()}"
-        self.names = (f"csu_desk_{os.getpid()}_{n}" for n in itertools.count())
-        self.made: list[str] = []
+        self.copies = RecycledDatabases(
+            self.admin, server.url, self.template, f"csu_desk_{os.getpid()}"
+        )
         self.executor = ThreadPoolExecutor(self.AHEAD, thread_name_prefix="pg-copies")
         self._sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
         self._sql(f'CREATE DATABASE "{self.template}"')
-        engine = make_engine(self._url(self.template))
+        engine = make_engine(self.copies.url_of(self.template))
         upgrade(engine)
         self.roll = _populate(engine, folder)
         engine.dispose()  # a template database must have no connection
+        self.copies.seal_template()
         self.ready: deque[Future[str]] = deque(self._copy() for _ in range(self.AHEAD))
-
-    def _url(self, name: str) -> str:
-        return self.url.set(database=name).render_as_string(hide_password=False)
 
     def _sql(self, statement: str) -> None:
         with self.admin.connect() as connection:
             connection.exec_driver_sql(statement)
 
-    def _create(self, name: str) -> str:
-        self._sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-        return self._url(name)
-
     def _copy(self) -> "Future[str]":
-        name = next(self.names)
-        self.made.append(name)
-        return self.executor.submit(self._create, name)
+        return self.executor.submit(self.copies.copy)
 
     def take(self) -> str:
-        url = self.ready.popleft().result()
+        spare = self.copies.take_spare()
+        if spare is not None:
+            return spare
+        name = self.ready.popleft().result()
         self.ready.append(self._copy())
-        return url
+        return self.copies.url_of(name)
 
     def release(self, url: str) -> None:
-        name = make_url(url).database
-        self.executor.submit(self._sql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.copies.give_back(url)
 
     def close(self) -> None:
         for pending in self.ready:
             pending.cancel()
         self.executor.shutdown(wait=True)
-        for name in [*self.made, self.template]:
-            self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.copies.close()
+        self.copies.drop(self.template)
         self.admin.dispose()
 
 
