@@ -46,12 +46,13 @@ lint: install
 	$(BIN)/lint-imports
 
 # pytest-xdist workers, each with its own stores; WORKERS=0 runs in a single process. Tests
-# that share a browser stay on one worker (xdist_group). The whole suite runs two workers
-# per core: a Pilot test sleeps about half its time (Textual's wait for idle, debounces),
-# which another worker fills (measured on 2 cores: 940 s with 2 workers, 829 s with 4,
-# worse with 6). test-fast's tests keep the cores busy: one worker per core.
+# that share a browser stay on one worker (xdist_group). The whole suite runs three workers
+# per core: a Pilot test sleeps about half its time (Textual's wait for idle, 20 ms at
+# least a key, debounces), which other workers fill. Measured on 2 cores, 2026-12-04: 404 s
+# with 4 workers (the cores 70 % busy), 360 s with 6 (91 %). test-fast's tests keep the
+# cores busy: one worker per core.
 CORES := $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 1)')
-WORKERS ?= $(shell expr 2 \* $(CORES))
+WORKERS ?= $(shell expr 3 \* $(CORES))
 FAST_WORKERS ?= auto
 XDIST = -n $(WORKERS) --dist loadgroup
 
