@@ -80,10 +80,7 @@ class PostgresServer:
         return None
 
     def setup_template(self) -> None:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{self.template}"')
-        engine = make_engine(self.copies.url_of(self.template))
+        engine = make_engine(self.copies.new_template())
         upgrade(engine)
         engine.dispose()
         self.copies.seal_template()
@@ -100,7 +97,6 @@ class PostgresServer:
 
     def close(self) -> None:
         self.copies.close()
-        self.copies.drop(self.template)
         self.admin.dispose()
 
 

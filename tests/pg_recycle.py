@@ -17,13 +17,14 @@ them, a sixth of its CPU. Resetting a used copy costs a few milliseconds:
   trigger disabled: anything the fingerprint below sees) is dropped, not used again.
 """
 
+import itertools
 import threading
 from collections import deque
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 PRISTINE = "csu_test_pristine"
 
@@ -94,7 +95,7 @@ class RecycledDatabases:
         self.url = url
         self.template = template
         self.prefix = prefix
-        self.names = _Names(prefix)
+        self.numbers = itertools.count(1)  # next() on a count is atomic under the GIL
         self.spares: deque[str] = deque()
         self.lock = threading.Lock()
         self.created: set[str] = set()
@@ -103,6 +104,17 @@ class RecycledDatabases:
 
     def url_of(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def _name(self) -> str:
+        """A database name never given before in this process."""
+        return f"{self.prefix}_{next(self.numbers)}"
+
+    def new_template(self) -> str:
+        """The template, empty (one a stopped run left is dropped first): its URL, to
+        migrate and fill before ``seal_template``."""
+        self._sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self._sql(f'CREATE DATABASE "{self.template}"')
+        return self.url_of(self.template)
 
     def seal_template(self) -> None:
         """Keeps the template's rows and sequences in ``PRISTINE``, once it is migrated
@@ -149,7 +161,7 @@ class RecycledDatabases:
 
     def copy(self) -> str:
         """A new copy of the template; its name."""
-        name = self.names.next()
+        name = self._name()
         with self.lock:
             self.created.add(name)
         self._sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
@@ -158,10 +170,8 @@ class RecycledDatabases:
     def give_back(self, url: str) -> None:
         """After a test: reset the database for another, or drop it if the test changed
         more than rows (or it cannot be reset)."""
-        from sqlalchemy.engine import make_url
-
         name = make_url(url).database or ""
-        spare = self.names.next()
+        spare = self._name()
         try:
             self._rename(name, spare)
         except Exception:  # still in use: not ours to reuse
@@ -206,25 +216,12 @@ class RecycledDatabases:
                 self.spares.remove(name)
 
     def close(self) -> None:
+        """Drops every copy and the template."""
         with self.lock:
             names = sorted(self.created)
-        for name in names:
+        for name in [*names, self.template]:
             self.drop(name)
 
     def _sql(self, statement: str) -> None:
         with self.admin.connect() as connection:
             connection.exec_driver_sql(statement)
-
-
-class _Names:
-    """Database names never given twice in a process."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def next(self) -> str:
-        with self.lock:
-            self.count += 1
-            return f"{self.prefix}_{self.count}"

@@ -98,7 +98,7 @@ class _CsuBase:
         # restyles the whole screen on each resume, to catch up with what changed while
         # it was hidden; on the first, as it opens, its widgets were styled a moment ago
         # as they mounted (a class or focus changed since restyles its own nodes). That
-        # restyle was an eighth of a Pilot test's CPU, and as much of opening a window.
+        # restyle was about 2 % of a Pilot test's CPU (2.9 of 145 s under the profiler).
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False

@@ -297,23 +297,16 @@ class _PostgresCopies:
 
     def __init__(self, server: PostgresServer, folder: Path) -> None:
         self.admin = create_engine(server.url, isolation_level="AUTOCOMMIT", pool_size=self.AHEAD)
-        self.template = f"csu_desk_tpl_{os.getpid()}"
         self.copies = RecycledDatabases(
-            self.admin, server.url, self.template, f"csu_desk_{os.getpid()}"
+            self.admin, server.url, f"csu_desk_tpl_{os.getpid()}", f"csu_desk_{os.getpid()}"
         )
         self.executor = ThreadPoolExecutor(self.AHEAD, thread_name_prefix="pg-copies")
-        self._sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
-        self._sql(f'CREATE DATABASE "{self.template}"')
-        engine = make_engine(self.copies.url_of(self.template))
+        engine = make_engine(self.copies.new_template())
         upgrade(engine)
         self.roll = _populate(engine, folder)
         engine.dispose()  # a template database must have no connection
         self.copies.seal_template()
         self.ready: deque[Future[str]] = deque(self._copy() for _ in range(self.AHEAD))
-
-    def _sql(self, statement: str) -> None:
-        with self.admin.connect() as connection:
-            connection.exec_driver_sql(statement)
 
     def _copy(self) -> "Future[str]":
         return self.executor.submit(self.copies.copy)
@@ -334,7 +327,6 @@ class _PostgresCopies:
             pending.cancel()
         self.executor.shutdown(wait=True)
         self.copies.close()
-        self.copies.drop(self.template)
         self.admin.dispose()
 
 
