@@ -6,7 +6,6 @@ cci-hdf-2021 and minint-2022 loaded, ten CCI voters (the first with two capaciti
 and two Interior ministry voters; a local outbox; a clock the test moves.
 """
 
-import itertools
 import json
 import os
 import re
@@ -51,6 +50,7 @@ from csu.store.tables import (
 )
 from tests.conftest import ADMIN, AGENT, SUPERVISOR, TEST_KEY, PostgresServer, sqlite_engine
 from tests.fakes import FAST_HASHER, Clock
+from tests.pg_recycle import RecycledDatabases
 from tests.services.intervention_support import ELECTIONS, Outbox, bodies, entries
 
 CCI = "cci-hdf-2021"
@@ -140,8 +140,11 @@ def _populate(engine: Engine, work: Path) -> _Roll:
     )
 
 
-# The store is prepared once per session and backend, then copied for each test.
+# The store is prepared once per session and backend, then copied for each test: a file
+# copy on SQLite, on PostgreSQL a database reset after an earlier test or a new copy
+# (tests.pg_recycle).
 _prepared: dict[str, tuple[str, _Roll]] = {}
+_postgres: dict[str, tuple[RecycledDatabases, _Roll]] = {}
 
 
 def _sqlite_copy(factory: pytest.TempPathFactory, tmp_path: Path) -> tuple[str, _Roll]:
@@ -158,53 +161,44 @@ def _sqlite_copy(factory: pytest.TempPathFactory, tmp_path: Path) -> tuple[str, 
     return f"sqlite:///{tmp_path / 'csu.sqlite'}", roll
 
 
-def _sql(server: PostgresServer, statement: str) -> None:
-    with server.admin.connect() as connection:
-        connection.exec_driver_sql(statement)
-
-
-def _postgres_copy(
-    request: pytest.FixtureRequest, factory: pytest.TempPathFactory, name: str
-) -> tuple[str, _Roll]:
-    server: PostgresServer = request.getfixturevalue("postgres_server")  # may skip
-    template = f"csu_subst_tpl_{os.getpid()}"
-    if "postgresql" not in _prepared:
-        _sql(server, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
-        _sql(server, f'CREATE DATABASE "{template}"')
-        request.config.add_cleanup(
-            lambda: _sql(server, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+def _postgres_copies(
+    request: pytest.FixtureRequest, factory: pytest.TempPathFactory
+) -> tuple[RecycledDatabases, _Roll]:
+    if "postgresql" not in _postgres:
+        server: PostgresServer = request.getfixturevalue("postgres_server")  # may skip
+        pid = os.getpid()
+        copies = RecycledDatabases(
+            server.admin, server.url, f"csu_subst_tpl_{pid}", f"csu_subst_{pid}"
         )
-        engine = make_engine(server.url.set(database=template).render_as_string(False))
+        request.config.add_cleanup(copies.close)
+        engine = make_engine(copies.new_template())
         upgrade(engine)
         roll = _populate(engine, factory.mktemp("substitution-store-pg"))
         engine.dispose()  # a template database must have no connection
-        _prepared["postgresql"] = (template, roll)
-    _sql(server, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return server.url.set(database=name).render_as_string(False), _prepared["postgresql"][1]
+        copies.seal_template()
+        _postgres["postgresql"] = (copies, roll)
+    return _postgres["postgresql"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def cell(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cell]:
     """A copy of the prepared store, on SQLite and on PostgreSQL."""
     factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
-    database = f"csu_subst_{os.getpid()}_{next(_numbers)}"
+    copies = None
     if request.param == "sqlite":
         url, roll = _sqlite_copy(factory, tmp_path)
         engine = make_engine(url)
     else:
-        url, roll = _postgres_copy(request, factory, database)
+        copies, roll = _postgres_copies(request, factory)
+        url = copies.take()
         engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
     clock = Clock(NOW)
     outbox = Outbox(tmp_path / "outbox")
     deps = Deps(engine=engine, key=TEST_KEY, clock=clock, hasher=FAST_HASHER, delivery=outbox)
     yield Cell(deps, clock, outbox, tmp_path, roll.twice, roll.voter, roll.other, roll.official)
     engine.dispose()
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        _sql(server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-_numbers = itertools.count()
+    if copies is not None:
+        copies.give_back(url)
 
 
 # ---------------------------------------------------------------------- helpers
