@@ -158,9 +158,10 @@ class CsuScreen(_CsuBase, Screen[ResultT]):
         # Textual calls this beside Screen's own and the subclass's ``on_mount``.
         self.fill_header()
 
-    @property
-    def app(self) -> "CsuApp":  # type: ignore[override]
-        return cast("CsuApp", super().app)
+    if TYPE_CHECKING:  # Textual's own property at run time: it is read on every render
+
+        @property
+        def app(self) -> "CsuApp": ...  # type: ignore[override]
 
 
 class CsuModal(_CsuBase, ModalScreen[ResultT]):
@@ -174,9 +175,10 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
         closing, cancels it."""
         self.dismiss(result)
 
-    @property
-    def app(self) -> "CsuApp":  # type: ignore[override]
-        return cast("CsuApp", super().app)
+    if TYPE_CHECKING:  # Textual's own property at run time: it is read on every render
+
+        @property
+        def app(self) -> "CsuApp": ...  # type: ignore[override]
 
 
 KEY_WORDS = {
