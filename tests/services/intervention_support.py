@@ -336,7 +336,9 @@ def _prepared_postgres(
     if "postgresql" not in _prepared:
         server: PostgresServer = request.getfixturevalue("postgres_server")  # may skip
         copies = _PostgresCopies(server, factory.mktemp("prepared-desk-pg"))
-        request.config.add_cleanup(copies.close)
+        # Dropped as the session ends, while xdist still waits for this worker: after
+        # it, xdist gives a worker ten seconds to stop, and it had left databases behind.
+        request.session.addfinalizer(copies.close)
         _prepared["postgresql"] = _Prepared(copies.roll, postgres=copies)
     return _prepared["postgresql"]
 

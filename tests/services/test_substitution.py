@@ -170,7 +170,9 @@ def _postgres_copies(
         copies = RecycledDatabases(
             server.admin, server.url, f"csu_subst_tpl_{pid}", f"csu_subst_{pid}"
         )
-        request.config.add_cleanup(copies.close)
+        # Dropped as the session ends, while xdist still waits for this worker: after
+        # it, xdist gives a worker ten seconds to stop, and it had left databases behind.
+        request.session.addfinalizer(copies.close)
         engine = make_engine(copies.new_template())
         upgrade(engine)
         roll = _populate(engine, factory.mktemp("substitution-store-pg"))
