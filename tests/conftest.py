@@ -235,3 +235,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.nodeid.startswith(ONE_WORKER):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     items.sort(key=_start_order)  # stable: each module's tests keep their order
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # As a test process ends, pytest collects garbage five times over to report what a
+    # finaliser raised. Each full collection walks a worker's whole heap (Textual's and
+    # SQLAlchemy's caches, Hypothesis): about a second apiece, all six workers at once
+    # at the very end of the run. One collection still frees every cycle there is then;
+    # only what a finaliser itself leaves behind would wait for a second.
+    try:
+        from _pytest.unraisableexception import gc_collect_iterations_key
+    except ImportError:  # a later pytest: its own default
+        return
+    config.stash[gc_collect_iterations_key] = 1
