@@ -18,6 +18,7 @@ from csu.domain.identifiers import parse_email
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
+from csu.screens.focus import ENTER_MOVES_ON, move_on
 from csu.services.identifier_delivery import PERSONAL, PRO, IdentifierSent, send_identifier
 from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_password_link
@@ -52,7 +53,7 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
     Returns None when closed without a send; after one, the :class:`IdentifierOutcome`
     says whether the operator asked for a password next (« Délivrer un mot de passe »)."""
 
-    BINDINGS = [Binding("escape", "close", "Fermer", id="identifier-close")]
+    BINDINGS = [Binding("escape", "close", "Fermer", id="identifier-close"), ENTER_MOVES_ON]
 
     def __init__(
         self,
@@ -154,9 +155,9 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         result.display = True
         self.send(material, to, address, confirm)
 
-    @on(Input.Submitted, "#identifier-address")
-    def _next_field(self) -> None:
-        self.query_one("#identifier-confirm", Input).focus()
+    def action_move_on(self) -> None:
+        # The address typed fast, Entrée, then again: each in its own field.
+        move_on(self, {"identifier-address": "identifier-confirm"})
 
     @work(thread=True, exclusive=True, group="identifier", exit_on_error=False)
     def send(self, material_id: int, to: str, address: str, confirm: str) -> None:

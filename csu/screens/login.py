@@ -31,7 +31,9 @@ FIELDS: dict[str, str] = {
 class LoginScreen(CsuScreen[None]):
     CSS_PATH = None  # the first frame: app.tcss styles it, screens.tcss comes later
     BINDINGS = [
-        Binding("enter", "submit", "Se connecter", id="login-submit", show=True),
+        # Entrée, like Tab, acts as the app reads it (csu.screens.focus): « login, Entrée,
+        # password » typed fast lands in the right fields, the password never in clear.
+        Binding("enter", "enter", "Se connecter", id="login-submit", show=True, priority=True),
         *FOCUS_KEYS,  # auto-typed « login, Tab, password » lands in the right fields
     ]
 
@@ -61,14 +63,20 @@ class LoginScreen(CsuScreen[None]):
         self.refresh_demo()
         self.set_interval(1, self.refresh_demo)
 
-    @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
+    def action_enter(self) -> None:
+        """Entrée, read before the keys typed after it: on to the next field if it is
+        empty, else log in once the field has taken the keys typed before it."""
         order = list(FIELDS)
-        index = order.index(event.input.id or "login")
-        if index < len(order) - 1 and not self.query_one(f"#{order[index + 1]}", Input).value:
-            self.query_one(f"#{order[index + 1]}", Input).focus()
-        else:
-            self.action_submit()
+        focused = self.focused
+        index = order.index(focused.id) if focused and focused.id in order else len(order)
+        if index < len(order) - 1:
+            following = self.query_one(f"#{order[index + 1]}", Input)
+            if not following.value:
+                # At once (``focus()`` would wait its turn): the next keys go to it.
+                self.set_focus(following)
+                return
+        # The keys typed before Entrée may still wait in the field: submit after them.
+        (focused or self).call_later(self.action_submit)
 
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:

@@ -222,6 +222,28 @@ async def test_an_auto_typed_burst_across_tab_fills_each_field_and_logs_in(
         assert app.operator is not None and app.operator.login == "agent"
 
 
+async def test_an_auto_typed_burst_across_entree_fills_each_field_and_logs_in(
+    app: CsuApp,
+) -> None:
+    # As the README's first call types it: identifiant, Entrée, mot de passe, Entrée, code.
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_burst(pilot, *"agent", "enter", *"demo", "enter", *code("agent"), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LookupScreen), screen_text(app)
+        assert app.operator is not None and app.operator.login == "agent"
+
+
+async def test_a_password_typed_fast_after_entree_never_shows_in_the_login_field(
+    app: CsuApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_burst(pilot, *"agent", "enter", *"demo")
+        fields = [app.screen.query_one(f"#{name}", Input).value for name in FIELDS]
+        assert fields == ["agent", "demo", ""]
+
+
 async def test_keys_pressed_without_pauses_across_tab_fill_each_field(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

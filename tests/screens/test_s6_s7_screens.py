@@ -22,6 +22,7 @@ from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, ServiceError
 from csu.services.platform import check_login
 from csu.services.vote_codes import INVALID_LINK, redeem_link
+from tests.screens.bursts import type_burst
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
@@ -228,6 +229,23 @@ class TestS7VoterWithoutNotice:
             "message_sent",
         ]
         assert "credential_issue" not in [action for action, _ in steps]
+
+    async def test_an_address_typed_fast_entree_then_again_fills_each_field(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN_2011)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            await press(pilot, "ctrl+d")
+            screen = app.screen
+            assert isinstance(screen, IdentifierScreen)
+            screen.query_one("#identifier-to", Select).value = "personal"
+            await pilot.pause()
+            screen.query_one("#identifier-address", Input).focus()
+            await pilot.pause()
+            await type_burst(pilot, *"a@b.fr", "enter", *"a@b.fr")
+            assert screen.query_one("#identifier-address", Input).value == "a@b.fr"
+            assert screen.query_one("#identifier-confirm", Input).value == "a@b.fr"
 
     async def test_a_personal_address_must_be_typed_twice_the_same(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
