@@ -33,7 +33,7 @@ class LoginScreen(CsuScreen[None]):
     BINDINGS = [
         # Entrée, like Tab, acts as the app reads it (csu.screens.focus): « login, Entrée,
         # password » typed fast lands in the right fields, the password never in clear.
-        Binding("enter", "enter", "Se connecter", id="login-submit", show=True, priority=True),
+        Binding("enter", "enter", "Se connecter", id="login-submit", show=False, priority=True),
         *FOCUS_KEYS,  # auto-typed « login, Tab, password » lands in the right fields
     ]
 
