@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
+from csu.widgets.footer import footer_lines, keep_notifications_above
 
 if TYPE_CHECKING:
     from csu.app import CsuApp
@@ -168,6 +169,14 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
     """A window of CSU, opened above a screen; returns its value by ``dismiss``."""
 
     CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
+
+    def _on_mount(self, event: Mount) -> None:
+        # A window has no footer: the one below shows through, and its notifications
+        # stay above it (a footer may take two lines or more, csu.widgets.footer).
+        stack = self.app.screen_stack
+        below = stack[: stack.index(self)] if self in stack else stack
+        if below:
+            keep_notifications_above(self, footer_lines(below[-1]))
 
     def finish(self, result: ResultT) -> None:
         """Dismisses with ``result``, for a worker's ``call_from_thread``: ``dismiss``

@@ -1,8 +1,12 @@
 """The footer every screen shows: Textual's, built again only when the keys it offers
-change, its keys built already in their style."""
+change, its keys built already in their style, on as many lines as they need."""
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
+from math import ceil
+from typing import Any
 
+from textual import events
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -20,9 +24,14 @@ class KeysFooter(Footer):
     per key. Restyles were a ninth of a Pilot test's CPU (tests/screens/test_call_path.py:
     7,419 of them, 8 s of 73). Here each key starts in its style, class included: the
     footer's for the keys bound to it, compact for the command palette's (as Textual
-    draws it). Nothing changes as they mount."""
+    draws it). Nothing changes as they mount.
+
+    Textual's footer is one line, cut where the screen ends: at 120 columns the voter's
+    file showed 8 of its keys, and not « F1 Aide ». Here the keys that do not fit on one
+    line go on a second (a third…), in aligned columns."""
 
     _shown: Hashable = None
+    _grid: tuple[int, int] = (1, 0)  # lines, and columns when more than one
 
     def _offered(self) -> Hashable:
         """What the footer shows of the screen's bindings."""
@@ -44,10 +53,44 @@ class KeysFooter(Footer):
         if self._bindings_ready and self._offered() == self._shown:
             return
         await super().recompose()
+        self.call_after_refresh(self._arrange)  # once the new keys have their width
+
+    def _on_resize(self, event: events.Resize) -> None:
+        self._arrange()
+
+    def _arrange(self, tries: int = 3) -> None:
+        """One line if the keys fit, else the fewest lines of aligned columns that do."""
+        if not self.is_attached:
+            return
+        keys = [key for key in self.children if not key.has_class("-command-palette")]
+        widths = [key.outer_size.width for key in keys]
+        if 0 in widths and tries:  # new keys not laid out yet: once they are
+            self.call_after_refresh(self._arrange, tries - 1)
+            return
+        if not widths or 0 in widths:
+            return
+        docked = sum(k.outer_size.width for k in self.children if k.has_class("-command-palette"))
+        room = self.size.width - docked
+        lines = next((n for n in range(1, len(widths)) if _fits(widths, n, room)), len(widths))
+        columns = ceil(len(widths) / lines)
+        if (lines, columns) == self._grid:
+            return  # each style set lays the screen out again
+        self._grid = (lines, columns)
+        styles = self.styles
+        if lines == 1:
+            styles.layout = "horizontal"
+        else:
+            styles.layout = "grid"
+            styles.grid_size_columns = columns
+            styles.grid_size_rows = lines
+            styles.grid_columns = "auto"
+        styles.height = lines
+        keep_notifications_above(self.screen, lines)
 
     def compose(self) -> Iterator[Widget]:  # type: ignore[override]
         if self._bindings_ready:
             self._shown = self._offered()
+        self._grid = (0, 0)  # Textual's compose sets the grid's columns: arrange again
         for widget in super().compose():
             if isinstance(widget, FooterKey):
                 # Not read from the key: reading a reactive first runs its watcher.
@@ -56,3 +99,24 @@ class KeysFooter(Footer):
                 widget.set_reactive(FooterKey.compact, compact)
                 widget.set_class(compact, "-compact", update=False)
             yield widget
+
+
+def _fits(widths: Sequence[int], lines: int, room: int) -> bool:
+    """Whether keys of these widths, laid in rows of ``lines`` lines (a grid filled row
+    by row, each column as wide as its widest key), fit in ``room`` columns."""
+    columns = ceil(len(widths) / lines)
+    return sum(max(widths[column::columns]) for column in range(columns)) <= room
+
+
+def keep_notifications_above(screen: Screen[Any], lines: int) -> None:
+    """Textual's notifications keep one line free at the bottom for its footer: ``lines``
+    here, the height of the footer they would otherwise cover."""
+    for rack in screen.query("#textual-toastrack"):
+        rack.styles.margin = (0, 0, lines, 0)
+
+
+def footer_lines(screen: Screen[Any]) -> int:
+    """How many lines the screen's footer takes (1 if it has none of ours)."""
+    footers = screen.query(KeysFooter)
+    height = footers.first().styles.height if footers else None
+    return int(height.value) if height is not None else 1

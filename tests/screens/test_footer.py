@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 from textual.widgets._footer import FooterKey
+from textual.widgets._toast import Toast
 
 from csu.widgets.footer import KeysFooter
 
@@ -124,3 +125,74 @@ async def test_a_footer_whose_screen_is_going_asks_the_screen_nothing() -> None:
         await footer.recompose()  # a recompose that was due, run as the screen goes
         await removed
         assert ledger.asked == 0
+
+
+# --- keys on as many lines as they need ----------------------------------------------
+
+
+class ManyKeys(App[None]):
+    """Ten keys with long labels: about 330 columns on one line."""
+
+    BINDINGS = [
+        Binding(f"f{n}", f"act({n})", f"Action numéro {n} du guichet") for n in range(1, 11)
+    ]
+
+    def action_act(self, number: int) -> None:
+        self.bell()
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+        yield KeysFooter()
+
+
+def keys_cut_off(app: App[Any]) -> list[str]:
+    """The footer's keys not wholly on the screen."""
+    width, height = app.size
+    return [
+        str(key.description)
+        for key in app.screen.query(FooterKey)
+        if key.region.right > width or key.region.bottom > height or not key.region.width
+    ]
+
+
+def footer_height(app: App[Any]) -> int:
+    return app.screen.query_one(KeysFooter).outer_size.height
+
+
+async def test_keys_that_do_not_fit_on_one_line_go_on_the_next_ones() -> None:
+    app = ManyKeys()
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        assert footer_height(app) > 1
+        assert keys_cut_off(app) == []
+
+
+async def test_keys_that_fit_take_one_line() -> None:
+    app = ManyKeys()
+    async with app.run_test(size=(360, 12)) as pilot:
+        await pilot.pause()
+        assert footer_height(app) == 1
+        assert keys_cut_off(app) == []
+
+
+async def test_a_narrower_terminal_takes_more_lines_and_a_wider_one_fewer() -> None:
+    app = ManyKeys()
+    async with app.run_test(size=(360, 12)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(90, 12)
+        await pilot.pause()
+        narrow = footer_height(app)
+        assert narrow > 1 and keys_cut_off(app) == []
+        await pilot.resize_terminal(360, 12)
+        await pilot.pause()
+        assert footer_height(app) == 1
+
+
+async def test_a_notification_stays_above_a_footer_of_several_lines() -> None:
+    app = ManyKeys()
+    async with app.run_test(size=(100, 14), notifications=True) as pilot:
+        await pilot.pause()
+        app.notify("Intervention ouverte.")
+        await pilot.pause(0.1)
+        toast = app.screen.query_one(Toast)
+        assert toast.region.bottom <= app.screen.query_one(KeysFooter).region.y
