@@ -5,6 +5,7 @@ import os
 from typing import Any
 
 import pyotp
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -206,29 +207,19 @@ async def test_a_closed_terminal_logs_out_and_abandons_the_open_intervention(
 # --- keys typed fast, and a form sent incomplete ------------------------------------
 
 
-def login_keys(login: str) -> list[str]:
-    """What a password manager's auto-type sends: login, Tab, password, Tab, code, Entrée."""
-    return [*login, "tab", *"demo", "tab", *code(login), "enter"]
+def login_keys(login: str, between: str = "tab") -> list[str]:
+    """What a password manager's auto-type sends: login, Tab, password, Tab, code, Entrée;
+    or, as the README's first call types it, Entrée between the fields."""
+    return [*login, between, *"demo", between, *code(login), "enter"]
 
 
-async def test_an_auto_typed_burst_across_tab_fills_each_field_and_logs_in(
-    app: CsuApp,
+@pytest.mark.parametrize("between", ["tab", "enter"])
+async def test_an_auto_typed_burst_fills_each_field_and_logs_in(
+    app: CsuApp, between: str
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await type_burst(pilot, *login_keys("agent"))
-        await pilot.pause()
-        assert isinstance(app.screen, LookupScreen), screen_text(app)
-        assert app.operator is not None and app.operator.login == "agent"
-
-
-async def test_an_auto_typed_burst_across_entree_fills_each_field_and_logs_in(
-    app: CsuApp,
-) -> None:
-    # As the README's first call types it: identifiant, Entrée, mot de passe, Entrée, code.
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await type_burst(pilot, *"agent", "enter", *"demo", "enter", *code("agent"), "enter")
+        await type_burst(pilot, *login_keys("agent", between))
         await pilot.pause()
         assert isinstance(app.screen, LookupScreen), screen_text(app)
         assert app.operator is not None and app.operator.login == "agent"

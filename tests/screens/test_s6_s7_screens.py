@@ -188,16 +188,28 @@ class TestS6VoteCodeLink:
 # ------------------------------------------------------------------------- S7
 
 
+async def identifier_window(
+    pilot: Pilot[Any], voter: DemoVoter, to: str | None = None
+) -> IdentifierScreen:
+    """In a verified call with ``voter``, the « Envoyer l'identifiant » window open (to
+    the address ``to`` if given: « pro » or « personal »)."""
+    await call_verified(pilot, voter)
+    await press(pilot, "ctrl+d")
+    screen = pilot.app.screen
+    assert isinstance(screen, IdentifierScreen)
+    if to is not None:
+        screen.query_one("#identifier-to", Select).value = to
+        await pilot.pause()
+    return screen
+
+
 class TestS7VoterWithoutNotice:
     async def test_identifier_to_the_professional_address_the_password_not_read_out(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
     ) -> None:
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter)
-            await press(pilot, "ctrl+d")
-            screen = app.screen
-            assert isinstance(screen, IdentifierScreen)
+            screen = await identifier_window(pilot, voter)
             assert screen.query_one("#identifier-to", Select).value == "pro"
             assert not screen.query_one("#identifier-password").display
             await click(pilot, "#identifier-ok")
@@ -235,12 +247,7 @@ class TestS7VoterWithoutNotice:
     ) -> None:
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter)
-            await press(pilot, "ctrl+d")
-            screen = app.screen
-            assert isinstance(screen, IdentifierScreen)
-            screen.query_one("#identifier-to", Select).value = "personal"
-            await pilot.pause()
+            screen = await identifier_window(pilot, voter, to="personal")
             screen.query_one("#identifier-address", Input).focus()
             await pilot.pause()
             await type_burst(pilot, *"a@b.fr", "enter", *"a@b.fr")
@@ -252,10 +259,7 @@ class TestS7VoterWithoutNotice:
     ) -> None:
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter)
-            await press(pilot, "ctrl+d")
-            screen = app.screen
-            assert isinstance(screen, IdentifierScreen)
+            screen = await identifier_window(pilot, voter)
             assert not screen.query_one("#identifier-personal").display
             screen.query_one("#identifier-to", Select).value = "personal"
             await pilot.pause()
