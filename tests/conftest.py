@@ -80,10 +80,7 @@ class PostgresServer:
         return None
 
     def setup_template(self) -> None:
-        engine = make_engine(self.copies.new_template())
-        upgrade(engine)
-        engine.dispose()
-        self.copies.seal_template()
+        self.copies.prepare_template(lambda engine: None)
 
     def fresh_database(self) -> str:
         return self.copies.take()

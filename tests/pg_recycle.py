@@ -20,13 +20,19 @@ them, a sixth of its CPU. Resetting a used copy costs a few milliseconds:
 import itertools
 import threading
 from collections import deque
+from collections.abc import Callable
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL, make_url
 
+from csu.store.engine import make_engine
+from csu.store.migrate import upgrade
+
 PRISTINE = "csu_test_pristine"
+T = TypeVar("T")
 
 # What a test may change besides rows: tables, columns, defaults, indexes, constraints,
 # triggers (and whether they are enabled), functions, owners and grants, schemas, the
@@ -115,6 +121,21 @@ class RecycledDatabases:
         self._sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
         self._sql(f'CREATE DATABASE "{self.template}"')
         return self.url_of(self.template)
+
+    def prepare_template(self, fill: Callable[[Engine], T]) -> T:
+        """The template made, migrated, filled by ``fill`` (given an engine on it) and
+        sealed; what ``fill`` returns. ``close`` drops it: register ``close`` as a
+        finaliser of the session (``request.session.addfinalizer``), not as a clean-up
+        of the config, which runs after the session, when xdist gives a worker only ten
+        seconds to stop (databases were left behind)."""
+        engine = make_engine(self.new_template())
+        try:
+            upgrade(engine)
+            filled = fill(engine)
+        finally:
+            engine.dispose()  # a template database must have no connection
+        self.seal_template()
+        return filled
 
     def seal_template(self) -> None:
         """Keeps the template's rows and sequences in ``PRISTINE``, once it is migrated

@@ -40,7 +40,6 @@ from csu.services.rolls import import_voters, import_votes
 from csu.services.verification import verify_identity
 from csu.store import journal, sequencer
 from csu.store.engine import make_engine
-from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Voter
 from tests.conftest import ADMIN, AGENT, NOW, TEST_KEY, PostgresServer, sqlite_engine
 from tests.fakes import FAST_HASHER, Clock
@@ -301,11 +300,7 @@ class _PostgresCopies:
             self.admin, server.url, f"csu_desk_tpl_{os.getpid()}", f"csu_desk_{os.getpid()}"
         )
         self.executor = ThreadPoolExecutor(self.AHEAD, thread_name_prefix="pg-copies")
-        engine = make_engine(self.copies.new_template())
-        upgrade(engine)
-        self.roll = _populate(engine, folder)
-        engine.dispose()  # a template database must have no connection
-        self.copies.seal_template()
+        self.roll = self.copies.prepare_template(lambda engine: _populate(engine, folder))
         self.ready: deque[Future[str]] = deque(self._copy() for _ in range(self.AHEAD))
 
     def _copy(self) -> "Future[str]":
@@ -336,9 +331,7 @@ def _prepared_postgres(
     if "postgresql" not in _prepared:
         server: PostgresServer = request.getfixturevalue("postgres_server")  # may skip
         copies = _PostgresCopies(server, factory.mktemp("prepared-desk-pg"))
-        # Dropped as the session ends, while xdist still waits for this worker: after
-        # it, xdist gives a worker ten seconds to stop, and it had left databases behind.
-        request.session.addfinalizer(copies.close)
+        request.session.addfinalizer(copies.close)  # see RecycledDatabases.prepare_template
         _prepared["postgresql"] = _Prepared(copies.roll, postgres=copies)
     return _prepared["postgresql"]
 

@@ -39,7 +39,6 @@ from csu.services.substitution import (
     request_substitution,
 )
 from csu.store.engine import make_engine
-from csu.store.migrate import upgrade
 from csu.store.tables import (
     Credential,
     Material,
@@ -170,14 +169,9 @@ def _postgres_copies(
         copies = RecycledDatabases(
             server.admin, server.url, f"csu_subst_tpl_{pid}", f"csu_subst_{pid}"
         )
-        # Dropped as the session ends, while xdist still waits for this worker: after
-        # it, xdist gives a worker ten seconds to stop, and it had left databases behind.
-        request.session.addfinalizer(copies.close)
-        engine = make_engine(copies.new_template())
-        upgrade(engine)
-        roll = _populate(engine, factory.mktemp("substitution-store-pg"))
-        engine.dispose()  # a template database must have no connection
-        copies.seal_template()
+        request.session.addfinalizer(copies.close)  # see RecycledDatabases.prepare_template
+        folder = factory.mktemp("substitution-store-pg")
+        roll = copies.prepare_template(lambda engine: _populate(engine, folder))
         _postgres["postgresql"] = (copies, roll)
     return _postgres["postgresql"]
 
