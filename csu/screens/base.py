@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
-from csu.widgets.footer import footer_lines, keep_notifications_above
+from csu.widgets.footer import keep_notifications_above
 
 if TYPE_CHECKING:
     from csu.app import CsuApp
@@ -174,9 +174,7 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
         # A window has no footer: the one below shows through, and its notifications
         # stay above it (a footer may take two lines or more, csu.widgets.footer).
         stack = self.app.screen_stack
-        below = stack[: stack.index(self)] if self in stack else stack
-        if below:
-            keep_notifications_above(self, footer_lines(below[-1]))
+        keep_notifications_above(stack if self in stack else [*stack, self])
 
     def finish(self, result: ResultT) -> None:
         """Dismisses with ``result``, for a worker's ``call_from_thread``: ``dismiss``

@@ -31,7 +31,7 @@ class KeysFooter(Footer):
     line go on a second (a third…), in aligned columns."""
 
     _shown: Hashable = None
-    _grid: tuple[int, int] = (1, 0)  # lines, and columns when more than one
+    _grid: tuple[int, int] = (0, 0)  # lines and columns as last laid out (0: not yet)
 
     def _offered(self) -> Hashable:
         """What the footer shows of the screen's bindings."""
@@ -85,7 +85,7 @@ class KeysFooter(Footer):
             styles.grid_size_rows = lines
             styles.grid_columns = "auto"
         styles.height = lines
-        keep_notifications_above(self.screen, lines)
+        keep_notifications_above(self.app.screen_stack)  # windows above it included
 
     def compose(self) -> Iterator[Widget]:  # type: ignore[override]
         if self._bindings_ready:
@@ -108,15 +108,15 @@ def _fits(widths: Sequence[int], lines: int, room: int) -> bool:
     return sum(max(widths[column::columns]) for column in range(columns)) <= room
 
 
-def keep_notifications_above(screen: Screen[Any], lines: int) -> None:
-    """Textual's notifications keep one line free at the bottom for its footer: ``lines``
-    here, the height of the footer they would otherwise cover."""
-    for rack in screen.query("#textual-toastrack"):
-        rack.styles.margin = (0, 0, lines, 0)
-
-
-def footer_lines(screen: Screen[Any]) -> int:
-    """How many lines the screen's footer takes (1 if it has none of ours)."""
-    footers = screen.query(KeysFooter)
-    height = footers.first().styles.height if footers else None
-    return int(height.value) if height is not None else 1
+def keep_notifications_above(screens: Sequence[Screen[Any]]) -> None:
+    """Textual's notifications keep one line free at the bottom for its footer. Here each
+    screen's keep as many as the footer seen under them: their own, or, for a window
+    (which has none), that of the nearest screen below it, which shows through."""
+    lines = 1
+    for screen in screens:  # from the bottom of the stack up
+        footers = screen.query(KeysFooter)
+        height = footers.first().styles.height if footers else None
+        if height is not None:
+            lines = int(height.value)
+        for rack in screen.query("#textual-toastrack"):
+            rack.styles.margin = (0, 0, lines, 0)

@@ -7,10 +7,11 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
+from csu.screens.base import CsuModal
 from csu.widgets.footer import KeysFooter
 
 
@@ -196,3 +197,25 @@ async def test_a_notification_stays_above_a_footer_of_several_lines() -> None:
         await pilot.pause(0.1)
         toast = app.screen.query_one(Toast)
         assert toast.region.bottom <= app.screen.query_one(KeysFooter).region.y
+
+
+class Window(CsuModal[None]):
+    """A window, as CSU opens them: no footer of its own."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Fenêtre")
+
+
+async def test_a_windows_notification_stays_above_the_footer_that_shows_under_it() -> None:
+    app = ManyKeys()
+    async with app.run_test(size=(100, 14), notifications=True) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(KeysFooter)
+        await app.push_screen(Window())
+        await app.push_screen(Window())  # a window above a window
+        app.notify("Envoyé.")
+        await pilot.pause(0.1)
+        assert app.screen.query_one(Toast).region.bottom <= footer.region.y
+        await pilot.resize_terminal(90, 14)  # the footer takes another line
+        await pilot.pause(0.1)
+        assert app.screen.query_one(Toast).region.bottom <= footer.region.y
