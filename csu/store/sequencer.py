@@ -13,9 +13,11 @@ each integrating transaction takes it with the chain head and loses it when it
 ends, or when the server sees the process die). In a quiet cell every workstation
 integrates right after committing an entry, on the connection that committed it
 (``integrate_quietly``); in a busy one (tries lost, or a queue that never empties)
-a background thread of each busy workstation does it every ``WATCH_EVERY`` s, in
-batches, off the actions' path. ``csu audit integrate`` runs it by hand, or on duty
-(``--suivre``). So the cell keeps its journal moving whichever workstation stops.
+one workstation is on duty for the whole cell (a session advisory lock, taken by
+whichever busy workstation tries first): every ``WATCH_EVERY`` s it chains what waits,
+in batches, off the actions' path, and the others leave their entries to it.
+``csu audit integrate`` runs it by hand, or on duty (``--suivre``). So the cell keeps
+its journal moving whichever workstation stops.
 
 Durability. The entry is durable when its action commits (a synchronous commit, as
 before). The integrating transaction commits asynchronously (``synchronous_commit
@@ -152,13 +154,18 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
 
 def _autocommit(driver: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
     """One statement outside any transaction (one round trip, nothing to end)."""
+    return _autocommit_row(driver, sql, params)[0]
+
+
+def _autocommit_row(driver: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """:func:`_autocommit`, the whole row."""
     if driver.info.transaction_status != 0:  # not idle: what the pool left open
         driver.rollback()
     driver.autocommit = True
     try:
         with driver.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchone()[0]
+            return cursor.fetchone()
     finally:
         driver.autocommit = False
 
@@ -212,12 +219,17 @@ def integrate_quietly(engine: Engine, driver: Any = None) -> None:
     waits until the queue is seen empty or another sequencer holds the role, who
     then looks again; so when the action returns, its entry is chained or about to
     be by a sequencer at work. A busy cell (``BUSY_ROUNDS`` rounds in a row, or
-    ``BUSY_FAILURES`` tries lost within a second): nothing here, this process's
-    background sequencer chains it within ``WATCH_EVERY`` s, in larger batches, off
-    the actions' path. Never raises: the action is recorded, its entry queued."""
+    ``BUSY_FAILURES`` tries lost within a second), or one with a sequencer on duty:
+    nothing here, the sequencer on duty chains it within ``WATCH_EVERY`` s, in larger
+    batches, off the actions' path. Never raises: the action is recorded, its entry
+    queued."""
+    engine = getattr(engine, "_proxied", engine)  # a session's bind: the store's writers
     if _has_resident(engine):
         return  # the process's resident sequencer chains it within RESIDENT_EVERY s
-    if _contended.get(engine, 0.0) > time.monotonic():
+    now = time.monotonic()
+    if _contended.get(engine, 0.0) > now or _duty_seen.get(engine, 0.0) > now:
+        with _helpers_lock:
+            _deferred[engine] = now  # keeps this process's duty thread going
         _ensure_watcher(engine)
         return
     try:
@@ -231,13 +243,19 @@ def integrate_quietly(engine: Engine, driver: Any = None) -> None:
             _integrate_on(driver, engine, BUSY_ROUNDS)
     except Exception as error:  # logged: the entry is safe in the queue
         _log.warning("journal integration deferred (%s: %s)", type(error).__name__, error)
-        _busy(engine)  # the background sequencer tries again
+        _busy(engine)  # the sequencer on duty tries again
 
 
-# The background sequencer of a busy process: a thread that chains, every
-# WATCH_EVERY s, the entries waiting for WATCH_SETTLE s or more, for as long as the
-# cell is busy and WATCH_IDLE s after; a workstation whose try failed thus always
-# has its own entry watched (no lost wake-up), and a busy cell integrates in batches.
+# A busy cell: one sequencer on duty for the whole cell. Every busy process runs a
+# duty thread, and the one that holds the session advisory lock DUTY_KEY is on duty:
+# every WATCH_EVERY s it chains the entries waiting for WATCH_SETTLE s or more. The
+# others only try the role every CANDIDATE_EVERY s and, while someone holds it, leave
+# their entries to it: when every busy workstation integrated (in tiny batches of
+# five round trips each, most tries lost), a third of the cell's calls went to it.
+# The role goes with its connection: a process that stops, or is killed, frees it for
+# the next try of another. A holder that no longer integrates (a stopped process) is
+# covered too: whoever sees an entry waiting STALE s chains it itself. A thread ends
+# WATCH_IDLE s after its process last deferred an entry or saw the cell busy.
 BUSY_FOR = 2.0
 BUSY_ROUNDS = 8
 BUSY_FAILURES = 8
@@ -245,7 +263,15 @@ WATCH_EVERY = 0.1
 WATCH_SETTLE = 0.05
 WATCH_IDLE = 5.0
 WATCH_FAILURES = 5
+CANDIDATE_EVERY = 0.5
+DUTY_SEEN_FOR = 3 * CANDIDATE_EVERY  # a holder seen lately: entries are left to it
+STALE = 2.0
+# The sequencer on duty's session lock ("csu_duty" in ASCII), beside LOCK_KEY, which
+# each integrating transaction still takes: the duty only says who looks, not who may.
+DUTY_KEY = 0x6373755F64757479
 _contended: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
+_duty_seen: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
+_deferred: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
 _watchers: "WeakKeyDictionary[Engine, threading.Thread]" = WeakKeyDictionary()
 _failures: "WeakKeyDictionary[Engine, list[float]]" = WeakKeyDictionary()
 _helpers_lock = threading.Lock()
@@ -275,29 +301,98 @@ def _ensure_watcher(engine: Engine) -> None:
         if thread is not None and thread.is_alive():
             return
         thread = threading.Thread(
-            target=_watch_while_busy, args=(engine,), name="csu-journal-sequencer", daemon=True
+            target=_duty, args=(engine,), name="csu-journal-sequencer", daemon=True
         )
         _watchers[engine] = thread
         thread.start()
 
 
-def _watch_while_busy(engine: Engine) -> None:
+def _wanted(engine: Engine) -> bool:
+    """Whether this process still needs its duty thread: it saw the cell busy, or left
+    an entry to the sequencer on duty, within the last WATCH_IDLE s."""
+    last = max(_contended.get(engine, 0.0), _deferred.get(engine, 0.0))
+    return time.monotonic() < last + WATCH_IDLE
+
+
+# The duty's try and a look at the queue in one round trip: whether this connection
+# now holds the role (or already did), and whether an entry has waited STALE s.
+_TRY_DUTY = (
+    "SELECT pg_try_advisory_lock(%s), "
+    "coalesce(min(queued_at) < clock_timestamp() - make_interval(secs => %s), false) "
+    "FROM journal_queue"
+)
+
+
+def _duty(engine: Engine) -> None:
+    """The duty thread of a busy process (see above)."""
     failures = 0
-    while time.monotonic() < _contended.get(engine, 0.0) + WATCH_IDLE:
-        time.sleep(WATCH_EVERY)
-        try:
-            if _late(engine, WATCH_SETTLE) and integrate(engine):
-                _busy(engine)  # entries waited: still busy
-            failures = 0
-        except Exception as error:
-            failures += 1
-            if failures == WATCH_FAILURES:  # the store gone or restarting: the next
-                # commit starts another background sequencer
-                _log.warning("journal integration deferred (%s: %s)", type(error).__name__, error)
-                break
+    held: Any = None  # the pool's connection that holds the role, while it does
+    next_try = 0.0
+    try:
+        while _wanted(engine):
+            time.sleep(WATCH_EVERY)
+            try:
+                if held is None and time.monotonic() >= next_try:
+                    next_try = time.monotonic() + CANDIDATE_EVERY
+                    held = _try_duty(engine)
+                if held is not None:
+                    _seen(engine)
+                    driver = held.driver_connection
+                    # One batch a tick: a steady stream makes batches, not a busy loop.
+                    late = _autocommit(driver, _LATE, (WATCH_SETTLE,))
+                    if late and _integrate_on(driver, engine, 1)[0]:
+                        _busy(engine)  # entries waited: still busy
+                failures = 0
+            except Exception as error:
+                failures += 1
+                if held is not None:  # the connection may be gone: the role with it
+                    _let_go(held)
+                    held = None
+                if failures == WATCH_FAILURES:  # the store gone or restarting: the next
+                    # commit starts another duty thread
+                    _log.warning(
+                        "journal integration deferred (%s: %s)", type(error).__name__, error
+                    )
+                    break
+    finally:
+        if held is not None:
+            _let_go(held)
+        with _helpers_lock:
+            if _watchers.get(engine) is threading.current_thread():
+                del _watchers[engine]
+        # No lost wake-up: what this process left to the duty is chained by now, or
+        # whoever holds the role looks again after its batch.
+        with contextlib.suppress(Exception):
+            integrate(engine)
+
+
+def _try_duty(engine: Engine) -> Any:
+    """Try the role: the connection that holds it now, or None (held elsewhere: this
+    process leaves its entries to that holder, unless one waits too long)."""
+    raw = engine.raw_connection()
+    try:
+        won, stale = _autocommit_row(raw.driver_connection, _TRY_DUTY, (DUTY_KEY, STALE))
+    except BaseException:
+        raw.invalidate()
+        raise
+    if won:
+        return raw
+    raw.close()
+    _seen(engine)
+    if stale:  # the holder does not integrate (a stopped process): do it here
+        integrate(engine)
+    return None
+
+
+def _seen(engine: Engine) -> None:
     with _helpers_lock:
-        if _watchers.get(engine) is threading.current_thread():
-            del _watchers[engine]
+        _duty_seen[engine] = time.monotonic() + DUTY_SEEN_FOR
+
+
+def _let_go(held: Any) -> None:
+    """Give the role up: closing the connection ends its session, and the lock."""
+    with contextlib.suppress(Exception):
+        held.invalidate()
 
 
 def _late(engine: Engine, settle: float) -> bool:

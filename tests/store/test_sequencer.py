@@ -4,7 +4,7 @@ direct append."""
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -170,6 +170,85 @@ def test_a_busy_cell_is_integrated_in_the_background(
     assert chain(postgres_store) == [
         (n + 1, a.event_id) for n, a in enumerate([*appended, last])
     ]
+
+
+def made_busy(engine: Engine, holder: psycopg.Connection) -> list[Appended]:
+    """Entries appended while another sequencer holds the role: their tries, lost,
+    make this process see the cell busy (its duty thread starts). The role is then
+    free again."""
+    appended = append_entries(engine, sequencer.BUSY_FAILURES)
+    release(holder)
+    return appended
+
+
+def duty_holders(admin: psycopg.Connection) -> list[int]:
+    """The server processes holding the duty's session lock in this database."""
+    rows = admin.execute(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND ((classid::bigint << 32) | objid::bigint) = %s",
+        (sequencer.DUTY_KEY,),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def until(test: Callable[[], object], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not test():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_busy_process_takes_the_duty_and_chains_what_it_left(
+    postgres_store: Engine, role_held: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    appended = made_busy(postgres_store, role_held)
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 0.0)
+    until(lambda: duty_holders(role_held))  # this process's duty thread holds it
+    until(lambda: not queued(postgres_store))
+    assert chain(postgres_store) == [(n + 1, a.event_id) for n, a in enumerate(appended)]
+
+
+def test_while_another_process_is_on_duty_a_commit_leaves_its_entry_to_it(
+    postgres_store: Engine, role_held: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sequencer, "STALE", 3600.0)
+    role_held.execute("SELECT pg_advisory_lock(%s)", (sequencer.DUTY_KEY,))  # on duty
+    made_busy(postgres_store, role_held)
+    until(lambda: sequencer._duty_seen.get(postgres_store, 0.0) > time.monotonic())
+
+    with write_session(postgres_store) as session:
+        note(session, 99)
+    # The role is free, yet the commit returned without a try: the one on duty chains.
+    assert queued(postgres_store) == sequencer.BUSY_FAILURES + 1
+    assert sequencer.integrate(postgres_store) == sequencer.BUSY_FAILURES + 1
+
+
+def test_entries_left_to_a_holder_that_no_longer_chains_are_chained_by_another(
+    postgres_store: Engine, role_held: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The holder of the duty is stopped (it keeps its lock, and does nothing).
+    monkeypatch.setattr(sequencer, "STALE", 0.3)
+    role_held.execute("SELECT pg_advisory_lock(%s)", (sequencer.DUTY_KEY,))
+    appended = made_busy(postgres_store, role_held)
+    until(lambda: not queued(postgres_store))
+    assert chain(postgres_store) == [(n + 1, a.event_id) for n, a in enumerate(appended)]
+    assert duty_holders(role_held) == [role_held.info.backend_pid]
+
+
+def test_the_duty_is_taken_again_after_its_connection_is_lost(
+    postgres_store: Engine, role_held: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made_busy(postgres_store, role_held)
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 0.0)
+    until(lambda: duty_holders(role_held))
+    [first] = duty_holders(role_held)
+    role_held.execute("SELECT pg_terminate_backend(%s)", (first,))
+    with write_session(postgres_store) as session:
+        last = note(session, 99)  # left to the duty, which has to come back for it
+    until(lambda: not queued(postgres_store))
+    assert chain(postgres_store)[-1][1] == last.event_id
+    assert duty_holders(role_held) not in ([], [first])
 
 
 def test_a_server_s_resident_sequencer_chains_what_its_requests_queue(
