@@ -61,7 +61,7 @@ def store_definition(
         row = session.get(Election, definition.id, with_for_update=True)
         created = row is None
         if row is not None:
-            _refuse_dropping_used_scrutins(session, _parsed(row.definition), definition)
+            _refuse_dropping_used_scrutins(session, parsed_definition(row.definition), definition)
         if row is None:
             row = Election(id=definition.id)  # type: ignore[call-arg]
         row.title = definition.title
@@ -150,7 +150,7 @@ def get_definition(
         raise NotFound(
             f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
         )
-    known[election_id] = _parsed(row.definition)
+    known[election_id] = parsed_definition(row.definition)
     return known[election_id]
 
 
@@ -171,13 +171,13 @@ def titles_and_definitions(
         )
     )
     for election_id, title, text in rows:
-        known[election_id] = _parsed(text)
+        known[election_id] = parsed_definition(text)
         found[election_id] = (title, known[election_id])
     return found
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(text: str) -> ElectionDefinition:
+def parsed_definition(text: str) -> ElectionDefinition:
     """Definitions are frozen and rebuilt through every check (~2 ms): parsed once per
     stored text, so a reloaded election (new text) is parsed again."""
     return definition_from_json(json.loads(text))
