@@ -248,10 +248,10 @@ def integrate_quietly(engine: Engine, driver: Any = None) -> None:
 
 # A busy cell: one sequencer on duty for the whole cell. Every busy process runs a
 # duty thread, and the one that holds the session advisory lock DUTY_KEY is on duty:
-# every WATCH_EVERY s it chains the entries waiting for WATCH_SETTLE s or more. The
-# others only try the role every CANDIDATE_EVERY s and, while someone holds it, leave
-# their entries to it: when every busy workstation integrated (in tiny batches of
-# five round trips each, most tries lost), a third of the cell's calls went to it.
+# every WATCH_EVERY s it chains what waits, one batch a tick. The others only try the
+# role every CANDIDATE_EVERY s and, while someone holds it, leave their entries to it:
+# when every busy workstation integrated after its commits (tiny batches of seven
+# round trips, or tries lost), 32 workstations made 289 journalled calls/s, not 418.
 # The role goes with its connection: a process that stops, or is killed, frees it for
 # the next try of another. A holder that no longer integrates (a stopped process) is
 # covered too: whoever sees an entry waiting STALE s chains it itself. A thread ends
@@ -260,7 +260,7 @@ BUSY_FOR = 2.0
 BUSY_ROUNDS = 8
 BUSY_FAILURES = 8
 WATCH_EVERY = 0.1
-WATCH_SETTLE = 0.05
+WATCH_SETTLE = 0.0  # the others leave their entries: none is the duty's to wait for
 WATCH_IDLE = 5.0
 WATCH_FAILURES = 5
 CANDIDATE_EVERY = 0.5
@@ -339,9 +339,13 @@ def _duty(engine: Engine) -> None:
                     _seen(engine)
                     driver = held.driver_connection
                     # One batch a tick: a steady stream makes batches, not a busy loop.
-                    late = _autocommit(driver, _LATE, (WATCH_SETTLE,))
-                    if late and _integrate_on(driver, engine, 1)[0]:
-                        _busy(engine)  # entries waited: still busy
+                    # No look again after the batch: the next tick is one.
+                    if _autocommit(driver, _LATE, (WATCH_SETTLE,)):
+                        chained = integrate_batch(driver)
+                        if chained:
+                            _busy(engine)  # entries waited: still busy
+                        elif chained is None:  # a workstation chaining its own
+                            _note_failure(engine)
                 failures = 0
             except Exception as error:
                 failures += 1
