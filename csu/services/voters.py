@@ -719,6 +719,11 @@ _emargement: Table = Emargement.__table__  # type: ignore[attr-defined]
 _SECRETS = tuple(_voter.c[column] for column, _ in SECRET_LABELS)
 
 
+def _filled(column: Any) -> Any:
+    """Whether the column holds a value (neither NULL nor empty), read in SQL."""
+    return func.coalesce(column, "") != ""
+
+
 def _of_voter(column: Any) -> Any:
     """``column`` among the voter's materials' (a subquery: one parameter)."""
     return column.in_(
@@ -730,7 +735,7 @@ _FILE_VOTER = Prepared(lambda: select(
     _voter.c.id, _voter.c.pseudonym, _voter.c.matricule, _voter.c.last_name,
     _voter.c.first_name, _voter.c.birth_date, _voter.c.email_pro, _voter.c.phone_pro,
     _voter.c.phone_mobile, _voter.c.locked_until, _voter.c.challenge_question,
-    _voter.c.adresse_postale.is_not(None), *(column.is_not(None) for column in _SECRETS),
+    _filled(_voter.c.adresse_postale), *(_filled(column) for column in _SECRETS),
 ).where(_voter.c.id == bindparam("voter")))  # fmt: skip
 _FILE_MATERIALS = Prepared(lambda: select(
     _material.c.id, _material.c.election_id, _material.c.capacity, _material.c.identifier,
