@@ -36,7 +36,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Row, Table, and_, bindparam, func, literal_column, select, update
+from sqlalchemy import Row, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -58,6 +58,7 @@ from csu.store.tables import (
     Material,
     PlatformLoginFailures,
     Voter,
+    core_tables,
 )
 
 IDENTIFIER_PURPOSE = "platform_login_identifier"
@@ -354,12 +355,9 @@ def _count(
 
 # Core statements, built once (SQLAlchemy caches their compiled form): rows come back
 # as tuples, with none of the ORM's loading, identity map or flush.
-_election: Table = Election.__table__  # type: ignore[attr-defined]
-_failures: Table = PlatformLoginFailures.__table__  # type: ignore[attr-defined]
-_material: Table = Material.__table__  # type: ignore[attr-defined]
-_voter: Table = Voter.__table__  # type: ignore[attr-defined]
-_credential: Table = Credential.__table__  # type: ignore[attr-defined]
-_emargement: Table = Emargement.__table__  # type: ignore[attr-defined]
+_election, _failures, _material, _voter, _credential, _emargement = core_tables(
+    Election, PlatformLoginFailures, Material, Voter, Credential, Emargement
+)
 _ACTIVE = literal_column("'active'")
 _FAILURES_KEY = and_(
     _failures.c.election_id == bindparam("e"), _failures.c.identifier_hash == bindparam("h")

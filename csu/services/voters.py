@@ -67,6 +67,7 @@ from csu.store.tables import (
     Material,
     Operator,
     Voter,
+    core_tables,
 )
 
 __all__ = [
@@ -659,36 +660,23 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
         cursor = connection.connection.cursor()
         try:
             found = _FILE_VOTER.rows(cursor, dialect, voter=voter_id)
-            if not found:
-                result = None
-            elif scope is not _EVERYONE and not _voter_in_bureau(session, voter_id, scope):
-                result = None
-                journal.append(
-                    session,
-                    actor=who.actor,
-                    action="consultation",
-                    outcome="refusé",
-                    at=now,
-                    subject=found[0][1],
-                    details={"reason": "hors bureau"},
-                )
-            else:
-                result = _voter_file(session, cursor, dialect, found[0], now)
-                opened = _OPEN_ON.rows(cursor, dialect, login=who.login, voter=voter_id)
-                journal.append(
-                    session,
-                    actor=who.actor,
-                    action="consultation",
-                    outcome="ok",
-                    at=now,
-                    subject=found[0][1],
+            result = None
+            if found:
+                intervention, details = None, dict[str, Any]()
+                if scope is not _EVERYONE and not _voter_in_bureau(session, voter_id, scope):
+                    outcome, details = "refusé", {"reason": "hors bureau"}
+                else:
+                    result = _voter_file(session, cursor, dialect, found[0], now)
+                    outcome = "ok"
+                    details = {"materials": len(result.materials),
+                               "interventions": len(result.interventions)}  # fmt: skip
                     # A consultation during a call belongs to its intervention's timeline.
-                    intervention=opened[0][0] if opened else None,
-                    details={
-                        "materials": len(result.materials),
-                        "interventions": len(result.interventions),
-                    },
-                )
+                    opened = _OPEN_ON.rows(cursor, dialect, login=who.login, voter=voter_id)
+                    intervention = opened[0][0] if opened else None
+                journal.append(
+                    session, actor=who.actor, action="consultation", outcome=outcome, at=now,
+                    subject=found[0][1], intervention=intervention, details=details,
+                )  # fmt: skip
         finally:
             cursor.close()
     if result is None:
@@ -708,14 +696,10 @@ def _voter_in_bureau(session: Session, voter_id: int, bureau: str | None) -> boo
 
 
 # The voter file's reads, each by the voter's id alone (no list of ids to expand).
-_voter: Table = Voter.__table__  # type: ignore[attr-defined]
-_material: Table = Material.__table__  # type: ignore[attr-defined]
-_credential: Table = Credential.__table__  # type: ignore[attr-defined]
-_intervention: Table = Intervention.__table__  # type: ignore[attr-defined]
-_bureau: Table = Bureau.__table__  # type: ignore[attr-defined]
-_operator: Table = Operator.__table__  # type: ignore[attr-defined]
-_election: Table = Election.__table__  # type: ignore[attr-defined]
-_emargement: Table = Emargement.__table__  # type: ignore[attr-defined]
+(_voter, _material, _credential, _intervention, _bureau, _operator, _election,
+ _emargement) = core_tables(
+    Voter, Material, Credential, Intervention, Bureau, Operator, Election, Emargement
+)  # fmt: skip
 _SECRETS = tuple(_voter.c[column] for column, _ in SECRET_LABELS)
 
 

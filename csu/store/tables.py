@@ -9,6 +9,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -535,3 +536,8 @@ class Escalation(SQLModel, table=True):
     closed_by: str | None = Field(default=None, max_length=64)
     outcome: str | None = Field(default=None, max_length=20)
     resolution: str | None = Field(default=None, sa_column=Column(Text))
+
+
+def core_tables(*models: type[SQLModel]) -> tuple[Table, ...]:
+    """The Core tables of ``models``, for statements read as tuples (no ORM loading)."""
+    return tuple(model.__table__ for model in models)  # type: ignore[attr-defined]

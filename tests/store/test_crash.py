@@ -7,8 +7,6 @@ Then a sequencer killed in the middle of a batch, at a chosen moment."""
 import multiprocessing
 import os
 import signal
-import time
-from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -23,6 +21,7 @@ from csu.store.engine import make_engine, read_session, write_session
 from csu.store.journal import Actor
 from csu.store.tables import JournalEntry
 from tests.conftest import NOW, SUPERVISOR, TEST_KEY
+from tests.waiting import until
 
 ACTOR = Actor(operator="agent", role="agent", workstation="poste-1")
 needs_server_programs = pytest.mark.skipif(
@@ -63,13 +62,6 @@ def _backends(admin: psycopg.Connection, condition: str = "true") -> list[int]:
     return [row[0] for row in rows]
 
 
-def _until(test: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not test():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_a_sequencer_killed_mid_batch_leaves_the_whole_batch_queued(
     postgres_store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,13 +82,13 @@ def test_a_sequencer_killed_mid_batch_leaves_the_whole_batch_queued(
     admin.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
     child = multiprocessing.get_context("fork").Process(target=_sequencer_process, args=(url,))
     child.start()
-    _until(lambda: bool(_backends(
+    until(lambda: bool(_backends(
         admin, "wait_event_type = 'Lock' AND query LIKE '%DELETE FROM journal_queue%'")))
 
     os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
     child.join()
     blocker.rollback()
-    _until(lambda: not _backends(admin))  # its server process saw it go, and rolled back
+    until(lambda: not _backends(admin))  # its server process saw it go, and rolled back
 
     with read_session(postgres_store) as session:
         assert journal.head(session)[0] == 0

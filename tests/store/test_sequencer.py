@@ -4,7 +4,7 @@ direct append."""
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -29,6 +29,7 @@ from csu.store.journal import Actor, Appended
 from csu.store.tables import JournalEntry, JournalQueued
 from tests.cli_support import assert_done, clean_environment, csu, said
 from tests.conftest import NOW, SUPERVISOR, TEST_KEY
+from tests.waiting import until
 
 ACTOR = Actor(operator="agent", role="agent", workstation="poste-1")
 
@@ -190,13 +191,6 @@ def duty_holders(admin: psycopg.Connection) -> list[int]:
         (sequencer.DUTY_KEY,),
     ).fetchall()
     return [row[0] for row in rows]
-
-
-def until(test: Callable[[], object], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not test():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_busy_process_takes_the_duty_and_chains_what_it_left(
