@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,46 @@ class IntegrationSampler:
              + " ms", f"target p95 < 1 s; oldest seen {self.oldest * 1000:.0f} ms")
 
 
+class ServerCpu:
+    """CPU seconds the PostgreSQL server has spent: the postmaster and every process of
+    it, those ended included (a parent is credited with the children it reaped). The
+    server's own share of a call, whatever the workstations on the same cores cost.
+    Read from /proc: a server on this machine only (None otherwise)."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, url: str) -> None:
+        plain = make_url(url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        with psycopg.connect(plain, autocommit=True) as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        self.postmaster = self._stat(backend)[1] if self._stat(backend) else None
+
+    @staticmethod
+    def _stat(pid: int) -> tuple[int, int, list[int]] | None:
+        """(pid, parent, the CPU fields utime stime cutime cstime) of a process."""
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = text[text.rindex(")") + 2:].split()  # after the command's name
+        return pid, int(fields[1]), [int(value) for value in fields[11:15]]
+
+    def seconds(self) -> float | None:
+        if self.postmaster is None:
+            return None
+        own = self._stat(self.postmaster)
+        if own is None:
+            return None
+        ticks = sum(own[2])  # its own, and its reaped children's
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                found = self._stat(int(entry.name))
+                if found is not None and found[1] == self.postmaster:
+                    ticks += found[2][0] + found[2][1]
+        return ticks / self.TICK
+
+
 # ------------------------------------------------------------------ anchors
 
 ANCHOR_BODY = (b'{"action":"consultation","details":{"query":"AB***","results":1},'
@@ -191,7 +232,7 @@ def _anchor_process(url: str, duration: float, go: Any, counts: Any, index: int)
         counts[index] = done
 
 
-def head_lock_anchor(url: str, processes: int, duration: float) -> float:
+def head_lock_anchor(url: str, processes: int, duration: float) -> "Anchor":
     """Appends/s of the bare design CSU's journal had: ``processes`` processes each
     locking one head row FOR UPDATE, inserting an entry, moving the head, committing.
     What the head lock alone allows on this server, measured in the same run."""
@@ -210,14 +251,25 @@ def head_lock_anchor(url: str, processes: int, duration: float) -> float:
     for worker in workers:
         worker.start()
     time.sleep(1.0)  # connected
+    server = ServerCpu(plain)
+    before = server.seconds()
     started = time.perf_counter()
     go.set()
     for worker in workers:
         worker.join(timeout=duration + 60)
     elapsed = time.perf_counter() - started
+    after = server.seconds()
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute("DROP TABLE anchor_entry, anchor_head")
-    return sum(counts) / elapsed
+    appends = sum(counts)
+    per_append = (after - before) / appends if before is not None and after and appends else None
+    return Anchor(appends / elapsed, per_append)
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    rate: float  # appends/s
+    server_cpu: float | None  # the server's CPU seconds per append
 
 
 def pace(text: str) -> tuple[float, float]:
@@ -256,13 +308,15 @@ def run(url: str, workstations: int, duration: float, voters: int,
     # The anchor is a flat-out rate: beside a cell at an agent's pace it says nothing.
     paced = pause[1] > 0
     anchor = head_lock_anchor(store.url, workstations, anchor_duration) \
-        if anchor_duration and not paced else 0.0
+        if anchor_duration and not paced else None
     logins = [f"poste{n:02d}" for n in range(1, workstations + 1)]
     with tempfile.TemporaryDirectory(prefix="csu-ledgers-") as folder:
         # The samplers' threads and connections start after the fork of the workstations.
+        server = ServerCpu(store.url)
         processes = start_together(process_context(),
                                    specs(store, logins, mix, duration, Path(folder),
                                          pause=pause))
+        before = server.seconds()
         try:
             with WaitSampler(store.url) as waits, IntegrationSampler(store.url) as delays:
                 for process in processes.values():
@@ -271,6 +325,7 @@ def run(url: str, workstations: int, duration: float, voters: int,
             for process in processes.values():
                 if process.is_alive():
                     process.kill()
+        after = server.seconds()
         stopped = sorted(login for login, process in processes.items() if process.exitcode)
         ledgers = Ledgers.read(Path(folder))
     span = (max(d["end"] for d in ledgers.done) - min(d["start"] for d in ledgers.done)
@@ -282,9 +337,15 @@ def run(url: str, workstations: int, duration: float, voters: int,
     delays.report()
     if anchor:
         calls = len(ledgers.acks) / span
-        line(f"anchor: bare head-lock appends, {workstations} processes", f"{anchor:,.0f} /s",
-             "same server, just before the load")
-        line("journalled calls/s / anchor", f"{calls / anchor:.2f}x", "target >= 1")
+        line(f"anchor: bare head-lock appends, {workstations} processes",
+             f"{anchor.rate:,.0f} /s", "same server, just before the load")
+        line("journalled calls/s / anchor", f"{calls / anchor.rate:.2f}x", "target >= 1")
+    if before is not None and after is not None and ledgers.acks:
+        # The server's share alone: on a real cell the workstations have their own CPUs.
+        own = (after - before) / len(ledgers.acks) * 1000
+        versus = (f"anchor: {anchor.server_cpu * 1000:.2f} ms an append"
+                  if anchor and anchor.server_cpu else "")
+        line("server's CPU per journalled call", f"{own:.2f} ms", versus)
     engine = make_engine(store.url)
     try:
         deps = Deps(engine=engine, key=KEY, clock=lambda: NOW, hasher=FAST)
