@@ -340,11 +340,12 @@ def run(url: str, workstations: int, duration: float, voters: int,
         line(f"anchor: bare head-lock appends, {workstations} processes",
              f"{anchor.rate:,.0f} /s", "same server, just before the load")
         line("journalled calls/s / anchor", f"{calls / anchor.rate:.2f}x", "target >= 1")
-    if before is not None and after is not None and ledgers.acks:
-        # The server's share alone: on a real cell the workstations have their own CPUs.
+    if anchor and before is not None and after is not None and ledgers.acks:
+        # The server's share alone: on a real cell the workstations have their own CPUs
+        # (flat out only: at an agent's pace its background work is most of it).
         own = (after - before) / len(ledgers.acks) * 1000
         versus = (f"anchor: {anchor.server_cpu * 1000:.2f} ms an append"
-                  if anchor and anchor.server_cpu else "")
+                  if anchor.server_cpu else "")
         line("server's CPU per journalled call", f"{own:.2f} ms", versus)
     engine = make_engine(store.url)
     try:
