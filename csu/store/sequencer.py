@@ -230,7 +230,7 @@ def integrate_quietly(engine: Engine, driver: Any = None) -> None:
     if _contended.get(engine, 0.0) > now or _duty_seen.get(engine, 0.0) > now:
         with _helpers_lock:
             _deferred[engine] = now  # keeps this process's duty thread going
-        _ensure_watcher(engine)
+        _ensure_duty(engine)
         return
     try:
         if driver is None:
@@ -272,7 +272,7 @@ DUTY_KEY = 0x6373755F64757479
 _contended: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
 _duty_seen: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
 _deferred: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
-_watchers: "WeakKeyDictionary[Engine, threading.Thread]" = WeakKeyDictionary()
+_duties: "WeakKeyDictionary[Engine, threading.Thread]" = WeakKeyDictionary()
 _failures: "WeakKeyDictionary[Engine, list[float]]" = WeakKeyDictionary()
 _helpers_lock = threading.Lock()
 
@@ -292,18 +292,18 @@ def _note_failure(engine: Engine) -> None:
 def _busy(engine: Engine) -> None:
     with _helpers_lock:
         _contended[engine] = time.monotonic() + BUSY_FOR
-    _ensure_watcher(engine)
+    _ensure_duty(engine)
 
 
-def _ensure_watcher(engine: Engine) -> None:
+def _ensure_duty(engine: Engine) -> None:
     with _helpers_lock:
-        thread = _watchers.get(engine)
+        thread = _duties.get(engine)
         if thread is not None and thread.is_alive():
             return
         thread = threading.Thread(
             target=_duty, args=(engine,), name="csu-journal-sequencer", daemon=True
         )
-        _watchers[engine] = thread
+        _duties[engine] = thread
         thread.start()
 
 
@@ -362,8 +362,8 @@ def _duty(engine: Engine) -> None:
         if held is not None:
             _let_go(held)
         with _helpers_lock:
-            if _watchers.get(engine) is threading.current_thread():
-                del _watchers[engine]
+            if _duties.get(engine) is threading.current_thread():
+                del _duties[engine]
         # No lost wake-up: what this process left to the duty is chained by now, or
         # whoever holds the role looks again after its batch.
         with contextlib.suppress(Exception):
