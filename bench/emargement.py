@@ -202,6 +202,7 @@ def main(voters: int = 50_000) -> None:
     assert verify_journal(deps, SUPERVISOR).ok
     line("after: every event stored once, journal verifies", f"{stored:,} rows")
     deps.engine.dispose()
+    workload.drop(url, DATABASE)  # the shared server keeps nothing of the bench
 
 
 # ------------------------------------------------------------------ with agents
