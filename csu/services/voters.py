@@ -25,6 +25,7 @@ A president sees only voters having a material in their own bureau; any other
 voter answers as if absent.
 """
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Dialect, Table, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Dialect, and_, bindparam, exists, func, or_, select
 from sqlmodel import Session
 
 from csu.domain import masking
@@ -416,117 +417,85 @@ def _scope(who: OperatorContext) -> str | None:
 
 
 class _Sql:
-    """The search's statements for one dialect, built with Core and compiled once per
-    shape (kind of condition, bureau scope, number of values), run on the driver's
-    cursor with positional parameters and read as tuples: SQLAlchemy's per-call
-    statement handling and row objects cost more than the indexed reads themselves."""
+    """The search's statements on one dialect: built with Core for each shape (kind of
+    condition, bureau scope, number of values), each a ``Prepared`` (compiled once, run
+    on the driver's cursor, read as tuples): SQLAlchemy's per-call statement handling
+    and row objects cost more than the indexed reads themselves."""
 
     def __init__(self, dialect: Dialect) -> None:
-        # psycopg also takes %s placeholders: compile for them to pass tuples.
-        self.dialect = (
-            dialect if dialect.name == "sqlite" else type(dialect)(paramstyle="format")  # type: ignore[call-arg]
-        )
-        self.compiled: dict[tuple[Any, ...], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
-        voter: Table = Voter.__table__  # type: ignore[attr-defined]
-        material: Table = Material.__table__  # type: ignore[attr-defined]
-        self.locked_until = _result_processor(voter.c.locked_until, dialect)
-        self.voted_at = _result_processor(material.c.voted_at, dialect)
-
-    def _sql(self, shape: tuple[Any, ...]) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-        found = self.compiled.get(shape)
-        if found is None:
-            compiled = self._compile(shape).compile(dialect=self.dialect)
-            names = tuple(compiled.positiontup or ())
-            found = self.compiled[shape] = (compiled.string, names, dict(compiled.params))
-        return found
+        self.dialect = dialect
 
     def _run(self, cursor: Any, shape: tuple[Any, ...], values: dict[str, Any]) -> list[Any]:
-        sql, names, defaults = self._sql(shape)
-        cursor.execute(sql, tuple(values[n] if n in values else defaults[n] for n in names))
-        return cursor.fetchall()
-
-    def _compile(self, shape: tuple[Any, ...]) -> Any:
-        voter: Table = Voter.__table__  # type: ignore[attr-defined]
-        material: Table = Material.__table__  # type: ignore[attr-defined]
-        c = voter.c
-        if shape[0] == "materials":
-            statement = (
-                select(
-                    material.c.voter_id,
-                    material.c.election_id,
-                    material.c.bureau_code,
-                    material.c.status,
-                    material.c.voted_at,
-                )
-                .where(material.c.voter_id.in_([bindparam(f"v{i}") for i in range(shape[1])]))
-                .order_by(material.c.voter_id, material.c.election_id, material.c.id)
-            )
-            return statement
-        kind, scoped = shape[0], shape[1]
-        statement = select(c.id, c.matricule, c.last_name, c.first_name, c.locked_until)
-        order: Any = c.search_name
-        limit: Any = bindparam("limit")
-        if kind == "matricule":
-            statement = statement.where(c.matricule == bindparam("matricule"))
-            limit = 1
-        elif kind == "identifier":
-            known = select(material.c.voter_id).where(
-                material.c.identifier.in_([bindparam(f"i{i}") for i in range(shape[2])])
-            )
-            statement = statement.where(c.id.in_(known.scalar_subquery()))
-        else:
-            # A name prefix: a range on the column lets SQLite and PostgreSQL walk its
-            # index; the exact ``substr`` test keeps the answer right whatever the
-            # database collation (a linguistic PostgreSQL collation may order a few
-            # other strings in between). No upper bound when none exists ("zzz").
-            order = c[shape[2]]
-            statement = statement.where(
-                order >= bindparam("low"),
-                func.substr(order, 1, bindparam("length")) == bindparam("prefix"),
-            )
-            if shape[3]:
-                statement = statement.where(order < bindparam("high"))
-        if scoped:
-            statement = statement.where(
-                exists().where(
-                    material.c.voter_id == c.id, material.c.bureau_code == bindparam("bureau")
-                )
-            )
-        return statement.order_by(order, c.id).limit(limit)
+        prepared = _SHAPES.get(shape)
+        if prepared is None:
+            prepared = _SHAPES[shape] = Prepared(functools.partial(_search_statement, shape))
+        return prepared.rows(cursor, self.dialect, **values)
 
     def voters(self, cursor: Any, shape: tuple[Any, ...], values: dict[str, Any]) -> list[_Row]:
-        convert = self.locked_until
-        return [
-            (row[0], row[1], row[2], row[3], convert(row[4]) if row[4] is not None else None)
-            for row in self._run(cursor, shape, values)
-        ]
+        return self._run(cursor, shape, values)
 
     def materials(
         self, cursor: Any, voter_ids: list[int]
     ) -> list[tuple[int, str, str, str, datetime | None]]:
         values = {f"v{i}": voter_id for i, voter_id in enumerate(voter_ids)}
-        convert = self.voted_at
-        return [
-            (row[0], row[1], row[2], row[3], convert(row[4]) if row[4] is not None else None)
-            for row in self._run(cursor, ("materials", len(voter_ids)), values)
-        ]
+        return self._run(cursor, ("materials", len(voter_ids)), values)
 
 
-_compiled_sql: dict[str, _Sql] = {}
+_SHAPES: dict[tuple[Any, ...], Prepared] = {}
+
+
+def _search_statement(shape: tuple[Any, ...]) -> Any:
+    """The search's statement of one shape (see ``_Sql``)."""
+    voter, material = _voter, _material
+    c = voter.c
+    if shape[0] == "materials":
+        statement = (
+            select(
+                material.c.voter_id,
+                material.c.election_id,
+                material.c.bureau_code,
+                material.c.status,
+                material.c.voted_at,
+            )
+            .where(material.c.voter_id.in_([bindparam(f"v{i}") for i in range(shape[1])]))
+            .order_by(material.c.voter_id, material.c.election_id, material.c.id)
+        )
+        return statement
+    kind, scoped = shape[0], shape[1]
+    statement = select(c.id, c.matricule, c.last_name, c.first_name, c.locked_until)
+    order: Any = c.search_name
+    limit: Any = bindparam("limit")
+    if kind == "matricule":
+        statement = statement.where(c.matricule == bindparam("matricule"))
+        limit = 1
+    elif kind == "identifier":
+        known = select(material.c.voter_id).where(
+            material.c.identifier.in_([bindparam(f"i{i}") for i in range(shape[2])])
+        )
+        statement = statement.where(c.id.in_(known.scalar_subquery()))
+    else:
+        # A name prefix: a range on the column lets SQLite and PostgreSQL walk its
+        # index; the exact ``substr`` test keeps the answer right whatever the
+        # database collation (a linguistic PostgreSQL collation may order a few
+        # other strings in between). No upper bound when none exists ("zzz").
+        order = c[shape[2]]
+        statement = statement.where(
+            order >= bindparam("low"),
+            func.substr(order, 1, bindparam("length")) == bindparam("prefix"),
+        )
+        if shape[3]:
+            statement = statement.where(order < bindparam("high"))
+    if scoped:
+        statement = statement.where(
+            exists().where(
+                material.c.voter_id == c.id, material.c.bureau_code == bindparam("bureau")
+            )
+        )
+    return statement.order_by(order, c.id).limit(limit)
 
 
 def _statements(dialect: Dialect) -> _Sql:
-    found = _compiled_sql.get(dialect.name)
-    if found is None:
-        found = _compiled_sql[dialect.name] = _Sql(dialect)
-    return found
-
-
-def _result_processor(column: Any, dialect: Dialect) -> Any:
-    """What Core does to a value of ``column`` read from the driver (e.g. SQLite's
-    text timestamps to aware datetimes)."""
-    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-    return process or (lambda value: value)
+    return _Sql(dialect)
 
 
 def _merge(rows: dict[int, _Row], found: Iterable[_Row], limit: int) -> None:
@@ -695,12 +664,13 @@ def _voter_in_bureau(session: Session, voter_id: int, bureau: str | None) -> boo
     return found is not None
 
 
-# The voter file's reads, each by the voter's id alone (no list of ids to expand).
+# The tables of the search's and the voter file's reads.
 (_voter, _material, _credential, _intervention, _bureau, _operator, _election,
  _emargement) = core_tables(
     Voter, Material, Credential, Intervention, Bureau, Operator, Election, Emargement
 )  # fmt: skip
 _SECRETS = tuple(_voter.c[column] for column, _ in SECRET_LABELS)
+# The voter file's reads, each by the voter's id alone (no list of ids to expand).
 
 
 def _filled(column: Any) -> Any:

@@ -36,15 +36,16 @@ class Prepared:
             tuple(values[name] if fixed is _GIVEN else fixed for name, fixed in parameters),
         )
         rows = cursor.fetchall()
-        if not any(convert):
-            return [tuple(row) for row in rows]
-        return [
-            tuple(
-                value if process is None or value is None else process(value)
-                for process, value in zip(convert, row, strict=True)
-            )
-            for row in rows
-        ]
+        if not convert:
+            return rows  # sqlite3 and psycopg give tuples
+        converted = []
+        for row in rows:
+            values_of_row = list(row)
+            for index, process in convert:  # only the columns that need it
+                if values_of_row[index] is not None:
+                    values_of_row[index] = process(values_of_row[index])
+            converted.append(tuple(values_of_row))
+        return converted
 
     def _compile(
         self, dialect: Dialect
@@ -53,9 +54,12 @@ class Prepared:
         # psycopg also takes %s placeholders: compiled for them, parameters go as a tuple.
         target = dialect if dialect.name == "sqlite" else type(dialect)(paramstyle="format")  # type: ignore[call-arg]
         compiled = statement.compile(dialect=target)
-        convert = tuple(
+        processors = (
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
+        )
+        convert = tuple(
+            (index, process) for index, process in enumerate(processors) if process is not None
         )
         # Each placeholder: a parameter the caller gives (a missing one is a KeyError), or
         # a literal of the statement ("president", True), fixed at compile time.
