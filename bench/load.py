@@ -177,7 +177,8 @@ class ServerCpu:
             hide_password=False)
         with psycopg.connect(plain, autocommit=True) as conn:
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        self.postmaster = self._stat(backend)[1] if self._stat(backend) else None
+        found = self._stat(backend)
+        self.postmaster = found[1] if found else None  # the backend's parent
 
     @staticmethod
     def _stat(pid: int) -> tuple[int, int, list[int]] | None:
@@ -232,7 +233,13 @@ def _anchor_process(url: str, duration: float, go: Any, counts: Any, index: int)
         counts[index] = done
 
 
-def head_lock_anchor(url: str, processes: int, duration: float) -> "Anchor":
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    rate: float  # appends/s
+    server_cpu: float | None  # the server's CPU seconds per append (None: not local)
+
+
+def head_lock_anchor(url: str, processes: int, duration: float) -> Anchor:
     """Appends/s of the bare design CSU's journal had: ``processes`` processes each
     locking one head row FOR UPDATE, inserting an entry, moving the head, committing.
     What the head lock alone allows on this server, measured in the same run."""
@@ -262,14 +269,9 @@ def head_lock_anchor(url: str, processes: int, duration: float) -> "Anchor":
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute("DROP TABLE anchor_entry, anchor_head")
     appends = sum(counts)
-    per_append = (after - before) / appends if before is not None and after and appends else None
+    per_append = ((after - before) / appends
+                  if before is not None and after is not None and appends else None)
     return Anchor(appends / elapsed, per_append)
-
-
-@dataclass(frozen=True, slots=True)
-class Anchor:
-    rate: float  # appends/s
-    server_cpu: float | None  # the server's CPU seconds per append
 
 
 def pace(text: str) -> tuple[float, float]:
