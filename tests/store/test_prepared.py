@@ -1,14 +1,15 @@
 """Hot read paths' statements (csu.store.prepared): compiled once per dialect, run on
 the driver's cursor, rows as tuples converted as Core converts them."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, column, insert, select, table, update
 
 from csu.store.engine import read_session, write_session
-from csu.store.prepared import Prepared
-from csu.store.tables import Voter
+from csu.store.prepared import Prepared, read_together
+from csu.store.tables import Bureau, Intervention, Voter
 
 _voter = Voter.__table__  # type: ignore[attr-defined]
 LOCKED = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
@@ -69,3 +70,84 @@ def test_a_parameter_left_out_is_refused_not_read_as_null(engine: Engine) -> Non
 
 def test_no_row_gives_an_empty_list(engine: Engine) -> None:
     assert rows(engine, BY_ID, voter=12345) == []
+
+
+# Writes: parameters go through their type's bind processor, as the ORM's would.
+_intervention = Intervention.__table__  # type: ignore[attr-defined]
+CLOSE = Prepared(lambda: update(_intervention).where(
+    _intervention.c.id == bindparam("id"), _intervention.c.closed_at.is_(None),
+).values(
+    closed_at=bindparam("closing", type_=_intervention.c.closed_at.type),
+).returning(_intervention.c.voter_id, _intervention.c.closed_at))  # fmt: skip
+OPEN = Prepared(lambda: insert(_intervention).values(
+    id=bindparam("new_id"), operator_login="agent01", channel="phone",
+    voter_id=bindparam("new_voter"),
+    opened_at=bindparam("opening", type_=_intervention.c.opened_at.type),
+))  # fmt: skip
+
+
+def run(engine: Engine, statement: Prepared, **values: object) -> list[tuple[object, ...]]:
+    with write_session(engine) as session:
+        connection = session.connection()
+        cursor = connection.connection.cursor()
+        try:
+            if statement is OPEN:
+                statement.execute(cursor, connection.dialect, **values)
+                return []
+            return statement.rows(cursor, connection.dialect, **values)
+        finally:
+            cursor.close()
+
+
+def test_an_insert_stores_an_aware_datetime_as_the_orm_reads_it_back(engine: Engine) -> None:
+    voter = stored(engine, "MI0000001")
+    paris = datetime(2026, 12, 4, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    run(engine, OPEN, new_id="i-1", new_voter=voter, opening=paris)
+    with read_session(engine) as session:
+        row = session.get(Intervention, "i-1")
+        assert row is not None
+        assert row.opened_at == paris  # the same instant, read back aware
+        assert row.operator_login == "agent01"  # a literal of the statement
+
+
+def test_an_update_returning_gives_its_row_converted(engine: Engine) -> None:
+    voter = stored(engine, "MI0000001")
+    run(engine, OPEN, new_id="i-1", new_voter=voter, opening=LOCKED)
+    [(voter_id, closed_at)] = run(engine, CLOSE, id="i-1", closing=LOCKED + timedelta(hours=1))
+    assert voter_id == voter
+    assert isinstance(closed_at, datetime)
+    assert closed_at.replace(tzinfo=closed_at.tzinfo or UTC) == LOCKED + timedelta(hours=1)
+    assert run(engine, CLOSE, id="i-1", closing=LOCKED) == []  # closed already: no row
+
+
+def test_reads_sent_together_come_back_each_in_its_place(engine: Engine) -> None:
+    first = stored(engine, "MI0000001")
+    stored(engine, "MI0000002", first_name="Paul")
+    with read_session(engine) as session:
+        connection = session.connection()
+        cursor = connection.connection.cursor()
+        try:
+            found = read_together(cursor, connection.dialect, [
+                (BY_NAME, {"first": "Paul"}), (BY_ID, {"voter": 12345}),
+                (BY_ID, {"voter": first}),
+            ])  # fmt: skip
+        finally:
+            cursor.close()
+    assert found[0] == [("MI0000002",)]
+    assert found[1] == []
+    assert found[2][0][0] == "MI0000001"
+
+
+def test_a_read_of_a_batch_that_fails_rolls_its_transaction_back(engine: Engine) -> None:
+    absent = Prepared(lambda: select(column("x")).select_from(table("absent")))
+    with pytest.raises(Exception, match="absent"), write_session(engine) as session:
+        session.add(Bureau(code="B-ghost", name="Bureau fantôme"))
+        session.flush()
+        connection = session.connection()
+        cursor = connection.connection.cursor()
+        try:
+            read_together(cursor, connection.dialect, [(BY_ID, {"voter": 1}), (absent, {})])
+        finally:
+            cursor.close()
+    with read_session(engine) as session:  # and the pool's connection serves again
+        assert session.get(Bureau, "B-ghost") is None
