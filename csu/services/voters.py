@@ -58,7 +58,7 @@ from csu.services.elections import get_definition, parsed_definition
 from csu.services.emargement import states_from
 from csu.store import journal
 from csu.store.engine import sqlite_write_cursor
-from csu.store.prepared import Prepared
+from csu.store.prepared import Prepared, read_together
 from csu.store.tables import (
     Bureau,
     Credential,
@@ -628,19 +628,24 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
         dialect = connection.dialect
         cursor = connection.connection.cursor()
         try:
-            found = _FILE_VOTER.rows(cursor, dialect, voter=voter_id)
+            values = {"voter": voter_id, "login": who.login}
+            read = dict(zip(_FILE_READS, read_together(
+                cursor, dialect, [(statement, values) for statement in _FILE_READS]
+            ), strict=True))  # fmt: skip
+            found = read[_FILE_VOTER]
             result = None
             if found:
                 intervention, details = None, dict[str, Any]()
-                if scope is not _EVERYONE and not _voter_in_bureau(session, voter_id, scope):
+                materials = [_MaterialRow(*row) for row in read[_FILE_MATERIALS]]
+                if scope is not _EVERYONE and not _in_bureau(materials, scope):
                     outcome, details = "refusé", {"reason": "hors bureau"}
                 else:
-                    result = _voter_file(session, cursor, dialect, found[0], now)
+                    result = _voter_file(session, found[0], materials, read, now)
                     outcome = "ok"
                     details = {"materials": len(result.materials),
                                "interventions": len(result.interventions)}  # fmt: skip
                     # A consultation during a call belongs to its intervention's timeline.
-                    opened = _OPEN_ON.rows(cursor, dialect, login=who.login, voter=voter_id)
+                    opened = read[_OPEN_ON]
                     intervention = opened[0][0] if opened else None
                 journal.append(
                     session, actor=who.actor, action="consultation", outcome=outcome, at=now,
@@ -662,6 +667,11 @@ def _voter_in_bureau(session: Session, voter_id: int, bureau: str | None) -> boo
         .limit(1)
     ).first()
     return found is not None
+
+
+def _in_bureau(materials: Sequence["_MaterialRow"], bureau: str | None) -> bool:
+    """Whether one of the voter's materials is of ``bureau`` (a president's)."""
+    return bool(bureau) and any(material.bureau_code == bureau for material in materials)
 
 
 # The tables of the search's and the voter file's reads.
@@ -732,6 +742,10 @@ _OPEN_ON = Prepared(lambda: select(_intervention.c.id).where(
     _intervention.c.voter_id == bindparam("voter"),
     _intervention.c.closed_at.is_(None),
 ).order_by(_intervention.c.opened_at.desc()).limit(1))  # fmt: skip
+# All of them, sent together: independent reads, one round trip (read_together).
+_FILE_READS = (_FILE_VOTER, _FILE_MATERIALS, _FILE_BUREAUS, _FILE_ELECTIONS, _FILE_CREDENTIALS,
+               _FILE_EMARGEMENTS, _FILE_INTERVENTIONS, _OPEN_ON)
+_Read = dict[Prepared, list[tuple[Any, ...]]]
 
 
 class _MaterialRow(NamedTuple):
@@ -748,13 +762,14 @@ class _MaterialRow(NamedTuple):
 
 
 def _voter_file(
-    session: Session, cursor: Any, dialect: Dialect, voter: tuple[Any, ...], now: datetime
+    session: Session,
+    voter: tuple[Any, ...],
+    materials: Sequence[_MaterialRow],
+    read: _Read,
+    now: datetime,
 ) -> VoterFile:
     (voter_id, _, matricule, last_name, first_name, birth_date, email_pro, phone_pro,
      phone_mobile, locked_until, challenge_question, has_address, *secrets) = voter  # fmt: skip
-    materials = [
-        _MaterialRow(*row) for row in _FILE_MATERIALS.rows(cursor, dialect, voter=voter_id)
-    ]
     return VoterFile(
         voter_id=voter_id,
         matricule=matricule,
@@ -764,9 +779,9 @@ def _voter_file(
         email_pro=masking.mask_email(email_pro) if email_pro else None,
         phone_pro=masking.mask_phone(phone_pro) if phone_pro else None,
         phone_mobile=masking.mask_phone(phone_mobile) if phone_mobile else None,
-        bureaus=_bureaus(cursor, dialect, voter_id, materials),
-        materials=_materials(session, cursor, dialect, voter_id, materials),
-        interventions=_interventions(cursor, dialect, voter_id),
+        bureaus=_bureaus(materials, read[_FILE_BUREAUS]),
+        materials=_materials(session, materials, read),
+        interventions=_interventions(read[_FILE_INTERVENTIONS]),
         locked_until=_paris(_locked(locked_until, now)),
         secrets_on_record=tuple(
             label for (_, label), present in zip(SECRET_LABELS, secrets, strict=True) if present
@@ -781,7 +796,7 @@ def _paris(moment: datetime | None) -> datetime | None:
 
 
 def _bureaus(
-    cursor: Any, dialect: Dialect, voter_id: int, materials: Sequence[_MaterialRow]
+    materials: Sequence[_MaterialRow], rows: Sequence[tuple[Any, ...]]
 ) -> tuple[BureauView, ...]:
     live = [m for m in materials if m.status == "active"] or list(materials)
     codes = list(dict.fromkeys(m.bureau_code for m in live))
@@ -789,9 +804,7 @@ def _bureaus(
         return ()
     bureaus: dict[str, tuple[str, str | None]] = {}
     presidents: dict[str, list[str]] = {}
-    for code, name, president, display_name, login in _FILE_BUREAUS.rows(
-        cursor, dialect, voter=voter_id
-    ):
+    for code, name, president, display_name, login in rows:
         bureaus[code] = (name, president)
         if login is not None:
             presidents.setdefault(code, []).append(f"{display_name} ({login})")
@@ -810,23 +823,19 @@ def _bureaus(
 
 
 def _materials(
-    session: Session,
-    cursor: Any,
-    dialect: Dialect,
-    voter_id: int,
-    materials: Sequence[_MaterialRow],
+    session: Session, materials: Sequence[_MaterialRow], read: _Read
 ) -> tuple[MaterialView, ...]:
     if not materials:
         return ()
     elections = {
         election_id: (title, parsed_definition(text))
-        for election_id, title, text in _FILE_ELECTIONS.rows(cursor, dialect, voter=voter_id)
+        for election_id, title, text in read[_FILE_ELECTIONS]
     }
     credentials: dict[int, list[_CredentialRow]] = {}
-    for material_id, *credential in _FILE_CREDENTIALS.rows(cursor, dialect, voter=voter_id):
+    for material_id, *credential in read[_FILE_CREDENTIALS]:
         credentials.setdefault(material_id, []).append(_CredentialRow(*credential))
     voted: dict[int, dict[str, datetime]] = {}
-    for material_id, scrutin, voted_at in _FILE_EMARGEMENTS.rows(cursor, dialect, voter=voter_id):
+    for material_id, scrutin, voted_at in read[_FILE_EMARGEMENTS]:
         voted.setdefault(material_id, {})[scrutin] = voted_at
     views = []
     for material in materials:
@@ -905,7 +914,7 @@ def _credential_views(
     return tuple(views)
 
 
-def _interventions(cursor: Any, dialect: Dialect, voter_id: int) -> tuple[InterventionView, ...]:
+def _interventions(rows: Sequence[tuple[Any, ...]]) -> tuple[InterventionView, ...]:
     return tuple(
         InterventionView(
             opened_at=to_paris(opened_at),
@@ -913,9 +922,7 @@ def _interventions(cursor: Any, dialect: Dialect, voter_id: int) -> tuple[Interv
             channel=CHANNEL_LABELS.get(channel, channel),
             outcome=outcome,
         )
-        for opened_at, operator, channel, outcome in _FILE_INTERVENTIONS.rows(
-            cursor, dialect, voter=voter_id
-        )
+        for opened_at, operator, channel, outcome in rows
     )
 
 
