@@ -9,12 +9,12 @@ An intervention still open when its operator's session ends is closed as
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from csu.domain import masking
@@ -41,7 +41,15 @@ from csu.services.context import (
 from csu.services.elections import get_definition
 from csu.services.emargement import require_reissuable
 from csu.store import journal
-from csu.store.tables import Intervention, JournalEntry, Material, Operator, Voter
+from csu.store.prepared import Prepared, read_together
+from csu.store.tables import (
+    Intervention,
+    JournalEntry,
+    Material,
+    Operator,
+    Voter,
+    core_tables,
+)
 
 PHONE_PURPOSE = "phone"
 
@@ -97,33 +105,51 @@ def open_intervention(
     now = deps.clock()
     caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
     with deps.writing() as session:
-        if _open_of(session, who.login) is not None:
-            raise ServiceError("Une intervention est déjà ouverte : clôturez-la d'abord.")
-        voter = session.get(Voter, voter_id)
-        if voter is None:
-            raise NotFound("Électeur introuvable.")
-        material = _material(session, voter_id, election_id, who)
-        definition = get_definition(session, material.election_id)
-        president, bureau = _channel_check(session, who, definition, channel, material,
-                                           president_login)
-        row = Intervention(
-            id=str(uuid.uuid4()),
-            operator_login=who.login,
-            election_id=material.election_id,
-            voter_id=voter_id,
-            channel=channel,
-            caller_masked=masking.mask_phone(caller.e164) if caller else None,
-            caller_region=caller.region if caller else None,
-            caller_hash=keyed_hash(deps.key, PHONE_PURPOSE, caller.e164) if caller else None,
-            president_login=president,
-            president_bureau=bureau,
-            opened_at=now,
-        )
-        matches = caller_matches(deps.key, row, voter)
-        # Recorded as it stood when the call was taken (a roll re-import may change the
-        # work phone later); shown to the agent, never counted as a secret factor.
-        row.caller_presumed_workstation = matches
-        session.add(row)
+        connection = session.connection()
+        dialect = connection.dialect
+        cursor = connection.connection.cursor()
+        try:
+            # Core reads on the driver's cursor, sent together (csu.store.prepared): a
+            # call opens one intervention, and the ORM's loads were most of its cost.
+            already, voters, materials = read_together(cursor, dialect, [
+                (_OPEN_BY, {"login": who.login}),
+                (_CALLED, {"voter": voter_id}),
+                (_MATERIALS_OF, {"voter": voter_id}),
+            ])  # fmt: skip
+            if already:
+                raise ServiceError("Une intervention est déjà ouverte : clôturez-la d'abord.")
+            if not voters:
+                raise NotFound("Électeur introuvable.")
+            [(pseudonym, phone_pro)] = voters
+            material = _chosen_material(
+                [_MaterialRef(*found) for found in materials], election_id, who
+            )
+            definition = get_definition(session, material.election_id)
+            president, bureau = _channel_check(
+                session, who, definition, channel, material, president_login
+            )
+            row = Intervention(
+                id=str(uuid.uuid4()),
+                operator_login=who.login,
+                election_id=material.election_id,
+                voter_id=voter_id,
+                channel=channel,
+                caller_masked=masking.mask_phone(caller.e164) if caller else None,
+                caller_region=caller.region if caller else None,
+                caller_hash=keyed_hash(deps.key, PHONE_PURPOSE, caller.e164) if caller else None,
+                president_login=president,
+                president_bureau=bureau,
+                opened_at=now,
+            )
+            matches = _matches(deps.key, row.caller_hash, phone_pro)
+            # Recorded as it stood when the call was taken (a roll re-import may change
+            # the work phone later); shown to the agent, never counted as a secret factor.
+            row.caller_presumed_workstation = matches
+            _OPEN.execute(cursor, dialect, **{
+                f"new_{name}": getattr(row, name) for name in _OPENED_COLUMNS
+            })  # fmt: skip
+        finally:
+            cursor.close()
         journal.append(
             session,
             actor=who.actor,
@@ -131,7 +157,7 @@ def open_intervention(
             outcome="ok",
             at=now,
             election=material.election_id,
-            subject=voter.pseudonym,
+            subject=pseudonym,
             intervention=row.id,
             details={
                 "channel": channel,
@@ -185,12 +211,12 @@ def close_intervention(
         raise InvalidValue("Note", "dites au superviseur pourquoi le dossier est escaladé")
     now = deps.clock()
     with deps.writing() as session:
-        row = owned_open(session, who, intervention_id)
-        _close(session, who, row, outcome, note, now)
+        election_id = _close(session, who, intervention_id, outcome, note, now)
         if escalated:
+            row = session.get(Intervention, intervention_id)  # as closed, locked already
+            assert row is not None
             escalation.record_escalation(
-                session, deps.key, who.actor, row,
-                get_definition(session, row.election_id or ""),
+                session, deps.key, who.actor, row, get_definition(session, election_id or ""),
                 callback=callback, reason=note, now=now,
             )  # fmt: skip
 
@@ -199,7 +225,8 @@ def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
     """Closes as ``abandonné`` the intervention the operator left open (at logout)."""
     row = _open_of(session, who.login)
     if row is not None:
-        _close(session, who, row, ABANDONED, "fin de session", now)
+        _close(session, who, row.id, ABANDONED, "fin de session", now)
+        session.expire(row)  # closed by a statement of its own: read again if asked
 
 
 def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:
@@ -257,13 +284,17 @@ def verified_until(row: Intervention, now: datetime) -> datetime | None:
 
 def caller_matches(key: bytes, row: Intervention, voter: Voter | None) -> bool | None:
     """Whether the number shown is the voter's registered work phone (None: unknown)."""
-    if row.caller_hash is None or voter is None or not voter.phone_pro:
+    return _matches(key, row.caller_hash, voter.phone_pro if voter is not None else None)
+
+
+def _matches(key: bytes, caller_hash: str | None, phone_pro: str | None) -> bool | None:
+    if caller_hash is None or not phone_pro:
         return None
     try:
-        registered = parse_phone(voter.phone_pro).e164
+        registered = parse_phone(phone_pro).e164
     except InvalidValue:
         return False
-    return keyed_hash(key, PHONE_PURPOSE, registered) == row.caller_hash
+    return keyed_hash(key, PHONE_PURPOSE, registered) == caller_hash
 
 
 def usable_material(
@@ -325,15 +356,25 @@ def _open_of(session: Session, login: str) -> Intervention | None:
     ).scalar_one_or_none()
 
 
-def _material(
-    session: Session, voter_id: int, election_id: str | None, who: OperatorContext
-) -> Material:
-    query = select(Material).where(Material.voter_id == voter_id)
-    if election_id:
-        query = query.where(Material.election_id == election_id)
-    if who.role == "president":
-        query = query.where(Material.bureau_code == who.bureau)
-    materials = session.execute(query.order_by(Material.id)).scalars().all()  # type: ignore[arg-type]
+class _MaterialRef(NamedTuple):
+    """A voter's material, as opening an intervention reads it."""
+
+    id: int
+    election_id: str
+    voter_id: int
+    bureau_code: str
+
+
+def _chosen_material(
+    materials: Sequence[_MaterialRef], election_id: str | None, who: OperatorContext
+) -> _MaterialRef:
+    """The material the intervention is about: of ``election_id`` if named, of the
+    president's bureau for a president; the voter's materials come in id order."""
+    materials = [
+        m for m in materials
+        if (not election_id or m.election_id == election_id)
+        and (who.role != "president" or m.bureau_code == who.bureau)
+    ]  # fmt: skip
     if not materials:
         if who.role == "president":
             raise NotFound("Aucun électeur de votre bureau ne correspond.")
@@ -349,7 +390,7 @@ def _channel_check(
     who: OperatorContext,
     definition: ElectionDefinition,
     channel: str,
-    material: Material,
+    material: _MaterialRef,
     president_login: str | None,
 ) -> tuple[str | None, str | None]:
     if channel not in CHANNEL_LABELS:
@@ -392,27 +433,72 @@ def _channel_check(
 def _close(
     session: Session,
     who: OperatorContext,
-    row: Intervention,
+    intervention_id: str,
     outcome: str,
     note: str,
     now: datetime,
-) -> None:
-    row.closed_at = now
-    row.outcome = outcome
-    row.note = note or None
-    session.add(row)
-    voter = session.get(Voter, row.voter_id)
+) -> str | None:
+    """Closes the operator's own open intervention and journals it; its election.
+
+    One statement on the driver's cursor: its UPDATE locks the row as ``owned_open``
+    does (FOR NO KEY UPDATE) and returns what the entry names. Closing ends every
+    call, and the ORM's select, voter load and flush were most of its cost."""
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        closed = _CLOSE.rows(cursor, connection.dialect, id=intervention_id, login=who.login,
+                             closing=now, outcome_given=outcome, note_given=note or None)
+    finally:
+        cursor.close()
+    if not closed:
+        owned_open(session, who, intervention_id)  # says why: not theirs, or closed
+        raise ServiceError("Cette intervention ne peut pas être close.")  # not reached
+    [(election_id, pseudonym)] = closed
     journal.append(
         session,
         actor=who.actor,
         action="intervention_close",
         outcome=outcome,
         at=now,
-        election=row.election_id,
-        subject=voter.pseudonym if voter else None,
-        intervention=row.id,
+        election=election_id,
+        subject=pseudonym,
+        intervention=intervention_id,
         details={"note": note} if note else None,
     )
+    return election_id
+
+
+(_intervention, _voter, _material) = core_tables(Intervention, Voter, Material)
+_OPEN_BY = Prepared(lambda: select(_intervention.c.id).where(
+    _intervention.c.operator_login == bindparam("login"), _intervention.c.closed_at.is_(None),
+).limit(1))  # fmt: skip
+_CALLED = Prepared(lambda: select(_voter.c.pseudonym, _voter.c.phone_pro).where(
+    _voter.c.id == bindparam("voter")
+))  # fmt: skip
+_MATERIALS_OF = Prepared(lambda: select(
+    _material.c.id, _material.c.election_id, _material.c.voter_id,
+    _material.c.bureau_code,
+).where(_material.c.voter_id == bindparam("voter")).order_by(_material.c.id))  # fmt: skip
+_OPENED_COLUMNS = (
+    "id", "operator_login", "election_id", "voter_id", "channel", "caller_masked",
+    "caller_region", "caller_hash", "caller_presumed_workstation", "president_login",
+    "president_bureau", "opened_at",
+)  # fmt: skip
+_OPEN = Prepared(lambda: insert(_intervention).values({
+    name: bindparam(f"new_{name}", type_=_intervention.c[name].type) for name in _OPENED_COLUMNS
+}))  # fmt: skip
+_CLOSE = Prepared(lambda: update(_intervention).where(
+    _intervention.c.id == bindparam("id"),
+    _intervention.c.operator_login == bindparam("login"),
+    _intervention.c.closed_at.is_(None),
+).values(
+    closed_at=bindparam("closing", type_=_intervention.c.closed_at.type),
+    outcome=bindparam("outcome_given", type_=_intervention.c.outcome.type),
+    note=bindparam("note_given", type_=_intervention.c.note.type),
+).returning(
+    _intervention.c.election_id,
+    select(_voter.c.pseudonym).where(_voter.c.id == _intervention.c.voter_id).scalar_subquery(),
+))  # fmt: skip
 
 
 def _view(row: Intervention, matches: bool | None, now: datetime) -> OpenIntervention:
