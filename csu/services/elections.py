@@ -5,7 +5,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from csu.domain.election import (
@@ -18,7 +19,8 @@ from csu.domain.scrutins import ballots, listed
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.files import MIB, read_text
 from csu.store import journal
-from csu.store.tables import Election, Emargement, Material
+from csu.store.prepared import Prepared
+from csu.store.tables import Election, Emargement, Material, core_tables
 
 # A definition is a few kilobytes; anything much larger is not one.
 MAX_DEFINITION_BYTES = MIB
@@ -142,16 +144,36 @@ def get_definition(
     known: dict[str, ElectionDefinition] = session.info.setdefault(_DEFINITIONS, {})
     if not for_share and election_id in known:
         return known[election_id]
-    row = session.get(
-        Election, election_id, with_for_update={"read": True} if for_share else None,
-        populate_existing=for_share,
-    )  # fmt: skip
-    if row is None:
+    loaded = session.identity_map.get(session.identity_key(Election, election_id))
+    if loaded is not None and not for_share:  # as this session changed it, maybe
+        known[election_id] = parsed_definition(loaded.definition)
+        return known[election_id]
+    # Its text alone, on the driver's cursor: every action reads it, and the parsed
+    # definition is kept by text (parsed_definition), so a whole ORM row is not needed.
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        statement = _DEFINITION_SHARED if for_share else _DEFINITION
+        found = statement.rows(cursor, connection.dialect, election=election_id)
+    finally:
+        cursor.close()
+    if not found:
         raise NotFound(
             f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
         )
-    known[election_id] = parsed_definition(row.definition)
+    known[election_id] = parsed_definition(found[0][0])
     return known[election_id]
+
+
+(_election,) = core_tables(Election)
+_DEFINITION = Prepared(
+    lambda: core_select(_election.c.definition).where(_election.c.id == bindparam("election"))
+)
+_DEFINITION_SHARED = Prepared(
+    lambda: core_select(_election.c.definition)
+    .where(_election.c.id == bindparam("election"))
+    .with_for_update(read=True)
+)
 
 
 # session.info's key for the definitions a session has read (get_definition).

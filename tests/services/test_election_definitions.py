@@ -3,10 +3,13 @@ for it three or four times (a key issue) sends one select. SQLite and PostgreSQL
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch
 
-from sqlalchemy import event
+from sqlalchemy import Dialect, event
 
 from csu.services.elections import get_definition, titles_and_definitions
+from csu.store.prepared import Prepared
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     Desk,
     desk_fixture,
@@ -18,16 +21,24 @@ ELECTION = "minint-2022"
 
 @contextmanager
 def election_reads(desk: Desk) -> Iterator[list[str]]:
-    """The statements that read the election table while the block runs."""
+    """The statements that read the election table while the block runs: through
+    SQLAlchemy, or on the driver's cursor (csu.store.prepared)."""
     seen: list[str] = []
 
     def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         if "FROM election" in statement:
             seen.append(statement)
 
+    send = Prepared.send
+
+    def sent(prepared: Prepared, cursor: Any, dialect: Dialect, values: Any) -> None:
+        note(None, cursor, prepared._for(dialect).sql)
+        send(prepared, cursor, dialect, values)
+
     event.listen(desk.deps.engine, "before_cursor_execute", note)
     try:
-        yield seen
+        with patch.object(Prepared, "send", sent):
+            yield seen
     finally:
         event.remove(desk.deps.engine, "before_cursor_execute", note)
 
