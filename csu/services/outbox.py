@@ -20,8 +20,9 @@ of the message) are erased past their retention on each :func:`deliver_due` pass
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlmodel import Session
 
 from csu.delivery import DeliveryFailed, KeepsCopies, Message, storable_reference
@@ -43,7 +44,8 @@ from csu.services.elections import get_definition
 from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
-from csu.store.tables import OutboundMessage, Voter
+from csu.store.prepared import Prepared
+from csu.store.tables import OutboundMessage, Voter, core_tables
 
 SEAL_PURPOSE = "outbox"
 MAX_ATTEMPTS = 5
@@ -326,23 +328,27 @@ def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
 
 @retried
 def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
+    """The message taken for sending: one UPDATE … RETURNING on the driver's cursor
+    (a pending message, or a claim gone stale), its row locked by the UPDATE."""
     now = deps.clock()
     with deps.writing() as session:
-        row = session.get(OutboundMessage, message_id, with_for_update=True)
-        if row is None or row.recipient_sealed is None or row.body_sealed is None:
+        connection = session.connection()
+        cursor = connection.connection.cursor()
+        try:
+            claimed = _CLAIM.rows(cursor, connection.dialect, id=message_id, claiming=now,
+                                  stale_before=now - STALE_CLAIM)  # fmt: skip
+        finally:
+            cursor.close()
+        if not claimed:
             return None
-        stale = row.state == "sending" and row.claimed_at and row.claimed_at < now - STALE_CLAIM
-        if row.state != "pending" and not stale:
-            return None
-        row.state, row.claimed_at = "sending", now
-        session.add(row)
-        recipient = sealing.unseal(deps.key, SEAL_PURPOSE, row.recipient_sealed)
-        sender, _, body = sealing.unseal(deps.key, SEAL_PURPOSE, row.body_sealed).partition("\n")
+        [(channel, recipient_sealed, body_sealed, subject)] = claimed
+        recipient = sealing.unseal(deps.key, SEAL_PURPOSE, recipient_sealed)
+        sender, _, body = sealing.unseal(deps.key, SEAL_PURPOSE, body_sealed).partition("\n")
         message = Message(
-            channel=row.channel if row.channel in ("sms", "post") else "email",  # type: ignore[arg-type]
+            channel=channel if channel in ("sms", "post") else "email",
             recipient=recipient,
             sender_name=sender,
-            subject=row.subject,
+            subject=subject,
             body=body,
         )
         return message, now
@@ -357,31 +363,78 @@ def _settle(
     reference: str | None,
     error: str | None,
 ) -> str:
+    """What came of the sending, on Core statements (every message delivered at once
+    runs it: a key issue's notice, a code)."""
     now = deps.clock()
     with deps.writing() as session:
-        row = session.get(OutboundMessage, message_id, with_for_update=True)
-        assert row is not None
-        still_ours = row.state == "sending" and row.claimed_at == claim
-        if not still_ours and (error is not None or row.state == "sent"):
-            # Abandoned or retried by another workstation meanwhile: a failure of ours
-            # changes nothing; a success is still recorded below (the voter got it).
-            return row.state
-        row.attempts += 1
-        row.claimed_at = None
-        if error is None:
-            row.state, row.sent_at, row.reference, row.last_error = "sent", now, reference, None
-            row.recipient_sealed = row.body_sealed = None  # delivered: nothing left to resend
-            _journal(session, actor, row, "message_sent", "ok", now, None)
-        else:
-            row.last_error = error[:500]
-            if row.attempts >= MAX_ATTEMPTS:
-                row.state = "failed"
+        connection = session.connection()
+        dialect = connection.dialect
+        cursor = connection.connection.cursor()
+        try:
+            [found] = _SETTLING.rows(cursor, dialect, id=message_id)
+            state, claimed_at = found[:2]
+            logged = _Logged(message_id, *found[2:])
+            attempts = logged.attempts
+            still_ours = state == "sending" and claimed_at == claim
+            if not still_ours and (error is not None or state == "sent"):
+                # Abandoned or retried by another workstation meanwhile: a failure of
+                # ours changes nothing; a success is still recorded (the voter got it).
+                return state
+            attempts += 1
+            if error is None:
+                state = "sent"
+                _SENT.execute(cursor, dialect, id=message_id, tries=attempts, sending=now,
+                              got=reference)  # fmt: skip
             else:
-                row.state = "pending"
-                row.next_attempt_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
-            _journal(session, actor, row, "message_failed", row.state, now, error)
-        session.add(row)
-        return row.state
+                state = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+                retry = None if state == "failed" else now + FIRST_RETRY * 2 ** (attempts - 1)
+                _FAILED.execute(cursor, dialect, id=message_id, tries=attempts, new_state=state,
+                                error_=error[:500], retry=retry)  # fmt: skip
+        finally:
+            cursor.close()
+        logged = logged._replace(attempts=attempts)
+        if error is None:
+            logged = logged._replace(reference=reference)
+        if error is None:
+            _journal_logged(session, actor, logged, "message_sent", "ok", now, None)
+        else:
+            _journal_logged(session, actor, logged, "message_failed", state, now, error)
+        return state
+
+
+(_message, _voter) = core_tables(OutboundMessage, Voter)
+_CLAIM = Prepared(lambda: update(_message).where(
+    _message.c.id == bindparam("id"),
+    _message.c.recipient_sealed.is_not(None),
+    _message.c.body_sealed.is_not(None),
+    or_(_message.c.state == "pending", and_(
+        _message.c.state == "sending", _message.c.claimed_at < bindparam("stale_before"),
+    )),
+).values(
+    state="sending", claimed_at=bindparam("claiming", type_=_message.c.claimed_at.type),
+).returning(
+    _message.c.channel, _message.c.recipient_sealed, _message.c.body_sealed, _message.c.subject,
+))  # fmt: skip
+_SETTLING = Prepared(lambda: select(
+    _message.c.state, _message.c.claimed_at,
+    # what the entry names (_Logged, after the message's id)
+    _message.c.purpose, _message.c.recipient_masked, _message.c.attempts, _message.c.reference,
+    _message.c.election_id, _message.c.intervention_id,
+    select(_voter.c.pseudonym).where(_voter.c.id == _message.c.voter_id).scalar_subquery(),
+).where(_message.c.id == bindparam("id")).with_for_update())  # fmt: skip
+# Delivered: nothing left to resend, the recipient and body erased.
+_SENT = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(
+    state="sent", attempts=bindparam("tries"), claimed_at=None, last_error=None,
+    sent_at=bindparam("sending", type_=_message.c.sent_at.type), reference=bindparam("got"),
+    recipient_sealed=None, body_sealed=None,
+))  # fmt: skip
+_FAILED = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(
+    state=bindparam("new_state"), attempts=bindparam("tries"), claimed_at=None,
+    last_error=bindparam("error_"),
+    next_attempt_at=func.coalesce(
+        bindparam("retry", type_=_message.c.next_attempt_at.type), _message.c.next_attempt_at
+    ),
+))  # fmt: skip
 
 
 @retried
@@ -389,6 +442,19 @@ def _state(deps: Deps, message_id: int) -> str:
     with deps.reading() as session:
         row = session.get(OutboundMessage, message_id)
         return row.state if row else "absent"
+
+
+class _Logged(NamedTuple):
+    """What a message's journal entry names."""
+
+    id: int
+    purpose: str
+    recipient_masked: str
+    attempts: int
+    reference: str | None
+    election_id: str | None
+    intervention_id: str | None
+    pseudonym: str | None  # the voter's
 
 
 def _journal(
@@ -401,21 +467,37 @@ def _journal(
     error: str | None,
 ) -> None:
     voter = session.get(Voter, row.voter_id)
+    logged = _Logged(
+        row.id or 0, row.purpose, row.recipient_masked, row.attempts, row.reference,
+        row.election_id, row.intervention_id, voter.pseudonym if voter else None,
+    )  # fmt: skip
+    _journal_logged(session, actor, logged, action, outcome, now, error)
+
+
+def _journal_logged(
+    session: Session,
+    actor: Actor,
+    logged: _Logged,
+    action: str,
+    outcome: str,
+    now: datetime,
+    error: str | None,
+) -> None:
     journal.append(
         session,
         actor=actor,
         action=action,
         outcome=outcome,
         at=now,
-        election=row.election_id,
-        subject=voter.pseudonym if voter else None,
-        intervention=row.intervention_id,
+        election=logged.election_id,
+        subject=logged.pseudonym,
+        intervention=logged.intervention_id,
         details={
-            "message": row.id,
-            "purpose": row.purpose,
-            "recipient": row.recipient_masked,
-            "attempts": row.attempts,
+            "message": logged.id,
+            "purpose": logged.purpose,
+            "recipient": logged.recipient_masked,
+            "attempts": logged.attempts,
             "error": error,
-            "reference": row.reference,
+            "reference": logged.reference,
         },
     )
