@@ -267,6 +267,25 @@ def owned_open(session: Session, who: OperatorContext, intervention_id: str) -> 
         select(Intervention).where(Intervention.id == intervention_id)
         .with_for_update(key_share=True)
     ).scalar_one_or_none()
+    return _still_owned(row, who)
+
+
+def owned_open_with_voter(
+    session: Session, who: OperatorContext, intervention_id: str
+) -> tuple[Intervention, Voter]:
+    """``owned_open`` and its voter, both locked FOR NO KEY UPDATE, in one statement:
+    what a verification reads first (two ORM loads cost it a third more)."""
+    found = session.execute(
+        select(Intervention, Voter)
+        .join(Voter, Voter.id == Intervention.voter_id)  # type: ignore[arg-type]
+        .where(Intervention.id == intervention_id)
+        .with_for_update(key_share=True)
+    ).one_or_none()
+    row = _still_owned(found[0] if found else None, who)
+    return row, found[1]  # type: ignore[index]
+
+
+def _still_owned(row: Intervention | None, who: OperatorContext) -> Intervention:
     if row is None or row.operator_login != who.login:
         raise NotFound("Intervention introuvable : ouvrez une intervention pour cet appel.")
     if row.closed_at is not None:

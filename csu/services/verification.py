@@ -67,7 +67,7 @@ from csu.services.context import (
 from csu.services.elections import get_definition
 from csu.services.interventions import (
     caller_matches,
-    owned_open,
+    owned_open_with_voter,
     require_open_election,
     verified_until,
 )
@@ -123,12 +123,10 @@ def verify_identity(
     now = deps.clock()
     given = {name: value for name, value in answers.items() if value and value.strip()}
     with deps.writing() as session:
-        row = owned_open(session, who, intervention_id)
-        # Locked so that two agents failing at once both count towards the lock (FOR NO
-        # KEY UPDATE: another agent's insert naming the voter passes, docs/postgresql.md).
-        voter = session.get(Voter, row.voter_id, with_for_update={"key_share": True})
-        if voter is None:
-            raise ServiceError("Électeur introuvable.")
+        # The voter locked with the intervention, so that two agents failing at once both
+        # count towards the lock (FOR NO KEY UPDATE: another agent's insert naming the
+        # voter passes, docs/postgresql.md).
+        row, voter = owned_open_with_voter(session, who, intervention_id)
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
         policy = definition.verification
