@@ -29,9 +29,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
-from sqlalchemy import event, or_, select
+from sqlalchemy import bindparam, event, or_, select
 from sqlmodel import Session, col
 
 from csu.delivery import DeliveryFailed
@@ -51,6 +52,7 @@ from csu.services.context import (
 from csu.services.elections import get_definition
 from csu.store import journal
 from csu.store.journal import Actor
+from csu.store.prepared import Prepared
 from csu.store.tables import (
     Credential,
     Material,
@@ -58,6 +60,7 @@ from csu.store.tables import (
     PlatformClientElection,
     Voter,
     WebhookEvent,
+    core_tables,
 )
 
 _log = logging.getLogger(__name__)
@@ -224,31 +227,39 @@ def material_replaced(
     return ids
 
 
-def _subscribers(session: Session, election: str) -> list[PlatformClient]:
-    """Active clients with a webhook address and a secret that reach ``election``."""
-    return list(
-        session.execute(
-            select(PlatformClient)
-            .join(
-                PlatformClientElection,
-                col(PlatformClientElection.client_id) == col(PlatformClient.id),
-            )
-            .where(
-                col(PlatformClientElection.election_id) == election,
-                col(PlatformClient.revoked_at).is_(None),
-                col(PlatformClient.webhook_url).is_not(None),
-                col(PlatformClient.webhook_secret_sealed).is_not(None),
-            )
-            .order_by(col(PlatformClient.id))
-        ).scalars()
-    )
+class _Subscriber(NamedTuple):
+    id: int
+    name: str
+
+
+def _subscribers(session: Session, election: str) -> list[_Subscriber]:
+    """Active clients with a webhook address and a secret that reach ``election``: a
+    Core read on the driver's cursor, as every credential issued or revoked asks."""
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        found = _SUBSCRIBERS.rows(cursor, connection.dialect, election=election)
+    finally:
+        cursor.close()
+    return [_Subscriber(*row) for row in found]
+
+
+(_client, _client_election) = core_tables(PlatformClient, PlatformClientElection)
+_SUBSCRIBERS = Prepared(lambda: select(_client.c.id, _client.c.name).join(
+    _client_election, _client_election.c.client_id == _client.c.id,
+).where(
+    _client_election.c.election_id == bindparam("election"),
+    _client.c.revoked_at.is_(None),
+    _client.c.webhook_url.is_not(None),
+    _client.c.webhook_secret_sealed.is_not(None),
+).order_by(_client.c.id))  # fmt: skip
 
 
 def _queue(
     session: Session,
     deps: Deps,
     actor: Actor,
-    clients: list[PlatformClient],
+    clients: list[_Subscriber],
     material: Material,
     event_type: str,
     kind: str,
