@@ -109,19 +109,23 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
     takes the sequencer's role for itself (``pg_try_advisory_xact_lock``, released
     when it ends) and returns the number of entries it chained, or None when another
     sequencer holds the role. Nothing is left half done: any error rolls the whole
-    batch back (it stays queued). Five round trips for a batch, the commit included."""
+    batch back (it stays queued). Three round trips for a batch, the commit included."""
     try:
-        with driver.cursor() as cursor:
-            cursor.execute(_ROLE_AND_HEAD, (LOCK_KEY,))
-            head = cursor.fetchone()
+        with driver.cursor() as role, driver.cursor() as take, driver.cursor() as move:
+            # The role and the head, and what waits, in one round trip (psycopg's
+            # pipeline; its BEGIN goes with them): a taking read is harmless without the
+            # role, which is then given up with the transaction.
+            with driver.pipeline():
+                role.execute(_ROLE_AND_HEAD, (LOCK_KEY,))
+                take.execute(_TAKE, (batch,))
+            head = role.fetchone()
             if head is None:
-                cursor.execute(_HEAD_EXISTS)
-                if not cursor.fetchone()[0]:
+                role.execute(_HEAD_EXISTS)
+                if not role.fetchone()[0]:
                     raise RuntimeError("journal head missing: run the migrations (csu init)")
                 driver.rollback()
                 return None
-            cursor.execute(_TAKE, (batch,))
-            queued = cursor.fetchall()
+            queued = take.fetchall()
             if not queued:
                 driver.rollback()
                 return 0
@@ -140,9 +144,10 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
                 ):
                     column.append(value)
                 ids.append(queue_id)
-            cursor.execute(_INSERT, columns)
-            cursor.execute(_DELETE_AND_MOVE_HEAD, (ids, seq, previous))
-            if cursor.fetchone()[0] != len(ids):  # another sequencer despite the role
+            with driver.pipeline():  # the insert, then the queue and the head: one trip
+                take.execute(_INSERT, columns)
+                move.execute(_DELETE_AND_MOVE_HEAD, (ids, seq, previous))
+            if move.fetchone()[0] != len(ids):  # another sequencer despite the role
                 raise RuntimeError("queued entries integrated twice: batch abandoned")
         driver.commit()
     except BaseException:
@@ -328,9 +333,15 @@ def _duty(engine: Engine) -> None:
     failures = 0
     held: Any = None  # the pool's connection that holds the role, while it does
     next_try = 0.0
+    tick = time.monotonic()
+    chained: int | None = 0
     try:
         while _wanted(engine):
-            time.sleep(WATCH_EVERY)
+            # One batch a tick, a tick every WATCH_EVERY s from the start of the last: a
+            # steady stream makes batches, not a busy loop, and a batch slowed by a busy
+            # machine is not followed by a full pause.
+            time.sleep(max(0.0, tick + WATCH_EVERY - time.monotonic()))
+            tick = time.monotonic()
             try:
                 if held is None and time.monotonic() >= next_try:
                     next_try = time.monotonic() + CANDIDATE_EVERY
@@ -338,9 +349,9 @@ def _duty(engine: Engine) -> None:
                 if held is not None:
                     _seen(engine)
                     driver = held.driver_connection
-                    # One batch a tick: a steady stream makes batches, not a busy loop.
-                    # No look again after the batch: the next tick is one.
-                    if _autocommit(driver, _LATE, (WATCH_SETTLE,)):
+                    # After a batch, more surely waits: the look (one round trip) is
+                    # for a quiet queue. No look again after the batch either.
+                    if chained or _autocommit(driver, _LATE, (WATCH_SETTLE,)):
                         chained = integrate_batch(driver)
                         if chained:
                             _busy(engine)  # entries waited: still busy
