@@ -16,7 +16,7 @@ from csu.services.interventions import (
 )
 from csu.services.verification import verify_identity
 from csu.services.voters import open_voter
-from csu.store.tables import Intervention
+from csu.store.tables import Intervention, Material
 from tests.conftest import ADMIN, AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
@@ -134,6 +134,17 @@ def test_an_election_the_voter_does_not_vote_in_is_refused(desk: Desk) -> None:
     with pytest.raises(NotFound, match="pas de matériel"):
         open_call(desk, desk.teacher, election_id="minint-2022")
     assert open_call(desk, desk.teacher, election_id="men-2022").election_id == "men-2022"
+
+
+def test_a_voter_of_two_elections_is_asked_which_one(desk: Desk) -> None:
+    with desk.deps.writing() as session:  # the teacher also votes at minint-2022
+        session.add(Material(
+            voter_id=desk.teacher.voter_id, election_id="minint-2022", capacity="électeur",
+            identifier="MI-DEUX-SCRUTINS", bureau_code="B-NORD", created_at=desk.clock(),
+        ))  # fmt: skip
+    with pytest.raises(ServiceError, match="plusieurs scrutins : précisez lequel"):
+        open_call(desk, desk.teacher)
+    assert open_call(desk, desk.teacher, election_id="minint-2022").election_id == "minint-2022"
 
 
 def test_a_channel_the_election_does_not_accept_is_refused(desk: Desk) -> None:
