@@ -18,7 +18,8 @@ president resets passwords only, for voters of their bureau.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from csu.domain import credentials as creds
@@ -42,13 +43,14 @@ from csu.services.context import (
     enforce,
     retried,
 )
-from csu.services.elections import get_definition
+from csu.services.elections import get_definition, parsed_definition
 from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
 from csu.services.outbox import deliver
 from csu.store import journal
 from csu.store.journal import Actor
-from csu.store.tables import Credential, Intervention, Material, Voter
+from csu.store.prepared import Prepared
+from csu.store.tables import Credential, Election, Intervention, Material, Voter, core_tables
 
 MIN_REASON_LENGTH = 5
 # What the notice to the voter says (French agreement differs by kind).
@@ -353,10 +355,15 @@ def _used(row: Intervention) -> str | None:
 
 
 def _format(session: Session, material_id: int, kind: str) -> CredentialFormat:
-    material = session.get(Material, material_id)
-    if material is None:
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:  # the election's definition by the material, in one read
+        found = _DEFINITION_OF.rows(cursor, connection.dialect, material=material_id)
+    finally:
+        cursor.close()
+    if not found:
         raise NotFound("Matériel de vote introuvable.")
-    definition = get_definition(session, material.election_id)
+    definition = parsed_definition(found[0][0])
     # Shown once to the operator who reads it out: the election must allow that route
     # (an Education 2022 vote code goes only by link to the voter's own screen).
     refused = route_refusal(definition, kind, "read_out")
@@ -395,22 +402,36 @@ def revoke_active(
     now: datetime,
     reason: str,
 ) -> int | None:
-    active = session.execute(
-        select(Credential).where(
-            Credential.material_id == material_id,
-            Credential.kind == kind,
-            Credential.status == "active",
-        )
-    ).scalar_one_or_none()
-    if active is None:
-        return None
-    active.status = "revoked"
-    active.revoked_at = now
-    active.revoked_by = by
-    active.revoke_reason = reason
-    session.add(active)
-    session.flush()  # the partial unique index must see it revoked before the insert
-    return active.id
+    # One UPDATE … RETURNING on the driver's cursor: every issue revokes, and the
+    # partial unique index sees the revocation before the new credential's insert.
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        revoked = _REVOKE.rows(cursor, connection.dialect, material=material_id, kind_=kind,
+                               at=now, by_=by, reason_=reason)  # fmt: skip
+    finally:
+        cursor.close()
+    for (credential_id,) in revoked:  # a copy this session holds says so too
+        held = session.identity_map.get(session.identity_key(Credential, credential_id))
+        if held is not None:
+            for name, value in (("status", "revoked"), ("revoked_at", now), ("revoked_by", by),
+                                ("revoke_reason", reason)):  # fmt: skip
+                set_committed_value(held, name, value)
+    return revoked[0][0] if revoked else None
+
+
+(_credential, _material, _election) = core_tables(Credential, Material, Election)
+_DEFINITION_OF = Prepared(lambda: select(_election.c.definition).join(
+    _material, _material.c.election_id == _election.c.id
+).where(_material.c.id == bindparam("material")))  # fmt: skip
+_REVOKE = Prepared(lambda: update(_credential).where(
+    _credential.c.material_id == bindparam("material"),
+    _credential.c.kind == bindparam("kind_"),
+    _credential.c.status == "active",
+).values(
+    status="revoked", revoked_at=bindparam("at", type_=_credential.c.revoked_at.type),
+    revoked_by=bindparam("by_"), revoke_reason=bindparam("reason_"),
+).returning(_credential.c.id))  # fmt: skip
 
 
 def _purpose(kind: str) -> str:
