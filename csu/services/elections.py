@@ -150,13 +150,8 @@ def get_definition(
         return known[election_id]
     # Its text alone, on the driver's cursor: every action reads it, and the parsed
     # definition is kept by text (parsed_definition), so a whole ORM row is not needed.
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
-        statement = _DEFINITION_SHARED if for_share else _DEFINITION
-        found = statement.rows(cursor, connection.dialect, election=election_id)
-    finally:
-        cursor.close()
+    statement = _DEFINITION_SHARED if for_share else _DEFINITION
+    found = statement.rows_in(session, election=election_id)
     if not found:
         raise NotFound(
             f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
@@ -178,24 +173,6 @@ _DEFINITION_SHARED = Prepared(
 
 # session.info's key for the definitions a session has read (get_definition).
 _DEFINITIONS = "csu_election_definitions"
-
-
-def titles_and_definitions(
-    session: Session, election_ids: list[str]
-) -> dict[str, tuple[str, ElectionDefinition]]:
-    """The title and definition of each of these elections, in one read (a voter's
-    file); the definitions join those ``get_definition`` knows in this session."""
-    known: dict[str, ElectionDefinition] = session.info.setdefault(_DEFINITIONS, {})
-    found: dict[str, tuple[str, ElectionDefinition]] = {}
-    rows = session.execute(
-        select(Election.id, Election.title, Election.definition).where(
-            col(Election.id).in_(election_ids)
-        )
-    )
-    for election_id, title, text in rows:
-        known[election_id] = parsed_definition(text)
-        found[election_id] = (title, known[election_id])
-    return found
 
 
 @functools.lru_cache(maxsize=64)

@@ -8,7 +8,7 @@ from unittest.mock import patch
 
 from sqlalchemy import Dialect, event
 
-from csu.services.elections import get_definition, titles_and_definitions
+from csu.services.elections import get_definition
 from csu.store.prepared import Prepared
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     Desk,
@@ -64,11 +64,3 @@ def test_a_new_session_sees_a_reloaded_definition(desk: Desk) -> None:
     load(desk, shipped(ELECTION).replace(before.title, "Élections renommées", 1))
     with desk.deps.reading() as session:
         assert get_definition(session, ELECTION).title == "Élections renommées"
-
-
-def test_titles_read_with_their_definitions_serve_the_session_s_later_reads(desk: Desk) -> None:
-    with election_reads(desk) as seen, desk.deps.reading() as session:
-        [(title, definition)] = titles_and_definitions(session, [ELECTION]).values()
-        assert get_definition(session, ELECTION) is definition
-    assert title == definition.title
-    assert len(seen) == 1
