@@ -355,12 +355,7 @@ def _used(row: Intervention) -> str | None:
 
 
 def _format(session: Session, material_id: int, kind: str) -> CredentialFormat:
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:  # the election's definition by the material, in one read
-        found = _DEFINITION_OF.rows(cursor, connection.dialect, material=material_id)
-    finally:
-        cursor.close()
+    found = _DEFINITION_OF.rows_in(session, material=material_id)  # the material's election's
     if not found:
         raise NotFound("Matériel de vote introuvable.")
     definition = parsed_definition(found[0][0])
@@ -404,13 +399,8 @@ def revoke_active(
 ) -> int | None:
     # One UPDATE … RETURNING on the driver's cursor: every issue revokes, and the
     # partial unique index sees the revocation before the new credential's insert.
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
-        revoked = _REVOKE.rows(cursor, connection.dialect, material=material_id, kind_=kind,
-                               at=now, by_=by, reason_=reason)  # fmt: skip
-    finally:
-        cursor.close()
+    revoked = _REVOKE.rows_in(session, material=material_id, kind_=kind, at=now, by_=by,
+                              reason_=reason)  # fmt: skip
     for (credential_id,) in revoked:  # a copy this session holds says so too
         held = session.identity_map.get(session.identity_key(Credential, credential_id))
         if held is not None:

@@ -41,7 +41,7 @@ from csu.services.context import (
 from csu.services.elections import get_definition
 from csu.services.emargement import require_reissuable
 from csu.store import journal
-from csu.store.prepared import Prepared, read_together
+from csu.store.prepared import Prepared, read_together, session_cursor
 from csu.store.tables import (
     Intervention,
     JournalEntry,
@@ -105,10 +105,7 @@ def open_intervention(
     now = deps.clock()
     caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
     with deps.writing() as session:
-        connection = session.connection()
-        dialect = connection.dialect
-        cursor = connection.connection.cursor()
-        try:
+        with session_cursor(session) as (cursor, dialect):
             # Core reads on the driver's cursor, sent together (csu.store.prepared): a
             # call opens one intervention, and the ORM's loads were most of its cost.
             already, voters, materials = read_together(cursor, dialect, [
@@ -148,8 +145,6 @@ def open_intervention(
             _OPEN.execute(cursor, dialect, **{
                 f"new_{name}": getattr(row, name) for name in _OPENED_COLUMNS
             })  # fmt: skip
-        finally:
-            cursor.close()
         journal.append(
             session,
             actor=who.actor,
@@ -462,13 +457,8 @@ def _close(
     One statement on the driver's cursor: its UPDATE locks the row as ``owned_open``
     does (FOR NO KEY UPDATE) and returns what the entry names. Closing ends every
     call, and the ORM's select, voter load and flush were most of its cost."""
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
-        closed = _CLOSE.rows(cursor, connection.dialect, id=intervention_id, login=who.login,
-                             closing=now, outcome_given=outcome, note_given=note or None)
-    finally:
-        cursor.close()
+    closed = _CLOSE.rows_in(session, id=intervention_id, login=who.login, closing=now,
+                            outcome_given=outcome, note_given=note or None)  # fmt: skip
     if not closed:
         owned_open(session, who, intervention_id)  # says why: not theirs, or closed
         raise ServiceError("Cette intervention ne peut pas être close.")  # not reached

@@ -44,7 +44,7 @@ from csu.services.elections import get_definition
 from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
-from csu.store.prepared import Prepared
+from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import OutboundMessage, Voter, core_tables
 
 SEAL_PURPOSE = "outbox"
@@ -332,13 +332,8 @@ def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
     (a pending message, or a claim gone stale), its row locked by the UPDATE."""
     now = deps.clock()
     with deps.writing() as session:
-        connection = session.connection()
-        cursor = connection.connection.cursor()
-        try:
-            claimed = _CLAIM.rows(cursor, connection.dialect, id=message_id, claiming=now,
-                                  stale_before=now - STALE_CLAIM)  # fmt: skip
-        finally:
-            cursor.close()
+        claimed = _CLAIM.rows_in(session, id=message_id, claiming=now,
+                                 stale_before=now - STALE_CLAIM)  # fmt: skip
         if not claimed:
             return None
         [(channel, recipient_sealed, body_sealed, subject)] = claimed
@@ -367,38 +362,29 @@ def _settle(
     runs it: a key issue's notice, a code)."""
     now = deps.clock()
     with deps.writing() as session:
-        connection = session.connection()
-        dialect = connection.dialect
-        cursor = connection.connection.cursor()
-        try:
+        with session_cursor(session) as (cursor, dialect):
             [found] = _SETTLING.rows(cursor, dialect, id=message_id)
             state, claimed_at = found[:2]
             logged = _Logged(message_id, *found[2:])
-            attempts = logged.attempts
             still_ours = state == "sending" and claimed_at == claim
             if not still_ours and (error is not None or state == "sent"):
                 # Abandoned or retried by another workstation meanwhile: a failure of
                 # ours changes nothing; a success is still recorded (the voter got it).
                 return state
-            attempts += 1
+            attempts = logged.attempts + 1
             if error is None:
                 state = "sent"
                 _SENT.execute(cursor, dialect, id=message_id, tries=attempts, sending=now,
                               got=reference)  # fmt: skip
+                logged = logged._replace(attempts=attempts, reference=reference)
+                _journal_logged(session, actor, logged, "message_sent", "ok", now, None)
             else:
                 state = "failed" if attempts >= MAX_ATTEMPTS else "pending"
                 retry = None if state == "failed" else now + FIRST_RETRY * 2 ** (attempts - 1)
                 _FAILED.execute(cursor, dialect, id=message_id, tries=attempts, new_state=state,
                                 error_=error[:500], retry=retry)  # fmt: skip
-        finally:
-            cursor.close()
-        logged = logged._replace(attempts=attempts)
-        if error is None:
-            logged = logged._replace(reference=reference)
-        if error is None:
-            _journal_logged(session, actor, logged, "message_sent", "ok", now, None)
-        else:
-            _journal_logged(session, actor, logged, "message_failed", state, now, error)
+                logged = logged._replace(attempts=attempts)
+                _journal_logged(session, actor, logged, "message_failed", state, now, error)
         return state
 
 

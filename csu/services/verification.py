@@ -73,7 +73,7 @@ from csu.services.interventions import (
 )
 from csu.services.originals import prefix_matches as original_prefix_matches
 from csu.store import journal
-from csu.store.prepared import Prepared
+from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import (
     Credential,
     Intervention,
@@ -210,21 +210,17 @@ def record_verification(
     # Core statements on the driver's cursor: every verification writes both, and the
     # ORM's unit of work cost more than the rest of the check. The intervention object
     # is given the values written, as the ORM would have.
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
+    with session_cursor(session) as (cursor, dialect):
         _ATTEMPT.execute(
-            cursor, connection.dialect, voter=voter.id or 0, intervention=row.id,
-            operator=who.login, channel_used=row.channel, at_=now, passed_=used is not None,
+            cursor, dialect, voter=voter.id or 0, intervention=row.id, operator=who.login,
+            channel_used=row.channel, at_=now, passed_=used is not None,
             tried=",".join(sorted(tried)), failed_=",".join(failed),
         )  # fmt: skip
         if used is not None:
             factors = ",".join(sorted(used))
-            _VERIFIED.execute(cursor, connection.dialect, id=row.id, at_=now, factors=factors)
+            _VERIFIED.execute(cursor, dialect, id=row.id, at_=now, factors=factors)
             set_committed_value(row, "verified_at", now)
             set_committed_value(row, "verified_factors", factors)
-    finally:
-        cursor.close()
     lock: datetime | None = None
     if used is None and remote_lock_applies(row.channel):
         lock = _lock_if_too_many(session, voter, now)

@@ -58,7 +58,7 @@ from csu.services.elections import get_definition, parsed_definition
 from csu.services.emargement import states_from
 from csu.store import journal
 from csu.store.engine import sqlite_write_cursor
-from csu.store.prepared import Prepared, read_together
+from csu.store.prepared import Prepared, read_together, session_cursor
 from csu.store.tables import (
     Bureau,
     Credential,
@@ -260,12 +260,8 @@ def search_voters(
             _journal_search(cursor, who, request, hits, now)
         return hits
     with deps.writing() as session:  # PostgreSQL: the entry is queued (journal.append)
-        connection = session.connection()
-        cursor = connection.connection.cursor()
-        try:
-            hits = _search(cursor, _statements(connection.dialect), request, now)
-        finally:
-            cursor.close()
+        with session_cursor(session) as (cursor, dialect):
+            hits = _search(cursor, _statements(dialect), request, now)
         _journal_search(session, who, request, hits, now)
     return hits
 
@@ -623,36 +619,30 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
     scope = _scope(who)
     absent = UNKNOWN_VOTER if scope is _EVERYONE else OUT_OF_BUREAU
     now = deps.clock()
-    with deps.writing() as session:
-        connection = session.connection()
-        dialect = connection.dialect
-        cursor = connection.connection.cursor()
-        try:
-            values = {"voter": voter_id, "login": who.login}
-            read = dict(zip(_FILE_READS, read_together(
-                cursor, dialect, [(statement, values) for statement in _FILE_READS]
-            ), strict=True))  # fmt: skip
-            found = read[_FILE_VOTER]
-            result = None
-            if found:
-                intervention, details = None, dict[str, Any]()
-                materials = [_MaterialRow(*row) for row in read[_FILE_MATERIALS]]
-                if scope is not _EVERYONE and not _in_bureau(materials, scope):
-                    outcome, details = "refusé", {"reason": "hors bureau"}
-                else:
-                    result = _voter_file(session, found[0], materials, read, now)
-                    outcome = "ok"
-                    details = {"materials": len(result.materials),
-                               "interventions": len(result.interventions)}  # fmt: skip
-                    # A consultation during a call belongs to its intervention's timeline.
-                    opened = read[_OPEN_ON]
-                    intervention = opened[0][0] if opened else None
-                journal.append(
-                    session, actor=who.actor, action="consultation", outcome=outcome, at=now,
-                    subject=found[0][1], intervention=intervention, details=details,
-                )  # fmt: skip
-        finally:
-            cursor.close()
+    with deps.writing() as session, session_cursor(session) as (cursor, dialect):
+        values = {"voter": voter_id, "login": who.login}
+        read = dict(zip(_FILE_READS, read_together(
+            cursor, dialect, [(statement, values) for statement in _FILE_READS]
+        ), strict=True))  # fmt: skip
+        found = read[_FILE_VOTER]
+        result = None
+        if found:
+            intervention, details = None, dict[str, Any]()
+            materials = [_MaterialRow(*row) for row in read[_FILE_MATERIALS]]
+            if scope is not _EVERYONE and not _in_bureau(materials, scope):
+                outcome, details = "refusé", {"reason": "hors bureau"}
+            else:
+                result = _voter_file(session, found[0], materials, read, now)
+                outcome = "ok"
+                details = {"materials": len(result.materials),
+                           "interventions": len(result.interventions)}  # fmt: skip
+                # A consultation during a call belongs to its intervention's timeline.
+                opened = read[_OPEN_ON]
+                intervention = opened[0][0] if opened else None
+            journal.append(
+                session, actor=who.actor, action="consultation", outcome=outcome, at=now,
+                subject=found[0][1], intervention=intervention, details=details,
+            )  # fmt: skip
     if result is None:
         raise NotFound(absent)
     return result

@@ -235,13 +235,7 @@ class _Subscriber(NamedTuple):
 def _subscribers(session: Session, election: str) -> list[_Subscriber]:
     """Active clients with a webhook address and a secret that reach ``election``: a
     Core read on the driver's cursor, as every credential issued or revoked asks."""
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
-        found = _SUBSCRIBERS.rows(cursor, connection.dialect, election=election)
-    finally:
-        cursor.close()
-    return [_Subscriber(*row) for row in found]
+    return [_Subscriber(*row) for row in _SUBSCRIBERS.rows_in(session, election=election)]
 
 
 (_client, _client_election) = core_tables(PlatformClient, PlatformClientElection)

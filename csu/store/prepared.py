@@ -10,7 +10,8 @@ UTC), each column read by its result processor (SQLite's text timestamps to
 datetimes, for instance).
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,11 @@ class Prepared:
         transaction. A parameter left out is a KeyError, never a silent NULL."""
         self.send(cursor, dialect, values)
         return self.fetched(cursor, dialect)
+
+    def rows_in(self, session: Any, **values: Any) -> list[tuple[Any, ...]]:
+        """``rows``, in an ORM session's transaction."""
+        with session_cursor(session) as (cursor, dialect):
+            return self.rows(cursor, dialect, **values)
 
     def execute(self, cursor: Any, dialect: Dialect, **values: Any) -> None:
         """Runs a statement that gives no rows (an INSERT without RETURNING)."""
@@ -102,6 +108,17 @@ class Prepared:
                 value = bind.value if process is None or bind.value is None else process(bind.value)
                 parameters.append((name, value, None))
         return _Compiled(compiled.string, tuple(parameters), convert)
+
+
+@contextmanager
+def session_cursor(session: Any) -> Iterator[tuple[Any, Dialect]]:
+    """The driver's cursor in an ORM session's transaction, and its dialect."""
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor, connection.dialect
+    finally:
+        cursor.close()
 
 
 def read_together(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, bindparam, column, insert, select, table, update
 
 from csu.store.engine import read_session, write_session
-from csu.store.prepared import Prepared, read_together
+from csu.store.prepared import Prepared, read_together, session_cursor
 from csu.store.tables import Bureau, Intervention, Voter
 
 _voter = Voter.__table__  # type: ignore[attr-defined]
@@ -38,12 +38,7 @@ def stored(engine: Engine, matricule: str, first_name: str = "Léa") -> int:
 
 def rows(engine: Engine, statement: Prepared, **values: object) -> list[tuple[object, ...]]:
     with read_session(engine) as session:
-        connection = session.connection()
-        cursor = connection.connection.cursor()
-        try:
-            return statement.rows(cursor, connection.dialect, **values)
-        finally:
-            cursor.close()
+        return statement.rows_in(session, **values)
 
 
 def test_rows_come_back_as_tuples_with_values_converted_as_core_does(engine: Engine) -> None:
@@ -87,16 +82,11 @@ OPEN = Prepared(lambda: insert(_intervention).values(
 
 
 def run(engine: Engine, statement: Prepared, **values: object) -> list[tuple[object, ...]]:
-    with write_session(engine) as session:
-        connection = session.connection()
-        cursor = connection.connection.cursor()
-        try:
-            if statement is OPEN:
-                statement.execute(cursor, connection.dialect, **values)
-                return []
-            return statement.rows(cursor, connection.dialect, **values)
-        finally:
-            cursor.close()
+    with write_session(engine) as session, session_cursor(session) as (cursor, dialect):
+        if statement is OPEN:
+            statement.execute(cursor, dialect, **values)
+            return []
+        return statement.rows(cursor, dialect, **values)
 
 
 def test_an_insert_stores_an_aware_datetime_as_the_orm_reads_it_back(engine: Engine) -> None:
@@ -123,16 +113,10 @@ def test_an_update_returning_gives_its_row_converted(engine: Engine) -> None:
 def test_reads_sent_together_come_back_each_in_its_place(engine: Engine) -> None:
     first = stored(engine, "MI0000001")
     stored(engine, "MI0000002", first_name="Paul")
-    with read_session(engine) as session:
-        connection = session.connection()
-        cursor = connection.connection.cursor()
-        try:
-            found = read_together(cursor, connection.dialect, [
-                (BY_NAME, {"first": "Paul"}), (BY_ID, {"voter": 12345}),
-                (BY_ID, {"voter": first}),
-            ])  # fmt: skip
-        finally:
-            cursor.close()
+    with read_session(engine) as session, session_cursor(session) as (cursor, dialect):
+        found = read_together(cursor, dialect, [
+            (BY_NAME, {"first": "Paul"}), (BY_ID, {"voter": 12345}), (BY_ID, {"voter": first}),
+        ])  # fmt: skip
     assert found[0] == [("MI0000002",)]
     assert found[1] == []
     assert found[2][0][0] == "MI0000001"
@@ -143,11 +127,7 @@ def test_a_read_of_a_batch_that_fails_rolls_its_transaction_back(engine: Engine)
     with pytest.raises(Exception, match="absent"), write_session(engine) as session:
         session.add(Bureau(code="B-ghost", name="Bureau fantôme"))
         session.flush()
-        connection = session.connection()
-        cursor = connection.connection.cursor()
-        try:
-            read_together(cursor, connection.dialect, [(BY_ID, {"voter": 1}), (absent, {})])
-        finally:
-            cursor.close()
+        with session_cursor(session) as (cursor, dialect):
+            read_together(cursor, dialect, [(BY_ID, {"voter": 1}), (absent, {})])
     with read_session(engine) as session:  # and the pool's connection serves again
         assert session.get(Bureau, "B-ghost") is None
