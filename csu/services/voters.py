@@ -394,7 +394,10 @@ def _read_cursor(deps: Deps) -> Iterator[tuple[Any, Dialect]]:
             yield cursor, dialect
         finally:
             cursor.close()
-            pooled.rollback()  # a read: nothing to keep
+        # COMMIT, not ROLLBACK (the read wrote nothing): psycopg follows a ROLLBACK with
+        # DEALLOCATE ALL, which would throw the connection's prepared statements away at
+        # each keystroke. On an error, the pool's reset on return rolls back.
+        pooled.commit()
     finally:
         pooled.close()
 

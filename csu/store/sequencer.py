@@ -123,11 +123,11 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
                 role.execute(_HEAD_EXISTS)
                 if not role.fetchone()[0]:
                     raise RuntimeError("journal head missing: run the migrations (csu init)")
-                driver.rollback()
+                _end_read(driver)
                 return None
             queued = take.fetchall()
             if not queued:
-                driver.rollback()
+                _end_read(driver)
                 return 0
             seq, previous = head[0], head[1]
             columns: list[list[Any]] = [[] for _ in _COLUMNS]
@@ -155,6 +155,13 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
             driver.rollback()
         raise
     return len(queued)
+
+
+def _end_read(driver: Any) -> None:
+    """End a transaction that wrote nothing by COMMIT: psycopg follows a ROLLBACK with
+    DEALLOCATE ALL, and the connection (a workstation's, after its own commit) would
+    plan every statement again. The role and the head's lock go with it alike."""
+    driver.commit()
 
 
 def _autocommit(driver: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -555,7 +562,7 @@ def wait_integrated(engine: Engine, event_id: str, timeout: float = 5.0) -> int 
             with driver.cursor() as cursor:
                 cursor.execute("SELECT seq FROM journal_entry WHERE event_id = %s", (event_id,))
                 row = cursor.fetchone()
-            driver.rollback()
+            _end_read(driver)
         finally:
             raw.close()
         if row is not None:

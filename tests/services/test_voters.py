@@ -5,9 +5,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from csu.domain import masking
+from csu.domain.clock import fixed_clock
 from csu.domain.hashing import pseudonym
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext, ServiceError
 from csu.services.elections import load_election
@@ -21,8 +23,9 @@ from csu.services.voters import (
     search_voters,
 )
 from csu.store import journal
+from csu.store.engine import make_engine
 from csu.store.tables import Bureau, Credential, Intervention, JournalEntry, Material, Voter
-from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
+from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR, TEST_KEY
 
 ELECTIONS = Path(__file__).resolve().parents[2] / "data" / "elections"
 PARIS = ZoneInfo("Europe/Paris")
@@ -49,6 +52,10 @@ def write_csv(path: Path, rows: list[str]) -> Path:
 @pytest.fixture
 def roll(deps: Deps, tmp_path: Path) -> Deps:
     """minint-2022 loaded and a roll of three voters (B75: two, B13: one) imported."""
+    return with_roll(deps, tmp_path)
+
+
+def with_roll(deps: Deps, tmp_path: Path) -> Deps:
     text = (ELECTIONS / "minint-2022.toml").read_text(encoding="utf-8")
     load_election(deps, ADMIN, text, "minint-2022.toml")
     report = import_voters(deps, ADMIN, write_csv(tmp_path / "roll.csv", ROLL), "minint-2022")
@@ -188,6 +195,28 @@ def test_search_as_you_type_journals_nothing(roll: Deps) -> None:
 def test_search_as_you_type_finds_what_the_journalled_search_finds(roll: Deps) -> None:
     for query in ("cd5678", "id-0003", "paul él", "B75", "zz9999"):
         assert search_voters(roll, AGENT, query, journal=False) == search_voters(roll, AGENT, query)
+
+
+@pytest.mark.postgres
+def test_search_as_you_type_keeps_the_connections_prepared_statements(
+    postgres_store: Engine, tmp_path: Path
+) -> None:
+    """psycopg follows a ROLLBACK with DEALLOCATE ALL: a search ending so would throw the
+    connection's prepared statements away at each keystroke, and every statement after
+    it would be planned again. Psycopg prepares a statement on its fifth run."""
+    url = postgres_store.url.render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=1, max_overflow=0)  # one connection: the same one
+    try:
+        deps = with_roll(Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW)), tmp_path)
+        for _ in range(6):
+            assert search_voters(deps, AGENT, "cd5678", journal=False)
+        with engine.connect() as connection:
+            prepared = connection.exec_driver_sql(
+                "SELECT statement FROM pg_prepared_statements"
+            ).scalars().all()
+    finally:
+        engine.dispose()
+    assert any("FROM voter" in statement for statement in prepared), prepared
 
 
 def test_search_as_you_type_reads_a_lock(roll: Deps) -> None:

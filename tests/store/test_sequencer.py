@@ -274,6 +274,32 @@ def test_a_sequencer_finds_nothing_to_do_while_another_holds_the_role(
     assert queued(postgres_store) == 1
 
 
+def prepared_after_six_batches(engine: Engine) -> list[str]:
+    """The statements psycopg keeps prepared on a connection after six batches, each
+    ending without chaining anything (psycopg prepares a statement on its fifth run,
+    and throws them all away after a ROLLBACK, by DEALLOCATE ALL)."""
+    with psycopg.connect(libpq(engine)) as driver:
+        for _ in range(6):
+            assert not sequencer.integrate_batch(driver)
+        return [row[0] for row in driver.execute("SELECT statement FROM pg_prepared_statements")]
+
+
+def test_a_batch_finding_the_queue_empty_keeps_the_connections_prepared_statements(
+    postgres_store: Engine,
+) -> None:
+    assert any("journal_queue" in statement for statement in prepared_after_six_batches(
+        postgres_store
+    ))
+
+
+def test_a_batch_finding_the_role_taken_keeps_the_connections_prepared_statements(
+    postgres_store: Engine, role_held: psycopg.Connection
+) -> None:
+    assert any("journal_head" in statement for statement in prepared_after_six_batches(
+        postgres_store
+    ))
+
+
 def test_the_queue_refuses_edits_and_deleting_an_entry_not_chained(
     postgres_store: Engine, role_held: psycopg.Connection
 ) -> None:
