@@ -28,6 +28,7 @@ from csu.services.platform import (
     ARGON2_ADMITTED,
     ChecksSaturated,
     LoginLocked,
+    stop_argon2_pool,
     warm_argon2_pool,
 )
 from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
@@ -63,20 +64,26 @@ THREADS = 8
 WEBHOOK_PASS_SECONDS = 30  # as the terminals' outbox passes
 
 
-def create_app(deps: Deps, *, threads: int = THREADS) -> FastAPI:
-    """The API over the services of ``deps`` (its store, key, clock, hasher, delivery)."""
+def create_app(deps: Deps, *, threads: int = THREADS, ends_process: bool = False) -> FastAPI:
+    """The API over the services of ``deps`` (its store, key, clock, hasher, delivery).
+    ``ends_process``: the process ends with it (``csu api``), and its argon2 workers with
+    it; an app of the tests leaves them to the next one."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = threads + ARGON2_ADMITTED
         warm_argon2_pool()
-        # Requests queue their journal entries; the API's own sequencer chains them.
-        with resident_sequencer(deps):
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(_webhook_passes, deps)
-                yield
-                tasks.cancel_scope.cancel()
+        try:
+            # Requests queue their journal entries; the API's own sequencer chains them.
+            with resident_sequencer(deps):
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(_webhook_passes, deps)
+                    yield
+                    tasks.cancel_scope.cancel()
+        finally:
+            if ends_process:
+                stop_argon2_pool()
 
     app = FastAPIOffline(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
     app.state.deps = deps

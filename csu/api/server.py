@@ -64,9 +64,10 @@ def config(
     keyfile: Path | None = None,
     threads: int = THREADS,
     log_level: str = "info",
+    ends_process: bool = False,
 ) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(deps, threads=threads),
+        create_app(deps, threads=threads, ends_process=ends_process),
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         # X-Forwarded-For/-Proto believed from a reverse proxy on this machine only.
@@ -87,5 +88,7 @@ def serve(
     threads: int = THREADS,
 ) -> None:
     """Serves until Ctrl+C or SIGTERM."""
-    server = uvicorn.Server(config(deps, certfile=certfile, keyfile=keyfile, threads=threads))
+    server = uvicorn.Server(
+        config(deps, certfile=certfile, keyfile=keyfile, threads=threads, ends_process=True)
+    )
     server.run(sockets=[sock])
