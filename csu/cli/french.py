@@ -28,6 +28,7 @@ from typer.exceptions import Abort
 
 from csu.config import french_fault, shown
 
+INTERRUPTED = 130  # the exit status of a command stopped by Ctrl+C (128 + SIGINT)
 _HEADINGS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
 # The bracket Typer ends an option's row with: « [default: 8000; 1<=x<=65535] ».
 _EXTRAS = re.compile(r"\[([^\[\]]+)\]\s*$")
@@ -126,6 +127,8 @@ class FrenchGroup(TyperGroup):
         except Abort:
             _stderr("Abandon.")
             sys.exit(1)
+        if code == INTERRUPTED:  # Typer's answer to Ctrl+C, silent otherwise
+            _stderr("Interrompu (Ctrl+C) : ce qui n'était pas terminé n'a pas été enregistré.")
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -30,7 +30,6 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from multiprocessing import get_context
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -50,6 +49,7 @@ from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.emargement import material_states, open_scrutins, states_from
 from csu.services.platform_clients import Platform, require_election
+from csu.services.worker_processes import QUIET_SPAWN, ignore_ctrl_c
 from csu.store import journal
 from csu.store.tables import (
     Credential,
@@ -608,7 +608,7 @@ def _argon2_pool() -> ProcessPoolExecutor:
         if _pool is None:
             _pool = ProcessPoolExecutor(
                 ARGON2_WORKERS,
-                mp_context=get_context("spawn"),
+                mp_context=QUIET_SPAWN,
                 initializer=_start_worker,
                 initargs=(os.getpid(),),
             )
@@ -657,6 +657,7 @@ def _start_worker(parent: int) -> None:
     """Lowers the priority of an argon2 worker (the lanes libargon2 starts from it
     inherit it: on Linux a nice value is per thread), and ends it if the API's process
     dies without stopping its pool (killed): it would wait for work forever."""
+    ignore_ctrl_c()  # Ctrl+C on « csu api » is the API's: it stops its pool
     with contextlib.suppress(AttributeError, OSError):  # elsewhere than Linux: as is
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ARGON2_NICE)
     # Linux: SCHED_IDLE, inherited by the lanes too: the argon2 work runs only on what

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.services.files import describe_os_error, open_regular
+from csu.services.worker_processes import QUIET_SPAWN, ignore_ctrl_c
 from csu.store import journal
 from csu.store.engine import SQLITE_CACHE_KIB
 from csu.store.tables import Bureau, Material, Voter
@@ -117,6 +117,12 @@ class _Chunk:
 
 
 _worker_state: dict[str, Any] = {}
+
+
+def _init_pool_worker(plan: _Plan) -> None:
+    """A worker process of the import's pool: Ctrl+C is the main process's alone."""
+    ignore_ctrl_c()
+    _init_worker(plan)
 
 
 def _init_worker(plan: _Plan) -> None:
@@ -816,17 +822,20 @@ def _run_pool(
     """Feed chunks to worker processes, handling results in file order."""
     # spawn, not fork: the caller may run threads (a progress bar, the terminal's
     # workers), and a fork taken while one of them holds a lock deadlocks.
-    context = get_context("spawn")
     with ProcessPoolExecutor(
-        size, mp_context=context, initializer=_init_worker, initargs=(plan,)
+        size, mp_context=QUIET_SPAWN, initializer=_init_pool_worker, initargs=(plan,)
     ) as pool:
         pending: deque[Future[_Chunk]] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_process_chunk, chunk))
-            while len(pending) > 2 * size:
+        try:
+            for chunk in chunks:
+                pending.append(pool.submit(_process_chunk, chunk))
+                while len(pending) > 2 * size:
+                    handle(pending.popleft().result())
+            while pending:
                 handle(pending.popleft().result())
-        while pending:
-            handle(pending.popleft().result())
+        except BaseException:  # Ctrl+C, or a failure: the chunks not started are dropped
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def _drop_duplicates(

@@ -1,0 +1,40 @@
+"""Worker processes of the services' pools (the roll import's validation, the API's
+argon2 checks): spawned, not forked (their callers run threads), and deaf to Ctrl+C.
+
+The terminal sends Ctrl+C (SIGINT) to the whole process group: a worker interrupted
+as it started or waited for work printed a Python traceback of its own. The main
+process alone is interrupted, and stops its pool."""
+
+import multiprocessing.context
+import signal
+import threading
+
+
+class _QuietProcess(multiprocessing.context.SpawnProcess):
+    """Started with SIGINT ignored for the instant of the spawn: an ignored signal is
+    inherited across exec, and Python then installs no KeyboardInterrupt in the child,
+    not even while it imports its modules."""
+
+    def start(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            super().start()  # only the main thread may set a handler (see ignore_ctrl_c)
+            return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            super().start()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+class _QuietSpawnContext(multiprocessing.context.SpawnContext):
+    Process = _QuietProcess
+
+
+QUIET_SPAWN = _QuietSpawnContext()
+
+
+def ignore_ctrl_c() -> None:
+    """In a worker, first thing: for one spawned from another thread than the main one
+    (its start could not ignore SIGINT), from then on."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

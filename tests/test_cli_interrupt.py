@@ -1,0 +1,122 @@
+"""Ctrl+C on a long command: the terminal sends SIGINT to the whole process group, the
+command's worker processes included. The operator reads one French sentence, never a
+Python traceback, and nothing half done is kept."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli_support import assert_done, clean_environment, csu
+from tests.test_cli import HEADER, MININT
+from tests.test_cli_platform import free_port
+from tests.waiting import until
+
+INTERRUPTED = "Interrompu (Ctrl+C) : ce qui n'était pas terminé n'a pas été enregistré."
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    clean_environment(tmp_path, monkeypatch)
+    path = tmp_path / "cellule.sqlite"
+    assert_done(csu("init", "--db", path))
+    assert_done(csu("election", "load", MININT, "--db", path))
+    return path
+
+
+def started(*args: str | Path) -> subprocess.Popen[bytes]:
+    """``csu ARGS`` in a session of its own: its process group, as a terminal's."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "csu.launch", *map(str, args)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )  # fmt: skip
+
+
+def workers(process: subprocess.Popen[bytes]) -> list[int]:
+    """The worker processes ``process`` spawned (not its resource tracker)."""
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text()
+    except OSError:
+        return []
+    found = []
+    for child in children.split():
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command:
+            found.append(int(child))
+    return found
+
+
+def ignores_ctrl_c(pid: int) -> bool:
+    """Whether the process ``pid`` ignores SIGINT (its mask of ignored signals)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & 1 << (signal.SIGINT - 1))
+    raise AssertionError(f"no SigIgn line for process {pid}")
+
+
+def workers_running(process: subprocess.Popen[bytes], count: int) -> bool:
+    """``count`` workers started, and the command listening to Ctrl+C again (it ignores
+    it for the instant a worker is spawned)."""
+    return len(workers(process)) >= count and not ignores_ctrl_c(process.pid)
+
+
+def ctrl_c(process: subprocess.Popen[bytes]) -> str:
+    """Ctrl+C as a terminal sends it; what the command then said."""
+    os.killpg(process.pid, signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    return out.decode("utf-8", "replace")
+
+
+def test_ctrl_c_during_an_import_is_said_in_french_and_writes_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    roll = tmp_path / "liste.csv"
+    rows = (
+        f"M{n:07d};Nom;Prénom;01/01/1970;;;;B{n % 7};électeur;ID-{n:07d};;;;;;"
+        for n in range(300_000)
+    )
+    roll.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    process = started("import", "voters", roll, "--election", "minint-2022", "--db", db,
+                      "--workers", "2")  # fmt: skip
+    until(lambda: workers_running(process, 2), timeout=60)
+    spawned = workers(process)
+    assert all(ignores_ctrl_c(pid) for pid in spawned)
+    said = ctrl_c(process)
+    assert process.returncode == 130, said
+    assert INTERRUPTED in said
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM voter").fetchone() == (0,)
+    until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in spawned))
+
+
+def test_ctrl_c_on_the_api_stops_it_and_its_argon2_workers_without_a_traceback(
+    db: Path,
+) -> None:
+    port = free_port()
+    process = started("api", "--port", str(port), "--db", db)
+    url = f"http://127.0.0.1:{port}/v1/health"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    until(answers, timeout=60)
+    until(lambda: workers_running(process, 1), timeout=60)
+    spawned = workers(process)
+    assert all(ignores_ctrl_c(pid) for pid in spawned)
+    said = ctrl_c(process)
+    assert "Application shutdown complete." in said
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in spawned))
