@@ -270,7 +270,8 @@ def column_check(session: Session) -> tuple[int, str] | None:
             if generated.get(name) != 2 or _SQLITE_GENERATED.format(name, size) not in ddl:
                 return 1, f"schéma du journal modifié (colonne {name} non dérivée du contenu)"
         return None
-    field = "(convert_from(body, 'UTF8')::jsonb ->> '{0}') IS DISTINCT FROM {0}"
+    # csu_journal_fields (migration 0019): the body's fields, as the sequencer read them.
+    field = "(csu_journal_fields(body) ->> '{0}') IS DISTINCT FROM {0}"
     where = " OR ".join(field.format(name) for name in INDEXED_FIELDS)
     first = session.execute(text(f"SELECT min(seq) FROM journal_entry WHERE {where}")).scalar()
     return None if first is None else (first, "colonnes d'index différentes du contenu haché")

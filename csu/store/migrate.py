@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from csu.domain.errors import InvalidValue
 
@@ -30,6 +30,19 @@ def downgrade(engine: Engine, revision: str) -> None:
     _migrate(engine, command.downgrade, revision)
 
 
+def _require_utf8(connection: Connection) -> None:
+    """The journal's bodies are UTF-8 JSON that the server reads (its sequencer, the
+    audit's check of the indexed columns): in a LATIN1 database an entry holding a
+    character LATIN1 lacks would stop the chain there."""
+    encoding = connection.exec_driver_sql("SHOW server_encoding").scalar()
+    if encoding != "UTF8":
+        raise InvalidValue(
+            "Base de données",
+            f"encodage {encoding} : CSU a besoin d'une base en UTF8 "
+            "(createdb --encoding=UTF8 --template=template0 …)",
+        )
+
+
 def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config = alembic_config()
     with engine.connect() as connection:
@@ -42,6 +55,8 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
             with connection.begin():
+                if not sqlite:
+                    _require_utf8(connection)
                 config.attributes["connection"] = connection
                 step(config, revision)
                 if sqlite:

@@ -62,40 +62,83 @@ def _backends(admin: psycopg.Connection, condition: str = "true") -> list[int]:
     return [row[0] for row in rows]
 
 
-def test_a_sequencer_killed_mid_batch_leaves_the_whole_batch_queued(
+class StoppedBatch:
+    """A sequencer in a process of its own, stopped in the middle of a batch of five
+    entries: after its INSERT into the chain, at its DELETE from the queue, whose last
+    entry another transaction (``blocker``) holds locked."""
+
+    def __init__(self, engine: Engine) -> None:
+        url = engine.url.render_as_string(hide_password=False)
+        libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.admin = psycopg.connect(libpq, autocommit=True)
+        self.admin.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))  # a backlog
+        for number in range(5):
+            with write_session(engine) as session:
+                journal.append(session, actor=ACTOR, action="note", outcome="ok", at=NOW,
+                               details={"number": number})
+        self.blocker = psycopg.connect(libpq)
+        self.blocker.execute("SELECT id FROM journal_queue ORDER BY id DESC LIMIT 1 FOR UPDATE")
+        self.admin.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
+        self.child = multiprocessing.get_context("fork").Process(
+            target=_sequencer_process, args=(url,))
+        self.child.start()
+        until(lambda: bool(self.backend()))
+
+    def backend(self) -> list[int]:
+        """The batch's server process, while it waits at the DELETE (csu_journal_integrate,
+        one statement)."""
+        return _backends(
+            self.admin, "wait_event_type = 'Lock' AND query LIKE '%csu_journal_integrate%'")
+
+    def kill_process(self) -> None:
+        os.kill(self.child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        self.child.join()
+
+    def finish(self) -> None:
+        """Let the DELETE go on, and wait until the batch's server process is gone."""
+        self.blocker.rollback()
+        until(lambda: not _backends(self.admin))
+        self.blocker.close()
+        self.admin.close()
+
+
+def chain_and_queue(engine: Engine) -> tuple[int, int, int]:
+    """The head's position, the entries chained, the entries queued."""
+    with read_session(engine) as session:
+        return (
+            journal.head(session)[0],
+            session.execute(select(func.count()).select_from(JournalEntry)).scalar_one(),
+            sequencer.pending(session).count,
+        )
+
+
+def test_a_sequencer_killed_mid_batch_leaves_nothing_half_integrated(
     postgres_store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)  # this process waits
-    url = postgres_store.url.render_as_string(hide_password=False)
-    libpq = postgres_store.url.set(drivername="postgresql").render_as_string(
-        hide_password=False)
-    admin = psycopg.connect(libpq, autocommit=True)
-    admin.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))  # a backlog builds up
-    for number in range(5):
-        with write_session(postgres_store) as session:
-            journal.append(session, actor=ACTOR, action="note", outcome="ok", at=NOW,
-                           details={"number": number})
-    # The last queued entry locked: the sequencer's batch stops at its DELETE, after
-    # its INSERT into the chain.
-    blocker = psycopg.connect(libpq)
-    blocker.execute("SELECT id FROM journal_queue ORDER BY id DESC LIMIT 1 FOR UPDATE")
-    admin.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
-    child = multiprocessing.get_context("fork").Process(target=_sequencer_process, args=(url,))
-    child.start()
-    until(lambda: bool(_backends(
-        admin, "wait_event_type = 'Lock' AND query LIKE '%DELETE FROM journal_queue%'")))
+    stopped = StoppedBatch(postgres_store)
+    stopped.kill_process()
+    stopped.finish()
 
-    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
-    child.join()
-    blocker.rollback()
-    until(lambda: not _backends(admin))  # its server process saw it go, and rolled back
+    # The batch is one statement on the server: it no longer needs its sequencer's
+    # process, and commits whole once the lock it waited for is free.
+    assert chain_and_queue(postgres_store) == (5, 5, 0)
+    assert sequencer.integrate(postgres_store) == 0
+    deps = Deps(engine=postgres_store, key=TEST_KEY)
+    assert verify_journal(deps, SUPERVISOR).describe() == "journal intègre : 5 entrées"
 
-    with read_session(postgres_store) as session:
-        assert journal.head(session)[0] == 0
-        assert session.execute(select(func.count()).select_from(JournalEntry)).scalar_one() == 0
-        assert sequencer.pending(session).count == 5
+
+def test_a_batch_whose_server_process_dies_leaves_the_whole_batch_queued(
+    postgres_store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)  # this process waits
+    stopped = StoppedBatch(postgres_store)
+    (pid,) = stopped.backend()
+    stopped.admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    stopped.child.join()
+    stopped.finish()
+
+    assert chain_and_queue(postgres_store) == (0, 0, 5)  # its inserts rolled back with it
     assert sequencer.integrate(postgres_store) == 5
     deps = Deps(engine=postgres_store, key=TEST_KEY)
     assert verify_journal(deps, SUPERVISOR).describe() == "journal intègre : 5 entrées"
-    blocker.close()
-    admin.close()

@@ -14,6 +14,7 @@ import csu.store.tables  # noqa: F401  (registers the tables on the metadata)
 from csu.domain.errors import InvalidValue
 from csu.services.audit import verify_journal
 from csu.services.credentials import issue_credential
+from csu.store.engine import make_engine
 from csu.store.migrate import (
     alembic_config,
     current_revision,
@@ -157,3 +158,25 @@ def test_an_upgrade_that_would_leave_a_broken_reference_is_refused_in_french(
     assert "mise à jour du schéma annulée" in str(refusal.value)
     assert "table material" in str(refusal.value)
     assert current_revision(sqlite_store) == "0016"
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_not_in_utf8_is_refused_in_french(postgres_store: Engine) -> None:
+    """The server reads the journal's UTF-8 bodies (its sequencer, the audit): a LATIN1
+    database would stop the chain at the first entry holding a character LATIN1 lacks."""
+    name = f"{postgres_store.url.database}_latin1"
+    with postgres_store.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+        admin.exec_driver_sql(
+            f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "
+            "TEMPLATE template0"
+        )
+    latin1 = make_engine(postgres_store.url.set(database=name))
+    try:
+        with pytest.raises(InvalidValue) as refusal:
+            upgrade(latin1)
+        assert "encodage LATIN1 : CSU a besoin d'une base en UTF8" in str(refusal.value)
+        assert current_revision(latin1) is None
+    finally:
+        latin1.dispose()
+        with postgres_store.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+            admin.exec_driver_sql(f"DROP DATABASE {name}")

@@ -2,6 +2,7 @@
 entry unsequenced, a sequencer chains committed entries in batches; SQLite keeps the
 direct append."""
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
 from csu.services.audit import (
     describe_backlog,
     export_journal,
@@ -156,6 +158,46 @@ def test_a_backlog_is_chained_in_batches_in_queue_order(
     assert verify_journal(Deps(engine=postgres_store, key=TEST_KEY), SUPERVISOR).ok
 
 
+# A workstation's name may hold, as typed, a backslash followed by "u0000": read exactly,
+# beside a detail holding U+0000 itself.
+WORKSTATION = "poste «1» \\u0000"
+HOSTILE_DETAILS = [
+    {"reason": "nul \x00 octet, « guillemets » \"doubles\" et \\ barre"},
+    {"note": "émoji 🗳️, e\u0301 décomposé, \u202e à rebours, \ud7ff"},
+    {"ligne": "deux\nlignes\ttabulées", "nombre": 2**53 + 1, "vrai": True, "rien": None},
+]
+
+
+def test_the_servers_batch_chains_as_the_domain_hashes_whatever_the_entry_holds(
+    postgres_store: Engine, role_held: psycopg.Connection
+) -> None:
+    """The batch runs on the server (csu_journal_integrate, migration 0019): its chain
+    hash and the entry's indexed columns are those csu.domain.journal gives the body,
+    whatever bytes a free-text detail holds."""
+    appended = []
+    for details in HOSTILE_DETAILS:
+        with write_session(postgres_store) as session:
+            appended.append(journal.append(
+                session, actor=Actor(operator="agent", role="agent", workstation=WORKSTATION),
+                action="note", outcome="ok", at=NOW, subject="p-1", details=details,
+            ))  # fmt: skip
+    release(role_held)
+    assert sequencer.integrate(postgres_store) == len(HOSTILE_DETAILS)
+
+    with read_session(postgres_store) as session:
+        rows = session.execute(select(JournalEntry).order_by(JournalEntry.seq)).scalars().all()
+    previous = GENESIS_HASH
+    for row, queued_entry, details in zip(rows, appended, HOSTILE_DETAILS, strict=True):
+        assert row.event_id == queued_entry.event_id
+        assert row.hash == chain_hash(row.seq, previous, row.body)
+        fields = json.loads(row.body)
+        assert fields["details"] == canonical_form({"details": details})[0]["details"]
+        for name in ENTRY_FIELDS[:-1]:  # every field but the details is a column too
+            assert getattr(row, name) == fields[name], name
+        previous = row.hash
+    assert verify_journal(Deps(engine=postgres_store, key=TEST_KEY), SUPERVISOR).ok
+
+
 def test_a_busy_cell_is_integrated_in_the_background(
     postgres_store: Engine, role_held: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -287,7 +329,7 @@ def prepared_after_six_batches(engine: Engine) -> list[str]:
 def test_a_batch_finding_the_queue_empty_keeps_the_connections_prepared_statements(
     postgres_store: Engine,
 ) -> None:
-    assert any("journal_queue" in statement for statement in prepared_after_six_batches(
+    assert any("csu_journal_integrate" in statement for statement in prepared_after_six_batches(
         postgres_store
     ))
 
@@ -295,7 +337,7 @@ def test_a_batch_finding_the_queue_empty_keeps_the_connections_prepared_statemen
 def test_a_batch_finding_the_role_taken_keeps_the_connections_prepared_statements(
     postgres_store: Engine, role_held: psycopg.Connection
 ) -> None:
-    assert any("journal_head" in statement for statement in prepared_after_six_batches(
+    assert any("csu_journal_integrate" in statement for statement in prepared_after_six_batches(
         postgres_store
     ))
 
