@@ -43,10 +43,12 @@ without A, so A's position is lower. Entries of transactions that overlapped hav
 no such order, and get one. Waiting for every older transaction to end instead
 (an xmin horizon) would let one long import stall the journal of the whole cell.
 
-No lost wake-up. After its last batch the sequencer, whose commit released the
-lock, looks at the queue again: a workstation whose try failed while we held the
-lock had committed its entry before, so we see it and integrate it (or the one
-holding the lock by then does, and looks again itself after it).
+No lost wake-up. A workstation whose try failed while another held the role had
+committed its entry before: it leaves the entry to its process's duty thread (see
+below), started then if it was not running, which chains it within ``WATCH_EVERY`` s
+or sees a sequencer on duty that will. And a sequencer run by hand, or until the queue
+is empty (``integrate``, ``settle``, a server's resident one), looks at the queue again
+after its last batch, once its commit released the role.
 """
 
 import contextlib
@@ -138,10 +140,12 @@ def integrate(engine: Engine, *, rounds: int | None = None, batch: int = BATCH) 
 
 
 def _integrate_on(
-    driver: Any, engine: Engine, rounds: int | None, batch: int = BATCH
+    driver: Any, engine: Engine, rounds: int | None, batch: int = BATCH, *, look: bool = True
 ) -> tuple[int, bool]:
     """:func:`integrate` on a psycopg connection outside any transaction: how many
-    entries it chained, and whether another sequencer held the role."""
+    entries it chained, and whether another sequencer held the role. Without ``look``,
+    no look at the queue after the last batch (a workstation after its commit: one
+    round trip a call; what a lost try left is its own duty thread's)."""
     if driver.info.transaction_status != 0:  # not idle: what the pool left open
         driver.rollback()
     done = 0
@@ -157,7 +161,7 @@ def _integrate_on(
         if chained == batch and not bounded:
             continue  # a full batch: more may wait
         # The role went with the commit: look again (see "No lost wake-up" above).
-        if not _waiting(driver):
+        if not look or not _waiting(driver):
             return done, False
         if bounded:
             _busy(engine)  # a busy cell: the background sequencer goes on
@@ -187,11 +191,11 @@ def integrate_quietly(engine: Engine, driver: Any = None) -> None:
         if driver is None:
             raw = engine.raw_connection()
             try:
-                _integrate_on(raw.driver_connection, engine, BUSY_ROUNDS)
+                _integrate_on(raw.driver_connection, engine, BUSY_ROUNDS, look=False)
             finally:
                 raw.close()
         else:
-            _integrate_on(driver, engine, BUSY_ROUNDS)
+            _integrate_on(driver, engine, BUSY_ROUNDS, look=False)
     except Exception as error:  # logged: the entry is safe in the queue
         _log.warning("journal integration deferred (%s: %s)", type(error).__name__, error)
         _busy(engine)  # the sequencer on duty tries again
@@ -229,15 +233,19 @@ _helpers_lock = threading.Lock()
 
 
 def _note_failure(engine: Engine) -> None:
-    """A try lost to another sequencer: many within a second, and the cell is busy."""
+    """A try lost to another sequencer: what this process queued is left to its duty
+    thread (no lost wake-up); many such tries within a second, and the cell is busy."""
     now = time.monotonic()
     with _helpers_lock:
         recent = [t for t in _failures.get(engine, []) if t > now - 1.0]
         recent.append(now)
         _failures[engine] = recent
         busy = len(recent) >= BUSY_FAILURES
+        _deferred[engine] = now
     if busy:
         _busy(engine)
+    else:
+        _ensure_duty(engine)
 
 
 def _busy(engine: Engine) -> None:

@@ -116,6 +116,19 @@ def test_an_entry_waits_while_another_sequencer_holds_the_role(
     assert [seq for seq, _ in chain(postgres_store)] == [1, 2]
 
 
+def test_an_entry_whose_try_was_lost_is_chained_by_its_process_with_no_other_commit(
+    postgres_store: Engine, role_held: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No lost wake-up: the holder of the role does not look at the queue again after its
+    batch; the workstation whose try it lost leaves its entry to its own duty thread."""
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 0.0)  # as in production
+    (appended,) = append_entries(postgres_store, 1)
+    assert queued(postgres_store) == 1
+    release(role_held)  # and nothing is committed after it
+    until(lambda: queued(postgres_store) == 0, timeout=5)
+    assert chain(postgres_store) == [(1, appended.event_id)]
+
+
 def test_verify_checks_the_chain_and_tells_what_waits(
     postgres_store: Engine, role_held: psycopg.Connection
 ) -> None:
