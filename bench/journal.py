@@ -1,15 +1,18 @@
 """Journal: appends per second from one process, and verification of N entries, on
 SQLite; on PostgreSQL (a private server, bench/workload.py), the CPU and time of one
 journalled transaction whose entry is queued and then chained by the workstation that
-committed it (csu/store/sequencer.py): the journal's share of every action there."""
+committed it (csu/store/sequencer.py): the journal's share of every action there; and
+a backlog of N entries chained by the server's batch, then verified."""
 
 import sys
 import time
+import uuid
 
 from sqlmodel import Session
 
 from bench.common import ADMIN, fresh_sqlite, line
 from bench.workload import PrivatePostgres, postgres_bin
+from csu.domain.journal import canonical_form
 from csu.services.audit import verify_journal
 from csu.services.context import Deps
 from csu.store import journal, sequencer
@@ -95,12 +98,64 @@ def queued_append_cost(count: int = 1_000, rounds: int = 5) -> None:
     line(f"{label}, time", f"{min(wall):.3f} ms", "per transaction, best round")
 
 
+def postgres_backlog_and_verify(entries: int) -> None:
+    """A backlog of ``entries`` queued entries (a cell whose sequencer was stopped)
+    chained by ``csu_journal_integrate``, then ``csu audit verify`` of the whole chain:
+    the hashes in Python, the indexed columns against the bodies on the server."""
+    if postgres_bin() is None:
+        line("PostgreSQL: backlog and verify", "skipped", "no initdb / pg_ctl")
+        return
+    server = PrivatePostgres()
+    server.start()
+    try:
+        engine = make_engine(server.url)
+        upgrade(engine)
+        driver = engine.raw_connection()
+        try:
+            connection = driver.driver_connection
+            queue = "COPY journal_queue (event_id, body) FROM STDIN"
+            with connection.cursor() as cursor, cursor.copy(queue) as copy:
+                for number in range(entries):
+                    stored, body = canonical_form(entry_fields(number))
+                    copy.write_row((stored["event_id"], body))
+            connection.commit()
+            started = time.perf_counter()
+            while sequencer.integrate_batch(connection, 20_000):
+                pass
+            elapsed = time.perf_counter() - started
+        finally:
+            driver.close()
+        line(f"chain a backlog of {entries:,} entries", f"{elapsed:.1f} s",
+             f"{entries / elapsed:,.0f} entries/s")
+        deps = Deps(engine=engine, key=b"k" * 32)
+        started = time.perf_counter()
+        check = verify_journal(deps, ADMIN)
+        elapsed = time.perf_counter() - started
+        assert check.ok and check.count == entries, check.describe()
+        line(f"verify {entries:,} entries", f"{elapsed:.2f} s", "the columns read once a body")
+        engine.dispose()
+    finally:
+        server.destroy()
+
+
+def entry_fields(number: int) -> dict[str, object]:
+    """A consultation's entry, as ``consultation`` journals it."""
+    return {
+        "event_id": str(uuid.uuid4()), "ts": "2026-12-05T03:00:00.000000+00:00",
+        "operator": ACTOR.operator, "role": ACTOR.role, "workstation": ACTOR.workstation,
+        "election": "minint-2022", "subject": PSEUDONYM, "intervention": None,
+        "action": "consultation", "outcome": "ok",
+        "details": {"query": "AB***", "results": number},
+    }  # fmt: skip
+
+
 def main(entries: int = 1_000_000) -> None:
     print("Journal, SQLite")
     append_rate()
     verify_rate(entries)
     print("Journal, PostgreSQL")
     queued_append_cost()
+    postgres_backlog_and_verify(entries)
 
 
 if __name__ == "__main__":

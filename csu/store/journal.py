@@ -270,12 +270,18 @@ def column_check(session: Session) -> tuple[int, str] | None:
             if generated.get(name) != 2 or _SQLITE_GENERATED.format(name, size) not in ddl:
                 return 1, f"schéma du journal modifié (colonne {name} non dérivée du contenu)"
         return None
-    # csu_journal_fields (migration 0019): the body's fields, as the sequencer read them.
-    field = "(csu_journal_fields(body) ->> '{0}') IS DISTINCT FROM {0}"
-    where = " OR ".join(field.format(name) for name in INDEXED_FIELDS)
-    first = session.execute(text(f"SELECT min(seq) FROM journal_entry WHERE {where}")).scalar()
+    first = session.execute(text(_POSTGRESQL_COLUMN_CHECK)).scalar()
     return None if first is None else (first, "colonnes d'index différentes du contenu haché")
 
+
+# Each body read once (csu_journal_fields, migration 0019: as the sequencer read it), by
+# the LATERAL's OFFSET 0: written in the condition, it was parsed again for each column,
+# ten times an entry (28 s for 1,000,000 entries instead of 3).
+_POSTGRESQL_COLUMN_CHECK = (
+    "SELECT min(seq) FROM journal_entry, "
+    "LATERAL (SELECT csu_journal_fields(body) AS fields OFFSET 0) AS read WHERE "
+    + " OR ".join(f"(fields ->> '{name}') IS DISTINCT FROM {name}" for name in INDEXED_FIELDS)
+)
 
 _SQLITE_SIZES = {
     "event_id": 36,

@@ -39,11 +39,12 @@ depends_on: str | Sequence[str] | None = None
 # what they read is exact; the body and its hash are untouched.
 FIELDS = r"""CREATE FUNCTION csu_journal_fields(body bytea) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT (CASE
-    WHEN strpos(convert_from(body, 'UTF8'), '\u0000') = 0 THEN convert_from(body, 'UTF8')
+  SELECT CASE
+    WHEN position('\x5c7530303030'::bytea IN body) = 0  -- the bytes of \u0000
+    THEN convert_from(body, 'UTF8')::jsonb
     ELSE regexp_replace(convert_from(body, 'UTF8'), '(?<!\\)((?:\\\\)*)\\u0000',
-                        '\1\\ufffd', 'g')
-  END)::jsonb
+                        '\1\\ufffd', 'g')::jsonb
+  END
 $$"""
 
 INTEGRATE = r"""CREATE FUNCTION csu_journal_integrate(lock_key bigint, batch integer)
