@@ -7,7 +7,10 @@ a backlog of N entries chained by the server's batch, then verified."""
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bench.common import ADMIN, fresh_sqlite, line
@@ -64,17 +67,32 @@ def verify_rate(entries: int) -> None:
     line(f"verify {entries:,} entries", f"{elapsed:.2f} s", "target < 3 s for 1,000,000")
 
 
-def queued_append_cost(count: int = 1_000, rounds: int = 5) -> None:
-    """One process, one transaction per entry, its integration after the commit: the
-    best of ``rounds`` rounds (a shared machine only ever slows a round down)."""
+@contextmanager
+def private_store(label: str) -> Iterator[Engine | None]:
+    """A migrated store on a private PostgreSQL server of its own; None, said so, when
+    the server programs are not installed."""
     if postgres_bin() is None:
-        line("PostgreSQL: queued append + integration", "skipped", "no initdb / pg_ctl")
+        line(label, "skipped", "no initdb / pg_ctl")
+        yield None
         return
     server = PrivatePostgres()
     server.start()
     try:
         engine = make_engine(server.url)
         upgrade(engine)
+        yield engine
+        engine.dispose()
+    finally:
+        server.destroy()
+
+
+def queued_append_cost(count: int = 1_000, rounds: int = 5) -> None:
+    """One process, one transaction per entry, its integration after the commit: the
+    best of ``rounds`` rounds (a shared machine only ever slows a round down)."""
+    label = "PostgreSQL: queued append + integration"
+    with private_store(label) as engine:
+        if engine is None:
+            return
         deps = Deps(engine=engine, key=b"k" * 32)
         for number in range(200):  # warm: connections, statements, the sequencer's path
             with deps.writing() as session:
@@ -90,10 +108,6 @@ def queued_append_cost(count: int = 1_000, rounds: int = 5) -> None:
         with deps.reading() as session:
             chained, waiting = journal.head(session)[0], sequencer.pending(session).count
         assert chained == 200 + rounds * count and waiting == 0, (chained, waiting)
-        engine.dispose()
-    finally:
-        server.destroy()
-    label = "PostgreSQL: queued append + integration"
     line(f"{label}, client CPU", f"{min(cpu):.3f} ms", "per transaction, best round")
     line(f"{label}, time", f"{min(wall):.3f} ms", "per transaction, best round")
 
@@ -102,14 +116,9 @@ def postgres_backlog_and_verify(entries: int) -> None:
     """A backlog of ``entries`` queued entries (a cell whose sequencer was stopped)
     chained by ``csu_journal_integrate``, then ``csu audit verify`` of the whole chain:
     the hashes in Python, the indexed columns against the bodies on the server."""
-    if postgres_bin() is None:
-        line("PostgreSQL: backlog and verify", "skipped", "no initdb / pg_ctl")
-        return
-    server = PrivatePostgres()
-    server.start()
-    try:
-        engine = make_engine(server.url)
-        upgrade(engine)
+    with private_store("PostgreSQL: backlog and verify") as engine:
+        if engine is None:
+            return
         driver = engine.raw_connection()
         try:
             connection = driver.driver_connection
@@ -127,15 +136,11 @@ def postgres_backlog_and_verify(entries: int) -> None:
             driver.close()
         line(f"chain a backlog of {entries:,} entries", f"{elapsed:.1f} s",
              f"{entries / elapsed:,.0f} entries/s")
-        deps = Deps(engine=engine, key=b"k" * 32)
         started = time.perf_counter()
-        check = verify_journal(deps, ADMIN)
+        check = verify_journal(Deps(engine=engine, key=b"k" * 32), ADMIN)
         elapsed = time.perf_counter() - started
         assert check.ok and check.count == entries, check.describe()
         line(f"verify {entries:,} entries", f"{elapsed:.2f} s", "the columns read once a body")
-        engine.dispose()
-    finally:
-        server.destroy()
 
 
 def entry_fields(number: int) -> dict[str, object]:
