@@ -171,10 +171,11 @@ def _integrate_on(
 def integrate_quietly(engine: Engine, driver: Any = None) -> None:
     """After a commit (``journal``). A quiet cell: on the connection that committed
     (a second one from a small pool could wait for the others' forever), chain what
-    waits until the queue is seen empty or another sequencer holds the role, who
-    then looks again; so when the action returns, its entry is chained or about to
-    be by a sequencer at work. A busy cell (``BUSY_ROUNDS`` rounds in a row, or
-    ``BUSY_FAILURES`` tries lost within a second), or one with a sequencer on duty:
+    waits, in batches while they come full, until one is not or another sequencer holds
+    the role (this process's duty thread then takes the entry over: "No lost wake-up");
+    so when the action returns, its entry is chained or about to be. A busy cell
+    (``BUSY_ROUNDS`` rounds in a row, or ``BUSY_FAILURES`` tries lost within a second),
+    or one with a sequencer on duty:
     nothing here, the sequencer on duty chains it within ``WATCH_EVERY`` s, in larger
     batches, off the actions' path. Never raises: the action is recorded, its entry
     queued."""
