@@ -34,6 +34,12 @@ GRANT SELECT, INSERT ON journal_entry TO csu_app;
 REVOKE ALL ON journal_head FROM csu_app;
 GRANT SELECT, UPDATE ON journal_head TO csu_app;
 
+-- The sequencer's batch and the audit's reading of an entry's fields (migration 0019):
+-- run with the caller's rights, so the journal's privileges above still hold. Granted
+-- by name, in case functions are no longer executable by PUBLIC by default.
+GRANT EXECUTE ON FUNCTION csu_journal_integrate(bigint, integer) TO csu_app;
+GRANT EXECUTE ON FUNCTION csu_journal_fields(bytea) TO csu_app;
+
 -- The schema version: the workstations check it at start, only the owner moves it.
 REVOKE ALL ON alembic_version FROM csu_app;
 GRANT SELECT ON alembic_version TO csu_app;

@@ -33,6 +33,9 @@ def app_role(postgres_server: PostgresServer) -> Iterator[tuple[str, str]]:
     with psycopg.connect(libpq(owner_url), autocommit=True) as owner:
         owner.execute(f'DROP ROLE IF EXISTS "{role}"')
         owner.execute(f'CREATE ROLE "{role}" LOGIN')
+        # A hardened server, where functions are not executable by everyone: the grants
+        # file names those the workstations call (the sequencer's batch, migration 0019).
+        owner.execute("REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC")
         owner.execute(ROLES_SQL.read_text(encoding="utf-8").replace("csu_app", role))
     yield owner_url, make_url(owner_url).set(username=role).render_as_string(
         hide_password=False
