@@ -69,6 +69,21 @@ def workers_running(process: subprocess.Popen[bytes], count: int) -> bool:
     return len(workers(process)) >= count and not ignores_ctrl_c(process.pid)
 
 
+def wait_for_workers(process: subprocess.Popen[bytes], count: int) -> None:
+    """Until ``workers_running``; failing, with what the command said meanwhile."""
+    try:
+        until(lambda: workers_running(process, count), timeout=60)
+    except AssertionError:
+        state = (workers(process), process.poll(), ignores_ctrl_c(process.pid)
+                 if process.poll() is None else None)  # fmt: skip
+        process.kill()
+        said = process.communicate()[0].decode("utf-8", "replace")
+        raise AssertionError(
+            f"no worker running (workers, exit code, SIGINT ignored: {state}); "
+            f"the command said:\n{said[-3000:]}"
+        ) from None
+
+
 def ctrl_c(process: subprocess.Popen[bytes]) -> str:
     """Ctrl+C as a terminal sends it; what the command then said. Pressed again if the
     command is still there 10 s later, as an operator would: one pressed in the few ms
@@ -97,7 +112,7 @@ def test_ctrl_c_during_an_import_is_said_in_french_and_writes_nothing(
                       "--workers", "2")  # fmt: skip
     # One worker at least: the pool spawns the second only if the first is busy when a
     # chunk is handed out, which a loaded machine may never see.
-    until(lambda: workers_running(process, 1), timeout=60)
+    wait_for_workers(process, 1)
     spawned = workers(process)
     assert all(ignores_ctrl_c(pid) for pid in spawned)
     said = ctrl_c(process)
@@ -123,7 +138,7 @@ def test_ctrl_c_on_the_api_stops_it_and_its_argon2_workers_without_a_traceback(
             return False
 
     until(answers, timeout=60)
-    until(lambda: workers_running(process, 1), timeout=60)
+    wait_for_workers(process, 1)
     spawned = workers(process)
     assert all(ignores_ctrl_c(pid) for pid in spawned)
     said = ctrl_c(process)

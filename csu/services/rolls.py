@@ -32,7 +32,7 @@ from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.services.files import describe_os_error, open_regular
-from csu.services.worker_processes import QUIET_SPAWN, ignore_ctrl_c
+from csu.services.worker_processes import QUIET_SPAWN, ctrl_c_deferred, ignore_ctrl_c
 from csu.store import journal
 from csu.store.engine import SQLITE_CACHE_KIB
 from csu.store.tables import Bureau, Material, Voter
@@ -828,7 +828,8 @@ def _run_pool(
         pending: deque[Future[_Chunk]] = deque()
         try:
             for chunk in chunks:
-                pending.append(pool.submit(_process_chunk, chunk))
+                with ctrl_c_deferred():  # its first starts the pool's manager thread
+                    pending.append(pool.submit(_process_chunk, chunk))
                 while len(pending) > 2 * size:
                     handle(pending.popleft().result())
             while pending:

@@ -5,9 +5,11 @@ The terminal sends Ctrl+C (SIGINT) to the whole process group: a worker interrup
 as it started or waited for work printed a Python traceback of its own. The main
 process alone is interrupted, and stops its pool."""
 
+import contextlib
 import multiprocessing.context
 import signal
 import threading
+from collections.abc import Iterator
 
 
 class _QuietProcess(multiprocessing.context.SpawnProcess):
@@ -38,3 +40,23 @@ def ignore_ctrl_c() -> None:
     """In a worker, first thing: for one spawned from another thread than the main one
     (its start could not ignore SIGINT), from then on."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl+C held while the block runs, then raised as KeyboardInterrupt: for a step of
+    a pool that must not be cut halfway. Interrupted while it started its manager
+    thread, a ProcessPoolExecutor's submit left a thread its shutdown could not join
+    (« cannot join thread before it is started »: a traceback instead of the French
+    sentence). Only the main thread may set a handler: elsewhere, as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if pressed:
+        raise KeyboardInterrupt
