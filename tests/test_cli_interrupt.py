@@ -30,11 +30,14 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def started(*args: str | Path) -> subprocess.Popen[bytes]:
-    """``csu ARGS`` in a session of its own: its process group, as a terminal's."""
+    """``csu ARGS`` in a session of its own: its process group, as a terminal's, and
+    Ctrl+C at its default, as a terminal leaves it (a test run a shell put in the
+    background inherits it ignored, and so would the command)."""
     return subprocess.Popen(
         [sys.executable, "-m", "csu.launch", *map(str, args)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "PYTHONWARNINGS": "default"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
 
 

@@ -48,8 +48,12 @@ def ctrl_c_deferred() -> Iterator[None]:
     a pool that must not be cut halfway. Interrupted while it started its manager
     thread, a ProcessPoolExecutor's submit left a thread its shutdown could not join
     (« cannot join thread before it is started »: a traceback instead of the French
-    sentence). Only the main thread may set a handler: elsewhere, as is."""
-    if threading.current_thread() is not threading.main_thread():
+    sentence). Only the main thread may set a handler: elsewhere, as is; and a process
+    started deaf to Ctrl+C (a job a shell put in the background) stays so."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield
         return
     pressed: list[int] = []
