@@ -98,13 +98,6 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
     return _autocommit(driver, _INTEGRATE, (LOCK_KEY, batch))
 
 
-def _end_read(driver: Any) -> None:
-    """End a transaction that wrote nothing by COMMIT: psycopg follows a ROLLBACK with
-    DEALLOCATE ALL, and the connection (a workstation's, after its own commit) would
-    plan every statement again. The role and the head's lock go with it alike."""
-    driver.commit()
-
-
 def _autocommit(driver: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
     """One statement outside any transaction (one round trip, nothing to end)."""
     return _autocommit_row(driver, sql, params)[0]
@@ -153,17 +146,15 @@ def _integrate_on(
     while True:
         chained = integrate_batch(driver, batch)
         if chained is None:
-            _note_failure(engine)
-            return done, True  # the holder looks at the queue after its commit
+            _note_failure(engine)  # what waits is this process's duty thread's now
+            return done, True
         done += chained
         count += 1
-        bounded = rounds is not None and count >= rounds
-        if chained == batch and not bounded:
-            continue  # a full batch: more may wait
-        # The role went with the commit: look again (see "No lost wake-up" above).
-        if not look or not _waiting(driver):
+        # After a full batch more surely waits; after another, the role went with the
+        # commit: look again (see "No lost wake-up" above), if asked to.
+        if chained != batch and not (look and _waiting(driver)):
             return done, False
-        if bounded:
+        if rounds is not None and count >= rounds:
             _busy(engine)  # a busy cell: the background sequencer goes on
             return done, False
 
@@ -510,7 +501,9 @@ def wait_integrated(engine: Engine, event_id: str, timeout: float = 5.0) -> int 
             with driver.cursor() as cursor:
                 cursor.execute("SELECT seq FROM journal_entry WHERE event_id = %s", (event_id,))
                 row = cursor.fetchone()
-            _end_read(driver)
+            # COMMIT, not ROLLBACK: psycopg follows a ROLLBACK with DEALLOCATE ALL, and the
+            # connection would plan every statement again.
+            driver.commit()
         finally:
             raw.close()
         if row is not None:

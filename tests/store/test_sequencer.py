@@ -5,6 +5,7 @@ direct append."""
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +128,35 @@ def test_an_entry_whose_try_was_lost_is_chained_by_its_process_with_no_other_com
     release(role_held)  # and nothing is committed after it
     until(lambda: queued(postgres_store) == 0, timeout=5)
     assert chain(postgres_store) == [(1, appended.event_id)]
+
+
+def test_a_workstation_at_its_bound_of_full_batches_hands_the_rest_to_the_background(
+    postgres_store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After its commit a workstation chains at most a few batches, and does not look at
+    the queue again: a full last batch says more waits, for its duty thread."""
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 0.0)  # as in production
+    raw = postgres_store.raw_connection()
+    try:
+        driver = raw.driver_connection
+        for number in range(7):  # queued as a backlog is, with no commit chaining them
+            stored, body = canonical_form({
+                "event_id": str(uuid.uuid4()), "ts": "2022-12-01T10:00:00+00:00",
+                "operator": "agent", "role": "agent", "workstation": "poste-1",
+                "election": None, "subject": None, "intervention": None,
+                "action": "note", "outcome": "ok", "details": {"number": number},
+            })  # fmt: skip
+            driver.execute(
+                "INSERT INTO journal_queue (event_id, body) VALUES (%s, %s)",
+                (stored["event_id"], body),
+            )
+        driver.commit()
+        chained, lost = sequencer._integrate_on(driver, postgres_store, 2, batch=2, look=False)
+    finally:
+        raw.close()
+    assert (chained, lost) == (4, False)
+    until(lambda: queued(postgres_store) == 0, timeout=5)
+    assert len(chain(postgres_store)) == 7
 
 
 def test_verify_checks_the_chain_and_tells_what_waits(
