@@ -10,6 +10,7 @@ import multiprocessing.context
 import signal
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 
 class _QuietProcess(multiprocessing.context.SpawnProcess):
@@ -21,12 +22,8 @@ class _QuietProcess(multiprocessing.context.SpawnProcess):
         if threading.current_thread() is not threading.main_thread():
             super().start()  # only the main thread may set a handler (see ignore_ctrl_c)
             return
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with _ctrl_c_handled_by(signal.SIG_IGN):
             super().start()
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
 
 
 class _QuietSpawnContext(multiprocessing.context.SpawnContext):
@@ -57,10 +54,20 @@ def ctrl_c_deferred() -> Iterator[None]:
         yield
         return
     pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, _frame: pressed.append(number))
+    with _ctrl_c_handled_by(lambda number, _frame: pressed.append(number)):
+        yield
+    if pressed:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _ctrl_c_handled_by(handler: Any) -> Iterator[None]:
+    """SIGINT's handler for the block, the one before it back after (Python's own if
+    the one before was not set from Python, which cannot be set back)."""
+    previous = signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
-    if pressed:
-        raise KeyboardInterrupt
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
