@@ -138,6 +138,10 @@ def integrate_journal(deps: Deps, who: OperatorContext) -> int:
         return 0  # SQLite chains every entry at once
     try:
         return sequencer.integrate(deps.engine)
+    except sequencer.IntegrationRefused as refusal:
+        raise ServiceError(
+            f"Intégration refusée : {refusal} ; les entrées restent en attente."
+        ) from None
     except Exception as error:
         if _is_store_error(error):
             raise ServiceError(

@@ -87,6 +87,15 @@ class Pending:
     waited: float = 0.0
 
 
+class IntegrationRefused(RuntimeError):
+    """The server's batch refused the queue as it is (its message, in French): a queued
+    entry whose body is not its own, say. The batch stays queued, whole."""
+
+
+# The SQLSTATE of a PL/pgSQL RAISE EXCEPTION: the batch's own refusals.
+_RAISED = "P0001"
+
+
 def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
     """One integrating transaction on a psycopg connection outside any transaction: the
     number of entries it chained, or None when another sequencer holds the role. The
@@ -94,8 +103,14 @@ def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
     alone in its own transaction: one round trip, the commit included. It takes the
     role for itself (``pg_try_advisory_xact_lock``, released when it ends), and any
     error rolls the whole batch back (it stays queued). An empty queue answers 0 at
-    once, locking nothing."""
-    return _autocommit(driver, _INTEGRATE, (LOCK_KEY, batch))
+    once, locking nothing. Its refusals are :class:`IntegrationRefused`."""
+    try:
+        return _autocommit(driver, _INTEGRATE, (LOCK_KEY, batch))
+    except Exception as error:
+        if getattr(error, "sqlstate", None) != _RAISED:
+            raise
+        refusal = getattr(getattr(error, "diag", None), "message_primary", None)
+        raise IntegrationRefused(refusal or str(error)) from None
 
 
 def _autocommit(driver: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:

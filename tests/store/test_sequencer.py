@@ -491,3 +491,27 @@ def test_csu_audit_integrate_chains_what_waits_and_verify_tells_the_rest(
     assert_done(integrated)
     assert "entrée(s) intégrée(s) ; aucune entrée en attente d'intégration" in said(integrated)
     assert queued(postgres_store) == 0
+
+
+def test_csu_audit_integrate_says_in_french_which_queued_entry_stops_the_chain(
+    postgres_store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queued entry whose body names another entry (written by hand in the database):
+    the server's batch refuses it, and the command names it, without a traceback."""
+    clean_environment(tmp_path, monkeypatch)
+    monkeypatch.setenv("CSU_SECRET_KEY", "une-clé-de-déploiement-assez-longue")
+    with psycopg.connect(libpq(postgres_store), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO journal_queue (event_id, body) VALUES ('evt-1', %s)",
+            (b'{"event_id":"evt-2"}',),
+        )
+    url = postgres_store.url.render_as_string(hide_password=False)
+
+    refused = csu("audit", "integrate", "--db", url)
+    assert refused.exit_code == 1
+    assert "Intégration refusée : l'entrée en attente n° " in said(refused)
+    assert "ne porte pas l'identifiant de son contenu ; les entrées restent en attente." in (
+        said(refused)
+    )
+    assert "Traceback" not in said(refused)
+    assert queued(postgres_store) == 1

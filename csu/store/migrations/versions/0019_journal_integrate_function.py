@@ -14,6 +14,8 @@ the same role (the transaction's advisory lock), the same head lock, the queue r
 order, the guards of migration 0015 on the queue's delete and the head's move.
 
 Returns the number of entries chained, or NULL when another sequencer holds the role.
+It refuses (RAISE, in French: csu audit integrate says it) a head missing, and a queued
+entry whose body is not its own, which stays queued and stops the chain there.
 An empty queue answers 0 without locking anything: the sequencer on duty calls it on
 every tick. SQLite has no queue (it chains at once): nothing there.
 
@@ -66,14 +68,14 @@ BEGIN
     WHERE id = 1 AND pg_try_advisory_xact_lock(lock_key) FOR UPDATE;
   IF NOT FOUND THEN
     IF NOT EXISTS (SELECT 1 FROM journal_head WHERE id = 1) THEN
-      RAISE EXCEPTION 'journal head missing: run the migrations (csu init)';
+      RAISE EXCEPTION 'tête du journal absente : lancez « csu init »';
     END IF;
     RETURN NULL;  -- another sequencer holds the role
   END IF;
   FOR queued IN SELECT id, event_id, body FROM journal_queue ORDER BY id LIMIT batch LOOP
     fields := csu_journal_fields(queued.body);
     IF (fields ->> 'event_id') IS DISTINCT FROM queued.event_id THEN
-      RAISE EXCEPTION 'queued entry %: event_id differs from its body', queued.id;
+      RAISE EXCEPTION 'l''entrée en attente n° % ne porte pas l''identifiant de son contenu', queued.id;
     END IF;
     head_seq := head_seq + 1;
     head_hash := encode(sha256(
@@ -95,7 +97,7 @@ BEGIN
   WITH taken AS (DELETE FROM journal_queue WHERE id = ANY(ids) RETURNING id)
   SELECT count(*) INTO moved FROM taken;
   IF moved <> cardinality(ids) THEN
-    RAISE EXCEPTION 'queued entries integrated twice: batch abandoned';
+    RAISE EXCEPTION 'entrées en attente déjà intégrées : lot abandonné';
   END IF;
   UPDATE journal_head SET seq = head_seq, hash = head_hash WHERE id = 1;
   RETURN cardinality(ids);
