@@ -6,16 +6,15 @@ a backlog of N entries chained by the server's batch, then verified."""
 
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bench.common import ADMIN, fresh_sqlite, line
 from bench.workload import PrivatePostgres, postgres_bin
-from csu.domain.journal import canonical_form
 from csu.services.audit import verify_journal
 from csu.services.context import Deps
 from csu.store import journal, sequencer
@@ -25,6 +24,7 @@ from csu.store.migrate import upgrade
 
 ACTOR = Actor(operator="agent", role="agent", workstation="poste-bench")
 PSEUDONYM = "ab" * 32
+AT = datetime(2026, 12, 5, 3, tzinfo=UTC)
 
 
 def consultation(session: Session, deps: Deps, number: int) -> None:
@@ -125,7 +125,10 @@ def postgres_backlog_and_verify(entries: int) -> None:
             queue = "COPY journal_queue (event_id, body) FROM STDIN"
             with connection.cursor() as cursor, cursor.copy(queue) as copy:
                 for number in range(entries):
-                    stored, body = canonical_form(entry_fields(number))
+                    stored, body = journal._entry(  # as ``consultation`` journals it
+                        ACTOR, "consultation", "ok", AT, "minint-2022", PSEUDONYM, None,
+                        {"query": "AB***", "results": number},
+                    )
                     copy.write_row((stored["event_id"], body))
             connection.commit()
             started = time.perf_counter()
@@ -141,17 +144,6 @@ def postgres_backlog_and_verify(entries: int) -> None:
         elapsed = time.perf_counter() - started
         assert check.ok and check.count == entries, check.describe()
         line(f"verify {entries:,} entries", f"{elapsed:.2f} s", "the columns read once a body")
-
-
-def entry_fields(number: int) -> dict[str, object]:
-    """A consultation's entry, as ``consultation`` journals it."""
-    return {
-        "event_id": str(uuid.uuid4()), "ts": "2026-12-05T03:00:00.000000+00:00",
-        "operator": ACTOR.operator, "role": ACTOR.role, "workstation": ACTOR.workstation,
-        "election": "minint-2022", "subject": PSEUDONYM, "intervention": None,
-        "action": "consultation", "outcome": "ok",
-        "details": {"query": "AB***", "results": number},
-    }  # fmt: skip
 
 
 def main(entries: int = 1_000_000) -> None:

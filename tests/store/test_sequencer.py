@@ -5,7 +5,6 @@ direct append."""
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,12 +139,9 @@ def test_a_workstation_at_its_bound_of_full_batches_hands_the_rest_to_the_backgr
     try:
         driver = raw.driver_connection
         for number in range(7):  # queued as a backlog is, with no commit chaining them
-            stored, body = canonical_form({
-                "event_id": str(uuid.uuid4()), "ts": "2022-12-01T10:00:00+00:00",
-                "operator": "agent", "role": "agent", "workstation": "poste-1",
-                "election": None, "subject": None, "intervention": None,
-                "action": "note", "outcome": "ok", "details": {"number": number},
-            })  # fmt: skip
+            stored, body = journal._entry(
+                ACTOR, "note", "ok", NOW, None, None, None, {"number": number}
+            )
             driver.execute(
                 "INSERT INTO journal_queue (event_id, body) VALUES (%s, %s)",
                 (stored["event_id"], body),
