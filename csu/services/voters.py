@@ -31,9 +31,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Dialect, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    Dialect,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from csu.domain import masking
@@ -345,24 +355,14 @@ def _kind_of(request: _Request, hits: Sequence[VoterHit]) -> str:
 def _search(cursor: Any, sql: "_Sql", request: _Request, now: datetime) -> SearchHits:
     """The search's reads, on the driver's cursor (see ``_Sql``)."""
     rows: dict[int, _Row] = {}
+    known: dict[int, list[_Material]] = {}  # the materials read with the exact hits
     kind = None
     limit, scope = request.limit, request.scope
     if scope != _NOBODY:
         scoped = scope is not None
         base = {"bureau": scope, "limit": limit}
-        if request.matricule is not None:
-            values = {**base, "matricule": request.matricule}
-            found = sql.voters(cursor, ("matricule", scoped), values)
-            if found:
-                kind = "matricule"
-                _merge(rows, found, limit)
-        if request.identifiers and len(rows) < limit:
-            shape: tuple[Any, ...] = ("identifier", scoped, len(request.identifiers))
-            values = {**base, **{f"i{i}": v for i, v in enumerate(request.identifiers)}}
-            found = sql.voters(cursor, shape, values)
-            if found:
-                kind = kind or "identifiant"
-                _merge(rows, found, limit)
+        if request.matricule is not None or request.identifiers:
+            kind = _exact(cursor, sql, request, base, scoped, rows, known)
         if request.name and len(rows) < limit:
             name = request.name
             upper = _upper_bound(name)
@@ -375,9 +375,45 @@ def _search(cursor: Any, sql: "_Sql", request: _Request, now: datetime) -> Searc
                 if found:
                     kind = kind or "nom"
                     _merge(rows, found, limit)
-    hits = SearchHits(_hits(cursor, sql, list(rows.values()), now))
+    hits = SearchHits(_hits(cursor, sql, list(rows.values()), known, now))
     hits.kind = kind or _guess_kind(request.text, request.name)
     return hits
+
+
+def _exact(
+    cursor: Any,
+    sql: "_Sql",
+    request: _Request,
+    base: dict[str, Any],
+    scoped: bool,
+    rows: "dict[int, _Row]",
+    known: dict[int, list["_Material"]],
+) -> str | None:
+    """The voter of the matricule first, then the voters of the material identifier,
+    each with their materials, in one statement (on PostgreSQL, one round trip where
+    three were: a look-up's search by matricule). Fills ``rows`` and ``known``; says how
+    the query was read ("matricule", "identifiant", or None: no hit)."""
+    shape = ("exact", scoped, request.matricule is not None, len(request.identifiers))
+    values = {**base, **{f"i{i}": v for i, v in enumerate(request.identifiers)}}
+    if request.matricule is not None:
+        values["matricule"] = request.matricule
+    kinds: set[int] = set()
+    taken: dict[int, int] = {}  # voter → the part that found it first (0: matricule)
+    for part, *voter, election_id, bureau, status, voted_at in sql.voters(cursor, shape, values):
+        kinds.add(part)
+        voter_id = voter[0]
+        if voter_id not in taken:
+            if len(rows) >= request.limit:
+                continue
+            rows[voter_id] = cast(_Row, tuple(voter))
+            known[voter_id] = []
+            taken[voter_id] = part
+        # A voter both parts found comes twice, with the same materials.
+        if taken[voter_id] == part and election_id is not None:
+            known[voter_id].append((election_id, bureau, status, voted_at))
+    if 0 in kinds:
+        return "matricule"
+    return "identifiant" if kinds else None
 
 
 @contextmanager
@@ -404,6 +440,8 @@ def _read_cursor(deps: Deps) -> Iterator[tuple[Any, Dialect]]:
 
 # (voter id, matricule, last name, first name, locked until)
 _Row = tuple[int, str, str, str, datetime | None]
+# (election, bureau, status, voted at)
+_Material = tuple[str, str, str, datetime | None]
 _EVERYONE = None  # scope: no restriction
 _NOBODY = ""  # scope: a president without a bureau sees no voter
 
@@ -447,6 +485,8 @@ def _search_statement(shape: tuple[Any, ...]) -> Any:
     """The search's statement of one shape (see ``_Sql``)."""
     voter, material = _voter, _material
     c = voter.c
+    if shape[0] == "exact":
+        return _exact_statement(shape)
     if shape[0] == "materials":
         statement = (
             select(
@@ -460,37 +500,79 @@ def _search_statement(shape: tuple[Any, ...]) -> Any:
             .order_by(material.c.voter_id, material.c.election_id, material.c.id)
         )
         return statement
-    kind, scoped = shape[0], shape[1]
-    statement = select(c.id, c.matricule, c.last_name, c.first_name, c.locked_until)
-    order: Any = c.search_name
-    limit: Any = bindparam("limit")
-    if kind == "matricule":
-        statement = statement.where(c.matricule == bindparam("matricule"))
-        limit = 1
-    elif kind == "identifier":
-        known = select(material.c.voter_id).where(
-            material.c.identifier.in_([bindparam(f"i{i}") for i in range(shape[2])])
+    # A name prefix: a range on the column lets SQLite and PostgreSQL walk its index;
+    # the exact ``substr`` test keeps the answer right whatever the database collation
+    # (a linguistic PostgreSQL collation may order a few other strings in between).
+    # No upper bound when none exists ("zzz").
+    _, scoped, column, bounded = shape
+    order = c[column]
+    statement = select(c.id, c.matricule, c.last_name, c.first_name, c.locked_until).where(
+        order >= bindparam("low"),
+        func.substr(order, 1, bindparam("length")) == bindparam("prefix"),
+    )
+    if bounded:
+        statement = statement.where(order < bindparam("high"))
+    return _in_scope(statement, scoped).order_by(order, c.id).limit(bindparam("limit"))
+
+
+def _in_scope(statement: Any, scoped: bool) -> Any:
+    """``statement`` on voters, kept to those with a material in the bureau, if
+    ``scoped`` (a president's search)."""
+    if not scoped:
+        return statement
+    material = _material.c
+    return statement.where(
+        exists().where(
+            material.voter_id == _voter.c.id, material.bureau_code == bindparam("bureau")
         )
-        statement = statement.where(c.id.in_(known.scalar_subquery()))
-    else:
-        # A name prefix: a range on the column lets SQLite and PostgreSQL walk its
-        # index; the exact ``substr`` test keeps the answer right whatever the
-        # database collation (a linguistic PostgreSQL collation may order a few
-        # other strings in between). No upper bound when none exists ("zzz").
-        order = c[shape[2]]
-        statement = statement.where(
-            order >= bindparam("low"),
-            func.substr(order, 1, bindparam("length")) == bindparam("prefix"),
+    )
+
+
+def _exact_statement(shape: tuple[Any, ...]) -> Any:
+    """The voter by matricule (part 0) and the voters by material identifier (part 1,
+    by name, at most ``limit``), each row with one of its materials (or none), in the
+    order the search shows them."""
+    _, scoped, by_matricule, identifiers = shape
+    c, material = _voter.c, _material.c
+    columns = (c.id, c.matricule, c.last_name, c.first_name, c.locked_until, c.search_name)
+    parts = []
+    if by_matricule:
+        parts.append(
+            _in_scope(select(literal_column("0").label("part"), *columns), scoped)
+            .where(c.matricule == bindparam("matricule"))
+            .limit(1)
         )
-        if shape[3]:
-            statement = statement.where(order < bindparam("high"))
-    if scoped:
-        statement = statement.where(
-            exists().where(
-                material.c.voter_id == c.id, material.c.bureau_code == bindparam("bureau")
-            )
+    if identifiers:
+        known = select(material.voter_id).where(
+            material.identifier.in_([bindparam(f"i{i}") for i in range(identifiers)])
         )
-    return statement.order_by(order, c.id).limit(limit)
+        parts.append(
+            _in_scope(select(literal_column("1").label("part"), *columns), scoped)
+            .where(c.id.in_(known.scalar_subquery()))
+            .order_by(c.search_name, c.id)
+            .limit(bindparam("limit"))
+        )
+    # Each part keeps its own LIMIT inside a subquery (SQLite refuses one per member of
+    # a compound SELECT).
+    members = [select(*part.subquery().c) for part in parts]
+    found = (union_all(*members) if len(members) > 1 else members[0]).subquery("found")
+    f = found.c
+    return (
+        select(
+            f.part,
+            f.id,
+            f.matricule,
+            f.last_name,
+            f.first_name,
+            f.locked_until,
+            material.election_id,
+            material.bureau_code,
+            material.status,
+            material.voted_at,
+        )
+        .select_from(found.outerjoin(_material, material.voter_id == f.id))
+        .order_by(f.part, f.search_name, f.id, material.election_id, material.id)
+    )
 
 
 def _statements(dialect: Dialect) -> _Sql:
@@ -556,12 +638,21 @@ def _masked_query(kind: str, text: str, matricule: str | None, name: str) -> str
     return masking.mask_matricule(matricule or text)
 
 
-def _hits(cursor: Any, sql: _Sql, rows: Sequence[_Row], now: datetime) -> list[VoterHit]:
+def _hits(
+    cursor: Any,
+    sql: _Sql,
+    rows: Sequence[_Row],
+    known: dict[int, list["_Material"]],
+    now: datetime,
+) -> list[VoterHit]:
+    """The hits of ``rows``, with their materials: ``known`` ones (read with the voter),
+    the others' read here."""
     if not rows:
         return []
-    materials: dict[int, list[tuple[str, str, str, datetime | None]]] = {}
-    for voter_id, election_id, bureau, status, voted_at in sql.materials(
-        cursor, [row[0] for row in rows]
+    materials = dict(known)
+    missing = [row[0] for row in rows if row[0] not in known]
+    for voter_id, election_id, bureau, status, voted_at in (
+        sql.materials(cursor, missing) if missing else ()
     ):
         materials.setdefault(voter_id, []).append((election_id, bureau, status, voted_at))
     hits = []
@@ -737,7 +828,7 @@ _OPEN_ON = Prepared(lambda: select(_intervention.c.id).where(
 ).order_by(_intervention.c.opened_at.desc()).limit(1))  # fmt: skip
 # All of them, sent together: independent reads, one round trip (read_together).
 _FILE_READS = (_FILE_VOTER, _FILE_MATERIALS, _FILE_BUREAUS, _FILE_ELECTIONS, _FILE_CREDENTIALS,
-               _FILE_EMARGEMENTS, _FILE_INTERVENTIONS, _OPEN_ON)
+               _FILE_EMARGEMENTS, _FILE_INTERVENTIONS, _OPEN_ON)  # fmt: skip
 _Read = dict[Prepared, list[tuple[Any, ...]]]
 
 

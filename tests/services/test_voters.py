@@ -99,6 +99,43 @@ def test_search_by_identifier_typed_in_lower_case(roll: Deps) -> None:
     assert [h.matricule for h in search_voters(roll, AGENT, "id-0003")] == ["EF9012"]
 
 
+def test_search_lists_the_matricule_s_voter_before_the_voters_of_that_identifier(
+    roll: Deps, tmp_path: Path
+) -> None:
+    # Marc's identifier is Jeanne's matricule: both are shown, hers first.
+    row = "KL7890;Petit;Marc;01/01/1975;;;;B13;électeur;AB1234;;;;;;"
+    assert import_voters(roll, ADMIN, write_csv(tmp_path / "k.csv", [row]), "minint-2022").committed
+    hits = search_voters(roll, AGENT, "ab1234")
+    assert [(h.matricule, h.bureaus) for h in hits] == [("AB1234", ("B75",)), ("KL7890", ("B13",))]
+    assert entries(roll)[-1]["details"]["query"] == masking.mask_matricule("AB1234")
+    assert [h.matricule for h in search_voters(roll, AGENT, "ab1234", limit=1)] == ["AB1234"]
+
+
+def test_president_finds_by_identifier_a_voter_of_their_bureau_whose_matricule_is_elsewhere(
+    roll: Deps, tmp_path: Path
+) -> None:
+    row = "KL7890;Petit;Marc;01/01/1975;;;;B13;électeur;AB1234;;;;;;"
+    assert import_voters(roll, ADMIN, write_csv(tmp_path / "k.csv", [row]), "minint-2022").committed
+    assert [h.matricule for h in search_voters(roll, PRESIDENT_13, "AB1234")] == ["KL7890"]
+    assert entries(roll)[-1]["details"] == {"query": masking.mask_matricule("AB1234"), "results": 1}
+
+
+def test_voter_found_by_matricule_and_identifier_is_one_hit_counting_each_material_once(
+    roll: Deps, tmp_path: Path
+) -> None:
+    row = "GH3456;Bernard;Alice;01/01/1975;;;;B75;électeur;GH3456;;;;;;"
+    assert import_voters(roll, ADMIN, write_csv(tmp_path / "g.csv", [row]), "minint-2022").committed
+    alice = voter(roll, "GH3456")
+    with roll.writing() as session:  # a second capacity, voted
+        session.add(Material(
+            election_id="minint-2022", voter_id=alice.id or 0, capacity="suppléant",
+            identifier="GH3456-S", bureau_code="B75", voted_at=NOW, created_at=NOW,
+        ))  # fmt: skip
+    (hit,) = search_voters(roll, AGENT, "gh3456")
+    assert (hit.matricule, hit.status) == ("GH3456", "a voté (1/2)")
+    assert [h.status for h in search_voters(roll, AGENT, "bernard alice")] == ["a voté (1/2)"]
+
+
 def test_search_by_name_prefix_last_name_first(roll: Deps) -> None:
     assert [h.matricule for h in search_voters(roll, AGENT, "eluard p")] == ["CD5678"]
 
