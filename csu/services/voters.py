@@ -42,6 +42,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlmodel import Session
@@ -393,7 +394,13 @@ def _exact(
     each with their materials, in one statement (on PostgreSQL, one round trip where
     three were: a look-up's search by matricule). Fills ``rows`` and ``known``; says how
     the query was read ("matricule", "identifiant", or None: no hit)."""
-    shape = ("exact", scoped, request.matricule is not None, len(request.identifiers))
+    shape = (
+        "exact",
+        sql.dialect.name,
+        scoped,
+        request.matricule is not None,
+        len(request.identifiers),
+    )
     values = {**base, **{f"i{i}": v for i, v in enumerate(request.identifiers)}}
     if request.matricule is not None:
         values["matricule"] = request.matricule
@@ -532,7 +539,7 @@ def _exact_statement(shape: tuple[Any, ...]) -> Any:
     """The voter by matricule (part 0) and the voters by material identifier (part 1,
     by name, at most ``limit``), each row with one of its materials (or none), in the
     order the search shows them."""
-    _, scoped, by_matricule, identifiers = shape
+    _, dialect, scoped, by_matricule, identifiers = shape
     c, material = _voter.c, _material.c
     columns = (c.id, c.matricule, c.last_name, c.first_name, c.locked_until, c.search_name)
     parts = []
@@ -557,22 +564,29 @@ def _exact_statement(shape: tuple[Any, ...]) -> Any:
     members = [select(*part.subquery().c) for part in parts]
     found = (union_all(*members) if len(members) > 1 else members[0]).subquery("found")
     f = found.c
+    owned: Any = _material
+    joined = found.outerjoin(owned, material.voter_id == f.id)
+    if dialect == "postgresql":
+        # Each voter's materials by the voter_id index: a plain join let the planner
+        # guess the few hits were many, and hash them against a scan of every material
+        # (3 ms at 20,000 voters, more with the roll). OFFSET 0 keeps the LATERAL
+        # subquery from being flattened back into that join. SQLite has no LATERAL,
+        # and walks the index for a plain join.
+        owned = (
+            select(material.election_id, material.bureau_code, material.status,
+                   material.voted_at, material.id)
+            .where(material.voter_id == f.id)
+            .offset(0)
+            .lateral("owned")
+        )  # fmt: skip
+        joined = found.outerjoin(owned, true())
+    o = owned.c
     return (
-        select(
-            f.part,
-            f.id,
-            f.matricule,
-            f.last_name,
-            f.first_name,
-            f.locked_until,
-            material.election_id,
-            material.bureau_code,
-            material.status,
-            material.voted_at,
-        )
-        .select_from(found.outerjoin(_material, material.voter_id == f.id))
-        .order_by(f.part, f.search_name, f.id, material.election_id, material.id)
-    )
+        select(f.part, f.id, f.matricule, f.last_name, f.first_name, f.locked_until,
+               o.election_id, o.bureau_code, o.status, o.voted_at)
+        .select_from(joined)
+        .order_by(f.part, f.search_name, f.id, o.election_id, o.id)
+    )  # fmt: skip
 
 
 def _statements(dialect: Dialect) -> _Sql:
