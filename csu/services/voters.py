@@ -26,7 +26,6 @@ voter answers as if absent.
 """
 
 import functools
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,7 +67,7 @@ from csu.services.context import (
 from csu.services.elections import get_definition, parsed_definition
 from csu.services.emargement import states_from
 from csu.store import journal
-from csu.store.engine import sqlite_write_cursor
+from csu.store.journal import entry_cursor
 from csu.store.prepared import Prepared, read_together, session_cursor
 from csu.store.tables import (
     Bureau,
@@ -264,16 +263,10 @@ def search_voters(
         with _read_cursor(deps) as (cursor, dialect):
             return _search(cursor, _statements(dialect), request, deps.clock())
     now = deps.clock()
-    if deps.engine.dialect.name == "sqlite":
-        # No Session: its unit of work costs more than the reads and the entry together.
-        with sqlite_write_cursor(deps.engine) as cursor:
-            hits = _search(cursor, _statements(deps.engine.dialect), request, now)
-            _journal_search(cursor, who, request, hits, now)
-        return hits
-    with deps.writing() as session:  # PostgreSQL: the entry is queued (journal.append)
-        with session_cursor(session) as (cursor, dialect):
-            hits = _search(cursor, _statements(dialect), request, now)
-        _journal_search(session, who, request, hits, now)
+    # No Session: its unit of work costs more than the reads and the entry together.
+    with entry_cursor(deps.engine) as cursor:
+        hits = _search(cursor, _statements(deps.engine.dialect), request, now)
+        _journal_search(cursor, who, request, hits, now)
     return hits
 
 
@@ -291,12 +284,8 @@ def record_search(deps: Deps, who: OperatorContext, query: str, hits: Sequence[V
     found = SearchHits(hits)
     found.kind = kind
     now = deps.clock()
-    if deps.engine.dialect.name == "sqlite":
-        with sqlite_write_cursor(deps.engine) as cursor:
-            _journal_search(cursor, who, request, found, now)
-        return
-    with deps.writing() as session:
-        _journal_search(session, who, request, found, now)
+    with entry_cursor(deps.engine) as cursor:
+        _journal_search(cursor, who, request, found, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,24 +315,18 @@ def _request(who: OperatorContext, query: str, limit: int) -> _Request | None:
 
 
 def _journal_search(
-    into: "Session | sqlite3.Cursor",
-    who: OperatorContext,
-    request: _Request,
-    hits: SearchHits,
-    now: datetime,
+    cursor: Any, who: OperatorContext, request: _Request, hits: SearchHits, now: datetime
 ) -> None:
-    """The ``recherche`` entry, in the session's transaction or on the cursor of a
-    ``sqlite_write_cursor`` one: the same entry either way."""
+    """The ``recherche`` entry, on the cursor of an ``entry_cursor`` transaction."""
     masked = _masked_query(hits.kind, request.text, request.matricule, request.name)
-    details = {"query": masked, "results": len(hits)}
-    if isinstance(into, Session):
-        journal.append(
-            into, actor=who.actor, action="recherche", outcome="ok", at=now, details=details
-        )
-    else:
-        journal.append_sqlite(
-            into, actor=who.actor, action="recherche", outcome="ok", at=now, details=details
-        )
+    journal.append_on_cursor(
+        cursor,
+        actor=who.actor,
+        action="recherche",
+        outcome="ok",
+        at=now,
+        details={"query": masked, "results": len(hits)},
+    )
 
 
 def _kind_of(request: _Request, hits: Sequence[VoterHit]) -> str:

@@ -10,12 +10,12 @@ import os
 import select
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -202,29 +202,36 @@ def write_session(engine: Engine) -> Iterator[Session]:
             attempt.open -= 1
 
 
-
 @contextmanager
-def sqlite_write_cursor(engine: Engine) -> Iterator[sqlite3.Cursor]:
-    """One SQLite write transaction on the driver's cursor, as ``write_session`` opens
-    it (BEGIN IMMEDIATE), committed on success and rolled back on any error; for a
-    service whose reads run on the driver's cursor and whose one write is its entry
-    (``journal.append_sqlite``): a Session's unit of work costs more than such a whole
-    transaction. Under a retried service it records its commit, or a failed COMMIT,
-    as ``write_session`` does."""
-    if engine.dialect.name != "sqlite":
-        raise ValueError("sqlite_write_cursor: SQLite only (PostgreSQL queues its entries)")
+def write_cursor(
+    engine: Engine, after_commit: Callable[[Any], None] | None = None
+) -> Iterator[Any]:
+    """One write transaction on the driver's cursor, committed on success and rolled
+    back on any error; for a service whose reads run on the driver's cursor and whose
+    one write is its entry (``journal.entry_cursor``): a Session's unit of work costs
+    more than such a whole transaction (on PostgreSQL, a third of a journalled search's
+    client CPU). SQLite takes its write lock up front, as ``write_session`` does (BEGIN
+    IMMEDIATE); psycopg begins with the first statement. ``after_commit`` gets the
+    driver's connection once committed, before it goes back to the pool. Under a
+    retried service it records its commit, or a failed COMMIT, as ``write_session``
+    does."""
+    sqlite = engine.dialect.name == "sqlite"
     attempt = _attempt.get()
     if attempt is not None:
         attempt.open += 1
     try:
         pooled = engine.raw_connection()
         try:
-            cursor = cast(sqlite3.Cursor, pooled.cursor())
+            cursor = pooled.cursor()
             try:
-                cursor.execute("BEGIN IMMEDIATE")  # the write lock up front, as write_session
+                if sqlite:
+                    cursor.execute("BEGIN IMMEDIATE")  # the write lock up front
                 yield cursor
                 try:
-                    cursor.execute("COMMIT")
+                    if sqlite:
+                        cursor.execute("COMMIT")
+                    else:
+                        pooled.commit()
                 except BaseException:
                     if attempt is not None:
                         attempt.failed_at_commit = True
@@ -236,6 +243,9 @@ def sqlite_write_cursor(engine: Engine) -> Iterator[sqlite3.Cursor]:
         except BaseException:
             pooled.rollback()  # the driver's ROLLBACK, if a transaction is still open
             raise
+        else:
+            if after_commit is not None:
+                after_commit(pooled.driver_connection)
         finally:
             pooled.close()
     finally:

@@ -11,15 +11,16 @@ head; the workstation that committed tries to integrate at once. ``CSU_JOURNAL_A
 =direct`` keeps the direct append there too (the chain head locked FOR UPDATE by
 every action, as before the queue).
 
-A SQLite service whose reads run on the driver's cursor and whose one write is its
-entry (a journalled search) appends without an ORM Session: ``sqlite_write_cursor``
-and ``append_sqlite``, the same entry by the same statements.
+A service whose reads run on the driver's cursor and whose one write is its entry (a
+journalled search) appends without an ORM Session: ``entry_cursor`` and
+``append_on_cursor``, the same entry by the same statements.
 """
 
 import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,7 @@ from sqlmodel import Session
 from csu.domain.clock import rfc3339
 from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
 from csu.store import chain, sequencer
-from csu.store.engine import sqlite_write_cursor  # noqa: F401  (its pair: append_sqlite)
+from csu.store.engine import write_cursor
 from csu.store.tables import ChainHead, JournalEntry
 
 # Every field of an entry's body but its details is repeated in an indexed column.
@@ -110,8 +111,8 @@ def append(
         cursor.close()
 
 
-def append_sqlite(
-    cursor: sqlite3.Cursor,
+def append_on_cursor(
+    cursor: Any,
     *,
     actor: Actor,
     action: str,
@@ -122,11 +123,31 @@ def append_sqlite(
     intervention: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> Appended:
-    """``append`` on the driver's cursor of a ``sqlite_write_cursor`` transaction, for a
-    service without an ORM Session: the same entry, chained at once, by the same
-    statements (SQLite has no queue)."""
+    """``append`` on the driver's cursor of an ``entry_cursor`` transaction, for a
+    service without an ORM Session: the same entry, by the same statements (chained
+    at once on SQLite, queued on PostgreSQL)."""
     stored, body = _entry(actor, action, outcome, at, election, subject, intervention, details)
-    return _chain(cursor, "sqlite", stored, body)
+    if isinstance(cursor, sqlite3.Cursor):
+        return _chain(cursor, "sqlite", stored, body)
+    if not QUEUED:
+        return _chain(cursor, "postgresql", stored, body)
+    cursor.execute(_QUEUE, (stored["event_id"], body))
+    return Appended(seq=None, event_id=stored["event_id"], hash=None)
+
+
+@contextmanager
+def entry_cursor(engine: Engine) -> Iterator[Any]:
+    """``write_cursor`` for a service whose reads run on the driver's cursor and whose
+    one write is its entry (``append_on_cursor``): on PostgreSQL the connection that
+    committed the entry then integrates it, as after a Session's commit."""
+    after = None
+    if engine.dialect.name == "postgresql" and QUEUED:
+
+        def after(driver: Any) -> None:
+            sequencer.integrate_quietly(engine, driver)
+
+    with write_cursor(engine, after_commit=after) as cursor:
+        yield cursor
 
 
 def _entry(

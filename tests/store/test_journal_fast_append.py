@@ -1,5 +1,5 @@
-"""The journal's append without a Session (SQLite: ``sqlite_write_cursor`` and
-``append_sqlite``, which journalled searches use): the same entries as ``append``, a
+"""The journal's append without a Session (``entry_cursor`` and
+``append_on_cursor``, which journalled searches use): the same entries as ``append``, a
 chain the audit verifies, one transaction that commits whole or not at all, and the
 retries of a service as with ``write_session``."""
 
@@ -70,8 +70,8 @@ def by_session(engine: Engine, case: dict[str, Any]) -> journal.Appended:
 
 
 def by_cursor(engine: Engine, case: dict[str, Any]) -> journal.Appended:
-    with journal.sqlite_write_cursor(engine) as cursor:
-        return journal.append_sqlite(cursor, actor=ACTOR, at=NOW, **case)
+    with journal.entry_cursor(engine) as cursor:
+        return journal.append_on_cursor(cursor, actor=ACTOR, at=NOW, **case)
 
 
 def reference(case: dict[str, Any], event_id: str) -> tuple[dict[str, Any], bytes]:
@@ -142,8 +142,8 @@ def test_an_error_in_the_transaction_keeps_nothing(sqlite_store: Engine) -> None
     by_cursor(sqlite_store, CASES[0])
     before = head(sqlite_store)
 
-    with pytest.raises(LookupError), journal.sqlite_write_cursor(sqlite_store) as cursor:
-        journal.append_sqlite(cursor, actor=ACTOR, at=NOW, **CASES[1])
+    with pytest.raises(LookupError), journal.entry_cursor(sqlite_store) as cursor:
+        journal.append_on_cursor(cursor, actor=ACTOR, at=NOW, **CASES[1])
         raise LookupError("après l'entrée")
 
     assert head(sqlite_store) == before
@@ -163,16 +163,34 @@ def test_the_transaction_counts_in_the_attempt_of_a_retried_service(
 ) -> None:
     with store.attempt() as state:
         assert not store.in_transaction()
-        with journal.sqlite_write_cursor(sqlite_store) as cursor:
+        with journal.entry_cursor(sqlite_store) as cursor:
             assert store.in_transaction()
-            journal.append_sqlite(cursor, actor=ACTOR, at=NOW, **CASES[0])
+            journal.append_on_cursor(cursor, actor=ACTOR, at=NOW, **CASES[0])
         assert not store.in_transaction()
     assert (state.committed, state.failed_at_commit, state.open) == (1, False, 0)
 
 
-def test_postgresql_is_refused(postgres_store: Engine) -> None:
-    with pytest.raises(ValueError, match="SQLite"), journal.sqlite_write_cursor(postgres_store):
-        pass
+def test_on_postgresql_the_entry_is_queued_and_chained_once_committed(
+    postgres_store: Engine,
+) -> None:
+    with journal.entry_cursor(postgres_store) as cursor:
+        appended = journal.append_on_cursor(cursor, actor=ACTOR, at=NOW, **CASES[0])
+        assert (appended.seq, appended.hash) == (None, None)
+    # Integrated by the connection that committed it, before it went back to the pool.
+    assert [json.loads(body)["event_id"] for _, body, _ in rows(postgres_store)] == [
+        appended.event_id
+    ]
+
+
+def test_on_postgresql_an_error_in_the_transaction_queues_nothing(
+    postgres_store: Engine,
+) -> None:
+    with pytest.raises(LookupError), journal.entry_cursor(postgres_store) as cursor:
+        journal.append_on_cursor(cursor, actor=ACTOR, at=NOW, **CASES[0])
+        raise LookupError("après l'entrée")
+    with read_session(postgres_store) as session:
+        assert journal.waiting(session) == []
+    assert rows(postgres_store) == []
 
 
 # ------------------------------------------------------------ a locked SQLite file
