@@ -153,11 +153,16 @@ def get_definition(
     statement = _DEFINITION_SHARED if for_share else _DEFINITION
     found = statement.rows_in(session, election=election_id)
     if not found:
-        raise NotFound(
-            f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
-        )
+        raise unknown_election(election_id)
     known[election_id] = parsed_definition(found[0][0])
     return known[election_id]
+
+
+def unknown_election(election_id: str) -> NotFound:
+    """What an operator reads about an election the store does not hold."""
+    return NotFound(
+        f"Scrutin inconnu : « {election_id} ». Chargez-le d'abord avec « csu election load »."
+    )
 
 
 (_election,) = core_tables(Election)

@@ -64,11 +64,11 @@ from csu.services.context import (
     require_role,
     retried,
 )
-from csu.services.elections import get_definition, parsed_definition
+from csu.services.elections import parsed_definition, unknown_election
 from csu.services.emargement import states_from
 from csu.store import journal
 from csu.store.journal import entry_cursor
-from csu.store.prepared import Prepared, read_together, session_cursor
+from csu.store.prepared import Prepared, read_together
 from csu.store.tables import (
     Bureau,
     Credential,
@@ -710,10 +710,11 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
     scope = _scope(who)
     absent = UNKNOWN_VOTER if scope is _EVERYONE else OUT_OF_BUREAU
     now = deps.clock()
-    with deps.writing() as session, session_cursor(session) as (cursor, dialect):
+    # No Session: reads on the driver's cursor, and one write, the entry (as a search).
+    with entry_cursor(deps.engine) as cursor:
         values = {"voter": voter_id, "login": who.login}
         read = dict(zip(_FILE_READS, read_together(
-            cursor, dialect, [(statement, values) for statement in _FILE_READS]
+            cursor, deps.engine.dialect, [(statement, values) for statement in _FILE_READS]
         ), strict=True))  # fmt: skip
         found = read[_FILE_VOTER]
         result = None
@@ -723,15 +724,15 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
             if scope is not _EVERYONE and not _in_bureau(materials, scope):
                 outcome, details = "refusé", {"reason": "hors bureau"}
             else:
-                result = _voter_file(session, found[0], materials, read, now)
+                result = _voter_file(found[0], materials, read, now)
                 outcome = "ok"
                 details = {"materials": len(result.materials),
                            "interventions": len(result.interventions)}  # fmt: skip
                 # A consultation during a call belongs to its intervention's timeline.
                 opened = read[_OPEN_ON]
                 intervention = opened[0][0] if opened else None
-            journal.append(
-                session, actor=who.actor, action="consultation", outcome=outcome, at=now,
+            journal.append_on_cursor(
+                cursor, actor=who.actor, action="consultation", outcome=outcome, at=now,
                 subject=found[0][1], intervention=intervention, details=details,
             )  # fmt: skip
     if result is None:
@@ -843,7 +844,6 @@ class _MaterialRow(NamedTuple):
 
 
 def _voter_file(
-    session: Session,
     voter: tuple[Any, ...],
     materials: Sequence[_MaterialRow],
     read: _Read,
@@ -861,7 +861,7 @@ def _voter_file(
         phone_pro=masking.mask_phone(phone_pro) if phone_pro else None,
         phone_mobile=masking.mask_phone(phone_mobile) if phone_mobile else None,
         bureaus=_bureaus(materials, read[_FILE_BUREAUS]),
-        materials=_materials(session, materials, read),
+        materials=_materials(materials, read),
         interventions=_interventions(read[_FILE_INTERVENTIONS]),
         locked_until=_paris(_locked(locked_until, now)),
         secrets_on_record=tuple(
@@ -903,9 +903,7 @@ def _bureaus(
     return tuple(views)
 
 
-def _materials(
-    session: Session, materials: Sequence[_MaterialRow], read: _Read
-) -> tuple[MaterialView, ...]:
+def _materials(materials: Sequence[_MaterialRow], read: _Read) -> tuple[MaterialView, ...]:
     if not materials:
         return ()
     elections = {
@@ -920,8 +918,8 @@ def _materials(
         voted.setdefault(material_id, {})[scrutin] = voted_at
     views = []
     for material in materials:
-        if material.election_id not in elections:  # says which election the store lacks
-            get_definition(session, material.election_id)
+        if material.election_id not in elections:  # the store lacks it
+            raise unknown_election(material.election_id)
         title, definition = elections[material.election_id]
         views.append(
             MaterialView(
