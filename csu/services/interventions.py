@@ -205,6 +205,16 @@ def close_intervention(
     if escalated and not note:
         raise InvalidValue("Note", "dites au superviseur pourquoi le dossier est escaladé")
     now = deps.clock()
+    if not escalated:
+        # No Session: one statement and the entry (a Session cost a fifth of a close).
+        with journal.entry_cursor(deps.engine) as cursor:
+            closed = _close_on(cursor, deps.engine.dialect, who, intervention_id, outcome,
+                               note, now)  # fmt: skip
+        if not closed:
+            with deps.reading() as session:
+                owned_open(session, who, intervention_id)  # says why: not theirs, or closed
+            raise ServiceError("Cette intervention ne peut pas être close.")  # not reached
+        return
     with deps.writing() as session:
         election_id = _close(session, who, intervention_id, outcome, note, now)
         if escalated:
@@ -452,29 +462,55 @@ def _close(
     note: str,
     now: datetime,
 ) -> str | None:
-    """Closes the operator's own open intervention and journals it; its election.
-
-    One statement on the driver's cursor: its UPDATE locks the row as ``owned_open``
-    does (FOR NO KEY UPDATE) and returns what the entry names. Closing ends every
-    call, and the ORM's select, voter load and flush were most of its cost."""
-    closed = _CLOSE.rows_in(session, id=intervention_id, login=who.login, closing=now,
-                            outcome_given=outcome, note_given=note or None)  # fmt: skip
+    """Closes the operator's own open intervention and journals it, in the session's
+    transaction; its election."""
+    with session_cursor(session) as (cursor, dialect):
+        closed = _close_on(cursor, dialect, who, intervention_id, outcome, note, now,
+                           journalled=False)  # fmt: skip
     if not closed:
         owned_open(session, who, intervention_id)  # says why: not theirs, or closed
         raise ServiceError("Cette intervention ne peut pas être close.")  # not reached
-    [(election_id, pseudonym)] = closed
-    journal.append(
-        session,
-        actor=who.actor,
-        action="intervention_close",
-        outcome=outcome,
-        at=now,
-        election=election_id,
-        subject=pseudonym,
-        intervention=intervention_id,
-        details={"note": note} if note else None,
-    )
+    election_id, entry = closed
+    journal.append(session, **entry)
     return election_id
+
+
+def _close_on(
+    cursor: Any,
+    dialect: Any,
+    who: OperatorContext,
+    intervention_id: str,
+    outcome: str,
+    note: str,
+    now: datetime,
+    *,
+    journalled: bool = True,
+) -> tuple[str | None, dict[str, Any]] | None:
+    """The close, on the driver's cursor: None if the intervention is not the
+    operator's open one; else its election and its entry, appended on the cursor if
+    ``journalled`` (an ``entry_cursor`` transaction).
+
+    One statement: its UPDATE locks the row as ``owned_open`` does (FOR NO KEY UPDATE)
+    and returns what the entry names. Closing ends every call, and the ORM's select,
+    voter load and flush were most of its cost."""
+    closed = _CLOSE.rows(cursor, dialect, id=intervention_id, login=who.login, closing=now,
+                         outcome_given=outcome, note_given=note or None)  # fmt: skip
+    if not closed:
+        return None
+    [(election_id, pseudonym)] = closed
+    entry: dict[str, Any] = {
+        "actor": who.actor,
+        "action": "intervention_close",
+        "outcome": outcome,
+        "at": now,
+        "election": election_id,
+        "subject": pseudonym,
+        "intervention": intervention_id,
+        "details": {"note": note} if note else None,
+    }
+    if journalled:
+        journal.append_on_cursor(cursor, **entry)
+    return election_id, entry
 
 
 (_intervention, _voter, _material) = core_tables(Intervention, Voter, Material)
