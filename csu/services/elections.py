@@ -4,6 +4,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlalchemy import select as core_select
@@ -156,6 +157,14 @@ def get_definition(
         raise unknown_election(election_id)
     known[election_id] = parsed_definition(found[0][0])
     return known[election_id]
+
+
+def definition_on(cursor: Any, dialect: Any, election_id: str) -> ElectionDefinition:
+    """``get_definition`` on the driver's cursor, for a service without a Session."""
+    found = _DEFINITION.rows(cursor, dialect, election=election_id)
+    if not found:
+        raise unknown_election(election_id)
+    return parsed_definition(found[0][0])
 
 
 def unknown_election(election_id: str) -> NotFound:

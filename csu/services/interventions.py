@@ -38,7 +38,7 @@ from csu.services.context import (
     enforce,
     retried,
 )
-from csu.services.elections import get_definition
+from csu.services.elections import definition_on, get_definition
 from csu.services.emargement import require_reissuable
 from csu.store import journal
 from csu.store.prepared import Prepared, read_together, session_cursor
@@ -104,49 +104,50 @@ def open_intervention(
     enforce("open", Situation(who.role))
     now = deps.clock()
     caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
-    with deps.writing() as session:
-        with session_cursor(session) as (cursor, dialect):
-            # Core reads on the driver's cursor, sent together (csu.store.prepared): a
-            # call opens one intervention, and the ORM's loads were most of its cost.
-            already, voters, materials = read_together(cursor, dialect, [
-                (_OPEN_BY, {"login": who.login}),
-                (_CALLED, {"voter": voter_id}),
-                (_MATERIALS_OF, {"voter": voter_id}),
-            ])  # fmt: skip
-            if already:
-                raise ServiceError("Une intervention est déjà ouverte : clôturez-la d'abord.")
-            if not voters:
-                raise NotFound("Électeur introuvable.")
-            [(pseudonym, phone_pro)] = voters
-            material = _chosen_material(
-                [_MaterialRef(*found) for found in materials], election_id, who
-            )
-            definition = get_definition(session, material.election_id)
-            president, bureau = _channel_check(
-                session, who, definition, channel, material, president_login
-            )
-            row = Intervention(
-                id=str(uuid.uuid4()),
-                operator_login=who.login,
-                election_id=material.election_id,
-                voter_id=voter_id,
-                channel=channel,
-                caller_masked=masking.mask_phone(caller.e164) if caller else None,
-                caller_region=caller.region if caller else None,
-                caller_hash=keyed_hash(deps.key, PHONE_PURPOSE, caller.e164) if caller else None,
-                president_login=president,
-                president_bureau=bureau,
-                opened_at=now,
-            )
-            matches = _matches(deps.key, row.caller_hash, phone_pro)
-            # Recorded as it stood when the call was taken (a roll re-import may change
-            # the work phone later); shown to the agent, never counted as a secret factor.
-            row.caller_presumed_workstation = matches
-            _OPEN.execute(cursor, dialect, **{
-                f"new_{name}": getattr(row, name) for name in _OPENED_COLUMNS
-            })  # fmt: skip
-        journal.append(
-            session,
+    dialect = deps.engine.dialect
+    # No Session (journal.entry_cursor): its unit of work cost more than the statements.
+    with journal.entry_cursor(deps.engine) as cursor:
+        # Core reads on the driver's cursor, sent together (csu.store.prepared): a
+        # call opens one intervention, and the ORM's loads were most of its cost.
+        already, voters, materials = read_together(cursor, dialect, [
+            (_OPEN_BY, {"login": who.login}),
+            (_CALLED, {"voter": voter_id}),
+            (_MATERIALS_OF, {"voter": voter_id}),
+        ])  # fmt: skip
+        if already:
+            raise ServiceError("Une intervention est déjà ouverte : clôturez-la d'abord.")
+        if not voters:
+            raise NotFound("Électeur introuvable.")
+        [(pseudonym, phone_pro)] = voters
+        material = _chosen_material(
+            [_MaterialRef(*found) for found in materials], election_id, who
+        )
+        definition = definition_on(cursor, dialect, material.election_id)
+        president, bureau = _channel_check(
+            cursor, dialect, who, definition, channel, material, president_login
+        )
+        row = Intervention(
+            id=str(uuid.uuid4()),
+            operator_login=who.login,
+            election_id=material.election_id,
+            voter_id=voter_id,
+            channel=channel,
+            caller_masked=masking.mask_phone(caller.e164) if caller else None,
+            caller_region=caller.region if caller else None,
+            caller_hash=keyed_hash(deps.key, PHONE_PURPOSE, caller.e164) if caller else None,
+            president_login=president,
+            president_bureau=bureau,
+            opened_at=now,
+        )
+        matches = _matches(deps.key, row.caller_hash, phone_pro)
+        # Recorded as it stood when the call was taken (a roll re-import may change
+        # the work phone later); shown to the agent, never counted as a secret factor.
+        row.caller_presumed_workstation = matches
+        _OPEN.execute(cursor, dialect, **{
+            f"new_{name}": getattr(row, name) for name in _OPENED_COLUMNS
+        })  # fmt: skip
+        journal.append_on_cursor(
+            cursor,
             actor=who.actor,
             action="intervention_open",
             outcome="ok",
@@ -163,7 +164,7 @@ def open_intervention(
                 "bureau": bureau,
             },
         )
-        return _view(row, matches, now)
+    return _view(row, matches, now)
 
 
 def current_intervention(deps: Deps, who: OperatorContext) -> OpenIntervention | None:
@@ -410,7 +411,8 @@ def _chosen_material(
 
 
 def _channel_check(
-    session: Session,
+    cursor: Any,
+    dialect: Any,
     who: OperatorContext,
     definition: ElectionDefinition,
     channel: str,
@@ -433,25 +435,20 @@ def _channel_check(
     login = single_line(president_login or "", "Président").strip().lower()
     if not login:
         raise InvalidValue("Président", "indiquez l'identifiant du président qui appelle")
-    president = session.execute(
-        select(Operator).where(Operator.login == login, Operator.role == "president",
-                               Operator.active == True)  # noqa: E712
-    ).scalar_one_or_none()
-    if president is None:
+    president = _ACTIVE_PRESIDENT.rows(cursor, dialect, login=login)
+    if not president:
         raise NotFound(f"Aucun président de bureau actif a pour identifiant « {login} ».")
-    in_bureau = session.execute(
-        select(Material.id).where(
-            Material.voter_id == material.voter_id,
-            Material.election_id == material.election_id,
-            Material.bureau_code == president.bureau_code,
-        ).limit(1)
-    ).first()
-    if in_bureau is None:
+    [(bureau_code,)] = president
+    in_bureau = _MATERIAL_IN_BUREAU.rows(
+        cursor, dialect, voter=material.voter_id, election=material.election_id,
+        bureau=bureau_code,
+    )  # fmt: skip
+    if not in_bureau:
         raise Forbidden(
             f"« {login} » ne préside pas le bureau de cet électeur : "
             "la vérification en personne doit être faite par son président."
         )
-    return login, president.bureau_code
+    return login, bureau_code
 
 
 def _close(
@@ -513,7 +510,17 @@ def _close_on(
     return election_id, entry
 
 
-(_intervention, _voter, _material) = core_tables(Intervention, Voter, Material)
+(_intervention, _voter, _material, _operator) = core_tables(
+    Intervention, Voter, Material, Operator
+)
+_ACTIVE_PRESIDENT = Prepared(lambda: select(_operator.c.bureau_code).where(
+    _operator.c.login == bindparam("login"), _operator.c.role == "president",
+    _operator.c.active.is_(True),
+))  # fmt: skip
+_MATERIAL_IN_BUREAU = Prepared(lambda: select(_material.c.id).where(
+    _material.c.voter_id == bindparam("voter"), _material.c.election_id == bindparam("election"),
+    _material.c.bureau_code == bindparam("bureau"),
+).limit(1))  # fmt: skip
 _OPEN_BY = Prepared(lambda: select(_intervention.c.id).where(
     _intervention.c.operator_login == bindparam("login"), _intervention.c.closed_at.is_(None),
 ).limit(1))  # fmt: skip
