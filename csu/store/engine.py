@@ -241,7 +241,10 @@ def write_cursor(
             if attempt is not None:
                 attempt.committed += 1
         except BaseException:
-            pooled.rollback()  # the driver's ROLLBACK, if a transaction is still open
+            try:
+                pooled.rollback()  # the driver's ROLLBACK, if a transaction is still open
+            except Exception:  # the connection is gone: the error to tell is the first one
+                pooled.invalidate()
             raise
         else:
             if after_commit is not None:
