@@ -152,19 +152,19 @@ def get_definition(
     # Its text alone, on the driver's cursor: every action reads it, and the parsed
     # definition is kept by text (parsed_definition), so a whole ORM row is not needed.
     statement = _DEFINITION_SHARED if for_share else _DEFINITION
-    found = statement.rows_in(session, election=election_id)
-    if not found:
-        raise unknown_election(election_id)
-    known[election_id] = parsed_definition(found[0][0])
+    known[election_id] = _found(statement.rows_in(session, election=election_id), election_id)
     return known[election_id]
 
 
 def definition_on(cursor: Any, dialect: Any, election_id: str) -> ElectionDefinition:
     """``get_definition`` on the driver's cursor, for a service without a Session."""
-    found = _DEFINITION.rows(cursor, dialect, election=election_id)
-    if not found:
+    return _found(_DEFINITION.rows(cursor, dialect, election=election_id), election_id)
+
+
+def _found(rows: list[tuple[Any, ...]], election_id: str) -> ElectionDefinition:
+    if not rows:
         raise unknown_election(election_id)
-    return parsed_definition(found[0][0])
+    return parsed_definition(rows[0][0])
 
 
 def unknown_election(election_id: str) -> NotFound:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
@@ -211,10 +211,11 @@ def close_intervention(
         with journal.entry_cursor(deps.engine) as cursor:
             closed = _close_on(cursor, deps.engine.dialect, who, intervention_id, outcome,
                                note, now)  # fmt: skip
+            if closed:
+                journal.append_on_cursor(cursor, **closed[1])
         if not closed:
             with deps.reading() as session:
-                owned_open(session, who, intervention_id)  # says why: not theirs, or closed
-            raise ServiceError("Cette intervention ne peut pas être close.")  # not reached
+                _refuse_close(session, who, intervention_id)
         return
     with deps.writing() as session:
         election_id = _close(session, who, intervention_id, outcome, note, now)
@@ -462,14 +463,18 @@ def _close(
     """Closes the operator's own open intervention and journals it, in the session's
     transaction; its election."""
     with session_cursor(session) as (cursor, dialect):
-        closed = _close_on(cursor, dialect, who, intervention_id, outcome, note, now,
-                           journalled=False)  # fmt: skip
+        closed = _close_on(cursor, dialect, who, intervention_id, outcome, note, now)
     if not closed:
-        owned_open(session, who, intervention_id)  # says why: not theirs, or closed
-        raise ServiceError("Cette intervention ne peut pas être close.")  # not reached
+        _refuse_close(session, who, intervention_id)
     election_id, entry = closed
     journal.append(session, **entry)
     return election_id
+
+
+def _refuse_close(session: Session, who: OperatorContext, intervention_id: str) -> NoReturn:
+    """Why a close changed nothing: not the operator's intervention, or closed."""
+    owned_open(session, who, intervention_id)
+    raise ServiceError("Cette intervention ne peut pas être close.")  # not reached
 
 
 def _close_on(
@@ -480,12 +485,10 @@ def _close_on(
     outcome: str,
     note: str,
     now: datetime,
-    *,
-    journalled: bool = True,
 ) -> tuple[str | None, dict[str, Any]] | None:
     """The close, on the driver's cursor: None if the intervention is not the
-    operator's open one; else its election and its entry, appended on the cursor if
-    ``journalled`` (an ``entry_cursor`` transaction).
+    operator's open one; else its election and its journal entry, for the caller to
+    append in the same transaction.
 
     One statement: its UPDATE locks the row as ``owned_open`` does (FOR NO KEY UPDATE)
     and returns what the entry names. Closing ends every call, and the ORM's select,
@@ -505,8 +508,6 @@ def _close_on(
         "intervention": intervention_id,
         "details": {"note": note} if note else None,
     }
-    if journalled:
-        journal.append_on_cursor(cursor, **entry)
     return election_id, entry
 
 
