@@ -28,8 +28,14 @@ FIELDS: dict[str, str] = {
 }
 
 
+SHORT = 36  # rows that the form with framed fields and the demo's logins need
+
+
 class LoginScreen(CsuScreen[None]):
     CSS_PATH = None  # the first frame: app.tcss styles it, screens.tcss comes later
+    # Below SHORT rows (an 80×24 terminal) the fields lose their frames (app.tcss), so
+    # that a newcomer sees the demo's logins under the form without scrolling.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]
     BINDINGS = [
         # Entrée, like Tab, acts as the app reads it (csu.screens.focus): « login, Entrée,
         # password » typed fast lands in the right fields, the password never in clear.

@@ -16,6 +16,7 @@ from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import current_intervention, open_intervention
 from csu.services.operators import add_operator
 from csu.services.voters import search_voters
+from csu.widgets.footer import KeysFooter
 from tests.conftest import ADMIN, NOW
 from tests.screens.bursts import type_burst
 from tests.screens.conftest import (
@@ -117,6 +118,36 @@ async def test_the_demo_database_shows_demo_logins_and_current_codes(app: CsuApp
         shown = await show_demo_panel(pilot)
         assert list(shown) == list(SECRETS)
         assert shown["agent"][2:] == ["demo", f"{code('agent')} (30 s)"]
+
+
+async def test_an_80x24_terminal_shows_the_whole_form_and_the_demo_logins_unscrolled(
+    app: CsuApp,
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show_demo_panel(pilot)
+        screen = pilot.app.screen
+        footer_top = screen.query_one(KeysFooter).region.y
+        table = screen.query_one("#demo-logins", DataTable)
+        # Every row of the table (header + 4 logins) and the button above the footer.
+        assert table.region.bottom <= footer_top
+        assert table.region.height == 1 + len(SECRETS)
+        assert screen.query_one("#submit").region.bottom <= footer_top
+        assert screen.scroll_offset.y == 0 and screen.has_class("-short")
+        assert all(field.region.height == 1 for field in screen.query(Input))
+
+
+async def test_a_tall_terminal_keeps_the_framed_fields(app: CsuApp) -> None:
+    async with app.run_test(size=(100, 40)) as pilot:
+        await show_demo_panel(pilot)
+        screen = pilot.app.screen
+        assert screen.has_class("-tall")
+        assert all(field.region.height == 3 for field in screen.query(Input))
+
+
+async def test_logging_in_on_an_80x24_terminal_opens_the_desk(app: CsuApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "agent")
+        assert isinstance(pilot.app.screen, LookupScreen)
 
 
 async def test_an_operator_created_later_is_not_on_the_demo_panel(
