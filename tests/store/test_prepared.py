@@ -122,6 +122,31 @@ def test_reads_sent_together_come_back_each_in_its_place(engine: Engine) -> None
     assert found[2][0][0] == "MI0000001"
 
 
+HOSTILE_NAMES = ["O'Hara", "a\\'; DROP TABLE voter; --", "%s %(x)s $1 ?", "Zoë\u200b\t\\x00", "'')"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NAMES)
+def test_values_read_together_are_bound_as_values_whatever_they_hold(
+    engine: Engine, hostile: str
+) -> None:
+    stored(engine, "MI0000001", first_name=hostile)
+    stored(engine, "MI0000002", first_name="Paul")
+    with read_session(engine) as session, session_cursor(session) as (cursor, dialect):
+        found = read_together(cursor, dialect, [
+            (BY_NAME, {"first": hostile}), (BY_NAME, {"first": "Paul"}),
+        ])  # fmt: skip
+    assert found == [[("MI0000001",)], [("MI0000002",)]]
+    assert rows(engine, BY_NAME, first=hostile) == [("MI0000001",)]  # the table is whole
+
+
+def test_values_read_together_come_back_converted_as_read_alone(engine: Engine) -> None:
+    voter = stored(engine, "MI0000001")
+    with read_session(engine) as session, session_cursor(session) as (cursor, dialect):
+        (together,) = read_together(cursor, dialect, [(BY_ID, {"voter": voter})])
+    assert together == rows(engine, BY_ID, voter=voter)
+    assert together == [("MI0000001", date(1980, 2, 29), LOCKED, False)]
+
+
 def test_a_read_of_a_batch_that_fails_rolls_its_transaction_back(engine: Engine) -> None:
     absent = Prepared(lambda: select(column("x")).select_from(table("absent")))
     with pytest.raises(Exception, match="absent"), write_session(engine) as session:
