@@ -31,15 +31,6 @@ class _Compiled:
     parameters: tuple[tuple[str, Any, _Convert | None], ...]
     convert: tuple[tuple[int, _Convert], ...]  # (column index, result processor)
 
-    def bound(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        """The positional parameters for ``values``, each by its type's processor."""
-        return tuple(
-            fixed if fixed is not _GIVEN
-            else values[name] if process is None or values[name] is None
-            else process(values[name])
-            for name, fixed, process in self.parameters
-        )  # fmt: skip
-
 
 class Prepared:
     """One statement (a SELECT, or an INSERT/UPDATE … RETURNING), its parameters given
@@ -65,17 +56,19 @@ class Prepared:
         self.send(cursor, dialect, values)
 
     def send(self, cursor: Any, dialect: Dialect, values: Mapping[str, Any]) -> None:
-        """Runs the statement on ``cursor``."""
+        """Runs the statement on ``cursor`` (in a pipeline: sends it)."""
         compiled = self._for(dialect)
-        cursor.execute(compiled.sql, compiled.bound(values))
+        cursor.execute(compiled.sql, tuple(
+            fixed if fixed is not _GIVEN
+            else values[name] if process is None or values[name] is None
+            else process(values[name])
+            for name, fixed, process in compiled.parameters
+        ))  # fmt: skip
 
     def fetched(self, cursor: Any, dialect: Dialect) -> list[tuple[Any, ...]]:
         """The rows of the statement ``send`` ran on ``cursor``, each value converted."""
-        return self.converted(cursor.fetchall(), dialect)
-
-    def converted(self, rows: list[Any], dialect: Dialect) -> list[tuple[Any, ...]]:
-        """``rows`` of this statement, each value converted as Core would."""
         convert = self._for(dialect).convert
+        rows = cursor.fetchall()
         if not convert:
             return rows  # sqlite3 and psycopg give tuples
         converted = []
@@ -131,27 +124,21 @@ def session_cursor(session: Any) -> Iterator[tuple[Any, Dialect]]:
 def read_together(
     cursor: Any, dialect: Dialect, reads: Sequence[tuple[Prepared, Mapping[str, Any]]]
 ) -> list[list[tuple[Any, ...]]]:
-    """The rows of several independent reads, in order. On PostgreSQL they go as one
-    query of several statements, its values bound by psycopg's client-side cursor (its
-    own quoting, as ``ClientCursor.mogrify`` shows): one round trip, and one message
-    for the driver to handle where a pipeline of eight cost each workstation twice the
-    CPU (bench.load). SQLite is in the process: one after another."""
+    """The rows of several independent reads, in order. On PostgreSQL they go in one
+    round trip (psycopg's pipeline mode): on a network, each round trip costs an
+    action more than an indexed read does. SQLite is in the process: one after another."""
     if dialect.name == "sqlite":
         return [prepared.rows(cursor, dialect, **values) for prepared, values in reads]
-    from psycopg import ClientCursor  # PostgreSQL only: not imported before the first frame
-
-    compiled = [(prepared, prepared._for(dialect)) for prepared, _ in reads]
-    sql = "; ".join(each.sql for _, each in compiled)
-    parameters = tuple(
-        value
-        for (_, each), (_, values) in zip(compiled, reads, strict=True)
-        for value in each.bound(values)
-    )
-    with ClientCursor(cursor.connection) as together:
-        together.execute(sql, parameters)
-        results = []
-        for index, (prepared, _) in enumerate(compiled):
-            if index:
-                together.nextset()  # each statement gives one result, in order
-            results.append(prepared.converted(together.fetchall(), dialect))
-        return results
+    connection = cursor.connection
+    cursors = [connection.cursor() for _ in reads]
+    try:
+        with connection.pipeline():
+            for each, (prepared, values) in zip(cursors, reads, strict=True):
+                prepared.send(each, dialect, values)
+        return [
+            prepared.fetched(each, dialect)
+            for each, (prepared, _) in zip(cursors, reads, strict=True)
+        ]
+    finally:
+        for each in cursors:
+            each.close()
