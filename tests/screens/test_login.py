@@ -136,6 +136,20 @@ async def test_an_80x24_terminal_shows_the_whole_form_and_the_demo_logins_unscro
         assert all(field.region.height == 1 for field in screen.query(Input))
 
 
+async def test_an_80x24_terminal_keeps_the_demo_logins_in_view_under_a_message(
+    app: CsuApp,
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show_demo_panel(pilot)
+        await click(pilot, "#submit")  # an empty form: the longest message, two lines
+        screen = pilot.app.screen
+        message = screen.query_one("#login-message", Static)
+        assert "Indiquez votre identifiant" in str(message.render())
+        footer_top = screen.query_one(KeysFooter).region.y
+        assert screen.query_one("#demo-logins", DataTable).region.bottom <= footer_top
+        assert screen.scroll_offset.y == 0
+
+
 async def test_a_tall_terminal_keeps_the_framed_fields(app: CsuApp) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await show_demo_panel(pilot)
