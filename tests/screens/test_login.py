@@ -158,6 +158,18 @@ async def test_a_tall_terminal_keeps_the_framed_fields(app: CsuApp) -> None:
         assert all(field.region.height == 3 for field in screen.query(Input))
 
 
+async def test_a_terminal_shrunk_while_typing_keeps_what_was_typed(app: CsuApp) -> None:
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.click("#login")
+        await pilot.press(*"agent")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert screen.has_class("-short") and not screen.has_class("-tall")
+        assert screen.query_one("#login", Input).value == "agent"
+        assert screen.focused is screen.query_one("#login", Input)
+
+
 async def test_logging_in_on_an_80x24_terminal_opens_the_desk(app: CsuApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "agent")
