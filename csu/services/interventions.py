@@ -284,7 +284,8 @@ def owned_open_with_voter(
     return row, found[1]  # type: ignore[index]
 
 
-# Built once: building a select costs a verification a quarter of its read (bench.load).
+# Built once: building the select and its cache key at each call took a quarter of a
+# verification's read (one workstation alone on PostgreSQL: 0.86 -> 0.66 ms of CPU).
 _OWNED = (
     select(Intervention).where(Intervention.id == bindparam("id")).with_for_update(key_share=True)
 )
