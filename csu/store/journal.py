@@ -101,14 +101,13 @@ def append(
     stored, body = _entry(actor, action, outcome, at, election, subject, intervention, details)
     cursor = connection.connection.cursor()
     try:
-        if dialect == "postgresql" and QUEUED:
-            cursor.execute(_QUEUE, (stored["event_id"], body))
-            # The connection that will commit it integrates right after (no other one).
-            session.info[_QUEUED_KEY] = connection.connection.driver_connection
-            return Appended(seq=None, event_id=stored["event_id"], hash=None)
-        return _chain(cursor, dialect, stored, body)
+        appended = _write(cursor, dialect, stored, body)
     finally:
         cursor.close()
+    if appended.seq is None:
+        # Queued: the connection that will commit it integrates right after (no other).
+        session.info[_QUEUED_KEY] = connection.connection.driver_connection
+    return appended
 
 
 def append_on_cursor(
@@ -127,12 +126,17 @@ def append_on_cursor(
     service without an ORM Session: the same entry, by the same statements (chained
     at once on SQLite, queued on PostgreSQL)."""
     stored, body = _entry(actor, action, outcome, at, election, subject, intervention, details)
-    if isinstance(cursor, sqlite3.Cursor):
-        return _chain(cursor, "sqlite", stored, body)
-    if not QUEUED:
-        return _chain(cursor, "postgresql", stored, body)
-    cursor.execute(_QUEUE, (stored["event_id"], body))
-    return Appended(seq=None, event_id=stored["event_id"], hash=None)
+    return _write(cursor, "sqlite" if isinstance(cursor, sqlite3.Cursor) else "postgresql",
+                  stored, body)  # fmt: skip
+
+
+def _write(cursor: Any, dialect: str, stored: Mapping[str, Any], body: bytes) -> Appended:
+    """The entry's statements on the driver's cursor: queued for the sequencer on
+    PostgreSQL (unless ``CSU_JOURNAL_APPEND=direct``), chained at once otherwise."""
+    if dialect == "postgresql" and QUEUED:
+        cursor.execute(_QUEUE, (stored["event_id"], body))
+        return Appended(seq=None, event_id=stored["event_id"], hash=None)
+    return _chain(cursor, dialect, stored, body)
 
 
 @contextmanager
