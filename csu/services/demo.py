@@ -6,10 +6,11 @@ The voters asked for are shared evenly by ``SHARED_ELECTIONS``; the smaller
 that adding one left the others' rolls as they were. ``DEMO_ELECTIONS`` names them all."""
 
 import random
+import re
 import tempfile
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -178,6 +179,30 @@ def _shift(data: dict, opens: datetime, closes: datetime) -> None:
     substitution = data.get("substitution")
     if isinstance(substitution, dict) and "from" in substitution:
         substitution["from"] = min(substitution["from"], data["opens_at"].date())
+    # The organiser's hours name days in words (« du 01/12/22 au 08/12/22 »): every
+    # message to a voter repeats them, so they move with the vote.
+    for number in data.get("support_numbers", ()):
+        for key in ("hours", "note"):
+            if isinstance(number.get(key), str):
+                number[key] = shift_written_days(number[key], delta.days)
+
+
+_WRITTEN_DAY = re.compile(r"\b(\d{2})/(\d{2})/(\d{2})\b")
+
+
+def shift_written_days(text: str, days: int) -> str:
+    """``text`` with each day written dd/mm/yy moved by ``days`` (20yy: the seeds'
+    century); what is not a real day is left as written."""
+
+    def moved(match: re.Match[str]) -> str:
+        day, month, year = (int(part) for part in match.groups())
+        try:
+            written = date(2000 + year, month, day)
+        except ValueError:
+            return match.group(0)
+        return (written + timedelta(days=days)).strftime("%d/%m/%y")
+
+    return _WRITTEN_DAY.sub(moved, text)
 
 
 def _name_bureaus(session: Session) -> None:
