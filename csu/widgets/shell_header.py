@@ -14,20 +14,28 @@ if TYPE_CHECKING:  # the election module loads with the store, after the first f
     from csu.domain.election import ElectionDefinition
 
 
-def election_line(definition: "ElectionDefinition | None", now: datetime) -> str:
-    """« minint-2022 · ouvert · Fermeture du vote dans 2 j 06 h 52 min · support ouvert »."""
+def election_line(
+    definition: "ElectionDefinition | None", now: datetime, *, short: bool = False
+) -> str:
+    """« minint-2022 · ouvert · Fermeture du vote dans 2 j 06 h 52 min · support ouvert »;
+    ``short``, for a narrow terminal: « minint-2022 · ferme dans 2 j 06 h 52 min · support
+    ouvert » (the countdown says the state)."""
     if definition is None:
         return "Aucun scrutin chargé"
     from csu.domain.election import ElectionState, state_at, within_support_hours
 
     state = state_at(definition, now)
-    parts = [definition.id, state.label]
+    parts = [definition.id] if short else [definition.id, state.label]
     if state is ElectionState.OPEN:
-        parts.append(f"Fermeture du vote dans {countdown(definition.closes_at - now)}")
+        lead = "ferme dans" if short else "Fermeture du vote dans"
+        parts.append(f"{lead} {countdown(definition.closes_at - now)}")
     elif state is ElectionState.BEFORE:
-        parts.append(f"Ouverture dans {countdown(definition.opens_at - now)}")
+        lead = "ouvre dans" if short else "Ouverture dans"
+        parts.append(f"{lead} {countdown(definition.opens_at - now)}")
     else:
-        parts.append(f"vote fermé le {to_paris(definition.closes_at):%d/%m/%Y à %H:%M}")
+        closed = to_paris(definition.closes_at)
+        parts.append(f"fermé le {closed:%d/%m à %H:%M}" if short
+                     else f"vote fermé le {closed:%d/%m/%Y à %H:%M}")  # fmt: skip
     hours = within_support_hours(definition, now)
     parts.append("support ouvert" if hours else "support fermé")
     return " · ".join(parts)
@@ -35,13 +43,20 @@ def election_line(definition: "ElectionDefinition | None", now: datetime) -> str
 
 class ShellHeader(Horizontal):
     """Operator, role and workstation on the left; the election in focus on the right,
-    its countdown refreshed every second."""
+    its countdown refreshed every second.
+
+    Where both do not fit on the line (80 columns), the election's line takes its short
+    form and who works where is cut with an ellipsis: before, the election's line took
+    the whole width and hid who was logged in."""
 
     DEFAULT_CSS = """
     ShellHeader { height: 1; dock: top; background: $panel; color: $text; }
-    ShellHeader > #who { width: 1fr; padding: 0 1; text-style: bold; }
+    ShellHeader > #who {
+        width: 1fr; padding: 0 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ShellHeader > #election { width: auto; padding: 0 1; }
     """
+    PADDING = 4  # one column each side of each part
 
     who: reactive[str] = reactive("CSU électeurs — non connecté")
     election: "reactive[ElectionDefinition | None]" = reactive(None, always_update=True)
@@ -66,6 +81,13 @@ class ShellHeader(Horizontal):
         if self.is_mounted:
             self._tick()
 
+    def on_resize(self) -> None:
+        self._tick()
+
     def _tick(self) -> None:
+        now = self._clock()
+        line = election_line(self.election, now)
+        if len(line) + len(self.who) + self.PADDING > self.size.width:
+            line = election_line(self.election, now, short=True)
         self.query_one("#who", Static).update(self.who)
-        self.query_one("#election", Static).update(election_line(self.election, self._clock()))
+        self.query_one("#election", Static).update(line)

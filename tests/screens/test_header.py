@@ -1,10 +1,17 @@
-"""The header's election line: state, countdown and support hours, in French."""
+"""The header: who works where, and the election line (state, countdown and support
+hours, in French), short where the terminal is narrow."""
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from csu.app import CsuApp
 from csu.domain.election import parse_election
-from csu.widgets.shell_header import election_line
+from csu.widgets.shell_header import ShellHeader, election_line
+from tests.screens.conftest import SIZE, log_in
 
 MININT = Path(__file__).resolve().parents[2] / "data" / "elections" / "minint-2022.toml"
 DEFINITION = parse_election(MININT.read_text(encoding="utf-8"), MININT.name)
@@ -34,3 +41,63 @@ def test_a_closed_vote_says_when_it_closed() -> None:
 
 def test_no_election_loaded() -> None:
     assert election_line(None, datetime(2022, 12, 6, tzinfo=UTC)) == "Aucun scrutin chargé"
+
+
+def test_the_short_form_lets_the_countdown_say_the_vote_is_open() -> None:
+    now = datetime(2022, 12, 6, 9, 8, tzinfo=UTC)
+    assert election_line(DEFINITION, now, short=True) == (
+        "minint-2022 · ferme dans 2 j 06 h 52 min · support ouvert"
+    )
+
+
+def test_the_short_form_before_the_vote_counts_down_to_opening() -> None:
+    now = datetime(2022, 11, 30, 8, 0, tzinfo=UTC)  # 9:00 in Paris: the support answers
+    assert election_line(DEFINITION, now, short=True) == (
+        "minint-2022 · ouvre dans 1 j 00 h 00 min · support ouvert"
+    )
+
+
+def test_the_short_form_of_a_closed_vote_says_when_it_closed() -> None:
+    now = datetime(2022, 12, 9, 8, 0, tzinfo=UTC)
+    assert election_line(DEFINITION, now, short=True).startswith(
+        "minint-2022 · fermé le 08/12 à 17:00 · support"
+    )
+
+
+# ------------------------------------------------------------ in the terminal
+
+
+def shown(pilot: Pilot[Any]) -> tuple[Static, Static]:
+    header = pilot.app.screen.query_one(ShellHeader)
+    return header.query_one("#who", Static), header.query_one("#election", Static)
+
+
+async def test_at_80_columns_the_header_shows_who_is_logged_in_and_the_whole_short_line(
+    app: CsuApp,
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "agent")
+        who, election = shown(pilot)
+        line = str(election.render())
+        assert line == election_line(app.election, app.clock(), short=True)
+        assert election.region.right <= 80  # nothing of it cut
+        # Before, the long line took the 80 columns and left the operator none.
+        assert who.content_region.width >= 15
+        assert str(who.render()).startswith("Camille Agent")
+
+
+async def test_a_wide_terminal_keeps_the_long_election_line(app: CsuApp) -> None:
+    async with app.run_test(size=(160, 40)) as pilot:
+        await log_in(pilot, "agent")
+        who, election = shown(pilot)
+        assert str(election.render()).startswith("minint-2022 · ouvert · Fermeture du vote dans")
+        assert str(who.render()) == app.who_line
+
+
+async def test_narrowing_the_terminal_shortens_the_line_at_once(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        _, election = shown(pilot)
+        assert "ferme dans" in str(election.render())
