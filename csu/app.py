@@ -21,6 +21,7 @@ from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceErro
 from csu.widgets import french_bindings  # noqa: F401  (Textual's shown keys in French)
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
     from csu.domain.checkpoint import NoteVerifier
@@ -235,6 +236,20 @@ class CsuApp(App[None]):
         if isinstance(event, events.Key | events.MouseDown):
             self._last_activity = time.monotonic()
         await super().on_event(event)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: "SeverityLevel" = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification as written: messages quote what operators typed and what
+        the rolls hold (« Martin [/] »), never styles (``markup`` is ignored: widgets
+        pass Textual's default along)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _check_idle(self) -> None:
         if self.terminal_fd is not None and not os.isatty(self.terminal_fd):

@@ -21,6 +21,7 @@ from csu.domain.clock import to_paris
 from csu.screens.base import CsuScreen, WorkFailed
 from csu.services.alerts import AlertView, review_alerts
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
@@ -62,9 +63,9 @@ class AlertsScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Static("Alertes", id="alerts-title")
-        yield Static("Chargement des alertes…", id="alerts-status")
-        yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Alertes", id="alerts-title", markup=False)
+        yield Static("Chargement des alertes…", id="alerts-status", markup=False)
+        yield PlainTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:

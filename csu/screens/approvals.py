@@ -5,7 +5,6 @@ and when the supervisor asks (r or F5), never polled. A request is decided in a 
 by a supervisor other than its author (four eyes), with a reason for the journal.
 """
 
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +24,7 @@ from csu.services.substitution import (
     pending_substitutions,
 )
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -99,9 +99,11 @@ class ApprovalsScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Static("Demandes de matériel de substitution à approuver", id="approvals-title")
-        yield Static("Chargement des demandes…", id="approvals-status")
-        yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
+        yield Static(
+            "Demandes de matériel de substitution à approuver", id="approvals-title", markup=False
+        )
+        yield Static("Chargement des demandes…", id="approvals-status", markup=False)
+        yield PlainTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="approvals-detail", markup=False)
         yield KeysFooter()
 
@@ -223,7 +225,7 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
     def compose(self) -> ComposeResult:
         view = self.view
         with Vertical(id="decision-box", classes="modal-box"):
-            yield Static(f"Décider la demande n° {view.id}", classes="modal-title")
+            yield Static(f"Décider la demande n° {view.id}", classes="modal-title", markup=False)
             yield Static(summary(view), id="decision-summary", markup=False)
             if self.own:
                 yield Static(
@@ -231,12 +233,13 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
                     "décider (principe des quatre yeux).",
                     id="decision-own",
                     classes="modal-message",
+                    markup=False,
                 )
             yield Input(
                 id="decision-reason",
                 placeholder=f"Motif ({MIN_REASON_LENGTH} caractères au moins, versé au journal)",
             )
-            yield Static(id="decision-message", classes="modal-message")
+            yield Static(id="decision-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Accorder", id="decision-approve", variant="success")
                 yield Button("Refuser", id="decision-refuse", variant="error")

@@ -112,7 +112,9 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
 
     def title_widget(self) -> Static:
         kind = self.kinds[0] if len(self.kinds) == 1 else None
-        return Static(self.title_for(kind), classes="modal-title", id="credential-title")
+        return Static(
+            self.title_for(kind), classes="modal-title", id="credential-title", markup=False
+        )
 
     @on(Select.Changed, "#credential-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
@@ -128,13 +130,16 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
                 allow_blank=False,
             )
         elif self.kinds:
-            yield Static(f"Code : {CREDENTIAL_LABELS.get(self.kinds[0], self.kinds[0])}")
+            yield Static(
+                f"Code : {CREDENTIAL_LABELS.get(self.kinds[0], self.kinds[0])}", markup=False
+            )
         else:
             yield Static(
                 "Ce scrutin ne prévoit aucun code que vous puissiez délivrer ou invalider : "
                 "fermez cette fenêtre (Échap) ; s'il en prévoit, le matériel de substitution "
                 "(F7) remplace un matériel perdu.",
                 id="credential-none",
+                markup=False,
             )
 
     def chosen(self) -> tuple[int, str] | None:
@@ -201,10 +206,11 @@ class CredentialShownScreen(CsuModal[bool]):
                 f"{handover(self.channel)[0]} Il ne sera plus jamais affiché.",
                 classes="modal-hint",
                 id="credential-hint",
+                markup=False,
             )
             yield Static(self._display, id="credential-value", markup=False)
             yield Static("\n".join(self._spelling), id="credential-spelling", markup=False)
-            yield Static(id="credential-countdown")
+            yield Static(id="credential-countdown", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button(handover(self.channel)[1], id="read-out", variant="success")
                 yield Button("Fermer sans confirmer", id="close-unconfirmed", variant="error")
@@ -291,8 +297,7 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
             yield from self.choose()
             if self.possible:
                 yield Static(
-                    "L'actuel sera invalidé et remplacé ; le nouveau ne s'affichera qu'une "
-                    "fois.",
+                    "L'actuel sera invalidé et remplacé ; le nouveau ne s'affichera qu'une fois.",
                     classes="modal-hint",
                 )
             with Horizontal(classes="modal-buttons"):

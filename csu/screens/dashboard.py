@@ -34,6 +34,7 @@ from csu.services.dashboard import (
     dashboard,
 )
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 REFRESH_SECONDS = 30
@@ -173,19 +174,19 @@ class DashboardScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
-        yield Static("Tableau de bord", id="dashboard-title")
-        yield Static("Chargement des chiffres…", id="dashboard-now")
+        yield Static("Tableau de bord", id="dashboard-title", markup=False)
+        yield Static("Chargement des chiffres…", id="dashboard-now", markup=False)
         yield Static("", id="dashboard-election-figures", markup=False)
         with Horizontal(id="dashboard-charts"):
             yield PlotextPlot(id="dashboard-today-chart")
             yield PlotextPlot(id="dashboard-election-chart")
         with Horizontal(id="dashboard-feed"):
             yield PlotextPlot(id="dashboard-votes-chart")
-            yield DataTable(id="dashboard-platforms", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="dashboard-platforms", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="dashboard-tables"):
             for table_id, _, _ in TABLES:
-                yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
-        yield Static("", id="dashboard-status")
+                yield PlainTable(id=table_id, cursor_type="row", zebra_stripes=True)
+        yield Static("", id="dashboard-status", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, ResultT
 from csu.services.voters import MaterialView
+from csu.widgets.plain import PlainSelect
 
 MIN_REASON_LENGTH = 5
 
@@ -102,7 +103,7 @@ class MaterialPicker(Vertical):
         if len(self.materials) > 1:
             usable = next((m for m in self.materials if m.status == "actif"), self.materials[0])
             yield Label("Matériel de vote")
-            yield Select(
+            yield PlainSelect(
                 [(material_label(m), m.material_id) for m in self.materials],
                 id=self.select_id,
                 value=usable.material_id,

@@ -32,6 +32,7 @@ from csu.services.escalation import (
     take_escalation,
 )
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 STATE_WORDS: dict[str, str] = {
@@ -146,9 +147,9 @@ class EscalationsScreen(Explained, CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Static("Dossiers escaladés", id="escalations-title")
-        yield Static("Chargement des dossiers…", id="escalations-status")
-        yield DataTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Dossiers escaladés", id="escalations-title", markup=False)
+        yield Static("Chargement des dossiers…", id="escalations-status", markup=False)
+        yield PlainTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="escalations-detail", markup=False)
         yield Static(id="escalations-callback", markup=False)
         yield KeysFooter()
@@ -370,7 +371,9 @@ class EscalationCloseScreen(CsuModal[EscalationView | None]):
     def compose(self) -> ComposeResult:
         view = self.view
         with Vertical(id="escalation-close-box", classes="modal-box"):
-            yield Static(f"Clore le dossier escaladé n° {view.id}", classes="modal-title")
+            yield Static(
+                f"Clore le dossier escaladé n° {view.id}", classes="modal-title", markup=False
+            )
             yield Static(
                 f"{view.voter_name or '—'} — {view.election_id or '—'}\nMotif : "
                 f"{view.reason or '—'}",
@@ -385,7 +388,7 @@ class EscalationCloseScreen(CsuModal[EscalationView | None]):
             )
             yield Label("Suite donnée (versée au journal)")
             yield TextArea(id="escalation-close-text")
-            yield Static(id="escalation-close-message", classes="modal-message")
+            yield Static(id="escalation-close-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Clore le dossier", id="escalation-close-ok", variant="warning")
                 yield Button("Annuler", id="escalation-close-cancel-button")

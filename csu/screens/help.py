@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from csu.screens.base import CsuModal, key_name
+from csu.widgets.plain import PlainTable
 
 # The flow of a call, per role: what the operator does, in order.
 FLOWS: dict[str, tuple[str, ...]] = {
@@ -69,9 +70,9 @@ class HelpScreen(CsuModal[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Static("Aide — Échap pour fermer", id="help-title")
-            yield Static(flow_text(self.role), id="help-flow")
-            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield Static("Aide — Échap pour fermer", id="help-title", markup=False)
+            yield Static(flow_text(self.role), id="help-flow", markup=False)
+            yield PlainTable(id="help-keys", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#help-flow", Static).display = bool(flow_text(self.role))

@@ -24,6 +24,7 @@ from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_password_link
 from csu.services.voters import MaterialView
 from csu.widgets.parsed import Parsed
+from csu.widgets.plain import PlainSelect
 
 SENT = STATE_LABELS["sent"]
 
@@ -90,7 +91,7 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
                 destinations.insert(
                     0, (f"Adresse professionnelle enregistrée ({self.email_pro})", PRO)
                 )
-            yield Select(
+            yield PlainSelect(
                 destinations, id="identifier-to", value=destinations[0][1], allow_blank=False
             )
             with Vertical(id="identifier-personal", classes="modal-field"):
@@ -107,8 +108,9 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
                 "être modifié.",
                 id="identifier-hint",
                 classes="modal-hint",
+                markup=False,
             )
-            yield Static(id="identifier-result", classes="modal-message")
+            yield Static(id="identifier-result", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Envoyer l'identifiant", id="identifier-ok", variant="primary")
                 yield Button(

@@ -7,7 +7,6 @@ An auditor does the same from a shell with ``csu audit verify --checkpoint FILE
 --public-key KEY``, with the checkpoint file they were handed.
 """
 
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -78,11 +77,11 @@ class IntegrityScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Static("Intégrité du journal", id="integrity-title")
-        yield Static("", id="integrity-status")
+        yield Static("Intégrité du journal", id="integrity-title", markup=False)
+        yield Static("", id="integrity-status", markup=False)
         yield ProgressBar(id="integrity-progress", show_eta=False)
-        yield Static("", id="integrity-result")
-        yield Static("", id="integrity-checkpoint")
+        yield Static("", id="integrity-result", markup=False)
+        yield Static("", id="integrity-checkpoint", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:

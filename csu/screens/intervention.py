@@ -17,6 +17,7 @@ from csu.domain.interventions import OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS
 from csu.screens.base import CsuModal
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
+from csu.widgets.plain import PlainSelect
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +52,19 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
             yield Static("Nouvelle intervention", classes="modal-title")
             if len(self.elections) > 1:
                 yield Label("Scrutin")
-                yield Select(
+                yield PlainSelect(
                     [(f"{e.id} — {e.title}", e.id) for e in self.elections],
                     id="open-election",
                     allow_blank=False,
                 )
             elif first is not None:
-                yield Static(f"Scrutin : {first.id} — {first.title}")
+                yield Static(f"Scrutin : {first.id} — {first.title}", markup=False)
             if self.as_president:
                 yield Static(
                     "Canal : présentiel via président — vous vérifiez vous-même la pièce "
                     "d'identité de l'électeur.",
                     id="open-channel-fixed",
+                    markup=False,
                 )
             else:
                 yield Label("Canal")
@@ -83,8 +85,9 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
                     "l'identité est vérifiée dès qu'il l'a attestée.",
                     id="open-president-hint",
                     classes="modal-hint",
+                    markup=False,
                 )
-            yield Static(id="open-message", classes="modal-message")
+            yield Static(id="open-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Ouvrir", id="open-ok", variant="primary")
                 yield Button("Annuler", id="open-cancel")

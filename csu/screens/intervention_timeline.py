@@ -18,6 +18,7 @@ from csu.screens.journal_entry import factors_of, labelled
 from csu.screens.labels import channel_label, entry_label, factor_label, outcome_label
 from csu.services.journal_review import Timeline, TimelineStep, intervention_timeline
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 # Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
@@ -87,8 +88,8 @@ class InterventionTimelineScreen(CsuScreen[None]):
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
         yield Static(f"Intervention {self.intervention_id}", id="timeline-title", markup=False)
-        yield Static("Lecture de l'intervention…", id="timeline-summary")
-        yield DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Lecture de l'intervention…", id="timeline-summary", markup=False)
+        yield PlainTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:

@@ -35,6 +35,7 @@ from csu.services.journal_review import (
     search_journal,
 )
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainSelect, PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -142,14 +143,16 @@ class JournalScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
-        yield Static("Journal — les entrées les plus récentes d'abord", id="journal-title")
+        yield Static(
+            "Journal — les entrées les plus récentes d'abord", id="journal-title", markup=False
+        )
         with Horizontal(classes="journal-filters"):
             yield Label("Du")
             yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-since", compact=True)
             yield Label("Au")
             yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-until", compact=True)
             yield Label("Opérateur")
-            yield Select[str]([], prompt="tous", id="journal-operator", compact=True)
+            yield PlainSelect([], prompt="tous", id="journal-operator", compact=True)
             yield Label("Matricule")
             yield Input(placeholder="tous", id="journal-matricule", compact=True)
         with Horizontal(classes="journal-filters"):
@@ -158,11 +161,11 @@ class JournalScreen(CsuScreen[None]):
             yield Label("Résultat")
             yield Select[str]([], prompt="tous", id="journal-outcome", compact=True)
             yield Label("Scrutin")
-            yield Select[str]([], prompt="tous", id="journal-election", compact=True)
+            yield PlainSelect([], prompt="tous", id="journal-election", compact=True)
             yield Label("Intervention")
             yield Input(placeholder="n° complet", id="journal-intervention", compact=True)
         yield Static("Recherche…", id="journal-status", markup=False)
-        yield DataTable(id="journal-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="journal-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:

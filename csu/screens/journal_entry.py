@@ -33,6 +33,7 @@ from csu.screens.labels import (
 from csu.services.context import ROLE_LABELS
 from csu.services.journal_review import EntryDetail, entry_detail
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import add_plain_row
 
 # --- an entry's details, in French ---------------------------------------------------
 
@@ -180,7 +181,9 @@ def changes_table(changes: tuple[Change, ...]) -> Table:
     table.add_column("Avant")
     table.add_column("Après")
     for change in changes:
-        table.add_row(change.label, mask_contacts(change.before), mask_contacts(change.after))
+        add_plain_row(
+            table, change.label, mask_contacts(change.before), mask_contacts(change.after)
+        )
     return table
 
 
@@ -240,8 +243,8 @@ class JournalEntryScreen(CsuModal[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="entry-box", classes="modal-box"):
-            yield Static(f"Entrée n° {self.seq} du journal", classes="modal-title")
-            yield Static("Lecture de l'entrée…", id="entry-body")
+            yield Static(f"Entrée n° {self.seq} du journal", classes="modal-title", markup=False)
+            yield Static("Lecture de l'entrée…", id="entry-body", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:

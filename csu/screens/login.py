@@ -50,7 +50,7 @@ class LoginScreen(CsuScreen[None]):
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
         with Center(), Vertical(id="login-box"):
-            yield Static("CSU électeurs — connexion", id="login-title")
+            yield Static("CSU électeurs — connexion", id="login-title", markup=False)
             yield Label("Identifiant")
             yield Input(id="login", placeholder="identifiant")
             yield Label("Mot de passe")
@@ -58,7 +58,7 @@ class LoginScreen(CsuScreen[None]):
             yield Label("Code à 6 chiffres de l'application d'authentification")
             yield Input(id="code", restrict=r"\d*", max_length=6, placeholder="123456")
             yield Button("Se connecter", id="submit", variant="primary")
-            yield Static(self._message or "", id="login-message")
+            yield Static(self._message or "", id="login-message", markup=False)
         yield Center(id="demo-box")  # its table is mounted on a demo database only
         yield KeysFooter()
 
@@ -133,12 +133,13 @@ class LoginScreen(CsuScreen[None]):
         box.display = bool(logins)
         if not logins:
             return
-        from textual.widgets import DataTable  # a demo database only: not before the first frame
+        # A demo database only: the table's module is not loaded before the first frame.
+        from csu.widgets.plain import PlainTable
 
-        tables = self.query("#demo-logins").results(DataTable)
+        tables = self.query("#demo-logins").results(PlainTable)
         table = next(tables, None)
         if table is None:
-            table = DataTable(id="demo-logins", cursor_type="none", show_cursor=False)
+            table = PlainTable(id="demo-logins", cursor_type="none", show_cursor=False)
             box.mount(table)
             table.add_columns("Base de démonstration : identifiant", "rôle", "mot de passe", "code")
         table.clear()

@@ -10,6 +10,7 @@ from textual.worker import get_current_worker
 from csu.screens.base import CsuScreen
 from csu.services.voters import VoterHit, outside_bureau, record_search, search_voters
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 # Results follow the keys: the search itself takes a millisecond or so, the debounce
@@ -48,8 +49,8 @@ class LookupScreen(CsuScreen[None]):
             id="search",
             placeholder="Matricule, identifiant de matériel ou nom (nom prénom ou prénom nom)",
         )
-        yield Static(PROMPT, id="search-status")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Static(PROMPT, id="search-status", markup=False)
+        yield PlainTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:

@@ -7,7 +7,6 @@ as a QR code and as text, until it is closed: the screen keeps nothing of it, th
 service only a sealed copy, and nothing logs it.
 """
 
-
 import pyotp
 from rich.text import Text
 from textual import on, work
@@ -35,6 +34,7 @@ from csu.services.operators import (
     unlock_operator,
 )
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainSelect, PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -101,9 +101,9 @@ class OperatorsScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Static("Opérateurs de la cellule", id="operators-title")
-        yield Static("Chargement des opérateurs…", id="operators-status")
-        yield DataTable(id="operators-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Opérateurs de la cellule", id="operators-title", markup=False)
+        yield Static("Chargement des opérateurs…", id="operators-status", markup=False)
+        yield PlainTable(id="operators-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -347,7 +347,7 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
                     )
                 with Vertical(id="create-bureau-box"):
                     yield Label("Bureau de vote présidé")
-                    yield Select([], id="create-bureau", prompt="Choisissez le bureau")
+                    yield PlainSelect([], id="create-bureau", prompt="Choisissez le bureau")
             with Horizontal(classes="create-row"):
                 with Vertical():
                     yield Label("Mot de passe initial")
@@ -360,8 +360,9 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
                 "l'identifiant ou du nom ; communiquez-le en main propre. Le QR code de "
                 "l'application d'authentification s'affiche ensuite, une seule fois.",
                 classes="modal-hint",
+                markup=False,
             )
-            yield Static(id="create-message", classes="modal-message")
+            yield Static(id="create-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Créer", id="create-ok", variant="primary")
                 yield Button("Annuler", id="create-cancel-button")
@@ -525,7 +526,7 @@ class EnrolmentScreen(CsuModal[None]):
                 "affiché.",
                 classes="modal-hint",
             )
-            yield Static(self._qr or "", id="enrolment-qr")
+            yield Static(self._qr or "", id="enrolment-qr", markup=False)
             yield Static(
                 f"Ou saisie manuelle de la clé : {self._secret}",
                 id="enrolment-secret",

@@ -20,6 +20,7 @@ from csu.domain.masking import mask_contacts
 from csu.screens.base import CsuModal, CsuScreen
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
 from csu.widgets.footer import KeysFooter
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 REFRESH_SECONDS = 5
@@ -100,10 +101,10 @@ class OutboxScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Static(self._title(), id="outbox-title")
-        yield Static("Chargement des messages…", id="outbox-status")
-        yield DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="outbox-detail")
+        yield Static(self._title(), id="outbox-title", markup=False)
+        yield Static("Chargement des messages…", id="outbox-status", markup=False)
+        yield PlainTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="outbox-detail", markup=False)
         yield KeysFooter()
 
     def _title(self) -> str:

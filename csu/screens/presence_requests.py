@@ -8,7 +8,6 @@ the ids of waiting requests, which name nobody and are not journalled). The app
 notifies a logged-in president of each new request (csu.app, ``_watch_presence``).
 """
 
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,6 +28,7 @@ from csu.services.presence import (
 )
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
+from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -87,9 +87,9 @@ class PresenceRequestsScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
-        yield Static("Vérifications en personne demandées", id="presence-title")
-        yield Static("Chargement des demandes…", id="presence-status")
-        yield DataTable(id="presence-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Vérifications en personne demandées", id="presence-title", markup=False)
+        yield Static("Chargement des demandes…", id="presence-status", markup=False)
+        yield PlainTable(id="presence-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -174,7 +174,7 @@ class AttestScreen(CsuModal[str | None]):
         checks = format_checks(self.csu.clock)
         with Vertical(id="attest-box", classes="modal-box"):
             yield Static("Vérification en personne", classes="modal-title")
-            yield Static(request_text(self.request), id="attest-request")
+            yield Static(request_text(self.request), id="attest-request", markup=False)
             yield Static(
                 "Vérifiez la pièce d'identité de la personne devant vous, puis attestez-la : "
                 "l'agent ne peut pas le faire à votre place. Votre nom figure au journal.",
@@ -200,7 +200,7 @@ class AttestScreen(CsuModal[str | None]):
                     id="attest-reason",
                     placeholder=f"{MIN_DECLINE_REASON_LENGTH} caractères au moins",
                 )
-            yield Static(id="attest-message", classes="modal-message")
+            yield Static(id="attest-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Attester", id="attest-ok", variant="primary")
                 yield Button("Refuser", id="attest-decline", variant="warning")

@@ -15,6 +15,7 @@ to it and sends nothing.
 from collections.abc import Callable
 from datetime import date
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -156,12 +157,14 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                 markup=False,
             )
             with VerticalScroll(id="substitution-fields"):
-                yield Static(self.rules_hint(), id="substitution-rules", classes="modal-hint")
+                yield Static(
+                    self.rules_hint(), id="substitution-rules", classes="modal-hint", markup=False
+                )
                 with Vertical(id="substitution-form"):
                     yield Label("Numéro(s) d'électeur concerné(s)", classes="substitution-heading")
                     for material_id, identifier, capacity in self.materials:
                         yield Checkbox(
-                            f"{mask_identifier(identifier)} — {capacity}",
+                            Text(f"{mask_identifier(identifier)} — {capacity}"),
                             value=len(self.materials) == 1,
                             id=f"substitution-material-{material_id}",
                             classes="substitution-material",
@@ -172,7 +175,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                     yield Label("Pièces reçues", classes="substitution-heading")
                     for index, item in enumerate(self.definition.substitution.checklist):
                         yield Checkbox(
-                            item,
+                            Text(item),
                             id=f"substitution-item-{index}",
                             classes="substitution-item",
                             compact=True,
@@ -183,7 +186,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                     )
                     for field_id, label, placeholder, longest in IDENTITY_FIELDS:
                         with Horizontal(classes="substitution-row"):
-                            yield Label(label, classes="substitution-label")
+                            yield Label(label, classes="substitution-label", markup=False)
                             yield Input(
                                 id=field_id,
                                 placeholder=placeholder,
@@ -213,7 +216,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                             placeholder="versées au dossier de la demande",
                             max_length=MAX_NOTE_LENGTH,
                         )
-            yield Static(id="substitution-result", classes="modal-message")
+            yield Static(id="substitution-result", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button(
                     "Enregistrer la demande",

@@ -218,21 +218,29 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             yield Static(
                 f"Vérifier l'identité — canal : {self.intervention.channel_label}",
                 classes="modal-title",
+                markup=False,
             )
             described = "\n".join(f"  • {describe_set(s)}" for s in self.sets)
             yield Static(
                 f"Un de ces ensembles suffit :\n{described or '  (aucun ensemble prévu)'}",
                 id="verify-sets",
+                markup=False,
             )
             if "caller_id" in set().union(*self.sets):
-                yield Static(caller_line(self.intervention), id="verify-caller")
+                yield Static(caller_line(self.intervention), id="verify-caller", markup=False)
             if self.challenge_question and "challenge_answer" in self.factors:
-                yield Static(f"Question défi : {self.challenge_question}", id="verify-question")
+                yield Static(
+                    f"Question défi : {self.challenge_question}", id="verify-question", markup=False
+                )
             if self.presence:
-                yield Static(presence_line(None, more_to_type=False), id="verify-presence")
+                yield Static(
+                    presence_line(None, more_to_type=False), id="verify-presence", markup=False
+                )
             for factor in self.factors:
                 with Horizontal(classes="verify-row"):
-                    yield Label(SHORT_LABELS.get(factor, factor), classes="verify-label")
+                    yield Label(
+                        SHORT_LABELS.get(factor, factor), classes="verify-label", markup=False
+                    )
                     if factor == "in_person":
                         yield Select(
                             [(label, key) for key, label in DOCUMENT_TYPES.items()],
@@ -258,8 +266,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                             send.label = UNREACHABLE[factor]
                             send.disabled = True
                         yield send
-            yield Static(id="verify-otp-status", classes="modal-message")
-            yield Static(id="verify-result", classes="modal-message")
+            yield Static(id="verify-otp-status", classes="modal-message", markup=False)
+            yield Static(id="verify-result", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 verify = Button("Vérifier", id="verify-ok", variant="primary")
                 # Nothing to type when the president's attestation is the whole set.

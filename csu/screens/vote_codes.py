@@ -75,7 +75,7 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
                 value="sms",
                 allow_blank=False,
             )
-            yield Label(RECIPIENT_LABELS["sms"], id="link-recipient-label")
+            yield Label(RECIPIENT_LABELS["sms"], id="link-recipient-label", markup=False)
             yield Input(
                 id="link-recipient",
                 placeholder=PLACEHOLDERS["sms"],
@@ -86,7 +86,7 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
                 "Un nouveau lien annule le précédent.",
                 classes="modal-hint",
             )
-            yield Static(id="link-result", classes="modal-message")
+            yield Static(id="link-result", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Envoyer le lien", id="link-ok", variant="primary")
                 yield Button("Fermer", id="link-close")
@@ -126,9 +126,7 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
     @work(thread=True, exclusive=True, group="vote-code-link", exit_on_error=False)
     def send(self, material_id: int, channel: str, recipient: str) -> None:
         deps, who = self.session()
-        sent = send_vote_code_link(
-            deps, who, self.intervention_id, material_id, channel, recipient
-        )
+        sent = send_vote_code_link(deps, who, self.intervention_id, material_id, channel, recipient)
         self.app.call_from_thread(self._sent, sent)
 
     def _sent(self, sent: LinkSent) -> None:

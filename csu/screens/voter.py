@@ -80,6 +80,7 @@ from csu.services.voters import (
 from csu.widgets.call_script_panel import CallScriptPanel
 from csu.widgets.footer import KeysFooter
 from csu.widgets.intervention_panel import InterventionPanel, is_verified
+from csu.widgets.plain import add_plain_row
 from csu.widgets.shell_header import ShellHeader
 from csu.widgets.support_panel import SupportPanel
 
@@ -203,23 +204,24 @@ def render_file(
     identity = Table.grid(padding=(0, 2))
     identity.add_column(style="bold")
     identity.add_column()
-    identity.add_row("Matricule", file.matricule)
-    identity.add_row("Nom, prénom", f"{file.last_name} {file.first_name}")
+    add_plain_row(identity, "Matricule", file.matricule)
+    add_plain_row(identity, "Nom, prénom", f"{file.last_name} {file.first_name}")
     birth = f"{file.birth_date:%d/%m/%Y}" if file.birth_date else "—"
-    identity.add_row("Né(e) le", birth)
+    add_plain_row(identity, "Né(e) le", birth)
     for name, label in FIELD_LABELS.items():
         if name in revealed:
             value, seconds_left = revealed[name]
             if name.startswith("phone"):  # stored as +33741207379: read out as 07 41…
                 value = readable_phone(value)
-            identity.add_row(label, revealed_text(value, seconds_left))
+            add_plain_row(identity, label, revealed_text(value, seconds_left))
         else:
-            identity.add_row(label, getattr(file, name) or "—")
-    identity.add_row("Secrets enregistrés", ", ".join(file.secrets_on_record) or "aucun")
+            add_plain_row(identity, label, getattr(file, name) or "—")
+    add_plain_row(identity, "Secrets enregistrés", ", ".join(file.secrets_on_record) or "aucun")
     if file.challenge_question:
-        identity.add_row("Question défi", file.challenge_question)
+        add_plain_row(identity, "Question défi", file.challenge_question)
     locked = file.locked_until is not None and file.locked_until > now
-    identity.add_row(
+    add_plain_row(
+        identity,
         "Verrouillage",
         Text(f"verrouillé jusqu'au {when(file.locked_until)}", style="bold red")
         if locked
@@ -227,7 +229,7 @@ def render_file(
     )
     for bureau in file.bureaus:
         president = bureau.president_operator or bureau.president or "non désigné"
-        identity.add_row("Bureau", f"{bureau.code} {bureau.name} — président : {president}")
+        add_plain_row(identity, "Bureau", f"{bureau.code} {bureau.name} — président : {president}")
 
     materials = Table(title="Matériel de vote", expand=True)
     for column in ("Élection", "Qualité", "Identifiant", "Statut", "Scrutins", "Codes d'accès"):
@@ -239,7 +241,8 @@ def render_file(
             + (f" ({agreed('révoqué', c.kind)} {when(c.revoked_at)})" if c.revoked_at else "")
             for c in material.credentials
         )
-        materials.add_row(
+        add_plain_row(
+            materials,
             f"{material.election_id}\n{material.election_title}",
             material.capacity,
             mask_identifier(material.identifier),
@@ -254,17 +257,23 @@ def render_file(
         if s.id != material.election_id
     }
     if named:
-        materials.caption = "Scrutins : " + " ; ".join(f"{k} = {v}" for k, v in named.items())
+        titles = " ; ".join(f"{k} = {v}" for k, v in named.items())
+        # A Text is not styled by the table: the caption keeps its style by name.
+        materials.caption = Text(f"Scrutins : {titles}", style="table.caption")
 
     interventions = Table(title="Interventions", expand=True)
     for column in ("Ouverte le", "Opérateur", "Canal", "Issue"):
         interventions.add_column(column)
     for item in file.interventions:
-        interventions.add_row(
-            when(item.opened_at), item.operator, item.channel, outcome_text(item.outcome)
+        add_plain_row(
+            interventions,
+            when(item.opened_at),
+            item.operator,
+            item.channel,
+            outcome_text(item.outcome),
         )
     if not file.interventions:
-        interventions.add_row("aucune", "", "", "")
+        add_plain_row(interventions, "aucune", "", "", "")
     return [identity, materials, interventions]
 
 
@@ -347,16 +356,16 @@ class VoterScreen(Explained, CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Static(id="call-path")
+        yield Static(id="call-path", markup=False)
         # The intervention and, beside it, the procedure it follows; the file below, at
         # full width (its tables need it).
         with Horizontal(id="call-row", classes="-idle"):
             yield InterventionPanel(self.app.clock, id="intervention-panel")
             yield CallScriptPanel(id="call-script")
         with VerticalScroll(id="voter-file"):
-            yield Static("Chargement de la fiche…", id="voter-identity")
-            yield Static(id="voter-materials")
-            yield Static(id="voter-interventions")
+            yield Static("Chargement de la fiche…", id="voter-identity", markup=False)
+            yield Static(id="voter-materials", markup=False)
+            yield Static(id="voter-interventions", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:

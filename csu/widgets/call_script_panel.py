@@ -30,6 +30,7 @@ from csu.services.call_script import (
     election_scripts,
 )
 from csu.services.context import ServiceError
+from csu.widgets.plain import PlainSelect
 
 if TYPE_CHECKING:
     from csu.app import CsuApp
@@ -105,12 +106,12 @@ class CallScriptPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         # The scenario followed: a one-line choice when the election has others.
-        yield Select[str](
+        yield PlainSelect(
             [], id="script-scenario", allow_blank=True, prompt="Procédure", compact=True
         )
         yield Static("Chargement de la procédure…", id="script-heading", markup=False)
         # The step to do now, always in view; the list may be longer than the panel.
-        yield Static(id="script-next")
+        yield Static(id="script-next", markup=False)
         with VerticalScroll(id="script-body"):
             yield Vertical(id="script-content")
 
@@ -197,9 +198,10 @@ class CallScriptPanel(Vertical):
         others = [step for step in view.steps if step.kind != "redirect"]
         for title, steps in (("À proposer d'abord", redirects), ("Étapes", others)):
             if steps:
-                widgets.append(Static(title, classes="script-section"))
+                widgets.append(Static(title, classes="script-section", markup=False))
                 widgets += [
-                    Static(step_text(step), classes=f"script-step -{step.state}") for step in steps
+                    Static(step_text(step), classes=f"script-step -{step.state}", markup=False)
+                    for step in steps
                 ]
         if view.forbidden:
             widgets.append(Static("Interdit", classes="script-section"))
@@ -229,7 +231,7 @@ class CallScriptPanel(Vertical):
             if scripts
             else "ce scrutin n'en donne aucune."
         )
-        widgets: list[Widget] = [Static(text)]
+        widgets: list[Widget] = [Static(text, markup=False)]
         if self.hint:
             widgets.append(Static(self.hint, classes="script-when", markup=False))
         await self._replace(widgets)

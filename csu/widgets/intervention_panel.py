@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from csu.domain.clock import Clock, to_paris
 from csu.screens.labels import entry_label, outcome_label
+from csu.widgets.plain import add_plain_row
 
 if TYPE_CHECKING:
     from csu.services.interventions import OpenIntervention, Step
@@ -71,7 +72,8 @@ def timeline_table(steps: Sequence["Step"]) -> Table:
     table.add_column("Déroulé de l'intervention", ratio=3)
     table.add_column("Résultat", ratio=1)
     for step in steps:
-        table.add_row(
+        add_plain_row(
+            table,
             f"{to_paris(step.at):%H:%M:%S}",
             entry_label(step.action, step.details),
             outcome_label(step.outcome),
@@ -90,9 +92,9 @@ class InterventionPanel(Vertical):
         self._shown: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="intervention-summary")
-        yield Static(id="intervention-verification")
-        yield Static(id="intervention-timeline")
+        yield Static(id="intervention-summary", markup=False)
+        yield Static(id="intervention-verification", markup=False)
+        yield Static(id="intervention-timeline", markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "Intervention en cours"

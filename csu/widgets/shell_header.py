@@ -66,8 +66,8 @@ class ShellHeader(Horizontal):
         self._clock = clock
 
     def compose(self) -> ComposeResult:
-        yield Static(id="who")
-        yield Static(id="election")
+        yield Static(id="who", markup=False)  # names are data: brackets shown as typed
+        yield Static(id="election", markup=False)
 
     def on_mount(self) -> None:
         self.set_interval(1, self._tick)

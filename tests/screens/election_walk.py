@@ -96,6 +96,7 @@ class Walk:
 
     pilot: Pilot[Any]
     personal: Personal
+    typed: str = ""  # added to what the walk types in free text (notes)
     found: list[str] = field(default_factory=list)
     seen: set[type] = field(default_factory=set)
     timeline: str = ""  # the intervention's timeline, as the review showed it
@@ -256,7 +257,7 @@ async def substitution(walk: Walk) -> None:
         substitution_first_name=voter_file.first_name,
         substitution_birth_date=f"{voter_file.birth_date:%d/%m/%Y}",
         substitution_email=OTHER_ADDRESS,
-        substitution_notes="Notice non reçue",
+        substitution_notes=f"Notice non reçue{walk.typed}",
     )
     await walk.click("#substitution-submit")
     walk.look("demande de substitution traitée")
@@ -278,7 +279,7 @@ async def close_with_note(walk: Walk) -> None:
     walk.look("clôture de l'intervention")
     screen.query_one("#close-outcome", Select).value = "résolu"
     phone = walk.personal.phones[0] if walk.personal.phones else "01 23 45 67 89"
-    note = f"Rappeler au {phone} ou écrire à {walk.personal.addresses[0]}"
+    note = f"Rappeler au {phone} ou écrire à {walk.personal.addresses[0]}{walk.typed}"
     screen.query_one("#close-note").text = note
     await walk.click("#close-ok")
     walk.on(VoterScreen)
@@ -399,14 +400,21 @@ async def walked(app: CsuApp, deps: Deps, outbox: Path, election: str) -> LabelW
     return _WALKED[election]
 
 
-async def _walk(app: CsuApp, deps: Deps, outbox: Path, election: str) -> LabelWalk:
+def walked_voter(deps: Deps, election: str) -> DemoVoter:
+    """The voter the walk calls about."""
     # Education voters have no work phone on record; those of 2011 no mobile either.
-    voter = demo_voter(
+    return demo_voter(
         deps, election, mobile=election != MEN_2011, work_phone=election in (MINT, CCI)
     )
+
+
+async def _walk(
+    app: CsuApp, deps: Deps, outbox: Path, election: str, walk_type: type[Walk] = LabelWalk
+) -> Any:
+    voter = walked_voter(deps, election)
     since = last_seq(deps)
     async with app.run_test(size=SIZE) as pilot:
-        walk = LabelWalk(pilot, personal_data(voter))
+        walk = walk_type(pilot, personal_data(voter))
         await log_in(pilot, "superviseur")
         walk.look("recherche")
         await find_and_open(walk, voter)
