@@ -103,13 +103,21 @@ def count_text(count: int) -> str:
 class JournalScreen(CsuScreen[None]):
     """The review; ``where`` opens it on a filter (an alert's entries, ``seqs``)."""
 
+    # The second row of filters needs about 130 columns, its last field included.
+    WIDE = 135
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+
     DEFAULT_CSS = """
     JournalScreen #journal-title { text-style: bold; color: $primary; margin: 0 2; }
     JournalScreen .journal-filters { height: 1; margin: 0 1 1 1; }
+    JournalScreen .journal-filter-pair { height: 1; width: auto; }
+    JournalScreen .journal-filter-pair.-last { width: 1fr; }
+    JournalScreen.-narrow .journal-filters { layout: vertical; height: auto; }
+    JournalScreen.-narrow .journal-filter-pair { width: 1fr; }
     JournalScreen .journal-filters Label { width: auto; margin: 0 1 0 1; color: $text-muted; }
     JournalScreen .journal-filters Input { width: 18; }
     JournalScreen #journal-matricule { width: 12; }
-    JournalScreen #journal-intervention { width: 1fr; }
+    JournalScreen #journal-intervention { width: 1fr; min-width: 12; }
     JournalScreen #journal-operator { width: 24; }
     JournalScreen #journal-action { width: 36; }
     JournalScreen #journal-outcome { width: 18; }
@@ -146,24 +154,30 @@ class JournalScreen(CsuScreen[None]):
         yield Static(
             "Journal — les entrées les plus récentes d'abord", id="journal-title", markup=False
         )
+        # Two rows of four filters where they fit; below WIDE, each row's two halves
+        # stack (four rows of two), so that no field is cut off the right edge.
         with Horizontal(classes="journal-filters"):
-            yield Label("Du")
-            yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-since", compact=True)
-            yield Label("Au")
-            yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-until", compact=True)
-            yield Label("Opérateur")
-            yield PlainSelect([], prompt="tous", id="journal-operator", compact=True)
-            yield Label("Matricule")
-            yield Input(placeholder="tous", id="journal-matricule", compact=True)
+            with Horizontal(classes="journal-filter-pair"):
+                yield Label("Du")
+                yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-since", compact=True)
+                yield Label("Au")
+                yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-until", compact=True)
+            with Horizontal(classes="journal-filter-pair"):
+                yield Label("Opérateur")
+                yield PlainSelect([], prompt="tous", id="journal-operator", compact=True)
+                yield Label("Matricule")
+                yield Input(placeholder="tous", id="journal-matricule", compact=True)
         with Horizontal(classes="journal-filters"):
-            yield Label("Action")
-            yield Select[str]([], prompt="toutes", id="journal-action", compact=True)
-            yield Label("Résultat")
-            yield Select[str]([], prompt="tous", id="journal-outcome", compact=True)
-            yield Label("Scrutin")
-            yield PlainSelect([], prompt="tous", id="journal-election", compact=True)
-            yield Label("Intervention")
-            yield Input(placeholder="n° complet", id="journal-intervention", compact=True)
+            with Horizontal(classes="journal-filter-pair"):
+                yield Label("Action")
+                yield Select[str]([], prompt="toutes", id="journal-action", compact=True)
+                yield Label("Résultat")
+                yield Select[str]([], prompt="tous", id="journal-outcome", compact=True)
+            with Horizontal(classes="journal-filter-pair -last"):
+                yield Label("Scrutin")
+                yield PlainSelect([], prompt="tous", id="journal-election", compact=True)
+                yield Label("Intervention")
+                yield Input(placeholder="n° complet", id="journal-intervention", compact=True)
         yield Static("Recherche…", id="journal-status", markup=False)
         yield PlainTable(id="journal-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()

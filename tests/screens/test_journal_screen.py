@@ -489,3 +489,42 @@ class TestExport:
             await self.export(pilot, path)
             assert path.read_text(encoding="utf-8") == "à garder"
             assert any("existe déjà" in n for n in notifications(app))
+
+
+FILTERS = ("since", "until", "operator", "matricule", "action", "outcome", "election",
+           "intervention")  # fmt: skip
+
+
+class TestNarrowTerminal:
+    """Below JournalScreen.WIDE columns the two rows of filters become four: at 120
+    columns the intervention field was left one column wide, at 80 half the filters
+    were off the right edge."""
+
+    @pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x40"])
+    async def test_every_filter_is_whole_on_screen(
+        self, app: CsuApp, size: tuple[int, int]
+    ) -> None:
+        async with app.run_test(size=size) as pilot:
+            await open_journal(pilot)
+            assert pilot.app.screen.has_class("-narrow")
+            for name in FILTERS:
+                region = pilot.app.screen.query_one(f"#journal-{name}").region
+                assert region.x >= 0 and region.right <= size[0], name
+                assert region.width >= 12 and region.bottom <= size[1], name
+
+    async def test_a_wide_terminal_keeps_two_rows_of_filters(self, app: CsuApp) -> None:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await open_journal(pilot)
+            screen = pilot.app.screen
+            rows = {screen.query_one(f"#journal-{name}").region.y for name in FILTERS}
+            assert len(rows) == 2 and screen.has_class("-wide")
+
+    async def test_a_filter_typed_in_a_narrow_terminal_still_filters(self, app: CsuApp) -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_journal(pilot)
+            await apply(pilot, operator="superviseur")
+            table = pilot.app.screen.query_one("#journal-table", DataTable)
+            assert table.row_count > 0
+            assert {str(table.get_row_at(row)[2]) for row in range(table.row_count)} == {
+                "superviseur"
+            }
