@@ -228,7 +228,7 @@ class JournalEntryScreen(CsuModal[None]):
 
     DEFAULT_CSS = """
     JournalEntryScreen { align: center middle; }
-    JournalEntryScreen #entry-box { width: 100; height: 90%; }
+    JournalEntryScreen #entry-box { width: 100; max-width: 100%; height: 90%; }
     JournalEntryScreen #entry-body { height: auto; }
     """
     BINDINGS = [
