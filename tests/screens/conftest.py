@@ -384,6 +384,9 @@ async def click(pilot: Pilot[Any], selector: str) -> None:
         if not pilot.app.screen.query_one(selector).has_class("-active"):
             break
         await pilot.pause(0.05)
+    # As a person scrolls a window taller than the terminal to reach its button.
+    pilot.app.screen.query_one(selector).scroll_visible(animate=False, immediate=True)
+    await pilot.pause()
     await pilot.click(selector)
     await settle(pilot)
 

@@ -409,11 +409,16 @@ def walked_voter(deps: Deps, election: str) -> DemoVoter:
 
 
 async def _walk(
-    app: CsuApp, deps: Deps, outbox: Path, election: str, walk_type: type[Walk] = LabelWalk
+    app: CsuApp,
+    deps: Deps,
+    outbox: Path,
+    election: str,
+    walk_type: type[Walk] = LabelWalk,
+    size: tuple[int, int] = SIZE,
 ) -> Any:
     voter = walked_voter(deps, election)
     since = last_seq(deps)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         walk = walk_type(pilot, personal_data(voter))
         await log_in(pilot, "superviseur")
         walk.look("recherche")

@@ -1,12 +1,17 @@
-"""Text that looks like markup is shown as written, on every screen of the walk.
+"""Two things the walk of test_masking_walk.py (tests/screens/election_walk.py) checks
+again, run in an 80x24 terminal on a demo whose voters, bureaus, operators and
+workstation carry markup in their names, typing markup in its notes:
 
-A roll may name a voter « Martin [/] » (brackets are not refused in names), an
-administrator may name an operator or a bureau the same way, and an agent may type it
-in a note. Textual and Rich read square brackets in a string as styles: « [/] » with
-nothing to close raised an error that stopped the app on the screen that showed it, and
-« [link=…] » would have made a link of the text. The walk of test_masking_walk.py
-(tests/screens/election_walk.py) is run on a demo whose voters, bureaus and operators
-carry such names, typing such text in its notes, as the supervisor at the desk.
+- text that looks like markup is shown as written. A roll may name a voter « Martin [/] »
+  (brackets are not refused in names), an administrator may name an operator or a bureau
+  the same way, and an agent may type it in a note. Textual and Rich read square
+  brackets in a string as styles: « [/] » with nothing to close raised an error that
+  stopped the app on the screen that showed it, and « [link=…] » would have made a link;
+- no field or button of a screen or window the walk opens lies beyond the right edge:
+  the windows of a call were 90 columns wide and cut at 80, and those taller than the
+  terminal hid their buttons.
+
+The walk runs once per election (``walked``); both tests read it.
 """
 
 import re
@@ -17,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 from textual.pilot import Pilot
-from textual.widgets import Select
+from textual.widgets import Button, Checkbox, Input, Select, TextArea
 
 from csu.app import CsuApp
 from csu.services.context import Deps
@@ -32,16 +37,31 @@ LINKED = "[link=https://exemple.invalid]ici[/link]"  # would be a link in the te
 TYPED = f" {CLOSE} {STYLED} {LINKED} [red"
 
 
+NARROW = (80, 24)  # most terminals' size when opened
+FIELDS = (Button, Checkbox, Input, Select, TextArea)
+
+
 @dataclass
-class MarkupWalk(Walk):
-    """The walk, typing markup in its notes and keeping what each step showed."""
+class NarrowMarkupWalk(Walk):
+    """The walk, typing markup in its notes, keeping what each step showed and noting every
+    field or button it finds beyond the right edge.
+
+    What is shown (tests/screens/shown.py) is the terminal as drawn and each widget's
+    whole content, a rich table as a console prints it: what the 24 rows leave out of
+    view (the voter's bureau) is read there, with markup read as the screen would."""
 
     typed: str = TYPED
-    drawn: dict[str, str] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+    cut: list[str] = field(default_factory=list)
 
     def look(self, where: str) -> str:
-        self.drawn[where] = drawn(self.pilot.app)  # as drawn, not as the widgets hold it
-        return super().look(where)
+        app = self.pilot.app
+        for widget in app.screen.query("*").results(FIELDS):
+            region = widget.region
+            if widget.display and region.width and region.right > app.size.width:
+                self.cut.append(f"{where}: #{widget.id} {region}")
+        self.shown[where] = super().look(where)
+        return self.shown[where]
 
 
 def name_everything_in_markup(deps: Deps) -> None:
@@ -57,24 +77,48 @@ def name_everything_in_markup(deps: Deps) -> None:
         session.execute(update(Operator).values(display_name=Operator.display_name + f" {CLOSE}"))
 
 
+_WALKED: dict[str, NarrowMarkupWalk] = {}
+
+
+async def walked(deps: Deps, outbox: Path, election: str) -> NarrowMarkupWalk:
+    """The walk of ``election``, run by the first test of this process that asks."""
+    if election not in _WALKED:
+        name_everything_in_markup(deps)
+        app = CsuApp(deps, f"poste {CLOSE}")
+        walk = await _walk(app, deps, outbox, election, NarrowMarkupWalk, size=NARROW)
+        walk.voter = walked_voter(deps, election).matricule  # type: ignore[attr-defined]
+        _WALKED[election] = walk
+    return _WALKED[election]
+
+
+def words(text: str) -> str:
+    """Shown text, its lines joined: what a wrapped cell says."""
+    return " ".join(text.split())
+
+
 @pytest.mark.slow  # a whole call and the supervisor's desk, per election
 @pytest.mark.parametrize("election", WALKS)
 async def test_every_screen_shows_markup_as_written(
     demo_deps: Deps, outbox: Path, election: str
 ) -> None:
-    name_everything_in_markup(demo_deps)
-    app = CsuApp(demo_deps, f"poste {CLOSE}")
-    walk = await _walk(app, demo_deps, outbox, election, MarkupWalk)
-    voter = walked_voter(demo_deps, election)
-    assert isinstance(walk, MarkupWalk)
-    file = " ".join(walk.drawn["fiche électeur"].split())  # words as drawn, lines joined
-    assert voter.matricule in file
+    walk = await walked(demo_deps, outbox, election)
+    file = words(walk.shown["fiche électeur"])
+    assert walk.voter in file  # type: ignore[attr-defined]
     assert f"{CLOSE} {STYLED}" in file  # « Martin [/] [bold]gras[/bold] Léa »
     assert LINKED in file  # the bureau's name
     assert re.search(r"président : [^—]*\[/\]", file)  # the bureau's president
-    assert f"(démo) {CLOSE} — superviseur" in file  # the header: who is logged in
-    timeline = " ".join(walk.drawn["chronologie de l'intervention"].split())
-    assert f"{CLOSE} {STYLED} {LINKED} [red" in timeline  # the agent's note, as typed
+    assert f"(démo) {CLOSE}" in file  # the header: who is logged in
+    # The agent's note, as typed, in the intervention's summary.
+    assert TYPED.strip() in words(walk.shown["chronologie de l'intervention"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("election", WALKS)
+async def test_no_field_or_button_is_beyond_the_right_edge_at_80_columns(
+    demo_deps: Deps, outbox: Path, election: str
+) -> None:
+    walk = await walked(demo_deps, outbox, election)
+    assert walk.cut == []
 
 
 async def drawn_open(pilot: Pilot[Any], selector: str) -> str:
