@@ -638,11 +638,11 @@ def stop_argon2_pool() -> None:
         pool, _pool = _pool, None
     if pool is None:
         return
-    # The workers run at SCHED_IDLE: on a machine busy with other work they got no CPU
-    # to read the pool's stop and exit, and a stop took minutes (178 s with six busy
-    # processes on 2 cores; a service manager kills at 90 s). They are killed first
-    # (SIGKILL needs none of their time): none has anything to finish once the API
-    # stops, and the pool, seeing them gone, closes its queues as after a crash.
+    # The workers run at a low priority: on a machine busy with other work they had
+    # little CPU to read the pool's stop and exit (at SCHED_IDLE a stop took 178 s with
+    # six busy processes on 2 cores; a service manager kills at 90 s). They are killed
+    # first (SIGKILL needs none of their time): none has anything to finish once the
+    # API stops, and the pool, seeing them gone, closes its queues as after a crash.
     workers = list((pool._processes or {}).values())
     for worker in workers:
         with contextlib.suppress(OSError):  # already gone
@@ -672,11 +672,14 @@ def _start_worker(parent: int) -> None:
     ignore_ctrl_c()  # Ctrl+C on « csu api » is the API's: it stops its pool
     with contextlib.suppress(AttributeError, OSError):  # elsewhere than Linux: as is
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ARGON2_NICE)
-    # Linux: SCHED_IDLE, inherited by the lanes too: the argon2 work runs only on what
-    # the API leaves of the cores (a nice value still let it delay /v1/health by
-    # 100 ms and more at the 95th percentile, under a burst of argon2 checks).
+    # Linux: SCHED_BATCH, inherited by the lanes too: the argon2 work never preempts
+    # the API's threads as they wake (a nice value alone let it delay /v1/health by
+    # 100 ms and more at the 95th percentile, under a burst of argon2 checks; with
+    # SCHED_BATCH, 8-10 ms on a slow machine). Not SCHED_IDLE, which ran argon2 only
+    # on what the whole machine left: with six other busy processes on 2 cores no
+    # login check was answered before the platform's timeout.
     with contextlib.suppress(AttributeError, OSError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -1,6 +1,6 @@
 """The API's argon2 workers (csu/services/platform.py) end with ``csu api``, however
-busy the machine: they run at SCHED_IDLE, and on a machine whose cores other work
-takes they got no CPU to read the pool's stop, which then waited for minutes."""
+busy the machine: they run at a low priority, and on a machine whose cores other work
+took they got no CPU to read the pool's stop (at SCHED_IDLE), which waited minutes."""
 
 import os
 import signal
@@ -15,7 +15,7 @@ def test_stopping_the_pool_ends_workers_that_get_no_cpu() -> None:
     futures = [pool.submit(platform._ready) for _ in range(platform.ARGON2_WORKERS)]
     assert all(future.result(timeout=120) for future in futures)
     workers = list((pool._processes or {}).values())
-    for worker in workers:  # as starved as a SCHED_IDLE worker beside busy processes
+    for worker in workers:  # as starved as a low-priority worker beside busy processes
         os.kill(worker.pid, signal.SIGSTOP)  # type: ignore[arg-type]
     stopper = threading.Thread(target=platform.stop_argon2_pool, daemon=True)
     stopper.start()
