@@ -73,9 +73,9 @@ class ShellHeader(Horizontal):
         self.set_interval(1, self._tick)
         self._tick()
 
-    def watch_who(self, value: str) -> None:
+    def watch_who(self, _: str) -> None:
         if self.is_mounted:
-            self.query_one("#who", Static).update(value)
+            self._tick()  # a longer or shorter name: the election's line may change form
 
     def watch_election(self, _: "ElectionDefinition | None") -> None:
         if self.is_mounted:

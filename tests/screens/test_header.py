@@ -101,3 +101,14 @@ async def test_narrowing_the_terminal_shortens_the_line_at_once(app: CsuApp) -> 
         await pilot.pause()
         _, election = shown(pilot)
         assert "ferme dans" in str(election.render())
+
+
+async def test_a_shorter_name_gives_the_long_line_back_at_once(app: CsuApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "agent")
+        header = pilot.app.screen.query_one(ShellHeader)
+        _, election = shown(pilot)
+        assert "ferme dans" in str(election.render())  # 47 + 78 columns do not fit in 100
+        header.who = "agent"
+        await pilot.pause()
+        assert "Fermeture du vote dans" in str(election.render())
