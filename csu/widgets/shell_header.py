@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -87,7 +88,8 @@ class ShellHeader(Horizontal):
     def _tick(self) -> None:
         now = self._clock()
         line = election_line(self.election, now)
-        if len(line) + len(self.who) + self.PADDING > self.size.width:
+        # Terminal cells, not characters: a wide character takes two.
+        if cell_len(line) + cell_len(self.who) + self.PADDING > self.size.width:
             line = election_line(self.election, now, short=True)
         self.query_one("#who", Static).update(self.who)
         self.query_one("#election", Static).update(line)

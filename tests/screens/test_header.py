@@ -112,3 +112,13 @@ async def test_a_shorter_name_gives_the_long_line_back_at_once(app: CsuApp) -> N
         header.who = "agent"
         await pilot.pause()
         assert "Fermeture du vote dans" in str(election.render())
+
+
+async def test_a_name_of_wide_characters_is_measured_in_cells(app: CsuApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "agent")
+        header = pilot.app.screen.query_one(ShellHeader)
+        header.who = "山田" * 5  # 10 characters, 20 cells: with the long line, 102 cells
+        await pilot.pause()
+        _, election = shown(pilot)
+        assert "ferme dans" in str(election.render())
