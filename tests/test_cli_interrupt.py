@@ -7,6 +7,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -87,43 +89,101 @@ def wait_for_workers(process: subprocess.Popen[bytes], count: int) -> None:
         ) from None
 
 
-def ctrl_c(process: subprocess.Popen[bytes]) -> str:
+class Output:
+    """What a command writes, read as it comes by a thread of its own."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.said = bytearray()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        while chunk := self.process.stdout.read1(65536):
+            self.said += chunk
+
+    def text(self) -> str:
+        return self.said.decode("utf-8", "replace")
+
+
+def ctrl_c(process: subprocess.Popen[bytes], stopping: str) -> str:
     """Ctrl+C as a terminal sends it; what the command then said. Pressed again if the
-    command is still there 10 s later, as an operator would: one pressed in the few ms
-    a worker is being spawned is ignored (csu/services/worker_processes.py)."""
+    command has neither ended nor said ``stopping`` 10 s later, as an operator would:
+    one pressed in the few ms a worker is being spawned is ignored
+    (csu/services/worker_processes.py). Once it says it is stopping, an operator waits:
+    a press then, in the interpreter's last steps, kills it by the signal."""
+    output = Output(process)
     for _ in range(3):
         os.killpg(process.pid, signal.SIGINT)
-        try:
-            out, _ = process.communicate(timeout=10)
-            return out.decode("utf-8", "replace")
-        except subprocess.TimeoutExpired:
-            continue
+        deadline = time.monotonic() + 10
+        while process.poll() is None and stopping not in output.text():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        else:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise AssertionError(
+                    f"said it was stopping, still there 60 s later:\n{output.text()}"
+                ) from None
+            output.reader.join(timeout=10)
+            return output.text()
     process.kill()
-    raise AssertionError("Ctrl+C pressed three times did not stop the command")
+    raise AssertionError(f"Ctrl+C pressed three times did not stop the command:\n{output.text()}")
 
 
-def test_ctrl_c_during_an_import_is_said_in_french_and_writes_nothing(
-    db: Path, tmp_path: Path
-) -> None:
+def importing(db: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """``csu import voters`` started on a roll of 300,000 voters, long enough to be
+    interrupted while its workers validate it."""
     roll = tmp_path / "liste.csv"
     rows = (
         f"M{n:07d};Nom;Prénom;01/01/1970;;;;B{n % 7};électeur;ID-{n:07d};;;;;;"
         for n in range(300_000)
     )
     roll.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    process = started("import", "voters", roll, "--election", "minint-2022", "--db", db,
-                      "--workers", "2")  # fmt: skip
+    return started("import", "voters", roll, "--election", "minint-2022", "--db", db,
+                   "--workers", "2")  # fmt: skip
+
+
+def voters_in(db: Path) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT count(*) FROM voter").fetchone()[0]
+
+
+def test_ctrl_c_during_an_import_is_said_in_french_and_writes_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    process = importing(db, tmp_path)
     # One worker at least: the pool spawns the second only if the first is busy when a
     # chunk is handed out, which a loaded machine may never see.
     wait_for_workers(process, 1)
     spawned = workers(process)
     assert all(ignores_ctrl_c(pid) for pid in spawned)
-    said = ctrl_c(process)
+    said = ctrl_c(process, INTERRUPTED)
     assert process.returncode == 130, said
     assert INTERRUPTED in said
     assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT count(*) FROM voter").fetchone() == (0,)
+    assert voters_in(db) == 0
+    until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in spawned))
+
+
+def test_ctrl_c_during_an_import_does_not_wait_for_a_worker_that_gets_no_cpu(
+    db: Path, tmp_path: Path
+) -> None:
+    """On a loaded machine a worker may take long to finish its chunk or even to start;
+    its result is no longer wanted once the operator pressed Ctrl+C."""
+    process = importing(db, tmp_path)
+    wait_for_workers(process, 1)
+    spawned = workers(process)
+    for pid in spawned:
+        os.kill(pid, signal.SIGSTOP)  # no CPU at all: the worst a loaded machine does
+    said = ctrl_c(process, INTERRUPTED)
+    assert process.returncode == 130, said
+    assert INTERRUPTED in said and "Traceback" not in said, said
+    assert voters_in(db) == 0
     until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in spawned))
 
 
@@ -144,7 +204,7 @@ def test_ctrl_c_on_the_api_stops_it_and_its_argon2_workers_without_a_traceback(
     wait_for_workers(process, 1)
     spawned = workers(process)
     assert all(ignores_ctrl_c(pid) for pid in spawned)
-    said = ctrl_c(process)
+    said = ctrl_c(process, "Application shutdown complete.")
     assert "Application shutdown complete." in said
     assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
     until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in spawned))

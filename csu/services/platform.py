@@ -49,7 +49,7 @@ from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.emargement import material_states, open_scrutins, states_from
 from csu.services.platform_clients import Platform, require_election
-from csu.services.worker_processes import QUIET_SPAWN, ignore_ctrl_c
+from csu.services.worker_processes import QUIET_SPAWN, ignore_ctrl_c, kill_pool
 from csu.store import journal
 from csu.store.tables import (
     Credential,
@@ -639,17 +639,9 @@ def stop_argon2_pool() -> None:
     if pool is None:
         return
     # The workers run at a low priority: on a machine busy with other work they had
-    # little CPU to read the pool's stop and exit (at SCHED_IDLE a stop took 178 s with
-    # six busy processes on 2 cores; a service manager kills at 90 s). They are killed
-    # first (SIGKILL needs none of their time): none has anything to finish once the
-    # API stops, and the pool, seeing them gone, closes its queues as after a crash.
-    workers = list((pool._processes or {}).values())
-    for worker in workers:
-        with contextlib.suppress(OSError):  # already gone
-            worker.kill()
-    for worker in workers:
-        worker.join(timeout=10)
-    pool.shutdown(wait=True, cancel_futures=True)
+    # little CPU to read the pool's stop and exit. None has anything to finish once the
+    # API stops.
+    kill_pool(pool)
 
 
 def _forget_pool() -> None:

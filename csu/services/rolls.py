@@ -32,7 +32,12 @@ from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.services.files import describe_os_error, open_regular
-from csu.services.worker_processes import QUIET_SPAWN, ctrl_c_deferred, ignore_ctrl_c
+from csu.services.worker_processes import (
+    QUIET_SPAWN,
+    ctrl_c_deferred,
+    ignore_ctrl_c,
+    kill_pool,
+)
 from csu.store import journal
 from csu.store.engine import SQLITE_CACHE_KIB
 from csu.store.tables import Bureau, Material, Voter
@@ -834,8 +839,8 @@ def _run_pool(
                     handle(pending.popleft().result())
             while pending:
                 handle(pending.popleft().result())
-        except BaseException:  # Ctrl+C, or a failure: the chunks not started are dropped
-            pool.shutdown(cancel_futures=True)
+        except BaseException:  # Ctrl+C, or a failure: no chunk's result is wanted any more
+            kill_pool(pool)
             raise
 
 
