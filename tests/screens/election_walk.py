@@ -4,10 +4,16 @@ way (look-up, voter file and its windows, the election's own procedures, outbox,
 closing), then reads it back at the desk (journal review, each entry written, the
 intervention's timeline, dashboard, alerts, approvals) and logs out.
 
+It runs in an 80x24 terminal, most terminals' size when opened, on a demo whose
+voters, bureaus, operators and workstation carry markup in their names, and it types
+markup in its notes (:func:`name_everything_in_markup`, ``TYPED``).
+
 At each step the walk notes every personal value it sees whole (``found``), every raw
-key and every code the catalogue does not name (``raw``). Both tests read one walk:
-:func:`walked` runs it once per election in a worker (the two tests of an election share
-an xdist group), as a walk is about ten seconds of Pilot.
+key and every code the catalogue does not name (``raw``), every field or button beyond
+the right edge (``cut``), and keeps what it showed (``shown``). The tests of
+test_masking_walk.py, test_labels_walk.py and test_markup_walk.py read one walk:
+:func:`walked` runs it once per election in a worker (an election's tests share an
+xdist group), as a walk is ten to forty seconds of Pilot.
 """
 
 import json
@@ -19,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static, TextArea
 
 from csu.app import CsuApp
 from csu.screens.approvals import ApprovalsScreen
@@ -42,9 +49,8 @@ from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.screens.voter import RevealScreen, VoterScreen
 from csu.services.context import Deps
 from csu.services.demo import DEMO_ELECTIONS
-from csu.store.tables import JournalEntry
+from csu.store.tables import Bureau, JournalEntry, Operator, Voter
 from tests.screens.conftest import (
-    SIZE,
     DemoVoter,
     by_department,
     by_numen,
@@ -63,6 +69,18 @@ MINT, MEN, CCI = "minint-2022", "men-2022", "cci-hdf-2021"
 MEN_2011 = "men-2011"
 OTHER_MOBILE = "06 12 34 56 78"  # a number the voter gives for one link (S6)
 OTHER_ADDRESS = "electeur.perso@exemple.fr"  # an address the voter gives (S5)
+
+NARROW = (80, 24)  # most terminals' size when opened
+FIELDS = (Button, Checkbox, Input, Select, TextArea)
+
+# Markup in names and notes. A roll may name a voter « Martin [/] » (brackets are not
+# refused in names), an administrator may name an operator or a bureau the same way,
+# and an agent may type it in a note.
+CLOSE = "[/]"  # closes nothing: raised an error that stopped the app
+STYLED = "[bold]gras[/bold]"  # would be drawn bold, brackets gone
+LINKED = "[link=https://exemple.invalid]ici[/link]"  # would be a link in the terminal
+TYPED = f" {CLOSE} {STYLED} {LINKED} [red"
+WORKSTATION = f"poste {CLOSE}"
 
 # The screens every walk goes through, and those of each election's procedures.
 EVERY_WALK = {
@@ -350,15 +368,28 @@ def column(table: DataTable[Any], index: int) -> list[str]:
 
 
 @dataclass
-class LabelWalk(Walk):
-    """The masking walk, noting at each step every raw key and unnamed code it sees."""
+class ElectionWalk(Walk):
+    """The walk of the three tests: at each step, besides the personal values, every raw
+    key and unnamed code it sees, every field or button beyond the right edge, and what
+    it showed (tests/screens/shown.py: the terminal as drawn and each widget's whole
+    content, a rich table as a console prints it, so what the 24 rows leave out of view
+    is read too, with markup read as the screen would)."""
 
     raw: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)
+    shown: dict[str, str] = field(default_factory=dict)
+    voter: str = ""  # the matricule of the voter the walk calls about
 
     def look(self, where: str) -> str:
         text = super().look(where)
         self.raw.extend(f"{where}: {key}" for key in RAW_KEY.findall(text))
         self.raw.extend(f"{where}: {code}" for code in self.unnamed())
+        app = self.pilot.app
+        for widget in app.screen.query("*").results(FIELDS):
+            region = widget.region
+            if widget.display and region.width and region.right > app.size.width:
+                self.cut.append(f"{where}: #{widget.id} {region}")
+        self.shown[where] = text
         return text
 
     def unnamed(self) -> Iterable[str]:
@@ -389,14 +420,29 @@ class LabelWalk(Walk):
 
 # ------------------------------------------------------- the whole walk, run once
 
-_WALKED: dict[str, LabelWalk] = {}
+_WALKED: dict[str, ElectionWalk] = {}
 
 
-async def walked(app: CsuApp, deps: Deps, outbox: Path, election: str) -> LabelWalk:
-    """The walk on a voter of ``election``, run on the first call in this process and
-    remembered for the other test that reads it (``app`` on ``deps`` then goes unused)."""
+def name_everything_in_markup(deps: Deps) -> None:
+    with deps.writing() as session:
+        session.execute(
+            update(Voter).values(
+                last_name=Voter.last_name + f" {CLOSE}",
+                first_name=f"{STYLED} " + Voter.first_name,
+            )
+        )
+        session.execute(update(Bureau).values(name=f"{LINKED} " + Bureau.name))
+        session.execute(update(Bureau).values(president_name=f"Président {CLOSE}"))
+        session.execute(update(Operator).values(display_name=Operator.display_name + f" {CLOSE}"))
+
+
+async def walked(deps: Deps, outbox: Path, election: str) -> ElectionWalk:
+    """The walk on a voter of ``election``, run on the first call in this process (on
+    ``deps``, its names then given markup) and remembered for the other tests that read
+    it."""
     if election not in _WALKED:
-        _WALKED[election] = await _walk(app, deps, outbox, election)
+        name_everything_in_markup(deps)
+        _WALKED[election] = await _walk(CsuApp(deps, WORKSTATION), deps, outbox, election)
     return _WALKED[election]
 
 
@@ -408,18 +454,11 @@ def walked_voter(deps: Deps, election: str) -> DemoVoter:
     )
 
 
-async def _walk(
-    app: CsuApp,
-    deps: Deps,
-    outbox: Path,
-    election: str,
-    walk_type: type[Walk] = LabelWalk,
-    size: tuple[int, int] = SIZE,
-) -> Any:
+async def _walk(app: CsuApp, deps: Deps, outbox: Path, election: str) -> ElectionWalk:
     voter = walked_voter(deps, election)
     since = last_seq(deps)
-    async with app.run_test(size=size) as pilot:
-        walk = walk_type(pilot, personal_data(voter))
+    async with app.run_test(size=NARROW) as pilot:
+        walk = ElectionWalk(pilot, personal_data(voter), typed=TYPED, voter=voter.matricule)
         await log_in(pilot, "superviseur")
         walk.look("recherche")
         await find_and_open(walk, voter)

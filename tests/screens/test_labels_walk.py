@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from csu.app import CsuApp
 from csu.screens.intervention_timeline import InterventionTimelineScreen
 from csu.screens.journal import JournalScreen
 from csu.screens.journal_entry import JournalEntryScreen
@@ -24,8 +23,8 @@ from tests.screens.election_walk import WALKS, walked
 @pytest.mark.slow  # a whole call and the supervisor's desk, per election
 @pytest.mark.parametrize("election", WALKS)
 async def test_no_screen_shows_a_raw_key_or_a_code_the_catalogue_does_not_name(
-    app: CsuApp, demo_deps: Deps, outbox: Path, election: str
+    demo_deps: Deps, outbox: Path, election: str
 ) -> None:
-    walk = await walked(app, demo_deps, outbox, election)
+    walk = await walked(demo_deps, outbox, election)
     assert walk.raw == [], walk.raw
     assert {JournalScreen, JournalEntryScreen, InterventionTimelineScreen} <= walk.seen

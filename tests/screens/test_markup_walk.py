@@ -1,94 +1,36 @@
-"""Two things the walk of test_masking_walk.py (tests/screens/election_walk.py) checks
-again, run in an 80x24 terminal on a demo whose voters, bureaus, operators and
+"""Two things the walk of tests/screens/election_walk.py checks besides masking and
+labels, in the 80x24 terminal it runs in, on a demo whose voters, bureaus, operators and
 workstation carry markup in their names, typing markup in its notes:
 
-- text that looks like markup is shown as written. A roll may name a voter « Martin [/] »
-  (brackets are not refused in names), an administrator may name an operator or a bureau
-  the same way, and an agent may type it in a note. Textual and Rich read square
+- text that looks like markup is shown as written. Textual and Rich read square
   brackets in a string as styles: « [/] » with nothing to close raised an error that
   stopped the app on the screen that showed it, and « [link=…] » would have made a link;
 - no field or button of a screen or window the walk opens lies beyond the right edge:
   the windows of a call were 90 columns wide and cut at 80, and those taller than the
   terminal hid their buttons.
-
-The walk runs once per election (``walked``); both tests read it.
 """
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, Input, Select, TextArea
+from textual.widgets import Select
 
 from csu.app import CsuApp
 from csu.services.context import Deps
-from csu.store.tables import Bureau, Operator, Voter
 from tests.screens.conftest import SIZE, log_in, press, settle
-from tests.screens.election_walk import WALKS, Walk, _walk, walked_voter
+from tests.screens.election_walk import (
+    CLOSE,
+    LINKED,
+    STYLED,
+    TYPED,
+    WALKS,
+    name_everything_in_markup,
+    walked,
+)
 from tests.screens.shown import _drawn as drawn
-
-CLOSE = "[/]"  # closes nothing: what stopped the app
-STYLED = "[bold]gras[/bold]"  # would be drawn bold, brackets gone
-LINKED = "[link=https://exemple.invalid]ici[/link]"  # would be a link in the terminal
-TYPED = f" {CLOSE} {STYLED} {LINKED} [red"
-
-
-NARROW = (80, 24)  # most terminals' size when opened
-FIELDS = (Button, Checkbox, Input, Select, TextArea)
-
-
-@dataclass
-class NarrowMarkupWalk(Walk):
-    """The walk, typing markup in its notes, keeping what each step showed and noting every
-    field or button it finds beyond the right edge.
-
-    What is shown (tests/screens/shown.py) is the terminal as drawn and each widget's
-    whole content, a rich table as a console prints it: what the 24 rows leave out of
-    view (the voter's bureau) is read there, with markup read as the screen would."""
-
-    typed: str = TYPED
-    shown: dict[str, str] = field(default_factory=dict)
-    cut: list[str] = field(default_factory=list)
-
-    def look(self, where: str) -> str:
-        app = self.pilot.app
-        for widget in app.screen.query("*").results(FIELDS):
-            region = widget.region
-            if widget.display and region.width and region.right > app.size.width:
-                self.cut.append(f"{where}: #{widget.id} {region}")
-        self.shown[where] = super().look(where)
-        return self.shown[where]
-
-
-def name_everything_in_markup(deps: Deps) -> None:
-    with deps.writing() as session:
-        session.execute(
-            update(Voter).values(
-                last_name=Voter.last_name + f" {CLOSE}",
-                first_name=f"{STYLED} " + Voter.first_name,
-            )
-        )
-        session.execute(update(Bureau).values(name=f"{LINKED} " + Bureau.name))
-        session.execute(update(Bureau).values(president_name=f"Président {CLOSE}"))
-        session.execute(update(Operator).values(display_name=Operator.display_name + f" {CLOSE}"))
-
-
-_WALKED: dict[str, NarrowMarkupWalk] = {}
-
-
-async def walked(deps: Deps, outbox: Path, election: str) -> NarrowMarkupWalk:
-    """The walk of ``election``, run by the first test of this process that asks."""
-    if election not in _WALKED:
-        name_everything_in_markup(deps)
-        app = CsuApp(deps, f"poste {CLOSE}")
-        walk = await _walk(app, deps, outbox, election, NarrowMarkupWalk, size=NARROW)
-        walk.voter = walked_voter(deps, election).matricule  # type: ignore[attr-defined]
-        _WALKED[election] = walk
-    return _WALKED[election]
 
 
 def words(text: str) -> str:
@@ -103,7 +45,7 @@ async def test_every_screen_shows_markup_as_written(
 ) -> None:
     walk = await walked(demo_deps, outbox, election)
     file = words(walk.shown["fiche électeur"])
-    assert walk.voter in file  # type: ignore[attr-defined]
+    assert walk.voter in file
     assert f"{CLOSE} {STYLED}" in file  # « Martin [/] [bold]gras[/bold] Léa »
     assert LINKED in file  # the bureau's name
     assert re.search(r"président : [^—]*\[/\]", file)  # the bureau's president

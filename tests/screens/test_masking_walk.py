@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from csu.app import CsuApp
 from csu.services.context import Deps
 from csu.services.demo import DEMO_ELECTIONS, ELECTIONS_DIR
 from tests.screens.election_walk import EVERY_WALK, OF_ELECTION, WALKS, walked
@@ -27,9 +26,9 @@ def test_every_shipped_election_is_walked() -> None:
 @pytest.mark.slow  # a whole call and the supervisor's desk, per election
 @pytest.mark.parametrize("election", WALKS)
 async def test_no_screen_shows_a_voters_address_phone_or_address_identifier(
-    app: CsuApp, demo_deps: Deps, outbox: Path, election: str
+    demo_deps: Deps, outbox: Path, election: str
 ) -> None:
-    walk = await walked(app, demo_deps, outbox, election)
+    walk = await walked(demo_deps, outbox, election)
     assert walk.found == []
     assert EVERY_WALK | OF_ELECTION[election] <= walk.seen
     assert "Rappeler au +33" in walk.timeline  # the closing note is shown, masked
