@@ -61,6 +61,12 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
         raise ConfigError(str(error)) from None
     path = settings.sqlite_path
     if path is not None and not path.exists():
+        if db is not None and db == demo_url():
+            # `csu run --demo` before `make run` built it: init would make an empty base.
+            raise ConfigError(
+                f"Base de démonstration introuvable : {path}. Créez-la avec « csu demo » "
+                "(ou « make run », qui la crée puis ouvre le terminal)."
+            )
         raise ConfigError(f"Base introuvable : {path}. Créez-la avec « csu init --db {path} ».")
     key = settings.key_bytes()
     engine = settings_engine(settings)

@@ -69,6 +69,12 @@ def test_a_command_without_a_database_says_how_to_reach_the_demo(demo: Path) -> 
     assert_refused(csu("operator", "list"), "Base introuvable", "--demo")
 
 
+def test_the_demo_not_built_yet_says_how_to_build_it() -> None:
+    result = csu("operator", "list", "--demo")
+    assert_refused(result, "Base de démonstration introuvable", "« csu demo »", "make run")
+    assert "csu init" not in said(result)  # it would build an empty base, not the demo
+
+
 @pytest.mark.parametrize("where", ["after", "before"])
 def test_demo_after_or_before_a_command_opens_the_demo_database(demo: Path, where: str) -> None:
     args = ["operator", "list", "--demo"] if where == "after" else ["--demo", "operator", "list"]

@@ -159,3 +159,18 @@ def test_every_other_command_runs_with_the_collector_on(
     monkeypatch.setattr(sys, "argv", ["csu", "outbox", "list"])
     launch.main()
     assert seen == [True]
+
+
+async def test_the_terminal_on_a_demo_not_built_yet_says_how_to_build_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path))  # no demo.sqlite there
+    app = build_app(None, demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_code == 1
+    said = " ".join(capsys.readouterr().err.split())
+    assert "Erreur : Base de démonstration introuvable" in said and "« csu demo »" in said
+    assert "Traceback" not in said
