@@ -68,9 +68,11 @@ def verification_text(intervention: "OpenIntervention", now: datetime) -> Text:
 
 def timeline_table(steps: Sequence["Step"]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    # Headers on one line, cut if narrow: a wrapped header's first line went out of view
+    # as the panel scrolls to its latest step (« l'interventi… » alone at 80 columns).
     table.add_column("Heure", width=8, no_wrap=True)
-    table.add_column("Déroulé de l'intervention", ratio=3)
-    table.add_column("Résultat", ratio=1)
+    table.add_column(_header("Déroulé de l'intervention"), ratio=3)
+    table.add_column(_header("Résultat"), ratio=1)
     for step in steps:
         add_plain_row(
             table,
@@ -79,6 +81,10 @@ def timeline_table(steps: Sequence["Step"]) -> Table:
             outcome_label(step.outcome),
         )
     return table
+
+
+def _header(title: str) -> Text:
+    return Text(title, no_wrap=True, overflow="ellipsis")
 
 
 class InterventionPanel(Vertical):

@@ -37,6 +37,7 @@ from tests.screens.conftest import (
     press,
     screen_text,
 )
+from tests.screens.shown import _drawn
 
 INTERVENTION_KEYS = {"ctrl+e", "ctrl+k", "ctrl+x", "ctrl+w"}
 
@@ -86,6 +87,19 @@ class TestBindings:
 
 
 class TestOpening:
+    async def test_the_steps_headers_keep_to_one_line_in_an_80_column_terminal(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await in_call(pilot, demo_voter(demo_deps))
+            panel = app.screen.query_one(InterventionPanel)
+            lines = _drawn(app).splitlines()[panel.region.y : panel.region.bottom]
+            # The panel scrolls to its latest step: a header wrapped on two lines lost its
+            # first, and « l'interventi… » stood alone above the steps.
+            header = [line for line in lines if "Heure" in line]
+            assert header and "Déroulé de" in header[0], "\n".join(lines)
+            assert not [line for line in lines if "l'interv" in line and "Heure" not in line]
+
     async def test_a_refusal_keeps_the_modal_and_what_was_typed(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
