@@ -11,6 +11,7 @@ Entrée opens an entry, « i » its intervention, F7 exports the view (CSV or JS
 from datetime import datetime
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -48,19 +49,32 @@ COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 37), ("Résultat", 11),
     ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
+# Below 120 columns (80: most terminals' size when opened) the action is cut with an
+# ellipsis so that the outcome stays in view: with the columns above, a review at 80
+# columns showed no outcome, refusals included, without scrolling sideways.
+TABLE_WIDE = 120
+NARROW_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("N°", 7), ("Quand", 14), ("Opérateur", 10), ("Action", 22), ("Résultat", 10),
+    ("Matricule", 12), ("Scrutin", 12),
+)  # fmt: skip
 FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
 SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
 
 
-def row_cells(row: EntryRow) -> tuple[str, ...]:
-    return (
-        str(row.seq),
-        f"{row.at:%d/%m %H:%M:%S}",
-        row.operator or "",
-        entry_label(row.action, row.details),
-        outcome_label(row.outcome),
-        row.matricule or "",
-        row.election or "",
+def row_cells(row: EntryRow) -> tuple[Text, ...]:
+    """The row's cells, each on its line, cut with an ellipsis where its column is
+    narrower (a cell wrapped in a one-line row showed its first words as if whole)."""
+    return tuple(
+        Text(cell, no_wrap=True, overflow="ellipsis", end="")
+        for cell in (
+            str(row.seq),
+            f"{row.at:%d/%m %H:%M:%S}",
+            row.operator or "",
+            entry_label(row.action, row.details),
+            outcome_label(row.outcome),
+            row.matricule or "",
+            row.election or "",
+        )
     )
 
 
@@ -148,6 +162,7 @@ class JournalScreen(CsuScreen[None]):
         self._options: dict[str, list[tuple[str, str]]] = {
             name: [] for name in ("operator", "action", "outcome", "election")
         }
+        self._columns: tuple[tuple[str, int | None], ...] = ()  # as laid out
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
@@ -184,12 +199,31 @@ class JournalScreen(CsuScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#journal-table", DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
+        self._lay_out_columns()
         self._fill_fields(self.where)
         table.focus()
         self.load_choices()
         self._search(self.where)
+
+    def on_resize(self) -> None:
+        self._lay_out_columns()
+
+    def _lay_out_columns(self) -> None:
+        """The table's columns for the screen's width, the rows read so far again under
+        new ones, the cursor where it was."""
+        columns = COLUMNS if self.size.width >= TABLE_WIDE else NARROW_COLUMNS
+        if columns is self._columns:
+            return
+        self._columns = columns
+        table = self.query_one("#journal-table", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        for label, width in columns:
+            table.add_column(label, width=width)
+        for entry in self.rows:
+            table.add_row(*row_cells(entry), key=str(entry.seq))
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1), animate=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "intervention":

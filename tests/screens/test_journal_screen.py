@@ -19,7 +19,7 @@ from csu.domain.election import CREDENTIAL_KINDS
 from csu.domain.hashing import pseudonym
 from csu.domain.verification import CHANNELS
 from csu.screens.intervention_timeline import InterventionTimelineScreen
-from csu.screens.journal import ExportScreen, JournalScreen
+from csu.screens.journal import COLUMNS, NARROW_COLUMNS, ExportScreen, JournalScreen
 from csu.screens.journal_entry import JournalEntryScreen
 from csu.screens.labels import ACTION_LABELS, entry_label
 from csu.services.context import Deps, OperatorContext
@@ -41,6 +41,7 @@ from tests.screens.conftest import (
     screen_text,
     settle,
 )
+from tests.screens.shown import _drawn
 
 SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-sup")
 ALICE = Actor(operator="alice", role="agent", workstation="poste-1")
@@ -528,3 +529,29 @@ class TestNarrowTerminal:
             assert {str(table.get_row_at(row)[2]) for row in range(table.row_count)} == {
                 "superviseur"
             }
+
+    async def test_the_outcome_stays_in_view_at_80_columns(self, app: CsuApp) -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_journal(pilot)
+            lines = _drawn(pilot.app).splitlines()
+            header = next(line for line in lines if "Quand" in line)
+            assert "Opérateur" in header and "Action" in header and "Résultat" in header
+            assert "connexion" in "\n".join(lines)  # the supervisor's own login, its row
+
+    async def test_a_terminal_widened_gets_the_whole_columns_and_keeps_the_cursor(
+        self, app: CsuApp
+    ) -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_journal(pilot)
+            table = pilot.app.screen.query_one("#journal-table", DataTable)
+            assert [column.width for column in table.columns.values()] == [
+                width for _, width in NARROW_COLUMNS
+            ]
+            rows = table.row_count
+            await press(pilot, "down", "down")
+            await pilot.resize_terminal(160, 40)
+            await settle(pilot)
+            assert [column.width for column in table.columns.values()] == [
+                width for _, width in COLUMNS
+            ]
+            assert table.row_count == rows and table.cursor_row == 2
