@@ -54,7 +54,7 @@ COLUMNS: tuple[tuple[str, int | None], ...] = (
 # columns showed no outcome, refusals included, without scrolling sideways.
 TABLE_WIDE = 120
 NARROW_COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("N°", 7), ("Quand", 14), ("Opérateur", 10), ("Action", 22), ("Résultat", 10),
+    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 21), ("Résultat", 10),
     ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
 FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
