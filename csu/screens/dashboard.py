@@ -161,6 +161,10 @@ class DashboardScreen(CsuScreen[None]):
     DashboardScreen #dashboard-status { padding: 0 1; color: $text-muted; }
     """
 
+    # Textual's auto focus scrolled to the first table: at 80x24 the screen opened below
+    # its summary (« En ce moment : … ») and the charts' titles. It is focused in place.
+    AUTO_FOCUS = ""
+
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="dashboard-back"),
         Binding("f5", "refresh", "Actualiser", id="dashboard-refresh"),
@@ -193,7 +197,9 @@ class DashboardScreen(CsuScreen[None]):
         for table_id, label, _ in TABLES:
             table = self.query_one(f"#{table_id}", DataTable)
             table.add_columns(label, "Auj.", "Cumul")
-        self.query_one("#dashboard-platforms", DataTable).add_columns(*PLATFORM_COLUMNS)
+        platforms = self.query_one("#dashboard-platforms", DataTable)
+        platforms.add_columns(*PLATFORM_COLUMNS)
+        platforms.focus(scroll_visible=False)
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
 

@@ -32,6 +32,7 @@ from tests.screens.conftest import (
     settle,
 )
 from tests.screens.escalated import closed_call, escalate
+from tests.screens.shown import _drawn as drawn
 from tests.screens.shown import shown_text
 
 AGENT_ACTOR = Actor(operator="agent", role="agent", workstation="poste-test")
@@ -67,6 +68,16 @@ async def test_f3_opens_the_dashboard_with_its_three_charts(app: CsuApp) -> None
         assert isinstance(app.screen, DashboardScreen)
         assert len(app.screen.query(PlotextPlot)) == 3  # today, so far, émargements
         assert app.screen.figures is not None
+
+
+async def test_at_80x24_the_dashboard_opens_on_its_summary(app: CsuApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.screen.scroll_y == 0
+        assert "En ce moment" in drawn(app)  # not scrolled past it to the first table
+        assert app.screen.focused is app.screen.query_one("#dashboard-platforms")
 
 
 async def test_the_dashboard_shows_todays_figures(app: CsuApp, demo_deps: Deps) -> None:
