@@ -5,6 +5,7 @@ from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -63,10 +64,14 @@ def flow_text(role: str) -> str:
 class HelpScreen(CsuModal[None]):
     CSS_PATH = None  # opens from the login screen too: styled by app.tcss
     BINDINGS = [Binding("escape,f1", "dismiss", "Fermer", id="close")]
+    # The keys' table is focused in place: Textual's auto focus scrolled a box shorter than
+    # its text (80x24) to the table, past the title and the first steps of a call.
+    AUTO_FOCUS = ""
 
     def __init__(self, below: Screen[object]) -> None:
         super().__init__()
         self._below = below
+        self._highlighted = 0  # the keys' row the box last scrolled to
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
@@ -77,6 +82,7 @@ class HelpScreen(CsuModal[None]):
     def on_mount(self) -> None:
         self.query_one("#help-flow", Static).display = bool(flow_text(self.role))
         table = self.query_one(DataTable)
+        table.focus(scroll_visible=False)
         table.add_columns("Touche", "Action")
         seen: set[str] = set()
         for source in (self._below, self.app):
@@ -88,6 +94,18 @@ class HelpScreen(CsuModal[None]):
                 seen.add(binding.key)
                 table.add_row(self._key(source, binding), binding.description)
         table.add_row("ctrl+p", "Palette de commandes")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The box scrolls to the highlighted key: the table, as tall as its rows, moved
+        its cursor out of the box's view (80x24) and never scrolled it. Not for the first
+        row's highlight as the table fills: the box opens on its title."""
+        if event.cursor_row == self._highlighted:
+            return
+        self._highlighted = event.cursor_row
+        table = event.data_table
+        row = table.virtual_region.y + table.header_height + event.cursor_row
+        box = self.query_one("#help-box")
+        box.scroll_to_region(Region(0, row, 1, 1), animate=False)
 
     def _key(self, source: object, binding: Binding) -> str:
         """The key as bound now (a keymap may have changed it), in words."""

@@ -7,6 +7,7 @@ from csu.app import CsuApp
 from csu.screens.commands import CsuCommands
 from csu.screens.help import HelpScreen
 from tests.screens.conftest import SIZE, log_in
+from tests.screens.shown import _drawn as drawn
 
 
 def help_actions(app: CsuApp) -> list[str]:
@@ -71,3 +72,21 @@ async def test_an_agent_calling_a_desk_action_is_told_it_is_reserved(app: CsuApp
         await pilot.pause()
         assert app.screen is before
         assert any("réservé" in n.message for n in app._notifications)
+
+
+async def test_at_80x24_the_help_fits_opens_on_its_title_and_scrolls_to_the_keys(
+    app: CsuApp,
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.press("f1")
+        await pilot.pause()
+        box = app.screen.query_one("#help-box")
+        assert box.region.right <= 80  # 100 columns wide, its lines' ends were cut
+        assert box.scroll_y == 0 and "Aide — Échap pour fermer" in drawn(app)
+        table = app.screen.query_one(DataTable)
+        assert app.screen.focused is table
+        for _ in range(table.row_count):
+            await pilot.press("down")
+        await pilot.pause()
+        assert "Palette de commandes" in drawn(app)  # the last key, brought into view
