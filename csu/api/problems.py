@@ -126,6 +126,8 @@ def field_name(location: Sequence[Any]) -> str:
         where, parts = parts[0], parts[1:]
         if not parts:
             return "corps" if where == "body" else where
+        if where == "body" and len(location) == 2 and isinstance(location[1], int):
+            return "corps"  # JSON that does not parse: FastAPI names the character it broke at
     return ".".join(parts) or "requête"
 
 

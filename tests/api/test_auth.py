@@ -153,7 +153,7 @@ def test_malformed_json_is_a_422_problem(api: Api) -> None:
             login_path(), content=b"{pas du json", headers={"content-type": "application/json"}
         )
     assert response.status_code == 422
-    assert response.json()["errors"][0]["message"] == "JSON illisible"
+    assert response.json()["errors"] == [{"field": "corps", "message": "JSON illisible"}]
 
 
 def test_an_unknown_address_is_a_404_problem(api: Api) -> None:
