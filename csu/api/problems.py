@@ -88,6 +88,18 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 # ------------------------------------------------------------------ validation errors
 
+# The forms the API's fields take, each with what a refusal says is expected.
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # none is in an identifier
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+URL_SAFE = r"^[A-Za-z0-9_-]+$"  # URL-safe base64, as CSU makes its tokens
+_FORMS: dict[str, str] = {
+    SLUG: "forme invalide : minuscules, chiffres et tirets (ex. csa, minint-2022)",
+    NO_CONTROL: "caractère de contrôle refusé",
+    RFC3339: "forme invalide : date et heure RFC 3339 avec décalage (ex. 2022-12-02T10:15:00Z)",
+    URL_SAFE: "forme invalide : lettres, chiffres, « _ » et « - »",
+}
+
 _MESSAGES: dict[str, str] = {
     "missing": "champ obligatoire absent",
     "extra_forbidden": "champ inconnu",
@@ -115,6 +127,8 @@ def french_message(error: Mapping[str, Any]) -> str:
         return f"trop d'éléments (au plus {context.get('max_length')})"
     if kind == "too_short":
         return f"pas assez d'éléments (au moins {context.get('min_length')})"
+    if kind == "string_pattern_mismatch":
+        return _FORMS.get(str(context.get("pattern")), "forme invalide")
     return _MESSAGES.get(kind, "valeur invalide")
 
 

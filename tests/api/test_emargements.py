@@ -95,10 +95,12 @@ def test_malformed_fields_are_refused_before_any_lookup(api: Api) -> None:
                     {"event_id": "x", "identifier": "y", "scrutin": "csa"})  # fmt: skip
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "events.0.scrutin", "message": "forme invalide"},
-        {"field": "events.0.voted_at", "message": "forme invalide"},
+        {"field": "events.0.scrutin",
+         "message": "forme invalide : minuscules, chiffres et tirets (ex. csa, minint-2022)"},
+        {"field": "events.0.voted_at", "message": "forme invalide : date et heure RFC 3339 "
+         "avec décalage (ex. 2022-12-02T10:15:00Z)"},
         {"field": "events.1.voted_at", "message": "champ obligatoire absent"},
-    ]
+    ]  # fmt: skip
 
 
 def test_more_than_ten_thousand_events_a_call_are_refused(api: Api) -> None:

@@ -210,7 +210,9 @@ def test_a_limit_below_one_is_refused_naming_the_key() -> None:
 def test_an_identifier_with_a_control_character_is_refused(api: Api) -> None:
     response = check(api, "MI-\x00123", {"security_key": "A", "password": "B"})
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "identifier", "message": "forme invalide"}]
+    assert response.json()["errors"] == [
+        {"field": "identifier", "message": "caractère de contrôle refusé"}
+    ]
 
 
 def test_failures_at_the_same_moment_are_each_counted_once(api: Api) -> None:

@@ -145,3 +145,11 @@ def test_a_vote_code_link_names_its_kind(api: Api) -> None:
     answer = redeem(api, sent_link(api)).json()
     assert answer["kind"] == "vote_code"
     assert answer["credential"] == answer["vote_code"]
+
+
+def test_a_token_not_in_url_safe_base64_says_which_characters_it_takes(api: Api) -> None:
+    response = redeem(api, "abc/def+ghi")
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "token", "message": "forme invalide : lettres, chiffres, « _ » et « - »"}
+    ]

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from csu.api.problems import ProblemField, documented, problem
+from csu.api.problems import NO_CONTROL, RFC3339, SLUG, ProblemField, documented, problem
 from csu.api.refusals import journalled
 from csu.api.routes.logins import ElectionId
 from csu.api.security import CurrentPlatform, Store
@@ -19,7 +19,6 @@ from csu.services.emargement import (
 
 router = APIRouter(tags=["émargements"])
 
-_NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # no control character: none is in an id
 
 
 class EmargementIn(BaseModel):
@@ -29,23 +28,23 @@ class EmargementIn(BaseModel):
     event_id: str = Field(
         min_length=1,
         max_length=MAX_EVENT_ID,
-        pattern=_NO_CONTROL,
+        pattern=NO_CONTROL,
         description="L'identifiant de l'événement chez la plateforme : un même event_id "
         "renvoyé compte comme doublon (rejouer un lot est sans effet).",
     )
     identifier: str = Field(
-        min_length=1, max_length=100, pattern=_NO_CONTROL,
+        min_length=1, max_length=100, pattern=NO_CONTROL,
         description="L'identifiant de vote du matériel.",
     )  # fmt: skip
     scrutin: str = Field(
         max_length=64,
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        pattern=SLUG,
         description="L'identifiant du scrutin (ceux du fichier d'élection ; sans "
         "[[scrutins]], l'identifiant de l'élection).",
     )
     voted_at: str = Field(
         max_length=40,
-        pattern=r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$",
+        pattern=RFC3339,
         description="L'heure du vote, RFC 3339 avec son décalage (ex. 2022-12-02T10:15:00Z).",
     )
 

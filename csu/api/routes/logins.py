@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from csu.api.problems import documented
+from csu.api.problems import NO_CONTROL, SLUG, documented
 from csu.api.refusals import journalled
 from csu.api.security import CurrentPlatform, Store
 from csu.services.platform import ACTION, LoginCheck, LoginSecrets, check_platform_login
@@ -17,7 +17,7 @@ ElectionId = Annotated[
     str,
     Path(
         description="Identifiant de l'élection (ex. minint-2022).",
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        pattern=SLUG,
         max_length=64,
         examples=["minint-2022"],
     ),
@@ -39,7 +39,7 @@ class LoginCheckRequest(BaseModel):
     identifier: str = Field(
         min_length=1,
         max_length=100,
-        pattern=r"^[^\x00-\x1f\x7f]+$",  # no control character: none is in an identifier
+        pattern=NO_CONTROL,
         description="L'identifiant de vote saisi.",
     )
     secrets: LoginSecrets = Field(

@@ -6,7 +6,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from csu.api.problems import documented
+from csu.api.problems import URL_SAFE, documented
 from csu.api.refusals import journalled
 from csu.api.security import CurrentPlatform, Store
 from csu.services.vote_codes import redeem_link
@@ -23,7 +23,7 @@ class TokenRedeemRequest(BaseModel):
     token: str = Field(
         min_length=1,
         max_length=200,
-        pattern=r"^[A-Za-z0-9_-]+$",  # URL-safe base64, as CSU makes them
+        pattern=URL_SAFE,
         description="Le jeton du lien (après « jeton= »).",
     )
 
