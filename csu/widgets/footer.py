@@ -28,10 +28,11 @@ class KeysFooter(Footer):
 
     Textual's footer is one line, cut where the screen ends: at 120 columns the voter's
     file showed 8 of its keys, and not « F1 Aide ». Here the keys that do not fit on one
-    line go on a second (a third…), in aligned columns."""
+    line go on a second (a third…), in aligned columns, or flowed line by line as words
+    where that takes fewer lines."""
 
     _shown: Hashable = None
-    _grid: tuple[int, int] = (0, 0)  # lines and columns as last laid out (0: not yet)
+    _grid: Hashable = (0, 0)  # lines and columns, or the keys flowed, as last laid out
 
     def _offered(self) -> Hashable:
         """What the footer shows of the screen's bindings."""
@@ -59,7 +60,8 @@ class KeysFooter(Footer):
         self._arrange()
 
     def _arrange(self, tries: int = 3) -> None:
-        """One line if the keys fit, else the fewest lines of aligned columns that do."""
+        """One line if the keys fit, else the fewest lines of aligned columns that do, or
+        of keys flowed as words if fewer still."""
         if not self.is_attached:
             return
         keys = [key for key in self.children if not key.has_class("-command-palette")]
@@ -73,11 +75,25 @@ class KeysFooter(Footer):
         room = self.size.width - docked
         lines = next((n for n in range(1, len(widths)) if _fits(widths, n, room)), len(widths))
         columns = ceil(len(widths) / lines)
-        if (lines, columns) == self._grid:
+        spans, flowed_lines = _flowed(widths, room)
+        # Aligned columns read best; keys flowed line by line, as words, take fewer lines
+        # where the widest keys fall in different columns (a president's file at 80
+        # columns: 3 lines instead of 6, of a 24-line terminal).
+        flowed = flowed_lines < lines
+        grid: Hashable = ("flowed", tuple(spans)) if flowed else (lines, columns)
+        if grid == self._grid:
             return  # each style set lays the screen out again
-        self._grid = (lines, columns)
+        self._grid = grid
         styles = self.styles
-        if lines == 1:
+        for key, span in zip(keys, spans, strict=True):
+            key.styles.column_span = span if flowed else 1
+        if flowed:
+            lines = flowed_lines
+            styles.layout = "grid"
+            styles.grid_size_columns = room  # one a column: a key spans its width
+            styles.grid_size_rows = lines
+            styles.grid_columns = "1"
+        elif lines == 1:
             styles.layout = "horizontal"
         else:
             styles.layout = "grid"
@@ -99,6 +115,22 @@ class KeysFooter(Footer):
                 widget.set_reactive(FooterKey.compact, compact)
                 widget.set_class(compact, "-compact", update=False)
             yield widget
+
+
+def _flowed(widths: Sequence[int], room: int) -> tuple[list[int], int]:
+    """Keys of these widths flowed into lines of ``room`` columns, as words are: the
+    columns each spans (the last of a line spans the rest of it, so that the grid starts
+    the next on the next line) and the number of lines."""
+    spans: list[int] = []
+    lines, used = 1, 0
+    for width in widths:
+        width = min(width, room)
+        if used and used + width > room:
+            spans[-1] += room - used
+            lines, used = lines + 1, 0
+        spans.append(width)
+        used += width
+    return spans, lines
 
 
 def _fits(widths: Sequence[int], lines: int, room: int) -> bool:

@@ -203,6 +203,43 @@ async def test_a_narrower_terminal_takes_more_lines_and_a_wider_one_fewer() -> N
         assert footer_height(app) == 1
 
 
+class UnevenKeys(App[None]):
+    """The keys of a president's voter file: aligned in columns at 80, the widest two in
+    different columns, they took 6 lines."""
+
+    LABELS = ("Retour", "Nouvelle intervention", "Vérifier", "Délivrer", "Invalider",
+              "Clore", "Nouvel appel", "Quitter", "Aide", "Vérifications en personne",
+              "Déconnexion")  # fmt: skip
+    BINDINGS = [Binding(f"f{n}", f"act({n})", label) for n, label in enumerate(LABELS, 1)]
+
+    def action_act(self, number: int) -> None:
+        self.bell()
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+        yield KeysFooter()
+
+
+async def test_keys_of_uneven_widths_flow_as_words_when_it_takes_fewer_lines() -> None:
+    app = UnevenKeys()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await arranged(pilot)
+        assert footer_height(app) == 3
+        assert keys_cut_off(app) == []
+        keys = [key for key in app.screen.query(FooterKey) if key.description in app.LABELS]
+        places = [(key.region.y, key.region.x) for key in keys]
+        assert [key.description for key in keys] == list(app.LABELS)
+        assert places == sorted(places)  # in their order, line after line
+
+
+async def test_keys_as_wide_as_each_other_stay_in_aligned_columns() -> None:
+    app = ManyKeys()
+    async with app.run_test(size=(100, 12)) as pilot:
+        await arranged(pilot)
+        columns = {key.region.x for key in app.screen.query(FooterKey) if key.description}
+        assert len(columns) < len(ManyKeys.BINDINGS)  # keys share their column's left edge
+
+
 async def test_a_notification_stays_above_a_footer_of_several_lines() -> None:
     app = ManyKeys()
     async with app.run_test(size=(100, 14), notifications=True) as pilot:
