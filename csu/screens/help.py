@@ -1,6 +1,7 @@
 """F1: how a call goes for the operator's role, then the keys of the screen below and
 of the whole application, in French words (« ctrl+n », « Échap »), never an id."""
 
+from rich.console import Group
 from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from csu.screens.base import CsuModal, key_name
+from csu.widgets.listing import hanging_list
 from csu.widgets.plain import PlainTable
 
 # The flow of a call, per role: what the operator does, in order.
@@ -52,12 +54,13 @@ FLOWS: dict[str, tuple[str, ...]] = {
 }
 
 
-def flow_text(role: str) -> str:
+def flow(role: str) -> Group | None:
+    """The steps of a call for ``role``, numbered (None: the role takes no call)."""
     steps = FLOWS.get(role, ())
     if not steps:
-        return ""
-    return "Déroulé d'un appel :\n" + "\n".join(
-        f"  {number}. {step}" for number, step in enumerate(steps, 1)
+        return None
+    return hanging_list(
+        "Déroulé d'un appel :", [(f"  {number}.", step) for number, step in enumerate(steps, 1)]
     )
 
 
@@ -76,11 +79,11 @@ class HelpScreen(CsuModal[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static("Aide — Échap pour fermer", id="help-title", markup=False)
-            yield Static(flow_text(self.role), id="help-flow", markup=False)
+            yield Static(flow(self.role) or "", id="help-flow", markup=False)
             yield PlainTable(id="help-keys", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#help-flow", Static).display = bool(flow_text(self.role))
+        self.query_one("#help-flow", Static).display = self.role in FLOWS
         table = self.query_one(DataTable)
         table.focus(scroll_visible=False)
         table.add_columns("Touche", "Action")

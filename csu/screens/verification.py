@@ -45,6 +45,7 @@ from csu.services.one_time_codes import SentCode, send_one_time_code
 from csu.services.outbox import STATE_LABELS
 from csu.services.presence import PresenceView, presence_status, request_presence_check
 from csu.services.verification import VerificationResult, unlock_voter, verify_identity
+from csu.widgets.listing import hanging_list
 from csu.widgets.parsed import Parsed
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -220,9 +221,12 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                 classes="modal-title",
                 markup=False,
             )
-            described = "\n".join(f"  • {describe_set(s)}" for s in self.sets)
             yield Static(
-                f"Un de ces ensembles suffit :\n{described or '  (aucun ensemble prévu)'}",
+                hanging_list(
+                    "Un de ces ensembles suffit :",
+                    [("  •", describe_set(s)) for s in self.sets]
+                    or [(" ", "(aucun ensemble prévu)")],
+                ),
                 id="verify-sets",
                 markup=False,
             )

@@ -61,6 +61,7 @@ from tests.screens.conftest import (
     token_in,
     verify_ui,
 )
+from tests.screens.shown import static_text
 
 MEN = "men-2022"
 MOBILE = "06 12 34 56 78"  # the caller's own mobile, not on the roll
@@ -261,7 +262,7 @@ class TestVerificationForTheVoteCode:
             await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             assert isinstance(app.screen, VerifyScreen)
-            sets = str(app.screen.query_one("#verify-sets", Static).content)
+            sets = static_text(app.screen.query_one("#verify-sets", Static))
             assert sets == (
                 "Un de ces ensembles suffit :\n"
                 "  • NUMEN + réponse à la question défi\n"

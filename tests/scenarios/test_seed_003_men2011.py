@@ -60,6 +60,7 @@ from tests.screens.conftest import (
     token_in,
     verify_ui,
 )
+from tests.screens.shown import static_text
 
 MEN_2011 = "men-2011"
 PERSONAL = "laurence.perso@exemple.fr"
@@ -145,7 +146,7 @@ class TestIdentityByNumenAndDepartment:
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
-            sets = str(app.screen.query_one("#verify-sets", Static).content)
+            sets = static_text(app.screen.query_one("#verify-sets", Static))
             assert sets == "Un de ces ensembles suffit :\n  • département de naissance + NUMEN"
             await press(pilot, "escape")
             # « Vous saisissez votre NUMEN et sélectionnez les 6ème et 7ème caractères de

@@ -44,6 +44,14 @@ def _plain(renderable: object, console: Console) -> str:
     return captured.get()
 
 
+def static_text(widget: Static) -> str:
+    """What a Static holds, as text: a rich renderable printed on a wide console, each
+    line without the spaces that pad it."""
+    wide = Console(width=300, file=io.StringIO(), color_system=None)
+    text = _plain(widget.content, wide)
+    return "\n".join(line.rstrip() for line in text.rstrip("\n").splitlines())
+
+
 def _drawn(app: App[Any]) -> str:
     """The terminal as drawn now, as export_screenshot sees it, in plain text."""
     width, height = app.size

@@ -44,6 +44,7 @@ from tests.screens.conftest import (
     proposed_outcome,
     verify_ui,
 )
+from tests.screens.shown import static_text
 
 
 def header_election(app: CsuApp) -> str:
@@ -249,14 +250,14 @@ class TestHelp:
             }
             assert not ids & set(cells)
             assert {"Échap", "ctrl+n", "ctrl+e", "F1"} <= set(cells)
-            flow = str(app.screen.query_one("#help-flow", Static).render())
+            flow = static_text(app.screen.query_one("#help-flow", Static))
             assert "Déroulé d'un appel" in flow and "ctrl+e" in flow
 
     async def test_f1_shows_a_president_the_in_person_flow(self, app: CsuApp) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await log_in(pilot, "president")
             await press(pilot, "f1")
-            flow = str(app.screen.query_one("#help-flow", Static).render())
+            flow = static_text(app.screen.query_one("#help-flow", Static))
             assert "remettez-le au votant" in flow
 
 

@@ -22,6 +22,7 @@ from tests.screens.conftest import (
     press,
     verify_ui,
 )
+from tests.screens.shown import static_text
 
 
 def panel(app: CsuApp) -> CallScriptPanel:
@@ -151,7 +152,7 @@ async def test_f1_names_the_keys_of_the_procedure_and_of_the_letter(
         table = app.screen.query_one(DataTable)
         rows = {tuple(str(cell) for cell in table.get_row_at(r)) for r in range(table.row_count)}
         assert {("ctrl+b", "Clé par courrier"), ("ctrl+f", "Autre procédure")} <= rows
-        flow = str(app.screen.query_one("#help-flow", Static).render())
+        flow = static_text(app.screen.query_one("#help-flow", Static))
         assert "Procédure d'appel" in flow and "ctrl+b" in flow
 
 
