@@ -20,7 +20,6 @@ from csu.services.emargement import (
 router = APIRouter(tags=["émargements"])
 
 
-
 class EmargementIn(BaseModel):
     """One vote: the material (its identifier) voted in one scrutin, at that time."""
 
