@@ -2,6 +2,7 @@
 command's worker processes included. The operator reads one French sentence, never a
 Python traceback, and nothing half done is kept."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -180,7 +181,12 @@ def test_ctrl_c_during_an_import_does_not_wait_for_a_worker_that_gets_no_cpu(
     spawned = workers(process)
     for pid in spawned:
         os.kill(pid, signal.SIGSTOP)  # no CPU at all: the worst a loaded machine does
-    said = ctrl_c(process, INTERRUPTED)
+    try:
+        said = ctrl_c(process, INTERRUPTED)
+    finally:  # whatever happened, no stopped worker is left behind
+        for pid in spawned:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
     assert process.returncode == 130, said
     assert INTERRUPTED in said and "Traceback" not in said, said
     assert voters_in(db) == 0
