@@ -85,18 +85,23 @@ async def test_the_login_screen_shows_while_the_store_is_still_opening(demo_deps
         assert "poste poste-lent" in screen_text(app)
 
 
-async def test_a_store_that_cannot_open_ends_the_app_with_the_french_reason(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    app = build_app(str(tmp_path / "absente.sqlite"))
+async def refused_store(app: CsuApp, capsys: pytest.CaptureFixture[str]) -> str:
+    """What the app, whose store cannot open, said as it ended (status 1)."""
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.1)
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert app.return_code == 1
     said = " ".join(capsys.readouterr().err.split())
-    assert "Erreur : Base introuvable" in said and "csu init" in said
     assert "Traceback" not in said
+    return said
+
+
+async def test_a_store_that_cannot_open_ends_the_app_with_the_french_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    said = await refused_store(build_app(str(tmp_path / "absente.sqlite")), capsys)
+    assert "Erreur : Base introuvable" in said and "csu init" in said
 
 
 async def test_the_terminal_takes_its_settings_once_the_store_is_open(
@@ -165,12 +170,5 @@ async def test_the_terminal_on_a_demo_not_built_yet_says_how_to_build_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path))  # no demo.sqlite there
-    app = build_app(None, demo=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.1)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-    assert app.return_code == 1
-    said = " ".join(capsys.readouterr().err.split())
+    said = await refused_store(build_app(None, demo=True), capsys)
     assert "Erreur : Base de démonstration introuvable" in said and "« csu demo »" in said
-    assert "Traceback" not in said
