@@ -6,6 +6,7 @@ A failed message can be sent again (« e ») once the cause is fixed, or abandon
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -22,6 +23,9 @@ from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_message
 from csu.widgets.footer import KeysFooter
 from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
+
+if TYPE_CHECKING:
+    from csu.domain.election import ElectionDefinition
 
 REFRESH_SECONDS = 5
 LIMIT = 200  # the latest messages; older ones are in `csu outbox list`
@@ -90,11 +94,26 @@ class OutboxScreen(CsuScreen[None]):
         Binding("a", "abandon", "Abandonner", id="outbox-abandon"),
     ]
 
-    def __init__(self, voter_id: int | None = None, voter_label: str = "") -> None:
-        """``voter_label`` (matricule, name) titles a voter's list."""
+    def __init__(
+        self,
+        voter_id: int | None = None,
+        voter_label: str = "",
+        election: "ElectionDefinition | None" = None,
+    ) -> None:
+        """``voter_label`` (matricule, name) titles a voter's list; ``election`` is the
+        election of that voter's file, which the header keeps showing."""
         super().__init__()
         self.voter_id = voter_id
         self.voter_label = voter_label
+        self.election = election
+        # A voter's messages stay under the election of their file: the header showed
+        # the operator's default one (minint-2022 above a CCI voter's messages).
+        self.OWN_ELECTION = election is not None
+
+    def fill_header(self) -> None:
+        super().fill_header()
+        if self.election is not None:
+            self.query_one(ShellHeader).election = self.election
         self.messages: list[MessageView] = []
         self._selected: tuple[int, str] | None = None  # (id, state) of the cursor row
         self._busy = False  # a resend or an abandon under way

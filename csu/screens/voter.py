@@ -1021,7 +1021,9 @@ class VoterScreen(Explained, CsuScreen[None]):
         file = self.file
         if file is not None:
             label = f"{file.matricule} {file.last_name} {file.first_name}"
-            self.app.push_screen(OutboxScreen(voter_id=self.voter_id, voter_label=label))
+            self.app.push_screen(
+                OutboxScreen(self.voter_id, label, election=self._focus_definition())
+            )
 
     # --- reveal -------------------------------------------------------------------
 

@@ -83,6 +83,23 @@ def stored(deps: Deps, message_id: int) -> OutboundMessage:
 
 
 class TestOutboxScreen:
+    async def test_a_voter_s_messages_keep_the_election_of_their_file_in_the_header(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, "cci-hdf-2021")
+        async with app.run_test(size=SIZE) as pilot:
+            await on_voter_file(pilot, voter)
+            assert app.election is not None and app.election.id != "cci-hdf-2021"
+            await press(pilot, "f6")
+            assert isinstance(app.screen, OutboxScreen)
+            line = str(app.screen.query_one("ShellHeader #election", Static).content)
+            assert line.startswith("cci-hdf-2021"), line  # not the agent's default election
+            app.load_election()  # the default read again (a login, a new election loaded)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            line = str(app.screen.query_one("ShellHeader #election", Static).content)
+            assert line.startswith("cci-hdf-2021"), line
+
     async def test_a_failed_message_is_resent_from_the_voter_file(
         self, app: CsuApp, demo_deps: Deps, outbox: Path, tmp_path: Path
     ) -> None:
