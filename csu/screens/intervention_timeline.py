@@ -17,6 +17,7 @@ from csu.screens.base import CsuScreen
 from csu.screens.journal_entry import factors_of, labelled
 from csu.screens.labels import channel_label, entry_label, factor_label, outcome_label
 from csu.services.journal_review import Timeline, TimelineStep, intervention_timeline
+from csu.widgets.fitted_table import Columns, columns_for, cut, lay_out
 from csu.widgets.footer import KeysFooter
 from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
@@ -24,10 +25,31 @@ from csu.widgets.shell_header import ShellHeader
 # Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
 # of the catalogue (tests check it); the day is in the summary above, the entry's
 # number in its detail (Entrée).
-TIMELINE_COLUMNS: tuple[tuple[str, int], ...] = (
+TIMELINE_COLUMNS: Columns = (
     ("Heure", 8), ("Opérateur", 11), ("Poste", 10), ("Étape", 37), ("Résultat", 11),
     ("Précisions", 27),
 )  # fmt: skip
+# Below 120 columns the step is cut with « … » so that its outcome stays in view (at 80
+# the columns above left it off the right edge); Entrée shows the entry whole.
+TIMELINE_WIDE = 120
+NARROW_TIMELINE_COLUMNS: Columns = (
+    ("Heure", 8), ("Opérateur", 11), ("Poste", 10), ("Étape", 21), ("Résultat", 10),
+    ("Précisions", 27),
+)  # fmt: skip
+
+
+def step_cells(step: TimelineStep) -> tuple[Text, ...]:
+    return tuple(
+        cut(cell)
+        for cell in (
+            f"{step.at:%H:%M:%S}",
+            step.operator or "",
+            step.workstation or "",
+            entry_label(step.action, step.details),
+            outcome_label(step.outcome),
+            mask_contacts(step_summary(step)),
+        )
+    )
 
 
 def step_summary(step: TimelineStep) -> str:
@@ -84,6 +106,7 @@ class InterventionTimelineScreen(CsuScreen[None]):
         super().__init__()
         self.intervention_id = intervention_id
         self.timeline: Timeline | None = None
+        self._columns: Columns = ()  # as laid out
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
@@ -93,11 +116,24 @@ class InterventionTimelineScreen(CsuScreen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#timeline-table", DataTable)
-        for label, width in TIMELINE_COLUMNS:
-            table.add_column(label, width=width)
-        table.focus()
+        self._lay_out()
+        self.query_one("#timeline-table", DataTable).focus()
         self.load()
+
+    def on_resize(self) -> None:
+        self._lay_out()
+
+    def _lay_out(self, steps_read: bool = False) -> None:
+        """The table's columns for the screen's width, with the steps read so far."""
+        columns = columns_for(
+            self.size.width, TIMELINE_COLUMNS, NARROW_TIMELINE_COLUMNS, TIMELINE_WIDE
+        )
+        if columns is self._columns and not steps_read:
+            return
+        self._columns = columns
+        steps = self.timeline.steps if self.timeline is not None else ()
+        rows = ((str(step.seq), step_cells(step)) for step in steps)
+        lay_out(self.query_one("#timeline-table", DataTable), columns, rows)
 
     @work(thread=True, exclusive=True, group="journal-timeline", exit_on_error=False)
     def load(self) -> None:
@@ -110,18 +146,7 @@ class InterventionTimelineScreen(CsuScreen[None]):
     def _show(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self.query_one("#timeline-summary", Static).update(summary_table(timeline))
-        table = self.query_one("#timeline-table", DataTable)
-        table.clear()
-        for step in timeline.steps:
-            table.add_row(
-                f"{step.at:%H:%M:%S}",
-                step.operator or "",
-                step.workstation or "",
-                entry_label(step.action, step.details),
-                outcome_label(step.outcome),
-                mask_contacts(step_summary(step)),
-                key=str(step.seq),
-            )
+        self._lay_out(steps_read=True)
 
     @on(DataTable.RowSelected, "#timeline-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -35,6 +35,7 @@ from csu.services.journal_review import (
     parse_moment,
     search_journal,
 )
+from csu.widgets.fitted_table import Columns, columns_for, cut, lay_out
 from csu.widgets.footer import KeysFooter
 from csu.widgets.plain import PlainSelect, PlainTable
 from csu.widgets.shell_header import ShellHeader
@@ -45,7 +46,7 @@ PREFETCH_ROWS = 20
 # Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
 # of the catalogue (tests check it): the table has no side margins for that. The year,
 # the workstation, the intervention and the rest are in the entry's detail.
-COLUMNS: tuple[tuple[str, int | None], ...] = (
+COLUMNS: Columns = (
     ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 37), ("Résultat", 11),
     ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
@@ -53,7 +54,7 @@ COLUMNS: tuple[tuple[str, int | None], ...] = (
 # ellipsis so that the outcome stays in view: with the columns above, a review at 80
 # columns showed no outcome, refusals included, without scrolling sideways.
 TABLE_WIDE = 120
-NARROW_COLUMNS: tuple[tuple[str, int | None], ...] = (
+NARROW_COLUMNS: Columns = (
     ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 21), ("Résultat", 10),
     ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
@@ -62,10 +63,8 @@ SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
 
 
 def row_cells(row: EntryRow) -> tuple[Text, ...]:
-    """The row's cells, each on its line, cut with an ellipsis where its column is
-    narrower (a cell wrapped in a one-line row showed its first words as if whole)."""
     return tuple(
-        Text(cell, no_wrap=True, overflow="ellipsis", end="")
+        cut(cell)
         for cell in (
             str(row.seq),
             f"{row.at:%d/%m %H:%M:%S}",
@@ -162,7 +161,7 @@ class JournalScreen(CsuScreen[None]):
         self._options: dict[str, list[tuple[str, str]]] = {
             name: [] for name in ("operator", "action", "outcome", "election")
         }
-        self._columns: tuple[tuple[str, int | None], ...] = ()  # as laid out
+        self._columns: Columns = ()  # as laid out
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
@@ -211,19 +210,12 @@ class JournalScreen(CsuScreen[None]):
     def _lay_out_columns(self) -> None:
         """The table's columns for the screen's width, the rows read so far again under
         new ones, the cursor where it was."""
-        columns = COLUMNS if self.size.width >= TABLE_WIDE else NARROW_COLUMNS
+        columns = columns_for(self.size.width, COLUMNS, NARROW_COLUMNS, TABLE_WIDE)
         if columns is self._columns:
             return
         self._columns = columns
         table = self.query_one("#journal-table", DataTable)
-        row = table.cursor_row
-        table.clear(columns=True)
-        for label, width in columns:
-            table.add_column(label, width=width)
-        for entry in self.rows:
-            table.add_row(*row_cells(entry), key=str(entry.seq))
-        if self.rows:
-            table.move_cursor(row=min(row, len(self.rows) - 1), animate=False)
+        lay_out(table, columns, ((str(row.seq), row_cells(row)) for row in self.rows))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "intervention":

@@ -18,7 +18,7 @@ from csu.app import CsuApp
 from csu.domain.election import CREDENTIAL_KINDS
 from csu.domain.hashing import pseudonym
 from csu.domain.verification import CHANNELS
-from csu.screens.intervention_timeline import InterventionTimelineScreen
+from csu.screens.intervention_timeline import TIMELINE_COLUMNS, InterventionTimelineScreen
 from csu.screens.journal import COLUMNS, NARROW_COLUMNS, ExportScreen, JournalScreen
 from csu.screens.journal_entry import JournalEntryScreen
 from csu.screens.labels import ACTION_LABELS, entry_label
@@ -398,6 +398,25 @@ class TestInterventionTimeline:
             await press(pilot, "enter")
             await settle(pilot)
             assert isinstance(app.screen, JournalEntryScreen)
+
+    async def test_at_80_columns_each_step_s_outcome_stays_in_view(
+        self, app: CsuApp, demo_deps: Deps, voter: DemoVoter
+    ) -> None:
+        intervention = failed_verification(demo_deps, voter)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_journal(pilot)
+            await app.push_screen(InterventionTimelineScreen(intervention))
+            await settle(pilot)
+            lines = _drawn(app).splitlines()
+            header = next(line for line in lines if "Étape" in line)
+            assert "Résultat" in header
+            assert any("refusé" in line for line in lines)  # the failed verification
+            await pilot.resize_terminal(160, 40)
+            await settle(pilot)
+            table = app.screen.query_one("#timeline-table", DataTable)
+            assert [column.width for column in table.columns.values()] == [
+                width for _, width in TIMELINE_COLUMNS
+            ]
 
     async def test_the_longest_name_of_a_step_fits_its_column_at_120_columns(
         self, app: CsuApp, demo_deps: Deps, voter: DemoVoter
