@@ -12,8 +12,9 @@ Columns = tuple[tuple[str, int | None], ...]  # label and width of each column
 
 
 def cut(cell: str) -> Text:
-    """A cell on its one line, cut with « … » where its column is narrower (a wrapped
-    cell in a one-line row showed its first words as if they were all)."""
+    """A cell (or a header) on its one line, cut with « … » where its column is narrower:
+    a wrapped cell in a one-line row showed its first words as if they were all, and a
+    wrapped header of a scrolled table its second line alone."""
     return Text(cell, no_wrap=True, overflow="ellipsis", end="")
 
 

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from csu.domain.clock import Clock, to_paris
 from csu.screens.labels import entry_label, outcome_label
+from csu.widgets.fitted_table import cut
 from csu.widgets.plain import add_plain_row
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ def timeline_table(steps: Sequence["Step"]) -> Table:
     # Headers on one line, cut if narrow: a wrapped header's first line went out of view
     # as the panel scrolls to its latest step (« l'interventi… » alone at 80 columns).
     table.add_column("Heure", width=8, no_wrap=True)
-    table.add_column(_header("Déroulé de l'intervention"), ratio=3)
-    table.add_column(_header("Résultat"), ratio=1)
+    table.add_column(cut("Déroulé de l'intervention"), ratio=3)
+    table.add_column(cut("Résultat"), ratio=1)
     for step in steps:
         add_plain_row(
             table,
@@ -81,10 +82,6 @@ def timeline_table(steps: Sequence["Step"]) -> Table:
             outcome_label(step.outcome),
         )
     return table
-
-
-def _header(title: str) -> Text:
-    return Text(title, no_wrap=True, overflow="ellipsis")
 
 
 class InterventionPanel(Vertical):
