@@ -176,6 +176,16 @@ class DashboardScreen(CsuScreen[None]):
         self.figures: Dashboard | None = None
         self.election_id: str | None = None  # None: the app's election in focus
 
+    @property
+    def OWN_ELECTION(self) -> bool:  # the name the app reads, as VoterScreen's
+        """Once « e » chose an election, the header shows it, not the operator's."""
+        return self.election_id is not None
+
+    def fill_header(self) -> None:
+        super().fill_header()
+        if self.OWN_ELECTION and self.figures is not None:
+            self.query_one(ShellHeader).election = self.figures.definition
+
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
         yield Static("Tableau de bord", id="dashboard-title", markup=False)
@@ -226,6 +236,7 @@ class DashboardScreen(CsuScreen[None]):
 
     def _show(self, figures: Dashboard) -> None:
         self.figures = figures
+        self.fill_header()
         title = f"Tableau de bord — {figures.election_id or 'aucun scrutin chargé'}"
         self.query_one("#dashboard-title", Static).update(title)
         self.query_one("#dashboard-now", Static).update(now_line(figures))

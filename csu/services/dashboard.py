@@ -110,6 +110,7 @@ class Dashboard:
     platforms: tuple[PlatformActivity, ...] = ()
     elections: tuple[str, ...] = ()  # every election loaded, by opening: the screen's choice
     escalations: Escalations | None = None  # None: no election loaded
+    definition: ElectionDefinition | None = None  # the election shown (election_id's)
 
 
 def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) -> Dashboard:
@@ -141,6 +142,7 @@ def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) 
             platforms=platforms,
             elections=tuple(d.id for d in loaded),
             escalations=escalations,
+            definition=definition,
             open_interventions=_count(
                 session,
                 select(func.count())

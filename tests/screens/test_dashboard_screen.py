@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from itertools import pairwise
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from csu.app import CsuApp
@@ -256,6 +256,29 @@ async def test_e_shows_the_next_election(app: CsuApp) -> None:
         await settle(pilot)
         assert screen.figures.election_id not in (None, first)
         assert platform_rows(app) == [("aucune", "", "", "")]
+
+
+def header_election(app: CsuApp) -> str:
+    return str(app.screen.query_one("ShellHeader #election", Static).content)
+
+
+async def test_the_header_follows_the_election_e_shows(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen) and screen.figures is not None
+        assert header_election(app).startswith(str(screen.figures.election_id))
+        await pilot.press("e")
+        await settle(pilot)
+        shown = screen.figures.election_id
+        assert shown is not None and app.election is not None and shown != app.election.id
+        assert header_election(app).startswith(shown)  # not the operator's election
+        app.load_election()  # the operator's default read again (a new election loaded)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert header_election(app).startswith(shown)
 
 
 async def test_a_silent_feed_is_notified_to_a_supervisor_and_listed_in_f4(
