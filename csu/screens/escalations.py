@@ -10,6 +10,7 @@ was done (csu.services.escalation erases the number then).
 
 from datetime import datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,6 +32,7 @@ from csu.services.escalation import (
     escalation_queue,
     take_escalation,
 )
+from csu.widgets.fitted_table import Columns, columns_for, cut, lay_out
 from csu.widgets.footer import KeysFooter
 from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
@@ -43,6 +45,15 @@ STATE_WORDS: dict[str, str] = {
 }
 COLUMNS = ("N°", "Escaladé", "État", "Électeur", "Scrutin", "Par", "Responsable", "Attente",
            "Échéance")  # fmt: skip
+WIDE_COLUMNS: Columns = tuple((label, None) for label in COLUMNS)
+# Below 120 columns the time of escalation and its author leave the table (the case's
+# detail below it gives both; the wait is counted from that time) and the longer cells
+# are cut with « … »: at 80 columns the table showed neither the wait nor the deadline.
+TABLE_WIDE = 120
+NARROW_COLUMNS: Columns = (
+    ("N°", None), ("État", 10), ("Électeur", 11), ("Scrutin", 11), ("Responsable", 11),
+    ("Attente", 7), ("Échéance", 11),
+)  # fmt: skip
 NAME_WIDTH = 24
 OPEN_STATES = (rules.WAITING, rules.OVERDUE)
 
@@ -78,6 +89,11 @@ def row_of(view: EscalationView, now: datetime) -> tuple[str, ...]:
         duration_text(waited_minutes(view, now)),
         f"{view.deadline_at:%d/%m %H:%M}",
     )
+
+
+def cells_of(columns: Columns, row: tuple[str, ...]) -> tuple[Text, ...]:
+    """The cells of ``row`` (all of COLUMNS) that ``columns`` shows, cut to their width."""
+    return tuple(cut(row[COLUMNS.index(label)]) for label, _ in columns)
 
 
 def summary(view: EscalationView, now: datetime) -> str:
@@ -156,7 +172,7 @@ class EscalationsScreen(Explained, CsuScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#escalations-table", DataTable)
-        table.add_columns(*COLUMNS)
+        self._fill()
         table.focus()
         self.query_one("#escalations-callback", Static).display = False
         self.load(self.include_closed)
@@ -227,13 +243,20 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         counts = escalation_counts(deps, who)
         self.app.call_from_thread(self._status, counts)
 
+    def on_resize(self) -> None:
+        self._fill()
+
     def _fill(self, keep: int | None = None) -> None:
-        """The table from ``self.cases``; the cursor back on case ``keep`` if given."""
+        """The table from ``self.cases``, its columns for the screen's width; the cursor
+        back on case ``keep`` if given, else on the row it was on."""
         now = self.app.clock()
         table = self.query_one("#escalations-table", DataTable)
-        table.clear()
-        for view in self.cases:
-            table.add_row(*row_of(view, now), key=str(view.id))
+        columns = columns_for(self.size.width, WIDE_COLUMNS, NARROW_COLUMNS, TABLE_WIDE)
+        lay_out(
+            table,
+            columns,
+            ((str(view.id), cells_of(columns, row_of(view, now))) for view in self.cases),
+        )
         if keep is not None:
             for row, view in enumerate(self.cases):
                 if view.id == keep:

@@ -13,7 +13,12 @@ from textual.widgets import DataTable, Select, Static, TextArea
 
 from csu.app import CsuApp
 from csu.domain.clock import fixed_clock
-from csu.screens.escalations import EscalationCloseScreen, EscalationsScreen
+from csu.screens.escalations import (
+    COLUMNS,
+    NARROW_COLUMNS,
+    EscalationCloseScreen,
+    EscalationsScreen,
+)
 from csu.services.context import Deps, OperatorContext
 from csu.services.escalation import take_escalation
 from csu.services.interventions import close_intervention, open_intervention
@@ -29,6 +34,7 @@ from tests.screens.conftest import (
     press,
     screen_text,
 )
+from tests.screens.shown import _drawn as drawn
 from tests.screens.test_palette import palette
 
 CALLBACK = "06 12 34 56 78"
@@ -230,3 +236,36 @@ async def test_closed_cases_show_on_demand(app: CsuApp, demo_deps: Deps) -> None
         [row] = rows(app)
         assert (row[2], row[6]) == ("clos", "superviseur")
         assert "Clos le 02/12 à 11:30 : refusé" in screen_text(app)
+
+
+async def test_at_80_columns_each_case_shows_its_wait_and_deadline(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    escalate(demo_deps, minutes_ago=125)
+    escalate(demo_deps, minutes_ago=10, election="cci-hdf-2021")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_queue(pilot)
+        lines = drawn(app).splitlines()
+    header = next(line for line in lines if line.startswith(" N°"))
+    assert header.split() == ["N°", "État", "Électeur", "Scrutin", "Responsable", "Attente",
+                              "Échéance"]  # fmt: skip
+    late = next(line for line in lines if line.startswith(" 1 "))
+    assert late.rstrip().endswith("2 h 05   02/12 10:25")  # whole, at the right edge
+
+
+async def test_a_terminal_widened_gets_every_column_and_keeps_the_case_highlighted(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    for minutes in (30, 20, 10):
+        escalate(demo_deps, minutes_ago=minutes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_queue(pilot)
+        table = app.screen.query_one("#escalations-table", DataTable)
+        assert len(table.columns) == len(NARROW_COLUMNS)
+        await press(pilot, "down")
+        chosen = rows(app)[1][0]
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert [str(column.label) for column in table.columns.values()] == list(COLUMNS)
+        assert table.cursor_row == 1 and rows(app)[1][0] == chosen
+        assert f"Dossier n° {chosen} " in screen_text(app)
