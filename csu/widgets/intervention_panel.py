@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,6 +27,9 @@ REFRESH_SECONDS = 5
 MATCHES = "correspond au poste de travail enregistré"
 DOES_NOT_MATCH = "ne correspond pas au poste de travail enregistré"
 NOT_VERIFIED = "Identité non vérifiée"
+RESULT = "Résultat"
+OUTCOME_WIDTH = 12  # the longest outcome the panel keeps whole (« non vérifié »)
+STEP_WIDTH = 14  # a step's longest words whole (« vérification »)
 
 
 def is_verified(intervention: "OpenIntervention | None", now: datetime) -> bool:
@@ -67,21 +71,41 @@ def verification_text(intervention: "OpenIntervention", now: datetime) -> Text:
     return Text(NOT_VERIFIED, style="bold yellow")
 
 
-def timeline_table(steps: Sequence["Step"]) -> Table:
+def timeline_table(steps: Sequence["Step"], *, seconds: bool = True) -> Table:
+    """The steps, each outcome whole (at 80 columns the panel read « vér… » for
+    « vérifié »); ``seconds``: the hours to the second."""
+    outcomes = [outcome_label(step.outcome) for step in steps]
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
     # Headers on one line, cut if narrow: a wrapped header's first line went out of view
     # as the panel scrolls to its latest step (« l'interventi… » alone at 80 columns).
-    table.add_column("Heure", width=8, no_wrap=True)
-    table.add_column(cut("Déroulé de l'intervention"), ratio=3)
-    table.add_column(cut("Résultat"), ratio=1)
-    for step in steps:
+    table.add_column("Heure", width=8 if seconds else 5, no_wrap=True)
+    table.add_column(cut("Déroulé de l'intervention"), ratio=1)
+    table.add_column(cut(RESULT), width=outcome_width(outcomes))
+    for step, outcome in zip(steps, outcomes, strict=True):
         add_plain_row(
             table,
-            f"{to_paris(step.at):%H:%M:%S}",
+            f"{to_paris(step.at):%H:%M:%S}" if seconds else f"{to_paris(step.at):%H:%M}",
             entry_label(step.action, step.details),
-            outcome_label(step.outcome),
+            outcome,
         )
     return table
+
+
+def outcome_width(outcomes: Sequence[str]) -> int:
+    return max(len(RESULT), min(max(map(len, outcomes), default=0), OUTCOME_WIDTH))
+
+
+class Timeline:
+    """The steps' table for the width it is drawn in: where the seconds would leave the
+    steps fewer than STEP_WIDTH columns (80 columns: « interven… »), the hours go
+    without them."""
+
+    def __init__(self, steps: Sequence["Step"]) -> None:
+        self.steps = tuple(steps)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        fixed = 8 + outcome_width([outcome_label(step.outcome) for step in self.steps]) + 4
+        yield timeline_table(self.steps, seconds=options.max_width - fixed >= STEP_WIDTH)
 
 
 class InterventionPanel(Vertical):
@@ -116,7 +140,7 @@ class InterventionPanel(Vertical):
             return
         self.query_one("#intervention-summary", Static).update(summary_text(intervention))
         self._redraw_verification()
-        self.query_one("#intervention-timeline", Static).update(timeline_table(steps))
+        self.query_one("#intervention-timeline", Static).update(Timeline(steps))
         self.call_after_refresh(self.scroll_end, animate=False)  # the latest step in view
 
     @property

@@ -100,6 +100,19 @@ class TestOpening:
             assert header and "Déroulé de" in header[0], "\n".join(lines)
             assert not [line for line in lines if "l'interv" in line and "Heure" not in line]
 
+    async def test_each_step_and_its_outcome_are_whole_in_an_80_column_terminal(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await call_verified(pilot, demo_voter(demo_deps))
+            region = app.screen.query_one(InterventionPanel).region
+            lines = _drawn(app).splitlines()[region.y : region.bottom]
+        # « vér… » for « vérifié », then « interven… » when the outcome was widened: the
+        # hours lose their seconds instead.
+        shown = "\n".join(line[region.x : region.right] for line in lines)
+        assert re.search(r"\d\d:\d\d +vérification +vérifié", shown), shown
+        assert "intervention" in shown and "…" not in shown, shown
+
     async def test_a_refusal_keeps_the_modal_and_what_was_typed(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
