@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
 from csu.domain.errors import InvalidValue
 from csu.domain.text import single_line
-from csu.services.context import Deps, ServiceError
+from csu.services.context import MAX_WORKSTATION, Deps, ServiceError
 from csu.store.engine import make_engine
 from csu.store.migrate import current_revision, head_revision
 
@@ -57,6 +57,10 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
     settings = settings or load_settings(db)
     try:  # named in every journal entry: checked before anything is written
         single_line(settings.workstation, "CSU_WORKSTATION (nom du poste)")
+        if len(settings.workstation) > MAX_WORKSTATION:
+            raise InvalidValue(
+                "CSU_WORKSTATION (nom du poste)", f"{MAX_WORKSTATION} caractères au plus"
+            )
     except InvalidValue as error:
         raise ConfigError(str(error)) from None
     path = settings.sqlite_path

@@ -118,6 +118,8 @@ DAY_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_ID = 64  # the width of every election column of the store and of the journal
+MAX_TITLE = 300
 _PHONE = re.compile(r"\+?[0-9][0-9 .]{2,18}[0-9]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:h]([0-5][0-9])")
@@ -493,13 +495,15 @@ class _Reader:
                 self.fail(_join(path, key), "clé obligatoire absente")
         return value
 
-    def text(self, value: object, path: str) -> str:
+    def text(self, value: object, path: str, limit: int | None = None) -> str:
         if not isinstance(value, str):
             self.fail(path, "type attendu : texte")
         if not value.strip():
             self.fail(path, "ne doit pas être vide")
         if _CONTROL.search(value):
             self.fail(path, "ne doit contenir ni saut de ligne ni caractère de contrôle")
+        if limit is not None and len(value.strip()) > limit:
+            self.fail(path, f"{limit} caractères au plus")
         return value.strip()
 
     def integer(
@@ -684,7 +688,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
     r = _Reader(source)
     top = r.table(data, "", _TOP_LEVEL, _REQUIRED)
 
-    slug = r.text(top["id"], "id")
+    slug = r.text(top["id"], "id", MAX_ID)
     if not _SLUG.fullmatch(slug):
         r.fail("id", "identifiant court attendu : minuscules, chiffres et tirets (ex. minint-2022)")
 
@@ -727,8 +731,8 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
 
     return ElectionDefinition(
         id=slug,
-        title=r.text(top["title"], "title"),
-        organiser=r.text(top["organiser"], "organiser"),
+        title=r.text(top["title"], "title", MAX_TITLE),
+        organiser=r.text(top["organiser"], "organiser", MAX_TITLE),
         sender_name=r.text(top["sender_name"], "sender_name"),
         sms_sender=_sms_sender(r, top["sms_sender"]) if "sms_sender" in top else None,
         support_phone=r.phone(top["support_phone"], "support_phone"),

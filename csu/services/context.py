@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from csu.domain.clock import Clock, system_clock
+from csu.domain.errors import InvalidValue
 from csu.domain.text import single_line
 
 # The terminal imports this module before its first frame: the store, SQLAlchemy and
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from csu.store.journal import Actor
 
 Role = Literal["agent", "president", "superviseur", "admin"]
+MAX_WORKSTATION = 100  # the journal's workstation column
 ROLES: tuple[Role, ...] = ("agent", "president", "superviseur", "admin")
 ROLE_LABELS: dict[str, str] = {
     "agent": "agent",
@@ -73,6 +75,11 @@ class OperatorContext:
         # The workstation's name goes into every journal entry: no control character
         # (a NUL would also be refused by PostgreSQL with an unreadable error).
         single_line(self.workstation, "Poste de travail (CSU_WORKSTATION)")
+        if len(self.workstation) > MAX_WORKSTATION:
+            # Its journal column's width: a longer name would stop the journal.
+            raise InvalidValue(
+                "Poste de travail (CSU_WORKSTATION)", f"{MAX_WORKSTATION} caractères au plus"
+            )
 
     @property
     def actor(self) -> "Actor":
@@ -162,6 +169,11 @@ PARTLY = (
 )
 
 
+def too_long_fault(width: int) -> str:
+    limit = f" ({width} caractères au plus)" if width else ""
+    return f"valeur trop longue{limit} : rien n'a été enregistré"
+
+
 def retried(service: Callable[P, T]) -> Callable[P, T]:
     """Run ``service`` again, whole, when its transaction failed for a reason that a
     new attempt may cure (lock timeout, deadlock, serialization failure, SQLite busy,
@@ -191,7 +203,13 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
                     return service(*args, **kwargs)
                 except Exception as error:
                     if not store.transient(error):
-                        raise
+                        width = store.too_long(error)
+                        if width is None:
+                            raise
+                        # A length no check of the services caught: said, not a traceback.
+                        if state.committed:
+                            raise PartlyRecorded(PARTLY) from error
+                        raise InvalidValue("Saisie", too_long_fault(width)) from error
                     if state.committed:
                         raise PartlyRecorded(PARTLY) from error
                     if state.failed_at_commit and not store.surely_rolled_back(error):

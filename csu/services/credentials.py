@@ -29,6 +29,7 @@ from csu.domain.election import (
     ElectionDefinition,
     route_refusal,
 )
+from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.permissions import Situation
 from csu.domain.text import free_text
@@ -53,6 +54,7 @@ from csu.store.prepared import Prepared
 from csu.store.tables import Credential, Election, Intervention, Material, Voter, core_tables
 
 MIN_REASON_LENGTH = 5
+MAX_REASON_LENGTH = 300  # the credential's revoke_reason column
 # What the notice to the voter says (French agreement differs by kind).
 ISSUED_NOTICE = {
     "security_key": "une nouvelle clé de sécurité vous a été délivrée",
@@ -294,6 +296,8 @@ def revoke_credential(
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
         )
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidValue("Motif", f"{MAX_REASON_LENGTH} caractères au plus")
     now = deps.clock()
     with deps.writing() as session:
         row, material, voter = _checked(

@@ -29,6 +29,8 @@ from csu.store.tables import Bureau, Operator
 
 TOTP_PURPOSE = "totp"
 ISSUER = "CSU électeurs"
+MAX_LOGIN = 64  # the operator table's and the journal's width
+MAX_DISPLAY_NAME = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +106,12 @@ def _add(
     login = single_line(login, "Identifiant").strip().lower()
     if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise InvalidValue("Identifiant", "lettres, chiffres, point, tiret ou souligné")
+    if len(login) > MAX_LOGIN:
+        raise InvalidValue("Identifiant", f"{MAX_LOGIN} caractères au plus")
     if display_name is not None:
         display_name = single_line(display_name, "Nom affiché").strip() or None
+        if display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
+            raise InvalidValue("Nom affiché", f"{MAX_DISPLAY_NAME} caractères au plus")
     if role not in ROLES:
         raise InvalidValue("Rôle", f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
     if role == "president" and not bureau:

@@ -7,6 +7,7 @@ failed while its COMMIT was in flight (``Attempt``).
 """
 
 import os
+import re
 import select
 import sqlite3
 import stat
@@ -343,6 +344,16 @@ def transient(error: BaseException) -> bool:
 
     # psycopg reports a connection lost or refused without an error code.
     return isinstance(orig, psycopg.OperationalError)
+
+
+def too_long(error: BaseException) -> int | None:
+    """For PostgreSQL's refusal of a value wider than its column (SQLSTATE 22001): the
+    column's width, 0 if unsaid; None for any other error. SQLite stores any length."""
+    orig = _driver_error(error)
+    if not (_psycopg(orig) and getattr(orig, "sqlstate", None) == "22001"):
+        return None
+    width = re.search(r"\((\d+)\)", str(orig))
+    return int(width.group(1)) if width else 0
 
 
 def surely_rolled_back(error: BaseException) -> bool:

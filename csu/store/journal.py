@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
+from csu.domain.errors import InvalidValue
 from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
 from csu.store import chain, sequencer
 from csu.store.engine import write_cursor
@@ -37,6 +38,15 @@ from csu.store.tables import ChainHead, JournalEntry
 
 # Every field of an entry's body but its details is repeated in an indexed column.
 INDEXED_FIELDS = tuple(name for name in ENTRY_FIELDS if name != "details")
+# The columns' widths, checked before an entry is written: on PostgreSQL a queued entry
+# whose field overflows its column would stop the sequencer's every batch, and with it
+# the journal of the whole cell (a workstation named in 150 characters, say).
+_WIDTHS = {name: JournalEntry.__table__.c[name].type.length for name in INDEXED_FIELDS}
+_FIELD_LABELS = {
+    "operator": "Opérateur", "role": "Rôle", "workstation": "Poste de travail",
+    "election": "Scrutin", "subject": "Électeur", "intervention": "Intervention",
+    "action": "Action", "outcome": "Résultat",
+}  # fmt: skip
 
 
 def _statements(dialect: str) -> tuple[str, str, str]:
@@ -165,7 +175,7 @@ def _entry(
     details: Mapping[str, Any] | None,
 ) -> tuple[dict[str, Any], bytes]:
     """The entry's normalised fields (NFC, exactly as hashed) and its canonical body."""
-    return canonical_form(
+    stored, body = canonical_form(
         {
             "event_id": _uuid4(),
             "ts": rfc3339(at),
@@ -180,6 +190,18 @@ def _entry(
             "details": dict(details) if details else {},
         }
     )
+    _fits(stored)
+    return stored, body
+
+
+def _fits(stored: Mapping[str, Any]) -> None:
+    """Refuses an entry one of whose fields is wider than its column (see _WIDTHS)."""
+    for name, width in _WIDTHS.items():
+        value = stored[name]
+        if value is not None and width is not None and len(value) > width:
+            raise InvalidValue(
+                _FIELD_LABELS.get(name, name), f"{width} caractères au plus dans le journal"
+            )
 
 
 def _uuid4() -> str:

@@ -185,6 +185,32 @@ def test_a_missing_key_is_named_with_its_file() -> None:
     assert str(error) == "test.toml : closes_at : clé obligatoire absente"
 
 
+@pytest.mark.parametrize(
+    ("line", "longer", "path", "width"),
+    [
+        ('id = "test-2024"', f'id = "{"a" * 65}"', "id", 64),
+        ('title = "Scrutin de test"', f'title = "{"T" * 301}"', "title", 300),
+        ('organiser = "Ministère des Tests"', f'organiser = "{"O" * 301}"', "organiser", 300),
+    ],
+    ids=["id", "title", "organiser"],
+)
+def test_a_text_wider_than_its_column_is_refused_naming_it(
+    line: str, longer: str, path: str, width: int
+) -> None:
+    # PostgreSQL refused such a file at the insert, with an error of its own.
+    error = refusal(MINIMAL.replace(line, longer))
+
+    assert str(error) == f"test.toml : {path} : {width} caractères au plus"
+
+
+def test_texts_as_wide_as_their_columns_are_read() -> None:
+    text = MINIMAL.replace('id = "test-2024"', f'id = "{"a" * 64}"').replace(
+        'title = "Scrutin de test"', f'title = "{"T" * 300}"'
+    )
+
+    assert len(parse_election(text, "test.toml").title) == 300
+
+
 def test_closing_before_opening_is_refused() -> None:
     error = refusal(MINIMAL.replace("2024-12-05T17:00:00", "2024-12-01T17:00:00"))
 
