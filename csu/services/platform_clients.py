@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
+from csu.domain.text import single_line
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -49,6 +50,7 @@ KEY_PURPOSE = "platform_key"
 PREFIX_PURPOSE = "platform_key_prefix"  # the keyed hash of a refused key's first characters
 KEY_PREFIX = "csu_"
 HINT_LENGTH = 8  # "csu_" and 4 characters of the random part: ~24 of 256 bits shown
+MAX_WEBHOOK_URL = 500  # its column's width
 # A client's last call is written at most this often: one small write now and then,
 # not one per request (50 login checks a second share a row otherwise).
 SEEN_PRECISION = timedelta(seconds=30)
@@ -394,7 +396,9 @@ def _checked_name(name: str) -> str:
 
 def _checked_webhook_url(url: str) -> str:
     """HTTPS, or plain HTTP to this machine only (a receiver behind a local proxy)."""
-    url = url.strip()
+    url = single_line(url, "Adresse des webhooks").strip()
+    if len(url) > MAX_WEBHOOK_URL:
+        raise InvalidValue("Adresse des webhooks", f"{MAX_WEBHOOK_URL} caractères au plus")
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme == "https" and host:

@@ -13,10 +13,11 @@ from csu.domain.errors import InvalidValue
 from csu.services.context import Deps, OperatorContext, retried
 from csu.services.credentials import issue_credential, revoke_credential
 from csu.services.operators import add_operator
+from csu.services.platform_clients import add_platform_client
 from csu.services.voters import search_voters
 from csu.startup import open_store
 from csu.store import sequencer
-from csu.store.tables import Credential, Operator
+from csu.store.tables import Credential, Operator, PlatformClient
 from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     Desk,
@@ -113,3 +114,20 @@ def test_a_value_no_check_caught_is_refused_in_french_and_nothing_is_written(
     )
     with postgres_deps.reading() as session:
         assert session.exec(select(Operator).where(Operator.login == "w" * 80)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("url", "fault"),
+    [
+        ("https://plateforme.example/" + "a" * 474, "500 caractères au plus"),
+        ("https://plateforme.example/\x00", "caractère interdit en position 28"),
+    ],
+    ids=["501 characters", "NUL"],
+)
+def test_a_webhook_address_too_long_or_with_a_control_character_is_refused(
+    desk: Desk, url: str, fault: str
+) -> None:
+    with pytest.raises(InvalidValue, match=rf"^Adresse des webhooks : {fault}"):
+        add_platform_client(desk.deps, ADMIN, "neovote", ["minint-2022"], webhook_url=url)
+    with desk.deps.reading() as session:
+        assert session.exec(select(PlatformClient)).all() == []
