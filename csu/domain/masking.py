@@ -7,7 +7,9 @@ Screens show a voter's contact data masked wherever it appears: an identifier of
 voting material that is an e-mail address (Education: ``prenom.nom@ac-…``) is
 masked like the address (``mask_identifier``), and free text read back from the
 store (journal details, notes, delivery errors) has every address and phone number
-in it masked (``mask_contacts``).
+in it masked (``mask_contacts``). What an operator types as a reason or a note is
+stored with every address, phone number, IBAN and NIR in it masked
+(``mask_personal_data``): the journal is append-only, a number once in it would stay.
 """
 
 import re
@@ -31,6 +33,7 @@ __all__ = [
     "mask_matricule",
     "mask_nir",
     "mask_numen",
+    "mask_personal_data",
     "mask_phone",
     "mask_text",
     "readable_phone",
@@ -167,6 +170,42 @@ def mask_contacts(text: str) -> str:
         end = match.end
     parts.append(text[end:])
     return "".join(parts)
+
+
+# An IBAN as typed: country, check digits, then 10 to 30 letters and digits, grouped by
+# spaces or not; masked only when its check digits hold (not any reference number).
+_IBAN_IN_TEXT = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,30}\b")
+# A NIR as typed (13 digits, or 15 with its key; Corsica's 2A and 2B), grouped by spaces
+# or dots or not: its shape alone, a NIR with a wrong key is still somebody's.
+_NIR_IN_TEXT = re.compile(
+    r"(?<![\w.])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[ABab])[ .]?"
+    r"\d{3}[ .]?\d{3}(?:[ .]?\d{2})?(?![\w])"
+)
+
+
+def mask_personal_data(text: str) -> str:
+    """``text`` with every IBAN, NIR, e-mail address and phone number in it masked: a
+    reason or a note as it is stored and journalled."""
+    if not text:
+        return text
+
+    def iban(found: re.Match[str]) -> str:
+        from stdnum import iban as stdnum_iban  # its registry loads on first use (~20 ms)
+
+        # The match may run on into the next words (« … 189 ok »): the longest run of
+        # its groups that is an IBAN.
+        words = found.group().split(" ")
+        for count in range(len(words), 0, -1):
+            value = "".join(words[:count]).upper()
+            if stdnum_iban.is_valid(value):
+                # The country alone: a caller's identity is checked on the last digits.
+                masked = _grouped(_keep_ends(value, 4, 0), [4] * (len(value) // 4 + 1))
+                return " ".join([masked, *words[count:]])
+        return found.group()
+
+    text = _IBAN_IN_TEXT.sub(iban, text)
+    text = _NIR_IN_TEXT.sub(lambda found: mask_nir(found.group()), text)
+    return mask_contacts(text)
 
 
 def readable_phone(e164: str) -> str:

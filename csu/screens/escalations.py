@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from csu.domain import escalation as rules
-from csu.domain.masking import readable_phone
+from csu.domain.masking import mask_personal_data, readable_phone
 from csu.domain.permissions import CASE_ACTIONS, CaseSituation, case_refusal
 from csu.screens.base import CsuModal, CsuScreen, Explained, WorkFailed
 from csu.services.escalation import (
@@ -105,7 +105,7 @@ def summary(view: EscalationView, now: datetime) -> str:
         f" — scrutin {view.election_id or '—'}",
         f"Escaladé le {view.escalated_at:%d/%m/%Y à %H:%M} par {view.escalated_by} ; "
         f"échéance {view.deadline_at:%d/%m à %H:%M}",
-        f"Motif : {view.reason or '—'}",
+        f"Motif : {mask_personal_data(view.reason or '—')}",
         f"Numéro de rappel : {view.callback or 'aucun'}",
     ]
     if view.state in OPEN_STATES:
@@ -118,7 +118,8 @@ def summary(view: EscalationView, now: datetime) -> str:
     if view.closed_at is not None:
         outcome = rules.CLOSE_OUTCOMES.get(view.outcome or "", view.outcome or "—")
         lines.append(
-            f"Clos le {view.closed_at:%d/%m à %H:%M} : {outcome} — {view.resolution or ''}"
+            f"Clos le {view.closed_at:%d/%m à %H:%M} : {outcome} — "
+            f"{mask_personal_data(view.resolution or '')}"
         )
     return "\n".join(lines)
 

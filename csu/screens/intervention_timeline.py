@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from csu.domain.masking import mask_contacts
+from csu.domain.masking import mask_personal_data
 from csu.screens.base import CsuScreen
 from csu.screens.journal_entry import factors_of, labelled
 from csu.screens.labels import channel_label, entry_label, factor_label, outcome_label
@@ -47,7 +47,7 @@ def step_cells(step: TimelineStep) -> tuple[Text, ...]:
             step.workstation or "",
             entry_label(step.action, step.details),
             outcome_label(step.outcome),
-            mask_contacts(step_summary(step)),
+            mask_personal_data(step_summary(step)),
         )
     )
 
@@ -84,7 +84,7 @@ def summary_table(timeline: Timeline) -> Table:
         ("Vérifiée par", " + ".join(map(factor_label, timeline.verified_factors)) or "—"),
     ]
     if timeline.note:
-        rows.append(("Note", mask_contacts(timeline.note)))
+        rows.append(("Note", mask_personal_data(timeline.note)))
     for label, value in rows:
         table.add_row(label, Text(value))
     return table

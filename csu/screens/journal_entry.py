@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from csu.domain.masking import mask_contacts
+from csu.domain.masking import mask_personal_data
 from csu.screens.base import CsuModal
 from csu.screens.labels import (
     detail_label,
@@ -182,7 +182,7 @@ def changes_table(changes: tuple[Change, ...]) -> Table:
     table.add_column("Après")
     for change in changes:
         add_plain_row(
-            table, change.label, mask_contacts(change.before), mask_contacts(change.after)
+            table, change.label, mask_personal_data(change.before), mask_personal_data(change.after)
         )
     return table
 
@@ -204,7 +204,7 @@ def details_table(lines: tuple[tuple[str, str], ...]) -> Table:
     table.add_column("Donnée", no_wrap=True)
     table.add_column("Valeur")
     for label, value in lines:
-        table.add_row(label, Text(mask_contacts(value)))
+        table.add_row(label, Text(mask_personal_data(value)))
     return table
 
 

@@ -31,6 +31,7 @@ from csu.domain.election import (
 )
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
+from csu.domain.masking import mask_personal_data
 from csu.domain.permissions import Situation
 from csu.domain.text import free_text
 from csu.domain.verification import describe_set, enough_for
@@ -291,7 +292,7 @@ def revoke_credential(
 ) -> None:
     """Invalidates the active credential of ``kind`` without issuing another (card stolen)."""
     enforce("revoke", Situation(who.role, kind=kind))
-    reason = " ".join(free_text(reason, "Motif").split())
+    reason = mask_personal_data(" ".join(free_text(reason, "Motif").split()))
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."

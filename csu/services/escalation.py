@@ -219,7 +219,7 @@ def close_escalation(
     """The case's owner closes it with an outcome and what was done; the callback
     number is erased (its masked form stays for the review)."""
     rules.check_close_outcome(outcome)
-    resolution = multiline_text(resolution, "Suite donnée").strip()
+    resolution = masking.mask_personal_data(multiline_text(resolution, "Suite donnée").strip())
     if len(resolution) < 5:
         raise InvalidValue("Suite donnée", "dites en quelques mots ce qui a été fait")
     if len(resolution) > rules.MAX_TEXT:

@@ -198,7 +198,7 @@ def close_intervention(
     to call the caller back on (``callback_number``, kept sealed and shown masked)."""
     if outcome not in OUTCOMES:
         raise InvalidValue("Issue", "choisissez : " + ", ".join(OUTCOMES.values()))
-    note = multiline_text(note, "Note").strip()
+    note = masking.mask_personal_data(multiline_text(note, "Note").strip())
     if len(note) > MAX_NOTE_LENGTH:
         raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
     escalated = outcome == ESCALATED

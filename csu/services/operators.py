@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from csu.domain import sealing
 from csu.domain.errors import InvalidValue
+from csu.domain.masking import mask_personal_data
 from csu.domain.passwords import check_operator_password
 from csu.domain.text import free_text, single_line
 from csu.services.context import (
@@ -266,7 +267,7 @@ def unlock_operator(
 
 def _reason(reason: str | None) -> str | None:
     """The administrator's words for the journal, spaces tidied; None when blank."""
-    text = " ".join(free_text(reason or "", "Motif").split())
+    text = mask_personal_data(" ".join(free_text(reason or "", "Motif").split()))
     return text or None
 
 

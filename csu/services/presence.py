@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.masking import mask_personal_data
 from csu.domain.text import free_text
 from csu.domain.verification import (
     ATTESTED,
@@ -304,7 +305,7 @@ def decline_presence(deps: Deps, who: OperatorContext, check_id: str, reason: st
     """The president refuses to attest (the person is not there, the document does not
     match…), saying why; the agent sees the reason."""
     require_role(who, "president")
-    reason = " ".join(free_text(reason, "Motif").split())
+    reason = mask_personal_data(" ".join(free_text(reason, "Motif").split()))
     if len(reason) < MIN_DECLINE_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_DECLINE_REASON_LENGTH} caractères "

@@ -198,7 +198,7 @@ def request_substitution(
             "Identité", "saisissez les nom, prénom et date de naissance de la demande signée"
         )
     address = parse_email(email)
-    notes = multiline_text(notes, "Notes").strip()
+    notes = masking.mask_personal_data(multiline_text(notes, "Notes").strip())
     if len(notes) > MAX_NOTE_LENGTH:
         raise InvalidValue("Notes", f"{MAX_NOTE_LENGTH} caractères au plus")
     wanted = _material_ids(material_ids)
@@ -327,7 +327,7 @@ def decide_substitution(
     request, saying why. Granting is refused (stored, with the reason) when the
     election closed or a material was used to vote since the request."""
     require_role(who, "superviseur")
-    reason = " ".join(free_text(reason, "Motif").split())
+    reason = masking.mask_personal_data(" ".join(free_text(reason, "Motif").split()))
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."

@@ -35,6 +35,7 @@ from csu.domain.identifiers import (
     parse_department,
     parse_numen,
 )
+from csu.domain.masking import mask_personal_data
 from csu.domain.permissions import Situation
 from csu.domain.text import free_text
 from csu.domain.verification import (
@@ -298,7 +299,7 @@ def waiting_message(president: str | None) -> str:
 def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
     """A supervisor lifts a voter's lock; earlier failures no longer count."""
     enforce("unlock", Situation(who.role))
-    reason = " ".join(free_text(reason, "Motif").split())
+    reason = mask_personal_data(" ".join(free_text(reason, "Motif").split()))
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."

@@ -1018,7 +1018,7 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
     if field not in REVEALABLE:
         allowed = ", ".join(REVEALABLE_LABELS[name] for name in REVEALABLE)
         raise ServiceError(f"Ce champ ne peut pas être révélé (champs possibles : {allowed}).")
-    reason = " ".join(free_text(reason, "Motif").split())
+    reason = masking.mask_personal_data(" ".join(free_text(reason, "Motif").split()))
     if len(reason) < MIN_REASON_LENGTH:
         raise ServiceError(
             f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."

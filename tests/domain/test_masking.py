@@ -16,6 +16,7 @@ from csu.domain.masking import (
     mask_matricule,
     mask_nir,
     mask_numen,
+    mask_personal_data,
     mask_phone,
     mask_text,
     readable_phone,
@@ -216,6 +217,43 @@ def test_no_phone_or_address_stays_whole_in_text(phone: str, address: str, words
     digits = "".join(c for c in masked if c.isdigit())
     assert phone.replace(" ", "")[1:] not in digits
     assert address not in masked
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("IBAN FR76 3000 6000 0112 3456 7890 189 vu", "IBAN FR76 **** **** **** **** **** *** vu"),
+        ("iban fr7630006000011234567890189 vu", "iban FR76 **** **** **** **** **** *** vu"),
+        ("NIR 1 83 04 75 123 456 78 vu", "NIR 1 ** ** ** *** *** ** vu"),
+        ("NIR 1830475123456 vu", "NIR 1 ** ** ** *** *** ** vu"),
+        ("NIR 2.83.04.2A.123.456.12 vu", "NIR 2 ** ** ** *** *** ** vu"),
+        ("rappeler au 06 75 29 27 42", "rappeler au +33 6 ** ** ** 42"),
+        ("écrire à ines.perso@exemple.fr", "écrire à i***@exemple.fr"),
+    ],
+    ids=["iban", "iban compact", "nir", "nir without key", "nir corsica", "phone", "address"],
+)
+def test_personal_data_in_a_note_is_masked(written: str, masked: str):
+    # The IBAN loses its last digits too: a caller's identity is checked on them.
+    assert mask_personal_data(written) == masked
+
+
+def test_a_note_without_personal_data_is_left_as_it_is():
+    text = (
+        "Le 02/12/2022 à 10:15, matricule MI04242421, intervention "
+        "563f15ec-9694-41ce-9d73-601051979ff6, bureau 75056-001, 3 essais, code postal 75012; "
+        "IBAN FR76 3000 6000 0112 3456 7890 188 (clé fausse), FR76 seul"
+    )
+    assert mask_personal_data(text) == text
+
+
+@given(
+    ibans(), nirs(), st.text(alphabet=st.characters(categories=["L", "Zs"]), max_size=20)
+)
+def test_no_iban_or_nir_stays_whole_in_a_note(iban: str, nir: str, words: str):
+    spaced = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    masked = mask_personal_data(f"{words} {spaced} {words} {nir} {words}")
+    digits = "".join(c for c in masked if c.isalnum())
+    assert iban[4:] not in digits and nir[1:] not in digits
 
 
 def test_a_revealed_french_phone_reads_in_the_national_form():
