@@ -7,7 +7,9 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 from itertools import pairwise
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
@@ -60,6 +62,16 @@ def two_cases(deps: Deps) -> None:
             )
 
 
+async def open_dashboard(pilot: Pilot[Any]) -> DashboardScreen:
+    """A supervisor's F3, its first figures shown."""
+    await log_in(pilot, "superviseur")
+    await pilot.press("f3")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, DashboardScreen) and screen.figures is not None
+    return screen
+
+
 async def test_f3_opens_the_dashboard_with_its_three_charts(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "superviseur")
@@ -83,11 +95,7 @@ async def test_at_80x24_the_dashboard_opens_on_its_summary(app: CsuApp) -> None:
 async def test_the_dashboard_shows_todays_figures(app: CsuApp, demo_deps: Deps) -> None:
     two_cases(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen) and screen.figures is not None
+        screen = await open_dashboard(pilot)
         operators = screen.query_one("#dashboard-operators", DataTable)
         rows = [tuple(map(str, operators.get_row_at(i))) for i in range(operators.row_count)]
         assert ("agent", "2", "2") in rows  # today, and since the support began
@@ -103,11 +111,7 @@ async def test_actions_are_named_in_french_and_counts_read_as_whole_numbers(
 ) -> None:
     two_cases(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
+        screen = await open_dashboard(pilot)
         actions = screen.query_one("#dashboard-actions", DataTable)
         named = [str(actions.get_row_at(i)[0]) for i in range(actions.row_count)]
         assert "intervention ouverte" in named and "intervention_open" not in named
@@ -164,11 +168,7 @@ def test_a_count_axis_has_whole_steps_and_five_lines_at_most() -> None:
 
 async def test_f5_refreshes_the_figures(app: CsuApp, demo_deps: Deps) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
+        screen = await open_dashboard(pilot)
         before = screen.figures
         two_cases(demo_deps)
         await pilot.press("f5")
@@ -228,11 +228,7 @@ async def test_the_dashboard_shows_the_emargements_and_each_platforms_last_call(
     before = votes_of(demo_deps)  # the demo's votes
     silent_platform(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen) and screen.figures is not None
+        screen = await open_dashboard(pilot)
         assert screen.figures.election_id == "minint-2022"
         assert screen.figures.votes is not None
         assert screen.figures.votes.total == before + 3
@@ -246,11 +242,7 @@ async def test_the_dashboard_shows_the_emargements_and_each_platforms_last_call(
 
 async def test_e_shows_the_next_election(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen) and screen.figures is not None
+        screen = await open_dashboard(pilot)
         first = screen.figures.election_id
         await pilot.press("e")
         await settle(pilot)
@@ -264,11 +256,7 @@ def header_election(app: CsuApp) -> str:
 
 async def test_the_header_follows_the_election_e_shows(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen) and screen.figures is not None
+        screen = await open_dashboard(pilot)
         assert header_election(app).startswith(str(screen.figures.election_id))
         await pilot.press("e")
         await settle(pilot)

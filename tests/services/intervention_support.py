@@ -33,6 +33,7 @@ from csu.delivery.folder import FolderDelivery
 from csu.domain.clock import fixed_clock
 from csu.fake_electorate import generate_roll, write_roll_csv
 from csu.services.context import Deps, OperatorContext
+from csu.services.credentials import issue_credential
 from csu.services.elections import load_election
 from csu.services.interventions import OpenIntervention, open_intervention
 from csu.services.operators import add_operator, disable_operator
@@ -414,6 +415,13 @@ def verified_call(desk: Desk, caller: Caller, who: OperatorContext = AGENT) -> s
     call = open_call(desk, caller, who)
     assert verify_identity(desk.deps, who, call.id, caller.phone_answers()).verified
     return call.id
+
+
+def call_with_key(desk: Desk, who: OperatorContext = AGENT) -> str:
+    """A verified call on the desk's caller, who was just issued a security key."""
+    call = verified_call(desk, desk.caller, who)
+    issue_credential(desk.deps, who, call, desk.caller.material_id, "security_key")
+    return call
 
 
 def in_person_call(desk: Desk, caller: Caller, president: OperatorContext) -> str:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from csu.services.context import Deps
-from csu.services.credentials import issue_credential, revoke_credential
+from csu.services.credentials import revoke_credential
 from csu.services.escalation import close_escalation, take_escalation
 from csu.services.interventions import close_intervention
 from csu.services.operators import disable_operator, unlock_operator
@@ -26,10 +26,10 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     DISABLED_PRESIDENT,
     PRESIDENT_NORD,
     Desk,
+    call_with_key,
     desk_fixture,
     entries,
     open_call,
-    verified_call,
 )
 from tests.services.test_substitution import Cell, ask, cell  # noqa: F401  (fixture)
 
@@ -42,8 +42,7 @@ CLEAR = ("675292742", "ines.perso", "30006000011234567890189", "830475123456")
 
 
 def revoke(desk: Desk, text: str) -> None:
-    call = verified_call(desk, desk.caller)
-    issue_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key")
+    call = call_with_key(desk)
     revoke_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key", text)
 
 
