@@ -29,7 +29,6 @@ from tests.services.intervention_support import (  # noqa: F401
     call_with_key,
     desk_fixture,
     open_call,
-    verified_call,
 )
 from tests.services.test_rolls import GOOD, write_csv
 

@@ -20,9 +20,7 @@ from csu.store.tables import Operator, PlatformClient
 from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     Desk,
-    call_with_key,
     desk_fixture,
-    verified_call,
 )
 from tests.services.test_typed_text import journal_size, refused_revocation
 
