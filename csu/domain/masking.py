@@ -26,6 +26,7 @@ from phonenumbers import format_number as format_phone
 from phonenumbers import parse as parse_number
 
 __all__ = [
+    "holds_phone",
     "mask_contacts",
     "mask_email",
     "mask_iban",
@@ -181,6 +182,11 @@ _NIR_IN_TEXT = re.compile(
     r"(?<![\w.])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[ABab])[ .]?"
     r"\d{3}[ .]?\d{3}(?:[ .]?\d{2})?(?![\w])"
 )
+
+
+def holds_phone(text: str) -> bool:
+    """Whether ``text`` holds a phone number, as ``mask_contacts`` finds them."""
+    return any(True for _ in PhoneNumberMatcher(text, _DEFAULT_REGION, leniency=Leniency.POSSIBLE))
 
 
 def mask_personal_data(text: str) -> str:

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from csu.domain.escalation import ESCALATED
 from csu.domain.interventions import OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS
 from csu.screens.base import CsuModal
@@ -189,6 +190,10 @@ class InterventionCloseScreen(CsuModal[str | None]):
     call's state, its steps and a refusal it showed that the journal does not keep,
     :func:`csu.domain.permissions.suggested_outcome`)."""
 
+    DEFAULT_CSS = """
+    InterventionCloseScreen #close-callback-box { height: auto; }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
 
     def __init__(self, intervention_id: str, suggested: str = "résolu") -> None:
@@ -206,26 +211,40 @@ class InterventionCloseScreen(CsuModal[str | None]):
                 value=self.suggested,
                 allow_blank=False,
             )
-            yield Label("Note (facultative, versée au journal)")
+            yield Label("Note (facultative, versée au journal ; numéros et adresses masqués)")
             yield TextArea(id="close-note")
+            # Escalated, the supervisor calls the caller back: the number goes here, kept
+            # sealed; written in the note it would be kept masked, of no use to call.
+            with Vertical(id="close-callback-box"):
+                yield Label("Numéro de rappel (le superviseur rappelle l'appelant)")
+                yield Input(id="close-callback", placeholder="ex. 06 12 34 56 78")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Clore", id="close-ok", variant="primary")
                 yield Button("Annuler", id="close-cancel")
 
     def on_mount(self) -> None:
         self.query_one("#close-outcome", Select).focus()
+        self._show_callback()
+
+    @on(Select.Changed, "#close-outcome")
+    def _show_callback(self) -> None:
+        outcome = self.query_one("#close-outcome", Select).value
+        self.query_one("#close-callback-box").display = outcome == ESCALATED
 
     @on(Button.Pressed, "#close-ok")
     def _submit(self) -> None:
         outcome = self.query_one("#close-outcome", Select).value
         if not isinstance(outcome, str) or not self.begin():
             return
-        self.run_close(outcome, self.query_one("#close-note", TextArea).text)
+        callback = self.query_one("#close-callback", Input).value
+        self.run_close(outcome, self.query_one("#close-note", TextArea).text,
+                       callback if outcome == ESCALATED else None)  # fmt: skip
 
     @work(thread=True, exclusive=True, group="intervention-close", exit_on_error=False)
-    def run_close(self, outcome: str, note: str) -> None:
+    def run_close(self, outcome: str, note: str, callback: str | None = None) -> None:
         deps, who = self.session()
-        close_intervention(deps, who, self.intervention_id, outcome, note)
+        close_intervention(deps, who, self.intervention_id, outcome, note,
+                           callback_number=callback)  # fmt: skip
         self.app.call_from_thread(self._done, outcome)
 
     def _done(self, outcome: str) -> None:

@@ -52,6 +52,10 @@ from csu.store.tables import (
 )
 
 PHONE_PURPOSE = "phone"
+CALLBACK_IN_NOTE = (
+    "un numéro de téléphone y serait gardé masqué : mettez le numéro à rappeler dans "
+    "« Numéro de rappel »"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +202,15 @@ def close_intervention(
     to call the caller back on (``callback_number``, kept sealed and shown masked)."""
     if outcome not in OUTCOMES:
         raise InvalidValue("Issue", "choisissez : " + ", ".join(OUTCOMES.values()))
-    note = masking.mask_personal_data(multiline_text(note, "Note").strip())
-    if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
+    note = multiline_text(note, "Note").strip()
     escalated = outcome == ESCALATED
     callback = escalation.parse_callback(callback_number) if escalated else None
+    if escalated and callback is None and masking.holds_phone(note):
+        # The note is kept masked: a number to call back written there would be lost.
+        raise InvalidValue("Note", CALLBACK_IN_NOTE)
+    note = masking.mask_personal_data(note)
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
     if escalated and not note:
         raise InvalidValue("Note", "dites au superviseur pourquoi le dossier est escaladé")
     now = deps.clock()

@@ -93,7 +93,7 @@ class TestPresidentInTheBrowser:
         assert "mot de passe délivré" in terminal.text()
 
         terminal.press("Alt+w")
-        terminal.wait_for("Note (facultative, versée au journal)")
+        terminal.wait_for("Note (facultative, versée au journal ; numéros et adresses masqués)")
         terminal.click("Clore")
         terminal.wait_for("Nouvelle intervention")  # ctrl+n again: none is open now
         terminal.wait_for("intervention close (résolu)")  # the call path, atop the file

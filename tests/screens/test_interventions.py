@@ -5,18 +5,20 @@ answers that never name a factor, the lock, and the credential shown once."""
 import re
 
 import pytest
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select, Static, TextArea
 
 from csu.app import CsuApp
 from csu.domain.verification import FACTOR_LABELS
 from csu.screens.credential import HIDDEN, CredentialShownScreen
-from csu.screens.intervention import InterventionOpenScreen
+from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
 from csu.screens.verification import SHORT_LABELS, VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
+from csu.services.escalation import escalation_queue
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.verification import verify_identity
 from csu.widgets.intervention_panel import DOES_NOT_MATCH, MATCHES, InterventionPanel
+from tests.conftest import SUPERVISOR
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
@@ -280,3 +282,48 @@ class TestCredentialShownOnce:
         steps = journal_of(demo_deps, last_intervention(demo_deps))
         assert ("credential_issue", "ok") in steps
         assert ("credential_read_out", "ok") not in steps
+
+
+class TestClosingEscalated:
+    """« Escaladé » asks for the number the supervisor calls the caller back on."""
+
+    async def test_the_callback_number_is_asked_for_an_escalation_only(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, demo_voter(demo_deps))
+            await press(pilot, "ctrl+w")
+            box = app.screen.query_one("#close-callback-box")
+            assert not box.display
+            app.screen.query_one("#close-outcome", Select).value = "escaladé"
+            await pilot.pause()
+            assert box.display
+
+    async def test_an_escalation_keeps_its_callback_number_for_the_supervisor(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, demo_voter(demo_deps))
+            await press(pilot, "ctrl+w")
+            app.screen.query_one("#close-outcome", Select).value = "escaladé"
+            app.screen.query_one("#close-note", TextArea).text = "conteste son bureau"
+            app.screen.query_one("#close-callback", Input).value = "06 12 34 56 78"
+            await click(pilot, "#close-ok")
+            assert isinstance(app.screen, VoterScreen), notifications(app)
+        [case] = escalation_queue(demo_deps, SUPERVISOR)
+        assert case.callback == "+33 6 ** ** ** 78" and case.reason == "conteste son bureau"
+
+    async def test_a_number_written_in_the_note_of_an_escalation_is_sent_to_its_field(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, demo_voter(demo_deps))
+            await press(pilot, "ctrl+w")
+            app.screen.query_one("#close-outcome", Select).value = "escaladé"
+            note = app.screen.query_one("#close-note", TextArea)
+            note.text = "rappeler au 06 12 34 56 78"
+            await click(pilot, "#close-ok")
+            assert isinstance(app.screen, InterventionCloseScreen)  # kept, as typed
+            assert note.text == "rappeler au 06 12 34 56 78"
+            assert any("« Numéro de rappel »" in m for m in notifications(app))
+        assert escalation_queue(demo_deps, SUPERVISOR) == []

@@ -75,6 +75,23 @@ def test_a_wrong_callback_number_closes_nothing(desk: Desk) -> None:
         assert session.get(Intervention, call.id).closed_at is None  # type: ignore[union-attr]
 
 
+def test_a_number_to_call_back_written_only_in_the_note_closes_nothing(desk: Desk) -> None:
+    # The note is kept masked: the supervisor could not have called that number.
+    call = open_call(desk, desk.caller)
+    with pytest.raises(InvalidValue, match=r"^Note : .*« Numéro de rappel »"):
+        close_intervention(desk.deps, AGENT, call.id, "escaladé", f"rappeler au {CALLBACK}")
+    with desk.deps.reading() as session:
+        assert session.get(Intervention, call.id).closed_at is None  # type: ignore[union-attr]
+
+
+def test_a_number_in_the_note_beside_the_callback_number_is_kept_masked(desk: Desk) -> None:
+    call = open_call(desk, desk.caller)
+    close_intervention(desk.deps, AGENT, call.id, "escaladé", "fixe : 01 44 55 66 77",
+                       callback_number=CALLBACK)  # fmt: skip
+    [case] = escalation_queue(desk.deps, SUPERVISOR)
+    assert case.reason == "fixe : +33 1 ** ** ** 77"
+
+
 def test_agents_do_not_see_the_queue(desk: Desk) -> None:
     escalate(desk)
     with pytest.raises(Forbidden):
