@@ -3,8 +3,10 @@ they apply, the panel, refusals that keep what was typed, the verification's
 answers that never name a factor, the lock, and the credential shown once."""
 
 import re
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
 from csu.app import CsuApp
@@ -284,6 +286,14 @@ class TestCredentialShownOnce:
         assert ("credential_read_out", "ok") not in steps
 
 
+async def escalating(pilot: Pilot[Any], voter: DemoVoter) -> None:
+    """On the voter's file, in a call, the closing window with « Escaladé » chosen."""
+    await in_call(pilot, voter)
+    await press(pilot, "ctrl+w")
+    pilot.app.screen.query_one("#close-outcome", Select).value = "escaladé"
+    await pilot.pause()
+
+
 class TestClosingEscalated:
     """« Escaladé » asks for the number the supervisor calls the caller back on."""
 
@@ -303,9 +313,7 @@ class TestClosingEscalated:
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await in_call(pilot, demo_voter(demo_deps))
-            await press(pilot, "ctrl+w")
-            app.screen.query_one("#close-outcome", Select).value = "escaladé"
+            await escalating(pilot, demo_voter(demo_deps))
             app.screen.query_one("#close-note", TextArea).text = "conteste son bureau"
             app.screen.query_one("#close-callback", Input).value = "06 12 34 56 78"
             await click(pilot, "#close-ok")
@@ -317,9 +325,7 @@ class TestClosingEscalated:
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await in_call(pilot, demo_voter(demo_deps))
-            await press(pilot, "ctrl+w")
-            app.screen.query_one("#close-outcome", Select).value = "escaladé"
+            await escalating(pilot, demo_voter(demo_deps))
             note = app.screen.query_one("#close-note", TextArea)
             note.text = "rappeler au 06 12 34 56 78"
             await click(pilot, "#close-ok")
