@@ -375,9 +375,14 @@ class CsuApp(App[None]):
         self.election = election
         from csu.widgets.shell_header import ShellHeader
 
-        if getattr(self.screen, "OWN_ELECTION", False):
+        screen = self.screen
+        if getattr(screen, "OWN_ELECTION", False):
             return
-        for header in self.screen.query(ShellHeader):
+        fill = getattr(screen, "fill_header", None)
+        if fill is not None:
+            fill()  # the screen's own election, if it shows one, else this one
+            return
+        for header in screen.query(ShellHeader):
             header.election = election
 
     # --- actions ----------------------------------------------------------------

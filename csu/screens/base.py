@@ -26,6 +26,7 @@ from csu.widgets.footer import keep_notifications_above
 
 if TYPE_CHECKING:
     from csu.app import CsuApp
+    from csu.domain.election import ElectionDefinition
     from csu.services.context import Deps, OperatorContext
 
 ResultT = TypeVar("ResultT")
@@ -141,13 +142,18 @@ class _CsuBase:
         self.app.on_worker_state_changed(event)
         self.post_message(WorkFailed(worker.group, worker.error))
 
+    def own_election(self) -> "ElectionDefinition | None":
+        """The election this screen's header shows instead of the operator's default one
+        (a voter's messages, the dashboard's choice); None: the operator's."""
+        return None
+
     def fill_header(self) -> None:
         """Who works where, and the election in focus, in the screen's header."""
         from csu.widgets.shell_header import ShellHeader
 
         for header in cast("Screen[Any]", self).query(ShellHeader):
             header.who = self.app.who_line
-            header.election = self.app.election
+            header.election = self.own_election() or self.app.election
 
 
 class CsuScreen(_CsuBase, Screen[ResultT]):

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from csu.domain import escalation as cases
+from csu.domain.election import ElectionDefinition
 from csu.screens.base import CsuScreen
 from csu.screens.escalations import STATE_WORDS
 from csu.screens.labels import action_label, outcome_label
@@ -176,15 +177,11 @@ class DashboardScreen(CsuScreen[None]):
         self.figures: Dashboard | None = None
         self.election_id: str | None = None  # None: the app's election in focus
 
-    @property
-    def OWN_ELECTION(self) -> bool:  # the name the app reads, as VoterScreen's
+    def own_election(self) -> ElectionDefinition | None:
         """Once « e » chose an election, the header shows it, not the operator's."""
-        return self.election_id is not None
-
-    def fill_header(self) -> None:
-        super().fill_header()
-        if self.OWN_ELECTION and self.figures is not None:
-            self.query_one(ShellHeader).election = self.figures.definition
+        if self.election_id is None or self.figures is None:
+            return None
+        return self.figures.definition
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)

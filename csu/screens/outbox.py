@@ -110,16 +110,10 @@ class OutboxScreen(CsuScreen[None]):
         self._selected: tuple[int, str] | None = None  # (id, state) of the cursor row
         self._busy = False  # a resend or an abandon under way
 
-    @property
-    def OWN_ELECTION(self) -> bool:  # the name the app reads, as VoterScreen's
+    def own_election(self) -> "ElectionDefinition | None":
         """A voter's messages stay under the election of their file: the header showed
         the operator's default one (minint-2022 above a CCI voter's messages)."""
-        return self.election is not None
-
-    def fill_header(self) -> None:
-        super().fill_header()
-        if self.election is not None:
-            self.query_one(ShellHeader).election = self.election
+        return self.election
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
