@@ -12,8 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
 from csu.domain.errors import InvalidValue
-from csu.domain.text import single_line
-from csu.services.context import MAX_WORKSTATION, Deps, ServiceError
+from csu.services.context import Deps, ServiceError, check_workstation
 from csu.store.engine import make_engine
 from csu.store.migrate import current_revision, head_revision
 
@@ -56,11 +55,7 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
     """Settings, key and a migrated store, or a French error saying what to do."""
     settings = settings or load_settings(db)
     try:  # named in every journal entry: checked before anything is written
-        single_line(settings.workstation, "CSU_WORKSTATION (nom du poste)")
-        if len(settings.workstation) > MAX_WORKSTATION:
-            raise InvalidValue(
-                "CSU_WORKSTATION (nom du poste)", f"{MAX_WORKSTATION} caractères au plus"
-            )
+        check_workstation(settings.workstation, "CSU_WORKSTATION (nom du poste)")
     except InvalidValue as error:
         raise ConfigError(str(error)) from None
     path = settings.sqlite_path

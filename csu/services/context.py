@@ -62,6 +62,14 @@ class PartlyRecorded(OutcomeUnknown):
     first part is recorded, and running the whole again would repeat it."""
 
 
+def check_workstation(name: str, field: str) -> None:
+    """A workstation's name, named in every journal entry: no control character, and
+    no wider than its journal column (a longer one would stop the journal)."""
+    single_line(name, field)
+    if len(name) > MAX_WORKSTATION:
+        raise InvalidValue(field, f"{MAX_WORKSTATION} caractères au plus")
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorContext:
     """The operator on whose behalf a service runs."""
@@ -74,12 +82,7 @@ class OperatorContext:
     def __post_init__(self) -> None:
         # The workstation's name goes into every journal entry: no control character
         # (a NUL would also be refused by PostgreSQL with an unreadable error).
-        single_line(self.workstation, "Poste de travail (CSU_WORKSTATION)")
-        if len(self.workstation) > MAX_WORKSTATION:
-            # Its journal column's width: a longer name would stop the journal.
-            raise InvalidValue(
-                "Poste de travail (CSU_WORKSTATION)", f"{MAX_WORKSTATION} caractères au plus"
-            )
+        check_workstation(self.workstation, "Poste de travail (CSU_WORKSTATION)")
 
     @property
     def actor(self) -> "Actor":
