@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from csu.domain.alerts import ESCALATION_OVERDUE, Alert
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.masking import holds_phone
 
 ESCALATED = "escaladé"
 """The intervention outcome that opens a case (csu.domain.interventions.OUTCOMES)."""
@@ -28,6 +29,10 @@ CLOSE_OUTCOMES: dict[str, str] = {"résolu": "résolu", "refusé": "refusé"}
 
 ALERT_KIND = ESCALATION_OVERDUE
 MAX_TEXT = 2000
+CALLBACK_IN_NOTE = (
+    "un numéro de téléphone y serait gardé masqué : mettez le numéro à rappeler dans "
+    "« Numéro de rappel »"
+)
 
 
 def deadline(escalated_at: datetime, minutes: int) -> datetime:
@@ -54,6 +59,15 @@ def check_close_outcome(outcome: str) -> str:
     if outcome not in CLOSE_OUTCOMES:
         raise InvalidValue("Issue", "choisissez : " + ", ".join(CLOSE_OUTCOMES.values()))
     return outcome
+
+
+def check_escalation_note(note: str, has_callback: bool) -> None:
+    """The note of an escalation is kept masked: a number to call back written there,
+    and not in its field, would leave the supervisor nothing to call."""
+    if not note:
+        raise InvalidValue("Note", "dites au superviseur pourquoi le dossier est escaladé")
+    if not has_callback and holds_phone(note):
+        raise InvalidValue("Note", CALLBACK_IN_NOTE)
 
 
 def overdue_alert(

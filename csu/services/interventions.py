@@ -21,7 +21,7 @@ from csu.domain import masking
 from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition, ElectionState, state_at
 from csu.domain.errors import InvalidValue
-from csu.domain.escalation import ESCALATED
+from csu.domain.escalation import ESCALATED, check_escalation_note
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_phone
 from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
@@ -52,10 +52,6 @@ from csu.store.tables import (
 )
 
 PHONE_PURPOSE = "phone"
-CALLBACK_IN_NOTE = (
-    "un numéro de téléphone y serait gardé masqué : mettez le numéro à rappeler dans "
-    "« Numéro de rappel »"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,14 +201,11 @@ def close_intervention(
     note = multiline_text(note, "Note").strip()
     escalated = outcome == ESCALATED
     callback = escalation.parse_callback(callback_number) if escalated else None
-    if escalated and callback is None and masking.holds_phone(note):
-        # The note is kept masked: a number to call back written there would be lost.
-        raise InvalidValue("Note", CALLBACK_IN_NOTE)
+    if escalated:
+        check_escalation_note(note, callback is not None)
     note = masking.mask_personal_data(note)
     if len(note) > MAX_NOTE_LENGTH:
         raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
-    if escalated and not note:
-        raise InvalidValue("Note", "dites au superviseur pourquoi le dossier est escaladé")
     now = deps.clock()
     if not escalated:
         # No Session: one statement and the entry (a Session cost a fifth of a close).

@@ -36,3 +36,17 @@ def test_a_case_closes_as_resolved_or_refused_only() -> None:
     assert rules.check_close_outcome("résolu") == "résolu"
     with pytest.raises(InvalidValue, match="résolu, refusé"):
         rules.check_close_outcome("escaladé")
+
+
+def test_an_escalation_note_holding_the_number_to_call_back_is_refused() -> None:
+    with pytest.raises(InvalidValue, match=r"« Numéro de rappel »"):
+        rules.check_escalation_note("rappeler au 06 12 34 56 78", has_callback=False)
+
+
+def test_a_number_in_an_escalation_note_is_accepted_beside_a_callback_number() -> None:
+    rules.check_escalation_note("fixe : 01 44 55 66 77", has_callback=True)
+
+
+def test_an_escalation_note_says_why() -> None:
+    with pytest.raises(InvalidValue, match="pourquoi"):
+        rules.check_escalation_note("", has_callback=True)
