@@ -134,3 +134,8 @@ def leaks(text: str, personal: Personal) -> list[str]:
         if any(national in digits for digits in runs):
             found.append(phone)
     return found
+
+
+def header_election(app: App[Any]) -> str:
+    """The election line of the current screen's header."""
+    return str(app.screen.query_one("ShellHeader #election", Static).content)

@@ -21,7 +21,6 @@ from csu.services.context import Deps
 from csu.services.elections import get_definition
 from csu.services.emargement import record_votes
 from csu.store.tables import Voter
-from csu.widgets.shell_header import ShellHeader
 from tests.conftest import NOW
 from tests.screens.conftest import (
     SIZE,
@@ -44,11 +43,7 @@ from tests.screens.conftest import (
     proposed_outcome,
     verify_ui,
 )
-from tests.screens.shown import static_text
-
-
-def header_election(app: CsuApp) -> str:
-    return str(app.screen.query_one(ShellHeader).query_one("#election", Static).render())
+from tests.screens.shown import header_election, static_text
 
 
 class TestThePathOfACall:

@@ -10,7 +10,7 @@ from itertools import pairwise
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
 from csu.app import CsuApp
@@ -35,7 +35,7 @@ from tests.screens.conftest import (
 )
 from tests.screens.escalated import closed_call, escalate
 from tests.screens.shown import _drawn as drawn
-from tests.screens.shown import shown_text
+from tests.screens.shown import header_election, shown_text
 
 AGENT_ACTOR = Actor(operator="agent", role="agent", workstation="poste-test")
 
@@ -248,10 +248,6 @@ async def test_e_shows_the_next_election(app: CsuApp) -> None:
         await settle(pilot)
         assert screen.figures.election_id not in (None, first)
         assert platform_rows(app) == [("aucune", "", "", "")]
-
-
-def header_election(app: CsuApp) -> str:
-    return str(app.screen.query_one("ShellHeader #election", Static).content)
 
 
 async def test_the_header_follows_the_election_e_shows(app: CsuApp) -> None:

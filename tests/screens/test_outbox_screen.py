@@ -31,6 +31,7 @@ from tests.screens.conftest import (
     press,
     screen_text,
 )
+from tests.screens.shown import header_election
 
 SUPERVISOR = OperatorContext("superviseur", "superviseur", "poste-test")
 MEN = "men-2011"  # seed 003: the identifier goes by e-mail
@@ -92,12 +93,12 @@ class TestOutboxScreen:
             assert app.election is not None and app.election.id != "cci-hdf-2021"
             await press(pilot, "f6")
             assert isinstance(app.screen, OutboxScreen)
-            line = str(app.screen.query_one("ShellHeader #election", Static).content)
+            line = header_election(app)
             assert line.startswith("cci-hdf-2021"), line  # not the agent's default election
             app.load_election()  # the default read again (a login, a new election loaded)
             await app.workers.wait_for_complete()
             await pilot.pause()
-            line = str(app.screen.query_one("ShellHeader #election", Static).content)
+            line = header_election(app)
             assert line.startswith("cci-hdf-2021"), line
 
     async def test_a_failed_message_is_resent_from_the_voter_file(
