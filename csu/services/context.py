@@ -212,7 +212,8 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
                         # A length no check of the services caught: said, not a traceback.
                         if state.committed:
                             raise PartlyRecorded(PARTLY) from error
-                        raise InvalidValue("Saisie", too_long_fault(width)) from error
+                        # Not chained: the driver's error carries the statement's parameters.
+                        raise InvalidValue("Saisie", too_long_fault(width)) from None
                     if state.committed:
                         raise PartlyRecorded(PARTLY) from error
                     if state.failed_at_commit and not store.surely_rolled_back(error):
