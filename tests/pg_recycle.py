@@ -249,12 +249,13 @@ class RecycledDatabases:
         checkpoint, and drops waiting together share one (one after the other, the last
         test of each worker waited seconds, all workers at once at the end of the run)."""
         self.dropping.shutdown(wait=True)
-        for dropped in self.dropped:
-            dropped.result()  # a drop that failed says so here, as it did in its test
         with self.lock:
             names = sorted(self.created)
         with ThreadPoolExecutor(max_workers=min(8, len(names) + 1)) as pool:
             list(pool.map(self.drop, [*names, self.template]))
+        # A drop behind a test that failed says so here, once the rest is dropped.
+        for dropped in self.dropped:
+            dropped.result()
 
     def _sql(self, statement: str) -> None:
         with self.admin.connect() as connection:
