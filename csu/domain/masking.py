@@ -174,7 +174,8 @@ def mask_contacts(text: str) -> str:
 
 
 # An IBAN as typed: country, check digits, then 10 to 30 letters and digits, grouped by
-# spaces or not; masked only when its check digits hold (not any reference number).
+# spaces or not; masked when it has its country's IBAN structure and length (not any
+# reference number), whatever its check digits: a mistyped IBAN is still somebody's.
 _IBAN_IN_TEXT = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,30}\b")
 # A NIR as typed (13 digits, or 15 with its key; Corsica's 2A and 2B), grouped by spaces
 # or dots or not: its shape alone, a NIR with a wrong key is still somebody's.
@@ -196,14 +197,12 @@ def mask_personal_data(text: str) -> str:
         return text
 
     def iban(found: re.Match[str]) -> str:
-        from stdnum import iban as stdnum_iban  # its registry loads on first use (~20 ms)
-
         # The match may run on into the next words (« … 189 ok »): the longest run of
         # its groups that is an IBAN.
         words = found.group().split(" ")
         for count in range(len(words), 0, -1):
             value = "".join(words[:count]).upper()
-            if stdnum_iban.is_valid(value):
+            if _iban_shaped(value):
                 # The country alone: a caller's identity is checked on the last digits.
                 masked = _grouped(_keep_ends(value, 4, 0), [4] * (len(value) // 4 + 1))
                 return " ".join([masked, *words[count:]])
@@ -212,6 +211,17 @@ def mask_personal_data(text: str) -> str:
     text = _IBAN_IN_TEXT.sub(iban, text)
     text = _NIR_IN_TEXT.sub(lambda found: mask_nir(found.group()), text)
     return mask_contacts(text)
+
+
+def _iban_shaped(value: str) -> bool:
+    """Whether ``value`` is an IBAN, or would be with other check digits: its country's
+    structure and length (its national key unchecked: a typo may be anywhere)."""
+    from stdnum import iban as stdnum_iban  # its registry loads on first use (~20 ms)
+
+    if stdnum_iban.is_valid(value):
+        return True
+    fixed = value[:2] + stdnum_iban.calc_check_digits(value) + value[4:]
+    return bool(stdnum_iban.is_valid(fixed, check_country=False))
 
 
 def readable_phone(e164: str) -> str:

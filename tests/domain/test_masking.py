@@ -241,9 +241,22 @@ def test_a_note_without_personal_data_is_left_as_it_is():
     text = (
         "Le 02/12/2022 à 10:15, matricule MI04242421, intervention "
         "563f15ec-9694-41ce-9d73-601051979ff6, bureau 75056-001, 3 essais, code postal 75012; "
-        "IBAN FR76 3000 6000 0112 3456 7890 188 (clé fausse), FR76 seul"
+        "réf. FR12 ABCD EFGH IJKL, FR76 seul"
     )
     assert mask_personal_data(text) == text
+
+
+@pytest.mark.parametrize(
+    "mistyped",
+    ["FR76 3000 6000 0112 3456 7890 188", "FR77 3000 6000 0112 3456 7890 189",
+     "DE89 3704 0044 0532 0130 01"],
+    ids=["last digit", "check digits", "german"],
+)
+def test_a_mistyped_iban_in_a_note_is_masked_all_the_same(mistyped: str):
+    # Its structure is an IBAN's: somebody's account, one key stroke off.
+    masked = mask_personal_data(f"IBAN {mistyped} (erreur de frappe)")
+    assert masked.startswith(f"IBAN {mistyped[:4]} ****") and masked.endswith("(erreur de frappe)")
+    assert mistyped[-6:].replace(" ", "") not in masked.replace(" ", "")
 
 
 @given(

@@ -35,10 +35,12 @@ from tests.services.test_substitution import Cell, ask, cell  # noqa: F401  (fix
 
 WRITTEN = (
     "rappel au 06 75 29 27 42 ou ines.perso@exemple.fr ; "
-    "IBAN FR76 3000 6000 0112 3456 7890 189, NIR 1 83 04 75 123 456 78"
+    "IBAN FR76 3000 6000 0112 3456 7890 189, NIR 1 83 04 75 123 456 78 ; "
+    "ou l'IBAN mal recopié FR76 3000 6000 0112 3456 7890 188"
 )
 # What must be found nowhere, however it is written (spaces and dots taken out).
-CLEAR = ("675292742", "ines.perso", "30006000011234567890189", "830475123456")
+CLEAR = ("675292742", "ines.perso", "30006000011234567890189", "830475123456",
+         "30006000011234567890188")
 
 
 def revoke(desk: Desk, text: str) -> None:
