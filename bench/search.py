@@ -7,9 +7,10 @@ Anchors, on a bare sqlite3 connection to the same file: the point query (the vot
 matricule, in a read transaction), and a bare write transaction of the journal's shape
 (read the head, insert an entry, move the head, commit): the floor of any journalled
 action on this disk. Then the floors on this schema, still on the bare connection: the
-journal's own append (a real entry, canonical body and chain hash, into ``journal_entry``
-and its eight indexes, generated from the body), and that append after the search's own
-statements (``bench.lookup.statements_of``): the floor of a journalled search."""
+journal's own append (a real entry, canonical body and chain hash, its event id made as
+the store makes it, into ``journal_entry`` and its eight indexes, generated from the body),
+and that append after the search's own statements (``bench.lookup.statements_of``): the
+floor of a journalled search."""
 
 import hashlib
 import json
@@ -22,6 +23,7 @@ from typing import Any
 from bench.common import line, median_ms, timed
 from bench.lookup import AGENT, populated, sample_queries, statements_of
 from csu.domain.clock import rfc3339
+from csu.domain.ids import time_ordered_uuid
 from csu.domain.journal import canonical_form, chain_hash
 from csu.services.context import Deps
 from csu.services.voters import record_search, search_voters
@@ -72,7 +74,7 @@ def floors(deps: Deps, connection: sqlite3.Connection, matricules: list[str]) ->
         cursor.execute("SELECT seq, hash FROM journal_head WHERE id = 1")
         seq, previous = cursor.fetchone()
         _, body = canonical_form({
-            "event_id": str(uuid.uuid4()), "ts": rfc3339(deps.clock()),
+            "event_id": time_ordered_uuid(), "ts": rfc3339(deps.clock()),
             "operator": AGENT.login, "role": AGENT.role, "workstation": AGENT.workstation,
             "election": None, "subject": None, "intervention": None, "action": "recherche",
             "outcome": "ok", "details": {"query": "MI******44", "results": 1},

@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from csu.domain.clock import rfc3339
 from csu.domain.errors import InvalidValue
+from csu.domain.ids import time_ordered_uuid
 from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
 from csu.store import chain, sequencer
 from csu.store.engine import write_cursor
@@ -177,7 +178,7 @@ def _entry(
     """The entry's normalised fields (NFC, exactly as hashed) and its canonical body."""
     stored, body = canonical_form(
         {
-            "event_id": _uuid4(),
+            "event_id": time_ordered_uuid(),  # a sequence's index locality, unguessable
             "ts": rfc3339(at),
             "operator": actor.operator,
             "role": actor.role,
@@ -202,15 +203,6 @@ def _fits(stored: Mapping[str, Any]) -> None:
             raise InvalidValue(
                 _FIELD_LABELS.get(name, name), f"{width} caractères au plus dans le journal"
             )
-
-
-def _uuid4() -> str:
-    """``str(uuid.uuid4())``, without building a UUID object."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _chain(cursor: Any, dialect: str, stored: Mapping[str, Any], body: bytes) -> Appended:

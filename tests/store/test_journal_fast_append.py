@@ -130,12 +130,14 @@ def test_cursor_appends_verify_as_the_audit_does(sqlite_deps: Deps) -> None:
     assert check.count == 12
 
 
-def test_event_ids_are_random_uuid4(sqlite_store: Engine) -> None:
-    ids = {by_cursor(sqlite_store, CASES[0]).event_id for _ in range(50)}
-    assert len(ids) == 50
+def test_event_ids_are_time_ordered_uuids(sqlite_store: Engine) -> None:
+    # Version 7: the index of event_id filled at its right edge (csu/domain/ids.py).
+    ids = [by_cursor(sqlite_store, CASES[0]).event_id for _ in range(50)]
+    assert len(set(ids)) == 50
     for event_id in ids:
         parsed = uuid.UUID(event_id)
-        assert (str(parsed), parsed.version, parsed.variant) == (event_id, 4, uuid.RFC_4122)
+        assert (str(parsed), parsed.version, parsed.variant) == (event_id, 7, uuid.RFC_4122)
+    assert [event_id[:13] for event_id in ids] == sorted(event_id[:13] for event_id in ids)
 
 
 def test_an_error_in_the_transaction_keeps_nothing(sqlite_store: Engine) -> None:
