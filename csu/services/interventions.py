@@ -8,7 +8,6 @@ An intervention still open when its operator's session ends is closed as
 """
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.escalation import ESCALATED, check_escalation_note
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_phone
+from csu.domain.ids import time_ordered_uuid
 from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
 from csu.domain.permissions import Call, Situation, election_allows
 from csu.domain.text import multiline_text, single_line
@@ -127,7 +127,7 @@ def open_intervention(
             cursor, dialect, who, definition, channel, material, president_login
         )
         row = Intervention(
-            id=str(uuid.uuid4()),
+            id=time_ordered_uuid(),  # its index, and the journal's, filled in order
             operator_login=who.login,
             election_id=material.election_id,
             voter_id=voter_id,

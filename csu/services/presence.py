@@ -16,7 +16,6 @@ does not complete a set alone is used once, by the agent's verification, within
 ``PRESENCE_ATTESTATION_VALIDITY``.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +24,7 @@ from sqlmodel import Session
 
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.ids import time_ordered_uuid
 from csu.domain.masking import mask_personal_data
 from csu.domain.text import free_text
 from csu.domain.verification import (
@@ -140,7 +140,7 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
         if voter is None:
             raise NotFound("Électeur introuvable.")
         check = PresenceCheck(
-            id=str(uuid.uuid4()),
+            id=time_ordered_uuid(),
             intervention_id=row.id,
             voter_id=voter.id or 0,
             election_id=row.election_id,
