@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
+from csu.services import audit
 from csu.services.audit import (
     EXPORT_COLUMNS,
     ExportFilter,
@@ -150,6 +151,19 @@ def test_csv_has_the_header_and_the_same_entries_as_jsonl(deps: Deps) -> None:
     # Each export is journalled: the CSV export also shows the JSONL export's entries.
     assert as_csv[:2] == as_jsonl
     assert [row["action"] for row in as_csv[2:]] == ["journal_export", "journal_export"]
+
+
+def test_an_export_read_in_several_batches_keeps_every_entry_once_in_order(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "EXPORT_BATCH", 3)
+    add_voter(deps, "AB1234")
+    for minute in range(10):
+        record(deps, at(28, 9, minute), matricule="AB1234", numero=minute)
+    rows = export(deps)
+    assert seqs(rows) == list(range(1, 11))
+    assert [row["details"]["numero"] for row in rows] == list(range(10))
+    assert {row["matricule"] for row in rows} == {"AB1234"}
 
 
 # --- matricules -------------------------------------------------------------------
