@@ -1,4 +1,5 @@
-"""The supervisor's journal review on N entries: first page and count for several filters.
+"""The supervisor's journal review on N entries: first page and count for several filters,
+and the export of the whole journal in each format beside a bare read of its rows.
 
 The journal is built once per size and database (kept in bench/.cache for SQLite, in
 the database ``csu_bench_review_<N>`` for PostgreSQL): eight days of a cell of 40
@@ -7,6 +8,7 @@ close) on 100,000 voters of three elections, with searches, logins and refusals.
 ``python -m bench.review 1000000 [postgresql://...]``.
 """
 
+import os
 import random
 import sys
 import time
@@ -23,6 +25,7 @@ from sqlalchemy.engine import make_url
 from bench.common import CACHE, KEY, line, median_ms
 from csu.domain.clock import fixed_clock
 from csu.domain.hashing import pseudonym
+from csu.services.audit import export_journal
 from csu.services.context import Deps, OperatorContext
 from csu.services.journal_review import ReviewFilter, count_entries, search_journal
 from csu.store import journal
@@ -263,10 +266,63 @@ def measure(deps: Deps, label: str) -> None:
         line(f"{name} ({found:,})", f"{page:7.1f} / {count:7.1f} ms", "page < 200 ms / count")
 
 
+_BARE_EXPORT = (
+    "SELECT e.seq, e.body, e.hash, v.matricule FROM journal_entry e "
+    "LEFT JOIN voter v ON v.pseudonym = e.subject ORDER BY e.seq"
+)
+
+
+def bare_export(deps: Deps) -> int:
+    """The anchor of an export: the same rows, in the same order, read on the driver's
+    cursor (server-side on PostgreSQL) and written out as they come, body verbatim."""
+    raw = deps.engine.raw_connection()
+    try:
+        sqlite = deps.engine.dialect.name == "sqlite"
+        cursor = raw.cursor() if sqlite else raw.driver_connection.cursor(name="bare_export")
+        count = 0
+        with open(os.devnull, "w", encoding="utf-8") as out:
+            cursor.execute(_BARE_EXPORT)
+            for seq, body, chained, matricule in cursor:
+                out.write(f"{seq};{chained};{matricule or ''};{bytes(body).decode()}\n")
+                count += 1
+        cursor.close()
+        raw.commit()
+        return count
+    finally:
+        raw.close()
+
+
+def measure_export(deps: Deps) -> None:
+    """The whole journal exported (``csu audit export``, the review's export), each
+    format once, beside the bare read of the same rows."""
+    started = time.perf_counter()
+    count = bare_export(deps)
+    bare = time.perf_counter() - started
+    line(
+        f"anchor: the export's rows read bare ({count:,})",
+        f"{bare:.1f} s",
+        f"{count / bare:,.0f} entries/s",
+    )
+    for fmt in ("jsonl", "csv"):
+        started = time.perf_counter()
+        with open(os.devnull, "w", encoding="utf-8") as out:
+            written = export_journal(deps, SUPERVISOR, out, fmt=fmt)  # type: ignore[arg-type]
+        elapsed = time.perf_counter() - started
+        line(
+            f"export of the whole journal, {fmt.upper()}",
+            f"{elapsed:.1f} s",
+            f"{written / elapsed:,.0f} entries/s, {elapsed / bare:.1f} x the anchor",
+        )
+
+
 def main(entries: int = 1_000_000, postgres: str | None = None) -> None:
-    measure(sqlite_journal(entries), f"{entries:,} entries, SQLite (first page / count)")
+    deps = sqlite_journal(entries)
+    measure(deps, f"{entries:,} entries, SQLite (first page / count)")
+    measure_export(deps)
     if postgres:
-        measure(postgres_journal(postgres, entries), f"{entries:,} entries, PostgreSQL")
+        deps = postgres_journal(postgres, entries)
+        measure(deps, f"{entries:,} entries, PostgreSQL")
+        measure_export(deps)
 
 
 if __name__ == "__main__":
