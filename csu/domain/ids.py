@@ -1,5 +1,5 @@
 """Identifiers CSU makes for its rows (journal entries' event ids, interventions,
-presence checks): time-ordered UUIDs.
+presence checks, webhook messages): time-ordered UUIDs.
 
 A random UUID (version 4) lands anywhere in its unique index: each insert reads and
 rewrites a leaf page of its own, far from the last one, and a SQLite checkpoint (or a

@@ -31,3 +31,11 @@ def test_ids_of_the_same_millisecond_still_differ_by_their_random_bits() -> None
     assert len(made) == 10_000
     # 74 random bits: no two ids share them, whatever their millisecond.
     assert len({uuid.UUID(one).int & ((1 << 74) - 1) for one in made}) == 10_000
+
+
+def test_a_webhook_message_id_is_time_ordered_behind_its_prefix() -> None:
+    from csu.domain.webhooks import MESSAGE_ID_PREFIX, new_message_id
+
+    made = new_message_id()
+    assert made.startswith(MESSAGE_ID_PREFIX)
+    assert uuid.UUID(made.removeprefix(MESSAGE_ID_PREFIX)).version == 7
