@@ -42,6 +42,7 @@ __all__ = [
     "Phone",
     "agent_card_secret",
     "iban_secret",
+    "iban_shaped",
     "nir_department",
     "nir_factor",
     "nir_secret",
@@ -269,6 +270,19 @@ def parse_iban(raw: str) -> str:
         except StdnumValidationError:
             raise InvalidValue(field, f"numéro de compte incorrect pour {code}") from None
     return value
+
+
+def iban_shaped(value: str) -> bool:
+    """Whether a compact upper-case ``value`` has its country's IBAN length and account
+    format, whatever its check digits: an IBAN, or one mistyped (masking)."""
+    if not _IBAN_SHAPE.fullmatch(value):
+        return False
+    country = _iban_country(value[:2])
+    return (
+        country is not None
+        and len(value) == country.length
+        and country.bban.fullmatch(value, 4) is not None
+    )
 
 
 def iban_secret(iban: str) -> str:
