@@ -376,8 +376,6 @@ class CsuApp(App[None]):
         from csu.widgets.shell_header import ShellHeader
 
         screen = self.screen
-        if getattr(screen, "OWN_ELECTION", False):
-            return
         fill = getattr(screen, "fill_header", None)
         if fill is not None:
             fill()  # the screen's own election, if it shows one, else this one

@@ -301,7 +301,6 @@ class VoterScreen(Explained, CsuScreen[None]):
     succeeds, so that the closing proposes « refusé ».
     """
 
-    OWN_ELECTION = True  # the header shows the election of this voter's call
     AUTO_FOCUS = "#voter-file"  # the arrows scroll the file; every action has its key
 
     BINDINGS = [
@@ -521,6 +520,10 @@ class VoterScreen(Explained, CsuScreen[None]):
         # Ruled out for this role or election: hidden; not yet possible: greyed.
         return False if found.forbidden else None
 
+    def own_election(self) -> "ElectionDefinition | None":
+        """The header shows the election of this voter's call, not the operator's."""
+        return self._focus_definition()
+
     def _focus_definition(self) -> "ElectionDefinition | None":
         """The election in focus (the header's): the intervention's, else the voter's
         first."""
@@ -645,7 +648,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         if self.intervention is not None:
             self.closed_outcome = None
         self.query_one(InterventionPanel).show(self.intervention, steps)
-        self.query_one(ShellHeader).election = self._focus_definition() or self.app.election
+        self.fill_header()
         self._draw_path()
         self._show_script()
         # The footer is redrawn only when what decides the bindings changed.
