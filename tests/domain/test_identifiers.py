@@ -19,6 +19,7 @@ from csu.domain.identifiers import (
     Phone,
     agent_card_secret,
     iban_secret,
+    iban_shaped,
     nir_department,
     nir_secret,
     normalise_answer,
@@ -690,3 +691,18 @@ def test_any_number_like_text_parses_or_is_refused_with_a_message(
         parse(text)
     except InvalidValue as error:
         assert error.fault
+
+
+@pytest.mark.parametrize(
+    ("value", "shaped"),
+    [
+        ("FR7630006000011234567890189", True),  # valid
+        ("FR7630006000011234567890188", True),  # its last digit mistyped
+        ("FR7730006000011234567890189", True),  # its check digits mistyped
+        ("FR76300060000112345678901", False),  # too short for France
+        ("FR12ABCDEFGHIJKLMNOPQRSTUVW", False),  # letters where France has digits
+        ("ZZ7630006000011234567890189", False),  # no such country
+    ],
+)
+def test_iban_shaped_tells_an_iban_whatever_its_check_digits(value: str, shaped: bool):
+    assert iban_shaped(value) is shaped
