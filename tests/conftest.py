@@ -24,6 +24,7 @@ from csu.store.engine import make_engine, normalise_url
 from csu.store.migrate import upgrade
 from tests.pg_recycle import RecycledDatabases
 from tests.shared_css import share_parsed_css
+from tests.unpainted import paint_only_what_leaves
 
 POSTGRES_URL = os.environ.get(
     "CSU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -43,6 +44,9 @@ gc.set_threshold(10_000, 20, 50)
 
 # Textual's CSS parsed once per test process, not once per app started (tests.shared_css).
 share_parsed_css()
+# No frame painted for a terminal that is not there, but each screen as it leaves the top
+# (tests.unpainted).
+paint_only_what_leaves()
 
 # A Rich console built at import (csu.cli.common) keeps the COLUMNS it found then; xdist's
 # workers start with COLUMNS=80, so without this the COLUMNS a test sets is never read.
