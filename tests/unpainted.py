@@ -7,7 +7,7 @@ away. What a test reads comes from the widgets, or from a full render on demand
 (``export_screenshot``, ``tests.screens.shown``). A widget that cannot render what it
 holds (markup in a cell, an error in ``render``) must still fail its test: each screen
 is painted whole as another covers it, as it is popped or switched away, and the top
-one as the test ends (``tests/test_unpainted.py``). tests/screens/test_call_path.py
+one as the test ends (``tests/screens/test_unpainted.py``). tests/screens/test_call_path.py
 alone: 59.7 -> 47.1 s of CPU. Tests only: ``csu run`` paints every frame."""
 
 from collections.abc import AsyncIterator
