@@ -44,9 +44,6 @@ gc.set_threshold(10_000, 20, 50)
 
 # Textual's CSS parsed once per test process, not once per app started (tests.shared_css).
 share_parsed_css()
-# No frame painted for a terminal that is not there, but each screen as it leaves the top
-# (tests.unpainted).
-paint_only_what_leaves()
 
 # A Rich console built at import (csu.cli.common) keeps the COLUMNS it found then; xdist's
 # workers start with COLUMNS=80, so without this the COLUMNS a test sets is never read.
@@ -240,6 +237,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # No frame painted for a terminal that is not there, but each screen as it leaves the
+    # top (tests.unpainted). Here, not at import: the benches import this module for its
+    # constants, and bench/typing.py times what a terminal shows, painting included.
+    paint_only_what_leaves()
     # As a test process ends, pytest collects garbage five times over to report what a
     # finaliser raised. Each full collection walks a worker's whole heap (Textual's and
     # SQLAlchemy's caches, Hypothesis): about a second apiece, all six workers at once
