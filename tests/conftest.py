@@ -239,7 +239,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # No frame painted for a terminal that is not there, but each screen as it leaves the
     # top (tests.unpainted). Here, not at import: the benches import this module for its
-    # constants, and bench/typing.py times what a terminal shows, painting included.
+    # constants, and their apps (bench/typing.py) must paint every frame, as csu run does.
     paint_only_what_leaves()
     # As a test process ends, pytest collects garbage five times over to report what a
     # finaliser raised. Each full collection walks a worker's whole heap (Textual's and
