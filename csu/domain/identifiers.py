@@ -248,23 +248,16 @@ def parse_iban(raw: str) -> str:
     if not value.isascii() or not value.isalnum():
         raise InvalidValue(field, "caractères non autorisés (lettres et chiffres seulement)")
     value = value.upper()
-    if not _IBAN_SHAPE.fullmatch(value):
-        raise InvalidValue(field, "doit commencer par 2 lettres (pays) et 2 chiffres (clé)")
+    refusal = _iban_shape_refusal(value)
+    if refusal is not None:
+        raise InvalidValue(field, refusal)
     code = value[:2]
-    country = _iban_country(code)
-    if country is None:
-        raise InvalidValue(field, f"code pays {code} inconnu")
-    if len(value) != country.length:
-        raise InvalidValue(
-            field, f"{country.length} caractères attendus pour {code}, {len(value)} reçus"
-        )
-    if not country.bban.fullmatch(value, 4):
-        raise InvalidValue(field, f"format de compte incorrect pour {code}")
     # ISO 13616: the number with its first 4 characters moved to the end,
     # letters read as 10..35, is 1 modulo 97.
     if int((value[4:] + value[:4]).translate(_IBAN_DIGITS)) % 97 != 1:
         raise InvalidValue(field, f"clé de contrôle {value[2:4]} incorrecte")
-    if country.module is not None:
+    country = _iban_country(code)  # known: the shape was checked against it
+    if country is not None and country.module is not None:
         try:
             country.module.validate(value)
         except StdnumValidationError:
@@ -275,14 +268,23 @@ def parse_iban(raw: str) -> str:
 def iban_shaped(value: str) -> bool:
     """Whether a compact upper-case ``value`` has its country's IBAN length and account
     format, whatever its check digits: an IBAN, or one mistyped (masking)."""
+    return _iban_shape_refusal(value) is None
+
+
+def _iban_shape_refusal(value: str) -> str | None:
+    """Why a compact upper-case ``value`` is not shaped as its country's IBANs (in
+    French), or None: the checks before the check digits."""
     if not _IBAN_SHAPE.fullmatch(value):
-        return False
-    country = _iban_country(value[:2])
-    return (
-        country is not None
-        and len(value) == country.length
-        and country.bban.fullmatch(value, 4) is not None
-    )
+        return "doit commencer par 2 lettres (pays) et 2 chiffres (clé)"
+    code = value[:2]
+    country = _iban_country(code)
+    if country is None:
+        return f"code pays {code} inconnu"
+    if len(value) != country.length:
+        return f"{country.length} caractères attendus pour {code}, {len(value)} reçus"
+    if not country.bban.fullmatch(value, 4):
+        return f"format de compte incorrect pour {code}"
+    return None
 
 
 def iban_secret(iban: str) -> str:
