@@ -552,8 +552,8 @@ def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[
     )
     connection = session.connection().execution_options(yield_per=EXPORT_BATCH)
     for seq, body, chained, matricule in connection.execute(query):
-        fields = json.loads(body)
-        fields.update(seq=seq, hash=chained, matricule=matricule)
+        fields = journal.body_fields(seq, body, chained)
+        fields["matricule"] = matricule
         yield {name: fields.get(name) for name in EXPORT_COLUMNS}
 
 

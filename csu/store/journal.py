@@ -338,9 +338,14 @@ _SQLITE_SIZES = {
 
 def entry_fields(entry: JournalEntry) -> dict[str, Any]:
     """What an entry says, read from its hashed body (never from the index columns)."""
-    fields: dict[str, Any] = json.loads(entry.body)
-    fields["seq"] = entry.seq
-    fields["hash"] = entry.hash
+    return body_fields(entry.seq, entry.body, entry.hash)
+
+
+def body_fields(seq: int, body: bytes | str, chained: str) -> dict[str, Any]:
+    """``entry_fields`` from an entry's columns read as a plain row (an export)."""
+    fields: dict[str, Any] = json.loads(body)
+    fields["seq"] = seq
+    fields["hash"] = chained
     return fields
 
 
