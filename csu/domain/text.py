@@ -10,8 +10,10 @@ the field and the character.
 
 Refused everywhere: C0 controls (U+0000–U+001F), DEL (U+007F), C1 controls
 (U+0080–U+009F), the bidirectional embeddings and overrides (U+202A–U+202E)
-and isolates (U+2066–U+2069), and the Unicode line and paragraph
-separators (U+2028, U+2029). Free text (reasons, notes) may hold a tab;
+and isolates (U+2066–U+2069), the Unicode line and paragraph
+separators (U+2028, U+2029), and lone surrogates (U+D800–U+DFFF: no UTF-8 can hold
+them, so neither a table, the journal's body nor a terminal can; Python makes them of
+the bytes of a command-line argument that are not UTF-8). Free text (reasons, notes) may hold a tab;
 multi-line notes may also hold line breaks (``\\n``, and ``\\r\\n``).
 """
 
@@ -58,13 +60,20 @@ def _is_refused(char: str) -> bool:
         or 0x7F <= code <= 0x9F
         or _is_bidi_control(char)
         or char in ("\u2028", "\u2029")
+        or _is_surrogate(char)
     )
+
+
+def _is_surrogate(char: str) -> bool:
+    return 0xD800 <= ord(char) <= 0xDFFF
 
 
 # The characters _is_refused refuses, as one class: the regex engine walks a text in C,
 # ~20x sooner than a Python loop per character (an import checks millions of names).
 # tests/domain/test_text.py checks both agree on every code point.
-_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_REFUSED = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
 
 
 def describe_character(char: str) -> str:
@@ -74,6 +83,8 @@ def describe_character(char: str) -> str:
         return f"{_NAMED[char]}, {code}"
     if _is_bidi_control(char):
         return f"marque de direction bidirectionnelle, {code}"
+    if _is_surrogate(char):
+        return f"caractère invalide, hors UTF-8, {code}"
     return f"caractère de contrôle, {code}"
 
 

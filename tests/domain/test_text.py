@@ -31,6 +31,10 @@ REFUSED = {
     "\u2066": "marque de direction bidirectionnelle, U+2066",
     "\u2069": "marque de direction bidirectionnelle, U+2069",
     "\u2028": "séparateur de ligne, U+2028",
+    # Lone surrogates: what Python makes of an argument's bytes that are not UTF-8 (0xFF
+    # -> U+DCFF), or a JSON "\\ud800"; no table, body or terminal can hold them.
+    chr(0xDCFF): "caractère invalide, hors UTF-8, U+DCFF",
+    chr(0xD800): "caractère invalide, hors UTF-8, U+D800",
 }
 
 

@@ -163,6 +163,13 @@ def test_a_look_up_with_a_nul_is_refused_in_french(desk: Desk) -> None:
         search_voters(desk.deps, AGENT, f"{desk.caller.identifier}{NUL}")
 
 
+def test_a_look_up_holding_bytes_that_are_not_utf8_is_refused_in_french(desk: Desk) -> None:
+    # A lone surrogate: Python's spelling of a byte that is not UTF-8 (0xFF -> U+DCFF), which
+    # neither store nor journal body can encode (it ended in a UnicodeEncodeError).
+    with pytest.raises(InvalidValue, match=r"^Recherche : .* \(caractère invalide, hors UTF-8"):
+        search_voters(desk.deps, AGENT, f"{desk.caller.identifier}{chr(0xDCFF)}")
+
+
 def test_a_president_login_with_a_nul_is_refused_in_french(desk: Desk) -> None:
     with pytest.raises(InvalidValue, match=r"^Président : caractère interdit"):
         open_intervention(desk.deps, AGENT, desk.caller.voter_id, "president",
