@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from textual.app import App
 from typer.testing import Result
 
+from csu.cli.common import friendly
 from csu.launch import build_app
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
 from tests.screens.conftest import SIZE
@@ -350,6 +352,42 @@ def test_a_command_help_names_its_values_in_french() -> None:
     assert "Utilisation : " in result.output and "FICHIER" in result.output
     assert "[obligatoire]" in result.output and "<entier>" in result.output
     assert "[required]" not in result.output
+
+
+# Bytes of an argument that are not UTF-8 reach Python as lone surrogates (0xFF -> U+DCFF),
+# which no table, journal body or terminal can hold: each text argument names itself.
+NOT_UTF8 = "ab\udcff"
+TEXT_ARGUMENTS = [
+    (["operator", "add", NOT_UTF8, "--role", "agent"], "login"),
+    (["operator", "add", "jdupont", "--role", "agent", "--name", NOT_UTF8], "--name"),
+    (["operator", "disable", NOT_UTF8], "login"),
+    (["operator", "unlock", "jdupont", "--reason", NOT_UTF8], "--reason"),
+    (["token", "redeem", NOT_UTF8], "token"),
+    (["platform", "add", NOT_UTF8, "--election", "minint-2022"], "name"),
+    (["platform", "add", "neovote", "--election", NOT_UTF8], "--election"),
+    (["audit", "export", "--operator", NOT_UTF8], "--operator"),
+    (["audit", "export", "--matricule", NOT_UTF8], "--matricule"),
+]
+
+
+@pytest.mark.parametrize(("command", "named"), TEXT_ARGUMENTS, ids=lambda v: str(v)[:40])
+def test_an_argument_that_is_not_utf8_is_named_with_its_bad_byte(
+    db: Path, command: list[str], named: str
+) -> None:
+    result = csu(*command, "--db", db)
+    assert_refused(result, f"Erreur : {named} : « ab\\xff » n'est pas du texte UTF-8")
+    assert not any(word in said(result) for word in ENGLISH)
+
+
+def test_text_that_fails_to_encode_later_still_ends_in_french(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def command() -> None:
+        "x\udcff".encode()
+
+    with pytest.raises(typer.Exit):
+        friendly(command)()
+    assert "Erreur : un texte n'est pas de l'UTF-8 valide." in capsys.readouterr().err
 
 
 def test_a_malformed_database_url_on_the_command_line_is_refused() -> None:

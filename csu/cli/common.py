@@ -3,6 +3,7 @@ opening the store."""
 
 import errno
 import functools
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from typer._click.globals import get_current_context
 
 from csu.config import ConfigError, Settings
 from csu.domain.clock import PARIS
@@ -60,6 +62,7 @@ def friendly(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _refuse_bytes_not_utf8(kwargs)
             return command(*args, **kwargs)
         except (InvalidValue, ServiceError, ConfigError) as error:
             # escape: the message may quote a file's content, never to be read as markup
@@ -73,9 +76,49 @@ def friendly(command: F) -> F:
             reason = _OS_ERRORS.get(error.errno or 0, "erreur d'entrée-sortie")
             where = escape(str(error.filename or ""))
             err.print(f"[red]Erreur :[/red] {where} : {reason}", highlight=False)
+        except UnicodeError:  # text that no check above named: still no traceback
+            err.print("[red]Erreur :[/red] un texte n'est pas de l'UTF-8 valide.")
         raise typer.Exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _refuse_bytes_not_utf8(arguments: dict[str, Any]) -> None:
+    """Refuses an argument holding bytes that are not UTF-8, naming it as typed.
+
+    Python decodes such bytes of the command line as lone surrogates (0xFF -> U+DCFF),
+    which no table, journal body or terminal can hold: left there, the first encoding
+    of the value fails. Paths are let through (the system takes any bytes)."""
+    for name, value in arguments.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for each in values:
+            if isinstance(each, str) and _SURROGATE.search(each):
+                raise InvalidValue(
+                    _argument_label(name),
+                    f"« {_shown(each)} » n'est pas du texte UTF-8 : retapez-le, ou réglez "
+                    "le terminal en UTF-8",
+                )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _argument_label(name: str) -> str:
+    """``--reason`` or ``login``: the argument as the command's help names it."""
+    context = get_current_context(silent=True)  # Typer's own copy of Click's
+    for parameter in context.command.params if context else ():
+        if parameter.name == name:
+            return parameter.opts[0] if parameter.param_type_name == "option" else name
+    return name
+
+
+def _shown(value: str) -> str:
+    """The value with its bytes that are not UTF-8 written as \\xFF."""
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that came from no byte (\\ud800)
+        return value.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def resolve_db(db: str | None) -> str | None:
