@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from csu.domain.text import holds_lone_surrogate
+
 
 class ConfigError(Exception):
     """A setting that stops every command, with a French message."""
@@ -23,6 +25,15 @@ class ConfigError(Exception):
 
 def default_data_dir() -> Path:
     return user_data_path("csu", appauthor=False)
+
+
+def _not_utf8(value: Any) -> bool:
+    """Whether a setting (a text, a secret, or CSU_KEYMAP's object) holds a lone surrogate."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, Mapping):
+        return any(_not_utf8(key) or _not_utf8(each) for key, each in value.items())
+    return isinstance(value, str) and holds_lone_surrogate(value)
 
 
 class Settings(BaseSettings):
@@ -110,6 +121,17 @@ class Settings(BaseSettings):
             raise ConfigError(describe_settings_error(error)) from None
         except SettingsError as error:  # a value that is not even JSON (CSU_KEYMAP)
             raise ConfigError(_unparsed(str(error))) from None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_in_utf8(cls, value: Any) -> Any:
+        # The environment's bytes that are not UTF-8 reach Python as lone surrogates,
+        # which no table, journal body, message or signed note can encode, nor the
+        # database's URL a folder is part of: refused here, naming the variable, rather
+        # than where the value is first encoded.
+        if _not_utf8(value):
+            raise ValueError("octets qui ne sont pas de l'UTF-8 : réglez la variable en UTF-8")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -462,6 +462,38 @@ def test_a_database_url_with_a_password_is_not_quoted_back(
     assert "s3cr3t" not in result.output
 
 
+# A variable set from bytes that are not UTF-8 (0xFF: U+DCFF to Python) is named at once,
+# rather than failing where its value is first encoded (a journal entry, a message).
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CSU_WORKSTATION", "poste\udcff"), ("CSU_SMTP_FROM", "cellule\udcff@example.fr"),
+     ("CSU_CHECKPOINT_ORIGIN", "csu\udcff"), ("CSU_KEYMAP", '{"help": "f\udcff"}')],
+)  # fmt: skip
+def test_a_setting_holding_bytes_that_are_not_utf8_is_named(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = csu("election", "list")
+    assert_french_refusal(result, f"{variable} : octets qui ne sont pas de l'UTF-8")
+
+
+def test_a_secret_holding_bytes_that_are_not_utf8_is_named_not_quoted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CSU_SMTP_PASSWORD", "s3cr3t\udcff")
+    result = csu("election", "list")
+    assert_french_refusal(result, "CSU_SMTP_PASSWORD : octets qui ne sont pas de l'UTF-8")
+    assert "s3cr3t" not in result.output
+
+
+def test_a_data_folder_whose_name_is_not_utf8_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database's URL holds the folder, and a URL is UTF-8 (SQLAlchemy could not write it).
+    monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path / "donn\udcffes"))
+    assert_french_refusal(csu("init"), "CSU_DATA_DIR : octets qui ne sont pas de l'UTF-8")
+
+
 async def run_until_it_stops(app: App[Any]) -> None:
     """Runs the terminal headless until it stops by itself (10 s at most). Its store
     opener's worker may end cancelled as the app exits: the exit is what is waited for."""

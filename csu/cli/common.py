@@ -3,7 +3,6 @@ opening the store."""
 
 import errno
 import functools
-import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
@@ -18,6 +17,7 @@ from typer._click.globals import get_current_context
 from csu.config import ConfigError, Settings
 from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
+from csu.domain.text import holds_lone_surrogate
 from csu.services.context import Deps, OperatorContext, ServiceError
 from csu.startup import demo_url, open_store, settings_engine
 
@@ -92,15 +92,12 @@ def _refuse_bytes_not_utf8(arguments: dict[str, Any]) -> None:
     for name, value in arguments.items():
         values = value if isinstance(value, list | tuple) else [value]
         for each in values:
-            if isinstance(each, str) and _SURROGATE.search(each):
+            if isinstance(each, str) and holds_lone_surrogate(each):
                 raise InvalidValue(
                     _argument_label(name),
                     f"« {_shown(each)} » n'est pas du texte UTF-8 : retapez-le, ou réglez "
                     "le terminal en UTF-8",
                 )
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _argument_label(name: str) -> str:

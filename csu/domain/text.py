@@ -25,6 +25,7 @@ __all__ = [
     "FORMULA_STARTS",
     "describe_character",
     "free_text",
+    "holds_lone_surrogate",
     "is_printable_text",
     "multiline_text",
     "refuse_control_characters",
@@ -66,6 +67,15 @@ def _is_refused(char: str) -> bool:
 
 def _is_surrogate(char: str) -> bool:
     return 0xD800 <= ord(char) <= 0xDFFF
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def holds_lone_surrogate(value: str) -> bool:
+    """Whether ``value`` holds a code point no UTF-8 can encode: how Python spells the
+    bytes of a command-line argument or environment variable that are not UTF-8."""
+    return _SURROGATE.search(value) is not None
 
 
 # The characters _is_refused refuses, as one class: the regex engine walks a text in C,

@@ -168,3 +168,10 @@ def test_refusing_by_regex_gives_what_the_character_loop_gave(
     assert is_printable_text(value) == (
         _refused_one_by_one(value, allow_tab=False, allow_newlines=False) is None
     )
+
+
+@given(st.text())
+def test_text_that_utf8_can_encode_holds_no_lone_surrogate(value: str) -> None:
+    value.encode("utf-8")  # st.text() draws no surrogate
+    assert not text.holds_lone_surrogate(value)
+    assert text.holds_lone_surrogate(value + chr(0xDCFF))
