@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.screens.commands import CsuCommands
 from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
+from csu.terminal_input import NOT_UTF8, tolerate_bytes_not_utf8
 from csu.widgets import french_bindings  # noqa: F401  (Textual's shown keys in French)
 
 if TYPE_CHECKING:
@@ -39,6 +41,9 @@ OUTBOX_SECONDS = 30
 CHECKPOINT_SECONDS = 60
 ALERTS_SECONDS = 30  # how often supervisors' sessions look for new alerts
 ALERTS_SHOWN = 3  # more new alerts at once are notified as one count
+# The terminal sending bytes that are not UTF-8 is said at most this often (each key
+# typed in a terminal set to Latin-1 would say it again).
+NOT_UTF8_SECONDS = 60
 PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person requests
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
@@ -56,6 +61,10 @@ DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     # but opened and guarded the same way).
     "presence": ("presence_requests", "PresenceRequestsScreen", ("president",)),
 }
+
+
+class InputNotUtf8(Message):
+    """The terminal sent bytes that are not UTF-8 (posted from the driver's thread)."""
 
 
 class CsuApp(App[None]):
@@ -117,8 +126,25 @@ class CsuApp(App[None]):
         self.checkpoint_verifier: NoteVerifier | None = None
         self._alerts_notified: set[str] = set()  # alert keys notified in this session
         self._presence_notified: set[str] = set()  # in-person requests notified
+        self._not_utf8_said_at: float | None = None
         if keymap:
             self.set_keymap(keymap)
+
+    def run(self, *, headless: bool = False, inline: bool = False, **options: Any) -> None:
+        """Runs in the terminal (or a browser's session), whose bytes that are not UTF-8
+        show as « � » instead of ending the app (csu.terminal_input)."""
+        if not headless and not inline:
+            tolerate_bytes_not_utf8(self.driver_class, self._input_not_utf8)
+        super().run(headless=headless, inline=inline, **options)
+
+    def _input_not_utf8(self) -> None:
+        self.post_message(InputNotUtf8())  # from the driver's thread: thread-safe
+
+    def on_input_not_utf8(self, _: InputNotUtf8) -> None:
+        now = time.monotonic()
+        if self._not_utf8_said_at is None or now - self._not_utf8_said_at >= NOT_UTF8_SECONDS:
+            self._not_utf8_said_at = now
+            self.notify(NOT_UTF8, title="Encodage du terminal", severity="warning", timeout=15)
 
     @property
     def deps(self) -> Deps:
