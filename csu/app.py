@@ -132,10 +132,11 @@ class CsuApp(App[None]):
 
     def run(self, *, headless: bool = False, inline: bool = False, **options: Any) -> None:
         """Runs in the terminal (or a browser's session), whose bytes that are not UTF-8
-        show as « � » instead of ending the app (csu.terminal_input)."""
+        show as « � » instead of ending the app (csu.terminal_input). Returns what the
+        app exited with, as Textual's does (the snapshots' SVG)."""
         if not headless and not inline:
             tolerate_bytes_not_utf8(self.driver_class, self._input_not_utf8)
-        super().run(headless=headless, inline=inline, **options)
+        return super().run(headless=headless, inline=inline, **options)
 
     def _input_not_utf8(self) -> None:
         self.post_message(InputNotUtf8())  # from the driver's thread: thread-safe

@@ -36,13 +36,15 @@ async def test_they_are_said_again_once_the_minute_is_over(
         assert said(app) == [NOT_UTF8, NOT_UTF8]
 
 
-def test_a_headless_run_leaves_textual_s_drivers_alone(app: CsuApp, monkeypatch: Any) -> None:
+def test_a_headless_run_leaves_the_drivers_alone_and_returns_what_the_app_exited_with(
+    app: CsuApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     replaced: list[type] = []
     monkeypatch.setattr(app_module, "tolerate_bytes_not_utf8",
                         lambda driver, told: replaced.append(driver))  # fmt: skip
-    app.run(headless=True, auto_pilot=_quit)
+    assert app.run(headless=True, auto_pilot=_exit_with_a_value) == "fini"
     assert replaced == []
 
 
-async def _quit(pilot: Any) -> None:
-    pilot.app.exit()
+async def _exit_with_a_value(pilot: Any) -> None:
+    pilot.app.exit("fini")
