@@ -379,6 +379,11 @@ def test_an_argument_that_is_not_utf8_is_named_with_its_bad_byte(
     assert not any(word in said(result) for word in ENGLISH)
 
 
+def test_a_surrogate_from_no_byte_is_shown_escaped_and_the_accents_as_typed(db: Path) -> None:
+    result = csu("token", "redeem", "é\ud800", "--db", db)  # not from argv's bytes: \ud800
+    assert_refused(result, "Erreur : token : « é\\ud800 » n'est pas du texte UTF-8")
+
+
 def test_text_that_fails_to_encode_later_still_ends_in_french(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -114,7 +114,7 @@ def _shown(value: str) -> str:
     try:
         raw = value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a surrogate that came from no byte (\\ud800)
-        return value.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return raw.decode("utf-8", "backslashreplace")
 
 

@@ -10,11 +10,12 @@ the field and the character.
 
 Refused everywhere: C0 controls (U+0000–U+001F), DEL (U+007F), C1 controls
 (U+0080–U+009F), the bidirectional embeddings and overrides (U+202A–U+202E)
-and isolates (U+2066–U+2069), the Unicode line and paragraph
-separators (U+2028, U+2029), and lone surrogates (U+D800–U+DFFF: no UTF-8 can hold
-them, so neither a table, the journal's body nor a terminal can; Python makes them of
-the bytes of a command-line argument that are not UTF-8). Free text (reasons, notes) may hold a tab;
-multi-line notes may also hold line breaks (``\\n``, and ``\\r\\n``).
+and isolates (U+2066–U+2069), the Unicode line and paragraph separators
+(U+2028, U+2029), and lone surrogates (U+D800–U+DFFF: no UTF-8 can hold them, so
+neither a table, the journal's body nor a terminal can; Python makes them of the bytes
+of a command-line argument that are not UTF-8, and JSON of a ``\\ud800``). Free text
+(reasons, notes) may hold a tab; multi-line notes may also hold line breaks (``\\n``,
+and ``\\r\\n``).
 """
 
 import re
