@@ -358,12 +358,12 @@ def test_a_command_help_names_its_values_in_french() -> None:
 # which no table, journal body or terminal can hold: each text argument names itself.
 NOT_UTF8 = "ab\udcff"
 TEXT_ARGUMENTS = [
-    (["operator", "add", NOT_UTF8, "--role", "agent"], "login"),
+    (["operator", "add", NOT_UTF8, "--role", "agent"], "LOGIN"),
     (["operator", "add", "jdupont", "--role", "agent", "--name", NOT_UTF8], "--name"),
-    (["operator", "disable", NOT_UTF8], "login"),
+    (["operator", "disable", NOT_UTF8], "LOGIN"),
     (["operator", "unlock", "jdupont", "--reason", NOT_UTF8], "--reason"),
-    (["token", "redeem", NOT_UTF8], "token"),
-    (["platform", "add", NOT_UTF8, "--election", "minint-2022"], "name"),
+    (["token", "redeem", NOT_UTF8], "TOKEN"),
+    (["platform", "add", NOT_UTF8, "--election", "minint-2022"], "NAME"),
     (["platform", "add", "neovote", "--election", NOT_UTF8], "--election"),
     (["audit", "export", "--operator", NOT_UTF8], "--operator"),
     (["audit", "export", "--matricule", NOT_UTF8], "--matricule"),
@@ -379,9 +379,33 @@ def test_an_argument_that_is_not_utf8_is_named_with_its_bad_byte(
     assert not any(word in said(result) for word in ENGLISH)
 
 
+# A file's name is journalled (the election's source) and quoted in messages: one whose
+# bytes are not UTF-8 (made on a Latin-1 system) is named, with what to do.
+FILE_ARGUMENTS = [
+    (["import", "voters", "liste\udce9.csv", "--election", "minint-2022"], "FICHIER"),
+    (["import", "votes", "votes\udce9.csv", "--election", "minint-2022"], "FICHIER"),
+    (["election", "load", "minint\udce9.toml"], "FICHIERS"),
+    (["audit", "export", "--output", "journal\udce9.jsonl"], "--output / -o"),
+]
+
+
+@pytest.mark.parametrize(("command", "named"), FILE_ARGUMENTS, ids=lambda v: str(v)[:40])
+def test_a_file_name_that_is_not_utf8_is_named_with_what_to_do(
+    db: Path, tmp_path: Path, command: list[str], named: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    for argument in command:
+        if "\udce9" in argument and argument.startswith(("liste", "votes", "minint")):
+            (tmp_path / argument).write_bytes(MININT.read_bytes())  # there, readable
+    result = csu(*command, "--db", db)
+    assert_refused(result, f"Erreur : {named} : le nom « ", "\\xe9", "renommez le fichier")
+    assert not list(tmp_path.glob("journal*"))  # no export written under that name
+
+
 def test_a_surrogate_from_no_byte_is_shown_escaped_and_the_accents_as_typed(db: Path) -> None:
     result = csu("token", "redeem", "é\ud800", "--db", db)  # not from argv's bytes: \ud800
-    assert_refused(result, "Erreur : token : « é\\ud800 » n'est pas du texte UTF-8")
+    assert_refused(result, "Erreur : TOKEN : « é\\ud800 » n'est pas du texte UTF-8")
 
 
 def test_text_that_fails_to_encode_later_still_ends_in_french(

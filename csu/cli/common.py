@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
+from pathlib import PurePath
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -14,6 +15,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from typer._click.globals import get_current_context
 
+from csu.cli.french import param_name
 from csu.config import ConfigError, Settings
 from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
@@ -88,10 +90,16 @@ def _refuse_bytes_not_utf8(arguments: dict[str, Any]) -> None:
 
     Python decodes such bytes of the command line as lone surrogates (0xFF -> U+DCFF),
     which no table, journal body or terminal can hold: left there, the first encoding
-    of the value fails. Paths are let through (the system takes any bytes)."""
+    of the value fails (a file's name is journalled and quoted in messages too)."""
     for name, value in arguments.items():
         values = value if isinstance(value, list | tuple) else [value]
         for each in values:
+            if isinstance(each, PurePath) and holds_lone_surrogate(str(each)):
+                raise InvalidValue(
+                    _argument_label(name),
+                    f"le nom « {_shown(str(each))} » n'est pas de l'UTF-8 : renommez le "
+                    "fichier, ou choisissez-en un autre",
+                )
             if isinstance(each, str) and holds_lone_surrogate(each):
                 raise InvalidValue(
                     _argument_label(name),
@@ -101,11 +109,11 @@ def _refuse_bytes_not_utf8(arguments: dict[str, Any]) -> None:
 
 
 def _argument_label(name: str) -> str:
-    """``--reason`` or ``login``: the argument as the command's help names it."""
+    """``--reason`` or ``FICHIER``: the argument as usage errors name it."""
     context = get_current_context(silent=True)  # Typer's own copy of Click's
     for parameter in context.command.params if context else ():
         if parameter.name == name:
-            return parameter.opts[0] if parameter.param_type_name == "option" else name
+            return param_name(parameter)
     return name
 
 

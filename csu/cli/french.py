@@ -159,12 +159,12 @@ def describe_usage_error(error: UsageError) -> str:
         return text + "."
     if isinstance(error, MissingParameter):
         param = error.param
-        name = _param_name(param) if param is not None else "?"
+        name = param_name(param) if param is not None else "?"
         if param is not None and param.param_type_name == "argument":
             return f"argument {name} manquant."
         return f"option {name} obligatoire manquante."
     if isinstance(error, BadParameter):
-        name = _param_name(error.param) if error.param is not None else "la valeur"
+        name = param_name(error.param) if error.param is not None else "la valeur"
         return f"{name} : {_bad_value(error)}."
     if isinstance(error, BadOptionUsage):
         if "does not take a value" in error.message:
@@ -176,7 +176,8 @@ def describe_usage_error(error: UsageError) -> str:
     return _usage_message(error.message)
 
 
-def _param_name(param: Any) -> str:
+def param_name(param: Any) -> str:
+    """A parameter as usage errors name it: FICHIER (an argument), --limit (an option)."""
     if param.param_type_name == "argument":
         return str(param.metavar or param.name).upper()
     opts = getattr(param, "opts", None) or [param.name]
