@@ -17,6 +17,7 @@ TITLES: dict[int, str] = {
     405: "Méthode non autorisée",
     409: "Refusé",
     410: "Plus disponible",
+    413: "Requête trop volumineuse",
     415: "Type de contenu non pris en charge",
     422: "Requête invalide",
     429: "Trop de tentatives",

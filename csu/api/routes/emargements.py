@@ -94,7 +94,7 @@ class EmargementsRecorded(BaseModel):
         "l'élection aux réassorts et aux substitutions de ce matériel."
     ),
     response_model=EmargementsRecorded,
-    responses=documented(401, 403, 404, 422, 503),
+    responses=documented(401, 403, 404, 413, 422, 503),
 )
 def record_emargements(
     election: ElectionId, body: EmargementBatch, platform: CurrentPlatform, deps: Store

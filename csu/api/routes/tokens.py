@@ -55,7 +55,7 @@ class RedeemedCode(BaseModel):
         "matériel ne peut plus voter ; 404 pour un jeton inconnu."
     ),
     response_model=RedeemedCode,
-    responses=documented(401, 403, 404, 410, 422, 503),
+    responses=documented(401, 403, 404, 410, 413, 422, 503),
 )
 def redeem_token(body: TokenRedeemRequest, platform: CurrentPlatform, deps: Store) -> RedeemedCode:
     issued = journalled(
