@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from csu.api.body_limit import BodyLimit
+from csu.api.admission import Admission
 from csu.api.problems import Problem, field_name, problem, validation_problem
 from csu.api.refusals import status_of
 from csu.api.routes import emargements, health, logins, tokens
@@ -87,7 +87,7 @@ def create_app(deps: Deps, *, threads: int = THREADS, ends_process: bool = False
                 stop_argon2_pool()
 
     app = FastAPIOffline(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
-    app.add_middleware(BodyLimit)  # before FastAPI reads a body, and the key with it
+    app.add_middleware(Admission, api=app)  # the key, then the body's size, before FastAPI reads it
     app.state.deps = deps
     for module in (health, logins, tokens, emargements):
         app.include_router(module.router, prefix="/v1")

@@ -39,7 +39,11 @@ def current_platform(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Platform:
     """The authenticated client (401 otherwise); kept on the request so that a later
-    refusal (an invalid body) is journalled in its name."""
+    refusal (an invalid body) is journalled in its name. Already there when the
+    admission (csu.api.admission) checked the key before the body was read."""
+    admitted: Platform | None = getattr(request.state, "platform", None)
+    if admitted is not None:
+        return admitted
     platform = _authenticate(request, credentials.credentials if credentials else None)
     note_call(store(request), platform)  # the dashboard's « dernier appel »
     request.state.platform = platform
