@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import termios
-import threading
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from bench.lookup import populated, sample_queries
 from bench.workload import FAST
 from csu.services.context import Deps, ServiceError
 from csu.services.operators import add_operator
+from tests.pseudo_terminal import Terminal
 
 PAIRS = 9
 MARKER = b"connexion"  # in the login screen's title, and in the bare app's first frame
@@ -172,57 +172,6 @@ def bench_agent(deps: Deps) -> None:
     with contextlib.suppress(ServiceError):  # there from an earlier run
         add_operator(cheap, ADMIN, AGENT_LOGIN, role="agent", password=AGENT_PASSWORD,
                      totp_secret=AGENT_SECRET)  # fmt: skip
-
-
-class Terminal:
-    """A program in a 120x40 pseudo-terminal: keys in, its screen's bytes drained."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        self.process = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
-        )
-        os.close(slave)
-        self.seen = b""
-        self.lock = threading.Lock()
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:  # a terminal that nobody reads stops the program writing
-        with contextlib.suppress(OSError):
-            while chunk := os.read(self.master, 1 << 16):
-                with self.lock:
-                    self.seen += chunk
-
-    def wait_for(self, marker: bytes, timeout: float = 30) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if marker in self.seen:
-                    self.seen = b""
-                    return True
-            time.sleep(0.01)
-        return False
-
-    def type(self, keys: str, gap: float = 0.0) -> None:
-        """``keys`` at once, or one by one ``gap`` s apart (as an agent types)."""
-        if not gap:
-            os.write(self.master, keys.encode())
-            return
-        for key in keys:
-            os.write(self.master, key.encode())
-            time.sleep(gap)
-
-    def peak_mb(self) -> float:
-        """The process's peak resident memory (VmHWM), MB."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kib = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-        return int(kib.split()[1]) / 1024
-
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        os.close(self.master)
 
 
 def memory_in_use(deps: Deps, url: str) -> None:
