@@ -2,8 +2,8 @@
 
 Textual's drivers decode what the terminal sends as strict UTF-8, in their input
 thread: one byte that is not UTF-8 (a terminal set to ISO-8859-15 typing « é », a paste
-from a Latin-1 file, line noise on a serial line) raised
-UnicodeDecodeError there, and the app ended on a traceback, losing the call in hand.
+from a Latin-1 file, line noise on a serial line) raised UnicodeDecodeError there, and
+the app ended on a traceback, losing the call in hand.
 Here the driver in use decodes each such byte as U+FFFD (« � »), as a terminal shows
 it, and the app is told, to say once in French what to set right.
 """

@@ -40,8 +40,6 @@ TOO_LARGE = (
     "Corps de la requête trop volumineux : 32 Mio au plus (un lot d'émargements : "
     "10 000 événements au plus)."
 )
-
-
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 _VERSIONED = "/v1/"
 
@@ -56,8 +54,8 @@ class BodyTooLarge(HTTPException):
 
 
 class Admission:
-    """ASGI middleware of ``api``: 401 before the body for a route asking for a key
-    without a valid one; 413 for a body over ``max_bytes``."""
+    """ASGI middleware of ``api``: 401 before the body for a request carrying one to
+    ``/v1/`` without a valid key; 413 for a body over ``max_bytes``."""
 
     def __init__(self, app: ASGIApp, api: FastAPI, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app

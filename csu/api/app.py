@@ -128,7 +128,9 @@ async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
 
 async def _refuse_invalid(request: Request, errors: list[Any]) -> JSONResponse:
     """422 for an invalid request, journalled in the platform's name; but 401 first
-    when the key is wrong: FastAPI reads the body before it looks at the key."""
+    when the key is wrong. A request with a body had its key checked before the body
+    was read (csu.api.admission); one without is checked here, as FastAPI validates
+    the parameters before it looks at the key."""
     platform: Platform | None = getattr(request.state, "platform", None)
     if platform is None and needs_key(request):
         try:
