@@ -1,5 +1,5 @@
-"""Arbitrary bytes in every file CSU reads (voters roll, votes, election definition,
-checkpoint note, public key): each one is either taken or refused with a French
+"""Arbitrary bytes in every file CSU reads (voters roll, votes, the platform's originals,
+election definition, checkpoint note, public key): each one is either taken or refused with a French
 sentence, never a traceback. Inputs are random bytes, random lines of CSV-ish text,
 and valid files with a few bytes flipped, inserted, removed or cut."""
 
@@ -19,9 +19,11 @@ from csu.domain.errors import InvalidValue
 from csu.services.checkpoints import load_verifier, read_note, sign_checkpoint, verify_checkpoint
 from csu.services.context import Deps, ServiceError
 from csu.services.elections import load_election, read_definition
+from csu.services.originals import import_originals
 from csu.services.rolls import import_voters, import_votes
 from tests.cli_support import assert_done, clean_environment, csu, initialised, said
 from tests.conftest import ADMIN, SUPERVISOR
+from tests.services.test_originals import PLATFORM_HASHER
 from tests.test_cli import GOOD, HEADER, MININT
 
 FRENCH_ERRORS = (ServiceError, InvalidValue, ConfigError)
@@ -113,6 +115,40 @@ def test_any_votes_file_is_imported_or_refused_in_french(
     report = outcome(lambda: import_votes(minint, ADMIN, scratch, "minint-2022"), scratch)
     if report is not None:
         assert report.committed == (not report.errors)
+
+
+# The platform's export of the credentials it mailed (csu import credentials): hashed
+# once here, argon2id at the lowest cost the import accepts.
+ORIGINALS = (
+    "identifiant;type;hash;prefixe_hash\n"
+    f"ID-0001;cle_securite;{PLATFORM_HASHER.hash('K7MPX2QD9RFAH3TW')};"
+    f"{PLATFORM_HASHER.hash('K7MPX2')}\n"
+    f"ID-0002;mot_de_passe;{PLATFORM_HASHER.hash('k7Mpx2QD9rfa')};\n"
+).encode()
+
+
+@pytest.fixture
+def minint_roll(minint: Deps, tmp_path: Path) -> Deps:
+    """minint-2022 with the roll whose identifiers the originals name."""
+    roll = tmp_path / "liste.csv"
+    roll.write_text("\n".join([HEADER, *GOOD]) + "\n", encoding="utf-8")
+    assert import_voters(minint, ADMIN, roll, "minint-2022").committed
+    return minint
+
+
+@FUZZ
+@given(data=hostile(ORIGINALS))
+def test_any_originals_file_is_imported_or_refused_in_french(
+    data: bytes, minint_roll: Deps, scratch: Path
+) -> None:
+    scratch.write_bytes(data)
+    report = outcome(
+        lambda: import_originals(minint_roll, ADMIN, scratch, "minint-2022"), scratch
+    )
+    if report is not None:
+        assert report.committed == (not report.errors)
+        for error in report.errors:
+            assert error.describe().startswith(f"ligne {error.line}, colonne ")
 
 
 @FUZZ
