@@ -206,8 +206,10 @@ class Settings(BaseSettings):
         """The deployment key; stops with a French message when there is none."""
         if self.secret_key is not None:
             value = self.secret_key.get_secret_value().strip()
-            if len(value) < 16:
-                raise ConfigError("CSU_SECRET_KEY : 16 caractères au moins sont requis.")
+            if len(value) < MIN_KEY_CHARACTERS:
+                raise ConfigError(
+                    f"CSU_SECRET_KEY : {MIN_KEY_CHARACTERS} caractères au moins sont requis."
+                )
             return value.encode()
         key_file = self.key_file
         if key_file is not None and key_file.exists():
@@ -233,6 +235,11 @@ class Settings(BaseSettings):
         return self.key_bytes()
 
 
+# The deployment key keys every hash of a secret, phone number and pseudonym: one short
+# enough to guess would let a copy of the database be searched as if in clear.
+MIN_KEY_CHARACTERS = 16
+
+
 def _read_key_file(path: Path) -> bytes:
     """The key beside a SQLite file: a small regular file of text (never waited on, as
     a FIFO would be, nor read whole if it is something else)."""
@@ -246,6 +253,11 @@ def _read_key_file(path: Path) -> bytes:
         key = ""
     if len(data) > 4096 or not key:
         raise ConfigError(f"{path} ne contient pas une clé secrète lisible (une ligne de texte).")
+    if len(key) < MIN_KEY_CHARACTERS:  # as CSU_SECRET_KEY: a key edited by hand, too short
+        raise ConfigError(
+            f"{path} : la clé secrète fait {len(key)} caractère(s), "
+            f"{MIN_KEY_CHARACTERS} au moins sont requis."
+        )
     return key.encode()
 
 

@@ -168,6 +168,28 @@ def test_a_second_init_keeps_the_key_and_the_journal(loaded: Path) -> None:
     assert "journal intègre : 1 entrées" in said(csu("audit", "verify", "--db", loaded))
 
 
+@pytest.mark.parametrize(
+    ("written", "sentence"),
+    [("abc\n", "la clé secrète fait 3 caractère(s), 16 au moins sont requis"),
+     ("", "ne contient pas une clé secrète lisible"),
+     ("\xff\xfe", "ne contient pas une clé secrète lisible")],
+)  # fmt: skip
+def test_a_key_file_edited_by_hand_too_short_or_unreadable_is_refused(
+    loaded: Path, written: str, sentence: str
+) -> None:
+    key_file = loaded.with_name(loaded.name + ".key")
+    key_file.write_bytes(written.encode("latin-1"))
+    result = csu("election", "list", "--db", loaded)
+    assert_refused(result, f"{key_file}", sentence)
+
+
+def test_a_secret_key_shorter_than_16_characters_is_refused(
+    loaded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSU_SECRET_KEY", "abc")
+    assert_refused(csu("election", "list", "--db", loaded), "CSU_SECRET_KEY : 16 caractères")
+
+
 def test_a_command_on_a_database_never_initialised_says_to_run_init(tmp_path: Path) -> None:
     result = csu("audit", "verify", "--db", tmp_path / "jamais.sqlite")
     assert_refused(result, "Base introuvable", "csu init --db")
