@@ -298,6 +298,17 @@ def test_a_missing_argument_is_named_in_french() -> None:
     assert "Erreur : argument FICHIER manquant." in said(result)
 
 
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [(["operator", "disable"], "IDENTIFIANT"), (["platform", "add"], "NOM"),
+     (["token", "redeem"], "JETON")],
+)  # fmt: skip
+def test_every_missing_argument_is_named_by_a_french_word(command: list[str], named: str) -> None:
+    result = csu(*command)
+    assert result.exit_code == 2
+    assert f"Erreur : argument {named} manquant." in said(result)
+
+
 def test_a_missing_required_option_is_named_in_french(tmp_path: Path) -> None:
     result = csu("import", "voters", tmp_path / "liste.csv")
     assert result.exit_code == 2
@@ -358,12 +369,12 @@ def test_a_command_help_names_its_values_in_french() -> None:
 # which no table, journal body or terminal can hold: each text argument names itself.
 NOT_UTF8 = "ab\udcff"
 TEXT_ARGUMENTS = [
-    (["operator", "add", NOT_UTF8, "--role", "agent"], "LOGIN"),
+    (["operator", "add", NOT_UTF8, "--role", "agent"], "IDENTIFIANT"),
     (["operator", "add", "jdupont", "--role", "agent", "--name", NOT_UTF8], "--name"),
-    (["operator", "disable", NOT_UTF8], "LOGIN"),
+    (["operator", "disable", NOT_UTF8], "IDENTIFIANT"),
     (["operator", "unlock", "jdupont", "--reason", NOT_UTF8], "--reason"),
-    (["token", "redeem", NOT_UTF8], "TOKEN"),
-    (["platform", "add", NOT_UTF8, "--election", "minint-2022"], "NAME"),
+    (["token", "redeem", NOT_UTF8], "JETON"),
+    (["platform", "add", NOT_UTF8, "--election", "minint-2022"], "NOM"),
     (["platform", "add", "neovote", "--election", NOT_UTF8], "--election"),
     (["audit", "export", "--operator", NOT_UTF8], "--operator"),
     (["audit", "export", "--matricule", NOT_UTF8], "--matricule"),
@@ -405,7 +416,7 @@ def test_a_file_name_that_is_not_utf8_is_named_with_what_to_do(
 
 def test_a_surrogate_from_no_byte_is_shown_escaped_and_the_accents_as_typed(db: Path) -> None:
     result = csu("token", "redeem", "é\ud800", "--db", db)  # not from argv's bytes: \ud800
-    assert_refused(result, "Erreur : TOKEN : « é\\ud800 » n'est pas du texte UTF-8")
+    assert_refused(result, "Erreur : JETON : « é\\ud800 » n'est pas du texte UTF-8")
 
 
 def test_text_that_fails_to_encode_later_still_ends_in_french(

@@ -42,7 +42,7 @@ def operator_list(db: DbOption = None) -> None:
 @app.command("add")
 @friendly
 def operator_add(
-    login: Annotated[str, typer.Argument(help="Identifiant de connexion.")],
+    login: Annotated[str, typer.Argument(help="Identifiant de connexion.", metavar="IDENTIFIANT")],
     role: Annotated[str, typer.Option("--role", help="agent, president, superviseur ou admin.")],
     bureau: Annotated[
         str | None, typer.Option("--bureau", help="Bureau de vote (président).")
@@ -85,7 +85,9 @@ def operator_add(
 @app.command("disable")
 @friendly
 def operator_disable(
-    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    login: Annotated[
+        str, typer.Argument(help="Identifiant de l'opérateur.", metavar="IDENTIFIANT")
+    ],
     reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
     db: DbOption = None,
 ) -> None:
@@ -100,7 +102,9 @@ def operator_disable(
 @app.command("reset-totp")
 @friendly
 def operator_reset_totp(
-    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    login: Annotated[
+        str, typer.Argument(help="Identifiant de l'opérateur.", metavar="IDENTIFIANT")
+    ],
     reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
     db: DbOption = None,
 ) -> None:
@@ -119,7 +123,9 @@ def operator_reset_totp(
 @app.command("unlock")
 @friendly
 def operator_unlock(
-    login: Annotated[str, typer.Argument(help="Identifiant de l'opérateur.")],
+    login: Annotated[
+        str, typer.Argument(help="Identifiant de l'opérateur.", metavar="IDENTIFIANT")
+    ],
     reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
     db: DbOption = None,
 ) -> None:

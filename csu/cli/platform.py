@@ -13,7 +13,7 @@ app = typer.Typer(help="Plateformes de vote clientes de l'API (csu api) et leurs
 @app.command("add")
 @friendly
 def platform_add(
-    name: Annotated[str, typer.Argument(help="Nom du client (ex. neovote).")],
+    name: Annotated[str, typer.Argument(help="Nom du client (ex. neovote).", metavar="NOM")],
     election: Annotated[
         list[str],
         typer.Option("--election", help="Élection que la clé atteint (option répétable)."),
@@ -81,7 +81,7 @@ def platform_list(db: DbOption = None) -> None:
 @app.command("revoke")
 @friendly
 def platform_revoke(
-    name: Annotated[str, typer.Argument(help="Nom du client à révoquer.")],
+    name: Annotated[str, typer.Argument(help="Nom du client à révoquer.", metavar="NOM")],
     db: DbOption = None,
 ) -> None:
     """Révoque la clé d'un client : ses appels suivants sont refusés (401)."""
@@ -96,7 +96,8 @@ def platform_revoke(
 @friendly
 def platform_webhooks(
     name: Annotated[
-        str | None, typer.Argument(help="Nom du client (tous par défaut).", show_default=False)
+        str | None,
+        typer.Argument(help="Nom du client (tous par défaut).", show_default=False, metavar="NOM"),
     ] = None,
     failed: Annotated[
         bool, typer.Option("--failed", help="Seulement les webhooks en échec.")

@@ -13,7 +13,9 @@ app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
 @app.command("redeem")
 @friendly
 def token_redeem(
-    token: Annotated[str, typer.Argument(help="Le jeton du lien reçu (après « jeton= »).")],
+    token: Annotated[
+        str, typer.Argument(help="Le jeton du lien reçu (après « jeton= »).", metavar="JETON")
+    ],
     db: DbOption = None,
 ) -> None:
     """Ouvre un lien de réassort comme la plateforme de vote : délivre le nouveau code."""
