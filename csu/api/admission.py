@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
 from csu.api.problems import problem
@@ -93,7 +95,7 @@ class Admission:
         of those ask for a key (``/v1/health``, the one route without, is a GET)."""
         return scope["method"] not in _BODILESS and scope["path"].startswith(_VERSIONED)
 
-    async def _key_refusal(self, scope: Scope) -> Any:
+    async def _key_refusal(self, scope: Scope) -> JSONResponse | None:
         """None when the key is valid (the platform then kept on the request's state),
         else the answer: 401, or the store's refusal (503 when it is unavailable)."""
         scope.setdefault("app", self.api)  # Request.app, as the router would set it
@@ -109,10 +111,5 @@ class Admission:
 def _announced(scope: Scope) -> int:
     """The Content-Length the client announced (0 if none or unreadable: then the
     bytes are counted as they come)."""
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return 0
-    return 0
+    announced = Headers(scope=scope).get("content-length", "")
+    return int(announced) if announced.isdigit() else 0
