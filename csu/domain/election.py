@@ -27,6 +27,7 @@ from csu.domain.clock import PARIS, rfc3339
 from csu.domain.contacts import TOP_LEVEL_KEYS as CONTACT_KEYS
 from csu.domain.contacts import ElectionContacts, contacts_to_json, parse_contacts
 from csu.domain.errors import InvalidValue
+from csu.domain.mail_domains import domain_pattern_fault
 from csu.domain.messages import DEFAULTS as DEFAULT_MESSAGES
 from csu.domain.messages import check_template
 from csu.domain.scrutins import (
@@ -281,6 +282,8 @@ class ElectionDefinition:
     sms_sender: str | None = None
     # The voting platform's address, for one-time links (None: the link is the token).
     platform_url: str | None = None
+    # Mail domains never taken for a voter's personal address (csu.domain.mail_domains).
+    professional_domains: tuple[str, ...] = ()
     # purpose -> (subject, body): the election's own wording of messages to voters.
     messages: dict[str, tuple[str, str]] = field(default_factory=dict)
     # credential kind -> the factor sets a verification must have used to issue it.
@@ -607,7 +610,7 @@ _TOP_LEVEL: tuple[str, ...] = (
     "opens_at", "closes_at", "matricule_pattern", "capacities", "identity_fields",
     "retention_days", "support", "credentials", "verification", "substitution", "timings",
     "platform_url", "messages", "verification_for", "platform", "scrutins", "emargement",
-    "delivery", "scripts", *CONTACT_KEYS,
+    "delivery", "scripts", "professional_domains", *CONTACT_KEYS,
 )  # fmt: skip
 _REQUIRED: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone",
@@ -754,6 +757,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
             top["retention_days"], "retention_days", 1, MAX_RETENTION_DAYS
         ),
         platform_url=_platform_url(r, top["platform_url"]) if "platform_url" in top else None,
+        professional_domains=_professional_domains(r, top.get("professional_domains", [])),
         messages=_messages(r, top.get("messages", {})),
         verification_for=_verification_for(r, top.get("verification_for", {}), credentials),
         scrutins=parse_scrutins(
@@ -840,6 +844,15 @@ def _platform_url(r: _Reader, value: object) -> str:
     if not re.fullmatch(r"https://[^\s/$.?#][^\s]*", url):
         r.fail("platform_url", "adresse https:// attendue (ex. https://vote.exemple.fr)")
     return url
+
+
+def _professional_domains(r: _Reader, value: object) -> tuple[str, ...]:
+    domains = r.texts(value, "professional_domains", allow_empty=True)
+    for number, domain in enumerate(domains, start=1):
+        fault = domain_pattern_fault(domain)
+        if fault is not None:
+            r.fail(f"professional_domains[{number}]", f"« {domain} » : {fault}")
+    return domains
 
 
 def _messages(r: _Reader, value: object) -> dict[str, tuple[str, str]]:
@@ -1112,6 +1125,8 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
         data["sms_sender"] = d.sms_sender
     if d.platform_url is not None:
         data["platform_url"] = d.platform_url
+    if d.professional_domains:
+        data["professional_domains"] = list(d.professional_domains)
     if d.platform != PlatformPolicy():
         data["platform"] = {
             "login_failures_limit": d.platform.login_failures_limit,

@@ -24,6 +24,7 @@ from csu.domain.alerts import contact_hash
 from csu.domain.election import ElectionDefinition, route_refusal
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
+from csu.domain.mail_domains import professional_refusal
 from csu.domain.messages import render
 from csu.domain.permissions import Situation
 from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, enforce, retried
@@ -66,6 +67,11 @@ def send_identifier(
         if refused is not None:
             raise Forbidden(refused)
         recipient, typed = _recipient(voter, to, address, confirm)
+        refused = typed and professional_refusal(
+            recipient, definition.professional_domains, "l'identifiant"
+        )
+        if refused:
+            raise ServiceError(refused)
         if definition.route_of("identifier").address_final:
             _require_same_address(session, deps, voter, definition, recipient, typed)
         masked = masking.mask_email(recipient)

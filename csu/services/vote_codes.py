@@ -40,6 +40,7 @@ from csu.domain.election import (
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
+from csu.domain.mail_domains import professional_refusal
 from csu.domain.messages import duration, render
 from csu.domain.permissions import Situation
 from csu.services.context import (
@@ -120,7 +121,7 @@ def send_vote_code_link(
         )
         _require_route(definition, KIND)
         require_verified_for(definition, row, KIND)
-        address, masked = _typed_recipient(voter, channel, recipient)
+        address, masked = _typed_recipient(voter, definition, channel, recipient)
         message_id, expires, notice_id = _send_link(
             session, deps, who, row.id, material, voter, definition,
             kind=KIND, channel=channel, address=address, masked=masked, typed=True, now=now,
@@ -426,7 +427,9 @@ def _usable(
     return voter, material, definition
 
 
-def _typed_recipient(voter: Voter, channel: str, typed: str) -> tuple[str, str]:
+def _typed_recipient(
+    voter: Voter, definition: ElectionDefinition, channel: str, typed: str
+) -> tuple[str, str]:
     """The mobile or personal address typed for this link (never stored in clear)."""
     if channel == "sms":
         phone = parse_mobile(typed)
@@ -448,6 +451,9 @@ def _typed_recipient(voter: Voter, channel: str, typed: str) -> tuple[str, str]:
             f"L'adresse saisie est une adresse de l'employeur ({domain}) : le lien doit partir "
             "vers une adresse personnelle, hors de ce domaine."
         )
+    refused = professional_refusal(address, definition.professional_domains, "le lien")
+    if refused is not None:
+        raise ServiceError(refused)
     return address, masking.mask_email(address)
 
 

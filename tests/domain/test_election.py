@@ -211,6 +211,27 @@ def test_texts_as_wide_as_their_columns_are_read() -> None:
     assert len(parse_election(text, "test.toml").title) == 300
 
 
+def test_the_education_files_count_every_academy_as_professional() -> None:
+    for name in ("men-2022", "men-2011"):
+        assert shipped(name).professional_domains == ("ac-*.fr", "education.gouv.fr")
+
+
+def test_without_professional_domains_an_election_has_none() -> None:
+    assert parse_election(MINIMAL, "test.toml").professional_domains == ()
+
+
+def test_a_professional_domain_that_is_no_domain_is_refused_naming_it() -> None:
+    error = refusal(MINIMAL.replace(
+        "retention_days = 30\n",
+        'retention_days = 30\nprofessional_domains = ["ac-*.fr", "gmail.*"]\n',
+    ))  # fmt: skip
+
+    assert str(error) == (
+        "test.toml : professional_domains[2] : « gmail.* » : « * » ne peut pas remplacer "
+        "l'extension (.fr, .com…) : il couvrirait tout"
+    )
+
+
 def test_closing_before_opening_is_refused() -> None:
     error = refusal(MINIMAL.replace("2024-12-05T17:00:00", "2024-12-01T17:00:00"))
 

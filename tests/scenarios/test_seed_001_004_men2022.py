@@ -171,6 +171,24 @@ class TestTheLinkReachesTheVoter:
             assert not said.startswith("Lien envoyé")
         assert not mails_to(outbox, academic)
 
+    async def test_another_academys_address_is_not_a_personal_one_either(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        """« une adresse mail différente de l'adresse ac-dijon.fr »: the mailbox of any
+        academy is a professional one (the file's ``professional_domains``)."""
+        voter = demo_voter(demo_deps, MEN)
+        own = voter.row["email_pro"].split("@")[1]
+        elsewhere = "t.peron@" + ("ac-lille.fr" if own != "ac-lille.fr" else "ac-dijon.fr")
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            said = await send_link(pilot, "email", elsewhere)
+            assert not said.startswith("Lien envoyé")
+            assert any(
+                "est une adresse professionnelle" in n and "« ac-*.fr »" in n
+                for n in notifications(app)
+            ), notifications(app)
+        assert not mails_to(outbox, elsewhere)
+
     async def test_the_number_or_address_typed_is_not_stored(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
     ) -> None:

@@ -118,6 +118,14 @@ def test_the_same_address_typed_in_another_case_is_accepted(desk: Desk) -> None:
     assert mails(desk)[0]["To"] == PERSONAL  # the first typing
 
 
+def test_another_academys_address_is_no_personal_one(desk: Desk) -> None:
+    """« une autre adresse, plus personnelle » (seed 003): not another academy's."""
+    call_id = verified_without_notice(desk)
+    with pytest.raises(ServiceError, match=r"« ac-\*\.fr » comme domaine professionnel"):
+        send(desk, call_id, "personal", "ines.perso@ac-lille.fr", "ines.perso@ac-lille.fr")
+    assert messages(desk) == [] and entries(desk.deps, "identifier_send") == []
+
+
 def test_two_different_typings_are_refused(desk: Desk) -> None:
     call_id = verified_without_notice(desk)
     with pytest.raises(InvalidValue) as refused:
