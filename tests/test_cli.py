@@ -19,6 +19,7 @@ import pyotp
 import pytest
 from typer.testing import Result
 
+from csu.cli.common import out
 from csu.domain.hashing import pseudonym
 from csu.services.context import Deps, ServiceError
 from csu.services.demo import DEMO_OPERATORS, DEMO_PASSWORD, demo_callers
@@ -537,6 +538,17 @@ def test_demo_builds_a_database_and_prints_logins_and_totp_secrets(tmp_path: Pat
         assert login in said(result) and secret in said(result)
     assert DEMO_PASSWORD in said(result)
     assert query(path, "SELECT value FROM csu_meta WHERE key = 'demo'") == [("true",)]
+
+
+def test_demo_prints_each_totp_secret_whole_on_80_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(out, "width", 80)
+    result = csu("demo", "--db", tmp_path / "demo.sqlite", "--voters", "3")
+    assert_done(result)
+    for login, _, _, secret in DEMO_OPERATORS:
+        [line] = [line for line in result.output.splitlines() if f" {login} " in line]
+        assert secret in line and len(line) <= 80  # whole, not cut with « … »
 
 
 def test_operator_list_after_a_demo_shows_the_four_demo_operators(demo_db: Path) -> None:
