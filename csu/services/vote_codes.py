@@ -433,6 +433,11 @@ def _typed_recipient(
     """The mobile or personal address typed for this link (never stored in clear)."""
     if channel == "sms":
         phone = parse_mobile(typed)
+        if phone.e164 == voter.phone_pro:  # « votre smartphone personnel » (seeds 001, 004)
+            raise ServiceError(
+                "Le numéro saisi est le téléphone professionnel enregistré : le lien doit "
+                "partir vers le portable personnel de l'électeur."
+            )
         return phone.e164, masking.mask_phone(phone.e164)
     if channel != "email":
         raise InvalidValue("Canal", "SMS ou courriel")

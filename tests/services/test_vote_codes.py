@@ -32,7 +32,7 @@ from csu.services.vote_codes import (
     redeem_link,
     send_vote_code_link,
 )
-from csu.store.tables import Credential, LinkToken, Material, OutboundMessage
+from csu.store.tables import Credential, LinkToken, Material, OutboundMessage, Voter
 from tests.conftest import AGENT, NOW, TEST_KEY
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     PRESIDENT_NORD,
@@ -262,6 +262,25 @@ def test_the_professional_address_in_any_case_is_refused_as_a_personal_one(desk:
     with pytest.raises(ServiceError, match="adresse professionnelle enregistrée") as refused:
         send_email(desk, call_id, " Ines.Germain@AC-LILLE.FR ")
     assert "adresse personnelle, différente" in str(refused.value)
+    assert links(desk) == [] and messages(desk) == []
+
+
+def test_the_professional_phone_on_record_is_refused_as_a_personal_mobile(desk: Desk) -> None:
+    with desk.deps.writing() as session:  # a teacher whose work phone is a mobile
+        voter = session.get(Voter, desk.teacher.voter_id)
+        assert voter is not None
+        voter.phone_pro = "+33612345678"
+        session.add(voter)
+    call_id = verified_teacher(desk)
+    with pytest.raises(ServiceError, match="téléphone professionnel enregistré"):
+        send_sms(desk, call_id, "06 12 34 56 78")
+    assert links(desk) == [] and messages(desk) == []
+
+
+def test_another_academys_address_is_refused_as_a_personal_one(desk: Desk) -> None:
+    call_id = verified_teacher(desk)
+    with pytest.raises(ServiceError, match=r"ac-creteil\.fr : l'élection compte « ac-\*\.fr »"):
+        send_email(desk, call_id, "ines.germain@ac-creteil.fr")
     assert links(desk) == [] and messages(desk) == []
 
 
