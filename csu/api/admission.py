@@ -10,23 +10,38 @@ and the route then finds the platform on the request. Then the body is capped, a
 by Content-Length or counted as it comes. FastAPI's own ``max_body_size`` would answer
 a body announced too large in English plain text, whatever the app answers: every
 answer of this API is a problem in French (RFC 9457).
+
+Each route has its own cap, sized to what it carries: a login check or a token a few
+hundred bytes, a batch of émargements a few megabytes. A body is decoded whole before
+it is validated, into Python objects that take up to 25 times its size (``[{},{},…]``,
+200 MB under the émargements' cap). So a large body (over ``SMALL_BODY_BYTES``) is
+handed to FastAPI only once it holds the slot for large bodies, until its answer:
+however many come at once, one is decoded (csu.api.bodies), validated and served at a
+time; the others wait, as the bytes they are. Meanwhile the garbage collector is
+paused: those objects hold no reference cycle, and the collector, started again and
+again as they are made, then once more over all of them, would walk millions of
+containers on the event loop or holding the GIL (``[[],[],…]``: 1.1 s to decode
+instead of 0.3 s, then a 0.2 s pass); paused, it finds them gone when it resumes.
 """
 
+import gc
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from csu.api.problems import problem
-from csu.api.refusals import status_of
+from csu.api.refusals import refusal
 from csu.api.security import authenticated
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
-from csu.services.platform_clients import Unauthenticated
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,60 +49,100 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# The largest body a platform sends is a batch of 10,000 émargements: about 2 MB as
-# platforms write them, 26 MB if every character the schema admits were written as
-# JSON escapes of characters outside the BMP (tests/api/test_admission.py).
-MAX_BODY_BYTES = 32 * 1024 * 1024
-TOO_LARGE = (
-    "Corps de la requête trop volumineux : 32 Mio au plus (un lot d'émargements : "
-    "10 000 événements au plus)."
+# A login check or a token redemption carries a few hundred bytes (at most an
+# identifier of 100 characters and three secrets of 200: 6 KB even in JSON escapes);
+# the other addresses read no body. Over this, a body is « large »: served one at a
+# time, decoded off the event loop (csu.api.bodies).
+SMALL_BODY_BYTES = 64 * 1024
+# The largest batch of émargements a platform writes: 10,000 events, every field at its
+# longest, in ASCII, even characters that JSON escapes, pretty-printed: 6 MB
+# (tests/api/test_admission.py). The margin is for a platform's own layout.
+EMARGEMENTS_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BodyCap:
+    """The most bytes a route's body may hold, and the 413's detail past them."""
+
+    max_bytes: int
+    too_large: str
+
+
+SMALL = BodyCap(
+    SMALL_BODY_BYTES, "Corps de la requête trop volumineux : 64 Kio au plus à cette adresse."
 )
+EMARGEMENTS = BodyCap(
+    EMARGEMENTS_BODY_BYTES,
+    "Corps de la requête trop volumineux : 8 Mio au plus pour un lot d'émargements ; "
+    "découpez-le en lots plus petits.",
+)
+# By route (its path as declared); every other address gets SMALL.
+CAPS: dict[str, BodyCap] = {"/v1/elections/{election}/emargements": EMARGEMENTS}
+_ROUTES = [(compile_path(path)[0], cap) for path, cap in CAPS.items()]
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 _VERSIONED = "/v1/"
+# An answer given before the whole body came: the server closes the connection after
+# it, rather than read (and throw away) the rest to keep the connection open.
+_CLOSE = {"Connection": "close"}
 
 
 class BodyTooLarge(HTTPException):
     """Raised as the body is read past the cap: FastAPI lets an HTTPException through
     its reading of the body (any other error there becomes a 400), and the app's
-    handler answers it as a problem (``TOO_LARGE``)."""
+    handler answers it as a problem."""
 
-    def __init__(self) -> None:
-        super().__init__(status_code=413, detail=TOO_LARGE)
+    def __init__(self, cap: BodyCap) -> None:
+        super().__init__(status_code=413, detail=cap.too_large, headers=_CLOSE)
 
 
 class Admission:
     """ASGI middleware of ``api``: 401 before the body for a request carrying one to
-    ``/v1/`` without a valid key; 413 for a body over ``max_bytes``."""
+    ``/v1/`` without a valid key; 413 for a body over its route's cap (``CAPS``)."""
 
-    def __init__(self, app: ASGIApp, api: FastAPI, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
         self.app = app
         self.api = api
-        self.max_bytes = max_bytes
+        # One at a time: the memory of one body's objects, and the event loop waits for
+        # one decode at most (json.loads holds the GIL, whatever the thread); a batch's
+        # service takes the store's write lock anyway, so the wait costs a platform little.
+        self.large = anyio.Semaphore(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if self._asks_for_a_key(scope):
-            refusal = await self._key_refusal(scope)
-            if refusal is not None:
-                await refusal(scope, receive, send)
+            refused = await self._key_refusal(scope)
+            if refused is not None:
+                await refused(scope, receive, send)
                 return
-        if _announced(scope) > self.max_bytes:
-            await problem(413, TOO_LARGE)(scope, receive, send)
+        cap = _cap(scope)
+        if _announced(scope) > cap.max_bytes:
+            await problem(413, cap.too_large, headers=_CLOSE)(scope, receive, send)
             return
         received = 0
+        holding = collecting = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, holding, collecting
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge
+                if received > cap.max_bytes:
+                    raise BodyTooLarge(cap)
+                if received > SMALL_BODY_BYTES and not message.get("more_body", False):
+                    await self.large.acquire()  # its last bytes wait for the slot
+                    holding, collecting = True, gc.isenabled()
+                    gc.disable()
             return message
 
-        await self.app(scope, counted, send)
+        try:
+            await self.app(scope, counted, send)
+        finally:
+            if holding:
+                if collecting:
+                    gc.enable()
+                self.large.release()
 
     @staticmethod
     def _asks_for_a_key(scope: Scope) -> bool:
@@ -101,11 +156,14 @@ class Admission:
         scope.setdefault("app", self.api)  # Request.app, as the router would set it
         try:
             await run_in_threadpool(authenticated, Request(scope))
-        except Unauthenticated as refused:
-            return problem(401, str(refused), headers={"WWW-Authenticate": "Bearer"})
-        except (ServiceError, InvalidValue) as error:
-            return problem(status_of(error), str(error))
+        except (ServiceError, InvalidValue) as error:  # Unauthenticated too: 401
+            return refusal(error, headers=_CLOSE)
         return None
+
+
+def _cap(scope: Scope) -> BodyCap:
+    """The cap of the route the request goes to (its path matched as the router will)."""
+    return next((cap for path, cap in _ROUTES if path.match(scope["path"])), SMALL)
 
 
 def _announced(scope: Scope) -> int:

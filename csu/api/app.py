@@ -18,20 +18,14 @@ from starlette.exceptions import HTTPException
 
 from csu.api.admission import Admission
 from csu.api.problems import Problem, field_name, problem, validation_problem
-from csu.api.refusals import status_of
+from csu.api.refusals import refusal
 from csu.api.routes import emargements, health, logins, tokens
 from csu.api.security import authenticated, needs_key
 from csu.domain.errors import InvalidValue
 from csu.services import webhooks
 from csu.services.audit import resident_sequencer
 from csu.services.context import Deps, ServiceError
-from csu.services.platform import (
-    ARGON2_ADMITTED,
-    ChecksSaturated,
-    LoginLocked,
-    stop_argon2_pool,
-    warm_argon2_pool,
-)
+from csu.services.platform import ARGON2_ADMITTED, stop_argon2_pool, warm_argon2_pool
 from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
 
 _log = logging.getLogger(__name__)
@@ -47,7 +41,8 @@ donnée une fois par `csu platform add` ; une clé n'atteint que ses élections.
 appel est inscrit au journal de la cellule au nom de la plateforme.
 
 Les erreurs suivent la RFC 9457 (`application/problem+json`) ; `detail` dit en
-français ce qui ne va pas.
+français ce qui ne va pas. Un corps de requête fait 64 Kio au plus, un lot
+d'émargements 8 Mio (413 au-delà).
 """
 _HTTP_DETAILS = {
     404: "Aucune ressource à cette adresse.",
@@ -86,7 +81,12 @@ def create_app(deps: Deps, *, threads: int = THREADS, ends_process: bool = False
             if ends_process:
                 stop_argon2_pool()
 
-    app = FastAPIOffline(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    # No redirect to the address with(out) its trailing slash: a 307 would be built from
+    # the Host header and ask the client to send its body (secrets, a token) again.
+    app = FastAPIOffline(
+        title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan,
+        redirect_slashes=False,
+    )  # fmt: skip
     app.add_middleware(Admission, api=app)  # the key, then the body's size, before FastAPI reads it
     app.state.deps = deps
     for module in (health, logins, tokens, emargements):
@@ -112,13 +112,8 @@ async def _webhook_passes(deps: Deps) -> None:
 
 
 async def _refused(request: Request, error: Exception) -> JSONResponse:
-    status = status_of(error)
-    headers: dict[str, str] = {}
-    if isinstance(error, LoginLocked | ChecksSaturated):
-        headers["Retry-After"] = str(error.retry_after)
-    if isinstance(error, Unauthenticated):
-        headers["WWW-Authenticate"] = "Bearer"
-    return problem(status, str(error), headers=headers)
+    assert isinstance(error, ServiceError | InvalidValue)
+    return refusal(error)
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
@@ -135,8 +130,8 @@ async def _refuse_invalid(request: Request, errors: list[Any]) -> JSONResponse:
     if platform is None and needs_key(request):
         try:
             platform = await run_in_threadpool(authenticated, request)
-        except Unauthenticated as refusal:
-            return await _refused(request, refusal)
+        except Unauthenticated as refused:
+            return await _refused(request, refused)
     if platform is not None:  # authenticated, then refused: the call has its entry
         route = request.scope.get("route")
         election = request.path_params.get("election")

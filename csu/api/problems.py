@@ -5,7 +5,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -72,7 +73,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": TITLES.get(status, "Erreur"),
             "content": {PROBLEM_JSON: {"schema": schema}},
         }
-        if status in (429, 503):  # 503: given when the wait is known (a saturated check)
+        if status in (429, 503):
             response["headers"] = {
                 "Retry-After": {
                     "description": "Secondes avant un nouvel essai.",
@@ -101,8 +102,20 @@ _FORMS: dict[str, str] = {
     URL_SAFE: "forme invalide : lettres, chiffres, « _ » et « - »",
 }
 
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("string_blank", "only spaces")
+    return value
+
+
+# A text of spaces only: refused as the empty text it stands for (an identifier is
+# looked up stripped, and "   " would be a failure counted for the empty one).
+NOT_BLANK = AfterValidator(_not_blank)
+
 _MESSAGES: dict[str, str] = {
     "missing": "champ obligatoire absent",
+    "string_blank": "texte vide (des espaces seulement)",
     "extra_forbidden": "champ inconnu",
     "string_type": "texte attendu",
     "string_pattern_mismatch": "forme invalide",

@@ -1,8 +1,11 @@
-"""Service refusals as HTTP statuses, and their journal entries."""
+"""Service refusals as HTTP statuses and problems, and their journal entries."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from fastapi.responses import JSONResponse
+
+from csu.api.problems import ProblemField, problem
 from csu.domain.errors import InvalidValue
 from csu.services.context import (
     Deps,
@@ -12,6 +15,7 @@ from csu.services.context import (
     ServiceError,
     StoreBusy,
 )
+from csu.services.emargement import BadEvents
 from csu.services.platform import ChecksSaturated, LoginLocked
 from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
 from csu.services.vote_codes import LinkGone
@@ -37,11 +41,44 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
 _NOT_RECORDED = (LoginLocked, ChecksSaturated, StoreBusy, OutcomeUnknown, Unauthenticated)
 
 
+# The store busy or out of reach: the service already tried again (5 attempts, each
+# waiting for its locks), so the database is restarting, failing over or held by a
+# long transaction, which takes seconds more; a platform asking again at once would
+# only add to what it is recovering from.
+STORE_RETRY_AFTER_S = 10
+# The fields of the API that a service's refusal names (InvalidValue.field, in French);
+# any other is the body as a whole.
+API_FIELDS: dict[str, str] = {"Secrets": "secrets", "Élection": "election", "Émargements": "events"}
+
+
 def status_of(error: Exception) -> int:
     for kind, status in STATUSES:
         if isinstance(error, kind):
             return status
     return 500
+
+
+def refusal(
+    error: ServiceError | InvalidValue, *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The problem that answers a service's refusal: its status, its French sentence,
+    the headers it calls for, and for an invalid value (422) the fields it names."""
+    said = dict(headers or {})
+    if isinstance(error, LoginLocked | ChecksSaturated):
+        said["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, StoreBusy | OutcomeUnknown):
+        said["Retry-After"] = str(STORE_RETRY_AFTER_S)
+    elif isinstance(error, Unauthenticated):
+        said["WWW-Authenticate"] = "Bearer"
+    fields = invalid_fields(error) if isinstance(error, InvalidValue) else None
+    return problem(status_of(error), str(error), headers=said, errors=fields)
+
+
+def invalid_fields(error: InvalidValue) -> list[ProblemField]:
+    """The fields a refused value names, as a 422's ``errors`` (one per field)."""
+    if isinstance(error, BadEvents):
+        return [ProblemField(field=name, message=message) for name, message in error.faults]
+    return [ProblemField(field=API_FIELDS.get(error.field, "corps"), message=error.fault)]
 
 
 def journalled(

@@ -222,10 +222,12 @@ def revoke_platform_client(deps: Deps, who: OperatorContext, name: str) -> Platf
         return _view(client, reached.get(client.id or 0, []))
 
 
+@retried
 def authenticate(deps: Deps, key: str | None) -> Platform:
     """The active client whose API key this is; :class:`Unauthenticated` otherwise.
     One HMAC and one statement by a unique index (a row per election the key
-    reaches, as tuples): cheap enough for every request."""
+    reaches, as tuples): cheap enough for every request. Retried as the services are:
+    a store out of reach is then StoreBusy (the API's 503), not a driver's error."""
     if not key or not key.startswith(KEY_PREFIX):
         raise Unauthenticated("Clé d'API absente ou invalide (en-tête Authorization: Bearer).")
     with deps.reading() as session:

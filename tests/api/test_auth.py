@@ -1,14 +1,19 @@
 """Who may call: ``Authorization: Bearer KEY``; a key reaches only its elections.
 Errors are RFC 9457 problem details with a French detail."""
 
+import dataclasses
 import json
 import re
 from typing import Any
 
+import httpx
+
+from csu.api.refusals import STORE_RETRY_AFTER_S
 from csu.services.platform_clients import revoke_platform_client
-from tests.api.conftest import Api, login_path
+from csu.store.engine import make_engine
+from tests.api.conftest import Api, login_path, serve
 from tests.conftest import ADMIN
-from tests.services.intervention_support import entries
+from tests.services.intervention_support import Desk, entries
 
 PROBLEM = "application/problem+json"
 WRONG_KEY = "csu_" + "x" * 43  # shaped like a key, no client's
@@ -176,3 +181,37 @@ def test_a_body_that_is_not_utf_8_is_a_422_problem(api: Api) -> None:
         )
     assert response.status_code == 422
     assert response.json()["errors"] == [{"field": "corps", "message": "JSON illisible"}]
+
+
+def test_an_address_with_a_trailing_slash_is_a_404_problem_not_a_redirect(api: Api) -> None:
+    """A redirect would ask the client to send its body (a token, secrets) again, to an
+    address built from the Host header."""
+    with api.client() as client:
+        health = client.get("/v1/health/", headers={"Host": "ailleurs.example"})
+        redeem = client.post("/v1/tokens/redeem/", json={"token": "abc"})
+    for response in (health, redeem):
+        assert response.status_code == 404
+        assert "location" not in response.headers
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["detail"] == "Aucune ressource à cette adresse."
+
+
+def test_a_store_out_of_reach_is_a_503_saying_when_to_retry(desk: Desk) -> None:
+    out_of_reach = make_engine("postgresql://postgres@127.0.0.1:1/csu")  # nothing listens
+    with serve(desk, dataclasses.replace(desk.deps, engine=out_of_reach)) as server:
+        api = Api(server.url, desk, WRONG_KEY, "")  # no store to tell it is wrong
+        response = api.post(login_path(), {"identifier": "MI-1", "secrets": {}})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == str(STORE_RETRY_AFTER_S)
+    assert response.json()["detail"].startswith(
+        "La base de données est momentanément indisponible"
+    )
+
+
+def test_every_503_is_documented_with_retry_after(api: Api) -> None:
+    document = httpx.get(f"{api.url}/openapi.json").json()
+    unavailable = [answers["503"] for operations in document["paths"].values()
+                   for answers in (op["responses"] for op in operations.values())
+                   if "503" in answers]  # fmt: skip
+    assert len(unavailable) == 3  # the login check, the redeem, the émargements
+    assert all("Retry-After" in answer["headers"] for answer in unavailable)

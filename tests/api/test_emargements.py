@@ -103,6 +103,15 @@ def test_malformed_fields_are_refused_before_any_lookup(api: Api) -> None:
     ]  # fmt: skip
 
 
+def test_an_event_id_of_spaces_only_is_refused_naming_it(api: Api) -> None:
+    response = post(api, vote(api.desk.caller, "csa", event_id="   "))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "events.0.event_id", "message": "texte vide (des espaces seulement)"}
+    ]
+    assert stored_events(api) == []
+
+
 def test_more_than_ten_thousand_events_a_call_are_refused(api: Api) -> None:
     events = [vote(api.desk.caller, "csa", event_id=f"e{n}") for n in range(10_001)]
     response = post(api, *events)

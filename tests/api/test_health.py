@@ -19,6 +19,12 @@ def test_health_answers_ok_without_a_key(api: Api) -> None:
     assert response.json() == {"status": "ok"}
 
 
+def test_health_answers_head_as_uptime_monitors_ask(api: Api) -> None:
+    response = httpx.head(f"{api.url}/v1/health")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
 def test_the_api_connections_send_without_nagle_delay() -> None:
     """« csu api »'s socket: each connection it accepts has TCP_NODELAY (an answer in two
     writes would otherwise wait ~40 ms for the client's delayed ACK)."""

@@ -12,6 +12,7 @@ from csu.domain.errors import InvalidValue
 from csu.services.credentials import issue_credential
 from csu.services.elections import load_election
 from csu.services.emargement import open_scrutins
+from csu.services.platform_clients import add_platform_client
 from csu.store.tables import Material
 from tests.api.conftest import Api, issued_login, login_path, serve
 from tests.conftest import ADMIN, AGENT
@@ -98,6 +99,29 @@ def test_the_secrets_are_those_of_the_election_file(api: Api) -> None:
         "Secrets : security_key absent, vote_code inattendu (l'élection minint-2022 "
         "demande : clé de sécurité, mot de passe ; clés : security_key, password)"
     )
+
+
+def test_a_secret_missing_is_named_in_errors(api: Api) -> None:
+    body = {"identifier": "MEN-0000001", "secrets": {"vote_code": None}}
+    response = api.post(login_path("men-2022"), body)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "secrets", "message": "vote_code absent (l'élection men-2022 demande : "
+                                        "code de vote ; clés : vote_code)"}
+    ]  # fmt: skip
+
+
+def test_an_election_whose_codes_the_cell_does_not_issue_is_named_in_errors(api: Api) -> None:
+    text = (ELECTIONS / "cci-hdf-2021.toml").read_text(encoding="utf-8")
+    load_election(api.desk.deps, ADMIN, text, "cci-hdf-2021.toml")
+    key = add_platform_client(api.desk.deps, ADMIN, "cci-vote", ["cci-hdf-2021"]).key
+    response = api.post(login_path("cci-hdf-2021"), {"identifier": "CC1", "secrets": {}}, key)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "election", "message": "la cellule ne délivre aucun code pour l'élection "
+                                         "cci-hdf-2021 : elle ne peut pas en vérifier les "
+                                         "connexions"}
+    ]  # fmt: skip
 
 
 def test_a_missing_secret_counts_no_failure(api: Api) -> None:
@@ -212,6 +236,14 @@ def test_an_identifier_with_a_control_character_is_refused(api: Api) -> None:
     assert response.status_code == 422
     assert response.json()["errors"] == [
         {"field": "identifier", "message": "caractère de contrôle refusé"}
+    ]
+
+
+def test_an_identifier_of_spaces_only_is_refused_naming_it(api: Api) -> None:
+    response = check(api, "   ", {"security_key": "A", "password": "B"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "identifier", "message": "texte vide (des espaces seulement)"}
     ]
 
 

@@ -1,11 +1,13 @@
 """``POST /v1/elections/{election}/emargements``: the platform reports votes (a batch)."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from csu.api.problems import NO_CONTROL, RFC3339, SLUG, ProblemField, documented, problem
-from csu.api.refusals import journalled
+from csu.api.problems import NO_CONTROL, NOT_BLANK, RFC3339, SLUG, documented, problem
+from csu.api.refusals import invalid_fields, journalled
+from csu.api.routes import resource_router
 from csu.api.routes.logins import ElectionId
 from csu.api.security import CurrentPlatform, Store
 from csu.services.emargement import (
@@ -17,19 +19,20 @@ from csu.services.emargement import (
     ingest_emargements,
 )
 
-router = APIRouter(tags=["émargements"])
+router = resource_router("émargements")
 
 
 class EmargementIn(BaseModel):
     """One vote: the material (its identifier) voted in one scrutin, at that time."""
 
     model_config = ConfigDict(extra="forbid")
-    event_id: str = Field(
+    event_id: Annotated[str, NOT_BLANK] = Field(
         min_length=1,
         max_length=MAX_EVENT_ID,
         pattern=NO_CONTROL,
         description="L'identifiant de l'événement chez la plateforme : un même event_id "
-        "renvoyé compte comme doublon (rejouer un lot est sans effet).",
+        "renvoyé compte comme doublon (rejouer un lot est sans effet). Unique par élection, "
+        "pour tous les clients de plateforme qui l'atteignent.",
     )
     identifier: str = Field(
         min_length=1, max_length=100, pattern=NO_CONTROL,
@@ -91,7 +94,8 @@ class EmargementsRecorded(BaseModel):
         "nomme tous (`events.N.champ`). Un lot mal formé est refusé avant que ses "
         "événements soient cherchés. Idempotent : un `event_id` déjà reçu compte comme "
         "doublon. Dès qu'un scrutin est émargé, la cellule applique la règle de "
-        "l'élection aux réassorts et aux substitutions de ce matériel."
+        "l'élection aux réassorts et aux substitutions de ce matériel. Le corps fait "
+        "8 Mio au plus (413 au-delà : découpez le lot)."
     ),
     response_model=EmargementsRecorded,
     responses=documented(401, 403, 404, 413, 422, 503),
@@ -111,6 +115,5 @@ def record_emargements(
             election=election,
         )
     except BadEvents as refused:  # journalled; every bad event named in ``errors``
-        fields = [ProblemField(field=name, message=message) for name, message in refused.faults]
-        return problem(422, str(refused), errors=fields)
+        return problem(422, str(refused), errors=invalid_fields(refused))
     return EmargementsRecorded(accepted=result.accepted, duplicates=result.duplicates)

@@ -2,16 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from csu.api.problems import NO_CONTROL, SLUG, documented
+from csu.api.problems import NO_CONTROL, NOT_BLANK, SLUG, documented
 from csu.api.refusals import journalled
+from csu.api.routes import resource_router
 from csu.api.security import CurrentPlatform, Store
 from csu.services.platform import ACTION, LoginCheck, LoginSecrets, check_platform_login
 
-router = APIRouter(tags=["connexions"])
+router = resource_router("connexions")
 
 ElectionId = Annotated[
     str,
@@ -36,7 +37,7 @@ class LoginCheckRequest(BaseModel):
             ]
         },
     )
-    identifier: str = Field(
+    identifier: Annotated[str, NOT_BLANK] = Field(
         min_length=1,
         max_length=100,
         pattern=NO_CONTROL,

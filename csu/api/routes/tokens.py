@@ -3,16 +3,16 @@ spends its token and shows the new vote code."""
 
 from typing import Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from csu.api.problems import URL_SAFE, documented
 from csu.api.refusals import journalled
+from csu.api.routes import resource_router
 from csu.api.security import CurrentPlatform, Store
 from csu.services.vote_codes import redeem_link
 
 ACTION = "vote_code_redeem"
-router = APIRouter(tags=["liens à usage unique"])
+router = resource_router("liens à usage unique")
 
 
 class TokenRedeemRequest(BaseModel):
