@@ -180,6 +180,38 @@ def test_api_refuses_a_non_loopback_host_without_tls(db: Path) -> None:
                    "0.0.0.0 n'est pas une adresse locale", "--certfile")
 
 
+def test_api_refuses_a_fifo_as_certificate_without_waiting_on_it(
+    db: Path, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "cert.pem"
+    os.mkfifo(fifo)
+    _, private = self_signed(tmp_path)
+    assert_refused(csu("api", "--certfile", fifo, "--keyfile", private, "--db", db),
+                   "Certificat TLS (--certfile)", "n'est pas un fichier ordinaire")
+
+
+def test_api_refuses_a_device_as_key_by_name(db: Path, tmp_path: Path) -> None:
+    cert, _ = self_signed(tmp_path)
+    assert_refused(csu("api", "--certfile", cert, "--keyfile", "/dev/zero", "--db", db),
+                   "Clé TLS (--keyfile)", "n'est pas un fichier ordinaire")
+
+
+def test_api_refuses_a_directory_as_certificate_in_french(db: Path, tmp_path: Path) -> None:
+    _, private = self_signed(tmp_path)
+    assert_refused(csu("api", "--certfile", tmp_path, "--keyfile", private, "--db", db),
+                   "est un dossier, pas un fichier")
+
+
+def test_api_refuses_a_key_that_is_not_the_certificates_saying_what_it_needs(
+    db: Path, tmp_path: Path
+) -> None:
+    cert, _ = self_signed(tmp_path)
+    junk = tmp_path / "key.pem"
+    junk.write_text("pas une clé\n")
+    assert_refused(csu("api", "--certfile", cert, "--keyfile", junk, "--db", db),
+                   "Certificat ou clé TLS inutilisable", "au format PEM")
+
+
 def test_api_refuses_a_port_out_of_range(db: Path) -> None:
     assert_refused(csu("api", "--port", "70000", "--db", db), "Port 70000 impossible")
 

@@ -10,6 +10,7 @@ import uvicorn
 
 from csu.api.app import THREADS, create_app
 from csu.services.context import Deps, ServiceError
+from csu.services.files import describe_os_error, read_text
 
 _LISTEN_ERRORS = {
     errno.EADDRINUSE: "port déjà utilisé (choisissez-en un autre avec --port)",
@@ -43,17 +44,33 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+# A PEM certificate chain or key: a few kilobytes; far more is not one.
+MAX_PEM_BYTES = 1024 * 1024
+
+
 def check_tls(certfile: Path | None, keyfile: Path | None) -> None:
-    """Both files or neither; a certificate and key that load, or a French refusal."""
+    """Both files or neither; a certificate and key that load, or a French refusal.
+    Each is first read as every file a command names is (csu.services.files): a FIFO,
+    a device or a directory is refused by name instead of being waited on or read."""
     if (certfile is None) != (keyfile is None):
         raise ServiceError("--certfile et --keyfile vont ensemble : donnez les deux.")
     if certfile is None or keyfile is None:
         return
+    read_text(certfile, "Certificat TLS (--certfile)", MAX_PEM_BYTES)
+    read_text(keyfile, "Clé TLS (--keyfile)", MAX_PEM_BYTES)
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
-    except (OSError, ssl.SSLError) as error:
+    except ssl.SSLError as error:  # an OSError too: first
+        said = f" (OpenSSL : {error.reason})" if error.reason else ""
         raise ServiceError(
-            f"Certificat ou clé TLS inutilisable ({certfile}, {keyfile}) : {error}."
+            f"Certificat ou clé TLS inutilisable ({certfile}, {keyfile}) : il faut un "
+            "certificat et sa clé privée au format PEM, la clé non chiffrée et "
+            f"correspondant au certificat{said}."
+        ) from error
+    except OSError as error:  # changed since it was read
+        raise ServiceError(
+            f"Certificat ou clé TLS illisible ({certfile}, {keyfile}) : "
+            f"{describe_os_error(error)}."
         ) from error
 
 
