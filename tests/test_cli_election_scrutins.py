@@ -48,3 +48,18 @@ def test_a_file_dropping_a_scrutin_in_use_is_refused_naming_it(db: Path, tmp_pat
         "rien n'a été modifié",
     )
     assert said(csu("election", "list", "--db", db)) == before
+
+
+def test_a_file_closing_an_open_vote_now_is_loaded_only_with_close_now(
+    db: Path, tmp_path: Path
+) -> None:
+    text = MININT.read_text(encoding="utf-8")
+    running = tmp_path / "minint-2022-en-cours.toml"  # open until a year from now
+    running.write_text(re.sub(r"(opens_at|closes_at) = 2022-", r"\1 = 2026-", text).replace(
+        "closes_at = 2026-12-08", "closes_at = 2027-12-08"), encoding="utf-8")  # fmt: skip
+    assert_done(csu("election", "load", running, "--db", db))
+
+    assert_refused(csu("election", "load", MININT, "--db", db),
+                   "minint-2022.toml : Ce fichier clôt le vote dès maintenant", "--close-now")
+    assert_done(csu("election", "load", MININT, "--close-now", "--db", db))
+    assert "clos" in said(csu("election", "list", "--db", db))

@@ -18,17 +18,25 @@ def election_load(
     files: Annotated[
         list[Path], typer.Argument(help="Fichiers TOML de définition.", metavar="FICHIERS")
     ],
+    close_now: Annotated[
+        bool,
+        typer.Option(
+            "--close-now",
+            help="Confirmer une mise à jour qui clôt un vote ouvert dès maintenant, ou rend "
+            "ses données à purger dès maintenant.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Valide puis crée ou met à jour des scrutins."""
-    from csu.services.elections import read_definition, store_definition
+    """Valide puis crée ou met à jour des scrutins : tous ou aucun."""
+    from csu.services.elections import read_definition, store_definitions
 
     settings, deps = open_deps(db)
-    # Every file is checked before any is stored.
+    # Every file is read and checked, then all are stored in one transaction.
     definitions = [(read_definition(path), path.name) for path in files]
-    for definition, source in definitions:
-        loaded = store_definition(deps, who(settings), definition, source)
+    for loaded in store_definitions(deps, who(settings), definitions, close_now=close_now):
         verb = "créé" if loaded.created else "mis à jour"
+        definition = loaded.definition
         out.print(f"Scrutin {definition.id} {verb} : {definition.title}", markup=False)
 
 

@@ -2,7 +2,9 @@
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +12,22 @@ from sqlalchemy import bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from csu.domain.clock import to_paris
 from csu.domain.election import (
+    CREDENTIAL_LABELS,
     ElectionDefinition,
+    ElectionState,
     definition_from_json,
     election_to_json,
     parse_election,
+    state_at,
 )
 from csu.domain.scrutins import ballots, listed
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.files import MIB, read_text
 from csu.store import journal
 from csu.store.prepared import Prepared
-from csu.store.tables import Election, Emargement, Material, core_tables
+from csu.store.tables import Credential, Election, Emargement, Material, core_tables
 
 # A definition is a few kilobytes; anything much larger is not one.
 MAX_DEFINITION_BYTES = MIB
@@ -50,53 +56,123 @@ def read_definition(path: Path) -> ElectionDefinition:
 
 
 def store_definition(
-    deps: Deps, who: OperatorContext, definition: ElectionDefinition, source: str
+    deps: Deps,
+    who: OperatorContext,
+    definition: ElectionDefinition,
+    source: str,
+    *,
+    close_now: bool = False,
 ) -> ElectionLoaded:
-    """Create or update the election of an already validated definition.
+    """Create or update the election of an already validated definition (see
+    :func:`store_definitions`)."""
+    return store_definitions(deps, who, [(definition, source)], close_now=close_now)[0]
 
-    Raises ``ServiceError`` naming them when the update drops scrutins that émargements
-    or materials (their roll's « scrutins » column) refer to: nothing is changed."""
+
+def store_definitions(
+    deps: Deps,
+    who: OperatorContext,
+    loaded: Sequence[tuple[ElectionDefinition, str]],
+    *,
+    close_now: bool = False,
+) -> list[ElectionLoaded]:
+    """Create or update the elections of already validated definitions (each with the
+    file it came from), all in one transaction: a refusal of one leaves every election
+    as it was.
+
+    Raises ``ServiceError``, naming the file, when two files give the same election, or
+    when an update would contradict what is stored (see :func:`_refusal_of_update`):
+    nothing is changed. ``close_now``: the operator confirmed an update that closes an
+    open election now, or makes its data due for purge at once."""
     require_role(who, "admin")
+    _refuse_twice_the_same(loaded)
     now = deps.clock()
+    stored: list[ElectionLoaded] = []
     with deps.writing() as session:
-        # FOR UPDATE: a feed recording against a scrutin holds the row FOR SHARE until
-        # it commits, so the check below sees its émargements (see get_definition).
-        row = session.get(Election, definition.id, with_for_update=True)
-        created = row is None
-        if row is not None:
-            _refuse_dropping_used_scrutins(session, parsed_definition(row.definition), definition)
-        if row is None:
-            row = Election(id=definition.id)  # type: ignore[call-arg]
-        row.title = definition.title
-        row.organiser = definition.organiser
-        row.opens_at = definition.opens_at
-        row.closes_at = definition.closes_at
-        row.definition = json.dumps(election_to_json(definition), ensure_ascii=False)
-        session.info.get(_DEFINITIONS, {}).pop(definition.id, None)
-        row.loaded_at = now
-        session.add(row)
-        journal.append(
-            session,
-            actor=who.actor,
-            action="election_load",
-            outcome="créé" if created else "mis à jour",
-            at=now,
-            election=definition.id,
-            details={"source": source},
+        for definition, source in loaded:
+            stored.append(_store(session, who, definition, source, now, close_now))
+    return stored
+
+
+def _refuse_twice_the_same(loaded: Sequence[tuple[ElectionDefinition, str]]) -> None:
+    seen: dict[str, str] = {}
+    for definition, source in loaded:
+        if definition.id in seen:
+            raise ServiceError(
+                f"{seen[definition.id]} et {source} définissent tous deux l'élection "
+                f"{definition.id} : chargez-en un seul. Rien n'a été modifié."
+            )
+        seen[definition.id] = source
+
+
+def _store(
+    session: Session,
+    who: OperatorContext,
+    definition: ElectionDefinition,
+    source: str,
+    now: datetime,
+    close_now: bool,
+) -> ElectionLoaded:
+    # FOR UPDATE: a feed recording against a scrutin holds the row FOR SHARE until
+    # it commits, so the checks below see its émargements (see get_definition).
+    row = session.get(Election, definition.id, with_for_update=True)
+    created = row is None
+    if row is not None:
+        refused = _refusal_of_update(
+            session, parsed_definition(row.definition), definition, now, close_now
         )
+        if refused is not None:
+            raise ServiceError(f"{source} : {refused} Chargement refusé, rien n'a été modifié.")
+    if row is None:
+        row = Election(id=definition.id)  # type: ignore[call-arg]
+    row.title = definition.title
+    row.organiser = definition.organiser
+    row.opens_at = definition.opens_at
+    row.closes_at = definition.closes_at
+    row.definition = json.dumps(election_to_json(definition), ensure_ascii=False)
+    session.info.get(_DEFINITIONS, {}).pop(definition.id, None)
+    row.loaded_at = now
+    session.add(row)
+    journal.append(
+        session,
+        actor=who.actor,
+        action="election_load",
+        outcome="créé" if created else "mis à jour",
+        at=now,
+        election=definition.id,
+        details={"source": source},
+    )
     return ElectionLoaded(definition=definition, created=created)
 
 
-def _refuse_dropping_used_scrutins(
+def _refusal_of_update(
+    session: Session,
+    stored: ElectionDefinition,
+    loaded: ElectionDefinition,
+    now: datetime,
+    close_now: bool,
+) -> str | None:
+    """Why an update may not replace the stored definition (None: it may): it drops
+    scrutins or capacities in use, leaves votes outside their scrutin, changes the form
+    of credentials voters hold, or closes the vote now without ``close_now``."""
+    return (
+        _dropping_used_scrutins(session, stored, loaded)
+        or _dropping_used_capacities(session, stored, loaded)
+        or _votes_left_outside(session, stored, loaded)
+        or _credentials_reshaped(session, stored, loaded)
+        or (None if close_now else _closing_now(session, stored, loaded, now))
+    )
+
+
+def _dropping_used_scrutins(
     session: Session, stored: ElectionDefinition, loaded: ElectionDefinition
-) -> None:
+) -> str | None:
     """An émargement or a material naming a scrutin the new file no longer has would
     point at nothing: the votes recorded would stop counting, the material would give
     access to an unknown ballot. Such a file is refused, naming each scrutin."""
     kept = {scrutin.id for scrutin in ballots(loaded)}
     dropped = [scrutin.id for scrutin in ballots(stored) if scrutin.id not in kept]
     if not dropped:
-        return
+        return None
     votes = dict(
         session.exec(
             select(Emargement.scrutin_id, func.count())
@@ -124,12 +200,121 @@ def _refuse_dropping_used_scrutins(
             uses.append(f"{named[scrutin]} matériel(s) qui le nomment")
         if uses:
             used.append(f"« {scrutin} » ({', '.join(uses)})")
-    if used:
-        raise ServiceError(
-            f"Le fichier retire de l'élection {stored.id} des scrutins déjà utilisés : "
-            f"{' ; '.join(used)}. Chargement refusé, rien n'a été modifié : gardez ces "
-            "scrutins dans le fichier (leur titre peut changer)."
-        )
+    if not used:
+        return None
+    return (
+        f"Le fichier retire de l'élection {stored.id} des scrutins déjà utilisés : "
+        f"{' ; '.join(used)} ; gardez ces scrutins dans le fichier (leur titre peut "
+        "changer)."
+    )
+
+
+def _dropping_used_capacities(
+    session: Session, stored: ElectionDefinition, loaded: ElectionDefinition
+) -> str | None:
+    """A material of a capacity the file no longer has would belong to no part of the
+    election: the organiser's roll could no longer be imported again over it."""
+    in_use = session.exec(
+        select(Material.capacity, func.count())
+        .where(Material.election_id == stored.id,
+               col(Material.capacity).not_in(loaded.capacities))
+        .group_by(Material.capacity)
+    ).all()  # fmt: skip
+    if not in_use:
+        return None
+    named = " ; ".join(f"« {capacity} » ({count} matériel(s))" for capacity, count in in_use)
+    return (
+        f"Le fichier retire de l'élection {stored.id} des qualités déjà utilisées : {named} ; "
+        "gardez-les dans « capacities »."
+    )
+
+
+def _votes_left_outside(
+    session: Session, stored: ElectionDefinition, loaded: ElectionDefinition
+) -> str | None:
+    """A vote recorded in a scrutin that would no longer take its material (by the
+    file's capacities and bureaus, when the roll did not list the material's scrutins)
+    would stop counting, and the material would show that scrutin to vote again."""
+    scrutins = {scrutin.id: scrutin for scrutin in ballots(loaded)}
+    voted = session.exec(
+        select(Emargement.scrutin_id, Material.capacity, Material.bureau_code, func.count())
+        .join(Material, col(Material.id) == Emargement.material_id)
+        .where(Emargement.election_id == stored.id, col(Material.scrutins).is_(None))
+        .group_by(Emargement.scrutin_id, Material.capacity, Material.bureau_code)
+    ).all()
+    outside = [
+        f"« {scrutin} » ne prendrait plus la qualité « {capacity} » du bureau {bureau} "
+        f"({count} émargement(s))"
+        for scrutin, capacity, bureau, count in voted
+        if scrutin in scrutins and not scrutins[scrutin].takes(capacity, bureau)
+    ]
+    if not outside:
+        return None
+    return (
+        f"Des votes déjà émargés de l'élection {stored.id} sortiraient de leur scrutin : "
+        f"{' ; '.join(outside[:5])}{' ; …' if len(outside) > 5 else ''}."
+    )
+
+
+def _credentials_reshaped(
+    session: Session, stored: ElectionDefinition, loaded: ElectionDefinition
+) -> str | None:
+    """A credential the cell issued is checked by its kind's format (its alphabet, to
+    read what the voter types): a kind dropped, or its alphabet changed, while voters
+    hold active ones, would turn them all down at the platform."""
+    changed = [
+        kind for kind, fmt in stored.credentials.items()
+        if (new := loaded.credentials.get(kind)) is None or new.alphabet != fmt.alphabet
+    ]  # fmt: skip
+    if not changed:
+        return None
+    held = session.exec(
+        select(Credential.kind, func.count())
+        .join(Material, col(Material.id) == Credential.material_id)
+        .where(Material.election_id == stored.id, Credential.status == "active",
+               col(Credential.kind).in_(changed))
+        .group_by(Credential.kind)
+    ).all()  # fmt: skip
+    if not held:
+        return None
+    named = " ; ".join(
+        f"{CREDENTIAL_LABELS.get(kind, kind)} ({count} active(s))" for kind, count in held
+    )
+    return (
+        f"Le fichier retire ou change l'alphabet de codes que des électeurs de {stored.id} "
+        f"détiennent : {named} ; ils ne seraient plus reconnus. Gardez leur forme "
+        "(la longueur peut changer pour les prochains)."
+    )
+
+
+def _closing_now(
+    session: Session, stored: ElectionDefinition, loaded: ElectionDefinition, now: datetime
+) -> str | None:
+    """A file that closes an open vote at once (a file of past dates loaded over the
+    running election), or makes its personal data due for purge at once, is refused
+    unless the operator confirms it: voters would be cut off, and ``csu purge`` would
+    erase their data."""
+    closes = state_at(loaded, now) is ElectionState.CLOSED and (
+        state_at(stored, now) is not ElectionState.CLOSED
+    )
+    purges = loaded.purge_after <= now < stored.purge_after
+    if not (closes or purges):
+        return None
+    voters = session.exec(
+        select(func.count(func.distinct(Material.voter_id)))
+        .where(Material.election_id == stored.id)
+    ).one()  # fmt: skip
+    effect = "clôt le vote dès maintenant" if closes else "rend ses données à purger dès maintenant"
+    return (
+        f"Ce fichier {effect} : l'élection {stored.id} ({voters} électeur(s)) fermerait le "
+        f"{_paris(loaded.closes_at)} au lieu du {_paris(stored.closes_at)}, données à "
+        f"purger dès le {_paris(loaded.purge_after)}. Si c'est voulu, relancez avec "
+        "--close-now."
+    )
+
+
+def _paris(moment: datetime) -> str:
+    return f"{to_paris(moment):%d/%m/%Y %H:%M}"
 
 
 def get_definition(
