@@ -12,11 +12,17 @@ definition; :func:`progress` says, for the facts of one intervention, which step
 done and which comes next. No I/O here.
 """
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from csu.domain.actions import ACTIONS
+from csu.domain.election import CREDENTIAL_KINDS
+from csu.domain.escalation import CLOSE_OUTCOMES as ESCALATION_OUTCOMES
+from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
+from csu.domain.substitution import REFUSED as SUBSTITUTION_REFUSED
+from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
 
 if TYPE_CHECKING:
     from csu.domain.election import ElectionDefinition, _Reader
@@ -51,8 +57,43 @@ STEP_STATES: dict[str, str] = {
 ``passed`` (a later step is done: asked or said without a trace of its own, or left
 aside), ``next`` (the first step neither done nor passed), ``todo``."""
 
-FAILED_OUTCOMES: frozenset[str] = frozenset({"non vérifié", "refusé"})
+FAILED_OUTCOMES: frozenset[str] = frozenset({"non vérifié", "refusé", "refusée"})
 """Journal outcomes that prove nothing done (a failed verification, a refusal)."""
+
+_OK = frozenset({"ok"})
+JOURNAL_DETAILS: dict[str, frozenset[str]] = {
+    "intervention_open": _OK,
+    "intervention_close": frozenset(INTERVENTION_OUTCOMES),
+    "consultation": _OK,  # « refusé » (outside the bureau) names no intervention
+    "verification": frozenset({"vérifié", "non vérifié"}),
+    "presence_request": _OK,
+    "presence_attest": frozenset({"attesté"}),
+    "presence_decline": frozenset({"refusé"}),
+    "otp_send": _OK,
+    "credential_issue": frozenset({"ok", *CREDENTIAL_KINDS}),
+    "credential_read_out": frozenset({"ok", *CREDENTIAL_KINDS}),
+    "credential_revoke": frozenset({"ok", *CREDENTIAL_KINDS}),
+    "vote_code_link_send": frozenset({"ok", "password"}),  # a vote code's link names no kind
+    "vote_code_redeem": _OK,
+    "identifier_send": _OK,
+    "message_queue": _OK,
+    "message_sent": _OK,
+    "message_failed": frozenset({"pending", "failed"}),
+    "message_resend": _OK,
+    "message_abandon": _OK,
+    "substitution_request": frozenset(SUBSTITUTION_STATES.values()),
+    "substitution_refuse": frozenset({SUBSTITUTION_STATES[SUBSTITUTION_REFUSED]}),
+    "substitution_grant": _OK,
+    "escalation_open": _OK,
+    "escalation_take": _OK,
+    "escalation_callback": _OK,
+    "escalation_close": frozenset(ESCALATION_OUTCOMES),
+}
+"""The journal actions whose entries name an intervention, each with the outcomes and
+kinds of code (``details["kind"]``) those entries carry, as the services write them
+(csu.services.interventions, verification, presence, credentials, vote_codes, outbox,
+substitution, escalation...): all a ``done_when`` may name. Any other action or detail
+is never among an intervention's facts, and its step would never tick."""
 
 MAX_STEPS = 30
 MAX_TEXT = 600
@@ -126,10 +167,13 @@ class StepProgress:
 # --------------------------------------------------------------------------- rules
 
 
-def progress(script: CallScript, facts: Iterable[Fact]) -> tuple[StepProgress, ...]:
+def progress(
+    script: CallScript, facts: Iterable[Fact], *, closed: bool = False
+) -> tuple[StepProgress, ...]:
     """Each step's state given the intervention's journal facts: a step is done when
     one of its evidences is among the facts; every step before the last one done
-    counts as passed; the first step after it is next."""
+    counts as passed; the first step after it is next. Once the intervention is
+    ``closed`` nothing is next: the steps not done were left aside (passed)."""
     seen = tuple(facts)
     done = [any(e.matches(f) for e in step.done_when for f in seen) for step in script.steps]
     last_done = max((index for index, flag in enumerate(done) if flag), default=-1)
@@ -138,7 +182,7 @@ def progress(script: CallScript, facts: Iterable[Fact]) -> tuple[StepProgress, .
     for index, flag in enumerate(done):
         if flag:
             states.append("done")
-        elif index < last_done:
+        elif index < last_done or closed:
             states.append("passed")
         elif not next_given:
             states.append("next")
@@ -222,16 +266,47 @@ def _check_step(r: "_Reader", value: object, path: str) -> dict[str, Any]:
     evidences = [raw] if isinstance(raw, str) else raw
     names = r.texts(evidences, f"{path}.done_when", allow_empty=True)
     for number, name in enumerate(names, start=1):
-        action = name.split(":", 1)[0]
-        if action not in ACTIONS:
-            r.fail(
-                f"{path}.done_when[{number}]",
-                f"action du journal inconnue « {action} » (ex. verification, "
-                "credential_issue:security_key, intervention_close:redirigé)",
-            )
+        fault = evidence_fault(name)
+        if fault is not None:
+            r.fail(f"{path}.done_when[{number}]", fault)
     if names:
         checked["done_when"] = list(names)
     return checked
+
+
+def evidence_fault(name: str) -> str | None:
+    """Why ``name`` (``action`` or ``action:detail``) could never tick a step, in French;
+    None when an intervention's journal can hold it (:data:`JOURNAL_DETAILS`)."""
+    action, _, detail = name.partition(":")
+    if action not in ACTIONS:
+        return (
+            f"action du journal inconnue « {action} »{_hint(action, ACTIONS)} (ex. "
+            "verification, credential_issue:security_key, intervention_close:redirigé)"
+        )
+    held = JOURNAL_DETAILS.get(action)
+    if held is None:
+        return (
+            f"l'action « {action} » n'est jamais rattachée à une intervention : "
+            "elle ne coche aucune étape"
+        )
+    ticking = sorted(held - FAILED_OUTCOMES)
+    if not ticking:
+        return f"l'action « {action} » est toujours un échec : elle ne coche aucune étape"
+    if not detail:
+        return None
+    if detail in held - set(ticking):
+        return f"« {detail} » est un échec : il ne coche aucune étape"
+    if detail not in ticking:
+        return (
+            f"précision inconnue « {detail} » pour {action}{_hint(detail, ticking)} "
+            f"(précisions possibles : {', '.join(ticking)})"
+        )
+    return None
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
 
 
 def _text(r: "_Reader", value: object, path: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from csu.domain.errors import InvalidValue
+from csu.domain.text import is_blank, refuse_control_characters
 
 TOP_LEVEL_KEYS: tuple[str, ...] = ("support_numbers", "ccil", "escalation")
 """The election file's top-level keys this module reads."""
@@ -31,7 +32,6 @@ MAX_TEXT = 300
 
 _PHONE = re.compile(r"\+?[0-9][0-9 .]{2,18}[0-9]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +159,10 @@ class _Reader:
     def text(self, value: object, path: str) -> str:
         if not isinstance(value, str):
             self.fail(path, "type attendu : texte")
-        if not value.strip():
+        if is_blank(value):  # zero-width characters alone show as nothing
             self.fail(path, "ne doit pas être vide")
-        if _CONTROL.search(value):
-            self.fail(path, "ne doit contenir ni saut de ligne ni caractère de contrôle")
+        # The rule of every typed text (csu.domain.text), as for the rest of the file.
+        refuse_control_characters(value, f"{self.source} : {path}")
         if len(value) > MAX_TEXT:
             self.fail(path, f"{MAX_TEXT} caractères au plus")
         return value.strip()

@@ -24,6 +24,7 @@ __all__ = [
     "normalise_typed",
     "parse_typed",
     "prefix",
+    "prefix_fault",
     "scheme_for",
     "spell",
     "spelled",
@@ -41,6 +42,9 @@ SCHEME_ARGON2 = "argon2id"
 SECURITY_KEY_PREFIX = "security_key_prefix"
 """Purpose tag for the keyed hash of the security key's first characters."""
 PREFIX_LENGTH = 6
+# What a dictated key prefix is compared as (see prefix_fault).
+_PREFIX_READABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_SHOWN_AT_MOST = 5  # characters a refusal lists
 
 _SEPARATORS = frozenset(" -.")
 
@@ -133,6 +137,37 @@ def prefix(value: str) -> str:
     """The first :data:`PREFIX_LENGTH` characters of a normalised value (the part
     of the security key a caller reads out to prove who they are)."""
     return value[:PREFIX_LENGTH]
+
+
+def prefix_fault(fmt: CredentialFormat) -> tuple[str, str] | None:
+    """Why the identity check by the key's first characters (factor
+    ``security_key_prefix``) could never pass for keys of ``fmt``: ``(key, fault)``,
+    the key being ``length`` or ``alphabet`` of the format; None when it can pass.
+
+    The services compare what the caller says as its letters and digits only,
+    upper-cased, its first :data:`PREFIX_LENGTH` of them (``_key_prefix_matches`` in
+    csu.services.verification, ``prefix_matches`` in csu.services.originals), with the
+    hash of the key's first characters as generated. A key character that this reading
+    changes (a lower-case letter, a symbol) or a key shorter than the prefix would fail
+    every time, and every failure counts towards the voter's lock: refused at load. So is
+    a letter outside A-Z (« É »): the caller dictates the prefix, and the agent types
+    what they hear, as :func:`spell` says it (A to Z and the digits)."""
+    if fmt.length < PREFIX_LENGTH:
+        return "length", (
+            f"le facteur security_key_prefix lit les {PREFIX_LENGTH} premiers caractères de "
+            f"la clé : {PREFIX_LENGTH} caractères au moins attendus"
+        )
+    unreadable = [c for c in fmt.alphabet if c not in _PREFIX_READABLE]
+    if unreadable:
+        shown = ", ".join(_shown(c) for c in unreadable[:_SHOWN_AT_MOST])
+        if len(unreadable) > _SHOWN_AT_MOST:
+            shown += f" et {len(unreadable) - _SHOWN_AT_MOST} autre(s)"
+        return "alphabet", (
+            f"le facteur security_key_prefix compare les {PREFIX_LENGTH} premiers caractères "
+            "dictés, en majuscules et sans signes : la clé ne doit compter que des "
+            f"majuscules de A à Z et des chiffres (hors de ceux-ci : {shown})"
+        )
+    return None
 
 
 def _is_ascii_letter(char: str) -> bool:

@@ -14,19 +14,23 @@ UTC datetimes; support hours are evaluated in Paris local time.
 """
 
 import difflib
+import importlib
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from csu.domain.clock import PARIS, rfc3339
 from csu.domain.contacts import TOP_LEVEL_KEYS as CONTACT_KEYS
 from csu.domain.contacts import ElectionContacts, contacts_to_json, parse_contacts
 from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import MAX_MATRICULE
 from csu.domain.mail_domains import domain_pattern_fault
 from csu.domain.messages import DEFAULTS as DEFAULT_MESSAGES
 from csu.domain.messages import check_template
@@ -38,6 +42,7 @@ from csu.domain.scrutins import (
     rules_to_json,
     scrutins_to_json,
 )
+from csu.domain.text import is_blank, refuse_control_characters
 from csu.domain.verification import (
     FACTOR_LABELS,
     Policy,
@@ -58,6 +63,14 @@ CREDENTIAL_LABELS: dict[str, str] = {
     "identifier": "identifiant de vote",
 }
 MIN_PASSWORD_LENGTH = 12
+# The least a generated code may be (key, password, vote code, substitution identifier).
+# 40 bits: 2^40 guesses take the platform's lock (5 failures, then 15 min) past any
+# vote's length, and an argon2id hash of the code (~0.3 s a try) about 10,000 CPU-years
+# offline. The shipped files hold 59 to 79 bits (12 or 16 characters among 30 or 55), a
+# margin of 19 bits. 10 distinct characters: a code of digits is the smallest alphabet an
+# organiser uses; fewer (« A », « AB ») is a mistake, whatever the length.
+MIN_ALPHABET = 10
+MIN_CREDENTIAL_BITS = 40
 
 DELIVERED_KINDS: tuple[str, ...] = (*CREDENTIAL_KINDS, "identifier")
 """What the cell may hand a voter: the credentials, and the material's identifier."""
@@ -124,7 +137,6 @@ MAX_TITLE = 300
 _PHONE = re.compile(r"\+?[0-9][0-9 .]{2,18}[0-9]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:h]([0-5][0-9])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 SMS_SENDER_MAX = 11
 _SMS_SENDER = re.compile(rf"[A-Za-z0-9]{{1,{SMS_SENDER_MAX}}}")
@@ -320,6 +332,9 @@ class ElectionDefinition:
         return self.closes_at + timedelta(days=self.retention_days)
 
     def matches_matricule(self, matricule: str) -> bool:
+        # No longer than the store's column, checked before the organiser's pattern runs.
+        if len(matricule) > MAX_MATRICULE:
+            return False
         return re.fullmatch(self.matricule_pattern, matricule) is not None
 
     def route_of(self, kind: str) -> CredentialRoute:
@@ -501,10 +516,11 @@ class _Reader:
     def text(self, value: object, path: str, limit: int | None = None) -> str:
         if not isinstance(value, str):
             self.fail(path, "type attendu : texte")
-        if not value.strip():
+        if is_blank(value):  # zero-width characters alone show as nothing
             self.fail(path, "ne doit pas être vide")
-        if _CONTROL.search(value):
-            self.fail(path, "ne doit contenir ni saut de ligne ni caractère de contrôle")
+        # The rule of every typed text (csu.domain.text): a bidirectional override in a
+        # title reorders what agents read, as it would in a name.
+        refuse_control_characters(value, f"{self.source} : {path}")
         if limit is not None and len(value.strip()) > limit:
             self.fail(path, f"{limit} caractères au plus")
         return value.strip()
@@ -700,14 +716,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
     if closes_at <= opens_at:
         r.fail("closes_at", "doit être postérieure à opens_at")
 
-    pattern = r.text(top.get("matricule_pattern", DEFAULT_MATRICULE_PATTERN), "matricule_pattern")
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        where = f" à la position {error.pos + 1}" if error.pos is not None else ""
-        r.fail("matricule_pattern", f"expression régulière invalide{where}")
-    except (RecursionError, OverflowError):
-        r.fail("matricule_pattern", "expression régulière invalide (trop imbriquée ou trop grande)")
+    pattern = _matricule_pattern(r, top.get("matricule_pattern", DEFAULT_MATRICULE_PATTERN))
 
     identity_fields = r.texts(top.get("identity_fields", []), "identity_fields", allow_empty=True)
     for number, name in enumerate(identity_fields, start=1):
@@ -725,12 +734,23 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         r.fail("support.starts_on", "doit précéder le jour d'ouverture du vote")
 
     verification = validate_policy(top["verification"], source)
-    _check_factors_available(r, top["verification"], identity_fields, credentials)
+    _check_factors_available(r, "verification", top["verification"], identity_fields, credentials)
+    verification_for = _verification_for(r, top.get("verification_for", {}), credentials)
+    _check_factors_available(
+        r, "verification_for", top.get("verification_for", {}), identity_fields, credentials
+    )
+    every_set = [s for sets in (*verification.values(), *verification_for.values()) for s in sets]
+    _check_key_prefix(r, credentials, every_set)
 
     substitution = _substitution(r, top.get("substitution", {"enabled": False}))
     last_day = (closes_at - timedelta(microseconds=1)).astimezone(PARIS).date()
     if substitution.from_day is not None and substitution.from_day > last_day:
         r.fail("substitution.from", "doit précéder la clôture du vote")
+
+    timings = _timings(r, top.get("timings", {}))
+    if timings.links_until is not None and timings.links_until <= opens_at:
+        # link_expiry cuts every link at links_until: none could ever be used.
+        r.fail("timings.links_until", "doit être postérieure à opens_at")
 
     return ElectionDefinition(
         id=slug,
@@ -751,7 +771,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         support_windows=windows,
         support_lines=lines,
         substitution=substitution,
-        timings=_timings(r, top.get("timings", {})),
+        timings=timings,
         platform=_platform(r, top.get("platform", {})),
         retention_days=r.integer(
             top["retention_days"], "retention_days", 1, MAX_RETENTION_DAYS
@@ -759,7 +779,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         platform_url=_platform_url(r, top["platform_url"]) if "platform_url" in top else None,
         professional_domains=_professional_domains(r, top.get("professional_domains", [])),
         messages=_messages(r, top.get("messages", {})),
-        verification_for=_verification_for(r, top.get("verification_for", {}), credentials),
+        verification_for=verification_for,
         scrutins=parse_scrutins(
             r, top.get("scrutins", []), top.get("capacities", [DEFAULT_CAPACITY])
         ),
@@ -843,7 +863,86 @@ def _platform_url(r: _Reader, value: object) -> str:
     url = r.text(value, "platform_url").rstrip("/")
     if not re.fullmatch(r"https://[^\s/$.?#][^\s]*", url):
         r.fail("platform_url", "adresse https:// attendue (ex. https://vote.exemple.fr)")
+    # Every link sent to a voter starts with it: a password there would go out in each
+    # message, and « https://vote.gouv.fr@autre.exemple » leads elsewhere than it reads.
+    if "@" in urlsplit(url).netloc:
+        r.fail(
+            "platform_url",
+            "ni nom d'utilisateur ni mot de passe dans l'adresse (https://nom:secret@… "
+            "refusé) : chaque lien envoyé aux électeurs les porterait",
+        )
     return url
+
+
+# The regex engine's own parser (re._parser since Python 3.11, sre_parse before): the
+# pattern's structure as re reads it, rather than a guess from its text.
+_SRE: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
+_REPEATS = frozenset(
+    getattr(_SRE, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    if hasattr(_SRE, name)
+)  # fmt: skip
+
+
+def _matricule_pattern(r: _Reader, value: object) -> str:
+    pattern = r.text(value, "matricule_pattern")
+    try:
+        re.compile(pattern)
+        fault = _backtracking_fault(_SRE.parse(pattern), repeated=False)
+    except re.error as error:
+        where = f" à la position {error.pos + 1}" if error.pos is not None else ""
+        r.fail("matricule_pattern", f"expression régulière invalide{where}")
+    except (RecursionError, OverflowError):
+        r.fail("matricule_pattern", "expression régulière invalide (trop imbriquée ou trop grande)")
+    if fault is not None:
+        r.fail(
+            "matricule_pattern",
+            f"{fault} : sur un matricule mal formé, la vérification essaierait un nombre "
+            "de découpages qui double à chaque caractère et bloquerait l'import ; écrivez "
+            "une seule répétition par partie (ex. ^[A-Z0-9]{4,12}$)",
+        )
+    return pattern
+
+
+def _backtracking_fault(items: Iterable[tuple[Any, Any]], *, repeated: bool) -> str | None:
+    """What of a parsed pattern makes re backtrack without end on a string that almost
+    matches, in French; None when nothing does. ``repeated``: the items are inside a part
+    that repeats (more than once).
+
+    Refused inside a repeated part: a repetition of variable count (``(A+)+``,
+    ``(A{1,2})*``: the engine tries every way to split the string between the two), and
+    an alternative (``(A|AB)+``: every way to choose). A fixed count inside
+    (``([A-Z]{2}[0-9])+``) and an optional part (``(-[0-9]+)?``) are linear; so is an
+    alternative of single characters, which re reads as a class (``(A|B)+``)."""
+    for op, av in items:
+        if op in _REPEATS:
+            low, high, body = av
+            if repeated and high != low:
+                return "répétition imbriquée dans une répétition (ex. (A+)+)"
+            inner = _backtracking_fault(body, repeated=repeated or high > 1)
+        elif op is _SRE.BRANCH:
+            if repeated:
+                return "alternative dans une répétition (ex. (A|AB)+)"
+            inner = next(
+                (f for b in av[1] if (f := _backtracking_fault(b, repeated=False)) is not None),
+                None,
+            )
+        elif op is _SRE.SUBPATTERN:
+            inner = _backtracking_fault(av[3], repeated=repeated)
+        elif op in (_SRE.ASSERT, _SRE.ASSERT_NOT):
+            inner = _backtracking_fault(av[1], repeated=repeated)
+        elif op is getattr(_SRE, "ATOMIC_GROUP", None):
+            inner = _backtracking_fault(av, repeated=repeated)
+        elif op is _SRE.GROUPREF_EXISTS:
+            branches = [b for b in av[1:] if b is not None]
+            inner = next(
+                (f for b in branches if (f := _backtracking_fault(b, repeated=repeated))),
+                None,
+            )
+        else:
+            inner = None
+        if inner is not None:
+            return inner
+    return None
 
 
 def _professional_domains(r: _Reader, value: object) -> tuple[str, ...]:
@@ -863,8 +962,12 @@ def _messages(r: _Reader, value: object) -> dict[str, tuple[str, str]]:
         parts = r.table(template, path, ("subject", "body"), ("subject", "body"))
         subject = r.text(parts["subject"], f"{path}.subject")
         body = parts["body"]
-        if not isinstance(body, str) or not body.strip():
+        if not isinstance(body, str) or is_blank(body):
             r.fail(f"{path}.body", "texte non vide attendu")
+        # Several lines, as a message has; nothing that would reorder or hide them.
+        refuse_control_characters(
+            body, f"{r.source} : {path}.body", allow_tab=True, allow_newlines=True
+        )
         result[purpose] = check_template(purpose, subject, body, f"{r.source} : {path}")
     return result
 
@@ -881,6 +984,12 @@ def _credential_format(r: _Reader, value: object, path: str, kind: str) -> Crede
     doubled = sorted({c for c in alphabet if alphabet.count(c) > 1})
     if doubled:
         r.fail(_join(path, "alphabet"), "caractère(s) en double : " + " ".join(doubled))
+    if len(alphabet) < MIN_ALPHABET:
+        r.fail(
+            _join(path, "alphabet"),
+            f"{MIN_ALPHABET} caractères différents au moins ({len(alphabet)} ici) : un code "
+            "tiré de si peu de caractères se devine",
+        )
     length = r.integer(spec["length"], _join(path, "length"), 1, MAX_CREDENTIAL_LENGTH)
     if kind == "password" and length < MIN_PASSWORD_LENGTH:
         r.fail(
@@ -890,7 +999,19 @@ def _credential_format(r: _Reader, value: object, path: str, kind: str) -> Crede
     group = r.integer(spec.get("group", 0), _join(path, "group"), 0)
     if group > length:
         r.fail(_join(path, "group"), "ne doit pas dépasser la longueur (length)")
-    return CredentialFormat(kind=kind, alphabet=alphabet, length=length, group=group)
+    fmt = CredentialFormat(kind=kind, alphabet=alphabet, length=length, group=group)
+    if fmt.bits < MIN_CREDENTIAL_BITS:
+        needed = math.ceil(MIN_CREDENTIAL_BITS / math.log2(len(alphabet)))
+        plural = length > 1
+        bits = f"{fmt.bits:.1f}".replace(".", ",")
+        r.fail(
+            _join(path, "length"),
+            f"{length} caractère{'s' if plural else ''} parmi {len(alphabet)} "
+            f"ne donne{'nt' if plural else ''} que {bits} bits ; {MIN_CREDENTIAL_BITS} au "
+            "moins attendus (longueur × log2(taille de l'alphabet)) : "
+            f"{needed} caractères au moins avec cet alphabet",
+        )
+    return fmt
 
 
 def _credentials(r: _Reader, value: object) -> dict[str, CredentialFormat]:
@@ -962,27 +1083,46 @@ def _support(
 
 def _check_factors_available(
     r: _Reader,
+    section: str,
     policy: dict[str, list[list[str]]],
     identity_fields: tuple[str, ...],
     credentials: dict[str, CredentialFormat],
 ) -> None:
-    """Every factor of the policy must be checkable with what the roll carries."""
+    """Every factor of the policy (``[verification]``, or ``[verification_for]``: a set
+    nobody can pass there blocks the issue for good) must be checkable with what the
+    roll carries."""
     for channel, sets in policy.items():
         for number, factors in enumerate(sets, start=1):
             for factor in factors:
                 needs = FACTOR_NEEDS[factor]
                 if factor == "security_key_prefix" and "security_key" not in credentials:
                     r.fail(
-                        f"verification.{channel}[{number}]",
+                        f"{section}.{channel}[{number}]",
                         "le facteur security_key_prefix exige [credentials.security_key]",
                     )
                 if needs and not any(need in identity_fields for need in needs):
                     r.fail(
-                        f"verification.{channel}[{number}]",
+                        f"{section}.{channel}[{number}]",
                         f"le facteur {factor} ({FACTOR_LABELS[factor]}) exige le champ "
                         + " ou ".join(needs)
                         + " dans identity_fields",
                     )
+
+
+def _check_key_prefix(
+    r: _Reader, credentials: dict[str, CredentialFormat], sets: Iterable[frozenset[str]]
+) -> None:
+    """A file that verifies by the security key's first characters gives keys that the
+    check can read (csu.domain.credentials.prefix_fault): else every caller would fail
+    it, each failure counting towards their lock."""
+    key = credentials.get("security_key")
+    if key is None or not any("security_key_prefix" in factors for factors in sets):
+        return
+    from csu.domain.credentials import prefix_fault  # late: it imports this module
+
+    fault = prefix_fault(key)
+    if fault is not None:
+        r.fail(f"credentials.security_key.{fault[0]}", fault[1])
 
 
 def _substitution(r: _Reader, value: object) -> SubstitutionRules:

@@ -39,6 +39,7 @@ from csu.domain.errors import InvalidValue
 
 __all__ = [
     "DEFAULT_MATRICULE_PATTERN",
+    "MAX_MATRICULE",
     "Phone",
     "agent_card_secret",
     "iban_secret",
@@ -74,6 +75,9 @@ def _deleting(chars: str) -> dict[int, None]:
 # ---------------------------------------------------------------- matricule
 
 DEFAULT_MATRICULE_PATTERN = r"^[A-Z0-9]{4,12}$"
+MAX_MATRICULE = 64
+"""The width of the voters' matricule column (csu.store.tables.Voter): no longer one
+can be stored, so none is worth matching."""
 _ALNUM = re.compile(r"[A-Z0-9]+")
 
 
@@ -92,13 +96,18 @@ def parse_matricule(raw: str, pattern: str = DEFAULT_MATRICULE_PATTERN) -> str:
     if not value.isascii():
         raise InvalidValue(field, "caractères non autorisés (lettres et chiffres seulement)")
     value = value.upper()
+    # Bounded before matching: an organiser's pattern may backtrack, and its time grows
+    # with the length (a roll line may hold 16,384 characters).
+    too_long = len(value) > MAX_MATRICULE
     # fullmatch, not match: "$" also matches before a final newline.
-    if _compiled(pattern).fullmatch(value):
+    if not too_long and _compiled(pattern).fullmatch(value):
         return value
     if pattern == DEFAULT_MATRICULE_PATTERN:
         if not _ALNUM.fullmatch(value):
             raise InvalidValue(field, "caractères non autorisés (lettres et chiffres seulement)")
         raise InvalidValue(field, f"4 à 12 caractères attendus, {len(value)} reçus")
+    if too_long:
+        raise InvalidValue(field, f"{MAX_MATRICULE} caractères au plus, {len(value)} reçus")
     raise InvalidValue(field, "format non reconnu")
 
 

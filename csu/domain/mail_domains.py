@@ -37,8 +37,16 @@ def domain_pattern_fault(pattern: str) -> str | None:
             "domaine attendu, en minuscules, au moins deux parties séparées par des points "
             "(ex. ac-*.fr, education.gouv.fr ; « * » : des lettres, chiffres ou tirets)"
         )
-    if "*" in pattern.rpartition(".")[2]:
+    labels = pattern.split(".")
+    if "*" in labels[-1]:
         return "« * » ne peut pas remplacer l'extension (.fr, .com…) : il couvrirait tout"
+    # « *.fr » or « *-*.fr » fix nothing but the extension: orange.fr, free.fr... would
+    # all count as professional, and no voter could give a personal address there.
+    if not any(c.isalnum() for label in labels[:-1] for c in label):
+        return (
+            f"« * » seul devant l'extension couvrirait tout le .{labels[-1]} : une partie "
+            "fixe est attendue avant elle (ex. ac-*.fr, *.gouv.fr)"
+        )
     return None
 
 

@@ -23,6 +23,16 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "notice": frozenset({"sender", "what", "when", "support_phone"}),
 }
 
+# purpose -> the placeholder its body must hold, and what the voter would miss without
+# it: the body, since an SMS carries the body alone.
+ESSENTIAL: dict[str, tuple[str, str]] = {
+    "otp": ("code", "l'électeur ne recevrait jamais le code"),
+    "vote_code_link": ("link", "l'électeur ne recevrait jamais le lien"),
+    "identifier": ("identifier", "l'électeur ne recevrait jamais son identifiant"),
+    "substitution": ("materials", "l'électeur ne recevrait jamais son matériel"),
+    "notice": ("what", "l'électeur ne saurait pas ce qui a changé"),
+}
+
 DEFAULTS: dict[str, tuple[str, str]] = {
     "otp": (
         "Votre code de vérification",
@@ -56,7 +66,8 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 
 
 def check_template(purpose: str, subject: str, body: str, where: str) -> tuple[str, str]:
-    """A template read from an election file: known purpose, known placeholders."""
+    """A template read from an election file: known purpose, known placeholders, and
+    in its body the one placeholder the message exists for (:data:`ESSENTIAL`)."""
     if purpose not in PLACEHOLDERS:
         raise InvalidValue(where, f"message inconnu (messages possibles : {', '.join(DEFAULTS)})")
     allowed = PLACEHOLDERS[purpose]
@@ -72,6 +83,9 @@ def check_template(purpose: str, subject: str, body: str, where: str) -> tuple[s
                 + ", ".join(f"${name}" for name in sorted(allowed))
                 + ")",
             )
+    name, missed = ESSENTIAL[purpose]
+    if name not in Template(body).get_identifiers():
+        raise InvalidValue(f"{where}.body", f"variable ${name} absente : sans elle, {missed}")
     return subject, body
 
 

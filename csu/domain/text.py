@@ -19,6 +19,7 @@ and ``\\r\\n``).
 """
 
 import re
+import unicodedata
 
 from csu.domain.errors import InvalidValue
 
@@ -27,6 +28,7 @@ __all__ = [
     "describe_character",
     "free_text",
     "holds_lone_surrogate",
+    "is_blank",
     "is_printable_text",
     "multiline_text",
     "refuse_control_characters",
@@ -147,6 +149,22 @@ def multiline_text(value: str, field: str) -> str:
 def is_printable_text(value: str) -> bool:
     """True when ``value`` holds no refused character (tabs and line breaks count as refused)."""
     return _REFUSED.search(value) is None
+
+
+# Characters that draw nothing although they are neither spaces nor format characters:
+# the Hangul fillers and the blank Braille pattern, the usual ways to pass off an empty
+# name as a filled one.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_blank(value: str) -> bool:
+    """True when ``value`` shows nothing: spaces, format characters (zero-width space
+    U+200B, joiners, soft hyphen, byte order mark…) and blank-looking fillers only. Such
+    a text counts as empty: a title of U+200B alone shows as no title at all."""
+    return all(
+        char.isspace() or char in _BLANK_LOOKING or unicodedata.category(char) == "Cf"
+        for char in value
+    )
 
 
 # A spreadsheet runs a cell as a formula when it begins with one of these: OWASP's

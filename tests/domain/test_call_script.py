@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from csu.domain.actions import ACTIONS
 from csu.domain.call_script import (
+    JOURNAL_DETAILS,
     CallScript,
     Evidence,
     Fact,
@@ -131,6 +133,14 @@ def test_a_call_closed_as_redirected_ticks_the_redirect_step() -> None:
     assert next_step(progress(minint_s1(), (REDIRECTED,))) is None
 
 
+def test_a_closed_call_has_no_next_step_and_its_steps_left_undone_are_passed() -> None:
+    script = minint_s1()
+    ticked = [s.state for s in progress(script, (NOT_VERIFIED,), closed=True)]
+
+    assert ticked == ["passed"] * 7
+    assert next_step(progress(script, (VERIFIED,), closed=True)) is None
+
+
 def test_a_call_resolved_does_not_count_as_redirected() -> None:
     assert states(minint_s1(), VERIFIED, KEY_ISSUED, KEY_READ, RESOLVED)[0] == "passed"
 
@@ -192,6 +202,53 @@ def test_an_unknown_journal_action_is_refused() -> None:
 
     assert error.field == "men-2022.toml : scripts.S6.steps[1].done_when[1]"
     assert "action du journal inconnue « envoi »" in error.fault
+
+
+def step_done_when(evidence: str) -> str:
+    return with_scripts(
+        f'[[scripts.S6.steps]]\nkind = "act"\ntext = "x"\ndone_when = "{evidence}"\n'
+    )
+
+
+def test_a_misspelt_detail_is_refused_with_a_suggestion() -> None:
+    error = fault(step_done_when("credential_issue:securty_key"))
+
+    assert str(error) == (
+        "men-2022.toml : scripts.S6.steps[1].done_when[1] : précision inconnue "
+        "« securty_key » pour credential_issue ; vouliez-vous dire « security_key » ? "
+        "(précisions possibles : ok, password, security_key, vote_code)"
+    )
+
+
+def test_an_outcome_written_without_its_accent_is_refused_with_a_suggestion() -> None:
+    error = fault(step_done_when("intervention_close:redirige"))
+
+    assert "vouliez-vous dire « redirigé » ?" in error.fault
+
+
+def test_a_failed_outcome_is_refused_as_it_never_ticks_a_step() -> None:
+    error = fault(step_done_when("verification:non vérifié"))
+
+    assert error.fault == "« non vérifié » est un échec : il ne coche aucune étape"
+
+
+def test_an_action_that_never_names_an_intervention_is_refused() -> None:
+    error = fault(step_done_when("login"))
+
+    assert error.fault == (
+        "l'action « login » n'est jamais rattachée à une intervention : elle ne coche aucune étape"
+    )
+
+
+def test_a_vote_code_link_names_no_kind_so_only_a_password_link_may_be_named() -> None:
+    # The journal names the kind of a link only for a password (men-2011).
+    error = fault(step_done_when("vote_code_link_send:vote_code"))
+
+    assert error.fault.endswith("(précisions possibles : ok, password)")
+
+
+def test_every_action_a_step_may_name_is_a_journal_action() -> None:
+    assert set(JOURNAL_DETAILS) <= ACTIONS
 
 
 def test_a_script_without_steps_is_refused() -> None:

@@ -88,6 +88,10 @@ def test_the_sections_survive_the_stored_json_form() -> None:
          "ccil[2].constituencies", "relève déjà de A"),
         ({"escalation": {"deadline_minutes": 0}}, "escalation.deadline_minutes", "entre 1"),
         ({"escalation": {"delai": 30}}, "escalation.delai", "clé inconnue"),
+        ({"support_numbers": [{"label": "\u200b", "phone": "0180154321"}]},
+         "support_numbers[1].label", "ne doit pas être vide"),
+        ({"support_numbers": [{"label": "CSU \u202eexe.", "phone": "0180154321"}]},
+         "support_numbers[1].label", "marque de direction bidirectionnelle, U+202E"),
     ],
 )
 def test_a_wrong_section_is_refused_naming_its_key(data: dict, path: str, fault: str) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from csu.domain.clock import PARIS
 from csu.domain.election import (
+    MIN_CREDENTIAL_BITS,
     CredentialFormat,
     ElectionDefinition,
     ElectionState,
@@ -68,6 +69,22 @@ def refusal(text: str) -> InvalidValue:
     with pytest.raises(InvalidValue) as caught:
         parse_election(text, "test.toml")
     return caught.value
+
+
+def minint(old: str, new: str) -> str:
+    """minint-2022.toml as shipped, ``old`` replaced by ``new`` (which must be there)."""
+    text = (ELECTIONS / "minint-2022.toml").read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new)
+
+
+def minint_refusal(old: str, new: str) -> InvalidValue:
+    with pytest.raises(InvalidValue) as caught:
+        parse_election(minint(old, new), "minint-2022.toml")
+    return caught.value
+
+
+MININT_KEY = 'alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"\nlength = 16\ngroup = 4'
 
 
 # --------------------------------------------------------------- shipped files
@@ -232,6 +249,28 @@ def test_a_professional_domain_that_is_no_domain_is_refused_naming_it() -> None:
     )
 
 
+def test_a_title_of_zero_width_spaces_only_is_refused_as_empty() -> None:
+    error = refusal(MINIMAL.replace('"Scrutin de test"', '"\\u200b\\u200b"'))
+
+    assert str(error) == "test.toml : title : ne doit pas être vide"
+
+
+def test_a_title_with_a_bidirectional_override_is_refused() -> None:
+    # U+202E shows « Élections exe.pnp » as « Élections pnp.exe »: refused in names too.
+    error = refusal(MINIMAL.replace('"Scrutin de test"', '"Élections \\u202egnp.exe"'))
+
+    assert str(error) == (
+        "test.toml : title : caractère interdit en position 11 "
+        "(marque de direction bidirectionnelle, U+202E)"
+    )
+
+
+def test_links_honoured_only_until_before_the_opening_are_refused() -> None:
+    error = refusal(MINIMAL + "\n[timings]\nlinks_until = 2024-12-01T00:00:00\n")
+
+    assert str(error) == "test.toml : timings.links_until : doit être postérieure à opens_at"
+
+
 def test_closing_before_opening_is_refused() -> None:
     error = refusal(MINIMAL.replace("2024-12-05T17:00:00", "2024-12-01T17:00:00"))
 
@@ -245,6 +284,40 @@ def test_a_matricule_pattern_that_does_not_compile_is_refused() -> None:
 
     assert error.field == "test.toml : matricule_pattern"
     assert error.fault.startswith("expression régulière invalide")
+
+
+def with_matricule_pattern(pattern: str) -> str:
+    return MINIMAL.replace(
+        "retention_days = 30", f"retention_days = 30\nmatricule_pattern = '{pattern}'"
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["^(A+)+$", "^([A-Z]{1,3})*$", "^(?:[0-9]+-?)+$", "^(?:A|AB)+$"],
+)
+def test_a_matricule_pattern_that_backtracks_without_end_is_refused(pattern: str) -> None:
+    # « ^(A+)+$ » held a roll import for over a minute on one line of 41 characters.
+    error = refusal(with_matricule_pattern(pattern))
+
+    assert error.field == "test.toml : matricule_pattern"
+    assert "une seule répétition par partie" in error.fault
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^[A-Z0-9]{4,12}$",
+        "^(MI|CC)[0-9]{8}$",
+        "^(?:[A-Z]{2}-)?[0-9]{6}$",
+        "^([A-Z]{2}[0-9]{2})+$",
+        "^(A|B)+$",  # single characters: a class, which re matches in one step each
+    ],
+)
+def test_a_matricule_pattern_with_one_repetition_per_part_is_accepted(pattern: str) -> None:
+    assert parse_election(with_matricule_pattern(pattern), "test.toml").matricule_pattern == (
+        pattern
+    )
 
 
 def test_an_unknown_factor_is_refused_with_file_and_set() -> None:
@@ -309,6 +382,92 @@ def test_an_alphabet_with_a_repeated_character_is_refused() -> None:
     assert str(error) == (
         "test.toml : credentials.password.alphabet : caractère(s) en double : a b"
     )
+
+
+def test_an_alphabet_of_fewer_than_10_characters_is_refused() -> None:
+    error = refusal(MINIMAL.replace('"abcdefghjkmnpqrstuvwxyz23456789"', '"a"'))
+
+    assert str(error) == (
+        "test.toml : credentials.password.alphabet : 10 caractères différents au moins "
+        "(1 ici) : un code tiré de si peu de caractères se devine"
+    )
+
+
+def test_a_code_under_40_bits_is_refused_saying_the_length_it_needs() -> None:
+    error = refusal(MINIMAL.replace('"abcdefghjkmnpqrstuvwxyz23456789"', '"0123456789"'))
+
+    assert str(error) == (
+        "test.toml : credentials.password.length : 12 caractères parmi 10 ne donnent que "
+        "39,9 bits ; 40 au moins attendus (longueur × log2(taille de l'alphabet)) : "
+        "13 caractères au moins avec cet alphabet"
+    )
+
+
+def test_a_substitution_identifier_is_held_to_the_same_strength() -> None:
+    text = (ELECTIONS / "cci-hdf-2021.toml").read_text(encoding="utf-8")
+    text = text.replace("length = 12\ngroup = 4", "length = 1\ngroup = 0")
+
+    with pytest.raises(InvalidValue) as caught:
+        parse_election(text, "cci-hdf-2021.toml")
+
+    assert caught.value.field == "cci-hdf-2021.toml : substitution.identifier.length"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_shipped_codes_clear_the_strength_floor_by_15_bits(name: str) -> None:
+    definition = shipped(name)
+    formats = [*definition.credentials.values()]
+    if definition.substitution.identifier is not None:
+        formats.append(definition.substitution.identifier)
+
+    assert all(fmt.bits >= MIN_CREDENTIAL_BITS + 15 for fmt in formats)
+
+
+def test_a_key_whose_prefix_verifies_callers_holds_only_capitals_and_digits() -> None:
+    # Lower-case keys: the dictated prefix is compared upper-cased, so it never matched,
+    # and each failure counted towards the voter's lock.
+    lower = MININT_KEY.replace("ABCDEFGHJKMNPQRSTVWXYZ", "abcdefghjkmnpqrstvwxyz")
+    error = minint_refusal(MININT_KEY, lower)
+
+    assert error.field == "minint-2022.toml : credentials.security_key.alphabet"
+    assert error.fault == (
+        "le facteur security_key_prefix compare les 6 premiers caractères dictés, en "
+        "majuscules et sans signes : la clé ne doit compter que des majuscules de A à Z et "
+        "des chiffres (hors de ceux-ci : « a », « b », « c », « d », « e » et 17 autre(s))"
+    )
+
+
+def test_a_key_with_symbols_is_refused_when_its_prefix_verifies_callers() -> None:
+    symbols = MININT_KEY.replace("XYZ", "XYZ#+%")
+    error = minint_refusal(MININT_KEY, symbols)
+
+    assert error.field == "minint-2022.toml : credentials.security_key.alphabet"
+    assert error.fault.endswith("(hors de ceux-ci : « # », « + », « % »)")
+
+
+def test_a_key_shorter_than_the_prefix_is_refused_when_its_prefix_verifies_callers() -> None:
+    # 5 characters among 256 capitals hold 40 bits: strong enough, yet shorter than the
+    # 6 characters the caller reads out.
+    capitals = [c for c in map(chr, range(0x41, 0x2000)) if c.isupper() and c.upper() == c]
+    wide = f'alphabet = "{"".join(capitals[:256])}"\nlength = 5\ngroup = 0'
+    error = minint_refusal(MININT_KEY, wide)
+
+    assert str(error) == (
+        "minint-2022.toml : credentials.security_key.length : le facteur "
+        "security_key_prefix lit les 6 premiers caractères de la clé : 6 caractères au "
+        "moins attendus"
+    )
+
+
+def test_a_lower_case_key_is_accepted_when_no_set_uses_its_prefix() -> None:
+    lower = MININT_KEY.replace("ABCDEFGHJKMNPQRSTVWXYZ", "abcdefghjkmnpqrstvwxyz")
+    text = minint(MININT_KEY, lower).replace(
+        '    ["birth_date", "security_key_prefix", "iban"],\n', ""
+    )
+
+    key = parse_election(text, "minint-2022.toml").credentials["security_key"]
+
+    assert key.alphabet.startswith("23456789abc")
 
 
 def test_an_empty_alphabet_is_refused() -> None:
@@ -484,6 +643,17 @@ def test_verification_for_a_kind_the_election_does_not_issue_is_refused() -> Non
     text = text.replace("[timings]", '[verification_for]\nvote_code = [["numen"]]\n\n[timings]')
     with pytest.raises(InvalidValue, match=r"verification_for\.vote_code : ce scrutin ne"):
         parse_election(text, "minint-2022.toml")
+
+
+def test_verification_for_a_factor_the_roll_does_not_carry_is_refused() -> None:
+    text = (ELECTIONS / "men-2022.toml").read_text(encoding="utf-8")
+    text = text.replace('["in_person"],\n]', '["in_person"],\n    ["iban"],\n]')
+
+    with pytest.raises(InvalidValue) as caught:
+        parse_election(text, "men-2022.toml")
+
+    assert caught.value.field == "men-2022.toml : verification_for.vote_code[4]"
+    assert "exige le champ iban dans identity_fields" in caught.value.fault
 
 
 def test_verification_for_a_set_of_public_factors_only_is_refused() -> None:

@@ -16,6 +16,7 @@ from stdnum.fr import nir as stdnum_nir
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import (
     DEFAULT_MATRICULE_PATTERN,
+    MAX_MATRICULE,
     Phone,
     agent_card_secret,
     iban_secret,
@@ -35,6 +36,7 @@ from csu.domain.identifiers import (
     parse_numen,
     parse_phone,
 )
+from csu.store.tables import Voter
 
 TODAY = datetime.date(2026, 11, 21)
 
@@ -83,6 +85,17 @@ def test_matricule_missing_is_refused():
 
 def test_matricule_with_a_trailing_newline_inside_is_refused():
     assert refused(parse_matricule, "AB12\nCD").startswith("Matricule : ")
+
+
+def test_matricule_longer_than_its_column_is_refused_before_the_pattern_runs():
+    # « ^(A+)+$ » would take years on this value; the bound answers at once.
+    assert refused(parse_matricule, "A" * 10_000 + "B", "^(A+)+$") == (
+        "Matricule : 64 caractères au plus, 10001 reçus"
+    )
+
+
+def test_the_matricule_bound_is_the_width_of_its_column():
+    assert Voter.__table__.c.matricule.type.length == MAX_MATRICULE
 
 
 @given(st.from_regex(r"[A-Z0-9]{4,12}", fullmatch=True))

@@ -73,6 +73,8 @@ def test_domains_and_wildcards_within_a_label_are_patterns(pattern: str) -> None
         ("-ac.fr", "domaine attendu"),
         ("gmail.*", "ne peut pas remplacer l'extension"),
         ("*.*", "ne peut pas remplacer l'extension"),
+        ("*.fr", "couvrirait tout le .fr"),  # orange.fr, free.fr... all professional
+        ("*-*.fr", "une partie fixe est attendue"),
         ("a" * 251 + ".fr", "253 caractères au plus"),
     ],
 )

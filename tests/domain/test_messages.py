@@ -56,9 +56,49 @@ def test_an_unknown_message_is_refused_when_the_election_is_loaded() -> None:
         parse_election(text, "men.toml")
 
 
+@pytest.mark.parametrize(
+    ("purpose", "name"),
+    [
+        ("otp", "code"),
+        ("vote_code_link", "link"),
+        ("identifier", "identifier"),
+        ("substitution", "materials"),
+        ("notice", "what"),
+    ],
+)
+def test_a_message_without_the_variable_it_exists_for_is_refused(purpose: str, name: str) -> None:
+    # « $sender bonjour » as a one-time code's SMS: the voter would never get the code.
+    own = f'\n[messages.{purpose}]\nsubject = "Objet"\nbody = "$sender bonjour"\n'
+    with pytest.raises(InvalidValue) as caught:
+        parse_election(MEN.read_text(encoding="utf-8") + own, "men.toml")
+
+    assert caught.value.field == f"men.toml : messages.{purpose}.body"
+    assert caught.value.fault.startswith(f"variable ${name} absente : sans elle, l'électeur")
+
+
+def test_the_essential_variable_in_the_subject_only_is_refused() -> None:
+    # An SMS carries the body alone.
+    own = '\n[messages.otp]\nsubject = "Code $code"\nbody = "$sender : voir l\'objet"\n'
+    with pytest.raises(InvalidValue, match=r"messages\.otp\.body : variable \$code absente"):
+        parse_election(MEN.read_text(encoding="utf-8") + own, "men.toml")
+
+
+def test_a_message_with_a_bidirectional_override_is_refused() -> None:
+    text = MEN.read_text(encoding="utf-8") + OWN_NOTICE.replace("Appelez", "\\u202eAppelez")
+    with pytest.raises(InvalidValue, match=r"messages\.notice\.body : caractère interdit"):
+        parse_election(text, "men.toml")
+
+
 def test_the_platform_address_must_be_https() -> None:
     text = MEN.read_text(encoding="utf-8").replace("https://vote", "http://vote")
     with pytest.raises(InvalidValue, match=r"platform_url : adresse https://"):
+        parse_election(text, "men.toml")
+
+
+def test_a_platform_address_with_a_user_name_and_password_is_refused() -> None:
+    # Each link to a voter starts with it: the password would go out in every message.
+    text = MEN.read_text(encoding="utf-8").replace("https://vote", "https://csu:secret@vote")
+    with pytest.raises(InvalidValue, match=r"platform_url : ni nom d'utilisateur ni mot de"):
         parse_election(text, "men.toml")
 
 
