@@ -6,6 +6,7 @@ never logs it either.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from textual import on, work
@@ -20,6 +21,7 @@ from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal
 from csu.screens.dialogs import MaterialPicker
+from csu.screens.labels import FEMININE_KINDS
 from csu.services.credentials import (
     IssuedCredential,
     confirm_read_out,
@@ -31,34 +33,91 @@ from csu.services.voters import MaterialView
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
 HIDDEN = "•••• masqué ••••"
-NEW_LABELS: dict[str, str] = {
-    "security_key": "Nouvelle clé de sécurité",
-    "password": "Nouveau mot de passe",
-    "vote_code": "Nouveau code de vote",
-}
+VOWELS = frozenset("aeiouyéèêàâîô")
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialWords:
+    """How the windows name one kind of credential, and agree with it: « la clé de
+    sécurité… Lisez-la… Elle ne sera plus jamais affichée », « le mot de passe…
+    Lisez-le… Il ne sera plus jamais affiché »."""
+
+    label: str  # « clé de sécurité »
+    feminine: bool
+
+    def pick(self, masculine: str, feminine: str) -> str:
+        return feminine if self.feminine else masculine
+
+    @property
+    def e(self) -> str:
+        """The feminine ending of a regular participle: « invalidé{e} »."""
+        return self.pick("", "e")
+
+    @property
+    def name(self) -> str:
+        """At the start of a title: « Clé de sécurité »."""
+        return self.label[:1].upper() + self.label[1:]
+
+    @property
+    def the(self) -> str:
+        """« la clé de sécurité », « le mot de passe », « l'identifiant de vote »."""
+        if self.label[:1] in VOWELS:
+            return f"l'{self.label}"
+        return f"{self.pick('le', 'la')} {self.label}"
+
+    @property
+    def the_capitalised(self) -> str:
+        """The same, at the start of a sentence: « La clé de sécurité »."""
+        return self.the[:1].upper() + self.the[1:]
+
+    @property
+    def it(self) -> str:
+        """The object pronoun: « Lisez-la », « Lisez-le »."""
+        return self.pick("le", "la")
+
+    @property
+    def a_new(self) -> str:
+        """« délivrez-en une nouvelle », « délivrez-en un nouveau »."""
+        return self.pick("un nouveau", "une nouvelle")
+
+    @property
+    def new_title(self) -> str:
+        """« Nouvelle clé de sécurité », « Nouveau mot de passe », « Nouvel identifiant »."""
+        if self.feminine:
+            return f"Nouvelle {self.label}"
+        return f"{'Nouvel' if self.label[:1] in VOWELS else 'Nouveau'} {self.label}"
+
+
+def words(kind: str) -> CredentialWords:
+    """The words of ``kind`` (a key of ``CREDENTIAL_LABELS``; another reads « code »)."""
+    if kind not in CREDENTIAL_LABELS:
+        return CredentialWords("code", feminine=False)
+    return CredentialWords(CREDENTIAL_LABELS[kind], feminine=kind in FEMININE_KINDS)
+
+
+NEW_LABELS: dict[str, str] = {kind: words(kind).new_title for kind in CREDENTIAL_LABELS}
 INVALIDATE_LABELS: dict[str, str] = {
-    "security_key": "Invalider la clé de sécurité",
-    "password": "Invalider le mot de passe",
-    "vote_code": "Invalider le code de vote",
+    kind: f"Invalider {words(kind).the}" for kind in CREDENTIAL_LABELS
 }
 # The value reaches the voter by the channel of the intervention: read out over the
-# phone, handed over by the president who has the voter in front of them.
+# phone, handed over by the president who has the voter in front of them. ``{it}``
+# stands for the credential's pronoun (« Lisez-la », « Lisez-le »).
 HANDOVER: dict[str, tuple[str, str, str]] = {
     # channel: (what to do, the confirming button, the reminder)
     "phone": (
-        "Lisez-le à l'appelant, faites-le répéter, puis confirmez.",
+        "Lisez-{it} à l'appelant, faites-{it} répéter, puis confirmez.",
         "Lu à l'appelant",
         "Confirmez la lecture avec « Lu à l'appelant », ou « Fermer sans confirmer » si "
         "l'appel a été interrompu.",
     ),
     "president": (
-        "Remettez-le au votant (qu'il le recopie lui-même), puis confirmez.",
+        "Remettez-{it} au votant (qu'il {it} recopie lui-même), puis confirmez.",
         "Remis en main propre",
         "Confirmez la remise avec « Remis en main propre », ou « Fermer sans confirmer » "
         "si le votant est parti.",
     ),
     "email": (
-        "Communiquez-le à l'électeur, faites-le répéter, puis confirmez.",
+        "Communiquez-{it} à l'électeur, faites-{it} répéter, puis confirmez.",
         "Communiqué à l'électeur",
         "Confirmez avec « Communiqué à l'électeur », ou « Fermer sans confirmer » si "
         "l'échange a été interrompu.",
@@ -68,6 +127,64 @@ HANDOVER: dict[str, tuple[str, str, str]] = {
 
 def handover(channel: str) -> tuple[str, str, str]:
     return HANDOVER.get(channel, HANDOVER["phone"])
+
+
+def shown_hint(kind: str, channel: str) -> str:
+    """What to do with the value shown once, agreeing with the credential."""
+    said = words(kind)
+    todo = handover(channel)[0].format(it=said.it)
+    return f"{todo} {said.pick('Il', 'Elle')} ne sera plus jamais affiché{said.e}."
+
+
+def display_ended(kind: str) -> str:
+    """The countdown's last word, once the value is masked."""
+    said = words(kind)
+    if_it = said.pick("S'il", "Si elle")
+    return (
+        f"Affichage terminé : {said.the} n'est plus visible. "
+        f"{if_it} n'a pas été noté{said.e}, délivrez-en {said.a_new}."
+    )
+
+
+def issue_hint(kind: str | None) -> str:
+    """The issue window's warning: the active credential of the kind goes."""
+    said = words(kind or "")
+    current = said.pick("actuel", "actuelle")
+    return (
+        f"{said.the_capitalised} {current} sera invalidé{said.e} et remplacé{said.e} ; "
+        f"{said.pick('le nouveau', 'la nouvelle')} ne s'affichera qu'une fois."
+    )
+
+
+def unconfirmed(kind: str, channel: str) -> tuple[str, str]:
+    """The warning when the window closes without confirming: (title, message)."""
+    said = words(kind)
+    way = "Remise" if channel == "president" else "Lecture"
+    return (
+        f"{said.name} non confirmé{said.e}",
+        f"{way} non confirmée : rien n'a été journalisé comme communiqué. {said.the_capitalised} "
+        f"délivré{said.e} reste {said.pick('actif', 'active')} ; délivrez-en {said.a_new} si "
+        f"l'électeur n'a pas pu {said.it} noter.",
+    )
+
+
+def confirmed(kind: str, channel: str, *, after_display: bool) -> tuple[str, str]:
+    """What the operator is told once the read-out is journalled: (title, message)."""
+    said = words(kind)
+    way = "Remise" if channel == "president" else "Lecture"
+    if not after_display:
+        return f"{said.name} délivré{said.e}", f"{way} confirmée (journalisée)."
+    return (
+        f"{said.name} délivré{said.e}",
+        f"{way} confirmée après la fin de l'affichage : le journal l'indique. Si "
+        f"l'électeur n'a pas pu noter {said.the}, délivrez-en {said.a_new}.",
+    )
+
+
+def revoked(kind: str) -> str:
+    """Once the credential is invalidated."""
+    said = words(kind)
+    return f"{said.name} invalidé{said.e} (journalisé{said.e})."
 
 
 def spelling_lines(spelling: Sequence[str], per_line: int = SPELLING_PER_LINE) -> list[str]:
@@ -119,6 +236,10 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
     @on(Select.Changed, "#credential-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
         self.query_one("#credential-title", Static).update(self.title_for(event.value))
+        self.kind_changed(event.value if isinstance(event.value, str) else None)
+
+    def kind_changed(self, kind: str | None) -> None:
+        """Another kind was chosen: a window whose words agree with it redraws them."""
 
     def choose(self) -> ComposeResult:
         yield MaterialPicker(self.materials, select_id="credential-material")
@@ -161,7 +282,8 @@ class CredentialShownScreen(CsuModal[bool]):
     spelling, and a countdown of ``display_seconds`` after which the value is hidden.
 
     "Lu à l'appelant" (``#read-out``; « Remis en main propre » in person) journals the
-    read-out and returns True.
+    read-out and returns True; pressed once the value was masked, it is still accepted
+    (read in time, pressed late) but the entry and the notification say so.
     Escape does not close this screen: it only reminds the operator to confirm.
     "Fermer sans confirmer" (``#close-unconfirmed``) returns False without calling any
     service and warns that the read-out was not confirmed (the credential stays
@@ -183,6 +305,7 @@ class CredentialShownScreen(CsuModal[bool]):
         self.intervention_id = intervention_id
         self.channel = channel
         self.credential_id = issued.credential_id
+        self.kind = issued.kind
         self.title_text = NEW_LABELS.get(issued.kind, f"Nouveau code : {issued.label}")
         self.material_identifier = mask_identifier(issued.material_identifier)
         self.display_seconds = issued.display_seconds
@@ -203,7 +326,7 @@ class CredentialShownScreen(CsuModal[bool]):
                 markup=False,
             )
             yield Static(
-                f"{handover(self.channel)[0]} Il ne sera plus jamais affiché.",
+                shown_hint(self.kind, self.channel),
                 classes="modal-hint",
                 id="credential-hint",
                 markup=False,
@@ -233,10 +356,7 @@ class CredentialShownScreen(CsuModal[bool]):
             countdown.update(f"Affiché encore {remaining} s")
             return
         self.hide_value()
-        countdown.update(
-            "Affichage terminé : le code n'est plus visible. S'il n'a pas été noté, "
-            "délivrez-en un nouveau."
-        )
+        countdown.update(display_ended(self.kind))
 
     def hide_value(self) -> None:
         self._display = ""
@@ -249,36 +369,41 @@ class CredentialShownScreen(CsuModal[bool]):
     def action_remind(self) -> None:
         self.notify(
             handover(self.channel)[2],
-            title="Code non confirmé",
+            title=unconfirmed(self.kind, self.channel)[0],
             severity="warning",
         )
 
     @on(Button.Pressed, "#read-out")
     def _read_out(self) -> None:
         if self.begin():
-            self.confirm()
+            # Whether the value was still shown when the operator pressed: the screen
+            # alone knows it, the journal records it.
+            self.confirm(after_display=self.hidden)
 
     @work(thread=True, exclusive=True, group="read-out", exit_on_error=False)
-    def confirm(self) -> None:
+    def confirm(self, *, after_display: bool) -> None:
         deps, who = self.session()
-        confirm_read_out(deps, who, self.intervention_id, self.credential_id)
-        self.app.call_from_thread(self._confirmed)
+        confirm_read_out(
+            deps, who, self.intervention_id, self.credential_id, after_display=after_display
+        )
+        self.app.call_from_thread(self._confirmed, after_display)
 
-    def _confirmed(self) -> None:
+    def _confirmed(self, after_display: bool) -> None:
         self.hide_value()
+        title, message = confirmed(self.kind, self.channel, after_display=after_display)
+        self.app.notify(
+            message,
+            title=title,
+            severity="warning" if after_display else "information",
+            timeout=12 if after_display else None,
+        )
         self.dismiss(True)
 
     @on(Button.Pressed, "#close-unconfirmed")
     def _close_unconfirmed(self) -> None:
         self.hide_value()
-        self.app.notify(
-            f"{'Remise' if self.channel == 'president' else 'Lecture'} non confirmée : rien "
-            "n'a été journalisé comme communiqué. Le code délivré reste actif ; délivrez-en "
-            "un nouveau si l'électeur n'a pas pu le noter.",
-            title="Code non confirmé",
-            severity="warning",
-            timeout=12,
-        )
+        title, message = unconfirmed(self.kind, self.channel)
+        self.app.notify(message, title=title, severity="warning", timeout=12)
         self.dismiss(False)
 
 
@@ -296,14 +421,15 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
             yield self.title_widget()
             yield from self.choose()
             if self.possible:
-                yield Static(
-                    "L'actuel sera invalidé et remplacé ; le nouveau ne s'affichera qu'une fois.",
-                    classes="modal-hint",
-                )
+                kind = self.kinds[0] if len(self.kinds) == 1 else None
+                yield Static(issue_hint(kind), classes="modal-hint", id="issue-hint")
             with Horizontal(classes="modal-buttons"):
                 if self.possible:
                     yield Button("Délivrer", id="issue-ok", variant="primary")
                 yield Button("Annuler" if self.possible else "Fermer", id="issue-cancel-button")
+
+    def kind_changed(self, kind: str | None) -> None:
+        self.query_one("#issue-hint", Static).update(issue_hint(kind))
 
     @on(Button.Pressed, "#issue-ok")
     def _submit(self) -> None:

@@ -120,6 +120,7 @@ OUTCOME_LABELS: dict[str, str] = {
 DETAIL_LABELS: dict[str, str] = {
     "accepted": "émargements acceptés",
     "action": "action",
+    "after_display": "confirmation après la fin de l'affichage",
     "alerts": "alertes",
     "approval_asked": "approbation demandée",
     "approved": "approuvée par un autre superviseur",

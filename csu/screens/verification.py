@@ -4,7 +4,8 @@ unlock of a voter locked after too many failed verifications.
 The verification modal lists the factor sets the election accepts on the channel of
 the intervention (any one suffices) and offers one field per factor those sets use;
 the number of the caller is checked by the service itself. The answer is only
-"vérifiée" or "non vérifiée": never which factor failed.
+"vérifiée" or "non vérifiée" (with the tries left before the lock): never which factor
+failed. It is scrolled into view: in a short terminal the window scrolls.
 
 On a call from a president (S2) the operator types no in-person check: the window asks
 the president for it and waits, « en attente du président », until the president
@@ -405,7 +406,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             return
         problem = self.format_problem()
         if problem:
-            self.query_one("#verify-result", Static).update(f"Format incorrect — {problem}")
+            self._say(f"Format incorrect — {problem}")
             return
         self._busy = True
         self._working("#verify-result", "Vérification…")
@@ -424,9 +425,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self._done_waiting = True
             self.dismiss(result)
             return
-        shown = self.query_one("#verify-result", Static)
-        shown.update(result.message)
-        shown.set_class(result.locked_until is not None, "-locked")
+        self._say(result.message, locked=result.locked_until is not None)
         if self._on_change is not None:
             self._on_change(result.locked_until is not None)
 
@@ -443,6 +442,22 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self._pending.update("")  # the refusal shows as a notification
         if event.state in FINISHED:
             self._pending = None
+
+    def _say(self, text: str, *, locked: bool = False) -> None:
+        """The answer to « Vérifier », scrolled into view once laid out: in a short
+        terminal the window scrolls, and the answer (what to do next) and the buttons
+        below it were out of sight until one tabbed to them."""
+        shown = self.query_one("#verify-result", Static)
+        shown.update(text)
+        shown.set_class(locked, "-locked")
+        buttons = self.query_one(".modal-buttons", Horizontal)
+
+        def into_view() -> None:
+            # The buttons first, then the answer: when both do not fit, the answer wins.
+            buttons.scroll_visible(animate=False, immediate=True)
+            shown.scroll_visible(animate=False, immediate=True)
+
+        self.call_after_refresh(into_view)
 
     def _working(self, selector: str, text: str) -> None:
         """Says what is under way, in the line its answer will replace."""

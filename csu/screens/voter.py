@@ -44,7 +44,13 @@ from csu.domain.permissions import (
 from csu.domain.scrutins import ScrutinState
 from csu.domain.verification import remote_lock_applies
 from csu.screens.base import CsuScreen, Explained, WorkFailed
-from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
+from csu.screens.credential import (
+    INVALIDATE_LABELS,
+    CredentialShownScreen,
+    IssueScreen,
+    RevokeScreen,
+    revoked,
+)
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.identifier_delivery import IdentifierOutcome, IdentifierScreen
 from csu.screens.intervention import (
@@ -895,12 +901,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             self.app.push_screen(shown, self.after_read_out)
 
     def after_read_out(self, confirmed: bool | None) -> None:
-        if confirmed:
-            handed = self.intervention is not None and self.intervention.channel == "president"
-            self.notify(
-                "Remise confirmée (journalisée)." if handed else "Lecture confirmée (journalisée).",
-                title="Code délivré",
-            )
+        # The window told the operator, in words that agree with the credential.
         self.reload()
 
     def action_revoke(self) -> None:
@@ -911,7 +912,7 @@ class VoterScreen(Explained, CsuScreen[None]):
     def after_revoke(self, kind: str | None) -> None:
         if kind is not None:
             self.acted()
-            self.notify("Code invalidé (journalisé).", title="Invalider un code")
+            self.notify(revoked(kind), title=INVALIDATE_LABELS.get(kind, "Invalider un code"))
             self.reload()
 
     # --- the key by post (Interior) -------------------------------------------------

@@ -4,7 +4,8 @@ checklist that follows the intervention.
 The steps come from the election's file (``[scripts.S1]`` .. ``[scripts.S8]``, see
 :mod:`csu.domain.call_script`); a step ticks itself when the intervention's journal
 holds the entry that proves it (a verification, a key issued, a link sent, the call
-closed as « redirigé vers le libre-service »...), and the first step left is the next.
+closed as « redirigé vers le libre-service »...), and the first step left is the next
+until the intervention is closed.
 The view carries codes (step kinds and states) with their French labels, and the
 election's support numbers and hours, which the agent gives the caller.
 
@@ -83,6 +84,7 @@ class Checklist:
     forbidden: tuple[str, ...]
     support: SupportInfo
     others: tuple[ScriptSummary, ...]  # the election's other scenarios, to switch to
+    closed: bool = False  # the intervention is closed: the call is over, nothing is next
 
 
 def election_scripts(
@@ -111,6 +113,7 @@ def checklist(
         definition = get_definition(session, row.election_id)
         hint = _scenario_of_channel(session, who, row)
         facts = tuple(_fact(fields) for fields in _journal_of(session, intervention_id))
+        closed = row.closed_at is not None
     scripts = scripts_of(definition)
     if not scripts:
         raise ServiceError(f"L'élection {definition.id} ne donne aucune procédure d'appel.")
@@ -122,7 +125,7 @@ def checklist(
         raise ServiceError(
             f"L'élection {definition.id} n'a pas de procédure pour « {label} » : {known}."
         )
-    return _view(definition, scripts[scenario], facts, scripts)
+    return _view(definition, scripts[scenario], facts, scripts, closed=closed)
 
 
 def redirected_count(
@@ -186,8 +189,10 @@ def _view(
     script: CallScript,
     facts: tuple[Fact, ...],
     scripts: dict[str, CallScript],
+    *,
+    closed: bool,
 ) -> Checklist:
-    states = progress(script, facts)
+    states = progress(script, facts, closed=closed)
     steps = tuple(
         StepView(
             number=s.step.number,
@@ -215,6 +220,7 @@ def _view(
             hours=describe_support_hours(definition),
         ),
         others=tuple(_summary(s) for code, s in scripts.items() if code != script.scenario),
+        closed=closed,
     )
 
 

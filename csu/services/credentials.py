@@ -249,9 +249,18 @@ def store_credential(
 
 @retried
 def confirm_read_out(
-    deps: Deps, who: OperatorContext, intervention_id: str, credential_id: int
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    credential_id: int,
+    *,
+    after_display: bool = False,
 ) -> None:
-    """The operator confirms the new credential was read to the caller (journalled)."""
+    """The operator confirms the new credential was read to the caller (journalled).
+
+    ``after_display``: confirmed once the screen had masked the value. Still accepted
+    (the operator may have read it in time and pressed late), but the entry says so:
+    the journal does not assert a read-out that may not have happened."""
     now = deps.clock()
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
@@ -266,6 +275,13 @@ def confirm_read_out(
         if not issued_here or credential is None or material is None:
             raise NotFound("Code introuvable dans cette intervention.")
         voter = session.get(Voter, material.voter_id)
+        # The channel says how the value reached the voter (read out over the phone,
+        # handed over in person): the review names the entry by it.
+        details: dict[str, object] = {
+            "kind": credential.kind, "credential": credential.id, "channel": row.channel,
+        }  # fmt: skip
+        if after_display:
+            details["after_display"] = True
         journal.append(
             session,
             actor=who.actor,
@@ -275,9 +291,7 @@ def confirm_read_out(
             election=material.election_id,
             subject=voter.pseudonym if voter else None,
             intervention=row.id,
-            # The channel says how the value reached the voter (read out over the
-            # phone, handed over in person): the review names the entry by it.
-            details={"kind": credential.kind, "credential": credential.id, "channel": row.channel},
+            details=details,
         )
 
 

@@ -286,10 +286,10 @@ def attest_presence(
                 f"Attestation enregistrée : l'agent {check.requested_by} complète la "
                 "vérification.",
             )
-        used, _ = record_verification(
+        used = record_verification(
             session, who, row, voter, tried=passed, passed=passed, policy=policy, now=now,
             details={"presence_check": check.id, "attested_by": who.login, "document": kind},
-        )
+        ).used
         assert used is not None  # the set passed above
         check.status = USED
         check.used_at = now

@@ -7,8 +7,9 @@ attempts table keep, for supervisors, which factors were tried and which failed.
 
 Failed verifications of a voter count across agents: ``MAX_FAILURES`` within
 ``FAILURE_WINDOW`` lock the voter for remote verification until a supervisor
-unlocks them; the in-person path through a president stays open
-(``remote_lock_applies``), and its journal entry says the voter was locked.
+unlocks them (each remote failure says how many tries are left before the lock); the
+in-person path through a president stays open (``remote_lock_applies``), and its
+journal entry says the voter was locked.
 
 The in-person factor is never typed by an agent: on a call from a president (S2) the
 president attests it from their own session (:mod:`csu.services.presence`).
@@ -98,6 +99,10 @@ class VerificationResult:
     message: str  # French: what the agent reads
     valid_until: datetime | None  # aware, Europe/Paris
     locked_until: datetime | None  # aware, Europe/Paris: the voter is now locked
+    # A remote failure: the voter's failures that count towards the lock (this one
+    # included) and how many lock them; None when verified, or in person (no lock).
+    failures: int | None = None
+    failure_limit: int | None = None
 
 
 IN_PERSON_REFUSED = (
@@ -170,10 +175,11 @@ def verify_identity(
                        "document": attestation.document_type}
         elif "in_person" in tried:
             details = {"document": _document_kind(given)}
-        used, lock = record_verification(
+        recorded = record_verification(
             session, who, row, voter, tried=tried, passed=passed, policy=policy, now=now,
             details=details,
         )
+        used = recorded.used
         if used is not None and attestation is not None and "in_person" in used:
             attestation.status = USED  # an attestation verifies once
             attestation.used_at = now
@@ -184,10 +190,31 @@ def verify_identity(
         return VerificationResult(
             True, f"Identité vérifiée (valable jusqu'à {shown:%H:%M}).", shown, None
         )
-    if lock is not None:
-        return VerificationResult(False, "Identité non vérifiée. " + locked_message(lock),
-                                  None, to_paris(lock))
-    return VerificationResult(False, "Identité non vérifiée.", None, None)
+    if recorded.failures is None:  # in person: no lock to count towards
+        return VerificationResult(False, "Identité non vérifiée.", None, None)
+    # This failure counts, even one at the very instant of an unlock (the count takes
+    # the attempts after it).
+    failures = max(recorded.failures, 1)
+    lock = recorded.lock
+    return VerificationResult(
+        False,
+        failure_message(failures, lock),
+        None,
+        to_paris(lock) if lock is not None else None,
+        failures,
+        MAX_FAILURES,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What :func:`record_verification` wrote: the set that passed (None: failed), the
+    lock it caused, and the voter's failures that count towards a lock (None when
+    verified, or in person)."""
+
+    used: frozenset[str] | None
+    lock: datetime | None
+    failures: int | None
 
 
 def record_verification(
@@ -201,11 +228,10 @@ def record_verification(
     policy: Policy,
     now: datetime,
     details: Mapping[str, object],
-) -> tuple[frozenset[str] | None, datetime | None]:
+) -> Recorded:
     """Records one verification in the caller's transaction: the attempt, the
     intervention verified when a set of the policy passed, the voter locked after too
-    many remote failures, and its journal entry (``who`` as the one who checked).
-    Returns the set that passed (or None) and the lock it caused (or None)."""
+    many remote failures, and its journal entry (``who`` as the one who checked)."""
     used = satisfied_set(policy, row.channel, passed)
     failed = sorted(tried - passed)
     # Core statements on the driver's cursor: every verification writes both, and the
@@ -223,8 +249,11 @@ def record_verification(
             set_committed_value(row, "verified_at", now)
             set_committed_value(row, "verified_factors", factors)
     lock: datetime | None = None
+    failures: int | None = None
     if used is None and remote_lock_applies(row.channel):
-        lock = _lock_if_too_many(session, voter, now)
+        failures = _failures_counted(session, voter, now)
+        if failures >= MAX_FAILURES:
+            lock = _lock(session, voter, now)
     locked = _locked_until(voter, now)
     journal.append(
         session,
@@ -250,7 +279,7 @@ def record_verification(
             else None,
         },
     )
-    return used, lock
+    return Recorded(used, lock, failures)
 
 
 (_attempt, _intervention) = core_tables(VerificationAttempt, Intervention)
@@ -324,13 +353,41 @@ def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -
         )
 
 
+WINDOW_TEXT = f"{FAILURE_WINDOW.total_seconds() / 3600:g} h"  # « 24 h »
+
+
 def locked_message(until: datetime) -> str:
+    return f"{MAX_FAILURES} échecs de vérification en {WINDOW_TEXT} : {_locked_terms(until)}"
+
+
+def failure_message(failures: int, lock: datetime | None) -> str:
+    """A remote failure, counted towards the lock (never which answer was wrong, which
+    would help an impostor): « Identité non vérifiée (1er échec sur 3 en 24 h : encore
+    2 essais avant le verrouillage). »"""
+    rank = _ordinal(failures)
+    # Two agents failing at once may count a 4th: « sur 3 » would then read wrong.
+    count = f"{rank} échec sur {MAX_FAILURES}" if failures <= MAX_FAILURES else f"{rank} échec"
+    if lock is not None:
+        return f"Identité non vérifiée ({count} en {WINDOW_TEXT}) : {_locked_terms(lock)}"
+    left = MAX_FAILURES - failures
+    tries = "essai" if left == 1 else "essais"
+    return (
+        f"Identité non vérifiée ({count} en {WINDOW_TEXT} : encore {left} {tries} avant le "
+        "verrouillage)."
+    )
+
+
+def _locked_terms(until: datetime) -> str:
     moment = to_paris(until)
     return (
-        f"{MAX_FAILURES} échecs de vérification en 24 h : électeur verrouillé pour la "
-        f"vérification à distance jusqu'au {moment:%d/%m/%Y à %H:%M}. Seul un superviseur "
-        "peut le déverrouiller ; la vérification en personne par le président reste possible."
+        f"électeur verrouillé pour la vérification à distance jusqu'au "
+        f"{moment:%d/%m/%Y à %H:%M}. Seul un superviseur peut le déverrouiller ; la "
+        "vérification en personne par le président reste possible."
     )
+
+
+def _ordinal(number: int) -> str:
+    return "1er" if number == 1 else f"{number}e"
 
 
 # ------------------------------------------------------------------- factors
@@ -461,7 +518,9 @@ def _locked_until(voter: Voter, now: datetime) -> datetime | None:
     return voter.locked_until if voter.locked_until and voter.locked_until > now else None
 
 
-def _lock_if_too_many(session: Session, voter: Voter, now: datetime) -> datetime | None:
+def _failures_counted(session: Session, voter: Voter, now: datetime) -> int:
+    """The voter's remote failures within ``FAILURE_WINDOW`` since their last unlock,
+    by any agents (the attempt just added included)."""
     since = now - FAILURE_WINDOW
     if voter.failures_cleared_at and voter.failures_cleared_at > since:
         since = voter.failures_cleared_at
@@ -476,8 +535,10 @@ def _lock_if_too_many(session: Session, voter: Voter, now: datetime) -> datetime
             VerificationAttempt.at > since,
         )
     ).scalar_one()
-    if failures < MAX_FAILURES:
-        return None
+    return int(failures)
+
+
+def _lock(session: Session, voter: Voter, now: datetime) -> datetime:
     voter.locked_until = now + LOCK_DURATION
     session.add(voter)
     return voter.locked_until

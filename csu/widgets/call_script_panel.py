@@ -4,8 +4,9 @@ intervention, as its organiser wrote it, that follows the call.
 With an intervention, the panel shows its scenario (chosen from what the journal shows
 done, or by the agent among the election's others), the self-service routes to offer
 first, the steps with ✓ for those done and the next one highlighted (and repeated at the
-top, always in view), what is forbidden, and the election's support numbers and hours.
-Without one, the election's scenarios and a line saying how to start. It reads through
+top, always in view), what is forbidden, and the election's support numbers and hours;
+once the intervention is closed, no next step but « Appel terminé ». Without one, the
+election's scenarios and a line saying how to start. It reads through
 csu.services.call_script in a thread worker (no journal entry: a checklist shows no
 personal data); the voter file calls :meth:`CallScriptPanel.show` each time it reloads
 after an action, so a step ticks as soon as its action is done.
@@ -60,6 +61,7 @@ def support_text(view: Checklist) -> str:
 
 
 TITLE = "Procédure d'appel"
+CLOSED_LINE = "✓ Appel terminé : intervention close."
 
 
 def scenario_label(code: str, title: str) -> str:
@@ -184,11 +186,15 @@ class CallScriptPanel(Vertical):
         self._fill_choice(view)
         upcoming = next((step for step in view.steps if step.state == "next"), None)
         next_line = self.query_one("#script-next", Static)
-        next_line.update(
-            Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
-            if upcoming is not None
-            else Text("✓ Procédure suivie : aucune étape restante.")
-        )
+        if view.closed:
+            # As the file's « Étape suivante : Appel terminé »: a call closed early (a
+            # locked voter, a refusal) left steps undone, none of them is next.
+            said = Text(CLOSED_LINE)
+        elif upcoming is not None:
+            said = Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
+        else:
+            said = Text("✓ Procédure suivie : aucune étape restante.")
+        next_line.update(said)
         next_line.set_class(upcoming is None, "-finished")
         next_line.display = True
         widgets: list[Widget] = []

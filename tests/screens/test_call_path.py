@@ -161,7 +161,7 @@ class TestWordsForTheChannel:
             shown = app.screen
             assert isinstance(shown, CredentialShownScreen)
             assert str(shown.query_one("#read-out", Button).label) == "Lu à l'appelant"
-            assert "Lisez-le à l'appelant" in str(shown.query_one("#credential-hint").render())
+            assert "Lisez-la à l'appelant" in str(shown.query_one("#credential-hint").render())
 
     async def test_in_person_the_password_is_handed_to_the_voter(
         self, app: CsuApp, demo_deps: Deps

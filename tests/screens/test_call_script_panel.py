@@ -12,6 +12,7 @@ from csu.services.context import Deps
 from csu.widgets.call_script_panel import CallScriptPanel
 from tests.screens.conftest import (
     SIZE,
+    call_path,
     close_ui,
     demo_voter,
     good_answers,
@@ -101,6 +102,21 @@ async def test_the_key_read_out_and_the_close_tick_the_last_steps(
         await close_ui(pilot, "résolu")
         assert step_marked(app, 7).startswith("✓ 7. Clore")  # still shown, all done
         assert not panel(app).query(".script-step.-next")
+
+
+async def test_a_call_closed_early_says_the_call_is_over_and_marks_no_next_step(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, voter)
+        assert next_step(app).startswith("▶ 1. 1re solution")
+        await close_ui(pilot, "refusé")
+        assert "Étape suivante : Appel terminé" in call_path(app)
+        said = str(panel(app).query_one("#script-next", Static).render())
+        assert said == "✓ Appel terminé : intervention close."
+        assert not panel(app).query(".script-step.-next")
+        assert "étape suivante" not in panel_text(app)
 
 
 async def test_it_gives_the_elections_numbers_and_hours(app: CsuApp, demo_deps: Deps) -> None:

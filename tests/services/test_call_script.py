@@ -119,6 +119,17 @@ def test_a_call_closed_as_redirected_ticks_the_redirect_step(desk: Desk) -> None
     assert closed["outcome"] == "redirigé"
 
 
+def test_a_call_closed_early_has_no_next_step(desk: Desk) -> None:
+    call = open_call(desk, desk.caller)
+    assert checklist(desk.deps, AGENT, call.id).next_step == 1
+    close_intervention(desk.deps, AGENT, call.id, "refusé")
+
+    view = checklist(desk.deps, AGENT, call.id)
+
+    assert view.closed and view.next_step is None
+    assert "next" not in [step.state for step in view.steps]
+
+
 def test_another_agent_cannot_read_the_checklist_a_supervisor_can(desk: Desk) -> None:
     call = open_call(desk, desk.caller)
 

@@ -258,6 +258,24 @@ def test_reading_a_credential_out_is_journalled(desk: Desk) -> None:
     )
 
 
+def test_a_read_out_confirmed_after_the_display_ended_is_journalled_as_such(
+    desk: Desk,
+) -> None:
+    call_id = verified_call(desk, desk.caller)
+    key = issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
+    confirm_read_out(desk.deps, AGENT, call_id, key.credential_id, after_display=True)
+    [entry] = entries(desk.deps, "credential_read_out")
+    assert (entry["outcome"], entry["details"]) == (
+        "ok",
+        {
+            "kind": "security_key",
+            "credential": key.credential_id,
+            "channel": "phone",
+            "after_display": True,
+        },
+    )
+
+
 def test_a_credential_of_an_earlier_intervention_cannot_be_confirmed_as_read_out(
     desk: Desk,
 ) -> None:

@@ -31,6 +31,12 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
 )
 
 UNLOCK_REASON = "rappel de l'électeur, identité confirmée par son président"
+FIRST_FAILURE = (
+    "Identité non vérifiée (1er échec sur 3 en 24 h : encore 2 essais avant le verrouillage)."
+)
+SECOND_FAILURE = (
+    "Identité non vérifiée (2e échec sur 3 en 24 h : encore 1 essai avant le verrouillage)."
+)
 
 
 def with_wrong(caller: Caller, factor: str) -> dict[str, str]:
@@ -165,7 +171,7 @@ def test_one_wrong_answer_says_non_verifie_and_never_which(desk: Desk, factor: s
     call = open_call(desk, desk.caller)
     result = verify_identity(desk.deps, AGENT, call.id, with_wrong(desk.caller, factor))
     assert (result.verified, result.message, result.valid_until, result.locked_until) == (
-        False, "Identité non vérifiée.", None, None
+        False, FIRST_FAILURE, None, None
     )
     for name, label in FACTOR_LABELS.items():
         assert name not in result.message and label not in result.message
@@ -230,7 +236,7 @@ def test_the_right_answers_never_reach_the_journal_either(desk: Desk) -> None:
 def test_two_failures_do_not_lock(desk: Desk) -> None:
     call = open_call(desk, desk.caller)
     fail(desk, call.id)
-    assert fail(desk, call.id) == "Identité non vérifiée."
+    assert fail(desk, call.id) == SECOND_FAILURE
     assert voter(desk, desk.caller).locked_until is None
 
 
@@ -245,10 +251,64 @@ def test_three_failures_in_24_hours_by_two_agents_lock_the_voter(desk: Desk) -> 
     # The third failure comes at 09:30 UTC on 3 December: locked until 10:30 Paris on the 4th.
     until = desk.clock.now + timedelta(hours=24)
     assert result.locked_until == until.astimezone(PARIS)
-    assert result.message.startswith("Identité non vérifiée. 3 échecs de vérification en 24 h")
+    assert result.message.startswith(
+        "Identité non vérifiée (3e échec sur 3 en 24 h) : électeur verrouillé pour la "
+        "vérification à distance"
+    )
     assert "jusqu'au 04/12/2022 à 10:30" in result.message
     assert voter(desk, desk.caller).locked_until == until
     assert entries(desk.deps, "verification")[-1]["details"]["locked_until"] == until.isoformat()
+
+
+def test_each_remote_failure_says_how_many_tries_are_left_before_the_lock(desk: Desk) -> None:
+    call = open_call(desk, desk.caller)
+    results = [
+        verify_identity(desk.deps, AGENT, call.id, with_wrong(desk.caller, "iban"))
+        for _ in range(3)
+    ]
+    assert [(r.failures, r.failure_limit) for r in results] == [(1, 3), (2, 3), (3, 3)]
+    assert [r.message for r in results[:2]] == [FIRST_FAILURE, SECOND_FAILURE]
+    assert results[2].message == (
+        "Identité non vérifiée (3e échec sur 3 en 24 h) : électeur verrouillé pour la "
+        "vérification à distance jusqu'au 03/12/2022 à 11:30. Seul un superviseur peut le "
+        "déverrouiller ; la vérification en personne par le président reste possible."
+    )
+    assert [r.locked_until is not None for r in results] == [False, False, True]
+
+
+@pytest.mark.parametrize("factor", ["birth_date", "agent_card", "iban"])
+def test_no_failure_message_says_which_answer_was_wrong(desk: Desk, factor: str) -> None:
+    call = open_call(desk, desk.caller)
+    for _ in range(3):
+        message = verify_identity(
+            desk.deps, AGENT, call.id, with_wrong(desk.caller, factor)
+        ).message
+        for name, label in FACTOR_LABELS.items():
+            assert name not in message and label.lower() not in message.lower()
+
+
+def test_the_count_of_failures_spans_agents(desk: Desk) -> None:
+    first = open_call(desk, desk.caller, AGENT)
+    fail(desk, first.id)
+    second = open_call(desk, desk.caller, AGENT_2)
+    result = verify_identity(desk.deps, AGENT_2, second.id, with_wrong(desk.caller, "iban"))
+    assert (result.failures, result.message) == (2, SECOND_FAILURE)
+
+
+def test_an_unlock_starts_the_count_again(desk: Desk) -> None:
+    lock_caller(desk)
+    unlock_voter(desk.deps, SUPERVISOR, desk.caller.voter_id, UNLOCK_REASON)
+    desk.clock.advance(minutes=5)
+    call = open_call(desk, desk.caller)
+    assert fail(desk, call.id) == FIRST_FAILURE
+
+
+def test_an_in_person_failure_counts_no_tries(desk: Desk) -> None:
+    call = open_call(desk, desk.caller, PRESIDENT_NORD, channel="president")
+    result = verify_identity(desk.deps, PRESIDENT_NORD, call.id, {"in_person": "cni:12"})
+    assert (result.message, result.failures, result.failure_limit) == (
+        "Identité non vérifiée.", None, None
+    )
 
 
 def test_a_locked_voter_is_refused_by_phone_even_with_the_right_answers(desk: Desk) -> None:
@@ -297,7 +357,7 @@ def test_failures_older_than_24_hours_do_not_count(desk: Desk) -> None:
     fail(desk, call.id)
     fail(desk, call.id)
     desk.clock.advance(hours=24, seconds=1)
-    assert fail(desk, call.id) == "Identité non vérifiée."
+    assert fail(desk, call.id) == FIRST_FAILURE
     assert voter(desk, desk.caller).locked_until is None
 
 
@@ -411,7 +471,7 @@ def test_education_refuses_a_wrong_challenge_answer(desk: Desk) -> None:
     call = open_call(desk, desk.teacher)
     answers = _teacher_sets(desk.teacher)["challenge_numen"] | {"challenge_answer": "Paris"}
     result = verify_identity(desk.deps, AGENT, call.id, answers)
-    assert (result.verified, result.message) == (False, "Identité non vérifiée.")
+    assert (result.verified, result.message) == (False, FIRST_FAILURE)
 
 
 def test_education_refuses_the_minint_set(desk: Desk) -> None:

@@ -1,0 +1,218 @@
+"""The windows that issue a credential and show it once: their sentences agree with the
+credential (« la clé », « le mot de passe »), and a read-out confirmed once the value
+was masked is accepted but journalled as such."""
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Select, Static
+
+from csu.app import CsuApp
+from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
+from csu.screens.credential import (
+    NEW_LABELS,
+    CredentialShownScreen,
+    IssueScreen,
+    confirmed,
+    display_ended,
+    issue_hint,
+    revoked,
+    shown_hint,
+    unconfirmed,
+)
+from csu.screens.voter import VoterScreen
+from csu.services.context import Deps
+from tests.screens.conftest import (
+    SIZE,
+    call_verified,
+    click,
+    demo_voter,
+    journal_details,
+    last_intervention,
+    press,
+)
+
+# What each kind's sentences say: its name, the agreement of « le »/« la », « il »/« elle »
+# and of the participles (a key is feminine; a password, a vote code and an identifier
+# are masculine).
+WORDING: dict[str, dict[str, str]] = {
+    "security_key": {
+        "title": "Nouvelle clé de sécurité",
+        "hint": "Lisez-la à l'appelant, faites-la répéter, puis confirmez. Elle ne sera plus "
+        "jamais affichée.",
+        "issue": "La clé de sécurité actuelle sera invalidée et remplacée ; la nouvelle ne "
+        "s'affichera qu'une fois.",
+        "ended": "Affichage terminé : la clé de sécurité n'est plus visible. Si elle n'a pas "
+        "été notée, délivrez-en une nouvelle.",
+        "unconfirmed": "Clé de sécurité non confirmée",
+        "kept": "La clé de sécurité délivrée reste active ; délivrez-en une nouvelle si "
+        "l'électeur n'a pas pu la noter.",
+        "confirmed": "Clé de sécurité délivrée",
+        "revoked": "Clé de sécurité invalidée (journalisée).",
+    },
+    "password": {
+        "title": "Nouveau mot de passe",
+        "hint": "Lisez-le à l'appelant, faites-le répéter, puis confirmez. Il ne sera plus "
+        "jamais affiché.",
+        "issue": "Le mot de passe actuel sera invalidé et remplacé ; le nouveau ne s'affichera "
+        "qu'une fois.",
+        "ended": "Affichage terminé : le mot de passe n'est plus visible. S'il n'a pas été "
+        "noté, délivrez-en un nouveau.",
+        "unconfirmed": "Mot de passe non confirmé",
+        "kept": "Le mot de passe délivré reste actif ; délivrez-en un nouveau si l'électeur "
+        "n'a pas pu le noter.",
+        "confirmed": "Mot de passe délivré",
+        "revoked": "Mot de passe invalidé (journalisé).",
+    },
+    "vote_code": {
+        "title": "Nouveau code de vote",
+        "hint": "Lisez-le à l'appelant, faites-le répéter, puis confirmez. Il ne sera plus "
+        "jamais affiché.",
+        "issue": "Le code de vote actuel sera invalidé et remplacé ; le nouveau ne s'affichera "
+        "qu'une fois.",
+        "ended": "Affichage terminé : le code de vote n'est plus visible. S'il n'a pas été "
+        "noté, délivrez-en un nouveau.",
+        "unconfirmed": "Code de vote non confirmé",
+        "kept": "Le code de vote délivré reste actif ; délivrez-en un nouveau si l'électeur "
+        "n'a pas pu le noter.",
+        "confirmed": "Code de vote délivré",
+        "revoked": "Code de vote invalidé (journalisé).",
+    },
+    "identifier": {
+        "title": "Nouvel identifiant de vote",
+        "hint": "Lisez-le à l'appelant, faites-le répéter, puis confirmez. Il ne sera plus "
+        "jamais affiché.",
+        "issue": "L'identifiant de vote actuel sera invalidé et remplacé ; le nouveau ne "
+        "s'affichera qu'une fois.",
+        "ended": "Affichage terminé : l'identifiant de vote n'est plus visible. S'il n'a pas "
+        "été noté, délivrez-en un nouveau.",
+        "unconfirmed": "Identifiant de vote non confirmé",
+        "kept": "L'identifiant de vote délivré reste actif ; délivrez-en un nouveau si "
+        "l'électeur n'a pas pu le noter.",
+        "confirmed": "Identifiant de vote délivré",
+        "revoked": "Identifiant de vote invalidé (journalisé).",
+    },
+}
+
+
+def titled(app: CsuApp, title: str) -> list[str]:
+    """The messages of the notifications under ``title``."""
+    return [n.message for n in app._notifications if n.title == title]
+
+
+def text_of(app: CsuApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+class TestEachKindsWording:
+    def test_every_kind_of_credential_has_its_wording(self) -> None:
+        assert set(WORDING) == set(CREDENTIAL_LABELS) >= set(CREDENTIAL_KINDS)
+
+    @pytest.mark.parametrize("kind", sorted(WORDING))
+    def test_the_windows_sentences_agree_with_the_credential(self, kind: str) -> None:
+        said = WORDING[kind]
+        assert NEW_LABELS[kind] == said["title"]
+        assert shown_hint(kind, "phone") == said["hint"]
+        assert issue_hint(kind) == said["issue"]
+        assert display_ended(kind) == said["ended"]
+        title, message = unconfirmed(kind, "phone")
+        assert title == said["unconfirmed"]
+        assert message.endswith(said["kept"])
+        assert confirmed(kind, "phone", after_display=False) == (
+            said["confirmed"],
+            "Lecture confirmée (journalisée).",
+        )
+        assert revoked(kind) == said["revoked"]
+
+    @pytest.mark.parametrize("kind", sorted(WORDING))
+    def test_handed_over_in_person_the_pronoun_agrees_too(self, kind: str) -> None:
+        it = "la" if kind == "security_key" else "le"
+        assert shown_hint(kind, "president").startswith(
+            f"Remettez-{it} au votant (qu'il {it} recopie lui-même), puis confirmez."
+        )
+        assert confirmed(kind, "president", after_display=False)[1] == (
+            "Remise confirmée (journalisée)."
+        )
+
+
+class TestTheKeyWindows:
+    async def test_the_issue_window_speaks_of_the_key_in_the_feminine(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            await press(pilot, "ctrl+k")
+            assert isinstance(app.screen, IssueScreen)
+            app.screen.query_one("#credential-kind", Select).value = "security_key"
+            await pilot.pause()
+            assert text_of(app, "#issue-hint") == WORDING["security_key"]["issue"]
+            app.screen.query_one("#credential-kind", Select).value = "password"
+            await pilot.pause()
+            assert text_of(app, "#issue-hint") == WORDING["password"]["issue"]
+
+    async def test_the_key_shown_once_is_read_out_in_the_feminine(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await key_shown(pilot, voter)
+            assert text_of(app, "#credential-hint") == WORDING["security_key"]["hint"]
+            await press(pilot, "escape")
+            assert titled(app, "Clé de sécurité non confirmée")
+            await click(pilot, "#close-unconfirmed")
+            assert isinstance(app.screen, VoterScreen)
+            [warned] = [m for m in titled(app, "Clé de sécurité non confirmée") if "reste" in m]
+            assert warned.endswith(WORDING["security_key"]["kept"])
+
+
+async def key_shown(pilot: Pilot[Any], voter: Any) -> CredentialShownScreen:
+    """A verified call, a new security key issued and shown once."""
+    await call_verified(pilot, voter)
+    await press(pilot, "ctrl+k")
+    pilot.app.screen.query_one("#credential-kind", Select).value = "security_key"
+    await pilot.pause()
+    await click(pilot, "#issue-ok")
+    shown = pilot.app.screen
+    assert isinstance(shown, CredentialShownScreen)
+    return shown
+
+
+class TestReadOutConfirmed:
+    async def test_a_read_out_confirmed_in_time_is_journalled_as_read(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            shown = await key_shown(pilot, voter)
+            assert not shown.hidden
+            await click(pilot, "#read-out")
+            assert isinstance(app.screen, VoterScreen)
+            assert titled(app, "Clé de sécurité délivrée") == ["Lecture confirmée (journalisée)."]
+        details = journal_details(demo_deps, last_intervention(demo_deps), "credential_read_out")
+        assert details["kind"] == "security_key" and "after_display" not in details
+
+    async def test_a_read_out_confirmed_after_the_display_ended_is_journalled_as_such(
+        self, app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(CredentialShownScreen, "TICK_SECONDS", 0.05)
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            shown = await key_shown(pilot, voter)
+            shown.remaining = 1  # the last second; the timer masks the value
+            for _ in range(40):
+                if shown.hidden:
+                    break
+                await pilot.pause(0.05)
+            assert shown.hidden
+            assert text_of(app, "#credential-countdown") == WORDING["security_key"]["ended"]
+            await click(pilot, "#read-out")  # accepted: it may have been read in time
+            assert isinstance(app.screen, VoterScreen)
+            [told] = titled(app, "Clé de sécurité délivrée")
+            assert told == (
+                "Lecture confirmée après la fin de l'affichage : le journal l'indique. Si "
+                "l'électeur n'a pas pu noter la clé de sécurité, délivrez-en une nouvelle."
+            )
+        details = journal_details(demo_deps, last_intervention(demo_deps), "credential_read_out")
+        assert details["after_display"] is True

@@ -1,0 +1,105 @@
+"""The identity check's window after a failure: how many failures are left before the
+lock (never which answer was wrong), and the answer in view in a short terminal."""
+
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+from csu.app import CsuApp
+from csu.domain.verification import FACTOR_LABELS
+from csu.screens.verification import SHORT_LABELS, VerifyScreen
+from csu.services.context import Deps
+from tests.screens.conftest import (
+    DemoVoter,
+    demo_voter,
+    fill,
+    good_answers,
+    in_call,
+    press,
+)
+
+SHORT = (110, 32)
+"""The newcomer's tmux window, where the lock message was cut mid-sentence."""
+
+
+def wrong_answers(voter: DemoVoter) -> dict[str, str]:
+    # The right date and card, a wrong IBAN tail.
+    return {**good_answers(voter), "verify_iban": "000000"}
+
+
+def result(app: CsuApp) -> str:
+    return str(app.screen.query_one("#verify-result", Static).content)
+
+
+def in_view(box: Widget, widget: Widget) -> bool:
+    """Whether the whole of ``widget`` shows in the visible part of the scrolling
+    ``box`` it sits in (both on the screen)."""
+    drawn = widget.region
+    return bool(drawn.height) and box.scrollable_content_region.contains_region(drawn)
+
+
+async def failed(app: CsuApp, pilot: object, voter: DemoVoter, times: int) -> list[str]:
+    """Wrong answers submitted ``times`` with Entrée, as a person does; the window's
+    answer after each."""
+    answers = []
+    for _ in range(times):
+        fill(pilot, **wrong_answers(voter))  # type: ignore[arg-type]
+        await press(pilot, "enter")  # type: ignore[arg-type]
+        answers.append(result(app))
+    return answers
+
+
+async def test_each_failure_says_how_many_tries_are_left_before_the_lock(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SHORT) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        first, second, third = await failed(app, pilot, voter, 3)
+    assert first == (
+        "Identité non vérifiée (1er échec sur 3 en 24 h : encore 2 essais avant le "
+        "verrouillage)."
+    )
+    assert second == (
+        "Identité non vérifiée (2e échec sur 3 en 24 h : encore 1 essai avant le verrouillage)."
+    )
+    assert third.startswith(
+        "Identité non vérifiée (3e échec sur 3 en 24 h) : électeur verrouillé pour la "
+        "vérification à distance jusqu'au "
+    )
+    assert third.endswith(
+        "Seul un superviseur peut le déverrouiller ; la vérification en personne par le "
+        "président reste possible."
+    )
+
+
+async def test_no_failure_message_names_the_wrong_answer(app: CsuApp, demo_deps: Deps) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SHORT) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        messages = await failed(app, pilot, voter, 3)
+    for message in messages:
+        for label in (*FACTOR_LABELS.values(), *SHORT_LABELS.values(), "IBAN", "iban"):
+            assert label.lower() not in message.lower()
+
+
+async def test_at_110_by_32_the_lock_message_and_the_buttons_are_in_view(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SHORT) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        await failed(app, pilot, voter, 3)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen)
+        box = screen.query_one("#verify-box", Vertical)
+        shown = screen.query_one("#verify-result", Static)
+        assert "électeur verrouillé" in result(app)
+        assert box.max_scroll_y > 0  # the window does scroll at this size
+        assert in_view(box, shown)
+        assert shown.region.height >= 2  # the whole message, over more than one line
+        assert in_view(box, screen.query_one(".modal-buttons", Horizontal))
