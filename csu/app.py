@@ -458,6 +458,9 @@ class CsuApp(App[None]):
         if action == "desk" and parameters:
             entry = DESK_SCREENS.get(str(parameters[0]))
             return bool(entry and self.operator and self.operator.role in entry[2])
+        if action == "logout":
+            # Nobody to log out at the login screen: hidden there (footer and F1 help).
+            return self.operator is not None
         return True
 
     def action_desk(self, name: str) -> None:
@@ -518,7 +521,8 @@ class CsuApp(App[None]):
 
     def action_help_quit(self) -> None:
         """ctrl+c (copy in a field) elsewhere says how to quit, in French."""
-        self.notify("Pour quitter : ctrl+q (ou ctrl+o pour vous déconnecter).", title="Quitter ?")
+        logout = " (ou ctrl+o pour vous déconnecter)" if self.operator is not None else ""
+        self.notify(f"Pour quitter : ctrl+q{logout}.", title="Quitter ?")
 
     def _no_screenshot(self) -> None:
         self.notify(

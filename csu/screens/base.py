@@ -9,7 +9,9 @@
 - ``busy``: set by :meth:`begin` before a worker is started from a button, cleared when
   a worker of the screen ends, so that a double press sends nothing twice;
 - the header (:class:`ShellHeader`) filled with who works where and the election in
-  focus, when the screen has one.
+  focus, when the screen has one;
+- the footer (:class:`KeysFooter`) of the screen in front only: each window has its own,
+  with the keys that work in it.
 """
 
 from pathlib import Path, PurePath
@@ -22,9 +24,11 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
-from csu.widgets.footer import keep_notifications_above
+from csu.widgets.footer import KeysFooter, keep_notifications_above
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from csu.app import CsuApp
     from csu.domain.election import ElectionDefinition
     from csu.services.context import Deps, OperatorContext
@@ -104,6 +108,16 @@ class _CsuBase:
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False
+        self._show_footer(True)
+
+    def _on_screen_suspend(self) -> None:
+        # A window opened above shows its own footer: this one, on more lines maybe,
+        # showed its keys above the window's, and they do nothing while it is open.
+        self._show_footer(False)
+
+    def _show_footer(self, shown: bool) -> None:
+        for footer in cast("Screen[Any]", self).query(KeysFooter):
+            footer.visible = shown
 
     @property
     def role(self) -> str:
@@ -176,9 +190,16 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
 
     CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
 
+    def _extend_compose(self, widgets: "list[Widget]") -> None:
+        # Every window has a footer of its own, with its keys: Textual runs only the
+        # window's bindings and its fields' while it is open, not the screen's below nor
+        # the app's (F1, ctrl+q), which the footer below offered to no effect.
+        super()._extend_compose(widgets)
+        if not any(isinstance(widget, KeysFooter) for widget in widgets):
+            widgets.append(KeysFooter())
+
     def _on_mount(self, event: Mount) -> None:
-        # A window has no footer: the one below shows through, and its notifications
-        # stay above it (a footer may take two lines or more, csu.widgets.footer).
+        # Its notifications stay above its footer (csu.widgets.footer).
         stack = self.app.screen_stack
         keep_notifications_above(stack if self in stack else [*stack, self])
 

@@ -232,6 +232,7 @@ class InterventionCloseScreen(CsuModal[str | None]):
         self.query_one("#close-callback-box").display = outcome == ESCALATED
 
     @on(Button.Pressed, "#close-ok")
+    @on(Input.Submitted, "#close-callback")  # Entrée in the last field, as in every window
     def _submit(self) -> None:
         outcome = self.query_one("#close-outcome", Select).value
         if not isinstance(outcome, str) or not self.begin():

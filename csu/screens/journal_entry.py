@@ -32,7 +32,6 @@ from csu.screens.labels import (
 )
 from csu.services.context import ROLE_LABELS
 from csu.services.journal_review import EntryDetail, entry_detail
-from csu.widgets.footer import KeysFooter
 from csu.widgets.plain import add_plain_row
 
 # --- an entry's details, in French ---------------------------------------------------
@@ -245,7 +244,6 @@ class JournalEntryScreen(CsuModal[None]):
         with VerticalScroll(id="entry-box", classes="modal-box"):
             yield Static(f"Entrée n° {self.seq} du journal", classes="modal-title", markup=False)
             yield Static("Lecture de l'entrée…", id="entry-body", markup=False)
-        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

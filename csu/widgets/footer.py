@@ -1,15 +1,19 @@
 """The footer every screen shows: Textual's, built again only when the keys it offers
-change, its keys built already in their style, on as many lines as they need."""
+change, its keys built already in their style, on two lines at most."""
 
 from collections.abc import Hashable, Iterator, Sequence
 from math import ceil
 from typing import Any
 
 from textual import events
+from textual.binding import ActiveBinding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+MAX_LINES = 2  # of a footer: at 80×24, the screen keeps 21 lines (the header takes one)
+KEPT_ACTIONS = ("help",)  # F1 lists every key: in the footer whatever gives way
 
 
 class KeysFooter(Footer):
@@ -28,20 +32,33 @@ class KeysFooter(Footer):
 
     Textual's footer is one line, cut where the screen ends: at 120 columns the voter's
     file showed 8 of its keys, and not « F1 Aide ». Here the keys that do not fit on one
-    line go on a second (a third…), in aligned columns, or flowed line by line as words
-    where that takes fewer lines."""
+    line go on a second, in aligned columns, or flowed line by line as words where that
+    takes fewer lines.
+
+    Two lines at most (``max_lines``): a supervisor's voter file took 5 of an 80×24
+    terminal's lines, the voter's lock state out of view. Past them, keys give way one
+    by one, the last first, until the others fit: the application's (« ctrl+o
+    Déconnexion », « F8 Intégrité »…, also in the command palette), then the greyed
+    ones, then the others. F1 lists them all, and « F1 Aide » stays."""
 
     _shown: Hashable = None
     _grid: Hashable = (0, 0)  # lines and columns, or the keys flowed, as last laid out
+    _app_keys: frozenset[str] = frozenset()  # the keys bound by the application
 
-    def _offered(self) -> Hashable:
+    def __init__(self, *, max_lines: int | None = MAX_LINES, **options: Any) -> None:
+        super().__init__(**options)
+        self.max_lines = max_lines  # None: as many lines as the keys need
+        # Each key's width as last measured: one that gave way, hidden, has none.
+        self._widths: dict[FooterKey, int] = {}
+
+    def _offered(self, active: dict[str, ActiveBinding]) -> Hashable:
         """What the footer shows of the screen's bindings."""
         return (
             self.show_command_palette,
             self.compact,
             tuple(
                 (b.key, b.action, b.description, b.group, enabled, tooltip)
-                for (_, b, enabled, tooltip) in self.screen.active_bindings.values()
+                for (_, b, enabled, tooltip) in active.values()
                 if b.show
             ),
         )
@@ -51,7 +68,7 @@ class KeysFooter(Footer):
             # Its screen is going: asked now, the screen's check_action may look for a
             # widget already removed (NoMatches, seen once in a walk's journal review).
             return
-        if self._bindings_ready and self._offered() == self._shown:
+        if self._bindings_ready and self._offered(self.screen.active_bindings) == self._shown:
             return
         await super().recompose()
         self.call_after_refresh(self._arrange)  # once the new keys have their width
@@ -61,26 +78,42 @@ class KeysFooter(Footer):
 
     def _arrange(self, tries: int = 3) -> None:
         """One line if the keys fit, else the fewest lines of aligned columns that do, or
-        of keys flowed as words if fewer still."""
-        if not self.is_attached:
+        of keys flowed as words if fewer still; past ``max_lines``, without the keys
+        that give way first."""
+        if not self.is_attached or not self.size.width:
+            # Its screen is hidden under another: arranged with no room, its grid had
+            # negative columns, which Textual's grid layout fails on. Arranged again
+            # when it gets its width back (a resize).
             return
-        keys = [key for key in self.children if not key.has_class("-command-palette")]
-        widths = [key.outer_size.width for key in keys]
-        if 0 in widths and tries:  # new keys not laid out yet: once they are
+        every = [key for key in self.children if isinstance(key, FooterKey)]
+        keys = [key for key in every if not key.has_class("-command-palette")]
+        for key in keys:
+            if key.display:
+                self._widths[key] = key.outer_size.width
+        all_widths = [self._widths.get(key, 0) for key in keys]
+        if 0 in all_widths and tries:  # new keys not laid out yet: once they are
             self.call_after_refresh(self._arrange, tries - 1)
             return
-        if not widths or 0 in widths:
+        if not all_widths or 0 in all_widths:
             return
-        docked = sum(k.outer_size.width for k in self.children if k.has_class("-command-palette"))
+        docked = sum(k.outer_size.width for k in every if k.has_class("-command-palette"))
         room = self.size.width - docked
-        lines = next((n for n in range(1, len(widths)) if _fits(widths, n, room)), len(widths))
+        kept = self._kept(keys, all_widths, room)
+        for key in keys:
+            key.display = key in kept
+        keys = [key for key in keys if key in kept]
+        widths = [self._widths[key] for key in keys]
+        lines = _aligned_lines(widths, room)
         columns = ceil(len(widths) / lines)
         spans, flowed_lines = _flowed(widths, room)
         # Aligned columns read best; keys flowed line by line, as words, take fewer lines
         # where the widest keys fall in different columns (a president's file at 80
         # columns: 3 lines instead of 6, of a 24-line terminal).
         flowed = flowed_lines < lines
-        grid: Hashable = ("flowed", tuple(spans)) if flowed else (lines, columns)
+        grid: Hashable = (
+            ("flowed", tuple(spans)) if flowed else (lines, columns),
+            tuple(id(key) for key in keys),
+        )
         if grid == self._grid:
             return  # each style set lays the screen out again
         self._grid = grid
@@ -103,9 +136,34 @@ class KeysFooter(Footer):
         styles.height = lines
         keep_notifications_above(self.app.screen_stack)  # windows above it included
 
+    def _kept(self, keys: list[FooterKey], widths: list[int], room: int) -> list[FooterKey]:
+        """The keys shown: all of them if they fit on ``max_lines`` lines, else all but
+        those that give way first, one by one, until the others fit."""
+        kept = list(keys)
+        if self.max_lines is None:
+            return kept
+        width = dict(zip(keys, widths, strict=True))
+        application = [key for key in keys if key.key in self._app_keys]
+        greyed = [key for key in keys if key.has_class("-disabled")]
+        giving_way = [
+            key
+            for key in [*reversed(application), *reversed(greyed), *reversed(keys)]
+            if key.action not in KEPT_ACTIONS
+        ]
+        for key in dict.fromkeys(giving_way):
+            if _lines([width[k] for k in kept], room) <= self.max_lines:
+                break
+            kept.remove(key)
+        return kept
+
     def compose(self) -> Iterator[Widget]:  # type: ignore[override]
         if self._bindings_ready:
-            self._shown = self._offered()
+            active = self.screen.active_bindings
+            self._shown = self._offered(active)
+            self._app_keys = frozenset(
+                key for key, found in active.items() if found.node is self.app
+            )
+        self._widths = {}
         self._grid = (0, 0)  # Textual's compose sets the grid's columns: arrange again
         for widget in super().compose():
             if isinstance(widget, FooterKey):
@@ -115,6 +173,18 @@ class KeysFooter(Footer):
                 widget.set_reactive(FooterKey.compact, compact)
                 widget.set_class(compact, "-compact", update=False)
             yield widget
+
+
+def _aligned_lines(widths: Sequence[int], room: int) -> int:
+    """The fewest lines of aligned columns that keys of these widths fit in."""
+    return next((n for n in range(1, len(widths)) if _fits(widths, n, room)), len(widths))
+
+
+def _lines(widths: Sequence[int], room: int) -> int:
+    """The lines keys of these widths take: aligned in columns, or flowed as words."""
+    if not widths:
+        return 1
+    return min(_aligned_lines(widths, room), _flowed(widths, room)[1])
 
 
 def _flowed(widths: Sequence[int], room: int) -> tuple[list[int], int]:
@@ -142,8 +212,9 @@ def _fits(widths: Sequence[int], lines: int, room: int) -> bool:
 
 def keep_notifications_above(screens: Sequence[Screen[Any]]) -> None:
     """Textual's notifications keep one line free at the bottom for its footer. Here each
-    screen's keep as many as the footer seen under them: their own, or, for a window
-    (which has none), that of the nearest screen below it, which shows through."""
+    screen's keep as many as the footer seen under them: their own (a CSU window has
+    one), or, for one of Textual's (the command palette), that of the nearest screen
+    below it."""
     lines = 1
     for screen in screens:  # from the bottom of the stack up
         footers = screen.query(KeysFooter)

@@ -133,7 +133,8 @@ async def test_a_footer_whose_screen_is_going_asks_the_screen_nothing() -> None:
 
 
 class ManyKeys(App[None]):
-    """Ten keys with long labels: about 330 columns on one line."""
+    """Ten keys with long labels: about 330 columns on one line, laid out on as many lines
+    as they need (no ``max_lines``: its keys giving way are tested below)."""
 
     BINDINGS = [
         Binding(f"f{n}", f"act({n})", f"Action numéro {n} du guichet") for n in range(1, 11)
@@ -144,7 +145,7 @@ class ManyKeys(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Input()
-        yield KeysFooter()
+        yield KeysFooter(max_lines=None)
 
 
 def keys_cut_off(app: App[Any]) -> list[str]:
@@ -217,7 +218,7 @@ class UnevenKeys(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Input()
-        yield KeysFooter()
+        yield KeysFooter(max_lines=None)
 
 
 async def test_keys_of_uneven_widths_flow_as_words_when_it_takes_fewer_lines() -> None:
@@ -251,22 +252,116 @@ async def test_a_notification_stays_above_a_footer_of_several_lines() -> None:
 
 
 class Window(CsuModal[None]):
-    """A window, as CSU opens them: no footer of its own."""
+    """A window, as CSU opens them: its footer is added to what it composes."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Fermer")]
 
     def compose(self) -> ComposeResult:
         yield Static("Fenêtre")
 
 
-async def test_a_windows_notification_stays_above_the_footer_that_shows_under_it() -> None:
+async def test_a_window_has_a_footer_of_its_own_with_its_keys() -> None:
+    app = ManyKeys()
+    async with app.run_test(size=(100, 14)) as pilot:
+        await arranged(pilot)
+        await app.push_screen(Window())
+        await arranged(pilot)
+        assert [key.description for key in app.screen.query(FooterKey)] == ["Fermer"]
+
+
+async def test_a_windows_notification_stays_above_its_footer() -> None:
     app = ManyKeys()
     async with app.run_test(size=(100, 14), notifications=True) as pilot:
         await arranged(pilot)
-        footer = app.screen.query_one(KeysFooter)
         await app.push_screen(Window())
         await app.push_screen(Window())  # a window above a window
+        await arranged(pilot)
         app.notify("Envoyé.")
         await pilot.pause(0.1)
+        footer = app.screen.query_one(KeysFooter)
         assert app.screen.query_one(Toast).region.bottom <= footer.region.y
-        await pilot.resize_terminal(90, 14)  # the footer takes another line
-        await pilot.pause(0.1)
-        assert app.screen.query_one(Toast).region.bottom <= footer.region.y
+
+
+# --- past two lines, the keys F1 lists give way ---------------------------------------
+
+
+class Counter(Screen[None]):
+    """A screen's own keys, the last two greyed (not possible yet)."""
+
+    LABELS = ("Nouvelle intervention", "Vérifier l'identité", "Envoyer le lien",
+              "Clore l'intervention")  # fmt: skip
+    BINDINGS = [Binding(f"f{n}", f"act({n})", label) for n, label in enumerate(LABELS, 5)]
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+        yield KeysFooter()
+
+    def action_act(self, number: int) -> None:
+        self.app.bell()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if parameters and parameters[0] in (7, 8) else True
+
+
+class Office(App[None]):
+    """The counter's keys under the application's: « F1 Aide » and five others."""
+
+    DESK = ("Journal", "Tableau de bord", "Alertes", "Escalades", "Intégrité")
+    BINDINGS = [
+        Binding("f1", "help", "Aide"),
+        *(Binding(f"f{n}", f"desk({n})", label) for n, label in enumerate(DESK, 9)),
+    ]
+
+    def on_mount(self) -> None:
+        self.push_screen(Counter())
+
+    def action_help(self) -> None:
+        self.bell()
+
+    def action_desk(self, number: int) -> None:
+        self.bell()
+
+
+def shown(app: App[Any]) -> list[str]:
+    """The keys the footer shows, in their order (the palette's left out)."""
+    return [
+        str(key.description)
+        for key in app.screen.query(FooterKey)
+        if key.display and not key.has_class("-command-palette")
+    ]
+
+
+async def test_past_two_lines_the_applications_keys_give_way_first_the_last_first() -> None:
+    app = Office()
+    async with app.run_test(size=(100, 12)) as pilot:
+        await arranged(pilot)
+        assert footer_height(app) == 2
+        desk = [label for label in shown(app) if label in Office.DESK]
+        assert shown(app) == [*Counter.LABELS, "Aide", *desk]
+        assert 0 < len(desk) < len(Office.DESK) and desk == list(Office.DESK[: len(desk)])
+
+
+async def test_then_the_greyed_keys_give_way_before_the_usable_ones() -> None:
+    app = Office()
+    async with app.run_test(size=(60, 12)) as pilot:
+        await arranged(pilot)
+        assert footer_height(app) == 2
+        assert shown(app) == ["Nouvelle intervention", "Vérifier l'identité", "Aide"]
+
+
+async def test_the_help_key_stays_whatever_gives_way() -> None:
+    app = Office()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await arranged(pilot)
+        assert footer_height(app) <= 2
+        assert "Aide" in shown(app)
+        assert [key for key in keys_cut_off(app) if key in shown(app)] == []
+
+
+async def test_a_wider_terminal_brings_back_the_keys_that_gave_way() -> None:
+    app = Office()
+    async with app.run_test(size=(60, 12)) as pilot:
+        await arranged(pilot)
+        await pilot.resize_terminal(200, 12)
+        await arranged(pilot, 200)
+        assert shown(app) == [*Counter.LABELS, "Aide", *Office.DESK]

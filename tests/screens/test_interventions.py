@@ -189,7 +189,7 @@ class TestVerification:
             await click(pilot, "#verify-ok")
             assert isinstance(app.screen, VerifyScreen)
             result = str(app.screen.query_one("#verify-result", Static).content)
-            assert result == "Identité non vérifiée."
+            assert result.startswith("Identité non vérifiée (1er échec sur 3 en 24 h")
             for label in (*FACTOR_LABELS.values(), *SHORT_LABELS.values(), "IBAN", "iban"):
                 assert label not in result
             await press(pilot, "escape")
@@ -320,6 +320,30 @@ class TestClosingEscalated:
             assert isinstance(app.screen, VoterScreen), notifications(app)
         [case] = escalation_queue(demo_deps, SUPERVISOR)
         assert case.callback == "+33 6 ** ** ** 78" and case.reason == "conteste son bureau"
+
+    async def test_entree_in_the_callback_number_closes_the_intervention(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await escalating(pilot, demo_voter(demo_deps))
+            app.screen.query_one("#close-note", TextArea).text = "conteste son bureau"
+            app.screen.query_one("#close-callback", Input).focus()
+            await press(pilot, *"0611223344", "enter")
+            assert isinstance(app.screen, VoterScreen), notifications(app)
+        [case] = escalation_queue(demo_deps, SUPERVISOR)
+        assert case.callback == "+33 6 ** ** ** 44"
+
+    async def test_entree_in_the_callback_number_without_a_note_says_what_is_missing(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await escalating(pilot, demo_voter(demo_deps))
+            app.screen.query_one("#close-callback", Input).focus()
+            await press(pilot, *"0611223344", "enter")
+            assert isinstance(app.screen, InterventionCloseScreen)  # kept, as typed
+            assert app.screen.query_one("#close-callback", Input).value == "0611223344"
+            assert any("pourquoi le dossier est escaladé" in m for m in notifications(app))
+        assert escalation_queue(demo_deps, SUPERVISOR) == []
 
     async def test_a_number_written_in_the_note_of_an_escalation_is_sent_to_its_field(
         self, app: CsuApp, demo_deps: Deps

@@ -8,8 +8,10 @@ import pyotp
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
+from textual.widgets._footer import FooterKey
 
 from csu.app import CsuApp
+from csu.screens.help import HelpScreen
 from csu.screens.login import FIELDS, LoginScreen
 from csu.screens.lookup import LookupScreen
 from csu.services.context import Deps, OperatorContext
@@ -208,6 +210,38 @@ async def test_idle_operators_return_to_login(app: CsuApp) -> None:
         await pilot.pause()
         assert app.operator is None
         assert "Session fermée après inactivité" in screen_text(app)
+
+
+def footer_keys(app: CsuApp) -> list[str]:
+    """What the current screen's footer offers."""
+    return [str(key.description) for key in app.screen.query_one(KeysFooter).query(FooterKey)]
+
+
+async def test_the_login_screen_does_not_offer_to_log_out(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Quitter" in footer_keys(app)
+        assert "Déconnexion" not in footer_keys(app)
+
+
+async def test_f1_on_the_login_screen_does_not_list_logging_out(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "f1")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        listed = [str(table.get_row_at(row)[1]) for row in range(table.row_count)]
+        assert "Quitter" in listed
+        assert "Déconnexion" not in listed
+
+
+async def test_logged_out_the_login_screen_no_longer_offers_to_log_out(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        assert "Déconnexion" in footer_keys(app)
+        await press(pilot, "ctrl+o")
+        assert isinstance(app.screen, LoginScreen)
+        assert "Déconnexion" not in footer_keys(app)
 
 
 async def agent_in_a_call(pilot: Pilot[Any], deps: Deps) -> OperatorContext:
