@@ -22,6 +22,7 @@ from csu.domain.election import (
     parse_election,
     state_at,
 )
+from csu.domain.errors import InvalidValue
 from csu.domain.scrutins import ballots, listed
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.files import MIB, read_text
@@ -117,9 +118,17 @@ def _store(
     row = session.get(Election, definition.id, with_for_update=True)
     created = row is None
     if row is not None:
-        refused = _refusal_of_update(
-            session, parsed_definition(row.definition), definition, now, close_now
-        )
+        try:
+            before: ElectionDefinition | None = parsed_definition(row.definition)
+        except InvalidValue:
+            # Stored by an older CSU, it breaks a rule added since (a weak code format,
+            # a template without its code…): the election cannot be read until a file
+            # that keeps the rules replaces it, so this one does, unchecked against it.
+            before = None
+        refused = (
+            None if before is None
+            else _refusal_of_update(session, before, definition, now, close_now)
+        )  # fmt: skip
         if refused is not None:
             raise ServiceError(f"{source} : {refused} Chargement refusé, rien n'a été modifié.")
     if row is None:

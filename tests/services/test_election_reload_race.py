@@ -127,7 +127,7 @@ def test_a_feed_recording_in_a_scrutin_a_reload_is_dropping_waits_and_is_refused
     with_cse_open_to_the_caller(desk)
     # The reload has locked the election and found nothing naming « cse ».
     reloaded, fed = race(
-        monkeypatch, (elections, "_refuse_dropping_used_scrutins"),
+        monkeypatch, (elections, "_dropping_used_scrutins"),
         lambda: load(desk, shipped("minint-2022")), lambda: feed_cse(desk),
     )  # fmt: skip
     assert reloaded is None  # load returns nothing: the reload went through
@@ -178,7 +178,7 @@ def test_a_roll_import_giving_a_scrutin_a_reload_is_dropping_waits_and_refuses_t
 ) -> None:
     load(desk, with_extra(shipped("minint-2022")))
     reloaded, report = race(
-        monkeypatch, (elections, "_refuse_dropping_used_scrutins"),
+        monkeypatch, (elections, "_dropping_used_scrutins"),
         lambda: load(desk, shipped("minint-2022")), lambda: import_caller_with_cse(desk),
     )  # fmt: skip
     assert reloaded is None  # the reload went through

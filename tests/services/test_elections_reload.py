@@ -3,14 +3,21 @@ change that cuts voters off or loses what they hold without the operator saying 
 (closing an open vote now, capacities or scrutins in use, the form of credentials held).
 SQLite and PostgreSQL."""
 
+import json
 import re
 
 import pytest
 
 from csu.domain.election import parse_election
+from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
 from csu.services.credentials import issue_credential
-from csu.services.elections import get_definition, store_definition, store_definitions
+from csu.services.elections import (
+    get_definition,
+    parsed_definition,
+    store_definition,
+    store_definitions,
+)
 from csu.store.tables import Election
 from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
@@ -122,10 +129,10 @@ def test_an_alphabet_changed_under_keys_voters_hold_is_refused(desk: Desk) -> No
     issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
     alphabet = re.search(r'\[credentials\.security_key\]\n(?:#.*\n)*alphabet = "([^"]+)"', MININT)
     assert alphabet is not None
-    lower = MININT.replace(alphabet.group(0), alphabet.group(0).replace(
-        alphabet.group(1), alphabet.group(1).lower()))  # fmt: skip
+    fewer = MININT.replace(alphabet.group(0), alphabet.group(0).replace(
+        alphabet.group(1), alphabet.group(1)[:-1]))  # fmt: skip
     with pytest.raises(ServiceError, match=r"clé de sécurité \(1 active\(s\)\)"):
-        load(desk, (lower, "minint-2022.toml"))
+        load(desk, (fewer, "minint-2022.toml"))
 
 
 def test_an_alphabet_no_voter_holds_a_credential_of_may_change(desk: Desk) -> None:
@@ -134,3 +141,24 @@ def test_an_alphabet_no_voter_holds_a_credential_of_may_change(desk: Desk) -> No
     fewer = MININT.replace(alphabet.group(0), alphabet.group(0).replace(
         alphabet.group(1), alphabet.group(1)[:-1]))  # fmt: skip
     store_definition(desk.deps, ADMIN, parse_election(fewer, "x.toml"), "x.toml")
+
+
+def test_a_stored_definition_an_older_csu_let_through_is_replaced_by_a_sound_file(
+    desk: Desk,
+) -> None:
+    """Stored before a rule was added (here, a code of one character), the election no
+    longer reads: a file that keeps the rules replaces it."""
+    with desk.deps.writing() as session:
+        row = session.get(Election, "minint-2022")
+        assert row is not None
+        weak = json.loads(row.definition)
+        weak["credentials"]["password"]["length"] = 1
+        row.definition = json.dumps(weak, ensure_ascii=False)
+        session.add(row)
+    with pytest.raises(InvalidValue, match="password"):
+        parsed_definition(json.dumps(weak, ensure_ascii=False))
+
+    load(desk, (MININT, "minint-2022.toml"))
+
+    with desk.deps.reading() as session:
+        assert get_definition(session, "minint-2022").credentials["password"].length > 1
