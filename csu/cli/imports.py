@@ -4,9 +4,10 @@ credentials (their hashes)."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -16,7 +17,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from csu.cli.common import DbOption, err, friendly, open_deps, out, print_errors, who
+from csu.cli.common import DbOption, err, friendly, open_deps, out, who
+
+if TYPE_CHECKING:
+    from csu.services.rolls import ImportReport
 
 app = typer.Typer(help="Imports : listes électorales, émargements et codes d'origine.")
 
@@ -54,13 +58,9 @@ def import_voters_command(
             workers=workers,
             progress=lambda rows, read: bar.update(task, completed=read, rows=rows),
         )
-    print_errors(report.errors, report.more_rejected)
+    _print_faults(report)
     if not report.committed:
-        err.print(
-            f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur sur "
-            f"{report.rows} ; rien n'a été écrit. Corrigez le fichier ou relancez "
-            "avec --skip-invalid."
-        )
+        _refused(report, "Corrigez le fichier ou relancez avec --skip-invalid.")
         raise typer.Exit(1)
     rate = report.rows / report.elapsed if report.elapsed else 0
     out.print(
@@ -88,9 +88,9 @@ def import_votes_command(
 
     settings, deps = open_deps(db)
     report = import_votes(deps, who(settings), file, election)
-    print_errors(report.errors, report.more_rejected)
+    _print_faults(report)
     if not report.committed:
-        err.print(f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur.")
+        _refused(report, "Corrigez le fichier.")
         raise typer.Exit(1)
     out.print(f"Émargement importé : {report.written} vote(s).")
 
@@ -116,17 +116,41 @@ def import_credentials_command(
 
     settings, deps = open_deps(db)
     report = import_originals(deps, who(settings), file, election, skip_invalid=skip_invalid)
-    print_errors(report.errors, report.more_rejected)
+    _print_faults(report)
     if not report.committed:
-        err.print(
-            f"[red]Import refusé :[/red] {report.rejected} ligne(s) en erreur sur "
-            f"{report.rows} ; rien n'a été écrit. Corrigez le fichier ou relancez "
-            "avec --skip-invalid."
-        )
+        _refused(report, "Corrigez le fichier ou relancez avec --skip-invalid.")
         raise typer.Exit(1)
     out.print(
         f"Codes d'origine importés : {report.written} écrit(s), {report.already} déjà "
         f"chargé(s), {report.rejected} ligne(s) ignorée(s).",
+        highlight=False,
+    )
+
+
+def _print_faults(report: "ImportReport") -> None:
+    """Each fault as « liste.csv, ligne 12, colonne nir : … »: the file named, as every
+    refusal names it (several files may be imported one after another)."""
+    for error in report.errors:
+        err.print(
+            f"{report.source}, {error.describe()}", highlight=False, markup=False, soft_wrap=True
+        )
+    if report.more_rejected:
+        err.print(
+            f"… et {report.more_rejected} autre(s) ligne(s) en erreur, non détaillée(s).",
+            highlight=False,
+        )
+
+
+def _refused(report: "ImportReport", advice: str) -> None:
+    # No row read (csu import credentials does not say header_refused): the header is at
+    # fault, and there is nothing to count.
+    if report.header_refused or not report.rows:
+        summary = f"l'en-tête de {escape(report.source)} est à corriger, aucune ligne n'a été lue"
+        advice = "Corrigez les colonnes nommées ci-dessus."
+    else:
+        summary = f"{report.rejected} ligne(s) en erreur sur {report.rows}"
+    err.print(
+        f"[red]Import refusé :[/red] {summary} ; rien n'a été écrit. {advice}",
         highlight=False,
     )
 

@@ -6,6 +6,7 @@ and column, so that an administrator fixes a file in one pass. Secrets leave
 """
 
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
@@ -67,6 +68,9 @@ class RollRules:
     matricule_pattern: str = identifiers.DEFAULT_MATRICULE_PATTERN
     capacities: tuple[str, ...] = ()  # empty: any capacity is accepted
     scrutins: tuple[Scrutin, ...] = ()  # the election's [[scrutins]]
+    # The id of the election's one implicit scrutin, when its file lists none: the
+    # « scrutins » column may name it, which says what an empty cell says.
+    implicit_scrutin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,23 +127,53 @@ class SealedRow:
     scrutins: str | None = None
     adresse_postale: str | None = None  # a contact, kept like email_pro (shown masked)
     circonscription: str | None = None
+    identity: int = 0  # identity_print of the row: never stored, the import compares it
 
 
-def check_header(header: list[str]) -> tuple[list[str], list[RowError]]:
-    """Normalised column names, and the faults of the header row (line 1)."""
+def identity_print(last_name: str, first_name: str, born: date | None) -> int:
+    """The identity of a person as rolls are compared (names by normalise_name: no
+    accents, case, hyphens or apostrophes; the date of birth exactly), in one int: an
+    import remembers one for each of a million matricules. Each name is a CRC-32, so
+    that identity_differences can tell which field differs; two different names taken
+    for the same have a chance of one in four billion."""
+    return (
+        zlib.crc32(last_name.encode()) << 52
+        | zlib.crc32(first_name.encode()) << 20
+        | (born.toordinal() if born else 0)  # below 2**20 until the year 2870
+    )
+
+
+def identity_differences(one: int, other: int) -> list[str]:
+    """Which of name, first name and date of birth two identity prints differ in
+    (French field names, in that order, as identifiers.identity_mismatches)."""
+    last, first, born = identifiers.IDENTITY_FIELDS
+    found = []
+    if one >> 52 != other >> 52:
+        found.append(last)
+    if (one >> 20) & 0xFFFFFFFF != (other >> 20) & 0xFFFFFFFF:
+        found.append(first)
+    if one & 0xFFFFF != other & 0xFFFFF:
+        found.append(born)
+    return found
+
+
+def check_header(header: list[str], line: int = 1) -> tuple[list[str], list[RowError]]:
+    """Normalised column names, and the faults of the header row (at ``line``)."""
     names = [name.strip().lower() for name in header]
     errors = [
-        RowError(1, name, "colonne obligatoire absente") for name in REQUIRED if name not in names
+        RowError(line, name, "colonne obligatoire absente")
+        for name in REQUIRED
+        if name not in names
     ]
     errors += [
-        RowError(1, shorten(name) or "(vide)", "colonne inconnue")
+        RowError(line, shorten(name) or "(vide)", "colonne inconnue")
         for name in names
         if name not in COLUMNS
     ]
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            errors.append(RowError(1, shorten(name), "colonne en double"))
+            errors.append(RowError(line, shorten(name), "colonne en double"))
         seen.add(name)
     return names, errors
 
@@ -160,13 +194,18 @@ class RowChecker:
     skips building the two frozen dataclasses (~5 µs each a row).
     """
 
-    __slots__ = ("_columns", "_default_capacity", "_rules", "_scrutins")
+    __slots__ = ("_ballots", "_columns", "_default_capacity", "_rules", "_scrutins")
 
     def __init__(self, rules: RollRules) -> None:
         self._rules = rules
         # A roll repeats a few « scrutins » cells, capacities and bureaus: each
         # combination is checked once (its result or its fault).
         self._scrutins: dict[tuple[str, str, str], str | InvalidValue | None] = {}
+        self._ballots = rules.scrutins or (
+            (Scrutin(rules.implicit_scrutin, rules.implicit_scrutin),)
+            if rules.implicit_scrutin
+            else ()
+        )
         self._default_capacity = _default_capacity(rules.capacities)
         # In the order faults are reported: (column, ValidRow field, parser, required).
         self._columns: tuple[tuple[str, str, Callable[[str], Any], bool], ...] = (
@@ -243,7 +282,9 @@ class RowChecker:
             return self._scrutins[key]
         found: str | InvalidValue | None
         try:
-            found = parse_roll_scrutins(raw, self._rules.scrutins, capacity, bureau)
+            found = parse_roll_scrutins(raw, self._ballots, capacity, bureau)
+            if not self._rules.scrutins:
+                found = None  # the implicit scrutin named: every material has it anyway
         except InvalidValue as error:
             found = error
         if len(self._scrutins) < _MAX_REMEMBERED:  # a hostile file cannot grow it unbounded
@@ -311,6 +352,7 @@ def seal_fields(row: dict[str, Any], key: bytes) -> dict[str, Any]:
         "scrutins": row["scrutins"],
         "adresse_postale": row["postal_address"],
         "circonscription": row["constituency"],
+        "identity": identity_print(nom, prenom, row["birth_date"]),
     }
 
 

@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, TypeDecorator, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,8 +26,11 @@ from sqlmodel import Session
 
 from csu.domain import roll
 from csu.domain.clock import to_paris
+from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import normalise_name
 from csu.domain.roll import RollRules, RowError
+from csu.domain.scrutins import ballots, material_scrutins
 from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
@@ -40,7 +43,7 @@ from csu.services.worker_processes import (
 )
 from csu.store import journal
 from csu.store.engine import SQLITE_CACHE_KIB
-from csu.store.tables import Bureau, Material, Voter
+from csu.store.tables import Bureau, Election, Material, Voter
 
 CHUNK_ROWS = 2_000
 # A chunk is also cut at this many characters, so a file of long lines keeps the
@@ -55,6 +58,10 @@ IMPORT_MAINTENANCE_MEM = "256MB"
 
 Progress = Callable[[int, int], None]  # rows done, bytes read
 Record = tuple[int, list[str]]  # the file line a record starts on, its values
+# What the main process checks of a valid row: line, identifier, matricule, capacity,
+# bureau, scrutins (as stored: None, the election file decides), identity print.
+Key = tuple[int, str, str, str, str, str | None, int]
+_KEY_FIELDS = ("line", "identifier", "matricule", "capacity", "bureau", "scrutins", "identity")
 # A roll row is well under 1 KB: a longer line is not a roll (or has lost a quote),
 # and bounding it keeps memory bounded whatever the file holds.
 MAX_LINE_CHARS = 16_384
@@ -75,6 +82,7 @@ class ImportReport:
     # Lines in error beyond the MAX_ERRORS kept in ``errors`` (counted, not detailed,
     # so that a file of millions of bad lines keeps memory bounded).
     more_rejected: int = 0
+    header_refused: bool = False  # the faults are the header's: no row was read
     committed: bool = False
     stages: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
     elapsed: float = 0.0
@@ -115,7 +123,7 @@ class _Chunk:
 
     voters: list[tuple[Any, ...]]
     materials: list[tuple[Any, ...]]
-    keys: list[tuple[int, str, str, str, str]]  # line, identifier, matricule, capacity, bureau
+    keys: list[Key]
     errors: list[RowError]
     validation: float
     hashing: float
@@ -158,7 +166,7 @@ def _init_worker(plan: _Plan) -> None:
         constants={"updated_at": plan.now, "m_election": plan.election_id, "m_created": plan.now},
         voter_row=getter(plan.voter_columns),
         material_row=getter(material_field.get(name, name) for name in plan.material_columns),
-        keys=getter(("line", "identifier", "matricule", "capacity", "bureau")),
+        keys=getter(_KEY_FIELDS),
     )
 
 
@@ -734,15 +742,14 @@ def import_voters(
         if first is None:
             raise ImportFailed(f"{path.name} : fichier vide.")
         header = first[1]
-        names, header_errors = roll.check_header(header)
+        names, header_errors = roll.check_header(header, first[0])
         if header_errors:
-            report.errors = header_errors
+            report.errors, report.header_refused = header_errors, True
             _journal_refusal(deps, who, report, skip_invalid)
             return report
         pool_size = workers if workers is not None else (os.cpu_count() or 1)
         use_pool = pool_size > 1 and path.stat().st_size >= POOL_MIN_BYTES
-        seen_identifiers: dict[str, int] = {}
-        seen_capacities: dict[tuple[str, str], int] = {}
+        in_file = _InFile()
         try:
             with deps.writing() as session:
                 # Rows are checked against the definition read FOR SHARE in the transaction
@@ -757,6 +764,7 @@ def import_voters(
                         matricule_pattern=definition.matricule_pattern,
                         capacities=tuple(definition.capacities),
                         scrutins=definition.scrutins,
+                        implicit_scrutin=None if definition.scrutins else definition.id,
                     ),
                     key=deps.key,
                     dialect=writer.dialect_name,
@@ -765,6 +773,7 @@ def import_voters(
                     election_id=election_id,
                     now=writer.now,
                 )
+                stored = _Stored(session, definition)
 
                 def handle(chunk: _Chunk) -> None:
                     stages["validation"] += chunk.validation
@@ -772,7 +781,7 @@ def import_voters(
                     report.note(chunk.errors)
                     report.rows += len(chunk.keys) + len({e.line for e in chunk.errors})
                     began = time.perf_counter()
-                    keep = _drop_duplicates(chunk, seen_identifiers, seen_capacities, report)
+                    keep = stored.keep(chunk, in_file.keep(chunk, report), report)
                     if skip_invalid or not report.errors:
                         # One upsert per voter and chunk: the last row of a voter wins.
                         latest = {chunk.keys[i][2]: chunk.voters[i] for i in keep}
@@ -844,27 +853,240 @@ def _run_pool(
             raise
 
 
-def _drop_duplicates(
-    chunk: _Chunk,
-    identifiers: dict[str, int],
-    capacities: dict[tuple[str, str], int],
-    report: ImportReport,
-) -> list[int]:
-    """Indexes of the chunk's rows to keep: not those whose identifier, or matricule
-    and capacity, an earlier line of the file already had."""
-    keep = []
-    for index, (line, identifier, matricule, capacity, _) in enumerate(chunk.keys):
-        first = identifiers.setdefault(identifier, line)
-        if first != line:
-            report.note([RowError(line, "identifiant", f"déjà attribué ligne {first}")])
-            continue
-        first = capacities.setdefault((matricule, capacity), line)
-        if first != line:
-            reason = f"ce matricule a déjà un matériel pour cette qualité ligne {first}"
-            report.note([RowError(line, "qualite", reason)])
-            continue
-        keep.append(index)
-    return keep
+# The roll's column of each identity field (identifiers.IDENTITY_FIELDS).
+_COLUMN_OF = {"nom": "nom", "prénom": "prenom", "date de naissance": "date_naissance"}
+
+
+class _InFile:
+    """What the earlier lines of the file said: the line of each identifier, and of each
+    matricule its first line, identity and capacity (a voter's other capacities apart:
+    most voters have one row, and a million of them are remembered)."""
+
+    def __init__(self) -> None:
+        self.identifiers: dict[str, int] = {}
+        self.people: dict[str, tuple[int, int, str]] = {}
+        self.capacities: dict[tuple[str, str], int] = {}  # a matricule's second capacity on
+
+    def keep(self, chunk: _Chunk, report: ImportReport) -> list[int]:
+        """Indexes of the chunk's rows to keep: not those whose identifier, or matricule
+        and capacity, an earlier line already had, nor a matricule an earlier line gave
+        another identity (its name, first name or date of birth)."""
+        keep = []
+        for index, (line, identifier, matricule, capacity, *_, identity) in enumerate(chunk.keys):
+            first = self.identifiers.setdefault(identifier, line)
+            if first != line:
+                report.note([RowError(line, "identifiant", f"déjà attribué ligne {first}")])
+                continue
+            seen = self.people.setdefault(matricule, (line, identity, capacity))
+            if seen[0] != line:
+                fault = self._again(seen, line, matricule, capacity, identity)
+                if fault is not None:
+                    report.note([fault])
+                    continue
+            keep.append(index)
+        return keep
+
+    def _again(
+        self, seen: tuple[int, int, str], line: int, matricule: str, capacity: str, identity: int
+    ) -> RowError | None:
+        """The fault of a matricule's later row, if any."""
+        first, first_identity, first_capacity = seen
+        earlier = (
+            first
+            if capacity == first_capacity
+            else self.capacities.setdefault((matricule, capacity), line)
+        )
+        if earlier != line:
+            reason = f"ce matricule a déjà un matériel pour cette qualité ligne {earlier}"
+            return RowError(line, "qualite", reason)
+        # The last row of a voter would win: one contradicting the first is refused.
+        differ = roll.identity_differences(identity, first_identity)
+        if differ:
+            reason = f"même matricule que la ligne {first} sous une autre identité"
+            return RowError(line, _COLUMN_OF[differ[0]], f"{reason} ({', '.join(differ)})")
+        return None
+
+
+class _Material(NamedTuple):
+    """A stored material of the election, as the states of its scrutins need it."""
+
+    id: int
+    status: str
+    capacity: str
+    bureau_code: str
+    scrutins: str | None
+    voted_at: Any  # as the driver gives it: only whether it is set counts here
+
+
+_material: Table = Material.__table__  # type: ignore[attr-defined]
+_election: Table = Election.__table__  # type: ignore[attr-defined]
+# The queries of _Stored, on the driver's cursor as the writer's statements are: through
+# SQLAlchemy, binding 2,000 values and converting the rows doubled their cost. « {among} »
+# is ``IN (?, ?, …)`` on SQLite, ``= ANY(%s)`` (one array) on PostgreSQL.
+# Every material of the voters, filtered in Python: a condition on the material led
+# SQLite to walk all of the election's materials for each chunk.
+_VOTERS_SQL = (
+    "SELECT v.matricule, v.last_name, v.first_name, v.birth_date, m.election_id, "
+    "m.capacity, m.identifier, m.status FROM voter v JOIN material m ON m.voter_id = v.id "
+    "WHERE v.matricule {among}"
+)
+_MATERIALS_SQL = (
+    "SELECT m.identifier, m.id, m.status, m.capacity, m.bureau_code, m.scrutins, m.voted_at, "
+    "e.scrutin_id, e.voted_at FROM material m LEFT JOIN emargement e ON e.material_id = m.id "
+    "WHERE m.election_id = {mark} AND m.identifier {among}"
+)
+
+
+class _Stored:
+    """Checks of a chunk's rows against what the store held, two queries a chunk (none
+    when it held no material of any election). A row is refused that would:
+
+    - give another identity to a voter of another election (its matricule there: a
+      voter is one person across elections, and their name and date of birth may be
+      that election's verification factors);
+    - give a voter a second active material for one capacity, by another identifier
+      (an identifier is what the platform, the credentials issued and the émargement
+      know a material by: it is not changed through the roll);
+    - take from a material a scrutin it has voted in (an émargement stays).
+    """
+
+    def __init__(self, session: Session, definition: ElectionDefinition) -> None:
+        self.session = session
+        self.definition = definition
+        self.ballots = ballots(definition)
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        held = [
+            election
+            for election, purged in session.execute(select(_election.c.id, _election.c.purged_at))
+            # A purged election's voters are gone or kept for other elections only.
+            if purged is None
+            and session.execute(
+                select(_material.c.id).where(_material.c.election_id == election).limit(1)
+            ).first()
+        ]
+        self.here = definition.id in held  # materials to update, not only to add
+        self.others = [election for election in held if election != definition.id]
+
+    def keep(self, chunk: _Chunk, keep: list[int], report: ImportReport) -> list[int]:
+        """Of the indexes ``keep`` of the chunk's rows, those the store does not refuse."""
+        if not keep or not (self.here or self.others):
+            return keep
+        keys = [chunk.keys[i] for i in keep]
+        people, active = self._voters({key[2] for key in keys})
+        materials, votes = self._materials([key[1] for key in keys]) if self.here else ({}, {})
+        kept = []
+        for index, key in zip(keep, keys, strict=True):
+            faults = self._faults(key, people, active, materials, votes)
+            if faults:
+                report.note(faults)
+            else:
+                kept.append(index)
+        return kept
+
+    def _faults(
+        self,
+        key: Key,
+        people: dict[str, tuple[int, set[str]]],
+        active: dict[tuple[str, str], str],
+        materials: dict[str, _Material],
+        votes: dict[int, dict[str, Any]],
+    ) -> list[RowError]:
+        line, identifier, matricule, capacity, bureau, scrutins, identity = key
+        faults = []
+        if matricule in people:
+            stored_identity, elections = people[matricule]
+            differ = roll.identity_differences(identity, stored_identity)
+            if differ:  # the identity stored is not quoted: it is another election's
+                reason = (
+                    f"déjà porté par un électeur de {', '.join(sorted(elections))} sous une "
+                    f"autre identité ({', '.join(differ)})"
+                )
+                faults.append(RowError(line, "matricule", reason))
+        stored = materials.get(identifier)
+        held = active.get((matricule, capacity))
+        # A stored material left inactive (substituted) keeps its status: no second active.
+        if held not in (None, identifier) and (stored is None or stored.status == "active"):
+            reason = (
+                f"ce matricule a déjà le matériel {roll.shorten(str(held))} pour la qualité "
+                f"« {capacity} » : un matériel garde son identifiant (la plateforme et les "
+                "codes délivrés le connaissent sous celui-ci)"
+            )
+            faults.append(RowError(line, "identifiant", reason))
+        if stored is not None and (stored.voted_at is not None or stored.id in votes):
+            states = emargement.states_from(self.definition, stored, votes.get(stored.id, {}))
+            given = material_scrutins(self.ballots, capacity, bureau, scrutins)
+            dropped = [state.id for state in states if state.voted and state.id not in given]
+            if dropped:
+                faults.append(RowError(line, "scrutins", _dropped(dropped)))
+        return faults
+
+    def _voters(
+        self, matricules: set[str]
+    ) -> tuple[dict[str, tuple[int, set[str]]], dict[tuple[str, str], str]]:
+        """Of the voters with these matricules: those of other elections, with their
+        identity print and those elections; and the identifier of each active material
+        of this election, by matricule and capacity."""
+        election, others = self.definition.id, self.others
+        people: dict[str, tuple[int, set[str]]] = {}
+        active: dict[tuple[str, str], str] = {}
+        for matricule, last, first, born, other, capacity, identifier, status in self._rows(
+            _VOTERS_SQL, sorted(matricules)
+        ):
+            if other == election:
+                if status == "active":
+                    active[(matricule, capacity)] = identifier
+            elif other not in others:
+                continue  # a purged election
+            elif matricule in people:
+                people[matricule][1].add(other)
+            else:
+                if isinstance(born, str):  # SQLite
+                    born = date.fromisoformat(born)
+                identity = roll.identity_print(normalise_name(last), normalise_name(first), born)
+                people[matricule] = (identity, {other})
+        return people, active
+
+    def _materials(
+        self, identifiers: list[str]
+    ) -> tuple[dict[str, _Material], dict[int, dict[str, Any]]]:
+        """This election's stored materials of these identifiers, and their émargements
+        by scrutin: locked (PostgreSQL, in id order as the émargement feed locks them), so
+        that no vote is recorded between this check and the row's update."""
+        sql = _MATERIALS_SQL
+        if self.postgres:
+            sql += " ORDER BY m.id FOR UPDATE OF m"
+        materials: dict[str, _Material] = {}
+        votes: dict[int, dict[str, Any]] = {}
+        for identifier, *values, scrutin, at in self._rows(sql, identifiers, self.definition.id):
+            materials[identifier] = _Material(*values)
+            if scrutin is not None:
+                votes.setdefault(values[0], {})[scrutin] = at
+        return materials, votes
+
+    def _rows(self, sql: str, values: list[str], *before: str) -> Iterable[Any]:
+        """The rows of ``sql`` for ``values`` (its « {among} »), after the parameters
+        ``before`` (its « {mark} »)."""
+        connection = self.session.connection()
+        if self.postgres:
+            statement = sql.format(mark="%s", among="= ANY(%s::text[])")
+            return connection.exec_driver_sql(statement, (*before, values))
+        statement = sql.format(mark="?", among=f"IN ({','.join('?' * len(values))})")
+        return connection.exec_driver_sql(statement, (*before, *values))
+
+
+def _dropped(scrutins: list[str]) -> str:
+    """Why a row may not take these voted scrutins from its material (worded as
+    ``csu election load`` refuses to drop a scrutin in use)."""
+    named = ", ".join(f"« {scrutin} »" for scrutin in scrutins)
+    if len(scrutins) == 1:
+        return (
+            f"retire au matériel un scrutin où il a déjà voté : {named} ; gardez-le dans "
+            "cette colonne (un émargement ne s'annule pas)"
+        )
+    return (
+        f"retire au matériel des scrutins où il a déjà voté : {named} ; gardez-les dans "
+        "cette colonne (un émargement ne s'annule pas)"
+    )
 
 
 def _details(report: ImportReport, skip_invalid: bool) -> dict[str, Any]:
@@ -927,6 +1149,7 @@ def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str)
             if name not in _VOTE_COLUMNS
         ]
         if report.errors:
+            report.header_refused = True
             _journal_refusal(deps, who, report, False, "votes_import")
             return report
         at_identifier, at_time = header.index("identifiant"), header.index("vote_le")

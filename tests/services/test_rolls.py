@@ -378,3 +378,13 @@ def test_a_vote_time_before_any_date_python_holds_is_a_row_fault(
     assert [e.describe() for e in report.errors] == [
         "ligne 2, colonne vote_le : « 0001-01-01T00:00:00+01:00 » hors des dates possibles"
     ]
+
+
+def test_a_header_after_blank_lines_is_named_by_its_own_line(minint: Deps, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("\n\nmatricule;nom\nAB1234;Dupont\n", encoding="utf-8")
+    report = import_voters(minint, ADMIN, path, "minint-2022")
+    assert report.header_refused and report.rows == 0
+    assert "ligne 3, colonne prenom : colonne obligatoire absente" in [
+        e.describe() for e in report.errors
+    ]
