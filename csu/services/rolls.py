@@ -916,6 +916,8 @@ class _Material(NamedTuple):
     bureau_code: str
     scrutins: str | None
     voted_at: Any  # as the driver gives it: only whether it is set counts here
+    owner: str  # the matricule of the voter it belongs to
+    owner_identity: int  # and that voter's identity print (roll.identity_print)
 
 
 _material: Table = Material.__table__  # type: ignore[attr-defined]
@@ -932,7 +934,9 @@ _VOTERS_SQL = (
 )
 _MATERIALS_SQL = (
     "SELECT m.identifier, m.id, m.status, m.capacity, m.bureau_code, m.scrutins, m.voted_at, "
-    "e.scrutin_id, e.voted_at FROM material m LEFT JOIN emargement e ON e.material_id = m.id "
+    "v.matricule, v.last_name, v.first_name, v.birth_date, e.scrutin_id, e.voted_at "
+    "FROM material m "
+    "JOIN voter v ON v.id = m.voter_id LEFT JOIN emargement e ON e.material_id = m.id "
     "WHERE m.election_id = {mark} AND m.identifier {among}"
 )
 
@@ -947,7 +951,9 @@ class _Stored:
     - give a voter a second active material for one capacity, by another identifier
       (an identifier is what the platform, the credentials issued and the émargement
       know a material by: it is not changed through the roll);
-    - take from a material a scrutin it has voted in (an émargement stays).
+    - take from a material a scrutin it has voted in (an émargement stays);
+    - hand a material to another person (its identifier with another matricule and
+      another identity; the same identity is a matricule corrected).
     """
 
     def __init__(self, session: Session, definition: ElectionDefinition) -> None:
@@ -1003,6 +1009,20 @@ class _Stored:
                 )
                 faults.append(RowError(line, "matricule", reason))
         stored = materials.get(identifier)
+        if stored is not None and stored.owner != matricule:
+            # The upsert moves the material, with its credentials, its votes and its
+            # history, to this row's matricule: a matricule corrected for the same person,
+            # not a hand-over to someone else.
+            differ = roll.identity_differences(identity, stored.owner_identity)
+            if differ:
+                reason = (
+                    f"le matériel {roll.shorten(identifier)} appartient à un autre électeur "
+                    f"(autre {', '.join(differ)}) : un matériel garde son électeur (ses "
+                    "codes, ses votes, son historique) ; corrigez le matricule ou "
+                    "l'identifiant de la ligne"
+                )
+                faults.append(RowError(line, "identifiant", reason))
+                return faults
         held = active.get((matricule, capacity))
         # A stored material left inactive (substituted) keeps its status: no second active.
         if held not in (None, identifier) and (stored is None or stored.status == "active"):
@@ -1040,10 +1060,7 @@ class _Stored:
             elif matricule in people:
                 people[matricule][1].add(other)
             else:
-                if isinstance(born, str):  # SQLite
-                    born = date.fromisoformat(born)
-                identity = roll.identity_print(normalise_name(last), normalise_name(first), born)
-                people[matricule] = (identity, {other})
+                people[matricule] = (_identity(last, first, born), {other})
         return people, active
 
     def _materials(
@@ -1057,8 +1074,9 @@ class _Stored:
             sql += " ORDER BY m.id FOR UPDATE OF m"
         materials: dict[str, _Material] = {}
         votes: dict[int, dict[str, Any]] = {}
-        for identifier, *values, scrutin, at in self._rows(sql, identifiers, self.definition.id):
-            materials[identifier] = _Material(*values)
+        rows = self._rows(sql, identifiers, self.definition.id)
+        for identifier, *values, last, first, born, scrutin, at in rows:
+            materials[identifier] = _Material(*values, _identity(last, first, born))
             if scrutin is not None:
                 votes.setdefault(values[0], {})[scrutin] = at
         return materials, votes
@@ -1072,6 +1090,13 @@ class _Stored:
             return connection.exec_driver_sql(statement, (*before, values))
         statement = sql.format(mark="?", among=f"IN ({','.join('?' * len(values))})")
         return connection.exec_driver_sql(statement, (*before, *values))
+
+
+def _identity(last: str, first: str, born: date | str | None) -> int:
+    """A stored voter's identity print, as a row's (SQLite gives the date as text)."""
+    if isinstance(born, str):
+        born = date.fromisoformat(born)
+    return roll.identity_print(normalise_name(last), normalise_name(first), born)
 
 
 def _dropped(scrutins: list[str]) -> str:

@@ -178,6 +178,28 @@ def test_a_new_identifier_for_a_voters_material_is_refused_naming_the_column(
     assert set(materials(minint)) == {"ID-0001", "ID-0002"}
 
 
+def test_a_material_given_to_another_matricule_is_refused_and_stays_with_its_voter(
+    minint: Deps, tmp_path: Path
+) -> None:
+    someone = JEANNE | {"matricule": "EF9999", "nom": "Martin", "prenom": "Léa"}
+    report = imported(minint, tmp_path, MININT, someone)
+    assert not report.committed
+    assert faults(report) == [
+        "ligne 2, colonne identifiant : le matériel ID-0001 appartient à un autre électeur "
+        "(autre nom, prénom) : un matériel garde son électeur (ses codes, ses votes, son "
+        "historique) ; corrigez le matricule ou l'identifiant de la ligne"
+    ]
+    assert materials(minint)["ID-0001"][1] == "AB1234"
+
+
+def test_a_matricule_corrected_for_the_same_person_takes_the_material(
+    minint: Deps, tmp_path: Path
+) -> None:
+    report = imported(minint, tmp_path, MININT, JEANNE | {"matricule": "EF9999"})
+    assert report.committed, faults(report)
+    assert materials(minint)["ID-0001"][1] == "EF9999"
+
+
 def test_two_identifiers_swapped_are_refused_on_both_lines(minint: Deps, tmp_path: Path) -> None:
     swapped = [JEANNE | {"identifiant": "ID-0002"}, PAUL | {"identifiant": "ID-0001"}]
     report = imported(minint, tmp_path, MININT, *swapped)

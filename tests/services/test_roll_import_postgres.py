@@ -129,7 +129,8 @@ def test_a_reimport_into_filled_tables_gives_the_reference_result(
     changed = [row | {"nom": f"{row['nom']}-Bis", "telephone_mobile": ""} for row in rows[10:]]
     bureaus = sorted({row["bureau"] for row in rows})
     changed[1] |= {"bureau": next(b for b in bureaus if b != changed[1]["bureau"])}
-    changed[2] |= {"matricule": "ZZ0001"}  # its material passes to a new voter
+    # Its matricule corrected (the same person, spelt as the others): its material follows.
+    changed[2] |= {"matricule": "ZZ0001", "nom": rows[12]["nom"]}
     both(sqlite_deps, postgres_deps, roll(tmp_path / "b.csv", changed))
     people, things = stored(postgres_deps)
     assert (people, things) == stored(sqlite_deps)
