@@ -120,6 +120,7 @@ class CsuApp(App[None]):
         self.operator_name = ""
         self.election: ElectionDefinition | None = None
         self._last_activity = time.monotonic()
+        self._login_since = self._last_activity
         self.terminal_fd: int | None = None  # the terminal's keys, watched for a hang-up
         # Signed checkpoints: the policy when this workstation holds the key.
         self.checkpoints: CheckpointPolicy | None = None
@@ -231,6 +232,7 @@ class CsuApp(App[None]):
         self.operator = None
         self.operator_name = ""
         self._last_activity = time.monotonic()  # the login screen's own idle time
+        self._login_since = self._last_activity
         # Nothing of the session stays for the next operator: its screens (a voter file
         # and any value revealed in it) and its notifications go.
         self.clear_notifications()
@@ -288,8 +290,15 @@ class CsuApp(App[None]):
         idle = time.monotonic() - self._last_activity
         if self.operator is not None and idle > self.idle_seconds:
             self.end_session("Session fermée après inactivité. Reconnectez-vous.")
-        elif self.operator is None and self.is_web and idle > self.login_idle_seconds:
-            self.exit()  # csu serve closes the page's session and frees its place
+        elif (
+            self.operator is None
+            and self.is_web
+            and time.monotonic() - self._login_since > self.login_idle_seconds
+        ):
+            # csu serve closes the page's session and frees its place. Counted from when
+            # the login screen showed, not the last key: a key every half-minute kept a
+            # stranger's sessions open for ever, twenty of them holding every place.
+            self.exit()
 
     def end_session(self, message: str | None = None) -> None:
         if self.operator is not None:

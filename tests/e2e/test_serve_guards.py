@@ -6,6 +6,7 @@ Everything is bounded: each wait has a deadline, and every client and session is
 closed before the server is stopped."""
 
 import asyncio
+import json
 from pathlib import Path
 
 import aiohttp
@@ -151,6 +152,55 @@ async def test_a_session_left_at_the_login_screen_ends_by_itself(
                 closed = socket.close_code
         assert closed == 1000
         wait_until(lambda: children(served.pid) == [], 30, "ended (idle session)")
+
+
+async def test_keys_pressed_at_the_login_screen_do_not_keep_a_session_open(
+    live_demo_template: Path, tmp_path: Path
+) -> None:
+    """A stranger's page pressing a key now and then (no login) still ends: otherwise a
+    few of them hold every place of the server."""
+    with serving(live_demo_template, tmp_path, SERVE_LOGIN_MINUTES="0.05") as served:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.ws_connect(served.ws_url, origin=served.origin) as socket,
+        ):
+            assert (await first_message(socket)).type == WSMsgType.BINARY
+
+            async def keys() -> None:
+                while not socket.closed:
+                    await socket.send_str(json.dumps(["stdin", "a"]))
+                    await asyncio.sleep(1)
+
+            pressing = asyncio.create_task(keys())
+            closed = None
+            async with asyncio.timeout(60):
+                async for _ in socket:
+                    pass
+                closed = socket.close_code
+            pressing.cancel()
+        assert closed == 1000
+        wait_until(lambda: children(served.pid) == [], 30, "ended (keys, no login)")
+
+
+async def test_a_message_nested_thousands_deep_is_ignored_and_the_session_goes_on(
+    live_demo_template: Path, tmp_path: Path
+) -> None:
+    with serving(live_demo_template, tmp_path) as served:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.ws_connect(served.ws_url, origin=served.origin) as socket,
+        ):
+            assert (await first_message(socket)).type == WSMsgType.BINARY
+            await socket.send_str("[" * 5000 + "]" * 5000)  # RecursionError in json.loads
+            await socket.send_str(json.dumps(["ping", "encore là ?"]))
+            answer = None
+            async with asyncio.timeout(30):  # the session's output, then the pong
+                async for message in socket:
+                    if message.type == WSMsgType.TEXT:
+                        answer = json.loads(message.data)
+                        break
+            assert answer == ["pong", "encore là ?"], socket.close_code
+            assert not socket.closed and len(children(served.pid)) == 1
 
 
 async def test_an_address_opening_too_many_sessions_in_a_minute_is_refused(
