@@ -397,7 +397,7 @@ class CsuServer(Server):
                 continue
             try:
                 envelope = json.loads(message.data)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested thousands deep: malformed too
                 continue
             if not isinstance(envelope, list) or not envelope:
                 continue
