@@ -5,7 +5,6 @@ import errno
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import datetime
 from pathlib import PurePath
 from typing import Annotated, Any, TypeVar
 
@@ -17,7 +16,6 @@ from typer._click.globals import get_current_context
 
 from csu.cli.french import param_name
 from csu.config import ConfigError, Settings
-from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
 from csu.domain.text import holds_lone_surrogate
 from csu.services.context import Deps, OperatorContext, ServiceError
@@ -176,10 +174,6 @@ def display_url(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(settings.database_url).render_as_string(hide_password=True)
-
-
-def paris(moment: datetime) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 def print_errors(errors: list[Any], more: int = 0) -> None:

@@ -7,7 +7,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from csu.cli.common import DbOption, friendly, open_deps, out, paris, who
+from csu.cli.common import DbOption, friendly, open_deps, out, who
+from csu.domain.clock import paris_text
 
 app = typer.Typer(help="Scrutins : chargement et liste.")
 
@@ -53,8 +54,8 @@ def election_list(db: DbOption = None) -> None:
         table.add_row(
             escape(definition.id),
             escape(definition.title),  # the file's words, never markup
-            paris(definition.opens_at),
-            paris(definition.closes_at),
+            paris_text(definition.opens_at),
+            paris_text(definition.closes_at),
             state_at(definition, deps.clock()).label,
         )
     out.print(table)

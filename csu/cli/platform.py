@@ -5,7 +5,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from csu.cli.common import DbOption, friendly, open_deps, out, paris, who
+from csu.cli.common import DbOption, friendly, open_deps, out, who
+from csu.domain.clock import paris_text
 
 app = typer.Typer(help="Plateformes de vote clientes de l'API (csu api) et leurs clés.")
 
@@ -64,15 +65,15 @@ def platform_list(db: DbOption = None) -> None:
     table = Table("Nom", "Élections", "Clé", "Webhooks", "Créé le", "Dernier appel", "État")
     for client in list_platform_clients(deps, who(settings)):
         revoked = client.revoked_at
-        state = "actif" if revoked is None else f"révoqué le {paris(revoked)}"
+        state = "actif" if revoked is None else f"révoqué le {paris_text(revoked)}"
         table.add_row(
             client.name,
             ", ".join(client.elections),
             f"{client.key_hint}…",
             client.webhook_url or "",
-            f"{paris(client.created_at)} par {client.created_by}",
+            f"{paris_text(client.created_at)} par {client.created_by}",
             # Written at most every SEEN_PRECISION (30 s): to the minute is exact enough.
-            paris(client.last_seen_at) if client.last_seen_at else "jamais",
+            paris_text(client.last_seen_at) if client.last_seen_at else "jamais",
             state,
         )
     out.print(table)
@@ -128,7 +129,7 @@ def platform_webhooks(
             view.client,
             f"{view.event_type} ({view.kind})",
             f"n° {view.material}",
-            paris(view.created_at),
+            paris_text(view.created_at),
             view.state,
             str(view.attempts),
             view.last_error or "",

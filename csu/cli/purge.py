@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from csu.cli.common import DbOption, friendly, open_deps, out, paris, who
-from csu.domain.clock import parse_typed_moment
+from csu.cli.common import DbOption, friendly, open_deps, out, who
+from csu.domain.clock import paris_text, parse_typed_moment
 
 
 @friendly
@@ -45,7 +45,7 @@ def purge_command(
     for done in report.purged:
         c = done.counts
         out.print(
-            f"Scrutin {done.election_id} (clos le {paris(done.closes_at)}) {verb} : "
+            f"Scrutin {done.election_id} (clos le {paris_text(done.closes_at)}) {verb} : "
             f"{c.voters} électeur(s) effacé(s), {c.voters_kept} conservé(s) (inscrits à un "
             f"scrutin non purgé) ; {c.credentials} code(s), {c.interventions} "
             f"intervention(s), {c.one_time_codes} code(s) à usage unique, {c.link_tokens} "

@@ -39,6 +39,11 @@ def to_paris(moment: datetime) -> datetime:
     return moment.astimezone(PARIS)
 
 
+def paris_text(moment: datetime) -> str:
+    """A moment as operators read it, Paris time: ``08/12/2022 17:00``."""
+    return f"{to_paris(moment):%d/%m/%Y %H:%M}"
+
+
 def countdown(delta: timedelta) -> str:
     """French countdown text: ``2 j 06 h 52 min``, ``06 h 05 min``, ``4 min``."""
     minutes = max(0, int(delta.total_seconds()) // 60)

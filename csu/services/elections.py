@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from csu.domain.clock import to_paris
+from csu.domain.clock import paris_text
 from csu.domain.election import (
     CREDENTIAL_LABELS,
     ElectionDefinition,
@@ -316,14 +316,10 @@ def _closing_now(
     effect = "clôt le vote dès maintenant" if closes else "rend ses données à purger dès maintenant"
     return (
         f"Ce fichier {effect} : l'élection {stored.id} ({voters} électeur(s)) fermerait le "
-        f"{_paris(loaded.closes_at)} au lieu du {_paris(stored.closes_at)}, données à "
-        f"purger dès le {_paris(loaded.purge_after)}. Si c'est voulu, relancez avec "
+        f"{paris_text(loaded.closes_at)} au lieu du {paris_text(stored.closes_at)}, données à "
+        f"purger dès le {paris_text(loaded.purge_after)}. Si c'est voulu, relancez avec "
         "--close-now."
     )
-
-
-def _paris(moment: datetime) -> str:
-    return f"{to_paris(moment):%d/%m/%Y %H:%M}"
 
 
 def get_definition(

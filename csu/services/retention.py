@@ -51,7 +51,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from csu.delivery import KeepsCopies
-from csu.domain.clock import rfc3339, to_paris
+from csu.domain.clock import paris_text, rfc3339
 from csu.domain.election import ElectionDefinition, ElectionState, definition_from_json, state_at
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.store import journal
@@ -142,7 +142,7 @@ def purge(
     now = deps.clock()
     if before is not None and before > now:
         raise ServiceError(
-            f"Date {_paris(before)} dans le futur : indiquez une date passée "
+            f"Date {paris_text(before)} dans le futur : indiquez une date passée "
             "(seuls des scrutins clos peuvent être purgés)."
         )
     with deps.reading() as session:
@@ -167,7 +167,7 @@ def purge(
             refusal = _not_purgeable(definition, now, before)
             if purged_at is not None:
                 skipped.append(
-                    ElectionSkipped(definition.id, f"déjà purgé le {_paris(purged_at)}.")
+                    ElectionSkipped(definition.id, f"déjà purgé le {paris_text(purged_at)}.")
                 )
             elif refusal is not None:
                 skipped.append(ElectionSkipped(definition.id, refusal))
@@ -209,23 +209,19 @@ def _not_purgeable(
     if state is not ElectionState.CLOSED:
         return (
             f"le scrutin n'est pas clos ({state.label}, clôture le "
-            f"{_paris(definition.closes_at)}) ; ses données restent nécessaires."
+            f"{paris_text(definition.closes_at)}) ; ses données restent nécessaires."
         )
     if before is not None:
         if definition.closes_at >= before:
-            return f"clos le {_paris(definition.closes_at)}, pas avant le {_paris(before)}."
+            return f"clos le {paris_text(definition.closes_at)}, pas avant le {paris_text(before)}."
         return None
     if definition.purge_after > now:
         return (
             f"durée de conservation ({definition.retention_days} jours après la clôture) "
-            f"non écoulée : données conservées jusqu'au {_paris(definition.purge_after)} "
+            f"non écoulée : données conservées jusqu'au {paris_text(definition.purge_after)} "
             "(--before DATE pour purger plus tôt)."
         )
     return None
-
-
-def _paris(moment: datetime) -> str:
-    return f"{to_paris(moment):%d/%m/%Y %H:%M}"
 
 
 def _purge_one(
