@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from csu.domain.clock import PARIS, parse_typed_moment
+from csu.domain.clock import PARIS, paris_text, parse_typed_moment
 from csu.domain.errors import InvalidValue
 
 
@@ -29,9 +29,5 @@ def test_an_unreadable_moment_names_the_field_and_the_formats() -> None:
 
 
 def test_a_moment_reads_in_paris_time_whatever_its_zone() -> None:
-    from datetime import UTC, datetime
-
-    from csu.domain.clock import paris_text
-
     assert paris_text(datetime(2022, 12, 8, 16, 0, tzinfo=UTC)) == "08/12/2022 17:00"
     assert paris_text(datetime(2022, 7, 1, 8, 0)) == "01/07/2022 10:00"  # naive: the store's UTC
