@@ -48,14 +48,18 @@ class ShellHeader(Horizontal):
 
     Where both do not fit on the line (80 columns), the election's line takes its short
     form and who works where is cut with an ellipsis: before, the election's line took
-    the whole width and hid who was logged in."""
+    the whole width and hid who was logged in. Narrower still, the election's line is
+    cut too, so that the operator's name stays whole: on a shared workstation, who is
+    logged in matters more than the countdown."""
 
     DEFAULT_CSS = """
     ShellHeader { height: 1; dock: top; background: $panel; color: $text; }
     ShellHeader > #who {
         width: 1fr; padding: 0 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis;
     }
-    ShellHeader > #election { width: auto; padding: 0 1; }
+    ShellHeader > #election {
+        width: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
     PADDING = 4  # one column each side of each part
 
@@ -89,7 +93,14 @@ class ShellHeader(Horizontal):
         now = self._clock()
         line = election_line(self.election, now)
         # Terminal cells, not characters: a wide character takes two.
-        if cell_len(line) + cell_len(self.who) + self.PADDING > self.size.width:
+        width = self.size.width
+        if cell_len(line) + cell_len(self.who) + self.PADDING > width:
             line = election_line(self.election, now, short=True)
+        election = self.query_one("#election", Static)
+        # The name (before the first « — ») kept whole, and the ellipsis after it, the
+        # election's line cut to fit.
+        name = cell_len(self.who.split(" — ", 1)[0]) + 1
+        room = width - name - self.PADDING
+        election.styles.max_width = max(room, 0) + 2 if cell_len(line) > room else None
         self.query_one("#who", Static).update(self.who)
-        self.query_one("#election", Static).update(line)
+        election.update(line)

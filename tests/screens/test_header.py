@@ -122,3 +122,15 @@ async def test_a_name_of_wide_characters_is_measured_in_cells(app: CsuApp) -> No
         await pilot.pause()
         _, election = shown(pilot)
         assert "ferme dans" in str(election.render())
+
+
+async def test_below_80_columns_the_operators_name_stays_whole(app: CsuApp) -> None:
+    async with app.run_test(size=(60, 24)) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.pause()
+        who = pilot.app.screen.query_one("ShellHeader #who", Static)
+        name = app.who_line.split(" — ")[0]
+        assert pilot.app.screen.query_one(ShellHeader).size.width == 60
+        shown_who = "".join(s.text for s in who.render_line(0))  # as painted, cut or not
+        assert name in shown_who
+        assert who.region.right <= 60
