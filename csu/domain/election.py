@@ -134,6 +134,11 @@ DAY_NAMES: tuple[str, ...] = (
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID = 64  # the width of every election column of the store and of the journal
 MAX_TITLE = 300
+# A message's subject is one line of an inbox; its body, with the support numbers the
+# outbox adds, an SMS of a few segments: a page pasted by mistake would go to every voter.
+MAX_SUBJECT = 150
+MAX_MESSAGE_BODY = 1_000
+MAX_INSTEAD = 300  # what the agent reads out when a route is closed: a sentence or two
 _PHONE = re.compile(r"\+?[0-9][0-9 .]{2,18}[0-9]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:h]([0-5][0-9])")
@@ -831,7 +836,9 @@ def _delivery(
             r.fail(f"{path}.by", "aucune voie quand issue = false")
         if issue and kind != "identifier" and kind not in credentials:
             r.fail(f"{path}.issue", f"exige [credentials.{kind}] (la forme du code)")
-        instead = r.text(entry["instead"], f"{path}.instead") if "instead" in entry else None
+        instead = (
+            r.text(entry["instead"], f"{path}.instead", MAX_INSTEAD) if "instead" in entry else None
+        )
         final = r.boolean(entry.get("address_final", False), f"{path}.address_final")
         result[kind] = CredentialRoute(
             kind=kind, issue=issue, by=by, instead=instead, address_final=final
@@ -960,10 +967,12 @@ def _messages(r: _Reader, value: object) -> dict[str, tuple[str, str]]:
     for purpose, template in spec.items():
         path = f"messages.{purpose}"
         parts = r.table(template, path, ("subject", "body"), ("subject", "body"))
-        subject = r.text(parts["subject"], f"{path}.subject")
+        subject = r.text(parts["subject"], f"{path}.subject", MAX_SUBJECT)
         body = parts["body"]
         if not isinstance(body, str) or is_blank(body):
             r.fail(f"{path}.body", "texte non vide attendu")
+        if len(body) > MAX_MESSAGE_BODY:
+            r.fail(f"{path}.body", f"{MAX_MESSAGE_BODY} caractères au plus ({len(body)} ici)")
         # Several lines, as a message has; nothing that would reorder or hide them.
         refuse_control_characters(
             body, f"{r.source} : {path}.body", allow_tab=True, allow_newlines=True

@@ -213,3 +213,10 @@ def test_a_file_without_delivery_keeps_what_the_cell_always_did() -> None:
     assert definition.allows("security_key", "read_out")
     assert definition.allows("password", "read_out")
     assert definition.allows("identifier", "email")
+
+
+def test_what_to_say_instead_longer_than_a_few_sentences_is_refused() -> None:
+    instead = "Orientez l'électeur vers le portail. " * 9  # 333 characters
+    error = refusal(with_delivery(f'[delivery.password]\nissue = false\ninstead = "{instead}"\n'))
+
+    assert str(error) == "minint-2022.toml : delivery.password.instead : 300 caractères au plus"

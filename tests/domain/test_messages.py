@@ -108,3 +108,18 @@ def test_a_platform_address_with_a_user_name_and_password_is_refused() -> None:
 )
 def test_durations_are_said_in_french(seconds: int, said: str) -> None:
     assert duration(seconds) == said
+
+
+def test_a_message_body_longer_than_a_few_sms_is_refused_naming_its_length() -> None:
+    long_body = "$sender : le $when, $what. " + "x" * 1_000
+    text = MEN.read_text(encoding="utf-8") + OWN_NOTICE.replace(
+        "Appelez le $support_phone.", long_body
+    )
+    with pytest.raises(InvalidValue, match=r"messages\.notice\.body : 1000 caractères au plus"):
+        parse_election(text, "men.toml")
+
+
+def test_a_subject_longer_than_an_inbox_line_is_refused() -> None:
+    text = MEN.read_text(encoding="utf-8") + OWN_NOTICE.replace("Vos identifiants", "V" * 151)
+    with pytest.raises(InvalidValue, match=r"messages\.notice\.subject : 150 caractères au plus"):
+        parse_election(text, "men.toml")
