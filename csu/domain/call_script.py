@@ -65,7 +65,7 @@ JOURNAL_DETAILS: dict[str, frozenset[str]] = {
     "intervention_open": _OK,
     "intervention_close": frozenset(INTERVENTION_OUTCOMES),
     "consultation": _OK,  # « refusé » (outside the bureau) names no intervention
-    "verification": frozenset({"vérifié", "non vérifié"}),
+    "verification": frozenset({"vérifié", "non vérifié", "refusé"}),
     "presence_request": _OK,
     "presence_attest": frozenset({"attesté"}),
     "presence_decline": frozenset({"refusé"}),

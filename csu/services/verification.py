@@ -90,6 +90,7 @@ from csu.store.tables import (
 OTP_PURPOSE = "one_time_code"
 VERIFIED = "vérifié"
 NOT_VERIFIED = "non vérifié"
+REFUSED = "refusé"  # attempted on a voter locked for remote verification
 MIN_REASON_LENGTH = 5
 
 
@@ -142,49 +143,18 @@ def verify_identity(
             raise Forbidden(IN_PERSON_REFUSED)
         locked = _locked_until(voter, now)
         if locked is not None and remote_lock_applies(row.channel):
-            raise Forbidden(locked_message(locked))
-        unknown = set(given) - set(FACTOR_LABELS) - AUTOMATIC_FACTORS
-        if unknown:
-            raise InvalidValue("Facteur", f"inconnu : {', '.join(sorted(unknown))}")
-        attestation = None
-        if row.channel in IN_PERSON_CHANNELS and not own_check:
-            attestation = usable_attestation(session, row.id, now)
-        automatic = _automatic(row) | ({"in_person"} if attestation is not None else set())
-        tried = set(given) | (automatic & _policy_factors(policy, row.channel))
-        if not covered_sets(policy, row.channel, tried):
-            if (
-                attestation is None
-                and not own_check
-                and "in_person" in _policy_factors(policy, row.channel)
-            ):
-                raise ServiceError(waiting_message(row.president_login))
-            sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
-            raise ServiceError(
-                f"Réponses incomplètes pour le canal {CHANNEL_LABELS[row.channel]} : "
-                f"il faut {sets}."
+            # Journalled, then refused: someone still trying a locked voter's answers is
+            # what the supervisors' alerts look for.
+            _journal_locked_attempt(session, who, row, voter, locked, now)
+            refusal = locked_message(locked)
+        else:
+            refusal = None
+            recorded, until = _check_answers(
+                deps, session, who, row, voter, given, policy, own_check, now
             )
-        passed = {
-            factor
-            for factor in tried
-            if (factor == "in_person" and attestation is not None)
-            or _check(deps, session, row, voter, factor, given.get(factor, ""), now)
-        }
-        details: dict[str, object] = {}
-        if attestation is not None:
-            details = {"presence_check": attestation.id, "attested_by": attestation.president_login,
-                       "document": attestation.document_type}
-        elif "in_person" in tried:
-            details = {"document": _document_kind(given)}
-        recorded = record_verification(
-            session, who, row, voter, tried=tried, passed=passed, policy=policy, now=now,
-            details=details,
-        )
-        used = recorded.used
-        if used is not None and attestation is not None and "in_person" in used:
-            attestation.status = USED  # an attestation verifies once
-            attestation.used_at = now
-            session.add(attestation)
-        until = verified_until(row, now)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    used = recorded.used
     if used is not None:
         shown = to_paris(until) if until else None
         return VerificationResult(
@@ -203,6 +173,91 @@ def verify_identity(
         to_paris(lock) if lock is not None else None,
         failures,
         MAX_FAILURES,
+    )
+
+
+def _check_answers(
+    deps: Deps,
+    session: Session,
+    who: OperatorContext,
+    row: Intervention,
+    voter: Voter,
+    given: Mapping[str, str],
+    policy: Policy,
+    own_check: bool,
+    now: datetime,
+) -> "tuple[Recorded, datetime | None]":
+    """The answers checked and recorded, in ``verify_identity``'s transaction (the
+    voter not locked): what was recorded, and until when the intervention is verified."""
+    unknown = set(given) - set(FACTOR_LABELS) - AUTOMATIC_FACTORS
+    if unknown:
+        raise InvalidValue("Facteur", f"inconnu : {', '.join(sorted(unknown))}")
+    attestation = None
+    if row.channel in IN_PERSON_CHANNELS and not own_check:
+        attestation = usable_attestation(session, row.id, now)
+    automatic = _automatic(row) | ({"in_person"} if attestation is not None else set())
+    tried = set(given) | (automatic & _policy_factors(policy, row.channel))
+    if not covered_sets(policy, row.channel, tried):
+        if (
+            attestation is None
+            and not own_check
+            and "in_person" in _policy_factors(policy, row.channel)
+        ):
+            raise ServiceError(waiting_message(row.president_login))
+        sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
+        raise ServiceError(
+            f"Réponses incomplètes pour le canal {CHANNEL_LABELS[row.channel]} : "
+            f"il faut {sets}."
+        )
+    passed = {
+        factor
+        for factor in tried
+        if (factor == "in_person" and attestation is not None)
+        or _check(deps, session, row, voter, factor, given.get(factor, ""), now)
+    }
+    details: dict[str, object] = {}
+    if attestation is not None:
+        details = {"presence_check": attestation.id, "attested_by": attestation.president_login,
+                   "document": attestation.document_type}
+    elif "in_person" in tried:
+        details = {"document": _document_kind(given)}
+    recorded = record_verification(
+        session, who, row, voter, tried=tried, passed=passed, policy=policy, now=now,
+        details=details,
+    )
+    used = recorded.used
+    if used is not None and attestation is not None and "in_person" in used:
+        attestation.status = USED  # an attestation verifies once
+        attestation.used_at = now
+        session.add(attestation)
+    until = verified_until(row, now)
+    return recorded, until
+
+
+def _journal_locked_attempt(
+    session: Session,
+    who: OperatorContext,
+    row: Intervention,
+    voter: Voter,
+    locked: datetime,
+    now: datetime,
+) -> None:
+    """An attempt on a voter locked for remote verification: refused before any answer
+    is checked, counted towards nothing, journalled (outcome « refusé »)."""
+    journal.append(
+        session,
+        actor=who.actor,
+        action="verification",
+        outcome=REFUSED,
+        at=now,
+        election=row.election_id,
+        subject=voter.pseudonym,
+        intervention=row.id,
+        details={
+            "channel": row.channel,
+            "reason": "électeur verrouillé",
+            "locked_until": locked.isoformat(),
+        },
     )
 
 

@@ -319,6 +319,18 @@ def test_a_locked_voter_is_refused_by_phone_even_with_the_right_answers(desk: De
     assert len(attempts(desk)) == 3
 
 
+def test_an_attempt_on_a_locked_voter_is_journalled_as_refused(desk: Desk) -> None:
+    lock_caller(desk)
+    call = open_call(desk, desk.caller)
+    with pytest.raises(Forbidden):
+        verify_identity(desk.deps, AGENT, call.id, desk.caller.phone_answers())
+    last = entries(desk.deps, "verification")[-1]
+    assert (last["outcome"], last["intervention"], last["details"]["reason"]) == (
+        "refusé", call.id, "électeur verrouillé"
+    )
+    assert len(attempts(desk)) == 3  # counted towards nothing: the lock is not extended
+
+
 def test_a_locked_voter_is_still_verified_in_person_through_their_president(
     desk: Desk,
 ) -> None:
