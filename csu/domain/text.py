@@ -9,13 +9,17 @@ service refuses them where text enters, with a French sentence that names
 the field and the character.
 
 Refused everywhere: C0 controls (U+0000–U+001F), DEL (U+007F), C1 controls
-(U+0080–U+009F), the bidirectional embeddings and overrides (U+202A–U+202E)
-and isolates (U+2066–U+2069), the Unicode line and paragraph separators
+(U+0080–U+009F), the bidirectional embeddings and overrides (U+202A–U+202E),
+isolates (U+2066–U+2069) and marks (U+200E, U+200F, U+061C: a mark reorders the
+punctuation around it as an override does), the Unicode line and paragraph separators
 (U+2028, U+2029), and lone surrogates (U+D800–U+DFFF: no UTF-8 can hold them, so
 neither a table, the journal's body nor a terminal can; Python makes them of the bytes
 of a command-line argument that are not UTF-8, and JSON of a ``\\ud800``). Free text
 (reasons, notes) may hold a tab; multi-line notes may also hold line breaks (``\\n``,
-and ``\\r\\n``).
+and ``\\r\\n``). Free text also refuses the invisible characters (zero-width space and
+joiners U+200B–U+200D, word joiner and invisible operators U+2060–U+2064, U+FEFF): in
+a reason they only make two identical-looking texts differ. Names keep them, as rolls
+exported from spreadsheets sometimes hold them.
 """
 
 import re
@@ -54,7 +58,10 @@ _NAMED: dict[str, str] = {
 
 def _is_bidi_control(char: str) -> bool:
     code = ord(char)
-    return 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+    return 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069 or char in _BIDI_MARKS
+
+
+_BIDI_MARKS = frozenset("\u200e\u200f\u061c")
 
 
 def _is_refused(char: str) -> bool:
@@ -85,8 +92,9 @@ def holds_lone_surrogate(value: str) -> bool:
 # ~20x sooner than a Python loop per character (an import checks millions of names).
 # tests/domain/test_text.py checks both agree on every code point.
 _REFUSED = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029\ud800-\udfff]"
 )
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff]")
 
 
 def describe_character(char: str) -> str:
@@ -137,13 +145,26 @@ def single_line(value: str, field: str, *, line: int | None = None) -> str:
 
 
 def free_text(value: str, field: str) -> str:
-    """A one-line reason: a tab is tolerated, nothing else."""
-    return refuse_control_characters(value, field, allow_tab=True)
+    """A one-line reason: a tab is tolerated, nothing else, nothing invisible."""
+    return _refuse_invisible(refuse_control_characters(value, field, allow_tab=True), field)
 
 
 def multiline_text(value: str, field: str) -> str:
     """A note that may span several lines: tabs and line breaks are tolerated."""
-    return refuse_control_characters(value, field, allow_tab=True, allow_newlines=True)
+    return _refuse_invisible(
+        refuse_control_characters(value, field, allow_tab=True, allow_newlines=True), field
+    )
+
+
+def _refuse_invisible(value: str, field: str) -> str:
+    found = _INVISIBLE.search(value)
+    if found is not None:
+        raise InvalidValue(
+            field,
+            f"caractère invisible interdit en position {found.start() + 1} "
+            f"(U+{ord(found.group()):04X})",
+        )
+    return value
 
 
 def is_printable_text(value: str) -> bool:

@@ -29,11 +29,8 @@ from csu.domain.election import (
     ElectionDefinition,
     route_refusal,
 )
-from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
-from csu.domain.masking import mask_personal_data
 from csu.domain.permissions import Situation
-from csu.domain.text import free_text
 from csu.domain.verification import describe_set, enough_for
 from csu.services import webhooks
 from csu.services.context import (
@@ -49,12 +46,12 @@ from csu.services.elections import get_definition, parsed_definition
 from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
 from csu.services.outbox import deliver
+from csu.services.reasons import typed_reason
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared
 from csu.store.tables import Credential, Election, Intervention, Material, Voter, core_tables
 
-MIN_REASON_LENGTH = 5
 MAX_REASON_LENGTH = 300  # the credential's revoke_reason column
 # What the notice to the voter says (French agreement differs by kind).
 ISSUED_NOTICE = {
@@ -306,13 +303,7 @@ def revoke_credential(
 ) -> None:
     """Invalidates the active credential of ``kind`` without issuing another (card stolen)."""
     enforce("revoke", Situation(who.role, kind=kind))
-    reason = mask_personal_data(" ".join(free_text(reason, "Motif").split()))
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ServiceError(
-            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
-        )
-    if len(reason) > MAX_REASON_LENGTH:
-        raise InvalidValue("Motif", f"{MAX_REASON_LENGTH} caractères au plus")
+    reason = typed_reason(reason, maximum=MAX_REASON_LENGTH)
     now = deps.clock()
     with deps.writing() as session:
         row, material, voter = _checked(

@@ -14,9 +14,8 @@ from sqlmodel import Session, select
 
 from csu.domain import sealing
 from csu.domain.errors import InvalidValue
-from csu.domain.masking import mask_personal_data
 from csu.domain.passwords import check_operator_password
-from csu.domain.text import free_text, single_line
+from csu.domain.text import single_line
 from csu.services.context import (
     ROLES,
     Deps,
@@ -25,6 +24,7 @@ from csu.services.context import (
     ServiceError,
     require_role,
 )
+from csu.services.reasons import optional_reason
 from csu.store import journal
 from csu.store.tables import Bureau, Operator
 
@@ -266,9 +266,8 @@ def unlock_operator(
 
 
 def _reason(reason: str | None) -> str | None:
-    """The administrator's words for the journal, spaces tidied; None when blank."""
-    text = mask_personal_data(" ".join(free_text(reason or "", "Motif").split()))
-    return text or None
+    """The administrator's words for the journal (:func:`optional_reason`)."""
+    return optional_reason(reason)
 
 
 def _find(session: Session, login: str) -> Operator:

@@ -23,10 +23,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from csu.domain.clock import to_paris
-from csu.domain.errors import InvalidValue
 from csu.domain.ids import time_ordered_uuid
-from csu.domain.masking import mask_personal_data
-from csu.domain.text import free_text
 from csu.domain.verification import (
     ATTESTED,
     DECLINED,
@@ -61,6 +58,7 @@ from csu.services.interventions import (
     require_open_election,
     verified_until,
 )
+from csu.services.reasons import typed_reason
 from csu.services.verification import record_verification
 from csu.store import journal
 from csu.store.tables import Intervention, Material, PresenceCheck, Voter
@@ -305,14 +303,9 @@ def decline_presence(deps: Deps, who: OperatorContext, check_id: str, reason: st
     """The president refuses to attest (the person is not there, the document does not
     match…), saying why; the agent sees the reason."""
     require_role(who, "president")
-    reason = mask_personal_data(" ".join(free_text(reason, "Motif").split()))
-    if len(reason) < MIN_DECLINE_REASON_LENGTH:
-        raise ServiceError(
-            f"Motif trop court : indiquez pourquoi en {MIN_DECLINE_REASON_LENGTH} caractères "
-            "au moins."
-        )
-    if len(reason) > MAX_DECLINE_REASON_LENGTH:
-        raise InvalidValue("Motif", f"{MAX_DECLINE_REASON_LENGTH} caractères au plus")
+    reason = typed_reason(
+        reason, minimum=MIN_DECLINE_REASON_LENGTH, maximum=MAX_DECLINE_REASON_LENGTH
+    )
     now = deps.clock()
     with deps.writing() as session:
         row, check, voter = _decidable(session, who, check_id, now)

@@ -36,9 +36,7 @@ from csu.domain.identifiers import (
     parse_department,
     parse_numen,
 )
-from csu.domain.masking import mask_personal_data
 from csu.domain.permissions import Situation
-from csu.domain.text import free_text
 from csu.domain.verification import (
     ATTESTED,
     AUTOMATIC_FACTORS,
@@ -74,6 +72,7 @@ from csu.services.interventions import (
     verified_until,
 )
 from csu.services.originals import prefix_matches as original_prefix_matches
+from csu.services.reasons import typed_reason
 from csu.store import journal
 from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import (
@@ -91,7 +90,6 @@ OTP_PURPOSE = "one_time_code"
 VERIFIED = "vérifié"
 NOT_VERIFIED = "non vérifié"
 REFUSED = "refusé"  # attempted on a voter locked for remote verification
-MIN_REASON_LENGTH = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,11 +381,7 @@ def waiting_message(president: str | None) -> str:
 def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
     """A supervisor lifts a voter's lock; earlier failures no longer count."""
     enforce("unlock", Situation(who.role))
-    reason = mask_personal_data(" ".join(free_text(reason, "Motif").split()))
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ServiceError(
-            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
-        )
+    reason = typed_reason(reason)
     now = deps.clock()
     with deps.writing() as session:
         voter = session.get(Voter, voter_id)

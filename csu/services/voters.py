@@ -52,7 +52,7 @@ from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
 from csu.domain.permissions import Situation
-from csu.domain.text import free_text, single_line
+from csu.domain.text import single_line
 from csu.domain.verification import CHANNEL_LABELS
 from csu.services.context import (
     ROLES,
@@ -66,6 +66,7 @@ from csu.services.context import (
 )
 from csu.services.elections import parsed_definition, unknown_election
 from csu.services.emargement import states_from
+from csu.services.reasons import MIN_REASON_LENGTH, typed_reason
 from csu.store import journal
 from csu.store.journal import entry_cursor
 from csu.store.prepared import Prepared, read_together
@@ -102,7 +103,6 @@ __all__ = [
 
 MAX_RESULTS = 50
 MIN_QUERY_LENGTH = 2
-MIN_REASON_LENGTH = 5
 REVEALABLE = ("email_pro", "phone_pro", "phone_mobile")
 REVEALABLE_LABELS: dict[str, str] = {
     "email_pro": "courriel professionnel",
@@ -1018,11 +1018,7 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
     if field not in REVEALABLE:
         allowed = ", ".join(REVEALABLE_LABELS[name] for name in REVEALABLE)
         raise ServiceError(f"Ce champ ne peut pas être révélé (champs possibles : {allowed}).")
-    reason = masking.mask_personal_data(" ".join(free_text(reason, "Motif").split()))
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ServiceError(
-            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
-        )
+    reason = typed_reason(reason)
     with deps.writing() as session:
         voter = session.get(Voter, voter_id)
         if voter is None:

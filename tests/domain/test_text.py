@@ -30,6 +30,9 @@ REFUSED = {
     "\u202e": "marque de direction bidirectionnelle, U+202E",
     "\u2066": "marque de direction bidirectionnelle, U+2066",
     "\u2069": "marque de direction bidirectionnelle, U+2069",
+    "\u200f": "marque de direction bidirectionnelle, U+200F",
+    "\u200e": "marque de direction bidirectionnelle, U+200E",
+    "\u061c": "marque de direction bidirectionnelle, U+061C",
     "\u2028": "séparateur de ligne, U+2028",
     # Lone surrogates: what Python makes of an argument's bytes that are not UTF-8 (0xFF
     # -> U+DCFF), or a JSON "\\ud800"; no table, body or terminal can hold them.
@@ -55,6 +58,22 @@ def test_no_kind_of_text_admits_nul_escape_or_bidirectional_marks(
 ) -> None:
     with pytest.raises(InvalidValue, match="caractère interdit"):
         rule(f"motif {char} suite", "Motif")
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u200d", "\u2060", "\ufeff"])
+@pytest.mark.parametrize("rule", [free_text, multiline_text])
+def test_a_reason_or_note_refuses_invisible_characters(
+    rule: Callable[[str, str], str], char: str
+) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        rule(f"motif{char} suite", "Motif")
+    assert str(refused.value) == (
+        f"Motif : caractère invisible interdit en position 6 (U+{ord(char):04X})"
+    )
+
+
+def test_a_name_keeps_a_zero_width_space_a_spreadsheet_left_in_it() -> None:
+    assert single_line("Du\u200bpont", "Nom") == "Du\u200bpont"
 
 
 def test_the_line_of_an_import_is_named_with_the_field() -> None:

@@ -54,7 +54,7 @@ def test_an_invalidation_reason_longer_than_300_characters_keeps_the_credential(
     desk: Desk,
 ) -> None:
     refused = refused_revocation(desk, "carte volée " * 30)
-    assert str(refused) == "Motif : 300 caractères au plus"
+    assert str(refused) == "Motif : 300 caractères au plus (359 ici)"
 
 
 def test_a_workstation_named_in_more_than_100_characters_is_refused() -> None:

@@ -1,0 +1,39 @@
+"""The reason an operator gives for a sensitive act (unlocking a voter or an operator,
+revealing a masked field, revoking a credential, declining an in-person check): one
+line, its spaces tidied, personal numbers masked (it goes to the append-only journal),
+long enough to say something and short enough to read.
+
+Only letters and digits count towards the minimum: « a b c » or « ..... » says nothing.
+"""
+
+from csu.domain.errors import InvalidValue
+from csu.domain.masking import mask_personal_data
+from csu.domain.text import free_text
+from csu.services.context import ServiceError
+
+MIN_REASON_LENGTH = 5
+MAX_REASON_LENGTH = 300
+
+
+def typed_reason(
+    value: str, *, minimum: int = MIN_REASON_LENGTH, maximum: int = MAX_REASON_LENGTH
+) -> str:
+    """``value`` as the journal keeps it, or a French refusal: too short (fewer than
+    ``minimum`` letters and digits), too long (over ``maximum`` characters), or holding
+    a character no one means to type (``csu.domain.text``)."""
+    text = " ".join(free_text(value, "Motif").split())
+    if sum(char.isalnum() for char in text) < minimum:
+        raise ServiceError(
+            f"Motif trop court : indiquez pourquoi en {minimum} lettres ou chiffres au moins."
+        )
+    if len(text) > maximum:
+        raise InvalidValue("Motif", f"{maximum} caractères au plus ({len(text)} ici)")
+    return mask_personal_data(text)
+
+
+def optional_reason(value: str | None, *, maximum: int = MAX_REASON_LENGTH) -> str | None:
+    """A reason the operator may leave out (None when blank); when given, the rules of
+    :func:`typed_reason`."""
+    if value is None or not value.strip():
+        return None
+    return typed_reason(value, maximum=maximum)
