@@ -544,8 +544,13 @@ class ExportScreen(CsuModal[tuple[str, Path] | None]):
             self.notify("Indiquez le fichier où écrire l'export.", severity="warning")
             return
         fmt = self.query_one("#export-format", Select).value
-        # The service expands « ~ » (and says so when it cannot).
-        self.dismiss((fmt if isinstance(fmt, str) else "csv", Path(text)))
+        # The service expands « ~ » (and says so when it cannot). A bare name goes to the
+        # exports folder offered, not to wherever the terminal was started from, where a
+        # supervisor would never find it.
+        path = Path(text)
+        if not path.is_absolute() and not text.startswith("~"):
+            path = self.default.parent / path
+        self.dismiss((fmt if isinstance(fmt, str) else "csv", path))
 
     @on(Button.Pressed, "#export-cancel-button")
     def action_cancel(self) -> None:
