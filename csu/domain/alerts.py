@@ -182,6 +182,16 @@ class Alert:
 
 # --- rules --------------------------------------------------------------------------
 
+# An alert's key stays the same while its window slides (the entries that leave it
+# change its first entry, not what the supervisor is told about): one per operator,
+# voter or contact and Paris day, so a notification is not repeated each time its count
+# moves; a shared contact, watched over 7 days, once.
+
+
+def _day(at: datetime) -> str:
+    return f"{to_paris(at):%Y-%m-%d}"
+
+
 
 def issue_rate_alerts(entries: Iterable[Entry], now: datetime) -> list[Alert]:
     """Agents whose issues over the last hour exceed ``ISSUE_RATE_FACTOR`` times the
@@ -204,7 +214,7 @@ def issue_rate_alerts(entries: Iterable[Entry], now: datetime) -> list[Alert]:
         if len(mine) >= ISSUE_MIN_COUNT and len(mine) > ISSUE_RATE_FACTOR * median:
             alerts.append(
                 Alert(
-                    key=f"issue_rate:{login}:{mine[0].seq}",
+                    key=f"issue_rate:{login}:{_day(mine[-1].at)}",
                     kind="issue_rate",
                     at=mine[-1].at,
                     title=(
@@ -227,7 +237,7 @@ def credential_change_alerts(entries: Iterable[Entry], now: datetime) -> list[Al
             changes[entry.subject].append(entry)
     return [
         Alert(
-            key=f"credential_changes:{subject}:{found[0].seq}",
+            key=f"credential_changes:{subject}:{_day(found[-1].at)}",
             kind="credential_changes",
             at=found[-1].at,
             title=f"Un électeur a changé {len(found)} fois de codes en 24 h.",
@@ -258,7 +268,7 @@ def shared_contact_alerts(uses: Iterable[ContactUse], now: datetime) -> list[Ale
         what = "saisie pour un envoi" if typed else "de l'appelant"
         alerts.append(
             Alert(
-                key=f"shared_contact:{contact[:16]}:{found[0].seq}",
+                key=f"shared_contact:{contact[:16]}",
                 kind="shared_contact",
                 at=max(u.at for u in found),
                 title=(
@@ -299,7 +309,7 @@ def off_hours_alerts(
         span = f"à {first:%H:%M}" if first == last else f"de {first:%H:%M} à {last:%H:%M}"
         alerts.append(
             Alert(
-                key=f"off_hours:{login}:{outside[0].seq}",
+                key=f"off_hours:{login}:{day}",
                 kind="off_hours",
                 at=outside[-1].at,
                 title=(
@@ -332,7 +342,7 @@ def verification_burst_alerts(failures: Iterable[Failure], now: datetime) -> lis
         voters = len({f.voter_id for f in burst})
         alerts.append(
             Alert(
-                key=f"verification_burst:{login}:{burst[0].seq}",
+                key=f"verification_burst:{login}:{_day(burst[-1].at)}",
                 kind="verification_burst",
                 at=burst[-1].at,
                 title=(

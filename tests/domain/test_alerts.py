@@ -158,6 +158,14 @@ def test_activity_outside_support_hours_is_flagged_per_operator() -> None:
     assert [(a.operator, a.seqs) for a in alerts] == [("a", (1,))]
 
 
+def test_an_alert_keeps_its_key_while_its_window_slides() -> None:
+    busy = [*colleagues(2, 2, 2), *entries("fast", 9, start=5000)]
+    [before] = rules.issue_rate_alerts(busy, NOW)
+    [after] = rules.issue_rate_alerts(busy, NOW + timedelta(minutes=10.5))  # the first left
+    assert len(after.seqs) < len(before.seqs)
+    assert after.key == before.key  # the same alert: not notified again
+
+
 def failures(login: str, count: int, minutes: float) -> list[Failure]:
     step = timedelta(minutes=minutes) / max(count - 1, 1)
     start = NOW - timedelta(minutes=30)
