@@ -41,7 +41,7 @@ from csu.api.problems import problem
 from csu.api.refusals import refusal
 from csu.api.security import authenticated
 from csu.domain.errors import InvalidValue
-from csu.services.context import ServiceError
+from csu.services.context import ServiceError, store_wait_cap
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -97,11 +97,14 @@ class BodyTooLarge(HTTPException):
 
 class Admission:
     """ASGI middleware of ``api``: 401 before the body for a request carrying one to
-    ``/v1/`` without a valid key; 413 for a body over its route's cap (``CAPS``)."""
+    ``/v1/`` without a valid key; 413 for a body over its route's cap (``CAPS``). Every
+    service a request calls waits for a busy store ``store_wait_s`` at most, then
+    answers 503 (csu.services.context.store_wait_cap)."""
 
-    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, api: FastAPI, store_wait_s: float | None = None) -> None:
         self.app = app
         self.api = api
+        self.store_wait_s = store_wait_s
         # One at a time: the memory of one body's objects, and the event loop waits for
         # one decode at most (json.loads holds the GIL, whatever the thread); a batch's
         # service takes the store's write lock anyway, so the wait costs a platform little.
@@ -111,6 +114,11 @@ class Admission:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Set in the request's own task: the worker threads of its services copy it.
+        with store_wait_cap(self.store_wait_s):
+            await self._admit(scope, receive, send)
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._asks_for_a_key(scope):
             refused = await self._key_refusal(scope)
             if refused is not None:

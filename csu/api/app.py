@@ -17,7 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from csu.api.admission import Admission
-from csu.api.problems import Problem, field_name, problem, validation_problem
+from csu.api.bodies import BodyRefused
+from csu.api.problems import (
+    JSON_REFUSED,
+    Problem,
+    field_name,
+    problem,
+    validation_problem,
+)
 from csu.api.refusals import refusal
 from csu.api.routes import emargements, health, logins, tokens
 from csu.api.security import authenticated, needs_key
@@ -58,12 +65,27 @@ _HTTP_DETAILS = {
 # leaves the other requests, keyed checks included, waiting behind.
 THREADS = 8
 WEBHOOK_PASS_SECONDS = 30  # as the terminals' outbox passes
+# Seconds a service of a request may wait for a busy store (SQLite locked by a long
+# write elsewhere, PostgreSQL locks, the server restarting), all its attempts included,
+# before the 503 with Retry-After. Without it the engine's timeouts applied five times
+# over: 51 s on SQLite, 75 s on PostgreSQL, past any platform's own timeout, each
+# holding one of THREADS. Not shorter: the journal head's normal queue on a busy cell
+# (PostgreSQL, p99 2.7 s in bench/load.py) must not turn into 503s.
+STORE_WAIT_S = 5.0
 
 
-def create_app(deps: Deps, *, threads: int = THREADS, ends_process: bool = False) -> FastAPI:
+def create_app(
+    deps: Deps,
+    *,
+    threads: int = THREADS,
+    ends_process: bool = False,
+    store_wait_s: float | None = STORE_WAIT_S,
+) -> FastAPI:
     """The API over the services of ``deps`` (its store, key, clock, hasher, delivery).
     ``ends_process``: the process ends with it (``csu api``), and its argon2 workers with
-    it; an app of the tests leaves them to the next one."""
+    it; an app of the tests leaves them to the next one. ``store_wait_s``: how long each
+    service of a request may wait for a busy store (None: the engine's timeouts, each
+    attempt)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -87,7 +109,8 @@ def create_app(deps: Deps, *, threads: int = THREADS, ends_process: bool = False
         title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan,
         redirect_slashes=False,
     )  # fmt: skip
-    app.add_middleware(Admission, api=app)  # the key, then the body's size, before FastAPI reads it
+    # The key, then the body's size, before FastAPI reads it; the store's wait capped.
+    app.add_middleware(Admission, api=app, store_wait_s=store_wait_s)
     app.state.deps = deps
     for module in (health, logins, tokens, emargements):
         app.include_router(module.router, prefix="/v1")
@@ -149,6 +172,9 @@ async def _refuse_invalid(request: Request, errors: list[Any]) -> JSONResponse:
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
+    if isinstance(error, BodyRefused):  # JSON, but not as RFC 8259 has it: said why
+        refused = {"loc": ("body",), "type": JSON_REFUSED, "ctx": {"reason": error.reason}}
+        return await _refuse_invalid(request, [refused])
     if error.status_code == 400:  # a body FastAPI could not even decode
         return await _refuse_invalid(request, [{"loc": ("body",), "type": "json_invalid"}])
     detail = _HTTP_DETAILS.get(error.status_code) or str(error.detail)

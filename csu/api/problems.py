@@ -113,6 +113,8 @@ def _not_blank(value: str) -> str:
 # looked up stripped, and "   " would be a failure counted for the empty one).
 NOT_BLANK = AfterValidator(_not_blank)
 
+# A body that parses but is not RFC 8259 JSON (csu.api.bodies): its reason in ``ctx``.
+JSON_REFUSED = "json_refused"
 _MESSAGES: dict[str, str] = {
     "missing": "champ obligatoire absent",
     "string_blank": "texte vide (des espaces seulement)",
@@ -143,6 +145,8 @@ def french_message(error: Mapping[str, Any]) -> str:
         return f"pas assez d'éléments (au moins {context.get('min_length')})"
     if kind == "string_pattern_mismatch":
         return _FORMS.get(str(context.get("pattern")), "forme invalide")
+    if kind == JSON_REFUSED:  # csu.api.bodies.BodyRefused: its own French reason
+        return str(context.get("reason", "JSON illisible"))
     return _MESSAGES.get(kind, "valeur invalide")
 
 

@@ -16,11 +16,22 @@ from csu.services.context import (
     StoreBusy,
 )
 from csu.services.emargement import BadEvents
-from csu.services.platform import ChecksSaturated, LoginLocked
+from csu.services.platform import BadSecrets, ChecksSaturated, LoginLocked
 from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
 from csu.services.vote_codes import LinkGone
 
 T = TypeVar("T")
+
+
+class AnsweredAsUnknown(NotFound):
+    """A refusal answered exactly as the unknown thing it hides would be (404, the same
+    body): a key of one election learns nothing of another's links. ``reason``, the
+    true one, goes to the cell's journal only."""
+
+    def __init__(self, answer: str, reason: str) -> None:
+        super().__init__(answer)
+        self.reason = reason
+
 
 # Most specific first: each error is matched against this list in order.
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
@@ -41,10 +52,11 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
 _NOT_RECORDED = (LoginLocked, ChecksSaturated, StoreBusy, OutcomeUnknown, Unauthenticated)
 
 
-# The store busy or out of reach: the service already tried again (5 attempts, each
-# waiting for its locks), so the database is restarting, failing over or held by a
-# long transaction, which takes seconds more; a platform asking again at once would
-# only add to what it is recovering from.
+# The store busy or out of reach: the service already tried again (its attempts and
+# their lock waits, for the request's wait cap: csu.api.app.STORE_WAIT_S), so the
+# database is restarting, failing over or held by a long transaction, which takes
+# seconds more; a platform asking again at once would only add to what it is
+# recovering from.
 STORE_RETRY_AFTER_S = 10
 # The fields of the API that a service's refusal names (InvalidValue.field, in French);
 # any other is the body as a whole.
@@ -76,7 +88,7 @@ def refusal(
 
 def invalid_fields(error: InvalidValue) -> list[ProblemField]:
     """The fields a refused value names, as a 422's ``errors`` (one per field)."""
-    if isinstance(error, BadEvents):
+    if isinstance(error, BadEvents | BadSecrets):  # each fault names its own field
         return [ProblemField(field=name, message=message) for name, message in error.faults]
     return [ProblemField(field=API_FIELDS.get(error.field, "corps"), message=error.fault)]
 
@@ -98,6 +110,6 @@ def journalled(
             details: dict[str, object] = {"status": status_of(error)}
             if isinstance(error, LinkGone):
                 election, details["material"] = error.election, error.material
-            record_refusal(deps, platform, action, str(error), election=election,
-                           details=details)
+            reason = error.reason if isinstance(error, AnsweredAsUnknown) else str(error)
+            record_refusal(deps, platform, action, reason, election=election, details=details)
         raise

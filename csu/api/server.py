@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
-from csu.api.app import THREADS, create_app
+from csu.api.app import STORE_WAIT_S, THREADS, create_app
 from csu.services.context import Deps, ServiceError
 from csu.services.files import describe_os_error, read_text
 
@@ -82,9 +82,10 @@ def config(
     threads: int = THREADS,
     log_level: str = "info",
     ends_process: bool = False,
+    store_wait_s: float | None = STORE_WAIT_S,
 ) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(deps, threads=threads, ends_process=ends_process),
+        create_app(deps, threads=threads, ends_process=ends_process, store_wait_s=store_wait_s),
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         # X-Forwarded-For/-Proto believed from a reverse proxy on this machine only.
@@ -103,9 +104,17 @@ def serve(
     certfile: Path | None = None,
     keyfile: Path | None = None,
     threads: int = THREADS,
+    store_wait_s: float | None = STORE_WAIT_S,
 ) -> None:
     """Serves until Ctrl+C or SIGTERM."""
     server = uvicorn.Server(
-        config(deps, certfile=certfile, keyfile=keyfile, threads=threads, ends_process=True)
+        config(
+            deps,
+            certfile=certfile,
+            keyfile=keyfile,
+            threads=threads,
+            ends_process=True,
+            store_wait_s=store_wait_s,
+        )
     )
     server.run(sockets=[sock])

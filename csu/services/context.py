@@ -177,6 +177,17 @@ def too_long_fault(width: int) -> str:
     return f"valeur trop longue{limit} : rien n'a été enregistré"
 
 
+@contextmanager
+def store_wait_cap(seconds: float | None) -> Iterator[None]:
+    """Services called inside the block (in this context, and the worker threads it is
+    copied to) wait for a busy or unreachable store ``seconds`` at most each, all their
+    attempts included, then raise ``StoreBusy``; None: no cap."""
+    from csu.store.engine import wait_cap
+
+    with wait_cap(seconds):
+        yield
+
+
 def retried(service: Callable[P, T]) -> Callable[P, T]:
     """Run ``service`` again, whole, when its transaction failed for a reason that a
     new attempt may cure (lock timeout, deadlock, serialization failure, SQLite busy,
@@ -191,6 +202,10 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
     service called inside another one's open transaction is retried only with it;
     called between its transactions (a delivery after the commit), it is retried alone.
     A transient failure never leaves raw: the operator reads a French sentence.
+
+    Under :func:`store_wait_cap` (the API's calls), the attempts and their lock waits
+    end together by the cap: each attempt waits for a lock only the time left, and none
+    starts past it. Without (the workstations), each attempt waits the engine's timeout.
     """
 
     @functools.wraps(service)
@@ -200,30 +215,39 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
         if store.in_transaction():
             return service(*args, **kwargs)
         pause = FIRST_PAUSE_S
-        for number in range(1, ATTEMPTS + 1):
-            with store.attempt() as state:
-                try:
-                    return service(*args, **kwargs)
-                except Exception as error:
-                    if not store.transient(error):
-                        width = store.too_long(error)
-                        if width is None:
-                            raise
-                        # A length no check of the services caught: said, not a traceback.
+        with store.unit_deadline() as deadline:
+            for number in range(1, ATTEMPTS + 1):
+                sleep = pause * random.uniform(1, 1.5)
+                with store.attempt() as state:
+                    try:
+                        return service(*args, **kwargs)
+                    except Exception as error:
+                        if not store.transient(error):
+                            width = store.too_long(error)
+                            if width is None:
+                                raise
+                            # A length no check of the services caught: said, not a traceback.
+                            if state.committed:
+                                raise PartlyRecorded(PARTLY) from error
+                            # Not chained: the driver's error carries the statement's parameters.
+                            raise InvalidValue("Saisie", too_long_fault(width)) from None
                         if state.committed:
                             raise PartlyRecorded(PARTLY) from error
-                        # Not chained: the driver's error carries the statement's parameters.
-                        raise InvalidValue("Saisie", too_long_fault(width)) from None
-                    if state.committed:
-                        raise PartlyRecorded(PARTLY) from error
-                    if state.failed_at_commit and not store.surely_rolled_back(error):
-                        raise OutcomeUnknown(UNKNOWN) from error
-                    if number == ATTEMPTS:
-                        raise StoreBusy(UNAVAILABLE) from error
-                    _log.warning("%s: attempt %d failed (%s), retrying",
-                                 service.__name__, number, type(error).__name__)
-            time.sleep(pause * random.uniform(1, 1.5))
-            pause *= 2
+                        if state.failed_at_commit and not store.surely_rolled_back(error):
+                            raise OutcomeUnknown(UNKNOWN) from error
+                        # Under a cap (the API's calls), no attempt starts past it.
+                        if number == ATTEMPTS or (
+                            deadline is not None and time.monotonic() + sleep >= deadline
+                        ):
+                            raise StoreBusy(UNAVAILABLE) from error
+                        _log.warning(
+                            "%s: attempt %d failed (%s), retrying",
+                            service.__name__,
+                            number,
+                            type(error).__name__,
+                        )
+                time.sleep(sleep)
+                pause *= 2
         raise AssertionError("unreachable")  # the loop returns or raises
 
     return run

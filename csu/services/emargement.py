@@ -149,6 +149,13 @@ def open_scrutins(session: Session, material: Material) -> list[str]:
 # ------------------------------------------------------------------ recording votes
 
 
+def platform_identifier(typed: str) -> str:
+    """A material's identifier as a platform sends it (a login check, an émargement):
+    without the spaces around it, which no identifier holds (csu.domain.roll), so that
+    " ABC123 " and "ABC123" name the same material."""
+    return typed.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class EmargementEvent:
     """One vote as the platform reports it: ``voted_at`` RFC 3339 text (or aware)."""
@@ -220,9 +227,12 @@ def ingest_emargements(
     for index, event in enumerate(events):
         where = f"events.{index}"
         before = len(faults)
+        identifier = platform_identifier(event.identifier)
         if not event.event_id or len(event.event_id) > MAX_EVENT_ID:
             faults.append((f"{where}.event_id", f"1 à {MAX_EVENT_ID} caractères"))
-        if not event.identifier or len(event.identifier) > 100:
+        if event.identifier and not identifier:  # as the API's NOT_BLANK says it
+            faults.append((f"{where}.identifier", "texte vide (des espaces seulement)"))
+        elif not identifier or len(identifier) > 100:
             faults.append((f"{where}.identifier", "1 à 100 caractères"))
         try:
             moment = rules.parse_vote_moment(event.voted_at)
@@ -233,14 +243,14 @@ def ingest_emargements(
         first = seen.setdefault(event.event_id, index)
         if first != index:
             earlier = events[first]
-            same = (earlier.identifier, earlier.scrutin) == (event.identifier, event.scrutin)
-            if not same:
+            earlier_vote = (platform_identifier(earlier.identifier), earlier.scrutin)
+            if earlier_vote != (identifier, event.scrutin):
                 faults.append((f"{where}.event_id",
                                f"event_id déjà donné par events.{first} à un autre vote"))
             else:
                 duplicates += 1
             continue
-        votes.append(_Vote(index, event.identifier, event.scrutin, moment, event.event_id))
+        votes.append(_Vote(index, identifier, event.scrutin, moment, event.event_id))
     with deps.writing() as session:
         definition = get_definition(session, election, for_share=True)
         outcome = _record(session, definition, votes, now, FROM_PLATFORM,

@@ -26,7 +26,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -47,7 +47,12 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
-from csu.services.emargement import material_states, open_scrutins, states_from
+from csu.services.emargement import (
+    material_states,
+    open_scrutins,
+    platform_identifier,
+    states_from,
+)
 from csu.services.platform_clients import Platform, require_election
 from csu.services.worker_processes import QUIET_SPAWN, ignore_ctrl_c, kill_pool
 from csu.store import journal
@@ -102,6 +107,16 @@ class ChecksSaturated(ServiceError):
             f"n'a été faite, réessayez dans {retry_after} s."
         )
         self.retry_after = retry_after
+
+
+class BadSecrets(InvalidValue):
+    """The secrets given are not those the election's login needs: ``faults`` holds
+    (field, French message) for each secret missing or unexpected, its field named by
+    its key (``secrets.vote_code``), as the API's 422 lists them in ``errors``."""
+
+    def __init__(self, fault: str, faults: Sequence[tuple[str, str]]) -> None:
+        super().__init__("Secrets", fault)
+        self.faults = list(faults)
 
 
 SECRET_MAX_LENGTH = 200
@@ -199,7 +214,7 @@ def check_platform_login(
     if isinstance(secrets, LoginSecrets):
         secrets = secrets.given()
     now = deps.clock()
-    identifier = identifier.strip()
+    identifier = platform_identifier(identifier)
     identifier_hash = keyed_hash(deps.key, IDENTIFIER_PURPOSE, f"{election}:{identifier}")
     outcome: LoginCheck | None = None
     with deps.writing() as session:
@@ -323,12 +338,13 @@ def _check_secrets_given(definition: ElectionDefinition, secrets: Mapping[str, s
     missing = [kind for kind in needed if kind not in secrets]
     unexpected = [kind for kind in secrets if kind not in needed]
     if missing or unexpected:
-        wrong = [f"{kind} absent" for kind in missing]
-        wrong += [f"{kind} inattendu" for kind in unexpected]
-        raise InvalidValue(
-            "Secrets",
-            f"{', '.join(wrong)} (l'élection {definition.id} demande : {names} ; "
-            f"clés : {', '.join(needed)})",
+        asked = f"(l'élection {definition.id} demande : {names} ; clés : {', '.join(needed)})"
+        wrong = [(kind, "absent") for kind in missing] + [
+            (kind, "inattendu") for kind in unexpected
+        ]
+        raise BadSecrets(
+            f"{', '.join(f'{kind} {fault}' for kind, fault in wrong)} {asked}",
+            [(f"secrets.{kind}", f"secret {fault} {asked}") for kind, fault in wrong],
         )
 
 

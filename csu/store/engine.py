@@ -6,11 +6,13 @@ Also what a retry of a whole service needs to know from the store (see
 failed while its COMMIT was in flight (``Attempt``).
 """
 
+import math
 import os
 import re
 import select
 import sqlite3
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -81,6 +83,7 @@ def make_engine(
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
+        _bound_lock_waits(engine, sqlite_busy_timeout_ms, _set_busy_timeout)
         if database and database != ":memory:" and not database.startswith("file:"):
             # Before each connection, as SQLite would create the file on the first.
             path = Path(database)
@@ -103,6 +106,8 @@ def make_engine(
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _check_alive)
+    if engine.dialect.driver == "psycopg":
+        _bound_lock_waits(engine, lock_timeout_ms, _set_lock_timeout)
     return engine
 
 
@@ -362,3 +367,96 @@ def surely_rolled_back(error: BaseException) -> bool:
     if isinstance(orig, sqlite3.Error):
         return True  # a local file: SQLite reports its own COMMIT's failure exactly
     return _psycopg(orig) and getattr(orig, "sqlstate", None) in ROLLED_BACK_SQLSTATES
+
+
+# ------------------------------------------------------------------ bounded waits
+
+# How long a unit of work (a retried service, csu.services.context.retried) may wait
+# for the store in all, every attempt and its lock waits included; None: each attempt
+# waits as long as the engine's timeouts say (SQLite's busy timeout, PostgreSQL's lock
+# timeout), five times over. The API sets one for its calls: a platform waiting 51 s
+# for a 503 had long given up (its timeout), and held one of the API's threads.
+_wait_cap: ContextVar[float | None] = ContextVar("csu_store_wait_cap", default=None)
+# When the unit of work running now stops waiting (time.monotonic()); None: no cap.
+_deadline: ContextVar[float | None] = ContextVar("csu_store_deadline", default=None)
+# A connection's lock wait now, in milliseconds, kept in its pool record's info.
+_LOCK_WAIT = "csu_lock_wait_ms"
+
+
+@contextmanager
+def wait_cap(seconds: float | None) -> Iterator[None]:
+    """Units of work started inside the block (in this context, and the worker threads
+    it is copied to) wait for the store ``seconds`` at most in all; None: no cap."""
+    token = _wait_cap.set(seconds)
+    try:
+        yield
+    finally:
+        _wait_cap.reset(token)
+
+
+@contextmanager
+def unit_deadline() -> Iterator[float | None]:
+    """The deadline (time.monotonic()) of the unit of work run inside the block: the
+    one already running (a unit inside another shares its wait), else now plus the cap
+    (:func:`wait_cap`), else None."""
+    running = _deadline.get()
+    cap = _wait_cap.get()
+    if running is not None or cap is None:
+        yield running
+        return
+    deadline = time.monotonic() + cap
+    token = _deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _deadline.reset(token)
+
+
+def _lock_wait_ms(default_ms: int, *, zero_is_forever: bool) -> int:
+    """What a connection checked out now may wait for a lock: the engine's timeout, or
+    less, the time left before the unit's deadline."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return default_ms
+    # Rounded up to a tenth of a second: every call of one cap asks for the same value,
+    # set on a connection once rather than before each transaction.
+    left = max(1, math.ceil((deadline - time.monotonic()) * 10) * 100)
+    if default_ms == 0 and zero_is_forever:
+        return left
+    return min(default_ms, left)
+
+
+def _bound_lock_waits(
+    engine: Engine, default_ms: int, set_wait: Callable[[Any, int], bool]
+) -> None:
+    """At checkout, a connection's lock wait is set to what its unit of work has left
+    (:func:`_lock_wait_ms`), and back to the engine's own once no cap applies; only
+    when it changes, as a setting costs a statement (PostgreSQL: a round trip)."""
+    zero_is_forever = engine.dialect.name != "sqlite"  # PostgreSQL's lock_timeout=0
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        wanted = _lock_wait_ms(default_ms, zero_is_forever=zero_is_forever)
+        if record.info.get(_LOCK_WAIT, default_ms) != wanted and set_wait(dbapi_connection, wanted):
+            record.info[_LOCK_WAIT] = wanted
+
+
+def _set_busy_timeout(dbapi_connection: Any, milliseconds: int) -> bool:
+    dbapi_connection.execute(f"PRAGMA busy_timeout={int(milliseconds)}")
+    return True
+
+
+def _set_lock_timeout(dbapi_connection: Any, milliseconds: int) -> bool:
+    """PostgreSQL's lock_timeout for the session, set outside any transaction (a SET in
+    one that rolls back is undone with it). False: not set, the connection being in a
+    transaction (never so at checkout: the pool rolled it back on return)."""
+    import psycopg  # the driver of this engine: loaded already
+
+    if dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return False
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute(f"SET lock_timeout = {int(milliseconds)}")
+    finally:
+        dbapi_connection.autocommit = False
+    return True

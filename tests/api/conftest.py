@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ class LiveServer:
     """The production configuration of ``csu api`` (csu.api.server.config), listening
     on a port the system chose."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, **options: Any) -> None:
         # As « csu api » listens (csu.api.server.listen): TCP, without Nagle's delay.
         # Opened without IPPROTO_TCP, the socket's connections would not get TCP_NODELAY
         # from asyncio, and an answer written in two parts waited ~40 ms for an ACK.
@@ -41,7 +42,7 @@ class LiveServer:
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(config(deps, log_level="warning"))
+        self.server = uvicorn.Server(config(deps, log_level="warning", **options))
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
         )
@@ -86,8 +87,9 @@ class Api:
             return client.post(path, json=body)
 
 
-def serve(desk: Desk, deps: Deps | None = None) -> LiveServer:
-    return LiveServer(deps or desk.deps)
+def serve(desk: Desk, deps: Deps | None = None, **options: Any) -> LiveServer:
+    """``options``: those of csu.api.server.config (``store_wait_s``...)."""
+    return LiveServer(deps or desk.deps, **options)
 
 
 @pytest.fixture

@@ -180,7 +180,9 @@ def test_a_body_that_is_not_utf_8_is_a_422_problem(api: Api) -> None:
             "/v1/tokens/redeem", content=b"\x01\xff", headers={"content-type": "application/json"}
         )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "corps", "message": "JSON illisible"}]
+    assert response.json()["errors"] == [
+        {"field": "corps", "message": "octet 2 invalide en UTF-8 : JSON en UTF-8 attendu"}
+    ]
 
 
 def test_an_address_with_a_trailing_slash_is_a_404_problem_not_a_redirect(api: Api) -> None:

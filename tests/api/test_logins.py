@@ -106,8 +106,8 @@ def test_a_secret_missing_is_named_in_errors(api: Api) -> None:
     response = api.post(login_path("men-2022"), body)
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "secrets", "message": "vote_code absent (l'élection men-2022 demande : "
-                                        "code de vote ; clés : vote_code)"}
+        {"field": "secrets.vote_code", "message": "secret absent (l'élection men-2022 "
+                                                  "demande : code de vote ; clés : vote_code)"}
     ]  # fmt: skip
 
 

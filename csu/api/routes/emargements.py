@@ -34,9 +34,11 @@ class EmargementIn(BaseModel):
         "renvoyé compte comme doublon (rejouer un lot est sans effet). Unique par élection, "
         "pour tous les clients de plateforme qui l'atteignent.",
     )
-    identifier: str = Field(
+    # Blank refused, spaces around dropped, as a login check's (NOT_BLANK, then
+    # csu.services.emargement.platform_identifier).
+    identifier: Annotated[str, NOT_BLANK] = Field(
         min_length=1, max_length=100, pattern=NO_CONTROL,
-        description="L'identifiant de vote du matériel.",
+        description="L'identifiant de vote du matériel (les espaces autour sont ignorés).",
     )  # fmt: skip
     scrutin: str = Field(
         max_length=64,

@@ -6,10 +6,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from csu.api.problems import URL_SAFE, documented
-from csu.api.refusals import journalled
+from csu.api.refusals import AnsweredAsUnknown, journalled
 from csu.api.routes import resource_router
 from csu.api.security import CurrentPlatform, Store
-from csu.services.vote_codes import redeem_link
+from csu.services.context import Deps, Forbidden
+from csu.services.credentials import IssuedCredential
+from csu.services.platform_clients import Platform
+from csu.services.vote_codes import INVALID_LINK, redeem_link
 
 ACTION = "vote_code_redeem"
 router = resource_router("liens à usage unique")
@@ -52,20 +55,14 @@ class RedeemedCode(BaseModel):
     description=(
         "La première fois : délivre le nouveau code de vote (l'ancien cesse de valoir). "
         "410 pour un lien déjà utilisé, remplacé par un plus récent, expiré ou dont le "
-        "matériel ne peut plus voter ; 404 pour un jeton inconnu."
+        "matériel ne peut plus voter ; 404 pour un jeton inconnu, ou d'une élection que "
+        "la clé n'atteint pas (la même réponse)."
     ),
     response_model=RedeemedCode,
-    responses=documented(401, 403, 404, 410, 413, 422, 503),
+    responses=documented(401, 404, 410, 413, 422, 503),
 )
 def redeem_token(body: TokenRedeemRequest, platform: CurrentPlatform, deps: Store) -> RedeemedCode:
-    issued = journalled(
-        deps,
-        platform,
-        ACTION,
-        lambda: redeem_link(
-            deps, body.token, actor=platform.actor, elections=platform.elections
-        ),
-    )
+    issued = journalled(deps, platform, ACTION, lambda: _redeem(deps, body.token, platform))
     kind = "password" if issued.kind == "password" else "vote_code"
     return RedeemedCode(
         kind=kind,
@@ -73,3 +70,13 @@ def redeem_token(body: TokenRedeemRequest, platform: CurrentPlatform, deps: Stor
         vote_code=issued.display if kind == "vote_code" else None,
         display_seconds=issued.display_seconds,
     )
+
+
+def _redeem(deps: Deps, token: str, platform: Platform) -> IssuedCredential:
+    """:func:`redeem_link` within the platform's reach; a link of another election is
+    answered as an unknown one (404, the same body), so that a key learns nothing of the
+    links of an election it does not reach; the journal says why."""
+    try:
+        return redeem_link(deps, token, actor=platform.actor, elections=platform.elections)
+    except Forbidden as refused:
+        raise AnsweredAsUnknown(INVALID_LINK, reason=str(refused)) from None
