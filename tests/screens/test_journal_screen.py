@@ -510,6 +510,19 @@ class TestExport:
             assert path.read_text(encoding="utf-8") == "à garder"
             assert any("existe déjà" in n for n in notifications(app))
 
+    async def test_a_bare_file_name_goes_to_the_exports_folder_and_is_shown_whole(
+        self, app: CsuApp, activity: dict[str, int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path / "donnees"))
+        monkeypatch.chdir(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await self.export(pilot, Path("relatif.csv"))
+            written = tmp_path / "donnees" / "exports" / "relatif.csv"
+            assert written.exists() and not (tmp_path / "relatif.csv").exists()
+            assert f"exportée(s) vers {written}" in status(app)
+
 
 FILTERS = ("since", "until", "operator", "matricule", "action", "outcome", "election",
            "intervention")  # fmt: skip
@@ -574,16 +587,3 @@ class TestNarrowTerminal:
                 width for _, width in COLUMNS
             ]
             assert table.row_count == rows and table.cursor_row == 2
-
-    async def test_a_bare_file_name_goes_to_the_exports_folder_and_is_shown_whole(
-        self, app: CsuApp, activity: dict[str, int], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:  # fmt: skip
-        monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path / "donnees"))
-        monkeypatch.chdir(tmp_path)
-        async with app.run_test(size=SIZE) as pilot:
-            await open_journal(pilot)
-            await self.export(pilot, Path("relatif.csv"))
-            written = tmp_path / "donnees" / "exports" / "relatif.csv"
-            assert written.exists() and not (tmp_path / "relatif.csv").exists()
-            assert f"exportée(s) vers {written}" in status(app)
