@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_email
 from csu.domain.text import is_blank, refuse_control_characters
 
 TOP_LEVEL_KEYS: tuple[str, ...] = ("support_numbers", "ccil", "escalation")
@@ -49,6 +50,10 @@ class SupportNumber:
         extras = [part for part in (self.note, self.hours) if part]
         tail = f" ({' ; '.join(extras)})" if extras else ""
         return f"{self.label} : {self.phone}{tail}"
+
+    def short(self) -> str:
+        """« CSU électeurs : 01 80 15 43 21 »: an SMS's last line."""
+        return f"{self.label} : {self.phone}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,48 @@ def voter_support(
     return VoterSupport(
         ccil=contacts.ccil_for(constituency), numbers=contacts.numbers, fallback=fallback
     )
+
+
+def first_number(
+    contacts: ElectionContacts, constituency: str | None, csu_phone: str | None, fallback: str
+) -> SupportNumber:
+    """The one number a short message names (« appelez le … », an SMS's last line): the
+    voter's CCIL (CCI, seed 000: « le numéro d'assistance de la CCIL du ressort de votre
+    circonscription »); else the cell's own ``csu_phone`` (Interior, seed 002: the CSU
+    made the change, and is whom the voter calls when still unable to vote); else the
+    election's ``support_phone`` (``fallback``). Labelled as the file labels it."""
+    ccil = contacts.ccil_for(constituency)
+    if ccil is not None:
+        return SupportNumber(ccil.name, ccil.phone)
+    phone = csu_phone or fallback
+    digits = _digits(phone)
+    for number in contacts.numbers:
+        if _digits(number.phone) == digits:
+            return SupportNumber(number.label, number.phone)
+    return SupportNumber("CSU électeurs" if csu_phone else "Assistance", phone)
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
+TYPED_EMAIL_FIELD = "Courriel"
+
+
+def parse_typed_email(raw: str) -> str:
+    """An address an operator types for a voter (a personal address, the substitution
+    request's): :func:`~csu.domain.identifiers.parse_email`, and nothing but ASCII
+    before the @. Such a local part (« laurence.ménard@… ») needs SMTPUTF8, which
+    many relays refuse, and a confirmed address cannot change afterwards (issue L5).
+    The domain is left as parse_email gives it, so that both compare the same."""
+    address = parse_email(raw)
+    if not address.rpartition("@")[0].isascii():
+        raise InvalidValue(
+            TYPED_EMAIL_FIELD,
+            "accent ou caractère non latin avant le @ : beaucoup de serveurs de messagerie "
+            "refusent une telle adresse ; demandez une adresse sans accent avant le @",
+        )
+    return address
 
 
 def fold(text: str) -> str:

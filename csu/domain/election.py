@@ -28,12 +28,24 @@ from urllib.parse import urlsplit
 
 from csu.domain.clock import PARIS, rfc3339
 from csu.domain.contacts import TOP_LEVEL_KEYS as CONTACT_KEYS
-from csu.domain.contacts import ElectionContacts, contacts_to_json, parse_contacts
+from csu.domain.contacts import (
+    ElectionContacts,
+    contacts_to_json,
+    first_number,
+    parse_contacts,
+)
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import MAX_MATRICULE
 from csu.domain.mail_domains import domain_pattern_fault
 from csu.domain.messages import DEFAULTS as DEFAULT_MESSAGES
-from csu.domain.messages import check_template
+from csu.domain.messages import (
+    MAX_SMS_SEGMENTS,
+    SMS_PURPOSES,
+    SMS_SAMPLES,
+    check_template,
+    duration,
+    sms_segments,
+)
 from csu.domain.scrutins import (
     EmargementRules,
     Scrutin,
@@ -678,7 +690,11 @@ def parse_election(text: str, source: str) -> ElectionDefinition:
         raise InvalidValue(field_name, fault) from None
     except ValueError:  # a number too long to convert (Python caps digits at 4300)
         raise InvalidValue(source, "nombre trop long (plus de 4 300 chiffres)") from None
-    return build_election(data, source)
+    definition = build_election(data, source)
+    # Checked when a file is loaded, not when a stored definition is read back: a
+    # definition stored before this check must still open.
+    _check_sms_length(_Reader(source), definition)
+    return definition
 
 
 # Messages of tomllib that carry a value, by their first words.
@@ -793,6 +809,38 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         scripts=_scripts(r, top.get("scripts", {})),
         contacts=parse_contacts(top, source),
     )
+
+
+def _check_sms_length(r: _Reader, d: ElectionDefinition) -> None:
+    """Refuses a message that would go out by SMS in more than MAX_SMS_SEGMENTS
+    segments with realistic values (this election's sender, validities, link and
+    numbers): a long ``sender_name`` or wording would otherwise cost every voter, and
+    the SMS could lose its end."""
+    numbers = [
+        first_number(d.contacts, constituency, d.csu_phone, d.support_phone)
+        for constituency in (None, *(c.constituencies[0] for c in d.contacts.ccils))
+    ]
+    # A link as csu.services.vote_codes.link_for writes it, with its 32-character token.
+    token = "x" * 32
+    link = f"{d.platform_url}/reassort?jeton={token}" if d.platform_url else f"jeton {token}"
+    values = SMS_SAMPLES | {"sender": d.sender_name, "link": link}
+    for purpose in SMS_PURPOSES:
+        seconds = (d.timings.link_validity_minutes * 60 if purpose == "vote_code_link"
+                   else d.timings.otp_validity_seconds)  # fmt: skip
+        count = sms_segments(
+            d.messages, purpose, values | {"validity": duration(seconds)},
+            [(n.short(), n.phone) for n in numbers],
+        )  # fmt: skip
+        if count > MAX_SMS_SEGMENTS:
+            remedy = (
+                "raccourcissez-le" if purpose in d.messages
+                else "texte par défaut : raccourcissez sender_name ou redéfinissez ce message"
+            )  # fmt: skip
+            r.fail(
+                f"messages.{purpose}",
+                f"par SMS, ce message ferait {count} segments ({MAX_SMS_SEGMENTS} au plus) "
+                f"avec un code, un lien et les numéros de ce scrutin : {remedy}",
+            )
 
 
 def _default_delivery(credentials: dict[str, CredentialFormat]) -> dict[str, CredentialRoute]:

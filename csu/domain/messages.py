@@ -4,15 +4,22 @@ An election may override any template in its TOML (``[messages.<purpose>]`` with
 ``subject`` and ``body``); the placeholders (``$sender``, ``$code``...) are checked
 when the election is loaded, so that a typo fails then and not in a voter's inbox.
 
-Every message also ends with the support numbers of the voter's election (its
-``[[support_numbers]]``, a CCI voter's CCIL): the outbox appends them whatever the
-template (csu.services.support.with_support), so no election's wording can leave
-them out.
+Every message also ends with whom the voter calls: an e-mail with the support numbers
+of the voter's election (its ``[[support_numbers]]``, a CCI voter's CCIL), an SMS with
+the one number the voter calls, unless its body already gives it, and in the GSM-7
+alphabet (csu.domain.sms). The outbox appends them whatever the template
+(csu.services.support.with_support), so no election's wording can leave them out.
+
+An SMS must stay short: :func:`sms_segments` counts the segments of each message sent
+by SMS (:data:`SMS_PURPOSES`) with realistic values, and the election's load refuses a
+wording over :data:`MAX_SMS_SEGMENTS` (csu.domain.election).
 """
 
+from collections.abc import Iterable
 from string import Template
 
 from csu.domain.errors import InvalidValue
+from csu.domain.sms import segments, with_contact
 
 # purpose -> the placeholders its template may use
 PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -21,6 +28,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "identifier": frozenset({"sender", "identifier", "support_phone"}),
     "substitution": frozenset({"sender", "materials", "support_phone"}),
     "notice": frozenset({"sender", "what", "when", "support_phone"}),
+    "link_notice": frozenset({"sender", "what", "when", "support_phone"}),
 }
 
 # purpose -> the placeholder its body must hold, and what the voter would miss without
@@ -31,13 +39,17 @@ ESSENTIAL: dict[str, tuple[str, str]] = {
     "identifier": ("identifier", "l'électeur ne recevrait jamais son identifiant"),
     "substitution": ("materials", "l'électeur ne recevrait jamais son matériel"),
     "notice": ("what", "l'électeur ne saurait pas ce qui a changé"),
+    "link_notice": ("what", "l'électeur ne saurait pas quel lien a été demandé"),
 }
 
 DEFAULTS: dict[str, tuple[str, str]] = {
     "otp": (
         "Votre code de vérification",
+        # Whoever calls the voter and asks for the code is the usual fraud (issue L10).
+        # Defaults avoid letters GSM-7 lacks (ê, î, ô...): an SMS would lose their accent.
         "$sender : votre code de vérification est $code. Il est valable $validity et ne sert "
-        "qu'une fois. Ne le donnez qu'à l'agent de la cellule de support qui vous parle.",
+        "qu'une fois. Ne le donnez qu'à l'agent de la cellule de support que vous avez "
+        "appelée, jamais à quelqu'un qui vous appelle.",
     ),
     "vote_code_link": (
         "Votre nouveau code de vote",
@@ -59,9 +71,32 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     ),
     "notice": (
         "Modification de vos identifiants de vote",
-        "$sender : le $when, $what. Si vous n'êtes pas à l'origine de cette demande, "
-        "appelez sans tarder le $support_phone.",
+        "$sender : le $when, $what. Si vous n'avez rien demandé, appelez sans tarder le "
+        "$support_phone.",
     ),
+    # A link sent changes nothing until it is opened (then comes a « notice »): this one
+    # says what was asked, not that anything changed or arrived (issue L1).
+    "link_notice": (
+        "Demande de lien à usage unique",
+        "$sender : le $when, $what. Rien ne change tant que ce lien n'est pas ouvert. Si "
+        "vous n'avez rien demandé, appelez sans tarder le $support_phone.",
+    ),
+}
+
+# Purposes that may go by SMS: a code to the mobile, a link to a typed mobile, a notice
+# to a voter whose only other channel of record is their mobile. The identifier and
+# substitution material go by e-mail only.
+SMS_PURPOSES: tuple[str, ...] = ("otp", "vote_code_link", "notice", "link_notice")
+# Gateways and handsets cap concatenated SMS at 6 to 8 parts, each is billed, and the
+# code or link sits in the first ones: three at most (cell's policy).
+MAX_SMS_SEGMENTS = 3
+# The longest of what the services put in an SMS, for the load-time count: a 6-digit
+# code, a date, and the longest notice (a key by post, csu.services.letters).
+SMS_SAMPLES: dict[str, str] = {
+    "code": "123456",
+    "when": "08/12/2022 à 16:59",
+    "what": "une nouvelle clé de sécurité vous sera envoyée par courrier à votre domicile "
+    "(MI12161814) ; votre clé précédente ne fonctionne plus",
 }
 
 
@@ -95,6 +130,23 @@ def render(
     """Subject and body of ``purpose``, the election's template if it has one."""
     subject, body = overrides.get(purpose) or DEFAULTS[purpose]
     return Template(subject).safe_substitute(values), Template(body).safe_substitute(values)
+
+
+def sms_segments(
+    overrides: dict[str, tuple[str, str]],
+    purpose: str,
+    values: dict[str, str],
+    numbers: Iterable[tuple[str, str]],
+) -> int:
+    """The most segments ``purpose`` takes by SMS with these ``values``, whichever of
+    ``numbers`` (line, phone: « CSU électeurs : 01 80 15 43 21 ») is the voter's: the
+    body in GSM-7 and, unless it gives that number already, the number's line
+    (csu.domain.sms.with_contact). ``values`` without ``support_phone``: each number's."""
+    counts = []
+    for line, phone in numbers:
+        _, body = render(overrides, purpose, **({"support_phone": phone} | values))
+        counts.append(segments(with_contact(body, line, phone)))
+    return max(counts, default=0)
 
 
 def duration(seconds: int) -> str:

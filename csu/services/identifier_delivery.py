@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from csu.domain import masking
 from csu.domain.alerts import contact_hash
+from csu.domain.contacts import parse_typed_email
 from csu.domain.election import ElectionDefinition, route_refusal
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
@@ -30,6 +31,7 @@ from csu.domain.permissions import Situation
 from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, enforce, retried
 from csu.services.interventions import usable_material
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
+from csu.services.support import phone_for
 from csu.store import journal
 from csu.store.tables import OutboundMessage, Voter
 
@@ -80,7 +82,7 @@ def send_identifier(
             "identifier",
             sender=definition.sender_name,
             identifier=material.identifier,
-            support_phone=definition.support_phone,
+            support_phone=phone_for(definition, voter),
         )
         message = enqueue(
             session,
@@ -124,9 +126,11 @@ def _recipient(voter: Voter, to: str, address: str, confirm: str) -> tuple[str, 
         return parse_email(voter.email_pro), False
     if to != PERSONAL:
         raise InvalidValue("Destinataire", "adresse professionnelle ou personnelle")
-    first = parse_email(address)
+    # A personal address is confirmed for good (address_final): one a relay would
+    # refuse (SMTPUTF8) is refused now, not found out after (issue L5).
+    first = parse_typed_email(address)
     try:
-        second = parse_email(confirm)
+        second = parse_typed_email(confirm)
     except InvalidValue:
         second = None
     # Both typings normalised the same way, compared ignoring case (lower(), not

@@ -33,7 +33,6 @@ from csu.services.context import (
     retried,
 )
 from csu.services.credentials import (
-    ISSUED_NOTICE,
     new_credential,
     replace_credential,
     require_verified_for,
@@ -49,6 +48,12 @@ KIND = "security_key"
 ACTION = "letter"  # its rule in csu.domain.permissions, the voter file's « Clé par courrier »
 PURPOSE = "letter"  # the outbox purpose of a letter
 CHANNEL = "post"
+# The letter is only queued for printing when the notice goes, and the old key is
+# already revoked: say so, not that the key was delivered (issue L2).
+NOTICE = (
+    "une nouvelle clé de sécurité vous sera envoyée par courrier à votre domicile "
+    "({identifier}) ; votre clé précédente ne fonctionne plus"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +184,7 @@ def send_key_by_post(
         )
         notice = notify_change(
             session, deps, who, voter, definition,
-            what=f"{ISSUED_NOTICE[KIND]} par courrier à votre domicile ({material.identifier})",
+            what=NOTICE.format(identifier=material.identifier),
             used=None, intervention_id=row.id, now=now,
         )  # fmt: skip
         result = (credential.id or 0, material.identifier, queued.id or 0, masked)

@@ -8,6 +8,11 @@ every message: csu.services.support).
 Notices are written in the transaction of the change (a notice never announces a
 change that did not happen) and do not count towards the per-voter limits of
 messages: those limit what agents send, and a notice must never block a change.
+
+A one-time link changes nothing until it is opened: :func:`notify_link_requested` says
+that a link was asked for and is on its way, under its own subject (« Demande de lien à
+usage unique »), never that it arrived; the change itself gets its notice when the link
+is opened (issue L1).
 """
 
 from datetime import datetime
@@ -29,6 +34,15 @@ from csu.store.tables import OutboundMessage, Voter
 # How the change reached the voter: the notice avoids that channel.
 USED_PRO_EMAIL = "email_pro"
 USED_SMS = "sms"
+# The outbox purpose of every notice, whatever its wording: notices are never limited
+# (csu.services.outbox.UNLIMITED_PURPOSE).
+PURPOSE = "notice"
+LINK_TEMPLATE = "link_notice"
+# What a one-time link is for, by the credential it shows.
+LINK_REQUESTED = {
+    "vote_code": "un lien de réassort de votre code de vote",
+    "password": "un lien affichant votre mot de passe de vote",
+}
 
 
 def notify_change(
@@ -43,22 +57,23 @@ def notify_change(
     intervention_id: str | None,
     now: datetime,
     avoid: str | None = None,
+    template: str = PURPOSE,
 ) -> OutboundMessage | None:
     """Queues the notice of a change (``what``: « votre clé de sécurité a été
     remplacée »), avoiding the channel ``used`` and the recipient ``avoid`` (a number
     or address typed for the change); None when the voter has no other channel of
-    record."""
+    record. ``template``: the wording (csu.domain.messages), « notice » by default."""
     target = _target(voter, used, avoid)
     if target is None:
         return None
     channel, recipient, masked = target
     subject, body = render(
         definition.messages,
-        "notice",
+        template,
         sender=definition.sender_name,
         what=what,
         when=f"{to_paris(now):%d/%m/%Y à %H:%M}",
-        support_phone=phone_for(definition, voter),  # a CCI voter's: their CCIL's
+        support_phone=phone_for(definition, voter),  # their CCIL, else the cell's number
     )
     return enqueue(
         session,
@@ -66,7 +81,7 @@ def notify_change(
         who,
         voter,
         Outgoing(
-            purpose="notice",
+            purpose=PURPOSE,
             channel=channel,
             recipient=recipient,
             recipient_masked=masked,
@@ -79,6 +94,32 @@ def notify_change(
         now=now,
         limited=False,
     )
+
+
+def notify_link_requested(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext | Actor,
+    voter: Voter,
+    definition: ElectionDefinition,
+    *,
+    kind: str,
+    recipient_masked: str,
+    avoid: str,
+    intervention_id: str | None,
+    now: datetime,
+) -> OutboundMessage | None:
+    """Queues the notice that a one-time link showing ``kind`` (vote_code, password) was
+    asked for and is being sent to ``recipient_masked``: « … a été demandé ; il vous est
+    envoyé à … ». Worded as a request, since the link may never arrive and nothing
+    changes until it is opened; on a channel of record other than ``avoid`` (the
+    number or address typed for the link)."""
+    return notify_change(
+        session, deps, who, voter, definition,
+        what=f"{LINK_REQUESTED[kind]} a été demandé ; il vous est envoyé à {recipient_masked}",
+        used=None, intervention_id=intervention_id, now=now, avoid=avoid,
+        template=LINK_TEMPLATE,
+    )  # fmt: skip
 
 
 def _target(voter: Voter, used: str | None, avoid: str | None) -> tuple[str, str, str] | None:

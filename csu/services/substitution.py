@@ -27,9 +27,10 @@ from csu.domain import credentials as creds
 from csu.domain import masking, sealing
 from csu.domain import substitution as rules
 from csu.domain.clock import to_paris
+from csu.domain.contacts import parse_typed_email
 from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
 from csu.domain.errors import InvalidValue
-from csu.domain.identifiers import identity_mismatches, parse_birth_date, parse_email
+from csu.domain.identifiers import identity_mismatches, parse_birth_date
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.messages import render
 from csu.domain.text import free_text, multiline_text
@@ -51,6 +52,7 @@ from csu.services.interventions import owned_open
 from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS as MESSAGE_STATE_LABELS
 from csu.services.outbox import Outgoing, deliver, enqueue
+from csu.services.support import phone_for
 from csu.store import journal
 from csu.store.tables import (
     Credential,
@@ -197,7 +199,7 @@ def request_substitution(
         raise InvalidValue(
             "Identité", "saisissez les nom, prénom et date de naissance de la demande signée"
         )
-    address = parse_email(email)
+    address = parse_typed_email(email)  # typed from the request: sent to, never confirmed
     notes = masking.mask_personal_data(multiline_text(notes, "Notes").strip())
     if len(notes) > MAX_NOTE_LENGTH:
         raise InvalidValue("Notes", f"{MAX_NOTE_LENGTH} caractères au plus")
@@ -517,7 +519,7 @@ def _grant(
         MESSAGE_PURPOSE,
         sender=definition.sender_name,
         materials=rules.materials_text(given),
-        support_phone=definition.support_phone,
+        support_phone=phone_for(definition, voter),  # their CCIL, else the cell's number
     )
     queued = enqueue(
         session,
@@ -565,8 +567,12 @@ def _grant(
         who,
         voter,
         definition,
+        # The replaced material as the voter knows it, never its row id (issue M6).
         what="un matériel de vote de substitution a remplacé le vôtre ("
-        + ", ".join(str(item["old"]) for item in replaced)
+        + " ; ".join(
+            f"identifiant {original.identifier}, qualité {original.capacity}"
+            for original in (by_id[item.material_id] for item in items)
+        )
         + f") et a été envoyé à {request.email_masked}",
         used=None,
         intervention_id=request.intervention_id,

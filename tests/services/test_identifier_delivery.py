@@ -231,7 +231,8 @@ def test_then_a_password_shows_on_the_voters_screen_by_a_link(desk: Desk) -> Non
 def test_the_same_accented_address_typed_twice_in_decomposed_form_is_accepted(
     desk: Desk,
 ) -> None:
-    typed = unicodedata.normalize("NFD", "inès.perso@exemple.fr")
+    # Accents after the @ only: before it they are refused (SMTPUTF8, issue L5).
+    typed = unicodedata.normalize("NFD", "ines.perso@exémple.fr")
     sent = send(desk, verified_without_notice(desk), "personal", typed, typed)
     assert sent.delivery == "envoyé"
 
@@ -239,4 +240,4 @@ def test_the_same_accented_address_typed_twice_in_decomposed_form_is_accepted(
 def test_sharp_s_and_double_s_are_two_different_typings(desk: Desk) -> None:
     call_id = verified_without_notice(desk)
     with pytest.raises(InvalidValue, match="les deux saisies diffèrent"):
-        send(desk, call_id, "personal", "straße@exemple.de", "strasse@exemple.de")
+        send(desk, call_id, "personal", "ines@straße.de", "ines@strasse.de")

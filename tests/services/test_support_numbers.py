@@ -18,7 +18,6 @@ from csu.delivery.folder import FolderDelivery
 from csu.services.context import Deps, ServiceError
 from csu.services.elections import get_definition, load_election
 from csu.services.notices import notify_change
-from csu.services.one_time_codes import send_one_time_code
 from csu.services.outbox import deliver
 from csu.services.rolls import import_voters
 from csu.services.support import voter_support
@@ -28,6 +27,7 @@ from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     ELECTIONS,
     Desk,
+    call_with_key,
     desk_fixture,
     entries,
     open_call,
@@ -36,10 +36,10 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
 INTERIOR_NUMBERS = ("01 80 15 43 21", "0 800 808 900", "05 56 42 72 47")
 
 
-def test_a_code_by_sms_gives_the_interior_numbers(desk: Desk) -> None:
-    call = open_call(desk, desk.caller)
-    send_one_time_code(desk.deps, AGENT, call.id, "otp_mobile")
-    text = desk.outbox.last_sms()["text"]
+def test_a_notice_by_email_gives_the_interior_numbers(desk: Desk) -> None:
+    # An SMS gives one number only (tests/services/test_voter_messages.py).
+    call_with_key(desk)
+    text = str(desk.outbox.last_email().get_content())
     for number in INTERIOR_NUMBERS:
         assert number in text
     assert "CSU électeurs : 01 80 15 43 21 (tous les jours du 01/12/22" in text
