@@ -40,11 +40,20 @@ class Message:
     sender_name: str
     subject: str
     body: str
+    # The same on every attempt of one message (the outbox draws it): a gateway that
+    # took a message but answered too late can drop the retry (SMS ``reference`` and
+    # ``Idempotency-Key``; the e-mail's Message-ID). None: a fresh one per attempt.
+    idempotency_key: str | None = None
 
 
 class DeliveryFailed(Exception):
     """The transport did not accept the message; the text says why, in French, with
     fixed words and status codes only (it is stored and journalled)."""
+
+
+class PermanentFailure(DeliveryFailed):
+    """A refusal that a retry would only repeat (an SMTP 5xx reply, a gateway's 4xx
+    other than 408, 409, 425 and 429): the outbox marks the message failed at once."""
 
 
 class Delivery(Protocol):

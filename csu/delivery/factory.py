@@ -11,7 +11,7 @@ from csu.delivery import Delivery
 from csu.delivery.folder import FolderDelivery
 from csu.delivery.router import ChannelRouter
 from csu.delivery.sms_http import SmsHttpDelivery, gateway_host
-from csu.delivery.smtp import SmtpDelivery
+from csu.delivery.smtp import SmtpDelivery, sender_refusal
 
 
 def build_delivery(settings: Settings) -> Delivery:
@@ -72,6 +72,14 @@ def smtp_delivery(settings: Settings) -> SmtpDelivery:
         raise ConfigError(
             f"CSU_SMTP_FROM : « {sender} » n'est pas une adresse d'expéditeur "
             "(nom@domaine attendu)."
+        )
+    refused = sender_refusal(sender)
+    if refused is not None:  # the default, csu-electeurs@localhost, among others
+        raise ConfigError(
+            f"CSU_SMTP_FROM : « {sender} » ne peut pas envoyer de courriel aux électeurs ("
+            f"{refused}) : définissez CSU_SMTP_FROM avec l'adresse d'expéditeur de la "
+            "cellule, d'un domaine que le relais a le droit d'utiliser "
+            "(ex. csu-electeurs@elections.exemple.fr)."
         )
     return SmtpDelivery(
         host,

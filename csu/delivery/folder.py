@@ -22,6 +22,8 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from csu.delivery import DeliveryFailed, Message
+from csu.delivery.headers import MAIL_POLICY
+from csu.delivery.reasons import os_reason
 
 SENDER_ADDRESS = "csu-electeurs@localhost"
 DEFAULT_RETENTION = timedelta(hours=24)
@@ -74,7 +76,7 @@ class FolderDelivery:
                 handle.write(data)
         except OSError as error:
             raise DeliveryFailed(
-                f"boîte d'envoi {self.folder} inaccessible ({error.strerror})"
+                f"boîte d'envoi {self.folder} inaccessible ({os_reason(error)})"
             ) from error
         return path.name
 
@@ -131,7 +133,7 @@ def _written(path: Path) -> datetime | None:
 
 
 def _eml(message: Message, stamp: datetime) -> bytes:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=MAIL_POLICY)  # the From name by whole words, as by SMTP
     # Address keeps a display name with commas or quotes as one name (formataddr's
     # encoded text would read back as two addresses).
     mail["From"] = Address(display_name=message.sender_name, addr_spec=SENDER_ADDRESS)

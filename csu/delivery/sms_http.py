@@ -1,10 +1,15 @@
 """SMS through an HTTP gateway: one JSON POST per message, authenticated by a bearer token.
 
-The gateway receives ``{"to": "+33612345678", "from": "...", "text": "..."}``. A message
-counts as sent only on a 2xx answer; anything else raises :class:`DeliveryFailed` with
-a French sentence naming the gateway's host and the HTTP status (its code and the
-standard phrase, never the gateway's own reason phrase or body), never the token, the
-full URL (which may carry a key) nor the recipient's number.
+The gateway receives ``{"to": "+33612345678", "from": "...", "text": "...",
+"reference": "..."}``: ``reference`` (also the ``Idempotency-Key`` header) is the same
+on every attempt of one message, so that a gateway which took a message but answered
+after the timeout can drop the retry rather than send the SMS twice. A message counts
+as sent only on a 2xx answer; anything else raises :class:`DeliveryFailed` with a French
+sentence naming the gateway's host and the HTTP status (its code and the standard
+phrase, never the gateway's own reason phrase or body), never the token, the full URL
+(which may carry a key) nor the recipient's number. A 4xx other than 408, 409, 425 and
+429 (a bad number, payload or token) raises :class:`PermanentFailure`: a retry would
+get the same answer.
 
 Gateways often echo the message in their answer (Twilio-like ``{"sid", "body", "to"}``,
 OVH-like ``{"ids", "validReceivers"}``): the reference kept is only the value of a
@@ -14,7 +19,6 @@ known id field that passes :func:`csu.delivery.safe_reference`, else ``HTTP 200`
 import http.client
 import json
 import re
-import socket
 import ssl
 import urllib.error
 import urllib.parse
@@ -22,7 +26,8 @@ import urllib.request
 from http import HTTPStatus
 from typing import Any
 
-from csu.delivery import DeliveryFailed, Message, safe_reference
+from csu.delivery import DeliveryFailed, Message, PermanentFailure, safe_reference
+from csu.delivery.reasons import certificate_reason, os_reason, tls_reason
 
 # Gateways answer with a short status; more than this is not read.
 MAX_ANSWER_BYTES = 64 * 1024
@@ -30,6 +35,9 @@ MAX_ANSWER_BYTES = 64 * 1024
 # first item of a list (``ids``: OVH; ``messages``: Vonage and others).
 ID_FIELDS = ("id", "message_id", "messageId", "message-id", "sid")
 LIST_FIELDS = ("ids", "message_ids", "messageIds", "messages")
+# 4xx answers a retry may change: timeout, the same key still in progress (IETF
+# idempotency-key draft), too early, too many requests. Any other 4xx is permanent.
+TRANSIENT_4XX = frozenset({408, 409, 425, 429})
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -82,14 +90,18 @@ class SmsHttpDelivery:
             "from": self.sender or message.sender_name,
             "text": message.body,
         }
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        if message.idempotency_key:
+            payload["reference"] = message.idempotency_key
+            headers["Idempotency-Key"] = message.idempotency_key
         request = urllib.request.Request(
             self.url,
             data=json.dumps(payload, ensure_ascii=False).encode(),
-            headers={
-                "Authorization": f"Bearer {self._token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
+            headers=headers,
             method="POST",
         )
         opener = urllib.request.build_opener(
@@ -100,7 +112,14 @@ class SmsHttpDelivery:
                 answer = response.read(MAX_ANSWER_BYTES)
                 status = response.status
         except Exception as error:
-            raise DeliveryFailed(self._clean(self._explain(error), message)) from error
+            text = self._clean(self._explain(error), message)
+            if (
+                isinstance(error, urllib.error.HTTPError)
+                and 400 <= error.code < 500
+                and error.code not in TRANSIENT_4XX
+            ):
+                raise PermanentFailure(text) from error
+            raise DeliveryFailed(text) from error
         return _reference(answer, message) or f"HTTP {status}"
 
     def _explain(self, error: Exception) -> str:
@@ -113,25 +132,25 @@ class SmsHttpDelivery:
             return f"la {gateway} refuse le message ({status})"
         if isinstance(error, urllib.error.URLError) and isinstance(error.reason, Exception):
             error = error.reason
+        # French words only (csu.delivery.reasons): never the system's English text nor
+        # an exception's class name.
         match error:
             case ssl.SSLCertVerificationError():
-                return f"certificat de la {gateway} refusé ({error.verify_message or error.reason})"
+                return f"certificat de la {gateway} refusé ({certificate_reason(error)})"
             case ssl.SSLError():
-                return f"connexion chiffrée à la {gateway} impossible ({error.reason})"
+                return f"connexion chiffrée à la {gateway} impossible ({tls_reason(error)})"
             case TimeoutError():
                 return f"{gateway} injoignable (pas de réponse en {self.timeout:g} s)"
-            case socket.gaierror():
-                return f"{gateway} injoignable (nom inconnu : {error.strerror})"
             case http.client.RemoteDisconnected():
                 return f"connexion coupée par la {gateway} avant sa réponse"
+            case urllib.error.URLError():  # an OSError, with no cause of its own here
+                return f"{gateway} injoignable"
             case OSError():
-                return f"{gateway} injoignable ({error.strerror or type(error).__name__})"
+                return f"{gateway} injoignable ({os_reason(error)})"
             case http.client.HTTPException():
-                return f"réponse illisible de la {gateway} ({type(error).__name__})"
-            case urllib.error.URLError():
-                return f"{gateway} injoignable ({type(error).__name__})"
+                return f"réponse illisible de la {gateway}"
             case _:
-                return f"envoi impossible par la {gateway} ({type(error).__name__})"
+                return f"envoi impossible par la {gateway} (erreur inattendue)"
 
     def _clean(self, text: str, message: Message) -> str:
         """Masks the token and the number should a gateway echo them back."""

@@ -7,14 +7,21 @@ enhanced status such as ``5.1.1``, never the text of the reply, which may repeat
 address or the message). The password never appears in that sentence, nor does the
 recipient's address (the journal keeps masked forms).
 
+A 5xx reply (a recipient, the sender or the message refused for good) raises
+:class:`PermanentFailure`, as does a message that needs an extension the server lacks:
+a retry would get the same answer. A 4xx reply, a lost connection or a timeout stays a
+:class:`DeliveryFailed`, retried. Network and TLS causes are named in French
+(csu.delivery.reasons).
+
 The reference kept for a message accepted is the queue id the server names in its
 answer to DATA (``250 2.0.0 Ok: queued as 4B7C21F``), when it passes
-:func:`csu.delivery.safe_reference`; else ``SMTP 250``.
+:func:`csu.delivery.safe_reference`; else ``SMTP 250``. The From display name is
+encoded by whole words (csu.delivery.headers); the Message-ID is of the sender's
+domain, and the same on every attempt of one message (its idempotency key).
 """
 
 import re
 import smtplib
-import socket
 import ssl
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -22,7 +29,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Literal
 
-from csu.delivery import DeliveryFailed, Message, safe_reference
+from csu.delivery import DeliveryFailed, Message, PermanentFailure, safe_reference
+from csu.delivery.headers import MAIL_POLICY
+from csu.delivery.reasons import certificate_reason, os_reason, tls_reason
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -36,7 +45,22 @@ _QUEUE_ID = (
     re.compile(r"^(?:\d\.\d{1,3}\.\d{1,3}\s+)?([^\s]*\d[^\s]*)\s+message accepted",
                re.IGNORECASE),
 )
+_MSGID_KEY = re.compile(r"[A-Za-z0-9._-]{8,64}")  # what an id-left may hold of a key
 _ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
+# Sender domains no public relay or receiver accepts mail from (SPF, DMARC).
+LOCAL_DOMAINS = ("localhost", "localdomain", "local", "internal", "lan", "home.arpa")
+
+
+def sender_refusal(address: str) -> str | None:
+    """Why ``address`` cannot be the sender of mail to voters, or None: a domain without
+    a dot or a local one (``localhost``, ``localdomain``…) would send every code and
+    link to spam, or be refused by the voter's provider."""
+    domain = address.rpartition("@")[2].strip().rstrip(".").casefold()
+    if any(domain == local or domain.endswith(f".{local}") for local in LOCAL_DOMAINS):
+        return f"le domaine « {domain} » est local : aucun destinataire ne l'accepterait"
+    if "." not in domain:
+        return f"le domaine « {domain} » n'a pas de point : ce n'est pas un domaine public"
+    return None
 
 
 class _KeepsDataReply(smtplib.SMTP):
@@ -105,7 +129,8 @@ class SmtpDelivery:
         if refused:  # never with one recipient (smtplib raises), but never reported sent
             smtp.close()
             (code, reply), *_ = refused.values()
-            raise DeliveryFailed(
+            failure = PermanentFailure if 500 <= code < 600 else DeliveryFailed
+            raise failure(
                 self._clean(
                     f"destinataire refusé par le serveur de courriel {self.server} "
                     f"({_reply(code, reply)})",
@@ -121,17 +146,23 @@ class SmtpDelivery:
         return _queue_id(answer, message) or f"SMTP {answer[0] if answer else 250}"
 
     def _build(self, message: Message) -> EmailMessage:
-        mail = EmailMessage()
+        mail = EmailMessage(policy=MAIL_POLICY)
         try:
             # As in the outbox: Address keeps a display name with commas or quotes whole.
             mail["From"] = Address(display_name=message.sender_name, addr_spec=self.sender_address)
             mail["To"] = message.recipient
             mail["Subject"] = message.subject
         except ValueError as error:  # a line break in a header: never sent as is
-            raise DeliveryFailed("en-tête de courriel invalide (retour à la ligne)") from error
+            raise PermanentFailure("en-tête de courriel invalide (retour à la ligne)") from error
         mail["Date"] = format_datetime(datetime.now(UTC))
-        # The sender's domain, not socket.getfqdn(), which may wait on a slow DNS.
-        mail["Message-ID"] = make_msgid(domain=self.sender_address.rpartition("@")[2] or None)
+        # The sender's domain, not socket.getfqdn(), which may wait on a slow DNS; the
+        # same id on every attempt, so that a copy accepted before a timeout is known.
+        domain = self.sender_address.rpartition("@")[2] or None
+        key = message.idempotency_key
+        if key and _MSGID_KEY.fullmatch(key) and domain:
+            mail["Message-ID"] = f"<csu.{key}@{domain}>"
+        else:
+            mail["Message-ID"] = make_msgid(domain=domain)
         # Quoted-printable keeps the French body 7-bit: no 8BITMIME needed on the relay.
         mail.set_content(message.body, charset="utf-8", cte="quoted-printable")
         return mail
@@ -154,7 +185,8 @@ class SmtpDelivery:
         return self._ssl_context or ssl.create_default_context()
 
     def _failure(self, error: Exception, message: Message, stage: str) -> DeliveryFailed:
-        return DeliveryFailed(self._clean(self._explain(error, stage), message))
+        text = self._clean(self._explain(error, stage), message)
+        return PermanentFailure(text) if _permanent(error, stage) else DeliveryFailed(text)
 
     def _explain(self, error: Exception, stage: str) -> str:
         server = f"serveur de courriel {self.server}"
@@ -182,25 +214,26 @@ class SmtpDelivery:
                 return f"{server} injoignable (pas de réponse en {self.timeout:g} s)"
             case smtplib.SMTPServerDisconnected():
                 return f"connexion coupée par le {server}"
+            case smtplib.SMTPResponseException() if error.smtp_code < 0:  # no reply code
+                return f"réponse illisible du {server}"
             case smtplib.SMTPResponseException():
                 reason = _reply(error.smtp_code, error.smtp_error)
                 return f"réponse inattendue du {server} ({reason})"
             case smtplib.SMTPException():
-                return f"échange impossible avec le {server} ({type(error).__name__})"
+                return f"échange impossible avec le {server} (réponse inattendue)"
+            # French words only (csu.delivery.reasons), never an exception's class name.
             case ssl.SSLCertVerificationError():
-                return f"certificat du {server} refusé ({error.verify_message or error.reason})"
+                return f"certificat du {server} refusé ({certificate_reason(error)})"
             case ssl.SSLError():
-                return f"connexion chiffrée au {server} impossible ({error.reason})"
+                return f"connexion chiffrée au {server} impossible ({tls_reason(error)})"
             case TimeoutError():
                 return f"{server} injoignable (pas de réponse en {self.timeout:g} s)"
-            case socket.gaierror():
-                return f"{server} injoignable (nom inconnu : {error.strerror})"
             case OSError():
-                return f"{server} injoignable ({error.strerror or type(error).__name__})"
+                return f"{server} injoignable ({os_reason(error)})"
             case UnicodeEncodeError() if stage == "login":
                 return f"identifiant ou mot de passe non ASCII, que le {server} ne peut recevoir"
             case _:
-                return f"envoi impossible par le {server} ({type(error).__name__})"
+                return f"envoi impossible par le {server} (erreur inattendue)"
 
     def _clean(self, text: str, message: Message) -> str:
         """Masks the password and the recipient should a server echo them back."""
@@ -209,6 +242,21 @@ class SmtpDelivery:
         if message.recipient:
             text = re.sub(f"<?{re.escape(message.recipient)}>?", "<destinataire>", text, flags=re.I)
         return text
+
+
+def _permanent(error: Exception, stage: str) -> bool:
+    """A refusal a retry would only repeat: a 5xx reply to the message (its recipient,
+    sender or content), or an extension the message needs that the server lacks. A 4xx
+    reply, and every connection or TLS problem, may pass later."""
+    match error:
+        case smtplib.SMTPRecipientsRefused():
+            codes = [code for code, _ in error.recipients.values()]
+            return bool(codes) and all(500 <= code < 600 for code in codes)
+        case smtplib.SMTPResponseException():
+            return 500 <= error.smtp_code < 600
+        case smtplib.SMTPNotSupportedError():
+            return stage == "send"
+    return False
 
 
 def _reply(code: int, reply: bytes | str) -> str:

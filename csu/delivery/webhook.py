@@ -16,7 +16,6 @@ not followed: the signed body would go wherever the receiver points.
 """
 
 import http.client
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -27,6 +26,7 @@ from typing import Any
 from standardwebhooks import Webhook
 
 from csu.delivery import DeliveryFailed
+from csu.delivery.reasons import certificate_reason, os_reason, tls_reason
 from csu.delivery.sms_http import gateway_host, http_status
 
 # Receivers answer with a short status; more than this is not read.
@@ -100,22 +100,21 @@ class WebhookSender:
             return f"le {receiver} refuse l'événement ({status})"
         if isinstance(error, urllib.error.URLError) and isinstance(error.reason, Exception):
             error = error.reason
+        # French words only (csu.delivery.reasons), never an exception's class name.
         match error:
             case ssl.SSLCertVerificationError():
-                return f"certificat du {receiver} refusé ({error.verify_message or error.reason})"
+                return f"certificat du {receiver} refusé ({certificate_reason(error)})"
             case ssl.SSLError():
-                return f"connexion chiffrée au {receiver} impossible ({error.reason})"
+                return f"connexion chiffrée au {receiver} impossible ({tls_reason(error)})"
             case TimeoutError():
                 return f"{receiver} injoignable (pas de réponse en {self.timeout:g} s)"
-            case socket.gaierror():
-                return f"{receiver} injoignable (nom inconnu)"
             case http.client.RemoteDisconnected():
                 return f"connexion coupée par le {receiver} avant sa réponse"
-            case ConnectionRefusedError():
-                return f"{receiver} injoignable (connexion refusée)"
+            case urllib.error.URLError():  # an OSError, with no cause of its own here
+                return f"{receiver} injoignable"
             case OSError():
-                return f"{receiver} injoignable ({type(error).__name__})"
+                return f"{receiver} injoignable ({os_reason(error)})"
             case http.client.HTTPException():
-                return f"réponse illisible du {receiver} ({type(error).__name__})"
+                return f"réponse illisible du {receiver}"
             case _:
-                return f"envoi impossible au {receiver} ({type(error).__name__})"
+                return f"envoi impossible au {receiver} (erreur inattendue)"

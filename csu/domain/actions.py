@@ -45,6 +45,7 @@ ACTIONS: frozenset[str] = frozenset({
     "journal_export",
     "journal_verify",
     "journal_checkpoint",
+    "journal_queue_rejected",
     "journal_search",
     "journal_entry_view",
     "journal_intervention_view",

@@ -61,6 +61,7 @@ ACTION_LABELS: dict[str, str] = {
     "journal_export": "export du journal",
     "journal_verify": "vérification du journal",
     "journal_checkpoint": "point de contrôle du journal signé",
+    "journal_queue_rejected": "entrée en attente écartée (illisible)",
     "journal_search": "recherche dans le journal",
     "journal_entry_view": "lecture d'une entrée du journal",
     "journal_intervention_view": "lecture d'une intervention",
@@ -243,6 +244,7 @@ PURPOSE_LABELS: dict[str, str] = {
     "password_link": "lien mot de passe",
     "identifier": "identifiant",
     "notice": "avis de changement",
+    "link_notice": "avis de lien demandé",
     "substitution": "matériel de substitution",
     "letter": "courrier",
 }

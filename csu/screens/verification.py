@@ -387,11 +387,18 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
 
     def _sent(self, sent: SentCode) -> None:
         until = f"valable jusqu'à {sent.expires_at:%H:%M:%S}"
+        # The outbox retries a code only until it expires, and never a refusal it calls
+        # permanent (state « échec »): say so, rather than promise a retry.
         self.query_one("#verify-otp-status", Static).update(
             f"Code envoyé à {sent.recipient}, {until}."
             if sent.delivery == SENT
+            else f"Code pour {sent.recipient} non envoyé ({sent.delivery}) : voyez la cause "
+            "dans « Messages envoyés », puis envoyez un nouveau code ou vérifiez l'identité "
+            "par une autre question."
+            if sent.delivery == STATE_LABELS["failed"]
             else f"Code pour {sent.recipient} {sent.delivery} : l'envoi sera retenté "
-            f"automatiquement ; {until}."
+            f"automatiquement jusqu'à {sent.expires_at:%H:%M:%S}, fin de validité du code, "
+            "puis abandonné."
         )
         self.query_one(f"#verify-{sent.factor}", Input).focus()
         if self._on_change is not None:

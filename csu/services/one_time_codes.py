@@ -3,14 +3,17 @@ professional address on record only, valid ``otp_validity_seconds`` (120 s), wor
 once, at most ``OTP_SENDS_PER_HOUR`` per voter per hour across agents.
 
 The code is never stored: the table keeps the sealed random HOTP secret it derives
-from; the journal keeps the masked recipient.
+from; the journal keeps the masked recipient. Its message expires with the code: the
+outbox never delivers it after (a retry, a resend), and a newer code abandons the
+message of the previous one still waiting (only the newest code verifies).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlmodel import col
 
 from csu.domain import masking, sealing
 from csu.domain.clock import to_paris
@@ -28,7 +31,15 @@ from csu.services.context import (
 )
 from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, require_open_election
-from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
+from csu.services.outbox import (
+    OTHER_FACTORS,
+    STATE_LABELS,
+    Outgoing,
+    abandon_codes,
+    deliver,
+    enqueue,
+    resume_text,
+)
 from csu.services.verification import OTP_PURPOSE, locked_message
 from csu.store import journal
 from csu.store.tables import OneTimeCode, Voter
@@ -69,14 +80,17 @@ def send_one_time_code(
             raise ServiceError("Ce code n'est pas un facteur prévu pour ce canal et ce scrutin.")
         recipient, masked = _recipient(voter, factor)
         sent = session.execute(
-            select(func.count())
-            .select_from(OneTimeCode)
+            select(col(OneTimeCode.sent_at))
             .where(OneTimeCode.voter_id == voter.id, OneTimeCode.sent_at > now - timedelta(hours=1))
-        ).scalar_one()
-        if sent >= OTP_SENDS_PER_HOUR:
+            .order_by(col(OneTimeCode.sent_at))
+        ).scalars().all()
+        if len(sent) >= OTP_SENDS_PER_HOUR:
+            # Possible again once enough codes are more than an hour old.
+            free = sent[len(sent) - OTP_SENDS_PER_HOUR] + timedelta(hours=1)
             raise ServiceError(
                 f"{OTP_SENDS_PER_HOUR} codes déjà envoyés à cet électeur dans l'heure : "
-                "réessayez plus tard ou choisissez d'autres facteurs."
+                f"nouvel envoi possible à partir de {resume_text(free, now)} (heure de "
+                f"Paris). {OTHER_FACTORS}"
             )
         secret = pyotp.random_base32()
         validity = definition.timings.otp_validity_seconds
@@ -102,6 +116,8 @@ def send_one_time_code(
             intervention=row.id,
             details={"factor": factor, "recipient": masked, "valid_seconds": validity},
         )
+        channel = "sms" if factor == "otp_mobile" else "email"
+        abandon_codes(session, who, row.id, channel, now)  # only this new code verifies
         code = pyotp.HOTP(secret).at(0)
         subject, body = render(
             definition.messages,
@@ -117,12 +133,13 @@ def send_one_time_code(
             voter,
             Outgoing(
                 purpose="otp",
-                channel="sms" if factor == "otp_mobile" else "email",
+                channel=channel,
                 recipient=recipient,
                 recipient_masked=masked,
                 subject=subject,
                 body=body,
                 sender_name=definition.sender_name,
+                expires_at=expires,  # a code delivered later could only fail
             ),
             election_id=row.election_id,
             intervention_id=row.id,

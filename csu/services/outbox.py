@@ -7,7 +7,15 @@ Delivery never holds a database transaction open while a server answers: a messa
 is claimed (state ``sending``) in one short transaction, sent, then marked ``sent``
 or rescheduled in another. A claim older than ``STALE_CLAIM`` (a workstation that
 died mid-send) is retried: a voter may then get a message twice, never none.
-Nothing is marked sent that the transport did not accept.
+Nothing is marked sent that the transport did not accept. A refusal the transport
+calls permanent (``PermanentFailure``: an SMTP 5xx, a gateway's 400) fails at once.
+Every automatic attempt of a message carries the same idempotency key, so that a
+gateway which took it but answered too late can drop the copy; a resend draws a new one.
+
+A message whose content expires (a one-time code, a link: ``Outgoing.expires_at``) is
+never delivered after: claimed past its expiry it is given up (``failed``, with a
+French reason), and :func:`resend` refuses it. A code or link replaced by a newer one
+has its message still waiting abandoned (:func:`abandon_codes`, :func:`abandon_links`).
 
 Recipient and body are sealed in the table (a body holds a code, a link or new
 material) and erased once the message is delivered or abandoned; operators and the
@@ -17,15 +25,22 @@ sentences with status codes. The outbox folder's files (the folder transport's c
 of the message) are erased past their retention on each :func:`deliver_due` pass.
 """
 
-from collections.abc import Iterable
+import secrets
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from csu.delivery import DeliveryFailed, KeepsCopies, Message, storable_reference
+from csu.delivery import (
+    DeliveryFailed,
+    KeepsCopies,
+    Message,
+    PermanentFailure,
+    storable_reference,
+)
 from csu.domain import sealing
 from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
@@ -76,6 +91,9 @@ class Outgoing:
     body: str
     sender_name: str
     typed_recipient: bool = False
+    # When the code or link it carries stops working: never delivered after (None: never).
+    expires_at: datetime | None = None
+    link_token_id: int | None = None  # the link it carries (abandoned once voided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +138,14 @@ def enqueue(
         session.execute(
             select(Voter.id).where(Voter.id == voter.id).with_for_update(key_share=True)
         )
-        _check_limits(session, voter, now)
+        _check_limits(session, voter, now, outgoing.purpose)
     actor = who if isinstance(who, Actor) else who.actor
     # Every message tells the voter whom to call (their election's numbers, their CCIL);
     # a letter's PDF carries them itself (csu.services.letters).
     body = (
         outgoing.body
         if outgoing.channel == "post"
-        else with_support(session, voter, election_id, outgoing.body)
+        else with_support(session, voter, election_id, outgoing.body, channel=outgoing.channel)
     )
     row = OutboundMessage(
         voter_id=voter.id or 0,
@@ -151,6 +169,9 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
         created_by=actor.operator or "",
+        expires_at=outgoing.expires_at,
+        idempotency_key=_new_key(),
+        link_token_id=outgoing.link_token_id,
     )
     session.add(row)
     session.flush()
@@ -192,6 +213,9 @@ def deliver_due(deps: Deps, actor: Actor | None = None, limit: int = 50) -> dict
                 or_(
                     (OutboundMessage.state == "pending")
                     & (OutboundMessage.next_attempt_at <= now),
+                    # Expired before its next attempt: given up now, not left « en attente ».
+                    (col(OutboundMessage.state) == "pending")
+                    & (col(OutboundMessage.expires_at) <= now),
                     (OutboundMessage.state == "sending")
                     & (OutboundMessage.claimed_at < now - STALE_CLAIM),  # type: ignore[operator]
                 )
@@ -216,16 +240,22 @@ def erase_copies(deps: Deps, references: Iterable[str] = ()) -> int:
 
 @retried
 def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
-    """A failed message goes out again (now); returns its new state."""
+    """A failed message goes out again (now); returns its new state. One whose code or
+    link has expired is refused: the voter would get a message that cannot work."""
     require_role(who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
         row = session.get(OutboundMessage, message_id, with_for_update=True)
         if row is None:
             raise NotFound("Message introuvable.")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise ServiceError(_expired_refusal(row.purpose, row.expires_at))
         if row.state != "failed" or row.body_sealed is None:
             raise ServiceError("Seul un message en échec peut être renvoyé.")
         row.state, row.attempts, row.next_attempt_at = "pending", 0, now
+        # A new sending asked by an operator once the cause is fixed: a gateway that
+        # kept the refused attempts under the old key must not drop it as a copy.
+        row.idempotency_key = _new_key()
         session.add(row)
         _journal(session, who.actor, row, "message_resend", "ok", now, None)
     return deliver(deps, [message_id], who.actor)[message_id]
@@ -246,6 +276,48 @@ def abandon(deps: Deps, who: OperatorContext, message_id: int) -> None:
         row.recipient_sealed = row.body_sealed = None
         session.add(row)
         _journal(session, who.actor, row, "message_abandon", "ok", now, None)
+
+
+def abandon_codes(
+    session: Session, who: OperatorContext, intervention_id: str, channel: str, now: datetime
+) -> list[int]:
+    """In the caller's transaction (a new code sent): the code messages of this
+    intervention and channel still waiting are abandoned, as only the newest code
+    verifies; the voter would read the old one back and count a failure."""
+    return _abandon_waiting(
+        session,
+        who.actor,
+        (
+            OutboundMessage.intervention_id == intervention_id,
+            OutboundMessage.purpose == "otp",
+            OutboundMessage.channel == channel,
+        ),
+        "code remplacé par un plus récent : non envoyé",
+        now,
+    )
+
+
+def abandon_links(
+    session: Session,
+    who: OperatorContext,
+    voter_id: int,
+    link_token_ids: Collection[int],
+    now: datetime,
+) -> list[int]:
+    """In the caller's transaction (a newer link voids these): their messages still
+    waiting are abandoned, not delivered (the link would answer « invalide »)."""
+    if not link_token_ids:
+        return []
+    return _abandon_waiting(
+        session,
+        who.actor,
+        (
+            OutboundMessage.voter_id == voter_id,
+            OutboundMessage.link_token_id.in_(list(link_token_ids)),  # type: ignore[union-attr]
+        ),
+        "lien remplacé par un plus récent : non envoyé",
+        now,
+    )
 
 
 def list_messages(
@@ -275,27 +347,126 @@ def list_messages(
         ]
 
 
+def resume_text(moment: datetime, now: datetime) -> str:
+    """When a refused sending becomes possible, as the agent says it (Paris time, to the
+    minute above): ``14:32``, ``demain 09:05``, ``le 14/12 à 09:05``."""
+    paris = to_paris(moment)
+    if paris.second or paris.microsecond:
+        paris += timedelta(minutes=1)
+    paris = paris.replace(second=0, microsecond=0)
+    days = (paris.date() - to_paris(now).date()).days
+    if days <= 0:
+        return f"{paris:%H:%M}"
+    if days == 1:
+        return f"demain {paris:%H:%M}"
+    return f"le {paris:%d/%m à %H:%M}"
+
+
+OTHER_FACTORS = "En attendant, vérifiez l'identité par une autre question, sans code."
+"""What an agent may do when no more code can be sent (a limit reached)."""
+
+
 # ----------------------------------------------------------------------- helpers
 
 
-def _check_limits(session: Session, voter: Voter, now: datetime) -> None:
-    def count(since: datetime) -> int:
-        return session.execute(
-            select(func.count())
-            .select_from(OutboundMessage)
+def _new_key() -> str:
+    """A message's idempotency key: 128 random bits, nothing of the message."""
+    return secrets.token_hex(16)
+
+
+def _check_limits(session: Session, voter: Voter, now: datetime, purpose: str) -> None:
+    """``PER_HOUR`` and ``PER_DAY``; a refusal says from when sending is possible again
+    and what the agent may do meanwhile."""
+    sent = (
+        session.execute(
+            select(col(OutboundMessage.created_at))
             .where(
                 OutboundMessage.voter_id == voter.id,
-                OutboundMessage.created_at > since,
+                OutboundMessage.created_at > now - timedelta(days=1),
                 OutboundMessage.purpose != UNLIMITED_PURPOSE,
             )
-        ).scalar_one()
-
-    if count(now - timedelta(hours=1)) >= PER_HOUR:
-        raise ServiceError(
-            f"{PER_HOUR} messages déjà envoyés à cet électeur dans l'heure : réessayez plus tard."
+            .order_by(col(OutboundMessage.created_at))
         )
-    if count(now - timedelta(days=1)) >= PER_DAY:
-        raise ServiceError(f"{PER_DAY} messages déjà envoyés à cet électeur en 24 h.")
+        .scalars()
+        .all()
+    )
+    in_hour = [moment for moment in sent if moment > now - timedelta(hours=1)]
+    if len(in_hour) < PER_HOUR and len(sent) < PER_DAY:
+        return
+    # Possible again once enough of them are older than the window (and both limits
+    # hold: the count in a window only falls while nothing is sent).
+    free = now
+    if len(in_hour) >= PER_HOUR:
+        free = max(free, in_hour[len(in_hour) - PER_HOUR] + timedelta(hours=1))
+    if len(sent) >= PER_DAY:
+        free = max(free, sent[len(sent) - PER_DAY] + timedelta(days=1))
+    meanwhile = (
+        OTHER_FACTORS
+        if purpose == "otp"
+        else "En attendant, proposez le libre-service de la plateforme (voir le script "
+        "d'appel) ou de rappeler à cette heure-là."
+    )
+    said = f"nouvel envoi possible à partir de {resume_text(free, now)} (heure de Paris)"
+    if len(in_hour) >= PER_HOUR:
+        raise ServiceError(
+            f"{PER_HOUR} messages déjà envoyés à cet électeur dans l'heure : {said}. {meanwhile}"
+        )
+    raise ServiceError(
+        f"{PER_DAY} messages déjà envoyés à cet électeur en 24 h : {said}. {meanwhile}"
+    )
+
+
+_LINK_PURPOSES = frozenset({"vote_code_link", "password_link"})
+
+
+def _expired_reason(purpose: str) -> str:
+    """The last error of a message given up past its expiry."""
+    if purpose == "otp":
+        return "code expiré avant l'envoi : envoyez-en un nouveau"
+    if purpose in _LINK_PURPOSES:
+        return "lien expiré avant l'envoi : envoyez-en un nouveau"
+    return "contenu expiré avant l'envoi : message non envoyé"
+
+
+def _expired_refusal(purpose: str, expired: datetime) -> str:
+    """Why :func:`resend` refuses a message past its expiry, and what to do instead."""
+    when = f"{to_paris(expired):%d/%m à %H:%M:%S}"
+    if purpose == "otp":
+        return (
+            f"Ce code a expiré le {when} : il ne servirait plus à l'électeur. Envoyez un "
+            "nouveau code depuis la vérification d'identité."
+        )
+    if purpose in _LINK_PURPOSES:
+        return (
+            f"Ce lien a expiré le {when} : il ne servirait plus à l'électeur. Envoyez un "
+            "nouveau lien."
+        )
+    return f"Ce message a expiré le {when} : il ne peut plus être renvoyé."
+
+
+def _abandon_waiting(
+    session: Session, actor: Actor, where: tuple[Any, ...], reason: str, now: datetime
+) -> list[int]:
+    """Abandons the messages matching ``where`` that have not gone out (pending, or
+    failed and so resendable; one being sent is out of reach): recipient and body
+    erased, ``reason`` kept, each journalled. Returns their ids."""
+    rows = (
+        session.execute(
+            select(OutboundMessage)
+            .where(*where, OutboundMessage.state.in_(("pending", "failed")))  # type: ignore[attr-defined]
+            .order_by(OutboundMessage.id)  # type: ignore[arg-type]
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        row.state = "abandoned"
+        row.recipient_sealed = row.body_sealed = None
+        row.last_error = reason
+        session.add(row)
+        _journal(session, actor, row, "message_abandon", "ok", now, reason)
+    return [row.id or 0 for row in rows]
 
 
 def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
@@ -304,12 +475,15 @@ def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
     the message to :func:`deliver_due` (a claim, once stale): the change stands."""
     actor = actor or Actor(operator="système", role=None, workstation=None)
     try:
-        claimed = _claim(deps, message_id)
+        claimed = _claim(deps, message_id, actor)
         if claimed is None:
             return _state(deps, message_id)
     except (StoreBusy, OutcomeUnknown):
         return "pending"
+    if isinstance(claimed, str):  # given up: its code or link expired
+        return claimed
     message, claim = claimed
+    permanent = False
     if deps.delivery is None:
         error: str | None = "aucun moyen d'envoi configuré sur ce poste"
         reference = None
@@ -318,25 +492,35 @@ def _deliver_one(deps: Deps, message_id: int, actor: Actor | None) -> str:
             reference, error = storable_reference(deps.delivery.send(message)), None
         except DeliveryFailed as failure:
             reference, error = None, str(failure)
-        except Exception as failure:  # a transport bug must not leave the claim hanging
-            reference, error = None, f"erreur inattendue du transport ({type(failure).__name__})"
+            permanent = isinstance(failure, PermanentFailure)
+        except Exception:  # a transport bug must not leave the claim hanging
+            reference, error = None, "erreur inattendue du transport"
     try:
-        return _settle(deps, message_id, actor, claim, reference, error)
+        return _settle(deps, message_id, actor, claim, reference, error, permanent)
     except (StoreBusy, OutcomeUnknown):
         return "sending"
 
 
 @retried
-def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
+def _claim(deps: Deps, message_id: int, actor: Actor) -> tuple[Message, datetime] | str | None:
     """The message taken for sending: one UPDATE … RETURNING on the driver's cursor
-    (a pending message, or a claim gone stale), its row locked by the UPDATE."""
+    (a pending message, or a claim gone stale), its row locked by the UPDATE. One past
+    its expiry is given up instead, in the same transaction: returns ``failed``."""
     now = deps.clock()
     with deps.writing() as session:
         claimed = _CLAIM.rows_in(session, id=message_id, claiming=now,
                                  stale_before=now - STALE_CLAIM)  # fmt: skip
         if not claimed:
             return None
-        [(channel, recipient_sealed, body_sealed, subject)] = claimed
+        [(channel, recipient_sealed, body_sealed, subject, expires, key, purpose)] = claimed
+        if expires is not None and expires <= now:
+            reason = _expired_reason(purpose)
+            with session_cursor(session) as (cursor, dialect):
+                _EXPIRED.execute(cursor, dialect, id=message_id, error_=reason)
+                [found] = _SETTLING.rows(cursor, dialect, id=message_id)
+            logged = _Logged(message_id, *found[2:])
+            _journal_logged(session, actor, logged, "message_failed", "failed", now, reason)
+            return "failed"
         recipient = sealing.unseal(deps.key, SEAL_PURPOSE, recipient_sealed)
         sender, _, body = sealing.unseal(deps.key, SEAL_PURPOSE, body_sealed).partition("\n")
         message = Message(
@@ -345,6 +529,7 @@ def _claim(deps: Deps, message_id: int) -> tuple[Message, datetime] | None:
             sender_name=sender,
             subject=subject,
             body=body,
+            idempotency_key=key,
         )
         return message, now
 
@@ -357,9 +542,10 @@ def _settle(
     claim: datetime,
     reference: str | None,
     error: str | None,
+    permanent: bool = False,
 ) -> str:
     """What came of the sending, on Core statements (every message delivered at once
-    runs it: a key issue's notice, a code)."""
+    runs it: a key issue's notice, a code). A permanent refusal fails at once."""
     now = deps.clock()
     with deps.writing() as session:
         with session_cursor(session) as (cursor, dialect):
@@ -379,7 +565,7 @@ def _settle(
                 logged = logged._replace(attempts=attempts, reference=reference)
                 _journal_logged(session, actor, logged, "message_sent", "ok", now, None)
             else:
-                state = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+                state = "failed" if permanent or attempts >= MAX_ATTEMPTS else "pending"
                 retry = None if state == "failed" else now + FIRST_RETRY * 2 ** (attempts - 1)
                 _FAILED.execute(cursor, dialect, id=message_id, tries=attempts, new_state=state,
                                 error_=error[:500], retry=retry)  # fmt: skip
@@ -400,6 +586,7 @@ _CLAIM = Prepared(lambda: update(_message).where(
     state="sending", claimed_at=bindparam("claiming", type_=_message.c.claimed_at.type),
 ).returning(
     _message.c.channel, _message.c.recipient_sealed, _message.c.body_sealed, _message.c.subject,
+    _message.c.expires_at, _message.c.idempotency_key, _message.c.purpose,
 ))  # fmt: skip
 _SETTLING = Prepared(lambda: select(
     _message.c.state, _message.c.claimed_at,
@@ -412,6 +599,11 @@ _SETTLING = Prepared(lambda: select(
 _SENT = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(
     state="sent", attempts=bindparam("tries"), claimed_at=None, last_error=None,
     sent_at=bindparam("sending", type_=_message.c.sent_at.type), reference=bindparam("got"),
+    recipient_sealed=None, body_sealed=None,
+))  # fmt: skip
+# Past its expiry: never sent, nothing left to resend (no attempt made: none counted).
+_EXPIRED = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(
+    state="failed", claimed_at=None, last_error=bindparam("error_"),
     recipient_sealed=None, body_sealed=None,
 ))  # fmt: skip
 _FAILED = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(

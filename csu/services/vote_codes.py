@@ -7,7 +7,9 @@ address on record. The number or address typed is used for that message only: th
 outbox keeps it sealed until delivery, then erases it; the journal keeps it masked.
 
 The link carries a random token of 192 bits, valid ``link_validity_minutes``; only
-its keyed hash is stored, and sending a new link voids the previous one. Redeeming
+its keyed hash is stored, and sending a new link voids the previous one. Its message
+expires with the link (the outbox never delivers it after), and a link voided by a
+newer one has its message still waiting abandoned, never delivered. Redeeming
 it (:func:`redeem_link`, what the voting platform does when the voter opens the
 link; ``csu token redeem`` for tests and demos) issues the new vote code, to be
 shown once for ``code_display_seconds``.
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from csu.domain import credentials as creds
 from csu.domain import masking
@@ -61,8 +63,9 @@ from csu.services.credentials import (
 from csu.services.elections import get_definition
 from csu.services.emargement import require_reissuable
 from csu.services.interventions import require_open_election, usable_material
-from csu.services.notices import notify_change
-from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
+from csu.services.notices import notify_change, notify_link_requested
+from csu.services.outbox import STATE_LABELS, Outgoing, abandon_links, deliver, enqueue
+from csu.services.support import phone_for
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import LinkToken, Material, Voter
@@ -189,7 +192,7 @@ def _send_link(
             f"Les liens à usage unique de cette élection ne valent plus depuis le "
             f"{until:%d/%m/%Y à %H:%M} : aucun lien ne peut être envoyé."
         )
-    session.execute(
+    voided = session.execute(
         update(LinkToken)
         .where(
             LinkToken.material_id == material.id,
@@ -198,26 +201,29 @@ def _send_link(
             LinkToken.voided_at.is_(None),  # type: ignore[union-attr]
         )
         .values(voided_at=now)
-    )
+        .returning(col(LinkToken.id))
+    ).scalars().all()
+    # Their messages not yet out would bring the voter a dead link, after the new one.
+    abandon_links(session, who, voter.id or 0, [i for i in voided if i is not None], now)
     token = _new_token()
     validity = int((expires - now).total_seconds())
-    session.add(
-        LinkToken(
-            token_hash=keyed_hash(deps.key, TOKEN_PURPOSE, token),
-            purpose=kind,
-            voter_id=voter.id or 0,
-            material_id=material.id or 0,
-            intervention_id=intervention_id,
-            created_at=now,
-            created_by=who.login,
-            expires_at=expires,
-        )
+    link = LinkToken(
+        token_hash=keyed_hash(deps.key, TOKEN_PURPOSE, token),
+        purpose=kind,
+        voter_id=voter.id or 0,
+        material_id=material.id or 0,
+        intervention_id=intervention_id,
+        created_at=now,
+        created_by=who.login,
+        expires_at=expires,
     )
+    session.add(link)
+    session.flush()  # its id, for the message that carries it
     values = {
         "sender": definition.sender_name,
         "link": link_for(definition, token),
         "validity": duration(validity),
-        "support_phone": definition.support_phone,
+        "support_phone": phone_for(definition, voter),  # their CCIL, else the cell's number
     }
     if kind == KIND:
         subject, body = render(definition.messages, "vote_code_link", **values)
@@ -237,6 +243,8 @@ def _send_link(
             body=body,
             sender_name=definition.sender_name,
             typed_recipient=typed,
+            expires_at=expires,  # a link delivered later could only answer « invalide »
+            link_token_id=link.id,
         ),
         election_id=definition.id,
         intervention_id=intervention_id,
@@ -261,23 +269,11 @@ def _send_link(
         intervention=intervention_id,
         details=details,
     )
-    what = (
-        "un lien de réassort de votre code de vote"
-        if kind == KIND
-        else "un lien affichant votre mot de passe de vote"
-    )
-    notice = notify_change(
-        session,
-        deps,
-        who,
-        voter,
-        definition,
-        what=f"{what} a été envoyé à {masked}",
-        used=None,
-        avoid=address,  # the typed number or address may not be the voter's
-        intervention_id=intervention_id,
-        now=now,
-    )
+    # The typed number or address may not be the voter's: the notice goes elsewhere.
+    notice = notify_link_requested(
+        session, deps, who, voter, definition, kind=kind, recipient_masked=masked,
+        avoid=address, intervention_id=intervention_id, now=now,
+    )  # fmt: skip
     return message.id or 0, expires, (notice.id or 0) if notice else None
 
 

@@ -363,6 +363,14 @@ class OutboundMessage(SQLModel, table=True):
     created_at: datetime = Field(index=True)
     created_by: str = Field(max_length=64)
     sent_at: datetime | None = None
+    # When what it carries stops working (a one-time code, a link): never delivered
+    # after, given up instead (csu.services.outbox). None: it does not expire.
+    expires_at: datetime | None = None
+    # The same on every automatic attempt (SMS ``reference``/``Idempotency-Key``, the
+    # e-mail's Message-ID): a gateway that took it but answered late drops the retry.
+    idempotency_key: str | None = Field(default=None, max_length=64)
+    # The link it carries: abandoned, not delivered, once a newer link voids it.
+    link_token_id: int | None = Field(default=None, foreign_key="link_token.id")
 
 
 class LinkToken(SQLModel, table=True):

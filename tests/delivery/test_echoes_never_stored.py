@@ -88,7 +88,7 @@ SMS_SHAPES: dict[str, tuple[Shape, str]] = {
         lambda to, text: _json(
             400, {"error": f"cannot deliver « {text} » to {to}"}, reason=f"Bad number {to}"
         ),
-        "pending",
+        "failed",  # a 400 is permanent: no retry
     ),
 }
 
@@ -154,10 +154,10 @@ SMTP_SHAPES: dict[str, tuple[str, str, str]] = {
         "250 2.1.5 Ok", "250 2.0.0 Ok: queued as {recipient}", "sent"
     ),
     "message-refused-repeating-it": (
-        "250 2.1.5 Ok", "554 5.7.1 <{recipient}> refused: {line}", "pending"
+        "250 2.1.5 Ok", "554 5.7.1 <{recipient}> refused: {line}", "failed"  # 5xx: permanent
     ),
     "recipient-refused-repeating-it": (
-        "550 5.1.1 <{recipient}>... User unknown", "250 2.0.0 Ok", "pending"
+        "550 5.1.1 <{recipient}>... User unknown", "250 2.0.0 Ok", "failed"
     ),
 }
 

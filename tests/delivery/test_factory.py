@@ -17,7 +17,11 @@ from csu.delivery.smtp import SmtpDelivery
 
 EMAIL = Message("email", "jeanne.dupont@interieur.gouv.fr", "CSU", "Code", "123456")
 SMS = Message("sms", "+33612345678", "CSU", "Code", "123456")
-SMTP = {"email_transport": "smtp", "smtp_host": "smtp.interieur.example"}
+SMTP = {
+    "email_transport": "smtp",
+    "smtp_host": "smtp.interieur.example",
+    "smtp_from": "csu-electeurs@interieur.example",
+}
 HTTP = {"sms_transport": "http", "sms_url": "https://sms.example/v1/send", "sms_token": "t0k3n"}
 
 
@@ -50,12 +54,11 @@ def test_by_default_both_channels_write_into_the_outbox(tmp_path: Path) -> None:
 def test_smtp_carries_email_while_sms_stays_in_the_outbox(tmp_path: Path) -> None:
     built = router(
         tmp_path,
-        **SMTP,
+        **{**SMTP, "smtp_from": "csu@interieur.example"},
         smtp_port=465,
         smtp_security="ssl",
         smtp_username="cellule",
         smtp_password="pw",
-        smtp_from="csu@interieur.example",
         delivery_timeout_seconds=4,
     )
     assert isinstance(built.email, SmtpDelivery)
@@ -108,6 +111,7 @@ def test_the_transports_are_read_from_csu_variables(
         "CSU_SMTP_HOST": "relais.example",
         "CSU_SMTP_PORT": "25",
         "CSU_SMTP_SECURITY": "none",
+        "CSU_SMTP_FROM": "csu-electeurs@elections.example.fr",
         "CSU_SMS_TRANSPORT": "http",
         "CSU_SMS_URL": "http://10.0.0.5:8080/sms",
         "CSU_SMS_TOKEN": "t0k3n",

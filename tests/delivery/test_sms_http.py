@@ -208,7 +208,7 @@ def test_a_closed_port_fails_naming_the_gateway() -> None:
     delivery = SmsHttpDelivery(f"http://127.0.0.1:{port}/sms", TOKEN)
     with pytest.raises(DeliveryFailed) as failure:
         delivery.send(sms())
-    assert str(failure.value) == f"passerelle SMS 127.0.0.1:{port} injoignable (Connection refused)"
+    assert str(failure.value) == f"passerelle SMS 127.0.0.1:{port} injoignable (connexion refusée)"
 
 
 def test_a_gateway_slower_than_the_timeout_fails(gateway: Gateway) -> None:

@@ -119,8 +119,8 @@ def running(**options: Any) -> Iterator[Server]:
         controller.stop()
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
+@pytest.fixture(name="server")  # importable as server_fixture by other modules
+def server_fixture() -> Iterator[Server]:
     """A plain relay: no TLS, AUTH offered in clear (as a trusted local relay would)."""
     yield from running(authenticator=authenticator, auth_require_tls=False)
 
@@ -167,8 +167,8 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     return Certificate(server, ssl.create_default_context(cadata=cert_pem.decode()))
 
 
-@pytest.fixture
-def starttls_server(certificate: Certificate) -> Iterator[Server]:
+@pytest.fixture(name="starttls_server")  # importable as starttls_server_fixture
+def starttls_server_fixture(certificate: Certificate) -> Iterator[Server]:
     """A submission server: STARTTLS required before anything, AUTH only over TLS."""
     yield from running(
         tls_context=certificate.server, require_starttls=True, authenticator=authenticator
@@ -250,7 +250,7 @@ def test_a_server_that_is_down_fails_with_a_french_message_naming_it() -> None:
     with pytest.raises(DeliveryFailed) as failure:
         delivery.send(email())
     assert str(failure.value) == (
-        f"serveur de courriel 127.0.0.1:{port} injoignable (Connection refused)"
+        f"serveur de courriel 127.0.0.1:{port} injoignable (connexion refusée)"
     )
 
 

@@ -85,7 +85,7 @@ def test_a_notice_says_what_was_done_when_and_whom_to_call(desk: Desk) -> None:
     email_link(desk, verified_teacher(desk))
     _, text = read(desk.outbox.sent[-1])
     assert "le 02/12/2022 à 11:30" in text  # NOW in Paris
-    what = "un lien de réassort de votre code de vote a été envoyé à "
+    what = "un lien de réassort de votre code de vote a été demandé ; il vous est envoyé à "
     assert what + masking.mask_email(PERSONAL) in text
     assert "appelez sans tarder le 01 99 00 12 34" in text
     assert PERSONAL not in text
