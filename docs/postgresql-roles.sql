@@ -10,8 +10,8 @@
 --
 -- csu_app, the role the workstations log in as, reads and writes the voters, the
 -- interventions and the rest, but may only add to the journal: no UPDATE, DELETE or
--- TRUNCATE on journal_entry, and on journal_head only the UPDATE that moves it
--- forward (its trigger refuses anything else). It owns nothing, so it can neither
+-- TRUNCATE on journal_entry nor on checkpoint, and on journal_head only the UPDATE that
+-- moves it forward (its trigger refuses anything else). It owns nothing, so it can neither
 -- drop nor disable the triggers that guard the journal, nor change the schema.
 
 DO $$
@@ -34,11 +34,22 @@ GRANT SELECT, INSERT ON journal_entry TO csu_app;
 REVOKE ALL ON journal_head FROM csu_app;
 GRANT SELECT, UPDATE ON journal_head TO csu_app;
 
--- The sequencer's batch and the audit's reading of an entry's fields (migration 0019):
--- run with the caller's rights, so the journal's privileges above still hold. Granted
--- by name, in case functions are no longer executable by PUBLIC by default.
+-- The signed checkpoints: append and read only, as the journal (their triggers refuse
+-- UPDATE, DELETE and TRUNCATE too, migration 0021). Nothing in CSU changes or deletes a
+-- checkpoint once signed: a workstation that could would let the cell's key sign a
+-- rewritten journal again.
+REVOKE ALL ON checkpoint FROM csu_app;
+GRANT SELECT, INSERT ON checkpoint TO csu_app;
+
+-- The sequencer's batch and the audit's reading of an entry's fields (migration 0019),
+-- the queue's check of a new entry and the entry that sets a malformed one aside
+-- (migration 0021): run with the caller's rights, so the journal's privileges above
+-- still hold. Granted by name, in case functions are no longer executable by PUBLIC by
+-- default.
 GRANT EXECUTE ON FUNCTION csu_journal_integrate(bigint, integer) TO csu_app;
 GRANT EXECUTE ON FUNCTION csu_journal_fields(bytea) TO csu_app;
+GRANT EXECUTE ON FUNCTION csu_journal_queue_problem(text, bytea) TO csu_app;
+GRANT EXECUTE ON FUNCTION csu_journal_set_aside(bigint, text, bytea, text, text) TO csu_app;
 
 -- The schema version: the workstations check it at start, only the owner moves it.
 REVOKE ALL ON alembic_version FROM csu_app;

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from csu.domain.checkpoint import Checkpoint, NoteVerifier
+from csu.domain.journal import GENESIS_HASH, chain_hash
 from csu.startup import StoreUnavailable, open_workplace
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised, said
 from tests.test_cli import MININT, attack, query, record
@@ -172,7 +173,7 @@ def test_a_checkpoint_edited_by_hand_fails(db: Path, key: Path, tmp_path: Path) 
     note = checkpoint(db, key, tmp_path / "cp.txt")
     note.write_text(note.read_text().replace("\n3\n", "\n2\n"))
     result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
-    assert_refused(result, "Signature invalide")
+    assert_refused(result, "Point de contrôle refusé : signature invalide")
 
 
 def test_verify_with_a_checkpoint_but_no_public_key_says_what_is_missing(
@@ -207,3 +208,167 @@ def test_the_terminal_does_not_start_with_a_signing_key_it_cannot_use(
     monkeypatch.setenv("CSU_CHECKPOINT_KEY_FILE", str(tmp_path / "absente.key"))
     with pytest.raises(StoreUnavailable, match="Clé de signature introuvable"):
         open_workplace(str(db))
+
+
+def rechain(db: Path, seq: int) -> None:
+    """Entry ``seq`` edited and the chain after it hashed again, head included: what
+    someone holding the file but not the signing key would do. The chain checks."""
+    rows = query(db, "SELECT seq, body FROM journal_entry ORDER BY seq")
+    attack(db, "DROP TRIGGER IF EXISTS journal_head_forward")
+    previous = GENESIS_HASH if seq == 1 else query(
+        db, "SELECT hash FROM journal_entry WHERE seq = ?", seq - 1
+    )[0][0]
+    for number, body in rows[seq - 1 :]:
+        if number == seq:
+            body = bytes(body).replace(b'"note":"', b'"note":"(r)')
+            assert body != rows[seq - 1][1]
+        previous = chain_hash(number, previous, bytes(body))
+        attack(db, "UPDATE journal_entry SET body = ?, hash = ? WHERE seq = ?",
+               body, previous, number)  # fmt: skip
+    attack(db, "UPDATE journal_head SET hash = ?", previous)
+
+
+def test_verify_holds_the_journal_up_against_the_checkpoints_of_the_base(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    checkpoint(db, key, tmp_path / "cp.txt")  # 3 entries, its own entry n° 4
+    rechain(db, 2)
+    result = csu("audit", "verify", "--db", db)
+    assert_refused(
+        result,
+        "le point de contrôle journalisé à l'entrée n° 4 (3 entrées) ne correspond plus au "
+        "journal : une entrée entre le n° 1 et le n° 3 a changé depuis sa signature",
+        "journal NON conforme : les 3 premières entrées diffèrent",
+    )
+    assert said(result).startswith("chaîne intègre (4 entrées), mais journal NON conforme")
+    assert "journal intègre" not in said(result)
+
+
+def test_verify_fails_on_a_journal_shorter_than_the_checkpoint_of_the_base(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    checkpoint(db, key, tmp_path / "cp.txt")
+    attack(db, "DELETE FROM journal_entry WHERE seq >= 3")
+    attack(db, "DROP TRIGGER journal_head_forward")
+    head = query(db, "SELECT hash FROM journal_entry WHERE seq = 2")[0][0]
+    attack(db, "UPDATE journal_head SET seq = 2, hash = ?", head)
+    result = csu("audit", "verify", "--db", db)
+    assert_refused(result, "journal plus court que le point de contrôle : 2 entrées")
+    assert said(result).startswith("chaîne intègre (2 entrées), mais journal NON conforme")
+
+
+def test_verify_checks_the_stored_checkpoint_s_signature_with_the_configured_key(
+    db: Path, key: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoint(db, key, tmp_path / "cp.txt")
+    monkeypatch.setenv("CSU_CHECKPOINT_PUBLIC_KEY", Path(f"{key}.pub").read_text().strip())
+    verified = csu("audit", "verify", "--db", db)
+    assert_done(verified)
+    assert "dernier point de contrôle : 3 entrées" in said(verified)
+    assert "signature vérifiée ; journal conforme" in said(verified)
+
+    other = tmp_path / "autre"
+    assert_done(csu("audit", "keygen", "--out", other, "--name", "csu.test/cellule"))
+    monkeypatch.setenv("CSU_CHECKPOINT_PUBLIC_KEY", Path(f"{other}.pub").read_text().strip())
+    assert_refused(
+        csu("audit", "verify", "--db", db),
+        "signature du dernier point de contrôle refusée (signé par une autre clé",
+    )
+
+
+def test_verify_with_a_checkpoint_file_never_opens_a_failure_with_intact(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    rechain(db, 2)
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(result, "point de contrôle non conforme : les 3 premières entrées diffèrent")
+    assert said(result).startswith("chaîne intègre (4 entrées), mais journal NON conforme")
+    assert "journal intègre" not in said(result)
+
+
+def test_a_checkpoint_of_another_key_is_refused_in_words_said_once(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    other = tmp_path / "autre"
+    assert_done(csu("audit", "keygen", "--out", other, "--name", "csu.test/cellule"))
+    result = csu(
+        "audit", "verify", "--checkpoint", note, "--public-key", f"{other}.pub", "--db", db
+    )
+    assert_refused(result, "Point de contrôle refusé : signé par une autre clé")
+    assert "Point de contrôle refusé : Point de contrôle" not in said(result)
+
+
+def test_checkpoint_given_the_public_key_says_it_is_the_public_one(db: Path, key: Path) -> None:
+    public = Path(f"{key}.pub")
+    os.chmod(public, 0o644)  # as keygen leaves it: no chmod would be the cure
+    result = csu("audit", "checkpoint", "--key", public, "--db", db)
+    assert_refused(
+        result, "Clé de signature attendue, mais c'est la clé publique (le fichier .pub)"
+    )
+    assert "chmod" not in said(result)
+
+
+def test_verify_given_the_private_key_as_public_key_says_it_is_the_private_one(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", key, "--db", db)
+    assert_refused(
+        result, "Clé publique attendue, mais c'est la clé privée : donnez le fichier .pub"
+    )
+    assert "base64" not in said(result)
+
+
+def test_export_refuses_an_unknown_action_code_and_lists_the_valid_ones(db: Path) -> None:
+    result = csu("audit", "export", "--action", "operator_reset_totp", "--db", db)
+    assert_refused(
+        result,
+        "Action « operator_reset_totp » inconnue (vouliez-vous dire « operator_totp_reset » ?)",
+        "Codes valides (csu/domain/actions.py) :",
+        "journal_checkpoint, journal_entry_view, journal_export",
+    )
+
+
+def test_export_refuses_an_unknown_outcome(db: Path) -> None:
+    result = csu("audit", "export", "--outcome", "xx", "--db", db)
+    assert_refused(result, "Résultat « xx » inconnu", "Résultats valides :", "créé, escaladé, ok")
+
+
+def test_export_of_an_outcome_in_the_journal_is_taken(db: Path) -> None:
+    assert_done(csu("audit", "export", "--outcome", "ok", "--db", db))
+
+
+@pytest.mark.parametrize(
+    ("option", "what"), [("--operator", "opérateur"), ("--election", "scrutin")]
+)
+def test_export_warns_of_an_unknown_operator_or_election(db: Path, option: str, what: str) -> None:
+    result = csu("audit", "export", option, "inconnu", "--db", db)
+    assert_done(result)
+    assert (
+        f"Attention : {what} « inconnu » inconnu de la base et absent du journal : l'export "
+        "sera vide."
+    ) in said(result)
+
+
+def test_export_of_a_known_operator_gives_no_warning(db: Path) -> None:
+    result = csu("audit", "export", "--operator", "agent1", "--db", db)
+    assert_done(result)
+    assert "Attention" not in said(result)
+
+
+def test_export_refuses_a_period_that_ends_before_it_begins(db: Path) -> None:
+    result = csu(
+        "audit", "export", "--since", "06/12/2026", "--until", "01/12/2026", "--db", db
+    )
+    assert_refused(
+        result, "Période vide : son début (06/12/2026 00:00) n'est pas avant sa fin "
+        "(02/12/2026 00:00, exclue)."
+    )
+
+
+def test_export_help_says_where_the_action_codes_are_listed() -> None:
+    result = csu("audit", "export", "--help")
+    assert_done(result)
+    assert "csu/domain/actions.py" in said(result)

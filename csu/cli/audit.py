@@ -33,54 +33,62 @@ def audit_verify(
         str | None,
         typer.Option(
             "--public-key",
-            help="Clé publique de la cellule (nom+empreinte+clé, ou le fichier .pub).",
+            help="Clé publique de la cellule (nom+empreinte+clé, ou le fichier .pub) : "
+            "vérifie la signature du point de contrôle donné, ou sans --checkpoint celle du "
+            "dernier en base (défaut : CSU_CHECKPOINT_PUBLIC_KEY).",
             show_default=False,
         ),
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Vérifie que le journal est complet et inaltéré, et qu'il contient le point de
-    contrôle signé donné (code 1 sinon)."""
-    from csu.services.audit import describe_backlog, journal_backlog, verify_journal
-    from csu.services.checkpoints import load_verifier, read_note, verify_checkpoint
+    """Vérifie que le journal est complet et inaltéré, qu'il contient encore chaque
+    point de contrôle qu'il mentionne ou que la base garde, et le point de contrôle
+    signé donné ; que rien n'attend d'y être intégré depuis plus d'une minute (code 1
+    sinon)."""
+    from csu.services.audit import describe_backlog, queue_health
+    from csu.services.checkpoints import (
+        CheckpointProof,
+        IntegrityReport,
+        check_integrity,
+        load_verifier,
+        read_note,
+        verify_checkpoint,
+    )
 
-    if checkpoint is None:
-        if public_key is not None:
-            raise ServiceError("--public-key va avec --checkpoint FICHIER.")
-        settings, deps = open_deps(db)
-        with _verify_progress() as told:
-            check = verify_journal(deps, who(settings), progress=told)
-        # Entries committed after the chain, waiting for the sequencer: not checked yet.
-        backlog = describe_backlog(journal_backlog(deps, who(settings)))
-        if check.ok:
-            out.print(check.describe(), markup=False)
-            out.print(backlog, markup=False)
-            return
-        err.print(check.describe(), markup=False)
-        err.print(backlog, markup=False)
-        raise typer.Exit(1)
     settings = load_settings(resolve_db(db))
-    key = public_key or settings.checkpoint_public_key
+    key: str | None = public_key or settings.checkpoint_public_key or None
     if not key and settings.checkpoint_key_file is not None:
-        key = f"{settings.checkpoint_key_file}.pub"
-    if not key:
+        public = Path(f"{settings.checkpoint_key_file}.pub")
+        # With --checkpoint the key is needed: a missing file is then named.
+        key = str(public) if checkpoint is not None or public.exists() else None
+    if checkpoint is not None and not key:
         raise ServiceError(
             "Indiquez la clé publique de la cellule : --public-key (nom+empreinte+clé ou "
             "fichier .pub)."
         )
-    verifier = load_verifier(key)
-    note = read_note(checkpoint)
+    verifier = load_verifier(key) if key else None
+    note = read_note(checkpoint) if checkpoint is not None else None
     settings, deps = open_deps(db, settings)
+    operator = who(settings)
+    # First chain what waits (PostgreSQL): what still waits after is stuck.
+    health = queue_health(deps, operator)
+    described: IntegrityReport | CheckpointProof
     with _verify_progress() as told:
-        try:
-            proof = verify_checkpoint(deps, who(settings), note, verifier, progress=told)
-        except ServiceError as error:  # its signature: name the file it came from
-            raise ServiceError(f"{checkpoint} : {error}") from None
+        if note is None:
+            described = check_integrity(deps, operator, verifier, progress=told)
+        else:
+            assert verifier is not None
+            try:
+                described = verify_checkpoint(deps, operator, note, verifier, progress=told)
+            except ServiceError as error:  # its signature: name the file it came from
+                raise ServiceError(f"{checkpoint} : {error}") from None
+    lines = [described.describe(), describe_backlog(health.backlog)]
+    lines.extend(f"- {problem}" for problem in health.problems)
     # markup=False: the description quotes the note's origin line, the file's words.
-    if proof.ok:
-        out.print(proof.describe(), highlight=False, markup=False)
+    if described.ok and health.ok:
+        out.print("\n".join(lines), highlight=False, markup=False)
         return
-    err.print(proof.describe(), highlight=False, markup=False)
+    err.print("\n".join(lines), highlight=False, markup=False)
     raise typer.Exit(1)
 
 
@@ -98,14 +106,23 @@ def audit_integrate(
     db: DbOption = None,
 ) -> None:
     """Intègre à la chaîne du journal les entrées en attente (PostgreSQL)."""
-    from csu.services.audit import describe_backlog, integrate_journal, journal_backlog
+    from csu.services.audit import (
+        describe_backlog,
+        integrate_journal,
+        journal_backlog,
+        journal_size,
+        set_aside_after,
+    )
 
     settings, deps = open_deps(db)
     operator = who(settings)
     if not follow:
+        before = journal_size(deps)
         count = integrate_journal(deps, operator)
         out.print(f"{count} entrée(s) intégrée(s) ; "
                   f"{describe_backlog(journal_backlog(deps, operator))}.", markup=False)
+        for entry in set_aside_after(deps, operator, before):
+            err.print(f"Attention : {entry.describe()}.", highlight=False, markup=False)
         return
     import threading
 
@@ -249,9 +266,17 @@ def audit_export(
     operator: Annotated[str | None, typer.Option("--operator", help="Identifiant.")] = None,
     matricule: Annotated[str | None, typer.Option("--matricule", help="Électeur.")] = None,
     action: Annotated[
-        str | None, typer.Option("--action", help="Action (code : verification...).")
+        str | None,
+        typer.Option(
+            "--action",
+            help="Action, par son code (verification, operator_totp_reset…) : la liste est "
+            "dans csu/domain/actions.py, et un code inconnu est refusé en la donnant.",
+        ),
     ] = None,
-    outcome: Annotated[str | None, typer.Option("--outcome", help="Résultat.")] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option("--outcome", help="Résultat (ok, refusé…) : un inconnu est refusé."),
+    ] = None,
     election: Annotated[str | None, typer.Option("--election", help="Scrutin.")] = None,
     intervention: Annotated[
         str | None, typer.Option("--intervention", help="Intervention.")
@@ -268,6 +293,7 @@ def audit_export(
     from csu.services.audit import (
         ExportFileExists,
         ExportFilter,
+        export_filter_warnings,
         export_journal,
         export_journal_file,
     )
@@ -285,14 +311,24 @@ def audit_export(
         intervention=intervention,
     )
     settings, deps = open_deps(db)
+    actor = who(settings)
+    # An unknown code or an inverted period is refused; an unknown name, warned of.
+    for warning in export_filter_warnings(deps, actor, where):
+        err.print(warning, highlight=False, markup=False)
+    notices: list[str] = []
     if output is None:
-        count = export_journal(deps, who(settings), sys.stdout, fmt=fmt, where=where)  # type: ignore[arg-type]
+        count = export_journal(
+            deps, actor, sys.stdout, fmt=fmt, where=where, notices=notices  # type: ignore[arg-type]
+        )
     else:
         # A new file readable by its owner only (it names voters), never over another.
         try:
             count = export_journal_file(
-                deps, who(settings), output, fmt=fmt, where=where, force=force  # type: ignore[arg-type]
-            )
+                deps, actor, output, fmt=fmt, where=where, force=force,  # type: ignore[arg-type]
+                notices=notices,
+            )  # fmt: skip
         except ExportFileExists as error:
             raise ServiceError(f"{error} Ajoutez --force pour le remplacer.") from None
         out.print(f"{count} entrée(s) exportée(s) vers {output}.")
+    for notice in notices:
+        err.print(f"Attention : {notice}", highlight=False, markup=False)

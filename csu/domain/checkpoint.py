@@ -47,6 +47,18 @@ def key_id(name: str, public: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public).digest()[:4]
 
 
+PRIVATE_PREFIX = "PRIVATE+KEY+"
+
+
+def is_public_key(text: str) -> bool:
+    """Whether ``text`` is a verifier key (checked whole: name, hash and key agree)."""
+    try:
+        NoteVerifier.parse(text)
+    except NoteError:
+        return False
+    return True
+
+
 def _b64decode(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
@@ -69,6 +81,12 @@ class NoteVerifier:
     @classmethod
     def parse(cls, text: str) -> "NoteVerifier":
         """A verifier key ``name+hash+base64(0x01 || key)``."""
+        if text.strip().startswith(PRIVATE_PREFIX):  # the secret, given where the public goes
+            raise NoteError(
+                "Clé publique attendue, mais c'est la clé privée : donnez le fichier .pub "
+                "(ou la ligne nom+empreinte+clé que « csu audit keygen » affiche), et gardez "
+                "la clé privée pour vous."
+            )
         parts = text.strip().split("+", 2)  # base64 may hold "+", a name may not
         if len(parts) != 3:
             raise NoteError(
@@ -116,6 +134,12 @@ class NoteSigner:
         """A signer key ``PRIVATE+KEY+name+hash+base64(0x01 || seed)``."""
         parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+            if is_public_key(text):
+                raise NoteError(
+                    "Clé de signature attendue, mais c'est la clé publique (le fichier .pub) : "
+                    "donnez la clé privée écrite par « csu audit keygen » (le même nom, "
+                    "sans .pub)."
+                )
             raise NoteError(
                 "Clé de signature illisible : attendu PRIVATE+KEY+nom+empreinte+clé "
                 "(le fichier écrit par « csu audit keygen »)."
@@ -212,7 +236,7 @@ class Note:
                 return self.text
         found = ", ".join(f"{s.name} ({s.key_id.hex()})" for s in self.signatures)
         raise NoteError(
-            f"Point de contrôle signé par une autre clé ({found}), "
+            f"Signé par une autre clé ({found}), "
             f"pas par « {verifier.name} » ({verifier.key_id.hex()})."
         )
 

@@ -1,7 +1,8 @@
 """The journal's integrity, for supervisors: the whole chain checked with a progress bar,
 then either « intègre » or the first entry that fails and why, and the latest signed
 checkpoint held up against the journal (its size, date, key, and whether the journal
-still holds exactly the entries it signed).
+still holds exactly the entries it signed), and every other checkpoint the journal
+mentions or the base holds (a rewrite before the latest, a checkpoint deleted).
 
 An auditor does the same from a shell with ``csu audit verify --checkpoint FILE
 --public-key KEY``, with the checkpoint file they were handed.
@@ -16,29 +17,49 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
 from csu.screens.base import CsuScreen
-from csu.services.checkpoints import CheckpointView, IntegrityReport, check_integrity
+from csu.services.checkpoints import (
+    CheckpointView,
+    IntegrityReport,
+    check_integrity,
+    french_number,
+)
 from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 
 
 def result_text(report: IntegrityReport) -> Text:
     check = report.check
-    if check.ok and report.problem is not None:  # the chain alone cannot tell a truncation
-        return Text(
-            f"Chaîne intègre ({check.count} entrées vérifiées), mais le journal ne contient "
-            "plus ce que le dernier point de contrôle a signé : voir ci-dessous.",
-            style="bold red",
+    count = _entries(check.count)
+    if check.ok and not report.ok:  # the chain alone cannot tell a rewrite or a truncation
+        but = (
+            "le journal ne contient plus ce que le dernier point de contrôle a signé : voir "
+            "ci-dessous" if report.problem is not None else "le journal n'est pas conforme"
         )
-    if check.ok:
-        return Text(f"Journal intègre : {check.count} entrées vérifiées.", style="bold green")
-    text = Text("Journal altéré", style="bold red")
-    text.append(f" — première entrée en défaut : n° {check.failed_seq} : {check.reason}.")
-    text.append(f"\n{check.count} entrées vérifiées avant elle.")
+        text = Text(f"Chaîne intègre ({count} vérifiées), mais {but}.", style="bold red")
+    elif check.ok:
+        return Text(f"Journal intègre : {count} vérifiées.", style="bold green")
+    else:
+        text = Text("Journal altéré", style="bold red")
+        text.append(f" — première entrée en défaut : n° {check.failed_seq} : {check.reason}.")
+        text.append(f"\n{_entries(check.count)} vérifiées avant elle.")
+    for finding in report.findings():
+        text.append(f"\n• {finding[:1].upper()}{finding[1:]}.")
     return text
+
+
+def _entries(count: int) -> str:
+    return f"{french_number(count)} entrée" + ("s" if count > 1 else "")
 
 
 def checkpoint_text(report: IntegrityReport) -> Text:
     view: CheckpointView | None = report.checkpoint
+    if view is None and report.journalled:
+        return Text(
+            f"Aucun point de contrôle en base, alors que le journal en mentionne "
+            f"{french_number(report.journalled)} : suppression suspecte. Ne signez pas avant "
+            "d'avoir compris pourquoi.",
+            style="bold red",
+        )
     if view is None:
         return Text(
             "Aucun point de contrôle signé : « csu audit checkpoint », ou une clé "
@@ -46,7 +67,7 @@ def checkpoint_text(report: IntegrityReport) -> Text:
         )
     text = Text("Dernier point de contrôle signé\n", style="bold")
     text.append(
-        f"  {view.size} entrées, signé le {to_paris(view.created_at):%d/%m/%Y à %H:%M} "
+        f"  {_entries(view.size)}, signé le {to_paris(view.created_at):%d/%m/%Y à %H:%M} "
         f"par {view.created_by}\n"
         f"  Clé « {view.key_name} » ({view.key_id}), origine {view.origin}\n"
         f"  Signature : {view.signature}\n"

@@ -1,18 +1,20 @@
 """Proving the journal intact, and exporting it for the election commission."""
 
 import csv
+import difflib
 import errno
 import itertools
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -20,22 +22,27 @@ from typing import IO, Any, Literal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from csu.domain.actions import ACTIONS
 from csu.domain.clock import parse_rfc3339, to_paris
 from csu.domain.hashing import pseudonym
-from csu.domain.journal import ChainCheck, verify_chain
+from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
+from csu.domain.journal import ChainCheck
 from csu.domain.merkle import CompactRange
 from csu.domain.text import single_line, spreadsheet_safe
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.journal_review import (
     REVIEWERS,
     ReviewFilter,
+    _distinct,
     conditions,
     filter_record,
 )
-from csu.store import journal, sequencer
+from csu.store import chain, journal, sequencer
 from csu.store.chain import TARGET_VARIABLE
 from csu.store.sequencer import Pending
-from csu.store.tables import JournalEntry, Voter
+from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter
+
+_log = logging.getLogger(__name__)
 
 ExportFormat = Literal["jsonl", "csv"]
 
@@ -68,11 +75,14 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True, slots=True)
 class ChainProof:
     """A verification of the chain, with the RFC 6962 tree head of its first
-    ``tree_size`` entries when they were all read and checked (else ``root`` is None)."""
+    ``tree_size`` entries when they were all read and checked (else ``root`` is None),
+    and those of its first ``m`` entries for each mark ``m`` asked for and reached."""
 
     check: ChainCheck
     tree_size: int = 0
     root: bytes | None = None
+    roots: Mapping[int, bytes] = field(default_factory=dict)
+    tree: CompactRange | None = None  # the range of the first tree_size, with root
 
 
 def verify_journal(
@@ -88,19 +98,38 @@ def prove_journal(
     who: OperatorContext,
     *,
     tree_size: int = 0,
+    marks: Collection[int] = (),
     progress: Progress | None = None,
 ) -> ChainProof:
     """:func:`verify_journal`, computing on the way the Merkle tree head of the first
-    ``tree_size`` entries (to hold up against a signed checkpoint)."""
+    ``tree_size`` entries (to hold up against a signed checkpoint), and of the first
+    ``m`` entries for each of ``marks`` (the checkpoints the journal mentions)."""
     require_role(who, "superviseur", "admin")
+    return prove_chain(deps, tree_size=tree_size, marks=marks, progress=progress)
+
+
+def prove_chain(
+    deps: Deps,
+    *,
+    tree_size: int = 0,
+    marks: Collection[int] = (),
+    progress: Progress | None = None,
+    whole: bool = True,
+) -> ChainProof:
+    """:func:`prove_journal` without the role's check (the terminal's automatic signer
+    acts for no operator). ``whole``: also the index columns and the chain head (a
+    signature vouches for the hashed entries alone, and entries may come meanwhile)."""
     with deps.reading() as session:
         head_seq, head_hash = journal.head(session)
+    wanted = {*marks, tree_size}
     with ThreadPoolExecutor(max_workers=1) as side:
-        columns = side.submit(_column_check, deps)
-        check, tree = _check_chain(deps, head_seq, tree_size, progress)
-        mismatch = columns.result()
-    root = tree.root() if tree.end == tree_size else None
-    return ChainProof(_with_head(check, mismatch, head_seq, head_hash), tree_size, root)
+        columns = side.submit(_column_check, deps) if whole else None
+        check, ranges = _check_chain(deps, head_seq, max(wanted), progress, wanted)
+        mismatch = columns.result() if columns is not None else None
+    if whole:
+        check = _with_head(check, mismatch, head_seq, head_hash)
+    roots = {size: tree.root() for size, tree in ranges.items()}
+    return ChainProof(check, tree_size, roots.get(tree_size), roots, ranges.get(tree_size))
 
 
 def journal_backlog(deps: Deps, who: OperatorContext) -> Pending:
@@ -110,6 +139,102 @@ def journal_backlog(deps: Deps, who: OperatorContext) -> Pending:
     require_role(who, "superviseur", "admin")
     with deps.reading() as session:
         return sequencer.pending(session)
+
+
+# Entries waiting longer than this are stuck: a workstation chains its own at once, the
+# sequencer on duty within a fraction of a second, anyone seeing one waiting 2 s.
+STUCK_AFTER = 60.0
+_UNREADABLE_LOOKED_AT = 10_000  # the oldest queued bodies read for ones that are no entry
+
+
+@dataclass(frozen=True, slots=True)
+class QueueHealth:
+    """The queue (PostgreSQL) as ``csu audit verify`` reports it: what waits, and what is
+    wrong with it (French sentences): entries stuck, rows that are no entry, an
+    integration that fails."""
+
+    backlog: Pending
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
+    """Chain what waits (so that what still waits after is stuck, not merely left by a
+    workstation that stopped), then what waits and what is wrong with it."""
+    require_role(who, "superviseur", "admin")
+    problems: list[str] = []
+    if deps.engine.dialect.name == "postgresql":
+        try:
+            integrate_journal(deps, who)
+        except ServiceError as error:
+            problems.append(str(error))
+        except Exception as error:  # no right to integrate (an auditor's account): look only
+            _log.info("verification without integration (%s: %s)", type(error).__name__, error)
+    with deps.reading() as session:
+        backlog = sequencer.pending(session)
+        unreadable = journal.unreadable_waiting(session, _UNREADABLE_LOOKED_AT) if (
+            backlog.count
+        ) else []  # fmt: skip
+    problems.extend(
+        f"l'entrée en attente n° {queued} n'est pas une entrée du journal ({reason}) : "
+        "elle sera mise à l'écart à sa prochaine intégration"
+        for queued, reason in unreadable
+    )
+    if backlog.count and backlog.waited > STUCK_AFTER:
+        problems.append(
+            f"{backlog.count} entrée(s) attendent depuis plus de {STUCK_AFTER:.0f} s d'être "
+            "intégrées à la chaîne : aucun séquenceur ne les intègre ; lancez "
+            "« csu audit integrate »"
+        )
+    return QueueHealth(backlog, tuple(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """An entry the sequencer chained in place of a queued row it could not chain."""
+
+    seq: int
+    queue: int | None  # the row's id in the queue
+    event_id: str | None  # the row's own
+    reason: str
+
+    def describe(self) -> str:
+        return (
+            f"entrée n° {self.seq} : une ligne de la file d'attente (n° {self.queue}) n'était "
+            f"pas une entrée du journal ({self.reason}) et a été mise à l'écart : "
+            "écrite dans la base sans passer par CSU ?"
+        )
+
+
+def set_aside_entries(session: Session, after: int = 0) -> list[SetAside]:
+    """The entries the sequencer chained in place of queued rows it could not chain
+    (PostgreSQL, migration 0021), read from their hashed bodies, after entry ``after``."""
+    rows = session.execute(
+        select(JournalEntry.seq, JournalEntry.body)  # type: ignore[call-overload]
+        .where(JournalEntry.action == sequencer.SET_ASIDE)  # type: ignore[arg-type]
+        .where(JournalEntry.seq > after)  # type: ignore[arg-type]
+        .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+    )
+    found = []
+    for seq, body in rows:
+        try:
+            details = json.loads(body).get("details") or {}
+        except (ValueError, AttributeError):
+            details = {}
+        found.append(SetAside(seq, details.get("queue"), details.get("event_id"),
+                              str(details.get("reason") or "motif inconnu")))  # fmt: skip
+    return found
+
+
+def set_aside_after(deps: Deps, who: OperatorContext, seq: int) -> list[SetAside]:
+    """The entries set aside from the queue after entry ``seq`` (``csu audit integrate``
+    names those its integration made)."""
+    require_role(who, "superviseur", "admin")
+    with deps.reading() as session:
+        return set_aside_entries(session, after=seq)
 
 
 def describe_backlog(backlog: Pending) -> str:
@@ -285,13 +410,20 @@ def _column_check(deps: Deps) -> tuple[int, str] | None:
 
 
 def _check_chain(
-    deps: Deps, size: int, tree_stop: int = 0, progress: Progress | None = None
-) -> tuple[ChainCheck, CompactRange]:
-    """The chain check, and the Merkle range of its first ``tree_stop`` leaves; a long
-    journal is cut in two parts checked side by side, the tail by a second process
-    (``csu.store.chain``) so that both cores work, each hashing its part of the tree."""
+    deps: Deps,
+    size: int,
+    tree_stop: int = 0,
+    progress: Progress | None = None,
+    marks: Collection[int] = (),
+) -> tuple[ChainCheck, dict[int, CompactRange]]:
+    """The chain check, and the Merkle ranges of its first ``m`` leaves for each of
+    ``marks`` (up to ``tree_stop``) that the check reached; a long journal is cut in two
+    parts checked side by side, the tail by a second process (``csu.store.chain``) so
+    that both cores work, each hashing its part of the tree."""
     tree = CompactRange()
     done = [0, 0]  # entries checked by this process, by the second one
+    marks = sorted({m for m in marks if 0 <= m <= tree_stop})
+    roots = {0: CompactRange()} if 0 in marks else {}  # the empty tree, whatever follows
 
     def report(part: int) -> Callable[[int], None] | None:
         if progress is None:
@@ -303,14 +435,18 @@ def _check_chain(
 
         return told
 
+    def heads(snapshots: Mapping[int, list[tuple[int, bytes]]]) -> dict[int, CompactRange]:
+        return {m: CompactRange.from_nodes(0, nodes) for m, nodes in snapshots.items()}
+
     if size < SPLIT_FROM:
         with deps.reading() as session:
-            check = verify_chain(
-                journal.iter_chain(session), tree=tree, tree_stop=tree_stop, progress=report(0)
-            )
+            check, snapshots = chain.verify_marked(
+                journal.iter_chain(session), tree=tree, tree_stop=tree_stop, marks=marks,
+                progress=report(0),
+            )  # fmt: skip
         if progress is not None:
             progress(min(check.count, size), size)
-        return check, tree
+        return check, {**roots, **heads(snapshots)}
     # The second process starts late by its start-up time: give it a little less. Any
     # cut works for the tree: the second part's nodes sit where they are in the whole.
     middle = int(size * 0.53)
@@ -319,11 +455,12 @@ def _check_chain(
         target = url.database or ""
     else:
         target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    tail_marks = ",".join(str(m) for m in marks if m > middle)
     # The database URL (its password) goes by the environment, not the process list.
     tail = subprocess.Popen(
         [
             sys.executable, "-m", "csu.store.chain", url.get_backend_name(), "-",
-            str(middle + 1), str(tree_stop),
+            str(middle + 1), str(tree_stop), tail_marks,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -346,10 +483,11 @@ def _check_chain(
     reader.start()
     try:
         with deps.reading() as session:
-            first = verify_chain(
+            first, snapshots = chain.verify_marked(
                 journal.iter_chain(session, stop=middle),
                 tree=tree,
                 tree_stop=min(tree_stop, middle),
+                marks=[m for m in marks if m <= middle],
                 progress=report(0),
             )
         reader.join()
@@ -368,18 +506,24 @@ def _check_chain(
     second = ChainCheck(**result["check"])
     if progress is not None:
         progress(min(first.count + second.count, size), size)
+    roots.update(heads(snapshots))
     if not first.ok:
-        return first, tree
+        return first, roots
     if first.count < middle:  # the first part ends early: entries are missing
         reason = f"entrée absente (la suivante porte le n° {first.count + 2} ou plus)"
-        return ChainCheck(first.count, first.last_hash, first.count + 1, reason), tree
-    if tree_stop > middle:
-        nodes = [(level, bytes.fromhex(digest)) for level, digest in result["nodes"]]
-        tree.join(CompactRange.from_nodes(middle, nodes))
+        return ChainCheck(first.count, first.last_hash, first.count + 1, reason), roots
+    for mark, nodes in result.get("marks", {}).items():
+        whole = CompactRange.from_nodes(0, tree.nodes)
+        whole.join(CompactRange.from_nodes(middle, _nodes(nodes)))
+        roots[int(mark)] = whole
     total = first.count + second.count
     if not second.ok:
-        return ChainCheck(total, second.last_hash, second.failed_seq, second.reason), tree
-    return ChainCheck(total, second.last_hash if second.count else first.last_hash), tree
+        return ChainCheck(total, second.last_hash, second.failed_seq, second.reason), roots
+    return ChainCheck(total, second.last_hash if second.count else first.last_hash), roots
+
+
+def _nodes(encoded: list[list[Any]]) -> list[tuple[int, bytes]]:
+    return [(level, bytes.fromhex(digest)) for level, digest in encoded]
 
 
 # The export takes the review's filter: the CLI and the review screen export through
@@ -407,6 +551,79 @@ class ExportFileExists(ServiceError):
     """The export's file is already there (the command line offers ``--force``)."""
 
 
+# Outcomes any journal may hold before its first entry of them (the others are those
+# found in the journal: each service writes its own words).
+_KNOWN_OUTCOMES = frozenset({"ok", "refusé", *INTERVENTION_OUTCOMES})
+
+
+def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter) -> list[str]:
+    """Check an export's filter before the export (``csu audit export``): an unknown
+    action or outcome code, or a period that ends before it begins, is refused
+    (:class:`ServiceError`, listing what is valid); an operator, election or
+    intervention the store does not know gives a warning (returned, in French), since
+    the export will then be empty."""
+    require_role(who, "superviseur", "admin")
+    where = where.normalised()
+    warnings = []
+    with deps.reading() as session:
+        _refuse_filter(session, where)
+        for value, key, column, what in (
+            (where.operator, Operator.login, JournalEntry.operator, "opérateur"),
+            (where.election, Election.id, JournalEntry.election, "scrutin"),
+            (where.intervention, Intervention.id, JournalEntry.intervention, "intervention"),
+        ):
+            if value is not None and not _known(session, key, column, value):
+                warnings.append(
+                    f"Attention : {what} « {value} » inconnu de la base et absent du "
+                    "journal : l'export sera vide."
+                )
+    return warnings
+
+
+def _refuse_filter(session: Session, where: ReviewFilter) -> None:
+    """Refuses a filter that can only select nothing by mistake (see above)."""
+    if where.since is not None and where.until is not None and where.since >= where.until:
+        raise ServiceError(
+            f"Période vide : son début ({to_paris(where.since):%d/%m/%Y %H:%M}) n'est pas "
+            f"avant sa fin ({to_paris(where.until):%d/%m/%Y %H:%M}, exclue)."
+        )
+    known = ACTIONS | {sequencer.SET_ASIDE}  # the server writes that one (migration 0021)
+    if where.action is not None and where.action not in known and not _in_journal(
+        session, JournalEntry.action, where.action
+    ):
+        valid = sorted(known | set(_distinct(session, "action")))
+        raise ServiceError(
+            f"Action « {where.action} » inconnue{_hint(where.action, valid)}. Codes valides "
+            f"(csu/domain/actions.py) : {', '.join(valid)}."
+        )
+    if where.outcome is not None and where.outcome not in _KNOWN_OUTCOMES and not (
+        _in_journal(session, JournalEntry.outcome, where.outcome)
+    ):
+        valid = sorted(_KNOWN_OUTCOMES | set(_distinct(session, "outcome")))
+        raise ServiceError(
+            f"Résultat « {where.outcome} » inconnu{_hint(where.outcome, valid)}. Résultats "
+            f"valides : {', '.join(valid)}."
+        )
+
+
+def _hint(value: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(value, valid, n=1, cutoff=0.6)
+    return f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+
+
+def _in_journal(session: Session, column: Any, value: str) -> bool:
+    """One probe of the column's index."""
+    found = select(JournalEntry.seq).where(column == value).limit(1)  # type: ignore[call-overload]
+    return session.execute(found).first() is not None
+
+
+def _known(session: Session, key: Any, column: Any, value: str) -> bool:
+    """Whether ``value`` is a row's ``key``, or in the journal's ``column``."""
+    if session.execute(select(key).where(key == value).limit(1)).first() is not None:
+        return True
+    return _in_journal(session, column, value)
+
+
 def export_journal(
     deps: Deps,
     who: OperatorContext,
@@ -414,11 +631,13 @@ def export_journal(
     *,
     fmt: ExportFormat = "jsonl",
     where: ReviewFilter = EVERYTHING,
+    notices: list[str] | None = None,
 ) -> int:
     """Write the filtered journal to ``out``, oldest first; returns the number of
     entries written. Entries still waiting to be chained (PostgreSQL, see
     csu/store/sequencer.py) come last, without position nor hash (empty ``seq`` and
-    ``hash``): committed, but not yet covered by the chain.
+    ``hash``): committed, but not yet covered by the chain. A waiting row that is no
+    entry (written into the queue by hand) is left out, and named in ``notices``.
 
     Pseudonyms are resolved to matricules while the voter still exists; the
     export itself is journalled with its filter (a matricule as the voter's
@@ -433,6 +652,13 @@ def export_journal(
         # Chain what waits, if no sequencer is at work: fewer entries without position.
         sequencer.integrate_quietly(deps.engine)
     with deps.reading() as session:
+        _refuse_filter(session, where)
+        if notices is not None:
+            notices.extend(
+                f"Entrée en attente n° {queued} absente de l'export : ce n'est pas une entrée "
+                f"du journal ({reason})."
+                for queued, reason in journal.unreadable_waiting(session)
+            )
         rows = itertools.chain(
             _export_rows(session, deps.key, where), _pending_rows(session, deps.key, where)
         )
@@ -470,6 +696,7 @@ def export_journal_file(
     where: ReviewFilter = EVERYTHING,
     force: bool = False,
     make_folder: bool = False,
+    notices: list[str] | None = None,
 ) -> int:
     """The export written to a new file (``csu audit export -o``, the review screen):
     created readable by its owner only (0600), since it names voters; an existing file
@@ -491,7 +718,7 @@ def export_journal_file(
     target, descriptor = _create_export(path, force, make_folder)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            count = export_journal(deps, who, handle, fmt=fmt, where=where)
+            count = export_journal(deps, who, handle, fmt=fmt, where=where, notices=notices)
         if target != path:
             os.replace(target, path)  # the old file stays whole until the new one is
     except BaseException:

@@ -9,26 +9,30 @@ The private key lives in a file outside the database (mode 0600): whoever holds 
 the database cannot sign a checkpoint for a rewritten journal.
 """
 
+import json
+import logging
 import os
+import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select, text
 from sqlmodel import Session
 
 from csu.domain.checkpoint import Checkpoint, NoteError, NoteSigner, NoteVerifier
-from csu.domain.journal import GENESIS_HASH, ChainCheck, verify_chain
-from csu.domain.merkle import CompactRange
-from csu.services.audit import Progress, _check_chain, prove_journal
+from csu.domain.clock import parse_rfc3339, to_paris
+from csu.domain.journal import ChainCheck
+from csu.services.audit import ChainProof, Progress, SetAside, prove_chain, set_aside_entries
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.files import KIB, UnreadableFile, describe_os_error, read_text
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Checkpoint as CheckpointRow
+from csu.store.tables import JournalEntry
 
 T = TypeVar("T")
 # A key is one line of about a hundred characters, a note a few lines: files much
@@ -36,7 +40,8 @@ T = TypeVar("T")
 MAX_KEY_BYTES = 4 * KIB
 MAX_NOTE_BYTES = 64 * KIB
 ACTION = "journal_checkpoint"
-SYSTEM = "système"  # the operator named in the entries of automatic checkpoints
+SYSTEM = "système"
+_log = logging.getLogger(__name__)  # the operator named in the entries of automatic checkpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,8 @@ def create_key_pair(path: Path, name: str) -> NoteSigner:
 
 
 def load_signer(path: Path) -> NoteSigner:
-    """The private key of ``path``, refused when others may read the file."""
+    """The private key of ``path``, refused when it is not one (a public key, say) or
+    when others may read the file."""
     try:
         content = read_text(path, "Clé de signature", MAX_KEY_BYTES)
         mode = path.stat().st_mode
@@ -94,12 +100,15 @@ def load_signer(path: Path) -> NoteSigner:
     except OSError as error:
         reason = describe_os_error(error)
         raise ServiceError(f"Clé de signature illisible : {path} ({reason}).") from None
+    # Its form first: a public key given here (the .pub beside it) is that mistake, and
+    # no chmod would cure it.
+    signer = _key(lambda: NoteSigner.parse(content), path)
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ServiceError(
             f"Clé de signature {path} lisible par d'autres comptes : "
             f"restreignez-la (chmod 600 {path})."
         )
-    return _key(lambda: NoteSigner.parse(content), path)
+    return signer
 
 
 def load_verifier(value: str) -> NoteVerifier:
@@ -163,7 +172,10 @@ def sign_checkpoint(
     deps: Deps, who: OperatorContext, signer: NoteSigner, origin: str | None = None
 ) -> SignedCheckpoint:
     """Sign the journal as it stands (every entry so far), store the note and journal
-    it. Refused when the journal does not check: a checkpoint vouches for it."""
+    it. Refused when the journal does not check: a checkpoint vouches for it. The
+    whole chain is checked, and every checkpoint the journal or the base holds is held
+    up against it: a checkpoint whose rows were deleted, or an earlier one the journal
+    no longer matches, never lets the key sign a rewritten history."""
     require_role(who, "superviseur", "admin")
     signed = _sign(deps, who.actor, signer, origin or signer.name, automatic=False)
     assert signed is not None
@@ -174,11 +186,19 @@ def sign_due_checkpoint(
     deps: Deps, policy: CheckpointPolicy, workstation: str
 ) -> SignedCheckpoint | None:
     """The terminal's periodic job: sign when ``every_entries`` entries came since the
-    last checkpoint, or ``every_minutes`` passed with new entries; else nothing."""
+    last checkpoint, or ``every_minutes`` passed with new entries; else nothing.
+
+    A refusal (the journal does not check) is journalled (action ``journal_checkpoint``,
+    outcome « refusé », with its reason), logged, and raised (:class:`ServiceError`): the
+    terminal tells whoever is logged in. No new try before ``every_minutes``: each try
+    checks the whole journal."""
     now = deps.clock()
     with deps.reading() as session:
         head = journal.head(session)[0]
         last = _latest_row(session, policy.signer.key_id.hex())
+        refused = _last_refusal(session)
+    if refused is not None and now - refused < timedelta(minutes=policy.every_minutes):
+        return None
     if last is None:
         due = head > 0
     else:
@@ -190,7 +210,48 @@ def sign_due_checkpoint(
     if not due:
         return None
     actor = Actor(operator=SYSTEM, role=None, workstation=workstation)
-    return _sign(deps, actor, policy.signer, policy.origin or policy.signer.name, automatic=True)
+    try:
+        return _sign(
+            deps, actor, policy.signer, policy.origin or policy.signer.name, automatic=True
+        )
+    except CheckpointRefused as refusal:
+        _log.warning("automatic checkpoint refused: %s", refusal)
+        with deps.writing() as session:
+            journal.append(
+                session,
+                actor=actor,
+                action=ACTION,
+                outcome="refusé",
+                at=now,
+                details={"reason": refusal.reason, "automatic": True,
+                         "key_id": policy.signer.key_id.hex()},
+            )  # fmt: skip
+        raise
+
+
+class CheckpointRefused(ServiceError):
+    """No checkpoint signed: the journal does not check (``reason`` says why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Point de contrôle refusé : {reason}. Lancez « csu audit verify ».")
+        self.reason = reason
+
+
+def _last_refusal(session: Session) -> datetime | None:
+    """When the last journalled checkpoint entry was a refusal, its time."""
+    body = session.execute(
+        select(JournalEntry.body)  # type: ignore[call-overload]
+        .where(JournalEntry.action == ACTION)  # type: ignore[arg-type]
+        .order_by(JournalEntry.seq.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).scalar()
+    if body is None:
+        return None
+    try:
+        fields = json.loads(body)
+        return parse_rfc3339(fields["ts"]) if fields.get("outcome") == "refusé" else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _sign(
@@ -201,9 +262,16 @@ def _sign(
         raise ServiceError("Origine ou nom de clé trop long : 200 caractères au plus.")
     with deps.reading() as session:
         size = journal.head(session)[0]
-        base = _trusted_base(session, signer, size)
-    tree = _tree_of(deps, size, base)
-    root = tree.root()
+    # The whole chain, and every checkpoint journalled or stored held up against it (no
+    # signature checked: a checkpoint of a former key is no reason to refuse).
+    report, proof = _audit(deps, None, tree_size=size, whole=False)
+    reason = report.refusal()
+    if reason is not None:
+        raise CheckpointRefused(reason)
+    tree = proof.tree
+    if proof.root is None or tree is None:
+        raise CheckpointRefused(f"entrée n° {proof.check.count + 1} absente")
+    root = proof.root
     try:
         note = Checkpoint(origin, size, root).sign(signer)
     except NoteError as error:
@@ -242,7 +310,7 @@ def _sign(
                 "key": signer.name,
                 "key_id": key_hex,
                 "automatic": automatic,
-                # The tree's right edge: the next checkpoint hashes only the new entries.
+                # The tree's right edge, for whoever extends the tree from here.
                 "range": [digest.hex() for _, digest in tree.nodes],
             },
         )
@@ -259,84 +327,184 @@ def _latest_row(session: Session, key_id: str | None = None) -> CheckpointRow | 
     return session.execute(query.limit(1)).scalars().first()
 
 
-def _trusted_base(session: Session, signer: NoteSigner, size: int) -> CompactRange | None:
-    """The Merkle range of the last checkpoint this key signed, when its note checks
-    and the range kept in its journal entry folds to the signed root; else None (the
-    tree is then computed from the first entry)."""
-    row = _latest_row(session, signer.key_id.hex())
-    if row is None or row.size > size:
-        return None
-    try:
-        signed = Checkpoint.open(row.note, signer.verifier)
-    except NoteError:
-        return None
-    for details in _checkpoint_details(session):
-        if details.get("size") != signed.size or details.get("root") != signed.root.hex():
-            continue
-        try:
-            hashes = [bytes.fromhex(value) for value in details.get("range") or []]
-            base = CompactRange.of_prefix(signed.size, hashes)
-        except (TypeError, ValueError):
-            return None
-        return base if base.root() == signed.root else None
-    return None
+# --- the checkpoints the journal and the base hold, against the chain ---------------
 
 
-def _checkpoint_details(session: Session, limit: int = 20) -> Iterator[dict[str, Any]]:
-    import json
+@dataclass(frozen=True, slots=True)
+class JournalledCheckpoint:
+    """A ``journal_checkpoint`` entry that signed: what it says the tree was."""
 
+    seq: int  # the entry's
+    size: int
+    root: str  # hex
+
+
+def journalled_checkpoints(session: Session) -> list[JournalledCheckpoint]:
+    """The signed checkpoints the journal records, read from their hashed bodies, in
+    order (refusals, and bodies that do not say a size and root, left out)."""
     rows = session.execute(
-        text("SELECT body FROM journal_entry WHERE action = :action ORDER BY seq DESC LIMIT :n"),
-        {"action": ACTION, "n": limit},
+        select(JournalEntry.seq, JournalEntry.body)  # type: ignore[call-overload]
+        .where(JournalEntry.action == ACTION)  # type: ignore[arg-type]
+        .order_by(JournalEntry.seq)  # type: ignore[arg-type]
     )
-    for (body,) in rows:
+    found = []
+    for seq, body in rows:
         try:
-            details = json.loads(bytes(body)).get("details")
-        except ValueError:
+            fields = json.loads(body)
+            details = fields["details"]
+            size, root = details["size"], details["root"]
+        except (ValueError, KeyError, TypeError):
             continue
-        if isinstance(details, dict):
-            yield details
+        if fields.get("outcome") != "ok" or type(size) is not int or size < 0:
+            continue
+        if not isinstance(root, str) or not re.fullmatch(r"[0-9a-f]{64}", root):
+            continue
+        found.append(JournalledCheckpoint(seq, size, root))
+    return found
 
 
-def _tree_of(deps: Deps, size: int, base: CompactRange | None) -> CompactRange:
-    """The Merkle range of the first ``size`` entries, their chain checked on the way:
-    from ``base`` on when there is one, else from the first entry."""
-    if base is None:
-        check, tree = _check_chain(deps, size, tree_stop=size)
-        if not check.ok and (check.failed_seq or 0) <= size:
-            _refuse(check)
-        if tree.end != size:
-            _refuse(ChainCheck(0, "", tree.end + 1, "entrée absente"))
-        return tree
-    tree = base
+def _stored_rows(session: Session) -> list[CheckpointRow]:
+    query = select(CheckpointRow).order_by(CheckpointRow.id)  # type: ignore[arg-type]
+    return list(session.execute(query).scalars())
+
+
+def french_number(number: int) -> str:
+    """« 30 028 »: as the journal review counts its entries."""
+    return f"{number:,}".replace(",", " ")
+
+
+def _entries(number: int) -> str:
+    return f"{french_number(number)} entrée" + ("s" if number > 1 else "")
+
+
+def _audit(
+    deps: Deps,
+    verifier: NoteVerifier | None,
+    *,
+    tree_size: int = 0,
+    whole: bool = True,
+    progress: Progress | None = None,
+) -> tuple["IntegrityReport", ChainProof]:
+    """The chain, checked in one pass with the Merkle tree heads of every size a
+    checkpoint names (journalled, stored, and ``tree_size``), and what the
+    checkpoints say of it. No role checked: the callers do, or act for the cell."""
     with deps.reading() as session:
-        prev: str | None = GENESIS_HASH
-        if base.end:
-            prev = session.execute(
-                text("SELECT hash FROM journal_entry WHERE seq = :s"), {"s": base.end}
-            ).scalar_one_or_none()
-        if prev is None:
-            raise _refusal(ChainCheck(0, "", base.end, "entrée absente"))
-        check = verify_chain(
-            journal.iter_chain(session, start=base.end + 1, stop=size),
-            start_seq=base.end + 1,
-            prev_hash=prev,
-            tree=tree,
-            tree_stop=size,
+        journalled = journalled_checkpoints(session)
+        rows = _stored_rows(session)
+    latest = rows[-1] if rows else None
+    view = _view(latest, verifier) if latest is not None else None
+    marks = {j.size for j in journalled} | {r.size for r in rows}
+    if view is not None:
+        marks.add(view.size)
+    proof = prove_chain(deps, tree_size=tree_size, marks=marks, progress=progress, whole=whole)
+    check = proof.check
+    with deps.reading() as session:
+        set_aside = tuple(set_aside_entries(session)) if whole else ()
+    anomalies = _journalled_anomalies(journalled, rows, check, proof.roots)
+    anomalies += _stored_anomalies(rows[:-1], journalled, check, proof.roots)
+    problem = None
+    if view is not None:
+        signed = Checkpoint(view.origin, view.size, bytes.fromhex(view.root))
+        problem = _compare(signed, check, proof.roots.get(view.size))
+        assert latest is not None
+        if (view.size, view.root) != (latest.size, latest.root_hash):
+            anomalies.append(
+                f"le dernier point de contrôle en base (n° {latest.id}) ne dit pas ce que "
+                "dit sa note signée (taille ou racine modifiée dans la base)"
+            )
+        if view.signature.startswith("illisible") or (
+            verifier is not None and view.signature != "vérifiée"
+        ):
+            anomalies.append(f"signature du dernier point de contrôle {view.signature}")
+    report = IntegrityReport(check, view, problem, tuple(anomalies), set_aside, len(journalled))
+    return report, proof
+
+
+def _journalled_anomalies(
+    journalled: list[JournalledCheckpoint],
+    rows: list[CheckpointRow],
+    check: ChainCheck,
+    roots: Mapping[int, bytes],
+) -> list[str]:
+    """Each journalled checkpoint the chain (checked up to its entry) no longer
+    matches, where the change lies, and those whose row is gone from the base."""
+    verified = check.count if check.ok else (check.failed_seq or 1) - 1
+    stored = {(row.size, row.root_hash) for row in rows}
+    matching: list[int] = [0]  # sizes whose root still matches (none: the empty tree)
+    differing: list[JournalledCheckpoint] = []
+    missing: list[JournalledCheckpoint] = []
+    for entry in journalled:
+        if entry.seq > verified:
+            continue  # past the chain's first fault: that fault is what is reported
+        root = roots.get(entry.size)
+        if root is not None and root.hex() == entry.root:
+            matching.append(entry.size)
+        elif root is not None:
+            differing.append(entry)
+        if (entry.size, entry.root) not in stored:
+            missing.append(entry)
+    found = []
+    if differing:
+        first = differing[0]
+        after = max(size for size in matching if size < first.size)
+        text = (
+            f"le point de contrôle journalisé à l'entrée n° {first.seq} "
+            f"({_entries(first.size)}) ne correspond plus au journal : une entrée entre le "
+            f"n° {french_number(after + 1)} et le n° {french_number(first.size)} a changé "
+            "depuis sa signature"
         )
-    if not check.ok or tree.end != size:
-        _refuse(check if not check.ok else ChainCheck(0, "", tree.end + 1, "entrée absente"))
-    return tree
+        if len(differing) > 1:
+            text += (
+                f" (de même pour {len(differing) - 1} point(s) de contrôle journalisé(s) "
+                "après lui)"
+            )
+        found.append(text)
+    if len(missing) == 1:
+        found.append(
+            f"le journal mentionne un point de contrôle (entrée n° {missing[0].seq}, "
+            f"{_entries(missing[0].size)}) absent de la base : suppression suspecte"
+        )
+    elif missing:
+        numbers = ", ".join(str(entry.seq) for entry in missing[:10])
+        more = "…" if len(missing) > 10 else ""
+        found.append(
+            f"le journal mentionne {len(missing)} points de contrôle (entrées n° {numbers}"
+            f"{more}) absents de la base : suppression suspecte"
+        )
+    return found
 
 
-def _refuse(check: ChainCheck) -> None:
-    raise _refusal(check)
-
-
-def _refusal(check: ChainCheck) -> ServiceError:
-    return ServiceError(
-        f"Point de contrôle refusé : {check.describe()}. Lancez « csu audit verify »."
-    )
+def _stored_anomalies(
+    rows: list[CheckpointRow],
+    journalled: list[JournalledCheckpoint],
+    check: ChainCheck,
+    roots: Mapping[int, bytes],
+) -> list[str]:
+    """The stored checkpoints (but the latest: see ``problem``) the journal no longer
+    holds, or whose note says another size or root than their row, and that no
+    journalled checkpoint already named."""
+    named = {(entry.size, entry.root) for entry in journalled}
+    found = []
+    for row in rows:
+        try:
+            note = Checkpoint.read(row.note)
+        except NoteError:
+            found.append(f"point de contrôle n° {row.id} en base : note illisible")
+            continue
+        if (note.size, note.root.hex()) != (row.size, row.root_hash):
+            found.append(
+                f"point de contrôle n° {row.id} en base : sa taille ou sa racine diffère de "
+                "sa note signée"
+            )
+            continue
+        if (row.size, row.root_hash) in named:
+            continue
+        problem = _compare(note, check, roots.get(row.size))
+        if problem is not None and check.ok:  # a broken chain is reported as such
+            found.append(
+                f"point de contrôle n° {row.id} en base ({_entries(row.size)}) : {problem}"
+            )
+    return found
 
 
 # --- holding the journal up against a checkpoint ----------------------------------
@@ -345,27 +513,36 @@ def _refusal(check: ChainCheck) -> ServiceError:
 @dataclass(frozen=True, slots=True)
 class CheckpointProof:
     """The journal's chain, and whether its first ``checkpoint.size`` entries are
-    those the checkpoint signed (``problem`` says why not)."""
+    those the checkpoint signed (``problem`` says why not); ``report``, the
+    checkpoints the journal and the base hold, held up against it."""
 
     check: ChainCheck
     checkpoint: Checkpoint
     key_name: str
     problem: str | None = None
+    report: "IntegrityReport | None" = None
 
     @property
     def ok(self) -> bool:
-        return self.check.ok and self.problem is None
+        return self.check.ok and self.problem is None and (
+            self.report is None or self.report.ok
+        )
 
     def describe(self) -> str:
-        lines = [self.check.describe()]
+        if self.check.ok and not self.ok:
+            lines = [f"chaîne intègre ({_entries(self.check.count)}), mais journal NON conforme"]
+        else:
+            lines = [self.check.describe()]
         if self.problem is None:
             lines.append(
-                f"point de contrôle vérifié : les {self.checkpoint.size} premières entrées "
-                f"sont celles signées par « {self.key_name} » "
+                f"point de contrôle vérifié : les {french_number(self.checkpoint.size)} "
+                f"premières entrées sont celles signées par « {self.key_name} » "
                 f"(origine {self.checkpoint.origin})"
             )
         else:
             lines.append(f"point de contrôle non conforme : {self.problem}")
+        if self.report is not None:
+            lines.extend(self.report.findings())
         return "\n".join(lines)
 
 
@@ -379,32 +556,38 @@ def verify_checkpoint(
 ) -> CheckpointProof:
     """Check the note's signature by ``verifier`` (refused, as a :class:`ServiceError`,
     when another key signed it or it was altered), then the chain, and the Merkle
-    tree head of the checkpoint's first entries, computed in the same pass."""
+    tree head of the checkpoint's first entries, computed in the same pass with those
+    of the checkpoints the journal and the base hold."""
     require_role(who, "superviseur", "admin")
     try:
         checkpoint = Checkpoint.open(note, verifier)
     except NoteError as error:
-        raise ServiceError(f"Point de contrôle refusé : {error}") from None
-    proof = prove_journal(deps, who, tree_size=checkpoint.size, progress=progress)
+        raise ServiceError(f"Point de contrôle refusé : {_lowered(str(error))}") from None
+    report, proof = _audit(deps, verifier, tree_size=checkpoint.size, progress=progress)
     problem = _compare(checkpoint, proof.check, proof.root)
-    return CheckpointProof(proof.check, checkpoint, verifier.name, problem)
+    return CheckpointProof(proof.check, checkpoint, verifier.name, problem, report)
+
+
+def _lowered(sentence: str) -> str:
+    """A sentence continued after a colon: « refusé : signé par… », not « : Signé par… »."""
+    return sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence
 
 
 def _compare(checkpoint: Checkpoint, check: ChainCheck, root: bytes | None) -> str | None:
     if root is None:
         if check.ok:
             return (
-                f"journal plus court que le point de contrôle : {check.count} entrées, "
-                f"le point de contrôle en certifie {checkpoint.size}"
+                f"journal plus court que le point de contrôle : {_entries(check.count)}, "
+                f"le point de contrôle en certifie {french_number(checkpoint.size)}"
             )
         return (
             f"non vérifiable : le journal est altéré à l'entrée {check.failed_seq}, "
-            f"avant la fin des {checkpoint.size} entrées certifiées"
+            f"avant la fin des {french_number(checkpoint.size)} entrées certifiées"
         )
     if root != checkpoint.root:
         return (
-            f"les {checkpoint.size} premières entrées diffèrent de celles du point de contrôle "
-            "signé (racine de Merkle différente)"
+            f"les {french_number(checkpoint.size)} premières entrées diffèrent de celles du "
+            "point de contrôle signé (racine de Merkle différente)"
         )
     return None
 
@@ -426,14 +609,57 @@ class CheckpointView:
 
 @dataclass(frozen=True, slots=True)
 class IntegrityReport:
+    """The chain, the latest checkpoint held up against it (``problem``: why not), what
+    else is wrong with the checkpoints the journal and the base hold (``anomalies``,
+    French sentences), and the entries set aside from the queue (PostgreSQL)."""
+
     check: ChainCheck
     checkpoint: CheckpointView | None = None
     # None: the journal's first entries are those of the checkpoint; else why not.
     problem: str | None = None
+    anomalies: tuple[str, ...] = ()
+    set_aside: tuple[SetAside, ...] = ()
+    journalled: int = 0  # the signed checkpoints the journal mentions
 
     @property
     def ok(self) -> bool:
-        return self.check.ok and self.problem is None
+        return self.check.ok and self.problem is None and not self.anomalies and not (
+            self.set_aside
+        )
+
+    def refusal(self) -> str | None:
+        """Why no checkpoint may be signed over this journal, or None."""
+        if not self.check.ok:
+            return self.check.describe()
+        if self.problem is not None:
+            return f"le dernier point de contrôle ne correspond plus au journal : {self.problem}"
+        return self.anomalies[0] if self.anomalies else None
+
+    def findings(self) -> list[str]:
+        """What is wrong besides the chain and the latest checkpoint, one line each."""
+        return [*self.anomalies, *(entry.describe() for entry in self.set_aside)]
+
+    def describe(self) -> str:
+        """For ``csu audit verify``: never « intègre » first when something is wrong."""
+        if not self.check.ok or self.ok:
+            lines = [self.check.describe()]
+        else:
+            lines = [f"chaîne intègre ({_entries(self.check.count)}), mais journal NON conforme"]
+        view = self.checkpoint
+        if view is not None:
+            verdict = "conforme" if self.problem is None else f"NON conforme : {self.problem}"
+            lines.append(
+                f"dernier point de contrôle : {_entries(view.size)}, signé le "
+                f"{to_paris(view.created_at):%d/%m/%Y à %H:%M} par {view.created_by}, clé "
+                f"« {view.key_name} » ({view.key_id}) ; signature {view.signature} ; "
+                f"journal {verdict}"
+            )
+        elif self.journalled:
+            lines.append("aucun point de contrôle en base")
+        else:
+            lines.append("aucun point de contrôle signé (csu audit checkpoint)")
+        lines.extend(f"- {finding}" for finding in self.findings())
+        return "\n".join(lines)
 
 
 def latest_checkpoint(
@@ -452,7 +678,7 @@ def _view(row: CheckpointRow, verifier: NoteVerifier | None) -> CheckpointView:
     except NoteError as error:
         return CheckpointView(
             row.size, row.created_at, row.created_by, row.origin, row.key_name, row.key_id,
-            row.root_hash, f"note illisible ({error})",
+            row.root_hash, f"illisible ({_lowered(str(error))})",
         )  # fmt: skip
     signature = "non vérifiée (aucune clé publique configurée)"
     if verifier is not None:
@@ -460,7 +686,7 @@ def _view(row: CheckpointRow, verifier: NoteVerifier | None) -> CheckpointView:
             Checkpoint.open(row.note, verifier)
             signature = "vérifiée"
         except NoteError as error:
-            signature = f"refusée : {error}"
+            signature = f"refusée ({_lowered(str(error)).rstrip('.')})"
     return CheckpointView(
         signed.size, row.created_at, row.created_by, signed.origin, row.key_name, row.key_id,
         signed.root.hex(), signature,
@@ -474,13 +700,8 @@ def check_integrity(
     *,
     progress: Progress | None = None,
 ) -> IntegrityReport:
-    """What the verification screen shows: the chain, and the latest checkpoint held
-    up against the journal (in the same pass)."""
-    view = latest_checkpoint(deps, who, verifier)
-    size = view.size if view is not None else 0
-    proof = prove_journal(deps, who, tree_size=size, progress=progress)
-    if view is None:
-        return IntegrityReport(proof.check)
-    signed = Checkpoint(view.origin, view.size, bytes.fromhex(view.root))
-    problem = _compare(signed, proof.check, proof.root)
-    return IntegrityReport(proof.check, view, problem)
+    """What the verification screen and ``csu audit verify`` show: the chain, the latest
+    checkpoint held up against the journal (its signature too, given a public key), every
+    checkpoint the journal mentions or the base holds, in the same pass."""
+    require_role(who, "superviseur", "admin")
+    return _audit(deps, verifier, progress=progress)[0]

@@ -2,8 +2,8 @@
 tail of a long chain in a second, light process (it imports neither SQLAlchemy
 nor the models, so it starts in a few hundredths of a second)::
 
-    python -m csu.store.chain sqlite PATH START [TREE_STOP]
-    python -m csu.store.chain postgresql URI START [TREE_STOP]
+    python -m csu.store.chain sqlite PATH START [TREE_STOP [MARKS]]
+    python -m csu.store.chain postgresql URI START [TREE_STOP [MARKS]]
 
 (``-`` instead of PATH or URI: read from ``CSU_CHAIN_TARGET``, as the verification
 does so that a database password does not show in the process list)
@@ -11,17 +11,20 @@ does so that a database password does not show in the process list)
 checks the entries numbered ``START`` onwards and prints, one line each, the number
 checked so far (``progress N``) as it goes, then as JSON the ``ChainCheck`` and the
 Merkle nodes of the leaves ``START`` to ``TREE_STOP`` (a :class:`CompactRange`, which
-the first process joins to its own to get the tree head of a checkpoint).
+the first process joins to its own to get the tree head of a checkpoint), and for each
+of ``MARKS`` (sizes, comma-separated: the checkpoints to hold up against the journal)
+the nodes from ``START`` to that size.
 """
 
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
+from itertools import islice
 from typing import Any
 
-from csu.domain.journal import ChainCheck, verify_chain
+from csu.domain.journal import GENESIS_HASH, ChainCheck, verify_chain
 from csu.domain.merkle import CompactRange
 
 TARGET_VARIABLE = "CSU_CHAIN_TARGET"  # the database, when the command line says "-"
@@ -46,6 +49,50 @@ def iter_rows(
         cursor.close()
 
 
+Nodes = list[tuple[int, bytes]]
+
+
+def verify_marked(
+    rows: Iterable[tuple[int, bytes, str]],
+    *,
+    start_seq: int = 1,
+    prev_hash: str = GENESIS_HASH,
+    tree: CompactRange | None = None,
+    tree_stop: int = 0,
+    marks: Iterable[int] = (),
+    progress: Callable[[int], None] | None = None,
+) -> tuple[ChainCheck, dict[int, Nodes]]:
+    """:func:`verify_chain`, and the nodes of ``tree`` once each of ``marks`` (sizes, up to
+    ``tree_stop``) is reached and checked: the chain is checked a part at a time, cut at
+    each mark (``islice`` on the one cursor: nothing is read twice)."""
+    snapshots: dict[int, Nodes] = {}
+    bounds = sorted({m for m in marks if start_seq <= m <= tree_stop}) if tree is not None else []
+    rows = iter(rows)
+    done = 0
+    expected = start_seq
+    for bound in [*bounds, None]:
+        part = rows if bound is None else islice(rows, bound - expected + 1)
+        told = None if progress is None else _offset(progress, done)
+        check = verify_chain(
+            part, start_seq=expected, prev_hash=prev_hash, tree=tree, tree_stop=tree_stop,
+            progress=told,
+        )  # fmt: skip
+        done += check.count
+        if not check.ok:
+            return ChainCheck(done, check.last_hash, check.failed_seq, check.reason), snapshots
+        prev_hash = check.last_hash
+        expected = start_seq + done
+        if bound is not None:
+            if expected <= bound:  # the journal ends before the mark
+                break
+            snapshots[bound] = tree.nodes  # type: ignore[union-attr]  # bounds need a tree
+    return ChainCheck(done, prev_hash), snapshots
+
+
+def _offset(progress: Callable[[int], None], done: int) -> Callable[[int], None]:
+    return lambda count: progress(done + count)
+
+
 def check_tail(
     dialect: str,
     target: str,
@@ -53,10 +100,12 @@ def check_tail(
     tree: CompactRange | None = None,
     tree_stop: int = 0,
     progress: Callable[[int], None] | None = None,
-) -> ChainCheck:
+    marks: Iterable[int] = (),
+) -> tuple[ChainCheck, dict[int, Nodes]]:
     """Check the entries from ``start`` on, chained to the stored hash of the entry
     before them (the caller checks that one with the first part of the chain); the
-    leaves up to ``tree_stop`` go into ``tree``, which begins at leaf ``start - 1``."""
+    leaves up to ``tree_stop`` go into ``tree``, which begins at leaf ``start - 1``,
+    whose nodes are kept at each of ``marks``."""
     postgres = dialect == "postgresql"
     if postgres:
         import psycopg
@@ -75,13 +124,14 @@ def check_tail(
         row = cursor.fetchone()
         cursor.close()
         if row is None:
-            return ChainCheck(0, "", start - 1, "entrée absente")
-        return verify_chain(
+            return ChainCheck(0, "", start - 1, "entrée absente"), {}
+        return verify_marked(
             iter_rows(driver, postgres, start=start),
             start_seq=start,
             prev_hash=row[0],
             tree=tree,
             tree_stop=tree_stop,
+            marks=marks,
             progress=progress,
         )
     finally:
@@ -93,14 +143,27 @@ def main(argv: list[str] | None = None) -> None:
     if target == "-":  # a URL with a password is not shown in the process list
         target = os.environ[TARGET_VARIABLE]
     tree_stop = int(rest[0]) if rest else 0
+    marks = [int(mark) for mark in rest[1].split(",") if mark] if len(rest) > 1 else []
     tree = CompactRange(int(start) - 1)
 
     def progress(count: int) -> None:
         print(f"progress {count}", flush=True)
 
-    check = check_tail(dialect, target, int(start), tree, tree_stop, progress)
-    nodes = [[level, digest.hex()] for level, digest in tree.nodes]
-    print(json.dumps({"check": asdict(check), "nodes": nodes}), flush=True)
+    check, snapshots = check_tail(dialect, target, int(start), tree, tree_stop, progress, marks)
+    print(
+        json.dumps(
+            {
+                "check": asdict(check),
+                "nodes": _hex(tree.nodes),
+                "marks": {str(mark): _hex(nodes) for mark, nodes in snapshots.items()},
+            }
+        ),
+        flush=True,
+    )
+
+
+def _hex(nodes: Nodes) -> list[list[Any]]:
+    return [[level, digest.hex()] for level, digest in nodes]
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from csu.domain.clock import rfc3339
+from csu.domain.clock import parse_rfc3339, rfc3339
 from csu.domain.errors import InvalidValue
 from csu.domain.ids import time_ordered_uuid
 from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
@@ -257,14 +257,56 @@ def waiting(session: Session, **equal: str | None) -> list[dict[str, Any]]:
     """What the entries not yet chained say (PostgreSQL: queued for the sequencer),
     oldest first, with ``seq`` and ``hash`` None; only those whose fields equal
     ``equal`` (e.g. ``intervention=...``). For readers by position: a timeline or a
-    review shows them as pending. Read from their bodies, as ``entry_fields`` does."""
+    review shows them as pending. Read from their bodies, as ``entry_fields`` does.
+    A body that is no entry (written into the queue by hand) is left out: see
+    :func:`unreadable_waiting`, which names it."""
     found = []
     for _, body in sequencer.queued_bodies(session):
-        fields: dict[str, Any] = json.loads(body)
-        if all(fields.get(name) == value for name, value in equal.items()):
+        fields, _problem = read_queued(body)
+        if fields is not None and all(fields.get(n) == v for n, v in equal.items()):
             fields["seq"] = fields["hash"] = None
             found.append(fields)
     return found
+
+
+def unreadable_waiting(session: Session, limit: int | None = None) -> list[tuple[int, str]]:
+    """``(queue id, why, in French)`` of the waiting bodies that are no entry (among the
+    oldest ``limit``): the sequencer sets them aside when it meets them (migration 0021)."""
+    return [
+        (queued, problem)
+        for queued, body in sequencer.queued_bodies(session, limit)
+        for _fields, problem in [read_queued(body)]
+        if problem is not None
+    ]
+
+
+def read_queued(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """A queued body's fields, or why it is no entry (what the queue's trigger checks,
+    migration 0021: JSON, an object, every field of the right type, a readable time)."""
+    try:
+        fields = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None, "contenu illisible (ni texte UTF-8 ni JSON)"
+    if not isinstance(fields, dict):
+        return None, "contenu JSON qui n'est pas un objet"
+    for name in INDEXED_FIELDS:
+        if name not in fields:
+            return None, f"champ « {name} » absent"
+        value = fields[name]
+        if value is None and name in _REQUIRED:
+            return None, f"champ « {name} » vide"
+        if value is not None and not isinstance(value, str):
+            return None, f"champ « {name} » qui n'est pas du texte"
+    if not isinstance(fields.get("details"), dict):
+        return None, "champ « details » absent ou qui n'est pas un objet"
+    try:
+        parse_rfc3339(fields["ts"])
+    except ValueError:
+        return None, "horodatage « ts » illisible"
+    return fields, None
+
+
+_REQUIRED = frozenset({"event_id", "ts", "action", "outcome"})
 
 
 def iter_chain(
@@ -310,7 +352,43 @@ def column_check(session: Session) -> tuple[int, str] | None:
                 return 1, f"schéma du journal modifié (colonne {name} non dérivée du contenu)"
         return None
     first = session.execute(text(_POSTGRESQL_COLUMN_CHECK)).scalar()
-    return None if first is None else (first, "colonnes d'index différentes du contenu haché")
+    if first is None:
+        return None
+    return first, _columns_differ(session, first)
+
+
+def _columns_differ(session: Session, seq: int) -> str:
+    """Which index columns of entry ``seq`` differ from its hashed body, with both values:
+    what an auditor needs to know was rewritten."""
+    row = session.execute(
+        text(
+            "SELECT " + ", ".join(INDEXED_FIELDS) + ", csu_journal_fields(body) "
+            "FROM journal_entry WHERE seq = :seq"
+        ),
+        {"seq": seq},
+    ).one()
+    fields = row[-1] if isinstance(row[-1], dict) else json.loads(row[-1])
+    found = [
+        f"{_COLUMN_LABELS[name]} ({name}) : colonne {_shown(column)}, "
+        f"contenu haché {_shown(fields.get(name))}"
+        for name, column in zip(INDEXED_FIELDS, row[:-1], strict=True)
+        if column != fields.get(name)
+    ]
+    described = " ; ".join(found) or "valeurs illisibles"
+    return f"colonne d'index différente du contenu haché : {described}"
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "vide"
+    shown = str(value)
+    return f"« {shown if len(shown) <= 80 else shown[:79] + '…'} »"
+
+
+_COLUMN_LABELS = {
+    **{name: label.lower() for name, label in _FIELD_LABELS.items()},
+    "event_id": "identifiant", "ts": "horodatage",
+}  # fmt: skip
 
 
 # Each body read once (csu_journal_fields, migration 0019: as the sequencer read it), by

@@ -43,6 +43,12 @@ without A, so A's position is lower. Entries of transactions that overlapped hav
 no such order, and get one. Waiting for every older transaction to end instead
 (an xmin horizon) would let one long import stall the journal of the whole cell.
 
+A queued row that cannot be chained (not an entry: written into the queue by hand,
+before the queue's check of migration 0021 or with its triggers disabled) no longer
+stops the chain: the batch is done again entry by entry, and the server chains in that
+row's place an entry of its own, ``SET_ASIDE`` (« refusé », its reason, the row's
+length, SHA-256 and first 64 KiB), which ``csu audit verify`` reports.
+
 No lost wake-up. A workstation whose try failed while another held the role had
 committed its entry before: it leaves the entry to its process's duty thread (see
 below), started then if it was not running, which chains it within ``WATCH_EVERY`` s
@@ -88,12 +94,16 @@ class Pending:
 
 
 class IntegrationRefused(RuntimeError):
-    """The server's batch refused the queue as it is (its message, in French): a queued
-    entry whose body is not its own, say. The batch stays queued, whole."""
+    """The server's batch refused to run (its message, in French): the chain head
+    missing, say. The batch stays queued, whole. (A queued row it cannot chain is set
+    aside instead, since migration 0021: see ``SET_ASIDE``.)"""
 
 
 # The SQLSTATE of a PL/pgSQL RAISE EXCEPTION: the batch's own refusals.
 _RAISED = "P0001"
+# The action of the entry the server chains in place of a queued row it cannot chain
+# (migration 0021, csu_journal_set_aside).
+SET_ASIDE = "journal_queue_rejected"
 
 
 def integrate_batch(driver: Any, batch: int = BATCH) -> int | None:
@@ -525,6 +535,9 @@ def wait_integrated(engine: Engine, event_id: str, timeout: float = 5.0) -> int 
             return int(row[0])
         if time.monotonic() >= deadline:
             return None
-        integrate(engine, rounds=1)
+        try:
+            integrate(engine, rounds=1)
+        except Exception as error:  # the entry stays queued: wait for another sequencer
+            _log.warning("journal integration deferred (%s: %s)", type(error).__name__, error)
         time.sleep(pause)
         pause = min(pause * 2, 0.1)

@@ -8,11 +8,18 @@ from textual.widgets import ProgressBar
 
 from csu.app import CsuApp
 from csu.domain.checkpoint import NoteSigner
-from csu.screens.integrity import IntegrityScreen
-from csu.services.checkpoints import CheckpointPolicy, latest_checkpoint, sign_checkpoint
+from csu.domain.journal import ChainCheck
+from csu.screens.integrity import IntegrityScreen, result_text
+from csu.services.checkpoints import (
+    CheckpointPolicy,
+    IntegrityReport,
+    latest_checkpoint,
+    sign_checkpoint,
+)
 from csu.services.context import Deps
 from tests.conftest import SUPERVISOR
 from tests.screens.conftest import SIZE, log_in, screen_text
+from tests.services.test_checkpoint_whitewash import delete_checkpoint_rows
 from tests.services.test_checkpoints import truncate
 from tests.store.test_journal import spoil_body
 
@@ -103,3 +110,25 @@ async def test_the_terminal_signs_a_checkpoint_when_one_is_due(
     view = latest_checkpoint(demo_deps, SUPERVISOR, SIGNER.verifier)
     assert view is not None
     assert (view.created_by, view.signature) == ("système", "vérifiée")
+
+
+async def test_a_checkpoint_the_journal_mentions_but_the_base_lost_is_flagged(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    signed = sign_checkpoint(demo_deps, SUPERVISOR, SIGNER)
+    delete_checkpoint_rows(demo_deps.engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked_by_a_supervisor(pilot)
+        text = " ".join(screen_text(app).split())
+        assert "Aucun point de contrôle signé" not in text
+        assert "mais le journal n'est pas conforme" in text
+        assert (
+            f"Le journal mentionne un point de contrôle (entrée n° {signed.size + 1}, "
+            f"{signed.size} entrées) absent de la base : suppression suspecte"
+        ) in text
+        assert "Aucun point de contrôle en base, alors que le journal en mentionne 1" in text
+
+
+def test_the_result_counts_entries_as_the_review_does() -> None:
+    report = IntegrityReport(ChainCheck(30_028, "0" * 64))
+    assert result_text(report).plain == "Journal intègre : 30 028 entrées vérifiées."

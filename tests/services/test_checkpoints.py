@@ -188,7 +188,7 @@ def test_a_checkpoint_signed_by_another_key_is_refused(deps: Deps) -> None:
 def test_a_checkpoint_edited_after_signing_is_refused(deps: Deps) -> None:
     append_entries(deps.engine, 3)
     note = sign_checkpoint(deps, SUPERVISOR, SIGNER).note
-    with pytest.raises(ServiceError, match="Signature invalide"):
+    with pytest.raises(ServiceError, match="refusé : signature invalide"):
         verify_checkpoint(deps, SUPERVISOR, note.replace("\n3\n", "\n2\n"), SIGNER.verifier)
 
 

@@ -147,7 +147,24 @@ def test_verify_names_an_edited_index_column(postgres_store: Engine) -> None:
     append_entries(deps.engine, 5)
     tamper(deps.engine, "UPDATE journal_entry SET operator = 'quelqu''un' WHERE seq = 4")
     check = verify_journal(deps, SUPERVISOR)
-    assert (check.failed_seq, check.reason) == (4, "colonnes d'index différentes du contenu haché")
+    assert (check.failed_seq, check.reason) == (
+        4,
+        "colonne d'index différente du contenu haché : opérateur (operator) : "
+        "colonne « quelqu'un », contenu haché « agent »",
+    )
+
+
+def test_verify_names_every_edited_index_column_with_both_values(postgres_store: Engine) -> None:
+    deps = Deps(engine=postgres_store, key=b"k" * 32)
+    append_entries(deps.engine, 3)
+    tamper(deps.engine, "UPDATE journal_entry SET outcome = 'refusé', workstation = NULL "
+                        "WHERE seq = 2")  # fmt: skip
+    check = verify_journal(deps, SUPERVISOR)
+    assert check.failed_seq == 2
+    assert "poste de travail (workstation) : colonne vide, contenu haché « poste-1 »" in (
+        check.reason or ""
+    )
+    assert "résultat (outcome) : colonne « refusé », contenu haché « ok »" in (check.reason or "")
 
 
 def test_sqlite_index_columns_cannot_be_edited_apart_from_the_body(sqlite_deps: Deps) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from csu.domain.clock import fixed_clock
-from csu.services.audit import verify_journal
+from csu.services.audit import integrate_journal, verify_journal
 from csu.services.context import Deps
 from csu.services.voters import search_voters
 from csu.store.engine import make_engine
@@ -83,3 +83,32 @@ def test_the_app_role_cannot_update_or_delete_a_journal_entry(
     assert refused(app_url, "DELETE FROM journal_head")
     assert refused(app_url, "ALTER TABLE journal_entry DISABLE TRIGGER USER")
     assert refused(app_url, "CREATE TABLE public.intruder (id int)")
+
+
+def test_the_app_role_cannot_change_or_delete_a_signed_checkpoint(
+    app_role: tuple[str, str],
+) -> None:
+    owner_url, app_url = app_role
+    with psycopg.connect(libpq(owner_url), autocommit=True) as owner:
+        owner.execute(
+            "INSERT INTO checkpoint (size, root_hash, origin, key_name, key_id, note, "
+            "created_at, created_by) VALUES (0, '', 'o', 'k', '00000000', 'n', now(), 'sup')"
+        )
+    assert refused(app_url, "UPDATE checkpoint SET size = 1")
+    assert refused(app_url, "DELETE FROM checkpoint")
+    assert refused(app_url, "TRUNCATE checkpoint")
+
+
+def test_the_app_role_integrates_a_queued_row_it_must_set_aside(
+    app_role: tuple[str, str],
+) -> None:
+    owner_url, app_url = app_role
+    with psycopg.connect(libpq(owner_url), autocommit=True) as owner:
+        owner.execute("ALTER TABLE journal_queue DISABLE TRIGGER USER")
+        owner.execute("INSERT INTO journal_queue (event_id, body) VALUES ('x', 'pas du JSON')")
+        owner.execute("ALTER TABLE journal_queue ENABLE TRIGGER USER")
+    engine = make_engine(app_url)
+    deps = Deps(engine=engine, key=TEST_KEY, clock=fixed_clock(NOW))
+    assert integrate_journal(deps, ADMIN) == 1
+    assert verify_journal(deps, ADMIN).count == 1
+    engine.dispose()

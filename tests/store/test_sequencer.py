@@ -489,25 +489,30 @@ def test_csu_audit_integrate_chains_what_waits_and_verify_tells_the_rest(
     assert queued(postgres_store) == 0
 
 
-def test_csu_audit_integrate_says_in_french_which_queued_entry_stops_the_chain(
-    postgres_store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_csu_audit_integrate_says_in_french_why_the_batch_is_refused(
+    postgres_store: Engine,
+    role_held: psycopg.Connection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A queued entry whose body names another entry (written by hand in the database):
-    the server's batch refuses it, and the command names it, without a traceback."""
+    """The server's batch refuses to run (its chain head gone, by hand in the database):
+    the command says why, without a traceback. (A queued row that is no entry is set
+    aside instead: tests/store/test_journal_queue_checks.py.)"""
     clean_environment(tmp_path, monkeypatch)
     monkeypatch.setenv("CSU_SECRET_KEY", "une-clé-de-déploiement-assez-longue")
+    append_entries(postgres_store, 1)
     with psycopg.connect(libpq(postgres_store), autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO journal_queue (event_id, body) VALUES ('evt-1', %s)",
-            (b'{"event_id":"evt-2"}',),
-        )
+        conn.execute("ALTER TABLE journal_head DISABLE TRIGGER USER")
+        conn.execute("DELETE FROM journal_head")
+        conn.execute("ALTER TABLE journal_head ENABLE TRIGGER USER")
+    release(role_held)
     url = postgres_store.url.render_as_string(hide_password=False)
 
     refused = csu("audit", "integrate", "--db", url)
     assert refused.exit_code == 1
-    assert "Intégration refusée : l'entrée en attente n° " in said(refused)
-    assert "ne porte pas l'identifiant de son contenu ; les entrées restent en attente." in (
-        said(refused)
-    )
+    assert (
+        "Intégration refusée : tête du journal absente : lancez « csu init » ; les entrées "
+        "restent en attente."
+    ) in said(refused)
     assert "Traceback" not in said(refused)
     assert queued(postgres_store) == 1
