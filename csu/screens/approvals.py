@@ -17,8 +17,8 @@ from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.substitution import GRANTED, materials_text
 from csu.services.context import ServiceError
+from csu.services.reasons import MIN_REASON_LENGTH
 from csu.services.substitution import (
-    MIN_REASON_LENGTH,
     SubstitutionView,
     decide_substitution,
     pending_substitutions,
@@ -237,7 +237,9 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
                 )
             yield Input(
                 id="decision-reason",
-                placeholder=f"Motif ({MIN_REASON_LENGTH} caractères au moins, versé au journal)",
+                placeholder=(
+                    f"Motif ({MIN_REASON_LENGTH} lettres ou chiffres au moins, versé au journal)"
+                ),
             )
             yield Static(id="decision-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):

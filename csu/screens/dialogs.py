@@ -18,10 +18,9 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, ResultT
+from csu.services.reasons import MIN_REASON_LENGTH
 from csu.services.voters import MaterialView
 from csu.widgets.plain import PlainSelect
-
-MIN_REASON_LENGTH = 5
 
 
 class ReasonDialog(CsuModal[ResultT]):
@@ -32,7 +31,7 @@ class ReasonDialog(CsuModal[ResultT]):
     TITLE_TEXT = "Confirmer"
     OK_LABEL = "Confirmer"
     OK_VARIANT = "warning"
-    PLACEHOLDER = f"Motif ({MIN_REASON_LENGTH} caractères au moins)"
+    PLACEHOLDER = f"Motif ({MIN_REASON_LENGTH} lettres ou chiffres au moins)"
     CANCELLED: object = None
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="reason-cancel")]

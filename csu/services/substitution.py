@@ -52,6 +52,7 @@ from csu.services.interventions import owned_open
 from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS as MESSAGE_STATE_LABELS
 from csu.services.outbox import Outgoing, deliver, enqueue
+from csu.services.reasons import typed_reason
 from csu.services.support import phone_for
 from csu.store import journal
 from csu.store.tables import (
@@ -67,7 +68,6 @@ REQUESTERS: tuple[Role, ...] = ("agent", "superviseur")
 SEAL_PURPOSE = "substitution"
 MESSAGE_PURPOSE = "substitution"
 REVOKE_REASON = "substitution"
-MIN_REASON_LENGTH = 5
 MAX_DECISION_LENGTH = 500
 IDENTIFIER_ATTEMPTS = 5
 
@@ -329,13 +329,7 @@ def decide_substitution(
     request, saying why. Granting is refused (stored, with the reason) when the
     election closed or a material was used to vote since the request."""
     require_role(who, "superviseur")
-    reason = masking.mask_personal_data(" ".join(free_text(reason, "Motif").split()))
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ServiceError(
-            f"Motif trop court : indiquez pourquoi en {MIN_REASON_LENGTH} caractères au moins."
-        )
-    if len(reason) > MAX_DECISION_LENGTH:
-        raise InvalidValue("Motif", f"{MAX_DECISION_LENGTH} caractères au plus")
+    reason = typed_reason(reason, maximum=MAX_DECISION_LENGTH)
     now = deps.clock()
     with deps.reading() as session:
         request = session.get(SubstitutionRequest, request_id)
