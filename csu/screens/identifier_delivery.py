@@ -27,6 +27,7 @@ from csu.widgets.parsed import Parsed
 from csu.widgets.plain import PlainSelect
 
 SENT = STATE_LABELS["sent"]
+FAILED = STATE_LABELS["failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,11 @@ def sent_text(sent: IdentifierSent) -> str:
     identifier = mask_identifier(sent.identifier)  # an address-identifier shows masked
     if sent.delivery == SENT:
         return f"Identifiant {identifier} envoyé à {sent.recipient} ({sent.delivery})."
+    if sent.delivery == FAILED:  # refused for good (a bad address, say): never retried
+        return (
+            f"Identifiant {identifier} non envoyé à {sent.recipient} ({sent.delivery}) : "
+            "voyez la cause dans Messages, puis renvoyez-le à une autre adresse."
+        )
     return (
         f"Identifiant {identifier} pour {sent.recipient} mis en file ({sent.delivery}) : "
         "l'envoi sera retenté automatiquement (suivi dans Messages)."

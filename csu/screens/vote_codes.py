@@ -24,6 +24,7 @@ from csu.services.voters import MaterialView
 from csu.widgets.parsed import Parsed
 
 SENT = STATE_LABELS["sent"]
+FAILED = STATE_LABELS["failed"]
 
 CHANNELS: dict[str, str] = {
     "sms": "SMS à un numéro de mobile",
@@ -44,9 +45,15 @@ def sent_text(sent: LinkSent) -> str:
     until = f"valable jusqu'à {sent.expires_at:%H:%M}"
     if sent.delivery == SENT:
         return f"Lien envoyé à {sent.recipient}, {until} ({sent.delivery})."
+    if sent.delivery == FAILED:  # refused for good (a bad number, say): never retried
+        return (
+            f"Lien pour {sent.recipient} non envoyé ({sent.delivery}) : voyez la cause dans "
+            "Messages, puis envoyez un nouveau lien par une autre voie."
+        )
     return (
         f"Lien pour {sent.recipient} mis en file, {until} ({sent.delivery}) : l'envoi "
-        "sera retenté automatiquement (suivi dans Messages)."
+        f"sera retenté automatiquement jusqu'à {sent.expires_at:%H:%M}, fin de validité du "
+        "lien (suivi dans Messages)."
     )
 
 
