@@ -1,6 +1,7 @@
 """The Textual application: a login, then the screens of the operator's role."""
 
 import asyncio
+import contextlib
 import importlib
 import os
 import sys
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual import events, work
+from textual import events, messages, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -302,8 +303,47 @@ class CsuApp(App[None]):
 
     def end_session(self, message: str | None = None) -> None:
         if self.operator is not None:
+            self.close_credential_displays()
             self.log_out_worker(self.operator)
         self.show_login(message)
+
+    def close_credential_displays(self) -> None:
+        """A credential still on screen as the session ends closes as « Fermer sans
+        confirmer » closes it (its own handler): nothing is journalled, the credential
+        stays active (another is issued if the voter could not note it), the value
+        leaves the screen. One whose read-out is being journalled is left to finish."""
+        from csu.screens.credential import CredentialShownScreen
+
+        screen = self.screen
+        if isinstance(screen, CredentialShownScreen) and not self._reading_out(screen):
+            screen._close_unconfirmed()
+
+    def _reading_out(self, screen: "Screen[Any]") -> "list[Worker[Any]]":
+        """The read-out of ``screen`` being journalled (« Lu à l'appelant » pressed)."""
+        return [
+            worker
+            for worker in self.workers
+            if worker.node is screen and worker.group == "read-out" and not worker.is_finished
+        ]
+
+    async def leave(self) -> None:
+        """Ends the operator's session for good, whichever way the app ends (ctrl+q, the
+        browser's page gone, a signal): once, as a logout ends it. A read-out being
+        journalled is written first, and a credential left on screen closes
+        unconfirmed; then the logout is journalled, an open intervention closed as
+        abandonné. A logout already under way (idle, ctrl+o) is waited for, not redone."""
+        if self.operator is not None:
+            await _finished(self._reading_out(self.screen))
+            self.close_credential_displays()
+        who, self.operator = self.operator, None
+        if who is not None:
+            from csu.services.auth import log_out
+
+            try:
+                await asyncio.to_thread(log_out, self.deps, who)
+            except Exception as error:  # the app still ends; the reason goes to the log
+                self.log.error(repr(error))
+        await _finished([worker for worker in self.workers if worker.group == "session"])
 
     def _deliver_due(self) -> None:
         if self.operator is not None and self._deps is not None:
@@ -499,15 +539,16 @@ class CsuApp(App[None]):
     async def action_quit(self) -> None:
         """Quitting ends the session as logging out does: the journal records it and an
         intervention left open is closed as abandonné."""
-        who, self.operator = self.operator, None
-        if who is not None:
-            from csu.services.auth import log_out
-
-            try:
-                await asyncio.to_thread(log_out, self.deps, who)
-            except Exception as error:  # the app still quits; the reason goes to the log
-                self.log.error(repr(error))
+        await self.leave()
         self.exit()
+
+    async def on_exit_app(self, _: messages.ExitApp) -> None:
+        """Every end of the app comes here before Textual's own handler stops it: the
+        quit textual-serve sends when the page goes (tab closed, reload, network drop,
+        server stopping), SIGTERM or SIGINT in a browser's session (the web driver), the
+        login screen's limit, ctrl+q. Only ctrl+q ran :meth:`action_quit` before: a
+        browser's session ended with no logout and its intervention left open."""
+        await self.leave()
 
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -581,6 +622,15 @@ class CsuApp(App[None]):
                 severity="error",
                 timeout=12,
             )
+
+
+async def _finished(workers: "Iterable[Worker[Any]]") -> None:
+    """Waits for ``workers`` to end, whatever their outcome (their errors are shown or
+    logged where they happen)."""
+    for worker in workers:
+        if not worker.is_finished:
+            with contextlib.suppress(Exception):
+                await worker.wait()
 
 
 def _terminal_input() -> int | None:

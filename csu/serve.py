@@ -11,7 +11,12 @@ around it:
   in a president's browser cannot drive a session;
 - a cap on sessions at once and on new sessions per address per minute, each session
   a process; a session left at the login screen ends itself (``CsuApp``);
-- a French page that loads nothing from outside, and no directory index;
+- a French page that loads nothing from outside, and no directory index; every
+  refusal in French, aiohttp's own too (an odd method, a line over 8 KB), and no
+  ``Server`` header naming Python and aiohttp;
+- every end of a session (page closed or reloaded, network gone, server stopping)
+  asks its app to quit, which logs the operator out (``CsuApp.leave``); SIGTERM, then
+  SIGKILL, only for a session that does not quit;
 - a check of the store before listening, so a wrong ``--db`` fails once, at start.
 """
 
@@ -23,6 +28,7 @@ import logging
 import os
 import re
 import shlex
+import signal
 import socket
 import sys
 import time
@@ -36,6 +42,8 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 import jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+from aiohttp.web_protocol import RequestHandler
 from rich.console import Console
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
@@ -58,8 +66,12 @@ COLUMNS = (20, 500)
 ROWS = (5, 200)
 # The page sends key presses, sizes and pings: small messages.
 MAX_MESSAGE_BYTES = 64 * 1024
-# How long a session's process may take to quit once its page is gone.
+# How long a session's process may take to quit once its page is gone: it logs the
+# operator out first (a write to the store).
 STOP_SECONDS = 10
+# Then SIGTERM, which the web driver turns into the same quit, for this long; SIGKILL,
+# which ends the session with no logout, only after.
+TERMINATE_SECONDS = 5
 RATE_WINDOW_SECONDS = 60.0
 
 # The page textual-serve ships, made French and self-contained (see french_page).
@@ -100,9 +112,31 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-_FRENCH_ERRORS = {403: "Accès refusé.", 404: "Page introuvable."}
+# What CSU answers instead of aiohttp's English (« 405: Method Not Allowed », « Got
+# more than 8190 bytes when reading… » quoting the request back).
+_FRENCH_ERRORS = {
+    400: "Requête illisible.",
+    403: "Accès refusé.",
+    404: "Page introuvable.",
+    405: "Méthode non autorisée.",
+    413: "Requête trop volumineuse.",
+    500: "Erreur interne du serveur : rechargez la page ; si elle persiste, prévenez le support.",
+}
+TOO_LONG = "Requête refusée : adresse ou en-tête de plus de 8 Ko."
+# Every response names this server so, not « Python/3.11 aiohttp/3.x »: what runs here,
+# and in which version, is nobody's business.
+SERVER_NAME = "CSU"
+# The sentence a page shows when csu serve stops (a close reason: 123 bytes at most).
+SERVER_STOPPING = "CSU : le serveur s'arrête ; rechargez la page dans quelques minutes."
 
 Origin = tuple[str, str, int]  # scheme, host name (lower case, no brackets), port
+
+
+def french_error(status: int, error: BaseException | None = None) -> str:
+    """The sentence of an error response CSU did not word itself."""
+    if isinstance(error, LineTooLong):
+        return TOO_LONG
+    return _FRENCH_ERRORS.get(status, f"Requête refusée (erreur {status}).")
 
 
 def is_loopback(host: str) -> bool:
@@ -269,6 +303,31 @@ class CsuServer(Server):
         # Behind a proxy every session comes from loopback: the client is the address
         # the proxy appended to X-Forwarded-For.
         self.behind_proxy = public != served
+        self.sessions: set[web.WebSocketResponse] = set()  # the pages with a session
+
+    def serve(self, debug: bool = False) -> None:
+        """Serves until SIGINT or SIGTERM, as textual-serve's ``serve`` does, but on CSU's
+        own connection handler (:class:`_CsuProtocol`), and ending every session (each
+        logs its operator out) before stopping."""
+        self.debug = debug
+        self.initialize_logging()
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        # Sessions are closed first (end_sessions): they need STOP_SECONDS at most.
+        runner = _CsuRunner(
+            await self._make_app(), shutdown_timeout=STOP_SECONDS + TERMINATE_SECONDS + 5
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()
+            await stopping.wait()
+        finally:
+            await runner.cleanup()
 
     def initialize_logging(self) -> None:
         # textual-serve logs tracebacks with their local variables: a failed session
@@ -284,12 +343,15 @@ class CsuServer(Server):
             [
                 web.get("/", self.handle_index, name="index"),
                 web.get("/ws", self.handle_websocket, name="websocket"),
-                web.get("/download/{key}", self.handle_download, name="download"),
+                # No /download/{key}: CSU hands no file to the page (a screenshot would
+                # take a voter's file out of the journal's sight), and textual-serve's
+                # answer there was English, quoting the key asked for.
                 # No directory index: the listing would only tell a visitor what runs here.
                 web.static("/static", self.statics_path, show_index=False, name="static"),
             ]
         )
         application.on_startup.append(self.on_startup)
+        application.on_shutdown.append(self.end_sessions)
         application.on_response_prepare.append(_add_security_headers)
         return application
 
@@ -311,12 +373,27 @@ class CsuServer(Server):
             )
         try:
             response: web.StreamResponse = await handler(request)
-        except (web.HTTPForbidden, web.HTTPNotFound) as error:
-            if error.text not in (None, "", f"{error.status}: {error.reason}"):
-                raise  # a sentence of CSU's own
-            # aiohttp's English default: /static/ without an index, an unknown page.
-            raise type(error)(text=_FRENCH_ERRORS[error.status]) from None
+        except web.HTTPException as error:
+            if error.status >= 400 and error.text in (None, "", f"{error.status}: {error.reason}"):
+                # aiohttp's English default: /static/ without an index, an unknown page, a
+                # method other than GET. Reworded in place: its headers (Allow) stay.
+                error.text = french_error(error.status)
+            raise
         return response
+
+    async def end_sessions(self, application: web.Application) -> None:
+        """csu serve stops (SIGTERM, ctrl+c): each page's session is closed, with the
+        reason shown on the page, so that each logs its operator out (``_stop``) before
+        the server waits for its handlers; aiohttp alone waited a minute, then cancelled
+        them, and the sessions died with the server."""
+        pages = list(self.sessions)
+        await asyncio.gather(
+            *(
+                page.close(code=WSCloseCode.GOING_AWAY, message=SERVER_STOPPING.encode())
+                for page in pages
+            ),
+            return_exceptions=True,
+        )
 
     def origin_refusal(self, origin: str | None) -> str | None:
         """Why a websocket's Origin is refused, or None. Browsers always send Origin with
@@ -358,9 +435,11 @@ class CsuServer(Server):
             await websocket.close(code=refusal.code, message=refusal.reason.encode())
             return websocket
         self.gate.opened(address)
+        self.sessions.add(websocket)
         try:
             await self._run_session(websocket, request)
         finally:
+            self.sessions.discard(websocket)
             self.gate.closed()
         return websocket
 
@@ -418,22 +497,87 @@ class CsuServer(Server):
 
 
 async def _stop(service: AppService) -> None:
-    """Asks the session's app to quit and waits for its process; ends the process if it
-    is still there after STOP_SECONDS, so a stuck session never outlives its page."""
+    """Asks the session's app to quit, which logs its operator out (``CsuApp.leave``),
+    and waits for its process. One still there after STOP_SECONDS gets SIGTERM, which
+    the web driver turns into the same quit (a quit lost on the way still logs out);
+    SIGKILL, with no logout, only TERMINATE_SECONDS later: a stuck session never
+    outlives its page."""
     process = service._process  # textual-serve keeps no other handle on it
     try:
         async with asyncio.timeout(STOP_SECONDS):
             await service.stop()
             if process is not None:
                 await process.wait()
+        return
     except TimeoutError:
-        if process is not None and process.returncode is None:
-            process.kill()
+        pass
+    if process is None or process.returncode is not None:
+        return
+    log.warning("session sans réponse à l'arrêt : SIGTERM")
+    process.terminate()
+    try:
+        async with asyncio.timeout(TERMINATE_SECONDS):
             await process.wait()
+        return
+    except TimeoutError:
+        pass
+    log.warning("session sans réponse à SIGTERM : SIGKILL (pas de déconnexion journalisée)")
+    process.kill()
+    await process.wait()
 
 
 async def _add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.update(SECURITY_HEADERS)
+    response.headers["Server"] = SERVER_NAME  # aiohttp's default set it already
+
+
+class _CsuProtocol(RequestHandler):
+    """aiohttp's connection handler, whose own answers, given before any route or
+    middleware runs (a request it cannot read: a line over 8 KB, a malformed method),
+    or after a handler failed, are CSU's: French, with the security headers, and
+    without quoting the request back."""
+
+    def handle_error(
+        self,
+        request: Any,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if isinstance(exc, BadHttpMessage) and request.writer.output_size == 0:
+            # One line: aiohttp logged a traceback that quoted the request.
+            log.warning("requête illisible refusée (%s) : %s", status, type(exc).__name__)
+        else:
+            super().handle_error(request, status, exc, message)  # logs; raises once sent
+        response = web.Response(
+            status=status,
+            text=french_error(status, exc),
+            headers={**SECURITY_HEADERS, "Server": SERVER_NAME},
+        )
+        response.force_close()
+        return response
+
+
+class _CsuHttpServer(web.Server):
+    """aiohttp's server, each connection handled by :class:`_CsuProtocol`."""
+
+    def __call__(self) -> RequestHandler:
+        return _CsuProtocol(self, loop=self._loop, **self._kwargs)
+
+
+class _CsuRunner(web.AppRunner):
+    """aiohttp's runner, whose server is :class:`_CsuHttpServer` (aiohttp offers no
+    option to choose the connection handler)."""
+
+    async def _make_server(self) -> web.Server:
+        made = await super()._make_server()
+        return _CsuHttpServer(
+            made.request_handler,
+            request_factory=made.request_factory,
+            handler_cancellation=made.handler_cancellation,
+            loop=made._loop,
+            **made._kwargs,
+        )
 
 
 def _ip_is_loopback(address: str) -> bool:

@@ -14,9 +14,13 @@
   with the keys that work in it.
 """
 
+import re
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from textual.binding import Binding, BindingsMap
 from textual.events import Key, Mount, ScreenResume
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -80,6 +84,31 @@ SCREENS_CSS = Path(__file__).parent.parent / "screens.tcss"
 CSSPaths = str | PurePath | list[str | PurePath]  # what Textual accepts in CSS_PATH
 
 
+# Keys a browser keeps for itself (ctrl+n opens a window, ctrl+w closes the tab): a page
+# under csu serve never receives them. There, screens bind and name these twins instead.
+BROWSER_KEYS = {"ctrl+n": "alt+n", "ctrl+w": "alt+w"}
+_BROWSER_KEY_WORDS = re.compile(r"(?<![\w+])(?:ctrl\+n|ctrl\+w)(?![\w+])")
+
+
+def in_browser(bindings: Iterable[Binding]) -> list[Binding]:
+    """The bindings as a browser's page offers them: one on a key the browser keeps takes
+    its twin's key (its label and its place in the footer with it), and the twin bound
+    to that key for the same action, shown nowhere until then, goes."""
+    found = list(bindings)
+    moved = {(BROWSER_KEYS[b.key], b.action) for b in found if b.key in BROWSER_KEYS}
+    return [
+        replace(binding, key=BROWSER_KEYS[binding.key]) if binding.key in BROWSER_KEYS else binding
+        for binding in found
+        if (binding.key, binding.action) not in moved
+    ]
+
+
+def browser_words(text: str) -> str:
+    """A sentence that names keys, as a browser's page must say it: « alt+n » for
+    « ctrl+n », « alt+w » for « ctrl+w »."""
+    return _BROWSER_KEY_WORDS.sub(lambda found: BROWSER_KEYS[found.group(0)], text)
+
+
 class _CsuBase:
     """The shared part; mixed in front of ``Screen`` or ``ModalScreen``."""
 
@@ -87,6 +116,17 @@ class _CsuBase:
     _resumed: bool = False
     QUIET_GROUPS: tuple[str, ...] = ()
     """Worker groups whose failures are not shown (a poll that runs again shortly)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        node = cast("Screen[Any]", self)
+        try:
+            web = node.app.is_web
+        except RuntimeError:  # built outside a running app (a unit test of a screen)
+            web = False
+        if web:
+            # Its footer, F1 and every sentence from key_for name alt+n, not ctrl+n.
+            node._bindings = BindingsMap(in_browser(binding for _, binding in node._bindings))
 
     if TYPE_CHECKING:
 

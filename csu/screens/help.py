@@ -10,7 +10,7 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from csu.screens.base import CsuModal, key_name
+from csu.screens.base import CsuModal, browser_words, in_browser, key_name
 from csu.widgets.listing import hanging_list
 from csu.widgets.plain import PlainTable
 
@@ -54,13 +54,16 @@ FLOWS: dict[str, tuple[str, ...]] = {
 }
 
 
-def flow(role: str) -> Group | None:
-    """The steps of a call for ``role``, numbered (None: the role takes no call)."""
+def flow(role: str, web: bool = False) -> Group | None:
+    """The steps of a call for ``role``, numbered (None: the role takes no call); in a
+    browser (``web``), with the keys the page receives."""
     steps = FLOWS.get(role, ())
     if not steps:
         return None
+    said = browser_words if web else str
     return hanging_list(
-        "Déroulé d'un appel :", [(f"  {number}.", step) for number, step in enumerate(steps, 1)]
+        "Déroulé d'un appel :",
+        [(f"  {number}.", said(step)) for number, step in enumerate(steps, 1)],
     )
 
 
@@ -79,7 +82,7 @@ class HelpScreen(CsuModal[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static("Aide — Échap pour fermer", id="help-title", markup=False)
-            yield Static(flow(self.role) or "", id="help-flow", markup=False)
+            yield Static(flow(self.role, self.app.is_web) or "", id="help-flow", markup=False)
             yield PlainTable(id="help-keys", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -89,8 +92,11 @@ class HelpScreen(CsuModal[None]):
         table.add_columns("Touche", "Action")
         seen: set[str] = set()
         for source in (self._below, self.app):
-            for binding in source.BINDINGS:
-                if not isinstance(binding, Binding) or not binding.description:
+            bindings = [binding for binding in source.BINDINGS if isinstance(binding, Binding)]
+            if self.app.is_web:
+                bindings = in_browser(bindings)  # as the screens bind them in a browser
+            for binding in bindings:
+                if not binding.description:
                     continue
                 if binding.key in seen or not self._allowed(source, binding.action):
                     continue

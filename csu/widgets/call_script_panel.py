@@ -12,6 +12,7 @@ personal data); the voter file calls :meth:`CallScriptPanel.show` each time it r
 after an action, so a step ticks as soon as its action is done.
 """
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -23,6 +24,7 @@ from textual.widgets import Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.errors import InvalidValue
+from csu.screens.base import browser_words
 from csu.services.call_script import (
     Checklist,
     ScriptSummary,
@@ -48,6 +50,17 @@ def step_text(step: StepView) -> Text:
     if step.state == "next":
         text.append(f"  ← {step.state_label}", style="bold")
     return text
+
+
+def in_browser_words(view: Checklist) -> Checklist:
+    """The checklist as a browser's page says it: a step of the election's file that
+    names ctrl+n or ctrl+w, which the browser keeps, names alt+n or alt+w."""
+    return replace(
+        view,
+        when=browser_words(view.when) if view.when else view.when,
+        steps=tuple(replace(step, text=browser_words(step.text)) for step in view.steps),
+        forbidden=tuple(browser_words(line) for line in view.forbidden),
+    )
 
 
 def support_text(view: Checklist) -> str:
@@ -174,6 +187,8 @@ class CallScriptPanel(Vertical):
             self.app.call_from_thread(self._show_scripts, None, ())
 
     async def _show_checklist(self, view: Checklist) -> None:
+        if self.app.is_web:
+            view = in_browser_words(view)
         self.checklist, self.scenarios = view, ()
         self.remove_class("-idle")
         self.border_title = f"{TITLE} — {view.election_id}"
