@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     serve_max_sessions: int = 20
     serve_sessions_per_minute: int = 10
     serve_login_minutes: float = 5
+    # Seconds between the server's pings to a page: a page that answers none for this
+    # and half of it more (network gone, laptop shut) has its session ended, logged out.
+    serve_heartbeat_seconds: Annotated[float, Field(ge=1, le=300)] = 15
 
     # Delivery of one-time codes and credentials to voters. "folder" writes each
     # message into the local outbox (demo, tests, a cell without a relay); the real

@@ -220,6 +220,9 @@ class SessionLimits:
 
     max_sessions: int = 20
     per_address_per_minute: int = 10
+    # A page silent for this and half of it more (no answer to the pings) loses its
+    # session: the network went, and the operator is logged out.
+    heartbeat_seconds: float = 15
 
 
 @dataclass(frozen=True)
@@ -425,7 +428,9 @@ class CsuServer(Server):
         if refused is not None:
             log.warning("websocket refusé : %s (Origin %r)", refused, request.headers.get("Origin"))
             raise web.HTTPForbidden(text=refused)
-        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
+        websocket = web.WebSocketResponse(
+            heartbeat=self.limits.heartbeat_seconds, max_msg_size=MAX_MESSAGE_BYTES
+        )
         await websocket.prepare(request)
         address = self.client_address(request)
         refusal = self.gate.refusal(address)
@@ -607,7 +612,11 @@ def session_limits(settings: Settings) -> SessionLimits:
     ):
         if value <= 0:
             raise ServiceError(f"{name} = {value} : un nombre positif est attendu.")
-    return SessionLimits(settings.serve_max_sessions, settings.serve_sessions_per_minute)
+    return SessionLimits(
+        settings.serve_max_sessions,
+        settings.serve_sessions_per_minute,
+        settings.serve_heartbeat_seconds,
+    )
 
 
 def serve(

@@ -30,7 +30,7 @@ async def screen_shows(socket: aiohttp.ClientWebSocketResponse, text: str) -> No
 async def test_a_page_whose_network_drops_is_logged_out(
     live_demo_template: Path, tmp_path: Path
 ) -> None:
-    with serving(live_demo_template, tmp_path) as served:
+    with serving(live_demo_template, tmp_path, SERVE_HEARTBEAT_SECONDS="3") as served:
         async with aiohttp.ClientSession() as client:
             socket = await client.ws_connect(served.ws_url, origin=served.origin, autoping=False)
             await screen_shows(socket, "démonstration")  # the store is open: the form works
@@ -40,7 +40,8 @@ async def test_a_page_whose_network_drops_is_logged_out(
             await screen_shows(socket, "Tapez au moins 2 caractères.")
             assert entries_of(served, "president")[-1] == ("login", "ok")
             # The network goes: nothing more reaches the server, not even the answers to
-            # its pings; after its heartbeat (15 s) and half of it it closes the session.
+            # its pings; after its heartbeat (3 s here, CSU_SERVE_HEARTBEAT_SECONDS) and half
+            # of it it closes the session.
             await asyncio.to_thread(ended, served)
             await socket.close()
     assert entries_of(served, "president")[-1] == ("logout", "ok")
