@@ -362,9 +362,18 @@ class CsuApp(App[None]):
 
     @work(thread=True, exclusive=True, group="checkpoint", exit_on_error=False)
     def sign_due_worker(self, policy: "CheckpointPolicy") -> None:
-        from csu.services.checkpoints import sign_due_checkpoint
+        from csu.services.checkpoints import CheckpointRefused, sign_due_checkpoint
 
-        sign_due_checkpoint(self.deps, policy, self.workstation)
+        try:
+            sign_due_checkpoint(self.deps, policy, self.workstation)
+        except CheckpointRefused as refused:  # journalled; a supervisor here is told
+            self.call_from_thread(self._checkpoint_refused, str(refused))
+
+    def _checkpoint_refused(self, reason: str) -> None:
+        """The journal no longer checks, so no checkpoint was signed: a supervisor or
+        admin logged in here reads why at once (the refusal is journalled)."""
+        if self.operator is not None and self.operator.role in SUPERVISION_ROLES:
+            self.notify(reason, title="Point de contrôle", severity="error", timeout=30)
 
     def _watch_alerts(self) -> None:
         if (

@@ -112,6 +112,21 @@ async def test_the_terminal_signs_a_checkpoint_when_one_is_due(
     assert (view.created_by, view.signature) == ("système", "vérifiée")
 
 
+async def test_a_supervisor_is_told_when_the_terminal_refuses_to_sign(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    app.checkpoints = CheckpointPolicy(SIGNER, "csu.test/demo", every_entries=1)
+    spoil_body(demo_deps.engine, 2)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        app._sign_due()
+        [signing] = [worker for worker in app.workers if worker.group == "checkpoint"]
+        await signing.wait()
+        await pilot.pause()
+        told = [n.message for n in app._notifications if n.title == "Point de contrôle"]
+        assert told and "Point de contrôle refusé : journal altéré : entrée 2" in told[0]
+
+
 async def test_a_checkpoint_the_journal_mentions_but_the_base_lost_is_flagged(
     app: CsuApp, demo_deps: Deps
 ) -> None:
