@@ -230,6 +230,16 @@ class TestReview:
             assert seqs_shown(app) == before
             assert len(searches(demo_deps)) == journalled
 
+    async def test_a_period_ending_before_it_starts_is_refused_not_shown_empty(
+        self, app: CsuApp, demo_deps: Deps, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            before = seqs_shown(app)
+            await apply(pilot, since="06/12/2022", until="01/12/2022")
+            assert "Au : la fin de la période est avant son début" in status(app)
+            assert seqs_shown(app) == before
+
     async def test_f6_clears_the_filters(self, app: CsuApp, activity: dict[str, int]) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await open_journal(pilot)
