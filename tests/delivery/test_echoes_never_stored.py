@@ -12,14 +12,13 @@ import io
 import json
 import re
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -40,6 +39,7 @@ from csu.services.verification import verify_identity
 from csu.services.vote_codes import send_vote_code_link
 from csu.store.tables import OutboundMessage
 from tests.conftest import ADMIN, AGENT, SUPERVISOR
+from tests.local_http import local_http, port_of
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     ELECTIONS,
     Desk,
@@ -128,16 +128,10 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @contextmanager
 def running_gateway(shape: Shape) -> Iterator[Gateway]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    gateway = Gateway(f"http://127.0.0.1:{server.server_address[1]}/v1/sms", shape)
-    server.RequestHandlerClass = _handler(gateway)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
+    with local_http() as server:
+        gateway = Gateway(f"http://127.0.0.1:{port_of(server)}/v1/sms", shape)
+        server.RequestHandlerClass = _handler(gateway)
         yield gateway
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # ------------------------------------------------------------------- the SMTP relay

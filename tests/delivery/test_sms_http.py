@@ -5,12 +5,13 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from csu.delivery import DeliveryFailed, Message
 from csu.delivery.sms_http import SmsHttpDelivery
+from tests.local_http import local_http, port_of
 
 SENDER_NAME = "CSU électeurs"
 NUMBER = "+33612345678"
@@ -83,18 +84,14 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def gateway() -> Iterator[Gateway]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    port = server.server_address[1]
-    state = Gateway(url=f"http://127.0.0.1:{port}/v1/sms", port=port)
-    server.RequestHandlerClass = handler_for(state)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()  # a slow answer ends now
-        server.shutdown()
-        server.server_close()
+    with local_http() as server:
+        port = port_of(server)
+        state = Gateway(url=f"http://127.0.0.1:{port}/v1/sms", port=port)
+        server.RequestHandlerClass = handler_for(state)
+        try:
+            yield state
+        finally:
+            state.release.set()  # a slow answer ends now
 
 
 def closed_port() -> int:

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from csu.delivery import DeliveryFailed, Message, PermanentFailure
 from csu.delivery.sms_http import SmsHttpDelivery
 from csu.services.outbox import deliver, deliver_due, resend
 from tests.conftest import SUPERVISOR
+from tests.local_http import local_http, port_of
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     Desk,
     desk_fixture,
@@ -83,17 +84,13 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(name="gateway")
 def gateway_fixture() -> Iterator[Gateway]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    state = Gateway(url=f"http://127.0.0.1:{server.server_address[1]}/v1/sms")
-    server.RequestHandlerClass = _handler(state)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
+    with local_http() as server:
+        state = Gateway(url=f"http://127.0.0.1:{port_of(server)}/v1/sms")
+        server.RequestHandlerClass = _handler(state)
+        try:
+            yield state
+        finally:
+            state.release.set()  # a slow answer ends now
 
 
 # ------------------------------------------------------------------ the transport

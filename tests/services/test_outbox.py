@@ -12,7 +12,7 @@ from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -46,6 +46,7 @@ from csu.services.support import with_support
 from csu.store.journal import Actor
 from csu.store.tables import OutboundMessage, Voter
 from tests.conftest import AGENT, NOW, SUPERVISOR, TEST_KEY
+from tests.local_http import local_http, port_of
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
     PRESIDENT_NORD,
@@ -123,16 +124,10 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(name="gateway")  # importable as gateway_fixture by other modules
 def gateway_fixture() -> Iterator[Gateway]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    state = Gateway(url=f"http://127.0.0.1:{server.server_address[1]}/v1/sms")
-    server.RequestHandlerClass = _handler_for(state)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
+    with local_http() as server:
+        state = Gateway(url=f"http://127.0.0.1:{port_of(server)}/v1/sms")
+        server.RequestHandlerClass = _handler_for(state)
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def posted(gateway: Gateway) -> list[Any]:
