@@ -60,7 +60,7 @@ from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared, session_cursor
-from csu.store.tables import OutboundMessage, Voter, core_tables
+from csu.store.tables import LinkToken, OutboundMessage, Voter, core_tables
 
 SEAL_PURPOSE = "outbox"
 MAX_ATTEMPTS = 5
@@ -250,6 +250,10 @@ def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
             raise NotFound("Message introuvable.")
         if row.expires_at is not None and row.expires_at <= now:
             raise ServiceError(_expired_refusal(row.purpose, row.expires_at))
+        replaced = _replaced(session, row.id or 0, row.purpose, row.channel,
+                             row.intervention_id, row.link_token_id)  # fmt: skip
+        if replaced is not None:
+            raise ServiceError(f"Message non renvoyé : {replaced}.")
         if row.state != "failed" or row.body_sealed is None:
             raise ServiceError("Seul un message en échec peut être renvoyé.")
         row.state, row.attempts, row.next_attempt_at = "pending", 0, now
@@ -292,7 +296,7 @@ def abandon_codes(
             OutboundMessage.purpose == "otp",
             OutboundMessage.channel == channel,
         ),
-        "code remplacé par un plus récent : non envoyé",
+        CODE_REPLACED,
         now,
     )
 
@@ -315,7 +319,7 @@ def abandon_links(
             OutboundMessage.voter_id == voter_id,
             OutboundMessage.link_token_id.in_(list(link_token_ids)),  # type: ignore[union-attr]
         ),
-        "lien remplacé par un plus récent : non envoyé",
+        LINK_REPLACED,
         now,
     )
 
@@ -419,6 +423,42 @@ def _check_limits(session: Session, voter: Voter, now: datetime, purpose: str) -
 _LINK_PURPOSES = frozenset({"vote_code_link", "password_link"})
 
 
+CODE_REPLACED = "code remplacé par un plus récent : non envoyé"
+LINK_REPLACED = "lien remplacé par un plus récent : non envoyé"
+LINK_USED = "lien déjà utilisé : non envoyé"
+
+
+def _replaced(
+    session: Session,
+    message_id: int,
+    purpose: str,
+    channel: str,
+    intervention_id: str | None,
+    link_token_id: int | None,
+) -> str | None:
+    """Why this message's code or link no longer works though it has not expired (a
+    newer code sent on the same channel in the same call; its link voided or used), or
+    None: the voter would read back a dead code, counted as a failure, or open a dead link."""
+    if purpose == "otp" and intervention_id is not None:
+        newer = session.execute(
+            select(col(OutboundMessage.id)).where(
+                OutboundMessage.intervention_id == intervention_id,
+                OutboundMessage.purpose == "otp",
+                OutboundMessage.channel == channel,
+                col(OutboundMessage.id) > message_id,
+            ).limit(1)
+        ).first()
+        if newer is not None:
+            return CODE_REPLACED
+    if link_token_id is not None:
+        token = session.get(LinkToken, link_token_id)
+        if token is not None and token.voided_at is not None:
+            return LINK_REPLACED
+        if token is not None and token.used_at is not None:
+            return LINK_USED
+    return None
+
+
 def _expired_reason(purpose: str) -> str:
     """The last error of a message given up past its expiry."""
     if purpose == "otp":
@@ -512,7 +552,8 @@ def _claim(deps: Deps, message_id: int, actor: Actor) -> tuple[Message, datetime
                                  stale_before=now - STALE_CLAIM)  # fmt: skip
         if not claimed:
             return None
-        [(channel, recipient_sealed, body_sealed, subject, expires, key, purpose)] = claimed
+        [(channel, recipient_sealed, body_sealed, subject, expires, key, purpose,
+          intervention_id, link_token_id)] = claimed  # fmt: skip
         if expires is not None and expires <= now:
             reason = _expired_reason(purpose)
             with session_cursor(session) as (cursor, dialect):
@@ -521,6 +562,17 @@ def _claim(deps: Deps, message_id: int, actor: Actor) -> tuple[Message, datetime
             logged = _Logged(message_id, *found[2:])
             _journal_logged(session, actor, logged, "message_failed", "failed", now, reason)
             return "failed"
+        # Replaced while an earlier attempt was under way (a slow gateway), out of reach
+        # of abandon_codes/abandon_links then: given up now, before a retry sends it.
+        replaced = _replaced(session, message_id, purpose, channel, intervention_id,
+                             link_token_id)  # fmt: skip
+        if replaced is not None:
+            with session_cursor(session) as (cursor, dialect):
+                _REPLACED.execute(cursor, dialect, id=message_id, error_=replaced)
+                [found] = _SETTLING.rows(cursor, dialect, id=message_id)
+            logged = _Logged(message_id, *found[2:])
+            _journal_logged(session, actor, logged, "message_abandon", "ok", now, replaced)
+            return "abandoned"
         recipient = sealing.unseal(deps.key, SEAL_PURPOSE, recipient_sealed)
         sender, _, body = sealing.unseal(deps.key, SEAL_PURPOSE, body_sealed).partition("\n")
         message = Message(
@@ -587,6 +639,7 @@ _CLAIM = Prepared(lambda: update(_message).where(
 ).returning(
     _message.c.channel, _message.c.recipient_sealed, _message.c.body_sealed, _message.c.subject,
     _message.c.expires_at, _message.c.idempotency_key, _message.c.purpose,
+    _message.c.intervention_id, _message.c.link_token_id,
 ))  # fmt: skip
 _SETTLING = Prepared(lambda: select(
     _message.c.state, _message.c.claimed_at,
@@ -604,6 +657,10 @@ _SENT = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")
 # Past its expiry: never sent, nothing left to resend (no attempt made: none counted).
 _EXPIRED = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(
     state="failed", claimed_at=None, last_error=bindparam("error_"),
+    recipient_sealed=None, body_sealed=None,
+))  # fmt: skip
+_REPLACED = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(
+    state="abandoned", claimed_at=None, last_error=bindparam("error_"),
     recipient_sealed=None, body_sealed=None,
 ))  # fmt: skip
 _FAILED = Prepared(lambda: update(_message).where(_message.c.id == bindparam("id")).values(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from csu.delivery import DeliveryFailed
 from csu.delivery.router import ChannelRouter
 from csu.services.context import ServiceError
 from csu.services.one_time_codes import send_one_time_code
@@ -177,3 +178,58 @@ def test_a_new_code_abandons_the_message_of_the_previous_code_still_waiting(
     assert len(gateway.requests) == 2  # the first code's attempt, then the new code
     row = stored(desk, first)
     assert (row.state, row.last_error) == ("abandoned", CODE_REPLACED)
+
+
+# ------------------------------------------------- replaced while being sent (a slow gateway)
+
+
+class SlowGateway:
+    """An SMS transport whose first sending hangs until the agent has sent a newer code
+    or link (``meanwhile``), then times out; every later sending goes through."""
+
+    def __init__(self) -> None:
+        self.meanwhile: Any = None
+        self.sent: list[Any] = []
+        self.calls = 0
+
+    def send(self, message: Any) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            self.meanwhile()
+            raise DeliveryFailed("passerelle SMS injoignable (pas de réponse en 3 s)")
+        self.sent.append(message)
+        return f"gw-{self.calls}"
+
+
+def test_a_code_replaced_while_its_message_was_being_sent_is_never_sent_after(
+    desk: Desk,
+) -> None:
+    slow = SlowGateway()
+    call = open_call(desk, desk.caller)
+    slow.meanwhile = lambda: send_one_time_code(
+        using(desk, slow), AGENT, call.id, "otp_mobile"
+    )
+    send_one_time_code(using(desk, slow), AGENT, call.id, "otp_mobile")
+    first = min(e["details"]["message"] for e in entries(desk.deps, "message_queue"))
+    desk.clock.advance(seconds=31)  # the first one's retry is due
+    deliver_due(using(desk, slow))
+    assert slow.calls == 2  # the first attempt, then the new code: no third
+    row = stored(desk, first)
+    assert (row.state, row.last_error) == ("abandoned", CODE_REPLACED)
+
+
+def test_a_link_voided_while_its_message_was_being_sent_is_never_sent_after(
+    desk: Desk,
+) -> None:
+    slow = SlowGateway()
+    call_id = verified_teacher(desk)
+    slow.meanwhile = lambda: link_by(desk, slow, call_id, "email")
+    link_by(desk, slow, call_id, "sms")
+    first = link_messages(desk)[0].id or 0
+    desk.clock.advance(seconds=31)
+    deliver_due(through(desk, slow))
+    assert slow.calls == 1  # the e-mail went to the folder; the SMS link never again
+    row = stored(desk, first)
+    assert (row.state, row.last_error) == ("abandoned", LINK_REPLACED)
+    with pytest.raises(ServiceError):
+        resend(through(desk, slow), SUPERVISOR, first)
