@@ -250,12 +250,12 @@ def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
             raise NotFound("Message introuvable.")
         if row.expires_at is not None and row.expires_at <= now:
             raise ServiceError(_expired_refusal(row.purpose, row.expires_at))
+        if row.state != "failed" or row.body_sealed is None:
+            raise ServiceError("Seul un message en échec peut être renvoyé.")
         replaced = _replaced(session, row.id or 0, row.purpose, row.channel,
                              row.intervention_id, row.link_token_id)  # fmt: skip
         if replaced is not None:
             raise ServiceError(f"Message non renvoyé : {replaced}.")
-        if row.state != "failed" or row.body_sealed is None:
-            raise ServiceError("Seul un message en échec peut être renvoyé.")
         row.state, row.attempts, row.next_attempt_at = "pending", 0, now
         # A new sending asked by an operator once the cause is fixed: a gateway that
         # kept the refused attempts under the old key must not drop it as a copy.

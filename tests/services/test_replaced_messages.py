@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from csu.delivery import DeliveryFailed
+from csu.delivery import DeliveryFailed, PermanentFailure
 from csu.delivery.router import ChannelRouter
 from csu.services.context import ServiceError
 from csu.services.one_time_codes import send_one_time_code
@@ -232,4 +232,24 @@ def test_a_link_voided_while_its_message_was_being_sent_is_never_sent_after(
     row = stored(desk, first)
     assert (row.state, row.last_error) == ("abandoned", LINK_REPLACED)
     with pytest.raises(ServiceError):
+        resend(through(desk, slow), SUPERVISOR, first)
+
+
+def test_a_link_voided_while_its_refused_message_was_in_flight_cannot_be_resent(
+    desk: Desk,
+) -> None:
+    """The gateway refuses the first SMS for good (400) after the agent sent a newer
+    link: the failed message may not be resent, its link no longer works."""
+    slow = SlowGateway()
+    call_id = verified_teacher(desk)
+
+    def refuse(_: Any) -> str:
+        link_by(desk, slow, call_id, "email")
+        raise PermanentFailure("la passerelle SMS refuse le message (HTTP 400)")
+
+    slow.send = refuse  # type: ignore[method-assign]
+    link_by(desk, slow, call_id, "sms")
+    first = link_messages(desk)[0].id or 0
+    assert stored(desk, first).state == "failed"
+    with pytest.raises(ServiceError, match="Message non renvoyé : lien remplacé"):
         resend(through(desk, slow), SUPERVISOR, first)
