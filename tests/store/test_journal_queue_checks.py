@@ -124,6 +124,29 @@ def test_the_queue_refuses_a_row_that_is_no_entry(
     assert queued(postgres_store) == 0
 
 
+def nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_the_queue_refuses_an_entry_nested_deeper_than_its_readers_can_read(
+    postgres_store: Engine,
+) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation) as refused:
+        insert(postgres_store, encoded(entry_body(details={"d": nested(100)})))
+    assert str(refused.value).splitlines()[0] == (
+        "entrée refusée par la file du journal : contenu imbriqué sur plus de 32 niveaux"
+    )
+    assert queued(postgres_store) == 0
+
+
+def test_the_queue_takes_an_entry_nested_a_few_levels(postgres_store: Engine) -> None:
+    insert(postgres_store, encoded(entry_body(details={"d": nested(20)})))
+    assert queued(postgres_store) == 1
+
+
 def test_the_queue_refuses_an_entry_already_in_the_journal(postgres_store: Engine) -> None:
     [appended] = append_entries(postgres_store, 1)
     with pytest.raises(psycopg.errors.CheckViolation, match="identifiant déjà présent"):
