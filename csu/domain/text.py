@@ -16,10 +16,11 @@ punctuation around it as an override does), the Unicode line and paragraph separ
 neither a table, the journal's body nor a terminal can; Python makes them of the bytes
 of a command-line argument that are not UTF-8, and JSON of a ``\\ud800``). Free text
 (reasons, notes) may hold a tab; multi-line notes may also hold line breaks (``\\n``,
-and ``\\r\\n``). Free text also refuses the invisible characters (zero-width space and
-joiners U+200B–U+200D, word joiner and invisible operators U+2060–U+2064, U+FEFF): in
-a reason they only make two identical-looking texts differ. Names keep them, as rolls
-exported from spreadsheets sometimes hold them.
+and ``\\r\\n``). Free text also refuses the invisible characters (format characters such as the
+zero-width space and joiners, the soft hyphen, U+FEFF and the tag characters; variation
+selectors; blank-looking fillers such as U+3164): in a reason they only make two
+identical-looking texts differ, or pass off an empty reason as a filled one. Names keep
+them, as rolls exported from spreadsheets sometimes hold them.
 """
 
 import re
@@ -94,7 +95,6 @@ def holds_lone_surrogate(value: str) -> bool:
 _REFUSED = re.compile(
     "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029\ud800-\udfff]"
 )
-_INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff]")
 
 
 def describe_character(char: str) -> str:
@@ -157,14 +157,25 @@ def multiline_text(value: str, field: str) -> str:
 
 
 def _refuse_invisible(value: str, field: str) -> str:
-    found = _INVISIBLE.search(value)
-    if found is not None:
-        raise InvalidValue(
-            field,
-            f"caractère invisible interdit en position {found.start() + 1} "
-            f"(U+{ord(found.group()):04X})",
-        )
+    for index, char in enumerate(value):
+        if _is_invisible(char):
+            raise InvalidValue(
+                field, f"caractère invisible interdit en position {index + 1} (U+{ord(char):04X})"
+            )
     return value
+
+
+def _is_invisible(char: str) -> bool:
+    """A character that draws nothing in a reason or note: format characters (zero-width
+    space and joiners, soft hyphen, byte order mark, tag characters that can spell a
+    hidden text), variation selectors, and the blank-looking fillers (``is_blank``)."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) == "Cf"
+        or char in _BLANK_LOOKING
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+    )
 
 
 def is_printable_text(value: str) -> bool:

@@ -194,3 +194,11 @@ def test_text_that_utf8_can_encode_holds_no_lone_surrogate(value: str) -> None:
     value.encode("utf-8")  # st.text() draws no surrogate
     assert not text.holds_lone_surrogate(value)
     assert text.holds_lone_surrogate(value + chr(0xDCFF))
+
+
+@pytest.mark.parametrize(
+    "char", ["\u3164", "\u00ad", "\ufe0f", "\u2800", "\U000e0041"], ids=lambda c: f"U+{ord(c):04X}"
+)
+def test_a_reason_refuses_fillers_soft_hyphens_selectors_and_tags(char: str) -> None:
+    with pytest.raises(InvalidValue, match=f"caractère invisible interdit .*U\\+{ord(char):04X}"):
+        free_text(f"motif{char} suite", "Motif")
