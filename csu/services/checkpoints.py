@@ -391,7 +391,15 @@ def _audit(
     with deps.reading() as session:
         journalled = journalled_checkpoints(session)
         rows = _stored_rows(session)
-    latest = rows[-1] if rows else None
+    # A row whose signature is refused was not signed by the cell's key: a forged row
+    # (the table takes INSERTs from every workstation) says nothing of the journal.
+    forged = [row for row in rows if not _signed_by(row, verifier)]
+    rows = [row for row in rows if row not in forged]
+    # The reference is the latest row that says what its signed note says; a damaged
+    # or forged one is reported, not taken for what the journal must match.
+    sound = [row for row in rows if _agrees_with_note(row)]
+    latest = sound[-1] if sound else (rows[-1] if rows else None)
+    rows = [row for row in rows if row is not latest] + ([latest] if latest is not None else [])
     view = _view(latest, verifier) if latest is not None else None
     marks = {j.size for j in journalled} | {r.size for r in rows}
     if view is not None:
@@ -402,6 +410,11 @@ def _audit(
         set_aside = tuple(set_aside_entries(session)) if whole else ()
     anomalies = _journalled_anomalies(journalled, rows, check, proof.roots)
     anomalies += _stored_anomalies(rows[:-1], journalled, check, proof.roots)
+    anomalies += [
+        f"point de contrôle n° {row.id} en base : signature refusée par la clé publique "
+        "(ligne ajoutée hors de CSU ?), écarté"
+        for row in forged
+    ]
     problem = None
     if view is not None:
         signed = Checkpoint(view.origin, view.size, bytes.fromhex(view.root))
@@ -418,6 +431,27 @@ def _audit(
             anomalies.append(f"signature du dernier point de contrôle {view.signature}")
     report = IntegrityReport(check, view, problem, tuple(anomalies), set_aside, len(journalled))
     return report, proof
+
+
+def _agrees_with_note(row: CheckpointRow) -> bool:
+    """Whether the row's note reads and says the row's size and root."""
+    try:
+        note = Checkpoint.read(row.note)
+    except NoteError:
+        return False
+    return (note.size, note.root.hex()) == (row.size, row.root_hash)
+
+
+def _signed_by(row: CheckpointRow, verifier: NoteVerifier | None) -> bool:
+    """Whether the row's note carries a valid signature of ``verifier``'s key (True when
+    no key is known, or when the row is of another key: nothing to tell then)."""
+    if verifier is None or row.key_id != verifier.key_id.hex():
+        return True
+    try:
+        Checkpoint.open(row.note, verifier)
+    except NoteError:
+        return False
+    return True
 
 
 def _journalled_anomalies(

@@ -165,6 +165,46 @@ def test_a_latest_checkpoint_signed_by_another_key_fails_the_report(deps: Deps) 
     )
 
 
+def forge_checkpoint_row(engine: Engine, note: str, size: int, root: str) -> None:
+    """What any workstation may do: INSERT a checkpoint row (the table is append-only,
+    not closed to inserts), under the cell key's name and id."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO checkpoint (size, root_hash, origin, key_name, key_id, note, "
+                "created_at, created_by) SELECT :size, :root, origin, key_name, key_id, :note, "
+                "created_at, created_by FROM checkpoint WHERE key_id = :key "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"size": size, "root": root, "note": note, "key": SIGNER.key_id.hex()},
+        )
+
+
+def test_a_forged_checkpoint_row_is_named_and_the_journal_not_blamed(deps: Deps) -> None:
+    append_entries(deps.engine, 3)
+    sign_checkpoint(deps, SUPERVISOR, SIGNER)
+    forge_checkpoint_row(deps.engine, "une note inventée", 30, "00")
+    report = check_integrity(deps, SUPERVISOR)  # no public key at hand: the note tells
+    assert report.check.ok and report.problem is None  # the genuine checkpoint holds
+    assert not report.ok
+    assert any("note illisible" in anomaly for anomaly in report.anomalies)
+    assert "plus court" not in report.describe()
+
+
+def test_a_forged_row_with_a_well_formed_note_fails_its_signature_and_is_set_aside(
+    deps: Deps,
+) -> None:
+    append_entries(deps.engine, 3)
+    signed = sign_checkpoint(deps, SUPERVISOR, SIGNER)
+    other = sign_checkpoint(deps, SUPERVISOR, NoteSigner.generate("csu.test/journal"))
+    # The other key's note, under the cell key's id: a signature the cell key refuses.
+    forge_checkpoint_row(deps.engine, other.note, other.size, other.root.hex())
+    report = check_integrity(deps, SUPERVISOR, SIGNER.verifier)
+    assert report.check.ok and report.problem is None, report.describe()
+    assert any("signature refusée par la clé publique" in a for a in report.anomalies)
+    assert signed.size <= report.check.count
+
+
 def test_a_report_of_an_intact_journal_names_nothing(deps: Deps) -> None:
     append_entries(deps.engine, 3)
     sign_checkpoint(deps, SUPERVISOR, SIGNER)
