@@ -23,7 +23,6 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from http import HTTPStatus
 from typing import Any
 
 from csu.delivery import DeliveryFailed, Message, PermanentFailure, safe_reference
@@ -163,13 +162,21 @@ class SmsHttpDelivery:
         return re.sub(r"\+?\d(?:[\d -]{7,})\d", "<numéro>", text)
 
 
+# What the statuses a gateway or a platform answers mean, in the agents' words.
+_STATUS_WORDS: dict[int, str] = {
+    400: "requête refusée", 401: "authentification refusée", 403: "accès refusé",
+    404: "adresse inconnue", 408: "délai dépassé", 409: "envoi déjà en cours",
+    413: "message trop long", 422: "contenu refusé", 425: "trop tôt",
+    429: "trop de requêtes", 500: "erreur interne", 502: "passerelle en erreur",
+    503: "service indisponible", 504: "délai dépassé en amont",
+}  # fmt: skip
+
+
 def http_status(code: int) -> str:
-    """``HTTP 500 Internal Server Error``: the code and its standard phrase, never the
+    """``HTTP 500, erreur interne``: the code and what it means in French, never the
     reason phrase the server sent (a careless gateway puts the number there)."""
-    try:
-        return f"HTTP {code} {HTTPStatus(code).phrase}"
-    except ValueError:
-        return f"HTTP {code}"
+    words = _STATUS_WORDS.get(code)
+    return f"HTTP {code}, {words}" if words else f"HTTP {code}"
 
 
 def _reference(answer: bytes, message: Message) -> str | None:

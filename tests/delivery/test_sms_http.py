@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from csu.delivery import DeliveryFailed, Message
-from csu.delivery.sms_http import SmsHttpDelivery
+from csu.delivery.sms_http import SmsHttpDelivery, http_status
 from tests.local_http import local_http, port_of
 
 SENDER_NAME = "CSU électeurs"
@@ -185,7 +185,7 @@ def test_a_server_error_fails_naming_the_gateway_and_the_status(gateway: Gateway
         gateway.delivery().send(sms())
     assert str(failure.value) == (
         f"la passerelle SMS 127.0.0.1:{gateway.port} refuse le message "
-        "(HTTP 500 Internal Server Error)"
+        "(HTTP 500, erreur interne)"
     )
 
 
@@ -195,7 +195,7 @@ def test_a_redirect_is_not_followed_so_the_token_stays_with_the_gateway(
     gateway.answer = Answer(302, b"", headers={"Location": "http://127.0.0.1:9/ailleurs"})
     with pytest.raises(DeliveryFailed) as failure:
         gateway.delivery().send(sms())
-    assert "HTTP 302 Found" in str(failure.value)
+    assert "(HTTP 302)" in str(failure.value)
     assert "redirection non suivie" in str(failure.value)
     assert len(gateway.requests) == 1
 
@@ -227,7 +227,8 @@ def test_an_error_keeps_the_standard_phrase_not_the_gateways_reason_nor_body(
     with pytest.raises(DeliveryFailed) as failure:
         gateway.delivery().send(sms())
     assert str(failure.value) == (
-        f"la passerelle SMS 127.0.0.1:{gateway.port} refuse le message (HTTP 401 Unauthorized)"
+        f"la passerelle SMS 127.0.0.1:{gateway.port} refuse le message "
+        "(HTTP 401, authentification refusée)"
     )
 
 
@@ -248,3 +249,7 @@ def test_an_email_is_not_sent_by_the_sms_gateway(gateway: Gateway) -> None:
     with pytest.raises(DeliveryFailed, match="ne transmet pas les courriels"):
         gateway.delivery().send(email)
     assert gateway.requests == []
+
+
+def test_a_status_is_said_in_french_words() -> None:
+    assert http_status(429) == "HTTP 429, trop de requêtes"

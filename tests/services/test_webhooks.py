@@ -245,7 +245,7 @@ def test_a_receiver_answering_500_then_200_gets_the_event_accepted_once(desk: De
         assert event.last_error == (
             "le récepteur de webhooks 127.0.0.1:"
             f"{standin.server.server_address[1]} refuse l'événement "
-            "(HTTP 500 Internal Server Error)"
+            "(HTTP 500, erreur interne)"
         )
         assert outbox_pass(desk.deps) == {}  # not due yet: 30 s later
         desk.clock.advance(seconds=30)
