@@ -214,3 +214,19 @@ def test_ctrl_c_on_the_api_stops_it_and_its_argon2_workers_without_a_traceback(
     assert "Application shutdown complete." in said
     assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
     until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in spawned))
+
+
+def test_a_ctrl_c_in_a_garbage_collection_callback_prints_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from types import SimpleNamespace
+
+    from csu.cli.french import _quiet_interrupts_in_callbacks
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    _quiet_interrupts_in_callbacks()
+    sys.unraisablehook(SimpleNamespace(  # what Python hands the hook, in part
+        exc_type=KeyboardInterrupt, exc_value=KeyboardInterrupt(), exc_traceback=None,
+        err_msg=None, object=None,
+    ))  # fmt: skip
+    assert capsys.readouterr().err == ""

@@ -110,6 +110,7 @@ class FrenchGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         _frenchify(self)
+        _quiet_interrupts_in_callbacks()
         given = (args, prog_name, complete_var)
         if not standalone_mode:
             return super().main(*given, standalone_mode, windows_expand_args, **extra)
@@ -130,6 +131,24 @@ class FrenchGroup(TyperGroup):
         if code == INTERRUPTED:  # Typer's answer to Ctrl+C, silent otherwise
             _stderr("Interrompu (Ctrl+C) : ce qui n'était pas terminé n'a pas été enregistré.")
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_interrupts_in_callbacks() -> None:
+    """A Ctrl+C that lands while Python runs a callback it cannot raise from (a weak
+    reference's, at garbage collection) was printed as « Exception ignored in … » with
+    a traceback, before the French line saying the command was interrupted. The
+    interrupt is still told, once, by that line; any other such error is printed as
+    Python prints it."""
+    previous = sys.unraisablehook
+    if getattr(previous, "quiet_interrupts", False):
+        return  # installed by an earlier command of this process
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous(unraisable)
+
+    hook.quiet_interrupts = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def _frenchify(command: Command) -> None:
