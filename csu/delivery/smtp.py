@@ -20,6 +20,7 @@ encoded by whole words (csu.delivery.headers); the Message-ID is of the sender's
 domain, and the same on every attempt of one message (its idempotency key).
 """
 
+import ipaddress
 import re
 import smtplib
 import ssl
@@ -49,6 +50,9 @@ _MSGID_KEY = re.compile(r"[A-Za-z0-9._-]{8,64}")  # what an id-left may hold of 
 _ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 # Sender domains no public relay or receiver accepts mail from (SPF, DMARC).
 LOCAL_DOMAINS = ("localhost", "localdomain", "local", "internal", "lan", "home.arpa")
+# RFC 2606 and 6761: names that never resolve on the Internet (« example » aside: the
+# tests and the documentation send from it to local servers).
+RESERVED_DOMAINS = ("invalid", "test")
 
 
 def sender_refusal(address: str) -> str | None:
@@ -60,7 +64,19 @@ def sender_refusal(address: str) -> str | None:
         return f"le domaine « {domain} » est local : aucun destinataire ne l'accepterait"
     if "." not in domain:
         return f"le domaine « {domain} » n'a pas de point : ce n'est pas un domaine public"
+    if domain.startswith("[") or _is_ip_address(domain):
+        return f"« {domain} » est une adresse IP : un domaine public est attendu"
+    if any(domain == name or domain.endswith(f".{name}") for name in RESERVED_DOMAINS):
+        return f"le domaine « {domain} » est réservé (jamais résolu sur Internet)"
     return None
+
+
+def _is_ip_address(domain: str) -> bool:
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        return False
+    return True
 
 
 class _KeepsDataReply(smtplib.SMTP):

@@ -52,6 +52,10 @@ def test_the_default_sender_is_refused_with_smtp_naming_the_variable(tmp_path: P
         "csu@cellule",
         "csu@cellule.local",
         "csu@elections.",
+        "csu@127.0.0.1",
+        "csu@[127.0.0.1]",
+        "csu@cellule.invalid",
+        "csu@elections.test",
     ],
 )
 def test_a_sender_domain_no_relay_would_accept_is_refused(tmp_path: Path, sender: str) -> None:
