@@ -433,13 +433,20 @@ def _audit(
     return report, proof
 
 
-def _agrees_with_note(row: CheckpointRow) -> bool:
-    """Whether the row's note reads and says the row's size and root."""
+def _read_note(row: CheckpointRow) -> tuple[Checkpoint | None, str | None]:
+    """The row's signed note, or why the row cannot be trusted for it: an unreadable
+    note, or one that says another size or root than the row."""
     try:
         note = Checkpoint.read(row.note)
     except NoteError:
-        return False
-    return (note.size, note.root.hex()) == (row.size, row.root_hash)
+        return None, "note illisible"
+    if (note.size, note.root.hex()) != (row.size, row.root_hash):
+        return None, "sa taille ou sa racine diffère de sa note signée"
+    return note, None
+
+
+def _agrees_with_note(row: CheckpointRow) -> bool:
+    return _read_note(row)[0] is not None
 
 
 def _signed_by(row: CheckpointRow, verifier: NoteVerifier | None) -> bool:
@@ -520,16 +527,9 @@ def _stored_anomalies(
     named = {(entry.size, entry.root) for entry in journalled}
     found = []
     for row in rows:
-        try:
-            note = Checkpoint.read(row.note)
-        except NoteError:
-            found.append(f"point de contrôle n° {row.id} en base : note illisible")
-            continue
-        if (note.size, note.root.hex()) != (row.size, row.root_hash):
-            found.append(
-                f"point de contrôle n° {row.id} en base : sa taille ou sa racine diffère de "
-                "sa note signée"
-            )
+        note, fault = _read_note(row)
+        if note is None:
+            found.append(f"point de contrôle n° {row.id} en base : {fault}")
             continue
         if (row.size, row.root_hash) in named:
             continue
