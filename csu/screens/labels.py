@@ -119,6 +119,14 @@ OUTCOME_LABELS: dict[str, str] = {
 """Every outcome an entry records (intervention outcomes and message states included)."""
 
 DETAIL_LABELS: dict[str, str] = {
+    # An entry set aside from the queue (csu_journal_set_aside, written by SQL: the
+    # scan of the code's journalled keys does not see them).
+    "queue": "n° dans la file d'attente",
+    "length": "longueur (octets)",
+    "sha256": "empreinte SHA-256",
+    "truncated": "contenu tronqué",
+    "body": "contenu (base64, 64 Kio au plus)",
+    "event_id": "identifiant d'événement",
     "accepted": "émargements acceptés",
     "action": "action",
     "after_display": "confirmation après la fin de l'affichage",

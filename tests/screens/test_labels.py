@@ -233,3 +233,10 @@ def test_every_name_of_an_entry_is_one_of_the_catalogue() -> None:
         for channel in (*CHANNELS, None)
     }
     assert named <= ENTRY_LABELS
+
+
+def test_an_entry_set_aside_from_the_queue_reads_in_french() -> None:
+    from csu.screens.labels import detail_label
+
+    for key in ("queue", "length", "sha256", "truncated", "body", "event_id"):
+        assert detail_label(key) != key.replace("_", " "), key
