@@ -263,16 +263,11 @@ class JournalScreen(CsuScreen[None]):
             value = self.query_one(f"#journal-{name}", Select).value
             return value if isinstance(value, str) else None
 
-        since_text, until_text = text("since"), text("until")
-        since = parse_moment(since_text, "Du") if since_text else None
-        until = parse_moment(until_text, "Au", end_of_day=True) if until_text else None
-        if since is not None and until is not None and since >= until:
-            # « aucune entrée » would read as a quiet journal, not as a period typed wrong.
-            raise InvalidValue("Au", "la fin de la période est avant son début")
+        since, until = text("since"), text("until")
         matricule = text("matricule")
-        return ReviewFilter(
-            since=since,
-            until=until,
+        found = ReviewFilter(
+            since=parse_moment(since, "Du") if since else None,
+            until=parse_moment(until, "Au", end_of_day=True) if until else None,
             operator=chosen("operator"),
             matricule=parse_matricule(matricule) if matricule else None,
             action=chosen("action"),
@@ -281,6 +276,9 @@ class JournalScreen(CsuScreen[None]):
             intervention=text("intervention") or None,
             seqs=self._seqs,
         )
+        if found.empty_period:
+            raise InvalidValue("Au", "la fin de la période est avant son début")
+        return found
 
     @work(thread=True, group="journal-choices", exit_on_error=False)
     def load_choices(self) -> None:

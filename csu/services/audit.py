@@ -582,7 +582,8 @@ def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter
 
 def _refuse_filter(session: Session, where: ReviewFilter) -> None:
     """Refuses a filter that can only select nothing by mistake (see above)."""
-    if where.since is not None and where.until is not None and where.since >= where.until:
+    if where.empty_period:
+        assert where.since is not None and where.until is not None
         raise ServiceError(
             f"Période vide : son début ({to_paris(where.since):%d/%m/%Y %H:%M}) n'est pas "
             f"avant sa fin ({to_paris(where.until):%d/%m/%Y %H:%M}, exclue)."

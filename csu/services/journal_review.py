@@ -70,6 +70,13 @@ class ReviewFilter:
     def is_empty(self) -> bool:
         return self == ReviewFilter()
 
+    @property
+    def empty_period(self) -> bool:
+        """Whether the period can hold no entry (its start not before its end): the
+        review and the export refuse it, as « aucune entrée » would read as a quiet
+        journal, not as a period typed wrong."""
+        return self.since is not None and self.until is not None and self.since >= self.until
+
     def normalised(self) -> "ReviewFilter":
         """Blank texts mean "any"; logins are lower case; a matricule is checked."""
 
