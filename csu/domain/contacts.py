@@ -318,3 +318,14 @@ def mask_postal_address(address: str) -> str:
 
     lines = [line.split() for line in address.splitlines() if line.strip()]
     return ", ".join(" ".join(word(w) for w in line) for line in lines)
+
+
+def sms_numbers(
+    contacts: ElectionContacts, csu_phone: str | None, fallback: str
+) -> tuple[SupportNumber, ...]:
+    """Every number :func:`first_number` may give a voter of this election: each
+    CCIL's, and the one of a voter whose constituency names none (the longest of them
+    decides how long an SMS may be)."""
+    found = [first_number(contacts, None, csu_phone, fallback)]
+    found += [SupportNumber(ccil.name, ccil.phone) for ccil in contacts.ccils]
+    return tuple(dict.fromkeys(found))

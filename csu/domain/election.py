@@ -26,13 +26,15 @@ from enum import Enum
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from csu.domain import masking
+from csu.domain import notice_wording as wording
 from csu.domain.clock import PARIS, rfc3339
 from csu.domain.contacts import TOP_LEVEL_KEYS as CONTACT_KEYS
 from csu.domain.contacts import (
     ElectionContacts,
     contacts_to_json,
-    first_number,
     parse_contacts,
+    sms_numbers,
 )
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import MAX_MATRICULE
@@ -54,6 +56,7 @@ from csu.domain.scrutins import (
     rules_to_json,
     scrutins_to_json,
 )
+from csu.domain.sms import measure
 from csu.domain.text import is_blank, refuse_control_characters
 from csu.domain.verification import (
     FACTOR_LABELS,
@@ -811,26 +814,96 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
     )
 
 
+# A link's token: secrets.token_urlsafe(24), as csu.services.vote_codes writes it.
+_TOKEN_LENGTH = 32
+# What no election file bounds: an address typed for one delivery (the link's, the
+# substitution material's), shown masked as its first character, « *** » and its
+# domain, and an identifier that is an address (Education: prenom.nom@ac-….fr). The
+# longest domains of mailbox providers and employers run under 30 characters
+# (developpement-durable.gouv.fr, littoralhautsdefrance.cci.fr): 40 for the domain and
+# 30 for the local part (« jean-christophe.dupont-moretti ») leave a margin.
+_REALISTIC_DOMAIN = 40
+_REALISTIC_LOCAL_PART = 30
+# The longest number E.164 allows (15 digits), for a mobile typed for a link.
+_LONGEST_MOBILE = "+1" + "9" * 14
+
+
+def _widest(pattern: str, cap: int) -> int:
+    """The most characters a match of ``pattern`` may have, ``cap`` at most (and when
+    the pattern sets no bound, or cannot be measured)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return min(cap, int(_parser.parse(pattern).getwidth()[1]))
+    except (ImportError, AttributeError, re.error, TypeError, ValueError):
+        return cap
+
+
+def _longest_duration(seconds: int) -> str:
+    """The longest of :func:`duration` for 1 to ``seconds`` seconds: a link's validity
+    is cut at the close of the vote, « 29 min 59 s » is longer than « 30 minutes »."""
+    candidates = {seconds, max(1, seconds - 1), min(seconds, 59), seconds - seconds % 60 or 1}
+    return _longest_of(duration(s) for s in candidates)
+
+
+def _longest_of(texts: Iterable[str]) -> str:
+    return max(texts, key=lambda text: (measure(text).units, text))
+
+
+def longest_sms_values(d: ElectionDefinition) -> dict[str, dict[str, str]]:
+    """Per purpose that may go by SMS, the longest value each placeholder can take for
+    this election (its ``support_phone`` aside: each number of the election is tried):
+    its sender, validities, link form, widest identifier, every capacity in one
+    substitution, the longest masked address or mobile."""
+    domain = "d" * (_REALISTIC_DOMAIN - 3) + ".fr"
+    masked = masking.mask_email(f"pp@{domain}")  # « p***@dddd….fr »
+    recipient = _longest_of((masked, masking.mask_phone(_LONGEST_MOBILE)))
+    width = _widest(d.matricule_pattern, MAX_MATRICULE)
+    if d.substitution.identifier is not None:
+        width = max(width, d.substitution.identifier.length)
+    identifiers = ["W" * width]
+    if d.professional_domains:  # the identifier may be the professional address
+        identifiers.append("p" * _REALISTIC_LOCAL_PART + "@" + domain)
+    identifier = _longest_of(identifiers)
+    notices = [
+        *(wording.credential_notice(text, identifier)
+          for text in (*wording.ISSUED.values(), *wording.REVOKED.values())),
+        wording.LETTER.format(identifier=identifier),
+        *wording.REDEEMED.values(),
+    ]
+    if d.substitution.enabled:  # one material a capacity: all of them at once
+        replaced = [(identifier, capacity) for capacity in d.capacities]
+        notices.append(wording.substituted(replaced, recipient))
+    token = "x" * _TOKEN_LENGTH
+    base = {"sender": d.sender_name, "when": SMS_SAMPLES["when"]}
+    return {
+        "otp": base | {
+            "code": SMS_SAMPLES["code"],
+            "validity": duration(d.timings.otp_validity_seconds),
+        },
+        "vote_code_link": base | {
+            "link": f"{d.platform_url}/reassort?jeton={token}" if d.platform_url
+            else f"jeton {token}",
+            "validity": _longest_duration(d.timings.link_validity_minutes * 60),
+        },
+        "notice": base | {"what": _longest_of(notices)},
+        "link_notice": base | {
+            "what": _longest_of(
+                wording.link_requested(kind, recipient) for kind in wording.LINK_REQUESTED
+            )
+        },
+    }  # fmt: skip
+
+
 def _check_sms_length(r: _Reader, d: ElectionDefinition) -> None:
     """Refuses a message that would go out by SMS in more than MAX_SMS_SEGMENTS
-    segments with realistic values (this election's sender, validities, link and
-    numbers): a long ``sender_name`` or wording would otherwise cost every voter, and
-    the SMS could lose its end."""
-    numbers = [
-        first_number(d.contacts, constituency, d.csu_phone, d.support_phone)
-        for constituency in (None, *(c.constituencies[0] for c in d.contacts.ccils))
-    ]
-    # A link as csu.services.vote_codes.link_for writes it, with its 32-character token.
-    token = "x" * 32
-    link = f"{d.platform_url}/reassort?jeton={token}" if d.platform_url else f"jeton {token}"
-    values = SMS_SAMPLES | {"sender": d.sender_name, "link": link}
+    segments with the longest values it may carry (:func:`longest_sms_values`) and
+    each number of the election: a long ``sender_name`` or wording would otherwise
+    cost every voter, and the SMS could lose its end."""
+    numbers = [(n.short(), n.phone) for n in sms_numbers(d.contacts, d.csu_phone, d.support_phone)]
+    longest = longest_sms_values(d)
     for purpose in SMS_PURPOSES:
-        seconds = (d.timings.link_validity_minutes * 60 if purpose == "vote_code_link"
-                   else d.timings.otp_validity_seconds)  # fmt: skip
-        count = sms_segments(
-            d.messages, purpose, values | {"validity": duration(seconds)},
-            [(n.short(), n.phone) for n in numbers],
-        )  # fmt: skip
+        count = sms_segments(d.messages, purpose, longest[purpose], numbers)
         if count > MAX_SMS_SEGMENTS:
             remedy = (
                 "raccourcissez-le" if purpose in d.messages
@@ -839,7 +912,8 @@ def _check_sms_length(r: _Reader, d: ElectionDefinition) -> None:
             r.fail(
                 f"messages.{purpose}",
                 f"par SMS, ce message ferait {count} segments ({MAX_SMS_SEGMENTS} au plus) "
-                f"avec un code, un lien et les numéros de ce scrutin : {remedy}",
+                "avec les valeurs les plus longues qu'il peut porter (identifiants, "
+                f"matériels, adresse, lien, durées et numéros de ce scrutin) : {remedy}",
             )
 
 

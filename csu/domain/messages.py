@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from string import Template
 
 from csu.domain.errors import InvalidValue
+from csu.domain.notice_wording import LETTER
 from csu.domain.sms import segments, with_contact
 
 # purpose -> the placeholders its template may use
@@ -95,8 +96,7 @@ MAX_SMS_SEGMENTS = 3
 SMS_SAMPLES: dict[str, str] = {
     "code": "123456",
     "when": "08/12/2022 à 16:59",
-    "what": "une nouvelle clé de sécurité vous sera envoyée par courrier à votre domicile "
-    "(MI12161814) ; votre clé précédente ne fonctionne plus",
+    "what": LETTER.format(identifier="MI12161814"),
 }
 
 

@@ -30,6 +30,7 @@ from csu.domain.election import (
     route_refusal,
 )
 from csu.domain.hashing import keyed_hash
+from csu.domain.notice_wording import ISSUED, REVOKED, credential_notice
 from csu.domain.permissions import Situation
 from csu.domain.verification import describe_set, enough_for
 from csu.services import webhooks
@@ -53,17 +54,6 @@ from csu.store.prepared import Prepared
 from csu.store.tables import Credential, Election, Intervention, Material, Voter, core_tables
 
 MAX_REASON_LENGTH = 300  # the credential's revoke_reason column
-# What the notice to the voter says (French agreement differs by kind).
-ISSUED_NOTICE = {
-    "security_key": "une nouvelle clé de sécurité vous a été délivrée",
-    "password": "un nouveau mot de passe vous a été délivré",
-    "vote_code": "un nouveau code de vote vous a été délivré",
-}
-REVOKED_NOTICE = {
-    "security_key": "votre clé de sécurité a été invalidée",
-    "password": "votre mot de passe a été invalidé",
-    "vote_code": "votre code de vote a été invalidé",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +90,7 @@ def issue_credential(
         )
         notice = notify_change(
             session, deps, who, voter, definition,
-            what=f"{ISSUED_NOTICE[kind]} ({material.identifier})",
+            what=credential_notice(ISSUED[kind], material.identifier),
             used=_used(row), intervention_id=row.id, now=now,
         )  # fmt: skip
         credential_id = credential.id or 0
@@ -337,7 +327,7 @@ def revoke_credential(
         )  # fmt: skip
         notice = notify_change(
             session, deps, who, voter, get_definition(session, material.election_id),
-            what=f"{REVOKED_NOTICE[kind]} ({material.identifier})",
+            what=credential_notice(REVOKED[kind], material.identifier),
             used=_used(row), intervention_id=row.id, now=now,
         )  # fmt: skip
     if notice is not None:

@@ -23,6 +23,7 @@ from csu.domain import credentials as creds
 from csu.domain.clock import to_paris
 from csu.domain.contacts import mask_postal_address
 from csu.domain.election import ElectionDefinition
+from csu.domain.notice_wording import LETTER
 from csu.domain.permissions import Situation, election_allows, refusal
 from csu.services.context import (
     Deps,
@@ -48,12 +49,6 @@ KIND = "security_key"
 ACTION = "letter"  # its rule in csu.domain.permissions, the voter file's « Clé par courrier »
 PURPOSE = "letter"  # the outbox purpose of a letter
 CHANNEL = "post"
-# The letter is only queued for printing when the notice goes, and the old key is
-# already revoked: say so, not that the key was delivered (issue L2).
-NOTICE = (
-    "une nouvelle clé de sécurité vous sera envoyée par courrier à votre domicile "
-    "({identifier}) ; votre clé précédente ne fonctionne plus"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +179,7 @@ def send_key_by_post(
         )
         notice = notify_change(
             session, deps, who, voter, definition,
-            what=NOTICE.format(identifier=material.identifier),
+            what=LETTER.format(identifier=material.identifier),
             used=None, intervention_id=row.id, now=now,
         )  # fmt: skip
         result = (credential.id or 0, material.identifier, queued.id or 0, masked)

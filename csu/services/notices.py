@@ -25,6 +25,7 @@ from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import render
+from csu.domain.notice_wording import link_requested
 from csu.services.context import Deps, OperatorContext
 from csu.services.outbox import Outgoing, enqueue
 from csu.services.support import phone_for
@@ -38,11 +39,6 @@ USED_SMS = "sms"
 # (csu.services.outbox.UNLIMITED_PURPOSE).
 PURPOSE = "notice"
 LINK_TEMPLATE = "link_notice"
-# What a one-time link is for, by the credential it shows.
-LINK_REQUESTED = {
-    "vote_code": "un lien de réassort de votre code de vote",
-    "password": "un lien affichant votre mot de passe de vote",
-}
 
 
 def notify_change(
@@ -116,7 +112,7 @@ def notify_link_requested(
     number or address typed for the link)."""
     return notify_change(
         session, deps, who, voter, definition,
-        what=f"{LINK_REQUESTED[kind]} a été demandé ; il vous est envoyé à {recipient_masked}",
+        what=link_requested(kind, recipient_masked),
         used=None, intervention_id=intervention_id, now=now, avoid=avoid,
         template=LINK_TEMPLATE,
     )  # fmt: skip

@@ -33,6 +33,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import identity_mismatches, parse_birth_date
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.messages import render
+from csu.domain.notice_wording import substituted
 from csu.domain.text import free_text, multiline_text
 from csu.services import webhooks
 from csu.services.context import (
@@ -561,13 +562,13 @@ def _grant(
         who,
         voter,
         definition,
-        # The replaced material as the voter knows it, never its row id (issue M6).
-        what="un matériel de vote de substitution a remplacé le vôtre ("
-        + " ; ".join(
-            f"identifiant {original.identifier}, qualité {original.capacity}"
-            for original in (by_id[item.material_id] for item in items)
-        )
-        + f") et a été envoyé à {request.email_masked}",
+        what=substituted(
+            (
+                (original.identifier, original.capacity)
+                for original in (by_id[item.material_id] for item in items)
+            ),
+            request.email_masked,
+        ),
         used=None,
         intervention_id=request.intervention_id,
         now=now,

@@ -44,6 +44,7 @@ from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.mail_domains import professional_refusal
 from csu.domain.messages import duration, render
+from csu.domain.notice_wording import REDEEMED
 from csu.domain.permissions import Situation
 from csu.services.context import (
     Deps,
@@ -356,11 +357,7 @@ def redeem_link(
             actor,
             voter,
             definition,
-            what=(
-                "un nouveau code de vote a été délivré par le lien reçu"
-                if kind == KIND
-                else "un nouveau mot de passe a été affiché par le lien reçu"
-            ),
+            what=REDEEMED[kind],
             used=None,
             intervention_id=link.intervention_id,
             now=now,

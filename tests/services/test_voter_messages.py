@@ -15,11 +15,11 @@ from sqlmodel import Session
 
 from csu.domain.errors import InvalidValue
 from csu.domain.messages import MAX_SMS_SEGMENTS, SMS_SAMPLES, render
+from csu.domain.notice_wording import LETTER as LETTER_NOTICE
 from csu.domain.sms import is_gsm7, measure
 from csu.services.context import Deps
 from csu.services.elections import get_definition, store_definition
 from csu.services.identifier_delivery import send_identifier
-from csu.services.letters import NOTICE as LETTER_NOTICE
 from csu.services.notices import notify_link_requested
 from csu.services.one_time_codes import send_one_time_code
 from csu.services.outbox import deliver

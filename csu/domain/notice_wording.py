@@ -1,0 +1,57 @@
+"""What a notice to the voter says of the change it announces (its ``what``), in French:
+one wording for the services that queue the notices and for the election file's check
+that every SMS fits (csu.domain.election measures each at its longest)."""
+
+from collections.abc import Iterable
+
+# By the credential's kind: French agreement differs.
+ISSUED = {
+    "security_key": "une nouvelle clé de sécurité vous a été délivrée",
+    "password": "un nouveau mot de passe vous a été délivré",
+    "vote_code": "un nouveau code de vote vous a été délivré",
+}
+REVOKED = {
+    "security_key": "votre clé de sécurité a été invalidée",
+    "password": "votre mot de passe a été invalidé",
+    "vote_code": "votre code de vote a été invalidé",
+}
+# The letter is only queued for printing when the notice goes, and the old key is
+# already revoked: say so, not that the key was delivered (issue L2).
+LETTER = (
+    "une nouvelle clé de sécurité vous sera envoyée par courrier à votre domicile "
+    "({identifier}) ; votre clé précédente ne fonctionne plus"
+)
+# A one-time link opened, by the credential it showed.
+REDEEMED = {
+    "vote_code": "un nouveau code de vote a été délivré par le lien reçu",
+    "password": "un nouveau mot de passe a été affiché par le lien reçu",
+}
+# What a one-time link is for, by the credential it shows.
+LINK_REQUESTED = {
+    "vote_code": "un lien de réassort de votre code de vote",
+    "password": "un lien affichant votre mot de passe de vote",
+}
+
+
+def credential_notice(wording: str, identifier: str) -> str:
+    """An issued or revoked credential's notice (``ISSUED`` or ``REVOKED``), naming the
+    material as the voter knows it."""
+    return f"{wording} ({identifier})"
+
+
+def link_requested(kind: str, recipient_masked: str) -> str:
+    """A link asked for: worded as a request, since the link may never arrive and
+    nothing changes until it is opened."""
+    return f"{LINK_REQUESTED[kind]} a été demandé ; il vous est envoyé à {recipient_masked}"
+
+
+def substituted(replaced: Iterable[tuple[str, str]], recipient_masked: str) -> str:
+    """Substitution material sent: each replaced material as ``(identifier, capacity)``,
+    as the voter knows it, never its row id (issue M6)."""
+    materials = " ; ".join(
+        f"identifiant {identifier}, qualité {capacity}" for identifier, capacity in replaced
+    )
+    return (
+        f"un matériel de vote de substitution a remplacé le vôtre ({materials}) "
+        f"et a été envoyé à {recipient_masked}"
+    )
