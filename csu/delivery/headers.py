@@ -7,6 +7,10 @@ and show « Éducatio n nationale ». :data:`MAIL_POLICY` writes the From displa
 itself: ASCII words stay as they are, each run of other words is one encoded word
 (cut, when longer than RFC 2047's 75 characters, only between words, the space kept
 inside), and the line is folded between words only.
+
+:func:`ascii_address` gives the envelope and the To header of an address whose domain
+only is non-ASCII (``jean@exemple-été.fr``) in its IDNA form
+(``jean@xn--exemple-t-i4ab.fr``): the same mailbox, which needs no SMTPUTF8 of the relay.
 """
 
 import re
@@ -14,12 +18,29 @@ from email.headerregistry import Address
 from email.policy import EmailPolicy
 from typing import Any
 
+import email_validator
+
 MAX_ENCODED_WORD = 75  # RFC 2047 § 2
 MAX_LINE = 78  # RFC 5322 § 2.1.1
 # A word of a phrase that needs no encoding nor quoting (RFC 5322 atext).
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
 # Bytes the Q encoding keeps as they are in a phrase (RFC 2047 § 5 (3)).
 _Q_PLAIN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+
+
+def ascii_address(address: str) -> str:
+    """``address`` with its domain in IDNA (« xn-- ») when its local part is ASCII, as
+    email-validator gives it (``ascii_email``); else as it is: a non-ASCII local part
+    (« élise@… ») has no ASCII form and needs SMTPUTF8 whatever the domain."""
+    if address.isascii():
+        return address
+    try:
+        checked = email_validator.validate_email(
+            address, check_deliverability=False, globally_deliverable=False
+        )
+    except email_validator.EmailNotValidError:
+        return address  # checked when typed: left to the relay as it is
+    return checked.ascii_email or address
 
 
 def encoded_word(text: str) -> str:

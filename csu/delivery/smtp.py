@@ -18,6 +18,10 @@ answer to DATA (``250 2.0.0 Ok: queued as 4B7C21F``), when it passes
 :func:`csu.delivery.safe_reference`; else ``SMTP 250``. The From display name is
 encoded by whole words (csu.delivery.headers); the Message-ID is of the sender's
 domain, and the same on every attempt of one message (its idempotency key).
+
+An address whose domain only is non-ASCII (``jean@exemple-été.fr``) goes out in its
+IDNA form, in the envelope and the To header (csu.delivery.headers.ascii_address): no
+SMTPUTF8 is asked of the relay, which many lack. Only a non-ASCII local part needs it.
 """
 
 import ipaddress
@@ -31,7 +35,7 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Literal
 
 from csu.delivery import DeliveryFailed, Message, PermanentFailure, safe_reference
-from csu.delivery.headers import MAIL_POLICY
+from csu.delivery.headers import MAIL_POLICY, ascii_address
 from csu.delivery.reasons import certificate_reason, os_reason, tls_reason
 
 if TYPE_CHECKING:
@@ -137,7 +141,7 @@ class SmtpDelivery:
                 smtp.login(self.username, self._password or "")
             stage = "send"
             refused = smtp.send_message(
-                mail, from_addr=self.sender_address, to_addrs=[message.recipient]
+                mail, from_addr=self.sender_address, to_addrs=[ascii_address(message.recipient)]
             )
         except Exception as error:
             smtp.close()
@@ -166,7 +170,7 @@ class SmtpDelivery:
         try:
             # As in the outbox: Address keeps a display name with commas or quotes whole.
             mail["From"] = Address(display_name=message.sender_name, addr_spec=self.sender_address)
-            mail["To"] = message.recipient
+            mail["To"] = ascii_address(message.recipient)
             mail["Subject"] = message.subject
         except ValueError as error:  # a line break in a header: never sent as is
             raise PermanentFailure("en-tête de courriel invalide (retour à la ligne)") from error
@@ -255,8 +259,8 @@ class SmtpDelivery:
         """Masks the password and the recipient should a server echo them back."""
         if self._password:
             text = text.replace(self._password, "***")
-        if message.recipient:
-            text = re.sub(f"<?{re.escape(message.recipient)}>?", "<destinataire>", text, flags=re.I)
+        for recipient in {message.recipient, ascii_address(message.recipient)} - {""}:
+            text = re.sub(f"<?{re.escape(recipient)}>?", "<destinataire>", text, flags=re.I)
         return text
 
 
