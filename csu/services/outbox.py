@@ -16,6 +16,9 @@ A message whose content expires (a one-time code, a link: ``Outgoing.expires_at`
 never delivered after: claimed past its expiry it is given up (``failed``, with a
 French reason), and :func:`resend` refuses it. A code or link replaced by a newer one
 has its message still waiting abandoned (:func:`abandon_codes`, :func:`abandon_links`).
+So is, when claimed or resent, a link's message whose material was substituted (or
+invalidated) meanwhile, or whose voter has voted since as far as the election's
+émargement rule stops reissues: the link would answer 410 (csu.services.vote_codes).
 
 Recipient and body are sealed in the table (a body holds a code, a link or new
 material) and erased once the message is delivered or abandoned; operators and the
@@ -41,6 +44,7 @@ from csu.delivery import (
     PermanentFailure,
     storable_reference,
 )
+from csu.domain import scrutins as emargement_rules
 from csu.domain import sealing
 from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
@@ -56,11 +60,12 @@ from csu.services.context import (
     retried,
 )
 from csu.services.elections import get_definition
+from csu.services.emargement import material_states
 from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared, session_cursor
-from csu.store.tables import LinkToken, OutboundMessage, Voter, core_tables
+from csu.store.tables import LinkToken, Material, OutboundMessage, Voter, core_tables
 
 SEAL_PURPOSE = "outbox"
 MAX_ATTEMPTS = 5
@@ -426,6 +431,10 @@ _LINK_PURPOSES = frozenset({"vote_code_link", "password_link"})
 CODE_REPLACED = "code remplacé par un plus récent : non envoyé"
 LINK_REPLACED = "lien remplacé par un plus récent : non envoyé"
 LINK_USED = "lien déjà utilisé : non envoyé"
+MATERIAL_REPLACED = "matériel remplacé avant l'envoi : lien non envoyé"
+MATERIAL_INVALIDATED = "matériel invalidé avant l'envoi : lien non envoyé"
+ALREADY_VOTED = "l'électeur a déjà voté : lien non envoyé"
+NO_SCRUTIN = "le matériel ne donne plus accès à aucun scrutin : lien non envoyé"
 
 
 def _replaced(
@@ -437,8 +446,10 @@ def _replaced(
     link_token_id: int | None,
 ) -> str | None:
     """Why this message's code or link no longer works though it has not expired (a
-    newer code sent on the same channel in the same call; its link voided or used), or
-    None: the voter would read back a dead code, counted as a failure, or open a dead link."""
+    newer code sent on the same channel in the same call; its link voided or used, its
+    material substituted or invalidated, or voted as far as the election's rule stops
+    reissues), or None: the voter would read back a dead code, counted as a failure, or
+    open a dead link (410)."""
     if purpose == "otp" and intervention_id is not None:
         newer = session.execute(
             select(col(OutboundMessage.id)).where(
@@ -456,7 +467,27 @@ def _replaced(
             return LINK_REPLACED
         if token is not None and token.used_at is not None:
             return LINK_USED
+        if token is not None:
+            return _material_gone(session, token.material_id)
     return None
+
+
+def _material_gone(session: Session, material_id: int) -> str | None:
+    """Why a link to ``material_id`` would answer 410 when opened, as
+    csu.services.vote_codes decides it (material no longer active, or the émargement
+    rule of its election forbids a reissue), or None."""
+    material = session.get(Material, material_id)
+    if material is None:
+        return None  # unknown material: the link itself answers « invalide »
+    if material.status == "substituted":
+        return MATERIAL_REPLACED
+    if material.status != "active":
+        return MATERIAL_INVALIDATED
+    definition = get_definition(session, material.election_id)
+    states = material_states(session, definition, material)
+    if emargement_rules.reissue_refusal(definition.emargement, states) is None:
+        return None
+    return ALREADY_VOTED if any(state.voted for state in states) else NO_SCRUTIN
 
 
 def _expired_reason(purpose: str) -> str:
