@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # Seconds between the server's pings to a page: a page that answers none for this
     # and half of it more (network gone, laptop shut) has its session ended, logged out.
     serve_heartbeat_seconds: Annotated[float, Field(ge=1, le=300)] = 15
+    # csu api: seconds each service of a request may wait for a busy store, all its
+    # attempts included, before the 503 with Retry-After (csu.api.app.STORE_WAIT_S, the
+    # default; csu.services.context.store_wait_cap). Past a platform's own timeout
+    # (30 s is common) a longer wait only holds one of the API's threads.
+    api_store_wait_seconds: Annotated[float, Field(gt=0, le=120)] = 5
 
     # Delivery of one-time codes and credentials to voters. "folder" writes each
     # message into the local outbox (demo, tests, a cell without a relay); the real

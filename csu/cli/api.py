@@ -69,4 +69,5 @@ def api(
         )
     out.print(f"API de la plateforme de vote sur {where} (documentation : {where}/docs).",
               highlight=False)
-    serve(deps, sock, certfile=certfile, keyfile=keyfile, threads=THREADS)
+    serve(deps, sock, certfile=certfile, keyfile=keyfile, threads=THREADS,
+          store_wait_s=settings.api_store_wait_seconds)
