@@ -4,12 +4,16 @@ checkpoint held up against the journal (its size, date, key, and whether the jou
 still holds exactly the entries it signed), and every other checkpoint the journal
 mentions or the base holds (a rewrite before the latest, a checkpoint deleted).
 
+When the check names an entry (the first that fails, else the first set aside from the
+queue), Entrée, or a click on the result, opens it in the review's entry window, with
+why it does not check above what it says.
+
 An auditor does the same from a shell with ``csu audit verify --checkpoint FILE
 --public-key KEY``, with the checkpoint file they were handed.
 """
 
 from rich.text import Text
-from textual import work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import ProgressBar, Static
@@ -29,26 +33,44 @@ from csu.widgets.shell_header import ShellHeader
 
 def result_text(report: IntegrityReport) -> Text:
     check = report.check
-    count = _entries(check.count)
+    count = _checked(check.count)
     if check.ok and not report.ok:  # the chain alone cannot tell a rewrite or a truncation
         but = (
             "le journal ne contient plus ce que le dernier point de contrôle a signé : voir "
             "ci-dessous" if report.problem is not None else "le journal n'est pas conforme"
         )
-        text = Text(f"Chaîne intègre ({count} vérifiées), mais {but}.", style="bold red")
+        text = Text(f"Chaîne intègre ({count}), mais {but}.", style="bold red")
     elif check.ok:
-        return Text(f"Journal intègre : {count} vérifiées.", style="bold green")
+        return Text(f"Journal intègre : {count}.", style="bold green")
     else:
         text = Text("Journal altéré", style="bold red")
         text.append(f" — première entrée en défaut : n° {check.failed_seq} : {check.reason}.")
-        text.append(f"\n{_entries(check.count)} vérifiées avant elle.")
+        text.append(f"\n{_checked(check.count)} avant elle.")
     for finding in report.findings():
-        text.append(f"\n• {finding[:1].upper()}{finding[1:]}.")
+        end = "" if finding.endswith((".", "?", "!")) else "."  # « sans passer par CSU ? »
+        text.append(f"\n• {finding[:1].upper()}{finding[1:]}{end}")
     return text
+
+
+def entry_to_open(report: IntegrityReport) -> tuple[int, str] | None:
+    """The entry the check names and why it does not check: the first that fails the
+    chain, else the first set aside from the queue; None when it names none."""
+    check = report.check
+    if not check.ok and check.failed_seq is not None:
+        return check.failed_seq, f"première entrée en défaut : {check.reason}"
+    if report.set_aside:
+        first = report.set_aside[0]
+        return first.seq, first.describe()
+    return None
 
 
 def _entries(count: int) -> str:
     return f"{french_number(count)} entrée" + ("s" if count > 1 else "")
+
+
+def _checked(count: int) -> str:
+    """« 30 028 entrées vérifiées », « 1 entrée vérifiée » (not « 1 entrée vérifiées »)."""
+    return f"{_entries(count)} vérifiée" + ("s" if count > 1 else "")
 
 
 def checkpoint_text(report: IntegrityReport) -> Text:
@@ -94,7 +116,13 @@ class IntegrityScreen(CsuScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="integrity-back"),
         Binding("f5", "check", "Vérifier à nouveau", id="integrity-check"),
+        # Shown only once a check names an entry (check_action).
+        Binding("enter", "open_entry", "Ouvrir l'entrée en défaut", id="integrity-open"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: IntegrityReport | None = None  # the last check's, None during one
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
@@ -108,9 +136,16 @@ class IntegrityScreen(CsuScreen[None]):
     def on_mount(self) -> None:
         self.action_check()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_entry":
+            return self.report is not None and entry_to_open(self.report) is not None
+        return True
+
     def action_check(self) -> None:
         if any(w.group == "integrity" and w.is_running for w in self.workers):
             return  # one check at a time: F5 during a check waits for it
+        self.report = None
+        self.refresh_bindings()
         self.query_one("#integrity-status", Static).update(
             "Vérification de chaque entrée du journal en cours…"
         )
@@ -139,11 +174,28 @@ class IntegrityScreen(CsuScreen[None]):
     def _show(self, report: IntegrityReport) -> None:
         bar = self.query_one("#integrity-progress", ProgressBar)
         bar.update(total=max(report.check.count, 1), progress=max(report.check.count, 1))
+        self.report = report
+        named = entry_to_open(report)
+        opens = f" Entrée : ouvrir l'entrée n° {named[0]}." if named is not None else ""
         self.query_one("#integrity-status", Static).update(
-            "Vérification terminée. F5 : vérifier à nouveau."
+            f"Vérification terminée. F5 : vérifier à nouveau.{opens}"
         )
         self.query_one("#integrity-result", Static).update(result_text(report))
         self.query_one("#integrity-checkpoint", Static).update(checkpoint_text(report))
+        self.refresh_bindings()
+
+    def action_open_entry(self) -> None:
+        """The entry the check names, in the review's window, with why it fails."""
+        from csu.screens.journal_entry import JournalEntryScreen
+
+        named = entry_to_open(self.report) if self.report is not None else None
+        if named is not None:
+            self.app.push_screen(JournalEntryScreen(named[0], fault=named[1]))
+
+    @on(events.Click, "#integrity-result")
+    def _result_clicked(self) -> None:
+        if self.check_action("open_entry", ()):
+            self.action_open_entry()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.group == "integrity":

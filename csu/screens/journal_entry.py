@@ -2,7 +2,9 @@
 the before and after of a change and the factors of a verification.
 
 Reading an entry that names a voter is journalled (the detail shows the voter's
-name). « i » opens the entry's intervention as its timeline. Recorded values show
+name). Opened from the integrity check (F8) on the entry it names, the window says first
+why that entry does not check: what follows may be what someone wrote over it.
+« i » opens the entry's intervention as its timeline. Recorded values show
 with any e-mail address or phone number in them masked (older entries may name a
 material by its identifier, which is an address in some elections).
 """
@@ -22,7 +24,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from csu.domain.masking import mask_personal_data
-from csu.screens.base import CsuModal
+from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.labels import (
     detail_label,
     detail_value,
@@ -229,20 +231,30 @@ class JournalEntryScreen(CsuModal[None]):
     JournalEntryScreen { align: center middle; }
     JournalEntryScreen #entry-box { width: 100; max-width: 100%; height: 90%; }
     JournalEntryScreen #entry-body { height: auto; }
+    JournalEntryScreen #entry-fault { height: auto; color: $error; text-style: bold; }
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="entry-back"),
         Binding("i", "intervention", "Intervention", id="entry-intervention"),
     ]
 
-    def __init__(self, seq: int) -> None:
+    def __init__(self, seq: int, *, fault: str | None = None) -> None:
+        """``fault``: why the integrity check says this entry does not check."""
         super().__init__()
         self.seq = seq
+        self.fault = fault
         self.detail: EntryDetail | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="entry-box", classes="modal-box"):
             yield Static(f"Entrée n° {self.seq} du journal", classes="modal-title", markup=False)
+            if self.fault is not None:
+                yield Static(
+                    f"Vérification du journal : {self.fault}. Ce qui suit est ce que l'entrée "
+                    "dit maintenant, peut-être réécrit : ne vous y fiez pas.",
+                    id="entry-fault",
+                    markup=False,
+                )
             yield Static("Lecture de l'entrée…", id="entry-body", markup=False)
 
     def on_mount(self) -> None:
@@ -265,6 +277,13 @@ class JournalEntryScreen(CsuModal[None]):
         self.detail = detail
         self.query_one("#entry-body", Static).update(detail_renderable(detail))
         self.refresh_bindings()
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        """The window says why nothing shows, rather than « Lecture… » for ever (the
+        app's notification says it too): an entry deleted, or no longer readable."""
+        if message.group == "journal-entry":
+            said = str(message.error) if message.refused else "lecture impossible"
+            self.query_one("#entry-body", Static).update(f"Entrée non affichée : {said}")
 
     def action_intervention(self) -> None:
         from csu.screens.intervention_timeline import InterventionTimelineScreen
