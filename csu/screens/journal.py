@@ -1,7 +1,8 @@
 """The supervisor's journal review: entries newest first, filtered, a page at a time.
 
-Filters (period, operator, matricule, action, outcome, election, intervention) apply
-on Entrée or F5: each search is journalled, so they do not apply at every keystroke.
+Filters (period, operator, matricule, entry number or range, action, outcome,
+election, intervention) apply on Entrée or F5: each search is journalled, so they do
+not apply at every keystroke (the number is only checked as it is typed).
 The table holds the pages read so far; the next one is read when the cursor comes
 near the end (the same search, not journalled again). The count of matching entries
 comes after the first page: on a million entries a broad filter takes a moment.
@@ -33,10 +34,12 @@ from csu.services.journal_review import (
     filter_choices,
     next_page,
     parse_moment,
+    parse_numbers,
     search_journal,
 )
 from csu.widgets.fitted_table import Columns, columns_for, cut, lay_out
 from csu.widgets.footer import KeysFooter
+from csu.widgets.parsed import Parsed
 from csu.widgets.plain import PlainSelect, PlainTable
 from csu.widgets.shell_header import ShellHeader
 
@@ -58,6 +61,8 @@ NARROW_COLUMNS: Columns = (
     ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 21), ("Résultat", 10),
     ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
+# « 1 200 000 – 1 250 000 » and then some: what is typed past it is not taken.
+NUMBERS_LENGTH = 40
 FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
 SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
 
@@ -88,6 +93,9 @@ def describe(where: ReviewFilter) -> str:
         parts.append(f"opérateur {where.operator}")
     if where.matricule:
         parts.append(f"matricule {where.matricule}")
+    if where.numbers is not None:
+        first, last = where.numbers
+        parts.append(f"entrée n° {first}" if first == last else f"entrées n° {first} à {last}")
     if where.action:
         parts.append(f"action « {action_label(where.action)} »")
     if where.outcome:
@@ -130,6 +138,7 @@ class JournalScreen(CsuScreen[None]):
     JournalScreen .journal-filters Label { width: auto; margin: 0 1 0 1; color: $text-muted; }
     JournalScreen .journal-filters Input { width: 18; }
     JournalScreen #journal-matricule { width: 12; }
+    JournalScreen #journal-numbers { width: 13; }
     JournalScreen #journal-intervention { width: 1fr; min-width: 12; }
     JournalScreen #journal-operator { width: 24; }
     JournalScreen #journal-action { width: 36; }
@@ -181,6 +190,14 @@ class JournalScreen(CsuScreen[None]):
                 yield PlainSelect([], prompt="tous", id="journal-operator", compact=True)
                 yield Label("Matricule")
                 yield Input(placeholder="tous", id="journal-matricule", compact=True)
+                yield Label("N°")
+                yield Input(
+                    placeholder="1200-1250",
+                    id="journal-numbers",
+                    compact=True,
+                    max_length=NUMBERS_LENGTH,
+                    validators=[Parsed(parse_numbers)],
+                )
         with Horizontal(classes="journal-filters"):
             with Horizontal(classes="journal-filter-pair"):
                 yield Label("Action")
@@ -232,6 +249,12 @@ class JournalScreen(CsuScreen[None]):
         self.query_one("#journal-since", Input).value = moment(where.since)
         self.query_one("#journal-until", Input).value = moment(where.until)
         self.query_one("#journal-matricule", Input).value = where.matricule or ""
+        numbers = where.numbers
+        self.query_one("#journal-numbers", Input).value = (
+            "" if numbers is None
+            else str(numbers[0]) if numbers[0] == numbers[1]
+            else f"{numbers[0]}-{numbers[1]}"
+        )  # fmt: skip
         self.query_one("#journal-intervention", Input).value = where.intervention or ""
         for name, value in (
             ("operator", where.operator),
@@ -253,7 +276,8 @@ class JournalScreen(CsuScreen[None]):
         self.query_one(f"#journal-{name}", Select).set_options(options)
 
     def filter_from_fields(self) -> ReviewFilter:
-        """The filter the fields say; raises InvalidValue for a bad date or matricule."""
+        """The filter the fields say; raises InvalidValue for a bad date, matricule or
+        entry number."""
         from csu.domain.identifiers import parse_matricule
 
         def text(name: str) -> str:
@@ -265,6 +289,7 @@ class JournalScreen(CsuScreen[None]):
 
         since, until = text("since"), text("until")
         matricule = text("matricule")
+        numbers = text("numbers")
         found = ReviewFilter(
             since=parse_moment(since, "Du") if since else None,
             until=parse_moment(until, "Au", end_of_day=True) if until else None,
@@ -275,6 +300,7 @@ class JournalScreen(CsuScreen[None]):
             election=chosen("election"),
             intervention=text("intervention") or None,
             seqs=self._seqs,
+            numbers=parse_numbers(numbers) if numbers else None,
         )
         if found.empty_period:
             raise InvalidValue("Au", "la fin de la période est avant son début")

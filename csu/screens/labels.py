@@ -222,6 +222,8 @@ DETAIL_LABELS: dict[str, str] = {
     "scheme": "empreinte",
     "seed": "graine",
     "seq": "entrée n°",
+    "seq_from": "à partir de l'entrée n°",
+    "seq_to": "jusqu'à l'entrée n°",
     "seqs": "entrées",
     "set": "facteurs retenus",
     "since": "depuis",

@@ -341,8 +341,8 @@ def _pending_fields(
     session: Session, key: bytes, where: ReviewFilter, limit: int | None
 ) -> list[tuple[int, dict[str, Any]]]:
     """``(queue id, the body's fields + matricule)`` of the waiting entries that match."""
-    if where.seqs is not None:
-        return []  # a list of positions: waiting entries have none yet
+    if where.seqs is not None or where.numbers is not None:
+        return []  # positions asked for: waiting entries have none yet
     subject = pseudonym(key, where.matricule) if where.matricule else None
     found: list[tuple[int, dict[str, Any]]] = []
     for queued, fields in enumerate(journal.waiting(session), start=1):

@@ -1,9 +1,10 @@
 """Reviewing the journal: filtered pages of entries, their detail, journalled searches.
 
 A supervisor (or an administrator) looks for entries by period, operator, voter
-(matricule), action, outcome, election and intervention, newest first, one page at a
-time: each page starts below the last entry of the previous one (keyset on seq), so
-that the thousandth page costs what the first does, on a journal of any length.
+(matricule), action, outcome, election, intervention and number (« N° »: one entry, or
+a range of them), newest first, one page at a time: each page starts below the last
+entry of the previous one (keyset on seq), so that the thousandth page costs what the
+first does, on a journal of any length.
 
 Every search is journalled (``journal_search``, with its filter; a matricule filter
 goes in as the voter's pseudonym, in the entry's subject, never in clear) before
@@ -17,6 +18,7 @@ What is shown comes from each entry's hashed body, never from the index columns
 """
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,6 +29,7 @@ from sqlmodel import Session
 
 from csu.domain.actions import ACTIONS
 from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_paris
+from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
 from csu.domain.text import single_line
@@ -44,6 +47,13 @@ from csu.store.tables import Election, Intervention, JournalEntry, Operator, Vot
 REVIEWERS: tuple[Role, ...] = ("superviseur", "admin")
 PAGE_SIZE = 100
 
+# The journal's numbers: from 1, within the seq column (INTEGER on PostgreSQL; a bound
+# past it would be compared as numeric there, and overflow SQLite's driver past 2**63).
+FIRST_SEQ = 1
+MAX_SEQ = 2_147_483_647
+_MAX_SEQ_TEXT = f"{MAX_SEQ:,}".replace(",", " ")  # « 2 147 483 647 »
+NUMBER_FIELD = "N°"
+
 SEARCH = "journal_search"
 ENTRY_VIEW = "journal_entry_view"
 INTERVENTION_VIEW = "journal_intervention_view"
@@ -53,8 +63,9 @@ INTERVENTION_VIEW = "journal_intervention_view"
 class ReviewFilter:
     """What a supervisor looks for in the journal; every field set narrows the view.
 
-    ``seqs`` restricts the view to given entries (an alert's evidence). ``until`` is
-    excluded; both bounds are aware datetimes."""
+    ``seqs`` restricts the view to given entries (an alert's evidence); ``numbers``
+    to the entries numbered from its first to its last (both included: one entry when
+    they are equal). ``until`` is excluded; both bounds are aware datetimes."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -65,6 +76,7 @@ class ReviewFilter:
     election: str | None = None
     intervention: str | None = None
     seqs: tuple[int, ...] | None = None
+    numbers: tuple[int, int] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -96,7 +108,65 @@ class ReviewFilter:
             election=clean(self.election, "Scrutin"),
             intervention=clean(self.intervention, "Intervention"),
             seqs=tuple(sorted(set(self.seqs))) if self.seqs is not None else None,
+            numbers=checked_numbers(*self.numbers) if self.numbers is not None else None,
         )
+
+
+# « 1200 », « 1 200 », « n° 1200 », « 1200-1250 », « 1200 – 1250 »: digits only (no
+# other script's digits, which int() would take), a hyphen or a dash between two.
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                         "\u2014": "-", "\u2212": "-"})  # fmt: skip
+_NUMBERS = re.compile(r"(?:n°|no|n)?([0-9]+)(?:-([0-9]+))?", re.IGNORECASE)
+_EXAMPLE = "tapez un numéro (1200) ou une plage (1200-1250)"
+_SHOWN = 24  # characters of a wrong value quoted back
+
+
+def parse_numbers(value: str, field: str = NUMBER_FIELD) -> tuple[int, int]:
+    """The entry numbers an operator typed: one (« 1200 ») or a range (« 1200-1250 »,
+    both included), as (first, last). Refused in French: letters, a negative or zero
+    number, a range the wrong way round, a number past the journal's largest possible,
+    a control character or bidirectional mark."""
+    text = single_line(value, field)
+    compact = _SPACES.sub("", text).translate(_DASHES)
+    shown = text.strip() if len(text.strip()) <= _SHOWN else text.strip()[: _SHOWN - 1] + "…"
+    if not compact:
+        raise InvalidValue(field, f"vide : {_EXAMPLE}")
+    found = _NUMBERS.fullmatch(compact)
+    if found is None:
+        if re.fullmatch(r"-[0-9]+(?:-[0-9]*)?", compact):
+            raise InvalidValue(
+                field, f"« {shown} » : un numéro d'entrée est positif, le journal commence au n° 1"
+            )
+        if re.fullmatch(r"(?:n°|no|n)?[0-9]+-", compact, re.IGNORECASE):
+            raise InvalidValue(field, f"plage « {shown} » incomplète : {_EXAMPLE}")
+        raise InvalidValue(field, f"« {shown} » n'est pas un numéro d'entrée : {_EXAMPLE}")
+    bounds = []
+    for digits in (found.group(1), found.group(2) or found.group(1)):
+        digits = digits.lstrip("0") or "0"
+        # Its length first: int() of thousands of digits is slow, then refused.
+        if len(digits) > len(str(MAX_SEQ)) or int(digits) > MAX_SEQ:
+            raise InvalidValue(
+                field,
+                f"« {shown} » dépasse le plus grand numéro d'entrée possible ({_MAX_SEQ_TEXT})",
+            )
+        bounds.append(int(digits))
+    return checked_numbers(bounds[0], bounds[1], field)
+
+
+def checked_numbers(first: int, last: int, field: str = NUMBER_FIELD) -> tuple[int, int]:
+    """(first, last) if they bound entries of a journal, else InvalidValue in French."""
+    if type(first) is not int or type(last) is not int:
+        raise InvalidValue(field, f"numéros d'entrée attendus : {_EXAMPLE}")
+    if first < FIRST_SEQ or last < FIRST_SEQ:
+        raise InvalidValue(field, "le journal commence au n° 1")
+    if first > MAX_SEQ or last > MAX_SEQ:
+        raise InvalidValue(field, f"le plus grand numéro d'entrée possible est {_MAX_SEQ_TEXT}")
+    if first > last:
+        raise InvalidValue(
+            field, f"plage à l'envers : {first} vient après {last} ; tapez {last}-{first}"
+        )
+    return first, last
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +277,13 @@ def conditions(
     found: list[ColumnElement[bool]] = []
     if where.seqs is not None:
         found.append(JournalEntry.seq.in_(where.seqs))  # type: ignore[attr-defined]
+    if where.numbers is not None:  # a range of the primary key
+        first, last = where.numbers
+        found.append(
+            JournalEntry.seq == first  # type: ignore[arg-type]
+            if first == last
+            else JournalEntry.seq.between(first, last)  # type: ignore[attr-defined]
+        )
     equal = (
         (JournalEntry.operator, where.operator),
         (JournalEntry.action, where.action),
@@ -278,6 +355,8 @@ def filter_record(key: bytes, where: ReviewFilter) -> tuple[str | None, dict[str
         "intervention": where.intervention,
         "seqs": list(where.seqs) if where.seqs is not None else None,
     }
+    if where.numbers is not None:  # only when set: the searches journalled before read alike
+        details["seq_from"], details["seq_to"] = where.numbers
     return subject, details
 
 
@@ -395,6 +474,11 @@ def count_entries(deps: Deps, who: OperatorContext, where: ReviewFilter) -> int:
     with deps.reading() as session:
         if where.is_empty:
             return journal.head(session)[0]
+        if where.numbers is not None and replace(where, numbers=None).is_empty:
+            # The journal's numbers have no gap (verification says so otherwise): a range
+            # holds those up to the head, with no entry read.
+            first, last = where.numbers
+            return max(0, min(last, journal.head(session)[0]) - first + 1)
         # A period alone is counted on the ts index; with another filter, on that
         # filter's index within the period's range of seq.
         period_only = replace(where, since=None, until=None).is_empty
@@ -413,7 +497,7 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
         entry = session.get(JournalEntry, seq)
         if entry is None:
             raise NotFound(f"Entrée n° {seq} introuvable dans le journal.")
-        fields = journal.entry_fields(entry)
+        fields = _readable(entry)
     subject = fields.get("subject")
     with deps.writing() as session:
         if subject:
@@ -448,6 +532,30 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
         event_id=fields.get("event_id", ""),
         hash=fields.get("hash", ""),
     )
+
+
+def _readable(entry: JournalEntry) -> dict[str, Any]:
+    """The entry's fields, or a refusal in French when its body is no longer an entry's
+    (altered in the base: the integrity check names it, F8 opens it here)."""
+    try:
+        fields = journal.entry_fields(entry)
+        parse_rfc3339(fields["ts"])
+        if not isinstance(fields["action"], str) or not isinstance(fields["outcome"], str):
+            raise TypeError
+        if not isinstance(fields.get("details") or {}, dict):
+            raise TypeError
+        if not all(isinstance(fields.get(name) or "", str) for name in _TEXT_FIELDS):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ServiceError(
+            f"Entrée n° {entry.seq} illisible : son contenu n'est plus celui d'une entrée du "
+            "journal (altéré dans la base ?). Vérifiez le journal (F8)."
+        ) from None
+    return fields
+
+
+# The fields an entry's window reads as texts, when present.
+_TEXT_FIELDS = ("subject", "operator", "role", "workstation", "election", "intervention")
 
 
 def _voter(session: Session, subject: str | None) -> Voter | None:

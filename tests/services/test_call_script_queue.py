@@ -7,9 +7,11 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from csu.services.audit import pending_entries
 from csu.services.call_script import checklist
+from csu.services.journal_review import ReviewFilter
 from csu.store import journal, sequencer
-from tests.conftest import AGENT
+from tests.conftest import AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     Desk,
     desk_fixture,
@@ -55,3 +57,14 @@ def test_once_chained_the_checklist_is_the_same(
     after = checklist(desk.deps, AGENT, call_id)
 
     assert after == before
+
+
+def test_entries_asked_for_by_number_leave_out_those_still_queued(
+    desk: Desk, sequencer_held: psycopg.Connection
+) -> None:
+    verified_call(desk, desk.caller)
+    assert pending_entries(desk.deps, SUPERVISOR)  # the call's entries, not chained yet
+
+    shown = pending_entries(desk.deps, SUPERVISOR, ReviewFilter(numbers=(1, 1_000)))
+
+    assert shown == []  # a number is a place in the chain: a queued entry has none yet
