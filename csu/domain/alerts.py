@@ -63,8 +63,21 @@ BURST_FAILURES = 5
 # The silence of a platform's émargement feed is the election's own threshold
 # (``[platform] feed_silence_minutes``, the cell's policy): see feed_silence_alerts.
 
+INTEGRITY_WINDOW = timedelta(days=7)
+"""How long the journal's own alarms stay listed: a checkpoint the terminal refused to
+sign, an entry set aside from the queue. Each is a fact about the journal that F8 and
+« csu audit verify » keep reporting, seen perhaps only after a week-end."""
+
 HORIZON = max(ISSUE_WINDOW, CHANGES_WINDOW, ACTIVITY_WINDOW, BURST_WINDOW)
-"""How far back alerts look (the shared contacts aside, see CONTACT_WINDOW)."""
+"""How far back alerts look (the shared contacts and the journal's integrity aside, see
+CONTACT_WINDOW and INTEGRITY_WINDOW)."""
+
+CHECKPOINT_REFUSED = "checkpoint_refused"
+"""The kind of the alert of a checkpoint the terminal refused to sign (its journalled
+refusals: action ``journal_checkpoint``, outcome « refusé », csu.services.checkpoints)."""
+SET_ASIDE = "journal_set_aside"
+"""The kind of the alert of an entry set aside from the journal's queue (action
+``journal_queue_rejected``, migration 0021, csu.store.sequencer)."""
 
 ESCALATION_OVERDUE = "escalation_overdue"
 """The kind of the alert of an escalated case untaken at its deadline, made by
@@ -79,6 +92,8 @@ KIND_LABELS: dict[str, str] = {
     "feed_silence": "flux d'émargements muet",
     # « en retard », as the escalations screen (F10) names the state of such a case.
     ESCALATION_OVERDUE: "dossier escaladé en retard",
+    CHECKPOINT_REFUSED: "point de contrôle refusé",
+    SET_ASIDE: "entrée écartée de la file",
 }
 
 
@@ -154,9 +169,20 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalAlarm:
+    """An entry the journal wrote about itself: a checkpoint refused, or a row of the
+    queue set aside, with the reason its details give."""
+
+    seq: int
+    at: datetime  # aware UTC
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One thing a supervisor should look at. ``key`` identifies it across refreshes
-    (it is notified once per session); ``title`` names no voter."""
+    (it is notified once per session); ``title`` names no voter; ``advice`` says what
+    to do, where the rule knows (French, names no voter)."""
 
     key: str
     kind: str
@@ -165,6 +191,7 @@ class Alert:
     seqs: tuple[int, ...]
     operator: str | None = None
     subject: str | None = None  # the voter's pseudonym, when the alert is about one
+    advice: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -190,7 +217,6 @@ class Alert:
 
 def _day(at: datetime) -> str:
     return f"{to_paris(at):%Y-%m-%d}"
-
 
 
 def issue_rate_alerts(entries: Iterable[Entry], now: datetime) -> list[Alert]:
@@ -397,6 +423,123 @@ def feed_silence_alerts(feeds: Iterable[Feed], now: datetime) -> list[Alert]:
             )
         )
     return sorted(alerts, key=lambda a: (a.at, a.key))
+
+
+# What a checkpoint refusal says went wrong, read from its reason (the sentences of
+# csu.services.checkpoints: IntegrityReport.refusal), most specific first.
+DELETED = "deleted"
+DAMAGED = "damaged"
+ALTERED = "altered"
+_CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (DELETED, ("suppression suspecte",)),
+    (DAMAGED, ("note illisible", "sa note signée", "signature refusée",
+               "signature du dernier point de contrôle")),
+    (ALTERED, ("journal altéré", "ne correspond plus", "diffèrent de celles", "plus court",
+               "non vérifiable", "absente")),
+)  # fmt: skip
+CHECKPOINT_TITLES: dict[str, str] = {
+    DELETED: "un point de contrôle signé a disparu de la base (suppression suspecte)",
+    DAMAGED: "un point de contrôle en base est endommagé",
+    ALTERED: "le journal ne vérifie plus",
+    "": "le journal n'est pas conforme",
+}
+_KEEP_A_COPY = (
+    "Ne modifiez rien dans la base, gardez-en une copie et prévenez le responsable de la "
+    "sécurité de la cellule ; aucun point de contrôle ne sera signé tant que ce n'est pas "
+    "compris."
+)
+CHECKPOINT_ADVICE: dict[str, str] = {
+    DELETED: (
+        "Un point de contrôle que le journal mentionne n'est plus dans la base, où CSU "
+        "n'en efface jamais : tenez le journal face aux notes signées remises aux "
+        "auditeurs (« csu audit verify --checkpoint NOTE --public-key CLÉ »). " + _KEEP_A_COPY
+    ),
+    DAMAGED: (
+        "Une ligne de point de contrôle ne dit plus ce que dit sa note signée, ou sa note "
+        "est illisible : modifiée ou ajoutée hors de CSU ? Vérifiez avec F8 ou « csu audit "
+        "verify --public-key CLÉ ». " + _KEEP_A_COPY
+    ),
+    ALTERED: (
+        "Ouvrez l'intégrité (F8) : elle nomme la première entrée en défaut, et Entrée "
+        "l'ouvre. " + _KEEP_A_COPY
+    ),
+    "": "Vérifiez le journal (F8 ou « csu audit verify »). " + _KEEP_A_COPY,
+}
+SET_ASIDE_ADVICE = (
+    "Une ligne a été écrite dans la file d'attente du journal sans passer par CSU. Rien "
+    "n'est perdu ni bloqué : l'entrée qui la remplace en garde le contenu (Entrée la "
+    "montre dans le journal, Entrée encore l'ouvre). Cherchez qui peut écrire dans la "
+    "base, gardez-en une copie et prévenez le responsable de la sécurité de la cellule."
+)
+
+
+def checkpoint_cause(reason: str) -> str:
+    """``DELETED``, ``DAMAGED`` or ``ALTERED`` from a refusal's reason; "" if none."""
+    for cause, marks in _CAUSES:
+        if any(mark in reason for mark in marks):
+            return cause
+    return ""
+
+
+def checkpoint_refusal_alerts(refusals: Iterable[JournalAlarm], now: datetime) -> list[Alert]:
+    """The checkpoints the terminal refused to sign over ``INTEGRITY_WINDOW``: it tries
+    again every period while the journal does not check, so the refusals of one cause
+    make one alert, named by the latest reason, once per Paris day of the latest."""
+    since = now - INTEGRITY_WINDOW
+    by_cause: dict[str, list[JournalAlarm]] = defaultdict(list)
+    for refusal in sorted(refusals, key=lambda r: r.seq):
+        if since <= refusal.at <= now:
+            by_cause[checkpoint_cause(refusal.reason)].append(refusal)
+    alerts = []
+    for cause, found in by_cause.items():
+        last = found[-1]
+        times = f" ({len(found)} refus depuis le {to_paris(found[0].at):%d/%m à %H:%M})"
+        alerts.append(
+            Alert(
+                key=f"{CHECKPOINT_REFUSED}:{cause or 'other'}:{_day(last.at)}",
+                kind=CHECKPOINT_REFUSED,
+                at=last.at,
+                title=(
+                    f"Le terminal a refusé de signer un point de contrôle : "
+                    f"{CHECKPOINT_TITLES[cause]}{times if len(found) > 1 else ''}. "
+                    f"Motif : {_sentence(last.reason)}"
+                ),
+                seqs=tuple(r.seq for r in found),
+                advice=CHECKPOINT_ADVICE[cause],
+            )
+        )
+    return sorted(alerts, key=lambda a: a.seqs[0])
+
+
+def set_aside_alerts(entries: Iterable[JournalAlarm], now: datetime) -> list[Alert]:
+    """The entries the sequencer chained over ``INTEGRITY_WINDOW`` in place of rows of
+    the queue that were no entries: one alert each, for good (keyed by its number)."""
+    since = now - INTEGRITY_WINDOW
+    return [
+        Alert(
+            key=f"{SET_ASIDE}:{entry.seq}",
+            kind=SET_ASIDE,
+            at=entry.at,
+            title=(
+                f"Entrée n° {entry.seq} : une ligne de la file d'attente du journal n'était "
+                f"pas une entrée ({_sentence(entry.reason).rstrip('.')}) et a été mise à "
+                "l'écart."
+            ),
+            seqs=(entry.seq,),
+            advice=SET_ASIDE_ADVICE,
+        )
+        for entry in sorted(entries, key=lambda e: e.seq)
+        if since <= entry.at <= now
+    ]
+
+
+def _sentence(reason: str) -> str:
+    """A recorded reason on one line, at most 300 characters, ending with a full stop
+    (it was written by the terminal or the server, but sits in a journal)."""
+    text = " ".join(reason.split()) or "motif inconnu"
+    if len(text) > 300:
+        text = text[:299] + "…"
+    return text if text.endswith((".", "…")) else text + "."
 
 
 def _first_burst(found: Sequence[Failure]) -> int | None:

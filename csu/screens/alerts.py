@@ -1,6 +1,8 @@
 """The supervisors' alerts: each line names what looks wrong; Entrée opens the journal
 review filtered to the entries behind it, or, for an escalated case past its deadline,
-the queue of escalated cases (F10) with that case selected.
+the queue of escalated cases (F10) with that case selected. Below the list, what to do
+about the alert under the cursor, when its rule says (the journal's own alarms: a
+checkpoint refused, an entry set aside from the queue).
 
 The list names voters (matricules): it is read when the screen opens and on F5, and
 each reading is journalled, never polled. The app notifies new alerts to logged-in
@@ -48,6 +50,7 @@ class AlertsScreen(CsuScreen[None]):
     AlertsScreen #alerts-title { text-style: bold; padding: 0 1; }
     AlertsScreen #alerts-status { padding: 0 1; color: $text-muted; }
     AlertsScreen #alerts-table { height: 1fr; }
+    AlertsScreen #alerts-advice { padding: 0 1; height: auto; max-height: 9; display: none; }
     """
 
     BINDINGS = [
@@ -66,6 +69,7 @@ class AlertsScreen(CsuScreen[None]):
         yield Static("Alertes", id="alerts-title", markup=False)
         yield Static("Chargement des alertes…", id="alerts-status", markup=False)
         yield PlainTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="alerts-advice", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -100,6 +104,22 @@ class AlertsScreen(CsuScreen[None]):
             else "Aucune alerte."
         )
         self.query_one("#alerts-status", Static).update(status)
+        self._advise(table.cursor_row)
+
+    @on(DataTable.RowHighlighted, "#alerts-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._advise(event.cursor_row)
+
+    def _advise(self, row: int) -> None:
+        """What to do about the alert at ``row``, where its rule says, below the alert
+        in full (the table cuts a long one at the screen's edge)."""
+        alert = self.alerts[row].alert if 0 <= row < len(self.alerts) else None
+        shown = self.query_one("#alerts-advice", Static)
+        if alert is None or not alert.advice:
+            shown.display = False
+            return
+        shown.update(f"{alert.title}\nQue faire : {alert.advice}")
+        shown.display = True
 
     @on(DataTable.RowSelected, "#alerts-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

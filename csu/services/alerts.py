@@ -2,7 +2,9 @@
 time windows and through indexed columns, and returns the alerts found.
 
 The silence of a platform's émargement feed is read from the platform clients and
-the journal's entries of the feed (:func:`read_feeds`, shared with the dashboard).
+the journal's entries of the feed (:func:`read_feeds`, shared with the dashboard). The
+journal's own alarms (a checkpoint the terminal refused to sign, an entry set aside from
+the queue) are its few entries of those actions, found through the action's index.
 
 Two readings: :func:`current_alerts` names no voter (the app polls it to notify
 supervisors, so it is not journalled), :func:`review_alerts` adds each voter's
@@ -22,6 +24,7 @@ from csu.domain import sealing
 from csu.domain.clock import parse_rfc3339, rfc3339
 from csu.domain.election import ElectionDefinition, within_support_hours
 from csu.domain.substitution import PENDING
+from csu.services.checkpoints import ACTION as CHECKPOINT_ACTION
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import list_elections
 from csu.services.emargement import ACTION as FEED_ACTION
@@ -30,6 +33,7 @@ from csu.services.platform_clients import platform_actor
 from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
 from csu.services.verification import NOT_VERIFIED
 from csu.store import journal
+from csu.store.sequencer import SET_ASIDE
 from csu.store.tables import (
     Intervention,
     JournalEntry,
@@ -105,6 +109,9 @@ def _alerts(
         *rules.feed_silence_alerts(_open_feeds(session, now, definitions), now),
         # Escalated cases no supervisor took by their election's deadline.
         *overdue_alerts(session, now),
+        # The journal's own alarms, over their longer window.
+        *rules.checkpoint_refusal_alerts(_alarms(session, now, CHECKPOINT_ACTION), now),
+        *rules.set_aside_alerts(_alarms(session, now, SET_ASIDE), now),
     ]
     return sorted(found, key=lambda a: (a.at, a.key), reverse=True)
 
@@ -256,6 +263,43 @@ def _first_seq_since(session: Session, ts: str) -> int | None:
         .order_by(JournalEntry.ts, JournalEntry.seq)  # type: ignore[arg-type]
         .limit(1)
     ).scalar_one_or_none()
+
+
+REFUSED = "refusé"  # the outcome of a checkpoint refused, and of a row set aside
+
+
+def _alarms(session: Session, now: datetime, action: str) -> list[rules.JournalAlarm]:
+    """The refusals of ``action`` over the integrity window, each with the reason its
+    hashed body gives. Few entries: a range of the (action, seq) index from the first
+    entry of the window (found through the ts index), the outcome tested on each."""
+    since = rfc3339(now - rules.INTEGRITY_WINDOW)
+    first = _first_seq_since(session, since)
+    if first is None:
+        return []
+    # « outcome || '' »: SQLite, without statistics, would otherwise take the outcome's
+    # index and read every refusal of the week (logins, verifications…) instead of the
+    # action's few entries (a checkpoint every thousand entries or every hour).
+    outcome = JournalEntry.outcome + ""  # type: ignore[operator]
+    rows = session.execute(
+        select(JournalEntry.seq, JournalEntry.body).where(  # type: ignore[call-overload]
+            JournalEntry.action == action,
+            JournalEntry.seq >= first,
+            outcome == REFUSED,
+            JournalEntry.ts >= since,
+            JournalEntry.ts <= rfc3339(now),
+        )
+    ).all()
+    found = []
+    for seq, body in rows:
+        try:
+            fields = json.loads(body)
+            at = parse_rfc3339(fields["ts"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # an entry altered: F8 names it
+        details = fields.get("details")
+        reason = details.get("reason") if isinstance(details, dict) else None
+        found.append(rules.JournalAlarm(seq, at, str(reason or "motif inconnu")))
+    return found
 
 
 def _failures(session: Session, now: datetime) -> list[rules.Failure]:
