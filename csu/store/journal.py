@@ -17,6 +17,7 @@ journalled search) appends without an ORM Session: ``entry_cursor`` and
 """
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -282,9 +283,19 @@ def unreadable_waiting(session: Session, limit: int | None = None) -> list[tuple
 
 def read_queued(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """A queued body's fields, or why it is no entry (what the queue's trigger checks,
-    migration 0021: JSON, an object, every field of the right type, a readable time)."""
+    migrations 0021 to 0023: JSON, an object, every field of the right type, a readable
+    time; then no nesting deeper than 32 levels, no key twice in one object, no number
+    a float cannot hold nor an integer Python cannot read), in the trigger's order."""
+    faults = _Faults()
     try:
-        fields = json.loads(body)
+        fields = json.loads(
+            body,
+            object_pairs_hook=faults.unique,
+            parse_float=faults.finite,
+            parse_int=faults.integer,
+        )
+    except RecursionError:  # JSON text, nested deeper than Python's parser goes
+        return None, _TOO_DEEP
     except (ValueError, UnicodeDecodeError):
         return None, "contenu illisible (ni texte UTF-8 ni JSON)"
     if not isinstance(fields, dict):
@@ -303,10 +314,79 @@ def read_queued(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         parse_rfc3339(fields["ts"])
     except ValueError:
         return None, "horodatage « ts » illisible"
+    if _deeper_than(fields, MAX_DEPTH):
+        return None, _TOO_DEEP
+    if faults.found is not None:
+        return None, faults.found
     return fields, None
 
 
 _REQUIRED = frozenset({"event_id", "ts", "action", "outcome"})
+
+# What the queue's check refuses (migration 0023) beyond the fields: a body that JSON
+# readers read otherwise than the server's jsonb, which the chain would keep for good.
+MAX_DEPTH = 32
+_TOO_DEEP = f"contenu imbriqué sur plus de {MAX_DEPTH} niveaux"
+_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: more, and int() refuses
+_SHOWN = 40  # characters of a key or a number quoted in a reason
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+class _Faults:
+    """json.loads's hooks for a queued body: they read it as json.loads does, and keep
+    the first key given twice in an object, or number out of a float's or an int's
+    reach, in the words of the queue's check (duplicate keys first, as it does)."""
+
+    def __init__(self) -> None:
+        self.duplicate: str | None = None
+        self.number: str | None = None
+
+    @property
+    def found(self) -> str | None:
+        return self.duplicate or self.number
+
+    def unique(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) < len(pairs) and self.duplicate is None:
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    self.duplicate = f"clé « {_shortened(key)} » en double dans un objet"
+                    break
+                seen.add(key)
+        return found
+
+    def finite(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value) and self.number is None:
+            self.number = f"nombre hors des limites d'un flottant ({_shortened(text)})"
+        return value
+
+    def integer(self, text: str) -> int | None:
+        if len(text.lstrip("-")) > _INT_DIGITS:
+            if self.number is None:
+                self.number = f"entier de plus de {_INT_DIGITS} chiffres ({text[:20]}…)"
+            return None
+        return int(text)
+
+
+def _deeper_than(value: Any, depth: int) -> bool:
+    """Whether an item of ``value`` lies ``depth`` levels down (jsonpath's
+    ``strict $.**{depth}``, the queue's check)."""
+    level = [value]
+    for _ in range(depth):
+        level = [
+            item
+            for node in level
+            if isinstance(node, dict | list)
+            for item in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def iter_chain(

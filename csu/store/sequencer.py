@@ -47,7 +47,12 @@ A queued row that cannot be chained (not an entry: written into the queue by han
 before the queue's check of migration 0021 or with its triggers disabled) no longer
 stops the chain: the batch is done again entry by entry, and the server chains in that
 row's place an entry of its own, ``SET_ASIDE`` (« refusé », its reason, the row's
-length, SHA-256 and first 64 KiB), which ``csu audit verify`` reports.
+length, SHA-256 and first 64 KiB), which ``csu audit verify`` reports. So is a row that
+JSON readers would read otherwise than the server (migration 0023: a key twice in one
+object, a number such as ``1e999`` that a float cannot hold, nesting deeper than 32
+levels): the batch at once checks each body (``csu_journal_body_problem``, a few cheap
+tests for the usual entry) and leaves such a row to the entry-by-entry pass, rather
+than chaining a body whose readers disagree on what it says.
 
 No lost wake-up. A workstation whose try failed while another held the role had
 committed its entry before: it leaves the entry to its process's duty thread (see
