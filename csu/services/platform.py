@@ -64,6 +64,8 @@ from csu.store.tables import (
     PlatformLoginFailures,
     Voter,
     core_tables,
+    folded,
+    holds_at,
 )
 
 IDENTIFIER_PURPOSE = "platform_login_identifier"
@@ -151,6 +153,16 @@ class LoginCheck(BaseModel):
     )
 
 
+def is_address(identifier: str) -> bool:
+    """Whether a typed identifier is an e-mail address (men-2022: the voter's academic
+    address), which the login check finds whatever its case: the domain's case never
+    matters, and a ministry's mailboxes ignore the local part's too. Other identifiers
+    (a matricule, a notice number) are compared as typed. ASCII only: the roll's
+    identifiers are (csu.domain.roll), and Python's lower() of other letters could give
+    ASCII ones (the Kelvin sign gives k) that SQL's would not."""
+    return "@" in identifier and identifier.isascii()
+
+
 def required_secrets(definition: ElectionDefinition) -> tuple[str, ...]:
     """The secrets a login to this election needs: the credentials of its file."""
     return definition.credential_kinds
@@ -215,7 +227,10 @@ def check_platform_login(
         secrets = secrets.given()
     now = deps.clock()
     identifier = platform_identifier(identifier)
-    identifier_hash = keyed_hash(deps.key, IDENTIFIER_PURPOSE, f"{election}:{identifier}")
+    # An address is one whatever its case: its failures count together, whatever the
+    # case it is typed in (a lock is no less one for « Jean.Dupont@… »).
+    counted = identifier.lower() if is_address(identifier) else identifier
+    identifier_hash = keyed_hash(deps.key, IDENTIFIER_PURPOSE, f"{election}:{counted}")
     outcome: LoginCheck | None = None
     with deps.writing() as session:
         found = _lookup(session, election, identifier, identifier_hash)
@@ -378,28 +393,40 @@ _ACTIVE = literal_column("'active'")
 _FAILURES_KEY = and_(
     _failures.c.election_id == bindparam("e"), _failures.c.identifier_hash == bindparam("h")
 )
-# Everything a check reads, in one statement: a row per active credential and
-# émargement of the material (one row when the identifier is unknown or has neither),
-# none for an unknown election.
-_LOOKUP = (
-    select(
-        _election.c.definition, _failures.c.failures, _failures.c.locked_until,
-        _material.c.id, _material.c.status, _material.c.capacity, _material.c.bureau_code,
-        _material.c.scrutins, _material.c.voted_at, _voter.c.pseudonym,
-        _credential.c.id, _credential.c.kind, _credential.c.scheme, _credential.c.hash,
-        _emargement.c.scrutin_id, _emargement.c.voted_at,
-    )
-    .select_from(_election)
-    .outerjoin(_failures, and_(_failures.c.election_id == _election.c.id,
-                               _failures.c.identifier_hash == bindparam("h")))
-    .outerjoin(_material, and_(_material.c.election_id == _election.c.id,
-                               _material.c.identifier == bindparam("i")))
-    .outerjoin(_voter, _voter.c.id == _material.c.voter_id)
-    .outerjoin(_credential, and_(_credential.c.material_id == _material.c.id,
-                                 _credential.c.status == _ACTIVE))
-    .outerjoin(_emargement, _emargement.c.material_id == _material.c.id)
-    .where(_election.c.id == bindparam("e"))
-)  # fmt: skip
+
+
+def _lookup_by(material: Any) -> Any:
+    """Everything a check reads, in one statement: a row per active credential and
+    émargement of the material found by ``material`` (one row when the identifier is
+    unknown or has neither), none for an unknown election; the material's identifier
+    last."""
+    return (
+        select(
+            _election.c.definition, _failures.c.failures, _failures.c.locked_until,
+            _material.c.id, _material.c.status, _material.c.capacity,
+            _material.c.bureau_code, _material.c.scrutins, _material.c.voted_at,
+            _voter.c.pseudonym,
+            _credential.c.id, _credential.c.kind, _credential.c.scheme, _credential.c.hash,
+            _emargement.c.scrutin_id, _emargement.c.voted_at, _material.c.identifier,
+        )
+        .select_from(_election)
+        .outerjoin(_failures, and_(_failures.c.election_id == _election.c.id,
+                                   _failures.c.identifier_hash == bindparam("h")))
+        .outerjoin(_material, and_(_material.c.election_id == _election.c.id, material))
+        .outerjoin(_voter, _voter.c.id == _material.c.voter_id)
+        .outerjoin(_credential, and_(_credential.c.material_id == _material.c.id,
+                                     _credential.c.status == _ACTIVE))
+        .outerjoin(_emargement, _emargement.c.material_id == _material.c.id)
+        .where(_election.c.id == bindparam("e"))
+    )  # fmt: skip
+
+
+# The identifier as typed; an address by its lower-case form (``i``, lowered), through
+# the index of migration 0024 (csu.store.tables: its condition is holds_at's).
+_LOOKUP = _lookup_by(_material.c.identifier == bindparam("i"))
+_LOOKUP_ADDRESS = _lookup_by(
+    and_(folded(_material.c.identifier) == bindparam("i"), holds_at(_material.c.identifier))
+)
 _FAILURES_LOCK = (
     select(_failures.c.failures, _failures.c.last_failure_at, _failures.c.locked_until)
     .where(_FAILURES_KEY)
@@ -448,19 +475,29 @@ def _definition(text: str) -> ElectionDefinition:
 
 
 def _lookup(session: Session, election: str, identifier: str, identifier_hash: str) -> _Found:
+    address = is_address(identifier)
     rows = session.connection().execute(
-        _LOOKUP, {"e": election, "i": identifier, "h": identifier_hash}
-    ).all()
+        _LOOKUP_ADDRESS if address else _LOOKUP,
+        {"e": election, "i": identifier.lower() if address else identifier,
+         "h": identifier_hash},
+    ).all()  # fmt: skip
     if not rows:
         get_definition(session, election)  # raises its NotFound: the election is unknown
     first = rows[0]
+    if address and len({row[3] for row in rows}) > 1:
+        # Two materials whose addresses differ only in case: the one typed exactly, or
+        # none (which of them is meant, nothing says).
+        rows = [row for row in rows if row[-1] == identifier]
+        if not rows:
+            return _Found(_definition(first[0]), first[1], first[2], None, None, {}, {})
+        first = rows[0]
     material = _MaterialRow(*first[3:9]) if first[3] is not None else None
     stored = {
         kind: _Stored(credential_id, scheme, digest)
-        for *_, credential_id, kind, scheme, digest, _, _ in rows
+        for *_, credential_id, kind, scheme, digest, _, _, _ in rows
         if credential_id is not None
     }
-    voted = {scrutin: at for *_, scrutin, at in rows if scrutin is not None}
+    voted = {scrutin: at for *_, scrutin, at, _ in rows if scrutin is not None}
     return _Found(_definition(first[0]), first[1], first[2], material, first[9], stored, voted)
 
 

@@ -1,6 +1,7 @@
 """SQLModel tables. Datetimes are aware and stored in UTC (SQLModel's UTCDateTime)."""
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -9,11 +10,16 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    String,
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
 ACTIVE_ONLY = text("status = 'active'")
@@ -114,6 +120,66 @@ class Material(SQLModel, table=True):
     # The scrutin ids its roll row gave ("csa|cap"); None: the election file decides
     # (csu.domain.scrutins.material_scrutins).
     scrutins: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class folded(FunctionElement[str]):  # lower-case: a SQL function, named as one
+    """``lower()`` of its text, ASCII letters only, as Python's ``str.lower`` of ASCII
+    text: SQLite's lower() folds nothing else, and PostgreSQL's under the "C" collation
+    neither (under another, the locale's rules: a Turkish one lowers I to ı)."""
+
+    type = String()
+    name = "lower"
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "postgresql")
+def _folded_postgresql(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'lower({compiler.process(element.clauses, **kw)} COLLATE "C")'
+
+
+class at_sign(FunctionElement[int]):  # lower-case: a SQL function, named as one
+    """Where « @ » is in its text, from 1; 0 if nowhere."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(at_sign)
+def _at_sign(element: at_sign, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)}, '@')"
+
+
+@compiles(at_sign, "postgresql")
+def _at_sign_postgresql(element: at_sign, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)}, '@')"
+
+
+def holds_at(text: Any) -> Any:
+    """Whether ``text`` holds « @ »: an identifier that is an e-mail address. Not LIKE
+    '%@%': a roll's import rebuilds the indexes it set aside from their definitions
+    (csu.services.rolls), where psycopg would read « % » as a placeholder. The 0 is
+    written in the statement, not bound: a partial index serves a condition only when
+    it is its own, word for word (PostgreSQL's generic plan sees a parameter as any)."""
+    return at_sign(text) > literal_column("0")
+
+
+# The identifiers that are e-mail addresses, by their lower-case form: the platform's
+# login check finds « Jean.Dupont@… » as « jean.dupont@… » by this index (migration
+# 0024), which covers no other identifier (a matricule, a number: compared as typed). A
+# query uses it when its condition holds ``holds_at(identifier)`` too, word for word.
+_identifier = Material.__table__.c.identifier  # type: ignore[attr-defined]
+Index(
+    "ix_material_identifier_folded",
+    Material.__table__.c.election_id,  # type: ignore[attr-defined]
+    folded(_identifier),
+    sqlite_where=holds_at(_identifier),
+    postgresql_where=holds_at(_identifier),
+)
 
 
 class Emargement(SQLModel, table=True):
