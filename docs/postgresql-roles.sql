@@ -43,13 +43,16 @@ GRANT SELECT, INSERT ON checkpoint TO csu_app;
 
 -- The sequencer's batch and the audit's reading of an entry's fields (migration 0019),
 -- the queue's check of a new entry and the entry that sets a malformed one aside
--- (migration 0021): run with the caller's rights, so the journal's privileges above
+-- (migration 0021) and its reading of the body (duplicate keys, numbers: migration 0023):
+-- run with the caller's rights, so the journal's privileges above
 -- still hold. Granted by name, in case functions are no longer executable by PUBLIC by
 -- default.
 GRANT EXECUTE ON FUNCTION csu_journal_integrate(bigint, integer) TO csu_app;
 GRANT EXECUTE ON FUNCTION csu_journal_fields(bytea) TO csu_app;
 GRANT EXECUTE ON FUNCTION csu_journal_queue_problem(text, bytea) TO csu_app;
 GRANT EXECUTE ON FUNCTION csu_journal_set_aside(bigint, text, bytea, text, text) TO csu_app;
+GRANT EXECUTE ON FUNCTION csu_journal_body_problem(bytea, jsonb) TO csu_app;
+GRANT EXECUTE ON FUNCTION csu_json_duplicate_key(json) TO csu_app;
 
 -- The schema version: the workstations check it at start, only the owner moves it.
 REVOKE ALL ON alembic_version FROM csu_app;

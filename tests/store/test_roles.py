@@ -112,3 +112,23 @@ def test_the_app_role_integrates_a_queued_row_it_must_set_aside(
     assert integrate_journal(deps, ADMIN) == 1
     assert verify_journal(deps, ADMIN).count == 1
     engine.dispose()
+
+
+def test_every_function_of_the_schema_is_executable_by_the_app_role(
+    app_role: tuple[str, str],
+) -> None:
+    # A function a migration adds and the grants file forgets fails every append of a
+    # hardened server's workstations (csu_journal_body_problem, migration 0023, did).
+    # Trigger functions fire whoever writes: they need no grant.
+    owner_url, app_url = app_role
+    role = make_url(app_url).username
+    with psycopg.connect(libpq(owner_url)) as owner:
+        denied = owner.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'public' AND p.proname LIKE 'csu%%' "
+            "AND p.prorettype <> 'trigger'::regtype "
+            "AND NOT has_function_privilege(%s, p.oid, 'EXECUTE')",
+            (role,),
+        ).fetchall()
+    assert denied == []
