@@ -17,7 +17,7 @@ there only: the agent types it again, compared with the keyed hash the outbox ke
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from csu.domain import masking
 from csu.domain.alerts import contact_hash
@@ -155,6 +155,31 @@ def confirmed_address_hash(session: Session, voter: Voter, election_id: str) -> 
         .order_by(OutboundMessage.id)  # type: ignore[arg-type]
         .limit(1)
     ).scalar_one_or_none()
+
+
+# An identifier message in these states went out or is on its way (the outbox retries
+# a pending one); a failed one waits for a resend, an abandoned one never went.
+_ON_ITS_WAY = ("pending", "sending", "sent")
+
+
+def identifier_sent(
+    session: Session, voter: Voter, election_id: str, recipient_hash: str | None
+) -> bool:
+    """Whether the voter's identifier went out (or is on its way) in this election to
+    the personal address of keyed hash ``recipient_hash``, or, with None, to the
+    professional address on record. Per voter and election: the message does not name
+    its material, and an election that sends identifiers (men-2011) has one capacity."""
+    query = select(col(OutboundMessage.id)).where(
+        col(OutboundMessage.voter_id) == voter.id,
+        col(OutboundMessage.election_id) == election_id,
+        col(OutboundMessage.purpose) == "identifier",
+        col(OutboundMessage.state).in_(_ON_ITS_WAY),
+    )
+    if recipient_hash is None:
+        query = query.where(col(OutboundMessage.typed_recipient).is_(False))
+    else:
+        query = query.where(col(OutboundMessage.recipient_hash) == recipient_hash)
+    return session.execute(query.limit(1)).first() is not None
 
 
 def _require_same_address(

@@ -18,7 +18,8 @@ The election's file must let that kind go by link (``[delivery]``); a link is ne
 honoured past the election's ``timings.links_until`` (seed 003: « jusqu'au 20
 octobre »). :func:`send_password_link` sends the password link by e-mail to the address
 the identifier went to (seed 003): the professional one on record, or the personal one
-confirmed for the identifier, which the agent types again and cannot change.
+confirmed for the identifier, which the agent types again and cannot change; and not
+before the identifier went there (seed 003: identity, identifier, then password).
 """
 
 import secrets
@@ -82,6 +83,13 @@ PASSWORD_LINK_BODY = (
     "{sender} : pour afficher votre mot de passe de vote, ouvrez ce lien (une seule fois, "
     "valable {validity}) : {link}\nNotez-le soigneusement : il ne s'affichera plus. "
     "Si vous n'avez rien demandé, appelez le {support_phone}."
+)
+
+# Seed 003: the identifier is e-mailed first, then the password shows by the link.
+IDENTIFIER_FIRST = (
+    "Envoyez d'abord l'identifiant (ctrl+d) : le lien du mot de passe ne part qu'après "
+    "lui, à la même adresse. Aucun identifiant n'est parti à cette adresse pour cette "
+    "élection (jamais envoyé, ou envoi en échec : renvoyez-le)."
 )
 
 
@@ -459,8 +467,10 @@ def _password_recipient(
     session: Session, deps: Deps, voter: Voter, definition: ElectionDefinition, typed: str
 ) -> tuple[str, bool]:
     """Where the password link goes: the personal address confirmed for the identifier
-    (typed again, compared by keyed hash: it is not kept), else the professional one."""
-    from csu.services.identifier_delivery import confirmed_address_hash
+    (typed again, compared by keyed hash: it is not kept), else the professional one;
+    and only once the identifier went there in this election (seed 003: identity
+    validated, then the identifier e-mailed, then the password on screen)."""
+    from csu.services.identifier_delivery import confirmed_address_hash, identifier_sent
 
     confirmed = confirmed_address_hash(session, voter, definition.id)
     if confirmed is not None:
@@ -475,6 +485,8 @@ def _password_recipient(
                 "Ce n'est pas l'adresse confirmée par l'électeur pour son identifiant : "
                 "elle ne peut plus être changée."
             )
+        if not identifier_sent(session, voter, definition.id, confirmed):
+            raise ServiceError(IDENTIFIER_FIRST)
         return address, True
     if not voter.email_pro:
         raise ServiceError("Aucune adresse professionnelle enregistrée pour cet électeur.")
@@ -483,4 +495,6 @@ def _password_recipient(
             "Le lien part à l'adresse professionnelle enregistrée (l'électeur n'a pas "
             "confirmé d'autre adresse) : laissez le champ vide."
         )
+    if not identifier_sent(session, voter, definition.id, None):
+        raise ServiceError(IDENTIFIER_FIRST)
     return parse_email(voter.email_pro), False

@@ -64,7 +64,11 @@ def send_personal(desk: Desk, call_id: str, address: str) -> None:
 
 
 def password_link(desk: Desk, call_id: str, address: str = "") -> str:
-    """Sends the men-2011 password link; its token, as the voter's mailbox shows it."""
+    """Sends the men-2011 password link; its token, as the voter's mailbox shows it.
+    Without ``address``, the identifier goes first to the professional address (seed
+    003: the identifier, then the password; the service refuses the link before)."""
+    if not address:
+        send_identifier(desk.deps, AGENT, call_id, desk.without_notice.material_id, to="pro")
     send_password_link(desk.deps, AGENT, call_id, desk.without_notice.material_id, address)
     with desk.deps.reading() as session:
         purposes = session.execute(select(OutboundMessage.purpose)).scalars().all()
