@@ -338,14 +338,26 @@ def revoke_credential(
 
 
 def require_verified_for(definition: ElectionDefinition, row: Intervention, kind: str) -> None:
-    """Some kinds demand particular factors (``verification_for`` in the election)."""
+    """Some kinds demand particular factors (``verification_for`` in the election). There,
+    ``in_person`` counts only in the president's own intervention (S4: the president
+    saw the document and acts): a president's attestation for an agent's call (S2)
+    gives the agent what any verification gives, the key of minint-2022, not more."""
     required = definition.verification_for.get(kind)
     verified = set((row.verified_factors or "").split(","))
+    attested_only = "in_person" in verified and row.president_login != row.operator_login
+    if attested_only:
+        verified.discard("in_person")
     if not enough_for(required, verified):
         sets = " ; ou ".join(describe_set(s) for s in required or ())
+        label = CREDENTIAL_LABELS.get(kind, kind)
+        if attested_only and enough_for(required, verified | {"in_person"}):
+            raise ServiceError(
+                f"L'attestation du président ne suffit pas à un agent pour délivrer un(e) "
+                f"{label} : le président le fait lui-même depuis sa session, ou l'identité "
+                f"est vérifiée par : {sets}."
+            )
         raise ServiceError(
-            f"Pour délivrer un(e) {CREDENTIAL_LABELS.get(kind, kind)}, l'identité doit être "
-            f"vérifiée par : {sets}."
+            f"Pour délivrer un(e) {label}, l'identité doit être vérifiée par : {sets}."
         )
 
 

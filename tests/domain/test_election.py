@@ -640,24 +640,24 @@ def test_education_demands_the_challenge_answer_before_a_vote_code() -> None:
 
 def test_verification_for_a_kind_the_election_does_not_issue_is_refused() -> None:
     text = (ELECTIONS / "minint-2022.toml").read_text(encoding="utf-8")
-    text = text.replace("[timings]", '[verification_for]\nvote_code = [["numen"]]\n\n[timings]')
+    text = text.replace("[verification_for]\n", '[verification_for]\nvote_code = [["numen"]]\n')
     with pytest.raises(InvalidValue, match=r"verification_for\.vote_code : ce scrutin ne"):
         parse_election(text, "minint-2022.toml")
 
 
 def test_verification_for_a_factor_the_roll_does_not_carry_is_refused() -> None:
     text = (ELECTIONS / "men-2022.toml").read_text(encoding="utf-8")
-    text = text.replace('["in_person"],\n]', '["in_person"],\n    ["iban"],\n]')
+    text = text.replace("vote_code = [\n", 'vote_code = [\n    ["iban"],\n')
 
     with pytest.raises(InvalidValue) as caught:
         parse_election(text, "men-2022.toml")
 
-    assert caught.value.field == "men-2022.toml : verification_for.vote_code[4]"
+    assert caught.value.field == "men-2022.toml : verification_for.vote_code[1]"
     assert "exige le champ iban dans identity_fields" in caught.value.fault
 
 
 def test_verification_for_a_set_of_public_factors_only_is_refused() -> None:
     text = (ELECTIONS / "men-2022.toml").read_text(encoding="utf-8")
-    text = text.replace('["in_person"],\n]', '["birth_date"],\n]')
+    text = text.replace("vote_code = [\n", 'vote_code = [\n    ["birth_date"],\n')
     with pytest.raises(InvalidValue, match="aucun facteur secret"):
         parse_election(text, "men-2022.toml")
