@@ -8,6 +8,12 @@ declared. The service decides at once: refused (stored, with its reason: a name 
 differs from the roll is one), waiting for a supervisor, or granted. The modal shows
 that answer and returns the request.
 
+The request is taken only once the caller's identity is verified in the call (seed
+000: « Après contrôle, l'électeur sera invité à formuler sa demande complète »): the
+form asks the service first and stays greyed, saying to verify the identity (ctrl+e on
+the voter file) before anything is typed, when the call is not verified; verified, it
+says until when, since the service checks again when the request is sent.
+
 Entrée sends the form once it is complete; before that it names what is missing, goes
 to it and sends nothing.
 """
@@ -34,7 +40,13 @@ from csu.domain.masking import mask_identifier
 from csu.domain.text import free_text
 from csu.screens.base import CsuModal
 from csu.services.context import ServiceError
-from csu.services.substitution import SubstitutionView, TypedIdentity, request_substitution
+from csu.services.substitution import (
+    RequestCheck,
+    SubstitutionView,
+    TypedIdentity,
+    request_check,
+    request_substitution,
+)
 from csu.widgets.parsed import Parsed
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -59,6 +71,8 @@ REQUIRED = (
     ("substitution-declared", "la date de déclaration"),
 )
 NOTHING_SENT = "Rien n'a été envoyé."
+CHECKING = "Contrôle de l'identité de l'appelant dans l'intervention…"
+VERIFY_KEY = "ctrl+e"  # the voter file's « Vérifier l'identité »
 
 
 def parse_typed_name(value: str, field: str) -> str:
@@ -124,6 +138,8 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
     # view: the form is longer than a 40-line terminal.
     DEFAULT_CSS = """
     SubstitutionRequestScreen #substitution-fields { height: 1fr; }
+    SubstitutionRequestScreen #substitution-verification { height: auto; margin-bottom: 1; }
+    SubstitutionRequestScreen #substitution-verification.-verified { color: $success; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="substitution-cancel")]
@@ -140,12 +156,19 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
         self.definition = definition
         self.result: SubstitutionView | None = None
         self._busy = False
+        # The service's answer on the call's verification; None until it came.
+        self.check: RequestCheck | None = None
 
     @property
     def offered(self) -> bool:
         """Whether the election provides replacement material at all."""
         offer = self.definition.substitution
         return offer.enabled and offer.identifier is not None
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the form may be filled and sent: offered, and the call verified."""
+        return self.offered and self.check is not None and self.check.allowed
 
     def compose(self) -> ComposeResult:
         checks = self.checks(self.app.clock)
@@ -154,6 +177,12 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
             yield Static(
                 f"Matériel de substitution — {self.definition.id}",
                 classes="modal-title",
+                markup=False,
+            )
+            yield Static(
+                CHECKING,
+                id="substitution-verification",
+                classes="modal-message",
                 markup=False,
             )
             with VerticalScroll(id="substitution-fields"):
@@ -222,7 +251,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                     "Enregistrer la demande",
                     id="substitution-submit",
                     variant="primary",
-                    disabled=not self.offered,
+                    disabled=True,  # until the service says the call is verified
                 )
                 yield Button("Annuler", id="substitution-cancel-button")
                 yield Button("Fermer", id="substitution-close", variant="primary")
@@ -262,6 +291,47 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
 
     def on_mount(self) -> None:
         self.query_one("#substitution-close", Button).display = False
+        # Greyed until the service says the caller is verified: nothing is typed into a
+        # request that could not be taken.
+        self.query_one("#substitution-form").disabled = True
+        self.query_one("#substitution-cancel-button", Button).focus()
+        if self.offered:
+            self.check_call()
+        else:
+            self.query_one("#substitution-verification", Static).update("")
+
+    @work(thread=True, exclusive=True, group="substitution-check", exit_on_error=False)
+    def check_call(self) -> None:
+        who = self.app.operator
+        if who is None:
+            return
+        try:
+            check = request_check(self.app.deps, who, self.intervention_id)
+        except ServiceError as refused:
+            check = RequestCheck(str(refused), None)
+        self.app.call_from_thread(self._checked, check)
+
+    def _checked(self, check: RequestCheck) -> None:
+        """The form opens when the call is verified; otherwise it stays greyed and says
+        what to do first."""
+        self.check = check
+        notice = self.query_one("#substitution-verification", Static)
+        notice.remove_class("-locked", "-verified")
+        if not check.allowed:
+            notice.update(
+                f"{check.refusal}\nFermez ce formulaire (Échap), vérifiez l'identité de "
+                f"l'appelant ({VERIFY_KEY} sur la fiche), puis rouvrez-le (F7). {NOTHING_SENT}"
+            )
+            notice.add_class("-locked")
+            return
+        until = check.verified_until
+        notice.update(
+            "Identité de l'appelant vérifiée"
+            + (f" jusqu'à {until:%H:%M} : enregistrez la demande avant." if until else ".")
+        )
+        notice.add_class("-verified")
+        self.query_one("#substitution-form").disabled = False
+        self.query_one("#substitution-submit", Button).disabled = False
         self.first_to_fill().focus()
 
     def first_to_fill(self) -> Widget:
@@ -324,7 +394,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
     @on(Button.Pressed, "#substitution-submit")
     @on(Input.Submitted)
     def _submit(self) -> None:
-        if self._busy or self.result is not None or not self.offered:
+        if self._busy or self.result is not None or not self.allowed:
             return
         shown = self.query_one("#substitution-result", Static)
         problem = self.problem()
@@ -388,6 +458,13 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
         close.focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "substitution-check":
+            if event.state is WorkerState.ERROR:  # the store out of reach: stays greyed
+                self.query_one("#substitution-verification", Static).update(
+                    "Vérification de l'intervention impossible : fermez ce formulaire et "
+                    "réessayez."
+                )
+            return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#substitution-result", Static).update(

@@ -1,17 +1,23 @@
 """Replacement material (S5, « matériel de substitution », CCI).
 
-An agent records a voter's request inside their open intervention on that voter: the
-voter number(s) concerned (one material each), which items of the election's checklist
-were received, whether the identity matches the roll, when the loss was declared and
-the address the new material goes to. Any anomaly refuses the request: it is stored
-refused, with its reason, and journalled. A request in order waits for a supervisor
+An agent records a voter's request inside their open intervention on that voter, once
+the caller's identity is verified in that call (seed 000: « Après contrôle, l'électeur
+sera invité à formuler sa demande complète »; a request on an unverified call is
+refused and journalled, nothing stored): the voter number(s) concerned (one material
+each), which items of the election's checklist were received, whether the identity
+matches the roll, when the loss was declared and the address the new material goes
+to. Any anomaly refuses the request: it is stored refused, with its reason, and
+journalled. A request in order waits for a supervisor
 other than its author when the election requires approval, else it is granted at once.
 
 Granting, in one transaction: each original material becomes ``substituted`` and its
 credentials are revoked; new material (a new identifier, new credentials of every kind
 the election defines) replaces it; an e-mail gives it to the voter at the request's
-address (written to the outbox, delivered after the commit). Credentials are hashed
-before the write transaction (argon2id takes ~300 ms) and never journalled.
+address (written to the outbox, delivered after the commit), and every platform
+client of the election learns that the original identifier no longer works and which
+identifier replaces it (:func:`csu.services.webhooks.material_replaced`), in the same
+transaction. Credentials are hashed before the write transaction (argon2id takes
+~300 ms) and never journalled.
 """
 
 import json
@@ -34,6 +40,7 @@ from csu.domain.identifiers import identity_mismatches, parse_birth_date
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.messages import render
 from csu.domain.notice_wording import substituted
+from csu.domain.permissions import VERIFY_FIRST
 from csu.domain.text import free_text, multiline_text
 from csu.services import webhooks
 from csu.services.context import (
@@ -46,10 +53,10 @@ from csu.services.context import (
     require_role,
     retried,
 )
-from csu.services.credentials import stored_hash
+from csu.services.credentials import require_verified_for, stored_hash
 from csu.services.elections import get_definition
 from csu.services.emargement import substitution_voted
-from csu.services.interventions import owned_open
+from csu.services.interventions import owned_open, verified_until
 from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS as MESSAGE_STATE_LABELS
 from csu.services.outbox import Outgoing, deliver, enqueue
@@ -71,8 +78,11 @@ MESSAGE_PURPOSE = "substitution"
 REVOKE_REASON = "substitution"
 MAX_DECISION_LENGTH = 500
 IDENTIFIER_ATTEMPTS = 5
-
-
+# The credential acts' refusal (csu.domain.permissions), said for a request.
+UNVERIFIED = (
+    f"{VERIFY_FIRST.sentence} Une demande de matériel de substitution ne se prend "
+    "qu'après le contrôle de l'identité de l'appelant."
+)
 
 @dataclass(frozen=True, slots=True)
 class SubstitutedMaterial:
@@ -112,6 +122,18 @@ class SubstitutionView:
     @property
     def pending(self) -> bool:
         return self.state == rules.STATE_LABELS[rules.PENDING]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCheck:
+    """Whether the operator's intervention lets a request be taken now, for the form."""
+
+    refusal: str | None  # why not, in French: what to do first
+    verified_until: datetime | None  # aware, Europe/Paris; None: not verified (now)
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +210,11 @@ def request_substitution(
     without substitution or closed, declared before the election's date, checklist
     item missing, identity not matching, material used to vote or no longer active.
     Raises for what is no request at all: bad address, material unknown or not the
-    voter's, a request already pending for one of the materials.
+    voter's, a request already pending for one of the materials. Raises too when the
+    caller's identity is not verified in the intervention (or the verification lapsed,
+    or misses the factors the election's ``verification_for`` demands for the
+    credentials the new material carries): the refusal is journalled (« refusée »),
+    nothing of the request is stored, and the sentence says to verify first.
 
     ``identity``: the name, first name and date of birth typed from the signed request,
     compared with the roll (accents and case aside); a difference refuses the request,
@@ -214,88 +240,128 @@ def request_substitution(
     if definition is not None and _granted_at_once(definition):
         prepared = _prepare(deps, definition, len(wanted))
     message_id: list[int] | None = None
+    unverified: str | None = None
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
         definition = get_definition(session, row.election_id or "")
         answers = rules.checklist_answers(definition.substitution.checklist, checklist)
         voter = _voter(session, row.voter_id)
         materials = _locked_materials(session, row, wanted)
-        _refuse_if_pending(session, wanted)
-        mismatches = (
-            identity_mismatches(typed, (voter.last_name, voter.first_name, voter.birth_date))
-            if typed is not None
-            else []
-        )
-        if typed is not None:
-            identity_match = not mismatches
-        assert identity_match is not None
-        anomalies = rules.request_anomalies(
-            definition,
-            now,
-            declared_on=declared_on,
-            checklist=answers,
-            # A typed identity's difference is said below, naming the fields.
-            identity_match=identity_match or bool(mismatches),
-            materials=[_facts(session, definition, m) for m in materials],
-        )
-        if mismatches:
-            anomalies.append(_mismatch_reason(mismatches))
-        request = SubstitutionRequest(
-            election_id=definition.id,
-            voter_id=voter.id or 0,
-            intervention_id=row.id,
-            checklist=json.dumps(answers, ensure_ascii=False),
-            identity_match=identity_match,
-            email_sealed=None if anomalies else sealing.seal(deps.key, SEAL_PURPOSE, address),
-            email_masked=masking.mask_email(address),
-            declared_on=declared_on,
-            notes=notes or None,
-            state=rules.REFUSED if anomalies else rules.PENDING,
-            reason=rules.refusal_reason(anomalies) if anomalies else None,
-            requested_by=who.login,
-            requested_at=now,
-        )
-        if anomalies:
-            request.decided_by, request.decided_at = who.login, now
-        session.add(request)
-        session.flush()
-        items = [SubstitutionItem(request_id=request.id or 0, material_id=m.id or 0)
-                 for m in materials]
-        session.add_all(items)
-        at_once = not anomalies and not definition.substitution.requires_approval
-        journal.append(
-            session,
-            actor=who.actor,
-            action="substitution_request",
-            outcome=rules.STATE_LABELS[rules.GRANTED if at_once else request.state],
-            at=now,
-            election=definition.id,
-            subject=voter.pseudonym,
-            intervention=row.id,
-            details={
-                "request": request.id,
-                # By number, as the API's batches: an identifier may be an e-mail address,
-                # and the journal outlives the purge of the material's identifier.
-                "materials": [m.id for m in materials],
-                "checklist_missing": [item for item, ticked in answers.items() if not ticked],
-                "identity_match": identity_match,
-                "declared_on": declared_on.isoformat(),
-                "recipient": request.email_masked,
-                "reason": request.reason,
-                "requires_approval": definition.substitution.requires_approval,
-            },
-        )
-        if at_once:
-            if prepared is None or prepared.kinds != definition.credential_kinds:
-                raise ServiceError(
-                    "La définition du scrutin a changé pendant la demande : recommencez."
-                )
-            message_id = _grant(
-                session, deps, who, request, items, materials, definition, voter,
-                prepared, address, now,
-            )
-        view = _view(session, request)
+        # Read under the intervention's lock, as the credential acts read theirs.
+        unverified = verification_refusal(definition, row, now)
+        if unverified is not None:
+            _journal_unverified(session, who, row, voter, materials, unverified, now)
+        else:
+            view, message_id = _take(
+                session, deps, who, row, definition, voter, materials, wanted,
+                answers=answers, typed=typed, identity_match=identity_match,
+                address=address, declared_on=declared_on, notes=notes,
+                prepared=prepared, now=now,
+            )  # fmt: skip
+    if unverified is not None:
+        raise ServiceError(unverified)  # journalled above, committed
     return _delivered(deps, who, view, message_id)
+
+
+def _take(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext,
+    row: Intervention,
+    definition: ElectionDefinition,
+    voter: Voter,
+    materials: Sequence[Material],
+    wanted: Sequence[int],
+    *,
+    answers: dict[str, bool],
+    typed: tuple[str, str, date] | None,
+    identity_match: bool | None,
+    address: str,
+    declared_on: date,
+    notes: str,
+    prepared: "_Prepared | None",
+    now: datetime,
+) -> tuple[SubstitutionView, list[int] | None]:
+    """The request of a verified call, in ``request_substitution``'s transaction: stored
+    refused with its anomalies, or pending, or granted at once; its view and the
+    messages to deliver after the commit."""
+    message_id: list[int] | None = None
+    _refuse_if_pending(session, wanted)
+    mismatches = (
+        identity_mismatches(typed, (voter.last_name, voter.first_name, voter.birth_date))
+        if typed is not None
+        else []
+    )
+    if typed is not None:
+        identity_match = not mismatches
+    assert identity_match is not None
+    anomalies = rules.request_anomalies(
+        definition,
+        now,
+        declared_on=declared_on,
+        checklist=answers,
+        # A typed identity's difference is said below, naming the fields.
+        identity_match=identity_match or bool(mismatches),
+        materials=[_facts(session, definition, m) for m in materials],
+    )
+    if mismatches:
+        anomalies.append(_mismatch_reason(mismatches))
+    request = SubstitutionRequest(
+        election_id=definition.id,
+        voter_id=voter.id or 0,
+        intervention_id=row.id,
+        checklist=json.dumps(answers, ensure_ascii=False),
+        identity_match=identity_match,
+        email_sealed=None if anomalies else sealing.seal(deps.key, SEAL_PURPOSE, address),
+        email_masked=masking.mask_email(address),
+        declared_on=declared_on,
+        notes=notes or None,
+        state=rules.REFUSED if anomalies else rules.PENDING,
+        reason=rules.refusal_reason(anomalies) if anomalies else None,
+        requested_by=who.login,
+        requested_at=now,
+    )
+    if anomalies:
+        request.decided_by, request.decided_at = who.login, now
+    session.add(request)
+    session.flush()
+    items = [SubstitutionItem(request_id=request.id or 0, material_id=m.id or 0)
+             for m in materials]
+    session.add_all(items)
+    at_once = not anomalies and not definition.substitution.requires_approval
+    journal.append(
+        session,
+        actor=who.actor,
+        action="substitution_request",
+        outcome=rules.STATE_LABELS[rules.GRANTED if at_once else request.state],
+        at=now,
+        election=definition.id,
+        subject=voter.pseudonym,
+        intervention=row.id,
+        details={
+            "request": request.id,
+            # By number, as the API's batches: an identifier may be an e-mail address,
+            # and the journal outlives the purge of the material's identifier.
+            "materials": [m.id for m in materials],
+            "checklist_missing": [item for item, ticked in answers.items() if not ticked],
+            "identity_match": identity_match,
+            "declared_on": declared_on.isoformat(),
+            "recipient": request.email_masked,
+            "reason": request.reason,
+            "requires_approval": definition.substitution.requires_approval,
+        },
+    )
+    if at_once:
+        if prepared is None or prepared.kinds != definition.credential_kinds:
+            raise ServiceError(
+                "La définition du scrutin a changé pendant la demande : recommencez."
+            )
+        message_id = _grant(
+            session, deps, who, request, items, materials, definition, voter,
+            prepared, address, now,
+        )
+    view = _view(session, request)
+    return view, message_id
 
 
 def pending_substitutions(deps: Deps, who: OperatorContext) -> list[SubstitutionView]:
@@ -398,6 +464,74 @@ def decide_substitution(
             )
         view = _view(session, request)
     return _delivered(deps, who, view, message_id)
+
+
+def request_check(deps: Deps, who: OperatorContext, intervention_id: str) -> RequestCheck:
+    """Whether the operator's open intervention lets a request be taken now: what the
+    form says before anything is typed (read without a lock and not journalled: it
+    names nothing of the voter; :func:`request_substitution` checks again in its own
+    transaction)."""
+    require_role(who, *REQUESTERS)
+    now = deps.clock()
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        if row is None or row.operator_login != who.login or row.closed_at is not None:
+            return RequestCheck(
+                "Aucune intervention ouverte sur cet électeur : ouvrez-en une pour cet appel.",
+                None,
+            )
+        definition = get_definition(session, row.election_id or "")
+        until = verified_until(row, now)
+        return RequestCheck(
+            verification_refusal(definition, row, now), to_paris(until) if until else None
+        )
+
+
+def verification_refusal(
+    definition: ElectionDefinition, row: Intervention, now: datetime
+) -> str | None:
+    """Why a request may not be taken in ``row`` yet, or None: the caller's identity
+    verified in the call and still valid (``verified_until``, as every credential act
+    reads it), with the factors the election demands (``verification_for``) for each
+    credential the new material carries."""
+    if verified_until(row, now) is None:
+        return UNVERIFIED
+    for kind in definition.credential_kinds:
+        try:
+            require_verified_for(definition, row, kind)
+        except ServiceError as refused:
+            return str(refused)
+    return None
+
+
+def _journal_unverified(
+    session: Session,
+    who: OperatorContext,
+    row: Intervention,
+    voter: Voter,
+    materials: Sequence[Material],
+    reason: str,
+    now: datetime,
+) -> None:
+    """A request on a call whose caller is not verified: refused before anything of it
+    is read or stored, journalled (« refusée », no request number) so that the review
+    sees the attempt, as a verification of a locked voter is."""
+    journal.append(
+        session,
+        actor=who.actor,
+        action="substitution_request",
+        outcome=rules.STATE_LABELS[rules.REFUSED],
+        at=now,
+        election=row.election_id,
+        subject=voter.pseudonym,
+        intervention=row.id,
+        details={
+            "request": None,
+            "materials": [m.id for m in materials],
+            "verified": False,
+            "reason": reason,
+        },
+    )
 
 
 def get_substitution(deps: Deps, who: OperatorContext, request_id: int) -> SubstitutionView:

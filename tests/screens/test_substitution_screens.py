@@ -9,6 +9,7 @@ The demo shifts the CCI election so that it opened yesterday, and its
 days later than the other screen tests, on Monday 5 December 2022, 11:30 in Paris.
 """
 
+import re
 import sys
 from datetime import date, timedelta
 from email import message_from_bytes, policy
@@ -21,6 +22,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from csu.app import CsuApp
+from csu.delivery.folder import FolderDelivery
 from csu.domain.errors import InvalidValue
 from csu.domain.substitution import parse_declared_on
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
@@ -53,6 +55,7 @@ from tests.screens.conftest import (
     screen_text,
     settle,
 )
+from tests.services.test_substitution import mark_verified
 
 CCI = "cci-hdf-2021"
 TODAY = date(2022, 12, 5)
@@ -82,10 +85,34 @@ async def log_in_later(pilot: Pilot[Any], login: str) -> None:
 async def request_modal(
     pilot: Pilot[Any], voter: DemoVoter, results: list[SubstitutionView | None]
 ) -> SubstitutionRequestScreen:
-    """As the agent, on the voter's file with an intervention by e-mail open: the
-    request modal, pushed as the voter screen pushes it."""
+    """As the agent, on the voter's file with an intervention by e-mail open and the
+    caller verified (the request follows the control, seed 000): the request modal,
+    pushed as the voter screen pushes it."""
     await in_call(pilot, voter, channel="email", otp=code("agent", LATER))
+    await verify_caller(pilot, voter)
     return await push_request(pilot, results)
+
+
+async def verify_caller(pilot: Pilot[Any], voter: DemoVoter) -> None:
+    """The CCI control of a call by e-mail (ctrl+e): date of birth + a one-time code sent
+    to the registered address, read from the outbox folder."""
+    delivery = pilot.app.deps.delivery  # type: ignore[attr-defined]
+    assert isinstance(delivery, FolderDelivery)
+    await press(pilot, "ctrl+e")
+    fill(pilot, verify_birth_date=voter.birth_text)
+    await click(pilot, "#send-otp_email")
+    [code] = re.findall(r"code de vérification est (\d+)", [m for m in mails(delivery.folder)
+                                                             if is_code(m)][-1])  # fmt: skip
+    fill(pilot, verify_otp_email=code)
+    await click(pilot, "#verify-ok")
+    assert isinstance(pilot.app.screen, VoterScreen), notifications(pilot.app)  # type: ignore[arg-type]
+    assert pilot.app.screen.intervention is not None
+    assert pilot.app.screen.intervention.verified_until is not None
+
+
+def is_code(mail: str) -> bool:
+    """An e-mail of the control's one-time code, not of the request."""
+    return "code de vérification" in mail
 
 
 async def push_request(
@@ -102,7 +129,7 @@ async def push_request(
     ]
     modal = SubstitutionRequestScreen(screen.intervention.id, materials, screen.definitions[CCI])
     await app.push_screen(modal, results.append)
-    await pilot.pause()
+    await settle(pilot)  # the form asks the service whether the call is verified
     return modal
 
 
@@ -168,8 +195,10 @@ def mails(outbox: Path) -> list[str]:
 
 
 def request_as(deps: Deps, who: OperatorContext, voter: DemoVoter) -> SubstitutionView:
-    """A complete request recorded through the services, in an intervention by phone."""
+    """A complete request recorded through the services, in an intervention by phone,
+    the caller verified."""
     opened = open_intervention(deps, who, voter.voter_id, "phone")
+    mark_verified(deps, who, opened.id)
     definition = next(d for d in list_elections(deps) if d.id == CCI)
     material = materials_of(deps, voter.voter_id)[0]
     view = request_substitution(
@@ -243,7 +272,9 @@ class TestS5SubstitutionEndToEnd:
         assert new.identifier != old.identifier
         [mail] = [m for m in mails(outbox) if f"To: {ADDRESS}" in m]
         assert new.identifier in mail
-        [notice] = [m for m in mails(outbox) if f"To: {ADDRESS}" not in m]  # registered address
+        [notice] = [  # to the registered address
+            m for m in mails(outbox) if f"To: {ADDRESS}" not in m and not is_code(m)
+        ]
         assert "matériel de vote de substitution a remplacé le vôtre" in notice
         actions = journal_actions(cci_deps)
         assert ("substitution_request", "en attente") in actions

@@ -55,7 +55,13 @@ from tests.screens.conftest import (
     press,
     screen_text,
 )
-from tests.screens.test_substitution_screens import CCI, log_in_later, push_request, request_as
+from tests.screens.test_substitution_screens import (
+    CCI,
+    log_in_later,
+    push_request,
+    request_as,
+    verify_caller,
+)
 
 # Few examples per property: each drives the real app (a few tenths of a second).
 EXAMPLES = settings(
@@ -490,6 +496,7 @@ async def test_any_substitution_request_fields_record_or_are_refused(
     voter = demo_voter(cci_deps, CCI)
     if not isinstance(app.screen, VoterScreen):
         await in_call(pilot, voter, channel="email", otp=code("agent", LATER))
+        await verify_caller(pilot, voter)  # a request follows the control (seed 000)
     said = watch(app)
     modal = await push_request(pilot, [])
     for box in modal.query(Checkbox):

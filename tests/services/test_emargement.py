@@ -49,6 +49,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     mark_voted,
     verified_call,
 )
+from tests.services.test_substitution import mark_verified
 
 NEOVOTE = Platform(id=1, name="neovote", elections=frozenset({"minint-2022", "men-2022"}))
 CCI = "cci-hdf-2021"
@@ -414,6 +415,7 @@ def cci_with_two_scrutins(desk: Desk, voters: int = 3) -> list[tuple[int, int, s
 
 def substitute(desk: Desk, voter_id: int, material_id: int, who: OperatorContext = AGENT):
     call = open_intervention(desk.deps, who, voter_id, "phone")
+    mark_verified(desk.deps, who, call.id)  # a request follows the phone control
     with desk.deps.reading() as session:
         checklist = get_definition(session, CCI).substitution.checklist
     try:

@@ -38,9 +38,11 @@ from csu.services.substitution import (
     pending_substitutions,
     request_substitution,
 )
+from csu.services.verification import record_verification
 from csu.store.engine import make_engine
 from csu.store.tables import (
     Credential,
+    Intervention,
     Material,
     OutboundMessage,
     SubstitutionItem,
@@ -206,8 +208,32 @@ def complete(deps: Deps, election: str = CCI) -> dict[str, bool]:
     return dict.fromkeys(checklist, True)
 
 
-def call(cell: Cell, elector: Elector, who: OperatorContext = AGENT) -> str:
-    return open_intervention(cell.deps, who, elector.voter_id, "phone").id
+def call(
+    cell: Cell, elector: Elector, who: OperatorContext = AGENT, *, verified: bool = True
+) -> str:
+    """An intervention by phone on ``elector``, the caller verified unless told (a
+    request is taken only after the phone control, seed 000)."""
+    opened = open_intervention(cell.deps, who, elector.voter_id, "phone").id
+    if verified:
+        mark_verified(cell.deps, who, opened)
+    return opened
+
+
+def mark_verified(deps: Deps, who: OperatorContext, intervention_id: str) -> None:
+    """The caller verified by the election's first set of factors of the channel,
+    recorded as ``verify_identity`` records a verification that passed (journal entry
+    included): these tests are about the request, not the answers (nor their one-time
+    codes, which would add messages to the outbox). tests/services/
+    test_substitution_verified.py verifies through the real answers."""
+    with deps.writing() as session:
+        row = session.get(Intervention, intervention_id)
+        assert row is not None
+        voter = session.get(Voter, row.voter_id)
+        assert voter is not None
+        policy = get_definition(session, row.election_id or "").verification
+        factors = set(policy[row.channel][0])
+        record_verification(session, who, row, voter, tried=factors, passed=factors,
+                            policy=policy, now=deps.clock(), details={})  # fmt: skip
 
 
 def ask(
@@ -675,7 +701,8 @@ def test_the_journal_has_the_request_and_the_grant_with_the_intervention(cell: C
     assert replacement(cell, cell.voter.material_id).identifier == view.materials[0].new_identifier
     assert grant["details"]["credentials"] == ["security_key", "password"]
     assert [e["action"] for e in entries(cell.deps, intervention=asked.intervention_id)] == [
-        "intervention_open", "substitution_request", "message_queue", "substitution_grant",
+        "intervention_open", "verification", "substitution_request", "message_queue",
+        "substitution_grant",
         "message_queue", "message_sent", "message_sent",  # the material, then the notice
     ]
     journal = bodies(cell.deps)
