@@ -10,6 +10,10 @@ The body follows the scheme's recommended shape, ``{"type", "timestamp", "data"}
 - ``credential.revoked``: the credential of ``kind`` for ``identifier`` no longer
   works; ``cause`` is ``invalidated`` (the cell invalidated it without a new one) or
   ``substituted`` (its material was replaced).
+- ``material.substituted``: substitution material was granted: ``identifier`` no
+  longer works, ``replaced_by`` replaces it for ``capacity`` and ``scrutins``. Sent for
+  every election, one whose credentials the cell never issues (cci-hdf-2021) included;
+  it names identifiers only.
 
 The body is compact JSON with sorted keys, UTF-8: the exact text signed and sent.
 """
@@ -23,9 +27,10 @@ from typing import Literal
 from csu.domain.clock import rfc3339
 from csu.domain.ids import time_ordered_uuid
 
-EventType = Literal["credential.issued", "credential.revoked"]
+EventType = Literal["credential.issued", "credential.revoked", "material.substituted"]
 ISSUED: EventType = "credential.issued"
 REVOKED: EventType = "credential.revoked"
+SUBSTITUTED: EventType = "material.substituted"
 Cause = Literal["invalidated", "substituted"]
 CAUSES: tuple[Cause, ...] = ("invalidated", "substituted")
 
@@ -64,6 +69,26 @@ def issued_body(
     if replaces is not None:
         data["replaces"] = replaces
     return _body(ISSUED, at, data)
+
+
+def substituted_body(
+    *,
+    election: str,
+    identifier: str,
+    replaced_by: str,
+    capacity: str,
+    scrutins: list[str],
+    at: datetime,
+) -> str:
+    data: dict[str, object] = {
+        "election": election,
+        "event": "substituted",
+        "identifier": identifier,
+        "replaced_by": replaced_by,
+        "capacity": capacity,
+        "scrutins": scrutins,
+    }
+    return _body(SUBSTITUTED, at, data)
 
 
 def revoked_body(

@@ -14,6 +14,12 @@ is retried with backoff (30 s, 1, 2, 4… min, ``MAX_ATTEMPTS`` in all) by
 :func:`deliver_due`, which every open terminal, ``csu outbox deliver`` and ``csu api``
 run; then it is ``failed`` and ``csu platform webhooks --resend ID`` sends it again.
 
+A granted substitution also queues, for every election (one that defines no
+credential the cell issues included, such as cci-hdf-2021), ``material.substituted``
+(:func:`material_replaced`): the original identifier no longer works, the new one
+replaces it, for the same capacity and scrutins. It names identifiers only, as the
+credential events do, never a credential nor its hash.
+
 The payload names the identifier and, for an issued credential, only an argon2id PHC
 hash of it: the credential's own stored hash when CSU keeps it with argon2id, else (a
 key of 78 bits or more, kept by keyed HMAC) a light argon2id hash, enough for a value
@@ -41,6 +47,7 @@ from csu.domain import credentials as creds
 from csu.domain import sealing
 from csu.domain import webhooks as events
 from csu.domain.clock import to_paris
+from csu.domain.scrutins import ballots, material_scrutins
 from csu.services.context import (
     Deps,
     NotFound,
@@ -75,6 +82,11 @@ SYSTEM = Actor(operator="système", role=None, workstation=None)
 # whatever the cost, so a light argon2id keeps the change's transaction short.
 LIGHT_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 _AFTER_COMMIT = "csu_webhooks_after_commit"
+_LISTENING = "csu_webhooks_listening"
+# A granted substitution, for the material itself (every election, with or without
+# credentials the cell issues). Its row's ``kind``: what it replaces, the identifier.
+SUBSTITUTED = events.SUBSTITUTED
+SUBSTITUTED_KIND = "identifier"
 
 STATE_LABELS: dict[str, str] = {
     "pending": "en attente",
@@ -187,13 +199,29 @@ def material_replaced(
     shown: Mapping[str, str],
     now: datetime,
 ) -> list[int]:
-    """Substitution: every credential kind of ``old`` is revoked (those CSU never held
-    too: the platform may keep the originals it mailed), and each new credential of
-    ``new`` (``shown``: kind -> the value as written to the voter) is issued."""
-    if not _subscribers(session, old.election_id):
+    """Substitution: ``material.substituted`` first (``old``'s identifier no longer
+    works, ``new``'s replaces it: for every election, even one whose credentials the
+    cell never issues), then every credential kind of ``old`` is revoked (those CSU
+    never held too: the platform may keep the originals it mailed), and each new
+    credential of ``new`` (``shown``: kind -> the value as written to the voter) is
+    issued. All in the caller's transaction (the grant's)."""
+    clients = _subscribers(session, old.election_id)
+    if not clients:
         return []
     session.flush()
     definition = get_definition(session, old.election_id)
+    body = events.substituted_body(
+        election=old.election_id,
+        identifier=old.identifier,
+        replaced_by=new.identifier,
+        capacity=new.capacity,
+        scrutins=list(material_scrutins(
+            ballots(definition), new.capacity, new.bureau_code, new.scrutins
+        )),
+        at=now,
+    )
+    ids = _queue(session, deps, actor, clients, old, SUBSTITUTED, SUBSTITUTED_KIND,
+                 None, body, now)  # fmt: skip
     # The latest credential of each kind of the old material: the one just revoked.
     held = {
         row.kind: row
@@ -203,7 +231,6 @@ def material_replaced(
             .order_by(col(Credential.id))
         ).scalars()
     }
-    ids: list[int] = []
     for kind in definition.credential_kinds:
         before = held.get(kind)
         ids += credential_revoked(
@@ -303,15 +330,22 @@ def _queue(
 
 def _deliver_after_commit(session: Session, deps: Deps, ids: list[int]) -> None:
     """Once the caller's transaction commits (never if it rolls back), the events go
-    out in the background."""
+    out in the background. Not when a savepoint inside it is released: SQLAlchemy calls
+    ``after_commit`` then too (a substitution draws each new identifier in a nested
+    transaction), and the events queued before it would be claimed while still
+    invisible to the delivery's own transaction, then wait for the next pass."""
     waiting: list[int] | None = session.info.get(_AFTER_COMMIT)
     if waiting is None:
         waiting = session.info[_AFTER_COMMIT] = []
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
 
         def kick(committed: Session) -> None:
+            if committed.in_nested_transaction():  # a savepoint, not the transaction
+                return
             deliver_in_background(deps, committed.info.pop(_AFTER_COMMIT, []))
 
-        event.listen(session, "after_commit", kick, once=True)
+        event.listen(session, "after_commit", kick)
     waiting.extend(ids)
 
 

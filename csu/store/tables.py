@@ -573,7 +573,8 @@ class WebhookEvent(SQLModel, table=True):
     election_id: str = Field(foreign_key="election.id", max_length=64)
     material_id: int = Field(foreign_key="material.id", index=True)
     credential_id: int | None = Field(default=None, foreign_key="credential.id")
-    event_type: str = Field(max_length=40)  # credential.issued, credential.revoked
+    # credential.issued, credential.revoked, material.substituted (csu.domain.webhooks)
+    event_type: str = Field(max_length=40)
     kind: str = Field(max_length=20)
     payload_sealed: str | None = Field(default=None, sa_column=Column(Text))
     state: str = Field(default="pending", max_length=12, index=True)
