@@ -141,6 +141,29 @@ def audit_integrate(
     out.print(describe_backlog(journal_backlog(deps, operator)), markup=False)
 
 
+@app.command("acknowledge")
+@friendly
+def audit_acknowledge(
+    number: Annotated[
+        int,
+        typer.Argument(help="N° de l'entrée mise à l'écart (csu audit verify la nomme).",
+                       metavar="N°", min=1),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Ce que c'était, ce qui a été fait (journalisé)."),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Enregistre qu'une entrée mise à l'écart de la file d'attente a été examinée :
+    csu audit verify la nomme encore, sans plus déclarer le journal non conforme."""
+    from csu.services.audit import acknowledge_set_aside
+
+    settings, deps = open_deps(db)
+    entry = acknowledge_set_aside(deps, who(settings), number, reason)
+    out.print(f"{entry.describe()}.", highlight=False, markup=False)
+
+
 @contextmanager
 def _verify_progress() -> Iterator[Callable[[int, int], None]]:
     """A progress bar over the entries checked, on a terminal only."""

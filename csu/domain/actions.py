@@ -46,6 +46,7 @@ ACTIONS: frozenset[str] = frozenset({
     "journal_verify",
     "journal_checkpoint",
     "journal_queue_rejected",
+    "journal_set_aside_ack",
     "journal_search",
     "journal_entry_view",
     "journal_intervention_view",

@@ -61,6 +61,7 @@ ACTION_LABELS: dict[str, str] = {
     "journal_export": "export du journal",
     "journal_verify": "vérification du journal",
     "journal_checkpoint": "point de contrôle du journal signé",
+    "journal_set_aside_ack": "entrée mise à l'écart examinée",
     "journal_queue_rejected": "entrée en attente écartée (illisible)",
     "journal_search": "recherche dans le journal",
     "journal_entry_view": "lecture d'une entrée du journal",

@@ -29,7 +29,14 @@ from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
 from csu.domain.merkle import CompactRange
 from csu.domain.text import single_line, spreadsheet_safe
-from csu.services.context import Deps, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    Deps,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
 from csu.services.journal_review import (
     REVIEWERS,
     ReviewFilter,
@@ -37,6 +44,7 @@ from csu.services.journal_review import (
     conditions,
     filter_record,
 )
+from csu.services.reasons import typed_reason
 from csu.store import chain, journal, sequencer
 from csu.store.chain import TARGET_VARIABLE
 from csu.store.sequencer import Pending
@@ -192,20 +200,42 @@ def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
     return QueueHealth(backlog, tuple(problems))
 
 
+ACKNOWLEDGE = "journal_set_aside_ack"
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """A supervisor's or administrator's word that an entry set aside was looked into:
+    who, when (Paris), why; from the journal's own entry (``ACKNOWLEDGE``)."""
+
+    seq: int  # of the acknowledging entry
+    operator: str
+    at: datetime
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class SetAside:
-    """An entry the sequencer chained in place of a queued row it could not chain."""
+    """An entry the sequencer chained in place of a queued row it could not chain, and
+    whether it was acknowledged since (:func:`acknowledge_set_aside`)."""
 
     seq: int
     queue: int | None  # the row's id in the queue
     event_id: str | None  # the row's own
     reason: str
+    acknowledged: Acknowledged | None = None
 
     def describe(self) -> str:
-        return (
+        told = (
             f"entrée n° {self.seq} : une ligne de la file d'attente (n° {self.queue}) n'était "
-            f"pas une entrée du journal ({self.reason}) et a été mise à l'écart : "
-            "écrite dans la base sans passer par CSU ?"
+            f"pas une entrée du journal ({self.reason}) et a été mise à l'écart"
+        )
+        seen = self.acknowledged
+        if seen is None:
+            return f"{told} : écrite dans la base sans passer par CSU ?"
+        return (
+            f"{told} ; examinée par {seen.operator} le {to_paris(seen.at):%d/%m/%Y à %H:%M} "
+            f"(entrée n° {seen.seq}) : {seen.reason}"
         )
 
 
@@ -219,13 +249,68 @@ def set_aside_entries(session: Session, after: int = 0) -> list[SetAside]:
         .order_by(JournalEntry.seq)  # type: ignore[arg-type]
     )
     found = []
+    acknowledged: dict[int, Acknowledged] | None = None
     for seq, body in rows:
         try:
             details = json.loads(body).get("details") or {}
         except (ValueError, AttributeError):
             details = {}
+        if acknowledged is None:  # read once, and only when something was set aside
+            acknowledged = _acknowledgements(session)
         found.append(SetAside(seq, details.get("queue"), details.get("event_id"),
-                              str(details.get("reason") or "motif inconnu")))  # fmt: skip
+                              str(details.get("reason") or "motif inconnu"),
+                              acknowledged.get(seq)))  # fmt: skip
+    return found
+
+
+def _acknowledgements(session: Session) -> dict[int, Acknowledged]:
+    """The first acknowledgement of each entry set aside, by its number: read from the
+    hashed bodies of the journal's ``ACKNOWLEDGE`` entries (few: one an entry)."""
+    found: dict[int, Acknowledged] = {}
+    rows = session.execute(
+        select(JournalEntry.seq, JournalEntry.body)  # type: ignore[call-overload]
+        .where(JournalEntry.action == ACKNOWLEDGE)  # type: ignore[arg-type]
+        .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+    )
+    for seq, body in rows:
+        try:
+            fields = json.loads(body)
+            details = fields["details"]
+            target = int(details["seq"])
+            at = parse_rfc3339(fields["ts"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # an altered entry: the chain's check names it
+        found.setdefault(target, Acknowledged(seq, str(fields.get("operator") or "?"), at,
+                                              str(details.get("reason") or "")))  # fmt: skip
+    return found
+
+
+@retried
+def acknowledge_set_aside(deps: Deps, who: OperatorContext, seq: int, reason: str) -> SetAside:
+    """Records, after looking into it, that entry ``seq`` set aside from the queue is
+    understood (``reason``: what it was, what was done): journalled (``ACKNOWLEDGE``,
+    with the number and the reason), it no longer makes the journal « NON conforme »,
+    and every check still names it with who acknowledged it. Supervisors and
+    administrators; once an entry."""
+    require_role(who, "superviseur", "admin")
+    text = typed_reason(reason)
+    with deps.writing() as session:
+        entry = session.get(JournalEntry, seq)
+        if entry is None or entry.action != sequencer.SET_ASIDE:
+            raise NotFound(
+                f"L'entrée n° {seq} n'est pas une entrée mise à l'écart de la file d'attente "
+                "(csu audit verify les nomme)."
+            )
+        earlier = _acknowledgements(session).get(seq)
+        if earlier is not None:
+            raise ServiceError(
+                f"L'entrée n° {seq} a déjà été examinée par {earlier.operator} le "
+                f"{to_paris(earlier.at):%d/%m/%Y à %H:%M}."
+            )
+        journal.append(session, actor=who.actor, action=ACKNOWLEDGE, outcome="ok",
+                       at=deps.clock(), details={"seq": seq, "reason": text})  # fmt: skip
+    with deps.reading() as session:
+        [found] = [e for e in set_aside_entries(session, after=seq - 1) if e.seq == seq]
     return found
 
 

@@ -657,8 +657,8 @@ class IntegrityReport:
 
     @property
     def ok(self) -> bool:
-        return self.check.ok and self.problem is None and not self.anomalies and not (
-            self.set_aside
+        return self.check.ok and self.problem is None and not self.anomalies and not any(
+            entry.acknowledged is None for entry in self.set_aside
         )
 
     def refusal(self) -> str | None:
