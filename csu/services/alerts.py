@@ -24,6 +24,7 @@ from csu.domain import sealing
 from csu.domain.clock import parse_rfc3339, rfc3339
 from csu.domain.election import ElectionDefinition, within_support_hours
 from csu.domain.substitution import PENDING
+from csu.services.audit import acknowledgements
 from csu.services.checkpoints import ACTION as CHECKPOINT_ACTION
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import list_elections
@@ -111,7 +112,7 @@ def _alerts(
         *overdue_alerts(session, now),
         # The journal's own alarms, over their longer window.
         *rules.checkpoint_refusal_alerts(_alarms(session, now, CHECKPOINT_ACTION), now),
-        *rules.set_aside_alerts(_alarms(session, now, SET_ASIDE), now),
+        *rules.set_aside_alerts(_unacknowledged(session, _alarms(session, now, SET_ASIDE)), now),
     ]
     return sorted(found, key=lambda a: (a.at, a.key), reverse=True)
 
@@ -300,6 +301,17 @@ def _alarms(session: Session, now: datetime, action: str) -> list[rules.JournalA
         reason = details.get("reason") if isinstance(details, dict) else None
         found.append(rules.JournalAlarm(seq, at, str(reason or "motif inconnu")))
     return found
+
+
+def _unacknowledged(
+    session: Session, alarms: list[rules.JournalAlarm]
+) -> list[rules.JournalAlarm]:
+    """The entries set aside that nobody acknowledged yet (``csu audit acknowledge``):
+    once looked into, an entry is no longer an alert."""
+    if not alarms:
+        return alarms
+    seen = acknowledgements(session)
+    return [alarm for alarm in alarms if alarm.seq not in seen]
 
 
 def _failures(session: Session, now: datetime) -> list[rules.Failure]:

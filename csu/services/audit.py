@@ -256,14 +256,14 @@ def set_aside_entries(session: Session, after: int = 0) -> list[SetAside]:
         except (ValueError, AttributeError):
             details = {}
         if acknowledged is None:  # read once, and only when something was set aside
-            acknowledged = _acknowledgements(session)
+            acknowledged = acknowledgements(session)
         found.append(SetAside(seq, details.get("queue"), details.get("event_id"),
                               str(details.get("reason") or "motif inconnu"),
                               acknowledged.get(seq)))  # fmt: skip
     return found
 
 
-def _acknowledgements(session: Session) -> dict[int, Acknowledged]:
+def acknowledgements(session: Session) -> dict[int, Acknowledged]:
     """The first acknowledgement of each entry set aside, by its number: read from the
     hashed bodies of the journal's ``ACKNOWLEDGE`` entries (few: one an entry)."""
     found: dict[int, Acknowledged] = {}
@@ -301,7 +301,7 @@ def acknowledge_set_aside(deps: Deps, who: OperatorContext, seq: int, reason: st
                 f"L'entrée n° {seq} n'est pas une entrée mise à l'écart de la file d'attente "
                 "(csu audit verify les nomme)."
             )
-        earlier = _acknowledgements(session).get(seq)
+        earlier = acknowledgements(session).get(seq)
         if earlier is not None:
             raise ServiceError(
                 f"L'entrée n° {seq} a déjà été examinée par {earlier.operator} le "

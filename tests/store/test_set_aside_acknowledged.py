@@ -4,26 +4,37 @@ still named by every check, with who acknowledged it and why, but no longer maki
 journal « NON conforme » for good."""
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
+from csu.domain import alerts as rules
 from csu.domain.errors import InvalidValue
+from csu.services.alerts import current_alerts
 from csu.services.audit import ACKNOWLEDGE, acknowledge_set_aside, integrate_journal
 from csu.services.checkpoints import check_integrity
 from csu.services.context import Deps, Forbidden, NotFound, ServiceError
 from csu.store.tables import JournalEntry
-from tests.cli_support import assert_done, csu, said
-from tests.conftest import AGENT, SUPERVISOR
-from tests.store.test_journal_queue_checks import (  # noqa: F401  (fixtures)
-    cli,
-    deps,
-    insert_unchecked,
-    without,
-)
+from tests.cli_support import assert_done, clean_environment, csu, said
+from tests.conftest import AGENT, SUPERVISOR, TEST_KEY
+from tests.store.test_journal_queue_checks import insert_unchecked, without
 from tests.store.test_sequencer import append_entries
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def deps(postgres_store: Engine) -> Deps:
+    return Deps(engine=postgres_store, key=TEST_KEY)
+
+
+@pytest.fixture
+def cli(postgres_store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The database's URL for ``csu … --db``."""
+    clean_environment(tmp_path, monkeypatch)
+    monkeypatch.setenv("CSU_SECRET_KEY", "une-clé-de-déploiement-assez-longue")
+    return postgres_store.url.render_as_string(hide_password=False)
 REASON = "ligne écrite à la main lors d'un essai de restauration, sans suite"
 
 
@@ -115,3 +126,14 @@ def test_csu_audit_acknowledge_of_an_ordinary_entry_is_refused_in_french(
     assert refused.exit_code != 0
     assert "n'est pas une entrée mise à l'écart" in said(refused)
     assert "Traceback" not in refused.output
+
+
+def test_an_acknowledged_entry_is_no_longer_an_alert(deps: Deps, set_aside: int) -> None:
+    def set_aside_alerts() -> list[str]:
+        return [a.key for a in current_alerts(deps, SUPERVISOR) if a.kind == rules.SET_ASIDE]
+
+    assert len(set_aside_alerts()) == 1
+
+    acknowledge_set_aside(deps, SUPERVISOR, set_aside, REASON)
+
+    assert set_aside_alerts() == []
