@@ -48,6 +48,7 @@ from csu.services.substitution import (
     request_substitution,
 )
 from csu.widgets.parsed import Parsed
+from csu.widgets.tick_box import TickBox
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 GRANTED = rules.STATE_LABELS[rules.GRANTED]
@@ -192,7 +193,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                 with Vertical(id="substitution-form"):
                     yield Label("Numéro(s) d'électeur concerné(s)", classes="substitution-heading")
                     for material_id, identifier, capacity in self.materials:
-                        yield Checkbox(
+                        yield TickBox(
                             Text(f"{mask_identifier(identifier)} — {capacity}"),
                             value=len(self.materials) == 1,
                             id=f"substitution-material-{material_id}",
@@ -203,7 +204,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                         yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
                     yield Label("Pièces reçues", classes="substitution-heading")
                     for index, item in enumerate(self.definition.substitution.checklist):
-                        yield Checkbox(
+                        yield TickBox(
                             Text(item),
                             id=f"substitution-item-{index}",
                             classes="substitution-item",
