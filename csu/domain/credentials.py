@@ -7,8 +7,11 @@ piece, without separators; :func:`display` cuts it into dash-separated groups,
 :func:`parse_typed` turns a typed copy back into the stored form.
 """
 
+import functools
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from csu.domain.election import CredentialFormat
 from csu.domain.errors import InvalidValue
@@ -19,8 +22,14 @@ __all__ = [
     "SCHEME_ARGON2",
     "SCHEME_HMAC",
     "SECURITY_KEY_PREFIX",
+    "CodeInText",
+    "codes_in_text",
     "display",
+    "drawn_first",
+    "evident_codes",
     "generate",
+    "grouped_code_spans",
+    "is_evident",
     "normalise_typed",
     "parse_typed",
     "prefix",
@@ -198,3 +207,175 @@ def spell(value: str, alphabet: str = "") -> list[str]:
 def spelled(value: str) -> str:
     """:func:`spell` as one line: ``K comme Kléber, 7 chiffre sept, M comme Marcel``."""
     return ", ".join(spell(value))
+
+
+# ------------------------------------------------------- credentials in free text
+#
+# What an operator types in a note or a reason goes to the append-only journal: a
+# credential written there would stay for good. These find what may be one. The
+# services refuse the text (csu.services.credential_text); nothing here reads the store.
+
+_SEPARATOR_CLASS = "[-. ]"  # what may stand between a code's groups as typed
+GENERIC_GROUP_SIZES = range(4, 9)
+"""Group sizes the election-free shape knows (:func:`grouped_code_spans`)."""
+GENERIC_MIN_GROUPS = 3
+GENERIC_MIN_LENGTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInText:
+    """A stretch of free text that reads as a credential of the format ``kind``:
+    ``text[start:end]`` as written, ``value`` in the stored form."""
+
+    kind: str
+    start: int
+    end: int
+    written: str = field(repr=False)
+    value: str = field(repr=False)
+
+
+def _alphabet_chars(fmt: CredentialFormat) -> set[str]:
+    """The characters a typed copy may hold: the alphabet, and the other case of its
+    letters when the alphabet has one case only (normalise_typed folds it back)."""
+    chars = set(fmt.alphabet)
+    has_lower = any(c.islower() for c in fmt.alphabet)
+    has_upper = any(c.isupper() for c in fmt.alphabet)
+    if not (has_lower and has_upper):
+        chars |= {_case_mapped(c, upper=not has_upper) for c in fmt.alphabet}
+    return chars
+
+
+def _char_class(chars: set[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+def _group_sizes(fmt: CredentialFormat) -> list[int]:
+    if fmt.group <= 0:
+        return [fmt.length]
+    full, rest = divmod(fmt.length, fmt.group)
+    return [fmt.group] * full + ([rest] if rest else [])
+
+
+@functools.lru_cache(maxsize=32)
+def _code_pattern(fmt: CredentialFormat) -> re.Pattern[str]:
+    """Every stretch, overlapping ones too, written as a credential of ``fmt``: in one
+    piece, or in its groups joined by a dash, a dot or a space; neither glued to a
+    letter or a digit, nor run on into more of them by a dash or a dot (an event id)."""
+    chars = _alphabet_chars(fmt)
+    one = _char_class(chars)
+    word = _char_class({c for c in chars if not re.fullmatch(r"\w", c)} | {"_"})
+    edge = rf"(?:\w|{word})"
+    sizes = _group_sizes(fmt)
+    body = f"{one}{{{sizes[0]}}}" + "".join(
+        f"{_SEPARATOR_CLASS}?{one}{{{size}}}" for size in sizes[1:]
+    )
+    return re.compile(
+        rf"(?<!{edge})(?<!{edge}[-.])(?=({body})(?!{edge})(?![-.]{edge}))", re.UNICODE
+    )
+
+
+def codes_in_text(text: str, fmt: CredentialFormat) -> list[CodeInText]:
+    """Every stretch of ``text`` that reads as a credential of ``fmt`` (its length and
+    alphabet, in one piece or in its groups), overlapping ones included, in order. A
+    prose word may be one: what to do with them is the caller's (:func:`evident_codes`
+    keeps those no prose has; a hash comparison tells the others)."""
+    found: list[CodeInText] = []
+    for match in _code_pattern(fmt).finditer(text):
+        written = match.group(1)
+        value = normalise_typed(fmt, written)
+        if len(value) == fmt.length and all(c in fmt.alphabet for c in value):
+            found.append(CodeInText(fmt.kind, match.start(1), match.end(1), written, value))
+    return found
+
+
+def _mixes(group: str) -> bool:
+    """Letters and digits in one group: "62NV", "47MK"; no French word does that."""
+    return any(c.isalpha() for c in group) and any(c.isdigit() for c in group)
+
+
+def _as_displayed(written: str, fmt: CredentialFormat) -> bool:
+    """Written as :func:`display` shows it, groups joined by dashes, in capitals."""
+    groups = written.split("-")
+    return (
+        len(groups) > 1
+        and [len(g) for g in groups] == _group_sizes(fmt)
+        and not any(c.islower() for c in written)
+    )
+
+
+def is_evident(code: CodeInText, fmt: CredentialFormat) -> bool:
+    """Whether ``code`` is written as no French prose is, so that it can be refused on
+    its shape alone: a grouped format only (an ungrouped one, a password, is any word of
+    its length), holding a letter, and a group mixing letters and digits (« 62NV ») or
+    the whole written as the screen shows it (« NVMN-PXBT-… »). A key with no digit typed
+    with spaces or in small letters is not evident: only its hash tells it; nor is one
+    written in both cases when its alphabet has one (« Ab3dEf7hJk2m » is no key)."""
+    written = code.written
+    if fmt.group <= 0 or not any(c.isalpha() for c in written):
+        return False
+    one_case = not (
+        any(c.islower() for c in fmt.alphabet) and any(c.isupper() for c in fmt.alphabet)
+    )
+    if one_case and any(c.islower() for c in written) and any(c.isupper() for c in written):
+        return False
+    groups = [g for g in re.split(_SEPARATOR_CLASS, written) if g]
+    return any(_mixes(g) for g in groups) or _as_displayed(written, fmt)
+
+
+def evident_codes(text: str, formats: Iterable[CredentialFormat]) -> list[CodeInText]:
+    """The stretches of ``text`` that have the evident shape (:func:`is_evident`) of a
+    credential of one of ``formats`` (an election's ``[credentials.*]``)."""
+    return [code for fmt in formats for code in codes_in_text(text, fmt) if is_evident(code, fmt)]
+
+
+def _generic_pattern(size: int) -> re.Pattern[str]:
+    group = f"[A-Za-z0-9]{{{size}}}"
+    last = f"[A-Za-z0-9]{{1,{size}}}"
+    body = rf"{group}(?P<sep>[-. ]){group}(?:(?P=sep){group})*(?:(?P=sep){last})?"
+    return re.compile(rf"(?<!\w)(?<!\w[-.])(?=(?P<code>{body})(?!\w)(?![-.]\w))")
+
+
+_GENERIC = tuple(_generic_pattern(size) for size in GENERIC_GROUP_SIZES)
+
+
+def grouped_code_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds something written like a grouped code of any election, for
+    free text whose election is not known: at least 3 groups of the same size (4 to 8
+    letters and digits; the last one may be shorter), 12 characters or more, joined by
+    the same dash, dot or space; a group mixing letters and digits (« 62NV MN65 … »), or
+    dashes and capitals (« NVMN-PXBT-KMHG »). Looser than :func:`evident_codes` (any
+    alphabet): a reference written that way is taken for a code."""
+    spans: list[tuple[int, int]] = []
+    for pattern in _GENERIC:
+        for match in pattern.finditer(text):
+            written, sep = match.group("code"), match.group("sep")
+            groups = written.split(sep)
+            if len(groups) < GENERIC_MIN_GROUPS or len(written) - len(groups) + 1 < (
+                GENERIC_MIN_LENGTH
+            ):
+                continue
+            if any(_mixes(g) for g in groups) or (
+                sep == "-"
+                and any(c.isalpha() for c in written)
+                and not any(c.islower() for c in written)
+            ):
+                spans.append((match.start("code"), match.end("code")))
+    return sorted(spans)
+
+
+def drawn_first(codes: Iterable[CodeInText]) -> list[CodeInText]:
+    """``codes`` without repeated values, those that look drawn first (more kinds of
+    characters: small letters, capitals, digits, others), else in text order: which to
+    compare first when comparisons are counted (argon2id)."""
+    seen: dict[str, CodeInText] = {}
+    for code in codes:
+        seen.setdefault(code.value, code)
+
+    def kinds(code: CodeInText) -> int:
+        value = code.value
+        return sum((
+            any(c.islower() for c in value), any(c.isupper() for c in value),
+            any(c.isdigit() for c in value), any(not c.isalnum() for c in value),
+        ))  # fmt: skip
+
+    return sorted(seen.values(), key=lambda code: (-kinds(code), code.start))

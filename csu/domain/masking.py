@@ -8,8 +8,9 @@ voting material that is an e-mail address (Education: ``prenom.nom@ac-…``) is
 masked like the address (``mask_identifier``), and free text read back from the
 store (journal details, notes, delivery errors) has every address and phone number
 in it masked (``mask_contacts``). What an operator types as a reason or a note is
-stored with every address, phone number, IBAN and NIR in it masked
-(``mask_personal_data``): the journal is append-only, a number once in it would stay.
+stored with every address, phone number, IBAN, NIR and identity document number in it
+masked (``mask_personal_data``): the journal is append-only, a number once in it would
+stay. (A credential in such a text is refused, not masked: csu.services.credential_text.)
 """
 
 import re
@@ -28,6 +29,7 @@ from phonenumbers import parse as parse_number
 __all__ = [
     "holds_phone",
     "mask_contacts",
+    "mask_document_number",
     "mask_email",
     "mask_iban",
     "mask_identifier",
@@ -185,16 +187,54 @@ _NIR_IN_TEXT = re.compile(
 )
 
 
+# An identity document's number right after its name (« CNI n° 123456789012 »,
+# « passeport : 12AB34567 », « titre de séjour 1234567890 »): one or more pieces of
+# letters and digits, each holding a digit, 6 characters or more in all. After the
+# name only: a number alone may be a date, a bureau or a reference.
+_DOCUMENT_NAME = (
+    r"(?:CNIe?|carte\s+(?:nationale\s+)?d['’]\s*identit[ée]|pi[èe]ce\s+d['’]\s*identit[ée]"
+    r"|passeports?|titre\s+de\s+s[ée]jour|permis(?:\s+de\s+conduire)?)"
+)
+_DOCUMENT_IN_TEXT = re.compile(
+    rf"(?<!\w)(?P<name>{_DOCUMENT_NAME})"
+    r"(?P<link>\s*(?:(?:n\s?[°ºo]\.?|num[ée]ro|num\.?)\s*)?(?:[:#]\s*)?)"
+    r"(?P<number>(?=[A-Za-z]*\d)[A-Za-z0-9]+(?:[ .-](?=[A-Za-z]*\d)[A-Za-z0-9]+)*)(?!\w)",
+    re.IGNORECASE,
+)
+_DOCUMENT_MIN_LENGTH = 6
+
+
+def mask_document_number(number: str) -> str:
+    """The last 4 characters of an identity document's number, as the president's
+    attestation keeps them: "…7X3K" (at most half of a short number)."""
+    value = "".join(c for c in number if c.isalnum())
+    _, tail = _kept(len(value), 0, 4)
+    return "…" + value[len(value) - tail :] if tail else STAR * len(value)
+
+
+def _mask_documents(text: str) -> str:
+    def document(found: re.Match[str]) -> str:
+        number = found.group("number")
+        if sum(c.isalnum() for c in number) < _DOCUMENT_MIN_LENGTH:
+            return found.group()
+        return found.group("name") + found.group("link") + mask_document_number(number)
+
+    return _DOCUMENT_IN_TEXT.sub(document, text)
+
+
 def holds_phone(text: str) -> bool:
     """Whether ``text`` holds a phone number, as ``mask_contacts`` finds them."""
     return any(True for _ in PhoneNumberMatcher(text, _DEFAULT_REGION, leniency=Leniency.POSSIBLE))
 
 
 def mask_personal_data(text: str) -> str:
-    """``text`` with every IBAN, NIR, e-mail address and phone number in it masked: a
-    reason or a note as it is stored and journalled."""
+    """``text`` with every IBAN, NIR, identity document number, e-mail address and
+    phone number in it masked: a reason or a note as it is stored and journalled."""
     if not text:
         return text
+    # First: the phone matcher would take a 10-digit number for a phone, and the
+    # document's masked form ("…9012") is too short to be taken for anything.
+    text = _mask_documents(text)
 
     def iban(found: re.Match[str]) -> str:
         from csu.domain.identifiers import iban_shaped  # stdnum's registry: on first use

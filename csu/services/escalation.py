@@ -34,6 +34,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import Phone, parse_phone
 from csu.domain.permissions import CASE_ROLES, CaseSituation, case_refusal
 from csu.domain.text import multiline_text
+from csu.services import credential_text
 from csu.services.context import (
     ROLES,
     Deps,
@@ -224,6 +225,9 @@ def close_escalation(
         raise InvalidValue("Suite donnée", "dites en quelques mots ce qui a été fait")
     if len(resolution) > rules.MAX_TEXT:
         raise InvalidValue("Suite donnée", f"{rules.MAX_TEXT} caractères au plus")
+    credential_text.refuse_codes(
+        resolution, "La suite donnée", "ce texte", credential_text.for_escalation(deps, case_id)
+    )
     now = deps.clock()
     with deps.writing() as session:
         case = _locked(session, case_id)

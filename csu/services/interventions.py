@@ -28,7 +28,7 @@ from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
 from csu.domain.permissions import Call, Situation, election_allows
 from csu.domain.text import multiline_text, single_line
 from csu.domain.verification import CHANNEL_LABELS, VERIFICATION_VALIDITY
-from csu.services import escalation
+from csu.services import credential_text, escalation
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -206,6 +206,9 @@ def close_intervention(
     note = masking.mask_personal_data(note)
     if len(note) > MAX_NOTE_LENGTH:
         raise InvalidValue("Note", f"{MAX_NOTE_LENGTH} caractères au plus")
+    if note:  # no credential: its election's shapes, the voter's active ones' hashes
+        codes = credential_text.for_intervention(deps, intervention_id)
+        credential_text.refuse_codes(note, "La note", "une note", codes)
     now = deps.clock()
     if not escalated:
         # No Session: one statement and the entry (a Session cost a fifth of a close).

@@ -1,26 +1,37 @@
 """The reason an operator gives for a sensitive act (unlocking a voter or an operator,
 revealing a masked field, revoking a credential, declining an in-person check): one
 line, its spaces tidied, personal numbers masked (it goes to the append-only journal),
-long enough to say something and short enough to read.
+long enough to say something and short enough to read, and no credential in it.
 
 Only letters and digits count towards the minimum: « a b c » or « ..... » says nothing.
+
+A reason that seems to hold a credential is refused (csu.services.credential_text):
+given a :class:`~csu.services.credential_text.CodeCheck` (the voter's election and
+active credentials), by the election's shapes and the credentials' hashes; without one,
+by the shape of a grouped code of any election.
 """
 
 from csu.domain.errors import InvalidValue
 from csu.domain.masking import mask_personal_data
 from csu.domain.text import free_text
 from csu.services.context import ServiceError
+from csu.services.credential_text import CodeCheck, refuse_codes
 
 MIN_REASON_LENGTH = 5
 MAX_REASON_LENGTH = 300
 
 
 def typed_reason(
-    value: str, *, minimum: int = MIN_REASON_LENGTH, maximum: int = MAX_REASON_LENGTH
+    value: str,
+    *,
+    minimum: int = MIN_REASON_LENGTH,
+    maximum: int = MAX_REASON_LENGTH,
+    codes: CodeCheck | None = None,
 ) -> str:
     """``value`` as the journal keeps it, or a French refusal: too short (fewer than
-    ``minimum`` letters and digits), too long (over ``maximum`` characters), or holding
-    a character no one means to type (``csu.domain.text``)."""
+    ``minimum`` letters and digits), too long (over ``maximum`` characters), holding
+    a character no one means to type (``csu.domain.text``), or what seems to be a
+    credential (compared with ``codes`` when given)."""
     text = " ".join(free_text(value, "Motif").split())
     if sum(char.isalnum() for char in text) < minimum:
         raise ServiceError(
@@ -28,12 +39,16 @@ def typed_reason(
         )
     if len(text) > maximum:
         raise InvalidValue("Motif", f"{maximum} caractères au plus ({len(text)} ici)")
-    return mask_personal_data(text)
+    masked = mask_personal_data(text)
+    refuse_codes(masked, "Le motif", "un motif", codes)
+    return masked
 
 
-def optional_reason(value: str | None, *, maximum: int = MAX_REASON_LENGTH) -> str | None:
+def optional_reason(
+    value: str | None, *, maximum: int = MAX_REASON_LENGTH, codes: CodeCheck | None = None
+) -> str | None:
     """A reason the operator may leave out (None when blank); when given, the rules of
     :func:`typed_reason`."""
     if value is None or not value.strip():
         return None
-    return typed_reason(value, maximum=maximum)
+    return typed_reason(value, maximum=maximum, codes=codes)

@@ -1,0 +1,187 @@
+"""No credential in what an operator types: a closing note, a reason, a case's outcome.
+
+Such a text goes to the append-only journal, to the review and to the export; a key or
+a password written there would stay in clear for good. The text is refused, with a
+French sentence saying why, rather than silently masked: the operator is at the
+keyboard, the window keeps what was typed, and learns not to write a code again (a
+masked note would also say something else than what they wrote). It is refused when:
+
+- a stretch has the evident shape of one of the election's grouped credentials (the
+  security key, the vote code: its alphabet and length, a group mixing letters and
+  digits or the dashed capitals of the screen, csu.domain.credentials.evident_codes);
+  where the election is not known (a reason given without the voter), the shape of a
+  grouped code of any election (csu.domain.credentials.grouped_code_spans);
+- a stretch is one of the voter's active credentials, compared with its hash: the
+  only way to tell an ungrouped mixed-case password from a word, with no false
+  positive. Only stretches of the format's length and alphabet are compared; keyed
+  HMACs are cheap, argon2id (~0.1 s each) is capped at :data:`MAX_SLOW_COMPARISONS`
+  per text, those that look drawn first.
+
+The personal data masks (csu.domain.masking.mask_personal_data) run first: an IBAN's
+groups, once masked, are not taken for a key.
+"""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from csu.domain import credentials as creds
+from csu.domain.election import CredentialFormat
+from csu.domain.hashing import matches
+from csu.services.context import Deps, ServiceError
+from csu.services.elections import get_definition
+from csu.store.tables import Credential, Escalation, Intervention, Material
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+__all__ = [
+    "MAX_SLOW_COMPARISONS",
+    "CodeCheck",
+    "HeldCredential",
+    "code_check",
+    "for_escalation",
+    "for_intervention",
+    "refuse_codes",
+]
+
+MAX_SLOW_COMPARISONS = 4
+"""argon2id comparisons a text may cost at most (a password, a short vote code)."""
+_MAX_FAST_COMPARISONS = 64  # keyed HMACs: microseconds each, a bound all the same
+
+# "une clé de sécurité": what the refusal says the text seems to hold.
+_WITH_ARTICLE: dict[str, str] = {
+    "security_key": "une clé de sécurité",
+    "password": "un mot de passe",
+    "vote_code": "un code de vote",
+    "identifier": "un identifiant de vote",
+}
+_ANY_CODE = "une clé de sécurité ou un code"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldCredential:
+    """One of the voter's active credentials, as stored."""
+
+    kind: str
+    scheme: str
+    hash: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """What a text about one voter is compared with: the credential formats of the
+    election, the voter's active credentials, and how they were hashed."""
+
+    key: bytes = field(repr=False)
+    hasher: "PasswordHasher"
+    formats: tuple[CredentialFormat, ...] = ()
+    held: tuple[HeldCredential, ...] = ()
+
+
+def code_check(
+    deps: Deps, session: Session, voter_id: int | None, election_id: str | None
+) -> CodeCheck | None:
+    """The check for a text about ``voter_id`` in ``election_id`` (the credentials of
+    all the voter's materials in that election); formats alone without a voter; None
+    without an election (:func:`refuse_codes` then knows any election's shape only)."""
+    if election_id is None:
+        return None
+    formats = tuple(get_definition(session, election_id).credentials.values())
+    held: tuple[HeldCredential, ...] = ()
+    if voter_id is not None:
+        rows = session.execute(
+            select(col(Credential.kind), col(Credential.scheme), col(Credential.hash))
+            .join(Material, col(Material.id) == col(Credential.material_id))
+            .where(
+                col(Material.voter_id) == voter_id,
+                col(Material.election_id) == election_id,
+                col(Credential.status) == "active",
+            )
+            .order_by(col(Credential.id))
+        ).all()
+        held = tuple(HeldCredential(kind, scheme, stored) for kind, scheme, stored in rows)
+    return CodeCheck(deps.key, deps.hasher, formats, held)
+
+
+def for_intervention(deps: Deps, intervention_id: str) -> CodeCheck | None:
+    """The check for a note on an intervention (None: no such intervention, which its
+    service refuses in its own words, or none of an election)."""
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        if row is None:
+            return None
+        return code_check(deps, session, row.voter_id, row.election_id)
+
+
+def for_escalation(deps: Deps, case_id: int) -> CodeCheck | None:
+    """The check for what is written when a case is closed (None: no such case)."""
+    with deps.reading() as session:
+        case = session.get(Escalation, case_id)
+        if case is None:
+            return None
+        return code_check(deps, session, case.voter_id, case.election_id)
+
+
+def refuse_codes(text: str, what: str, where: str, check: CodeCheck | None) -> None:
+    """A :class:`ServiceError` if ``text`` seems to hold a credential: « La note contient
+    ce qui ressemble à une clé de sécurité : n'écrivez jamais un code dans une note. »
+
+    ``what`` names the text as the sentence's subject (« La note »), ``where`` as
+    where not to write (« une note »). Without ``check`` (no voter known): any
+    election's grouped shape only."""
+    kind = _held_kind(text, check)
+    if kind is None:
+        return
+    seems = _WITH_ARTICLE.get(kind, _ANY_CODE)
+    raise ServiceError(
+        f"{what} contient ce qui ressemble à {seems} : n'écrivez jamais un code dans "
+        f"{where} (le journal le garderait en clair)."
+    )
+
+
+def _held_kind(text: str, check: CodeCheck | None) -> str | None:
+    """The kind of the first credential found in ``text`` ("" for the shape of any
+    election's code), None when it seems to hold none."""
+    if not text:
+        return None
+    if check is None:
+        return "" if creds.grouped_code_spans(text) else None
+    evident = creds.evident_codes(text, check.formats)
+    if evident:
+        return evident[0].kind
+    return _matching_kind(text, check)
+
+
+def _matching_kind(text: str, check: CodeCheck) -> str | None:
+    """The kind of the voter's credential written in ``text``, by its hash."""
+    formats = {fmt.kind: fmt for fmt in check.formats}
+    fast = slow = 0
+    for held in check.held:
+        fmt = formats.get(held.kind)
+        if fmt is None:
+            continue
+        for code in creds.drawn_first(creds.codes_in_text(text, fmt)):
+            if held.scheme == creds.SCHEME_HMAC:
+                fast += 1
+                if fast > _MAX_FAST_COMPARISONS:
+                    break
+                if matches(check.key, f"credential:{held.kind}", code.value, held.hash):
+                    return held.kind
+            elif held.scheme == creds.SCHEME_ARGON2:
+                slow += 1
+                if slow > MAX_SLOW_COMPARISONS:
+                    break
+                if _verifies(check.hasher, held.hash, code.value):
+                    return held.kind
+    return None
+
+
+def _verifies(hasher: "PasswordHasher", stored: str, value: str) -> bool:
+    try:
+        return hasher.verify(stored, value)
+    except (VerificationError, InvalidHashError):
+        return False
