@@ -43,6 +43,7 @@ from csu.services.context import (
     enforce,
     retried,
 )
+from csu.services.credential_text import code_check, refuse_codes
 from csu.services.elections import get_definition, parsed_definition
 from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
@@ -299,6 +300,8 @@ def revoke_credential(
         row, material, voter = _checked(
             session, who, intervention_id, material_id, now, kind, "revoke"
         )
+        refuse_codes(reason, "Le motif", "un motif",
+                     code_check(deps, session, voter.id, material.election_id))  # fmt: skip
         revoked = revoke_active(session, material.id or 0, kind, who.login, now, reason)
         if revoked is None:
             raise ServiceError(

@@ -53,6 +53,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
+from csu.services.credential_text import code_check, refuse_codes
 from csu.services.credentials import require_verified_for, stored_hash
 from csu.services.elections import get_definition
 from csu.services.emargement import substitution_voted
@@ -246,6 +247,8 @@ def request_substitution(
         definition = get_definition(session, row.election_id or "")
         answers = rules.checklist_answers(definition.substitution.checklist, checklist)
         voter = _voter(session, row.voter_id)
+        refuse_codes(notes, "Les notes", "une note",
+                     code_check(deps, session, voter.id, definition.id))  # fmt: skip
         materials = _locked_materials(session, row, wanted)
         # Read under the intervention's lock, as the credential acts read theirs.
         unverified = verification_refusal(definition, row, now)
@@ -403,6 +406,8 @@ def decide_substitution(
         if request is None:
             raise NotFound("Demande de matériel de substitution introuvable.")
         _check_decidable(request, who)
+        refuse_codes(reason, "Le motif", "un motif",
+                     code_check(deps, session, request.voter_id, request.election_id))  # fmt: skip
         definition = get_definition(session, request.election_id)
         count = len(_items(session, request_id))
     prepared = _prepare(deps, definition, count) if approve else None

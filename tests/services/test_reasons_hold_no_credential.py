@@ -1,0 +1,27 @@
+"""A reason typed for an act on a voter is read for the voter's own credentials too:
+a password, which no shape tells from a word, is refused by its hash (the closing
+note's rule, tests/services/test_notes_hold_no_credential.py)."""
+
+import pytest
+
+from csu.services.context import ServiceError
+from csu.services.credentials import revoke_credential
+from tests.conftest import AGENT
+from tests.services.intervention_support import Desk, desk_fixture  # noqa: F401
+from tests.services.test_notes_hold_no_credential import assert_nowhere, issued
+
+
+def test_a_password_in_a_revocation_reason_is_refused(desk: Desk) -> None:
+    call, [password, _key] = issued(desk, "password", "security_key")
+    reason = f"carte volée, l'électeur avait noté {password.value} dessus"
+
+    with pytest.raises(ServiceError, match="Le motif contient ce qui ressemble à un mot de passe"):
+        revoke_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key", reason)
+
+    assert_nowhere(desk.deps, password.value)
+
+
+def test_a_plain_revocation_reason_is_kept(desk: Desk) -> None:
+    call, _ = issued(desk, "security_key")
+    revoke_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key",
+                      "carte agent volée, déclarée au commissariat")  # fmt: skip
