@@ -20,7 +20,9 @@ and ``\\r\\n``). Free text also refuses the invisible characters (format charact
 zero-width space and joiners, the soft hyphen, U+FEFF and the tag characters; variation
 selectors; blank-looking fillers such as U+3164): in a reason they only make two
 identical-looking texts differ, or pass off an empty reason as a filled one. Names keep
-them, as rolls exported from spreadsheets sometimes hold them.
+them, as rolls exported from spreadsheets sometimes hold them. What is compared with a
+record (an identity answer, a code, a search) refuses them too (``visible_text``): the
+field shows « 077497 », holds one more character, and the right answer reads as wrong.
 """
 
 import re
@@ -39,6 +41,7 @@ __all__ = [
     "refuse_control_characters",
     "single_line",
     "spreadsheet_safe",
+    "visible_text",
 ]
 
 TAB = "\t"
@@ -106,7 +109,22 @@ def describe_character(char: str) -> str:
         return f"marque de direction bidirectionnelle, {code}"
     if _is_surrogate(char):
         return f"caractère invalide, hors UTF-8, {code}"
+    if char in _INVISIBLE_NAMED:
+        return f"{_INVISIBLE_NAMED[char]}, {code}"
+    if _is_invisible(char):
+        return f"caractère invisible, {code}"
     return f"caractère de contrôle, {code}"
+
+
+# The invisible characters a paste brings most often, by a name an operator recognises.
+_INVISIBLE_NAMED: dict[str, str] = {
+    "\u00ad": "trait d'union conditionnel, invisible",
+    "\u200b": "espace de largeur nulle, invisible",
+    "\u200c": "antiliant de largeur nulle, invisible",
+    "\u200d": "liant de largeur nulle, invisible",
+    "\u2060": "gluon de mots, invisible",
+    "\ufeff": "indicateur d'ordre des octets, invisible",
+}
 
 
 def refuse_control_characters(
@@ -154,6 +172,20 @@ def multiline_text(value: str, field: str) -> str:
     return _refuse_invisible(
         refuse_control_characters(value, field, allow_tab=True, allow_newlines=True), field
     )
+
+
+def visible_text(value: str, field: str) -> str:
+    """A one-line value compared with a record or searched for (an identity answer, a
+    code, a look-up): ``value`` unchanged, or ``InvalidValue`` naming the field and the
+    first character that is a control (tab included) or invisible, with its position:
+    « caractère interdit en position 7 (marque de direction bidirectionnelle, U+202E) ».
+    The field shows what it holds, so what is compared is what the operator read."""
+    for index, char in enumerate(value):
+        if _is_refused(char) or _is_invisible(char):
+            raise InvalidValue(
+                field, f"caractère interdit en position {index + 1} ({describe_character(char)})"
+            )
+    return value
 
 
 def _refuse_invisible(value: str, field: str) -> str:

@@ -10,10 +10,11 @@ a verification lasts, and how many failures lock a voter. Comparing the answers
 with what is on record is the service's work (keyed hashes, constant time).
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from csu.domain.errors import InvalidValue
+from csu.domain.text import visible_text
 
 FACTOR_LABELS: dict[str, str] = {
     "birth_date": "date de naissance",
@@ -169,15 +170,40 @@ def satisfied_set(policy: Policy, channel: str, passed: Collection[str]) -> froz
     return covered[0] if covered else None
 
 
+DOCUMENT_FIELD = "Pièce d'identité"
+
+
+def answer_field(factor: str) -> str:
+    """The French name of a factor's field in a refusal: « Date de naissance »."""
+    label = FACTOR_LABELS.get(factor, factor)
+    return label[:1].upper() + label[1:]
+
+
+def refuse_hidden_characters(answers: Mapping[str, str]) -> None:
+    """Raises a French :class:`InvalidValue` naming the field, the position and the
+    character when an answer holds a control or invisible character (a bidirectional
+    mark, a zero-width space…), as a paste brings them: the field shows « 077497 »,
+    holds one more character, and the right answer would read as a wrong one, counted
+    towards the lock. A format error, said before anything is compared: it tells
+    nothing of the record. ``in_person`` is read as ``"cni:1234"``."""
+    for factor, said in answers.items():
+        if factor == "in_person":
+            visible_text(said.partition(":")[2], DOCUMENT_FIELD)
+        else:
+            visible_text(said, answer_field(factor))
+
+
 def parse_document(kind: str, last4: str) -> tuple[str, str]:
     """An identity document seen in person: its type and the last 4 characters of its
-    number, upper-cased; a French :class:`InvalidValue` otherwise."""
+    number, upper-cased; a French :class:`InvalidValue` otherwise (naming a control or
+    invisible character, which a paste may bring and the field does not show)."""
     if kind not in DOCUMENT_TYPES:
-        raise InvalidValue("Pièce d'identité", "type de pièce non reconnu")
+        raise InvalidValue(DOCUMENT_FIELD, "type de pièce non reconnu")
+    visible_text(last4, DOCUMENT_FIELD)
     tail = "".join(last4.split()).upper()
     if len(tail) != 4 or not tail.isalnum() or not tail.isascii():
         raise InvalidValue(
-            "Pièce d'identité",
+            DOCUMENT_FIELD,
             "les 4 derniers caractères du numéro sont attendus (lettres, chiffres)",
         )
     return kind, tail

@@ -1,4 +1,11 @@
-"""The desk: one field to find a voter by matricule, identifier or name."""
+"""The desk: one field to find a voter by matricule, identifier or name.
+
+What the field holds is checked before it is searched (``read_query``): a control or
+invisible character (an escape sequence, a zero-width space a paste brought) or an
+over-long query is said in the status line, in French, and neither searched nor
+journalled. A paste holding one is refused whole by the field itself
+(``PasteCheckedInput``), so the field keeps what it held.
+"""
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -7,9 +14,19 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
+from csu.domain.errors import InvalidValue
 from csu.screens.base import CsuScreen
-from csu.services.voters import VoterHit, outside_bureau, record_search, search_voters
+from csu.services.voters import (
+    MAX_QUERY_LENGTH,
+    QUERY_FIELD,
+    VoterHit,
+    outside_bureau,
+    read_query,
+    record_search,
+    search_voters,
+)
 from csu.widgets.footer import KeysFooter
+from csu.widgets.paste_checked import PasteCheckedInput
 from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
@@ -45,9 +62,11 @@ class LookupScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
-        yield Input(
+        yield PasteCheckedInput(
             id="search",
             placeholder="Matricule, identifiant de matériel ou nom (nom prénom ou prénom nom)",
+            field=QUERY_FIELD,
+            max_length=MAX_QUERY_LENGTH,
         )
         yield Static(PROMPT, id="search-status", markup=False)
         yield PlainTable(id="results", cursor_type="row", zebra_stripes=True)
@@ -87,14 +106,38 @@ class LookupScreen(CsuScreen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         query = event.value
+        if self._refused(query):
+            return
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, lambda: self.search(query))
 
     @on(Input.Submitted, "#search")
     def _submitted(self, event: Input.Submitted) -> None:
+        if self._refused(event.value):
+            return
         if self._hits:
             self.open(self._hits[0].voter_id)
         else:
             self.search(event.value)
+
+    def _refused(self, query: str) -> bool:
+        """Whether ``query`` may not be searched; if so the status line (and a
+        notification, as for a refusal of the search itself) says why, the results are
+        emptied, and nothing is searched or journalled."""
+        try:
+            read_query(query)
+        except InvalidValue as refused:
+            self.workers.cancel_group(self, "search")
+            if self._settle is not None:
+                self._settle.stop()
+            self._hits = []
+            self._shown_query = ""
+            self.query_one("#results", DataTable).clear()
+            self.query_one("#search-status", Static).update(
+                f"{refused}. Corrigez ou retapez la recherche : rien n'a été cherché."
+            )
+            self.notify(str(refused), title="Refusé", severity="warning", timeout=8)
+            return True
+        return False
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def search(self, query: str) -> None:

@@ -15,7 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from csu.domain.verification import DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
+from csu.domain.text import free_text
+from csu.domain.verification import DOCUMENT_FIELD, DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.verification import format_checks
 from csu.services.presence import (
@@ -28,6 +29,7 @@ from csu.services.presence import (
 )
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
+from csu.widgets.paste_checked import PasteCheckedInput
 from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
@@ -187,18 +189,23 @@ class AttestScreen(CsuModal[str | None]):
                     id="attest-document",
                     prompt="Type de pièce",
                 )
-                yield Input(
+                # A refused paste (an invisible character, 5 characters) is said, not
+                # dropped in silence as Textual's field did.
+                yield PasteCheckedInput(
                     id="attest-last4",
                     placeholder="4 derniers caractères",
                     max_length=4,
                     classes="verify-last4",
                     validators=[Parsed(checks["in_person"])],
+                    field=DOCUMENT_FIELD,
                 )
             with Horizontal(classes="verify-row"):
                 yield Label("Motif d'un refus", classes="verify-label")
-                yield Input(
+                yield PasteCheckedInput(
                     id="attest-reason",
                     placeholder=f"{MIN_DECLINE_REASON_LENGTH} caractères au moins",
+                    field="Motif",
+                    check=free_text,
                 )
             yield Static(id="attest-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):

@@ -14,6 +14,7 @@ intervention is then verified and the window closes.
 """
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,15 +29,18 @@ from csu.domain.verification import (
     ATTESTED,
     AUTOMATIC_FACTORS,
     DECLINED,
+    DOCUMENT_FIELD,
     DOCUMENT_TYPES,
     FACTOR_LABELS,
     IN_PERSON_CHANNELS,
     OTP_FACTORS,
     PENDING,
     USED,
+    answer_field,
     describe_set,
     may_type_in_person,
     parse_document,
+    refuse_hidden_characters,
 )
 from csu.screens.base import CsuModal
 from csu.screens.dialogs import ReasonDialog
@@ -48,6 +52,7 @@ from csu.services.presence import PresenceView, presence_status, request_presenc
 from csu.services.verification import VerificationResult, unlock_voter, verify_identity
 from csu.widgets.listing import hanging_list
 from csu.widgets.parsed import Parsed
+from csu.widgets.paste_checked import PasteCheckedInput
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]  # SentCode.delivery once the transport took the message
@@ -94,13 +99,31 @@ SHORT_LABELS: dict[str, str] = {
 
 
 def format_checks(clock: Clock) -> dict[str, Callable[[str], object]]:
-    """The parsers of the factors that have a fixed format."""
-    return {
+    """The format check of every factor an operator types: no control or invisible
+    character in any (a paste's: the field does not show it, and the right answer would
+    count as a failure), then the parser of those that have a fixed format."""
+    parsers: dict[str, Callable[[str], object]] = {
         "birth_date": lambda value: parse_birth_date(value, to_paris(clock()).date()),
         "birth_department": parse_department,
         "numen": parse_numen,
-        "in_person": lambda value: parse_document("cni", value),
     }
+    checks: dict[str, Callable[[str], object]] = {
+        factor: partial(_checked, factor, parsers.get(factor))
+        for factor in FACTOR_LABELS
+        if factor not in AUTOMATIC_FACTORS
+    }
+    checks["in_person"] = lambda value: parse_document("cni", value)  # names them too
+    return checks
+
+
+def _checked(factor: str, parse: Callable[[str], object] | None, value: str) -> object:
+    refuse_hidden_characters({factor: value})
+    return parse(value) if parse is not None else value
+
+
+def answer_field_name(factor: str) -> str:
+    """The field's name in a refused paste, as the format check names it."""
+    return DOCUMENT_FIELD if factor == "in_person" else answer_field(factor)
 
 
 def form_factors(sets: Sequence[frozenset[str]], *, in_person: bool = True) -> list[str]:
@@ -252,18 +275,20 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                             id="verify-document",
                             allow_blank=False,
                         )
-                        yield Input(
+                        yield PasteCheckedInput(
                             id="verify-in_person",
                             placeholder="4 derniers caractères",
                             max_length=4,
                             classes="verify-last4",
                             validators=[Parsed(checks["in_person"])],
+                            field=answer_field_name(factor),
                         )
                     else:
-                        yield Input(
+                        yield PasteCheckedInput(
                             id=f"verify-{factor}",
                             placeholder=PLACEHOLDERS.get(factor, ""),
                             validators=[Parsed(checks[factor])] if factor in checks else [],
+                            field=answer_field_name(factor),
                         )
                     if factor in OTP_FACTORS:
                         send = Button(SEND_LABELS[factor], id=f"send-{factor}", classes="send-code")

@@ -53,6 +53,7 @@ from csu.domain.verification import (
     describe_set,
     may_type_in_person,
     parse_document,
+    refuse_hidden_characters,
     remote_lock_applies,
     satisfied_set,
 )
@@ -122,11 +123,15 @@ def verify_identity(
     intervention (S4); on an agent's intervention through a president (S2) it comes from
     the president's attestation (:mod:`csu.services.presence`), used here once. The
     answers must cover at least one set of the policy (otherwise nothing is counted and
-    the acceptable sets are named).
+    the acceptable sets are named). An answer holding a control or invisible character
+    (a bidirectional mark, a zero-width space: a paste's, the field does not show it)
+    is refused as a format error naming the field and the character, before anything is
+    read or compared: nothing is counted or journalled (``refuse_hidden_characters``).
     """
     enforce("verify", Situation(who.role))
     now = deps.clock()
     given = {name: value for name, value in answers.items() if value and value.strip()}
+    refuse_hidden_characters(given)
     with deps.writing() as session:
         # The voter locked with the intervention, so that two agents failing at once both
         # count towards the lock (FOR NO KEY UPDATE: another agent's insert naming the
@@ -452,7 +457,9 @@ def _check(
     now: datetime,
 ) -> bool:
     """Whether one answer matches the record. A malformed answer simply fails: telling
-    the agent it was malformed would tell which factor failed."""
+    the agent it was malformed would tell which factor failed. (A control or invisible
+    character never gets here: ``verify_identity`` refused it first, as it says nothing
+    of the record.)"""
     key = deps.key
     try:
         if factor == "birth_date":

@@ -52,7 +52,7 @@ from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
 from csu.domain.permissions import Situation
-from csu.domain.text import single_line
+from csu.domain.text import visible_text
 from csu.domain.verification import CHANNEL_LABELS
 from csu.services.context import (
     ROLES,
@@ -83,6 +83,7 @@ from csu.store.tables import (
 )
 
 __all__ = [
+    "MAX_QUERY_LENGTH",
     "MAX_RESULTS",
     "MIN_QUERY_LENGTH",
     "MIN_REASON_LENGTH",
@@ -96,6 +97,7 @@ __all__ = [
     "VoterHit",
     "open_voter",
     "outside_bureau",
+    "read_query",
     "record_search",
     "reveal_field",
     "search_voters",
@@ -103,6 +105,10 @@ __all__ = [
 
 MAX_RESULTS = 50
 MIN_QUERY_LENGTH = 2
+# A roll's name holds 200 characters at most, a matricule or identifier far fewer: a
+# longer query is a paste gone wrong, said as such rather than « tapez au moins 2 ».
+MAX_QUERY_LENGTH = 200
+QUERY_FIELD = "Recherche"
 REVEALABLE = ("email_pro", "phone_pro", "phone_mobile")
 REVEALABLE_LABELS: dict[str, str] = {
     "email_pro": "courriel professionnel",
@@ -300,8 +306,23 @@ class _Request:
     scope: str | None
 
 
+def read_query(query: str) -> str:
+    """A look-up's query as searched (trimmed), or a French ``InvalidValue``: a control
+    or invisible character (an escape sequence, a zero-width space a paste brought) is
+    refused with its position, never searched nor journalled, as the field does not show
+    it; so is a query over ``MAX_QUERY_LENGTH`` (« trop long »). Invisible characters
+    are refused rather than dropped: what is searched and journalled is what the field
+    shows, and a paste that brings one is one to look at again."""
+    text = visible_text(query, QUERY_FIELD).strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidValue(
+            QUERY_FIELD, f"trop long ({len(text)} caractères, {MAX_QUERY_LENGTH} au plus)"
+        )
+    return text
+
+
 def _request(who: OperatorContext, query: str, limit: int) -> _Request | None:
-    text = single_line(query, "Recherche").strip()
+    text = read_query(query)
     if len(text) < MIN_QUERY_LENGTH:
         return None
     return _Request(
@@ -1045,7 +1066,7 @@ def outside_bureau(deps: Deps, who: OperatorContext, query: str) -> bool:
     returned; a name never answers (it would let one probe the roll)."""
     if who.role != "president":
         return False
-    text = single_line(query, "Recherche").strip()
+    text = read_query(query)
     matricule = _as_matricule(text)
     identifiers = _identifier_candidates(text)
     if matricule is None and not identifiers:
