@@ -48,6 +48,7 @@ from csu.services.substitution import (
     request_substitution,
 )
 from csu.widgets.parsed import Parsed
+from csu.widgets.paste_checked import PasteCheckedInput
 from csu.widgets.tick_box import TickBox
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -217,7 +218,8 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                     for field_id, label, placeholder, longest in IDENTITY_FIELDS:
                         with Horizontal(classes="substitution-row"):
                             yield Label(label, classes="substitution-label", markup=False)
-                            yield Input(
+                            yield PasteCheckedInput(
+                                field=label,
                                 id=field_id,
                                 placeholder=placeholder,
                                 max_length=longest,
@@ -225,15 +227,17 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                             )
                     with Horizontal(classes="substitution-row"):
                         yield Label("Adresse d'envoi", classes="substitution-label")
-                        yield Input(
+                        yield PasteCheckedInput(
+                            field="Adresse d'envoi",
                             id="substitution-email",
                             placeholder="adresse électronique indiquée dans la demande",
                             validators=[Parsed(checks["email"])],
                         )
                     with Horizontal(classes="substitution-row"):
                         yield Label("Déclarée le", classes="substitution-label")
-                        yield Input(
+                        yield PasteCheckedInput(
                             f"{today:%d/%m/%Y}",
+                            field="Déclarée le",
                             id="substitution-declared",
                             placeholder="jj/mm/aaaa",
                             max_length=10,
@@ -241,7 +245,9 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
                         )
                     with Horizontal(classes="substitution-row"):
                         yield Label("Notes (facultatives)", classes="substitution-label")
-                        yield Input(
+                        yield PasteCheckedInput(
+                            field="Notes",
+                            check=free_text,
                             id="substitution-notes",
                             placeholder="versées au dossier de la demande",
                             max_length=MAX_NOTE_LENGTH,
