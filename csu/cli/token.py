@@ -1,4 +1,8 @@
-"""``csu token``: redeem a one-time link the way the voting platform would."""
+"""``csu token``: redeem a one-time link the way the voting platform would.
+
+A link whose election asks the voter to prove who they are on its page (seed 003:
+NUMEN + département of birth) takes those answers as options; those missing are asked
+for (hidden as typed), the way the platform's page would ask them."""
 
 import dataclasses
 from typing import Annotated
@@ -9,6 +13,13 @@ from csu.cli.common import DbOption, friendly, open_deps, out
 
 app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
 
+# Secrets are typed hidden; public facts (a département, a date) in clear.
+_SHOWN_AS_TYPED = frozenset({"birth_department", "birth_date"})
+
+
+def _answer(help_text: str) -> object:
+    return typer.Option(help=help_text, show_default=False)
+
 
 @app.command("redeem")
 @friendly
@@ -16,15 +27,53 @@ def token_redeem(
     token: Annotated[
         str, typer.Argument(help="Le jeton du lien reçu (après « jeton= »).", metavar="JETON")
     ],
+    numen: Annotated[str | None, _answer("NUMEN, si la page du lien le demande.")] = None,
+    birth_department: Annotated[
+        str | None,
+        _answer("Département de naissance (6e et 7e caractères du n° de sécurité sociale)."),
+    ] = None,
+    birth_date: Annotated[str | None, _answer("Date de naissance (JJ/MM/AAAA).")] = None,
+    nir10: Annotated[
+        str | None, _answer("Les 10 premiers chiffres du n° de sécurité sociale.")
+    ] = None,
+    iban: Annotated[str | None, _answer("Les 6 derniers caractères de l'IBAN.")] = None,
+    agent_card: Annotated[
+        str | None, _answer("Les 6 premiers caractères du n° de série de la carte agent.")
+    ] = None,
+    challenge_answer: Annotated[
+        str | None, _answer("La réponse secrète à la question défi.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Ouvre un lien de réassort comme la plateforme de vote : délivre le nouveau code."""
+    """Ouvre un lien à usage unique comme la plateforme de vote : délivre le nouveau code
+    (ou mot de passe), après les réponses d'identité que demande la page du lien."""
     from csu.delivery.factory import build_delivery
-    from csu.services.vote_codes import redeem_link
+    from csu.domain.verification import FACTOR_LABELS
+    from csu.services.vote_codes import IdentityIncomplete, redeem_link
 
+    given = {
+        "numen": numen,
+        "birth_department": birth_department,
+        "birth_date": birth_date,
+        "nir10": nir10,
+        "iban": iban,
+        "agent_card": agent_card,
+        "challenge_answer": challenge_answer,
+    }
+    answers = {name: value for name, value in given.items() if value is not None}
     settings, deps = open_deps(db)
     deps = dataclasses.replace(deps, hasher=settings.hasher(), delivery=build_delivery(settings))
-    issued = redeem_link(deps, token)
+    try:
+        issued = redeem_link(deps, token, answers=answers)
+    except IdentityIncomplete as incomplete:
+        if not incomplete.missing or len(incomplete.missing) < len(incomplete.faults):
+            raise  # factors this link does not ask for: said as they are
+        out.print("Validation de votre identité (page du lien) :", highlight=False)
+        for factor in incomplete.missing:
+            answers[factor] = typer.prompt(
+                FACTOR_LABELS[factor], hide_input=factor not in _SHOWN_AS_TYPED
+            )
+        issued = redeem_link(deps, token, answers=answers)
     out.print(
         f"Nouveau {issued.label} du matériel {issued.material_identifier} : "
         f"[bold]{issued.display}[/bold] (à afficher {issued.display_seconds} s, une seule fois)",

@@ -60,6 +60,7 @@ from csu.domain.sms import measure
 from csu.domain.text import is_blank, refuse_control_characters
 from csu.domain.verification import (
     FACTOR_LABELS,
+    SECRET_FACTORS,
     Policy,
     validate_policy,
     validate_required_sets,
@@ -140,6 +141,18 @@ FACTOR_NEEDS: dict[str, tuple[str, ...]] = {
 }
 """Identity fields the roll must carry for a factor to be checkable (any one suffices)."""
 
+REDEEM_FACTORS: tuple[str, ...] = (
+    "numen", "birth_department", "birth_date", "nir10", "iban", "agent_card",
+    "challenge_answer",
+)  # fmt: skip
+"""Factors a link may ask the voter on its own page before it shows the credential
+(``redeem_factors`` of ``[delivery.KIND]``): what the roll holds, typed by the voter;
+never a code sent meanwhile, the caller's number or an in-person check."""
+DEFAULT_REDEEM_FAILURES_LIMIT = 3
+"""Wrong answers on a link's page after which the link is void (the cell's policy:
+the organisers' documents give no figure)."""
+MAX_REDEEM_FAILURES_LIMIT = 10
+
 PERIODS: tuple[str, ...] = ("before", "during")
 PERIOD_LABELS: dict[str, str] = {"before": "avant le vote", "during": "pendant le vote"}
 DAY_NAMES: tuple[str, ...] = (
@@ -208,13 +221,18 @@ class CredentialRoute:
     """Whether the cell may issue a kind of credential (``issue``), and by which routes
     (``by``, keys of :data:`ROUTES`) it reaches the voter; ``instead``, what the voter
     does otherwise (self-service), in French; ``address_final``: once a personal
-    address is confirmed for it, it can no longer be changed (seed 003)."""
+    address is confirmed for it, it can no longer be changed (seed 003);
+    ``redeem_factors``: what the voter types on the link's page before it shows the
+    credential (seed 003: NUMEN + département of birth; none: the token alone), and
+    ``redeem_failures_limit`` wrong answers void the link."""
 
     kind: str
     issue: bool
     by: tuple[str, ...] = ()
     instead: str | None = None
     address_final: bool = False
+    redeem_factors: tuple[str, ...] = ()
+    redeem_failures_limit: int = DEFAULT_REDEEM_FAILURES_LIMIT
 
 
 @dataclass(frozen=True)
@@ -808,7 +826,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
             r, top.get("scrutins", []), top.get("capacities", [DEFAULT_CAPACITY])
         ),
         emargement=parse_rules(r, top.get("emargement", {})),
-        delivery=_delivery(r, top.get("delivery"), credentials),
+        delivery=_delivery(r, top.get("delivery"), credentials, identity_fields),
         scripts=_scripts(r, top.get("scripts", {})),
         contacts=parse_contacts(top, source),
     )
@@ -932,7 +950,10 @@ def _default_delivery(credentials: dict[str, CredentialFormat]) -> dict[str, Cre
 
 
 def _delivery(
-    r: _Reader, value: object, credentials: dict[str, CredentialFormat]
+    r: _Reader,
+    value: object,
+    credentials: dict[str, CredentialFormat],
+    identity_fields: tuple[str, ...],
 ) -> dict[str, CredentialRoute]:
     if value is None:
         return _default_delivery(credentials)
@@ -940,7 +961,9 @@ def _delivery(
     result: dict[str, CredentialRoute] = {}
     for kind, raw in spec.items():
         path = f"delivery.{kind}"
-        keys = ("issue", "by", "instead", "address_final")
+        keys = (
+            "issue", "by", "instead", "address_final", "redeem_factors", "redeem_failures_limit",
+        )  # fmt: skip
         entry = r.table(raw, path, keys, ("issue",))
         issue = r.boolean(entry["issue"], f"{path}.issue")
         by = r.texts(entry.get("by", []), f"{path}.by", allow_empty=True)
@@ -962,10 +985,56 @@ def _delivery(
             r.text(entry["instead"], f"{path}.instead", MAX_INSTEAD) if "instead" in entry else None
         )
         final = r.boolean(entry.get("address_final", False), f"{path}.address_final")
+        factors, limit = _redeem_factors(r, entry, path, by, identity_fields)
         result[kind] = CredentialRoute(
-            kind=kind, issue=issue, by=by, instead=instead, address_final=final
-        )
+            kind=kind, issue=issue, by=by, instead=instead, address_final=final,
+            redeem_factors=factors, redeem_failures_limit=limit,
+        )  # fmt: skip
     return result
+
+
+def _redeem_factors(
+    r: _Reader,
+    entry: dict[str, Any],
+    path: str,
+    by: tuple[str, ...],
+    identity_fields: tuple[str, ...],
+) -> tuple[tuple[str, ...], int]:
+    """``redeem_factors`` and ``redeem_failures_limit`` of a ``[delivery.KIND]``: what
+    the link's page asks before it shows the credential (seed 003), checkable with what
+    the roll carries, one of them a secret; and the wrong answers that void the link."""
+    if "redeem_factors" not in entry:
+        if "redeem_failures_limit" in entry:
+            r.fail(f"{path}.redeem_failures_limit", "sans objet sans redeem_factors")
+        return (), DEFAULT_REDEEM_FAILURES_LIMIT
+    where = f"{path}.redeem_factors"
+    factors = r.texts(entry["redeem_factors"], where)
+    if "link" not in by:
+        r.fail(where, "exige la voie link dans by (les facteurs se saisissent sur la page du lien)")
+    for number, factor in enumerate(factors, start=1):
+        if factor not in REDEEM_FACTORS:
+            r.fail(
+                f"{where}[{number}]",
+                f"facteur inconnu ou impossible sur la page du lien « {factor} » (facteurs "
+                "admis : " + ", ".join(REDEEM_FACTORS) + ")",
+            )
+        needs = FACTOR_NEEDS[factor]
+        if not any(need in identity_fields for need in needs):
+            r.fail(
+                f"{where}[{number}]",
+                f"le facteur {factor} ({FACTOR_LABELS[factor]}) exige le champ "
+                + " ou ".join(needs)
+                + " dans identity_fields",
+            )
+    if not any(factor in SECRET_FACTORS for factor in factors):
+        r.fail(where, "aucun facteur secret : il en faut au moins un (ex. numen)")
+    limit = r.integer(
+        entry.get("redeem_failures_limit", DEFAULT_REDEEM_FAILURES_LIMIT),
+        f"{path}.redeem_failures_limit",
+        1,
+        MAX_REDEEM_FAILURES_LIMIT,
+    )
+    return factors, limit
 
 
 def _scripts(r: _Reader, value: object) -> dict[str, Any]:
@@ -1385,6 +1454,14 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
             kind: {"issue": route.issue, "by": list(route.by)}
             | ({"instead": route.instead} if route.instead else {})
             | ({"address_final": True} if route.address_final else {})
+            | (
+                {
+                    "redeem_factors": list(route.redeem_factors),
+                    "redeem_failures_limit": route.redeem_failures_limit,
+                }
+                if route.redeem_factors
+                else {}
+            )
             for kind, route in d.delivery.items()
         },
     }

@@ -216,7 +216,7 @@ def _check_answers(
         factor
         for factor in tried
         if (factor == "in_person" and attestation is not None)
-        or _check(deps, session, row, voter, factor, given.get(factor, ""), now)
+        or check_factor(deps, session, row, voter, factor, given.get(factor, ""), now)
     }
     details: dict[str, object] = {}
     if attestation is not None:
@@ -447,7 +447,7 @@ def _ordinal(number: int) -> str:
 # ------------------------------------------------------------------- factors
 
 
-def _check(
+def check_factor(
     deps: Deps,
     session: Session,
     row: Intervention,

@@ -20,12 +20,23 @@ octobre »). :func:`send_password_link` sends the password link by e-mail to the
 the identifier went to (seed 003): the professional one on record, or the personal one
 confirmed for the identifier, which the agent types again and cannot change; and not
 before the identifier went there (seed 003: identity, identifier, then password).
+
+A link may ask the voter to prove who they are on its own page before it shows
+anything (``redeem_factors`` of ``[delivery.KIND]``; seed 003: « Vous saisissez votre
+NUMEN et sélectionnez les 6ème et 7ème caractères de votre carte Vitale (Dpt de
+naissance) puis validez »). The redeem must then carry those answers: missing ones are
+refused (:class:`IdentityIncomplete`) with nothing counted; they are compared with the
+roll exactly as the phone verification compares them (csu.services.verification);
+wrong ones are refused (:class:`IdentityRefused`) without spending the link, each one
+journalled (the factors' names, never their values) and counted, and
+``redeem_failures_limit`` of them (3, the cell's policy) void the link.
 """
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
@@ -36,6 +47,7 @@ from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
 from csu.domain.election import (
     CREDENTIAL_LABELS,
+    CredentialRoute,
     ElectionDefinition,
     link_expiry,
     route_refusal,
@@ -47,6 +59,7 @@ from csu.domain.mail_domains import professional_refusal
 from csu.domain.messages import duration, render
 from csu.domain.notice_wording import REDEEMED
 from csu.domain.permissions import Situation
+from csu.domain.verification import FACTOR_LABELS, refuse_hidden_characters
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -58,6 +71,7 @@ from csu.services.context import (
 )
 from csu.services.credentials import (
     IssuedCredential,
+    NewCredential,
     new_credential,
     require_verified_for,
     store_credential,
@@ -68,9 +82,14 @@ from csu.services.interventions import require_open_election, usable_material
 from csu.services.notices import notify_change, notify_link_requested
 from csu.services.outbox import STATE_LABELS, Outgoing, abandon_links, deliver, enqueue
 from csu.services.support import phone_for
+from csu.services.verification import (
+    NOT_VERIFIED,
+    VERIFIED,
+    check_factor,  # the phone's own comparison
+)
 from csu.store import journal
 from csu.store.journal import Actor
-from csu.store.tables import LinkToken, Material, Voter
+from csu.store.tables import Intervention, JournalEntry, LinkToken, Material, Voter
 
 TOKEN_PURPOSE = "link_token"
 KIND = "vote_code"
@@ -105,6 +124,36 @@ class LinkGone(ServiceError):
         super().__init__(message)
         self.election = election
         self.material = material
+
+
+class IdentityIncomplete(InvalidValue):
+    """The link's page asks for identity factors the redeem did not carry, or got some
+    it does not ask for: ``faults`` holds (factor, French message) for each (the API's
+    422 names them ``identity.<factor>``). Nothing is counted, the link is untouched."""
+
+    def __init__(self, fault: str, faults: Sequence[tuple[str, str]]) -> None:
+        super().__init__("Identité", fault)
+        self.faults = list(faults)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(factor for factor, message in self.faults if message == MISSING)
+
+
+class IdentityRefused(Forbidden):
+    """Wrong answers on the link's page (the API answers 403): journalled and counted;
+    the link still serves until ``limit`` of them, then it is void (``voided``)."""
+
+    def __init__(self, message: str, failures: int, limit: int, voided: bool) -> None:
+        super().__init__(message)
+        self.failures = failures
+        self.limit = limit
+        self.voided = voided
+
+
+MISSING = "champ obligatoire absent"
+UNEXPECTED = "non demandé par ce lien"
+LINK_CHANNEL = "link"  # the journal's « channel » of a check made on a link's page
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,17 +340,24 @@ def redeem_link(
     deps: Deps,
     token: str,
     *,
+    answers: Mapping[str, str] | None = None,
     actor: Actor = PLATFORM,
     elections: Collection[str] | None = None,
 ) -> IssuedCredential:
     """What the voting platform does when the voter opens the link: spends the token
     and issues the new vote code (or, for a men-2011 password link, the new password),
-    shown once on the voter's screen. ``actor`` is the platform client that
-    calls (the journal names it); ``elections``, those its key reaches (None: any).
+    shown once on the voter's screen. ``answers``: what the voter typed on the link's
+    page, factor name -> value, when the election's file asks for it
+    (``redeem_factors``; men-2011: ``numen`` and ``birth_department``). ``actor`` is
+    the platform client that calls (the journal names it); ``elections``, those its key
+    reaches (None: any).
 
-    Raises :class:`LinkUnknown`, :class:`LinkGone`, or ``Forbidden`` for a link of an
-    election out of reach."""
+    Raises :class:`LinkUnknown`, :class:`LinkGone`, ``Forbidden`` for a link of an
+    election out of reach, :class:`IdentityIncomplete` for answers missing (or not
+    asked), :class:`IdentityRefused` for wrong ones."""
     now = deps.clock()
+    given = {name: value for name, value in (answers or {}).items() if value and value.strip()}
+    refuse_hidden_characters(given)  # a format error, as on the phone: nothing counted
     token_hash = keyed_hash(deps.key, TOKEN_PURPOSE, token.strip())
     with deps.reading() as session:
         link = session.execute(
@@ -318,11 +374,17 @@ def redeem_link(
             )
         election = material.election_id
         kind = link.purpose
-        fmt = get_definition(session, election).credentials.get(kind)
+        stored = get_definition(session, election)
+        fmt = stored.credentials.get(kind)
+        live = not (link.used_at or link.voided_at or now >= link.expires_at)
+    incomplete = _incomplete(stored.route_of(kind), kind, given)
+    if live and incomplete is not None:  # asked before a password is even hashed
+        raise incomplete
     if fmt is None:
         label = CREDENTIAL_LABELS.get(kind, kind)
         raise LinkGone(f"Ce scrutin n'a pas de {label}.", election, link.material_id)
     new = new_credential(deps, fmt, kind)  # hashed before the lock
+    refused: IdentityRefused | None = None
     with deps.writing() as session:
         link = session.get(LinkToken, link.id, with_for_update=True)
         if link is None or link.used_at or link.voided_at:
@@ -335,45 +397,21 @@ def redeem_link(
             raise LinkGone(str(error), election, link.material_id) from error
         if now >= link.expires_at:
             raise LinkGone(INVALID_LINK, election, material.id or 0)
-        link.used_at = now
-        session.add(link)
-        credential, revoked = store_credential(
-            session, deps, actor, material, new, now,
-            by=actor.operator, intervention_id=link.intervention_id, reason="réassort par lien",
-        )  # fmt: skip
-        details: dict[str, object] = {
-            "material": material.id,
-            "credential": credential.id,
-            "revoked": revoked,
-        }
-        if kind != KIND:  # a password shown by link: a credential issued, by the platform
-            details |= {"kind": kind, "scheme": new.scheme}
-        journal.append(
-            session,
-            actor=actor,
-            action="vote_code_redeem" if kind == KIND else "credential_issue",
-            outcome="ok",
-            at=now,
-            election=definition.id,
-            subject=voter.pseudonym,
-            intervention=link.intervention_id,
-            details=details,
-        )
-        notice = notify_change(
-            session,
-            deps,
-            actor,
-            voter,
-            definition,
-            what=REDEEMED[kind],
-            used=None,
-            intervention_id=link.intervention_id,
-            now=now,
-        )
-        credential_id, identifier = credential.id or 0, material.identifier
-        display_seconds = definition.timings.code_display_seconds
-    if notice is not None:
-        deliver(deps, [notice.id or 0], actor)
+        route = definition.route_of(kind)
+        incomplete = _incomplete(route, kind, given)
+        if incomplete is not None:
+            raise incomplete
+        if route.redeem_factors:  # journalled and counted, whatever the answers
+            refused = _check_identity(
+                session, deps, actor, link, voter, material, definition, route, given, now
+            )
+        if refused is None:
+            spent = _spend(session, deps, actor, link, voter, material, definition, new, now)
+    if refused is not None:  # its entry and its count committed, the link unspent
+        raise refused
+    credential_id, identifier, display_seconds, notice_id = spent
+    if notice_id is not None:
+        deliver(deps, [notice_id], actor)
     return IssuedCredential(
         credential_id=credential_id,
         kind=kind,
@@ -383,6 +421,206 @@ def redeem_link(
         spelling=tuple(creds.spell(new.value, fmt.alphabet)),
         material_identifier=identifier,
         display_seconds=display_seconds,
+    )
+
+
+def _spend(
+    session: Session,
+    deps: Deps,
+    actor: Actor,
+    link: LinkToken,
+    voter: Voter,
+    material: Material,
+    definition: ElectionDefinition,
+    new: NewCredential,
+    now: datetime,
+) -> tuple[int, str, int, int | None]:
+    """Spends the link and stores its new credential, with the entry and the voter's
+    notice: (credential id, material identifier, display seconds, notice id)."""
+    kind = link.purpose
+    link.used_at = now
+    session.add(link)
+    credential, revoked = store_credential(
+        session, deps, actor, material, new, now,
+        by=actor.operator, intervention_id=link.intervention_id, reason="réassort par lien",
+    )  # fmt: skip
+    details: dict[str, object] = {
+        "material": material.id,
+        "credential": credential.id,
+        "revoked": revoked,
+    }
+    if kind != KIND:  # a password shown by link: a credential issued, by the platform
+        details |= {"kind": kind, "scheme": new.scheme}
+    journal.append(
+        session,
+        actor=actor,
+        action="vote_code_redeem" if kind == KIND else "credential_issue",
+        outcome="ok",
+        at=now,
+        election=definition.id,
+        subject=voter.pseudonym,
+        intervention=link.intervention_id,
+        details=details,
+    )
+    notice = notify_change(
+        session,
+        deps,
+        actor,
+        voter,
+        definition,
+        what=REDEEMED[kind],
+        used=None,
+        intervention_id=link.intervention_id,
+        now=now,
+    )
+    return (
+        credential.id or 0,
+        material.identifier,
+        definition.timings.code_display_seconds,
+        (notice.id or 0) if notice is not None else None,
+    )
+
+
+def _incomplete(
+    route: CredentialRoute, kind: str, given: Mapping[str, str]
+) -> IdentityIncomplete | None:
+    """What is wrong with the factors a redeem carries for the link's page (``given``,
+    blank ones left out): those asked and missing, those given and not asked; None when
+    they are exactly those asked."""
+    asked = route.redeem_factors
+    missing = [factor for factor in asked if factor not in given]
+    unexpected = sorted(set(given) - set(asked))
+    if not missing and not unexpected:
+        return None
+    faults = [(factor, MISSING) for factor in missing]
+    faults += [(factor, UNEXPECTED) for factor in unexpected]
+    label = CREDENTIAL_LABELS.get(kind, kind)
+    if missing:
+        named = " et ".join(FACTOR_LABELS[factor] for factor in missing)
+        fault = (
+            f"validation requise avant d'afficher le {label} : {named} à saisir sur la page "
+            "du lien."
+        )
+    elif asked:
+        fault = (
+            f"ce lien demande seulement {_listed(asked)} ; non demandé : "
+            f"{', '.join(unexpected)}."
+        )
+    else:
+        fault = (
+            "ce lien ne demande aucune donnée d'identité ; non demandé : "
+            f"{', '.join(unexpected)}."
+        )
+    return IdentityIncomplete(fault, faults)
+
+
+def _listed(factors: Sequence[str]) -> str:
+    return " et ".join(FACTOR_LABELS.get(factor, factor) for factor in factors)
+
+
+def _check_identity(
+    session: Session,
+    deps: Deps,
+    actor: Actor,
+    link: LinkToken,
+    voter: Voter,
+    material: Material,
+    definition: ElectionDefinition,
+    route: CredentialRoute,
+    given: Mapping[str, str],
+    now: datetime,
+) -> IdentityRefused | None:
+    """Compares the answers typed on the link's page with the roll, as the phone
+    verification does (keyed hashes, constant time, every factor compared), and
+    journals the attempt with the factors' names only. A failure is counted against
+    the link; ``redeem_failures_limit`` of them void it. None when they all match."""
+    row = session.get(Intervention, link.intervention_id) if link.intervention_id else None
+    if row is None:  # every link is sent in an intervention (_send_link)
+        raise LinkGone(INVALID_LINK, definition.id, material.id or 0)
+    tried = set(route.redeem_factors)
+    passed = {
+        factor
+        for factor in sorted(tried)
+        if check_factor(deps, session, row, voter, factor, given[factor], now)
+    }
+    verified = passed == tried
+    failures = 0 if verified else _identity_failures(session, voter, link.id or 0) + 1
+    limit = route.redeem_failures_limit
+    voided = not verified and failures >= limit
+    if voided:
+        link.voided_at = now
+        session.add(link)
+    journal.append(
+        session,
+        actor=actor,
+        action="verification",
+        outcome=VERIFIED if verified else NOT_VERIFIED,
+        at=now,
+        election=definition.id,
+        subject=voter.pseudonym,
+        intervention=link.intervention_id,
+        details={
+            "channel": LINK_CHANNEL,
+            "link": link.id,
+            "material": material.id,
+            # Not « kind »: a verification's entry names no kind of code (call_script).
+            "link_kind": link.purpose,
+            "factors_tried": sorted(tried),
+            "factors_failed": sorted(tried - passed),
+            "failures": failures or None,
+            "failure_limit": limit,
+            "link_voided": voided,
+        },
+    )
+    if verified:
+        return None
+    return IdentityRefused(
+        _refusal(failures, limit, voided, phone_for(definition, voter)), failures, limit, voided
+    )
+
+
+def _identity_failures(session: Session, voter: Voter, link_id: int) -> int:
+    """Wrong answers already given on this link's page: its « non vérifié » entries,
+    those chained and (PostgreSQL) those still queued for the sequencer, read queued
+    first so that one moved in between is counted once, by its event id."""
+    found: dict[str, Any] = {}
+    for fields in journal.waiting(
+        session, action="verification", outcome=NOT_VERIFIED, subject=voter.pseudonym
+    ):
+        found[fields["event_id"]] = fields.get("details")
+    entries = session.execute(
+        select(JournalEntry).where(
+            col(JournalEntry.action) == "verification",
+            col(JournalEntry.outcome) == NOT_VERIFIED,
+            col(JournalEntry.subject) == voter.pseudonym,
+        )
+    ).scalars()
+    for entry in entries:
+        fields = journal.entry_fields(entry)
+        found[fields["event_id"]] = fields.get("details")
+    return sum(
+        1
+        for details in found.values()
+        if isinstance(details, dict)
+        and details.get("channel") == LINK_CHANNEL
+        and details.get("link") == link_id
+    )
+
+
+def _refusal(failures: int, limit: int, voided: bool, phone: str) -> str:
+    """What the voter reads after wrong answers: never which one was wrong."""
+    rank = "1re" if failures == 1 else f"{failures}e"
+    count = f"{rank} erreur sur {limit}" if failures <= limit else f"{rank} erreur"
+    if voided:
+        return (
+            f"Identité non validée ({count}) : ce lien est désormais annulé. Appelez le "
+            f"{phone} pour en recevoir un nouveau."
+        )
+    left = limit - failures
+    tries = "essai" if left == 1 else "essais"
+    return (
+        f"Identité non validée : les réponses ne correspondent pas à la liste électorale "
+        f"({count} : encore {left} {tries} avant l'annulation du lien)."
     )
 
 

@@ -134,8 +134,9 @@ def test_a_men_2011_link_gives_a_password_named_as_such(desk: Desk) -> None:
     key = add_platform_client(desk.deps, ADMIN, "portail-2011", ["men-2011"]).key
     token = password_link(desk, verified_without_notice(desk))
     with serve(desk) as server:
+        identity = desk.without_notice.without_notice_answers()  # seed 003: the link's page
         answer = Api(server.url, desk, key, key).post(
-            "/v1/tokens/redeem", {"token": token}
+            "/v1/tokens/redeem", {"token": token, "identity": identity}
         ).json()
     assert answer["kind"] == "password"
     assert answer["vote_code"] is None

@@ -94,6 +94,12 @@ def link_mail(outbox: Path, address: str) -> str:
     return mail
 
 
+def on_the_page(voter: Any) -> dict[str, str]:
+    """What the voter types on the link's page (« Étape 1 - Validation de votre
+    identité »): the NUMEN and the 6th and 7th characters of the NIR."""
+    return {"numen": voter.row["numen"], "birth_department": voter.row["nir"][5:7]}
+
+
 def closing(deps: Deps) -> datetime:
     """When the men-2011 vote closes (the demo moves it to this week)."""
     [definition] = [d for d in list_elections(deps) if d.id == MEN_2011]
@@ -232,7 +238,9 @@ class TestThePasswordShowsOnTheVotersScreen:
         assert sum(f"identifiant de vote est {voter.identifier}" in mail for mail in mails) == 1
 
         # The voter opens the link: the platform shows the new password.
-        shown = redeem_link(deps, token_in(link_mail(outbox, voter.row["email_pro"])))
+        shown = redeem_link(
+            deps, token_in(link_mail(outbox, voter.row["email_pro"])), answers=on_the_page(voter)
+        )
 
         assert shown.kind == "password" and shown.display_seconds == 120
         assert check_login(deps, MEN_2011, voter.identifier, voter.birth_date, password=shown.value)
@@ -253,10 +261,10 @@ class TestThePasswordShowsOnTheVotersScreen:
             await call_verified(pilot, voter)
             await identifier_and_password_link(pilot)
         token = token_in(link_mail(outbox, voter.row["email_pro"]))
-        first = redeem_link(deps, token)
+        first = redeem_link(deps, token, answers=on_the_page(voter))
 
         with pytest.raises(LinkGone, match=re.escape(INVALID_LINK)):
-            redeem_link(deps, token)
+            redeem_link(deps, token, answers=on_the_page(voter))
 
         assert check_login(deps, MEN_2011, voter.identifier, voter.birth_date, password=first.value)
 
@@ -372,7 +380,8 @@ class TestTheOtherAddress:
             said = await identifier_and_password_link(pilot, PERSONAL)
             assert f"Lien du mot de passe envoyé à {mask_email(PERSONAL)} (envoyé)" in said
         assert any(voter.identifier in mail for mail in mails_to(outbox, PERSONAL))
-        assert redeem_link(deps, token_in(link_mail(outbox, PERSONAL))).kind == "password"
+        token = token_in(link_mail(outbox, PERSONAL))
+        assert redeem_link(deps, token, answers=on_the_page(voter)).kind == "password"
 
 
 # ----------------------------------------------------------- before anything

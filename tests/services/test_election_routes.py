@@ -173,7 +173,7 @@ def test_men_2011_password_shows_on_the_voters_screen_and_opens_the_platform(
 ) -> None:
     call_id = verified_without_notice(desk)
     token = password_link(desk, call_id)
-    password = redeem_link(desk.deps, token)
+    password = redeem_link(desk.deps, token, answers=desk.without_notice.without_notice_answers())
     voter = desk.without_notice
     assert check_login(
         desk.deps, voter.election, voter.identifier, voter.birth_date, password=password.value
@@ -185,9 +185,10 @@ def test_men_2011_password_shows_on_the_voters_screen_and_opens_the_platform(
 
 def test_men_2011_the_link_is_single_use(desk: Desk) -> None:
     token = password_link(desk, verified_without_notice(desk))
-    redeem_link(desk.deps, token)
+    answers = desk.without_notice.without_notice_answers()  # seed 003: on the link's page
+    redeem_link(desk.deps, token, answers=answers)
     with pytest.raises(ServiceError, match="Lien invalide"):
-        redeem_link(desk.deps, token)
+        redeem_link(desk.deps, token, answers=answers)
 
 
 def test_men_2011_a_link_sent_late_on_20_october_ends_at_midnight(desk: Desk) -> None:
@@ -239,7 +240,8 @@ def test_men_2011_the_password_link_follows_the_confirmed_address(desk: Desk) ->
     with pytest.raises(ServiceError, match="ne peut plus être changée"):
         send_password_link(desk.deps, AGENT, call_id, desk.without_notice.material_id, OTHER)
     token = password_link(desk, call_id, PERSONAL)
-    assert redeem_link(desk.deps, token).kind == "password"
+    answers = desk.without_notice.without_notice_answers()
+    assert redeem_link(desk.deps, token, answers=answers).kind == "password"
 
 
 def test_men_2011_has_no_vote_code(desk: Desk) -> None:

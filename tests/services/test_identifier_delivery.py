@@ -211,7 +211,7 @@ def test_then_a_password_shows_on_the_voters_screen_by_a_link(desk: Desk) -> Non
     send(desk, call_id, "pro")
     send_password_link(desk.deps, AGENT, call_id, desk.without_notice.material_id)
     [token] = re.findall(r"jeton=([A-Za-z0-9_-]+)", mails(desk)[-1].get_content())
-    password = redeem_link(desk.deps, token)
+    password = redeem_link(desk.deps, token, answers=desk.without_notice.without_notice_answers())
     assert (password.kind, password.material_identifier) == (
         "password", desk.without_notice.identifier
     )
