@@ -46,6 +46,7 @@ __all__ = [
     "for_escalation",
     "for_intervention",
     "refuse_codes",
+    "voter_check",
 ]
 
 MAX_SLOW_COMPARISONS = 4
@@ -105,6 +106,25 @@ def code_check(
         ).all()
         held = tuple(HeldCredential(kind, scheme, stored) for kind, scheme, stored in rows)
     return CodeCheck(deps.key, deps.hasher, formats, held)
+
+
+def voter_check(deps: Deps, session: Session, voter_id: int) -> CodeCheck | None:
+    """The check for a text about a voter whatever the election (an unlock, a field
+    revealed): the formats of every election the voter has material in, and the voter's
+    active credentials in all of them. None for a voter with no material."""
+    elections = session.execute(
+        select(col(Material.election_id)).where(col(Material.voter_id) == voter_id).distinct()
+    ).scalars().all()
+    checks = [code_check(deps, session, voter_id, election) for election in sorted(elections)]
+    found = [check for check in checks if check is not None]
+    if not found:
+        return None
+    return CodeCheck(
+        deps.key,
+        deps.hasher,
+        tuple(dict.fromkeys(fmt for check in found for fmt in check.formats)),
+        tuple(held for check in found for held in check.held),
+    )
 
 
 def for_intervention(deps: Deps, intervention_id: str) -> CodeCheck | None:

@@ -65,6 +65,7 @@ from csu.services.context import (
     enforce,
     retried,
 )
+from csu.services.credential_text import refuse_codes, voter_check
 from csu.services.elections import get_definition
 from csu.services.interventions import (
     caller_matches,
@@ -392,6 +393,7 @@ def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -
         voter = session.get(Voter, voter_id)
         if voter is None:
             raise ServiceError("Électeur introuvable.")
+        refuse_codes(reason, "Le motif", "un motif", voter_check(deps, session, voter_id))
         was = voter.locked_until
         voter.locked_until = None
         voter.failures_cleared_at = now

@@ -64,6 +64,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
+from csu.services.credential_text import refuse_codes, voter_check
 from csu.services.elections import parsed_definition, unknown_election
 from csu.services.emargement import states_from
 from csu.services.reasons import MIN_REASON_LENGTH, typed_reason
@@ -1044,6 +1045,7 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
         voter = session.get(Voter, voter_id)
         if voter is None:
             raise NotFound(UNKNOWN_VOTER)
+        refuse_codes(reason, "Le motif", "un motif", voter_check(deps, session, voter_id))
         value = getattr(voter, field)
         if not value:
             raise NotFound(f"Aucun {REVEALABLE_LABELS[field]} enregistré pour cet électeur.")

@@ -6,7 +6,9 @@ import pytest
 
 from csu.services.context import ServiceError
 from csu.services.credentials import revoke_credential
-from tests.conftest import AGENT
+from csu.services.verification import unlock_voter
+from csu.services.voters import reveal_field
+from tests.conftest import AGENT, SUPERVISOR
 from tests.services.intervention_support import Desk, desk_fixture  # noqa: F401
 from tests.services.test_notes_hold_no_credential import assert_nowhere, issued
 
@@ -25,3 +27,19 @@ def test_a_plain_revocation_reason_is_kept(desk: Desk) -> None:
     call, _ = issued(desk, "security_key")
     revoke_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key",
                       "carte agent volée, déclarée au commissariat")  # fmt: skip
+
+
+def test_a_password_in_an_unlock_reason_is_refused(desk: Desk) -> None:
+    _, [password] = issued(desk, "password")
+    with pytest.raises(ServiceError, match="Le motif contient ce qui ressemble à un mot de passe"):
+        unlock_voter(desk.deps, SUPERVISOR, desk.caller.voter_id,
+                     f"appel confirmé, mot de passe {password.value} relu")  # fmt: skip
+    assert_nowhere(desk.deps, password.value)
+
+
+def test_a_key_in_a_reveal_reason_is_refused(desk: Desk) -> None:
+    _, [key] = issued(desk, "security_key")
+    with pytest.raises(ServiceError, match="Le motif contient ce qui ressemble à une clé"):
+        reveal_field(desk.deps, SUPERVISOR, desk.caller.voter_id, "phone_mobile",
+                     f"contrôle demandé, clé {key.value} dictée")  # fmt: skip
+    assert_nowhere(desk.deps, key.value)
