@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import importlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 
     from csu.domain.checkpoint import NoteVerifier
     from csu.domain.election import ElectionDefinition
+    from csu.screens.voter import VoterScreen
     from csu.services.checkpoints import CheckpointPolicy
+    from csu.services.interventions import OpenIntervention
     from csu.startup import Workplace
 
 IDLE_MINUTES = 15
@@ -48,6 +51,13 @@ NOT_UTF8_SECONDS = 60
 PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person requests
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
+# « Clore l'intervention d'abord » from a screen other than the voter's file: how long
+# the file reopened may take to read before its closing window opens.
+REOPEN_SECONDS = 10
+# What ends the terminal's session as « Quitter quand même » does, without a question:
+# the terminal closed (SIGHUP: its window, tmux kill-session, an ssh connection lost)
+# and a stop asked (SIGTERM: shutdown, kill).
+ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 OUTBOX_ROLES = ("agent", "superviseur")
 SUPERVISION_ROLES = ("superviseur", "admin")
 # The supervisor's desk: name -> (module in csu.screens, screen class, roles allowed).
@@ -129,6 +139,7 @@ class CsuApp(App[None]):
         self._alerts_notified: set[str] = set()  # alert keys notified in this session
         self._presence_notified: set[str] = set()  # in-person requests notified
         self._not_utf8_said_at: float | None = None
+        self._ending = False  # a signal asked the app to end
         if keymap:
             self.set_keymap(keymap)
 
@@ -217,7 +228,10 @@ class CsuApp(App[None]):
     # --- session ------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.terminal_fd = _terminal_input() if not self.is_headless and not self.is_web else None
+        in_terminal = not self.is_headless and not self.is_web
+        self.terminal_fd = _terminal_input() if in_terminal else None
+        if in_terminal:  # a browser's session: the web driver handles its signals
+            self.end_on_signals()
         self.set_interval(5, self._check_idle)
         # Messages the transport refused are retried from any open workstation.
         self.set_interval(OUTBOX_SECONDS, self._deliver_due)
@@ -286,7 +300,7 @@ class CsuApp(App[None]):
             # The terminal was closed, and this process, not its session's leader (csu
             # run started by make), got no SIGHUP: the session ends as ctrl+q ends it.
             self.terminal_fd = None
-            self.call_next(self.action_quit)
+            self.call_next(self.quit_now)
             return
         idle = time.monotonic() - self._last_activity
         if self.operator is not None and idle > self.idle_seconds:
@@ -546,10 +560,135 @@ class CsuApp(App[None]):
             self.end_session("Déconnecté.")
 
     async def action_quit(self) -> None:
-        """Quitting ends the session as logging out does: the journal records it and an
-        intervention left open is closed as abandonné."""
+        """ctrl+q (and the palette's « Quitter »): quitting ends the session as logging
+        out does, the journal records it and an intervention left open is closed as
+        abandonné. With one open, the operator is asked first (:class:`QuitScreen`):
+        quitting anyway, or closing it with its outcome; without one, at once."""
+        from csu.screens.dialogs import QuitScreen
+
+        who = self.operator
+        if who is None:
+            await self.quit_now()
+        elif not isinstance(self.screen, QuitScreen):  # ctrl+q again: already asked
+            self.ask_before_quitting(who)
+
+    async def quit_now(self) -> None:
+        """Ends the session and the app, without a question (« Quitter quand même »,
+        the terminal gone, a signal)."""
         await self.leave()
         self.exit()
+
+    @work(thread=True, exclusive=True, group="quit", exit_on_error=False)
+    def ask_before_quitting(self, who: OperatorContext) -> None:
+        from csu.services.interventions import current_intervention
+
+        try:
+            found = current_intervention(self.deps, who)
+        except Exception as error:  # the store is gone: quitting must still work
+            self.log.error(repr(error))
+            found = None
+        self.call_from_thread(self._ask_before_quitting, who, found)
+
+    async def _ask_before_quitting(
+        self, who: OperatorContext, found: "OpenIntervention | None"
+    ) -> None:
+        from csu.screens.base import browser_words
+        from csu.screens.dialogs import QuitScreen
+
+        if who != self.operator or isinstance(self.screen, QuitScreen):
+            return  # the session ended meanwhile, or ctrl+q pressed twice
+        if found is None:
+            await self.quit_now()
+            return
+        close_key = browser_words("ctrl+w") if self.is_web else "ctrl+w"
+        self.push_screen(
+            QuitScreen(self._intervention_words(found), close_key),
+            lambda answer: self._after_quit_question(answer, found),
+        )
+
+    def _intervention_words(self, found: "OpenIntervention") -> str:
+        """The open intervention as the operator knows it: its channel, when it opened,
+        and its voter when their file is open."""
+        from csu.domain.clock import to_paris
+        from csu.screens.voter import VoterScreen
+
+        said = f"{found.channel_label}, ouverte à {to_paris(found.opened_at):%H:%M}"
+        for screen in self.screen_stack:
+            file = screen.file if isinstance(screen, VoterScreen) else None
+            if file is not None and file.voter_id == found.voter_id:
+                said += f", électeur {file.first_name} {file.last_name} ({file.matricule})"
+                break
+        return said
+
+    def _after_quit_question(self, answer: str | None, found: "OpenIntervention") -> None:
+        from csu.screens.dialogs import CLOSE_FIRST, QUIT_ANYWAY
+
+        if answer == QUIT_ANYWAY:
+            self.call_next(self.quit_now)
+        elif answer == CLOSE_FIRST:
+            self.close_first(found)
+
+    def close_first(self, found: "OpenIntervention") -> None:
+        """« Clore l'intervention d'abord »: its closing window, on its voter's file
+        (reopened if the operator left it)."""
+        from textual.screen import ModalScreen
+
+        from csu.screens.voter import VoterScreen
+
+        screen = self.screen
+        if isinstance(screen, VoterScreen) and screen.voter_id == found.voter_id:
+            self._close_when_shown(screen, found.id)
+        elif isinstance(screen, ModalScreen):
+            self.notify(
+                "Terminez d'abord la fenêtre ouverte, puis clôturez l'intervention.",
+                title="Clore l'intervention",
+                severity="warning",
+            )
+        else:
+            reopened = VoterScreen(found.voter_id)
+            self.push_screen(reopened)
+            self._close_when_shown(reopened, found.id)
+
+    def _close_when_shown(self, screen: "VoterScreen", intervention_id: str) -> None:
+        """Opens the closing window of ``intervention_id`` once ``screen`` (a voter's
+        file) shows it: at once if it does, else when its reading ends."""
+        deadline = time.monotonic() + REOPEN_SECONDS
+
+        def shown() -> bool:
+            current = screen.intervention
+            return self.screen is screen and current is not None and current.id == intervention_id
+
+        def look() -> None:
+            if shown():
+                timer.stop()
+                screen.action_close_intervention()
+            elif time.monotonic() > deadline or not screen.is_attached:
+                timer.stop()
+
+        if shown():
+            screen.action_close_intervention()
+            return
+        timer = self.set_interval(0.1, look)
+
+    def end_on_signals(self) -> None:
+        """SIGHUP (the terminal closed: its window, tmux kill-session, ssh lost) and
+        SIGTERM end the session as « Quitter quand même » does: the logout journalled,
+        an intervention left open closed as abandonné, then the app ends, quietly
+        (without them, Python's default ended the process at once: no logout, the
+        intervention left open)."""
+        loop = asyncio.get_running_loop()
+        for number in ENDING_SIGNALS:
+            loop.add_signal_handler(number, self._signalled, number)
+
+    def _signalled(self, number: int) -> None:
+        if number == signal.SIGHUP:
+            # The terminal is gone: what the app would still write (its last frames,
+            # the restoring of the terminal, a warning) goes nowhere instead of failing.
+            _detach_output()
+            self.terminal_fd = None
+        if not self._ending:
+            self._ending = True
+            self.call_next(self.quit_now)
 
     async def on_exit_app(self, _: messages.ExitApp) -> None:
         """Every end of the app comes here before Textual's own handler stops it: the
@@ -640,6 +779,19 @@ async def _finished(workers: "Iterable[Worker[Any]]") -> None:
         if not worker.is_finished:
             with contextlib.suppress(Exception):
                 await worker.wait()
+
+
+def _detach_output() -> None:
+    """Points the process's output (Textual writes to stderr) at /dev/null: writing to
+    a terminal that hung up fails, and Textual's writer thread would die of it."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
+    os.close(null)
 
 
 def _terminal_input() -> int | None:

@@ -1,6 +1,7 @@
 """Windows and parts of windows several screens share: confirm with a reason for the
-journal (:class:`ReasonDialog`), and the choice of a voter's material
-(:class:`MaterialPicker`).
+journal (:class:`ReasonDialog`), a question with two answers (:class:`ConfirmDialog`),
+quitting with an intervention open (:class:`QuitScreen`), and the choice of a voter's
+material (:class:`MaterialPicker`).
 
 :class:`ReasonDialog` is a base that subclasses only adjust (title, explanation,
 button, and what a confirmed reason does): the unlock of a voter, the reveal of a
@@ -120,3 +121,95 @@ class MaterialPicker(Vertical):
             value = self.query_one(f"#{self.select_id}", Select).value
             return value if isinstance(value, int) else None
         return self.materials[0].material_id if self.materials else None
+
+
+class ConfirmDialog(CsuModal[bool]):
+    """A question with two answers: the first (``yes``) returns True, the other and
+    Escape False. The safe answer, the second, has the focus."""
+
+    DEFAULT_CSS = "ConfirmDialog { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Retour", id="confirm-cancel")]
+
+    def __init__(self, title: str, message: str, yes: str, no: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="modal-box"):
+            yield Static(self.title_text, classes="modal-title", markup=False)
+            yield Static(self.message, classes="modal-hint", id="confirm-message", markup=False)
+            with Horizontal(classes="modal-buttons"):
+                yield Button(self.yes, id="confirm-yes", variant="error")
+                yield Button(self.no, id="confirm-no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+QUIT_ANYWAY = "quit"
+CLOSE_FIRST = "close"
+
+
+class QuitScreen(CsuModal[str | None]):
+    """ctrl+q with an intervention open: quitting closes it as abandonné, which may not
+    be what happened (a key just read out, a request taken). Returns
+    :data:`CLOSE_FIRST` (the closing window, to give its outcome), :data:`QUIT_ANYWAY`,
+    or None (Escape, « Annuler »: back to work). « Clore l'intervention d'abord » has
+    the focus."""
+
+    DEFAULT_CSS = "QuitScreen { align: center middle; }"
+    BINDINGS = [Binding("escape", "cancel", "Annuler", id="quit-cancel")]
+
+    def __init__(self, intervention: str, close_key: str = "ctrl+w") -> None:
+        """``intervention``: the open intervention as the operator knows it (« par
+        téléphone, ouverte à 11:30, électeur … »)."""
+        super().__init__()
+        self.intervention = intervention
+        self.close_key = close_key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="quit-box", classes="modal-box"):
+            yield Static("Quitter CSU électeurs ?", classes="modal-title")
+            yield Static(
+                f"Une intervention est en cours : {self.intervention}.",
+                id="quit-intervention",
+                markup=False,
+            )
+            yield Static(
+                "Si vous quittez maintenant, l'intervention en cours sera close comme "
+                "abandonnée (« fin de session ») et votre session fermée. Si l'appel a "
+                f"abouti, clôturez-la d'abord avec son issue ({self.close_key}).",
+                classes="modal-hint",
+                id="quit-hint",
+                markup=False,
+            )
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Clore l'intervention d'abord", id="quit-close", variant="primary")
+                yield Button("Quitter quand même", id="quit-anyway", variant="error")
+                yield Button("Annuler", id="quit-cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#quit-close", Button).focus()
+
+    @on(Button.Pressed, "#quit-close")
+    def _close_first(self) -> None:
+        self.dismiss(CLOSE_FIRST)
+
+    @on(Button.Pressed, "#quit-anyway")
+    def _quit_anyway(self) -> None:
+        self.dismiss(QUIT_ANYWAY)
+
+    @on(Button.Pressed, "#quit-cancel-button")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

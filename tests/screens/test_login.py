@@ -259,7 +259,8 @@ async def test_quitting_logs_out_and_abandons_the_open_intervention(
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         who = await agent_in_a_call(pilot, demo_deps)
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")  # asked first (tests/screens/test_quit_asks.py)
+        await click(pilot, "#quit-anyway")
         await pilot.pause()
     assert current_intervention(demo_deps, who) is None
     assert journal_actions(demo_deps)[-2:] == [

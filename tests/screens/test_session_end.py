@@ -98,7 +98,8 @@ async def test_quitting_then_the_page_going_journals_one_logout(
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await agent_in_a_call(pilot, demo_deps)
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")  # an intervention open: asked first
+        await click(pilot, "#quit-anyway")
         page_gone(app)  # textual-serve's quit follows the app's own exit
         await until_ended(pilot)
     assert [entry for entry in journal_actions(demo_deps) if entry[0] == "logout"] == [
