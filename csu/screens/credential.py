@@ -99,18 +99,33 @@ NEW_LABELS: dict[str, str] = {kind: words(kind).new_title for kind in CREDENTIAL
 INVALIDATE_LABELS: dict[str, str] = {
     kind: f"Invalider {words(kind).the}" for kind in CREDENTIAL_LABELS
 }
-# The value reaches the voter by the channel of the intervention: read out over the
-# phone, handed over by the president who has the voter in front of them. ``{it}``
-# stands for the credential's pronoun (« Lisez-la », « Lisez-le »).
+# How the value reaches the voter (:func:`way_of`): read out over the phone, handed
+# over by the president who has the voter in front of them (S4, their own
+# intervention), read out to a president who calls about a voter beside them (S2, the
+# agent's intervention: the agent is on the phone). ``{it}`` stands for the
+# credential's pronoun (« Lisez-la », « Lisez-le »).
+READ_OUT_REMINDER = (
+    "Confirmez la lecture avec « Lu à l'appelant », ou « Fermer sans confirmer » si "
+    "l'appel a été interrompu."
+)
+PRESIDENT_CALLING = "president_call"
+"""The way of an agent's intervention on a president's call (S2): read out by phone."""
+HANDED_OVER = "president"
+"""The way of a president's own intervention (S4): handed over in person."""
 HANDOVER: dict[str, tuple[str, str, str]] = {
-    # channel: (what to do, the confirming button, the reminder)
+    # way: (what to do, the confirming button, the reminder)
     "phone": (
         "Lisez-{it} à l'appelant, faites-{it} répéter, puis confirmez.",
         "Lu à l'appelant",
-        "Confirmez la lecture avec « Lu à l'appelant », ou « Fermer sans confirmer » si "
-        "l'appel a été interrompu.",
+        READ_OUT_REMINDER,
     ),
-    "president": (
+    PRESIDENT_CALLING: (
+        "Lisez-{it} au président qui appelle (ou à l'électeur à ses côtés), faites-{it} "
+        "répéter, puis confirmez.",
+        "Lu à l'appelant",
+        READ_OUT_REMINDER,
+    ),
+    HANDED_OVER: (
         "Remettez-{it} au votant (qu'il {it} recopie lui-même), puis confirmez.",
         "Remis en main propre",
         "Confirmez la remise avec « Remis en main propre », ou « Fermer sans confirmer » "
@@ -123,6 +138,18 @@ HANDOVER: dict[str, tuple[str, str, str]] = {
         "l'échange a été interrompu.",
     ),
 }
+
+
+def way_of(channel: str, operator_login: str | None, president_login: str | None) -> str:
+    """How the value reaches the voter in an intervention of ``channel``: in person
+    only in the president's own intervention (its operator is its president, S4); an
+    agent's intervention on a president's call (S2) reads it out over the phone, the
+    agent never sees the voter."""
+    if channel != HANDED_OVER:
+        return channel
+    if operator_login is not None and operator_login == president_login:
+        return HANDED_OVER
+    return PRESIDENT_CALLING
 
 
 def handover(channel: str) -> tuple[str, str, str]:
@@ -159,7 +186,7 @@ def issue_hint(kind: str | None) -> str:
 def unconfirmed(kind: str, channel: str) -> tuple[str, str]:
     """The warning when the window closes without confirming: (title, message)."""
     said = words(kind)
-    way = "Remise" if channel == "president" else "Lecture"
+    way = "Remise" if channel == HANDED_OVER else "Lecture"
     return (
         f"{said.name} non confirmé{said.e}",
         f"{way} non confirmée : rien n'a été journalisé comme communiqué. {said.the_capitalised} "
@@ -171,7 +198,7 @@ def unconfirmed(kind: str, channel: str) -> tuple[str, str]:
 def confirmed(kind: str, channel: str, *, after_display: bool) -> tuple[str, str]:
     """What the operator is told once the read-out is journalled: (title, message)."""
     said = words(kind)
-    way = "Remise" if channel == "president" else "Lecture"
+    way = "Remise" if channel == HANDED_OVER else "Lecture"
     if not after_display:
         return f"{said.name} délivré{said.e}", f"{way} confirmée (journalisée)."
     return (
@@ -212,12 +239,19 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
         kinds: Sequence[str],
         *,
         channel: str = "phone",
+        president_login: str | None = None,
+        preferred: str | None = None,
     ) -> None:
+        """``president_login``: the intervention's president (S2, S4), who alone hands
+        a value over in person. ``preferred``: the kind chosen first (the one the
+        procedure followed issues), if the window offers it."""
         super().__init__()
         self.intervention_id = intervention_id
         self.materials = list(materials)
         self.kinds = list(kinds)
         self.channel = channel
+        self.president_login = president_login
+        self.preferred = preferred if preferred in self.kinds else None
 
     @property
     def possible(self) -> bool:
@@ -249,6 +283,7 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
                 [(CREDENTIAL_LABELS.get(k, k).capitalize(), k) for k in self.kinds],
                 id="credential-kind",
                 allow_blank=False,
+                value=self.preferred or self.kinds[0],
             )
         elif self.kinds:
             yield Static(
@@ -281,8 +316,9 @@ class CredentialShownScreen(CsuModal[bool]):
     """The new credential, shown once: label, material, the value in groups, its
     spelling, and a countdown of ``display_seconds`` after which the value is hidden.
 
-    "Lu à l'appelant" (``#read-out``; « Remis en main propre » in person) journals the
-    read-out and returns True; pressed once the value was masked, it is still accepted
+    "Lu à l'appelant" (``#read-out``; « Remis en main propre » in the president's own
+    intervention: ``channel`` is the way of :func:`way_of`) journals the read-out and
+    returns True; pressed once the value was masked, it is still accepted
     (read in time, pressed late) but the entry and the notification say so.
     Escape does not close this screen: it only reminds the operator to confirm.
     "Fermer sans confirmer" (``#close-unconfirmed``) returns False without calling any
@@ -445,7 +481,9 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
         self.app.call_from_thread(self._done, issued)
 
     def _done(self, issued: IssuedCredential) -> None:
-        self.dismiss(CredentialShownScreen(issued, self.intervention_id, self.channel))
+        who = self.app.operator
+        way = way_of(self.channel, who.login if who else None, self.president_login)
+        self.dismiss(CredentialShownScreen(issued, self.intervention_id, way))
 
     @on(Button.Pressed, "#issue-cancel-button")
     def _cancel_pressed(self) -> None:

@@ -792,7 +792,8 @@ class VoterScreen(Explained, CsuScreen[None]):
         intervention = self.intervention
         if intervention is not None:
             panel = self.query_one(InterventionPanel)
-            steps = [(step.action, step.outcome) for step in panel.steps]
+            # With their details: a key's issue says whether it went by post.
+            steps = [(step.action, step.outcome, step.details) for step in panel.steps]
             self.app.push_screen(
                 InterventionCloseScreen(
                     intervention.id,
@@ -880,9 +881,33 @@ class VoterScreen(Explained, CsuScreen[None]):
             return
         if self._require_verified("issue"):
             self.open_window(
-                IssueScreen(self.intervention.id, *choices, channel=self.intervention.channel),
+                IssueScreen(
+                    self.intervention.id,
+                    *choices,
+                    channel=self.intervention.channel,
+                    president_login=self.intervention.president_login,
+                    preferred=self._procedure_kind(),
+                ),
                 self.after_issue,
             )
+
+    def _procedure_kind(self) -> str | None:
+        """The credential the procedure beside the file issues (« S3 — Mot de passe
+        perdu »: the password), the one ctrl+k then chooses first; None: none named."""
+        from csu.domain.call_script import scripts_of
+
+        view = self.query_one(CallScriptPanel).checklist
+        definition = self._intervention_definition()
+        if view is None or definition is None or view.election_id != definition.id:
+            return None
+        script = scripts_of(definition).get(view.scenario)
+        issued = (
+            evidence.detail
+            for step in (script.steps if script is not None else ())
+            for evidence in step.done_when
+            if evidence.action == "credential_issue" and evidence.detail is not None
+        )
+        return next(issued, None)
 
     def _require_verified(self, action: str) -> bool:
         """Warns, and answers False, when the action is not possible (the verification
