@@ -20,7 +20,7 @@ default), no substitution. :func:`case_refusal` is the same kind of rule for the
 supervisors' queue of escalated cases (take, read the callback number, close).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -363,53 +363,76 @@ def may(action: str, s: Situation) -> bool:
     return refusal(action, s) is None
 
 
-# What a call did, from its journal's action codes.
-ACTED = frozenset({
-    "credential_issue", "credential_read_out", "credential_revoke", "vote_code_link_send",
-    "identifier_send", "substitution_grant",
+# What a call did, from its journal's entries. A step is (action code, outcome), or
+# (action code, outcome, details) when the caller has the entry's details.
+Step = tuple[str, str] | tuple[str, str, Mapping[str, object]]
+DELIVERED = frozenset({
+    "credential_read_out", "credential_revoke", "vote_code_link_send", "identifier_send",
+    "substitution_grant",
 })  # fmt: skip
+"""What reached the voter, or was done at their request: the call served its purpose.
+A credential issued is not among them: only its read-out (« Lu à l'appelant », « Remis
+en main propre ») says the voter has it; a key sent by post is (its issue's
+``channel`` is ``post``)."""
 REFUSED_OUTCOMES = frozenset({"refusé", "refusée", "refused", "non vérifié", "verrouillé", "échec"})
-PENDING_OUTCOMES = frozenset({"en attente", "pending"})
+TAKEN_OUTCOMES = frozenset({"en attente", "pending", "accordée", "granted"})
+"""A substitution request taken complete: waiting for a supervisor's approval (four
+eyes) or granted at once. The organiser's script ends the call there (« Clore
+l'intervention (résolu, refusé avec son motif, ou redirigé vers le libre-service) »,
+cci-hdf-2021 S5): the approval is the supervisors' queue, not an escalation."""
+POSTED = "post"
 
 
-def suggested_outcome(
-    call: Call, steps: Sequence[tuple[str, str]], *, refused: bool = False
-) -> str:
+def _delivered(step: Step) -> bool:
+    action, outcome, *details = step
+    if action in DELIVERED:
+        return True
+    if action == "substitution_request":
+        return outcome in TAKEN_OUTCOMES
+    return action == "credential_issue" and any(d.get("channel") == POSTED for d in details)
+
+
+def suggested_outcome(call: Call, steps: Sequence[Step], *, refused: bool = False) -> str:
     """The outcome a closing proposes (a key of ``csu.domain.interventions.OUTCOMES``),
-    from the state of the call and its steps (action code, outcome), oldest first:
-    what happened, never « résolu » after a lock or a refusal that nothing followed.
+    from the state of the call and its steps, oldest first: what happened.
+
+    - « résolu » once something reached the voter (a credential read out or handed
+      over, a link or an identifier sent, a key posted, a substitution request taken
+      or granted): a later refusal or lock does not undo it;
+    - otherwise « refusé » after a lock or a refusal that nothing followed;
+    - « abandonné » when a credential was issued but its read-out never confirmed
+      (« Fermer sans confirmer »: the call dropped, the voter may not have it), or
+      when nothing was done; « résolu » for a caller verified and nothing refused.
 
     ``refused``: the operator was shown a refusal of the call's action after its last
     success (a service's refusal rolls its transaction back, so the journal keeps no
     step of it; the voter file remembers it)."""
+    if any(_delivered(step) for step in steps):
+        return "résolu"
     if call is Call.LOCKED or refused:
         return "refusé"
     last_good = max(
         (
             index
-            for index, (action, outcome) in enumerate(steps)
-            if action in ACTED or (action == "verification" and outcome not in REFUSED_OUTCOMES)
+            for index, (action, outcome, *_) in enumerate(steps)
+            if action == "credential_issue"
+            or (action == "verification" and outcome not in REFUSED_OUTCOMES)
         ),
         default=-1,
     )
     last_refusal = max(
         (
             index
-            for index, (action, outcome) in enumerate(steps)
+            for index, (action, outcome, *_) in enumerate(steps)
             if outcome in REFUSED_OUTCOMES or action == "substitution_refuse"
         ),
         default=-1,
     )
     if last_refusal > last_good:
         return "refusé"
-    acted = any(action in ACTED for action, _ in steps)
-    waiting = any(
-        action == "substitution_request" and outcome in PENDING_OUTCOMES
-        for action, outcome in steps
-    )
-    if waiting and not acted:
-        return "escaladé"
-    if acted or call is Call.VERIFIED:
+    if any(action == "credential_issue" for action, *_ in steps):
+        return "abandonné"  # shown, never confirmed as read: the call dropped
+    if call is Call.VERIFIED:
         return "résolu"
     return "abandonné"
 

@@ -100,10 +100,21 @@ def test_the_call_state_reads_the_lock_only_when_opened() -> None:
     [
         (Call.LOCKED, [("verification", "non vérifié")], "refusé"),
         (Call.OPEN, [("verification", "non vérifié")], "refusé"),
-        (Call.VERIFIED, [("verification", "vérifié"), ("credential_issue", "ok")], "résolu"),
+        (
+            Call.VERIFIED,
+            [
+                ("verification", "vérifié"),
+                ("credential_issue", "ok"),
+                ("credential_read_out", "ok"),
+            ],
+            "résolu",
+        ),
+        # Shown, never confirmed as read (« Fermer sans confirmer »): the call dropped.
+        (Call.VERIFIED, [("verification", "vérifié"), ("credential_issue", "ok")], "abandonné"),
         (Call.OPEN, [], "abandonné"),
         (Call.VERIFIED, [("verification", "non vérifié"), ("verification", "vérifié")], "résolu"),
-        (Call.VERIFIED, [("substitution_request", "en attente")], "escaladé"),
+        # A complete request waits for a supervisor's approval: the call is done.
+        (Call.VERIFIED, [("substitution_request", "en attente")], "résolu"),
         (Call.VERIFIED, [("substitution_request", "refusée")], "refusé"),
     ],
 )
