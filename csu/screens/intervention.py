@@ -17,6 +17,7 @@ from csu.domain.escalation import ESCALATED
 from csu.domain.interventions import OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS
 from csu.screens.base import CsuModal
+from csu.screens.dialogs import ConfirmDialog
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
 from csu.widgets.plain import PlainSelect
 
@@ -253,4 +254,24 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     @on(Button.Pressed, "#close-cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Escape or « Annuler »: a note typed is not lost without asking."""
+        note = self.query_one("#close-note", TextArea).text
+        if not note.strip():
+            self.dismiss(None)
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                "Abandonner la note ?",
+                f"La note saisie ({len(note)} caractère{'s' if len(note) > 1 else ''}) sera "
+                "perdue si vous fermez cette fenêtre ; l'intervention reste ouverte.",
+                yes="Abandonner la note",
+                no="Reprendre la saisie",
+            ),
+            self._after_discard_question,
+        )
+
+    def _after_discard_question(self, discard: bool | None) -> None:
+        if discard:
+            self.dismiss(None)
+        else:
+            self.query_one("#close-note", TextArea).focus()
