@@ -168,6 +168,7 @@ DETAIL_LABELS: dict[str, str] = {
     "factor": "facteur",
     "factors_failed": "facteurs faux",
     "factors_tried": "facteurs essayés",
+    "failure_limit": "erreurs admises",
     "failures": "échecs",
     "field": "champ",
     "fields": "champs",
@@ -243,10 +244,19 @@ DETAIL_LABELS: dict[str, str] = {
     "webhook": "n° du webhook",
     "webhook_url": "adresse du webhook",
     "written": "lignes écrites",
+    "link": "lien (n°)",
+    "link_kind": "lien de",
+    "link_voided": "lien annulé",
+    "verified": "identité vérifiée",
+    "by_president": "par le président lui-même",
 }
 """Every key of an entry's details, by its code."""
 
-CHANNEL_LABELS: dict[str, str] = VERIFICATION_CHANNELS | {"sms": "SMS", "post": "courrier"}
+CHANNEL_LABELS: dict[str, str] = VERIFICATION_CHANNELS | {
+    "sms": "SMS",
+    "post": "courrier",
+    "link": "page du lien",  # an identity asked on a one-time link's page (seed 003)
+}
 """How a voter reached the cell, or how a message went (e-mail is « courriel » for both)."""
 
 PURPOSE_LABELS: dict[str, str] = {
@@ -266,6 +276,7 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "channel": CHANNEL_LABELS,
     "kind": CREDENTIAL_LABELS,
     "kinds": CREDENTIAL_LABELS,
+    "link_kind": CREDENTIAL_LABELS,
     "factor": FACTOR_LABELS,
     "factors_tried": FACTOR_LABELS,
     "factors_failed": FACTOR_LABELS,
@@ -295,6 +306,8 @@ READ_OUT_WAYS: dict[str | None, tuple[str, str]] = {
     # recorded, or a channel without its own words
     "phone": ("lu", " à l'appelant"),
     "president": ("remis", " en main propre"),
+    # S2: the agent read it to the president calling for the voter at their side
+    "president_call": ("lu", " au président qui appelle"),
     "email": ("communiqué", ""),
     None: ("communiqué", ""),
 }
@@ -310,6 +323,8 @@ def entry_label(action: str, details: Mapping[str, Any]) -> str:
         return action_label(action)
     if action == "credential_read_out":
         channel = details.get("channel")
+        if channel == "president" and details.get("by_president") is False:
+            channel = "president_call"
         way = READ_OUT_WAYS.get(channel) if isinstance(channel, str) else None
         participle, complement = way or READ_OUT_WAYS[None]
     elif action in CREDENTIAL_PARTICIPLES:

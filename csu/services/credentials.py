@@ -270,6 +270,8 @@ def confirm_read_out(
         }  # fmt: skip
         if after_display:
             details["after_display"] = True
+        if row.channel == "president":  # S4, the president's own; S2, read to them
+            details["by_president"] = who.login == row.president_login
         journal.append(
             session,
             actor=who.actor,

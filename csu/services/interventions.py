@@ -447,7 +447,7 @@ def _channel_check(
         raise InvalidValue("Président", "indiquez l'identifiant du président qui appelle")
     president = _ACTIVE_PRESIDENT.rows(cursor, dialect, login=login)
     if not president:
-        raise NotFound(f"Aucun président de bureau actif a pour identifiant « {login} ».")
+        raise NotFound(f"Aucun président de bureau actif n'a pour identifiant « {login} ».")
     [(bureau_code,)] = president
     in_bureau = _MATERIAL_IN_BUREAU.rows(
         cursor, dialect, voter=material.voter_id, election=material.election_id,

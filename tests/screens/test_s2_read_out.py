@@ -18,6 +18,7 @@ from csu.screens.credential import (
     handover,
     way_of,
 )
+from csu.screens.labels import entry_label
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import open_intervention
@@ -136,3 +137,12 @@ class TestCtrlKFollowsTheProcedure:
             await click(pilot, "#issue-ok")
         intervention = last_intervention(demo_deps)
         assert journal_details(demo_deps, intervention, "credential_issue")["kind"] == "password"
+
+
+def test_the_journal_names_an_s2_read_out_as_read_to_the_president() -> None:
+    details = {"kind": "security_key", "channel": "president", "by_president": False}
+    assert entry_label("credential_read_out", details) == (
+        "clé de sécurité lue au président qui appelle"
+    )
+    s4 = {"kind": "password", "channel": "president", "by_president": True}
+    assert entry_label("credential_read_out", s4) == "mot de passe remis en main propre"
