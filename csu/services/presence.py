@@ -51,6 +51,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
+from csu.services.credential_text import code_check, refuse_codes
 from csu.services.elections import get_definition
 from csu.services.interventions import (
     caller_matches,
@@ -309,6 +310,8 @@ def decline_presence(deps: Deps, who: OperatorContext, check_id: str, reason: st
     now = deps.clock()
     with deps.writing() as session:
         row, check, voter = _decidable(session, who, check_id, now)
+        refuse_codes(reason, "Le motif", "un motif",
+                     code_check(deps, session, voter.id, row.election_id))  # fmt: skip
         check.status = DECLINED
         check.decided_at = now
         check.decline_reason = reason

@@ -6,10 +6,17 @@ import pytest
 
 from csu.services.context import ServiceError
 from csu.services.credentials import revoke_credential
+from csu.services.interventions import close_intervention
+from csu.services.presence import decline_presence, request_presence_check
 from csu.services.verification import unlock_voter
 from csu.services.voters import reveal_field
 from tests.conftest import AGENT, SUPERVISOR
-from tests.services.intervention_support import Desk, desk_fixture  # noqa: F401
+from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
+    PRESIDENT_NORD,
+    Desk,
+    desk_fixture,
+    open_call,
+)
 from tests.services.test_notes_hold_no_credential import assert_nowhere, issued
 
 
@@ -42,4 +49,15 @@ def test_a_key_in_a_reveal_reason_is_refused(desk: Desk) -> None:
     with pytest.raises(ServiceError, match="Le motif contient ce qui ressemble à une clé"):
         reveal_field(desk.deps, SUPERVISOR, desk.caller.voter_id, "phone_mobile",
                      f"contrôle demandé, clé {key.value} dictée")  # fmt: skip
+    assert_nowhere(desk.deps, key.value)
+
+
+def test_a_key_in_a_presidents_decline_reason_is_refused(desk: Desk) -> None:
+    first, [key] = issued(desk, "security_key")
+    close_intervention(desk.deps, AGENT, first, "résolu")
+    call = open_call(desk, desk.caller, channel="president", president_login="pres.nord")
+    check = request_presence_check(desk.deps, AGENT, call.id)
+    with pytest.raises(ServiceError, match="Le motif contient ce qui ressemble à une clé"):
+        decline_presence(desk.deps, PRESIDENT_NORD, check.id,
+                         f"la personne lisait la clé {key.value} sur un papier")  # fmt: skip
     assert_nowhere(desk.deps, key.value)
