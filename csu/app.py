@@ -74,6 +74,16 @@ DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+def _is_desk(screen: object) -> bool:
+    """Whether ``screen`` is one of ``DESK_SCREENS`` (by its module and class name: the
+    modules are imported only when a desk screen is first opened)."""
+    kind = type(screen)
+    return any(
+        kind.__module__ == f"csu.screens.{module}" and kind.__name__ == name
+        for module, name, _ in DESK_SCREENS.values()
+    )
+
+
 class InputNotUtf8(Message):
     """The terminal sent bytes that are not UTF-8 (posted from the driver's thread)."""
 
@@ -547,7 +557,13 @@ class CsuApp(App[None]):
             return
         module = importlib.import_module(f"csu.screens.{module_name}")
         screen_class = getattr(module, class_name)
-        if not isinstance(self.screen, screen_class):
+        if isinstance(self.screen, screen_class):
+            return
+        if _is_desk(self.screen):
+            # One desk screen in place of another: Escape goes back to where the desk
+            # was entered from, not through every desk screen seen since (F3, F2, F8…).
+            self.switch_screen(screen_class())
+        else:
             self.push_screen(screen_class())
 
     def action_help(self) -> None:

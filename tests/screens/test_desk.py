@@ -6,7 +6,7 @@ from textual.widgets import DataTable
 from csu.app import CsuApp
 from csu.screens.commands import CsuCommands
 from csu.screens.help import HelpScreen
-from tests.screens.conftest import SIZE, log_in
+from tests.screens.conftest import SIZE, log_in, press
 from tests.screens.shown import _drawn as drawn
 
 
@@ -90,3 +90,16 @@ async def test_at_80x24_the_help_fits_opens_on_its_title_and_scrolls_to_the_keys
             await pilot.press("down")
         await pilot.pause()
         assert "Palette de commandes" in drawn(app)  # the last key, brought into view
+
+
+async def test_one_escape_leaves_the_desk_whatever_desk_screens_were_seen(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        entered_from = app.screen
+        for key in ("f3", "f2", "f8", "f4", "f2"):
+            await press(pilot, key)
+        assert type(app.screen).__name__ == "JournalScreen"
+
+        await press(pilot, "escape")
+
+        assert app.screen is entered_from
