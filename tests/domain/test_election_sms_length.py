@@ -25,6 +25,7 @@ from csu.domain.messages import (
     render,
 )
 from csu.domain.sms import is_gsm7, measure, with_contact
+from tests.domain.election_files import without_own_messages
 
 ELECTIONS = Path(__file__).parents[2] / "data" / "elections"
 FILES = sorted(ELECTIONS.glob("*.toml"))
@@ -70,8 +71,10 @@ def test_every_sms_of_every_election_is_gsm7_in_three_segments_at_most(
         assert size.segments <= MAX_SMS_SEGMENTS, (constituency, size, text)
 
 
-def test_a_men_2022_link_by_sms_is_two_segments_not_six() -> None:
-    assert measure(sms_of(load(MEN), "vote_code_link", None)).segments == 2
+def test_a_men_2022_link_by_sms_is_gsm_7_in_three_segments_not_six() -> None:
+    # Its own wording warns that the code shows 120 s (seed 001): a third segment.
+    size = measure(sms_of(load(MEN), "vote_code_link", None))
+    assert (size.encoding, size.segments) == ("GSM-7", 3)
 
 
 def test_a_minint_code_by_sms_is_two_segments_not_nine() -> None:
@@ -91,7 +94,7 @@ def test_a_wording_over_three_segments_is_refused_naming_the_message_and_its_cou
 
 
 def test_a_sender_name_too_long_for_the_default_wording_is_refused() -> None:
-    text = MEN.read_text(encoding="utf-8").replace(
+    text = without_own_messages(MEN).replace(
         'sender_name = "Élections professionnelles 2022 — Éducation nationale"',
         'sender_name = "' + "Élections professionnelles de l'Éducation nationale " * 4 + '"',
     )

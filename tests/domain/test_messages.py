@@ -7,6 +7,7 @@ import pytest
 from csu.domain.election import definition_from_json, election_to_json, parse_election
 from csu.domain.errors import InvalidValue
 from csu.domain.messages import DEFAULTS, check_template, duration, render
+from tests.domain.election_files import without_own_messages
 
 MEN = Path(__file__).parents[2] / "data" / "elections" / "men-2022.toml"
 OWN_NOTICE = '''
@@ -70,7 +71,7 @@ def test_a_message_without_the_variable_it_exists_for_is_refused(purpose: str, n
     # « $sender bonjour » as a one-time code's SMS: the voter would never get the code.
     own = f'\n[messages.{purpose}]\nsubject = "Objet"\nbody = "$sender bonjour"\n'
     with pytest.raises(InvalidValue) as caught:
-        parse_election(MEN.read_text(encoding="utf-8") + own, "men.toml")
+        parse_election(without_own_messages(MEN) + own, "men.toml")
 
     assert caught.value.field == f"men.toml : messages.{purpose}.body"
     assert caught.value.fault.startswith(f"variable ${name} absente : sans elle, l'électeur")

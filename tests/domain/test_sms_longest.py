@@ -21,6 +21,7 @@ from csu.domain.messages import (
     sms_segments,
 )
 from csu.domain.sms import GSM7_PART, measure, with_contact
+from tests.domain.election_files import without_own_messages
 
 ELECTIONS = Path(__file__).parents[2] / "data" / "elections"
 FILES = sorted(ELECTIONS.glob("*.toml"))
@@ -30,7 +31,9 @@ LIMIT = GSM7_PART * MAX_SMS_SEGMENTS  # 459 septets in three parts
 
 
 def load(path: Path, extra: str = "") -> ElectionDefinition:
-    return parse_election(path.read_text(encoding="utf-8") + extra, path.name)
+    """The file, or, with ``extra`` wording, the file in the default wording plus it."""
+    text = without_own_messages(path) if extra else path.read_text(encoding="utf-8")
+    return parse_election(text + extra, path.name)
 
 
 def override(purpose: str, body: str) -> str:
