@@ -29,6 +29,9 @@ class ElectionChoice:
     id: str
     title: str
     channels: tuple[str, ...]  # in the order of the election's policy
+    # The election's support hours when the cell is closed for it now, else None: the
+    # window says so before the call is opened (the supervisors are alerted after).
+    closed_hours: str | None = None
 
 
 class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
@@ -89,6 +92,7 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
                     classes="modal-hint",
                     markup=False,
                 )
+            yield Static(id="open-hours", classes="modal-message", markup=False)
             yield Static(id="open-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Ouvrir", id="open-ok", variant="primary")
@@ -96,8 +100,23 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
 
     def on_mount(self) -> None:
         self._arrange()
+        self._say_hours()
         if not self.as_president:
             self.query_one("#open-channel", Select).focus()
+
+    def _say_hours(self) -> None:
+        """Outside the election's support hours, a warning above the buttons: the act
+        is not refused (a call already under way is finished), but it is out of hours,
+        and the supervisors are alerted of it."""
+        election = self._election()
+        hours = election.closed_hours if election is not None else None
+        said = self.query_one("#open-hours", Static)
+        said.display = hours is not None
+        if hours is not None:
+            said.update(
+                "Hors des heures de support de ce scrutin : l'intervention sera signalée aux "
+                f"superviseurs. Heures de support : {hours}."
+            )
 
     def _channel_options(self, election: ElectionChoice | None) -> list[tuple[str, str]]:
         channels = election.channels if election is not None else ()
@@ -143,6 +162,7 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
             channels = self.query_one("#open-channel", Select)
             channels.set_options(self._channel_options(self._election()))
         self._arrange()
+        self._say_hours()
 
     @on(Select.Changed, "#open-channel")
     def _channel_changed(self) -> None:

@@ -28,6 +28,7 @@ from textual.widgets import Select, Static
 from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.domain.election import describe_support_hours, within_support_hours
 from csu.domain.interventions import OUTCOMES
 from csu.domain.masking import mask_identifier, readable_phone
 from csu.domain.permissions import (
@@ -778,9 +779,13 @@ class VoterScreen(Explained, CsuScreen[None]):
             channels = definition.channels if definition is not None else ()
             if president:
                 channels = tuple(c for c in channels if c == "president")
-            choices[material.election_id] = ElectionChoice(
-                material.election_id, material.election_title, channels
+            closed = definition is not None and not within_support_hours(
+                definition, self.app.clock()
             )
+            choices[material.election_id] = ElectionChoice(
+                material.election_id, material.election_title, channels,
+                describe_support_hours(definition) if closed and definition else None,
+            )  # fmt: skip
         return list(choices.values())
 
     def after_open(self, opened: OpenIntervention | None) -> None:
