@@ -266,6 +266,14 @@ def remote_lock_applies(channel: str) -> bool:
     return channel not in IN_PERSON_CHANNELS
 
 
+def presidents_own(operator_login: str | None, president_login: str | None) -> bool:
+    """Whether an intervention is the president's own (S4: the president sees the voter
+    and acts), not an agent's taking a president's call (S2): its operator is the
+    president it names. Only then does ``in_person`` give what it alone may (a
+    minint-2022 password) and is a credential handed over « en main propre »."""
+    return operator_login is not None and operator_login == president_login
+
+
 def may_type_in_person(
     role: str, login: str, operator_login: str, president_login: str | None
 ) -> bool:
@@ -273,7 +281,9 @@ def may_type_in_person(
     president, in their own intervention on the in-person channel. An agent (or a
     supervisor) taking a president's call waits for the president's attestation, made
     from the president's own session: nothing they type counts as an in-person check."""
-    return role == "president" and login == operator_login == president_login
+    return role == "president" and login == operator_login and presidents_own(
+        operator_login, president_login
+    )
 
 
 def presence_state(status: str, expires_at: datetime, now: datetime) -> str:

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
+from csu.domain.verification import presidents_own
 from csu.screens.base import CsuModal
 from csu.screens.dialogs import MaterialPicker
 from csu.screens.labels import FEMININE_KINDS
@@ -147,7 +148,7 @@ def way_of(channel: str, operator_login: str | None, president_login: str | None
     agent never sees the voter."""
     if channel != HANDED_OVER:
         return channel
-    if operator_login is not None and operator_login == president_login:
+    if presidents_own(operator_login, president_login):
         return HANDED_OVER
     return PRESIDENT_CALLING
 

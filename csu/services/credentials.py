@@ -32,7 +32,7 @@ from csu.domain.election import (
 from csu.domain.hashing import keyed_hash
 from csu.domain.notice_wording import ISSUED, REVOKED, credential_notice
 from csu.domain.permissions import Situation
-from csu.domain.verification import describe_set, enough_for
+from csu.domain.verification import describe_set, enough_for, presidents_own
 from csu.services import webhooks
 from csu.services.context import (
     Deps,
@@ -271,7 +271,7 @@ def confirm_read_out(
         if after_display:
             details["after_display"] = True
         if row.channel == "president":  # S4, the president's own; S2, read to them
-            details["by_president"] = who.login == row.president_login
+            details["by_president"] = presidents_own(who.login, row.president_login)
         journal.append(
             session,
             actor=who.actor,
@@ -349,7 +349,9 @@ def require_verified_for(definition: ElectionDefinition, row: Intervention, kind
     gives the agent what any verification gives, the key of minint-2022, not more."""
     required = definition.verification_for.get(kind)
     verified = set((row.verified_factors or "").split(","))
-    attested_only = "in_person" in verified and row.president_login != row.operator_login
+    attested_only = "in_person" in verified and not presidents_own(
+        row.operator_login, row.president_login
+    )
     if attested_only:
         verified.discard("in_person")
     if not enough_for(required, verified):
