@@ -8,6 +8,12 @@ that equal values of two kinds never share a hash.
 import hashlib
 import hmac
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from argon2.exceptions import InvalidHashError, VerificationError
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 
 @lru_cache(maxsize=8)
@@ -31,6 +37,21 @@ def matches(key: bytes, purpose: str, value: str, stored: str | None) -> bool:
     if not stored:
         return False
     return hmac.compare_digest(keyed_hash(key, purpose, value), stored)
+
+
+def credential_purpose(kind: str) -> str:
+    """The keyed hash's purpose of a credential of ``kind`` kept by HMAC (a key of 78
+    bits or more): the one string every reader and writer of such a hash uses."""
+    return f"credential:{kind}"
+
+
+def argon2_verifies(hasher: "PasswordHasher", stored: str, value: str) -> bool:
+    """Whether ``value`` is the one ``stored`` (an argon2id PHC string) was made from; a
+    damaged or foreign hash simply does not match."""
+    try:
+        return hasher.verify(stored, value)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def pseudonym(key: bytes, matricule: str) -> str:

@@ -274,6 +274,19 @@ def presidents_own(operator_login: str | None, president_login: str | None) -> b
     return operator_login is not None and operator_login == president_login
 
 
+def factors_that_count(
+    verified: Collection[str], operator_login: str | None, president_login: str | None
+) -> set[str]:
+    """The factors of a verification that count towards ``verification_for``:
+    ``in_person`` only in the president's own intervention (S4); a president's
+    attestation for an agent's call (S2) gives the agent what any verification gives,
+    the key of minint-2022, not a password."""
+    counted = set(verified) - {""}
+    if not presidents_own(operator_login, president_login):
+        counted.discard("in_person")
+    return counted
+
+
 def may_type_in_person(
     role: str, login: str, operator_login: str, president_login: str | None
 ) -> bool:

@@ -24,13 +24,12 @@ groups, once masked, are not taken for a key.
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from csu.domain import credentials as creds
 from csu.domain.election import CredentialFormat
-from csu.domain.hashing import matches
+from csu.domain.hashing import argon2_verifies, credential_purpose, matches
 from csu.services.context import Deps, ServiceError
 from csu.services.elections import get_definition
 from csu.store.tables import Credential, Escalation, Intervention, Material
@@ -189,19 +188,13 @@ def _matching_kind(text: str, check: CodeCheck) -> str | None:
                 fast += 1
                 if fast > _MAX_FAST_COMPARISONS:
                     break
-                if matches(check.key, f"credential:{held.kind}", code.value, held.hash):
+                if matches(check.key, credential_purpose(held.kind), code.value, held.hash):
                     return held.kind
             elif held.scheme == creds.SCHEME_ARGON2:
                 slow += 1
                 if slow > MAX_SLOW_COMPARISONS:
                     break
-                if _verifies(check.hasher, held.hash, code.value):
+                if argon2_verifies(check.hasher, held.hash, code.value):
                     return held.kind
     return None
 
-
-def _verifies(hasher: "PasswordHasher", stored: str, value: str) -> bool:
-    try:
-        return hasher.verify(stored, value)
-    except (VerificationError, InvalidHashError):
-        return False

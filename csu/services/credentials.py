@@ -29,10 +29,10 @@ from csu.domain.election import (
     ElectionDefinition,
     route_refusal,
 )
-from csu.domain.hashing import keyed_hash
+from csu.domain.hashing import credential_purpose, keyed_hash
 from csu.domain.notice_wording import ISSUED, REVOKED, credential_notice
 from csu.domain.permissions import Situation
-from csu.domain.verification import describe_set, enough_for, presidents_own
+from csu.domain.verification import describe_set, enough_for, factors_that_count, presidents_own
 from csu.services import webhooks
 from csu.services.context import (
     Deps,
@@ -119,7 +119,7 @@ def stored_hash(
     get a keyed hash, for the identity check of S3."""
     scheme = creds.scheme_for(fmt)
     stored = (
-        keyed_hash(deps.key, _purpose(kind), value)
+        keyed_hash(deps.key, credential_purpose(kind), value)
         if scheme == creds.SCHEME_HMAC
         else deps.hasher.hash(value)
     )
@@ -348,12 +348,9 @@ def require_verified_for(definition: ElectionDefinition, row: Intervention, kind
     saw the document and acts): a president's attestation for an agent's call (S2)
     gives the agent what any verification gives, the key of minint-2022, not more."""
     required = definition.verification_for.get(kind)
-    verified = set((row.verified_factors or "").split(","))
-    attested_only = "in_person" in verified and not presidents_own(
-        row.operator_login, row.president_login
-    )
-    if attested_only:
-        verified.discard("in_person")
+    recorded = set((row.verified_factors or "").split(","))
+    verified = factors_that_count(recorded, row.operator_login, row.president_login)
+    attested_only = "in_person" in recorded - verified
     if not enough_for(required, verified):
         sets = " ; ou ".join(describe_set(s) for s in required or ())
         label = CREDENTIAL_LABELS.get(kind, kind)
@@ -443,5 +440,3 @@ _REVOKE = Prepared(lambda: update(_credential).where(
 ).returning(_credential.c.id))  # fmt: skip
 
 
-def _purpose(kind: str) -> str:
-    return f"credential:{kind}"

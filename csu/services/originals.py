@@ -24,7 +24,6 @@ from datetime import datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
@@ -33,6 +32,7 @@ from csu.domain import originals as rules
 from csu.domain import roll
 from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
 from csu.domain.errors import InvalidValue
+from csu.domain.hashing import argon2_verifies
 from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import get_definition
@@ -143,14 +143,7 @@ def prefix_matches(
             col(Credential.prefix_phc).is_not(None),
         )
     ).scalars().all()
-    return any(_verifies(hasher, phc, head) for phc in stored if phc)
-
-
-def _verifies(hasher: PasswordHasher, phc: str, value: str) -> bool:
-    try:
-        return hasher.verify(phc, value)
-    except (VerificationError, InvalidHashError):
-        return False
+    return any(argon2_verifies(hasher, phc, head) for phc in stored if phc)
 
 
 # ----------------------------------------------------------------------- helpers

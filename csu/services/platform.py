@@ -33,7 +33,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -44,7 +43,7 @@ from csu.domain import credentials as creds
 from csu.domain import scrutins as scrutin_rules
 from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition, definition_from_json
 from csu.domain.errors import InvalidValue
-from csu.domain.hashing import keyed_hash
+from csu.domain.hashing import argon2_verifies, credential_purpose, keyed_hash, matches
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.emargement import (
@@ -571,7 +570,7 @@ def _all_match(
         for kind, value, credential, scheme in compared:
             if scheme == creds.SCHEME_HMAC:
                 expected = credential.hash if credential is not None else ""
-                actual = keyed_hash(deps.key, f"credential:{kind}", value)
+                actual = keyed_hash(deps.key, credential_purpose(kind), value)
                 results.append(hmac.compare_digest(actual, expected) and credential is not None)
             else:
                 stored_hash = credential.hash if credential is not None else _decoy(deps.hasher)
@@ -596,18 +595,11 @@ def _verify(hasher: PasswordHasher, stored: str, value: str) -> "Future[tuple[bo
     return future
 
 
-def _argon2_verifies(hasher: PasswordHasher, stored: str, value: str) -> bool:
-    try:
-        return hasher.verify(stored, value)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def _argon2_timed(hasher: PasswordHasher, stored: str, value: str) -> tuple[bool, float]:
     """In a worker: the verdict and how long the verification took there (what the
     Retry-After of a refused check is estimated from)."""
     began = time.perf_counter()
-    verdict = _argon2_verifies(hasher, stored, value)
+    verdict = argon2_verifies(hasher, stored, value)
     return verdict, time.perf_counter() - began
 
 
@@ -792,9 +784,5 @@ def check_login(
 
 def _matches(deps: Deps, credential: Credential, kind: str, value: str) -> bool:
     if credential.scheme == creds.SCHEME_HMAC:
-        expected = keyed_hash(deps.key, f"credential:{kind}", value)
-        return hmac.compare_digest(expected, credential.hash)
-    try:
-        return deps.hasher.verify(credential.hash, value)
-    except (VerificationError, InvalidHashError):
-        return False
+        return matches(deps.key, credential_purpose(kind), value, credential.hash)
+    return argon2_verifies(deps.hasher, credential.hash, value)

@@ -6,16 +6,15 @@ long enough to say something and short enough to read, and no credential in it.
 Only letters and digits count towards the minimum: « a b c » or « ..... » says nothing.
 
 A reason that seems to hold a credential is refused (csu.services.credential_text):
-given a :class:`~csu.services.credential_text.CodeCheck` (the voter's election and
-active credentials), by the election's shapes and the credentials' hashes; without one,
-by the shape of a grouped code of any election.
+here by the shape of a grouped code of any election; the service that knows the voter
+then by its election's shapes and the voter's credentials' hashes.
 """
 
 from csu.domain.errors import InvalidValue
 from csu.domain.masking import mask_personal_data
 from csu.domain.text import free_text
 from csu.services.context import ServiceError
-from csu.services.credential_text import CodeCheck, refuse_codes
+from csu.services.credential_text import refuse_codes
 
 MIN_REASON_LENGTH = 5
 MAX_REASON_LENGTH = 300
@@ -26,12 +25,12 @@ def typed_reason(
     *,
     minimum: int = MIN_REASON_LENGTH,
     maximum: int = MAX_REASON_LENGTH,
-    codes: CodeCheck | None = None,
 ) -> str:
     """``value`` as the journal keeps it, or a French refusal: too short (fewer than
     ``minimum`` letters and digits), too long (over ``maximum`` characters), holding
-    a character no one means to type (``csu.domain.text``), or what seems to be a
-    credential (compared with ``codes`` when given)."""
+    a character no one means to type (``csu.domain.text``), or what has the shape of
+    any election's grouped code. A service that knows the voter then holds the reason
+    up against the voter's own credentials too (``credential_text.refuse_codes``)."""
     text = " ".join(free_text(value, "Motif").split())
     if sum(char.isalnum() for char in text) < minimum:
         raise ServiceError(
@@ -40,15 +39,13 @@ def typed_reason(
     if len(text) > maximum:
         raise InvalidValue("Motif", f"{maximum} caractères au plus ({len(text)} ici)")
     masked = mask_personal_data(text)
-    refuse_codes(masked, "Le motif", "un motif", codes)
+    refuse_codes(masked, "Le motif", "un motif", None)
     return masked
 
 
-def optional_reason(
-    value: str | None, *, maximum: int = MAX_REASON_LENGTH, codes: CodeCheck | None = None
-) -> str | None:
+def optional_reason(value: str | None, *, maximum: int = MAX_REASON_LENGTH) -> str | None:
     """A reason the operator may leave out (None when blank); when given, the rules of
     :func:`typed_reason`."""
     if value is None or not value.strip():
         return None
-    return typed_reason(value, maximum=maximum, codes=codes)
+    return typed_reason(value, maximum=maximum)

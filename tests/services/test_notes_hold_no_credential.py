@@ -24,7 +24,7 @@ from sqlmodel import col
 from csu.domain import credentials as creds
 from csu.domain.election import parse_election
 from csu.services.context import Deps, ServiceError
-from csu.services.credential_text import MAX_SLOW_COMPARISONS, code_check
+from csu.services.credential_text import MAX_SLOW_COMPARISONS, code_check, refuse_codes
 from csu.services.credentials import IssuedCredential, confirm_read_out, issue_credential
 from csu.services.escalation import close_escalation, take_escalation
 from csu.services.interventions import close_intervention, current_intervention
@@ -212,8 +212,9 @@ def test_a_password_typed_into_a_reason_is_refused_given_the_voter(desk: Desk) -
         codes = code_check(desk.deps, session, desk.caller.voter_id, desk.caller.election)
     reason = f"ancien mot de passe {password.value} compromis"
     with pytest.raises(ServiceError, match="Le motif contient ce qui ressemble à un mot de passe"):
-        typed_reason(reason, codes=codes)
-    assert typed_reason(PROSE, codes=codes) == PROSE
+        refuse_codes(typed_reason(reason), "Le motif", "un motif", codes)
+    refuse_codes(typed_reason(PROSE), "Le motif", "un motif", codes)
+    assert typed_reason(PROSE) == PROSE
 
 
 @pytest.mark.parametrize("field", WRITERS)
