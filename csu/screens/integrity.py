@@ -25,6 +25,7 @@ from csu.services.checkpoints import (
     CheckpointView,
     IntegrityReport,
     check_integrity,
+    entries_count,
     french_number,
 )
 from csu.widgets.footer import KeysFooter
@@ -64,13 +65,9 @@ def entry_to_open(report: IntegrityReport) -> tuple[int, str] | None:
     return None
 
 
-def _entries(count: int) -> str:
-    return f"{french_number(count)} entrée" + ("s" if count > 1 else "")
-
-
 def _checked(count: int) -> str:
     """« 30 028 entrées vérifiées », « 1 entrée vérifiée » (not « 1 entrée vérifiées »)."""
-    return f"{_entries(count)} vérifiée" + ("s" if count > 1 else "")
+    return f"{entries_count(count)} vérifiée" + ("s" if count > 1 else "")
 
 
 def checkpoint_text(report: IntegrityReport) -> Text:
@@ -89,7 +86,7 @@ def checkpoint_text(report: IntegrityReport) -> Text:
         )
     text = Text("Dernier point de contrôle signé\n", style="bold")
     text.append(
-        f"  {_entries(view.size)}, signé le {to_paris(view.created_at):%d/%m/%Y à %H:%M} "
+        f"  {entries_count(view.size)}, signé le {to_paris(view.created_at):%d/%m/%Y à %H:%M} "
         f"par {view.created_by}\n"
         f"  Clé « {view.key_name} » ({view.key_id}), origine {view.origin}\n"
         f"  Signature : {view.signature}\n"

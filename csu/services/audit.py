@@ -201,6 +201,8 @@ def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
 
 
 ACKNOWLEDGE = "journal_set_aside_ack"
+# How migration 0021 opens the reason of a row the server itself failed to chain.
+_REFUSED_BY_SERVER = "refusée par la base"
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +227,18 @@ class SetAside:
     reason: str
     acknowledged: Acknowledged | None = None
 
+    @property
+    def said_reason(self) -> str:
+        """The reason in French: one the server gave (« refusée par la base : » and
+        PostgreSQL's own message, often English) is named, its text left in the entry."""
+        if self.reason.startswith(_REFUSED_BY_SERVER):
+            return f"{_REFUSED_BY_SERVER} ; son message est dans le détail de l'entrée"
+        return self.reason
+
     def describe(self) -> str:
         told = (
             f"entrée n° {self.seq} : une ligne de la file d'attente (n° {self.queue}) n'était "
-            f"pas une entrée du journal ({self.reason}) et a été mise à l'écart"
+            f"pas une entrée du journal ({self.said_reason}) et a été mise à l'écart"
         )
         seen = self.acknowledged
         if seen is None:

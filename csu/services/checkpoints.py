@@ -373,7 +373,8 @@ def french_number(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
-def _entries(number: int) -> str:
+def entries_count(number: int) -> str:
+    """« 1 entrée », « 30 028 entrées »."""
     return f"{french_number(number)} entrée" + ("s" if number > 1 else "")
 
 
@@ -490,7 +491,7 @@ def _journalled_anomalies(
         after = max(size for size in matching if size < first.size)
         text = (
             f"le point de contrôle journalisé à l'entrée n° {first.seq} "
-            f"({_entries(first.size)}) ne correspond plus au journal : une entrée entre le "
+            f"({entries_count(first.size)}) ne correspond plus au journal : une entrée entre le "
             f"n° {french_number(after + 1)} et le n° {french_number(first.size)} a changé "
             "depuis sa signature"
         )
@@ -503,7 +504,7 @@ def _journalled_anomalies(
     if len(missing) == 1:
         found.append(
             f"le journal mentionne un point de contrôle (entrée n° {missing[0].seq}, "
-            f"{_entries(missing[0].size)}) absent de la base : suppression suspecte"
+            f"{entries_count(missing[0].size)}) absent de la base : suppression suspecte"
         )
     elif missing:
         numbers = ", ".join(str(entry.seq) for entry in missing[:10])
@@ -536,7 +537,7 @@ def _stored_anomalies(
         problem = _compare(note, check, roots.get(row.size))
         if problem is not None and check.ok:  # a broken chain is reported as such
             found.append(
-                f"point de contrôle n° {row.id} en base ({_entries(row.size)}) : {problem}"
+                f"point de contrôle n° {row.id} en base ({entries_count(row.size)}) : {problem}"
             )
     return found
 
@@ -564,7 +565,9 @@ class CheckpointProof:
 
     def describe(self) -> str:
         if self.check.ok and not self.ok:
-            lines = [f"chaîne intègre ({_entries(self.check.count)}), mais journal NON conforme"]
+            lines = [
+                f"chaîne intègre ({entries_count(self.check.count)}), mais journal NON conforme"
+            ]
         else:
             lines = [self.check.describe()]
         if self.problem is None:
@@ -611,7 +614,7 @@ def _compare(checkpoint: Checkpoint, check: ChainCheck, root: bytes | None) -> s
     if root is None:
         if check.ok:
             return (
-                f"journal plus court que le point de contrôle : {_entries(check.count)}, "
+                f"journal plus court que le point de contrôle : {entries_count(check.count)}, "
                 f"le point de contrôle en certifie {french_number(checkpoint.size)}"
             )
         return (
@@ -678,12 +681,14 @@ class IntegrityReport:
         if not self.check.ok or self.ok:
             lines = [self.check.describe()]
         else:
-            lines = [f"chaîne intègre ({_entries(self.check.count)}), mais journal NON conforme"]
+            lines = [
+                f"chaîne intègre ({entries_count(self.check.count)}), mais journal NON conforme"
+            ]
         view = self.checkpoint
         if view is not None:
             verdict = "conforme" if self.problem is None else f"NON conforme : {self.problem}"
             lines.append(
-                f"dernier point de contrôle : {_entries(view.size)}, signé le "
+                f"dernier point de contrôle : {entries_count(view.size)}, signé le "
                 f"{to_paris(view.created_at):%d/%m/%Y à %H:%M} par {view.created_by}, clé "
                 f"« {view.key_name} » ({view.key_id}) ; signature {view.signature} ; "
                 f"journal {verdict}"

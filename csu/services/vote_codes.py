@@ -496,7 +496,7 @@ def _incomplete(
     faults += [(factor, UNEXPECTED) for factor in unexpected]
     label = CREDENTIAL_LABELS.get(kind, kind)
     if missing:
-        named = " et ".join(FACTOR_LABELS[factor] for factor in missing)
+        named = _listed(missing)
         fault = (
             f"validation requise avant d'afficher le {label} : {named} à saisir sur la page "
             "du lien."

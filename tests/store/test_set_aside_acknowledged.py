@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from csu.domain import alerts as rules
 from csu.domain.errors import InvalidValue
 from csu.services.alerts import current_alerts
-from csu.services.audit import ACKNOWLEDGE, acknowledge_set_aside, integrate_journal
+from csu.services.audit import ACKNOWLEDGE, SetAside, acknowledge_set_aside, integrate_journal
 from csu.services.checkpoints import check_integrity
 from csu.services.context import Deps, Forbidden, NotFound, ServiceError
 from csu.store.tables import JournalEntry
@@ -137,3 +137,9 @@ def test_an_acknowledged_entry_is_no_longer_an_alert(deps: Deps, set_aside: int)
     acknowledge_set_aside(deps, SUPERVISOR, set_aside, REASON)
 
     assert set_aside_alerts() == []
+
+
+def test_a_reason_from_the_server_is_named_in_french_its_text_left_in_the_entry() -> None:
+    entry = SetAside(7, 3, None, "refusée par la base : duplicate key value violates unique")
+    assert "duplicate key" not in entry.describe()
+    assert "refusée par la base ; son message est dans le détail de l'entrée" in entry.describe()
