@@ -30,6 +30,7 @@ from sqlmodel import Session, col
 from csu.domain import credentials as creds
 from csu.domain.election import CredentialFormat
 from csu.domain.hashing import argon2_verifies, credential_purpose, matches
+from csu.services import active_credentials
 from csu.services.context import Deps, ServiceError
 from csu.services.elections import get_definition
 from csu.store.tables import Credential, Escalation, Intervention, Material
@@ -93,16 +94,10 @@ def code_check(
     formats = tuple(get_definition(session, election_id).credentials.values())
     held: tuple[HeldCredential, ...] = ()
     if voter_id is not None:
-        rows = session.execute(
-            select(col(Credential.kind), col(Credential.scheme), col(Credential.hash))
-            .join(Material, col(Material.id) == col(Credential.material_id))
-            .where(
-                col(Material.voter_id) == voter_id,
-                col(Material.election_id) == election_id,
-                col(Credential.status) == "active",
-            )
-            .order_by(col(Credential.id))
-        ).all()
+        rows = active_credentials.of_voter(
+            session, voter_id, election_id,
+            col(Credential.kind), col(Credential.scheme), col(Credential.hash),
+        )  # fmt: skip
         held = tuple(HeldCredential(kind, scheme, stored) for kind, scheme, stored in rows)
     return CodeCheck(deps.key, deps.hasher, formats, held)
 

@@ -34,6 +34,7 @@ from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import argon2_verifies
 from csu.domain.roll import RowError
+from csu.services import active_credentials
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import get_definition
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
@@ -132,17 +133,12 @@ def prefix_matches(
     head = "".join(ch for ch in said if ch.isalnum()).upper()[: creds.PREFIX_LENGTH]
     if len(head) != creds.PREFIX_LENGTH or voter_id is None:
         return False
-    stored = session.execute(
-        select(col(Credential.prefix_phc))
-        .join(Material, col(Material.id) == col(Credential.material_id))
-        .where(
-            col(Material.voter_id) == voter_id,
-            col(Material.election_id) == election,
-            col(Credential.kind) == "security_key",
-            col(Credential.status) == "active",
-            col(Credential.prefix_phc).is_not(None),
+    stored = [
+        phc
+        for (phc,) in active_credentials.of_voter(
+            session, voter_id, election, col(Credential.prefix_phc), kind="security_key"
         )
-    ).scalars().all()
+    ]
     return any(argon2_verifies(hasher, phc, head) for phc in stored if phc)
 
 

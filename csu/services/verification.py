@@ -57,6 +57,7 @@ from csu.domain.verification import (
     remote_lock_applies,
     satisfied_set,
 )
+from csu.services import active_credentials
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -80,7 +81,6 @@ from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import (
     Credential,
     Intervention,
-    Material,
     OneTimeCode,
     PresenceCheck,
     VerificationAttempt,
@@ -507,16 +507,12 @@ def _key_prefix_matches(key: bytes, session: Session, row: Intervention, said: s
     head = "".join(ch for ch in said if ch.isalnum()).upper()[: creds.PREFIX_LENGTH]
     if len(head) != creds.PREFIX_LENGTH:
         return False
-    stored = session.execute(
-        select(Credential.prefix_hash)
-        .join(Material, Material.id == Credential.material_id)  # type: ignore[arg-type]
-        .where(
-            Material.voter_id == row.voter_id,
-            Material.election_id == row.election_id,
-            Credential.kind == "security_key",
-            Credential.status == "active",
+    stored = [
+        prefix
+        for (prefix,) in active_credentials.of_voter(
+            session, row.voter_id, row.election_id, Credential.prefix_hash, kind="security_key"
         )
-    ).scalars().all()
+    ]
     return any(hashing.matches(key, creds.SECURITY_KEY_PREFIX, head, s) for s in stored)
 
 
