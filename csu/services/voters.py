@@ -69,6 +69,7 @@ from csu.services.elections import parsed_definition, unknown_election
 from csu.services.emargement import states_from
 from csu.services.reasons import MIN_REASON_LENGTH, typed_reason
 from csu.store import journal
+from csu.store.among import AmongSelected
 from csu.store.journal import entry_cursor
 from csu.store.prepared import Prepared, read_together
 from csu.store.tables import (
@@ -794,8 +795,9 @@ def _filled(column: Any) -> Any:
 
 def _of_voter(column: Any) -> Any:
     """``column`` among the voter's materials' (a subquery: one parameter)."""
-    return column.in_(
-        select(_material.c.id).where(_material.c.voter_id == bindparam("voter")).scalar_subquery()
+    return AmongSelected(
+        column,
+        select(_material.c.id).where(_material.c.voter_id == bindparam("voter")).scalar_subquery(),
     )
 
 

@@ -1,10 +1,11 @@
-"""A voter's active credentials (csu.services.active_credentials): what the note check and
-the key-prefix factors compare with, read by the voter's materials' ids.
+"""A voter's credentials, read by the voter's materials' ids: the active ones the note check
+and the key-prefix factors compare with (csu.services.active_credentials), and those the
+voter's file lists (csu.store.among).
 
-On PostgreSQL the reading stays a few pages however many credentials the cell issued,
+On PostgreSQL each reading stays a few pages however many credentials the cell issued,
 with the statistics an election's first day has: ``credential`` analysed while empty,
-its rows issued since. The join it replaces walked every active credential of the cell
-(6,083 pages at 2,000 credentials, 954 ms at 2,000 with statistics never taken)."""
+its rows issued since. The joins they replace walked every credential of the cell
+(6,083 and 10,023 pages at 2,000 credentials; 954 ms with statistics never taken)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,13 +23,15 @@ from csu.services.credential_text import code_check
 from csu.services.elections import load_election
 from csu.services.originals import prefix_matches
 from csu.services.rolls import import_voters
+from csu.services.voters import open_voter
+from csu.store.prepared import _GIVEN, Prepared
 from csu.store.tables import Credential
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import ELECTIONS, MININT_BUREAUS
 
 ELECTION = "minint-2022"
 ISSUED = 2_000  # active credentials of the cell, one a voter
-FEW_PAGES = 60  # what one voter's reading may touch, index and heap pages together
+FEW_PAGES = 20  # what one voter's reading may touch, index and heap pages together
 
 
 def _loaded(deps: Deps, tmp_path: Path, voters: int) -> None:
@@ -54,15 +57,29 @@ def _material_of(deps: Deps, offset: int = 0) -> tuple[int, int]:
 
 @contextmanager
 def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The statements run meanwhile, through SQLAlchemy or on the driver's cursor
+    (csu.store.prepared), with their parameters."""
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         seen.append((statement, parameters))
 
+    send = Prepared.send
+
+    def sent(self: Prepared, cursor: Any, dialect: Any, values: Any) -> None:
+        compiled = self._for(dialect)
+        seen.append((compiled.sql, tuple(
+            fixed if fixed is not _GIVEN else values[name]
+            for name, fixed, _ in compiled.parameters
+        )))  # fmt: skip
+        send(self, cursor, dialect, values)
+
     event.listen(engine, "before_cursor_execute", record)
+    Prepared.send = sent  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        Prepared.send = send  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", record)
 
 
@@ -90,20 +107,40 @@ def _pages_read(deps: Deps, call: Callable[[], object]) -> int:
     return sum(_pages(deps.engine, statement, parameters) for statement, parameters in reads)
 
 
+def _credential_pages(deps: Deps, call: Callable[[], object]) -> int:
+    """The pages ``call``'s reads of ``credential`` touch, by their plans."""
+    with _statements(deps.engine) as seen:
+        call()
+    reads = [
+        (statement, parameters)
+        for statement, parameters in seen
+        if statement.lstrip().upper().startswith("SELECT") and "FROM credential" in statement
+    ]
+    assert reads, "the call read no credential"
+    return sum(_pages(deps.engine, statement, parameters) for statement, parameters in reads)
+
+
 @pytest.fixture
 def busy_cell(postgres_deps: Deps, tmp_path: Path) -> Deps:
-    """An election's first day on PostgreSQL: ``credential`` analysed while empty, then
-    ISSUED active security keys issued since (with the first characters' hash an
-    original carries), the statistics not taken again."""
+    """An election's first day on PostgreSQL: the roll imported and analysed,
+    ``credential`` analysed while empty, then ISSUED active security keys issued since (hashes of their real lengths, with the
+    first characters' hash an original carries), the statistics not taken again."""
     _loaded(postgres_deps, tmp_path, ISSUED)
+    _issue(postgres_deps, "ANALYZE material")
     _issue(postgres_deps, "ANALYZE credential")
     _issue(
         postgres_deps,
         "INSERT INTO credential (material_id, kind, scheme, hash, prefix_hash, prefix_phc, "
-        "status, issued_at, issued_by) SELECT id, 'security_key', 'hmac-sha256', md5(id::text), "
-        "md5(id::text), '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', 'active', now(), "
-        "'agent' FROM material",
+        "status, issued_at, issued_by) SELECT id, 'security_key', 'hmac-sha256', "
+        "md5(id::text) || md5('k' || id), md5(id::text) || md5('p' || id), "
+        "'$argon2id$v=19$m=65536,t=3,p=4$' || md5('s' || id) || '$' || md5(id::text) "
+        "|| md5('h' || id), 'active', now(), 'agent' FROM material",
     )
+    with postgres_deps.engine.connect() as connection:
+        pages = connection.execute(
+            text("SELECT pg_relation_size('credential') / current_setting('block_size')::int")
+        ).scalar_one()
+    assert pages > 4 * FEW_PAGES  # walking the table would show
     return postgres_deps
 
 
@@ -132,6 +169,21 @@ def test_the_original_key_prefix_reads_a_voters_credentials_in_a_few_pages_in_a_
             assert not prefix_matches(busy_cell.hasher, session, voter_id, ELECTION, "ABCDEF")
 
     assert _pages_read(busy_cell, check) < FEW_PAGES
+
+
+@pytest.mark.postgres
+def test_the_voters_file_reads_their_credentials_in_a_few_pages_in_a_busy_cell(
+    busy_cell: Deps,
+) -> None:
+    _, voter_id = _material_of(busy_cell, ISSUED // 2)
+
+    def opened() -> None:
+        file = open_voter(busy_cell, AGENT, voter_id)
+        [material] = file.materials
+        shown = {credential.kind: credential.status for credential in material.credentials}
+        assert shown["security_key"] == "actif"
+
+    assert _credential_pages(busy_cell, opened) < FEW_PAGES
 
 
 @pytest.fixture
