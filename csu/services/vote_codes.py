@@ -308,14 +308,19 @@ def _send_link(
         intervention_id=intervention_id,
         now=now,
     )
+    # The link's id, and those it voided: an auditor follows a link from its sending to
+    # its use (the redeem's entry names it too) or to the newer link that voided it.
     details: dict[str, object] = {
         "material": material.id,
+        "link": link.id,
         "channel": channel,
         "recipient": masked,
         "expires_at": expires.isoformat(),
     }
     if kind != KIND:
         details["kind"] = kind
+    if voided:
+        details["voided_links"] = sorted(i for i in voided if i is not None)
     journal.append(
         session,
         actor=who.actor,
@@ -446,6 +451,7 @@ def _spend(
     )  # fmt: skip
     details: dict[str, object] = {
         "material": material.id,
+        "link": link.id,
         "credential": credential.id,
         "revoked": revoked,
     }

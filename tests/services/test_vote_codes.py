@@ -228,8 +228,10 @@ def test_the_journal_keeps_the_link_with_a_masked_mobile(desk: Desk) -> None:
     assert (sent["operator"], sent["intervention"], sent["election"]) == (
         AGENT.login, call_id, "men-2022"
     )
+    [link] = links(desk)
     assert sent["details"] == {
         "material": desk.teacher.material_id,
+        "link": link.id,
         "channel": "sms",
         "recipient": masking.mask_phone(TYPED_E164),
         "expires_at": (NOW + LINK_VALIDITY).isoformat(),
@@ -405,6 +407,7 @@ def test_redeeming_is_journalled_by_the_platform_without_the_code(desk: Desk) ->
     )
     assert entry["details"] == {
         "material": desk.teacher.material_id,
+        "link": links(desk)[-1].id,
         "credential": code.credential_id,
         "revoked": old.credential_id,
     }
@@ -438,6 +441,23 @@ def test_a_new_link_voids_the_previous_one(desk: Desk) -> None:
     first, second = links(desk)
     assert first.voided_at == NOW + timedelta(minutes=1) and second.voided_at is None
     assert vote_code_works(desk, redeemed(desk, new_token).value)
+
+
+def test_the_journal_names_the_link_a_new_one_voided_and_the_link_redeemed(
+    desk: Desk,
+) -> None:
+    call_id = verified_teacher(desk)
+    send_sms(desk, call_id)
+    desk.clock.advance(minutes=1)
+    send_sms(desk, call_id)
+    redeemed(desk, last_token(desk))
+    first, second = links(desk)
+    sent_first, sent_second = entries(desk.deps, "vote_code_link_send")
+    assert sent_first["details"]["link"] == first.id
+    assert "voided_links" not in sent_first["details"]
+    assert sent_second["details"]["link"] == second.id
+    assert sent_second["details"]["voided_links"] == [first.id]
+    assert entries(desk.deps, "vote_code_redeem")[-1]["details"]["link"] == second.id
 
 
 def test_a_refused_link_does_not_void_the_previous_one(desk: Desk) -> None:
