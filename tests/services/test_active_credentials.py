@@ -123,8 +123,9 @@ def _credential_pages(deps: Deps, call: Callable[[], object]) -> int:
 @pytest.fixture
 def busy_cell(postgres_deps: Deps, tmp_path: Path) -> Deps:
     """An election's first day on PostgreSQL: the roll imported and analysed,
-    ``credential`` analysed while empty, then ISSUED active security keys issued since (hashes of their real lengths, with the
-    first characters' hash an original carries), the statistics not taken again."""
+    ``credential`` analysed while empty, then ISSUED active security keys issued since
+    (hashes of their real lengths, with the first characters' hash an original
+    carries), the statistics not taken again."""
     _loaded(postgres_deps, tmp_path, ISSUED)
     _issue(postgres_deps, "ANALYZE material")
     _issue(postgres_deps, "ANALYZE credential")
@@ -236,5 +237,6 @@ def test_a_voter_has_no_active_credential_in_an_election_without_their_material(
 ) -> None:
     _, voter_id = _material_of(two_elections, 1)
     with two_elections.reading() as session:
-        assert active_credentials.of_voter(session, voter_id, "men-2022", col(Credential.hash)) == []
-        assert active_credentials.of_voter(session, None, ELECTION, col(Credential.hash)) == []
+        hashes = col(Credential.hash)
+        assert active_credentials.of_voter(session, voter_id, "men-2022", hashes) == []
+        assert active_credentials.of_voter(session, None, ELECTION, hashes) == []
