@@ -888,6 +888,7 @@ def longest_sms_values(d: ElectionDefinition) -> dict[str, dict[str, str]]:
           for text in (*wording.ISSUED.values(), *wording.REVOKED.values())),
         wording.LETTER.format(identifier=identifier),
         *wording.REDEEMED.values(),
+        *wording.VOIDED.values(),
     ]
     if d.substitution.enabled:  # one material a capacity: all of them at once
         replaced = [(identifier, capacity) for capacity in d.capacities]

@@ -26,6 +26,19 @@ REDEEMED = {
     "vote_code": "un nouveau code de vote a été délivré par le lien reçu",
     "password": "un nouveau mot de passe a été affiché par le lien reçu",
 }
+# A one-time link voided on its page after too many wrong identity answers: whoever
+# opened it did not know the voter's answers; the voter learns it, and that the link
+# they may still be waiting for no longer works.
+VOIDED = {
+    "vote_code": (
+        "votre lien de réassort du code de vote a été annulé après des réponses "
+        "d'identité erronées sur sa page ; votre code de vote n'a pas changé"
+    ),
+    "password": (
+        "votre lien affichant le mot de passe de vote a été annulé après des réponses "
+        "d'identité erronées sur sa page ; votre mot de passe n'a pas changé"
+    ),
+}
 # What a one-time link is for, by the credential it shows.
 LINK_REQUESTED = {
     "vote_code": "un lien de réassort de votre code de vote",

@@ -57,7 +57,7 @@ from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.mail_domains import professional_refusal
 from csu.domain.messages import duration, render
-from csu.domain.notice_wording import REDEEMED
+from csu.domain.notice_wording import REDEEMED, VOIDED
 from csu.domain.permissions import Situation
 from csu.domain.verification import FACTOR_LABELS, refuse_hidden_characters
 from csu.services.context import (
@@ -390,6 +390,7 @@ def redeem_link(
         raise LinkGone(f"Ce scrutin n'a pas de {label}.", election, link.material_id)
     new = new_credential(deps, fmt, kind)  # hashed before the lock
     refused: IdentityRefused | None = None
+    voided_notice: int | None = None
     with deps.writing() as session:
         link = session.get(LinkToken, link.id, with_for_update=True)
         if link is None or link.used_at or link.voided_at:
@@ -407,12 +408,14 @@ def redeem_link(
         if incomplete is not None:
             raise incomplete
         if route.redeem_factors:  # journalled and counted, whatever the answers
-            refused = _check_identity(
+            refused, voided_notice = _check_identity(
                 session, deps, actor, link, voter, material, definition, route, given, now
             )
         if refused is None:
             spent = _spend(session, deps, actor, link, voter, material, definition, new, now)
     if refused is not None:  # its entry and its count committed, the link unspent
+        if voided_notice is not None:
+            deliver(deps, [voided_notice], actor)
         raise refused
     credential_id, identifier, display_seconds, notice_id = spent
     if notice_id is not None:
@@ -535,11 +538,13 @@ def _check_identity(
     route: CredentialRoute,
     given: Mapping[str, str],
     now: datetime,
-) -> IdentityRefused | None:
+) -> tuple[IdentityRefused | None, int | None]:
     """Compares the answers typed on the link's page with the roll, as the phone
     verification does (keyed hashes, constant time, every factor compared), and
     journals the attempt with the factors' names only. A failure is counted against
-    the link; ``redeem_failures_limit`` of them void it. None when they all match."""
+    the link; ``redeem_failures_limit`` of them void it, and the voter gets a notice
+    of it on a channel of record. The refusal (None when they all match) and the
+    notice's message id, to deliver once committed."""
     row = session.get(Intervention, link.intervention_id) if link.intervention_id else None
     if row is None:  # every link is sent in an intervention (_send_link)
         raise LinkGone(INVALID_LINK, definition.id, material.id or 0)
@@ -578,11 +583,18 @@ def _check_identity(
             "link_voided": voided,
         },
     )
+    notice = None
+    if voided:  # someone without the answers held the link: the voter is told
+        notice = notify_change(
+            session, deps, actor, voter, definition,
+            what=VOIDED[link.purpose], used=None,
+            intervention_id=link.intervention_id, now=now,
+        )  # fmt: skip
     if verified:
-        return None
+        return None, None
     return IdentityRefused(
         _refusal(failures, limit, voided, phone_for(definition, voter)), failures, limit, voided
-    )
+    ), (notice.id if notice is not None else None)
 
 
 def _identity_failures(session: Session, voter: Voter, link_id: int) -> int:

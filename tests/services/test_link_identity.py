@@ -169,6 +169,25 @@ def test_three_wrong_answers_void_the_link(desk: Desk) -> None:
     assert [c["details"]["link_voided"] for c in checks] == [False, False, True]
 
 
+def test_the_voter_is_told_when_wrong_answers_void_their_link(desk: Desk) -> None:
+    token = sent_token(desk)
+    typed = answers(desk) | {"numen": wrong(answers(desk)["numen"])}
+    for _ in range(2):
+        with pytest.raises(IdentityRefused):
+            redeem_link(desk.deps, token, answers=typed)
+    delivered = len(desk.outbox.sent)
+    with pytest.raises(IdentityRefused):
+        redeem_link(desk.deps, token, answers=typed)
+    assert len(desk.outbox.sent) == delivered + 1  # the third error alone: link voided
+    notice = desk.outbox.last_email()  # to the professional address of record
+    assert notice["To"].addresses[0].addr_spec == desk.without_notice.row["email_pro"]
+    text = " ".join(str(notice.get_content()).split())
+    assert (
+        "votre lien affichant le mot de passe de vote a été annulé après des réponses "
+        "d'identité erronées sur sa page ; votre mot de passe n'a pas changé"
+    ) in text
+
+
 def test_a_new_link_gets_its_own_tries(desk: Desk) -> None:
     call_id = verified_without_notice(desk)
     first = password_link(desk, call_id)
