@@ -59,6 +59,7 @@ from csu.domain.scrutins import (
 from csu.domain.sms import measure
 from csu.domain.text import is_blank, refuse_control_characters
 from csu.domain.verification import (
+    DOCUMENT_TYPES,
     FACTOR_LABELS,
     SECRET_FACTORS,
     Policy,
@@ -345,6 +346,9 @@ class ElectionDefinition:
     scripts: dict[str, Any] = field(default_factory=dict)
     # [[support_numbers]], [[ccil]], [escalation] (csu.domain.contacts).
     contacts: ElectionContacts = field(default_factory=ElectionContacts)
+    # The identity documents a president may attest having seen (factor ``in_person``),
+    # as the organiser lists them (``identity_documents``); every kind by default.
+    identity_documents: tuple[str, ...] = tuple(DOCUMENT_TYPES)
 
     @property
     def credential_kinds(self) -> tuple[str, ...]:
@@ -664,7 +668,7 @@ _TOP_LEVEL: tuple[str, ...] = (
     "opens_at", "closes_at", "matricule_pattern", "capacities", "identity_fields",
     "retention_days", "support", "credentials", "verification", "substitution", "timings",
     "platform_url", "messages", "verification_for", "platform", "scrutins", "emargement",
-    "delivery", "scripts", "professional_domains", *CONTACT_KEYS,
+    "delivery", "scripts", "professional_domains", "identity_documents", *CONTACT_KEYS,
 )  # fmt: skip
 _REQUIRED: tuple[str, ...] = (
     "id", "title", "organiser", "sender_name", "support_phone",
@@ -783,6 +787,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
     )
     every_set = [s for sets in (*verification.values(), *verification_for.values()) for s in sets]
     _check_key_prefix(r, credentials, every_set)
+    documents = _identity_documents(r, top, every_set)
 
     substitution = _substitution(r, top.get("substitution", {"enabled": False}))
     last_day = (closes_at - timedelta(microseconds=1)).astimezone(PARIS).date()
@@ -828,6 +833,7 @@ def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
         emargement=parse_rules(r, top.get("emargement", {})),
         delivery=_delivery(r, top.get("delivery"), credentials, identity_fields),
         scripts=_scripts(r, top.get("scripts", {})),
+        identity_documents=documents,
         contacts=parse_contacts(top, source),
     )
 
@@ -1142,6 +1148,26 @@ def _backtracking_fault(items: Iterable[tuple[Any, Any]], *, repeated: bool) -> 
         if inner is not None:
             return inner
     return None
+
+
+def _identity_documents(
+    r: _Reader, top: dict[str, Any], every_set: list[frozenset[str]]
+) -> tuple[str, ...]:
+    """The documents a president may attest (``identity_documents``: keys of
+    DOCUMENT_TYPES), every kind when the file does not say; only where a set of the
+    file asks ``in_person``, the one factor that reads them."""
+    if "identity_documents" not in top:
+        return tuple(DOCUMENT_TYPES)
+    if not any("in_person" in factors for factors in every_set):
+        r.fail("identity_documents", "sans objet : aucun ensemble ne demande in_person")
+    kinds = r.texts(top["identity_documents"], "identity_documents")
+    for number, kind in enumerate(kinds, start=1):
+        if kind not in DOCUMENT_TYPES:
+            r.fail(
+                f"identity_documents[{number}]",
+                f"pièce inconnue « {kind} » (pièces admises : {', '.join(DOCUMENT_TYPES)})",
+            )
+    return kinds
 
 
 def _professional_domains(r: _Reader, value: object) -> tuple[str, ...]:
@@ -1476,6 +1502,8 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
         data["platform_url"] = d.platform_url
     if d.professional_domains:
         data["professional_domains"] = list(d.professional_domains)
+    if d.identity_documents != tuple(DOCUMENT_TYPES):
+        data["identity_documents"] = list(d.identity_documents)
     if d.platform != PlatformPolicy():
         data["platform"] = {
             "login_failures_limit": d.platform.login_failures_limit,

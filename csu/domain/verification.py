@@ -193,12 +193,23 @@ def refuse_hidden_characters(answers: Mapping[str, str]) -> None:
             visible_text(said, answer_field(factor))
 
 
-def parse_document(kind: str, last4: str) -> tuple[str, str]:
-    """An identity document seen in person: its type and the last 4 characters of its
+def parse_document(
+    kind: str, last4: str, accepted: Collection[str] = tuple(DOCUMENT_TYPES)
+) -> tuple[str, str]:
+    """An identity document seen in person: its type, one the election accepts
+    (``accepted``: its ``identity_documents``), and the last 4 characters of its
     number, upper-cased; a French :class:`InvalidValue` otherwise (naming a control or
     invisible character, which a paste may bring and the field does not show)."""
     if kind not in DOCUMENT_TYPES:
         raise InvalidValue(DOCUMENT_FIELD, "type de pièce non reconnu")
+    if kind not in accepted:
+        raise InvalidValue(
+            DOCUMENT_FIELD,
+            f"« {DOCUMENT_TYPES[kind]} » n'est pas une pièce acceptée pour cette élection "
+            "(pièces acceptées : "
+            + ", ".join(DOCUMENT_TYPES[k] for k in DOCUMENT_TYPES if k in accepted)
+            + ")",
+        )
     visible_text(last4, DOCUMENT_FIELD)
     tail = "".join(last4.split()).upper()
     if len(tail) != 4 or not tail.isalnum() or not tail.isascii():

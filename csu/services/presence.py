@@ -252,6 +252,9 @@ def attest_presence(
         row, check, voter = _decidable(session, who, check_id, now)
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
+        # The kind's format was read before the transaction; the election's own list
+        # of documents now (« carte d'identité, carte agent » for minint-2022).
+        parse_document(kind, tail, definition.identity_documents)
         check.status = ATTESTED
         check.decided_at = now
         check.document_type = kind

@@ -41,6 +41,7 @@ from csu.domain.verification import (
     ATTESTED,
     AUTOMATIC_FACTORS,
     CHANNEL_LABELS,
+    DOCUMENT_TYPES,
     FACTOR_LABELS,
     FAILURE_WINDOW,
     IN_PERSON_CHANNELS,
@@ -145,6 +146,8 @@ def verify_identity(
                                        row.president_login)
         if "in_person" in given and not own_check:
             raise Forbidden(IN_PERSON_REFUSED)
+        if "in_person" in given:
+            _refuse_unaccepted_document(given["in_person"], definition.identity_documents)
         locked = _locked_until(voter, now)
         if locked is not None and remote_lock_applies(row.channel):
             # Journalled, then refused: someone still trying a locked voter's answers is
@@ -546,6 +549,16 @@ def _in_person(row: Intervention, said: str) -> bool:
     kind, _, last4 = said.partition(":")
     parse_document(kind.strip(), last4)
     return True
+
+
+def _refuse_unaccepted_document(said: str, accepted: tuple[str, ...]) -> None:
+    """A known document the election does not accept (minint-2022: « carte d'identité,
+    carte agent ») is refused with the accepted ones named, before anything is counted
+    or journalled: the president shows another document, or none. A malformed one
+    still reads as not verified (``_in_person``)."""
+    kind = said.partition(":")[0].strip()
+    if kind in DOCUMENT_TYPES and kind not in accepted:
+        parse_document(kind, said.partition(":")[2], accepted)
 
 
 def _document_kind(given: Mapping[str, str]) -> str | None:

@@ -167,7 +167,7 @@ def test_an_attestation_is_made_once(desk: Desk) -> None:
     _, check_id = requested(desk)
     attest_presence(desk.deps, PRESIDENT_NORD, check_id, "cni", "1234")
     with pytest.raises(ServiceError, match="déjà traitée"):
-        attest_presence(desk.deps, PRESIDENT_NORD, check_id, "passeport", "5678")
+        attest_presence(desk.deps, PRESIDENT_NORD, check_id, "carte_agent", "5678")
     assert len(entries(desk.deps, "presence_attest")) == 1
 
 
@@ -218,7 +218,7 @@ def test_a_locked_voter_is_verified_in_person_and_the_journal_says_it_was_locked
     call_id, check_id = requested(desk)
     [shown] = presence_requests(desk.deps, PRESIDENT_NORD)
     assert shown.remote_locked
-    assert attest_presence(desk.deps, PRESIDENT_NORD, check_id, "passeport", "12ab").verified
+    assert attest_presence(desk.deps, PRESIDENT_NORD, check_id, "carte_agent", "12ab").verified
     attested = entries(desk.deps, "presence_attest", call_id)[-1]
     checked = entries(desk.deps, "verification", call_id)[-1]
     assert attested["details"]["remote_lock_until"] is not None

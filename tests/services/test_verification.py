@@ -337,13 +337,13 @@ def test_a_locked_voter_is_still_verified_in_person_through_their_president(
     lock_caller(desk)
     call = open_call(desk, desk.caller, channel="president", president_login="pres.nord")
     with pytest.raises(Forbidden, match="Seul le président"):  # never the agent alone
-        verify_identity(desk.deps, AGENT, call.id, {"in_person": "passeport:12ab"})
+        verify_identity(desk.deps, AGENT, call.id, {"in_person": "carte_agent:12ab"})
     check = request_presence_check(desk.deps, AGENT, call.id)
-    assert attest_presence(desk.deps, PRESIDENT_NORD, check.id, "passeport", "12ab").verified
+    assert attest_presence(desk.deps, PRESIDENT_NORD, check.id, "carte_agent", "12ab").verified
     assert current_intervention(desk.deps, AGENT).verified_until is not None  # type: ignore[union-attr]
     attested = entries(desk.deps, "presence_attest")[-1]
     assert (attested["operator"], attested["details"]["document"]) == (
-        "pres.nord", "passeport …12AB"
+        "pres.nord", "carte_agent …12AB"
     )
 
 
