@@ -8,8 +8,8 @@ voting material that is an e-mail address (Education: ``prenom.nom@ac-…``) is
 masked like the address (``mask_identifier``), and free text read back from the
 store (journal details, notes, delivery errors) has every address and phone number
 in it masked (``mask_contacts``). What an operator types as a reason or a note is
-stored with every address, phone number, IBAN, NIR and identity document number in it
-masked (``mask_personal_data``): the journal is append-only, a number once in it would
+stored with every address, phone number, IBAN, NIR, NUMEN and identity document number
+in it masked (``mask_personal_data``): the journal is append-only, a number once in it would
 stay. (A credential in such a text is refused, not masked: csu.services.credential_text.)
 """
 
@@ -203,6 +203,11 @@ _DOCUMENT_IN_TEXT = re.compile(
 )
 _DOCUMENT_MIN_LENGTH = 6
 
+# A NUMEN as typed (2 digits, 1 letter, 7 digits, 3 letters; csu.domain.identifiers),
+# in either case, its parts run together or spaced: an identity factor asked of a
+# caller (S6, S7). Its shape alone, neither glued to nor run on into a word.
+_NUMEN_IN_TEXT = re.compile(r"(?<!\w)[0-9]{2} ?[A-Za-z] ?[0-9]{7} ?[A-Za-z]{3}(?!\w)")
+
 
 def mask_document_number(number: str) -> str:
     """The last 4 characters of an identity document's number, as the president's
@@ -228,13 +233,15 @@ def holds_phone(text: str) -> bool:
 
 
 def mask_personal_data(text: str) -> str:
-    """``text`` with every IBAN, NIR, identity document number, e-mail address and
-    phone number in it masked: a reason or a note as it is stored and journalled."""
+    """``text`` with every IBAN, NIR, NUMEN, identity document number, e-mail address
+    and phone number in it masked: a reason or a note as it is stored and journalled."""
     if not text:
         return text
     # First: the phone matcher would take a 10-digit number for a phone, and the
     # document's masked form ("…9012") is too short to be taken for anything.
     text = _mask_documents(text)
+    # Before the phones too: a spaced NUMEN's 7 digits could pass for a short number.
+    text = _NUMEN_IN_TEXT.sub(lambda found: mask_numen(found.group()), text)
 
     def iban(found: re.Match[str]) -> str:
         from csu.domain.identifiers import iban_shaped  # stdnum's registry: on first use
