@@ -15,12 +15,18 @@ masked note would also say something else than what they wrote). It is refused w
   only way to tell an ungrouped mixed-case password from a word, with no false
   positive. Only stretches of the format's length and alphabet are compared; keyed
   HMACs are cheap, argon2id (~0.1 s each) is capped at :data:`MAX_SLOW_COMPARISONS`
-  per text, those that look drawn first.
+  per text, those that look drawn first;
+- a stretch is the first characters of the voter's security key (the « préfixe » an
+  S3 caller reads out to prove who they are): stretches of the key's alphabet and of
+  exactly :data:`csu.domain.credentials.PREFIX_LENGTH` characters (in one piece or
+  across the key's first group), compared with the key's ``prefix_hash`` (keyed) or an
+  original's ``prefix_phc`` (argon2id, within the same cap, after the whole codes).
 
 The personal data masks (csu.domain.masking.mask_personal_data) run first: an IBAN's
 groups, once masked, are not taken for a key.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,14 +59,16 @@ MAX_SLOW_COMPARISONS = 4
 """argon2id comparisons a text may cost at most (a password, a short vote code)."""
 _MAX_FAST_COMPARISONS = 64  # keyed HMACs: microseconds each, a bound all the same
 
-# "une clé de sécurité": what the refusal says the text seems to hold.
-_WITH_ARTICLE: dict[str, str] = {
-    "security_key": "une clé de sécurité",
-    "password": "un mot de passe",
-    "vote_code": "un code de vote",
-    "identifier": "un identifiant de vote",
+# "à une clé de sécurité": what the refusal says the text seems to hold.
+_PREFIX = creds.SECURITY_KEY_PREFIX
+_RESEMBLES: dict[str, str] = {
+    "security_key": "à une clé de sécurité",
+    "password": "à un mot de passe",
+    "vote_code": "à un code de vote",
+    "identifier": "à un identifiant de vote",
+    _PREFIX: "au début de la clé de sécurité de l'électeur",
 }
-_ANY_CODE = "une clé de sécurité ou un code"
+_ANY_CODE = "à une clé de sécurité ou un code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,10 @@ class HeldCredential:
     kind: str
     scheme: str
     hash: str = field(repr=False)
+    # A security key's first characters: keyed hash (issued by the cell), argon2id
+    # (an original, as the platform exported it); None when not known.
+    prefix_hash: str | None = field(default=None, repr=False)
+    prefix_phc: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -97,8 +109,9 @@ def code_check(
         rows = active_credentials.of_voter(
             session, voter_id, election_id,
             col(Credential.kind), col(Credential.scheme), col(Credential.hash),
+            col(Credential.prefix_hash), col(Credential.prefix_phc),
         )  # fmt: skip
-        held = tuple(HeldCredential(kind, scheme, stored) for kind, scheme, stored in rows)
+        held = tuple(HeldCredential(*row) for row in rows)
     return CodeCheck(deps.key, deps.hasher, formats, held)
 
 
@@ -150,9 +163,9 @@ def refuse_codes(text: str, what: str, where: str, check: CodeCheck | None) -> N
     kind = _held_kind(text, check)
     if kind is None:
         return
-    seems = _WITH_ARTICLE.get(kind, _ANY_CODE)
+    seems = _RESEMBLES.get(kind, _ANY_CODE)
     raise ServiceError(
-        f"{what} contient ce qui ressemble à {seems} : n'écrivez jamais un code dans "
+        f"{what} contient ce qui ressemble {seems} : n'écrivez jamais un code dans "
         f"{where} (le journal le garderait en clair)."
     )
 
@@ -170,26 +183,67 @@ def _held_kind(text: str, check: CodeCheck | None) -> str | None:
     return _matching_kind(text, check)
 
 
+@dataclass(slots=True)
+class _Budget:
+    """Comparisons a text has cost so far, against the caps."""
+
+    fast: int = 0
+    slow: int = 0
+
+    def spend(self, scheme: str) -> bool:
+        """Whether one more comparison of ``scheme`` is allowed (counted if so)."""
+        if scheme == creds.SCHEME_HMAC:
+            self.fast += 1
+            return self.fast <= _MAX_FAST_COMPARISONS
+        self.slow += 1
+        return self.slow <= MAX_SLOW_COMPARISONS
+
+
 def _matching_kind(text: str, check: CodeCheck) -> str | None:
-    """The kind of the voter's credential written in ``text``, by its hash."""
+    """The kind of the voter's credential written in ``text``, by its hash, or
+    ``security_key_prefix`` for the first characters of the voter's key."""
     formats = {fmt.kind: fmt for fmt in check.formats}
-    fast = slow = 0
+    budget = _Budget()
     for held in check.held:
         fmt = formats.get(held.kind)
-        if fmt is None:
+        if fmt is None or held.scheme not in (creds.SCHEME_HMAC, creds.SCHEME_ARGON2):
             continue
         for code in creds.drawn_first(creds.codes_in_text(text, fmt)):
+            if not budget.spend(held.scheme):
+                break
             if held.scheme == creds.SCHEME_HMAC:
-                fast += 1
-                if fast > _MAX_FAST_COMPARISONS:
-                    break
                 if matches(check.key, credential_purpose(held.kind), code.value, held.hash):
                     return held.kind
-            elif held.scheme == creds.SCHEME_ARGON2:
-                slow += 1
-                if slow > MAX_SLOW_COMPARISONS:
-                    break
-                if argon2_verifies(check.hasher, held.hash, code.value):
-                    return held.kind
+            elif argon2_verifies(check.hasher, held.hash, code.value):
+                return held.kind
+    # The prefixes after the whole codes: a whole key is what is most often written.
+    for held in check.held:
+        fmt = formats.get(held.kind)
+        if held.kind != "security_key" or fmt is None or fmt.length <= creds.PREFIX_LENGTH:
+            continue
+        if _holds_prefix(text, held, fmt, check, budget):
+            return _PREFIX
     return None
 
+
+def _holds_prefix(
+    text: str, held: HeldCredential, fmt: CredentialFormat, check: CodeCheck, budget: _Budget
+) -> bool:
+    """Whether ``text`` holds the first characters of the security key ``held``: the
+    stretches of the key's alphabet and of the prefix's exact length, written in one
+    piece or as the key is grouped (« K7MP-X2 »), compared with its prefix hashes."""
+    if held.prefix_hash is None and held.prefix_phc is None:
+        return False
+    head = dataclasses.replace(fmt, kind=_PREFIX, length=creds.PREFIX_LENGTH)
+    for code in creds.drawn_first(creds.codes_in_text(text, head)):
+        if held.prefix_hash is not None:
+            if not budget.spend(creds.SCHEME_HMAC):
+                return False
+            if matches(check.key, creds.SECURITY_KEY_PREFIX, code.value, held.prefix_hash):
+                return True
+        if held.prefix_phc is not None:
+            if not budget.spend(creds.SCHEME_ARGON2):
+                return False
+            if argon2_verifies(check.hasher, held.prefix_phc, code.value):
+                return True
+    return False
