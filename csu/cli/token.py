@@ -2,7 +2,8 @@
 
 A link whose election asks the voter to prove who they are on its page (seed 003:
 NUMEN + département of birth) takes those answers as options; those missing are asked
-for (hidden as typed), the way the platform's page would ask them."""
+for (hidden as typed), the way the platform's page would ask them. The prompt is the
+safer way: an option stays in the shell's history and shows in ``ps``; the help says so."""
 
 import dataclasses
 from typing import Annotated
@@ -13,12 +14,19 @@ from csu.cli.common import DbOption, friendly, open_deps, out
 
 app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
 
-# Secrets are typed hidden; public facts (a département, a date) in clear.
-_SHOWN_AS_TYPED = frozenset({"birth_department", "birth_date"})
+# Secrets are typed hidden, the département of birth too (the NIR's 6th and 7th
+# characters, a secret of seed 003's page); the date of birth, no secret, in clear.
+_SHOWN_AS_TYPED = frozenset({"birth_date"})
+_PREFER_PROMPT = " (préférez l'invite masquée : omettez l'option)"
 
 
 def _answer(help_text: str) -> object:
     return typer.Option(help=help_text, show_default=False)
+
+
+def _secret(help_text: str) -> object:
+    """An identity secret's option: its help points to the hidden prompt."""
+    return _answer(help_text.removesuffix(".") + _PREFER_PROMPT + ".")
 
 
 @app.command("redeem")
@@ -27,26 +35,30 @@ def token_redeem(
     token: Annotated[
         str, typer.Argument(help="Le jeton du lien reçu (après « jeton= »).", metavar="JETON")
     ],
-    numen: Annotated[str | None, _answer("NUMEN, si la page du lien le demande.")] = None,
+    numen: Annotated[str | None, _secret("NUMEN, si la page du lien le demande.")] = None,
     birth_department: Annotated[
         str | None,
-        _answer("Département de naissance (6e et 7e caractères du n° de sécurité sociale)."),
+        _secret("Département de naissance : 6e et 7e caractères du n° de sécurité sociale."),
     ] = None,
     birth_date: Annotated[str | None, _answer("Date de naissance (JJ/MM/AAAA).")] = None,
     nir10: Annotated[
-        str | None, _answer("Les 10 premiers chiffres du n° de sécurité sociale.")
+        str | None, _secret("Les 10 premiers chiffres du n° de sécurité sociale.")
     ] = None,
-    iban: Annotated[str | None, _answer("Les 6 derniers caractères de l'IBAN.")] = None,
+    iban: Annotated[str | None, _secret("Les 6 derniers caractères de l'IBAN.")] = None,
     agent_card: Annotated[
-        str | None, _answer("Les 6 premiers caractères du n° de série de la carte agent.")
+        str | None, _secret("Les 6 premiers caractères du n° de série de la carte agent.")
     ] = None,
     challenge_answer: Annotated[
-        str | None, _answer("La réponse secrète à la question défi.")
+        str | None, _secret("La réponse secrète à la question défi.")
     ] = None,
     db: DbOption = None,
 ) -> None:
     """Ouvre un lien à usage unique comme la plateforme de vote : délivre le nouveau code
-    (ou mot de passe), après les réponses d'identité que demande la page du lien."""
+    (ou mot de passe), après les réponses d'identité que demande la page du lien.
+
+    Une réponse donnée en option reste dans l'historique du shell et se voit dans la
+    liste des processus (ps) : mieux vaut l'omettre, elle est alors demandée à une
+    invite masquée (seule la date de naissance s'affiche à la frappe)."""
     from csu.delivery.factory import build_delivery
     from csu.domain.verification import FACTOR_LABELS
     from csu.services.vote_codes import IdentityIncomplete, redeem_link

@@ -1,0 +1,49 @@
+"""``csu token redeem`` and the voter's identity answers (seed 003: NUMEN +
+département of birth): given as options they stay in the shell history and show in
+``ps``, so the help says to leave them out and type them at the prompt, where every
+secret answer (the département too: the NIR's 6th and 7th characters) is hidden."""
+
+from pathlib import Path
+
+from tests.cli_support import assert_done, csu, said
+from tests.test_cli_token_identity import (  # noqa: F401  (fixtures)
+    PASSWORD,
+    Teacher,
+    built,
+    environment,
+    password_works,
+    send_link,
+    teacher,
+)
+
+
+def test_the_help_says_the_hidden_prompt_is_safer_than_the_options() -> None:
+    result = csu("token", "redeem", "--help")
+    assert_done(result)
+    text = said(result)
+    assert (
+        "Une réponse donnée en option reste dans l'historique du shell et se voit dans "
+        "la liste des processus (ps) : mieux vaut l'omettre, elle est alors demandée "
+        "à une invite masquée (seule la date de naissance s'affiche à la frappe)."
+    ) in text
+    assert (
+        "--numen <texte> NUMEN, si la page du lien le demande (préférez l'invite masquée : "
+        "omettez l'option)."
+    ) in text
+
+
+def test_the_department_of_birth_is_typed_hidden(
+    teacher: Teacher,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    token = send_link(teacher, tmp_path / "agent-outbox")
+    page = teacher.page
+    typed = f"{page['numen']}\n{page['birth_department']}\n"
+    result = csu("token", "redeem", token, "--db", teacher.db, input=typed)
+    assert_done(result)
+    text = said(result)
+    # A prompt typed hidden echoes nothing after its label.
+    assert f"département de naissance: {page['birth_department']}" not in text
+    assert "département de naissance: Nouveau" in text
+    found = PASSWORD.search(text)
+    assert found and password_works(teacher, found.group(2))
