@@ -22,7 +22,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from csu.delivery import DeliveryFailed, Message
-from csu.delivery.headers import MAIL_POLICY
+from csu.delivery.headers import MAIL_POLICY, recipient_address
 from csu.delivery.reasons import os_reason
 
 SENDER_ADDRESS = "csu-electeurs@localhost"
@@ -133,11 +133,17 @@ def _written(path: Path) -> datetime | None:
 
 
 def _eml(message: Message, stamp: datetime) -> bytes:
-    mail = EmailMessage(policy=MAIL_POLICY)  # the From name by whole words, as by SMTP
+    to = recipient_address(message.recipient)
+    # ASCII headers (RFC 5322, names in RFC 2047), the domain in IDNA as SMTP sends it;
+    # a non-ASCII local part has no ASCII form: UTF-8 headers then (RFC 6532), as the
+    # SMTP path asks SMTPUTF8, rather than an encoded word inside the address.
+    utf8 = to is not None and not to.addr_spec.isascii()
+    # The From name by whole words, as by SMTP.
+    mail = EmailMessage(policy=MAIL_POLICY.clone(utf8=True) if utf8 else MAIL_POLICY)
     # Address keeps a display name with commas or quotes as one name (formataddr's
     # encoded text would read back as two addresses).
     mail["From"] = Address(display_name=message.sender_name, addr_spec=SENDER_ADDRESS)
-    mail["To"] = message.recipient
+    mail["To"] = message.recipient if to is None else to
     mail["Subject"] = message.subject
     mail["Date"] = format_datetime(stamp)
     mail.set_content(message.body)

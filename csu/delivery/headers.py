@@ -11,6 +11,9 @@ inside), and the line is folded between words only.
 :func:`ascii_address` gives the envelope and the To header of an address whose domain
 only is non-ASCII (``jean@exemple-été.fr``) in its IDNA form
 (``jean@xn--exemple-t-i4ab.fr``): the same mailbox, which needs no SMTPUTF8 of the relay.
+:func:`recipient_address` does so for a To header that may carry a name too
+(« Élise Dupont <elise@exemple-été.fr> »): the name is the policy's to encode (RFC
+2047), never the address, where no reader decodes an encoded word.
 """
 
 import re
@@ -41,6 +44,19 @@ def ascii_address(address: str) -> str:
     except email_validator.EmailNotValidError:
         return address  # checked when typed: left to the relay as it is
     return checked.ascii_email or address
+
+
+def recipient_address(recipient: str) -> Address | None:
+    """The To header's :class:`Address` for ``recipient`` (an address, or a name and
+    its address), the domain in IDNA (:func:`ascii_address`); None when ``recipient``
+    is not one address (left to the caller as it is)."""
+    addresses = MAIL_POLICY.header_factory("To", recipient).addresses
+    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+        return None
+    found = addresses[0]
+    # By its parts: a non-ASCII local part is refused as an addr_spec, not as a part.
+    domain = ascii_address(found.addr_spec).rpartition("@")[2]
+    return Address(display_name=found.display_name, username=found.username, domain=domain)
 
 
 def encoded_word(text: str) -> str:
