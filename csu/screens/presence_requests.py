@@ -185,7 +185,11 @@ class AttestScreen(CsuModal[str | None]):
                 yield Label("Pièce d'identité vue", classes="verify-label")
                 # Blank at first: the president says which document they saw.
                 yield Select(
-                    [(label, key) for key, label in DOCUMENT_TYPES.items()],
+                    [
+                        (label, key)
+                        for key, label in DOCUMENT_TYPES.items()
+                        if key in self.request.documents  # the election's own list
+                    ],
                     id="attest-document",
                     prompt="Type de pièce",
                 )

@@ -98,6 +98,8 @@ class PresenceRequest:
     requested_at: datetime  # aware, Europe/Paris
     expires_at: datetime  # aware, Europe/Paris
     remote_locked: bool  # locked for remote verification: in person is still possible
+    # The documents the election accepts (its ``identity_documents``): those offered.
+    documents: tuple[str, ...] = tuple(DOCUMENT_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +208,10 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
     now = deps.clock()
     with deps.writing() as session:
         found = _waiting(session, who, now)
+        documents = {
+            election: get_definition(session, election).identity_documents
+            for election in {check.election_id or "" for check, _, _ in found}
+        }
         requests = [
             PresenceRequest(
                 id=check.id,
@@ -219,6 +225,7 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
                 requested_at=to_paris(check.requested_at),
                 expires_at=to_paris(check.expires_at),
                 remote_locked=voter.locked_until is not None and voter.locked_until > now,
+                documents=documents[check.election_id or ""],
             )
             for check, _, voter in found
         ]
