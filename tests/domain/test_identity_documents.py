@@ -45,7 +45,7 @@ def test_an_unknown_document_is_refused_naming_the_known_ones() -> None:
 def test_documents_without_an_in_person_factor_are_refused_as_pointless() -> None:
     men = (ELECTIONS / "men-2022.toml").read_text(encoding="utf-8")
     text = men.replace("\n[", '\nidentity_documents = ["cni"]\n\n[', 1)
-    with pytest.raises(InvalidValue, match="identity_documents.*sans objet : aucun ensemble "
+    with pytest.raises(InvalidValue, match=r"identity_documents.*sans objet : aucun ensemble "
                        "ne demande in_person"):
         parse_election(text, "men-2022.toml")
 

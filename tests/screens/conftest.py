@@ -517,11 +517,11 @@ async def call_verified(
     **fields: str,
 ) -> None:
     """:func:`in_call`, then the caller verified with ``answers``: by default the
-    :func:`good_answers` of the voter's election, or for a president a passport seen
+    :func:`good_answers` of the voter's election, or for a president an agent card seen
     whose number ends in 9876 (``document`` and ``verify_in_person`` otherwise)."""
     await in_call(pilot, voter, login=login, channel=channel, otp=otp, **fields)
     if answers is None and login == "president":
-        document, answers = document or "passeport", {"verify_in_person": "9876"}
+        document, answers = document or "carte_agent", {"verify_in_person": "9876"}
     await verify_ui(pilot, document, **(good_answers(voter) if answers is None else answers))
     assert pilot.app.screen.query_one(InterventionPanel).verified
 

@@ -66,7 +66,7 @@ def president_handed_over_a_password(deps: Deps, voter: DemoVoter) -> str:
     """The same S4 through the services (for the tests of the supervisor's screens)."""
     president = OperatorContext("president", "president", "bureau-de-vote", voter.bureau)
     opened = open_intervention(deps, president, voter.voter_id, "president")
-    verify_identity(deps, president, opened.id, {"in_person": "passeport:9876"})
+    verify_identity(deps, president, opened.id, {"in_person": "carte_agent:9876"})
     issued = issue_credential(deps, president, opened.id, material_id(deps, voter), "password")
     confirm_read_out(deps, president, opened.id, issued.credential_id)
     return opened.id

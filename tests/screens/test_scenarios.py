@@ -267,7 +267,7 @@ class TestS4PresidentResetsAPassword:
             assert "Canal : présentiel via président" in screen_text(app)
             assert not app.screen.query("#open-channel")
             await click(pilot, "#open-ok")
-            await verify_ui(pilot, document="passeport", verify_in_person="9876")
+            await verify_ui(pilot, document="carte_agent", verify_in_person="9876")
             await press(pilot, "ctrl+k")
             assert not app.screen.query("#credential-kind")  # passwords only
             assert "Code : mot de passe" in screen_text(app)
