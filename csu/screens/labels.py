@@ -247,6 +247,7 @@ DETAIL_LABELS: dict[str, str] = {
     "link": "lien (n°)",
     "link_kind": "lien de",
     "link_voided": "lien annulé",
+    "voided_links": "liens annulés par celui-ci (n°)",
     "verified": "identité vérifiée",
     "by_president": "par le président lui-même",
 }
