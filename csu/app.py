@@ -608,7 +608,6 @@ class CsuApp(App[None]):
     async def _ask_before_quitting(
         self, who: OperatorContext, found: "OpenIntervention | None"
     ) -> None:
-        from csu.screens.base import browser_words
         from csu.screens.dialogs import QuitScreen
 
         if who != self.operator or isinstance(self.screen, QuitScreen):
@@ -616,9 +615,8 @@ class CsuApp(App[None]):
         if found is None:
             await self.quit_now()
             return
-        close_key = browser_words("ctrl+w") if self.is_web else "ctrl+w"
         self.push_screen(
-            QuitScreen(self._intervention_words(found), close_key),
+            QuitScreen(self._intervention_words(found)),
             lambda answer: self._after_quit_question(answer, found),
         )
 

@@ -171,11 +171,16 @@ class QuitScreen(CsuModal[str | None]):
     DEFAULT_CSS = "QuitScreen { align: center middle; }"
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="quit-cancel")]
 
-    def __init__(self, intervention: str, close_key: str = "ctrl+w") -> None:
+    def __init__(self, intervention: str, close_key: str | None = None) -> None:
         """``intervention``: the open intervention as the operator knows it (« par
-        téléphone, ouverte à 11:30, électeur … »)."""
+        téléphone, ouverte à 11:30, électeur … »); ``close_key``: the key that closes
+        it, by default the one the voter file binds now (keymap, browser)."""
         super().__init__()
         self.intervention = intervention
+        if close_key is None:
+            from csu.screens.voter import file_key  # the file imports this module
+
+            close_key = file_key(self.app, "close_intervention")
         self.close_key = close_key
 
     def compose(self) -> ComposeResult:
@@ -186,10 +191,12 @@ class QuitScreen(CsuModal[str | None]):
                 id="quit-intervention",
                 markup=False,
             )
+            # « l'intervention », not « l'appel »: a president's is a visit (S4).
+            key = f" ({self.close_key})" if self.close_key else ""
             yield Static(
                 "Si vous quittez maintenant, l'intervention en cours sera close comme "
-                "abandonnée (« fin de session ») et votre session fermée. Si l'appel a "
-                f"abouti, clôturez-la d'abord avec son issue ({self.close_key}).",
+                "abandonnée (« fin de session ») et votre session fermée. Si elle a "
+                f"abouti, clôturez-la d'abord avec son issue{key}.",
                 classes="modal-hint",
                 id="quit-hint",
                 markup=False,

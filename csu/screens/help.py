@@ -61,8 +61,12 @@ def flow(role: str, web: bool = False) -> Group | None:
     if not steps:
         return None
     said = browser_words if web else str
+    # A president has the voter in front of them (S4): nobody calls.
+    heading = (
+        "Déroulé d'une intervention au bureau :" if role == "president" else "Déroulé d'un appel :"
+    )
     return hanging_list(
-        "Déroulé d'un appel :",
+        heading,
         [(f"  {number}.", said(step)) for number, step in enumerate(steps, 1)],
     )
 

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.dialogs import ReasonDialog
@@ -303,6 +304,16 @@ class ConfirmScreen(ReasonDialog[str | None]):
         self.dismiss(reason.strip())
 
 
+# The service's fields (InvalidValue.field) and the window's field where each is typed.
+FIELD_AT_FAULT = {
+    "Identifiant": "#create-login",
+    "Nom affiché": "#create-name",
+    "Rôle": "#create-role",
+    "Bureau": "#create-bureau",
+    PASSWORD_FIELD: "#create-password",
+}
+
+
 class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
     """Login, name, role, bureau (presidents), initial password twice; returns the
     operator created, whose enrolment the caller shows."""
@@ -445,6 +456,7 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
         password = self.query_one("#create-password", Input).value
         if password != self.query_one("#create-password-again", Input).value:
             self._say("Les deux mots de passe saisis diffèrent.")
+            self.query_one("#create-password-again", Input).focus()  # to type it again
             return
         role = self.query_one("#create-role", Select).value
         bureau = self.query_one("#create-bureau", Select).value
@@ -483,6 +495,10 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
                 if isinstance(error, ServiceError | InvalidValue)
                 else "Opérateur non créé : réessayez."
             )
+            # The agent corrects the field at fault at once.
+            at_fault = FIELD_AT_FAULT.get(error.field) if isinstance(error, InvalidValue) else None
+            if at_fault is not None:
+                self.query_one(at_fault).focus()
         if event.state in FINISHED:
             self._busy = False
         # Dismissed once the worker has finished: dismissing from inside it would cancel

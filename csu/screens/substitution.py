@@ -38,7 +38,7 @@ from csu.domain.identifiers import parse_birth_date, parse_email
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
 from csu.domain.text import free_text
-from csu.screens.base import CsuModal
+from csu.screens.base import CsuModal, Explained
 from csu.services.context import ServiceError
 from csu.services.substitution import (
     RequestCheck,
@@ -74,7 +74,6 @@ REQUIRED = (
 )
 NOTHING_SENT = "Rien n'a été envoyé."
 CHECKING = "Contrôle de l'identité de l'appelant dans l'intervention…"
-VERIFY_KEY = "ctrl+e"  # the voter file's « Vérifier l'identité »
 
 
 def parse_typed_name(value: str, field: str) -> str:
@@ -129,7 +128,7 @@ def state_class(view: SubstitutionView) -> str:
     return "-pending" if view.state == PENDING else "-refused"
 
 
-class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
+class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
     """The request form; returns the request the service recorded (None if cancelled
     before submission).
 
@@ -325,10 +324,7 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
         notice = self.query_one("#substitution-verification", Static)
         notice.remove_class("-locked", "-verified")
         if not check.allowed:
-            notice.update(
-                f"{check.refusal}\nFermez ce formulaire (Échap), vérifiez l'identité de "
-                f"l'appelant ({VERIFY_KEY} sur la fiche), puis rouvrez-le (F7). {NOTHING_SENT}"
-            )
+            notice.update(f"{check.refusal}\n{self.verify_first()} {NOTHING_SENT}")
             notice.add_class("-locked")
             return
         until = check.verified_until
@@ -340,6 +336,27 @@ class SubstitutionRequestScreen(CsuModal[SubstitutionView | None]):
         self.query_one("#substitution-form").disabled = False
         self.query_one("#substitution-submit", Button).disabled = False
         self.first_to_fill().focus()
+
+    def verify_first(self) -> str:
+        """What to do on an unverified call, with the keys bound now (a keymap or a
+        browser may have moved them): a key no screen binds goes unnamed."""
+        close, verify = self.key_for("cancel"), self.file_key("verify")
+        reopen = self.file_key("substitution")
+        return (
+            f"Fermez ce formulaire{f' ({close})' if close else ''}, vérifiez l'identité de "
+            f"l'appelant{f' ({verify} sur la fiche)' if verify else ' sur la fiche'}, puis "
+            f"rouvrez-le{f' ({reopen})' if reopen else ''}."
+        )
+
+    def file_key(self, action: str) -> str:
+        """The key the voter file below binds to ``action`` (keymap and browser
+        included), as a word; "" when no screen below binds it."""
+        stack = self.app.screen_stack
+        below = stack[: stack.index(self)] if self in stack else stack
+        for screen in reversed(below):
+            if isinstance(screen, Explained) and (key := screen.key_for(action)):
+                return key
+        return ""
 
     def first_to_fill(self) -> Widget:
         """Where the agent starts: the voter numbers unless one is ticked already (a

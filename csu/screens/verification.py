@@ -20,10 +20,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import Clock, to_paris
+from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_birth_date, parse_department, parse_numen
 from csu.domain.verification import (
     ATTESTED,
@@ -215,9 +217,12 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         challenge_question: str | None = None,
         on_change: Callable[[bool], None] | None = None,
         reachable: frozenset[str] | None = None,
+        documents: Sequence[str] = tuple(DOCUMENT_TYPES),
     ) -> None:
         super().__init__()
         self.intervention = intervention
+        # The identity documents the election accepts (its ``identity_documents``).
+        self.documents = tuple(documents)
         # The one-time-code factors with a contact on record (None: not known): a code
         # that could go nowhere is not offered.
         self.reachable = reachable
@@ -271,7 +276,11 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                     )
                     if factor == "in_person":
                         yield Select(
-                            [(label, key) for key, label in DOCUMENT_TYPES.items()],
+                            [
+                                (label, key)
+                                for key, label in DOCUMENT_TYPES.items()
+                                if key in self.documents
+                            ],
                             id="verify-document",
                             allow_blank=False,
                         )
@@ -386,11 +395,27 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
 
     def format_problem(self) -> str | None:
         """The first answer typed in a wrong format, said in French, if any."""
+        found = self.badly_typed()
+        return found[1] if found is not None else None
+
+    def badly_typed(self) -> tuple[Input, str] | None:
+        """The first answer typed in a wrong format and what is wrong with it."""
         for field in self.query(Input):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
-                return "; ".join(result.failure_descriptions)
+                return field, "; ".join(result.failure_descriptions)
         return None
+
+    def field_of(self, name: str) -> Widget | None:
+        """The field of the window a refusal names (``InvalidValue.field``): the
+        document's type for « Pièce d'identité », else the answer of that name."""
+        if name == DOCUMENT_FIELD:
+            documents = self.query("#verify-document")
+            if documents:
+                return documents.first()
+        return next(
+            (field for field in self.query(PasteCheckedInput) if field.field == name), None
+        )
 
     # --- one-time codes -----------------------------------------------------------
 
@@ -436,9 +461,11 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
     def _submit(self) -> None:
         if self._busy:
             return
-        problem = self.format_problem()
+        problem = self.badly_typed()
         if problem:
-            self._say(f"Format incorrect — {problem}")
+            field, fault = problem
+            self._say(f"Format incorrect — {fault}")
+            field.focus()  # corrected at once
             return
         self._busy = True
         self._working("#verify-result", "Vérification…")
@@ -458,6 +485,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self.dismiss(result)
             return
         self._say(result.message, locked=result.locked_until is not None)
+        answers = self.query(Input)
+        if result.locked_until is None and answers:
+            answers.first().focus()  # the caller's answers, to ask again
         if self._on_change is not None:
             self._on_change(result.locked_until is not None)
 
@@ -472,6 +502,10 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self._busy = False
         if event.state is WorkerState.ERROR and self._pending is not None:
             self._pending.update("")  # the refusal shows as a notification
+        error = event.worker.error if event.state is WorkerState.ERROR else None
+        at_fault = self.field_of(error.field) if isinstance(error, InvalidValue) else None
+        if at_fault is not None:
+            at_fault.focus()  # the value it names, to correct at once
         if event.state in FINISHED:
             self._pending = None
 

@@ -10,6 +10,7 @@ notification, which would outlive the file.
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Key
 from textual.message import Message
@@ -27,6 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Select, Static
 from textual.worker import get_current_worker
 
+from csu.domain.call_script import scenario_of_channel
 from csu.domain.clock import to_paris
 from csu.domain.election import describe_support_hours, within_support_hours
 from csu.domain.interventions import OUTCOMES
@@ -43,8 +45,8 @@ from csu.domain.permissions import (
     suggested_outcome,
 )
 from csu.domain.scrutins import ScrutinState
-from csu.domain.verification import remote_lock_applies
-from csu.screens.base import CsuScreen, Explained, WorkFailed
+from csu.domain.verification import DOCUMENT_TYPES, remote_lock_applies
+from csu.screens.base import CsuScreen, Explained, WorkFailed, in_browser, key_name
 from csu.screens.credential import (
     INVALIDATE_LABELS,
     CredentialShownScreen,
@@ -122,6 +124,12 @@ ACTS = (
 )
 CALL_ACTIONS = frozenset(action for action, _ in ACTS)
 STEPS = ("Ouvrir", "Vérifier", "Agir", "Clore")
+CALL_PATH = "Appel"
+# A president's own intervention (S4): the voter stands at the polling station.
+IN_PERSON_PATH = "Passage au bureau"
+# The labels of the file's keys that speak of a call, as a president's own
+# intervention says them.
+IN_PERSON_LABELS = {"new_call": "Électeur suivant"}
 # The step of the path each state of the call is at (index in STEPS; 4: call over).
 STEP_OF = {Call.NONE: 0, Call.OPEN: 1, Call.LOCKED: 1, Call.VERIFIED: 2, Call.CLOSED: 4}
 STATE_LABELS = {
@@ -167,10 +175,13 @@ def agreed(status: str, kind: str) -> str:
     return {"actif": "active", "révoqué": "révoquée"}.get(status, status)
 
 
-def path_text(call: Call, next_step: str, outcome: str | None = None) -> Text:
+def path_text(
+    call: Call, next_step: str, outcome: str | None = None, *, in_person: bool = False
+) -> Text:
     """« Appel : 1 Ouvrir › 2 Vérifier › 3 Agir › 4 Clore — état — étape suivante »,
-    the current step highlighted."""
-    text = Text("Appel : ", style="bold")
+    the current step highlighted; ``in_person`` (a president's own intervention, S4):
+    « Passage au bureau : … », nobody being on the phone."""
+    text = Text(f"{IN_PERSON_PATH if in_person else CALL_PATH} : ", style="bold")
     current = STEP_OF[call]
     for index, name in enumerate(STEPS):
         if index:
@@ -359,6 +370,14 @@ class VoterScreen(Explained, CsuScreen[None]):
         self._revealed: dict[str, tuple[str, float]] = {}
         self._reveal_timers: dict[str, Timer] = {}
         self._reveal_ticker: Timer | None = None
+        if self.role == "president":
+            # Their footer and F1 say what ctrl+y does for them: the next voter in line.
+            self._bindings = BindingsMap(
+                replace(
+                    binding, description=IN_PERSON_LABELS.get(binding.action, binding.description)
+                )
+                for _, binding in self._bindings
+            )
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
@@ -375,11 +394,24 @@ class VoterScreen(Explained, CsuScreen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(CallScriptPanel).switch_key = self.key_for("choose_script")
+        panel = self.query_one(CallScriptPanel)
+        panel.switch_key = self.key_for("choose_script")
+        panel.in_person = self.role == "president"
+        panel.border_title = panel.panel_title
         self._draw_path()
         self.load()
 
     # --- what may be done (csu.domain.permissions) ---------------------------------
+
+    @property
+    def in_person(self) -> bool:
+        """Whether the operator has the voter in front of them rather than on the phone:
+        a president's own intervention (S4, as
+        :func:`csu.domain.call_script.scenario_of_channel` tells it from the channel);
+        before it opens, a president (who opens no other)."""
+        if self.intervention is not None:
+            return scenario_of_channel(self.intervention.channel, self.role) == "S4"
+        return self.role == "president"
 
     @property
     def call(self) -> Call:
@@ -460,7 +492,9 @@ class VoterScreen(Explained, CsuScreen[None]):
             return None
         if not panels or panels.first().checklist is None:
             return OPEN_FIRST
-        return Refusal("Ce scrutin n'a qu'une procédure d'appel")
+        return Refusal(
+            "Ce scrutin n'a qu'une procédure" + ("" if self.role == "president" else " d'appel")
+        )
 
     def refusal_for(self, action: str) -> str | None:
         found = self.refused(action)
@@ -562,7 +596,7 @@ class VoterScreen(Explained, CsuScreen[None]):
     def _draw_path(self) -> None:
         """The path of the call, its current step and what to do next."""
         self.query_one("#call-path", Static).update(
-            path_text(self.call, self._next_step(), self.closed_outcome)
+            path_text(self.call, self._next_step(), self.closed_outcome, in_person=self.in_person)
         )
 
     def _next_step(self) -> str:
@@ -574,7 +608,8 @@ class VoterScreen(Explained, CsuScreen[None]):
             found = self.refused("open_intervention")
             if found is not None:
                 return found.sentence
-            return f"Ouvrez une intervention ({k('open_intervention')}) pour cet appel."
+            this = "cet électeur" if self.in_person else "cet appel"
+            return f"Ouvrez une intervention ({k('open_intervention')}) pour {this}."
         if call is Call.OPEN:
             return f"Vérifiez l'identité de l'électeur ({k('verify')})."
         if call is Call.LOCKED:
@@ -612,6 +647,8 @@ class VoterScreen(Explained, CsuScreen[None]):
                 "Agissez : aucune action de code pour ce scrutin. Puis clôturez "
                 f"({k('close_intervention')})."
             )
+        if self.in_person:
+            return f"Intervention terminée. Électeur suivant : {k('new_call')} ou Échap."
         return f"Appel terminé. Appel suivant : {k('new_call')} ou Échap."
 
     # --- loading ------------------------------------------------------------------
@@ -829,6 +866,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 challenge_question=self.file.challenge_question if self.file else None,
                 on_change=self.reload,
                 reachable=self._reachable(),
+                documents=definition.identity_documents if definition else DOCUMENT_TYPES,
             ),
             self.after_verify,
         )
@@ -1123,6 +1161,19 @@ class VoterScreen(Explained, CsuScreen[None]):
     def on_unmount(self) -> None:
         # The screen is gone (logout, idle lock, back to the look-up): so is the value.
         self.hide_revealed(redraw=False)
+
+
+def file_key(app: "App[Any]", action: str) -> str:
+    """The key a voter file binds to ``action`` now, as a word (the keymap applied and,
+    in a browser, its twin key), for a window that names it where no file is open
+    (ctrl+q from the look-up); "" when none does. A key the footer shows comes first:
+    ctrl+w, not the hidden alt+w that the browser needs."""
+    web = getattr(app, "is_web", False)
+    bindings = BindingsMap(in_browser(VoterScreen.BINDINGS) if web else VoterScreen.BINDINGS)
+    bindings.apply_keymap(app._keymap)  # as Textual applies it to a screen's bindings
+    found = [(key, binding) for key, binding in bindings if binding.action == action]
+    found.sort(key=lambda pair: not pair[1].show)  # stable: the file's order otherwise
+    return key_name(found[0][0]) if found else ""
 
 
 class RevealScreen(ReasonDialog[tuple[str, str] | None]):

@@ -75,6 +75,9 @@ def support_text(view: Checklist) -> str:
 
 TITLE = "Procédure d'appel"
 CLOSED_LINE = "✓ Appel terminé : intervention close."
+# A president's own intervention (S4): the voter is at the polling station, nobody calls.
+IN_PERSON_TITLE = "Procédure au bureau"
+IN_PERSON_CLOSED_LINE = "✓ Intervention terminée : intervention close."
 
 
 def scenario_label(code: str, title: str) -> str:
@@ -93,6 +96,7 @@ class CallScriptPanel(Vertical):
     CallScriptPanel Static { height: auto; }
     CallScriptPanel #script-heading { text-style: bold; }
     CallScriptPanel #script-scenario { margin: 0; text-style: bold; }
+    CallScriptPanel #script-next-box { height: auto; max-height: 50%; }
     CallScriptPanel #script-next { background: $accent 30%; text-style: bold; }
     CallScriptPanel #script-next.-finished { background: $success 20%; text-style: none; }
     CallScriptPanel #script-body { height: 1fr; }
@@ -118,6 +122,12 @@ class CallScriptPanel(Vertical):
         self.checklist: Checklist | None = None
         self.scenarios: tuple[ScriptSummary, ...] = ()
         self.switch_key = ""  # the screen's key to choose another scenario, as a word
+        self.in_person = False  # a president's own intervention (S4): no call to speak of
+
+    @property
+    def panel_title(self) -> str:
+        """The panel's name: a procedure of a call, or of a visit to the polling station."""
+        return IN_PERSON_TITLE if self.in_person else TITLE
 
     def compose(self) -> ComposeResult:
         # The scenario followed: a one-line choice when the election has others.
@@ -125,8 +135,11 @@ class CallScriptPanel(Vertical):
             [], id="script-scenario", allow_blank=True, prompt="Procédure", compact=True
         )
         yield Static("Chargement de la procédure…", id="script-heading", markup=False)
-        # The step to do now, always in view; the list may be longer than the panel.
-        yield Static(id="script-next", markup=False)
+        # The step to do now, always in view; the list may be longer than the panel. A
+        # long step scrolls in its half of the panel: at 80×24 one took the whole panel,
+        # cut, and the list below was out of reach.
+        with VerticalScroll(id="script-next-box"):
+            yield Static(id="script-next", markup=False)
         with VerticalScroll(id="script-body"):
             yield Vertical(id="script-content")
 
@@ -191,7 +204,7 @@ class CallScriptPanel(Vertical):
             view = in_browser_words(view)
         self.checklist, self.scenarios = view, ()
         self.remove_class("-idle")
-        self.border_title = f"{TITLE} — {view.election_id}"
+        self.border_title = f"{self.panel_title} — {view.election_id}"
         heading = self.query_one("#script-heading", Static)
         heading.update(scenario_label(view.scenario, view.title))
         heading.display = not view.others
@@ -204,7 +217,7 @@ class CallScriptPanel(Vertical):
         if view.closed:
             # As the file's « Étape suivante : Appel terminé »: a call closed early (a
             # locked voter, a refusal) left steps undone, none of them is next.
-            said = Text(CLOSED_LINE)
+            said = Text(IN_PERSON_CLOSED_LINE if self.in_person else CLOSED_LINE)
         elif upcoming is not None:
             said = Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
         else:
@@ -240,7 +253,8 @@ class CallScriptPanel(Vertical):
         self.checklist, self.scenarios = None, scripts
         self.add_class("-idle")
         self.query_one("#script-next", Static).display = False
-        self.border_title = f"{TITLE} — {election_id}" if election_id else TITLE
+        title = self.panel_title
+        self.border_title = f"{title} — {election_id}" if election_id else title
         self.border_subtitle = ""
         self.query_one("#script-heading", Static).display = False
         self._show_choice(False)
@@ -298,7 +312,7 @@ class CallScriptPanel(Vertical):
             return
         error: Any = event.worker.error
         self.checklist = None
-        self.border_title, self.border_subtitle = TITLE, ""
+        self.border_title, self.border_subtitle = self.panel_title, ""
         self.query_one("#script-next", Static).display = False
         self._show_choice(False)
         self.query_one("#script-heading", Static).display = False

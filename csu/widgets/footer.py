@@ -214,12 +214,22 @@ def keep_notifications_above(screens: Sequence[Screen[Any]]) -> None:
     """Textual's notifications keep one line free at the bottom for its footer. Here each
     screen's keep as many as the footer seen under them: their own (a CSU window has
     one), or, for one of Textual's (the command palette), that of the nearest screen
-    below it."""
+    below it.
+
+    A CSU window (a modal with its own footer) shows them at the top instead: its
+    buttons end the window, at the bottom right of a small terminal, where a notice
+    hid « Fermer » or « Valider » from an agent who had to read both."""
     lines = 1
     for screen in screens:  # from the bottom of the stack up
         footers = screen.query(KeysFooter)
         height = footers.first().styles.height if footers else None
         if height is not None:
             lines = int(height.value)
+        window = screen.is_modal and bool(footers)
         for rack in screen.query("#textual-toastrack"):
-            rack.styles.margin = (0, 0, lines, 0)
+            if window:
+                rack.styles.dock = "top"
+                rack.styles.align = ("right", "top")
+                rack.styles.margin = (0, 0, 0, 0)
+            else:
+                rack.styles.margin = (0, 0, lines, 0)

@@ -1,0 +1,65 @@
+"""Windows that name a key of the voter file name the key bound now: a workstation's
+keymap, or a browser's page, may have moved it, and a sentence naming the default key
+would then send the agent to a key that does nothing."""
+
+import pytest
+from textual.widgets import Static
+
+from csu.app import CsuApp
+from csu.screens.dialogs import QuitScreen
+from csu.screens.substitution import SubstitutionRequestScreen
+from csu.services.context import Deps
+from tests.screens.conftest import LATER, SIZE, code, demo_voter, in_call, press
+from tests.screens.test_browser_keys import call_verified_in_a_browser
+from tests.screens.test_substitution_screens import CCI
+
+
+def quit_hint(app: CsuApp) -> str:
+    return str(app.screen.query_one("#quit-hint", Static).content)
+
+
+def substitution_notice(app: CsuApp) -> str:
+    return str(app.screen.query_one("#substitution-verification", Static).content)
+
+
+async def test_the_quit_question_names_the_closing_key_of_the_keymap(demo_deps: Deps) -> None:
+    app = CsuApp(demo_deps, "poste-test", keymap={"voter-close-intervention": "f12"})
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        await press(pilot, "ctrl+q")
+        assert isinstance(app.screen, QuitScreen)
+        assert "clôturez-la d'abord avec son issue (F12)." in quit_hint(app)
+        assert "ctrl+w" not in quit_hint(app)
+
+
+async def test_the_quit_question_names_ctrl_w_by_default(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        await press(pilot, "ctrl+q")
+        assert "clôturez-la d'abord avec son issue (ctrl+w)." in quit_hint(app)
+
+
+async def test_the_quit_question_in_a_browser_names_alt_w(
+    app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CsuApp, "is_web", property(lambda _: True))
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified_in_a_browser(pilot, demo_deps)
+        await press(pilot, "ctrl+q")
+        assert "clôturez-la d'abord avec son issue (alt+w)." in quit_hint(app)
+
+
+async def test_the_substitution_form_names_the_verify_and_reopen_keys_of_the_keymap(
+    cci_deps: Deps,
+) -> None:
+    keymap = {"voter-verify": "f12", "voter-substitution": "f11"}
+    app = CsuApp(cci_deps, "poste-test", keymap=keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        voter = demo_voter(cci_deps, CCI)
+        await in_call(pilot, voter, channel="email", otp=code("agent", LATER))
+        await press(pilot, "f11")
+        assert isinstance(app.screen, SubstitutionRequestScreen)
+        notice = substitution_notice(app)
+        assert "vérifiez l'identité de l'appelant (F12 sur la fiche)" in notice
+        assert "rouvrez-le (F11)." in notice
+        assert "ctrl+e" not in notice and "F7" not in notice
