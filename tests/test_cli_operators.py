@@ -209,7 +209,7 @@ def test_add_a_president_of_an_unknown_bureau_is_refused_in_french(db: Path) -> 
         db,
         input=f"{PASSWORD}\n",
     )
-    assert_refused(result, "Bureau de vote inconnu : « B99 ».")
+    assert_refused(result, "Bureau : bureau de vote inconnu « B99 »")
 
 
 def test_add_with_an_unknown_role_is_refused_in_french(db: Path) -> None:

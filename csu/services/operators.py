@@ -124,9 +124,10 @@ def _add(
     now = deps.clock()
     with deps.writing() as session:
         if session.exec(select(Operator).where(Operator.login == login)).first():
-            raise ServiceError(f"L'opérateur « {login} » existe déjà.")
+            # Named by field, as the format faults are: the window puts the cursor there.
+            raise InvalidValue("Identifiant", f"l'opérateur « {login} » existe déjà")
         if bureau and session.get(Bureau, bureau) is None:
-            raise ServiceError(f"Bureau de vote inconnu : « {bureau} ».")
+            raise InvalidValue("Bureau", f"bureau de vote inconnu « {bureau} »")
         session.add(
             Operator(
                 login=login,

@@ -47,6 +47,17 @@ async def test_a_login_the_service_refuses_puts_the_cursor_on_the_login(app: Csu
         assert app.focused is app.screen.query_one("#create-login", Input)
 
 
+async def test_a_login_already_taken_puts_the_cursor_on_the_login(app: CsuApp) -> None:
+    async with app.run_test() as pilot:
+        await open_operators(pilot)
+        await press(pilot, "n")
+        fill(pilot, create_login="agent", create_password=PASSWORD)
+        fill(pilot, create_password_again=PASSWORD)
+        await click(pilot, "#create-ok")
+        assert "Identifiant : l'opérateur « agent » existe déjà" in screen_text(app)
+        assert app.focused is app.screen.query_one("#create-login", Input)
+
+
 async def test_an_answer_in_a_wrong_format_gets_the_cursor(app: CsuApp, demo_deps: Deps) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test() as pilot:

@@ -262,7 +262,8 @@ class TestCreate:
                  create_password_again=PASSWORD)  # fmt: skip
             await click(pilot, "#create-ok")
             assert isinstance(app.screen, CreateOperatorScreen)
-            assert "Opérateur non créé — L'opérateur « agent » existe déjà." in screen_text(app)
+            said = "Opérateur non créé — Identifiant : l'opérateur « agent » existe déjà"
+            assert said in screen_text(app)
 
     async def test_a_weak_password_is_refused_saying_why_and_creates_nothing(
         self, app: CsuApp, demo_deps: Deps

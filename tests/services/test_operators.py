@@ -67,7 +67,7 @@ def test_creating_an_operator_is_journalled(ops: Deps) -> None:
 def test_a_president_needs_an_existing_bureau(ops: Deps) -> None:
     with pytest.raises(InvalidValue, match="Bureau"):
         add_operator(ops, ADMIN, "p", role="president", password=PASSWORD)
-    with pytest.raises(ServiceError, match="Bureau de vote inconnu"):
+    with pytest.raises(InvalidValue, match="Bureau : bureau de vote inconnu « B1 »"):
         add_operator(ops, ADMIN, "p", role="president", password=PASSWORD, bureau="B1")
     with ops.writing() as session:
         session.add(Bureau(code="B1", name="Bureau 1"))
@@ -77,7 +77,7 @@ def test_a_president_needs_an_existing_bureau(ops: Deps) -> None:
 
 def test_a_login_is_unique(ops: Deps) -> None:
     add_operator(ops, ADMIN, "camille", role="agent", password=PASSWORD)
-    with pytest.raises(ServiceError, match="existe déjà"):
+    with pytest.raises(InvalidValue, match="Identifiant : l'opérateur « camille » existe déjà"):
         add_operator(ops, ADMIN, "CAMILLE", role="agent", password="Neige-sur-Lyon-7")
 
 
