@@ -141,10 +141,12 @@ class LoginScreen(CsuScreen[None]):
         if table is None:
             table = PlainTable(id="demo-logins", cursor_type="none", show_cursor=False)
             box.mount(table)
-            table.add_columns("Base de démonstration : identifiant", "rôle", "mot de passe", "code")
+            # Short headers and cells: the table fits 80 columns, a used code included
+            # (it was 87 to 122 wide, cut on an agent's smallest terminal).
+            table.add_columns("Base de démonstration", "rôle", "mot de passe", "code")
         table.clear()
         for demo in logins:
             code = f"{demo.code} ({demo.seconds_left} s)"
-            if demo.used:  # refused if typed again: say so before the operator tries
-                code = f"{demo.code} déjà utilisé — attendez le suivant ({demo.seconds_left} s)"
+            if demo.used:  # refused if typed again: say so, and when the next one comes
+                code = f"déjà utilisé ({demo.seconds_left} s)"
             table.add_row(demo.login, ROLE_LABELS.get(demo.role, demo.role), demo.password, code)

@@ -197,8 +197,18 @@ async def test_a_demo_code_used_is_shown_as_used(app: CsuApp) -> None:
         await log_in(pilot, "agent")
         await press(pilot, "ctrl+o")
         shown = await show_demo_panel(pilot)
-        assert shown["agent"][3] == f"{code('agent')} déjà utilisé — attendez le suivant (30 s)"
+        assert shown["agent"][3] == "déjà utilisé (30 s)"
         assert shown["admin"][3] == f"{code('admin')} (30 s)"
+
+
+async def test_the_demo_logins_fit_80_columns_a_used_code_included(app: CsuApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "agent")
+        await press(pilot, "ctrl+o")
+        await show_demo_panel(pilot)
+        table = app.screen.query_one("#demo-logins", DataTable)
+        assert table.virtual_size.width <= table.region.width  # nothing cut
+        assert table.region.right <= 80
 
 
 async def test_idle_operators_return_to_login(app: CsuApp) -> None:
