@@ -65,7 +65,14 @@ from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared, session_cursor
-from csu.store.tables import LinkToken, Material, OutboundMessage, Voter, core_tables
+from csu.store.tables import (
+    Intervention,
+    LinkToken,
+    Material,
+    OutboundMessage,
+    Voter,
+    core_tables,
+)
 
 SEAL_PURPOSE = "outbox"
 MAX_ATTEMPTS = 5
@@ -257,7 +264,7 @@ def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
             raise ServiceError(_expired_refusal(row.purpose, row.expires_at))
         if row.state != "failed" or row.body_sealed is None:
             raise ServiceError("Seul un message en échec peut être renvoyé.")
-        replaced = _replaced(session, row.id or 0, row.purpose, row.channel,
+        replaced = _replaced(session, row.id or 0, row.voter_id, row.purpose, row.channel,
                              row.intervention_id, row.link_token_id)  # fmt: skip
         if replaced is not None:
             raise ServiceError(f"Message non renvoyé : {replaced}.")
@@ -293,10 +300,15 @@ def abandon_codes(
     """In the caller's transaction (a new code sent): the code messages of this
     intervention and channel still waiting are abandoned, as only the newest code
     verifies; the voter would read the old one back and count a failure."""
+    # By the intervention's voter too, whose codes they are: no index holds
+    # intervention_id, and on PostgreSQL with first-day statistics the state's index led
+    # to every pending or failed message of the cell.
+    voter = select(Intervention.voter_id).where(Intervention.id == intervention_id)
     return _abandon_waiting(
         session,
         who.actor,
         (
+            OutboundMessage.voter_id == voter.scalar_subquery(),
             OutboundMessage.intervention_id == intervention_id,
             OutboundMessage.purpose == "otp",
             OutboundMessage.channel == channel,
@@ -440,6 +452,7 @@ NO_SCRUTIN = "le matériel ne donne plus accès à aucun scrutin : lien non envo
 def _replaced(
     session: Session,
     message_id: int,
+    voter_id: int,
     purpose: str,
     channel: str,
     intervention_id: str | None,
@@ -453,6 +466,9 @@ def _replaced(
     if purpose == "otp" and intervention_id is not None:
         newer = session.execute(
             select(col(OutboundMessage.id)).where(
+                # The message's voter, the intervention's: no index holds intervention_id,
+                # and without it PostgreSQL read the whole table for each code delivered.
+                OutboundMessage.voter_id == voter_id,
                 OutboundMessage.intervention_id == intervention_id,
                 OutboundMessage.purpose == "otp",
                 OutboundMessage.channel == channel,
@@ -584,7 +600,7 @@ def _claim(deps: Deps, message_id: int, actor: Actor) -> tuple[Message, datetime
         if not claimed:
             return None
         [(channel, recipient_sealed, body_sealed, subject, expires, key, purpose,
-          intervention_id, link_token_id)] = claimed  # fmt: skip
+          intervention_id, link_token_id, voter_id)] = claimed  # fmt: skip
         if expires is not None and expires <= now:
             reason = _expired_reason(purpose)
             with session_cursor(session) as (cursor, dialect):
@@ -595,8 +611,8 @@ def _claim(deps: Deps, message_id: int, actor: Actor) -> tuple[Message, datetime
             return "failed"
         # Replaced while an earlier attempt was under way (a slow gateway), out of reach
         # of abandon_codes/abandon_links then: given up now, before a retry sends it.
-        replaced = _replaced(session, message_id, purpose, channel, intervention_id,
-                             link_token_id)  # fmt: skip
+        replaced = _replaced(session, message_id, voter_id, purpose, channel,
+                             intervention_id, link_token_id)  # fmt: skip
         if replaced is not None:
             with session_cursor(session) as (cursor, dialect):
                 _REPLACED.execute(cursor, dialect, id=message_id, error_=replaced)
@@ -670,7 +686,7 @@ _CLAIM = Prepared(lambda: update(_message).where(
 ).returning(
     _message.c.channel, _message.c.recipient_sealed, _message.c.body_sealed, _message.c.subject,
     _message.c.expires_at, _message.c.idempotency_key, _message.c.purpose,
-    _message.c.intervention_id, _message.c.link_token_id,
+    _message.c.intervention_id, _message.c.link_token_id, _message.c.voter_id,
 ))  # fmt: skip
 _SETTLING = Prepared(lambda: select(
     _message.c.state, _message.c.claimed_at,

@@ -34,7 +34,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Row, and_, bindparam, func, literal_column, select, update
+from sqlalchemy import Row, and_, bindparam, func, literal_column, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -394,18 +394,37 @@ _FAILURES_KEY = and_(
 )
 
 
-def _lookup_by(material: Any) -> Any:
+def _lookup_by(material: Any, *, lateral: bool) -> Any:
     """Everything a check reads, in one statement: a row per active credential and
     émargement of the material found by ``material`` (one row when the identifier is
     unknown or has neither), none for an unknown election; the material's identifier
-    last."""
+    last.
+
+    ``lateral`` (PostgreSQL): the credentials are a LATERAL subquery the planner cannot
+    pull up (OFFSET 0), so it must look them up by the material's id. Joined plainly,
+    with ``credential`` analysed while nearly empty (an election's first day), it walked
+    the partial index of every active credential of the cell and filtered the material
+    (2,021 pages at 2,000 credentials). SQLite has no LATERAL, and probes
+    ``credential.material_id``'s index for the join."""
+    active = _credential.c.status == _ACTIVE
+    if lateral:
+        held: Any = (
+            select(_credential.c.id, _credential.c.kind, _credential.c.scheme,
+                   _credential.c.hash)
+            .where(_credential.c.material_id == _material.c.id, active)
+            .offset(literal_column("0"))
+            .lateral("held")
+        )  # fmt: skip
+        on: Any = true()
+    else:
+        held, on = _credential, and_(_credential.c.material_id == _material.c.id, active)
     return (
         select(
             _election.c.definition, _failures.c.failures, _failures.c.locked_until,
             _material.c.id, _material.c.status, _material.c.capacity,
             _material.c.bureau_code, _material.c.scrutins, _material.c.voted_at,
             _voter.c.pseudonym,
-            _credential.c.id, _credential.c.kind, _credential.c.scheme, _credential.c.hash,
+            held.c.id, held.c.kind, held.c.scheme, held.c.hash,
             _emargement.c.scrutin_id, _emargement.c.voted_at, _material.c.identifier,
         )
         .select_from(_election)
@@ -413,19 +432,23 @@ def _lookup_by(material: Any) -> Any:
                                    _failures.c.identifier_hash == bindparam("h")))
         .outerjoin(_material, and_(_material.c.election_id == _election.c.id, material))
         .outerjoin(_voter, _voter.c.id == _material.c.voter_id)
-        .outerjoin(_credential, and_(_credential.c.material_id == _material.c.id,
-                                     _credential.c.status == _ACTIVE))
+        .outerjoin(held, on)
         .outerjoin(_emargement, _emargement.c.material_id == _material.c.id)
         .where(_election.c.id == bindparam("e"))
     )  # fmt: skip
 
 
 # The identifier as typed; an address by its lower-case form (``i``, lowered), through
-# the index of migration 0024 (csu.store.tables: its condition is holds_at's).
-_LOOKUP = _lookup_by(_material.c.identifier == bindparam("i"))
-_LOOKUP_ADDRESS = _lookup_by(
-    and_(folded(_material.c.identifier) == bindparam("i"), holds_at(_material.c.identifier))
+# the index of migration 0024 (csu.store.tables: its condition is holds_at's). The
+# _PG_ forms read the credentials through LATERAL (see _lookup_by).
+_BY_TYPED = _material.c.identifier == bindparam("i")
+_BY_ADDRESS = and_(
+    folded(_material.c.identifier) == bindparam("i"), holds_at(_material.c.identifier)
 )
+_LOOKUP = _lookup_by(_BY_TYPED, lateral=False)
+_LOOKUP_ADDRESS = _lookup_by(_BY_ADDRESS, lateral=False)
+_PG_LOOKUP = _lookup_by(_BY_TYPED, lateral=True)
+_PG_LOOKUP_ADDRESS = _lookup_by(_BY_ADDRESS, lateral=True)
 _FAILURES_LOCK = (
     select(_failures.c.failures, _failures.c.last_failure_at, _failures.c.locked_until)
     .where(_FAILURES_KEY)
@@ -438,13 +461,15 @@ _FAILURES_SET = (
             locked_until=bindparam("until"))
 )  # fmt: skip
 # Still the same when the check concludes (argon2 ran outside any transaction): the
-# material, active, and as many of the credentials compared still active.
+# material, active, and as many of the credentials compared still active. The status is
+# counted, not filtered: in WHERE it matched the partial index of active credentials,
+# which PostgreSQL walked whole for two ids with first-day statistics (718 pages at
+# 1,000 credentials); the ids alone go by the primary key.
 _STILL_VALID = select(
     _material.c.id, _material.c.status, _material.c.capacity, _material.c.bureau_code,
     _material.c.scrutins, _material.c.voted_at,
-    select(func.count()).where(
+    select(func.count().filter(_credential.c.status == _ACTIVE)).where(
         _credential.c.id.in_(bindparam("credentials", expanding=True)),
-        _credential.c.status == _ACTIVE,
     ).scalar_subquery(),
 ).where(_material.c.id == bindparam("m"))  # fmt: skip
 _UPSERTS: dict[str, Any] = {}
@@ -475,8 +500,11 @@ def _definition(text: str) -> ElectionDefinition:
 
 def _lookup(session: Session, election: str, identifier: str, identifier_hash: str) -> _Found:
     address = is_address(identifier)
-    rows = session.connection().execute(
-        _LOOKUP_ADDRESS if address else _LOOKUP,
+    connection = session.connection()
+    rows = connection.execute(
+        (_PG_LOOKUP_ADDRESS if address else _PG_LOOKUP)
+        if connection.dialect.name == "postgresql"
+        else (_LOOKUP_ADDRESS if address else _LOOKUP),
         {"e": election, "i": identifier.lower() if address else identifier,
          "h": identifier_hash},
     ).all()  # fmt: skip

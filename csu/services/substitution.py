@@ -826,16 +826,27 @@ def _locked_materials(
 
 
 def _refuse_if_pending(session: Session, material_ids: Sequence[int]) -> None:
-    waiting = session.execute(
-        select(SubstitutionRequest.id, Material.identifier)
-        .join(SubstitutionItem, SubstitutionItem.request_id == SubstitutionRequest.id)  # type: ignore[arg-type]
+    # The materials' items first (a material has a handful of requests), then their
+    # requests by id, the state tested here: driven by ``state = 'pending'``, both
+    # databases walked every pending request of the cell and probed its items (on
+    # PostgreSQL with first-day statistics, 156,409 pages at 1,000 pending requests);
+    # with the state in SQL, or the requests joined, PostgreSQL still scanned them all.
+    items = session.execute(
+        select(SubstitutionItem.request_id, Material.identifier)
         .join(Material, Material.id == SubstitutionItem.material_id)  # type: ignore[arg-type]
+        .where(SubstitutionItem.material_id.in_(material_ids))  # type: ignore[attr-defined]
+    ).all()
+    identifiers = dict(items)
+    pending = session.execute(
+        select(SubstitutionRequest.id)
         .where(
+            SubstitutionRequest.id.in_(list(identifiers)),  # type: ignore[union-attr]
             SubstitutionRequest.state == rules.PENDING,
-            SubstitutionItem.material_id.in_(material_ids),  # type: ignore[attr-defined]
         )
+        .order_by(SubstitutionRequest.id)  # type: ignore[arg-type]
         .limit(1)
-    ).first()
+    ).scalar_one_or_none() if identifiers else None
+    waiting = None if pending is None else (pending, identifiers[pending])
     if waiting is not None:
         raise ServiceError(
             f"Une demande de matériel de substitution (n° {waiting[0]}) attend déjà la "

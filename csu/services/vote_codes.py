@@ -253,6 +253,9 @@ def _send_link(
     voided = session.execute(
         update(LinkToken)
         .where(
+            # By the voter's index too: link_token has none on material_id, and the
+            # UPDATE read every link of the cell (175 pages at 12,000 links).
+            LinkToken.voter_id == voter.id,  # as stored below
             LinkToken.material_id == material.id,
             LinkToken.purpose == kind,
             LinkToken.used_at.is_(None),  # type: ignore[union-attr]

@@ -23,6 +23,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
 ACTIVE_ONLY = text("status = 'active'")
+# The retry passes' rows (csu.services.outbox and webhooks, ``deliver_due``): each branch
+# of the pass by its partial index, not every pending row of the day (migration 0025).
+PENDING_ONLY = text("state = 'pending'")
+SENDING_ONLY = text("state = 'sending'")
+
+
+def _partial(name: str, column: str, where: Any) -> Index:
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
 
 
 class Meta(SQLModel, table=True):
@@ -255,6 +263,11 @@ class Operator(SQLModel, table=True):
 
 class Intervention(SQLModel, table=True):
     __tablename__ = "intervention"
+    # The open ones, by operator: the dashboard's count and an operator's open call read
+    # them, not the whole day (migration 0025).
+    __table_args__ = (
+        _partial("ix_intervention_open_operator", "operator_login", text("closed_at IS NULL")),
+    )
     id: str = Field(primary_key=True, max_length=36)
     operator_login: str = Field(max_length=64, index=True)
     election_id: str | None = Field(default=None, foreign_key="election.id", max_length=64)
@@ -406,6 +419,11 @@ class OutboundMessage(SQLModel, table=True):
     masked recipient stays for the operators."""
 
     __tablename__ = "outbound_message"
+    __table_args__ = (
+        _partial("ix_outbound_message_pending_next", "next_attempt_at", PENDING_ONLY),
+        _partial("ix_outbound_message_pending_expires", "expires_at", PENDING_ONLY),
+        _partial("ix_outbound_message_sending_claimed", "claimed_at", SENDING_ONLY),
+    )
     id: int | None = Field(default=None, primary_key=True)
     voter_id: int = Field(foreign_key="voter.id", index=True)
     election_id: str | None = Field(default=None, foreign_key="election.id", max_length=64)
@@ -566,6 +584,10 @@ class WebhookEvent(SQLModel, table=True):
     and a hash of the new credential: sealed, and erased once delivered or abandoned."""
 
     __tablename__ = "webhook_event"
+    __table_args__ = (
+        _partial("ix_webhook_event_pending_next", "next_attempt_at", PENDING_ONLY),
+        _partial("ix_webhook_event_sending_claimed", "claimed_at", SENDING_ONLY),
+    )
     id: int | None = Field(default=None, primary_key=True)
     # The webhook-id header: the same on every attempt, so the platform can deduplicate.
     message_id: str = Field(max_length=64, unique=True)

@@ -7,95 +7,31 @@ with the statistics an election's first day has: ``credential`` analysed while e
 its rows issued since. The joins they replace walked every credential of the cell
 (6,083 and 10,023 pages at 2,000 credentials; 954 ms with statistics never taken)."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text
 from sqlmodel import col
 
-from csu.fake_electorate import generate_roll, write_roll_csv
 from csu.services import active_credentials
 from csu.services.context import Deps
 from csu.services.credential_text import code_check
-from csu.services.elections import load_election
 from csu.services.originals import prefix_matches
-from csu.services.rolls import import_voters
 from csu.services.voters import open_voter
-from csu.store.prepared import _GIVEN, Prepared
 from csu.store.tables import Credential
-from tests.conftest import ADMIN, AGENT
-from tests.services.intervention_support import ELECTIONS, MININT_BUREAUS
+from tests.conftest import AGENT
+from tests.services.busy_cell import ELECTION, FEW_PAGES, statements, table_pages
+from tests.services.busy_cell import loaded as _loaded
+from tests.services.busy_cell import material_of as _material_of
+from tests.services.busy_cell import pages as _pages
+from tests.services.busy_cell import run_sql as _issue
 
-ELECTION = "minint-2022"
 ISSUED = 2_000  # active credentials of the cell, one a voter
-FEW_PAGES = 20  # what one voter's reading may touch, index and heap pages together
-
-
-def _loaded(deps: Deps, tmp_path: Path, voters: int) -> None:
-    text_ = (ELECTIONS / f"{ELECTION}.toml").read_text(encoding="utf-8")
-    load_election(deps, ADMIN, text_, f"{ELECTION}.toml")
-    path = tmp_path / "roll.csv"
-    write_roll_csv(list(generate_roll(ELECTION, voters, bureaus=MININT_BUREAUS)), path)
-    assert import_voters(deps, ADMIN, path, ELECTION).committed
-
-
-def _issue(deps: Deps, sql: str) -> None:
-    with deps.engine.begin() as connection:
-        connection.execute(text(sql))
-
-
-def _material_of(deps: Deps, offset: int = 0) -> tuple[int, int]:
-    with deps.engine.connect() as connection:
-        row = connection.execute(
-            text("SELECT id, voter_id FROM material ORDER BY id LIMIT 1 OFFSET :n"), {"n": offset}
-        ).one()
-    return row[0], row[1]
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """The statements run meanwhile, through SQLAlchemy or on the driver's cursor
-    (csu.store.prepared), with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    send = Prepared.send
-
-    def sent(self: Prepared, cursor: Any, dialect: Any, values: Any) -> None:
-        compiled = self._for(dialect)
-        seen.append((compiled.sql, tuple(
-            fixed if fixed is not _GIVEN else values[name]
-            for name, fixed, _ in compiled.parameters
-        )))  # fmt: skip
-        send(self, cursor, dialect, values)
-
-    event.listen(engine, "before_cursor_execute", record)
-    Prepared.send = sent  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        Prepared.send = send  # type: ignore[method-assign]
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def _pages(engine: Engine, statement: str, parameters: Any) -> int:
-    """The shared pages (index and heap, hit or read) the statement's plan touches."""
-    with engine.connect() as connection:
-        [[plan]] = connection.exec_driver_sql(
-            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters
-        ).all()
-    top = plan[0]["Plan"]
-    return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
 
 
 def _pages_read(deps: Deps, call: Callable[[], object]) -> int:
     """The pages ``call``'s reads of ``credential`` and ``material`` touch, by their plans."""
-    with _statements(deps.engine) as seen:
+    with statements(deps.engine) as seen:
         call()
     reads = [
         (statement, parameters)
@@ -109,7 +45,7 @@ def _pages_read(deps: Deps, call: Callable[[], object]) -> int:
 
 def _credential_pages(deps: Deps, call: Callable[[], object]) -> int:
     """The pages ``call``'s reads of ``credential`` touch, by their plans."""
-    with _statements(deps.engine) as seen:
+    with statements(deps.engine) as seen:
         call()
     reads = [
         (statement, parameters)
@@ -137,11 +73,7 @@ def busy_cell(postgres_deps: Deps, tmp_path: Path) -> Deps:
         "'$argon2id$v=19$m=65536,t=3,p=4$' || md5('s' || id) || '$' || md5(id::text) "
         "|| md5('h' || id), 'active', now(), 'agent' FROM material",
     )
-    with postgres_deps.engine.connect() as connection:
-        pages = connection.execute(
-            text("SELECT pg_relation_size('credential') / current_setting('block_size')::int")
-        ).scalar_one()
-    assert pages > 4 * FEW_PAGES  # walking the table would show
+    assert table_pages(postgres_deps, "credential") > 4 * FEW_PAGES  # walking the table would show
     return postgres_deps
 
 

@@ -126,7 +126,12 @@ def test_two_addresses_differing_only_in_case_are_told_apart_or_neither(desk: De
 
 def explained(engine: Engine, address: str) -> str:
     """The plan of the login check's statement for an address."""
-    compiled = platform._LOOKUP_ADDRESS.compile(dialect=engine.dialect)
+    statement = (
+        platform._PG_LOOKUP_ADDRESS
+        if engine.dialect.name == "postgresql"
+        else platform._LOOKUP_ADDRESS
+    )
+    compiled = statement.compile(dialect=engine.dialect)
     values = compiled.construct_params({"e": "men-2022", "i": address, "h": "0" * 64})
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
