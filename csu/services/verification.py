@@ -500,7 +500,8 @@ def check_factor(
         if factor == "caller_id":
             return caller_matches(key, row, voter) is True
         if factor == "in_person":
-            return _in_person(row, said)
+            accepted = get_definition(session, row.election_id or "").identity_documents
+            return _in_person(row, said, accepted)
     except InvalidValue:
         return False
     return False
@@ -541,13 +542,14 @@ def _code_matches(
     return True
 
 
-def _in_person(row: Intervention, said: str) -> bool:
+def _in_person(row: Intervention, said: str, accepted: tuple[str, ...]) -> bool:
     """A president's own check (S4), typed in their own session: the service let only
-    them type it (``may_type_in_person``); the document must be well formed."""
+    them type it (``may_type_in_person``); the document must be well formed, and one
+    the election accepts (``verify_identity`` refused another already, saying so)."""
     if row.channel not in IN_PERSON_CHANNELS or not row.president_login:
         return False
     kind, _, last4 = said.partition(":")
-    parse_document(kind.strip(), last4)
+    parse_document(kind.strip(), last4, accepted)
     return True
 
 
