@@ -117,7 +117,8 @@ def send_one_time_code(
             details={"factor": factor, "recipient": masked, "valid_seconds": validity},
         )
         channel = "sms" if factor == "otp_mobile" else "email"
-        abandon_codes(session, who, row.id, channel, now)  # only this new code verifies
+        # Only this new code verifies.
+        abandon_codes(session, who, voter.id or 0, row.id, channel, now)
         code = pyotp.HOTP(secret).at(0)
         subject, body = render(
             definition.messages,

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from argon2 import PasswordHasher
-from sqlalchemy import bindparam, event, or_, select
+from sqlalchemy import bindparam, event, select
 from sqlmodel import Session, col
 
 from csu.delivery import DeliveryFailed
@@ -61,6 +61,8 @@ from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared
 from csu.store.tables import (
+    PENDING_SQL,
+    SENDING_SQL,
     Credential,
     Material,
     PlatformClient,
@@ -411,20 +413,25 @@ def deliver_due(
 ) -> dict[int, str]:
     """Delivers the events whose next attempt is due, and stale claims."""
     now = deps.clock()
+    # Each branch on its own, ordered as its partial index (migration 0025; see
+    # outbox.deliver_due): the generic plan of one statement walked the backlog.
+    attempt, claimed = col(WebhookEvent.next_attempt_at), col(WebhookEvent.claimed_at)
+    branches = (
+        (PENDING_SQL, attempt, attempt <= now),
+        (SENDING_SQL, claimed, claimed < now - STALE_CLAIM),
+    )
     with deps.reading() as session:
-        due = session.execute(
-            select(col(WebhookEvent.id))
-            .where(
-                or_(
-                    (col(WebhookEvent.state) == "pending")
-                    & (col(WebhookEvent.next_attempt_at) <= now),
-                    (col(WebhookEvent.state) == "sending")
-                    & (col(WebhookEvent.claimed_at) < now - STALE_CLAIM),
-                )
-            )
-            .order_by(col(WebhookEvent.id))
-            .limit(limit)
-        ).scalars().all()
+        found = {
+            event_id
+            for state, order, condition in branches
+            for event_id in session.execute(
+                select(col(WebhookEvent.id))
+                .where(col(WebhookEvent.state) == state, condition)
+                .order_by(order)
+                .limit(limit)
+            ).scalars()
+        }
+    due = sorted(found)[:limit]
     return deliver(deps, due, sender=sender, actor=actor)
 
 

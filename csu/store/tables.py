@@ -27,6 +27,11 @@ ACTIVE_ONLY = text("status = 'active'")
 # of the pass by its partial index, not every pending row of the day (migration 0025).
 PENDING_ONLY = text("state = 'pending'")
 SENDING_ONLY = text("state = 'sending'")
+# The same states as the passes' SQL says them: literals, not bound parameters, which
+# match a partial index's condition only in a plan made for their value (PostgreSQL may
+# keep a generic plan for a statement psycopg prepared after a few runs).
+PENDING_SQL = literal_column("'pending'")
+SENDING_SQL = literal_column("'sending'")
 
 
 def _partial(name: str, column: str, where: Any) -> Index:

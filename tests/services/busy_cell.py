@@ -7,11 +7,13 @@ the risk is not monotonic in size: it sees the table's real number of pages, so 
 that walks at 1,000 rows may probe an index at 10,000. These helpers capture what a
 service runs and read the pages each statement's plan touches."""
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from psycopg import sql as psycopg_sql
 from sqlalchemy import Engine, event, text
 
 from csu.fake_electorate import generate_roll, write_roll_csv
@@ -114,6 +116,35 @@ def pages(engine: Engine, statement: str, parameters: Any) -> int:
         [[plan]] = connection.exec_driver_sql(
             f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters
         ).all()
+        transaction.rollback()
+    top = plan[0]["Plan"]
+    return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
+
+
+def generic_pages(engine: Engine, statement: str, parameters: dict[str, Any]) -> int:
+    """:func:`pages` for the generic plan PostgreSQL may keep for a statement psycopg
+    prepared after a few runs, made without the parameters' values
+    (``plan_cache_mode = force_generic_plan``)."""
+    names: list[str] = []
+
+    def numbered(found: re.Match[str]) -> str:
+        if found.group(1) not in names:
+            names.append(found.group(1))
+        return f"${names.index(found.group(1)) + 1}"
+
+    prepared = re.sub(r"%\((\w+)\)s", numbered, statement)
+    with engine.connect() as connection, connection.begin() as transaction:
+        driver = connection.connection.driver_connection
+        # EXECUTE takes no bound parameter: its values as psycopg quotes literals.
+        arguments = ", ".join(
+            psycopg_sql.Literal(parameters[name]).as_string(driver) for name in names
+        )
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        connection.exec_driver_sql(f"PREPARE csu_generic AS {prepared}")
+        [[plan]] = connection.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE csu_generic({arguments})"
+        ).all()
+        connection.exec_driver_sql("DEALLOCATE csu_generic")  # a rollback keeps it
         transaction.rollback()
     top = plan[0]["Plan"]
     return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
