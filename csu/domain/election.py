@@ -894,7 +894,6 @@ def longest_sms_values(d: ElectionDefinition) -> dict[str, dict[str, str]]:
           for text in (*wording.ISSUED.values(), *wording.REVOKED.values())),
         wording.LETTER.format(identifier=identifier),
         *wording.REDEEMED.values(),
-        *wording.VOIDED.values(),
     ]
     if d.substitution.enabled:  # one material a capacity: all of them at once
         replaced = [(identifier, capacity) for capacity in d.capacities]
@@ -917,6 +916,7 @@ def longest_sms_values(d: ElectionDefinition) -> dict[str, dict[str, str]]:
                 wording.link_requested(kind, recipient) for kind in wording.LINK_REQUESTED
             )
         },
+        "link_voided_notice": base | {"what": _longest_of(wording.VOIDED.values())},
     }  # fmt: skip
 
 

@@ -30,6 +30,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "substitution": frozenset({"sender", "materials", "support_phone"}),
     "notice": frozenset({"sender", "what", "when", "support_phone"}),
     "link_notice": frozenset({"sender", "what", "when", "support_phone"}),
+    "link_voided_notice": frozenset({"sender", "what", "when", "support_phone"}),
 }
 
 # purpose -> the placeholder its body must hold, and what the voter would miss without
@@ -41,6 +42,7 @@ ESSENTIAL: dict[str, tuple[str, str]] = {
     "substitution": ("materials", "l'électeur ne recevrait jamais son matériel"),
     "notice": ("what", "l'électeur ne saurait pas ce qui a changé"),
     "link_notice": ("what", "l'électeur ne saurait pas quel lien a été demandé"),
+    "link_voided_notice": ("what", "l'électeur ne saurait pas quel lien a été annulé"),
 }
 
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -82,12 +84,21 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "$sender : le $when, $what. Rien ne change tant que ce lien n'est pas ouvert. Si "
         "vous n'avez rien demandé, appelez sans tarder le $support_phone.",
     ),
+    # A link voided on its page by wrong identity answers: nothing changed, and the voter
+    # who asked for it needs a new one; someone else may have held it.
+    "link_voided_notice": (
+        "Lien à usage unique annulé",
+        "$sender : le $when, $what. Si vous attendiez ce lien, appelez le $support_phone "
+        "pour en recevoir un nouveau ; sinon, signalez-le à ce numéro.",
+    ),
 }
 
 # Purposes that may go by SMS: a code to the mobile, a link to a typed mobile, a notice
 # to a voter whose only other channel of record is their mobile. The identifier and
 # substitution material go by e-mail only.
-SMS_PURPOSES: tuple[str, ...] = ("otp", "vote_code_link", "notice", "link_notice")
+SMS_PURPOSES: tuple[str, ...] = (
+    "otp", "vote_code_link", "notice", "link_notice", "link_voided_notice",
+)
 # Gateways and handsets cap concatenated SMS at 6 to 8 parts, each is billed, and the
 # code or link sits in the first ones: three at most (cell's policy).
 MAX_SMS_SEGMENTS = 3

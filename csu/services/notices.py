@@ -39,6 +39,7 @@ USED_SMS = "sms"
 # (csu.services.outbox.UNLIMITED_PURPOSE).
 PURPOSE = "notice"
 LINK_TEMPLATE = "link_notice"
+VOIDED_TEMPLATE = "link_voided_notice"  # a link voided by wrong answers on its page
 
 
 def notify_change(

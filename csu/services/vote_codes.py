@@ -79,7 +79,7 @@ from csu.services.credentials import (
 from csu.services.elections import get_definition
 from csu.services.emargement import require_reissuable
 from csu.services.interventions import require_open_election, usable_material
-from csu.services.notices import notify_change, notify_link_requested
+from csu.services.notices import VOIDED_TEMPLATE, notify_change, notify_link_requested
 from csu.services.outbox import STATE_LABELS, Outgoing, abandon_links, deliver, enqueue
 from csu.services.support import phone_for
 from csu.services.verification import (
@@ -591,7 +591,7 @@ def _check_identity(
         notice = notify_change(
             session, deps, actor, voter, definition,
             what=VOIDED[link.purpose], used=None,
-            intervention_id=link.intervention_id, now=now,
+            intervention_id=link.intervention_id, now=now, template=VOIDED_TEMPLATE,
         )  # fmt: skip
     if verified:
         return None, None

@@ -181,10 +181,12 @@ def test_the_voter_is_told_when_wrong_answers_void_their_link(desk: Desk) -> Non
     assert len(desk.outbox.sent) == delivered + 1  # the third error alone: link voided
     notice = desk.outbox.last_email()  # to the professional address of record
     assert notice["To"].addresses[0].addr_spec == desk.without_notice.row["email_pro"]
+    assert notice["Subject"] == "Lien à usage unique annulé"
     text = " ".join(str(notice.get_content()).split())
     assert (
         "votre lien affichant le mot de passe de vote a été annulé après des réponses "
-        "d'identité erronées sur sa page ; votre mot de passe n'a pas changé"
+        "d'identité erronées sur sa page ; votre mot de passe n'a pas changé. Si vous "
+        "attendiez ce lien, appelez le"
     ) in text
 
 
