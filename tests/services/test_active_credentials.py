@@ -16,15 +16,17 @@ from sqlmodel import col
 from csu.services import active_credentials
 from csu.services.context import Deps
 from csu.services.credential_text import code_check
+from csu.services.elections import load_election
 from csu.services.originals import prefix_matches
 from csu.services.voters import open_voter
 from csu.store.tables import Credential
-from tests.conftest import AGENT
+from tests.conftest import ADMIN, AGENT
 from tests.services.busy_cell import ELECTION, FEW_PAGES, statements, table_pages
 from tests.services.busy_cell import loaded as _loaded
 from tests.services.busy_cell import material_of as _material_of
 from tests.services.busy_cell import pages as _pages
 from tests.services.busy_cell import run_sql as _issue
+from tests.services.intervention_support import ELECTIONS
 
 ISSUED = 2_000  # active credentials of the cell, one a voter
 
@@ -122,8 +124,11 @@ def test_the_voters_file_reads_their_credentials_in_a_few_pages_in_a_busy_cell(
 @pytest.fixture
 def two_elections(deps: Deps, tmp_path: Path) -> Deps:
     """A minint roll of 3 voters, each with an active key; the first voter's key revoked,
-    then a new key and a password issued to them."""
+    then a new key and a password issued to them; the first voter also on men-2022's
+    roll, with a key there."""
     _loaded(deps, tmp_path, 3)
+    men = (ELECTIONS / "men-2022.toml").read_text(encoding="utf-8")
+    load_election(deps, ADMIN, men, "men-2022.toml")
     _issue(
         deps,
         "INSERT INTO credential (material_id, kind, scheme, hash, status, issued_at, "
@@ -138,6 +143,18 @@ def two_elections(deps: Deps, tmp_path: Path) -> Deps:
         f"issued_by) VALUES ({first}, 'security_key', 'hmac-sha256', 'nouvelle', 'active', "
         f"CURRENT_TIMESTAMP, 'agent'), ({first}, 'password', 'argon2id', 'mot', 'active', "
         "CURRENT_TIMESTAMP, 'agent')",
+    )
+    _issue(
+        deps,
+        "INSERT INTO material (election_id, voter_id, capacity, identifier, bureau_code, "
+        "status, created_at) SELECT 'men-2022', voter_id, capacity, identifier || 'M', "
+        f"bureau_code, status, created_at FROM material WHERE id = {first}",
+    )
+    _issue(
+        deps,
+        "INSERT INTO credential (material_id, kind, scheme, hash, status, issued_at, "
+        "issued_by) SELECT id, 'security_key', 'hmac-sha256', 'autre-scrutin', 'active', "
+        "CURRENT_TIMESTAMP, 'agent' FROM material WHERE election_id = 'men-2022'",
     )
     return deps
 
@@ -162,6 +179,17 @@ def test_a_voters_active_credentials_of_one_kind_leave_the_others_out(
             session, voter_id, ELECTION, col(Credential.hash), kind="password"
         )
     assert [tuple(row) for row in held] == [("mot",)]
+
+
+def test_a_voters_active_credentials_in_another_election_are_left_out(
+    two_elections: Deps,
+) -> None:
+    _, voter_id = _material_of(two_elections, 0)
+    with two_elections.reading() as session:
+        minint = active_credentials.of_voter(session, voter_id, ELECTION, col(Credential.hash))
+        men = active_credentials.of_voter(session, voter_id, "men-2022", col(Credential.hash))
+    assert [tuple(row) for row in minint] == [("nouvelle",), ("mot",)]
+    assert [tuple(row) for row in men] == [("autre-scrutin",)]
 
 
 def test_a_voter_has_no_active_credential_in_an_election_without_their_material(
