@@ -17,6 +17,7 @@ ACTIONS: frozenset[str] = frozenset({
     "presence_list",
     "presence_attest",
     "presence_decline",
+    "code_in_text",
     "otp_send",
     "credential_issue",
     "credential_read_out",

@@ -44,6 +44,26 @@ class Forbidden(ServiceError):
     pass
 
 
+class CredentialInText(ServiceError):
+    """A text refused because it held one of the voter's credentials or its key's first
+    characters, found by their hash (csu.services.credential_text.refuse_codes): not a
+    mere shape, a match. Anyone writing a note could otherwise try guesses at a voter's
+    key prefix unseen; :func:`retried` journals the refusal (« code_in_text »), once
+    the failed attempt has rolled back. It carries the kind matched and where, never
+    the text."""
+
+    def __init__(
+        self, sentence: str, *, kind: str, field: str, subject: str | None,
+        election: str | None,
+    ) -> None:  # fmt: skip
+        super().__init__(sentence)
+        self.kind = kind
+        self.field = field
+        self.subject = subject
+        self.election = election
+        self.journalled = False
+
+
 class NotFound(ServiceError):
     pass
 
@@ -206,6 +226,10 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
     Under :func:`store_wait_cap` (the API's calls), the attempts and their lock waits
     end together by the cap: each attempt waits for a lock only the time left, and none
     starts past it. Without (the workstations), each attempt waits the engine's timeout.
+
+    A :class:`CredentialInText` refusal leaving the service is journalled (« code_in_text »)
+    in a transaction of its own, after the attempt's have rolled back, on behalf of the
+    :class:`OperatorContext` among the service's arguments (none: not journalled).
     """
 
     @functools.wraps(service)
@@ -214,6 +238,17 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
 
         if store.in_transaction():
             return service(*args, **kwargs)
+        try:
+            return attempts(*args, **kwargs)
+        except CredentialInText as refused:
+            # The failed attempt's transactions are closed (rolled back): the refusal
+            # is journalled in one of its own, nothing else of the action.
+            _journal_refusal(refused, (*args, *kwargs.values()))
+            raise
+
+    def attempts(*args: P.args, **kwargs: P.kwargs) -> T:
+        from csu.store import engine as store
+
         pause = FIRST_PAUSE_S
         with store.unit_deadline() as deadline:
             for number in range(1, ATTEMPTS + 1):
@@ -251,3 +286,41 @@ def retried(service: Callable[P, T]) -> Callable[P, T]:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     return run
+
+
+def _journal_refusal(refused: CredentialInText, arguments: tuple[object, ...]) -> None:
+    """Journal ``refused`` (« code_in_text », refused) on behalf of the operator among
+    the service's ``arguments`` (``service(deps, who, …)``); nothing without one. A
+    refusal is journalled once, by the outermost retried service it leaves."""
+    if refused.journalled:
+        return
+    deps = next((arg for arg in arguments if isinstance(arg, Deps)), None)
+    who = next((arg for arg in arguments if isinstance(arg, OperatorContext)), None)
+    if deps is None or who is None:
+        return
+    refused.journalled = True
+    try:
+        _append_refusal(deps, who, refused)
+    except Exception as error:  # any: the operator must still read the refusal
+        # The lost entry is said in the log, without the text.
+        _log.error(
+            "code_in_text: a refusal (%s, %s) by %s could not be journalled: %s",
+            refused.kind, refused.field, who.login, type(error).__name__,
+        )  # fmt: skip
+
+
+@retried
+def _append_refusal(deps: Deps, who: OperatorContext, refused: CredentialInText) -> None:
+    from csu.store import journal
+
+    with deps.writing() as session:
+        journal.append(
+            session,
+            actor=who.actor,
+            action="code_in_text",
+            outcome="refusé",
+            at=deps.clock(),
+            election=refused.election,
+            subject=refused.subject,
+            details={"kind": refused.kind, "field": refused.field},
+        )

@@ -17,16 +17,22 @@ masked note would also say something else than what they wrote). It is refused w
   HMACs are cheap, argon2id (~0.1 s each) is capped at :data:`MAX_SLOW_COMPARISONS`
   per text, those that look drawn first;
 - a stretch is the first characters of the voter's security key (the « préfixe » an
-  S3 caller reads out to prove who they are): stretches of the key's alphabet and of
-  exactly :data:`csu.domain.credentials.PREFIX_LENGTH` characters (in one piece or
-  across the key's first group), compared with the key's ``prefix_hash`` (keyed) or an
-  original's ``prefix_phc`` (argon2id, within the same cap, after the whole codes).
+  S3 caller reads out to prove who they are): at each word's start, the first
+  :data:`csu.domain.credentials.PREFIX_LENGTH` letters and digits read onwards across
+  single separators (« K7MP-X2 », « K7 MP X2 », « K-7-M-P-X-2 », « K7MPX2Z9… »), of
+  the key's alphabet once read as a key is, compared with the key's ``prefix_hash``
+  (keyed, :data:`MAX_PREFIX_FAST_COMPARISONS` a text) or an original's ``prefix_phc``
+  (argon2id: those mixing letters and digits only, :data:`MAX_PREFIX_SLOW_COMPARISONS`
+  a text). Allowances of their own: whole-code candidates cannot use them up.
+
+A refusal by a hash match (not by a shape) is a :class:`CredentialInText`: the service's
+``retried`` journals it (« code_in_text », the kind matched, never the text), for a
+note is otherwise a way to try guesses at a voter's key prefix unseen.
 
 The personal data masks (csu.domain.masking.mask_personal_data) run first: an IBAN's
 groups, once masked, are not taken for a key.
 """
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,14 +43,16 @@ from csu.domain import credentials as creds
 from csu.domain.election import CredentialFormat
 from csu.domain.hashing import argon2_verifies, credential_purpose, matches
 from csu.services import active_credentials
-from csu.services.context import Deps, ServiceError
+from csu.services.context import CredentialInText, Deps, ServiceError
 from csu.services.elections import get_definition
-from csu.store.tables import Credential, Escalation, Intervention, Material
+from csu.store.tables import Credential, Escalation, Intervention, Material, Voter
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
 __all__ = [
+    "MAX_PREFIX_FAST_COMPARISONS",
+    "MAX_PREFIX_SLOW_COMPARISONS",
     "MAX_SLOW_COMPARISONS",
     "CodeCheck",
     "HeldCredential",
@@ -58,6 +66,15 @@ __all__ = [
 MAX_SLOW_COMPARISONS = 4
 """argon2id comparisons a text may cost at most (a password, a short vote code)."""
 _MAX_FAST_COMPARISONS = 64  # keyed HMACs: microseconds each, a bound all the same
+MAX_PREFIX_SLOW_COMPARISONS = 2
+"""argon2id comparisons with an original key's ``prefix_phc`` a text may cost at most:
+an allowance of its own, that password-length words cannot use up (nor it theirs)."""
+MAX_PREFIX_FAST_COMPARISONS = 64
+"""Keyed comparisons with a key's ``prefix_hash`` a text may cost at most, apart from
+those of whole codes (which could otherwise leave none to the prefix)."""
+# What may stand between a prefix's characters as typed, and how many in a row.
+_PREFIX_SEPARATORS = frozenset("-./_ \t\u00a0\u202f\u2007")
+_MAX_SEPARATORS_IN_A_ROW = 2
 
 # "à une clé de sécurité": what the refusal says the text seems to hold.
 _PREFIX = creds.SECURITY_KEY_PREFIX
@@ -93,6 +110,9 @@ class CodeCheck:
     hasher: "PasswordHasher"
     formats: tuple[CredentialFormat, ...] = ()
     held: tuple[HeldCredential, ...] = ()
+    # Whom and which election a refusal by a match is journalled about (never the text).
+    subject: str | None = None
+    election: str | None = None
 
 
 def code_check(
@@ -105,14 +125,18 @@ def code_check(
         return None
     formats = tuple(get_definition(session, election_id).credentials.values())
     held: tuple[HeldCredential, ...] = ()
+    subject: str | None = None
     if voter_id is not None:
+        subject = session.execute(
+            select(col(Voter.pseudonym)).where(col(Voter.id) == voter_id)
+        ).scalar_one_or_none()
         rows = active_credentials.of_voter(
             session, voter_id, election_id,
             col(Credential.kind), col(Credential.scheme), col(Credential.hash),
             col(Credential.prefix_hash), col(Credential.prefix_phc),
         )  # fmt: skip
         held = tuple(HeldCredential(*row) for row in rows)
-    return CodeCheck(deps.key, deps.hasher, formats, held)
+    return CodeCheck(deps.key, deps.hasher, formats, held, subject, election_id)
 
 
 def voter_check(deps: Deps, session: Session, voter_id: int) -> CodeCheck | None:
@@ -131,6 +155,8 @@ def voter_check(deps: Deps, session: Session, voter_id: int) -> CodeCheck | None
         deps.hasher,
         tuple(dict.fromkeys(fmt for check in found for fmt in check.formats)),
         tuple(held for check in found for held in check.held),
+        found[0].subject,
+        found[0].election if len(found) == 1 else None,
     )
 
 
@@ -160,27 +186,36 @@ def refuse_codes(text: str, what: str, where: str, check: CodeCheck | None) -> N
     ``what`` names the text as the sentence's subject (« La note »), ``where`` as
     where not to write (« une note »). Without ``check`` (no voter known): any
     election's grouped shape only."""
-    kind = _held_kind(text, check)
-    if kind is None:
+    found = _held_kind(text, check)
+    if found is None:
         return
+    kind, by_hash = found
     seems = _RESEMBLES.get(kind, _ANY_CODE)
-    raise ServiceError(
+    sentence = (
         f"{what} contient ce qui ressemble {seems} : n'écrivez jamais un code dans "
         f"{where} (le journal le garderait en clair)."
     )
+    if by_hash and check is not None:
+        # One of the voter's own credentials: journalled by the service's ``retried``.
+        raise CredentialInText(
+            sentence, kind=kind, field=what, subject=check.subject, election=check.election
+        )
+    raise ServiceError(sentence)
 
 
-def _held_kind(text: str, check: CodeCheck | None) -> str | None:
+def _held_kind(text: str, check: CodeCheck | None) -> tuple[str, bool] | None:
     """The kind of the first credential found in ``text`` ("" for the shape of any
-    election's code), None when it seems to hold none."""
+    election's code) and whether its hash matched (not its shape alone), None when it
+    seems to hold none."""
     if not text:
         return None
     if check is None:
-        return "" if creds.grouped_code_spans(text) else None
+        return ("", False) if creds.grouped_code_spans(text) else None
     evident = creds.evident_codes(text, check.formats)
     if evident:
-        return evident[0].kind
-    return _matching_kind(text, check)
+        return evident[0].kind, False
+    kind = _matching_kind(text, check)
+    return None if kind is None else (kind, True)
 
 
 @dataclass(slots=True)
@@ -189,14 +224,24 @@ class _Budget:
 
     fast: int = 0
     slow: int = 0
+    prefix_fast: int = 0
+    prefix_slow: int = 0
 
     def spend(self, scheme: str) -> bool:
-        """Whether one more comparison of ``scheme`` is allowed (counted if so)."""
+        """Whether one more comparison of a whole code by ``scheme`` is allowed."""
         if scheme == creds.SCHEME_HMAC:
             self.fast += 1
             return self.fast <= _MAX_FAST_COMPARISONS
         self.slow += 1
         return self.slow <= MAX_SLOW_COMPARISONS
+
+    def spend_prefix(self, scheme: str) -> bool:
+        """Whether one more comparison of a key's prefix by ``scheme`` is allowed."""
+        if scheme == creds.SCHEME_HMAC:
+            self.prefix_fast += 1
+            return self.prefix_fast <= MAX_PREFIX_FAST_COMPARISONS
+        self.prefix_slow += 1
+        return self.prefix_slow <= MAX_PREFIX_SLOW_COMPARISONS
 
 
 def _matching_kind(text: str, check: CodeCheck) -> str | None:
@@ -229,21 +274,65 @@ def _matching_kind(text: str, check: CodeCheck) -> str | None:
 def _holds_prefix(
     text: str, held: HeldCredential, fmt: CredentialFormat, check: CodeCheck, budget: _Budget
 ) -> bool:
-    """Whether ``text`` holds the first characters of the security key ``held``: the
-    stretches of the key's alphabet and of the prefix's exact length, written in one
-    piece or as the key is grouped (« K7MP-X2 »), compared with its prefix hashes."""
+    """Whether ``text`` holds the first characters of the security key ``held``
+    (:func:`_prefix_candidates`), compared with its prefix hashes."""
     if held.prefix_hash is None and held.prefix_phc is None:
         return False
-    head = dataclasses.replace(fmt, kind=_PREFIX, length=creds.PREFIX_LENGTH)
-    for code in creds.drawn_first(creds.codes_in_text(text, head)):
-        if held.prefix_hash is not None:
-            if not budget.spend(creds.SCHEME_HMAC):
-                return False
-            if matches(check.key, creds.SECURITY_KEY_PREFIX, code.value, held.prefix_hash):
-                return True
-        if held.prefix_phc is not None:
-            if not budget.spend(creds.SCHEME_ARGON2):
-                return False
-            if argon2_verifies(check.hasher, held.prefix_phc, code.value):
-                return True
+    for code in creds.drawn_first(_prefix_candidates(text, fmt)):
+        if (
+            held.prefix_hash is not None
+            and budget.spend_prefix(creds.SCHEME_HMAC)
+            and matches(check.key, creds.SECURITY_KEY_PREFIX, code.value, held.prefix_hash)
+        ):
+            return True
+        # argon2id (an original's prefix, up to the platform's import parameters, inside
+        # the service's write transaction): only a candidate mixing letters and digits,
+        # as a drawn prefix mostly does, so that prose costs none. Left out: a prefix of
+        # letters only or digits only (« KMPXQD », « 234578 »), about 1 in 6 of drawn
+        # keys' prefixes for a 22-letter, 8-digit alphabet ((22/30)^6 = 15.6 %): written
+        # alone, such an original's prefix is not found. An issued key's keyed
+        # ``prefix_hash`` is compared whatever the candidate's shape.
+        if (
+            held.prefix_phc is not None
+            and _mixes(code.value)
+            and budget.spend_prefix(creds.SCHEME_ARGON2)
+            and argon2_verifies(check.hasher, held.prefix_phc, code.value)
+        ):
+            return True
     return False
+
+
+def _mixes(value: str) -> bool:
+    return any(c.isalpha() for c in value) and any(c.isdigit() for c in value)
+
+
+def _prefix_candidates(text: str, fmt: CredentialFormat) -> list[creds.CodeInText]:
+    """What may be a key's first characters in ``text``: at each word's start (a letter
+    or digit after none), the first :data:`~csu.domain.credentials.PREFIX_LENGTH`
+    letters and digits read onwards, skipping separators (:data:`_PREFIX_SEPARATORS`,
+    at most :data:`_MAX_SEPARATORS_IN_A_ROW` in a row), whatever follows them; kept when
+    they are of the key's alphabet once read as a typed key is (normalise_typed)."""
+    found: list[creds.CodeInText] = []
+    length = creds.PREFIX_LENGTH
+    for start, char in enumerate(text):
+        if not char.isalnum() or (start > 0 and text[start - 1].isalnum()):
+            continue
+        kept: list[str] = []
+        end, in_a_row = start, 0
+        for pos in range(start, len(text)):
+            char = text[pos]
+            if char.isalnum():
+                kept.append(char)
+                end, in_a_row = pos + 1, 0
+                if len(kept) == length:
+                    break
+            elif char in _PREFIX_SEPARATORS and in_a_row < _MAX_SEPARATORS_IN_A_ROW:
+                in_a_row += 1
+            else:
+                break
+        if len(kept) < length:
+            continue
+        value = creds.normalise_typed(fmt, "".join(kept))
+        if len(value) == length and all(c in fmt.alphabet for c in value):
+            found.append(creds.CodeInText(_PREFIX, start, end, text[start:end], value))
+    return found
