@@ -96,8 +96,9 @@ def mask_iban(iban: str) -> str:
 
 
 def mask_numen(numen: str) -> str:
-    """The last 3 letters of a NUMEN: "**********ABC"."""
-    return _keep_ends(_compact(numen), 0, 3)
+    """The last 3 letters of a NUMEN: "**********ABC", however it was separated
+    (« 12-A-123 45 67-ABC »: its letters and digits only)."""
+    return _keep_ends("".join(c for c in numen if c.isalnum()), 0, 3)
 
 
 def _country_code(digits: str) -> str | None:
@@ -203,10 +204,20 @@ _DOCUMENT_IN_TEXT = re.compile(
 )
 _DOCUMENT_MIN_LENGTH = 6
 
-# A NUMEN as typed (2 digits, 1 letter, 7 digits, 3 letters; csu.domain.identifiers),
-# in either case, its parts run together or spaced: an identity factor asked of a
-# caller (S6, S7). Its shape alone, neither glued to nor run on into a word.
-_NUMEN_IN_TEXT = re.compile(r"(?<!\w)[0-9]{2} ?[A-Za-z] ?[0-9]{7} ?[A-Za-z]{3}(?!\w)")
+# A NUMEN as typed (2 digits, 1 letter, 7 digits, 3 letters; csu.domain.identifiers):
+# an identity factor asked of a caller (S6, S7). Its shape alone, neither glued to nor
+# run on into a word, except after the word « numen » itself (« NUMEN12A1234567ABC »,
+# « numen_12A… »). In one piece in either case; with separators (spaces, no-break
+# spaces, tabs, dots, dashes, slashes, one or two in a row; the 7 digits grouped or
+# not) in capitals only: « matricule 12A1234567 est … » or « 22 B 1234567 les … » is
+# prose around a number, not a NUMEN.
+_NUMEN_SEP = "[ \t\u00a0\u202f\u2007./-]{1,2}"
+_NUMEN_LEAD = r"(?:(?<!\w)|(?<=(?<!\w)[Nn][Uu][Mm][Ee][Nn])|(?<=(?<!\w)[Nn][Uu][Mm][Ee][Nn]_))"
+_NUMEN_IN_TEXT = re.compile(
+    rf"{_NUMEN_LEAD}(?:[0-9]{{2}}[A-Za-z][0-9]{{7}}[A-Za-z]{{3}}"
+    rf"|[0-9]{{2}}(?:{_NUMEN_SEP})?[A-Z](?:{_NUMEN_SEP})?[0-9](?:(?:{_NUMEN_SEP})?[0-9]){{6}}"
+    rf"(?:{_NUMEN_SEP})?[A-Z]{{3}})(?!\w)"
+)
 
 
 def mask_document_number(number: str) -> str:
