@@ -47,3 +47,31 @@ def test_the_department_of_birth_is_typed_hidden(
     assert "département de naissance: Nouveau" in text
     found = PASSWORD.search(text)
     assert found and password_works(teacher, found.group(2))
+
+
+def test_the_help_says_the_token_is_asked_hidden_when_left_out() -> None:
+    result = csu("token", "redeem", "--help")
+    assert_done(result)
+    text = " ".join(said(result).split())
+    assert "[JETON]" in text
+    assert (
+        "Le jeton du lien reçu (après « jeton= ») ; omis, il est demandé à une invite "
+        "masquée : donné ici, il reste dans l'historique du shell et se voit dans ps."
+    ) in text
+
+
+def test_the_token_left_out_is_asked_at_a_hidden_prompt(
+    teacher: Teacher,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    token = send_link(teacher, tmp_path / "agent-outbox")
+    page = teacher.page
+    typed = f"{token}\n{page['numen']}\n{page['birth_department']}\n"
+    result = csu("token", "redeem", "--db", teacher.db, input=typed)
+    assert_done(result)
+    text = said(result)
+    # A bearer secret: typed hidden, never echoed.
+    assert token not in text
+    assert "Jeton du lien: " in text
+    found = PASSWORD.search(text)
+    assert found and password_works(teacher, found.group(2))

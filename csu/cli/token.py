@@ -3,7 +3,9 @@
 A link whose election asks the voter to prove who they are on its page (seed 003:
 NUMEN + département of birth) takes those answers as options; those missing are asked
 for (hidden as typed), the way the platform's page would ask them. The prompt is the
-safer way: an option stays in the shell's history and shows in ``ps``; the help says so."""
+safer way: an option stays in the shell's history and shows in ``ps``; the help says so.
+The link's token likewise: a bearer secret (where the link asks no identity, it alone
+issues the new code), asked at a hidden prompt when left out of the command line."""
 
 import dataclasses
 from typing import Annotated
@@ -17,6 +19,7 @@ app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
 # Secrets are typed hidden, the département of birth too (the NIR's 6th and 7th
 # characters, a secret of seed 003's page); the date of birth, no secret, in clear.
 _SHOWN_AS_TYPED = frozenset({"birth_date"})
+_TOKEN_PROMPT = "Jeton du lien"
 _PREFER_PROMPT = " (préférez l'invite masquée : omettez l'option)"
 
 
@@ -33,8 +36,17 @@ def _secret(help_text: str) -> object:
 @friendly
 def token_redeem(
     token: Annotated[
-        str, typer.Argument(help="Le jeton du lien reçu (après « jeton= »).", metavar="JETON")
-    ],
+        str | None,
+        typer.Argument(
+            help=(
+                "Le jeton du lien reçu (après « jeton= ») ; omis, il est demandé à une "
+                "invite masquée : donné ici, il reste dans l'historique du shell et se "
+                "voit dans ps."
+            ),
+            metavar="JETON",
+            show_default=False,
+        ),
+    ] = None,
     numen: Annotated[str | None, _secret("NUMEN, si la page du lien le demande.")] = None,
     birth_department: Annotated[
         str | None,
@@ -58,7 +70,9 @@ def token_redeem(
 
     Une réponse donnée en option reste dans l'historique du shell et se voit dans la
     liste des processus (ps) : mieux vaut l'omettre, elle est alors demandée à une
-    invite masquée (seule la date de naissance s'affiche à la frappe)."""
+    invite masquée (seule la date de naissance s'affiche à la frappe). Le jeton aussi :
+    sans identité demandée, il suffit à délivrer un nouveau code ; omis, il est demandé
+    à une invite masquée."""
     from csu.delivery.factory import build_delivery
     from csu.domain.verification import FACTOR_LABELS
     from csu.services.vote_codes import IdentityIncomplete, redeem_link
@@ -73,6 +87,10 @@ def token_redeem(
         "challenge_answer": challenge_answer,
     }
     answers = {name: value for name, value in given.items() if value is not None}
+    if token is None:
+        # A bearer secret (where no identity is asked, it alone issues the code): typed
+        # hidden, never in the shell's history nor in ps.
+        token = typer.prompt(_TOKEN_PROMPT, hide_input=True)
     settings, deps = open_deps(db)
     deps = dataclasses.replace(deps, hasher=settings.hasher(), delivery=build_delivery(settings))
     try:
