@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, str] = {
     "révélation": "affichage d'une coordonnée masquée",
     "intervention_open": "intervention ouverte",
     "intervention_close": "intervention close",
+    "code_in_text": "code écrit dans un texte refusé",
     "verification": "vérification d'identité",
     "presence_request": "vérification en personne demandée",
     "presence_list": "demandes en personne consultées",
@@ -267,6 +268,7 @@ PURPOSE_LABELS: dict[str, str] = {
     "identifier": "identifiant",
     "notice": "avis de changement",
     "link_notice": "avis de lien demandé",
+    "link_voided_notice": "avis de lien annulé",
     "substitution": "matériel de substitution",
     "letter": "courrier",
 }
@@ -275,7 +277,8 @@ PURPOSE_LABELS: dict[str, str] = {
 # Detail values that are codes of the vocabulary, shown by their French names.
 VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "channel": CHANNEL_LABELS,
-    "kind": CREDENTIAL_LABELS,
+    # A note refused for holding the first characters of the voter's key (code_in_text).
+    "kind": {**CREDENTIAL_LABELS, "security_key_prefix": "début de la clé de sécurité"},
     "kinds": CREDENTIAL_LABELS,
     "link_kind": CREDENTIAL_LABELS,
     "factor": FACTOR_LABELS,
