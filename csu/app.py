@@ -23,6 +23,7 @@ from csu.screens.commands import CsuCommands
 from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
 from csu.terminal_input import NOT_UTF8, tolerate_bytes_not_utf8
 from csu.widgets import french_bindings  # noqa: F401  (Textual's shown keys in French)
+from csu.widgets.footer import keep_notifications_above
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -248,6 +249,11 @@ class CsuApp(App[None]):
         self.set_interval(CHECKPOINT_SECONDS, self._sign_due)
         self.set_interval(ALERTS_SECONDS, self._watch_alerts)
         self.set_interval(PRESENCE_SECONDS, self._watch_presence)
+        # Each push, pop or switch: only the topmost window shows the notifications,
+        # the screens below it show theirs again once it closes.
+        self.screen_change_signal.subscribe(
+            self, lambda _: keep_notifications_above(self.screen_stack)
+        )
         self.load_election()
         self.show_login()
 

@@ -210,10 +210,16 @@ class _CsuBase:
             header.election = self.own_election() or self.app.election
 
 
+# The toasts of a screen under a window are not drawn: the window shows them, and they
+# showed twice, the screen's seen through the window's translucent background.
+UNDER_WINDOW_CSS = "ToastRack.-under-window ToastHolder { display: none; }"
+
+
 class CsuScreen(_CsuBase, Screen[ResultT]):
     """A full screen of CSU."""
 
     CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
+    DEFAULT_CSS = UNDER_WINDOW_CSS
 
     def _on_mount(self, event: Mount) -> None:
         # Textual calls this beside Screen's own and the subclass's ``on_mount``.
@@ -229,6 +235,7 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
     """A window of CSU, opened above a screen; returns its value by ``dismiss``."""
 
     CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
+    DEFAULT_CSS = UNDER_WINDOW_CSS  # a window under another
 
     def _extend_compose(self, widgets: "list[Widget]") -> None:
         # Every window has a footer of its own, with its keys: Textual runs only the

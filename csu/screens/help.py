@@ -105,7 +105,7 @@ class HelpScreen(CsuModal[None]):
                 if binding.key in seen or not self._allowed(source, binding.action):
                     continue
                 seen.add(binding.key)
-                table.add_row(self._key(source, binding), binding.description)
+                table.add_row(self._key(source, binding), self._label(source, binding))
         table.add_row("ctrl+p", "Palette de commandes")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -128,6 +128,17 @@ class HelpScreen(CsuModal[None]):
                     if bound.action == binding.action and bound.id == binding.id:
                         return key_name(key)
         return key_name(binding.key)
+
+    @staticmethod
+    def _label(source: object, binding: Binding) -> str:
+        """The binding's label as the screen itself gives it: a screen may relabel its
+        keys as it opens (a president's voter file: ctrl+y « Électeur suivant », not the
+        class's « Nouvel appel »)."""
+        own = getattr(source, "_bindings", None)
+        for _, bound in own or ():
+            if bound.action == binding.action and bound.id == binding.id:
+                return bound.description or binding.description
+        return binding.description
 
     @staticmethod
     def _allowed(source: object, action: str) -> bool:

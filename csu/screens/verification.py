@@ -98,6 +98,7 @@ SHORT_LABELS: dict[str, str] = {
     "otp_email": "Code reçu par courriel",
     "in_person": "Pièce d'identité vue",
 }
+DOCUMENT_PROMPT = "Type de pièce"  # the president's choice of document, blank at first
 
 
 def format_checks(clock: Clock) -> dict[str, Callable[[str], object]]:
@@ -282,7 +283,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                                 if key in self.documents
                             ],
                             id="verify-document",
-                            allow_blank=False,
+                            # Blank at first, as the attestation window: the journal
+                            # names the document the president saw, never a default.
+                            prompt=DOCUMENT_PROMPT,
                         )
                         yield PasteCheckedInput(
                             id="verify-in_person",
@@ -461,6 +464,12 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
     def _submit(self) -> None:
         if self._busy:
             return
+        documents = self.query("#verify-document").results(Select)
+        document = next(documents, None)
+        if document is not None and document.is_blank():
+            self._say(f"{DOCUMENT_PROMPT} : choisissez la pièce d'identité vue.")
+            document.focus()
+            return
         problem = self.badly_typed()
         if problem:
             field, fault = problem
@@ -487,7 +496,10 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self._say(result.message, locked=result.locked_until is not None)
         answers = self.query(Input)
         if result.locked_until is None and answers:
-            answers.first().focus()  # the caller's answers, to ask again
+            # The caller's answers, to ask again; not scrolled to: at 80x24 the first
+            # answer is at the window's top, and the answer to « Vérifier » (what to do
+            # next) and the buttons, just brought into view by _say, must stay there.
+            answers.first().focus(scroll_visible=False)
         if self._on_change is not None:
             self._on_change(result.locked_until is not None)
 

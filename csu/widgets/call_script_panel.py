@@ -80,6 +80,11 @@ IN_PERSON_TITLE = "Procédure au bureau"
 IN_PERSON_CLOSED_LINE = "✓ Intervention terminée : intervention close."
 
 
+class NextStepBox(VerticalScroll, can_focus=False):
+    """The step to do now, scrolled within half the panel: never focused (Tab went to it
+    when it was hidden or empty); the mouse wheel scrolls it."""
+
+
 def scenario_label(code: str, title: str) -> str:
     return f"{code} — {title}"
 
@@ -138,14 +143,14 @@ class CallScriptPanel(Vertical):
         # The step to do now, always in view; the list may be longer than the panel. A
         # long step scrolls in its half of the panel: at 80×24 one took the whole panel,
         # cut, and the list below was out of reach.
-        with VerticalScroll(id="script-next-box"):
+        with NextStepBox(id="script-next-box"):
             yield Static(id="script-next", markup=False)
         with VerticalScroll(id="script-body"):
             yield Vertical(id="script-content")
 
     def on_mount(self) -> None:
         self._show_choice(False)
-        self.query_one("#script-next", Static).display = False
+        self._show_next(False)
 
     @property
     def csu(self) -> "CsuApp":
@@ -222,9 +227,11 @@ class CallScriptPanel(Vertical):
             said = Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
         else:
             said = Text("✓ Procédure suivie : aucune étape restante.")
+        if said.plain != str(next_line.content):  # a new step: its start in view
+            self.query_one("#script-next-box", VerticalScroll).scroll_home(animate=False)
         next_line.update(said)
         next_line.set_class(upcoming is None, "-finished")
-        next_line.display = True
+        self._show_next(True)
         widgets: list[Widget] = []
         if view.when:
             widgets.append(Static(view.when, classes="script-when", markup=False))
@@ -252,7 +259,7 @@ class CallScriptPanel(Vertical):
     ) -> None:
         self.checklist, self.scenarios = None, scripts
         self.add_class("-idle")
-        self.query_one("#script-next", Static).display = False
+        self._show_next(False)
         title = self.panel_title
         self.border_title = f"{title} — {election_id}" if election_id else title
         self.border_subtitle = ""
@@ -284,6 +291,11 @@ class CallScriptPanel(Vertical):
             select.set_options((scenario_label(code, title), code) for code, title in summaries)
             select.value = view.scenario
 
+    def _show_next(self, shown: bool) -> None:
+        """Shows or hides the next step's box, its line with it."""
+        self.query_one("#script-next-box", VerticalScroll).display = shown
+        self.query_one("#script-next", Static).display = shown
+
     def _show_choice(self, shown: bool) -> None:
         """Shows or hides the scenario choice. Hidden, it is disabled too, its list
         included: Textual's auto-focus skips only disabled widgets, and would give it
@@ -313,7 +325,7 @@ class CallScriptPanel(Vertical):
         error: Any = event.worker.error
         self.checklist = None
         self.border_title, self.border_subtitle = self.panel_title, ""
-        self.query_one("#script-next", Static).display = False
+        self._show_next(False)
         self._show_choice(False)
         self.query_one("#script-heading", Static).display = False
         message = (

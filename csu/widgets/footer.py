@@ -14,6 +14,8 @@ from textual.widgets._footer import FooterKey
 
 MAX_LINES = 2  # of a footer: at 80×24, the screen keeps 21 lines (the header takes one)
 KEPT_ACTIONS = ("help",)  # F1 lists every key: in the footer whatever gives way
+# The class of a toast rack under a window: its toasts are not drawn (csu.screens.base).
+UNDER_WINDOW = "-under-window"
 
 
 class KeysFooter(Footer):
@@ -218,15 +220,25 @@ def keep_notifications_above(screens: Sequence[Screen[Any]]) -> None:
 
     A CSU window (a modal with its own footer) shows them at the top instead: its
     buttons end the window, at the bottom right of a small terminal, where a notice
-    hid « Fermer » or « Valider » from an agent who had to read both."""
+    hid « Fermer » or « Valider » from an agent who had to read both.
+
+    Only the topmost modal screen shows them: Textual gives each new notification to
+    the screen on top, but a screen below keeps the toasts it showed before the window
+    opened, seen through the window's translucent background (the same notice twice,
+    at the bottom and at the top). The screens below hide their toasts until the
+    window closes; called again on every change of the stack (``CsuApp``)."""
     lines = 1
-    for screen in screens:  # from the bottom of the stack up
+    modals = [index for index, screen in enumerate(screens) if screen.is_modal]
+    top = modals[-1] if modals else 0  # the screens below it hide their toasts
+    for index, screen in enumerate(screens):  # from the bottom of the stack up
         footers = screen.query(KeysFooter)
         height = footers.first().styles.height if footers else None
         if height is not None:
             lines = int(height.value)
         window = screen.is_modal and bool(footers)
         for rack in screen.query("#textual-toastrack"):
+            # Not its display: Textual sets it as the rack is given its notifications.
+            rack.set_class(index < top, UNDER_WINDOW)
             if window:
                 rack.styles.dock = "top"
                 rack.styles.align = ("right", "top")

@@ -193,3 +193,19 @@ async def test_an_open_scenario_list_names_its_keys_in_french(
         await press(pilot, "ctrl+f")
         shown = {b.binding.description for b in app.active_bindings.values() if b.binding.show}
         assert "Fermer la liste" in shown and "Dismiss menu" not in shown
+
+
+async def test_tab_on_an_idle_file_never_focuses_the_hidden_next_step(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # The next step's scrolling box took the focus, hidden and empty: Tab landed on
+    # nothing an agent could see.
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        box = panel(app).query_one("#script-next-box")
+        assert not box.display
+        focused = []
+        for _ in range(12):
+            await pilot.press("tab")
+            focused.append(app.focused)
+        assert box not in focused and None not in focused

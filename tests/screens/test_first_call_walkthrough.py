@@ -258,7 +258,9 @@ async def s4_document_typed(pilot: Pilot[Any], voter: DemoVoter) -> None:
     await press(pilot, "ctrl+e")
     assert isinstance(pilot.app.screen, VerifyScreen)
     await click(pilot, "#verify-document")  # the list of documents opens
-    await press(pilot, "down", "enter")  # « carte agent », after « carte nationale d'identité »
+    # « carte agent »: the list opens on nothing chosen, then the prompt « Type de pièce »
+    # and « carte nationale d'identité »
+    await press(pilot, "down", "down", "down", "enter")
     await click(pilot, "#verify-in_person")
     await type_text(pilot, "7Q4X")  # the last 4 characters of the card's number
 

@@ -209,7 +209,7 @@ class UnevenKeys(App[None]):
     different columns, they took 6 lines."""
 
     LABELS = ("Retour", "Nouvelle intervention", "Vérifier", "Délivrer", "Invalider",
-              "Clore", "Nouvel appel", "Quitter", "Aide", "Vérifications en personne",
+              "Clore", "Électeur suivant", "Quitter", "Aide", "Vérifications en personne",
               "Déconnexion")  # fmt: skip
     BINDINGS = [Binding(f"f{n}", f"act({n})", label) for n, label in enumerate(LABELS, 1)]
 

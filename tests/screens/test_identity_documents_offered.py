@@ -1,11 +1,21 @@
 """The president's windows offer only the identity documents the election accepts
 (``identity_documents``; minint-2022: « carte d'identité, carte agent », seed 002)."""
 
-from textual.widgets import Select
+from sqlmodel import Session, select
+from textual.widgets import Select, Static
 
 from csu.app import CsuApp
+from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
-from tests.screens.conftest import SIZE, demo_voter, in_call, president_bureau, press
+from csu.store.tables import JournalEntry
+from tests.screens.conftest import (
+    SIZE,
+    click,
+    demo_voter,
+    in_call,
+    president_bureau,
+    press,
+)
 from tests.screens.test_presence_screens import agent_asks_the_president, open_the_request
 
 
@@ -33,3 +43,31 @@ async def test_the_presidents_own_check_offers_the_documents_the_election_accept
         await press(pilot, "ctrl+e")
         documents = offered(app.screen.query_one("#verify-document", Select))
     assert documents == ["carte nationale d'identité", "carte agent"]
+
+
+async def test_the_presidents_own_check_starts_blank_and_refuses_no_document(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # The first document was chosen already: the journal could name a card never seen.
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, voter, login="president")
+        await press(pilot, "ctrl+e")
+        assert isinstance(app.screen, VerifyScreen)
+        document = app.screen.query_one("#verify-document", Select)
+        assert document.is_blank()
+        await click(pilot, "#verify-in_person")
+        await pilot.press(*"7Q4X")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, VerifyScreen)  # nothing checked, nothing journalled
+        said = str(app.screen.query_one("#verify-result", Static).content)
+        assert said == "Type de pièce : choisissez la pièce d'identité vue."
+        assert app.focused is document
+        assert verifications(demo_deps) == []
+
+
+def verifications(deps: Deps) -> list[str]:
+    """The journal's verification entries."""
+    with Session(deps.engine) as session:
+        entries = session.exec(select(JournalEntry.action)).all()
+    return [action for action in entries if "verif" in action]

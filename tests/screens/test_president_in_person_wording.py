@@ -2,9 +2,10 @@
 of a call: the voter stands in front of the president, nobody is on the phone. An
 agent's call keeps the words of a call."""
 
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from csu.app import CsuApp
+from csu.screens.help import HelpScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.widgets.call_script_panel import CallScriptPanel
@@ -80,6 +81,19 @@ async def test_a_president_s_ctrl_y_reads_electeur_suivant_in_the_footer(
         assert isinstance(app.screen, VoterScreen)
         labels = {b.binding.description for b in app.screen.active_bindings.values()}
         assert "Électeur suivant" in labels and "Nouvel appel" not in labels
+
+
+async def test_a_president_s_f1_names_ctrl_y_electeur_suivant(app: CsuApp, demo_deps: Deps) -> None:
+    # F1 read the class's keys: « Nouvel appel », where the footer said « Électeur suivant ».
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, voter, login="president")
+        await press(pilot, "f1")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-keys", DataTable)
+        rows = {str(row[0]): str(row[1]) for row in map(table.get_row_at, range(table.row_count))}
+        assert rows["ctrl+y"] == "Électeur suivant"
+        assert "Nouvel appel" not in rows.values()
 
 
 async def test_a_president_s_help_describes_an_intervention_au_bureau(app: CsuApp) -> None:

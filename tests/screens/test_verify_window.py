@@ -103,3 +103,25 @@ async def test_at_110_by_32_the_lock_message_and_the_buttons_are_in_view(
         assert in_view(box, shown)
         assert shown.region.height >= 2  # the whole message, over more than one line
         assert in_view(box, screen.query_one(".modal-buttons", Horizontal))
+
+
+async def test_at_80_by_24_a_first_failure_and_the_buttons_stay_in_view(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # The first answer took the focus again, and Textual scrolled it into view: the
+    # window went back to its top, the failure and « Vérifier » out of sight.
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        [said] = await failed(app, pilot, voter, 1)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen)
+        assert said.startswith("Identité non vérifiée (1er échec")
+        box = screen.query_one("#verify-box", Vertical)
+        assert box.max_scroll_y > 0  # the window does scroll at this size
+        assert in_view(box, screen.query_one("#verify-result", Static))
+        assert in_view(box, screen.query_one(".modal-buttons", Horizontal))
+        first = screen.query_one("#verify-birth_date")
+        assert app.focused is first  # the caller's answers, to ask again
