@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from csu.cli.common import DbOption, friendly, open_deps, out
+from csu.cli.common import DbOption, err, friendly, open_deps, out
 
 app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
 
@@ -90,7 +90,11 @@ def token_redeem(
     if token is None:
         # A bearer secret (where no identity is asked, it alone issues the code): typed
         # hidden, never in the shell's history nor in ps.
-        token = typer.prompt(_TOKEN_PROMPT, hide_input=True)
+        try:
+            token = typer.prompt(_TOKEN_PROMPT, hide_input=True)
+        except typer.Abort:  # nothing typed (no terminal): as any missing argument
+            err.print("[red]Erreur :[/red] argument JETON manquant.", highlight=False)
+            raise typer.Exit(2) from None
     settings, deps = open_deps(db)
     deps = dataclasses.replace(deps, hasher=settings.hasher(), delivery=build_delivery(settings))
     try:
@@ -109,3 +113,4 @@ def token_redeem(
         f"[bold]{issued.display}[/bold] (à afficher {issued.display_seconds} s, une seule fois)",
         highlight=False,
     )
+

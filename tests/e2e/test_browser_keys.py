@@ -15,7 +15,7 @@ def test_the_page_names_alt_n_and_alt_w_and_they_work(
     terminal.type(voter.matricule)
     terminal.wait_for("1 électeur(s)")
     terminal.press("Enter")
-    terminal.wait_for("Ouvrez une intervention (alt+n) pour cet appel.")
+    terminal.wait_for("Ouvrez une intervention (alt+n) pour cet électeur.")
     terminal.wait_for("alt+n Nouvelle intervention")  # the footer
     terminal.press("Alt+n")
     terminal.wait_for("Canal : présentiel via président")

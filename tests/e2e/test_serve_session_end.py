@@ -20,7 +20,7 @@ from tests.e2e.conftest import (
     children,
     wait_until,
 )
-from tests.e2e.test_browser import log_in
+from tests.e2e.test_browser import choose_the_agent_card, log_in
 from tests.screens.conftest import demo_voter, journal_of, last_intervention, president_bureau
 
 SESSION_SECONDS = 30  # for a session's process to end once its page is gone
@@ -104,6 +104,7 @@ def test_a_reload_while_a_new_password_is_shown_ends_the_display_unconfirmed_the
     president_in_a_call(terminal, served_demo)
     terminal.press("Control+e")
     terminal.wait_for("4 derniers")
+    choose_the_agent_card(terminal)
     terminal.click("4 derniers")
     terminal.type("9876")
     terminal.wait_for("9876")
