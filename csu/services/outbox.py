@@ -65,6 +65,7 @@ from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared, session_cursor
+from csu.store.retry_pass import due_ids
 from csu.store.tables import (
     PENDING_SQL,
     SENDING_SQL,
@@ -219,10 +220,6 @@ def deliver_due(deps: Deps, actor: Actor | None = None, limit: int = 50) -> dict
     """Delivers the messages whose next attempt is due, and stale claims; then erases
     the transport's copies past their retention (the outbox folder's files)."""
     now = deps.clock()
-    # Each branch on its own, ordered as its partial index (migration 0025), the states
-    # literals as the index says them: one statement ORDER BY id walked the primary key
-    # past the whole backlog in backoff in the generic plan PostgreSQL may keep for a
-    # statement psycopg prepared (79 pages at 2,000 messages, 156 at 4,000).
     attempt, expires, claimed = (
         col(OutboundMessage.next_attempt_at), col(OutboundMessage.expires_at),
         col(OutboundMessage.claimed_at),
@@ -233,18 +230,10 @@ def deliver_due(deps: Deps, actor: Actor | None = None, limit: int = 50) -> dict
         (PENDING_SQL, expires, expires <= now),
         (SENDING_SQL, claimed, claimed < now - STALE_CLAIM),
     )
-    with deps.reading() as session:
-        found = {
-            message_id
-            for state, order, condition in branches
-            for message_id in session.execute(
-                select(col(OutboundMessage.id))
-                .where(col(OutboundMessage.state) == state, condition)
-                .order_by(order)
-                .limit(limit)
-            ).scalars()
-        }
-    due = sorted(found)[:limit]
+    with deps.reading() as session:  # branch by branch: csu.store.retry_pass
+        due = due_ids(
+            session, col(OutboundMessage.id), col(OutboundMessage.state), branches, limit
+        )
     states = deliver(deps, due, actor)
     erase_copies(deps)
     # The platforms' credential events share the passes (their own table and states).

@@ -60,6 +60,7 @@ from csu.services.elections import get_definition
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared
+from csu.store.retry_pass import due_ids
 from csu.store.tables import (
     PENDING_SQL,
     SENDING_SQL,
@@ -413,25 +414,13 @@ def deliver_due(
 ) -> dict[int, str]:
     """Delivers the events whose next attempt is due, and stale claims."""
     now = deps.clock()
-    # Each branch on its own, ordered as its partial index (migration 0025; see
-    # outbox.deliver_due): the generic plan of one statement walked the backlog.
     attempt, claimed = col(WebhookEvent.next_attempt_at), col(WebhookEvent.claimed_at)
     branches = (
         (PENDING_SQL, attempt, attempt <= now),
         (SENDING_SQL, claimed, claimed < now - STALE_CLAIM),
     )
-    with deps.reading() as session:
-        found = {
-            event_id
-            for state, order, condition in branches
-            for event_id in session.execute(
-                select(col(WebhookEvent.id))
-                .where(col(WebhookEvent.state) == state, condition)
-                .order_by(order)
-                .limit(limit)
-            ).scalars()
-        }
-    due = sorted(found)[:limit]
+    with deps.reading() as session:  # branch by branch: csu.store.retry_pass
+        due = due_ids(session, col(WebhookEvent.id), col(WebhookEvent.state), branches, limit)
     return deliver(deps, due, sender=sender, actor=actor)
 
 
