@@ -2,6 +2,7 @@
 operator reads the French message and corrects the value at once, without hunting for
 the field with Tab."""
 
+import pytest
 from textual.widgets import Input
 
 from csu.app import CsuApp
@@ -32,29 +33,24 @@ async def test_two_different_passwords_put_the_cursor_on_the_confirmation(app: C
         assert app.focused is app.screen.query_one("#create-password-again", Input)
 
 
-async def test_a_login_the_service_refuses_puts_the_cursor_on_the_login(app: CsuApp) -> None:
+@pytest.mark.parametrize(
+    ("login", "said"),
+    [
+        ("c martin", "Identifiant : lettres, chiffres, point, tiret ou souligné"),
+        ("agent", "Identifiant : l'opérateur « agent » existe déjà"),  # taken: the service's
+    ],
+    ids=["malformed", "taken"],
+)
+async def test_a_login_refused_puts_the_cursor_on_the_login(
+    app: CsuApp, login: str, said: str
+) -> None:
     async with app.run_test() as pilot:
         await open_operators(pilot)
         await press(pilot, "n")
-        fill(
-            pilot,
-            create_login="c martin",
-            create_password=PASSWORD,
-            create_password_again=PASSWORD,
-        )
-        await click(pilot, "#create-ok")
-        assert "Identifiant : lettres, chiffres, point, tiret ou souligné" in screen_text(app)
-        assert app.focused is app.screen.query_one("#create-login", Input)
-
-
-async def test_a_login_already_taken_puts_the_cursor_on_the_login(app: CsuApp) -> None:
-    async with app.run_test() as pilot:
-        await open_operators(pilot)
-        await press(pilot, "n")
-        fill(pilot, create_login="agent", create_password=PASSWORD)
+        fill(pilot, create_login=login, create_password=PASSWORD)
         fill(pilot, create_password_again=PASSWORD)
         await click(pilot, "#create-ok")
-        assert "Identifiant : l'opérateur « agent » existe déjà" in screen_text(app)
+        assert said in screen_text(app)
         assert app.focused is app.screen.query_one("#create-login", Input)
 
 
