@@ -212,7 +212,13 @@ class _CsuBase:
 
 # The toasts of a screen under a window are not drawn: the window shows them, and they
 # showed twice, the screen's seen through the window's translucent background.
-UNDER_WINDOW_CSS = "ToastRack.-under-window ToastHolder { display: none; }"
+# Over a window, the newest toast alone: stacked at the top of an 80×24 terminal, two
+# reached the verification window's first field (« Date de naissance »).
+UNDER_WINDOW_CSS = """
+ToastRack.-under-window ToastHolder { display: none; }
+ToastRack.-over-window ToastHolder { display: none; }
+ToastRack.-over-window ToastHolder:last-of-type { display: block; }
+"""
 
 
 class CsuScreen(_CsuBase, Screen[ResultT]):

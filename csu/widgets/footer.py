@@ -16,6 +16,7 @@ MAX_LINES = 2  # of a footer: at 80×24, the screen keeps 21 lines (the header t
 KEPT_ACTIONS = ("help",)  # F1 lists every key: in the footer whatever gives way
 # The class of a toast rack under a window: its toasts are not drawn (csu.screens.base).
 UNDER_WINDOW = "-under-window"
+OVER_WINDOW = "-over-window"  # a window's rack: its newest toast alone is drawn
 
 
 class KeysFooter(Footer):
@@ -239,6 +240,7 @@ def keep_notifications_above(screens: Sequence[Screen[Any]]) -> None:
         for rack in screen.query("#textual-toastrack"):
             # Not its display: Textual sets it as the rack is given its notifications.
             rack.set_class(index < top, UNDER_WINDOW)
+            rack.set_class(window, OVER_WINDOW)  # the newest toast alone (csu.screens.base)
             if window:
                 rack.styles.dock = "top"
                 rack.styles.align = ("right", "top")

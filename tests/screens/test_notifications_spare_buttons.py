@@ -71,20 +71,9 @@ async def test_a_notice_hides_no_button_of_a_window(
     assert await window_notified(demo_deps, reach, key, window, Button) == []
 
 
-FIELDS_HIDDEN = (
-    "At 80x24 the verification window is fields from its 10th row; the call's "
-    "« Intervention ouverte » and the notice, stacked at the top, reach « Date de naissance »"
-)
 
 
-@pytest.mark.parametrize(
-    ("reach", "key", "window"),
-    [
-        pytest.param(*WINDOWS[0].values, id="verification",
-                     marks=pytest.mark.xfail(reason=FIELDS_HIDDEN, strict=True)),
-        *WINDOWS[1:],
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize(("reach", "key", "window"), WINDOWS)
 async def test_a_notice_hides_no_field_of_a_window(
     demo_deps: Deps, reach: Any, key: str, window: type[Screen[Any]]
 ) -> None:
