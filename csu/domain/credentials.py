@@ -148,15 +148,23 @@ def prefix(value: str) -> str:
     return value[:PREFIX_LENGTH]
 
 
+def said_prefix(said: str) -> str | None:
+    """The key's first characters as a caller says them (factor ``security_key_prefix``):
+    its letters and digits only, upper-cased, the first :data:`PREFIX_LENGTH` of them;
+    None when fewer were said."""
+    head = "".join(ch for ch in said if ch.isalnum()).upper()[:PREFIX_LENGTH]
+    return head if len(head) == PREFIX_LENGTH else None
+
+
 def prefix_fault(fmt: CredentialFormat) -> tuple[str, str] | None:
     """Why the identity check by the key's first characters (factor
     ``security_key_prefix``) could never pass for keys of ``fmt``: ``(key, fault)``,
     the key being ``length`` or ``alphabet`` of the format; None when it can pass.
 
     The services compare what the caller says as its letters and digits only,
-    upper-cased, its first :data:`PREFIX_LENGTH` of them (``_key_prefix_matches`` in
-    csu.services.verification, ``prefix_matches`` in csu.services.originals), with the
-    hash of the key's first characters as generated. A key character that this reading
+    upper-cased, its first :data:`PREFIX_LENGTH` of them (:func:`said_prefix`, read by
+    ``csu.services.active_credentials.key_prefix_matches``), with the hash of the key's
+    first characters as generated. A key character that this reading
     changes (a lower-case letter, a symbol) or a key shorter than the prefix would fail
     every time, and every failure counts towards the voter's lock: refused at load. So is
     a letter outside A-Z (« É »): the caller dictates the prefix, and the agent types

@@ -10,12 +10,17 @@ under load (``bench.load``, 290 ms on average for each note checked). By ids, th
 index look-up whatever the statistics say.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from csu.domain import credentials as creds
+from csu.domain.hashing import argon2_verifies, matches
 from csu.store.tables import Credential, Material
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 
 def of_voter(
@@ -51,3 +56,24 @@ def of_voter(
     # spare a sort it thought was of no row.
     rows = sorted(session.execute(statement).all(), key=lambda row: row[0])
     return [row[1:] for row in rows]
+
+
+def key_prefix_matches(
+    key: bytes, hasher: "PasswordHasher", session: Session, voter_id: int | None,
+    election_id: str | None, said: str,
+) -> bool:
+    """Whether ``said`` starts with the first characters of the voter's active security
+    key of ``election_id`` (S3): a key the cell issued by its keyed ``prefix_hash``, an
+    original the platform mailed by the argon2id ``prefix_phc`` it exported."""
+    head = creds.said_prefix(said)
+    if head is None:
+        return False
+    held = of_voter(
+        session, voter_id, election_id,
+        col(Credential.prefix_hash), col(Credential.prefix_phc), kind="security_key",
+    )  # fmt: skip
+    return any(
+        (keyed is not None and matches(key, creds.SECURITY_KEY_PREFIX, head, keyed))
+        or (phc is not None and argon2_verifies(hasher, phc, head))
+        for keyed, phc in held
+    )

@@ -9,7 +9,7 @@ intervention. From then on they behave as the cell's own:
 - when CSU issues a new credential of that kind, or substitutes the material, the
   original is revoked like any other (« the old key no longer works »);
 - the identity check of S3 (first characters of the security key) compares what the
-  caller reads out with ``prefixe_hash`` (:func:`prefix_matches`).
+  caller reads out with ``prefixe_hash`` (csu.services.active_credentials.key_prefix_matches).
 
 By default the import is all or nothing: one bad line and nothing is written, every
 bad line named with its reason. A line already loaded (same identifier, type and
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from argon2 import PasswordHasher
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
@@ -32,9 +31,7 @@ from csu.domain import originals as rules
 from csu.domain import roll
 from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
 from csu.domain.errors import InvalidValue
-from csu.domain.hashing import argon2_verifies
 from csu.domain.roll import RowError
-from csu.services import active_credentials
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import get_definition
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
@@ -122,24 +119,6 @@ def import_originals(
         except _Abort:
             _journal(deps, who, report, skip_invalid, "refusé")
     return report
-
-
-def prefix_matches(
-    hasher: PasswordHasher, session: Session, voter_id: int | None, election: str | None,
-    said: str,
-) -> bool:
-    """Whether ``said`` starts with the first characters of the voter's active original
-    security key of ``election``, as its ``prefixe_hash`` records them (S3)."""
-    head = "".join(ch for ch in said if ch.isalnum()).upper()[: creds.PREFIX_LENGTH]
-    if len(head) != creds.PREFIX_LENGTH or voter_id is None:
-        return False
-    stored = [
-        phc
-        for (phc,) in active_credentials.of_voter(
-            session, voter_id, election, col(Credential.prefix_phc), kind="security_key"
-        )
-    ]
-    return any(argon2_verifies(hasher, phc, head) for phc in stored if phc)
 
 
 # ----------------------------------------------------------------------- helpers

@@ -25,7 +25,6 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from csu.domain import credentials as creds
 from csu.domain import hashing, sealing
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
@@ -75,12 +74,10 @@ from csu.services.interventions import (
     require_open_election,
     verified_until,
 )
-from csu.services.originals import prefix_matches as original_prefix_matches
 from csu.services.reasons import typed_reason
 from csu.store import journal
 from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import (
-    Credential,
     Intervention,
     OneTimeCode,
     PresenceCheck,
@@ -492,8 +489,8 @@ def check_factor(
         if factor == "security_key_prefix":
             # The cell's own keys by keyed hash; an original the platform mailed by the
             # argon2id hash of its prefix that the platform exported.
-            return _key_prefix_matches(key, session, row, said) or original_prefix_matches(
-                deps.hasher, session, row.voter_id, row.election_id, said
+            return active_credentials.key_prefix_matches(
+                key, deps.hasher, session, row.voter_id, row.election_id, said
             )
         if factor in ("otp_mobile", "otp_email"):
             return _code_matches(key, session, row, factor, said, now)
@@ -505,19 +502,6 @@ def check_factor(
     except InvalidValue:
         return False
     return False
-
-
-def _key_prefix_matches(key: bytes, session: Session, row: Intervention, said: str) -> bool:
-    head = "".join(ch for ch in said if ch.isalnum()).upper()[: creds.PREFIX_LENGTH]
-    if len(head) != creds.PREFIX_LENGTH:
-        return False
-    stored = [
-        prefix
-        for (prefix,) in active_credentials.of_voter(
-            session, row.voter_id, row.election_id, Credential.prefix_hash, kind="security_key"
-        )
-    ]
-    return any(hashing.matches(key, creds.SECURITY_KEY_PREFIX, head, s) for s in stored)
 
 
 def _code_matches(

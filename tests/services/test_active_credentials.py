@@ -17,7 +17,6 @@ from csu.services import active_credentials
 from csu.services.context import Deps
 from csu.services.credential_text import code_check
 from csu.services.elections import load_election
-from csu.services.originals import prefix_matches
 from csu.services.voters import open_voter
 from csu.store.tables import Credential
 from tests.conftest import ADMIN, AGENT
@@ -101,7 +100,9 @@ def test_the_original_key_prefix_reads_a_voters_credentials_in_a_few_pages_in_a_
 
     def check() -> None:
         with busy_cell.reading() as session:
-            assert not prefix_matches(busy_cell.hasher, session, voter_id, ELECTION, "ABCDEF")
+            assert not active_credentials.key_prefix_matches(
+                busy_cell.key, busy_cell.hasher, session, voter_id, ELECTION, "ABCDEF"
+            )
 
     assert _pages_read(busy_cell, check) < FEW_PAGES
 
