@@ -340,23 +340,15 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
     def verify_first(self) -> str:
         """What to do on an unverified call, with the keys bound now (a keymap or a
         browser may have moved them): a key no screen binds goes unnamed."""
-        close, verify = self.key_for("cancel"), self.file_key("verify")
-        reopen = self.file_key("substitution")
+        from csu.screens.voter import file_key  # the file imports this module
+
+        close, verify = self.key_for("cancel"), file_key(self.app, "verify")
+        reopen = file_key(self.app, "substitution")
         return (
             f"Fermez ce formulaire{f' ({close})' if close else ''}, vérifiez l'identité de "
             f"l'appelant{f' ({verify} sur la fiche)' if verify else ' sur la fiche'}, puis "
             f"rouvrez-le{f' ({reopen})' if reopen else ''}."
         )
-
-    def file_key(self, action: str) -> str:
-        """The key the voter file below binds to ``action`` (keymap and browser
-        included), as a word; "" when no screen below binds it."""
-        stack = self.app.screen_stack
-        below = stack[: stack.index(self)] if self in stack else stack
-        for screen in reversed(below):
-            if isinstance(screen, Explained) and (key := screen.key_for(action)):
-                return key
-        return ""
 
     def first_to_fill(self) -> Widget:
         """Where the agent starts: the voter numbers unless one is ticked already (a
