@@ -273,16 +273,18 @@ class TerminalPage:
 
     def wait_for(self, text: str, timeout_ms: int = WAIT_MS) -> None:
         """Until ``text`` shows on the screen; fails with the screen as it is."""
+        self._wait("text => window.__csuRows().join('\\n').includes(text)", text, timeout_ms)
+
+    def wait_gone(self, text: str, timeout_ms: int = WAIT_MS) -> None:
+        """Until ``text`` is off the screen, as a closed list's items."""
+        self._wait("text => !window.__csuRows().join('\\n').includes(text)", text, timeout_ms)
+
+    def _wait(self, predicate: str, text: str, timeout_ms: int) -> None:
         try:
-            self.page.wait_for_function(
-                "text => window.__csuRows().join('\\n').includes(text)",
-                arg=text,
-                timeout=timeout_ms,
-                polling=100,
-            )
+            self.page.wait_for_function(predicate, arg=text, timeout=timeout_ms, polling=100)
         except Exception:  # Playwright's TimeoutError: show what the president saw
             log = self.server_log.read_text(errors="replace")
-            pytest.fail(f"« {text} » never showed; the screen:\n{self.text()}\nserver:\n{log}")
+            pytest.fail(f"« {text} » never came or went; the screen:\n{self.text()}\nserver:\n{log}")
 
     def type(self, text: str) -> None:
         self.page.keyboard.type(text, delay=15)

@@ -52,6 +52,8 @@ def choose_the_agent_card(terminal: TerminalPage) -> None:
     terminal.click("Type de pièce")  # the list opens, nothing highlighted
     terminal.wait_for("carte nationale d'identité")  # in the list only
     terminal.click("carte agent")
+    # Clicked before the list has closed, the next field may not take the focus.
+    terminal.wait_gone("carte nationale d'identité")
 
 
 def shown_password(screen: str) -> str:
