@@ -180,6 +180,8 @@ def visible_text(value: str, field: str) -> str:
     first character that is a control (tab included) or invisible, with its position:
     « caractère interdit en position 7 (marque de direction bidirectionnelle, U+202E) ».
     The field shows what it holds, so what is compared is what the operator read."""
+    if value.isascii() and value.isprintable():
+        return value  # no ASCII character is refused here but the controls isprintable finds
     for index, char in enumerate(value):
         if _is_refused(char) or _is_invisible(char):
             raise InvalidValue(

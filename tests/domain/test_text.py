@@ -202,3 +202,19 @@ def test_text_that_utf8_can_encode_holds_no_lone_surrogate(value: str) -> None:
 def test_a_reason_refuses_fillers_soft_hyphens_selectors_and_tags(char: str) -> None:
     with pytest.raises(InvalidValue, match=f"caractère invisible interdit .*U\\+{ord(char):04X}"):
         free_text(f"motif{char} suite", "Motif")
+
+
+@pytest.mark.parametrize("code", range(128))
+def test_a_one_line_value_of_ascii_is_refused_exactly_as_the_character_rule_says(
+    code: int,
+) -> None:
+    """``visible_text`` takes printable ASCII at once: the shortcut lets through no
+    character the rule refuses, and refuses none it lets through."""
+    char = chr(code)
+    refused_by_rule = text._is_refused(char) or text._is_invisible(char)
+    try:
+        text.visible_text(f"ab{char}cd", "Recherche")
+    except InvalidValue:
+        assert refused_by_rule
+    else:
+        assert not refused_by_rule
