@@ -81,6 +81,11 @@ def make_engine(
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # The connection used last comes out first. In WAL mode a connection drops its
+        # whole page cache when another one wrote since its last transaction: handed
+        # out in turn (the pool's default, FIFO), each of a desk's connections re-read
+        # every page a search needs after each journalled action (bench.search).
+        kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
         _bound_lock_waits(engine, sqlite_busy_timeout_ms, _set_busy_timeout)
