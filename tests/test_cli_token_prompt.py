@@ -3,6 +3,9 @@ département of birth): given as options they stay in the shell history and show
 ``ps``, so the help says to leave them out and type them at the prompt, where every
 secret answer (the département too: the NIR's 6th and 7th characters) is hidden."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.cli_support import assert_done, csu, said
@@ -75,3 +78,21 @@ def test_the_token_left_out_is_asked_at_a_hidden_prompt(
     assert "Jeton du lien: " in text
     found = PASSWORD.search(text)
     assert found and password_works(teacher, found.group(2))
+
+
+def test_a_token_piped_in_is_read_without_an_english_warning(tmp_path: Path) -> None:
+    """From a pipe or a script, nothing shows what is read: the line is taken as it
+    comes, where getpass warned in English that it could not hide it."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CSU_")}
+    env["CSU_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "csu.launch", "token", "redeem", "--db", tmp_path / "absente"],
+        input="jeton-lu-sur-l-entree\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.stderr.startswith("Jeton du lien: \n"), result.stderr
+    assert "Warning" not in result.stderr
+    assert "Base introuvable" in result.stderr  # the token was read: the store comes next

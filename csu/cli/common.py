@@ -3,6 +3,7 @@ opening the store."""
 
 import errno
 import functools
+import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import PurePath
@@ -24,6 +25,21 @@ from csu.startup import demo_url, open_store, settings_engine
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def hidden_prompt(label: str) -> str:
+    """A secret typed at a prompt that does not show it. Without a terminal (a pipe, a
+    script) there is nothing to hide: the line is read as it comes, the prompt on
+    stderr, where getpass would print its English warning that it cannot hide it.
+    Nothing left to read: ``typer.Abort``, as a prompt ends on end of input."""
+    if sys.stdin.isatty():
+        return str(typer.prompt(label, hide_input=True))
+    err.print(f"{label}: ", end="", highlight=False, markup=False)  # as typer.prompt
+    line = sys.stdin.readline()
+    err.print()  # what follows on a line of its own: nothing echoed the typed line
+    if not line:
+        raise typer.Abort()
+    return line.rstrip("\r\n")
 
 _OS_ERRORS = {
     errno.ENOENT: "fichier ou dossier introuvable",

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from csu.cli.common import DbOption, friendly, open_deps, out, who
+from csu.cli.common import DbOption, friendly, hidden_prompt, open_deps, out, who
 from csu.config import Settings
 from csu.services.context import Deps, ServiceError
 
@@ -66,8 +66,8 @@ def operator_add(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt("Mot de passe", hide_input=True)
-        if typer.prompt("Mot de passe (confirmation)", hide_input=True) != password:
+        password = hidden_prompt("Mot de passe")
+        if hidden_prompt("Mot de passe (confirmation)") != password:
             raise ServiceError("Les deux mots de passe saisis diffèrent : rien n'a été créé.")
     created = add_operator(
         deps,

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from csu.cli.common import DbOption, err, friendly, open_deps, out
+from csu.cli.common import DbOption, err, friendly, hidden_prompt, open_deps, out
 
 app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
 
@@ -91,7 +91,7 @@ def token_redeem(
         # A bearer secret (where no identity is asked, it alone issues the code): typed
         # hidden, never in the shell's history nor in ps.
         try:
-            token = typer.prompt(_TOKEN_PROMPT, hide_input=True)
+            token = hidden_prompt(_TOKEN_PROMPT)
         except typer.Abort:  # nothing typed (no terminal): as any missing argument
             err.print("[red]Erreur :[/red] argument JETON manquant.", highlight=False)
             raise typer.Exit(2) from None
@@ -104,8 +104,9 @@ def token_redeem(
             raise  # factors this link does not ask for: said as they are
         out.print("Validation de votre identité (page du lien) :", highlight=False)
         for factor in incomplete.missing:
-            answers[factor] = typer.prompt(
-                FACTOR_LABELS[factor], hide_input=factor not in _SHOWN_AS_TYPED
+            label = FACTOR_LABELS[factor]
+            answers[factor] = (
+                typer.prompt(label) if factor in _SHOWN_AS_TYPED else hidden_prompt(label)
             )
         issued = redeem_link(deps, token, answers=answers)
     out.print(
