@@ -127,6 +127,8 @@ STEPS = ("Ouvrir", "Vérifier", "Agir", "Clore")
 CALL_PATH = "Appel"
 # A president's own intervention (S4): the voter stands at the polling station.
 IN_PERSON_PATH = "Passage au bureau"
+# A request that came by e-mail (channel « courriel »): answered in writing.
+BY_MAIL_PATH = "Demande par courriel"
 # The labels of the file's keys that speak of a call, as a president's own
 # intervention says them.
 IN_PERSON_LABELS = {"new_call": "Électeur suivant"}
@@ -176,12 +178,19 @@ def agreed(status: str, kind: str) -> str:
 
 
 def path_text(
-    call: Call, next_step: str, outcome: str | None = None, *, in_person: bool = False
+    call: Call,
+    next_step: str,
+    outcome: str | None = None,
+    *,
+    in_person: bool = False,
+    by_mail: bool = False,
 ) -> Text:
     """« Appel : 1 Ouvrir › 2 Vérifier › 3 Agir › 4 Clore — état — étape suivante »,
     the current step highlighted; ``in_person`` (a president's own intervention, S4):
-    « Passage au bureau : … », nobody being on the phone."""
-    text = Text(f"{IN_PERSON_PATH if in_person else CALL_PATH} : ", style="bold")
+    « Passage au bureau : … », nobody being on the phone; ``by_mail`` (a request that
+    came by e-mail): « Demande par courriel : … »."""
+    name = IN_PERSON_PATH if in_person else BY_MAIL_PATH if by_mail else CALL_PATH
+    text = Text(f"{name} : ", style="bold")
     current = STEP_OF[call]
     for index, name in enumerate(STEPS):
         if index:
@@ -358,6 +367,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         # The outcome of this voter's intervention closed from this file (the call is
         # then over: Échap starts the next one).
         self.closed_outcome: str | None = None
+        self.closed_channel: str | None = None  # and its channel, for its words
         # The intervention whose checklist the panel shows (kept once it is closed).
         self.script_intervention: str | None = None
         # The last refusal of an action of the call shown to the operator, with its
@@ -409,9 +419,22 @@ class VoterScreen(Explained, CsuScreen[None]):
         a president's own intervention (S4, as
         :func:`csu.domain.call_script.scenario_of_channel` tells it from the channel);
         before it opens, a president (who opens no other)."""
-        if self.intervention is not None:
-            return scenario_of_channel(self.intervention.channel, self.role) == "S4"
+        if self.channel is not None:
+            return scenario_of_channel(self.channel, self.role) == "S4"
         return self.role == "president"
+
+    @property
+    def channel(self) -> str | None:
+        """The channel of this voter's intervention, open or closed from this file."""
+        if self.intervention is not None:
+            return self.intervention.channel
+        return self.closed_channel if self.closed_outcome is not None else None
+
+    @property
+    def by_mail(self) -> bool:
+        """Whether the intervention answers a request that came by e-mail: nobody is on
+        the phone, the file speaks of a request, not of a call."""
+        return self.channel == "email"
 
     @property
     def call(self) -> Call:
@@ -596,7 +619,13 @@ class VoterScreen(Explained, CsuScreen[None]):
     def _draw_path(self) -> None:
         """The path of the call, its current step and what to do next."""
         self.query_one("#call-path", Static).update(
-            path_text(self.call, self._next_step(), self.closed_outcome, in_person=self.in_person)
+            path_text(
+                self.call,
+                self._next_step(),
+                self.closed_outcome,
+                in_person=self.in_person,
+                by_mail=self.by_mail,
+            )
         )
 
     def _next_step(self) -> str:
@@ -649,6 +678,8 @@ class VoterScreen(Explained, CsuScreen[None]):
             )
         if self.in_person:
             return f"Intervention terminée. Électeur suivant : {k('new_call')} ou Échap."
+        if self.by_mail:
+            return f"Demande traitée. Intervention suivante : {k('new_call')} ou Échap."
         return f"Appel terminé. Appel suivant : {k('new_call')} ou Échap."
 
     # --- loading ------------------------------------------------------------------
@@ -711,6 +742,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         """The procedure beside the file: the checklist of this voter's intervention
         (still shown once it is closed from here), else the election's scenarios."""
         panel = self.query_one(CallScriptPanel)
+        panel.by_mail = self.by_mail
         row = self.query_one("#call-row", Horizontal)
         # During the call, the steps beside the intervention; once it is closed, alone;
         # before it (idle), a few lines above the file.
@@ -847,6 +879,7 @@ class VoterScreen(Explained, CsuScreen[None]):
     def after_close(self, outcome: str | None) -> None:
         if outcome is not None:
             self.closed_outcome = outcome
+            self.closed_channel = self.channel
             self.refusal_shown = None
             self.notify(f"Intervention close : {outcome_text(outcome)}.", title="Intervention")
             self.reload()

@@ -78,6 +78,8 @@ CLOSED_LINE = "✓ Appel terminé : intervention close."
 # A president's own intervention (S4): the voter is at the polling station, nobody calls.
 IN_PERSON_TITLE = "Procédure au bureau"
 IN_PERSON_CLOSED_LINE = "✓ Intervention terminée : intervention close."
+# A request that came by e-mail: answered in writing, nobody on the phone either.
+BY_MAIL_CLOSED_LINE = "✓ Demande traitée : intervention close."
 
 
 class NextStepBox(VerticalScroll, can_focus=False):
@@ -128,6 +130,7 @@ class CallScriptPanel(Vertical):
         self.scenarios: tuple[ScriptSummary, ...] = ()
         self.switch_key = ""  # the screen's key to choose another scenario, as a word
         self.in_person = False  # a president's own intervention (S4): no call to speak of
+        self.by_mail = False  # a request that came by e-mail: no call either
 
     @property
     def panel_title(self) -> str:
@@ -222,7 +225,13 @@ class CallScriptPanel(Vertical):
         if view.closed:
             # As the file's « Étape suivante : Appel terminé »: a call closed early (a
             # locked voter, a refusal) left steps undone, none of them is next.
-            said = Text(IN_PERSON_CLOSED_LINE if self.in_person else CLOSED_LINE)
+            said = Text(
+                IN_PERSON_CLOSED_LINE
+                if self.in_person
+                else BY_MAIL_CLOSED_LINE
+                if self.by_mail
+                else CLOSED_LINE
+            )
         elif upcoming is not None:
             said = Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
         else:
