@@ -1,9 +1,12 @@
 """F1: how a call goes for the operator's role, then the keys of the screen below and
 of the whole application, in French words (« ctrl+n », « Échap »), never an id."""
 
+import string
+from typing import Any
+
 from rich.console import Group
 from textual.actions import parse
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Region
@@ -11,38 +14,44 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from csu.screens.base import CsuModal, browser_words, in_browser, key_name
+from csu.screens.voter import file_key
 from csu.widgets.listing import hanging_list
 from csu.widgets.plain import PlainTable
 
-# The flow of a call, per role: what the operator does, in order.
+# The flow of a call, per role: what the operator does, in order. ``{action}`` is the
+# key the voter file binds to that action now (its keymap applied, in a browser its
+# twin): a workplace that rebinds a key reads its own key here.
 FLOWS: dict[str, tuple[str, ...]] = {
     "agent": (
         "Tapez le matricule (ou le nom) de l'appelant, puis Entrée pour ouvrir sa fiche.",
-        "ctrl+n : ouvrez une intervention (canal, numéro affiché ; pour un président qui "
-        "appelle, son identifiant).",
+        "{open_intervention} : ouvrez une intervention (canal, numéro affiché ; pour un "
+        "président qui appelle, son identifiant).",
         "Suivez la « Procédure d'appel » du scrutin, à côté de l'intervention : les étapes "
-        "faites se cochent (✓), l'étape suivante est surlignée ; ctrl+f pour suivre une "
-        "autre procédure du scrutin.",
-        "ctrl+e : vérifiez l'identité de l'appelant avec les questions proposées.",
-        "Agissez : ctrl+k délivre une clé ou un mot de passe, à lire à l'appelant ; "
-        "ctrl+l, ctrl+d et F7 selon ce que prévoit le scrutin ; ctrl+b envoie une nouvelle "
-        "clé de sécurité par courrier au domicile (ministère de l'Intérieur).",
-        "ctrl+w : clôturez l'intervention avec son issue (proposée d'après ce qui s'est passé).",
-        "ctrl+y (ou Échap) : nouvel appel, sur une recherche vide.",
+        "faites se cochent (✓), l'étape suivante est surlignée ; {choose_script} pour suivre "
+        "une autre procédure du scrutin.",
+        "{verify} : vérifiez l'identité de l'appelant avec les questions proposées.",
+        "Agissez : {issue} délivre une clé ou un mot de passe, à lire à l'appelant ; "
+        "{vote_code_link}, {identifier} et {substitution} selon ce que prévoit le scrutin ; "
+        "{letter} envoie une nouvelle clé de sécurité par courrier au domicile (ministère de "
+        "l'Intérieur).",
+        "{close_intervention} : clôturez l'intervention avec son issue (proposée d'après ce qui "
+        "s'est passé).",
+        "{new_call} (ou Échap) : nouvel appel, sur une recherche vide.",
     ),
     "president": (
         "L'électeur est devant vous : tapez son matricule, puis Entrée (seuls les "
         "électeurs de votre bureau s'affichent).",
-        "ctrl+n : ouvrez l'intervention (en présentiel).",
-        "ctrl+e : indiquez la pièce d'identité vue et ses 4 derniers caractères.",
-        "ctrl+k : délivrez un nouveau mot de passe et remettez-le au votant.",
-        "ctrl+w : clôturez l'intervention ; ctrl+y pour l'électeur suivant.",
+        "{open_intervention} : ouvrez l'intervention (en présentiel).",
+        "{verify} : indiquez la pièce d'identité vue et ses 4 derniers caractères.",
+        "{issue} : délivrez un nouveau mot de passe et remettez-le au votant.",
+        "{close_intervention} : clôturez l'intervention ; {new_call} pour l'électeur suivant.",
         "ctrl+g : les vérifications en personne que vous demandent les agents.",
     ),
     "superviseur": (
-        "Les appels se traitent comme un agent : matricule, ctrl+n, ctrl+e, action, ctrl+w.",
-        "ctrl+u : déverrouillez un électeur verrouillé après des échecs (avec un motif).",
-        "ctrl+r : révélez un champ masqué (motif journalisé).",
+        "Les appels se traitent comme un agent : matricule, {open_intervention}, {verify}, "
+        "action, {close_intervention}.",
+        "{unlock} : déverrouillez un électeur verrouillé après des échecs (avec un motif).",
+        "{reveal} : révélez un champ masqué (motif journalisé).",
         "F2 journal, F3 tableau de bord, F4 alertes, F8 intégrité ; ctrl+p « Demandes de "
         "substitution » pour les approuver.",
     ),
@@ -53,21 +62,32 @@ FLOWS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The voter file's actions the flows name by their key.
+_FILE_ACTIONS = frozenset(
+    name
+    for steps in FLOWS.values()
+    for step in steps
+    for _, name, _, _ in string.Formatter().parse(step)
+    if name
+)
 
-def flow(role: str, web: bool = False) -> Group | None:
-    """The steps of a call for ``role``, numbered (None: the role takes no call); in a
-    browser (``web``), with the keys the page receives."""
+
+def flow(role: str, app: App[Any]) -> Group | None:
+    """The steps of a call for ``role``, numbered (None: the role takes no call), with
+    the keys ``app`` binds on a voter's file; in a browser, the keys the page receives."""
     steps = FLOWS.get(role, ())
     if not steps:
         return None
-    said = browser_words if web else str
+    keys = {action: file_key(app, action) for action in _FILE_ACTIONS}
+    # The file's keys come from its bindings (browser twins included); the others.
+    said = browser_words if getattr(app, "is_web", False) else str
     # A president has the voter in front of them (S4): nobody calls.
     heading = (
         "Déroulé d'une intervention au bureau :" if role == "president" else "Déroulé d'un appel :"
     )
     return hanging_list(
         heading,
-        [(f"  {number}.", said(step)) for number, step in enumerate(steps, 1)],
+        [(f"  {number}.", said(step.format_map(keys))) for number, step in enumerate(steps, 1)],
     )
 
 
@@ -86,7 +106,7 @@ class HelpScreen(CsuModal[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static("Aide — Échap pour fermer", id="help-title", markup=False)
-            yield Static(flow(self.role, self.app.is_web) or "", id="help-flow", markup=False)
+            yield Static(flow(self.role, self.app) or "", id="help-flow", markup=False)
             yield PlainTable(id="help-keys", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:

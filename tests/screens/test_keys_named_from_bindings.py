@@ -10,6 +10,7 @@ from csu.screens.dialogs import QuitScreen
 from csu.screens.substitution import SubstitutionRequestScreen
 from csu.services.context import Deps
 from tests.screens.conftest import LATER, SIZE, code, demo_voter, in_call, press
+from tests.screens.shown import static_text
 from tests.screens.test_browser_keys import call_verified_in_a_browser
 from tests.screens.test_substitution_screens import CCI
 
@@ -63,3 +64,32 @@ async def test_the_substitution_form_names_the_verify_and_reopen_keys_of_the_key
         assert "vérifiez l'identité de l'appelant (F12 sur la fiche)" in notice
         assert "rouvrez-le (F11)." in notice
         assert "ctrl+e" not in notice and "F7" not in notice
+
+
+def help_flow(app: CsuApp) -> str:
+    return " ".join(static_text(app.screen.query_one("#help-flow", Static)).split())
+
+
+async def test_f1_s_flow_of_a_call_names_the_keys_of_the_keymap(demo_deps: Deps) -> None:
+    keymap = {"voter-verify": "f12", "voter-close-intervention": "f11"}
+    app = CsuApp(demo_deps, "poste-test", keymap=keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        await press(pilot, "f1")
+        flow = help_flow(app)
+        assert "F12 : vérifiez l'identité de l'appelant" in flow
+        assert "F11 : clôturez l'intervention" in flow
+        assert "ctrl+e" not in flow and "ctrl+w" not in flow
+        assert "ctrl+n : ouvrez une intervention" in flow  # not moved: its own key
+
+
+async def test_f1_s_flow_in_a_browser_names_the_page_s_keys(
+    app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CsuApp, "is_web", property(lambda _: True))
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified_in_a_browser(pilot, demo_deps)
+        await press(pilot, "f1")
+        flow = help_flow(app)
+        assert "alt+n : ouvrez une intervention" in flow
+        assert "alt+w : clôturez l'intervention" in flow
