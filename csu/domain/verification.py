@@ -193,6 +193,21 @@ def refuse_hidden_characters(answers: Mapping[str, str]) -> None:
             visible_text(said, answer_field(factor))
 
 
+def outdated_attestation(document_type: str | None, accepted: Collection[str]) -> str | None:
+    """Why a president's attestation may no longer verify: the document they saw is
+    one the election's file no longer accepts (reloaded since with its own list of
+    ``identity_documents``); None when it still does."""
+    if document_type is None or document_type in accepted:
+        return None
+    seen = DOCUMENT_TYPES.get(document_type, document_type)
+    listed = ", ".join(DOCUMENT_TYPES[k] for k in DOCUMENT_TYPES if k in accepted)
+    return (
+        f"Le président a attesté une pièce (« {seen} ») que cette élection n'accepte plus "
+        f"(pièces acceptées : {listed}) : demandez-lui une nouvelle vérification en "
+        "personne."
+    )
+
+
 def parse_document(
     kind: str, last4: str, accepted: Collection[str] = tuple(DOCUMENT_TYPES)
 ) -> tuple[str, str]:

@@ -36,6 +36,7 @@ from csu.domain.verification import (
     PRESENCE_STATES,
     USED,
     attestation_refusal,
+    outdated_attestation,
     parse_document,
     presence_state,
     president_refusal,
@@ -130,11 +131,17 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
             )
         if not row.president_bureau:
             raise ServiceError("Le bureau du président n'est pas connu : rouvrez l'intervention.")
-        require_open_election(get_definition(session, row.election_id or ""), now)
+        definition = get_definition(session, row.election_id or "")
+        require_open_election(definition, now)
         current = _latest(session, row.id)
         if current is not None and (
             verified_until(row, now) is not None  # the attestation already verified it
-            or presence_state(current.status, current.expires_at, now) in (PENDING, ATTESTED)
+            or (
+                presence_state(current.status, current.expires_at, now) in (PENDING, ATTESTED)
+                # An attestation of a document the file no longer accepts is replaced.
+                and outdated_attestation(current.document_type, definition.identity_documents)
+                is None
+            )
         ):
             return _view(current, row, now)
         voter = session.get(Voter, row.voter_id)

@@ -52,6 +52,7 @@ from csu.domain.verification import (
     covered_sets,
     describe_set,
     may_type_in_person,
+    outdated_attestation,
     parse_document,
     refuse_hidden_characters,
     remote_lock_applies,
@@ -154,8 +155,9 @@ def verify_identity(
         else:
             refusal = None
             recorded, until = _check_answers(
-                deps, session, who, row, voter, given, policy, own_check, now
-            )
+                deps, session, who, row, voter, given, policy, own_check, now,
+                documents=definition.identity_documents,
+            )  # fmt: skip
     if refusal is not None:
         raise Forbidden(refusal)
     used = recorded.used
@@ -190,15 +192,30 @@ def _check_answers(
     policy: Policy,
     own_check: bool,
     now: datetime,
+    *,
+    documents: tuple[str, ...],
 ) -> "tuple[Recorded, datetime | None]":
     """The answers checked and recorded, in ``verify_identity``'s transaction (the
-    voter not locked): what was recorded, and until when the intervention is verified."""
+    voter not locked): what was recorded, and until when the intervention is verified.
+    ``documents``: those the election accepts now; an attestation of another, made
+    before its file was reloaded, is refused before anything is counted."""
     unknown = set(given) - set(FACTOR_LABELS) - AUTOMATIC_FACTORS
     if unknown:
         raise InvalidValue("Facteur", f"inconnu : {', '.join(sorted(unknown))}")
     attestation = None
     if row.channel in IN_PERSON_CHANNELS and not own_check:
         attestation = usable_attestation(session, row.id, now)
+        outdated = outdated_attestation(
+            attestation.document_type if attestation is not None else None, documents
+        )
+        if outdated is not None:
+            assert attestation is not None  # only an attestation is outdated
+            # Asked again already: the new check is what the call waits for.
+            raise ServiceError(
+                waiting_message(row.president_login)
+                if _asked_since(session, attestation)
+                else outdated
+            )
     automatic = _automatic(row) | ({"in_person"} if attestation is not None else set())
     tried = set(given) | (automatic & _policy_factors(policy, row.channel))
     if not covered_sets(policy, row.channel, tried):
@@ -366,13 +383,26 @@ def usable_attestation(
         select(PresenceCheck)
         .where(PresenceCheck.intervention_id == intervention_id,
                PresenceCheck.status == ATTESTED)
-        .order_by(PresenceCheck.decided_at.desc())  # type: ignore[union-attr]
+        .order_by(PresenceCheck.decided_at.desc(), PresenceCheck.id.desc())  # type: ignore[union-attr]
         .limit(1)
         .with_for_update()
     ).scalar_one_or_none()
     if check is None or not attestation_usable(check.status, check.expires_at, now):
         return None
     return check
+
+
+def _asked_since(session: Session, attestation: PresenceCheck) -> bool:
+    """Whether the agent asked the president again after ``attestation``."""
+    newer = session.execute(
+        select(PresenceCheck.id)
+        .where(
+            PresenceCheck.intervention_id == attestation.intervention_id,
+            PresenceCheck.id > attestation.id,  # time-ordered ids: asked after it
+        )
+        .limit(1)
+    ).first()
+    return newer is not None
 
 
 def waiting_message(president: str | None) -> str:

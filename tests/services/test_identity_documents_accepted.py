@@ -6,11 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from csu.domain.errors import InvalidValue
+from csu.services.context import ServiceError
+from csu.services.elections import load_election
 from csu.services.presence import attest_presence, request_presence_check
 from csu.services.verification import verify_identity
 from csu.store.tables import PresenceCheck, VerificationAttempt
-from tests.conftest import AGENT
+from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
+    ELECTIONS,
     PRESIDENT_NORD,
     Desk,
     desk_fixture,
@@ -51,3 +54,58 @@ def test_a_presidents_own_check_with_a_passport_counts_nothing(desk: Desk) -> No
     with desk.deps.reading() as session:
         assert session.execute(select(VerificationAttempt)).all() == []
     assert verify_identity(desk.deps, PRESIDENT_NORD, call.id, {"in_person": "cni:12ab"}).verified
+
+
+MININT = (ELECTIONS / "minint-2022.toml").read_text(encoding="utf-8")
+ONLY_CARDS = 'identity_documents = ["cni", "carte_agent"]'
+# The president's check alone no longer verifies: the agent completes it with the date
+# of birth, so the attestation waits to be used by the agent's verification.
+WITH_BIRTH_DATE = MININT.replace(
+    'president = [["in_person"]]', 'president = [["in_person", "birth_date"]]'
+)
+OUTDATED = (
+    "Le président a attesté une pièce (« passeport ») que cette élection n'accepte plus "
+    "(pièces acceptées : carte nationale d'identité, carte agent) : demandez-lui une "
+    "nouvelle vérification en personne."
+)
+
+
+def attested_with_a_passport_then_cards_only(desk: Desk) -> tuple[str, str]:
+    """A president's attestation of a passport, made while the file accepted every
+    document; the file then reloaded with its list of cards. The call's and check's ids."""
+    assert ONLY_CARDS in WITH_BIRTH_DATE
+    load_election(desk.deps, ADMIN, WITH_BIRTH_DATE.replace(ONLY_CARDS, ""), "minint-2022.toml")
+    call = open_call(desk, desk.caller, AGENT, channel="president", president_login="pres.nord")
+    check_id = request_presence_check(desk.deps, AGENT, call.id).id
+    assert not attest_presence(desk.deps, PRESIDENT_NORD, check_id, "passeport", "12ab").verified
+    load_election(desk.deps, ADMIN, WITH_BIRTH_DATE, "minint-2022.toml")
+    return call.id, check_id
+
+
+def test_an_attestation_of_a_document_no_longer_accepted_verifies_nothing(desk: Desk) -> None:
+    call_id, _ = attested_with_a_passport_then_cards_only(desk)
+    born = desk.caller.birth_date.strftime("%d/%m/%Y")
+    with pytest.raises(ServiceError) as refused:
+        verify_identity(desk.deps, AGENT, call_id, {"birth_date": born})
+    assert str(refused.value) == OUTDATED
+    assert entries(desk.deps, "verification") == []
+    with desk.deps.reading() as session:
+        assert session.execute(select(VerificationAttempt)).all() == []
+
+
+def test_the_agent_asks_again_and_a_card_then_verifies(desk: Desk) -> None:
+    call_id, outdated_id = attested_with_a_passport_then_cards_only(desk)
+    again = request_presence_check(desk.deps, AGENT, call_id)
+    assert again.id != outdated_id
+    attest_presence(desk.deps, PRESIDENT_NORD, again.id, "carte_agent", "12ab")
+    born = desk.caller.birth_date.strftime("%d/%m/%Y")
+    assert verify_identity(desk.deps, AGENT, call_id, {"birth_date": born}).verified
+
+
+def test_once_asked_again_the_agent_is_told_to_wait_for_the_president(desk: Desk) -> None:
+    call_id, _ = attested_with_a_passport_then_cards_only(desk)
+    request_presence_check(desk.deps, AGENT, call_id)
+    born = desk.caller.birth_date.strftime("%d/%m/%Y")
+    with pytest.raises(ServiceError) as refused:
+        verify_identity(desk.deps, AGENT, call_id, {"birth_date": born})
+    assert str(refused.value).startswith("En attente du président « pres.nord »")
