@@ -188,6 +188,8 @@ SLOW = (
     "tests/test_cli_hostile.py::test_a_fifo",  # the same batch of processes
     "tests/test_cli_platform.py::test_csu_api_",  # `csu api` in its own process
     "tests/test_cli_interrupt.py",  # `csu` processes stopped by Ctrl+C
+    "tests/test_cli_hangup.py",  # `csu run` in a pseudo-terminal, ended by a signal
+    "tests/test_cli_token_prompt.py::test_a_token_piped_in",  # a `csu` process's stdin
     "tests/test_cli_serve.py::test_a_port_already_in_use",
     "tests/test_cli_fuzz.py",
     "tests/api/",  # uvicorn serving for real, schemathesis
