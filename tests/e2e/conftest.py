@@ -284,7 +284,8 @@ class TerminalPage:
             self.page.wait_for_function(predicate, arg=text, timeout=timeout_ms, polling=100)
         except Exception:  # Playwright's TimeoutError: show what the president saw
             log = self.server_log.read_text(errors="replace")
-            pytest.fail(f"« {text} » never came or went; the screen:\n{self.text()}\nserver:\n{log}")
+            shown = self.text()
+            pytest.fail(f"« {text} » never came or went; the screen:\n{shown}\nserver:\n{log}")
 
     def type(self, text: str) -> None:
         self.page.keyboard.type(text, delay=15)
