@@ -84,12 +84,15 @@ def make_engine(
         # The connection used last comes out first. In WAL mode a connection drops its
         # whole page cache when another one wrote since its last transaction: handed
         # out in turn (the pool's default, FIFO), each of a desk's connections re-read
-        # every page a search needs after each journalled action (bench.search).
-        kwargs.setdefault("pool_use_lifo", True)
+        # every page a search needs after each journalled action (bench.search). Only
+        # a file's queue of connections has an order (a database in memory has one).
+        on_file = bool(database) and database != ":memory:" and not database.startswith("file:")
+        if on_file and not {"poolclass", "pool"} & set(kwargs):
+            kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine, sqlite_synchronous, sqlite_busy_timeout_ms)
         _bound_lock_waits(engine, sqlite_busy_timeout_ms, _set_busy_timeout)
-        if database and database != ":memory:" and not database.startswith("file:"):
+        if on_file:
             # Before each connection, as SQLite would create the file on the first.
             path = Path(database)
             event.listen(engine, "do_connect", lambda *_: private_sqlite_files(path))

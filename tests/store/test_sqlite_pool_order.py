@@ -4,6 +4,9 @@ out in turn each re-read the pages of a search after every journalled action."""
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy.pool import NullPool
+
 from csu.store.engine import make_engine
 
 
@@ -19,5 +22,23 @@ def test_the_connection_returned_last_is_handed_out_first(tmp_path: Path) -> Non
             assert again.driver_connection is returned_last
         finally:
             again.close()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_a_database_in_memory_still_opens(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_pool_chosen_by_the_caller_is_kept(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'csu.sqlite'}", poolclass=NullPool)
+    try:
+        assert isinstance(engine.pool, NullPool)
     finally:
         engine.dispose()
