@@ -92,6 +92,7 @@ def test_a_token_piped_in_is_read_without_an_english_warning(tmp_path: Path) -> 
         text=True,
         env=env,
         timeout=60,
+        start_new_session=True,  # no controlling terminal, as a script run by a service
     )
     assert result.stderr.startswith("Jeton du lien: \n"), result.stderr
     assert "Warning" not in result.stderr

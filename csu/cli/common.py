@@ -28,18 +28,28 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def hidden_prompt(label: str) -> str:
-    """A secret typed at a prompt that does not show it. Without a terminal (a pipe, a
-    script) there is nothing to hide: the line is read as it comes, the prompt on
-    stderr, where getpass would print its English warning that it cannot hide it.
-    Nothing left to read: ``typer.Abort``, as a prompt ends on end of input."""
-    if sys.stdin.isatty():
+    """A secret typed at a prompt that does not show it: at the terminal, as getpass
+    reads it, even when stdin is a pipe (``ssh host csu …`` without -t still has one).
+    Without any terminal (a script, a service) there is nothing to hide: the line is
+    read from stdin, the prompt on stderr, where getpass would print its English warning
+    that it cannot hide it. Nothing left to read, or an empty line: ``typer.Abort``."""
+    if sys.stdin.isatty() or _has_terminal():
         return str(typer.prompt(label, hide_input=True))
     err.print(f"{label}: ", end="", highlight=False, markup=False)  # as typer.prompt
-    line = sys.stdin.readline()
+    line = sys.stdin.readline().rstrip("\r\n")
     err.print()  # what follows on a line of its own: nothing echoed the typed line
     if not line:
         raise typer.Abort()
-    return line.rstrip("\r\n")
+    return line
+
+
+def _has_terminal() -> bool:
+    """Whether the process has a controlling terminal, where getpass reads hidden."""
+    try:
+        with open("/dev/tty", "rb"):
+            return True
+    except OSError:
+        return False
 
 _OS_ERRORS = {
     errno.ENOENT: "fichier ou dossier introuvable",
