@@ -196,6 +196,7 @@ DETAIL_LABELS: dict[str, str] = {
     "operator": "opérateur",
     "origin": "origine",
     "outcome": "résultat",
+    "outdated_document": "pièce attestée qui n'est plus acceptée",
     "overdue": "en retard",
     "path": "chemin",
     "presence_check": "vérification en personne",

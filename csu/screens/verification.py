@@ -159,6 +159,11 @@ def presence_line(view: PresenceView | None, *, more_to_type: bool) -> str:
             f"la pièce d'identité depuis sa propre session (demande valable jusqu'à "
             f"{view.expires_at:%H:%M})."
         )
+    if view.outdated is not None:
+        return (
+            f"Le président {president} a attesté une pièce ({view.document}) que cette "
+            "élection n'accepte plus : « Redemander » envoie une nouvelle demande."
+        )
     if view.state == ATTESTED:
         then = (
             "complétez avec les autres réponses, puis « Vérifier »"
@@ -381,7 +386,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self.query_one("#verify-presence", Static).update(
             presence_line(view, more_to_type=bool(self.factors))
         )
-        self.query_one("#verify-ask", Button).display = view.state not in (PENDING, ATTESTED)
+        self.query_one("#verify-ask", Button).display = (
+            view.state not in (PENDING, ATTESTED) or view.outdated is not None
+        )
 
     def answers(self) -> dict[str, str]:
         """What the operator typed, by factor (``in_person`` as ``"cni:1234"``)."""

@@ -82,6 +82,9 @@ class PresenceView:
     document: str | None  # French label of the document seen, once attested
     decline_reason: str | None
     verified_until: datetime | None  # the intervention's, aware, Europe/Paris
+    # An attestation of a document the election's file no longer accepts: why it
+    # verifies nothing (French); the agent asks again.
+    outdated: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +137,22 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
         current = _latest(session, row.id)
+        outdated = None
+        if current is not None and current.status == ATTESTED and verified_until(row, now) is None:
+            outdated = outdated_attestation(current.document_type, definition.identity_documents)
         if current is not None and (
             verified_until(row, now) is not None  # the attestation already verified it
             or (
                 presence_state(current.status, current.expires_at, now) in (PENDING, ATTESTED)
-                # An attestation of a document the file no longer accepts is replaced.
-                and outdated_attestation(current.document_type, definition.identity_documents)
-                is None
+                and outdated is None
             )
         ):
-            return _view(current, row, now)
+            return _view(current, row, now, definition.identity_documents)
+        if current is not None and outdated is not None:
+            # Of a document the file no longer accepts: retired now, never used later
+            # (were the file to accept it again), replaced by the request below.
+            current.expires_at = now
+            session.add(current)
         voter = session.get(Voter, row.voter_id)
         if voter is None:
             raise NotFound("Électeur introuvable.")
@@ -175,9 +184,11 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
                 "bureau": check.bureau_code,
                 "expires_at": check.expires_at.isoformat(),
                 "replaces": current.id if current is not None else None,
+                # Why an attestation still valid was replaced: its document (a code).
+                "outdated_document": current.document_type if outdated is not None else None,
             },
         )
-        return _view(check, row, now)
+        return _view(check, row, now, definition.identity_documents)
 
 
 def presence_status(
@@ -191,7 +202,10 @@ def presence_status(
         if row is None or row.operator_login != who.login:
             raise NotFound("Intervention introuvable.")
         check = _latest(session, intervention_id)
-        return _view(check, row, now) if check is not None else None
+        if check is None:
+            return None
+        definition = get_definition(session, row.election_id or "")
+        return _view(check, row, now, definition.identity_documents)
 
 
 # ------------------------------------------------------------------ the president
@@ -433,9 +447,17 @@ def _latest(session: Session, intervention_id: str) -> PresenceCheck | None:
     ).scalar_one_or_none()
 
 
-def _view(check: PresenceCheck, row: Intervention, now: datetime) -> PresenceView:
+def _view(
+    check: PresenceCheck, row: Intervention, now: datetime, accepted: tuple[str, ...]
+) -> PresenceView:
+    """``accepted``: the documents the election accepts now."""
     state = presence_state(check.status, check.expires_at, now)
     until = verified_until(row, now)
+    outdated = (
+        outdated_attestation(check.document_type, accepted)
+        if state == ATTESTED and until is None
+        else None
+    )
     return PresenceView(
         id=check.id,
         state=state,
@@ -447,4 +469,5 @@ def _view(check: PresenceCheck, row: Intervention, now: datetime) -> PresenceVie
         document=DOCUMENT_TYPES.get(check.document_type or ""),
         decline_reason=check.decline_reason,
         verified_until=to_paris(until) if until else None,
+        outdated=outdated,
     )

@@ -198,24 +198,19 @@ def _check_answers(
     """The answers checked and recorded, in ``verify_identity``'s transaction (the
     voter not locked): what was recorded, and until when the intervention is verified.
     ``documents``: those the election accepts now; an attestation of another, made
-    before its file was reloaded, is refused before anything is counted."""
+    before its file was reloaded, counts for nothing (a set without ``in_person`` may
+    still pass), and where one is needed the agent is told to ask again."""
     unknown = set(given) - set(FACTOR_LABELS) - AUTOMATIC_FACTORS
     if unknown:
         raise InvalidValue("Facteur", f"inconnu : {', '.join(sorted(unknown))}")
     attestation = None
+    outdated = None
     if row.channel in IN_PERSON_CHANNELS and not own_check:
         attestation = usable_attestation(session, row.id, now)
-        outdated = outdated_attestation(
-            attestation.document_type if attestation is not None else None, documents
-        )
-        if outdated is not None:
-            assert attestation is not None  # only an attestation is outdated
-            # Asked again already: the new check is what the call waits for.
-            raise ServiceError(
-                waiting_message(row.president_login)
-                if _asked_since(session, attestation)
-                else outdated
-            )
+        if attestation is not None:
+            outdated = outdated_attestation(attestation.document_type, documents)
+            if outdated is not None:
+                attestation = None
     automatic = _automatic(row) | ({"in_person"} if attestation is not None else set())
     tried = set(given) | (automatic & _policy_factors(policy, row.channel))
     if not covered_sets(policy, row.channel, tried):
@@ -224,7 +219,7 @@ def _check_answers(
             and not own_check
             and "in_person" in _policy_factors(policy, row.channel)
         ):
-            raise ServiceError(waiting_message(row.president_login))
+            raise ServiceError(outdated or waiting_message(row.president_login))
         sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
         raise ServiceError(
             f"Réponses incomplètes pour le canal {CHANNEL_LABELS[row.channel]} : "
@@ -390,19 +385,6 @@ def usable_attestation(
     if check is None or not attestation_usable(check.status, check.expires_at, now):
         return None
     return check
-
-
-def _asked_since(session: Session, attestation: PresenceCheck) -> bool:
-    """Whether the agent asked the president again after ``attestation``."""
-    newer = session.execute(
-        select(PresenceCheck.id)
-        .where(
-            PresenceCheck.intervention_id == attestation.intervention_id,
-            PresenceCheck.id > attestation.id,  # time-ordered ids: asked after it
-        )
-        .limit(1)
-    ).first()
-    return newer is not None
 
 
 def waiting_message(president: str | None) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
 from csu.services.elections import load_election
-from csu.services.presence import attest_presence, request_presence_check
+from csu.services.presence import attest_presence, presence_status, request_presence_check
 from csu.services.verification import verify_identity
 from csu.store.tables import PresenceCheck, VerificationAttempt
 from tests.conftest import ADMIN, AGENT
@@ -102,6 +102,34 @@ def test_the_agent_asks_again_and_a_card_then_verifies(desk: Desk) -> None:
     assert verify_identity(desk.deps, AGENT, call_id, {"birth_date": born}).verified
 
 
+def test_the_attestation_replaced_is_retired_and_the_request_says_why(desk: Desk) -> None:
+    call_id, outdated_id = attested_with_a_passport_then_cards_only(desk)
+    request_presence_check(desk.deps, AGENT, call_id)
+    # Were the file to accept passports again, the retired attestation stays unused.
+    load_election(desk.deps, ADMIN, WITH_BIRTH_DATE.replace(ONLY_CARDS, ""), "minint-2022.toml")
+    born = desk.caller.birth_date.strftime("%d/%m/%Y")
+    with pytest.raises(ServiceError) as refused:
+        verify_identity(desk.deps, AGENT, call_id, {"birth_date": born})
+    assert str(refused.value).startswith("En attente du président « pres.nord »")
+    [asked_again] = entries(desk.deps, "presence_request", intervention=call_id)[1:]
+    assert asked_again["details"]["replaces"] == outdated_id
+    assert asked_again["details"]["outdated_document"] == "passeport"
+
+
+def test_a_set_without_the_president_still_verifies_beside_an_outdated_attestation(
+    desk: Desk,
+) -> None:
+    either = WITH_BIRTH_DATE.replace(
+        'president = [["in_person", "birth_date"]]',
+        'president = [["in_person", "birth_date"], ["birth_date", "iban"]]',
+    )
+    call_id, _ = attested_with_a_passport_then_cards_only(desk)
+    load_election(desk.deps, ADMIN, either, "minint-2022.toml")
+    born = desk.caller.birth_date.strftime("%d/%m/%Y")
+    answers = {"birth_date": born, "iban": desk.caller.row["iban"][-6:]}
+    assert verify_identity(desk.deps, AGENT, call_id, answers).verified
+
+
 def test_once_asked_again_the_agent_is_told_to_wait_for_the_president(desk: Desk) -> None:
     call_id, _ = attested_with_a_passport_then_cards_only(desk)
     request_presence_check(desk.deps, AGENT, call_id)
@@ -109,3 +137,11 @@ def test_once_asked_again_the_agent_is_told_to_wait_for_the_president(desk: Desk
     with pytest.raises(ServiceError) as refused:
         verify_identity(desk.deps, AGENT, call_id, {"birth_date": born})
     assert str(refused.value).startswith("En attente du président « pres.nord »")
+
+
+def test_the_agent_s_window_hears_the_attestation_is_outdated(desk: Desk) -> None:
+    call_id, _ = attested_with_a_passport_then_cards_only(desk)
+    seen = presence_status(desk.deps, AGENT, call_id)
+    assert seen is not None and seen.outdated == OUTDATED
+    again = request_presence_check(desk.deps, AGENT, call_id)
+    assert again.outdated is None and again.state == "pending"
