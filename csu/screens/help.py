@@ -79,7 +79,9 @@ def flow(role: str, app: App[Any]) -> Group | None:
     if not steps:
         return None
     keys = {action: file_key(app, action) for action in _FILE_ACTIONS}
-    # The file's keys come from its bindings (browser twins included); the others.
+    # The other keys named as a browser's page receives them, before the file's are
+    # filled in from its bindings (browser twins included): a key the keymap moved to
+    # ctrl+w must not read alt+w.
     said = browser_words if getattr(app, "is_web", False) else str
     # A president has the voter in front of them (S4): nobody calls.
     heading = (
@@ -87,7 +89,7 @@ def flow(role: str, app: App[Any]) -> Group | None:
     )
     return hanging_list(
         heading,
-        [(f"  {number}.", said(step.format_map(keys))) for number, step in enumerate(steps, 1)],
+        [(f"  {number}.", said(step).format_map(keys)) for number, step in enumerate(steps, 1)],
     )
 
 

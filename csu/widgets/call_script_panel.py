@@ -79,6 +79,7 @@ CLOSED_LINE = "✓ Appel terminé : intervention close."
 IN_PERSON_TITLE = "Procédure au bureau"
 IN_PERSON_CLOSED_LINE = "✓ Intervention terminée : intervention close."
 # A request that came by e-mail: answered in writing, nobody on the phone either.
+BY_MAIL_TITLE = "Procédure de la demande"
 BY_MAIL_CLOSED_LINE = "✓ Demande traitée : intervention close."
 
 
@@ -135,7 +136,7 @@ class CallScriptPanel(Vertical):
     @property
     def panel_title(self) -> str:
         """The panel's name: a procedure of a call, or of a visit to the polling station."""
-        return IN_PERSON_TITLE if self.in_person else TITLE
+        return IN_PERSON_TITLE if self.in_person else BY_MAIL_TITLE if self.by_mail else TITLE
 
     def compose(self) -> ComposeResult:
         # The scenario followed: a one-line choice when the election has others.

@@ -83,13 +83,15 @@ async def test_f1_s_flow_of_a_call_names_the_keys_of_the_keymap(demo_deps: Deps)
         assert "ctrl+n : ouvrez une intervention" in flow  # not moved: its own key
 
 
-async def test_f1_s_flow_in_a_browser_names_the_page_s_keys(
-    app: CsuApp, demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
+async def test_f1_s_flow_in_a_browser_names_the_page_s_keys_and_the_keymap_s(
+    demo_deps: Deps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(CsuApp, "is_web", property(lambda _: True))
+    app = CsuApp(demo_deps, "poste-test", keymap={"voter-issue": "f12"})
     async with app.run_test(size=SIZE) as pilot:
         await call_verified_in_a_browser(pilot, demo_deps)
         await press(pilot, "f1")
         flow = help_flow(app)
         assert "alt+n : ouvrez une intervention" in flow
         assert "alt+w : clôturez l'intervention" in flow
+        assert "Agissez : F12 délivre une clé" in flow

@@ -20,6 +20,8 @@ async def test_an_intervention_by_e_mail_is_a_demande_par_courriel(
         path = call_path(app)
         assert path.startswith("Demande par courriel : 1 Ouvrir")
         assert "appel" not in path.lower()
+        title = str(app.screen.query_one(CallScriptPanel).border_title)
+        assert title.startswith("Procédure de la demande — ")
 
 
 async def test_an_intervention_by_e_mail_closed_says_demande_traitee(
