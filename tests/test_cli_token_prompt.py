@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.cli_support import assert_done, csu, said
+from tests.pseudo_terminal import Terminal
 from tests.test_cli_token_identity import (  # noqa: F401  (fixtures)
     PASSWORD,
     Teacher,
@@ -97,3 +98,18 @@ def test_a_token_piped_in_is_read_without_an_english_warning(tmp_path: Path) -> 
     assert result.stderr.startswith("Jeton du lien: \n"), result.stderr
     assert "Warning" not in result.stderr
     assert "Base introuvable" in result.stderr  # the token was read: the store comes next
+
+
+def test_a_token_typed_at_a_terminal_is_not_shown(tmp_path: Path) -> None:
+    """At a terminal the token is read hidden, as getpass reads it: nothing typed shows."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CSU_")}
+    env.update(CSU_DATA_DIR=str(tmp_path), TERM="xterm-256color")
+    argv = [sys.executable, "-m", "csu.launch", "token", "redeem", "--db", str(tmp_path / "x")]
+    terminal = Terminal(argv, env)
+    try:
+        assert terminal.wait_for(b"Jeton du lien", forget=False)
+        terminal.type("jeton-secret-tape\r")
+        assert terminal.wait_for(b"Base introuvable", forget=False)
+        assert b"jeton-secret-tape" not in terminal.seen
+    finally:
+        terminal.close()
