@@ -112,6 +112,15 @@ class Situation:
     # (the voter file's émargement); None: not considered (the services read it under
     # lock, csu.services.emargement).
     votes: tuple[tuple[ScrutinState, ...], ...] | None = None
+    channel: str | None = None  # the intervention's; None: not considered
+
+
+# A value shown once is read to a caller; nobody is on the line of a request by e-mail,
+# and an e-mail would carry the value in clear.
+NO_READ_OUT_BY_MAIL = (
+    "Une demande par courriel ne reçoit ni clé ni mot de passe : la valeur se lit à "
+    "l'électeur au téléphone (nouvelle intervention par téléphone), jamais par courriel"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +205,8 @@ def refusal(action: str, s: Situation) -> Refusal | None:
             return found
     if action == "letter" and (found := _letter_refusal(s)) is not None:
         return found
+    if action == "issue" and s.channel == "email":
+        return Refusal(NO_READ_OUT_BY_MAIL, forbidden=True)
     if (found := _vote_refusal(action, s)) is not None:
         return found
     return _call_refusal(action, s)

@@ -476,6 +476,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             has_address=file.has_address if file is not None else None,
             material_active=material_active,
             votes=self._votes(definition),
+            channel=intervention.channel if intervention is not None else None,
         )
 
     def _votes(
