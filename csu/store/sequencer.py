@@ -295,17 +295,13 @@ def _wanted(engine: Engine) -> bool:
     return time.monotonic() < last + WATCH_IDLE
 
 
-# Whether the oldest waiting entry was queued more than %s seconds ago. The oldest by
-# id, through the primary key: min(queued_at) read the whole queue, whose deleted rows
-# a busy cell's autovacuum has not yet removed (125 pages a try in bench.load). Ids and
-# times are taken in the same INSERT: they differ in order by microseconds at most.
-_OLDEST_WAITED = (
-    "coalesce((SELECT queued_at FROM journal_queue ORDER BY id LIMIT 1)"
-    " < clock_timestamp() - make_interval(secs => %s), false)"
-)
 # The duty's try and a look at the queue in one round trip: whether this connection
 # now holds the role (or already did), and whether an entry has waited STALE s.
-_TRY_DUTY = f"SELECT pg_try_advisory_lock(%s), {_OLDEST_WAITED}"
+_TRY_DUTY = (
+    "SELECT pg_try_advisory_lock(%s), "
+    "coalesce(min(queued_at) < clock_timestamp() - make_interval(secs => %s), false) "
+    "FROM journal_queue"
+)
 
 
 def _duty(engine: Engine) -> None:
@@ -399,7 +395,10 @@ def _late(engine: Engine, settle: float) -> bool:
         raw.close()
 
 
-_LATE = f"SELECT {_OLDEST_WAITED}"
+_LATE = (
+    "SELECT coalesce(min(queued_at) < clock_timestamp() - make_interval(secs => %s), false)"
+    " FROM journal_queue"
+)
 
 
 def pending(session: Any) -> Pending:
