@@ -6,6 +6,7 @@ secret answer (the département too: the NIR's 6th and 7th characters) is hidden
 import os
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 from tests.cli_support import assert_done, csu, said
@@ -19,6 +20,7 @@ from tests.test_cli_token_identity import (  # noqa: F401  (fixtures)
     send_link,
     teacher,
 )
+from tests.waiting import until
 
 
 def test_the_help_says_the_hidden_prompt_is_safer_than_the_options() -> None:
@@ -108,6 +110,9 @@ def test_a_token_typed_at_a_terminal_is_not_shown(tmp_path: Path) -> None:
     terminal = Terminal(argv, env)
     try:
         assert terminal.wait_for(b"Jeton du lien", forget=False)
+        # Typed once the prompt hides it (getpass turns the echo off after the label, and
+        # drops what came before): as a person types, after reading the label.
+        until(lambda: not termios.tcgetattr(terminal.master)[3] & termios.ECHO)
         terminal.type("jeton-secret-tape\r")
         assert terminal.wait_for(b"Base introuvable", forget=False)
         assert b"jeton-secret-tape" not in terminal.seen

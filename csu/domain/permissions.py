@@ -206,7 +206,8 @@ def refusal(action: str, s: Situation) -> Refusal | None:
     if action == "letter" and (found := _letter_refusal(s)) is not None:
         return found
     if action == "issue" and s.channel == "email":
-        return Refusal(NO_READ_OUT_BY_MAIL, forbidden=True)
+        # Greyed, not hidden: the agent reads why, and the closing hears of it.
+        return Refusal(NO_READ_OUT_BY_MAIL)
     if (found := _vote_refusal(action, s)) is not None:
         return found
     return _call_refusal(action, s)

@@ -42,7 +42,7 @@ def test_a_verified_call_may_issue() -> None:
 def test_a_request_by_e_mail_gets_no_key_read_out_but_may_revoke_one() -> None:
     by_mail = Situation("agent", call=Call.VERIFIED, election=MININT, channel="email")
     found = refusal("issue", by_mail)
-    assert found is not None and found.forbidden
+    assert found is not None and not found.forbidden  # greyed with its reason, not hidden
     assert found.sentence.startswith("Une demande par courriel ne reçoit ni clé ni mot de passe")
     assert may("revoke", by_mail)  # a card reported stolen by e-mail
     assert may("issue", Situation("agent", call=Call.VERIFIED, election=MININT, channel="phone"))

@@ -4,7 +4,7 @@ would carry the value in clear). The service refuses before anything is issued."
 
 import pytest
 
-from csu.services.context import Forbidden
+from csu.services.context import ServiceError
 from csu.services.credentials import issue_credential, revoke_credential
 from csu.services.elections import load_election
 from csu.services.interventions import close_intervention
@@ -36,7 +36,7 @@ def verified_request_by_mail(desk: Desk) -> str:
 
 def test_a_request_by_e_mail_gets_no_key(desk: Desk) -> None:
     call_id = verified_request_by_mail(desk)
-    with pytest.raises(Forbidden, match="Une demande par courriel ne reçoit ni clé"):
+    with pytest.raises(ServiceError, match="Une demande par courriel ne reçoit ni clé"):
         issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
     assert entries(desk.deps, "credential_issue") == []
 
