@@ -680,7 +680,8 @@ class VoterScreen(Explained, CsuScreen[None]):
         if self.in_person:
             return f"Intervention terminée. Électeur suivant : {k('new_call')} ou Échap."
         if self.by_mail:
-            return f"Demande traitée. Intervention suivante : {k('new_call')} ou Échap."
+            # « traitée » would say it succeeded: an abandoned request is over too.
+            return f"Intervention terminée. Intervention suivante : {k('new_call')} ou Échap."
         return f"Appel terminé. Appel suivant : {k('new_call')} ou Échap."
 
     # --- loading ------------------------------------------------------------------

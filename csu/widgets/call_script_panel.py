@@ -80,7 +80,7 @@ IN_PERSON_TITLE = "Procédure au bureau"
 IN_PERSON_CLOSED_LINE = "✓ Intervention terminée : intervention close."
 # A request that came by e-mail: answered in writing, nobody on the phone either.
 BY_MAIL_TITLE = "Procédure de la demande"
-BY_MAIL_CLOSED_LINE = "✓ Demande traitée : intervention close."
+BY_MAIL_CLOSED_LINE = IN_PERSON_CLOSED_LINE  # neither a call nor « traitée » if abandoned
 
 
 class NextStepBox(VerticalScroll, can_focus=False):

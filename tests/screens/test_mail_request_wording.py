@@ -24,7 +24,7 @@ async def test_an_intervention_by_e_mail_is_a_demande_par_courriel(
         assert title.startswith("Procédure de la demande — ")
 
 
-async def test_an_intervention_by_e_mail_closed_says_demande_traitee(
+async def test_an_intervention_by_e_mail_closed_says_intervention_terminee(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     voter = demo_voter(demo_deps, ELECTION)
@@ -32,10 +32,10 @@ async def test_an_intervention_by_e_mail_closed_says_demande_traitee(
         await in_call(pilot, voter, channel="email")
         await close_ui(pilot, outcome="abandonné")
         await pilot.pause()
-        assert "Demande traitée. Intervention suivante : ctrl+y ou Échap." in call_path(app)
+        assert "Intervention terminée. Intervention suivante : ctrl+y ou Échap." in call_path(app)
         panel = app.screen.query_one(CallScriptPanel)
         assert static_text(panel.query_one("#script-next")) == (
-            "✓ Demande traitée : intervention close."
+            "✓ Intervention terminée : intervention close."
         )
         assert "Appel terminé" not in screen_text(app)
 
