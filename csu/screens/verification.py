@@ -473,7 +473,12 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             return
         documents = self.query("#verify-document").results(Select)
         document = next(documents, None)
-        if document is not None and document.is_blank():
+        tails = self.query("#verify-in_person").results(Input)
+        tail = next(tails, None)
+        # The document is asked for with its last characters; left both blank, another
+        # set of answers may still verify.
+        typed = tail is not None and bool(tail.value.strip())
+        if document is not None and document.is_blank() and typed:
             self._say(f"{DOCUMENT_PROMPT} : choisissez la pièce d'identité vue.")
             document.focus()
             return

@@ -13,8 +13,10 @@ from tests.screens.conftest import (
     click,
     demo_voter,
     in_call,
+    notifications,
     president_bureau,
     press,
+    settle,
 )
 from tests.screens.test_presence_screens import agent_asks_the_president, open_the_request
 
@@ -64,6 +66,23 @@ async def test_the_presidents_own_check_starts_blank_and_refuses_no_document(
         assert said == "Type de pièce : choisissez la pièce d'identité vue."
         assert app.focused is document
         assert verifications(demo_deps) == []
+
+
+async def test_the_document_is_asked_for_only_with_its_last_characters(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Both left blank, another set of answers could verify: the service says what lacks.
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, voter, login="president")
+        await press(pilot, "ctrl+e")
+        await click(pilot, "#verify-in_person")
+        await press(pilot, "enter")
+        await settle(pilot)
+        said = " ".join([str(app.screen.query_one("#verify-result", Static).content),
+                         *notifications(app)])  # fmt: skip
+        assert "choisissez la pièce" not in said
+        assert "Réponses incomplètes" in said, said
 
 
 def verifications(deps: Deps) -> list[str]:
