@@ -17,7 +17,7 @@ from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.interventions import OUTCOMES
 from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
 from csu.domain.verification import CHANNEL_LABELS as VERIFICATION_CHANNELS
-from csu.domain.verification import CHANNELS, FACTOR_LABELS
+from csu.domain.verification import CHANNELS, DOCUMENT_TYPES, FACTOR_LABELS
 
 ACTION_LABELS: dict[str, str] = {
     "login": "connexion",
@@ -291,6 +291,9 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "outcome": OUTCOME_LABELS,
     # a message's purpose, or a link's (the credential it reveals)
     "purpose": PURPOSE_LABELS | CREDENTIAL_LABELS,
+    # the identity document seen in person, alone or with its last characters
+    "document": DOCUMENT_TYPES,
+    "outdated_document": DOCUMENT_TYPES,
 }
 
 
@@ -391,6 +394,10 @@ def detail_value(key: str, value: Any) -> str:
         # Codes joined by commas, as a row stores factors (« birth_date,otp_mobile »).
         if labels and "," in value and all(part in labels for part in value.split(",")):
             return ", ".join(labels[part] for part in value.split(","))
+        # A code and what follows it (a document and its last characters: « cni …12AB »).
+        code, space, rest = value.partition(" ")
+        if labels and space and code in labels:
+            return f"{labels[code]} {rest}"
         moment = _moment(value)
         if moment is not None:
             return f"{to_paris(moment):%d/%m/%Y %H:%M:%S}"

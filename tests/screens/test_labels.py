@@ -240,3 +240,9 @@ def test_an_entry_set_aside_from_the_queue_reads_in_french() -> None:
 
     for key in ("queue", "length", "sha256", "truncated", "body", "event_id"):
         assert detail_label(key) != key.replace("_", " "), key
+
+
+def test_an_identity_document_reads_by_its_name_with_or_without_its_last_characters() -> None:
+    assert detail_value("document", "carte_agent") == "carte agent"
+    assert detail_value("document", "cni …12AB") == "carte nationale d'identité …12AB"
+    assert detail_value("outdated_document", "passeport") == "passeport"
