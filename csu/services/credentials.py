@@ -401,7 +401,6 @@ def _checked(
     row, material, voter, definition = usable_material(
         session, who, intervention_id, material_id, now, action, kind
     )
-    enforce(action, Situation(who.role, kind=kind, channel=row.channel))
     require_verified_for(definition, row, kind)
     return row, material, voter
 

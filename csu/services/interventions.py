@@ -363,6 +363,7 @@ def usable_material(
             in_bureau=who.role != "president" or material.bureau_code == who.bureau,
             election=election_allows(definition, now),
             kind=kind,
+            channel=row.channel,
         ),
     )
     # Its émargement, read after the lock: a vote recorded first wins (emargement.py).
