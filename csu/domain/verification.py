@@ -200,11 +200,16 @@ def outdated_attestation(document_type: str | None, accepted: Collection[str]) -
     if document_type is None or document_type in accepted:
         return None
     seen = DOCUMENT_TYPES.get(document_type, document_type)
-    listed = ", ".join(DOCUMENT_TYPES[k] for k in DOCUMENT_TYPES if k in accepted)
     return (
         f"Le président a attesté une pièce (« {seen} ») que cette élection n'accepte plus "
-        f"(pièces acceptées : {listed}) : demandez-lui une nouvelle vérification en "
-        "personne."
+        f"({_accepted_named(accepted)}) : demandez-lui une nouvelle vérification en personne."
+    )
+
+
+def _accepted_named(accepted: Collection[str]) -> str:
+    """« pièces acceptées : carte nationale d'identité, carte agent », in the list's order."""
+    return "pièces acceptées : " + ", ".join(
+        DOCUMENT_TYPES[k] for k in DOCUMENT_TYPES if k in accepted
     )
 
 
@@ -221,9 +226,7 @@ def parse_document(
         raise InvalidValue(
             DOCUMENT_FIELD,
             f"« {DOCUMENT_TYPES[kind]} » n'est pas une pièce acceptée pour cette élection "
-            "(pièces acceptées : "
-            + ", ".join(DOCUMENT_TYPES[k] for k in DOCUMENT_TYPES if k in accepted)
-            + ")",
+            f"({_accepted_named(accepted)})",
         )
     visible_text(last4, DOCUMENT_FIELD)
     tail = "".join(last4.split()).upper()
