@@ -137,18 +137,14 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
         current = _latest(session, row.id)
-        outdated = None
-        if current is not None and current.status == ATTESTED and verified_until(row, now) is None:
-            outdated = outdated_attestation(current.document_type, definition.identity_documents)
-        if current is not None and (
-            verified_until(row, now) is not None  # the attestation already verified it
-            or (
-                presence_state(current.status, current.expires_at, now) in (PENDING, ATTESTED)
-                and outdated is None
-            )
+        seen = None if current is None else _view(current, row, now, definition.identity_documents)
+        if seen is not None and (
+            seen.verified_until is not None  # the attestation already verified it
+            or (seen.state in (PENDING, ATTESTED) and seen.outdated is None)
         ):
-            return _view(current, row, now, definition.identity_documents)
-        if current is not None and outdated is not None:
+            return seen
+        outdated = seen is not None and seen.outdated is not None
+        if current is not None and outdated:
             # Of a document the file no longer accepts: retired now, never used later
             # (were the file to accept it again), replaced by the request below.
             current.expires_at = now
@@ -185,7 +181,7 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
                 "expires_at": check.expires_at.isoformat(),
                 "replaces": current.id if current is not None else None,
                 # Why an attestation still valid was replaced: its document (a code).
-                "outdated_document": current.document_type if outdated is not None else None,
+                "outdated_document": current.document_type if outdated else None,
             },
         )
         return _view(check, row, now, definition.identity_documents)
