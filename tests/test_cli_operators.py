@@ -158,6 +158,12 @@ def test_add_asks_for_the_password_twice_without_password_stdin(db: Path) -> Non
     assert logs_in(db, "claude", PASSWORD, secret_shown(result))
 
 
+def test_add_without_a_password_to_read_says_it_is_missing(db: Path) -> None:
+    result = csu("operator", "add", "claude", "--role", "superviseur", "--db", db, input="")
+    assert_refused(result, "Mot de passe manquant : tapez-le deux fois à l'invite")
+    assert operator(db, "claude") is None
+
+
 def test_add_with_two_different_passwords_creates_nothing(db: Path) -> None:
     result = csu(
         "operator",

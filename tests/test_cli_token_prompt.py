@@ -10,6 +10,7 @@ import termios
 from pathlib import Path
 
 from tests.cli_support import assert_done, csu, said
+from tests.conftest import TEST_KEY, sqlite_engine
 from tests.pseudo_terminal import Terminal
 from tests.test_cli_token_identity import (  # noqa: F401  (fixtures)
     PASSWORD,
@@ -83,30 +84,60 @@ def test_the_token_left_out_is_asked_at_a_hidden_prompt(
     assert found and password_works(teacher, found.group(2))
 
 
+def without_terminal(tmp_path: Path, *args: str | Path, given: bytes) -> str:
+    """``csu`` run as a script run by a service runs it (no terminal), ``given`` on its
+    stdin: what it said on stderr."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CSU_")}
+    env.update(CSU_DATA_DIR=str(tmp_path), CSU_SECRET_KEY=TEST_KEY.decode())
+    result = subprocess.run(
+        [sys.executable, "-m", "csu.launch", *map(str, args)],
+        input=given,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        start_new_session=True,  # no controlling terminal
+    )
+    return result.stderr.decode("utf-8", "replace")
+
+
 def test_a_token_piped_in_is_read_without_an_english_warning(tmp_path: Path) -> None:
     """From a pipe or a script, nothing shows what is read: the line is taken as it
     comes, where getpass warned in English that it could not hide it."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CSU_")}
-    env["CSU_DATA_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "csu.launch", "token", "redeem", "--db", tmp_path / "absente"],
-        input="jeton-lu-sur-l-entree\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        start_new_session=True,  # no controlling terminal, as a script run by a service
+    sqlite_engine(tmp_path).dispose()
+    said = without_terminal(
+        tmp_path, "token", "redeem", "--db", tmp_path / "csu.sqlite", given=b"jeton-lu\n"
     )
-    assert result.stderr.startswith("Jeton du lien: \n"), result.stderr
-    assert "Warning" not in result.stderr
-    assert "Base introuvable" in result.stderr  # the token was read: the store comes next
+    assert said.startswith("Jeton du lien: \n"), said
+    assert "Warning" not in said
+    assert "Lien invalide" in said  # the token was read, and looked for
+
+
+def test_a_wrong_store_asks_no_token(tmp_path: Path) -> None:
+    said = without_terminal(
+        tmp_path, "token", "redeem", "--db", tmp_path / "absente", given=b"jeton-lu\n"
+    )
+    assert "Base introuvable" in said
+    assert "Jeton du lien" not in said
+
+
+def test_a_piped_token_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:
+    sqlite_engine(tmp_path).dispose()
+    said = without_terminal(
+        tmp_path, "token", "redeem", "--db", tmp_path / "csu.sqlite", given=b"ab\xff\n"
+    )
+    assert "Erreur : Jeton du lien : n'est pas du texte UTF-8" in said, said
+    assert "Traceback" not in said
 
 
 def test_a_token_typed_at_a_terminal_is_not_shown(tmp_path: Path) -> None:
     """At a terminal the token is read hidden, as getpass reads it: nothing typed shows."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("CSU_")}
-    env.update(CSU_DATA_DIR=str(tmp_path), TERM="xterm-256color")
-    argv = [sys.executable, "-m", "csu.launch", "token", "redeem", "--db", str(tmp_path / "x")]
+    env.update(
+        CSU_DATA_DIR=str(tmp_path), CSU_SECRET_KEY=TEST_KEY.decode(), TERM="xterm-256color"
+    )
+    sqlite_engine(tmp_path).dispose()
+    db = str(tmp_path / "csu.sqlite")
+    argv = [sys.executable, "-m", "csu.launch", "token", "redeem", "--db", db]
     terminal = Terminal(argv, env)
     try:
         assert terminal.wait_for(b"Jeton du lien", forget=False)
@@ -114,7 +145,7 @@ def test_a_token_typed_at_a_terminal_is_not_shown(tmp_path: Path) -> None:
         # drops what came before): as a person types, after reading the label.
         until(lambda: not termios.tcgetattr(terminal.master)[3] & termios.ECHO)
         terminal.type("jeton-secret-tape\r")
-        assert terminal.wait_for(b"Base introuvable", forget=False)
+        assert terminal.wait_for(b"Lien invalide", forget=False)
         assert b"jeton-secret-tape" not in terminal.seen
     finally:
         terminal.close()

@@ -29,18 +29,27 @@ err = Console(stderr=True, soft_wrap=True)
 
 def hidden_prompt(label: str) -> str:
     """A secret typed at a prompt that does not show it: at the terminal, as getpass
-    reads it, even when stdin is a pipe (``ssh host csu …`` without -t still has one).
-    Without any terminal (a script, a service) there is nothing to hide: the line is
-    read from stdin, the prompt on stderr, where getpass would print its English warning
-    that it cannot hide it. Nothing left to read, or an empty line: ``typer.Abort``."""
-    if sys.stdin.isatty() or _has_terminal():
-        return str(typer.prompt(label, hide_input=True))
-    err.print(f"{label}: ", end="", highlight=False, markup=False)  # as typer.prompt
-    line = sys.stdin.readline().rstrip("\r\n")
-    err.print()  # what follows on a line of its own: nothing echoed the typed line
-    if not line:
-        raise typer.Abort()
-    return line
+    reads it, even when stdin is a pipe from an interactive shell (``echo … | csu …``
+    still reads the terminal; ``ssh host csu …`` without -t has none). Without any
+    terminal (a script, a service) there is nothing to hide: the line is read from
+    stdin, the prompt on stderr, where getpass would print its English warning that it
+    cannot hide it. Nothing left to read, or an empty line: ``typer.Abort``. Bytes that
+    are not UTF-8: an ``InvalidValue`` naming the prompt."""
+    fault = "n'est pas du texte UTF-8 : réglez le terminal en UTF-8"
+    try:
+        if sys.stdin.isatty() or _has_terminal():
+            typed = str(typer.prompt(label, hide_input=True))
+        else:
+            err.print(f"{label}: ", end="", highlight=False, markup=False)  # as typer.prompt
+            typed = sys.stdin.readline().rstrip("\r\n")
+            err.print()  # what follows on a line of its own: nothing echoed the line
+            if not typed:
+                raise typer.Abort()
+    except UnicodeDecodeError:
+        raise InvalidValue(label, fault) from None
+    if holds_lone_surrogate(typed):  # bytes a C locale's stdin decoded as surrogates
+        raise InvalidValue(label, fault)
+    return typed
 
 
 def _has_terminal() -> bool:

@@ -66,8 +66,15 @@ def operator_add(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = hidden_prompt("Mot de passe")
-        if hidden_prompt("Mot de passe (confirmation)") != password:
+        try:
+            password = hidden_prompt("Mot de passe")
+            confirmed = hidden_prompt("Mot de passe (confirmation)")
+        except typer.Abort:  # no terminal, and stdin ran dry: say what is missing
+            raise ServiceError(
+                "Mot de passe manquant : tapez-le deux fois à l'invite, ou passez "
+                "--password-stdin. Rien n'a été créé."
+            ) from None
+        if confirmed != password:
             raise ServiceError("Les deux mots de passe saisis diffèrent : rien n'a été créé.")
     created = add_operator(
         deps,

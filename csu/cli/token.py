@@ -87,6 +87,7 @@ def token_redeem(
         "challenge_answer": challenge_answer,
     }
     answers = {name: value for name, value in given.items() if value is not None}
+    settings, deps = open_deps(db)  # before the prompt: a wrong --db asks no secret
     if token is None:
         # A bearer secret (where no identity is asked, it alone issues the code): typed
         # hidden, never in the shell's history nor in ps.
@@ -95,7 +96,6 @@ def token_redeem(
         except typer.Abort:  # nothing typed (no terminal): as any missing argument
             err.print("[red]Erreur :[/red] argument JETON manquant.", highlight=False)
             raise typer.Exit(2) from None
-    settings, deps = open_deps(db)
     deps = dataclasses.replace(deps, hasher=settings.hasher(), delivery=build_delivery(settings))
     try:
         issued = redeem_link(deps, token, answers=answers)
