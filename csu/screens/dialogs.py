@@ -171,17 +171,15 @@ class QuitScreen(CsuModal[str | None]):
     DEFAULT_CSS = "QuitScreen { align: center middle; }"
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="quit-cancel")]
 
-    def __init__(self, intervention: str, close_key: str | None = None) -> None:
+    def __init__(self, intervention: str) -> None:
         """``intervention``: the open intervention as the operator knows it (« par
-        téléphone, ouverte à 11:30, électeur … »); ``close_key``: the key that closes
-        it, by default the one the voter file binds now (keymap, browser)."""
+        téléphone, ouverte à 11:30, électeur … »). The key that closes it is the one the
+        voter file binds now (keymap, browser)."""
         super().__init__()
         self.intervention = intervention
-        if close_key is None:
-            from csu.screens.voter import file_key  # the file imports this module
+        from csu.screens.voter import file_key  # the file imports this module
 
-            close_key = file_key(self.app, "close_intervention")
-        self.close_key = close_key
+        self.close_key = file_key(self.app, "close_intervention")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quit-box", classes="modal-box"):
