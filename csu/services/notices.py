@@ -25,7 +25,7 @@ from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import render
-from csu.domain.notice_wording import link_requested
+from csu.domain.notice_wording import VOIDED, link_requested
 from csu.services.context import Deps, OperatorContext
 from csu.services.outbox import Outgoing, enqueue
 from csu.services.support import phone_for
@@ -116,6 +116,27 @@ def notify_link_requested(
         what=link_requested(kind, recipient_masked),
         used=None, intervention_id=intervention_id, now=now, avoid=avoid,
         template=LINK_TEMPLATE,
+    )  # fmt: skip
+
+
+def notify_link_voided(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext | Actor,
+    voter: Voter,
+    definition: ElectionDefinition,
+    *,
+    kind: str,
+    intervention_id: str | None,
+    now: datetime,
+) -> OutboundMessage | None:
+    """Queues the notice that a one-time link showing ``kind`` was voided on its page by
+    wrong identity answers: whoever opened it did not know them; the voter waiting for
+    it calls for a new one, or reports it."""
+    return notify_change(
+        session, deps, who, voter, definition,
+        what=VOIDED[kind], used=None, intervention_id=intervention_id, now=now,
+        template=VOIDED_TEMPLATE,
     )  # fmt: skip
 
 

@@ -57,7 +57,7 @@ from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.mail_domains import professional_refusal
 from csu.domain.messages import duration, render
-from csu.domain.notice_wording import REDEEMED, VOIDED
+from csu.domain.notice_wording import REDEEMED
 from csu.domain.permissions import Situation
 from csu.domain.verification import FACTOR_LABELS, refuse_hidden_characters
 from csu.services.context import (
@@ -79,7 +79,7 @@ from csu.services.credentials import (
 from csu.services.elections import get_definition
 from csu.services.emargement import require_reissuable
 from csu.services.interventions import require_open_election, usable_material
-from csu.services.notices import VOIDED_TEMPLATE, notify_change, notify_link_requested
+from csu.services.notices import notify_change, notify_link_requested, notify_link_voided
 from csu.services.outbox import STATE_LABELS, Outgoing, abandon_links, deliver, enqueue
 from csu.services.support import phone_for
 from csu.services.verification import (
@@ -588,10 +588,9 @@ def _check_identity(
     )
     notice = None
     if voided:  # someone without the answers held the link: the voter is told
-        notice = notify_change(
+        notice = notify_link_voided(
             session, deps, actor, voter, definition,
-            what=VOIDED[link.purpose], used=None,
-            intervention_id=link.intervention_id, now=now, template=VOIDED_TEMPLATE,
+            kind=link.purpose, intervention_id=link.intervention_id, now=now,
         )  # fmt: skip
     if verified:
         return None, None
