@@ -25,6 +25,10 @@ from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
 from csu.services.context import ROLE_LABELS, ROLES, ServiceError
 from csu.services.operators import (
+    BUREAU_FIELD,
+    LOGIN_FIELD,
+    NAME_FIELD,
+    ROLE_FIELD,
     OperatorCreated,
     OperatorView,
     add_operator,
@@ -306,10 +310,10 @@ class ConfirmScreen(ReasonDialog[str | None]):
 
 # The service's fields (InvalidValue.field) and the window's field where each is typed.
 FIELD_AT_FAULT = {
-    "Identifiant": "#create-login",
-    "Nom affiché": "#create-name",
-    "Rôle": "#create-role",
-    "Bureau": "#create-bureau",
+    LOGIN_FIELD: "#create-login",
+    NAME_FIELD: "#create-name",
+    ROLE_FIELD: "#create-role",
+    BUREAU_FIELD: "#create-bureau",
     PASSWORD_FIELD: "#create-password",
 }
 

@@ -30,6 +30,12 @@ from csu.store.tables import Bureau, Operator
 
 TOTP_PURPOSE = "totp"
 ISSUER = "CSU électeurs"
+# The fields an operator's creation names in its refusals (InvalidValue.field): the
+# window puts the cursor in the one at fault.
+LOGIN_FIELD = "Identifiant"
+NAME_FIELD = "Nom affiché"
+ROLE_FIELD = "Rôle"
+BUREAU_FIELD = "Bureau"
 MAX_LOGIN = 64  # the operator table's and the journal's width
 MAX_DISPLAY_NAME = 200
 
@@ -104,19 +110,19 @@ def _add(
 ) -> OperatorCreated:
     require_role(who, "admin")
     # Checked before strip(): a control character at either end is refused, not dropped.
-    login = single_line(login, "Identifiant").strip().lower()
+    login = single_line(login, LOGIN_FIELD).strip().lower()
     if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
-        raise InvalidValue("Identifiant", "lettres, chiffres, point, tiret ou souligné")
+        raise InvalidValue(LOGIN_FIELD, "lettres, chiffres, point, tiret ou souligné")
     if len(login) > MAX_LOGIN:
-        raise InvalidValue("Identifiant", f"{MAX_LOGIN} caractères au plus")
+        raise InvalidValue(LOGIN_FIELD, f"{MAX_LOGIN} caractères au plus")
     if display_name is not None:
-        display_name = single_line(display_name, "Nom affiché").strip() or None
+        display_name = single_line(display_name, NAME_FIELD).strip() or None
         if display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
-            raise InvalidValue("Nom affiché", f"{MAX_DISPLAY_NAME} caractères au plus")
+            raise InvalidValue(NAME_FIELD, f"{MAX_DISPLAY_NAME} caractères au plus")
     if role not in ROLES:
-        raise InvalidValue("Rôle", f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
+        raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
     if role == "president" and not bureau:
-        raise InvalidValue("Bureau", "un président est rattaché à un bureau de vote")
+        raise InvalidValue(BUREAU_FIELD, "un président est rattaché à un bureau de vote")
     if password_rule:
         check_operator_password(password, login, display_name)
     secret = totp_secret or pyotp.random_base32()
@@ -125,9 +131,9 @@ def _add(
     with deps.writing() as session:
         if session.exec(select(Operator).where(Operator.login == login)).first():
             # Named by field, as the format faults are: the window puts the cursor there.
-            raise InvalidValue("Identifiant", f"l'opérateur « {login} » existe déjà")
+            raise InvalidValue(LOGIN_FIELD, f"l'opérateur « {login} » existe déjà")
         if bureau and session.get(Bureau, bureau) is None:
-            raise InvalidValue("Bureau", f"bureau de vote inconnu « {bureau} »")
+            raise InvalidValue(BUREAU_FIELD, f"bureau de vote inconnu « {bureau} »")
         session.add(
             Operator(
                 login=login,
@@ -273,7 +279,7 @@ def _reason(reason: str | None) -> str | None:
 
 def _find(session: Session, login: str) -> Operator:
     # Checked before the query: PostgreSQL refuses a NUL with a bare DataError.
-    login = single_line(login, "Identifiant")
+    login = single_line(login, LOGIN_FIELD)
     row = session.exec(select(Operator).where(Operator.login == login).with_for_update()).first()
     if row is None:
         raise NotFound(f"Opérateur inconnu : « {login} ».")
