@@ -517,7 +517,8 @@ class VoterScreen(Explained, CsuScreen[None]):
         if not panels or panels.first().checklist is None:
             return OPEN_FIRST
         return Refusal(
-            "Ce scrutin n'a qu'une procédure" + ("" if self.role == "president" else " d'appel")
+            "Ce scrutin n'a qu'une procédure"
+            + ("" if self.in_person or self.by_mail else " d'appel")
         )
 
     def refusal_for(self, action: str) -> str | None:
