@@ -190,7 +190,7 @@ SLOW = (
     "tests/test_cli_interrupt.py",  # `csu` processes stopped by Ctrl+C
     "tests/test_cli_hangup.py",  # `csu run` in a pseudo-terminal, ended by a signal
     "tests/test_cli_token_prompt.py::test_a_token_piped_in",  # a `csu` process's stdin
-    "tests/test_cli_token_prompt.py::test_a_wrong_store_asks_no_token",
+    "tests/test_cli_token_prompt.py::test_a_wrong_store_asks_no_token",  # its terminal
     "tests/test_cli_token_prompt.py::test_a_piped_token_that_is_not_utf8",
     "tests/test_cli_token_prompt.py::test_a_token_typed_at_a_terminal",  # and its terminal
     "tests/test_cli_serve.py::test_a_port_already_in_use",

@@ -112,12 +112,17 @@ def test_a_token_piped_in_is_read_without_an_english_warning(tmp_path: Path) -> 
     assert "Lien invalide" in said  # the token was read, and looked for
 
 
-def test_a_wrong_store_asks_no_token(tmp_path: Path) -> None:
-    said = without_terminal(
-        tmp_path, "token", "redeem", "--db", tmp_path / "absente", given=b"jeton-lu\n"
-    )
-    assert "Base introuvable" in said
-    assert "Jeton du lien" not in said
+def test_a_wrong_store_asks_no_token_at_a_terminal(tmp_path: Path) -> None:
+    """A person would type a secret for nothing: the store is opened first."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CSU_")}
+    env.update(CSU_DATA_DIR=str(tmp_path), TERM="xterm-256color")
+    argv = [sys.executable, "-m", "csu.launch", "token", "redeem", "--db", str(tmp_path / "x")]
+    terminal = Terminal(argv, env)
+    try:
+        assert terminal.wait_for(b"Base introuvable", forget=False)
+        assert b"Jeton du lien" not in terminal.seen
+    finally:
+        terminal.close()
 
 
 def test_a_piped_token_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:

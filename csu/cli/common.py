@@ -37,7 +37,7 @@ def hidden_prompt(label: str) -> str:
     are not UTF-8: an ``InvalidValue`` naming the prompt."""
     fault = "n'est pas du texte UTF-8 : réglez le terminal en UTF-8"
     try:
-        if sys.stdin.isatty() or _has_terminal():
+        if at_a_terminal():
             typed = str(typer.prompt(label, hide_input=True))
         else:
             err.print(f"{label}: ", end="", highlight=False, markup=False)  # as typer.prompt
@@ -50,6 +50,13 @@ def hidden_prompt(label: str) -> str:
     if holds_lone_surrogate(typed):  # bytes a C locale's stdin decoded as surrogates
         raise InvalidValue(label, fault)
     return typed
+
+
+def at_a_terminal() -> bool:
+    """Whether a person may be asked at a prompt: stdin is a terminal, or the process
+    has one where getpass reads hidden (unless stdin was replaced inside the process,
+    as a test's runner does: the prompt then reads it)."""
+    return sys.stdin.isatty() or (sys.stdin is sys.__stdin__ and _has_terminal())
 
 
 def _has_terminal() -> bool:

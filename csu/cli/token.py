@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from csu.cli.common import DbOption, err, friendly, hidden_prompt, open_deps, out
+from csu.cli.common import (
+    DbOption,
+    at_a_terminal,
+    err,
+    friendly,
+    hidden_prompt,
+    open_deps,
+    out,
+)
 
 app = typer.Typer(help="Liens à usage unique (essais et démonstrations).")
 
@@ -87,7 +95,9 @@ def token_redeem(
         "challenge_answer": challenge_answer,
     }
     answers = {name: value for name, value in given.items() if value is not None}
-    settings, deps = open_deps(db)  # before the prompt: a wrong --db asks no secret
+    # A person at a terminal is asked for nothing a wrong --db would waste; a script's
+    # missing token is said first, as any missing argument.
+    opened = open_deps(db) if token is not None or at_a_terminal() else None
     if token is None:
         # A bearer secret (where no identity is asked, it alone issues the code): typed
         # hidden, never in the shell's history nor in ps.
@@ -96,6 +106,7 @@ def token_redeem(
         except typer.Abort:  # nothing typed (no terminal): as any missing argument
             err.print("[red]Erreur :[/red] argument JETON manquant.", highlight=False)
             raise typer.Exit(2) from None
+    settings, deps = opened or open_deps(db)
     deps = dataclasses.replace(deps, hasher=settings.hasher(), delivery=build_delivery(settings))
     try:
         issued = redeem_link(deps, token, answers=answers)
