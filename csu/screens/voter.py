@@ -87,6 +87,7 @@ from csu.services.voters import (
     reveal_field,
 )
 from csu.widgets.call_script_panel import CallScriptPanel
+from csu.widgets.desk_mode import CALL, DeskMode, desk_mode
 from csu.widgets.footer import KeysFooter
 from csu.widgets.intervention_panel import InterventionPanel, is_verified
 from csu.widgets.plain import add_plain_row
@@ -124,14 +125,6 @@ ACTS = (
 )
 CALL_ACTIONS = frozenset(action for action, _ in ACTS)
 STEPS = ("Ouvrir", "Vérifier", "Agir", "Clore")
-CALL_PATH = "Appel"
-# A president's own intervention (S4): the voter stands at the polling station.
-IN_PERSON_PATH = "Passage au bureau"
-# A request that came by e-mail (channel « courriel »): answered in writing.
-BY_MAIL_PATH = "Demande par courriel"
-# The labels of the file's keys that speak of a call, as a president's own
-# intervention says them.
-IN_PERSON_LABELS = {"new_call": "Électeur suivant"}
 # The step of the path each state of the call is at (index in STEPS; 4: call over).
 STEP_OF = {Call.NONE: 0, Call.OPEN: 1, Call.LOCKED: 1, Call.VERIFIED: 2, Call.CLOSED: 4}
 STATE_LABELS = {
@@ -181,16 +174,12 @@ def path_text(
     call: Call,
     next_step: str,
     outcome: str | None = None,
-    *,
-    in_person: bool = False,
-    by_mail: bool = False,
+    mode: DeskMode = CALL,
 ) -> Text:
     """« Appel : 1 Ouvrir › 2 Vérifier › 3 Agir › 4 Clore — état — étape suivante »,
-    the current step highlighted; ``in_person`` (a president's own intervention, S4):
-    « Passage au bureau : … », nobody being on the phone; ``by_mail`` (a request that
-    came by e-mail): « Demande par courriel : … »."""
-    name = IN_PERSON_PATH if in_person else BY_MAIL_PATH if by_mail else CALL_PATH
-    text = Text(f"{name} : ", style="bold")
+    the current step highlighted; the ``mode`` names it otherwise where nobody is on the
+    phone (« Passage au bureau : … », « Demande par courriel : … »)."""
+    text = Text(f"{mode.path} : ", style="bold")
     current = STEP_OF[call]
     for index, name in enumerate(STEPS):
         if index:
@@ -380,14 +369,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         self._revealed: dict[str, tuple[str, float]] = {}
         self._reveal_timers: dict[str, Timer] = {}
         self._reveal_ticker: Timer | None = None
-        if self.role == "president":
-            # Their footer and F1 say what ctrl+y does for them: the next voter in line.
-            self._bindings = BindingsMap(
-                replace(
-                    binding, description=IN_PERSON_LABELS.get(binding.action, binding.description)
-                )
-                for _, binding in self._bindings
-            )
+        self._label_next_key()
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
@@ -406,8 +388,8 @@ class VoterScreen(Explained, CsuScreen[None]):
     def on_mount(self) -> None:
         panel = self.query_one(CallScriptPanel)
         panel.switch_key = self.key_for("choose_script")
-        panel.in_person = self.role == "president"
-        panel.border_title = panel.panel_title
+        panel.mode = self.mode
+        panel.border_title = panel.mode.panel_title
         self._draw_path()
         self.load()
 
@@ -435,6 +417,22 @@ class VoterScreen(Explained, CsuScreen[None]):
         """Whether the intervention answers a request that came by e-mail: nobody is on
         the phone, the file speaks of a request, not of a call."""
         return self.channel == "email"
+
+    @property
+    def mode(self) -> DeskMode:
+        """The words of this intervention: a call, a visit to the polling station, or a
+        request by e-mail."""
+        return desk_mode(in_person=self.in_person, by_mail=self.by_mail)
+
+    def _label_next_key(self) -> None:
+        """The footer and F1 say what ctrl+y leads to in this mode: the next call, the
+        next voter in line at the polling station, the next request."""
+        label = self.mode.next_label
+        if any(b.description != label for _, b in self._bindings if b.action == "new_call"):
+            self._bindings = BindingsMap(
+                replace(binding, description=label) if binding.action == "new_call" else binding
+                for _, binding in self._bindings
+            )
 
     @property
     def call(self) -> Call:
@@ -516,10 +514,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             return None
         if not panels or panels.first().checklist is None:
             return OPEN_FIRST
-        return Refusal(
-            "Ce scrutin n'a qu'une procédure"
-            + ("" if self.in_person or self.by_mail else " d'appel")
-        )
+        return Refusal(self.mode.single_script)
 
     def refusal_for(self, action: str) -> str | None:
         found = self.refused(action)
@@ -625,8 +620,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 self.call,
                 self._next_step(),
                 self.closed_outcome,
-                in_person=self.in_person,
-                by_mail=self.by_mail,
+                self.mode,
             )
         )
 
@@ -639,8 +633,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             found = self.refused("open_intervention")
             if found is not None:
                 return found.sentence
-            this = "cet électeur" if self.in_person else "cet appel"
-            return f"Ouvrez une intervention ({k('open_intervention')}) pour {this}."
+            return f"Ouvrez une intervention ({k('open_intervention')}) pour {self.mode.this}."
         if call is Call.OPEN:
             return f"Vérifiez l'identité de l'électeur ({k('verify')})."
         if call is Call.LOCKED:
@@ -678,12 +671,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 "Agissez : aucune action de code pour ce scrutin. Puis clôturez "
                 f"({k('close_intervention')})."
             )
-        if self.in_person:
-            return f"Intervention terminée. Électeur suivant : {k('new_call')} ou Échap."
-        if self.by_mail:
-            # « traitée » would say it succeeded: an abandoned request is over too.
-            return f"Intervention terminée. Intervention suivante : {k('new_call')} ou Échap."
-        return f"Appel terminé. Appel suivant : {k('new_call')} ou Échap."
+        return f"{self.mode.over} : {k('new_call')} ou Échap."
 
     # --- loading ------------------------------------------------------------------
 
@@ -736,16 +724,18 @@ class VoterScreen(Explained, CsuScreen[None]):
             self._locked_until(),
             self.call,
             self.current is not None,
+            self.mode,
         )
         if state != self._bindings_state:
             self._bindings_state = state
+            self._label_next_key()
             self.refresh_bindings()
 
     def _show_script(self) -> None:
         """The procedure beside the file: the checklist of this voter's intervention
         (still shown once it is closed from here), else the election's scenarios."""
         panel = self.query_one(CallScriptPanel)
-        panel.by_mail = self.by_mail
+        panel.mode = self.mode
         row = self.query_one("#call-row", Horizontal)
         # During the call, the steps beside the intervention; once it is closed, alone;
         # before it (idle), a few lines above the file.

@@ -33,6 +33,7 @@ from csu.services.call_script import (
     election_scripts,
 )
 from csu.services.context import ServiceError
+from csu.widgets.desk_mode import CALL, DeskMode
 from csu.widgets.plain import PlainSelect
 
 if TYPE_CHECKING:
@@ -73,16 +74,6 @@ def support_text(view: Checklist) -> str:
     return "\n".join(lines)
 
 
-TITLE = "Procédure d'appel"
-CLOSED_LINE = "✓ Appel terminé : intervention close."
-# A president's own intervention (S4): the voter is at the polling station, nobody calls.
-IN_PERSON_TITLE = "Procédure au bureau"
-IN_PERSON_CLOSED_LINE = "✓ Intervention terminée : intervention close."
-# A request that came by e-mail: answered in writing, nobody on the phone either.
-BY_MAIL_TITLE = "Procédure de la demande"
-BY_MAIL_CLOSED_LINE = IN_PERSON_CLOSED_LINE  # neither a call nor « traitée » if abandoned
-
-
 class NextStepBox(VerticalScroll, can_focus=False):
     """The step to do now, scrolled within half the panel: never focused (Tab went to it
     when it was hidden or empty); the mouse wheel scrolls it."""
@@ -119,7 +110,7 @@ class CallScriptPanel(Vertical):
     CallScriptPanel .script-forbidden { color: $error; }
     """
 
-    BORDER_TITLE = TITLE
+    BORDER_TITLE = CALL.panel_title
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -130,13 +121,7 @@ class CallScriptPanel(Vertical):
         self.checklist: Checklist | None = None
         self.scenarios: tuple[ScriptSummary, ...] = ()
         self.switch_key = ""  # the screen's key to choose another scenario, as a word
-        self.in_person = False  # a president's own intervention (S4): no call to speak of
-        self.by_mail = False  # a request that came by e-mail: no call either
-
-    @property
-    def panel_title(self) -> str:
-        """The panel's name: a procedure of a call, or of a visit to the polling station."""
-        return IN_PERSON_TITLE if self.in_person else BY_MAIL_TITLE if self.by_mail else TITLE
+        self.mode: DeskMode = CALL  # the screen's: a call, a visit, a request by e-mail
 
     def compose(self) -> ComposeResult:
         # The scenario followed: a one-line choice when the election has others.
@@ -213,7 +198,7 @@ class CallScriptPanel(Vertical):
             view = in_browser_words(view)
         self.checklist, self.scenarios = view, ()
         self.remove_class("-idle")
-        self.border_title = f"{self.panel_title} — {view.election_id}"
+        self.border_title = f"{self.mode.panel_title} — {view.election_id}"
         heading = self.query_one("#script-heading", Static)
         heading.update(scenario_label(view.scenario, view.title))
         heading.display = not view.others
@@ -226,13 +211,7 @@ class CallScriptPanel(Vertical):
         if view.closed:
             # As the file's « Étape suivante : Appel terminé »: a call closed early (a
             # locked voter, a refusal) left steps undone, none of them is next.
-            said = Text(
-                IN_PERSON_CLOSED_LINE
-                if self.in_person
-                else BY_MAIL_CLOSED_LINE
-                if self.by_mail
-                else CLOSED_LINE
-            )
+            said = Text(self.mode.closed_line)
         elif upcoming is not None:
             said = Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
         else:
@@ -270,7 +249,7 @@ class CallScriptPanel(Vertical):
         self.checklist, self.scenarios = None, scripts
         self.add_class("-idle")
         self._show_next(False)
-        title = self.panel_title
+        title = self.mode.panel_title
         self.border_title = f"{title} — {election_id}" if election_id else title
         self.border_subtitle = ""
         self.query_one("#script-heading", Static).display = False
@@ -334,7 +313,7 @@ class CallScriptPanel(Vertical):
             return
         error: Any = event.worker.error
         self.checklist = None
-        self.border_title, self.border_subtitle = self.panel_title, ""
+        self.border_title, self.border_subtitle = self.mode.panel_title, ""
         self._show_next(False)
         self._show_choice(False)
         self.query_one("#script-heading", Static).display = False
