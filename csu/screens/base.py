@@ -103,6 +103,19 @@ def in_browser(bindings: Iterable[Binding]) -> list[Binding]:
     ]
 
 
+def bound_key(app: Any, bindings: Iterable[Binding], action: str) -> str:
+    """The key ``bindings`` bind to ``action`` now in ``app``, as a word (the keymap
+    applied as Textual applies it and, in a browser, its twin key), for a text that names
+    it; "" when none does. A key the footer shows comes first: ctrl+w, not the hidden
+    alt+w that the browser needs."""
+    listed = list(bindings)
+    bound = BindingsMap(in_browser(listed) if getattr(app, "is_web", False) else listed)
+    bound.apply_keymap(getattr(app, "_keymap", {}))
+    found = [(key, binding) for key, binding in bound if binding.action == action]
+    found.sort(key=lambda pair: not pair[1].show)  # stable: the bindings' order otherwise
+    return key_name(found[0][0]) if found else ""
+
+
 def browser_words(text: str) -> str:
     """A sentence that names keys, as a browser's page must say it: « alt+n » for
     « ctrl+n », « alt+w » for « ctrl+w »."""

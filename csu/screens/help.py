@@ -13,14 +13,15 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from csu.screens.base import CsuModal, browser_words, in_browser, key_name
+from csu.screens.base import CsuModal, bound_key, browser_words, in_browser, key_name
 from csu.screens.voter import file_key
 from csu.widgets.listing import hanging_list
 from csu.widgets.plain import PlainTable
 
 # The flow of a call, per role: what the operator does, in order. ``{action}`` is the
 # key the voter file binds to that action now (its keymap applied, in a browser its
-# twin): a workplace that rebinds a key reads its own key here.
+# twin), ``{desk_name}`` the application's key to that desk: a workplace that rebinds a
+# key reads its own key here.
 FLOWS: dict[str, tuple[str, ...]] = {
     "agent": (
         "Tapez le matricule (ou le nom) de l'appelant, puis Entrée pour ouvrir sa fiche.",
@@ -45,31 +46,39 @@ FLOWS: dict[str, tuple[str, ...]] = {
         "{verify} : indiquez la pièce d'identité vue et ses 4 derniers caractères.",
         "{issue} : délivrez un nouveau mot de passe et remettez-le au votant.",
         "{close_intervention} : clôturez l'intervention ; {new_call} pour l'électeur suivant.",
-        "ctrl+g : les vérifications en personne que vous demandent les agents.",
+        "{desk_presence} : les vérifications en personne que vous demandent les agents.",
     ),
     "superviseur": (
         "Les appels se traitent comme un agent : matricule, {open_intervention}, {verify}, "
         "action, {close_intervention}.",
         "{unlock} : déverrouillez un électeur verrouillé après des échecs (avec un motif).",
         "{reveal} : révélez un champ masqué (motif journalisé).",
-        "F2 journal, F3 tableau de bord, F4 alertes, F8 intégrité ; ctrl+p « Demandes de "
-        "substitution » pour les approuver.",
+        "{desk_journal} journal, {desk_dashboard} tableau de bord, {desk_alerts} alertes, "
+        "{desk_integrity} intégrité ; ctrl+p « Demandes de substitution » pour les approuver.",
     ),
     "admin": (
-        "F9 : les opérateurs (création, désactivation, authentificateur).",
-        "F2 journal, F3 tableau de bord, F4 alertes, F8 intégrité.",
+        "{desk_operators} : les opérateurs (création, désactivation, authentificateur).",
+        "{desk_journal} journal, {desk_dashboard} tableau de bord, {desk_alerts} alertes, "
+        "{desk_integrity} intégrité.",
         "Les scrutins et les listes électorales se chargent avec la commande « csu ».",
     ),
 }
 
-# The voter file's actions the flows name by their key.
-_FILE_ACTIONS = frozenset(
+# The keys the flows name: the voter file's actions, and the application's desks.
+_NAMED = frozenset(
     name
     for steps in FLOWS.values()
     for step in steps
     for _, name, _, _ in string.Formatter().parse(step)
     if name
 )
+DESK = "desk_"
+
+
+def _key_named(app: App[Any], name: str) -> str:
+    if name.startswith(DESK):
+        return bound_key(app, type(app).BINDINGS, f"desk('{name.removeprefix(DESK)}')")
+    return file_key(app, name)
 
 
 def flow(role: str, app: App[Any]) -> Group | None:
@@ -78,7 +87,7 @@ def flow(role: str, app: App[Any]) -> Group | None:
     steps = FLOWS.get(role, ())
     if not steps:
         return None
-    keys = {action: file_key(app, action) for action in _FILE_ACTIONS}
+    keys = {name: _key_named(app, name) for name in _NAMED}
     # The other keys named as a browser's page receives them, before the file's are
     # filled in from its bindings (browser twins included): a key the keymap moved to
     # ctrl+w must not read alt+w.

@@ -46,7 +46,7 @@ from csu.domain.permissions import (
 )
 from csu.domain.scrutins import ScrutinState
 from csu.domain.verification import DOCUMENT_TYPES, remote_lock_applies
-from csu.screens.base import CsuScreen, Explained, WorkFailed, in_browser, key_name
+from csu.screens.base import CsuScreen, Explained, WorkFailed, bound_key
 from csu.screens.credential import (
     INVALIDATE_LABELS,
     CredentialShownScreen,
@@ -1192,14 +1192,8 @@ class VoterScreen(Explained, CsuScreen[None]):
 def file_key(app: "App[Any]", action: str) -> str:
     """The key a voter file binds to ``action`` now, as a word (the keymap applied and,
     in a browser, its twin key), for a window that names it where no file is open
-    (ctrl+q from the look-up); "" when none does. A key the footer shows comes first:
-    ctrl+w, not the hidden alt+w that the browser needs."""
-    web = getattr(app, "is_web", False)
-    bindings = BindingsMap(in_browser(VoterScreen.BINDINGS) if web else VoterScreen.BINDINGS)
-    bindings.apply_keymap(app._keymap)  # as Textual applies it to a screen's bindings
-    found = [(key, binding) for key, binding in bindings if binding.action == action]
-    found.sort(key=lambda pair: not pair[1].show)  # stable: the file's order otherwise
-    return key_name(found[0][0]) if found else ""
+    (ctrl+q from the look-up); "" when none does (:func:`csu.screens.base.bound_key`)."""
+    return bound_key(app, VoterScreen.BINDINGS, action)
 
 
 class RevealScreen(ReasonDialog[tuple[str, str] | None]):

@@ -9,7 +9,7 @@ from csu.app import CsuApp
 from csu.screens.dialogs import QuitScreen
 from csu.screens.substitution import SubstitutionRequestScreen
 from csu.services.context import Deps
-from tests.screens.conftest import LATER, SIZE, code, demo_voter, in_call, press
+from tests.screens.conftest import LATER, SIZE, code, demo_voter, in_call, log_in, press
 from tests.screens.shown import static_text
 from tests.screens.test_browser_keys import call_verified_in_a_browser
 from tests.screens.test_substitution_screens import CCI
@@ -95,3 +95,32 @@ async def test_f1_s_flow_in_a_browser_names_the_page_s_keys_and_the_keymap_s(
         assert "alt+n : ouvrez une intervention" in flow
         assert "alt+w : clôturez l'intervention" in flow
         assert "Agissez : F12 délivre une clé" in flow
+
+
+async def test_f1_names_the_desks_keys_of_the_keymap_for_a_supervisor(demo_deps: Deps) -> None:
+    keymap = {"desk-journal": "f11", "desk-integrity": "f12"}
+    app = CsuApp(demo_deps, "poste-test", keymap=keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await press(pilot, "f1")
+        flow = help_flow(app)
+        assert "F11 journal, F3 tableau de bord, F4 alertes, F12 intégrité" in flow
+        assert "F2" not in flow and "F8" not in flow
+
+
+async def test_f1_names_the_moved_operators_key_for_an_admin(demo_deps: Deps) -> None:
+    app = CsuApp(demo_deps, "poste-test", keymap={"desk-operators": "f11"})
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin")
+        await press(pilot, "f1")
+        flow = help_flow(app)
+        assert "F11 : les opérateurs" in flow and "F9" not in flow
+
+
+async def test_f1_names_the_moved_presence_key_for_a_president(demo_deps: Deps) -> None:
+    app = CsuApp(demo_deps, "poste-test", keymap={"desk-presence": "f11"})
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "president")
+        await press(pilot, "f1")
+        flow = help_flow(app)
+        assert "F11 : les vérifications en personne" in flow and "ctrl+g" not in flow
