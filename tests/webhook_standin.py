@@ -70,10 +70,15 @@ class PlatformStandIn:
         return [r.payload for r in self.received if r.payload and 200 <= r.status < 300]
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
-        """The requests received, once there are ``count`` of them."""
+        """The requests received, once there are ``count`` of them; the test fails
+        naming what did arrive when they are not all there after ``timeout`` s."""
         with self._changed:
             self._changed.wait_for(lambda: len(self.received) >= count, timeout=timeout)
-            return list(self.received)
+            received = list(self.received)
+        payloads = [(r.status, r.payload or {}) for r in received]
+        arrived = [(status, p.get("type"), p.get("data", {}).get("kind")) for status, p in payloads]
+        assert len(received) >= count, f"{count} requests awaited, {len(received)} came: {arrived}"
+        return received
 
     def bodies(self) -> str:
         """Every body received, as one text: to prove something never went out."""
