@@ -34,8 +34,9 @@ PENDING_SQL = literal_column("'pending'")
 SENDING_SQL = literal_column("'sending'")
 
 
-def _partial(name: str, column: str, where: Any) -> Index:
-    return Index(name, column, sqlite_where=where, postgresql_where=where)
+def _partial(name: str, *columns: str, where: Any) -> Index:
+    """An index of the rows ``where`` holds, on both dialects."""
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
 class Meta(SQLModel, table=True):
@@ -271,7 +272,9 @@ class Intervention(SQLModel, table=True):
     # The open ones, by operator: the dashboard's count and an operator's open call read
     # them, not the whole day (migration 0025).
     __table_args__ = (
-        _partial("ix_intervention_open_operator", "operator_login", text("closed_at IS NULL")),
+        _partial(
+            "ix_intervention_open_operator", "operator_login", where=text("closed_at IS NULL")
+        ),
     )
     id: str = Field(primary_key=True, max_length=36)
     operator_login: str = Field(max_length=64, index=True)
@@ -364,13 +367,7 @@ class JournalEntry(SQLModel, table=True):
         Index(f"ix_journal_entry_{name}_seq", name, "seq")
         for name in ("ts", "operator", "election", "action", "outcome")
     ) + tuple(
-        Index(
-            f"ix_journal_entry_{name}_seq",
-            name,
-            "seq",
-            sqlite_where=text(f"{name} IS NOT NULL"),
-            postgresql_where=text(f"{name} IS NOT NULL"),
-        )
+        _partial(f"ix_journal_entry_{name}_seq", name, "seq", where=text(f"{name} IS NOT NULL"))
         for name in ("subject", "intervention")
     )
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
@@ -425,9 +422,9 @@ class OutboundMessage(SQLModel, table=True):
 
     __tablename__ = "outbound_message"
     __table_args__ = (
-        _partial("ix_outbound_message_pending_next", "next_attempt_at", PENDING_ONLY),
-        _partial("ix_outbound_message_pending_expires", "expires_at", PENDING_ONLY),
-        _partial("ix_outbound_message_sending_claimed", "claimed_at", SENDING_ONLY),
+        _partial("ix_outbound_message_pending_next", "next_attempt_at", where=PENDING_ONLY),
+        _partial("ix_outbound_message_pending_expires", "expires_at", where=PENDING_ONLY),
+        _partial("ix_outbound_message_sending_claimed", "claimed_at", where=SENDING_ONLY),
     )
     id: int | None = Field(default=None, primary_key=True)
     voter_id: int = Field(foreign_key="voter.id", index=True)
@@ -590,8 +587,8 @@ class WebhookEvent(SQLModel, table=True):
 
     __tablename__ = "webhook_event"
     __table_args__ = (
-        _partial("ix_webhook_event_pending_next", "next_attempt_at", PENDING_ONLY),
-        _partial("ix_webhook_event_sending_claimed", "claimed_at", SENDING_ONLY),
+        _partial("ix_webhook_event_pending_next", "next_attempt_at", where=PENDING_ONLY),
+        _partial("ix_webhook_event_sending_claimed", "claimed_at", where=SENDING_ONLY),
     )
     id: int | None = Field(default=None, primary_key=True)
     # The webhook-id header: the same on every attempt, so the platform can deduplicate.
