@@ -22,9 +22,10 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Table, any_, bindparam, select, update
+from sqlalchemy import Table, and_, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -37,7 +38,7 @@ from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.platform_clients import Platform, require_election
 from csu.store import journal
-from csu.store.tables import Emargement, Material
+from csu.store.tables import Emargement, Material, folded, holds_at
 
 ACTION = "emargement_feed"
 MAX_EVENTS = 10_000
@@ -156,6 +157,22 @@ def platform_identifier(typed: str) -> str:
     return typed.strip()
 
 
+def is_address(identifier: str) -> bool:
+    """Whether a typed identifier is an e-mail address (men-2022: the voter's academic
+    address), which the platform's calls find whatever its case: the domain's case never
+    matters, and a ministry's mailboxes ignore the local part's too. Other identifiers
+    (a matricule, a notice number) are compared as typed. ASCII only: the roll's
+    identifiers are (csu.domain.roll), and Python's lower() of other letters could give
+    ASCII ones (the Kelvin sign gives k) that SQL's would not."""
+    return "@" in identifier and identifier.isascii()
+
+
+def compared_identifier(identifier: str) -> str:
+    """The form in which two identifiers a platform sends are the same: an address in
+    lower case, any other as typed."""
+    return identifier.lower() if is_address(identifier) else identifier
+
+
 @dataclass(frozen=True, slots=True)
 class EmargementEvent:
     """One vote as the platform reports it: ``voted_at`` RFC 3339 text (or aware)."""
@@ -243,8 +260,9 @@ def ingest_emargements(
         first = seen.setdefault(event.event_id, index)
         if first != index:
             earlier = events[first]
-            earlier_vote = (platform_identifier(earlier.identifier), earlier.scrutin)
-            if earlier_vote != (identifier, event.scrutin):
+            earlier_vote = (compared_identifier(platform_identifier(earlier.identifier)),
+                            earlier.scrutin)  # fmt: skip
+            if earlier_vote != (compared_identifier(identifier), event.scrutin):
                 faults.append((f"{where}.event_id",
                                f"event_id déjà donné par events.{first} à un autre vote"))
             else:
@@ -421,7 +439,11 @@ _PG_LOCKED = (
     "SELECT m.identifier, m.id, m.capacity, m.bureau_code, m.scrutins, m.voted_at, "
     "e.scrutin_id, e.voted_at FROM material m "
     "LEFT JOIN emargement e ON e.material_id = m.id "
-    f"WHERE m.election_id = %s AND m.identifier = ANY({_PG_KEYS}) "
+    f"WHERE m.election_id = %s AND (m.identifier = ANY({_PG_KEYS}) "
+    # An address in another case, through the index of addresses by their lower-case
+    # form (its expression and condition word for word: csu.store.tables).
+    f"""OR (lower(m.identifier COLLATE "C") = ANY({_PG_KEYS}) """
+    "AND strpos(m.identifier, '@') > 0)) "
     "ORDER BY m.id FOR UPDATE OF m"
 )
 _PG_EVENTS = (
@@ -470,32 +492,40 @@ class _Material:
 def _locked(
     session: Session, election: str, identifiers: set[str]
 ) -> tuple[dict[str, _Material], dict[int, dict[str, datetime]]]:
-    """The election's materials of these identifiers, locked in id order (PostgreSQL:
-    FOR UPDATE above the sort, the lock every change of a material takes first; one
-    order for every batch, so two batches never wait for each other in a cycle; on
-    SQLite, chunked, the writer holds the whole database anyway), and their émargements
-    by scrutin."""
-    found: dict[str, _Material] = {}
+    """The election's materials of these identifiers (an address in any case, as a login
+    check finds it: :func:`_resolve`), locked in id order (PostgreSQL: FOR UPDATE above
+    the sort, the lock every change of a material takes first; one order for every
+    batch, so two batches never wait for each other in a cycle; on SQLite, chunked, the
+    writer holds the whole database anyway), and their émargements by scrutin."""
+    stored: dict[str, _Material] = {}
     voted: dict[int, dict[str, datetime]] = {}
+    addresses = sorted({i.lower() for i in identifiers if is_address(i)})
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         rows = connection.exec_driver_sql(
-            _PG_LOCKED, (election, json.dumps(sorted(identifiers)))
+            _PG_LOCKED, (election, json.dumps(sorted(identifiers)), json.dumps(addresses))
         )
         for identifier, material_id, capacity, bureau, scrutins, mark, scrutin, at in rows:
-            found[identifier] = _Material(material_id, capacity, bureau, scrutins, mark)
+            stored[identifier] = _Material(material_id, capacity, bureau, scrutins, mark)
             if scrutin is not None:
                 voted.setdefault(material_id, {})[scrutin] = at
-        return found, voted
+        return _resolve(identifiers, stored), voted
     columns = (_material.c.identifier, _material.c.id, _material.c.capacity,
                _material.c.bureau_code, _material.c.scrutins, _material.c.voted_at)  # fmt: skip
-    for among in _among(session, _material.c.identifier, sorted(identifiers)):
+    typed = _among(session, _material.c.identifier, sorted(identifiers))
+    # Through the index of addresses by their lower-case form (csu.store.tables).
+    lowered = (
+        and_(among, holds_at(_material.c.identifier))
+        for among in _among(session, folded(_material.c.identifier), addresses)
+    )
+    for condition in chain(typed, lowered):
         rows = session.execute(
-            select(*columns).where(_material.c.election_id == election, among)
+            select(*columns).where(_material.c.election_id == election, condition)
             .order_by(_material.c.id).with_for_update()
         )  # fmt: skip
         for identifier, *values in rows:
-            found[identifier] = _Material(*values)
+            stored[identifier] = _Material(*values)
+    found = _resolve(identifiers, stored)
     for among in _among(session, _emargement.c.material_id, [m.id for m in found.values()]):
         rows = session.execute(
             select(_emargement.c.material_id, _emargement.c.scrutin_id, _emargement.c.voted_at)
@@ -504,6 +534,23 @@ def _locked(
         for material_id, scrutin, at in rows:
             voted.setdefault(material_id, {})[scrutin] = at
     return found, voted
+
+
+def _resolve(identifiers: set[str], stored: Mapping[str, _Material]) -> dict[str, _Material]:
+    """Each identifier's material: the one stored as typed; else, for an address, the
+    one stored in another case, when only one is (two whose addresses differ only in
+    case: neither, as a login check says, since nothing tells which is meant)."""
+    cases: dict[str, list[str]] = {}
+    for identifier in stored:
+        if is_address(identifier):
+            cases.setdefault(identifier.lower(), []).append(identifier)
+    found: dict[str, _Material] = {}
+    for identifier in identifiers:
+        if identifier in stored:
+            found[identifier] = stored[identifier]
+        elif is_address(identifier) and len(same := cases.get(identifier.lower(), [])) == 1:
+            found[identifier] = stored[same[0]]
+    return found
 
 
 def _events(session: Session, election: str, event_ids: list[str]) -> dict[str, tuple[int, str]]:

@@ -47,6 +47,8 @@ from csu.domain.hashing import argon2_verifies, credential_purpose, keyed_hash, 
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.emargement import (
+    compared_identifier,
+    is_address,
     material_states,
     open_scrutins,
     platform_identifier,
@@ -152,16 +154,6 @@ class LoginCheck(BaseModel):
     )
 
 
-def is_address(identifier: str) -> bool:
-    """Whether a typed identifier is an e-mail address (men-2022: the voter's academic
-    address), which the login check finds whatever its case: the domain's case never
-    matters, and a ministry's mailboxes ignore the local part's too. Other identifiers
-    (a matricule, a notice number) are compared as typed. ASCII only: the roll's
-    identifiers are (csu.domain.roll), and Python's lower() of other letters could give
-    ASCII ones (the Kelvin sign gives k) that SQL's would not."""
-    return "@" in identifier and identifier.isascii()
-
-
 def required_secrets(definition: ElectionDefinition) -> tuple[str, ...]:
     """The secrets a login to this election needs: the credentials of its file."""
     return definition.credential_kinds
@@ -228,7 +220,7 @@ def check_platform_login(
     identifier = platform_identifier(identifier)
     # An address is one whatever its case: its failures count together, whatever the
     # case it is typed in (a lock is no less one for « Jean.Dupont@… »).
-    counted = identifier.lower() if is_address(identifier) else identifier
+    counted = compared_identifier(identifier)
     identifier_hash = keyed_hash(deps.key, IDENTIFIER_PURPOSE, f"{election}:{counted}")
     outcome: LoginCheck | None = None
     with deps.writing() as session:
