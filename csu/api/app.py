@@ -31,9 +31,14 @@ from csu.api.security import authenticated, needs_key
 from csu.domain.errors import InvalidValue
 from csu.services import webhooks
 from csu.services.audit import resident_sequencer
-from csu.services.context import Deps, ServiceError
+from csu.services.context import Deps, Forbidden, ServiceError
 from csu.services.platform import ARGON2_ADMITTED, stop_argon2_pool, warm_argon2_pool
-from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
+from csu.services.platform_clients import (
+    Platform,
+    Unauthenticated,
+    record_refusal,
+    require_election,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -146,27 +151,38 @@ async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
 
 async def _refuse_invalid(request: Request, errors: list[Any]) -> JSONResponse:
     """422 for an invalid request, journalled in the platform's name; but 401 first
-    when the key is wrong. A request with a body had its key checked before the body
-    was read (csu.api.admission); one without is checked here, as FastAPI validates
-    the parameters before it looks at the key."""
+    when the key is wrong, and 403 when it does not reach the election, as for a valid
+    request (FastAPI validates the body before the route looks at either). A request
+    with a body had its key checked before the body was read (csu.api.admission); one
+    without is checked here."""
     platform: Platform | None = getattr(request.state, "platform", None)
     if platform is None and needs_key(request):
         try:
             platform = await run_in_threadpool(authenticated, request)
         except Unauthenticated as refused:
             return await _refused(request, refused)
-    if platform is not None:  # authenticated, then refused: the call has its entry
-        route = request.scope.get("route")
-        election = request.path_params.get("election")
+    if platform is None:
+        return validation_problem(errors)
+    # Authenticated, then refused: the call has its entry, as a route's refusal has.
+    deps: Deps = request.app.state.deps
+    action = getattr(request.scope.get("route"), "name", "platform_call")
+    election = request.path_params.get("election")
+    if not isinstance(election, str) or len(election) > 64:
+        election = None
+    try:
+        if election is not None:
+            require_election(platform, election)
+    except Forbidden as forbidden:
         await run_in_threadpool(
-            record_refusal,
-            request.app.state.deps,
-            platform,
-            getattr(route, "name", "platform_call"),
-            "requête invalide",
-            election=election if isinstance(election, str) and len(election) <= 64 else None,
-            details={"status": 422, "fields": [field_name(e["loc"]) for e in errors]},
-        )
+            record_refusal, deps, platform, action, str(forbidden),
+            election=election, details={"status": 403},
+        )  # fmt: skip
+        return refusal(forbidden)
+    await run_in_threadpool(
+        record_refusal, deps, platform, action, "requête invalide",
+        election=election,
+        details={"status": 422, "fields": [field_name(e["loc"]) for e in errors]},
+    )  # fmt: skip
     return validation_problem(errors)
 
 

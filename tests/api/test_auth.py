@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
 from csu.api.refusals import STORE_RETRY_AFTER_S
 from csu.services.platform_clients import revoke_platform_client
@@ -120,6 +121,25 @@ def test_an_election_the_key_does_not_reach_is_refused_with_403(api: Api) -> Non
     assert response.json()["detail"] == (
         "Cette clé d'API ne donne pas accès à l'élection « minint-2022 »."
     )
+
+
+@pytest.mark.parametrize("body", [{}, {"identifier": 12}, {"events": "x"}])
+def test_an_election_out_of_reach_is_a_403_whatever_the_body(api: Api, body: object) -> None:
+    # FastAPI validates the body before the route looks at the election: the 422 came
+    # first, naming the fields of a call the key may not make at all.
+    for path in (login_path("minint-2022"), "/v1/elections/minint-2022/emargements"):
+        response = api.post(path, body, key=api.education_key)
+        assert response.status_code == 403
+        assert response.json()["detail"] == (
+            "Cette clé d'API ne donne pas accès à l'élection « minint-2022 »."
+        )
+    refused = [e for e in entries(api.desk.deps) if e["outcome"] == "refusé"]
+    assert [(e["election"], e["details"]["status"]) for e in refused] == [("minint-2022", 403)] * 2
+
+
+def test_an_invalid_body_for_an_election_in_reach_is_still_a_422(api: Api) -> None:
+    response = api.post(login_path("minint-2022"), {}, key=api.key)
+    assert response.status_code == 422
 
 
 def test_a_refusal_is_journalled_with_the_platform_as_actor(api: Api) -> None:
