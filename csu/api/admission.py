@@ -1,4 +1,5 @@
-"""What a request must show before its body is read: a key, then a body under the cap.
+"""What a request must show before its body is read: a key, a body announced as JSON,
+then a body under the cap.
 
 FastAPI reads and decodes a route's whole JSON body before it looks at the key (the
 body is one of the route's parameters, and its dependencies come after). Anyone who
@@ -84,6 +85,12 @@ _VERSIONED = "/v1/"
 # An answer given before the whole body came: the server closes the connection after
 # it, rather than read (and throw away) the rest to keep the connection open.
 _CLOSE = {"Connection": "close"}
+# The type of a body sent as something else than JSON (or with no Content-Type at all),
+# not repeated: a header's bytes may be anything.
+NOT_JSON = (
+    "Type de contenu non pris en charge : le corps s'envoie en JSON, avec l'en-tête "
+    "« Content-Type: application/json »."
+)
 
 
 class BodyTooLarge(HTTPException):
@@ -97,7 +104,8 @@ class BodyTooLarge(HTTPException):
 
 class Admission:
     """ASGI middleware of ``api``: 401 before the body for a request carrying one to
-    ``/v1/`` without a valid key; 413 for a body over its route's cap (``CAPS``). Every
+    ``/v1/`` without a valid key; 415 for one not announced as JSON; 413 for a body over
+    its route's cap (``CAPS``). Every
     service a request calls waits for a busy store ``store_wait_s`` at most, then
     answers 503 (csu.services.context.store_wait_cap)."""
 
@@ -123,6 +131,9 @@ class Admission:
             refused = await self._key_refusal(scope)
             if refused is not None:
                 await refused(scope, receive, send)
+                return
+            if not _sent_as_json(scope):
+                await problem(415, NOT_JSON, headers=_CLOSE)(scope, receive, send)
                 return
         cap = _cap(scope)
         if _announced(scope) > cap.max_bytes:
@@ -172,6 +183,15 @@ class Admission:
 def _cap(scope: Scope) -> BodyCap:
     """The cap of the route the request goes to (its path matched as the router will)."""
     return next((cap for path, cap in _ROUTES if path.match(scope["path"])), SMALL)
+
+
+def _sent_as_json(scope: Scope) -> bool:
+    """Whether the body is announced as JSON (``application/json``, or a ``+json`` type),
+    as FastAPI reads it: any other body it would not decode, and the route would say
+    « objet JSON attendu » of a body that may well be one."""
+    media = Headers(scope=scope).get("content-type", "").partition(";")[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 def _announced(scope: Scope) -> int:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
-from csu.api.admission import EMARGEMENTS_BODY_BYTES, SMALL_BODY_BYTES
+from csu.api.admission import EMARGEMENTS_BODY_BYTES, NOT_JSON, SMALL_BODY_BYTES
 from csu.api.routes.emargements import EmargementIn
 from csu.services.emargement import MAX_EVENTS
 from tests.api.conftest import Api, login_path
@@ -172,3 +173,32 @@ def test_health_answers_while_large_bodies_are_decoded(api: Api) -> None:
         assert health.json() == {"status": "ok"}
         assert waiting > 0
         assert {answer.result().status_code for answer in sent} == {422}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_a_body_not_sent_as_json_is_a_415_that_says_how_to_send_it(
+    api: Api, content_type: str
+) -> None:
+    body = json.dumps({"identifier": "MI-1", "secrets": {"password": "x"}})  # JSON all the same
+    headers = {"Content-Type": content_type} if content_type else {}
+    with api.client() as client:
+        answer = client.post(login_path(), content=body, headers=headers)
+    assert answer.status_code == 415
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"] == NOT_JSON
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "APPLICATION/JSON", "application/x+json"]
+)
+def test_a_json_body_in_any_json_type_is_read(api: Api, content_type: str) -> None:
+    body = json.dumps({"identifier": "MI-1", "secrets": {"password": "x"}})
+    with api.client() as client:
+        answer = client.post(login_path(), content=body, headers={"Content-Type": content_type})
+    assert answer.status_code != 415
+
+
+def test_a_wrong_key_is_a_401_before_the_type_of_its_body(api: Api) -> None:
+    with api.client("csu_wrong") as client:
+        answer = client.post(login_path(), content=b"x", headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 401

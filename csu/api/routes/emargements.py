@@ -100,7 +100,7 @@ class EmargementsRecorded(BaseModel):
         "8 Mio au plus (413 au-delà : découpez le lot)."
     ),
     response_model=EmargementsRecorded,
-    responses=documented(401, 403, 404, 413, 422, 503),
+    responses=documented(401, 403, 404, 413, 415, 422, 503),
 )
 def record_emargements(
     election: ElectionId, body: EmargementBatch, platform: CurrentPlatform, deps: Store

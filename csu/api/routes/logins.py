@@ -65,7 +65,7 @@ class LoginCheckRequest(BaseModel):
         "comptée comme un échec ni inscrite au journal ; réessayez après le délai dit."
     ),
     response_model=LoginCheck,
-    responses=documented(401, 403, 413, 422, 429, 503),
+    responses=documented(401, 403, 413, 415, 422, 429, 503),
 )
 async def check_login(
     election: ElectionId, body: LoginCheckRequest, platform: CurrentPlatform, deps: Store

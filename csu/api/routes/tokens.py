@@ -121,7 +121,7 @@ class RedeemedCode(BaseModel):
         "pas (la même réponse)."
     ),
     response_model=RedeemedCode,
-    responses=documented(401, 403, 404, 410, 413, 422, 503),
+    responses=documented(401, 403, 404, 410, 413, 415, 422, 503),
 )
 def redeem_token(
     body: TokenRedeemRequest, platform: CurrentPlatform, deps: Store
