@@ -346,6 +346,25 @@ def get_definition(
     return known[election_id]
 
 
+class ElectionPurged(ServiceError):
+    """The election's personal data was purged: nothing that brings it back is taken."""
+
+
+def refuse_purged(session: Session, election_id: str, what: str) -> None:
+    """Stops an import of ``what`` into a purged election: its voters' personal data was
+    erased at the end of its retention (``csu purge``), and a list imported again would
+    bring them back where no later purge clears them (one purge per election)."""
+    purged = session.execute(
+        core_select(Election.purged_at).where(col(Election.id) == election_id)  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if purged is not None:
+        raise ElectionPurged(
+            f"Scrutin {election_id} purgé le {paris_text(purged)} : ses données personnelles "
+            f"ont été effacées, {what} ne s'y importe plus. Pour un nouveau scrutin, "
+            "chargez un fichier d'élection d'un autre identifiant."
+        )
+
+
 def definition_on(cursor: Any, dialect: Any, election_id: str) -> ElectionDefinition:
     """``get_definition`` on the driver's cursor, for a service without a Session."""
     return _found(_DEFINITION.rows(cursor, dialect, election=election_id), election_id)

@@ -33,7 +33,7 @@ from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
-from csu.services.elections import get_definition
+from csu.services.elections import get_definition, refuse_purged
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
 from csu.store import journal
 from csu.store.tables import Credential, Material
@@ -77,6 +77,7 @@ def import_originals(
     report = OriginalsReport(source=path.name, election=election_id)
     with deps.reading() as session:
         definition = get_definition(session, election_id)
+        refuse_purged(session, election_id, "un fichier des codes d'origine")
     text, records = _open_csv(path, WHAT)
     with text:
         first = next(records, None)

@@ -33,7 +33,7 @@ from csu.domain.roll import RollRules, RowError
 from csu.domain.scrutins import ballots, material_scrutins
 from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
-from csu.services.elections import get_definition
+from csu.services.elections import get_definition, refuse_purged
 from csu.services.files import describe_os_error, open_regular
 from csu.services.worker_processes import (
     QUIET_SPAWN,
@@ -65,6 +65,9 @@ _KEY_FIELDS = ("line", "identifier", "matricule", "capacity", "bureau", "scrutin
 # A roll row is well under 1 KB: a longer line is not a roll (or has lost a quote),
 # and bounding it keeps memory bounded whatever the file holds.
 MAX_LINE_CHARS = 16_384
+
+
+ROLL_WHAT = "une liste électorale"  # what a purged election refuses (refuse_purged)
 
 
 class ImportFailed(ServiceError):
@@ -736,6 +739,7 @@ def import_voters(
     report.stages = stages
     with deps.reading() as session:
         get_definition(session, election_id)  # an unknown election, before the file is read
+        refuse_purged(session, election_id, ROLL_WHAT)
     text, records = _open_csv(path, "Liste électorale")
     with text:
         first = next(records, None)
@@ -756,6 +760,7 @@ def import_voters(
                 # that writes them: a reload dropping a scrutin that a row names waits for
                 # this import (and is then refused), or commits first and the row is refused.
                 definition = get_definition(session, election_id, for_share=True)
+                refuse_purged(session, election_id, ROLL_WHAT)  # a purge since, maybe
                 writer = _RollWriter(session, election_id, deps.clock())
                 plan = _Plan(
                     names=names,
@@ -1158,6 +1163,7 @@ def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str)
     report = ImportReport(source=path.name, election=election_id)
     with deps.reading() as session:
         get_definition(session, election_id)
+        refuse_purged(session, election_id, "un fichier d'émargement")
     text, records = _open_csv(path, "Fichier d'émargement")
     with text:
         first = next(records, None)
