@@ -256,7 +256,7 @@ def _read_key_file(path: Path) -> bytes:
     with path.open("rb") as handle:
         data = handle.read(4097)
     try:
-        key = data.decode("utf-8").strip()
+        key = data.decode("utf-8-sig").strip()  # an editor's byte-order mark is no key
     except UnicodeDecodeError:
         key = ""
     if len(data) > 4096 or not key:

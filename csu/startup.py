@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
 from csu.domain.errors import InvalidValue
 from csu.services.context import Deps, ServiceError, check_workstation
+from csu.services.deployment_key import KeyMismatch, check_deployment_key
 from csu.store.engine import make_engine
 from csu.store.migrate import current_revision, head_revision
 
@@ -73,7 +74,18 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
         raise ConfigError(
             "Base non initialisée ou pas à jour : lancez « csu init » ou « csu db upgrade »."
         )
-    return settings, Deps(engine=engine, key=key)
+    deps = Deps(engine=engine, key=key)
+    check_key(settings, deps)
+    return settings, deps
+
+
+def check_key(settings: Settings, deps: Deps) -> None:
+    """:func:`check_deployment_key`, its refusal as the commands' French stop."""
+    source = "CSU_SECRET_KEY" if settings.secret_key is not None else str(settings.key_file)
+    try:
+        check_deployment_key(deps, source)
+    except KeyMismatch as error:
+        raise ConfigError(str(error)) from None
 
 
 def demo_url() -> str:

@@ -4,6 +4,8 @@ import typer
 
 from csu.cli.common import DbOption, display_url, engine_of, friendly, out, resolve_db
 from csu.config import load_settings
+from csu.services.context import Deps
+from csu.startup import check_key
 from csu.store.migrate import current_revision, upgrade
 
 app = typer.Typer(help="Schéma de la base (migrations).")
@@ -13,8 +15,10 @@ app = typer.Typer(help="Schéma de la base (migrations).")
 def init(db: DbOption = None) -> None:
     """Crée le schéma de la base (et sa clé secrète à côté d'un fichier SQLite)."""
     settings = load_settings(resolve_db(db))
-    settings.ensure_key()
-    upgrade(engine_of(settings))
+    key = settings.ensure_key()
+    engine = engine_of(settings)
+    upgrade(engine)
+    check_key(settings, Deps(engine=engine, key=key))  # recorded, or the one it was built with
     out.print(f"Base prête : {display_url(settings)}")
     if settings.key_file and settings.secret_key is None:
         out.print(f"Clé secrète : {settings.key_file} (à sauvegarder, ne pas diffuser)")
@@ -25,7 +29,8 @@ def init(db: DbOption = None) -> None:
 def db_upgrade(db: DbOption = None) -> None:
     """Applique les migrations en attente."""
     settings = load_settings(resolve_db(db))
-    settings.key_bytes()
+    key = settings.key_bytes()
     engine = engine_of(settings)
     upgrade(engine)
+    check_key(settings, Deps(engine=engine, key=key))
     out.print(f"Schéma à jour (révision {current_revision(engine)}).")
