@@ -229,12 +229,13 @@ class EscalationsScreen(Explained, CsuScreen[None]):
 
     def _status(self, counts: EscalationCounts) -> None:
         shown = "ouverts et clos" if self.include_closed else "ouverts"
+        none = "ouvert ni clos" if self.include_closed else "ouvert"
         keys = "t : prendre en charge, n : numéro de rappel, c : clore, a : dossiers clos"
         self.query_one("#escalations-status", Static).update(
             f"{counts_text(counts)}. {len(self.cases)} dossier(s) {shown} affiché(s) — {keys} "
             "(la consultation est journalisée)."
             if self.cases
-            else f"{counts_text(counts)}. Aucun dossier {shown} — F5 pour actualiser."
+            else f"{counts_text(counts)}. Aucun dossier {none} — F5 pour actualiser."
         )
 
     @work(thread=True, exclusive=True, group="escalation-counts", exit_on_error=False)

@@ -64,6 +64,15 @@ FLOWS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# What each role's flow is: a president has the voter in front of them (S4), nobody
+# calls; a supervisor takes calls and keeps the desk; an administrator takes none.
+HEADINGS = {
+    "agent": "Déroulé d'un appel :",
+    "president": "Déroulé d'une intervention au bureau :",
+    "superviseur": "Votre poste de superviseur :",
+    "admin": "Votre poste d'administrateur :",
+}
+
 # The keys the flows name: the voter file's actions, and the application's desks.
 _NAMED = frozenset(
     name
@@ -92,10 +101,7 @@ def flow(role: str, app: App[Any]) -> Group | None:
     # filled in from its bindings (browser twins included): a key the keymap moved to
     # ctrl+w must not read alt+w.
     said = browser_words if getattr(app, "is_web", False) else str
-    # A president has the voter in front of them (S4): nobody calls.
-    heading = (
-        "Déroulé d'une intervention au bureau :" if role == "president" else "Déroulé d'un appel :"
-    )
+    heading = HEADINGS.get(role, "Déroulé d'un appel :")
     return hanging_list(
         heading,
         [(f"  {number}.", said(step).format_map(keys)) for number, step in enumerate(steps, 1)],

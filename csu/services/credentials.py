@@ -27,6 +27,7 @@ from csu.domain.election import (
     CREDENTIAL_LABELS,
     CredentialFormat,
     ElectionDefinition,
+    credential_words,
     route_refusal,
 )
 from csu.domain.hashing import credential_purpose, keyed_hash
@@ -306,9 +307,11 @@ def revoke_credential(
                      code_check(deps, session, voter.id, material.election_id))  # fmt: skip
         revoked = revoke_active(session, material.id or 0, kind, who.login, now, reason)
         if revoked is None:
+            _, e = credential_words(kind)
+            active = "active" if e else "actif"
             raise ServiceError(
-                f"Aucun(e) {CREDENTIAL_LABELS.get(kind, kind)} délivré(e) par la cellule n'est "
-                "actif(ve) pour ce matériel."
+                f"Aucun{e} {CREDENTIAL_LABELS.get(kind, kind)} délivré{e} par la cellule "
+                f"n'est {active} pour ce matériel."
             )
         journal.append(
             session,
@@ -353,16 +356,14 @@ def require_verified_for(definition: ElectionDefinition, row: Intervention, kind
     attested_only = "in_person" in recorded - verified
     if not enough_for(required, verified):
         sets = " ; ou ".join(describe_set(s) for s in required or ())
-        label = CREDENTIAL_LABELS.get(kind, kind)
+        named, _ = credential_words(kind)
         if attested_only and enough_for(required, verified | {"in_person"}):
             raise ServiceError(
-                f"L'attestation du président ne suffit pas à un agent pour délivrer un(e) "
-                f"{label} : le président le fait lui-même depuis sa session, ou l'identité "
-                f"est vérifiée par : {sets}."
+                f"L'attestation du président ne suffit pas à un agent pour délivrer {named} : "
+                "le président le fait lui-même depuis sa session, ou l'identité est vérifiée "
+                f"par : {sets}."
             )
-        raise ServiceError(
-            f"Pour délivrer un(e) {label}, l'identité doit être vérifiée par : {sets}."
-        )
+        raise ServiceError(f"Pour délivrer {named}, l'identité doit être vérifiée par : {sets}.")
 
 
 def _used(row: Intervention) -> str | None:

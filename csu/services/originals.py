@@ -29,7 +29,7 @@ from sqlmodel import Session, col
 from csu.domain import credentials as creds
 from csu.domain import originals as rules
 from csu.domain import roll
-from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition
+from csu.domain.election import ElectionDefinition, credential_words
 from csu.domain.errors import InvalidValue
 from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
@@ -201,7 +201,6 @@ def _write(
     rows = []
     for line in batch:
         material = materials.get(line.identifier)
-        label = CREDENTIAL_LABELS.get(line.kind, line.kind)
         if material is None:
             report.note([RowError(line.line, "identifiant",
                                   f"identifiant inconnu pour le scrutin {definition.id}")])
@@ -210,8 +209,9 @@ def _write(
         if (line.phc, ISSUER) in existing:
             report.already += 1
         elif existing:
+            named, e = credential_words(line.kind)
             report.note([RowError(line.line, "type", (
-                f"ce matériel a déjà un(e) {label} (délivré(e) par la cellule ou importé(e) "
+                f"ce matériel a déjà {named} (délivré{e} par la cellule ou importé{e} "
                 "avec une autre empreinte) : l'original n'est pas chargé"))])
         elif material.status != "active":
             report.note([RowError(line.line, "identifiant",

@@ -14,6 +14,7 @@ from csu.domain.election import (
     ElectionDefinition,
     ElectionState,
     accepts_substitution_at,
+    credential_words,
     definition_from_json,
     describe_support_hours,
     election_to_json,
@@ -661,3 +662,9 @@ def test_verification_for_a_set_of_public_factors_only_is_refused() -> None:
     text = text.replace("vote_code = [\n", 'vote_code = [\n    ["birth_date"],\n')
     with pytest.raises(InvalidValue, match="aucun facteur secret"):
         parse_election(text, "men-2022.toml")
+
+
+def test_a_credential_is_named_with_its_article_and_its_agreement() -> None:
+    assert credential_words("security_key") == ("une clé de sécurité", "e")
+    assert credential_words("password") == ("un mot de passe", "")
+    assert credential_words("vote_code") == ("un code de vote", "")

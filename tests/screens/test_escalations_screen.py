@@ -89,6 +89,15 @@ async def test_the_counts_of_the_queue_head_the_screen(app: CsuApp, demo_deps: D
     assert status.startswith("En attente : 0 — en retard : 1 — pris en charge : 0 — clos : 0")
 
 
+async def test_an_empty_queue_says_aucun_dossier_ouvert(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(app.screen.query_one("#escalations-status", Static).content)
+    assert "Aucun dossier ouvert — F5 pour actualiser." in status
+
+
 async def test_the_palette_offers_escalades_to_supervisors(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "superviseur")

@@ -124,3 +124,12 @@ async def test_f1_names_the_moved_presence_key_for_a_president(demo_deps: Deps) 
         await press(pilot, "f1")
         flow = help_flow(app)
         assert "F11 : les vérifications en personne" in flow and "ctrl+g" not in flow
+
+
+async def test_an_admin_s_f1_speaks_of_their_post_not_of_a_call(demo_deps: Deps) -> None:
+    app = CsuApp(demo_deps, "poste-test")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin")
+        await press(pilot, "f1")
+        flow = help_flow(app)
+        assert flow.startswith("Votre poste d'administrateur :") and "appel" not in flow

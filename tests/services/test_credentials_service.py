@@ -313,11 +313,18 @@ def test_revoking_needs_a_reason(desk: Desk) -> None:
     assert key_works(desk, desk.caller, key.display)
 
 
-def test_revoking_when_nothing_was_issued_is_refused(desk: Desk) -> None:
+@pytest.mark.parametrize(("kind", "sentence"), [
+    ("security_key", "Aucune clé de sécurité délivrée par la cellule n'est active pour ce "
+                     "matériel."),
+    ("password", "Aucun mot de passe délivré par la cellule n'est actif pour ce matériel."),
+])  # fmt: skip
+def test_revoking_when_nothing_was_issued_is_refused_in_agreed_words(
+    desk: Desk, kind: str, sentence: str
+) -> None:
     call_id = verified_call(desk, desk.caller)
-    with pytest.raises(ServiceError, match="Aucun"):
-        revoke_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key",
-                          "carte volée")
+    with pytest.raises(ServiceError) as refused:
+        revoke_credential(desk.deps, AGENT, call_id, desk.caller.material_id, kind, "carte volée")
+    assert str(refused.value) == sentence
     assert entries(desk.deps, "credential_revoke") == []
 
 

@@ -220,8 +220,8 @@ def test_an_original_never_takes_the_place_of_a_credential_the_cell_issued(desk:
     issued = new_key(desk)
     report = imported(desk, *originals_of(desk.caller)[:1])
     assert [error.describe() for error in report.errors] == [
-        "ligne 2, colonne type : ce matériel a déjà un(e) clé de sécurité (délivré(e) par la "
-        "cellule ou importé(e) avec une autre empreinte) : l'original n'est pas chargé"
+        "ligne 2, colonne type : ce matériel a déjà une clé de sécurité (délivrée par la "
+        "cellule ou importée avec une autre empreinte) : l'original n'est pas chargé"
     ]
     assert logs_in(desk, security_key=issued)
 

@@ -87,7 +87,7 @@ def test_minint_birth_date_and_sms_code_give_a_key_but_never_a_password(desk: De
     with pytest.raises(ServiceError) as refused:
         issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "password")
     said = str(refused.value)
-    assert said.startswith("Pour délivrer un(e) mot de passe, l'identité doit être vérifiée")
+    assert said.startswith("Pour délivrer un mot de passe, l'identité doit être vérifiée")
     assert "IBAN" in said and "carte agent" in said and "clé de sécurité" in said
     issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
     assert issued_kinds(desk, call_id) == ["security_key"]
