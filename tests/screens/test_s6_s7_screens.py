@@ -167,6 +167,20 @@ class TestS6VoteCodeLink:
             [mail] = mails_to(outbox, PERSONAL)
             assert "jeton=" in mail
 
+    async def test_a_link_refused_for_its_empty_number_brings_the_cursor_back_to_it(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, demo_voter(demo_deps, MEN))
+            await press(pilot, "ctrl+l")
+            screen = app.screen
+            assert isinstance(screen, VoteCodeLinkScreen)
+            await click(pilot, "#link-ok")  # nothing typed
+            assert any("Téléphone" in n for n in notifications(app))
+            assert app.focused is screen.query_one("#link-recipient", Input)
+            await press(pilot, *"0612345678")  # what is typed next goes to the number
+            assert screen.query_one("#link-recipient", Input).value == "0612345678"
+
     async def test_the_code_is_never_issued_to_be_read_out(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
