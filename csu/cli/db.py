@@ -6,7 +6,7 @@ from csu.cli.common import DbOption, display_url, engine_of, friendly, out, reso
 from csu.config import load_settings
 from csu.services.context import Deps
 from csu.startup import check_key
-from csu.store.migrate import current_revision, upgrade
+from csu.store.migrate import NewerStore, current_revision, is_known_revision, upgrade
 
 app = typer.Typer(help="Schéma de la base (migrations).")
 
@@ -15,8 +15,13 @@ app = typer.Typer(help="Schéma de la base (migrations).")
 def init(db: DbOption = None) -> None:
     """Crée le schéma de la base (et sa clé secrète à côté d'un fichier SQLite)."""
     settings = load_settings(resolve_db(db))
-    key = settings.ensure_key()
+    if settings.key_file is None:
+        settings.key_bytes()  # PostgreSQL: its key is said missing before connecting
     engine = engine_of(settings)
+    revision = current_revision(engine)
+    if revision is not None and not is_known_revision(revision):
+        raise NewerStore(revision)  # before a key file is made for a store it cannot open
+    key = settings.ensure_key()
     upgrade(engine)
     check_key(settings, Deps(engine=engine, key=key))  # recorded, or the one it was built with
     out.print(f"Base prête : {display_url(settings)}")

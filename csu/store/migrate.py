@@ -21,7 +21,30 @@ def alembic_config() -> Config:
     return config
 
 
+class NewerStore(InvalidValue):
+    """A store whose schema revision these migrations do not know: a newer CSU made it."""
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__("Base de données", newer_store_fault(revision))
+
+
+def newer_store_fault(revision: str) -> str:
+    """What to say of a store at ``revision``, unknown to this CSU, in French."""
+    return (
+        f"révision {revision} inconnue de cette version de CSU (la dernière qu'elle "
+        f"connaît est {head_revision()}) : la base a été créée ou mise à jour par un CSU "
+        "plus récent : mettez CSU à jour sur ce poste pour l'ouvrir."
+    )
+
+
+def is_known_revision(revision: str) -> bool:
+    return revision in _known_revisions()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Up to ``revision``; a store a newer CSU migrated is refused (:class:`NewerStore`)
+    before anything is written, rather than Alembic's « Can't locate revision »."""
     _migrate(engine, command.upgrade, revision)
 
 
@@ -57,6 +80,9 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
             with connection.begin():
                 if not sqlite:
                     _require_utf8(connection)
+                found = MigrationContext.configure(connection).get_current_revision()
+                if found is not None and not is_known_revision(found):
+                    raise NewerStore(found)
                 config.attributes["connection"] = connection
                 step(config, revision)
                 if sqlite:
@@ -81,6 +107,14 @@ def current_revision(engine: Engine) -> str | None:
 @functools.cache  # the scripts do not change while a process runs; reading them costs ~0.1 s
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    return frozenset(
+        script.revision
+        for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    )
 
 
 def is_up_to_date(engine: Engine) -> bool:
