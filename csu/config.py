@@ -1,5 +1,6 @@
 """Settings, read once at start from the environment (``CSU_*``) and passed down."""
 
+import json
 import os
 import re
 import secrets
@@ -12,7 +13,7 @@ from typing import Annotated, Any, Literal
 from argon2 import PasswordHasher
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -65,7 +66,9 @@ class Settings(BaseSettings):
     # Seconds a contact detail revealed by a supervisor stays in clear in the voter file.
     reveal_seconds: float = 30
     # Remapped keys, by binding id: CSU_KEYMAP='{"help": "f2"}'.
-    keymap: dict[str, str] = {}
+    # NoDecode: read by _keymap_from_json, which refuses in French what json.loads
+    # cannot read, even a value nested too deep for it (RecursionError).
+    keymap: Annotated[dict[str, str], NoDecode] = {}
     # csu serve: browser sessions at once (each a process), new sessions per client
     # address per minute, and minutes a served session may sit at the login screen
     # without a key press before it ends (freeing its place).
@@ -140,6 +143,24 @@ class Settings(BaseSettings):
         if _not_utf8(value):
             raise ValueError("octets qui ne sont pas de l'UTF-8 : réglez la variable en UTF-8")
         return value
+
+    @field_validator("keymap", mode="before")
+    @classmethod
+    def _keymap_from_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):  # Settings(keymap={...}) in tests and the app
+            return value
+        try:
+            found = json.loads(value)
+        except RecursionError:  # "[[[[…": deeper than the parser's stack
+            raise ValueError(f"{_KEYMAP_EXPECTED}, pas une valeur imbriquée si profond") from None
+        except ValueError:
+            raise ValueError(_KEYMAP_EXPECTED) from None
+        # A flat object only: nothing nested reaches the checks below, which recurse.
+        if not isinstance(found, dict) or not all(
+            isinstance(each, str) for each in found.values()
+        ):
+            raise ValueError(_KEYMAP_EXPECTED)
+        return found
 
     @field_validator("database_url")
     @classmethod
@@ -422,6 +443,9 @@ def _either(values: tuple[str, ...]) -> str:
     return ", ".join(quoted[:-1]) + " ou " + quoted[-1]
 
 
+_KEYMAP_EXPECTED = 'objet JSON attendu, par exemple {"help": "f2"}'
+
+
 def _unparsed(message: str) -> str:
     """pydantic-settings' message for a value it could not decode (JSON), in French."""
     found = re.search(r'field "([^"]+)"', message)
@@ -430,5 +454,5 @@ def _unparsed(message: str) -> str:
     name = found.group(1)
     variable = f"CSU_{name.upper()}"
     if name == "keymap":
-        return f'{variable} : objet JSON attendu, par exemple {{"help": "f2"}}.'
+        return f"{variable} : {_KEYMAP_EXPECTED}."
     return f"{variable} : valeur JSON attendue."

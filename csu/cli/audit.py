@@ -4,12 +4,22 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from csu.cli.common import DbOption, err, friendly, open_deps, out, resolve_db, who
+from csu.cli.common import (
+    MAX_ROW_NUMBER,
+    DbOption,
+    err,
+    friendly,
+    open_deps,
+    os_reason,
+    out,
+    resolve_db,
+    who,
+)
 from csu.config import load_settings
 from csu.domain.clock import parse_typed_moment
 from csu.domain.identifiers import parse_matricule
@@ -147,7 +157,7 @@ def audit_acknowledge(
     number: Annotated[
         int,
         typer.Argument(help="N° de l'entrée mise à l'écart (csu audit verify la nomme).",
-                       metavar="N°", min=1),
+                       metavar="N°", min=1, max=MAX_ROW_NUMBER),
     ],
     reason: Annotated[
         str,
@@ -259,23 +269,56 @@ def audit_checkpoint(
             "(créez-la avec « csu audit keygen »)."
         )
     signer = load_signer(key_file)
-    if out_file is not None and out_file.exists():
-        raise ServiceError(f"{out_file} existe déjà : il n'est pas remplacé.")
-    settings, deps = open_deps(db, settings)
-    signed = sign_checkpoint(
-        deps, who(settings), signer, origin or settings.checkpoint_origin or None
-    )
     if out_file is None:
+        settings, deps = open_deps(db, settings)
+        signed = sign_checkpoint(
+            deps, who(settings), signer, origin or settings.checkpoint_origin or None
+        )
         sys.stdout.write(signed.note)
         return
-    with out_file.open("x", encoding="utf-8", newline="\n") as handle:
-        handle.write(signed.note)
+    # The file is made first: a checkpoint signed and recorded must reach its file.
+    handle = _new_note_file(out_file)
+    note: str | None = None  # once signed and recorded
+    try:
+        with handle:
+            settings, deps = open_deps(db, settings)
+            signed = sign_checkpoint(
+                deps, who(settings), signer, origin or settings.checkpoint_origin or None
+            )
+            note = signed.note
+            handle.write(note)
+    except BaseException as error:
+        out_file.unlink(missing_ok=True)  # made above, empty or cut short: no note
+        if note is None or not isinstance(error, OSError):
+            raise
+        sys.stdout.write(note)  # recorded in the base: not lost with the file
+        raise ServiceError(
+            f"Point de contrôle signé et enregistré dans la base, mais {out_file} n'a pu "
+            f"être écrit ({os_reason(error)}) : le voici sur la sortie standard."
+        ) from None
     out.print(
         f"Point de contrôle signé : {signed.size} entrées, clé « {signed.key_name} » "
         f"({signed.key_id}), écrit dans {out_file} et enregistré dans la base.",
         highlight=False,
         markup=False,
     )
+
+
+def _new_note_file(path: Path) -> TextIO:
+    """``path`` created for the checkpoint's note, never over a file or a link already
+    there, or a French refusal naming it (before anything is signed)."""
+    try:
+        return path.open("x", encoding="utf-8", newline="\n")
+    except FileExistsError:  # a dangling link too: exists() says no, open() follows it
+        raise ServiceError(
+            f"{path} existe déjà (fichier ou lien) : il n'est pas remplacé ; aucun point "
+            "de contrôle n'a été signé."
+        ) from None
+    except OSError as error:
+        raise ServiceError(
+            f"Impossible de créer {path} : {os_reason(error)} ; aucun point de contrôle "
+            "n'a été signé."
+        ) from None
 
 
 @app.command("export")

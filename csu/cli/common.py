@@ -71,9 +71,14 @@ _OS_ERRORS = {
     errno.ENOENT: "fichier ou dossier introuvable",
     errno.EACCES: "accès refusé",
     errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
     errno.ENOSPC: "disque plein",
     errno.EROFS: "système de fichiers en lecture seule",
 }
+
+# The largest number an id or a journal entry's n° can be: PostgreSQL's INTEGER columns
+# (SQLite's are wider). A larger one is refused as a bad value, not sent to the store.
+MAX_ROW_NUMBER = 2_147_483_647
 
 DbOption = Annotated[
     str | None,
@@ -115,7 +120,7 @@ def friendly(command: F) -> F:
         except SQLAlchemyError as error:
             err.print(f"[red]Erreur de la base de données :[/red] {type(error).__name__}")
         except OSError as error:
-            reason = _OS_ERRORS.get(error.errno or 0, "erreur d'entrée-sortie")
+            reason = os_reason(error)
             where = escape(str(error.filename or ""))
             err.print(f"[red]Erreur :[/red] {where} : {reason}", highlight=False)
         except UnicodeError:  # text that no check above named: still no traceback
@@ -123,6 +128,11 @@ def friendly(command: F) -> F:
         raise typer.Exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def os_reason(error: OSError) -> str:
+    """What the system said, in French."""
+    return _OS_ERRORS.get(error.errno or 0, "erreur d'entrée-sortie")
 
 
 def _refuse_bytes_not_utf8(arguments: dict[str, Any]) -> None:

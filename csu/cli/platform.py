@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from csu.cli.common import DbOption, friendly, open_deps, out, who
+from csu.cli.common import MAX_ROW_NUMBER, DbOption, friendly, open_deps, out, who
 from csu.domain.clock import paris_text
 
 app = typer.Typer(help="Plateformes de vote clientes de l'API (csu api) et leurs clés.")
@@ -105,7 +105,13 @@ def platform_webhooks(
     ] = False,
     resend: Annotated[
         int | None,
-        typer.Option("--resend", help="Renvoie ce webhook en échec (son n°).", show_default=False),
+        typer.Option(
+            "--resend",
+            help="Renvoie ce webhook en échec (son n°).",
+            show_default=False,
+            min=1,
+            max=MAX_ROW_NUMBER,
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 100,
     db: DbOption = None,

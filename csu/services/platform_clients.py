@@ -398,17 +398,36 @@ def _checked_name(name: str) -> str:
 
 def _checked_webhook_url(url: str) -> str:
     """HTTPS, or plain HTTP to this machine only (a receiver behind a local proxy)."""
-    url = single_line(url, "Adresse des webhooks").strip()
+    field = "Adresse des webhooks"
+    url = single_line(url, field).strip()
     if len(url) > MAX_WEBHOOK_URL:
-        raise InvalidValue("Adresse des webhooks", f"{MAX_WEBHOOK_URL} caractères au plus")
-    parts = urlsplit(url)
+        raise InvalidValue(field, f"{MAX_WEBHOOK_URL} caractères au plus")
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[::1/": the brackets of an IPv6 address left open
+        raise InvalidValue(
+            field, "adresse mal formée (crochets d'une adresse IPv6 non refermés ?)"
+        ) from None
+    try:
+        port = parts.port  # not a number, or over 65535: ValueError
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise InvalidValue(field, "port attendu entre 1 et 65535")
+    if parts.username is not None or parts.password is not None:
+        # « csu platform list » shows the address: a password in it would be read there.
+        raise InvalidValue(
+            field,
+            "pas d'identifiant ni de mot de passe dans l'adresse (utilisateur:mot@…) : "
+            "les webhooks sont signés, la plateforme les vérifie avec leur secret",
+        )
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return url
     if parts.scheme == "http" and _is_loopback(host):
         return url
     raise InvalidValue(
-        "Adresse des webhooks",
+        field,
         "adresse https:// attendue (http:// seulement vers cette machine, ex. 127.0.0.1)",
     )
 
