@@ -334,3 +334,10 @@ def test_unlock_lets_a_locked_operator_log_in(db: Path, camille: str) -> None:
 def test_an_unknown_operator_is_refused_in_french(db: Path, command: str) -> None:
     result = csu("operator", command, "personne", "--db", db)
     assert_refused(result, "Erreur : Opérateur inconnu : « personne ».")
+
+
+def test_unlocking_an_operator_not_locked_says_so(db: Path, camille: str) -> None:
+    result = csu("operator", "unlock", "camille", "--db", db)
+    assert_done(result)
+    assert "Opérateur « camille » : n'était pas verrouillé." in said(result)
+    assert "déverrouillé" not in said(result)

@@ -140,8 +140,8 @@ def operator_unlock(
     from csu.services.operators import unlock_operator
 
     settings, deps = _operator_deps(db)
-    unlock_operator(deps, who(settings), login, reason)
-    out.print(f"Opérateur « {login.strip().lower()} » déverrouillé.", highlight=False)
+    unlocked = unlock_operator(deps, who(settings), login, reason)
+    out.print(unlocked.sentence, highlight=False)
 
 
 def _operator_deps(db: str | None) -> tuple[Settings, Deps]:

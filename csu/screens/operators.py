@@ -30,6 +30,7 @@ from csu.services.operators import (
     NAME_FIELD,
     ROLE_FIELD,
     OperatorCreated,
+    OperatorUnlocked,
     OperatorView,
     add_operator,
     disable_operator,
@@ -265,14 +266,22 @@ class OperatorsScreen(CsuScreen[None]):
             disable_operator(deps, who, login, reason)
             self.app.call_from_thread(self._done, f"Opérateur « {login} » désactivé.")
         elif action == "unlock":
-            unlock_operator(deps, who, login, reason)
-            self.app.call_from_thread(self._done, f"Opérateur « {login} » déverrouillé.")
+            unlocked = unlock_operator(deps, who, login, reason)
+            self.app.call_from_thread(self._unlocked, unlocked)
         elif action == "reset_totp":
             created = reset_totp(deps, who, login, reason)
             self.app.call_from_thread(self._reset, created)
 
     def _done(self, message: str) -> None:
         self.notify(message, title="Opérateurs")
+        self.action_reload()
+
+    def _unlocked(self, unlocked: OperatorUnlocked) -> None:
+        if unlocked.was_locked:
+            self._done(unlocked.sentence)
+            return
+        # Nothing was locked: not « déverrouillé » (the journal says was_locked: false).
+        self.notify(unlocked.sentence, title="Opérateurs", severity="warning")
         self.action_reload()
 
     def _reset(self, created: OperatorCreated) -> None:
@@ -517,15 +526,35 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
             self.dismiss(None)
 
 
-class EnrolmentScreen(CsuModal[None]):
-    """The TOTP enrolment of an operator, shown once: the QR code to scan and the
-    seed to type by hand. Closing forgets both; nothing can show them again."""
+# The code of a login of up to 30 characters is a version 6 symbol: 45 modules with
+# its quiet zone, 23 lines of half blocks, as many as an 80x24 terminal has above the
+# window's footer. Below ENROLMENT_TALL rows the window drops its top and bottom frame
+# and padding so that the code shows whole; the text goes beside it from ENROLMENT_WIDE
+# columns (80 included), under it below, where the window scrolls.
+ENROLMENT_TALL = 28
+ENROLMENT_WIDE = 76
 
+
+class EnrolmentScreen(CsuModal[None]):
+    """The TOTP enrolment of an operator, shown once: the QR code to scan and, beside
+    it, the seed to type by hand. Closing forgets both; nothing can show them again."""
+
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (ENROLMENT_TALL, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (ENROLMENT_WIDE, "-wide")]
+    # Not the .modal-box class, whose rules (screens.tcss) would win over these.
     DEFAULT_CSS = """
     EnrolmentScreen { align: center middle; }
-    #enrolment-box { width: 90; max-width: 100%; height: auto; max-height: 100%; }
+    #enrolment-box {
+        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        padding: 1 1; border: thick $primary; background: $surface;
+    }
+    EnrolmentScreen.-short #enrolment-box { padding: 0 1; border-top: none; border-bottom: none; }
+    #enrolment-body { height: auto; layout: horizontal; }
+    EnrolmentScreen.-narrow #enrolment-body { layout: vertical; }
     #enrolment-qr { width: auto; height: auto; }
-    #enrolment-secret { text-style: bold; margin-top: 1; }
+    #enrolment-side { width: 1fr; height: auto; padding-left: 1; }
+    EnrolmentScreen.-narrow #enrolment-side { padding-left: 0; margin-top: 1; }
+    #enrolment-secret { text-style: bold; }
     """
     BINDINGS = [Binding("escape", "close", "Fermer", id="enrolment-escape")]
 
@@ -537,23 +566,25 @@ class EnrolmentScreen(CsuModal[None]):
         self._secret = grouped_secret(created.provisioning_uri)
 
     def compose(self) -> ComposeResult:
-        # Scrolls on a small terminal (a browser window): the code is 21 lines high.
-        with VerticalScroll(id="enrolment-box", classes="modal-box"):
-            yield Static(self.headline, classes="modal-title", markup=False)
-            yield Static(
-                "Faites scanner ce QR code maintenant par l'application d'authentification "
-                "de l'opérateur (FreeOTP, Aegis, Google Authenticator…) : il ne sera plus "
-                "affiché.",
-                classes="modal-hint",
-            )
+        # Scrolls on a terminal too small for it (a browser window, a login of more than
+        # 30 characters at 80x24: ENROLMENT_TALL).
+        with VerticalScroll(id="enrolment-box"), Horizontal(id="enrolment-body"):
             yield Static(self._qr or "", id="enrolment-qr", markup=False)
-            yield Static(
-                f"Ou saisie manuelle de la clé : {self._secret}",
-                id="enrolment-secret",
-                markup=False,
-            )
-            with Horizontal(classes="modal-buttons"):
-                yield Button("Enregistré, fermer", id="enrolment-close", variant="success")
+            with Vertical(id="enrolment-side"):
+                yield Static(self.headline, classes="modal-title", markup=False)
+                yield Static(
+                    "Faites scanner ce QR code maintenant par l'application "
+                    "d'authentification de l'opérateur (FreeOTP, Aegis, Google "
+                    "Authenticator…) : il ne sera plus affiché.",
+                    classes="modal-hint",
+                )
+                yield Static(
+                    f"Ou saisie manuelle de la clé : {self._secret}",
+                    id="enrolment-secret",
+                    markup=False,
+                )
+                with Horizontal(classes="modal-buttons"):
+                    yield Button("Enregistré, fermer", id="enrolment-close", variant="success")
 
     def on_mount(self) -> None:
         # Not scrolled to the button: on a small terminal the code stays in view.

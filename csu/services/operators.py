@@ -48,6 +48,25 @@ class OperatorCreated:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorUnlocked:
+    login: str
+    # False: the operator was not locked out (a no-op, journalled as such), and only
+    # their ``failures`` below the lock's threshold, if any, were forgotten.
+    was_locked: bool
+    failures: int
+
+    @property
+    def sentence(self) -> str:
+        """What the administrator is told: « déverrouillé » only if there was a lock."""
+        if self.was_locked:
+            return f"Opérateur « {self.login} » déverrouillé."
+        forgotten = (
+            f" ; ses {self.failures} échec(s) de connexion sont oubliés" if self.failures else ""
+        )
+        return f"Opérateur « {self.login} » : n'était pas verrouillé{forgotten}."
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorView:
     login: str
     display_name: str
@@ -244,15 +263,17 @@ def reset_totp(
 
 def unlock_operator(
     deps: Deps, who: OperatorContext, login: str, reason: str | None = None
-) -> None:
-    """Clears the failed-login count and the lock it set."""
+) -> OperatorUnlocked:
+    """Clears the failed-login count and the lock it set; says whether there was a
+    lock, so that nobody is told an operator who was not locked was unlocked."""
     require_role(who, "admin")
     login = login.strip().lower()
     reason = _reason(reason)
     now = deps.clock()
     with deps.writing() as session:
         row = _find(session, login)
-        was_locked = row.locked_until is not None and row.locked_until > now
+        # Locked as the list shows it: a lock that has run out is no lock.
+        was_locked = _still_locked(row.locked_until, now) is not None
         failures = row.failed_logins
         row.failed_logins = 0
         row.locked_until = None
@@ -270,6 +291,7 @@ def unlock_operator(
                 "reason": reason,
             },
         )
+    return OperatorUnlocked(login=login, was_locked=was_locked, failures=failures)
 
 
 def _reason(reason: str | None) -> str | None:

@@ -17,6 +17,7 @@ from csu.services.auth import LOCK_MINUTES, LOGIN_FAILED, MAX_FAILURES, LoginRef
 from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
 from csu.services.operators import (
     TOTP_PURPOSE,
+    OperatorUnlocked,
     add_demo_operator,
     add_operator,
     disable_operator,
@@ -304,6 +305,53 @@ def test_unlocking_is_journalled(ops: Deps, camille: str) -> None:
         "failures": MAX_FAILURES,
         "reason": None,
     }
+
+
+def test_unlocking_a_locked_operator_says_it_was_locked(ops: Deps, camille: str) -> None:
+    lock(ops, "camille")
+    assert unlock_operator(ops, ADMIN, "camille") == OperatorUnlocked(
+        "camille", was_locked=True, failures=MAX_FAILURES
+    )
+
+
+def test_unlocking_an_operator_who_was_not_locked_says_so(ops: Deps, camille: str) -> None:
+    assert unlock_operator(ops, ADMIN, "camille") == OperatorUnlocked(
+        "camille", was_locked=False, failures=0
+    )
+
+
+def test_unlocking_an_operator_who_was_not_locked_is_journalled_as_a_no_op(
+    ops: Deps, camille: str
+) -> None:
+    unlock_operator(ops, ADMIN, "camille")
+    [entry] = entries(ops, "operator_unlock")
+    assert entry["details"] == {
+        "login": "camille",
+        "was_locked": False,
+        "failures": 0,
+        "reason": None,
+    }
+
+
+def test_unlocking_an_operator_not_locked_says_which_failures_it_forgot(
+    ops: Deps, camille: str
+) -> None:
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(LoginRefused):
+            log_in(ops, "camille", "wrong-password", "000000", "poste-test")
+    unlocked = unlock_operator(ops, ADMIN, "camille")
+    assert (unlocked.was_locked, unlocked.failures) == (False, MAX_FAILURES - 1)
+    assert stored(ops, "camille").failed_logins == 0
+
+
+def test_unlocking_after_the_lock_has_run_out_says_it_was_not_locked(
+    ops: Deps, camille: str
+) -> None:
+    lock(ops, "camille")
+    later = Deps(
+        ops.engine, ops.key, fixed_clock(NOW + timedelta(minutes=LOCK_MINUTES)), FAST_HASHER
+    )
+    assert not unlock_operator(later, ADMIN, "camille").was_locked
 
 
 def test_a_totp_reset_and_an_unlock_journal_the_administrators_reason(
