@@ -16,7 +16,7 @@ intervention is then verified and the window closes.
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -251,80 +251,89 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self.presence = waits_for_president(self.intervention, self.app.operator)
         self.factors = form_factors(self.sets, in_person=not self.presence)
         with Vertical(id="verify-box", classes="modal-box"):
-            yield Static(
-                f"Vérifier l'identité — canal : {self.intervention.channel_label}",
-                classes="modal-title",
-                markup=False,
-            )
-            yield Static(
-                hanging_list(
-                    "Un de ces ensembles suffit :",
-                    [("  •", describe_set(s)) for s in self.sets]
-                    or [(" ", "(aucun ensemble prévu)")],
-                ),
-                id="verify-sets",
-                markup=False,
-            )
-            if "caller_id" in set().union(*self.sets):
-                yield Static(caller_line(self.intervention), id="verify-caller", markup=False)
-            if self.challenge_question and "challenge_answer" in self.factors:
+            # The window scrolls in a short terminal; the answer to « Vérifier » and
+            # the buttons are docked at its bottom, so that the field that takes the
+            # cursor scrolls into view above them instead of pushing them out of sight.
+            with Vertical(id="verify-form"):
                 yield Static(
-                    f"Question défi : {self.challenge_question}", id="verify-question", markup=False
+                    f"Vérifier l'identité — canal : {self.intervention.channel_label}",
+                    classes="modal-title",
+                    markup=False,
                 )
-            if self.presence:
                 yield Static(
-                    presence_line(None, more_to_type=False), id="verify-presence", markup=False
+                    hanging_list(
+                        "Un de ces ensembles suffit :",
+                        [("  •", describe_set(s)) for s in self.sets]
+                        or [(" ", "(aucun ensemble prévu)")],
+                    ),
+                    id="verify-sets",
+                    markup=False,
                 )
-            for factor in self.factors:
-                with Horizontal(classes="verify-row"):
-                    yield Label(
-                        SHORT_LABELS.get(factor, factor), classes="verify-label", markup=False
+                if "caller_id" in set().union(*self.sets):
+                    yield Static(caller_line(self.intervention), id="verify-caller", markup=False)
+                if self.challenge_question and "challenge_answer" in self.factors:
+                    yield Static(
+                        f"Question défi : {self.challenge_question}",
+                        id="verify-question",
+                        markup=False,
                     )
-                    if factor == "in_person":
-                        yield Select(
-                            [
-                                (label, key)
-                                for key, label in DOCUMENT_TYPES.items()
-                                if key in self.documents
-                            ],
-                            id="verify-document",
-                            # Blank at first, as the attestation window: the journal
-                            # names the document the president saw, never a default.
-                            prompt=DOCUMENT_PROMPT,
-                        )
-                        yield PasteCheckedInput(
-                            id="verify-in_person",
-                            placeholder="4 derniers caractères",
-                            max_length=4,
-                            classes="verify-last4",
-                            validators=[Parsed(checks["in_person"])],
-                            field=answer_field_name(factor),
-                        )
-                    else:
-                        yield PasteCheckedInput(
-                            id=f"verify-{factor}",
-                            placeholder=PLACEHOLDERS.get(factor, ""),
-                            validators=[Parsed(checks[factor])] if factor in checks else [],
-                            field=answer_field_name(factor),
-                        )
-                    if factor in OTP_FACTORS:
-                        send = Button(SEND_LABELS[factor], id=f"send-{factor}", classes="send-code")
-                        if self.reachable is not None and factor not in self.reachable:
-                            send.label = UNREACHABLE[factor]
-                            send.disabled = True
-                        yield send
-            yield Static(id="verify-otp-status", classes="modal-message", markup=False)
-            yield Static(id="verify-result", classes="modal-message", markup=False)
-            with Horizontal(classes="modal-buttons"):
-                verify = Button("Vérifier", id="verify-ok", variant="primary")
-                # Nothing to type when the president's attestation is the whole set.
-                verify.display = bool(self.factors) or not self.presence
-                yield verify
                 if self.presence:
-                    ask = Button("Redemander au président", id="verify-ask")
-                    ask.display = False
-                    yield ask
-                yield Button("Fermer", id="verify-close")
+                    yield Static(
+                        presence_line(None, more_to_type=False), id="verify-presence", markup=False
+                    )
+                for factor in self.factors:
+                    with Horizontal(classes="verify-row"):
+                        yield Label(
+                            SHORT_LABELS.get(factor, factor), classes="verify-label", markup=False
+                        )
+                        if factor == "in_person":
+                            yield Select(
+                                [
+                                    (label, key)
+                                    for key, label in DOCUMENT_TYPES.items()
+                                    if key in self.documents
+                                ],
+                                id="verify-document",
+                                # Blank at first, as the attestation window: the journal
+                                # names the document the president saw, never a default.
+                                prompt=DOCUMENT_PROMPT,
+                            )
+                            yield PasteCheckedInput(
+                                id="verify-in_person",
+                                placeholder="4 derniers caractères",
+                                max_length=4,
+                                classes="verify-last4",
+                                validators=[Parsed(checks["in_person"])],
+                                field=answer_field_name(factor),
+                            )
+                        else:
+                            yield PasteCheckedInput(
+                                id=f"verify-{factor}",
+                                placeholder=PLACEHOLDERS.get(factor, ""),
+                                validators=[Parsed(checks[factor])] if factor in checks else [],
+                                field=answer_field_name(factor),
+                            )
+                        if factor in OTP_FACTORS:
+                            send = Button(
+                                SEND_LABELS[factor], id=f"send-{factor}", classes="send-code"
+                            )
+                            if self.reachable is not None and factor not in self.reachable:
+                                send.label = UNREACHABLE[factor]
+                                send.disabled = True
+                            yield send
+            with Vertical(id="verify-answer"):
+                yield Static(id="verify-otp-status", classes="modal-message", markup=False)
+                yield Static(id="verify-result", classes="modal-message", markup=False)
+                with Horizontal(classes="modal-buttons"):
+                    verify = Button("Vérifier", id="verify-ok", variant="primary")
+                    # Nothing to type when the president's attestation is the whole set.
+                    verify.display = bool(self.factors) or not self.presence
+                    yield verify
+                    if self.presence:
+                        ask = Button("Redemander au président", id="verify-ask")
+                        ask.display = False
+                        yield ask
+                    yield Button("Fermer", id="verify-close")
 
     def on_mount(self) -> None:
         # The first field a person fills: the document's type (a Select) comes before
@@ -335,6 +344,18 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         if self.presence:
             self.ask_president()
             self.set_interval(PRESENCE_POLL_SECONDS, self.poll_presence)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The field that takes the cursor, brought out from under the answer and the
+        buttons docked at the window's bottom. Textual scrolls a focused widget into
+        view itself when it lies outside the window, but takes one hidden behind a dock
+        for one in view (Widget.can_view_entire): that one is scrolled to here."""
+        field = event.widget
+        answer = self.query_one("#verify-answer", Vertical)
+        if answer in field.ancestors or not self.can_view_entire(field):
+            return  # a button of the dock, or a field Textual scrolls to
+        if field.region.overlaps(answer.region):
+            field.scroll_visible(animate=False)
 
     # --- S2: the president's attestation --------------------------------------------
 
@@ -508,10 +529,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self._say(result.message, locked=result.locked_until is not None)
         answers = self.query(Input)
         if result.locked_until is None and answers:
-            # The caller's answers, to ask again; not scrolled to: at 80x24 the first
-            # answer is at the window's top, and the answer to « Vérifier » (what to do
-            # next) and the buttons, just brought into view by _say, must stay there.
-            answers.first().focus(scroll_visible=False)
+            # The caller's answers, to ask again, scrolled into view above the answer
+            # to « Vérifier » and the buttons, docked at the window's bottom.
+            answers.first().focus()
         if self._on_change is not None:
             self._on_change(result.locked_until is not None)
 
@@ -534,20 +554,11 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self._pending = None
 
     def _say(self, text: str, *, locked: bool = False) -> None:
-        """The answer to « Vérifier », scrolled into view once laid out: in a short
-        terminal the window scrolls, and the answer (what to do next) and the buttons
-        below it were out of sight until one tabbed to them."""
+        """The answer to « Vérifier »: docked with the buttons at the window's bottom, it
+        stays in view however the fields above it scroll (a short terminal)."""
         shown = self.query_one("#verify-result", Static)
         shown.update(text)
         shown.set_class(locked, "-locked")
-        buttons = self.query_one(".modal-buttons", Horizontal)
-
-        def into_view() -> None:
-            # The buttons first, then the answer: when both do not fit, the answer wins.
-            buttons.scroll_visible(animate=False, immediate=True)
-            shown.scroll_visible(animate=False, immediate=True)
-
-        self.call_after_refresh(into_view)
 
     def _working(self, selector: str, text: str) -> None:
         """Says what is under way, in the line its answer will replace."""
