@@ -1,6 +1,7 @@
 """Who calls: the platform client named by the request's API key. A request refused
 for its key (401) is journalled, at most once per source and minute."""
 
+import ipaddress
 import logging
 import threading
 from typing import Annotated
@@ -66,7 +67,7 @@ def _authenticate(request: Request, key: str | None) -> Platform:
         return authenticate(store(request), key)
     except Unauthenticated as refusal:
         deps = store(request)
-        source = request.client.host if request.client else "inconnue"
+        source = client_source(request)
         skipped = _throttle(request).admit(source, deps.clock())
         if skipped is not None:
             try:
@@ -77,6 +78,18 @@ def _authenticate(request: Request, key: str | None) -> Platform:
             except ServiceError:  # the store busy or out of reach: still a 401
                 _log.warning("API: refused key from %s not journalled", source, exc_info=True)
         raise
+
+
+def client_source(request: Request) -> str:
+    """The caller's address as the journal names it: the peer, or the address a proxy on
+    this machine put in X-Forwarded-For (uvicorn's proxy_headers), which it passes on
+    unchecked. Anything that is not an IP address (a NUL, a control or bidirectional
+    character, a name) is never journalled as it came, and counts as one source."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return "inconnue" if not host else "adresse invalide"
 
 
 def _throttle(request: Request) -> RefusalThrottle:

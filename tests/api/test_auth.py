@@ -62,12 +62,31 @@ def test_an_unknown_key_is_journalled_with_an_unknown_platform_as_actor(api: Api
     api.post(login_path(), check_body(api), key=WRONG_KEY)
     [entry] = refused_keys(api)
     assert (entry["operator"], entry["role"], entry["outcome"]) == (
-        "plateforme:(inconnue)", "plateforme", "refusé"
+        "plateforme:(inconnue)",
+        "plateforme",
+        "refusé",
     )
     details = entry["details"]
     assert (details["status"], details["reason"], details["client"]) == (401, "inconnue", None)
     assert details["source"] == "127.0.0.1"
     assert details["path"] == login_path()
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "source"),
+    [
+        ("10.9.9.7", "10.9.9.7"),
+        ("10.9.9.7\x01", "adresse invalide"),
+        ("pas-une-ip", "adresse invalide"),
+    ],
+)
+def test_the_source_a_local_proxy_forwards_is_journalled_only_as_an_ip_address(
+    api: Api, forwarded: str, source: str
+) -> None:
+    with api.client(WRONG_KEY) as client:
+        client.post(login_path(), json=check_body(api), headers={"X-Forwarded-For": forwarded})
+    [entry] = refused_keys(api)
+    assert entry["details"]["source"] == source
 
 
 def test_a_refused_key_never_reaches_the_journal(api: Api) -> None:
@@ -146,7 +165,9 @@ def test_a_refusal_is_journalled_with_the_platform_as_actor(api: Api) -> None:
     api.post(login_path("minint-2022"), check_body(api), key=api.education_key)
     [entry] = entries(api.desk.deps, "platform_login_check")
     assert (entry["operator"], entry["role"], entry["outcome"]) == (
-        "plateforme:educ-vote", "plateforme", "refusé"
+        "plateforme:educ-vote",
+        "plateforme",
+        "refusé",
     )
     assert entry["election"] == "minint-2022"
     assert entry["details"]["status"] == 403
@@ -225,9 +246,7 @@ def test_a_store_out_of_reach_is_a_503_saying_when_to_retry(desk: Desk) -> None:
         response = api.post(login_path(), {"identifier": "MI-1", "secrets": {}})
     assert response.status_code == 503
     assert response.headers["retry-after"] == str(STORE_RETRY_AFTER_S)
-    assert response.json()["detail"].startswith(
-        "La base de données est momentanément indisponible"
-    )
+    assert response.json()["detail"].startswith("La base de données est momentanément indisponible")
 
 
 def test_every_503_is_documented_with_retry_after(api: Api) -> None:
