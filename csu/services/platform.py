@@ -44,6 +44,7 @@ from csu.domain import scrutins as scrutin_rules
 from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition, definition_from_json
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import argon2_verifies, credential_purpose, keyed_hash, matches
+from csu.domain.text import visible_text
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.emargement import (
@@ -352,6 +353,17 @@ def _check_secrets_given(definition: ElectionDefinition, secrets: Mapping[str, s
             f"{', '.join(f'{kind} {fault}' for kind, fault in wrong)} {asked}",
             [(f"secrets.{kind}", f"secret {fault} {asked}") for kind, fault in wrong],
         )
+    # A control or invisible character (a zero-width space, a bidirectional mark) is in
+    # no code and the voter did not see it: refused as the desk refuses it, before any
+    # comparison, never counted as a failure, nor dropped as the separators are.
+    hidden: list[tuple[str, str]] = []
+    for kind, typed in secrets.items():
+        try:
+            visible_text(typed, kind)
+        except InvalidValue as error:
+            hidden.append((f"secrets.{kind}", error.fault))
+    if hidden:
+        raise BadSecrets("; ".join(f"{field} : {fault}" for field, fault in hidden), hidden)
 
 
 def _locked_until(locked_until: datetime | None, now: datetime) -> datetime | None:

@@ -131,6 +131,26 @@ def test_a_missing_secret_counts_no_failure(api: Api) -> None:
     assert check(api, api.desk.caller.identifier, secrets).json()["valid"]
 
 
+@pytest.mark.parametrize("hidden", ["\u200b", "\u202e", "\u001f", "\t"])
+def test_a_secret_holding_a_hidden_character_is_refused_naming_it(api: Api, hidden: str) -> None:
+    secrets = issued_login(api.desk, api.desk.caller)
+    key = secrets["security_key"]
+    typed = {**secrets, "security_key": key[:4] + hidden + key[4:]}
+    response = check(api, api.desk.caller.identifier, typed)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "secrets.security_key"
+    assert error["message"].startswith("caractère interdit en position 5 (")
+
+
+def test_a_secret_holding_a_hidden_character_counts_no_failure(api: Api) -> None:
+    secrets = issued_login(api.desk, api.desk.caller)
+    typed = {**secrets, "password": "\u200b" + secrets["password"]}
+    for _ in range(LIMIT):
+        assert check(api, api.desk.caller.identifier, typed).status_code == 422
+    assert check(api, api.desk.caller.identifier, secrets).json()["valid"]
+
+
 def test_after_the_limit_of_failures_checks_are_refused_with_retry_after(api: Api) -> None:
     secrets = issued_login(api.desk, api.desk.caller)
     bad = {**secrets, "password": wrong(secrets["password"])}
