@@ -13,9 +13,12 @@ import threading
 import unicodedata
 
 from csu.domain.errors import InvalidValue
+from csu.domain.text import visible_text
 
 FIELD = "Mot de passe"
 MIN_LENGTH = 12
+# A passphrase of several sentences fits; more is a file given by mistake (--password-stdin).
+MAX_LENGTH = 256
 # zxcvbn's score 3: more than 10^8 guesses, "safely unguessable" behind a slow hash.
 MIN_SCORE = 3
 # zxcvbn refuses longer input; the first 72 characters of a longer one are judged.
@@ -52,6 +55,11 @@ def check_operator_password(password: str, login: str, display_name: str | None 
     """
     if len(password) < MIN_LENGTH:
         raise InvalidValue(FIELD, f"{MIN_LENGTH} caractères au moins ({len(password)} saisis)")
+    if len(password) > MAX_LENGTH:
+        raise InvalidValue(FIELD, f"{MAX_LENGTH} caractères au plus ({len(password)} reçus)")
+    # A control or invisible character (NUL, Échap, a zero-width space) cannot be typed
+    # at the login screen, nor read back by the operator who chose it.
+    visible_text(password, FIELD)
     from zxcvbn import zxcvbn  # its word lists take ~50 ms to load: only when a password is set
 
     sources = _personal_words(login, display_name)

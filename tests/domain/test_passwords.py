@@ -81,3 +81,14 @@ def test_a_refusal_never_quotes_the_password() -> None:
 def test_a_very_long_passphrase_is_judged_and_accepted() -> None:
     long = "-".join([STRONG] * 6)
     assert check_operator_password(long, "c.martin") == long
+
+
+@pytest.mark.parametrize("hidden", ["\x00", "\x1b", "\u200b", "\t"])
+def test_a_password_holding_a_control_or_invisible_character_is_refused(hidden: str) -> None:
+    with pytest.raises(InvalidValue, match="caractère interdit en position 9"):
+        check_operator_password(f"Pluie-su{hidden}r-Brest-42", "c.martin")
+
+
+def test_a_password_over_256_characters_is_refused_with_the_count() -> None:
+    with pytest.raises(InvalidValue, match=r"256 caractères au plus \(1400 reçus\)"):
+        check_operator_password("Pluie-sur-Brest-42 " * 70 + "x" * 70, "c.martin")
