@@ -144,3 +144,25 @@ def test_demo_callers_as_csv_give_one_row_a_caller(demo: Path) -> None:
 
 def test_demo_callers_in_an_unknown_format_are_refused(demo: Path) -> None:
     assert_refused(csu("demo-callers", "--format", "pdf"), "« pdf » inconnu", "blocs ou csv")
+
+
+def test_a_rebuild_stopped_midway_leaves_the_demo_there_was(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = callers_of(demo)
+    key = Path(f"{demo}.key").read_bytes()
+
+    def stopped(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt  # Ctrl+C during the build
+
+    monkeypatch.setattr("csu.services.demo.build_demo", stopped)
+    csu("demo", "--force")
+    assert callers_of(demo) == before
+    assert Path(f"{demo}.key").read_bytes() == key
+    assert not list(demo.parent.glob("*.construction*"))
+
+
+def test_a_rebuild_replaces_the_demo_whole(demo: Path) -> None:
+    assert "Base de démo prête" in said(csu("demo", "--force", "--voters", "3"))
+    assert "journal intègre" in said(csu("audit", "verify", "--demo"))
+    assert not list(demo.parent.glob("*.construction*"))

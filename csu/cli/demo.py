@@ -23,7 +23,7 @@ from csu.cli.common import (
     resolve_db,
     who,
 )
-from csu.config import Settings, load_settings
+from csu.config import Settings, load_settings, sqlite_url
 from csu.domain.text import spreadsheet_safe
 from csu.services.context import ROLE_LABELS, Deps, ServiceError
 from csu.startup import demo_url
@@ -76,18 +76,26 @@ def demo(
             return
         if not force:
             raise ServiceError(f"{path} existe déjà : ajoutez --force pour la remplacer.")
-        _remove_sqlite(path)
+    # Built beside it, then put in its place: a build stopped (Ctrl+C, a full disk)
+    # leaves the demo there was, whole, and never a half-built one.
+    building = path.with_name(f"{path.name}.construction")
+    _remove_sqlite(building)
+    built_with = load_settings(sqlite_url(building))
     try:
-        settings.ensure_key()
-        engine = engine_of(settings)
+        built_with.ensure_key()
+        engine = engine_of(built_with)
         upgrade(engine)
-        deps = Deps(engine=engine, key=settings.key_bytes())
+        deps = Deps(engine=engine, key=built_with.key_bytes())
         with out.status("Construction de la base de démo…"):
             built = build_demo(deps, who(settings), voters=voters)
-        engine.dispose()
+        engine.dispose()  # the last connection: the WAL is folded into the file
     except BaseException:
-        _remove_sqlite(path)  # never leave a half-built demo behind
+        _remove_sqlite(building)
         raise
+    _remove_sqlite(path)
+    for suffix in SQLITE_FILES:
+        if Path(f"{building}{suffix}").exists():
+            Path(f"{building}{suffix}").replace(f"{path}{suffix}")
     out.print(f"Base de démo prête : {display_url(settings)} ({built.voters} électeurs).")
     out.print(f"Mot de passe de chaque opérateur : {DEMO_PASSWORD}")
     table = Table("Identifiant", "Rôle", box=box.SIMPLE_HEAD)
@@ -176,6 +184,10 @@ def _is_demo_file(settings: Settings) -> bool:
         return False
 
 
+# A SQLite store's files: the database, its WAL and shared memory, its key beside it.
+SQLITE_FILES = ("", "-wal", "-shm", ".key")
+
+
 def _remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", ".key"):
+    for suffix in SQLITE_FILES:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
