@@ -20,6 +20,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
@@ -201,6 +202,19 @@ def caller_line(intervention: OpenIntervention) -> str:
     return f"Numéro de l'appelant : {intervention.caller} — vérifié automatiquement."
 
 
+class AnswerLine(Static):
+    """A line of the answer docked at the window's bottom: it takes no room while it
+    says nothing, so that at 80x24 the window opens on its title and first field."""
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id, classes="modal-message", markup=False)
+        self.display = False  # from the first layout: the window is laid out without it
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        super().update(content, layout=layout)
+        self.display = bool(str(content))
+
+
 class VerifyScreen(CsuModal[VerificationResult | None]):
     """One field per factor of the channel's policy; closes on success with the result.
 
@@ -209,6 +223,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
     refreshes its timeline; ``file_changed`` is true when the voter got locked."""
 
     QUIET_GROUPS = ("presence-poll",)  # a look that failed is made again in a moment
+    # The first field is focused by on_mount, not centred as Textual's auto focus does.
+    AUTO_FOCUS = ""
 
     BINDINGS = [
         Binding("escape", "cancel", "Fermer", id="verify-cancel"),
@@ -322,8 +338,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                                 send.disabled = True
                             yield send
             with Vertical(id="verify-answer"):
-                yield Static(id="verify-otp-status", classes="modal-message", markup=False)
-                yield Static(id="verify-result", classes="modal-message", markup=False)
+                yield AnswerLine(id="verify-otp-status")
+                yield AnswerLine(id="verify-result")
                 with Horizontal(classes="modal-buttons"):
                     verify = Button("Vérifier", id="verify-ok", variant="primary")
                     # Nothing to type when the president's attestation is the whole set.
@@ -339,11 +355,20 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         # The first field a person fills: the document's type (a Select) comes before
         # its last 4 characters in the president's window.
         for field in self.query("Select, Input"):
-            field.focus()
+            # Not centred, as Textual centres a field it focuses: at 80x24 the window
+            # opened scrolled, its title and the sets to ask out of sight. Scrolled to
+            # only if it is not in view once laid out.
+            field.focus(scroll_visible=False)
+            self.call_after_refresh(self._bring_into_view, field)
             break
         if self.presence:
             self.ask_president()
             self.set_interval(PRESENCE_POLL_SECONDS, self.poll_presence)
+
+    def _bring_into_view(self, field: Widget) -> None:
+        answer = self.query_one("#verify-answer", Vertical)
+        if not self.can_view_entire(field) or field.region.overlaps(answer.region):
+            field.scroll_visible(animate=False)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The field that takes the cursor, brought out from under the answer and the
