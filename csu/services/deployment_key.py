@@ -6,15 +6,21 @@ from another cell, a key file an editor saved with a byte-order mark), nothing f
 at once: voters are no longer found, answers no longer match, and a roll imported
 again writes hashes no one can match, while the journal still verifies. So the store
 keeps a keyed hash of a fixed text (never the key), written on the first opening, and
-each opening compares it."""
+each opening compares it. A store older than the check (no fingerprint yet) takes the
+key of its first opening only if that key opens what the store sealed (an operator's
+authenticator secret): a leftover key opening it first must not become its key."""
 
 import hmac
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from csu.domain import sealing
+from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.services.context import Deps, ServiceError, retried
-from csu.store.tables import Meta
+from csu.services.operators import TOTP_PURPOSE
+from csu.store.tables import Meta, Operator
 
 FINGERPRINT = "key_fingerprint"  # csu_meta's key
 _PURPOSE = "csu-deployment-key"
@@ -37,7 +43,10 @@ def check_deployment_key(deps: Deps, source: str) -> None:
     with deps.reading() as session:
         row = session.get(Meta, FINGERPRINT)
         stored = row.value if row is not None else None
+        sealed = session.execute(select(Operator.totp_secret_sealed).limit(1)).scalar()
     if stored is None:
+        if sealed is not None and not _opens(deps.key, sealed):
+            raise _mismatch(source)
         try:
             with deps.writing() as session:
                 if session.get(Meta, FINGERPRINT) is None:
@@ -48,9 +57,21 @@ def check_deployment_key(deps: Deps, source: str) -> None:
         with deps.reading() as session:
             row = session.get(Meta, FINGERPRINT)
             stored = row.value if row is not None else expected
-    if not hmac.compare_digest(stored, expected):
-        raise KeyMismatch(
-            f"La clé secrète ({source}) n'est pas celle de cette base : avec elle, aucun "
-            "électeur ne serait retrouvé ni aucune réponse reconnue. Rien n'a été modifié ; "
-            "reprenez la clé avec laquelle la base a été créée."
-        )
+    if not hmac.compare_digest(stored.encode(), expected.encode()):
+        raise _mismatch(source)
+
+
+def _opens(key: bytes, sealed: str) -> bool:
+    try:
+        sealing.unseal(key, TOTP_PURPOSE, sealed)
+    except InvalidValue:
+        return False
+    return True
+
+
+def _mismatch(source: str) -> KeyMismatch:
+    return KeyMismatch(
+        f"La clé secrète ({source}) n'est pas celle de cette base : avec elle, aucun "
+        "électeur ne serait retrouvé ni aucune réponse reconnue. Rien n'a été modifié ; "
+        "reprenez la clé avec laquelle la base a été créée."
+    )
