@@ -87,9 +87,11 @@ def client_source(request: Request) -> str:
     character, a name) is never journalled as it came, and counts as one source."""
     host = request.client.host if request.client else ""
     try:
-        return str(ipaddress.ip_address(host))
+        address = ipaddress.ip_address(host)
     except ValueError:
         return "inconnue" if not host else "adresse invalide"
+    # An IPv6 zone (« fe80::1%… ») is any text at all: never journalled, never a source.
+    return "adresse invalide" if getattr(address, "scope_id", None) else str(address)
 
 
 def _throttle(request: Request) -> RefusalThrottle:

@@ -78,6 +78,7 @@ def test_an_unknown_key_is_journalled_with_an_unknown_platform_as_actor(api: Api
         ("10.9.9.7", "10.9.9.7"),
         ("10.9.9.7\x01", "adresse invalide"),
         ("pas-une-ip", "adresse invalide"),
+        ("fe80::1%evil", "adresse invalide"),
     ],
 )
 def test_the_source_a_local_proxy_forwards_is_journalled_only_as_an_ip_address(
