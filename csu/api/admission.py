@@ -25,7 +25,9 @@ containers on the event loop or holding the GIL (``[[],[],…]``: 1.1 s to decod
 instead of 0.3 s, then a 0.2 s pass); paused, it finds them gone when it resumes.
 """
 
+import functools
 import gc
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,13 +35,14 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
 from csu.api.problems import problem
-from csu.api.refusals import refusal
+from csu.api.refusals import refusal, refused_before_the_route
 from csu.api.security import authenticated
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError, store_wait_cap
@@ -133,7 +136,7 @@ class Admission:
                 await refused(scope, receive, send)
                 return
             if not _sent_as_json(scope):
-                await problem(415, NOT_JSON, headers=_CLOSE)(scope, receive, send)
+                await (await self._type_refusal(scope))(scope, receive, send)
                 return
         cap = _cap(scope)
         if _announced(scope) > cap.max_bytes:
@@ -169,6 +172,19 @@ class Admission:
         of those ask for a key (``/v1/health``, the one route without, is a GET)."""
         return scope["method"] not in _BODILESS and scope["path"].startswith(_VERSIONED)
 
+    async def _type_refusal(self, scope: Scope) -> JSONResponse:
+        """415 for a body not announced as JSON, journalled in the platform's name; but
+        the 403 first for an election the key does not reach, as whatever the body."""
+        action, election = _route_of(scope)
+        forbidden = await run_in_threadpool(
+            refused_before_the_route, self.api.state.deps, Request(scope).state.platform,
+            action, election, 415, "type de contenu non pris en charge",
+        )  # fmt: skip
+        if forbidden is not None:
+            forbidden.headers.update(_CLOSE)
+            return forbidden
+        return problem(415, NOT_JSON, headers=_CLOSE)
+
     async def _key_refusal(self, scope: Scope) -> JSONResponse | None:
         """None when the key is valid (the platform then kept on the request's state),
         else the answer: 401, or the store's refusal (503 when it is unavailable)."""
@@ -178,6 +194,31 @@ class Admission:
         except (ServiceError, InvalidValue) as error:  # Unauthenticated too: 401
             return refusal(error, headers=_CLOSE)
         return None
+
+
+@functools.cache
+def _named_routes() -> list[tuple[re.Pattern[str], str]]:
+    """The routes that read a body, by their address: each refusal here is journalled
+    under the route's name, as the route's own refusals are. (The routes import this
+    module: read once it is loaded.)"""
+    from csu.api.routes import emargements, logins, tokens
+
+    return [
+        (compile_path(f"/v1{route.path}")[0], route.name)
+        for module in (emargements, logins, tokens)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+    ]
+
+
+def _route_of(scope: Scope) -> tuple[str, object]:
+    """The name of the route the request goes to, and the election its address names
+    (the router has not matched it yet)."""
+    for pattern, name in _named_routes():
+        found = pattern.match(scope["path"])
+        if found:
+            return name, found.groupdict().get("election")
+    return "platform_call", None
 
 
 def _cap(scope: Scope) -> BodyCap:

@@ -25,19 +25,17 @@ from csu.api.problems import (
     problem,
     validation_problem,
 )
-from csu.api.refusals import refusal
+from csu.api.refusals import refusal, refused_before_the_route
 from csu.api.routes import emargements, health, logins, tokens
 from csu.api.security import authenticated, needs_key
 from csu.domain.errors import InvalidValue
 from csu.services import webhooks
 from csu.services.audit import resident_sequencer
-from csu.services.context import Deps, Forbidden, ServiceError
+from csu.services.context import Deps, ServiceError
 from csu.services.platform import ARGON2_ADMITTED, stop_argon2_pool, warm_argon2_pool
 from csu.services.platform_clients import (
     Platform,
     Unauthenticated,
-    record_refusal,
-    require_election,
 )
 
 _log = logging.getLogger(__name__)
@@ -163,26 +161,14 @@ async def _refuse_invalid(request: Request, errors: list[Any]) -> JSONResponse:
             return await _refused(request, refused)
     if platform is None:
         return validation_problem(errors)
-    # Authenticated, then refused: the call has its entry, as a route's refusal has.
-    deps: Deps = request.app.state.deps
-    action = getattr(request.scope.get("route"), "name", "platform_call")
-    election = request.path_params.get("election")
-    if not isinstance(election, str) or len(election) > 64:
-        election = None
-    try:
-        if election is not None:
-            require_election(platform, election)
-    except Forbidden as forbidden:
-        await run_in_threadpool(
-            record_refusal, deps, platform, action, str(forbidden),
-            election=election, details={"status": 403},
-        )  # fmt: skip
-        return refusal(forbidden)
-    await run_in_threadpool(
-        record_refusal, deps, platform, action, "requête invalide",
-        election=election,
-        details={"status": 422, "fields": [field_name(e["loc"]) for e in errors]},
+    forbidden = await run_in_threadpool(
+        refused_before_the_route, request.app.state.deps, platform,
+        getattr(request.scope.get("route"), "name", "platform_call"),
+        request.path_params.get("election"), 422, "requête invalide",
+        {"fields": [field_name(e["loc"]) for e in errors]},
     )  # fmt: skip
+    if forbidden is not None:
+        return forbidden
     return validation_problem(errors)
 
 

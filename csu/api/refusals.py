@@ -17,7 +17,12 @@ from csu.services.context import (
 )
 from csu.services.emargement import BadEvents
 from csu.services.platform import BadSecrets, ChecksSaturated, LoginLocked
-from csu.services.platform_clients import Platform, Unauthenticated, record_refusal
+from csu.services.platform_clients import (
+    Platform,
+    Unauthenticated,
+    record_refusal,
+    require_election,
+)
 from csu.services.vote_codes import LinkGone
 
 T = TypeVar("T")
@@ -113,3 +118,29 @@ def journalled(
             reason = error.reason if isinstance(error, AnsweredAsUnknown) else str(error)
             record_refusal(deps, platform, action, reason, election=election, details=details)
         raise
+
+
+def refused_before_the_route(
+    deps: Deps,
+    platform: Platform,
+    action: str,
+    election: object,
+    status: int,
+    reason: str,
+    details: Mapping[str, object] | None = None,
+) -> JSONResponse | None:
+    """For a request refused before its route ran (a body not JSON, not valid): the 403
+    its route would have answered when the key does not reach the election named in
+    the address, else None once the refusal (``status``, ``reason``) is journalled in the
+    platform's name, as every refusal of an authenticated platform is. Blocking: from a
+    worker thread."""
+    named = election if isinstance(election, str) and len(election) <= 64 else None
+    if named is not None:
+        try:
+            journalled(deps, platform, action, lambda: require_election(platform, named),
+                       election=named)  # fmt: skip
+        except Forbidden as forbidden:
+            return refusal(forbidden)
+    record_refusal(deps, platform, action, reason, election=named,
+                   details={"status": status, **(details or {})})  # fmt: skip
+    return None

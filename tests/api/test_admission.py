@@ -18,6 +18,7 @@ from csu.api.admission import EMARGEMENTS_BODY_BYTES, NOT_JSON, SMALL_BODY_BYTES
 from csu.api.routes.emargements import EmargementIn
 from csu.services.emargement import MAX_EVENTS
 from tests.api.conftest import Api, login_path
+from tests.services.intervention_support import entries
 
 EMARGEMENTS = "/v1/elections/minint-2022/emargements"
 SMALL_PROBLEM = "Corps de la requête trop volumineux : 64 Kio au plus à cette adresse."
@@ -202,3 +203,21 @@ def test_a_wrong_key_is_a_401_before_the_type_of_its_body(api: Api) -> None:
     with api.client("csu_wrong") as client:
         answer = client.post(login_path(), content=b"x", headers={"Content-Type": "text/plain"})
     assert answer.status_code == 401
+
+
+def test_a_body_not_sent_as_json_is_journalled_as_a_415(api: Api) -> None:
+    with api.client() as client:
+        client.post(login_path(), content=b"{}", headers={"Content-Type": "text/plain"})
+    [entry] = [e for e in entries(api.desk.deps) if e["outcome"] == "refusé"]
+    assert entry["details"]["status"] == 415
+    assert entry["election"] == "minint-2022"
+
+
+def test_an_election_out_of_reach_is_a_403_before_the_type_of_the_body(api: Api) -> None:
+    with api.client(api.education_key) as client:
+        answer = client.post(
+            login_path("minint-2022"), content=b"{}", headers={"Content-Type": "text/plain"}
+        )
+    assert answer.status_code == 403
+    [entry] = [e for e in entries(api.desk.deps) if e["outcome"] == "refusé"]
+    assert entry["details"]["status"] == 403
