@@ -92,10 +92,14 @@ def demo(
     except BaseException:
         _remove_sqlite(building)
         raise
-    _remove_sqlite(path)
-    for suffix in SQLITE_FILES:
-        if Path(f"{building}{suffix}").exists():
-            Path(f"{building}{suffix}").replace(f"{path}{suffix}")
+    # The old demo's journal files first, then its key, the database last, each by a
+    # rename over it: at no moment is there no demo at all.
+    for suffix in ("-wal", "-shm", ".key", ""):
+        new, old = Path(f"{building}{suffix}"), Path(f"{path}{suffix}")
+        if new.exists():
+            new.replace(old)
+        else:
+            old.unlink(missing_ok=True)
     out.print(f"Base de démo prête : {display_url(settings)} ({built.voters} électeurs).")
     out.print(f"Mot de passe de chaque opérateur : {DEMO_PASSWORD}")
     table = Table("Identifiant", "Rôle", box=box.SIMPLE_HEAD)

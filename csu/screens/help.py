@@ -101,7 +101,7 @@ def flow(role: str, app: App[Any]) -> Group | None:
     # filled in from its bindings (browser twins included): a key the keymap moved to
     # ctrl+w must not read alt+w.
     said = browser_words if getattr(app, "is_web", False) else str
-    heading = HEADINGS.get(role, "Déroulé d'un appel :")
+    heading = HEADINGS[role]
     return hanging_list(
         heading,
         [(f"  {number}.", said(step).format_map(keys)) for number, step in enumerate(steps, 1)],

@@ -15,7 +15,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
@@ -149,9 +148,10 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
         result = self.query_one("#link-result", Static)
         result.update(sent_text(self.sent) if self.sent else "")
         result.display = self.sent is not None
-        if isinstance(failed.error, InvalidValue):
-            # The number or address was refused (absent, malformed): the cursor goes back
-            # to it, where what the agent types next belongs, not to the button pressed.
+        if failed.refused:
+            # The number or address was refused (absent, malformed, the voter's own
+            # professional one): the cursor goes back to it, where what the agent types
+            # next belongs, not to the button pressed.
             self.query_one("#link-recipient", Input).focus()
 
     @on(Button.Pressed, "#link-close")

@@ -87,9 +87,9 @@ from csu.services.voters import (
     reveal_field,
 )
 from csu.widgets.call_script_panel import CallScriptPanel
-from csu.widgets.desk_mode import CALL, DeskMode, desk_mode
 from csu.widgets.footer import KeysFooter
 from csu.widgets.intervention_panel import InterventionPanel, is_verified
+from csu.widgets.intervention_words import CALL, InterventionWords, words_for
 from csu.widgets.plain import add_plain_row
 from csu.widgets.shell_header import ShellHeader
 from csu.widgets.support_panel import SupportPanel
@@ -174,12 +174,12 @@ def path_text(
     call: Call,
     next_step: str,
     outcome: str | None = None,
-    mode: DeskMode = CALL,
+    words: InterventionWords = CALL,
 ) -> Text:
     """« Appel : 1 Ouvrir › 2 Vérifier › 3 Agir › 4 Clore — état — étape suivante »,
-    the current step highlighted; the ``mode`` names it otherwise where nobody is on the
+    the current step highlighted; the ``words`` name it otherwise where nobody is on the
     phone (« Passage au bureau : … », « Demande par courriel : … »)."""
-    text = Text(f"{mode.path} : ", style="bold")
+    text = Text(f"{words.path} : ", style="bold")
     current = STEP_OF[call]
     for index, name in enumerate(STEPS):
         if index:
@@ -388,8 +388,8 @@ class VoterScreen(Explained, CsuScreen[None]):
     def on_mount(self) -> None:
         panel = self.query_one(CallScriptPanel)
         panel.switch_key = self.key_for("choose_script")
-        panel.mode = self.mode
-        panel.border_title = panel.mode.panel_title
+        panel.words = self.words
+        panel.border_title = panel.words.panel_title
         self._draw_path()
         self.load()
 
@@ -419,15 +419,15 @@ class VoterScreen(Explained, CsuScreen[None]):
         return self.channel == "email"
 
     @property
-    def mode(self) -> DeskMode:
+    def words(self) -> InterventionWords:
         """The words of this intervention: a call, a visit to the polling station, or a
         request by e-mail."""
-        return desk_mode(in_person=self.in_person, by_mail=self.by_mail)
+        return words_for(in_person=self.in_person, by_mail=self.by_mail)
 
     def _label_next_key(self) -> None:
-        """The footer and F1 say what ctrl+y leads to in this mode: the next call, the
+        """The footer and F1 say what ctrl+y leads to here: the next call, the
         next voter in line at the polling station, the next request."""
-        label = self.mode.next_label
+        label = self.words.next_label
         if any(b.description != label for _, b in self._bindings if b.action == "new_call"):
             self._bindings = BindingsMap(
                 replace(binding, description=label) if binding.action == "new_call" else binding
@@ -514,7 +514,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             return None
         if not panels or panels.first().checklist is None:
             return OPEN_FIRST
-        return Refusal(self.mode.single_script)
+        return Refusal(self.words.single_script)
 
     def refusal_for(self, action: str) -> str | None:
         found = self.refused(action)
@@ -620,7 +620,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 self.call,
                 self._next_step(),
                 self.closed_outcome,
-                self.mode,
+                self.words,
             )
         )
 
@@ -633,7 +633,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             found = self.refused("open_intervention")
             if found is not None:
                 return found.sentence
-            return f"Ouvrez une intervention ({k('open_intervention')}) pour {self.mode.this}."
+            return f"Ouvrez une intervention ({k('open_intervention')}) pour {self.words.this}."
         if call is Call.OPEN:
             return f"Vérifiez l'identité de l'électeur ({k('verify')})."
         if call is Call.LOCKED:
@@ -671,7 +671,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 "Agissez : aucune action de code pour ce scrutin. Puis clôturez "
                 f"({k('close_intervention')})."
             )
-        return f"{self.mode.over} : {k('new_call')} ou Échap."
+        return f"{self.words.over} : {k('new_call')} ou Échap."
 
     # --- loading ------------------------------------------------------------------
 
@@ -724,7 +724,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             self._locked_until(),
             self.call,
             self.current is not None,
-            self.mode,
+            self.words,
         )
         if state != self._bindings_state:
             self._bindings_state = state
@@ -735,7 +735,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         """The procedure beside the file: the checklist of this voter's intervention
         (still shown once it is closed from here), else the election's scenarios."""
         panel = self.query_one(CallScriptPanel)
-        panel.mode = self.mode
+        panel.words = self.words
         row = self.query_one("#call-row", Horizontal)
         # During the call, the steps beside the intervention; once it is closed, alone;
         # before it (idle), a few lines above the file.

@@ -60,8 +60,13 @@ class OperatorUnlocked:
         """What the administrator is told: « déverrouillé » only if there was a lock."""
         if self.was_locked:
             return f"Opérateur « {self.login} » déverrouillé."
+        failures = self.failures
         forgotten = (
-            f" ; ses {self.failures} échec(s) de connexion sont oubliés" if self.failures else ""
+            " ; son échec de connexion est oublié"
+            if failures == 1
+            else f" ; ses {failures} échecs de connexion sont oubliés"
+            if failures
+            else ""
         )
         return f"Opérateur « {self.login} » : n'était pas verrouillé{forgotten}."
 

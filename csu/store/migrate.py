@@ -33,8 +33,8 @@ def newer_store_fault(revision: str) -> str:
     """What to say of a store at ``revision``, unknown to this CSU, in French."""
     return (
         f"révision {revision} inconnue de cette version de CSU (la dernière qu'elle "
-        f"connaît est {head_revision()}) : la base a été créée ou mise à jour par un CSU "
-        "plus récent : mettez CSU à jour sur ce poste pour l'ouvrir."
+        f"connaît est {head_revision()}), car la base a été créée ou mise à jour par un "
+        "CSU plus récent ; mettez CSU à jour sur ce poste pour l'ouvrir."
     )
 
 

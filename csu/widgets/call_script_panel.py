@@ -33,7 +33,7 @@ from csu.services.call_script import (
     election_scripts,
 )
 from csu.services.context import ServiceError
-from csu.widgets.desk_mode import CALL, DeskMode
+from csu.widgets.intervention_words import CALL, InterventionWords
 from csu.widgets.plain import PlainSelect
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class CallScriptPanel(Vertical):
         self.checklist: Checklist | None = None
         self.scenarios: tuple[ScriptSummary, ...] = ()
         self.switch_key = ""  # the screen's key to choose another scenario, as a word
-        self.mode: DeskMode = CALL  # the screen's: a call, a visit, a request by e-mail
+        self.words: InterventionWords = CALL  # the screen's: a call, a visit, a request by e-mail
 
     def compose(self) -> ComposeResult:
         # The scenario followed: a one-line choice when the election has others.
@@ -198,7 +198,7 @@ class CallScriptPanel(Vertical):
             view = in_browser_words(view)
         self.checklist, self.scenarios = view, ()
         self.remove_class("-idle")
-        self.border_title = f"{self.mode.panel_title} — {view.election_id}"
+        self.border_title = f"{self.words.panel_title} — {view.election_id}"
         heading = self.query_one("#script-heading", Static)
         heading.update(scenario_label(view.scenario, view.title))
         heading.display = not view.others
@@ -211,7 +211,7 @@ class CallScriptPanel(Vertical):
         if view.closed:
             # As the file's « Étape suivante : Appel terminé »: a call closed early (a
             # locked voter, a refusal) left steps undone, none of them is next.
-            said = Text(self.mode.closed_line)
+            said = Text(self.words.closed_line)
         elif upcoming is not None:
             said = Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
         else:
@@ -249,7 +249,7 @@ class CallScriptPanel(Vertical):
         self.checklist, self.scenarios = None, scripts
         self.add_class("-idle")
         self._show_next(False)
-        title = self.mode.panel_title
+        title = self.words.panel_title
         self.border_title = f"{title} — {election_id}" if election_id else title
         self.border_subtitle = ""
         self.query_one("#script-heading", Static).display = False
@@ -313,7 +313,7 @@ class CallScriptPanel(Vertical):
             return
         error: Any = event.worker.error
         self.checklist = None
-        self.border_title, self.border_subtitle = self.mode.panel_title, ""
+        self.border_title, self.border_subtitle = self.words.panel_title, ""
         self._show_next(False)
         self._show_choice(False)
         self.query_one("#script-heading", Static).display = False

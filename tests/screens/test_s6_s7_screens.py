@@ -181,6 +181,22 @@ class TestS6VoteCodeLink:
             await press(pilot, *"0612345678")  # what is typed next goes to the number
             assert screen.query_one("#link-recipient", Input).value == "0612345678"
 
+    async def test_a_link_refused_for_the_professional_address_brings_the_cursor_back(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            await press(pilot, "ctrl+l")
+            screen = app.screen
+            assert isinstance(screen, VoteCodeLinkScreen)
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            fill(pilot, link_recipient=voter.row["email_pro"])
+            await click(pilot, "#link-ok")
+            assert any("adresse professionnelle enregistrée" in n for n in notifications(app))
+            assert app.focused is screen.query_one("#link-recipient", Input)
+
     async def test_the_code_is_never_issued_to_be_read_out(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:

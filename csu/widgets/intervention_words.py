@@ -8,17 +8,17 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class DeskMode:
+class InterventionWords:
     path: str  # the path line's name: « Appel : 1 Ouvrir › … »
     panel_title: str  # the procedure panel's border
     closed_line: str  # the panel's line once the intervention is closed
     over: str  # the path's sentence once it is closed, before the next key
     next_label: str  # the footer's label of the key to the next intervention
     single_script: str  # the refusal to choose another procedure where there is one
-    this: str  # what an intervention is opened for, before it says its channel
+    this: str  # what an intervention is opened for (before it opens, only a call or a visit)
 
 
-CALL = DeskMode(
+CALL = InterventionWords(
     path="Appel",
     panel_title="Procédure d'appel",
     closed_line="✓ Appel terminé : intervention close.",
@@ -27,7 +27,7 @@ CALL = DeskMode(
     single_script="Ce scrutin n'a qu'une procédure d'appel",
     this="cet appel",
 )
-IN_PERSON = DeskMode(
+IN_PERSON = InterventionWords(
     path="Passage au bureau",
     panel_title="Procédure au bureau",
     closed_line="✓ Intervention terminée : intervention close.",
@@ -36,7 +36,7 @@ IN_PERSON = DeskMode(
     single_script="Ce scrutin n'a qu'une procédure",
     this="cet électeur",
 )
-BY_MAIL = DeskMode(
+BY_MAIL = InterventionWords(
     path="Demande par courriel",
     panel_title="Procédure de la demande",
     closed_line=IN_PERSON.closed_line,
@@ -47,5 +47,7 @@ BY_MAIL = DeskMode(
 )
 
 
-def desk_mode(*, in_person: bool, by_mail: bool) -> DeskMode:
+def words_for(*, in_person: bool, by_mail: bool) -> InterventionWords:
+    """The words of an intervention in person (before a president), else by e-mail, else
+    of a call."""
     return IN_PERSON if in_person else BY_MAIL if by_mail else CALL
