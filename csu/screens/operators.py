@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.notifications import SeverityLevel
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
@@ -272,17 +273,13 @@ class OperatorsScreen(CsuScreen[None]):
             created = reset_totp(deps, who, login, reason)
             self.app.call_from_thread(self._reset, created)
 
-    def _done(self, message: str) -> None:
-        self.notify(message, title="Opérateurs")
+    def _done(self, message: str, severity: SeverityLevel = "information") -> None:
+        self.notify(message, title="Opérateurs", severity=severity)
         self.action_reload()
 
     def _unlocked(self, unlocked: OperatorUnlocked) -> None:
-        if unlocked.was_locked:
-            self._done(unlocked.sentence)
-            return
-        # Nothing was locked: not « déverrouillé » (the journal says was_locked: false).
-        self.notify(unlocked.sentence, title="Opérateurs", severity="warning")
-        self.action_reload()
+        # Nothing was locked: a warning, not « déverrouillé » (the journal: was_locked false).
+        self._done(unlocked.sentence, "information" if unlocked.was_locked else "warning")
 
     def _reset(self, created: OperatorCreated) -> None:
         self.action_reload()

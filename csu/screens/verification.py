@@ -160,11 +160,8 @@ def presence_line(view: PresenceView | None, *, more_to_type: bool) -> str:
             f"la pièce d'identité depuis sa propre session (demande valable jusqu'à "
             f"{view.expires_at:%H:%M})."
         )
-    if view.outdated is not None:
-        return (
-            f"Le président {president} a attesté une pièce ({view.document}) que cette "
-            "élection n'accepte plus : « Redemander » envoie une nouvelle demande."
-        )
+    if view.outdated is not None:  # the rule's own sentence, with the documents accepted
+        return f"{view.outdated} « Redemander » envoie une nouvelle demande."
     if view.state == ATTESTED:
         then = (
             "complétez avec les autres réponses, puis « Vérifier »"
@@ -366,6 +363,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self.set_interval(PRESENCE_POLL_SECONDS, self.poll_presence)
 
     def _bring_into_view(self, field: Widget) -> None:
+        """Scrolls to ``field`` when it is out of the window's view or under its dock."""
         answer = self.query_one("#verify-answer", Vertical)
         if not self.can_view_entire(field) or field.region.overlaps(answer.region):
             field.scroll_visible(animate=False)
@@ -376,11 +374,10 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         view itself when it lies outside the window, but takes one hidden behind a dock
         for one in view (Widget.can_view_entire): that one is scrolled to here."""
         field = event.widget
-        answer = self.query_one("#verify-answer", Vertical)
-        if answer in field.ancestors or not self.can_view_entire(field):
-            return  # a button of the dock, or a field Textual scrolls to
-        if field.region.overlaps(answer.region):
-            field.scroll_visible(animate=False)
+        if self.query_one("#verify-answer", Vertical) in field.ancestors:
+            return  # a button of the dock
+        if self.can_view_entire(field):  # else Textual scrolls to it
+            self._bring_into_view(field)
 
     # --- S2: the president's attestation --------------------------------------------
 

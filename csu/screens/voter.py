@@ -388,8 +388,7 @@ class VoterScreen(Explained, CsuScreen[None]):
     def on_mount(self) -> None:
         panel = self.query_one(CallScriptPanel)
         panel.switch_key = self.key_for("choose_script")
-        panel.words = self.words
-        panel.border_title = panel.words.panel_title
+        panel.border_title = self.words.panel_title
         self._draw_path()
         self.load()
 
@@ -735,7 +734,6 @@ class VoterScreen(Explained, CsuScreen[None]):
         """The procedure beside the file: the checklist of this voter's intervention
         (still shown once it is closed from here), else the election's scenarios."""
         panel = self.query_one(CallScriptPanel)
-        panel.words = self.words
         row = self.query_one("#call-row", Horizontal)
         # During the call, the steps beside the intervention; once it is closed, alone;
         # before it (idle), a few lines above the file.

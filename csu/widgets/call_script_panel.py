@@ -121,7 +121,13 @@ class CallScriptPanel(Vertical):
         self.checklist: Checklist | None = None
         self.scenarios: tuple[ScriptSummary, ...] = ()
         self.switch_key = ""  # the screen's key to choose another scenario, as a word
-        self.words: InterventionWords = CALL  # the screen's: a call, a visit, a request by e-mail
+
+    @property
+    def words(self) -> InterventionWords:
+        """The words of the intervention the screen is on (a call, a visit, a request by
+        e-mail), read from it, never copied."""
+        words = getattr(self.screen, "words", CALL)
+        return words if isinstance(words, InterventionWords) else CALL
 
     def compose(self) -> ComposeResult:
         # The scenario followed: a one-line choice when the election has others.

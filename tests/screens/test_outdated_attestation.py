@@ -51,7 +51,8 @@ async def test_the_window_says_the_document_is_no_longer_accepted_and_asks_again
         await press(pilot, "f5")  # the window also looks every 2 s
         await settle(pilot)
         said = " ".join(screen_text(app).split())
-        assert "a attesté une pièce (passeport) que cette élection n'accepte plus" in said
+        assert "a attesté une pièce (« passeport ») que cette élection n'accepte plus" in said
+        assert "pièces acceptées : carte nationale d'identité" in said  # what to show instead
         assert app.screen.query_one("#verify-ask").display  # « Redemander »
         await click(pilot, "#verify-ask")
         await settle(pilot)
