@@ -79,17 +79,6 @@ CREDENTIAL_LABELS: dict[str, str] = {
     "vote_code": "code de vote",
     "identifier": "identifiant de vote",
 }
-# The credentials named by a feminine noun (« une clé »): sentences agree with them.
-FEMININE_CREDENTIALS = frozenset({"security_key"})
-
-
-def credential_words(kind: str) -> tuple[str, str]:
-    """The credential named with its article (« une clé de sécurité », « un mot de
-    passe »), and the ending its adjectives and participles take (« e » or nothing)."""
-    label = CREDENTIAL_LABELS.get(kind, kind)
-    return (f"une {label}", "e") if kind in FEMININE_CREDENTIALS else (f"un {label}", "")
-
-
 MIN_PASSWORD_LENGTH = 12
 # The least a generated code may be (key, password, vote code, substitution identifier).
 # 40 bits: 2^40 guesses take the platform's lock (5 failures, then 15 min) past any

@@ -6,7 +6,6 @@ never logs it either.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from textual import on, work
@@ -17,12 +16,12 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
 
+from csu.domain.credential_words import words
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
 from csu.domain.verification import presidents_own
 from csu.screens.base import CsuModal
 from csu.screens.dialogs import MaterialPicker
-from csu.screens.labels import FEMININE_KINDS
 from csu.services.credentials import (
     IssuedCredential,
     confirm_read_out,
@@ -34,68 +33,6 @@ from csu.services.voters import MaterialView
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
 HIDDEN = "•••• masqué ••••"
-VOWELS = frozenset("aeiouyéèêàâîô")
-
-
-@dataclass(frozen=True, slots=True)
-class CredentialWords:
-    """How the windows name one kind of credential, and agree with it: « la clé de
-    sécurité… Lisez-la… Elle ne sera plus jamais affichée », « le mot de passe…
-    Lisez-le… Il ne sera plus jamais affiché »."""
-
-    label: str  # « clé de sécurité »
-    feminine: bool
-
-    def pick(self, masculine: str, feminine: str) -> str:
-        return feminine if self.feminine else masculine
-
-    @property
-    def e(self) -> str:
-        """The feminine ending of a regular participle: « invalidé{e} »."""
-        return self.pick("", "e")
-
-    @property
-    def name(self) -> str:
-        """At the start of a title: « Clé de sécurité »."""
-        return self.label[:1].upper() + self.label[1:]
-
-    @property
-    def the(self) -> str:
-        """« la clé de sécurité », « le mot de passe », « l'identifiant de vote »."""
-        if self.label[:1] in VOWELS:
-            return f"l'{self.label}"
-        return f"{self.pick('le', 'la')} {self.label}"
-
-    @property
-    def the_capitalised(self) -> str:
-        """The same, at the start of a sentence: « La clé de sécurité »."""
-        return self.the[:1].upper() + self.the[1:]
-
-    @property
-    def it(self) -> str:
-        """The object pronoun: « Lisez-la », « Lisez-le »."""
-        return self.pick("le", "la")
-
-    @property
-    def a_new(self) -> str:
-        """« délivrez-en une nouvelle », « délivrez-en un nouveau »."""
-        return self.pick("un nouveau", "une nouvelle")
-
-    @property
-    def new_title(self) -> str:
-        """« Nouvelle clé de sécurité », « Nouveau mot de passe », « Nouvel identifiant »."""
-        if self.feminine:
-            return f"Nouvelle {self.label}"
-        return f"{'Nouvel' if self.label[:1] in VOWELS else 'Nouveau'} {self.label}"
-
-
-def words(kind: str) -> CredentialWords:
-    """The words of ``kind`` (a key of ``CREDENTIAL_LABELS``; another reads « code »)."""
-    if kind not in CREDENTIAL_LABELS:
-        return CredentialWords("code", feminine=False)
-    return CredentialWords(CREDENTIAL_LABELS[kind], feminine=kind in FEMININE_KINDS)
-
-
 NEW_LABELS: dict[str, str] = {kind: words(kind).new_title for kind in CREDENTIAL_LABELS}
 INVALIDATE_LABELS: dict[str, str] = {
     kind: f"Invalider {words(kind).the}" for kind in CREDENTIAL_LABELS

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from csu.domain.clock import to_paris
+from csu.domain.credential_words import words
 from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.interventions import OUTCOMES
 from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
@@ -304,7 +305,6 @@ def action_label(action: str) -> str:
 # A credential's entry names the credential and, for a read-out, how its value reached
 # the voter (the intervention's channel), in the words of the button the operator
 # pressed. Participles in the masculine: a feminine credential adds « e » to them.
-FEMININE_KINDS: frozenset[str] = frozenset({"security_key"})  # « la clé »
 CREDENTIAL_PARTICIPLES: dict[str, str] = {
     "credential_issue": "délivré",
     "credential_revoke": "invalidé",
@@ -339,8 +339,7 @@ def entry_label(action: str, details: Mapping[str, Any]) -> str:
         participle, complement = CREDENTIAL_PARTICIPLES[action], ""
     else:
         return action_label(action)
-    if kind in FEMININE_KINDS:
-        participle += "e"
+    participle += words(kind).e
     return f"{CREDENTIAL_LABELS[kind]} {participle}{complement}"
 
 

@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 
 from csu.domain.call_script import scenario_of_channel
 from csu.domain.clock import to_paris
+from csu.domain.credential_words import words
 from csu.domain.election import describe_support_hours, within_support_hours
 from csu.domain.interventions import OUTCOMES
 from csu.domain.masking import mask_identifier, readable_phone
@@ -160,12 +161,9 @@ def scrutins_text(material: MaterialView) -> str:
     )
 
 
-FEMININE_KINDS = ("security_key",)  # « clé de sécurité : active »
-
-
 def agreed(status: str, kind: str) -> str:
     """A credential's state agreeing with its name: « clé de sécurité : active »."""
-    if kind not in FEMININE_KINDS:
+    if not words(kind).feminine:
         return status
     return {"actif": "active", "révoqué": "révoquée"}.get(status, status)
 

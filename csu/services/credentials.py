@@ -23,11 +23,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from csu.domain import credentials as creds
+from csu.domain.credential_words import words
 from csu.domain.election import (
     CREDENTIAL_LABELS,
     CredentialFormat,
     ElectionDefinition,
-    credential_words,
     route_refusal,
 )
 from csu.domain.hashing import credential_purpose, keyed_hash
@@ -307,11 +307,10 @@ def revoke_credential(
                      code_check(deps, session, voter.id, material.election_id))  # fmt: skip
         revoked = revoke_active(session, material.id or 0, kind, who.login, now, reason)
         if revoked is None:
-            _, e = credential_words(kind)
-            active = "active" if e else "actif"
+            named = words(kind)
             raise ServiceError(
-                f"Aucun{e} {CREDENTIAL_LABELS.get(kind, kind)} délivré{e} par la cellule "
-                f"n'est {active} pour ce matériel."
+                f"Aucun{named.e} {named.label} délivré{named.e} par la cellule n'est "
+                f"{named.pick('actif', 'active')} pour ce matériel."
             )
         journal.append(
             session,
@@ -356,7 +355,7 @@ def require_verified_for(definition: ElectionDefinition, row: Intervention, kind
     attested_only = "in_person" in recorded - verified
     if not enough_for(required, verified):
         sets = " ; ou ".join(describe_set(s) for s in required or ())
-        named, _ = credential_words(kind)
+        named = words(kind).a
         if attested_only and enough_for(required, verified | {"in_person"}):
             raise ServiceError(
                 f"L'attestation du président ne suffit pas à un agent pour délivrer {named} : "

@@ -29,7 +29,8 @@ from sqlmodel import Session, col
 from csu.domain import credentials as creds
 from csu.domain import originals as rules
 from csu.domain import roll
-from csu.domain.election import ElectionDefinition, credential_words
+from csu.domain.credential_words import words
+from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
@@ -209,9 +210,10 @@ def _write(
         if (line.phc, ISSUER) in existing:
             report.already += 1
         elif existing:
-            named, e = credential_words(line.kind)
+            named = words(line.kind)
+            e = named.e
             report.note([RowError(line.line, "type", (
-                f"ce matériel a déjà {named} (délivré{e} par la cellule ou importé{e} "
+                f"ce matériel a déjà {named.a} (délivré{e} par la cellule ou importé{e} "
                 "avec une autre empreinte) : l'original n'est pas chargé"))])
         elif material.status != "active":
             report.note([RowError(line.line, "identifiant",

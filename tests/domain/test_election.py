@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from csu.domain.clock import PARIS
+from csu.domain.credential_words import words
 from csu.domain.election import (
     MIN_CREDENTIAL_BITS,
     CredentialFormat,
     ElectionDefinition,
     ElectionState,
     accepts_substitution_at,
-    credential_words,
     definition_from_json,
     describe_support_hours,
     election_to_json,
@@ -665,6 +665,6 @@ def test_verification_for_a_set_of_public_factors_only_is_refused() -> None:
 
 
 def test_a_credential_is_named_with_its_article_and_its_agreement() -> None:
-    assert credential_words("security_key") == ("une clé de sécurité", "e")
-    assert credential_words("password") == ("un mot de passe", "")
-    assert credential_words("vote_code") == ("un code de vote", "")
+    assert (words("security_key").a, words("security_key").e) == ("une clé de sécurité", "e")
+    assert (words("password").a, words("password").e) == ("un mot de passe", "")
+    assert (words("vote_code").a, words("vote_code").e) == ("un code de vote", "")
