@@ -15,7 +15,6 @@ from csu.cli.common import (
     err,
     friendly,
     open_deps,
-    os_reason,
     out,
     resolve_db,
     who,
@@ -24,6 +23,7 @@ from csu.config import load_settings
 from csu.domain.clock import parse_typed_moment
 from csu.domain.identifiers import parse_matricule
 from csu.services.context import ServiceError
+from csu.services.files import describe_os_error
 
 app = typer.Typer(help="Journal : vérification d'intégrité, intégration et export.")
 
@@ -294,7 +294,7 @@ def audit_checkpoint(
         sys.stdout.write(note)  # recorded in the base: not lost with the file
         raise ServiceError(
             f"Point de contrôle signé et enregistré dans la base, mais {out_file} n'a pu "
-            f"être écrit ({os_reason(error)}) : le voici sur la sortie standard."
+            f"être écrit ({describe_os_error(error)}) : le voici sur la sortie standard."
         ) from None
     out.print(
         f"Point de contrôle signé : {signed.size} entrées, clé « {signed.key_name} » "
@@ -316,7 +316,7 @@ def _new_note_file(path: Path) -> TextIO:
         ) from None
     except OSError as error:
         raise ServiceError(
-            f"Impossible de créer {path} : {os_reason(error)} ; aucun point de contrôle "
+            f"Impossible de créer {path} : {describe_os_error(error)} ; aucun point de contrôle "
             "n'a été signé."
         ) from None
 

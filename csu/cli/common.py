@@ -1,7 +1,6 @@
 """What every command shares: consoles, the ``--db`` and ``--demo`` options, French errors,
 opening the store."""
 
-import errno
 import functools
 import sys
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from csu.config import ConfigError, Settings
 from csu.domain.errors import InvalidValue
 from csu.domain.text import holds_lone_surrogate
 from csu.services.context import Deps, OperatorContext, ServiceError
+from csu.services.files import describe_os_error
 from csu.startup import demo_url, open_store, settings_engine
 
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
@@ -67,15 +67,6 @@ def _has_terminal() -> bool:
     except OSError:
         return False
 
-_OS_ERRORS = {
-    errno.ENOENT: "fichier ou dossier introuvable",
-    errno.EACCES: "accès refusé",
-    errno.EISDIR: "c'est un dossier, pas un fichier",
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.ENOSPC: "disque plein",
-    errno.EROFS: "système de fichiers en lecture seule",
-}
-
 # The largest number an id or a journal entry's n° can be: PostgreSQL's INTEGER columns
 # (SQLite's are wider). A larger one is refused as a bad value, not sent to the store.
 MAX_ROW_NUMBER = 2_147_483_647
@@ -120,7 +111,7 @@ def friendly(command: F) -> F:
         except SQLAlchemyError as error:
             err.print(f"[red]Erreur de la base de données :[/red] {type(error).__name__}")
         except OSError as error:
-            reason = os_reason(error)
+            reason = describe_os_error(error)
             where = escape(str(error.filename or ""))
             err.print(f"[red]Erreur :[/red] {where} : {reason}", highlight=False)
         except UnicodeError:  # text that no check above named: still no traceback
@@ -128,11 +119,6 @@ def friendly(command: F) -> F:
         raise typer.Exit(1)
 
     return wrapper  # type: ignore[return-value]
-
-
-def os_reason(error: OSError) -> str:
-    """What the system said, in French."""
-    return _OS_ERRORS.get(error.errno or 0, "erreur d'entrée-sortie")
 
 
 def _refuse_bytes_not_utf8(arguments: dict[str, Any]) -> None:

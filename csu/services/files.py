@@ -19,6 +19,9 @@ KIB = 1024
 MIB = 1024 * KIB
 
 _OS_REASONS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "système de fichiers en lecture seule",
     errno.EACCES: "accès refusé",
     errno.EPERM: "accès refusé",
     errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
