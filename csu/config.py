@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from argon2 import PasswordHasher
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -130,8 +130,6 @@ class Settings(BaseSettings):
             super().__init__(**values)
         except ValidationError as error:
             raise ConfigError(describe_settings_error(error)) from None
-        except SettingsError as error:  # a value that is not even JSON (CSU_KEYMAP)
-            raise ConfigError(_unparsed(str(error))) from None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -445,14 +443,3 @@ def _either(values: tuple[str, ...]) -> str:
 
 _KEYMAP_EXPECTED = 'objet JSON attendu, par exemple {"help": "f2"}'
 
-
-def _unparsed(message: str) -> str:
-    """pydantic-settings' message for a value it could not decode (JSON), in French."""
-    found = re.search(r'field "([^"]+)"', message)
-    if found is None:
-        return "Un réglage CSU_ est illisible (JSON attendu)."
-    name = found.group(1)
-    variable = f"CSU_{name.upper()}"
-    if name == "keymap":
-        return f"{variable} : {_KEYMAP_EXPECTED}."
-    return f"{variable} : valeur JSON attendue."
