@@ -15,7 +15,7 @@ from csu.domain.errors import InvalidValue
 from csu.services.context import Deps, ServiceError, check_workstation
 from csu.services.deployment_key import KeyMismatch, check_deployment_key
 from csu.store.engine import make_engine
-from csu.store.migrate import current_revision, head_revision, is_known_revision, newer_store_fault
+from csu.store.migrate import NewerStore, current_revision, head_revision, refuse_newer
 
 if TYPE_CHECKING:
     from csu.domain.checkpoint import NoteVerifier
@@ -71,8 +71,10 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
     key = settings.key_bytes()
     engine = settings_engine(settings)
     revision = current_revision(engine)
-    if revision is not None and not is_known_revision(revision):  # a newer CSU's store
-        raise ConfigError(f"Base de données : {newer_store_fault(revision)}")
+    try:
+        refuse_newer(revision)  # a newer CSU's store
+    except NewerStore as error:
+        raise ConfigError(str(error)) from None
     if revision != head_revision():
         raise ConfigError(
             "Base non initialisée ou pas à jour : lancez « csu init » ou « csu db upgrade »."

@@ -26,20 +26,18 @@ class NewerStore(InvalidValue):
 
     def __init__(self, revision: str) -> None:
         self.revision = revision
-        super().__init__("Base de données", newer_store_fault(revision))
+        super().__init__(
+            "Base de données",
+            f"révision {revision} inconnue de cette version de CSU (la dernière qu'elle "
+            f"connaît est {head_revision()}), car la base a été créée ou mise à jour par un "
+            "CSU plus récent ; mettez CSU à jour sur ce poste pour l'ouvrir.",
+        )
 
 
-def newer_store_fault(revision: str) -> str:
-    """What to say of a store at ``revision``, unknown to this CSU, in French."""
-    return (
-        f"révision {revision} inconnue de cette version de CSU (la dernière qu'elle "
-        f"connaît est {head_revision()}), car la base a été créée ou mise à jour par un "
-        "CSU plus récent ; mettez CSU à jour sur ce poste pour l'ouvrir."
-    )
-
-
-def is_known_revision(revision: str) -> bool:
-    return revision in _known_revisions()
+def refuse_newer(revision: str | None) -> None:
+    """:class:`NewerStore` for a store at a revision these migrations do not know."""
+    if revision is not None and revision not in _known_revisions():
+        raise NewerStore(revision)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -80,9 +78,7 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
             with connection.begin():
                 if not sqlite:
                     _require_utf8(connection)
-                found = MigrationContext.configure(connection).get_current_revision()
-                if found is not None and not is_known_revision(found):
-                    raise NewerStore(found)
+                refuse_newer(MigrationContext.configure(connection).get_current_revision())
                 config.attributes["connection"] = connection
                 step(config, revision)
                 if sqlite:
