@@ -135,8 +135,9 @@ class Admission:
             if refused is not None:
                 await refused(scope, receive, send)
                 return
-            if not _sent_as_json(scope):
-                await (await self._type_refusal(scope))(scope, receive, send)
+            route = _route_of(scope)
+            if route is not None and not _sent_as_json(scope):  # else the router's 404
+                await (await self._type_refusal(scope, *route))(scope, receive, send)
                 return
         cap = _cap(scope)
         if _announced(scope) > cap.max_bytes:
@@ -172,10 +173,10 @@ class Admission:
         of those ask for a key (``/v1/health``, the one route without, is a GET)."""
         return scope["method"] not in _BODILESS and scope["path"].startswith(_VERSIONED)
 
-    async def _type_refusal(self, scope: Scope) -> JSONResponse:
-        """415 for a body not announced as JSON, journalled in the platform's name; but
-        the 403 first for an election the key does not reach, as whatever the body."""
-        action, election = _route_of(scope)
+    async def _type_refusal(self, scope: Scope, action: str, election: object) -> JSONResponse:
+        """415 for a body not announced as JSON to the route ``action``, journalled in the
+        platform's name; but the 403 first for an election the key does not reach, as
+        whatever the body."""
         forbidden = await run_in_threadpool(
             refused_before_the_route, self.api.state.deps, Request(scope).state.platform,
             action, election, 415, "type de contenu non pris en charge",
@@ -211,14 +212,14 @@ def _named_routes() -> list[tuple[re.Pattern[str], str]]:
     ]
 
 
-def _route_of(scope: Scope) -> tuple[str, object]:
-    """The name of the route the request goes to, and the election its address names
-    (the router has not matched it yet)."""
+def _route_of(scope: Scope) -> tuple[str, object] | None:
+    """The name of the route that reads the request's body, and the election its address
+    names (the router has not matched it yet); None for an address no such route has."""
     for pattern, name in _named_routes():
         found = pattern.match(scope["path"])
         if found:
             return name, found.groupdict().get("election")
-    return "platform_call", None
+    return None
 
 
 def _cap(scope: Scope) -> BodyCap:

@@ -221,3 +221,11 @@ def test_an_election_out_of_reach_is_a_403_before_the_type_of_the_body(api: Api)
     assert answer.status_code == 403
     [entry] = [e for e in entries(api.desk.deps) if e["outcome"] == "refusé"]
     assert entry["details"]["status"] == 403
+
+
+def test_a_body_not_sent_as_json_to_an_unknown_address_is_a_404(api: Api) -> None:
+    with api.client() as client:
+        answer = client.post(
+            "/v1/nulle-part", content=b"{}", headers={"Content-Type": "text/plain"}
+        )
+    assert answer.status_code == 404
