@@ -88,7 +88,7 @@ def check_key(settings: Settings, deps: Deps) -> None:
     """:func:`check_deployment_key`, its refusal as the commands' French stop."""
     source = "CSU_SECRET_KEY" if settings.secret_key is not None else str(settings.key_file)
     try:
-        check_deployment_key(deps, source)
+        check_deployment_key(deps, source, settings.workstation)
     except KeyMismatch as error:
         raise ConfigError(str(error)) from None
 

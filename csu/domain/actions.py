@@ -52,6 +52,7 @@ ACTIONS: frozenset[str] = frozenset({
     "journal_entry_view",
     "journal_intervention_view",
     "purge",
+    "key_fingerprint",
     "alert_review",
     "platform_client_add",
     "platform_client_revoke",

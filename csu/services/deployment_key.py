@@ -20,6 +20,8 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.operators import TOTP_PURPOSE
+from csu.store import journal
+from csu.store.journal import Actor
 from csu.store.tables import Meta, Operator
 
 FINGERPRINT = "key_fingerprint"  # csu_meta's key
@@ -35,7 +37,7 @@ def fingerprint(key: bytes) -> str:
 
 
 @retried
-def check_deployment_key(deps: Deps, source: str) -> None:
+def check_deployment_key(deps: Deps, source: str, workstation: str | None = None) -> None:
     """Stops with :class:`KeyMismatch` (naming ``source``, where the key came from)
     when the store was built with another key; records the key's fingerprint on the
     first opening that finds none (a store older than this check, a new one)."""
@@ -51,6 +53,15 @@ def check_deployment_key(deps: Deps, source: str) -> None:
             with deps.writing() as session:
                 if session.get(Meta, FINGERPRINT) is None:
                     session.add(Meta(key=FINGERPRINT, value=expected))
+                    if sealed is None:  # a new store: its key is part of its making
+                        return
+                    journal.append(  # an older store's key fixed from now on: said when
+                        session,
+                        actor=Actor(operator="système", role=None, workstation=workstation),
+                        action="key_fingerprint",
+                        outcome="ok",
+                        at=deps.clock(),
+                    )
                     return
         except IntegrityError:  # another workstation recorded it at the same moment
             pass

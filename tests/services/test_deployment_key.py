@@ -9,6 +9,7 @@ from csu.services.context import Deps
 from csu.services.deployment_key import KeyMismatch, check_deployment_key
 from csu.services.operators import add_operator
 from tests.conftest import ADMIN
+from tests.services.intervention_support import entries
 
 
 def test_the_first_opening_records_the_key_and_the_next_ones_accept_it(deps: Deps) -> None:
@@ -33,3 +34,15 @@ def test_a_store_with_sealed_secrets_takes_no_wrong_key_at_its_first_opening(dep
     check_deployment_key(deps, "CSU_SECRET_KEY")  # the right key, recorded then
     with pytest.raises(KeyMismatch):
         check_deployment_key(other, "CSU_SECRET_KEY")
+
+
+def test_an_older_store_adopting_its_key_says_so_in_the_journal(deps: Deps) -> None:
+    fast = replace(deps, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    add_operator(fast, ADMIN, "c.martin", role="agent", password="Pluie-sur-Brest-42")
+    check_deployment_key(deps, "CSU_SECRET_KEY", "poste-1")
+    [entry] = entries(deps, "key_fingerprint")
+    assert (entry["operator"], entry["workstation"], entry["outcome"]) == (
+        "système", "poste-1", "ok"
+    )
+    check_deployment_key(deps, "CSU_SECRET_KEY", "poste-1")  # known now: no second entry
+    assert len(entries(deps, "key_fingerprint")) == 1
