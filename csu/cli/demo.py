@@ -92,9 +92,9 @@ def demo(
     except BaseException:
         _remove_sqlite(building)
         raise
-    # The old demo's journal files first, then its key, the database last, each by a
-    # rename over it: at no moment is there no demo at all.
-    for suffix in ("-wal", "-shm", ".key", ""):
+    # Each file by a rename over the old one, the database last: at no moment is there
+    # no demo at all.
+    for suffix in SQLITE_FILES:
         new, old = Path(f"{building}{suffix}"), Path(f"{path}{suffix}")
         if new.exists():
             new.replace(old)
@@ -188,8 +188,8 @@ def _is_demo_file(settings: Settings) -> bool:
         return False
 
 
-# A SQLite store's files: the database, its WAL and shared memory, its key beside it.
-SQLITE_FILES = ("", "-wal", "-shm", ".key")
+# A SQLite store's files: its WAL and shared memory, its key beside it, the database.
+SQLITE_FILES = ("-wal", "-shm", ".key", "")
 
 
 def _remove_sqlite(path: Path) -> None:
