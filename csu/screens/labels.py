@@ -69,7 +69,7 @@ ACTION_LABELS: dict[str, str] = {
     "journal_entry_view": "lecture d'une entrée du journal",
     "journal_intervention_view": "lecture d'une intervention",
     "purge": "purge des données personnelles",
-    "key_fingerprint": "empreinte de la clé secrète enregistrée",
+    "key_fingerprint": "empreinte de la clé enregistrée",
     "alert_review": "consultation des alertes",
     "platform_client_add": "client de l'API créé",
     "platform_client_revoke": "client de l'API révoqué",
