@@ -24,7 +24,6 @@ from sqlmodel import Session
 
 from csu.domain.actions import ACTIONS
 from csu.domain.clock import parse_rfc3339, to_paris
-from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
@@ -652,28 +651,6 @@ class ExportFileExists(ServiceError):
 _KNOWN_OUTCOMES = frozenset({"ok", "refusé", *INTERVENTION_OUTCOMES})
 
 
-# The filters an export compares with a journal column, and their names in French: a
-# value wider than its column can match no entry, and would be quoted back and
-# journalled whole (the export's entry keeps its filter).
-_FILTER_COLUMNS = (
-    ("operator", "Opérateur"),
-    ("election", "Scrutin"),
-    ("intervention", "Intervention"),
-    ("action", "Action"),
-    ("outcome", "Résultat"),
-)
-
-
-def _refuse_too_long(where: ReviewFilter) -> None:
-    """An :class:`InvalidValue` for the first (normalised) filter wider than its column
-    of ``journal_entry`` (csu/store/tables.py: operator 64, intervention 36…)."""
-    for name, label in _FILTER_COLUMNS:
-        value = getattr(where, name)
-        width = JournalEntry.__table__.c[name].type.length  # type: ignore[attr-defined]
-        if value is not None and len(value) > width:
-            raise InvalidValue(label, f"{width} caractères au plus, {len(value)} reçus")
-
-
 def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter) -> list[str]:
     """Check an export's filter before the export (``csu audit export``): an unknown
     action or outcome code, or a period that ends before it begins, is refused
@@ -681,8 +658,7 @@ def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter
     intervention the store does not know gives a warning (returned, in French), since
     the export will then be empty."""
     require_role(who, "superviseur", "admin")
-    where = where.normalised()
-    _refuse_too_long(where)
+    where = where.normalised()  # a filter wider than its column is refused
     warnings = []
     with deps.reading() as session:
         _refuse_filter(session, where)
@@ -766,8 +742,7 @@ def export_journal(
     require_role(who, "superviseur", "admin")
     if fmt not in EXPORT_SUFFIXES:
         raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
-    where = where.normalised()
-    _refuse_too_long(where)  # before a line is written, and the export journalled
+    where = where.normalised()  # refused before a line is written, and journalled
     count = 0
     if deps.engine.dialect.name == "postgresql":
         # Chain what waits, if no sequencer is at work: fewer entries without position.
@@ -825,7 +800,7 @@ def export_journal_file(
     ``make_folder`` creates a missing folder (the screen's default exports folder); a
     path typed on the command line must name an existing one."""
     require_role(who, "superviseur", "admin")
-    _refuse_too_long(where.normalised())  # before the file is created
+    where.normalised()  # a filter refused before the file is created
     single_line(str(path), "Fichier d'export")
     try:
         path = path.expanduser()

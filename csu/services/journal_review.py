@@ -90,23 +90,30 @@ class ReviewFilter:
         return self.since is not None and self.until is not None and self.since >= self.until
 
     def normalised(self) -> "ReviewFilter":
-        """Blank texts mean "any"; logins are lower case; a matricule is checked."""
+        """Blank texts mean "any"; logins are lower case; a matricule is checked. A
+        filter wider than the journal column it is compared with is refused
+        (:class:`InvalidValue`): it could match no entry, and would be quoted back and
+        journalled whole with the search or the export."""
 
-        def clean(value: str | None, field: str) -> str | None:
+        def clean(value: str | None, field: str, column: str | None = None) -> str | None:
             value = " ".join(single_line(value, field).split()) if value else None
+            if value and column is not None:
+                width = JournalEntry.__table__.c[column].type.length  # type: ignore[attr-defined]
+                if len(value) > width:
+                    raise InvalidValue(field, f"{width} caractères au plus, {len(value)} reçus")
             return value or None
 
-        operator = clean(self.operator, "Opérateur")
+        operator = clean(self.operator, "Opérateur", "operator")
         matricule = clean(self.matricule, "Matricule")
         return ReviewFilter(
             since=self.since,
             until=self.until,
             operator=operator.lower() if operator else None,
             matricule=parse_matricule(matricule) if matricule else None,
-            action=clean(self.action, "Action"),
-            outcome=clean(self.outcome, "Résultat"),
-            election=clean(self.election, "Scrutin"),
-            intervention=clean(self.intervention, "Intervention"),
+            action=clean(self.action, "Action", "action"),
+            outcome=clean(self.outcome, "Résultat", "outcome"),
+            election=clean(self.election, "Scrutin", "election"),
+            intervention=clean(self.intervention, "Intervention", "intervention"),
             seqs=tuple(sorted(set(self.seqs))) if self.seqs is not None else None,
             numbers=checked_numbers(*self.numbers) if self.numbers is not None else None,
         )
