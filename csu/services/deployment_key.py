@@ -8,7 +8,9 @@ again writes hashes no one can match, while the journal still verifies. So the s
 keeps a keyed hash of a fixed text (never the key), written on the first opening, and
 each opening compares it. A store older than the check (no fingerprint yet) takes the
 key of its first opening only if that key opens what the store sealed (an operator's
-authenticator secret): a leftover key opening it first must not become its key."""
+authenticator secret) and names its voters as the store does (a voter's pseudonym): a
+leftover key opening it first must not become its key. Only a store holding neither
+takes any key: nothing in it depends on one yet."""
 
 import hmac
 
@@ -17,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from csu.domain import sealing
 from csu.domain.errors import InvalidValue
-from csu.domain.hashing import keyed_hash
+from csu.domain.hashing import keyed_hash, pseudonym
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
 from csu.store.journal import Actor
-from csu.store.tables import Meta, Operator
+from csu.store.tables import Meta, Operator, Voter
 
 FINGERPRINT = "key_fingerprint"  # csu_meta's key
 _PURPOSE = "csu-deployment-key"
@@ -46,14 +48,19 @@ def check_deployment_key(deps: Deps, source: str, workstation: str | None = None
         row = session.get(Meta, FINGERPRINT)
         stored = row.value if row is not None else None
         sealed = session.execute(select(Operator.totp_secret_sealed).limit(1)).scalar()
+        named = session.execute(  # a purged voter's pseudonym is a marker, not a hash
+            select(Voter.matricule, Voter.pseudonym).where(Voter.purged_at.is_(None)).limit(1)  # type: ignore[union-attr]
+        ).first()
     if stored is None:
         if sealed is not None and not _opens(deps.key, sealed):
+            raise _mismatch(source)
+        if named is not None and pseudonym(deps.key, named[0]) != named[1]:
             raise _mismatch(source)
         try:
             with deps.writing() as session:
                 if session.get(Meta, FINGERPRINT) is None:
                     session.add(Meta(key=FINGERPRINT, value=expected))
-                    if sealed is None:  # a new store: its key is part of its making
+                    if sealed is None and named is None:  # a new store: part of its making
                         return
                     journal.append(  # an older store's key fixed from now on: said when
                         session,

@@ -1,6 +1,7 @@
 """The store recognises the deployment key it was built with (SQLite and PostgreSQL)."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -9,6 +10,7 @@ from csu.services.context import Deps
 from csu.services.deployment_key import KeyMismatch, check_deployment_key
 from csu.services.operators import add_operator
 from tests.conftest import ADMIN
+from tests.services.busy_cell import loaded
 from tests.services.intervention_support import entries
 
 
@@ -46,3 +48,18 @@ def test_an_older_store_adopting_its_key_says_so_in_the_journal(deps: Deps) -> N
     )
     check_deployment_key(deps, "CSU_SECRET_KEY", "poste-1")  # known now: no second entry
     assert len(entries(deps, "key_fingerprint")) == 1
+
+
+def test_a_store_with_voters_but_no_operator_takes_no_wrong_key_at_its_first_opening(
+    deps: Deps, tmp_path: Path
+) -> None:
+    # A roll imported before the check and before any operator: its pseudonyms and
+    # hashes are keyed, so a leftover key must not be recorded as the store's.
+    loaded(deps, tmp_path, voters=3)
+    other = replace(deps, key=b"another-deployment-key-0123456789")
+    with pytest.raises(KeyMismatch):
+        check_deployment_key(other, "CSU_SECRET_KEY")
+    check_deployment_key(deps, "CSU_SECRET_KEY", "poste-1")
+    assert len(entries(deps, "key_fingerprint")) == 1  # an older store's key: said
+    with pytest.raises(KeyMismatch):
+        check_deployment_key(other, "CSU_SECRET_KEY")
