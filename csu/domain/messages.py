@@ -26,6 +26,9 @@ from csu.domain.sms import segments, with_contact
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "otp": frozenset({"sender", "code", "validity"}),
     "vote_code_link": frozenset({"sender", "link", "validity", "support_phone"}),
+    # ``identity``: what the link's page will ask and how many wrong answers void it
+    # (the election's redeem_factors), a sentence, or nothing when it asks nothing.
+    "password_link": frozenset({"sender", "link", "validity", "support_phone", "identity"}),
     "identifier": frozenset({"sender", "identifier", "support_phone"}),
     "substitution": frozenset({"sender", "materials", "support_phone"}),
     "notice": frozenset({"sender", "what", "when", "support_phone"}),
@@ -38,6 +41,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
 ESSENTIAL: dict[str, tuple[str, str]] = {
     "otp": ("code", "l'électeur ne recevrait jamais le code"),
     "vote_code_link": ("link", "l'électeur ne recevrait jamais le lien"),
+    "password_link": ("link", "l'électeur ne recevrait jamais le lien"),
     "identifier": ("identifier", "l'électeur ne recevrait jamais son identifiant"),
     "substitution": ("materials", "l'électeur ne recevrait jamais son matériel"),
     "notice": ("what", "l'électeur ne saurait pas ce qui a changé"),
@@ -58,6 +62,14 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Votre nouveau code de vote",
         "$sender : pour obtenir votre nouveau code de vote, ouvrez ce lien (valable "
         "$validity, une seule fois) : $link\n"
+        "Si vous n'avez rien demandé, appelez le $support_phone.",
+    ),
+    # By e-mail only (seed 003): the password shows once, on the voter's screen.
+    "password_link": (
+        "Votre mot de passe de vote",
+        "$sender : pour afficher votre mot de passe de vote, ouvrez ce lien (une seule fois, "
+        "valable $validity) : $link\n${identity}"
+        "Notez le mot de passe soigneusement : il ne s'affichera plus. "
         "Si vous n'avez rien demandé, appelez le $support_phone.",
     ),
     "identifier": (
@@ -158,6 +170,20 @@ def sms_segments(
         _, body = render(overrides, purpose, **({"support_phone": phone} | values))
         counts.append(segments(with_contact(body, line, phone)))
     return max(counts, default=0)
+
+
+def identity_asked(labels: list[str], limit: int | None) -> str:
+    """The ``$identity`` of a password link, ended by a line break: « La page du lien
+    vous demandera : NUMEN et département de naissance. Ayez-les sous la main : 3
+    réponses fausses l'annulent. »; nothing when the page asks nothing."""
+    if not labels:
+        return ""
+    them = "Ayez-le" if len(labels) == 1 else "Ayez-les"
+    voids = f" : {limit} réponses fausses l'annulent" if limit else ""
+    return (
+        f"La page du lien vous demandera : {' et '.join(labels)}. "
+        f"{them} sous la main{voids}.\n"
+    )
 
 
 def duration(seconds: int) -> str:

@@ -56,7 +56,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.mail_domains import professional_refusal
-from csu.domain.messages import duration, render
+from csu.domain.messages import duration, identity_asked, render
 from csu.domain.notice_wording import REDEEMED
 from csu.domain.permissions import Situation
 from csu.domain.verification import FACTOR_LABELS, refuse_hidden_characters
@@ -97,13 +97,6 @@ PLATFORM = Actor(operator="plateforme", role=None, workstation=None)
 INVALID_LINK = "Lien invalide, déjà utilisé, remplacé par un plus récent ou expiré."
 PASSWORD = "password"
 # The password link's message (the vote-code one has its template in csu.domain.messages).
-PASSWORD_LINK_SUBJECT = "Votre mot de passe de vote"
-PASSWORD_LINK_BODY = (
-    "{sender} : pour afficher votre mot de passe de vote, ouvrez ce lien (une seule fois, "
-    "valable {validity}) : {link}\nNotez-le soigneusement : il ne s'affichera plus. "
-    "Si vous n'avez rien demandé, appelez le {support_phone}."
-)
-
 # Seed 003: the identifier is e-mailed first, then the password shows by the link.
 IDENTIFIER_FIRST = (
     "Envoyez d'abord l'identifiant (ctrl+d) : le lien du mot de passe ne part qu'après "
@@ -289,7 +282,10 @@ def _send_link(
     if kind == KIND:
         subject, body = render(definition.messages, "vote_code_link", **values)
     else:
-        subject, body = PASSWORD_LINK_SUBJECT, PASSWORD_LINK_BODY.format(**values)
+        route = definition.route_of(kind)
+        asked = [FACTOR_LABELS.get(factor, factor) for factor in route.redeem_factors]
+        identity = identity_asked(asked, route.redeem_failures_limit)
+        subject, body = render(definition.messages, "password_link", **values, identity=identity)
     message = enqueue(
         session,
         deps,

@@ -6,7 +6,7 @@ import pytest
 
 from csu.domain.election import definition_from_json, election_to_json, parse_election
 from csu.domain.errors import InvalidValue
-from csu.domain.messages import DEFAULTS, check_template, duration, render
+from csu.domain.messages import DEFAULTS, check_template, duration, identity_asked, render
 from tests.domain.election_files import without_own_messages
 
 MEN = Path(__file__).parents[2] / "data" / "elections" / "men-2022.toml"
@@ -21,6 +21,37 @@ Appelez le $support_phone."""
 def test_every_purpose_has_a_default_template_that_checks() -> None:
     for purpose, (subject, body) in DEFAULTS.items():
         assert check_template(purpose, subject, body, "défaut") == (subject, body)
+
+
+def test_a_password_link_says_what_its_page_will_ask_and_how_many_errors_void_it() -> None:
+    identity = identity_asked(["NUMEN", "département de naissance"], 3)
+    _, body = render(
+        {}, "password_link", sender="CSU", link="https://x/l", validity="30 minutes",
+        support_phone="01 80 15 43 21", identity=identity,
+    )  # fmt: skip
+    assert (
+        "ouvrez ce lien (une seule fois, valable 30 minutes) : https://x/l\n"
+        "La page du lien vous demandera : NUMEN et département de naissance. Ayez-les sous la "
+        "main : 3 réponses fausses l'annulent.\nNotez le mot de passe soigneusement" in body
+    )
+
+
+def test_a_password_link_whose_page_asks_nothing_says_nothing_of_it() -> None:
+    _, body = render(
+        {}, "password_link", sender="CSU", link="https://x/l", validity="30 minutes",
+        support_phone="01 80 15 43 21", identity=identity_asked([], 3),
+    )  # fmt: skip
+    assert "demandera" not in body and "https://x/l\nNotez le mot de passe" in body
+
+
+def test_an_election_may_word_its_password_link() -> None:
+    text = without_own_messages(MEN) + (
+        '\n[messages.password_link]\nsubject = "Vos codes"\n'
+        'body = "$sender : ouvrez $link. $identity"\n'
+    )
+    assert parse_election(text, "men-2022.toml").messages["password_link"] == (
+        "Vos codes", "$sender : ouvrez $link. $identity"
+    )
 
 
 def test_render_fills_the_default_template() -> None:

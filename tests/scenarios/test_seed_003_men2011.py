@@ -17,6 +17,7 @@ What the seed says:
 import dataclasses
 import re
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -297,6 +298,31 @@ class TestThePasswordShowsOnTheVotersScreen:
 
         with pytest.raises(LinkGone):
             redeem_link(deps, token)
+
+    async def test_the_password_link_mail_asks_for_the_numen_under_the_organisers_subject(
+        self, app: CsuApp, deps: Deps, outbox: Path
+    ) -> None:
+        """« Vous recevez un mail … avec pour objet « [Elections professionnelles 2011]
+        Réception de vos codes de vote » … Munissez-vous de votre NUMEN avant de
+        cliquer »."""
+        voter = demo_voter(deps, MEN_2011)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            await identifier_and_password_link(pilot)
+        [mail] = [
+            message_from_bytes(path.read_bytes(), policy=policy.default)
+            for path in outbox.glob("*.eml")
+            if b"jeton=" in path.read_bytes()
+        ]
+        assert str(mail["Subject"]) == (
+            "[Elections professionnelles 2011] Réception de vos codes de vote"
+        )
+        body = mail.get_body().get_content()  # type: ignore[union-attr]
+        assert "Munissez-vous de votre NUMEN avant de cliquer" in body
+        assert (
+            "La page du lien vous demandera : NUMEN et département de naissance. Ayez-les "
+            "sous la main : 3 réponses fausses l'annulent." in body
+        )
 
     async def test_a_link_sent_on_the_last_day_is_announced_until_the_deadline(
         self, app: CsuApp, deps: Deps, clock: Clock
