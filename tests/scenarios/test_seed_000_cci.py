@@ -367,3 +367,28 @@ async def test_the_notice_of_new_material_gives_the_voter_s_ccil_number(
     notice = sent[voter.row["email_pro"]]  # the address on record, not the request's
     assert "substitution" in notice and phone in notice
     assert phone in sent[REQUEST_ADDRESS]  # the new material names it too
+
+
+async def test_the_substitution_material_says_where_and_how_to_vote(
+    app: CsuApp, demo_deps: Deps, outbox: Path
+) -> None:
+    """It replaces the lost envelope: « Rendez-vous sur le site www.jevote.cci.fr et
+    indiquez : votre identifiant … votre date de naissance (format jj/mm/aaaa) »."""
+    voter = caller(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await phone_control(pilot, voter, outbox)
+        modal = await request_form(pilot)
+        tick_pieces(modal)
+        identity_as_on_the_roll(pilot, voter)
+        assert "en attente d'approbation" in await submit(pilot)
+        await click(pilot, "#substitution-close")
+        await close_ui(pilot, "résolu")
+        await press(pilot, "ctrl+o")
+        await log_in(pilot, "superviseur")
+        await decide(pilot, "Pièces contrôlées, identité conforme")
+    material = mails(outbox)[REQUEST_ADDRESS]
+    [_, new] = materials_of(demo_deps, voter)
+    assert new.identifier in material
+    assert "rendez-vous sur le site www.jevote.cci.fr" in material
+    assert "votre date de naissance (format jj/mm/aaaa)" in material
+    assert "mot de passe à usage unique envoyé par SMS ou par courriel" in material
