@@ -2,7 +2,9 @@
 
 import functools
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,11 +26,20 @@ from csu.domain.election import (
 )
 from csu.domain.errors import InvalidValue
 from csu.domain.scrutins import ballots, listed
-from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    Deps,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
 from csu.services.files import MIB, read_text
 from csu.store import journal
 from csu.store.prepared import Prepared
 from csu.store.tables import Credential, Election, Emargement, Material, core_tables
+
+_log = logging.getLogger(__name__)
 
 # A definition is a few kilobytes; anything much larger is not one.
 MAX_DEFINITION_BYTES = MIB
@@ -362,6 +373,43 @@ def refuse_purged(session: Session, election_id: str, what: str) -> None:
             f"Scrutin {election_id} purgé le {paris_text(purged)} : ses données personnelles "
             f"ont été effacées, {what} ne s'y importe plus. Pour un nouveau scrutin, "
             "chargez un fichier d'élection d'un autre identifiant."
+        )
+
+
+@contextmanager
+def purged_refusal_journalled(
+    deps: Deps, who: OperatorContext, action: str, election_id: str, source: str
+) -> Iterator[None]:
+    """Around an import of ``source`` (``action``: ``roll_import``…) into ``election_id``:
+    its refusal by :func:`refuse_purged` is journalled (``action``, refused, the election,
+    the file and why) in a transaction of its own, once the refused one has rolled back,
+    as every refused action of an administrator leaves its entry; then it is raised."""
+    try:
+        yield
+    except ElectionPurged as refused:
+        try:
+            _journal_purged(deps, who, action, election_id, source, str(refused))
+        except Exception as error:  # any: the administrator must still read the refusal
+            _log.error(
+                "%s: a refusal (election %s purged) by %s could not be journalled: %s",
+                action, election_id, who.login, type(error).__name__,
+            )  # fmt: skip
+        raise
+
+
+@retried
+def _journal_purged(
+    deps: Deps, who: OperatorContext, action: str, election_id: str, source: str, reason: str
+) -> None:
+    with deps.writing() as session:
+        journal.append(
+            session,
+            actor=who.actor,
+            action=action,
+            outcome="refusé",
+            at=deps.clock(),
+            election=election_id,
+            details={"file": source, "reason": reason},
         )
 
 

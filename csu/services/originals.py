@@ -34,7 +34,7 @@ from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
-from csu.services.elections import get_definition, refuse_purged
+from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
 from csu.store import journal
 from csu.store.tables import Credential, Material
@@ -75,6 +75,13 @@ def import_originals(
 ) -> OriginalsReport:
     """Loads the hashes of the credentials the platform mailed for ``election_id``."""
     require_role(who, "admin")
+    with purged_refusal_journalled(deps, who, ACTION, election_id, path.name):
+        return _import_originals(deps, who, path, election_id, skip_invalid=skip_invalid)
+
+
+def _import_originals(
+    deps: Deps, who: OperatorContext, path: Path, election_id: str, *, skip_invalid: bool
+) -> OriginalsReport:
     report = OriginalsReport(source=path.name, election=election_id)
     with deps.reading() as session:
         definition = get_definition(session, election_id)

@@ -33,7 +33,7 @@ from csu.domain.roll import RollRules, RowError
 from csu.domain.scrutins import ballots, material_scrutins
 from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
-from csu.services.elections import get_definition, refuse_purged
+from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
 from csu.services.files import describe_os_error, open_regular
 from csu.services.worker_processes import (
     QUIET_SPAWN,
@@ -730,9 +730,27 @@ def import_voters(
     """Import a roll: all or nothing by default, or only the good rows with ``skip_invalid``.
 
     Voters are matched by matricule: a re-import updates them and keeps their
-    credentials and history. One journal entry records the import.
+    credentials and history. One journal entry records the import, or its refusal
+    (into a purged election included).
     """
     require_role(who, "admin")
+    with purged_refusal_journalled(deps, who, "roll_import", election_id, path.name):
+        return _import_voters(
+            deps, who, path, election_id,
+            skip_invalid=skip_invalid, workers=workers, progress=progress,
+        )  # fmt: skip
+
+
+def _import_voters(
+    deps: Deps,
+    who: OperatorContext,
+    path: Path,
+    election_id: str,
+    *,
+    skip_invalid: bool,
+    workers: int | None,
+    progress: Progress | None,
+) -> ImportReport:
     started = time.perf_counter()
     report = ImportReport(source=path.name, election=election_id)
     stages = dict.fromkeys(("parsing", "validation", "hashing", "writing"), 0.0)
@@ -1157,8 +1175,14 @@ _VOTE_COLUMNS = ("identifiant", "scrutin", "vote_le")
 def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str) -> ImportReport:
     """Record votes from a file (all or nothing): ``identifiant;scrutin;vote_le`` rows,
     one scrutin each, or ``identifiant;vote_le`` rows, every scrutin of the material.
-    Rows for scrutins already voted add nothing (the first vote recorded stays)."""
+    Rows for scrutins already voted add nothing (the first vote recorded stays). One
+    journal entry records the import, or its refusal (into a purged election included)."""
     require_role(who, "admin")
+    with purged_refusal_journalled(deps, who, "votes_import", election_id, path.name):
+        return _import_votes(deps, who, path, election_id)
+
+
+def _import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str) -> ImportReport:
     started = time.perf_counter()
     report = ImportReport(source=path.name, election=election_id)
     with deps.reading() as session:
