@@ -23,7 +23,7 @@ from csu.services.platform_clients import (
     record_refusal,
     require_election,
 )
-from csu.services.vote_codes import LinkGone
+from csu.services.vote_codes import AnswerHidden, LinkGone
 
 T = TypeVar("T")
 
@@ -115,6 +115,8 @@ def journalled(
             details: dict[str, object] = {"status": status_of(error)}
             if isinstance(error, LinkGone):
                 election, details["material"] = error.election, error.material
+            elif isinstance(error, AnswerHidden):  # its link's election
+                election = error.election
             reason = error.reason if isinstance(error, AnsweredAsUnknown) else str(error)
             record_refusal(deps, platform, action, reason, election=election, details=details)
         raise

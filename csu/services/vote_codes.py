@@ -144,6 +144,17 @@ class IdentityRefused(Forbidden):
         self.voided = voided
 
 
+class AnswerHidden(InvalidValue):
+    """An answer typed on the link's page holds a control or invisible character
+    (:func:`refuse_hidden_characters`, its field named by the factor's French name): a
+    format error, said before any comparison, nothing counted. ``election``: the link's,
+    for the journal."""
+
+    def __init__(self, refused: InvalidValue, election: str) -> None:
+        super().__init__(refused.field, refused.fault)
+        self.election = election
+
+
 MISSING = "champ obligatoire absent"
 UNEXPECTED = "non demandé par ce lien"
 LINK_CHANNEL = "link"  # the journal's « channel » of a check made on a link's page
@@ -357,11 +368,11 @@ def redeem_link(
     reaches (None: any).
 
     Raises :class:`LinkUnknown`, :class:`LinkGone`, ``Forbidden`` for a link of an
-    election out of reach, :class:`IdentityIncomplete` for answers missing (or not
-    asked), :class:`IdentityRefused` for wrong ones."""
+    election out of reach, :class:`AnswerHidden` for an answer holding a hidden
+    character, :class:`IdentityIncomplete` for answers missing (or not asked),
+    :class:`IdentityRefused` for wrong ones."""
     now = deps.clock()
     given = {name: value for name, value in (answers or {}).items() if value and value.strip()}
-    refuse_hidden_characters(given)  # a format error, as on the phone: nothing counted
     token_hash = keyed_hash(deps.key, TOKEN_PURPOSE, token.strip())
     with deps.reading() as session:
         link = session.execute(
@@ -377,6 +388,10 @@ def redeem_link(
                 f"Cette clé d'API ne donne pas accès à l'élection « {material.election_id} »."
             )
         election = material.election_id
+        try:  # a format error, as on the phone: nothing counted; the link's election said
+            refuse_hidden_characters(given)
+        except InvalidValue as refused:
+            raise AnswerHidden(refused, election) from None
         kind = link.purpose
         stored = get_definition(session, election)
         fmt = stored.credentials.get(kind)

@@ -9,10 +9,12 @@ from typing import Literal
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from csu.api.problems import NO_CONTROL, URL_SAFE, ProblemField, documented, problem
+from csu.api.problems import URL_SAFE, ProblemField, documented, problem
 from csu.api.refusals import AnsweredAsUnknown, journalled
 from csu.api.routes import resource_router
 from csu.api.security import CurrentPlatform, Store
+from csu.domain.errors import InvalidValue
+from csu.domain.verification import answer_field
 from csu.services.context import Deps, Forbidden
 from csu.services.credentials import IssuedCredential
 from csu.services.platform_clients import Platform
@@ -31,12 +33,13 @@ IDENTITY_MAX_LENGTH = 200
 
 
 def _factor(description: str) -> str | None:
-    """An answer typed on the link's page: optional, one line of text."""
+    """An answer typed on the link's page: optional, one line of text. A control or
+    invisible character is refused by the service, as in a login's secrets: a 422 naming
+    the field and the position, nothing counted."""
     return Field(
         default=None,
         min_length=1,
         max_length=IDENTITY_MAX_LENGTH,
-        pattern=NO_CONTROL,
         description=description,
     )
 
@@ -55,6 +58,13 @@ class RedeemIdentity(BaseModel):
     iban: str | None = _factor("Les 6 derniers caractères de l'IBAN.")
     agent_card: str | None = _factor("Les 6 premiers caractères du n° de série de la carte agent.")
     challenge_answer: str | None = _factor("La réponse secrète à la question défi.")
+
+
+# The body's field of each answer, by the name a refusal gives it (« Date de naissance »:
+# csu.domain.verification.answer_field).
+_ANSWER_FIELDS = {
+    answer_field(factor): f"identity.{factor}" for factor in RedeemIdentity.model_fields
+}
 
 
 class TokenRedeemRequest(BaseModel):
@@ -140,6 +150,11 @@ def redeem_token(
                 for factor, message in incomplete.faults
             ],
         )
+    except InvalidValue as refused:  # a hidden character: the answer named, not the body
+        field = _ANSWER_FIELDS.get(refused.field)
+        if field is None:
+            raise
+        return problem(422, str(refused), errors=[ProblemField(field=field, message=refused.fault)])
     kind = "password" if issued.kind == "password" else "vote_code"
     return RedeemedCode(
         kind=kind,
