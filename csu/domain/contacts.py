@@ -104,7 +104,7 @@ class VoterSupport:
         found = [self.ccil.describe()] if self.ccil else []
         found += [number.describe() for number in self.numbers]
         if not found and self.fallback:
-            found.append(f"Assistance : {self.fallback}")
+            found.append(f"Assistance aux électeurs : {self.fallback}")
         return found
 
     def footer(self) -> str:

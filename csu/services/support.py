@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from csu.domain.contacts import Ccil, SupportNumber, VoterSupport, first_number
 from csu.domain.contacts import voter_support as support_of
-from csu.domain.election import ElectionDefinition
+from csu.domain.election import ElectionDefinition, describe_support_hours
 from csu.domain.sms import to_gsm7, with_contact
 from csu.services.context import Deps, NotFound, OperatorContext, Role, ServiceError, require_role
 from csu.services.elections import get_definition
@@ -38,8 +38,13 @@ class SupportView:
 
 
 def support_for(definition: ElectionDefinition, voter: Voter) -> VoterSupport:
-    """The numbers of ``definition`` for ``voter`` (its CCIL by constituency)."""
-    return support_of(definition.contacts, voter.circonscription, definition.support_phone)
+    """The numbers of ``definition`` for ``voter`` (its CCIL by constituency); with no
+    number listed, the election's ``support_phone`` and the cell's hours, as every
+    number of an e-mail's footer has its hours."""
+    fallback = definition.support_phone
+    if definition.support_windows:
+        fallback += f" ({describe_support_hours(definition)})"
+    return support_of(definition.contacts, voter.circonscription, fallback)
 
 
 def contact_for(definition: ElectionDefinition, voter: Voter) -> SupportNumber:

@@ -57,7 +57,7 @@ def test_a_cci_voter_is_told_their_ccil_first() -> None:
 def test_a_voter_whose_constituency_names_no_ccil_gets_the_fallback_number() -> None:
     contacts = parse_contacts(shipped("cci-hdf-2021"), "cci-hdf-2021.toml")
     assert voter_support(contacts, "Bretagne", "06 45 72 37 22").lines() == [
-        "Assistance : 06 45 72 37 22"
+        "Assistance aux électeurs : 06 45 72 37 22"
     ]
 
 

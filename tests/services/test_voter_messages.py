@@ -185,6 +185,21 @@ def test_an_email_still_ends_with_every_number_and_its_hours(desk: Desk) -> None
         assert number in text
 
 
+def test_an_email_of_an_election_listing_no_number_gives_its_number_and_the_cells_hours(
+    desk: Desk,
+) -> None:
+    # men-2022 lists no [[support_numbers]]: its support_phone, with the hours the cell
+    # answers (its [[support.windows]]), and whose line it is.
+    with desk.deps.reading() as session:
+        text = with_support(
+            session, voter_of(session, desk.teacher), desk.teacher.election, "Corps.", "email"
+        )
+    assert text.endswith(
+        "- Assistance aux électeurs : 01 99 00 12 34 (pendant le vote : tous les jours, "
+        "09:00–18:00)"
+    )
+
+
 def test_a_code_sent_by_sms_is_gsm7_in_three_segments_at_most(desk: Desk) -> None:
     send_one_time_code(desk.deps, AGENT, open_call(desk, desk.caller).id, "otp_mobile")
     text = desk.outbox.last_sms()["text"]
