@@ -24,7 +24,8 @@ from csu.widgets.plain import PlainTable
 # key reads its own key here.
 FLOWS: dict[str, tuple[str, ...]] = {
     "agent": (
-        "Tapez le matricule (ou le nom) de l'appelant, puis Entrée pour ouvrir sa fiche.",
+        "Tapez le matricule (ou le nom) de l'appelant, puis Entrée pour ouvrir sa fiche ; "
+        "si plusieurs électeurs s'affichent, choisissez le bon avec ↑/↓ puis Entrée.",
         "{open_intervention} : ouvrez une intervention (canal, numéro affiché ; pour un "
         "président qui appelle, son identifiant).",
         "Suivez la « Procédure d'appel » du scrutin, à côté de l'intervention : les étapes "

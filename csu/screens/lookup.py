@@ -5,6 +5,11 @@ invisible character (an escape sequence, a zero-width space a paste brought) or 
 over-long query is said in the status line, in French, and neither searched nor
 journalled. A paste holding one is refused whole by the field itself
 (``PasteCheckedInput``), so the field keeps what it held.
+
+Entrée in the field opens a voter only when the search leaves no doubt (one hit, or
+one hit whose matricule is the query): on the phone, the first of several names is
+as likely the wrong voter. With several, it moves into the results, first row
+highlighted, and the status line asks the agent to choose (↑/↓ then Entrée).
 """
 
 from textual import on, work
@@ -15,6 +20,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_matricule
 from csu.screens.base import CsuScreen
 from csu.services.voters import (
     MAX_QUERY_LENGTH,
@@ -43,6 +49,26 @@ OUTSIDE_BUREAU = (
 )
 
 
+def entered_voter(query: str, hits: list[VoterHit]) -> VoterHit | None:
+    """The voter Entrée in the field opens: the only hit, or the only one whose
+    matricule is the query (a matricule is searched exactly, and may also be another
+    voter's identifier of material); ``None`` when the agent has to choose."""
+    if len(hits) == 1:
+        return hits[0]
+    try:
+        matricule = parse_matricule(query)
+    except InvalidValue:
+        return None
+    exact = [hit for hit in hits if hit.matricule == matricule]
+    return exact[0] if len(exact) == 1 else None
+
+
+def found_words(count: int) -> str:
+    """« 12 électeurs », « 50 électeurs (les 50 premiers) »: several hits."""
+    more = " (les 50 premiers)" if count >= 50 else ""
+    return f"{count} électeurs{more}"
+
+
 class LookupScreen(CsuScreen[None]):
     """The start of every call: an empty field (« Nouvel appel » on the voter file
     comes back here emptied), the results as the operator types."""
@@ -59,6 +85,7 @@ class LookupScreen(CsuScreen[None]):
         self._hits: list[VoterHit] = []
         self._shown_query = ""  # the query whose results are on screen
         self._recorded_query: str | None = None  # the last query journalled
+        self._entered: str | None = None  # Entrée pressed before this query's results
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
@@ -87,6 +114,7 @@ class LookupScreen(CsuScreen[None]):
         self._hits = []
         self._shown_query = ""
         self._recorded_query = None
+        self._entered = None
         self.query_one("#results", DataTable).clear()
         self.query_one("#search-status", Static).update(PROMPT)
         search = self.query_one("#search", Input)
@@ -105,6 +133,7 @@ class LookupScreen(CsuScreen[None]):
     def _typed(self, event: Input.Changed) -> None:
         if self._debounce is not None:
             self._debounce.stop()
+        self._entered = None  # typing on: an earlier Entrée no longer applies
         query = event.value
         if self._refused(query):
             return
@@ -114,10 +143,33 @@ class LookupScreen(CsuScreen[None]):
     def _submitted(self, event: Input.Submitted) -> None:
         if self._refused(event.value):
             return
-        if self._hits:
-            self.open(self._hits[0].voter_id)
-        else:
+        if event.value == self._shown_query:
+            self._enter(event.value, self._hits)
+        else:  # the results of what the field holds are not shown yet: Entrée waits
+            if self._debounce is not None:
+                self._debounce.stop()
+            self._entered = event.value
             self.search(event.value)
+
+    def _enter(self, query: str, hits: list[VoterHit]) -> None:
+        """Entrée on the results of ``query``: opens the voter if the search leaves no
+        doubt; with several hits, goes into the results for the agent to choose. The
+        search is settled either way, so journalled now."""
+        voter = entered_voter(query, hits)
+        if voter is not None:
+            self.open(voter.voter_id)
+            return
+        if self._settle is not None:
+            self._settle.stop()
+        self._record_settled()
+        if not hits:  # the status line already says that nothing was found
+            return
+        table = self.query_one("#results", DataTable)
+        table.move_cursor(row=0, column=0)
+        table.focus()
+        self.query_one("#search-status", Static).update(
+            f"{found_words(len(hits))} : choisissez le bon avec ↑/↓ puis Entrée."
+        )
 
     def _refused(self, query: str) -> bool:
         """Whether ``query`` may not be searched; if so the status line (and a
@@ -172,9 +224,18 @@ class LookupScreen(CsuScreen[None]):
             status.update(OUTSIDE_BUREAU)
         elif not hits:
             status.update("Aucun électeur ne correspond.")
+        elif len(hits) == 1:
+            status.update("1 électeur(s) — Entrée pour ouvrir la fiche.")
+        elif (voter := entered_voter(query, hits)) is not None:
+            status.update(
+                f"{found_words(len(hits))} — Entrée pour ouvrir la fiche du matricule "
+                f"{voter.matricule}."
+            )
         else:
-            more = " (les 50 premiers)" if len(hits) >= 50 else ""
-            status.update(f"{len(hits)} électeur(s){more} — Entrée pour ouvrir la fiche.")
+            status.update(f"{found_words(len(hits))} — Entrée ou ↓ pour choisir dans la liste.")
+        if self._entered == query:  # Entrée was pressed before these results came
+            self._entered = None
+            self._enter(query, hits)
 
     @on(DataTable.RowSelected, "#results")
     def _selected(self, event: DataTable.RowSelected) -> None:
