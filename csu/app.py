@@ -15,6 +15,7 @@ from textual import events, messages, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import Notification
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import Clock, system_clock
@@ -50,6 +51,8 @@ ALERTS_SHOWN = 3  # more new alerts at once are notified as one count
 # typed in a terminal set to Latin-1 would say it again).
 NOT_UTF8_SECONDS = 60
 PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person requests
+PRESENCE_NOTICE_SECONDS = 30  # how long the notice of new in-person requests shows
+PRESENCE_TITLE = "Vérification en personne"
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
 # « Clore l'intervention d'abord » from a screen other than the voter's file: how long
@@ -148,7 +151,11 @@ class CsuApp(App[None]):
         self.checkpoints: CheckpointPolicy | None = None
         self.checkpoint_verifier: NoteVerifier | None = None
         self._alerts_notified: set[str] = set()  # alert keys notified in this session
-        self._presence_notified: set[str] = set()  # in-person requests notified
+        # In-person requests: those the president's queue listed (seen), those the one
+        # notice of new requests counts, and that notice while it shows.
+        self._presence_listed: set[str] = set()
+        self._presence_told: frozenset[str] = frozenset()
+        self._presence_notice: Notification | None = None
         self._not_utf8_said_at: float | None = None
         self._ending = False  # a signal asked the app to end
         if keymap:
@@ -278,7 +285,9 @@ class CsuApp(App[None]):
         self.operator_name = name
         self._last_activity = time.monotonic()
         self._alerts_notified = set()
-        self._presence_notified = set()
+        self._presence_listed = set()
+        self._presence_told = frozenset()
+        self._presence_notice = None  # show_login cleared the notifications
         self.switch_screen(LookupScreen())
         self.load_election()  # the operator's own: a president's is their bureau's
 
@@ -454,20 +463,48 @@ class CsuApp(App[None]):
         self.call_from_thread(self._notify_presence, who, found)
 
     def _notify_presence(self, who: OperatorContext, found: list[str]) -> None:
-        """Each request an agent sends a president once per session, naming no voter
-        (ctrl+g lists them)."""
+        """One notice, naming no voter (ctrl+g lists them), of the requests an agent
+        sent this president that are still waiting and that the queue has not listed."""
         if who != self.operator:
             return  # the session ended meanwhile
-        new = [check for check in found if check not in self._presence_notified]
-        self._presence_notified.update(new)
-        if new:
-            self.notify(
-                f"{len(new)} nouvelle(s) demande(s) de vérification en personne d'un agent : "
-                "ctrl+g pour attester la pièce d'identité.",
-                title="Vérification en personne",
-                severity="warning",
-                timeout=30,
-            )
+        self._tell_presence(frozenset(found) - self._presence_listed)
+
+    def presence_listed(self, ids: Iterable[str]) -> None:
+        """The president's queue (ctrl+g) showed these requests, all those waiting: no
+        notice counts them any more, nor any request decided or expired since."""
+        self._presence_listed.update(ids)
+        self._tell_presence(frozenset())
+
+    def _tell_presence(self, unseen: frozenset[str]) -> None:
+        """Keeps the notice counting ``unseen``: raised afresh when a request arrives,
+        its count lowered while it shows (a request the agent closed or that expired),
+        withdrawn when none is left. The count of a notice already gone is not raised
+        again."""
+        if unseen == self._presence_told:
+            return
+        notice, self._presence_notice = self._presence_notice, None
+        showing = notice is not None and notice in self._notifications and not notice.has_expired
+        if notice is not None:
+            self._unnotify(notice)
+        arrived = bool(unseen - self._presence_told)
+        self._presence_told = unseen
+        if not unseen or not (arrived or showing):
+            return
+        count = len(unseen)
+        words = "1 nouvelle demande" if count == 1 else f"{count} nouvelles demandes"
+        timeout = PRESENCE_NOTICE_SECONDS if arrived or notice is None else notice.time_left
+        self._presence_notice = Notification(
+            f"{words} de vérification en personne d'un agent : ctrl+g pour attester la "
+            "pièce d'identité.",
+            title=PRESENCE_TITLE,
+            severity="warning",
+            timeout=timeout,
+            markup=False,  # as every notification (notify)
+        )
+        # Shown at once, as notify's message would a moment later: so that it can be
+        # withdrawn whenever the queue lists the requests, even in the same moment.
+        self._notifications.add(self._presence_notice)
+        self._refresh_notifications()
 
     @work(thread=True, group="session", exit_on_error=False)
     def log_out_worker(self, who: OperatorContext) -> None:

@@ -4,8 +4,10 @@ of the voter in front of them, or to decline.
 
 The list names voters, so each reading is journalled: it is read when the screen
 opens, on F5, and when a new request arrives (the screen looks every few seconds for
-the ids of waiting requests, which name nobody and are not journalled). The app
-notifies a logged-in president of each new request (csu.app, ``_watch_presence``).
+the ids of waiting requests, which name nobody and are not journalled). The app's
+notice counts the requests still waiting that this list has not shown yet (csu.app,
+``_watch_presence``): each list shown tells the app (``presence_listed``), which
+withdraws the notice, so that it does not outlive the requests it announced.
 """
 
 from textual import on, work
@@ -127,12 +129,14 @@ class PresenceRequestsScreen(CsuScreen[None]):
     def _show(self, found: list[PresenceRequest]) -> None:
         self.requests = found
         self._seen = [request.id for request in found]
+        self.csu.presence_listed(self._seen)  # seen: no longer « nouvelles »
         table = self.query_one("#presence-table", DataTable)
         table.clear()
         for request in found:
             table.add_row(*row_of(request), key=request.id)
+        count = "1 demande" if len(found) == 1 else f"{len(found)} demandes"
         status = (
-            f"{len(found)} demande(s). Entrée : attester la pièce d'identité vue ou refuser ; "
+            f"{count}. Entrée : attester la pièce d'identité vue ou refuser ; "
             "F5 : actualiser (la consultation est journalisée)."
             if found
             else "Aucune demande en attente. Les nouvelles demandes s'affichent d'elles-mêmes."

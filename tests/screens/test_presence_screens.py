@@ -66,7 +66,7 @@ async def test_the_president_is_notified_once_of_a_new_request_naming_no_voter(
             app._watch_presence()
             await settle(pilot)
         [told] = [n for n in notifications(app) if "vérification en personne" in n]
-        assert "1 nouvelle(s) demande(s)" in told and matricule not in told
+        assert "1 nouvelle demande " in told and matricule not in told
 
 
 async def test_a_malformed_document_is_refused_in_the_window(
