@@ -5,21 +5,31 @@ Shared by the commands (``csu.cli``) and by the terminal, which calls
 """
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
 from csu.domain.errors import InvalidValue
 from csu.services.context import Deps, ServiceError, check_workstation
 from csu.services.deployment_key import KeyMismatch, check_deployment_key
 from csu.store.engine import make_engine
+from csu.store.failures import (
+    cannot_open,
+    describe_store_error,
+    remember_store,
+    sqlite_unwritable,
+)
 from csu.store.migrate import NewerStore, current_revision, head_revision, refuse_newer
 
 if TYPE_CHECKING:
     from csu.domain.checkpoint import NoteVerifier
     from csu.services.checkpoints import CheckpointPolicy
+
+
+# --db and --demo together, refused by the commands and the terminal alike.
+DB_AND_DEMO = "--db et --demo désignent chacun une base : gardez l'une ou l'autre."
 
 
 class StoreUnavailable(ServiceError):
@@ -43,6 +53,7 @@ class Workplace:
 
 
 def settings_engine(settings: Settings) -> Engine:
+    remember_store(settings.database_url)
     return make_engine(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
@@ -60,14 +71,8 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
     except InvalidValue as error:
         raise ConfigError(str(error)) from None
     path = settings.sqlite_path
-    if path is not None and not path.exists():
-        if db is not None and db == demo_url():
-            # `csu run --demo` before `make run` built it: init would make an empty base.
-            raise ConfigError(
-                f"Base de démonstration introuvable : {path}. Créez-la avec « csu demo » "
-                "(ou « make run », qui la crée puis ouvre le terminal)."
-            )
-        raise ConfigError(f"Base introuvable : {path}. Créez-la avec « csu init --db {path} ».")
+    if path is not None:
+        _refuse_missing(path, db)
     key = settings.key_bytes()
     engine = settings_engine(settings)
     revision = current_revision(engine)
@@ -82,6 +87,23 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
     deps = Deps(engine=engine, key=key)
     check_key(settings, deps)
     return settings, deps
+
+
+def _refuse_missing(path: Path, db: str | None) -> None:
+    """A SQLite base that is not there, or that this account cannot even look for."""
+    try:
+        present = path.exists()
+    except OSError:  # a folder on the way this account may not search
+        raise ConfigError(f"Base {path} : {cannot_open(path)}") from None
+    if present:
+        return
+    if db is not None and db == demo_url():
+        # `csu run --demo` before `make run` built it: init would make an empty base.
+        raise ConfigError(
+            f"Base de démonstration introuvable : {path}. Créez-la avec « csu demo » "
+            "(ou « make run », qui la crée puis ouvre le terminal)."
+        )
+    raise ConfigError(f"Base introuvable : {path}. Créez-la avec « csu init --db {path} ».")
 
 
 def check_key(settings: Settings, deps: Deps) -> None:
@@ -100,13 +122,22 @@ def demo_url() -> str:
 def open_workplace(db: str | None, demo: bool = False) -> Workplace:
     """The terminal's store (the demo database with ``demo`` and no ``db``), with the
     argon2id cost of the settings; any failure is a :class:`StoreUnavailable`."""
+    if demo and db and db != demo_url():  # « csu run --demo --db X »: as the commands say
+        raise StoreUnavailable(DB_AND_DEMO)
     try:
         settings, deps = open_store(demo_url() if demo and not db else db)
     except ConfigError as error:
         raise StoreUnavailable(str(error)) from error
-    except OperationalError as error:
-        reason = str(error.orig).splitlines()[0] if error.orig else str(error)
-        raise StoreUnavailable(f"Base de données injoignable ou verrouillée : {reason}") from error
+    except Exception as error:
+        told = describe_store_error(error)
+        if told is None:
+            raise
+        raise StoreUnavailable(told) from error
+    path = settings.sqlite_path
+    # Opened read-only, the terminal would fail at its first journalled step (the login).
+    unwritable = sqlite_unwritable(path, "le terminal") if path is not None else None
+    if unwritable is not None:
+        raise StoreUnavailable(unwritable)
     from csu.delivery.factory import build_delivery
 
     try:

@@ -11,16 +11,16 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from typer._click.globals import get_current_context
 
 from csu.cli.french import param_name
 from csu.config import ConfigError, Settings
 from csu.domain.errors import InvalidValue
 from csu.domain.text import holds_lone_surrogate
-from csu.services.context import Deps, OperatorContext, ServiceError
+from csu.services.context import Deps, OperatorContext, ServiceError, StoreBusy
 from csu.services.files import describe_os_error
-from csu.startup import demo_url, open_store, settings_engine
+from csu.startup import DB_AND_DEMO, demo_url, open_store, settings_engine
+from csu.store.failures import describe_store_error
 
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
 out = Console(soft_wrap=True)
@@ -103,19 +103,25 @@ def friendly(command: F) -> F:
             _refuse_bytes_not_utf8(kwargs)
             return command(*args, **kwargs)
         except (InvalidValue, ServiceError, ConfigError) as error:
+            text = str(error)
+            if isinstance(error, StoreBusy):  # retried in vain: say which store, and why
+                told = describe_store_error(error.__cause__)
+                text = f"{told} Rien n'a été enregistré." if told else text
             # escape: the message may quote a file's content, never to be read as markup
-            err.print(f"[red]Erreur :[/red] {escape(str(error))}", highlight=False)
-        except OperationalError as error:
-            reason = str(error.orig).splitlines()[0] if error.orig else str(error)
-            err.print(f"[red]Base de données injoignable ou verrouillée :[/red] {escape(reason)}")
-        except SQLAlchemyError as error:
-            err.print(f"[red]Erreur de la base de données :[/red] {type(error).__name__}")
+            err.print(f"[red]Erreur :[/red] {escape(text)}", highlight=False)
         except OSError as error:
             reason = describe_os_error(error)
             where = escape(str(error.filename or ""))
             err.print(f"[red]Erreur :[/red] {where} : {reason}", highlight=False)
         except UnicodeError:  # text that no check above named: still no traceback
             err.print("[red]Erreur :[/red] un texte n'est pas de l'UTF-8 valide.")
+        except Exception as error:
+            # The store's failures (SQLAlchemy's, or its driver's let through bare), whose
+            # drivers speak English: told in French, naming the file or the server.
+            told = describe_store_error(error)
+            if told is None:
+                raise
+            err.print(f"[red]Erreur :[/red] {escape(told)}", highlight=False)
         raise typer.Exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -168,9 +174,7 @@ def resolve_db(db: str | None) -> str | None:
     chosen = db or global_db.get()
     if global_demo.get():
         if chosen:
-            raise ConfigError(
-                "--db et --demo désignent chacun une base : gardez l'une ou l'autre."
-            )
+            raise ConfigError(DB_AND_DEMO)
         return demo_url()
     return chosen
 
