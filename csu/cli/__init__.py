@@ -6,8 +6,11 @@ module of top-level commands (``purge``, ``serve``, ``run``…) defines function
 this module registers on the root ``app``. Shared helpers live in ``common``.
 """
 
+import os
+
 import typer
 from typer._click.core import Context
+from typer._click.exceptions import ClickException
 
 from csu.cli import (
     api,
@@ -34,9 +37,36 @@ class CsuGroup(FrenchGroup):
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
+        _refuse_two_databases(args[:end])
         if "--demo" in args[:end]:
             args = ["--demo", *(a for a in args[:end] if a != "--demo"), *args[end:]]
         return super().parse_args(ctx, args)
+
+
+def _refuse_two_databases(args: list[str]) -> None:
+    """``--db`` given twice for two different bases (« csu --db A operator list --db B »,
+    or twice to one command) is refused, naming them: the parser would keep one of them
+    silently, and a command run on the wrong base (an import, a purge) is not undone.
+    The same base given twice (the same path written two ways) is accepted."""
+    given: dict[str, str] = {}  # the base, as compared -> as typed
+    words = iter(args)
+    for word in words:
+        if word == "--db":
+            value = next(words, None)
+            if value is None:
+                break  # the parser says the value is missing
+        elif word.startswith("--db="):
+            value = word.removeprefix("--db=")
+        else:
+            continue
+        same = value if "://" in value or not value else os.path.abspath(value)
+        given.setdefault(same, value)
+    if len(given) > 1:
+        *others, last = (f"« {typed} »" for typed in given.values())
+        raise ClickException(
+            f"--db désigne {len(given)} bases différentes : {', '.join(others)} et {last}. "
+            "Gardez-en une seule : la commande ne saurait pas laquelle vous visez."
+        )
 
 
 app = typer.Typer(
