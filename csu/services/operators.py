@@ -251,6 +251,7 @@ def reset_totp(
     secret = pyotp.random_base32()
     with deps.writing() as session:
         row = _find(session, login)
+        _refuse_disabled(row)  # a seed for an account nobody may log in to
         uri = _provisioning_uri(secret, row.login)
         row.totp_secret_sealed = sealing.seal(deps.key, TOTP_PURPOSE, secret)
         row.last_totp_step = None
@@ -277,6 +278,7 @@ def unlock_operator(
     now = deps.clock()
     with deps.writing() as session:
         row = _find(session, login)
+        _refuse_disabled(row)  # « déverrouillé » would read as « may log in again »
         # Locked as the list shows it: a lock that has run out is no lock.
         was_locked = _still_locked(row.locked_until, now) is not None
         failures = row.failed_logins
@@ -297,6 +299,23 @@ def unlock_operator(
             },
         )
     return OperatorUnlocked(login=login, was_locked=was_locked, failures=failures)
+
+
+def disabled_refusal(login: str) -> str:
+    """Why an unlock or a new TOTP seed is refused to a disabled operator, and what to
+    do instead: a disabled account is never enabled again (none of the commands or
+    screens does it), so only a new account lets the person back in."""
+    return (
+        f"L'opérateur « {login} » est désactivé : il ne peut plus se connecter, et un "
+        "compte désactivé ne se réactive pas. Si cette personne doit revenir, créez-lui "
+        "un nouveau compte, sous un autre identifiant (« csu operator add », ou n dans "
+        "l'écran Opérateurs)."
+    )
+
+
+def _refuse_disabled(row: Operator) -> None:
+    if not row.active:
+        raise ServiceError(disabled_refusal(row.login))
 
 
 def _reason(reason: str | None) -> str | None:
