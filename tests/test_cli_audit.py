@@ -4,9 +4,11 @@ a cell and its auditor type, and what they read back."""
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
+from csu.cli import audit as audit_cli
 from csu.domain.checkpoint import Checkpoint, NoteVerifier
 from csu.domain.journal import GENESIS_HASH, chain_hash
 from csu.startup import StoreUnavailable, open_workplace
@@ -87,6 +89,31 @@ def test_checkpoint_writes_a_signed_note_and_stores_it(db: Path, key: Path, tmp_
     assert (signed.origin, signed.size) == ("csu.test/cellule", 3)
     assert query(db, "SELECT size, note FROM checkpoint") == [(3, out.read_text())]
     assert query(db, "SELECT action FROM journal_entry WHERE seq = 4") == [("journal_checkpoint",)]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_checkpoint_whose_file_cannot_be_written_is_given_on_standard_output(
+    db: Path, key: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up after the note is signed and recorded: the note is not lost
+    with the file, and the operator reads where it is."""
+    new_note_file = audit_cli._new_note_file
+
+    def on_a_full_disk(path: Path) -> TextIO:
+        new_note_file(path).close()  # made as usual, before anything is signed
+        return open("/dev/full", "w", encoding="utf-8")  # every write: ENOSPC
+
+    monkeypatch.setattr(audit_cli, "_new_note_file", on_a_full_disk)
+    out = tmp_path / "cp.txt"
+    result = csu("audit", "checkpoint", "--key", key, "--out", out, "--db", db)
+    assert_refused(
+        result,
+        f"Point de contrôle signé et enregistré dans la base, mais {out} n'a pu être écrit "
+        "(disque plein) : le voici sur la sortie standard.",
+    )
+    assert result.stdout.startswith("csu.test/cellule\n3\n")
+    assert query(db, "SELECT note FROM checkpoint") == [(result.stdout,)]
+    assert not out.exists()  # no empty or cut-short note left for an auditor to trust
 
 
 def test_checkpoint_without_a_key_says_how_to_make_one(db: Path) -> None:
