@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 def run_request(args: list[str]) -> tuple[str | None, bool] | None:
     """``(db, demo)`` when ``args`` open the terminal (``run [--demo] [--db X]``, ``--db``
-    before or after ``run``, or no command at all), else None."""
+    before or after ``run``, or no command at all), else None: the CLI then reads them,
+    and refuses what it must (``--db`` given twice, one of them kept silently here)."""
     db: str | None = None
     demo = run = False
     tokens = iter(args)
@@ -28,12 +29,11 @@ def run_request(args: list[str]) -> tuple[str | None, bool] | None:
             run = True
         elif token == "--demo" and run:
             demo = True
-        elif token == "--db":
-            db = next(tokens, None)
-            if not db or db.startswith("-"):
+        elif token == "--db" or (token.startswith("--db=") and len(token) > len("--db=")):
+            given = next(tokens, None) if token == "--db" else token.removeprefix("--db=")
+            if not given or given.startswith("-") or db is not None:
                 return None
-        elif token.startswith("--db=") and len(token) > len("--db="):
-            db = token.removeprefix("--db=")
+            db = given
         else:
             return None
     return db, demo

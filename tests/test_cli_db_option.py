@@ -51,3 +51,14 @@ def test_the_terminal_opened_with_a_db_and_demo_is_refused(tmp_path: Path) -> No
     assert request == (str(db), True)  # the terminal's own parsing hands both over
     with pytest.raises(StoreUnavailable, match=r"^--db et --demo désignent chacun une base"):
         open_workplace(*request)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--db", "a.sqlite", "run", "--db", "b.sqlite"], ["run", "--db", "a.sqlite", "--db=b.sqlite"]],
+)
+def test_the_terminal_leaves_two_dbs_to_the_command_line_which_refuses_them(
+    args: list[str],
+) -> None:
+    assert run_request(args) is None  # not opened on one of them, silently
+    assert_refused(csu(*args), "--db désigne 2 bases différentes")
