@@ -14,7 +14,9 @@ gateway which took it but answered too late can drop the copy; a resend draws a 
 
 A message whose content expires (a one-time code, a link: ``Outgoing.expires_at``) is
 never delivered after: claimed past its expiry it is given up (``failed``, with a
-French reason), and :func:`resend` refuses it. A code or link replaced by a newer one
+French reason), and :func:`resend` refuses it. Delivered late (a retry, a gateway
+that was down), it says the time it has left, not the whole validity it was written
+with (:func:`time_left_said`). A code or link replaced by a newer one
 has its message still waiting abandoned (:func:`abandon_codes`, :func:`abandon_links`).
 So is, when claimed or resent, a link's message whose material was substituted (or
 invalidated) meanwhile, or whose voter has voted since as far as the election's
@@ -48,6 +50,7 @@ from csu.domain import scrutins as emargement_rules
 from csu.domain import sealing
 from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
+from csu.domain.messages import duration
 from csu.services import webhooks
 from csu.services.context import (
     Deps,
@@ -441,6 +444,27 @@ def _check_limits(session: Session, voter: Voter, now: datetime, purpose: str) -
 
 
 _LINK_PURPOSES = frozenset({"vote_code_link", "password_link"})
+# The messages whose body says how long what they carry works (« valable 2 minutes »).
+_TIMED_PURPOSES = _LINK_PURPOSES | {"otp"}
+# Sent this long after it was written, a message says the time its code or link has left.
+LATE_AFTER = timedelta(seconds=10)
+
+
+def time_left_said(
+    body: str, purpose: str, created: datetime, expires: datetime | None, now: datetime
+) -> str:
+    """``body`` as sent at ``now``: a code or link sent late (a retry, after a gateway
+    was down) says the time it has left, « valable 30 secondes », instead of the whole
+    validity written when it was queued (« valable 2 minutes », then false). The
+    validity is found as :func:`duration` wrote it; a wording without it is sent as is."""
+    if expires is None or purpose not in _TIMED_PURPOSES or now - created < LATE_AFTER:
+        return body
+    whole = (expires - created).total_seconds()
+    left = duration(max(1, int((expires - now).total_seconds())))
+    for written in dict.fromkeys((duration(round(whole)), duration(int(whole)))):
+        if written in body:
+            return body.replace(written, left, 1)
+    return body
 
 
 CODE_REPLACED = "code remplacé par un plus récent : non envoyé"
@@ -603,7 +627,7 @@ def _claim(deps: Deps, message_id: int, actor: Actor) -> tuple[Message, datetime
         if not claimed:
             return None
         [(channel, recipient_sealed, body_sealed, subject, expires, key, purpose,
-          intervention_id, link_token_id, voter_id)] = claimed  # fmt: skip
+          intervention_id, link_token_id, voter_id, created)] = claimed  # fmt: skip
         if expires is not None and expires <= now:
             reason = _expired_reason(purpose)
             with session_cursor(session) as (cursor, dialect):
@@ -630,7 +654,7 @@ def _claim(deps: Deps, message_id: int, actor: Actor) -> tuple[Message, datetime
             recipient=recipient,
             sender_name=sender,
             subject=subject,
-            body=body,
+            body=time_left_said(body, purpose, created, expires, now),
             idempotency_key=key,
         )
         return message, now
@@ -690,6 +714,7 @@ _CLAIM = Prepared(lambda: update(_message).where(
     _message.c.channel, _message.c.recipient_sealed, _message.c.body_sealed, _message.c.subject,
     _message.c.expires_at, _message.c.idempotency_key, _message.c.purpose,
     _message.c.intervention_id, _message.c.link_token_id, _message.c.voter_id,
+    _message.c.created_at,
 ))  # fmt: skip
 _SETTLING = Prepared(lambda: select(
     _message.c.state, _message.c.claimed_at,

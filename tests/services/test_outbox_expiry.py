@@ -10,7 +10,7 @@ import pytest
 from csu.domain.masking import mask_phone
 from csu.services.context import ServiceError
 from csu.services.one_time_codes import send_one_time_code
-from csu.services.outbox import Outgoing, deliver, deliver_due, enqueue, resend
+from csu.services.outbox import Outgoing, deliver, deliver_due, enqueue, resend, time_left_said
 from csu.store.tables import Voter
 from tests.conftest import AGENT, NOW, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
@@ -156,3 +156,38 @@ def test_a_message_without_expiry_is_still_delivered_hours_later(
     message_id = queue_expiring(desk, None)
     desk.clock.advance(hours=5)
     assert deliver_due(using(desk, gateway.delivery())) == {message_id: "sent"}
+
+
+def test_a_code_sent_late_says_the_time_it_has_left(desk: Desk, gateway: Gateway) -> None:
+    """Down at +0 s and +30 s, the gateway takes the retry at +90 s: the SMS says the
+    30 seconds the code has left, not the 2 minutes it was written with."""
+    gateway.statuses = [500, 500, 200]
+    message_id = send_code(desk, gateway)
+    assert "valable 2 minutes" in gateway.requests[0]["text"]
+    desk.clock.advance(seconds=30)
+    deliver_due(using(desk, gateway.delivery()))
+    desk.clock.advance(seconds=60)
+    assert deliver_due(using(desk, gateway.delivery())) == {message_id: "sent"}
+    sent = gateway.requests[-1]["text"]
+    assert "Il est valable 30 secondes et ne sert qu'une fois" in sent
+    assert "2 minutes" not in sent
+
+
+def test_a_code_sent_at_once_says_its_whole_validity(desk: Desk, gateway: Gateway) -> None:
+    send_code(desk, gateway)
+    [request] = gateway.requests
+    assert "Il est valable 2 minutes et ne sert qu'une fois" in request["text"]
+
+
+def test_a_link_sent_late_says_the_time_it_has_left() -> None:
+    body = "CSU : ouvrez ce lien (valable 14 min 30 s, une seule fois) : https://x/l"
+    created = NOW
+    expires = NOW + timedelta(minutes=14, seconds=30, microseconds=400)
+    late = time_left_said(body, "vote_code_link", created, expires, NOW + timedelta(minutes=5))
+    assert late == "CSU : ouvrez ce lien (valable 9 min 30 s, une seule fois) : https://x/l"
+
+
+def test_a_message_that_carries_no_code_is_sent_as_written() -> None:
+    body = "CSU : le 02/12 à 12:00, votre code a été remplacé. Valable 2 minutes."
+    late = time_left_said(body, "notice", NOW, NOW + OTP_VALIDITY, NOW + timedelta(seconds=90))
+    assert late == body
