@@ -35,6 +35,7 @@ from csu.services.operators import (
     OperatorView,
     add_operator,
     disable_operator,
+    disabled_refusal,
     list_bureaus,
     list_operators,
     reset_totp,
@@ -226,7 +227,7 @@ class OperatorsScreen(CsuScreen[None]):
 
     def action_reset_totp(self) -> None:
         view = self.selected()
-        if view is None:
+        if view is None or self._disabled(view):
             return
         self.app.push_screen(
             ConfirmScreen(
@@ -241,7 +242,7 @@ class OperatorsScreen(CsuScreen[None]):
 
     def action_unlock(self) -> None:
         view = self.selected()
-        if view is None:
+        if view is None or self._disabled(view):
             return
         self.app.push_screen(
             ConfirmScreen(
@@ -252,6 +253,14 @@ class OperatorsScreen(CsuScreen[None]):
             ),
             lambda reason: self._then(reason, "unlock", view.login),
         )
+
+    def _disabled(self, view: OperatorView) -> bool:
+        """A disabled operator is neither unlocked nor re-enrolled (the services refuse
+        it too): said before a confirmation is asked for nothing."""
+        if view.active:
+            return False
+        self.notify(disabled_refusal(view.login), title="Refusé", severity="warning", timeout=8)
+        return True
 
     def _then(self, reason: str | None, action: str, login: str) -> None:
         if reason is not None:  # None: cancelled
