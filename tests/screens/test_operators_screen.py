@@ -21,9 +21,9 @@ from csu.screens.operators import (
 from csu.services.auth import MAX_FAILURES, LoginRefused
 from csu.services.auth import log_in as service_log_in
 from csu.services.context import Deps
-from csu.services.operators import TOTP_PURPOSE
+from csu.services.operators import TOTP_PURPOSE, disable_operator
 from csu.store.tables import Operator
-from tests.conftest import NOW
+from tests.conftest import ADMIN, NOW
 from tests.screens.bursts import type_burst
 from tests.screens.conftest import (
     SECRETS,
@@ -386,6 +386,21 @@ class TestChanges:
             assert rows(app)["agent"][5] == "non"
         assert logs_in(demo_deps, "agent", "demo", SECRETS["agent"])
 
+
+    async def test_a_disabled_operator_is_neither_unlocked_nor_re_enrolled_without_asking(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        disable_operator(demo_deps, ADMIN, "agent", reason="fin de mission")
+        async with app.run_test(size=SIZE) as pilot:
+            await open_operators(pilot)
+            await choose(pilot, "agent")
+            for key in ("u", "t"):
+                await press(pilot, key)
+                assert isinstance(app.screen, OperatorsScreen)  # no confirmation asked
+            told = [n for n in notifications(app) if "est désactivé" in n]
+            assert len(told) == 2 and "créez-lui un nouveau compte" in told[0]
+        assert stored(demo_deps, "agent").totp_secret_sealed
+        assert secret_of(demo_deps, "agent") == SECRETS["agent"]
 
 def test_the_half_block_qr_code_draws_every_module_of_the_symbol() -> None:
     import segno
