@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from csu.domain.plural import counted
 from csu.domain.text import holds_lone_surrogate
 
 
@@ -282,7 +283,7 @@ def _read_key_file(path: Path) -> bytes:
         raise ConfigError(f"{path} ne contient pas une clé secrète lisible (une ligne de texte).")
     if len(key) < MIN_KEY_CHARACTERS:  # as CSU_SECRET_KEY: a key edited by hand, too short
         raise ConfigError(
-            f"{path} : la clé secrète fait {len(key)} caractère(s), "
+            f"{path} : la clé secrète fait {counted(len(key), 'caractère')}, "
             f"{MIN_KEY_CHARACTERS} au moins sont requis."
         )
     return key.encode()
@@ -392,7 +393,8 @@ def french_fault(fault: Mapping[str, Any], choices: tuple[str, ...] = ()) -> str
     if kind in ("string_type", "string_unicode"):
         return "texte attendu"
     if kind == "string_too_long":
-        return f"{ctx.get('max_length')} caractères au plus"
+        limit = ctx.get("max_length")
+        return f"{counted(limit, 'caractère') if isinstance(limit, int) else limit} au plus"
     if kind in ("path_type",):
         return "chemin de fichier attendu"
     if kind == "missing":

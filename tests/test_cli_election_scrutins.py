@@ -44,7 +44,7 @@ def test_a_file_dropping_a_scrutin_in_use_is_refused_naming_it(db: Path, tmp_pat
     assert_refused(
         result,
         "Le fichier retire de l'élection minint-2022 des scrutins déjà utilisés",
-        "« csa » (3 matériel(s) qui le nomment)",
+        "« csa » (3 matériels qui le nomment)",
         "rien n'a été modifié",
     )
     assert said(csu("election", "list", "--db", db)) == before

@@ -343,7 +343,13 @@ def test_an_option_without_its_value_says_it_expects_one() -> None:
 def test_extra_arguments_are_refused_in_french() -> None:
     result = csu("outbox", "list", "en-trop")
     assert result.exit_code == 2
-    assert "Erreur : argument(s) en trop : en-trop." in said(result)
+    assert "Erreur : argument en trop : en-trop." in said(result)
+
+
+def test_several_extra_arguments_are_refused_in_the_plural() -> None:
+    result = csu("outbox", "list", "un", "deux")
+    assert result.exit_code == 2
+    assert "Erreur : arguments en trop : un deux." in said(result)
 
 
 def test_the_help_is_in_french() -> None:

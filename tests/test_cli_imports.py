@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from csu.cli.common import more_rejected
 from tests.cli_support import assert_refused, clean_environment, csu, initialised, said
 
 MININT = Path(__file__).resolve().parents[1] / "data" / "elections" / "minint-2022.toml"
@@ -33,7 +34,7 @@ def test_a_refused_roll_names_the_file_on_each_faulty_line(loaded: Path, tmp_pat
     assert_refused(
         result,
         "liste.csv, ligne 3, colonne date_naissance : ",
-        "Import refusé : 1 ligne(s) en erreur sur 2 ; rien n'a été écrit.",
+        "Import refusé : 1 ligne en erreur sur 2 ; rien n'a été écrit.",
     )
 
 
@@ -57,5 +58,62 @@ def test_a_refused_vote_file_names_the_file_and_counts_its_lines(
     assert_refused(
         result,
         "emargement.csv, ligne 2, colonne identifiant : identifiant inconnu",
-        "Import refusé : 1 ligne(s) en erreur sur 1 ; rien n'a été écrit.",
+        "Import refusé : 1 ligne en erreur sur 1 ; rien n'a été écrit.",
     )
+
+
+PAUL = "CD5678;Éluard;Paul;01/07/1965;B75;ID-0002;csa"
+ZOE = "EF9012;Martin;Zoé;01/01/1980;B75;ID-0003;csa|cap"
+BAD_BUREAU_DATE = "IJ7890;Petit;Léa;30/02/1980;B75;ID-0005;csa"
+
+
+def test_the_summary_of_one_row_is_in_the_singular(loaded: Path, tmp_path: Path) -> None:
+    roll = write(tmp_path / "liste.csv", HEADER, JEANNE)
+    result = csu("import", "voters", roll, "--election", "minint-2022", "--db", loaded)
+    assert result.exit_code == 0, said(result)
+    assert "Import terminé : 1 ligne écrite, 1 électeur, 0 ligne ignorée, en " in said(result)
+
+
+def test_the_summary_of_three_rows_is_in_the_plural(loaded: Path, tmp_path: Path) -> None:
+    roll = write(tmp_path / "liste.csv", HEADER, JEANNE, PAUL, ZOE, BAD_DATE, BAD_BUREAU_DATE)
+    result = csu(
+        "import", "voters", roll, "--election", "minint-2022", "--skip-invalid", "--db", loaded
+    )
+    assert result.exit_code == 0, said(result)
+    assert "Import terminé : 3 lignes écrites, 3 électeurs, 2 lignes ignorées, en " in said(
+        result
+    )
+    assert "(s)" not in said(result)
+
+
+def test_a_refusal_of_several_rows_counts_them_in_the_plural(
+    loaded: Path, tmp_path: Path
+) -> None:
+    roll = write(tmp_path / "liste.csv", HEADER, JEANNE, BAD_DATE, BAD_BUREAU_DATE)
+    result = csu("import", "voters", roll, "--election", "minint-2022", "--db", loaded)
+    assert_refused(result, "Import refusé : 2 lignes en erreur sur 3 ; rien n'a été écrit.")
+
+
+def test_votes_imported_are_counted_in_the_plural(loaded: Path, tmp_path: Path) -> None:
+    roll = write(tmp_path / "liste.csv", HEADER, JEANNE, PAUL)
+    assert csu("import", "voters", roll, "--election", "minint-2022", "--db", loaded).exit_code == 0
+    votes = write(
+        tmp_path / "emargement.csv",
+        "identifiant;vote_le",
+        "ID-0001;02/12/2022 10:15",
+        "ID-0002;02/12/2022 10:20",
+    )
+    result = csu("import", "votes", votes, "--election", "minint-2022", "--db", loaded)
+    assert result.exit_code == 0, said(result)
+    assert "Émargement importé : 2 votes." in said(result)
+
+
+@pytest.mark.parametrize(
+    ("more", "said_after"),
+    [
+        (1, "… et 1 autre ligne en erreur, non détaillée."),
+        (3, "… et 3 autres lignes en erreur, non détaillées."),
+    ],
+)
+def test_the_rows_left_undetailed_are_counted_in_french(more: int, said_after: str) -> None:
+    assert more_rejected(more) == said_after

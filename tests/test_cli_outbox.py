@@ -102,7 +102,7 @@ def test_deliver_writes_due_messages_into_the_outbox_folder(db: Path, tmp_path: 
     sms, email = queue(db, "sms"), queue(db, "email")
     result = csu("outbox", "deliver", "--db", db)
     assert_done(result)
-    assert "2 message(s) traité(s) — envoyé : 2" in said(result)
+    assert "2 messages traités — envoyé : 2" in said(result)
     outbox = tmp_path / "outbox"  # CSU_DATA_DIR/outbox, the settings' outbox_dir
     [json_file] = outbox.glob("*.json")
     [eml_file] = outbox.glob("*.eml")
@@ -115,7 +115,7 @@ def test_deliver_writes_due_messages_into_the_outbox_folder(db: Path, tmp_path: 
 def test_deliver_with_nothing_due_says_so(db: Path, tmp_path: Path) -> None:
     result = csu("outbox", "deliver", "--db", db)
     assert_done(result)
-    assert "0 message(s) traité(s)." in said(result)
+    assert "0 message traité." in said(result)
     assert not (tmp_path / "outbox").exists()
 
 
@@ -124,7 +124,7 @@ def test_deliver_sends_a_message_only_once(db: Path, tmp_path: Path) -> None:
     assert_done(csu("outbox", "deliver", "--db", db))
     result = csu("outbox", "deliver", "--db", db)
     assert_done(result)
-    assert "0 message(s) traité(s)." in said(result)
+    assert "0 message traité." in said(result)
     assert len(list((tmp_path / "outbox").iterdir())) == 1
 
 
@@ -138,7 +138,7 @@ def test_deliver_with_the_sms_gateway_down_leaves_the_message_pending(
     message = queue(db, "sms")
     result = csu("outbox", "deliver", "--db", db)
     assert_done(result)
-    assert "1 message(s) traité(s) — en attente : 1" in said(result)
+    assert "1 message traité — en attente : 1" in said(result)
     assert states(db) == [(message, "pending", 1)]
     [(error,)] = query(db, "SELECT last_error FROM outbound_message")
     assert "injoignable" in error and NUMBER not in error

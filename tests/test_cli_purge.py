@@ -54,8 +54,8 @@ def test_purge_erases_the_voters_of_an_election_past_its_retention(db: Path) -> 
     result = csu("purge", "--db", db)
     assert_done(result)
     assert (
-        "Scrutin minint-2022 (clos le 08/12/2022 17:00) purgé : 3 électeur(s) effacé(s), "
-        "0 conservé(s)"
+        "Scrutin minint-2022 (clos le 08/12/2022 17:00) purgé : 3 électeurs effacés, "
+        "0 conservé (inscrit à un scrutin non purgé) ;"
     ) in said(result)
     assert names(db) == ["", "", ""]
     assert purge_entries(db) == 1
@@ -65,7 +65,7 @@ def test_purge_says_what_it_erased_of_in_person_checks_and_platform_logins(db: P
     result = csu("purge", "--db", db)
     assert_done(result)
     assert (
-        "0 motif(s) de refus de vérification en personne, 0 compteur(s) d'échecs de "
+        "0 motif de refus de vérification en personne, 0 compteur d'échecs de "
         "connexion de la plateforme effacés."
     ) in said(result)
 
@@ -80,7 +80,7 @@ def test_a_dry_run_says_what_would_go_and_erases_nothing(db: Path) -> None:
     result = csu("purge", "--dry-run", "--db", db)
     assert_done(result)
     assert "Simulation : rien n'a été effacé." in said(result)
-    assert "serait purgé : 3 électeur(s) effacé(s)" in said(result)
+    assert "serait purgé : 3 électeurs effacés" in said(result)
     assert all(names(db)) and purge_entries(db) == 0
 
 

@@ -22,6 +22,7 @@ from csu.cli.common import (
 from csu.config import load_settings
 from csu.domain.clock import parse_typed_moment
 from csu.domain.identifiers import parse_matricule
+from csu.domain.plural import counted
 from csu.services.context import ServiceError
 from csu.services.files import describe_os_error
 
@@ -129,7 +130,7 @@ def audit_integrate(
     if not follow:
         before = journal_size(deps)
         count = integrate_journal(deps, operator)
-        out.print(f"{count} entrée(s) intégrée(s) ; "
+        out.print(f"{counted(count, 'entrée intégrée', 'entrées intégrées')} ; "
                   f"{describe_backlog(journal_backlog(deps, operator))}.", markup=False)
         for entry in set_aside_after(deps, operator, before):
             err.print(f"Attention : {entry.describe()}.", highlight=False, markup=False)
@@ -297,7 +298,7 @@ def audit_checkpoint(
             f"être écrit ({describe_os_error(error)}) : le voici sur la sortie standard."
         ) from None
     out.print(
-        f"Point de contrôle signé : {signed.size} entrées, clé « {signed.key_name} » "
+        f"Point de contrôle signé : {counted(signed.size, 'entrée')}, clé « {signed.key_name} » "
         f"({signed.key_id}), écrit dans {out_file} et enregistré dans la base.",
         highlight=False,
         markup=False,
@@ -395,6 +396,6 @@ def audit_export(
             )  # fmt: skip
         except ExportFileExists as error:
             raise ServiceError(f"{error} Ajoutez --force pour le remplacer.") from None
-        out.print(f"{count} entrée(s) exportée(s) vers {output}.")
+        out.print(f"{counted(count, 'entrée exportée', 'entrées exportées')} vers {output}.")
     for notice in notices:
         err.print(f"Attention : {notice}", highlight=False, markup=False)

@@ -16,6 +16,7 @@ from typer._click.globals import get_current_context
 from csu.cli.french import param_name
 from csu.config import ConfigError, Settings
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted, plural_of
 from csu.domain.text import holds_lone_surrogate
 from csu.services.context import Deps, OperatorContext, ServiceError, StoreBusy
 from csu.services.files import describe_os_error
@@ -222,4 +223,10 @@ def print_errors(errors: list[Any], more: int = 0) -> None:
     for error in errors:
         err.print(error.describe(), highlight=False, markup=False, soft_wrap=True)
     if more:
-        err.print(f"… et {more} autre(s) ligne(s) en erreur, non détaillée(s).", highlight=False)
+        err.print(more_rejected(more), highlight=False)
+
+
+def more_rejected(more: int) -> str:
+    """« … et 1 autre ligne en erreur, non détaillée. », « … et 3 autres lignes … »."""
+    rows = counted(more, "autre ligne en erreur", "autres lignes en erreur")
+    return f"… et {rows}, non {plural_of(more, 'détaillée')}."

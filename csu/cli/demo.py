@@ -24,6 +24,7 @@ from csu.cli.common import (
     who,
 )
 from csu.config import Settings, load_settings, sqlite_url
+from csu.domain.plural import counted
 from csu.domain.text import spreadsheet_safe
 from csu.services.context import ROLE_LABELS, Deps, ServiceError
 from csu.startup import demo_url
@@ -100,7 +101,8 @@ def demo(
             new.replace(old)
         else:
             old.unlink(missing_ok=True)
-    out.print(f"Base de démo prête : {display_url(settings)} ({built.voters} électeurs).")
+    electorate = counted(built.voters, "électeur")
+    out.print(f"Base de démo prête : {display_url(settings)} ({electorate}).")
     out.print(f"Mot de passe de chaque opérateur : {DEMO_PASSWORD}")
     table = Table("Identifiant", "Rôle", box=box.SIMPLE_HEAD)
     # Whole on 80 columns: an authenticator app takes it copied from here; the role wraps.
@@ -114,7 +116,7 @@ def demo(
 # What a caller reads out, by verification factor: short enough for a line of 80
 # columns, the answer after it never cut.
 ANSWER_NAMES: dict[str, str] = {
-    "birth_date": "né(e) le",
+    "birth_date": "date de naissance",
     "agent_card": "carte agent (6 premiers)",
     "iban": "IBAN (6 derniers)",
     "numen": "NUMEN",

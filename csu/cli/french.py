@@ -27,6 +27,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from csu.config import french_fault, shown
+from csu.domain.plural import plural_of
 
 INTERRUPTED = 130  # the exit status of a command stopped by Ctrl+C (128 + SIGINT)
 _HEADINGS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
@@ -223,16 +224,20 @@ _USAGE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         "commande inconnue : « {0} » (vouliez-vous dire {1} ?).",
     ),
     (re.compile(r"No such command '(.*)'\.", re.S), "commande inconnue : « {0} »."),
-    (
-        re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", re.S),
-        "argument(s) en trop : {0}.",
-    ),
     (re.compile(r"Missing command\.?"), "commande manquante."),
     (re.compile(r"Value (.*) is not a valid (.*)\.", re.S), "valeur {0} invalide."),
 )
 
 
+_EXTRA_ARGUMENTS = re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", re.S)
+
+
 def _usage_message(message: str) -> str:
+    extra = _EXTRA_ARGUMENTS.fullmatch(message)
+    if extra:
+        # Click joins the extra arguments with spaces: as many words, as many arguments.
+        shown = extra.group(1)
+        return f"{plural_of(len(shown.split()), 'argument')} en trop : {shown}."
     for pattern, french in _USAGE_MESSAGES:
         found = pattern.fullmatch(message)
         if found:

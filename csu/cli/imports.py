@@ -17,7 +17,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from csu.cli.common import DbOption, err, friendly, open_deps, out, who
+from csu.cli.common import DbOption, err, friendly, more_rejected, open_deps, out, who
+from csu.domain.plural import counted
 
 if TYPE_CHECKING:
     from csu.services.rolls import ImportReport
@@ -64,8 +65,10 @@ def import_voters_command(
         raise typer.Exit(1)
     rate = report.rows / report.elapsed if report.elapsed else 0
     out.print(
-        f"Import terminé : {report.written} ligne(s) écrite(s), {report.voters} électeur(s), "
-        f"{report.rejected} ligne(s) ignorée(s), en {report.elapsed:.1f} s ({rate:,.0f} lignes/s)."
+        f"Import terminé : {counted(report.written, 'ligne écrite', 'lignes écrites')}, "
+        f"{counted(report.voters, 'électeur')}, "
+        f"{counted(report.rejected, 'ligne ignorée', 'lignes ignorées')}, "
+        f"en {report.elapsed:.1f} s ({rate:,.0f} lignes/s)."
     )
 
 
@@ -92,7 +95,7 @@ def import_votes_command(
     if not report.committed:
         _refused(report, "Corrigez le fichier.")
         raise typer.Exit(1)
-    out.print(f"Émargement importé : {report.written} vote(s).")
+    out.print(f"Émargement importé : {counted(report.written, 'vote')}.")
 
 
 @app.command("credentials")
@@ -121,8 +124,9 @@ def import_credentials_command(
         _refused(report, "Corrigez le fichier ou relancez avec --skip-invalid.")
         raise typer.Exit(1)
     out.print(
-        f"Codes d'origine importés : {report.written} écrit(s), {report.already} déjà "
-        f"chargé(s), {report.rejected} ligne(s) ignorée(s).",
+        f"Codes d'origine importés : {counted(report.written, 'écrit')}, "
+        f"{counted(report.already, 'déjà chargé', 'déjà chargés')}, "
+        f"{counted(report.rejected, 'ligne ignorée', 'lignes ignorées')}.",
         highlight=False,
     )
 
@@ -135,10 +139,7 @@ def _print_faults(report: "ImportReport") -> None:
             f"{report.source}, {error.describe()}", highlight=False, markup=False, soft_wrap=True
         )
     if report.more_rejected:
-        err.print(
-            f"… et {report.more_rejected} autre(s) ligne(s) en erreur, non détaillée(s).",
-            highlight=False,
-        )
+        err.print(more_rejected(report.more_rejected), highlight=False)
 
 
 def _refused(report: "ImportReport", advice: str) -> None:
@@ -148,7 +149,8 @@ def _refused(report: "ImportReport", advice: str) -> None:
         summary = f"l'en-tête de {escape(report.source)} est à corriger, aucune ligne n'a été lue"
         advice = "Corrigez les colonnes nommées ci-dessus."
     else:
-        summary = f"{report.rejected} ligne(s) en erreur sur {report.rows}"
+        rejected = counted(report.rejected, "ligne en erreur", "lignes en erreur")
+        summary = f"{rejected} sur {report.rows}"
     err.print(
         f"[red]Import refusé :[/red] {summary} ; rien n'a été écrit. {advice}",
         highlight=False,

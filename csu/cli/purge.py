@@ -6,6 +6,7 @@ import typer
 
 from csu.cli.common import DbOption, friendly, open_deps, out, who
 from csu.domain.clock import paris_text, parse_typed_moment
+from csu.domain.plural import counted, plural_of
 
 
 @friendly
@@ -44,15 +45,30 @@ def purge_command(
     verb = "serait purgé" if report.dry_run else "purgé"
     for done in report.purged:
         c = done.counts
+        erased = ", ".join((
+            counted(c.credentials, "code"),
+            counted(c.interventions, "intervention"),
+            counted(c.one_time_codes, "code à usage unique", "codes à usage unique"),
+            counted(c.link_tokens, "lien"),
+            counted(c.messages, "message"),
+            counted(c.substitutions, "demande de substitution", "demandes de substitution"),
+            counted(
+                c.presence_checks,
+                "motif de refus de vérification en personne",
+                "motifs de refus de vérification en personne",
+            ),
+            counted(
+                c.login_failures,
+                "compteur d'échecs de connexion de la plateforme",
+                "compteurs d'échecs de connexion de la plateforme",
+            ),
+        ))
         out.print(
             f"Scrutin {done.election_id} (clos le {paris_text(done.closes_at)}) {verb} : "
-            f"{c.voters} électeur(s) effacé(s), {c.voters_kept} conservé(s) (inscrits à un "
-            f"scrutin non purgé) ; {c.credentials} code(s), {c.interventions} "
-            f"intervention(s), {c.one_time_codes} code(s) à usage unique, {c.link_tokens} "
-            f"lien(s), {c.messages} message(s), {c.substitutions} demande(s) de "
-            f"substitution, {c.presence_checks} motif(s) de refus de vérification en "
-            f"personne, {c.login_failures} compteur(s) d'échecs de connexion de la "
-            "plateforme effacés.",
+            f"{counted(c.voters, 'électeur effacé', 'électeurs effacés')}, "
+            f"{counted(c.voters_kept, 'conservé')} "
+            f"({plural_of(c.voters_kept, 'inscrit')} à un scrutin non purgé) ; "
+            f"{erased} effacés.",
             highlight=False,
         )
     for skipped in report.skipped:
@@ -61,7 +77,7 @@ def purge_command(
         out.print("Aucun scrutin à purger.", highlight=False)
     if report.outbox_files:
         out.print(
-            f"Boîte d'envoi : {report.outbox_files} fichier(s) "
-            + ("à effacer." if report.dry_run else "effacé(s)."),
+            f"Boîte d'envoi : {counted(report.outbox_files, 'fichier')} "
+            + ("à effacer." if report.dry_run else f"{plural_of(report.outbox_files, 'effacé')}."),
             highlight=False,
         )

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from csu.domain.clock import to_paris
 from csu.domain.hashing import keyed_hash
+from csu.domain.plural import counted
 
 # --- thresholds ---------------------------------------------------------------------
 
@@ -339,7 +340,7 @@ def off_hours_alerts(
                 kind="off_hours",
                 at=outside[-1].at,
                 title=(
-                    f"{login} : {len(outside)} action(s) hors des heures de support "
+                    f"{login} : {counted(len(outside), 'action')} hors des heures de support "
                     f"le {day} {span}."
                 ),
                 seqs=tuple(e.seq for e in outside),
@@ -373,7 +374,7 @@ def verification_burst_alerts(failures: Iterable[Failure], now: datetime) -> lis
                 at=burst[-1].at,
                 title=(
                     f"{login} : {len(burst)} vérifications d'identité échouées depuis "
-                    f"{to_paris(burst[0].at):%H:%M} ({voters} électeur(s)), dont "
+                    f"{to_paris(burst[0].at):%H:%M} ({counted(voters, 'électeur')}), dont "
                     f"{BURST_FAILURES} en moins de {_minutes(BURST_WINDOW)} min."
                 ),
                 seqs=tuple(f.seq for f in burst),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from csu.domain.election import CredentialFormat
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted, plural_of
 
 __all__ = [
     "HMAC_MIN_BITS",
@@ -130,15 +131,14 @@ def parse_typed(fmt: CredentialFormat, text: str, field: str) -> str:
     if not value:
         raise InvalidValue(field, "valeur absente")
     if len(value) != fmt.length:
-        s = "s" if fmt.length > 1 else ""
-        r = "s" if len(value) > 1 else ""
-        raise InvalidValue(field, f"{fmt.length} caractère{s} attendu{s}, {len(value)} reçu{r}")
+        expected = counted(fmt.length, "caractère attendu", "caractères attendus")
+        raise InvalidValue(field, f"{expected}, {counted(len(value), 'reçu')}")
     outside = list(dict.fromkeys(c for c in value if c not in fmt.alphabet))
     if outside:
         shown = ", ".join(_shown(c) for c in outside)
-        plural = "s" if len(outside) > 1 else ""
         of_kind = _OF_KIND.get(fmt.kind, "admis")
-        raise InvalidValue(field, f"caractère{plural} {shown} hors de l'alphabet {of_kind}")
+        characters = plural_of(len(outside), "caractère")
+        raise InvalidValue(field, f"{characters} {shown} hors de l'alphabet {of_kind}")
     return value
 
 
@@ -178,7 +178,7 @@ def prefix_fault(fmt: CredentialFormat) -> tuple[str, str] | None:
     if unreadable:
         shown = ", ".join(_shown(c) for c in unreadable[:_SHOWN_AT_MOST])
         if len(unreadable) > _SHOWN_AT_MOST:
-            shown += f" et {len(unreadable) - _SHOWN_AT_MOST} autre(s)"
+            shown += f" et {counted(len(unreadable) - _SHOWN_AT_MOST, 'autre')}"
         return "alphabet", (
             f"le facteur security_key_prefix compare les {PREFIX_LENGTH} premiers caractères "
             "dictés, en majuscules et sans signes : la clé ne doit compter que des "

@@ -48,6 +48,7 @@ from csu.domain.messages import (
     duration,
     sms_segments,
 )
+from csu.domain.plural import counted, plural_of
 from csu.domain.scrutins import (
     EmargementRules,
     Scrutin,
@@ -1210,7 +1211,8 @@ def _credential_format(r: _Reader, value: object, path: str, kind: str) -> Crede
         r.fail(_join(path, "alphabet"), "ne doit contenir ni espace ni caractère de contrôle")
     doubled = sorted({c for c in alphabet if alphabet.count(c) > 1})
     if doubled:
-        r.fail(_join(path, "alphabet"), "caractère(s) en double : " + " ".join(doubled))
+        twice = plural_of(len(doubled), "caractère")
+        r.fail(_join(path, "alphabet"), f"{twice} en double : " + " ".join(doubled))
     if len(alphabet) < MIN_ALPHABET:
         r.fail(
             _join(path, "alphabet"),
@@ -1229,13 +1231,12 @@ def _credential_format(r: _Reader, value: object, path: str, kind: str) -> Crede
     fmt = CredentialFormat(kind=kind, alphabet=alphabet, length=length, group=group)
     if fmt.bits < MIN_CREDENTIAL_BITS:
         needed = math.ceil(MIN_CREDENTIAL_BITS / math.log2(len(alphabet)))
-        plural = length > 1
         bits = f"{fmt.bits:.1f}".replace(".", ",")
         r.fail(
             _join(path, "length"),
-            f"{length} caractère{'s' if plural else ''} parmi {len(alphabet)} "
-            f"ne donne{'nt' if plural else ''} que {bits} bits ; {MIN_CREDENTIAL_BITS} au "
-            "moins attendus (longueur × log2(taille de l'alphabet)) : "
+            f"{counted(length, 'caractère')} parmi {len(alphabet)} "
+            f"{plural_of(length, 'ne donne', 'ne donnent')} que {bits} bits ; "
+            f"{MIN_CREDENTIAL_BITS} au moins attendus (longueur × log2(taille de l'alphabet)) : "
             f"{needed} caractères au moins avec cet alphabet",
         )
     return fmt

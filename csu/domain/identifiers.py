@@ -36,6 +36,7 @@ from stdnum.fr import nir as stdnum_nir
 from stdnum.util import get_cc_module
 
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted
 
 __all__ = [
     "DEFAULT_MATRICULE_PATTERN",
@@ -105,7 +106,7 @@ def parse_matricule(raw: str, pattern: str = DEFAULT_MATRICULE_PATTERN) -> str:
     if pattern == DEFAULT_MATRICULE_PATTERN:
         if not _ALNUM.fullmatch(value):
             raise InvalidValue(field, "caractères non autorisés (lettres et chiffres seulement)")
-        raise InvalidValue(field, f"4 à 12 caractères attendus, {len(value)} reçus")
+        raise InvalidValue(field, f"4 à 12 caractères attendus, {counted(len(value), 'reçu')}")
     if too_long:
         raise InvalidValue(field, f"{MAX_MATRICULE} caractères au plus, {len(value)} reçus")
     raise InvalidValue(field, "format non reconnu")
@@ -128,7 +129,7 @@ def parse_numen(raw: str) -> str:
     if _NUMEN.fullmatch(value):
         return value
     if len(value) != 13:
-        raise InvalidValue(field, f"13 caractères attendus, {len(value)} reçus")
+        raise InvalidValue(field, f"13 caractères attendus, {counted(len(value), 'reçu')}")
     raise InvalidValue(field, "format attendu : 2 chiffres, 1 lettre, 7 chiffres, 3 lettres")
 
 
@@ -152,7 +153,7 @@ def parse_nir(raw: str) -> str:
         raise InvalidValue(field, "caractères non autorisés (chiffres, et 2A ou 2B pour la Corse)")
     value = value.upper()
     if len(value) != 15:
-        raise InvalidValue(field, f"15 caractères attendus, {len(value)} reçus")
+        raise InvalidValue(field, f"15 caractères attendus, {counted(len(value), 'reçu')}")
     if not _NIR.fullmatch(value):
         raise InvalidValue(field, "lettres admises seulement en 6e-7e position (Corse : 2A, 2B)")
     # The key itself comes from stdnum; validate() would compact and re-check
@@ -189,7 +190,7 @@ def nir_factor(raw: str) -> str:
         return nir_secret(parse_nir(value))
     if len(value) not in (10, 13):
         raise InvalidValue(
-            field, f"10, 13 ou 15 caractères attendus (avec la clé), {len(value)} reçus"
+            field, f"10, 13 ou 15 caractères attendus (avec la clé), {counted(len(value), 'reçu')}"
         )
     if not _NIR_HEAD.fullmatch(value):
         raise InvalidValue(field, "lettres admises seulement en 6e-7e position (Corse : 2A, 2B)")
@@ -290,7 +291,7 @@ def _iban_shape_refusal(value: str) -> str | None:
     if country is None:
         return f"code pays {code} inconnu"
     if len(value) != country.length:
-        return f"{country.length} caractères attendus pour {code}, {len(value)} reçus"
+        return f"{country.length} caractères attendus pour {code}, {counted(len(value), 'reçu')}"
     if not country.bban.fullmatch(value, 4):
         return f"format de compte incorrect pour {code}"
     return None
@@ -321,7 +322,7 @@ def parse_agent_card(raw: str) -> str:
     if not value.isascii() or not value.isalnum():
         raise InvalidValue(field, "caractères non autorisés (lettres et chiffres seulement)")
     if not 6 <= len(value) <= 32:
-        raise InvalidValue(field, f"6 à 32 caractères attendus, {len(value)} reçus")
+        raise InvalidValue(field, f"6 à 32 caractères attendus, {counted(len(value), 'reçu')}")
     return value.upper()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from csu.domain.merkle import CompactRange
+from csu.domain.plural import counted
 
 GENESIS_HASH = "0" * 64
 
@@ -122,7 +123,7 @@ class ChainCheck:
 
     def describe(self) -> str:
         if self.ok:
-            return f"journal intègre : {self.count} entrées"
+            return f"journal intègre : {counted(self.count, 'entrée')}"
         return f"journal altéré : entrée {self.failed_seq} : {self.reason}"
 
 

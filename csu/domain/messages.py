@@ -20,6 +20,7 @@ from string import Template
 
 from csu.domain.errors import InvalidValue
 from csu.domain.notice_wording import LETTER
+from csu.domain.plural import counted
 from csu.domain.sms import segments, with_contact
 
 # purpose -> the placeholders its template may use
@@ -190,7 +191,7 @@ def duration(seconds: int) -> str:
     """« 2 minutes », « 30 minutes », « 1 min 30 s », « 45 secondes »."""
     minutes, rest = divmod(seconds, 60)
     if not minutes:
-        return f"{rest} secondes"
+        return counted(rest, "seconde")
     if not rest:
-        return f"{minutes} minute" + ("s" if minutes > 1 else "")
+        return counted(minutes, "minute")
     return f"{minutes} min {rest:02d} s"

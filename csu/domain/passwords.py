@@ -13,6 +13,7 @@ import threading
 import unicodedata
 
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted
 from csu.domain.text import visible_text
 
 FIELD = "Mot de passe"
@@ -54,7 +55,8 @@ def check_operator_password(password: str, login: str, display_name: str | None 
     score below ``MIN_SCORE``, or mostly a common password with a few characters added).
     """
     if len(password) < MIN_LENGTH:
-        raise InvalidValue(FIELD, f"{MIN_LENGTH} caractères au moins ({len(password)} saisis)")
+        typed = counted(len(password), "saisi")
+        raise InvalidValue(FIELD, f"{MIN_LENGTH} caractères au moins ({typed})")
     if len(password) > MAX_LENGTH:
         raise InvalidValue(FIELD, f"{MAX_LENGTH} caractères au plus ({len(password)} reçus)")
     # A control or invisible character (NUL, Échap, a zero-width space) cannot be typed

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from csu.domain.election import ElectionDefinition, ElectionState, state_at
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import plural_of
 
 PENDING, GRANTED, REFUSED = "pending", "granted", "refused"
 STATE_LABELS: dict[str, str] = {
@@ -136,9 +137,9 @@ def request_anomalies(
         )
     missing = [item for item, ticked in checklist.items() if not ticked]
     if missing:
-        s = "s" if len(missing) > 1 else ""
+        pieces = plural_of(len(missing), "pièce manquante", "pièces manquantes")
         found.append(
-            f"Demande incomplète, pièce{s} manquante{s} : "
+            f"Demande incomplète, {pieces} : "
             + " ; ".join(f"« {item} »" for item in missing)
             + "."
         )

@@ -28,6 +28,7 @@ from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
 from csu.domain.merkle import CompactRange
+from csu.domain.plural import counted, plural_of
 from csu.domain.text import single_line, spreadsheet_safe
 from csu.services.context import (
     Deps,
@@ -192,12 +193,18 @@ def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
         for queued, reason in unreadable
     )
     if backlog.count and backlog.waited > STUCK_AFTER:
-        problems.append(
-            f"{backlog.count} entrée(s) attendent depuis plus de {STUCK_AFTER:.0f} s d'être "
-            "intégrées à la chaîne : aucun séquenceur ne les intègre ; lancez "
-            "« csu audit integrate »"
-        )
+        problems.append(describe_stuck(backlog.count))
     return QueueHealth(backlog, tuple(problems))
+
+
+def describe_stuck(count: int) -> str:
+    """Entries waiting longer than ``STUCK_AFTER``: what ``csu audit verify`` reports."""
+    waiting = counted(count, "entrée") + " " + plural_of(count, "attend", "attendent")
+    them = plural_of(count, "l'intègre", "les intègre")
+    return (
+        f"{waiting} depuis plus de {STUCK_AFTER:.0f} s d'être {plural_of(count, 'intégrée')} "
+        f"à la chaîne : aucun séquenceur ne {them} ; lancez « csu audit integrate »"
+    )
 
 
 ACKNOWLEDGE = "journal_set_aside_ack"
@@ -339,7 +346,7 @@ def describe_backlog(backlog: Pending) -> str:
     waited = backlog.waited
     since = f"{waited:.1f} s" if waited < 120 else f"{waited / 60:.0f} min"
     return (
-        f"{backlog.count} entrée(s) en attente d'intégration à la chaîne "
+        f"{counted(backlog.count, 'entrée')} en attente d'intégration à la chaîne "
         f"(la plus ancienne depuis {since})"
     )
 

@@ -26,6 +26,7 @@ from sqlmodel import Session
 from csu.domain.checkpoint import Checkpoint, NoteError, NoteSigner, NoteVerifier
 from csu.domain.clock import parse_rfc3339, to_paris
 from csu.domain.journal import ChainCheck
+from csu.domain.plural import counted, plural_of
 from csu.services.audit import ChainProof, Progress, SetAside, prove_chain, set_aside_entries
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.files import KIB, UnreadableFile, describe_os_error, read_text
@@ -375,7 +376,7 @@ def french_number(number: int) -> str:
 
 def entries_count(number: int) -> str:
     """« 1 entrée », « 30 028 entrées »."""
-    return f"{french_number(number)} entrée" + ("s" if number > 1 else "")
+    return f"{french_number(number)} {plural_of(number, 'entrée')}"
 
 
 def _audit(
@@ -496,10 +497,12 @@ def _journalled_anomalies(
             "depuis sa signature"
         )
         if len(differing) > 1:
-            text += (
-                f" (de même pour {len(differing) - 1} point(s) de contrôle journalisé(s) "
-                "après lui)"
+            others = counted(
+                len(differing) - 1,
+                "point de contrôle journalisé",
+                "points de contrôle journalisés",
             )
+            text += f" (de même pour {others} après lui)"
         found.append(text)
     if len(missing) == 1:
         found.append(

@@ -15,6 +15,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from csu.domain.clock import paris_text
+from csu.domain.credential_words import words
 from csu.domain.election import (
     CREDENTIAL_LABELS,
     ElectionDefinition,
@@ -25,6 +26,7 @@ from csu.domain.election import (
     state_at,
 )
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted, plural_of
 from csu.domain.scrutins import ballots, listed
 from csu.services.context import (
     Deps,
@@ -215,9 +217,10 @@ def _dropping_used_scrutins(
     for scrutin in dropped:
         uses = []
         if votes.get(scrutin):
-            uses.append(f"{votes[scrutin]} émargement(s)")
+            uses.append(counted(votes[scrutin], "émargement"))
         if named.get(scrutin):
-            uses.append(f"{named[scrutin]} matériel(s) qui le nomment")
+            naming = plural_of(named[scrutin], "qui le nomme", "qui le nomment")
+            uses.append(f"{counted(named[scrutin], 'matériel')} {naming}")
         if uses:
             used.append(f"« {scrutin} » ({', '.join(uses)})")
     if not used:
@@ -242,7 +245,9 @@ def _dropping_used_capacities(
     ).all()  # fmt: skip
     if not in_use:
         return None
-    named = " ; ".join(f"« {capacity} » ({count} matériel(s))" for capacity, count in in_use)
+    named = " ; ".join(
+        f"« {capacity} » ({counted(count, 'matériel')})" for capacity, count in in_use
+    )
     return (
         f"Le fichier retire de l'élection {stored.id} des qualités déjà utilisées : {named} ; "
         "gardez-les dans « capacities »."
@@ -264,7 +269,7 @@ def _votes_left_outside(
     ).all()
     outside = [
         f"« {scrutin} » ne prendrait plus la qualité « {capacity} » du bureau {bureau} "
-        f"({count} émargement(s))"
+        f"({counted(count, 'émargement')})"
         for scrutin, capacity, bureau, count in voted
         if scrutin in scrutins and not scrutins[scrutin].takes(capacity, bureau)
     ]
@@ -298,7 +303,9 @@ def _credentials_reshaped(
     if not held:
         return None
     named = " ; ".join(
-        f"{CREDENTIAL_LABELS.get(kind, kind)} ({count} active(s))" for kind, count in held
+        f"{CREDENTIAL_LABELS.get(kind, kind)} "
+        f"({counted(count, words(kind).pick('actif', 'active'))})"
+        for kind, count in held
     )
     return (
         f"Le fichier retire ou change l'alphabet de codes que des électeurs de {stored.id} "
@@ -325,8 +332,9 @@ def _closing_now(
         .where(Material.election_id == stored.id)
     ).one()  # fmt: skip
     effect = "clôt le vote dès maintenant" if closes else "rend ses données à purger dès maintenant"
+    electorate = counted(voters, "électeur")
     return (
-        f"Ce fichier {effect} : l'élection {stored.id} ({voters} électeur(s)) fermerait le "
+        f"Ce fichier {effect} : l'élection {stored.id} ({electorate}) fermerait le "
         f"{paris_text(loaded.closes_at)} au lieu du {paris_text(stored.closes_at)}, données à "
         f"purger dès le {paris_text(loaded.purge_after)}. Si c'est voulu, relancez avec "
         "--close-now."

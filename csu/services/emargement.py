@@ -33,6 +33,7 @@ from sqlmodel import Session
 from csu.domain import scrutins as rules
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted, plural_of
 from csu.domain.scrutins import FROM_FILE, FROM_PLATFORM, ScrutinState
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
@@ -197,12 +198,11 @@ class BadEvents(InvalidValue):
         self.faults = list(faults)
         count = len(self.faults)
         listed = " ; ".join(f"{name} : {message}" for name, message in self.faults[:MAX_LISTED])
-        more = f" ; et {count - MAX_LISTED} autre(s)" if count > MAX_LISTED else ""
-        plural = "s" if count > 1 else ""
+        more = f" ; et {counted(count - MAX_LISTED, 'autre')}" if count > MAX_LISTED else ""
+        invalid = f"{counted(count, what)} {plural_of(count, 'invalide')}"
         super().__init__(
             "Émargements",
-            f"lot refusé, rien n'est enregistré : {count} {what}{plural} invalide{plural} "
-            f"— {listed}{more}.",
+            f"lot refusé, rien n'est enregistré : {invalid} — {listed}{more}.",
         )
 
 

@@ -32,6 +32,7 @@ from csu.domain import roll
 from csu.domain.credential_words import words
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted
 from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
@@ -148,7 +149,7 @@ def _parse(
     needed = max(at[name] for name in REQUIRED) + 1
     if len(values) < needed:
         report.note([RowError(line, "(ligne)", f"{needed} colonnes attendues, "
-                                               f"{len(values)} trouvée(s)")])
+                                               f"{counted(len(values), 'trouvée')}")])
         return None
     faults: list[RowError] = []
     identifier = kind = phc = ""

@@ -29,6 +29,7 @@ from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name
+from csu.domain.plural import counted
 from csu.domain.roll import RollRules, RowError
 from csu.domain.scrutins import ballots, material_scrutins
 from csu.services import emargement
@@ -184,7 +185,7 @@ def _process_chunk(chunk: list[tuple[int, list[str]]]) -> _Chunk:
     started = time.perf_counter()
     for line, values in chunk:
         if len(values) != width:
-            reason = f"{width} colonnes attendues, {len(values)} reçues"
+            reason = f"{width} colonnes attendues, {counted(len(values), 'reçue')}"
             errors.append(RowError(line, "(ligne)", reason))
             continue
         result = check(dict(zip(names, values, strict=True)), line)

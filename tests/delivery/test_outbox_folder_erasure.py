@@ -173,7 +173,7 @@ def test_csu_purge_erases_the_outbox_files_of_the_purged_election(
     )
     result = csu("purge", "--db", cell)
     assert_done(result)
-    assert "Boîte d'envoi : 1 fichier(s) effacé(s)." in said(result)
+    assert "Boîte d'envoi : 1 fichier effacé." in said(result)
     assert not written.exists() and [p.name for p in outbox.iterdir()] == [stranger]
 
 
@@ -187,7 +187,7 @@ def test_csu_purge_erases_outbox_files_past_the_retention_setting(
     )
     result = csu("purge", "--db", cell, "--dry-run")
     assert_done(result)
-    assert "Boîte d'envoi : 1 fichier(s) à effacer." in said(result)
+    assert "Boîte d'envoi : 1 fichier à effacer." in said(result)
     assert (tmp_path / "outbox" / old).exists()
     assert_done(csu("purge", "--db", cell))
     assert not (tmp_path / "outbox" / old).exists()

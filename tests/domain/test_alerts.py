@@ -158,6 +158,25 @@ def test_activity_outside_support_hours_is_flagged_per_operator() -> None:
     assert [(a.operator, a.seqs) for a in alerts] == [("a", (1,))]
 
 
+def test_actions_outside_support_hours_are_counted_in_the_singular_and_the_plural() -> None:
+    night = NOW.replace(hour=21)  # 22:00 in Paris
+    found = [
+        Entry(seq=1, at=night, operator="a", role="agent", action="consultation", election="e1"),
+        *(
+            Entry(seq=n, at=night + timedelta(minutes=n), operator="b", role="agent",
+                  action="consultation", election="e1")
+            for n in (2, 3, 4)
+        ),
+    ]  # fmt: skip
+    alerts = rules.off_hours_alerts(
+        found, night + timedelta(minutes=10), lambda election, at: at.hour < 17
+    )
+    assert [a.title for a in alerts] == [
+        "a : 1 action hors des heures de support le 02/12/2022 à 22:30.",
+        "b : 3 actions hors des heures de support le 02/12/2022 de 22:32 à 22:34.",
+    ]
+
+
 def test_an_alert_keeps_its_key_while_its_window_slides() -> None:
     busy = [*colleagues(2, 2, 2), *entries("fast", 9, start=5000)]
     [before] = rules.issue_rate_alerts(busy, NOW)
@@ -175,6 +194,16 @@ def failures(login: str, count: int, minutes: float) -> list[Failure]:
 def test_five_failed_verifications_within_ten_minutes_are_a_burst() -> None:
     found = rules.verification_burst_alerts(failures("a", 5, 10), NOW)
     assert [(a.operator, a.seqs) for a in found] == [("a", (0, 1, 2, 3, 4))]
+
+
+def test_a_burst_counts_its_voters_in_the_singular_and_the_plural() -> None:
+    [several] = rules.verification_burst_alerts(failures("a", 5, 10), NOW)
+    assert "(5 électeurs)" in several.title
+    one_voter = [
+        Failure(seq=f.seq, at=f.at, operator=f.operator, voter_id=7) for f in failures("a", 5, 10)
+    ]
+    [one] = rules.verification_burst_alerts(one_voter, NOW)
+    assert "(1 électeur)" in one.title
 
 
 def test_four_failures_or_five_spread_wider_are_not_a_burst() -> None:

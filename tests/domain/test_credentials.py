@@ -18,6 +18,7 @@ from csu.domain.credentials import (
     normalise_typed,
     parse_typed,
     prefix,
+    prefix_fault,
     scheme_for,
     spell,
     spelled,
@@ -137,6 +138,21 @@ def test_wrong_length_is_refused_with_both_lengths_and_the_field():
     error = refusal(KEY, "K7MP-X2QD-9RFA-H3T")
     assert str(error) == "Clé de sécurité : 16 caractères attendus, 15 reçus"
     assert error.field == FIELD
+
+
+def test_lengths_are_counted_in_the_singular_and_the_plural():
+    assert refusal(KEY, "K").fault == "16 caractères attendus, 1 reçu"
+    one = CredentialFormat(kind="vote_code", alphabet=UNAMBIGUOUS, length=1)
+    assert refusal(one, "K7").fault == "1 caractère attendu, 2 reçus"
+
+
+def test_one_unreadable_character_beyond_those_listed_is_one_other():
+    fmt = CredentialFormat(kind="security_key", alphabet="abcdef" + UNAMBIGUOUS, length=16)
+    assert prefix_fault(fmt) == ("alphabet", (
+        "le facteur security_key_prefix compare les 6 premiers caractères dictés, en "
+        "majuscules et sans signes : la clé ne doit compter que des majuscules de A à Z et "
+        "des chiffres (hors de ceux-ci : « a », « b », « c », « d », « e » et 1 autre)"
+    ))  # fmt: skip
 
 
 def test_empty_typed_key_is_absent():

@@ -381,7 +381,7 @@ def test_an_alphabet_with_a_repeated_character_is_refused() -> None:
     error = refusal(MINIMAL.replace('"abcdefghjkmnpqrstuvwxyz23456789"', '"abcab"'))
 
     assert str(error) == (
-        "test.toml : credentials.password.alphabet : caractère(s) en double : a b"
+        "test.toml : credentials.password.alphabet : caractères en double : a b"
     )
 
 
@@ -412,6 +412,14 @@ def test_a_substitution_identifier_is_held_to_the_same_strength() -> None:
         parse_election(text, "cci-hdf-2021.toml")
 
     assert caught.value.field == "cci-hdf-2021.toml : substitution.identifier.length"
+    assert caught.value.fault.startswith("1 caractère parmi ")
+    assert " ne donne que " in caught.value.fault
+
+
+def test_a_single_repeated_character_is_named_in_the_singular() -> None:
+    error = refusal(MINIMAL.replace('"abcdefghjkmnpqrstuvwxyz23456789"', '"abca"'))
+
+    assert str(error) == "test.toml : credentials.password.alphabet : caractère en double : a"
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -434,7 +442,7 @@ def test_a_key_whose_prefix_verifies_callers_holds_only_capitals_and_digits() ->
     assert error.fault == (
         "le facteur security_key_prefix compare les 6 premiers caractères dictés, en "
         "majuscules et sans signes : la clé ne doit compter que des majuscules de A à Z et "
-        "des chiffres (hors de ceux-ci : « a », « b », « c », « d », « e » et 17 autre(s))"
+        "des chiffres (hors de ceux-ci : « a », « b », « c », « d », « e » et 17 autres)"
     )
 
 

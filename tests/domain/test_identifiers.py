@@ -61,6 +61,7 @@ def test_matricule_follows_a_pattern_given_by_the_election():
 
 def test_matricule_too_short_says_how_long_it_was():
     assert refused(parse_matricule, "ab1") == "Matricule : 4 à 12 caractères attendus, 3 reçus"
+    assert refused(parse_matricule, "a") == "Matricule : 4 à 12 caractères attendus, 1 reçu"
 
 
 def test_matricule_with_punctuation_is_refused():

@@ -136,7 +136,13 @@ def test_a_platform_address_with_a_user_name_and_password_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "said"),
-    [(120, "2 minutes"), (60, "1 minute"), (90, "1 min 30 s"), (45, "45 secondes")],
+    [
+        (120, "2 minutes"),
+        (60, "1 minute"),
+        (90, "1 min 30 s"),
+        (45, "45 secondes"),
+        (1, "1 seconde"),
+    ],
 )
 def test_durations_are_said_in_french(seconds: int, said: str) -> None:
     assert duration(seconds) == said

@@ -21,6 +21,7 @@ def test_a_long_uncommon_password_is_accepted() -> None:
 
 def test_a_password_under_twelve_characters_is_refused_with_the_count() -> None:
     assert refusal("Zq8!vLw#2pK") == "12 caractères au moins (11 saisis)"
+    assert refusal("Z") == "12 caractères au moins (1 saisi)"
     assert MIN_LENGTH == 12
 
 

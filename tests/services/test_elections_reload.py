@@ -131,7 +131,18 @@ def test_an_alphabet_changed_under_keys_voters_hold_is_refused(desk: Desk) -> No
     assert alphabet is not None
     fewer = MININT.replace(alphabet.group(0), alphabet.group(0).replace(
         alphabet.group(1), alphabet.group(1)[:-1]))  # fmt: skip
-    with pytest.raises(ServiceError, match=r"clé de sécurité \(1 active\(s\)\)"):
+    with pytest.raises(ServiceError, match=r"clé de sécurité \(1 active\)"):
+        load(desk, (fewer, "minint-2022.toml"))
+
+
+def test_a_password_voters_hold_is_counted_in_the_masculine(desk: Desk) -> None:
+    # « mot de passe (1 actif) », never « (1 active(s)) »: the word agrees with the kind.
+    call_id = verified_call(desk, desk.caller)
+    issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "password")
+    alphabet = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ"
+    fewer = MININT.replace(f'alphabet = "{alphabet}"', f'alphabet = "{alphabet[:-1]}"')
+    assert fewer != MININT
+    with pytest.raises(ServiceError, match=r"mot de passe \(1 actif\)"):
         load(desk, (fewer, "minint-2022.toml"))
 
 

@@ -161,7 +161,7 @@ def test_bad_lines_are_named_with_their_reason_and_nothing_is_written(desk: Desk
         "ligne 7, colonne type : le scrutin ne prévoit pas de code de vote",
         "ligne 8, colonne prefixe_hash : seulement pour une clé de sécurité (cle_securite)",
         "ligne 9, colonne identifiant : déjà présent ligne 2 pour ce type",
-        "ligne 10, colonne (ligne) : 3 colonnes attendues, 1 trouvée(s)",
+        "ligne 10, colonne (ligne) : 3 colonnes attendues, 1 trouvée",
     ]
     assert credentials(desk) == []
     [entry] = entries(desk.deps, "credentials_import")
@@ -260,7 +260,7 @@ def test_the_command_loads_the_file_and_says_how_many(
     path = export(desk, *originals_of(desk.caller))
     result = csu("import", "credentials", path, "--election", "minint-2022", "--db", database)
     assert_done(result)
-    assert "Codes d'origine importés : 2 écrit(s), 0 déjà chargé(s)" in said(result)
+    assert "Codes d'origine importés : 2 écrits, 0 déjà chargé, 0 ligne ignorée." in said(result)
     assert logs_in(desk, security_key=KEY, password=PASSWORD)
 
 
@@ -273,4 +273,4 @@ def test_the_command_refuses_a_bad_file_naming_the_line(
     path = export(desk, f"{desk.caller.identifier};cle_securite;pas-un-hash;")
     result = csu("import", "credentials", path, "--election", "minint-2022", "--db", database)
     assert_refused(result, "ligne 2, colonne hash : chaîne PHC argon2id attendue",
-                   "Import refusé : 1 ligne(s) en erreur sur 1 ; rien n'a été écrit.")
+                   "Import refusé : 1 ligne en erreur sur 1 ; rien n'a été écrit.")

@@ -123,7 +123,7 @@ def test_verify_passes_on_an_intact_journal(deps: Deps) -> None:
 
 
 def test_verify_passes_on_an_empty_journal(deps: Deps) -> None:
-    assert verify_journal(deps, SUPERVISOR).describe() == "journal intègre : 0 entrées"
+    assert verify_journal(deps, SUPERVISOR).describe() == "journal intègre : 0 entrée"
 
 
 def test_verify_names_an_edited_body(deps: Deps) -> None:

@@ -222,7 +222,7 @@ def test_csu_audit_integrate_and_verify_name_an_entry_set_aside(
     insert_unchecked(postgres_store, b"not json")
     integrated = csu("audit", "integrate", "--db", cli)
     assert_done(integrated)
-    assert "1 entrée(s) intégrée(s)" in said(integrated)
+    assert "1 entrée intégrée ;" in said(integrated)
     assert "Attention : entrée n° 1 : une ligne de la file d'attente" in said(integrated)
 
     verified = csu("audit", "verify", "--db", cli)
@@ -244,9 +244,9 @@ def test_verify_fails_when_entries_wait_too_long(
     append_entries(postgres_store, 2)
     verified = csu("audit", "verify", "--db", cli)
     assert verified.exit_code == 1
-    assert "journal intègre : 0 entrées" in said(verified)
+    assert "journal intègre : 0 entrée" in said(verified)
     assert (
-        "2 entrée(s) attendent depuis plus de 0 s d'être intégrées à la chaîne : aucun "
+        "2 entrées attendent depuis plus de 0 s d'être intégrées à la chaîne : aucun "
         "séquenceur ne les intègre ; lancez « csu audit integrate »"
     ) in said(verified)
 

@@ -168,7 +168,7 @@ def test_verify_checks_the_chain_and_tells_what_waits(
     assert verify_journal(deps, SUPERVISOR).describe() == "journal intègre : 3 entrées"
     backlog = journal_backlog(deps, SUPERVISOR)
     assert backlog.count == 2 and backlog.waited >= 0.05
-    assert describe_backlog(backlog).startswith("2 entrée(s) en attente d'intégration")
+    assert describe_backlog(backlog).startswith("2 entrées en attente d'intégration")
 
 
 def test_a_lower_id_committed_later_is_chained_after_and_never_skipped(
@@ -479,13 +479,13 @@ def test_csu_audit_integrate_chains_what_waits_and_verify_tells_the_rest(
 
     verified = csu("audit", "verify", "--db", url)
     assert_done(verified)
-    assert "journal intègre : 0 entrées" in said(verified)
-    assert "2 entrée(s) en attente d'intégration à la chaîne" in said(verified)
+    assert "journal intègre : 0 entrée" in said(verified)
+    assert "2 entrées en attente d'intégration à la chaîne" in said(verified)
 
     release(role_held)
     integrated = csu("audit", "integrate", "--db", url)
     assert_done(integrated)
-    assert "entrée(s) intégrée(s) ; aucune entrée en attente d'intégration" in said(integrated)
+    assert "2 entrées intégrées ; aucune entrée en attente d'intégration" in said(integrated)
     assert queued(postgres_store) == 0
 
 
