@@ -71,10 +71,12 @@ class Settings(BaseSettings):
     # cannot read, even a value nested too deep for it (RecursionError).
     keymap: Annotated[dict[str, str], NoDecode] = {}
     # csu serve: browser sessions at once (each a process), new sessions per client
-    # address per minute, and minutes a served session may sit at the login screen
+    # address per minute, sessions open at once per client address (one address cannot
+    # hold every place), and minutes a served session may sit at the login screen
     # without a key press before it ends (freeing its place).
     serve_max_sessions: int = 20
     serve_sessions_per_minute: int = 10
+    serve_sessions_per_address: int = 3
     serve_login_minutes: float = 5
     # Seconds between the server's pings to a page: a page that answers none for this
     # and half of it more (network gone, laptop shut) has its session ended, logged out.

@@ -9,8 +9,13 @@ around it:
 - every request must name this server (Host), which defeats DNS rebinding, and a
   websocket must come from this server's own page (Origin): another site's page open
   in a president's browser cannot drive a session;
-- a cap on sessions at once and on new sessions per address per minute, each session
-  a process; a session left at the login screen ends itself (``CsuApp``);
+- a cap on sessions at once, on sessions at once per address and on new sessions per
+  address per minute, each session a process; a session left at the login screen ends
+  itself (``CsuApp``);
+- each session journalled under its client's address (workstation ``web:<IP>``), and
+  its start and end in the server's log;
+- no demo store on the network: its login screen shows the demo accounts' passwords
+  and codes, the administrator's included;
 - a French page that loads nothing from outside, and no directory index; every
   refusal in French, aiohttp's own too (an odd method, a line over 8 KB), and no
   ``Server`` header naming Python and aiohttp;
@@ -49,6 +54,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from csu.config import Settings, load_settings, normalise_db_option
+from csu.services.auth import demo_logins
 from csu.services.context import ServiceError
 from csu.startup import open_workplace
 
@@ -66,6 +72,21 @@ COLUMNS = (20, 500)
 ROWS = (5, 200)
 # The page sends key presses, sizes and pings: small messages.
 MAX_MESSAGE_BYTES = 64 * 1024
+# What the page shows when a message over MAX_MESSAGE_BYTES (a long paste) closed its
+# session: aiohttp closes with 1009 and no reason (see _CsuWebSocket).
+MESSAGE_TOO_LONG = (
+    "CSU : message trop long (plus de 64 Ko, un collage ?) ; session fermée, "
+    "rechargez la page pour vous reconnecter."
+)
+# Half of a UTF-16 pair with no other half: JSON may carry one (« \ud800 »), UTF-8
+# cannot; a key press holding one is typed as U+FFFD rather than ending the session.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A browser session's workstation in the journal: the client's address, so that every
+# entry of a session says it came from a browser, and from where.
+WEB_WORKSTATION = "web:{address}"
+# How an address that is no IP address is recorded (csu.api.security.client_source).
+UNKNOWN_ADDRESS = "inconnue"
+INVALID_ADDRESS = "adresse invalide"
 # How long a session's process may take to quit once its page is gone: it logs the
 # operator out first (a write to the store).
 STOP_SECONDS = 10
@@ -128,6 +149,13 @@ TOO_LONG = "Requête refusée : adresse ou en-tête de plus de 8 Ko."
 SERVER_NAME = "CSU"
 # The sentence a page shows when csu serve stops (a close reason: 123 bytes at most).
 SERVER_STOPPING = "CSU : le serveur s'arrête ; rechargez la page dans quelques minutes."
+# Why a demo store is served on this machine only.
+DEMO_ON_NETWORK = (
+    "Base de démonstration : sa page de connexion affiche les mots de passe et les codes "
+    "TOTP de ses comptes, administrateur compris ; servie sur le réseau, elle donnerait ces "
+    "comptes à quiconque ouvre la page. Servez-la sur cette machine seulement (sans "
+    "--allow-remote ni --public-url), ou servez une base créée par « csu init »."
+)
 
 Origin = tuple[str, str, int]  # scheme, host name (lower case, no brackets), port
 
@@ -184,6 +212,31 @@ def french_page(template: str) -> str:
     return page
 
 
+def recorded_address(address: str) -> str:
+    """A client's address as the journal and the log name it: an IP address, an IPv4
+    client that a dual-stack proxy names ``::ffff:a.b.c.d`` by its IPv4 address. Anything
+    else (a name, an IPv6 zone, whatever text a header carried) is never recorded as it
+    came, and counts as one address (the rule of ``csu.api.security.client_source``)."""
+    if not address:
+        return UNKNOWN_ADDRESS
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return INVALID_ADDRESS
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:  # « fe80::1%… »: the zone is any text at all
+            return INVALID_ADDRESS
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+def web_workstation(address: str) -> str:
+    """The workstation of a browser session from ``address`` (a :func:`recorded_address`):
+    43 characters at most, within the journal's column of 100."""
+    return WEB_WORKSTATION.format(address=address)
+
+
 def default_public_url(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
@@ -215,14 +268,18 @@ def host_headers(origin: Origin) -> set[str]:
 
 @dataclass(frozen=True)
 class SessionLimits:
-    """How many sessions ``csu serve`` runs at once, and how many an address may open in
-    a minute (each is a process holding a store connection)."""
+    """How many sessions ``csu serve`` runs at once, how many an address may open in a
+    minute, and how many it may hold at once (each is a process holding a store
+    connection)."""
 
     max_sessions: int = 20
     per_address_per_minute: int = 10
     # A page silent for this and half of it more (no answer to the pings) loses its
     # session: the network went, and the operator is logged out.
     heartbeat_seconds: float = 15
+    # Without it one address, opening its 10 a minute and leaving them at the login
+    # screen, would hold every place.
+    per_address_at_once: int = 3
 
 
 @dataclass(frozen=True)
@@ -235,7 +292,8 @@ class Refusal:
 
 
 class SessionGate:
-    """Admits new sessions: at most ``max_sessions`` at once, and at most
+    """Admits new sessions: at most ``max_sessions`` at once, at most
+    ``per_address_at_once`` open from one address, and at most
     ``per_address_per_minute`` started from one address in any 60 seconds."""
 
     def __init__(self, limits: SessionLimits, clock: Callable[[], float] = time.monotonic):
@@ -243,9 +301,16 @@ class SessionGate:
         self.clock = clock
         self.active = 0
         self._starts: dict[str, deque[float]] = {}
+        self._open: dict[str, int] = {}  # sessions open per address, none at 0
 
     def refusal(self, address: str) -> Refusal | None:
         self._forget(self.clock() - RATE_WINDOW_SECONDS)
+        if self._open.get(address, 0) >= self.limits.per_address_at_once:
+            return Refusal(
+                WSCloseCode.POLICY_VIOLATION,
+                f"CSU : déjà {self.limits.per_address_at_once} sessions ouvertes depuis cette "
+                "adresse ; fermez-en une (un onglet de CSU) puis réessayez.",
+            )
         if len(self._starts.get(address, ())) >= self.limits.per_address_per_minute:
             return Refusal(
                 WSCloseCode.POLICY_VIOLATION,
@@ -261,10 +326,17 @@ class SessionGate:
 
     def opened(self, address: str) -> None:
         self.active += 1
+        self._open[address] = self._open.get(address, 0) + 1
         self._starts.setdefault(address, deque()).append(self.clock())
 
-    def closed(self) -> None:
+    def closed(self, address: str | None = None) -> None:
+        """A session ended; ``address``, the one it was opened from, gets its place back
+        (the server always names it)."""
         self.active -= 1
+        if address is not None and address in self._open:
+            self._open[address] -= 1
+            if self._open[address] <= 0:
+                del self._open[address]
 
     def _forget(self, before: float) -> None:
         """Drops starts older than the window, so the table holds the last minute only."""
@@ -307,6 +379,7 @@ class CsuServer(Server):
         # the proxy appended to X-Forwarded-For.
         self.behind_proxy = public != served
         self.sessions: set[web.WebSocketResponse] = set()  # the pages with a session
+        self.started = 0  # sessions started: each one's number in the log
 
     def serve(self, debug: bool = False) -> None:
         """Serves until SIGINT or SIGTERM, as textual-serve's ``serve`` does, but on CSU's
@@ -334,8 +407,10 @@ class CsuServer(Server):
 
     def initialize_logging(self) -> None:
         # textual-serve logs tracebacks with their local variables: a failed session
-        # could print a president's typed password. Warnings and errors only, no locals.
-        logging.basicConfig(level=logging.WARNING, format="%(name)s : %(message)s")
+        # could print a president's typed password. Warnings and errors only, no locals;
+        # CSU's own lines also at INFO: each session's start and end, with its address.
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s : %(message)s")
+        log.setLevel(logging.INFO)
 
     async def _make_app(self) -> web.Application:
         application = web.Application(middlewares=[self.check_host])
@@ -361,7 +436,7 @@ class CsuServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(
             f"CSU électeurs servi sur {self.public_url} ({self.limits.max_sessions} sessions "
-            "au plus) — Ctrl+C pour arrêter.",
+            f"au plus, {self.limits.per_address_at_once} par adresse) — Ctrl+C pour arrêter.",
             highlight=False,
         )
 
@@ -408,55 +483,76 @@ class CsuServer(Server):
             return f"Origine refusée : ouvrez la page de CSU elle-même ({self.public_url})."
         return None
 
-    def client_address(self, request: web.Request) -> str:
-        """Whom the per-address limit counts: the peer, or behind the proxy the address
-        the proxy appended; an IPv6 client by its /64, which one host can rotate within."""
+    def client_ip(self, request: web.Request) -> str:
+        """The client's address as the journal names the session's workstation and the
+        log names the session (:func:`recorded_address`): the peer, or behind the proxy
+        the address the proxy appended to X-Forwarded-For (the one it saw)."""
         address = request.remote or ""
         if self.behind_proxy and _ip_is_loopback(address):
             forwarded = request.headers.getall("X-Forwarded-For", [])
             address = (forwarded[-1].split(",")[-1].strip() if forwarded else "") or address
+        return recorded_address(address)
+
+    def client_address(self, request: web.Request) -> str:
+        """Whom the per-address limits count: :meth:`client_ip`; an IPv6 client by its
+        /64, which one host can rotate within."""
+        address = self.client_ip(request)
         try:
             ip = ipaddress.ip_address(address)
-        except ValueError:
+        except ValueError:  # « adresse invalide », « inconnue »: one address each
             return address
         if ip.version == 6 and not ip.is_loopback:
             return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
-        return str(ip)
+        return address
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         refused = self.origin_refusal(request.headers.get("Origin"))
         if refused is not None:
             log.warning("websocket refusé : %s (Origin %r)", refused, request.headers.get("Origin"))
             raise web.HTTPForbidden(text=refused)
-        websocket = web.WebSocketResponse(
+        websocket = _CsuWebSocket(
             heartbeat=self.limits.heartbeat_seconds, max_msg_size=MAX_MESSAGE_BYTES
         )
         await websocket.prepare(request)
         address = self.client_address(request)
+        workstation = web_workstation(self.client_ip(request))
         refusal = self.gate.refusal(address)
         if refusal is not None:
             # Accepted then closed, so that the page can show the reason.
-            log.warning("session refusée pour %s : %s", address, refusal.reason)
+            log.warning("session refusée pour %s : %s", workstation, refusal.reason)
             await websocket.close(code=refusal.code, message=refusal.reason.encode())
             return websocket
         self.gate.opened(address)
         self.sessions.add(websocket)
+        self.started += 1
+        number, began = self.started, time.monotonic()
+        log.info(
+            "session %d ouverte : %s (%d sur %d)",
+            number, workstation, self.gate.active, self.limits.max_sessions,
+        )  # fmt: skip
         try:
-            await self._run_session(websocket, request)
+            await self._run_session(websocket, request, workstation)
         finally:
             self.sessions.discard(websocket)
-            self.gate.closed()
+            self.gate.closed(address)
+            log.info(
+                "session %d fermée : %s après %d s (code %s)",
+                number, workstation, time.monotonic() - began, websocket.close_code or "—",
+            )  # fmt: skip
         return websocket
 
-    async def _run_session(self, websocket: web.WebSocketResponse, request: web.Request) -> None:
+    async def _run_session(
+        self, websocket: web.WebSocketResponse, request: web.Request, workstation: str
+    ) -> None:
         width = _clamp(to_int(request.query.get("width", "80"), 80), COLUMNS)
         height = _clamp(to_int(request.query.get("height", "24"), 24), ROWS)
 
         async def close() -> None:  # the app quit: the page shows « session terminée »
             await websocket.close()
 
-        service = AppService(
+        service = _SessionService(
             self.command,
+            workstation=workstation,
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
             close=close,
@@ -487,7 +583,9 @@ class CsuServer(Server):
                 continue
             kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
             if kind == "stdin" and isinstance(data, str):
-                await app_service.send_bytes(data.encode("utf-8"))
+                # A lone surrogate (« \ud800 ») has no UTF-8: typed as U+FFFD instead.
+                typed = _LONE_SURROGATE.sub("\ufffd", data)
+                await app_service.send_bytes(typed.encode("utf-8"))
             elif kind == "resize" and isinstance(data, dict):
                 await app_service.set_terminal_size(
                     _clamp(to_int(str(data.get("width")), 80), COLUMNS),
@@ -499,6 +597,33 @@ class CsuServer(Server):
                 await app_service.blur()
             elif kind == "focus":
                 await app_service.focus()
+
+
+class _SessionService(AppService):
+    """textual-serve's session process, told its workstation the way it is told the
+    store: through the environment (``CSU_WORKSTATION``, read by :class:`Settings`)."""
+
+    def __init__(self, command: str, *, workstation: str, **options: Any) -> None:
+        super().__init__(command, **options)
+        self.workstation = workstation
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        environment = super()._build_environment(width=width, height=height)
+        environment["CSU_WORKSTATION"] = self.workstation
+        return environment
+
+
+class _CsuWebSocket(web.WebSocketResponse):
+    """A page's websocket whose close for a message over MAX_MESSAGE_BYTES (1009, which
+    aiohttp sends with no reason) says why, so the page shows it (_CLOSE_REASON_SCRIPT)
+    rather than a bare « session terminée »."""
+
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True
+    ) -> bool:
+        if code == WSCloseCode.MESSAGE_TOO_BIG and not message:
+            message = MESSAGE_TOO_LONG.encode()
+        return await super().close(code=code, message=message, drain=drain)
 
 
 async def _stop(service: AppService) -> None:
@@ -596,11 +721,17 @@ def _clamp(value: int, bounds: tuple[int, int]) -> int:
     return max(bounds[0], min(bounds[1], value))
 
 
-def check_store(db: str | None) -> None:
+def check_store(db: str | None, *, on_network: bool = False) -> None:
     """Opens the store once as a session would, so a wrong --db or a missing key stops
-    ``serve`` at start with the reason instead of every browser session."""
+    ``serve`` at start with the reason instead of every browser session. ``on_network``
+    (--allow-remote, --public-url): a demo store whose login screen would show its
+    accounts' passwords and codes is refused."""
     workplace = open_workplace(db)
-    workplace.deps.engine.dispose()
+    try:
+        if on_network and demo_logins(workplace.deps):
+            raise ServiceError(DEMO_ON_NETWORK)
+    finally:
+        workplace.deps.engine.dispose()
 
 
 def session_limits(settings: Settings) -> SessionLimits:
@@ -608,6 +739,7 @@ def session_limits(settings: Settings) -> SessionLimits:
     for name, value in (
         ("CSU_SERVE_MAX_SESSIONS", settings.serve_max_sessions),
         ("CSU_SERVE_SESSIONS_PER_MINUTE", settings.serve_sessions_per_minute),
+        ("CSU_SERVE_SESSIONS_PER_ADDRESS", settings.serve_sessions_per_address),
         ("CSU_SERVE_LOGIN_MINUTES", settings.serve_login_minutes),
     ):
         if value <= 0:
@@ -616,6 +748,7 @@ def session_limits(settings: Settings) -> SessionLimits:
         settings.serve_max_sessions,
         settings.serve_sessions_per_minute,
         settings.serve_heartbeat_seconds,
+        per_address_at_once=settings.serve_sessions_per_address,
     )
 
 
@@ -655,7 +788,7 @@ def serve(
         # Through the environment, not the command line: a PostgreSQL URL may carry a
         # password, which `ps` would show to every user of the machine.
         os.environ["CSU_DATABASE_URL"] = normalise_db_option(db)
-    check_store(db)
+    check_store(db, on_network=allow_remote or public_url is not None)
     if not is_loopback(host):
         warn(
             f"ATTENTION : CSU écoute sur {where} sans chiffrement. Les mots de passe "

@@ -111,8 +111,8 @@ class TestPresidentInTheBrowser:
 
         intervention = last_intervention(deps)
         assert journal_of(deps, intervention) == S4_STEPS
-        # Written by the session the browser drove (its workstation is the server's).
-        assert operators_of(served_demo, intervention) == {("president", "navigateur")}
+        # Written by the session the browser drove, named by the browser's address.
+        assert operators_of(served_demo, intervention) == {("president", "web:127.0.0.1")}
         issued = journal_details(deps, intervention, "credential_issue")
         assert issued["kind"] == "password"
         assert check_login(

@@ -102,6 +102,7 @@ async def test_fifty_sockets_at_once_get_the_cap_and_the_server_memory_stays_bou
         tmp_path,
         SERVE_MAX_SESSIONS=str(CAP),
         SERVE_SESSIONS_PER_MINUTE=str(SOCKETS),
+        SERVE_SESSIONS_PER_ADDRESS=str(SOCKETS),  # all from 127.0.0.1: the global cap here
     ) as served:
         async with aiohttp.ClientSession() as client:
             # Warm-up: the page and one whole session, so that lazy imports and first
