@@ -35,8 +35,9 @@ def serve(
     """Sert le terminal dans un navigateur (une session CSU par onglet).
 
     Réglages : CSU_SERVE_MAX_SESSIONS (sessions à la fois, 20), CSU_SERVE_SESSIONS_PER_MINUTE
-    (nouvelles sessions par adresse et par minute, 10), CSU_SERVE_LOGIN_MINUTES (minutes
-    sur l'écran de connexion sans frappe avant la fin de la session, 5)."""
+    (nouvelles sessions par adresse et par minute, 10), CSU_SERVE_SESSIONS_PER_ADDRESS
+    (sessions ouvertes à la fois depuis une même adresse, 3), CSU_SERVE_LOGIN_MINUTES
+    (minutes sur l'écran de connexion sans frappe avant la fin de la session, 5)."""
     from csu.serve import serve as serve_app
 
     serve_app(
