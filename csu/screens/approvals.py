@@ -247,8 +247,8 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
                 yield Button("Refuser", id="decision-refuse", variant="error")
                 yield Button("Annuler", id="decision-cancel-button")
 
-    def on_mount(self) -> None:
-        self.query_one("#decision-reason", Input).focus()
+    def start_in(self) -> Input:
+        return self.query_one("#decision-reason", Input)
 
     @on(Button.Pressed, "#decision-approve")
     def _approve(self) -> None:

@@ -251,10 +251,21 @@ class CsuScreen(_CsuBase, Screen[ResultT]):
 
 
 class CsuModal(_CsuBase, ModalScreen[ResultT]):
-    """A window of CSU, opened above a screen; returns its value by ``dismiss``."""
+    """A window of CSU, opened above a screen; returns its value by ``dismiss``.
+
+    It opens on its title with the cursor in :meth:`start_in`'s widget (by default its
+    first field), in view: Textual centred the field it focused as a window opened,
+    before the window was laid out, when every field seems out of view. At 80x24 a
+    window taller than the terminal opened scrolled, its title and first lines above its
+    top (« Nouvelle intervention », « Clore l'intervention »). Here a widget focused
+    before it is laid out is focused in place, and scrolled to once laid out only if it
+    is out of view (:meth:`set_focus`, :meth:`bring_into_view`)."""
 
     CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
     DEFAULT_CSS = UNDER_WINDOW_CSS  # a window under another
+    # Not Textual's auto focus, which runs as the window is composed, before its
+    # ``on_mount`` shows or hides its fields: ``start_in`` is focused after it.
+    AUTO_FOCUS = ""
 
     def _extend_compose(self, widgets: "list[Widget]") -> None:
         # Every window has a footer of its own, with its keys: Textual runs only the
@@ -268,6 +279,41 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
         # Its notifications stay above its footer (csu.widgets.footer).
         stack = self.app.screen_stack
         keep_notifications_above(stack if self in stack else [*stack, self])
+        # Runs after the window's own on_mount (Textual calls the subclass's first).
+        start = self.start_in()
+        if start is not None:
+            start.focus()
+
+    def start_in(self) -> "Widget | None":
+        """The widget the cursor is in as the window opens, once its ``on_mount`` has
+        shown or hidden its fields: by default the first shown that takes the cursor, in
+        the order of ``compose`` (Textual's focus chain orders by position, unknown
+        before the layout); None for a window that places the cursor itself."""
+        for widget in self.query("*"):
+            shown = (node.display for node in widget.ancestors_with_self)
+            if widget.focusable and all(shown):
+                return widget
+        return None
+
+    def set_focus(
+        self, widget: "Widget | None", scroll_visible: bool = True, from_app_focus: bool = False
+    ) -> None:
+        """Textual's, except for a widget not laid out yet (the window opening, a field
+        just mounted): Textual takes it for out of view and centres it at once, which
+        scrolled a window taller than the terminal past its title. It is focused in
+        place, and scrolled to once laid out only if it is out of view."""
+        if scroll_visible and widget is not None and not widget.outer_size:
+            super().set_focus(widget, scroll_visible=False, from_app_focus=from_app_focus)
+            self.call_after_refresh(self.bring_into_view, widget)
+            return
+        super().set_focus(widget, scroll_visible, from_app_focus)
+
+    def bring_into_view(self, widget: "Widget") -> None:
+        """Scrolls the window to ``widget`` if it is not wholly in view and still has the
+        cursor: as little as it takes (a field below the view comes up to its bottom),
+        so that the title stays in view whenever the field fits below it."""
+        if self.focused is widget and not self.can_view_entire(widget):
+            widget.scroll_visible(animate=False)
 
     def finish(self, result: ResultT) -> None:
         """Dismisses with ``result``, for a worker's ``call_from_thread``: ``dismiss``

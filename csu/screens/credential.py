@@ -32,6 +32,9 @@ from csu.services.voters import MaterialView
 
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
+# Rows below which the window shown once is framed thinner (screens.tcss): at 24 and 26
+# rows it opened scrolled to its button, its title and what to do above its top.
+SHOWN_TALL = 28
 HIDDEN = "•••• masqué ••••"
 NEW_LABELS: dict[str, str] = {kind: words(kind).new_title for kind in CREDENTIAL_LABELS}
 INVALIDATE_LABELS: dict[str, str] = {
@@ -165,7 +168,10 @@ ResultT = TypeVar("ResultT")
 
 class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
     """The part of the issue and revoke modals that picks a material and a kind. When
-    there is nothing to pick, the window says so and offers no action."""
+    there is nothing to pick, the window says so and offers no action.
+
+    Both start on their first choice (the material, or the kind), not on the reason of
+    an invalidation: what is issued or invalidated is chosen before anything is typed."""
 
     TITLES: dict[str, str] = {}
     GENERIC_TITLE = ""
@@ -266,6 +272,7 @@ class CredentialShownScreen(CsuModal[bool]):
     """
 
     BINDINGS = [Binding("escape", "remind", "Confirmer d'abord", id="credential-escape")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHOWN_TALL, "-tall")]
 
     TICK_SECONDS = 1.0
     """One countdown step (tests shorten it)."""
@@ -312,8 +319,10 @@ class CredentialShownScreen(CsuModal[bool]):
                 yield Button(handover(self.channel)[1], id="read-out", variant="success")
                 yield Button("Fermer sans confirmer", id="close-unconfirmed", variant="error")
 
+    def start_in(self) -> Button:
+        return self.query_one("#read-out", Button)
+
     def on_mount(self) -> None:
-        self.query_one("#read-out", Button).focus()
         if self.display_seconds <= 0:
             self.watch_remaining(0)
             return
@@ -447,10 +456,6 @@ class RevokeScreen(_MaterialAndKind[str | None]):
                 if self.possible:
                     yield Button("Invalider", id="revoke-ok", variant="error")
                 yield Button("Annuler" if self.possible else "Fermer", id="revoke-cancel-button")
-
-    def on_mount(self) -> None:
-        if self.possible:
-            self.query_one("#revoke-reason", Input).focus()
 
     @on(Button.Pressed, "#revoke-ok")
     @on(Input.Submitted, "#revoke-reason")

@@ -26,7 +26,10 @@ from csu.widgets.plain import PlainSelect
 
 class ReasonDialog(CsuModal[ResultT]):
     """A title, an explanation, a reason typed (the service checks its length, as for
-    a command) and a confirming button. Escape cancels (dismisses ``CANCELLED``)."""
+    a command) and a confirming button. Escape cancels (dismisses ``CANCELLED``).
+
+    The cursor starts in the first field: the choice of :meth:`fields` when there is
+    one (which field to reveal), the reason otherwise."""
 
     PREFIX = "reason"
     TITLE_TEXT = "Confirmer"
@@ -55,9 +58,6 @@ class ReasonDialog(CsuModal[ResultT]):
             with Horizontal(classes="modal-buttons"):
                 yield Button(self.OK_LABEL, id=f"{p}-ok", variant=self.OK_VARIANT)  # type: ignore[arg-type]
                 yield Button("Annuler", id=f"{p}-cancel-button")
-
-    def on_mount(self) -> None:
-        self.query_one(f"#{self.PREFIX}-reason", Input).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -145,8 +145,8 @@ class ConfirmDialog(CsuModal[bool]):
                 yield Button(self.yes, id="confirm-yes", variant="error")
                 yield Button(self.no, id="confirm-no", variant="primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#confirm-no", Button).focus()
+    def start_in(self) -> Button:
+        return self.query_one("#confirm-no", Button)
 
     @on(Button.Pressed, "#confirm-yes")
     def _yes(self) -> None:
@@ -204,8 +204,8 @@ class QuitScreen(CsuModal[str | None]):
                 yield Button("Quitter quand même", id="quit-anyway", variant="error")
                 yield Button("Annuler", id="quit-cancel-button")
 
-    def on_mount(self) -> None:
-        self.query_one("#quit-close", Button).focus()
+    def start_in(self) -> Button:
+        return self.query_one("#quit-close", Button)
 
     @on(Button.Pressed, "#quit-close")
     def _close_first(self) -> None:

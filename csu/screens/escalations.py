@@ -418,8 +418,8 @@ class EscalationCloseScreen(CsuModal[EscalationView | None]):
                 yield Button("Clore le dossier", id="escalation-close-ok", variant="warning")
                 yield Button("Annuler", id="escalation-close-cancel-button")
 
-    def on_mount(self) -> None:
-        self.query_one("#escalation-close-outcome", Select).focus()
+    def start_in(self) -> Select[str]:
+        return self.query_one("#escalation-close-outcome", Select)
 
     @on(Button.Pressed, "#escalation-close-ok")
     def _submit(self) -> None:

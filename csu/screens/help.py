@@ -112,9 +112,6 @@ def flow(role: str, app: App[Any]) -> Group | None:
 class HelpScreen(CsuModal[None]):
     CSS_PATH = None  # opens from the login screen too: styled by app.tcss
     BINDINGS = [Binding("escape,f1", "dismiss", "Fermer", id="close")]
-    # The keys' table is focused in place: Textual's auto focus scrolled a box shorter than
-    # its text (80x24) to the table, past the title and the first steps of a call.
-    AUTO_FOCUS = ""
 
     def __init__(self, below: Screen[object]) -> None:
         super().__init__()
@@ -126,6 +123,12 @@ class HelpScreen(CsuModal[None]):
             yield Static("Aide — Échap pour fermer", id="help-title", markup=False)
             yield Static(flow(self.role, self.app) or "", id="help-flow", markup=False)
             yield PlainTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+
+    def start_in(self) -> None:
+        # The keys' table is focused in place by on_mount, and never scrolled to: taller
+        # than the box at 80x24, scrolling to it went past the title and the first steps
+        # of a call.
+        return None
 
     def on_mount(self) -> None:
         self.query_one("#help-flow", Static).display = self.role in FLOWS

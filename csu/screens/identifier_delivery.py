@@ -132,7 +132,9 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         self.query_one("#identifier-result", Static).display = False
         self.query_one("#identifier-password", Button).display = False
         self._arrange()
-        self.query_one("#identifier-to", Select).focus()
+
+    def start_in(self) -> Select[str]:
+        return self.query_one("#identifier-to", Select)
 
     def _to(self) -> str:
         value = self.query_one("#identifier-to", Select).value

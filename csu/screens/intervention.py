@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from csu.domain.escalation import ESCALATED
@@ -101,8 +102,12 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
     def on_mount(self) -> None:
         self._arrange()
         self._say_hours()
+
+    def start_in(self) -> Widget | None:
+        # The channel, chosen first (a president has none to choose: the first field).
         if not self.as_president:
-            self.query_one("#open-channel", Select).focus()
+            return self.query_one("#open-channel", Select)
+        return super().start_in()
 
     def _say_hours(self) -> None:
         """Outside the election's support hours, a warning above the buttons: the act
@@ -244,8 +249,10 @@ class InterventionCloseScreen(CsuModal[str | None]):
                 yield Button("Annuler", id="close-cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#close-outcome", Select).focus()
         self._show_callback()
+
+    def start_in(self) -> Widget:
+        return self.query_one("#close-outcome", Select)
 
     @on(Select.Changed, "#close-outcome")
     def _show_callback(self) -> None:

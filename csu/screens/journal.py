@@ -554,8 +554,8 @@ class ExportScreen(CsuModal[tuple[str, Path] | None]):
                 yield Button("Exporter", id="export-ok", variant="primary")
                 yield Button("Annuler", id="export-cancel-button")
 
-    def on_mount(self) -> None:
-        self.query_one("#export-path", Input).focus()
+    def start_in(self) -> Input:
+        return self.query_one("#export-path", Input)
 
     @on(Select.Changed, "#export-format")
     def _format(self, event: Select.Changed) -> None:

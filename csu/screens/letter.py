@@ -99,8 +99,11 @@ class LetterScreen(CsuModal[LetterQueued | None]):
         for picker in self.query(MaterialPicker):  # it starts on an active material
             self.material_id = picker.material_id or self.material_id
         self.query_one("#letter-result", Static).display = False
-        self.query_one("#letter-close-button", Button).focus()
         self.load_preview()
+
+    def start_in(self) -> Button:
+        # Nothing is sent before the preview has loaded: « Fermer » until then.
+        return self.query_one("#letter-close-button", Button)
 
     @on(Select.Changed, "#letter-material")
     def _material_chosen(self, event: Select.Changed) -> None:

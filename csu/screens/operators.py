@@ -399,8 +399,10 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
 
     def on_mount(self) -> None:
         self.query_one("#create-bureau-box").visible = False
-        self.query_one("#create-login", Input).focus()
         self.load_bureaus()
+
+    def start_in(self) -> Input:
+        return self.query_one("#create-login", Input)
 
     @work(thread=True, exclusive=True, group="create-bureaus", exit_on_error=False)
     def load_bureaus(self) -> None:
@@ -592,8 +594,12 @@ class EnrolmentScreen(CsuModal[None]):
                 with Horizontal(classes="modal-buttons"):
                     yield Button("Enregistré, fermer", id="enrolment-close", variant="success")
 
+    def start_in(self) -> None:
+        # The button is focused without being scrolled to (on_mount): on a small
+        # terminal the code to scan stays in view.
+        return None
+
     def on_mount(self) -> None:
-        # Not scrolled to the button: on a small terminal the code stays in view.
         self.query_one("#enrolment-close", Button).focus(scroll_visible=False)
 
     @on(Button.Pressed, "#enrolment-close")

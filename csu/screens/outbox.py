@@ -288,8 +288,8 @@ class AbandonScreen(CsuModal[bool]):
                 yield Button("Abandonner", id="abandon-ok", variant="error")
                 yield Button("Annuler", id="abandon-cancel-button")
 
-    def on_mount(self) -> None:
-        self.query_one("#abandon-cancel-button", Button).focus()
+    def start_in(self) -> Button:
+        return self.query_one("#abandon-cancel-button", Button)
 
     @on(Button.Pressed, "#abandon-ok")
     def _confirm(self) -> None:

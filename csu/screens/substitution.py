@@ -300,11 +300,14 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         # Greyed until the service says the caller is verified: nothing is typed into a
         # request that could not be taken.
         self.query_one("#substitution-form").disabled = True
-        self.query_one("#substitution-cancel-button", Button).focus()
         if self.offered:
             self.check_call()
         else:
             self.query_one("#substitution-verification", Static).update("")
+
+    def start_in(self) -> Button:
+        # The form is greyed until the call is checked; then its first field.
+        return self.query_one("#substitution-cancel-button", Button)
 
     @work(thread=True, exclusive=True, group="substitution-check", exit_on_error=False)
     def check_call(self) -> None:

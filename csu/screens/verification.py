@@ -220,8 +220,6 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
     refreshes its timeline; ``file_changed`` is true when the voter got locked."""
 
     QUIET_GROUPS = ("presence-poll",)  # a look that failed is made again in a moment
-    # The first field is focused by on_mount, not centred as Textual's auto focus does.
-    AUTO_FOCUS = ""
 
     BINDINGS = [
         Binding("escape", "cancel", "Fermer", id="verify-cancel"),
@@ -349,20 +347,16 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                     yield Button("Fermer", id="verify-close")
 
     def on_mount(self) -> None:
-        # The first field a person fills: the document's type (a Select) comes before
-        # its last 4 characters in the president's window.
-        for field in self.query("Select, Input"):
-            # Not centred, as Textual centres a field it focuses: at 80x24 the window
-            # opened scrolled, its title and the sets to ask out of sight. Scrolled to
-            # only if it is not in view once laid out.
-            field.focus(scroll_visible=False)
-            self.call_after_refresh(self._bring_into_view, field)
-            break
         if self.presence:
             self.ask_president()
             self.set_interval(PRESENCE_POLL_SECONDS, self.poll_presence)
 
-    def _bring_into_view(self, field: Widget) -> None:
+    def start_in(self) -> Widget | None:
+        # The first field a person fills: the document's type (a Select) comes before
+        # its last 4 characters in the president's window.
+        return next(iter(self.query("Select, Input")), None)
+
+    def bring_into_view(self, field: Widget) -> None:
         """Scrolls to ``field`` when it is out of the window's view or under its dock."""
         answer = self.query_one("#verify-answer", Vertical)
         if not self.can_view_entire(field) or field.region.overlaps(answer.region):
@@ -377,7 +371,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         if self.query_one("#verify-answer", Vertical) in field.ancestors:
             return  # a button of the dock
         if self.can_view_entire(field):  # else Textual scrolls to it
-            self._bring_into_view(field)
+            self.bring_into_view(field)
 
     # --- S2: the president's attestation --------------------------------------------
 

@@ -100,7 +100,9 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
 
     def on_mount(self) -> None:
         self.query_one("#link-result", Static).display = False
-        self.query_one("#link-recipient", Input).focus()
+
+    def start_in(self) -> Input:
+        return self.query_one("#link-recipient", Input)
 
     def _channel(self) -> str:
         value = self.query_one("#link-channel", Select).value
