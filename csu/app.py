@@ -21,7 +21,14 @@ from textual.worker import Worker, WorkerState
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.screens.commands import CsuCommands
-from csu.services.context import ROLE_LABELS, Deps, OperatorContext, ServiceError
+from csu.services.context import (
+    ROLE_LABELS,
+    SESSION_NOTICES,
+    Deps,
+    OperatorContext,
+    ServiceError,
+    SessionClosed,
+)
 from csu.terminal_input import NOT_UTF8, tolerate_bytes_not_utf8
 from csu.widgets import french_bindings  # noqa: F401  (Textual's shown keys in French)
 from csu.widgets.footer import keep_notifications_above
@@ -51,6 +58,9 @@ ALERTS_SHOWN = 3  # more new alerts at once are notified as one count
 # typed in a terminal set to Latin-1 would say it again).
 NOT_UTF8_SECONDS = 60
 PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person requests
+# How often a session looks whether it is still its operator's live one (account still
+# active, same role and bureau, no later login elsewhere): one point read each time.
+SESSION_SECONDS = 3
 PRESENCE_NOTICE_SECONDS = 30  # how long the notice of new in-person requests shows
 PRESENCE_TITLE = "Vérification en personne"
 # How long a worker waits for the store being opened before giving up.
@@ -256,6 +266,7 @@ class CsuApp(App[None]):
         self.set_interval(CHECKPOINT_SECONDS, self._sign_due)
         self.set_interval(ALERTS_SECONDS, self._watch_alerts)
         self.set_interval(PRESENCE_SECONDS, self._watch_presence)
+        self.set_interval(SESSION_SECONDS, self._watch_session)
         # Each push, pop or switch: only the topmost window shows the notifications,
         # the screens below it show theirs again once it closes.
         self.screen_change_signal.subscribe(
@@ -505,6 +516,26 @@ class CsuApp(App[None]):
         # withdrawn whenever the queue lists the requests, even in the same moment.
         self._notifications.add(self._presence_notice)
         self._refresh_notifications()
+
+    def _watch_session(self) -> None:
+        if self.operator is not None and self._deps is not None:
+            self.watch_session_worker(self.operator)
+
+    @work(thread=True, exclusive=True, group="liveness", exit_on_error=False)
+    def watch_session_worker(self, who: OperatorContext) -> None:
+        from csu.services.auth import session_ended
+
+        reason = session_ended(self.deps, who)
+        if reason is not None:
+            self.call_from_thread(self._session_revoked, who, reason)
+
+    def _session_revoked(self, who: OperatorContext, reason: str) -> None:
+        """The session is no longer its operator's live one (account disabled, role or
+        bureau changed, authenticator reset, a login on another workstation): it ends
+        as a logout ends it, and the login screen says why."""
+        if who != self.operator:
+            return  # the session ended meanwhile
+        self.end_session(SESSION_NOTICES[reason])
 
     @work(thread=True, group="session", exit_on_error=False)
     def log_out_worker(self, who: OperatorContext) -> None:
@@ -816,6 +847,9 @@ class CsuApp(App[None]):
         if event.state is not WorkerState.ERROR:
             return
         error: Any = event.worker.error
+        if isinstance(error, SessionClosed):
+            # A service refused the session: it ends now, not at the next look.
+            self._watch_session()
         if isinstance(error, ServiceError | InvalidValue):
             self.notify(str(error), title="Refusé", severity="warning", timeout=8)
         else:

@@ -17,9 +17,19 @@ The slow part (argon2) runs before the write transaction, so that the journal's
 write lock is not held during it; the decision is taken inside the transaction
 on the operator's row as it is then (locked FOR UPDATE on PostgreSQL, BEGIN
 IMMEDIATE on SQLite), so that two workstations cannot both use one code.
+
+An operator has one live session: a login draws its random id and keeps it in the
+operator's row. A later login of the same operator takes over, the intervention the
+earlier session left open included (a terminal that crashed mid-call: the agent picks
+the call up again); the earlier session, refused by every service from then on
+(``require_live``), sees it within seconds (:func:`session_ended`, which the terminal
+asks every few seconds) and returns to the login screen, abandoning nothing. So does
+a session whose operator was disabled, given another role or bureau, or whose
+authenticator was reset.
 """
 
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -33,7 +43,15 @@ from csu.domain import sealing
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import TYPED_LOGIN, keyed_hash
 from csu.domain.text import single_line
-from csu.services.context import ROLES, Deps, OperatorContext, Role, ServiceError, retried
+from csu.services.context import (
+    ROLES,
+    Deps,
+    OperatorContext,
+    Role,
+    ServiceError,
+    retried,
+)
+from csu.services.context import session_ended as _ended
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
 from csu.store.journal import Actor
@@ -44,6 +62,9 @@ MAX_FAILURES = 5
 LOCK_MINUTES = 15
 TOTP_WINDOW = 1  # the previous, current and next 30-second steps
 LOGIN_DETAIL_MAX = 64  # how much of a typed login the journal keeps
+SESSION_ID_BYTES = 16  # a session's random id: 32 hexadecimal digits
+# The logout of a session that a later login replaced (the journal's « reason »).
+REPLACED = "session reprise par une connexion sur un autre poste"
 
 _dummy_hashes: dict[tuple[int, int, int, int, int, str], str] = {}
 
@@ -134,7 +155,11 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                     role=cast(Role, row.role),
                     workstation=workstation,
                     bureau=row.bureau_code,
+                    session_id=secrets.token_hex(SESSION_ID_BYTES),
                 )
+                # A session still live is replaced: its open intervention is now this
+                # one's (current_intervention), and its logout will abandon nothing.
+                row.session_id = context.session_id
             else:
                 outcome = "refusé"
                 row.failed_logins += 1
@@ -155,13 +180,40 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
 
 @retried
 def log_out(deps: Deps, who: OperatorContext) -> None:
-    """Ends the session; an intervention left open is closed as ``abandonné`` first."""
+    """Ends the session; an intervention left open is closed as ``abandonné`` first.
+
+    A session that a later login replaced abandons nothing (what is open now is the new
+    session's) and leaves the new session's id in place."""
     from csu.services.interventions import abandon_open
 
     now = deps.clock()
     with deps.writing() as session:
-        abandon_open(session, who, now)
-        journal.append(session, actor=who.actor, action="logout", outcome="ok", at=now)
+        row = _row_for_update(session, who.login) if who.session_id is not None else None
+        current = who.session_id is None or (row is not None and row.session_id == who.session_id)
+        if current:
+            abandon_open(session, who, now)
+        if row is not None and current:
+            row.session_id = None
+            session.add(row)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="logout",
+            outcome="ok",
+            at=now,
+            details=None if current else {"reason": REPLACED},
+        )
+
+
+def session_ended(deps: Deps, who: OperatorContext) -> str | None:
+    """Why ``who``'s session may no longer act (a code of
+    :data:`csu.services.context.SESSION_NOTICES`), or None while it is the operator's
+    live one: one point read of the operator's row, which the terminal makes every few
+    seconds."""
+    from csu.services.interventions import LIVE_STATE, operator_state
+
+    with deps.reading() as session:
+        return _ended(who, operator_state(LIVE_STATE.rows_in(session, login=who.login)))
 
 
 def operator_name(deps: Deps, who: OperatorContext) -> str:

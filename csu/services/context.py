@@ -98,6 +98,10 @@ class OperatorContext:
     role: Role
     workstation: str
     bureau: str | None = None
+    # The terminal session's random id, given by a login (csu.services.auth.log_in) and
+    # kept in the operator's row while the session is the live one; None for the command
+    # line and the system, which are no sessions. Not shown in a log or a traceback.
+    session_id: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # The workstation's name goes into every journal entry: no control character
@@ -158,6 +162,80 @@ def enforce(action: str, situation: "Situation") -> None:
     found = refusal(action, situation)
     if found is not None:
         raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorState:
+    """What the store holds of an operator that decides whether their session lives."""
+
+    active: bool
+    role: str
+    bureau: str | None
+    session_id: str | None
+    last_totp_step: int | None  # None once an administrator reset the authenticator
+
+
+# Why a session ended, by code: the sentence of a service's refusal, and the notice the
+# terminal shows as it returns to the login screen.
+SESSION_REFUSALS: dict[str, str] = {
+    "disabled": "Session fermée : ce compte a été désactivé par un administrateur.",
+    "taken_over": (
+        "Session fermée : votre compte s'est connecté sur un autre poste ; "
+        "reconnectez-vous pour reprendre ici."
+    ),
+    "changed": "Session fermée : votre rôle ou votre bureau a changé ; reconnectez-vous.",
+    "authenticator": (
+        "Session fermée : votre authentificateur a été réinitialisé ; reconnectez-vous "
+        "avec le nouveau code."
+    ),
+    "ended": "Session fermée : reconnectez-vous.",
+}
+SESSION_NOTICES: dict[str, str] = {
+    "disabled": "Compte désactivé par un administrateur : la session est fermée.",
+    "taken_over": (
+        "Votre compte s'est connecté sur un autre poste : la session de ce poste est fermée."
+    ),
+    "changed": "Rôle ou bureau modifié : reconnectez-vous.",
+    "authenticator": (
+        "Authentificateur réinitialisé par un administrateur : reconnectez-vous avec le "
+        "nouveau code."
+    ),
+    "ended": "Session fermée : reconnectez-vous.",
+}
+
+
+class SessionClosed(Forbidden):
+    """An action asked by a session that is no longer the operator's live one; its
+    ``reason`` is a code of :data:`SESSION_REFUSALS`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(SESSION_REFUSALS[reason])
+        self.reason = reason
+
+
+def session_ended(who: OperatorContext, state: OperatorState | None) -> str | None:
+    """Why ``who`` may no longer act (a code of :data:`SESSION_REFUSALS`), ``state``
+    being the operator's row as the store holds it (None: no such row); None while it
+    may. A context without a session (the command line, the system) is refused only
+    for a disabled account."""
+    if who.session_id is None:
+        return "disabled" if state is not None and not state.active else None
+    if state is None or not state.active:
+        return "disabled"
+    if state.session_id != who.session_id:
+        return "taken_over" if state.session_id is not None else "ended"
+    if (state.role, state.bureau) != (who.role, who.bureau):
+        return "changed"
+    if state.last_totp_step is None:  # csu.services.operators.reset_totp clears it
+        return "authenticator"
+    return None
+
+
+def require_live(who: OperatorContext, state: OperatorState | None) -> None:
+    """Raises :class:`SessionClosed` unless ``who`` may still act (:func:`session_ended`)."""
+    reason = session_ended(who, state)
+    if reason is not None:
+        raise SessionClosed(reason)
 
 
 def require_role(who: OperatorContext, *roles: Role) -> None:

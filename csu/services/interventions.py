@@ -34,8 +34,10 @@ from csu.services.context import (
     Forbidden,
     NotFound,
     OperatorContext,
+    OperatorState,
     ServiceError,
     enforce,
+    require_live,
     retried,
 )
 from csu.services.elections import definition_on, get_definition
@@ -109,11 +111,14 @@ def open_intervention(
     with journal.entry_cursor(deps.engine) as cursor:
         # Core reads on the driver's cursor, sent together (csu.store.prepared): a
         # call opens one intervention, and the ORM's loads were most of its cost.
-        already, voters, materials = read_together(cursor, dialect, [
+        # The session's check goes with them: no round trip of its own.
+        live, already, voters, materials = read_together(cursor, dialect, [
+            (LIVE_STATE, {"login": who.login}),
             (_OPEN_BY, {"login": who.login}),
             (_CALLED, {"voter": voter_id}),
             (_MATERIALS_OF, {"voter": voter_id}),
         ])  # fmt: skip
+        require_live(who, operator_state(live))
         if already:
             raise ServiceError("Une intervention est déjà ouverte : clôturez-la d'abord.")
         if not voters:
@@ -214,7 +219,7 @@ def close_intervention(
         # No Session: one statement and the entry (a Session cost a fifth of a close).
         with journal.entry_cursor(deps.engine) as cursor:
             closed = _close_on(cursor, deps.engine.dialect, who, intervention_id, outcome,
-                               note, now)  # fmt: skip
+                               note, now, live=True)  # fmt: skip
             if closed:
                 journal.append_on_cursor(cursor, **closed[1])
         if not closed:
@@ -222,6 +227,7 @@ def close_intervention(
                 _refuse_close(session, who, intervention_id)
         return
     with deps.writing() as session:
+        require_live_in(session, who)
         election_id = _close(session, who, intervention_id, outcome, note, now)
         if escalated:
             row = session.get(Intervention, intervention_id)  # as closed, locked already
@@ -232,11 +238,12 @@ def close_intervention(
             )  # fmt: skip
 
 
+SESSION_END_NOTE = "fin de session"
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
-    """Closes as ``abandonné`` the intervention the operator left open (at logout)."""
+    """Closes as ``abandonné`` the intervention the operator left open, at logout."""
     row = _open_of(session, who.login)
     if row is not None:
-        _close(session, who, row.id, ABANDONED, "fin de session", now)
+        _close(session, who, row.id, ABANDONED, SESSION_END_NOTE, now)
         session.expire(row)  # closed by a statement of its own: read again if asked
 
 
@@ -273,31 +280,68 @@ def owned_open(session: Session, who: OperatorContext, intervention_id: str) -> 
     serialise their changes, and an insert that names one (its foreign key check takes
     FOR KEY SHARE) never waits for the lock. So a transaction that holds the journal
     head and then queues a notice for a voter cannot wait for one that locked that voter
-    and waits for the head: the deadlock of issue 16."""
-    row = session.execute(_OWNED, {"id": intervention_id}).scalar_one_or_none()
-    return _still_owned(row, who)
+    and waits for the head: the deadlock of issue 16.
+
+    The operator's row comes in the same statement (not locked): a session no longer
+    live (account disabled, role or bureau changed, authenticator reset, another login
+    took over) is refused here, before anything is done in its name."""
+    found = session.execute(_OWNED, {"id": intervention_id, "login": who.login}).one_or_none()
+    if found is not None:
+        require_live(who, operator_state([tuple(found[1:])]))
+    return _still_owned(found[0] if found else None, who)
 
 
 def owned_open_with_voter(
     session: Session, who: OperatorContext, intervention_id: str
 ) -> tuple[Intervention, Voter]:
     """``owned_open`` and its voter, both locked FOR NO KEY UPDATE, in one statement:
-    what a verification reads first (two ORM loads cost it a third more)."""
-    found = session.execute(_OWNED_WITH_VOTER, {"id": intervention_id}).one_or_none()
+    what a verification reads first (two ORM loads cost it a third more); the session
+    checked as ``owned_open`` checks it."""
+    found = session.execute(
+        _OWNED_WITH_VOTER, {"id": intervention_id, "login": who.login}
+    ).one_or_none()
+    if found is not None:
+        require_live(who, operator_state([tuple(found[2:])]))
     row = _still_owned(found[0] if found else None, who)
     return row, found[1]  # type: ignore[index]
 
 
+def require_live_in(session: Session, who: OperatorContext) -> None:
+    """:func:`csu.services.context.require_live` on the operator's row as the
+    session's transaction reads it (one point read by login)."""
+    require_live(who, operator_state(LIVE_STATE.rows_in(session, login=who.login)))
+
+
+def operator_state(rows: Sequence[tuple[Any, ...]]) -> OperatorState | None:
+    """The operator's row read by :data:`LIVE_STATE` (or the same columns joined to
+    another read), None if there is none (an outer join's NULLs)."""
+    if not rows or rows[0][0] is None:
+        return None
+    active, role, bureau, session_id, last_totp_step = rows[0]
+    return OperatorState(bool(active), role, bureau, session_id, last_totp_step)
+
+
 # Built once: building the select and its cache key at each call took a quarter of a
 # verification's read (one workstation alone on PostgreSQL: 0.86 -> 0.66 ms of CPU).
+# The operator's row joins by the login asked (not the intervention's: a session no
+# longer live is refused before being told whose intervention it is), only the
+# intervention (and voter) locked.
+_LIVE_COLUMNS = (
+    Operator.active, Operator.role, Operator.bureau_code, Operator.session_id,
+    Operator.last_totp_step,
+)  # fmt: skip
 _OWNED = (
-    select(Intervention).where(Intervention.id == bindparam("id")).with_for_update(key_share=True)
+    select(Intervention, *_LIVE_COLUMNS)  # type: ignore[call-overload]
+    .outerjoin(Operator, Operator.login == bindparam("login"))  # type: ignore[arg-type]
+    .where(Intervention.id == bindparam("id"))
+    .with_for_update(key_share=True, of=Intervention)  # type: ignore[arg-type]
 )
 _OWNED_WITH_VOTER = (
-    select(Intervention, Voter)
+    select(Intervention, Voter, *_LIVE_COLUMNS)  # type: ignore[call-overload]
     .join(Voter, Voter.id == Intervention.voter_id)  # type: ignore[arg-type]
+    .outerjoin(Operator, Operator.login == bindparam("login"))  # type: ignore[arg-type]
     .where(Intervention.id == bindparam("id"))
-    .with_for_update(key_share=True)
+    .with_for_update(key_share=True, of=(Intervention, Voter))  # type: ignore[arg-type]
 )
 
 
@@ -495,6 +539,8 @@ def _close_on(
     outcome: str,
     note: str,
     now: datetime,
+    *,
+    live: bool = False,
 ) -> tuple[str | None, dict[str, Any]] | None:
     """The close, on the driver's cursor: None if the intervention is not the
     operator's open one; else its election and its journal entry, for the caller to
@@ -502,9 +548,18 @@ def _close_on(
 
     One statement: its UPDATE locks the row as ``owned_open`` does (FOR NO KEY UPDATE)
     and returns what the entry names. Closing ends every call, and the ORM's select,
-    voter load and flush were most of its cost."""
-    closed = _CLOSE.rows(cursor, dialect, id=intervention_id, login=who.login, closing=now,
-                         outcome_given=outcome, note_given=note or None)  # fmt: skip
+    voter load and flush were most of its cost. With ``live``, the operator's session
+    is checked (:func:`require_live`) by a read sent with the close, in its round trip:
+    refused, the close rolls back with the caller's transaction."""
+    values = {"id": intervention_id, "login": who.login, "closing": now,
+              "outcome_given": outcome, "note_given": note or None}  # fmt: skip
+    if live:
+        state, closed = read_together(cursor, dialect, [
+            (LIVE_STATE, {"login": who.login}), (_CLOSE, values)
+        ])  # fmt: skip
+        require_live(who, operator_state(state))
+    else:
+        closed = _CLOSE.rows(cursor, dialect, **values)
     if not closed:
         return None
     [(election_id, pseudonym)] = closed
@@ -524,6 +579,12 @@ def _close_on(
 (_intervention, _voter, _material, _operator) = core_tables(
     Intervention, Voter, Material, Operator
 )
+# The operator's row as csu.services.context.require_live reads it (a point read by the
+# login's unique index): services send it with their own reads.
+LIVE_STATE = Prepared(lambda: select(
+    _operator.c.active, _operator.c.role, _operator.c.bureau_code, _operator.c.session_id,
+    _operator.c.last_totp_step,
+).where(_operator.c.login == bindparam("login")))  # fmt: skip
 _ACTIVE_PRESIDENT = Prepared(lambda: select(_operator.c.bureau_code).where(
     _operator.c.login == bindparam("login"), _operator.c.role == "president",
     _operator.c.active.is_(True),

@@ -61,12 +61,14 @@ from csu.services.context import (
     OperatorContext,
     ServiceError,
     enforce,
+    require_live,
     require_role,
     retried,
 )
 from csu.services.credential_text import refuse_codes, voter_check
 from csu.services.elections import parsed_definition, unknown_election
 from csu.services.emargement import states_from
+from csu.services.interventions import LIVE_STATE, operator_state
 from csu.services.reasons import MIN_REASON_LENGTH, typed_reason
 from csu.store import journal
 from csu.store.among import AmongSelected
@@ -739,6 +741,8 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
         read = dict(zip(_FILE_READS, read_together(
             cursor, deps.engine.dialect, [(statement, values) for statement in _FILE_READS]
         ), strict=True))  # fmt: skip
+        # A session no longer live (disabled, replaced…) reads no file: refused before.
+        require_live(who, operator_state(read[LIVE_STATE]))
         found = read[_FILE_VOTER]
         result = None
         if found:
@@ -850,7 +854,7 @@ _OPEN_ON = Prepared(lambda: select(_intervention.c.id).where(
 ).order_by(_intervention.c.opened_at.desc()).limit(1))  # fmt: skip
 # All of them, sent together: independent reads, one round trip (read_together).
 _FILE_READS = (_FILE_VOTER, _FILE_MATERIALS, _FILE_BUREAUS, _FILE_ELECTIONS, _FILE_CREDENTIALS,
-               _FILE_EMARGEMENTS, _FILE_INTERVENTIONS, _OPEN_ON)  # fmt: skip
+               _FILE_EMARGEMENTS, _FILE_INTERVENTIONS, _OPEN_ON, LIVE_STATE)  # fmt: skip
 _Read = dict[Prepared, list[tuple[Any, ...]]]
 
 

@@ -265,6 +265,10 @@ class Operator(SQLModel, table=True):
     locked_until: datetime | None = None
     last_totp_step: int | None = None
     created_at: datetime
+    # The random id of the operator's live session on the terminal (csu.services.auth):
+    # set by a login, cleared by that session's logout. A newer login replaces it, and
+    # the session it replaced ends itself (migration 0026).
+    session_id: str | None = Field(default=None, max_length=64)
 
 
 class Intervention(SQLModel, table=True):

@@ -112,8 +112,10 @@ def fail(ops: Deps, times: int) -> None:
 def test_a_good_login_returns_the_operators_context(ops: Deps, clock: Clock) -> None:
     who = log_in(ops, "dominique", PASSWORD, code(clock, PRESIDENT_SECRET), POSTE)
     assert who == OperatorContext(
-        login="dominique", role="president", workstation=POSTE, bureau="B1"
-    )
+        login="dominique", role="president", workstation=POSTE, bureau="B1",
+        session_id=who.session_id,
+    )  # fmt: skip
+    assert who.session_id is not None and len(who.session_id) == 32
 
 
 def test_the_login_is_read_without_case_or_surrounding_spaces(ops: Deps, clock: Clock) -> None:
