@@ -78,7 +78,7 @@ WRITERS: dict[str, Callable[[Desk, str], None]] = {
         desk.deps, SUPERVISOR, desk.caller.voter_id, text
     ),
     "operator unlock reason": lambda desk, text: unlock_operator(
-        desk.deps, ADMIN, DISABLED_PRESIDENT, reason=text
+        desk.deps, ADMIN, "pres.sud", reason=text
     ),
     "operator disabling reason": lambda desk, text: disable_operator(
         desk.deps, ADMIN, "pres.nord", reason=text
