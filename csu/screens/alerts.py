@@ -20,6 +20,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.domain.plural import counted
 from csu.screens.base import CsuScreen, WorkFailed
 from csu.services.alerts import AlertView, review_alerts
 from csu.widgets.footer import KeysFooter
@@ -97,8 +98,8 @@ class AlertsScreen(CsuScreen[None]):
         for view in found:
             table.add_row(*row_of(view), key=view.alert.key)
         status = (
-            f"{len(found)} alerte(s). Entrée : voir les entrées du journal (pour un dossier "
-            "escaladé en retard, le dossier dans la file des escalades) ; F5 : actualiser "
+            f"{counted(len(found), 'alerte')}. Entrée : voir les entrées du journal (pour un "
+            "dossier escaladé en retard, le dossier dans la file des escalades) ; F5 : actualiser "
             "(la consultation est journalisée)."
             if found
             else "Aucune alerte."

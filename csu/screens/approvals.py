@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
 from csu.domain.masking import mask_identifier
+from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.substitution import GRANTED, materials_text
 from csu.services.context import ServiceError
@@ -155,7 +156,7 @@ class ApprovalsScreen(CsuScreen[None]):
             )
         status = self.query_one("#approvals-status", Static)
         status.update(
-            f"{len(views)} demande(s) en attente — Entrée pour décider, r pour actualiser."
+            f"{counted(len(views), 'demande')} en attente — Entrée pour décider, r pour actualiser."
             if views
             else "Aucune demande en attente — r pour actualiser."
         )

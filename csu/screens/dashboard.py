@@ -23,6 +23,7 @@ from textual_plotext import PlotextPlot
 
 from csu.domain import escalation as cases
 from csu.domain.election import ElectionDefinition
+from csu.domain.plural import counted
 from csu.screens.base import CsuScreen
 from csu.screens.escalations import STATE_WORDS
 from csu.screens.labels import action_label, outcome_label
@@ -50,12 +51,13 @@ PLATFORM_COLUMNS = ("Plateforme", "Dernier appel", "Dernier lot", "Flux")
 
 
 def now_line(figures: Dashboard) -> str:
-    """« En ce moment : 2 intervention(s) ouverte(s) · ... »."""
+    """« En ce moment : 2 interventions ouvertes · ... »."""
+    opened = counted(figures.open_interventions, "intervention ouverte", "interventions ouvertes")
     line = (
-        f"En ce moment : {figures.open_interventions} intervention(s) ouverte(s) · "
-        f"{figures.locked_voters} électeur(s) verrouillé(s) · "
-        f"{figures.pending_approvals} demande(s) de substitution à approuver · "
-        f"{figures.failed_messages} message(s) en échec"
+        f"En ce moment : {opened} · "
+        f"{counted(figures.locked_voters, 'électeur verrouillé', 'électeurs verrouillés')} · "
+        f"{counted(figures.pending_approvals, 'demande')} de substitution à approuver · "
+        f"{counted(figures.failed_messages, 'message')} en échec"
     )
     silent = [p.name for p in figures.platforms if p.silent]
     if silent:

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from csu.domain import escalation as rules
 from csu.domain.masking import mask_personal_data, readable_phone
 from csu.domain.permissions import CASE_ACTIONS, CaseSituation, case_refusal
+from csu.domain.plural import counted, plural_of
 from csu.screens.base import CsuModal, CsuScreen, Explained, WorkFailed
 from csu.services.escalation import (
     EscalationCounts,
@@ -228,11 +229,17 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         self._status(counts)
 
     def _status(self, counts: EscalationCounts) -> None:
-        shown = "ouverts et clos" if self.include_closed else "ouverts"
+        count = len(self.cases)
+        shown = (
+            plural_of(count, "ouvert ou clos", "ouverts et clos")
+            if self.include_closed
+            else plural_of(count, "ouvert", "ouverts")
+        )
         none = "ouvert ni clos" if self.include_closed else "ouvert"
         keys = "t : prendre en charge, n : numéro de rappel, c : clore, a : dossiers clos"
         self.query_one("#escalations-status", Static).update(
-            f"{counts_text(counts)}. {len(self.cases)} dossier(s) {shown} affiché(s) — {keys} "
+            f"{counts_text(counts)}. {counted(count, 'dossier')} {shown} "
+            f"{plural_of(count, 'affiché', 'affichés')} — {keys} "
             "(la consultation est journalisée)."
             if self.cases
             else f"{counts_text(counts)}. Aucun dossier {none} — F5 pour actualiser."

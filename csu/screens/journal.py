@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted, plural_of
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.labels import action_label, entry_label, outcome_label
 from csu.services.context import ServiceError
@@ -105,7 +106,7 @@ def describe(where: ReviewFilter) -> str:
     if where.intervention:
         parts.append(f"intervention {where.intervention}")
     if where.seqs is not None:
-        parts.append(f"{len(where.seqs)} entrée(s) désignée(s)")
+        parts.append(counted(len(where.seqs), "entrée désignée", "entrées désignées"))
     return ", ".join(parts) if parts else "tout le journal"
 
 
@@ -405,8 +406,9 @@ class JournalScreen(CsuScreen[None]):
         else:
             found = count_text(self.count)
         more = " (les suivantes se chargent en descendant)" if self.page.more else ""
+        displayed = f"{shown} {plural_of(shown, 'affichée', 'affichées')}"
         self.query_one("#journal-status", Static).update(
-            f"{found} — {describe(self.where)} — {shown} affichée(s){more}. "
+            f"{found} — {describe(self.where)} — {displayed}{more}. "
             "Entrée : détail ; i : intervention ; F7 : exporter ; recherche journalisée."
         )
 
@@ -520,7 +522,10 @@ class JournalScreen(CsuScreen[None]):
         self.app.call_from_thread(self._exported, count, path)
 
     def _exported(self, count: int, path: Path) -> None:
-        message = f"{count_text(count)} exportée(s) vers {path} (export journalisé)."
+        message = (
+            f"{count_text(count)} {plural_of(count, 'exportée', 'exportées')} vers {path} "
+            "(export journalisé)."
+        )
         self.notify(message, title="Export du journal", timeout=10)
         self.query_one("#journal-status", Static).update(message)
 

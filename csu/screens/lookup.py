@@ -101,7 +101,7 @@ class LookupScreen(CsuScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)
-        table.add_columns("Matricule", "Nom", "Prénom", "Bureau", "Scrutin(s)", "Statut")
+        table.add_columns("Matricule", "Nom", "Prénom", "Bureau", "Scrutins", "Statut")
         self.query_one("#search", Input).focus()
 
     def clear(self) -> None:
@@ -225,7 +225,7 @@ class LookupScreen(CsuScreen[None]):
         elif not hits:
             status.update("Aucun électeur ne correspond.")
         elif len(hits) == 1:
-            status.update("1 électeur(s) — Entrée pour ouvrir la fiche.")
+            status.update("1 électeur — Entrée pour ouvrir la fiche.")
         elif (voter := entered_voter(query, hits)) is not None:
             status.update(
                 f"{found_words(len(hits))} — Entrée pour ouvrir la fiche du matricule "

@@ -21,6 +21,7 @@ from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
+from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
@@ -80,7 +81,7 @@ def locked_text(view: OperatorView) -> str:
     if view.locked_until is not None:
         return f"jusqu'à {to_paris(view.locked_until):%H:%M}"
     if view.failed_logins:
-        return f"non ({view.failed_logins} échec(s))"
+        return f"non ({counted(view.failed_logins, 'échec')})"
     return "non"
 
 
@@ -161,7 +162,8 @@ class OperatorsScreen(CsuScreen[None]):
         active = sum(view.active for view in views)
         locked = sum(view.locked_until is not None for view in views)
         self.query_one("#operators-status", Static).update(
-            f"{len(views)} opérateur(s), {active} actif(s), {locked} verrouillé(s) — "
+            f"{counted(len(views), 'opérateur')}, {counted(active, 'actif')}, "
+            f"{counted(locked, 'verrouillé')} — "
             "n pour créer ; d, t, u sur l'opérateur choisi."
         )
         self.refresh_bindings()

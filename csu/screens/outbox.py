@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
 from csu.domain.masking import mask_contacts
+from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
 from csu.widgets.footer import KeysFooter
@@ -180,7 +181,7 @@ class OutboxScreen(CsuScreen[None]):
             return "Aucun message."
         failed = sum(1 for m in messages if m.state == FAILED)
         more = f" (les {LIMIT} plus récents)" if len(messages) >= LIMIT else ""
-        text = f"{len(messages)} message(s){more}"
+        text = f"{counted(len(messages), 'message')}{more}"
         if failed:
             text += f", dont {failed} en échec : « e » pour renvoyer une fois la cause réglée"
         return text + f". Actualisé toutes les {REFRESH_SECONDS} s (F5 pour actualiser)."

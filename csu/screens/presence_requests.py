@@ -36,7 +36,7 @@ from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
-COLUMNS = ("Demandée à", "Électeur", "Matricule", "Né(e) le", "Scrutin", "Agent", "Expire à")
+COLUMNS = ("Demandée à", "Électeur", "Matricule", "Naissance", "Scrutin", "Agent", "Expire à")
 WATCH_SECONDS = 3  # how often the screen looks for new requests (ids only)
 
 
@@ -56,7 +56,8 @@ def row_of(request: PresenceRequest) -> tuple[str, ...]:
 def request_text(request: PresenceRequest) -> str:
     lines = [
         f"Électeur : {request.last_name.upper()} {request.first_name} — matricule "
-        f"{request.matricule}" + (f", né(e) le {request.birth_date}" if request.birth_date else ""),
+        f"{request.matricule}"
+        + (f", date de naissance {request.birth_date}" if request.birth_date else ""),
         f"Scrutin : {request.election_id} — demandé par l'agent {request.requested_by} à "
         f"{request.requested_at:%H:%M}, à attester avant {request.expires_at:%H:%M}.",
     ]

@@ -191,7 +191,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
                     self.rules_hint(), id="substitution-rules", classes="modal-hint", markup=False
                 )
                 with Vertical(id="substitution-form"):
-                    yield Label("Numéro(s) d'électeur concerné(s)", classes="substitution-heading")
+                    yield Label("Numéros d'électeur concernés", classes="substitution-heading")
                     for material_id, identifier, capacity in self.materials:
                         yield TickBox(
                             Text(f"{mask_identifier(identifier)} — {capacity}"),

@@ -221,7 +221,7 @@ def render_file(
     add_plain_row(identity, "Matricule", file.matricule)
     add_plain_row(identity, "Nom, prénom", f"{file.last_name} {file.first_name}")
     birth = f"{file.birth_date:%d/%m/%Y}" if file.birth_date else "—"
-    add_plain_row(identity, "Né(e) le", birth)
+    add_plain_row(identity, "Date de naissance", birth)
     for name, label in FIELD_LABELS.items():
         if name in revealed:
             value, seconds_left = revealed[name]

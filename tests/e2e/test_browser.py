@@ -73,7 +73,7 @@ class TestPresidentInTheBrowser:
         log_in(terminal, "president")
         terminal.wait_for("Tapez au moins 2 caractères.")
         terminal.type(voter.matricule)
-        terminal.wait_for("1 électeur(s)")
+        terminal.wait_for("1 électeur —")
         terminal.press("Enter")
         terminal.wait_for("Matériel de vote")
 

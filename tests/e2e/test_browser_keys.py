@@ -13,7 +13,7 @@ def test_the_page_names_alt_n_and_alt_w_and_they_work(
     log_in(terminal, "president")
     terminal.wait_for("Tapez au moins 2 caractères.")
     terminal.type(voter.matricule)
-    terminal.wait_for("1 électeur(s)")
+    terminal.wait_for("1 électeur —")
     terminal.press("Enter")
     terminal.wait_for("Ouvrez une intervention (alt+n) pour cet électeur.")
     terminal.wait_for("alt+n Nouvelle intervention")  # the footer

@@ -48,7 +48,7 @@ def president_in_a_call(terminal: TerminalPage, served: Served) -> None:
     log_in(terminal, "president")
     terminal.wait_for("Tapez au moins 2 caractères.")
     terminal.type(voter.matricule)
-    terminal.wait_for("1 électeur(s)")
+    terminal.wait_for("1 électeur —")
     terminal.press("Enter")
     terminal.wait_for("Matériel de vote")
     terminal.press("Alt+n")

@@ -258,7 +258,7 @@ class TestReview:
             app.push_screen(JournalScreen(where=ReviewFilter(seqs=evidence)))
             await settle(pilot)
             assert seqs_shown(app) == [activity["refused"], activity["alice"]]
-            assert "2 entrée(s) désignée(s)" in status(app)
+            assert "2 entrées désignées" in status(app)
 
     async def test_a_filter_given_by_another_screen_fills_the_fields(
         self, app: CsuApp, activity: dict[str, int]
@@ -469,8 +469,8 @@ class TestExport:
             rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8")), delimiter=";"))
             assert [int(row["seq"]) for row in rows] == [activity["bruno"], activity["refused"]]
             assert {row["operator"] for row in rows} == {"bruno"}
-            assert f"2 entrées exportée(s) vers {path}" in status(app)
-            assert any("2 entrées exportée(s)" in n for n in notifications(app))
+            assert f"2 entrées exportées vers {path}" in status(app)
+            assert any("2 entrées exportées" in n for n in notifications(app))
 
     async def test_the_filtered_view_exports_to_jsonl(
         self, app: CsuApp, demo_deps: Deps, voter: DemoVoter, activity: dict[str, int],
@@ -531,7 +531,7 @@ class TestExport:
             await self.export(pilot, Path("relatif.csv"))
             written = tmp_path / "donnees" / "exports" / "relatif.csv"
             assert written.exists() and not (tmp_path / "relatif.csv").exists()
-            assert f"exportée(s) vers {written}" in status(app)
+            assert f"exportées vers {written}" in status(app)
 
 
 FILTERS = ("since", "until", "operator", "matricule", "action", "outcome", "election",

@@ -46,7 +46,7 @@ async def test_a_matricule_typed_in_lower_case_finds_the_voter(
         await search(pilot, voter.matricule.lower())
         text = screen_text(app)
         assert voter.matricule in text and voter.last_name in text
-        assert "1 électeur(s)" in text
+        assert "1 électeur —" in text
 
 
 async def test_a_name_prefix_finds_voters_in_either_order(app: CsuApp, demo_deps: Deps) -> None:

@@ -221,7 +221,7 @@ async def test_a_clean_paste_is_searched_without_its_line_break(
         await log_in(pilot, "agent")
         await paste(pilot, "#search", f"{voter.matricule}\r\n")
         assert app.screen.query_one("#search", Input).value == voter.matricule
-        assert "1 électeur(s)" in screen_text(app)
+        assert "1 électeur —" in screen_text(app)
         assert refusals(app) == []
 
 

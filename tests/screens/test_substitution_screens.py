@@ -588,7 +588,7 @@ class TestApprovals:
             assert app.screen.query_one(DataTable).row_count == 0
             await press(pilot, "r")
             assert app.screen.query_one(DataTable).row_count == 1
-            assert "1 demande(s) en attente" in screen_text(app)
+            assert "1 demande en attente" in screen_text(app)
         lists = [a for a in journal_actions(cci_deps) if a[0] == "substitution_list"]
         assert len(lists) == 1  # an empty queue is not journalled
 
