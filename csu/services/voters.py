@@ -68,7 +68,7 @@ from csu.services.context import (
 from csu.services.credential_text import refuse_codes, voter_check
 from csu.services.elections import parsed_definition, unknown_election
 from csu.services.emargement import states_from
-from csu.services.interventions import LIVE_STATE, operator_state
+from csu.services.interventions import LIVE_STATE, operator_state, require_live_in
 from csu.services.reasons import MIN_REASON_LENGTH, typed_reason
 from csu.store import journal
 from csu.store.among import AmongSelected
@@ -1048,6 +1048,7 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
         raise ServiceError(f"Ce champ ne peut pas être révélé (champs possibles : {allowed}).")
     reason = typed_reason(reason)
     with deps.writing() as session:
+        require_live_in(session, who)  # a supervisor disabled since reads nothing more
         voter = session.get(Voter, voter_id)
         if voter is None:
             raise NotFound(UNKNOWN_VOTER)

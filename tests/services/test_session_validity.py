@@ -12,7 +12,7 @@ from csu.services.context import SESSION_REFUSALS, OperatorContext, SessionClose
 from csu.services.credentials import issue_credential
 from csu.services.interventions import close_intervention, current_intervention
 from csu.services.operators import add_operator, disable_operator, reset_totp
-from csu.services.voters import open_voter
+from csu.services.voters import open_voter, reveal_field
 from csu.store.tables import Intervention, Operator
 from tests.conftest import ADMIN
 from tests.services.intervention_support import (
@@ -91,6 +91,16 @@ def test_a_disabled_operator_s_session_reads_no_voter_file(desk: Desk, president
     with pytest.raises(SessionClosed, match=refused("disabled")):
         open_voter(desk.deps, who, desk.caller.voter_id)
     assert entries(desk.deps, "consultation") == []
+
+
+def test_a_disabled_supervisor_s_session_reveals_no_field(desk: Desk) -> None:
+    add_operator(desk.deps, ADMIN, "sup.test", role="superviseur", password=PASSWORD,
+                 totp_secret=SECRET)  # fmt: skip
+    who = log_in(desk.deps, "sup.test", PASSWORD, pyotp.TOTP(SECRET).at(desk.clock.now), "p")
+    disable_operator(desk.deps, ADMIN, "sup.test", reason="compte compromis")
+    with pytest.raises(SessionClosed, match=refused("disabled")):
+        reveal_field(desk.deps, who, desk.caller.voter_id, "email_pro", "rappel demandé")
+    assert entries(desk.deps, "révélation") == []
 
 
 def test_a_disabled_operator_s_session_cannot_close_its_intervention(
