@@ -57,6 +57,7 @@ from csu.services.elections import get_definition
 from csu.services.interventions import (
     caller_matches,
     owned_open,
+    require_live_in,
     require_open_election,
     verified_until,
 )
@@ -224,6 +225,7 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
     require_role(who, "president")
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)  # they name voters: a session still live only
         found = _waiting(session, who, now)
         documents = {
             election: get_definition(session, election).identity_documents
@@ -367,7 +369,9 @@ def _decidable(
     session: Session, who: OperatorContext, check_id: str, now: datetime
 ) -> tuple[Intervention, PresenceCheck, Voter]:
     """The check, its intervention and its voter, locked (intervention first, as the
-    agent's verification does), once the president may act on it."""
+    agent's verification does), once the president may act on it: from a session
+    still live (a president disabled or moved since attests nothing)."""
+    require_live_in(session, who)
     found = session.get(PresenceCheck, check_id)
     if found is None:
         raise NotFound("Demande de vérification en personne introuvable.")

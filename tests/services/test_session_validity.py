@@ -12,10 +12,12 @@ from csu.services.context import SESSION_REFUSALS, OperatorContext, SessionClose
 from csu.services.credentials import issue_credential
 from csu.services.interventions import close_intervention, current_intervention
 from csu.services.operators import add_operator, disable_operator, reset_totp
+from csu.services.presence import attest_presence, presence_requests, request_presence_check
 from csu.services.voters import open_voter, reveal_field
 from csu.store.tables import Intervention, Operator
 from tests.conftest import ADMIN
 from tests.services.intervention_support import (
+    AGENT,
     DISABLED_PRESIDENT,
     Desk,
     desk_fixture,  # noqa: F401
@@ -101,6 +103,21 @@ def test_a_disabled_supervisor_s_session_reveals_no_field(desk: Desk) -> None:
     with pytest.raises(SessionClosed, match=refused("disabled")):
         reveal_field(desk.deps, who, desk.caller.voter_id, "email_pro", "rappel demandé")
     assert entries(desk.deps, "révélation") == []
+
+
+def test_a_disabled_president_s_session_lists_and_attests_no_request(
+    desk: Desk, president: str
+) -> None:
+    who = logged_in(desk)  # pres.test presides B-NORD, the caller's bureau
+    call = open_call(desk, desk.caller, channel="president", president_login=president)
+    check_id = request_presence_check(desk.deps, AGENT, call.id).id
+    assert [r.id for r in presence_requests(desk.deps, who)] == [check_id]
+    disable_operator(desk.deps, ADMIN, president, reason="mandat terminé")
+    with pytest.raises(SessionClosed, match=refused("disabled")):
+        presence_requests(desk.deps, who)
+    with pytest.raises(SessionClosed, match=refused("disabled")):
+        attest_presence(desk.deps, who, check_id, "cni", "4821")
+    assert entries(desk.deps, "presence_attest") == []
 
 
 def test_a_disabled_operator_s_session_cannot_close_its_intervention(
