@@ -525,7 +525,13 @@ class CsuApp(App[None]):
     def watch_session_worker(self, who: OperatorContext) -> None:
         from csu.services.auth import session_ended
 
-        reason = session_ended(self.deps, who)
+        try:
+            reason = session_ended(self.deps, who)
+        except Exception as error:  # any: a store out of reach is not the operator's doing
+            # Looked at again in SESSION_SECONDS: no notice every 3 s while it lasts (the
+            # operator's own next action says it, and a refused session ends then).
+            self.log.warning(f"session non vérifiée : {type(error).__name__}")
+            return
         if reason is not None:
             self.call_from_thread(self._session_revoked, who, reason)
 
@@ -848,8 +854,10 @@ class CsuApp(App[None]):
             return
         error: Any = event.worker.error
         if isinstance(error, SessionClosed):
-            # A service refused the session: it ends now, not at the next look.
-            self._watch_session()
+            # A service refused the session: it ends now, saying why, not at the next look.
+            if self.operator is not None:
+                self.end_session(SESSION_NOTICES[error.reason])
+            return
         if isinstance(error, ServiceError | InvalidValue):
             self.notify(str(error), title="Refusé", severity="warning", timeout=8)
         else:

@@ -99,3 +99,22 @@ async def test_an_action_refused_for_the_session_ends_it_at_once(
         await open_voter_file(pilot, voter.matricule)
         await back_at_login(pilot)
         assert "Compte désactivé par un administrateur" in screen_text(app)
+
+
+async def test_a_store_out_of_reach_during_the_look_says_nothing_every_few_seconds(
+    app: CsuApp, watched: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from csu.services import auth
+
+    def unreachable(*_: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        monkeypatch.setattr(auth, "session_ended", unreachable)
+        await pilot.pause(0.3)  # several looks
+        await settle(pilot)
+        assert app.operator is not None  # the session goes on
+        assert [n.message for n in app._notifications if n.severity != "information"] == []
