@@ -63,8 +63,10 @@ LOCK_MINUTES = 15
 TOTP_WINDOW = 1  # the previous, current and next 30-second steps
 LOGIN_DETAIL_MAX = 64  # how much of a typed login the journal keeps
 SESSION_ID_BYTES = 16  # a session's random id: 32 hexadecimal digits
-# The logout of a session that a later login replaced (the journal's « reason »).
+# The logout of a session that a later login replaced, and that login (the journal's
+# « reason »).
 REPLACED = "session reprise par une connexion sur un autre poste"
+TAKEN_OVER = "reprend une session encore ouverte sur un autre poste"
 
 _dummy_hashes: dict[tuple[int, int, int, int, int, str], str] = {}
 
@@ -159,6 +161,9 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                 )
                 # A session still live is replaced: its open intervention is now this
                 # one's (current_intervention), and its logout will abandon nothing.
+                # Said in the login's entry: the replaced one may never log out (a crash).
+                if row.session_id is not None:
+                    details["reason"] = TAKEN_OVER
                 row.session_id = context.session_id
             else:
                 outcome = "refusé"

@@ -165,6 +165,15 @@ def test_a_login_elsewhere_takes_the_earlier_session_s_intervention_over(
     assert intervention(desk, call_id).outcome == "résolu"
 
 
+def test_a_login_taking_a_session_over_says_so_in_its_entry(desk: Desk, president: str) -> None:
+    logged_in(desk, "onglet-a")
+    logged_in(desk, "onglet-b")
+    first, second = [e for e in entries(desk.deps, "login") if e["operator"] == president]
+    assert "reason" not in first["details"]
+    assert second["workstation"] == "onglet-b"
+    assert second["details"]["reason"] == "reprend une session encore ouverte sur un autre poste"
+
+
 def test_the_replaced_session_is_refused_what_it_asks(desk: Desk, president: str) -> None:
     first = logged_in(desk, "onglet-a")
     call_id = in_person_call(desk, desk.caller, first)
