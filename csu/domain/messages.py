@@ -20,7 +20,7 @@ from string import Template
 
 from csu.domain.errors import InvalidValue
 from csu.domain.notice_wording import LETTER
-from csu.domain.plural import counted
+from csu.domain.plural import counted, plural_of
 from csu.domain.sms import segments, with_contact
 
 # purpose -> the placeholders its template may use
@@ -180,7 +180,9 @@ def identity_asked(labels: list[str], limit: int | None) -> str:
     if not labels:
         return ""
     them = "Ayez-le" if len(labels) == 1 else "Ayez-les"
-    voids = f" : {limit} réponses fausses l'annulent" if limit else ""
+    wrong = counted(limit or 0, "réponse fausse", "réponses fausses")
+    void = plural_of(limit or 0, "l'annule", "l'annulent")
+    voids = f" : {wrong} {void}" if limit else ""
     return (
         f"La page du lien vous demandera : {' et '.join(labels)}. "
         f"{them} sous la main{voids}.\n"

@@ -36,6 +36,13 @@ def test_a_password_link_says_what_its_page_will_ask_and_how_many_errors_void_it
     )
 
 
+def test_a_password_link_voided_by_one_wrong_answer_says_it_in_the_singular() -> None:
+    assert identity_asked(["NUMEN"], 1) == (
+        "La page du lien vous demandera : NUMEN. Ayez-le sous la main : 1 réponse fausse "
+        "l'annule.\n"
+    )
+
+
 def test_a_password_link_whose_page_asks_nothing_says_nothing_of_it() -> None:
     _, body = render(
         {}, "password_link", sender="CSU", link="https://x/l", validity="30 minutes",
