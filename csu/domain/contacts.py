@@ -93,18 +93,19 @@ class ElectionContacts:
 @dataclass(frozen=True, slots=True)
 class VoterSupport:
     """Whom one voter calls: their CCIL (CCI elections) and the election's numbers.
-    ``fallback`` is the election's ``support_phone`` when the file lists no number."""
+    ``fallback``: the election's ``support_phone`` (with the cell's hours), said when the
+    file lists no number."""
 
     ccil: Ccil | None
     numbers: tuple[SupportNumber, ...]
-    fallback: str | None = None
+    fallback: SupportNumber | None = None
 
     def lines(self) -> list[str]:
         """One French line per number, the CCIL first."""
         found = [self.ccil.describe()] if self.ccil else []
         found += [number.describe() for number in self.numbers]
-        if not found and self.fallback:
-            found.append(f"Assistance aux électeurs : {self.fallback}")
+        if not found and self.fallback is not None:
+            found.append(self.fallback.describe())
         return found
 
     def footer(self) -> str:
@@ -116,13 +117,17 @@ class VoterSupport:
 
 
 def voter_support(
-    contacts: ElectionContacts, constituency: str | None, fallback: str | None = None
+    contacts: ElectionContacts, constituency: str | None, fallback: SupportNumber | None = None
 ) -> VoterSupport:
     """Whom a voter of ``constituency`` calls. A CCI voter whose constituency names no
     CCIL still gets the election's numbers (and the fallback when it has none)."""
     return VoterSupport(
         ccil=contacts.ccil_for(constituency), numbers=contacts.numbers, fallback=fallback
     )
+
+
+# Whose line the election's ``support_phone`` is, in an e-mail's footer.
+FALLBACK_LABEL = "Assistance aux électeurs"
 
 
 def first_number(

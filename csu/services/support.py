@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from csu.domain.contacts import Ccil, SupportNumber, VoterSupport, first_number
+from csu.domain.contacts import FALLBACK_LABEL, Ccil, SupportNumber, VoterSupport, first_number
 from csu.domain.contacts import voter_support as support_of
 from csu.domain.election import ElectionDefinition, describe_support_hours
 from csu.domain.sms import to_gsm7, with_contact
@@ -41,9 +41,8 @@ def support_for(definition: ElectionDefinition, voter: Voter) -> VoterSupport:
     """The numbers of ``definition`` for ``voter`` (its CCIL by constituency); with no
     number listed, the election's ``support_phone`` and the cell's hours, as every
     number of an e-mail's footer has its hours."""
-    fallback = definition.support_phone
-    if definition.support_windows:
-        fallback += f" ({describe_support_hours(definition)})"
+    hours = describe_support_hours(definition) if definition.support_windows else None
+    fallback = SupportNumber(FALLBACK_LABEL, definition.support_phone, hours=hours)
     return support_of(definition.contacts, voter.circonscription, fallback)
 
 

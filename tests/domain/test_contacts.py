@@ -8,6 +8,8 @@ import pytest
 
 from csu.domain.contacts import (
     DEFAULT_ESCALATION_MINUTES,
+    FALLBACK_LABEL,
+    SupportNumber,
     mask_postal_address,
     parse_contacts,
     voter_support,
@@ -47,7 +49,8 @@ def test_the_constituency_is_matched_without_accents_case_or_hyphens() -> None:
 
 def test_a_cci_voter_is_told_their_ccil_first() -> None:
     contacts = parse_contacts(shipped("cci-hdf-2021"), "cci-hdf-2021.toml")
-    lines = voter_support(contacts, "Oise", fallback="06 45 72 37 22").lines()
+    fallback = SupportNumber(FALLBACK_LABEL, "06 45 72 37 22")
+    lines = voter_support(contacts, "Oise", fallback=fallback).lines()
     assert lines == [
         "CCIL Oise : 03 44 79 90 11, elections@cci-oise.fr "
         "(du lundi au vendredi de 8h30 à 12h00 et de 13h30 à 17h00)"
@@ -56,7 +59,8 @@ def test_a_cci_voter_is_told_their_ccil_first() -> None:
 
 def test_a_voter_whose_constituency_names_no_ccil_gets_the_fallback_number() -> None:
     contacts = parse_contacts(shipped("cci-hdf-2021"), "cci-hdf-2021.toml")
-    assert voter_support(contacts, "Bretagne", "06 45 72 37 22").lines() == [
+    fallback = SupportNumber(FALLBACK_LABEL, "06 45 72 37 22")
+    assert voter_support(contacts, "Bretagne", fallback).lines() == [
         "Assistance aux électeurs : 06 45 72 37 22"
     ]
 
