@@ -40,6 +40,14 @@ def test_the_same_base_given_twice_is_accepted(
     assert_done(csu("--db", db, "election", "list", "--db", "./cellule.sqlite"))
 
 
+def test_the_same_base_given_as_a_path_a_url_and_a_link_is_accepted(tmp_path: Path) -> None:
+    db = initialised(tmp_path / "cellule.sqlite")
+    (tmp_path / "lien.sqlite").symlink_to(db)
+    url = f"sqlite:///{db}"
+    assert_done(csu("--db", db, "election", "list", "--db", url))
+    assert_done(csu("--db", tmp_path / "lien.sqlite", "election", "list", "--db", db))
+
+
 def test_a_db_with_demo_is_refused(tmp_path: Path) -> None:
     db = initialised(tmp_path / "cellule.sqlite")
     assert_refused(csu("--db", db, "election", "list", "--demo"), "--db et --demo")

@@ -6,9 +6,11 @@ module of top-level commands (``purge``, ``serve``, ``run``…) defines function
 this module registers on the root ``app``. Shared helpers live in ``common``.
 """
 
-import os
+from pathlib import Path
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from typer._click.core import Context
 from typer._click.exceptions import ClickException
 
@@ -29,6 +31,7 @@ from csu.cli import (
 )
 from csu.cli.common import DbOption, DemoOption, global_db, global_demo
 from csu.cli.french import FrenchGroup
+from csu.config import ConfigError, normalise_db_option
 
 
 class CsuGroup(FrenchGroup):
@@ -59,14 +62,27 @@ def _refuse_two_databases(args: list[str]) -> None:
             value = word.removeprefix("--db=")
         else:
             continue
-        same = value if "://" in value or not value else os.path.abspath(value)
-        given.setdefault(same, value)
+        given.setdefault(_base_named(value), value)
     if len(given) > 1:
         *others, last = (f"« {typed} »" for typed in given.values())
         raise ClickException(
             f"--db désigne {len(given)} bases différentes : {', '.join(others)} et {last}. "
             "Gardez-en une seule : la commande ne saurait pas laquelle vous visez."
         )
+
+
+def _base_named(value: str) -> str:
+    """The base ``--db`` names, as the commands open it: a SQLite file by its resolved
+    path whether given as a path, through a link or as a ``sqlite://`` URL; a
+    PostgreSQL URL as parsed. A value that names none is compared as typed (the command
+    says what is wrong with it)."""
+    try:
+        url = make_url(normalise_db_option(value))
+    except (ConfigError, ArgumentError, ValueError):
+        return value
+    if url.get_backend_name() == "sqlite" and url.database:
+        return str(Path(url.database).expanduser().resolve())
+    return url.render_as_string(hide_password=False)
 
 
 app = typer.Typer(
