@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
+from csu.domain.plural import counted
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
     ROLE_LABELS,
@@ -502,7 +503,7 @@ class CsuApp(App[None]):
         if not unseen or not (arrived or showing):
             return
         count = len(unseen)
-        words = "1 nouvelle demande" if count == 1 else f"{count} nouvelles demandes"
+        words = counted(count, "nouvelle demande", "nouvelles demandes")
         timeout = PRESENCE_NOTICE_SECONDS if arrived or notice is None else notice.time_left
         self._presence_notice = Notification(
             f"{words} de vérification en personne d'un agent : ctrl+g pour attester la "

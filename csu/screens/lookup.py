@@ -21,9 +21,11 @@ from textual.worker import get_current_worker
 
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_matricule
+from csu.domain.plural import counted
 from csu.screens.base import CsuScreen
 from csu.services.voters import (
     MAX_QUERY_LENGTH,
+    MAX_RESULTS,
     QUERY_FIELD,
     VoterHit,
     outside_bureau,
@@ -64,9 +66,9 @@ def entered_voter(query: str, hits: list[VoterHit]) -> VoterHit | None:
 
 
 def found_words(count: int) -> str:
-    """« 12 électeurs », « 50 électeurs (les 50 premiers) »: several hits."""
-    more = " (les 50 premiers)" if count >= 50 else ""
-    return f"{count} électeurs{more}"
+    """« 1 électeur », « 12 électeurs », « 50 électeurs (les 50 premiers) »."""
+    more = f" (les {MAX_RESULTS} premiers)" if count >= MAX_RESULTS else ""
+    return f"{counted(count, 'électeur')}{more}"
 
 
 class LookupScreen(CsuScreen[None]):
@@ -225,7 +227,7 @@ class LookupScreen(CsuScreen[None]):
         elif not hits:
             status.update("Aucun électeur ne correspond.")
         elif len(hits) == 1:
-            status.update("1 électeur — Entrée pour ouvrir la fiche.")
+            status.update(f"{found_words(1)} — Entrée pour ouvrir la fiche.")
         elif (voter := entered_voter(query, hits)) is not None:
             status.update(
                 f"{found_words(len(hits))} — Entrée pour ouvrir la fiche du matricule "

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from csu.domain.plural import counted
 from csu.domain.text import free_text
 from csu.domain.verification import DOCUMENT_FIELD, DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
 from csu.screens.base import CsuModal, CsuScreen
@@ -135,7 +136,7 @@ class PresenceRequestsScreen(CsuScreen[None]):
         table.clear()
         for request in found:
             table.add_row(*row_of(request), key=request.id)
-        count = "1 demande" if len(found) == 1 else f"{len(found)} demandes"
+        count = counted(len(found), "demande")
         status = (
             f"{count}. Entrée : attester la pièce d'identité vue ou refuser ; "
             "F5 : actualiser (la consultation est journalisée)."
