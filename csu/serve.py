@@ -54,6 +54,8 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from csu.config import Settings, load_settings, normalise_db_option
+from csu.domain.addresses import recorded_address
+from csu.domain.plural import counted
 from csu.services.auth import demo_logins
 from csu.services.context import ServiceError
 from csu.startup import open_workplace
@@ -84,9 +86,6 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # A browser session's workstation in the journal: the client's address, so that every
 # entry of a session says it came from a browser, and from where.
 WEB_WORKSTATION = "web:{address}"
-# How an address that is no IP address is recorded (csu.api.security.client_source).
-UNKNOWN_ADDRESS = "inconnue"
-INVALID_ADDRESS = "adresse invalide"
 # How long a session's process may take to quit once its page is gone: it logs the
 # operator out first (a write to the store).
 STOP_SECONDS = 10
@@ -212,27 +211,9 @@ def french_page(template: str) -> str:
     return page
 
 
-def recorded_address(address: str) -> str:
-    """A client's address as the journal and the log name it: an IP address, an IPv4
-    client that a dual-stack proxy names ``::ffff:a.b.c.d`` by its IPv4 address. Anything
-    else (a name, an IPv6 zone, whatever text a header carried) is never recorded as it
-    came, and counts as one address (the rule of ``csu.api.security.client_source``)."""
-    if not address:
-        return UNKNOWN_ADDRESS
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return INVALID_ADDRESS
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.scope_id:  # « fe80::1%… »: the zone is any text at all
-            return INVALID_ADDRESS
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-    return str(ip)
-
-
 def web_workstation(address: str) -> str:
-    """The workstation of a browser session from ``address`` (a :func:`recorded_address`):
+    """The workstation of a browser session from ``address`` (a
+    :func:`csu.domain.addresses.recorded_address`):
     43 characters at most, within the journal's column of 100."""
     return WEB_WORKSTATION.format(address=address)
 
@@ -299,22 +280,28 @@ class SessionGate:
     def __init__(self, limits: SessionLimits, clock: Callable[[], float] = time.monotonic):
         self.limits = limits
         self.clock = clock
-        self.active = 0
         self._starts: dict[str, deque[float]] = {}
         self._open: dict[str, int] = {}  # sessions open per address, none at 0
+
+    @property
+    def active(self) -> int:
+        """Sessions open now, from every address."""
+        return sum(self._open.values())
 
     def refusal(self, address: str) -> Refusal | None:
         self._forget(self.clock() - RATE_WINDOW_SECONDS)
         if self._open.get(address, 0) >= self.limits.per_address_at_once:
+            held = counted(self.limits.per_address_at_once, "session ouverte", "sessions ouvertes")
             return Refusal(
                 WSCloseCode.POLICY_VIOLATION,
-                f"CSU : déjà {self.limits.per_address_at_once} sessions ouvertes depuis cette "
-                "adresse ; fermez-en une (un onglet de CSU) puis réessayez.",
+                f"CSU : déjà {held} depuis cette adresse ; fermez-en une (un onglet de CSU) "
+                "puis réessayez.",
             )
         if len(self._starts.get(address, ())) >= self.limits.per_address_per_minute:
             return Refusal(
                 WSCloseCode.POLICY_VIOLATION,
-                "CSU : trop de sessions ouvertes depuis cette adresse ; réessayez dans une minute.",
+                "CSU : trop de sessions commencées depuis cette adresse en une minute ; "
+                "réessayez dans une minute.",
             )
         if self.active >= self.limits.max_sessions:
             return Refusal(
@@ -325,15 +312,12 @@ class SessionGate:
         return None
 
     def opened(self, address: str) -> None:
-        self.active += 1
         self._open[address] = self._open.get(address, 0) + 1
         self._starts.setdefault(address, deque()).append(self.clock())
 
-    def closed(self, address: str | None = None) -> None:
-        """A session ended; ``address``, the one it was opened from, gets its place back
-        (the server always names it)."""
-        self.active -= 1
-        if address is not None and address in self._open:
+    def closed(self, address: str) -> None:
+        """A session opened from ``address`` ended: its place is free again."""
+        if address in self._open:
             self._open[address] -= 1
             if self._open[address] <= 0:
                 del self._open[address]
@@ -485,7 +469,7 @@ class CsuServer(Server):
 
     def client_ip(self, request: web.Request) -> str:
         """The client's address as the journal names the session's workstation and the
-        log names the session (:func:`recorded_address`): the peer, or behind the proxy
+        log names the session (``recorded_address``): the peer, or behind the proxy
         the address the proxy appended to X-Forwarded-For (the one it saw)."""
         address = request.remote or ""
         if self.behind_proxy and _ip_is_loopback(address):

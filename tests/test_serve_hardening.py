@@ -19,13 +19,13 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import make_mocked_request
 
+from csu.domain.addresses import recorded_address
 from csu.serve import (
     DEMO_ON_NETWORK,
     MESSAGE_TOO_LONG,
     CsuServer,
     SessionGate,
     SessionLimits,
-    recorded_address,
     web_workstation,
 )
 from csu.services.context import MAX_WORKSTATION
@@ -173,6 +173,20 @@ class TestSessionsAtOncePerAddress:
             "fermez-en une (un onglet de CSU) puis réessayez."
         )
         assert gate.refusal("192.0.2.2") is None  # other addresses are not held back
+
+    def test_an_address_allowed_one_session_is_told_in_the_singular(self) -> None:
+        gate = self.gate(at_once=1)
+        gate.opened("192.0.2.1")
+        refusal = gate.refusal("192.0.2.1")
+        assert refusal is not None
+        assert refusal.reason.startswith("CSU : déjà 1 session ouverte depuis cette adresse")
+
+    def test_the_sessions_open_are_counted_from_every_address(self) -> None:
+        gate = self.gate(at_once=3)
+        for address in ("192.0.2.1", "192.0.2.1", "192.0.2.2"):
+            gate.opened(address)
+        gate.closed("192.0.2.1")
+        assert gate.active == 2
 
     def test_a_session_that_ends_gives_its_address_its_place_back(self) -> None:
         gate = self.gate(at_once=1)

@@ -1,7 +1,6 @@
 """Who calls: the platform client named by the request's API key. A request refused
 for its key (401) is journalled, at most once per source and minute."""
 
-import ipaddress
 import logging
 import threading
 from typing import Annotated
@@ -9,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from csu.domain.addresses import recorded_address
 from csu.services.context import Deps, ServiceError
 from csu.services.platform_clients import (
     Platform,
@@ -85,13 +85,7 @@ def client_source(request: Request) -> str:
     this machine put in X-Forwarded-For (uvicorn's proxy_headers), which it passes on
     unchecked. Anything that is not an IP address (a NUL, a control or bidirectional
     character, a name) is never journalled as it came, and counts as one source."""
-    host = request.client.host if request.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return "inconnue" if not host else "adresse invalide"
-    # An IPv6 zone (« fe80::1%… ») is any text at all: never journalled, never a source.
-    return "adresse invalide" if getattr(address, "scope_id", None) else str(address)
+    return recorded_address(request.client.host if request.client else "")
 
 
 def _throttle(request: Request) -> RefusalThrottle:

@@ -217,7 +217,8 @@ async def test_an_address_opening_too_many_sessions_in_a_minute_is_refused(
         wait_until(lambda: children(served.pid) == [], 30, "ended (sessions)")
     assert (message.type, message.data) == (WSMsgType.CLOSE, 1008)
     assert message.extra == (
-        "CSU : trop de sessions ouvertes depuis cette adresse ; réessayez dans une minute."
+        "CSU : trop de sessions commencées depuis cette adresse en une minute ; "
+        "réessayez dans une minute."
     )
 
 
