@@ -24,7 +24,6 @@ from csu.domain.plural import counted
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
     ROLE_LABELS,
-    SESSION_NOTICES,
     Deps,
     OperatorContext,
     ServiceError,
@@ -64,6 +63,20 @@ PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person 
 SESSION_SECONDS = 3
 PRESENCE_NOTICE_SECONDS = 30  # how long the notice of new in-person requests shows
 PRESENCE_TITLE = "Vérification en personne"
+# What the login screen says of a session that ended by itself, by the code of
+# csu.services.context.SESSION_REFUSALS.
+SESSION_NOTICES: dict[str, str] = {
+    "disabled": "Compte désactivé par un administrateur : la session est fermée.",
+    "taken_over": (
+        "Votre compte s'est connecté sur un autre poste : la session de ce poste est fermée."
+    ),
+    "changed": "Rôle ou bureau modifié : reconnectez-vous.",
+    "authenticator": (
+        "Authentificateur réinitialisé par un administrateur : reconnectez-vous avec le "
+        "nouveau code."
+    ),
+    "ended": "Session fermée : reconnectez-vous.",
+}
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
 # « Clore l'intervention d'abord » from a screen other than the voter's file: how long

@@ -212,7 +212,7 @@ def log_out(deps: Deps, who: OperatorContext) -> None:
 
 def session_ended(deps: Deps, who: OperatorContext) -> str | None:
     """Why ``who``'s session may no longer act (a code of
-    :data:`csu.services.context.SESSION_NOTICES`), or None while it is the operator's
+    :data:`csu.services.context.SESSION_REFUSALS`), or None while it is the operator's
     live one: one point read of the operator's row, which the terminal makes every few
     seconds."""
     from csu.services.interventions import LIVE_STATE, operator_state

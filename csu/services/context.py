@@ -175,8 +175,8 @@ class OperatorState:
     last_totp_step: int | None  # None once an administrator reset the authenticator
 
 
-# Why a session ended, by code: the sentence of a service's refusal, and the notice the
-# terminal shows as it returns to the login screen.
+# Why a session ended, by code: the sentence of a service's refusal (the terminal's
+# notice as it returns to the login screen is csu.app's SESSION_NOTICES).
 SESSION_REFUSALS: dict[str, str] = {
     "disabled": "Session fermée : ce compte a été désactivé par un administrateur.",
     "taken_over": (
@@ -187,18 +187,6 @@ SESSION_REFUSALS: dict[str, str] = {
     "authenticator": (
         "Session fermée : votre authentificateur a été réinitialisé ; reconnectez-vous "
         "avec le nouveau code."
-    ),
-    "ended": "Session fermée : reconnectez-vous.",
-}
-SESSION_NOTICES: dict[str, str] = {
-    "disabled": "Compte désactivé par un administrateur : la session est fermée.",
-    "taken_over": (
-        "Votre compte s'est connecté sur un autre poste : la session de ce poste est fermée."
-    ),
-    "changed": "Rôle ou bureau modifié : reconnectez-vous.",
-    "authenticator": (
-        "Authentificateur réinitialisé par un administrateur : reconnectez-vous avec le "
-        "nouveau code."
     ),
     "ended": "Session fermée : reconnectez-vous.",
 }
