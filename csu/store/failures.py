@@ -3,6 +3,7 @@ PostgreSQL server and base. What the drivers say (SQLite's and libpq's words) is
 English; the commands (csu.cli.common.friendly) and the terminal (csu.startup,
 open_workplace) tell the operator this instead."""
 
+import logging
 import os
 import sqlite3
 import stat
@@ -12,13 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from csu.store.engine import PG_CONNECT_TIMEOUT_S
+from csu.store.engine import (
+    PG_CONNECT_TIMEOUT_S,
+    SQLITE_BUSY_MESSAGES,
+    _driver_error,
+    _psycopg,
+)
 
 # The URL of the store opened last in this context (a command's, or the terminal's in
 # its worker): the one named when the store fails (describe_store_error).
+_log = logging.getLogger(__name__)
+
 _store_url: ContextVar[str | None] = ContextVar("csu_store_url", default=None)
 
 
@@ -38,7 +46,7 @@ def describe_store_error(error: BaseException | None, url: str | None = None) ->
     any other. ``url``: the store's, by default the one opened last here."""
     if error is None:
         return None
-    driver = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    driver = _driver_error(error)
     url = url or _store_url.get()
     try:
         parsed = make_url(url) if url else None
@@ -49,7 +57,7 @@ def describe_store_error(error: BaseException | None, url: str | None = None) ->
         if database and database != ":memory:" and not database.startswith("file:"):
             return _sqlite_problem(driver, Path(database))
         return f"Base SQLite : {_sqlite_reason(driver)}"
-    if type(driver).__module__.startswith("psycopg"):
+    if _psycopg(driver):
         return _postgres_problem(driver, parsed)
     if isinstance(error, PoolTimeout):
         return (
@@ -57,7 +65,8 @@ def describe_store_error(error: BaseException | None, url: str | None = None) ->
             "longtemps ; l'opération n'a pas abouti, réessayez dans un instant."
         )
     if isinstance(error, SQLAlchemyError):
-        return f"{_store_name(parsed)} : erreur de la base de données ({type(error).__name__})."
+        _log.warning("store error told as generic: %s", type(error).__name__)
+        return f"{_store_name(parsed)} : l'opération n'a pas abouti (erreur de la base)."
     return None
 
 
@@ -103,7 +112,9 @@ def _sqlite_reason(error: sqlite3.Error, path: Path | None = None) -> str:
     name = getattr(error, "sqlite_errorname", "") or ""
     text = str(error)
     folder = f" de {path.parent}" if path is not None else ""
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "is locked" in text:
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or any(
+        message in text for message in SQLITE_BUSY_MESSAGES
+    ):
         return (
             "verrouillée par un autre programme qui y écrit (un terminal, une commande csu, "
             "un outil SQLite) et ne l'a pas libérée à temps. L'opération n'a pas abouti : "
@@ -128,7 +139,8 @@ def _sqlite_reason(error: sqlite3.Error, path: Path | None = None) -> str:
         )
     if name.startswith("SQLITE_CANTOPEN") or "unable to open database file" in text:
         return "impossible d'ouvrir le fichier de la base."
-    return f"SQLite a refusé l'opération ({name or _first_line(error)})."
+    _log.warning("SQLite error told as generic: %s", name or _first_line(error))
+    return "SQLite a refusé l'opération."
 
 
 def cannot_open(path: Path) -> str:
@@ -236,6 +248,18 @@ _PG_STATES = {
 }
 
 
+# By the class of the SQLSTATE (its first two characters), when the code has no
+# sentence of its own.
+_PG_CLASSES = {
+    "08": "connexion au serveur perdue. L'opération n'a pas abouti : réessayez.",
+    "22": "une valeur a été refusée par le serveur (format ou longueur).",
+    "23": "une contrainte de la base n'est pas respectée : rien n'a été enregistré.",
+    "40": "conflit avec une autre session. L'opération n'a pas abouti : réessayez.",
+    "53": "le serveur manque de ressources. Réessayez dans un instant.",
+    "57": "opération interrompue par le serveur. Réessayez dans un instant.",
+}
+
+
 def _server(parsed: Any) -> str:
     if not parsed.host:
         return "local (socket)"
@@ -252,7 +276,9 @@ def _postgres_problem(error: BaseException, parsed: Any) -> str:
     where = f"Base PostgreSQL « {base} » du serveur {server}"
     state = getattr(error, "sqlstate", None)
     if state is not None:  # its words may quote the values refused: the code only
-        told = _PG_STATES.get(state, f"l'opération a été refusée (code SQLSTATE {state}).")
+        told = _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+        if told is None:
+            told = f"l'opération a été refusée par le serveur (code {state})."
         return f"{where} : {told}"
     text = str(error)
     check = "Vérifiez l'adresse donnée à --db ou à CSU_DATABASE_URL."
@@ -302,6 +328,7 @@ def _postgres_problem(error: BaseException, parsed: Any) -> str:
     if "connection" in text and ("failed" in text or "closed" in text or "lost" in text):
         return (
             f"Serveur PostgreSQL {server} injoignable ou connexion perdue. L'opération n'a "
-            f"pas abouti (réponse : {_first_line(error).removeprefix('connection failed: ')})."
+            "pas abouti : réessayez dans un instant."
         )
-    return f"{where} : l'opération a échoué (réponse : {_first_line(error)})."
+    _log.warning("PostgreSQL error told as generic: %s", _first_line(error))
+    return f"{where} : l'opération a échoué (le serveur l'a refusée)."
