@@ -31,6 +31,7 @@ from csu.services.elections import list_elections
 from csu.services.emargement import ACTION as FEED_ACTION
 from csu.services.escalation import overdue_alerts
 from csu.services.platform_clients import platform_actor
+from csu.services.sessions import require_live_in
 from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
 from csu.services.verification import NOT_VERIFIED
 from csu.store import journal
@@ -73,6 +74,7 @@ def review_alerts(deps: Deps, who: OperatorContext) -> list[AlertView]:
     now = deps.clock()
     definitions = {d.id: d for d in list_elections(deps)}
     with deps.writing() as session:
+        require_live_in(session, who)
         found = _alerts(session, deps.key, now, definitions)
         subjects = {a.subject for a in found if a.subject}
         matricules: dict[str, str] = (

@@ -46,6 +46,7 @@ from csu.services.journal_review import (
     filter_record,
 )
 from csu.services.reasons import typed_reason
+from csu.services.sessions import require_live_in, require_live_session
 from csu.store import chain, journal, sequencer
 from csu.store.chain import TARGET_VARIABLE
 from csu.store.sequencer import Pending
@@ -312,6 +313,7 @@ def acknowledge_set_aside(deps: Deps, who: OperatorContext, seq: int, reason: st
     require_role(who, "superviseur", "admin")
     text = typed_reason(reason)
     with deps.writing() as session:
+        require_live_in(session, who)
         entry = session.get(JournalEntry, seq)
         if entry is None or entry.action != sequencer.SET_ASIDE:
             raise NotFound(
@@ -335,6 +337,7 @@ def set_aside_after(deps: Deps, who: OperatorContext, seq: int) -> list[SetAside
     """The entries set aside from the queue after entry ``seq`` (``csu audit integrate``
     names those its integration made)."""
     require_role(who, "superviseur", "admin")
+    require_live_session(deps, who)
     with deps.reading() as session:
         return set_aside_entries(session, after=seq)
 
@@ -411,6 +414,7 @@ def pending_entries(
     """The waiting entries that match the review's filter, oldest first (at most
     ``limit``): the review shows them above the chain, marked « en attente »."""
     require_role(who, *REVIEWERS)
+    require_live_session(deps, who)
     where = (where or ReviewFilter()).normalised()
     with deps.reading() as session:
         return _pending(session, deps.key, where, limit)
@@ -747,6 +751,7 @@ def export_journal(
     pseudonym, never in clear), as a review's search is.
     """
     require_role(who, "superviseur", "admin")
+    require_live_session(deps, who)
     if fmt not in EXPORT_SUFFIXES:
         raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
     where = where.normalised()  # refused before a line is written, and journalled
@@ -777,6 +782,7 @@ def export_journal(
                 out.write(_json(row) + "\n")
                 count += 1
     subject, details = filter_record(deps.key, where)
+    # Not checked again here: what was written to ``out`` is journalled, whatever came.
     with deps.writing() as session:
         journal.append(
             session,
@@ -807,6 +813,7 @@ def export_journal_file(
     ``make_folder`` creates a missing folder (the screen's default exports folder); a
     path typed on the command line must name an existing one."""
     require_role(who, "superviseur", "admin")
+    require_live_session(deps, who)
     where.normalised()  # a filter refused before the file is created
     single_line(str(path), "Fichier d'export")
     try:

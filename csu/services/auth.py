@@ -215,7 +215,7 @@ def session_ended(deps: Deps, who: OperatorContext) -> str | None:
     :data:`csu.services.context.SESSION_REFUSALS`), or None while it is the operator's
     live one: one point read of the operator's row, which the terminal makes every few
     seconds."""
-    from csu.services.interventions import LIVE_STATE, operator_state
+    from csu.services.sessions import LIVE_STATE, operator_state
 
     with deps.reading() as session:
         return _ended(who, operator_state(LIVE_STATE.rows_in(session, login=who.login)))

@@ -30,6 +30,7 @@ from csu.domain.plural import counted, plural_of
 from csu.services.audit import ChainProof, Progress, SetAside, prove_chain, set_aside_entries
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.files import KIB, UnreadableFile, describe_os_error, read_text
+from csu.services.sessions import require_live_in
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Checkpoint as CheckpointRow
@@ -178,7 +179,7 @@ def sign_checkpoint(
     up against it: a checkpoint whose rows were deleted, or an earlier one the journal
     no longer matches, never lets the key sign a rewritten history."""
     require_role(who, "superviseur", "admin")
-    signed = _sign(deps, who.actor, signer, origin or signer.name, automatic=False)
+    signed = _sign(deps, who.actor, signer, origin or signer.name, automatic=False, who=who)
     assert signed is not None
     return signed
 
@@ -256,8 +257,16 @@ def _last_refusal(session: Session) -> datetime | None:
 
 
 def _sign(
-    deps: Deps, actor: Actor, signer: NoteSigner, origin: str, *, automatic: bool
+    deps: Deps,
+    actor: Actor,
+    signer: NoteSigner,
+    origin: str,
+    *,
+    automatic: bool,
+    who: OperatorContext | None = None,
 ) -> SignedCheckpoint | None:
+    """Signs the journal as it stands; ``who``: the operator whose session asked it
+    (none for the terminal's automatic signer), checked in the writing transaction."""
     key_hex = signer.key_id.hex()
     if len(origin) > 200 or len(signer.name) > 200:  # the widths of the checkpoint table
         raise ServiceError("Origine ou nom de clé trop long : 200 caractères au plus.")
@@ -279,6 +288,8 @@ def _sign(
         raise ServiceError(str(error)) from None
     now = deps.clock()
     with deps.writing() as session:
+        if who is not None:
+            require_live_in(session, who)
         if automatic:  # another workstation may have signed meanwhile
             if session.get_bind().dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE
                 # The chain head's lock, taken first, makes the look and the write one step.

@@ -46,6 +46,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
+from csu.services.sessions import require_live_in
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Escalation, Intervention, Voter
@@ -156,6 +157,7 @@ def escalation_queue(
     require_role(who, *TAKERS)
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         query = select(Escalation, Voter).join(
             Voter, col(Voter.id) == col(Escalation.voter_id), isouter=True
         )
@@ -184,6 +186,7 @@ def take_escalation(deps: Deps, who: OperatorContext, case_id: int) -> Escalatio
     """A supervisor takes a waiting case: they become its owner (time taken recorded)."""
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         case = _locked(session, case_id)
         _enforce("take", who, case, now)
         case.owner_login, case.taken_at = who.login, now
@@ -202,6 +205,7 @@ def callback_number(deps: Deps, who: OperatorContext, case_id: int) -> str:
     masked); refused to anyone else, and once the case is closed."""
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         case = _locked(session, case_id)
         _enforce("callback", who, case, now)
         sealed = case.callback_sealed
@@ -230,6 +234,7 @@ def close_escalation(
     )
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         case = _locked(session, case_id)
         _enforce("close_case", who, case, now)
         case.closed_at, case.closed_by, case.outcome = now, who.login, outcome

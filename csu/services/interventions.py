@@ -34,7 +34,6 @@ from csu.services.context import (
     Forbidden,
     NotFound,
     OperatorContext,
-    OperatorState,
     ServiceError,
     enforce,
     require_live,
@@ -42,6 +41,7 @@ from csu.services.context import (
 )
 from csu.services.elections import definition_on, get_definition
 from csu.services.emargement import require_reissuable
+from csu.services.sessions import LIVE_STATE, operator_state, require_live_in
 from csu.store import journal
 from csu.store.prepared import Prepared, read_together, session_cursor
 from csu.store.tables import (
@@ -306,21 +306,6 @@ def owned_open_with_voter(
     return row, found[1]  # type: ignore[index]
 
 
-def require_live_in(session: Session, who: OperatorContext) -> None:
-    """:func:`csu.services.context.require_live` on the operator's row as the
-    session's transaction reads it (one point read by login)."""
-    require_live(who, operator_state(LIVE_STATE.rows_in(session, login=who.login)))
-
-
-def operator_state(rows: Sequence[tuple[Any, ...]]) -> OperatorState | None:
-    """The operator's row read by :data:`LIVE_STATE` (or the same columns joined to
-    another read), None if there is none (an outer join's NULLs)."""
-    if not rows or rows[0][0] is None:
-        return None
-    active, role, bureau, session_id, last_totp_step = rows[0]
-    return OperatorState(bool(active), role, bureau, session_id, last_totp_step)
-
-
 # Built once: building the select and its cache key at each call took a quarter of a
 # verification's read (one workstation alone on PostgreSQL: 0.86 -> 0.66 ms of CPU).
 # The operator's row joins by the login asked (not the intervention's: a session no
@@ -579,12 +564,6 @@ def _close_on(
 (_intervention, _voter, _material, _operator) = core_tables(
     Intervention, Voter, Material, Operator
 )
-# The operator's row as csu.services.context.require_live reads it (a point read by the
-# login's unique index): services send it with their own reads.
-LIVE_STATE = Prepared(lambda: select(
-    _operator.c.active, _operator.c.role, _operator.c.bureau_code, _operator.c.session_id,
-    _operator.c.last_totp_step,
-).where(_operator.c.login == bindparam("login")))  # fmt: skip
 _ACTIVE_PRESIDENT = Prepared(lambda: select(_operator.c.bureau_code).where(
     _operator.c.login == bindparam("login"), _operator.c.role == "president",
     _operator.c.active.is_(True),

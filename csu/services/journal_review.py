@@ -41,6 +41,7 @@ from csu.services.context import (
     ServiceError,
     require_role,
 )
+from csu.services.sessions import require_live_in, require_live_session
 from csu.store import journal
 from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter
 
@@ -379,6 +380,7 @@ def search_journal(
     where = where.normalised()
     subject, details = filter_record(deps.key, where)
     with deps.writing() as session:
+        require_live_in(session, who)
         appended = journal.append(
             session,
             actor=who.actor,
@@ -409,6 +411,7 @@ def next_page(
     same search scrolled further, not a new one (its entry must be this operator's
     search with this very filter)."""
     require_role(who, *REVIEWERS)
+    require_live_session(deps, who)
     where = where.normalised()
     with deps.reading() as session:
         entry = session.get(JournalEntry, search)
@@ -477,6 +480,7 @@ def count_entries(deps: Deps, who: OperatorContext, where: ReviewFilter) -> int:
     The whole journal is counted by its head; a broad filter may take a second on a
     million entries, which is why the screen shows the first page before the count."""
     require_role(who, *REVIEWERS)
+    require_live_session(deps, who)
     where = where.normalised()
     with deps.reading() as session:
         if where.is_empty:
@@ -507,6 +511,7 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
         fields = _readable(entry)
     subject = fields.get("subject")
     with deps.writing() as session:
+        require_live_in(session, who)
         if subject:
             journal.append(
                 session,
@@ -606,6 +611,7 @@ def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str
     steps = [(seq, json.loads(body)) for seq, body in entries]
     subject = next((fields["subject"] for _, fields in steps if fields.get("subject")), None)
     with deps.writing() as session:
+        require_live_in(session, who)
         journal.append(
             session,
             actor=who.actor,

@@ -25,6 +25,7 @@ from csu.services.context import (
     require_role,
 )
 from csu.services.reasons import optional_reason
+from csu.services.sessions import require_live_in
 from csu.store import journal
 from csu.store.tables import Bureau, Operator
 
@@ -153,6 +154,7 @@ def _add(
     uri = _provisioning_uri(secret, login)  # checked before anything is stored
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         if session.exec(select(Operator).where(Operator.login == login)).first():
             # Named by field, as the format faults are: the window puts the cursor there.
             raise InvalidValue(LOGIN_FIELD, f"l'opérateur « {login} » existe déjà")
@@ -226,6 +228,7 @@ def disable_operator(
     if login == who.login:
         raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
     with deps.writing() as session:
+        require_live_in(session, who)
         row = _find(session, login)
         if not row.active:
             raise ServiceError(f"L'opérateur « {login} » est déjà désactivé.")
@@ -250,6 +253,7 @@ def reset_totp(
     reason = _reason(reason)
     secret = pyotp.random_base32()
     with deps.writing() as session:
+        require_live_in(session, who)
         row = _find(session, login)
         _refuse_disabled(row)  # a seed for an account nobody may log in to
         uri = _provisioning_uri(secret, row.login)
@@ -277,6 +281,7 @@ def unlock_operator(
     reason = _reason(reason)
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         row = _find(session, login)
         _refuse_disabled(row)  # « déverrouillé » would read as « may log in again »
         # Locked as the list shows it: a lock that has run out is no lock.

@@ -37,6 +37,7 @@ from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
+from csu.services.sessions import require_live_session
 from csu.store import journal
 from csu.store.tables import Credential, Material
 
@@ -76,6 +77,7 @@ def import_originals(
 ) -> OriginalsReport:
     """Loads the hashes of the credentials the platform mailed for ``election_id``."""
     require_role(who, "admin")
+    require_live_session(deps, who)
     with purged_refusal_journalled(deps, who, ACTION, election_id, path.name):
         return _import_originals(deps, who, path, election_id, skip_invalid=skip_invalid)
 

@@ -64,6 +64,7 @@ from csu.services.context import (
 )
 from csu.services.elections import get_definition
 from csu.services.emargement import material_states
+from csu.services.sessions import require_live_in
 from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
@@ -259,6 +260,7 @@ def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
     require_role(who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         row = session.get(OutboundMessage, message_id, with_for_update=True)
         if row is None:
             raise NotFound("Message introuvable.")
@@ -285,6 +287,7 @@ def abandon(deps: Deps, who: OperatorContext, message_id: int) -> None:
     require_role(who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         row = session.get(OutboundMessage, message_id, with_for_update=True)
         if row is None:
             raise NotFound("Message introuvable.")

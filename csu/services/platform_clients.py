@@ -41,6 +41,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
+from csu.services.sessions import require_live_in
 from csu.services.webhooks import new_client_secret
 from csu.store import journal
 from csu.store.journal import Actor
@@ -145,6 +146,7 @@ def add_platform_client(
     secret, sealed_secret = new_client_secret(deps) if url else (None, None)
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         existing = session.execute(
             select(PlatformClient).where(PlatformClient.name == name)
         ).scalar_one_or_none()
@@ -201,6 +203,7 @@ def revoke_platform_client(deps: Deps, who: OperatorContext, name: str) -> Platf
     require_role(who, "admin")
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         client = session.execute(
             select(PlatformClient).where(PlatformClient.name == name.strip()).with_for_update()
         ).scalar_one_or_none()

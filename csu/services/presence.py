@@ -57,11 +57,11 @@ from csu.services.elections import get_definition
 from csu.services.interventions import (
     caller_matches,
     owned_open,
-    require_live_in,
     require_open_election,
     verified_until,
 )
 from csu.services.reasons import typed_reason
+from csu.services.sessions import require_live_in
 from csu.services.verification import record_verification
 from csu.store import journal
 from csu.store.tables import Intervention, Material, PresenceCheck, Voter

@@ -54,6 +54,7 @@ from csu.delivery import KeepsCopies
 from csu.domain.clock import paris_text, rfc3339
 from csu.domain.election import ElectionDefinition, ElectionState, definition_from_json, state_at
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
+from csu.services.sessions import require_live_session
 from csu.store import journal
 from csu.store.tables import (
     Credential,
@@ -139,6 +140,7 @@ def purge(
     the copies ``copies`` keeps (default: the delivery's, if it keeps any) of the
     messages purged or past their retention."""
     require_role(who, "admin")
+    require_live_session(deps, who)
     now = deps.clock()
     if before is not None and before > now:
         raise ServiceError(

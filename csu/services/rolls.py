@@ -36,6 +36,7 @@ from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
 from csu.services.files import describe_os_error, open_regular
+from csu.services.sessions import require_live_session
 from csu.services.worker_processes import (
     QUIET_SPAWN,
     ctrl_c_deferred,
@@ -735,6 +736,7 @@ def import_voters(
     (into a purged election included).
     """
     require_role(who, "admin")
+    require_live_session(deps, who)
     with purged_refusal_journalled(deps, who, "roll_import", election_id, path.name):
         return _import_voters(
             deps, who, path, election_id,
@@ -1179,6 +1181,7 @@ def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str)
     Rows for scrutins already voted add nothing (the first vote recorded stays). One
     journal entry records the import, or its refusal (into a purged election included)."""
     require_role(who, "admin")
+    require_live_session(deps, who)
     with purged_refusal_journalled(deps, who, "votes_import", election_id, path.name):
         return _import_votes(deps, who, path, election_id)
 

@@ -62,6 +62,7 @@ from csu.services.notices import notify_change
 from csu.services.outbox import STATE_LABELS as MESSAGE_STATE_LABELS
 from csu.services.outbox import Outgoing, deliver, enqueue
 from csu.services.reasons import typed_reason
+from csu.services.sessions import require_live_in, require_live_session
 from csu.services.support import phone_for
 from csu.store import journal
 from csu.store.tables import (
@@ -373,6 +374,7 @@ def pending_substitutions(deps: Deps, who: OperatorContext) -> list[Substitution
     require_role(who, "superviseur")
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         requests = session.execute(
             select(SubstitutionRequest)
             .where(SubstitutionRequest.state == rules.PENDING)
@@ -402,6 +404,7 @@ def decide_substitution(
     reason = typed_reason(reason, maximum=MAX_DECISION_LENGTH)
     now = deps.clock()
     with deps.reading() as session:
+        require_live_in(session, who)
         request = session.get(SubstitutionRequest, request_id)
         if request is None:
             raise NotFound("Demande de matériel de substitution introuvable.")
@@ -413,6 +416,7 @@ def decide_substitution(
     prepared = _prepare(deps, definition, count) if approve else None
     message_id: list[int] | None = None
     with deps.writing() as session:
+        require_live_in(session, who)
         request = session.execute(
             select(SubstitutionRequest)
             .where(SubstitutionRequest.id == request_id)
@@ -543,6 +547,7 @@ def get_substitution(deps: Deps, who: OperatorContext, request_id: int) -> Subst
     """One request, for its author or a supervisor (nothing personal beyond the masked
     address and what the author already saw: not journalled)."""
     require_role(who, *REQUESTERS)
+    require_live_session(deps, who)
     with deps.reading() as session:
         request = session.get(SubstitutionRequest, request_id)
         if request is None or (who.role != "superviseur" and request.requested_by != who.login):

@@ -19,6 +19,7 @@ from csu.domain.election import ElectionDefinition, describe_support_hours
 from csu.domain.sms import to_gsm7, with_contact
 from csu.services.context import Deps, NotFound, OperatorContext, Role, ServiceError, require_role
 from csu.services.elections import get_definition
+from csu.services.sessions import require_live_session
 from csu.store.tables import Material, Voter
 
 READERS: tuple[Role, ...] = ("agent", "president", "superviseur", "admin")
@@ -74,6 +75,7 @@ def voter_support(
 ) -> SupportView:
     """Whom the voter calls for one of their elections (the only one when not named)."""
     require_role(who, *READERS)
+    require_live_session(deps, who)
     with deps.reading() as session:
         voter = session.get(Voter, voter_id)
         if voter is None:

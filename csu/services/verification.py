@@ -76,6 +76,7 @@ from csu.services.interventions import (
     verified_until,
 )
 from csu.services.reasons import typed_reason
+from csu.services.sessions import require_live_in
 from csu.store import journal
 from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import (
@@ -402,6 +403,7 @@ def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -
     reason = typed_reason(reason)
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         voter = session.get(Voter, voter_id)
         if voter is None:
             raise ServiceError("Électeur introuvable.")

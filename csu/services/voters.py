@@ -68,8 +68,8 @@ from csu.services.context import (
 from csu.services.credential_text import refuse_codes, voter_check
 from csu.services.elections import parsed_definition, unknown_election
 from csu.services.emargement import states_from
-from csu.services.interventions import LIVE_STATE, operator_state, require_live_in
 from csu.services.reasons import MIN_REASON_LENGTH, typed_reason
+from csu.services.sessions import LIVE_STATE, operator_state, require_live_in
 from csu.store import journal
 from csu.store.among import AmongSelected
 from csu.store.journal import entry_cursor
@@ -275,6 +275,10 @@ def search_voters(
     now = deps.clock()
     # No Session: its unit of work costs more than the reads and the entry together.
     with entry_cursor(deps.engine) as cursor:
+        # A search journalled names voters: a session no longer live reads none (the
+        # look-up's searches as the agent types, without journal, are not checked: the
+        # terminal notices an ended session within seconds, and record_search is).
+        _require_live_on(cursor, deps, who)
         hits = _search(cursor, _statements(deps.engine.dialect), request, now)
         _journal_search(cursor, who, request, hits, now)
     return hits
@@ -295,7 +299,17 @@ def record_search(deps: Deps, who: OperatorContext, query: str, hits: Sequence[V
     found.kind = kind
     now = deps.clock()
     with entry_cursor(deps.engine) as cursor:
+        _require_live_on(cursor, deps, who)
         _journal_search(cursor, who, request, found, now)
+
+
+def _require_live_on(cursor: Any, deps: Deps, who: OperatorContext) -> None:
+    """:func:`csu.services.sessions.require_live_in` on the driver's cursor of an
+    ``entry_cursor`` transaction; not read for the command line or the API, which are
+    no sessions (as :func:`csu.services.sessions.require_live_session`)."""
+    if who.session_id is not None:
+        rows = LIVE_STATE.rows(cursor, deps.engine.dialect, login=who.login)
+        require_live(who, operator_state(rows))
 
 
 @dataclass(frozen=True, slots=True)

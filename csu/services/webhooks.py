@@ -57,6 +57,7 @@ from csu.services.context import (
     retried,
 )
 from csu.services.elections import get_definition
+from csu.services.sessions import require_live_in
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared
@@ -602,6 +603,7 @@ def list_webhooks(
 def _requeue(deps: Deps, who: OperatorContext, webhook_id: int) -> None:
     now = deps.clock()
     with deps.writing() as session:
+        require_live_in(session, who)
         row = session.get(WebhookEvent, webhook_id, with_for_update=True)
         if row is None:
             raise NotFound(f"Aucun webhook n° {webhook_id}.")

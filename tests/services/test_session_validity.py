@@ -3,17 +3,57 @@ account disabled, given another role or bureau, or whose authenticator was reset
 it. The services refuse at once, in the action's own transaction, what a session no
 longer live asks; a later login takes over, abandoning what the earlier one left open."""
 
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 import pyotp
 import pytest
 from sqlalchemy import select, update
+from sqlmodel import SQLModel
 
+from csu.domain.checkpoint import NoteSigner
+from csu.services.alerts import review_alerts
+from csu.services.audit import (
+    acknowledge_set_aside,
+    export_journal,
+    export_journal_file,
+    pending_entries,
+    set_aside_after,
+)
 from csu.services.auth import log_in, log_out, session_ended
-from csu.services.context import SESSION_REFUSALS, OperatorContext, SessionClosed
+from csu.services.checkpoints import sign_checkpoint
+from csu.services.context import SESSION_REFUSALS, Deps, OperatorContext, Role, SessionClosed
 from csu.services.credentials import issue_credential
+from csu.services.escalation import (
+    callback_number,
+    close_escalation,
+    escalation_queue,
+    take_escalation,
+)
 from csu.services.interventions import close_intervention, current_intervention
-from csu.services.operators import add_operator, disable_operator, reset_totp
+from csu.services.journal_review import (
+    ReviewFilter,
+    count_entries,
+    entry_detail,
+    intervention_timeline,
+    next_page,
+    search_journal,
+)
+from csu.services.operators import add_operator, disable_operator, reset_totp, unlock_operator
+from csu.services.originals import import_originals
+from csu.services.outbox import abandon, resend
+from csu.services.platform_clients import add_platform_client, revoke_platform_client
 from csu.services.presence import attest_presence, presence_requests, request_presence_check
-from csu.services.voters import open_voter, reveal_field
+from csu.services.retention import purge
+from csu.services.rolls import import_voters, import_votes
+from csu.services.substitution import decide_substitution, get_substitution, pending_substitutions
+from csu.services.support import voter_support
+from csu.services.verification import unlock_voter
+from csu.services.voters import open_voter, record_search, reveal_field, search_voters
+from csu.services.webhooks import resend_webhook
+from csu.store import sequencer
 from csu.store.tables import Intervention, Operator
 from tests.conftest import ADMIN
 from tests.services.intervention_support import (
@@ -251,3 +291,137 @@ def test_a_session_ends_when_its_authenticator_is_reset(desk: Desk, president: s
 def test_a_session_id_is_drawn_afresh_at_each_login(desk: Desk, president: str) -> None:
     first, second = logged_in(desk), logged_in(desk)
     assert first.session_id != second.session_id
+
+
+# --- a supervisor's or administrator's session, disabled ---------------------------------
+# Every service such a session may call that reads personal data, changes something or
+# shows the journal refuses it at once, before its terminal notices the session ended.
+
+
+def _every_row(desk: Desk) -> dict[str, list[str]]:
+    """Every table's rows, to prove that a refused action changed nothing."""
+    if desk.deps.engine.dialect.name == "postgresql":
+        assert sequencer.settle(desk.deps.engine)
+    with desk.deps.reading() as session:
+        return {
+            table.name: sorted(repr(tuple(row)) for row in session.execute(table.select()))
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def _disabled(desk: Desk, login: str, role: str) -> OperatorContext:
+    """A live session of a new ``role`` operator, whose account is then disabled."""
+    add_operator(desk.deps, ADMIN, login, role=role, password=PASSWORD, totp_secret=SECRET)
+    who = log_in(desk.deps, login, PASSWORD, pyotp.TOTP(SECRET).at(desk.clock.now), "poste-9")
+    disable_operator(desk.deps, ADMIN, login, reason="compte compromis")
+    return who
+
+
+def _file(desk: Desk, text: str) -> Path:
+    path = desk.tmp_path / "import.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _exported(desk: Desk, who: OperatorContext) -> None:
+    out = io.StringIO()
+    try:
+        export_journal(desk.deps, who, out)
+    finally:
+        assert out.getvalue() == ""  # not a line of the journal
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """What the actions act on, made before the store's rows are taken."""
+
+    desk: Desk
+    who: OperatorContext
+    call_id: str  # an agent's intervention on the caller
+
+    @property
+    def deps(self) -> Deps:
+        return self.desk.deps
+
+
+_EVERYONE = ReviewFilter()
+_VOTES = "identifiant;vote_le\n{}; 02/12/2022 10:15\n"
+# The role of the disabled session, and the action it asks.
+_ACTIONS: dict[str, tuple[Role, Callable[[_Ready], object]]] = {
+    "search_voters": ("superviseur", lambda r: search_voters(
+        r.deps, r.who, r.desk.caller.matricule)),
+    "record_search": ("superviseur", lambda r: record_search(
+        r.deps, r.who, r.desk.caller.matricule, [])),
+    "search_journal": ("superviseur", lambda r: search_journal(r.deps, r.who, _EVERYONE)),
+    "next_page": ("superviseur", lambda r: next_page(r.deps, r.who, _EVERYONE, 1, 10)),
+    "count_entries": ("superviseur", lambda r: count_entries(r.deps, r.who, _EVERYONE)),
+    "entry_detail": ("superviseur", lambda r: entry_detail(r.deps, r.who, 1)),
+    "intervention_timeline": ("superviseur", lambda r: intervention_timeline(
+        r.deps, r.who, r.call_id)),
+    "pending_entries": ("superviseur", lambda r: pending_entries(r.deps, r.who)),
+    "set_aside_after": ("superviseur", lambda r: set_aside_after(r.deps, r.who, 0)),
+    "acknowledge_set_aside": ("admin", lambda r: acknowledge_set_aside(
+        r.deps, r.who, 1, "entrée examinée")),
+    "export_journal": ("superviseur", lambda r: _exported(r.desk, r.who)),
+    "export_journal_file": ("admin", lambda r: export_journal_file(
+        r.deps, r.who, r.desk.tmp_path / "export.csv")),
+    "add_operator": ("admin", lambda r: add_operator(
+        r.deps, r.who, "nouvel.agent", role="agent", password=PASSWORD)),
+    "disable_operator": ("admin", lambda r: disable_operator(
+        r.deps, r.who, "autre.agent", reason="départ")),
+    "reset_totp": ("admin", lambda r: reset_totp(
+        r.deps, r.who, "autre.agent", reason="téléphone perdu")),
+    "unlock_operator": ("admin", lambda r: unlock_operator(
+        r.deps, r.who, "autre.agent", reason="appel reçu")),
+    "add_platform_client": ("admin", lambda r: add_platform_client(
+        r.deps, r.who, "nouvelle-plateforme", [r.desk.caller.election])),
+    "revoke_platform_client": ("admin", lambda r: revoke_platform_client(
+        r.deps, r.who, "plateforme")),
+    "import_voters": ("admin", lambda r: import_voters(
+        r.deps, r.who, _file(r.desk, "matricule;nom\n"), r.desk.caller.election)),
+    "import_votes": ("admin", lambda r: import_votes(
+        r.deps, r.who, _file(r.desk, _VOTES.format(r.desk.caller.identifier)),
+        r.desk.caller.election)),
+    "import_originals": ("admin", lambda r: import_originals(
+        r.deps, r.who, _file(r.desk, "identifiant;type;hash\n"), r.desk.caller.election)),
+    "purge": ("admin", lambda r: purge(r.deps, r.who)),
+    "escalation_queue": ("superviseur", lambda r: escalation_queue(r.deps, r.who)),
+    "take_escalation": ("superviseur", lambda r: take_escalation(r.deps, r.who, 1)),
+    "callback_number": ("superviseur", lambda r: callback_number(r.deps, r.who, 1)),
+    "close_escalation": ("superviseur", lambda r: close_escalation(
+        r.deps, r.who, 1, "résolu", "rappelé, code renvoyé")),
+    "pending_substitutions": ("superviseur", lambda r: pending_substitutions(r.deps, r.who)),
+    "decide_substitution": ("superviseur", lambda r: decide_substitution(
+        r.deps, r.who, 1, True, "pièce vérifiée")),
+    "get_substitution": ("superviseur", lambda r: get_substitution(r.deps, r.who, 1)),
+    "resend": ("superviseur", lambda r: resend(r.deps, r.who, 1)),
+    "abandon": ("superviseur", lambda r: abandon(r.deps, r.who, 1)),
+    "review_alerts": ("superviseur", lambda r: review_alerts(r.deps, r.who)),
+    "voter_support": ("superviseur", lambda r: voter_support(
+        r.deps, r.who, r.desk.caller.voter_id)),
+    "resend_webhook": ("admin", lambda r: resend_webhook(r.deps, r.who, 1)),
+    "unlock_voter": ("superviseur", lambda r: unlock_voter(
+        r.deps, r.who, r.desk.caller.voter_id, "rappel vérifié")),
+    "sign_checkpoint": ("superviseur", lambda r: sign_checkpoint(
+        r.deps, r.who, NoteSigner.generate("csu.test/journal"))),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("action", sorted(_ACTIONS))
+def test_a_disabled_supervisor_s_or_admin_s_session_is_refused(desk: Desk, action: str) -> None:
+    role, asks = _ACTIONS[action]
+    add_operator(desk.deps, ADMIN, "autre.agent", role="agent", password=PASSWORD)
+    add_platform_client(desk.deps, ADMIN, "plateforme", [desk.caller.election])
+    ready = _Ready(desk, _disabled(desk, "ancien.chef", role), open_call(desk, desk.caller).id)
+    before = _every_row(desk)
+    with pytest.raises(SessionClosed, match=refused("disabled")):
+        asks(ready)
+    assert _every_row(desk) == before  # nothing journalled, nothing changed
+    assert not (desk.tmp_path / "export.csv").exists()
+
+
+def test_the_command_line_is_no_session_and_is_not_refused(desk: Desk) -> None:
+    # No session id: the commands of an administrator in a shell run as before.
+    assert count_entries(desk.deps, ADMIN, _EVERYONE) > 0
+    export_journal(desk.deps, ADMIN, io.StringIO())
+    assert entries(desk.deps, "journal_export")

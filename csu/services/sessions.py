@@ -1,0 +1,53 @@
+"""The session rule's store side: the operator's row as :func:`csu.services.context.
+require_live` reads it, and the checks every service that an operator's terminal
+session calls runs before it reads personal data, changes something or shows the
+journal.
+
+A service with a writing transaction checks inside it (:func:`require_live_in`), so
+that a session ended before its commit does nothing; one that only reads checks in a
+short read of its own first (:func:`require_live_session`). The command line and the
+system are no sessions (``session_id`` None): that read is not made for them.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
+
+from csu.services.context import Deps, OperatorContext, OperatorState, require_live
+from csu.store.prepared import Prepared
+from csu.store.tables import Operator, core_tables
+
+(_operator,) = core_tables(Operator)
+# The operator's row as csu.services.context.require_live reads it (a point read by the
+# login's unique index): services send it with their own reads.
+LIVE_STATE = Prepared(lambda: select(
+    _operator.c.active, _operator.c.role, _operator.c.bureau_code, _operator.c.session_id,
+    _operator.c.last_totp_step,
+).where(_operator.c.login == bindparam("login")))  # fmt: skip
+
+
+def operator_state(rows: Sequence[tuple[Any, ...]]) -> OperatorState | None:
+    """The operator's row read by :data:`LIVE_STATE` (or the same columns joined to
+    another read), None if there is none (an outer join's NULLs)."""
+    if not rows or rows[0][0] is None:
+        return None
+    active, role, bureau, session_id, last_totp_step = rows[0]
+    return OperatorState(bool(active), role, bureau, session_id, last_totp_step)
+
+
+def require_live_in(session: Session, who: OperatorContext) -> None:
+    """:func:`csu.services.context.require_live` on the operator's row as the
+    session's transaction reads it (one point read by login)."""
+    require_live(who, operator_state(LIVE_STATE.rows_in(session, login=who.login)))
+
+
+def require_live_session(deps: Deps, who: OperatorContext) -> None:
+    """:func:`require_live_in` in a short read of its own, for a service without a
+    writing transaction to check in; nothing for a context without a session (the
+    command line, the system), whose commands keep working as before."""
+    if who.session_id is None:
+        return
+    with deps.reading() as session:
+        require_live_in(session, who)
