@@ -189,6 +189,18 @@ def identity_asked(labels: list[str], limit: int | None) -> str:
     )
 
 
+def with_time_left(body: str, whole: float, left: float) -> str:
+    """``body`` of a code or link that has ``left`` seconds of the ``whole`` validity it
+    was written with (sent late, a retry): « valable 2 minutes » becomes « valable 30
+    secondes ». Only after « valable »: the same duration said for something else
+    stays, and a wording that does not say « valable $validity » is sent as written."""
+    said = f"valable {duration(max(1, int(left)))}"
+    for written in dict.fromkeys((duration(round(whole)), duration(int(whole)))):
+        if f"valable {written}" in body:
+            return body.replace(f"valable {written}", said, 1)
+    return body
+
+
 def duration(seconds: int) -> str:
     """« 2 minutes », « 30 minutes », « 1 min 30 s », « 45 secondes »."""
     minutes, rest = divmod(seconds, 60)

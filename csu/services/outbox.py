@@ -50,7 +50,7 @@ from csu.domain import scrutins as emargement_rules
 from csu.domain import sealing
 from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
-from csu.domain.messages import duration
+from csu.domain.messages import with_time_left
 from csu.services import webhooks
 from csu.services.context import (
     Deps,
@@ -457,17 +457,12 @@ def time_left_said(
     body: str, purpose: str, created: datetime, expires: datetime | None, now: datetime
 ) -> str:
     """``body`` as sent at ``now``: a code or link sent late (a retry, after a gateway
-    was down) says the time it has left, « valable 30 secondes », instead of the whole
-    validity written when it was queued (« valable 2 minutes », then false). The
-    validity is found as :func:`duration` wrote it; a wording without it is sent as is."""
+    was down) says the time it has left (csu.domain.messages.with_time_left), not the
+    whole validity written when it was queued, then false."""
     if expires is None or purpose not in _TIMED_PURPOSES or now - created < LATE_AFTER:
         return body
     whole = (expires - created).total_seconds()
-    left = duration(max(1, int((expires - now).total_seconds())))
-    for written in dict.fromkeys((duration(round(whole)), duration(int(whole)))):
-        if written in body:
-            return body.replace(written, left, 1)
-    return body
+    return with_time_left(body, whole, (expires - now).total_seconds())
 
 
 CODE_REPLACED = "code remplacé par un plus récent : non envoyé"

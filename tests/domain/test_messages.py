@@ -6,7 +6,14 @@ import pytest
 
 from csu.domain.election import definition_from_json, election_to_json, parse_election
 from csu.domain.errors import InvalidValue
-from csu.domain.messages import DEFAULTS, check_template, duration, identity_asked, render
+from csu.domain.messages import (
+    DEFAULTS,
+    check_template,
+    duration,
+    identity_asked,
+    render,
+    with_time_left,
+)
 from tests.domain.election_files import without_own_messages
 
 MEN = Path(__file__).parents[2] / "data" / "elections" / "men-2022.toml"
@@ -168,3 +175,15 @@ def test_a_subject_longer_than_an_inbox_line_is_refused() -> None:
     text = MEN.read_text(encoding="utf-8") + OWN_NOTICE.replace("Vos identifiants", "V" * 151)
     with pytest.raises(InvalidValue, match=r"messages\.notice\.subject : 150 caractères au plus"):
         parse_election(text, "men.toml")
+
+
+def test_a_late_message_says_the_time_left_only_where_it_says_valable() -> None:
+    body = "Pour 2 minutes de votre temps : votre code (valable 2 minutes) est 123456."
+    assert with_time_left(body, 120, 45.7) == (
+        "Pour 2 minutes de votre temps : votre code (valable 45 secondes) est 123456."
+    )
+
+
+def test_a_wording_without_valable_is_sent_as_written() -> None:
+    body = "Votre code vaut 2 minutes : 123456."
+    assert with_time_left(body, 120, 45) == body
