@@ -1086,7 +1086,10 @@ def outside_bureau(deps: Deps, who: OperatorContext, query: str) -> bool:
     """For a president whose search found nobody: whether ``query`` is the exact
     matricule or material identifier of a voter of another bureau, so that the screen
     says « not of your bureau » rather than « nobody ». Nothing of that voter is
-    returned; a name never answers (it would let one probe the roll)."""
+    returned; a name never answers (it would let one probe the roll). When it answers
+    yes, the president has learnt that such a voter exists: journalled (``recherche``,
+    refused, « hors bureau », the voter's pseudonym), as a refused consultation is, so
+    that probing other bureaus by matricule leaves its trace even typed fast."""
     if who.role != "president":
         return False
     text = read_query(query)
@@ -1105,5 +1108,24 @@ def outside_bureau(deps: Deps, who: OperatorContext, query: str) -> bool:
                 .scalar_subquery()
             )
             wanted.append(Voter.id.in_(known))  # type: ignore[union-attr]
-        voter_ids = session.execute(select(Voter.id).where(or_(*wanted)).limit(5)).scalars()
-        return any(not _voter_in_bureau(session, voter_id, who.bureau) for voter_id in voter_ids)
+        found = session.execute(
+            select(Voter.id, Voter.pseudonym).where(or_(*wanted)).limit(5)
+        ).all()
+        elsewhere = [
+            pseudonym for voter_id, pseudonym in found
+            if not _voter_in_bureau(session, voter_id, who.bureau)
+        ]  # fmt: skip
+    if not elsewhere:
+        return False
+    kind = "matricule" if matricule is not None else "identifiant"
+    with deps.writing() as session:
+        journal.append(
+            session,
+            actor=who.actor,
+            action="recherche",
+            outcome="refusé",
+            at=deps.clock(),
+            subject=elsewhere[0],
+            details={"query": _masked_query(kind, text, matricule, ""), "reason": "hors bureau"},
+        )
+    return True
