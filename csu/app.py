@@ -315,6 +315,34 @@ class CsuApp(App[None]):
         self._presence_notice = None  # show_login cleared the notifications
         self.switch_screen(LookupScreen())
         self.load_election()  # the operator's own: a president's is their bureau's
+        self.resume_worker(who)
+
+    @work(thread=True, exclusive=True, group="resume", exit_on_error=False)
+    def resume_worker(self, who: OperatorContext) -> None:
+        """An intervention the operator left open (a terminal that crashed mid-call, a
+        session taken over from another workstation) is picked up again: its file opens."""
+        from csu.services.interventions import current_intervention
+
+        try:
+            found = current_intervention(self.deps, who)
+        except Exception as error:  # any: the look-up still works, the file opens by hand
+            self.log.warning(f"intervention en cours non lue : {type(error).__name__}")
+            return
+        if found is not None:
+            self.call_from_thread(self._resume, who, found)
+
+    def _resume(self, who: OperatorContext, found: "OpenIntervention") -> None:
+        from csu.screens.lookup import LookupScreen
+
+        if who != self.operator or not isinstance(self.screen, LookupScreen):
+            return  # the session ended, or the operator already went elsewhere
+        self.screen.open(found.voter_id)
+        self.notify(
+            f"Intervention en cours reprise ({self._intervention_words(found)}) : "
+            "terminez-la ici.",
+            title="Intervention en cours",
+            timeout=10,
+        )
 
     @property
     def who_line(self) -> str:

@@ -356,7 +356,16 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 async def open_voter_file(pilot: Pilot[Any], matricule: str) -> None:
-    """On the look-up screen: find the voter by matricule and open the file."""
+    """On the look-up screen: find the voter by matricule and open the file. An
+    intervention the operator left open (opened through the services before the login)
+    reopens its voter's file at the login: already there, nothing to do."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    if isinstance(screen, VoterScreen):
+        if screen.file is not None and screen.file.matricule == matricule:
+            return
+        await pilot.press("escape")
+        await settle(pilot)
     pilot.app.screen.query_one("#search", Input).value = matricule
     await pilot.pause(0.2)  # the search is debounced
     await settle(pilot)

@@ -87,6 +87,10 @@ def test_voter_file_in_each_state_of_a_call(
 
     async def walk(pilot: Pilot[Any]) -> None:
         await on_voter_file(pilot, voter)
+        # The call prepared through the services is picked up at the login (« Intervention
+        # en cours reprise », tests/screens/test_session_revoked.py): the picture is the file's.
+        await pilot.app.workers.wait_for_complete()
+        pilot.app.clear_notifications()
         if state == "closed":
             await press(pilot, "ctrl+w")
             await click(pilot, "#close-ok")

@@ -15,8 +15,10 @@ from csu import app as app_module
 from csu.app import CsuApp
 from csu.domain.clock import fixed_clock
 from csu.screens.login import LoginScreen
+from csu.screens.voter import VoterScreen
 from csu.services.auth import log_in as log_in_service
 from csu.services.context import Deps
+from csu.services.interventions import open_intervention
 from csu.services.operators import disable_operator
 from csu.store.tables import Operator
 from tests.conftest import ADMIN, NOW
@@ -118,3 +120,22 @@ async def test_a_store_out_of_reach_during_the_look_says_nothing_every_few_secon
         await settle(pilot)
         assert app.operator is not None  # the session goes on
         assert [n.message for n in app._notifications if n.severity != "information"] == []
+
+
+async def test_a_login_picks_up_the_intervention_left_open_elsewhere(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # A terminal that crashed mid-call: the agent logs in again and the call goes on.
+    earlier = NOW - timedelta(minutes=1)
+    crashed = log_in_service(
+        replace(demo_deps, clock=fixed_clock(earlier)), "agent", "demo", code("agent", earlier),
+        "poste-en-panne",
+    )  # fmt: skip
+    voter = demo_voter(demo_deps)
+    open_intervention(demo_deps, crashed, voter.voter_id, "phone")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await settle(pilot)
+        assert isinstance(app.screen, VoterScreen)
+        assert app.screen.voter_id == voter.voter_id
+        assert any("Intervention en cours reprise" in n.message for n in app._notifications)
