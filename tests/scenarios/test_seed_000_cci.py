@@ -345,22 +345,27 @@ async def test_a_request_is_granted_by_a_supervisor_other_than_its_author(
     assert stored.requested_by == "superviseur" and stored.decided_by == OTHER_SUPERVISOR
 
 
+async def granted_by_a_supervisor(pilot: Pilot[Any], voter: DemoVoter, outbox: Path) -> None:
+    """The agent's complete request, then a supervisor's approval: the material goes."""
+    await phone_control(pilot, voter, outbox)
+    modal = await request_form(pilot)
+    tick_pieces(modal)
+    identity_as_on_the_roll(pilot, voter)
+    assert "en attente d'approbation" in await submit(pilot)
+    await click(pilot, "#substitution-close")
+    await close_ui(pilot, "résolu")
+    await press(pilot, "ctrl+o")
+    await log_in(pilot, "superviseur")
+    await decide(pilot, "Pièces contrôlées, identité conforme")
+
+
 async def test_the_notice_of_new_material_gives_the_voter_s_ccil_number(
     app: CsuApp, demo_deps: Deps, outbox: Path
 ) -> None:
     voter = caller(demo_deps)
     phone, _ = CCILS[voter.row["circonscription"]]
     async with app.run_test(size=SIZE) as pilot:
-        await phone_control(pilot, voter, outbox)
-        modal = await request_form(pilot)
-        tick_pieces(modal)
-        identity_as_on_the_roll(pilot, voter)
-        assert "en attente d'approbation" in await submit(pilot)
-        await click(pilot, "#substitution-close")
-        await close_ui(pilot, "résolu")
-        await press(pilot, "ctrl+o")
-        await log_in(pilot, "superviseur")
-        await decide(pilot, "Pièces contrôlées, identité conforme")
+        await granted_by_a_supervisor(pilot, voter, outbox)
         assert any("accordée" in m for m in notifications(app))
 
     sent = mails(outbox)
@@ -376,16 +381,7 @@ async def test_the_substitution_material_says_where_and_how_to_vote(
     indiquez : votre identifiant … votre date de naissance (format jj/mm/aaaa) »."""
     voter = caller(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await phone_control(pilot, voter, outbox)
-        modal = await request_form(pilot)
-        tick_pieces(modal)
-        identity_as_on_the_roll(pilot, voter)
-        assert "en attente d'approbation" in await submit(pilot)
-        await click(pilot, "#substitution-close")
-        await close_ui(pilot, "résolu")
-        await press(pilot, "ctrl+o")
-        await log_in(pilot, "superviseur")
-        await decide(pilot, "Pièces contrôlées, identité conforme")
+        await granted_by_a_supervisor(pilot, voter, outbox)
     material = mails(outbox)[REQUEST_ADDRESS]
     [_, new] = materials_of(demo_deps, voter)
     assert new.identifier in material
