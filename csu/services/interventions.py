@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn, cast
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
@@ -34,6 +34,7 @@ from csu.services.context import (
     Forbidden,
     NotFound,
     OperatorContext,
+    Role,
     ServiceError,
     enforce,
     require_live,
@@ -239,12 +240,31 @@ def close_intervention(
 
 
 SESSION_END_NOTE = "fin de session"
+DISABLED_NOTE = "compte désactivé par un administrateur"
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
     """Closes as ``abandonné`` the intervention the operator left open, at logout."""
     row = _open_of(session, who.login)
     if row is not None:
         _close(session, who, row.id, ABANDONED, SESSION_END_NOTE, now)
         session.expire(row)  # closed by a statement of its own: read again if asked
+
+
+def abandon_for_disabled(
+    session: Session, by: OperatorContext, login: str, role: str, now: datetime
+) -> None:
+    """Closes as ``abandonné`` the intervention that ``login``, whose account ``by`` (an
+    administrator) disables, left open: no session of theirs will ever close it (their
+    terminal may be dead). The entry names the administrator."""
+    row = _open_of(session, login)
+    if row is None:
+        return
+    owner = OperatorContext(login=login, role=cast(Role, role), workstation=by.workstation)
+    with session_cursor(session) as (cursor, dialect):
+        closed = _close_on(cursor, dialect, owner, row.id, ABANDONED, DISABLED_NOTE, now)
+    if closed is not None:
+        _, entry = closed
+        journal.append(session, **{**entry, "actor": by.actor})
+    session.expire(row)
 
 
 def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:

@@ -233,15 +233,23 @@ def disable_operator(
         if not row.active:
             raise ServiceError(f"L'opérateur « {login} » est déjà désactivé.")
         row.active = False
+        row.session_id = None
         session.add(row)
+        now = deps.clock()
         journal.append(
             session,
             actor=who.actor,
             action="operator_disable",
             outcome="ok",
-            at=deps.clock(),
+            at=now,
             details={"login": login, "reason": reason},
         )
+        # Their terminal, if still alive, returns to the login screen; one that died
+        # mid-call would leave the call open for ever. (Imported here: logging in
+        # imports this module, not the interventions'.)
+        from csu.services.interventions import abandon_for_disabled
+
+        abandon_for_disabled(session, who, login, row.role, now)
 
 
 def reset_totp(

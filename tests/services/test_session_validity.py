@@ -168,18 +168,40 @@ def test_a_disabled_operator_s_session_cannot_close_its_intervention(
     disable_operator(desk.deps, ADMIN, president, reason="compte compromis")
     with pytest.raises(SessionClosed, match=refused("disabled")):
         close_intervention(desk.deps, who, call_id, "résolu")
-    assert intervention(desk, call_id).closed_at is None
+    assert intervention(desk, call_id).outcome == "abandonné"
 
 
-def test_the_logout_of_a_disabled_operator_abandons_its_intervention(
+def test_disabling_an_operator_abandons_the_intervention_they_left_open(
+    desk: Desk, president: str
+) -> None:
+    # Their terminal may be dead: no session of theirs will ever close it.
+    who = logged_in(desk)
+    call_id = in_person_call(desk, desk.caller, who)
+    disable_operator(desk.deps, ADMIN, president, reason="compte compromis")
+    closed = intervention(desk, call_id)
+    assert (closed.outcome, closed.closed_at is not None) == ("abandonné", True)
+    assert stored_session(desk) is None
+
+
+def test_the_abandon_of_a_disabled_operator_s_intervention_names_the_administrator(
     desk: Desk, president: str
 ) -> None:
     who = logged_in(desk)
     call_id = in_person_call(desk, desk.caller, who)
     disable_operator(desk.deps, ADMIN, president, reason="compte compromis")
+    [entry] = [e for e in entries(desk.deps, "intervention_close") if e["intervention"] == call_id]
+    assert (entry["outcome"], entry["operator"]) == ("abandonné", ADMIN.login)
+    assert entry["details"] == {"note": "compte désactivé par un administrateur"}
+
+
+def test_the_logout_of_a_disabled_operator_abandons_nothing_more(
+    desk: Desk, president: str
+) -> None:
+    who = logged_in(desk)
+    in_person_call(desk, desk.caller, who)
+    disable_operator(desk.deps, ADMIN, president, reason="compte compromis")
     log_out(desk.deps, who)
-    assert intervention(desk, call_id).outcome == "abandonné"
-    assert stored_session(desk) is None
+    assert len(entries(desk.deps, "intervention_close")) == 1
 
 
 def test_a_context_without_session_of_a_disabled_account_is_refused(desk: Desk) -> None:
