@@ -7,7 +7,6 @@ directory, with no ``CSU_*`` setting from the user's shell and a cheap argon2.
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
 from pathlib import Path
 
 import pyotp
@@ -18,6 +17,7 @@ from typer.testing import Result
 from csu.domain.clock import to_paris
 from csu.services.auth import MAX_FAILURES, LoginRefused, log_in
 from csu.services.context import Deps
+from csu.services.operators import OperatorView, list_operators
 from csu.store.engine import make_engine
 from csu.store.tables import Bureau, JournalEntry, Operator
 from tests.cli_support import (
@@ -29,6 +29,7 @@ from tests.cli_support import (
     initialised,
     said,
 )
+from tests.conftest import ADMIN
 from tests.fakes import FAST_HASHER
 
 URI = re.compile(r"otpauth://totp/\S+")
@@ -58,6 +59,11 @@ def deps_of(db: Path) -> Iterator[Deps]:
 def operator(db: Path, login: str) -> Operator | None:
     with deps_of(db) as deps, deps.reading() as session:
         return session.exec(select(Operator).where(Operator.login == login)).first()
+
+
+def listed(db: Path) -> list[OperatorView]:
+    with deps_of(db) as deps:
+        return list_operators(deps, ADMIN)
 
 
 def actions(db: Path) -> list[str]:
@@ -308,15 +314,17 @@ def test_reset_totp_prints_a_new_uri_and_qr_code(db: Path, camille: str) -> None
     assert "operator_totp_reset" in actions(db)
 
 
-def test_list_shows_a_locked_operator_and_until_when(db: Path, camille: str) -> None:
+def test_list_shows_a_locked_operator_from_where_and_until_when(db: Path, camille: str) -> None:
     for _ in range(MAX_FAILURES):
         assert not logs_in(db, "camille", "wrong-password", camille)
-    locked = operator(db, "camille")
-    assert locked is not None and locked.locked_until is not None
-    until = to_paris(locked.locked_until.replace(tzinfo=UTC))
+    [view] = [v for v in listed(db) if v.login == "camille"]
+    assert view.origins_locked_until is not None
+    until = to_paris(view.origins_locked_until)
     result = csu("operator", "list", "--db", db)
     assert_done(result)
-    assert re.search(rf"camille\W+camille\W+agent\W+oui\W+jusqu'à {until:%H:%M}", said(result))
+    assert re.search(
+        rf"camille\W+camille\W+agent\W+oui\W+1 poste jusqu'à {until:%H:%M}", said(result)
+    )
 
 
 def test_unlock_lets_a_locked_operator_log_in(db: Path, camille: str) -> None:

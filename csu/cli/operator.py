@@ -19,7 +19,6 @@ app = typer.Typer(help="Opérateurs de la cellule.")
 @friendly
 def operator_list(db: DbOption = None) -> None:
     """Liste les opérateurs (et ceux verrouillés après des échecs de connexion)."""
-    from csu.domain.clock import to_paris
     from csu.services.context import ROLE_LABELS
     from csu.services.operators import list_operators
 
@@ -27,7 +26,7 @@ def operator_list(db: DbOption = None) -> None:
     table = Table("Identifiant", "Nom", "Rôle", "Bureau", "Actif", "Verrouillé")
     for op in list_operators(deps, who(settings)):
         # The login screen says nothing of a lock: the administrator sees it here and in F9.
-        locked = f"jusqu'à {to_paris(op.locked_until):%H:%M}" if op.locked_until else "non"
+        locked = op.lock_words
         table.add_row(
             op.login,
             escape(op.display_name),  # typed by an admin: never markup

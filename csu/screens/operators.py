@@ -17,7 +17,6 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
-from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
@@ -77,14 +76,6 @@ def grouped_secret(uri: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def locked_text(view: OperatorView) -> str:
-    if view.locked_until is not None:
-        return f"jusqu'à {to_paris(view.locked_until):%H:%M}"
-    if view.failed_logins:
-        return f"non ({counted(view.failed_logins, 'échec')})"
-    return "non"
-
-
 class OperatorsScreen(CsuScreen[None]):
     """Every operator, by login; n creates, d disables, t re-enrols, u unlocks."""
 
@@ -107,6 +98,7 @@ class OperatorsScreen(CsuScreen[None]):
         super().__init__()
         self.operators: list[OperatorView] = []
         self.loaded = False
+        self.summary = ""
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
@@ -123,7 +115,11 @@ class OperatorsScreen(CsuScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("disable", "reset_totp", "unlock"):
-            return self.selected() is not None
+            chosen = self.selected()
+            if chosen is None:
+                return False
+            # Greyed on a disabled account: none of them applies to it any more.
+            return True if chosen.active else None
         return True
 
     # --- the list -----------------------------------------------------------------
@@ -154,19 +150,19 @@ class OperatorsScreen(CsuScreen[None]):
                 ROLE_LABELS.get(view.role, view.role),
                 Text(view.bureau or "—"),
                 "oui" if view.active else "non",
-                locked_text(view),
+                view.lock_words,
                 key=view.login,
             )
         if chosen is not None and chosen.login in {v.login for v in views}:
             table.move_cursor(row=table.get_row_index(chosen.login))
         active = sum(view.active for view in views)
-        locked = sum(view.locked_until is not None for view in views)
-        self.query_one("#operators-status", Static).update(
+        locked = sum(view.locked for view in views)
+        self.summary = (
             f"{counted(len(views), 'opérateur')}, {counted(active, 'actif')}, "
             f"{counted(locked, 'verrouillé')} — "
             "n pour créer ; d, t, u sur l'opérateur choisi."
         )
-        self.refresh_bindings()
+        self._say_chosen()
 
     def selected(self) -> OperatorView | None:
         if not self.operators:
@@ -177,6 +173,15 @@ class OperatorsScreen(CsuScreen[None]):
 
     @on(DataTable.RowHighlighted, "#operators-table")
     def _highlighted(self) -> None:
+        self._say_chosen()
+
+    def _say_chosen(self) -> None:
+        """The summary, and why d, t and u are greyed on a disabled operator."""
+        chosen = self.selected()
+        said = self.summary
+        if chosen is not None and not chosen.active:
+            said += "\n" + disabled_refusal(chosen.login)
+        self.query_one("#operators-status", Static).update(said)
         self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -229,7 +234,7 @@ class OperatorsScreen(CsuScreen[None]):
 
     def action_reset_totp(self) -> None:
         view = self.selected()
-        if view is None or self._disabled(view):
+        if view is None:
             return
         self.app.push_screen(
             ConfirmScreen(
@@ -244,7 +249,7 @@ class OperatorsScreen(CsuScreen[None]):
 
     def action_unlock(self) -> None:
         view = self.selected()
-        if view is None or self._disabled(view):
+        if view is None:
             return
         self.app.push_screen(
             ConfirmScreen(
@@ -255,14 +260,6 @@ class OperatorsScreen(CsuScreen[None]):
             ),
             lambda reason: self._then(reason, "unlock", view.login),
         )
-
-    def _disabled(self, view: OperatorView) -> bool:
-        """A disabled operator is neither unlocked nor re-enrolled (the services refuse
-        it too): said before a confirmation is asked for nothing."""
-        if view.active:
-            return False
-        self.notify(disabled_refusal(view.login), title="Refusé", severity="warning", timeout=8)
-        return True
 
     def _then(self, reason: str | None, action: str, login: str) -> None:
         if reason is not None:  # None: cancelled

@@ -5,8 +5,16 @@ code, an unknown login, a disabled account and a locked one alike, so that the
 screen never tells whether a login exists or is locked; an unknown login costs
 the same argon2 verification as a known one, against a dummy hash. A code is
 accepted once: the time step it belongs to is kept and only later steps are
-accepted after it. Five failures in a row lock the operator for fifteen minutes;
-the journal and the administrators' operators screen (F9) say until when.
+accepted after it.
+
+Failures are counted where they come from, the origin: the workstation, or
+``web:<address>`` under csu serve. Five in a row from one origin lock that origin
+out of the account for fifteen minutes, not the operator everywhere: an outsider
+typing a president's login on the public page used to lock the president out of
+their bureau. Twenty in a row from all origins together (a guess spread over many
+addresses) lock the account for fifteen minutes everywhere except at the origin of
+its last good login, where the operator keeps working. The journal and the
+administrators' operators screen (F9) say what is locked and until when.
 
 Every attempt is journalled, never with the password or the code. The login typed
 is kept as typed only when it names an operator; anything else may be a password
@@ -55,11 +63,15 @@ from csu.services.context import session_ended as _ended
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
 from csu.store.journal import Actor
-from csu.store.tables import Operator
+from csu.store.tables import LoginFailures, Operator
 
 LOGIN_FAILED = "Identifiants ou code incorrects."
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # in a row from one origin: that origin is locked out
+MAX_ACCOUNT_FAILURES = 20  # in a row from all origins: the account is, but where it last logged in
 LOCK_MINUTES = 15
+# What a lock shuts (the journal's « lock »): the origin the failures came from, or the
+# account everywhere but the origin of its last good login.
+ORIGIN_LOCK, ACCOUNT_LOCK = "poste", "compte"
 TOTP_WINDOW = 1  # the previous, current and next 30-second steps
 LOGIN_DETAIL_MAX = 64  # how much of a typed login the journal keeps
 SESSION_ID_BYTES = 16  # a session's random id: 32 hexadecimal digits
@@ -140,18 +152,30 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                 details["reason"] = "compte désactivé"
         else:
             actor = Actor(operator=row.login, role=row.role, workstation=workstation)
-            locked_until = _aware(row.locked_until)
-            if locked_until is not None and locked_until <= now:  # the lock has expired
-                row.failed_logins, row.locked_until, locked_until = 0, None, None
+            here = _failures_here(session, row.login, workstation, now)
+            account_lock = _aware(row.locked_until)
+            if account_lock is not None and account_lock <= now:  # the lock has expired
+                row.failed_logins, row.locked_until, account_lock = 0, None, None
+            # The place of the last good login keeps its way in while failures from
+            # elsewhere lock the account: an outsider cannot lock the operator out there.
+            if row.last_login_origin == workstation:
+                account_lock = None
             last = row.last_totp_step
             fresh = [step for step in steps if last is None or step > last]
-            if locked_until is not None:
+            lock = here.locked_until or account_lock
+            if lock is not None:
                 outcome = "verrouillé"
-                details["locked_until"] = locked_until.isoformat()
+                details["locked_until"] = lock.isoformat()
+                details["lock"] = ORIGIN_LOCK if here.locked_until else ACCOUNT_LOCK
             elif password_ok and fresh:
                 outcome = "ok"
-                row.failed_logins, row.locked_until = 0, None
+                if here in session:  # a good login forgets this origin's failures
+                    session.delete(here)
+                here = None
+                if row.locked_until is None:
+                    row.failed_logins = 0
                 row.last_totp_step = max(fresh)
+                row.last_login_origin = workstation
                 context = OperatorContext(
                     login=row.login,
                     role=cast(Role, row.role),
@@ -167,13 +191,22 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                 row.session_id = context.session_id
             else:
                 outcome = "refusé"
+                here.failures += 1
                 row.failed_logins += 1
-                details["failures"] = row.failed_logins
+                details["failures"] = here.failures
+                details["account_failures"] = row.failed_logins
                 if steps and not fresh:
                     details["reason"] = "code déjà utilisé"
-                if row.failed_logins >= MAX_FAILURES:
+                if here.failures >= MAX_FAILURES:
+                    here.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                    details["locked_until"] = here.locked_until.isoformat()
+                    details["lock"] = ORIGIN_LOCK
+                if row.failed_logins >= MAX_ACCOUNT_FAILURES and row.locked_until is None:
                     row.locked_until = now + timedelta(minutes=LOCK_MINUTES)
                     details["locked_until"] = row.locked_until.isoformat()
+                    details["lock"] = ACCOUNT_LOCK
+            if here is not None and here.failures:  # a row read is saved with the session
+                session.add(here)
             session.add(row)
         journal.append(
             session, actor=actor, action="login", outcome=outcome, at=now, details=details
@@ -277,6 +310,19 @@ def demo_logins(deps: Deps) -> list[DemoLogin]:
 def _row_for_update(session: Session, login: str) -> Operator | None:
     query = select(Operator).where(Operator.login == login).with_for_update()
     return session.exec(query).first()
+
+
+def _failures_here(session: Session, login: str, origin: str, now: datetime) -> LoginFailures:
+    """The failures in a row of ``login`` from ``origin`` (a new row, not yet added, when
+    there are none); a lock that has run out is cleared with its count."""
+    found = session.get(LoginFailures, (login, origin), with_for_update=True)
+    if found is None:
+        return LoginFailures(login=login, origin=origin, failures=0)
+    until = _aware(found.locked_until)
+    found.locked_until = until
+    if until is not None and until <= now:
+        found.failures, found.locked_until = 0, None
+    return found
 
 
 def _verify_password(hasher: PasswordHasher, stored: str | None, password: str) -> bool:

@@ -13,8 +13,10 @@ import pyotp
 from sqlmodel import Session, select
 
 from csu.domain import sealing
+from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.passwords import check_operator_password
+from csu.domain.plural import counted
 from csu.domain.text import single_line
 from csu.services.context import (
     ROLES,
@@ -27,7 +29,7 @@ from csu.services.context import (
 from csu.services.reasons import optional_reason
 from csu.services.sessions import require_live_in
 from csu.store import journal
-from csu.store.tables import Bureau, Operator
+from csu.store.tables import Bureau, LoginFailures, Operator
 
 TOTP_PURPOSE = "totp"
 ISSUER = "CSU électeurs"
@@ -79,9 +81,30 @@ class OperatorView:
     role: str
     bureau: str | None
     active: bool
-    # Set while the operator is locked out after too many failed logins (UTC).
+    # Set while the whole account is locked out after too many failed logins (UTC).
     locked_until: datetime | None = None
     failed_logins: int = 0
+    # The origins (workstations, browser addresses) locked out of the account now, and
+    # when the last of their locks ends (UTC).
+    origins_locked: int = 0
+    origins_locked_until: datetime | None = None
+
+    @property
+    def locked(self) -> bool:
+        """Locked out, everywhere or from some origins."""
+        return self.locked_until is not None or self.origins_locked_until is not None
+
+    @property
+    def lock_words(self) -> str:
+        """The « Verrouillé » column of the desk (F9) and of ``csu operator list``."""
+        if self.locked_until is not None:
+            return f"jusqu'à {to_paris(self.locked_until):%H:%M}"
+        if self.origins_locked_until is not None:
+            where = counted(self.origins_locked, "poste")
+            return f"{where} jusqu'à {to_paris(self.origins_locked_until):%H:%M}"
+        if self.failed_logins:
+            return f"non ({counted(self.failed_logins, 'échec')})"
+        return "non"
 
 
 def add_operator(
@@ -187,6 +210,13 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
     now = deps.clock()
     with deps.reading() as session:
         rows = session.exec(select(Operator).order_by(Operator.login)).all()
+        origins: dict[str, list[datetime]] = {}
+        for failures in session.exec(
+            select(LoginFailures).where(LoginFailures.locked_until.is_not(None))  # type: ignore[union-attr]
+        ):
+            until = _still_locked(failures.locked_until, now)
+            if until is not None:
+                origins.setdefault(failures.login, []).append(until)
         return [
             OperatorView(
                 r.login,
@@ -196,6 +226,8 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
                 r.active,
                 locked_until=_still_locked(r.locked_until, now),
                 failed_logins=r.failed_logins,
+                origins_locked=len(origins.get(r.login, ())),
+                origins_locked_until=max(origins.get(r.login, ()), default=None),
             )
             for r in rows
         ]
@@ -293,11 +325,17 @@ def unlock_operator(
         row = _find(session, login)
         _refuse_disabled(row)  # « déverrouillé » would read as « may log in again »
         # Locked as the list shows it: a lock that has run out is no lock.
-        was_locked = _still_locked(row.locked_until, now) is not None
+        origins = session.exec(select(LoginFailures).where(LoginFailures.login == login)).all()
+        was_locked = any(
+            _still_locked(until, now) is not None
+            for until in (row.locked_until, *(found.locked_until for found in origins))
+        )
         failures = row.failed_logins
         row.failed_logins = 0
         row.locked_until = None
         session.add(row)
+        for found in origins:
+            session.delete(found)
         journal.append(
             session,
             actor=who.actor,

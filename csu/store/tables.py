@@ -269,6 +269,21 @@ class Operator(SQLModel, table=True):
     # set by a login, cleared by that session's logout. A newer login replaces it, and
     # the session it replaced ends itself (migration 0026).
     session_id: str | None = Field(default=None, max_length=64)
+    # Where the operator last logged in from (a workstation, or ``web:<address>`` under
+    # csu serve): a lock of the whole account does not apply there (migration 0027).
+    last_login_origin: str | None = Field(default=None, max_length=100)
+
+
+class LoginFailures(SQLModel, table=True):
+    """Failed logins in a row of one operator from one origin (a workstation, or
+    ``web:<address>`` under csu serve), and the lock they led to: failures from one place
+    lock that place out, not the operator everywhere (csu.services.auth, migration 0027)."""
+
+    __tablename__ = "login_failures"
+    login: str = Field(primary_key=True, max_length=64)
+    origin: str = Field(primary_key=True, max_length=100)
+    failures: int = 0
+    locked_until: datetime | None = None
 
 
 class Intervention(SQLModel, table=True):

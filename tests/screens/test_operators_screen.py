@@ -100,14 +100,14 @@ class TestOperatorsList:
             ]  # fmt: skip
             assert listed["agent"][2] == "agent"
 
-    async def test_an_operator_locked_out_shows_until_when(
+    async def test_an_operator_locked_out_from_one_workstation_shows_it_and_until_when(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
         for _ in range(MAX_FAILURES):
             assert not logs_in(demo_deps, "agent", "mauvais", SECRETS["agent"])
         async with app.run_test(size=SIZE) as pilot:
             await open_operators(pilot)
-            assert rows(app)["agent"][5] == "jusqu'à 11:45"
+            assert rows(app)["agent"][5] == "1 poste jusqu'à 11:45"
 
     async def test_a_supervisor_is_refused_the_screen(self, app: CsuApp) -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -386,7 +386,6 @@ class TestChanges:
             assert rows(app)["agent"][5] == "non"
         assert logs_in(demo_deps, "agent", "demo", SECRETS["agent"])
 
-
     async def test_a_disabled_operator_is_neither_unlocked_nor_re_enrolled_without_asking(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
@@ -394,13 +393,28 @@ class TestChanges:
         async with app.run_test(size=SIZE) as pilot:
             await open_operators(pilot)
             await choose(pilot, "agent")
-            for key in ("u", "t"):
+            for key in ("u", "t", "d"):
                 await press(pilot, key)
                 assert isinstance(app.screen, OperatorsScreen)  # no confirmation asked
-            told = [n for n in notifications(app) if "est désactivé" in n]
-            assert len(told) == 2 and "créez-lui un nouveau compte" in told[0]
-        assert stored(demo_deps, "agent").totp_secret_sealed
         assert secret_of(demo_deps, "agent") == SECRETS["agent"]
+
+    async def test_on_a_disabled_operator_d_t_and_u_are_greyed_and_the_desk_says_why(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        disable_operator(demo_deps, ADMIN, "agent", reason="fin de mission")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_operators(pilot)
+            await choose(pilot, "agent")
+            greyed = {key: screen.check_action(action, ()) for key, action in
+                      (("d", "disable"), ("t", "reset_totp"), ("u", "unlock"))}  # fmt: skip
+            assert greyed == {"d": None, "t": None, "u": None}
+            said = str(app.screen.query_one("#operators-status", Static).content)
+            assert "« agent » est désactivé" in said and "créez-lui un nouveau compte" in said
+            await choose(pilot, "president")
+            assert screen.check_action("unlock", ()) is True
+            status = app.screen.query_one("#operators-status", Static)
+            assert "désactivé" not in str(status.content)
+
 
 def test_the_half_block_qr_code_draws_every_module_of_the_symbol() -> None:
     import segno

@@ -1,7 +1,9 @@
 """Logging in: one message for every failure (locks included), no replayed code, a lock
-after five failures, and a login typed that names no operator journalled only as a hash."""
+of the origin after five failures from it (of the account, but where it last logged in,
+after twenty from everywhere), and a login typed that names no operator journalled only
+as a hash."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyotp
 import pytest
@@ -10,9 +12,12 @@ from sqlmodel import select
 
 from csu.domain.hashing import TYPED_LOGIN, keyed_hash
 from csu.services.auth import (
+    ACCOUNT_LOCK,
     LOCK_MINUTES,
     LOGIN_FAILED,
+    MAX_ACCOUNT_FAILURES,
     MAX_FAILURES,
+    ORIGIN_LOCK,
     DemoLogin,
     LoginRefused,
     demo_logins,
@@ -24,7 +29,7 @@ from csu.services.context import Deps, OperatorContext
 from csu.services.demo import DEMO_OPERATORS
 from csu.services.operators import add_demo_operator, add_operator, disable_operator, reset_totp
 from csu.store import journal
-from csu.store.tables import Bureau, JournalEntry, Meta, Operator
+from csu.store.tables import Bureau, JournalEntry, LoginFailures, Meta, Operator
 from tests.conftest import ADMIN, NOW
 from tests.fakes import FAST_HASHER, Clock
 
@@ -32,8 +37,6 @@ PASSWORD = "Pluie-sur-Brest-42"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PRESIDENT_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
 POSTE = "poste-7"
-
-
 
 
 class CountingHasher(PasswordHasher):
@@ -101,9 +104,23 @@ def logins(ops: Deps) -> list[dict]:
         return [journal.entry_fields(row) for row in rows]
 
 
-def fail(ops: Deps, times: int) -> None:
+def fail(ops: Deps, times: int, *, login: str = "camille", origin: str = POSTE) -> None:
     for _ in range(times):
-        refusal(ops, "camille", "wrong-password", "000000")
+        with pytest.raises(LoginRefused):
+            log_in(ops, login, "wrong-password", "000000", origin)
+
+
+def failures_from(ops: Deps, login: str) -> dict[str, int]:
+    """The failures in a row of ``login``, by origin."""
+    with ops.reading() as session:
+        rows = session.exec(select(LoginFailures).where(LoginFailures.login == login)).all()
+        return {row.origin: row.failures for row in rows}
+
+
+def origin_lock(ops: Deps, login: str, origin: str) -> datetime | None:
+    with ops.reading() as session:
+        found = session.get(LoginFailures, (login, origin))
+        return found.locked_until if found is not None else None
 
 
 # --- success ------------------------------------------------------------------------
@@ -248,10 +265,59 @@ def test_four_failures_in_a_row_say_only_the_one_message(ops: Deps) -> None:
     assert stored(ops, "camille").locked_until is None
 
 
-def test_the_fifth_failure_locks_the_operator_for_fifteen_minutes(ops: Deps) -> None:
+def test_the_fifth_failure_locks_the_workstation_out_for_fifteen_minutes(ops: Deps) -> None:
     fail(ops, MAX_FAILURES - 1)
     assert refusal(ops, "camille", "wrong-password", "000000") == LOGIN_FAILED
+    assert origin_lock(ops, "camille", POSTE) == NOW + timedelta(minutes=LOCK_MINUTES)
+    assert stored(ops, "camille").locked_until is None  # not the account everywhere
+
+
+def test_an_operator_locked_out_of_one_origin_logs_in_from_another(ops: Deps, clock: Clock) -> None:
+    # An outsider typing the president's login on the public page locks out their own
+    # address, not the president at the bureau's.
+    fail(ops, MAX_FAILURES, login="dominique", origin="web:203.0.113.9")
+    president = log_in(
+        ops, "dominique", PASSWORD, code(clock, PRESIDENT_SECRET), "web:198.51.100.7"
+    )
+    assert president.bureau == "B1"
+
+
+def test_failures_spread_over_many_origins_lock_the_account_everywhere_else(
+    ops: Deps, clock: Clock
+) -> None:
+    for number in range(MAX_ACCOUNT_FAILURES // MAX_FAILURES):
+        fail(ops, MAX_FAILURES, origin=f"web:203.0.113.{number}")
     assert stored(ops, "camille").locked_until == NOW + timedelta(minutes=LOCK_MINUTES)
+    with pytest.raises(LoginRefused):
+        log_in(ops, "camille", PASSWORD, code(clock), "web:198.51.100.7")
+    assert logins(ops)[-1]["details"]["lock"] == ACCOUNT_LOCK
+
+
+def test_the_origin_of_the_last_good_login_keeps_its_way_in_while_the_account_is_locked(
+    ops: Deps, clock: Clock
+) -> None:
+    log_in(ops, "camille", PASSWORD, code(clock), POSTE)
+    for number in range(MAX_ACCOUNT_FAILURES // MAX_FAILURES):
+        fail(ops, MAX_FAILURES, origin=f"web:203.0.113.{number}")
+    clock.advance(seconds=30)
+    assert log_in(ops, "camille", PASSWORD, code(clock), POSTE).login == "camille"
+
+
+def test_the_origin_of_the_last_good_login_is_still_locked_by_its_own_failures(
+    ops: Deps, clock: Clock
+) -> None:
+    log_in(ops, "camille", PASSWORD, code(clock), POSTE)
+    fail(ops, MAX_FAILURES)
+    clock.advance(seconds=30)
+    assert refusal(ops, "camille", PASSWORD, code(clock)) == LOGIN_FAILED
+    assert logins(ops)[-1]["details"]["lock"] == ORIGIN_LOCK
+
+
+def test_a_good_login_forgets_the_failures_of_its_origin_only(ops: Deps, clock: Clock) -> None:
+    fail(ops, MAX_FAILURES - 1, origin="poste-8")
+    fail(ops, MAX_FAILURES - 1)
+    log_in(ops, "camille", PASSWORD, code(clock), POSTE)
+    assert failures_from(ops, "camille") == {"poste-8": MAX_FAILURES - 1}
 
 
 def test_while_locked_the_right_login_gets_the_one_message(ops: Deps, clock: Clock) -> None:
@@ -277,7 +343,7 @@ def test_attempts_while_locked_do_not_extend_the_lock(ops: Deps, clock: Clock) -
     fail(ops, MAX_FAILURES)
     clock.advance(minutes=10)
     fail(ops, 3)
-    assert stored(ops, "camille").locked_until == NOW + timedelta(minutes=LOCK_MINUTES)
+    assert origin_lock(ops, "camille", POSTE) == NOW + timedelta(minutes=LOCK_MINUTES)
 
 
 def test_after_fifteen_minutes_the_right_login_works(ops: Deps, clock: Clock) -> None:
@@ -286,13 +352,15 @@ def test_after_fifteen_minutes_the_right_login_works(ops: Deps, clock: Clock) ->
     assert log_in(ops, "camille", PASSWORD, code(clock), POSTE).login == "camille"
     row = stored(ops, "camille")
     assert (row.failed_logins, row.locked_until) == (0, None)
+    assert failures_from(ops, "camille") == {}
 
 
 def test_after_the_lock_expires_one_failure_does_not_lock_again(ops: Deps, clock: Clock) -> None:
     fail(ops, MAX_FAILURES)
     clock.advance(minutes=LOCK_MINUTES, seconds=1)
     assert refusal(ops, "camille", "wrong-password", "000000") == LOGIN_FAILED
-    assert stored(ops, "camille").failed_logins == 1
+    assert failures_from(ops, "camille") == {POSTE: 1}
+    assert origin_lock(ops, "camille", POSTE) is None
 
 
 def test_a_success_resets_the_failure_count(ops: Deps, clock: Clock) -> None:
@@ -375,7 +443,7 @@ def test_the_journal_says_until_when_the_lock_runs(ops: Deps, clock: Clock) -> N
     refusal(ops, "camille", PASSWORD, code(clock))
     until = (NOW + timedelta(minutes=LOCK_MINUTES)).isoformat()
     *_, locking, while_locked = logins(ops)
-    assert locking["details"]["locked_until"] == until
+    assert (locking["details"]["locked_until"], locking["details"]["lock"]) == (until, ORIGIN_LOCK)
     assert (while_locked["outcome"], while_locked["details"]["locked_until"]) == (
         "verrouillé",
         until,

@@ -11,9 +11,16 @@ import pytest
 from sqlmodel import select
 
 from csu.domain import sealing
-from csu.domain.clock import fixed_clock
+from csu.domain.clock import fixed_clock, to_paris
 from csu.domain.errors import InvalidValue
-from csu.services.auth import LOCK_MINUTES, LOGIN_FAILED, MAX_FAILURES, LoginRefused, log_in
+from csu.services.auth import (
+    LOCK_MINUTES,
+    LOGIN_FAILED,
+    MAX_ACCOUNT_FAILURES,
+    MAX_FAILURES,
+    LoginRefused,
+    log_in,
+)
 from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
 from csu.services.operators import (
     TOTP_PURPOSE,
@@ -185,10 +192,10 @@ def current_code(secret: str = SECRET) -> str:
     return pyotp.TOTP(secret).at(NOW)
 
 
-def lock(ops: Deps, login: str) -> None:
+def lock(ops: Deps, login: str, origin: str = "poste-test") -> None:
     for _ in range(MAX_FAILURES):
         with pytest.raises(LoginRefused):
-            log_in(ops, login, "wrong-password", "000000", "poste-test")
+            log_in(ops, login, "wrong-password", "000000", origin)
 
 
 @pytest.mark.parametrize("who", [AGENT, SUPERVISOR])
@@ -366,13 +373,35 @@ def test_a_totp_reset_and_an_unlock_journal_the_administrators_reason(
     assert unlock["details"]["reason"] == "appel de l'agente, identité vérifiée"
 
 
-def test_the_list_shows_who_is_locked_out_and_until_when(ops: Deps, camille: str) -> None:
+def test_the_list_shows_who_is_locked_out_from_where_and_until_when(
+    ops: Deps, camille: str
+) -> None:
     add_operator(ops, ADMIN, "dominique", role="agent", password=PASSWORD)
     lock(ops, "camille")
     views = {view.login: view for view in list_operators(ops, ADMIN)}
-    assert views["camille"].locked_until == NOW + timedelta(minutes=LOCK_MINUTES)
+    until = NOW + timedelta(minutes=LOCK_MINUTES)
+    assert (views["camille"].origins_locked, views["camille"].origins_locked_until) == (1, until)
     assert views["camille"].failed_logins == MAX_FAILURES
-    assert (views["dominique"].locked_until, views["dominique"].failed_logins) == (None, 0)
+    assert views["camille"].lock_words == f"1 poste jusqu'à {to_paris(until):%H:%M}"
+    assert not views["dominique"].locked and views["dominique"].lock_words == "non"
+
+
+def test_the_list_shows_an_account_locked_everywhere(ops: Deps, camille: str) -> None:
+    for number in range(MAX_ACCOUNT_FAILURES // MAX_FAILURES):
+        lock(ops, "camille", origin=f"web:203.0.113.{number}")
+    [view] = list_operators(ops, ADMIN)
+    until = NOW + timedelta(minutes=LOCK_MINUTES)
+    assert view.locked_until == until
+    assert view.lock_words == f"jusqu'à {to_paris(until):%H:%M}"
+
+
+def test_unlocking_lifts_the_lock_of_every_origin(ops: Deps, camille: str) -> None:
+    lock(ops, "camille", origin="web:203.0.113.1")
+    lock(ops, "camille", origin="web:203.0.113.2")
+    assert unlock_operator(ops, ADMIN, "camille").was_locked
+    [view] = list_operators(ops, ADMIN)
+    assert (view.locked, view.failed_logins) == (False, 0)
+    assert log_in(ops, "camille", PASSWORD, current_code(), "web:203.0.113.1").login == "camille"
 
 
 def test_a_lock_that_has_run_out_is_not_listed(ops: Deps, camille: str) -> None:
