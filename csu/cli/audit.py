@@ -298,8 +298,9 @@ def audit_checkpoint(
             f"être écrit ({describe_os_error(error)}) : le voici sur la sortie standard."
         ) from None
     out.print(
-        f"Point de contrôle signé : {counted(signed.size, 'entrée')}, clé « {signed.key_name} » "
-        f"({signed.key_id}), écrit dans {out_file} et enregistré dans la base.",
+        f"Point de contrôle signé : {counted(signed.size, 'entrée')}, clé "
+        f"« {signed.key_name} » ({signed.key_id}), écrit dans {out_file} et enregistré dans "
+        "la base.",
         highlight=False,
         markup=False,
     )

@@ -2,10 +2,14 @@
 opening the store."""
 
 import functools
+import os
+import sqlite3
+import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import closing
 from contextvars import ContextVar
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -21,7 +25,7 @@ from csu.domain.text import holds_lone_surrogate
 from csu.services.context import Deps, OperatorContext, ServiceError, StoreBusy
 from csu.services.files import describe_os_error
 from csu.startup import DB_AND_DEMO, demo_url, open_store, settings_engine
-from csu.store.failures import describe_store_error
+from csu.store.failures import cannot_open, describe_store_error
 
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
 out = Console(soft_wrap=True)
@@ -208,6 +212,115 @@ def who(settings: Settings) -> OperatorContext:
 
 def engine_of(settings: Settings) -> Any:
     return settings_engine(settings)
+
+
+# --- a SQLite path checked before anything is made there (csu init, csu demo) -------
+
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite file
+_CHECK_PATH = "Vérifiez le chemin donné à --db ou à CSU_DATABASE_URL."
+
+
+def refuse_unusable_sqlite_path(path: Path) -> None:
+    """Stops, in French and naming it, at a ``path`` that cannot be a SQLite base: a
+    folder, a file on the way where a folder should be, a device or a pipe, a file that
+    SQLite did not write. Told before anything is made or changed there (the key file
+    beside it, its folders, the modes the store gives its files); what this account may
+    not read or write is left for SQLite to find, and the store to tell."""
+    where = f"Base {path}"
+    mode = _mode(path)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise ConfigError(f"{where} : {cannot_open(path)}")
+    if mode is None:
+        blocking = _file_on_the_way(path)
+        if blocking is not None:
+            raise ConfigError(
+                f"{where} : {blocking} est un fichier, pas un dossier ; la base ne peut pas "
+                f"y être créée. {_CHECK_PATH}"
+            )
+        return
+    if not stat.S_ISREG(mode):
+        raise ConfigError(
+            f"{where} : ce n'est pas un fichier ordinaire (périphérique, tube ou socket), "
+            f"donc pas une base SQLite. {_CHECK_PATH}"
+        )
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return  # unreadable: SQLite says so, in the store's words
+    if head and head != SQLITE_HEADER:  # empty, it is an empty base to SQLite
+        raise ConfigError(
+            f"{where} : ce fichier n'est pas une base SQLite (ou il est chiffré) ; il est "
+            f"laissé tel quel. {_CHECK_PATH}"
+        )
+
+
+def sqlite_tables(path: Path) -> set[str] | None:
+    """The tables of the SQLite base at ``path``, read without writing anything there
+    (the store's engine would turn it to WAL mode and tighten its modes); None when it
+    cannot be read so (absent, unreadable, locked): the store then says why."""
+    if _mode(path) is None:
+        return None
+    try:
+        uri = f"{path.absolute().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            return {name for (name,) in rows}
+    except (sqlite3.Error, ValueError):
+        return None
+
+
+def folders_to_make(path: Path) -> list[Path]:
+    """The folders missing on the way to ``path``, the deepest first: those a command
+    that fails after making them removes (:func:`remove_made`)."""
+    missing = []
+    for folder in path.parents:
+        if not is_absent(folder):
+            break
+        missing.append(folder)
+    return missing
+
+
+def is_absent(path: Path) -> bool:
+    """Whether nothing is at ``path``, not even a link: False when it cannot be told
+    (a folder on the way this account may not search), never to remove what is there."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def remove_made(paths: Iterable[Path]) -> None:
+    """Removes what a failed command made: files, and folders once empty (the deepest
+    first); what cannot be removed is left."""
+    for each in paths:
+        try:
+            if each.is_dir() and not each.is_symlink():
+                each.rmdir()  # only if empty: never what someone else put there meanwhile
+            else:
+                each.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _mode(path: Path) -> int | None:
+    """The mode of ``path`` (through a link), None when absent or out of sight."""
+    try:
+        return os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+
+
+def _file_on_the_way(path: Path) -> Path | None:
+    """The nearest existing folder on the way to ``path``, when it is no folder."""
+    for folder in path.parents:
+        mode = _mode(folder)
+        if mode is not None:
+            return None if stat.S_ISDIR(mode) else folder
+    return None
 
 
 def display_url(settings: Settings) -> str:

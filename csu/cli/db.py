@@ -1,9 +1,24 @@
 """``csu init`` and ``csu db``: create the schema and apply migrations."""
 
-import typer
+from pathlib import Path
 
-from csu.cli.common import DbOption, display_url, engine_of, friendly, out, resolve_db
-from csu.config import ConfigError, load_settings
+import typer
+from sqlalchemy.engine import Engine
+
+from csu.cli.common import (
+    DbOption,
+    display_url,
+    engine_of,
+    folders_to_make,
+    friendly,
+    is_absent,
+    out,
+    refuse_unusable_sqlite_path,
+    remove_made,
+    resolve_db,
+    sqlite_tables,
+)
+from csu.config import ConfigError, Settings, load_settings
 from csu.services.context import Deps
 from csu.startup import check_key
 from csu.store.migrate import current_revision, refuse_newer, upgrade
@@ -15,9 +30,31 @@ app = typer.Typer(help="Schéma de la base (migrations).")
 def init(db: DbOption = None) -> None:
     """Crée le schéma de la base (et sa clé secrète à côté d'un fichier SQLite)."""
     settings = load_settings(resolve_db(db))
-    if settings.key_file is None:
+    path = settings.sqlite_path
+    if path is None:
         settings.key_bytes()  # PostgreSQL: its key is said missing before connecting
-    engine = engine_of(settings)
+    else:  # a path that cannot be a base: told before its key file is made beside it
+        refuse_unusable_sqlite_path(path)
+        _refuse_foreign_sqlite(path)
+    made = _to_be_made(settings)
+    engine = None
+    try:
+        engine = engine_of(settings)
+        _initialise(settings, engine)
+    except BaseException:
+        # Nothing left of a failed init: neither a key (the next init would find it and
+        # take it for the key of whatever base is there then) nor a base, nor folders.
+        if engine is not None:
+            engine.dispose()
+        remove_made(made)
+        raise
+    engine.dispose()
+    out.print(f"Base prête : {display_url(settings)}")
+    if settings.key_file and settings.secret_key is None:
+        out.print(f"Clé secrète : {settings.key_file} (à sauvegarder, ne pas diffuser)")
+
+
+def _initialise(settings: Settings, engine: Engine) -> None:
     revision = current_revision(engine)
     refuse_newer(revision)  # before a key file is made for a store it cannot open
     key_file = settings.key_file
@@ -35,9 +72,35 @@ def init(db: DbOption = None) -> None:
     upgrade(engine)
     if revision is None:
         check_key(settings, Deps(engine=engine, key=key))
-    out.print(f"Base prête : {display_url(settings)}")
-    if settings.key_file and settings.secret_key is None:
-        out.print(f"Clé secrète : {settings.key_file} (à sauvegarder, ne pas diffuser)")
+
+
+def _refuse_foreign_sqlite(path: Path) -> None:
+    """A SQLite base with tables but none of CSU's: another program's, where init would
+    add CSU's tables (or fail on a name both use)."""
+    tables = sqlite_tables(path)
+    if tables and "alembic_version" not in tables:
+        raise ConfigError(
+            f"Base {path} : ce fichier est la base SQLite d'un autre programme (aucune des "
+            "tables de CSU) ; csu init n'y écrit rien. Indiquez un nouveau fichier, ou "
+            "celui de la base de CSU."
+        )
+
+
+def _to_be_made(settings: Settings) -> list[Path]:
+    """What init may make for a SQLite base and is not there yet: its key file, the
+    base with its -wal, -shm and -journal (a base that was there keeps them: its WAL may
+    hold what it committed), then the folders on the way, the deepest first."""
+    path = settings.sqlite_path
+    if path is None:
+        return []
+    made = []
+    key_file = settings.key_file
+    if key_file is not None and settings.secret_key is None and is_absent(key_file):
+        made.append(key_file)
+    if is_absent(path):
+        files = (Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal", ""))
+        made += [each for each in files if is_absent(each)]
+    return made + folders_to_make(path)
 
 
 @app.command("upgrade")

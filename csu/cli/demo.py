@@ -15,12 +15,16 @@ from csu.cli.common import (
     DbOption,
     display_url,
     engine_of,
+    folders_to_make,
     friendly,
     global_db,
     global_demo,
     open_deps,
     out,
+    refuse_unusable_sqlite_path,
+    remove_made,
     resolve_db,
+    sqlite_tables,
     who,
 )
 from csu.config import Settings, load_settings, sqlite_url
@@ -64,6 +68,7 @@ def demo(
     path = settings.sqlite_path
     if path is None:
         raise ServiceError("La base de démo est un fichier SQLite : --db CHEMIN.")
+    refuse_unusable_sqlite_path(path)  # a folder, a file that is no base: left as they are
     if path.exists():
         if not _is_demo_file(settings):
             raise ServiceError(f"{path} n'est pas une base de démo : elle ne sera pas remplacée.")
@@ -82,6 +87,7 @@ def demo(
     building = path.with_name(f"{path.name}.construction")
     _remove_sqlite(building)
     built_with = load_settings(sqlite_url(building))
+    folders = folders_to_make(building)
     try:
         built_with.ensure_key()
         engine = engine_of(built_with)
@@ -92,6 +98,7 @@ def demo(
         engine.dispose()  # the last connection: the WAL is folded into the file
     except BaseException:
         _remove_sqlite(building)
+        remove_made(folders)
         raise
     # Each file by a rename over the old one, the database last: at no moment is there
     # no demo at all.
@@ -181,6 +188,10 @@ def callers_csv(callers: "Iterable[DemoCaller]") -> str:
 def _is_demo_file(settings: Settings) -> bool:
     from csu.services.demo import is_demo
 
+    path = settings.sqlite_path
+    tables = sqlite_tables(path) if path is not None else None
+    if tables is not None and "alembic_version" not in tables:
+        return False  # not CSU's: never opened by the store, which would change it
     try:
         engine = engine_of(settings)
         if current_revision(engine) is None:

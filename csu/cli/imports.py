@@ -18,6 +18,7 @@ from rich.progress import (
 )
 
 from csu.cli.common import DbOption, err, friendly, more_rejected, open_deps, out, who
+from csu.domain.numbers import french_number
 from csu.domain.plural import counted
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def import_voters_command(
             election,
             skip_invalid=skip_invalid,
             workers=workers,
-            progress=lambda rows, read: bar.update(task, completed=read, rows=rows),
+            progress=lambda rows, read: bar.update(task, completed=read, rows=french_number(rows)),
         )
     _print_faults(report)
     if not report.committed:
@@ -68,7 +69,7 @@ def import_voters_command(
         f"Import terminé : {counted(report.written, 'ligne écrite', 'lignes écrites')}, "
         f"{counted(report.voters, 'électeur')}, "
         f"{counted(report.rejected, 'ligne ignorée', 'lignes ignorées')}, "
-        f"en {report.elapsed:.1f} s ({rate:,.0f} lignes/s)."
+        f"en {french_number(report.elapsed, 1)} s ({french_number(rate)} lignes/s)."
     )
 
 
@@ -150,7 +151,7 @@ def _refused(report: "ImportReport", advice: str) -> None:
         advice = "Corrigez les colonnes nommées ci-dessus."
     else:
         rejected = counted(report.rejected, "ligne en erreur", "lignes en erreur")
-        summary = f"{rejected} sur {report.rows}"
+        summary = f"{rejected} sur {french_number(report.rows)}"
     err.print(
         f"[red]Import refusé :[/red] {summary} ; rien n'a été écrit. {advice}",
         highlight=False,
@@ -164,10 +165,10 @@ def _progress(total: int) -> Iterator[tuple[Progress, TaskID]]:
         TextColumn("Import"),
         BarColumn(),
         TaskProgressColumn(),
-        TextColumn("{task.fields[rows]:,} lignes"),
+        TextColumn("{task.fields[rows]} lignes"),  # French already: french_number
         TimeElapsedColumn(),
         console=err,
         disable=not err.is_terminal,
     )
     with progress:
-        yield progress, progress.add_task("import", total=total or None, rows=0)
+        yield progress, progress.add_task("import", total=total or None, rows="0")

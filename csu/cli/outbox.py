@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from csu.cli.common import DbOption, friendly, open_deps, out, who
+from csu.domain.numbers import french_number
 from csu.domain.plural import counted
 
 app = typer.Typer(help="Messages aux électeurs : état et envoi des messages en attente.")
@@ -26,7 +27,7 @@ def outbox_deliver(db: DbOption = None) -> None:
     counts = {label: 0 for label in STATE_LABELS.values()}
     for state in states.values():
         counts[STATE_LABELS.get(state, state)] += 1
-    summary = ", ".join(f"{label} : {n}" for label, n in counts.items() if n)
+    summary = ", ".join(f"{label} : {french_number(n)}" for label, n in counts.items() if n)
     done = counted(len(states), "message traité", "messages traités")
     out.print(done + (f" — {summary}" if summary else "."))
 

@@ -51,7 +51,9 @@ def purge_command(
             counted(c.one_time_codes, "code à usage unique", "codes à usage unique"),
             counted(c.link_tokens, "lien"),
             counted(c.messages, "message"),
-            counted(c.substitutions, "demande de substitution", "demandes de substitution"),
+            counted(
+                c.substitutions, "demande de substitution", "demandes de substitution"
+            ),
             counted(
                 c.presence_checks,
                 "motif de refus de vérification en personne",

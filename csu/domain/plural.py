@@ -6,6 +6,8 @@ for irregular or multi-word forms (« ligne écrite » / « lignes écrites », 
 usage unique » / « codes à usage unique »).
 """
 
+from csu.domain.numbers import french_number
+
 
 def plural_of(count: int, singular: str, plural: str | None = None) -> str:
     """The form of the noun (or adjective) that goes with `count`, without the number."""
@@ -15,5 +17,6 @@ def plural_of(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """« 1 électeur », « 2 électeurs »; « 2 lignes écrites » with `plural` given."""
-    return f"{count} {plural_of(count, singular, plural)}"
+    """« 1 électeur », « 2 électeurs », « 5 183 électeurs » (grouped by thousands, see
+    csu.domain.numbers); « 2 lignes écrites » with `plural` given."""
+    return f"{french_number(count)} {plural_of(count, singular, plural)}"

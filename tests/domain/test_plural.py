@@ -4,12 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
 
 
 @pytest.mark.parametrize(
     ("count", "said"),
-    [(0, "0 électeur"), (1, "1 électeur"), (2, "2 électeurs"), (30028, "30028 électeurs")],
+    [(0, "0 électeur"), (1, "1 électeur"), (2, "2 électeurs"), (30028, "30\u202f028 électeurs")],
 )
 def test_a_regular_noun_takes_an_s_from_two(count: int, said: str) -> None:
     assert counted(count, "électeur") == said
@@ -39,5 +40,5 @@ def test_the_form_alone_agrees_with_the_count_without_writing_it() -> None:
 @given(st.integers(min_value=0, max_value=10**9))
 def test_any_count_is_written_with_the_one_form_that_agrees(count: int) -> None:
     said = counted(count, "matériel")
-    assert said == f"{count} {'matériel' if count < 2 else 'matériels'}"
+    assert said == f"{french_number(count)} {'matériel' if count < 2 else 'matériels'}"
     assert "(s)" not in said
