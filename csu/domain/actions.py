@@ -70,4 +70,5 @@ ACTIONS: frozenset[str] = frozenset({
     "escalation_callback",
     "escalation_close",
     "platform_key_refused",
+    "role_refused",
 })  # fmt: skip

@@ -19,6 +19,7 @@ from csu.domain.interventions import OUTCOMES
 from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
 from csu.domain.verification import CHANNEL_LABELS as VERIFICATION_CHANNELS
 from csu.domain.verification import CHANNELS, DOCUMENT_TYPES, FACTOR_LABELS
+from csu.services.context import ROLE_LABELS
 
 ACTION_LABELS: dict[str, str] = {
     "login": "connexion",
@@ -29,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "intervention_open": "intervention ouverte",
     "intervention_close": "intervention close",
     "code_in_text": "code écrit dans un texte refusé",
+    "role_refused": "action hors de son rôle refusée",
     "verification": "vérification d'identité",
     "presence_request": "vérification en personne demandée",
     "presence_list": "demandes en personne consultées",
@@ -224,6 +226,7 @@ DETAIL_LABELS: dict[str, str] = {
     "retention_days": "conservation (jours)",
     "revoked": "code remplacé n°",
     "role": "rôle",
+    "roles": "réservé aux rôles",
     "root": "racine",
     "rows": "lignes",
     "rule": "règle",
@@ -233,6 +236,7 @@ DETAIL_LABELS: dict[str, str] = {
     "seq_from": "à partir de l'entrée n°",
     "seq_to": "jusqu'à l'entrée n°",
     "seqs": "entrées",
+    "service": "service demandé (nom interne)",
     "set": "facteurs retenus",
     "since": "depuis",
     "size": "taille",
@@ -282,6 +286,8 @@ PURPOSE_LABELS: dict[str, str] = {
 # Detail values that are codes of the vocabulary, shown by their French names.
 VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "channel": CHANNEL_LABELS,
+    "role": ROLE_LABELS,
+    "roles": ROLE_LABELS,
     # A note refused for holding the first characters of the voter's key (code_in_text).
     "kind": {**CREDENTIAL_LABELS, "security_key_prefix": "début de la clé de sécurité"},
     "kinds": CREDENTIAL_LABELS,

@@ -61,7 +61,7 @@ class AlertView:
 
 def current_alerts(deps: Deps, who: OperatorContext) -> list[rules.Alert]:
     """Every alert of the rules over their windows, newest first. Names no voter."""
-    require_role(who, *READERS)
+    require_role(deps, who, *READERS)
     now = deps.clock()
     definitions = {d.id: d for d in list_elections(deps)}
     with deps.reading() as session:
@@ -70,7 +70,7 @@ def current_alerts(deps: Deps, who: OperatorContext) -> list[rules.Alert]:
 
 def review_alerts(deps: Deps, who: OperatorContext) -> list[AlertView]:
     """The alerts with the matricule of the voter each one is about; journalled."""
-    require_role(who, *READERS)
+    require_role(deps, who, *READERS)
     now = deps.clock()
     definitions = {d.id: d for d in list_elections(deps)}
     with deps.writing() as session:

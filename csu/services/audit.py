@@ -114,7 +114,7 @@ def prove_journal(
     """:func:`verify_journal`, computing on the way the Merkle tree head of the first
     ``tree_size`` entries (to hold up against a signed checkpoint), and of the first
     ``m`` entries for each of ``marks`` (the checkpoints the journal mentions)."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     return prove_chain(deps, tree_size=tree_size, marks=marks, progress=progress)
 
 
@@ -146,7 +146,7 @@ def journal_backlog(deps: Deps, who: OperatorContext) -> Pending:
     """How many entries are committed but not yet chained (PostgreSQL: the
     sequencer's queue, see csu/store/sequencer.py), and since when the oldest waits.
     The verification covers the chain only: these come after it."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     with deps.reading() as session:
         return sequencer.pending(session)
 
@@ -174,7 +174,7 @@ class QueueHealth:
 def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
     """Chain what waits (so that what still waits after is stuck, not merely left by a
     workstation that stopped), then what waits and what is wrong with it."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     problems: list[str] = []
     if deps.engine.dialect.name == "postgresql":
         try:
@@ -310,7 +310,7 @@ def acknowledge_set_aside(deps: Deps, who: OperatorContext, seq: int, reason: st
     with the number and the reason), it no longer makes the journal « NON conforme »,
     and every check still names it with who acknowledged it. Supervisors and
     administrators; once an entry."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     text = typed_reason(reason)
     with deps.writing() as session:
         require_live_in(session, who)
@@ -336,7 +336,7 @@ def acknowledge_set_aside(deps: Deps, who: OperatorContext, seq: int, reason: st
 def set_aside_after(deps: Deps, who: OperatorContext, seq: int) -> list[SetAside]:
     """The entries set aside from the queue after entry ``seq`` (``csu audit integrate``
     names those its integration made)."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     require_live_session(deps, who)
     with deps.reading() as session:
         return set_aside_entries(session, after=seq)
@@ -364,7 +364,7 @@ def resident_sequencer(deps: Deps) -> AbstractContextManager[None]:
 def integrate_journal(deps: Deps, who: OperatorContext) -> int:
     """Chain what waits in the queue now (``csu audit integrate``), unless another
     sequencer is at work (it chains them); returns how many this call chained."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     if deps.engine.dialect.name != "postgresql":
         return 0  # SQLite chains every entry at once
     try:
@@ -413,7 +413,7 @@ def pending_entries(
 ) -> list[PendingEntry]:
     """The waiting entries that match the review's filter, oldest first (at most
     ``limit``): the review shows them above the chain, marked « en attente »."""
-    require_role(who, *REVIEWERS)
+    require_role(deps, who, *REVIEWERS)
     require_live_session(deps, who)
     where = (where or ReviewFilter()).normalised()
     with deps.reading() as session:
@@ -668,7 +668,7 @@ def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter
     (:class:`ServiceError`, listing what is valid); an operator, election or
     intervention the store does not know gives a warning (returned, in French), since
     the export will then be empty."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     where = where.normalised()  # a filter wider than its column is refused
     warnings = []
     with deps.reading() as session:
@@ -750,7 +750,7 @@ def export_journal(
     export itself is journalled with its filter (a matricule as the voter's
     pseudonym, never in clear), as a review's search is.
     """
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     require_live_session(deps, who)
     if fmt not in EXPORT_SUFFIXES:
         raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
@@ -812,7 +812,7 @@ def export_journal_file(
     is replaced only with ``force``; a failed export leaves no partial file behind.
     ``make_folder`` creates a missing folder (the screen's default exports folder); a
     path typed on the command line must name an existing one."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     require_live_session(deps, who)
     where.normalised()  # a filter refused before the file is created
     single_line(str(path), "Fichier d'export")

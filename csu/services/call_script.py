@@ -36,7 +36,14 @@ from csu.domain.call_script import (
 )
 from csu.domain.election import ElectionDefinition, describe_support_hours
 from csu.domain.interventions import REDIRECTED
-from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    Deps,
+    NotFound,
+    OperatorContext,
+    Role,
+    ServiceError,
+    require_role,
+)
 from csu.services.elections import get_definition
 from csu.store import journal
 from csu.store.tables import Intervention, JournalEntry, Operator
@@ -87,11 +94,15 @@ class Checklist:
     closed: bool = False  # the intervention is closed: the call is over, nothing is next
 
 
+# Who follows a call script: those who take calls, and who oversees them.
+SCRIPT_READERS: tuple[Role, ...] = ("agent", "president", "superviseur")
+
+
 def election_scripts(
     deps: Deps, who: OperatorContext, election_id: str
 ) -> tuple[ScriptSummary, ...]:
     """The scenarios the election has a script for, in the file's order."""
-    require_role(who, "agent", "president", "superviseur")
+    require_role(deps, who, *SCRIPT_READERS)
     with deps.reading() as session:
         definition = get_definition(session, election_id)
     return tuple(_summary(s) for s in scripts_of(definition).values())
@@ -103,7 +114,7 @@ def checklist(
     """The checklist of an intervention (its own operator's, or any for a supervisor):
     ``scenario`` (S1..S8) if given, else the scenario its journal follows most (the
     election's first when nothing is done yet)."""
-    require_role(who, "agent", "president", "superviseur")
+    require_role(deps, who, *SCRIPT_READERS)
     with deps.reading() as session:
         row = session.get(Intervention, intervention_id)
         if row is None or (row.operator_login != who.login and who.role != "superviseur"):
@@ -136,7 +147,7 @@ def redirected_count(
 ) -> int:
     """How many interventions were closed as « redirigé vers le libre-service »: in one
     election or all, since a moment (aware) or ever; for the dashboard's readers."""
-    require_role(who, "superviseur", "admin")  # who reads the dashboard
+    require_role(deps, who, "superviseur", "admin")  # who reads the dashboard
     redirected = Intervention.outcome == REDIRECTED
     query = select(func.count()).select_from(Intervention).where(redirected)
     if election_id is not None:

@@ -178,7 +178,7 @@ def sign_checkpoint(
     whole chain is checked, and every checkpoint the journal or the base holds is held
     up against it: a checkpoint whose rows were deleted, or an earlier one the journal
     no longer matches, never lets the key sign a rewritten history."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     signed = _sign(deps, who.actor, signer, origin or signer.name, automatic=False, who=who)
     assert signed is not None
     return signed
@@ -609,7 +609,7 @@ def verify_checkpoint(
     when another key signed it or it was altered), then the chain, and the Merkle
     tree head of the checkpoint's first entries, computed in the same pass with those
     of the checkpoints the journal and the base hold."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     try:
         checkpoint = Checkpoint.open(note, verifier)
     except NoteError as error:
@@ -719,7 +719,7 @@ def latest_checkpoint(
     deps: Deps, who: OperatorContext, verifier: NoteVerifier | None = None
 ) -> CheckpointView | None:
     """The checkpoint signed last, its signature checked when a public key is known."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     with deps.reading() as session:
         row = _latest_row(session)
     return None if row is None else _view(row, verifier)
@@ -756,5 +756,5 @@ def check_integrity(
     """What the verification screen and ``csu audit verify`` show: the chain, the latest
     checkpoint held up against the journal (its signature too, given a public key), every
     checkpoint the journal mentions or the base holds, in the same pass."""
-    require_role(who, "superviseur", "admin")
+    require_role(deps, who, "superviseur", "admin")
     return _audit(deps, verifier, progress=progress)[0]

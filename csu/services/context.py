@@ -4,6 +4,7 @@ import functools
 import getpass
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -153,15 +154,27 @@ def _default_hasher() -> "PasswordHasher":
     return PasswordHasher()
 
 
-def enforce(action: str, situation: "Situation") -> None:
+def enforce(
+    action: str,
+    situation: "Situation",
+    *,
+    deps: "Deps | None" = None,
+    who: "OperatorContext | None" = None,
+) -> None:
     """Raises the refusal of :func:`csu.domain.permissions.refusal`, if any: the rule the
-    voter file shows is the rule the service applies."""
+    voter file shows is the rule the service applies. Given ``deps`` and ``who`` (a
+    check of the role alone, before the service's transactions), a refusal of role or
+    bureau is journalled as :func:`require_role`'s is."""
     # Imported here: the login screen, drawn first, imports this module (~8 ms).
     from csu.domain.permissions import refusal
 
     found = refusal(action, situation)
-    if found is not None:
-        raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
+    if found is None:
+        return
+    if found.forbidden and deps is not None and who is not None:
+        service = sys._getframe(1).f_code.co_name
+        journal_role_refusal(deps, who, service, {"rule": action, "reason": found.sentence})
+    raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,10 +239,39 @@ def require_live(who: OperatorContext, state: OperatorState | None) -> None:
         raise SessionClosed(reason)
 
 
-def require_role(who: OperatorContext, *roles: Role) -> None:
-    if who.role not in roles:
-        allowed = ", ".join(ROLE_LABELS[r] for r in roles)
-        raise Forbidden(f"Action réservée au rôle : {allowed}.")
+def require_role(deps: Deps, who: OperatorContext, *roles: Role) -> None:
+    """Raises :class:`Forbidden` unless ``who`` holds one of ``roles``, the refusal
+    journalled first (:func:`journal_role_refusal`). Called by a service before its
+    transactions."""
+    if who.role in roles:
+        return
+    # The service that asked: the caller's name, so that each call site need not say it.
+    service = sys._getframe(1).f_code.co_name
+    journal_role_refusal(deps, who, service, {"roles": list(roles)})
+    allowed = ", ".join(ROLE_LABELS[r] for r in roles)
+    raise Forbidden(f"Action réservée au rôle : {allowed}.")
+
+
+def journal_role_refusal(
+    deps: Deps, who: OperatorContext, service: str, details: dict[str, object]
+) -> None:
+    """Journals (« role_refused », refused) that ``who`` asked ``service`` for what their
+    role or bureau does not allow. The screens offer no such action, so each is a
+    crafted call (a page scripted under csu serve, a tampered terminal) and must leave
+    a trace. Not from inside another service's transaction (a second writer would wait
+    for it): that one's refusal is its caller's to journal, and is only logged."""
+    from csu.store import engine as store
+
+    if store.in_transaction():
+        _log.warning("role_refused: %s refused to %s inside a transaction", service, who.login)
+        return
+    try:
+        _append_role_refusal(deps, who, {"service": service, **details})
+    except Exception as error:  # any: the operator must still read the refusal
+        _log.error(
+            "role_refused: the refusal of %s to %s could not be journalled: %s",
+            service, who.login, type(error).__name__,
+        )  # fmt: skip
 
 
 # ------------------------------------------------------------------ retries
@@ -373,6 +415,21 @@ def _journal_refusal(refused: CredentialInText, arguments: tuple[object, ...]) -
             "code_in_text: a refusal (%s, %s) by %s could not be journalled: %s",
             refused.kind, refused.field, who.login, type(error).__name__,
         )  # fmt: skip
+
+
+@retried
+def _append_role_refusal(deps: Deps, who: OperatorContext, details: dict[str, object]) -> None:
+    from csu.store import journal
+
+    with deps.writing() as session:
+        journal.append(
+            session,
+            actor=who.actor,
+            action="role_refused",
+            outcome="refusé",
+            at=deps.clock(),
+            details=details,
+        )
 
 
 @retried

@@ -78,7 +78,7 @@ def issue_credential(
     deps: Deps, who: OperatorContext, intervention_id: str, material_id: int, kind: str
 ) -> IssuedCredential:
     """Revokes the material's active credential of ``kind`` and issues a new one."""
-    enforce("issue", Situation(who.role, kind=kind))
+    enforce("issue", Situation(who.role, kind=kind), deps=deps, who=who)
     now = deps.clock()
     with deps.reading() as session:
         fmt = _format(session, material_id, kind)
@@ -296,7 +296,7 @@ def revoke_credential(
     reason: str,
 ) -> None:
     """Invalidates the active credential of ``kind`` without issuing another (card stolen)."""
-    enforce("revoke", Situation(who.role, kind=kind))
+    enforce("revoke", Situation(who.role, kind=kind), deps=deps, who=who)
     reason = typed_reason(reason, maximum=MAX_REASON_LENGTH)
     now = deps.clock()
     with deps.writing() as session:

@@ -115,7 +115,7 @@ class Dashboard:
 
 def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) -> Dashboard:
     """The figures of ``election_id`` (default: the election in focus) and of the cell."""
-    require_role(who, *READERS)
+    require_role(deps, who, *READERS)
     now = deps.clock()
     loaded = list_elections(deps)
     definition = _definition(deps, election_id, loaded)

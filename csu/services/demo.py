@@ -52,7 +52,7 @@ class DemoBuilt:
 
 def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int = 2022) -> DemoBuilt:
     """Fill an empty, migrated database with demo data through the real services."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     from csu import fake_electorate  # Faker is heavy: only the demo builder needs it
 
     now = to_paris(deps.clock())

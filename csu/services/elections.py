@@ -97,7 +97,7 @@ def store_definitions(
     when an update would contradict what is stored (see :func:`_refusal_of_update`):
     nothing is changed. ``close_now``: the operator confirmed an update that closes an
     open election now, or makes its data due for purge at once."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     _refuse_twice_the_same(loaded)
     now = deps.clock()
     stored: list[ElectionLoaded] = []

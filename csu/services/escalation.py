@@ -154,7 +154,7 @@ def escalation_queue(
 ) -> list[EscalationView]:
     """The open cases, oldest first (the closed ones after them with ``include_closed``);
     journalled when there is any, as the views name voters."""
-    require_role(who, *TAKERS)
+    require_role(deps, who, *TAKERS)
     now = deps.clock()
     with deps.writing() as session:
         require_live_in(session, who)
@@ -249,7 +249,7 @@ def close_escalation(
 
 def escalation_counts(deps: Deps, who: OperatorContext) -> EscalationCounts:
     """The queue in four numbers, for the dashboard (names no voter: not journalled)."""
-    require_role(who, *COUNT_READERS)
+    require_role(deps, who, *COUNT_READERS)
     with deps.reading() as session:
         return count_escalations(session, deps.clock())
 

@@ -59,7 +59,7 @@ def send_identifier(
 ) -> IdentifierSent:
     """Sends the material's identifier to the professional address on record
     (``to="pro"``) or to a personal address typed twice (``to="personal"``)."""
-    enforce("identifier", Situation(who.role))
+    enforce("identifier", Situation(who.role), deps=deps, who=who)
     now = deps.clock()
     with deps.writing() as session:
         row, material, voter, definition = usable_material(

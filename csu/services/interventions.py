@@ -104,7 +104,7 @@ def open_intervention(
     voter's bureau. ``caller_number`` is the number shown on the phone, if any: stored
     masked and as a keyed hash, compared with the voter's registered work phone.
     """
-    enforce("open", Situation(who.role))
+    enforce("open", Situation(who.role), deps=deps, who=who)
     now = deps.clock()
     caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
     dialect = deps.engine.dialect

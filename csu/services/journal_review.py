@@ -376,7 +376,7 @@ def search_journal(
 ) -> ReviewPage:
     """A new search: journalled first (the entry is committed before anything is
     read), then its first page, newest first."""
-    require_role(who, *REVIEWERS)
+    require_role(deps, who, *REVIEWERS)
     where = where.normalised()
     subject, details = filter_record(deps.key, where)
     with deps.writing() as session:
@@ -410,7 +410,7 @@ def next_page(
     """The entries older than ``after`` of the search journalled as ``search``: the
     same search scrolled further, not a new one (its entry must be this operator's
     search with this very filter)."""
-    require_role(who, *REVIEWERS)
+    require_role(deps, who, *REVIEWERS)
     require_live_session(deps, who)
     where = where.normalised()
     with deps.reading() as session:
@@ -479,7 +479,7 @@ def count_entries(deps: Deps, who: OperatorContext, where: ReviewFilter) -> int:
 
     The whole journal is counted by its head; a broad filter may take a second on a
     million entries, which is why the screen shows the first page before the count."""
-    require_role(who, *REVIEWERS)
+    require_role(deps, who, *REVIEWERS)
     require_live_session(deps, who)
     where = where.normalised()
     with deps.reading() as session:
@@ -503,7 +503,7 @@ def count_entries(deps: Deps, who: OperatorContext, where: ReviewFilter) -> int:
 
 def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
     """One entry in full; reading one that names a voter is journalled."""
-    require_role(who, *REVIEWERS)
+    require_role(deps, who, *REVIEWERS)
     with deps.reading() as session:
         entry = session.get(JournalEntry, seq)
         if entry is None:
@@ -597,7 +597,7 @@ def _operator_name(session: Session, login: str | None) -> str | None:
 def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str) -> Timeline:
     """An intervention and its steps, oldest first; reading it is journalled (it
     names the voter)."""
-    require_role(who, *REVIEWERS)
+    require_role(deps, who, *REVIEWERS)
     intervention_id = intervention_id.strip()
     with deps.reading() as session:
         row = session.get(Intervention, intervention_id)
@@ -663,7 +663,7 @@ def _step(seq: int, fields: dict[str, Any]) -> TimelineStep:
 def filter_choices(deps: Deps, who: OperatorContext) -> FilterChoices:
     """The actions and outcomes found in the journal (each distinct value found by one
     index probe, not by reading the journal), the elections and the operators."""
-    require_role(who, *REVIEWERS)
+    require_role(deps, who, *REVIEWERS)
     with deps.reading() as session:
         actions = _distinct(session, "action")
         outcomes = _distinct(session, "outcome")

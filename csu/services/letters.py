@@ -120,7 +120,7 @@ def send_key_by_post(
     verified, a home address on the roll, the material active), checked again under
     lock, with an issue's own checks (open election, material not voted, the election's
     ``verification_for``)."""
-    enforce(ACTION, Situation(who.role, kind=KIND))
+    enforce(ACTION, Situation(who.role, kind=KIND), deps=deps, who=who)
     now = deps.clock()
     with deps.reading() as session:
         material = session.get(Material, material_id)

@@ -59,7 +59,7 @@ def send_one_time_code(
 ) -> SentCode:
     """Sends a fresh code to the voter's registered mobile (``otp_mobile``) or
     professional address (``otp_email``), within the intervention."""
-    require_role(who, "agent", "superviseur")
+    require_role(deps, who, "agent", "superviseur")
     if factor not in OTP_FACTORS:
         raise InvalidValue("Code à usage unique", "par SMS (otp_mobile) ou courriel (otp_email)")
     if deps.delivery is None:

@@ -156,7 +156,7 @@ def _add(
     totp_secret: str | None,
     password_rule: bool,
 ) -> OperatorCreated:
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     # Checked before strip(): a control character at either end is refused, not dropped.
     login = single_line(login, LOGIN_FIELD).strip().lower()
     if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
@@ -206,7 +206,7 @@ def _add(
 
 
 def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
-    require_role(who, "admin", "superviseur")
+    require_role(deps, who, "admin", "superviseur")
     now = deps.clock()
     with deps.reading() as session:
         rows = session.exec(select(Operator).order_by(Operator.login)).all()
@@ -244,7 +244,7 @@ def _still_locked(until: datetime | None, now: datetime) -> datetime | None:
 
 def list_bureaus(deps: Deps, who: OperatorContext) -> list[tuple[str, str]]:
     """(code, name) of the polling stations, for attaching a president to one."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     with deps.reading() as session:
         rows = session.exec(select(Bureau).order_by(Bureau.code)).all()
         return [(row.code, row.name) for row in rows]
@@ -254,7 +254,7 @@ def disable_operator(
     deps: Deps, who: OperatorContext, login: str, reason: str | None = None
 ) -> None:
     """The operator can no longer log in (their entries stay in the journal)."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     login = login.strip().lower()
     reason = _reason(reason)
     if login == who.login:
@@ -288,7 +288,7 @@ def reset_totp(
     deps: Deps, who: OperatorContext, login: str, reason: str | None = None
 ) -> OperatorCreated:
     """A new TOTP seed (the old codes stop working): its URI is shown once, to enrol."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     login = login.strip().lower()
     reason = _reason(reason)
     secret = pyotp.random_base32()
@@ -316,7 +316,7 @@ def unlock_operator(
 ) -> OperatorUnlocked:
     """Clears the failed-login count and the lock it set; says whether there was a
     lock, so that nobody is told an operator who was not locked was unlocked."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     login = login.strip().lower()
     reason = _reason(reason)
     now = deps.clock()

@@ -76,7 +76,7 @@ def import_originals(
     skip_invalid: bool = False,
 ) -> OriginalsReport:
     """Loads the hashes of the credentials the platform mailed for ``election_id``."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     require_live_session(deps, who)
     with purged_refusal_journalled(deps, who, ACTION, election_id, path.name):
         return _import_originals(deps, who, path, election_id, skip_invalid=skip_invalid)

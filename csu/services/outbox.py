@@ -257,7 +257,7 @@ def erase_copies(deps: Deps, references: Iterable[str] = ()) -> int:
 def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
     """A failed message goes out again (now); returns its new state. One whose code or
     link has expired is refused: the voter would get a message that cannot work."""
-    require_role(who, "agent", "superviseur")
+    require_role(deps, who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
         require_live_in(session, who)
@@ -284,7 +284,7 @@ def resend(deps: Deps, who: OperatorContext, message_id: int) -> str:
 @retried
 def abandon(deps: Deps, who: OperatorContext, message_id: int) -> None:
     """Gives up a message that has not gone out: its recipient and body are erased."""
-    require_role(who, "agent", "superviseur")
+    require_role(deps, who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
         require_live_in(session, who)
@@ -354,7 +354,7 @@ def list_messages(
     deps: Deps, who: OperatorContext, voter_id: int | None = None, limit: int = 200
 ) -> list[MessageView]:
     """The latest messages (of one voter), masked; what the outbox screen shows."""
-    require_role(who, "agent", "superviseur", "admin")
+    require_role(deps, who, "agent", "superviseur", "admin")
     with deps.reading() as session:
         query = select(OutboundMessage).order_by(OutboundMessage.id.desc())  # type: ignore[union-attr]
         if voter_id is not None:

@@ -136,7 +136,7 @@ def add_platform_client(
     webhook_url: str | None = None,
 ) -> NewPlatformClient:
     """Creates a platform client reaching ``elections``; returns its key, shown once."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     name = _checked_name(name)
     wanted = sorted({election.strip() for election in elections if election.strip()})
     if not wanted:
@@ -189,7 +189,7 @@ def add_platform_client(
 
 def list_platform_clients(deps: Deps, who: OperatorContext) -> list[PlatformClientView]:
     """Every platform client, active ones first, by name."""
-    require_role(who, "admin", "superviseur")
+    require_role(deps, who, "admin", "superviseur")
     with deps.reading() as session:
         clients = session.execute(select(PlatformClient)).scalars().all()
         reached = _elections_of(session, [c.id or 0 for c in clients])
@@ -200,7 +200,7 @@ def list_platform_clients(deps: Deps, who: OperatorContext) -> list[PlatformClie
 @retried
 def revoke_platform_client(deps: Deps, who: OperatorContext, name: str) -> PlatformClientView:
     """Revokes a client's key: its next request is refused (401)."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     now = deps.clock()
     with deps.writing() as session:
         require_live_in(session, who)

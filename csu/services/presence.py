@@ -124,7 +124,7 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
     identity from the president's own session. A request still pending, an attestation
     still usable, or one that verified the intervention (still valid) is returned as
     is; an expired, declined or spent one is replaced."""
-    require_role(who, "agent", "superviseur")
+    require_role(deps, who, "agent", "superviseur")
     now = deps.clock()
     with deps.writing() as session:
         row = owned_open(session, who, intervention_id)
@@ -211,7 +211,7 @@ def presence_status(
 def waiting_presence_checks(deps: Deps, who: OperatorContext) -> list[str]:
     """The ids of the requests waiting for this president now, oldest first: for the
     notification of a new one (no voter named, so not journalled)."""
-    require_role(who, "president")
+    require_role(deps, who, "president")
     now = deps.clock()
     with deps.reading() as session:
         return [check.id for check, _, _ in _waiting(session, who, now)]
@@ -222,7 +222,7 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
     """The requests waiting for this president, oldest first, naming the voters so
     that the president recognises the person in front of them (journalled when there
     is any)."""
-    require_role(who, "president")
+    require_role(deps, who, "president")
     now = deps.clock()
     with deps.writing() as session:
         require_live_in(session, who)  # they name voters: a session still live only
@@ -271,7 +271,7 @@ def attest_presence(
     the last 4 characters of its number). When that completes a set of the channel's
     policy, the agent's intervention is verified in the same transaction, in the
     president's name; otherwise the agent's verification uses it once."""
-    require_role(who, "president")
+    require_role(deps, who, "president")
     kind, tail = parse_document(document_type.strip(), last4)
     now = deps.clock()
     with deps.writing() as session:
@@ -332,7 +332,7 @@ def attest_presence(
 def decline_presence(deps: Deps, who: OperatorContext, check_id: str, reason: str) -> None:
     """The president refuses to attest (the person is not there, the document does not
     match…), saying why; the agent sees the reason."""
-    require_role(who, "president")
+    require_role(deps, who, "president")
     reason = typed_reason(
         reason, minimum=MIN_DECLINE_REASON_LENGTH, maximum=MAX_DECLINE_REASON_LENGTH
     )

@@ -139,7 +139,7 @@ def purge(
     default: of elections whose retention has run out), or of ``election`` only, and
     the copies ``copies`` keeps (default: the delivery's, if it keeps any) of the
     messages purged or past their retention."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     require_live_session(deps, who)
     now = deps.clock()
     if before is not None and before > now:

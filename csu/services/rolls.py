@@ -735,7 +735,7 @@ def import_voters(
     credentials and history. One journal entry records the import, or its refusal
     (into a purged election included).
     """
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     require_live_session(deps, who)
     with purged_refusal_journalled(deps, who, "roll_import", election_id, path.name):
         return _import_voters(
@@ -1180,7 +1180,7 @@ def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str)
     one scrutin each, or ``identifiant;vote_le`` rows, every scrutin of the material.
     Rows for scrutins already voted add nothing (the first vote recorded stays). One
     journal entry records the import, or its refusal (into a purged election included)."""
-    require_role(who, "admin")
+    require_role(deps, who, "admin")
     require_live_session(deps, who)
     with purged_refusal_journalled(deps, who, "votes_import", election_id, path.name):
         return _import_votes(deps, who, path, election_id)

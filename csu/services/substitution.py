@@ -222,7 +222,7 @@ def request_substitution(
     compared with the roll (accents and case aside); a difference refuses the request,
     its reason naming what differs. ``identity_match`` is the former ticked box, for
     callers not yet typing them: one of the two is required."""
-    require_role(who, *REQUESTERS)
+    require_role(deps, who, *REQUESTERS)
     typed = identity.checked(to_paris(deps.clock()).date()) if identity is not None else None
     if typed is None and identity_match is None:
         raise InvalidValue(
@@ -371,7 +371,7 @@ def _take(
 def pending_substitutions(deps: Deps, who: OperatorContext) -> list[SubstitutionView]:
     """The requests waiting for a supervisor's decision, oldest first (journalled when
     there is any: the views name voters)."""
-    require_role(who, "superviseur")
+    require_role(deps, who, "superviseur")
     now = deps.clock()
     with deps.writing() as session:
         require_live_in(session, who)
@@ -400,7 +400,7 @@ def decide_substitution(
     """A supervisor other than the request's author grants or refuses a pending
     request, saying why. Granting is refused (stored, with the reason) when the
     election closed or a material was used to vote since the request."""
-    require_role(who, "superviseur")
+    require_role(deps, who, "superviseur")
     reason = typed_reason(reason, maximum=MAX_DECISION_LENGTH)
     now = deps.clock()
     with deps.reading() as session:
@@ -480,7 +480,7 @@ def request_check(deps: Deps, who: OperatorContext, intervention_id: str) -> Req
     form says before anything is typed (read without a lock and not journalled: it
     names nothing of the voter; :func:`request_substitution` checks again in its own
     transaction)."""
-    require_role(who, *REQUESTERS)
+    require_role(deps, who, *REQUESTERS)
     now = deps.clock()
     with deps.reading() as session:
         row = session.get(Intervention, intervention_id)
@@ -546,7 +546,7 @@ def _journal_unverified(
 def get_substitution(deps: Deps, who: OperatorContext, request_id: int) -> SubstitutionView:
     """One request, for its author or a supervisor (nothing personal beyond the masked
     address and what the author already saw: not journalled)."""
-    require_role(who, *REQUESTERS)
+    require_role(deps, who, *REQUESTERS)
     require_live_session(deps, who)
     with deps.reading() as session:
         request = session.get(SubstitutionRequest, request_id)

@@ -74,7 +74,7 @@ def voter_support(
     deps: Deps, who: OperatorContext, voter_id: int, election_id: str | None = None
 ) -> SupportView:
     """Whom the voter calls for one of their elections (the only one when not named)."""
-    require_role(who, *READERS)
+    require_role(deps, who, *READERS)
     require_live_session(deps, who)
     with deps.reading() as session:
         voter = session.get(Voter, voter_id)

@@ -129,7 +129,7 @@ def verify_identity(
     is refused as a format error naming the field and the character, before anything is
     read or compared: nothing is counted or journalled (``refuse_hidden_characters``).
     """
-    enforce("verify", Situation(who.role))
+    enforce("verify", Situation(who.role), deps=deps, who=who)
     now = deps.clock()
     given = {name: value for name, value in answers.items() if value and value.strip()}
     refuse_hidden_characters(given)
@@ -399,7 +399,7 @@ def waiting_message(president: str | None) -> str:
 @retried
 def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
     """A supervisor lifts a voter's lock; earlier failures no longer count."""
-    enforce("unlock", Situation(who.role))
+    enforce("unlock", Situation(who.role), deps=deps, who=who)
     reason = typed_reason(reason)
     now = deps.clock()
     with deps.writing() as session:

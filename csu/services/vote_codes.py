@@ -178,7 +178,7 @@ def send_vote_code_link(
     recipient: str,
 ) -> LinkSent:
     """Sends a one-time link to reissue the vote code of a material."""
-    enforce("vote_code_link", Situation(who.role))
+    enforce("vote_code_link", Situation(who.role), deps=deps, who=who)
     now = deps.clock()
     with deps.writing() as session:
         row, material, voter, definition = usable_material(
@@ -209,7 +209,7 @@ def send_password_link(
     (men-2011). It goes where the identifier went: to the professional address on
     record, or, once the voter confirmed another address for the identifier, to that
     one only, which ``address`` must repeat."""
-    enforce("identifier", Situation(who.role))
+    enforce("identifier", Situation(who.role), deps=deps, who=who)
     now = deps.clock()
     with deps.writing() as session:
         row, material, voter, definition = usable_material(

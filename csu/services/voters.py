@@ -265,7 +265,7 @@ def search_voters(
     types, the screen then journals the search the agent settles on (paused on, or
     opened a voter from) with :func:`record_search`.
     """
-    require_role(who, *_ANY_ROLE)
+    require_role(deps, who, *_ANY_ROLE)
     request = _request(who, query, limit)
     if request is None:
         return SearchHits()
@@ -290,7 +290,7 @@ def record_search(deps: Deps, who: OperatorContext, query: str, hits: Sequence[V
     number of results), once the agent settled on it: ``hits`` is what
     :func:`search_voters` returned for ``query``. A query too short to search is not
     journalled, as ``search_voters`` would not have journalled it."""
-    require_role(who, *_ANY_ROLE)
+    require_role(deps, who, *_ANY_ROLE)
     request = _request(who, query, MAX_RESULTS)
     if request is None:
         return
@@ -745,7 +745,7 @@ def open_voter(deps: Deps, who: OperatorContext, voter_id: int) -> VoterFile:
     transaction: a look-up opens a file each time, and the ORM's handling of its
     eight reads was a third of a busy cell's client CPU.
     """
-    require_role(who, *_ANY_ROLE)
+    require_role(deps, who, *_ANY_ROLE)
     scope = _scope(who)
     absent = UNKNOWN_VOTER if scope is _EVERYONE else OUT_OF_BUREAU
     now = deps.clock()
@@ -1056,7 +1056,7 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
 
     Journalled as ``révélation`` (field name and reason, never the value).
     """
-    enforce("reveal", Situation(who.role))
+    enforce("reveal", Situation(who.role), deps=deps, who=who)
     if field not in REVEALABLE:
         allowed = ", ".join(REVEALABLE_LABELS[name] for name in REVEALABLE)
         raise ServiceError(f"Ce champ ne peut pas être révélé (champs possibles : {allowed}).")

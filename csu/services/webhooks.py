@@ -568,7 +568,7 @@ def list_webhooks(
 ) -> list[WebhookView]:
     """The latest events (of one client, in one state), newest first: no identifier,
     no payload."""
-    require_role(who, "admin", "superviseur")
+    require_role(deps, who, "admin", "superviseur")
     with deps.reading() as session:
         query = (
             select(WebhookEvent, col(PlatformClient.name))
@@ -621,6 +621,6 @@ def resend_webhook(
     deps: Deps, who: OperatorContext, webhook_id: int, sender: WebhookSender | None = None
 ) -> str:
     """A failed event goes out again now (the same webhook-id); returns its new state."""
-    require_role(who, "admin", "superviseur")
+    require_role(deps, who, "admin", "superviseur")
     _requeue(deps, who, webhook_id)
     return deliver(deps, [webhook_id], sender=sender, actor=who.actor)[webhook_id]

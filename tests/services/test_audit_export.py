@@ -274,7 +274,14 @@ def test_agents_and_presidents_may_not_export(deps: Deps, who: OperatorContext) 
     record(deps, at(28, 9))
     with pytest.raises(Forbidden, match="superviseur"):
         export_journal(deps, who, io.StringIO())
-    assert len(entries(deps)) == 1  # a refused export writes nothing
+    # Nothing exported: only the refusal is journalled.
+    [_, refused] = entries(deps)
+    assert (refused.action, refused.outcome, refused.operator) == (
+        "role_refused", "refusé", who.login,
+    )  # fmt: skip
+    assert json.loads(refused.body)["details"] == {
+        "service": "export_journal", "roles": ["superviseur", "admin"],
+    }  # fmt: skip
 
 
 def test_the_export_is_journalled_with_its_filters_and_the_voter_by_pseudonym(busy: Deps) -> None:

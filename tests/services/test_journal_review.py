@@ -24,6 +24,7 @@ from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import JournalEntry, Voter
 from tests.conftest import ADMIN, AGENT, NOW, SUPERVISOR
+from tests.services.intervention_support import entries
 
 PRESIDENT = OperatorContext(login="pres", role="president", workstation="poste-9", bureau="B75")
 ALICE = Actor(operator="alice", role="agent", workstation="poste-1")
@@ -258,7 +259,15 @@ def test_agents_and_presidents_may_not_review_the_journal(busy: Deps, who: Opera
     ):
         with pytest.raises(Forbidden, match="superviseur"):
             attempt()
-    assert last_entry(busy)["seq"] == 13  # nothing read, nothing journalled
+    # Nothing read: only the five refusals are journalled, each naming its service.
+    refusals = [entry for entry in entries(busy) if entry["seq"] > 13]
+    assert [(e["action"], e["outcome"], e["operator"]) for e in refusals] == [
+        ("role_refused", "refusé", who.login)
+    ] * 5
+    assert [e["details"]["service"] for e in refusals] == [
+        "search_journal", "count_entries", "entry_detail", "intervention_timeline",
+        "filter_choices",
+    ]  # fmt: skip
 
 
 def test_administrators_review_the_journal(busy: Deps) -> None:

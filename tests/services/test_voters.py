@@ -597,7 +597,11 @@ def test_agent_cannot_reveal(roll: Deps) -> None:
     before = len(entries(roll))
     with pytest.raises(Forbidden):
         reveal_field(roll, AGENT, jeanne.id, "email_pro", "je veux voir")
-    assert len(entries(roll)) == before
+    # Nothing revealed: only the refusal is journalled.
+    [refused] = entries(roll)[before:]
+    assert (refused["action"], refused["outcome"], refused.get("subject")) == (
+        "role_refused", "refusé", None,
+    )  # fmt: skip
 
 
 def test_reveal_with_a_short_reason_is_refused_in_french(roll: Deps) -> None:

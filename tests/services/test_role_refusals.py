@@ -1,0 +1,120 @@
+"""A service asked for what the caller's role does not allow refuses it and journals the
+refusal (« role_refused », with the service asked): the screens never offer such an
+action, so each is a crafted call (a page scripted under csu serve, a tampered
+terminal) that the supervisors must be able to find."""
+
+from collections.abc import Callable
+from io import StringIO
+
+import pytest
+
+from csu.services.audit import export_journal, verify_journal
+from csu.services.context import Forbidden, OperatorContext
+from csu.services.credentials import issue_credential
+from csu.services.operators import unlock_operator
+from csu.services.presence import presence_requests
+from csu.services.verification import unlock_voter
+from csu.services.voters import reveal_field
+from tests.conftest import AGENT, SUPERVISOR
+from tests.services.intervention_support import (
+    PRESIDENT_NORD,
+    Desk,
+    desk_fixture,  # noqa: F401
+    entries,
+    in_person_call,
+)
+
+Attempt = Callable[[Desk], object]
+
+# (who asks, what, the service named in the entry)
+CRAFTED: dict[str, tuple[OperatorContext, Attempt, str]] = {
+    "an agent unlocking a voter": (
+        AGENT,
+        lambda desk: unlock_voter(desk.deps, AGENT, desk.caller.voter_id, "essai de contournement"),
+        "unlock_voter",
+    ),
+    "an agent revealing an address": (
+        AGENT,
+        lambda desk: reveal_field(desk.deps, AGENT, desk.caller.voter_id, "email_pro", "essai"),
+        "reveal_field",
+    ),
+    "a supervisor unlocking an operator": (
+        SUPERVISOR,
+        lambda desk: unlock_operator(desk.deps, SUPERVISOR, "agent2", reason="essai"),
+        "unlock_operator",
+    ),
+    "a president exporting the journal": (
+        PRESIDENT_NORD,
+        lambda desk: export_journal(desk.deps, PRESIDENT_NORD, StringIO()),
+        "export_journal",
+    ),
+    "an agent listing a president's requests": (
+        AGENT,
+        lambda desk: presence_requests(desk.deps, AGENT),
+        "presence_requests",
+    ),
+}
+
+
+def refusals(desk: Desk) -> list[dict]:
+    return [entry for entry in entries(desk.deps) if entry["action"] == "role_refused"]
+
+
+@pytest.mark.parametrize("case", CRAFTED, ids=list(CRAFTED))
+def test_a_crafted_call_outside_one_s_role_is_refused_and_journalled(desk: Desk, case: str) -> None:
+    who, attempt, service = CRAFTED[case]
+    with pytest.raises(Forbidden):
+        attempt(desk)
+    [entry] = refusals(desk)
+    assert (entry["operator"], entry["role"], entry["outcome"]) == (who.login, who.role, "refusé")
+    assert entry["details"]["service"] == service
+
+
+def test_the_entry_of_a_role_check_names_the_roles_allowed(desk: Desk) -> None:
+    with pytest.raises(Forbidden):
+        presence_requests(desk.deps, AGENT)
+    [entry] = refusals(desk)
+    assert entry["details"] == {"service": "presence_requests", "roles": ["president"]}
+
+
+def test_the_entry_of_a_permission_rule_names_the_rule_and_its_sentence(desk: Desk) -> None:
+    with pytest.raises(Forbidden) as refused:
+        unlock_voter(desk.deps, AGENT, desk.caller.voter_id, "essai de contournement")
+    [entry] = refusals(desk)
+    assert entry["details"] == {
+        "service": "unlock_voter",
+        "rule": "unlock",
+        "reason": str(refused.value),
+    }
+
+
+def test_a_president_asking_for_a_security_key_is_refused_and_journalled(desk: Desk) -> None:
+    call = in_person_call(desk, desk.caller, PRESIDENT_NORD)
+    with pytest.raises(Forbidden):
+        issue_credential(desk.deps, PRESIDENT_NORD, call, desk.caller.material_id, "security_key")
+    [entry] = refusals(desk)
+    assert (entry["details"]["service"], entry["details"]["rule"]) == ("issue_credential", "issue")
+    assert entries(desk.deps, "credential_issue") == []
+
+
+def test_an_action_one_s_role_allows_journals_no_refusal(desk: Desk) -> None:
+    presence_requests(desk.deps, PRESIDENT_NORD)
+    assert refusals(desk) == []
+
+
+def test_a_refusal_that_cannot_be_journalled_is_still_refused(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("journal hors d'atteinte")
+
+    monkeypatch.setattr("csu.services.context._append_role_refusal", broken)
+    with pytest.raises(Forbidden, match="superviseur"):
+        export_journal(desk.deps, AGENT, StringIO())
+    assert refusals(desk) == []
+
+
+def test_a_refusal_journalled_keeps_the_chain_sound(desk: Desk) -> None:
+    with pytest.raises(Forbidden):
+        export_journal(desk.deps, AGENT, StringIO())
+    assert verify_journal(desk.deps, SUPERVISOR).ok
