@@ -80,6 +80,13 @@ MESSAGE_TOO_LONG = (
     "CSU : message trop long (plus de 64 Ko, un collage ?) ; session fermée, "
     "rechargez la page pour vous reconnecter."
 )
+# The page itself leaves out a message over this (a long paste) and says so: the
+# server's limit, less room for the JSON around the text.
+MAX_PAGE_MESSAGE_BYTES = MAX_MESSAGE_BYTES - 1024
+PASTE_TOO_LONG = (
+    "Collage trop long (plus de 63 Ko) : il n'a pas été transmis. Rien d'autre n'a changé ; "
+    "collez un texte plus court."
+)
 # Half of a UTF-16 pair with no other half: JSON may carry one (« \ud800 »), UTF-8
 # cannot; a key press holding one is typed as U+FFFD rather than ending the session.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -96,10 +103,30 @@ RATE_WINDOW_SECONDS = 60.0
 
 # The page textual-serve ships, made French and self-contained (see french_page).
 # The script shows in the « session ended » dialog why the server closed the session
-# (all sessions busy…); only this server's websocket reaches the page (Origin check).
-_CLOSE_REASON_SCRIPT = """<script>
+# (all sessions busy…), and leaves out a paste too long for the server, saying so; only
+# this server's websocket reaches the page (Origin check).
+_PAGE_SCRIPT = """<script>
       (() => {
         const Native = window.WebSocket;
+        const MAX_BYTES = __MAX_PAGE_MESSAGE__;
+        const tooLong = (data) =>
+          typeof data === "string" && new TextEncoder().encode(data).length > MAX_BYTES;
+        const say = (text) => {
+          let notice = document.getElementById("csu-notice");
+          if (!notice) {
+            notice = document.createElement("div");
+            notice.id = "csu-notice";
+            notice.setAttribute("role", "alert");
+            notice.style.cssText = "position:fixed;top:8px;left:50%;transform:translateX(-50%);"
+              + "z-index:1000;background:#8b0000;color:#fff;padding:8px 16px;"
+              + "font:16px sans-serif;border-radius:4px;max-width:90%";
+            document.body.appendChild(notice);
+          }
+          notice.textContent = text;
+          notice.hidden = false;
+          clearTimeout(notice.timer);
+          notice.timer = setTimeout(() => { notice.hidden = true; }, 8000);
+        };
         window.WebSocket = class extends Native {
           constructor(...args) {
             super(...args);
@@ -108,14 +135,22 @@ _CLOSE_REASON_SCRIPT = """<script>
               if (event.reason && message) message.textContent = event.reason;
             });
           }
+          send(data) {
+            // A paste too long for the server (which would close the session) is left
+            // out, said on the page; the session and what was typed before stay.
+            if (tooLong(data)) { say(__PASTE_TOO_LONG__); return; }
+            super.send(data);
+          }
         };
       })();
     </script>
-    <script src="{{ config.static.url }}js/textual.js"></script>"""
+    <script src="{{ config.static.url }}js/textual.js"></script>""".replace(
+    "__MAX_PAGE_MESSAGE__", str(MAX_PAGE_MESSAGE_BYTES)
+).replace("__PASTE_TOO_LONG__", json.dumps(PASTE_TOO_LONG))
 _PAGE_EDITS: tuple[tuple[str, str], ...] = (
     ("<html>", '<html lang="fr">'),
     ("<head>", '<head>\n    <meta charset="utf-8" />\n    <title>{{ application.name }}</title>'),
-    ('<script src="{{ config.static.url }}js/textual.js"></script>', _CLOSE_REASON_SCRIPT),
+    ('<script src="{{ config.static.url }}js/textual.js"></script>', _PAGE_SCRIPT),
     ("Session ended.", "Session terminée. Rechargez la page pour vous reconnecter."),
     (">Restart<", ">Recommencer<"),
     (">Start<", ">Démarrer<"),
@@ -599,7 +634,7 @@ class _SessionService(AppService):
 
 class _CsuWebSocket(web.WebSocketResponse):
     """A page's websocket whose close for a message over MAX_MESSAGE_BYTES (1009, which
-    aiohttp sends with no reason) says why, so the page shows it (_CLOSE_REASON_SCRIPT)
+    aiohttp sends with no reason) says why, so the page shows it (_PAGE_SCRIPT)
     rather than a bare « session terminée »."""
 
     async def close(
