@@ -24,6 +24,7 @@ from csu.domain.plural import counted
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
     ROLE_LABELS,
+    SESSION_REFUSALS,
     Deps,
     OperatorContext,
     ServiceError,
@@ -63,20 +64,6 @@ PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person 
 SESSION_SECONDS = 3
 PRESENCE_NOTICE_SECONDS = 30  # how long the notice of new in-person requests shows
 PRESENCE_TITLE = "Vérification en personne"
-# What the login screen says of a session that ended by itself, by the code of
-# csu.services.context.SESSION_REFUSALS.
-SESSION_NOTICES: dict[str, str] = {
-    "disabled": "Compte désactivé par un administrateur : la session est fermée.",
-    "taken_over": (
-        "Votre compte s'est connecté sur un autre poste : la session de ce poste est fermée."
-    ),
-    "changed": "Rôle ou bureau modifié : reconnectez-vous.",
-    "authenticator": (
-        "Authentificateur réinitialisé par un administrateur : reconnectez-vous avec le "
-        "nouveau code."
-    ),
-    "ended": "Session fermée : reconnectez-vous.",
-}
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
 # « Clore l'intervention d'abord » from a screen other than the voter's file: how long
@@ -583,7 +570,7 @@ class CsuApp(App[None]):
         as a logout ends it, and the login screen says why."""
         if who != self.operator:
             return  # the session ended meanwhile
-        self.end_session(SESSION_NOTICES[reason])
+        self.end_session(SESSION_REFUSALS[reason])
 
     @work(thread=True, group="session", exit_on_error=False)
     def log_out_worker(self, who: OperatorContext) -> None:
@@ -898,7 +885,7 @@ class CsuApp(App[None]):
         if isinstance(error, SessionClosed):
             # A service refused the session: it ends now, saying why, not at the next look.
             if self.operator is not None:
-                self.end_session(SESSION_NOTICES[error.reason])
+                self.end_session(str(error))
             return
         if isinstance(error, ServiceError | InvalidValue):
             self.notify(str(error), title="Refusé", severity="warning", timeout=8)

@@ -188,8 +188,8 @@ class OperatorState:
     last_totp_step: int | None  # None once an administrator reset the authenticator
 
 
-# Why a session ended, by code: the sentence of a service's refusal (the terminal's
-# notice as it returns to the login screen is csu.app's SESSION_NOTICES).
+# Why a session ended, by code: the sentence of a service's refusal, and of the login
+# screen's notice when the terminal finds it out by itself.
 SESSION_REFUSALS: dict[str, str] = {
     "disabled": "Session fermée : ce compte a été désactivé par un administrateur.",
     "taken_over": (

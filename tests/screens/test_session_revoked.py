@@ -59,7 +59,7 @@ async def test_a_disabled_operator_is_sent_back_to_the_login_screen_saying_why(
         disable_operator(demo_deps, ADMIN, "president", reason="compte compromis")
         await back_at_login(pilot)
         assert app.operator is None
-        assert "Compte désactivé par un administrateur" in screen_text(app)
+        assert "ce compte a été désactivé par un administrateur" in screen_text(app)
     assert journal_actions(demo_deps)[-1] == ("logout", "ok")
 
 
@@ -75,7 +75,7 @@ async def test_a_login_on_another_workstation_ends_this_session_saying_so(
             "poste-voisin",
         )  # fmt: skip
         await back_at_login(pilot)
-        assert "Votre compte s'est connecté sur un autre poste" in screen_text(app)
+        assert "votre compte s'est connecté sur un autre poste" in screen_text(app)
 
 
 @pytest.mark.usefixtures("watched")
@@ -87,7 +87,7 @@ async def test_a_bureau_changed_asks_to_log_in_again(app: CsuApp, demo_deps: Dep
                 update(Operator).where(Operator.login == "president").values(bureau_code=None)
             )
         await back_at_login(pilot)
-        assert "Rôle ou bureau modifié : reconnectez-vous." in screen_text(app)
+        assert "votre rôle ou votre bureau a changé ; reconnectez-vous." in screen_text(app)
 
 
 async def test_an_action_refused_for_the_session_ends_it_at_once(
@@ -100,7 +100,7 @@ async def test_an_action_refused_for_the_session_ends_it_at_once(
         disable_operator(demo_deps, ADMIN, "agent", reason="compte compromis")
         await open_voter_file(pilot, voter.matricule)
         await back_at_login(pilot)
-        assert "Compte désactivé par un administrateur" in screen_text(app)
+        assert "ce compte a été désactivé par un administrateur" in screen_text(app)
 
 
 async def test_a_store_out_of_reach_during_the_look_says_nothing_every_few_seconds(
