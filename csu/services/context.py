@@ -265,12 +265,28 @@ def journal_role_refusal(
     if store.in_transaction():
         _log.warning("role_refused: %s refused to %s inside a transaction", service, who.login)
         return
+    journal_refusal_apart(deps, who, "role_refused", {"service": service, **details})
+
+
+def journal_refusal_apart(
+    deps: Deps,
+    who: OperatorContext,
+    action: str,
+    details: dict[str, object],
+    *,
+    election: str | None = None,
+    subject: str | None = None,
+) -> None:
+    """Journals ``action`` refused to ``who`` in a transaction of its own, once the
+    refused one has rolled back (or before any was opened). Never raises: the operator
+    must still read the refusal; a lost entry is said in the log, by its action and
+    who asked, never its details (they may name what was typed)."""
     try:
-        _append_role_refusal(deps, who, {"service": service, **details})
-    except Exception as error:  # any: the operator must still read the refusal
+        _append_refusal(deps, who, action, details, election, subject)
+    except Exception as error:  # any: see above
         _log.error(
-            "role_refused: the refusal of %s to %s could not be journalled: %s",
-            service, who.login, type(error).__name__,
+            "%s: a refusal to %s could not be journalled: %s",
+            action, who.login, type(error).__name__,
         )  # fmt: skip
 
 
@@ -407,43 +423,31 @@ def _journal_refusal(refused: CredentialInText, arguments: tuple[object, ...]) -
     if deps is None or who is None:
         return
     refused.journalled = True
-    try:
-        _append_refusal(deps, who, refused)
-    except Exception as error:  # any: the operator must still read the refusal
-        # The lost entry is said in the log, without the text.
-        _log.error(
-            "code_in_text: a refusal (%s, %s) by %s could not be journalled: %s",
-            refused.kind, refused.field, who.login, type(error).__name__,
-        )  # fmt: skip
+    journal_refusal_apart(
+        deps, who, "code_in_text", {"kind": refused.kind, "field": refused.field},
+        election=refused.election, subject=refused.subject,
+    )  # fmt: skip
 
 
 @retried
-def _append_role_refusal(deps: Deps, who: OperatorContext, details: dict[str, object]) -> None:
+def _append_refusal(
+    deps: Deps,
+    who: OperatorContext,
+    action: str,
+    details: dict[str, object],
+    election: str | None,
+    subject: str | None,
+) -> None:
     from csu.store import journal
 
     with deps.writing() as session:
         journal.append(
             session,
             actor=who.actor,
-            action="role_refused",
+            action=action,
             outcome="refusé",
             at=deps.clock(),
+            election=election,
+            subject=subject,
             details=details,
-        )
-
-
-@retried
-def _append_refusal(deps: Deps, who: OperatorContext, refused: CredentialInText) -> None:
-    from csu.store import journal
-
-    with deps.writing() as session:
-        journal.append(
-            session,
-            actor=who.actor,
-            action="code_in_text",
-            outcome="refusé",
-            at=deps.clock(),
-            election=refused.election,
-            subject=refused.subject,
-            details={"kind": refused.kind, "field": refused.field},
         )

@@ -2,7 +2,6 @@
 
 import functools
 import json
-import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,15 +32,13 @@ from csu.services.context import (
     NotFound,
     OperatorContext,
     ServiceError,
+    journal_refusal_apart,
     require_role,
-    retried,
 )
 from csu.services.files import MIB, read_text
 from csu.store import journal
 from csu.store.prepared import Prepared
 from csu.store.tables import Credential, Election, Emargement, Material, core_tables
-
-_log = logging.getLogger(__name__)
 
 # A definition is a few kilobytes; anything much larger is not one.
 MAX_DEFINITION_BYTES = MIB
@@ -395,30 +392,10 @@ def purged_refusal_journalled(
     try:
         yield
     except ElectionPurged as refused:
-        try:
-            _journal_purged(deps, who, action, election_id, source, str(refused))
-        except Exception as error:  # any: the administrator must still read the refusal
-            _log.error(
-                "%s: a refusal (election %s purged) by %s could not be journalled: %s",
-                action, election_id, who.login, type(error).__name__,
-            )  # fmt: skip
-        raise
-
-
-@retried
-def _journal_purged(
-    deps: Deps, who: OperatorContext, action: str, election_id: str, source: str, reason: str
-) -> None:
-    with deps.writing() as session:
-        journal.append(
-            session,
-            actor=who.actor,
-            action=action,
-            outcome="refusé",
-            at=deps.clock(),
-            election=election_id,
-            details={"file": source, "reason": reason},
+        journal_refusal_apart(
+            deps, who, action, {"file": source, "reason": str(refused)}, election=election_id
         )
+        raise
 
 
 def definition_on(cursor: Any, dialect: Any, election_id: str) -> ElectionDefinition:

@@ -108,7 +108,7 @@ def test_a_refusal_that_cannot_be_journalled_is_still_refused(
     def broken(*_: object) -> None:
         raise RuntimeError("journal hors d'atteinte")
 
-    monkeypatch.setattr("csu.services.context._append_role_refusal", broken)
+    monkeypatch.setattr("csu.services.context._append_refusal", broken)
     with pytest.raises(Forbidden, match="superviseur"):
         export_journal(desk.deps, AGENT, StringIO())
     assert refusals(desk) == []
