@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from csu.domain.numbers import french_number
 from csu.domain.plural import counted
 from csu.domain.text import holds_lone_surrogate
 
@@ -416,7 +417,7 @@ def shown(value: object) -> str:
 def _number(value: object) -> str:
     """A bound as French writes it: thousands apart by a narrow no-break space."""
     if isinstance(value, int) and abs(value) >= 10_000:
-        return f"{value:,}".replace(",", "\u202f")
+        return french_number(value)
     return str(value)
 
 

@@ -20,7 +20,7 @@ def test_an_intact_journal_counts_its_entries(count: int, said: str) -> None:
 
 def test_the_backlog_counts_its_entries_in_the_singular_and_the_plural() -> None:
     assert describe_backlog(Pending(1, None, 3.0)) == (
-        "1 entrée en attente d'intégration à la chaîne (la plus ancienne depuis 3.0 s)"
+        "1 entrée en attente d'intégration à la chaîne (la plus ancienne depuis 3,0 s)"
     )
     assert describe_backlog(Pending(2, None, 3.0)).startswith(
         "2 entrées en attente d'intégration à la chaîne"

@@ -48,6 +48,7 @@ from csu.domain.messages import (
     duration,
     sms_segments,
 )
+from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
 from csu.domain.scrutins import (
     EmargementRules,
@@ -1231,7 +1232,7 @@ def _credential_format(r: _Reader, value: object, path: str, kind: str) -> Crede
     fmt = CredentialFormat(kind=kind, alphabet=alphabet, length=length, group=group)
     if fmt.bits < MIN_CREDENTIAL_BITS:
         needed = math.ceil(MIN_CREDENTIAL_BITS / math.log2(len(alphabet)))
-        bits = f"{fmt.bits:.1f}".replace(".", ",")
+        bits = french_number(fmt.bits, 1)
         r.fail(
             _join(path, "length"),
             f"{counted(length, 'caractère')} parmi {len(alphabet)} "

@@ -20,13 +20,13 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
+from csu.domain.numbers import french_number
 from csu.screens.base import CsuScreen
 from csu.services.checkpoints import (
     CheckpointView,
     IntegrityReport,
     check_integrity,
     entries_count,
-    french_number,
 )
 from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader

@@ -119,7 +119,7 @@ def default_export_path(now: datetime, fmt: str = "csv") -> Path:
 
 
 def count_text(count: int) -> str:
-    return f"{count:,}".replace(",", " ") + (" entrée" if count < 2 else " entrées")
+    return counted(count, "entrée")
 
 
 class JournalScreen(CsuScreen[None]):

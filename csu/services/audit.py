@@ -28,6 +28,7 @@ from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
 from csu.domain.merkle import CompactRange
+from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
 from csu.domain.text import single_line, spreadsheet_safe
 from csu.services.context import (
@@ -347,7 +348,7 @@ def describe_backlog(backlog: Pending) -> str:
     if not backlog.count:
         return "aucune entrée en attente d'intégration"
     waited = backlog.waited
-    since = f"{waited:.1f} s" if waited < 120 else f"{waited / 60:.0f} min"
+    since = f"{french_number(waited, 1)} s" if waited < 120 else f"{french_number(waited / 60)} min"
     return (
         f"{counted(backlog.count, 'entrée')} en attente d'intégration à la chaîne "
         f"(la plus ancienne depuis {since})"

@@ -26,7 +26,8 @@ from sqlmodel import Session
 from csu.domain.checkpoint import Checkpoint, NoteError, NoteSigner, NoteVerifier
 from csu.domain.clock import parse_rfc3339, to_paris
 from csu.domain.journal import ChainCheck
-from csu.domain.plural import counted, plural_of
+from csu.domain.numbers import french_number
+from csu.domain.plural import counted
 from csu.services.audit import ChainProof, Progress, SetAside, prove_chain, set_aside_entries
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.files import KIB, UnreadableFile, describe_os_error, read_text
@@ -380,14 +381,9 @@ def _stored_rows(session: Session) -> list[CheckpointRow]:
     return list(session.execute(query).scalars())
 
 
-def french_number(number: int) -> str:
-    """« 30 028 »: as the journal review counts its entries."""
-    return f"{number:,}".replace(",", " ")
-
-
 def entries_count(number: int) -> str:
     """« 1 entrée », « 30 028 entrées »."""
-    return f"{french_number(number)} {plural_of(number, 'entrée')}"
+    return counted(number, "entrée")
 
 
 def _audit(

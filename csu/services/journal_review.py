@@ -32,6 +32,7 @@ from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_pari
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
+from csu.domain.numbers import french_number
 from csu.domain.text import single_line
 from csu.services.context import (
     Deps,
@@ -52,7 +53,7 @@ PAGE_SIZE = 100
 # past it would be compared as numeric there, and overflow SQLite's driver past 2**63).
 FIRST_SEQ = 1
 MAX_SEQ = 2_147_483_647
-_MAX_SEQ_TEXT = f"{MAX_SEQ:,}".replace(",", " ")  # « 2 147 483 647 »
+_MAX_SEQ_TEXT = french_number(MAX_SEQ)  # « 2 147 483 647 »
 NUMBER_FIELD = "N°"
 
 SEARCH = "journal_search"

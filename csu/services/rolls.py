@@ -29,6 +29,7 @@ from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name
+from csu.domain.numbers import french_number
 from csu.domain.plural import counted
 from csu.domain.roll import RollRules, RowError
 from csu.domain.scrutins import ballots, material_scrutins
@@ -264,7 +265,7 @@ def _bounded_lines(text: io.TextIOWrapper, source: str) -> Iterator[str]:
         if len(line) > MAX_LINE_CHARS and line[-1] not in "\r\n":
             raise ImportFailed(
                 f"{source}, ligne {number} : ligne trop longue (plus de "
-                f"{_thousands(MAX_LINE_CHARS)} caractères) ; est-ce bien un fichier CSV ?"
+                f"{french_number(MAX_LINE_CHARS)} caractères) ; est-ce bien un fichier CSV ?"
             )
         yield line
 
@@ -282,10 +283,6 @@ def _undecodable_line(raw: Any) -> int:  # the text layer's buffer: a binary fil
             return line + block.count(b"\n", 0, max(error.start, 0))
         line += block.count(b"\n")
     return line
-
-
-def _thousands(number: int) -> str:
-    return f"{number:,}".replace(",", "\u202f")  # French: a narrow no-break space
 
 
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
@@ -316,7 +313,7 @@ def _csv_fault(message: str) -> str:
         return "guillemet ouvert jamais refermé avant la fin du fichier"
     if message.startswith("field larger than field limit"):
         return (
-            f"champ trop long (plus de {_thousands(csv.field_size_limit())} caractères) : "
+            f"champ trop long (plus de {french_number(csv.field_size_limit())} caractères) : "
             "un guillemet ouvert n'est-il pas refermé ?"
         )
     expected = re.match(r"'(.)' expected after '\"'", message)

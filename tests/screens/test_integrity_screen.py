@@ -146,4 +146,4 @@ async def test_a_checkpoint_the_journal_mentions_but_the_base_lost_is_flagged(
 
 def test_the_result_counts_entries_as_the_review_does() -> None:
     report = IntegrityReport(ChainCheck(30_028, "0" * 64))
-    assert result_text(report).plain == "Journal intègre : 30 028 entrées vérifiées."
+    assert result_text(report).plain == "Journal intègre : 30\u202f028 entrées vérifiées."

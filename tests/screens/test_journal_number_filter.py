@@ -69,7 +69,7 @@ def test_a_number_or_a_range_is_read(typed: str, numbers: tuple[int, int]) -> No
         ("\x1b[31m", "N° : caractère interdit en position 1"),
         ("\udcff", "N° : caractère interdit en position 1 (caractère invalide, hors UTF-8"),
         ("2147483648", "N° : « 2147483648 » dépasse le plus grand numéro d'entrée possible "
-                       "(2 147 483 647)"),
+                       "(2\u202f147\u202f483\u202f647)"),
         ("9" * 5000, "N° : « 99999999999999999999999… » dépasse le plus grand numéro"),
         ("1-" + "0" * 5000 + "7", None),  # leading zeros, however many: 1-7
     ],
