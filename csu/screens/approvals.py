@@ -18,7 +18,7 @@ from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.substitution import GRANTED, materials_text
 from csu.services.context import ServiceError
-from csu.services.reasons import MIN_REASON_LENGTH
+from csu.services.reasons import minimum_words
 from csu.services.substitution import (
     SubstitutionView,
     decide_substitution,
@@ -239,7 +239,7 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
             yield Input(
                 id="decision-reason",
                 placeholder=(
-                    f"Motif ({MIN_REASON_LENGTH} lettres ou chiffres au moins, versé au journal)"
+                    f"Motif ({minimum_words()}, versé au journal)"
                 ),
             )
             yield Static(id="decision-message", classes="modal-message", markup=False)

@@ -28,6 +28,7 @@ from csu.services.credentials import (
     issue_credential,
     revoke_credential,
 )
+from csu.services.reasons import minimum_words
 from csu.services.voters import MaterialView
 
 # Spelling phrases per line on the credential screen.
@@ -451,7 +452,7 @@ class RevokeScreen(_MaterialAndKind[str | None]):
             yield from self.choose()
             if self.possible:
                 yield Label("Motif (versé au journal)")
-                yield Input(id="revoke-reason", placeholder="Motif (5 caractères au moins)")
+                yield Input(id="revoke-reason", placeholder=f"Motif ({minimum_words()})")
             with Horizontal(classes="modal-buttons"):
                 if self.possible:
                     yield Button("Invalider", id="revoke-ok", variant="error")

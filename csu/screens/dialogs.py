@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, ResultT
-from csu.services.reasons import MIN_REASON_LENGTH
+from csu.services.reasons import minimum_words
 from csu.services.voters import MaterialView
 from csu.widgets.plain import PlainSelect
 
@@ -35,7 +35,7 @@ class ReasonDialog(CsuModal[ResultT]):
     TITLE_TEXT = "Confirmer"
     OK_LABEL = "Confirmer"
     OK_VARIANT = "warning"
-    PLACEHOLDER = f"Motif ({MIN_REASON_LENGTH} lettres ou chiffres au moins)"
+    PLACEHOLDER = f"Motif ({minimum_words()})"
     CANCELLED: object = None
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="reason-cancel")]

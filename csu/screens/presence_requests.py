@@ -30,6 +30,7 @@ from csu.services.presence import (
     presence_requests,
     waiting_presence_checks,
 )
+from csu.services.reasons import long_enough, minimum_words
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
 from csu.widgets.paste_checked import PasteCheckedInput
@@ -213,7 +214,7 @@ class AttestScreen(CsuModal[str | None]):
                 yield Label("Motif d'un refus", classes="verify-label")
                 yield PasteCheckedInput(
                     id="attest-reason",
-                    placeholder=f"{MIN_DECLINE_REASON_LENGTH} caractères au moins",
+                    placeholder=minimum_words(MIN_DECLINE_REASON_LENGTH),
                     field="Motif",
                     check=free_text,
                 )
@@ -275,10 +276,10 @@ class AttestScreen(CsuModal[str | None]):
         if self._busy:
             return
         reason = self.query_one("#attest-reason", Input).value
-        if len(" ".join(reason.split())) < MIN_DECLINE_REASON_LENGTH:
+        if not long_enough(reason, MIN_DECLINE_REASON_LENGTH):
             self.query_one("#attest-message", Static).update(
-                f"Pour refuser, indiquez le motif ({MIN_DECLINE_REASON_LENGTH} caractères au "
-                "moins) : l'agent le lira."
+                f"Pour refuser, indiquez le motif ({minimum_words(MIN_DECLINE_REASON_LENGTH)}) : "
+                "l'agent le lira."
             )
             self.query_one("#attest-reason", Input).focus()
             return

@@ -20,6 +20,18 @@ MIN_REASON_LENGTH = 5
 MAX_REASON_LENGTH = 300
 
 
+def minimum_words(minimum: int = MIN_REASON_LENGTH) -> str:
+    """How the minimum is said, in every field, refusal and hint alike: « 5 lettres ou
+    chiffres au moins »."""
+    return f"{minimum} lettres ou chiffres au moins"
+
+
+def long_enough(value: str, minimum: int = MIN_REASON_LENGTH) -> bool:
+    """Whether ``value`` has ``minimum`` letters and digits: the rule a screen checks
+    before asking the service, which checks it again."""
+    return sum(char.isalnum() for char in value) >= minimum
+
+
 def typed_reason(
     value: str,
     *,
@@ -32,10 +44,8 @@ def typed_reason(
     any election's grouped code. A service that knows the voter then holds the reason
     up against the voter's own credentials too (``credential_text.refuse_codes``)."""
     text = " ".join(free_text(value, "Motif").split())
-    if sum(char.isalnum() for char in text) < minimum:
-        raise ServiceError(
-            f"Motif trop court : indiquez pourquoi en {minimum} lettres ou chiffres au moins."
-        )
+    if not long_enough(text, minimum):
+        raise ServiceError(f"Motif trop court : indiquez pourquoi en {minimum_words(minimum)}.")
     if len(text) > maximum:
         raise InvalidValue("Motif", f"{maximum} caractères au plus ({len(text)} ici)")
     masked = mask_personal_data(text)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 
 from csu.app import CsuApp
 from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
@@ -69,9 +69,7 @@ async def test_the_president_is_notified_once_of_a_new_request_naming_no_voter(
         assert "1 nouvelle demande " in told and matricule not in told
 
 
-async def test_a_malformed_document_is_refused_in_the_window(
-    app: CsuApp, demo_deps: Deps
-) -> None:
+async def test_a_malformed_document_is_refused_in_the_window(app: CsuApp, demo_deps: Deps) -> None:
     matricule = agent_asks_the_president(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "president")
@@ -142,3 +140,21 @@ async def test_a_document_and_its_last_characters_typed_then_enter_attest(
         await settle(pilot)
         assert isinstance(app.screen, PresenceRequestsScreen)
         assert attestations(demo_deps) == ["presence_attest"]
+
+
+async def test_a_decline_with_dots_for_a_reason_says_the_minimum_as_every_reason_field_does(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_the_request(pilot)
+        reason = screen.query_one("#attest-reason", Input)
+        assert reason.placeholder == "5 lettres ou chiffres au moins"
+        reason.value = "a . . . . . ."
+        await pilot.click("#attest-decline")
+        said = str(screen.query_one("#attest-message", Static).content)
+        assert (
+            said
+            == "Pour refuser, indiquez le motif (5 lettres ou chiffres au moins) : l'agent le lira."
+        )
+        assert app.screen is screen

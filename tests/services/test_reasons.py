@@ -4,7 +4,7 @@ import pytest
 
 from csu.domain.errors import InvalidValue
 from csu.services.context import ServiceError
-from csu.services.reasons import optional_reason, typed_reason
+from csu.services.reasons import long_enough, minimum_words, optional_reason, typed_reason
 
 
 def test_spaces_between_letters_do_not_make_a_reason() -> None:
@@ -38,3 +38,15 @@ def test_a_blank_optional_reason_is_none() -> None:
 def test_an_optional_reason_given_follows_the_rules() -> None:
     with pytest.raises(ServiceError, match="Motif trop court"):
         optional_reason("a b")
+
+
+def test_a_reason_too_short_is_refused_naming_the_minimum_as_every_field_says_it() -> None:
+    with pytest.raises(ServiceError) as refused:
+        typed_reason("ok")
+    assert str(refused.value) == f"Motif trop court : indiquez pourquoi en {minimum_words()}."
+    assert minimum_words() == "5 lettres ou chiffres au moins"
+
+
+def test_only_letters_and_digits_make_a_reason_long_enough() -> None:
+    assert not long_enough("a.b.c.d")
+    assert long_enough("a.b.c.d.e")
