@@ -65,6 +65,9 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
                 )
             elif first is not None:
                 yield Static(f"Scrutin : {first.id} — {first.title}", markup=False)
+            # Under the election it is about, read before the channel is chosen: above the
+            # buttons, at 80x24, it began at the foot of the window, its end out of view.
+            yield Static(id="open-hours", classes="modal-message", markup=False)
             if self.as_president:
                 yield Static(
                     "Canal : présentiel via président — vous vérifiez vous-même la pièce "
@@ -93,7 +96,6 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
                     classes="modal-hint",
                     markup=False,
                 )
-            yield Static(id="open-hours", classes="modal-message", markup=False)
             yield Static(id="open-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Ouvrir", id="open-ok", variant="primary")
@@ -110,7 +112,7 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
         return super().start_in()
 
     def _say_hours(self) -> None:
-        """Outside the election's support hours, a warning above the buttons: the act
+        """Outside the election's support hours, a warning under the election: the act
         is not refused (a call already under way is finished), but it is out of hours,
         and the supervisors are alerted of it."""
         election = self._election()

@@ -33,9 +33,9 @@ from csu.services.voters import (
     record_search,
     search_voters,
 )
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
 from csu.widgets.paste_checked import PasteCheckedInput
-from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 # Results follow the keys: the search itself takes a millisecond or so, the debounce
@@ -45,6 +45,12 @@ DEBOUNCE_SECONDS = 0.03
 # or opened a voter from), not every keystroke.
 SETTLE_SECONDS = 1.0
 PROMPT = "Tapez au moins 2 caractères."
+# The results' columns: at 80 columns the names, bureaus and elections give way (cut
+# with « … », down to these widths) so that the matricule and the status stay whole.
+COLUMNS = (
+    Fit("Matricule"), Fit("Nom", 8), Fit("Prénom", 8), Fit("Bureau", 8), Fit("Scrutins", 8),
+    Fit("Statut"),
+)  # fmt: skip
 OUTSIDE_BUREAU = (
     "Cet électeur n'est pas de votre bureau : seul le président de son bureau (ou la "
     "cellule de support) peut intervenir pour lui."
@@ -98,12 +104,11 @@ class LookupScreen(CsuScreen[None]):
             max_length=MAX_QUERY_LENGTH,
         )
         yield Static(PROMPT, id="search-status", markup=False)
-        yield PlainTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        table.add_columns("Matricule", "Nom", "Prénom", "Bureau", "Scrutins", "Statut")
+        self.query_one("#results", FittedTable).set_columns(*COLUMNS)
         self.query_one("#search", Input).focus()
 
     def clear(self) -> None:

@@ -41,8 +41,9 @@ from csu.services.operators import (
     reset_totp,
     unlock_operator,
 )
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
-from csu.widgets.plain import PlainSelect, PlainTable
+from csu.widgets.plain import PlainSelect
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -51,6 +52,12 @@ QR_BORDER = 2
 # Dark modules black on white whatever the theme: some readers refuse inverted codes.
 QR_STYLE = "#000000 on #ffffff"
 HALF_BLOCKS = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
+# The list's columns: at 80 columns the name, the role, the bureau and a long login give
+# way (cut with « … », down to these widths) so that « Actif » and « Verrouillé » stay whole.
+COLUMNS = (
+    Fit("Identifiant", 11), Fit("Nom", 10), Fit("Rôle", 9), Fit("Bureau", 6), Fit("Actif"),
+    Fit("Verrouillé"),
+)  # fmt: skip
 
 
 def qr_text(uri: str, border: int = QR_BORDER) -> Text:
@@ -104,12 +111,12 @@ class OperatorsScreen(CsuScreen[None]):
         yield ShellHeader(self.app.clock)
         yield Static("Opérateurs de la cellule", id="operators-title", markup=False)
         yield Static("Chargement des opérateurs…", id="operators-status", markup=False)
-        yield PlainTable(id="operators-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="operators-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#operators-table", DataTable)
-        table.add_columns("Identifiant", "Nom", "Rôle", "Bureau", "Actif", "Verrouillé")
+        table = self.query_one("#operators-table", FittedTable)
+        table.set_columns(*COLUMNS)
         table.focus()
         self.load()
 

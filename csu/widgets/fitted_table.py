@@ -1,12 +1,21 @@
 """Tables whose columns follow the terminal's width: below a width, narrower columns cut
 their text with « … » so that the columns that matter most (an entry's outcome) stay in
-view at 80 columns instead of off the right edge."""
+view at 80 columns instead of off the right edge.
+
+Two ways: a screen that lays its columns out itself (:func:`columns_for` and
+:func:`lay_out`, two fixed sets of widths), or a :class:`FittedTable`, whose columns
+take their content's width and shrink, widest first, when the table is too narrow."""
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+from csu.widgets.plain import PlainTable
 
 Columns = tuple[tuple[str, int | None], ...]  # label and width of each column
 
@@ -37,3 +46,155 @@ def lay_out(
         count += 1
     if count:
         table.move_cursor(row=min(cursor, count - 1), animate=False)
+
+
+# ------------------------------------------------------------------ FittedTable
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """A column of a :class:`FittedTable`: its label, and the fewest cells it may shrink
+    to (``None``: never, its widest cell is always shown whole)."""
+
+    label: str
+    floor: int | None = None
+
+
+def shrunk(natural: Sequence[int], floors: Sequence[int | None], room: int) -> tuple[int, ...]:
+    """Widths for columns whose content is ``natural`` wide, in ``room`` cells: as they
+    are if they fit, else the widest shrinkable one narrowed a cell at a time (a long
+    name gives way before a short bureau), none below its floor. Still too wide at their
+    floors, the table scrolls sideways."""
+    widths = list(natural)
+    excess = sum(widths) - room
+    while excess > 0:
+        shrinkable = [
+            i for i, floor in enumerate(floors) if floor is not None and widths[i] > floor
+        ]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    return tuple(widths)
+
+
+def _plain_width(cell: object) -> int:
+    if isinstance(cell, str):
+        return cell_len(cell)
+    if isinstance(cell, Text):
+        return cell.cell_len
+    return 0
+
+
+_DANGLING = " \t\u00a0\u202f([{«"  # left dangling before an ellipsis
+
+
+def fitted(cell: object, width: int | None) -> object:
+    """A cell on one line, ``width`` cells at most (``None``: cut where drawn): « Dominique
+    Prés… », the ellipsis after the last character kept rather than after a space or an
+    opening bracket (« Alix Admin… », not « Alix Admin (… »)."""
+    if isinstance(cell, str):
+        return _cut_to(cut(cell), width)
+    if isinstance(cell, Text):
+        text = cell.copy()
+        text.no_wrap, text.overflow, text.end = True, "ellipsis", ""
+        return _cut_to(text, width)
+    return cell
+
+
+def _cut_to(text: Text, width: int | None) -> Text:
+    if width is not None and text.cell_len > width:
+        text.truncate(max(width - 1, 0), overflow="crop")
+        dangling = len(text.plain) - len(text.plain.rstrip(_DANGLING))
+        if dangling:  # right_crop(0) would empty the text
+            text.right_crop(dangling)
+        text.append("…")
+    return text
+
+
+class FittedTable(PlainTable):
+    """A table of one-line rows whose columns take the width of their widest cell while
+    the table has room, and otherwise shrink to fit it (:func:`shrunk`), their cells cut
+    with « … »: at 80 columns the last columns (an operator's lock, a voter's status)
+    were drawn off the right edge, the first ones wide for a long name.
+
+    The columns are set with :meth:`set_columns`; the rows are added with ``add_row``
+    (one line each, whatever ``height`` says) and emptied with ``clear`` as in any table.
+    The table keeps them, whole, to lay them out again under new widths when a row or the
+    terminal's size calls for it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fits: tuple[Fit, ...] = ()
+        self._kept: list[tuple[str | None, tuple[object, ...]]] = []
+        self._natural: list[int] = []
+        self._widths: tuple[int, ...] | None = None
+        self._fit_pending = False
+
+    def set_columns(self, *fits: Fit) -> None:
+        self._fits = fits
+        self._kept = []
+        self._natural = [cell_len(fit.label) for fit in fits]
+        self._lay_out(tuple(self._natural))
+        self._fit_soon()
+
+    @property
+    def widths(self) -> tuple[int, ...] | None:
+        """The width of each column's content as laid out now."""
+        return self._widths
+
+    def add_row(
+        self,
+        *cells: Any,
+        height: int | None = 1,
+        key: str | None = None,
+        label: str | Text | None = None,
+    ) -> RowKey:
+        self._kept.append((key, cells))
+        for index, cell in enumerate(cells[: len(self._natural)]):
+            self._natural[index] = max(self._natural[index], _plain_width(cell))
+        widths = self._widths or (None,) * len(cells)
+        shown = [fitted(cell, width) for cell, width in zip(cells, widths, strict=False)]
+        self._fit_soon()
+        return super().add_row(*shown, *cells[len(shown) :], height=1, key=key, label=label)
+
+    def clear(self, columns: bool = False) -> Self:
+        self._kept = []
+        self._natural = [cell_len(fit.label) for fit in self._fits]
+        return super().clear(columns)
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit_soon(self) -> None:
+        """Fits the columns once the rows being added are all there: after the handler
+        adding them, before the next frame is drawn."""
+        if not self._fit_pending:
+            self._fit_pending = True
+            self.call_next(self._fit)
+
+    def _fit(self) -> None:
+        self._fit_pending = False
+        if not self._fits or self.size.width == 0:
+            return
+        rows = len(self._kept) + (1 if self.show_header else 0)
+        scrollbar = self.styles.scrollbar_size_vertical if rows > self.size.height else 0
+        room = self.size.width - scrollbar - 2 * self.cell_padding * len(self._fits)
+        widths = shrunk(self._natural, [fit.floor for fit in self._fits], room)
+        if widths != self._widths:
+            self._lay_out(widths)
+
+    def _lay_out(self, widths: tuple[int, ...]) -> None:
+        """The columns set anew ``widths`` wide, the rows kept added again under them, the
+        cursor on the row it was on."""
+        self._widths = widths
+        cursor = self.cursor_row
+        super().clear(columns=True)
+        for fit, width in zip(self._fits, widths, strict=True):
+            self.add_column(_cut_to(cut(fit.label), width), width=width)
+        for key, cells in self._kept:
+            shown = [fitted(cell, width) for cell, width in zip(cells, widths, strict=False)]
+            super().add_row(*shown, *cells[len(shown) :], key=key)
+        if self._kept:
+            self.move_cursor(row=min(max(cursor, 0), len(self._kept) - 1), animate=False)

@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # the election module loads with the store, after the first f
     from csu.domain.election import ElectionDefinition
 
 
+NO_ELECTION = "Aucun scrutin chargé"
+
+
 def election_line(
     definition: "ElectionDefinition | None", now: datetime, *, short: bool = False
 ) -> str:
@@ -22,35 +25,62 @@ def election_line(
     ``short``, for a narrow terminal: « minint-2022 · ferme dans 2 j 06 h 52 min · support
     ouvert » (the countdown says the state)."""
     if definition is None:
-        return "Aucun scrutin chargé"
+        return NO_ELECTION
+    forms = election_forms(definition, now)
+    return forms[1] if short else forms[0]
+
+
+def election_forms(definition: "ElectionDefinition | None", now: datetime) -> tuple[str, ...]:
+    """The election's line from the longest form to the shortest, each one dropping what
+    matters least: the long line, the short one (:func:`election_line`), the countdown
+    without the support hours (« minint-2022 · ferme dans 2 j 06 h 52 min »), to the hour
+    (« … ferme dans 2 j 06 h »), and the election alone (« minint-2022 »)."""
+    if definition is None:
+        return (NO_ELECTION, "Aucun scrutin")
     from csu.domain.election import ElectionState, state_at, within_support_hours
 
     state = state_at(definition, now)
-    parts = [definition.id] if short else [definition.id, state.label]
+    name = definition.id
     if state is ElectionState.OPEN:
-        lead = "ferme dans" if short else "Fermeture du vote dans"
-        parts.append(f"{lead} {countdown(definition.closes_at - now)}")
+        left = countdown(definition.closes_at - now)
+        long_when = f"Fermeture du vote dans {left}"
+        when, coarse = f"ferme dans {left}", f"ferme dans {_to_the_hour(left)}"
     elif state is ElectionState.BEFORE:
-        lead = "ouvre dans" if short else "Ouverture dans"
-        parts.append(f"{lead} {countdown(definition.opens_at - now)}")
+        left = countdown(definition.opens_at - now)
+        long_when = f"Ouverture dans {left}"
+        when, coarse = f"ouvre dans {left}", f"ouvre dans {_to_the_hour(left)}"
     else:
         closed = to_paris(definition.closes_at)
-        parts.append(f"fermé le {closed:%d/%m à %H:%M}" if short
-                     else f"vote fermé le {closed:%d/%m/%Y à %H:%M}")  # fmt: skip
-    hours = within_support_hours(definition, now)
-    parts.append("support ouvert" if hours else "support fermé")
-    return " · ".join(parts)
+        long_when = f"vote fermé le {closed:%d/%m/%Y à %H:%M}"
+        when, coarse = f"fermé le {closed:%d/%m à %H:%M}", f"fermé le {closed:%d/%m}"
+    support = "support ouvert" if within_support_hours(definition, now) else "support fermé"
+    forms = (
+        f"{name} · {state.label} · {long_when} · {support}",
+        f"{name} · {when} · {support}",
+        f"{name} · {when}",
+        f"{name} · {coarse}",
+        name,
+    )
+    return tuple(dict.fromkeys(forms))  # « 4 min » has no coarser form
+
+
+def _to_the_hour(left: str) -> str:
+    """« 2 j 06 h 52 min » → « 2 j 06 h »; under a day, as it is."""
+    return left.rsplit(" ", 2)[0] if " j " in left else left
 
 
 class ShellHeader(Horizontal):
     """Operator, role and workstation on the left; the election in focus on the right,
     its countdown refreshed every second.
 
-    Where both do not fit on the line (80 columns), the election's line takes its short
-    form and who works where is cut with an ellipsis: before, the election's line took
-    the whole width and hid who was logged in. Narrower still, the election's line is
-    cut too, so that the operator's name stays whole: on a shared workstation, who is
-    logged in matters more than the countdown."""
+    Where both do not fit on the line, parts go in this order, whole words always: the
+    election's long line for its short one, the workstation, the support hours, the
+    countdown's minutes, the countdown. What stays at 80 columns is who is logged in,
+    their role, a president's bureau and the election in focus: before, who works where
+    was cut with an ellipsis after the name, and a president's bureau showed nowhere.
+    Narrower still (or a name too long for 80 columns), who works where is cut with an
+    ellipsis and then the election's line, the operator's name kept whole: on a shared
+    workstation, who is logged in matters more than the countdown."""
 
     DEFAULT_CSS = """
     ShellHeader { height: 1; dock: top; background: $panel; color: $text; }
@@ -89,18 +119,36 @@ class ShellHeader(Horizontal):
     def on_resize(self) -> None:
         self._tick()
 
+    def who_forms(self) -> tuple[str, ...]:
+        """Who works where (``who``: « name — role (bureau) — poste X »), then the same
+        without the workstation."""
+        workstation = getattr(self.app, "workstation", "") or ""
+        dropped = {workstation, f"poste {workstation}"} if workstation else set()
+        parts = self.who.split(" — ")
+        kept = " — ".join(part for part in parts if part not in dropped)
+        return tuple(dict.fromkeys((self.who, kept)))
+
     def _tick(self) -> None:
         now = self._clock()
-        line = election_line(self.election, now)
         # Terminal cells, not characters: a wide character takes two.
         width = self.size.width
-        if cell_len(line) + cell_len(self.who) + self.PADDING > width:
-            line = election_line(self.election, now, short=True)
+        whos = self.who_forms()
+        lines = election_forms(self.election, now)
+        # Who works where whole with the long or short line, then without the workstation
+        # with ever shorter lines.
+        tries = [(whos[0], line) for line in lines[:2]] + [(whos[-1], line) for line in lines[1:]]
+        fitting = (
+            (who, line)
+            for who, line in tries
+            if cell_len(who) + cell_len(line) + self.PADDING <= width
+        )
+        who, line = next(fitting, tries[-1])
         election = self.query_one("#election", Static)
-        # The name (before the first « — ») kept whole, and the ellipsis after it, the
-        # election's line cut to fit.
-        name = cell_len(self.who.split(" — ", 1)[0]) + 1
+        # Nothing fits: the name (before the first « — ») kept whole, and the ellipsis
+        # after it, the election's line cut to fit.
+        name = cell_len(who.split(" — ", 1)[0]) + 1
         room = width - name - self.PADDING
-        election.styles.max_width = max(room, 0) + 2 if cell_len(line) > room else None
-        self.query_one("#who", Static).update(self.who)
+        fits = cell_len(who) + cell_len(line) + self.PADDING <= width
+        election.styles.max_width = None if fits or cell_len(line) <= room else max(room, 0) + 2
+        self.query_one("#who", Static).update(who)
         election.update(line)
