@@ -257,6 +257,16 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             return self.presence
         return True
 
+    def _set_line(self, factors: frozenset[str]) -> str:
+        """A set as the list says it; one whose code could go nowhere, said impossible,
+        so that nobody starts on it with the voter on the line."""
+        said = describe_set(factors)
+        if self.reachable is None:
+            return said
+        missing = [UNREACHABLE[f].lower() for f in sorted(factors)
+                   if f in OTP_FACTORS and f not in self.reachable]  # fmt: skip
+        return f"{said} — impossible : {', '.join(missing)}" if missing else said
+
     def compose(self) -> ComposeResult:
         checks = format_checks(self.app.clock)
         self.presence = waits_for_president(self.intervention, self.app.operator)
@@ -274,7 +284,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                 yield Static(
                     hanging_list(
                         "Un de ces ensembles suffit :",
-                        [("  •", describe_set(s)) for s in self.sets]
+                        [("  •", self._set_line(s)) for s in self.sets]
                         or [(" ", "(aucun ensemble prévu)")],
                     ),
                     id="verify-sets",

@@ -313,6 +313,26 @@ class TestNothingOfferedThatCannotBeDone:
             send = app.screen.query_one("#send-otp_mobile", Button)
             assert send.disabled and str(send.label) == "Aucun portable enregistré"
 
+    async def test_a_set_that_needs_a_code_by_sms_is_said_impossible_without_a_mobile(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        with demo_deps.writing() as session:
+            stored = session.get(Voter, voter.voter_id)
+            assert stored is not None
+            stored.phone_mobile = None
+            session.add(stored)
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, voter)
+            await press(pilot, "ctrl+e")
+            listed = static_text(app.screen.query_one("#verify-sets", Static))
+            sms_sets = [line for line in listed.splitlines() if "SMS" in line]
+            assert sms_sets and all(
+                line.endswith("— impossible : aucun portable enregistré") for line in sms_sets
+            )
+            assert any("SMS" not in line and "•" in line and "impossible" not in line
+                       for line in listed.splitlines())  # fmt: skip
+
     async def test_a_code_by_sms_is_offered_for_a_voter_with_a_mobile(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
