@@ -1,4 +1,4 @@
-"""The command line writes its numbers as French does: « 5 183 » (a narrow no-break space
+"""The command line writes its numbers as French does: « 51 830 » (a narrow no-break space
 between the thousands), « 2,5 » (a decimal comma); never « 5,183 » nor « 2.5 ».
 
 ``said`` collapses every space, the narrow no-break one included: the numbers are read
@@ -42,16 +42,22 @@ def imported_as(monkeypatch: pytest.MonkeyPatch, report: ImportReport) -> None:
 
 
 def test_french_number_groups_thousands_with_a_narrow_no_break_space() -> None:
-    assert french_number(5183) == f"5{FINE}183"
+    assert french_number(51_830) == f"51{FINE}830"
     assert french_number(1_234_567) == f"1{FINE}234{FINE}567"
     assert french_number(999) == "999"
+
+
+def test_a_number_of_four_digits_stays_whole_as_french_writes_it() -> None:
+    assert french_number(5183) == "5183"
+    assert french_number(9999.5, 1) == "9999,5"
+    assert french_number(10_000) == f"10{FINE}000"
 
 
 def test_french_number_writes_its_decimals_after_a_comma() -> None:
     assert french_number(2.5, 1) == "2,5"
     assert french_number(0.26, 1) == "0,3"
-    assert french_number(1234.5, 1) == f"1{FINE}234,5"
-    assert french_number(5183.4) == f"5{FINE}183"
+    assert french_number(12_345.5, 1) == f"12{FINE}345,5"
+    assert french_number(51_830.4) == f"51{FINE}830"
 
 
 def test_french_number_keeps_a_large_integer_exact() -> None:
@@ -60,12 +66,12 @@ def test_french_number_keeps_a_large_integer_exact() -> None:
 
 def test_french_number_rounds_a_small_negative_to_zero_without_a_sign() -> None:
     assert french_number(-0.04, 1) == "0,0"
-    assert french_number(-1200) == f"-1{FINE}200"
+    assert french_number(-12_000) == f"-12{FINE}000"
 
 
 def test_counted_groups_the_number_and_agrees_the_noun() -> None:
     assert counted(1, "électeur") == "1 électeur"
-    assert counted(5183, "ligne écrite", "lignes écrites") == f"5{FINE}183 lignes écrites"
+    assert counted(51_830, "ligne écrite", "lignes écrites") == f"51{FINE}830 lignes écrites"
 
 
 def test_the_import_summary_writes_its_counts_and_rate_in_french(
@@ -81,7 +87,7 @@ def test_the_import_summary_writes_its_counts_and_rate_in_french(
     assert_done(result)
     assert (
         f"Import terminé : 51{FINE}830 lignes écrites, 51{FINE}830 électeurs, 0 ligne ignorée, "
-        f"en 10,0 s (5{FINE}183 lignes/s)."
+        f"en 10,0 s (5183 lignes/s)."
     ) in result.output
 
 
@@ -95,8 +101,8 @@ def test_a_refused_import_counts_its_lines_in_french(
     roll = write(tmp_path / "liste.csv", HEADER, JEANNE)
     result = csu("import", "voters", roll, "--election", "minint-2022", "--db", loaded)
     assert_refused(result)
-    assert f"… et 1{FINE}500 autres lignes en erreur, non détaillées." in result.output
-    assert f"Import refusé : 1{FINE}500 lignes en erreur sur 12{FINE}000 ;" in result.output
+    assert "… et 1500 autres lignes en erreur, non détaillées." in result.output
+    assert f"Import refusé : 1500 lignes en erreur sur 12{FINE}000 ;" in result.output
 
 
 def test_a_real_import_writes_its_time_with_a_decimal_comma(loaded: Path, tmp_path: Path) -> None:

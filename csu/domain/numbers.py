@@ -1,21 +1,24 @@
-"""Numbers as French writes them: « 5 183 », « 1 234 567 », « 2,5 ».
+"""Numbers as French writes them: « 5183 », « 30 028 », « 1 234 567 », « 2,5 ».
 
-The thousands are grouped by a narrow no-break space (U+202F, the « espace fine
-insécable »: a number is never cut at the end of a line), and the decimals follow a
-comma. Python's ``f"{n:,}"`` writes English (« 5,183 », « 2.5 »), and ``f"{n}"`` no
-grouping at all (« 5183 »).
+From five digits on, the thousands are grouped by a narrow no-break space (U+202F, the
+« espace fine insécable »: a number is never cut at the end of a line); a number of four
+digits stays whole, as French typography writes it (« 3200 entrées »). The decimals
+follow a comma. Python's ``f"{n:,}"`` writes English (« 5,183 », « 2.5 »).
 """
 
 THOUSANDS_SEPARATOR = "\u202f"
 DECIMAL_SEPARATOR = ","
+GROUPED_FROM = 10_000  # « 9999 », « 10 000 »
 
 
 def french_number(value: float, decimals: int = 0) -> str:
-    """« 5 183 », « 2,5 » (``decimals=1``), « -1 200 »: rounded to ``decimals`` places."""
+    """« 30 028 », « 5183 », « 2,5 » (``decimals=1``), « -12 000 »: rounded to
+    ``decimals`` places."""
+    grouping = "," if abs(value) >= GROUPED_FROM else ""
     if isinstance(value, int) and decimals == 0:
-        english = f"{value:,d}"  # exact, however large (a float holds 53 bits)
+        english = f"{value:{grouping}d}"  # exact, however large (a float holds 53 bits)
     else:
-        english = f"{value:,.{decimals}f}"
+        english = f"{value:{grouping}.{decimals}f}"
         if english.startswith("-") and not english.strip("-0.,"):
             english = english[1:]  # « 0,0 », not « -0,0 », for a small negative rounded
     return english.replace(",", THOUSANDS_SEPARATOR).replace(".", DECIMAL_SEPARATOR)
