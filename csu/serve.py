@@ -54,7 +54,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from csu.config import Settings, load_settings, normalise_db_option
-from csu.domain.addresses import recorded_address
+from csu.domain.addresses import counted_address, recorded_address, web_workstation
 from csu.domain.plural import counted
 from csu.services.auth import demo_logins
 from csu.services.context import ServiceError
@@ -90,9 +90,6 @@ PASTE_TOO_LONG = (
 # Half of a UTF-16 pair with no other half: JSON may carry one (« \ud800 »), UTF-8
 # cannot; a key press holding one is typed as U+FFFD rather than ending the session.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# A browser session's workstation in the journal: the client's address, so that every
-# entry of a session says it came from a browser, and from where.
-WEB_WORKSTATION = "web:{address}"
 # How long a session's process may take to quit once its page is gone: it logs the
 # operator out first (a write to the store).
 STOP_SECONDS = 10
@@ -244,13 +241,6 @@ def french_page(template: str) -> str:
     for old, new in _PAGE_EDITS:
         page = page.replace(old, new, 1)
     return page
-
-
-def web_workstation(address: str) -> str:
-    """The workstation of a browser session from ``address`` (a
-    :func:`csu.domain.addresses.recorded_address`):
-    43 characters at most, within the journal's column of 100."""
-    return WEB_WORKSTATION.format(address=address)
 
 
 def default_public_url(host: str, port: int) -> str:
@@ -513,16 +503,9 @@ class CsuServer(Server):
         return recorded_address(address)
 
     def client_address(self, request: web.Request) -> str:
-        """Whom the per-address limits count: :meth:`client_ip`; an IPv6 client by its
-        /64, which one host can rotate within."""
-        address = self.client_ip(request)
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:  # « adresse invalide », « inconnue »: one address each
-            return address
-        if ip.version == 6 and not ip.is_loopback:
-            return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
-        return address
+        """Whom the per-address limits count: :meth:`client_ip`, by
+        :func:`~csu.domain.addresses.counted_address` (an IPv6 client by its /64)."""
+        return counted_address(self.client_ip(request))
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         refused = self.origin_refusal(request.headers.get("Origin"))

@@ -25,3 +25,34 @@ def recorded_address(host: str) -> str:
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
     return str(ip)
+
+
+# A browser session's workstation in the journal: the client's address, so that every
+# entry of a session says it came from a browser, and from where (csu serve).
+WEB_PREFIX = "web:"
+
+
+def web_workstation(address: str) -> str:
+    """The workstation of a browser session from ``address`` (:func:`recorded_address`)."""
+    return f"{WEB_PREFIX}{address}"
+
+
+def counted_address(address: str) -> str:
+    """Whom a per-address limit counts: ``address`` as :func:`recorded_address` gives it;
+    an IPv6 client by its /64, which one host can rotate within."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # « adresse invalide », « inconnue »: one address each
+        return address
+    if ip.version == 6 and not ip.is_loopback:
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return address
+
+
+def login_origin(workstation: str) -> str:
+    """Where failed logins are counted (csu.services.auth): the workstation; a browser
+    session's by its client's :func:`counted_address`, so that an IPv6 host rotating its
+    address within its /64 stays one origin."""
+    if workstation.startswith(WEB_PREFIX):
+        return web_workstation(counted_address(workstation.removeprefix(WEB_PREFIX)))
+    return workstation

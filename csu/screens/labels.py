@@ -134,7 +134,7 @@ DETAIL_LABELS: dict[str, str] = {
     "body": "contenu (base64, 64 Kio au plus)",
     "event_id": "identifiant d'événement",
     "accepted": "émargements acceptés",
-    "account_failures": "échecs (tous postes)",
+    "account_failures": "codes faux après le bon mot de passe (tous postes)",
     "action": "action",
     "after_display": "confirmation après la fin de l'affichage",
     "alerts": "alertes",

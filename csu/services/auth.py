@@ -8,13 +8,14 @@ accepted once: the time step it belongs to is kept and only later steps are
 accepted after it.
 
 Failures are counted where they come from, the origin: the workstation, or
-``web:<address>`` under csu serve. Five in a row from one origin lock that origin
-out of the account for fifteen minutes, not the operator everywhere: an outsider
-typing a president's login on the public page used to lock the president out of
-their bureau. Twenty in a row from all origins together (a guess spread over many
-addresses) lock the account for fifteen minutes everywhere except at the origin of
-its last good login, where the operator keeps working. The journal and the
-administrators' operators screen (F9) say what is locked and until when.
+``web:<address>`` under csu serve (an IPv6 client by its /64). Five in a row from one
+origin lock that origin out of the account for fifteen minutes, not the operator
+everywhere: an outsider typing a president's login on the public page used to lock the
+president out of their bureau. Only whoever has the right password can lock the
+account itself: ten wrong codes in a row after it, from all origins together (a code
+guessed from many addresses), lock the account for fifteen minutes everywhere except
+at the origin of its last good login, where the operator keeps working. The journal
+and the administrators' operators screen (F9) say what is locked and until when.
 
 Every attempt is journalled, never with the password or the code. The login typed
 is kept as typed only when it names an operator; anything else may be a password
@@ -45,9 +46,11 @@ from typing import cast
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from csu.domain import sealing
+from csu.domain.addresses import login_origin
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import TYPED_LOGIN, keyed_hash
 from csu.domain.text import single_line
@@ -67,8 +70,13 @@ from csu.store.tables import LoginFailures, Operator
 
 LOGIN_FAILED = "Identifiants ou code incorrects."
 MAX_FAILURES = 5  # in a row from one origin: that origin is locked out
-MAX_ACCOUNT_FAILURES = 20  # in a row from all origins: the account is, but where it last logged in
+# Wrong codes typed after the right password, in a row from all origins: the account is
+# locked, but where it last logged in.
+MAX_ACCOUNT_FAILURES = 10
 LOCK_MINUTES = 15
+# An origin whose last failure is older is forgotten (its row deleted at the operator's
+# next failure): the table holds what the last day's attempts made, no more.
+FORGET_ORIGIN_AFTER = timedelta(days=1)
 # What a lock shuts (the journal's « lock »): the origin the failures came from, or the
 # account everywhere but the origin of its last good login.
 ORIGIN_LOCK, ACCOUNT_LOCK = "poste", "compte"
@@ -152,13 +160,14 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                 details["reason"] = "compte désactivé"
         else:
             actor = Actor(operator=row.login, role=row.role, workstation=workstation)
-            here = _failures_here(session, row.login, workstation, now)
+            origin = login_origin(workstation)
+            here = _failures_here(session, row.login, origin, now)
             account_lock = _aware(row.locked_until)
             if account_lock is not None and account_lock <= now:  # the lock has expired
                 row.failed_logins, row.locked_until, account_lock = 0, None, None
-            # The place of the last good login keeps its way in while failures from
-            # elsewhere lock the account: an outsider cannot lock the operator out there.
-            if row.last_login_origin == workstation:
+            # The place of the last good login keeps its way in while the account is
+            # locked: whoever knows the password cannot lock the operator out there.
+            if row.last_login_origin == origin:
                 account_lock = None
             last = row.last_totp_step
             fresh = [step for step in steps if last is None or step > last]
@@ -175,7 +184,7 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                 if row.locked_until is None:
                     row.failed_logins = 0
                 row.last_totp_step = max(fresh)
-                row.last_login_origin = workstation
+                row.last_login_origin = origin
                 context = OperatorContext(
                     login=row.login,
                     role=cast(Role, row.role),
@@ -192,9 +201,13 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
             else:
                 outcome = "refusé"
                 here.failures += 1
-                row.failed_logins += 1
+                here.last_failure_at = now
                 details["failures"] = here.failures
-                details["account_failures"] = row.failed_logins
+                # Only a right password counts towards the account's lock: an outsider
+                # who has not got it, from however many addresses, locks none but them.
+                if password_ok:
+                    row.failed_logins += 1
+                    details["account_failures"] = row.failed_logins
                 if steps and not fresh:
                     details["reason"] = "code déjà utilisé"
                 if here.failures >= MAX_FAILURES:
@@ -207,6 +220,7 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
                     details["lock"] = ACCOUNT_LOCK
             if here is not None and here.failures:  # a row read is saved with the session
                 session.add(here)
+                _forget_idle_origins(session, row.login, now)
             session.add(row)
         journal.append(
             session, actor=actor, action="login", outcome=outcome, at=now, details=details
@@ -222,7 +236,7 @@ def log_out(deps: Deps, who: OperatorContext) -> None:
 
     A session that a later login replaced abandons nothing (what is open now is the new
     session's) and leaves the new session's id in place."""
-    from csu.services.interventions import abandon_open
+    from csu.services.interventions import DISABLED_NOTE, abandon_open
 
     now = deps.clock()
     with deps.writing() as session:
@@ -233,13 +247,16 @@ def log_out(deps: Deps, who: OperatorContext) -> None:
         if row is not None and current:
             row.session_id = None
             session.add(row)
+        # A disabled account's session was ended by the administrator, who abandoned what
+        # it left open (csu.services.operators.disable_operator): not « replaced ».
+        disabled = row is not None and not row.active
         journal.append(
             session,
             actor=who.actor,
             action="logout",
             outcome="ok",
             at=now,
-            details=None if current else {"reason": REPLACED},
+            details=None if current else {"reason": DISABLED_NOTE if disabled else REPLACED},
         )
 
 
@@ -323,6 +340,17 @@ def _failures_here(session: Session, login: str, origin: str, now: datetime) -> 
     if until is not None and until <= now:
         found.failures, found.locked_until = 0, None
     return found
+
+
+def _forget_idle_origins(session: Session, login: str, now: datetime) -> None:
+    """Deletes ``login``'s origins whose last failure is older than a day."""
+    session.flush()  # the failure just counted, first
+    session.execute(
+        delete(LoginFailures).where(
+            LoginFailures.login == login,  # type: ignore[arg-type]
+            LoginFailures.last_failure_at < now - FORGET_ORIGIN_AFTER,  # type: ignore[operator]
+        )
+    )
 
 
 def _verify_password(hasher: PasswordHasher, stored: str | None, password: str) -> bool:

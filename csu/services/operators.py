@@ -81,8 +81,10 @@ class OperatorView:
     role: str
     bureau: str | None
     active: bool
-    # Set while the whole account is locked out after too many failed logins (UTC).
+    # Set while the whole account is locked out after too many wrong codes (UTC): the
+    # origin of its last good login still gets in.
     locked_until: datetime | None = None
+    # Failed logins in a row, from every origin whose count still runs.
     failed_logins: int = 0
     # The origins (workstations, browser addresses) locked out of the account now, and
     # when the last of their locks ends (UTC).
@@ -98,7 +100,9 @@ class OperatorView:
     def lock_words(self) -> str:
         """The « Verrouillé » column of the desk (F9) and of ``csu operator list``."""
         if self.locked_until is not None:
-            return f"jusqu'à {to_paris(self.locked_until):%H:%M}"
+            account = f"compte jusqu'à {to_paris(self.locked_until):%H:%M}"
+            more = f", {counted(self.origins_locked, 'poste')}" if self.origins_locked else ""
+            return account + more
         if self.origins_locked_until is not None:
             where = counted(self.origins_locked, "poste")
             return f"{where} jusqu'à {to_paris(self.origins_locked_until):%H:%M}"
@@ -211,12 +215,13 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
     with deps.reading() as session:
         rows = session.exec(select(Operator).order_by(Operator.login)).all()
         origins: dict[str, list[datetime]] = {}
-        for failures in session.exec(
-            select(LoginFailures).where(LoginFailures.locked_until.is_not(None))  # type: ignore[union-attr]
-        ):
+        failed: dict[str, int] = {}
+        for failures in session.exec(select(LoginFailures)):
             until = _still_locked(failures.locked_until, now)
             if until is not None:
                 origins.setdefault(failures.login, []).append(until)
+            if until is not None or failures.locked_until is None:  # a lock run out: 0
+                failed[failures.login] = failed.get(failures.login, 0) + failures.failures
         return [
             OperatorView(
                 r.login,
@@ -225,7 +230,7 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
                 r.bureau_code,
                 r.active,
                 locked_until=_still_locked(r.locked_until, now),
-                failed_logins=r.failed_logins,
+                failed_logins=failed.get(r.login, 0),
                 origins_locked=len(origins.get(r.login, ())),
                 origins_locked_until=max(origins.get(r.login, ()), default=None),
             )
@@ -330,7 +335,12 @@ def unlock_operator(
             _still_locked(until, now) is not None
             for until in (row.locked_until, *(found.locked_until for found in origins))
         )
-        failures = row.failed_logins
+        # Counted as the list counts them: an origin whose lock has run out, none.
+        failures = sum(
+            found.failures
+            for found in origins
+            if found.locked_until is None or _still_locked(found.locked_until, now)
+        )
         row.failed_logins = 0
         row.locked_until = None
         session.add(row)

@@ -284,6 +284,9 @@ class LoginFailures(SQLModel, table=True):
     origin: str = Field(primary_key=True, max_length=100)
     failures: int = 0
     locked_until: datetime | None = None
+    # Rows idle for a day are deleted at the operator's next failure (a bound on what
+    # many addresses can write here).
+    last_failure_at: datetime | None = None
 
 
 class Intervention(SQLModel, table=True):

@@ -104,10 +104,23 @@ def logins(ops: Deps) -> list[dict]:
         return [journal.entry_fields(row) for row in rows]
 
 
-def fail(ops: Deps, times: int, *, login: str = "camille", origin: str = POSTE) -> None:
+def fail(
+    ops: Deps,
+    times: int,
+    *,
+    login: str = "camille",
+    origin: str = POSTE,
+    password: str = "wrong-password",
+) -> None:
     for _ in range(times):
         with pytest.raises(LoginRefused):
-            log_in(ops, login, "wrong-password", "000000", origin)
+            log_in(ops, login, password, "000000", origin)
+
+
+def guess_codes(ops: Deps, origins: int) -> None:
+    """Wrong codes after camille's right password, five from each of ``origins``."""
+    for number in range(origins):
+        fail(ops, MAX_FAILURES, origin=f"web:203.0.113.{number}", password=PASSWORD)
 
 
 def failures_from(ops: Deps, login: str) -> dict[str, int]:
@@ -282,25 +295,56 @@ def test_an_operator_locked_out_of_one_origin_logs_in_from_another(ops: Deps, cl
     assert president.bureau == "B1"
 
 
-def test_failures_spread_over_many_origins_lock_the_account_everywhere_else(
+def test_codes_guessed_after_the_right_password_from_many_origins_lock_the_account(
     ops: Deps, clock: Clock
 ) -> None:
-    for number in range(MAX_ACCOUNT_FAILURES // MAX_FAILURES):
-        fail(ops, MAX_FAILURES, origin=f"web:203.0.113.{number}")
+    guess_codes(ops, MAX_ACCOUNT_FAILURES // MAX_FAILURES)
     assert stored(ops, "camille").locked_until == NOW + timedelta(minutes=LOCK_MINUTES)
     with pytest.raises(LoginRefused):
         log_in(ops, "camille", PASSWORD, code(clock), "web:198.51.100.7")
     assert logins(ops)[-1]["details"]["lock"] == ACCOUNT_LOCK
 
 
+def test_wrong_passwords_from_many_origins_never_lock_the_account(ops: Deps, clock: Clock) -> None:
+    # An outsider without the password locks out only the addresses they typed from.
+    for number in range(3 * MAX_ACCOUNT_FAILURES):
+        fail(ops, MAX_FAILURES, login="dominique", origin=f"web:203.0.113.{number}")
+    assert stored(ops, "dominique").locked_until is None
+    president = log_in(ops, "dominique", PASSWORD, code(clock, PRESIDENT_SECRET), "bureau-b1")
+    assert president.bureau == "B1"
+
+
+def test_one_address_failing_again_after_each_lock_never_locks_the_account(
+    ops: Deps, clock: Clock
+) -> None:
+    for _ in range(4):
+        fail(ops, MAX_FAILURES, login="dominique", origin="web:203.0.113.5")
+        clock.advance(minutes=LOCK_MINUTES)
+    president = log_in(ops, "dominique", PASSWORD, code(clock, PRESIDENT_SECRET), "web:1.2.3.4")
+    assert president.bureau == "B1"
+
+
+def test_an_ipv6_host_rotating_its_address_within_its_64_is_one_origin(ops: Deps) -> None:
+    for last in range(MAX_FAILURES):
+        fail(ops, 1, origin=f"web:2001:db8:1:2::{last + 1:x}")
+    assert failures_from(ops, "camille") == {"web:2001:db8:1:2::/64": MAX_FAILURES}
+    assert origin_lock(ops, "camille", "web:2001:db8:1:2::/64") is not None
+
+
 def test_the_origin_of_the_last_good_login_keeps_its_way_in_while_the_account_is_locked(
     ops: Deps, clock: Clock
 ) -> None:
     log_in(ops, "camille", PASSWORD, code(clock), POSTE)
-    for number in range(MAX_ACCOUNT_FAILURES // MAX_FAILURES):
-        fail(ops, MAX_FAILURES, origin=f"web:203.0.113.{number}")
+    guess_codes(ops, MAX_ACCOUNT_FAILURES // MAX_FAILURES)
     clock.advance(seconds=30)
     assert log_in(ops, "camille", PASSWORD, code(clock), POSTE).login == "camille"
+
+
+def test_an_origin_idle_for_a_day_is_forgotten_at_the_next_failure(ops: Deps, clock: Clock) -> None:
+    fail(ops, 2, origin="web:203.0.113.1")
+    clock.advance(days=1, seconds=1)
+    fail(ops, 1, origin="web:203.0.113.2")
+    assert failures_from(ops, "camille") == {"web:203.0.113.2": 1}
 
 
 def test_the_origin_of_the_last_good_login_is_still_locked_by_its_own_failures(

@@ -192,10 +192,12 @@ def current_code(secret: str = SECRET) -> str:
     return pyotp.TOTP(secret).at(NOW)
 
 
-def lock(ops: Deps, login: str, origin: str = "poste-test") -> None:
+def lock(
+    ops: Deps, login: str, origin: str = "poste-test", password: str = "wrong-password"
+) -> None:
     for _ in range(MAX_FAILURES):
         with pytest.raises(LoginRefused):
-            log_in(ops, login, "wrong-password", "000000", origin)
+            log_in(ops, login, password, "000000", origin)
 
 
 @pytest.mark.parametrize("who", [AGENT, SUPERVISOR])
@@ -386,13 +388,25 @@ def test_the_list_shows_who_is_locked_out_from_where_and_until_when(
     assert not views["dominique"].locked and views["dominique"].lock_words == "non"
 
 
-def test_the_list_shows_an_account_locked_everywhere(ops: Deps, camille: str) -> None:
-    for number in range(MAX_ACCOUNT_FAILURES // MAX_FAILURES):
-        lock(ops, "camille", origin=f"web:203.0.113.{number}")
+def test_the_list_shows_an_account_locked_and_its_origins_locked(
+    ops: Deps, camille: str
+) -> None:
+    origins = MAX_ACCOUNT_FAILURES // MAX_FAILURES
+    for number in range(origins):  # wrong codes after the right password
+        lock(ops, "camille", origin=f"web:203.0.113.{number}", password=PASSWORD)
     [view] = list_operators(ops, ADMIN)
     until = NOW + timedelta(minutes=LOCK_MINUTES)
     assert view.locked_until == until
-    assert view.lock_words == f"jusqu'à {to_paris(until):%H:%M}"
+    assert view.lock_words == f"compte jusqu'à {to_paris(until):%H:%M}, {origins} postes"
+
+
+def test_a_lock_run_out_counts_no_failure_in_the_list(ops: Deps, camille: str) -> None:
+    lock(ops, "camille")
+    later = Deps(
+        ops.engine, ops.key, fixed_clock(NOW + timedelta(minutes=LOCK_MINUTES)), FAST_HASHER
+    )
+    [view] = list_operators(later, ADMIN)
+    assert (view.failed_logins, view.lock_words) == (0, "non")
 
 
 def test_unlocking_lifts_the_lock_of_every_origin(ops: Deps, camille: str) -> None:

@@ -204,6 +204,16 @@ def test_the_logout_of_a_disabled_operator_abandons_nothing_more(
     assert len(entries(desk.deps, "intervention_close")) == 1
 
 
+def test_the_logout_of_a_disabled_operator_says_the_account_was_disabled(
+    desk: Desk, president: str
+) -> None:
+    who = logged_in(desk)
+    disable_operator(desk.deps, ADMIN, president, reason="compte compromis")
+    log_out(desk.deps, who)
+    [logout] = entries(desk.deps, "logout")
+    assert logout["details"] == {"reason": "compte désactivé par un administrateur"}
+
+
 def test_a_context_without_session_of_a_disabled_account_is_refused(desk: Desk) -> None:
     former = OperatorContext(DISABLED_PRESIDENT, "president", "bureau-nord", "B-NORD")
     with pytest.raises(SessionClosed, match=refused("disabled")):

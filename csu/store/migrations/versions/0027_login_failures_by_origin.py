@@ -3,9 +3,9 @@
 Five failed logins locked the operator's account for fifteen minutes wherever they came
 from: anyone reaching csu serve could lock a president out of their bureau's page by
 typing their login and wrong passwords. Failures are now counted per origin (the
-workstation, or ``web:<address>`` under csu serve) and lock that origin out only; the
-account as a whole locks after many more failures from everywhere, except at the origin
-of its last good login (csu.services.auth).
+workstation, or ``web:<address>`` under csu serve) and lock that origin out only; only
+wrong codes typed after the right password lock the account as a whole, except at the
+origin of its last good login (csu.services.auth).
 
 Revision ID: 0027
 Revises: 0026
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("origin", AutoString(length=100), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("locked_until", UTC(), nullable=True),
+        sa.Column("last_failure_at", UTC(), nullable=True),
         sa.PrimaryKeyConstraint("login", "origin"),
     )
     op.add_column(
