@@ -49,7 +49,7 @@ from csu.screens.base import CsuModal
 from csu.screens.dialogs import ReasonDialog
 from csu.services.context import OperatorContext, ServiceError
 from csu.services.interventions import OpenIntervention
-from csu.services.one_time_codes import SentCode, send_one_time_code
+from csu.services.one_time_codes import CODE_SENDERS, SentCode, send_one_time_code
 from csu.services.outbox import STATE_LABELS
 from csu.services.presence import PresenceView, presence_status, request_presence_check
 from csu.services.verification import VerificationResult, unlock_voter, verify_identity
@@ -79,6 +79,9 @@ SEND_LABELS: dict[str, str] = {
     "otp_mobile": "Envoyer le code par SMS",
     "otp_email": "Envoyer le code par courriel",
 }
+
+# A president's window, for a set with a one-time code: the cell sends it, not them.
+NOT_A_SENDER = "Envoi réservé à la cellule"
 
 UNREACHABLE: dict[str, str] = {
     "otp_mobile": "Aucun portable enregistré",
@@ -259,13 +262,14 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
 
     def _set_line(self, factors: frozenset[str]) -> str:
         """A set as the list says it; one whose code could go nowhere, said impossible,
-        so that nobody starts on it with the voter on the line."""
+        so that nobody starts on it with the voter on the line (a comma, not « : »,
+        which a narrow window would put at the start of a line)."""
         said = describe_set(factors)
         if self.reachable is None:
             return said
         missing = [UNREACHABLE[f].lower() for f in sorted(factors)
                    if f in OTP_FACTORS and f not in self.reachable]  # fmt: skip
-        return f"{said} — impossible : {', '.join(missing)}" if missing else said
+        return f"{said} — impossible, {', '.join(missing)}" if missing else said
 
     def compose(self) -> ComposeResult:
         checks = format_checks(self.app.clock)
@@ -338,7 +342,11 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                             send = Button(
                                 SEND_LABELS[factor], id=f"send-{factor}", classes="send-code"
                             )
-                            if self.reachable is not None and factor not in self.reachable:
+                            who = self.app.operator
+                            if who is not None and who.role not in CODE_SENDERS:
+                                send.label = NOT_A_SENDER
+                                send.disabled = True
+                            elif self.reachable is not None and factor not in self.reachable:
                                 send.label = UNREACHABLE[factor]
                                 send.disabled = True
                             yield send

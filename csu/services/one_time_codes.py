@@ -25,6 +25,7 @@ from csu.services.context import (
     Deps,
     Forbidden,
     OperatorContext,
+    Role,
     ServiceError,
     require_role,
     retried,
@@ -53,13 +54,17 @@ class SentCode:
     delivery: str  # "envoyé", or "en attente" when the transport refused (retried)
 
 
+# Who sends a one-time code: the cell (a president checks identity in person).
+CODE_SENDERS: tuple[Role, ...] = ("agent", "superviseur")
+
+
 @retried
 def send_one_time_code(
     deps: Deps, who: OperatorContext, intervention_id: str, factor: str
 ) -> SentCode:
     """Sends a fresh code to the voter's registered mobile (``otp_mobile``) or
     professional address (``otp_email``), within the intervention."""
-    require_role(deps, who, "agent", "superviseur")
+    require_role(deps, who, *CODE_SENDERS)
     if factor not in OTP_FACTORS:
         raise InvalidValue("Code à usage unique", "par SMS (otp_mobile) ou courriel (otp_email)")
     if deps.delivery is None:

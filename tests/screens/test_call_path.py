@@ -16,11 +16,13 @@ from csu.screens.credential import CredentialShownScreen, IssueScreen
 from csu.screens.help import HelpScreen
 from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.lookup import LookupScreen
+from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.services.elections import get_definition
 from csu.services.emargement import record_votes
 from csu.store.tables import Voter
+from csu.widgets.intervention_panel import InterventionPanel
 from tests.conftest import NOW
 from tests.screens.conftest import (
     SIZE,
@@ -313,6 +315,22 @@ class TestNothingOfferedThatCannotBeDone:
             send = app.screen.query_one("#send-otp_mobile", Button)
             assert send.disabled and str(send.label) == "Aucun portable enregistré"
 
+    async def test_a_president_is_not_offered_to_send_a_code_the_cell_alone_sends(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        # An election whose in-person sets held a code by SMS: the button was offered,
+        # each press refused for the role (and journalled as a crafted call).
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps), mobile=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, voter, login="president")
+            panel = app.screen.query_one(InterventionPanel)
+            app.push_screen(
+                VerifyScreen(panel.intervention, [frozenset({"birth_date", "otp_mobile"})])
+            )
+            await pilot.pause()
+            send = app.screen.query_one("#send-otp_mobile", Button)
+            assert send.disabled and str(send.label) == "Envoi réservé à la cellule"
+
     async def test_a_set_that_needs_a_code_by_sms_is_said_impossible_without_a_mobile(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
@@ -328,7 +346,7 @@ class TestNothingOfferedThatCannotBeDone:
             listed = static_text(app.screen.query_one("#verify-sets", Static))
             sms_sets = [line for line in listed.splitlines() if "SMS" in line]
             assert sms_sets and all(
-                line.endswith("— impossible : aucun portable enregistré") for line in sms_sets
+                line.endswith("— impossible, aucun portable enregistré") for line in sms_sets
             )
             assert any("SMS" not in line and "•" in line and "impossible" not in line
                        for line in listed.splitlines())  # fmt: skip
