@@ -98,6 +98,16 @@ class PostgresServer:
         self.admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def role_refusals_journalled_afresh() -> Iterator[None]:
+    """Each test journals its role refusals as the first in a minute would be: the once
+    a minute of csu.services.context holds within a process, across tests."""
+    from csu.services import context
+
+    context._role_refusals_journalled.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(POSTGRES_URL)

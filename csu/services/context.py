@@ -252,6 +252,10 @@ def require_role(deps: Deps, who: OperatorContext, *roles: Role) -> None:
     raise Forbidden(f"Action réservée au rôle : {allowed}.")
 
 
+ROLE_REFUSAL_EVERY_S = 60.0
+_role_refusals_journalled: dict[tuple[str, str], float] = {}
+
+
 def journal_role_refusal(
     deps: Deps, who: OperatorContext, service: str, details: dict[str, object]
 ) -> None:
@@ -265,6 +269,14 @@ def journal_role_refusal(
     if store.in_transaction():
         _log.warning("role_refused: %s refused to %s inside a transaction", service, who.login)
         return
+    # One entry a minute per operator and service: a page scripted to press a key a
+    # hundred times leaves its trace, not a hundred entries in the append-only journal.
+    key, moment = (who.login, service), time.monotonic()
+    if moment - _role_refusals_journalled.get(key, -ROLE_REFUSAL_EVERY_S) < ROLE_REFUSAL_EVERY_S:
+        _log.warning("role_refused: %s refused to %s again (journalled once a minute)",
+                     service, who.login)  # fmt: skip
+        return
+    _role_refusals_journalled[key] = moment
     journal_refusal_apart(deps, who, "role_refused", {"service": service, **details})
 
 

@@ -118,3 +118,21 @@ def test_a_refusal_journalled_keeps_the_chain_sound(desk: Desk) -> None:
     with pytest.raises(Forbidden):
         export_journal(desk.deps, AGENT, StringIO())
     assert verify_journal(desk.deps, SUPERVISOR).ok
+
+
+def test_the_same_refusal_asked_again_within_a_minute_is_journalled_once(desk: Desk) -> None:
+    for _ in range(20):  # a page scripted to press the key again and again
+        with pytest.raises(Forbidden):
+            presence_requests(desk.deps, AGENT)
+    assert len(refusals(desk)) == 1
+
+
+def test_another_service_refused_within_the_minute_is_journalled_too(desk: Desk) -> None:
+    with pytest.raises(Forbidden):
+        presence_requests(desk.deps, AGENT)
+    with pytest.raises(Forbidden):
+        export_journal(desk.deps, AGENT, StringIO())
+    assert [e["details"]["service"] for e in refusals(desk)] == [
+        "presence_requests",
+        "export_journal",
+    ]
