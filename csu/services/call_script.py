@@ -94,15 +94,16 @@ class Checklist:
     closed: bool = False  # the intervention is closed: the call is over, nothing is next
 
 
-# Who follows a call script: those who take calls, and who oversees them.
-SCRIPT_READERS: tuple[Role, ...] = ("agent", "president", "superviseur")
+# Who follows a call's checklist: those who take calls, and who oversees them. An
+# election's procedures are no secret: anyone logged in may read them (an administrator
+# looking at a file sees them too, not « none »).
+CALL_TAKERS: tuple[Role, ...] = ("agent", "president", "superviseur")
 
 
 def election_scripts(
     deps: Deps, who: OperatorContext, election_id: str
 ) -> tuple[ScriptSummary, ...]:
     """The scenarios the election has a script for, in the file's order."""
-    require_role(deps, who, *SCRIPT_READERS)
     with deps.reading() as session:
         definition = get_definition(session, election_id)
     return tuple(_summary(s) for s in scripts_of(definition).values())
@@ -114,7 +115,7 @@ def checklist(
     """The checklist of an intervention (its own operator's, or any for a supervisor):
     ``scenario`` (S1..S8) if given, else the scenario its journal follows most (the
     election's first when nothing is done yet)."""
-    require_role(deps, who, *SCRIPT_READERS)
+    require_role(deps, who, *CALL_TAKERS)
     with deps.reading() as session:
         row = session.get(Intervention, intervention_id)
         if row is None or (row.operator_login != who.login and who.role != "superviseur"):

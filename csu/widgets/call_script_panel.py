@@ -26,7 +26,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from csu.domain.errors import InvalidValue
 from csu.screens.base import browser_words
 from csu.services.call_script import (
-    SCRIPT_READERS,
     Checklist,
     ScriptSummary,
     StepView,
@@ -189,9 +188,7 @@ class CallScriptPanel(Vertical):
             return  # logged out meanwhile
         deps = self.csu.deps
         intervention_id, election_id, pinned = self.intervention_id, self.election_id, self.pinned
-        if who.role not in SCRIPT_READERS:  # an administrator's look at a file: no call
-            self.app.call_from_thread(self._show_scripts, None, ())
-        elif intervention_id is not None:
+        if intervention_id is not None:
             view = checklist(deps, who, intervention_id, pinned)
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._show_checklist, view)

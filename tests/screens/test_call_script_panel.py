@@ -63,6 +63,17 @@ async def test_before_the_call_it_lists_the_procedures_and_how_to_start(
         assert panel(app).checklist is None
 
 
+async def test_an_administrator_looking_at_a_file_reads_the_elections_procedures(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, voter, login="admin")
+        text = panel_text(app)
+        assert "S1 — Clé de sécurité perdue ou qui ne fonctionne pas" in text
+        assert "n'en donne aucune" not in text
+
+
 async def test_an_open_call_highlights_the_self_service_route_first(
     app: CsuApp, demo_deps: Deps
 ) -> None:
