@@ -84,8 +84,8 @@ MESSAGE_TOO_LONG = (
 # server's limit, less room for the JSON around the text.
 MAX_PAGE_MESSAGE_BYTES = MAX_MESSAGE_BYTES - 1024
 PASTE_TOO_LONG = (
-    "Collage trop long (plus de 63 Ko) : il n'a pas été transmis. Rien d'autre n'a changé ; "
-    "collez un texte plus court."
+    "Collage trop long pour être transmis : il n'a pas été envoyé. Rien d'autre n'a "
+    "changé ; collez un texte plus court."
 )
 # Half of a UTF-16 pair with no other half: JSON may carry one (« \ud800 »), UTF-8
 # cannot; a key press holding one is typed as U+FFFD rather than ending the session.

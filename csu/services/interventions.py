@@ -37,6 +37,7 @@ from csu.services.context import (
     Role,
     ServiceError,
     enforce,
+    journal_role_refusal,
     require_live,
     retried,
 )
@@ -105,6 +106,9 @@ def open_intervention(
     masked and as a keyed hash, compared with the voter's registered work phone.
     """
     enforce("open", Situation(who.role), deps=deps, who=who)
+    if who.role == "president" and channel != "president":  # a crafted call: journalled
+        journal_role_refusal(deps, who, "open_intervention", {"reason": IN_PERSON_ONLY})
+        raise Forbidden(IN_PERSON_ONLY)
     now = deps.clock()
     caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
     dialect = deps.engine.dialect
@@ -240,6 +244,7 @@ def close_intervention(
 
 
 SESSION_END_NOTE = "fin de session"
+IN_PERSON_ONLY = "Un président n'intervient qu'en présentiel, dans son bureau."
 DISABLED_NOTE = "compte désactivé par un administrateur"
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
     """Closes as ``abandonné`` the intervention the operator left open, at logout."""
@@ -488,7 +493,7 @@ def _channel_check(
         )
     if who.role == "president":
         if channel != "president":
-            raise Forbidden("Un président n'intervient qu'en présentiel, dans son bureau.")
+            raise Forbidden(IN_PERSON_ONLY)
         return who.login, who.bureau
     if channel != "president":
         return None, None

@@ -11,6 +11,7 @@ import pytest
 from csu.services.audit import export_journal, verify_journal
 from csu.services.context import Forbidden, OperatorContext
 from csu.services.credentials import issue_credential
+from csu.services.interventions import open_intervention
 from csu.services.operators import unlock_operator
 from csu.services.presence import presence_requests
 from csu.services.verification import unlock_voter
@@ -136,3 +137,11 @@ def test_another_service_refused_within_the_minute_is_journalled_too(desk: Desk)
         "presence_requests",
         "export_journal",
     ]
+
+
+def test_a_president_opening_a_phone_call_is_refused_and_journalled(desk: Desk) -> None:
+    with pytest.raises(Forbidden, match="présentiel"):
+        open_intervention(desk.deps, PRESIDENT_NORD, desk.caller.voter_id, "phone")
+    [entry] = refusals(desk)
+    assert entry["details"]["service"] == "open_intervention"
+    assert entries(desk.deps, "intervention_open") == []
