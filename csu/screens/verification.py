@@ -13,7 +13,7 @@ attests the document from their own session (csu.screens.presence_requests); the
 intervention is then verified and the window closes.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 from textual import events, on, work
@@ -26,6 +26,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import Clock, to_paris
+from csu.domain.credential_words import words
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_birth_date, parse_department, parse_numen
 from csu.domain.verification import (
@@ -41,6 +42,7 @@ from csu.domain.verification import (
     USED,
     answer_field,
     describe_set,
+    enough_for,
     may_type_in_person,
     parse_document,
     refuse_hidden_characters,
@@ -238,6 +240,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         on_change: Callable[[bool], None] | None = None,
         reachable: frozenset[str] | None = None,
         documents: Sequence[str] = tuple(DOCUMENT_TYPES),
+        verification_for: Mapping[str, tuple[frozenset[str], ...]] | None = None,
     ) -> None:
         super().__init__()
         self.intervention = intervention
@@ -246,6 +249,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         # The one-time-code factors with a contact on record (None: not known): a code
         # that could go nowhere is not offered.
         self.reachable = reachable
+        # The election's stricter sets by credential (``verification_for``): a set of the
+        # list that does not satisfy one says so, before it is passed for nothing.
+        self.verification_for = dict(verification_for or {})
         self.sets = tuple(sets)
         self.factors = form_factors(self.sets)
         self.challenge_question = challenge_question
@@ -265,11 +271,14 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         so that nobody starts on it with the voter on the line (a comma, not « : »,
         which a narrow window would put at the start of a line)."""
         said = describe_set(factors)
-        if self.reachable is None:
-            return said
         missing = [UNREACHABLE[f].lower() for f in sorted(factors)
-                   if f in OTP_FACTORS and f not in self.reachable]  # fmt: skip
-        return f"{said} — impossible, {', '.join(missing)}" if missing else said
+                   if f in OTP_FACTORS and self.reachable is not None
+                   and f not in self.reachable]  # fmt: skip
+        if missing:
+            return f"{said} — impossible, {', '.join(missing)}"
+        short = [words(kind).the for kind, required in self.verification_for.items()
+                 if not enough_for(required, factors)]  # fmt: skip
+        return f"{said} — pas pour {' ni '.join(short)}" if short else said
 
     def compose(self) -> ComposeResult:
         checks = format_checks(self.app.clock)

@@ -889,6 +889,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 on_change=self.reload,
                 reachable=self._reachable(),
                 documents=definition.identity_documents if definition else DOCUMENT_TYPES,
+                verification_for=definition.verification_for if definition else None,
             ),
             self.after_verify,
         )

@@ -331,6 +331,20 @@ class TestNothingOfferedThatCannotBeDone:
             send = app.screen.query_one("#send-otp_mobile", Button)
             assert send.disabled and str(send.label) == "Envoi réservé à la cellule"
 
+    async def test_a_set_that_does_not_allow_a_password_says_so_before_it_is_passed(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        # minint-2022: the birth date and a code by SMS give the key, never the password.
+        voter = demo_voter(demo_deps, mobile=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, voter)
+            await press(pilot, "ctrl+e")
+            listed = static_text(app.screen.query_one("#verify-sets", Static))
+            lines = [line for line in listed.splitlines() if "•" in line]
+            [sms] = [line for line in lines if "SMS" in line]
+            assert sms.endswith("— pas pour le mot de passe")
+            assert all("pas pour" not in line for line in lines if line != sms)
+
     async def test_a_set_that_needs_a_code_by_sms_is_said_impossible_without_a_mobile(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
