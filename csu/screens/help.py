@@ -157,8 +157,11 @@ class HelpScreen(CsuModal[None]):
             return
         self._highlighted = event.cursor_row
         table = event.data_table
-        row = table.virtual_region.y + table.header_height + event.cursor_row
         box = self.query_one("#help-box")
+        if event.cursor_row == 0:  # back on the first key: the title and steps above it too
+            box.scroll_home(animate=False)
+            return
+        row = table.virtual_region.y + table.header_height + event.cursor_row
         box.scroll_to_region(Region(0, row, 1, 1), animate=False)
 
     def _key(self, source: object, binding: Binding) -> str:

@@ -92,6 +92,37 @@ async def test_at_80x24_the_help_fits_opens_on_its_title_and_scrolls_to_the_keys
         assert "Palette de commandes" in drawn(app)  # the last key, brought into view
 
 
+async def test_at_80x24_the_help_scrolls_back_to_its_title_with_the_arrows(
+    app: CsuApp,
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.press("f1")
+        await pilot.pause()
+        box = app.screen.query_one("#help-box")
+        table = app.screen.query_one(DataTable)
+        for _ in range(table.row_count):
+            await pilot.press("down")
+        await pilot.pause()
+        assert box.scroll_y > 0
+        for _ in range(table.row_count):
+            await pilot.press("up")
+        await pilot.pause()
+        assert box.scroll_y == 0 and "Aide — Échap pour fermer" in drawn(app)
+
+
+async def test_at_80x24_home_brings_the_help_back_to_its_title(app: CsuApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        await pilot.press("home")
+        await pilot.pause()
+        assert app.screen.query_one("#help-box").scroll_y == 0
+
+
 async def test_one_escape_leaves_the_desk_whatever_desk_screens_were_seen(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "superviseur")
