@@ -44,6 +44,7 @@ DEBOUNCE_SECONDS = 0.03
 # The journal records the search the agent settled on (paused this long on its results,
 # or opened a voter from), not every keystroke.
 SETTLE_SECONDS = 1.0
+NONE_IN_BUREAU = "Aucun électeur de votre bureau ne correspond."
 PROMPT = "Tapez au moins 2 caractères."
 # The results' columns: at 80 columns the names, bureaus and elections give way (cut
 # with « … », down to these widths) so that the matricule and the status stay whole.
@@ -230,7 +231,10 @@ class LookupScreen(CsuScreen[None]):
         elif not hits and elsewhere:
             status.update(OUTSIDE_BUREAU)
         elif not hits:
-            status.update("Aucun électeur ne correspond.")
+            # A president searches their bureau only: « none » must not read as « nobody
+            # of that name is on any roll ».
+            president = self.app.operator is not None and self.app.operator.role == "president"
+            status.update(NONE_IN_BUREAU if president else "Aucun électeur ne correspond.")
         elif len(hits) == 1:
             status.update(f"{found_words(1)} — Entrée pour ouvrir la fiche.")
         elif (voter := entered_voter(query, hits)) is not None:

@@ -277,7 +277,7 @@ class TestPresidentSearch:
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
             status = str(app.screen.query_one("#search-status", Static).render())
-            assert status == "Aucun électeur ne correspond."
+            assert status.startswith("Aucun électeur de votre bureau ne correspond")
 
 
 class TestWorkersReportByMessages:
