@@ -263,3 +263,20 @@ async def test_a_notification_at_80_columns_never_starts_a_line_with_a_colon(
         lines = drawn_lines(app)
         assert any("rouvrez sa fiche" in line for line in lines)
         assert not [line for line in lines if line.lstrip(" ▌▐▎▊│").startswith(": ")]
+
+
+async def test_the_president_s_four_last_characters_show_whole_at_80_columns(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await in_call(pilot, voter, login="president")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        field = app.screen.query_one("#verify-in_person", Input)
+        field.focus()
+        for key in "7A3F":
+            await pilot.press(key)
+        await pilot.pause()
+        assert field.value == "7A3F"
+        assert field.content_region.width >= len("7A3F") + 1  # the cursor after them
