@@ -29,6 +29,7 @@ from csu.services.operators import (
     BUREAU_FIELD,
     LOGIN_FIELD,
     NAME_FIELD,
+    NEW_ACCOUNT_ON_DESK,
     ROLE_FIELD,
     OperatorCreated,
     OperatorUnlocked,
@@ -125,8 +126,13 @@ class OperatorsScreen(CsuScreen[None]):
             chosen = self.selected()
             if chosen is None:
                 return False
-            # Greyed on a disabled account: none of them applies to it any more.
-            return True if chosen.active else None
+            # Greyed on a disabled account: none of them applies to it any more; nor u
+            # where there is nothing to unlock.
+            if not chosen.active or (
+                action == "unlock" and not chosen.locked and not chosen.failed_logins
+            ):
+                return None
+            return True
         return True
 
     # --- the list -----------------------------------------------------------------
@@ -187,7 +193,7 @@ class OperatorsScreen(CsuScreen[None]):
         chosen = self.selected()
         said = self.summary
         if chosen is not None and not chosen.active:
-            said += "\n" + disabled_refusal(chosen.login)
+            said += "\n" + disabled_refusal(chosen.login, NEW_ACCOUNT_ON_DESK)
         self.query_one("#operators-status", Static).update(said)
         self.refresh_bindings()
 

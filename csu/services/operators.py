@@ -362,15 +362,19 @@ def unlock_operator(
     return OperatorUnlocked(login=login, was_locked=was_locked, failures=failures)
 
 
-def disabled_refusal(login: str) -> str:
+NEW_ACCOUNT_ANYWHERE = "« csu operator add », ou n dans l'écran Opérateurs"
+NEW_ACCOUNT_ON_DESK = "touche n"
+
+
+def disabled_refusal(login: str, how: str = NEW_ACCOUNT_ANYWHERE) -> str:
     """Why an unlock or a new TOTP seed is refused to a disabled operator, and what to
     do instead: a disabled account is never enabled again (none of the commands or
-    screens does it), so only a new account lets the person back in."""
+    screens does it), so only a new account lets the person back in (``how``: the
+    operators desk says its own key)."""
     return (
         f"L'opérateur « {login} » est désactivé : il ne peut plus se connecter, et un "
         "compte désactivé ne se réactive pas. Si cette personne doit revenir, créez-lui "
-        "un nouveau compte, sous un autre identifiant (« csu operator add », ou n dans "
-        "l'écran Opérateurs)."
+        f"un nouveau compte, sous un autre identifiant ({how})."
     )
 
 

@@ -386,6 +386,17 @@ class TestChanges:
             assert rows(app)["agent"][5] == "non"
         assert logs_in(demo_deps, "agent", "demo", SECRETS["agent"])
 
+    async def test_u_is_greyed_on_an_operator_with_nothing_to_unlock(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        assert not logs_in(demo_deps, "agent", "mauvais", SECRETS["agent"])
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_operators(pilot)
+            await choose(pilot, "president")
+            assert screen.check_action("unlock", ()) is None
+            await choose(pilot, "agent")  # one failure to forget
+            assert screen.check_action("unlock", ()) is True
+
     async def test_a_disabled_operator_is_neither_unlocked_nor_re_enrolled_without_asking(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
@@ -411,7 +422,7 @@ class TestChanges:
             said = str(app.screen.query_one("#operators-status", Static).content)
             assert "« agent » est désactivé" in said and "créez-lui un nouveau compte" in said
             await choose(pilot, "president")
-            assert screen.check_action("unlock", ()) is True
+            assert screen.check_action("reset_totp", ()) is True
             status = app.screen.query_one("#operators-status", Static)
             assert "désactivé" not in str(status.content)
 
