@@ -125,6 +125,15 @@ def format_checks(clock: Clock) -> dict[str, Callable[[str], object]]:
     return checks
 
 
+def _to_retype(field: Widget) -> None:
+    """The cursor in ``field``, its value selected: what the agent types next replaces
+    it. Refocused while it had the focus already, the cursor stayed at its end, and the
+    date typed again followed the first (« 01/04/198301/04/1983 »)."""
+    field.focus()
+    if isinstance(field, Input):
+        field.select_all()
+
+
 def _checked(factor: str, parse: Callable[[str], object] | None, value: str) -> object:
     refuse_hidden_characters({factor: value})
     return parse(value) if parse is not None else value
@@ -550,7 +559,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         if problem:
             field, fault = problem
             self._say(f"Format incorrect — {fault}")
-            field.focus()  # corrected at once
+            _to_retype(field)
             return
         self._busy = True
         self._working("#verify-result", "Vérification…")
@@ -574,7 +583,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         if result.locked_until is None and answers:
             # The caller's answers, to ask again, scrolled into view above the answer
             # to « Vérifier » and the buttons, docked at the window's bottom.
-            answers.first().focus()
+            _to_retype(answers.first())
         if self._on_change is not None:
             self._on_change(result.locked_until is not None)
 
@@ -592,7 +601,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         error = event.worker.error if event.state is WorkerState.ERROR else None
         at_fault = self.field_of(error.field) if isinstance(error, InvalidValue) else None
         if at_fault is not None:
-            at_fault.focus()  # the value it names, to correct at once
+            _to_retype(at_fault)  # the value it names, to correct at once
         if event.state in FINISHED:
             self._pending = None
 

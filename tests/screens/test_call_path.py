@@ -29,6 +29,7 @@ from tests.screens.conftest import (
     DemoVoter,
     call_path,
     call_verified,
+    card_and_iban,
     click,
     close_ui,
     demo_voter,
@@ -43,6 +44,7 @@ from tests.screens.conftest import (
     president_bureau,
     press,
     proposed_outcome,
+    settle,
     verify_ui,
 )
 from tests.screens.shown import header_election, static_text
@@ -278,6 +280,26 @@ class TestPresidentSearch:
             await pilot.pause()
             status = str(app.screen.query_one("#search-status", Static).render())
             assert status.startswith("Aucun électeur de votre bureau ne correspond")
+
+
+class TestAnswersTypedAgain:
+    async def test_after_a_wrong_answer_the_date_typed_again_replaces_the_first(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, voter)
+            await press(pilot, "ctrl+e")
+            answers = card_and_iban(voter)
+            fill(pilot, **{**answers, "verify_iban": "ZZZZZZ"})  # one answer wrong
+            field = app.screen.query_one("#verify-birth_date", Input)
+            field.focus()
+            await press(pilot, "enter")  # Entrée in the date field: it keeps the focus
+            await settle(pilot)
+            assert app.focused is field
+            for key in voter.birth_text:
+                await pilot.press(key)
+            assert field.value == voter.birth_text  # not the date twice
 
 
 class TestWorkersReportByMessages:
