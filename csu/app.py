@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import events, messages, work
@@ -162,6 +163,8 @@ class CsuApp(App[None]):
         self.checkpoints: CheckpointPolicy | None = None
         self.checkpoint_verifier: NoteVerifier | None = None
         self._alerts_notified: set[str] = set()  # alert keys notified in this session
+        # When the session began: alerts older than it are summed up in one line.
+        self._alerts_since: datetime | None = None
         # In-person requests: those the president's queue listed (seen), those the one
         # notice of new requests counts, and that notice while it shows.
         self._presence_listed: set[str] = set()
@@ -297,6 +300,7 @@ class CsuApp(App[None]):
         self.operator_name = name
         self._last_activity = time.monotonic()
         self._alerts_notified = set()
+        self._alerts_since = self.clock()
         self._presence_listed = set()
         self._presence_told = frozenset()
         self._presence_notice = None  # show_login cleared the notifications
@@ -475,9 +479,20 @@ class CsuApp(App[None]):
             return  # the session ended meanwhile
         new = [alert for alert in reversed(found) if alert.key not in self._alerts_notified]
         self._alerts_notified.update(alert.key for alert in new)
-        if len(new) > ALERTS_SHOWN:  # one line rather than a screenful (at login, say)
+        since = self._alerts_since
+        older = [alert for alert in new if since is not None and alert.at < since]
+        if older:  # there before the login: one short line, not a toast each
             self.notify(
-                f"{len(new)} nouvelles alertes : F4 pour les voir.",
+                f"{counted(len(older), 'alerte')} en cours : F4 pour les voir.",
+                title="Alertes",
+                severity="warning",
+                timeout=6,
+            )
+            new = [alert for alert in new if alert not in older]
+        if len(new) > ALERTS_SHOWN:  # one line rather than a screenful
+            self.notify(
+                f"{counted(len(new), 'nouvelle alerte', 'nouvelles alertes')} : F4 pour "
+                "les voir.",
                 title="Alertes",
                 severity="warning",
                 timeout=15,

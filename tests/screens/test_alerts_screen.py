@@ -2,6 +2,7 @@
 one (or, for an escalated case past its deadline, the queue on that case), and
 supervisors logged in are notified of each new alert once."""
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -15,6 +16,7 @@ from csu.services.context import Deps
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Voter
+from tests.conftest import NOW
 from tests.screens.conftest import SIZE, log_in, notifications, settle
 from tests.screens.escalated import escalate
 
@@ -178,3 +180,17 @@ async def test_an_administrator_is_told_the_queue_is_the_supervisors(
         await settle(pilot)
         assert app.screen is screen
         assert "Écran réservé aux superviseurs." in notifications(app)
+
+
+async def test_alerts_there_before_the_login_are_said_in_one_short_line(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    three_changes(demo_deps)
+    three_changes(demo_deps, 1)
+    async with app.run_test(size=SIZE) as pilot:
+        app.clock = lambda: NOW + timedelta(minutes=5)  # the login comes after them
+        await log_in(pilot, "superviseur")
+        app._watch_alerts()
+        await settle(pilot)
+        assert "2 alertes en cours : F4 pour les voir." in notifications(app)
+        assert not [n for n in notifications(app) if "changé 3 fois de codes" in n]
