@@ -125,6 +125,12 @@ ACTS = (
     ("revoke", "invalider"),
 )
 CALL_ACTIONS = frozenset(action for action, _ in ACTS)
+# What the journal records of an act done in the call: once one is, the next step is
+# to close (as the procedure panel says), acting again being the exception.
+ACTED = frozenset({
+    "credential_issue", "credential_read_out", "credential_revoke", "vote_code_link_send",
+    "identifier_send", "substitution_request",
+})  # fmt: skip
 STEPS = ("Ouvrir", "Vérifier", "Agir", "Clore")
 # The step of the path each state of the call is at (index in STEPS; 4: call over).
 STEP_OF = {Call.NONE: 0, Call.OPEN: 1, Call.LOCKED: 1, Call.VERIFIED: 2, Call.CLOSED: 4}
@@ -649,6 +655,11 @@ class VoterScreen(Explained, CsuScreen[None]):
                 for action, label in ACTS
                 if self.refused(action) is None and k(action)
             ]
+            if acts and self._acted():
+                return (
+                    f"Clôturez l'intervention ({k('close_intervention')}) ; "
+                    f"ou agissez encore : {' ; '.join(acts)}."
+                )
             if acts:
                 return f"Agissez : {' ; '.join(acts)}. Puis clôturez ({k('close_intervention')})."
             # Nothing to do: why, when the voter's situation says it (voted…).
@@ -669,6 +680,13 @@ class VoterScreen(Explained, CsuScreen[None]):
                 f"({k('close_intervention')})."
             )
         return f"{self.words.over} : {k('new_call')} ou Échap."
+
+    def _acted(self) -> bool:
+        """Something was done for the voter in this intervention (its timeline says)."""
+        panels = self.query(InterventionPanel)
+        return bool(panels) and any(
+            step.action in ACTED and step.outcome == "ok" for step in panels.first().steps
+        )
 
     # --- loading ------------------------------------------------------------------
 

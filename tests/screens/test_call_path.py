@@ -282,6 +282,20 @@ class TestPresidentSearch:
             assert status.startswith("Aucun électeur de votre bureau ne correspond")
 
 
+class TestNextStepAfterActing:
+    async def test_once_the_key_is_read_out_the_next_step_is_to_close(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            assert "Étape suivante : Agissez" in call_path(app)
+            await issue_ui(pilot)
+            await settle(pilot)
+            said = call_path(app)
+            assert "Étape suivante : Clôturez l'intervention (ctrl+w) ; ou agissez encore" in said
+
+
 class TestAnswersTypedAgain:
     async def test_after_a_wrong_answer_the_date_typed_again_replaces_the_first(
         self, app: CsuApp, demo_deps: Deps
