@@ -81,8 +81,10 @@ def checkpoint_text(report: IntegrityReport) -> Text:
         )
     if view is None:
         return Text(
-            "Aucun point de contrôle signé : « csu audit checkpoint », ou une clé "
-            "(CSU_CHECKPOINT_KEY_FILE) pour que le terminal en signe un régulièrement."
+            "Aucun point de contrôle signé : le journal n'est pas encore certifié hors de "
+            "la base (rien d'anormal au début du scrutin). Demandez à l'administrateur d'en "
+            "signer un (« csu audit checkpoint »), ou de donner au terminal une clé "
+            "(CSU_CHECKPOINT_KEY_FILE) pour qu'il en signe régulièrement."
         )
     text = Text("Dernier point de contrôle signé\n", style="bold")
     text.append(

@@ -305,7 +305,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                 )
                 yield Static(
                     hanging_list(
-                        "Un de ces ensembles suffit :",
+                        "Un de ces ensembles suffit :" if len(self.sets) > 1
+                        else "Ensemble à vérifier :",
                         [("  •", self._set_line(s)) for s in self.sets]
                         or [(" ", "(aucun ensemble prévu)")],
                     ),

@@ -154,7 +154,7 @@ class TestIdentityByNumenAndDepartment:
             await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             sets = static_text(app.screen.query_one("#verify-sets", Static))
-            assert sets == "Un de ces ensembles suffit :\n  • département de naissance + NUMEN"
+            assert sets == "Ensemble à vérifier :\n  • département de naissance + NUMEN"
             await press(pilot, "escape")
             # « Vous saisissez votre NUMEN et sélectionnez les 6ème et 7ème caractères de
             # votre carte Vitale (Dpt de naissance) »

@@ -43,6 +43,14 @@ async def test_a_supervisor_sees_an_intact_journal_and_no_checkpoint_yet(app: Cs
         assert "Aucun point de contrôle signé" in text
 
 
+async def test_no_checkpoint_yet_says_whether_it_matters_and_whom_to_ask(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await checked_by_a_supervisor(pilot)
+        text = " ".join(screen_text(app).split())
+        assert "rien d'anormal au début du scrutin" in text
+        assert "Demandez à l'administrateur" in text
+
+
 async def test_the_progress_bar_ends_full(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await checked_by_a_supervisor(pilot)
