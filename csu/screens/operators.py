@@ -97,7 +97,7 @@ class OperatorsScreen(CsuScreen[None]):
         Binding("escape", "app.pop_screen", "Retour", id="operators-back"),
         Binding("n", "create", "Créer", id="operators-create"),
         Binding("d", "disable", "Désactiver", id="operators-disable"),
-        Binding("t", "reset_totp", "Nouveau TOTP", id="operators-reset-totp"),
+        Binding("t", "reset_totp", "Nouvel authentificateur", id="operators-reset-totp"),
         Binding("u", "unlock", "Déverrouiller", id="operators-unlock"),
         Binding("r,f5", "reload", "Actualiser", id="operators-reload"),
     ]
