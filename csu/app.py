@@ -900,7 +900,7 @@ class CsuApp(App[None]):
         if isinstance(error, SessionClosed):
             # A service refused the session: it ends now, saying why, not at the next look.
             if self.operator is not None:
-                self.end_session(str(error))
+                self.end_session(SESSION_REFUSALS[error.reason])
             return
         if isinstance(error, ServiceError | InvalidValue):
             self.notify(str(error), title="Refusé", severity="warning", timeout=8)

@@ -395,7 +395,8 @@ cci-hdf-2021 S5): the approval is the supervisors' queue, not an escalation."""
 POSTED = "post"
 
 
-def _delivered(step: Step) -> bool:
+def delivered(step: Step) -> bool:
+    """Whether ``step`` (action, outcome, details) reached the voter (:data:`DELIVERED`)."""
     action, outcome, *details = step
     if action in DELIVERED:
         return True
@@ -419,7 +420,7 @@ def suggested_outcome(call: Call, steps: Sequence[Step], *, refused: bool = Fals
     ``refused``: the operator was shown a refusal of the call's action after its last
     success (a service's refusal rolls its transaction back, so the journal keeps no
     step of it; the voter file remembers it)."""
-    if any(_delivered(step) for step in steps):
+    if any(delivered(step) for step in steps):
         return "résolu"
     if call is Call.LOCKED or refused:
         return "refusé"

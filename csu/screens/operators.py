@@ -138,7 +138,8 @@ class OperatorsScreen(CsuScreen[None]):
     # --- the list -----------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self.query_one("#operators-status", Static).update("Chargement des opérateurs…")
+        self.summary = "Chargement des opérateurs…"
+        self.query_one("#operators-status", Static).update(self.summary)
         self.load()
 
     @work(thread=True, exclusive=True, group="operators", exit_on_error=False)
@@ -199,9 +200,8 @@ class OperatorsScreen(CsuScreen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.group == "operators":
-            self.query_one("#operators-status", Static).update(
-                "Liste indisponible — r pour réessayer."
-            )
+            self.summary = "Liste indisponible — r pour réessayer."
+            self.query_one("#operators-status", Static).update(self.summary)
 
     # --- actions --------------------------------------------------------------------
 
@@ -251,10 +251,10 @@ class OperatorsScreen(CsuScreen[None]):
             return
         self.app.push_screen(
             ConfirmScreen(
-                f"Nouveau secret TOTP pour « {view.login} » ?",
+                f"Nouvel authentificateur pour « {view.login} » ?",
                 "Les codes de son application actuelle ne vaudront plus : il devra "
                 "scanner le nouveau QR code, affiché une seule fois.",
-                "Remplacer le secret",
+                "Remplacer l'authentificateur",
                 variant="warning",
             ),
             lambda reason: self._then(reason, "reset_totp", view.login),
@@ -307,7 +307,8 @@ class OperatorsScreen(CsuScreen[None]):
         self.app.push_screen(
             EnrolmentScreen(
                 created,
-                f"Nouveau secret TOTP pour « {created.login} » : les anciens codes ne valent plus.",
+                f"Nouvel authentificateur pour « {created.login} » : les anciens codes ne valent "
+                "plus.",
             )
         )
 

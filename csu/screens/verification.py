@@ -43,6 +43,7 @@ from csu.domain.verification import (
     answer_field,
     describe_set,
     enough_for,
+    factors_that_count,
     may_type_in_person,
     parse_document,
     refuse_hidden_characters,
@@ -285,8 +286,14 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                    and f not in self.reachable]  # fmt: skip
         if missing:
             return f"{said} — impossible, {', '.join(missing)}"
+        # As the service counts them: a president's attestation for an agent's call (S2)
+        # gives the agent the key, never the password.
+        who = self.app.operator
+        counting = factors_that_count(
+            factors, who.login if who else None, self.intervention.president_login
+        )
         short = [words(kind).the for kind, required in self.verification_for.items()
-                 if not enough_for(required, factors)]  # fmt: skip
+                 if not enough_for(required, counting)]  # fmt: skip
         return f"{said} — pas pour {' ni '.join(short)}" if short else said
 
     def compose(self) -> ComposeResult:

@@ -40,6 +40,7 @@ from csu.domain.permissions import (
     Refusal,
     Situation,
     call_state,
+    delivered,
     election_allows,
     kinds_for,
     refusal,
@@ -125,12 +126,7 @@ ACTS = (
     ("revoke", "invalider"),
 )
 CALL_ACTIONS = frozenset(action for action, _ in ACTS)
-# What the journal records of an act done in the call: once one is, the next step is
-# to close (as the procedure panel says), acting again being the exception.
-ACTED = frozenset({
-    "credential_issue", "credential_read_out", "credential_revoke", "vote_code_link_send",
-    "identifier_send", "substitution_request",
-})  # fmt: skip
+
 STEPS = ("Ouvrir", "Vérifier", "Agir", "Clore")
 # The step of the path each state of the call is at (index in STEPS; 4: call over).
 STEP_OF = {Call.NONE: 0, Call.OPEN: 1, Call.LOCKED: 1, Call.VERIFIED: 2, Call.CLOSED: 4}
@@ -657,8 +653,8 @@ class VoterScreen(Explained, CsuScreen[None]):
             ]
             if acts and self._acted():
                 return (
-                    f"Clôturez l'intervention ({k('close_intervention')}) ; "
-                    f"ou agissez encore : {' ; '.join(acts)}."
+                    f"Clôturez l'intervention ({k('close_intervention')}), ou agissez "
+                    f"encore : {' ; '.join(acts)}."
                 )
             if acts:
                 return f"Agissez : {' ; '.join(acts)}. Puis clôturez ({k('close_intervention')})."
@@ -682,10 +678,12 @@ class VoterScreen(Explained, CsuScreen[None]):
         return f"{self.words.over} : {k('new_call')} ou Échap."
 
     def _acted(self) -> bool:
-        """Something was done for the voter in this intervention (its timeline says)."""
+        """Something reached the voter in this intervention (its timeline says, by the
+        rule the closing's proposed outcome follows): the next step is to close, as the
+        procedure panel says, acting again being the exception."""
         panels = self.query(InterventionPanel)
         return bool(panels) and any(
-            step.action in ACTED and step.outcome == "ok" for step in panels.first().steps
+            delivered((step.action, step.outcome, step.details)) for step in panels.first().steps
         )
 
     # --- loading ------------------------------------------------------------------

@@ -123,10 +123,14 @@ class ShellHeader(Horizontal):
         """Who works where (``who``: « name — role (bureau) — poste X »), then the same
         without the workstation."""
         workstation = getattr(self.app, "workstation", "") or ""
-        dropped = {workstation, f"poste {workstation}"} if workstation else set()
         parts = self.who.split(" — ")
-        kept = " — ".join(part for part in parts if part not in dropped)
-        return tuple(dict.fromkeys((self.who, kept)))
+        # One part, the last that names the workstation: a workstation named like a role
+        # (« agent ») would otherwise take the role with it.
+        named = (workstation, f"poste {workstation}") if workstation else ()
+        at = next((i for i in reversed(range(1, len(parts))) if parts[i] in named), None)
+        if at is not None:
+            del parts[at]
+        return tuple(dict.fromkeys((self.who, " — ".join(parts))))
 
     def _tick(self) -> None:
         now = self._clock()

@@ -293,7 +293,7 @@ class TestNextStepAfterActing:
             await issue_ui(pilot)
             await settle(pilot)
             said = call_path(app)
-            assert "Étape suivante : Clôturez l'intervention (ctrl+w) ; ou agissez encore" in said
+            assert "Étape suivante : Clôturez l'intervention (ctrl+w), ou agissez encore" in said
 
 
 class TestAnswersTypedAgain:
@@ -380,6 +380,19 @@ class TestNothingOfferedThatCannotBeDone:
             [sms] = [line for line in lines if "SMS" in line]
             assert sms.endswith("— pas pour le mot de passe")
             assert all("pas pour" not in line for line in lines if line != sms)
+
+    async def test_an_agent_taking_a_president_s_call_is_told_the_attestation_is_not_for_a_password(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        # S2: the president's attestation gives the agent the key, never the password.
+        voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, voter, channel="president", open_president="president")
+            await press(pilot, "ctrl+e")
+            await settle(pilot)
+            listed = static_text(app.screen.query_one("#verify-sets", Static))
+            [attested] = [line for line in listed.splitlines() if "•" in line]
+            assert attested.endswith("— pas pour le mot de passe")
 
     async def test_a_set_that_needs_a_code_by_sms_is_said_impossible_without_a_mobile(
         self, app: CsuApp, demo_deps: Deps

@@ -364,7 +364,7 @@ class TestChanges:
             fill(pilot, confirm_reason="téléphone perdu")
             await click(pilot, "#confirm-ok")
             assert isinstance(app.screen, EnrolmentScreen)
-            assert "Nouveau secret TOTP pour « agent »" in screen_text(app)
+            assert "Nouvel authentificateur pour « agent »" in screen_text(app)
             secret = shown_secret(app)
             await click(pilot, "#enrolment-close")
             assert isinstance(app.screen, OperatorsScreen)
