@@ -14,7 +14,7 @@ GROUPED_FROM = 10_000  # « 9999 », « 10 000 »
 def french_number(value: float, decimals: int = 0) -> str:
     """« 30 028 », « 5183 », « 2,5 » (``decimals=1``), « -12 000 »: rounded to
     ``decimals`` places."""
-    grouping = "," if abs(value) >= GROUPED_FROM else ""
+    grouping = "," if abs(round(value, decimals)) >= GROUPED_FROM else ""
     if isinstance(value, int) and decimals == 0:
         english = f"{value:{grouping}d}"  # exact, however large (a float holds 53 bits)
     else:

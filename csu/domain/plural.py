@@ -17,6 +17,6 @@ def plural_of(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """« 1 électeur », « 2 électeurs », « 5 183 électeurs » (grouped by thousands, see
-    csu.domain.numbers); « 2 lignes écrites » with `plural` given."""
+    """« 1 électeur », « 2 électeurs », « 30 028 électeurs » (grouped by thousands from
+    10 000, see csu.domain.numbers); « 2 lignes écrites » with `plural` given."""
     return f"{french_number(count)} {plural_of(count, singular, plural)}"

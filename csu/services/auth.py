@@ -63,6 +63,7 @@ from csu.services.context import (
     retried,
 )
 from csu.services.context import session_ended as _ended
+from csu.services.login_origins import FORGET_ORIGIN_AFTER, still_counting
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
 from csu.store.journal import Actor
@@ -74,9 +75,6 @@ MAX_FAILURES = 5  # in a row from one origin: that origin is locked out
 # locked, but where it last logged in.
 MAX_ACCOUNT_FAILURES = 10
 LOCK_MINUTES = 15
-# An origin whose last failure is older is forgotten (its row deleted at the operator's
-# next failure): the table holds what the last day's attempts made, no more.
-FORGET_ORIGIN_AFTER = timedelta(days=1)
 # What a lock shuts (the journal's « lock »): the origin the failures came from, or the
 # account everywhere but the origin of its last good login.
 ORIGIN_LOCK, ACCOUNT_LOCK = "poste", "compte"
@@ -331,14 +329,11 @@ def _row_for_update(session: Session, login: str) -> Operator | None:
 
 def _failures_here(session: Session, login: str, origin: str, now: datetime) -> LoginFailures:
     """The failures in a row of ``login`` from ``origin`` (a new row, not yet added, when
-    there are none); a lock that has run out is cleared with its count."""
+    there are none); a lock that has run out, or a day idle, clears its count."""
     found = session.get(LoginFailures, (login, origin), with_for_update=True)
     if found is None:
         return LoginFailures(login=login, origin=origin, failures=0)
-    until = _aware(found.locked_until)
-    found.locked_until = until
-    if until is not None and until <= now:
-        found.failures, found.locked_until = 0, None
+    found.failures, found.locked_until = still_counting(found, now)
     return found
 
 

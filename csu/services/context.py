@@ -276,8 +276,8 @@ def journal_role_refusal(
         _log.warning("role_refused: %s refused to %s again (journalled once a minute)",
                      service, who.login)  # fmt: skip
         return
-    _role_refusals_journalled[key] = moment
-    journal_refusal_apart(deps, who, "role_refused", {"service": service, **details})
+    if journal_refusal_apart(deps, who, "role_refused", {"service": service, **details}):
+        _role_refusals_journalled[key] = moment
 
 
 def journal_refusal_apart(
@@ -288,11 +288,11 @@ def journal_refusal_apart(
     *,
     election: str | None = None,
     subject: str | None = None,
-) -> None:
+) -> bool:
     """Journals ``action`` refused to ``who`` in a transaction of its own, once the
-    refused one has rolled back (or before any was opened). Never raises: the operator
-    must still read the refusal; a lost entry is said in the log, by its action and
-    who asked, never its details (they may name what was typed)."""
+    refused one has rolled back (or before any was opened); whether it could. Never
+    raises: the operator must still read the refusal; a lost entry is said in the log,
+    by its action and who asked, never its details (they may name what was typed)."""
     try:
         _append_refusal(deps, who, action, details, election, subject)
     except Exception as error:  # any: see above
@@ -300,6 +300,8 @@ def journal_refusal_apart(
             "%s: a refusal to %s could not be journalled: %s",
             action, who.login, type(error).__name__,
         )  # fmt: skip
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ retries

@@ -43,7 +43,12 @@ from csu.services.context import (
 )
 from csu.services.elections import definition_on, get_definition
 from csu.services.emargement import require_reissuable
-from csu.services.sessions import LIVE_STATE, operator_state, require_live_in
+from csu.services.sessions import (
+    LIVE_STATE,
+    LIVE_STATE_HELD,
+    operator_state,
+    require_live_in,
+)
 from csu.store import journal
 from csu.store.prepared import Prepared, read_together, session_cursor
 from csu.store.tables import (
@@ -118,7 +123,7 @@ def open_intervention(
         # call opens one intervention, and the ORM's loads were most of its cost.
         # The session's check goes with them: no round trip of its own.
         live, already, voters, materials = read_together(cursor, dialect, [
-            (LIVE_STATE, {"login": who.login}),
+            (LIVE_STATE_HELD, {"login": who.login}),
             (_OPEN_BY, {"login": who.login}),
             (_CALLED, {"voter": voter_id}),
             (_MATERIALS_OF, {"voter": voter_id}),

@@ -26,6 +26,7 @@ from csu.services.context import (
     ServiceError,
     require_role,
 )
+from csu.services.login_origins import still_counting
 from csu.services.reasons import optional_reason
 from csu.services.sessions import require_live_in
 from csu.store import journal
@@ -123,6 +124,7 @@ def add_operator(
     totp_secret: str | None = None,
 ) -> OperatorCreated:
     """A new operator, whose password passes the rule of csu.domain.passwords."""
+    require_role(deps, who, "admin")  # here, so that a refusal names this service
     return _add(
         deps, who, login, role=role, password=password, display_name=display_name,
         bureau=bureau, totp_secret=totp_secret, password_rule=True,
@@ -142,6 +144,7 @@ def add_demo_operator(
 ) -> OperatorCreated:
     """For the demo builder only: an operator whose password skips the strength rule,
     so that the demo operators keep the password the README documents."""
+    require_role(deps, who, "admin")
     return _add(
         deps, who, login, role=role, password=password, display_name=display_name,
         bureau=bureau, totp_secret=totp_secret, password_rule=False,
@@ -160,7 +163,6 @@ def _add(
     totp_secret: str | None,
     password_rule: bool,
 ) -> OperatorCreated:
-    require_role(deps, who, "admin")
     # Checked before strip(): a control character at either end is refused, not dropped.
     login = single_line(login, LOGIN_FIELD).strip().lower()
     if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
@@ -216,12 +218,11 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
         rows = session.exec(select(Operator).order_by(Operator.login)).all()
         origins: dict[str, list[datetime]] = {}
         failed: dict[str, int] = {}
-        for failures in session.exec(select(LoginFailures)):
-            until = _still_locked(failures.locked_until, now)
+        for found in session.exec(select(LoginFailures)):
+            count, until = still_counting(found, now)
             if until is not None:
-                origins.setdefault(failures.login, []).append(until)
-            if until is not None or failures.locked_until is None:  # a lock run out: 0
-                failed[failures.login] = failed.get(failures.login, 0) + failures.failures
+                origins.setdefault(found.login, []).append(until)
+            failed[found.login] = failed.get(found.login, 0) + count
         return [
             OperatorView(
                 r.login,
@@ -230,7 +231,9 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
                 r.bureau_code,
                 r.active,
                 locked_until=_still_locked(r.locked_until, now),
-                failed_logins=failed.get(r.login, 0),
+                # Wrong codes after the right password count too (a sign the password
+                # is known), even where an origin's count has run out.
+                failed_logins=max(failed.get(r.login, 0), r.failed_logins),
                 origins_locked=len(origins.get(r.login, ())),
                 origins_locked_until=max(origins.get(r.login, ()), default=None),
             )
@@ -335,11 +338,9 @@ def unlock_operator(
             _still_locked(until, now) is not None
             for until in (row.locked_until, *(found.locked_until for found in origins))
         )
-        # Counted as the list counts them: an origin whose lock has run out, none.
-        failures = sum(
-            found.failures
-            for found in origins
-            if found.locked_until is None or _still_locked(found.locked_until, now)
+        # Counted as the list counts them.
+        failures = max(
+            sum(still_counting(found, now)[0] for found in origins), row.failed_logins
         )
         row.failed_logins = 0
         row.locked_until = None

@@ -28,6 +28,16 @@ LIVE_STATE = Prepared(lambda: select(
 ).where(_operator.c.login == bindparam("login")))  # fmt: skip
 
 
+# The same read, holding the row against a change until the transaction ends
+# (PostgreSQL; SQLite's writer holds the whole base): an intervention opened while its
+# operator is disabled either commits before the disable, which then abandons it, or
+# sees the account disabled (csu.services.operators.disable_operator).
+LIVE_STATE_HELD = Prepared(lambda: select(
+    _operator.c.active, _operator.c.role, _operator.c.bureau_code, _operator.c.session_id,
+    _operator.c.last_totp_step,
+).where(_operator.c.login == bindparam("login")).with_for_update(read=True))  # fmt: skip
+
+
 def operator_state(rows: Sequence[tuple[Any, ...]]) -> OperatorState | None:
     """The operator's row read by :data:`LIVE_STATE` (or the same columns joined to
     another read), None if there is none (an outer join's NULLs)."""

@@ -261,6 +261,8 @@ class Operator(SQLModel, table=True):
     active: bool = True
     password_hash: str = Field(max_length=200)  # argon2id
     totp_secret_sealed: str = Field(max_length=200)  # AES-GCM under the deployment key
+    # Wrong codes typed after the right password, in a row from all origins, and the
+    # account's lock they led to (failures by origin: LoginFailures; migration 0027).
     failed_logins: int = 0
     locked_until: datetime | None = None
     last_totp_step: int | None = None

@@ -578,3 +578,11 @@ def test_a_demo_code_used_to_log_in_is_shown_as_used_until_the_next(
 
 def test_a_login_with_a_nul_is_refused_with_the_one_message(ops: Deps, clock: Clock) -> None:
     assert refusal(ops, "cam\x00ille", PASSWORD, code(clock)) == LOGIN_FAILED
+
+
+def test_an_origin_idle_for_a_day_starts_again_from_no_failure(ops: Deps, clock: Clock) -> None:
+    fail(ops, MAX_FAILURES - 1)
+    clock.advance(days=1, seconds=1)
+    fail(ops, 1)  # days later, one typo: no lock
+    assert failures_from(ops, "camille") == {POSTE: 1}
+    assert origin_lock(ops, "camille", POSTE) is None

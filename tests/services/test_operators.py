@@ -432,3 +432,14 @@ def test_unlocking_a_login_with_a_nul_names_the_field_before_the_store_sees_it(
 ) -> None:
     with pytest.raises(InvalidValue, match="Identifiant"):
         unlock_operator(ops, ADMIN, "cam\x00ille", reason="appel de Camille")
+
+
+def test_the_list_counts_wrong_codes_after_the_right_password_once_origins_forget_them(
+    ops: Deps, camille: str
+) -> None:
+    lock(ops, "camille", password=PASSWORD)  # 5 wrong codes: a sign the password is known
+    later = Deps(
+        ops.engine, ops.key, fixed_clock(NOW + timedelta(minutes=LOCK_MINUTES)), FAST_HASHER
+    )
+    [view] = list_operators(later, ADMIN)
+    assert (view.failed_logins, view.lock_words) == (MAX_FAILURES, f"non ({MAX_FAILURES} échecs)")

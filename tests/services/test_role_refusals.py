@@ -12,7 +12,7 @@ from csu.services.audit import export_journal, verify_journal
 from csu.services.context import Forbidden, OperatorContext
 from csu.services.credentials import issue_credential
 from csu.services.interventions import open_intervention
-from csu.services.operators import unlock_operator
+from csu.services.operators import add_operator, unlock_operator
 from csu.services.presence import presence_requests
 from csu.services.verification import unlock_voter
 from csu.services.voters import reveal_field
@@ -145,3 +145,10 @@ def test_a_president_opening_a_phone_call_is_refused_and_journalled(desk: Desk) 
     [entry] = refusals(desk)
     assert entry["details"]["service"] == "open_intervention"
     assert entries(desk.deps, "intervention_open") == []
+
+
+def test_a_refused_operator_creation_names_the_service_asked(desk: Desk) -> None:
+    with pytest.raises(Forbidden):
+        add_operator(desk.deps, SUPERVISOR, "intrus", role="admin", password="x" * 16)
+    [entry] = refusals(desk)
+    assert entry["details"]["service"] == "add_operator"

@@ -40,6 +40,9 @@ def upgrade() -> None:
     op.add_column(
         "operator", sa.Column("last_login_origin", AutoString(length=100), nullable=True)
     )
+    # failed_logins now counts wrong codes after the right password only: what it held
+    # (any failure, an outsider's included) must not count towards the account's lock.
+    op.execute("UPDATE operator SET failed_logins = 0, locked_until = NULL")
 
 
 def downgrade() -> None:
