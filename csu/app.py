@@ -481,7 +481,7 @@ class CsuApp(App[None]):
         self._alerts_notified.update(alert.key for alert in new)
         since = self._alerts_since
         older = [alert for alert in new if since is not None and alert.at < since]
-        if older:  # there before the login: one short line, not a toast each
+        if len(older) > 1:  # there before the login: one short line, not a toast each
             self.notify(
                 f"{counted(len(older), 'alerte')} en cours : F4 pour les voir.",
                 title="Alertes",

@@ -335,16 +335,21 @@ class TestWorkersReportByMessages:
             assert isinstance(app.screen, InterventionCloseScreen)  # what was typed stays
 
 
+def without_a_mobile(deps: Deps, voter: DemoVoter) -> DemoVoter:
+    """``voter``, their mobile number taken off the roll."""
+    with deps.writing() as session:
+        stored = session.get(Voter, voter.voter_id)
+        assert stored is not None
+        stored.phone_mobile = None
+        session.add(stored)
+    return voter
+
+
 class TestNothingOfferedThatCannotBeDone:
     async def test_no_code_by_sms_is_offered_for_a_voter_without_a_mobile(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        voter = demo_voter(demo_deps)
-        with demo_deps.writing() as session:
-            stored = session.get(Voter, voter.voter_id)
-            assert stored is not None
-            stored.phone_mobile = None
-            session.add(stored)
+        voter = without_a_mobile(demo_deps, demo_voter(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
@@ -397,12 +402,7 @@ class TestNothingOfferedThatCannotBeDone:
     async def test_a_set_that_needs_a_code_by_sms_is_said_impossible_without_a_mobile(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        voter = demo_voter(demo_deps)
-        with demo_deps.writing() as session:
-            stored = session.get(Voter, voter.voter_id)
-            assert stored is not None
-            stored.phone_mobile = None
-            session.add(stored)
+        voter = without_a_mobile(demo_deps, demo_voter(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter)
             await press(pilot, "ctrl+e")

@@ -9,6 +9,7 @@ the app said. The app is shared by the examples of a test on purpose (hence the
 function-scoped fixtures allowed below); each example puts it back where it started.
 """
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -37,6 +38,8 @@ from csu.screens.operators import ConfirmScreen, CreateOperatorScreen, Operators
 from csu.screens.verification import UnlockScreen, VerifyScreen
 from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.screens.voter import RevealScreen, VoterScreen
+from csu.services.auth import LoginRefused
+from csu.services.auth import log_in as service_log_in
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import close_intervention, current_intervention
 from csu.services.substitution import SubstitutionView, get_substitution
@@ -464,6 +467,10 @@ async def test_any_operator_unlock_reason_unlocks_or_is_refused(
     if not isinstance(app.screen, OperatorsScreen):
         await log_in(pilot, "admin")
         await press(pilot, "f9")
+    # A failed login to forget: u is greyed where there is nothing to unlock.
+    with contextlib.suppress(LoginRefused):
+        service_log_in(app.deps, "admin", "mauvais", "000000", "poste-test")
+    await act(pilot, "reload")
     said = watch(app)
     await act(pilot, "unlock")
     assert isinstance(app.screen, ConfirmScreen), said.new()
