@@ -173,7 +173,7 @@ def enforce(
         return
     if found.forbidden and deps is not None and who is not None:
         service = sys._getframe(1).f_code.co_name
-        journal_role_refusal(deps, who, service, {"rule": action, "reason": found.sentence})
+        journal_role_refusal(deps, who, service, {"reason": found.sentence})
     raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
 
 

@@ -19,6 +19,8 @@ from csu.screens.labels import (
     ENTRY_LABELS,
     OUTCOME_LABELS,
     PURPOSE_LABELS,
+    SERVICE_LABELS,
+    detail_label,
     detail_value,
     entry_label,
 )
@@ -246,3 +248,26 @@ def test_an_identity_document_reads_by_its_name_with_or_without_its_last_charact
     assert detail_value("document", "carte_agent") == "carte agent"
     assert detail_value("document", "cni …12AB") == "carte nationale d'identité …12AB"
     assert detail_value("outdated_document", "passeport") == "passeport"
+
+
+def _services_that_journal_a_role_refusal() -> set[str]:
+    """The services whose refusal for a role is journalled under their name."""
+    found = set()
+    for path in (Path(__file__).parents[2] / "csu" / "services").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for call in ast.walk(node):
+                name = getattr(getattr(call, "func", None), "id", None)
+                if name == "require_role" or (
+                    name == "enforce" and any(k.arg == "deps" for k in call.keywords)
+                ):
+                    found.add(node.name)
+    return found
+
+
+def test_every_service_a_role_refusal_names_reads_in_french_in_the_review() -> None:
+    missing = _services_that_journal_a_role_refusal() - set(SERVICE_LABELS)
+    assert not missing, f"services without a label: {sorted(missing)}"
+    assert detail_label("service") == "action demandée"
+    assert detail_value("service", "unlock_voter") == "déverrouillage d'un électeur"
