@@ -13,10 +13,9 @@ import pyotp
 from sqlmodel import Session, select
 
 from csu.domain import sealing
-from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.operator_locks import lock_words
 from csu.domain.passwords import check_operator_password
-from csu.domain.plural import counted
 from csu.domain.text import single_line
 from csu.services.context import (
     ROLES,
@@ -100,16 +99,10 @@ class OperatorView:
     @property
     def lock_words(self) -> str:
         """The « Verrouillé » column of the desk (F9) and of ``csu operator list``."""
-        if self.locked_until is not None:
-            account = f"compte jusqu'à {to_paris(self.locked_until):%H:%M}"
-            more = f", {counted(self.origins_locked, 'poste')}" if self.origins_locked else ""
-            return account + more
-        if self.origins_locked_until is not None:
-            where = counted(self.origins_locked, "poste")
-            return f"{where} jusqu'à {to_paris(self.origins_locked_until):%H:%M}"
-        if self.failed_logins:
-            return f"non ({counted(self.failed_logins, 'échec')})"
-        return "non"
+        return lock_words(
+            self.locked_until, self.origins_locked, self.origins_locked_until,
+            self.failed_logins,
+        )  # fmt: skip
 
 
 def add_operator(
