@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from csu.domain.numbers import french_number
+from csu.domain.numbers import french_shortest
 from csu.domain.plural import counted
 from csu.domain.text import holds_lone_surrogate
 
@@ -415,9 +415,9 @@ def shown(value: object) -> str:
 
 
 def _number(value: object) -> str:
-    """A bound as French writes it: thousands apart by a narrow no-break space."""
-    if isinstance(value, int) and abs(value) >= 10_000:
-        return french_number(value)
+    """A bound as French writes it (csu.domain.numbers)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return french_shortest(value)
     return str(value)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from csu.domain.numbers import french_number
+from csu.domain.numbers import french_number, french_shortest
 from csu.domain.plural import counted
 from csu.services.rolls import ImportReport
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, initialised
@@ -110,3 +110,9 @@ def test_a_real_import_writes_its_time_with_a_decimal_comma(loaded: Path, tmp_pa
     result = csu("import", "voters", roll, "--election", "minint-2022", "--db", loaded)
     assert_done(result)
     assert re.search(rf", en \d+,\d s \(\d{{1,3}}({FINE}\d{{3}})* lignes/s\)\.", result.output)
+
+
+def test_french_shortest_writes_as_many_decimals_as_the_value_has() -> None:
+    assert french_shortest(3.0) == "3"
+    assert french_shortest(2.5) == "2,5"
+    assert french_shortest(12_000) == f"12{FINE}000"

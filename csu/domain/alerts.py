@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from csu.domain.clock import to_paris
 from csu.domain.hashing import keyed_hash
+from csu.domain.numbers import french_shortest
 from csu.domain.plural import counted
 
 # --- thresholds ---------------------------------------------------------------------
@@ -246,7 +247,8 @@ def issue_rate_alerts(entries: Iterable[Entry], now: datetime) -> list[Alert]:
                     at=mine[-1].at,
                     title=(
                         f"{login} : {len(mine)} délivrances de codes en une heure, plus de "
-                        f"{ISSUE_RATE_FACTOR} fois la médiane des agents ({_number(median)})."
+                        f"{ISSUE_RATE_FACTOR} fois la médiane des agents "
+                        f"({french_shortest(median)})."
                     ),
                     seqs=tuple(e.seq for e in mine),
                     operator=login,
@@ -549,10 +551,6 @@ def _first_burst(found: Sequence[Failure]) -> int | None:
         if found[start + BURST_FAILURES - 1].at - found[start].at <= BURST_WINDOW:
             return start
     return None
-
-
-def _number(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
 
 
 def _minutes(delta: timedelta) -> int:

@@ -22,3 +22,11 @@ def french_number(value: float, decimals: int = 0) -> str:
         if english.startswith("-") and not english.strip("-0.,"):
             english = english[1:]  # « 0,0 », not « -0,0 », for a small negative rounded
     return english.replace(",", THOUSANDS_SEPARATOR).replace(".", DECIMAL_SEPARATOR)
+
+
+def french_shortest(value: float) -> str:
+    """``value`` with as many decimals as it has (« 3 », « 2,5 », « 12 000 »): a median,
+    a bound of a setting."""
+    if float(value).is_integer():
+        return french_number(int(value))
+    return f"{value:g}".replace(".", DECIMAL_SEPARATOR)
