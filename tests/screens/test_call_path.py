@@ -4,9 +4,11 @@ following the election of the call, closing that proposes what happened, and F1.
 
 import io
 from datetime import timedelta
+from typing import Any
 
 from rich.console import Console
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from csu.app import CsuApp
@@ -335,6 +337,14 @@ class TestWorkersReportByMessages:
             assert isinstance(app.screen, InterventionCloseScreen)  # what was typed stays
 
 
+async def sets_listed(pilot: Pilot[Any]) -> list[str]:
+    """ctrl+e, and the sets of answers the verification window lists, one a line."""
+    await press(pilot, "ctrl+e")
+    await settle(pilot)
+    listed = static_text(pilot.app.screen.query_one("#verify-sets", Static))
+    return [line for line in listed.splitlines() if "•" in line]
+
+
 def without_a_mobile(deps: Deps, voter: DemoVoter) -> DemoVoter:
     """``voter``, their mobile number taken off the roll."""
     with deps.writing() as session:
@@ -379,9 +389,7 @@ class TestNothingOfferedThatCannotBeDone:
         voter = demo_voter(demo_deps, mobile=True)
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter)
-            await press(pilot, "ctrl+e")
-            listed = static_text(app.screen.query_one("#verify-sets", Static))
-            lines = [line for line in listed.splitlines() if "•" in line]
+            lines = await sets_listed(pilot)
             [sms] = [line for line in lines if "SMS" in line]
             assert sms.endswith("— pas pour le mot de passe")
             assert all("pas pour" not in line for line in lines if line != sms)
@@ -393,10 +401,7 @@ class TestNothingOfferedThatCannotBeDone:
         voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter, channel="president", open_president="president")
-            await press(pilot, "ctrl+e")
-            await settle(pilot)
-            listed = static_text(app.screen.query_one("#verify-sets", Static))
-            [attested] = [line for line in listed.splitlines() if "•" in line]
+            [attested] = await sets_listed(pilot)
             assert attested.endswith("— pas pour le mot de passe")
 
     async def test_a_set_that_needs_a_code_by_sms_is_said_impossible_without_a_mobile(
@@ -405,14 +410,12 @@ class TestNothingOfferedThatCannotBeDone:
         voter = without_a_mobile(demo_deps, demo_voter(demo_deps))
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter)
-            await press(pilot, "ctrl+e")
-            listed = static_text(app.screen.query_one("#verify-sets", Static))
-            sms_sets = [line for line in listed.splitlines() if "SMS" in line]
+            lines = await sets_listed(pilot)
+            sms_sets = [line for line in lines if "SMS" in line]
             assert sms_sets and all(
                 line.endswith("— impossible, aucun portable enregistré") for line in sms_sets
             )
-            assert any("SMS" not in line and "•" in line and "impossible" not in line
-                       for line in listed.splitlines())  # fmt: skip
+            assert any("SMS" not in line and "impossible" not in line for line in lines)
 
     async def test_a_code_by_sms_is_offered_for_a_voter_with_a_mobile(
         self, app: CsuApp, demo_deps: Deps
