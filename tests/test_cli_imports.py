@@ -1,11 +1,21 @@
 """``csu import``: a refusal names the file on each faulty line, and counts what it read."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from csu.cli.common import more_rejected
+from csu.domain.clock import fixed_clock
+from csu.services.context import OperatorContext
+from csu.services.interventions import open_intervention
+from csu.services.operators import add_operator
+from csu.startup import open_store
+from csu.store.tables import Voter
 from tests.cli_support import assert_refused, clean_environment, csu, initialised, said
+from tests.conftest import ADMIN, NOW
+from tests.fakes import FAST_HASHER
 
 MININT = Path(__file__).resolve().parents[1] / "data" / "elections" / "minint-2022.toml"
 HEADER = "matricule;nom;prenom;date_naissance;bureau;identifiant;scrutins"
@@ -117,3 +127,25 @@ def test_votes_imported_are_counted_in_the_plural(loaded: Path, tmp_path: Path) 
 )
 def test_the_rows_left_undetailed_are_counted_in_french(more: int, said_after: str) -> None:
     assert more_rejected(more) == said_after
+
+
+def test_an_import_moving_a_voter_says_it_closed_their_presidents_open_case(
+    loaded: Path, tmp_path: Path
+) -> None:
+    roll = write(tmp_path / "liste.csv", HEADER, JEANNE, PAUL.replace(";B75;", ";B13;"))
+    assert csu("import", "voters", roll, "--election", "minint-2022", "--db", loaded).exit_code == 0
+    _, deps = open_store(str(loaded))
+    deps = replace(deps, clock=fixed_clock(NOW), hasher=FAST_HASHER)
+    add_operator(deps, ADMIN, "pres.75", role="president", password="mot-de-passe-long",
+                 bureau="B75")  # fmt: skip
+    president = OperatorContext(login="pres.75", role="president", workstation="b", bureau="B75")
+    with deps.reading() as session:
+        jeanne = session.execute(select(Voter.id).where(Voter.matricule == "AB1234")).scalar_one()
+    open_intervention(deps, president, jeanne, "president")
+    moved = write(tmp_path / "moved.csv", HEADER, JEANNE.replace(";B75;", ";B13;"))
+    result = csu("import", "voters", moved, "--election", "minint-2022", "--db", loaded)
+    assert result.exit_code == 0, said(result)
+    assert (
+        "1 intervention en personne close comme « abandonné » : "
+        "l'électeur a quitté le bureau de son président." in said(result)
+    )

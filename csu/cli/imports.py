@@ -71,6 +71,11 @@ def import_voters_command(
         f"{counted(report.rejected, 'ligne ignorée', 'lignes ignorées')}, "
         f"en {french_number(report.elapsed, 1)} s ({french_number(rate)} lignes/s)."
     )
+    if report.abandoned:
+        closed = counted(
+            report.abandoned, "intervention en personne close", "interventions en personne closes"
+        )
+        out.print(f"{closed} comme « abandonné » : l'électeur a quitté le bureau de son président.")
 
 
 @app.command("votes")

@@ -251,6 +251,7 @@ def close_intervention(
 SESSION_END_NOTE = "fin de session"
 IN_PERSON_ONLY = "Un président n'intervient qu'en présentiel, dans son bureau."
 DISABLED_NOTE = "compte désactivé par un administrateur"
+MOVED_NOTE = "électeur passé dans un autre bureau par un import de liste"
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
     """Closes as ``abandonné`` the intervention the operator left open, at logout."""
     row = _open_of(session, who.login)
@@ -268,13 +269,52 @@ def abandon_for_disabled(
     row = _open_of(session, login)
     if row is None:
         return
+    _abandon_in_name_of(session, by, login, role, row.id, DISABLED_NOTE, now)
+    session.expire(row)
+
+
+def abandon_moved_out(session: Session, by: OperatorContext, now: datetime) -> int:
+    """Closes as ``abandonné`` the in-person interventions of presidents whose voter a roll
+    import (by ``by``) has just moved out of their bureau, in the import's transaction;
+    how many. The president may no longer open that voter's file, the only place an
+    intervention is closed from, and without this kept one open until they logged out,
+    refused every other voter meanwhile. The entries name the importer, with the reason.
+    Agents' interventions stay open: an agent still reaches every voter's file."""
+    stranded = session.execute(
+        select(Intervention.id, Operator.login, Operator.role)
+        .join(Operator, Operator.login == Intervention.operator_login)
+        .where(
+            Intervention.closed_at.is_(None),  # type: ignore[union-attr]
+            Operator.role == "president",
+            ~select(Material.id)
+            .where(
+                Material.voter_id == Intervention.voter_id,
+                Material.bureau_code == Operator.bureau_code,
+            )
+            .exists(),
+        )
+    ).all()
+    for intervention_id, login, role in stranded:
+        _abandon_in_name_of(session, by, login, role, intervention_id, MOVED_NOTE, now)
+    return len(stranded)
+
+
+def _abandon_in_name_of(
+    session: Session,
+    by: OperatorContext,
+    login: str,
+    role: str,
+    intervention_id: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """Closes ``login``'s open intervention as ``abandonné`` for them, in ``session``'s
+    transaction; its entry names ``by``, who caused it (no session of theirs will)."""
     owner = OperatorContext(login=login, role=cast(Role, role), workstation=by.workstation)
     with session_cursor(session) as (cursor, dialect):
-        closed = _close_on(cursor, dialect, owner, row.id, ABANDONED, DISABLED_NOTE, now)
+        closed = _close_on(cursor, dialect, owner, intervention_id, ABANDONED, note, now)
     if closed is not None:
-        _, entry = closed
-        journal.append(session, **{**entry, "actor": by.actor})
-    session.expire(row)
+        journal.append(session, **{**closed[1], "actor": by.actor})
 
 
 def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:

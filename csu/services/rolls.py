@@ -37,6 +37,7 @@ from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
 from csu.services.files import describe_os_error, open_regular
+from csu.services.interventions import abandon_moved_out
 from csu.services.sessions import require_live_session
 from csu.services.worker_processes import (
     QUIET_SPAWN,
@@ -89,6 +90,8 @@ class ImportReport:
     # so that a file of millions of bad lines keeps memory bounded).
     more_rejected: int = 0
     header_refused: bool = False  # the faults are the header's: no row was read
+    # Presidents' in-person interventions closed: their voter left the bureau.
+    abandoned: int = 0
     committed: bool = False
     stages: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
     elapsed: float = 0.0
@@ -842,6 +845,9 @@ def _import_voters(
                     election=election_id,
                     details=_details(report, skip_invalid),
                 )
+                # A voter moved to another bureau is no longer their president's: an
+                # in-person case left open on them is closed, after the import's entry.
+                report.abandoned = abandon_moved_out(session, who, deps.clock())
             report.committed = True
         except _Abort:
             report.written = 0
