@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, messages, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap, Keymap
 from textual.message import Message
 from textual.notifications import Notification
 from textual.worker import Worker, WorkerState
@@ -25,6 +25,7 @@ from csu.domain.plural import counted
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
     ROLE_LABELS,
+    ROLE_PLURALS,
     SESSION_REFUSALS,
     Deps,
     OperatorContext,
@@ -172,6 +173,7 @@ class CsuApp(App[None]):
         self._presence_notice: Notification | None = None
         self._not_utf8_said_at: float | None = None
         self._ending = False  # a signal asked the app to end
+        self._desk_keys = self._desk_keys_in({})
         if keymap:
             self.set_keymap(keymap)
 
@@ -343,6 +345,36 @@ class CsuApp(App[None]):
         role = ROLE_LABELS.get(self.operator.role, self.operator.role)
         bureau = f" ({self.operator.bureau})" if self.operator.bureau else ""
         return f"{self.operator_name} — {role}{bureau} — poste {self.workstation}"
+
+    def set_keymap(self, keymap: Keymap) -> None:
+        super().set_keymap(keymap)
+        self._desk_keys = self._desk_keys_in(keymap)
+
+    @classmethod
+    def _desk_keys_in(cls, keymap: Keymap) -> dict[str, str]:
+        """Each key of a desk screen, as a workplace's keymap may set it: its name."""
+        bindings = BindingsMap(cls.BINDINGS)
+        bindings.apply_keymap(keymap)
+        return {
+            key: binding.action.removeprefix("desk('").removesuffix("')")
+            for key, found in bindings.key_to_bindings.items()
+            for binding in found
+            if binding.action.startswith("desk(")
+        }
+
+    def on_key(self, event: events.Key) -> None:
+        # A desk key is hidden from the roles it is not for (check_action), and did
+        # nothing: the operator is told why, as F6 and ctrl+u tell. Unless the key is
+        # another binding's where it was pressed.
+        name = self._desk_keys.get(event.key)
+        who = self.operator
+        if (
+            name is not None
+            and who is not None
+            and who.role not in DESK_SCREENS[name][2]
+            and event.key not in self.screen.active_bindings
+        ):
+            self.action_desk(name)
 
     async def on_event(self, event: events.Event) -> None:
         # Any key or click counts as activity for the idle timeout.
@@ -676,7 +708,7 @@ class CsuApp(App[None]):
             return
         module_name, class_name, roles = DESK_SCREENS[name]
         if self.operator.role not in roles:
-            allowed = ", ".join(ROLE_LABELS[role] + "s" for role in roles)
+            allowed = " et aux ".join(ROLE_PLURALS[role] for role in roles)
             self.notify(f"Écran réservé aux {allowed}.", title="Accès refusé", severity="warning")
             return
         module = importlib.import_module(f"csu.screens.{module_name}")

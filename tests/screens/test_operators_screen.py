@@ -112,8 +112,9 @@ class TestOperatorsList:
     async def test_a_supervisor_is_refused_the_screen(self, app: CsuApp) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await log_in(pilot, "superviseur")
-            await press(pilot, "f9")  # not offered to a supervisor: the key does nothing
+            await press(pilot, "f9")  # not offered to a supervisor: the key says why
             assert not isinstance(app.screen, OperatorsScreen)
+            assert notifications(app)[-1:] == ["Écran réservé aux administrateurs."]
             app.action_desk("operators")  # as the command palette would
             await press(pilot)
             assert not isinstance(app.screen, OperatorsScreen)
