@@ -5,10 +5,13 @@ in English and with a screenshot that would save a voter file outside the
 journal, are not offered.
 """
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from csu.screens.base import Explained, key_name
 
 if TYPE_CHECKING:
     from csu.app import CsuApp
@@ -80,6 +83,40 @@ LOGGED_OUT_ACTIONS = ("help", "toggle_dark", "quit")
 
 
 class CsuCommands(Provider):
+    def _offered(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """The application's commands for the role, then the keys of the screen the
+        palette opened over (a voter file's « Nouvelle intervention »…), those the footer
+        keeps out for room too: a newcomer finds an action by its name, and learns its
+        key. A greyed one is listed with why, and choosing it says so, as its key does."""
+        app = cast("CsuApp", self.app)
+        allowed = self._allowed()
+        offered = [(name, text, partial(app.run_action, act)) for name, text, act in allowed]
+        if app.operator is None:
+            return offered
+        screen = self.screen
+        explained = screen if isinstance(screen, Explained) else None
+        seen = {action for _, _, action in allowed}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            # The screen's own keys, CSU's (they have an id): its widgets' keys and the
+            # screens' Tab (« Focus Next ») are Textual's, in English.
+            if active.node is not screen or not binding.id or not binding.description:
+                continue
+            if binding.action in seen:
+                continue
+            seen.add(binding.action)
+            said = f"Touche {key_name(key)}"
+            if active.enabled:
+                run = partial(app.run_action, binding.action, active.node)
+                offered.append((binding.description, said, run))
+                continue
+            reason = explained.refusal_for(binding.action) if explained else None
+            if reason is not None:
+                tell = partial(screen.notify, reason, title=binding.description,
+                               severity="warning")  # fmt: skip
+                offered.append((binding.description, f"{said} — indisponible : {reason}", tell))
+        return offered
+
     def _allowed(self) -> list[tuple[str, str, str]]:
         app = cast("CsuApp", self.app)
         if app.operator is None:
@@ -95,19 +132,17 @@ class CsuCommands(Provider):
         ]
 
     async def discover(self) -> Hits:
-        for label, text, action in self._allowed():
-            yield DiscoveryHit(label, partial(self.app.run_action, action), help=text)
+        for label, text, run in self._offered():
+            yield DiscoveryHit(label, run, help=text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         found = False
-        for label, text, action in self._allowed():
+        for label, text, run in self._offered():
             score = matcher.match(label)
             if score > 0:
                 found = True
-                yield Hit(
-                    score, matcher.highlight(label), partial(self.app.run_action, action), help=text
-                )
+                yield Hit(score, matcher.highlight(label), run, help=text)
         if not found:
             # In place of Textual's English « No matches found » (this is the only provider).
             yield Hit(1, NO_MATCH, _nothing, help="Effacez ou changez la recherche.")

@@ -6,12 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.binding import Binding
 from textual.command import Command, CommandInput, CommandList, CommandPalette
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from csu.app import CsuApp
 from csu.screens.commands import COMMANDS, NO_MATCH
+from csu.screens.intervention import InterventionOpenScreen
 from csu.screens.login import LoginScreen
+from csu.screens.lookup import LookupScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (
@@ -27,6 +31,11 @@ from tests.screens.conftest import (
 
 FRENCH_LABELS = {label for label, *_ in COMMANDS} | {NO_MATCH}
 TEXTUAL_COMMANDS = ("Screenshot", "Keys", "Maximize", "Minimize", "Quit", "Theme")
+
+
+def labels_of(screen: type[Screen[Any]]) -> set[str]:
+    """The French descriptions of a screen's own keys."""
+    return {binding.description for binding in screen.BINDINGS if isinstance(binding, Binding)}
 
 
 async def palette(pilot: Pilot[Any], query: str = "") -> list[str]:
@@ -51,7 +60,7 @@ async def test_the_palette_lists_csu_commands_only_in_french(app: CsuApp) -> Non
         await log_in(pilot, "superviseur")
         listed = await palette(pilot)
         assert {"Journal des interventions", "Thème clair ou sombre", "Quitter"} <= set(listed)
-        assert set(listed) <= FRENCH_LABELS
+        assert set(listed) <= FRENCH_LABELS | labels_of(LookupScreen)
         assert not set(listed) & set(TEXTUAL_COMMANDS)
 
 
@@ -115,3 +124,63 @@ async def test_ctrl_c_outside_a_field_says_in_french_how_to_quit(
         await press(pilot, "ctrl+c")
         assert isinstance(app.screen, VoterScreen)
         assert notifications(app)[-1] == "Pour quitter : ctrl+q (ou ctrl+o pour vous déconnecter)."
+
+
+def helps(app: CsuApp) -> dict[str, str]:
+    """Each command the open palette lists, and the help line under it."""
+    options = app.screen.query_one(CommandList)
+    found = (options.get_option_at_index(i) for i in range(options.option_count))
+    return {
+        str(option.hit.text): str(option.hit.help or "")
+        for option in found
+        if isinstance(option, Command)
+    }
+
+
+async def test_the_palette_offers_the_voter_files_actions_with_their_keys(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        listed = await palette(pilot)
+        assert {"Nouvelle intervention", "Vérifier", "Autre procédure"} <= set(listed)
+        assert helps(app)["Nouvelle intervention"] == "Touche ctrl+n"
+
+
+async def test_an_action_chosen_in_the_palette_is_done(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        await palette(pilot, "Nouvelle interv")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, InterventionOpenScreen)
+
+
+async def test_a_greyed_action_is_listed_with_why_and_choosing_it_says_so(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        await palette(pilot, "Vérifier")
+        help_line = helps(app)["Vérifier"]
+        assert help_line.startswith("Touche ctrl+e — indisponible : ")
+        reason = help_line.removeprefix("Touche ctrl+e — indisponible : ")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, VoterScreen)
+        assert notifications(app)[-1] == reason
+
+
+async def test_the_palette_leaves_out_what_the_role_may_never_do(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        listed = await palette(pilot)
+        assert "Révéler un champ" not in listed  # a supervisor's
+        assert "Déverrouiller" not in listed
+
+
+async def test_the_palette_offers_no_widgets_keys_in_english(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")  # the look-up's search field focused
+        listed = await palette(pilot)
+        assert set(listed) <= FRENCH_LABELS | labels_of(LookupScreen)
