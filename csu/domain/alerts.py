@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from csu.domain.clock import to_paris
 from csu.domain.hashing import keyed_hash
 from csu.domain.numbers import french_shortest
+from csu.domain.operator_locks import lock_words
 from csu.domain.plural import counted
 
 # --- thresholds ---------------------------------------------------------------------
@@ -85,6 +86,13 @@ ESCALATION_OVERDUE = "escalation_overdue"
 """The kind of the alert of an escalated case untaken at its deadline, made by
 csu.domain.escalation.overdue_alert (which imports this module: its ALERT_KIND)."""
 
+VOTER_LOCKED = "voter_locked"
+"""The kind of the alert of a voter locked for remote verification after failed
+verifications (csu.domain.verification): only a supervisor unlocks them."""
+LOGIN_LOCKED = "login_locked"
+"""The kind of the alert of an operator whose logins are locked, on some workstations
+or on the whole account (csu.services.auth): an administrator unlocks them."""
+
 KIND_LABELS: dict[str, str] = {
     "issue_rate": "délivrances anormales",
     "credential_changes": "changements de codes répétés",
@@ -96,6 +104,8 @@ KIND_LABELS: dict[str, str] = {
     ESCALATION_OVERDUE: "dossier escaladé en retard",
     CHECKPOINT_REFUSED: "point de contrôle refusé",
     SET_ASIDE: "entrée écartée de la file",
+    VOTER_LOCKED: "électeur verrouillé",
+    LOGIN_LOCKED: "connexion verrouillée",
 }
 
 
@@ -178,6 +188,31 @@ class JournalAlarm:
     seq: int
     at: datetime  # aware UTC
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoterLock:
+    """A voter locked for remote verification, since when and until when, and the
+    journal's entries of the failed verifications behind it."""
+
+    subject: str  # the voter's pseudonym
+    since: datetime  # aware UTC
+    until: datetime
+    seqs: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLock:
+    """An operator whose logins are locked: the whole account (wrong codes after the
+    right password), or some origins (failures from one workstation or address), and
+    the journal's entries of the refused logins behind it."""
+
+    login: str
+    since: datetime  # when the latest of these locks was set (aware UTC)
+    account_until: datetime | None
+    origins: int
+    origins_until: datetime | None
+    seqs: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,6 +569,75 @@ def set_aside_alerts(entries: Iterable[JournalAlarm], now: datetime) -> list[Ale
         for entry in sorted(entries, key=lambda e: e.seq)
         if since <= entry.at <= now
     ]
+
+
+VOTER_LOCK_ADVICE = (
+    "Seul un superviseur le déverrouille, sur sa fiche (ctrl+u), avec un motif, une fois "
+    "son identité établie autrement. Un président de bureau peut aussi le vérifier en "
+    "personne : le verrou ne vaut que pour la vérification à distance."
+)
+ACCOUNT_LOCK_ADVICE = (
+    "Des codes faux ont suivi le bon mot de passe : quelqu'un d'autre le connaît "
+    "peut-être. Joignez l'opérateur ; un administrateur lève le verrou (F9, touche u)."
+)
+ORIGIN_LOCK_ADVICE = (
+    "Des échecs répétés depuis un même poste : des fautes de frappe, ou quelqu'un qui "
+    "essaie des mots de passe. Le verrou tombe seul ; un administrateur peut le lever "
+    "plus tôt (F9, touche u), une fois l'opérateur joint."
+)
+
+
+def voter_lock_alerts(locks: Iterable[VoterLock], now: datetime) -> list[Alert]:
+    """One alert per voter locked now, for as long as the lock holds (a new lock, a
+    new alert). Names no voter: the screen adds the matricule."""
+    return [
+        Alert(
+            key=f"{VOTER_LOCKED}:{lock.subject}:{lock.since.isoformat()}",
+            kind=VOTER_LOCKED,
+            at=lock.since,
+            title=(
+                "Électeur verrouillé pour la vérification à distance jusqu'au "
+                f"{to_paris(lock.until):%d/%m à %H:%M}, après "
+                f"{counted(len(lock.seqs), 'vérification échouée', 'vérifications échouées')}."
+            ),
+            seqs=lock.seqs,
+            subject=lock.subject,
+            advice=VOTER_LOCK_ADVICE,
+        )
+        for lock in sorted(locks, key=lambda lock: (lock.since, lock.subject))
+        if lock.until > now
+    ]
+
+
+def login_lock_alerts(locks: Iterable[LoginLock], now: datetime) -> list[Alert]:
+    """One alert per operator whose logins are locked now: once a Paris day for their
+    workstations' locks, once more if the whole account locks (an address rotating
+    through a /64 does not notify again at each lock)."""
+    alerts = []
+    for lock in sorted(locks, key=lambda lock: lock.login):
+        account, origins_until = _still(lock.account_until, now), _still(lock.origins_until, now)
+        if account is None and origins_until is None:
+            continue
+        origins = lock.origins if origins_until is not None else 0
+        words = lock_words(account, origins, origins_until, 0)
+        alerts.append(
+            Alert(
+                key=f"{LOGIN_LOCKED}:{lock.login}:{'compte' if account else 'postes'}:"
+                f"{_day(lock.since)}",
+                kind=LOGIN_LOCKED,
+                at=lock.since,
+                title=f"Connexion de {lock.login} verrouillée : {words}.",
+                seqs=lock.seqs,
+                operator=lock.login,
+                advice=ACCOUNT_LOCK_ADVICE if account else ORIGIN_LOCK_ADVICE,
+            )
+        )
+    return alerts
+
+
+def _still(until: datetime | None, now: datetime) -> datetime | None:
+    """``until`` if a lock until then holds at ``now``."""
+    return until if until is not None and until > now else None
 
 
 def _sentence(reason: str) -> str:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, literal, select, union_all
 from sqlmodel import Session
@@ -24,7 +25,9 @@ from csu.domain import sealing
 from csu.domain.clock import parse_rfc3339, rfc3339
 from csu.domain.election import ElectionDefinition, within_support_hours
 from csu.domain.substitution import PENDING
+from csu.domain.verification import FAILURE_WINDOW, IN_PERSON_CHANNELS, LOCK_DURATION
 from csu.services.audit import acknowledgements
+from csu.services.auth import LOCK_MINUTES
 from csu.services.checkpoints import ACTION as CHECKPOINT_ACTION
 from csu.services.context import Deps, OperatorContext, Role, require_role
 from csu.services.elections import list_elections
@@ -39,6 +42,8 @@ from csu.store.sequencer import SET_ASIDE
 from csu.store.tables import (
     Intervention,
     JournalEntry,
+    LoginFailures,
+    Operator,
     OutboundMessage,
     PlatformClient,
     PlatformClientElection,
@@ -48,6 +53,7 @@ from csu.store.tables import (
 )
 
 READERS: tuple[Role, ...] = ("superviseur", "admin")
+_T = TypeVar("_T")
 CHUNK = 500  # ids per IN (...) list: well under every driver's limit on parameters
 
 
@@ -109,6 +115,9 @@ def _alerts(
         *rules.off_hours_alerts(entries, now, _hours_of(definitions)),
         *rules.shared_contact_alerts(_contact_uses(session, key, now), now),
         *rules.verification_burst_alerts(_failures(session, now), now),
+        # Locks in force: voters a supervisor unlocks, logins an administrator does.
+        *rules.voter_lock_alerts(_voter_locks(session, now), now),
+        *rules.login_lock_alerts(_login_locks(session, now), now),
         *rules.feed_silence_alerts(_open_feeds(session, now, definitions), now),
         # Escalated cases no supervisor took by their election's deadline.
         *overdue_alerts(session, now),
@@ -353,6 +362,128 @@ def _failures(session: Session, now: datetime) -> list[rules.Failure]:
     return failures
 
 
+def _voter_locks(session: Session, now: datetime) -> list[rules.VoterLock]:
+    """The voters locked now (through the lock's index), each with the journal's entries
+    of the remote verifications that failed before the lock, as the lock counted them
+    (since the last unlock, over the failure window)."""
+    locked = session.execute(
+        select(Voter.id, Voter.pseudonym, Voter.locked_until, Voter.failures_cleared_at).where(
+            Voter.locked_until > now  # type: ignore[operator]
+        )
+    ).all()
+    if not locked:
+        return []
+    # (counted after, locked at) per voter: the window the lock counted failures over.
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for voter_id, _, until, cleared in locked:
+        start = until - LOCK_DURATION
+        after = start - FAILURE_WINDOW
+        spans[voter_id] = (max(after, cleared) if cleared else after, start)
+    earliest = min(after for after, _ in spans.values())
+    failed: dict[int, list[tuple[str, str]]] = {voter_id: [] for voter_id in spans}
+    for ids in _chunks(sorted(spans)):
+        for voter_id, intervention, at in session.execute(
+            select(
+                VerificationAttempt.voter_id,
+                VerificationAttempt.intervention_id,
+                VerificationAttempt.at,
+            ).where(
+                VerificationAttempt.voter_id.in_(ids),  # type: ignore[attr-defined]
+                VerificationAttempt.passed == False,  # noqa: E712
+                VerificationAttempt.channel.not_in(IN_PERSON_CHANNELS),  # type: ignore[attr-defined]
+                VerificationAttempt.at > earliest,
+                VerificationAttempt.at <= now,
+            )
+        ).all():
+            after, start = spans[voter_id]
+            if after < at <= start:
+                failed[voter_id].append((intervention, rfc3339(at)))
+    seqs = _verification_seqs(session, {i for found in failed.values() for i, _ in found})
+    locks = []
+    for voter_id, pseudonym, until, _ in locked:
+        behind = (seqs.get(attempt) for attempt in failed[voter_id])
+        locks.append(rules.VoterLock(
+            subject=pseudonym, since=until - LOCK_DURATION, until=until,
+            seqs=tuple(sorted(seq for seq in behind if seq is not None)),
+        ))  # fmt: skip
+    return locks
+
+
+def _verification_seqs(session: Session, interventions: set[str]) -> dict[tuple[str, str], int]:
+    """The failed verifications' entries of these interventions, by (intervention, ts)."""
+    found: dict[tuple[str, str], int] = {}
+    for ids in _chunks(sorted(interventions)):
+        for seq, intervention, ts in session.execute(
+            select(JournalEntry.seq, JournalEntry.intervention, JournalEntry.ts).where(
+                JournalEntry.intervention.in_(ids),  # type: ignore[union-attr]
+                JournalEntry.action == "verification",
+                JournalEntry.outcome == NOT_VERIFIED,
+            )
+        ).all():
+            found[(intervention, ts)] = seq
+    return found
+
+
+LOGIN_LOCK_ENTRIES = 100
+"""The refused logins an operator's lock alert lists, at most (the newest): an address
+rotating through a /64 may have written thousands."""
+
+
+def _login_locks(session: Session, now: datetime) -> list[rules.LoginLock]:
+    """The active operators whose logins are locked now, on the whole account or from
+    some origins, each with the refused logins of the hour before the oldest lock."""
+    accounts = dict(
+        session.execute(
+            select(Operator.login, Operator.locked_until).where(
+                Operator.active == True,  # noqa: E712
+                Operator.locked_until > now,  # type: ignore[operator]
+            )
+        ).all()
+    )
+    origins: dict[str, list[datetime]] = {}
+    for login, until in session.execute(
+        select(LoginFailures.login, LoginFailures.locked_until)
+        .join(Operator, Operator.login == LoginFailures.login)
+        .where(
+            Operator.active == True,  # noqa: E712
+            LoginFailures.locked_until > now,  # type: ignore[operator]
+        )
+    ).all():
+        origins.setdefault(login, []).append(until)
+    locks = []
+    lasting = timedelta(minutes=LOCK_MINUTES)
+    for login in sorted(set(accounts) | set(origins)):
+        ends = [*origins.get(login, ()), *([accounts[login]] if login in accounts else [])]
+        since = max(ends) - lasting
+        entries = session.execute(
+            select(JournalEntry.seq)
+            .where(
+                JournalEntry.operator == login,
+                JournalEntry.action == "login",
+                JournalEntry.outcome.in_(("refusé", "verrouillé")),  # type: ignore[attr-defined]
+                JournalEntry.ts >= rfc3339(min(ends) - lasting - LOGIN_LOCK_LOOKBACK),
+                JournalEntry.ts <= rfc3339(now),
+            )
+            .order_by(JournalEntry.seq.desc())  # type: ignore[attr-defined]
+            .limit(LOGIN_LOCK_ENTRIES)
+        ).scalars().all()
+        locks.append(
+            rules.LoginLock(
+                login=login,
+                since=since,
+                account_until=accounts.get(login),
+                origins=len(origins.get(login, ())),
+                origins_until=max(origins[login]) if login in origins else None,
+                seqs=tuple(sorted(entries)),
+            )
+        )
+    return locks
+
+
+LOGIN_LOCK_LOOKBACK = timedelta(hours=1)
+"""How long before its oldest lock an operator's refused logins are listed."""
+
+
 def _contact_uses(session: Session, key: bytes, now: datetime) -> list[rules.ContactUse]:
     """Uses of the numbers and addresses seen for two voters or more in the window:
     the callers' numbers (a president's calls aside: they call for the voters of their
@@ -519,6 +650,6 @@ def _seqs_of(
     return found
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+def _chunks(values: Sequence[_T]) -> Iterable[Sequence[_T]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]

@@ -5,13 +5,17 @@ supervisors logged in are notified of each new alert once."""
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from csu.app import CsuApp
+from csu.domain.alerts import VOTER_LOCK_ADVICE, VOTER_LOCKED
 from csu.screens.alerts import AlertsScreen
 from csu.screens.escalations import EscalationsScreen
+from csu.services.auth import MAX_FAILURES, LoginRefused
+from csu.services.auth import log_in as log_in_service
 from csu.services.context import Deps
 from csu.store import journal
 from csu.store.journal import Actor
@@ -194,3 +198,43 @@ async def test_alerts_there_before_the_login_are_said_in_one_short_line(
         await settle(pilot)
         assert "2 alertes en cours : F4 pour les voir." in notifications(app)
         assert not [n for n in notifications(app) if "changé 3 fois de codes" in n]
+
+
+# ------------------------------------------------------------------------ locks
+
+
+def lock_first_voter(deps: Deps) -> str:
+    """The first voter locked for remote verification, as three failures lock them."""
+    with deps.writing() as session:
+        voter = session.exec(select(Voter).order_by(Voter.id)).first()  # type: ignore[arg-type]
+        assert voter is not None
+        voter.locked_until = deps.clock() + timedelta(hours=24)
+        session.add(voter)
+        return voter.matricule
+
+
+async def test_a_locked_voter_is_listed_with_their_matricule_and_what_to_do(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    matricule = lock_first_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_alerts(pilot)
+        [row] = [i for i, view in enumerate(screen.alerts) if view.alert.kind == VOTER_LOCKED]
+        assert table_rows(app)[row][1:4:2] == ["électeur verrouillé", matricule]
+        screen.query_one("#alerts-table", DataTable).move_cursor(row=row)
+        await settle(pilot)
+        assert VOTER_LOCK_ADVICE in str(screen.query_one("#alerts-advice", Static).render())
+
+
+async def test_a_supervisor_is_told_of_an_operator_locked_out(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        for _ in range(MAX_FAILURES):
+            with pytest.raises(LoginRefused):
+                log_in_service(demo_deps, "agent", "mauvais", "000000", "poste-9")
+        app._watch_alerts()
+        await settle(pilot)
+        assert any(n.startswith("Connexion de agent verrouillée : 1 poste jusqu'à ")
+                   for n in notifications(app))  # fmt: skip
