@@ -33,6 +33,7 @@ from csu.domain.errors import InvalidValue
 __all__ = [
     "FORMULA_STARTS",
     "describe_character",
+    "escaped",
     "free_text",
     "holds_lone_surrogate",
     "is_blank",
@@ -155,6 +156,13 @@ def refuse_control_characters(
             f"caractère interdit en position {index + 1} ({describe_character(char)})",
         )
     return value
+
+
+def escaped(value: str) -> str:
+    """``value`` with each refused character written as its code (« \\x1b », « \\u202e »):
+    a name CSU did not choose (a file's) shown in a message without driving the terminal
+    or reordering the line."""
+    return _REFUSED.sub(lambda found: found.group().encode("unicode_escape").decode(), value)
 
 
 def single_line(value: str, field: str, *, line: int | None = None) -> str:

@@ -35,7 +35,7 @@ from csu.services.context import (
     journal_refusal_apart,
     require_role,
 )
-from csu.services.files import MIB, read_text
+from csu.services.files import MIB, file_name, read_text
 from csu.store import journal
 from csu.store.prepared import Prepared
 from csu.store.tables import Credential, Election, Emargement, Material, core_tables
@@ -62,8 +62,9 @@ def read_definition(path: Path) -> ElectionDefinition:
     """The checked definition in the TOML file ``path``: only a regular file of at most
     MAX_DEFINITION_BYTES of UTF-8 text is read; every fault names the file (and the
     line, where there is one) in French."""
+    source = file_name(path)
     text = read_text(path, "Définition de scrutin", MAX_DEFINITION_BYTES)
-    return parse_election(text, path.name)
+    return parse_election(text, source)
 
 
 def store_definition(

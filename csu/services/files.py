@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from csu.domain.text import escaped, single_line
 from csu.services.context import ServiceError
 
 KIB = 1024
@@ -114,5 +115,12 @@ def _size(limit: int) -> str:
     return f"{limit} octets"
 
 
+def file_name(path: Path) -> str:
+    """The name of a file given to CSU, as its journal entry and messages record it: one
+    with a control or bidirectional character (« evil\\n=cmd\\u202e.csv ») is refused,
+    before anything is read or written, as typed text is (csu.domain.text)."""
+    return single_line(path.name, f"Nom du fichier « {escaped(path.name)[:200]} »")
+
+
 def _shown(path: Path) -> str:
-    return str(path).replace("\x00", "\\0")[:200]
+    return escaped(str(path))[:200]

@@ -36,6 +36,7 @@ from csu.domain.plural import counted
 from csu.domain.roll import RowError
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
+from csu.services.files import file_name
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
 from csu.services.sessions import require_live_session
 from csu.store import journal
@@ -78,7 +79,7 @@ def import_originals(
     """Loads the hashes of the credentials the platform mailed for ``election_id``."""
     require_role(deps, who, "admin")
     require_live_session(deps, who)
-    with purged_refusal_journalled(deps, who, ACTION, election_id, path.name):
+    with purged_refusal_journalled(deps, who, ACTION, election_id, file_name(path)):
         return _import_originals(deps, who, path, election_id, skip_invalid=skip_invalid)
 
 

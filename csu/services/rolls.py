@@ -36,7 +36,7 @@ from csu.domain.scrutins import ballots, material_scrutins
 from csu.services import emargement
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
-from csu.services.files import describe_os_error, open_regular
+from csu.services.files import describe_os_error, file_name, open_regular
 from csu.services.interventions import abandon_moved_out
 from csu.services.sessions import require_live_session
 from csu.services.worker_processes import (
@@ -737,7 +737,7 @@ def import_voters(
     """
     require_role(deps, who, "admin")
     require_live_session(deps, who)
-    with purged_refusal_journalled(deps, who, "roll_import", election_id, path.name):
+    with purged_refusal_journalled(deps, who, "roll_import", election_id, file_name(path)):
         return _import_voters(
             deps, who, path, election_id,
             skip_invalid=skip_invalid, workers=workers, progress=progress,
@@ -1185,7 +1185,7 @@ def import_votes(deps: Deps, who: OperatorContext, path: Path, election_id: str)
     journal entry records the import, or its refusal (into a purged election included)."""
     require_role(deps, who, "admin")
     require_live_session(deps, who)
-    with purged_refusal_journalled(deps, who, "votes_import", election_id, path.name):
+    with purged_refusal_journalled(deps, who, "votes_import", election_id, file_name(path)):
         return _import_votes(deps, who, path, election_id)
 
 
