@@ -92,12 +92,18 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 # The forms the API's fields take, each with what a refusal says is expected.
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # none is in an identifier
+# None is in an identifier: no control character, C1 included, nor a bidirectional one
+# (U+202E reorders the line an identifier is shown on), nor an invisible one (two
+# identifiers that look alike would count apart) — as csu.domain.text refuses them.
+NO_CONTROL = (
+    "^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2028\u2029"
+    "\u2060-\u2069\ufeff]+$"
+)
 RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 URL_SAFE = r"^[A-Za-z0-9_-]+$"  # URL-safe base64, as CSU makes its tokens
 _FORMS: dict[str, str] = {
     SLUG: "forme invalide : minuscules, chiffres et tirets (ex. csa, minint-2022)",
-    NO_CONTROL: "caractère de contrôle refusé",
+    NO_CONTROL: "caractère de contrôle, de sens d'écriture ou invisible refusé",
     RFC3339: "forme invalide : date et heure RFC 3339 avec décalage (ex. 2022-12-02T10:15:00Z)",
     URL_SAFE: "forme invalide : lettres, chiffres, « _ » et « - »",
 }

@@ -3,6 +3,7 @@ material and scrutin, in batches; through the real server (uvicorn, httpx)."""
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from csu.fake_electorate import generate_roll, write_roll_csv
@@ -110,6 +111,24 @@ def test_an_event_id_of_spaces_only_is_refused_naming_it(api: Api) -> None:
         {"field": "events.0.event_id", "message": "texte vide (des espaces seulement)"}
     ]
     assert stored_events(api) == []
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\x1b", "\x9b"],
+                         ids=["override", "zero-width", "escape", "c1"])  # fmt: skip
+def test_an_event_id_with_a_bidi_or_invisible_character_is_refused(api: Api, char: str) -> None:
+    response = post(api, vote(api.desk.caller, "csa", event_id=f"{char}nv-1"))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "events.0.event_id",
+         "message": "caractère de contrôle, de sens d'écriture ou invisible refusé"}
+    ]  # fmt: skip
+    assert stored_events(api) == []
+
+
+def test_an_event_id_like_a_formula_is_kept_as_the_platform_sent_it(api: Api) -> None:
+    """Only exports are read by a spreadsheet: they make such a cell text there."""
+    assert post(api, vote(api.desk.caller, "csa", event_id="=cmd|'/c calc'!A1")).status_code == 200
+    assert stored_events(api) == ["=cmd|'/c calc'!A1"]
 
 
 def test_more_than_ten_thousand_events_a_call_are_refused(api: Api) -> None:

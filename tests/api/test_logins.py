@@ -251,12 +251,25 @@ def test_a_limit_below_one_is_refused_naming_the_key() -> None:
     )
 
 
-def test_an_identifier_with_a_control_character_is_refused(api: Api) -> None:
-    response = check(api, "MI-\x00123", {"security_key": "A", "password": "B"})
+@pytest.mark.parametrize(
+    "char",
+    ["\x00", "\x1b", "\x85", "\u202e", "\u2066", "\u200f", "\u200b", "\ufeff", "\u00ad"],
+    ids=["nul", "escape", "c1", "override", "isolate", "mark", "zero-width", "bom", "soft-hyphen"],
+)
+def test_an_identifier_with_a_control_bidi_or_invisible_character_is_refused(
+    api: Api, char: str
+) -> None:
+    response = check(api, f"MI-{char}123", {"security_key": "A", "password": "B"})
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "identifier", "message": "caractère de contrôle refusé"}
-    ]
+        {"field": "identifier",
+         "message": "caractère de contrôle, de sens d'écriture ou invisible refusé"}
+    ]  # fmt: skip
+
+
+def test_an_identifier_with_accents_is_still_checked(api: Api) -> None:
+    response = check(api, "MI-é123", {"security_key": "A", "password": "B"})
+    assert response.status_code == 200
 
 
 def test_an_identifier_of_spaces_only_is_refused_naming_it(api: Api) -> None:
