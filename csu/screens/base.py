@@ -231,6 +231,7 @@ UNDER_WINDOW_CSS = """
 ToastRack.-under-window ToastHolder { display: none; }
 ToastRack.-over-window ToastHolder { display: none; }
 ToastRack.-over-window ToastHolder:last-of-type { display: block; }
+ToastRack.-over-secret ToastHolder:last-of-type { display: none; }
 """
 
 
@@ -266,6 +267,11 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
     # Not Textual's auto focus, which runs as the window is composed, before its
     # ``on_mount`` shows or hides its fields: ``start_in`` is focused after it.
     AUTO_FOCUS = ""
+    SHOWS_SECRET: ClassVar[bool] = False
+    """A window that shows a secret once (a credential to read out, a QR code to scan):
+    no notice may cover it. Those on screen are cleared as it opens, those raised while
+    it is open are not drawn over it (csu.widgets.footer); it says what it has to say
+    in itself."""
 
     def _extend_compose(self, widgets: "list[Widget]") -> None:
         # Every window has a footer of its own, with its keys: Textual runs only the
@@ -276,6 +282,8 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
             widgets.append(KeysFooter())
 
     def _on_mount(self, event: Mount) -> None:
+        if self.SHOWS_SECRET:  # an earlier refusal sat over a key shown once
+            self.app.clear_notifications()
         # Its notifications stay above its footer (csu.widgets.footer).
         stack = self.app.screen_stack
         keep_notifications_above(stack if self in stack else [*stack, self])

@@ -68,10 +68,10 @@ HANDOVER: dict[str, tuple[str, str, str]] = {
         READ_OUT_REMINDER,
     ),
     HANDED_OVER: (
-        "Remettez-{it} au votant (qu'il {it} recopie lui-même), puis confirmez.",
+        "Remettez-{it} à l'électeur (qu'il {it} recopie lui-même), puis confirmez.",
         "Remis en main propre",
         "Confirmez la remise avec « Remis en main propre », ou « Fermer sans confirmer » "
-        "si le votant est parti.",
+        "si l'électeur est parti.",
     ),
     "email": (
         "Communiquez-{it} à l'électeur, faites-{it} répéter, puis confirmez.",
@@ -273,6 +273,7 @@ class CredentialShownScreen(CsuModal[bool]):
     """
 
     BINDINGS = [Binding("escape", "remind", "Confirmer d'abord", id="credential-escape")]
+    SHOWS_SECRET = True
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHOWN_TALL, "-tall")]
 
     TICK_SECONDS = 1.0
@@ -351,11 +352,10 @@ class CredentialShownScreen(CsuModal[bool]):
         self.query_one("#credential-spelling", Static).update("")
 
     def action_remind(self) -> None:
-        self.notify(
-            handover(self.channel)[2],
-            title=unconfirmed(self.kind, self.channel)[0],
-            severity="warning",
-        )
+        """In the window, in place of its hint: a notice would cover the value."""
+        hint = self.query_one("#credential-hint", Static)
+        hint.update(handover(self.channel)[2])
+        hint.add_class("-reminder")
 
     @on(Button.Pressed, "#read-out")
     def _read_out(self) -> None:

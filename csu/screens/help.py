@@ -45,7 +45,7 @@ FLOWS: dict[str, tuple[str, ...]] = {
         "électeurs de votre bureau s'affichent).",
         "{open_intervention} : ouvrez l'intervention (en présentiel).",
         "{verify} : indiquez la pièce d'identité vue et ses 4 derniers caractères.",
-        "{issue} : délivrez un nouveau mot de passe et remettez-le au votant.",
+        "{issue} : délivrez un nouveau mot de passe et remettez-le à l'électeur.",
         "{close_intervention} : clôturez l'intervention ; {new_call} pour l'électeur suivant.",
         "{desk_presence} : les vérifications en personne que vous demandent les agents.",
     ),

@@ -578,6 +578,7 @@ class EnrolmentScreen(CsuModal[None]):
     #enrolment-secret { text-style: bold; }
     """
     BINDINGS = [Binding("escape", "close", "Fermer", id="enrolment-escape")]
+    SHOWS_SECRET = True
 
     def __init__(self, created: OperatorCreated, headline: str) -> None:
         super().__init__()

@@ -17,6 +17,7 @@ KEPT_ACTIONS = ("help",)  # F1 lists every key: in the footer whatever gives way
 # The class of a toast rack under a window: its toasts are not drawn (csu.screens.base).
 UNDER_WINDOW = "-under-window"
 OVER_WINDOW = "-over-window"  # a window's rack: its newest toast alone is drawn
+OVER_SECRET = "-over-secret"  # a window showing a secret once: no toast is drawn
 
 
 class KeysFooter(Footer):
@@ -241,6 +242,7 @@ def keep_notifications_above(screens: Sequence[Screen[Any]]) -> None:
             # Not its display: Textual sets it as the rack is given its notifications.
             rack.set_class(index < top, UNDER_WINDOW)
             rack.set_class(window, OVER_WINDOW)  # the newest toast alone (csu.screens.base)
+            rack.set_class(getattr(screen, "SHOWS_SECRET", False), OVER_SECRET)
             if window:
                 rack.styles.dock = "top"
                 rack.styles.align = ("right", "top")

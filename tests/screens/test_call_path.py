@@ -183,7 +183,7 @@ class TestWordsForTheChannel:
             shown = app.screen
             assert isinstance(shown, CredentialShownScreen)
             assert str(shown.query_one("#read-out", Button).label) == "Remis en main propre"
-            assert "Remettez-le au votant" in str(shown.query_one("#credential-hint").render())
+            assert "Remettez-le à l'électeur" in str(shown.query_one("#credential-hint").render())
 
 
 class TestHeader:
@@ -259,7 +259,7 @@ class TestHelp:
             await log_in(pilot, "president")
             await press(pilot, "f1")
             flow = static_text(app.screen.query_one("#help-flow", Static))
-            assert "remettez-le au votant" in flow
+            assert "remettez-le à l'électeur" in flow
 
 
 class TestPresidentSearch:

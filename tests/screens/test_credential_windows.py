@@ -129,7 +129,7 @@ class TestEachKindsWording:
     def test_handed_over_in_person_the_pronoun_agrees_too(self, kind: str) -> None:
         it = "la" if kind == "security_key" else "le"
         assert shown_hint(kind, "president").startswith(
-            f"Remettez-{it} au votant (qu'il {it} recopie lui-même), puis confirmez."
+            f"Remettez-{it} à l'électeur (qu'il {it} recopie lui-même), puis confirmez."
         )
         assert confirmed(kind, "president", after_display=False)[1] == (
             "Remise confirmée (journalisée)."
@@ -159,8 +159,8 @@ class TestTheKeyWindows:
         async with app.run_test(size=SIZE) as pilot:
             await key_shown(pilot, voter)
             assert text_of(app, "#credential-hint") == WORDING["security_key"]["hint"]
-            await press(pilot, "escape")
-            assert titled(app, "Clé de sécurité non confirmée")
+            await press(pilot, "escape")  # reminded in the window (csu.screens.base)
+            assert not titled(app, "Clé de sécurité non confirmée")
             await click(pilot, "#close-unconfirmed")
             assert isinstance(app.screen, VoterScreen)
             [warned] = [m for m in titled(app, "Clé de sécurité non confirmée") if "reste" in m]

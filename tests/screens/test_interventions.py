@@ -267,7 +267,8 @@ class TestCredentialShownOnce:
             assert " comme " in spelling or " chiffre " in spelling
             await press(pilot, "escape")
             assert app.screen is shown
-            assert any("Confirmez la lecture" in m for m in notifications(app))
+            hint = str(shown.query_one("#credential-hint", Static).content)
+            assert hint.startswith("Confirmez la lecture")  # in the window: no notice over it
             countdown = shown.query_one("#credential-countdown", Static)
             assert re.fullmatch(r"Affiché encore \d+ s", str(countdown.content))
             shown.remaining = 2  # skip to the last seconds; the timer ticks them down

@@ -3,7 +3,7 @@ beside them, and « le référent de la CSU me communique ma clé de sécurité 
 téléphone ». The agent, on the phone, reads the key out (« Lu à l'appelant »); only
 the president's own intervention (S4, the president is its operator) hands a password
 over in person (« Remis en main propre »). Probe B, item 4: the agent's window said
-« Remettez-la au votant ». And ctrl+k chooses first the credential of the procedure
+« Remettez-la à l'électeur ». And ctrl+k chooses first the credential of the procedure
 followed (item 14).
 """
 
@@ -83,8 +83,8 @@ async def test_the_agent_reads_the_key_out_to_the_president_calling(
         assert hint.startswith("Lisez-la au président qui appelle")
         assert "Remettez" not in hint and "main propre" not in screen_text(app)
         assert str(shown.query_one("#read-out", Button).label) == "Lu à l'appelant"
-        await press(pilot, "escape")  # the reminder speaks of a read-out
-        assert any("Lu à l'appelant" in n.message for n in app._notifications)
+        await press(pilot, "escape")  # the reminder, in the window, speaks of a read-out
+        assert "Lu à l'appelant" in str(shown.query_one("#credential-hint", Static).content)
         await click(pilot, "#read-out")
         assert isinstance(app.screen, VoterScreen)
         assert any(n.message == "Lecture confirmée (journalisée)." for n in app._notifications)
@@ -106,7 +106,7 @@ async def test_the_president_s_own_intervention_still_hands_the_password_over(
         shown = app.screen
         assert isinstance(shown, CredentialShownScreen)
         hint = str(shown.query_one("#credential-hint", Static).content)
-        assert hint.startswith("Remettez-le au votant (qu'il le recopie lui-même)")
+        assert hint.startswith("Remettez-le à l'électeur (qu'il le recopie lui-même)")
         assert str(shown.query_one("#read-out", Button).label) == "Remis en main propre"
         await click(pilot, "#read-out")
         assert any(n.message == "Remise confirmée (journalisée)." for n in app._notifications)
