@@ -632,7 +632,18 @@ class VoterScreen(Explained, CsuScreen[None]):
             found = self.refused("open_intervention")
             if found is not None:
                 return found.sentence
-            return f"Ouvrez une intervention ({k('open_intervention')}) pour {self.words.this}."
+            opening = f"intervention ({k('open_intervention')}) pour {self.words.this}."
+            if self._locked_until() is None:
+                return f"Ouvrez une {opening}"
+            # Locked: the supervisor's unlock needs no call.
+            if self.refused("unlock") is None:
+                return (
+                    f"Électeur verrouillé : déverrouillez-le ({k('unlock')}) si le motif le "
+                    f"justifie, ou ouvrez une {opening}"
+                )
+            return (
+                f"Électeur verrouillé : un superviseur peut le déverrouiller. Ouvrez une {opening}"
+            )
         if call is Call.OPEN:
             return f"Vérifiez l'identité de l'électeur ({k('verify')})."
         if call is Call.LOCKED:
