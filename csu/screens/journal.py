@@ -54,13 +54,21 @@ COLUMNS: Columns = (
     ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 37), ("Résultat", 11),
     ("Matricule", 12), ("Scrutin", 12),
 )  # fmt: skip
-# Below 120 columns (80: most terminals' size when opened) the action is cut with an
-# ellipsis so that the outcome stays in view: with the columns above, a review at 80
-# columns showed no outcome, refusals included, without scrolling sideways.
+# Below 120 columns the action is cut with an ellipsis so that the outcome stays in
+# view: with the columns above, a review at 100 columns showed no outcome, refusals
+# included, without scrolling sideways.
 TABLE_WIDE = 120
 NARROW_COLUMNS: Columns = (
-    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 21), ("Résultat", 10),
+    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 17), ("Résultat", 11),
     ("Matricule", 12), ("Scrutin", 12),
+)  # fmt: skip
+# Below 100 (80: most terminals' size when opened) the election goes (the filter above
+# and the entry's detail name it) so that the outcome and the matricule show whole:
+# « non vérif… » and « MI04 » were all a review at 80 columns showed of them.
+TABLE_NARROW = 100
+COMPACT_COLUMNS: Columns = (
+    ("N°", 7), ("Quand", 14), ("Opérateur", 10), ("Action", 11), ("Résultat", 11),
+    ("Matricule", 10),
 )  # fmt: skip
 # « 1 200 000 – 1 250 000 » and then some: what is typed past it is not taken.
 NUMBERS_LENGTH = 40
@@ -68,19 +76,18 @@ FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
 SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
 
 
-def row_cells(row: EntryRow) -> tuple[Text, ...]:
-    return tuple(
-        cut(cell)
-        for cell in (
-            str(row.seq),
-            f"{row.at:%d/%m %H:%M:%S}",
-            row.operator or "",
-            entry_label(row.action, row.details),
-            outcome_label(row.outcome),
-            row.matricule or "",
-            row.election or "",
-        )
+def row_cells(row: EntryRow, columns: Columns = COLUMNS) -> tuple[Text, ...]:
+    """The row's cells for ``columns`` (the compact set has no election's)."""
+    cells = (
+        str(row.seq),
+        f"{row.at:%d/%m %H:%M:%S}",
+        row.operator or "",
+        entry_label(row.action, row.details),
+        outcome_label(row.outcome),
+        row.matricule or "",
+        row.election or "",
     )
+    return tuple(cut(cell) for cell in cells[: len(columns)])
 
 
 def describe(where: ReviewFilter) -> str:
@@ -229,11 +236,13 @@ class JournalScreen(CsuScreen[None]):
         """The table's columns for the screen's width, the rows read so far again under
         new ones, the cursor where it was."""
         columns = columns_for(self.size.width, COLUMNS, NARROW_COLUMNS, TABLE_WIDE)
+        if self.size.width < TABLE_NARROW:
+            columns = COMPACT_COLUMNS
         if columns is self._columns:
             return
         self._columns = columns
         table = self.query_one("#journal-table", DataTable)
-        lay_out(table, columns, ((str(row.seq), row_cells(row)) for row in self.rows))
+        lay_out(table, columns, ((str(row.seq), row_cells(row, columns)) for row in self.rows))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "intervention":
@@ -376,7 +385,7 @@ class JournalScreen(CsuScreen[None]):
         table = self.query_one("#journal-table", DataTable)
         table.clear()
         for row in page.rows:
-            table.add_row(*row_cells(row), key=str(row.seq))
+            table.add_row(*row_cells(row, self._columns), key=str(row.seq))
         self._show_status()
         self.refresh_bindings()
         # The count runs after the page: the page never waits for it.
@@ -442,7 +451,7 @@ class JournalScreen(CsuScreen[None]):
         self.rows.extend(page.rows)
         table = self.query_one("#journal-table", DataTable)
         for row in page.rows:
-            table.add_row(*row_cells(row), key=str(row.seq))
+            table.add_row(*row_cells(row, self._columns), key=str(row.seq))
         self.loading_more = False
         self._show_status()
         if table.cursor_row >= len(self.rows) - PREFETCH_ROWS:

@@ -19,7 +19,12 @@ from csu.domain.election import CREDENTIAL_KINDS
 from csu.domain.hashing import pseudonym
 from csu.domain.verification import CHANNELS
 from csu.screens.intervention_timeline import TIMELINE_COLUMNS, InterventionTimelineScreen
-from csu.screens.journal import COLUMNS, NARROW_COLUMNS, ExportScreen, JournalScreen
+from csu.screens.journal import (
+    COLUMNS,
+    COMPACT_COLUMNS,
+    ExportScreen,
+    JournalScreen,
+)
 from csu.screens.journal_entry import JournalEntryScreen
 from csu.screens.labels import ACTION_LABELS, entry_label
 from csu.services.context import Deps, OperatorContext
@@ -37,6 +42,7 @@ from tests.screens.conftest import (
     demo_voter,
     log_in,
     notifications,
+    open_voter_file,
     press,
     screen_text,
     settle,
@@ -580,6 +586,28 @@ class TestNarrowTerminal:
             assert "Opérateur" in header and "Action" in header and "Résultat" in header
             assert "connexion" in "\n".join(lines)  # the supervisor's own login, its row
 
+    @pytest.mark.parametrize("width", [80, 100, 119])
+    async def test_below_120_columns_no_column_is_drawn_off_the_edge(
+        self, app: CsuApp, width: int
+    ) -> None:
+        async with app.run_test(size=(width, 24)) as pilot:
+            await open_journal(pilot)
+            table = pilot.app.screen.query_one("#journal-table", DataTable)
+            drawn = sum(column.get_render_width(table) for column in table.columns.values())
+            assert drawn <= table.scrollable_content_region.width
+
+    async def test_at_80_columns_the_outcome_and_matricule_show_whole(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await log_in(pilot, "superviseur")
+            await open_voter_file(pilot, voter.matricule)  # a consultation, journalled
+            await press(pilot, "f2")
+            await settle(pilot)
+            lines = _drawn(pilot.app).splitlines()
+            assert any(voter.matricule in line and "ok" in line for line in lines)
+
     async def test_a_terminal_widened_gets_the_whole_columns_and_keeps_the_cursor(
         self, app: CsuApp
     ) -> None:
@@ -587,7 +615,7 @@ class TestNarrowTerminal:
             await open_journal(pilot)
             table = pilot.app.screen.query_one("#journal-table", DataTable)
             assert [column.width for column in table.columns.values()] == [
-                width for _, width in NARROW_COLUMNS
+                width for _, width in COMPACT_COLUMNS
             ]
             rows = table.row_count
             await press(pilot, "down", "down")
