@@ -21,8 +21,8 @@ from csu.domain.masking import mask_contacts
 from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
-from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
@@ -44,10 +44,12 @@ PURPOSE_LABELS: dict[str, str] = {
     "substitution": "matériel de substitution",
 }
 CHANNEL_LABELS: dict[str, str] = {"sms": "SMS", "email": "courriel"}
-# (label, width: None fits the content); the subject is cut, shown whole below the table.
-COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("N°", None), ("Créé", None), ("Objet", None), ("Canal", None), ("Destinataire", None),
-    ("Sujet", 26), ("État", None), ("Essais", None), ("Dernière erreur", None),
+# The state and the attempts whole, before the texts that shrink to fit (« … »): at 80
+# columns the state was off the right edge, out of reach even scrolled. The highlighted
+# message is shown whole below the table.
+COLUMNS = (
+    Fit("N°"), Fit("Créé"), Fit("Objet", 6), Fit("Canal"), Fit("État"), Fit("Essais"),
+    Fit("Destinataire", 8), Fit("Sujet", 6), Fit("Dernière erreur", 6),
 )  # fmt: skip
 
 
@@ -63,10 +65,10 @@ def row_of(message: MessageView, now: datetime) -> tuple[str, ...]:
         created_text(message.created_at, now),
         PURPOSE_LABELS.get(message.purpose, message.purpose),
         CHANNEL_LABELS.get(message.channel, message.channel),
-        message.recipient,
-        mask_contacts(message.subject),
         message.state,
         str(message.attempts),
+        message.recipient,
+        mask_contacts(message.subject),
         # A transport's error may quote the recipient ("550 <x@y.fr>: unknown").
         mask_contacts(message.last_error or ""),
     )
@@ -120,7 +122,7 @@ class OutboxScreen(CsuScreen[None]):
         yield ShellHeader(self.app.clock)
         yield Static(self._title(), id="outbox-title", markup=False)
         yield Static("Chargement des messages…", id="outbox-status", markup=False)
-        yield PlainTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="outbox-detail", markup=False)
         yield KeysFooter()
 
@@ -131,9 +133,8 @@ class OutboxScreen(CsuScreen[None]):
         return f"Messages à l'électeur{who} (les plus récents d'abord)"
 
     def on_mount(self) -> None:
-        table = self.query_one("#outbox-table", DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
+        table = self.query_one("#outbox-table", FittedTable)
+        table.set_columns(*COLUMNS)
         table.focus()
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
