@@ -602,6 +602,11 @@ def _french_zone_type(nsn: str, country_code: int) -> tuple[int, int, str | None
     return None
 
 
+# Of the right length, but in no range in service (« 07 12… »): a digit mistyped, most
+# likely, said so that the number is read again rather than taken for a bad format.
+UNASSIGNED = "numéro non attribué (dans aucune tranche en service) : un chiffre est sans doute faux"
+
+
 def parse_phone(raw: str, region: str = "FR") -> Phone:
     """A valid phone number, national (for ``region``) or international form."""
     code, nsn, number = _read(raw, region)
@@ -626,7 +631,7 @@ def parse_phone(raw: str, region: str = "FR") -> Phone:
             if number is None:
                 number = PhoneNumber(country_code=code, national_number=int(nsn))
             reason = phonenumbers.is_possible_number_with_reason(number)
-            raise InvalidValue(_PHONE_FIELD, _LENGTH_FAULTS.get(reason, "numéro non attribué"))
+            raise InvalidValue(_PHONE_FIELD, _LENGTH_FAULTS.get(reason, UNASSIGNED))
         code, kind, where = other
     elif number is not None and not number.national_number:  # format_number reads raw_input
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -149,7 +149,7 @@ def _library_phone(raw: str, region: str) -> Phone | str:
                     break
         if kind == PhoneNumberType.UNKNOWN:
             reason = phonenumbers.is_possible_number_with_reason(number)
-            fault = identifiers._LENGTH_FAULTS.get(reason, "numéro non attribué")
+            fault = identifiers._LENGTH_FAULTS.get(reason, identifiers.UNASSIGNED)
             return "Téléphone : " + fault
     return Phone(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),

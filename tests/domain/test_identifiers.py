@@ -484,6 +484,13 @@ def test_phone_too_long_is_refused():
     assert refused(parse_phone, "06 12 34 56 78 90 12") == "Téléphone : numéro trop long"
 
 
+def test_phone_in_no_range_in_service_says_a_digit_is_likely_wrong():
+    assert refused(parse_phone, "07 12 34 56 03") == (
+        "Téléphone : numéro non attribué (dans aucune tranche en service) : un chiffre est "
+        "sans doute faux"
+    )
+
+
 def test_phone_of_unknown_country_is_refused():
     assert refused(parse_phone, "+999 1234567") == "Téléphone : indicatif pays inconnu"
 
