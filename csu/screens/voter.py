@@ -245,7 +245,9 @@ def render_file(
     )
     for bureau in file.bureaus:
         president = bureau.president_operator or bureau.president or "non désigné"
-        add_plain_row(identity, "Bureau", f"{bureau.code} {bureau.name} — président : {president}")
+        # A bureau first named by a roll is named by its code: said once.
+        named = f"{bureau.code} {bureau.name}" if bureau.name != bureau.code else bureau.code
+        add_plain_row(identity, "Bureau", f"{named} — président : {president}")
 
     materials = Table(title="Matériel de vote", expand=True)
     for column in ("Élection", "Qualité", "Identifiant", "Statut", "Scrutins", "Codes d'accès"):
