@@ -42,7 +42,7 @@ class IdentifierOutcome:
 def sent_text(sent: IdentifierSent) -> str:
     identifier = mask_identifier(sent.identifier)  # an address-identifier shows masked
     if sent.delivery == SENT:
-        return f"Identifiant {identifier} envoyé à {sent.recipient} ({sent.delivery})."
+        return f"Identifiant {identifier} envoyé à {sent.recipient}."
     if sent.delivery == FAILED:  # refused for good (a bad address, say): never retried
         return (
             f"Identifiant {identifier} non envoyé à {sent.recipient} ({sent.delivery}) : "
@@ -226,10 +226,16 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
     def _link_sent(self, sent: LinkSent) -> None:
         self._address = ""
         expires = sent.expires_at.strftime("%d/%m à %H:%M")
+        # « envoyé » said once: « envoyé à … (envoyé) » read as a stammer.
+        how = (
+            f"envoyé à {sent.recipient}"
+            if sent.delivery == SENT
+            else f"pour {sent.recipient} {sent.delivery}"
+        )
         self.query_one("#identifier-result", Static).update(
-            f"{sent_text(self.sent) if self.sent else ''}\nLien du mot de passe envoyé à "
-            f"{sent.recipient} ({sent.delivery}), valable jusqu'au {expires} : le mot de "
-            "passe s'affichera sur l'écran de l'électeur, jamais lu par la cellule."
+            f"{sent_text(self.sent) if self.sent else ''}\nLien du mot de passe {how}, "
+            f"valable jusqu'au {expires} : le mot de passe s'affichera sur l'écran de "
+            "l'électeur, jamais lu par la cellule."
         )
         button = self.query_one("#identifier-password", Button)
         button.display = False

@@ -44,7 +44,7 @@ def sent_text(sent: LinkSent) -> str:
     """What the agent tells the caller."""
     until = f"valable jusqu'à {sent.expires_at:%H:%M}"
     if sent.delivery == SENT:
-        return f"Lien envoyé à {sent.recipient}, {until} ({sent.delivery})."
+        return f"Lien envoyé à {sent.recipient}, {until}."
     if sent.delivery == FAILED:  # refused for good (a bad number, say): never retried
         return (
             f"Lien pour {sent.recipient} non envoyé ({sent.delivery}) : voyez la cause dans "

@@ -121,7 +121,7 @@ class TestTheLinkReachesTheVoter:
         async with app.run_test(size=SIZE) as pilot:
             await call_verified(pilot, voter)
             said = await link_sent(pilot, "sms", MOBILE)
-            assert said == "Lien envoyé à +33 6 ** ** ** 78, valable jusqu'à 12:00 (envoyé)."
+            assert said == "Lien envoyé à +33 6 ** ** ** 78, valable jusqu'à 12:00."
             assert "lien de réassort envoyé" in screen_text(app)
         [sms] = sms_to(outbox, MOBILE_E164)
         assert "https://vote.education-elections2022.exemple.fr/reassort?jeton=" in sms
@@ -153,7 +153,7 @@ class TestTheLinkReachesTheVoter:
             fill(pilot, link_recipient=PERSONAL)
             await click(pilot, "#link-ok")
             said = str(app.screen.query_one("#link-result", Static).content)
-            assert said == "Lien envoyé à c***@yahoo.fr, valable jusqu'à 12:00 (envoyé)."
+            assert said == "Lien envoyé à c***@yahoo.fr, valable jusqu'à 12:00."
         [mail] = mails_to(outbox, PERSONAL)
         assert "jeton=" in mail
         # The voter is told at the professional address, without the link.
