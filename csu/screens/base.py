@@ -273,6 +273,17 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
     it is open are not drawn over it (csu.widgets.footer); it says what it has to say
     in itself."""
 
+    UNDONE: ClassVar[str] = ""
+    """What a window closed with nothing done leaves undone, said as it closes (« Rien n'a
+    été délivré. »): Tab then Entrée, a habit of another window, pressed « Annuler » and
+    the window went without a word."""
+
+    def dismiss_undone(self) -> None:
+        """Closes the window with nothing done, saying so where ``UNDONE`` does."""
+        if self.UNDONE:
+            self.app.notify(self.UNDONE, title="Fenêtre fermée", timeout=4)
+        self.dismiss(None)
+
     def _extend_compose(self, widgets: "list[Widget]") -> None:
         # Every window has a footer of its own, with its keys: Textual runs only the
         # window's bindings and its fields' while it is open, not the screen's below nor

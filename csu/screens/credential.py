@@ -254,7 +254,10 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
         return material, kind
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.possible:
+            self.dismiss_undone()
+        else:  # « Fermer »: there was nothing to do
+            self.dismiss(None)
 
 
 class CredentialShownScreen(CsuModal[bool]):
@@ -396,6 +399,7 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
     :class:`CredentialShownScreen` to push, which alone holds the value: the value is
     never carried in a message or a result that a debug log could print."""
 
+    UNDONE = "Rien n'a été délivré."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="issue-cancel")]
     TITLES = NEW_LABELS
     GENERIC_TITLE = "Délivrer un nouveau code"
@@ -435,13 +439,14 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
 
     @on(Button.Pressed, "#issue-cancel-button")
     def _cancel_pressed(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()
 
 
 class RevokeScreen(_MaterialAndKind[str | None]):
     """Invalidates the active credential of a kind without issuing another (card
     stolen...), with a reason of 5 characters or more for the journal."""
 
+    UNDONE = "Rien n'a été invalidé."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="revoke-cancel")]
     TITLES = INVALIDATE_LABELS
     GENERIC_TITLE = "Invalider un code"
@@ -477,4 +482,4 @@ class RevokeScreen(_MaterialAndKind[str | None]):
 
     @on(Button.Pressed, "#revoke-cancel-button")
     def _cancel_pressed(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()

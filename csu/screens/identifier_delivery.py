@@ -60,6 +60,7 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
     Returns None when closed without a send; after one, the :class:`IdentifierOutcome`
     says whether the operator asked for a password next (« Délivrer un mot de passe »)."""
 
+    UNDONE = "Rien n'a été envoyé."
     BINDINGS = [Binding("escape", "close", "Fermer", id="identifier-close"), ENTER_MOVES_ON]
 
     def __init__(
@@ -244,6 +245,6 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
     @on(Button.Pressed, "#identifier-close-button")
     def action_close(self) -> None:
         if self.sent is None:
-            self.dismiss(None)
+            self.dismiss_undone()
         else:
             self.dismiss(IdentifierOutcome(self.sent, self._material_sent, issue_password=False))

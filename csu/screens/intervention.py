@@ -222,6 +222,7 @@ class InterventionCloseScreen(CsuModal[str | None]):
     InterventionCloseScreen #close-callback-box { height: auto; }
     """
 
+    UNDONE = "L'intervention reste ouverte."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
 
     def __init__(self, intervention_id: str, suggested: str = "résolu") -> None:
@@ -286,7 +287,7 @@ class InterventionCloseScreen(CsuModal[str | None]):
         """Escape or « Annuler »: a note typed is not lost without asking."""
         note = self.query_one("#close-note", TextArea).text
         if not note.strip():
-            self.dismiss(None)
+            self.dismiss_undone()
             return
         self.app.push_screen(
             ConfirmDialog(
@@ -301,6 +302,6 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     def _after_discard_question(self, discard: bool | None) -> None:
         if discard:
-            self.dismiss(None)
+            self.dismiss_undone()
         else:
             self.query_one("#close-note", TextArea).focus()

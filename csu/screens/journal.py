@@ -546,6 +546,7 @@ class ExportScreen(CsuModal[tuple[str, Path] | None]):
     ExportScreen { align: center middle; }
     ExportScreen #export-path { margin-bottom: 0; }
     """
+    UNDONE = "Aucun fichier n'a été écrit."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="export-cancel")]
 
     def __init__(self, where: ReviewFilter, default: Path) -> None:
@@ -597,4 +598,4 @@ class ExportScreen(CsuModal[tuple[str, Path] | None]):
 
     @on(Button.Pressed, "#export-cancel-button")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss_undone()

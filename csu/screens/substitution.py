@@ -143,6 +143,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
     SubstitutionRequestScreen #substitution-verification.-verified { color: $success; }
     """
 
+    UNDONE = "Aucune demande n'a été enregistrée."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="substitution-cancel")]
 
     def __init__(
@@ -505,4 +506,4 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         if self.result is not None:
             self.dismiss(self.result)
         elif not self._busy:
-            self.dismiss(None)
+            self.dismiss_undone()

@@ -63,6 +63,7 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
     Returns the last link sent (None if none was), so that the voter file behind
     refreshes its timeline. A new link voids the previous one."""
 
+    UNDONE = "Aucun lien n'a été envoyé."
     BINDINGS = [Binding("escape", "close", "Fermer", id="vote-code-link-close")]
 
     def __init__(self, intervention_id: str, materials: Sequence[MaterialView]) -> None:
@@ -158,4 +159,7 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
 
     @on(Button.Pressed, "#link-close")
     def action_close(self) -> None:
-        self.dismiss(self.sent)
+        if self.sent is None:
+            self.dismiss_undone()
+        else:
+            self.dismiss(self.sent)
