@@ -40,6 +40,22 @@ MAX_LENGTH = 200  # the column that keeps it
 _PHC = re.compile(r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
 
 
+Cost = tuple[int, int, int]  # argon2id's memory (KiB), passes and lanes
+
+
+def cost_of(phc: str) -> Cost:
+    """The parameters of an argon2id PHC string already checked (:func:`parse_phc`)."""
+    params = extract_parameters(phc)
+    return params.memory_cost, params.time_cost, params.parallelism
+
+
+def dearest(*costs: Cost | None) -> Cost | None:
+    """The dearest of ``costs`` to verify: memory × passes first (what a verification's
+    time follows), then memory, passes and lanes; None if none is given."""
+    given = [cost for cost in costs if cost is not None]
+    return max(given, key=lambda c: (c[0] * c[1], *c)) if given else None
+
+
 def parse_kind(text: str, known: tuple[str, ...]) -> str:
     """The kind a « type » names (``cle_securite``, ``mot de passe``, ``vote_code``…),
     among the ``known`` kinds of the election."""

@@ -40,7 +40,7 @@ from csu.services.files import file_name
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
 from csu.services.sessions import require_live_session
 from csu.store import journal
-from csu.store.tables import Credential, Material
+from csu.store.tables import Credential, Material, OriginalsCost
 
 ACTION = "credentials_import"
 ISSUER = "original"  # Credential.issued_by of an original
@@ -109,6 +109,7 @@ def _import_originals(
             with deps.writing() as session:
                 seen: dict[tuple[str, str], int] = {}
                 batch: list[_Line] = []
+                cost: rules.Cost | None = None  # the dearest written
                 for number, values in records:
                     report.rows += 1
                     parsed = _parse(number, values, at, definition, report)
@@ -121,12 +122,13 @@ def _import_originals(
                         continue
                     batch.append(parsed)
                     if len(batch) >= CHUNK_ROWS:
-                        _write(session, definition, batch, report, now)
+                        cost = rules.dearest(cost, _write(session, definition, batch, report, now))
                         batch = []
-                _write(session, definition, batch, report, now)
+                cost = rules.dearest(cost, _write(session, definition, batch, report, now))
                 report.errors.sort(key=lambda error: error.line)
                 if report.errors and not skip_invalid:
                     raise _Abort
+                _raise_cost(session, definition.id, cost)
                 _append(session, deps, who, report, skip_invalid, "ok")
             report.committed = True
         except _Abort:
@@ -189,10 +191,11 @@ def _write(
     batch: list[_Line],
     report: OriginalsReport,
     now: datetime,
-) -> None:
-    """Inserts the lines of ``batch`` that fit their material; notes the others."""
+) -> rules.Cost | None:
+    """Inserts the lines of ``batch`` that fit their material, and gives the dearest
+    parameters of those; notes the others."""
     if not batch:
-        return
+        return None
     materials = {
         m.identifier: m
         for m in session.execute(
@@ -238,6 +241,22 @@ def _write(
     if rows:
         session.execute(insert(Credential), rows)
     report.written += len(rows)
+    return rules.dearest(*(rules.cost_of(row["hash"]) for row in rows))
+
+
+def _raise_cost(session: Session, election_id: str, cost: rules.Cost | None) -> None:
+    """The election's dearest originals' parameters, raised to ``cost`` if dearer: its
+    login checks verify at least that dear (csu.services.platform)."""
+    if cost is None:
+        return
+    row = session.get(OriginalsCost, election_id, with_for_update=True)
+    known = (row.memory_kib, row.time_cost, row.parallelism) if row is not None else None
+    if rules.dearest(known, cost) == known:
+        return
+    memory, passes, lanes = cost
+    row = row or OriginalsCost(election_id=election_id, memory_kib=0, time_cost=0, parallelism=0)
+    row.memory_kib, row.time_cost, row.parallelism = memory, passes, lanes
+    session.add(row)
 
 
 def _details(report: OriginalsReport, skip_invalid: bool) -> dict[str, object]:

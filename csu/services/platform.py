@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row, and_, bindparam, func, literal_column, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -44,6 +45,8 @@ from csu.domain import scrutins as scrutin_rules
 from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition, definition_from_json
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import argon2_verifies, credential_purpose, keyed_hash, matches
+from csu.domain.originals import Cost, cost_of
+from csu.domain.originals import dearest as dearest_of
 from csu.domain.text import visible_text
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
@@ -63,6 +66,7 @@ from csu.store.tables import (
     Election,
     Emargement,
     Material,
+    OriginalsCost,
     PlatformLoginFailures,
     Voter,
     core_tables,
@@ -227,11 +231,12 @@ def check_platform_login(
     with deps.writing() as session:
         found = _lookup(session, election, identifier, identifier_hash)
         _check_secrets_given(found.definition, secrets)
+        dearest = _dearest_cost(session, deps.hasher, found.definition)
         locked_until = _locked_until(found.locked_until, now)
         if locked_until is not None:
             _journal_locked(session, platform, election, locked_until, now)
-        elif not _needs_argon2(found, secrets):
-            matched = _all_match(deps, found.definition, found.stored, secrets)
+        elif not _needs_argon2(found, secrets) and dearest is None:
+            matched = _all_match(deps, found.definition, found.stored, secrets, dearest)
             outcome, locked_until = _conclude(
                 session, platform, found, identifier_hash, matched, now, known=True
             )
@@ -239,7 +244,7 @@ def check_platform_login(
         raise _locked(locked_until, now)  # after the commit: the refusal has its entry
     if outcome is not None:
         return outcome
-    matched = _all_match(deps, found.definition, found.stored, secrets)
+    matched = _all_match(deps, found.definition, found.stored, secrets, dearest)
     with deps.writing() as session:
         outcome, locked_until = _conclude(
             session, platform, found, identifier_hash, matched, now, known=False
@@ -578,52 +583,150 @@ def _all_match(
     definition: ElectionDefinition,
     stored: Mapping[str, _Stored],
     secrets: Mapping[str, str],
+    dearest: Cost | None,
 ) -> bool:
     """Every secret against its credential, without stopping at the first mismatch,
     and with the same argon2 work when a credential is missing (an unknown identifier
     or a credential the cell never issued): how long a check takes says nothing of
     which secret failed, nor of whether the identifier exists.
 
+    Where the election has originals (the platform's argon2id hashes, at its own
+    parameters), ``dearest`` is the dearest parameters its credentials have (CSU's own,
+    its originals'): every secret costs one argon2 verification, its credential's or a
+    decoy's at ``dearest`` (a keyed hash's too), and the check lasts at least as long as
+    one at ``dearest`` (:func:`_pad`). An identifier whose original the platform hashed
+    cheaper than CSU answered in 8 ms, an unknown one in 110 ms (the decoy at CSU's
+    cost), which told which exist. Without originals every identifier does the same
+    work already: decoys at CSU's cost, no wait.
+
     The argon2 verifications are admitted together before any is made, or the check
     is refused (``ChecksSaturated``): how many there are depends on the secrets' kinds
-    and the election's formats only, never on what is stored."""
-    compared: list[tuple[str, str, _Stored | None, str]] = []
+    and the election's formats and originals only, never on what is stored."""
+    began = time.monotonic()
+    results: list[bool] = []
+    # (hash, value, what it counts for: a credential's True, a missing one's False, a
+    # decoy for time only None)
+    verified: list[tuple[str, str, bool | None]] = []
     for kind, typed in secrets.items():
         fmt = definition.credentials[kind]
         credential = stored.get(kind)
         scheme = credential.scheme if credential is not None else creds.scheme_for(fmt)
-        compared.append((kind, creds.normalise_typed(fmt, typed), credential, scheme))
-    costly = sum(scheme != creds.SCHEME_HMAC for *_, scheme in compared)
+        value = creds.normalise_typed(fmt, typed)
+        if scheme == creds.SCHEME_HMAC:
+            expected = credential.hash if credential is not None else ""
+            actual = keyed_hash(deps.key, credential_purpose(kind), value)
+            results.append(hmac.compare_digest(actual, expected) and credential is not None)
+            if dearest is not None:  # as an argon2 one would: a decoy's verification
+                verified.append((_decoy(dearest), value, None))
+        elif credential is not None:
+            verified.append((credential.hash, value, True))
+        else:
+            verified.append((_decoy(dearest or _cost_of_hasher(deps.hasher)), value, False))
+    if dearest is not None and _duration_of(dearest) is None:
+        verified.append((_decoy(dearest), "", None))  # once: how long one lasts
+    costly = len(verified)
     if costly and not _admission.admit(costly):
         raise ChecksSaturated(_admission.retry_after())
-    results: list[bool] = []
-    pending: list[tuple[Future[tuple[bool, float]], bool]] = []  # (verification, real)
+    pending: list[tuple[Future[tuple[bool, float]], bool | None]] = []
     try:
-        for kind, value, credential, scheme in compared:
-            if scheme == creds.SCHEME_HMAC:
-                expected = credential.hash if credential is not None else ""
-                actual = keyed_hash(deps.key, credential_purpose(kind), value)
-                results.append(hmac.compare_digest(actual, expected) and credential is not None)
-            else:
-                stored_hash = credential.hash if credential is not None else _decoy(deps.hasher)
-                pending.append((_verify(deps.hasher, stored_hash, value), credential is not None))
+        for stored_hash, value, counts in verified:
+            pending.append((_verify(deps.hasher, stored_hash, value), counts))
     finally:
         for _ in range(costly - len(pending)):  # admitted, never sent (an error)
             _admission.release(None)
     # A decoy's verification is waited for like the others, and never a match.
-    results.extend(future.result()[0] and real for future, real in pending)
+    for future, counts in pending:
+        verdict = future.result()[0]
+        if counts is not None:
+            results.append(verdict and counts)
+    if dearest is not None:
+        _pad(began, dearest)
     return bool(results) and all(results)
+
+
+def _pad(began: float, dearest: Cost) -> None:
+    """Waits until a check begun at ``began`` has lasted as long as a verification at
+    ``dearest`` does here (a moving average): a cheaper hash answers no sooner. A wait,
+    not work: it takes no core from the pool."""
+    lasting = _duration_of(dearest)
+    if lasting is not None:
+        left = began + lasting - time.monotonic()
+        if left > 0:
+            _sleep(left)
+
+
+_sleep = time.sleep  # (tests see the waits)
+_durations: dict[Cost, float] = {}
+
+
+def _duration_of(cost: Cost) -> float | None:
+    with _pool_lock:
+        return _durations.get(cost)
+
+
+def _lasted(cost: Cost | None, seconds: float) -> None:
+    """A verification at ``cost`` lasted ``seconds``: its moving average (the machine's
+    load changes), the first one as it is."""
+    if cost is None:
+        return
+    with _pool_lock:
+        known = _durations.get(cost)
+        _durations[cost] = seconds if known is None else known + (seconds - known) / 8
+
+
+def _dearest_cost(
+    session: Session, hasher: PasswordHasher, definition: ElectionDefinition
+) -> Cost | None:
+    """For an election with originals (table ``originals_cost``, read at most every
+    ORIGINALS_COST_TTL_S seconds), the dearest argon2id parameters its credentials have:
+    its originals', or CSU's own where a format is kept by argon2id and dearer. None
+    without originals."""
+    own = (
+        _cost_of_hasher(hasher)
+        if any(creds.scheme_for(f) != creds.SCHEME_HMAC for f in definition.credentials.values())
+        else None
+    )
+    now = time.monotonic()
+    with _pool_lock:
+        cached = _originals_costs.get(definition.id)
+    if cached is None or now - cached[1] > ORIGINALS_COST_TTL_S:
+        row = session.get(OriginalsCost, definition.id)
+        cost = (row.memory_kib, row.time_cost, row.parallelism) if row is not None else None
+        with _pool_lock:
+            _originals_costs[definition.id] = cached = (cost, now)
+    return dearest_of(own, cached[0]) if cached[0] is not None else None
+
+
+ORIGINALS_COST_TTL_S = 30.0
+"""How long an API process keeps an election's originals' cost: an import seen by the
+checks within half a minute."""
+_originals_costs: dict[str, tuple[Cost | None, float]] = {}
+
+
+def _cost_of_hasher(hasher: PasswordHasher) -> Cost:
+    return hasher.memory_cost, hasher.time_cost, hasher.parallelism
+
+
+def _cost_of_phc(phc: str) -> Cost | None:
+    try:
+        return cost_of(phc)
+    except (InvalidHashError, ValueError):
+        return None  # a damaged hash: it matches nothing, its cost is no one's
 
 
 def _verify(hasher: PasswordHasher, stored: str, value: str) -> "Future[tuple[bool, float]]":
     """One admitted verification, sent to the pool; its slot is given back when it
     ends, however it ends."""
     future = _argon2_pool().submit(_argon2_timed, hasher, stored, value)
-    future.add_done_callback(
-        lambda done: _admission.release(
-            None if done.cancelled() or done.exception() else done.result()[1]
-        )
-    )
+    cost = _cost_of_phc(stored)
+
+    def done(ended: "Future[tuple[bool, float]]") -> None:
+        seconds = None if ended.cancelled() or ended.exception() else ended.result()[1]
+        _admission.release(seconds)
+        if seconds is not None:
+            _lasted(cost, seconds)
+
+    future.add_done_callback(done)
     return future
 
 
@@ -758,11 +861,12 @@ def _start_worker(parent: int) -> None:
     threading.Thread(target=watch, name="csu-argon2-parent", daemon=True).start()
 
 
-def _decoy(hasher: PasswordHasher) -> str:
-    """An argon2id hash of the hasher's cost, of a value nobody can type."""
-    cost = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+def _decoy(cost: Cost) -> str:
+    """An argon2id hash at ``cost``, of a value nobody can type."""
     with _pool_lock:
         if cost not in _decoys:
+            memory, passes, lanes = cost
+            hasher = PasswordHasher(time_cost=passes, memory_cost=memory, parallelism=lanes)
             _decoys[cost] = hasher.hash(os.urandom(32).hex())
         return _decoys[cost]
 

@@ -60,6 +60,18 @@ class Election(SQLModel, table=True):
     purged_at: datetime | None = None
 
 
+class OriginalsCost(SQLModel, table=True):
+    """The dearest argon2id parameters among an election's originals (migration 0028):
+    each login check of the election runs a verification at least this dear, so that
+    how long it takes says nothing of which identifier has which hash."""
+
+    __tablename__ = "originals_cost"
+    election_id: str = Field(primary_key=True, foreign_key="election.id", max_length=64)
+    memory_kib: int
+    time_cost: int
+    parallelism: int
+
+
 class Bureau(SQLModel, table=True):
     """A polling station; its president is the operator whose bureau_code names it."""
 

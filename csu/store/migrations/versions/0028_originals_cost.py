@@ -1,0 +1,70 @@
+"""the dearest argon2id parameters of each election's originals, for its login checks
+
+A login check took as long as its stored hash asked: an identifier whose original the
+platform hashed cheaper than CSU (or dearer) answered sooner (or later) than an unknown
+one, checked against a decoy at CSU's own cost, so that timing told which identifiers
+exist. Each check of an election now runs a verification at the dearest parameters its
+credentials have (csu.services.platform), which this table keeps for the originals,
+raised by each import (csu.services.originals).
+
+Revision ID: 0028
+Revises: 0027
+Create Date: 2026-12-06
+"""
+
+import re
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0028"
+down_revision: str | None = "0027"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+AutoString = sqlmodel.sql.sqltypes.AutoString
+
+
+def upgrade() -> None:
+    table = op.create_table(
+        "originals_cost",
+        sa.Column("election_id", AutoString(length=64), nullable=False),
+        sa.Column("memory_kib", sa.Integer(), nullable=False),
+        sa.Column("time_cost", sa.Integer(), nullable=False),
+        sa.Column("parallelism", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["election_id"], ["election.id"]),
+        sa.PrimaryKeyConstraint("election_id"),
+    )
+    # The originals already imported, their parameters read from each PHC string's head.
+    rows = op.get_bind().execute(sa.text(
+        "SELECT m.election_id, substr(c.hash, 1, 40) FROM credential c "
+        "JOIN material m ON m.id = c.material_id WHERE c.issued_by = 'original'"
+    ))  # fmt: skip
+    dearest: dict[str, tuple[int, int, int]] = {}
+    for election, head in rows:
+        found = _PARAMETERS.match(head or "")
+        if found is None:
+            continue
+        cost = (int(found[1]), int(found[2]), int(found[3]))
+        if election not in dearest or _weight(cost) > _weight(dearest[election]):
+            dearest[election] = cost
+    if dearest:
+        op.bulk_insert(table, [
+            {"election_id": e, "memory_kib": m, "time_cost": t, "parallelism": p}
+            for e, (m, t, p) in dearest.items()
+        ])  # fmt: skip
+
+
+_PARAMETERS = re.compile(r"\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")
+
+
+def _weight(cost: tuple[int, int, int]) -> tuple[int, int, int, int]:
+    """As csu.domain.originals.dearest orders them: memory × passes first."""
+    memory, passes, lanes = cost
+    return memory * passes, memory, passes, lanes
+
+
+def downgrade() -> None:
+    op.drop_table("originals_cost")
