@@ -251,6 +251,9 @@ class CsuScreen(_CsuBase, Screen[ResultT]):
         def app(self) -> "CsuApp": ...  # type: ignore[override]
 
 
+STILL_RUNNING = "Opération en cours : la fenêtre se fermera d'elle-même avec son résultat."
+
+
 class CsuModal(_CsuBase, ModalScreen[ResultT]):
     """A window of CSU, opened above a screen; returns its value by ``dismiss``.
 
@@ -279,7 +282,12 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
     the window went without a word."""
 
     def dismiss_undone(self) -> None:
-        """Closes the window with nothing done, saying so where ``UNDONE`` does."""
+        """Closes the window with nothing done, saying so where ``UNDONE`` does. Not while
+        its action runs: the service may still commit it (a key issued, never shown), and
+        « Rien n'a été délivré » would then be false; the window closes with the result."""
+        if self.busy:
+            self.app.notify(STILL_RUNNING, title="Patientez", timeout=4)
+            return
         if self.UNDONE:
             self.app.notify(self.UNDONE, title="Fenêtre fermée", timeout=4)
         self.dismiss(None)

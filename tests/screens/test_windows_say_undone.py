@@ -6,6 +6,7 @@ window went without a word, the operator thinking the key issued or the file wri
 import pytest
 
 from csu.app import CsuApp
+from csu.screens.base import STILL_RUNNING
 from csu.screens.credential import IssueScreen, RevokeScreen
 from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.journal import ExportScreen
@@ -80,3 +81,20 @@ async def test_a_window_closed_after_acting_says_nothing_of_the_kind(
         assert "L'intervention reste ouverte." not in notifications(app)
 
 
+
+
+async def test_annuler_while_the_action_runs_waits_for_its_result(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """The service may still commit (a key issued and the old one revoked): « Rien n'a
+    été délivré » would be false, and the key never shown."""
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified(pilot, demo_voter(demo_deps))
+        await press(pilot, "ctrl+k")
+        window = app.screen
+        assert isinstance(window, IssueScreen)
+        window.busy = True  # as « Délivrer » leaves it until its worker ends
+        await press(pilot, "escape")
+        assert app.screen is window
+        assert notifications(app)[-1] == STILL_RUNNING
+        assert "Rien n'a été délivré." not in notifications(app)
