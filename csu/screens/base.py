@@ -272,9 +272,10 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
     AUTO_FOCUS = ""
     SHOWS_SECRET: ClassVar[bool] = False
     """A window that shows a secret once (a credential to read out, a QR code to scan):
-    no notice may cover it. Those on screen are cleared as it opens, those raised while
-    it is open are not drawn over it (csu.widgets.footer); it says what it has to say
-    in itself."""
+    no notice is drawn over it (csu.widgets.footer), neither those on screen as it opens
+    (an earlier refusal sat over a key for seconds) nor those raised while it is open;
+    they are kept, not deleted (a president's in-person request among them), and those
+    not yet expired show again when it closes. It says what it has to say in itself."""
 
     UNDONE: ClassVar[str] = ""
     """What a window closed with nothing done leaves undone, said as it closes (« Rien n'a
@@ -301,8 +302,6 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
             widgets.append(KeysFooter())
 
     def _on_mount(self, event: Mount) -> None:
-        if self.SHOWS_SECRET:  # an earlier refusal sat over a key shown once
-            self.app.clear_notifications()
         # Its notifications stay above its footer (csu.widgets.footer).
         stack = self.app.screen_stack
         keep_notifications_above(stack if self in stack else [*stack, self])

@@ -30,17 +30,21 @@ async def issue(pilot: Pilot[Any], kind: str) -> None:
     await click(pilot, "#issue-ok")
 
 
-async def test_an_earlier_refusal_is_cleared_as_the_key_shows(app: CsuApp, demo_deps: Deps) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_an_earlier_refusal_is_not_drawn_over_the_key_but_kept(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await call_verified(pilot, demo_voter(demo_deps))
         await press(pilot, "ctrl+k")
         assert isinstance(app.screen, IssueScreen)
         app.notify("Refusé : le mot de passe demande un autre ensemble.", severity="warning")
-        await pilot.pause()
-        assert notifications(app)
+        await pilot.pause(0.1)
+        assert toasts_drawn(app) == 1
         await issue(pilot, "security_key")
+        await pilot.pause(0.1)
         assert isinstance(app.screen, CredentialShownScreen)
-        assert notifications(app) == []
+        assert toasts_drawn(app) == 0
+        assert notifications(app)  # kept: not deleted
 
 
 async def test_a_notice_raised_while_the_key_shows_is_not_drawn_over_it(
