@@ -273,18 +273,22 @@ def abandon_for_disabled(
     session.expire(row)
 
 
-def abandon_moved_out(session: Session, by: OperatorContext, now: datetime) -> int:
-    """Closes as ``abandonné`` the in-person interventions of presidents whose voter a roll
-    import (by ``by``) has just moved out of their bureau, in the import's transaction;
-    how many. The president may no longer open that voter's file, the only place an
-    intervention is closed from, and without this kept one open until they logged out,
-    refused every other voter meanwhile. The entries name the importer, with the reason.
-    Agents' interventions stay open: an agent still reaches every voter's file."""
+def abandon_moved_out(
+    session: Session, by: OperatorContext, election_id: str, now: datetime
+) -> int:
+    """Closes as ``abandonné`` the in-person interventions of ``election_id`` whose voter
+    a roll import of it (by ``by``) has just moved out of their president's bureau, in
+    the import's transaction; how many. The president may no longer open that voter's
+    file, the only place an intervention is closed from, and without this kept one open
+    until they logged out, refused every other voter meanwhile. The entries name the
+    importer, with the reason. Agents' interventions stay open: an agent still reaches
+    every voter's file."""
     stranded = session.execute(
         select(Intervention.id, Operator.login, Operator.role)
         .join(Operator, Operator.login == Intervention.operator_login)
         .where(
             Intervention.closed_at.is_(None),  # type: ignore[union-attr]
+            Intervention.election_id == election_id,
             Operator.role == "president",
             ~select(Material.id)
             .where(
@@ -294,9 +298,10 @@ def abandon_moved_out(session: Session, by: OperatorContext, now: datetime) -> i
             .exists(),
         )
     ).all()
-    for intervention_id, login, role in stranded:
+    return sum(
         _abandon_in_name_of(session, by, login, role, intervention_id, MOVED_NOTE, now)
-    return len(stranded)
+        for intervention_id, login, role in stranded
+    )
 
 
 def _abandon_in_name_of(
@@ -307,14 +312,16 @@ def _abandon_in_name_of(
     intervention_id: str,
     note: str,
     now: datetime,
-) -> None:
+) -> bool:
     """Closes ``login``'s open intervention as ``abandonné`` for them, in ``session``'s
-    transaction; its entry names ``by``, who caused it (no session of theirs will)."""
+    transaction; its entry names ``by``, who caused it (no session of theirs will).
+    False if it was closed meanwhile."""
     owner = OperatorContext(login=login, role=cast(Role, role), workstation=by.workstation)
     with session_cursor(session) as (cursor, dialect):
         closed = _close_on(cursor, dialect, owner, intervention_id, ABANDONED, note, now)
     if closed is not None:
         journal.append(session, **{**closed[1], "actor": by.actor})
+    return closed is not None
 
 
 def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:

@@ -847,7 +847,7 @@ def _import_voters(
                 )
                 # A voter moved to another bureau is no longer their president's: an
                 # in-person case left open on them is closed, after the import's entry.
-                report.abandoned = abandon_moved_out(session, who, deps.clock())
+                report.abandoned = abandon_moved_out(session, who, election_id, deps.clock())
             report.committed = True
         except _Abort:
             report.written = 0

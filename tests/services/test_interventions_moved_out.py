@@ -3,12 +3,14 @@ their former president left open on them: the president may no longer open that 
 the only place it is closed from, and was refused every other voter until logging out."""
 
 import pytest
+from sqlalchemy import update
 
 from csu.fake_electorate import write_roll_csv
 from csu.services.context import NotFound
 from csu.services.interventions import MOVED_NOTE, current_intervention, open_intervention
 from csu.services.rolls import ImportReport, import_voters
 from csu.services.voters import open_voter
+from csu.store.tables import Material
 from tests.conftest import ADMIN
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     PRESIDENT_NORD,
@@ -92,5 +94,15 @@ def test_an_import_refused_closes_nothing(desk: Desk) -> None:
     write_roll_csv([desk.caller.row | {"bureau": "B-SUD"}, desk.neighbour.row | {"nom": ""}], path)
     report = import_voters(desk.deps, ADMIN, path, desk.caller.election)
     assert not report.committed
+    found = current_intervention(desk.deps, PRESIDENT_NORD)
+    assert found is not None and found.id == call
+
+
+def test_an_import_of_another_election_closes_none_of_this_ones(desk: Desk) -> None:
+    call = in_person_call(desk, desk.caller, PRESIDENT_NORD)
+    with desk.deps.writing() as session:  # moved some other way than by this import
+        material = update(Material).where(Material.id == desk.caller.material_id)
+        session.execute(material.values(bureau_code="B-SUD"))
+    assert moved(desk, desk.teacher, desk.teacher.bureau).abandoned == 0
     found = current_intervention(desk.deps, PRESIDENT_NORD)
     assert found is not None and found.id == call
