@@ -40,7 +40,7 @@ from csu.services.files import file_name
 from csu.services.rolls import ImportFailed, ImportReport, _open_csv
 from csu.services.sessions import require_live_session
 from csu.store import journal
-from csu.store.tables import Credential, Material, OriginalsCost
+from csu.store.tables import Credential, Election, Material, OriginalsCost
 
 ACTION = "credentials_import"
 ISSUER = "original"  # Credential.issued_by of an original
@@ -249,6 +249,9 @@ def _raise_cost(session: Session, election_id: str, cost: rules.Cost | None) -> 
     login checks verify at least that dear (csu.services.platform)."""
     if cost is None:
         return
+    # The election's row held first: two imports of one election raise it in turn (both
+    # finding no row, both inserting one, the second failed on its key).
+    session.execute(select(Election.id).where(Election.id == election_id).with_for_update())
     row = session.get(OriginalsCost, election_id, with_for_update=True)
     known = (row.memory_kib, row.time_cost, row.parallelism) if row is not None else None
     if rules.dearest(known, cost) == known:

@@ -46,7 +46,6 @@ from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition, definitio
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import argon2_verifies, credential_purpose, keyed_hash, matches
 from csu.domain.originals import Cost, cost_of
-from csu.domain.originals import dearest as dearest_of
 from csu.domain.text import visible_text
 from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
@@ -231,12 +230,12 @@ def check_platform_login(
     with deps.writing() as session:
         found = _lookup(session, election, identifier, identifier_hash)
         _check_secrets_given(found.definition, secrets)
-        dearest = _dearest_cost(session, deps.hasher, found.definition)
+        work = _work_of(session, deps.hasher, found.definition)
         locked_until = _locked_until(found.locked_until, now)
         if locked_until is not None:
             _journal_locked(session, platform, election, locked_until, now)
-        elif not _needs_argon2(found, secrets) and dearest is None:
-            matched = _all_match(deps, found.definition, found.stored, secrets, dearest)
+        elif not _needs_argon2(found, secrets) and work is None:
+            matched = _all_match(deps, found.definition, found.stored, secrets, work)
             outcome, locked_until = _conclude(
                 session, platform, found, identifier_hash, matched, now, known=True
             )
@@ -244,7 +243,7 @@ def check_platform_login(
         raise _locked(locked_until, now)  # after the commit: the refusal has its entry
     if outcome is not None:
         return outcome
-    matched = _all_match(deps, found.definition, found.stored, secrets, dearest)
+    matched = _all_match(deps, found.definition, found.stored, secrets, work)
     with deps.writing() as session:
         outcome, locked_until = _conclude(
             session, platform, found, identifier_hash, matched, now, known=False
@@ -583,27 +582,27 @@ def _all_match(
     definition: ElectionDefinition,
     stored: Mapping[str, _Stored],
     secrets: Mapping[str, str],
-    dearest: Cost | None,
+    work: "_Work | None",
 ) -> bool:
     """Every secret against its credential, without stopping at the first mismatch,
     and with the same argon2 work when a credential is missing (an unknown identifier
     or a credential the cell never issued): how long a check takes says nothing of
     which secret failed, nor of whether the identifier exists.
 
-    Where the election has originals (the platform's argon2id hashes, at its own
-    parameters), ``dearest`` is the dearest parameters its credentials have (CSU's own,
-    its originals'): every secret costs one argon2 verification, its credential's or a
-    decoy's at ``dearest`` (a keyed hash's too), and the check lasts at least as long as
-    one at ``dearest`` (:func:`_pad`). An identifier whose original the platform hashed
-    cheaper than CSU answered in 8 ms, an unknown one in 110 ms (the decoy at CSU's
-    cost), which told which exist. Without originals every identifier does the same
-    work already: decoys at CSU's cost, no wait.
+    Where the election has originals (``work``: the platform's argon2id hashes, at its
+    own parameters), every secret costs one argon2 verification, its credential's or a
+    decoy's (a keyed hash's too), and each verification holds its worker as long as the
+    slowest of the election's costs takes there (:func:`_argon2_timed`): every check
+    then does the same work, queued or not. An identifier whose original the platform
+    hashed cheaper than CSU answered in 8 ms, an unknown one in 110 ms (the decoy at
+    CSU's cost), which told which exist. Without originals every identifier does the
+    same work already: decoys at CSU's cost.
 
     The argon2 verifications are admitted together before any is made, or the check
     is refused (``ChecksSaturated``): how many there are depends on the secrets' kinds
     and the election's formats and originals only, never on what is stored."""
-    began = time.monotonic()
     results: list[bool] = []
+    decoy = _decoy(work.decoy if work is not None else _cost_of_hasher(deps.hasher))
     # (hash, value, what it counts for: a credential's True, a missing one's False, a
     # decoy for time only None)
     verified: list[tuple[str, str, bool | None]] = []
@@ -616,21 +615,24 @@ def _all_match(
             expected = credential.hash if credential is not None else ""
             actual = keyed_hash(deps.key, credential_purpose(kind), value)
             results.append(hmac.compare_digest(actual, expected) and credential is not None)
-            if dearest is not None:  # as an argon2 one would: a decoy's verification
-                verified.append((_decoy(dearest), value, None))
+            if work is not None:  # as an argon2 one would: a decoy's verification
+                verified.append((decoy, value, None))
         elif credential is not None:
             verified.append((credential.hash, value, True))
         else:
-            verified.append((_decoy(dearest or _cost_of_hasher(deps.hasher)), value, False))
-    if dearest is not None and _duration_of(dearest) is None:
-        verified.append((_decoy(dearest), "", None))  # once: how long one lasts
+            verified.append((decoy, value, False))
+    floor = 0.0
+    if work is not None:
+        floor, unmeasured = work.floor()
+        # Until each cost's time is known here, a decoy at it, once: it measures it.
+        verified.extend((_decoy(cost), "", None) for cost in unmeasured)
     costly = len(verified)
     if costly and not _admission.admit(costly):
         raise ChecksSaturated(_admission.retry_after())
-    pending: list[tuple[Future[tuple[bool, float]], bool | None]] = []
+    pending: list[tuple[Future[tuple[bool, float, float]], bool | None]] = []
     try:
         for stored_hash, value, counts in verified:
-            pending.append((_verify(deps.hasher, stored_hash, value), counts))
+            pending.append((_verify(deps.hasher, stored_hash, value, floor), counts))
     finally:
         for _ in range(costly - len(pending)):  # admitted, never sent (an error)
             _admission.release(None)
@@ -639,68 +641,65 @@ def _all_match(
         verdict = future.result()[0]
         if counts is not None:
             results.append(verdict and counts)
-    if dearest is not None:
-        _pad(began, dearest)
     return bool(results) and all(results)
 
 
-def _pad(began: float, dearest: Cost) -> None:
-    """Waits until a check begun at ``began`` has lasted as long as a verification at
-    ``dearest`` does here (a moving average): a cheaper hash answers no sooner. A wait,
-    not work: it takes no core from the pool."""
-    lasting = _duration_of(dearest)
-    if lasting is not None:
-        left = began + lasting - time.monotonic()
-        if left > 0:
-            _sleep(left)
+FLOOR_MARGIN = 1.25
+"""How much longer than the slowest of an election's costs takes on average (here, as
+measured) each verification of its checks holds its worker: a verification at that
+cost varies around its average, and one padded to the average alone would not."""
 
 
-_sleep = time.sleep  # (tests see the waits)
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """The argon2 work of a check in an election with originals: the costs its
+    credentials have (CSU's own where a format is kept by argon2id, the originals'), and
+    the decoys', at the originals' (never dearer than the slowest)."""
+
+    costs: frozenset[Cost]
+    decoy: Cost
+
+    def floor(self) -> tuple[float, list[Cost]]:
+        """How long each verification holds its worker (seconds), and the costs not
+        measured yet."""
+        known = {cost: _duration_of(cost) for cost in self.costs}
+        unmeasured = [cost for cost, seconds in known.items() if seconds is None]
+        slowest = max((seconds for seconds in known.values() if seconds is not None), default=0.0)
+        return FLOOR_MARGIN * slowest, unmeasured
+
+
 _durations: dict[Cost, float] = {}
+_durations_lock = threading.Lock()
 
 
 def _duration_of(cost: Cost) -> float | None:
-    with _pool_lock:
+    with _durations_lock:
         return _durations.get(cost)
 
 
 def _lasted(cost: Cost | None, seconds: float) -> None:
-    """A verification at ``cost`` lasted ``seconds``: its moving average (the machine's
-    load changes), the first one as it is."""
+    """A verification at ``cost`` lasted ``seconds`` in its worker: its moving average
+    (the machine's load changes), the first one as it is."""
     if cost is None:
         return
-    with _pool_lock:
+    with _durations_lock:
         known = _durations.get(cost)
         _durations[cost] = seconds if known is None else known + (seconds - known) / 8
 
 
-def _dearest_cost(
+def _work_of(
     session: Session, hasher: PasswordHasher, definition: ElectionDefinition
-) -> Cost | None:
-    """For an election with originals (table ``originals_cost``, read at most every
-    ORIGINALS_COST_TTL_S seconds), the dearest argon2id parameters its credentials have:
-    its originals', or CSU's own where a format is kept by argon2id and dearer. None
-    without originals."""
-    own = (
-        _cost_of_hasher(hasher)
-        if any(creds.scheme_for(f) != creds.SCHEME_HMAC for f in definition.credentials.values())
-        else None
-    )
-    now = time.monotonic()
-    with _pool_lock:
-        cached = _originals_costs.get(definition.id)
-    if cached is None or now - cached[1] > ORIGINALS_COST_TTL_S:
-        row = session.get(OriginalsCost, definition.id)
-        cost = (row.memory_kib, row.time_cost, row.parallelism) if row is not None else None
-        with _pool_lock:
-            _originals_costs[definition.id] = cached = (cost, now)
-    return dearest_of(own, cached[0]) if cached[0] is not None else None
-
-
-ORIGINALS_COST_TTL_S = 30.0
-"""How long an API process keeps an election's originals' cost: an import seen by the
-checks within half a minute."""
-_originals_costs: dict[str, tuple[Cost | None, float]] = {}
+) -> _Work | None:
+    """The argon2 work of the election's checks where it has originals (table
+    ``originals_cost``, read with the check, in its transaction: an import is seen by
+    the next check); None without."""
+    row = session.get(OriginalsCost, definition.id)
+    if row is None:
+        return None
+    originals: Cost = (row.memory_kib, row.time_cost, row.parallelism)
+    own = any(creds.scheme_for(f) != creds.SCHEME_HMAC for f in definition.credentials.values())
+    costs = {originals, _cost_of_hasher(hasher)} if own else {originals}
+    return _Work(costs=frozenset(costs), decoy=originals)
 
 
 def _cost_of_hasher(hasher: PasswordHasher) -> Cost:
@@ -714,28 +713,39 @@ def _cost_of_phc(phc: str) -> Cost | None:
         return None  # a damaged hash: it matches nothing, its cost is no one's
 
 
-def _verify(hasher: PasswordHasher, stored: str, value: str) -> "Future[tuple[bool, float]]":
-    """One admitted verification, sent to the pool; its slot is given back when it
-    ends, however it ends."""
-    future = _argon2_pool().submit(_argon2_timed, hasher, stored, value)
+def _verify(
+    hasher: PasswordHasher, stored: str, value: str, floor: float = 0.0
+) -> "Future[tuple[bool, float, float]]":
+    """One admitted verification, sent to the pool, holding its worker ``floor`` seconds
+    at least; its slot is given back when it ends, however it ends."""
+    future = _argon2_pool().submit(_argon2_timed, hasher, stored, value, floor)
     cost = _cost_of_phc(stored)
 
-    def done(ended: "Future[tuple[bool, float]]") -> None:
-        seconds = None if ended.cancelled() or ended.exception() else ended.result()[1]
-        _admission.release(seconds)
-        if seconds is not None:
-            _lasted(cost, seconds)
+    def done(ended: "Future[tuple[bool, float, float]]") -> None:
+        if ended.cancelled() or ended.exception():
+            _admission.release(None)
+            return
+        _, worked, held = ended.result()
+        _admission.release(held)
+        _lasted(cost, worked)
 
     future.add_done_callback(done)
     return future
 
 
-def _argon2_timed(hasher: PasswordHasher, stored: str, value: str) -> tuple[bool, float]:
-    """In a worker: the verdict and how long the verification took there (what the
-    Retry-After of a refused check is estimated from)."""
+def _argon2_timed(
+    hasher: PasswordHasher, stored: str, value: str, floor: float = 0.0
+) -> tuple[bool, float, float]:
+    """In a worker: the verdict, how long the verification took there (what its cost's
+    time is measured from), and how long it held the worker: ``floor`` at least, waited
+    out here, where a cheaper hash's answer would otherwise come sooner, queue or not
+    (what the Retry-After of a refused check is estimated from)."""
     began = time.perf_counter()
     verdict = argon2_verifies(hasher, stored, value)
-    return verdict, time.perf_counter() - began
+    worked = time.perf_counter() - began
+    if worked < floor:
+        time.sleep(floor - worked)
+    return verdict, worked, time.perf_counter() - began
 
 
 class _Admission:
@@ -862,13 +872,17 @@ def _start_worker(parent: int) -> None:
 
 
 def _decoy(cost: Cost) -> str:
-    """An argon2id hash at ``cost``, of a value nobody can type."""
-    with _pool_lock:
+    """An argon2id hash at ``cost``, of a value nobody can type. Made once, under a lock
+    of its own: a dear one takes a second, which no other check waits for."""
+    with _decoy_lock:
         if cost not in _decoys:
             memory, passes, lanes = cost
             hasher = PasswordHasher(time_cost=passes, memory_cost=memory, parallelism=lanes)
             _decoys[cost] = hasher.hash(os.urandom(32).hex())
         return _decoys[cost]
+
+
+_decoy_lock = threading.Lock()
 
 
 def check_login(

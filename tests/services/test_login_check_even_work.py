@@ -33,31 +33,26 @@ WRONG = {"security_key": "AAAAAAAAAAAAAAAA", "password": "aaaaaaaaaaaa"}
 
 
 @pytest.fixture(autouse=True)
-def costs_read_afresh() -> Iterator[None]:
-    platform._originals_costs.clear()
+def measured_afresh() -> Iterator[None]:
     platform._durations.clear()
     yield
-    platform._originals_costs.clear()
     platform._durations.clear()
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The waits the checks asked for (none made)."""
-    asked: list[float] = []
-    monkeypatch.setattr(platform, "_sleep", asked.append)
-    return asked
+Call = tuple[tuple[int, int, int], float]  # a verification's cost, and its floor
 
 
 @pytest.fixture
-def verified(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, int, int]]]:
-    """The costs each check verified at, check by check (a new list per check)."""
-    seen: list[list[tuple[int, int, int]]] = []
+def verified(monkeypatch: pytest.MonkeyPatch) -> list[list[Call]]:
+    """The verifications of each check (a new list per check): cost and floor."""
+    seen: list[list[Call]] = []
     real = platform._verify
 
-    def spy(hasher: PasswordHasher, stored: str, value: str) -> "Future[tuple[bool, float]]":
-        seen[-1].append(cost_of(stored))
-        return real(hasher, stored, value)
+    def spy(
+        hasher: PasswordHasher, stored: str, value: str, floor: float = 0.0
+    ) -> "Future[tuple[bool, float, float]]":
+        seen[-1].append((cost_of(stored), floor))
+        return real(hasher, stored, value, floor)
 
     monkeypatch.setattr(platform, "_verify", spy)
     return seen
@@ -74,9 +69,13 @@ def originals(desk: Desk, caller: Caller, hasher: PasswordHasher = CHEAP) -> Non
     assert import_originals(desk.deps, ADMIN, path, "minint-2022").committed
 
 
-def check(desk: Desk, identifier: str, seen: list[list[tuple[int, int, int]]]) -> None:
+def check(desk: Desk, identifier: str, seen: list[list[Call]]) -> None:
     seen.append([])
     assert not check_platform_login(desk.deps, PLATFORM, "minint-2022", identifier, WRONG).valid
+
+
+def costs(calls: list[Call]) -> list[tuple[int, int, int]]:
+    return [cost for cost, _ in calls]
 
 
 def stored_cost(desk: Desk) -> tuple[int, int, int] | None:
@@ -103,69 +102,74 @@ def test_a_dearer_import_raises_it(desk: Desk) -> None:
 
 
 def test_an_unknown_identifier_is_checked_at_the_originals_cost(
-    desk: Desk, verified: list[list[tuple[int, int, int]]]
+    desk: Desk, verified: list[list[Call]]
 ) -> None:
     originals(desk, desk.caller)
     check(desk, "MI99999999", verified)
-    assert (7 * 1024, 1, 1) in verified[-1]
+    assert (7 * 1024, 1, 1) in costs(verified[-1])
 
 
-def test_an_original_a_cell_credential_and_an_unknown_identifier_do_the_same_work(
-    desk: Desk, verified: list[list[tuple[int, int, int]]]
+def test_an_original_a_cell_credential_and_an_unknown_identifier_hold_the_pool_alike(
+    desk: Desk, verified: list[list[Call]]
 ) -> None:
+    """One verification per secret, each holding its worker the same time: the floor."""
     originals(desk, desk.caller, CHEAP)
-    originals(desk, desk.neighbour, DEAR)  # the election's dearest
     issue_both(desk, desk.southerner)  # a key by keyed hash, a password by argon2
-    check(desk, desk.neighbour.identifier, verified)  # measures the dearest once
+    check(desk, "MI99999999", verified)  # measures each cost once
     del verified[:]
     for identifier in (desk.caller.identifier, desk.southerner.identifier, "MI99999999"):
         check(desk, identifier, verified)
-    assert [len(costs) for costs in verified] == [2, 2, 2], verified  # one per secret
+    assert [len(calls) for calls in verified] == [2, 2, 2], verified
+    for calls in verified:  # the moving average may move between two checks
+        assert len({floor for _, floor in calls}) == 1 and calls[0][1] > 0
 
 
-def test_a_check_cheaper_than_the_dearest_waits_for_its_time(
-    desk: Desk, verified: list[list[tuple[int, int, int]]], waits: list[float]
+def test_the_floor_is_the_slowest_cost_measured_with_a_margin(
+    desk: Desk, verified: list[list[Call]]
 ) -> None:
     originals(desk, desk.caller, CHEAP)
-    originals(desk, desk.neighbour, DEAR)
-    platform._durations[(8 * 1024, 2, 1)] = 5.0  # as long as one lasts here, say
+    own = (desk.deps.hasher.memory_cost, desk.deps.hasher.time_cost, 1)
+    platform._durations.update({(7 * 1024, 1, 1): 0.004, own: 0.2})  # CSU's the slower
     check(desk, desk.caller.identifier, verified)
-    assert verified[-1] == [(7 * 1024, 1, 1)] * 2  # its own, cheaper, then the wait
-    assert len(waits) == 1 and 4.0 < waits[0] <= 5.0
+    assert {floor for _, floor in verified[-1]} == {platform.FLOOR_MARGIN * 0.2}
 
 
-def test_the_first_check_measures_a_verification_at_the_dearest(
-    desk: Desk, verified: list[list[tuple[int, int, int]]]
+def test_a_cheap_verification_holds_its_worker_until_the_floor() -> None:
+    phc = CHEAP.hash("secret")
+    verdict, worked, held = platform._argon2_timed(CHEAP, phc, "secret", 0.3)
+    assert verdict and worked < 0.3 <= held
+
+
+def test_the_first_check_measures_each_cost_once(
+    desk: Desk, verified: list[list[Call]]
 ) -> None:
     originals(desk, desk.caller, CHEAP)
-    originals(desk, desk.neighbour, DEAR)
     check(desk, desk.caller.identifier, verified)
-    assert verified[-1][-1] == (8 * 1024, 2, 1)
-    assert platform._duration_of((8 * 1024, 2, 1)) is not None
+    own = (desk.deps.hasher.memory_cost, desk.deps.hasher.time_cost, 1)
+    assert costs(verified[-1])[2:] and set(costs(verified[-1])[2:]) == {(7 * 1024, 1, 1), own}
+    check(desk, desk.caller.identifier, verified)
+    assert len(verified[-1]) == 2
 
 
-def test_without_originals_nothing_is_added_nor_waited_for(
-    desk: Desk, verified: list[list[tuple[int, int, int]]], waits: list[float]
+def test_without_originals_nothing_is_added_nor_held(
+    desk: Desk, verified: list[list[Call]]
 ) -> None:
     """Every identifier does the same work already: decoys at CSU's cost."""
     issue_both(desk, desk.southerner)
     check(desk, desk.southerner.identifier, verified)
     check(desk, "MI99999999", verified)
     own = (desk.deps.hasher.memory_cost, desk.deps.hasher.time_cost, 1)
-    assert verified == [[own], [own]]
-    assert waits == []
+    assert verified == [[(own, 0.0)], [(own, 0.0)]]
 
 
-def test_an_import_is_seen_by_the_checks_within_the_cache_time(
-    desk: Desk, verified: list[list[tuple[int, int, int]]], monkeypatch: pytest.MonkeyPatch
+def test_an_import_is_seen_by_the_next_check(
+    desk: Desk, verified: list[list[Call]]
 ) -> None:
-    check(desk, "MI99999999", verified)  # cached: no originals yet
-    originals(desk, desk.caller)
-    monkeypatch.setattr(platform, "ORIGINALS_COST_TTL_S", 0.0)
     check(desk, "MI99999999", verified)
-    assert (7 * 1024, 1, 1) not in verified[0] and (7 * 1024, 1, 1) in verified[1]
-
-
+    originals(desk, desk.caller)
+    check(desk, "MI99999999", verified)
+    assert (7 * 1024, 1, 1) not in costs(verified[0])
+    assert (7 * 1024, 1, 1) in costs(verified[1])
 
 
 def test_the_upgrade_reads_the_cost_of_the_originals_already_imported(desk: Desk) -> None:

@@ -3,9 +3,9 @@
 A login check took as long as its stored hash asked: an identifier whose original the
 platform hashed cheaper than CSU (or dearer) answered sooner (or later) than an unknown
 one, checked against a decoy at CSU's own cost, so that timing told which identifiers
-exist. Each check of an election now runs a verification at the dearest parameters its
-credentials have (csu.services.platform), which this table keeps for the originals,
-raised by each import (csu.services.originals).
+exist. Where an election has originals, each verification of its checks now holds its
+worker as long as the slowest of its costs takes (csu.services.platform): this table
+keeps the originals' (the dearest of them), raised by each import (csu.services.originals).
 
 Revision ID: 0028
 Revises: 0027
