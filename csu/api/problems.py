@@ -8,6 +8,9 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
+from csu.domain.errors import InvalidValue
+from csu.domain.text import visible_text
+
 PROBLEM_JSON = "application/problem+json"
 
 TITLES: dict[int, str] = {
@@ -92,18 +95,12 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 # The forms the API's fields take, each with what a refusal says is expected.
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-# None is in an identifier: no control character, C1 included, nor a bidirectional one
-# (U+202E reorders the line an identifier is shown on), nor an invisible one (two
-# identifiers that look alike would count apart) — as csu.domain.text refuses them.
-NO_CONTROL = (
-    "^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2028\u2029"
-    "\u2060-\u2069\ufeff]+$"
-)
+NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # none is in an identifier (VISIBLE: the rest)
 RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 URL_SAFE = r"^[A-Za-z0-9_-]+$"  # URL-safe base64, as CSU makes its tokens
 _FORMS: dict[str, str] = {
     SLUG: "forme invalide : minuscules, chiffres et tirets (ex. csa, minint-2022)",
-    NO_CONTROL: "caractère de contrôle, de sens d'écriture ou invisible refusé",
+    NO_CONTROL: "caractère de contrôle refusé",
     RFC3339: "forme invalide : date et heure RFC 3339 avec décalage (ex. 2022-12-02T10:15:00Z)",
     URL_SAFE: "forme invalide : lettres, chiffres, « _ » et « - »",
 }
@@ -118,6 +115,20 @@ def _not_blank(value: str) -> str:
 # A text of spaces only: refused as the empty text it stands for (an identifier is
 # looked up stripped, and "   " would be a failure counted for the empty one).
 NOT_BLANK = AfterValidator(_not_blank)
+
+def _visible(value: str) -> str:
+    try:
+        return visible_text(value, "")
+    except InvalidValue as refused:
+        raise PydanticCustomError(HIDDEN_CHARACTER, "{reason}", {"reason": refused.fault}) from None
+
+
+# Nor a C1 control, a bidirectional character (U+202E reorders the line an identifier
+# is shown on) or an invisible one (two identifiers that look alike would count apart):
+# refused as csu.domain.text refuses them in what is compared with a record, naming the
+# character and its position.
+HIDDEN_CHARACTER = "hidden_character"
+VISIBLE = AfterValidator(_visible)
 
 # A body that parses but is not RFC 8259 JSON (csu.api.bodies): its reason in ``ctx``.
 JSON_REFUSED = "json_refused"
@@ -151,6 +162,8 @@ def french_message(error: Mapping[str, Any]) -> str:
         return f"pas assez d'éléments (au moins {context.get('min_length')})"
     if kind == "string_pattern_mismatch":
         return _FORMS.get(str(context.get("pattern")), "forme invalide")
+    if kind == HIDDEN_CHARACTER:  # csu.domain.text's sentence
+        return str(context.get("reason", "caractère interdit"))
     if kind == JSON_REFUSED:  # csu.api.bodies.BodyRefused: its own French reason
         return str(context.get("reason", "JSON illisible"))
     return _MESSAGES.get(kind, "valeur invalide")

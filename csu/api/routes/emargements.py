@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from csu.api.problems import NO_CONTROL, NOT_BLANK, RFC3339, SLUG, documented, problem
+from csu.api.problems import NO_CONTROL, NOT_BLANK, RFC3339, SLUG, VISIBLE, documented, problem
 from csu.api.refusals import invalid_fields, journalled
 from csu.api.routes import resource_router
 from csu.api.routes.logins import ElectionId
@@ -26,7 +26,7 @@ class EmargementIn(BaseModel):
     """One vote: the material (its identifier) voted in one scrutin, at that time."""
 
     model_config = ConfigDict(extra="forbid")
-    event_id: Annotated[str, NOT_BLANK] = Field(
+    event_id: Annotated[str, NOT_BLANK, VISIBLE] = Field(
         min_length=1,
         max_length=MAX_EVENT_ID,
         pattern=NO_CONTROL,
@@ -36,7 +36,7 @@ class EmargementIn(BaseModel):
     )
     # Blank refused, spaces around dropped, as a login check's (NOT_BLANK, then
     # csu.services.emargement.platform_identifier).
-    identifier: Annotated[str, NOT_BLANK] = Field(
+    identifier: Annotated[str, NOT_BLANK, VISIBLE] = Field(
         min_length=1, max_length=100, pattern=NO_CONTROL,
         description="L'identifiant de vote du matériel (les espaces autour sont ignorés).",
     )  # fmt: skip

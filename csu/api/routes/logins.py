@@ -6,7 +6,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from csu.api.problems import NO_CONTROL, NOT_BLANK, SLUG, documented
+from csu.api.problems import NO_CONTROL, NOT_BLANK, SLUG, VISIBLE, documented
 from csu.api.refusals import journalled
 from csu.api.routes import resource_router
 from csu.api.security import CurrentPlatform, Store
@@ -37,7 +37,7 @@ class LoginCheckRequest(BaseModel):
             ]
         },
     )
-    identifier: Annotated[str, NOT_BLANK] = Field(
+    identifier: Annotated[str, NOT_BLANK, VISIBLE] = Field(
         min_length=1,
         max_length=100,
         pattern=NO_CONTROL,
