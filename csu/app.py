@@ -25,7 +25,6 @@ from csu.domain.plural import counted
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
     ROLE_LABELS,
-    ROLE_PLURALS,
     SESSION_REFUSALS,
     Deps,
     OperatorContext,
@@ -708,6 +707,8 @@ class CsuApp(App[None]):
             return
         module_name, class_name, roles = DESK_SCREENS[name]
         if self.operator.role not in roles:
+            from csu.screens.labels import ROLE_PLURALS
+
             allowed = " et aux ".join(ROLE_PLURALS[role] for role in roles)
             self.notify(f"Écran réservé aux {allowed}.", title="Accès refusé", severity="warning")
             return

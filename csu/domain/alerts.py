@@ -571,19 +571,22 @@ def set_aside_alerts(entries: Iterable[JournalAlarm], now: datetime) -> list[Ale
     ]
 
 
+# The actions by their names, as the footer and the palette (ctrl+p) show them: a
+# workplace's keymap may move their keys.
 VOTER_LOCK_ADVICE = (
-    "Seul un superviseur le déverrouille, sur sa fiche (ctrl+u), avec un motif, une fois "
-    "son identité établie autrement. Un président de bureau peut aussi le vérifier en "
-    "personne : le verrou ne vaut que pour la vérification à distance."
+    "Seul un superviseur le déverrouille, sur sa fiche (« Déverrouiller »), avec un "
+    "motif, une fois son identité établie autrement. Un président de bureau peut aussi le "
+    "vérifier en personne : le verrou ne vaut que pour la vérification à distance."
 )
 ACCOUNT_LOCK_ADVICE = (
     "Des codes faux ont suivi le bon mot de passe : quelqu'un d'autre le connaît "
-    "peut-être. Joignez l'opérateur ; un administrateur lève le verrou (F9, touche u)."
+    "peut-être. Joignez l'opérateur ; un administrateur lève le verrou (écran Opérateurs, "
+    "« Déverrouiller »)."
 )
 ORIGIN_LOCK_ADVICE = (
     "Des échecs répétés depuis un même poste : des fautes de frappe, ou quelqu'un qui "
     "essaie des mots de passe. Le verrou tombe seul ; un administrateur peut le lever "
-    "plus tôt (F9, touche u), une fois l'opérateur joint."
+    "plus tôt (écran Opérateurs, « Déverrouiller »), une fois l'opérateur joint."
 )
 
 

@@ -500,3 +500,13 @@ def _moment(value: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
+
+
+# Roles in the plural, as the app says whose screen a desk key opens (« Écran réservé aux
+# présidents de bureau »).
+ROLE_PLURALS: dict[str, str] = {
+    "agent": "agents",
+    "president": "présidents de bureau",
+    "superviseur": "superviseurs",
+    "admin": "administrateurs",
+}

@@ -35,12 +35,6 @@ ROLE_LABELS: dict[str, str] = {
     "superviseur": "superviseur",
     "admin": "administrateur",
 }
-ROLE_PLURALS: dict[str, str] = {
-    "agent": "agents",
-    "president": "présidents de bureau",
-    "superviseur": "superviseurs",
-    "admin": "administrateurs",
-}
 
 
 class ServiceError(Exception):
