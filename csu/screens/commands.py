@@ -14,6 +14,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from csu.screens.base import Explained, key_name
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from csu.app import CsuApp
 
 # (label, help, action name on the app, roles allowed; empty = everyone logged in)
@@ -107,7 +109,7 @@ class CsuCommands(Provider):
             seen.add(binding.action)
             said = f"Touche {key_name(key)}"
             if active.enabled:
-                run = partial(app.run_action, binding.action, active.node)
+                run = partial(_run_or_say_why, screen, binding.action, binding.description)
                 offered.append((binding.description, said, run))
                 continue
             reason = explained.refusal_for(binding.action) if explained else None
@@ -146,6 +148,15 @@ class CsuCommands(Provider):
         if not found:
             # In place of Textual's English « No matches found » (this is the only provider).
             yield Hit(1, NO_MATCH, _nothing, help="Effacez ou changez la recherche.")
+
+
+async def _run_or_say_why(screen: "Screen[object]", action: str, label: str) -> None:
+    """A screen's action chosen in the palette: done, or, if it can no longer be (the
+    call closed while the palette was open), why, as its key would say, not nothing."""
+    if await screen.app.run_action(action, screen):
+        return
+    reason = screen.refusal_for(action) if isinstance(screen, Explained) else None
+    screen.notify(reason or "Action indisponible pour l'instant.", title=label, severity="warning")
 
 
 NO_MATCH = "Aucune commande ne correspond"

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from csu.app import CsuApp
-from csu.screens.commands import COMMANDS, NO_MATCH
+from csu.screens.commands import COMMANDS, NO_MATCH, _run_or_say_why
 from csu.screens.intervention import InterventionOpenScreen
 from csu.screens.login import LoginScreen
 from csu.screens.lookup import LookupScreen
@@ -184,3 +184,18 @@ async def test_the_palette_offers_no_widgets_keys_in_english(app: CsuApp) -> Non
         await log_in(pilot, "agent")  # the look-up's search field focused
         listed = await palette(pilot)
         assert set(listed) <= FRENCH_LABELS | labels_of(LookupScreen)
+
+
+async def test_an_action_refused_by_the_time_it_is_chosen_says_why(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """Listed as possible, then refused (the call closed while the palette was open)."""
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        screen = app.screen
+        assert isinstance(screen, VoterScreen)
+        reason = screen.refusal_for("verify")  # no intervention open: refused
+        assert reason
+        await _run_or_say_why(screen, "verify", "Vérifier")
+        await press(pilot)
+        assert notifications(app)[-1] == reason
