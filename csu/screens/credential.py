@@ -223,7 +223,7 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
     def choose(self) -> ComposeResult:
         yield MaterialPicker(self.materials, select_id="credential-material")
         if len(self.kinds) > 1:
-            yield Label("Code")
+            yield Label("Code d'accès")  # as the voter file's table names them
             yield Select(
                 [(CREDENTIAL_LABELS.get(k, k).capitalize(), k) for k in self.kinds],
                 id="credential-kind",
@@ -232,7 +232,8 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
             )
         elif self.kinds:
             yield Static(
-                f"Code : {CREDENTIAL_LABELS.get(self.kinds[0], self.kinds[0])}", markup=False
+                f"Code d'accès : {CREDENTIAL_LABELS.get(self.kinds[0], self.kinds[0])}",
+                markup=False,
             )
         else:
             yield Static(

@@ -110,7 +110,9 @@ class MaterialPicker(Vertical):
                 allow_blank=False,
             )
         elif self.materials:
-            yield Static(f"Matériel : {material_label(self.materials[0])}", markup=False)
+            yield Static(
+                f"Matériel de vote : {material_label(self.materials[0])}", markup=False
+            )
         else:
             yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
 

@@ -94,7 +94,7 @@ class TestPresidentInTheBrowser:
         terminal.wait_for("Identité vérifiée jusqu'à")
 
         terminal.press("Control+k")
-        terminal.wait_for("Code : mot de passe")
+        terminal.wait_for("Code d'accès : mot de passe")
         terminal.click("Délivrer")
         terminal.wait_for("Affiché encore")
         password = shown_password(terminal.text())

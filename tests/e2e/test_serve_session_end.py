@@ -111,7 +111,7 @@ def test_a_reload_while_a_new_password_is_shown_ends_the_display_unconfirmed_the
     terminal.press("Enter")
     terminal.wait_for("Identité vérifiée jusqu'à")
     terminal.press("Control+k")
-    terminal.wait_for("Code : mot de passe")
+    terminal.wait_for("Code d'accès : mot de passe")
     terminal.click("Délivrer")
     terminal.wait_for("Affiché encore")
     terminal.page.reload()

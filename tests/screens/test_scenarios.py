@@ -270,7 +270,7 @@ class TestS4PresidentResetsAPassword:
             await verify_ui(pilot, document="carte_agent", verify_in_person="9876")
             await press(pilot, "ctrl+k")
             assert not app.screen.query("#credential-kind")  # passwords only
-            assert "Code : mot de passe" in screen_text(app)
+            assert "Code d'accès : mot de passe" in screen_text(app)
             await press(pilot, "escape")
             password = await issue_ui(pilot)
             await close_ui(pilot, "résolu")
