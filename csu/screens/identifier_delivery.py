@@ -49,7 +49,7 @@ def sent_text(sent: IdentifierSent) -> str:
             "voyez la cause dans Messages, puis renvoyez-le à une autre adresse."
         )
     return (
-        f"Identifiant {identifier} pour {sent.recipient} mis en file ({sent.delivery}) : "
+        f"Identifiant {identifier} pour {sent.recipient} en attente d'envoi : "
         "l'envoi sera retenté automatiquement (suivi dans Messages)."
     )
 

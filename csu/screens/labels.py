@@ -44,7 +44,7 @@ ACTION_LABELS: dict[str, str] = {
     "vote_code_link_send": "lien de réassort envoyé",
     "vote_code_redeem": "code de vote réassorti",
     "identifier_send": "identifiant envoyé",
-    "message_queue": "message mis en file",
+    "message_queue": "message à envoyer",  # « mis en file » was the cell's jargon
     "message_sent": "message envoyé",
     "message_failed": "échec d'envoi",
     "message_resend": "message renvoyé",

@@ -51,7 +51,7 @@ def sent_text(sent: LinkSent) -> str:
             "Messages, puis envoyez un nouveau lien par une autre voie."
         )
     return (
-        f"Lien pour {sent.recipient} mis en file, {until} ({sent.delivery}) : l'envoi "
+        f"Lien pour {sent.recipient} en attente d'envoi, {until} : l'envoi "
         f"sera retenté automatiquement jusqu'à {sent.expires_at:%H:%M}, fin de validité du "
         "lien (suivi dans Messages)."
     )
