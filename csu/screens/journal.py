@@ -325,8 +325,7 @@ class JournalScreen(CsuScreen[None]):
 
     def _show_choices(self, choices: FilterChoices) -> None:
         offered = {
-            "operator": [(f"{login} ({name})" if name else login, login)
-                         for login, name in choices.operators],
+            "operator": [(actor_choice(login, name), login) for login, name in choices.operators],
             "action": sorted((action_label(code), code) for code in choices.actions),
             "outcome": [(outcome_label(outcome), outcome) for outcome in choices.outcomes],
             "election": [(election, election) for election, _ in choices.elections],

@@ -510,3 +510,18 @@ ROLE_PLURALS: dict[str, str] = {
     "superviseur": "superviseurs",
     "admin": "administrateurs",
 }
+
+
+def actor_choice(login: str, name: str | None) -> str:
+    """An author of entries as the journal's « Opérateur » list offers it: an operator
+    with their name, else what kind of author it is (« cli:root » alone read as an
+    internal name to a supervisor)."""
+    if name:
+        return f"{login} ({name})"
+    if login.startswith("cli:"):
+        return f"{login} (ligne de commande)"
+    if login.startswith("plateforme:"):
+        return f"{login} (plateforme de vote)"
+    if login == "système":
+        return "système (envois et tâches automatiques)"
+    return login
