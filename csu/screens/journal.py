@@ -24,7 +24,7 @@ from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted, plural_of
 from csu.screens.base import CsuModal, CsuScreen
-from csu.screens.labels import action_label, entry_label, outcome_label
+from csu.screens.labels import action_label, actor_choice, entry_label, outcome_label
 from csu.services.context import ServiceError
 from csu.services.journal_review import (
     EntryRow,
