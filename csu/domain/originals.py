@@ -49,13 +49,6 @@ def cost_of(phc: str) -> Cost:
     return params.memory_cost, params.time_cost, params.parallelism
 
 
-def dearest(*costs: Cost | None) -> Cost | None:
-    """The dearest of ``costs`` to verify: memory × passes first (what a verification's
-    time follows), then memory, passes and lanes; None if none is given."""
-    given = [cost for cost in costs if cost is not None]
-    return max(given, key=lambda c: (c[0] * c[1], *c)) if given else None
-
-
 def parse_kind(text: str, known: tuple[str, ...]) -> str:
     """The kind a « type » names (``cle_securite``, ``mot de passe``, ``vote_code``…),
     among the ``known`` kinds of the election."""

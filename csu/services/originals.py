@@ -109,7 +109,7 @@ def _import_originals(
             with deps.writing() as session:
                 seen: dict[tuple[str, str], int] = {}
                 batch: list[_Line] = []
-                cost: rules.Cost | None = None  # the dearest written
+                costs: set[rules.Cost] = set()  # of the originals written
                 for number, values in records:
                     report.rows += 1
                     parsed = _parse(number, values, at, definition, report)
@@ -122,13 +122,13 @@ def _import_originals(
                         continue
                     batch.append(parsed)
                     if len(batch) >= CHUNK_ROWS:
-                        cost = rules.dearest(cost, _write(session, definition, batch, report, now))
+                        costs |= _write(session, definition, batch, report, now)
                         batch = []
-                cost = rules.dearest(cost, _write(session, definition, batch, report, now))
+                costs |= _write(session, definition, batch, report, now)
                 report.errors.sort(key=lambda error: error.line)
                 if report.errors and not skip_invalid:
                     raise _Abort
-                _raise_cost(session, definition.id, cost)
+                _record_costs(session, definition.id, costs)
                 _append(session, deps, who, report, skip_invalid, "ok")
             report.committed = True
         except _Abort:
@@ -191,11 +191,11 @@ def _write(
     batch: list[_Line],
     report: OriginalsReport,
     now: datetime,
-) -> rules.Cost | None:
-    """Inserts the lines of ``batch`` that fit their material, and gives the dearest
+) -> set[rules.Cost]:
+    """Inserts the lines of ``batch`` that fit their material, and gives the argon2id
     parameters of those; notes the others."""
     if not batch:
-        return None
+        return set()
     materials = {
         m.identifier: m
         for m in session.execute(
@@ -241,25 +241,27 @@ def _write(
     if rows:
         session.execute(insert(Credential), rows)
     report.written += len(rows)
-    return rules.dearest(*(rules.cost_of(row["hash"]) for row in rows))
+    return {rules.cost_of(row["hash"]) for row in rows}
 
 
-def _raise_cost(session: Session, election_id: str, cost: rules.Cost | None) -> None:
-    """The election's dearest originals' parameters, raised to ``cost`` if dearer: its
-    login checks verify at least that dear (csu.services.platform)."""
-    if cost is None:
+def _record_costs(session: Session, election_id: str, costs: set[rules.Cost]) -> None:
+    """The election's originals' parameters, those not known yet added: each of its
+    login checks holds the argon2 pool as long as the slowest takes (csu.services.platform)."""
+    if not costs:
         return
-    # The election's row held first: two imports of one election raise it in turn (both
-    # finding no row, both inserting one, the second failed on its key).
+    # The election's row held first: two imports of one election add theirs in turn (both
+    # finding a cost missing, both inserting it, the second failed on its key).
     session.execute(select(Election.id).where(Election.id == election_id).with_for_update())
-    row = session.get(OriginalsCost, election_id, with_for_update=True)
-    known = (row.memory_kib, row.time_cost, row.parallelism) if row is not None else None
-    if rules.dearest(known, cost) == known:
-        return
-    memory, passes, lanes = cost
-    row = row or OriginalsCost(election_id=election_id, memory_kib=0, time_cost=0, parallelism=0)
-    row.memory_kib, row.time_cost, row.parallelism = memory, passes, lanes
-    session.add(row)
+    known = {
+        (row.memory_kib, row.time_cost, row.parallelism)
+        for row in session.execute(
+            select(OriginalsCost).where(col(OriginalsCost.election_id) == election_id)
+        ).scalars()
+    }
+    for memory, passes, lanes in sorted(costs - known):
+        session.add(OriginalsCost(
+            election_id=election_id, memory_kib=memory, time_cost=passes, parallelism=lanes
+        ))  # fmt: skip
 
 
 def _details(report: OriginalsReport, skip_invalid: bool) -> dict[str, object]:

@@ -660,15 +660,24 @@ class _Work:
     decoy: Cost
 
     def floor(self) -> tuple[float, list[Cost]]:
-        """How long each verification holds its worker (seconds), and the costs not
-        measured yet."""
+        """How long each verification holds its worker (seconds): FLOOR_MARGIN times the
+        slowest of the costs as measured here, whatever their parameters say (memory
+        weighs more than passes); and the costs this check is to measure, those not
+        measured yet that no other check is measuring (a burst of checks at a fresh
+        start measured each cost once each, and filled the queue)."""
         known = {cost: _duration_of(cost) for cost in self.costs}
-        unmeasured = [cost for cost, seconds in known.items() if seconds is None]
         slowest = max((seconds for seconds in known.values() if seconds is not None), default=0.0)
-        return FLOOR_MARGIN * slowest, unmeasured
+        to_measure = []
+        with _durations_lock:
+            for cost, seconds in known.items():
+                if seconds is None and cost not in _measuring:
+                    _measuring.add(cost)
+                    to_measure.append(cost)
+        return FLOOR_MARGIN * slowest, to_measure
 
 
 _durations: dict[Cost, float] = {}
+_measuring: set[Cost] = set()  # a verification at it on its way: measured as it ends
 _durations_lock = threading.Lock()
 
 
@@ -685,6 +694,7 @@ def _lasted(cost: Cost | None, seconds: float) -> None:
     with _durations_lock:
         known = _durations.get(cost)
         _durations[cost] = seconds if known is None else known + (seconds - known) / 8
+        _measuring.discard(cost)
 
 
 def _work_of(
@@ -693,13 +703,19 @@ def _work_of(
     """The argon2 work of the election's checks where it has originals (table
     ``originals_cost``, read with the check, in its transaction: an import is seen by
     the next check); None without."""
-    row = session.get(OriginalsCost, definition.id)
-    if row is None:
+    originals = {
+        (row.memory_kib, row.time_cost, row.parallelism)
+        for row in session.execute(
+            select(OriginalsCost).where(OriginalsCost.election_id == definition.id)  # type: ignore[arg-type]
+        ).scalars()
+    }
+    if not originals:
         return None
-    originals: Cost = (row.memory_kib, row.time_cost, row.parallelism)
     own = any(creds.scheme_for(f) != creds.SCHEME_HMAC for f in definition.credentials.values())
-    costs = {originals, _cost_of_hasher(hasher)} if own else {originals}
-    return _Work(costs=frozenset(costs), decoy=originals)
+    costs = originals | {_cost_of_hasher(hasher)} if own else originals
+    # The decoys' the least memory: any cost is held to the floor, and it is the cheapest
+    # to make once and to run.
+    return _Work(costs=frozenset(costs), decoy=min(originals))
 
 
 def _cost_of_hasher(hasher: PasswordHasher) -> Cost:
@@ -724,6 +740,8 @@ def _verify(
     def done(ended: "Future[tuple[bool, float, float]]") -> None:
         if ended.cancelled() or ended.exception():
             _admission.release(None)
+            with _durations_lock:  # another check measures it
+                _measuring.discard(cost)  # type: ignore[arg-type]
             return
         _, worked, held = ended.result()
         _admission.release(held)

@@ -61,15 +61,16 @@ class Election(SQLModel, table=True):
 
 
 class OriginalsCost(SQLModel, table=True):
-    """The dearest argon2id parameters among an election's originals (migration 0028):
-    each login check of the election runs a verification at least this dear, so that
-    how long it takes says nothing of which identifier has which hash."""
+    """The argon2id parameters of an election's originals, one row each (migration
+    0028): each verification of its login checks holds its worker as long as the
+    slowest of them takes, so that how long a check takes says nothing of which
+    identifier has which hash (csu.services.platform)."""
 
     __tablename__ = "originals_cost"
     election_id: str = Field(primary_key=True, foreign_key="election.id", max_length=64)
-    memory_kib: int
-    time_cost: int
-    parallelism: int
+    memory_kib: int = Field(primary_key=True)
+    time_cost: int = Field(primary_key=True)
+    parallelism: int = Field(primary_key=True)
 
 
 class Bureau(SQLModel, table=True):

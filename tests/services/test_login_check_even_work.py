@@ -35,8 +35,10 @@ WRONG = {"security_key": "AAAAAAAAAAAAAAAA", "password": "aaaaaaaaaaaa"}
 @pytest.fixture(autouse=True)
 def measured_afresh() -> Iterator[None]:
     platform._durations.clear()
+    platform._measuring.clear()
     yield
     platform._durations.clear()
+    platform._measuring.clear()
 
 
 Call = tuple[tuple[int, int, int], float]  # a verification's cost, and its floor
@@ -78,27 +80,24 @@ def costs(calls: list[Call]) -> list[tuple[int, int, int]]:
     return [cost for cost, _ in calls]
 
 
-def stored_cost(desk: Desk) -> tuple[int, int, int] | None:
+def stored_costs(desk: Desk) -> set[tuple[int, int, int]]:
     with desk.deps.reading() as session:
-        row = session.exec(select(OriginalsCost)).first()
-        return (row.memory_kib, row.time_cost, row.parallelism) if row else None
+        return {
+            (row.memory_kib, row.time_cost, row.parallelism)
+            for row in session.exec(select(OriginalsCost)).all()
+        }
 
 
 def test_an_import_records_the_cost_of_its_originals(desk: Desk) -> None:
     originals(desk, desk.caller)
-    assert stored_cost(desk) == (7 * 1024, 1, 1)
+    assert stored_costs(desk) == {(7 * 1024, 1, 1)}
 
 
-def test_a_cheaper_import_keeps_the_dearer_cost(desk: Desk) -> None:
+def test_each_cost_imported_is_kept_once(desk: Desk) -> None:
     originals(desk, desk.caller, DEAR)
     originals(desk, desk.neighbour, CHEAP)
-    assert stored_cost(desk) == (8 * 1024, 2, 1)
-
-
-def test_a_dearer_import_raises_it(desk: Desk) -> None:
-    originals(desk, desk.caller, CHEAP)
-    originals(desk, desk.neighbour, DEAR)
-    assert stored_cost(desk) == (8 * 1024, 2, 1)
+    originals(desk, desk.southerner, CHEAP)
+    assert stored_costs(desk) == {(8 * 1024, 2, 1), (7 * 1024, 1, 1)}
 
 
 def test_an_unknown_identifier_is_checked_at_the_originals_cost(
@@ -132,6 +131,29 @@ def test_the_floor_is_the_slowest_cost_measured_with_a_margin(
     platform._durations.update({(7 * 1024, 1, 1): 0.004, own: 0.2})  # CSU's the slower
     check(desk, desk.caller.identifier, verified)
     assert {floor for _, floor in verified[-1]} == {platform.FLOOR_MARGIN * 0.2}
+
+
+def test_the_floor_follows_measured_times_not_parameters(
+    desk: Desk, verified: list[list[Call]]
+) -> None:
+    """An attack run timed m=262144,t=1 at 330-600 ms and m=26215,t=10 at 130-210 ms:
+    memory × passes ranked the second dearer, and the first class stood out."""
+    big, many = (256 * 1024, 1, 1), (26215, 10, 1)
+    originals(desk, desk.caller, PasswordHasher(time_cost=1, memory_cost=256 * 1024, parallelism=1))
+    originals(desk, desk.neighbour, PasswordHasher(time_cost=10, memory_cost=26215, parallelism=1))
+    own = (desk.deps.hasher.memory_cost, desk.deps.hasher.time_cost, 1)
+    platform._durations.update({big: 0.4, many: 0.2, own: 0.001})
+    check(desk, "MI99999999", verified)
+    assert {floor for _, floor in verified[-1]} == {platform.FLOOR_MARGIN * 0.4}
+
+
+def test_a_burst_at_a_fresh_start_measures_each_cost_once(desk: Desk) -> None:
+    originals(desk, desk.caller, CHEAP)
+    work = platform._Work(costs=frozenset({(7 * 1024, 1, 1)}), decoy=(7 * 1024, 1, 1))
+    assert work.floor() == (0.0, [(7 * 1024, 1, 1)])
+    assert work.floor() == (0.0, [])  # another check meanwhile: no second measure
+    platform._lasted((7 * 1024, 1, 1), 0.01)
+    assert work.floor() == (platform.FLOOR_MARGIN * 0.01, [])
 
 
 def test_a_cheap_verification_holds_its_worker_until_the_floor() -> None:
@@ -178,4 +200,4 @@ def test_the_upgrade_reads_the_cost_of_the_originals_already_imported(desk: Desk
     originals(desk, desk.neighbour, DEAR)
     downgrade(desk.deps.engine, "0027")
     upgrade(desk.deps.engine)
-    assert stored_cost(desk) == (8 * 1024, 2, 1)
+    assert stored_costs(desk) == {(7 * 1024, 1, 1), (8 * 1024, 2, 1)}
