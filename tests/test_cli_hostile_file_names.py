@@ -15,12 +15,14 @@ from tests.cli_support import assert_refused, clean_environment, csu, initialise
 from tests.test_cli import HEADER, MININT
 
 HOSTILE = {
+    "zero-width": "liste\u200b.csv",
     "newline": "liste\n=cmd.csv",
     "escape": "liste\x1b[31mrouge.csv",
     "override": "liste\u202evsc.txt",
     "isolate": "liste\u2066.csv",
 }
 SHOWN = {
+    "zero-width": "liste\\u200b.csv",
     "newline": "liste\\n=cmd.csv",
     "escape": "liste\\x1b[31mrouge.csv",
     "override": "liste\\u202evsc.txt",
@@ -66,7 +68,9 @@ def test_an_import_of_a_file_with_a_hostile_name_is_refused_and_journals_nothing
     before = entries(db)
     path = hostile(tmp_path, kind, content)
     result = csu(*command, path, "--election", "minint-2022", "--db", db)
-    assert_refused(result, f"Nom du fichier « {SHOWN[kind]} » : caractère interdit en position 6")
+    assert_refused(
+        result, "Chemin du fichier « ", f"{SHOWN[kind]} » : caractère interdit en position "
+    )
     assert HOSTILE[kind] not in result.output
     assert entries(db) == before
 
@@ -79,7 +83,7 @@ def test_an_election_file_with_a_hostile_name_is_refused(
     path = tmp_path / HOSTILE[kind]
     shutil.copy(MININT, path)
     result = csu("election", "load", path, "--db", db)
-    assert_refused(result, f"Nom du fichier « {SHOWN[kind]} »")
+    assert_refused(result, "Chemin du fichier « ", f"{SHOWN[kind]} »")
     assert entries(db) == before
 
 
@@ -87,3 +91,13 @@ def test_a_missing_file_with_a_hostile_name_is_shown_escaped(db: Path, tmp_path:
     result = csu("election", "load", tmp_path / "absent\x1b[2J.toml", "--db", db)
     assert_refused(result, "absent\\x1b[2J.toml")
     assert "\x1b[2J" not in result.output
+
+
+def test_a_folder_with_a_hostile_name_is_refused_too(db: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "dir\x1b]0;PWN\x07\u202e"
+    folder.mkdir()
+    path = folder / "liste.csv"
+    path.write_text(f"{HEADER}\n", encoding="utf-8")
+    result = csu("import", "voters", path, "--election", "minint-2022", "--db", db)
+    assert_refused(result, "Chemin du fichier « ", "dir\\x1b]0;PWN\\x07\\u202e/liste.csv » : ")
+    assert "\x1b" not in result.output and "\u202e" not in result.output

@@ -159,10 +159,16 @@ def refuse_control_characters(
 
 
 def escaped(value: str) -> str:
-    """``value`` with each refused character written as its code (« \\x1b », « \\u202e »):
-    a name CSU did not choose (a file's) shown in a message without driving the terminal
-    or reordering the line."""
-    return _REFUSED.sub(lambda found: found.group().encode("unicode_escape").decode(), value)
+    """``value`` with each character :func:`visible_text` refuses written as its code
+    (« \\x1b », « \\u202e », « \\u200b »): a name CSU did not choose (a file's) shown
+    in a message without driving the terminal, reordering the line or hiding a part."""
+    if value.isascii() and value.isprintable():
+        return value
+    return "".join(
+        char.encode("unicode_escape").decode() if _is_refused(char) or _is_invisible(char)
+        else char
+        for char in value
+    )
 
 
 def single_line(value: str, field: str, *, line: int | None = None) -> str:
@@ -216,8 +222,19 @@ def _is_invisible(char: str) -> bool:
         unicodedata.category(char) == "Cf"
         or char in _BLANK_LOOKING
         or 0xFE00 <= code <= 0xFE0F
-        or 0xE0100 <= code <= 0xE01EF
+        or any(first <= code <= last for first, last in _IGNORABLE)
     )
+
+
+# The rest of Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt), which
+# draws nothing either: the combining grapheme joiner, Khmer and Mongolian vowel
+# inherents and variation selectors, unassigned code points reserved as ignorable
+# (U+2065, U+FFF0–FFF8) and the whole tag and variation selector plane's block
+# (U+E0000–E0FFF). An attack run passed « nv-\u034f\u17b4\u180bx » as « nv-x ».
+_IGNORABLE = (
+    (0x034F, 0x034F), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2065, 0x2065),
+    (0xFFF0, 0xFFF8), (0xE0000, 0xE0FFF),
+)  # fmt: skip
 
 
 def is_printable_text(value: str) -> bool:

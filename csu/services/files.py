@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from csu.domain.text import escaped, single_line
+from csu.domain.text import escaped, visible_text
 from csu.services.context import ServiceError
 
 KIB = 1024
@@ -50,18 +50,18 @@ def open_regular(path: Path, what: str) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise UnreadableFile(f"{what} introuvable : {path}.", missing=True) from None
+        raise UnreadableFile(f"{what} introuvable : {_shown(path)}.", missing=True) from None
     except ValueError:  # a NUL byte in the path
         raise UnreadableFile(f"{what} : chemin invalide « {_shown(path)} ».") from None
     except OSError as error:
-        raise UnreadableFile(f"{what} : {path} illisible ({_reason(error)}).") from None
+        raise UnreadableFile(f"{what} : {_shown(path)} illisible ({_reason(error)}).") from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise UnreadableFile(f"{what} : {path} est un dossier, pas un fichier.")
+            raise UnreadableFile(f"{what} : {_shown(path)} est un dossier, pas un fichier.")
         if not stat.S_ISREG(mode):
             raise UnreadableFile(
-                f"{what} : {path} n'est pas un fichier ordinaire (tube, périphérique ou "
+                f"{what} : {_shown(path)} n'est pas un fichier ordinaire (tube, périphérique ou "
                 "socket) ; indiquez un fichier."
             )
         os.set_blocking(fd, True)
@@ -78,10 +78,10 @@ def read_text(path: Path, what: str, limit: int) -> str:
         try:
             data = handle.read(limit + 1)
         except OSError as error:
-            raise UnreadableFile(f"{what} : {path} illisible ({_reason(error)}).") from None
+            raise UnreadableFile(f"{what} : {_shown(path)} illisible ({_reason(error)}).") from None
     if len(data) > limit:
         raise UnreadableFile(
-            f"{what} : {path} est trop volumineux (plus de {_size(limit)}) ; "
+            f"{what} : {_shown(path)} est trop volumineux (plus de {_size(limit)}) ; "
             "est-ce bien le bon fichier ?"
         )
     return decode(data, path, what)
@@ -94,7 +94,7 @@ def decode(data: bytes, path: Path, what: str) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise UnreadableFile(
-            f"{what} : {path}, ligne {line} : le fichier n'est pas encodé en UTF-8."
+            f"{what} : {_shown(path)}, ligne {line} : le fichier n'est pas encodé en UTF-8."
         ) from None
 
 
@@ -116,10 +116,13 @@ def _size(limit: int) -> str:
 
 
 def file_name(path: Path) -> str:
-    """The name of a file given to CSU, as its journal entry and messages record it: one
-    with a control or bidirectional character (« evil\\n=cmd\\u202e.csv ») is refused,
-    before anything is read or written, as typed text is (csu.domain.text)."""
-    return single_line(path.name, f"Nom du fichier « {escaped(path.name)[:200]} »")
+    """The name of a file given to CSU, as its journal entry and messages record it: a
+    path with a control, bidirectional or invisible character, in its name or in a
+    folder's (« evil\\n=cmd\\u202e.csv », « dir\\x1b]0;…/liste.csv »), is refused before
+    anything is read or written, as what is compared with a record is (csu.domain.text):
+    messages print the path, the journal keeps the name."""
+    visible_text(str(path), f"Chemin du fichier « {escaped(str(path))[:200]} »")
+    return path.name
 
 
 def _shown(path: Path) -> str:

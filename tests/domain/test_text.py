@@ -11,12 +11,14 @@ from csu.domain import text
 from csu.domain.errors import InvalidValue
 from csu.domain.text import (
     FORMULA_STARTS,
+    escaped,
     free_text,
     is_printable_text,
     multiline_text,
     refuse_control_characters,
     single_line,
     spreadsheet_safe,
+    visible_text,
 )
 
 REFUSED = {
@@ -218,3 +220,19 @@ def test_a_one_line_value_of_ascii_is_refused_exactly_as_the_character_rule_says
         assert refused_by_rule
     else:
         assert not refused_by_rule
+
+
+@pytest.mark.parametrize(
+    "char",
+    ["\u034f", "\u17b4", "\u180b", "\u2065", "\ufff0", "\U000e0000", "\U000e0080"],
+    ids=["grapheme-joiner", "khmer-inherent", "mongolian-selector", "reserved-2065",
+         "reserved-fff0", "tag-e0000", "reserved-e0080"],
+)  # fmt: skip
+def test_a_default_ignorable_character_is_refused_in_what_is_compared(char: str) -> None:
+    """An attack run passed « nv-\\u034f\\u17b4\\u180bx », which reads « nv-x »."""
+    with pytest.raises(InvalidValue, match="caractère interdit en position 4"):
+        visible_text(f"nv-{char}x", "event_id")
+
+
+def test_escaped_shows_an_invisible_character_as_its_code() -> None:
+    assert escaped("liste\u200b\x1b.csv") == "liste\\u200b\\x1b.csv"
