@@ -432,6 +432,16 @@ def _waiting(
             PresenceCheck.bureau_code == (who.bureau or ""),
             PresenceCheck.expires_at > now,
             Intervention.closed_at.is_(None),  # type: ignore[union-attr]
+            # Still of this bureau (a roll may have moved the voter since the call): the
+            # president no longer sees a voter outside their scope, as _in_bureau refuses
+            # to let them attest one.
+            select(Material.id)
+            .where(
+                Material.voter_id == PresenceCheck.voter_id,
+                Material.election_id == PresenceCheck.election_id,
+                Material.bureau_code == PresenceCheck.bureau_code,
+            )
+            .exists(),
         )
         .order_by(PresenceCheck.requested_at, PresenceCheck.id)  # type: ignore[arg-type]
     ).all()

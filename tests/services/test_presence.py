@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from csu.domain.errors import InvalidValue
+from csu.fake_electorate import write_roll_csv
 from csu.services.context import Forbidden, ServiceError
 from csu.services.credentials import issue_credential
 from csu.services.elections import load_election
@@ -18,6 +19,7 @@ from csu.services.presence import (
     request_presence_check,
     waiting_presence_checks,
 )
+from csu.services.rolls import import_voters
 from csu.services.verification import verify_identity
 from csu.store.tables import Intervention, VerificationAttempt
 from tests.conftest import ADMIN, AGENT, SUPERVISOR
@@ -272,3 +274,15 @@ def test_an_unused_attestation_expires(desk: Desk) -> None:
     status = presence_status(desk.deps, AGENT, call_id)
     assert status is not None and status.state_label == "expirée"
 
+
+
+def test_a_voter_moved_to_another_bureau_leaves_the_presidents_queue(desk: Desk) -> None:
+    """The president no longer sees the name and birth date of a voter outside their
+    scope, whom they could not attest anyway."""
+    _, check_id = requested(desk)
+    assert [r.id for r in presence_requests(desk.deps, PRESIDENT_NORD)] == [check_id]
+    path = desk.tmp_path / "moved.csv"
+    write_roll_csv([desk.caller.row | {"bureau": "B-SUD"}], path)
+    assert import_voters(desk.deps, ADMIN, path, desk.caller.election).committed
+    assert presence_requests(desk.deps, PRESIDENT_NORD) == []
+    assert waiting_presence_checks(desk.deps, PRESIDENT_NORD) == []
