@@ -212,6 +212,11 @@ class DashboardScreen(CsuScreen[None]):
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
 
+    def on_resize(self) -> None:
+        # The charts' titles follow their width (_title): drawn again for the new one.
+        if self.figures is not None:
+            self.call_after_refresh(self._show, self.figures)
+
     def action_refresh(self) -> None:
         self.load()
 
@@ -282,7 +287,8 @@ class DashboardScreen(CsuScreen[None]):
             plt.plot([float(i) for i in range(len(hours))], counts)
             ticks = [i for i, (moment, _) in enumerate(hours) if i == 0 or moment.hour == 0]
             plt.xticks([float(i) for i in ticks], [f"{hours[i][0]:%d/%m}" for i in ticks])
-            plt.title(f"Émargements par heure depuis l'ouverture : {votes.total}")
+            _title(plot, f"Émargements par heure depuis l'ouverture : {votes.total}",
+                   f"Émargements/h depuis l'ouverture : {votes.total}")  # fmt: skip
         plot.refresh()
 
     def _chart(self, selector: str, period: Period | None, *, hours_only: bool) -> None:
@@ -301,8 +307,16 @@ class DashboardScreen(CsuScreen[None]):
                 plt.plot([float(i) for i in range(len(hours))], counts)
                 ticks = list(range(0, len(hours), 24))
                 plt.xticks([float(i) for i in ticks], [f"{hours[i][0]:%d/%m}" for i in ticks])
-            plt.title(f"Interventions par heure — {period.label.lower()} : {period.interventions}")
+            said = f"{period.label.lower()} : {period.interventions}"
+            _title(plot, f"Interventions par heure — {said}", f"Interventions/h, {said}")
         plot.refresh()
+
+
+def _title(plot: PlotextPlot, title: str, short: str) -> None:
+    """The chart's title, or its short form where the chart is too narrow for it:
+    plotext drew none at all rather than a title wider than the chart (80 columns)."""
+    room = plot.size.width - 4  # the frame and the axis' labels
+    plot.plt.title(title if len(title) <= room else short)
 
 
 def _count_axis(plt: Any, counts: list[int]) -> None:

@@ -92,6 +92,28 @@ async def test_at_80x24_the_dashboard_opens_on_its_summary(app: CsuApp) -> None:
         assert app.screen.focused is app.screen.query_one("#dashboard-platforms")
 
 
+async def test_at_80x24_the_charts_keep_a_title_that_fits(app: CsuApp) -> None:
+    """plotext drew no title at all rather than one wider than its chart."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        shown = drawn(app)
+        assert "Interventions/h, aujourd'hui : " in shown
+        assert "Interventions/h, depuis le " in shown
+
+
+async def test_a_wide_terminal_gets_the_whole_titles_again(app: CsuApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.resize_terminal(160, 50)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert "Interventions par heure — aujourd'hui : " in drawn(app)
+
+
 async def test_the_dashboard_shows_todays_figures(app: CsuApp, demo_deps: Deps) -> None:
     two_cases(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
