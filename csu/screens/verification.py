@@ -400,6 +400,23 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         # its last 4 characters in the president's window.
         return next(iter(self.query("Select, Input")), None)
 
+    def on_key(self, event: events.Key) -> None:
+        """Characters typed on the document's type (a list, which takes none) go to its
+        last 4 characters' field: a president typed « 9012 » there and nothing happened.
+        The type stays to choose; Entrée or Espace opens its list."""
+        if not event.is_printable or event.character in (None, " "):
+            return
+        document = self.query("#verify-document").results(Select)
+        tails = self.query("#verify-in_person").results(Input)
+        select, field = next(document, None), next(tails, None)
+        if select is None or field is None or self.focused is not select or select.expanded:
+            return
+        event.stop()
+        event.prevent_default()
+        field.insert_text_at_cursor(event.character)  # its length and checks hold
+        field.select_on_focus = False  # the next character goes after, not over it
+        field.focus()
+
     def bring_into_view(self, field: Widget) -> None:
         """Scrolls to ``field`` when it is out of the window's view or under its dock."""
         answer = self.query_one("#verify-answer", Vertical)

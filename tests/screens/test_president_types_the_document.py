@@ -1,0 +1,40 @@
+"""A president's verification window opens on the document's type, a list that takes no
+characters: « 9012 » typed there did nothing. The characters go to the document's last
+4 characters, and the type stays to choose."""
+
+from textual.widgets import Input, Select
+
+from csu.app import CsuApp
+from csu.screens.verification import VerifyScreen
+from csu.services.context import Deps
+from tests.screens.conftest import SIZE, demo_voter, in_call, president_bureau, press
+
+
+async def test_digits_typed_on_the_documents_type_go_to_its_last_four(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, voter, login="president")
+        await press(pilot, "ctrl+e")
+        window = app.screen
+        assert isinstance(window, VerifyScreen)
+        select = window.query_one("#verify-document", Select)
+        assert window.focused is select
+        await press(pilot, "9", "0", "1", "2", "3")
+        field = window.query_one("#verify-in_person", Input)
+        assert field.value == "9012"  # its 4 characters at most
+        assert window.focused is field
+        assert select.is_blank()  # never chosen for the president
+
+
+async def test_space_on_the_documents_type_still_opens_its_list(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, voter, login="president")
+        await press(pilot, "ctrl+e")
+        select = app.screen.query_one("#verify-document", Select)
+        await press(pilot, "space")
+        assert select.expanded
