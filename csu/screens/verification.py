@@ -239,6 +239,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Fermer", id="verify-cancel"),
         Binding("f5", "refresh_presence", "Actualiser", id="verify-refresh"),
+        # In the footer: at 80x24 the send button is fields below the window's view,
+        # and a newcomer never found it.
+        Binding("ctrl+s", "send_code", "Envoyer le code", id="verify-send-code"),
     ]
 
     def __init__(
@@ -274,7 +277,27 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh_presence":
             return self.presence
+        if action == "send_code":
+            return self._send_button() is not None
         return True
+
+    def _send_button(self) -> Button | None:
+        """The first code this window may send (the SMS's before the e-mail's), if any."""
+        return next(
+            (b for b in self.query(".send-code").results(Button) if not b.disabled), None
+        )
+
+    def action_send_code(self) -> None:
+        """As its button: the code sent, and the cursor in the field the caller's code is
+        typed in, brought into view."""
+        button = self._send_button()
+        if button is None:
+            return
+        factor = (button.id or "").removeprefix("send-")
+        for field in self.query(PasteCheckedInput):
+            if field.id == f"verify-{factor}":
+                field.focus()
+        button.press()
 
     def _set_line(self, factors: frozenset[str]) -> str:
         """A set as the list says it; one whose code could go nowhere, said impossible,

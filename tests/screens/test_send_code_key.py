@@ -1,0 +1,41 @@
+"""ctrl+s sends the one-time code from the verification window's footer: at 80x24 its
+button is fields below the window's view, and a newcomer never found it."""
+
+from textual.widgets import Input, Static
+
+from csu.app import CsuApp
+from csu.screens.verification import VerifyScreen
+from csu.services.context import Deps
+from tests.screens.conftest import demo_voter, in_call, president_bureau, press
+
+SMALL = (80, 24)
+
+
+def usable_keys(app: CsuApp) -> set[str]:
+    return {key for key, active in app.screen.active_bindings.items() if active.enabled}
+
+
+async def test_ctrl_s_sends_the_code_and_puts_the_cursor_where_it_is_typed(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SMALL) as pilot:
+        await in_call(pilot, demo_voter(demo_deps, mobile=True))
+        await press(pilot, "ctrl+e")
+        window = app.screen
+        assert isinstance(window, VerifyScreen)
+        assert "ctrl+s" in usable_keys(app)
+        await press(pilot, "ctrl+s")
+        status = str(window.query_one("#verify-otp-status", Static).content)
+        assert status.startswith("Code envoyé à +33 ")
+        field = window.query_one("#verify-otp_mobile", Input)
+        assert window.focused is field and window.can_view_entire(field)
+
+
+async def test_no_ctrl_s_where_no_code_can_be_sent(app: CsuApp, demo_deps: Deps) -> None:
+    """A president sends no code (the cell does): the key is not offered."""
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps), mobile=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await in_call(pilot, voter, login="president")
+        await press(pilot, "ctrl+e")
+        assert isinstance(app.screen, VerifyScreen)
+        assert "ctrl+s" not in usable_keys(app)
