@@ -2,6 +2,9 @@
 characters: « 9012 » typed there did nothing. The characters go to the document's last
 4 characters, and the type stays to choose."""
 
+from typing import Any
+
+from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from csu.app import CsuApp
@@ -10,15 +13,20 @@ from csu.services.context import Deps
 from tests.screens.conftest import SIZE, demo_voter, in_call, president_bureau, press
 
 
+async def president_verifying(pilot: Pilot[Any], deps: Deps) -> VerifyScreen:
+    """The president's own call on a voter of their bureau, its verification window open."""
+    await in_call(pilot, demo_voter(deps, bureau=president_bureau(deps)), login="president")
+    await press(pilot, "ctrl+e")
+    window = pilot.app.screen
+    assert isinstance(window, VerifyScreen)
+    return window
+
+
 async def test_digits_typed_on_the_documents_type_go_to_its_last_four(
     app: CsuApp, demo_deps: Deps
 ) -> None:
-    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
     async with app.run_test(size=SIZE) as pilot:
-        await in_call(pilot, voter, login="president")
-        await press(pilot, "ctrl+e")
-        window = app.screen
-        assert isinstance(window, VerifyScreen)
+        window = await president_verifying(pilot, demo_deps)
         select = window.query_one("#verify-document", Select)
         assert window.focused is select
         await press(pilot, "9", "0", "1", "2", "3")
@@ -31,10 +39,8 @@ async def test_digits_typed_on_the_documents_type_go_to_its_last_four(
 async def test_space_on_the_documents_type_still_opens_its_list(
     app: CsuApp, demo_deps: Deps
 ) -> None:
-    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
     async with app.run_test(size=SIZE) as pilot:
-        await in_call(pilot, voter, login="president")
-        await press(pilot, "ctrl+e")
-        select = app.screen.query_one("#verify-document", Select)
+        window = await president_verifying(pilot, demo_deps)
+        select = window.query_one("#verify-document", Select)
         await press(pilot, "space")
         assert select.expanded
