@@ -94,7 +94,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = threads + ARGON2_ADMITTED
-        warm_argon2_pool()
+        warm_argon2_pool(deps)
         try:
             # Requests queue their journal entries; the API's own sequencer chains them.
             with resident_sequencer(deps):

@@ -316,7 +316,10 @@ def _title(plot: PlotextPlot, title: str, short: str) -> None:
     """The chart's title, or its short form where the chart is too narrow for it:
     plotext drew none at all rather than a title wider than the chart (80 columns)."""
     room = plot.size.width - 4  # the frame and the axis' labels
-    plot.plt.title(title if len(title) <= room else short)
+    chosen = title if len(title) <= room else short
+    if len(chosen) > room > 1:  # large counts: cut, rather than no title at all
+        chosen = chosen[: room - 1] + "…"
+    plot.plt.title(chosen)
 
 
 def _count_axis(plt: Any, counts: list[int]) -> None:

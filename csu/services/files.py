@@ -121,9 +121,12 @@ def file_name(path: Path) -> str:
     folder's (« evil\\n=cmd\\u202e.csv », « dir\\x1b]0;…/liste.csv »), is refused before
     anything is read or written, as what is compared with a record is (csu.domain.text):
     messages print the path, the journal keeps the name."""
-    visible_text(str(path), f"Chemin du fichier « {escaped(str(path))[:200]} »")
+    visible_text(str(path), f"Chemin du fichier « {_shown(path)} »")
     return path.name
 
 
 def _shown(path: Path) -> str:
-    return escaped(str(path))[:200]
+    """The path as a message names it: its end kept (the file's name, what was wrong)
+    when it is long."""
+    shown = escaped(str(path))
+    return shown if len(shown) <= 200 else "…" + shown[-199:]

@@ -244,6 +244,12 @@ def _write(
     return {rules.cost_of(row["hash"]) for row in rows}
 
 
+MAX_COSTS = 4
+"""Argon2id parameter sets of one election's originals, at most: each is measured and
+has its decoy made once per API process, one after another (up to 256 MiB, t=10 each);
+a platform hashes one way, two across a change of its settings."""
+
+
 def _record_costs(session: Session, election_id: str, costs: set[rules.Cost]) -> None:
     """The election's originals' parameters, those not known yet added: each of its
     login checks holds the argon2 pool as long as the slowest takes (csu.services.platform)."""
@@ -258,6 +264,12 @@ def _record_costs(session: Session, election_id: str, costs: set[rules.Cost]) ->
             select(OriginalsCost).where(col(OriginalsCost.election_id) == election_id)
         ).scalars()
     }
+    if len(known | costs) > MAX_COSTS:
+        raise ImportFailed(
+            f"Les codes d'origine du scrutin {election_id} auraient "
+            f"{len(known | costs)} jeux de paramètres argon2id différents ({MAX_COSTS} au "
+            "plus) : la plateforme les hache d'une ou deux façons ; rien n'a été écrit."
+        )
     for memory, passes, lanes in sorted(costs - known):
         session.add(OriginalsCost(
             election_id=election_id, memory_kib=memory, time_cost=passes, parallelism=lanes

@@ -621,21 +621,25 @@ def _all_match(
             verified.append((credential.hash, value, True))
         else:
             verified.append((decoy, value, False))
-    floor = 0.0
-    if work is not None:
-        floor, unmeasured = work.floor()
+    floor, to_measure = work.floor() if work is not None else (0.0, [])
+    try:
         # Until each cost's time is known here, a decoy at it, once: it measures it.
-        verified.extend((_decoy(cost), "", None) for cost in unmeasured)
-    costly = len(verified)
-    if costly and not _admission.admit(costly):
-        raise ChecksSaturated(_admission.retry_after())
+        verified.extend((_decoy(cost), "", None) for cost in to_measure)
+        costly = len(verified)
+        if costly and not _admission.admit(costly):
+            raise ChecksSaturated(_admission.retry_after())
+    except BaseException:
+        _measured_by_none(to_measure)  # another check measures them
+        raise
     pending: list[tuple[Future[tuple[bool, float, float]], bool | None]] = []
     try:
         for stored_hash, value, counts in verified:
             pending.append((_verify(deps.hasher, stored_hash, value, floor), counts))
     finally:
-        for _ in range(costly - len(pending)):  # admitted, never sent (an error)
-            _admission.release(None)
+        if len(pending) < costly:  # admitted, never sent (an error)
+            for _ in range(costly - len(pending)):
+                _admission.release(None)
+            _measured_by_none(to_measure)
     # A decoy's verification is waited for like the others, and never a match.
     for future, counts in pending:
         verdict = future.result()[0]
@@ -686,6 +690,14 @@ def _duration_of(cost: Cost) -> float | None:
         return _durations.get(cost)
 
 
+def _measured_by_none(costs: Sequence[Cost]) -> None:
+    """The measures a check was to make and will not (refused, or failed): another
+    check makes them (else a cost stayed out of every floor until a credential at it
+    was verified)."""
+    with _durations_lock:
+        _measuring.difference_update(costs)
+
+
 def _lasted(cost: Cost | None, seconds: float) -> None:
     """A verification at ``cost`` lasted ``seconds`` in its worker: its moving average
     (the machine's load changes), the first one as it is."""
@@ -713,9 +725,11 @@ def _work_of(
         return None
     own = any(creds.scheme_for(f) != creds.SCHEME_HMAC for f in definition.credentials.values())
     costs = originals | {_cost_of_hasher(hasher)} if own else originals
-    # The decoys' the least memory: any cost is held to the floor, and it is the cheapest
-    # to make once and to run.
-    return _Work(costs=frozenset(costs), decoy=min(originals))
+    # The decoys' the slowest measured: held to the floor as any, they work as a dear
+    # original does when load stretches both past it (the least memory until measured).
+    timed = {cost: seconds for cost in costs if (seconds := _duration_of(cost)) is not None}
+    decoy = max(timed, key=timed.__getitem__) if timed else min(originals)
+    return _Work(costs=frozenset(costs), decoy=decoy)
 
 
 def _cost_of_hasher(hasher: PasswordHasher) -> Cost:
@@ -740,8 +754,8 @@ def _verify(
     def done(ended: "Future[tuple[bool, float, float]]") -> None:
         if ended.cancelled() or ended.exception():
             _admission.release(None)
-            with _durations_lock:  # another check measures it
-                _measuring.discard(cost)  # type: ignore[arg-type]
+            if cost is not None:
+                _measured_by_none([cost])
             return
         _, worked, held = ended.result()
         _admission.release(held)
@@ -823,13 +837,36 @@ def _argon2_pool() -> ProcessPoolExecutor:
         return _pool
 
 
-def warm_argon2_pool() -> None:
+def warm_argon2_pool(deps: Deps | None = None) -> None:
     """Starts the argon2 workers now (``csu api`` at start-up) rather than at the first
     argon2 check: a spawned worker imports CSU first, seconds on a busy machine, which
-    the first voter to log in would otherwise wait."""
+    the first voter to log in would otherwise wait. With ``deps``, also measures the
+    originals' costs and CSU's own, in the background: until a cost is measured, the
+    checks of its election leave it out of their floor."""
     pool = _argon2_pool()
     for _ in range(ARGON2_WORKERS):
         pool.submit(_ready)
+    if deps is None:
+        return
+    try:
+        with deps.reading() as session:
+            costs = {
+                (row.memory_kib, row.time_cost, row.parallelism)
+                for row in session.execute(select(OriginalsCost)).scalars()
+            }
+    except Exception:  # any: the store out of reach, the API starts all the same
+        return  # (its checks measure the costs as they come)
+    if not costs:
+        return
+    costs.add(_cost_of_hasher(deps.hasher))
+    with _durations_lock:
+        costs -= _measuring | set(_durations)
+        _measuring.update(costs)
+    for cost in sorted(costs):
+        if _admission.admit(1):  # as a check's: its slot given back as it ends
+            _verify(deps.hasher, _decoy(cost), "")
+        else:
+            _measured_by_none([cost])
 
 
 def _ready() -> bool:

@@ -4,8 +4,10 @@ the originals the platform hashed). An attack run timed an identifier whose orig
 was hashed cheaper than CSU's at 8 ms and an unknown one at 110 ms (its decoy at CSU's
 cost): timing told which identifiers exist."""
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -16,6 +18,7 @@ from csu.services import platform
 from csu.services.originals import import_originals
 from csu.services.platform import check_platform_login
 from csu.services.platform_clients import Platform
+from csu.services.rolls import ImportFailed
 from csu.store.migrate import downgrade, upgrade
 from csu.store.tables import OriginalsCost
 from tests.conftest import ADMIN
@@ -201,3 +204,61 @@ def test_the_upgrade_reads_the_cost_of_the_originals_already_imported(desk: Desk
     downgrade(desk.deps.engine, "0027")
     upgrade(desk.deps.engine)
     assert stored_costs(desk) == {(7 * 1024, 1, 1), (8 * 1024, 2, 1)}
+
+
+def test_a_refused_check_leaves_its_measures_to_another(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused (503) before it measured a cost, a check no longer leaves that cost out
+    of every floor until a credential at it happens to be verified."""
+    originals(desk, desk.caller, CHEAP)
+    monkeypatch.setattr(platform._admission, "admit", lambda count: False)
+    with pytest.raises(platform.ChecksSaturated):
+        check_platform_login(desk.deps, PLATFORM, "minint-2022", "MI99999999", WRONG)
+    assert platform._measuring == set()
+
+
+def test_the_decoys_are_at_the_slowest_cost_measured(desk: Desk) -> None:
+    originals(desk, desk.caller, CHEAP)
+    originals(desk, desk.neighbour, DEAR)
+    platform._durations.update({(7 * 1024, 1, 1): 0.3, (8 * 1024, 2, 1): 0.1})
+    with desk.deps.reading() as session:
+        definition = platform.get_definition(session, "minint-2022")
+        work = platform._work_of(session, desk.deps.hasher, definition)
+    assert work is not None and work.decoy == (7 * 1024, 1, 1)
+
+
+def test_the_api_measures_the_known_costs_as_it_starts(desk: Desk) -> None:
+    originals(desk, desk.caller, CHEAP)
+    platform.warm_argon2_pool(desk.deps)
+    for _ in range(200):
+        if platform._duration_of((7 * 1024, 1, 1)) is not None:
+            break
+        time.sleep(0.05)
+    assert platform._duration_of((7 * 1024, 1, 1)) is not None
+    assert platform._measuring == set()
+
+
+def test_an_import_bringing_a_fifth_cost_is_refused_whole(desk: Desk) -> None:
+    def at(memory: int) -> PasswordHasher:
+        return PasswordHasher(time_cost=1, memory_cost=memory, parallelism=1)
+
+    def export(*lines: str) -> Path:
+        path = desk.tmp_path / "originaux.csv"
+        path.write_text("identifiant;type;hash;prefixe_hash\n" + "".join(lines), "utf-8")
+        return path
+
+    base = 7 * 1024
+    for caller, key, password in ((desk.caller, base, base + 1),
+                                  (desk.neighbour, base + 2, base + 3)):  # fmt: skip
+        four = export(
+            f"{caller.identifier};cle_securite;{at(key).hash('K7MPX2QD9RFAH3TW')};\n",
+            f"{caller.identifier};mot_de_passe;{at(password).hash('k7Mpx2QD9rfa')};\n",
+        )
+        assert import_originals(desk.deps, ADMIN, four, "minint-2022").committed
+    before = stored_costs(desk)
+    assert len(before) == 4
+    fifth = export(f"{desk.southerner.identifier};mot_de_passe;{at(base + 9).hash('x')};\n")
+    with pytest.raises(ImportFailed, match="5 jeux de paramètres argon2id différents"):
+        import_originals(desk.deps, ADMIN, fifth, "minint-2022")
+    assert stored_costs(desk) == before
