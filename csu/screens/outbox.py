@@ -20,6 +20,7 @@ from csu.domain.clock import to_paris
 from csu.domain.masking import mask_contacts
 from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen
+from csu.screens.labels import CHANNEL_LABELS, PURPOSE_LABELS
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
 from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
@@ -36,14 +37,6 @@ FAILED = STATE_LABELS["failed"]
 # A message still to go out may be abandoned; a sent or abandoned one is settled.
 SETTLED = (STATE_LABELS["sent"], STATE_LABELS["abandoned"])
 
-PURPOSE_LABELS: dict[str, str] = {
-    "otp": "code à usage unique",
-    "vote_code_link": "lien code de vote",
-    "identifier": "identifiant",
-    "notice": "avis de changement",
-    "substitution": "matériel de substitution",
-}
-CHANNEL_LABELS: dict[str, str] = {"sms": "SMS", "email": "courriel"}
 # The state and the attempts whole, before the texts that shrink to fit (« … »): at 80
 # columns the state was off the right edge, out of reach even scrolled. The highlighted
 # message is shown whole below the table.

@@ -5,6 +5,7 @@ goes out again with « e » once the transport works, or is abandoned with « a 
 import dataclasses
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 from textual.widgets import DataTable, Static
 
@@ -189,3 +190,13 @@ class TestOutboxScreen:
 def test_created_today_shows_the_time_older_the_day() -> None:
     assert created_text(NOW, NOW) == "11:30"
     assert created_text(NOW.replace(day=1), NOW) == "01/12 11:30"
+
+
+@pytest.mark.parametrize("purpose", ["password_link", "link_notice", "link_voided_notice",
+                                     "letter", "otp", "substitution"])  # fmt: skip
+def test_every_purpose_sent_is_named_in_french(purpose: str) -> None:
+    """The list kept its own labels, without four purposes sent today: their internal
+    names showed in the « Objet » column."""
+    from csu.screens.outbox import PURPOSE_LABELS
+
+    assert PURPOSE_LABELS[purpose] != purpose
