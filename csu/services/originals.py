@@ -133,6 +133,10 @@ def _import_originals(
             report.committed = True
         except _Abort:
             _journal(deps, who, report, skip_invalid, "refusé")
+        except ImportFailed:  # too many parameter sets: refused whole, journalled too
+            report.written = 0
+            _journal(deps, who, report, skip_invalid, "refusé")
+            raise
     return report
 
 

@@ -602,7 +602,7 @@ def _all_match(
     is refused (``ChecksSaturated``): how many there are depends on the secrets' kinds
     and the election's formats and originals only, never on what is stored."""
     results: list[bool] = []
-    decoy = _decoy(work.decoy if work is not None else _cost_of_hasher(deps.hasher))
+    decoy_cost = work.decoy if work is not None else _cost_of_hasher(deps.hasher)
     # (hash, value, what it counts for: a credential's True, a missing one's False, a
     # decoy for time only None)
     verified: list[tuple[str, str, bool | None]] = []
@@ -616,11 +616,11 @@ def _all_match(
             actual = keyed_hash(deps.key, credential_purpose(kind), value)
             results.append(hmac.compare_digest(actual, expected) and credential is not None)
             if work is not None:  # as an argon2 one would: a decoy's verification
-                verified.append((decoy, value, None))
+                verified.append((_decoy(decoy_cost), value, None))
         elif credential is not None:
             verified.append((credential.hash, value, True))
         else:
-            verified.append((decoy, value, False))
+            verified.append((_decoy(decoy_cost), value, False))
     floor, to_measure = work.floor() if work is not None else (0.0, [])
     try:
         # Until each cost's time is known here, a decoy at it, once: it measures it.

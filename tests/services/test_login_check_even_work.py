@@ -26,6 +26,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     Caller,
     Desk,
     desk_fixture,
+    entries,
 )
 from tests.services.test_platform import issue_both
 
@@ -262,3 +263,5 @@ def test_an_import_bringing_a_fifth_cost_is_refused_whole(desk: Desk) -> None:
     with pytest.raises(ImportFailed, match="5 jeux de paramètres argon2id différents"):
         import_originals(desk.deps, ADMIN, fifth, "minint-2022")
     assert stored_costs(desk) == before
+    refused = [e for e in entries(desk.deps) if e["outcome"] == "refusé"]
+    assert refused and refused[-1]["details"]["written"] == 0
