@@ -54,6 +54,27 @@ def sent_text(sent: IdentifierSent) -> str:
     )
 
 
+def password_link_text(sent: LinkSent) -> str:
+    """The password link as its identifier's sentence says it: sent, refused for good
+    (never retried: no « valable jusqu'au » then), or waiting."""
+    expires = sent.expires_at.strftime("%d/%m à %H:%M")
+    shown = "le mot de passe s'affichera sur l'écran de l'électeur, jamais lu par la cellule"
+    if sent.delivery == SENT:
+        return (
+            f"Lien du mot de passe envoyé à {sent.recipient}, valable jusqu'au {expires} : "
+            f"{shown}."
+        )
+    if sent.delivery == FAILED:
+        return (
+            f"Lien du mot de passe pour {sent.recipient} non envoyé ({sent.delivery}) : "
+            "voyez la cause dans Messages, puis envoyez-le à une autre adresse."
+        )
+    return (
+        f"Lien du mot de passe pour {sent.recipient} en attente d'envoi, valable jusqu'au "
+        f"{expires} : l'envoi sera retenté automatiquement ; {shown}."
+    )
+
+
 class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
     """Material (if several), destination, the personal address twice; « Envoyer ».
 
@@ -226,17 +247,8 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
 
     def _link_sent(self, sent: LinkSent) -> None:
         self._address = ""
-        expires = sent.expires_at.strftime("%d/%m à %H:%M")
-        # « envoyé » said once: « envoyé à … (envoyé) » read as a stammer.
-        how = (
-            f"envoyé à {sent.recipient}"
-            if sent.delivery == SENT
-            else f"pour {sent.recipient} {sent.delivery}"
-        )
         self.query_one("#identifier-result", Static).update(
-            f"{sent_text(self.sent) if self.sent else ''}\nLien du mot de passe {how}, "
-            f"valable jusqu'au {expires} : le mot de passe s'affichera sur l'écran de "
-            "l'électeur, jamais lu par la cellule."
+            f"{sent_text(self.sent) if self.sent else ''}\n{password_link_text(sent)}"
         )
         button = self.query_one("#identifier-password", Button)
         button.display = False

@@ -55,3 +55,22 @@ def test_no_sentence_says_a_state_twice(said: object) -> None:
 
 def test_the_timeline_names_a_queued_message_in_plain_words() -> None:
     assert ACTION_LABELS["message_queue"] == "message à envoyer"
+
+
+def password_link(delivery: str) -> str:
+    sent = LinkSent("email", "j***@exemple.fr", UNTIL, delivery)
+    return identifier_delivery.password_link_text(sent)
+
+
+def test_a_password_link_sent_says_until_when_and_where_it_shows() -> None:
+    assert password_link(STATE_LABELS["sent"]) == (
+        "Lien du mot de passe envoyé à j***@exemple.fr, valable jusqu'au 02/12 à 22:34 : le "
+        "mot de passe s'affichera sur l'écran de l'électeur, jamais lu par la cellule."
+    )
+
+
+def test_a_password_link_refused_for_good_says_so_without_a_validity() -> None:
+    """It read « Lien du mot de passe pour j***@exemple.fr échec, valable jusqu'au … »."""
+    said = password_link(STATE_LABELS["failed"])
+    assert said.startswith("Lien du mot de passe pour j***@exemple.fr non envoyé (échec) : ")
+    assert "valable" not in said
