@@ -21,7 +21,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.domain.plural import counted
-from csu.screens.base import CsuModal, CsuScreen
+from csu.screens.base import CsuModal, CsuScreen, bound_key
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
 from csu.services.context import ROLE_LABELS, ROLES, ServiceError
@@ -29,7 +29,6 @@ from csu.services.operators import (
     BUREAU_FIELD,
     LOGIN_FIELD,
     NAME_FIELD,
-    NEW_ACCOUNT_ON_DESK,
     ROLE_FIELD,
     OperatorCreated,
     OperatorUnlocked,
@@ -173,10 +172,15 @@ class OperatorsScreen(CsuScreen[None]):
         locked = sum(view.locked for view in views)
         self.summary = (
             f"{counted(len(views), 'opérateur')}, {counted(active, 'actif')}, "
-            f"{counted(locked, 'verrouillé')} — "
-            "n pour créer ; d, t, u sur l'opérateur choisi."
+            f"{counted(locked, 'verrouillé')} — {self._key('create')} pour créer ; "
+            f"{self._key('disable')}, {self._key('reset_totp')}, {self._key('unlock')} sur "
+            "l'opérateur choisi."
         )
         self._say_chosen()
+
+    def _key(self, action: str) -> str:
+        """The key of ``action`` here, as a workplace's keymap binds it."""
+        return bound_key(self.app, self.BINDINGS, action)
 
     def selected(self) -> OperatorView | None:
         if not self.operators:
@@ -194,7 +198,7 @@ class OperatorsScreen(CsuScreen[None]):
         chosen = self.selected()
         said = self.summary
         if chosen is not None and not chosen.active:
-            said += "\n" + disabled_refusal(chosen.login, NEW_ACCOUNT_ON_DESK)
+            said += "\n" + disabled_refusal(chosen.login, f"touche {self._key('create')}")
         self.query_one("#operators-status", Static).update(said)
         self.refresh_bindings()
 

@@ -357,14 +357,13 @@ def unlock_operator(
 
 
 NEW_ACCOUNT_ANYWHERE = "« csu operator add », ou n dans l'écran Opérateurs"
-NEW_ACCOUNT_ON_DESK = "touche n"
 
 
 def disabled_refusal(login: str, how: str = NEW_ACCOUNT_ANYWHERE) -> str:
     """Why an unlock or a new TOTP seed is refused to a disabled operator, and what to
     do instead: a disabled account is never enabled again (none of the commands or
     screens does it), so only a new account lets the person back in (``how``: the
-    operators desk says its own key)."""
+    operators desk says its own key, as its keymap binds it)."""
     return (
         f"L'opérateur « {login} » est désactivé : il ne peut plus se connecter, et un "
         "compte désactivé ne se réactive pas. Si cette personne doit revenir, créez-lui "
