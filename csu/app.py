@@ -364,12 +364,14 @@ class CsuApp(App[None]):
     def on_key(self, event: events.Key) -> None:
         # A desk key is hidden from the roles it is not for (check_action), and did
         # nothing: the operator is told why, as F6 and ctrl+u tell. Unless the key is
-        # another binding's where it was pressed.
+        # another binding's where it was pressed, or a window is open (where the app's
+        # keys are off for every role).
         name = self._desk_keys.get(event.key)
         who = self.operator
         if (
             name is not None
             and who is not None
+            and not self.screen.is_modal
             and who.role not in DESK_SCREENS[name][2]
             and event.key not in self.screen.active_bindings
         ):

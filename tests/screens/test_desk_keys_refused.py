@@ -8,7 +8,7 @@ from csu.app import CsuApp
 from csu.screens.journal import JournalScreen
 from csu.screens.lookup import LookupScreen
 from csu.services.context import Deps
-from tests.screens.conftest import SIZE, log_in, notifications, press
+from tests.screens.conftest import SIZE, demo_voter, log_in, notifications, on_voter_file, press
 
 SUPERVISION = "Écran réservé aux superviseurs et aux administrateurs."
 
@@ -62,3 +62,16 @@ async def test_a_desk_key_moved_by_the_keymap_is_told_at_its_new_key(demo_deps: 
         assert SUPERVISION not in notifications(app)
         await press(pilot, "f12")
         assert notifications(app)[-1:] == [SUPERVISION]
+
+
+async def test_a_desk_key_in_a_window_says_nothing_to_any_role(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """In a window the app's keys are off for everyone: no « réservé » for some."""
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        await press(pilot, "ctrl+n")
+        assert app.screen.is_modal
+        before = list(notifications(app))
+        await press(pilot, "f2")
+        assert notifications(app) == before
