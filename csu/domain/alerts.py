@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from csu.domain.clock import to_paris
+from csu.domain.clock import still_until, to_paris
 from csu.domain.hashing import keyed_hash
 from csu.domain.numbers import french_shortest
 from csu.domain.operator_locks import lock_words
@@ -618,7 +618,8 @@ def login_lock_alerts(locks: Iterable[LoginLock], now: datetime) -> list[Alert]:
     through a /64 does not notify again at each lock)."""
     alerts = []
     for lock in sorted(locks, key=lambda lock: lock.login):
-        account, origins_until = _still(lock.account_until, now), _still(lock.origins_until, now)
+        account = still_until(lock.account_until, now)
+        origins_until = still_until(lock.origins_until, now)
         if account is None and origins_until is None:
             continue
         origins = lock.origins if origins_until is not None else 0
@@ -636,11 +637,6 @@ def login_lock_alerts(locks: Iterable[LoginLock], now: datetime) -> list[Alert]:
             )
         )
     return alerts
-
-
-def _still(until: datetime | None, now: datetime) -> datetime | None:
-    """``until`` if a lock until then holds at ``now``."""
-    return until if until is not None and until > now else None
 
 
 def _sentence(reason: str) -> str:

@@ -33,6 +33,19 @@ def parse_rfc3339(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A moment read from the store, aware: SQLite gives naive values, which are UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def still_until(until: datetime | None, now: datetime) -> datetime | None:
+    """``until`` while it is later than ``now`` (a lock still in force), else None."""
+    until = as_utc(until)
+    return until if until is not None and until > now else None
+
+
 def to_paris(moment: datetime) -> datetime:
     if moment.tzinfo is None:  # naive values from the store are UTC
         moment = moment.replace(tzinfo=UTC)

@@ -40,7 +40,7 @@ authenticator was reset.
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import pyotp
@@ -51,6 +51,7 @@ from sqlmodel import Session, select
 
 from csu.domain import sealing
 from csu.domain.addresses import login_origin
+from csu.domain.clock import as_utc
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import TYPED_LOGIN, keyed_hash
 from csu.domain.text import single_line
@@ -160,7 +161,7 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
             actor = Actor(operator=row.login, role=row.role, workstation=workstation)
             origin = login_origin(workstation)
             here = _failures_here(session, row.login, origin, now)
-            account_lock = _aware(row.locked_until)
+            account_lock = as_utc(row.locked_until)
             if account_lock is not None and account_lock <= now:  # the lock has expired
                 row.failed_logins, row.locked_until, account_lock = 0, None, None
             # The place of the last good login keeps its way in while the account is
@@ -383,9 +384,3 @@ def _matching_steps(secret: str, code: str, now: datetime) -> list[int]:
         for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1)
         if hmac.compare_digest(totp.generate_otp(step), typed)
     ]
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)

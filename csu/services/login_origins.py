@@ -3,8 +3,9 @@ operators desk and its unlock read them): a lock that has run out, or a row idle
 day, counts nothing, so an origin's old typos neither lock it days later nor show as
 failures on the desk."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from csu.domain.clock import as_utc
 from csu.store.tables import LoginFailures
 
 # An origin whose last failure is older is forgotten (its row deleted at the operator's
@@ -12,17 +13,11 @@ from csu.store.tables import LoginFailures
 FORGET_ORIGIN_AFTER = timedelta(days=1)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)  # naive values from the store are UTC
-
-
 def still_counting(found: LoginFailures, now: datetime) -> tuple[int, datetime | None]:
     """``found``'s failures in a row and the end of its lock, as they stand at ``now``:
     (0, None) once its lock has run out or its last failure is a day old."""
-    until = _aware(found.locked_until)
-    last = _aware(found.last_failure_at)
+    until = as_utc(found.locked_until)
+    last = as_utc(found.last_failure_at)
     if until is not None and until <= now:
         return 0, None
     if until is None and last is not None and last < now - FORGET_ORIGIN_AFTER:

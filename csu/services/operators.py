@@ -7,12 +7,13 @@ csu.domain.passwords, except the demo builder's, which keep the documented `demo
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pyotp
 from sqlmodel import Session, select
 
 from csu.domain import sealing
+from csu.domain.clock import still_until
 from csu.domain.errors import InvalidValue
 from csu.domain.operator_locks import lock_words
 from csu.domain.passwords import check_operator_password
@@ -223,7 +224,7 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
                 r.role,
                 r.bureau_code,
                 r.active,
-                locked_until=_still_locked(r.locked_until, now),
+                locked_until=still_until(r.locked_until, now),
                 # Wrong codes after the right password count too (a sign the password
                 # is known), even where an origin's count has run out.
                 failed_logins=max(failed.get(r.login, 0), r.failed_logins),
@@ -232,15 +233,6 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
             )
             for r in rows
         ]
-
-
-def _still_locked(until: datetime | None, now: datetime) -> datetime | None:
-    """The end of a lock not yet over (a lock ends by itself: see services.auth)."""
-    if until is None:
-        return None
-    if until.tzinfo is None:  # naive values from the store are UTC
-        until = until.replace(tzinfo=UTC)
-    return until if until > now else None
 
 
 def list_bureaus(deps: Deps, who: OperatorContext) -> list[tuple[str, str]]:
@@ -328,7 +320,7 @@ def unlock_operator(
         # Locked as the list shows it: a lock that has run out is no lock.
         origins = session.exec(select(LoginFailures).where(LoginFailures.login == login)).all()
         was_locked = any(
-            _still_locked(until, now) is not None
+            still_until(until, now) is not None
             for until in (row.locked_until, *(found.locked_until for found in origins))
         )
         # Counted as the list counts them.

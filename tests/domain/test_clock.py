@@ -31,3 +31,23 @@ def test_an_unreadable_moment_names_the_field_and_the_formats() -> None:
 def test_a_moment_reads_in_paris_time_whatever_its_zone() -> None:
     assert paris_text(datetime(2022, 12, 8, 16, 0, tzinfo=UTC)) == "08/12/2022 17:00"
     assert paris_text(datetime(2022, 7, 1, 8, 0)) == "01/07/2022 10:00"  # naive: the store's UTC
+
+
+def test_a_naive_moment_from_the_store_reads_as_utc() -> None:
+    from datetime import UTC, datetime
+
+    from csu.domain.clock import as_utc
+
+    assert as_utc(datetime(2022, 12, 2, 10, 30)) == datetime(2022, 12, 2, 10, 30, tzinfo=UTC)
+    assert as_utc(None) is None
+
+
+def test_a_lock_holds_until_its_end_only() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from csu.domain.clock import still_until
+
+    now = datetime(2022, 12, 2, 10, 30, tzinfo=UTC)
+    assert still_until(now + timedelta(minutes=1), now) == now + timedelta(minutes=1)
+    assert still_until(now, now) is None and still_until(None, now) is None
+    assert still_until((now + timedelta(minutes=1)).replace(tzinfo=None), now) is not None
