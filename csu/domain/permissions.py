@@ -162,6 +162,10 @@ def kinds_for(role: str, election: ElectionAllows) -> tuple[str, ...]:
     return election.kinds
 
 
+IN_PERSON = "president"  # the channel of a president's own, in-person intervention
+IN_PERSON_ONLY = "Un président n'intervient qu'en présentiel, dans son bureau."
+
+
 def refusal(action: str, s: Situation) -> Refusal | None:
     """``None`` when ``action`` may be done in situation ``s``, else why not."""
     if action not in ACTIONS:
@@ -192,6 +196,8 @@ def refusal(action: str, s: Situation) -> Refusal | None:
         return found
     if s.role == "president" and not s.in_bureau:
         return Refusal(NOT_IN_BUREAU, forbidden=True)
+    if action == "open" and s.role == "president" and s.channel not in (None, IN_PERSON):
+        return Refusal(IN_PERSON_ONLY, forbidden=True)  # a crafted call
     president_kind = s.kind is None or s.kind in PRESIDENT_KINDS
     if action in ("issue", "revoke") and s.role == "president" and not president_kind:
         return Refusal(

@@ -37,7 +37,6 @@ from csu.services.context import (
     Role,
     ServiceError,
     enforce,
-    journal_role_refusal,
     require_live,
     retried,
 )
@@ -110,10 +109,7 @@ def open_intervention(
     voter's bureau. ``caller_number`` is the number shown on the phone, if any: stored
     masked and as a keyed hash, compared with the voter's registered work phone.
     """
-    enforce("open", Situation(who.role), deps=deps, who=who)
-    if who.role == "president" and channel != "president":  # a crafted call: journalled
-        journal_role_refusal(deps, who, "open_intervention", {"reason": IN_PERSON_ONLY})
-        raise Forbidden(IN_PERSON_ONLY)
+    enforce("open", Situation(who.role, channel=channel), deps=deps, who=who)
     now = deps.clock()
     caller = parse_phone(caller_number) if caller_number and caller_number.strip() else None
     dialect = deps.engine.dialect
@@ -249,7 +245,6 @@ def close_intervention(
 
 
 SESSION_END_NOTE = "fin de session"
-IN_PERSON_ONLY = "Un président n'intervient qu'en présentiel, dans son bureau."
 DISABLED_NOTE = "compte désactivé par un administrateur"
 MOVED_NOTE = "électeur passé dans un autre bureau par un import de liste"
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:

@@ -150,3 +150,12 @@ def test_the_identifier_is_refused_where_the_election_sends_none() -> None:
     found = refusal("identifier", Situation("agent", call=Call.VERIFIED, election=MEN))
     assert found is not None and found.forbidden
     assert may("identifier", Situation("agent", call=Call.VERIFIED, election=MEN_2011))
+
+
+def test_a_president_opens_in_person_only() -> None:
+    from csu.domain.permissions import IN_PERSON_ONLY, Situation, refusal
+
+    found = refusal("open", Situation("president", channel="phone"))
+    assert found is not None and found.forbidden and found.sentence == IN_PERSON_ONLY
+    assert refusal("open", Situation("president", channel="president")) is None
+    assert refusal("open", Situation("agent", channel="phone")) is None
