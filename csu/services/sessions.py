@@ -12,7 +12,7 @@ system are no sessions (``session_id`` None): that read is not made for them.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlmodel import Session
 
 from csu.services.context import Deps, OperatorContext, OperatorState, require_live
@@ -22,20 +22,21 @@ from csu.store.tables import Operator, core_tables
 (_operator,) = core_tables(Operator)
 # The operator's row as csu.services.context.require_live reads it (a point read by the
 # login's unique index): services send it with their own reads.
-LIVE_STATE = Prepared(lambda: select(
-    _operator.c.active, _operator.c.role, _operator.c.bureau_code, _operator.c.session_id,
-    _operator.c.last_totp_step,
-).where(_operator.c.login == bindparam("login")))  # fmt: skip
+def _live_state() -> Select[Any]:
+    return select(
+        _operator.c.active, _operator.c.role, _operator.c.bureau_code, _operator.c.session_id,
+        _operator.c.last_totp_step,
+    ).where(_operator.c.login == bindparam("login"))
+
+
+LIVE_STATE = Prepared(_live_state)
 
 
 # The same read, holding the row against a change until the transaction ends
 # (PostgreSQL; SQLite's writer holds the whole base): an intervention opened while its
 # operator is disabled either commits before the disable, which then abandons it, or
 # sees the account disabled (csu.services.operators.disable_operator).
-LIVE_STATE_HELD = Prepared(lambda: select(
-    _operator.c.active, _operator.c.role, _operator.c.bureau_code, _operator.c.session_id,
-    _operator.c.last_totp_step,
-).where(_operator.c.login == bindparam("login")).with_for_update(read=True))  # fmt: skip
+LIVE_STATE_HELD = Prepared(lambda: _live_state().with_for_update(read=True))
 
 
 def operator_state(rows: Sequence[tuple[Any, ...]]) -> OperatorState | None:
