@@ -1,4 +1,4 @@
-"""``csu operator add|disable|reset-totp|unlock``, driven as an administrator would.
+"""``csu operator add|change|disable|reset-totp|unlock``, driven as an administrator would.
 
 Each test runs the real Typer app on a SQLite file in its own temporary
 directory, with no ``CSU_*`` setting from the user's shell and a cheap argon2.
@@ -301,6 +301,38 @@ def test_disable_stops_the_operator_logging_in(db: Path, camille: str) -> None:
     assert not logs_in(db, "camille", PASSWORD, camille)
     assert re.search(r"camille\W+camille\W+agent\W+non", said(csu("operator", "list", "--db", db)))
     assert "operator_disable" in actions(db)
+
+
+def test_change_makes_an_agent_president_of_a_bureau(db: Path, camille: str) -> None:
+    with deps_of(db) as deps, deps.writing() as session:
+        session.add(Bureau(code="B75", name="Paris"))
+    result = csu(
+        "operator", "change", "camille", "--role", "president", "--bureau", "B75",
+        "--reason", "renfort du bureau", "--db", db,
+    )  # fmt: skip
+    assert_done(result)
+    assert "Opérateur « camille » : désormais président de bureau du bureau B75." in said(result)
+    row = operator(db, "camille")
+    assert row is not None and (row.role, row.bureau_code) == ("president", "B75")
+    assert "operator_change" in actions(db)
+
+
+def test_change_to_a_president_without_a_bureau_is_refused_in_french(
+    db: Path, camille: str
+) -> None:
+    result = csu("operator", "change", "camille", "--role", "president", "--db", db)
+    assert_refused(result, "Bureau : un président est rattaché à un bureau de vote")
+    row = operator(db, "camille")
+    assert row is not None and row.role == "agent"
+
+
+def test_change_of_the_last_administrator_is_refused_in_french(db: Path) -> None:
+    assert_done(
+        csu("operator", "add", "alix", "--role", "admin", "--password-stdin", "--db", db,
+            input=f"{PASSWORD}\n")
+    )  # fmt: skip
+    result = csu("operator", "change", "alix", "--role", "agent", "--db", db)
+    assert_refused(result, "« alix » est le seul administrateur actif")
 
 
 def test_reset_totp_prints_a_new_uri_and_qr_code(db: Path, camille: str) -> None:

@@ -88,6 +88,39 @@ def operator_add(
     _show_enrolment(created.provisioning_uri)
 
 
+@app.command("change")
+@friendly
+def operator_change(
+    login: Annotated[
+        str, typer.Argument(help="Identifiant de l'opérateur.", metavar="IDENTIFIANT")
+    ],
+    role: Annotated[
+        str, typer.Option("--role", help="Nouveau rôle : agent, president, superviseur ou admin.")
+    ],
+    bureau: Annotated[
+        str | None, typer.Option("--bureau", help="Bureau de vote présidé (président).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif (journalisé).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Change le rôle d'un opérateur, ou le bureau d'un président.
+
+    Sa session en cours se ferme ; l'intervention qu'il avait ouverte est abandonnée.
+    """
+    from csu.services.context import ROLE_LABELS
+    from csu.services.operators import change_operator
+
+    settings, deps = open_deps(db)
+    changed = change_operator(deps, who(settings), login, role=role, bureau=bureau, reason=reason)
+    where = f" du bureau {changed.bureau}" if changed.bureau else ""
+    out.print(
+        f"Opérateur « {changed.login} » : désormais {ROLE_LABELS[changed.role]}{where}.",
+        highlight=False,
+    )
+    if changed.abandoned:
+        out.print("Son intervention en cours a été close (abandonnée).", highlight=False)
+
+
 @app.command("disable")
 @friendly
 def operator_disable(

@@ -36,6 +36,7 @@ ACTIONS: frozenset[str] = frozenset({
     "substitution_refuse",
     "voter_unlock",
     "operator_add",
+    "operator_change",
     "operator_disable",
     "operator_totp_reset",
     "operator_unlock",

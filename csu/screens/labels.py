@@ -55,6 +55,7 @@ ACTION_LABELS: dict[str, str] = {
     "substitution_refuse": "substitution refusée",
     "voter_unlock": "électeur déverrouillé",
     "operator_add": "opérateur créé",
+    "operator_change": "rôle d'opérateur changé",
     "operator_disable": "opérateur désactivé",
     "operator_totp_reset": "authentificateur réinitialisé",
     "operator_unlock": "opérateur déverrouillé",

@@ -1,5 +1,6 @@
 """The administrators' screen of the cell's operators: the list, and creating,
-disabling, re-enrolling (new TOTP seed) and unlocking one.
+changing the role of (csu.screens.operator_role), disabling, re-enrolling (new TOTP
+seed) and unlocking one.
 
 The services check the role and journal every change; this screen adds the
 confirmations. A new TOTP seed exists on screen only in :class:`EnrolmentScreen`,
@@ -24,12 +25,14 @@ from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen, bound_key
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
+from csu.screens.operator_role import ChangeRoleScreen, changed_sentence
 from csu.services.context import ROLE_LABELS, ROLES, ServiceError
 from csu.services.operators import (
     BUREAU_FIELD,
     LOGIN_FIELD,
     NAME_FIELD,
     ROLE_FIELD,
+    OperatorChanged,
     OperatorCreated,
     OperatorUnlocked,
     OperatorView,
@@ -84,7 +87,8 @@ def grouped_secret(uri: str) -> str:
 
 
 class OperatorsScreen(CsuScreen[None]):
-    """Every operator, by login; n creates, d disables, t re-enrols, u unlocks."""
+    """Every operator, by login; n creates, m changes the role, d disables, t re-enrols,
+    u unlocks."""
 
     DEFAULT_CSS = """
     #operators-title { text-style: bold; color: $primary; margin: 1 2 0 2; }
@@ -95,6 +99,7 @@ class OperatorsScreen(CsuScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="operators-back"),
         Binding("n", "create", "Créer", id="operators-create"),
+        Binding("m", "change_role", "Changer le rôle", id="operators-change-role"),
         Binding("d", "disable", "Désactiver", id="operators-disable"),
         Binding("t", "reset_totp", "Nouvel authentificateur", id="operators-reset-totp"),
         Binding("u", "unlock", "Déverrouiller", id="operators-unlock"),
@@ -121,7 +126,7 @@ class OperatorsScreen(CsuScreen[None]):
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("disable", "reset_totp", "unlock"):
+        if action in ("change_role", "disable", "reset_totp", "unlock"):
             chosen = self.selected()
             if chosen is None:
                 return False
@@ -173,7 +178,8 @@ class OperatorsScreen(CsuScreen[None]):
         self.summary = (
             f"{counted(len(views), 'opérateur')}, {counted(active, 'actif')}, "
             f"{counted(locked, 'verrouillé')} — {self._key('create')} pour créer ; "
-            f"{self._key('disable')}, {self._key('reset_totp')}, {self._key('unlock')} sur "
+            f"{self._key('change_role')}, {self._key('disable')}, {self._key('reset_totp')}, "
+            f"{self._key('unlock')} sur "
             "l'opérateur choisi."
         )
         self._say_chosen()
@@ -223,6 +229,16 @@ class OperatorsScreen(CsuScreen[None]):
                 f"({ROLE_LABELS.get(created.role, created.role)}).",
             )
         )
+
+    def action_change_role(self) -> None:
+        view = self.selected()
+        if view is None:
+            return
+        self.app.push_screen(ChangeRoleScreen(view), self._role_changed)
+
+    def _role_changed(self, changed: OperatorChanged | None) -> None:
+        if changed is not None:  # None: cancelled
+            self._done(changed_sentence(changed))
 
     def action_disable(self) -> None:
         view, who = self.selected(), self.app.operator

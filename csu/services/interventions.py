@@ -246,7 +246,10 @@ def close_intervention(
 
 SESSION_END_NOTE = "fin de session"
 DISABLED_NOTE = "compte désactivé par un administrateur"
+ROLE_CHANGED_NOTE = "rôle ou bureau changé par un administrateur"
 MOVED_NOTE = "électeur passé dans un autre bureau par un import de liste"
+
+
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
     """Closes as ``abandonné`` the intervention the operator left open, at logout."""
     row = _open_of(session, who.login)
@@ -255,17 +258,19 @@ def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
         session.expire(row)  # closed by a statement of its own: read again if asked
 
 
-def abandon_for_disabled(
-    session: Session, by: OperatorContext, login: str, role: str, now: datetime
-) -> None:
-    """Closes as ``abandonné`` the intervention that ``login``, whose account ``by`` (an
-    administrator) disables, left open: no session of theirs will ever close it (their
-    terminal may be dead). The entry names the administrator."""
+def abandon_open_of(
+    session: Session, by: OperatorContext, login: str, role: str, note: str, now: datetime
+) -> bool:
+    """Closes as ``abandonné``, with ``note``, the intervention that ``login`` left open
+    when ``by`` (an administrator) disables their account or changes their role: no
+    session of theirs will close it (their terminal may be dead, and it was opened under
+    rights they no longer hold). The entry names the administrator. Whether there was one."""
     row = _open_of(session, login)
     if row is None:
-        return
-    _abandon_in_name_of(session, by, login, role, row.id, DISABLED_NOTE, now)
+        return False
+    closed = _abandon_in_name_of(session, by, login, role, row.id, note, now)
     session.expire(row)
+    return closed
 
 
 def abandon_moved_out(

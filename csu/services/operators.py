@@ -1,5 +1,5 @@
-"""Operators of the cell: creation, listing, disabling, TOTP reset and unlocking
-(logging in is csu.services.auth).
+"""Operators of the cell: creation, listing, a change of role or bureau, disabling, TOTP
+reset and unlocking (logging in is csu.services.auth).
 
 A login or a name with a control character is refused (it would rewrite what the
 journal and the screens show); a password must pass the one rule of
@@ -17,8 +17,9 @@ from csu.domain.clock import still_until
 from csu.domain.errors import InvalidValue
 from csu.domain.operator_locks import lock_words
 from csu.domain.passwords import check_operator_password
-from csu.domain.text import single_line
+from csu.domain.text import single_line, visible_text
 from csu.services.context import (
+    ROLE_LABELS,
     ROLES,
     Deps,
     NotFound,
@@ -169,6 +170,7 @@ def _add(
             raise InvalidValue(NAME_FIELD, f"{MAX_DISPLAY_NAME} caractères au plus")
     if role not in ROLES:
         raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
+    bureau = _bureau(bureau)
     if role == "president" and not bureau:
         raise InvalidValue(BUREAU_FIELD, "un président est rattaché à un bureau de vote")
     if password_rule:
@@ -203,6 +205,101 @@ def _add(
             details={"login": login, "role": role, "bureau": bureau},
         )
     return OperatorCreated(login=login, role=role, provisioning_uri=uri)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorChanged:
+    login: str
+    role: str
+    bureau: str | None
+    # True: the intervention they had open was closed as abandonné (their session ends).
+    abandoned: bool
+
+
+def change_operator(
+    deps: Deps,
+    who: OperatorContext,
+    login: str,
+    *,
+    role: str,
+    bureau: str | None = None,
+    reason: str | None = None,
+) -> OperatorChanged:
+    """Another role, or a president's other bureau, for an active operator: their
+    session, if any, ends at its next step (csu.services.context.session_ended says
+    « votre rôle ou votre bureau a changé »), and the intervention they left open is
+    closed as abandonné (it was opened under rights they no longer hold). Nobody
+    changes their own account, and the cell keeps an active administrator."""
+    require_role(deps, who, "admin")
+    login = single_line(login, LOGIN_FIELD).strip().lower()
+    reason = _reason(reason)
+    if role not in ROLES:
+        raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
+    bureau = _bureau(bureau)
+    if role == "president" and not bureau:
+        raise InvalidValue(BUREAU_FIELD, "un président est rattaché à un bureau de vote")
+    if role != "president" and bureau:
+        raise InvalidValue(BUREAU_FIELD, "seul un président est rattaché à un bureau de vote")
+    if login == who.login:
+        raise ServiceError("Vous ne pouvez pas changer le rôle de votre propre compte.")
+    now = deps.clock()
+    with deps.writing() as session:
+        require_live_in(session, who)
+        row = _find(session, login)
+        if not row.active:
+            raise ServiceError(disabled_refusal(row.login))
+        pairs = (("role", row.role, role), ("bureau", row.bureau_code, bureau))
+        changes = {name: [before, after] for name, before, after in pairs if before != after}
+        if not changes:
+            raise ServiceError(
+                f"L'opérateur « {login} » est déjà {_role_words(role, bureau)} : rien n'a "
+                "changé."
+            )
+        if bureau and session.get(Bureau, bureau) is None:
+            raise InvalidValue(BUREAU_FIELD, f"bureau de vote inconnu « {bureau} »")
+        if row.role == "admin" and role != "admin" and not _other_admin(session, login):
+            raise ServiceError(
+                f"« {login} » est le seul administrateur actif : nommez-en un autre "
+                "d'abord, la cellule ne peut rester sans."
+            )
+        previous_role = row.role
+        row.role, row.bureau_code = role, bureau
+        session.add(row)
+        journal.append(
+            session,
+            actor=who.actor,
+            action="operator_change",
+            outcome="ok",
+            at=now,
+            details={"login": login, "changes": changes, "reason": reason},
+        )
+        from csu.services.interventions import ROLE_CHANGED_NOTE, abandon_open_of
+
+        abandoned = abandon_open_of(session, who, login, previous_role, ROLE_CHANGED_NOTE, now)
+    return OperatorChanged(login=login, role=role, bureau=bureau, abandoned=abandoned)
+
+
+def _bureau(bureau: str | None) -> str | None:
+    """A bureau's code as typed, without a character that would hide what it says."""
+    return None if bureau is None else visible_text(bureau, BUREAU_FIELD).strip() or None
+
+
+def _role_words(role: str, bureau: str | None) -> str:
+    """« agent », « président de bureau du bureau B01 »."""
+    words = ROLE_LABELS[role]
+    return f"{words} du bureau {bureau}" if bureau else words
+
+
+def _other_admin(session: Session, login: str) -> bool:
+    """Whether an active administrator other than ``login`` remains, held until the
+    change commits: two demotions at once (two command lines) cannot each count on the
+    other's administrator and leave none (the later one waits, then reads the change)."""
+    found = session.exec(
+        select(Operator.login)
+        .where(Operator.role == "admin", Operator.active, Operator.login != login)
+        .with_for_update()
+    ).first()
+    return found is not None
 
 
 def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
@@ -272,9 +369,9 @@ def disable_operator(
         # Their terminal, if still alive, returns to the login screen; one that died
         # mid-call would leave the call open for ever. (Imported here: logging in
         # imports this module, not the interventions'.)
-        from csu.services.interventions import abandon_for_disabled
+        from csu.services.interventions import DISABLED_NOTE, abandon_open_of
 
-        abandon_for_disabled(session, who, login, row.role, now)
+        abandon_open_of(session, who, login, row.role, DISABLED_NOTE, now)
 
 
 def reset_totp(

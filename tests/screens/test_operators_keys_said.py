@@ -24,5 +24,5 @@ async def test_a_keymap_moving_create_is_said_in_the_summary_and_the_refusal(
         screen = await open_operators(pilot)
         await choose(pilot, "camille")
         said = str(screen.query_one("#operators-status", Static).render())
-        assert "c pour créer ; d, t, u sur l'opérateur choisi." in said
+        assert "c pour créer ; m, d, t, u sur l'opérateur choisi." in said
         assert "(touche c)" in said and "n pour créer" not in said

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from csu.domain.checkpoint import NoteSigner
@@ -32,7 +32,11 @@ from csu.services.escalation import (
     escalation_queue,
     take_escalation,
 )
-from csu.services.interventions import close_intervention, current_intervention
+from csu.services.interventions import (
+    ROLE_CHANGED_NOTE,
+    close_intervention,
+    current_intervention,
+)
 from csu.services.journal_review import (
     ReviewFilter,
     count_entries,
@@ -41,7 +45,13 @@ from csu.services.journal_review import (
     next_page,
     search_journal,
 )
-from csu.services.operators import add_operator, disable_operator, reset_totp, unlock_operator
+from csu.services.operators import (
+    add_operator,
+    change_operator,
+    disable_operator,
+    reset_totp,
+    unlock_operator,
+)
 from csu.services.originals import import_originals
 from csu.services.outbox import abandon, resend
 from csu.services.platform_clients import add_platform_client, revoke_platform_client
@@ -294,8 +304,7 @@ def test_a_session_still_live_is_told_nothing(desk: Desk, president: str) -> Non
 
 def test_a_session_ends_when_its_operator_s_bureau_changes(desk: Desk, president: str) -> None:
     who = logged_in(desk)
-    with desk.deps.writing() as session:  # no service moves a president yet
-        session.execute(update(Operator).where(Operator.login == LOGIN).values(bureau_code="B-SUD"))
+    change_operator(desk.deps, ADMIN, president, role="president", bureau="B-SUD")
     assert session_ended(desk.deps, who) == "changed"
     with pytest.raises(SessionClosed, match=refused("changed")):
         open_voter(desk.deps, who, desk.caller.voter_id)
@@ -303,12 +312,31 @@ def test_a_session_ends_when_its_operator_s_bureau_changes(desk: Desk, president
 
 def test_a_session_ends_when_its_operator_s_role_changes(desk: Desk, president: str) -> None:
     who = logged_in(desk)
-    with desk.deps.writing() as session:
-        session.execute(
-            update(Operator).where(Operator.login == LOGIN).values(role="agent", bureau_code=None)
-        )
+    change_operator(desk.deps, ADMIN, president, role="agent")
     with pytest.raises(SessionClosed, match=refused("changed")):
         open_call(desk, desk.caller, who, channel="president")
+
+
+def test_a_change_of_role_abandons_the_intervention_left_open_in_the_admin_s_name(
+    desk: Desk, president: str
+) -> None:
+    # Opened under rights the operator no longer holds: nobody could close it.
+    who = logged_in(desk)
+    call_id = in_person_call(desk, desk.caller, who)
+    changed = change_operator(desk.deps, ADMIN, president, role="president", bureau="B-SUD")
+    assert changed.abandoned
+    assert intervention(desk, call_id).outcome == "abandonné"
+    [entry] = [e for e in entries(desk.deps, "intervention_close") if e["intervention"] == call_id]
+    assert (entry["operator"], entry["details"]) == (ADMIN.login, {"note": ROLE_CHANGED_NOTE})
+
+
+def test_after_a_change_of_role_the_operator_logs_in_with_the_new_one(
+    desk: Desk, president: str
+) -> None:
+    logged_in(desk)
+    change_operator(desk.deps, ADMIN, president, role="agent")
+    again = logged_in(desk, "poste-2")
+    assert (again.role, again.bureau) == ("agent", None)
 
 
 def test_a_session_ends_when_its_authenticator_is_reset(desk: Desk, president: str) -> None:

@@ -1,0 +1,159 @@
+"""An administrator gives an operator another role, or a president another bureau: the
+change is journalled before/after with its reason, the operator's session ends at its
+next step, and what they left open under the old rights is closed as abandonné."""
+
+import pytest
+from sqlmodel import select
+
+from csu.domain.errors import InvalidValue
+from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError
+from csu.services.operators import (
+    OperatorChanged,
+    add_operator,
+    change_operator,
+    disable_operator,
+    list_operators,
+)
+from csu.store import journal
+from csu.store.tables import Bureau, JournalEntry
+from tests.conftest import ADMIN, AGENT, SUPERVISOR
+from tests.fakes import FAST_HASHER
+
+PASSWORD = "Pluie-sur-Brest-42"
+
+
+@pytest.fixture
+def ops(deps: Deps) -> Deps:
+    ops = Deps(engine=deps.engine, key=deps.key, clock=deps.clock, hasher=FAST_HASHER)
+    with ops.writing() as session:
+        session.add(Bureau(code="B01", name="Mairie"))
+        session.add(Bureau(code="B02", name="École"))
+    add_operator(ops, ADMIN, "camille", role="agent", password=PASSWORD)
+    add_operator(ops, ADMIN, "dominique", role="president", password=PASSWORD, bureau="B01")
+    return ops
+
+
+def listed(deps: Deps, login: str) -> tuple[str, str | None]:
+    [view] = [view for view in list_operators(deps, ADMIN) if view.login == login]
+    return view.role, view.bureau
+
+
+def entries(deps: Deps, action: str) -> list[dict]:
+    with deps.reading() as session:
+        rows = session.exec(select(JournalEntry).where(JournalEntry.action == action)).all()
+        return [journal.entry_fields(row) for row in rows]
+
+
+def test_an_agent_becomes_a_supervisor(ops: Deps) -> None:
+    changed = change_operator(ops, ADMIN, "camille", role="superviseur")
+    assert changed == OperatorChanged("camille", "superviseur", None, abandoned=False)
+    assert listed(ops, "camille") == ("superviseur", None)
+
+
+def test_a_president_moves_to_another_bureau(ops: Deps) -> None:
+    change_operator(ops, ADMIN, "Dominique ", role="president", bureau="B02")
+    assert listed(ops, "dominique") == ("president", "B02")
+
+
+def test_a_president_who_becomes_an_agent_leaves_their_bureau(ops: Deps) -> None:
+    change_operator(ops, ADMIN, "dominique", role="agent")
+    assert listed(ops, "dominique") == ("agent", None)
+
+
+def test_the_change_is_journalled_before_and_after_with_its_reason(ops: Deps) -> None:
+    change_operator(ops, ADMIN, "dominique", role="agent", reason=" renfort du plateau ")
+    [entry] = entries(ops, "operator_change")
+    assert entry["operator"] == ADMIN.login
+    assert entry["details"] == {
+        "login": "dominique",
+        "changes": {"role": ["president", "agent"], "bureau": ["B01", None]},
+        "reason": "renfort du plateau",
+    }
+
+
+def test_a_move_of_bureau_journals_only_the_bureau(ops: Deps) -> None:
+    change_operator(ops, ADMIN, "dominique", role="president", bureau="B02")
+    [entry] = entries(ops, "operator_change")
+    assert entry["details"]["changes"] == {"bureau": ["B01", "B02"]}
+
+
+@pytest.mark.parametrize("who", [AGENT, SUPERVISOR])
+def test_only_an_administrator_changes_a_role(ops: Deps, who: OperatorContext) -> None:
+    with pytest.raises(Forbidden, match="administrateur"):
+        change_operator(ops, who, "camille", role="admin")
+    assert listed(ops, "camille") == ("agent", None)
+
+
+def test_a_president_needs_a_bureau(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match="rattaché à un bureau"):
+        change_operator(ops, ADMIN, "camille", role="president")
+
+
+def test_only_a_president_has_a_bureau(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match="seul un président"):
+        change_operator(ops, ADMIN, "camille", role="superviseur", bureau="B01")
+
+
+def test_an_unknown_bureau_is_named(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match="bureau de vote inconnu « B99 »"):
+        change_operator(ops, ADMIN, "camille", role="president", bureau="B99")
+    assert listed(ops, "camille") == ("agent", None)
+
+
+def test_an_unknown_role_is_named_with_those_expected(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match="« chef » inconnu ; attendus : agent"):
+        change_operator(ops, ADMIN, "camille", role="chef")
+
+
+def test_an_unknown_operator_is_named(ops: Deps) -> None:
+    with pytest.raises(ServiceError, match=r"^Opérateur inconnu : « personne »"):
+        change_operator(ops, ADMIN, "personne", role="agent")
+
+
+def test_a_change_to_what_is_already_there_is_said_and_not_journalled(ops: Deps) -> None:
+    with pytest.raises(ServiceError, match="déjà président de bureau du bureau B01"):
+        change_operator(ops, ADMIN, "dominique", role="president", bureau="B01")
+    assert entries(ops, "operator_change") == []
+
+
+def test_an_administrator_cannot_change_their_own_role(ops: Deps) -> None:
+    add_operator(ops, ADMIN, "admin", role="admin", password=PASSWORD)
+    with pytest.raises(ServiceError, match="votre propre compte"):
+        change_operator(ops, ADMIN, "admin", role="agent")
+    assert listed(ops, "admin") == ("admin", None)
+
+
+def test_the_last_active_administrator_keeps_the_role(ops: Deps) -> None:
+    # The command line (cli:root) is no operator: it could leave the cell without one.
+    add_operator(ops, ADMIN, "alix", role="admin", password=PASSWORD)
+    with pytest.raises(ServiceError, match="seul administrateur actif"):
+        change_operator(ops, ADMIN, "alix", role="agent")
+    assert listed(ops, "alix") == ("admin", None)
+
+
+def test_an_administrator_may_step_down_while_another_remains(ops: Deps) -> None:
+    add_operator(ops, ADMIN, "alix", role="admin", password=PASSWORD)
+    add_operator(ops, ADMIN, "sacha", role="admin", password=PASSWORD)
+    change_operator(ops, ADMIN, "alix", role="superviseur")
+    assert listed(ops, "alix") == ("superviseur", None)
+
+
+def test_a_disabled_operator_keeps_their_role(ops: Deps) -> None:
+    disable_operator(ops, ADMIN, "camille")
+    with pytest.raises(ServiceError, match="désactivé"):
+        change_operator(ops, ADMIN, "camille", role="superviseur")
+
+
+@pytest.mark.parametrize("hostile", ["B01\n", "B\x1b[31m01", "B0\u202e1"])
+def test_a_bureau_with_a_control_character_is_refused(ops: Deps, hostile: str) -> None:
+    with pytest.raises(InvalidValue):
+        change_operator(ops, ADMIN, "camille", role="president", bureau=hostile)
+    assert listed(ops, "camille") == ("agent", None)
+
+
+@pytest.mark.parametrize("hostile", ["B01\n", "B\x1b[31m01", "B0\u202e1"])
+def test_a_new_president_s_bureau_with_a_control_character_is_refused(
+    ops: Deps, hostile: str
+) -> None:
+    with pytest.raises(InvalidValue, match="Bureau"):
+        add_operator(ops, ADMIN, "claude", role="president", password=PASSWORD, bureau=hostile)
