@@ -32,7 +32,10 @@ from csu.services.context import (
     SessionClosed,
 )
 from csu.terminal_input import NOT_UTF8, tolerate_bytes_not_utf8
-from csu.widgets import french_bindings  # noqa: F401  (Textual's shown keys in French)
+from csu.widgets import (
+    french_bindings,  # noqa: F401  (Textual's shown keys in French)
+    french_wrap,  # noqa: F401  (« : » kept on its word's line)
+)
 from csu.widgets.footer import keep_notifications_above
 
 if TYPE_CHECKING:

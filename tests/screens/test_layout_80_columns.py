@@ -242,15 +242,9 @@ async def test_the_out_of_hours_warning_shows_whole_at_120_columns(night_deps: D
         assert shows(app, warning), warning.region
 
 
-# ------------------------------------------------ French spacing (not fixed)
+# ------------------------------------------------ French spacing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Rich and Textual break a line at any Unicode space, U+00A0 and U+202F "
-    "included: a no-break space cannot keep « : » on its line until the wrap is taught "
-    "to (csu/app.py, not in this change)",
-)
 async def test_a_notification_at_80_columns_never_starts_a_line_with_a_colon(
     app: CsuApp, demo_deps: Deps
 ) -> None:
