@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
+    from csu.delivery import Message
     from csu.domain.checkpoint import NoteVerifier
     from csu.domain.election import ElectionDefinition
     from csu.screens.voter import VoterScreen
@@ -67,6 +68,8 @@ PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person 
 # active, same role and bureau, no later login elsewhere): one point read each time.
 SESSION_SECONDS = 3
 PRESENCE_NOTICE_SECONDS = 30  # how long the notice of new in-person requests shows
+# How long a message the demo sent shows, as the voter receives it: time to read the code.
+DEMO_MESSAGE_SECONDS = 60
 PRESENCE_TITLE = "Vérification en personne"
 # How long a worker waits for the store being opened before giving up.
 STORE_WAIT_SECONDS = 60
@@ -178,6 +181,7 @@ class CsuApp(App[None]):
         self._desk_keys = self._desk_keys_in({})
         if keymap:
             self.set_keymap(keymap)
+        self.show_demo_messages()
 
     def run(self, *, headless: bool = False, inline: bool = False, **options: Any) -> None:
         """Runs in the terminal (or a browser's session), whose bytes that are not UTF-8
@@ -256,10 +260,30 @@ class CsuApp(App[None]):
         self.checkpoint_verifier = workplace.checkpoint_verifier
         if workplace.keymap:
             self.set_keymap(workplace.keymap)
+        self.show_demo_messages()
         from csu.widgets.shell_header import ShellHeader
 
         for header in self.screen.query(ShellHeader):
             header.who = self.who_line
+
+    def show_demo_messages(self) -> None:
+        """On the demo database, each message sent shows as the voter receives it
+        (csu.delivery.demo_phone): the code to type back is on screen, not in a file."""
+        from csu.delivery.demo_phone import DemoPhone
+
+        delivery = self._deps.delivery if self._deps is not None else None
+        if isinstance(delivery, DemoPhone):
+            delivery.show = self._demo_message_received
+
+    def _demo_message_received(self, message: "Message") -> None:
+        """From the thread that sent it (a worker's, or this one's)."""
+        from csu.delivery.demo_phone import as_received
+
+        title, text = as_received(message)
+        if threading.get_ident() == self._thread_id:
+            self.notify(text, title=title, timeout=DEMO_MESSAGE_SECONDS)
+        else:
+            self.call_from_thread(self.notify, text, title=title, timeout=DEMO_MESSAGE_SECONDS)
 
     # --- session ------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from csu.store.failures import (
 from csu.store.migrate import NewerStore, current_revision, head_revision, refuse_newer
 
 if TYPE_CHECKING:
+    from csu.delivery import Delivery
     from csu.domain.checkpoint import NoteVerifier
     from csu.services.checkpoints import CheckpointPolicy
 
@@ -141,9 +142,13 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
     from csu.delivery.factory import build_delivery
 
     try:
-        delivery = build_delivery(settings)
+        delivery: Delivery = build_delivery(settings)
     except ConfigError as error:
         raise StoreUnavailable(str(error)) from error
+    if demo:
+        from csu.delivery.demo_phone import DemoPhone
+
+        delivery = DemoPhone(delivery)  # the demo's voter reads on the terminal's screen
     return Workplace(
         deps=replace(deps, hasher=settings.hasher(), delivery=delivery),
         workstation=settings.workstation,
