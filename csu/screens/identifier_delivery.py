@@ -20,14 +20,13 @@ from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
 from csu.screens.focus import ENTER_MOVES_ON, move_on
 from csu.services.identifier_delivery import PERSONAL, PRO, IdentifierSent, send_identifier
-from csu.services.outbox import STATE_LABELS
+from csu.services.outbox import GIVEN_UP, STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_password_link
 from csu.services.voters import MaterialView
 from csu.widgets.parsed import Parsed
 from csu.widgets.plain import PlainSelect
 
 SENT = STATE_LABELS["sent"]
-FAILED = STATE_LABELS["failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +42,7 @@ def sent_text(sent: IdentifierSent) -> str:
     identifier = mask_identifier(sent.identifier)  # an address-identifier shows masked
     if sent.delivery == SENT:
         return f"Identifiant {identifier} envoyé à {sent.recipient}."
-    if sent.delivery == FAILED:  # refused for good (a bad address, say): never retried
+    if sent.delivery in GIVEN_UP:  # refused for good, or given up: never retried
         return (
             f"Identifiant {identifier} non envoyé à {sent.recipient} ({sent.delivery}) : "
             "voyez la cause dans Messages, puis renvoyez-le à une autre adresse."
@@ -64,7 +63,7 @@ def password_link_text(sent: LinkSent) -> str:
             f"Lien du mot de passe envoyé à {sent.recipient}, valable jusqu'au {expires} : "
             f"{shown}."
         )
-    if sent.delivery == FAILED:
+    if sent.delivery in GIVEN_UP:
         return (
             f"Lien du mot de passe pour {sent.recipient} non envoyé ({sent.delivery}) : "
             "voyez la cause dans Messages, puis envoyez-le à une autre adresse."

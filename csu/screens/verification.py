@@ -53,7 +53,7 @@ from csu.screens.dialogs import ReasonDialog
 from csu.services.context import OperatorContext, ServiceError
 from csu.services.interventions import OpenIntervention
 from csu.services.one_time_codes import CODE_SENDERS, SentCode, send_one_time_code
-from csu.services.outbox import STATE_LABELS
+from csu.services.outbox import GIVEN_UP, STATE_LABELS
 from csu.services.presence import PresenceView, presence_status, request_presence_check
 from csu.services.verification import VerificationResult, unlock_voter, verify_identity
 from csu.widgets.listing import hanging_list
@@ -576,7 +576,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             else f"Code pour {sent.recipient} non envoyé ({sent.delivery}) : voyez la cause "
             "dans « Messages envoyés », puis envoyez un nouveau code ou vérifiez l'identité "
             "par une autre question."
-            if sent.delivery == STATE_LABELS["failed"]
+            if sent.delivery in GIVEN_UP
             else f"Code pour {sent.recipient} {sent.delivery} : l'envoi sera retenté "
             f"automatiquement jusqu'à {sent.expires_at:%H:%M:%S}, fin de validité du code, "
             "puis abandonné."

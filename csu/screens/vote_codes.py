@@ -18,13 +18,12 @@ from textual.widgets import Button, Input, Label, Select, Static
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import MaterialPicker
-from csu.services.outbox import STATE_LABELS
+from csu.services.outbox import GIVEN_UP, STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_vote_code_link
 from csu.services.voters import MaterialView
 from csu.widgets.parsed import Parsed
 
 SENT = STATE_LABELS["sent"]
-FAILED = STATE_LABELS["failed"]
 
 CHANNELS: dict[str, str] = {
     "sms": "SMS à un numéro de mobile",
@@ -45,7 +44,7 @@ def sent_text(sent: LinkSent) -> str:
     until = f"valable jusqu'à {sent.expires_at:%H:%M}"
     if sent.delivery == SENT:
         return f"Lien envoyé à {sent.recipient}, {until}."
-    if sent.delivery == FAILED:  # refused for good (a bad number, say): never retried
+    if sent.delivery in GIVEN_UP:  # refused for good, or given up: never retried
         return (
             f"Lien pour {sent.recipient} non envoyé ({sent.delivery}) : voyez la cause dans "
             "Messages, puis envoyez un nouveau lien par une autre voie."

@@ -95,6 +95,9 @@ STATE_LABELS: dict[str, str] = {
     "failed": "échec",
     "abandoned": "abandonné",
 }
+# The states of a message the outbox will not try again: refused for good, or given up
+# (its code or link expired, replaced, already used).
+GIVEN_UP = frozenset({STATE_LABELS["failed"], STATE_LABELS["abandoned"]})
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,3 +74,9 @@ def test_a_password_link_refused_for_good_says_so_without_a_validity() -> None:
     said = password_link(STATE_LABELS["failed"])
     assert said.startswith("Lien du mot de passe pour j***@exemple.fr non envoyé (échec) : ")
     assert "valable" not in said
+
+
+def test_a_password_link_given_up_says_so_without_a_validity() -> None:
+    said = password_link(STATE_LABELS["abandoned"])
+    assert said.startswith("Lien du mot de passe pour j***@exemple.fr non envoyé (abandonné) : ")
+    assert "valable" not in said and "retenté" not in said

@@ -31,3 +31,14 @@ def test_a_link_refused_for_good_promises_no_retry() -> None:
 def test_an_identifier_refused_for_good_promises_no_retry() -> None:
     said = identifier_text(IdentifierSent("j***@exemple.fr", "ID123", STATE_LABELS["failed"]))
     assert "non envoyé" in said and "retenté" not in said
+
+
+def test_a_link_given_up_promises_no_retry() -> None:
+    said = link_text(link("abandoned"))
+    assert said.startswith("Lien pour +33 6 ** ** ** 78 non envoyé (abandonné)")
+    assert "retenté" not in said
+
+
+def test_an_identifier_given_up_promises_no_retry() -> None:
+    said = identifier_text(IdentifierSent("j***@exemple.fr", "ID123", STATE_LABELS["abandoned"]))
+    assert "non envoyé à j***@exemple.fr (abandonné)" in said and "retenté" not in said
