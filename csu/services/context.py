@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
@@ -42,7 +42,18 @@ class ServiceError(Exception):
 
 
 class Forbidden(ServiceError):
-    pass
+    """A refusal of role, bureau or rule (an election's route, four eyes, in person
+    only): the screens offer no such action, so each is journalled (« role_refused »)."""
+
+    # Whether it is still to journal: :func:`require_role` and :func:`enforce` journal
+    # theirs; one raised inside a service's transaction is journalled by
+    # :func:`journals_refusals` once that transaction has rolled back. False too for a
+    # refusal of state, not of rule (a locked voter), which the service says its own way.
+    to_journal: bool = True
+
+    def __init__(self, message: str, *, to_journal: bool = True) -> None:
+        super().__init__(message)
+        self.to_journal = to_journal
 
 
 class CredentialInText(ServiceError):
@@ -171,10 +182,13 @@ def enforce(
     found = refusal(action, situation)
     if found is None:
         return
-    if found.forbidden and deps is not None and who is not None:
+    if not found.forbidden:
+        raise ServiceError(found.sentence)
+    if deps is not None and who is not None:
         service = sys._getframe(1).f_code.co_name
         journal_role_refusal(deps, who, service, {"reason": found.sentence})
-    raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
+        raise Forbidden(found.sentence, to_journal=False)
+    raise Forbidden(found.sentence)  # inside a transaction: journals_refusals journals it
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +224,8 @@ class SessionClosed(Forbidden):
     ``reason`` is a code of :data:`SESSION_REFUSALS`."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(SESSION_REFUSALS[reason])
+        # Not a role refusal: the session ended (the login screen says why).
+        super().__init__(SESSION_REFUSALS[reason], to_journal=False)
         self.reason = reason
 
 
@@ -249,7 +264,7 @@ def require_role(deps: Deps, who: OperatorContext, *roles: Role) -> None:
     service = sys._getframe(1).f_code.co_name
     journal_role_refusal(deps, who, service, {"roles": list(roles)})
     allowed = ", ".join(ROLE_LABELS[r] for r in roles)
-    raise Forbidden(f"Action réservée au rôle : {allowed}.")
+    raise Forbidden(f"Action réservée au rôle : {allowed}.", to_journal=False)
 
 
 ROLE_REFUSAL_EVERY_S = 60.0
@@ -280,6 +295,31 @@ def journal_role_refusal(
         _role_refusals_journalled[key] = moment
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def journals_refusals(
+    service: "Callable[Concatenate[Deps, OperatorContext, P], T]",
+) -> "Callable[Concatenate[Deps, OperatorContext, P], T]":
+    """Journals (:func:`journal_role_refusal`) a :class:`Forbidden` that ``service``
+    raised inside its transaction, once that transaction has rolled back: a second
+    writer could not journal it there, and another bureau's voter asked for, a route
+    the election closes or a decision by the request's own author left no trace."""
+
+    @functools.wraps(service)
+    def journalled(deps: Deps, who: OperatorContext, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return service(deps, who, *args, **kwargs)
+        except Forbidden as refused:
+            if refused.to_journal:
+                refused.to_journal = False
+                journal_role_refusal(deps, who, service.__name__, {"reason": str(refused)})
+            raise
+
+    return journalled
+
+
 def journal_refusal_apart(
     deps: Deps,
     who: OperatorContext,
@@ -306,8 +346,6 @@ def journal_refusal_apart(
 
 # ------------------------------------------------------------------ retries
 
-P = ParamSpec("P")
-T = TypeVar("T")
 _log = logging.getLogger(__name__)
 
 # Attempts of a whole service, and the first pause between two (doubled each time,

@@ -42,6 +42,7 @@ from csu.services.context import (
     OperatorContext,
     ServiceError,
     enforce,
+    journals_refusals,
     retried,
 )
 from csu.services.credential_text import code_check, refuse_codes
@@ -73,6 +74,7 @@ class IssuedCredential:
     display_seconds: int  # how long the screen may show it
 
 
+@journals_refusals
 @retried
 def issue_credential(
     deps: Deps, who: OperatorContext, intervention_id: str, material_id: int, kind: str
@@ -286,6 +288,7 @@ def confirm_read_out(
         )
 
 
+@journals_refusals
 @retried
 def revoke_credential(
     deps: Deps,

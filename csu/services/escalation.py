@@ -43,6 +43,7 @@ from csu.services.context import (
     OperatorContext,
     Role,
     ServiceError,
+    journals_refusals,
     require_role,
     retried,
 )
@@ -181,6 +182,7 @@ def escalation_queue(
     return views
 
 
+@journals_refusals
 @retried
 def take_escalation(deps: Deps, who: OperatorContext, case_id: int) -> EscalationView:
     """A supervisor takes a waiting case: they become its owner (time taken recorded)."""
@@ -199,6 +201,7 @@ def take_escalation(deps: Deps, who: OperatorContext, case_id: int) -> Escalatio
         return _view(case, _voter(session, case), now)
 
 
+@journals_refusals
 @retried
 def callback_number(deps: Deps, who: OperatorContext, case_id: int) -> str:
     """The caller's number in full, for the case's owner to call back (journalled,
@@ -217,6 +220,7 @@ def callback_number(deps: Deps, who: OperatorContext, case_id: int) -> str:
     return number
 
 
+@journals_refusals
 @retried
 def close_escalation(
     deps: Deps, who: OperatorContext, case_id: int, outcome: str, resolution: str

@@ -28,7 +28,15 @@ from csu.domain.identifiers import parse_email
 from csu.domain.mail_domains import professional_refusal
 from csu.domain.messages import render
 from csu.domain.permissions import Situation
-from csu.services.context import Deps, Forbidden, OperatorContext, ServiceError, enforce, retried
+from csu.services.context import (
+    Deps,
+    Forbidden,
+    OperatorContext,
+    ServiceError,
+    enforce,
+    journals_refusals,
+    retried,
+)
 from csu.services.interventions import usable_material
 from csu.services.outbox import STATE_LABELS, Outgoing, deliver, enqueue
 from csu.services.support import phone_for
@@ -46,6 +54,7 @@ class IdentifierSent:
     delivery: str  # "envoyé", "en attente"...
 
 
+@journals_refusals
 @retried
 def send_identifier(
     deps: Deps,

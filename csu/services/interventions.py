@@ -37,6 +37,7 @@ from csu.services.context import (
     Role,
     ServiceError,
     enforce,
+    journals_refusals,
     require_live,
     retried,
 )
@@ -91,6 +92,7 @@ class Step:
     details: Mapping[str, Any] = field(default_factory=dict)  # codes, as recorded
 
 
+@journals_refusals
 @retried
 def open_intervention(
     deps: Deps,

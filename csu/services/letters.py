@@ -31,6 +31,7 @@ from csu.services.context import (
     OperatorContext,
     ServiceError,
     enforce,
+    journals_refusals,
     retried,
 )
 from csu.services.credentials import (
@@ -109,6 +110,7 @@ def letter_preview(
         )
 
 
+@journals_refusals
 @retried
 def send_key_by_post(
     deps: Deps, who: OperatorContext, intervention_id: str, material_id: int

@@ -27,6 +27,7 @@ from csu.services.context import (
     OperatorContext,
     Role,
     ServiceError,
+    journals_refusals,
     require_role,
     retried,
 )
@@ -58,6 +59,7 @@ class SentCode:
 CODE_SENDERS: tuple[Role, ...] = ("agent", "superviseur")
 
 
+@journals_refusals
 @retried
 def send_one_time_code(
     deps: Deps, who: OperatorContext, intervention_id: str, factor: str
@@ -80,7 +82,8 @@ def send_one_time_code(
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
         if voter.locked_until is not None and voter.locked_until > now:
-            raise Forbidden(locked_message(voter.locked_until))
+            # A state, not a rule: the file and its alert say it already.
+            raise Forbidden(locked_message(voter.locked_until), to_journal=False)
         if factor not in set().union(*definition.verification.get(row.channel, ())):
             raise ServiceError("Ce code n'est pas un facteur prévu pour ce canal et ce scrutin.")
         recipient, masked = _recipient(voter, factor)

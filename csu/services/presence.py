@@ -49,6 +49,7 @@ from csu.services.context import (
     NotFound,
     OperatorContext,
     ServiceError,
+    journals_refusals,
     require_role,
     retried,
 )
@@ -263,6 +264,7 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
     return requests
 
 
+@journals_refusals
 @retried
 def attest_presence(
     deps: Deps, who: OperatorContext, check_id: str, document_type: str, last4: str
@@ -328,6 +330,7 @@ def attest_presence(
     )
 
 
+@journals_refusals
 @retried
 def decline_presence(deps: Deps, who: OperatorContext, check_id: str, reason: str) -> None:
     """The president refuses to attest (the person is not there, the document does not

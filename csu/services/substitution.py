@@ -50,6 +50,7 @@ from csu.services.context import (
     OperatorContext,
     Role,
     ServiceError,
+    journals_refusals,
     require_role,
     retried,
 )
@@ -393,6 +394,7 @@ def pending_substitutions(deps: Deps, who: OperatorContext) -> list[Substitution
     return views
 
 
+@journals_refusals
 @retried
 def decide_substitution(
     deps: Deps, who: OperatorContext, request_id: int, approve: bool, reason: str

@@ -65,6 +65,7 @@ from csu.services.context import (
     OperatorContext,
     ServiceError,
     enforce,
+    journals_refusals,
     retried,
 )
 from csu.services.credential_text import refuse_codes, voter_check
@@ -112,6 +113,7 @@ IN_PERSON_REFUSED = (
 )
 
 
+@journals_refusals
 @retried
 def verify_identity(
     deps: Deps, who: OperatorContext, intervention_id: str, answers: Mapping[str, str]
@@ -160,7 +162,7 @@ def verify_identity(
                 documents=definition.identity_documents,
             )  # fmt: skip
     if refusal is not None:
-        raise Forbidden(refusal)
+        raise Forbidden(refusal, to_journal=False)  # journalled above, as an attempt
     used = recorded.used
     if used is not None:
         shown = to_paris(until) if until else None

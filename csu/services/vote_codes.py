@@ -67,6 +67,7 @@ from csu.services.context import (
     OperatorContext,
     ServiceError,
     enforce,
+    journals_refusals,
     retried,
 )
 from csu.services.credentials import (
@@ -168,6 +169,7 @@ class LinkSent:
     delivery: str  # "envoyé", "en attente"...
 
 
+@journals_refusals
 @retried
 def send_vote_code_link(
     deps: Deps,
@@ -197,6 +199,7 @@ def send_vote_code_link(
     return LinkSent(channel, masked, to_paris(expires), STATE_LABELS.get(state, state))
 
 
+@journals_refusals
 @retried
 def send_password_link(
     deps: Deps,

@@ -1,7 +1,8 @@
 """A service asked for what the caller's role does not allow refuses it and journals the
-refusal (« role_refused », with the service asked): the screens never offer such an
-action, so each is a crafted call (a page scripted under csu serve, a tampered
-terminal) that the supervisors must be able to find."""
+refusal (« role_refused », with the service asked), whether it checked before its
+transaction or inside it: the screens never offer such an action, so each is a crafted
+call (a page scripted under csu serve, a tampered terminal) that the supervisors must
+be able to find."""
 
 from collections.abc import Callable
 from io import StringIO
@@ -12,18 +13,21 @@ from csu.services.audit import export_journal, verify_journal
 from csu.services.context import Forbidden, OperatorContext
 from csu.services.credentials import issue_credential
 from csu.services.interventions import open_intervention
+from csu.services.one_time_codes import send_one_time_code
 from csu.services.operators import add_operator, unlock_operator
-from csu.services.presence import presence_requests
-from csu.services.verification import unlock_voter
+from csu.services.presence import attest_presence, presence_requests, request_presence_check
+from csu.services.verification import unlock_voter, verify_identity
 from csu.services.voters import reveal_field
 from tests.conftest import AGENT, SUPERVISOR
 from tests.services.intervention_support import (
     PRESIDENT_NORD,
+    PRESIDENT_SUD,
     Desk,
     desk_fixture,  # noqa: F401
     entries,
     in_person_call,
 )
+from tests.services.test_verification import lock_caller
 
 Attempt = Callable[[Desk], object]
 
@@ -150,3 +154,64 @@ def test_a_refused_operator_creation_names_the_service_asked(desk: Desk) -> None
         add_operator(desk.deps, SUPERVISOR, "intrus", role="admin", password="x" * 16)
     [entry] = refusals(desk)
     assert entry["details"]["service"] == "add_operator"
+
+
+# --- refused inside the service's own transaction --------------------------------------
+# The rule is read from rows the transaction locks; the refusal is journalled once that
+# transaction has rolled back (csu.services.context.journals_refusals).
+
+
+def test_an_agent_naming_another_bureau_s_president_is_refused_and_journalled(
+    desk: Desk,
+) -> None:
+    with pytest.raises(Forbidden, match="ne préside pas le bureau") as refused:
+        open_intervention(
+            desk.deps, AGENT, desk.caller.voter_id, "president", president_login="pres.sud"
+        )
+    [entry] = refusals(desk)
+    assert entry["details"] == {"service": "open_intervention", "reason": str(refused.value)}
+    assert entries(desk.deps, "intervention_open") == []
+
+
+def test_an_agent_typing_an_in_person_check_is_refused_and_journalled(desk: Desk) -> None:
+    call = open_intervention(desk.deps, AGENT, desk.caller.voter_id, "phone")
+    with pytest.raises(Forbidden):
+        verify_identity(desk.deps, AGENT, call.id, {"in_person": "cni:4821"})
+    [entry] = refusals(desk)
+    assert (entry["operator"], entry["details"]["service"]) == (AGENT.login, "verify_identity")
+    assert entries(desk.deps, "verification") == []
+
+
+def test_a_president_attesting_for_another_bureau_is_refused_and_journalled(
+    desk: Desk,
+) -> None:
+    call = open_intervention(
+        desk.deps, AGENT, desk.caller.voter_id, "president", president_login="pres.nord"
+    )
+    check_id = request_presence_check(desk.deps, AGENT, call.id).id
+    with pytest.raises(Forbidden, match="autre bureau"):
+        attest_presence(desk.deps, PRESIDENT_SUD, check_id, "cni", "1234")
+    [entry] = refusals(desk)
+    assert (entry["operator"], entry["details"]["service"]) == ("pres.sud", "attest_presence")
+
+
+def test_a_refusal_inside_a_transaction_asked_again_is_journalled_once_a_minute(
+    desk: Desk,
+) -> None:
+    for _ in range(5):
+        with pytest.raises(Forbidden):
+            open_intervention(
+                desk.deps, AGENT, desk.caller.voter_id, "president", president_login="pres.sud"
+            )
+    assert len(refusals(desk)) == 1
+
+
+def test_a_locked_voter_s_refusals_are_no_role_refusals(desk: Desk) -> None:
+    # A state, said in the file and its alert; the attempt itself has its own entry.
+    lock_caller(desk)
+    call = open_intervention(desk.deps, AGENT, desk.caller.voter_id, "phone")
+    with pytest.raises(Forbidden, match="verrouill"):
+        send_one_time_code(desk.deps, AGENT, call.id, "otp_mobile")
+    with pytest.raises(Forbidden, match="verrouill"):
+        verify_identity(desk.deps, AGENT, call.id, {"birth_date": "01/01/1970"})
+    assert refusals(desk) == []
