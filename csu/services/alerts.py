@@ -15,7 +15,6 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from sqlalchemy import func, literal, select, union_all
 from sqlmodel import Session
@@ -38,6 +37,7 @@ from csu.services.sessions import require_live_in
 from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
 from csu.services.verification import NOT_VERIFIED
 from csu.store import journal
+from csu.store.among import in_chunks
 from csu.store.sequencer import SET_ASIDE
 from csu.store.tables import (
     Intervention,
@@ -53,8 +53,6 @@ from csu.store.tables import (
 )
 
 READERS: tuple[Role, ...] = ("superviseur", "admin")
-_T = TypeVar("_T")
-CHUNK = 500  # ids per IN (...) list: well under every driver's limit on parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +379,7 @@ def _voter_locks(session: Session, now: datetime) -> list[rules.VoterLock]:
         spans[voter_id] = (max(after, cleared) if cleared else after, start)
     earliest = min(after for after, _ in spans.values())
     failed: dict[int, list[tuple[str, str]]] = {voter_id: [] for voter_id in spans}
-    for ids in _chunks(sorted(spans)):
+    for ids in in_chunks(sorted(spans)):
         for voter_id, intervention, at in session.execute(
             select(
                 VerificationAttempt.voter_id,
@@ -412,7 +410,7 @@ def _voter_locks(session: Session, now: datetime) -> list[rules.VoterLock]:
 def _verification_seqs(session: Session, interventions: set[str]) -> dict[tuple[str, str], int]:
     """The failed verifications' entries of these interventions, by (intervention, ts)."""
     found: dict[tuple[str, str], int] = {}
-    for ids in _chunks(sorted(interventions)):
+    for ids in in_chunks(sorted(interventions)):
         for seq, intervention, ts in session.execute(
             select(JournalEntry.seq, JournalEntry.intervention, JournalEntry.ts).where(
                 JournalEntry.intervention.in_(ids),  # type: ignore[union-attr]
@@ -517,7 +515,7 @@ def _contact_uses(session: Session, key: bytes, now: datetime) -> list[rules.Con
         .all()
     )
     found: list[rules.ContactUse] = list(pending)
-    for part in _chunks(sorted({*shared, *(use.contact_hash for use in pending)})):
+    for part in in_chunks(sorted({*shared, *(use.contact_hash for use in pending)})):
         found.extend(_caller_uses(session, part, since))
         found.extend(_typed_uses(session, part, since))
     return found
@@ -631,7 +629,7 @@ def _seqs_of(
     """Seqs of the entries of ``action`` in these interventions, by intervention (or by
     ``intervention:message`` for message entries), oldest first."""
     found: dict[str, list[int]] = {}
-    for part in _chunks(sorted(set(interventions))):
+    for part in in_chunks(sorted(set(interventions))):
         columns = (JournalEntry.seq, JournalEntry.intervention, JournalEntry.body)
         rows = session.execute(
             select(*columns)
@@ -649,7 +647,3 @@ def _seqs_of(
             found.setdefault(key, []).append(seq)
     return found
 
-
-def _chunks(values: Sequence[_T]) -> Iterable[Sequence[_T]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]

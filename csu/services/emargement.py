@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from sqlalchemy import Table, and_, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -39,20 +39,19 @@ from csu.services.context import Deps, ServiceError, retried
 from csu.services.elections import get_definition
 from csu.services.platform_clients import Platform, require_election
 from csu.store import journal
+from csu.store.among import in_chunks
 from csu.store.tables import Emargement, Material, folded, holds_at
 
 ACTION = "emargement_feed"
 MAX_EVENTS = 10_000
 MAX_EVENT_ID = 100
 MAX_LISTED = 50  # bad events named in the detail (all of them in ``faults``)
-_CHUNK = 500  # values per IN (...) on SQLite: well under its limit of parameters
 
 _material: Table = Material.__table__  # type: ignore[attr-defined]
 _emargement: Table = Emargement.__table__  # type: ignore[attr-defined]
 _STATES = select(_emargement.c.scrutin_id, _emargement.c.voted_at).where(
     _emargement.c.material_id == bindparam("m")
 )
-T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ reading states
@@ -642,16 +641,12 @@ def _event_order(name: str) -> tuple[int, str]:
 
 def _among(session: Session, column: Any, values: Sequence[Any]) -> Iterator[Any]:
     """``column IN values`` conditions: on PostgreSQL one array parameter (``= ANY``: the
-    same SQL text whatever the batch, parsed once), elsewhere chunks of _CHUNK values."""
+    same SQL text whatever the batch, parsed once), elsewhere chunks of IN_CHUNK values."""
     if not values:
         return
     if session.get_bind().dialect.name == "postgresql":
         yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
         return
-    for chunk in _chunks(values):
+    for chunk in in_chunks(values):
         yield column.in_(chunk)
 
-
-def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

@@ -7,9 +7,12 @@ and probes the subquery for each row. A voter's file read every credential of th
 (10,023 pages at 2,000 credentials). ``column = ANY(ARRAY(SELECT …))`` cannot be turned
 into a join: the subquery runs once, and its few ids are looked up in the column's index.
 Other dialects keep ``IN``: SQLite runs the subquery first and probes the index.
+
+Also the chunks of a list of values an ``IN (…)`` takes at a time (:func:`in_chunks`).
 """
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -42,3 +45,15 @@ def _in(element: AmongSelected, compiler: SQLCompiler, **kw: Any) -> str:
 def _any_array(element: AmongSelected, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
     return f"{column} = ANY(ARRAY{compiler.process(element.subquery, **kw)})"
+
+
+IN_CHUNK = 500
+"""Values per ``IN (...)`` list: well under SQLite's and every driver's limit of parameters."""
+
+_T = TypeVar("_T")
+
+
+def in_chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``values`` in consecutive slices of :data:`IN_CHUNK` at most."""
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
