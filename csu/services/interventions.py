@@ -250,6 +250,9 @@ SESSION_END_NOTE = "fin de session"
 DISABLED_NOTE = "compte désactivé par un administrateur"
 ROLE_CHANGED_NOTE = "rôle ou bureau changé par un administrateur"
 MOVED_NOTE = "électeur passé dans un autre bureau par un import de liste"
+# The notes of an intervention closed in its operator's name, said to them at their next
+# step on it (a president whose voter an import moved learnt it only as « close »).
+_CLOSED_FOR_THEM = frozenset({SESSION_END_NOTE, DISABLED_NOTE, ROLE_CHANGED_NOTE, MOVED_NOTE})
 
 
 def abandon_open(session: Session, who: OperatorContext, now: datetime) -> None:
@@ -413,6 +416,12 @@ def _still_owned(row: Intervention | None, who: OperatorContext) -> Intervention
     if row is None or row.operator_login != who.login:
         raise NotFound("Intervention introuvable : ouvrez une intervention pour cet appel.")
     if row.closed_at is not None:
+        why = row.note if row.outcome == ABANDONED and row.note in _CLOSED_FOR_THEM else None
+        if why is not None:  # closed in their name (an import, an administrator): say why
+            raise ServiceError(
+                f"Cette intervention a été close (abandonnée) : {why}. Ouvrez-en une "
+                "nouvelle si l'électeur en a encore besoin."
+            )
         raise ServiceError("Cette intervention est close : ouvrez-en une nouvelle.")
     return row
 

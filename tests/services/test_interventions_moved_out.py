@@ -6,8 +6,13 @@ import pytest
 from sqlalchemy import update
 
 from csu.fake_electorate import write_roll_csv
-from csu.services.context import NotFound
-from csu.services.interventions import MOVED_NOTE, current_intervention, open_intervention
+from csu.services.context import NotFound, ServiceError
+from csu.services.interventions import (
+    MOVED_NOTE,
+    close_intervention,
+    current_intervention,
+    open_intervention,
+)
 from csu.services.rolls import ImportReport, import_voters
 from csu.services.voters import open_voter
 from csu.store.tables import Material
@@ -56,6 +61,21 @@ def test_the_president_may_then_take_another_voter_of_their_bureau(desk: Desk) -
     moved(desk, desk.caller, "B-SUD")
     call = open_intervention(desk.deps, PRESIDENT_NORD, desk.neighbour.voter_id, "president")
     assert call.voter_id == desk.neighbour.voter_id
+
+
+def test_the_president_s_next_step_on_the_case_says_why_it_was_closed(desk: Desk) -> None:
+    call = in_person_call(desk, desk.caller, PRESIDENT_NORD)
+    moved(desk, desk.caller, "B-SUD")
+    # Before, « Cette intervention est close » and no reason.
+    with pytest.raises(ServiceError, match=f"close \\(abandonnée\\) : {MOVED_NOTE}\\."):
+        close_intervention(desk.deps, PRESIDENT_NORD, call, "résolu")
+
+
+def test_a_case_the_operator_closed_says_only_that_it_is_closed(desk: Desk) -> None:
+    call = in_person_call(desk, desk.caller, PRESIDENT_NORD)
+    close_intervention(desk.deps, PRESIDENT_NORD, call, "résolu")
+    with pytest.raises(ServiceError, match=r"^Cette intervention est close : ouvrez-en"):
+        close_intervention(desk.deps, PRESIDENT_NORD, call, "résolu")
 
 
 def test_the_moved_voters_file_stays_closed_to_their_former_president(desk: Desk) -> None:
