@@ -311,7 +311,7 @@ def test_change_makes_an_agent_president_of_a_bureau(db: Path, camille: str) -> 
         "--reason", "renfort du bureau", "--db", db,
     )  # fmt: skip
     assert_done(result)
-    assert "Opérateur « camille » : désormais président de bureau du bureau B75." in said(result)
+    assert "Opérateur « camille » : désormais président de bureau (B75)." in said(result)
     row = operator(db, "camille")
     assert row is not None and (row.role, row.bureau_code) == ("president", "B75")
     assert "operator_change" in actions(db)

@@ -107,18 +107,11 @@ def operator_change(
 
     Sa session en cours se ferme ; l'intervention qu'il avait ouverte est abandonnée.
     """
-    from csu.services.context import ROLE_LABELS
     from csu.services.operators import change_operator
 
     settings, deps = open_deps(db)
     changed = change_operator(deps, who(settings), login, role=role, bureau=bureau, reason=reason)
-    where = f" du bureau {changed.bureau}" if changed.bureau else ""
-    out.print(
-        f"Opérateur « {changed.login} » : désormais {ROLE_LABELS[changed.role]}{where}.",
-        highlight=False,
-    )
-    if changed.abandoned:
-        out.print("Son intervention en cours a été close (abandonnée).", highlight=False)
+    out.print(changed.sentence, highlight=False)
 
 
 @app.command("disable")

@@ -68,6 +68,7 @@ ACTIONS: frozenset[str] = frozenset({
     "escalation_open",
     "escalation_list",
     "escalation_take",
+    "escalation_release",
     "escalation_callback",
     "escalation_close",
     "platform_key_refused",

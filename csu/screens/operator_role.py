@@ -15,6 +15,7 @@ from textual.widgets import Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
+from csu.screens.base import FINISHED
 from csu.screens.dialogs import ReasonDialog
 from csu.services.context import ROLE_LABELS, ROLES, ServiceError
 from csu.services.operators import (
@@ -24,16 +25,9 @@ from csu.services.operators import (
     OperatorView,
     change_operator,
     list_bureaus,
+    role_and_bureau,
 )
 from csu.widgets.plain import PlainSelect
-
-FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
-
-
-def role_and_bureau(role: str, bureau: str | None) -> str:
-    """« agent », « président de bureau (B01) »."""
-    label = ROLE_LABELS.get(role, role)
-    return f"{label} ({bureau})" if bureau else label
 
 
 class ChangeRoleScreen(ReasonDialog[OperatorChanged | None]):
@@ -59,8 +53,9 @@ class ChangeRoleScreen(ReasonDialog[OperatorChanged | None]):
     def explanation(self) -> str:
         now = role_and_bureau(self.operator.role, self.operator.bureau)
         return (
-            f"Actuellement : {now}. Sa session en cours se ferme et l'intervention qu'il "
-            "a laissée ouverte est abandonnée ; il se reconnecte avec ses nouveaux droits."
+            f"Actuellement : {now}. Sa session en cours se ferme ; ce qu'il laisse en cours "
+            "(intervention ouverte, dossiers escaladés pris, vérifications en personne "
+            "attendues) est abandonné ou rendu. Il se reconnecte avec ses nouveaux droits."
         )
 
     def fields(self) -> ComposeResult:
@@ -153,15 +148,3 @@ class ChangeRoleScreen(ReasonDialog[OperatorChanged | None]):
 
     def _say(self, message: str) -> None:
         self.query_one("#role-message", Static).update(message)
-
-
-def changed_sentence(changed: OperatorChanged) -> str:
-    """What the administrator is told once the change is made."""
-    said = (
-        f"Opérateur « {changed.login} » : désormais "
-        f"{role_and_bureau(changed.role, changed.bureau)}."
-    )
-    if changed.abandoned:
-        said += " Son intervention en cours a été close (abandonnée)."
-    return said
-

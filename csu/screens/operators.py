@@ -25,12 +25,14 @@ from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen, bound_key
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
-from csu.screens.operator_role import ChangeRoleScreen, changed_sentence
+from csu.screens.operator_role import ChangeRoleScreen
 from csu.services.context import ROLE_LABELS, ROLES, ServiceError
 from csu.services.operators import (
     BUREAU_FIELD,
     LOGIN_FIELD,
     NAME_FIELD,
+    OWN_DISABLE_REFUSED,
+    OWN_ROLE_REFUSED,
     ROLE_FIELD,
     OperatorChanged,
     OperatorCreated,
@@ -231,25 +233,24 @@ class OperatorsScreen(CsuScreen[None]):
         )
 
     def action_change_role(self) -> None:
-        view = self.selected()
-        if view is None:
+        view, who = self.selected(), self.app.operator
+        if view is None or who is None:
+            return
+        if view.login == who.login:  # said at once, not once the form is filled
+            self.notify(OWN_ROLE_REFUSED, title="Refusé", severity="warning")
             return
         self.app.push_screen(ChangeRoleScreen(view), self._role_changed)
 
     def _role_changed(self, changed: OperatorChanged | None) -> None:
         if changed is not None:  # None: cancelled
-            self._done(changed_sentence(changed))
+            self._done(changed.sentence)
 
     def action_disable(self) -> None:
         view, who = self.selected(), self.app.operator
         if view is None or who is None:
             return
         if view.login == who.login:
-            self.notify(
-                "Vous ne pouvez pas désactiver votre propre compte.",
-                title="Refusé",
-                severity="warning",
-            )
+            self.notify(OWN_DISABLE_REFUSED, title="Refusé", severity="warning")
             return
         if not view.active:
             self.notify(f"L'opérateur « {view.login} » est déjà désactivé.", severity="warning")

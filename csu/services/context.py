@@ -238,10 +238,12 @@ def session_ended(who: OperatorContext, state: OperatorState | None) -> str | No
         return "disabled" if state is not None and not state.active else None
     if state is None or not state.active:
         return "disabled"
-    if state.session_id != who.session_id:
-        return "taken_over" if state.session_id is not None else "ended"
+    # Before the session's id: a change of role ends the session (csu.services.operators)
+    # and says so, rather than « ended ».
     if (state.role, state.bureau) != (who.role, who.bureau):
         return "changed"
+    if state.session_id != who.session_id:
+        return "taken_over" if state.session_id is not None else "ended"
     if state.last_totp_step is None:  # csu.services.operators.reset_totp clears it
         return "authenticator"
     return None

@@ -384,3 +384,28 @@ def _view(case: Escalation, voter: Voter | None, now: datetime) -> EscalationVie
         outcome=case.outcome,
         resolution=case.resolution,
     )
+
+
+def release_cases_of(
+    session: Session, by: OperatorContext, login: str, note: str, now: datetime
+) -> int:
+    """Puts back in the queue, in ``by``'s name and with ``note``, the open cases that
+    ``login`` had taken, a supervisor an administrator has just disabled or given
+    another role: only their owner may call back or close a case, so it stayed taken
+    and open for ever, out of the overdue alerts (which watch cases nobody took). The
+    deadline is kept: a case past it shows overdue at once. How many, in ``by``'s
+    transaction."""
+    cases = session.execute(
+        select(Escalation)
+        .where(col(Escalation.owner_login) == login, col(Escalation.closed_at).is_(None))
+        .with_for_update()
+    ).scalars().all()
+    for case in cases:
+        taken_at = case.taken_at
+        case.owner_login, case.taken_at = None, None
+        session.add(case)
+        _journal(session, by, case, "escalation_release", "ok", now, {
+            "escalation": case.id, "owner": login,
+            "since": taken_at.isoformat() if taken_at else None, "note": note,
+        })  # fmt: skip
+    return len(cases)

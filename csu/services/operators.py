@@ -17,19 +17,23 @@ from csu.domain.clock import still_until
 from csu.domain.errors import InvalidValue
 from csu.domain.operator_locks import lock_words
 from csu.domain.passwords import check_operator_password
+from csu.domain.plural import counted, plural_of
 from csu.domain.text import single_line, visible_text
 from csu.services.context import (
     ROLE_LABELS,
     ROLES,
     Deps,
+    Forbidden,
     NotFound,
     OperatorContext,
     ServiceError,
+    journals_refusals,
     require_role,
+    retried,
 )
 from csu.services.login_origins import still_counting
 from csu.services.reasons import optional_reason
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_held, require_live_in
 from csu.store import journal
 from csu.store.tables import Bureau, LoginFailures, Operator
 
@@ -42,6 +46,10 @@ NAME_FIELD = "Nom affiché"
 ROLE_FIELD = "Rôle"
 BUREAU_FIELD = "Bureau"
 MAX_LOGIN = 64  # the operator table's and the journal's width
+# Another administrator changes or disables an administrator's own account: nobody
+# gives themselves rights, nor leaves a change of theirs unseen by a second person.
+OWN_ROLE_REFUSED = "Vous ne pouvez pas changer le rôle de votre propre compte."
+OWN_DISABLE_REFUSED = "Vous ne pouvez pas désactiver votre propre compte."
 MAX_DISPLAY_NAME = 200
 
 
@@ -214,8 +222,39 @@ class OperatorChanged:
     bureau: str | None
     # True: the intervention they had open was closed as abandonné (their session ends).
     abandoned: bool
+    # The escalated cases a supervisor had taken, put back in the queue, and the
+    # in-person checks waiting for a president, declined (none would ever end).
+    released: int = 0
+    withdrawn: int = 0
+
+    @property
+    def sentence(self) -> str:
+        """What the administrator is told once the change is made."""
+        said = f"Opérateur « {self.login} » : désormais {role_and_bureau(self.role, self.bureau)}."
+        if self.abandoned:
+            said += " Son intervention en cours a été close (abandonnée)."
+        if self.released:
+            cases = counted(self.released, "dossier escaladé", "dossiers escaladés")
+            said += f" {cases} {plural_of(self.released, 'remis')} en attente."
+        if self.withdrawn:
+            checks = counted(
+                self.withdrawn, "vérification en personne", "vérifications en personne"
+            )
+            said += (
+                f" {checks} en attente {plural_of(self.withdrawn, 'refusée')} : l'agent "
+                "peut la redemander au président du bureau."
+            )
+        return said
 
 
+def role_and_bureau(role: str, bureau: str | None) -> str:
+    """« agent », « président de bureau (B01) »."""
+    label = ROLE_LABELS.get(role, role)
+    return f"{label} ({bureau})" if bureau else label
+
+
+@journals_refusals
+@retried
 def change_operator(
     deps: Deps,
     who: OperatorContext,
@@ -241,10 +280,10 @@ def change_operator(
     if role != "president" and bureau:
         raise InvalidValue(BUREAU_FIELD, "seul un président est rattaché à un bureau de vote")
     if login == who.login:
-        raise ServiceError("Vous ne pouvez pas changer le rôle de votre propre compte.")
+        raise Forbidden(OWN_ROLE_REFUSED)
     now = deps.clock()
     with deps.writing() as session:
-        require_live_in(session, who)
+        require_live_held(session, who)
         row = _find(session, login)
         if not row.active:
             raise ServiceError(disabled_refusal(row.login))
@@ -257,13 +296,13 @@ def change_operator(
             )
         if bureau and session.get(Bureau, bureau) is None:
             raise InvalidValue(BUREAU_FIELD, f"bureau de vote inconnu « {bureau} »")
-        if row.role == "admin" and role != "admin" and not _other_admin(session, login):
-            raise ServiceError(
-                f"« {login} » est le seul administrateur actif : nommez-en un autre "
-                "d'abord, la cellule ne peut rester sans."
-            )
+        if row.role == "admin" and role != "admin":
+            _refuse_last_admin(session, login)
         previous_role = row.role
         row.role, row.bureau_code = role, bureau
+        # Their session ends, even if a second change puts the role or bureau back
+        # before their terminal looks (csu.services.context.session_ended).
+        row.session_id = None
         session.add(row)
         journal.append(
             session,
@@ -276,7 +315,25 @@ def change_operator(
         from csu.services.interventions import ROLE_CHANGED_NOTE, abandon_open_of
 
         abandoned = abandon_open_of(session, who, login, previous_role, ROLE_CHANGED_NOTE, now)
-    return OperatorChanged(login=login, role=role, bureau=bureau, abandoned=abandoned)
+        released, withdrawn = _hand_back(session, who, login, previous_role, ROLE_CHANGED_NOTE, now)
+    return OperatorChanged(
+        login=login, role=role, bureau=bureau, abandoned=abandoned, released=released,
+        withdrawn=withdrawn,
+    )  # fmt: skip
+
+
+def _hand_back(
+    session: Session, who: OperatorContext, login: str, role: str, note: str, now: datetime
+) -> tuple[int, int]:
+    """What ``login`` held under ``role`` that only they could finish, given back as
+    their role changes or their account is disabled: a supervisor's escalated cases
+    return to the queue, a president's waiting in-person checks are declined."""
+    from csu.services.escalation import release_cases_of
+    from csu.services.presence import withdraw_from
+
+    released = release_cases_of(session, who, login, note, now) if role == "superviseur" else 0
+    withdrawn = withdraw_from(session, who, login, now) if role == "president" else 0
+    return released, withdrawn
 
 
 def _bureau(bureau: str | None) -> str | None:
@@ -290,16 +347,21 @@ def _role_words(role: str, bureau: str | None) -> str:
     return f"{words} du bureau {bureau}" if bureau else words
 
 
-def _other_admin(session: Session, login: str) -> bool:
-    """Whether an active administrator other than ``login`` remains, held until the
-    change commits: two demotions at once (two command lines) cannot each count on the
-    other's administrator and leave none (the later one waits, then reads the change)."""
-    found = session.exec(
+def _refuse_last_admin(session: Session, login: str) -> None:
+    """Refuses to demote or disable ``login`` unless another active administrator
+    remains, held until the change commits: two changes at once (two command lines,
+    which are no operator) cannot each count on the other's administrator and leave
+    none (the later one waits, then reads the change)."""
+    other = session.exec(
         select(Operator.login)
         .where(Operator.role == "admin", Operator.active, Operator.login != login)
         .with_for_update()
     ).first()
-    return found is not None
+    if other is None:
+        raise Forbidden(
+            f"« {login} » est le seul administrateur actif : nommez-en un autre d'abord, "
+            "la cellule ne peut rester sans."
+        )
 
 
 def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
@@ -340,20 +402,25 @@ def list_bureaus(deps: Deps, who: OperatorContext) -> list[tuple[str, str]]:
         return [(row.code, row.name) for row in rows]
 
 
+@journals_refusals
+@retried
 def disable_operator(
     deps: Deps, who: OperatorContext, login: str, reason: str | None = None
 ) -> None:
-    """The operator can no longer log in (their entries stay in the journal)."""
+    """The operator can no longer log in (their entries stay in the journal); never
+    oneself, nor the cell's last active administrator."""
     require_role(deps, who, "admin")
     login = login.strip().lower()
     reason = _reason(reason)
     if login == who.login:
-        raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
+        raise Forbidden(OWN_DISABLE_REFUSED)
     with deps.writing() as session:
-        require_live_in(session, who)
+        require_live_held(session, who)
         row = _find(session, login)
         if not row.active:
             raise ServiceError(f"L'opérateur « {login} » est déjà désactivé.")
+        if row.role == "admin":
+            _refuse_last_admin(session, login)
         row.active = False
         row.session_id = None
         session.add(row)
@@ -372,6 +439,7 @@ def disable_operator(
         from csu.services.interventions import DISABLED_NOTE, abandon_open_of
 
         abandon_open_of(session, who, login, row.role, DISABLED_NOTE, now)
+        _hand_back(session, who, login, row.role, DISABLED_NOTE, now)
 
 
 def reset_totp(

@@ -65,7 +65,7 @@ from csu.services.reasons import typed_reason
 from csu.services.sessions import require_live_in
 from csu.services.verification import record_verification
 from csu.store import journal
-from csu.store.tables import Intervention, Material, PresenceCheck, Voter
+from csu.store.tables import Intervention, Material, Operator, PresenceCheck, Voter
 
 MAX_DECLINE_REASON_LENGTH = 300
 
@@ -136,6 +136,12 @@ def request_presence_check(deps: Deps, who: OperatorContext, intervention_id: st
             )
         if not row.president_bureau:
             raise ServiceError("Le bureau du président n'est pas connu : rouvrez l'intervention.")
+        if not _still_presides(session, row.president_login, row.president_bureau):
+            raise ServiceError(
+                f"« {row.president_login} » ne préside plus le bureau {row.president_bureau} "
+                "(compte désactivé, ou rôle ou bureau changé) : ouvrez une nouvelle "
+                "intervention avec le président actuel du bureau."
+            )
         definition = get_definition(session, row.election_id or "")
         require_open_election(definition, now)
         current = _latest(session, row.id)
@@ -410,6 +416,20 @@ def _decidable(
     return row, check, voter
 
 
+def _still_presides(session: Session, login: str, bureau: str) -> bool:
+    """Whether ``login`` is still the active president of ``bureau``, as when the
+    intervention named them."""
+    found = session.execute(
+        select(Operator.login).where(
+            Operator.login == login,
+            Operator.role == "president",
+            Operator.bureau_code == bureau,
+            Operator.active,
+        )
+    ).first()
+    return found is not None
+
+
 def _in_bureau(session: Session, check: PresenceCheck, bureau: str | None) -> bool:
     """Whether the voter has material of the check's election in ``bureau`` (checked
     again at the president's act: the roll may have changed since the call opened)."""
@@ -484,3 +504,40 @@ def _view(
         verified_until=to_paris(until) if until else None,
         outdated=outdated,
     )
+
+
+PRESIDENT_GONE = (
+    "ce président a été désactivé ou a changé de rôle ou de bureau : ouvrez une nouvelle "
+    "intervention avec le président actuel du bureau"
+)
+
+
+def withdraw_from(session: Session, by: OperatorContext, login: str, now: datetime) -> int:
+    """Declines, in ``by``'s name, the in-person checks still waiting for ``login``, a
+    president an administrator has just disabled or given another role or bureau:
+    nobody else may attest them, and the agents' windows waited for them until they
+    expired. The agent reads why (:data:`PRESIDENT_GONE`). How many, in ``by``'s
+    transaction."""
+    waiting = session.execute(
+        select(PresenceCheck, Intervention, Voter)
+        .join(Intervention, Intervention.id == PresenceCheck.intervention_id)
+        .join(Voter, Voter.id == PresenceCheck.voter_id)
+        .where(PresenceCheck.president_login == login, PresenceCheck.status == PENDING)
+        .with_for_update(of=PresenceCheck)  # type: ignore[arg-type]
+    ).all()
+    for check, row, voter in waiting:
+        check.status, check.decided_at, check.decline_reason = DECLINED, now, PRESIDENT_GONE
+        session.add(check)
+        journal.append(
+            session,
+            actor=by.actor,
+            action="presence_decline",
+            outcome="refusé",
+            at=now,
+            election=row.election_id,
+            subject=voter.pseudonym,
+            intervention=row.id,
+            details={"presence_check": check.id, "requested_by": check.requested_by,
+                     "reason": PRESIDENT_GONE},
+        )  # fmt: skip
+    return len(waiting)

@@ -54,6 +54,15 @@ def require_live_in(session: Session, who: OperatorContext) -> None:
     require_live(who, operator_state(LIVE_STATE.rows_in(session, login=who.login)))
 
 
+def require_live_held(session: Session, who: OperatorContext) -> None:
+    """:func:`require_live_in`, the operator's row then held FOR SHARE until the
+    transaction ends (PostgreSQL): an administrator's change of another operator cannot
+    commit on the strength of a role that the other's change of them takes away at the
+    same moment (two administrators disabling each other left the cell without one);
+    one of the two waits, then finds its own session ended."""
+    require_live(who, operator_state(LIVE_STATE_HELD.rows_in(session, login=who.login)))
+
+
 def require_live_session(deps: Deps, who: OperatorContext) -> None:
     """:func:`require_live_in` in a short read of its own, for a service without a
     writing transaction to check in; nothing for a context without a session (the

@@ -14,7 +14,7 @@ from csu.screens.journal_entry import Change, changes_of
 from csu.screens.operator_role import ChangeRoleScreen
 from csu.screens.operators import OperatorsScreen
 from csu.services.context import Deps
-from csu.services.operators import disable_operator, list_bureaus
+from csu.services.operators import OWN_ROLE_REFUSED, disable_operator, list_bureaus
 from csu.store.tables import JournalEntry, Operator
 from tests.conftest import ADMIN
 from tests.screens.conftest import (
@@ -136,15 +136,34 @@ async def test_the_same_role_is_refused_in_the_window(app: CsuApp, demo_deps: De
     assert changes_journalled(demo_deps) == 0
 
 
-async def test_the_administrator_s_own_role_is_refused_by_the_service(
+async def test_the_administrator_s_own_account_is_refused_before_any_form(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await open_role_window(pilot, "admin")
-        app.screen.query_one("#role-role", Select).value = "agent"
-        await click(pilot, "#role-ok")
-        assert "votre propre compte" in message(app)
+        await log_in(pilot, "admin")
+        await press(pilot, "f9")
+        table = app.screen.query_one("#operators-table", DataTable)
+        table.move_cursor(row=table.get_row_index("admin"))
+        await press(pilot, "m")
+        assert isinstance(app.screen, OperatorsScreen)  # no form filled for nothing
+        assert notifications(app)[-1] == OWN_ROLE_REFUSED
     assert role_of(demo_deps, "admin") == ("admin", None)
+
+
+async def test_a_refusal_of_the_service_is_said_in_the_window(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_role_window(pilot, "agent")
+        app.screen.query_one("#role-role", Select).value = "president"
+        bureau = app.screen.query_one("#role-bureau", Select)
+        await press(pilot)
+        bureau.value = president_bureau(demo_deps)
+        disable_operator(demo_deps, ADMIN, "agent", reason="départ")  # meanwhile
+        await click(pilot, "#role-ok")
+        assert isinstance(app.screen, ChangeRoleScreen)
+        assert message(app).startswith("Rôle inchangé — L'opérateur « agent » est désactivé")
+    assert role_of(demo_deps, "agent") == ("agent", None)
 
 
 async def test_escape_says_the_role_is_unchanged(app: CsuApp, demo_deps: Deps) -> None:

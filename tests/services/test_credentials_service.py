@@ -238,7 +238,7 @@ def test_a_president_issues_nothing_outside_their_bureau(desk: Desk) -> None:
     write_roll_csv([desk.caller.row | {"bureau": "B-SUD"}], moved)
     assert import_voters(desk.deps, ADMIN, moved, "minint-2022").committed
     # The import closed the president's case (csu.services.interventions.abandon_moved_out).
-    with pytest.raises(ServiceError, match="intervention a été close .abandonnée. : électeur passé"):
+    with pytest.raises(ServiceError, match=r"a été close \(abandonnée\) : électeur passé"):
         issue_credential(desk.deps, PRESIDENT_NORD, call_id, desk.caller.material_id,
                          "password")
     assert entries(desk.deps, "credential_issue") == []

@@ -373,6 +373,8 @@ def _disabled(desk: Desk, login: str, role: str) -> OperatorContext:
     """A live session of a new ``role`` operator, whose account is then disabled."""
     add_operator(desk.deps, ADMIN, login, role=role, password=PASSWORD, totp_secret=SECRET)
     who = log_in(desk.deps, login, PASSWORD, pyotp.TOTP(SECRET).at(desk.clock.now), "poste-9")
+    if role == "admin":  # the cell keeps an administrator (disable_operator)
+        add_operator(desk.deps, ADMIN, f"{login}.relais", role="admin", password=PASSWORD)
     disable_operator(desk.deps, ADMIN, login, reason="compte compromis")
     return who
 
