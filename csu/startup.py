@@ -145,10 +145,14 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
         delivery: Delivery = build_delivery(settings)
     except ConfigError as error:
         raise StoreUnavailable(str(error)) from error
-    if demo:
+    from csu.services.demo import is_demo
+
+    # The base's own mark, however it was named (--demo, --db with its path): the demo's
+    # voter reads on the terminal's screen; a cell's base named demo.sqlite does not.
+    if is_demo(deps):
         from csu.delivery.demo_phone import DemoPhone
 
-        delivery = DemoPhone(delivery)  # the demo's voter reads on the terminal's screen
+        delivery = DemoPhone(delivery)
     return Workplace(
         deps=replace(deps, hasher=settings.hasher(), delivery=delivery),
         workstation=settings.workstation,

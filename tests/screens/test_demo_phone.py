@@ -126,7 +126,7 @@ def test_the_phone_erases_the_copies_its_folder_keeps(tmp_path: Path) -> None:
     assert list((tmp_path / "outbox").glob("*")) == []
 
 
-def test_only_the_demo_database_gets_the_phone(
+def test_only_a_base_the_demo_builder_made_gets_the_phone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clean_environment(tmp_path, monkeypatch)
@@ -134,3 +134,19 @@ def test_only_the_demo_database_gets_the_phone(
     assert not isinstance(open_workplace(str(other)).deps.delivery, DemoPhone)
     copy_of_demo(Path(demo_url().removeprefix("sqlite:///")))
     assert isinstance(open_workplace(None, demo=True).deps.delivery, DemoPhone)
+
+
+def test_a_cell_s_base_at_the_demo_s_path_gets_no_phone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean_environment(tmp_path, monkeypatch)
+    initialised(Path(demo_url().removeprefix("sqlite:///")))  # csu init, not csu demo
+    assert not isinstance(open_workplace(None, demo=True).deps.delivery, DemoPhone)
+
+
+def test_the_demo_named_by_its_path_gets_the_phone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean_environment(tmp_path, monkeypatch)
+    demo = copy_of_demo(tmp_path / "ailleurs" / "demo-copie.sqlite")
+    assert isinstance(open_workplace(str(demo)).deps.delivery, DemoPhone)
