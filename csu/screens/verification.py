@@ -270,6 +270,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self.challenge_question = challenge_question
         self._on_change = on_change
         self._busy = False
+        self._codes_sent: set[str] = set()  # the factors a code was sent for, here
         self._pending: Static | None = None
         self.presence = False  # waits for the president's attestation (set in compose)
         self._done_waiting = False
@@ -568,10 +569,17 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
 
     def _sent(self, sent: SentCode) -> None:
         until = f"valable jusqu'à {sent.expires_at:%H:%M:%S}"
+        # Only the newest code verifies: the one typed from an earlier message is
+        # cleared (typed anyway, it counted as a failed verification).
+        again = sent.factor in self._codes_sent
+        self._codes_sent.add(sent.factor)
+        field = self.query_one(f"#verify-{sent.factor}", Input)
+        field.value = ""
+        voided = " Le code envoyé avant ne vaut plus." if again else ""
         # The outbox retries a code only until it expires, and never a refusal it calls
         # permanent (state « échec »): say so, rather than promise a retry.
         self.query_one("#verify-otp-status", Static).update(
-            f"Code envoyé à {sent.recipient}, {until}."
+            f"Code envoyé à {sent.recipient}, {until}.{voided}"
             if sent.delivery == SENT
             else f"Code pour {sent.recipient} non envoyé ({sent.delivery}) : voyez la cause "
             "dans « Messages envoyés », puis envoyez un nouveau code ou vérifiez l'identité "
@@ -581,7 +589,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             f"automatiquement jusqu'à {sent.expires_at:%H:%M:%S}, fin de validité du code, "
             "puis abandonné."
         )
-        self.query_one(f"#verify-{sent.factor}", Input).focus()
+        field.focus()
         if self._on_change is not None:
             self._on_change(False)
 

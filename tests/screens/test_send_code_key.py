@@ -39,3 +39,21 @@ async def test_no_ctrl_s_where_no_code_can_be_sent(app: CsuApp, demo_deps: Deps)
         await press(pilot, "ctrl+e")
         assert isinstance(app.screen, VerifyScreen)
         assert "ctrl+s" not in usable_keys(app)
+
+
+async def test_a_second_code_clears_the_first_from_its_field_and_says_it_is_void(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Only the newest code verifies: the first, left in the field, failed the check.
+    async with app.run_test(size=SMALL) as pilot:
+        await in_call(pilot, demo_voter(demo_deps, mobile=True))
+        await press(pilot, "ctrl+e")
+        window = app.screen
+        await press(pilot, "ctrl+s")
+        field = window.query_one("#verify-otp_mobile", Input)
+        status = window.query_one("#verify-otp-status", Static)
+        assert "ne vaut plus" not in str(status.content)
+        field.value = "665648"
+        await press(pilot, "ctrl+s")
+        assert field.value == ""
+        assert str(status.content).endswith("Le code envoyé avant ne vaut plus.")
