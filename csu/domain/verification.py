@@ -164,6 +164,18 @@ def covered_sets(policy: Policy, channel: str, tried: Collection[str]) -> list[f
     return [factors for factors in policy.get(channel, ()) if factors <= set(tried)]
 
 
+def missing_answers(policy: Policy, channel: str, tried: Collection[str]) -> str:
+    """What the answers ``tried`` lack, said from the channel's set nearest to them (the
+    fewest factors still to give, the first set of the file on a tie): « date de
+    naissance » after a code typed alone, « date de naissance + code reçu par SMS » when
+    nothing was typed. Empty when a set is covered."""
+    sets = policy.get(channel, ())
+    if not sets or covered_sets(policy, channel, tried):
+        return ""
+    nearest = min(sets, key=lambda factors: len(factors - set(tried)))
+    return describe_set(nearest - set(tried))
+
+
 def satisfied_set(policy: Policy, channel: str, passed: Collection[str]) -> frozenset[str] | None:
     """The first set of the channel's policy whose every factor passed, if any."""
     covered = covered_sets(policy, channel, passed)

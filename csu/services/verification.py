@@ -52,6 +52,7 @@ from csu.domain.verification import (
     covered_sets,
     describe_set,
     may_type_in_person,
+    missing_answers,
     outdated_attestation,
     parse_document,
     refuse_hidden_characters,
@@ -224,9 +225,10 @@ def _check_answers(
         ):
             raise ServiceError(outdated or waiting_message(row.president_login))
         sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
+        lacking = missing_answers(policy, row.channel, tried)
         raise ServiceError(
-            f"Réponses incomplètes pour le canal {CHANNEL_LABELS[row.channel]} : "
-            f"il faut {sets}."
+            f"Réponse manquante : {lacking}. Le canal {CHANNEL_LABELS[row.channel]} "
+            f"demande {sets}."
         )
     passed = {
         factor

@@ -10,6 +10,7 @@ from csu.domain.verification import (
     FACTORS,
     PUBLIC_FACTORS,
     describe_set,
+    missing_answers,
     validate_policy,
 )
 
@@ -128,3 +129,24 @@ def test_a_set_is_described_in_french_in_a_stable_order() -> None:
         describe_set(frozenset({"iban", "birth_date"}))
         == "date de naissance + 6 derniers caractères de l'IBAN"
     )
+
+
+def interior() -> dict[str, tuple[frozenset[str], ...]]:
+    return {"phone": tuple(frozenset(s) for s in INTERIOR_PHONE)}
+
+
+def test_what_is_missing_is_said_from_the_nearest_set() -> None:
+    assert missing_answers(interior(), "phone", {"otp_mobile"}) == "date de naissance"
+    assert missing_answers(interior(), "phone", {"birth_date", "iban"}) == (
+        describe_set(frozenset({"agent_card"}))
+    )
+
+
+def test_with_nothing_typed_the_shortest_set_is_said_whole() -> None:
+    assert missing_answers(interior(), "phone", set()) == describe_set(
+        frozenset(INTERIOR_PHONE[2])  # the shortest set, two answers
+    )
+
+
+def test_nothing_is_missing_once_a_set_is_covered() -> None:
+    assert missing_answers(interior(), "phone", {"birth_date", "otp_mobile"}) == ""

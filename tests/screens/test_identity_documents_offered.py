@@ -82,7 +82,7 @@ async def test_the_document_is_asked_for_only_with_its_last_characters(
         said = " ".join([str(app.screen.query_one("#verify-result", Static).content),
                          *notifications(app)])  # fmt: skip
         assert "choisissez la pièce" not in said
-        assert "Réponses incomplètes" in said, said
+        assert "Réponse manquante" in said, said
 
 
 def verifications(deps: Deps) -> list[str]:

@@ -184,7 +184,7 @@ def test_incomplete_answers_are_refused_without_counting_a_failure(desk: Desk) -
     call = open_call(desk, desk.caller)
     partial = {"birth_date": desk.caller.row["date_naissance"], "iban": "000000"}
     for _ in range(4):
-        with pytest.raises(ServiceError, match="Réponses incomplètes") as refused:
+        with pytest.raises(ServiceError, match="Réponse manquante") as refused:
             verify_identity(desk.deps, AGENT, call.id, partial)
     assert "ou date de naissance + code à usage unique envoyé par SMS" in str(refused.value)
     assert attempts(desk) == []
@@ -192,10 +192,17 @@ def test_incomplete_answers_are_refused_without_counting_a_failure(desk: Desk) -
     assert voter(desk, desk.caller).locked_until is None
 
 
+def test_incomplete_answers_say_what_is_missing_from_the_nearest_set(desk: Desk) -> None:
+    call = open_call(desk, desk.caller)
+    code_alone = {"otp_mobile": "123456"}  # the birth date forgotten
+    with pytest.raises(ServiceError, match=r"^Réponse manquante : date de naissance\. "):
+        verify_identity(desk.deps, AGENT, call.id, code_alone)
+
+
 def test_blank_answers_count_as_not_given(desk: Desk) -> None:
     call = open_call(desk, desk.caller)
     answers = desk.caller.phone_answers() | {"agent_card": "   "}
-    with pytest.raises(ServiceError, match="Réponses incomplètes"):
+    with pytest.raises(ServiceError, match="Réponse manquante"):
         verify_identity(desk.deps, AGENT, call.id, answers)
 
 
@@ -475,7 +482,7 @@ def test_education_2022_no_longer_takes_numen_and_department(desk: Desk) -> None
     call = open_call(desk, desk.teacher)
     row = desk.teacher.row
     answers = {"numen": row["numen"], "birth_department": row["nir"][5:7]}
-    with pytest.raises(ServiceError, match="Réponses incomplètes"):
+    with pytest.raises(ServiceError, match="Réponse manquante"):
         verify_identity(desk.deps, AGENT, call.id, answers)
 
 
