@@ -10,13 +10,17 @@ gets one: on a real cell the voter alone sees what is sent to them.
 """
 
 import contextlib
+import re
 from collections.abc import Callable, Iterable
 
 from csu.delivery import Delivery, KeepsCopies, Message
 from csu.domain.masking import mask_email, mask_phone
 
-MAX_SHOWN = 600
-"""Characters of a message shown at most (an SMS of 3 segments is under 480)."""
+MAX_SHOWN = 160
+"""Characters of a message shown at most: the notice sits over the form the code is
+typed in (a whole SMS, advice included, hid half a verification window at 80x24)."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WHAT_MATTERS = re.compile(r"\d{4,}|://|jeton")
 
 
 class DemoPhone:
@@ -43,17 +47,31 @@ class DemoPhone:
 
 
 def as_received(message: Message) -> tuple[str, str]:
-    """(title, text) of ``message`` as the demo's voter receives it: an SMS's text, an
-    e-mail's subject and text; of a letter, only that it went to the print folder (its
-    body is a PDF)."""
+    """(title, text) of ``message`` as the demo's voter receives it, its :func:`gist`;
+    of a letter, only that it went to the print folder (its body is a PDF)."""
     if message.channel == "sms":
         title = f"SMS reçu au {mask_phone(message.recipient)} (démo)"
-        text = message.body
     elif message.channel == "email":
         title = f"Courriel reçu par {mask_email(message.recipient)} (démo)"
-        text = f"Objet : {message.subject}\n{message.body}"
     else:
         return "Courrier (démo)", "Lettre déposée dans le dossier d'impression, à imprimer."
-    if len(text) > MAX_SHOWN:
-        text = text[: MAX_SHOWN - 1] + "…"
-    return title, text
+    return title, gist(message.body)
+
+
+def gist(body: str) -> str:
+    """What the voter needs of ``body``: its first line up to the sentence that holds a
+    code, a number or a link (the advice after it left out, « … » said), at most
+    :data:`MAX_SHOWN` characters."""
+    first_line = body.strip().split("\n", 1)[0]
+    sentences = _SENTENCE_END.split(first_line)
+    kept: list[str] = []
+    for sentence in sentences:
+        kept.append(sentence)
+        if _WHAT_MATTERS.search(sentence):
+            break
+    else:
+        kept = sentences[:1]
+    text = " ".join(kept)
+    if len(text) > MAX_SHOWN:  # the code or the link ends what is kept: its start goes
+        return "…" + text[1 - MAX_SHOWN :]
+    return text if text == body.strip() else f"{text} …"

@@ -11,7 +11,7 @@ from textual.widgets import Input
 
 from csu.app import CsuApp
 from csu.delivery import DeliveryFailed, Message
-from csu.delivery.demo_phone import MAX_SHOWN, DemoPhone, as_received
+from csu.delivery.demo_phone import MAX_SHOWN, DemoPhone, as_received, gist
 from csu.delivery.folder import FolderDelivery
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
@@ -63,10 +63,27 @@ def test_an_sms_shows_its_text_and_the_number_masked() -> None:
     assert text == SMS.body
 
 
-def test_an_email_shows_its_subject_and_text_and_the_address_masked() -> None:
+def test_an_email_shows_its_text_and_the_address_masked() -> None:
     title, text = as_received(EMAIL)
     assert title.startswith("Courriel reçu par ") and "jeanne.martin" not in title
-    assert text == "Objet : Votre code\nLe code : 654321."
+    assert text == "Le code : 654321."
+
+
+def test_only_what_the_voter_needs_is_shown_up_to_the_code() -> None:
+    body = (
+        "CSU : votre code de vérification est 218229. Il est valable 10 minutes et ne "
+        "sert qu'une fois. Ne le donnez qu'à l'agent de la cellule de support."
+    )
+    assert gist(body) == "CSU : votre code de vérification est 218229. …"
+
+
+def test_a_link_is_shown_whole_with_its_sentence() -> None:
+    body = (
+        "CSU : pour obtenir votre nouveau code de vote, ouvrez ce lien (valable 30 "
+        "minutes, une seule fois) : https://vote.exemple.fr/reassort?jeton=AbC123dEf456\n"
+        "Si vous n'avez rien demandé, appelez le 01 80 15 43 21."
+    )
+    assert gist(body).endswith("https://vote.exemple.fr/reassort?jeton=AbC123dEf456 …")
 
 
 def test_a_letter_shows_only_where_it_went() -> None:
@@ -75,9 +92,9 @@ def test_a_letter_shows_only_where_it_went() -> None:
     assert "JVBER" not in text and "dossier d'impression" in text
 
 
-def test_a_long_message_is_cut() -> None:
-    _, text = as_received(replace(SMS, body="x" * 2000))
-    assert len(text) == MAX_SHOWN and text.endswith("…")
+def test_a_long_sentence_keeps_its_end_where_the_code_is() -> None:
+    _, text = as_received(replace(SMS, body="x " * 1000 + "code 123456."))
+    assert len(text) == MAX_SHOWN and text.startswith("…") and text.endswith("123456.")
 
 
 class Transport:
