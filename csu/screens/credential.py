@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from csu.domain.credential_words import words
@@ -401,9 +402,25 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
     never carried in a message or a result that a debug log could print."""
 
     UNDONE = "Rien n'a été délivré."
-    BINDINGS = [Binding("escape", "cancel", "Annuler", id="issue-cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Annuler", id="issue-cancel"),
+        # Entrée with no field nor button in focus (a window with nothing to choose).
+        Binding("enter", "deliver", "Délivrer", id="issue-deliver", show=False),
+    ]
     TITLES = NEW_LABELS
     GENERIC_TITLE = "Délivrer un nouveau code"
+
+    def start_in(self) -> Widget | None:
+        # The cursor in the first choice; with nothing to choose (a president's password,
+        # one material), in no field: « Tab, Entrée », the agent's way through the
+        # choice, then reaches « Délivrer » here too (it pressed « Annuler »).
+        if self.query(Select):
+            return super().start_in()
+        return None
+
+    def action_deliver(self) -> None:
+        if self.possible:
+            self._submit()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="issue-box", classes="modal-box"):

@@ -1,13 +1,14 @@
 """A window closed with nothing done says so as it closes: Tab then Entrée, a habit of
-another window, pressed « Annuler » (a president's ctrl+k opens on « Délivrer »), and the
-window went without a word, the operator thinking the key issued or the file written."""
+another window, pressed « Annuler » (a president's ctrl+k opened on « Délivrer »), and
+the window went without a word, the operator thinking the key issued or the file
+written. The president's ctrl+k now opens in no field, as « Tab, Entrée » expects."""
 
 
 import pytest
 
 from csu.app import CsuApp
 from csu.screens.base import STILL_RUNNING
-from csu.screens.credential import IssueScreen, RevokeScreen
+from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
 from csu.screens.intervention import InterventionCloseScreen
 from csu.screens.journal import ExportScreen
 from csu.screens.voter import VoterScreen
@@ -47,15 +48,38 @@ async def test_annuler_says_what_was_left_undone(
         assert notifications(app)[-1] == said
 
 
-async def test_the_presidents_tab_then_entree_on_the_issue_window_is_told(
+async def test_the_presidents_tab_then_entree_delivers_as_an_agent_s_does(
     app: CsuApp, demo_deps: Deps
 ) -> None:
+    # Nothing to choose: the window opens in no field, so that « Tab, Entrée », the
+    # agent's way past the choice, reaches « Délivrer » (it pressed « Annuler »).
     voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
     async with app.run_test(size=SIZE) as pilot:
         await call_verified(pilot, voter, login="president")
         await press(pilot, "ctrl+k")
         assert isinstance(app.screen, IssueScreen)
-        await press(pilot, "tab", "enter")
+        assert app.screen.focused is None
+        await press(pilot, "tab")
+        assert app.screen.focused is app.screen.query_one("#issue-ok")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, CredentialShownScreen)
+
+
+async def test_the_presidents_entree_alone_delivers_too(app: CsuApp, demo_deps: Deps) -> None:
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified(pilot, voter, login="president")
+        await press(pilot, "ctrl+k")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, CredentialShownScreen)
+
+
+async def test_the_presidents_annuler_is_told(app: CsuApp, demo_deps: Deps) -> None:
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified(pilot, voter, login="president")
+        await press(pilot, "ctrl+k")
+        await press(pilot, "tab", "tab", "enter")
         assert isinstance(app.screen, VoterScreen)
         assert notifications(app)[-1] == "Rien n'a été délivré."
 
