@@ -13,7 +13,7 @@ from typer.main import get_command
 
 from csu.app import CsuApp
 from csu.cli import app
-from csu.cli.demo import ANSWER_NAMES
+from csu.cli.demo import ANSWER_NAMES, MOBILE_NAME
 from csu.config import load_settings
 from csu.services.context import Deps
 from csu.services.demo import DemoCaller, demo_callers
@@ -45,10 +45,15 @@ def demo(tmp_path: Path) -> Path:
 
 def callers_of(path: Path) -> list[DemoCaller]:
     """What `csu demo-callers --count 1` prints, from the service."""
+    return demo_callers_of(path, 1)
+
+
+def demo_callers_of(path: Path, count: int) -> list[DemoCaller]:
+    """What `csu demo-callers --count COUNT` prints, from the service."""
     settings = load_settings(f"sqlite:///{path}")
     engine = make_engine(f"sqlite:///{path}")
     try:
-        return demo_callers(Deps(engine=engine, key=settings.key_bytes()), 1)
+        return demo_callers(Deps(engine=engine, key=settings.key_bytes()), count)
     finally:
         engine.dispose()
 
@@ -140,6 +145,22 @@ def test_demo_callers_as_csv_give_one_row_a_caller(demo: Path) -> None:
     for row, caller in zip(rows, callers, strict=True):
         for factor, answer in caller.answers.items():
             assert row[ANSWER_NAMES[factor]] == answer
+
+
+def test_demo_callers_say_whether_a_code_by_sms_reaches_them(demo: Path) -> None:
+    result = csu("demo-callers", "--count", "3")
+    assert_done(result)
+    said = result.output
+    assert f"  {MOBILE_NAME} : oui" in said
+    callers = demo_callers_of(demo, 3)
+    assert {c.mobile for c in callers} == {True, False}  # the demo has both kinds
+
+
+def test_demo_callers_reached_by_sms_come_first_in_each_election(demo: Path) -> None:
+    callers = demo_callers_of(demo, 3)
+    for election in {c.election for c in callers}:
+        kinds = [c.mobile for c in callers if c.election == election]
+        assert kinds == sorted(kinds, reverse=True), (election, kinds)
 
 
 def test_demo_callers_in_an_unknown_format_are_refused(demo: Path) -> None:

@@ -131,6 +131,7 @@ ANSWER_NAMES: dict[str, str] = {
     "birth_department": "dépt de naissance",
     "challenge_answer": "réponse défi",
 }
+MOBILE_NAME = "portable enregistré"  # a one-time code by SMS reaches them
 CALLER_FORMATS = ("blocs", "csv")
 
 
@@ -168,6 +169,7 @@ def caller_blocks(callers: "Iterable[DemoCaller]") -> list[str]:
         lines = [f"{caller.election} · {caller.matricule} · {caller.name} · bureau {caller.bureau}"]
         lines += [f"  {ANSWER_NAMES.get(factor, factor)} : {value}"
                   for factor, value in caller.answers.items()]  # fmt: skip
+        lines.append(f"  {MOBILE_NAME} : {'oui' if caller.mobile else 'non (pas de code par SMS)'}")
         blocks.append("\n".join(lines) + "\n")
     return blocks
 
@@ -178,9 +180,12 @@ def callers_csv(callers: "Iterable[DemoCaller]") -> str:
     factors = [f for f in ANSWER_NAMES if any(f in c.answers for c in callers)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow(["scrutin", "matricule", "nom", "bureau", *map(ANSWER_NAMES.get, factors)])
+    writer.writerow(
+        ["scrutin", "matricule", "nom", "bureau", *map(ANSWER_NAMES.get, factors), MOBILE_NAME]
+    )
     for c in callers:
-        row = [c.election, c.matricule, c.name, c.bureau, *(c.answers.get(f, "") for f in factors)]
+        answers = (c.answers.get(f, "") for f in factors)
+        row = [c.election, c.matricule, c.name, c.bureau, *answers, "oui" if c.mobile else "non"]
         writer.writerow([spreadsheet_safe(cell) for cell in row])
     return buffer.getvalue()
 

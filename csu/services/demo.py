@@ -246,6 +246,8 @@ class DemoCaller:
     name: str
     bureau: str
     answers: dict[str, str]  # factor -> what the caller says
+    # Whether the roll has their mobile: a one-time code by SMS can reach them.
+    mobile: bool = False
 
 
 # Roll columns a caller reads out, by verification factor.
@@ -301,7 +303,11 @@ def demo_callers(deps: Deps, per_election: int = 3) -> list[DemoCaller]:
                     name=f"{row['nom']} {row['prenom']}",
                     bureau=row["bureau"],
                     answers=answers,
+                    mobile=bool(row["telephone_mobile"]),
                 )
             )
             found += 1
-    return callers
+    # Those a code by SMS reaches first, in each election: the first caller a newcomer
+    # takes should let them try the whole verification.
+    order = {election_id: place for place, (election_id, _, _) in enumerate(demo_rolls(voters))}
+    return sorted(callers, key=lambda caller: (order[caller.election], not caller.mobile))
