@@ -127,8 +127,8 @@ def operator_disable(
     from csu.services.operators import disable_operator
 
     settings, deps = _operator_deps(db)
-    disable_operator(deps, who(settings), login, reason)
-    out.print(f"Opérateur « {login.strip().lower()} » désactivé.", highlight=False)
+    disabled = disable_operator(deps, who(settings), login, reason)
+    out.print(disabled.sentence, highlight=False)
 
 
 @app.command("reset-totp")

@@ -20,7 +20,9 @@ MAX_SHOWN = 160
 """Characters of a message shown at most: the notice sits over the form the code is
 typed in (a whole SMS, advice included, hid half a verification window at 80x24)."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_WHAT_MATTERS = re.compile(r"\d{4,}|://|jeton")
+# A link, or a code, identifier or number: four digits or more that are not a year
+# (« Élections professionnelles 2022 » opens men-2022's messages).
+_WHAT_MATTERS = re.compile(r"://|jeton|(?!(?:19|20)\d\d\b)\d{4,}")
 
 
 class DemoPhone:
@@ -55,19 +57,20 @@ def as_received(message: Message) -> tuple[str, str]:
         title = f"Courriel reçu par {mask_email(message.recipient)} (démo)"
     else:
         return "Courrier (démo)", "Lettre déposée dans le dossier d'impression, à imprimer."
-    return title, gist(message.body)
+    return title, gist(message.body, message.sender_name)
 
 
-def gist(body: str) -> str:
+def gist(body: str, sender: str = "") -> str:
     """What the voter needs of ``body``: its first line up to the sentence that holds a
     code, a number or a link (the advice after it left out, « … » said), at most
-    :data:`MAX_SHOWN` characters."""
+    :data:`MAX_SHOWN` characters. The ``sender``'s name, which opens the message and
+    may hold a year (« Élections professionnelles 2022 »), is no such number."""
     first_line = body.strip().split("\n", 1)[0]
     sentences = _SENTENCE_END.split(first_line)
     kept: list[str] = []
     for sentence in sentences:
         kept.append(sentence)
-        if _WHAT_MATTERS.search(sentence):
+        if _WHAT_MATTERS.search(sentence.replace(sender, "") if sender else sentence):
             break
     else:
         kept = sentences[:1]

@@ -127,11 +127,14 @@ NO_READ_OUT_BY_MAIL = (
 class Refusal:
     """Why an action may not be done. ``forbidden``: a matter of role or bureau (no
     state of the call would allow it). ``step``: the action that would make it
-    possible (the screen names its key)."""
+    possible (the screen names its key). ``settled``: forbidden by what was done before
+    (a case closed, or taken by another supervisor a moment earlier), not by the
+    operator's role: refused, but not journalled as a crafted call."""
 
     reason: str
     step: str | None = None
     forbidden: bool = False
+    settled: bool = False
 
     @property
     def sentence(self) -> str:
@@ -498,12 +501,14 @@ def case_refusal(action: str, case: CaseSituation | None) -> Refusal | None:
     from csu.domain import escalation
 
     if case.state == escalation.CLOSED:
-        return Refusal("Ce dossier est clos", forbidden=True)
+        return Refusal("Ce dossier est clos", forbidden=True, settled=True)
     if action == "take":
         if case.mine:
             return Refusal("Vous avez déjà pris ce dossier en charge")
-        if case.owner is not None:
-            return Refusal(f"Dossier déjà pris en charge par « {case.owner} »", forbidden=True)
+        if case.owner is not None:  # two supervisors pressing t at once: one is first
+            return Refusal(
+                f"Dossier déjà pris en charge par « {case.owner} »", forbidden=True, settled=True
+            )
         return None
     if case.owner is None:
         return TAKE_FIRST
@@ -513,5 +518,7 @@ def case_refusal(action: str, case: CaseSituation | None) -> Refusal | None:
             forbidden=True,
         )
     if action == "callback" and not case.has_callback:
-        return Refusal("Aucun numéro de rappel n'a été noté pour ce dossier", forbidden=True)
+        return Refusal(
+            "Aucun numéro de rappel n'a été noté pour ce dossier", forbidden=True, settled=True
+        )
     return None

@@ -164,16 +164,20 @@ def covered_sets(policy: Policy, channel: str, tried: Collection[str]) -> list[f
     return [factors for factors in policy.get(channel, ()) if factors <= set(tried)]
 
 
-def missing_answers(policy: Policy, channel: str, tried: Collection[str]) -> str:
-    """What the answers ``tried`` lack, said from the channel's set nearest to them (the
-    fewest factors still to give, the first set of the file on a tie): « date de
-    naissance » after a code typed alone, « date de naissance + code reçu par SMS » when
-    nothing was typed. Empty when a set is covered."""
+def missing_answers(policy: Policy, channel: str, tried: Collection[str]) -> frozenset[str]:
+    """The factors the answers ``tried`` lack, from the channel's set nearest to them
+    (the fewest still to give, the first set of the file on a tie): the birth date after
+    a code typed alone. None when a set is covered."""
     sets = policy.get(channel, ())
     if not sets or covered_sets(policy, channel, tried):
-        return ""
-    nearest = min(sets, key=lambda factors: len(factors - set(tried)))
-    return describe_set(nearest - set(tried))
+        return frozenset()
+    return min((factors - set(tried) for factors in sets), key=len)
+
+
+def missing_sentence(missing: frozenset[str]) -> str:
+    """« Réponse manquante : date de naissance », « Réponses manquantes : … + … »."""
+    noun = "Réponse manquante" if len(missing) == 1 else "Réponses manquantes"
+    return f"{noun} : {describe_set(missing)}"
 
 
 def satisfied_set(policy: Policy, channel: str, passed: Collection[str]) -> frozenset[str] | None:

@@ -306,8 +306,8 @@ class OperatorsScreen(CsuScreen[None]):
             return
         deps = self.app.deps
         if action == "disable":
-            disable_operator(deps, who, login, reason)
-            self.app.call_from_thread(self._done, f"Opérateur « {login} » désactivé.")
+            disabled = disable_operator(deps, who, login, reason)
+            self.app.call_from_thread(self._done, disabled.sentence)
         elif action == "unlock":
             unlocked = unlock_operator(deps, who, login, reason)
             self.app.call_from_thread(self._unlocked, unlocked)

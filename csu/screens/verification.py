@@ -572,7 +572,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         # Only the newest code verifies: the one typed from an earlier message is
         # cleared (typed anyway, it counted as a failed verification).
         again = sent.factor in self._codes_sent
-        self._codes_sent.add(sent.factor)
+        if sent.delivery not in GIVEN_UP:  # a code never sent voids none
+            self._codes_sent.add(sent.factor)
         field = self.query_one(f"#verify-{sent.factor}", Input)
         field.value = ""
         voided = " Le code envoyé avant ne vaut plus." if again else ""

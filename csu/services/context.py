@@ -186,8 +186,8 @@ def enforce(
         raise ServiceError(found.sentence)
     if deps is not None and who is not None:
         service = sys._getframe(1).f_code.co_name
-        journal_role_refusal(deps, who, service, {"reason": found.sentence})
-        raise Forbidden(found.sentence, to_journal=False)
+        dealt = journal_role_refusal(deps, who, service, {"reason": found.sentence})
+        raise Forbidden(found.sentence, to_journal=not dealt)
     raise Forbidden(found.sentence)  # inside a transaction: journals_refusals journals it
 
 
@@ -264,9 +264,9 @@ def require_role(deps: Deps, who: OperatorContext, *roles: Role) -> None:
         return
     # The service that asked: the caller's name, so that each call site need not say it.
     service = sys._getframe(1).f_code.co_name
-    journal_role_refusal(deps, who, service, {"roles": list(roles)})
+    dealt = journal_role_refusal(deps, who, service, {"roles": list(roles)})
     allowed = ", ".join(ROLE_LABELS[r] for r in roles)
-    raise Forbidden(f"Action réservée au rôle : {allowed}.", to_journal=False)
+    raise Forbidden(f"Action réservée au rôle : {allowed}.", to_journal=not dealt)
 
 
 ROLE_REFUSAL_EVERY_S = 60.0
@@ -275,26 +275,29 @@ _role_refusals_journalled: dict[tuple[str, str], float] = {}
 
 def journal_role_refusal(
     deps: Deps, who: OperatorContext, service: str, details: dict[str, object]
-) -> None:
+) -> bool:
     """Journals (« role_refused », refused) that ``who`` asked ``service`` for what their
     role or bureau does not allow. The screens offer no such action, so each is a
     crafted call (a page scripted under csu serve, a tampered terminal) and must leave
     a trace. Not from inside another service's transaction (a second writer would wait
-    for it): that one's refusal is its caller's to journal, and is only logged."""
+    for it): that one's refusal is its caller's to journal, and is only logged. Whether
+    it was dealt with (journalled, or already within the minute); False inside a
+    transaction, where an outer service's :func:`journals_refusals` may still."""
     from csu.store import engine as store
 
     if store.in_transaction():
         _log.warning("role_refused: %s refused to %s inside a transaction", service, who.login)
-        return
+        return False
     # One entry a minute per operator and service: a page scripted to press a key a
     # hundred times leaves its trace, not a hundred entries in the append-only journal.
     key, moment = (who.login, service), time.monotonic()
     if moment - _role_refusals_journalled.get(key, -ROLE_REFUSAL_EVERY_S) < ROLE_REFUSAL_EVERY_S:
         _log.warning("role_refused: %s refused to %s again (journalled once a minute)",
                      service, who.login)  # fmt: skip
-        return
+        return True
     if journal_refusal_apart(deps, who, "role_refused", {"service": service, **details}):
         _role_refusals_journalled[key] = moment
+    return True
 
 
 P = ParamSpec("P")
@@ -314,9 +317,10 @@ def journals_refusals(
         try:
             return service(deps, who, *args, **kwargs)
         except Forbidden as refused:
-            if refused.to_journal:
-                refused.to_journal = False
-                journal_role_refusal(deps, who, service.__name__, {"reason": str(refused)})
+            if refused.to_journal and journal_role_refusal(
+                deps, who, service.__name__, {"reason": str(refused)}
+            ):
+                refused.to_journal = False  # an outer service's wrapper need not
             raise
 
     return journalled

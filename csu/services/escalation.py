@@ -47,7 +47,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_held, require_live_in
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Escalation, Intervention, Voter
@@ -185,10 +185,12 @@ def escalation_queue(
 @journals_refusals
 @retried
 def take_escalation(deps: Deps, who: OperatorContext, case_id: int) -> EscalationView:
-    """A supervisor takes a waiting case: they become its owner (time taken recorded)."""
+    """A supervisor takes a waiting case: they become its owner (time taken recorded).
+    Their row is held: a demotion at the same moment either waits for the take, then
+    gives the case back (csu.services.operators), or ends this session first."""
     now = deps.clock()
     with deps.writing() as session:
-        require_live_in(session, who)
+        require_live_held(session, who)
         case = _locked(session, case_id)
         _enforce("take", who, case, now)
         case.owner_login, case.taken_at = who.login, now
@@ -323,8 +325,11 @@ def _enforce(action: str, who: OperatorContext, case: Escalation, now: datetime)
         who.role, who.login, state, case.owner_login, has_callback=case.callback_sealed is not None
     )
     found = case_refusal(action, situation)
-    if found is not None:
-        raise (Forbidden if found.forbidden else ServiceError)(found.sentence)
+    if found is None:
+        return
+    if not found.forbidden:
+        raise ServiceError(found.sentence)
+    raise Forbidden(found.sentence, to_journal=not found.settled)
 
 
 def _voter(session: Session, case: Escalation) -> Voter | None:

@@ -569,10 +569,11 @@ def _channel_check(
         cursor, dialect, voter=material.voter_id, election=material.election_id,
         bureau=bureau_code,
     )  # fmt: skip
-    if not in_bureau:
+    if not in_bureau:  # what a caller claiming to be president said: not the agent's act
         raise Forbidden(
             f"« {login} » ne préside pas le bureau de cet électeur : "
-            "la vérification en personne doit être faite par son président."
+            "la vérification en personne doit être faite par son président.",
+            to_journal=False,
         )
     return login, bureau_code
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from csu.domain import sealing
@@ -230,21 +231,38 @@ class OperatorChanged:
     @property
     def sentence(self) -> str:
         """What the administrator is told once the change is made."""
-        said = f"Opérateur « {self.login} » : désormais {role_and_bureau(self.role, self.bureau)}."
-        if self.abandoned:
-            said += " Son intervention en cours a été close (abandonnée)."
-        if self.released:
-            cases = counted(self.released, "dossier escaladé", "dossiers escaladés")
-            said += f" {cases} {plural_of(self.released, 'remis')} en attente."
-        if self.withdrawn:
-            checks = counted(
-                self.withdrawn, "vérification en personne", "vérifications en personne"
-            )
-            said += (
-                f" {checks} en attente {plural_of(self.withdrawn, 'refusée')} : l'agent "
-                "peut la redemander au président du bureau."
-            )
-        return said
+        now = role_and_bureau(self.role, self.bureau)
+        return f"Opérateur « {self.login} » : désormais {now}.{given_back_words(self)}"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorDisabled:
+    login: str
+    abandoned: bool  # as OperatorChanged's
+    released: int = 0
+    withdrawn: int = 0
+
+    @property
+    def sentence(self) -> str:
+        """What the administrator is told once the account is disabled."""
+        return f"Opérateur « {self.login} » désactivé.{given_back_words(self)}"
+
+
+def given_back_words(done: OperatorChanged | OperatorDisabled) -> str:
+    """What a change or a disable gave back, said after it (« » when nothing)."""
+    said = ""
+    if done.abandoned:
+        said += " Son intervention en cours a été close (abandonnée)."
+    if done.released:
+        cases = counted(done.released, "dossier escaladé", "dossiers escaladés")
+        said += f" {cases} remis en attente."
+    if done.withdrawn:
+        checks = counted(done.withdrawn, "vérification en personne", "vérifications en personne")
+        said += (
+            f" {checks} en attente {plural_of(done.withdrawn, 'refusée')} : l'agent les "
+            "demande au président actuel du bureau, dans une nouvelle intervention."
+        )
+    return said
 
 
 def role_and_bureau(role: str, bureau: str | None) -> str:
@@ -283,6 +301,7 @@ def change_operator(
         raise Forbidden(OWN_ROLE_REFUSED)
     now = deps.clock()
     with deps.writing() as session:
+        _one_change_at_a_time(session)
         require_live_held(session, who)
         row = _find(session, login)
         if not row.active:
@@ -291,8 +310,8 @@ def change_operator(
         changes = {name: [before, after] for name, before, after in pairs if before != after}
         if not changes:
             raise ServiceError(
-                f"L'opérateur « {login} » est déjà {_role_words(role, bureau)} : rien n'a "
-                "changé."
+                f"L'opérateur « {login} » est déjà {role_and_bureau(role, bureau)} : rien "
+                "n'a changé."
             )
         if bureau and session.get(Bureau, bureau) is None:
             raise InvalidValue(BUREAU_FIELD, f"bureau de vote inconnu « {bureau} »")
@@ -341,21 +360,27 @@ def _bureau(bureau: str | None) -> str | None:
     return None if bureau is None else visible_text(bureau, BUREAU_FIELD).strip() or None
 
 
-def _role_words(role: str, bureau: str | None) -> str:
-    """« agent », « président de bureau du bureau B01 »."""
-    words = ROLE_LABELS[role]
-    return f"{words} du bureau {bureau}" if bureau else words
+ADMINISTRATION_LOCK = 0x4353_5501
+"""PostgreSQL's advisory lock of the operators' administration (« CSU » and 1)."""
+
+
+def _one_change_at_a_time(session: Session) -> None:
+    """Changes of operators (a role, a disable) one at a time across the cell
+    (PostgreSQL; SQLite has one writer): two administrators acting on each other, or
+    two command lines demoting the last two, each waited on the other's row and one
+    was aborted for a deadlock. Now the later one waits, then reads the change."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMINISTRATION_LOCK})
 
 
 def _refuse_last_admin(session: Session, login: str) -> None:
     """Refuses to demote or disable ``login`` unless another active administrator
-    remains, held until the change commits: two changes at once (two command lines,
-    which are no operator) cannot each count on the other's administrator and leave
-    none (the later one waits, then reads the change)."""
+    remains (read after :func:`_one_change_at_a_time`: two command lines, which are no
+    operator, demoting the last two at once, the later one finds the first's change)."""
     other = session.exec(
-        select(Operator.login)
-        .where(Operator.role == "admin", Operator.active, Operator.login != login)
-        .with_for_update()
+        select(Operator.login).where(
+            Operator.role == "admin", Operator.active, Operator.login != login
+        )
     ).first()
     if other is None:
         raise Forbidden(
@@ -406,7 +431,7 @@ def list_bureaus(deps: Deps, who: OperatorContext) -> list[tuple[str, str]]:
 @retried
 def disable_operator(
     deps: Deps, who: OperatorContext, login: str, reason: str | None = None
-) -> None:
+) -> OperatorDisabled:
     """The operator can no longer log in (their entries stay in the journal); never
     oneself, nor the cell's last active administrator."""
     require_role(deps, who, "admin")
@@ -415,6 +440,7 @@ def disable_operator(
     if login == who.login:
         raise Forbidden(OWN_DISABLE_REFUSED)
     with deps.writing() as session:
+        _one_change_at_a_time(session)
         require_live_held(session, who)
         row = _find(session, login)
         if not row.active:
@@ -438,8 +464,9 @@ def disable_operator(
         # imports this module, not the interventions'.)
         from csu.services.interventions import DISABLED_NOTE, abandon_open_of
 
-        abandon_open_of(session, who, login, row.role, DISABLED_NOTE, now)
-        _hand_back(session, who, login, row.role, DISABLED_NOTE, now)
+        abandoned = abandon_open_of(session, who, login, row.role, DISABLED_NOTE, now)
+        released, withdrawn = _hand_back(session, who, login, row.role, DISABLED_NOTE, now)
+    return OperatorDisabled(login, abandoned, released, withdrawn)
 
 
 def reset_totp(

@@ -62,7 +62,7 @@ from csu.services.interventions import (
     verified_until,
 )
 from csu.services.reasons import typed_reason
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_held, require_live_in
 from csu.services.verification import record_verification
 from csu.store import journal
 from csu.store.tables import Intervention, Material, Operator, PresenceCheck, Voter
@@ -379,8 +379,9 @@ def _decidable(
 ) -> tuple[Intervention, PresenceCheck, Voter]:
     """The check, its intervention and its voter, locked (intervention first, as the
     agent's verification does), once the president may act on it: from a session
-    still live (a president disabled or moved since attests nothing)."""
-    require_live_in(session, who)
+    still live (a president disabled or moved since attests nothing), their row held
+    until the decision commits (a move at the same moment waits for it)."""
+    require_live_held(session, who)
     found = session.get(PresenceCheck, check_id)
     if found is None:
         raise NotFound("Demande de vérification en personne introuvable.")
@@ -418,14 +419,17 @@ def _decidable(
 
 def _still_presides(session: Session, login: str, bureau: str) -> bool:
     """Whether ``login`` is still the active president of ``bureau``, as when the
-    intervention named them."""
+    intervention named them; their row held until the request commits, so that a move
+    at the same moment waits, then declines the request (:func:`withdraw_from`)."""
     found = session.execute(
-        select(Operator.login).where(
+        select(Operator.login)
+        .where(
             Operator.login == login,
             Operator.role == "president",
             Operator.bureau_code == bureau,
             Operator.active,
         )
+        .with_for_update(read=True)
     ).first()
     return found is not None
 

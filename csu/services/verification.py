@@ -53,6 +53,7 @@ from csu.domain.verification import (
     describe_set,
     may_type_in_person,
     missing_answers,
+    missing_sentence,
     outdated_attestation,
     parse_document,
     refuse_hidden_characters,
@@ -225,10 +226,9 @@ def _check_answers(
         ):
             raise ServiceError(outdated or waiting_message(row.president_login))
         sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
-        lacking = missing_answers(policy, row.channel, tried)
+        lacking = missing_sentence(missing_answers(policy, row.channel, tried))
         raise ServiceError(
-            f"Réponse manquante : {lacking}. Le canal {CHANNEL_LABELS[row.channel]} "
-            f"demande {sets}."
+            f"{lacking}. Le canal {CHANNEL_LABELS[row.channel]} demande {sets}."
         )
     passed = {
         factor

@@ -11,6 +11,7 @@ from csu.domain.verification import (
     PUBLIC_FACTORS,
     describe_set,
     missing_answers,
+    missing_sentence,
     validate_policy,
 )
 
@@ -136,17 +137,18 @@ def interior() -> dict[str, tuple[frozenset[str], ...]]:
 
 
 def test_what_is_missing_is_said_from_the_nearest_set() -> None:
-    assert missing_answers(interior(), "phone", {"otp_mobile"}) == "date de naissance"
-    assert missing_answers(interior(), "phone", {"birth_date", "iban"}) == (
-        describe_set(frozenset({"agent_card"}))
-    )
+    assert missing_answers(interior(), "phone", {"otp_mobile"}) == {"birth_date"}
+    assert missing_answers(interior(), "phone", {"birth_date", "iban"}) == {"agent_card"}
 
 
-def test_with_nothing_typed_the_shortest_set_is_said_whole() -> None:
-    assert missing_answers(interior(), "phone", set()) == describe_set(
-        frozenset(INTERIOR_PHONE[2])  # the shortest set, two answers
-    )
+def test_with_nothing_typed_the_shortest_set_is_missing_whole() -> None:
+    assert missing_answers(interior(), "phone", set()) == frozenset(INTERIOR_PHONE[2])
 
 
 def test_nothing_is_missing_once_a_set_is_covered() -> None:
-    assert missing_answers(interior(), "phone", {"birth_date", "otp_mobile"}) == ""
+    assert missing_answers(interior(), "phone", {"birth_date", "otp_mobile"}) == frozenset()
+
+
+def test_the_sentence_agrees_with_how_many_answers_are_missing() -> None:
+    assert missing_sentence(frozenset({"birth_date"})) == "Réponse manquante : date de naissance"
+    assert missing_sentence(frozenset(INTERIOR_PHONE[2])).startswith("Réponses manquantes : ")

@@ -3,8 +3,10 @@ receives it (csu.delivery.demo_phone): a newcomer learning a verification reads 
 code there, not in a file of the outbox folder. A real cell shows nothing of it."""
 
 import re
+import tomllib
 from dataclasses import replace
 from pathlib import Path
+from string import Template
 
 import pytest
 from textual.widgets import Input
@@ -13,11 +15,14 @@ from csu.app import CsuApp
 from csu.delivery import DeliveryFailed, Message
 from csu.delivery.demo_phone import MAX_SHOWN, DemoPhone, as_received, gist
 from csu.delivery.folder import FolderDelivery
+from csu.domain.messages import DEFAULTS
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
 from csu.startup import demo_url, open_workplace
 from tests.cli_support import clean_environment, copy_of_demo, initialised
 from tests.screens.conftest import demo_voter, in_call, outbox_codes, press
+
+ELECTIONS = Path(__file__).resolve().parents[2] / "data" / "elections"
 
 SMS = Message("sms", "+33612345678", "CSU", "", "CSU : votre code de vérification est 123456.")
 EMAIL = Message("email", "jeanne.martin@example.org", "CSU", "Votre code", "Le code : 654321.")
@@ -167,3 +172,27 @@ def test_the_demo_named_by_its_path_gets_the_phone(
     clean_environment(tmp_path, monkeypatch)
     demo = copy_of_demo(tmp_path / "ailleurs" / "demo-copie.sqlite")
     assert isinstance(open_workplace(str(demo)).deps.delivery, DemoPhone)
+
+
+@pytest.mark.parametrize("election", ["men-2022", "minint-2022", "cci-hdf-2021", "men-2011"])
+def test_each_election_s_own_link_message_shows_its_link(election: str) -> None:
+    """The election files' own wordings, their sender's name and year included."""
+    data = tomllib.loads((ELECTIONS / f"{election}.toml").read_text(encoding="utf-8"))
+    template = data.get("messages", {}).get("vote_code_link", {}).get("body")
+    body = Template(template or DEFAULTS["vote_code_link"][1]).safe_substitute(
+        sender=data["sender_name"], validity="30 minutes", support_phone="01 80 15 43 21",
+        link="https://vote.exemple.fr/reassort?jeton=AbC123dEf456",
+    )  # fmt: skip
+    shown = gist(body, data["sender_name"])
+    assert "https://vote.exemple.fr/reassort?jeton=AbC123dEf456" in shown, shown
+    assert len(shown) <= MAX_SHOWN
+
+
+@pytest.mark.parametrize("election", ["men-2022", "minint-2022", "cci-hdf-2021", "men-2011"])
+def test_each_election_s_own_code_message_shows_its_code(election: str) -> None:
+    data = tomllib.loads((ELECTIONS / f"{election}.toml").read_text(encoding="utf-8"))
+    template = data.get("messages", {}).get("otp", {}).get("body")
+    body = Template(template or DEFAULTS["otp"][1]).safe_substitute(
+        sender=data["sender_name"], code="218229", validity="10 minutes"
+    )
+    assert "218229" in gist(body, data["sender_name"])

@@ -257,6 +257,8 @@ def _services_that_journal_a_role_refusal() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef):
                 continue
+            if any(getattr(d, "id", None) == "journals_refusals" for d in node.decorator_list):
+                found.add(node.name)
             for call in ast.walk(node):
                 name = getattr(getattr(call, "func", None), "id", None)
                 if name == "require_role" or (

@@ -3,13 +3,20 @@ changes their role or disables them: a supervisor's escalated cases return to th
 (they stayed taken and open for ever, out of the overdue alerts), a president's waiting
 in-person checks are declined with the reason (nobody else could attest them)."""
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
+from csu.services.auth import log_in
 from csu.services.context import Deps, OperatorContext, ServiceError
 from csu.services.escalation import escalation_queue, take_escalation
 from csu.services.interventions import DISABLED_NOTE, ROLE_CHANGED_NOTE, close_intervention
-from csu.services.operators import add_operator, change_operator, disable_operator
+from csu.services.operators import (
+    OperatorChanged,
+    add_operator,
+    change_operator,
+    disable_operator,
+)
 from csu.services.presence import PRESIDENT_GONE, presence_status, request_presence_check
 from csu.store.tables import Escalation
 from tests.conftest import ADMIN, AGENT, SUPERVISOR
@@ -20,20 +27,27 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     entries,
     open_call,
 )
+from tests.services.test_operator_change import at_once
 
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 CAMILLE = OperatorContext(login="camille.sup", role="superviseur", workstation="poste-7")
+
+
+def escalated(desk: Desk) -> int:
+    """A call on the caller closed « escaladé » by an agent; the case's id."""
+    call = open_call(desk, desk.caller)
+    close_intervention(desk.deps, AGENT, call.id, "escaladé", "rappel demandé par l'électeur")
+    with desk.deps.reading() as session:
+        return session.execute(
+            select(Escalation.id).where(Escalation.intervention_id == call.id)
+        ).scalar_one()
 
 
 @pytest.fixture
 def taken_case(desk: Desk) -> int:
     """A case escalated by an agent and taken by the supervisor Camille."""
     add_operator(desk.deps, ADMIN, CAMILLE.login, role="superviseur", password=OPERATOR_PASSWORD)
-    call = open_call(desk, desk.caller)
-    close_intervention(desk.deps, AGENT, call.id, "escaladé", "rappel demandé par l'électeur")
-    with desk.deps.reading() as session:
-        case_id = session.execute(
-            select(Escalation.id).where(Escalation.intervention_id == call.id)
-        ).scalar_one()
+    case_id = escalated(desk)
     take_escalation(desk.deps, CAMILLE, case_id)
     return case_id
 
@@ -127,3 +141,35 @@ def test_the_administrator_is_told_what_was_given_back(desk: Desk, taken_case: i
         f"Opérateur « {CAMILLE.login} » : désormais agent. "
         "1 dossier escaladé remis en attente."
     )
+
+
+def test_the_sentence_agrees_with_several_given_back() -> None:
+    said = OperatorChanged("dominique", "agent", None, abandoned=False, released=2,
+                           withdrawn=3).sentence  # fmt: skip
+    assert "2 dossiers escaladés remis en attente." in said
+    assert "3 vérifications en personne en attente refusées : l'agent les demande" in said
+
+
+def test_the_administrator_is_told_what_a_disable_gave_back(
+    desk: Desk, taken_case: int
+) -> None:
+    said = disable_operator(desk.deps, ADMIN, CAMILLE.login, reason="départ").sentence
+    assert said == f"Opérateur « {CAMILLE.login} » désactivé. 1 dossier escaladé remis en attente."
+
+
+def test_a_case_taken_while_its_supervisor_is_demoted_is_given_back(desk: Desk) -> None:
+    # The take and the demotion at the same moment: either the take commits first and
+    # the demotion gives the case back, or the demotion ends the session first. Before,
+    # on PostgreSQL, the case could stay taken by an agent.
+    for round_ in range(4):
+        login = f"sup.tour{round_}"
+        add_operator(desk.deps, ADMIN, login, role="superviseur", password=OPERATOR_PASSWORD,
+                     totp_secret=SECRET)  # fmt: skip
+        who = log_in(desk.deps, login, OPERATOR_PASSWORD, pyotp.TOTP(SECRET).at(desk.clock.now),
+                     f"poste-{round_}")  # fmt: skip
+        case_id = escalated(desk)
+        at_once(
+            lambda: take_escalation(desk.deps, who, case_id),  # noqa: B023
+            lambda: change_operator(desk.deps, ADMIN, login, role="agent"),  # noqa: B023
+        )
+        assert owner(desk.deps, case_id) is None, round_

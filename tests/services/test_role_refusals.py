@@ -161,15 +161,16 @@ def test_a_refused_operator_creation_names_the_service_asked(desk: Desk) -> None
 # transaction has rolled back (csu.services.context.journals_refusals).
 
 
-def test_an_agent_naming_another_bureau_s_president_is_refused_and_journalled(
+def test_a_president_of_another_bureau_named_by_the_caller_is_no_role_refusal(
     desk: Desk,
 ) -> None:
-    with pytest.raises(Forbidden, match="ne préside pas le bureau") as refused:
+    # What someone calling as president said, not the agent's act: refused, not
+    # journalled as a crafted call.
+    with pytest.raises(Forbidden, match="ne préside pas le bureau"):
         open_intervention(
             desk.deps, AGENT, desk.caller.voter_id, "president", president_login="pres.sud"
         )
-    [entry] = refusals(desk)
-    assert entry["details"] == {"service": "open_intervention", "reason": str(refused.value)}
+    assert refusals(desk) == []
     assert entries(desk.deps, "intervention_open") == []
 
 
@@ -198,12 +199,27 @@ def test_a_president_attesting_for_another_bureau_is_refused_and_journalled(
 def test_a_refusal_inside_a_transaction_asked_again_is_journalled_once_a_minute(
     desk: Desk,
 ) -> None:
+    call = open_intervention(desk.deps, AGENT, desk.caller.voter_id, "phone")
     for _ in range(5):
         with pytest.raises(Forbidden):
-            open_intervention(
-                desk.deps, AGENT, desk.caller.voter_id, "president", president_login="pres.sud"
-            )
+            verify_identity(desk.deps, AGENT, call.id, {"in_person": "cni:4821"})
     assert len(refusals(desk)) == 1
+
+
+def test_a_case_taken_a_moment_earlier_by_another_supervisor_is_no_role_refusal(
+    desk: Desk,
+) -> None:
+    from csu.services.escalation import take_escalation
+    from csu.services.interventions import close_intervention
+
+    call = open_intervention(desk.deps, AGENT, desk.caller.voter_id, "phone")
+    close_intervention(desk.deps, AGENT, call.id, "escaladé", "rappel demandé par l'électeur")
+    [case_id] = [e["details"]["escalation"] for e in entries(desk.deps, "escalation_open")]
+    take_escalation(desk.deps, SUPERVISOR, case_id)
+    other = OperatorContext(login="sup2", role="superviseur", workstation="poste-9")
+    with pytest.raises(Forbidden, match="déjà pris en charge"):
+        take_escalation(desk.deps, other, case_id)
+    assert refusals(desk) == []
 
 
 def test_a_locked_voter_s_refusals_are_no_role_refusals(desk: Desk) -> None:
