@@ -177,11 +177,7 @@ def _add(
         display_name = single_line(display_name, NAME_FIELD).strip() or None
         if display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
             raise InvalidValue(NAME_FIELD, f"{MAX_DISPLAY_NAME} caractères au plus")
-    if role not in ROLES:
-        raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
-    bureau = _bureau(bureau)
-    if role == "president" and not bureau:
-        raise InvalidValue(BUREAU_FIELD, "un président est rattaché à un bureau de vote")
+    bureau = _checked_role(role, bureau)
     if password_rule:
         check_operator_password(password, login, display_name)
     secret = totp_secret or pyotp.random_base32()
@@ -199,7 +195,7 @@ def _add(
                 login=login,
                 display_name=display_name or login,
                 role=role,
-                bureau_code=bureau if role == "president" else None,
+                bureau_code=bureau,
                 password_hash=deps.hasher.hash(password),
                 totp_secret_sealed=sealing.seal(deps.key, TOTP_PURPOSE, secret),
                 created_at=now,
@@ -290,13 +286,7 @@ def change_operator(
     require_role(deps, who, "admin")
     login = single_line(login, LOGIN_FIELD).strip().lower()
     reason = _reason(reason)
-    if role not in ROLES:
-        raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
-    bureau = _bureau(bureau)
-    if role == "president" and not bureau:
-        raise InvalidValue(BUREAU_FIELD, "un président est rattaché à un bureau de vote")
-    if role != "president" and bureau:
-        raise InvalidValue(BUREAU_FIELD, "seul un président est rattaché à un bureau de vote")
+    bureau = _checked_role(role, bureau)
     if login == who.login:
         raise Forbidden(OWN_ROLE_REFUSED)
     now = deps.clock()
@@ -355,9 +345,19 @@ def _hand_back(
     return released, withdrawn
 
 
-def _bureau(bureau: str | None) -> str | None:
-    """A bureau's code as typed, without a character that would hide what it says."""
-    return None if bureau is None else visible_text(bureau, BUREAU_FIELD).strip() or None
+def _checked_role(role: str, bureau: str | None) -> str | None:
+    """An operator's role and bureau, as a creation or a change names them: a known role,
+    a bureau for a president and for no one else, its code without a character that
+    would hide what it says; the bureau's code (None but for a president)."""
+    if role not in ROLES:
+        raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
+    if bureau is not None:
+        bureau = visible_text(bureau, BUREAU_FIELD).strip() or None
+    if role == "president" and not bureau:
+        raise InvalidValue(BUREAU_FIELD, "un président est rattaché à un bureau de vote")
+    if role != "president" and bureau:
+        raise InvalidValue(BUREAU_FIELD, "seul un président est rattaché à un bureau de vote")
+    return bureau
 
 
 ADMINISTRATION_LOCK = 0x4353_5501

@@ -273,3 +273,9 @@ def test_two_administrators_acting_on_each_other_at_once_leave_one(ops: Deps) ->
         refused = demote_and_disable_each_other(ops, *pair)
         assert len(set(pair) & set(active_admins(ops))) == 1, (round_, refused)
         assert len(refused) == 1
+
+
+def test_a_new_agent_with_a_bureau_is_refused_rather_than_the_bureau_dropped(ops: Deps) -> None:
+    # « csu operator add --role agent --bureau B01 » kept the agent and dropped the bureau.
+    with pytest.raises(InvalidValue, match="seul un président est rattaché"):
+        add_operator(ops, ADMIN, "claude", role="agent", password=PASSWORD, bureau="B01")
