@@ -24,10 +24,9 @@ from csu.services.operators import (
     OperatorChanged,
     OperatorView,
     change_operator,
-    list_bureaus,
     role_and_bureau,
 )
-from csu.widgets.plain import PlainSelect
+from csu.widgets.bureau_select import BureauSelect
 
 
 class ChangeRoleScreen(ReasonDialog[OperatorChanged | None]):
@@ -70,29 +69,14 @@ class ChangeRoleScreen(ReasonDialog[OperatorChanged | None]):
                 )
             with Vertical(id="role-bureau-box"):
                 yield Label("Bureau de vote présidé")
-                yield PlainSelect([], id="role-bureau", prompt="Choisissez le bureau")
+                yield BureauSelect(id="role-bureau", chosen=self.operator.bureau)
         yield Static(id="role-message", classes="modal-message", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#role-bureau-box").visible = self.operator.role == "president"
-        self.load_bureaus()
 
     def start_in(self) -> Select:
         return self.query_one("#role-role", Select)
-
-    @work(thread=True, exclusive=True, group="role-bureaus", exit_on_error=False)
-    def load_bureaus(self) -> None:
-        who = self.app.operator
-        if who is None:
-            return
-        bureaus = list_bureaus(self.app.deps, who)
-        self.app.call_from_thread(self._bureaus, bureaus)
-
-    def _bureaus(self, bureaus: list[tuple[str, str]]) -> None:
-        field = self.query_one("#role-bureau", Select)
-        field.set_options([(f"{code} — {name}" if name else code, code) for code, name in bureaus])
-        if self.operator.bureau in {code for code, _ in bureaus}:
-            field.value = self.operator.bureau
 
     @on(Select.Changed, "#role-role")
     def _role_changed(self, event: Select.Changed) -> None:

@@ -41,14 +41,13 @@ from csu.services.operators import (
     add_operator,
     disable_operator,
     disabled_refusal,
-    list_bureaus,
     list_operators,
     reset_totp,
     unlock_operator,
 )
+from csu.widgets.bureau_select import BureauSelect
 from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
-from csu.widgets.plain import PlainSelect
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -411,7 +410,7 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
                     )
                 with Vertical(id="create-bureau-box"):
                     yield Label("Bureau de vote présidé")
-                    yield PlainSelect([], id="create-bureau", prompt="Choisissez le bureau")
+                    yield BureauSelect(id="create-bureau")
             with Horizontal(classes="create-row"):
                 with Vertical():
                     yield Label("Mot de passe initial")
@@ -433,22 +432,9 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
 
     def on_mount(self) -> None:
         self.query_one("#create-bureau-box").visible = False
-        self.load_bureaus()
 
     def start_in(self) -> Input:
         return self.query_one("#create-login", Input)
-
-    @work(thread=True, exclusive=True, group="create-bureaus", exit_on_error=False)
-    def load_bureaus(self) -> None:
-        who = self.app.operator
-        if who is None:
-            return
-        bureaus = list_bureaus(self.app.deps, who)
-        self.app.call_from_thread(self._bureaus, bureaus)
-
-    def _bureaus(self, bureaus: list[tuple[str, str]]) -> None:
-        options = [(f"{code} — {name}" if name else code, code) for code, name in bureaus]
-        self.query_one("#create-bureau", Select).set_options(options)
 
     @on(Select.Changed, "#create-role")
     def _role_changed(self, event: Select.Changed) -> None:

@@ -350,25 +350,7 @@ def decline_presence(deps: Deps, who: OperatorContext, check_id: str, reason: st
         row, check, voter = _decidable(session, who, check_id, now)
         refuse_codes(reason, "Le motif", "un motif",
                      code_check(deps, session, voter.id, row.election_id))  # fmt: skip
-        check.status = DECLINED
-        check.decided_at = now
-        check.decline_reason = reason
-        session.add(check)
-        journal.append(
-            session,
-            actor=who.actor,
-            action="presence_decline",
-            outcome="refusé",
-            at=now,
-            election=row.election_id,
-            subject=voter.pseudonym,
-            intervention=row.id,
-            details={
-                "presence_check": check.id,
-                "requested_by": check.requested_by,
-                "reason": reason,
-            },
-        )
+        _decline(session, who, check, row, voter, reason, now)
 
 
 # ----------------------------------------------------------------------- helpers
@@ -530,18 +512,32 @@ def withdraw_from(session: Session, by: OperatorContext, login: str, now: dateti
         .with_for_update(of=PresenceCheck)  # type: ignore[arg-type]
     ).all()
     for check, row, voter in waiting:
-        check.status, check.decided_at, check.decline_reason = DECLINED, now, PRESIDENT_GONE
-        session.add(check)
-        journal.append(
-            session,
-            actor=by.actor,
-            action="presence_decline",
-            outcome="refusé",
-            at=now,
-            election=row.election_id,
-            subject=voter.pseudonym,
-            intervention=row.id,
-            details={"presence_check": check.id, "requested_by": check.requested_by,
-                     "reason": PRESIDENT_GONE},
-        )  # fmt: skip
+        _decline(session, by, check, row, voter, PRESIDENT_GONE, now)
     return len(waiting)
+
+
+def _decline(
+    session: Session,
+    by: OperatorContext,
+    check: PresenceCheck,
+    row: Intervention,
+    voter: Voter,
+    reason: str,
+    now: datetime,
+) -> None:
+    """``check`` declined with ``reason``, which the agent reads, journalled in ``by``'s
+    name (the president, or the administrator who moved them)."""
+    check.status, check.decided_at, check.decline_reason = DECLINED, now, reason
+    session.add(check)
+    journal.append(
+        session,
+        actor=by.actor,
+        action="presence_decline",
+        outcome="refusé",
+        at=now,
+        election=row.election_id,
+        subject=voter.pseudonym,
+        intervention=row.id,
+        details={"presence_check": check.id, "requested_by": check.requested_by,
+                 "reason": reason},
+    )  # fmt: skip
