@@ -76,6 +76,12 @@ def import_voters_command(
             report.abandoned, "intervention en personne close", "interventions en personne closes"
         )
         out.print(f"{closed} comme « abandonné » : l'électeur a quitté le bureau de son président.")
+    if report.declined:
+        declined = counted(
+            report.declined, "vérification en personne en attente refusée",
+            "vérifications en personne en attente refusées",
+        )  # fmt: skip
+        out.print(f"{declined} : l'électeur a quitté le bureau du président sollicité.")
 
 
 @app.command("votes")

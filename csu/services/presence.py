@@ -381,10 +381,12 @@ def _decidable(
         president_login=who.login,
         president_bureau=who.bureau,
     )
-    if refused is None and not _in_bureau(session, check, who.bureau):
-        refused = "Cet électeur ne vote pas dans votre bureau."
     if refused is not None:
         raise Forbidden(refused)
+    if not _in_bureau(session, check, who.bureau):
+        # An import moved the voter since the request (it declines such requests as it
+        # commits): the roll's doing, not the president's, so not journalled as theirs.
+        raise Forbidden("Cet électeur ne vote pas dans votre bureau.", to_journal=False)
     refused = attestation_refusal(
         status=check.status,
         expires_at=check.expires_at,
@@ -513,6 +515,42 @@ def withdraw_from(session: Session, by: OperatorContext, login: str, now: dateti
     ).all()
     for check, row, voter in waiting:
         _decline(session, by, check, row, voter, PRESIDENT_GONE, now)
+    return len(waiting)
+
+
+MOVED_AWAY = (
+    "électeur passé dans un autre bureau par un import de liste : ouvrez une nouvelle "
+    "intervention avec le président de son bureau"
+)
+
+
+def decline_moved_out(
+    session: Session, by: OperatorContext, election_id: str, now: datetime
+) -> int:
+    """Declines, in the name of ``by`` who imported ``election_id``'s roll, the
+    in-person checks still waiting whose voter the import moved out of the check's
+    bureau: its president may no longer attest them, and the agent waited until they
+    expired. The agent reads why (:data:`MOVED_AWAY`). How many, in the import's
+    transaction."""
+    waiting = session.execute(
+        select(PresenceCheck, Intervention, Voter)
+        .join(Intervention, Intervention.id == PresenceCheck.intervention_id)
+        .join(Voter, Voter.id == PresenceCheck.voter_id)
+        .where(
+            PresenceCheck.election_id == election_id,
+            PresenceCheck.status == PENDING,
+            ~select(Material.id)
+            .where(
+                Material.voter_id == PresenceCheck.voter_id,
+                Material.election_id == election_id,
+                Material.bureau_code == PresenceCheck.bureau_code,
+            )
+            .exists(),
+        )
+        .with_for_update(of=PresenceCheck)  # type: ignore[arg-type]
+    ).all()
+    for check, row, voter in waiting:
+        _decline(session, by, check, row, voter, MOVED_AWAY, now)
     return len(waiting)
 
 

@@ -38,6 +38,7 @@ from csu.services.context import Deps, OperatorContext, ServiceError, require_ro
 from csu.services.elections import get_definition, purged_refusal_journalled, refuse_purged
 from csu.services.files import describe_os_error, file_name, open_regular
 from csu.services.interventions import abandon_moved_out
+from csu.services.presence import decline_moved_out
 from csu.services.sessions import require_live_session
 from csu.services.worker_processes import (
     QUIET_SPAWN,
@@ -92,6 +93,8 @@ class ImportReport:
     header_refused: bool = False  # the faults are the header's: no row was read
     # Presidents' in-person interventions closed: their voter left the bureau.
     abandoned: int = 0
+    # The in-person checks still waiting for a moved voter's former president, declined.
+    declined: int = 0
     committed: bool = False
     stages: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
     elapsed: float = 0.0
@@ -848,6 +851,7 @@ def _import_voters(
                 # A voter moved to another bureau is no longer their president's: an
                 # in-person case left open on them is closed, after the import's entry.
                 report.abandoned = abandon_moved_out(session, who, election_id, deps.clock())
+                report.declined = decline_moved_out(session, who, election_id, deps.clock())
             report.committed = True
         except _Abort:
             report.written = 0

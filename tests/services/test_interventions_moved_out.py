@@ -6,17 +6,18 @@ import pytest
 from sqlalchemy import update
 
 from csu.fake_electorate import write_roll_csv
-from csu.services.context import NotFound, ServiceError
+from csu.services.context import Forbidden, NotFound, ServiceError
 from csu.services.interventions import (
     MOVED_NOTE,
     close_intervention,
     current_intervention,
     open_intervention,
 )
+from csu.services.presence import MOVED_AWAY, attest_presence, request_presence_check
 from csu.services.rolls import ImportReport, import_voters
 from csu.services.voters import open_voter
 from csu.store.tables import Material
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     PRESIDENT_NORD,
     Caller,
@@ -126,3 +127,36 @@ def test_an_import_of_another_election_closes_none_of_this_ones(desk: Desk) -> N
     assert moved(desk, desk.teacher, desk.teacher.bureau).abandoned == 0
     found = current_intervention(desk.deps, PRESIDENT_NORD)
     assert found is not None and found.id == call
+
+
+def s2_request(desk: Desk) -> str:
+    """An agent's S2 call on the caller, and its request to the president of B-NORD."""
+    call = open_call(desk, desk.caller, channel="president", president_login="pres.nord")
+    return request_presence_check(desk.deps, AGENT, call.id).id
+
+
+def test_moving_the_voter_declines_the_check_waiting_for_their_former_president(
+    desk: Desk,
+) -> None:
+    check_id = s2_request(desk)
+    report = moved(desk, desk.caller, "B-SUD")
+    assert report.declined == 1
+    [entry] = entries(desk.deps, "presence_decline")
+    assert (entry["operator"], entry["details"]["presence_check"]) == (ADMIN.login, check_id)
+    assert entry["details"]["reason"] == MOVED_AWAY
+
+
+def test_the_former_president_s_press_on_a_moved_voter_s_check_is_no_role_refusal(
+    desk: Desk,
+) -> None:
+    # The roll's doing, not theirs: the review must not show them trying a crafted call.
+    check_id = s2_request(desk)
+    with desk.deps.writing() as session:  # moved by a write that declined nothing
+        session.execute(
+            update(Material)
+            .where(Material.voter_id == desk.caller.voter_id)
+            .values(bureau_code="B-SUD")
+        )
+    with pytest.raises(Forbidden, match="ne vote pas dans votre bureau"):
+        attest_presence(desk.deps, PRESIDENT_NORD, check_id, "cni", "1234")
+    assert entries(desk.deps, "role_refused") == []
