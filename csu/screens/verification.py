@@ -187,6 +187,8 @@ def presence_line(view: PresenceView | None, *, more_to_type: bool) -> str:
             f"Pièce d'identité ({view.document}) attestée par le président {president} : "
             f"{then} (avant {view.expires_at:%H:%M})."
         )
+    if view.state == DECLINED and view.closed_for_them:  # no president refused anything
+        return f"Demande au président {president} close : {view.decline_reason}."
     if view.state == DECLINED:
         return (
             f"Le président {president} a refusé d'attester : {view.decline_reason}. "
@@ -508,7 +510,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self.query_one("#verify-presence", Static).update(
             presence_line(view, more_to_type=bool(self.factors))
         )
-        self.query_one("#verify-ask", Button).display = (
+        self.query_one("#verify-ask", Button).display = not view.closed_for_them and (
             view.state not in (PENDING, ATTESTED) or view.outdated is not None
         )
 

@@ -150,6 +150,7 @@ def record_escalation(
     return case
 
 
+@retried
 def escalation_queue(
     deps: Deps, who: OperatorContext, *, include_closed: bool = False, limit: int = 200
 ) -> list[EscalationView]:

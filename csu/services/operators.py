@@ -34,7 +34,7 @@ from csu.services.context import (
 )
 from csu.services.login_origins import still_counting
 from csu.services.reasons import optional_reason
-from csu.services.sessions import require_live_held, require_live_in
+from csu.services.sessions import require_live_held
 from csu.store import journal
 from csu.store.tables import Bureau, LoginFailures, Operator
 
@@ -52,6 +52,7 @@ MAX_LOGIN = 64  # the operator table's and the journal's width
 OWN_ROLE_REFUSED = "Vous ne pouvez pas changer le rôle de votre propre compte."
 OWN_DISABLE_REFUSED = "Vous ne pouvez pas désactiver votre propre compte."
 MAX_DISPLAY_NAME = 200
+MAX_BUREAU = 64  # the bureau table's code
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +183,13 @@ def _add(
         check_operator_password(password, login, display_name)
     secret = totp_secret or pyotp.random_base32()
     uri = _provisioning_uri(secret, login)  # checked before anything is stored
+    # Hashed before the transaction (0.1-0.3 s of argon2): the administrator's row is
+    # held for share while it is open, and a disable of them waits that much less.
+    password_hash = deps.hasher.hash(password)
     now = deps.clock()
     with deps.writing() as session:
-        require_live_in(session, who)
+        # Held: an administrator disabled at this moment creates no account after it.
+        require_live_held(session, who)
         if session.exec(select(Operator).where(Operator.login == login)).first():
             # Named by field, as the format faults are: the window puts the cursor there.
             raise InvalidValue(LOGIN_FIELD, f"l'opérateur « {login} » existe déjà")
@@ -196,7 +201,7 @@ def _add(
                 display_name=display_name or login,
                 role=role,
                 bureau_code=bureau,
-                password_hash=deps.hasher.hash(password),
+                password_hash=password_hash,
                 totp_secret_sealed=sealing.seal(deps.key, TOTP_PURPOSE, secret),
                 created_at=now,
             )
@@ -291,7 +296,7 @@ def change_operator(
         raise Forbidden(OWN_ROLE_REFUSED)
     now = deps.clock()
     with deps.writing() as session:
-        _one_change_at_a_time(session)
+        _one_change_at_a_time(session, login)
         require_live_held(session, who)
         row = _find(session, login)
         if not row.active:
@@ -353,6 +358,8 @@ def _checked_role(role: str, bureau: str | None) -> str | None:
         raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
     if bureau is not None:
         bureau = visible_text(bureau, BUREAU_FIELD).strip() or None
+        if bureau is not None and len(bureau) > MAX_BUREAU:
+            raise InvalidValue(BUREAU_FIELD, f"{MAX_BUREAU} caractères au plus")
     if role == "president" and not bureau:
         raise InvalidValue(BUREAU_FIELD, "un président est rattaché à un bureau de vote")
     if role != "president" and bureau:
@@ -364,12 +371,18 @@ ADMINISTRATION_LOCK = 0x4353_5501
 """PostgreSQL's advisory lock of the operators' administration (« CSU » and 1)."""
 
 
-def _one_change_at_a_time(session: Session) -> None:
-    """Changes of operators (a role, a disable) one at a time across the cell
+def _one_change_at_a_time(session: Session, login: str) -> None:
+    """Changes of administrators (a role, a disable) one at a time across the cell
     (PostgreSQL; SQLite has one writer): two administrators acting on each other, or
     two command lines demoting the last two, each waited on the other's row and one
-    was aborted for a deadlock. Now the later one waits, then reads the change."""
-    if session.get_bind().dialect.name == "postgresql":
+    was aborted for a deadlock. Now the later one waits, then reads the change. Only
+    when ``login`` is an administrator: the change of an agent, a president or a
+    supervisor waits for no other (a supervisor's row held by a stuck terminal made an
+    unrelated disable wait 15 s)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    role = session.exec(select(Operator.role).where(Operator.login == login)).first()
+    if role == "admin":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMINISTRATION_LOCK})
 
 
@@ -435,12 +448,12 @@ def disable_operator(
     """The operator can no longer log in (their entries stay in the journal); never
     oneself, nor the cell's last active administrator."""
     require_role(deps, who, "admin")
-    login = login.strip().lower()
+    login = single_line(login, LOGIN_FIELD).strip().lower()
     reason = _reason(reason)
     if login == who.login:
         raise Forbidden(OWN_DISABLE_REFUSED)
     with deps.writing() as session:
-        _one_change_at_a_time(session)
+        _one_change_at_a_time(session, login)
         require_live_held(session, who)
         row = _find(session, login)
         if not row.active:
@@ -474,11 +487,11 @@ def reset_totp(
 ) -> OperatorCreated:
     """A new TOTP seed (the old codes stop working): its URI is shown once, to enrol."""
     require_role(deps, who, "admin")
-    login = login.strip().lower()
+    login = single_line(login, LOGIN_FIELD).strip().lower()
     reason = _reason(reason)
     secret = pyotp.random_base32()
     with deps.writing() as session:
-        require_live_in(session, who)
+        require_live_held(session, who)
         row = _find(session, login)
         _refuse_disabled(row)  # a seed for an account nobody may log in to
         uri = _provisioning_uri(secret, row.login)
@@ -502,11 +515,11 @@ def unlock_operator(
     """Clears the failed-login count and the lock it set; says whether there was a
     lock, so that nobody is told an operator who was not locked was unlocked."""
     require_role(deps, who, "admin")
-    login = login.strip().lower()
+    login = single_line(login, LOGIN_FIELD).strip().lower()
     reason = _reason(reason)
     now = deps.clock()
     with deps.writing() as session:
-        require_live_in(session, who)
+        require_live_held(session, who)
         row = _find(session, login)
         _refuse_disabled(row)  # « déverrouillé » would read as « may log in again »
         # Locked as the list shows it: a lock that has run out is no lock.
@@ -566,8 +579,11 @@ def _reason(reason: str | None) -> str | None:
 
 
 def _find(session: Session, login: str) -> Operator:
-    # Checked before the query: PostgreSQL refuses a NUL with a bare DataError.
+    # Checked before the query: PostgreSQL refuses a NUL with a bare DataError; and no
+    # operator has a longer login (a 10,000-character one was echoed whole).
     login = single_line(login, LOGIN_FIELD)
+    if len(login) > MAX_LOGIN:
+        raise InvalidValue(LOGIN_FIELD, f"{MAX_LOGIN} caractères au plus")
     row = session.exec(select(Operator).where(Operator.login == login).with_for_update()).first()
     if row is None:
         raise NotFound(f"Opérateur inconnu : « {login} ».")

@@ -70,6 +70,17 @@ from csu.store.tables import Intervention, Material, Operator, PresenceCheck, Vo
 MAX_DECLINE_REASON_LENGTH = 300
 
 
+# Why a request was declined by no president (csu.services.operators, an import).
+PRESIDENT_GONE = (
+    "ce président a été désactivé ou a changé de rôle ou de bureau : ouvrez une nouvelle "
+    "intervention avec le président actuel du bureau"
+)
+MOVED_AWAY = (
+    "électeur passé dans un autre bureau par un import de liste : ouvrez une nouvelle "
+    "intervention avec le président de son bureau"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PresenceView:
     """Where the president's check of an intervention stands, as the agent sees it."""
@@ -87,6 +98,9 @@ class PresenceView:
     # An attestation of a document the election's file no longer accepts: why it
     # verifies nothing (French); the agent asks again.
     outdated: str | None = None
+    # Declined by no president: their account or bureau changed, or an import moved
+    # the voter; asking the same president again cannot serve.
+    closed_for_them: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,15 +503,10 @@ def _view(
         expires_at=to_paris(check.expires_at),
         document=DOCUMENT_TYPES.get(check.document_type or ""),
         decline_reason=check.decline_reason,
+        closed_for_them=check.decline_reason in (PRESIDENT_GONE, MOVED_AWAY),
         verified_until=to_paris(until) if until else None,
         outdated=outdated,
     )
-
-
-PRESIDENT_GONE = (
-    "ce président a été désactivé ou a changé de rôle ou de bureau : ouvrez une nouvelle "
-    "intervention avec le président actuel du bureau"
-)
 
 
 def withdraw_from(session: Session, by: OperatorContext, login: str, now: datetime) -> int:
@@ -516,12 +525,6 @@ def withdraw_from(session: Session, by: OperatorContext, login: str, now: dateti
     for check, row, voter in waiting:
         _decline(session, by, check, row, voter, PRESIDENT_GONE, now)
     return len(waiting)
-
-
-MOVED_AWAY = (
-    "électeur passé dans un autre bureau par un import de liste : ouvrez une nouvelle "
-    "intervention avec le président de son bureau"
-)
 
 
 def decline_moved_out(

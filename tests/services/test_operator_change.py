@@ -279,3 +279,21 @@ def test_a_new_agent_with_a_bureau_is_refused_rather_than_the_bureau_dropped(ops
     # « csu operator add --role agent --bureau B01 » kept the agent and dropped the bureau.
     with pytest.raises(InvalidValue, match="seul un président est rattaché"):
         add_operator(ops, ADMIN, "claude", role="agent", password=PASSWORD, bureau="B01")
+
+
+def test_a_login_longer_than_any_is_refused_without_being_echoed(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match="64 caractères au plus") as refused:
+        change_operator(ops, ADMIN, "x" * 10_000, role="agent")
+    assert len(str(refused.value)) < 200
+
+
+def test_a_bureau_longer_than_any_is_refused_without_being_echoed(ops: Deps) -> None:
+    with pytest.raises(InvalidValue, match="64 caractères au plus") as refused:
+        change_operator(ops, ADMIN, "camille", role="president", bureau="B" * 10_000)
+    assert len(str(refused.value)) < 200
+
+
+def test_a_login_with_a_line_break_is_refused_by_disable_as_by_change(ops: Deps) -> None:
+    with pytest.raises(InvalidValue):
+        disable_operator(ops, ADMIN, "camille\n")
+    assert [v.active for v in list_operators(ops, ADMIN) if v.login == "camille"] == [True]

@@ -173,3 +173,27 @@ def test_a_case_taken_while_its_supervisor_is_demoted_is_given_back(desk: Desk) 
             lambda: change_operator(desk.deps, ADMIN, login, role="agent"),  # noqa: B023
         )
         assert owner(desk.deps, case_id) is None, round_
+
+
+def test_the_agent_reads_the_request_closed_not_refused_by_the_president(desk: Desk) -> None:
+    from csu.screens.verification import presence_line
+
+    call_id, _ = president_request(desk)
+    change_operator(desk.deps, ADMIN, "pres.nord", role="president", bureau="B-SUD")
+    seen = presence_status(desk.deps, AGENT, call_id)
+    assert seen is not None and seen.closed_for_them
+    said = presence_line(seen, more_to_type=False)
+    assert said == f"Demande au président « pres.nord » (bureau B-NORD) close : {PRESIDENT_GONE}."
+    assert "a refusé" not in said and "Redemander" not in said
+
+
+def test_a_president_s_own_decline_still_offers_to_ask_again(desk: Desk) -> None:
+    from csu.screens.verification import presence_line
+    from csu.services.presence import decline_presence
+    from tests.services.intervention_support import PRESIDENT_NORD
+
+    call_id, check_id = president_request(desk)
+    decline_presence(desk.deps, PRESIDENT_NORD, check_id, "personne absente du bureau")
+    seen = presence_status(desk.deps, AGENT, call_id)
+    assert seen is not None and not seen.closed_for_them
+    assert "a refusé d'attester" in presence_line(seen, more_to_type=False)
