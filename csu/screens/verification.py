@@ -273,6 +273,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self._on_change = on_change
         self._busy = False
         self._codes_sent: set[str] = set()  # the factors a code was sent for, here
+        self._before: VisualType = ""  # what the line under way said before
         self._pending: Static | None = None
         self.presence = False  # waits for the president's attestation (set in compose)
         self._done_waiting = False
@@ -656,7 +657,9 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         if event.state in FINISHED:
             self._busy = False
         if event.state is WorkerState.ERROR and self._pending is not None:
-            self._pending.update("")  # the refusal shows as a notification
+            # The refusal shows as a notification; the line says again what it said (a
+            # code sent a moment before still verifies: a refused third one hid it).
+            self._pending.update(self._before)
         error = event.worker.error if event.state is WorkerState.ERROR else None
         at_fault = self.field_of(error.field) if isinstance(error, InvalidValue) else None
         if at_fault is not None:
@@ -674,6 +677,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
     def _working(self, selector: str, text: str) -> None:
         """Says what is under way, in the line its answer will replace."""
         self._pending = self.query_one(selector, Static)
+        self._before = self._pending.content
         self._pending.update(text)
 
     @on(Button.Pressed, "#verify-close")

@@ -4,9 +4,10 @@ button is fields below the window's view, and a newcomer never found it."""
 from textual.widgets import Input, Static
 
 from csu.app import CsuApp
+from csu.domain.verification import OTP_SENDS_PER_HOUR
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
-from tests.screens.conftest import demo_voter, in_call, president_bureau, press
+from tests.screens.conftest import demo_voter, in_call, notifications, president_bureau, press
 
 SMALL = (80, 24)
 
@@ -57,3 +58,21 @@ async def test_a_second_code_clears_the_first_from_its_field_and_says_it_is_void
         await press(pilot, "ctrl+s")
         assert field.value == ""
         assert str(status.content).endswith("Le code envoyé avant ne vaut plus.")
+
+
+async def test_a_code_refused_past_the_limit_leaves_the_last_one_said_valid(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # The refusal hid « Code envoyé…, valable jusqu'à… », though that code still verified.
+    async with app.run_test(size=SMALL) as pilot:
+        await in_call(pilot, demo_voter(demo_deps, mobile=True))
+        await press(pilot, "ctrl+e")
+        window = app.screen
+        status = window.query_one("#verify-otp-status", Static)
+        for _ in range(OTP_SENDS_PER_HOUR):
+            await press(pilot, "ctrl+s")
+        said = str(status.content)
+        await press(pilot, "ctrl+s")  # one more than the hour allows: refused
+        assert "codes déjà envoyés à cet électeur" in notifications(app)[-1]
+        assert str(status.content) == said
+        assert said.startswith("Code envoyé à +33 "), said
