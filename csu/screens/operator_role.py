@@ -47,7 +47,7 @@ class ChangeRoleScreen(ReasonDialog[OperatorChanged | None]):
     def __init__(self, operator: OperatorView) -> None:
         super().__init__()
         self.operator = operator
-        self.TITLE_TEXT = f"Rôle de « {operator.login} » ({operator.display_name})"
+        self.TITLE_TEXT = f"Rôle ou bureau de « {operator.login} » ({operator.display_name})"
 
     def explanation(self) -> str:
         now = role_and_bureau(self.operator.role, self.operator.bureau)

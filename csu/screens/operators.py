@@ -100,7 +100,7 @@ class OperatorsScreen(CsuScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="operators-back"),
         Binding("n", "create", "Créer", id="operators-create"),
-        Binding("m", "change_role", "Changer le rôle", id="operators-change-role"),
+        Binding("m", "change_role", "Rôle ou bureau", id="operators-change-role"),
         Binding("d", "disable", "Désactiver", id="operators-disable"),
         Binding("t", "reset_totp", "Nouvel authentificateur", id="operators-reset-totp"),
         Binding("u", "unlock", "Déverrouiller", id="operators-unlock"),

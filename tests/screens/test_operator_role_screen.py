@@ -70,7 +70,7 @@ async def test_the_window_says_the_role_now_and_what_a_change_ends(
     async with app.run_test(size=SIZE) as pilot:
         await open_role_window(pilot, "agent")
         shown = screen_text(app)
-        assert "Rôle de « agent »" in shown and "Actuellement : agent." in shown
+        assert "Rôle ou bureau de « agent »" in shown and "Actuellement : agent." in shown
         assert "Sa session en cours se ferme" in shown
 
 
