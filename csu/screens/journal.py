@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted, plural_of
-from csu.screens.base import CsuModal, CsuScreen
+from csu.screens.base import CsuModal, CsuScreen, bound_key
 from csu.screens.labels import action_label, actor_choice, entry_label, outcome_label
 from csu.services.context import ServiceError
 from csu.services.journal_review import (
@@ -343,6 +343,22 @@ class JournalScreen(CsuScreen[None]):
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
+        # Entrée in a field searches once its filter changed: pressed again and again, it
+        # journalled the same search each time (nine in a newcomer's run). The search
+        # key (F5) still runs it again, to see what came since.
+        try:
+            same = self.page is not None and self.filter_from_fields() == self.where
+        except InvalidValue:
+            same = False  # action_search says what is wrong
+        if same:
+            self.query_one("#journal-table", DataTable).focus()
+            self.notify(
+                "Mêmes filtres, résultats affichés : "
+                f"{bound_key(self.app, self.BINDINGS, 'search')} pour actualiser.",
+                title="Journal",
+                timeout=4,
+            )
+            return
         self.action_search()
 
     def action_search(self) -> None:

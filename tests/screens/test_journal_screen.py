@@ -625,3 +625,34 @@ class TestNarrowTerminal:
                 width for _, width in COLUMNS
             ]
             assert table.row_count == rows and table.cursor_row == 2
+
+
+async def test_entree_again_on_the_same_filters_journals_no_new_search(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # A newcomer's Entrée pressed again and again journalled the same search each time.
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        before = len(searches(demo_deps))
+        app.screen.query_one("#journal-matricule", Input).focus()
+        await press(pilot, "enter")
+        await settle(pilot)
+        assert len(searches(demo_deps)) == before
+        assert "Mêmes filtres, résultats affichés : F5 pour actualiser." in notifications(app)
+
+
+async def test_entree_after_a_changed_filter_searches_and_f5_refreshes(
+    app: CsuApp, demo_deps: Deps, voter: DemoVoter
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        before = len(searches(demo_deps))
+        field = app.screen.query_one("#journal-matricule", Input)
+        field.value = voter.matricule
+        field.focus()
+        await press(pilot, "enter")
+        await settle(pilot)
+        assert len(searches(demo_deps)) == before + 1
+        await press(pilot, "f5")  # the same filters, asked again on purpose
+        await settle(pilot)
+        assert len(searches(demo_deps)) == before + 2
