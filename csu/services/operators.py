@@ -355,7 +355,10 @@ def _checked_role(role: str, bureau: str | None) -> str | None:
     a bureau for a president and for no one else, its code without a character that
     would hide what it says; the bureau's code (None but for a president)."""
     if role not in ROLES:
-        raise InvalidValue(ROLE_FIELD, f"« {role} » inconnu ; attendus : {', '.join(ROLES)}")
+        # Named back only once it hides nothing (an escape sequence typed in --role was
+        # echoed to the terminal as it was).
+        named = visible_text(role[:MAX_LOGIN], ROLE_FIELD)
+        raise InvalidValue(ROLE_FIELD, f"« {named} » inconnu ; attendus : {', '.join(ROLES)}")
     if bureau is not None:
         bureau = visible_text(bureau, BUREAU_FIELD).strip() or None
         if bureau is not None and len(bureau) > MAX_BUREAU:

@@ -297,3 +297,12 @@ def test_a_login_with_a_line_break_is_refused_by_disable_as_by_change(ops: Deps)
     with pytest.raises(InvalidValue):
         disable_operator(ops, ADMIN, "camille\n")
     assert [v.active for v in list_operators(ops, ADMIN) if v.login == "camille"] == [True]
+
+
+@pytest.mark.parametrize("hostile", ["ag\x1b[31mx", "agent\u202e", "x" * 10_000])
+def test_a_hostile_role_is_refused_without_being_echoed_as_typed(ops: Deps, hostile: str) -> None:
+    # An escape sequence typed in --role reached the terminal in the refusal.
+    with pytest.raises(InvalidValue) as refused:
+        change_operator(ops, ADMIN, "camille", role=hostile)
+    assert "\x1b" not in str(refused.value) and "\u202e" not in str(refused.value)
+    assert len(str(refused.value)) < 200
