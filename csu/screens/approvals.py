@@ -12,12 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
-from csu.domain.errors import InvalidValue
 from csu.domain.masking import mask_identifier
 from csu.domain.plural import counted
-from csu.screens.base import CsuModal, CsuScreen
+from csu.screens.base import CsuModal, CsuScreen, not_done
 from csu.screens.substitution import GRANTED, materials_text
-from csu.services.context import ServiceError
 from csu.services.reasons import minimum_words
 from csu.services.substitution import (
     SubstitutionView,
@@ -280,9 +278,7 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#decision-message", Static).update(
-                f"Décision non enregistrée — {error}"
-                if isinstance(error, ServiceError | InvalidValue)
-                else "Décision non enregistrée : réessayez."
+                not_done("Décision non enregistrée", error)
             )
         if event.state in FINISHED:
             self._busy = False

@@ -254,6 +254,15 @@ class CsuScreen(_CsuBase, Screen[ResultT]):
 STILL_RUNNING = "Opération en cours : la fenêtre se fermera d'elle-même avec son résultat."
 
 
+def not_done(what: str, error: BaseException | None) -> str:
+    """What a window says when its action failed: « Rôle inchangé — <the service's
+    refusal> », or « … : réessayez. » for a failure that is no refusal (never its text,
+    which may be a driver's, in English)."""
+    if isinstance(error, ServiceError | InvalidValue):
+        return f"{what} — {error}"
+    return f"{what} : réessayez."
+
+
 class CsuModal(_CsuBase, ModalScreen[ResultT]):
     """A window of CSU, opened above a screen; returns its value by ``dismiss``.
 

@@ -15,9 +15,9 @@ from textual.widgets import Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
-from csu.screens.base import FINISHED
+from csu.screens.base import FINISHED, not_done
 from csu.screens.dialogs import ReasonDialog
-from csu.services.context import ROLE_LABELS, ROLES, ServiceError
+from csu.services.context import ROLE_LABELS, ROLES
 from csu.services.operators import (
     BUREAU_FIELD,
     ROLE_FIELD,
@@ -112,11 +112,7 @@ class ChangeRoleScreen(ReasonDialog[OperatorChanged | None]):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self._say(
-                f"Rôle inchangé — {error}"
-                if isinstance(error, ServiceError | InvalidValue)
-                else "Rôle inchangé : réessayez."
-            )
+            self._say(not_done("Rôle inchangé", error))
             at_fault = {ROLE_FIELD: "#role-role", BUREAU_FIELD: "#role-bureau"}.get(
                 error.field if isinstance(error, InvalidValue) else ""
             )

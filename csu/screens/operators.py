@@ -22,11 +22,11 @@ from csu.domain.errors import InvalidValue
 from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.domain.plural import counted
-from csu.screens.base import CsuModal, CsuScreen, bound_key
+from csu.screens.base import CsuModal, CsuScreen, bound_key, not_done
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
 from csu.screens.operator_role import ChangeRoleScreen
-from csu.services.context import ROLE_LABELS, ROLES, ServiceError
+from csu.services.context import ROLE_LABELS, ROLES
 from csu.services.operators import (
     BUREAU_FIELD,
     LOGIN_FIELD,
@@ -531,11 +531,7 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self._say(
-                f"Opérateur non créé — {error}"
-                if isinstance(error, ServiceError | InvalidValue)
-                else "Opérateur non créé : réessayez."
-            )
+            self._say(not_done("Opérateur non créé", error))
             # The agent corrects the field at fault at once.
             at_fault = FIELD_AT_FAULT.get(error.field) if isinstance(error, InvalidValue) else None
             if at_fault is not None:

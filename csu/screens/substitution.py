@@ -38,7 +38,7 @@ from csu.domain.identifiers import parse_birth_date, parse_email
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
 from csu.domain.text import free_text
-from csu.screens.base import CsuModal, Explained
+from csu.screens.base import CsuModal, Explained, not_done
 from csu.services.context import ServiceError
 from csu.services.substitution import (
     RequestCheck,
@@ -488,9 +488,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#substitution-result", Static).update(
-                f"Demande non enregistrée — {error}"
-                if isinstance(error, ServiceError | InvalidValue)
-                else "Demande non enregistrée : réessayez."
+                not_done("Demande non enregistrée", error)
             )
         if event.state in FINISHED:
             self._busy = False
