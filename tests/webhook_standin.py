@@ -80,6 +80,22 @@ class PlatformStandIn:
         assert len(received) >= count, f"{count} requests awaited, {len(received)} came: {arrived}"
         return received
 
+    def wait_for_events(self, *events: tuple[str, str], timeout: float = 30) -> list[Received]:
+        """The requests received, once each (type, kind) of ``events`` came at least once:
+        a delivery is at least once, so that under load a retried event may arrive twice
+        before another arrives at all (a count of requests then ends the wait early)."""
+
+        def seen() -> set[tuple[str, str]]:
+            payloads = [r.payload or {} for r in self.received]
+            return {(p.get("type"), p.get("data", {}).get("kind")) for p in payloads}
+
+        with self._changed:
+            self._changed.wait_for(lambda: set(events) <= seen(), timeout=timeout)
+            received = list(self.received)
+            missing = set(events) - seen()
+        assert not missing, f"awaited {sorted(missing)}, came {sorted(seen())}"
+        return received
+
     def bodies(self) -> str:
         """Every body received, as one text: to prove something never went out."""
         return "\n".join(r.body.decode() for r in self.received)

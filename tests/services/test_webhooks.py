@@ -173,7 +173,10 @@ def test_substitution_revokes_the_original_and_issues_the_new_material(
         asked = ask(cci_store)
         decide_substitution(cci_store.deps, SUPERVISOR, asked.id, True, "pièces vérifiées")
         assert webhooks.wait_for_deliveries(30)
-        received = standin.wait_for(4)
+        received = standin.wait_for_events(*(
+            (event, kind) for event in ("credential.revoked", "credential.issued")
+            for kind in ("security_key", "password")
+        ))  # fmt: skip
     assert all(r.status == 200 for r in received)
     payloads = [r.payload for r in received if r.payload]
     given = mailed(cci_store)
