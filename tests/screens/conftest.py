@@ -409,6 +409,12 @@ def notifications(app: CsuApp) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
+def notified_since(app: CsuApp, before: list[str]) -> list[str]:
+    """The notices shown since `before` was read: one of those may have expired meanwhile
+    (a loaded run takes seconds between two steps), which is not a new one."""
+    return [message for message in notifications(app) if message not in before]
+
+
 async def open_intervention_ui(
     pilot: Pilot[Any], channel: str | None = None, **fields: str
 ) -> None:

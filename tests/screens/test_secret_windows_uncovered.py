@@ -12,7 +12,15 @@ from textual.widgets._toast import Toast
 from csu.app import CsuApp
 from csu.screens.credential import HANDOVER, CredentialShownScreen, IssueScreen
 from csu.services.context import Deps
-from tests.screens.conftest import SIZE, call_verified, click, demo_voter, notifications, press
+from tests.screens.conftest import (
+    SIZE,
+    call_verified,
+    click,
+    demo_voter,
+    notifications,
+    notified_since,
+    press,
+)
 
 
 def toasts_drawn(app: CsuApp) -> int:
@@ -75,4 +83,4 @@ async def test_escape_reminds_in_the_window_what_to_press(app: CsuApp, demo_deps
         hint = app.screen.query_one("#credential-hint", Static)
         assert str(hint.render()) == HANDOVER["phone"][2]
         assert hint.has_class("-reminder")
-        assert notifications(app) == before
+        assert notified_since(app, before) == []
