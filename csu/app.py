@@ -22,9 +22,9 @@ from textual.worker import Worker, WorkerState
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
+from csu.domain.roles import ROLE_LABELS
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
-    ROLE_LABELS,
     SESSION_REFUSALS,
     Deps,
     OperatorContext,
@@ -736,7 +736,7 @@ class CsuApp(App[None]):
             return
         module_name, class_name, roles = DESK_SCREENS[name]
         if self.operator.role not in roles:
-            from csu.screens.labels import ROLE_PLURALS
+            from csu.domain.labels import ROLE_PLURALS
 
             allowed = " et aux ".join(ROLE_PLURALS[role] for role in roles)
             self.notify(f"Écran réservé aux {allowed}.", title="Accès refusé", severity="warning")

@@ -29,8 +29,9 @@ from csu.cli.common import (
 )
 from csu.config import Settings, load_settings, sqlite_url
 from csu.domain.plural import counted
+from csu.domain.roles import ROLE_LABELS
 from csu.domain.text import spreadsheet_safe
-from csu.services.context import ROLE_LABELS, Deps, ServiceError
+from csu.services.context import Deps, ServiceError
 from csu.startup import demo_url
 from csu.store.migrate import current_revision, head_revision, upgrade
 

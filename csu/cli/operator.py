@@ -19,7 +19,7 @@ app = typer.Typer(help="Opérateurs de la cellule.")
 @friendly
 def operator_list(db: DbOption = None) -> None:
     """Liste les opérateurs (et ceux verrouillés après des échecs de connexion)."""
-    from csu.services.context import ROLE_LABELS
+    from csu.domain.roles import ROLE_LABELS
     from csu.services.operators import list_operators
 
     settings, deps = open_deps(db)
@@ -58,7 +58,7 @@ def operator_add(
     Le mot de passe a 12 caractères au moins et n'est ni courant ni tiré de
     l'identifiant ou du nom.
     """
-    from csu.services.context import ROLE_LABELS
+    from csu.domain.roles import ROLE_LABELS
     from csu.services.operators import add_operator
 
     settings, deps = _operator_deps(db)  # before the prompt: a wrong --db asks nothing

@@ -1,6 +1,6 @@
 """The codes of the journal's actions: what services write in an entry's ``action``.
 
-Codes only: the screens name them in French (``csu.screens.labels``), so that a
+Codes only: the screens and the CSV export name them in French (``csu.domain.labels``), so that a
 service never holds nor compares a label.
 """
 

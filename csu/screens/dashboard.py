@@ -23,10 +23,10 @@ from textual_plotext import PlotextPlot
 
 from csu.domain import escalation as cases
 from csu.domain.election import ElectionDefinition
+from csu.domain.labels import action_label, outcome_label
 from csu.domain.plural import counted
 from csu.screens.base import CsuScreen
 from csu.screens.escalations import STATE_WORDS
-from csu.screens.labels import action_label, outcome_label
 from csu.services.dashboard import (
     Dashboard,
     Escalations,

@@ -22,9 +22,9 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
+from csu.domain.labels import action_label, actor_choice, entry_label, outcome_label
 from csu.domain.plural import counted, plural_of
 from csu.screens.base import CsuModal, CsuScreen, bound_key
-from csu.screens.labels import action_label, actor_choice, entry_label, outcome_label
 from csu.services.context import ServiceError
 from csu.services.journal_review import (
     EntryRow,

@@ -23,16 +23,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from csu.domain.masking import mask_personal_data
-from csu.screens.base import CsuModal, WorkFailed
-from csu.screens.labels import (
+from csu.domain.labels import (
     detail_label,
     detail_value,
     entry_label,
     factor_label,
     outcome_label,
 )
-from csu.services.context import ROLE_LABELS
+from csu.domain.masking import mask_personal_data
+from csu.domain.roles import ROLE_LABELS
+from csu.screens.base import CsuModal, WorkFailed
 from csu.services.journal_review import EntryDetail, entry_detail
 from csu.widgets.plain import add_plain_row
 

@@ -8,9 +8,10 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from csu.domain.roles import ROLE_LABELS
 from csu.screens.base import CsuScreen
 from csu.screens.focus import FOCUS_KEYS
-from csu.services.context import ROLE_LABELS, ServiceError
+from csu.services.context import ServiceError
 from csu.widgets.footer import KeysFooter
 from csu.widgets.shell_header import ShellHeader
 

@@ -15,9 +15,9 @@ from textual.widgets import Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
+from csu.domain.roles import ROLE_LABELS, ROLES
 from csu.screens.base import FINISHED, not_done
 from csu.screens.dialogs import ReasonDialog
-from csu.services.context import ROLE_LABELS, ROLES
 from csu.services.operators import (
     BUREAU_FIELD,
     ROLE_FIELD,

@@ -22,11 +22,11 @@ from csu.domain.errors import InvalidValue
 from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.domain.plural import counted
+from csu.domain.roles import ROLE_LABELS, ROLES
 from csu.screens.base import CsuModal, CsuScreen, bound_key, not_done
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
 from csu.screens.operator_role import ChangeRoleScreen
-from csu.services.context import ROLE_LABELS, ROLES
 from csu.services.operators import (
     BUREAU_FIELD,
     LOGIN_FIELD,

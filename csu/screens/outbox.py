@@ -17,10 +17,10 @@ from textual.widgets import Button, DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.clock import to_paris
+from csu.domain.labels import CHANNEL_LABELS, PURPOSE_LABELS
 from csu.domain.masking import mask_contacts
 from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen
-from csu.screens.labels import CHANNEL_LABELS, PURPOSE_LABELS
 from csu.services.outbox import STATE_LABELS, MessageView, abandon, list_messages, resend
 from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter

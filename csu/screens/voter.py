@@ -33,6 +33,7 @@ from csu.domain.clock import to_paris
 from csu.domain.credential_words import words
 from csu.domain.election import describe_support_hours, within_support_hours
 from csu.domain.interventions import OUTCOMES
+from csu.domain.labels import outcome_label
 from csu.domain.masking import mask_identifier, readable_phone
 from csu.domain.permissions import (
     OPEN_FIRST,
@@ -63,7 +64,6 @@ from csu.screens.intervention import (
     InterventionCloseScreen,
     InterventionOpenScreen,
 )
-from csu.screens.labels import outcome_label
 from csu.screens.letter import LetterScreen
 from csu.screens.outbox import OutboxScreen
 from csu.screens.verification import UnlockScreen, VerifyScreen

@@ -23,12 +23,13 @@ from csu.domain import alerts as rules
 from csu.domain import sealing
 from csu.domain.clock import parse_rfc3339, rfc3339
 from csu.domain.election import ElectionDefinition, within_support_hours
+from csu.domain.roles import Role
 from csu.domain.substitution import PENDING
 from csu.domain.verification import FAILURE_WINDOW, IN_PERSON_CHANNELS, LOCK_DURATION
 from csu.services.audit import acknowledgements
 from csu.services.auth import LOCK_MINUTES
 from csu.services.checkpoints import ACTION as CHECKPOINT_ACTION
-from csu.services.context import Deps, OperatorContext, Role, require_role
+from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import list_elections
 from csu.services.emargement import ACTION as FEED_ACTION
 from csu.services.escalation import overdue_alerts

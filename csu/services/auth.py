@@ -54,15 +54,9 @@ from csu.domain.addresses import login_origin
 from csu.domain.clock import as_utc
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import TYPED_LOGIN, keyed_hash
+from csu.domain.roles import ROLES, Role
 from csu.domain.text import single_line
-from csu.services.context import (
-    ROLES,
-    Deps,
-    OperatorContext,
-    Role,
-    ServiceError,
-    retried,
-)
+from csu.services.context import Deps, OperatorContext, ServiceError, retried
 from csu.services.context import session_ended as _ended
 from csu.services.login_origins import FORGET_ORIGIN_AFTER, still_counting
 from csu.services.operators import TOTP_PURPOSE

@@ -36,14 +36,8 @@ from csu.domain.call_script import (
 )
 from csu.domain.election import ElectionDefinition, describe_support_hours
 from csu.domain.interventions import REDIRECTED
-from csu.services.context import (
-    Deps,
-    NotFound,
-    OperatorContext,
-    Role,
-    ServiceError,
-    require_role,
-)
+from csu.domain.roles import Role
+from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.store import journal
 from csu.store.tables import Intervention, JournalEntry, Operator

@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
+from csu.domain.roles import ROLE_LABELS, Role
 from csu.domain.text import single_line
 
 # The terminal imports this module before its first frame: the store, SQLAlchemy and
@@ -26,15 +27,7 @@ if TYPE_CHECKING:
     from csu.domain.permissions import Situation
     from csu.store.journal import Actor
 
-Role = Literal["agent", "president", "superviseur", "admin"]
 MAX_WORKSTATION = 100  # the journal's workstation column
-ROLES: tuple[Role, ...] = ("agent", "president", "superviseur", "admin")
-ROLE_LABELS: dict[str, str] = {
-    "agent": "agent",
-    "president": "président de bureau",
-    "superviseur": "superviseur",
-    "admin": "administrateur",
-}
 
 
 class ServiceError(Exception):

@@ -23,8 +23,9 @@ from csu.domain.alerts import is_silent
 from csu.domain.clock import PARIS, rfc3339, to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.interventions import REDIRECTED
+from csu.domain.roles import Role
 from csu.services.alerts import read_feeds
-from csu.services.context import Deps, OperatorContext, Role, require_role
+from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import election_in_focus, list_elections
 from csu.store.tables import (
     Emargement,

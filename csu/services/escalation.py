@@ -33,15 +33,14 @@ from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import Phone, parse_phone
 from csu.domain.permissions import CASE_ROLES, CaseSituation, case_refusal
+from csu.domain.roles import ROLES, Role
 from csu.domain.text import multiline_text
 from csu.services import credential_text
 from csu.services.context import (
-    ROLES,
     Deps,
     Forbidden,
     NotFound,
     OperatorContext,
-    Role,
     ServiceError,
     journals_refusals,
     require_role,

@@ -26,6 +26,7 @@ from csu.domain.identifiers import parse_phone
 from csu.domain.ids import time_ordered_uuid
 from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
 from csu.domain.permissions import Call, Situation, election_allows
+from csu.domain.roles import Role
 from csu.domain.text import multiline_text, single_line
 from csu.domain.verification import CHANNEL_LABELS, VERIFICATION_VALIDITY
 from csu.services import credential_text, escalation
@@ -34,7 +35,6 @@ from csu.services.context import (
     Forbidden,
     NotFound,
     OperatorContext,
-    Role,
     ServiceError,
     enforce,
     journals_refusals,

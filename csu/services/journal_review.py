@@ -33,15 +33,9 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
 from csu.domain.numbers import french_number
+from csu.domain.roles import Role
 from csu.domain.text import single_line
-from csu.services.context import (
-    Deps,
-    NotFound,
-    OperatorContext,
-    Role,
-    ServiceError,
-    require_role,
-)
+from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.sessions import require_live_in, require_live_session
 from csu.store import journal
 from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter

@@ -20,12 +20,12 @@ from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
+from csu.domain.roles import Role
 from csu.domain.verification import OTP_FACTORS, OTP_SENDS_PER_HOUR
 from csu.services.context import (
     Deps,
     Forbidden,
     OperatorContext,
-    Role,
     ServiceError,
     journals_refusals,
     require_role,

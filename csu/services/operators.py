@@ -19,10 +19,9 @@ from csu.domain.errors import InvalidValue
 from csu.domain.operator_locks import lock_words
 from csu.domain.passwords import check_operator_password
 from csu.domain.plural import counted, plural_of
+from csu.domain.roles import ROLE_LABELS, ROLES
 from csu.domain.text import single_line, visible_text
 from csu.services.context import (
-    ROLE_LABELS,
-    ROLES,
     Deps,
     Forbidden,
     NotFound,

@@ -41,6 +41,7 @@ from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.messages import render
 from csu.domain.notice_wording import substituted
 from csu.domain.permissions import VERIFY_FIRST
+from csu.domain.roles import Role
 from csu.domain.text import free_text, multiline_text
 from csu.services import webhooks
 from csu.services.context import (
@@ -48,7 +49,6 @@ from csu.services.context import (
     Forbidden,
     NotFound,
     OperatorContext,
-    Role,
     ServiceError,
     journals_refusals,
     require_role,

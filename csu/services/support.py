@@ -16,8 +16,9 @@ from sqlmodel import Session, col
 from csu.domain.contacts import FALLBACK_LABEL, Ccil, SupportNumber, VoterSupport, first_number
 from csu.domain.contacts import voter_support as support_of
 from csu.domain.election import ElectionDefinition, describe_support_hours
+from csu.domain.roles import Role
 from csu.domain.sms import to_gsm7, with_contact
-from csu.services.context import Deps, NotFound, OperatorContext, Role, ServiceError, require_role
+from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
 from csu.services.sessions import require_live_session
 from csu.store.tables import Material, Voter

@@ -52,10 +52,10 @@ from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
 from csu.domain.permissions import Situation
+from csu.domain.roles import ROLES
 from csu.domain.text import visible_text
 from csu.domain.verification import CHANNEL_LABELS
 from csu.services.context import (
-    ROLES,
     Deps,
     NotFound,
     OperatorContext,

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from csu.domain.clock import Clock, to_paris
-from csu.screens.labels import entry_label, outcome_label
+from csu.domain.labels import entry_label, outcome_label
 from csu.widgets.fitted_table import cut
 from csu.widgets.plain import add_plain_row
 

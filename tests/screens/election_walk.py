@@ -31,6 +31,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static, TextArea
 
 from csu.app import CsuApp
+from csu.domain.labels import ACTION_LABELS, DETAIL_LABELS, ENTRY_LABELS, OUTCOME_LABELS
 from csu.screens.approvals import ApprovalsScreen
 from csu.screens.credential import CredentialShownScreen, IssueScreen, RevokeScreen
 from csu.screens.dashboard import DashboardScreen
@@ -39,7 +40,6 @@ from csu.screens.intervention import InterventionCloseScreen, InterventionOpenSc
 from csu.screens.intervention_timeline import InterventionTimelineScreen
 from csu.screens.journal import JournalScreen
 from csu.screens.journal_entry import JournalEntryScreen
-from csu.screens.labels import ACTION_LABELS, DETAIL_LABELS, ENTRY_LABELS, OUTCOME_LABELS
 from csu.screens.login import LoginScreen
 from csu.screens.lookup import LookupScreen
 from csu.screens.outbox import OutboxScreen

@@ -3,7 +3,7 @@ operator: « cli:root » and « système » alone read as internal names to a su
 
 import pytest
 
-from csu.screens.labels import actor_choice
+from csu.domain.labels import actor_choice
 
 
 @pytest.mark.parametrize(

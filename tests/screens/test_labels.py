@@ -1,4 +1,4 @@
-"""The catalogue of French labels (csu/screens/labels.py): it names every action,
+"""The catalogue of French labels (csu/domain/labels.py): it names every action,
 outcome and detail key the code writes to the journal, its words fit the review's
 columns at 120 columns, and the entry's detail reads recorded codes in French."""
 
@@ -8,12 +8,7 @@ from pathlib import Path
 
 from csu.domain.actions import ACTIONS
 from csu.domain.election import CREDENTIAL_KINDS
-from csu.domain.messages import PLACEHOLDERS
-from csu.domain.verification import CHANNELS
-from csu.screens.intervention_timeline import TIMELINE_COLUMNS
-from csu.screens.journal import COLUMNS
-from csu.screens.journal_entry import changes_of, factors_of, labelled, others
-from csu.screens.labels import (
+from csu.domain.labels import (
     ACTION_LABELS,
     DETAIL_LABELS,
     ENTRY_LABELS,
@@ -24,6 +19,11 @@ from csu.screens.labels import (
     detail_value,
     entry_label,
 )
+from csu.domain.messages import PLACEHOLDERS
+from csu.domain.verification import CHANNELS
+from csu.screens.intervention_timeline import TIMELINE_COLUMNS
+from csu.screens.journal import COLUMNS
+from csu.screens.journal_entry import changes_of, factors_of, labelled, others
 
 CODE = Path(__file__).parents[2] / "csu"
 SNAKE = re.compile(r"[a-z]+(?:_[a-z]+)+")  # how an action's code is written
@@ -238,7 +238,7 @@ def test_every_name_of_an_entry_is_one_of_the_catalogue() -> None:
 
 
 def test_an_entry_set_aside_from_the_queue_reads_in_french() -> None:
-    from csu.screens.labels import detail_label
+    from csu.domain.labels import detail_label
 
     for key in ("queue", "length", "sha256", "truncated", "body", "event_id"):
         assert detail_label(key) != key.replace("_", " "), key

@@ -5,7 +5,7 @@ raw key:
 
 - no text anywhere reads as a code (``credential_issue``, ``factors_tried``);
 - every action, outcome and detail key that the review, an entry, the timeline and the
-  dashboard show is one the catalogue (csu/screens/labels.py) names, so an English key
+  dashboard show is one the catalogue (csu/domain/labels.py) names, so an English key
   without an underscore (``attempts``) is caught too.
 """
 

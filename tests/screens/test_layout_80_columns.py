@@ -16,11 +16,12 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from csu.app import CsuApp
+from csu.domain.roles import ROLE_LABELS
 from csu.screens.intervention import InterventionOpenScreen
 from csu.screens.operators import OperatorsScreen
 from csu.services.auth import MAX_FAILURES, LoginRefused
 from csu.services.auth import log_in as service_log_in
-from csu.services.context import ROLE_LABELS, Deps
+from csu.services.context import Deps
 from csu.widgets.shell_header import ShellHeader
 from tests.screens.conftest import (
     code,

@@ -10,6 +10,7 @@ followed (item 14).
 from textual.widgets import Button, Select, Static
 
 from csu.app import CsuApp
+from csu.domain.labels import entry_label
 from csu.screens.credential import (
     HANDED_OVER,
     PRESIDENT_CALLING,
@@ -18,7 +19,6 @@ from csu.screens.credential import (
     handover,
     way_of,
 )
-from csu.screens.labels import entry_label
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import open_intervention

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csu.domain.labels import ACTION_LABELS
 from csu.screens import identifier_delivery, vote_codes
-from csu.screens.labels import ACTION_LABELS
 from csu.services.identifier_delivery import IdentifierSent
 from csu.services.outbox import STATE_LABELS
 from csu.services.vote_codes import LinkSent

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from csu.domain.checkpoint import NoteSigner
+from csu.domain.roles import Role
 from csu.services.alerts import review_alerts
 from csu.services.audit import (
     acknowledge_set_aside,
@@ -24,7 +25,7 @@ from csu.services.audit import (
 )
 from csu.services.auth import log_in, log_out, session_ended
 from csu.services.checkpoints import sign_checkpoint
-from csu.services.context import SESSION_REFUSALS, Deps, OperatorContext, Role, SessionClosed
+from csu.services.context import SESSION_REFUSALS, Deps, OperatorContext, SessionClosed
 from csu.services.credentials import issue_credential
 from csu.services.escalation import (
     callback_number,

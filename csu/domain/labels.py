@@ -2,9 +2,9 @@
 state and detail key, and the values that are codes of the vocabulary.
 
 The services and the journal keep codes (``credential_issue``, ``attempts``); the
-screens name them from here, so a code is never shown raw nor named two ways: the
-journal review, an entry's detail, an intervention's timeline, the voter file's
-panel and the dashboard all read this module. ``tests/screens/test_labels_walk.py``
+screens and the CSV export name them from here, so a code is never shown raw nor named
+two ways: the journal review, an entry's detail, an intervention's timeline, the voter
+file's panel, the dashboard and the spreadsheet an auditor opens all read this module. ``tests/screens/test_labels_walk.py``
 walks every screen and fails on a key that this catalogue does not name.
 """
 
@@ -16,10 +16,10 @@ from csu.domain.clock import to_paris
 from csu.domain.credential_words import words
 from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.interventions import OUTCOMES
+from csu.domain.roles import ROLE_LABELS
 from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
 from csu.domain.verification import CHANNEL_LABELS as VERIFICATION_CHANNELS
 from csu.domain.verification import CHANNELS, DOCUMENT_TYPES, FACTOR_LABELS
-from csu.services.context import ROLE_LABELS
 
 ACTION_LABELS: dict[str, str] = {
     "login": "connexion",

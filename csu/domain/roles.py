@@ -1,0 +1,12 @@
+"""The four roles of the cell and their French names."""
+
+from typing import Literal
+
+Role = Literal["agent", "president", "superviseur", "admin"]
+ROLES: tuple[Role, ...] = ("agent", "president", "superviseur", "admin")
+ROLE_LABELS: dict[str, str] = {
+    "agent": "agent",
+    "president": "président de bureau",
+    "superviseur": "superviseur",
+    "admin": "administrateur",
+}
