@@ -458,10 +458,10 @@ def test_audit_export_csv_writes_a_semicolon_file_with_a_header(
     assert_done(result)
     assert f"2 entrées exportées vers {target}" in said(result)
     lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("seq;ts;operator;")
+    assert lines[0].startswith("n°;horodatage (UTC);heure de Paris;opérateur;")
     rows = list(csv.DictReader(lines, delimiter=";"))
-    assert [(r["seq"], r["outcome"]) for r in rows] == [("1", "créé"), ("2", "mis à jour")]
-    assert json.loads(rows[0]["details"]) == {"source": "minint-2022.toml"}
+    assert [(r["n°"], r["résultat"]) for r in rows] == [("1", "créé"), ("2", "mis à jour")]
+    assert json.loads(rows[0]["détails"]) == {"source": "minint-2022.toml"}
 
 
 def test_audit_export_by_matricule_keeps_that_voter_and_names_them(rolled: Path) -> None:

@@ -27,6 +27,7 @@ from csu.domain.clock import parse_rfc3339, to_paris
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
+from csu.domain.labels import detail_value, entry_label
 from csu.domain.merkle import CompactRange
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
@@ -74,6 +75,28 @@ EXPORT_COLUMNS = (
     "hash",
 )
 
+
+# The spreadsheet's columns, titled in French for the supervisor who opens it (the JSON
+# Lines keep the codes). Two are written for a person and are not in the hashed body:
+# the entry's name as the review gives it and its time in Paris.
+CSV_TITLES: dict[str, str] = {
+    "seq": "n°",
+    "ts": "horodatage (UTC)",
+    "paris_time": "heure de Paris",
+    "operator": "opérateur",
+    "role": "rôle",
+    "workstation": "poste",
+    "election": "élection",
+    "matricule": "matricule",
+    "subject": "sujet",
+    "intervention": "intervention",
+    "action": "action",
+    "label": "libellé",
+    "outcome": "résultat",
+    "details": "détails",
+    "event_id": "événement",
+    "hash": "empreinte",
+}
 
 EXPORT_BATCH = 5_000  # entries an export reads at a time: its memory stays bounded
 SPLIT_FROM = 200_000  # entries from which the chain is checked by two processes
@@ -773,9 +796,8 @@ def export_journal(
         )
         if fmt == "csv":
             writer = csv.writer(out, delimiter=";")
-            writer.writerow(EXPORT_COLUMNS)
+            writer.writerow(CSV_TITLES.values())
             for row in rows:
-                row["details"] = _json(row["details"])
                 writer.writerow(_spreadsheet_row(row))
                 count += 1
         else:
@@ -871,11 +893,18 @@ _json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 def _spreadsheet_row(row: dict[str, Any]) -> list[Any]:
-    """The row's cells in EXPORT_COLUMNS order, every text cell made safe to open in a
+    """The row's cells in CSV_TITLES order, every text cell made safe to open in a
     spreadsheet (no formula runs)."""
+    details = row["details"]
+    cells = {
+        **row,
+        "details": _json(details),
+        "paris_time": detail_value("ts", row["ts"]),
+        "label": entry_label(row["action"], details if isinstance(details, dict) else {}),
+    }
     return [
         spreadsheet_safe(value) if isinstance(value, str) else value
-        for value in (row[name] for name in EXPORT_COLUMNS)
+        for value in (cells[name] for name in CSV_TITLES)
     ]
 
 

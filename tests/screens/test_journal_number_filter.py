@@ -167,7 +167,7 @@ def test_the_export_takes_the_range(twenty: Deps) -> None:
     where = ReviewFilter(numbers=(4, 6))
     assert export_journal(twenty, SUPERVISOR, out, fmt="csv", where=where) == 3
     rows = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
-    assert [row["seq"] for row in rows] == ["4", "5", "6"]
+    assert [row["n°"] for row in rows] == ["4", "5", "6"]
     [export] = [json.loads(body) for body in bodies(twenty, 21)]
     assert (export["action"], export["details"]["seq_from"]) == ("journal_export", 4)
 

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from csu.app import CsuApp
 from csu.domain.election import CREDENTIAL_KINDS
 from csu.domain.hashing import pseudonym
+from csu.domain.labels import ACTION_LABELS, entry_label
 from csu.domain.verification import CHANNELS
 from csu.screens.intervention_timeline import TIMELINE_COLUMNS, InterventionTimelineScreen
 from csu.screens.journal import (
@@ -26,7 +27,6 @@ from csu.screens.journal import (
     JournalScreen,
 )
 from csu.screens.journal_entry import JournalEntryScreen
-from csu.screens.labels import ACTION_LABELS, entry_label
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.journal_review import ReviewFilter
@@ -473,8 +473,8 @@ class TestExport:
             await apply(pilot, operator="bruno")
             await self.export(pilot, path)
             rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8")), delimiter=";"))
-            assert [int(row["seq"]) for row in rows] == [activity["bruno"], activity["refused"]]
-            assert {row["operator"] for row in rows} == {"bruno"}
+            assert [int(row["n°"]) for row in rows] == [activity["bruno"], activity["refused"]]
+            assert {row["opérateur"] for row in rows} == {"bruno"}
             assert f"2 entrées exportées vers {path}" in status(app)
             assert any("2 entrées exportées" in n for n in notifications(app))
 

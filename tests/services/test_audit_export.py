@@ -15,6 +15,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.services import audit
 from csu.services.audit import (
+    CSV_TITLES,
     EXPORT_COLUMNS,
     ExportFilter,
     export_journal,
@@ -91,8 +92,14 @@ def export(
     count = export_journal(deps, who, out, fmt=fmt, where=ExportFilter(**where))  # type: ignore[arg-type]
     text = out.getvalue()
     if fmt == "csv":
-        rows: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+        # Back to the codes of the JSON Lines, without the two columns written for a person.
+        codes = {title: code for code, title in CSV_TITLES.items()}
+        rows: list[dict[str, Any]] = [
+            {codes[title]: value for title, value in row.items()}
+            for row in csv.DictReader(io.StringIO(text), delimiter=";")
+        ]
         for row in rows:
+            del row["paris_time"], row["label"]
             row["seq"] = int(row["seq"])
             row["details"] = json.loads(row["details"])
             for name, value in row.items():
@@ -146,7 +153,7 @@ def test_csv_has_the_header_and_the_same_entries_as_jsonl(deps: Deps) -> None:
     as_jsonl = export(deps)
     out = io.StringIO()
     export_journal(deps, SUPERVISOR, out, fmt="csv")
-    assert out.getvalue().splitlines()[0] == ";".join(EXPORT_COLUMNS)
+    assert out.getvalue().splitlines()[0] == ";".join(CSV_TITLES.values())
     as_csv = export(deps, fmt="csv")
     # Each export is journalled: the CSV export also shows the JSONL export's entries.
     assert as_csv[:2] == as_jsonl
@@ -390,13 +397,32 @@ def test_csv_cells_that_would_run_as_formulas_start_with_a_quote(deps: Deps) -> 
     out = io.StringIO()
     export_journal(deps, SUPERVISOR, out, fmt="csv")
     [row] = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
-    assert (row["operator"], row["workstation"], row["action"], row["outcome"]) == (
+    assert (row["opérateur"], row["poste"], row["action"], row["résultat"]) == (
         "'=cmd|' /C calc'!A0",
         "'+poste",
         "'@SUM(A1)",
         "'-1",
     )
-    assert (row["election"], row["intervention"]) == ("'\tminint", "'\r2")
+    assert (row["élection"], row["intervention"], row["libellé"]) == (
+        "'\tminint",
+        "'\r2",
+        "'@SUM(A1)",
+    )
+
+
+def test_csv_titles_its_columns_in_french_and_names_each_entry(deps: Deps) -> None:
+    record(deps, at(28, 9), action="credential_issue", kind="security_key")
+    out = io.StringIO()
+    export_journal(deps, SUPERVISOR, out, fmt="csv")
+    header, first = csv.reader(io.StringIO(out.getvalue()), delimiter=";")
+    assert header[:4] == ["n°", "horodatage (UTC)", "heure de Paris", "opérateur"]
+    row = dict(zip(header, first, strict=True))
+    assert (row["action"], row["libellé"]) == ("credential_issue", "clé de sécurité délivrée")
+    # 28 November 2022, 9:00 UTC: 10:00 in Paris (winter time)
+    assert (row["horodatage (UTC)"], row["heure de Paris"]) == (
+        "2022-11-28T09:00:00.000000Z",
+        "28/11/2022 10:00:00",
+    )
 
 
 def test_no_cell_of_a_csv_export_starts_a_formula(busy: Deps) -> None:
@@ -506,7 +532,7 @@ def test_the_command_writes_a_neutralised_csv_for_its_owner_only(
     assert_done(csu("audit", "export", "--format", "csv", "-o", path, "--db", cli_db))
     assert path.stat().st_mode & 0o777 == 0o600
     [row] = list(csv.DictReader(path.open(encoding="utf-8"), delimiter=";"))
-    assert row["operator"] == "'=cmd|' /C calc'!A0"
+    assert row["opérateur"] == "'=cmd|' /C calc'!A0"
 
 
 def test_the_command_replaces_a_file_only_with_force(cli_db: Path, tmp_path: Path) -> None:
