@@ -63,7 +63,9 @@ ALERTS_SHOWN = 3  # more new alerts at once are notified as one count
 # The terminal sending bytes that are not UTF-8 is said at most this often (each key
 # typed in a terminal set to Latin-1 would say it again).
 NOT_UTF8_SECONDS = 60
-PRESENCE_SECONDS = 5  # how often a president's session looks for new in-person requests
+PRESENCE_SECONDS = 2  # how often a president's session looks for new in-person requests:
+# the agent and the person at the desk wait on it (5 s felt long), and the look is one
+# read of the bureau's few waiting requests, by index
 # How often a session looks whether it is still its operator's live one (account still
 # active, same role and bureau, no later login elsewhere): one point read each time.
 SESSION_SECONDS = 3
