@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 
 from csu.domain import escalation as rules
 from csu.domain.masking import mask_personal_data, readable_phone
-from csu.domain.permissions import CASE_ACTIONS, CaseSituation, case_refusal
+from csu.domain.permissions import CASE_ACTIONS, NO_CASE, CaseSituation, case_refusal
 from csu.domain.plural import counted, plural_of
 from csu.screens.base import CsuModal, CsuScreen, Explained, WorkFailed
 from csu.services.escalation import (
@@ -101,7 +101,7 @@ def summary(view: EscalationView, now: datetime) -> str:
     """The case in full, one fact a line, below the table."""
     state = STATE_WORDS.get(view.state, view.state)
     lines = [
-        f"Dossier n° {view.id} — {state} — intervention {view.intervention_id}",
+        f"Dossier n° {view.id} — {state}",
         f"Électeur : {view.voter_name or '—'} — matricule {view.matricule or '—'}"
         f" — scrutin {view.election_id or '—'}",
         f"Escaladé le {view.escalated_at:%d/%m/%Y à %H:%M} par {view.escalated_by} ; "
@@ -150,6 +150,7 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         Binding("t", "take", "Prendre en charge", id="escalations-take"),
         Binding("n", "callback", "Numéro de rappel", id="escalations-callback"),
         Binding("c", "close_case", "Clore", id="escalations-close"),
+        Binding("i", "intervention", "Intervention", id="escalations-intervention"),
         Binding("a", "toggle_closed", "Dossiers clos", id="escalations-closed"),
         Binding("f5", "reload", "Actualiser", id="escalations-reload"),
     ]
@@ -191,6 +192,8 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         )
 
     def refusal_for(self, action: str) -> str | None:
+        if action == "intervention":
+            return NO_CASE.sentence if self.selected() is None else None
         if action not in CASE_ACTIONS:
             return None
         found = case_refusal(action, self.case())
@@ -293,6 +296,15 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         """A case as a service returned it, in place (no second journalled reading)."""
         self.cases = [view if case.id == view.id else case for case in self.cases]
         self._fill(keep=view.id)
+
+    def action_intervention(self) -> None:
+        """What the agent did before escalating, step by step: the supervisor reads it
+        before calling back (the journal's timeline of the case's intervention)."""
+        from csu.screens.intervention_timeline import InterventionTimelineScreen
+
+        view = self.selected()
+        if view is not None:
+            self.app.push_screen(InterventionTimelineScreen(view.intervention_id))
 
     # --- taking -------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from csu.screens.escalations import (
     EscalationCloseScreen,
     EscalationsScreen,
 )
+from csu.screens.intervention_timeline import InterventionTimelineScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.escalation import take_escalation
 from csu.services.interventions import close_intervention, open_intervention
@@ -168,6 +169,31 @@ async def test_the_callback_number_is_refused_before_taking_the_case(
         assert CALLBACK not in screen_text(app)
     assert "Prenez d'abord ce dossier en charge (t)." in notifications(app)
     assert ("escalation_callback", "ok") not in journal_actions(demo_deps)
+
+
+async def test_i_opens_what_the_agent_did_before_escalating(app: CsuApp, demo_deps: Deps) -> None:
+    case = escalate(demo_deps)
+    with demo_deps.reading() as session:
+        call = session.get_one(Escalation, case).intervention_id
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await press(pilot, "i")
+        assert isinstance(app.screen, InterventionTimelineScreen)
+        assert app.screen.intervention_id == call
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "escaladé" in screen_text(app)
+        await press(pilot, "escape")
+        assert isinstance(app.screen, EscalationsScreen)
+
+
+async def test_i_on_an_empty_queue_says_no_case_is_chosen(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await pilot.app.workers.wait_for_complete()
+        await press(pilot, "i")
+        assert isinstance(app.screen, EscalationsScreen)
+    assert "Aucun dossier sélectionné." in notifications(app)
 
 
 async def test_the_callback_number_leaves_the_screen_after_the_reveal_time(
