@@ -143,7 +143,7 @@ class AlertsScreen(CsuScreen[None]):
         if not alert.seqs:  # a platform that never sent a batch: nothing to review
             self.notify("Aucune entrée du journal derrière cette alerte.", severity="warning")
             return
-        self.app.push_screen(JournalScreen(where=ReviewFilter(seqs=alert.seqs)))
+        self.app.push_screen(JournalScreen(ReviewFilter(seqs=alert.seqs), about=alert.title))
 
     def _open_case(self, case_id: int) -> None:
         """The queue of escalated cases, as F10 opens it (the app checks the role and

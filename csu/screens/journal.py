@@ -164,9 +164,12 @@ class JournalScreen(CsuScreen[None]):
         Binding("i", "intervention", "Intervention", id="journal-intervention"),
     ]
 
-    def __init__(self, where: ReviewFilter | None = None) -> None:
+    def __init__(self, where: ReviewFilter | None = None, about: str | None = None) -> None:
+        """``about`` names what designated ``where.seqs`` (an alert's title): the filter
+        fields cannot show it, the title does until F6 clears it."""
         super().__init__()
         self.where = where or ReviewFilter()  # the filter of the rows shown
+        self.about = about
         self.rows: list[EntryRow] = []
         self.page: ReviewPage | None = None  # the last page read
         self.count: int | None = None
@@ -182,9 +185,7 @@ class JournalScreen(CsuScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
-        yield Static(
-            "Journal — les entrées les plus récentes d'abord", id="journal-title", markup=False
-        )
+        yield Static(self.title_text(), id="journal-title", markup=False)
         # Two rows of four filters where they fit; below WIDE, each row's two halves
         # stack (four rows of two), so that no field is cut off the right edge.
         with Horizontal(classes="journal-filters"):
@@ -371,8 +372,18 @@ class JournalScreen(CsuScreen[None]):
         self._search(where)
         self.query_one("#journal-table", DataTable).focus()
 
+    def title_text(self) -> str:
+        if self._seqs is None:
+            return "Journal — les entrées les plus récentes d'abord"
+        about = f" par l'alerte « {self.about} »" if self.about else ""
+        return (
+            f"Journal — {counted(len(self._seqs), 'entrée désignée', 'entrées désignées')}"
+            f"{about} ; F6 : tout le journal"
+        )
+
     def action_clear(self) -> None:
         self._seqs = None
+        self.query_one("#journal-title", Static).update(self.title_text())
         self._fill_fields(ReviewFilter())
         self._search(ReviewFilter())
 

@@ -85,6 +85,32 @@ async def test_an_alert_opens_the_journal_on_its_entries(app: CsuApp, demo_deps:
         assert app.screen.where.seqs == tuple(seqs)  # type: ignore[attr-defined]
 
 
+async def test_the_journal_of_an_alert_is_titled_with_it_until_f6(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """The filter fields cannot show designated entries: the title names them."""
+    _, seqs = three_changes(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        row = next(i for i, view in enumerate(screen.alerts) if view.alert.seqs == tuple(seqs))
+        screen.query_one("#alerts-table", DataTable).move_cursor(row=row)
+        alert_title = screen.alerts[row].alert.title
+        await pilot.press("enter")
+        await settle(pilot)
+        title = str(app.screen.query_one("#journal-title", Static).content)
+        assert title == (
+            f"Journal — 3 entrées désignées par l'alerte « {alert_title} » ; F6 : tout le journal"
+        )
+        await pilot.press("f6")
+        await settle(pilot)
+        title = str(app.screen.query_one("#journal-title", Static).content)
+        assert title == "Journal — les entrées les plus récentes d'abord"
+
+
 async def test_a_supervisor_is_notified_of_a_new_alert_once(app: CsuApp, demo_deps: Deps) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "superviseur")
