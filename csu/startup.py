@@ -4,6 +4,7 @@ Shared by the commands (``csu.cli``) and by the terminal, which calls
 :func:`open_workplace` in a worker after its first frame is drawn.
 """
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
+from csu.domain.addresses import WEB_PREFIX
 from csu.domain.errors import InvalidValue
 from csu.services.context import Deps, ServiceError, check_workstation
 from csu.services.deployment_key import KeyMismatch, check_deployment_key
@@ -64,6 +66,19 @@ def settings_engine(settings: Settings) -> Engine:
     )
 
 
+def _refuse_browser_name(workstation: str) -> None:
+    """« web:address » is the name csu serve gives each browser session it starts, under
+    Textual's web driver. Given by a terminal or a command, it would pass their journal
+    entries for a browser's at that address."""
+    if workstation.startswith(WEB_PREFIX) and "web_driver" not in os.environ.get(
+        "TEXTUAL_DRIVER", ""
+    ):
+        raise ConfigError(
+            f"CSU_WORKSTATION (nom du poste) : « {WEB_PREFIX} » en tête est réservé aux "
+            "sessions du navigateur (csu serve) ; donnez un autre nom à ce poste."
+        )
+
+
 def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
     """Settings, key and a migrated store, or a French error saying what to do."""
     settings = settings or load_settings(db)
@@ -71,6 +86,7 @@ def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settin
         check_workstation(settings.workstation, "CSU_WORKSTATION (nom du poste)")
     except InvalidValue as error:
         raise ConfigError(str(error)) from None
+    _refuse_browser_name(settings.workstation)
     path = settings.sqlite_path
     if path is not None:
         _refuse_missing(path, db)

@@ -22,6 +22,7 @@ from csu.services.verification import unlock_voter
 from csu.services.voters import reveal_field, search_voters
 from csu.startup import open_store
 from csu.store.tables import Credential, Intervention, JournalEntry, Voter
+from tests.cli_support import initialised
 from tests.conftest import ADMIN, AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401
     DISABLED_PRESIDENT,
@@ -191,6 +192,27 @@ def test_a_journal_filter_with_a_nul_is_refused_in_french(desk: Desk, field: str
 def test_an_operator_context_on_a_workstation_named_with_an_escape_is_refused() -> None:
     with pytest.raises(InvalidValue, match=r"^Poste de travail \(CSU_WORKSTATION\) : "):
         OperatorContext(login="agent", role="agent", workstation="poste\x1b[31m")
+
+
+def test_a_terminal_or_a_command_cannot_name_itself_as_a_browser_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """« web:address » would pass its entries for a browser's, counted at that address."""
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    monkeypatch.setenv("CSU_WORKSTATION", "web:203.0.113.7")
+    with pytest.raises(ConfigError, match=r"^CSU_WORKSTATION \(nom du poste\) : « web: » en"):
+        open_store(str(initialised(tmp_path / "csu.sqlite")))
+
+
+def test_a_session_csu_serve_starts_keeps_its_browser_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As textual-serve starts each session: under Textual's web driver.
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    monkeypatch.setenv("CSU_WORKSTATION", "web:203.0.113.7")
+    settings, deps = open_store(str(initialised(tmp_path / "csu.sqlite")))
+    deps.engine.dispose()
+    assert settings.workstation == "web:203.0.113.7"
 
 
 def test_a_workstation_setting_with_a_control_character_stops_the_store_opening(
