@@ -266,7 +266,7 @@ class CsuApp(App[None]):
         from csu.widgets.shell_header import ShellHeader
 
         for header in self.screen.query(ShellHeader):
-            header.who = self.who_line
+            header.who = self.who_forms
 
     def show_demo_messages(self) -> None:
         """On the demo database, each message sent shows as the voter receives it
@@ -367,12 +367,25 @@ class CsuApp(App[None]):
 
     @property
     def who_line(self) -> str:
+        return self.who_forms[0]
+
+    @property
+    def who_forms(self) -> tuple[str, ...]:
+        """Who works where (« name — role (bureau) — poste X »), then the same without
+        the workstation, for a header too narrow for both."""
+        where = f"poste {self.workstation}" if self.workstation else ""
         if self.operator is None:
-            where = f" — {self.workstation}" if self.workstation else ""
-            return f"CSU électeurs{where} — non connecté"
-        role = ROLE_LABELS.get(self.operator.role, self.operator.role)
-        bureau = f" ({self.operator.bureau})" if self.operator.bureau else ""
-        return f"{self.operator_name} — {role}{bureau} — poste {self.workstation}"
+            who = ["CSU électeurs", "non connecté"]
+            at = 1
+            where = self.workstation
+        else:
+            role = ROLE_LABELS.get(self.operator.role, self.operator.role)
+            bureau = f" ({self.operator.bureau})" if self.operator.bureau else ""
+            who = [self.operator_name, f"{role}{bureau}"]
+            at = 2
+        if not where:
+            return (" — ".join(who),)
+        return (" — ".join([*who[:at], where, *who[at:]]), " — ".join(who))
 
     def set_keymap(self, keymap: Keymap) -> None:
         super().set_keymap(keymap)

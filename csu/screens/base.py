@@ -219,7 +219,7 @@ class _CsuBase:
         from csu.widgets.shell_header import ShellHeader
 
         for header in cast("Screen[Any]", self).query(ShellHeader):
-            header.who = self.app.who_line
+            header.who = self.app.who_forms
             header.election = self.own_election() or self.app.election
 
 

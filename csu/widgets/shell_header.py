@@ -93,7 +93,9 @@ class ShellHeader(Horizontal):
     """
     PADDING = 4  # one column each side of each part
 
-    who: reactive[str] = reactive("CSU électeurs — non connecté")
+    # Who works where, then shorter forms of it (the app's who_forms): the first that
+    # fits beside the election's line is shown.
+    who: reactive[tuple[str, ...]] = reactive(("CSU électeurs — non connecté",))
     election: "reactive[ElectionDefinition | None]" = reactive(None, always_update=True)
 
     def __init__(self, clock: Clock) -> None:
@@ -108,7 +110,7 @@ class ShellHeader(Horizontal):
         self.set_interval(1, self._tick)
         self._tick()
 
-    def watch_who(self, _: str) -> None:
+    def watch_who(self, _: tuple[str, ...]) -> None:
         if self.is_mounted:
             self._tick()  # a longer or shorter name: the election's line may change form
 
@@ -119,24 +121,11 @@ class ShellHeader(Horizontal):
     def on_resize(self) -> None:
         self._tick()
 
-    def who_forms(self) -> tuple[str, ...]:
-        """Who works where (``who``: « name — role (bureau) — poste X »), then the same
-        without the workstation."""
-        workstation = getattr(self.app, "workstation", "") or ""
-        parts = self.who.split(" — ")
-        # One part, the last that names the workstation: a workstation named like a role
-        # (« agent ») would otherwise take the role with it.
-        named = (workstation, f"poste {workstation}") if workstation else ()
-        at = next((i for i in reversed(range(1, len(parts))) if parts[i] in named), None)
-        if at is not None:
-            del parts[at]
-        return tuple(dict.fromkeys((self.who, " — ".join(parts))))
-
     def _tick(self) -> None:
         now = self._clock()
         # Terminal cells, not characters: a wide character takes two.
         width = self.size.width
-        whos = self.who_forms()
+        whos = self.who
         lines = election_forms(self.election, now)
         # Who works where whole with the long or short line, then without the workstation
         # with ever shorter lines.

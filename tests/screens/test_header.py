@@ -110,7 +110,7 @@ async def test_a_shorter_name_gives_the_long_line_back_at_once(app: CsuApp) -> N
         header = pilot.app.screen.query_one(ShellHeader)
         _, election = shown(pilot)
         assert "ferme dans" in str(election.render())  # 47 + 78 columns do not fit in 100
-        header.who = "agent"
+        header.who = ("agent",)
         await pilot.pause()
         assert "Fermeture du vote dans" in str(election.render())
 
@@ -119,7 +119,7 @@ async def test_a_name_of_wide_characters_is_measured_in_cells(app: CsuApp) -> No
     async with app.run_test(size=(100, 30)) as pilot:
         await log_in(pilot, "agent")
         header = pilot.app.screen.query_one(ShellHeader)
-        header.who = "山田" * 5  # 10 characters, 20 cells: with the long line, 102 cells
+        header.who = ("山田" * 5,)  # 10 characters, 20 cells: with the long line, 102 cells
         await pilot.pause()
         _, election = shown(pilot)
         assert "ferme dans" in str(election.render())
@@ -135,3 +135,24 @@ async def test_below_80_columns_the_operators_name_stays_whole(app: CsuApp) -> N
         shown_who = "".join(s.text for s in who.render_line(0))  # as painted, cut or not
         assert name in shown_who
         assert who.region.right <= 60
+
+
+async def test_a_workstation_named_like_a_role_leaves_the_role_in_the_short_form(
+    demo_deps: Any,
+) -> None:
+    app = CsuApp(demo_deps, "agent")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        assert app.who_forms == (
+            "Camille Agent (démo) — agent — poste agent",
+            "Camille Agent (démo) — agent",
+        )
+
+
+async def test_a_long_workstation_name_gives_way_to_the_role(demo_deps: Any) -> None:
+    app = CsuApp(demo_deps, "poste-" + "x" * 40)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await pilot.pause()
+        who, _ = shown(pilot)
+        assert str(who.render()) == "Camille Agent (démo) — agent"
