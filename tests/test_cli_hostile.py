@@ -6,9 +6,11 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -506,6 +508,35 @@ def test_a_database_url_with_a_password_is_not_quoted_back(
     result = csu("election", "list")
     assert_french_refusal(result, "CSU_DATABASE_URL")
     assert "s3cr3t" not in result.output
+
+
+# The command line acts as « cli: » and the system user: a name no login could have is
+# refused before the command runs (an export refused at its own entry had already
+# written every row to its output, unjournalled).
+@pytest.mark.parametrize(
+    ("user", "told"),
+    [
+        ("a" * 70, "Utilisateur du système (USER, LOGNAME) : 60 caractères au plus"),
+        ("x\x1b[31mRED", "Utilisateur du système (USER, LOGNAME) : caractère interdit"),
+        ("\u202e=1+1", "Utilisateur du système (USER, LOGNAME) : caractère interdit"),
+        ("ab\udcffcd", "Utilisateur du système (USER, LOGNAME) : caractère interdit"),
+    ],
+)
+def test_a_system_user_no_login_could_name_stops_the_command_before_it_runs(
+    user: str, told: str, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = entries_in(db)
+    monkeypatch.setenv("USER", user)
+    monkeypatch.setenv("LOGNAME", user)
+    result = csu("audit", "export", "--format", "csv", "--db", db)
+    assert_french_refusal(result, told)
+    assert "horodatage" not in result.output  # no row written
+    assert entries_in(db) == before
+
+
+def entries_in(db: Path) -> int:
+    with closing(sqlite3.connect(db)) as connection:
+        return int(connection.execute("SELECT count(*) FROM journal_entry").fetchone()[0])
 
 
 # A variable set from bytes that are not UTF-8 (0xFF: U+DCFF to Python) is named at once,

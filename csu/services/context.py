@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.domain.roles import ROLE_LABELS, Role
-from csu.domain.text import single_line
+from csu.domain.text import single_line, visible_text
 
 # The terminal imports this module before its first frame: the store, SQLAlchemy and
 # argon2 are imported when first used, not here (see bench/terminal.py, cold start).
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from csu.store.journal import Actor
 
 MAX_WORKSTATION = 100  # the journal's workstation column
+MAX_LOGIN = 64  # the operator table's and the journal's width
+# The command line acts in the system user's name (``cli:`` and $USER or $LOGNAME).
+SYSTEM_USER_FIELD = "Utilisateur du système (USER, LOGNAME)"
 
 
 class ServiceError(Exception):
@@ -121,8 +124,15 @@ class OperatorContext:
 
     @classmethod
     def command_line(cls, workstation: str) -> "OperatorContext":
-        """The administrator running ``csu`` in a shell, named after the system user."""
-        return cls(login=f"cli:{getpass.getuser()}", role="admin", workstation=workstation)
+        """The administrator running ``csu`` in a shell, named after the system user. The
+        name is checked as an operator's login is, before anything runs: it is written
+        into each journal entry, and an export refused at its entry would already have
+        written its rows."""
+        login = f"cli:{getpass.getuser()}"
+        visible_text(login, SYSTEM_USER_FIELD)
+        if len(login) > MAX_LOGIN:
+            raise InvalidValue(SYSTEM_USER_FIELD, f"{MAX_LOGIN - len('cli:')} caractères au plus")
+        return cls(login=login, role="admin", workstation=workstation)
 
 
 @dataclass(frozen=True)

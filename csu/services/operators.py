@@ -22,6 +22,7 @@ from csu.domain.plural import counted, plural_of
 from csu.domain.roles import ROLE_LABELS, ROLES
 from csu.domain.text import single_line, visible_text
 from csu.services.context import (
+    MAX_LOGIN,
     Deps,
     Forbidden,
     NotFound,
@@ -45,7 +46,6 @@ LOGIN_FIELD = "Identifiant"
 NAME_FIELD = "Nom affiché"
 ROLE_FIELD = "Rôle"
 BUREAU_FIELD = "Bureau"
-MAX_LOGIN = 64  # the operator table's and the journal's width
 # Another administrator changes or disables an administrator's own account: nobody
 # gives themselves rights, nor leaves a change of theirs unseen by a second person.
 OWN_ROLE_REFUSED = "Vous ne pouvez pas changer le rôle de votre propre compte."
