@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, messages, work
 from textual.app import App, SystemCommand
@@ -63,6 +63,7 @@ ALERTS_SHOWN = 3  # more new alerts at once are notified as one count
 # The terminal sending bytes that are not UTF-8 is said at most this often (each key
 # typed in a terminal set to Latin-1 would say it again).
 NOT_UTF8_SECONDS = 60
+T = TypeVar("T")
 PRESENCE_SECONDS = 2  # how often a president's session looks for new in-person requests:
 # the agent and the person at the desk wait on it (5 s felt long), and the look is one
 # read of the bureau's few waiting requests, by index
@@ -503,6 +504,23 @@ class CsuApp(App[None]):
                 self.log.error(repr(error))
         await _finished([worker for worker in self.workers if worker.group == "session"])
 
+    def _quietly(self, what: str, look: Callable[[], T]) -> T | None:
+        """A look the app takes on its own, every few seconds (the outbox, checkpoints,
+        alerts, a president's requests): a store out of reach, or a refusal, is not the
+        operator's doing, and said at each look it was « Erreur inattendue » every 2 s.
+        Logged; looked at again at the next tick, and the operator's own next action
+        says what is wrong. A closed session still ends it, and a checkpoint refused is
+        still told (CheckpointRefused)."""
+        from csu.services.checkpoints import CheckpointRefused
+
+        try:
+            return look()
+        except (SessionClosed, CheckpointRefused):
+            raise
+        except Exception as error:
+            self.log.warning(f"{what} : {type(error).__name__}")
+            return None
+
     def _deliver_due(self) -> None:
         if self.operator is not None and self._deps is not None:
             self.deliver_due_worker(self.operator)
@@ -511,7 +529,7 @@ class CsuApp(App[None]):
     def deliver_due_worker(self, who: OperatorContext) -> None:
         from csu.services.outbox import deliver_due
 
-        deliver_due(self.deps, who.actor)
+        self._quietly("file d'envoi non traitée", lambda: deliver_due(self.deps, who.actor))
 
     def _sign_due(self) -> None:
         # Signed with or without an operator logged in: the key belongs to the cell.
@@ -523,7 +541,10 @@ class CsuApp(App[None]):
         from csu.services.checkpoints import CheckpointRefused, sign_due_checkpoint
 
         try:
-            sign_due_checkpoint(self.deps, policy, self.workstation)
+            self._quietly(
+                "point de contrôle non signé",
+                lambda: sign_due_checkpoint(self.deps, policy, self.workstation),
+            )
         except CheckpointRefused as refused:  # journalled; a supervisor here is told
             self.call_from_thread(self._checkpoint_refused, str(refused))
 
@@ -545,8 +566,9 @@ class CsuApp(App[None]):
     def watch_alerts_worker(self, who: OperatorContext) -> None:
         from csu.services.alerts import current_alerts
 
-        found = current_alerts(self.deps, who)
-        self.call_from_thread(self._notify_alerts, who, found)
+        found = self._quietly("alertes non lues", lambda: current_alerts(self.deps, who))
+        if found is not None:
+            self.call_from_thread(self._notify_alerts, who, found)
 
     def _notify_alerts(self, who: OperatorContext, found: list[Any]) -> None:
         """Each alert once per session, naming no voter (F4 lists them)."""
@@ -589,8 +611,11 @@ class CsuApp(App[None]):
     def watch_presence_worker(self, who: OperatorContext) -> None:
         from csu.services.presence import waiting_presence_checks
 
-        found = waiting_presence_checks(self.deps, who)
-        self.call_from_thread(self._notify_presence, who, found)
+        found = self._quietly(
+            "demandes en personne non lues", lambda: waiting_presence_checks(self.deps, who)
+        )
+        if found is not None:
+            self.call_from_thread(self._notify_presence, who, found)
 
     def _notify_presence(self, who: OperatorContext, found: list[str]) -> None:
         """One notice, naming no voter (ctrl+g lists them), of the requests an agent
