@@ -6,6 +6,7 @@ from typing import TypeVar
 from fastapi.responses import JSONResponse
 
 from csu.api.problems import ProblemField, problem
+from csu.domain.election import is_election_id
 from csu.domain.errors import InvalidValue
 from csu.services.context import (
     Deps,
@@ -136,7 +137,9 @@ def refused_before_the_route(
     the address, else None once the refusal (``status``, ``reason``) is journalled in the
     platform's name, as every refusal of an authenticated platform is. Blocking: from a
     worker thread."""
-    named = election if isinstance(election, str) and len(election) <= 64 else None
+    # An address naming no possible election (a NUL, a control or bidirectional
+    # character…) gets no 403 naming it back, nor a journal entry holding it.
+    named = election if isinstance(election, str) and is_election_id(election) else None
     if named is not None:
         try:
             journalled(deps, platform, action, lambda: require_election(platform, named),

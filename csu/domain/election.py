@@ -750,6 +750,11 @@ def _toml_fault(detail: str) -> str:
     return "erreur de syntaxe"
 
 
+def is_election_id(value: str) -> bool:
+    """Whether ``value`` could be an election's id (an address names one as typed)."""
+    return len(value) <= MAX_ID and _SLUG.fullmatch(value) is not None
+
+
 def build_election(data: dict[str, Any], source: str) -> ElectionDefinition:
     """Check an already parsed definition (TOML or JSON form) and build it."""
     r = _Reader(source)

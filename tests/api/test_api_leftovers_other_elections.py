@@ -59,3 +59,29 @@ def test_an_election_out_of_reach_is_refused_as_one_that_does_not_exist(api: Api
         assert known.json()["detail"].replace("minint-2022", "?") == (
             unknown.json()["detail"].replace("nulle-part-2030", "?")
         )
+
+
+def test_an_address_naming_no_possible_election_is_refused_without_echoing_it(
+    api: Api,
+) -> None:
+    """A NUL or a bidirectional override in the address: 422, neither said back in the
+    answer nor written into the journal's election column."""
+    hostile = "%E2%80%AE%00"  # U+202E then NUL
+    answers = [
+        api.post(login_path(hostile), {}, key=api.education_key),
+        api.post(login_path(hostile), {"identifier": "MI-1", "secrets": MININT_SECRETS}),
+        post(api, vote(api.desk.caller, "csa"), path=PATH.replace("minint-2022", hostile)),
+    ]
+    assert [answer.status_code for answer in answers] == [422, 422, 422]
+    for answer in answers:
+        assert "\u202e" not in answer.text and "\\u202e" not in answer.text
+    refused = [
+        entry
+        for action in ("platform_login_check", "emargement_feed")
+        for entry in entries(api.desk.deps, action)
+        if entry["outcome"] == "refusé"
+    ]
+    # journalled, as every refusal of an authenticated platform
+    assert {entry["action"] for entry in refused} == {"platform_login_check", "emargement_feed"}
+    assert all(entry["election"] is None for entry in refused)
+    assert not any("\u202e" in str(entry["details"]) for entry in refused)
