@@ -5,6 +5,7 @@ Shared by the commands (``csu.cli``) and by the terminal, which calls
 """
 
 import os
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,13 +67,19 @@ def settings_engine(settings: Settings) -> Engine:
     )
 
 
+# How textual-serve starts each browser session's process (its AppService).
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
+
+
 def _refuse_browser_name(workstation: str) -> None:
     """« web:address » is the name csu serve gives each browser session it starts, under
     Textual's web driver. Given by a terminal or a command, it would pass their journal
-    entries for a browser's at that address."""
-    if workstation.startswith(WEB_PREFIX) and "web_driver" not in os.environ.get(
-        "TEXTUAL_DRIVER", ""
-    ):
+    entries for a browser's at that address; written otherwise (« WEB: », « ｗｅｂ: »,
+    a space before), it would read as one. A name, not a proof: whoever sets this
+    process's environment may set the driver too, and the terminal then speaks the
+    web driver's protocol, not a terminal's."""
+    looks_like = unicodedata.normalize("NFKC", workstation).strip().casefold()
+    if looks_like.startswith(WEB_PREFIX) and os.environ.get("TEXTUAL_DRIVER") != WEB_DRIVER:
         raise ConfigError(
             f"CSU_WORKSTATION (nom du poste) : « {WEB_PREFIX} » en tête est réservé aux "
             "sessions du navigateur (csu serve) ; donnez un autre nom à ce poste."

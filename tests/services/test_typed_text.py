@@ -194,12 +194,19 @@ def test_an_operator_context_on_a_workstation_named_with_an_escape_is_refused() 
         OperatorContext(login="agent", role="agent", workstation="poste\x1b[31m")
 
 
+@pytest.mark.parametrize(
+    "name", ["web:203.0.113.7", "WEB:203.0.113.7", " web:203.0.113.7", "ｗｅｂ:203.0.113.7"]
+)
+@pytest.mark.parametrize("driver", [None, "my_web_driver:LinuxDriver"])
 def test_a_terminal_or_a_command_cannot_name_itself_as_a_browser_session(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str, driver: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """« web:address » would pass its entries for a browser's, counted at that address."""
-    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
-    monkeypatch.setenv("CSU_WORKSTATION", "web:203.0.113.7")
+    if driver is None:
+        monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    else:
+        monkeypatch.setenv("TEXTUAL_DRIVER", driver)
+    monkeypatch.setenv("CSU_WORKSTATION", name)
     with pytest.raises(ConfigError, match=r"^CSU_WORKSTATION \(nom du poste\) : « web: » en"):
         open_store(str(initialised(tmp_path / "csu.sqlite")))
 
