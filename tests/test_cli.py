@@ -457,7 +457,7 @@ def test_audit_export_csv_writes_a_semicolon_file_with_a_header(
     result = csu("audit", "export", "--format", "csv", "-o", target, "--db", loaded)
     assert_done(result)
     assert f"2 entrées exportées vers {target}" in said(result)
-    lines = target.read_text(encoding="utf-8").splitlines()
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("n°;horodatage (UTC);heure de Paris;opérateur;")
     rows = list(csv.DictReader(lines, delimiter=";"))
     assert [(r["n°"], r["résultat"]) for r in rows] == [("1", "créé"), ("2", "mis à jour")]

@@ -270,4 +270,6 @@ def spreadsheet_safe(cell: str) -> str:
     The quote is the spreadsheets' own "text" marker; a reader of the raw file
     sees it, which is the lesser evil next to a formula run on the reader's machine.
     """
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    # After spaces too: a spreadsheet set to trim them would run « =1+1 » then.
+    formula = cell.startswith(FORMULA_STARTS) or cell.lstrip().startswith(FORMULA_STARTS)
+    return "'" + cell if formula else cell

@@ -851,7 +851,10 @@ def export_journal_file(
         raise ServiceError(f"{path} est un dossier : indiquez un nom de fichier.")
     target, descriptor = _create_export(path, force, make_folder)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        # A CSV file begins with the byte order mark: without it a spreadsheet opened
+        # by a double click reads it as ANSI (« opÃ©rateur »). JSON Lines never do.
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+        with os.fdopen(descriptor, "w", encoding=encoding, newline="") as handle:
             count = export_journal(deps, who, handle, fmt=fmt, where=where, notices=notices)
         if target != path:
             os.replace(target, path)  # the old file stays whole until the new one is

@@ -123,7 +123,9 @@ def test_any_text_is_returned_as_it_is_or_refused_with_the_field_named(value: st
 # --- CSV cells ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+33 6 12", "-2", "@SUM(A1)", "\tx", "\rx", "＝1"])
+@pytest.mark.parametrize(
+    "cell", ["=1+1", "+33 6 12", "-2", "@SUM(A1)", "\tx", "\rx", "＝1", " =1+1", "\u00a0 @x"]
+)
 def test_a_cell_a_spreadsheet_would_run_gets_a_leading_quote(cell: str) -> None:
     assert spreadsheet_safe(cell) == "'" + cell
 
@@ -137,6 +139,7 @@ def test_other_cells_are_left_alone(cell: str) -> None:
 def test_a_safe_cell_never_starts_a_formula_and_keeps_the_whole_value(cell: str) -> None:
     safe = spreadsheet_safe(cell)
     assert not safe.startswith(FORMULA_STARTS)
+    assert not safe.lstrip().startswith(FORMULA_STARTS)
     assert safe in (cell, "'" + cell)
 
 

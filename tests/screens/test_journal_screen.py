@@ -472,7 +472,7 @@ class TestExport:
             await open_journal(pilot)
             await apply(pilot, operator="bruno")
             await self.export(pilot, path)
-            rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8")), delimiter=";"))
+            rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig")), delimiter=";"))
             assert [int(row["n°"]) for row in rows] == [activity["bruno"], activity["refused"]]
             assert {row["opérateur"] for row in rows} == {"bruno"}
             assert f"2 entrées exportées vers {path}" in status(app)

@@ -461,7 +461,7 @@ def test_force_replaces_an_existing_file_with_a_new_one_for_its_owner_only(
     path.chmod(0o644)
     count = export_journal_file(busy, SUPERVISOR, path, fmt="csv", force=True)
     assert count == 12
-    assert len(list(csv.DictReader(path.open(encoding="utf-8"), delimiter=";"))) == 12
+    assert len(list(csv.DictReader(path.open(encoding="utf-8-sig"), delimiter=";"))) == 12
     assert path.stat().st_mode & 0o777 == 0o600
     assert list(path.parent.iterdir()) == [path]  # no partial file left
 
@@ -531,8 +531,19 @@ def test_the_command_writes_a_neutralised_csv_for_its_owner_only(
     path = tmp_path / "export.csv"
     assert_done(csu("audit", "export", "--format", "csv", "-o", path, "--db", cli_db))
     assert path.stat().st_mode & 0o777 == 0o600
-    [row] = list(csv.DictReader(path.open(encoding="utf-8"), delimiter=";"))
+    [row] = list(csv.DictReader(path.open(encoding="utf-8-sig"), delimiter=";"))
     assert row["opérateur"] == "'=cmd|' /C calc'!A0"
+
+
+def test_a_csv_file_begins_with_the_byte_order_mark_a_jsonl_file_does_not(
+    busy: Deps, tmp_path: Path
+) -> None:
+    """Without the mark a spreadsheet opened by a double click reads « opÃ©rateur »."""
+    for fmt in ("csv", "jsonl"):
+        path = tmp_path / f"journal.{fmt}"
+        export_journal_file(busy, SUPERVISOR, path, fmt=fmt)  # type: ignore[arg-type]
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf") == (fmt == "csv")
+    assert (tmp_path / "journal.csv").read_text("utf-8-sig").startswith("n°;horodatage")
 
 
 def test_the_command_replaces_a_file_only_with_force(cli_db: Path, tmp_path: Path) -> None:
