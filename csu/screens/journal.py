@@ -9,10 +9,10 @@ comes after the first page: on a million entries a broad filter takes a moment.
 Entrée opens an entry, « i » its intervention, F7 exports the view (CSV or JSONL).
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -38,46 +38,36 @@ from csu.services.journal_review import (
     parse_numbers,
     search_journal,
 )
-from csu.widgets.fitted_table import Columns, columns_for, cut, lay_out
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
-from csu.widgets.plain import PlainSelect, PlainTable
+from csu.widgets.plain import PlainSelect
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 # The next page is read when the cursor is this close to the last row read.
 PREFETCH_ROWS = 20
-# Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
-# of the catalogue (tests check it): the table has no side margins for that. The year,
-# the workstation, the intervention and the rest are in the entry's detail.
-COLUMNS: Columns = (
-    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 37), ("Résultat", 11),
-    ("Matricule", 12), ("Scrutin", 12),
+# Each column as wide as its widest cell while the table has room, the widest shrinking
+# first, with « … », when it has not (csu.widgets.fitted_table): the action and the
+# operator give way, never the number, the moment or the matricule. Three fixed sets of
+# widths before cut « vérificati… » at 80 columns while 15 stayed blank on the right.
+# The year, the workstation, the intervention and the rest are in the entry's detail.
+COLUMNS: tuple[Fit, ...] = (
+    Fit("N°"), Fit("Quand"), Fit("Opérateur", 8), Fit("Action", 11), Fit("Résultat", 8),
+    Fit("Matricule"), Fit("Scrutin", 6),
 )  # fmt: skip
-# Below 120 columns the action is cut with an ellipsis so that the outcome stays in
-# view: with the columns above, a review at 100 columns showed no outcome, refusals
-# included, without scrolling sideways.
-TABLE_WIDE = 120
-NARROW_COLUMNS: Columns = (
-    ("N°", 7), ("Quand", 14), ("Opérateur", 11), ("Action", 17), ("Résultat", 11),
-    ("Matricule", 12), ("Scrutin", 12),
-)  # fmt: skip
-# Below 100 (80: most terminals' size when opened) the election goes (the filter above
-# and the entry's detail name it) so that the outcome and the matricule show whole:
-# « non vérif… » and « MI04 » were all a review at 80 columns showed of them.
+# Below 100 columns (80: most terminals' size when opened) the election goes (the filter
+# above and the entry's detail name it) so that the action keeps room.
 TABLE_NARROW = 100
-COMPACT_COLUMNS: Columns = (
-    ("N°", 7), ("Quand", 14), ("Opérateur", 10), ("Action", 11), ("Résultat", 11),
-    ("Matricule", 10),
-)  # fmt: skip
+COMPACT_COLUMNS = COLUMNS[:-1]
 # « 1 200 000 – 1 250 000 » and then some: what is typed past it is not taken.
 NUMBERS_LENGTH = 40
 FORMATS = (("CSV (tableur, « ; »)", "csv"), ("JSON Lines", "jsonl"))
 SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl"}
 
 
-def row_cells(row: EntryRow, columns: Columns = COLUMNS) -> tuple[Text, ...]:
-    """The row's cells for ``columns`` (the compact set has no election's)."""
+def row_cells(row: EntryRow, columns: int = len(COLUMNS)) -> tuple[str, ...]:
+    """The row's first ``columns`` cells (the compact set has no election's)."""
     cells = (
         str(row.seq),
         f"{row.at:%d/%m %H:%M:%S}",
@@ -87,7 +77,7 @@ def row_cells(row: EntryRow, columns: Columns = COLUMNS) -> tuple[Text, ...]:
         row.matricule or "",
         row.election or "",
     )
-    return tuple(cut(cell) for cell in cells[: len(columns)])
+    return cells[:columns]
 
 
 def describe(where: ReviewFilter) -> str:
@@ -181,7 +171,7 @@ class JournalScreen(CsuScreen[None]):
         self._options: dict[str, list[tuple[str, str]]] = {
             name: [] for name in ("operator", "action", "outcome", "election")
         }
-        self._columns: Columns = ()  # as laid out
+        self._columns: tuple[Fit, ...] = ()  # as laid out
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
@@ -219,7 +209,7 @@ class JournalScreen(CsuScreen[None]):
                 yield Label("Intervention")
                 yield Input(placeholder="n° complet", id="journal-intervention", compact=True)
         yield Static("Recherche…", id="journal-status", markup=False)
-        yield PlainTable(id="journal-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="journal-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -236,14 +226,21 @@ class JournalScreen(CsuScreen[None]):
     def _lay_out_columns(self) -> None:
         """The table's columns for the screen's width, the rows read so far again under
         new ones, the cursor where it was."""
-        columns = columns_for(self.size.width, COLUMNS, NARROW_COLUMNS, TABLE_WIDE)
-        if self.size.width < TABLE_NARROW:
-            columns = COMPACT_COLUMNS
+        columns = COLUMNS if self.size.width >= TABLE_NARROW else COMPACT_COLUMNS
         if columns is self._columns:
             return
         self._columns = columns
-        table = self.query_one("#journal-table", DataTable)
-        lay_out(table, columns, ((str(row.seq), row_cells(row, columns)) for row in self.rows))
+        table = self.query_one("#journal-table", FittedTable)
+        cursor = table.cursor_row
+        table.set_columns(*columns)
+        self._add_rows(self.rows)
+        if self.rows:
+            table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1), animate=False)
+
+    def _add_rows(self, rows: Iterable[EntryRow]) -> None:
+        table = self.query_one("#journal-table", FittedTable)
+        for row in rows:
+            table.add_row(*row_cells(row, len(self._columns)), key=str(row.seq))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "intervention":
@@ -408,10 +405,8 @@ class JournalScreen(CsuScreen[None]):
             return  # a newer search was asked meanwhile
         self.page = page
         self.rows = list(page.rows)
-        table = self.query_one("#journal-table", DataTable)
-        table.clear()
-        for row in page.rows:
-            table.add_row(*row_cells(row, self._columns), key=str(row.seq))
+        self.query_one("#journal-table", DataTable).clear()
+        self._add_rows(page.rows)
         self._show_status()
         self.refresh_bindings()
         # The count runs after the page: the page never waits for it.
@@ -476,8 +471,7 @@ class JournalScreen(CsuScreen[None]):
         self.page = page
         self.rows.extend(page.rows)
         table = self.query_one("#journal-table", DataTable)
-        for row in page.rows:
-            table.add_row(*row_cells(row, self._columns), key=str(row.seq))
+        self._add_rows(page.rows)
         self.loading_more = False
         self._show_status()
         if table.cursor_row >= len(self.rows) - PREFETCH_ROWS:

@@ -139,6 +139,10 @@ class FittedTable(PlainTable):
         self._lay_out(tuple(self._natural))
         self._fit_soon()
 
+    def whole_row(self, index: int) -> tuple[object, ...]:
+        """The cells of the row at ``index`` as they were added, before any was cut."""
+        return self._kept[index][1]
+
     @property
     def widths(self) -> tuple[int, ...] | None:
         """The width of each column's content as laid out now."""

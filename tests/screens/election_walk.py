@@ -50,6 +50,7 @@ from csu.screens.voter import RevealScreen, VoterScreen
 from csu.services.context import Deps
 from csu.services.demo import DEMO_ELECTIONS
 from csu.store.tables import Bureau, JournalEntry, Operator, Voter
+from csu.widgets.fitted_table import FittedTable
 from tests.screens.conftest import (
     DemoVoter,
     by_department,
@@ -364,6 +365,9 @@ def detail_keys(details: Mapping[str, Any]) -> Iterable[str]:
 
 
 def column(table: DataTable[Any], index: int) -> list[str]:
+    """The column's cells, whole where the table cut them to its width (a FittedTable)."""
+    if isinstance(table, FittedTable):
+        return [str(table.whole_row(row)[index]) for row in range(table.row_count)]
     return [str(table.get_row_at(row)[index]) for row in range(table.row_count)]
 
 

@@ -89,6 +89,14 @@ def seqs_shown(app: CsuApp) -> list[int]:
     return [int(str(table.get_row_at(row)[0])) for row in range(table.row_count)]
 
 
+def headers(table: DataTable[Any]) -> list[str]:
+    return [str(column.label).rstrip("…") for column in table.columns.values()]
+
+
+def cells(table: DataTable[Any]) -> list[str]:
+    return [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
+
+
 def status(app: CsuApp) -> str:
     return str(app.screen.query_one("#journal-status", Static).content)
 
@@ -614,17 +622,29 @@ class TestNarrowTerminal:
         async with app.run_test(size=(80, 24)) as pilot:
             await open_journal(pilot)
             table = pilot.app.screen.query_one("#journal-table", DataTable)
-            assert [column.width for column in table.columns.values()] == [
-                width for _, width in COMPACT_COLUMNS
-            ]
+            assert headers(table) == [fit.label for fit in COMPACT_COLUMNS]
             rows = table.row_count
             await press(pilot, "down", "down")
             await pilot.resize_terminal(160, 40)
             await settle(pilot)
-            assert [column.width for column in table.columns.values()] == [
-                width for _, width in COLUMNS
-            ]
+            assert headers(table) == [fit.label for fit in COLUMNS]
             assert table.row_count == rows and table.cursor_row == 2
+            assert not any("…" in cell for cell in cells(table))
+
+    async def test_at_80_columns_a_short_column_leaves_its_room_to_the_action(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        """Fixed widths cut « vérificati… » while 15 columns stayed blank on the right."""
+        with demo_deps.writing() as session:
+            journal.append(session, actor=ALICE, action="presence_attest", outcome="ok",
+                           at=NOW)  # fmt: skip
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_journal(pilot)
+            table = pilot.app.screen.query_one("#journal-table", DataTable)
+            # 11 characters before (« vérificati… »): twice that now, the rest cut at 80
+            assert any(cell.startswith("vérification en pers") for cell in cells(table))
+            drawn = sum(column.get_render_width(table) for column in table.columns.values())
+            assert drawn <= table.scrollable_content_region.width
 
 
 async def test_entree_again_on_the_same_filters_journals_no_new_search(

@@ -24,6 +24,7 @@ from csu.domain.verification import CHANNELS
 from csu.screens.intervention_timeline import TIMELINE_COLUMNS
 from csu.screens.journal import COLUMNS
 from csu.screens.journal_entry import changes_of, factors_of, labelled, others
+from csu.widgets.fitted_table import shrunk
 
 CODE = Path(__file__).parents[2] / "csu"
 SNAKE = re.compile(r"[a-z]+(?:_[a-z]+)+")  # how an action's code is written
@@ -111,10 +112,18 @@ def test_every_detail_key_the_code_journals_is_named() -> None:
     assert written_detail_keys() - set(DETAIL_LABELS) == set()
 
 
-def test_the_review_s_columns_fit_the_longest_name_of_an_entry_and_outcome() -> None:
-    widths = dict(COLUMNS)
-    assert max(map(len, ENTRY_LABELS)) <= (widths["Action"] or 0)
-    assert max(map(len, OUTCOME_LABELS.values())) <= (widths["Résultat"] or 0)
+def test_at_120_columns_the_review_shows_the_longest_name_of_an_entry_and_outcome() -> None:
+    """Its columns take their widest cell's width (csu.widgets.fitted_table): with the
+    longest of each, a 7-digit number and a 12-letter login, none is cut at 120."""
+    longest = {
+        "N°": 7, "Quand": len("02/12 11:30:00"), "Opérateur": 12, "Matricule": 10,
+        "Action": max(map(len, ENTRY_LABELS)),
+        "Résultat": max(map(len, OUTCOME_LABELS.values())),
+        "Scrutin": len("cci-hdf-2021"),
+    }  # fmt: skip
+    room = 120 - 2 - 2 * len(COLUMNS)  # the scroll bar, a cell of padding each side
+    natural = [longest[fit.label] for fit in COLUMNS]
+    assert shrunk(natural, [fit.floor for fit in COLUMNS], room) == tuple(natural)
 
 
 def test_the_timeline_s_columns_fit_the_longest_name_of_an_entry_and_outcome() -> None:
