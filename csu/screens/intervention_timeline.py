@@ -17,38 +17,28 @@ from csu.domain.masking import mask_personal_data
 from csu.screens.base import CsuScreen
 from csu.screens.journal_entry import factors_of, labelled
 from csu.services.journal_review import Timeline, TimelineStep, intervention_timeline
-from csu.widgets.fitted_table import Columns, columns_for, cut, lay_out
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
-from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
-# Fits 120 columns, scroll bar included, with the longest name of an entry and outcome
-# of the catalogue (tests check it); the day is in the summary above, the entry's
-# number in its detail (Entrée).
-TIMELINE_COLUMNS: Columns = (
-    ("Heure", 8), ("Opérateur", 11), ("Poste", 10), ("Étape", 37), ("Résultat", 11),
-    ("Précisions", 27),
-)  # fmt: skip
-# Below 120 columns the step is cut with « … » so that its outcome stays in view (at 80
-# the columns above left it off the right edge); Entrée shows the entry whole.
-TIMELINE_WIDE = 120
-NARROW_TIMELINE_COLUMNS: Columns = (
-    ("Heure", 8), ("Opérateur", 11), ("Poste", 10), ("Étape", 21), ("Résultat", 10),
-    ("Précisions", 27),
+# Each column as wide as its widest cell while the table has room, the widest shrinking
+# first with « … » when it has not (csu.widgets.fitted_table): at 80 columns two fixed
+# sets of widths cut the precisions mid-word, with no « … ». The day is in the summary
+# above, the entry's number and its whole text in its detail (Entrée).
+TIMELINE_COLUMNS: tuple[Fit, ...] = (
+    Fit("Heure"), Fit("Opérateur", 8), Fit("Poste", 6), Fit("Étape", 11), Fit("Résultat", 8),
+    Fit("Précisions", 10, first=True),
 )  # fmt: skip
 
 
-def step_cells(step: TimelineStep) -> tuple[Text, ...]:
-    return tuple(
-        cut(cell)
-        for cell in (
-            f"{step.at:%H:%M:%S}",
-            step.operator or "",
-            step.workstation or "",
-            entry_label(step.action, step.details),
-            outcome_label(step.outcome),
-            mask_personal_data(step_summary(step)),
-        )
+def step_cells(step: TimelineStep) -> tuple[str, ...]:
+    return (
+        f"{step.at:%H:%M:%S}",
+        step.operator or "",
+        step.workstation or "",
+        entry_label(step.action, step.details),
+        outcome_label(step.outcome),
+        mask_personal_data(step_summary(step)),
     )
 
 
@@ -58,6 +48,14 @@ def step_summary(step: TimelineStep) -> str:
     if factors:
         return ", ".join(f"{f.label} {'✓' if f.passed else '✗'}" for f in factors)
     return "; ".join(f"{label} : {value}" for label, value in labelled(step.details)[:3])
+
+
+def title_of(timeline: Timeline) -> str:
+    """« Intervention de agent, le 02/12/2022 à 11:30 »: its number is in the summary."""
+    if timeline.opened_at is None:
+        return "Intervention introuvable"
+    by = f" de {timeline.operator}" if timeline.operator else ""
+    return f"Intervention{by}, le {timeline.opened_at:%d/%m/%Y à %H:%M}"
 
 
 def summary_table(timeline: Timeline) -> Table:
@@ -75,6 +73,8 @@ def summary_table(timeline: Timeline) -> Table:
     else:
         closed = "toujours ouverte" if timeline.opened_at else "—"
     rows = [
+        # the number the journal's filter « Intervention » takes
+        ("N°", timeline.intervention),
         ("Opérateur", timeline.operator or "—"),
         ("Canal", channel_label(timeline.channel) if timeline.channel else "—"),
         ("Électeur", voter),
@@ -106,34 +106,19 @@ class InterventionTimelineScreen(CsuScreen[None]):
         super().__init__()
         self.intervention_id = intervention_id
         self.timeline: Timeline | None = None
-        self._columns: Columns = ()  # as laid out
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.csu.clock)
-        yield Static(f"Intervention {self.intervention_id}", id="timeline-title", markup=False)
+        yield Static("Intervention", id="timeline-title", markup=False)
         yield Static("Lecture de l'intervention…", id="timeline-summary", markup=False)
-        yield PlainTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self._lay_out()
-        self.query_one("#timeline-table", DataTable).focus()
+        table = self.query_one("#timeline-table", FittedTable)
+        table.set_columns(*TIMELINE_COLUMNS)
+        table.focus()
         self.load()
-
-    def on_resize(self) -> None:
-        self._lay_out()
-
-    def _lay_out(self, steps_read: bool = False) -> None:
-        """The table's columns for the screen's width, with the steps read so far."""
-        columns = columns_for(
-            self.size.width, TIMELINE_COLUMNS, NARROW_TIMELINE_COLUMNS, TIMELINE_WIDE
-        )
-        if columns is self._columns and not steps_read:
-            return
-        self._columns = columns
-        steps = self.timeline.steps if self.timeline is not None else ()
-        rows = ((str(step.seq), step_cells(step)) for step in steps)
-        lay_out(self.query_one("#timeline-table", DataTable), columns, rows)
 
     @work(thread=True, exclusive=True, group="journal-timeline", exit_on_error=False)
     def load(self) -> None:
@@ -145,8 +130,12 @@ class InterventionTimelineScreen(CsuScreen[None]):
 
     def _show(self, timeline: Timeline) -> None:
         self.timeline = timeline
+        self.query_one("#timeline-title", Static).update(title_of(timeline))
         self.query_one("#timeline-summary", Static).update(summary_table(timeline))
-        self._lay_out(steps_read=True)
+        table = self.query_one("#timeline-table", FittedTable)
+        table.clear()
+        for step in timeline.steps:
+            table.add_row(*step_cells(step), key=str(step.seq))
 
     @on(DataTable.RowSelected, "#timeline-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

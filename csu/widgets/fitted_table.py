@@ -58,21 +58,31 @@ class Fit:
 
     label: str
     floor: int | None = None
+    # Shrunk to its floor before any other column is: free text beside names (a step's
+    # precisions give way before the step's name).
+    first: bool = False
 
 
-def shrunk(natural: Sequence[int], floors: Sequence[int | None], room: int) -> tuple[int, ...]:
+def shrunk(
+    natural: Sequence[int],
+    floors: Sequence[int | None],
+    room: int,
+    first: Sequence[bool] = (),
+) -> tuple[int, ...]:
     """Widths for columns whose content is ``natural`` wide, in ``room`` cells: as they
     are if they fit, else the widest shrinkable one narrowed a cell at a time (a long
-    name gives way before a short bureau), none below its floor. Still too wide at their
-    floors, the table scrolls sideways."""
+    name gives way before a short bureau), none below its floor; the ``first`` columns
+    before the others. Still too wide at their floors, the table scrolls sideways."""
     widths = list(natural)
     excess = sum(widths) - room
+    firsts = set(i for i, is_first in enumerate(first) if is_first)
     while excess > 0:
         shrinkable = [
             i for i, floor in enumerate(floors) if floor is not None and widths[i] > floor
         ]
         if not shrinkable:
             break
+        shrinkable = [i for i in shrinkable if i in firsts] or shrinkable
         widest = max(shrinkable, key=lambda i: widths[i])
         widths[widest] -= 1
         excess -= 1
@@ -185,7 +195,8 @@ class FittedTable(PlainTable):
         rows = len(self._kept) + (1 if self.show_header else 0)
         scrollbar = self.styles.scrollbar_size_vertical if rows > self.size.height else 0
         room = self.size.width - scrollbar - 2 * self.cell_padding * len(self._fits)
-        widths = shrunk(self._natural, [fit.floor for fit in self._fits], room)
+        floors = [fit.floor for fit in self._fits]
+        widths = shrunk(self._natural, floors, room, [fit.first for fit in self._fits])
         if widths != self._widths:
             self._lay_out(widths)
 

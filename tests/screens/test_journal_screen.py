@@ -438,9 +438,9 @@ class TestInterventionTimeline:
             await pilot.resize_terminal(160, 40)
             await settle(pilot)
             table = app.screen.query_one("#timeline-table", DataTable)
-            assert [column.width for column in table.columns.values()] == [
-                width for _, width in TIMELINE_COLUMNS
-            ]
+            assert headers(table) == [fit.label for fit in TIMELINE_COLUMNS]
+            steps = [str(table.get_row_at(row)[3]) for row in range(table.row_count)]
+            assert steps and not any("…" in step for step in steps)
 
     async def test_the_longest_name_of_a_step_fits_its_column_at_120_columns(
         self, app: CsuApp, demo_deps: Deps, voter: DemoVoter

@@ -126,10 +126,25 @@ def test_at_120_columns_the_review_shows_the_longest_name_of_an_entry_and_outcom
     assert shrunk(natural, [fit.floor for fit in COLUMNS], room) == tuple(natural)
 
 
-def test_the_timeline_s_columns_fit_the_longest_name_of_an_entry_and_outcome() -> None:
-    widths = dict(TIMELINE_COLUMNS)
-    assert max(map(len, ENTRY_LABELS)) <= (widths["Étape"] or 0)
-    assert max(map(len, OUTCOME_LABELS.values())) <= (widths["Résultat"] or 0)
+def test_at_120_columns_the_timeline_shows_the_longest_name_of_a_step_and_outcome() -> None:
+    """Long precisions give way first: the step's name and outcome stay whole."""
+    longest = {
+        "Heure": 8, "Opérateur": 12, "Poste": 12, "Précisions": 200,
+        "Étape": max(map(len, ENTRY_LABELS)),
+        "Résultat": max(map(len, OUTCOME_LABELS.values())),
+    }  # fmt: skip
+    room = 120 - 2 - 2 * len(TIMELINE_COLUMNS)
+    natural = [longest[fit.label] for fit in TIMELINE_COLUMNS]
+    widths = shrunk(
+        natural,
+        [fit.floor for fit in TIMELINE_COLUMNS],
+        room,
+        [fit.first for fit in TIMELINE_COLUMNS],
+    )
+    labels = [fit.label for fit in TIMELINE_COLUMNS]
+    for label in ("Étape", "Résultat"):
+        assert widths[labels.index(label)] == longest[label]
+    assert sum(widths) <= room
 
 
 def test_the_factors_of_a_verification_say_which_checked() -> None:
