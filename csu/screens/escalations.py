@@ -10,7 +10,6 @@ was done (csu.services.escalation erases the number then).
 
 from datetime import datetime
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,9 +32,8 @@ from csu.services.escalation import (
     escalation_queue,
     take_escalation,
 )
-from csu.widgets.fitted_table import Columns, columns_for, cut, lay_out
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
-from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 STATE_WORDS: dict[str, str] = {
@@ -44,17 +42,19 @@ STATE_WORDS: dict[str, str] = {
     rules.TAKEN: "pris en charge",
     rules.CLOSED: "clos",
 }
-COLUMNS = ("N°", "Escaladé", "État", "Électeur", "Scrutin", "Par", "Responsable", "Attente",
-           "Échéance")  # fmt: skip
-WIDE_COLUMNS: Columns = tuple((label, None) for label in COLUMNS)
-# Below 120 columns the time of escalation and its author leave the table (the case's
-# detail below it gives both; the wait is counted from that time) and the longer cells
-# are cut with « … »: at 80 columns the table showed neither the wait nor the deadline.
-TABLE_WIDE = 120
-NARROW_COLUMNS: Columns = (
-    ("N°", None), ("État", 10), ("Électeur", 11), ("Scrutin", 11), ("Responsable", 11),
-    ("Attente", 7), ("Échéance", 11),
+# Each column as wide as its widest cell while the table has room, the widest shrinking
+# first with « … » when it has not (csu.widgets.fitted_table); the number, the wait and
+# the deadline never do.
+WIDE_COLUMNS: tuple[Fit, ...] = (
+    Fit("N°"), Fit("Escaladé"), Fit("État", 8), Fit("Électeur", 8), Fit("Scrutin", 6),
+    Fit("Par", 5), Fit("Responsable", 6), Fit("Attente"), Fit("Échéance"),
 )  # fmt: skip
+COLUMNS = tuple(fit.label for fit in WIDE_COLUMNS)
+# Below 120 columns the time of escalation and its author leave the table (the case's
+# detail below it gives both; the wait is counted from that time): at 80 columns the
+# table showed neither the wait nor the deadline.
+TABLE_WIDE = 120
+NARROW_COLUMNS = tuple(fit for fit in WIDE_COLUMNS if fit.label not in ("Escaladé", "Par"))
 NAME_WIDTH = 24
 OPEN_STATES = (rules.WAITING, rules.OVERDUE)
 
@@ -92,9 +92,9 @@ def row_of(view: EscalationView, now: datetime) -> tuple[str, ...]:
     )
 
 
-def cells_of(columns: Columns, row: tuple[str, ...]) -> tuple[Text, ...]:
-    """The cells of ``row`` (all of COLUMNS) that ``columns`` shows, cut to their width."""
-    return tuple(cut(row[COLUMNS.index(label)]) for label, _ in columns)
+def cells_of(columns: tuple[Fit, ...], row: tuple[str, ...]) -> tuple[str, ...]:
+    """The cells of ``row`` (all of COLUMNS) that ``columns`` shows."""
+    return tuple(row[COLUMNS.index(fit.label)] for fit in columns)
 
 
 def summary(view: EscalationView, now: datetime) -> str:
@@ -163,12 +163,13 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         self.callback_shown: str | None = None  # the number in clear, while on screen
         self._callback_case: int | None = None
         self._callback_timer: Timer | None = None
+        self._columns: tuple[Fit, ...] = ()  # as laid out
 
     def compose(self) -> ComposeResult:
         yield ShellHeader(self.app.clock)
         yield Static("Dossiers escaladés", id="escalations-title", markup=False)
         yield Static("Chargement des dossiers…", id="escalations-status", markup=False)
-        yield PlainTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="escalations-detail", markup=False)
         yield Static(id="escalations-callback", markup=False)
         yield KeysFooter()
@@ -262,13 +263,18 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         """The table from ``self.cases``, its columns for the screen's width; the cursor
         back on case ``keep`` if given, else on the row it was on."""
         now = self.app.clock()
-        table = self.query_one("#escalations-table", DataTable)
-        columns = columns_for(self.size.width, WIDE_COLUMNS, NARROW_COLUMNS, TABLE_WIDE)
-        lay_out(
-            table,
-            columns,
-            ((str(view.id), cells_of(columns, row_of(view, now))) for view in self.cases),
-        )
+        table = self.query_one("#escalations-table", FittedTable)
+        columns = WIDE_COLUMNS if self.size.width >= TABLE_WIDE else NARROW_COLUMNS
+        cursor = table.cursor_row
+        if columns is not self._columns:
+            self._columns = columns
+            table.set_columns(*columns)
+        else:
+            table.clear()
+        for view in self.cases:
+            table.add_row(*cells_of(columns, row_of(view, now)), key=str(view.id))
+        if self.cases:
+            table.move_cursor(row=min(max(cursor, 0), len(self.cases) - 1), animate=False)
         if keep is not None:
             for row, view in enumerate(self.cases):
                 if view.id == keep:
