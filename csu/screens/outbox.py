@@ -68,10 +68,14 @@ def row_of(message: MessageView, now: datetime) -> tuple[str, ...]:
 
 
 def detail_text(message: MessageView | None) -> Text:
-    """The highlighted message in full: subject, state, last error, when it went out."""
+    """The highlighted message in full, what the table's columns cut at 80 included:
+    what it is, by which channel to whom, its subject, its state and last error."""
     if message is None:
         return Text()
-    text = Text(f"N° {message.id} — {mask_contacts(message.subject)} — {message.state}")
+    purpose = PURPOSE_LABELS.get(message.purpose, message.purpose)
+    channel = CHANNEL_LABELS.get(message.channel, message.channel)
+    text = Text(f"N° {message.id} — {purpose}, {channel} à {message.recipient}\n")
+    text.append(f"{mask_contacts(message.subject)} — {message.state}")
     if message.sent_at is not None:
         text.append(f" le {message.sent_at:%d/%m à %H:%M}")
     if message.last_error:

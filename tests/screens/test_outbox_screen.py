@@ -117,6 +117,20 @@ class TestOutboxScreen:
             row = lines[at + 1]
             assert row.split("échec", 1)[1].split()[0] == str(MAX_ATTEMPTS)
 
+    async def test_at_80_columns_the_detail_gives_what_the_columns_cut(
+        self, app: CsuApp, demo_deps: Deps, tmp_path: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN)
+        failed_identifier(demo_deps, voter, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await on_voter_file(pilot, voter)
+            await press(pilot, "f6")
+            await pilot.pause(0.1)
+            detail = str(app.screen.query_one("#outbox-detail", Static).render())
+        first, second, *_ = detail.splitlines()
+        assert first.startswith("N° ") and "identifiant, courriel à " in first
+        assert "@" in first and second.endswith("— échec")
+
     async def test_a_failed_message_is_resent_from_the_voter_file(
         self, app: CsuApp, demo_deps: Deps, outbox: Path, tmp_path: Path
     ) -> None:
