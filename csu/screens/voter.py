@@ -209,13 +209,68 @@ def revealed_text(value: str, seconds_left: int) -> Text:
     return text
 
 
+# Below this many columns the materials' six columns left the identifier « MI121618… »
+# and the election « minint-2… »: each material is then a block of labelled lines.
+MATERIALS_WIDE = 110
+
+
+def credentials_text(material: MaterialView) -> str:
+    lines = "\n".join(
+        f"{c.label} : {agreed(c.status, c.kind)}"
+        + (f" depuis {when(c.since)}" if c.since and not c.revoked_at else "")
+        + (f" ({agreed('révoqué', c.kind)} {when(c.revoked_at)})" if c.revoked_at else "")
+        for c in material.credentials
+    )
+    return lines or "aucun émis par la cellule"
+
+
+def material_rows(file: VoterFile) -> Table:
+    """One row a material, six columns: for a wide terminal."""
+    materials = Table(title="Matériel de vote", expand=True)
+    for column in ("Élection", "Qualité", "Identifiant", "Statut", "Scrutins", "Codes d'accès"):
+        materials.add_column(column)
+    for material in file.materials:
+        add_plain_row(
+            materials,
+            f"{material.election_id}\n{material.election_title}",
+            material.capacity,
+            mask_identifier(material.identifier),
+            material.status,
+            scrutins_text(material),
+            credentials_text(material),
+        )
+    return materials
+
+
+def material_blocks(file: VoterFile) -> Table:
+    """One block of labelled lines a material, each value whole: for 80 columns."""
+    materials = Table(title="Matériel de vote", expand=True, show_header=False)
+    materials.add_column(style="bold", no_wrap=True)
+    materials.add_column()
+    for index, material in enumerate(file.materials):
+        if index:
+            materials.add_section()
+        add_plain_row(
+            materials, "Élection", f"{material.election_id} — {material.election_title}"
+        )
+        add_plain_row(materials, "Identifiant", mask_identifier(material.identifier))
+        add_plain_row(materials, "Qualité, statut", f"{material.capacity}, {material.status}")
+        add_plain_row(materials, "Scrutins", scrutins_text(material))
+        add_plain_row(materials, "Codes d'accès", credentials_text(material))
+    return materials
+
+
 def render_file(
-    file: VoterFile, now: datetime, revealed: Mapping[str, tuple[str, int]] | None = None
+    file: VoterFile,
+    now: datetime,
+    revealed: Mapping[str, tuple[str, int]] | None = None,
+    width: int | None = None,
 ) -> list[Table | Text]:
     """The file as rich renderables (pure, so tests and snapshots see the same).
 
     ``revealed``: field -> (clear value, seconds left) for the fields a supervisor
-    revealed; every other contact field shows masked."""
+    revealed; every other contact field shows masked. Below MATERIALS_WIDE columns
+    (``width``) each voting material is a block of lines, not a row of six columns."""
     revealed = revealed or {}
     identity = Table.grid(padding=(0, 2))
     identity.add_column(style="bold")
@@ -249,25 +304,8 @@ def render_file(
         named = f"{bureau.code} {bureau.name}" if bureau.name != bureau.code else bureau.code
         add_plain_row(identity, "Bureau", f"{named} — président : {president}")
 
-    materials = Table(title="Matériel de vote", expand=True)
-    for column in ("Élection", "Qualité", "Identifiant", "Statut", "Scrutins", "Codes d'accès"):
-        materials.add_column(column)
-    for material in file.materials:
-        credentials = "\n".join(
-            f"{c.label} : {agreed(c.status, c.kind)}"
-            + (f" depuis {when(c.since)}" if c.since and not c.revoked_at else "")
-            + (f" ({agreed('révoqué', c.kind)} {when(c.revoked_at)})" if c.revoked_at else "")
-            for c in material.credentials
-        )
-        add_plain_row(
-            materials,
-            f"{material.election_id}\n{material.election_title}",
-            material.capacity,
-            mask_identifier(material.identifier),
-            material.status,
-            scrutins_text(material),
-            credentials or "aucun émis par la cellule",
-        )
+    narrow = width is not None and width < MATERIALS_WIDE
+    materials = material_blocks(file) if narrow else material_rows(file)
     named = {
         s.id: s.title
         for material in file.materials
@@ -783,6 +821,9 @@ class VoterScreen(Explained, CsuScreen[None]):
             )
             panel.show(None, definition.id if definition is not None else None, hint)
 
+    def on_resize(self) -> None:
+        self._draw_file()  # the materials as a table or as blocks (MATERIALS_WIDE)
+
     def _draw_file(self) -> None:
         if self.file is None:
             return
@@ -791,7 +832,9 @@ class VoterScreen(Explained, CsuScreen[None]):
             field: (value, max(1, math.ceil(deadline - now)))
             for field, (value, deadline) in self._revealed.items()
         }
-        identity, materials, interventions = render_file(self.file, self.app.clock(), revealed)
+        identity, materials, interventions = render_file(
+            self.file, self.app.clock(), revealed, self.size.width
+        )
         self.query_one("#voter-identity", Static).update(identity)
         self.query_one("#voter-materials", Static).update(materials)
         self.query_one("#voter-interventions", Static).update(interventions)

@@ -6,16 +6,19 @@ the out-of-hours warning of « Nouvelle intervention » ending at the window's f
 What the terminal draws is read as text (``_drawn``), line by line, as the person saw it.
 """
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from csu.app import CsuApp
+from csu.domain.masking import mask_identifier
 from csu.domain.roles import ROLE_LABELS
 from csu.screens.intervention import InterventionOpenScreen
 from csu.screens.operators import OperatorsScreen
@@ -275,3 +278,27 @@ async def test_the_president_s_four_last_characters_show_whole_at_80_columns(
         await pilot.pause()
         assert field.value == "7A3F"
         assert field.content_region.width >= len("7A3F") + 1  # the cursor after them
+
+
+def drawn_content(widget: Static) -> str:
+    """A widget's content as drawn at its width, lines below the screen's edge included."""
+    console = Console(width=widget.size.width, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+async def test_at_80_columns_each_voting_material_shows_whole(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """Six columns cut the identifier (« MI121618… ») and the election (« minint-2… »)."""
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_voter_file(pilot, voter)
+        text = drawn_content(app.screen.query_one("#voter-materials", Static))
+        assert mask_identifier(voter.identifier) in text
+        assert f"{voter.election} — " in text
+        assert "…" not in text
+        await pilot.resize_terminal(160, 40)
+        await settle(pilot)
+        wide = drawn_content(app.screen.query_one("#voter-materials", Static))
+        assert "Codes d'accès" in wide.splitlines()[2]  # a header row again, when it fits
