@@ -277,7 +277,7 @@ class CredentialShownScreen(CsuModal[bool]):
     shown again in either case.
     """
 
-    BINDINGS = [Binding("escape", "remind", "Confirmer d'abord", id="credential-escape")]
+    BINDINGS = [Binding("escape", "remind", "Fermer : confirmez d'abord", id="credential-escape")]
     SHOWS_SECRET = True
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHOWN_TALL, "-tall")]
 

@@ -111,6 +111,26 @@ async def test_the_code_shown_once_opens_on_its_title_its_confirmation_in_view(
         assert shows(app, window.query_one("#credential-value"))
 
 
+async def test_a_president_s_new_password_opens_on_its_title_its_hand_over_in_view(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """A mixed-case password's spelling takes six lines at 80 columns: the window opened
+    scrolled, its title above its top."""
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified(pilot, voter, login="president")
+        await press(pilot, "ctrl+k")
+        app.clear_notifications()
+        await click(pilot, "#issue-ok")
+        await pilot.wait_for_scheduled_animations()
+        window = app.screen
+        assert isinstance(window, CsuModal)
+        assert "mot de passe" in str(window.query_one(".modal-title").render())
+        opens_on_its_title(app, window, "read-out")
+        assert shows(app, window.query_one("#credential-value"))
+        assert shows(app, window.query_one("#credential-countdown"))
+
+
 async def test_the_vote_code_link_window_opens_on_its_title_in_the_recipient(
     app: CsuApp, demo_deps: Deps
 ) -> None:
