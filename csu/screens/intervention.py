@@ -212,6 +212,14 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
         self.dismiss(None)
 
 
+LAYOUT_SETTLED_S = 0.05
+NOTE_OPTIONAL = "Note (facultative, versée au journal ; numéros et adresses masqués)"
+NOTE_FOR_SUPERVISOR = (
+    "Note (obligatoire : pourquoi le dossier est escaladé ; versée au journal, numéros et "
+    "adresses masqués)"
+)
+
+
 class InterventionCloseScreen(CsuModal[str | None]):
     """The outcome of the intervention and an optional note; returns the outcome. The
     outcome proposed is ``suggested``: what happened (the voter file reads it from the
@@ -220,10 +228,14 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     DEFAULT_CSS = """
     InterventionCloseScreen #close-callback-box { height: auto; }
+    InterventionCloseScreen.-short #close-note { height: 4; }
     """
 
     UNDONE = "L'intervention reste ouverte."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
+    # Below 28 rows the note is shorter: escalated, with its callback number, the window's
+    # buttons were below an 80x24 terminal.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (28, "-tall")]
 
     def __init__(self, intervention_id: str, suggested: str = "résolu") -> None:
         super().__init__()
@@ -240,7 +252,7 @@ class InterventionCloseScreen(CsuModal[str | None]):
                 value=self.suggested,
                 allow_blank=False,
             )
-            yield Label("Note (facultative, versée au journal ; numéros et adresses masqués)")
+            yield Label(NOTE_OPTIONAL, id="close-note-label")
             yield TextArea(id="close-note")
             # Escalated, the supervisor calls the caller back: the number goes here, kept
             # sealed; written in the note it would be kept masked, of no use to call.
@@ -259,8 +271,21 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     @on(Select.Changed, "#close-outcome")
     def _show_callback(self) -> None:
-        outcome = self.query_one("#close-outcome", Select).value
-        self.query_one("#close-callback-box").display = outcome == ESCALATED
+        escalated = self.query_one("#close-outcome", Select).value == ESCALATED
+        box = self.query_one("#close-callback-box")
+        shown = box.display
+        box.display = escalated
+        # The supervisor must be told why (csu.domain.escalation): the note was said
+        # « facultative » until the refusal.
+        self.query_one("#close-note-label", Label).update(
+            NOTE_FOR_SUPERVISOR if escalated else NOTE_OPTIONAL
+        )
+        if escalated and not shown and self.is_mounted:
+            # The fields it adds, and the buttons, into view (they opened below 24 rows).
+            buttons = self.query_one(".modal-buttons")
+            # Once laid out with them, a moment later: the refresh after this change
+            # still had the window's old height.
+            self.set_timer(LAYOUT_SETTLED_S, lambda: buttons.scroll_visible(animate=False))
 
     @on(Button.Pressed, "#close-ok")
     @on(Input.Submitted, "#close-callback")  # Entrée in the last field, as in every window

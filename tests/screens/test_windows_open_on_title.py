@@ -11,6 +11,7 @@ issued, invalidated or revealed is chosen before a reason is typed."""
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Label, Select
 
 from csu.app import CsuApp
 from csu.screens.base import CsuModal
@@ -74,6 +75,23 @@ async def test_the_closing_window_opens_on_its_title_in_the_outcome(
         await in_call(pilot, demo_voter(demo_deps))
         window = await opened(pilot, "ctrl+w")
         opens_on_its_title(app, window, "close-outcome")
+
+
+async def test_escalating_brings_the_callback_number_and_buttons_into_view(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """They opened below an 80x24 terminal; the note, said « facultative », is required."""
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        window = await opened(pilot, "ctrl+w")
+        label = window.query_one("#close-note-label", Label)
+        assert "facultative" in str(label.render())
+        window.query_one("#close-outcome", Select).value = "escaladé"
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert str(label.render()).startswith("Note (obligatoire : pourquoi le dossier")
+        assert shows(app, window.query_one("#close-callback"))
+        assert shows(app, window.query_one("#close-ok"))
 
 
 async def test_the_reveal_window_opens_on_its_title_in_the_field_to_reveal(
