@@ -50,7 +50,7 @@ def row_of(request: PresenceRequest) -> tuple[str, ...]:
         request.matricule,
         request.birth_date,
         request.election_id,
-        request.requested_by,
+        request.requested_by_name,
         f"{request.expires_at:%H:%M:%S}",
     )
 
@@ -60,7 +60,7 @@ def request_text(request: PresenceRequest) -> str:
         f"Électeur : {request.last_name.upper()} {request.first_name} — matricule "
         f"{request.matricule}"
         + (f", date de naissance {request.birth_date}" if request.birth_date else ""),
-        f"Scrutin : {request.election_id} — demandé par l'agent {request.requested_by} à "
+        f"Scrutin : {request.election_id} — demandé par l'agent {request.requested_by_name} à "
         f"{request.requested_at:%H:%M}, à attester avant {request.expires_at:%H:%M}.",
     ]
     if request.remote_locked:

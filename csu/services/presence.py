@@ -115,6 +115,7 @@ class PresenceRequest:
     birth_date: str  # jj/mm/aaaa, as on an identity document ("" if unknown)
     election_id: str
     requested_by: str
+    requested_by_name: str  # the agent's name, as the president knows them
     requested_at: datetime  # aware, Europe/Paris
     expires_at: datetime  # aware, Europe/Paris
     remote_locked: bool  # locked for remote verification: in person is still possible
@@ -252,6 +253,7 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
             election: get_definition(session, election).identity_documents
             for election in {check.election_id or "" for check, _, _ in found}
         }
+        names = _names(session, {check.requested_by for check, _, _ in found})
         requests = [
             PresenceRequest(
                 id=check.id,
@@ -262,6 +264,7 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
                 birth_date=f"{voter.birth_date:%d/%m/%Y}" if voter.birth_date else "",
                 election_id=check.election_id or "",
                 requested_by=check.requested_by,
+                requested_by_name=names.get(check.requested_by, check.requested_by),
                 requested_at=to_paris(check.requested_at),
                 expires_at=to_paris(check.expires_at),
                 remote_locked=voter.locked_until is not None and voter.locked_until > now,
@@ -333,8 +336,8 @@ def attest_presence(
         if satisfied_set(policy, row.channel, passed) is None:
             return Attestation(
                 False,
-                f"Attestation enregistrée : l'agent {check.requested_by} complète la "
-                "vérification.",
+                f"Attestation enregistrée : {agent_words(session, check.requested_by)} "
+                "complète la vérification.",
             )
         used = record_verification(
             session, who, row, voter, tried=passed, passed=passed, policy=policy, now=now,
@@ -344,10 +347,8 @@ def attest_presence(
         check.status = USED
         check.used_at = now
         session.add(check)
-    return Attestation(
-        True,
-        f"Identité attestée : l'intervention de l'agent {check.requested_by} est vérifiée.",
-    )
+        agent = agent_words(session, check.requested_by)
+    return Attestation(True, f"Identité attestée : l'intervention de {agent} est vérifiée.")
 
 
 @journals_refusals
@@ -442,6 +443,25 @@ def _in_bureau(session: Session, check: PresenceCheck, bureau: str | None) -> bo
             Material.bureau_code == bureau,
         ).limit(1)
     ).first() is not None
+
+
+def _names(session: Session, logins: set[str]) -> dict[str, str]:
+    """The display names of the operators ``logins``, by login."""
+    if not logins:
+        return {}
+    rows = session.execute(
+        select(Operator.login, Operator.display_name).where(
+            Operator.login.in_(sorted(logins))  # type: ignore[attr-defined]
+        )
+    )
+    return {login: name for login, name in rows if name}
+
+
+def agent_words(session: Session, login: str) -> str:
+    """« l'agent Camille Agent (agent) »: the name the president knows, the login that
+    the journal names."""
+    name = _names(session, {login}).get(login)
+    return f"l'agent {name} ({login})" if name and name != login else f"l'agent {login}"
 
 
 def _waiting(

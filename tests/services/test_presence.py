@@ -11,6 +11,7 @@ from csu.services.context import Forbidden, ServiceError
 from csu.services.credentials import issue_credential
 from csu.services.elections import load_election
 from csu.services.interventions import close_intervention, current_intervention
+from csu.services.operators import add_operator
 from csu.services.presence import (
     attest_presence,
     decline_presence,
@@ -26,6 +27,7 @@ from tests.conftest import ADMIN, AGENT, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
     ELECTIONS,
+    OPERATOR_PASSWORD,
     PRESIDENT_NORD,
     PRESIDENT_SUD,
     Desk,
@@ -244,6 +246,19 @@ def demand_birth_date_too(desk: Desk) -> None:
     )
     assert changed != text
     load_election(desk.deps, ADMIN, changed, "minint-2022.toml")
+
+
+def test_the_president_reads_the_agents_name_beside_their_login(desk: Desk) -> None:
+    """« demandé par l'agent agent » told the president nothing of who was calling."""
+    add_operator(desk.deps, ADMIN, "agent", role="agent", password=OPERATOR_PASSWORD,
+                 display_name="Camille Martin")  # fmt: skip
+    _, check_id = requested(desk)
+    [shown] = presence_requests(desk.deps, PRESIDENT_NORD)
+    assert (shown.requested_by, shown.requested_by_name) == ("agent", "Camille Martin")
+    done = attest_presence(desk.deps, PRESIDENT_NORD, check_id, "cni", "12ab")
+    assert done.message == (
+        "Identité attestée : l'intervention de l'agent Camille Martin (agent) est vérifiée."
+    )
 
 
 def test_an_attestation_completed_by_the_agent_verifies_once(desk: Desk) -> None:
