@@ -175,9 +175,13 @@ def missing_answers(policy: Policy, channel: str, tried: Collection[str]) -> fro
 
 
 def missing_sentence(missing: frozenset[str]) -> str:
-    """« Réponse manquante : date de naissance », « Réponses manquantes : … + … »."""
+    """« Réponse manquante : date de naissance », « Réponses manquantes : … + … »; the
+    document seen in person says what to give of it."""
     noun = "Réponse manquante" if len(missing) == 1 else "Réponses manquantes"
-    return f"{noun} : {describe_set(missing)}"
+    sentence = f"{noun} : {describe_set(missing)}"
+    if "in_person" in missing:
+        sentence += " (son type et les 4 derniers caractères de son numéro)"
+    return sentence
 
 
 def satisfied_set(policy: Policy, channel: str, passed: Collection[str]) -> frozenset[str] | None:

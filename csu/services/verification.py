@@ -225,8 +225,13 @@ def _check_answers(
             and "in_person" in _policy_factors(policy, row.channel)
         ):
             raise ServiceError(outdated or waiting_message(row.president_login))
-        sets = " ; ou ".join(describe_set(s) for s in policy.get(row.channel, ()))
-        lacking = missing_sentence(missing_answers(policy, row.channel, tried))
+        channel_sets = policy.get(row.channel, ())
+        missing = missing_answers(policy, row.channel, tried)
+        lacking = missing_sentence(missing)
+        if len(channel_sets) == 1 and missing == channel_sets[0]:
+            # Nothing given of the one set: naming it twice said nothing more.
+            raise ServiceError(f"{lacking}.")
+        sets = " ; ou ".join(describe_set(s) for s in channel_sets)
         raise ServiceError(
             f"{lacking}. Le canal {CHANNEL_LABELS[row.channel]} demande {sets}."
         )

@@ -199,6 +199,20 @@ def test_incomplete_answers_say_what_is_missing_from_the_nearest_set(desk: Desk)
         verify_identity(desk.deps, AGENT, call.id, code_alone)
 
 
+def test_a_president_checking_nothing_is_told_what_to_give_of_the_document(
+    desk: Desk,
+) -> None:
+    """One set, nothing of it given: said once, with what the document's fields take
+    (it read « Réponse manquante : pièce … Le canal … demande pièce … »)."""
+    call = open_call(desk, desk.caller, PRESIDENT_NORD, channel="president")
+    with pytest.raises(ServiceError) as refused:
+        verify_identity(desk.deps, PRESIDENT_NORD, call.id, {})
+    assert str(refused.value) == (
+        "Réponse manquante : pièce d'identité vérifiée en personne (son type et les 4 "
+        "derniers caractères de son numéro)."
+    )
+
+
 def test_blank_answers_count_as_not_given(desk: Desk) -> None:
     call = open_call(desk, desk.caller)
     answers = desk.caller.phone_answers() | {"agent_card": "   "}
