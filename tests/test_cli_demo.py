@@ -13,7 +13,7 @@ from typer.main import get_command
 
 from csu.app import CsuApp
 from csu.cli import app
-from csu.cli.demo import ANSWER_NAMES, MOBILE_NAME
+from csu.cli.demo import ANSWER_NAMES, MOBILE_NAME, PRESIDENT_NAME
 from csu.config import load_settings
 from csu.services.context import Deps
 from csu.services.demo import DemoCaller, demo_callers
@@ -154,6 +154,20 @@ def test_demo_callers_say_whether_a_code_by_sms_reaches_them(demo: Path) -> None
     assert f"  {MOBILE_NAME} : oui" in said
     callers = demo_callers_of(demo, 3)
     assert {c.mobile for c in callers} == {True, False}  # the demo has both kinds
+
+
+def test_demo_callers_name_the_demo_president_who_can_see_them_in_person(demo: Path) -> None:
+    """S2 and S4 need the caller's bureau's president: a newcomer took a caller whose
+    bureau has none in the demo."""
+    callers = demo_callers_of(demo, 3)
+    presided = [c for c in callers if c.president is not None]
+    assert presided and all(c.president == "president" for c in presided)
+    said = csu("demo-callers", "--count", "3").output
+    block = next(b for b in said.split("\n\n") if presided[0].matricule in b)
+    assert f"  {PRESIDENT_NAME} : president" in block.splitlines()
+    rows = list(csv.DictReader(io.StringIO(csu("demo-callers", "--format", "csv").output),
+                               delimiter=";"))  # fmt: skip
+    assert {row[PRESIDENT_NAME] for row in rows} == {"president", ""}
 
 
 def test_demo_callers_reached_by_sms_come_first_in_each_election(demo: Path) -> None:

@@ -133,6 +133,7 @@ ANSWER_NAMES: dict[str, str] = {
     "challenge_answer": "réponse défi",
 }
 MOBILE_NAME = "portable enregistré"  # a one-time code by SMS reaches them
+PRESIDENT_NAME = "président du bureau"  # the demo login who can attest them in person (S2, S4)
 CALLER_FORMATS = ("blocs", "csv")
 
 
@@ -168,6 +169,8 @@ def caller_blocks(callers: "Iterable[DemoCaller]") -> list[str]:
     blocks = []
     for caller in callers:
         lines = [f"{caller.election} · {caller.matricule} · {caller.name} · bureau {caller.bureau}"]
+        if caller.president:  # the callers S2 and S4 can be tried with
+            lines.append(f"  {PRESIDENT_NAME} : {caller.president}")
         lines += [f"  {ANSWER_NAMES.get(factor, factor)} : {value}"
                   for factor, value in caller.answers.items()]  # fmt: skip
         lines.append(f"  {MOBILE_NAME} : {'oui' if caller.mobile else 'non (pas de code par SMS)'}")
@@ -182,11 +185,13 @@ def callers_csv(callers: "Iterable[DemoCaller]") -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(
-        ["scrutin", "matricule", "nom", "bureau", *map(ANSWER_NAMES.get, factors), MOBILE_NAME]
+        ["scrutin", "matricule", "nom", "bureau", *map(ANSWER_NAMES.get, factors), MOBILE_NAME,
+         PRESIDENT_NAME]
     )
     for c in callers:
         answers = (c.answers.get(f, "") for f in factors)
-        row = [c.election, c.matricule, c.name, c.bureau, *answers, "oui" if c.mobile else "non"]
+        mobile = "oui" if c.mobile else "non"
+        row = [c.election, c.matricule, c.name, c.bureau, *answers, mobile, c.president or ""]
         writer.writerow([spreadsheet_safe(cell) for cell in row])
     return buffer.getvalue()
 

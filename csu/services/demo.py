@@ -24,7 +24,7 @@ from csu.services.elections import store_definition
 from csu.services.operators import add_demo_operator
 from csu.services.rolls import import_voters, import_votes
 from csu.store import journal
-from csu.store.tables import Bureau, JournalEntry, Material, Meta
+from csu.store.tables import Bureau, JournalEntry, Material, Meta, Operator
 
 ELECTIONS_DIR = Path(__file__).resolve().parents[2] / "data" / "elections"
 SHARED_ELECTIONS = ("minint-2022", "men-2022", "cci-hdf-2021")
@@ -248,6 +248,9 @@ class DemoCaller:
     answers: dict[str, str]  # factor -> what the caller says
     # Whether the roll has their mobile: a one-time code by SMS can reach them.
     mobile: bool = False
+    # The login of their bureau's president, when the demo has one: who can attest them
+    # in person (S2) or hand them a password (S4).
+    president: str | None = None
 
 
 # Roll columns a caller reads out, by verification factor.
@@ -279,6 +282,14 @@ def demo_callers(deps: Deps, per_election: int = 3) -> list[DemoCaller]:
                 select(Material.identifier).where(Material.voted_at.is_not(None))  # type: ignore[union-attr]
             ).scalars()
         )
+        presidents = dict(
+            session.execute(
+                select(Operator.bureau_code, Operator.login).where(
+                    Operator.role == "president",
+                    Operator.active == True,  # noqa: E712
+                )
+            ).all()
+        )
     seed, voters = int(details["seed"]), int(details["voters"])
     callers: list[DemoCaller] = []
     for election_id, count, start in demo_rolls(voters):
@@ -304,6 +315,7 @@ def demo_callers(deps: Deps, per_election: int = 3) -> list[DemoCaller]:
                     bureau=row["bureau"],
                     answers=answers,
                     mobile=bool(row["telephone_mobile"]),
+                    president=presidents.get(row["bureau"]),
                 )
             )
             found += 1
