@@ -109,7 +109,9 @@ class ReviewFilter:
             action=clean(self.action, "Action", "action"),
             outcome=clean(self.outcome, "Résultat", "outcome"),
             election=clean(self.election, "Scrutin", "election"),
-            intervention=clean(self.intervention, "Intervention", "intervention"),
+            intervention=intervention_typed(
+                clean(self.intervention, "Intervention", "intervention")
+            ),
             seqs=tuple(sorted(set(self.seqs))) if self.seqs is not None else None,
             numbers=checked_numbers(*self.numbers) if self.numbers is not None else None,
         )
@@ -292,15 +294,60 @@ def conditions(
         (JournalEntry.action, where.action),
         (JournalEntry.outcome, where.outcome),
         (JournalEntry.election, where.election),
-        (JournalEntry.intervention, where.intervention),
         (JournalEntry.subject, pseudonym(key, where.matricule) if where.matricule else None),
     )
     for column, value in equal:
         if value is not None:
             found.append(column == value)  # type: ignore[arg-type]
+    if where.intervention is not None:
+        found.append(_intervention(session, where.intervention))
     if where.since is not None or where.until is not None:
         found.extend(_period(session, where.since, where.until, window))
     return found
+
+
+# An intervention's number is a uuid (36 characters): its first 8, as the timeline and
+# an entry's detail show it whole, are enough to find it. Fewer match too many.
+INTERVENTION_PREFIX = 8
+INTERVENTION_ID = 36
+PREFIX_MATCHES = 20  # interventions a typed beginning may name at most
+
+
+def intervention_typed(typed: str | None) -> str | None:
+    """The intervention filter as typed: a whole number or its first characters."""
+    if typed is None:
+        return None
+    typed = typed.lower()
+    if len(typed) < INTERVENTION_PREFIX:
+        raise InvalidValue(
+            "Intervention",
+            f"son n° complet, ou ses {INTERVENTION_PREFIX} premiers caractères au moins "
+            "(ex. 01a24e56)",
+        )
+    return typed
+
+
+def _intervention(session: Session, typed: str) -> ColumnElement[bool]:
+    """Entries of the intervention numbered ``typed``, or of those whose number begins
+    so: the interventions' table names them, then the journal's index finds their
+    entries (a pattern on a million entries would read them all)."""
+    if len(typed) >= INTERVENTION_ID:
+        return JournalEntry.intervention == typed  # type: ignore[return-value]
+    ids = list(
+        session.execute(
+            select(Intervention.id)
+            .where(Intervention.id.startswith(typed, autoescape=True))  # type: ignore[union-attr]
+            .limit(PREFIX_MATCHES + 1)
+        ).scalars()
+    )
+    if len(ids) > PREFIX_MATCHES:
+        raise InvalidValue(
+            "Intervention",
+            f"plus de {PREFIX_MATCHES} interventions commencent par « {typed} » : tapez-en "
+            "davantage",
+        )
+    # The number as typed too: an entry may name an intervention no longer in the table.
+    return JournalEntry.intervention.in_(sorted({typed, *ids}))  # type: ignore[union-attr]
 
 
 def _period(
