@@ -158,7 +158,7 @@ def activity(demo_deps: Deps, voter: DemoVoter) -> dict[str, int]:
                         election="men-2022"),
         "refused": record(demo_deps, at(29, 10), actor=BRUNO, action="login", outcome="refusé",
                           election=None),
-        "search": record(demo_deps, at(29, 11), action="recherche", intervention="i-42"),
+        "search": record(demo_deps, at(29, 11), action="recherche", intervention="intervention-42"),
     }  # fmt: skip
 
 
@@ -198,7 +198,7 @@ class TestReview:
             ({"outcome": "refusé"}, ["refused"]),
             # (the demo's roll imports are entries of men-2022 too, on 02/12)
             ({"election": "men-2022", "until": "30/11/2022"}, ["bruno"]),
-            ({"intervention": "i-42"}, ["search"]),
+            ({"intervention": "intervention-42"}, ["search"]),
         ],
         ids=lambda value: "+".join(value) if isinstance(value, dict) else None,
     )

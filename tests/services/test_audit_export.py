@@ -343,8 +343,8 @@ def test_intervention_filter_keeps_that_intervention(busy: Deps) -> None:
     for action in ("intervention_open", "verification"):
         with busy.writing() as session:
             journal.append(session, actor=ALICE, action=action, outcome="ok", at=at(29, 13),
-                           intervention="i-1")  # fmt: skip
-    assert seqs(export(busy, intervention="i-1")) == [13, 14]
+                           intervention="intervention-1")  # fmt: skip
+    assert seqs(export(busy, intervention="intervention-1")) == [13, 14]
 
 
 def test_seqs_filter_keeps_those_entries_in_order(busy: Deps) -> None:

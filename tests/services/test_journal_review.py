@@ -96,7 +96,7 @@ def busy(deps: Deps) -> Deps:
         record(deps, at(day, 11), actor=BRUNO, matricule="AB1234", election="men-2022")  # 3, 7, 11
         record(deps, at(day, 12), actor=BRUNO, action="recherche", election=None)  # 4, 8, 12
     record(deps, at(28, 14), actor=BRUNO, matricule="CD5678", action="verification",
-           outcome="non vérifié", intervention="i-1", factors_tried=["birth_date", "iban"],
+           outcome="non vérifié", intervention="intervention-1", factors_tried=["birth_date", "iban"],
            factors_failed=["iban"])  # 13  # fmt: skip
     return deps
 
@@ -158,7 +158,7 @@ def test_a_next_page_must_belong_to_a_search_of_that_operator_and_filter(busy: D
         ({"action": "recherche"}, [12, 8, 4]),
         ({"outcome": "non vérifié"}, [13]),
         ({"election": "men-2022"}, [11, 7, 3]),
-        ({"intervention": "i-1"}, [13]),
+        ({"intervention": "intervention-1"}, [13]),
         ({"seqs": (2, 13, 5)}, [13, 5, 2]),
     ],
     ids=lambda value: "-".join(value) if isinstance(value, dict) else None,
@@ -254,7 +254,7 @@ def test_agents_and_presidents_may_not_review_the_journal(busy: Deps, who: Opera
         lambda: search_journal(busy, who, ReviewFilter()),
         lambda: count_entries(busy, who, ReviewFilter()),
         lambda: entry_detail(busy, who, 13),
-        lambda: intervention_timeline(busy, who, "i-1"),
+        lambda: intervention_timeline(busy, who, "intervention-1"),
         lambda: filter_choices(busy, who),
     ):
         with pytest.raises(Forbidden, match="superviseur"):
@@ -338,9 +338,9 @@ def test_an_intervention_reads_as_its_steps_and_the_reading_is_journalled(deps: 
                                     (2, "verification", "vérifié"),
                                     (5, "intervention_close", "résolu")):  # fmt: skip
         record(deps, at(28, 9, minute), matricule="AB1234", action=action, outcome=outcome,
-               intervention="i-9")  # fmt: skip
+               intervention="intervention-9")  # fmt: skip
     record(deps, at(28, 9, 3), matricule="AB1234")  # another intervention's
-    timeline = intervention_timeline(deps, SUPERVISOR, "i-9")
+    timeline = intervention_timeline(deps, SUPERVISOR, "intervention-9")
     assert [(s.seq, s.action, s.outcome) for s in timeline.steps] == [
         (1, "intervention_open", "ok"),
         (2, "verification", "vérifié"),
@@ -352,7 +352,7 @@ def test_an_intervention_reads_as_its_steps_and_the_reading_is_journalled(deps: 
         "journal_intervention_view",
         pseudonym(deps.key, "AB1234"),
         None,  # the reading is not a step of the intervention
-        {"intervention": "i-9"},
+        {"intervention": "intervention-9"},
     )
 
 
