@@ -179,6 +179,8 @@ class CsuApp(App[None]):
         self._presence_listed: set[str] = set()
         self._presence_told: frozenset[str] = frozenset()
         self._presence_notice: Notification | None = None
+        # The demo's messages shown, each with the screen on top when it arrived.
+        self._demo_notices: dict[str, tuple[Notification, Screen[Any]]] = {}
         self._not_utf8_said_at: float | None = None
         self._ending = False  # a signal asked the app to end
         self._desk_keys = self._desk_keys_in({})
@@ -284,9 +286,27 @@ class CsuApp(App[None]):
 
         title, text = as_received(message)
         if threading.get_ident() == self._thread_id:
-            self.notify(text, title=title, timeout=DEMO_MESSAGE_SECONDS)
+            self._show_demo_message(title, text)
         else:
-            self.call_from_thread(self.notify, text, title=title, timeout=DEMO_MESSAGE_SECONDS)
+            self.call_from_thread(self._show_demo_message, title, text)
+
+    def _show_demo_message(self, title: str, text: str) -> None:
+        """The message as a notice of the window it arrived over: it goes when that window
+        closes. Kept to its minute, it showed again after a key's window (which hides
+        every notice) and read as a second SMS."""
+        from textual.notifications import Notification, Notify
+
+        notice = Notification(text, title, "information", DEMO_MESSAGE_SECONDS, markup=False)
+        self._demo_notices[notice.identity] = (notice, self.screen)
+        self.post_message(Notify(notice))
+
+    def _forget_demo_messages(self) -> None:
+        """The demo's messages of a window closed since they arrived leave with it."""
+        for identity, (notice, screen) in list(self._demo_notices.items()):
+            if screen not in self.screen_stack or notice.has_expired:
+                del self._demo_notices[identity]
+                if notice in self._notifications:
+                    self._unnotify(notice)
 
     # --- session ------------------------------------------------------------------
 
@@ -304,11 +324,13 @@ class CsuApp(App[None]):
         self.set_interval(SESSION_SECONDS, self._watch_session)
         # Each push, pop or switch: only the topmost window shows the notifications,
         # the screens below it show theirs again once it closes.
-        self.screen_change_signal.subscribe(
-            self, lambda _: keep_notifications_above(self.screen_stack)
-        )
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         self.load_election()
         self.show_login()
+
+    def _screen_changed(self, _: object) -> None:
+        self._forget_demo_messages()
+        keep_notifications_above(self.screen_stack)
 
     def show_login(self, message: str | None = None) -> None:
         from csu.screens.login import LoginScreen

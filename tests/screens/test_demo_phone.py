@@ -50,6 +50,21 @@ async def test_a_code_sent_by_sms_on_the_demo_shows_as_the_voter_receives_it(
         assert app.screen.focused is field
 
 
+async def test_a_code_shown_over_the_verification_window_leaves_with_it(
+    demo_deps: Deps, outbox: Path
+) -> None:
+    """Kept its minute, it showed again after the key's window and read as a second SMS."""
+    app = CsuApp(replace(demo_deps, delivery=DemoPhone(FolderDelivery(outbox))), "poste-test")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await in_call(pilot, demo_voter(demo_deps, mobile=True))
+        await press(pilot, "ctrl+e")
+        await press(pilot, "ctrl+s")
+        assert len(demo_notices(app)) == 1
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, VerifyScreen)
+        assert demo_notices(app) == []
+
+
 async def test_a_real_cell_s_terminal_shows_nothing_of_what_it_sends(
     app: CsuApp, demo_deps: Deps, outbox: Path
 ) -> None:
