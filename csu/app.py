@@ -128,6 +128,9 @@ class CsuApp(App[None]):
         Binding("f3", "desk('dashboard')", "Tableau de bord", id="desk-dashboard"),
         Binding("f4", "desk('alerts')", "Alertes", id="desk-alerts"),
         Binding("f10", "desk('escalations')", "Escalades", id="desk-escalations"),
+        # Every voter's messages (a voter file's F6 gives that voter's): a supervisor
+        # found the failed deliveries only in the palette.
+        Binding("f6", "outbox", "Messages", id="outbox"),
         Binding("f8", "desk('integrity')", "Intégrité", id="desk-integrity"),
         Binding("f9", "desk('operators')", "Opérateurs", id="desk-operators"),
         Binding("ctrl+g", "desk('presence')", "Vérifications en personne", id="desk-presence"),
@@ -786,6 +789,8 @@ class CsuApp(App[None]):
         if action == "desk" and parameters:
             entry = DESK_SCREENS.get(str(parameters[0]))
             return bool(entry and self.operator and self.operator.role in entry[2])
+        if action == "outbox":
+            return self.operator is not None and self.operator.role in OUTBOX_ROLES
         if action == "logout":
             # Nobody to log out at the login screen: hidden there (footer and F1 help).
             return self.operator is not None
