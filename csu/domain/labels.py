@@ -4,8 +4,9 @@ state and detail key, and the values that are codes of the vocabulary.
 The services and the journal keep codes (``credential_issue``, ``attempts``); the
 screens and the CSV export name them from here, so a code is never shown raw nor named
 two ways: the journal review, an entry's detail, an intervention's timeline, the voter
-file's panel, the dashboard and the spreadsheet an auditor opens all read this module. ``tests/screens/test_labels_walk.py``
-walks every screen and fails on a key that this catalogue does not name.
+file's panel, the dashboard and the spreadsheet an auditor opens all read this module.
+``tests/screens/test_labels_walk.py`` walks every screen and fails on a key that this
+catalogue does not name.
 """
 
 from collections.abc import Mapping

@@ -96,8 +96,8 @@ def busy(deps: Deps) -> Deps:
         record(deps, at(day, 11), actor=BRUNO, matricule="AB1234", election="men-2022")  # 3, 7, 11
         record(deps, at(day, 12), actor=BRUNO, action="recherche", election=None)  # 4, 8, 12
     record(deps, at(28, 14), actor=BRUNO, matricule="CD5678", action="verification",
-           outcome="non vérifié", intervention="intervention-1", factors_tried=["birth_date", "iban"],
-           factors_failed=["iban"])  # 13  # fmt: skip
+           outcome="non vérifié", intervention="intervention-1",
+           factors_tried=["birth_date", "iban"], factors_failed=["iban"])  # 13  # fmt: skip
     return deps
 
 
