@@ -6,7 +6,7 @@ never logs it either.
 """
 
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +28,7 @@ from csu.services.credentials import (
     confirm_read_out,
     issue_credential,
     revoke_credential,
+    verification_shortfalls,
 )
 from csu.services.reasons import minimum_words
 from csu.services.voters import MaterialView
@@ -422,6 +423,40 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
         if self.possible:
             self._submit()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (material, kind) -> why the verification made does not allow it yet
+        self.shortfalls: dict[tuple[int, str], str] = {}
+
+    def on_mount(self) -> None:
+        if self.possible:
+            self.read_shortfalls()
+
+    @work(thread=True, exclusive=True, group="issue-shortfalls", exit_on_error=False)
+    def read_shortfalls(self) -> None:
+        deps, who = self.session()
+        found = verification_shortfalls(
+            deps, who, self.intervention_id, [m.material_id for m in self.materials], self.kinds
+        )
+        self.app.call_from_thread(self._shortfalls_read, found)
+
+    def _shortfalls_read(self, found: dict[tuple[int, str], str]) -> None:
+        self.shortfalls = found
+        self._redraw_hint()
+
+    @on(Select.Changed, "#credential-material")
+    def _redraw_hint(self) -> None:
+        """The hint of the code chosen: what its issue replaces or, before « Délivrer »
+        (it was said only once pressed), why the verification made does not allow it (a
+        password after a code by SMS)."""
+        if not self.possible:
+            return
+        chosen = self.chosen()
+        hint = self.query_one("#issue-hint", Static)
+        shortfall = self.shortfalls.get(chosen) if chosen is not None else None
+        hint.update(shortfall or issue_hint(chosen[1] if chosen is not None else None))
+        hint.set_class(shortfall is not None, "-refused")
+
     def compose(self) -> ComposeResult:
         with Vertical(id="issue-box", classes="modal-box"):
             yield self.title_widget()
@@ -435,7 +470,7 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
                 yield Button("Annuler" if self.possible else "Fermer", id="issue-cancel-button")
 
     def kind_changed(self, kind: str | None) -> None:
-        self.query_one("#issue-hint", Static).update(issue_hint(kind))
+        self._redraw_hint()
 
     @on(Button.Pressed, "#issue-ok")
     def _submit(self) -> None:

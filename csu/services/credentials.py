@@ -15,6 +15,7 @@ to be read out (``[delivery]``: an Education 2022 vote code goes only by link). 
 president resets passwords only, for voters of their bureau.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -111,6 +112,41 @@ def issue_credential(
         material_identifier=identifier,
         display_seconds=display_seconds,
     )
+
+
+def verification_shortfalls(
+    deps: Deps,
+    who: OperatorContext,
+    intervention_id: str,
+    material_ids: Sequence[int],
+    kinds: Sequence[str],
+) -> dict[tuple[int, str], str]:
+    """For the issue window, before « Délivrer »: each (material, kind) that the
+    intervention's verification does not allow yet (``verification_for``: a password
+    after a code by SMS), with the sentence its issue would be refused with. Reads
+    nothing of the voter; empty for an intervention that is not the operator's."""
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        if row is None or row.operator_login != who.login:
+            return {}
+        elections = dict(
+            session.execute(
+                select(Material.id, Material.election_id).where(
+                    Material.id.in_(list(material_ids))  # type: ignore[union-attr]
+                )
+            ).all()
+        )
+        definitions = {
+            election: get_definition(session, election) for election in set(elections.values())
+        }
+    found: dict[tuple[int, str], str] = {}
+    for material_id, election in elections.items():
+        for kind in kinds:
+            try:
+                require_verified_for(definitions[election], row, kind)
+            except ServiceError as refused:
+                found[material_id, kind] = str(refused)
+    return found
 
 
 def stored_hash(
