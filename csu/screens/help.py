@@ -31,11 +31,14 @@ FLOWS: dict[str, tuple[str, ...]] = {
         "Suivez la « Procédure d'appel » du scrutin, à côté de l'intervention : les étapes "
         "faites se cochent (✓), l'étape suivante est surlignée ; {choose_script} pour suivre "
         "une autre procédure du scrutin.",
-        "{verify} : vérifiez l'identité de l'appelant avec les questions proposées.",
-        "Agissez : {issue} délivre une clé ou un mot de passe, à lire à l'appelant ; "
-        "{vote_code_link}, {identifier} et {substitution} selon ce que prévoit le scrutin ; "
-        "{letter} envoie une nouvelle clé de sécurité par courrier au domicile (ministère de "
-        "l'Intérieur).",
+        "{verify} : vérifiez l'identité de l'appelant avec les questions proposées ; si le "
+        "scrutin le permet, {send_code} dans la fenêtre envoie un code par SMS ou courriel, que "
+        "l'appelant vous lit.",
+        "Agissez, selon ce que prévoit le scrutin : {issue} délivre une clé ou un mot de "
+        "passe, à lire à l'appelant ; {vote_code_link} envoie un lien de réassort du code de "
+        "vote ; {identifier} envoie l'identifiant de vote par courriel ; {substitution} "
+        "demande un matériel de substitution ; {letter} envoie une nouvelle clé de sécurité "
+        "par courrier au domicile (ministère de l'Intérieur).",
         "{close_intervention} : clôturez l'intervention avec son issue (proposée d'après ce qui "
         "s'est passé).",
         "{new_call} (ou Échap) : nouvel appel, sur une recherche vide.",
@@ -88,6 +91,10 @@ DESK = "desk_"
 def _key_named(app: App[Any], name: str) -> str:
     if name.startswith(DESK):
         return bound_key(app, type(app).BINDINGS, f"desk('{name.removeprefix(DESK)}')")
+    if name == "send_code":  # a key of the verification window, not of the file
+        from csu.screens.verification import VerifyScreen
+
+        return bound_key(app, VerifyScreen.BINDINGS, name)
     return file_key(app, name)
 
 

@@ -94,7 +94,7 @@ async def test_f1_s_flow_in_a_browser_names_the_page_s_keys_and_the_keymap_s(
         flow = help_flow(app)
         assert "alt+n : ouvrez une intervention" in flow
         assert "alt+w : clôturez l'intervention" in flow
-        assert "Agissez : F12 délivre une clé" in flow
+        assert "Agissez, selon ce que prévoit le scrutin : F12 délivre une clé" in flow
 
 
 async def test_f1_names_the_desks_keys_of_the_keymap_for_a_supervisor(demo_deps: Deps) -> None:
@@ -133,3 +133,19 @@ async def test_an_admin_s_f1_speaks_of_their_post_not_of_a_call(demo_deps: Deps)
         await press(pilot, "f1")
         flow = help_flow(app)
         assert flow.startswith("Votre poste d'administrateur :") and "appel" not in flow
+
+
+async def test_f1_says_what_each_action_key_does_and_names_the_code_s_key(
+    demo_deps: Deps,
+) -> None:
+    """« ctrl+l, ctrl+d et F7 selon ce que prévoit le scrutin » said none of what they do,
+    and the code by SMS was not named."""
+    app = CsuApp(demo_deps, "poste-test", keymap={"verify-send-code": "f11"})
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await press(pilot, "f1")
+        flow = help_flow(app)
+    assert "F11 dans la fenêtre envoie un code par SMS ou courriel" in flow
+    assert "ctrl+l envoie un lien de réassort du code de vote" in flow
+    assert "ctrl+d envoie l'identifiant de vote par courriel" in flow
+    assert "F7 demande un matériel de substitution" in flow
