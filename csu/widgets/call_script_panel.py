@@ -15,6 +15,7 @@ after an action, so a step ticks as soon as its action is done.
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -121,6 +122,7 @@ class CallScriptPanel(Vertical):
         self.checklist: Checklist | None = None
         self.scenarios: tuple[ScriptSummary, ...] = ()
         self.switch_key = ""  # the screen's key to choose another scenario, as a word
+        self._election_shown: str | None = None  # the election the title names
 
     @property
     def words(self) -> InterventionWords:
@@ -199,12 +201,26 @@ class CallScriptPanel(Vertical):
         else:
             self.app.call_from_thread(self._show_scripts, None, ())
 
+    def _title(self, election_id: str | None) -> None:
+        """« Procédure d'appel — minint-2022 », or without the election where the frame
+        is too narrow for both (half of 80 columns cut it to « minint-20… »): the header
+        names the election in focus."""
+        self._election_shown = election_id
+        title = self.words.panel_title
+        whole = f"{title} — {election_id}" if election_id else title
+        room = self.size.width - 4  # the frame's corners and a space each side
+        self.border_title = whole if not self.size.width or cell_len(whole) <= room else title
+
+    def on_resize(self) -> None:
+        if self.border_title:
+            self._title(self._election_shown)
+
     async def _show_checklist(self, view: Checklist) -> None:
         if self.app.is_web:
             view = in_browser_words(view)
         self.checklist, self.scenarios = view, ()
         self.remove_class("-idle")
-        self.border_title = f"{self.words.panel_title} — {view.election_id}"
+        self._title(view.election_id)
         heading = self.query_one("#script-heading", Static)
         heading.update(scenario_label(view.scenario, view.title))
         heading.display = not view.others
@@ -255,8 +271,7 @@ class CallScriptPanel(Vertical):
         self.checklist, self.scenarios = None, scripts
         self.add_class("-idle")
         self._show_next(False)
-        title = self.words.panel_title
-        self.border_title = f"{title} — {election_id}" if election_id else title
+        self._title(election_id)
         self.border_subtitle = ""
         self.query_one("#script-heading", Static).display = False
         self._show_choice(False)

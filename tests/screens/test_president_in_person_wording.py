@@ -72,6 +72,23 @@ async def test_a_president_s_procedure_panel_is_not_a_procedure_d_appel(
         assert title.startswith("Procédure au bureau — ")
 
 
+async def test_at_80_columns_the_procedure_s_title_fits_its_frame(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """Half of 80 columns cut it to « Procédure au bureau — minint-20… »: the election
+    goes (the header names it), the title stays whole."""
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await in_call(pilot, voter, login="president")
+        panel = app.screen.query_one(CallScriptPanel)
+        title = str(panel.border_title)
+        assert title.startswith("Procédure au bureau")
+        assert len(title) <= panel.size.width - 4
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert str(panel.border_title) == f"Procédure au bureau — {voter.election}"
+
+
 async def test_a_president_s_ctrl_y_reads_electeur_suivant_in_the_footer(
     app: CsuApp, demo_deps: Deps
 ) -> None:
