@@ -67,18 +67,24 @@ async def test_f4_lists_the_alert_with_the_voters_matricule(app: CsuApp, demo_de
         assert rows[0][3] == matricule and rows[0][4] == "3"
 
 
+async def open_alert_of(pilot: Pilot[Any], seqs: list[int]) -> str:
+    """As a supervisor, F4 then Entrée on the alert behind ``seqs``; its title."""
+    await log_in(pilot, "superviseur")
+    await pilot.press("f4")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, AlertsScreen)
+    row = next(i for i, view in enumerate(screen.alerts) if view.alert.seqs == tuple(seqs))
+    screen.query_one("#alerts-table", DataTable).move_cursor(row=row)
+    await pilot.press("enter")
+    await settle(pilot)
+    return screen.alerts[row].alert.title
+
+
 async def test_an_alert_opens_the_journal_on_its_entries(app: CsuApp, demo_deps: Deps) -> None:
     _, seqs = three_changes(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f4")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, AlertsScreen)
-        row = next(i for i, view in enumerate(screen.alerts) if view.alert.seqs == tuple(seqs))
-        screen.query_one("#alerts-table", DataTable).move_cursor(row=row)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_alert_of(pilot, seqs)
         from csu.screens.journal import JournalScreen
 
         assert isinstance(app.screen, JournalScreen)
@@ -91,16 +97,7 @@ async def test_the_journal_of_an_alert_is_titled_with_it_until_f6(
     """The filter fields cannot show designated entries: the title names them."""
     _, seqs = three_changes(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "superviseur")
-        await pilot.press("f4")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, AlertsScreen)
-        row = next(i for i, view in enumerate(screen.alerts) if view.alert.seqs == tuple(seqs))
-        screen.query_one("#alerts-table", DataTable).move_cursor(row=row)
-        alert_title = screen.alerts[row].alert.title
-        await pilot.press("enter")
-        await settle(pilot)
+        alert_title = await open_alert_of(pilot, seqs)
         title = str(app.screen.query_one("#journal-title", Static).content)
         assert title == (
             f"Journal — 3 entrées désignées par l'alerte « {alert_title} » ; F6 : tout le journal"
