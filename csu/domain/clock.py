@@ -1,5 +1,6 @@
 """Time: stored in UTC, shown in Europe/Paris; services take a clock."""
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,6 +51,26 @@ def to_paris(moment: datetime) -> datetime:
     if moment.tzinfo is None:  # naive values from the store are UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(PARIS)
+
+
+def paris_seconds_text(stamp: str) -> str:
+    """An RFC 3339 moment of the journal (« 2022-11-28T09:00:00.000000Z ») as read in
+    Paris, to the second: ``28/11/2022 10:00:00``. Paris's offset is looked up once an
+    hour of UTC (it changes on the hour): an export writes it for a million entries."""
+    if not stamp.endswith(("Z", "+00:00")):  # not as the journal writes it: the long way
+        return f"{to_paris(datetime.fromisoformat(stamp)):%d/%m/%Y %H:%M:%S}"
+    local = datetime.fromisoformat(stamp) + _paris_offset(stamp[:13])
+    return (
+        f"{local.day:02d}/{local.month:02d}/{local.year} "
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _paris_offset(hour: str) -> timedelta:
+    """Paris's offset from UTC in the hour ``2022-11-28T09`` (UTC)."""
+    moment = datetime.fromisoformat(f"{hour}:00:00+00:00")
+    return moment.astimezone(PARIS).utcoffset() or timedelta(0)
 
 
 def paris_text(moment: datetime) -> str:

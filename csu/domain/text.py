@@ -270,6 +270,12 @@ def spreadsheet_safe(cell: str) -> str:
     The quote is the spreadsheets' own "text" marker; a reader of the raw file
     sees it, which is the lesser evil next to a formula run on the reader's machine.
     """
+    if not cell or (cell[0] not in FORMULA_FIRST and not cell[0].isspace()):
+        return cell  # most cells: a name, a code, a number (a million rows an export)
     # After spaces too: a spreadsheet set to trim them would run « =1+1 » then.
     formula = cell.startswith(FORMULA_STARTS) or cell.lstrip().startswith(FORMULA_STARTS)
     return "'" + cell if formula else cell
+
+
+# Their first characters: a cell starting with none of these, nor with a space, is safe.
+FORMULA_FIRST = frozenset(start[0] for start in FORMULA_STARTS)

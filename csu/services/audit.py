@@ -23,15 +23,15 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from csu.domain.actions import ACTIONS
-from csu.domain.clock import parse_rfc3339, to_paris
+from csu.domain.clock import paris_seconds_text, parse_rfc3339, to_paris
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
-from csu.domain.labels import detail_value, entry_label
+from csu.domain.labels import entry_label
 from csu.domain.merkle import CompactRange
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
-from csu.domain.text import single_line, spreadsheet_safe
+from csu.domain.text import FORMULA_FIRST, single_line, spreadsheet_safe
 from csu.services.context import (
     Deps,
     NotFound,
@@ -897,18 +897,22 @@ _json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 def _spreadsheet_row(row: dict[str, Any]) -> list[Any]:
     """The row's cells in CSV_TITLES order, every text cell made safe to open in a
-    spreadsheet (no formula runs)."""
+    spreadsheet (no formula runs). ``row`` is the export's own, completed here."""
     details = row["details"]
-    cells = {
-        **row,
-        "details": _json(details),
-        "paris_time": detail_value("ts", row["ts"]),
-        "label": entry_label(row["action"], details if isinstance(details, dict) else {}),
-    }
+    row["paris_time"] = paris_seconds_text(row["ts"]) if row["ts"] else ""
+    row["label"] = entry_label(row["action"], details if isinstance(details, dict) else {})
+    row["details"] = _json(details)
+    # spreadsheet_safe called only where the first character may start a formula: a
+    # million rows of 16 cells, most a name, a code or a number.
     return [
-        spreadsheet_safe(value) if isinstance(value, str) else value
-        for value in (cells[name] for name in CSV_TITLES)
+        spreadsheet_safe(value)
+        if value.__class__ is str and value and (value[0] in FORMULA_FIRST or value[0].isspace())
+        else value
+        for value in (row[name] for name in _CSV_COLUMNS)
     ]
+
+
+_CSV_COLUMNS = tuple(CSV_TITLES)
 
 
 def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:

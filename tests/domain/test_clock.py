@@ -3,8 +3,17 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from csu.domain.clock import PARIS, paris_text, parse_typed_moment
+from csu.domain.clock import (
+    PARIS,
+    paris_seconds_text,
+    paris_text,
+    parse_typed_moment,
+    rfc3339,
+    to_paris,
+)
 from csu.domain.errors import InvalidValue
 
 
@@ -51,3 +60,25 @@ def test_a_lock_holds_until_its_end_only() -> None:
     assert still_until(now + timedelta(minutes=1), now) == now + timedelta(minutes=1)
     assert still_until(now, now) is None and still_until(None, now) is None
     assert still_until((now + timedelta(minutes=1)).replace(tzinfo=None), now) is not None
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 12, 31),
+                    timezones=st.just(UTC)))  # fmt: skip
+def test_a_journal_moment_reads_in_paris_as_the_long_way_says(moment: datetime) -> None:
+    """The export's fast way (Paris's offset looked up once an hour) agrees with the
+    zone's own, across every change of summer time."""
+    assert paris_seconds_text(rfc3339(moment)) == f"{to_paris(moment):%d/%m/%Y %H:%M:%S}"
+
+
+@pytest.mark.parametrize(
+    ("stamp", "read"),
+    [
+        ("2022-03-27T00:59:59.000000Z", "27/03/2022 01:59:59"),  # the hour before summer
+        ("2022-03-27T01:00:00.000000Z", "27/03/2022 03:00:00"),
+        ("2022-10-30T00:59:59.000000Z", "30/10/2022 02:59:59"),  # winter: 02:xx twice
+        ("2022-10-30T01:00:00.000000Z", "30/10/2022 02:00:00"),
+        ("2022-11-28T10:00:00+01:00", "28/11/2022 10:00:00"),  # another offset: read as is
+    ],
+)
+def test_a_journal_moment_across_summer_time(stamp: str, read: str) -> None:
+    assert paris_seconds_text(stamp) == read
