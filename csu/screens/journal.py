@@ -207,7 +207,7 @@ class JournalScreen(CsuScreen[None]):
                 yield Label("Scrutin")
                 yield PlainSelect([], prompt="tous", id="journal-election", compact=True)
                 yield Label("Intervention")
-                yield Input(placeholder="n° ou 8 premiers", id="journal-intervention", compact=True)
+                yield Input(placeholder="n° (ou 8 car.)", id="journal-intervention", compact=True)
         yield Static("Recherche…", id="journal-status", markup=False)
         yield FittedTable(id="journal-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()

@@ -46,6 +46,7 @@ from csu.services.journal_review import (
     _distinct,
     conditions,
     filter_record,
+    settled,
 )
 from csu.services.reasons import typed_reason
 from csu.services.sessions import require_live_in, require_live_session
@@ -439,7 +440,7 @@ def pending_entries(
     ``limit``): the review shows them above the chain, marked « en attente »."""
     require_role(deps, who, *REVIEWERS)
     require_live_session(deps, who)
-    where = (where or ReviewFilter()).normalised()
+    where = settled(deps, where or ReviewFilter())
     with deps.reading() as session:
         return _pending(session, deps.key, where, limit)
 
@@ -693,7 +694,7 @@ def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter
     intervention the store does not know gives a warning (returned, in French), since
     the export will then be empty."""
     require_role(deps, who, "superviseur", "admin")
-    where = where.normalised()  # a filter wider than its column is refused
+    where = settled(deps, where)  # a filter wider than its column is refused
     warnings = []
     with deps.reading() as session:
         _refuse_filter(session, where)
@@ -778,7 +779,7 @@ def export_journal(
     require_live_session(deps, who)
     if fmt not in EXPORT_SUFFIXES:
         raise ServiceError(f"Format « {fmt} » inconnu : jsonl ou csv.")
-    where = where.normalised()  # refused before a line is written, and journalled
+    where = settled(deps, where)  # refused before a line is written, and journalled
     count = 0
     if deps.engine.dialect.name == "postgresql":
         # Chain what waits, if no sequencer is at work: fewer entries without position.

@@ -300,54 +300,60 @@ def conditions(
         if value is not None:
             found.append(column == value)  # type: ignore[arg-type]
     if where.intervention is not None:
-        found.append(_intervention(session, where.intervention))
+        found.append(JournalEntry.intervention == where.intervention)  # type: ignore[arg-type]
     if where.since is not None or where.until is not None:
         found.extend(_period(session, where.since, where.until, window))
     return found
 
 
-# An intervention's number is a uuid (36 characters): its first 8, as the timeline and
-# an entry's detail show it whole, are enough to find it. Fewer match too many.
-INTERVENTION_PREFIX = 8
+# An intervention's number is a uuid (36 characters): 8 of its characters, its first or
+# its last, as a person copies them from an entry's detail, are enough to look it up.
+# Its beginning is the moment it was opened (time-ordered ids): every call of the same
+# minute shares its first 8, and the filter then asks for more.
+INTERVENTION_PART = 8
 INTERVENTION_ID = 36
-PREFIX_MATCHES = 20  # interventions a typed beginning may name at most
 
 
 def intervention_typed(typed: str | None) -> str | None:
-    """The intervention filter as typed: a whole number or its first characters."""
+    """The intervention filter as typed: a whole number, or 8 of its characters."""
     if typed is None:
         return None
     typed = typed.lower()
-    if len(typed) < INTERVENTION_PREFIX:
+    if len(typed) < INTERVENTION_PART:
         raise InvalidValue(
             "Intervention",
-            f"son n° complet, ou ses {INTERVENTION_PREFIX} premiers caractères au moins "
-            "(ex. 01a24e56)",
+            f"son n° complet, ou ses {INTERVENTION_PART} premiers ou derniers caractères au "
+            "moins (ex. 01a24e56)",
         )
     return typed
 
 
-def _intervention(session: Session, typed: str) -> ColumnElement[bool]:
-    """Entries of the intervention numbered ``typed``, or of those whose number begins
-    so: the interventions' table names them, then the journal's index finds their
-    entries (a pattern on a million entries would read them all)."""
-    if len(typed) >= INTERVENTION_ID:
-        return JournalEntry.intervention == typed  # type: ignore[return-value]
-    ids = list(
-        session.execute(
-            select(Intervention.id)
-            .where(Intervention.id.startswith(typed, autoescape=True))  # type: ignore[union-attr]
-            .limit(PREFIX_MATCHES + 1)
-        ).scalars()
-    )
-    if len(ids) > PREFIX_MATCHES:
-        raise InvalidValue(
-            "Intervention",
-            f"plus de {PREFIX_MATCHES} interventions commencent par « {typed} » : tapez-en "
-            "davantage",
-        )
-    # The number as typed too: an entry may name an intervention no longer in the table.
-    return JournalEntry.intervention.in_(sorted({typed, *ids}))  # type: ignore[union-attr]
+def settled(deps: Deps, where: ReviewFilter) -> ReviewFilter:
+    """``where`` normalised, its intervention named by a part of its number replaced by
+    the whole number: before the search is journalled (the journal keeps the number)
+    or an export writes its first line. A part that several numbers share is refused,
+    saying how many: their entries, mixed, read as one intervention's."""
+    where = where.normalised()
+    typed = where.intervention
+    if typed is None or len(typed) >= INTERVENTION_ID:
+        return where
+    with deps.reading() as session:
+        for matching in (Intervention.id.startswith, Intervention.id.endswith):  # type: ignore[union-attr]
+            ids = list(
+                session.execute(
+                    select(Intervention.id).where(matching(typed, autoescape=True)).limit(21)
+                ).scalars()
+            )
+            if len(ids) == 1:
+                return replace(where, intervention=ids[0])
+            if ids:
+                many = "plus de 20" if len(ids) > 20 else french_number(len(ids))
+                raise InvalidValue(
+                    "Intervention",
+                    f"{many} interventions ont un n° contenant « {typed} » à son début ou à "
+                    "sa fin : tapez-en davantage (ses derniers caractères le distinguent)",
+                )
+    return where  # none: an entry may name an intervention no longer in the table
 
 
 def _period(
@@ -419,7 +425,7 @@ def search_journal(
     """A new search: journalled first (the entry is committed before anything is
     read), then its first page, newest first."""
     require_role(deps, who, *REVIEWERS)
-    where = where.normalised()
+    where = settled(deps, where)
     subject, details = filter_record(deps.key, where)
     with deps.writing() as session:
         require_live_in(session, who)
@@ -454,7 +460,7 @@ def next_page(
     search with this very filter)."""
     require_role(deps, who, *REVIEWERS)
     require_live_session(deps, who)
-    where = where.normalised()
+    where = settled(deps, where)
     with deps.reading() as session:
         entry = session.get(JournalEntry, search)
         fields = journal.entry_fields(entry) if entry is not None else {}
@@ -523,7 +529,7 @@ def count_entries(deps: Deps, who: OperatorContext, where: ReviewFilter) -> int:
     million entries, which is why the screen shows the first page before the count."""
     require_role(deps, who, *REVIEWERS)
     require_live_session(deps, who)
-    where = where.normalised()
+    where = settled(deps, where)
     with deps.reading() as session:
         if where.is_empty:
             return journal.head(session)[0]
