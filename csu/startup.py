@@ -71,29 +71,34 @@ def settings_engine(settings: Settings) -> Engine:
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 
-def _refuse_browser_name(workstation: str) -> None:
-    """« web:address » is the name csu serve gives each browser session it starts, under
-    Textual's web driver. Given by a terminal or a command, it would pass their journal
-    entries for a browser's at that address; written otherwise (« WEB: », « ｗｅｂ: »,
-    a space before), it would read as one. A name, not a proof: whoever sets this
-    process's environment may set the driver too, and the terminal then speaks the
-    web driver's protocol, not a terminal's."""
+def _refuse_browser_name(workstation: str, *, terminal: bool) -> None:
+    """« web:address » is the name csu serve gives each browser session it starts: a
+    terminal under Textual's web driver. Given by a command, or by a terminal of its
+    own, it would pass their journal entries for a browser's at that address; written
+    otherwise (« WEB: », « ｗｅｂ: », a space before), it would read as one. A name, not
+    a proof: whoever sets a terminal's environment may set the driver too, and that
+    terminal then speaks the web driver's protocol, not a terminal's; a command never
+    starts Textual, so no driver exempts it."""
     looks_like = unicodedata.normalize("NFKC", workstation).strip().casefold()
-    if looks_like.startswith(WEB_PREFIX) and os.environ.get("TEXTUAL_DRIVER") != WEB_DRIVER:
+    served = terminal and os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER
+    if looks_like.startswith(WEB_PREFIX) and not served:
         raise ConfigError(
             f"CSU_WORKSTATION (nom du poste) : « {WEB_PREFIX} » en tête est réservé aux "
             "sessions du navigateur (csu serve) ; donnez un autre nom à ce poste."
         )
 
 
-def open_store(db: str | None, settings: Settings | None = None) -> tuple[Settings, Deps]:
-    """Settings, key and a migrated store, or a French error saying what to do."""
+def open_store(
+    db: str | None, settings: Settings | None = None, *, terminal: bool = False
+) -> tuple[Settings, Deps]:
+    """Settings, key and a migrated store, or a French error saying what to do.
+    ``terminal``: for the terminal (csu run, a csu serve session), not a command."""
     settings = settings or load_settings(db)
     try:  # named in every journal entry: checked before anything is written
         check_workstation(settings.workstation, "CSU_WORKSTATION (nom du poste)")
     except InvalidValue as error:
         raise ConfigError(str(error)) from None
-    _refuse_browser_name(settings.workstation)
+    _refuse_browser_name(settings.workstation, terminal=terminal)
     path = settings.sqlite_path
     if path is not None:
         _refuse_missing(path, db)
@@ -149,7 +154,7 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
     if demo and db and db != demo_url():  # « csu run --demo --db X »: as the commands say
         raise StoreUnavailable(DB_AND_DEMO)
     try:
-        settings, deps = open_store(demo_url() if demo and not db else db)
+        settings, deps = open_store(demo_url() if demo and not db else db, terminal=True)
     except ConfigError as error:
         raise StoreUnavailable(str(error)) from error
     except Exception as error:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.domain.roles import ROLE_LABELS, Role
-from csu.domain.text import single_line, visible_text
+from csu.domain.text import visible_text
 
 # The terminal imports this module before its first frame: the store, SQLAlchemy and
 # argon2 are imported when first used, not here (see bench/terminal.py, cold start).
@@ -91,9 +91,10 @@ class PartlyRecorded(OutcomeUnknown):
 
 
 def check_workstation(name: str, field: str) -> None:
-    """A workstation's name, named in every journal entry: no control character, and
-    no wider than its journal column (a longer one would stop the journal)."""
-    single_line(name, field)
+    """A workstation's name, named in every journal entry: no control character, nor
+    an invisible one (« web\u200b:… » read as a browser's), and no wider than its
+    journal column (a longer one would stop the journal)."""
+    visible_text(name, field)
     if len(name) > MAX_WORKSTATION:
         raise InvalidValue(field, f"{MAX_WORKSTATION} caractères au plus")
 

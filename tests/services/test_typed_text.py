@@ -217,9 +217,26 @@ def test_a_session_csu_serve_starts_keeps_its_browser_name(
     # As textual-serve starts each session: under Textual's web driver.
     monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
     monkeypatch.setenv("CSU_WORKSTATION", "web:203.0.113.7")
-    settings, deps = open_store(str(initialised(tmp_path / "csu.sqlite")))
+    settings, deps = open_store(str(initialised(tmp_path / "csu.sqlite")), terminal=True)
     deps.engine.dispose()
     assert settings.workstation == "web:203.0.113.7"
+
+
+def test_a_command_under_the_web_driver_still_cannot_name_itself_a_browser_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command never starts Textual: the driver's variable costs it nothing."""
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    monkeypatch.setenv("CSU_WORKSTATION", "web:10.0.0.5")
+    with pytest.raises(ConfigError, match=r"« web: » en tête est réservé"):
+        open_store(str(initialised(tmp_path / "csu.sqlite")))
+
+
+@pytest.mark.parametrize("name", ["web\u200b:10.0.0.7", "\u200b", "\ufeff=1+1"])
+def test_a_workstation_named_with_an_invisible_character_is_refused(name: str) -> None:
+    """It read as another (« web:… »), or as none, in the journal and its export."""
+    with pytest.raises(InvalidValue, match=r"^Poste de travail \(CSU_WORKSTATION\) : "):
+        OperatorContext(login="agent", role="agent", workstation=name)
 
 
 def test_a_workstation_setting_with_a_control_character_stops_the_store_opening(
