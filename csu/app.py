@@ -531,19 +531,18 @@ class CsuApp(App[None]):
 
     def _quietly(self, what: str, look: Callable[[], T]) -> T | None:
         """A look the app takes on its own, every few seconds (the outbox, checkpoints,
-        alerts, a president's requests): a store out of reach, or a refusal, is not the
-        operator's doing, and said at each look it was « Erreur inattendue » every 2 s.
-        Logged; looked at again at the next tick, and the operator's own next action
-        says what is wrong. A closed session still ends it, and a checkpoint refused is
-        still told (CheckpointRefused)."""
-        from csu.services.checkpoints import CheckpointRefused
+        alerts, a president's requests): a store out of reach is not the operator's
+        doing, and said at each look it was « Erreur inattendue » every 2 s. Logged;
+        looked at again at the next tick, and the operator's own next action says what
+        is wrong. Any other error is told, as before (a bug must not go unseen)."""
+        from csu.startup import out_of_reach
 
         try:
             return look()
-        except (SessionClosed, CheckpointRefused):
-            raise
         except Exception as error:
-            self.log.warning(f"{what} : {type(error).__name__}")
+            if not out_of_reach(error):
+                raise
+            self.log.warning(f"{what} : base injoignable ({type(error).__name__})")
             return None
 
     def _deliver_due(self) -> None:

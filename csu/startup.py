@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
 from csu.domain.addresses import WEB_PREFIX
 from csu.domain.errors import InvalidValue
-from csu.services.context import Deps, ServiceError, check_workstation
+from csu.services.context import Deps, ServiceError, StoreBusy, check_workstation
 from csu.services.deployment_key import KeyMismatch, check_deployment_key
 from csu.store.engine import make_engine
 from csu.store.failures import (
@@ -38,6 +38,14 @@ DB_AND_DEMO = "--db et --demo désignent chacun une base : gardez l'une ou l'aut
 
 class StoreUnavailable(ServiceError):
     """The terminal could not open its store; the text says what to do, in French."""
+
+
+def out_of_reach(error: BaseException) -> bool:
+    """Whether ``error`` says the store cannot be reached or is busy (a server down, a
+    file gone, every connection taken): what the terminal's own looks keep quiet about."""
+    return isinstance(error, StoreBusy | StoreUnavailable) or (
+        describe_store_error(error) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -195,12 +203,18 @@ def open_workplace(db: str | None, demo: bool = False) -> Workplace:
 def _checkpoints(settings: Settings) -> dict[str, Any]:
     """The checkpoint policy and verifier of the settings; a key file that cannot be
     used stops the terminal with the reason (better than checkpoints silently missing)."""
-    from csu.services.checkpoints import CheckpointPolicy, load_signer, load_verifier
+    from csu.services.checkpoints import (
+        CheckpointPolicy,
+        check_origin,
+        load_signer,
+        load_verifier,
+    )
 
     found: dict[str, Any] = {}
     try:
         if settings.checkpoint_key_file is not None:
             signer = load_signer(settings.checkpoint_key_file)
+            check_origin(settings.checkpoint_origin or signer.name, signer)
             found["checkpoints"] = CheckpointPolicy(
                 signer,
                 settings.checkpoint_origin or signer.name,

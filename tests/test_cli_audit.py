@@ -237,6 +237,16 @@ def test_the_terminal_does_not_start_with_a_signing_key_it_cannot_use(
         open_workplace(str(db))
 
 
+def test_the_terminal_does_not_start_with_an_origin_no_checkpoint_could_keep(
+    db: Path, key: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Said at each signing it missed, the refusal went unseen: the terminal says it."""
+    monkeypatch.setenv("CSU_CHECKPOINT_KEY_FILE", str(key))
+    monkeypatch.setenv("CSU_CHECKPOINT_ORIGIN", "o" * 201)
+    with pytest.raises(StoreUnavailable, match="Origine ou nom de clé trop long : 200"):
+        open_workplace(str(db))
+
+
 def rechain(db: Path, seq: int) -> None:
     """Entry ``seq`` edited and the chain after it hashed again, head included: what
     someone holding the file but not the signing key would do. The chain checks."""

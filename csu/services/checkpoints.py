@@ -257,6 +257,18 @@ def _last_refusal(session: Session) -> datetime | None:
         return None
 
 
+MAX_ORIGIN = 200  # the widths of the checkpoint table's origin and key name
+
+
+def check_origin(origin: str, signer: NoteSigner) -> None:
+    """Refuses an origin or a key name wider than the checkpoint table keeps: said when
+    the terminal starts (csu.startup), not at each signing it would then miss."""
+    if len(origin) > MAX_ORIGIN or len(signer.name) > MAX_ORIGIN:
+        raise ServiceError(
+            f"Origine ou nom de clé trop long : {MAX_ORIGIN} caractères au plus."
+        )
+
+
 def _sign(
     deps: Deps,
     actor: Actor,
@@ -269,8 +281,7 @@ def _sign(
     """Signs the journal as it stands; ``who``: the operator whose session asked it
     (none for the terminal's automatic signer), checked in the writing transaction."""
     key_hex = signer.key_id.hex()
-    if len(origin) > 200 or len(signer.name) > 200:  # the widths of the checkpoint table
-        raise ServiceError("Origine ou nom de clé trop long : 200 caractères au plus.")
+    check_origin(origin, signer)
     with deps.reading() as session:
         size = journal.head(session)[0]
     # The whole chain, and every checkpoint journalled or stored held up against it (no

@@ -41,3 +41,26 @@ async def test_a_store_out_of_reach_is_not_told_at_each_look(
             await pilot.pause()
         assert notified_since(app, before) == []
         assert app.operator is not None  # the session goes on
+
+
+async def test_an_error_that_is_not_the_store_s_is_still_told(
+    app: CsuApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept quiet, a bug in a look (the outbox's) would stop it for good unseen."""
+    import csu.services.presence
+
+    def broken(*_: object) -> list[str]:
+        raise RuntimeError("bogue")
+
+    monkeypatch.setattr(csu.services.presence, "waiting_presence_checks", broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "president")
+        before = list(notifications(app))
+        app._watch_presence()
+        # The worker fails: waiting for it would raise here; its notice is waited for.
+        for _ in range(200):
+            told = notified_since(app, before)
+            if told:
+                break
+            await pilot.pause(0.05)
+        assert any(n.startswith("Erreur inattendue") for n in told)
