@@ -454,7 +454,18 @@ class IssueScreen(_MaterialAndKind[CredentialShownScreen | None]):
         chosen = self.chosen()
         hint = self.query_one("#issue-hint", Static)
         shortfall = self.shortfalls.get(chosen) if chosen is not None else None
-        hint.update(shortfall or issue_hint(chosen[1] if chosen is not None else None))
+        if shortfall is None:
+            hint.update(issue_hint(chosen[1] if chosen is not None else None))
+        else:
+            # What to do about it: the refusal alone listed sets, not that the one just
+            # verified does not count, nor how to verify again.
+            from csu.screens.voter import file_key
+
+            again = file_key(self.app, "verify")
+            hint.update(
+                f"La vérification faite ne permet pas ce code. {shortfall} Fermez cette "
+                f"fenêtre et vérifiez de nouveau{f' ({again})' if again else ''}."
+            )
         hint.set_class(shortfall is not None, "-refused")
 
     def compose(self) -> ComposeResult:

@@ -52,6 +52,7 @@ from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import USED_PRO_EMAIL, notify_change
 from csu.services.outbox import deliver
 from csu.services.reasons import typed_reason
+from csu.services.sessions import require_live_in
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared
@@ -124,15 +125,18 @@ def verification_shortfalls(
     """For the issue window, before « Délivrer »: each (material, kind) that the
     intervention's verification does not allow yet (``verification_for``: a password
     after a code by SMS), with the sentence its issue would be refused with. Reads
-    nothing of the voter; empty for an intervention that is not the operator's."""
+    nothing of the voter; empty for an intervention that is not the operator's own and
+    open, and for a material that is not its voter's."""
     with deps.reading() as session:
+        require_live_in(session, who)
         row = session.get(Intervention, intervention_id)
-        if row is None or row.operator_login != who.login:
+        if row is None or row.operator_login != who.login or row.closed_at is not None:
             return {}
         elections = dict(
             session.execute(
                 select(Material.id, Material.election_id).where(
-                    Material.id.in_(list(material_ids))  # type: ignore[union-attr]
+                    Material.id.in_(list(material_ids)),  # type: ignore[union-attr]
+                    Material.voter_id == row.voter_id,
                 )
             ).all()
         )

@@ -44,9 +44,12 @@ async def test_after_a_code_by_sms_the_password_says_why_before_delivering(
         app.screen.query_one("#credential-kind", Select).value = "password"
         await settle(pilot)
         assert hint.has_class("-refused")
-        assert str(hint.render()).startswith(
-            "Pour délivrer un mot de passe, l'identité doit être vérifiée par : "
+        said = str(hint.render())
+        assert said.startswith(
+            "La vérification faite ne permet pas ce code. Pour délivrer un mot de passe, "
+            "l'identité doit être vérifiée par : "
         )
+        assert said.endswith("Fermez cette fenêtre et vérifiez de nouveau (ctrl+e).")
         app.screen.query_one("#credential-kind", Select).value = "security_key"
         await settle(pilot)
         assert not hint.has_class("-refused")

@@ -5,6 +5,7 @@ refused with; a newcomer verified by SMS was offered « Mot de passe » without 
 
 from csu.services.context import ServiceError
 from csu.services.credentials import issue_credential, verification_shortfalls
+from csu.services.interventions import close_intervention
 from csu.services.one_time_codes import send_one_time_code
 from csu.services.verification import verify_identity
 from tests.conftest import AGENT
@@ -52,3 +53,12 @@ def test_another_agent_s_intervention_tells_nothing(desk: Desk) -> None:
     call = verified_by_sms(desk)
     found = verification_shortfalls(desk.deps, AGENT_2, call, [desk.caller.material_id], KINDS)
     assert found == {}
+
+
+def test_a_closed_intervention_or_another_voter_s_material_tells_nothing(desk: Desk) -> None:
+    call = verified_by_sms(desk)
+    other = desk.teacher.material_id  # another voter's, another election's
+    assert verification_shortfalls(desk.deps, AGENT, call, [other], KINDS) == {}
+    close_intervention(desk.deps, AGENT, call, "résolu")
+    material = desk.caller.material_id
+    assert verification_shortfalls(desk.deps, AGENT, call, [material], KINDS) == {}
