@@ -521,6 +521,13 @@ ROLE_PLURALS: dict[str, str] = {
 }
 
 
+def name_and_login(name: str | None, login: str) -> str:
+    """An operator as a colleague knows them, with the login the journal names: « Camille
+    Agent (agent) »; the login alone without a name. The name alone, a display name
+    another account may share, let one pass for another."""
+    return f"{name} ({login})" if name and name != login else login
+
+
 def actor_choice(login: str, name: str | None) -> str:
     """An author of entries as the journal's « Opérateur » list offers it: an operator
     with their name, else what kind of author it is (« cli:root » alone read as an

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from csu.domain.labels import name_and_login
 from csu.domain.plural import counted
 from csu.domain.text import free_text
 from csu.domain.verification import DOCUMENT_FIELD, DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
@@ -31,14 +32,19 @@ from csu.services.presence import (
     waiting_presence_checks,
 )
 from csu.services.reasons import long_enough, minimum_words
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
 from csu.widgets.paste_checked import PasteCheckedInput
-from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
-COLUMNS = ("Demandée à", "Électeur", "Matricule", "Naissance", "Scrutin", "Agent", "Expire à")
+# Fitted to the requests (csu.widgets.fitted_table): at 80 columns the agent's name ran
+# off the right edge, cut with no « … ». The times and the matricule never shrink.
+COLUMNS = (
+    Fit("Demandée à"), Fit("Électeur", 10), Fit("Matricule"), Fit("Naissance", 6),
+    Fit("Scrutin", 6), Fit("Agent", 8), Fit("Expire à"),
+)  # fmt: skip
 WATCH_SECONDS = 3  # how often the screen looks for new requests (ids only)
 
 
@@ -50,7 +56,7 @@ def row_of(request: PresenceRequest) -> tuple[str, ...]:
         request.matricule,
         request.birth_date,
         request.election_id,
-        request.requested_by_name,
+        name_and_login(request.requested_by_name, request.requested_by),
         f"{request.expires_at:%H:%M:%S}",
     )
 
@@ -60,7 +66,8 @@ def request_text(request: PresenceRequest) -> str:
         f"Électeur : {request.last_name.upper()} {request.first_name} — matricule "
         f"{request.matricule}"
         + (f", date de naissance {request.birth_date}" if request.birth_date else ""),
-        f"Scrutin : {request.election_id} — demandé par l'agent {request.requested_by_name} à "
+        f"Scrutin : {request.election_id} — demandé par l'agent "
+        f"{name_and_login(request.requested_by_name, request.requested_by)} à "
         f"{request.requested_at:%H:%M}, à attester avant {request.expires_at:%H:%M}.",
     ]
     if request.remote_locked:
@@ -96,12 +103,12 @@ class PresenceRequestsScreen(CsuScreen[None]):
         yield ShellHeader(self.csu.clock)
         yield Static("Vérifications en personne demandées", id="presence-title", markup=False)
         yield Static("Chargement des demandes…", id="presence-status", markup=False)
-        yield PlainTable(id="presence-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="presence-table", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#presence-table", DataTable)
-        table.add_columns(*COLUMNS)
+        table = self.query_one("#presence-table", FittedTable)
+        table.set_columns(*COLUMNS)
         table.focus()
         self.load()
         self.set_interval(WATCH_SECONDS, self.watch_waiting)

@@ -174,7 +174,7 @@ def _add(
     if len(login) > MAX_LOGIN:
         raise InvalidValue(LOGIN_FIELD, f"{MAX_LOGIN} caractères au plus")
     if display_name is not None:
-        display_name = single_line(display_name, NAME_FIELD).strip() or None
+        display_name = visible_text(display_name, NAME_FIELD).strip() or None
         if display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
             raise InvalidValue(NAME_FIELD, f"{MAX_DISPLAY_NAME} caractères au plus")
     bureau = _checked_role(role, bureau)

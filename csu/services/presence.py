@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from csu.domain.clock import to_paris
 from csu.domain.ids import time_ordered_uuid
+from csu.domain.labels import name_and_login
 from csu.domain.verification import (
     ATTESTED,
     DECLINED,
@@ -460,8 +461,7 @@ def _names(session: Session, logins: set[str]) -> dict[str, str]:
 def agent_words(session: Session, login: str) -> str:
     """« l'agent Camille Agent (agent) »: the name the president knows, the login that
     the journal names."""
-    name = _names(session, {login}).get(login)
-    return f"l'agent {name} ({login})" if name and name != login else f"l'agent {login}"
+    return f"l'agent {name_and_login(_names(session, {login}).get(login), login)}"
 
 
 def _waiting(

@@ -18,6 +18,7 @@ from csu.domain.labels import (
     detail_label,
     detail_value,
     entry_label,
+    name_and_login,
 )
 from csu.domain.messages import PLACEHOLDERS
 from csu.domain.verification import CHANNELS
@@ -297,3 +298,10 @@ def test_every_service_a_role_refusal_names_reads_in_french_in_the_review() -> N
     assert not missing, f"services without a label: {sorted(missing)}"
     assert detail_label("service") == "action demandée"
     assert detail_value("service", "unlock_voter") == "déverrouillage d'un électeur"
+
+
+def test_an_operator_is_named_with_their_login_beside_their_name() -> None:
+    """A display name alone let another account pass for an agent a president knows."""
+    assert name_and_login("Camille Agent", "agent") == "Camille Agent (agent)"
+    assert name_and_login(None, "agent") == "agent"
+    assert name_and_login("agent", "agent") == "agent"

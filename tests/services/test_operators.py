@@ -155,7 +155,12 @@ def test_a_login_with_a_control_character_is_refused_naming_the_field(
     assert list_operators(ops, ADMIN) == []
 
 
-@pytest.mark.parametrize("name", ["Camille\u202eMartin", "Camille\tMartin", "Camille\x9bMartin"])
+@pytest.mark.parametrize(
+    "name",
+    # an invisible character too: « Camille\u200b Agent » passed for « Camille Agent »
+    ["Camille\u202eMartin", "Camille\tMartin", "Camille\x9bMartin", "Camille\u200b Agent",
+     "\u2060\u2060"],
+)
 def test_a_name_with_a_control_character_is_refused_naming_the_field(ops: Deps, name: str) -> None:
     with pytest.raises(InvalidValue, match=r"^Nom affiché : caractère interdit"):
         add_operator(ops, ADMIN, "camille", role="agent", password=PASSWORD, display_name=name)
