@@ -389,6 +389,14 @@ def test_export_warns_of_an_unknown_operator_or_election(db: Path, option: str, 
     ) in said(result)
 
 
+def test_export_warns_of_an_unknown_intervention_in_the_feminine(db: Path) -> None:
+    result = csu("audit", "export", "--intervention", "0123456789ab", "--db", db)
+    assert_done(result)
+    assert (
+        "Attention : intervention « 0123456789ab » inconnue de la base et absente du journal"
+    ) in said(result)
+
+
 def test_export_of_a_known_operator_gives_no_warning(db: Path) -> None:
     result = csu("audit", "export", "--operator", "agent1", "--db", db)
     assert_done(result)

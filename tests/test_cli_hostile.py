@@ -21,6 +21,7 @@ from typer.testing import Result
 
 from csu.cli.common import friendly
 from csu.launch import build_app
+from csu.services.context import SYSTEM_USER_FIELD
 from tests.cli_support import assert_done, assert_refused, clean_environment, csu, said
 from tests.screens.conftest import SIZE
 from tests.test_cli import HEADER, MININT
@@ -516,10 +517,11 @@ def test_a_database_url_with_a_password_is_not_quoted_back(
 @pytest.mark.parametrize(
     ("user", "told"),
     [
-        ("a" * 70, "Utilisateur du système (USER, LOGNAME) : 60 caractères au plus"),
-        ("x\x1b[31mRED", "Utilisateur du système (USER, LOGNAME) : caractère interdit"),
-        ("\u202e=1+1", "Utilisateur du système (USER, LOGNAME) : caractère interdit"),
-        ("ab\udcffcd", "Utilisateur du système (USER, LOGNAME) : caractère interdit"),
+        ("a" * 70, "60 caractères au plus"),
+        ("x\x1b[31mRED", "caractère interdit"),
+        ("\u202e=1+1", "caractère interdit"),
+        ("ab\udcffcd", "caractère interdit"),
+        (" ", "vide"),
     ],
 )
 def test_a_system_user_no_login_could_name_stops_the_command_before_it_runs(
@@ -529,7 +531,7 @@ def test_a_system_user_no_login_could_name_stops_the_command_before_it_runs(
     monkeypatch.setenv("USER", user)
     monkeypatch.setenv("LOGNAME", user)
     result = csu("audit", "export", "--format", "csv", "--db", db)
-    assert_french_refusal(result, told)
+    assert_french_refusal(result, f"{SYSTEM_USER_FIELD} : {told}")
     assert "horodatage" not in result.output  # no row written
     assert entries_in(db) == before
 

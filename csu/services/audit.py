@@ -698,14 +698,14 @@ def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter
     warnings = []
     with deps.reading() as session:
         _refuse_filter(session, where)
-        for value, key, column, what in (
-            (where.operator, Operator.login, JournalEntry.operator, "opérateur"),
-            (where.election, Election.id, JournalEntry.election, "scrutin"),
-            (where.intervention, Intervention.id, JournalEntry.intervention, "intervention"),
+        for value, key, column, what, e in (
+            (where.operator, Operator.login, JournalEntry.operator, "opérateur", ""),
+            (where.election, Election.id, JournalEntry.election, "scrutin", ""),
+            (where.intervention, Intervention.id, JournalEntry.intervention, "intervention", "e"),
         ):
             if value is not None and not _known(session, key, column, value):
                 warnings.append(
-                    f"Attention : {what} « {value} » inconnu de la base et absent du "
+                    f"Attention : {what} « {value} » inconnu{e} de la base et absent{e} du "
                     "journal : l'export sera vide."
                 )
     return warnings

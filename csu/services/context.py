@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 MAX_WORKSTATION = 100  # the journal's workstation column
 MAX_LOGIN = 64  # the operator table's and the journal's width
 # The command line acts in the system user's name (``cli:`` and $USER or $LOGNAME).
-SYSTEM_USER_FIELD = "Utilisateur du système (USER, LOGNAME)"
+SYSTEM_USER_FIELD = "Utilisateur du système (LOGNAME, USER, LNAME ou USERNAME)"
 
 
 class ServiceError(Exception):
@@ -129,7 +129,10 @@ class OperatorContext:
         name is checked as an operator's login is, before anything runs: it is written
         into each journal entry, and an export refused at its entry would already have
         written its rows."""
-        login = f"cli:{getpass.getuser()}"
+        user = getpass.getuser()  # the first of the four variables set, as it reads them
+        if not user.strip():
+            raise InvalidValue(SYSTEM_USER_FIELD, "vide : aucun nom d'utilisateur")
+        login = f"cli:{user}"
         visible_text(login, SYSTEM_USER_FIELD)
         if len(login) > MAX_LOGIN:
             raise InvalidValue(SYSTEM_USER_FIELD, f"{MAX_LOGIN - len('cli:')} caractères au plus")
