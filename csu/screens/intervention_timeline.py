@@ -51,11 +51,12 @@ def step_summary(step: TimelineStep) -> str:
 
 
 def title_of(timeline: Timeline) -> str:
-    """« Intervention de agent, le 02/12/2022 à 11:30 »: its number is in the summary."""
+    """« Intervention ouverte par agent le 02/12/2022 à 11:30 »: its number is in the
+    summary (« de agent » wanted an elision no login can be trusted to take)."""
     if timeline.opened_at is None:
         return "Intervention introuvable"
-    by = f" de {timeline.operator}" if timeline.operator else ""
-    return f"Intervention{by}, le {timeline.opened_at:%d/%m/%Y à %H:%M}"
+    by = f" par {timeline.operator}" if timeline.operator else ""
+    return f"Intervention ouverte{by} le {timeline.opened_at:%d/%m/%Y à %H:%M}"
 
 
 def summary_table(timeline: Timeline) -> Table:

@@ -185,7 +185,7 @@ async def test_i_opens_what_the_agent_did_before_escalating(app: CsuApp, demo_de
         assert "escaladé" in screen_text(app)
         # titled by who and when, its number (the journal filter's) in the summary
         title = str(app.screen.query_one("#timeline-title", Static).content)
-        assert title == "Intervention de agent, le 02/12/2022 à 11:30"
+        assert title == "Intervention ouverte par agent le 02/12/2022 à 11:30"
         assert call in screen_text(app)
         await press(pilot, "escape")
         assert isinstance(app.screen, EscalationsScreen)
