@@ -169,9 +169,11 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         yield ShellHeader(self.app.clock)
         yield Static("Dossiers escaladés", id="escalations-title", markup=False)
         yield Static("Chargement des dossiers…", id="escalations-status", markup=False)
+        # Above the table: at the bottom, a notice (« 2 alertes en cours ») covered the
+        # number for seconds of the 30 it shows.
+        yield Static(id="escalations-callback", markup=False)
         yield FittedTable(id="escalations-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="escalations-detail", markup=False)
-        yield Static(id="escalations-callback", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:
