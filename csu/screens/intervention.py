@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from csu.domain.escalation import ESCALATED
 from csu.domain.interventions import OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS
-from csu.screens.base import CsuModal
+from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import ConfirmDialog
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
 from csu.widgets.plain import PlainSelect
@@ -214,10 +214,8 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
 
 LAYOUT_SETTLED_S = 0.05
 NOTE_OPTIONAL = "Note (facultative, versée au journal ; numéros et adresses masqués)"
-NOTE_FOR_SUPERVISOR = (
-    "Note (obligatoire : pourquoi le dossier est escaladé ; versée au journal, numéros et "
-    "adresses masqués)"
-)
+# One line at 80 columns: a second one was scrolled out of view, its parenthesis cut.
+NOTE_FOR_SUPERVISOR = "Note (obligatoire : pourquoi escalader ; numéros et adresses masqués)"
 
 
 class InterventionCloseScreen(CsuModal[str | None]):
@@ -306,6 +304,16 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     def _done(self, outcome: str) -> None:
         self.dismiss(outcome)
+
+    @on(WorkFailed)
+    def _refused(self, event: WorkFailed) -> None:
+        """The cursor into the field the refusal names (told by the app's notice): it
+        stayed on « Clore », and a note typed then went nowhere."""
+        field = getattr(event.error, "field", None)
+        if field == "Note":
+            self.query_one("#close-note", TextArea).focus()
+        elif field is not None and self.query_one("#close-callback-box").display:
+            self.query_one("#close-callback", Input).focus()  # the number, as typed
 
     @on(Button.Pressed, "#close-cancel")
     def action_cancel(self) -> None:

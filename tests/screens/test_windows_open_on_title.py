@@ -89,9 +89,24 @@ async def test_escalating_brings_the_callback_number_and_buttons_into_view(
         window.query_one("#close-outcome", Select).value = "escaladé"
         await settle(pilot)
         await pilot.pause(0.2)
-        assert str(label.render()).startswith("Note (obligatoire : pourquoi le dossier")
+        assert str(label.render()).startswith("Note (obligatoire : pourquoi escalader")
         assert shows(app, window.query_one("#close-callback"))
         assert shows(app, window.query_one("#close-ok"))
+
+
+async def test_escalating_without_a_note_puts_the_cursor_in_the_note(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """It stayed on « Clore », and the note typed next went nowhere."""
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        window = await opened(pilot, "ctrl+w")
+        window.query_one("#close-outcome", Select).value = "escaladé"
+        await settle(pilot)
+        await click(pilot, "#close-ok")
+        await settle(pilot)  # the refusal's worker, failed, waited for
+        assert app.focused is window.query_one("#close-note")
+        assert app.screen is window  # still open, nothing closed
 
 
 async def test_the_reveal_window_opens_on_its_title_in_the_field_to_reveal(
