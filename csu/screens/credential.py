@@ -159,10 +159,12 @@ def revoked(kind: str) -> str:
 
 
 def spelling_lines(spelling: Sequence[str], per_line: int = SPELLING_PER_LINE) -> list[str]:
-    """The spelling of a value, a few characters per line: « K comme Kléber · 7 chiffre sept »."""
+    """The spelling of a value, a few characters per line: « K comme Kléber · 7 chiffre sept ».
+    Each character's phrase is held together by no-break spaces: a line too long for
+    the window breaks between phrases, never « n / minuscule comme Nicolas »."""
+    held = [phrase.replace(" ", "\u00a0") for phrase in spelling]
     return [
-        " · ".join(spelling[start : start + per_line])
-        for start in range(0, len(spelling), per_line)
+        " · ".join(held[start : start + per_line]) for start in range(0, len(held), per_line)
     ]
 
 

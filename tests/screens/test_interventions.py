@@ -264,7 +264,7 @@ class TestCredentialShownOnce:
             value = str(shown.query_one("#credential-value", Static).content)
             assert len(value) == 19 and value.count("-") == 3
             spelling = str(shown.query_one("#credential-spelling", Static).content)
-            assert " comme " in spelling or " chiffre " in spelling
+            assert "\u00a0comme\u00a0" in spelling or "\u00a0chiffre\u00a0" in spelling
             await press(pilot, "escape")
             assert app.screen is shown
             hint = str(shown.query_one("#credential-hint", Static).content)

@@ -8,10 +8,11 @@ The credential windows start on their first choice, the kind of code (ctrl+k iss
 ctrl+x invalidates), and so does « Révéler un champ » (ctrl+r, which field): what is
 issued, invalidated or revealed is chosen before a reason is typed."""
 
+import re
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Label, Select
+from textual.widgets import Label, Select, Static
 
 from csu.app import CsuApp
 from csu.screens.base import CsuModal
@@ -27,6 +28,7 @@ from tests.screens.conftest import (
     press,
     settle,
 )
+from tests.screens.shown import _drawn
 from tests.screens.test_escalations_screen import escalate, open_queue
 from tests.screens.test_substitution_screens import log_in_later, request_as
 from tests.screens.test_verification_window_scroll import shows
@@ -162,6 +164,13 @@ async def test_a_president_s_new_password_opens_on_its_title_its_hand_over_in_vi
         opens_on_its_title(app, window, "read-out")
         assert shows(app, window.query_one("#credential-value"))
         assert shows(app, window.query_one("#credential-countdown"))
+        # Each line as drawn begins a character's phrase, never in the middle of one
+        # (« n / minuscule comme Nicolas »).
+        spelling = window.query_one("#credential-spelling", Static).region
+        drawn = _drawn(app).splitlines()[spelling.y : spelling.bottom]
+        for line in drawn:
+            phrase = line[spelling.x : spelling.right].strip()
+            assert re.match(r"\S+[ \u00a0](minuscule|majuscule|comme|chiffre)", phrase), line
 
 
 async def test_the_vote_code_link_window_opens_on_its_title_in_the_recipient(
