@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
-from csu.domain.roles import ROLE_LABELS
+from csu.domain.roles import MESSAGE_READERS, ROLE_LABELS
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
     SESSION_REFUSALS,
@@ -83,7 +83,6 @@ REOPEN_SECONDS = 10
 # the terminal closed (SIGHUP: its window, tmux kill-session, an ssh connection lost)
 # and a stop asked (SIGTERM: shutdown, kill).
 ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
-OUTBOX_ROLES = ("agent", "superviseur")
 SUPERVISION_ROLES = ("superviseur", "admin")
 # The supervisor's desk: name -> (module in csu.screens, screen class, roles allowed).
 DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -92,6 +91,8 @@ DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "dashboard": ("dashboard", "DashboardScreen", SUPERVISION_ROLES),
     "alerts": ("alerts", "AlertsScreen", SUPERVISION_ROLES),
     "escalations": ("escalations", "EscalationsScreen", ("superviseur",)),
+    # Every voter's messages (a voter file's F6 gives that voter's).
+    "outbox": ("outbox", "OutboxScreen", MESSAGE_READERS),
     "operators": ("operators", "OperatorsScreen", ("admin",)),
     # S2: the in-person checks agents ask of a president (not the supervisor's desk,
     # but opened and guarded the same way).
@@ -128,9 +129,8 @@ class CsuApp(App[None]):
         Binding("f3", "desk('dashboard')", "Tableau de bord", id="desk-dashboard"),
         Binding("f4", "desk('alerts')", "Alertes", id="desk-alerts"),
         Binding("f10", "desk('escalations')", "Escalades", id="desk-escalations"),
-        # Every voter's messages (a voter file's F6 gives that voter's): a supervisor
-        # found the failed deliveries only in the palette.
-        Binding("f6", "outbox", "Messages", id="outbox"),
+        # A supervisor found the failed deliveries only in the palette.
+        Binding("f6", "desk('outbox')", "Messages", id="desk-outbox"),
         Binding("f8", "desk('integrity')", "Intégrité", id="desk-integrity"),
         Binding("f9", "desk('operators')", "Opérateurs", id="desk-operators"),
         Binding("ctrl+g", "desk('presence')", "Vérifications en personne", id="desk-presence"),
@@ -763,33 +763,11 @@ class CsuApp(App[None]):
         if not isinstance(self.screen, ApprovalsScreen):
             self.push_screen(ApprovalsScreen())
 
-    def action_outbox(self) -> None:
-        """The messages sent to voters (written by another screen module: the app
-        still starts without it)."""
-        if self.operator is None:
-            return
-        if self.operator.role not in OUTBOX_ROLES:
-            self.notify(
-                "Écran réservé aux agents et aux superviseurs.",
-                title="Accès refusé",
-                severity="warning",
-            )
-            return
-        try:
-            from csu.screens.outbox import OutboxScreen
-        except ImportError:
-            self.notify("Écran indisponible.", title="Messages envoyés", severity="warning")
-            return
-        if not isinstance(self.screen, OutboxScreen):
-            self.push_screen(OutboxScreen())
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The desk's keys appear in the footer only for the roles that may use them.
         if action == "desk" and parameters:
             entry = DESK_SCREENS.get(str(parameters[0]))
             return bool(entry and self.operator and self.operator.role in entry[2])
-        if action == "outbox":
-            return self.operator is not None and self.operator.role in OUTBOX_ROLES
         if action == "logout":
             # Nobody to log out at the login screen: hidden there (footer and F1 help).
             return self.operator is not None
@@ -804,7 +782,8 @@ class CsuApp(App[None]):
         if self.operator.role not in roles:
             from csu.domain.labels import ROLE_PLURALS
 
-            allowed = " et aux ".join(ROLE_PLURALS[role] for role in roles)
+            *others, last = [ROLE_PLURALS[role] for role in roles]
+            allowed = f"{', aux '.join(others)} et aux {last}" if others else last
             self.notify(f"Écran réservé aux {allowed}.", title="Accès refusé", severity="warning")
             return
         module = importlib.import_module(f"csu.screens.{module_name}")

@@ -10,3 +10,6 @@ ROLE_LABELS: dict[str, str] = {
     "superviseur": "superviseur",
     "admin": "administrateur",
 }
+# Who reads the messages sent to voters (the outbox): a president hands over in
+# person and sends none.
+MESSAGE_READERS: tuple[Role, ...] = ("agent", "superviseur", "admin")

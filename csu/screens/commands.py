@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from csu.domain.roles import MESSAGE_READERS
 from csu.screens.base import Explained, key_name
 
 if TYPE_CHECKING:
@@ -35,9 +36,9 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ),
     (
         "Messages envoyés aux électeurs",
-        "Courriels et SMS de la boîte d'envoi, et leur état",
-        "outbox",
-        ("agent", "superviseur"),
+        "Courriels et SMS de la boîte d'envoi, et leur état (F6)",
+        "desk('outbox')",
+        MESSAGE_READERS,
     ),
     (
         "Journal des interventions",

@@ -51,6 +51,7 @@ from csu.domain import sealing
 from csu.domain.alerts import contact_hash
 from csu.domain.clock import to_paris
 from csu.domain.messages import with_time_left
+from csu.domain.roles import MESSAGE_READERS
 from csu.services import webhooks
 from csu.services.context import (
     Deps,
@@ -357,7 +358,7 @@ def list_messages(
     deps: Deps, who: OperatorContext, voter_id: int | None = None, limit: int = 200
 ) -> list[MessageView]:
     """The latest messages (of one voter), masked; what the outbox screen shows."""
-    require_role(deps, who, "agent", "superviseur", "admin")
+    require_role(deps, who, *MESSAGE_READERS)
     with deps.reading() as session:
         query = select(OutboundMessage).order_by(OutboundMessage.id.desc())  # type: ignore[union-attr]
         if voter_id is not None:

@@ -216,7 +216,7 @@ def test_every_purpose_sent_is_named_in_french(purpose: str) -> None:
     assert PURPOSE_LABELS[purpose] != purpose
 
 
-@pytest.mark.parametrize("login", ["superviseur", "agent"])
+@pytest.mark.parametrize("login", ["superviseur", "agent", "admin"])
 async def test_f6_opens_every_voter_s_messages_from_the_look_up(login: str, app: CsuApp) -> None:
     """A supervisor found the failed deliveries only in the palette."""
     async with app.run_test(size=SIZE) as pilot:
@@ -226,12 +226,12 @@ async def test_f6_opens_every_voter_s_messages_from_the_look_up(login: str, app:
         assert app.screen.voter_id is None
 
 
-@pytest.mark.parametrize("login", ["president", "admin"])
-async def test_f6_is_not_offered_to_presidents_nor_administrators(
-    login: str, app: CsuApp
-) -> None:
+async def test_f6_tells_a_president_whose_screen_it_is(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, login)
+        await log_in(pilot, "president")
         await press(pilot, "f6")
         assert not isinstance(app.screen, OutboxScreen)
-
+    assert (
+        "Écran réservé aux agents, aux superviseurs et aux administrateurs."
+        in notifications(app)
+    )
