@@ -267,16 +267,12 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         now = self.app.clock()
         table = self.query_one("#escalations-table", FittedTable)
         columns = WIDE_COLUMNS if self.size.width >= TABLE_WIDE else NARROW_COLUMNS
-        cursor = table.cursor_row
-        if columns is not self._columns:
-            self._columns = columns
-            table.set_columns(*columns)
-        else:
-            table.clear()
-        for view in self.cases:
-            table.add_row(*cells_of(columns, row_of(view, now)), key=str(view.id))
-        if self.cases:
-            table.move_cursor(row=min(max(cursor, 0), len(self.cases) - 1), animate=False)
+        changed = columns is not self._columns
+        self._columns = columns
+        table.show_rows(
+            ((str(view.id), cells_of(columns, row_of(view, now))) for view in self.cases),
+            columns if changed else None,
+        )
         if keep is not None:
             for row, view in enumerate(self.cases):
                 if view.id == keep:

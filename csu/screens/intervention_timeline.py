@@ -27,7 +27,7 @@ from csu.widgets.shell_header import ShellHeader
 # above, the entry's number and its whole text in its detail (Entrée).
 TIMELINE_COLUMNS: tuple[Fit, ...] = (
     Fit("Heure"), Fit("Opérateur", 8), Fit("Poste", 6), Fit("Étape", 11), Fit("Résultat", 8),
-    Fit("Précisions", 10, first=True),
+    Fit("Précisions", 10, gives_way_first=True),
 )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ comes after the first page: on a million entries a broad filter takes a moment.
 Entrée opens an entry, « i » its intervention, F7 exports the view (CSV or JSONL).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -230,17 +230,16 @@ class JournalScreen(CsuScreen[None]):
         if columns is self._columns:
             return
         self._columns = columns
-        table = self.query_one("#journal-table", FittedTable)
-        cursor = table.cursor_row
-        table.set_columns(*columns)
-        self._add_rows(self.rows)
-        if self.rows:
-            table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1), animate=False)
+        self.query_one("#journal-table", FittedTable).show_rows(self._cells(self.rows), columns)
+
+    def _cells(self, rows: Iterable[EntryRow]) -> Iterator[tuple[str, tuple[str, ...]]]:
+        for row in rows:
+            yield str(row.seq), row_cells(row, len(self._columns))
 
     def _add_rows(self, rows: Iterable[EntryRow]) -> None:
         table = self.query_one("#journal-table", FittedTable)
-        for row in rows:
-            table.add_row(*row_cells(row, len(self._columns)), key=str(row.seq))
+        for key, cells in self._cells(rows):
+            table.add_row(*cells, key=key)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "intervention":

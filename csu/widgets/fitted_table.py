@@ -60,7 +60,7 @@ class Fit:
     floor: int | None = None
     # Shrunk to its floor before any other column is: free text beside names (a step's
     # precisions give way before the step's name).
-    first: bool = False
+    gives_way_first: bool = False
 
 
 def shrunk(
@@ -149,6 +149,23 @@ class FittedTable(PlainTable):
         self._lay_out(tuple(self._natural))
         self._fit_soon()
 
+    def show_rows(
+        self,
+        rows: Iterable[tuple[str | None, Sequence[object]]],
+        fits: tuple[Fit, ...] | None = None,
+    ) -> None:
+        """The ``(key, cells)`` rows in place of those shown, under ``fits`` if given (new
+        columns), the cursor on the row it was on (the last, if fewer)."""
+        cursor = self.cursor_row
+        if fits is not None:
+            self.set_columns(*fits)
+        else:
+            self.clear()
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if self._kept:
+            self.move_cursor(row=min(max(cursor, 0), len(self._kept) - 1), animate=False)
+
     def whole_row(self, index: int) -> tuple[object, ...]:
         """The cells of the row at ``index`` as they were added, before any was cut."""
         return self._kept[index][1]
@@ -196,7 +213,7 @@ class FittedTable(PlainTable):
         scrollbar = self.styles.scrollbar_size_vertical if rows > self.size.height else 0
         room = self.size.width - scrollbar - 2 * self.cell_padding * len(self._fits)
         floors = [fit.floor for fit in self._fits]
-        widths = shrunk(self._natural, floors, room, [fit.first for fit in self._fits])
+        widths = shrunk(self._natural, floors, room, [fit.gives_way_first for fit in self._fits])
         if widths != self._widths:
             self._lay_out(widths)
 

@@ -140,7 +140,7 @@ def test_at_120_columns_the_timeline_shows_the_longest_name_of_a_step_and_outcom
         natural,
         [fit.floor for fit in TIMELINE_COLUMNS],
         room,
-        [fit.first for fit in TIMELINE_COLUMNS],
+        [fit.gives_way_first for fit in TIMELINE_COLUMNS],
     )
     labels = [fit.label for fit in TIMELINE_COLUMNS]
     for label in ("Étape", "Résultat"):
