@@ -81,6 +81,10 @@ class WorkFailed(Message):
 # reads a screen's CSS_PATH once, when the first screen naming it opens, so parsing them
 # (~9 ms) is not part of the first frame. Both kinds of screen name it.
 SCREENS_CSS = Path(__file__).parent.parent / "screens.tcss"
+# Rows below which a window too tall for an 80x24 terminal is drawn tighter (its
+# breakpoint class « -short »): the credential shown once, the enrolment code, the
+# closing of an intervention.
+SHORT_WINDOW_ROWS = 28
 CSSPaths = str | PurePath | list[str | PurePath]  # what Textual accepts in CSS_PATH
 
 

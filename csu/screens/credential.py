@@ -21,7 +21,7 @@ from csu.domain.credential_words import words
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
 from csu.domain.verification import presidents_own
-from csu.screens.base import CsuModal
+from csu.screens.base import SHORT_WINDOW_ROWS, CsuModal
 from csu.screens.dialogs import MaterialPicker
 from csu.services.credentials import (
     IssuedCredential,
@@ -35,9 +35,9 @@ from csu.services.voters import MaterialView
 
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
-# Rows below which the window shown once is framed thinner (screens.tcss): at 24 and 26
-# rows it opened scrolled to its button, its title and what to do above its top.
-SHOWN_TALL = 28
+# Below SHORT_WINDOW_ROWS the window shown once is framed thinner (screens.tcss): at 24
+# and 26 rows it opened scrolled to its button, its title and what to do above its top.
+SHOWN_TALL = SHORT_WINDOW_ROWS
 HIDDEN = "•••• masqué ••••"
 NEW_LABELS: dict[str, str] = {kind: words(kind).new_title for kind in CREDENTIAL_LABELS}
 INVALIDATE_LABELS: dict[str, str] = {

@@ -23,7 +23,7 @@ from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.domain.plural import counted
 from csu.domain.roles import ROLE_LABELS, ROLES
-from csu.screens.base import CsuModal, CsuScreen, bound_key, not_done
+from csu.screens.base import SHORT_WINDOW_ROWS, CsuModal, CsuScreen, bound_key, not_done
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
 from csu.screens.operator_role import ChangeRoleScreen
@@ -555,7 +555,7 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
 # window's footer. Below ENROLMENT_TALL rows the window drops its top and bottom frame
 # and padding so that the code shows whole; the text goes beside it from ENROLMENT_WIDE
 # columns (80 included), under it below, where the window scrolls.
-ENROLMENT_TALL = 28
+ENROLMENT_TALL = SHORT_WINDOW_ROWS
 ENROLMENT_WIDE = 76
 
 
