@@ -409,10 +409,16 @@ def notifications(app: CsuApp) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
-def notified_since(app: CsuApp, before: list[str]) -> list[str]:
-    """The notices shown since `before` was read: one of those may have expired meanwhile
-    (a loaded run takes seconds between two steps), which is not a new one."""
-    return [message for message in notifications(app) if message not in before]
+def notice_ids(app: CsuApp) -> set[str]:
+    """The notices shown now, by identity (two notices may say the same thing)."""
+    return {notification.identity for notification in app._notifications}
+
+
+def notified_since(app: CsuApp, before: set[str]) -> list[str]:
+    """The messages of the notices raised since ``before`` (:func:`notice_ids`) was read:
+    one of those may have expired meanwhile (a loaded run takes seconds between two
+    steps), which is not a new one."""
+    return [n.message for n in app._notifications if n.identity not in before]
 
 
 async def open_intervention_ui(

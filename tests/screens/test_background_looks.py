@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 
 from csu.app import CsuApp
 from csu.services.context import Deps
-from tests.screens.conftest import SIZE, log_in, notifications, notified_since
+from tests.screens.conftest import SIZE, log_in, notice_ids, notified_since
 
 
 def out_of_reach(deps: Deps, tmp_path: Path) -> Deps:
@@ -33,7 +33,7 @@ async def test_a_store_out_of_reach_is_not_told_at_each_look(
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, login)
-        before = list(notifications(app))
+        before = notice_ids(app)
         app._deps = out_of_reach(demo_deps, tmp_path)
         for _ in range(3):
             getattr(app, look)()
@@ -55,7 +55,7 @@ async def test_an_error_that_is_not_the_store_s_is_still_told(
     monkeypatch.setattr(csu.services.presence, "waiting_presence_checks", broken)
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "president")
-        before = list(notifications(app))
+        before = notice_ids(app)
         app._watch_presence()
         # The worker fails: waiting for it would raise here; its notice is waited for.
         for _ in range(200):

@@ -12,6 +12,7 @@ from tests.screens.conftest import (
     SIZE,
     demo_voter,
     log_in,
+    notice_ids,
     notifications,
     notified_since,
     on_voter_file,
@@ -50,7 +51,7 @@ async def test_a_desk_key_of_another_role_says_whose_screen_it_is(
 async def test_a_desk_key_of_the_role_opens_its_screen_without_a_word(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "superviseur")
-        before = list(notifications(app))
+        before = notice_ids(app)
         await press(pilot, "f2")
         assert isinstance(app.screen, JournalScreen)
         assert notified_since(app, before) == []
@@ -80,6 +81,6 @@ async def test_a_desk_key_in_a_window_says_nothing_to_any_role(
         await on_voter_file(pilot, demo_voter(demo_deps))
         await press(pilot, "ctrl+n")
         assert app.screen.is_modal
-        before = list(notifications(app))
+        before = notice_ids(app)
         await press(pilot, "f2")
         assert notified_since(app, before) == []

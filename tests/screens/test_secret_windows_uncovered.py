@@ -17,6 +17,7 @@ from tests.screens.conftest import (
     call_verified,
     click,
     demo_voter,
+    notice_ids,
     notifications,
     notified_since,
     press,
@@ -77,7 +78,7 @@ async def test_escape_reminds_in_the_window_what_to_press(app: CsuApp, demo_deps
         await call_verified(pilot, demo_voter(demo_deps))
         await press(pilot, "ctrl+k")
         await issue(pilot, "security_key")
-        before = list(notifications(app))
+        before = notice_ids(app)
         await press(pilot, "escape")
         assert isinstance(app.screen, CredentialShownScreen)
         hint = app.screen.query_one("#credential-hint", Static)
