@@ -59,6 +59,7 @@ from csu.domain.text import single_line
 from csu.services.context import Deps, OperatorContext, ServiceError, retried
 from csu.services.context import session_ended as _ended
 from csu.services.login_origins import FORGET_ORIGIN_AFTER, still_counting
+from csu.services.operator_names import display_name
 from csu.services.operators import TOTP_PURPOSE
 from csu.store import journal
 from csu.store.journal import Actor
@@ -267,8 +268,7 @@ def session_ended(deps: Deps, who: OperatorContext) -> str | None:
 def operator_name(deps: Deps, who: OperatorContext) -> str:
     """The display name for the header (the login for someone not in the table)."""
     with deps.reading() as session:
-        row = session.exec(select(Operator).where(Operator.login == who.login)).first()
-        return row.display_name if row is not None and row.display_name else who.login
+        return display_name(session, who.login) or who.login
 
 
 def demo_logins(deps: Deps) -> list[DemoLogin]:

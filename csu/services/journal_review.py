@@ -36,6 +36,7 @@ from csu.domain.numbers import french_number
 from csu.domain.roles import Role
 from csu.domain.text import single_line
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
+from csu.services.operator_names import display_name
 from csu.services.sessions import require_live_in, require_live_session
 from csu.store import journal
 from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter
@@ -571,7 +572,7 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
                 details={"seq": seq},
             )
         voter = _voter(session, subject)
-        operator = _operator_name(session, fields.get("operator"))
+        operator = display_name(session, fields.get("operator"))
         election = session.get(Election, fields["election"]) if fields.get("election") else None
     return EntryDetail(
         seq=seq,
@@ -629,14 +630,6 @@ def _full_name(voter: Voter | None) -> str | None:
     if voter is None or voter.purged_at is not None:
         return None
     return f"{voter.last_name.upper()} {voter.first_name}".strip() or None
-
-
-def _operator_name(session: Session, login: str | None) -> str | None:
-    if not login:
-        return None
-    return session.execute(
-        select(Operator.display_name).where(Operator.login == login)  # type: ignore[call-overload]
-    ).scalar_one_or_none()
 
 
 # --- one intervention -----------------------------------------------------------------

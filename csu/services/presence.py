@@ -62,6 +62,7 @@ from csu.services.interventions import (
     require_open_election,
     verified_until,
 )
+from csu.services.operator_names import display_name, display_names
 from csu.services.reasons import typed_reason
 from csu.services.sessions import require_live_held, require_live_in
 from csu.services.verification import record_verification
@@ -254,7 +255,7 @@ def presence_requests(deps: Deps, who: OperatorContext) -> list[PresenceRequest]
             election: get_definition(session, election).identity_documents
             for election in {check.election_id or "" for check, _, _ in found}
         }
-        names = _names(session, {check.requested_by for check, _, _ in found})
+        names = display_names(session, (check.requested_by for check, _, _ in found))
         requests = [
             PresenceRequest(
                 id=check.id,
@@ -446,22 +447,10 @@ def _in_bureau(session: Session, check: PresenceCheck, bureau: str | None) -> bo
     ).first() is not None
 
 
-def _names(session: Session, logins: set[str]) -> dict[str, str]:
-    """The display names of the operators ``logins``, by login."""
-    if not logins:
-        return {}
-    rows = session.execute(
-        select(Operator.login, Operator.display_name).where(
-            Operator.login.in_(sorted(logins))  # type: ignore[attr-defined]
-        )
-    )
-    return {login: name for login, name in rows if name}
-
-
 def agent_words(session: Session, login: str) -> str:
     """« l'agent Camille Agent (agent) »: the name the president knows, the login that
     the journal names."""
-    return f"l'agent {name_and_login(_names(session, {login}).get(login), login)}"
+    return f"l'agent {name_and_login(display_name(session, login), login)}"
 
 
 def _waiting(
