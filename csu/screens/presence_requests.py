@@ -192,8 +192,10 @@ class AttestScreen(CsuModal[str | None]):
             yield Static("Vérification en personne", classes="modal-title")
             yield Static(request_text(self.request), id="attest-request", markup=False)
             yield Static(
-                "Vérifiez la pièce d'identité de la personne devant vous, puis attestez-la : "
-                "l'agent ne peut pas le faire à votre place. Votre nom figure au journal.",
+                # The buttons are below an 80x24 terminal: Entrée in a field is the way.
+                "Vérifiez la pièce d'identité de la personne devant vous : son type et ses 4 "
+                "derniers caractères, puis Entrée attestent ; un motif, puis Entrée, refuse. "
+                "L'agent ne peut pas le faire à votre place. Votre nom figure au journal.",
             )
             with Horizontal(classes="verify-row"):
                 yield Label("Pièce d'identité vue", classes="verify-label")
