@@ -786,7 +786,11 @@ class CsuApp(App[None]):
             allowed = f"{', aux '.join(others)} et aux {last}" if others else last
             self.notify(f"Écran réservé aux {allowed}.", title="Accès refusé", severity="warning")
             return
-        module = importlib.import_module(f"csu.screens.{module_name}")
+        try:  # each desk screen a module of its own: the app starts without any of them
+            module = importlib.import_module(f"csu.screens.{module_name}")
+        except ImportError:
+            self.notify("Écran indisponible.", title="Erreur", severity="warning")
+            return
         screen_class = getattr(module, class_name)
         if isinstance(self.screen, screen_class):
             return

@@ -611,9 +611,9 @@ class TestAppActions:
             await pilot.pause(0.3)
             assert "Demandes de substitution" not in screen_text(app)
             await press(pilot, "escape")
-            # Without the outbox screen, the action says so instead of failing.
+            # Without the outbox screen, the desk's action says so instead of failing.
             monkeypatch.setitem(sys.modules, "csu.screens.outbox", None)
-            app.action_outbox()
+            app.action_desk("outbox")
             await settle(pilot)
             assert "Écran indisponible." in notifications(app)
             assert isinstance(app.screen, LookupScreen)
