@@ -582,7 +582,10 @@ class ExportScreen(CsuModal[tuple[str, Path] | None]):
                 classes="modal-hint",
                 markup=False,
             )
+            # Labelled: two bare fields read as one, and Tab, Tab landed on « Annuler ».
+            yield Label("Format")
             yield Select[str](FORMATS, value="csv", allow_blank=False, id="export-format")
+            yield Label("Fichier (Entrée pour exporter)")
             yield Input(str(self.default), id="export-path")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Exporter", id="export-ok", variant="primary")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from csu.app import CsuApp
 from csu.domain.election import CREDENTIAL_KINDS
@@ -471,6 +471,20 @@ class TestExport:
             pilot.app.screen.query_one("#export-path", Input).value = str(path)
         await click(pilot, "#export-ok")
         await settle(pilot)
+
+    async def test_at_80x24_the_export_window_labels_its_fields_and_shows_them(
+        self, app: CsuApp
+    ) -> None:
+        """Two bare fields read as one, and Tab, Tab landed on « Annuler »."""
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_journal(pilot)
+            await press(pilot, "f7")
+            window = app.screen
+            assert isinstance(window, ExportScreen)
+            labels = [str(label.render()) for label in window.query(Label)]
+            assert labels == ["Format", "Fichier (Entrée pour exporter)"]
+            for field in ("#export-format", "#export-path", "#export-ok"):
+                assert window.region.contains_region(window.query_one(field).region), field
 
     async def test_the_filtered_view_exports_to_csv(
         self, app: CsuApp, demo_deps: Deps, activity: dict[str, int], tmp_path: Path
