@@ -34,7 +34,7 @@ from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
 from csu.domain.numbers import french_number
 from csu.domain.roles import Role
-from csu.domain.text import single_line
+from csu.domain.text import single_line, visible_text
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.operator_names import display_name
 from csu.services.sessions import require_live_in, require_live_session
@@ -319,7 +319,11 @@ def intervention_typed(typed: str | None) -> str | None:
     """The intervention filter as typed: a whole number, or 8 of its characters."""
     if typed is None:
         return None
-    typed = typed.lower()
+    # No invisible character counted among the 8, and the width checked once lowered
+    # (« İ » lowers to two characters): a number holds neither.
+    typed = visible_text(typed, "Intervention").lower()
+    if len(typed) > INTERVENTION_ID:
+        raise InvalidValue("Intervention", f"{INTERVENTION_ID} caractères au plus")
     if len(typed) < INTERVENTION_PART:
         raise InvalidValue(
             "Intervention",

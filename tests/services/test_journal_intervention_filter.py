@@ -65,3 +65,16 @@ def test_an_export_refuses_it_before_writing_a_line(desk: Desk) -> None:
 def test_fewer_than_8_characters_are_refused_saying_what_to_type(desk: Desk) -> None:
     with pytest.raises(InvalidValue, match=r"^Intervention : son n° complet, ou ses 8 "):
         search_journal(desk.deps, SUPERVISOR, ReviewFilter(intervention="01a24e5"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "told"),
+    [("0000000\u200b", "caractère interdit"), ("İ" * 36, "36 caractères au plus")],
+)
+def test_an_invisible_or_lengthening_character_is_refused_before_anything_is_journalled(
+    desk: Desk, typed: str, told: str
+) -> None:
+    """A zero-width space counted among the 8; « İ » lowered past the column's width."""
+    with pytest.raises(InvalidValue, match=f"^Intervention : {told}"):
+        search_journal(desk.deps, SUPERVISOR, ReviewFilter(intervention=typed))
+    assert entries(desk.deps, "journal_search") == []
