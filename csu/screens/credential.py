@@ -160,11 +160,13 @@ def revoked(kind: str) -> str:
 
 def spelling_lines(spelling: Sequence[str], per_line: int = SPELLING_PER_LINE) -> list[str]:
     """The spelling of a value, a few characters per line: « K comme Kléber · 7 chiffre sept ».
-    Each character's phrase is held together by no-break spaces: a line too long for
-    the window breaks between phrases, never « n / minuscule comme Nicolas »."""
+    Each character's phrase is held together by no-break spaces, and to the « · » after
+    it: a line too long for the window breaks between phrases, never « n / minuscule
+    comme Nicolas », nor before a « · » that would start a line as a character of its own."""
     held = [phrase.replace(" ", "\u00a0") for phrase in spelling]
     return [
-        " · ".join(held[start : start + per_line]) for start in range(0, len(held), per_line)
+        "\u00a0· ".join(held[start : start + per_line])
+        for start in range(0, len(held), per_line)
     ]
 
 
