@@ -21,7 +21,7 @@ from csu.domain.credential_words import words
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
 from csu.domain.verification import presidents_own
-from csu.screens.base import SHORT_WINDOW_ROWS, CsuModal
+from csu.screens.base import CsuModal
 from csu.screens.dialogs import MaterialPicker
 from csu.services.credentials import (
     IssuedCredential,
@@ -35,9 +35,6 @@ from csu.services.voters import MaterialView
 
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
-# Below SHORT_WINDOW_ROWS the window shown once is framed thinner (screens.tcss): at 24
-# and 26 rows it opened scrolled to its button, its title and what to do above its top.
-SHOWN_TALL = SHORT_WINDOW_ROWS
 HIDDEN = "•••• masqué ••••"
 NEW_LABELS: dict[str, str] = {kind: words(kind).new_title for kind in CREDENTIAL_LABELS}
 INVALIDATE_LABELS: dict[str, str] = {
@@ -284,7 +281,6 @@ class CredentialShownScreen(CsuModal[bool]):
 
     BINDINGS = [Binding("escape", "remind", "Fermer : confirmez d'abord", id="credential-escape")]
     SHOWS_SECRET = True
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHOWN_TALL, "-tall")]
 
     TICK_SECONDS = 1.0
     """One countdown step (tests shorten it)."""

@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from csu.domain.escalation import ESCALATED
 from csu.domain.interventions import OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS
-from csu.screens.base import SHORT_WINDOW_ROWS, CsuModal, WorkFailed
+from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import ConfirmDialog
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
 from csu.widgets.plain import PlainSelect
@@ -231,9 +231,6 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     UNDONE = "L'intervention reste ouverte."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
-    # Below 28 rows the note is shorter: escalated, with its callback number, the window's
-    # buttons were below an 80x24 terminal.
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_WINDOW_ROWS, "-tall")]
 
     def __init__(self, intervention_id: str, suggested: str = "résolu") -> None:
         super().__init__()

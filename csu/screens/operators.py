@@ -23,7 +23,7 @@ from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.domain.plural import counted
 from csu.domain.roles import ROLE_LABELS, ROLES
-from csu.screens.base import SHORT_WINDOW_ROWS, CsuModal, CsuScreen, bound_key, not_done
+from csu.screens.base import CsuModal, CsuScreen, bound_key, not_done
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
 from csu.screens.operator_role import ChangeRoleScreen
@@ -552,10 +552,9 @@ class CreateOperatorScreen(CsuModal[OperatorCreated | None]):
 
 # The code of a login of up to 30 characters is a version 6 symbol: 45 modules with
 # its quiet zone, 23 lines of half blocks, as many as an 80x24 terminal has above the
-# window's footer. Below ENROLMENT_TALL rows the window drops its top and bottom frame
+# window's footer. Below SHORT_WINDOW_ROWS rows the window drops its top and bottom frame
 # and padding so that the code shows whole; the text goes beside it from ENROLMENT_WIDE
 # columns (80 included), under it below, where the window scrolls.
-ENROLMENT_TALL = SHORT_WINDOW_ROWS
 ENROLMENT_WIDE = 76
 
 
@@ -563,7 +562,6 @@ class EnrolmentScreen(CsuModal[None]):
     """The TOTP enrolment of an operator, shown once: the QR code to scan and, beside
     it, the seed to type by hand. Closing forgets both; nothing can show them again."""
 
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (ENROLMENT_TALL, "-tall")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (ENROLMENT_WIDE, "-wide")]
     # Not the .modal-box class, whose rules (screens.tcss) would win over these.
     DEFAULT_CSS = """
@@ -592,7 +590,7 @@ class EnrolmentScreen(CsuModal[None]):
 
     def compose(self) -> ComposeResult:
         # Scrolls on a terminal too small for it (a browser window, a login of more than
-        # 30 characters at 80x24: ENROLMENT_TALL).
+        # 30 characters at 80x24: SHORT_WINDOW_ROWS).
         with VerticalScroll(id="enrolment-box"), Horizontal(id="enrolment-body"):
             yield Static(self._qr or "", id="enrolment-qr", markup=False)
             with Vertical(id="enrolment-side"):

@@ -105,13 +105,32 @@ async def test_at_110_by_32_the_lock_message_and_the_buttons_are_in_view(
         assert in_view(box, screen.query_one(".modal-buttons", Horizontal))
 
 
-async def test_at_80_by_24_a_first_failure_and_the_buttons_stay_in_view(
+async def test_at_80_by_24_every_field_and_the_buttons_show_without_scrolling(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Each field took three rows: the window showed the first of five, the others
+    # below it until Tab. Below 28 rows they take one row each.
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen)
+        box = screen.query_one("#verify-box", Vertical)
+        assert box.max_scroll_y == 0
+        fields = screen.query(".verify-row Input")
+        assert len(fields) >= 3
+        for field in (*fields, screen.query_one(".modal-buttons", Horizontal)):
+            assert in_view(box, field), field
+
+
+async def test_in_a_terminal_too_short_a_first_failure_and_the_buttons_stay_in_view(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     # The first answer took the focus again, and Textual scrolled it into view: the
     # window went back to its top, the failure and « Vérifier » out of sight.
     voter = demo_voter(demo_deps)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 18)) as pilot:
         await in_call(pilot, voter)
         await press(pilot, "ctrl+e")
         [said] = await failed(app, pilot, voter, 1)
