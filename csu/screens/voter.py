@@ -49,7 +49,7 @@ from csu.domain.permissions import (
 )
 from csu.domain.scrutins import ScrutinState
 from csu.domain.verification import DOCUMENT_TYPES, remote_lock_applies
-from csu.screens.base import CsuScreen, Explained, WorkFailed, bound_key
+from csu.screens.base import SHORT_WINDOW_ROWS, CsuScreen, Explained, WorkFailed, bound_key
 from csu.screens.credential import (
     INVALIDATE_LABELS,
     CredentialShownScreen,
@@ -358,6 +358,9 @@ class VoterScreen(Explained, CsuScreen[None]):
     """
 
     AUTO_FOCUS = "#voter-file"  # the arrows scroll the file; every action has its key
+    # Below 28 rows the margins between the path, the panels and the file go (screens.tcss):
+    # at 80x24 the file kept five lines below the call's panels.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_WINDOW_ROWS, "-tall")]
 
     BINDINGS = [
         Binding("escape", "back", "Retour", id="voter-back"),

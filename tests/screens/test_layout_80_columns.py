@@ -237,6 +237,20 @@ async def test_the_out_of_hours_warning_shows_whole_in_the_window_at_80_columns(
         assert shown == str(warning.content), shown
 
 
+async def test_out_of_hours_at_80_by_24_the_window_s_buttons_are_in_view(
+    night_deps: Deps,
+) -> None:
+    # Its fields took three rows each: « Ouvrir » and « Annuler » lay below the screen.
+    app = CsuApp(night_deps, "poste-test")
+    async with app.run_test(size=NARROW) as pilot:
+        await on_voter_file(pilot, demo_voter(night_deps), otp=code("agent", NIGHT))
+        await press(pilot, "ctrl+n")
+        await pilot.wait_for_scheduled_animations()
+        assert isinstance(app.screen, InterventionOpenScreen)
+        for button in ("#open-ok", "#open-cancel"):
+            assert shows(app, app.screen.query_one(button)), button
+
+
 async def test_the_out_of_hours_warning_shows_whole_at_120_columns(night_deps: Deps) -> None:
     app = CsuApp(night_deps, "poste-test")
     async with app.run_test(size=WIDE) as pilot:
@@ -302,3 +316,16 @@ async def test_at_80_columns_each_voting_material_shows_whole(
         await settle(pilot)
         wide = drawn_content(app.screen.query_one("#voter-materials", Static))
         assert "Codes d'accès" in wide.splitlines()[2]  # a header row again, when it fits
+
+
+async def test_at_80_by_24_the_voter_file_shows_down_to_its_lock_below_the_call_s_panels(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Margins between the path, the panels and the file kept five of its lines in view.
+    async with app.run_test(size=NARROW) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        assert app.screen.query_one("#call-row").region.height >= 8
+        lock = next(
+            line for line in drawn_lines(app) if line.strip().startswith("Verrouillage")
+        )
+        assert "verrouillé" in lock, lock
