@@ -149,14 +149,16 @@ class JournalScreen(CsuScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="journal-back"),
         Binding("f5", "search", "Rechercher", id="journal-search"),
-        Binding("f6", "clear", "Effacer les filtres", id="journal-clear"),
+        # Not F6, which is every other screen's « Messages » (csu.app): pressed here to
+        # reach them, it cleared the filters instead.
+        Binding("ctrl+r", "clear", "Effacer les filtres", id="journal-clear"),
         Binding("f7", "export", "Exporter", id="journal-export"),
         Binding("i", "intervention", "Intervention", id="journal-intervention"),
     ]
 
     def __init__(self, where: ReviewFilter | None = None, about: str | None = None) -> None:
         """``about`` names what designated ``where.seqs`` (an alert's title): the filter
-        fields cannot show it, the title does until F6 clears it."""
+        fields cannot show it, the title does until ctrl+r clears it."""
         super().__init__()
         self.where = where or ReviewFilter()  # the filter of the rows shown
         self.about = about
@@ -374,7 +376,7 @@ class JournalScreen(CsuScreen[None]):
         about = f" par l'alerte « {self.about} »" if self.about else ""
         return (
             f"Journal — {counted(len(self._seqs), 'entrée désignée', 'entrées désignées')}"
-            f"{about} ; F6 : tout le journal"
+            f"{about} ; ctrl+r : tout le journal"
         )
 
     def action_clear(self) -> None:

@@ -91,7 +91,7 @@ async def test_an_alert_opens_the_journal_on_its_entries(app: CsuApp, demo_deps:
         assert app.screen.where.seqs == tuple(seqs)  # type: ignore[attr-defined]
 
 
-async def test_the_journal_of_an_alert_is_titled_with_it_until_f6(
+async def test_the_journal_of_an_alert_is_titled_with_it_until_ctrl_r(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     """The filter fields cannot show designated entries: the title names them."""
@@ -100,9 +100,10 @@ async def test_the_journal_of_an_alert_is_titled_with_it_until_f6(
         alert_title = await open_alert_of(pilot, seqs)
         title = str(app.screen.query_one("#journal-title", Static).content)
         assert title == (
-            f"Journal — 3 entrées désignées par l'alerte « {alert_title} » ; F6 : tout le journal"
+            f"Journal — 3 entrées désignées par l'alerte « {alert_title} » ; "
+            "ctrl+r : tout le journal"
         )
-        await pilot.press("f6")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         title = str(app.screen.query_one("#journal-title", Static).content)
         assert title == "Journal — les entrées les plus récentes d'abord"

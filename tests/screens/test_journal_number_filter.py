@@ -250,7 +250,7 @@ class TestReviewScreen:
             await press(pilot, "backspace", "-", "2", "0")
             assert numbers_field(app).value == "12-20" and numbers_field(app).is_valid
 
-    async def test_f6_clears_it_and_a_filter_given_by_another_screen_fills_it(
+    async def test_ctrl_r_clears_it_and_a_filter_given_by_another_screen_fills_it(
         self, app: CsuApp
     ) -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -259,7 +259,7 @@ class TestReviewScreen:
             await settle(pilot)
             assert numbers_field(app).value == "2-6"
             assert seqs_shown(app) == [6, 5, 4, 3, 2]
-            await press(pilot, "f6")
+            await press(pilot, "ctrl+r")
             assert numbers_field(app).value == ""
             assert "tout le journal" in status(app)
 

@@ -27,6 +27,7 @@ from csu.screens.journal import (
     JournalScreen,
 )
 from csu.screens.journal_entry import JournalEntryScreen
+from csu.screens.outbox import OutboxScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.journal_review import ReviewFilter
@@ -254,14 +255,23 @@ class TestReview:
             assert "Au : la fin de la période est avant son début" in status(app)
             assert seqs_shown(app) == before
 
-    async def test_f6_clears_the_filters(self, app: CsuApp, activity: dict[str, int]) -> None:
+    async def test_ctrl_r_clears_the_filters(self, app: CsuApp, activity: dict[str, int]) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await open_journal(pilot)
             await apply(pilot, operator="bruno")
-            await press(pilot, "f6")
+            await press(pilot, "ctrl+r")
             await settle(pilot)
             assert app.screen.query_one("#journal-operator", Select).is_blank()
             assert "tout le journal" in status(app)
+
+    async def test_f6_opens_the_messages_as_on_every_other_screen(
+        self, app: CsuApp, activity: dict[str, int]
+    ) -> None:
+        # F6 cleared the filters here: a supervisor reaching for the messages stayed.
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await press(pilot, "f6")
+            assert isinstance(app.screen, OutboxScreen)
 
     async def test_an_alert_opens_the_review_on_its_entries(
         self, app: CsuApp, activity: dict[str, int]
