@@ -23,14 +23,20 @@ from csu.domain.clock import to_paris
 from csu.domain.plural import counted
 from csu.screens.base import CsuScreen, WorkFailed
 from csu.services.alerts import AlertView, review_alerts
+from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
-from csu.widgets.plain import PlainTable
 from csu.widgets.shell_header import ShellHeader
 
 if TYPE_CHECKING:
     from csu.screens.escalations import EscalationsScreen
 
-COLUMNS = ("Heure", "Type", "Alerte", "Électeur", "Entrées")
+# Fitted to the terminal, the alert's title giving way first with « … » (at 80 columns the
+# table was cut at its edge, the voter and the count out of sight): the line below the
+# table gives the title of the alert under the cursor whole.
+COLUMNS = (
+    Fit("Heure"), Fit("Type", 8), Fit("Alerte", 12, gives_way_first=True), Fit("Électeur"),
+    Fit("Entrées"),
+)
 
 
 def row_of(view: AlertView) -> tuple[str, ...]:
@@ -69,13 +75,13 @@ class AlertsScreen(CsuScreen[None]):
         yield ShellHeader(self.app.clock)
         yield Static("Alertes", id="alerts-title", markup=False)
         yield Static("Chargement des alertes…", id="alerts-status", markup=False)
-        yield PlainTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="alerts-advice", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#alerts-table", DataTable)
-        table.add_columns(*COLUMNS)
+        table = self.query_one("#alerts-table", FittedTable)
+        table.set_columns(*COLUMNS)
         table.focus()
         self.load()
 
@@ -93,10 +99,8 @@ class AlertsScreen(CsuScreen[None]):
 
     def _show(self, found: list[AlertView]) -> None:
         self.alerts = found
-        table = self.query_one("#alerts-table", DataTable)
-        table.clear()
-        for view in found:
-            table.add_row(*row_of(view), key=view.alert.key)
+        table = self.query_one("#alerts-table", FittedTable)
+        table.show_rows((view.alert.key, row_of(view)) for view in found)
         status = (
             f"{counted(len(found), 'alerte')}. Entrée : voir les entrées du journal (pour un "
             "dossier escaladé en retard, le dossier dans la file des escalades) ; F5 : actualiser "
@@ -112,14 +116,15 @@ class AlertsScreen(CsuScreen[None]):
         self._advise(event.cursor_row)
 
     def _advise(self, row: int) -> None:
-        """What to do about the alert at ``row``, where its rule says, below the alert
-        in full (the table cuts a long one at the screen's edge)."""
+        """The alert at ``row`` in full (the table cuts a long title with « … » on a
+        narrow terminal) and what to do about it, where its rule says."""
         alert = self.alerts[row].alert if 0 <= row < len(self.alerts) else None
         shown = self.query_one("#alerts-advice", Static)
-        if alert is None or not alert.advice:
+        if alert is None:
             shown.display = False
             return
-        shown.update(f"{alert.title}\nQue faire : {alert.advice}")
+        advice = f"\nQue faire : {alert.advice}" if alert.advice else ""
+        shown.update(f"{alert.title}{advice}")
         shown.display = True
 
     @on(DataTable.RowSelected, "#alerts-table")

@@ -308,15 +308,21 @@ class DashboardScreen(CsuScreen[None]):
                 ticks = list(range(0, len(hours), 24))
                 plt.xticks([float(i) for i in ticks], [f"{hours[i][0]:%d/%m}" for i in ticks])
             said = f"{period.label.lower()} : {period.interventions}"
-            _title(plot, f"Interventions par heure — {said}", f"Interventions/h, {said}")
+            _title(
+                plot,
+                f"Interventions par heure — {said}",
+                f"Interventions/h, {said}",
+                f"Interv./h, {said}",  # since the 17/11 at 80 columns: its count was cut
+            )
         plot.refresh()
 
 
-def _title(plot: PlotextPlot, title: str, short: str) -> None:
-    """The chart's title, or its short form where the chart is too narrow for it:
-    plotext drew none at all rather than a title wider than the chart (80 columns)."""
+def _title(plot: PlotextPlot, *forms: str) -> None:
+    """The chart's title: the first of its ``forms``, longest first, that the chart has
+    room for (plotext drew none at all rather than a title wider than the chart), else
+    the shortest, cut."""
     room = plot.size.width - 4  # the frame and the axis' labels
-    chosen = title if len(title) <= room else short
+    chosen = next((form for form in forms if len(form) <= room), forms[-1])
     if len(chosen) > room > 1:  # large counts: cut, rather than no title at all
         chosen = chosen[: room - 1] + "…"
     plot.plt.title(chosen)

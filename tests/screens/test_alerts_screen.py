@@ -262,3 +262,24 @@ async def test_a_supervisor_is_told_of_an_operator_locked_out(
         await settle(pilot)
         assert any(n.startswith("Connexion de agent verrouillée : 1 poste jusqu'à ")
                    for n in notifications(app))  # fmt: skip
+
+
+async def test_at_80_columns_the_table_keeps_the_voter_and_the_title_shows_whole_below(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # The table ran off the right edge: the matricule and the count were out of sight.
+    matricule, _ = three_changes(demo_deps)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "superviseur")
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        table = screen.query_one("#alerts-table", DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        row = next(i for i, view in enumerate(screen.alerts) if view.matricule == matricule)
+        table.move_cursor(row=row)
+        await settle(pilot)
+        assert table_rows(app)[row][3] == matricule
+        below = str(screen.query_one("#alerts-advice", Static).content)
+        assert below.splitlines()[0] == screen.alerts[row].alert.title
