@@ -78,8 +78,9 @@ def timeline_table(steps: Sequence["Step"], *, seconds: bool = True) -> Table:
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
     # Headers on one line, cut if narrow: a wrapped header's first line went out of view
     # as the panel scrolls to its latest step (« l'interventi… » alone at 80 columns).
+    # « Étape », not « Déroulé de l'intervention », which read « Déroulé de … » at 80.
     table.add_column("Heure", width=8 if seconds else 5, no_wrap=True)
-    table.add_column(cut("Déroulé de l'intervention"), ratio=1)
+    table.add_column(cut("Étape"), ratio=1)
     table.add_column(cut(RESULT), width=outcome_width(outcomes))
     for step, outcome in zip(steps, outcomes, strict=True):
         add_plain_row(

@@ -101,7 +101,7 @@ class TestOpening:
             # The panel scrolls to its latest step: a header wrapped on two lines lost its
             # first, and « l'interventi… » stood alone above the steps.
             header = [line for line in lines if "Heure" in line]
-            assert header and "Déroulé de" in header[0], "\n".join(lines)
+            assert header and "Étape" in header[0] and "…" not in header[0], "\n".join(lines)
             assert not [line for line in lines if "l'interv" in line and "Heure" not in line]
 
     async def test_each_step_and_its_outcome_are_whole_in_an_80_column_terminal(
