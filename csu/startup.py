@@ -79,17 +79,30 @@ def settings_engine(settings: Settings) -> Engine:
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 
+def _reads_as_browser_name(workstation: str) -> bool:
+    """Whether ``workstation`` reads as « web:… » in the journal: in any case or width,
+    after a space, or with a letter of another script in place of one of « web » (its
+    « е » Cyrillic, « ԝ »): a name is read, not compared by code point."""
+    head = unicodedata.normalize("NFKC", workstation).strip().casefold()[: len(WEB_PREFIX)]
+    return len(head) == len(WEB_PREFIX) and head[-1] == WEB_PREFIX[-1] and all(
+        mine == theirs or (mine.isalpha() and not mine.isascii())
+        for mine, theirs in zip(head[:-1], WEB_PREFIX[:-1], strict=True)
+    )
+
+
 def _refuse_browser_name(workstation: str, *, terminal: bool) -> None:
     """« web:address » is the name csu serve gives each browser session it starts: a
     terminal under Textual's web driver. Given by a command, or by a terminal of its
     own, it would pass their journal entries for a browser's at that address; written
-    otherwise (« WEB: », « ｗｅｂ: », a space before), it would read as one. A name, not
+    otherwise (« WEB: », « ｗｅｂ: », a space before, « wеb: » with a Cyrillic « е »), it
+    would read as one; a browser's own session is named « web: » exactly. A name, not
     a proof: whoever sets a terminal's environment may set the driver too, and that
     terminal then speaks the web driver's protocol, not a terminal's; a command never
     starts Textual, so no driver exempts it."""
-    looks_like = unicodedata.normalize("NFKC", workstation).strip().casefold()
     served = terminal and os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER
-    if looks_like.startswith(WEB_PREFIX) and not served:
+    if _reads_as_browser_name(workstation) and not (
+        served and workstation.startswith(WEB_PREFIX)
+    ):
         raise ConfigError(
             f"CSU_WORKSTATION (nom du poste) : « {WEB_PREFIX} » en tête est réservé aux "
             "sessions du navigateur (csu serve) ; donnez un autre nom à ce poste."

@@ -195,7 +195,15 @@ def test_an_operator_context_on_a_workstation_named_with_an_escape_is_refused() 
 
 
 @pytest.mark.parametrize(
-    "name", ["web:203.0.113.7", "WEB:203.0.113.7", " web:203.0.113.7", "ｗｅｂ:203.0.113.7"]
+    "name",
+    [
+        "web:203.0.113.7",
+        "WEB:203.0.113.7",
+        " web:203.0.113.7",
+        "ｗｅｂ:203.0.113.7",
+        "w\u0435b:203.0.113.7",  # a Cyrillic « е »
+        "\u051deb:203.0.113.7",  # a Cyrillic « ԝ »
+    ],
 )
 @pytest.mark.parametrize("driver", [None, "my_web_driver:LinuxDriver"])
 def test_a_terminal_or_a_command_cannot_name_itself_as_a_browser_session(
@@ -220,6 +228,27 @@ def test_a_session_csu_serve_starts_keeps_its_browser_name(
     settings, deps = open_store(str(initialised(tmp_path / "csu.sqlite")), terminal=True)
     deps.engine.dispose()
     assert settings.workstation == "web:203.0.113.7"
+
+
+def test_a_session_under_the_web_driver_cannot_take_a_look_alike_browser_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """csu serve names its sessions « web: » exactly: another script's « е » is not it."""
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    monkeypatch.setenv("CSU_WORKSTATION", "w\u0435b:203.0.113.7")
+    with pytest.raises(ConfigError, match=r"« web: » en tête est réservé"):
+        open_store(str(initialised(tmp_path / "csu.sqlite")), terminal=True)
+
+
+@pytest.mark.parametrize("name", ["webcam:2", "poste-web:3", "wébmaster", "пк:1", "we:b"])
+def test_a_workstation_named_like_web_but_not_a_browser_s_is_kept(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    monkeypatch.setenv("CSU_WORKSTATION", name)
+    settings, deps = open_store(str(initialised(tmp_path / "csu.sqlite")))
+    deps.engine.dispose()
+    assert settings.workstation == name
 
 
 def test_a_command_under_the_web_driver_still_cannot_name_itself_a_browser_session(
