@@ -461,7 +461,8 @@ def test_audit_export_csv_writes_a_semicolon_file_with_a_header(
     assert lines[0].startswith("n°;horodatage (UTC);heure de Paris;opérateur;")
     rows = list(csv.DictReader(lines, delimiter=";"))
     assert [(r["n°"], r["résultat"]) for r in rows] == [("1", "créé"), ("2", "mis à jour")]
-    assert json.loads(rows[0]["détails"]) == {"source": "minint-2022.toml"}
+    assert json.loads(rows[0]["détails (JSON)"]) == {"source": "minint-2022.toml"}
+    assert rows[0]["précisions"] == "source : minint-2022.toml"
 
 
 def test_audit_export_by_matricule_keeps_that_voter_and_names_them(rolled: Path) -> None:

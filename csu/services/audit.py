@@ -27,7 +27,7 @@ from csu.domain.clock import paris_seconds_text, parse_rfc3339, to_paris
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
-from csu.domain.labels import entry_label
+from csu.domain.labels import detail_value, entry_label
 from csu.domain.merkle import CompactRange
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
@@ -78,8 +78,10 @@ EXPORT_COLUMNS = (
 
 
 # The spreadsheet's columns, titled in French for the supervisor who opens it (the JSON
-# Lines keep the codes). Two are written for a person and are not in the hashed body:
-# the entry's name as the review gives it and its time in Paris.
+# Lines keep the codes). Three are written for a person and are not in the hashed body:
+# the entry's name as the review gives it, its time in Paris, and its details in French
+# (« canal : téléphone ; facteurs : date de naissance, … ») beside them as hashed, in
+# JSON with the journal's keys, which a reader of the CSV alone could not decode.
 CSV_TITLES: dict[str, str] = {
     "seq": "n°",
     "ts": "horodatage (UTC)",
@@ -94,7 +96,8 @@ CSV_TITLES: dict[str, str] = {
     "action": "action",
     "label": "libellé",
     "outcome": "résultat",
-    "details": "détails",
+    "readable_details": "précisions",
+    "details": "détails (JSON)",
     "event_id": "événement",
     "hash": "empreinte",
 }
@@ -902,6 +905,7 @@ def _spreadsheet_row(row: dict[str, Any]) -> list[Any]:
     details = row["details"]
     row["paris_time"] = paris_seconds_text(row["ts"]) if row["ts"] else ""
     row["label"] = entry_label(row["action"], details if isinstance(details, dict) else {})
+    row["readable_details"] = detail_value("details", details) if details else ""
     row["details"] = _json(details)
     # spreadsheet_safe called only where the first character may start a formula: a
     # million rows of 16 cells, most a name, a code or a number.

@@ -92,14 +92,14 @@ def export(
     count = export_journal(deps, who, out, fmt=fmt, where=ExportFilter(**where))  # type: ignore[arg-type]
     text = out.getvalue()
     if fmt == "csv":
-        # Back to the codes of the JSON Lines, without the two columns written for a person.
+        # Back to the codes of the JSON Lines, without the columns written for a person.
         codes = {title: code for code, title in CSV_TITLES.items()}
         rows: list[dict[str, Any]] = [
             {codes[title]: value for title, value in row.items()}
             for row in csv.DictReader(io.StringIO(text), delimiter=";")
         ]
         for row in rows:
-            del row["paris_time"], row["label"]
+            del row["paris_time"], row["label"], row["readable_details"]
             row["seq"] = int(row["seq"])
             row["details"] = json.loads(row["details"])
             for name, value in row.items():
@@ -144,6 +144,22 @@ def test_jsonl_gives_one_object_per_entry_with_every_column(deps: Deps) -> None:
     ]
     assert rows[0]["ts"] == "2022-11-28T09:00:00.000000Z"
     assert rows[1]["hash"] == entries(deps)[1].hash
+
+
+def test_csv_says_each_entry_s_details_in_french_beside_their_json(deps: Deps) -> None:
+    # Only the journal's English keys and codes were there: « factors_tried ».
+    record(
+        deps, at(28, 9), action="identity_verification", channel="phone",
+        factors_tried=["birth_date", "numen"], factors_failed=["numen"],
+    )  # fmt: skip
+    out = io.StringIO()
+    export_journal(deps, SUPERVISOR, out, fmt="csv")
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
+    said = row["précisions"]
+    assert "canal : téléphone" in said
+    assert "facteurs essayés : date de naissance, NUMEN" in said
+    assert "facteurs faux : NUMEN" in said
+    assert json.loads(row["détails (JSON)"])["factors_failed"] == ["numen"]
 
 
 def test_csv_has_the_header_and_the_same_entries_as_jsonl(deps: Deps) -> None:
