@@ -81,10 +81,12 @@ class WorkFailed(Message):
 # reads a screen's CSS_PATH once, when the first screen naming it opens, so parsing them
 # (~9 ms) is not part of the first frame. Both kinds of screen name it.
 SCREENS_CSS = Path(__file__).parent.parent / "screens.tcss"
-# Rows below which every window is drawn tighter (its breakpoint class « -short »): its
-# fields and buttons take a row each instead of three (screens.tcss), and some windows
-# thin their frames further (the credential shown once, the enrolment code, the closing
-# of an intervention). At 80x24 the verification window showed one field of three.
+# Rows below which a window's fields and buttons take a row each instead of three (its
+# breakpoint class « -short » or « -compact », screens.tcss): at 80x24 the verification
+# window showed one field of five, at 100x30 three. Below SHORT_WINDOW_ROWS (« -short »)
+# some windows thin their frames further (the credential shown once, the enrolment code,
+# the closing of an intervention).
+COMPACT_WINDOW_ROWS = 36
 SHORT_WINDOW_ROWS = 28
 CSSPaths = str | PurePath | list[str | PurePath]  # what Textual accepts in CSS_PATH
 
@@ -281,7 +283,9 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
 
     CSS_PATH: ClassVar[CSSPaths | None] = SCREENS_CSS
     DEFAULT_CSS = UNDER_WINDOW_CSS  # a window under another
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_WINDOW_ROWS, "-tall")]
+    VERTICAL_BREAKPOINTS = [
+        (0, "-short"), (SHORT_WINDOW_ROWS, "-compact"), (COMPACT_WINDOW_ROWS, "-tall"),
+    ]
     # Not Textual's auto focus, which runs as the window is composed, before its
     # ``on_mount`` shows or hides its fields: ``start_in`` is focused after it.
     AUTO_FOCUS = ""

@@ -85,11 +85,13 @@ async def test_no_failure_message_names_the_wrong_answer(app: CsuApp, demo_deps:
             assert label.lower() not in message.lower()
 
 
-async def test_at_110_by_32_the_lock_message_and_the_buttons_are_in_view(
+async def test_in_a_short_terminal_the_lock_message_and_the_buttons_are_in_view(
     app: CsuApp, demo_deps: Deps
 ) -> None:
+    # At 110x32 it was cut mid-sentence; there the window no longer scrolls (its fields
+    # take a row each below 36 rows), 20 rows still make it.
     voter = demo_voter(demo_deps)
-    async with app.run_test(size=SHORT) as pilot:
+    async with app.run_test(size=(110, 20)) as pilot:
         await in_call(pilot, voter)
         await press(pilot, "ctrl+e")
         await failed(app, pilot, voter, 3)
@@ -121,6 +123,22 @@ async def test_at_80_by_24_every_field_and_the_buttons_show_without_scrolling(
         fields = screen.query(".verify-row Input")
         assert len(fields) >= 3
         for field in (*fields, screen.query_one(".modal-buttons", Horizontal)):
+            assert in_view(box, field), field
+
+
+async def test_at_100_by_30_every_field_shows_without_scrolling(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Three of five fields showed: the rows of three only went below 28 rows.
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen)
+        box = screen.query_one("#verify-box", Vertical)
+        assert box.max_scroll_y == 0
+        for field in (*screen.query(".verify-row Input"), screen.query_one(".modal-buttons")):
             assert in_view(box, field), field
 
 

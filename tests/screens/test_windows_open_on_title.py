@@ -146,6 +146,27 @@ async def test_the_code_shown_once_opens_on_its_title_its_confirmation_in_view(
         assert shows(app, window.query_one("#credential-value"))
 
 
+async def test_at_80_by_24_the_button_with_the_cursor_alone_is_filled(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Framed no more, the focused « Lu à l'appelant » read as reversed text and the
+    # filled red « Fermer sans confirmer » as the button chosen.
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified(pilot, demo_voter(demo_deps))
+        await press(pilot, "ctrl+k")
+        await click(pilot, "#issue-ok")
+        window = app.screen
+        read_out = window.query_one("#read-out")
+        unconfirmed = window.query_one("#close-unconfirmed")
+        box = window.query_one(".modal-box").styles.background
+        for focused, other in ((read_out, unconfirmed), (unconfirmed, read_out)):
+            focused.focus()
+            await pilot.pause()
+            assert app.focused is focused
+            assert other.styles.background.a < 0.2 or other.styles.background == box
+            assert focused.styles.background.a > 0.5, focused.styles.background
+
+
 async def test_a_president_s_new_password_opens_on_its_title_its_hand_over_in_view(
     app: CsuApp, demo_deps: Deps
 ) -> None:
