@@ -40,9 +40,10 @@ from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 # Fitted to the requests (csu.widgets.fitted_table): at 80 columns the agent's name ran
-# off the right edge, cut with no « … ». The times and the matricule never shrink.
+# off the right edge, cut with no « … ». The times, the matricule and the date of birth
+# never shrink (« 05/01/19… » was no date to check a card against).
 COLUMNS = (
-    Fit("Demandée à"), Fit("Électeur", 10), Fit("Matricule"), Fit("Naissance", 6),
+    Fit("Demandée à"), Fit("Électeur", 10), Fit("Matricule"), Fit("Naissance"),
     Fit("Scrutin", 6), Fit("Agent", 8), Fit("Expire à"),
 )  # fmt: skip
 WATCH_SECONDS = 3  # how often the screen looks for new requests (ids only)

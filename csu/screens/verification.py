@@ -229,6 +229,12 @@ class AnswerLine(Static):
         self.display = bool(str(content))
 
 
+SAME_ANSWERS = (
+    "Ces réponses viennent d'être refusées telles quelles : rien n'est compté. Demandez à "
+    "l'appelant de les redonner et corrigez celles qui diffèrent avant de vérifier."
+)
+
+
 class VerifyScreen(CsuModal[VerificationResult | None]):
     """One field per factor of the channel's policy; closes on success with the result.
 
@@ -277,6 +283,11 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self._pending: Static | None = None
         self.presence = False  # waits for the president's attestation (set in compose)
         self._done_waiting = False
+        # The answers submitted last, and those the service refused last, by a hash held
+        # for this window only: Entrée pressed again on the same answers counted a
+        # failure each time, and three locked the voter.
+        self._submitted: int | None = None
+        self._refused: int | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh_presence":
@@ -621,9 +632,16 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self._say(f"Format incorrect — {fault}")
             _to_retype(field)
             return
+        answers = self.answers()
+        given = hash(frozenset(answers.items()))
+        if given == self._refused:
+            self._say(SAME_ANSWERS)
+            _to_retype(self.query(Input).first())
+            return
+        self._submitted = given
         self._busy = True
         self._working("#verify-result", "Vérification…")
-        self.verify(self.answers())
+        self.verify(answers)
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
     def verify(self, answers: dict[str, str]) -> None:
@@ -639,6 +657,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self.dismiss(result)
             return
         self._say(result.message, locked=result.locked_until is not None)
+        self._refused = self._submitted
         answers = self.query(Input)
         if result.locked_until is None and answers:
             # The caller's answers, to ask again, scrolled into view above the answer

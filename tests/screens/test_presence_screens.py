@@ -3,11 +3,12 @@ ctrl+g and the palette for presidents only, a notification per new request, and 
 attestation window (the whole call, agent and president together, is in
 test_scenarios.TestS2ThroughThePresident)."""
 
+import re
 from typing import Any
 
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from csu.app import CsuApp
 from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
@@ -84,6 +85,19 @@ async def test_a_malformed_document_is_refused_in_the_window(app: CsuApp, demo_d
         await press(pilot, "escape")
         assert isinstance(app.screen, PresenceRequestsScreen)
         assert matricule in screen_text(app)  # still waiting
+
+
+async def test_at_80_columns_the_queue_shows_each_date_of_birth_whole(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # « 05/01/19… »: the year, what the president checks the card against, was cut.
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "president")
+        await press(pilot, "ctrl+g")
+        table = app.screen.query_one("#presence-table", DataTable)
+        [row] = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert re.fullmatch(r"\d\d/\d\d/\d{4}", row[3]), row
 
 
 def attestations(deps: Deps) -> list[str]:

@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from csu.app import CsuApp
 from csu.domain.verification import FACTOR_LABELS
-from csu.screens.verification import SHORT_LABELS, VerifyScreen
+from csu.screens.verification import SAME_ANSWERS, SHORT_LABELS, VerifyScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (
     DemoVoter,
@@ -22,9 +22,10 @@ SHORT = (110, 32)
 """The newcomer's tmux window, where the lock message was cut mid-sentence."""
 
 
-def wrong_answers(voter: DemoVoter) -> dict[str, str]:
-    # The right date and card, a wrong IBAN tail.
-    return {**good_answers(voter), "verify_iban": "000000"}
+def wrong_answers(voter: DemoVoter, nth: int = 0) -> dict[str, str]:
+    # The right date and card, a wrong IBAN tail (another at each try: the same answers
+    # again are not sent, csu.screens.verification.SAME_ANSWERS).
+    return {**good_answers(voter), "verify_iban": f"00000{nth}"}
 
 
 def result(app: CsuApp) -> str:
@@ -42,8 +43,8 @@ async def failed(app: CsuApp, pilot: object, voter: DemoVoter, times: int) -> li
     """Wrong answers submitted ``times`` with Entrée, as a person does; the window's
     answer after each."""
     answers = []
-    for _ in range(times):
-        fill(pilot, **wrong_answers(voter))  # type: ignore[arg-type]
+    for nth in range(times):
+        fill(pilot, **wrong_answers(voter, nth))  # type: ignore[arg-type]
         await press(pilot, "enter")  # type: ignore[arg-type]
         answers.append(result(app))
     return answers
@@ -72,6 +73,26 @@ async def test_each_failure_says_how_many_tries_are_left_before_the_lock(
         "Seul un superviseur peut le déverrouiller ; la vérification en personne par le "
         "président reste possible."
     )
+
+
+async def test_entree_again_on_the_same_refused_answers_counts_no_failure(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Entrée three times on unchanged answers locked the voter.
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SHORT) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        [first] = await failed(app, pilot, voter, 1)
+        await press(pilot, "enter")
+        again = result(app)
+        await press(pilot, "enter")
+        assert result(app) == again == SAME_ANSWERS
+        fill(pilot, **wrong_answers(voter, 1))
+        await press(pilot, "enter")
+        second = result(app)
+    assert first.startswith("Identité non vérifiée (1er échec sur 3")
+    assert second.startswith("Identité non vérifiée (2e échec sur 3")
 
 
 async def test_no_failure_message_names_the_wrong_answer(app: CsuApp, demo_deps: Deps) -> None:
