@@ -167,6 +167,7 @@ class JournalScreen(CsuScreen[None]):
         self.count: int | None = None
         self.loading_more = False
         self.exporting = False
+        self._export_asked: tuple[str, Path] | None = None  # the last export's format, file
         # The filter's designated entries (an alert's) stay until the filters are cleared.
         self._seqs = self.where.seqs
         # The options of each select (its own list of them is private).
@@ -496,6 +497,11 @@ class JournalScreen(CsuScreen[None]):
             known = isinstance(error, ServiceError | InvalidValue)
             said = str(error) if known else "voir le message"
             self.query_one("#journal-status", Static).update(f"Export non réalisé : {said}")
+            if known and self._export_asked is not None:
+                # The window again, with what was typed and why it failed: it had closed,
+                # and the path had to be typed anew.
+                fmt, path = self._export_asked
+                self._ask_export(fmt, str(path), f"Export non réalisé : {said}")
 
     # --- an entry, an intervention ----------------------------------------------------
 
@@ -524,15 +530,20 @@ class JournalScreen(CsuScreen[None]):
         if self.exporting:
             self.notify("Un export est déjà en cours.", title="Export")
             return
+        self._ask_export()
+
+    def _ask_export(self, fmt: str = "csv", typed: str | None = None, problem: str = "") -> None:
         where = self.where
 
         def chosen(answer: tuple[str, Path] | None) -> None:
             if answer is not None:
                 self.exporting = True
+                self._export_asked = answer
                 self.query_one("#journal-status", Static).update(f"Export vers {answer[1]}…")
                 self.run_export(where, answer[0], answer[1])
 
-        self.app.push_screen(ExportScreen(where, default_export_path(self.csu.clock())), chosen)
+        default = default_export_path(self.csu.clock())
+        self.app.push_screen(ExportScreen(where, default, fmt, typed, problem), chosen)
 
     @work(thread=True, exclusive=True, group="journal-export", exit_on_error=False)
     def run_export(self, where: ReviewFilter, fmt: str, path: Path) -> None:
@@ -570,10 +581,21 @@ class ExportScreen(CsuModal[tuple[str, Path] | None]):
     UNDONE = "Aucun fichier n'a été écrit."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="export-cancel")]
 
-    def __init__(self, where: ReviewFilter, default: Path) -> None:
+    def __init__(
+        self,
+        where: ReviewFilter,
+        default: Path,
+        fmt: str = "csv",
+        typed: str | None = None,
+        problem: str = "",
+    ) -> None:
+        """``typed``, ``fmt`` and ``problem``: an export that failed, asked again."""
         super().__init__()
         self.where = where
         self.default = default
+        self.fmt = fmt if fmt in SUFFIXES else "csv"
+        self.typed = str(default) if typed is None else typed
+        self.problem = problem
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-box", classes="modal-box"):
@@ -586,9 +608,14 @@ class ExportScreen(CsuModal[tuple[str, Path] | None]):
             )
             # Labelled: two bare fields read as one, and Tab, Tab landed on « Annuler ».
             yield Label("Format")
-            yield Select[str](FORMATS, value="csv", allow_blank=False, id="export-format")
+            yield Select[str](FORMATS, value=self.fmt, allow_blank=False, id="export-format")
             yield Label("Fichier (Entrée pour exporter)")
-            yield Input(str(self.default), id="export-path")
+            yield Input(self.typed, id="export-path")
+            message = Static(
+                self.problem, id="export-problem", classes="modal-message", markup=False
+            )
+            message.display = bool(self.problem)
+            yield message
             with Horizontal(classes="modal-buttons"):
                 yield Button("Exporter", id="export-ok", variant="primary")
                 yield Button("Annuler", id="export-cancel-button")

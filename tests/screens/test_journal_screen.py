@@ -510,6 +510,23 @@ class TestExport:
             assert f"2 entrées exportées vers {path}" in status(app)
             assert any("2 entrées exportées" in n for n in notifications(app))
 
+    async def test_a_file_that_cannot_be_written_reopens_the_window_with_what_was_typed(
+        self, app: CsuApp, tmp_path: Path
+    ) -> None:
+        # The window closed: the path typed was lost, the reason only in the status line.
+        path = tmp_path / "un-fichier" / "pas-un-dossier" / "revue.jsonl"
+        path.parent.parent.write_text("")  # a file where a folder should be
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await self.export(pilot, path, fmt="jsonl")
+            window = app.screen
+            assert isinstance(window, ExportScreen)
+            assert window.query_one("#export-path", Input).value == str(path)
+            assert window.query_one("#export-format", Select).value == "jsonl"
+            said = str(window.query_one("#export-problem", Static).content)
+            assert said.startswith("Export non réalisé : ") and str(path.parent) in said, said
+            assert not path.exists()
+
     async def test_the_filtered_view_exports_to_jsonl(
         self, app: CsuApp, demo_deps: Deps, voter: DemoVoter, activity: dict[str, int],
         tmp_path: Path,
