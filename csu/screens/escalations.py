@@ -97,6 +97,11 @@ def cells_of(columns: tuple[Fit, ...], row: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(row[COLUMNS.index(fit.label)] for fit in columns)
 
 
+# An escalation may leave no number (a call by e-mail, a caller who gave none): « aucun »
+# alone left the supervisor with no way to reach the caller.
+NO_CALLBACK = "aucun — recontactez l'électeur par les coordonnées de son dossier"
+
+
 def summary(view: EscalationView, now: datetime) -> str:
     """The case in full, one fact a line, below the table."""
     state = STATE_WORDS.get(view.state, view.state)
@@ -107,7 +112,7 @@ def summary(view: EscalationView, now: datetime) -> str:
         f"Escaladé le {view.escalated_at:%d/%m/%Y à %H:%M} par {view.escalated_by} ; "
         f"échéance {view.deadline_at:%d/%m à %H:%M}",
         f"Motif : {mask_personal_data(view.reason or '—')}",
-        f"Numéro de rappel : {view.callback or 'aucun'}",
+        f"Numéro de rappel : {view.callback or NO_CALLBACK}",
     ]
     if view.state in OPEN_STATES:
         lines.append(f"En attente depuis {duration_text(waited_minutes(view, now))}.")

@@ -252,7 +252,8 @@ class InterventionCloseScreen(CsuModal[str | None]):
             # Escalated, the supervisor calls the caller back: the number goes here, kept
             # sealed; written in the note it would be kept masked, of no use to call.
             with Vertical(id="close-callback-box"):
-                yield Label("Numéro de rappel (le superviseur rappelle l'appelant)")
+                # Optional: without it the supervisor reaches the voter as the file says.
+                yield Label("Numéro de rappel (facultatif ; sinon, coordonnées du dossier)")
                 yield Input(id="close-callback", placeholder="ex. 06 12 34 56 78")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Clore", id="close-ok", variant="primary")

@@ -95,12 +95,18 @@ class EscalationCounts:
     closed: int
 
 
+CALLBACK_FIELD = "Numéro de rappel"
+
+
 def parse_callback(raw: str | None) -> Phone | None:
     """The number to call the caller back on, if given (a French message if it is not
     a phone number)."""
     if raw is None or not raw.strip():
         return None
-    return parse_phone(raw)
+    try:
+        return parse_phone(raw)
+    except InvalidValue as error:  # named as its field is: « Téléphone » named none
+        raise InvalidValue(CALLBACK_FIELD, error.fault) from None
 
 
 def record_escalation(

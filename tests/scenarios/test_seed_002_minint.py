@@ -227,8 +227,8 @@ async def test_three_failed_verifications_lock_the_voter_and_the_close_proposes_
     async with app.run_test(size=SIZE) as pilot:
         await in_call(pilot, voter)
         await press(pilot, "ctrl+e")
-        fill(pilot, **wrong)
-        for _ in range(3):
+        for nth in range(3):  # the caller tries other answers (the same are not sent)
+            fill(pilot, **{**wrong, "verify_iban": f"00000{nth}"})
             await click(pilot, "#verify-ok")
         assert "électeur verrouillé" in str(app.screen.query_one("#verify-result", Static).content)
         await press(pilot, "escape")

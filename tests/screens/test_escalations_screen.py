@@ -16,6 +16,7 @@ from csu.domain.clock import fixed_clock
 from csu.screens.escalations import (
     COLUMNS,
     NARROW_COLUMNS,
+    NO_CALLBACK,
     EscalationCloseScreen,
     EscalationsScreen,
 )
@@ -157,6 +158,20 @@ async def test_the_callback_number_shows_in_the_screen_never_in_a_notification(
         assert CALLBACK in shown
         assert not any("12 34 56" in message for message in notifications(app))
     assert ("escalation_callback", "ok") in journal_actions(demo_deps)
+
+
+async def test_a_case_with_no_callback_number_says_how_to_reach_the_voter(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # « Numéro de rappel : aucun » left the supervisor no way to call back.
+    from tests.screens.escalated import escalate as escalate_without_number
+
+    escalate_without_number(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        detail = str(app.screen.query_one("#escalations-detail", Static).content)
+    assert f"Numéro de rappel : {NO_CALLBACK}" in detail
+    assert "coordonnées de son dossier" in NO_CALLBACK
 
 
 async def test_the_callback_number_is_refused_before_taking_the_case(

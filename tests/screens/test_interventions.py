@@ -202,8 +202,8 @@ class TestVerification:
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
-            fill(pilot, **wrong_answers(voter))
-            for _ in range(3):
+            for nth in range(3):  # the caller tries other answers (the same are not sent)
+                fill(pilot, **{**wrong_answers(voter), "verify_iban": f"00000{nth}"})
                 await click(pilot, "#verify-ok")
             result = app.screen.query_one("#verify-result", Static)
             assert "électeur verrouillé" in str(result.content)

@@ -67,9 +67,10 @@ def test_an_escalation_says_why_to_the_supervisor(desk: Desk) -> None:
         close_intervention(desk.deps, AGENT, call.id, "escaladé", "", callback_number=CALLBACK)
 
 
-def test_a_wrong_callback_number_closes_nothing(desk: Desk) -> None:
+def test_a_wrong_callback_number_closes_nothing_and_is_named_as_its_field(desk: Desk) -> None:
+    # « Téléphone : numéro trop court » named no field of the window.
     call = open_call(desk, desk.caller)
-    with pytest.raises(InvalidValue):
+    with pytest.raises(InvalidValue, match=r"^Numéro de rappel : "):
         close_intervention(desk.deps, AGENT, call.id, "escaladé", NOTE, callback_number="12")
     with desk.deps.reading() as session:
         assert session.get(Intervention, call.id).closed_at is None  # type: ignore[union-attr]
