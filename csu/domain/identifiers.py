@@ -333,20 +333,26 @@ def agent_card_secret(serial: str) -> str:
 
 # ----------------------------------------------------------- date of birth
 
-_FRENCH_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+_FRENCH_DATE = re.compile(r"([0-9]{1,2})[/. -]([0-9]{1,2})[/. -]([0-9]{4})")
+# Eight digits, as read out over the phone and typed without the slashes: jjmmaaaa.
+_FRENCH_DIGITS = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})")
+_ISO_DIGITS = re.compile(r"(19|20)[0-9]{2}(0[1-9]|1[0-2])[0-9]{2}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 MIN_AGE = 16
 MAX_AGE = 100
 
 
 def parse_birth_date(raw: str, today: datetime.date) -> datetime.date:
-    """A date of birth, "jj/mm/aaaa" or ISO "aaaa-mm-jj", for an age of 16 to 100 on ``today``."""
+    """A date of birth, "jj/mm/aaaa" (or "jjmmaaaa", or spaces for the slashes) or ISO
+    "aaaa-mm-jj", for an age of 16 to 100 on ``today``."""
     field = "Date de naissance"
     value = raw.strip()
     if not value:
         raise InvalidValue(field, ABSENT)
-    if match := _FRENCH_DATE.fullmatch(value):
+    if match := _FRENCH_DATE.fullmatch(value) or _FRENCH_DIGITS.fullmatch(value):
         day, month, year = match.groups()
+        if not 1 <= int(month) <= 12 and _ISO_DIGITS.fullmatch(value):
+            year, month, day = value[:4], value[4:6], value[6:]  # aaaammjj, no month 80
     elif match := _ISO_DATE.fullmatch(value):
         year, month, day = match.groups()
     else:

@@ -368,6 +368,18 @@ def test_birth_date_without_leading_zeros():
     assert parse_birth_date("2/3/1980", TODAY) == datetime.date(1980, 3, 2)
 
 
+@pytest.mark.parametrize("typed", ["02031980", "02 03 1980", "2 3 1980"])
+def test_birth_date_typed_without_slashes(typed: str):
+    # As read out over the phone: « zéro deux, zéro trois, mille neuf cent quatre-vingt ».
+    assert parse_birth_date(typed, TODAY) == datetime.date(1980, 3, 2)
+
+
+def test_birth_date_of_eight_digits_year_first_when_no_month_reads_otherwise():
+    assert parse_birth_date("19800302", TODAY) == datetime.date(1980, 3, 2)
+    # Read day first when it can be: 20/01/1980, not 1980-01-20 reversed.
+    assert parse_birth_date("20011980", TODAY) == datetime.date(1980, 1, 20)
+
+
 def test_birth_date_that_does_not_exist_is_refused():
     assert refused(parse_birth_date, "31/02/1980", TODAY) == (
         "Date de naissance : le 31/02/1980 n'existe pas"

@@ -95,6 +95,20 @@ async def test_entree_again_on_the_same_refused_answers_counts_no_failure(
     assert second.startswith("Identité non vérifiée (2e échec sur 3")
 
 
+async def test_a_date_of_birth_typed_without_slashes_verifies(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # « 01041983 », as read out, was refused: « format attendu jj/mm/aaaa ».
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SHORT) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        digits = voter.birth_text.replace("/", "")
+        fill(pilot, **{**good_answers(voter), "verify_birth_date": digits})
+        await press(pilot, "enter")
+        assert not isinstance(app.screen, VerifyScreen), result(app)
+
+
 async def test_no_failure_message_names_the_wrong_answer(app: CsuApp, demo_deps: Deps) -> None:
     voter = demo_voter(demo_deps)
     async with app.run_test(size=SHORT) as pilot:
