@@ -264,6 +264,25 @@ class TestReview:
             assert app.screen.query_one("#journal-operator", Select).is_blank()
             assert "tout le journal" in status(app)
 
+    async def test_the_filter_with_the_cursor_stands_out_from_the_others(
+        self, app: CsuApp
+    ) -> None:
+        # A focused list was one shade lighter than the others (234 against 235).
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_journal(pilot)
+            screen = app.screen
+            since, until = screen.query_one("#journal-since"), screen.query_one("#journal-until")
+            until.focus()
+            await pilot.pause()
+            assert since.styles.background != screen.styles.background
+            focused = until.styles.background
+            assert focused != since.styles.background
+            operator = screen.query_one("#journal-operator", Select)
+            operator.focus()
+            await pilot.pause()
+            assert operator.query_one("SelectCurrent").styles.background == focused
+            assert until.styles.background == since.styles.background
+
     async def test_f6_opens_the_messages_as_on_every_other_screen(
         self, app: CsuApp, activity: dict[str, int]
     ) -> None:
