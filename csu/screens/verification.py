@@ -230,8 +230,8 @@ class AnswerLine(Static):
 
 
 SAME_ANSWERS = (
-    "Ces réponses viennent d'être refusées telles quelles : rien n'est compté. Demandez à "
-    "l'appelant de les redonner et corrigez celles qui diffèrent avant de vérifier."
+    "Ces réponses viennent d'être refusées telles quelles : aucun échec n'est compté. "
+    "Demandez à l'appelant de les redonner et corrigez celles qui diffèrent avant de vérifier."
 )
 
 
@@ -288,6 +288,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         # failure each time, and three locked the voter.
         self._submitted: int | None = None
         self._refused: int | None = None
+        self._presence_state: str | None = None  # the president's attestation, last seen
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refresh_presence":
@@ -519,6 +520,10 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                 )
             )
             return
+        if view.state != self._presence_state:
+            # What the president did since may make the same answers verify now.
+            self._presence_state = view.state
+            self._refused = None
         self.query_one("#verify-presence", Static).update(
             presence_line(view, more_to_type=bool(self.factors))
         )

@@ -8,7 +8,7 @@ from typing import Any
 from textual.errors import NoWidget
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label, Static
 
 from csu.app import CsuApp
 from csu.screens.verification import VerifyScreen
@@ -98,10 +98,13 @@ async def test_after_a_failure_the_first_field_takes_the_cursor_in_view(
 
 
 async def locked(pilot: Pilot[Any], voter: DemoVoter) -> VerifyScreen:
-    """A wrong IBAN tail, then Entrée twice more: the third failure locks the voter."""
+    """A wrong IBAN tail, then two more, each with Entrée: the third failure locks the
+    voter (the same answers again would not be sent)."""
     screen = await window(pilot, voter)
     await answered(pilot, voter, voter.birth_text, "000000")
-    await type_keys(pilot, "enter", "enter")
+    for tail in ("000001", "000002"):
+        screen.query_one("#verify-iban", Input).value = tail
+        await type_keys(pilot, "enter")
     await pilot.wait_for_scheduled_animations()
     assert "électeur verrouillé" in result(pilot.app)  # type: ignore[arg-type]
     return screen
