@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, DataTable, Input, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Static
 
 from csu.app import CsuApp
 from csu.delivery.folder import FolderDelivery
@@ -327,6 +327,16 @@ class TestS5SubstitutionEndToEnd:
 
 
 class TestRequestModal:
+    async def test_at_80_by_24_each_label_stands_on_its_field_s_row(
+        self, cci_app: CsuApp, voter: DemoVoter
+    ) -> None:
+        # Padded for fields of three rows, each label sat a row below its one-row field.
+        async with cci_app.run_test(size=(80, 24)) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            for row in modal.query(".substitution-row"):
+                label, field = row.query_one(Label), row.query_one(Input)
+                assert label.content_region.y == field.content_region.y, (label, field)
+
     async def test_escape_before_submission_records_nothing(
         self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
     ) -> None:

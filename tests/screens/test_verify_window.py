@@ -156,7 +156,7 @@ async def test_at_80_by_24_every_field_and_the_buttons_show_without_scrolling(
         box = screen.query_one("#verify-box", Vertical)
         assert box.max_scroll_y == 0
         fields = screen.query(".verify-row Input")
-        assert len(fields) >= 3
+        assert len(fields) == 5  # date, IBAN, card, key, code by SMS
         for field in (*fields, screen.query_one(".modal-buttons", Horizontal)):
             assert in_view(box, field), field
 
@@ -175,6 +175,21 @@ async def test_at_100_by_30_every_field_shows_without_scrolling(
         assert box.max_scroll_y == 0
         for field in (*screen.query(".verify-row Input"), screen.query_one(".modal-buttons")):
             assert in_view(box, field), field
+
+
+async def test_at_80_by_24_a_value_its_field_refuses_is_tinted(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # Framed red at full size; without the frame, nothing told it apart.
+    async with app.run_test(size=(80, 24)) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        await press(pilot, "ctrl+e")
+        field = app.screen.query_one("#verify-birth_date")
+        await pilot.click(field)
+        await pilot.press(*"31/02/1980", "tab")
+        await pilot.pause()
+        assert field.has_class("-invalid")
+        assert field.styles.background_tint.a > 0
 
 
 async def test_in_a_terminal_too_short_a_first_failure_and_the_buttons_stay_in_view(
