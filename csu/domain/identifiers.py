@@ -351,8 +351,12 @@ def parse_birth_date(raw: str, today: datetime.date) -> datetime.date:
         raise InvalidValue(field, ABSENT)
     if match := _FRENCH_DATE.fullmatch(value) or _FRENCH_DIGITS.fullmatch(value):
         day, month, year = match.groups()
-        if not 1 <= int(month) <= 12 and _ISO_DIGITS.fullmatch(value):
-            year, month, day = value[:4], value[4:6], value[6:]  # aaaammjj, no month 80
+        if _ISO_DIGITS.fullmatch(value) and not (
+            1 <= int(month) <= 12 and year.startswith(("19", "20"))
+        ):
+            # aaaammjj where jjmmaaaa reads no month (« 80 ») or no year of birth
+            # (« 20080521 »: the 20/08/0521).
+            year, month, day = value[:4], value[4:6], value[6:]
     elif match := _ISO_DATE.fullmatch(value):
         year, month, day = match.groups()
     else:

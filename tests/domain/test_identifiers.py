@@ -376,6 +376,7 @@ def test_birth_date_typed_without_slashes(typed: str):
 
 def test_birth_date_of_eight_digits_year_first_when_no_month_reads_otherwise():
     assert parse_birth_date("19800302", TODAY) == datetime.date(1980, 3, 2)
+    assert parse_birth_date("20080521", TODAY) == datetime.date(2008, 5, 21)
     # Read day first when it can be: 20/01/1980, not 1980-01-20 reversed.
     assert parse_birth_date("20011980", TODAY) == datetime.date(1980, 1, 20)
 
