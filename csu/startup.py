@@ -79,14 +79,27 @@ def settings_engine(settings: Settings) -> Engine:
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 
+# Scripts whose letters may pass for Latin ones (« е » Cyrillic, « ο » Greek): a name
+# is read, not compared by code point.
+_LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def _passes_for(mine: str, theirs: str) -> bool:
+    """Whether the character ``mine`` reads as ``theirs`` (a letter, or the colon)."""
+    if mine == theirs or mine.isascii():
+        return mine == theirs
+    if theirs.isalpha():
+        return mine.isalpha() and unicodedata.name(mine, "").startswith(_LOOK_ALIKE_SCRIPTS)
+    return not mine.isalnum()  # « ∶ », « ꞉ »: a colon to the eye
+
+
 def _reads_as_browser_name(workstation: str) -> bool:
     """Whether ``workstation`` reads as « web:… » in the journal: in any case or width,
-    after a space, or with a letter of another script in place of one of « web » (its
-    « е » Cyrillic, « ԝ »): a name is read, not compared by code point."""
+    after a space, or with a look-alike for a letter or the colon (« wеb: », « ԝeb: »,
+    « web∶ »)."""
     head = unicodedata.normalize("NFKC", workstation).strip().casefold()[: len(WEB_PREFIX)]
-    return len(head) == len(WEB_PREFIX) and head[-1] == WEB_PREFIX[-1] and all(
-        mine == theirs or (mine.isalpha() and not mine.isascii())
-        for mine, theirs in zip(head[:-1], WEB_PREFIX[:-1], strict=True)
+    return len(head) == len(WEB_PREFIX) and all(
+        _passes_for(mine, theirs) for mine, theirs in zip(head, WEB_PREFIX, strict=True)
     )
 
 

@@ -203,6 +203,8 @@ def test_an_operator_context_on_a_workstation_named_with_an_escape_is_refused() 
         "ｗｅｂ:203.0.113.7",
         "w\u0435b:203.0.113.7",  # a Cyrillic « е »
         "\u051deb:203.0.113.7",  # a Cyrillic « ԝ »
+        "web\u2236203.0.113.7",  # « ∶ », a ratio sign
+        "web\ua789203.0.113.7",  # « ꞉ », a modifier letter colon
     ],
 )
 @pytest.mark.parametrize("driver", [None, "my_web_driver:LinuxDriver"])
@@ -240,7 +242,9 @@ def test_a_session_under_the_web_driver_cannot_take_a_look_alike_browser_name(
         open_store(str(initialised(tmp_path / "csu.sqlite")), terminal=True)
 
 
-@pytest.mark.parametrize("name", ["webcam:2", "poste-web:3", "wébmaster", "пк:1", "we:b"])
+@pytest.mark.parametrize(
+    "name", ["webcam:2", "poste-web:3", "wébmaster", "пк:1", "we:b", "日本語:1", "web-1"]
+)
 def test_a_workstation_named_like_web_but_not_a_browser_s_is_kept(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
