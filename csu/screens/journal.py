@@ -497,9 +497,9 @@ class JournalScreen(CsuScreen[None]):
             known = isinstance(error, ServiceError | InvalidValue)
             said = str(error) if known else "voir le message"
             self.query_one("#journal-status", Static).update(f"Export non réalisé : {said}")
-            if known and self._export_asked is not None:
+            if known and self._export_asked is not None and self.app.screen is self:
                 # The window again, with what was typed and why it failed: it had closed,
-                # and the path had to be typed anew.
+                # and the path had to be typed anew (not over another screen opened since).
                 fmt, path = self._export_asked
                 self._ask_export(fmt, str(path), f"Export non réalisé : {said}")
 
