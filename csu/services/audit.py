@@ -27,7 +27,7 @@ from csu.domain.clock import paris_seconds_text, parse_rfc3339, to_paris
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
-from csu.domain.labels import detail_value, entry_label
+from csu.domain.labels import detail_label, detail_value, entry_label
 from csu.domain.merkle import CompactRange
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
@@ -80,8 +80,8 @@ EXPORT_COLUMNS = (
 # The spreadsheet's columns, titled in French for the supervisor who opens it (the JSON
 # Lines keep the codes). Three are written for a person and are not in the hashed body:
 # the entry's name as the review gives it, its time in Paris, and its details in French
-# (« canal : téléphone ; facteurs : date de naissance, … ») beside them as hashed, in
-# JSON with the journal's keys, which a reader of the CSV alone could not decode.
+# (« canal : téléphone ; facteurs essayés : date de naissance, … ») beside them as hashed,
+# in JSON with the journal's keys, which a reader of the CSV alone could not decode.
 CSV_TITLES: dict[str, str] = {
     "seq": "n°",
     "ts": "horodatage (UTC)",
@@ -905,7 +905,7 @@ def _spreadsheet_row(row: dict[str, Any]) -> list[Any]:
     details = row["details"]
     row["paris_time"] = paris_seconds_text(row["ts"]) if row["ts"] else ""
     row["label"] = entry_label(row["action"], details if isinstance(details, dict) else {})
-    row["readable_details"] = detail_value("details", details) if details else ""
+    row["readable_details"] = _in_french(details)
     row["details"] = _json(details)
     # spreadsheet_safe called only where the first character may start a formula: a
     # million rows of 16 cells, most a name, a code or a number.
@@ -918,6 +918,18 @@ def _spreadsheet_row(row: dict[str, Any]) -> list[Any]:
 
 
 _CSV_COLUMNS = tuple(CSV_TITLES)
+
+
+def _in_french(details: object) -> str:
+    """The details, each labelled in French with its value readable, those recorded
+    empty left out as the entry's window leaves them."""
+    if not isinstance(details, dict):
+        return ""
+    return " ; ".join(
+        f"{detail_label(name)} : {detail_value(name, value)}"
+        for name, value in details.items()
+        if value is not None
+    )
 
 
 def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:
