@@ -86,7 +86,7 @@ SCREENS_CSS = Path(__file__).parent.parent / "screens.tcss"
 # window showed one field of five, at 100x30 three. Below SHORT_WINDOW_ROWS (« -short »)
 # some windows thin their frames further (the credential shown once, the enrolment code,
 # the closing of an intervention).
-COMPACT_WINDOW_ROWS = 36
+COMPACT_WINDOW_ROWS = 36  # the login form's too (csu.screens.login.SHORT)
 SHORT_WINDOW_ROWS = 28
 CSSPaths = str | PurePath | list[str | PurePath]  # what Textual accepts in CSS_PATH
 

@@ -9,7 +9,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from csu.domain.roles import ROLE_LABELS
-from csu.screens.base import CsuScreen
+from csu.screens.base import COMPACT_WINDOW_ROWS, CsuScreen
 from csu.screens.focus import FOCUS_KEYS
 from csu.services.context import ServiceError
 from csu.widgets.footer import KeysFooter
@@ -29,7 +29,8 @@ FIELDS: dict[str, str] = {
 }
 
 
-SHORT = 36  # rows that the form with framed fields and the demo's logins need
+# Rows that the form with framed fields and the demo's logins need: the windows' too.
+SHORT = COMPACT_WINDOW_ROWS
 
 
 class LoginScreen(CsuScreen[None]):

@@ -1,6 +1,7 @@
 """The spelling of a credential as the window wraps it: a line never starts inside a
 character's phrase nor with the « · » between two of them, whatever the width."""
 
+import io
 import re
 
 from rich.console import Console
@@ -13,7 +14,7 @@ PHRASE_START = re.compile(r"\S+ (minuscule|majuscule|comme|chiffre)")
 
 
 def _wrapped(line: str, width: int) -> list[str]:
-    console = Console(width=width, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(width=width, file=io.StringIO())
     return [part.plain.replace("\u00a0", " ").strip() for part in Text(line).wrap(console, width)]
 
 
