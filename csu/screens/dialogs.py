@@ -36,6 +36,9 @@ class ReasonDialog(CsuModal[ResultT]):
     OK_LABEL = "Confirmer"
     OK_VARIANT = "warning"
     PLACEHOLDER = f"Motif ({minimum_words()})"
+    # Above the field: the placeholder alone went as the first letter was typed, and
+    # a newcomer read a bare field as part of the explanation above it.
+    REASON_LABEL = "Motif (versé au journal)"
     CANCELLED: object = None
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="reason-cancel")]
@@ -54,6 +57,7 @@ class ReasonDialog(CsuModal[ResultT]):
             if self.explanation():
                 yield Static(self.explanation(), classes="modal-hint", markup=False)
             yield from self.fields()
+            yield Label(self.REASON_LABEL, id=f"{p}-reason-label", markup=False)
             yield Input(id=f"{p}-reason", placeholder=self.PLACEHOLDER)
             with Horizontal(classes="modal-buttons"):
                 yield Button(self.OK_LABEL, id=f"{p}-ok", variant=self.OK_VARIANT)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Select
+from textual.widgets import Label, Select
 
 from csu.app import REVEAL_SECONDS, CsuApp
 from csu.config import Settings
@@ -70,6 +70,20 @@ async def test_the_revealed_value_shows_in_the_file_with_its_countdown(
         assert shown_for is not None and 0 < int(shown_for.group(1)) <= REVEAL_SECONDS
         assert not any(voter.row["telephone_mobile"][-5:] in n.message for n in app._notifications)
     assert ("révélation", "ok") in journal_actions(demo_deps)
+
+
+async def test_the_reason_field_is_labelled_above_it(
+    app: CsuApp, demo_deps: Deps, voter: DemoVoter
+) -> None:
+    # Its placeholder alone named it, and went as the first letter was typed.
+    async with app.run_test(size=SIZE) as pilot:
+        await supervisor_on_file(pilot, voter)
+        await press(pilot, "ctrl+r")
+        window = app.screen
+        assert isinstance(window, RevealScreen)
+        label = window.query_one("#reveal-reason-label", Label)
+        assert str(label.render()) == "Motif (versé au journal)"
+        assert label.region.bottom <= window.query_one("#reveal-reason").region.y
 
 
 async def test_the_revealed_value_is_masked_again_when_its_time_is_up(
