@@ -16,7 +16,6 @@ from csu.domain.clock import fixed_clock
 from csu.screens.escalations import (
     COLUMNS,
     NARROW_COLUMNS,
-    NO_CALLBACK,
     EscalationCloseScreen,
     EscalationsScreen,
 )
@@ -36,6 +35,7 @@ from tests.screens.conftest import (
     press,
     screen_text,
 )
+from tests.screens.escalated import escalate as escalate_without_number
 from tests.screens.shown import _drawn as drawn
 from tests.screens.test_palette import palette
 
@@ -164,14 +164,14 @@ async def test_a_case_with_no_callback_number_says_how_to_reach_the_voter(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     # « Numéro de rappel : aucun » left the supervisor no way to call back.
-    from tests.screens.escalated import escalate as escalate_without_number
-
     escalate_without_number(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
         await open_queue(pilot)
         detail = str(app.screen.query_one("#escalations-detail", Static).content)
-    assert f"Numéro de rappel : {NO_CALLBACK}" in detail
-    assert "coordonnées de son dossier" in NO_CALLBACK
+    assert (
+        "Numéro de rappel : aucun — recontactez l'électeur par les coordonnées de son dossier"
+        in detail
+    )
 
 
 async def test_the_callback_number_is_refused_before_taking_the_case(
