@@ -5,7 +5,6 @@ Shared by the commands (``csu.cli``) and by the terminal, which calls
 """
 
 import os
-import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from csu.config import ConfigError, Settings, load_settings, sqlite_url
-from csu.domain.addresses import WEB_PREFIX
+from csu.domain.addresses import WEB_PREFIX, reads_as_web_workstation
 from csu.domain.errors import InvalidValue
 from csu.services.context import Deps, ServiceError, StoreBusy, check_workstation
 from csu.services.deployment_key import KeyMismatch, check_deployment_key
@@ -79,30 +78,6 @@ def settings_engine(settings: Settings) -> Engine:
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 
-# Scripts whose letters may pass for Latin ones (« е » Cyrillic, « ο » Greek): a name
-# is read, not compared by code point.
-_LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
-
-
-def _passes_for(mine: str, theirs: str) -> bool:
-    """Whether the character ``mine`` reads as ``theirs`` (a letter, or the colon)."""
-    if mine == theirs or mine.isascii():
-        return mine == theirs
-    if theirs.isalpha():
-        return mine.isalpha() and unicodedata.name(mine, "").startswith(_LOOK_ALIKE_SCRIPTS)
-    return not mine.isalnum()  # « ∶ », « ꞉ »: a colon to the eye
-
-
-def _reads_as_browser_name(workstation: str) -> bool:
-    """Whether ``workstation`` reads as « web:… » in the journal: in any case or width,
-    after a space, or with a look-alike for a letter or the colon (« wеb: », « ԝeb: »,
-    « web∶ »)."""
-    head = unicodedata.normalize("NFKC", workstation).strip().casefold()[: len(WEB_PREFIX)]
-    return len(head) == len(WEB_PREFIX) and all(
-        _passes_for(mine, theirs) for mine, theirs in zip(head, WEB_PREFIX, strict=True)
-    )
-
-
 def _refuse_browser_name(workstation: str, *, terminal: bool) -> None:
     """« web:address » is the name csu serve gives each browser session it starts: a
     terminal under Textual's web driver. Given by a command, or by a terminal of its
@@ -113,7 +88,7 @@ def _refuse_browser_name(workstation: str, *, terminal: bool) -> None:
     terminal then speaks the web driver's protocol, not a terminal's; a command never
     starts Textual, so no driver exempts it."""
     served = terminal and os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER
-    if _reads_as_browser_name(workstation) and not (
+    if reads_as_web_workstation(workstation) and not (
         served and workstation.startswith(WEB_PREFIX)
     ):
         raise ConfigError(

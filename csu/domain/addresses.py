@@ -4,6 +4,7 @@ bidirectional character, a name): never recorded as it came, and counted as one
 address."""
 
 import ipaddress
+import unicodedata
 
 UNKNOWN_ADDRESS = "inconnue"  # none given
 INVALID_ADDRESS = "adresse invalide"  # something that is no IP address
@@ -35,6 +36,30 @@ WEB_PREFIX = "web:"
 def web_workstation(address: str) -> str:
     """The workstation of a browser session from ``address`` (:func:`recorded_address`)."""
     return f"{WEB_PREFIX}{address}"
+
+
+# Scripts whose letters may pass for Latin ones (« е » Cyrillic, « ο » Greek): a name
+# is read, not compared by code point.
+_LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def _passes_for(mine: str, theirs: str) -> bool:
+    """Whether the character ``mine`` reads as ``theirs`` (a letter, or the colon)."""
+    if mine == theirs or mine.isascii():
+        return mine == theirs
+    if theirs.isalpha():
+        return mine.isalpha() and unicodedata.name(mine, "").startswith(_LOOK_ALIKE_SCRIPTS)
+    return not mine.isalnum()  # « ∶ », « ꞉ »: a colon to the eye
+
+
+def reads_as_web_workstation(workstation: str) -> bool:
+    """Whether ``workstation`` reads as a browser session's (« web:… ») in the journal:
+    in any case or width, after a space, or with a look-alike for a letter or the colon
+    (« wеb: », « ԝeb: », « web∶ »)."""
+    head = unicodedata.normalize("NFKC", workstation).strip().casefold()[: len(WEB_PREFIX)]
+    return len(head) == len(WEB_PREFIX) and all(
+        _passes_for(mine, theirs) for mine, theirs in zip(head, WEB_PREFIX, strict=True)
+    )
 
 
 def counted_address(address: str) -> str:
