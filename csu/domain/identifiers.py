@@ -342,6 +342,24 @@ MIN_AGE = 16
 MAX_AGE = 100
 
 
+def date_parts(value: str) -> tuple[str, str, str] | None:
+    """(day, month, year) of a date as typed, or None: « jj/mm/aaaa » (or « . », « - »
+    or a space between), « jjmmaaaa » as read out over the phone, ISO « aaaa-mm-jj », or
+    « aaaammjj » where read day first it gives no month (« 80 ») or no year of this or
+    the last century (« 20080521 »: the 20/08/0521)."""
+    if match := _FRENCH_DATE.fullmatch(value) or _FRENCH_DIGITS.fullmatch(value):
+        day, month, year = match.groups()
+        if _ISO_DIGITS.fullmatch(value) and not (
+            1 <= int(month) <= 12 and year.startswith(("19", "20"))
+        ):
+            return value[6:], value[4:6], value[:4]
+        return day, month, year
+    if match := _ISO_DATE.fullmatch(value):
+        year, month, day = match.groups()
+        return day, month, year
+    return None
+
+
 def parse_birth_date(raw: str, today: datetime.date) -> datetime.date:
     """A date of birth, "jj/mm/aaaa" (or "jjmmaaaa", or spaces for the slashes) or ISO
     "aaaa-mm-jj", for an age of 16 to 100 on ``today``."""
@@ -349,18 +367,10 @@ def parse_birth_date(raw: str, today: datetime.date) -> datetime.date:
     value = raw.strip()
     if not value:
         raise InvalidValue(field, ABSENT)
-    if match := _FRENCH_DATE.fullmatch(value) or _FRENCH_DIGITS.fullmatch(value):
-        day, month, year = match.groups()
-        if _ISO_DIGITS.fullmatch(value) and not (
-            1 <= int(month) <= 12 and year.startswith(("19", "20"))
-        ):
-            # aaaammjj where jjmmaaaa reads no month (« 80 ») or no year of birth
-            # (« 20080521 »: the 20/08/0521).
-            year, month, day = value[:4], value[4:6], value[6:]
-    elif match := _ISO_DATE.fullmatch(value):
-        year, month, day = match.groups()
-    else:
+    parts = date_parts(value)
+    if parts is None:
         raise InvalidValue(field, "format attendu jj/mm/aaaa")
+    day, month, year = parts
     try:
         born = datetime.date(int(year), int(month), int(day))
     except ValueError:

@@ -9,13 +9,13 @@ anomaly means refusal, with its reason. Granted, new material replaces the origi
 which stops working.
 """
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from csu.domain.election import ElectionDefinition, ElectionState, state_at
 from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import date_parts
 from csu.domain.plural import plural_of
 
 PENDING, GRANTED, REFUSED = "pending", "granted", "refused"
@@ -182,20 +182,17 @@ def materials_text(materials: Sequence[NewMaterial]) -> str:
     return "\n\n".join(blocks)
 
 
-_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
-
-
 def parse_declared_on(raw: str, today: date) -> date:
-    """The day the voter declared the loss or non-receipt, « jj/mm/aaaa », not after
-    ``today`` (Paris)."""
+    """The day the voter declared the loss or non-receipt, « jj/mm/aaaa » or another form
+    :func:`csu.domain.identifiers.date_parts` reads, not after ``today`` (Paris)."""
     field = DECLARED_FIELD
     value = raw.strip()
     if not value:
         raise InvalidValue(field, "valeur absente")
-    match = _DATE.fullmatch(value)
-    if match is None:
+    parts = date_parts(value)
+    if parts is None:
         raise InvalidValue(field, "format attendu jj/mm/aaaa")
-    day, month, year = match.groups()
+    day, month, year = parts
     try:
         declared = date(int(year), int(month), int(day))
     except ValueError:

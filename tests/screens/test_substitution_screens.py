@@ -387,12 +387,18 @@ class TestRequestModal:
         assert parse_declared_on(" 3/12/2022 ", TODAY) == date(2022, 12, 3)
         for wrong, fault in (
             ("", "valeur absente"),
-            ("2022-12-03", "format attendu jj/mm/aaaa"),
+            ("3 décembre 2022", "format attendu jj/mm/aaaa"),
             ("30/02/2022", "n'existe pas"),
             ("06/12/2022", "postérieur à aujourd'hui"),
         ):
             with pytest.raises(InvalidValue, match=fault):
                 parse_declared_on(wrong, TODAY)
+
+
+    @pytest.mark.parametrize("typed", ["03122022", "03 12 2022", "2022-12-03", "20221203"])
+    def test_a_declaration_date_is_read_as_a_date_of_birth_is(self, typed: str) -> None:
+        # « 03122022 », as read out, was refused where the date of birth took it.
+        assert parse_declared_on(typed, TODAY) == date(2022, 12, 3)
 
 
 class TestTypedIdentity:
