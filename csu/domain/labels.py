@@ -500,6 +500,14 @@ def detail_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def labelled(details: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Every detail recorded as (French label, readable value), in label order (an
+    empty detail says nothing and is left out): the entry's window and the CSV export."""
+    found = [(detail_label(name), detail_value(name, value)) for name, value in details.items()
+             if value is not None]  # fmt: skip
+    return tuple(sorted(found, key=lambda pair: pair[0]))
+
+
 def _moment(value: str) -> datetime | None:
     """A date-time written by a service (RFC 3339 or ISO with an offset), else None."""
     if len(value) < 19 or value[4] != "-" or value[10] != "T":

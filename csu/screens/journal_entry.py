@@ -28,6 +28,7 @@ from csu.domain.labels import (
     detail_value,
     entry_label,
     factor_label,
+    labelled,
     outcome_label,
 )
 from csu.domain.masking import mask_personal_data
@@ -129,14 +130,6 @@ def others(action: str, details: Mapping[str, Any]) -> dict[str, Any]:
     ):
         shown.add("materials")
     return {name: value for name, value in details.items() if name not in shown}
-
-
-def labelled(details: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """Every detail recorded as (French label, readable value), in label order (an
-    empty detail says nothing and is left out)."""
-    found = [(detail_label(name), detail_value(name, value)) for name, value in details.items()
-             if value is not None]  # fmt: skip
-    return tuple(sorted(found, key=lambda pair: pair[0]))
 
 
 # --- the window ------------------------------------------------------------------------

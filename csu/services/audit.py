@@ -27,7 +27,7 @@ from csu.domain.clock import paris_seconds_text, parse_rfc3339, to_paris
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
-from csu.domain.labels import detail_label, detail_value, entry_label
+from csu.domain.labels import entry_label, labelled
 from csu.domain.merkle import CompactRange
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
@@ -921,15 +921,10 @@ _CSV_COLUMNS = tuple(CSV_TITLES)
 
 
 def _in_french(details: object) -> str:
-    """The details, each labelled in French with its value readable, those recorded
-    empty left out as the entry's window leaves them."""
+    """The details as the entry's window labels them, on one line."""
     if not isinstance(details, dict):
         return ""
-    return " ; ".join(
-        f"{detail_label(name)} : {detail_value(name, value)}"
-        for name, value in details.items()
-        if value is not None
-    )
+    return " ; ".join(f"{label} : {value}" for label, value in labelled(details))
 
 
 def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:

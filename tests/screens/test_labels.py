@@ -18,13 +18,14 @@ from csu.domain.labels import (
     detail_label,
     detail_value,
     entry_label,
+    labelled,
     name_and_login,
 )
 from csu.domain.messages import PLACEHOLDERS
 from csu.domain.verification import CHANNELS
 from csu.screens.intervention_timeline import TIMELINE_COLUMNS
 from csu.screens.journal import COLUMNS
-from csu.screens.journal_entry import changes_of, factors_of, labelled, others
+from csu.screens.journal_entry import changes_of, factors_of, others
 from csu.widgets.fitted_table import shrunk
 
 CODE = Path(__file__).parents[2] / "csu"
