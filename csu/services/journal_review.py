@@ -39,7 +39,7 @@ from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, 
 from csu.services.operator_names import display_name
 from csu.services.sessions import require_live_in, require_live_session
 from csu.store import journal
-from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter
+from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter, ends_with
 
 REVIEWERS: tuple[Role, ...] = ("superviseur", "admin")
 PAGE_SIZE = 100
@@ -333,6 +333,15 @@ def intervention_typed(typed: str | None) -> str | None:
     return typed
 
 
+def intervention_matches(typed: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The interventions whose number begins with ``typed``, then those whose number ends
+    with it, ``typed`` taken literally: each read from an index on PostgreSQL."""
+    return (
+        Intervention.id.startswith(typed, autoescape=True),  # type: ignore[union-attr]
+        ends_with(Intervention.id, typed),
+    )
+
+
 def settled(deps: Deps, where: ReviewFilter) -> ReviewFilter:
     """``where`` normalised, its intervention named by a part of its number replaced by
     the whole number: before the search is journalled (the journal keeps the number)
@@ -343,12 +352,8 @@ def settled(deps: Deps, where: ReviewFilter) -> ReviewFilter:
     if typed is None or len(typed) >= INTERVENTION_ID:
         return where
     with deps.reading() as session:
-        for matching in (Intervention.id.startswith, Intervention.id.endswith):  # type: ignore[union-attr]
-            ids = list(
-                session.execute(
-                    select(Intervention.id).where(matching(typed, autoescape=True)).limit(21)
-                ).scalars()
-            )
+        for matching in intervention_matches(typed):
+            ids = list(session.execute(select(Intervention.id).where(matching).limit(21)).scalars())
             if len(ids) == 1:
                 return replace(where, intervention=ids[0])
             if ids:

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Identity,
     Index,
@@ -14,6 +15,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal,
     literal_column,
     text,
 )
@@ -209,6 +212,43 @@ Index(
 )
 
 
+def _like_literally(text: str) -> str:
+    """``text`` as a LIKE pattern matching itself only (« / » escapes, as SQLAlchemy's
+    ``autoescape``)."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+class ends_with(FunctionElement[bool]):  # lower-case: a SQL condition, named as one
+    """Whether its text ends with ``ending``, taken literally. On PostgreSQL its reverse
+    begins with the ending reversed, which an index on ``reverse(…)`` with a pattern
+    operator class serves (an intervention's last characters, migration 0029): « LIKE
+    '%…' » read the whole table. SQLite has no reverse(); one workstation's table is
+    read whole."""
+
+    type = Boolean()
+    inherit_cache = True
+
+    def __init__(self, text: Any, ending: str) -> None:
+        super().__init__(
+            text,
+            literal(_like_literally(ending)),
+            literal(_like_literally(ending[::-1])),
+            literal("%"),  # bound: psycopg would read a « % » written in the statement
+        )
+
+
+@compiles(ends_with)
+def _ends_with(element: ends_with, compiler: SQLCompiler, **kw: Any) -> str:
+    text, ending, _, anything = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{text} LIKE {anything} || {ending} ESCAPE '/'"
+
+
+@compiles(ends_with, "postgresql")
+def _ends_with_postgresql(element: ends_with, compiler: SQLCompiler, **kw: Any) -> str:
+    text, _, gnidne, anything = (compiler.process(c, **kw) for c in element.clauses)
+    return f"reverse({text}) LIKE {gnidne} || {anything} ESCAPE '/'"
+
+
 class Emargement(SQLModel, table=True):
     """The platform's record that a material voted in one scrutin: when, and where CSU
     learnt it (the API feed, idempotent by the platform's ``event_id``, or a file)."""
@@ -335,6 +375,23 @@ class Intervention(SQLModel, table=True):
     closed_at: datetime | None = None
     outcome: str | None = Field(default=None, max_length=20)
     note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+# An intervention looked up by 8 of its number's characters, its first or its last (the
+# journal's filter, csu.services.journal_review.settled): on PostgreSQL by these indexes
+# (migration 0029), whatever the database's collation (LIKE reads the primary key's index
+# only under "C"). SQLite reads one workstation's table.
+_intervention_id = Intervention.__table__.c.id  # type: ignore[attr-defined]
+Index(
+    "ix_intervention_id_pattern",
+    _intervention_id,
+    postgresql_ops={"id": "varchar_pattern_ops"},
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_intervention_id_reversed",
+    func.reverse(_intervention_id).label("id_reversed"),
+    postgresql_ops={"id_reversed": "text_pattern_ops"},
+).ddl_if(dialect="postgresql")
 
 
 class VerificationAttempt(SQLModel, table=True):

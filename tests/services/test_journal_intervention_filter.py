@@ -52,6 +52,13 @@ def test_a_beginning_two_numbers_share_is_refused_and_their_ends_tell_them_apart
     assert interventions_found(desk, second[-8:]) == {second}
 
 
+def test_a_wildcard_typed_stands_for_itself(desk: Desk) -> None:
+    first = open_call(desk, desk.caller).id
+    open_call(desk, desk.teacher, AGENT_2)
+    assert interventions_found(desk, first[:7] + "_") == set()  # not « any character »
+    assert interventions_found(desk, "%" + first[-7:]) == set()
+
+
 def test_an_export_refuses_it_before_writing_a_line(desk: Desk) -> None:
     first = open_call(desk, desk.caller).id
     open_call(desk, desk.teacher, AGENT_2)
