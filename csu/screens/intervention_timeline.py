@@ -12,10 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from csu.domain.entry_details import factors_of
 from csu.domain.labels import channel_label, entry_label, factor_label, labelled, outcome_label
 from csu.domain.masking import mask_personal_data
 from csu.screens.base import CsuScreen
-from csu.screens.journal_entry import factors_of
 from csu.services.journal_review import Timeline, TimelineStep, intervention_timeline
 from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter

@@ -24,10 +24,11 @@ from sqlmodel import Session
 
 from csu.domain.actions import ACTIONS
 from csu.domain.clock import paris_seconds_text, parse_rfc3339, to_paris
+from csu.domain.entry_details import in_french
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
 from csu.domain.journal import ChainCheck
-from csu.domain.labels import entry_label, labelled
+from csu.domain.labels import entry_label
 from csu.domain.merkle import CompactRange
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
@@ -905,7 +906,7 @@ def _spreadsheet_row(row: dict[str, Any]) -> list[Any]:
     details = row["details"]
     row["paris_time"] = paris_seconds_text(row["ts"]) if row["ts"] else ""
     row["label"] = entry_label(row["action"], details if isinstance(details, dict) else {})
-    row["readable_details"] = _in_french(details)
+    row["readable_details"] = _in_french(row["action"], details)
     row["details"] = _json(details)
     # spreadsheet_safe called only where the first character may start a formula: a
     # million rows of 16 cells, most a name, a code or a number.
@@ -920,11 +921,11 @@ def _spreadsheet_row(row: dict[str, Any]) -> list[Any]:
 _CSV_COLUMNS = tuple(CSV_TITLES)
 
 
-def _in_french(details: object) -> str:
-    """The details as the entry's window labels them, on one line."""
+def _in_french(action: str, details: object) -> str:
+    """The details as the entry's window lays them out, on one line."""
     if not isinstance(details, dict):
         return ""
-    return " ; ".join(f"{label} : {value}" for label, value in labelled(details))
+    return " ; ".join(f"{label} : {value}" for label, value in in_french(action, details))
 
 
 def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from csu.domain.actions import ACTIONS
 from csu.domain.election import CREDENTIAL_KINDS
+from csu.domain.entry_details import changes_of, factors_of, others
 from csu.domain.labels import (
     ACTION_LABELS,
     DETAIL_LABELS,
@@ -25,7 +26,6 @@ from csu.domain.messages import PLACEHOLDERS
 from csu.domain.verification import CHANNELS
 from csu.screens.intervention_timeline import TIMELINE_COLUMNS
 from csu.screens.journal import COLUMNS
-from csu.screens.journal_entry import changes_of, factors_of, others
 from csu.widgets.fitted_table import shrunk
 
 CODE = Path(__file__).parents[2] / "csu"

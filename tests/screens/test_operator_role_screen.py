@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
 from csu.app import CsuApp
-from csu.screens.journal_entry import Change, changes_of
+from csu.domain.entry_details import Change, changes_of
 from csu.screens.operator_role import ChangeRoleScreen
 from csu.screens.operators import OperatorsScreen
 from csu.services.context import Deps

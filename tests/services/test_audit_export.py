@@ -155,11 +155,24 @@ def test_csv_says_each_entry_s_details_in_french_beside_their_json(deps: Deps) -
     out = io.StringIO()
     export_journal(deps, SUPERVISOR, out, fmt="csv")
     [row] = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
-    said = row["précisions"]
-    assert said.startswith("canal : téléphone ; ")
-    assert "facteurs essayés : date de naissance, NUMEN" in said
-    assert "facteurs faux : NUMEN" in said
+    assert row["précisions"] == (
+        "facteurs essayés : date de naissance (concordant), NUMEN (faux) ; canal : téléphone"
+    )
     assert json.loads(row["détails (JSON)"])["factors_failed"] == ["numen"]
+
+
+def test_csv_says_a_change_as_before_and_after_as_the_entry_s_window_does(deps: Deps) -> None:
+    record(
+        deps, at(28, 9), action="operator_change", login="dominique", reason="renfort",
+        changes={"role": ["president", "agent"], "bureau": ["B01", None]},
+    )  # fmt: skip
+    out = io.StringIO()
+    export_journal(deps, SUPERVISOR, out, fmt="csv")
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
+    assert row["précisions"] == (
+        "bureau : B01 → — ; rôle : président de bureau → agent ; "
+        "identifiant : dominique ; motif : renfort"
+    )
 
 
 def test_csv_has_the_header_and_the_same_entries_as_jsonl(deps: Deps) -> None:
