@@ -88,7 +88,7 @@ class ApprovalsScreen(CsuScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Retour", id="approvals-back"),
         Binding("d", "decide", "Décider", id="approvals-decide"),
-        Binding("r,f5", "reload", "Actualiser", id="approvals-reload"),
+        Binding("f5", "reload", "Actualiser", id="approvals-reload"),
     ]
 
     def __init__(self) -> None:

@@ -104,7 +104,7 @@ class OperatorsScreen(CsuScreen[None]):
         Binding("d", "disable", "Désactiver", id="operators-disable"),
         Binding("t", "reset_totp", "Nouvel authentificateur", id="operators-reset-totp"),
         Binding("u", "unlock", "Déverrouiller", id="operators-unlock"),
-        Binding("r,f5", "reload", "Actualiser", id="operators-reload"),
+        Binding("f5", "reload", "Actualiser", id="operators-reload"),
     ]
 
     def __init__(self) -> None:

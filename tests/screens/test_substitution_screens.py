@@ -602,7 +602,7 @@ class TestApprovals:
             request_as(cci_deps, AGENT, voter)  # meanwhile, at an agent's workstation
             await pilot.pause(0.2)
             assert app.screen.query_one(DataTable).row_count == 0
-            await press(pilot, "r")
+            await press(pilot, "f5")
             assert app.screen.query_one(DataTable).row_count == 1
             assert "1 demande en attente" in screen_text(app)
         lists = [a for a in journal_actions(cci_deps) if a[0] == "substitution_list"]
