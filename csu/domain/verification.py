@@ -142,6 +142,8 @@ LOCK_DURATION = timedelta(hours=24)
 lock the voter for remote verification (phone, e-mail) for LOCK_DURATION."""
 
 OTP_FACTORS: dict[str, str] = {"otp_mobile": "sms", "otp_email": "email"}
+OTP_DIGITS = 6
+"""The length of a one-time code sent by SMS or e-mail (what the agent is told to expect)."""
 """One-time-code factors and the channel their code goes out by."""
 
 OTP_SENDS_PER_HOUR = 3

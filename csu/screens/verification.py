@@ -37,6 +37,7 @@ from csu.domain.verification import (
     DOCUMENT_TYPES,
     FACTOR_LABELS,
     IN_PERSON_CHANNELS,
+    OTP_DIGITS,
     OTP_FACTORS,
     PENDING,
     USED,
@@ -68,19 +69,23 @@ PLACEHOLDERS: dict[str, str] = {
     "birth_date": "jj/mm/aaaa",
     "birth_department": "ex. 59, 2A, 971",
     "numen": "13 caractères, ex. 12A1234567ABC",
-    "nir10": "10 premiers chiffres du n° de sécurité sociale",
+    "nir10": "10 chiffres, ex. 1830459123",
     "iban": "6 derniers caractères (ou l'IBAN entier)",
     "agent_card": "6 premiers caractères du n° de série",
     "security_key_prefix": "6 premiers caractères de la clé",
     "challenge_answer": "réponse donnée par l'électeur",
-    "otp_mobile": "code reçu par SMS",
-    "otp_email": "code reçu par courriel",
+    # The label says how it came (« Code reçu par SMS »); cut at 80 columns, the same
+    # words read « code reçu par SM ».
+    "otp_mobile": f"{OTP_DIGITS} chiffres",
+    "otp_email": f"{OTP_DIGITS} chiffres",
     "in_person": "4 derniers caractères du n° de la pièce",
 }
 
 SEND_LABELS: dict[str, str] = {
-    "otp_mobile": "Envoyer le code par SMS",
-    "otp_email": "Envoyer le code par courriel",
+    # The row's label names the code (« Code reçu par SMS »): « Envoyer le code par
+    # courriel » left its field 9 columns at 80x24.
+    "otp_mobile": "Envoyer par SMS",
+    "otp_email": "Envoyer par courriel",
 }
 
 # A president's window, for a set with a one-time code: the cell sends it, not them.

@@ -21,7 +21,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email, parse_mobile
 from csu.domain.messages import duration, render
 from csu.domain.roles import Role
-from csu.domain.verification import OTP_FACTORS, OTP_SENDS_PER_HOUR
+from csu.domain.verification import OTP_DIGITS, OTP_FACTORS, OTP_SENDS_PER_HOUR
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -127,7 +127,7 @@ def send_one_time_code(
         channel = "sms" if factor == "otp_mobile" else "email"
         # Only this new code verifies.
         abandon_codes(session, who, voter.id or 0, row.id, channel, now)
-        code = pyotp.HOTP(secret).at(0)
+        code = pyotp.HOTP(secret, digits=OTP_DIGITS).at(0)
         subject, body = render(
             definition.messages,
             "otp",

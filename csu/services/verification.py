@@ -46,6 +46,7 @@ from csu.domain.verification import (
     IN_PERSON_CHANNELS,
     LOCK_DURATION,
     MAX_FAILURES,
+    OTP_DIGITS,
     USED,
     Policy,
     attestation_usable,
@@ -541,7 +542,8 @@ def _code_matches(
     ).scalar_one_or_none()
     if code is None or code.used_at is not None or now >= code.expires_at:
         return False
-    expected = pyotp.HOTP(sealing.unseal(key, OTP_PURPOSE, code.secret_sealed)).at(0)
+    secret = sealing.unseal(key, OTP_PURPOSE, code.secret_sealed)
+    expected = pyotp.HOTP(secret, digits=OTP_DIGITS).at(0)
     if not hmac.compare_digest(expected, typed):
         return False
     code.used_at = now

@@ -425,7 +425,7 @@ class TestNothingOfferedThatCannotBeDone:
             await in_call(pilot, voter)
             await press(pilot, "ctrl+e")
             send = app.screen.query_one("#send-otp_mobile", Button)
-            assert not send.disabled and str(send.label) == "Envoyer le code par SMS"
+            assert not send.disabled and str(send.label) == "Envoyer par SMS"
 
 
 # ------------------------------------------------- what the voter's file rules out
