@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from sqlalchemy import update
 from sqlmodel import select
 from textual.pilot import Pilot
@@ -381,6 +382,7 @@ class ElectionWalk(Walk):
 
     raw: list[str] = field(default_factory=list)
     cut: list[str] = field(default_factory=list)
+    placeholders_cut: list[str] = field(default_factory=list)
     shown: dict[str, str] = field(default_factory=dict)
     voter: str = ""  # the matricule of the voter the walk calls about
 
@@ -393,6 +395,11 @@ class ElectionWalk(Walk):
             region = widget.region
             if widget.display and region.width and region.right > app.size.width:
                 self.cut.append(f"{where}: #{widget.id} {region}")
+        for entry in app.screen.query(Input):
+            hint = str(entry.placeholder)
+            width = entry.content_region.width
+            if entry.region and not entry.value and cell_len(hint) > width:  # laid out
+                self.placeholders_cut.append(f"{where}: #{entry.id} « {hint} » ({width})")
         self.shown[where] = text
         return text
 

@@ -63,6 +63,16 @@ async def test_no_field_or_button_is_beyond_the_right_edge_at_80_columns(
     assert walk.cut == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("election", WALKS)
+async def test_no_field_s_placeholder_is_cut_at_80_columns(
+    demo_deps: Deps, outbox: Path, election: str
+) -> None:
+    """« code reçu par SMS » read « code reçu par SM » beside its button."""
+    walk = await walked(demo_deps, outbox, election)
+    assert walk.placeholders_cut == []
+
+
 async def drawn_open(pilot: Pilot[Any], selector: str) -> str:
     """What the screen draws with the choice ``selector`` opened, words joined."""
     pilot.app.screen.query_one(selector, Select).expanded = True
