@@ -47,10 +47,11 @@ def credential_purpose(kind: str) -> str:
 
 def argon2_verifies(hasher: "PasswordHasher", stored: str, value: str) -> bool:
     """Whether ``value`` is the one ``stored`` (an argon2id PHC string) was made from; a
-    damaged or foreign hash simply does not match."""
+    damaged or foreign hash simply does not match (one argon2 cannot encode, stored
+    before the import refused non-ASCII digits, among them)."""
     try:
         return hasher.verify(stored, value)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeError):
         return False
 
 

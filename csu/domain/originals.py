@@ -37,7 +37,11 @@ MAX_MEMORY_KIB = 256 * 1024
 MAX_TIME_COST = 10
 MAX_PARALLELISM = 16
 MAX_LENGTH = 200  # the column that keeps it
-_PHC = re.compile(r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
+# ASCII digits only: « \d » took « ８１９２ », which int() reads and argon2 cannot (every
+# login check of the material then failed with an error).
+_PHC = re.compile(
+    r"\$argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+"
+)
 
 
 Cost = tuple[int, int, int]  # argon2id's memory (KiB), passes and lanes

@@ -133,6 +133,21 @@ def test_without_a_prefix_hash_an_original_key_cannot_verify_a_caller(desk: Desk
     assert not prefix_verifies(desk, KEY[:6])
 
 
+def test_an_original_argon2_cannot_read_stored_before_the_check_logs_in_no_one(
+    desk: Desk,
+) -> None:
+    """A store holding a hash the import took before it refused « m=８１９２ »: the
+    platform's check and the agent's identity check answered with an error, every time."""
+    imported(desk, *originals_of(desk.caller))
+    with desk.deps.writing() as session:
+        for credential in session.execute(select(Credential)).scalars():
+            credential.hash = credential.hash.replace("m=7168", "m=\uff17168")
+            if credential.prefix_phc:
+                credential.prefix_phc = credential.prefix_phc.replace("m=7168", "m=\uff17168")
+    assert not logs_in(desk, security_key=KEY, password=PASSWORD)
+    assert not prefix_verifies(desk, KEY[:6])
+
+
 # --------------------------------------------------------------- bad lines
 
 
@@ -150,6 +165,7 @@ def test_bad_lines_are_named_with_their_reason_and_nothing_is_written(desk: Desk
         f"{neighbour.identifier};mot_de_passe;{phc(PASSWORD)};{phc(PASSWORD[:6])}",
         f"{caller.identifier};cle_securite;{phc(KEY)};",
         f"{neighbour.identifier}",
+        f"{neighbour.identifier};mot_de_passe;{phc(PASSWORD).replace('m=7168', 'm=７168')};",
     )
     assert not report.committed
     assert [error.describe() for error in report.errors] == [
@@ -162,11 +178,13 @@ def test_bad_lines_are_named_with_their_reason_and_nothing_is_written(desk: Desk
         "ligne 8, colonne prefixe_hash : seulement pour une clé de sécurité (cle_securite)",
         "ligne 9, colonne identifiant : déjà présent ligne 2 pour ce type",
         "ligne 10, colonne (ligne) : 3 colonnes attendues, 1 trouvée",
+        "ligne 11, colonne hash : chaîne PHC argon2id attendue "
+        "($argon2id$v=19$m=…,t=…,p=…$sel$empreinte)",
     ]
     assert credentials(desk) == []
     [entry] = entries(desk.deps, "credentials_import")
     assert entry["outcome"] == "refusé"
-    assert entry["details"]["rejected"] == 8
+    assert entry["details"]["rejected"] == 9
 
 
 def test_with_skip_invalid_the_good_lines_are_written(desk: Desk) -> None:
