@@ -378,3 +378,11 @@ async def test_the_button_on_an_empty_form_names_every_missing_field(app: CsuApp
             "l'application."
         )
         assert app.focused is app.screen.query_one("#login", Input)
+
+
+async def test_the_code_field_takes_ascii_digits_only(app: CsuApp) -> None:
+    """« \\d » let a fullwidth « ８ » in, which no authenticator's code holds."""
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#code", Input).focus()
+        await pilot.press("８", "1", "٣", "2")
+        assert app.screen.query_one("#code", Input).value == "12"
