@@ -14,10 +14,8 @@ UTC datetimes; support hours are evaluated in Paris local time.
 """
 
 import difflib
-import importlib
 import math
 import re
-import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,7 +24,7 @@ from enum import Enum
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from csu.domain import masking
+from csu.domain import masking, organiser_patterns
 from csu.domain import notice_wording as wording
 from csu.domain.clock import PARIS, rfc3339
 from csu.domain.contacts import TOP_LEVEL_KEYS as CONTACT_KEYS
@@ -379,7 +377,8 @@ class ElectionDefinition:
         # No longer than the store's column, checked before the organiser's pattern runs.
         if len(matricule) > MAX_MATRICULE:
             return False
-        return re.fullmatch(self.matricule_pattern, matricule) is not None
+        matcher = organiser_patterns.compiled(self.matricule_pattern)
+        return matcher.fullmatch(matricule) is not None
 
     def route_of(self, kind: str) -> CredentialRoute:
         """Whether and how the cell issues ``kind`` (not issued when undeclared)."""
@@ -1086,75 +1085,13 @@ def _platform_url(r: _Reader, value: object) -> str:
     return url
 
 
-# The regex engine's own parser (re._parser since Python 3.11, sre_parse before): the
-# pattern's structure as re reads it, rather than a guess from its text.
-_SRE: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
-_REPEATS = frozenset(
-    getattr(_SRE, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
-    if hasattr(_SRE, name)
-)  # fmt: skip
-
-
 def _matricule_pattern(r: _Reader, value: object) -> str:
     pattern = r.text(value, "matricule_pattern")
     try:
-        re.compile(pattern)
-        fault = _backtracking_fault(_SRE.parse(pattern), repeated=False)
-    except re.error as error:
-        where = f" à la position {error.pos + 1}" if error.pos is not None else ""
-        r.fail("matricule_pattern", f"expression régulière invalide{where}")
-    except (RecursionError, OverflowError):
-        r.fail("matricule_pattern", "expression régulière invalide (trop imbriquée ou trop grande)")
-    if fault is not None:
-        r.fail(
-            "matricule_pattern",
-            f"{fault} : sur un matricule mal formé, la vérification essaierait un nombre "
-            "de découpages qui double à chaque caractère et bloquerait l'import ; écrivez "
-            "une seule répétition par partie (ex. ^[A-Z0-9]{4,12}$)",
-        )
+        organiser_patterns.compiled(pattern)
+    except organiser_patterns.PatternRefused as refusal:
+        r.fail("matricule_pattern", str(refusal))
     return pattern
-
-
-def _backtracking_fault(items: Iterable[tuple[Any, Any]], *, repeated: bool) -> str | None:
-    """What of a parsed pattern makes re backtrack without end on a string that almost
-    matches, in French; None when nothing does. ``repeated``: the items are inside a part
-    that repeats (more than once).
-
-    Refused inside a repeated part: a repetition of variable count (``(A+)+``,
-    ``(A{1,2})*``: the engine tries every way to split the string between the two), and
-    an alternative (``(A|AB)+``: every way to choose). A fixed count inside
-    (``([A-Z]{2}[0-9])+``) and an optional part (``(-[0-9]+)?``) are linear; so is an
-    alternative of single characters, which re reads as a class (``(A|B)+``)."""
-    for op, av in items:
-        if op in _REPEATS:
-            low, high, body = av
-            if repeated and high != low:
-                return "répétition imbriquée dans une répétition (ex. (A+)+)"
-            inner = _backtracking_fault(body, repeated=repeated or high > 1)
-        elif op is _SRE.BRANCH:
-            if repeated:
-                return "alternative dans une répétition (ex. (A|AB)+)"
-            inner = next(
-                (f for b in av[1] if (f := _backtracking_fault(b, repeated=False)) is not None),
-                None,
-            )
-        elif op is _SRE.SUBPATTERN:
-            inner = _backtracking_fault(av[3], repeated=repeated)
-        elif op in (_SRE.ASSERT, _SRE.ASSERT_NOT):
-            inner = _backtracking_fault(av[1], repeated=repeated)
-        elif op is getattr(_SRE, "ATOMIC_GROUP", None):
-            inner = _backtracking_fault(av, repeated=repeated)
-        elif op is _SRE.GROUPREF_EXISTS:
-            branches = [b for b in av[1:] if b is not None]
-            inner = next(
-                (f for b in branches if (f := _backtracking_fault(b, repeated=repeated))),
-                None,
-            )
-        else:
-            inner = None
-        if inner is not None:
-            return inner
-    return None
 
 
 def _identity_documents(

@@ -35,6 +35,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fr import nir as stdnum_nir
 from stdnum.util import get_cc_module
 
+from csu.domain import organiser_patterns
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
 
@@ -82,11 +83,6 @@ can be stored, so none is worth matching."""
 _ALNUM = re.compile(r"[A-Z0-9]+")
 
 
-@lru_cache(maxsize=64)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def parse_matricule(raw: str, pattern: str = DEFAULT_MATRICULE_PATTERN) -> str:
     """Trim and upper-case a staff number, then match it whole against ``pattern``."""
     field = "Matricule"
@@ -97,11 +93,11 @@ def parse_matricule(raw: str, pattern: str = DEFAULT_MATRICULE_PATTERN) -> str:
     if not value.isascii():
         raise InvalidValue(field, "caractères non autorisés (lettres et chiffres seulement)")
     value = value.upper()
-    # Bounded before matching: an organiser's pattern may backtrack, and its time grows
-    # with the length (a roll line may hold 16,384 characters).
+    # Bounded before matching: the store's column, where a roll line may hold 16,384
+    # characters (the organiser's pattern runs in linear time, csu.domain.organiser_patterns).
     too_long = len(value) > MAX_MATRICULE
     # fullmatch, not match: "$" also matches before a final newline.
-    if not too_long and _compiled(pattern).fullmatch(value):
+    if not too_long and organiser_patterns.compiled(pattern).fullmatch(value):
         return value
     if pattern == DEFAULT_MATRICULE_PATTERN:
         if not _ALNUM.fullmatch(value):
