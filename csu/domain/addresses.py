@@ -4,6 +4,7 @@ bidirectional character, a name): never recorded as it came, and counted as one
 address."""
 
 import ipaddress
+import itertools
 import unicodedata
 
 UNKNOWN_ADDRESS = "inconnue"  # none given
@@ -49,14 +50,21 @@ def _passes_for(mine: str, theirs: str) -> bool:
         return mine == theirs
     if theirs.isalpha():
         return mine.isalpha() and unicodedata.name(mine, "").startswith(_LOOK_ALIKE_SCRIPTS)
-    return not mine.isalnum()  # « ∶ », « ꞉ »: a colon to the eye
+    # « ∶ », « ꞉ », and « ː », a modifier letter (Lm) that Python counts among letters.
+    return not mine.isalnum() or unicodedata.category(mine) == "Lm"
+
+
+def _unseen(char: str) -> bool:
+    """A space or an invisible character, which the eye reads past (« web :… »)."""
+    return char.isspace() or unicodedata.category(char) in ("Cf", "Cc", "Zs")
 
 
 def reads_as_web_workstation(workstation: str) -> bool:
     """Whether ``workstation`` reads as a browser session's (« web:… ») in the journal:
-    in any case or width, after a space, or with a look-alike for a letter or the colon
-    (« wеb: », « ԝeb: », « web∶ »)."""
-    head = unicodedata.normalize("NFKC", workstation).strip().casefold()[: len(WEB_PREFIX)]
+    in any case or width, with spaces or invisible characters before or within it, or
+    with a look-alike for a letter or the colon (« wеb: », « ԝeb: », « web∶ », « webː »)."""
+    seen = (c for c in unicodedata.normalize("NFKC", workstation).casefold() if not _unseen(c))
+    head = "".join(itertools.islice(seen, len(WEB_PREFIX)))
     return len(head) == len(WEB_PREFIX) and all(
         _passes_for(mine, theirs) for mine, theirs in zip(head, WEB_PREFIX, strict=True)
     )

@@ -20,6 +20,10 @@ def test_a_browser_session_s_own_name_reads_as_one() -> None:
         "\u051deb:10.0.0.1",  # a Cyrillic « ԝ »
         "web\u2236" "10.0.0.1",  # « ∶ », a ratio sign
         "web\ua789" "10.0.0.1",  # « ꞉ », a modifier letter colon
+        "web\u02d0" "10.0.0.1",  # « ː », a modifier letter Python counts as a letter
+        "web :10.0.0.1",  # a space within
+        "w\u200beb:10.0.0.1",  # a zero-width space within
+        "web\u00a0:10.0.0.1",  # a no-break space within
     ],
 )
 def test_a_look_alike_reads_as_a_browser_session_s_name(name: str) -> None:
@@ -27,7 +31,8 @@ def test_a_look_alike_reads_as_a_browser_session_s_name(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["webcam:2", "poste-web:3", "web-1", "wébmaster", "пк:1", "日本語:1", "we", ""]
+    "name",
+    ["webcam:2", "poste-web:3", "web-1", "web 1", "wébmaster", "пк:1", "日本語:1", "we", ""],
 )
 def test_other_names_do_not(name: str) -> None:
     assert not reads_as_web_workstation(name)
