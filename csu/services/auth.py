@@ -54,6 +54,7 @@ from csu.domain.addresses import login_origin
 from csu.domain.clock import as_utc
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import TYPED_LOGIN, keyed_hash
+from csu.domain.logins import login_form
 from csu.domain.roles import ROLES, Role
 from csu.domain.text import single_line
 from csu.services.context import Deps, OperatorContext, ServiceError, retried
@@ -113,7 +114,7 @@ def _nameable(login: str) -> bool:
 def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -> OperatorContext:
     """The context of the operator who proved login, password and code, or LoginRefused."""
     typed = login.strip()
-    name = typed.lower()
+    name = login_form(typed)  # as stored: a fullwidth « ａgent » is « agent »
     # No operator's login holds a control character, and PostgreSQL refuses a NUL with a
     # bare DataError: such a login is unknown, without asking the store.
     nameable = _nameable(name)

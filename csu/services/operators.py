@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from csu.domain import sealing
 from csu.domain.clock import still_until
 from csu.domain.errors import InvalidValue
+from csu.domain.logins import new_login
 from csu.domain.operator_locks import lock_words
 from csu.domain.passwords import check_operator_password
 from csu.domain.plural import counted, plural_of
@@ -168,9 +169,7 @@ def _add(
     password_rule: bool,
 ) -> OperatorCreated:
     # Checked before strip(): a control character at either end is refused, not dropped.
-    login = single_line(login, LOGIN_FIELD).strip().lower()
-    if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
-        raise InvalidValue(LOGIN_FIELD, "lettres, chiffres, point, tiret ou souligné")
+    login = new_login(single_line(login, LOGIN_FIELD))
     if len(login) > MAX_LOGIN:
         raise InvalidValue(LOGIN_FIELD, f"{MAX_LOGIN} caractères au plus")
     if display_name is not None:

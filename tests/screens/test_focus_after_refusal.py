@@ -6,6 +6,7 @@ import pytest
 from textual.widgets import Input
 
 from csu.app import CsuApp
+from csu.domain.logins import SHAPE
 from csu.screens.operators import CreateOperatorScreen
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
@@ -36,7 +37,7 @@ async def test_two_different_passwords_put_the_cursor_on_the_confirmation(app: C
 @pytest.mark.parametrize(
     ("login", "said"),
     [
-        ("c martin", "Identifiant : lettres, chiffres, point, tiret ou souligné"),
+        ("c martin", f"Identifiant : {SHAPE}"),
         ("agent", "Identifiant : l'opérateur « agent » existe déjà"),  # taken: the service's
     ],
     ids=["malformed", "taken"],

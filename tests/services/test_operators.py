@@ -448,3 +448,21 @@ def test_the_list_counts_wrong_codes_after_the_right_password_once_origins_forge
     )
     [view] = list_operators(later, ADMIN)
     assert (view.failed_logins, view.lock_words) == (MAX_FAILURES, f"non ({MAX_FAILURES} échecs)")
+
+
+def test_a_login_that_reads_as_another_s_is_refused_as_it_is(ops: Deps) -> None:
+    """A fullwidth « ａgent » was created beside « agent »: two logins alike in the
+    journal, and a filter on one left the other's entries out."""
+    add_operator(ops, ADMIN, "agent", role="agent", password=PASSWORD)
+    with pytest.raises(InvalidValue, match=r"^Identifiant : l'opérateur « agent » existe déjà"):
+        add_operator(ops, ADMIN, "\uff41gent", role="agent", password="Neige-sur-Lyon-7")
+    with pytest.raises(InvalidValue, match=r"^Identifiant : lettres latines"):
+        add_operator(ops, ADMIN, "\u0430gent", role="agent", password="Neige-sur-Lyon-7")
+    assert [row.login for row in list_operators(ops, ADMIN)] == ["agent"]
+
+
+def test_a_login_typed_in_fullwidth_letters_logs_in_as_its_plain_form(
+    ops: Deps, camille: str
+) -> None:
+    who = log_in(ops, "ＣＡＭＩＬＬＥ", PASSWORD, current_code(), "poste-test")
+    assert who.login == "camille"
