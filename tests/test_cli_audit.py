@@ -134,6 +134,18 @@ def test_checkpoint_uses_the_key_file_of_the_settings(
     assert result.stdout.startswith("csu.test/cellule\n3\n")
 
 
+def test_verify_without_any_checkpoint_says_what_the_chain_alone_does_not_prove(
+    db: Path,
+) -> None:
+    """The attack run rewrote an entry and re-chained, then cut the journal short: both
+    passed, the only sign « aucun point de contrôle signé (csu audit checkpoint) »."""
+    result = csu("audit", "verify", "--db", db)
+    assert_done(result)
+    assert "ne prouve pas que le journal est complet ni qu'il n'a pas été réécrit" in said(
+        result
+    )
+
+
 def test_verify_with_the_checkpoint_and_public_key_passes(
     db: Path, key: Path, tmp_path: Path
 ) -> None:

@@ -665,6 +665,13 @@ class CheckpointView:
     signature: str  # "vérifiée", or why it is not
 
 
+UNSIGNED = (
+    "aucun point de contrôle signé : l'enchaînement ne prouve pas que le journal est complet "
+    "ni qu'il n'a pas été réécrit par qui peut écrire dans la base (csu audit keygen, puis "
+    "csu audit checkpoint)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class IntegrityReport:
     """The chain, the latest checkpoint held up against it (``problem``: why not), what
@@ -717,7 +724,9 @@ class IntegrityReport:
         elif self.journalled:
             lines.append("aucun point de contrôle en base")
         else:
-            lines.append("aucun point de contrôle signé (csu audit checkpoint)")
+            # Said, not only noted: the chain alone is what anyone able to write to the
+            # base can recompute, after rewriting or cutting it.
+            lines.append(UNSIGNED)
         lines.extend(f"- {finding}" for finding in self.findings())
         return "\n".join(lines)
 
