@@ -38,6 +38,7 @@ from stdnum.util import get_cc_module
 from csu.domain import organiser_patterns
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
+from csu.domain.text import mixed_scripts
 
 __all__ = [
     "DEFAULT_MATRICULE_PATTERN",
@@ -787,6 +788,12 @@ def parse_email(raw: str) -> str:
         checked = email_validator.validate_email(address, check_deliverability=False)
     except email_validator.EmailNotValidError:
         raise InvalidValue(_EMAIL_FIELD, _email_fault(address)) from None
+    if any(mixed_scripts(label) for label in checked.domain.split(".")):
+        # « іnterieur.gouv.fr », a Cyrillic « і »: an address that reads as the ministry's.
+        raise InvalidValue(
+            _EMAIL_FIELD,
+            "domaine mêlant des alphabets (ex. une lettre cyrillique parmi des latines)",
+        )
     return checked.normalized
 
 

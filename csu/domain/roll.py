@@ -18,7 +18,7 @@ from csu.domain import hashing, identifiers
 from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
 from csu.domain.scrutins import Scrutin, parse_roll_scrutins
-from csu.domain.text import single_line
+from csu.domain.text import is_blank, mixed_scripts, single_line
 
 COLUMNS = (
     "matricule",
@@ -363,6 +363,12 @@ def _name(raw: str) -> str:
         raise InvalidValue("Nom", f"{_MAX_NAME} caractères au plus")
     if _NOT_IN_NAME.search(value):
         raise InvalidValue("Nom", "caractère non admis dans un nom")
+    if is_blank(value):  # U+200B, U+3164…: a name that shows nothing
+        raise InvalidValue("Nom", "aucun caractère visible")
+    if any(mixed_scripts(word) for word in value.split()):
+        raise InvalidValue(
+            "Nom", "lettres de plusieurs alphabets dans un mot (ex. un « о » cyrillique)"
+        )
     return value
 
 

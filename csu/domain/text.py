@@ -38,6 +38,7 @@ __all__ = [
     "holds_lone_surrogate",
     "is_blank",
     "is_printable_text",
+    "mixed_scripts",
     "multiline_text",
     "refuse_control_characters",
     "single_line",
@@ -256,6 +257,25 @@ def is_blank(value: str) -> bool:
         char.isspace() or char in _BLANK_LOOKING or unicodedata.category(char) == "Cf"
         for char in value
     )
+
+
+def _script(char: str) -> str:
+    """The script of a letter as its Unicode name begins (« LATIN », « CYRILLIC »…)."""
+    return unicodedata.name(char, "?").split(" ", 1)[0]
+
+
+# Scripts whose letters pass for one another's (« о » Cyrillic, « ο » Greek, « o »).
+_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+
+
+def mixed_scripts(word: str) -> bool:
+    """Whether ``word`` mixes letters of Latin, Cyrillic and Greek, which pass for one
+    another: « Моnnier » (a Cyrillic « М » and « о ») reads as « Monnier », and is no
+    longer found under it. A word in one of them, accents included, is not mixed, nor
+    one joining scripts that cannot be taken for each other (kanji and kana)."""
+    if word.isascii():
+        return False
+    return len({_script(char) for char in word if char.isalpha()} & _ALIKE_SCRIPTS) > 1
 
 
 # A spreadsheet runs a cell as a formula when it begins with one of these: OWASP's
