@@ -309,16 +309,25 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         )
 
     def action_send_code(self) -> None:
-        """As its button: the code sent, and the cursor in the field the caller's code is
-        typed in, brought into view."""
+        """As its button: the code sent, and the cursor in the first answer of its set
+        still to type, brought into view."""
         button = self._send_button()
         if button is None:
             return
-        factor = (button.id or "").removeprefix("send-")
-        for field in self.query(PasteCheckedInput):
-            if field.id == f"verify-{factor}":
-                field.focus()
+        self._next_to_type((button.id or "").removeprefix("send-")).focus()
         button.press()
+
+    def _next_to_type(self, factor: str) -> Input:
+        """The first empty field of the sets ``factor`` belongs to, in the window's order;
+        else the code's own. A newcomer pressed ctrl+s with the date of birth still to
+        type: the cursor went to the code's field, the date typed there was lost, Tab
+        reached « Envoyer » and Entrée sent a second code, voiding the first."""
+        wanted = set().union(*(s for s in self.sets if factor in s))
+        fields = list(self.query(PasteCheckedInput))
+        for field in fields:
+            if (field.id or "").removeprefix("verify-") in wanted and not field.value.strip():
+                return field
+        return self.query_one(f"#verify-{factor}", Input)
 
     def _set_line(self, factors: frozenset[str]) -> str:
         """A set as the list says it; one whose code could go nowhere, said impossible,
@@ -614,7 +623,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             f"automatiquement jusqu'à {sent.expires_at:%H:%M:%S}, fin de validité du code, "
             "puis abandonné."
         )
-        field.focus()
+        if not isinstance(self.focused, PasteCheckedInput):  # not while an answer is typed
+            self._next_to_type(sent.factor).focus()
         if self._on_change is not None:
             self._on_change(False)
 

@@ -7,7 +7,14 @@ from csu.app import CsuApp
 from csu.domain.verification import OTP_SENDS_PER_HOUR
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
-from tests.screens.conftest import demo_voter, in_call, notifications, president_bureau, press
+from tests.screens.conftest import (
+    demo_voter,
+    in_call,
+    notifications,
+    president_bureau,
+    press,
+    settle,
+)
 
 SMALL = (80, 24)
 
@@ -16,11 +23,12 @@ def usable_keys(app: CsuApp) -> set[str]:
     return {key for key, active in app.screen.active_bindings.items() if active.enabled}
 
 
-async def test_ctrl_s_sends_the_code_and_puts_the_cursor_where_it_is_typed(
+async def test_ctrl_s_sends_the_code_and_puts_the_cursor_on_the_answer_still_to_type(
     app: CsuApp, demo_deps: Deps
 ) -> None:
+    voter = demo_voter(demo_deps, mobile=True)
     async with app.run_test(size=SMALL) as pilot:
-        await in_call(pilot, demo_voter(demo_deps, mobile=True))
+        await in_call(pilot, voter)
         await press(pilot, "ctrl+e")
         window = app.screen
         assert isinstance(window, VerifyScreen)
@@ -28,8 +36,43 @@ async def test_ctrl_s_sends_the_code_and_puts_the_cursor_where_it_is_typed(
         await press(pilot, "ctrl+s")
         status = str(window.query_one("#verify-otp-status", Static).content)
         assert status.startswith("Code envoyé à +33 ")
+        birth = window.query_one("#verify-birth_date", Input)
+        assert window.focused is birth and window.can_view_entire(birth)
+
+
+async def test_with_the_date_typed_ctrl_s_puts_the_cursor_in_the_code_s_field(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps, mobile=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        window = app.screen
+        window.query_one("#verify-birth_date", Input).value = voter.row["date_naissance"]
+        await press(pilot, "ctrl+s")
         field = window.query_one("#verify-otp_mobile", Input)
         assert window.focused is field and window.can_view_entire(field)
+
+
+async def test_the_date_typed_after_ctrl_s_then_the_code_verify_without_a_second_code(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """The newcomer's keys on a CCI call (date of birth + a code): ctrl+s, the date, Tab,
+    the code, Entrée. The date went into the code's field, Tab reached « Envoyer » and
+    Entrée sent a second code."""
+    voter = demo_voter(demo_deps, "cci-hdf-2021", mobile=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        window = app.screen
+        await press(pilot, "ctrl+s")
+        status = window.query_one("#verify-otp-status", Static)
+        await press(pilot, *voter.row["date_naissance"], "tab", *"111111", "enter")
+        await settle(pilot)
+        assert window.query_one("#verify-birth_date", Input).value == voter.row["date_naissance"]
+        assert "ne vaut plus" not in str(status.content)  # no second code
+        said = str(window.query_one("#verify-result", Static).content)
+        assert said.startswith("Identité non vérifiée"), said  # the answers were checked
 
 
 async def test_no_ctrl_s_where_no_code_can_be_sent(app: CsuApp, demo_deps: Deps) -> None:
