@@ -166,14 +166,35 @@ def covered_sets(policy: Policy, channel: str, tried: Collection[str]) -> list[f
     return [factors for factors in policy.get(channel, ()) if factors <= set(tried)]
 
 
-def missing_answers(policy: Policy, channel: str, tried: Collection[str]) -> frozenset[str]:
+# Why a one-time code can go nowhere: the voter's file holds no mobile, or no address.
+UNREACHABLE: dict[str, str] = {
+    "otp_mobile": "aucun portable enregistré",
+    "otp_email": "aucune adresse enregistrée",
+}
+
+
+def unreachable_codes(phone_mobile: str | None, email: str | None) -> frozenset[str]:
+    """The code factors that cannot be given: no mobile, or no address, to send to."""
+    return frozenset(
+        factor
+        for factor, contact in (("otp_mobile", phone_mobile), ("otp_email", email))
+        if not contact
+    )
+
+
+def missing_answers(
+    policy: Policy, channel: str, tried: Collection[str], impossible: Collection[str] = ()
+) -> frozenset[str]:
     """The factors the answers ``tried`` lack, from the channel's set nearest to them
     (the fewest still to give, the first set of the file on a tie): the birth date after
-    a code typed alone. None when a set is covered."""
+    a code typed alone. None when a set is covered. A set holding an ``impossible``
+    factor (a code with nowhere to go) is named only when every set holds one: « code
+    envoyé par SMS » was asked of a voter without a mobile."""
     sets = policy.get(channel, ())
     if not sets or covered_sets(policy, channel, tried):
         return frozenset()
-    return min((factors - set(tried) for factors in sets), key=len)
+    possible = [factors for factors in sets if not factors & set(impossible)] or sets
+    return min((factors - set(tried) for factors in possible), key=len)
 
 
 def missing_sentence(missing: frozenset[str]) -> str:

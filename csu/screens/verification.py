@@ -49,6 +49,7 @@ from csu.domain.verification import (
     parse_document,
     refuse_hidden_characters,
 )
+from csu.domain.verification import UNREACHABLE as CODE_UNREACHABLE
 from csu.screens.base import CsuModal
 from csu.screens.dialogs import ReasonDialog
 from csu.services.context import OperatorContext, ServiceError
@@ -91,9 +92,9 @@ SEND_LABELS: dict[str, str] = {
 # A president's window, for a set with a one-time code: the cell sends it, not them.
 NOT_A_SENDER = "Envoi réservé à la cellule"
 
+# The send button's label where the code can go nowhere (csu.domain.verification).
 UNREACHABLE: dict[str, str] = {
-    "otp_mobile": "Aucun portable enregistré",
-    "otp_email": "Aucune adresse enregistrée",
+    factor: reason[:1].upper() + reason[1:] for factor, reason in CODE_UNREACHABLE.items()
 }
 
 # Short labels for the left column of the form (the full labels are in the sets above).

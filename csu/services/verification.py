@@ -16,7 +16,7 @@ president attests it from their own session (:mod:`csu.services.presence`).
 """
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +47,7 @@ from csu.domain.verification import (
     LOCK_DURATION,
     MAX_FAILURES,
     OTP_DIGITS,
+    UNREACHABLE,
     USED,
     Policy,
     attestation_usable,
@@ -60,6 +61,7 @@ from csu.domain.verification import (
     refuse_hidden_characters,
     remote_lock_applies,
     satisfied_set,
+    unreachable_codes,
 )
 from csu.services import active_credentials
 from csu.services.context import (
@@ -227,12 +229,13 @@ def _check_answers(
         ):
             raise ServiceError(outdated or waiting_message(row.president_login))
         channel_sets = policy.get(row.channel, ())
-        missing = missing_answers(policy, row.channel, tried)
+        impossible = unreachable_codes(voter.phone_mobile, voter.email_pro)
+        missing = missing_answers(policy, row.channel, tried, impossible)
         lacking = missing_sentence(missing)
         if len(channel_sets) == 1 and missing == channel_sets[0]:
             # Nothing given of the one set: naming it twice said nothing more.
             raise ServiceError(f"{lacking}.")
-        sets = " ; ou ".join(describe_set(s) for s in channel_sets)
+        sets = " ; ou ".join(_set_said(s, impossible) for s in channel_sets)
         raise ServiceError(
             f"{lacking}. Le canal {CHANNEL_LABELS[row.channel]} demande {sets}."
         )
@@ -620,3 +623,11 @@ def _lock(session: Session, voter: Voter, now: datetime) -> datetime:
     voter.locked_until = now + LOCK_DURATION
     session.add(voter)
     return voter.locked_until
+
+
+def _set_said(factors: frozenset[str], impossible: Collection[str]) -> str:
+    """A set of the policy in a refusal, said impossible when a code of it can go
+    nowhere (as the verification window lists it)."""
+    said = describe_set(factors)
+    why = [UNREACHABLE[factor] for factor in sorted(factors & set(impossible))]
+    return f"{said} (impossible : {', '.join(why)})" if why else said

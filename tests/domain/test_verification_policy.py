@@ -141,6 +141,18 @@ def test_what_is_missing_is_said_from_the_nearest_set() -> None:
     assert missing_answers(interior(), "phone", {"birth_date", "iban"}) == {"agent_card"}
 
 
+def test_a_set_whose_code_can_go_nowhere_is_not_the_one_asked_for() -> None:
+    """A voter without a mobile was asked for « code à usage unique envoyé par SMS »."""
+    assert missing_answers(interior(), "phone", {"birth_date"}, {"otp_mobile"}) == {
+        "iban", "agent_card",
+    }  # fmt: skip
+
+
+def test_when_every_set_needs_a_code_that_cannot_go_the_nearest_is_still_said() -> None:
+    policy = {"phone": (frozenset({"birth_date", "otp_mobile"}),)}
+    assert missing_answers(policy, "phone", {"birth_date"}, {"otp_mobile"}) == {"otp_mobile"}
+
+
 def test_with_nothing_typed_the_shortest_set_is_missing_whole() -> None:
     assert missing_answers(interior(), "phone", set()) == frozenset(INTERIOR_PHONE[2])
 

@@ -199,6 +199,21 @@ def test_incomplete_answers_say_what_is_missing_from_the_nearest_set(desk: Desk)
         verify_identity(desk.deps, AGENT, call.id, code_alone)
 
 
+def test_without_a_mobile_the_answers_missing_are_those_of_a_possible_set(desk: Desk) -> None:
+    """Newcomer: the date alone, for a voter with no mobile, was answered « Réponse
+    manquante : code à usage unique envoyé par SMS », a set the window says impossible."""
+    with desk.deps.writing() as session:
+        session.get(Voter, desk.caller.voter_id).phone_mobile = None
+    call = open_call(desk, desk.caller)
+    birth = {"birth_date": desk.caller.row["date_naissance"]}
+    with pytest.raises(ServiceError) as refused:
+        verify_identity(desk.deps, AGENT, call.id, birth)
+    said = str(refused.value)
+    assert said.startswith("Réponses manquantes : 6 derniers caractères de l'IBAN + "), said
+    assert said.endswith("code à usage unique envoyé par SMS (impossible : aucun portable "
+                         "enregistré)."), said  # fmt: skip
+
+
 def test_a_president_checking_nothing_is_told_what_to_give_of_the_document(
     desk: Desk,
 ) -> None:
