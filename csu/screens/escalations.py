@@ -19,11 +19,13 @@ from textual.widgets import Button, DataTable, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from csu.domain import escalation as rules
+from csu.domain.errors import InvalidValue
 from csu.domain.masking import mask_personal_data, readable_phone
 from csu.domain.permissions import CASE_ACTIONS, NO_CASE, CaseSituation, case_refusal
 from csu.domain.plural import counted, plural_of
 from csu.screens.base import CsuModal, CsuScreen, Explained, WorkFailed
 from csu.services.escalation import (
+    RESOLUTION_FIELD,
     EscalationCounts,
     EscalationView,
     callback_number,
@@ -439,7 +441,7 @@ class EscalationCloseScreen(CsuModal[EscalationView | None]):
                 id="escalation-close-outcome",
                 prompt="Choisissez l'issue",
             )
-            yield Label("Suite donnée (versée au journal)")
+            yield Label(f"{RESOLUTION_FIELD} (versée au journal)")
             yield TextArea(id="escalation-close-text")
             yield Static(id="escalation-close-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
@@ -455,6 +457,7 @@ class EscalationCloseScreen(CsuModal[EscalationView | None]):
         outcome = self.query_one("#escalation-close-outcome", Select).value
         if not isinstance(outcome, str):
             message.update("Choisissez l'issue : résolu ou refusé.")
+            self.query_one("#escalation-close-outcome", Select).focus()
             return
         if not self.begin():
             return
@@ -471,6 +474,10 @@ class EscalationCloseScreen(CsuModal[EscalationView | None]):
     def _failed(self, event: WorkFailed) -> None:
         reason = f" — {event.error}" if event.refused else " : réessayez."
         self.query_one("#escalation-close-message", Static).update(f"Dossier non clos{reason}")
+        if isinstance(event.error, InvalidValue) and event.error.field == RESOLUTION_FIELD:
+            # On the text to write: left on « Clore le dossier », the supervisor typed
+            # into nothing, then Tab and Entrée pressed « Annuler » on a case still open.
+            self.query_one("#escalation-close-text", TextArea).focus()
 
     @on(Button.Pressed, "#escalation-close-cancel-button")
     def action_cancel(self) -> None:

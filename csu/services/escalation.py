@@ -96,6 +96,7 @@ class EscalationCounts:
 
 
 CALLBACK_FIELD = "Numéro de rappel"
+RESOLUTION_FIELD = "Suite donnée"  # what the supervisor did, as a case is closed
 
 
 def parse_callback(raw: str | None) -> Phone | None:
@@ -236,11 +237,11 @@ def close_escalation(
     """The case's owner closes it with an outcome and what was done; the callback
     number is erased (its masked form stays for the review)."""
     rules.check_close_outcome(outcome)
-    resolution = masking.mask_personal_data(multiline_text(resolution, "Suite donnée").strip())
+    resolution = masking.mask_personal_data(multiline_text(resolution, RESOLUTION_FIELD).strip())
     if len(resolution) < 5:
-        raise InvalidValue("Suite donnée", "dites en quelques mots ce qui a été fait")
+        raise InvalidValue(RESOLUTION_FIELD, "dites en quelques mots ce qui a été fait")
     if len(resolution) > rules.MAX_TEXT:
-        raise InvalidValue("Suite donnée", f"{rules.MAX_TEXT} caractères au plus")
+        raise InvalidValue(RESOLUTION_FIELD, f"{rules.MAX_TEXT} caractères au plus")
     credential_text.refuse_codes(
         resolution, "La suite donnée", "ce texte", credential_text.for_escalation(deps, case_id)
     )

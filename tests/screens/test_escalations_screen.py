@@ -34,6 +34,7 @@ from tests.screens.conftest import (
     notifications,
     press,
     screen_text,
+    settle,
 )
 from tests.screens.escalated import escalate as escalate_without_number
 from tests.screens.shown import _drawn as drawn
@@ -265,6 +266,7 @@ async def test_closing_without_an_outcome_asks_for_one(app: CsuApp, demo_deps: D
         await close_case(pilot, None, "rappelé : bureau corrigé")
         assert isinstance(app.screen, EscalationCloseScreen)
         assert "Choisissez l'issue" in screen_text(app)
+        assert app.focused is app.screen.query_one("#escalation-close-outcome", Select)
     assert ("escalation_close", "résolu") not in journal_actions(demo_deps)
 
 
@@ -278,6 +280,21 @@ async def test_closing_with_too_short_a_text_is_refused_in_french(
         await close_case(pilot, "refusé", "ok")
         assert isinstance(app.screen, EscalationCloseScreen)
         assert "Dossier non clos — Suite donnée" in screen_text(app)
+
+
+async def test_a_refused_text_gets_the_cursor_back_to_be_written(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """Left on « Clore le dossier », a newcomer typed into nothing, then Tab and Entrée
+    pressed « Annuler » on a case still open."""
+    escalate(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await press(pilot, "t")
+        await close_case(pilot, "résolu", "")
+        await settle(pilot)
+        assert "Dossier non clos — Suite donnée" in screen_text(app)
+        assert app.focused is app.screen.query_one("#escalation-close-text", TextArea)
 
 
 async def test_closed_cases_show_on_demand(app: CsuApp, demo_deps: Deps) -> None:
