@@ -94,6 +94,9 @@ DESK_SCREENS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     # Every voter's messages (a voter file's F6 gives that voter's).
     "outbox": ("outbox", "OutboxScreen", MESSAGE_READERS),
     "operators": ("operators", "OperatorsScreen", ("admin",)),
+    # S5: the substitution requests waiting for a supervisor's decision (the dashboard's
+    # « s », the palette).
+    "approvals": ("approvals", "ApprovalsScreen", ("superviseur",)),
     # S2: the in-person checks agents ask of a president (not the supervisor's desk,
     # but opened and guarded the same way).
     "presence": ("presence_requests", "PresenceRequestsScreen", ("president",)),
@@ -753,15 +756,7 @@ class CsuApp(App[None]):
 
     def action_approvals(self) -> None:
         """The supervisors' queue of substitution requests waiting for a decision."""
-        from csu.screens.approvals import ApprovalsScreen
-
-        if self.operator is None:
-            return
-        if self.operator.role != "superviseur":
-            self.notify("Écran réservé aux superviseurs.", title="Accès refusé", severity="warning")
-            return
-        if not isinstance(self.screen, ApprovalsScreen):
-            self.push_screen(ApprovalsScreen())
+        self.action_desk("approvals")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The desk's keys appear in the footer only for the roles that may use them.

@@ -51,10 +51,11 @@ PLATFORM_COLUMNS = ("Plateforme", "Dernier appel", "Dernier lot", "Flux")
 
 
 def now_line(figures: Dashboard) -> str:
-    """« En ce moment : 2 interventions ouvertes · ... »."""
+    """« En ce moment, toute la cellule : 2 interventions ouvertes · ... »: figures of
+    every election (a newcomer read them as the election's, as the others are)."""
     opened = counted(figures.open_interventions, "intervention ouverte", "interventions ouvertes")
     line = (
-        f"En ce moment : {opened} · "
+        f"En ce moment, toute la cellule : {opened} · "
         f"{counted(figures.locked_voters, 'électeur verrouillé', 'électeurs verrouillés')} · "
         f"{counted(figures.pending_approvals, 'demande')} de substitution à approuver · "
         f"{counted(figures.failed_messages, 'message')} en échec"
@@ -172,6 +173,9 @@ class DashboardScreen(CsuScreen[None]):
         Binding("escape", "app.pop_screen", "Retour", id="dashboard-back"),
         Binding("f5", "refresh", "Actualiser", id="dashboard-refresh"),
         Binding("e", "next_election", "Élection suivante", id="dashboard-next-election"),
+        # The requests « En ce moment » counts: a newcomer found them only in the palette.
+        # A supervisor's only (the app's check_action, as for every desk screen).
+        Binding("s", "app.desk('approvals')", "Substitutions", id="dashboard-approvals"),
     ]
 
     def __init__(self) -> None:

@@ -16,7 +16,9 @@ from textual_plotext import PlotextPlot
 from csu.app import CsuApp
 from csu.domain.clock import fixed_clock
 from csu.screens.alerts import AlertsScreen
+from csu.screens.approvals import ApprovalsScreen
 from csu.screens.dashboard import DashboardScreen, count_ticks, share_text
+from csu.screens.lookup import LookupScreen
 from csu.services.context import Deps
 from csu.services.dashboard import Period, dashboard
 from csu.services.elections import election_in_focus
@@ -60,6 +62,10 @@ def two_cases(deps: Deps) -> None:
                 election=focus.id,
                 intervention=case,
             )
+
+
+def usable_keys(app: CsuApp) -> set[str]:
+    return {key for key, active in app.screen.active_bindings.items() if active.enabled}
 
 
 async def open_dashboard(pilot: Pilot[Any]) -> DashboardScreen:
@@ -126,7 +132,7 @@ async def test_the_dashboard_shows_todays_figures(app: CsuApp, demo_deps: Deps) 
         assert ("résolu", "1", "1") in [
             tuple(map(str, outcomes.get_row_at(i))) for i in range(outcomes.row_count)
         ]
-        assert "En ce moment :" in screen_text(app)
+        assert "En ce moment, toute la cellule :" in screen_text(app)
 
 
 async def test_actions_are_named_in_french_and_counts_read_as_whole_numbers(
@@ -303,3 +309,27 @@ async def test_a_silent_feed_is_notified_to_a_supervisor_and_listed_in_f4(
         table = app.screen.query_one("#alerts-table", DataTable)
         kinds = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert "flux d'émargements muet" in kinds
+
+
+async def test_s_opens_the_substitution_requests_the_dashboard_counts(app: CsuApp) -> None:
+    """A newcomer read « 1 demande de substitution à approuver » and found the requests
+    only by typing « substitu » into the palette. Escape goes back to where the desk was
+    entered from, as from every desk screen."""
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dashboard(pilot)
+        assert "s" in usable_keys(app)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, LookupScreen)
+
+
+async def test_an_administrator_s_dashboard_offers_no_substitutions(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin")
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert "s" not in usable_keys(app)
