@@ -789,12 +789,18 @@ class CsuApp(App[None]):
         screen_class = getattr(module, class_name)
         if isinstance(self.screen, screen_class):
             return
-        if _is_desk(self.screen):
-            # One desk screen in place of another: Escape goes back to where the desk
-            # was entered from, not through every desk screen seen since (F3, F2, F8…).
-            self.switch_screen(screen_class())
-        else:
+        desk = next((s for s in self.screen_stack if _is_desk(s)), None)
+        if desk is None:
             self.push_screen(screen_class())
+            return
+        # One desk screen in place of another, what was opened over it closed (an
+        # intervention's timeline): Escape goes back to where the desk was entered from,
+        # not through every screen seen since (F3, F2, i, F8…: a newcomer's Escape went
+        # back to a timeline, and the matricule typed next opened a journal entry).
+        while self.screen is not desk:
+            self.pop_screen()
+        if not isinstance(desk, screen_class):
+            self.switch_screen(screen_class())
 
     def action_help(self) -> None:
         from csu.screens.help import HelpScreen

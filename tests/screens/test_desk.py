@@ -6,7 +6,11 @@ from textual.widgets import DataTable
 from csu.app import CsuApp
 from csu.screens.commands import CsuCommands
 from csu.screens.help import HelpScreen
-from tests.screens.conftest import SIZE, log_in, press
+from csu.screens.intervention_timeline import InterventionTimelineScreen
+from csu.services.context import Deps
+from csu.services.interventions import open_intervention
+from tests.conftest import AGENT
+from tests.screens.conftest import SIZE, demo_voter, log_in, press, settle
 from tests.screens.shown import _drawn as drawn
 
 
@@ -130,6 +134,28 @@ async def test_one_escape_leaves_the_desk_whatever_desk_screens_were_seen(app: C
         for key in ("f3", "f2", "f8", "f4", "f2"):
             await press(pilot, key)
         assert type(app.screen).__name__ == "JournalScreen"
+
+        await press(pilot, "escape")
+
+        assert app.screen is entered_from
+
+
+async def test_a_desk_key_over_a_timeline_leaves_it_and_escape_still_leaves_the_desk(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """F2, i (an intervention's timeline), F8, F2, Escape: the Escape went back to the
+    timeline, and the matricule a newcomer typed next went nowhere."""
+    call = open_intervention(demo_deps, AGENT, demo_voter(demo_deps).voter_id, "phone")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "superviseur")
+        entered_from = app.screen
+        await press(pilot, "f2")
+        app.push_screen(InterventionTimelineScreen(call.id))
+        await settle(pilot)
+        for key in ("f8", "f2"):
+            await press(pilot, key)
+        assert type(app.screen).__name__ == "JournalScreen"
+        assert not any(isinstance(s, InterventionTimelineScreen) for s in app.screen_stack)
 
         await press(pilot, "escape")
 
