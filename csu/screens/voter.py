@@ -80,6 +80,7 @@ from csu.services.letters import LetterQueued
 from csu.services.verification import VerificationResult
 from csu.services.vote_codes import LinkSent
 from csu.services.voters import (
+    CREDENTIAL_ACTIVE,
     MATERIAL_STATUS_LABELS,
     REVEALABLE,
     REVEALABLE_LABELS,
@@ -1073,7 +1074,18 @@ class VoterScreen(Explained, CsuScreen[None]):
     def action_revoke(self) -> None:
         choices = self._credential_choices()
         if choices is not None and self.intervention is not None:
-            self.open_window(RevokeScreen(self.intervention.id, *choices), self.after_revoke)
+            materials, kinds = choices
+            # The kind there is something to invalidate of, first: after a password was
+            # given, ctrl+x offered the key, which the service then refused.
+            active = next(
+                (k for k in kinds for m in materials for c in m.credentials
+                 if c.kind == k and c.status == CREDENTIAL_ACTIVE),
+                None,
+            )  # fmt: skip
+            self.open_window(
+                RevokeScreen(self.intervention.id, materials, kinds, preferred=active),
+                self.after_revoke,
+            )
 
     def after_revoke(self, kind: str | None) -> None:
         if kind is not None:

@@ -351,9 +351,13 @@ def revoke_credential(
         revoked = revoke_active(session, material.id or 0, kind, who.login, now, reason)
         if revoked is None:
             named = words(kind)
+            # The one the voter's notice gave, if the platform's originals were not
+            # imported, is not known here: it is replaced by issuing another.
             raise ServiceError(
                 f"Aucun{named.e} {named.label} délivré{named.e} par la cellule n'est "
-                f"{named.pick('actif', 'active')} pour ce matériel."
+                f"{named.pick('actif', 'active')} pour ce matériel ; "
+                f"{named.pick('celui', 'celle')} du courrier d'origine ne s'invalide qu'en "
+                f"en délivrant {named.a_new}, qui {named.it} remplace."
             )
         journal.append(
             session,

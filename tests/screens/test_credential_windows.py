@@ -14,6 +14,7 @@ from csu.screens.credential import (
     NEW_LABELS,
     CredentialShownScreen,
     IssueScreen,
+    RevokeScreen,
     confirmed,
     display_ended,
     issue_hint,
@@ -216,3 +217,22 @@ class TestReadOutConfirmed:
             )
         details = journal_details(demo_deps, last_intervention(demo_deps), "credential_read_out")
         assert details["after_display"] is True
+
+
+async def test_invalidating_offers_first_the_code_the_cell_gave(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """After a password was given, ctrl+x offered the key, which the service refused:
+    « Aucune clé de sécurité délivrée par la cellule n'est active »."""
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified(pilot, voter)
+        await press(pilot, "ctrl+k")
+        app.screen.query_one("#credential-kind", Select).value = "password"
+        await pilot.pause()
+        await click(pilot, "#issue-ok")
+        await click(pilot, "#read-out")
+        assert isinstance(app.screen, VoterScreen)
+        await press(pilot, "ctrl+x")
+        assert isinstance(app.screen, RevokeScreen)
+        assert app.screen.query_one("#credential-kind", Select).value == "password"

@@ -316,8 +316,11 @@ def test_revoking_needs_a_reason(desk: Desk) -> None:
 
 @pytest.mark.parametrize(("kind", "sentence"), [
     ("security_key", "Aucune clé de sécurité délivrée par la cellule n'est active pour ce "
-                     "matériel."),
-    ("password", "Aucun mot de passe délivré par la cellule n'est actif pour ce matériel."),
+                     "matériel ; celle du courrier d'origine ne s'invalide qu'en en délivrant "
+                     "une nouvelle, qui la remplace."),
+    ("password", "Aucun mot de passe délivré par la cellule n'est actif pour ce matériel ; "
+                 "celui du courrier d'origine ne s'invalide qu'en en délivrant un nouveau, "
+                 "qui le remplace."),
 ])  # fmt: skip
 def test_revoking_when_nothing_was_issued_is_refused_in_agreed_words(
     desk: Desk, kind: str, sentence: str
