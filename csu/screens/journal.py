@@ -107,12 +107,17 @@ def describe(where: ReviewFilter) -> str:
     return ", ".join(parts) if parts else "tout le journal"
 
 
-def default_export_path(now: datetime, fmt: str = "csv") -> Path:
-    """``<data_dir>/exports/journal-YYYYMMDD-HHMMSS.csv`` (Paris time)."""
+def exports_folder() -> Path:
+    """``<data_dir>/exports``: the folder an export goes to unless told otherwise."""
     from csu.config import Settings
 
+    return Settings().data_dir / "exports"
+
+
+def default_export_path(now: datetime, fmt: str = "csv") -> Path:
+    """``<data_dir>/exports/journal-YYYYMMDD-HHMMSS.csv`` (Paris time)."""
     stamp = f"{to_paris(now):%Y%m%d-%H%M%S}"
-    return Settings().data_dir / "exports" / f"journal-{stamp}{SUFFIXES[fmt]}"
+    return exports_folder() / f"journal-{stamp}{SUFFIXES[fmt]}"
 
 
 def count_text(count: int) -> str:
@@ -558,7 +563,9 @@ class JournalScreen(CsuScreen[None]):
             path,
             fmt=fmt,  # type: ignore[arg-type]
             where=where,
-            make_folder=True,
+            # The exports folder is made on the first export; no other: a folder
+            # mistyped (« /nonexistent/dir/j.jsonl ») was created, file and all.
+            make_folder=path.parent == exports_folder(),
         )
         self.app.call_from_thread(self._exported, count, path)
 

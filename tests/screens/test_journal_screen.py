@@ -594,6 +594,19 @@ class TestExport:
             assert path.read_text(encoding="utf-8") == "à garder"
             assert any("existe déjà" in n for n in notifications(app))
 
+    async def test_a_folder_that_does_not_exist_is_not_made(
+        self, app: CsuApp, activity: dict[str, int], tmp_path: Path
+    ) -> None:
+        """« /nonexistent/dir/j.jsonl » was made, folders and file: a mistyped folder
+        kept an export nobody would look for."""
+        path = tmp_path / "inexistant" / "revue.csv"
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await self.export(pilot, path)
+            assert not (tmp_path / "inexistant").exists()
+            assert isinstance(app.screen, ExportScreen)  # open again, saying why
+            assert "dossier introuvable" in screen_text(app)
+
     async def test_a_bare_file_name_goes_to_the_exports_folder_and_is_shown_whole(
         self, app: CsuApp, activity: dict[str, int], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
