@@ -216,9 +216,10 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         self.query_one("#identifier-personal").display = False
         self.query_one("#identifier-hint").display = False
         self.query_one("#identifier-ok", Button).display = False
-        password = self.query_one("#identifier-password", Button)
-        password.display = self.offer_password
-        (password if self.offer_password else self.query_one("#identifier-close-button")).focus()
+        self.query_one("#identifier-password", Button).display = self.offer_password
+        # On « Fermer », not on the password's button: a second Entrée, meant for the
+        # identifier, sent the password link too (the button in the same place).
+        self.query_one("#identifier-close-button").focus()
 
     @on(WorkFailed)
     def _failed(self) -> None:

@@ -42,6 +42,7 @@ from tests.screens.conftest import (
     president_bureau,
     press,
     screen_text,
+    settle,
     sms_to,
     token_in,
 )
@@ -234,6 +235,24 @@ async def identifier_window(
 
 
 class TestS7VoterWithoutNotice:
+    async def test_entree_twice_sends_the_identifier_and_not_the_password_link(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        """The button « Envoyer le lien du mot de passe » took the place and the cursor of
+        « Envoyer l'identifiant »: a second Entrée sent the link too."""
+        voter = demo_voter(demo_deps, MEN_2011)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await identifier_window(pilot, voter)
+            screen.query_one("#identifier-ok").focus()
+            await press(pilot, "enter")
+            await settle(pilot)
+            assert screen.query_one("#identifier-password").display  # offered…
+            assert app.focused is screen.query_one("#identifier-close-button")  # …not chosen
+            await press(pilot, "enter")
+            await settle(pilot)
+            assert app.screen is not screen
+            assert len(mails_to(outbox, voter.row["email_pro"])) == 1  # the identifier only
+
     async def test_identifier_to_the_professional_address_the_password_not_read_out(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
     ) -> None:
