@@ -119,7 +119,11 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
         field.placeholder = PLACEHOLDERS[channel]
         field.validators = [Parsed(parse_mobile if channel == "sms" else parse_email)]
         if field.value:
-            field.validate(field.value)
+            checked = field.validate(field.value)
+            if checked is not None and not checked.is_valid:
+                # A number left in the address's field (or the reverse) is no start for
+                # what is now asked: cleared, as a newcomer expected. What fits stays.
+                field.clear()
 
     @on(Button.Pressed, "#link-ok")
     @on(Input.Submitted, "#link-recipient")

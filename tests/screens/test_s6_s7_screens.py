@@ -168,6 +168,20 @@ class TestS6VoteCodeLink:
             [mail] = mails_to(outbox, PERSONAL)
             assert "jeton=" in mail
 
+    async def test_a_number_left_in_the_field_goes_when_the_link_goes_by_e_mail(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        """« 01 23 45 67 89 » stayed in the address's field once « Courriel » was chosen."""
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, demo_voter(demo_deps, MEN))
+            await press(pilot, "ctrl+l")
+            screen = app.screen
+            assert isinstance(screen, VoteCodeLinkScreen)
+            fill(pilot, link_recipient="06 12 34 56 78")
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            assert screen.query_one("#link-recipient", Input).value == ""
+
     async def test_a_link_refused_for_its_empty_number_brings_the_cursor_back_to_it(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
