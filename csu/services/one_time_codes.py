@@ -42,7 +42,7 @@ from csu.services.outbox import (
     enqueue,
     resume_text,
 )
-from csu.services.verification import OTP_PURPOSE, locked_message
+from csu.services.verification import OTP_PURPOSE, in_person_possible, locked_message
 from csu.store import journal
 from csu.store.tables import OneTimeCode, Voter
 
@@ -83,7 +83,8 @@ def send_one_time_code(
         require_open_election(definition, now)
         if voter.locked_until is not None and voter.locked_until > now:
             # A state, not a rule: the file and its alert say it already.
-            raise Forbidden(locked_message(voter.locked_until), to_journal=False)
+            in_person = in_person_possible(session, definition, voter.id or 0)
+            raise Forbidden(locked_message(voter.locked_until, in_person), to_journal=False)
         if factor not in set().union(*definition.verification.get(row.channel, ())):
             raise ServiceError("Ce code n'est pas un facteur prévu pour ce canal et ce scrutin.")
         recipient, masked = _recipient(voter, factor)

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from csu.domain import hashing, sealing
 from csu.domain.clock import to_paris
+from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import (
     nir_factor,
@@ -87,7 +88,9 @@ from csu.store import journal
 from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import (
     Intervention,
+    Material,
     OneTimeCode,
+    Operator,
     PresenceCheck,
     VerificationAttempt,
     Voter,
@@ -159,13 +162,18 @@ def verify_identity(
             # Journalled, then refused: someone still trying a locked voter's answers is
             # what the supervisors' alerts look for.
             _journal_locked_attempt(session, who, row, voter, locked, now)
-            refusal = locked_message(locked)
+            refusal = locked_message(
+                locked, in_person_possible(session, definition, voter.id or 0)
+            )
         else:
             refusal = None
             recorded, until = _check_answers(
                 deps, session, who, row, voter, given, policy, own_check, now,
                 documents=definition.identity_documents,
             )  # fmt: skip
+            in_person = recorded.lock is not None and in_person_possible(
+                session, definition, voter.id or 0
+            )
     if refusal is not None:
         raise Forbidden(refusal, to_journal=False)  # journalled above, as an attempt
     used = recorded.used
@@ -182,7 +190,7 @@ def verify_identity(
     lock = recorded.lock
     return VerificationResult(
         False,
-        failure_message(failures, lock),
+        failure_message(failures, lock, in_person),
         None,
         to_paris(lock) if lock is not None else None,
         failures,
@@ -439,11 +447,35 @@ def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -
 WINDOW_TEXT = f"{FAILURE_WINDOW.total_seconds() / 3600:g} h"  # « 24 h »
 
 
-def locked_message(until: datetime) -> str:
-    return f"{MAX_FAILURES} échecs de vérification en {WINDOW_TEXT} : {_locked_terms(until)}"
+def locked_message(until: datetime, in_person: bool = True) -> str:
+    """``in_person``: whether a president may still check the voter in person (the
+    election provides for it and the voter's bureau has one)."""
+    terms = _locked_terms(until, in_person)
+    return f"{MAX_FAILURES} échecs de vérification en {WINDOW_TEXT} : {terms}"
 
 
-def failure_message(failures: int, lock: datetime | None) -> str:
+def in_person_possible(
+    session: Session, definition: ElectionDefinition, voter_id: int
+) -> bool:
+    """Whether a president can still check the voter in person: the election provides
+    for it, and a president of one of the voter's bureaus in it has an account. Said
+    otherwise of a voter whose file reads « président : non désigné »."""
+    if not IN_PERSON_CHANNELS & set(definition.verification):
+        return False
+    bureaus = select(Material.bureau_code).where(
+        Material.voter_id == voter_id, Material.election_id == definition.id
+    )
+    found = session.execute(
+        select(Operator.id).where(
+            Operator.role == "president",
+            Operator.active.is_(True),  # type: ignore[attr-defined]
+            Operator.bureau_code.in_(bureaus),  # type: ignore[union-attr]
+        ).limit(1)
+    ).first()
+    return found is not None
+
+
+def failure_message(failures: int, lock: datetime | None, in_person: bool = True) -> str:
     """A remote failure, counted towards the lock (never which answer was wrong, which
     would help an impostor): « Identité non vérifiée (1er échec sur 3 en 24 h : encore
     2 essais avant le verrouillage). »"""
@@ -451,7 +483,8 @@ def failure_message(failures: int, lock: datetime | None) -> str:
     # Two agents failing at once may count a 4th: « sur 3 » would then read wrong.
     count = f"{rank} échec sur {MAX_FAILURES}" if failures <= MAX_FAILURES else f"{rank} échec"
     if lock is not None:
-        return f"Identité non vérifiée ({count} en {WINDOW_TEXT}) : {_locked_terms(lock)}"
+        terms = _locked_terms(lock, in_person)
+        return f"Identité non vérifiée ({count} en {WINDOW_TEXT}) : {terms}"
     left = MAX_FAILURES - failures
     tries = "essai" if left == 1 else "essais"
     return (
@@ -460,13 +493,14 @@ def failure_message(failures: int, lock: datetime | None) -> str:
     )
 
 
-def _locked_terms(until: datetime) -> str:
+def _locked_terms(until: datetime, in_person: bool = True) -> str:
     moment = to_paris(until)
     return (
         f"électeur verrouillé pour la vérification à distance jusqu'au "
-        f"{moment:%d/%m/%Y à %H:%M}. Seul un superviseur peut le déverrouiller ; la "
-        "vérification en personne par le président reste possible."
-    )
+        f"{moment:%d/%m/%Y à %H:%M}. Seul un superviseur peut le déverrouiller"
+        + (" ; la vérification en personne par le président reste possible." if in_person
+           else ".")
+    )  # fmt: skip
 
 
 def _ordinal(number: int) -> str:

@@ -14,7 +14,7 @@ from csu.services.interventions import close_intervention, current_intervention
 from csu.services.one_time_codes import send_one_time_code
 from csu.services.presence import attest_presence, request_presence_check
 from csu.services.verification import unlock_voter, verify_identity
-from csu.store.tables import Intervention, VerificationAttempt, Voter
+from csu.store.tables import Intervention, Operator, VerificationAttempt, Voter
 from tests.conftest import AGENT, NOW, SUPERVISOR
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
@@ -321,6 +321,27 @@ def test_no_failure_message_says_which_answer_was_wrong(desk: Desk, factor: str)
         ).message
         for name, label in FACTOR_LABELS.items():
             assert name not in message and label.lower() not in message.lower()
+
+
+def test_without_a_president_for_the_bureau_the_lock_promises_no_in_person_check(
+    desk: Desk,
+) -> None:
+    """A newcomer read « la vérification en personne par le président reste possible »
+    for a voter whose file says « président : non désigné »."""
+    with desk.deps.writing() as session:
+        for president in session.execute(
+            select(Operator).where(Operator.role == "president")
+        ).scalars():
+            president.active = False
+    call = open_call(desk, desk.caller)
+    results = [
+        verify_identity(desk.deps, AGENT, call.id, with_wrong(desk.caller, "iban"))
+        for _ in range(3)
+    ]
+    assert results[2].message.endswith("Seul un superviseur peut le déverrouiller.")
+    with pytest.raises(Forbidden) as refused:  # tried again, locked
+        verify_identity(desk.deps, AGENT, call.id, with_wrong(desk.caller, "iban"))
+    assert str(refused.value).endswith("Seul un superviseur peut le déverrouiller.")
 
 
 def test_the_count_of_failures_spans_agents(desk: Desk) -> None:
