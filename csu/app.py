@@ -23,6 +23,7 @@ from csu.domain.clock import Clock, system_clock
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
 from csu.domain.roles import MESSAGE_READERS, ROLE_LABELS
+from csu.screens.base import NOT_DONE, SAID_WRONG
 from csu.screens.commands import CsuCommands
 from csu.services.context import (
     SESSION_REFUSALS,
@@ -1015,7 +1016,10 @@ class CsuApp(App[None]):
                 self.end_session(SESSION_REFUSALS[error.reason])
             return
         if isinstance(error, ServiceError | InvalidValue):
-            self.notify(str(error), title="Refusé", severity="warning", timeout=8)
+            # Not « Refusé », the word of an intervention's outcome: a newcomer read one
+            # for the other.
+            title = SAID_WRONG if isinstance(error, InvalidValue) else NOT_DONE
+            self.notify(str(error), title=title, severity="warning", timeout=8)
         else:
             self.log.error(repr(error))
             self.notify(

@@ -258,6 +258,11 @@ class CsuScreen(_CsuBase, Screen[ResultT]):
         def app(self) -> "CsuApp": ...  # type: ignore[override]
 
 
+# The titles of a refusal's notice: a value to correct, or an action the rules refuse
+# (not « Refusé », the word of an intervention's outcome).
+SAID_WRONG = "Saisie à corriger"
+NOT_DONE = "Action refusée"
+
 STILL_RUNNING = "Opération en cours : la fenêtre se fermera d'elle-même avec son résultat."
 
 

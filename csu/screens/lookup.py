@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_matricule
 from csu.domain.plural import counted
-from csu.screens.base import CsuScreen
+from csu.screens.base import SAID_WRONG, CsuScreen
 from csu.services.voters import (
     MAX_QUERY_LENGTH,
     MAX_RESULTS,
@@ -195,7 +195,7 @@ class LookupScreen(CsuScreen[None]):
             self.query_one("#search-status", Static).update(
                 f"{refused}. Corrigez ou retapez la recherche : rien n'a été cherché."
             )
-            self.notify(str(refused), title="Refusé", severity="warning", timeout=8)
+            self.notify(str(refused), title=SAID_WRONG, severity="warning", timeout=8)
             return True
         return False
 

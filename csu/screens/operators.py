@@ -23,7 +23,7 @@ from csu.domain.passwords import FIELD as PASSWORD_FIELD
 from csu.domain.passwords import MIN_LENGTH, check_operator_password
 from csu.domain.plural import counted
 from csu.domain.roles import ROLE_LABELS, ROLES
-from csu.screens.base import CsuModal, CsuScreen, bound_key, not_done
+from csu.screens.base import NOT_DONE, CsuModal, CsuScreen, bound_key, not_done
 from csu.screens.dialogs import ReasonDialog
 from csu.screens.focus import FOCUS_KEYS
 from csu.screens.operator_role import ChangeRoleScreen
@@ -236,7 +236,7 @@ class OperatorsScreen(CsuScreen[None]):
         if view is None or who is None:
             return
         if view.login == who.login:  # said at once, not once the form is filled
-            self.notify(OWN_ROLE_REFUSED, title="Refusé", severity="warning")
+            self.notify(OWN_ROLE_REFUSED, title=NOT_DONE, severity="warning")
             return
         self.app.push_screen(ChangeRoleScreen(view), self._role_changed)
 
@@ -249,7 +249,7 @@ class OperatorsScreen(CsuScreen[None]):
         if view is None or who is None:
             return
         if view.login == who.login:
-            self.notify(OWN_DISABLE_REFUSED, title="Refusé", severity="warning")
+            self.notify(OWN_DISABLE_REFUSED, title=NOT_DONE, severity="warning")
             return
         if not view.active:
             self.notify(f"L'opérateur « {view.login} » est déjà désactivé.", severity="warning")
