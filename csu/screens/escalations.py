@@ -102,6 +102,7 @@ def cells_of(columns: tuple[Fit, ...], row: tuple[str, ...]) -> tuple[str, ...]:
 # An escalation may leave no number (a call by e-mail, a caller who gave none): « aucun »
 # alone left the supervisor with no way to reach the caller.
 NO_CALLBACK = "aucun — recontactez l'électeur par les coordonnées de son dossier"
+NO_LONGER_ON_ROLL = "L'électeur de ce dossier n'est plus dans la base : pas de fiche à ouvrir."
 
 
 def summary(view: EscalationView, now: datetime) -> str:
@@ -158,6 +159,9 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         Binding("n", "callback", "Numéro de rappel", id="escalations-callback"),
         Binding("c", "close_case", "Clore", id="escalations-close"),
         Binding("i", "intervention", "Intervention", id="escalations-intervention"),
+        # The voter's file, to unlock them or see what they hold: a newcomer went back to
+        # the look-up and searched for the voter of the case.
+        Binding("v", "voter_file", "Fiche électeur", id="escalations-voter"),
         Binding("a", "toggle_closed", "Dossiers clos", id="escalations-closed"),
         Binding("f5", "reload", "Actualiser", id="escalations-reload"),
     ]
@@ -204,6 +208,11 @@ class EscalationsScreen(Explained, CsuScreen[None]):
     def refusal_for(self, action: str) -> str | None:
         if action == "intervention":
             return NO_CASE.sentence if self.selected() is None else None
+        if action == "voter_file":
+            view = self.selected()
+            if view is None:
+                return NO_CASE.sentence
+            return NO_LONGER_ON_ROLL if view.voter_id is None else None
         if action not in CASE_ACTIONS:
             return None
         found = case_refusal(action, self.case())
@@ -316,6 +325,14 @@ class EscalationsScreen(Explained, CsuScreen[None]):
         view = self.selected()
         if view is not None:
             self.app.push_screen(InterventionTimelineScreen(view.intervention_id))
+
+    def action_voter_file(self) -> None:
+        """The case's voter file, opened as from the look-up (its reading journalled)."""
+        from csu.screens.voter import VoterScreen
+
+        view = self.selected()
+        if view is not None and view.voter_id is not None:
+            self.app.push_screen(VoterScreen(view.voter_id))
 
     # --- taking -------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from csu.screens.escalations import (
     EscalationsScreen,
 )
 from csu.screens.intervention_timeline import InterventionTimelineScreen
+from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.escalation import take_escalation
 from csu.services.interventions import close_intervention, open_intervention
@@ -205,6 +206,31 @@ async def test_i_opens_what_the_agent_did_before_escalating(app: CsuApp, demo_de
         assert call in screen_text(app)
         await press(pilot, "escape")
         assert isinstance(app.screen, EscalationsScreen)
+
+
+async def test_v_opens_the_case_s_voter_file_and_escape_comes_back(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """A newcomer went back to the look-up to find the voter of a case to unlock."""
+    escalate(demo_deps)
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await press(pilot, "v")
+        await settle(pilot)
+        assert isinstance(app.screen, VoterScreen)
+        assert app.screen.voter_id == voter.voter_id
+        await press(pilot, "escape")
+        assert isinstance(app.screen, EscalationsScreen)
+
+
+async def test_v_on_an_empty_queue_says_no_case_is_chosen(app: CsuApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await pilot.app.workers.wait_for_complete()
+        await press(pilot, "v")
+        assert isinstance(app.screen, EscalationsScreen)
+    assert "Aucun dossier sélectionné." in notifications(app)
 
 
 async def test_i_on_an_empty_queue_says_no_case_is_chosen(app: CsuApp) -> None:
