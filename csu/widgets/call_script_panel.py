@@ -43,6 +43,13 @@ if TYPE_CHECKING:
 MARKS: dict[str, str] = {"done": "✓", "passed": "–", "next": "▶", "todo": "○"}
 """How a step's state shows before its number."""
 
+_MEANINGS = {"done": "fait", "passed": "passé", "next": "à faire maintenant", "todo": "ensuite"}
+LEGEND = " · ".join(f"{MARKS[state]} {said}" for state, said in _MEANINGS.items()) + (
+    " · ✗ interdit"
+)
+"""The marks said once under the steps: a newcomer met « – », « ○ », « ▶ » and « ✗ »
+explained nowhere."""
+
 
 def step_text(step: StepView) -> Text:
     """« ✓ 3. Vérifier l'identité… », the next step followed by « étape suivante »."""
@@ -109,6 +116,7 @@ class CallScriptPanel(Vertical):
     }
     CallScriptPanel .script-step.-next { background: $accent 30%; }
     CallScriptPanel .script-forbidden { color: $error; }
+    CallScriptPanel .script-legend { color: $text-muted; margin-top: 1; }
     """
 
     BORDER_TITLE = CALL.panel_title
@@ -235,7 +243,9 @@ class CallScriptPanel(Vertical):
             # locked voter, a refusal) left steps undone, none of them is next.
             said = Text(self.words.closed_line)
         elif upcoming is not None:
-            said = Text(f"▶ Étape suivante : {upcoming.number}. {upcoming.text}")
+            # « Procédure », not « Étape suivante » as the call's path above says: the
+            # two disagreed (« Vérifiez l'identité » there, the self-service route here).
+            said = Text(f"▶ Procédure, étape {upcoming.number} : {upcoming.text}")
         else:
             said = Text("✓ Procédure suivie : aucune étape restante.")
         if said.plain != str(next_line.content):  # a new step: its start in view
@@ -261,6 +271,8 @@ class CallScriptPanel(Vertical):
                 Static(f"✗ {line}", classes="script-forbidden", markup=False)
                 for line in view.forbidden
             ]
+        if view.steps:
+            widgets.append(Static(LEGEND, classes="script-legend", markup=False))
         widgets.append(Static("Numéros et horaires", classes="script-section"))
         widgets.append(Static(support_text(view), markup=False))
         await self._replace(widgets)

@@ -87,6 +87,20 @@ async def test_an_open_call_highlights_the_self_service_route_first(
         assert "✗ Ne jamais communiquer la clé avant que l'identité soit vérifiée." in text
 
 
+async def test_the_procedure_s_step_is_not_said_as_the_call_s_next_step(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """Two « Étape suivante » disagreed: « Vérifiez l'identité » on the call's path, the
+    self-service route in the panel. And the marks were explained nowhere."""
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, demo_voter(demo_deps))
+        said = str(panel(app).query_one("#script-next", Static).render())
+        assert said.startswith("▶ Procédure, étape 1 : 1re solution")
+        assert "Étape suivante" not in said
+        legend = "✓ fait · – passé · ▶ à faire maintenant · ○ ensuite · ✗ interdit"
+        assert legend in panel_text(app)
+
+
 async def test_the_verification_ticks_its_step_and_the_next_step_moves(
     app: CsuApp, demo_deps: Deps
 ) -> None:
