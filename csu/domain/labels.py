@@ -482,7 +482,7 @@ def detail_value(key: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(detail_value(key, item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)} : {detail_value(k, v)}" for k, v in value.items())
+        return " ; ".join(f"{detail_label(k)} : {detail_value(k, v)}" for k, v in value.items())
     if isinstance(value, str):
         labels = VALUE_LABELS.get(key)
         if labels and value in labels:

@@ -47,7 +47,7 @@ def step_summary(step: TimelineStep) -> str:
     factors = factors_of(step.details)
     if factors:
         return ", ".join(f"{f.label} {'✓' if f.passed else '✗'}" for f in factors)
-    return "; ".join(f"{label} : {value}" for label, value in labelled(step.details)[:3])
+    return " ; ".join(f"{label} : {value}" for label, value in labelled(step.details)[:3])
 
 
 def title_of(timeline: Timeline) -> str:

@@ -407,7 +407,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         for field in self.query(Input):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
-                faults = "; ".join(result.failure_descriptions)
+                faults = " ; ".join(result.failure_descriptions)
                 return f"Format incorrect — {faults}", field
         return None
 

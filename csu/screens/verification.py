@@ -569,7 +569,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         for field in self.query(Input):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
-                return field, "; ".join(result.failure_descriptions)
+                return field, " ; ".join(result.failure_descriptions)
         return None
 
     def field_of(self, name: str) -> Widget | None:

@@ -71,14 +71,14 @@ def build_demo(deps: Deps, who: OperatorContext, voters: int = 3000, seed: int =
             fake_electorate.write_roll_csv(rows, roll)
             report = import_voters(deps, who, roll, election_id)
             if not report.committed:
-                problems = "; ".join(error.describe() for error in report.errors[:5])
+                problems = " ; ".join(error.describe() for error in report.errors[:5])
                 raise ServiceError(f"Liste de démo {election_id} refusée : {problems}")
             votes = Path(workdir) / f"{election_id}-votes.csv"
             voted = [row for row in rows if rng.random() < VOTED_SHARE]
             votes.write_text(_votes_file(rows, voted, opens, seed), encoding="utf-8")
             report = import_votes(deps, who, votes, election_id)
             if not report.committed:
-                problems = "; ".join(error.describe() for error in report.errors[:5])
+                problems = " ; ".join(error.describe() for error in report.errors[:5])
                 raise ServiceError(f"Émargement de démo {election_id} refusé : {problems}")
     president_bureau = _first_bureau(deps)
     for login, role, name, secret in DEMO_OPERATORS:

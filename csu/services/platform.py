@@ -367,7 +367,7 @@ def _check_secrets_given(definition: ElectionDefinition, secrets: Mapping[str, s
         except InvalidValue as error:
             hidden.append((f"secrets.{kind}", error.fault))
     if hidden:
-        raise BadSecrets("; ".join(f"{field} : {fault}" for field, fault in hidden), hidden)
+        raise BadSecrets(" ; ".join(f"{field} : {fault}" for field, fault in hidden), hidden)
 
 
 def _locked_until(locked_until: datetime | None, now: datetime) -> datetime | None:

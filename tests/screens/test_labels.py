@@ -200,6 +200,13 @@ def test_yes_no_and_lists_read_as_words() -> None:
     assert detail_value("note", None) == "—"
 
 
+def test_details_within_a_detail_are_set_apart_as_french_writes_it() -> None:
+    """« interventions : 1; matériels : 1 »: a space before « ; », as before « : »."""
+    assert detail_value("counts", {"interventions": 1, "materials": 1}) == (
+        "interventions : 1 ; matériels : 1"
+    )
+
+
 def test_factors_stored_joined_by_commas_read_as_their_names() -> None:
     assert detail_value("verified_by", "birth_date,otp_mobile") == (
         "date de naissance, code à usage unique envoyé par SMS"
