@@ -454,7 +454,8 @@ class EscalationCloseScreen(CsuModal[EscalationView | None]):
             )
             yield Label("Issue")
             yield Select(
-                [(label, code) for code, label in rules.CLOSE_OUTCOMES.items()],
+                # Capitalised, as the outcomes of « Clore l'intervention » are.
+                [(label.capitalize(), code) for code, label in rules.CLOSE_OUTCOMES.items()],
                 id="escalation-close-outcome",
                 prompt="Choisissez l'issue",
             )

@@ -366,3 +366,16 @@ async def test_a_terminal_widened_gets_every_column_and_keeps_the_case_highlight
         assert [str(column.label) for column in table.columns.values()] == list(COLUMNS)
         assert table.cursor_row == 1 and rows(app)[1][0] == chosen
         assert f"Dossier n° {chosen} " in screen_text(app)
+
+
+async def test_the_outcomes_are_written_as_the_intervention_s_closing_writes_them(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """« résolu / refusé » here, « Résolu / Refusé » when an intervention closes."""
+    escalate(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await press(pilot, "t", "c")
+        outcome = app.screen.query_one("#escalation-close-outcome", Select)
+        labels = [str(prompt) for prompt, value in outcome._options if isinstance(value, str)]
+        assert labels == ["Résolu", "Refusé"]
