@@ -36,10 +36,13 @@ async def test_a_code_sent_by_sms_on_the_demo_shows_as_the_voter_receives_it(
     demo_deps: Deps, outbox: Path
 ) -> None:
     app = CsuApp(replace(demo_deps, delivery=DemoPhone(FolderDelivery(outbox))), "poste-test")
+    voter = demo_voter(demo_deps, mobile=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await in_call(pilot, demo_voter(demo_deps, mobile=True))
+        await in_call(pilot, voter)
         await press(pilot, "ctrl+e")
         assert isinstance(app.screen, VerifyScreen)
+        # The date of birth typed first: the code is then the answer still to type.
+        app.screen.query_one("#verify-birth_date", Input).value = voter.row["date_naissance"]
         await press(pilot, "ctrl+s")
         [(title, text)] = demo_notices(app)
         assert re.fullmatch(r"SMS reçu au \+33 \S.* \(démo\)", title), title
