@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, Static
 from csu.app import CsuApp
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
-from tests.screens.conftest import DemoVoter, demo_voter, in_call, press
+from tests.screens.conftest import DemoVoter, demo_voter, in_call, president_bureau, press
 
 SIZE = (80, 24)
 """The newcomer's tmux window."""
@@ -113,7 +113,8 @@ async def locked(pilot: Pilot[Any], voter: DemoVoter) -> VerifyScreen:
 async def test_after_the_lock_tab_keeps_the_explanation_and_the_buttons_in_view(
     app: CsuApp, demo_deps: Deps
 ) -> None:
-    voter = demo_voter(demo_deps)
+    # Where the president's bureau is: the longest explanation, with the check in person.
+    voter = demo_voter(demo_deps, bureau=president_bureau(demo_deps))
     async with app.run_test(size=SIZE) as pilot:
         screen = await locked(pilot, voter)
         explanation = screen.query_one("#verify-result", Static)
