@@ -288,6 +288,10 @@ def render_file(
             add_plain_row(identity, label, revealed_text(value, seconds_left))
         else:
             add_plain_row(identity, label, getattr(file, name) or "—")
+    if file.has_address is not None:
+        # Whether a letter can go (the key by post): the agent learnt it only from ctrl+b's
+        # refusal. Never the address itself.
+        add_plain_row(identity, "Adresse postale", "enregistrée" if file.has_address else "aucune")
     add_plain_row(identity, "Secrets enregistrés", ", ".join(file.secrets_on_record) or "aucun")
     if file.challenge_question:
         add_plain_row(identity, "Question défi", file.challenge_question)

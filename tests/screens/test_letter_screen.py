@@ -240,3 +240,19 @@ async def test_f5_is_refused_in_french_where_the_election_sends_no_key_by_post(
             "Pour cette élection, la clé de sécurité n'est pas délivrée par la cellule."
             in notifications(app)
         )
+
+
+@pytest.mark.parametrize(("given", "said"), [(True, "enregistrée"), (False, "aucune")])
+async def test_the_voter_file_says_whether_a_letter_can_go(
+    app: CsuApp, demo_deps: Deps, given: bool, said: str
+) -> None:
+    """A newcomer learnt there was no address only from ctrl+b's refusal. The address
+    itself is never shown."""
+    voter = demo_voter(demo_deps)
+    if given:
+        with_address(demo_deps, voter)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, voter)
+        text = screen_text(app)
+        assert re.search(rf"Adresse postale\s+{said}\b", text), text
+        assert "rue de la Paix" not in text
