@@ -7,6 +7,8 @@ import ipaddress
 import itertools
 import unicodedata
 
+from csu.domain.text import LOOK_ALIKE_SCRIPTS, script_of
+
 UNKNOWN_ADDRESS = "inconnue"  # none given
 INVALID_ADDRESS = "adresse invalide"  # something that is no IP address
 
@@ -39,17 +41,13 @@ def web_workstation(address: str) -> str:
     return f"{WEB_PREFIX}{address}"
 
 
-# Scripts whose letters may pass for Latin ones (« е » Cyrillic, « ο » Greek): a name
-# is read, not compared by code point.
-_LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
-
-
 def _passes_for(mine: str, theirs: str) -> bool:
     """Whether the character ``mine`` reads as ``theirs`` (a letter, or the colon)."""
     if mine == theirs or mine.isascii():
         return mine == theirs
     if theirs.isalpha():
-        return mine.isalpha() and unicodedata.name(mine, "").startswith(_LOOK_ALIKE_SCRIPTS)
+        # A name is read, not compared by code point: « е » Cyrillic, « ο » Greek.
+        return mine.isalpha() and script_of(mine) in LOOK_ALIKE_SCRIPTS
     # « ∶ », « ꞉ », and « ː », a modifier letter (Lm) that Python counts among letters.
     return not mine.isalnum() or unicodedata.category(mine) == "Lm"
 

@@ -781,20 +781,21 @@ def parse_email(raw: str) -> str:
     address = raw.strip()
     if not address:
         raise InvalidValue(_EMAIL_FIELD, ABSENT)
-    plain = _plain_email(address)
-    if plain is not None:
-        return plain
-    try:
-        checked = email_validator.validate_email(address, check_deliverability=False)
-    except email_validator.EmailNotValidError:
-        raise InvalidValue(_EMAIL_FIELD, _email_fault(address)) from None
-    if any(mixed_scripts(label) for label in checked.domain.split(".")):
-        # « іnterieur.gouv.fr », a Cyrillic « і »: an address that reads as the ministry's.
+    normalised = _plain_email(address)
+    if normalised is None:
+        try:
+            checked = email_validator.validate_email(address, check_deliverability=False)
+        except email_validator.EmailNotValidError:
+            raise InvalidValue(_EMAIL_FIELD, _email_fault(address)) from None
+        normalised = checked.normalized
+    # Read in its Unicode form, whichever way it was typed (« xn--nterieur-shh » is
+    # « іnterieur »): « іnterieur.gouv.fr », a Cyrillic « і », reads as the ministry's.
+    if any(mixed_scripts(label) for label in normalised.rpartition("@")[2].split(".")):
         raise InvalidValue(
             _EMAIL_FIELD,
             "domaine mêlant des alphabets (ex. une lettre cyrillique parmi des latines)",
         )
-    return checked.normalized
+    return normalised
 
 
 # ---------------------------------------------------- answers and names

@@ -48,6 +48,7 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@/+-]{0,99}$")
 _MAX_NAME = 200
 _NOT_IN_NAME = re.compile(r"[\d<>@;]")
+_WORDS = re.compile(r"[\s\-\u2010\u2011]+")  # a name's words, hyphens apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +366,7 @@ def _name(raw: str) -> str:
         raise InvalidValue("Nom", "caractère non admis dans un nom")
     if is_blank(value):  # U+200B, U+3164…: a name that shows nothing
         raise InvalidValue("Nom", "aucun caractère visible")
-    if any(mixed_scripts(word) for word in value.split()):
+    if any(mixed_scripts(word) for word in _WORDS.split(value)):  # « Dupont-Иванов » too
         raise InvalidValue(
             "Nom", "lettres de plusieurs alphabets dans un mot (ex. un « о » cyrillique)"
         )

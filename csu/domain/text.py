@@ -32,6 +32,7 @@ from csu.domain.errors import InvalidValue
 
 __all__ = [
     "FORMULA_STARTS",
+    "LOOK_ALIKE_SCRIPTS",
     "describe_character",
     "escaped",
     "free_text",
@@ -41,6 +42,7 @@ __all__ = [
     "mixed_scripts",
     "multiline_text",
     "refuse_control_characters",
+    "script_of",
     "single_line",
     "spreadsheet_safe",
     "visible_text",
@@ -259,23 +261,25 @@ def is_blank(value: str) -> bool:
     )
 
 
-def _script(char: str) -> str:
+def script_of(char: str) -> str:
     """The script of a letter as its Unicode name begins (« LATIN », « CYRILLIC »…)."""
     return unicodedata.name(char, "?").split(" ", 1)[0]
 
 
-# Scripts whose letters pass for one another's (« о » Cyrillic, « ο » Greek, « o »).
-_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE"})
+"""Scripts whose letters pass for one another's: « о » Cyrillic, « ο » Greek, « օ »
+Armenian, Cherokee capitals, and the Latin « o »."""
 
 
 def mixed_scripts(word: str) -> bool:
-    """Whether ``word`` mixes letters of Latin, Cyrillic and Greek, which pass for one
-    another: « Моnnier » (a Cyrillic « М » and « о ») reads as « Monnier », and is no
-    longer found under it. A word in one of them, accents included, is not mixed, nor
-    one joining scripts that cannot be taken for each other (kanji and kana)."""
+    """Whether ``word`` mixes letters of scripts that pass for one another
+    (:data:`LOOK_ALIKE_SCRIPTS`): « Моnnier » (a Cyrillic « М » and « о ») reads as
+    « Monnier », and is no longer found under it. A word in one of them, accents
+    included, is not mixed, nor one joining scripts that cannot be taken for each other
+    (kanji and kana)."""
     if word.isascii():
         return False
-    return len({_script(char) for char in word if char.isalpha()} & _ALIKE_SCRIPTS) > 1
+    return len({script_of(char) for char in word if char.isalpha()} & LOOK_ALIKE_SCRIPTS) > 1
 
 
 # A spreadsheet runs a cell as a formula when it begins with one of these: OWASP's
