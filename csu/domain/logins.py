@@ -12,7 +12,7 @@ SEPARATORS = ".-_"
 # The journal's own actor (webhooks, checkpoints, the outbox's passes), with and without
 # its accent.
 RESERVED = frozenset({"système", "systeme"})
-SHAPE = "lettres latines (accents compris), chiffres, point, tiret ou souligné"
+SHAPE = "lettres (accents compris), chiffres, point, tiret ou souligné"
 
 
 def login_form(typed: str) -> str:
@@ -21,11 +21,17 @@ def login_form(typed: str) -> str:
     return unicodedata.normalize("NFKC", typed).strip().lower()
 
 
+# Letters of French words that are no accented ASCII letter.
+_LIGATURES = frozenset("œæ")
+
+
 def _allowed(char: str) -> bool:
     if char.isascii():
         return char.isalnum() or char in SEPARATORS
-    # A Latin letter, an accented one among them; no other script's look-alike.
-    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")
+    # An ASCII letter with its accents (« é », « ç »), or « œ », « æ »: no other
+    # script's look-alike, nor Latin ones that are no letter with accents (« ɡ », « ı »).
+    base = unicodedata.normalize("NFD", char)[0]
+    return char in _LIGATURES or (base.isascii() and base.isalpha())
 
 
 def new_login(typed: str) -> str:

@@ -47,7 +47,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from csu.domain import sealing
 from csu.domain.addresses import login_origin
@@ -120,11 +120,15 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
     nameable = _nameable(name)
     now = deps.clock()
     with deps.reading() as session:
+        # As stored since logins are folded (NFKC), or as an older CSU stored them.
+        forms = {name, typed.lower()}
         found = (
-            session.exec(select(Operator).where(Operator.login == name)).first()
+            session.exec(select(Operator).where(col(Operator.login).in_(forms))).first()
             if nameable
             else None
         )
+        if found is not None:
+            name = found.login  # the stored form, which the rest reads and locks
         stored_hash = found.password_hash if found else None
         sealed = found.totp_secret_sealed if found else None
     password_ok = _verify_password(deps.hasher, stored_hash, password)

@@ -456,7 +456,7 @@ def test_a_login_that_reads_as_another_s_is_refused_as_it_is(ops: Deps) -> None:
     add_operator(ops, ADMIN, "agent", role="agent", password=PASSWORD)
     with pytest.raises(InvalidValue, match=r"^Identifiant : l'opérateur « agent » existe déjà"):
         add_operator(ops, ADMIN, "\uff41gent", role="agent", password="Neige-sur-Lyon-7")
-    with pytest.raises(InvalidValue, match=r"^Identifiant : lettres latines"):
+    with pytest.raises(InvalidValue, match=r"^Identifiant : lettres \(accents compris\)"):
         add_operator(ops, ADMIN, "\u0430gent", role="agent", password="Neige-sur-Lyon-7")
     assert [row.login for row in list_operators(ops, ADMIN)] == ["agent"]
 
@@ -466,3 +466,14 @@ def test_a_login_typed_in_fullwidth_letters_logs_in_as_its_plain_form(
 ) -> None:
     who = log_in(ops, "ＣＡＭＩＬＬＥ", PASSWORD, current_code(), "poste-test")
     assert who.login == "camille"
+
+
+def test_an_operator_created_before_logins_were_folded_still_logs_in(
+    ops: Deps, camille: str
+) -> None:
+    """A login an older CSU stored as typed (fullwidth letters), which its NFKC form no
+    longer names: looked up as stored too."""
+    with ops.writing() as session:
+        session.exec(select(Operator).where(Operator.login == "camille")).one().login = "ｃamille"
+    who = log_in(ops, "ｃamille", PASSWORD, current_code(), "poste-test")
+    assert who.login == "ｃamille"
