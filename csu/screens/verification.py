@@ -45,6 +45,7 @@ from csu.domain.verification import (
     describe_set,
     enough_for,
     factors_that_count,
+    impossible_set,
     may_type_in_person,
     parse_document,
     refuse_hidden_characters,
@@ -323,10 +324,16 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         else the code's own. A newcomer pressed ctrl+s with the date of birth still to
         type: the cursor went to the code's field, the date typed there was lost, Tab
         reached « Envoyer » and Entrée sent a second code, voiding the first."""
-        wanted = set().union(*(s for s in self.sets if factor in s))
-        fields = list(self.query(PasteCheckedInput))
+        fields = [f for f in self.query(PasteCheckedInput) if f.id and f.id.startswith("verify-")]
+        empty = {f.id.removeprefix("verify-") for f in fields if f.id and not f.value.strip()}
+        # The set nearest completion (the fewest answers left; the file's order on a
+        # tie), as « Réponse manquante » names it: not every set holding the code.
+        nearest = min(
+            (s for s in self.sets if factor in s), key=lambda s: len(s & empty), default=()
+        )
         for field in fields:
-            if (field.id or "").removeprefix("verify-") in wanted and not field.value.strip():
+            name = (field.id or "").removeprefix("verify-")
+            if name in nearest and name in empty and name != factor:
                 return field
         return self.query_one(f"#verify-{factor}", Input)
 
@@ -335,11 +342,10 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         so that nobody starts on it with the voter on the line (a comma, not « : »,
         which a narrow window would put at the start of a line)."""
         said = describe_set(factors)
-        missing = [UNREACHABLE[f].lower() for f in sorted(factors)
-                   if f in OTP_FACTORS and self.reachable is not None
-                   and f not in self.reachable]  # fmt: skip
-        if missing:
-            return f"{said} — impossible, {', '.join(missing)}"
+        unreachable = () if self.reachable is None else set(OTP_FACTORS) - self.reachable
+        why = impossible_set(factors, unreachable)
+        if why:
+            return f"{said} — impossible, {why}"
         # As the service counts them: a president's attestation for an agent's call (S2)
         # gives the agent the key, never the password.
         who = self.app.operator
