@@ -142,9 +142,9 @@ LOCK_DURATION = timedelta(hours=24)
 lock the voter for remote verification (phone, e-mail) for LOCK_DURATION."""
 
 OTP_FACTORS: dict[str, str] = {"otp_mobile": "sms", "otp_email": "email"}
+"""One-time-code factors and the channel their code goes out by."""
 OTP_DIGITS = 6
 """The length of a one-time code sent by SMS or e-mail (what the agent is told to expect)."""
-"""One-time-code factors and the channel their code goes out by."""
 
 OTP_SENDS_PER_HOUR = 3
 
@@ -180,6 +180,13 @@ def unreachable_codes(phone_mobile: str | None, email: str | None) -> frozenset[
         for factor, contact in (("otp_mobile", phone_mobile), ("otp_email", email))
         if not contact
     )
+
+
+def impossible_set(factors: frozenset[str], impossible: Collection[str]) -> str | None:
+    """Why a set of the policy cannot be given, in French (« aucun portable
+    enregistré »), when one of its codes can go nowhere; None otherwise."""
+    why = [UNREACHABLE[factor] for factor in sorted(factors & set(impossible))]
+    return ", ".join(why) if why else None
 
 
 def missing_answers(

@@ -48,12 +48,12 @@ from csu.domain.verification import (
     LOCK_DURATION,
     MAX_FAILURES,
     OTP_DIGITS,
-    UNREACHABLE,
     USED,
     Policy,
     attestation_usable,
     covered_sets,
     describe_set,
+    impossible_set,
     may_type_in_person,
     missing_answers,
     missing_sentence,
@@ -463,7 +463,9 @@ def in_person_possible(
     if not IN_PERSON_CHANNELS & set(definition.verification):
         return False
     bureaus = select(Material.bureau_code).where(
-        Material.voter_id == voter_id, Material.election_id == definition.id
+        Material.voter_id == voter_id,
+        Material.election_id == definition.id,
+        Material.status == "active",  # not a material replaced or invalidated
     )
     found = session.execute(
         select(Operator.id).where(
@@ -662,6 +664,5 @@ def _lock(session: Session, voter: Voter, now: datetime) -> datetime:
 def _set_said(factors: frozenset[str], impossible: Collection[str]) -> str:
     """A set of the policy in a refusal, said impossible when a code of it can go
     nowhere (as the verification window lists it)."""
-    said = describe_set(factors)
-    why = [UNREACHABLE[factor] for factor in sorted(factors & set(impossible))]
-    return f"{said} (impossible : {', '.join(why)})" if why else said
+    why = impossible_set(factors, impossible)
+    return f"{describe_set(factors)} (impossible : {why})" if why else describe_set(factors)

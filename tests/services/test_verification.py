@@ -328,9 +328,9 @@ def test_without_a_president_for_the_bureau_the_lock_promises_no_in_person_check
 ) -> None:
     """A newcomer read « la vérification en personne par le président reste possible »
     for a voter whose file says « président : non désigné »."""
-    with desk.deps.writing() as session:
+    with desk.deps.writing() as session:  # B-SUD's president stays: not the caller's
         for president in session.execute(
-            select(Operator).where(Operator.role == "president")
+            select(Operator).where(Operator.role == "president", Operator.bureau_code == "B-NORD")
         ).scalars():
             president.active = False
     call = open_call(desk, desk.caller)
@@ -342,6 +342,15 @@ def test_without_a_president_for_the_bureau_the_lock_promises_no_in_person_check
     with pytest.raises(Forbidden) as refused:  # tried again, locked
         verify_identity(desk.deps, AGENT, call.id, with_wrong(desk.caller, "iban"))
     assert str(refused.value).endswith("Seul un superviseur peut le déverrouiller.")
+
+
+def test_with_a_president_for_the_bureau_the_lock_says_the_check_in_person_remains(
+    desk: Desk,
+) -> None:
+    call = open_call(desk, desk.caller)  # B-NORD, whose president has an account
+    for _ in range(3):
+        result = verify_identity(desk.deps, AGENT, call.id, with_wrong(desk.caller, "iban"))
+    assert result.message.endswith("la vérification en personne par le président reste possible.")
 
 
 def test_the_count_of_failures_spans_agents(desk: Desk) -> None:
