@@ -314,7 +314,7 @@ def test_a_matricule_pattern_only_a_backtracking_engine_reads_is_refused(pattern
     error = refusal(with_matricule_pattern(pattern))
 
     assert error.field == "test.toml : matricule_pattern"
-    assert error.fault.startswith("construction non prise en charge (renvoi")
+    assert error.fault.startswith("construction que le moteur RE2 ne lit pas (renvoi")
 
 
 @pytest.mark.parametrize(
