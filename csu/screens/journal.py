@@ -565,7 +565,7 @@ class JournalScreen(CsuScreen[None]):
             where=where,
             # The exports folder is made on the first export; no other: a folder
             # mistyped (« /nonexistent/dir/j.jsonl ») was created, file and all.
-            make_folder=path.parent == exports_folder(),
+            make_folder=path.parent.resolve() == exports_folder().resolve(),
         )
         self.app.call_from_thread(self._exported, count, path)
 
