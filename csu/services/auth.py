@@ -120,13 +120,16 @@ def log_in(deps: Deps, login: str, password: str, code: str, workstation: str) -
     nameable = _nameable(name)
     now = deps.clock()
     with deps.reading() as session:
-        # As stored since logins are folded (NFKC), or as an older CSU stored them.
-        forms = {name, typed.lower()}
-        found = (
-            session.exec(select(Operator).where(col(Operator.login).in_(forms))).first()
+        # As stored since logins are folded (NFKC), or as an older CSU stored them; the
+        # login as typed first, should an old « ａgent » and an « agent » both exist.
+        rows = (
+            session.exec(
+                select(Operator).where(col(Operator.login).in_({name, typed.lower()}))
+            ).all()
             if nameable
-            else None
+            else []
         )
+        found = next((r for r in rows if r.login == typed.lower()), rows[0] if rows else None)
         if found is not None:
             name = found.login  # the stored form, which the rest reads and locks
         stored_hash = found.password_hash if found else None

@@ -477,3 +477,16 @@ def test_an_operator_created_before_logins_were_folded_still_logs_in(
         session.exec(select(Operator).where(Operator.login == "camille")).one().login = "ｃamille"
     who = log_in(ops, "ｃamille", PASSWORD, current_code(), "poste-test")
     assert who.login == "ｃamille"
+
+
+def test_an_old_unfolded_login_and_its_folded_twin_each_log_in_as_themselves(
+    ops: Deps, camille: str
+) -> None:
+    with ops.writing() as session:
+        session.exec(select(Operator).where(Operator.login == "camille")).one().login = "ｃamille"
+    add_operator(ops, ADMIN, "camille", role="superviseur", password="Neige-sur-Lyon-7",
+                 totp_secret=SECRET)  # fmt: skip
+    assert log_in(ops, "ｃamille", PASSWORD, current_code(), "poste-a").role == "agent"
+    assert log_in(ops, "camille", "Neige-sur-Lyon-7", current_code(), "poste-b").role == (
+        "superviseur"
+    )
