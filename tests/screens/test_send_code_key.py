@@ -15,6 +15,7 @@ from tests.screens.conftest import (
     press,
     settle,
 )
+from tests.screens.test_verification_window_scroll import window as verify_window
 
 SMALL = (80, 24)
 
@@ -28,10 +29,7 @@ async def test_ctrl_s_sends_the_code_and_puts_the_cursor_on_the_answer_still_to_
 ) -> None:
     voter = demo_voter(demo_deps, mobile=True)
     async with app.run_test(size=SMALL) as pilot:
-        await in_call(pilot, voter)
-        await press(pilot, "ctrl+e")
-        window = app.screen
-        assert isinstance(window, VerifyScreen)
+        window = await verify_window(pilot, voter)
         assert "ctrl+s" in usable_keys(app)
         await press(pilot, "ctrl+s")
         status = str(window.query_one("#verify-otp-status", Static).content)
@@ -45,9 +43,7 @@ async def test_with_the_date_typed_ctrl_s_puts_the_cursor_in_the_code_s_field(
 ) -> None:
     voter = demo_voter(demo_deps, mobile=True)
     async with app.run_test(size=SMALL) as pilot:
-        await in_call(pilot, voter)
-        await press(pilot, "ctrl+e")
-        window = app.screen
+        window = await verify_window(pilot, voter)
         window.query_one("#verify-birth_date", Input).value = voter.row["date_naissance"]
         await press(pilot, "ctrl+s")
         field = window.query_one("#verify-otp_mobile", Input)
@@ -62,9 +58,7 @@ async def test_the_date_typed_after_ctrl_s_then_the_code_verify_without_a_second
     Entrée sent a second code."""
     voter = demo_voter(demo_deps, "cci-hdf-2021", mobile=True)
     async with app.run_test(size=SMALL) as pilot:
-        await in_call(pilot, voter)
-        await press(pilot, "ctrl+e")
-        window = app.screen
+        window = await verify_window(pilot, voter)
         await press(pilot, "ctrl+s")
         status = window.query_one("#verify-otp-status", Static)
         await press(pilot, *voter.row["date_naissance"], "tab", *"111111", "enter")
