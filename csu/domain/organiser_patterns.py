@@ -51,3 +51,5 @@ def compiled(pattern: str) -> Matcher:
         return re2.compile(pattern, options=_OPTIONS)  # type: ignore[no-any-return]
     except re2.error:
         raise PatternRefused(UNSUPPORTED) from None
+    except UnicodeError:  # a lone surrogate, which Python's re took: RE2 reads UTF-8
+        raise PatternRefused("expression régulière invalide (caractère non UTF-8)") from None

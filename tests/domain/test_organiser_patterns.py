@@ -54,3 +54,9 @@ def test_a_refused_pattern_prints_nothing_on_stderr(capfd: pytest.CaptureFixture
     with pytest.raises(PatternRefused):
         compiled("^(A)\\1$")
     assert capfd.readouterr().err == ""
+
+
+def test_a_lone_surrogate_is_refused_in_french_not_raised() -> None:
+    """A stored definition's JSON may hold « \\ud800 »: RE2, reading UTF-8, raised."""
+    with pytest.raises(PatternRefused, match=r"^expression régulière invalide \(caractère"):
+        compiled("^A\ud800$")
