@@ -61,6 +61,15 @@ def vote_code_works(deps: Deps, voter: DemoVoter, code: str) -> bool:
     return check_login(deps, voter.election, voter.identifier, voter.birth_date, vote_code=code)
 
 
+async def link_window(pilot: Pilot[Any], voter: DemoVoter) -> VoteCodeLinkScreen:
+    """A verified call on ``voter``, its link window (ctrl+l) open."""
+    await call_verified(pilot, voter)
+    await press(pilot, "ctrl+l")
+    screen = pilot.app.screen
+    assert isinstance(screen, VoteCodeLinkScreen)
+    return screen
+
+
 async def send_links(pilot: Pilot[Any], *recipients: str, channel: str = "sms") -> list[str]:
     """ctrl+l, the channel, then for each recipient « Envoyer le lien » (the modal
     stays open to send another), then « Fermer »; returns what the modal said."""
@@ -173,10 +182,7 @@ class TestS6VoteCodeLink:
     ) -> None:
         """« 01 23 45 67 89 » stayed in the address's field once « Courriel » was chosen."""
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, demo_voter(demo_deps, MEN))
-            await press(pilot, "ctrl+l")
-            screen = app.screen
-            assert isinstance(screen, VoteCodeLinkScreen)
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
             fill(pilot, link_recipient="06 12 34 56 78")
             screen.query_one("#link-channel", Select).value = "email"
             await pilot.pause()
@@ -186,10 +192,7 @@ class TestS6VoteCodeLink:
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, demo_voter(demo_deps, MEN))
-            await press(pilot, "ctrl+l")
-            screen = app.screen
-            assert isinstance(screen, VoteCodeLinkScreen)
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
             await click(pilot, "#link-ok")  # nothing typed
             assert any("Téléphone" in n for n in notifications(app))
             assert app.focused is screen.query_one("#link-recipient", Input)
