@@ -46,7 +46,11 @@ class PlatformStandIn:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/csu-hooks"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Polled every 10 ms, not every 0.5 s: shutdown() waits for the next poll, and
+        # each test with a stand-in paid half a second on average for it.
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.01,), daemon=True
+        )
 
     def _receive(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         headers = {name.lower(): value for name, value in handler.headers.items()}

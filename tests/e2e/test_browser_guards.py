@@ -47,7 +47,7 @@ def hostile_site(where: Path, ws_url: str) -> Iterator[str]:
     (where / "index.html").write_text(HOSTILE_PAGE.replace("WS_URL", ws_url), encoding="utf-8")
     handler = functools.partial(QuietHandler, directory=str(where))
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as site:
-        thread = threading.Thread(target=site.serve_forever, daemon=True)
+        thread = threading.Thread(target=site.serve_forever, args=(0.01,), daemon=True)
         thread.start()
         try:
             yield f"http://127.0.0.1:{site.server_address[1]}/"
