@@ -30,7 +30,7 @@ from csu.serve import (
 )
 from csu.services.context import MAX_WORKSTATION
 from csu.startup import demo_url
-from tests.cli_support import assert_done, assert_refused, clean_environment, csu
+from tests.cli_support import assert_done, assert_refused, clean_environment, copy_of_demo, csu
 from tests.test_cli_serve import listening, unused_port
 
 # A session's process as textual-serve runs it: the prelude, then packets (type, 4-byte
@@ -294,8 +294,8 @@ async def test_a_message_too_long_closes_the_session_saying_why() -> None:
 
 @pytest.fixture
 def demo() -> Path:
-    assert_done(csu("demo", "--voters", "30"))
-    return Path(demo_url().removeprefix("sqlite:///"))
+    """What `csu demo --voters 30` leaves where the demo lives (built once a process)."""
+    return copy_of_demo(Path(demo_url().removeprefix("sqlite:///")))
 
 
 @pytest.mark.parametrize(
