@@ -199,6 +199,7 @@ SLOW = (
     "tests/test_cli_platform.py::test_csu_api_",  # `csu api` in its own process
     "tests/test_cli_interrupt.py",  # `csu` processes stopped by Ctrl+C
     "tests/test_cli_hangup.py",  # `csu run` in a pseudo-terminal, ended by a signal
+    "tests/test_cli_permissions.py",  # `csu` processes without root's capabilities
     "tests/test_cli_token_prompt.py::test_a_token_piped_in",  # a `csu` process's stdin
     "tests/test_cli_token_prompt.py::test_a_wrong_store_asks_no_token",  # its terminal
     "tests/test_cli_token_prompt.py::test_a_piped_token_that_is_not_utf8",
@@ -232,6 +233,17 @@ LONGEST = (
     "tests/e2e/",
     "tests/api/test_openapi_conformance.py",
 )
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    """make test-fast leaves the folders whose tests are all slow uncollected: their
+    modules (Textual's, Playwright's, schemathesis') are not even imported."""
+    if os.environ.get("CSU_TEST_FAST") != "1" or not collection_path.is_dir():
+        return None
+    root = Path(__file__).parent.parent
+    if not collection_path.is_relative_to(root):
+        return None
+    return True if collection_path.relative_to(root).as_posix() + "/" in SLOW else None
 
 
 def _start_order(item: pytest.Item) -> int:
