@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 REFRESH_SECONDS = 5
 
 MATCHES = "correspond au poste de travail enregistré"
-DOES_NOT_MATCH = "ne correspond pas au poste de travail enregistré"
+# Said with how it compares: a caller's number and the work phone can read the same
+# masked (« +33 1 ** ** ** 42 ») and differ in a hidden digit.
+DOES_NOT_MATCH = (
+    "ne correspond pas au poste de travail enregistré (tous les chiffres comparés, "
+    "masqués compris)"
+)
 NOT_VERIFIED = "Identité non vérifiée"
 RESULT = "Résultat"
 OUTCOME_WIDTH = 12  # the longest outcome the panel keeps whole (« non vérifié »)

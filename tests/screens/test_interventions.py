@@ -10,6 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
 from csu.app import CsuApp
+from csu.domain.identifiers import parse_phone
+from csu.domain.masking import mask_phone
 from csu.domain.verification import FACTOR_LABELS
 from csu.screens.credential import HIDDEN, CredentialShownScreen
 from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
@@ -150,6 +152,20 @@ class TestOpening:
             assert MATCHES in text and "Identité non vérifiée" in text
             assert voter.row["telephone_pro"] not in text  # masked
             assert "11:30:00" in text and "intervention ouverte" in text
+
+    async def test_a_caller_whose_number_masks_as_the_work_phone_is_told_apart(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        voter = demo_voter(demo_deps, work_phone=True)
+        digits = [c for c in voter.row["telephone_pro"] if c.isdigit()]
+        digits[4] = "0" if digits[4] != "0" else "1"  # a hidden digit: the same mask
+        caller = "".join(digits)
+        assert mask_phone(parse_phone(caller).e164) == mask_phone(
+            parse_phone(voter.row["telephone_pro"]).e164
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, voter, open_caller=caller)
+            assert DOES_NOT_MATCH in screen_text(app)  # « … masqués compris »
 
     async def test_closing_hides_the_panel_and_journals_the_outcome(
         self, app: CsuApp, demo_deps: Deps
