@@ -19,6 +19,7 @@ from csu.cli.common import (
     sqlite_tables,
 )
 from csu.config import ConfigError, Settings, load_settings
+from csu.domain.plural import counted, plural_of
 from csu.services.context import Deps
 from csu.startup import check_key
 from csu.store.migrate import current_revision, refuse_newer, upgrade
@@ -72,6 +73,8 @@ def _initialise(settings: Settings, engine: Engine) -> None:
     upgrade(engine)
     if revision is None:
         check_key(settings, Deps(engine=engine, key=key))
+    else:  # an existing store, perhaps written by an older CSU
+        _refuse_unreadable_definitions(Deps(engine=engine, key=key))
 
 
 def _refuse_foreign_sqlite(path: Path) -> None:
@@ -117,3 +120,22 @@ def db_upgrade(db: DbOption = None) -> None:
     if revision is None:
         check_key(settings, Deps(engine=engine, key=key))
     out.print(f"Schéma à jour (révision {current_revision(engine)}).")
+    _refuse_unreadable_definitions(Deps(engine=engine, key=key))
+
+
+def _refuse_unreadable_definitions(deps: Deps) -> None:
+    """Names the stored elections this version no longer reads, before the cell opens
+    on them: each screen listing the elections would fail with their fault."""
+    from csu.services.elections import unreadable_definitions
+
+    faults = unreadable_definitions(deps)
+    if faults:
+        listed = " ; ".join(fault for _, fault in faults)
+        count = len(faults)
+        raise ConfigError(
+            f"{counted(count, 'élection enregistrée', 'élections enregistrées')} "
+            f"{plural_of(count, 'ne se lit', 'ne se lisent')} plus avec cette version de "
+            f"CSU : {listed}. D'ici sa correction, aucun écran ni aucune commande ne liste "
+            "les élections : chargez le fichier corrigé (csu election load FICHIER), qui "
+            "remplace la définition enregistrée."
+        )

@@ -445,6 +445,27 @@ def list_elections(deps: Deps) -> list[ElectionDefinition]:
         return [definition_from_json(json.loads(row.definition)) for row in rows]
 
 
+def unreadable_definitions(deps: Deps) -> list[tuple[str, str]]:
+    """The stored elections this version of CSU no longer reads, each with the rule it
+    breaks (one added since it was loaded: RE2 for the matricule pattern, say), said
+    with the election's id. Until a corrected file is loaded over it, every listing of
+    the elections fails with that rule, for the whole cell: ``csu db upgrade`` names
+    them first."""
+    with deps.reading() as session:
+        rows = session.exec(
+            select(Election.id, Election.definition).order_by(Election.opens_at)
+        ).all()
+    faults = []
+    for election_id, text in rows:
+        try:
+            definition_from_json(json.loads(text))
+        except InvalidValue as error:  # « définition enregistrée ID : champ : faute »
+            faults.append((election_id, str(error)))
+        except ValueError:  # JSON no CSU wrote
+            faults.append((election_id, f"définition enregistrée {election_id} illisible"))
+    return faults
+
+
 def election_in_focus(deps: Deps) -> ElectionDefinition | None:
     """The election a cell is working on: the open one closing first, else the next
     to open, else the last one closed."""
