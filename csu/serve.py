@@ -232,8 +232,10 @@ def app_command() -> str:
     """The shell command each browser session runs: the fast entry point (csu.launch),
     with this very interpreter so the page opens the CSU that ``serve`` runs from.
     ``exec``: the session's process is the app itself, which a stop can end. The
-    database comes through the environment (``serve`` sets ``CSU_DATABASE_URL``)."""
-    return "exec " + shlex.join([sys.executable, "-m", "csu.launch", "run"])
+    database comes through the environment (``serve`` sets ``CSU_DATABASE_URL``).
+    ``-P``: not the current folder first on the path, where a planted ``csu`` package
+    would be run in CSU's stead."""
+    return "exec " + shlex.join([sys.executable, "-P", "-m", "csu.launch", "run"])
 
 
 def french_page(template: str) -> str:

@@ -125,14 +125,15 @@ def test_serve_demo_gives_the_sessions_the_demo_database_through_the_environment
     [server] = served
     assert os.environ["CSU_DATABASE_URL"] == demo_url()
     # Each session opens the database of the environment: the demo's.
-    assert run_request(shlex.split(server.command)[4:]) == (None, False)
+    assert run_request(shlex.split(server.command)[5:]) == (None, False)
 
 
 def test_each_session_runs_the_terminal_with_this_python_as_the_process_itself() -> None:
     args = shlex.split(app_command())
     # exec: no shell stays between, so a stuck session's process can be ended.
-    assert args[:4] == ["exec", sys.executable, "-m", "csu.launch"]
-    assert run_request(args[4:]) == (None, False)  # csu.launch opens the terminal at once
+    # -P: not the current folder first on the path (a `csu` package planted there).
+    assert args[:5] == ["exec", sys.executable, "-P", "-m", "csu.launch"]
+    assert run_request(args[5:]) == (None, False)  # csu.launch opens the terminal at once
 
 
 def test_a_public_url_that_is_not_http_is_refused(database: Path, served: list[CsuServer]) -> None:

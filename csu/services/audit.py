@@ -592,9 +592,11 @@ def _check_chain(
         target = url.set(drivername="postgresql").render_as_string(hide_password=False)
     tail_marks = ",".join(str(m) for m in marks if m > middle)
     # The database URL (its password) goes by the environment, not the process list.
+    # -P: `python -m` would look first in the current folder, where a `csu` package
+    # planted there would check the tail in CSU's stead and call it intact.
     tail = subprocess.Popen(
         [
-            sys.executable, "-m", "csu.store.chain", url.get_backend_name(), "-",
+            sys.executable, "-P", "-m", "csu.store.chain", url.get_backend_name(), "-",
             str(middle + 1), str(tree_stop), tail_marks,
         ],
         stdout=subprocess.PIPE,

@@ -2,6 +2,7 @@
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -293,6 +294,25 @@ def test_a_journal_checked_in_two_parts_finds_the_same_faults(
     else:  # the first entry of the second part
         spoil_body(deps.engine, 6)
         assert verify_journal(deps, SUPERVISOR).failed_seq == 6
+
+
+def test_the_second_process_ignores_a_csu_package_in_the_current_folder(
+    sqlite_deps: Deps, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Verified from a folder holding a planted ``csu`` package: the tail is still
+    checked by CSU's own code (`python -m` would put the folder first on its path)."""
+    monkeypatch.setattr(audit, "SPLIT_FROM", 2)
+    append_entries(sqlite_deps.engine, 10)
+    spoil_body(sqlite_deps.engine, 8)  # in the second process's part
+    planted = tmp_path / "planted"
+    (planted / "csu" / "store").mkdir(parents=True)
+    ran = tmp_path / "planted-code-ran"
+    (planted / "csu" / "__init__.py").write_text(f"open({str(ran)!r}, 'w').close()\n")
+    (planted / "csu" / "store" / "__init__.py").write_text("")
+    (planted / "csu" / "store" / "chain.py").write_text("print('ok')\n")
+    monkeypatch.chdir(planted)
+    assert verify_journal(sqlite_deps, SUPERVISOR).failed_seq == 8
+    assert not ran.exists()
 
 
 @pytest.mark.postgres
