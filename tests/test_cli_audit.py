@@ -146,6 +146,25 @@ def test_verify_without_any_checkpoint_says_what_the_chain_alone_does_not_prove(
     )
 
 
+def test_verify_with_a_public_key_and_no_checkpoint_in_the_base_fails(db: Path, key: Path) -> None:
+    """The attack run cut the journal back to before its first checkpoint, deleting the
+    checkpoint's row and mention: with the cell's public key given, that passed."""
+    result = csu("audit", "verify", "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(
+        result,
+        "chaîne intègre (3 entrées), mais journal NON conforme",
+        "aucun point de contrôle signé en base, alors qu'une clé publique est donnée",
+        "--checkpoint FICHIER",
+    )
+
+
+def test_the_first_checkpoint_is_signed_then_verify_passes_with_the_key(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    checkpoint(db, key, tmp_path / "cp.txt")  # not refused for want of an earlier one
+    assert_done(csu("audit", "verify", "--public-key", f"{key}.pub", "--db", db))
+
+
 def test_verify_with_the_checkpoint_and_public_key_passes(
     db: Path, key: Path, tmp_path: Path
 ) -> None:

@@ -449,7 +449,10 @@ def _audit(
             verifier is not None and view.signature != "vérifiée"
         ):
             anomalies.append(f"signature du dernier point de contrôle {view.signature}")
-    report = IntegrityReport(check, view, problem, tuple(anomalies), set_aside, len(journalled))
+    report = IntegrityReport(
+        check, view, problem, tuple(anomalies), set_aside, len(journalled),
+        key_without_checkpoint=verifier is not None and view is None and not journalled,
+    )  # fmt: skip
     return report, proof
 
 
@@ -672,6 +675,16 @@ UNSIGNED = (
 )
 
 
+# Given a public key, a base without any checkpoint is not called compliant: cutting the
+# journal back to before the first one, its row and its mention with it, leaves just that.
+NONE_FOR_THE_KEY = (
+    "aucun point de contrôle signé en base, alors qu'une clé publique est donnée : rien "
+    "ne prouve que le journal n'a pas été coupé avant le premier ni réécrit. S'il en a "
+    "été signé un, la base l'a perdu : vérifiez avec sa note sauvegardée (--checkpoint "
+    "FICHIER) ; sinon, signez le premier (csu audit checkpoint)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class IntegrityReport:
     """The chain, the latest checkpoint held up against it (``problem``: why not), what
@@ -685,11 +698,17 @@ class IntegrityReport:
     anomalies: tuple[str, ...] = ()
     set_aside: tuple[SetAside, ...] = ()
     journalled: int = 0  # the signed checkpoints the journal mentions
+    # A public key was given, and the base holds no checkpoint nor the journal any.
+    key_without_checkpoint: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.check.ok and self.problem is None and not self.anomalies and not any(
-            entry.acknowledged is None for entry in self.set_aside
+        return (
+            self.check.ok
+            and self.problem is None
+            and not self.anomalies
+            and not self.key_without_checkpoint
+            and not any(entry.acknowledged is None for entry in self.set_aside)
         )
 
     def refusal(self) -> str | None:
@@ -723,6 +742,8 @@ class IntegrityReport:
             )
         elif self.journalled:
             lines.append("aucun point de contrôle en base")
+        elif self.key_without_checkpoint:
+            lines.append(NONE_FOR_THE_KEY)
         else:
             # Said, not only noted: the chain alone is what anyone able to write to the
             # base can recompute, after rewriting or cutting it.
