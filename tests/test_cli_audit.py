@@ -165,6 +165,24 @@ def test_the_first_checkpoint_is_signed_then_verify_passes_with_the_key(
     assert_done(csu("audit", "verify", "--public-key", f"{key}.pub", "--db", db))
 
 
+def test_a_checkpoint_row_edited_by_hand_drives_no_terminal(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    """The attack run wrote cursor moves into a stored checkpoint's signer: printed raw,
+    they could erase « journal altéré » and write « journal intègre » over it."""
+    checkpoint(db, key, tmp_path / "cp.txt")
+    attack(  # a copy of the row, the latest, its signer's name written by hand
+        db,
+        "INSERT INTO checkpoint (size, root_hash, origin, key_name, key_id, note, created_at,"
+        " created_by) SELECT size, root_hash, origin, key_name, key_id, note, created_at, ?"
+        " FROM checkpoint",
+        "\x1b[1A\x1b[2K\x1b[Gjournal intègre",
+    )
+    result = csu("audit", "verify", "--public-key", f"{key}.pub", "--db", db)
+    assert "\x1b" not in result.output
+    assert "\\x1b[1A\\x1b[2K\\x1b[Gjournal intègre" in result.output
+
+
 def test_verify_with_the_checkpoint_and_public_key_passes(
     db: Path, key: Path, tmp_path: Path
 ) -> None:

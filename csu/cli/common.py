@@ -15,21 +15,33 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 from typer._click.globals import get_current_context
 
 from csu.cli.french import param_name
 from csu.config import ConfigError, Settings
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted, plural_of
-from csu.domain.text import holds_lone_surrogate
+from csu.domain.text import holds_lone_surrogate, terminal_safe
 from csu.services.context import Deps, OperatorContext, ServiceError, StoreBusy
 from csu.services.files import describe_os_error
 from csu.startup import DB_AND_DEMO, demo_url, open_store, settings_engine
 from csu.store.failures import cannot_open, describe_store_error
 
+
+class ShownConsole(Console):
+    """A console on which a string's control characters show as their codes: what a
+    command prints quotes what CSU did not write (a stored election's id, a checkpoint's
+    signer, a file's name), which must never move the cursor, erase a line or retitle
+    the window. The sequences of the console's own styles come after, as Rich renders."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(terminal_safe(text), **options)
+
+
 # soft_wrap: messages are not cut at 80 columns when the output is a pipe or a log.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = ShownConsole(soft_wrap=True)
+err = ShownConsole(stderr=True, soft_wrap=True)
 
 
 def hidden_prompt(label: str) -> str:

@@ -174,6 +174,24 @@ def escaped(value: str) -> str:
     )
 
 
+# What a terminal acts on instead of showing, a line break and a tab aside: the C0 and C1
+# controls (ESC opens every escape sequence), DEL, and the bidirectional controls.
+_TERMINAL_CONTROLS = {
+    code: chr(code).encode("unicode_escape").decode()
+    for code in (
+        *range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+        *map(ord, _BIDI_MARKS),
+    )
+    if code not in (0x09, 0x0A)
+}  # fmt: skip
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with what would drive the terminal written as its code (« \x1b[2J »
+    shown, not clearing the screen): for a message quoting what CSU did not write."""
+    return text.translate(_TERMINAL_CONTROLS)
+
+
 def single_line(value: str, field: str, *, line: int | None = None) -> str:
     """A name, first name, login or workstation name: no control character at all."""
     return refuse_control_characters(value, field, line=line)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from csu.domain.text import terminal_safe
 from csu.store.engine import (
     PG_CONNECT_TIMEOUT_S,
     SQLITE_BUSY_MESSAGES,
@@ -79,8 +80,10 @@ def _store_name(parsed: Any) -> str:
 
 
 def _first_line(error: BaseException) -> str:
+    """The driver's message, for the log: it may quote a stored value, whose control
+    characters are written as codes (a log is read in a terminal too)."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return terminal_safe(text.splitlines()[0]) if text else type(error).__name__
 
 
 # --- SQLite ----------------------------------------------------------------------

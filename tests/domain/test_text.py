@@ -18,6 +18,7 @@ from csu.domain.text import (
     refuse_control_characters,
     single_line,
     spreadsheet_safe,
+    terminal_safe,
     visible_text,
 )
 
@@ -239,3 +240,12 @@ def test_a_default_ignorable_character_is_refused_in_what_is_compared(char: str)
 
 def test_escaped_shows_an_invisible_character_as_its_code() -> None:
     assert escaped("liste\u200b\x1b.csv") == "liste\\u200b\\x1b.csv"
+
+
+def test_terminal_safe_writes_what_drives_a_terminal_as_codes() -> None:
+    hostile = "\x1b[1A\x1b[2Kjournal intègre\x07\r\x9b\u202e"
+    assert terminal_safe(hostile) == "\\x1b[1A\\x1b[2Kjournal intègre\\x07\\r\\x9b\\u202e"
+
+
+def test_terminal_safe_keeps_line_breaks_tabs_and_letters() -> None:
+    assert terminal_safe("Élection\tclose\nà 17 h 👍") == "Élection\tclose\nà 17 h 👍"
