@@ -53,13 +53,18 @@ def test_the_elections_still_read_are_not_named(db: Path) -> None:
     assert "men-2022" not in csu("db", "upgrade", "--db", db).output
 
 
-def test_a_stored_definition_that_is_no_json_is_named(db: Path) -> None:
+def stored(db: Path, election_id: str, definition: str | bytes) -> None:
     with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("UPDATE election SET definition = '{' WHERE id = 'men-2022'")
+        conn.execute("UPDATE election SET definition = ? WHERE id = ?", (definition, election_id))
+
+
+def test_two_elections_no_longer_read_are_both_named(db: Path) -> None:
+    stored(db, "men-2022", "{")
     assert_refused(
         csu("db", "upgrade", "--db", db),
         "2 élections enregistrées ne se lisent plus",
-        "définition enregistrée men-2022 illisible",
+        "définition enregistrée minint-2022 : matricule_pattern",
+        "définition enregistrée men-2022 : JSON illisible",
     )
 
 
@@ -76,3 +81,46 @@ def test_a_store_whose_elections_all_read_upgrades_quietly(tmp_path: Path) -> No
     result = csu("db", "upgrade", "--db", initialised(tmp_path / "ok.sqlite", MININT))
     assert_done(result)
     assert "Schéma à jour" in result.output and "ne se lit" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("definition", "fault"),
+    [
+        ("[" * 200_000, "JSON illisible"),  # past the parser's recursion: no traceback
+        ("{" + '"a":' * 100 + "1" + "}" * 100, "JSON illisible"),
+        (b'{"id": "men-2022\xff"}', "texte non UTF-8"),  # a hand on the file
+    ],
+    ids=["nested", "cut", "not-utf8"],
+)
+def test_a_definition_no_csu_wrote_is_named_by_its_row(
+    db: Path, definition: str | bytes, fault: str
+) -> None:
+    stored(db, "men-2022", definition)
+    result = csu("db", "upgrade", "--db", db)
+    assert_refused(result, f"définition enregistrée men-2022 : {fault}")
+    assert "Traceback" not in result.output
+
+
+def test_a_definition_holding_another_election_s_id_is_named(db: Path) -> None:
+    """It would list minint-2022 twice, men-2022 no more."""
+    with closing(sqlite3.connect(db)) as conn:
+        [(minint,)] = conn.execute("SELECT definition FROM election WHERE id = 'minint-2022'")
+    stored(db, "men-2022", minint)
+    assert_refused(
+        csu("db", "upgrade", "--db", db),
+        "définition enregistrée men-2022 : elle porte un autre identifiant (définition "
+        "enregistrée minint-2022)",
+    )
+
+
+def test_an_id_written_by_hand_is_cut_and_shows_no_escape_sequence(db: Path) -> None:
+    hostile = "\x1b]0;TITRE\x07\x1b[2J" + "x" * 5_000
+    with closing(sqlite3.connect(db)) as conn, conn:
+        [(text,)] = conn.execute("SELECT definition FROM election WHERE id = 'men-2022'")
+        conn.execute(
+            "UPDATE election SET definition = ? WHERE id = 'men-2022'",
+            (json.dumps(json.loads(text) | {"id": hostile}),),
+        )
+    result = csu("db", "upgrade", "--db", db)
+    assert_refused(result, "\\x1b]0;TITRE\\x07\\x1b[2J")
+    assert "\x1b" not in result.output and len(result.output) < 2_000

@@ -14,6 +14,7 @@ UTC datetimes; support hours are evaluated in Paris local time.
 """
 
 import difflib
+import json
 import math
 import re
 import tomllib
@@ -1468,5 +1469,31 @@ def election_to_json(definition: ElectionDefinition) -> dict[str, Any]:
 
 def definition_from_json(data: dict[str, Any]) -> ElectionDefinition:
     """Rebuild a definition from :func:`election_to_json`'s form, checking it again."""
-    source = f"définition enregistrée {data.get('id', '?')}" if isinstance(data, dict) else ""
-    return build_election(data, source or "définition enregistrée")
+    return build_election(data, stored_source(data.get("id") if isinstance(data, dict) else None))
+
+
+def definition_from_text(text: str, election_id: str | None = None) -> ElectionDefinition:
+    """A stored definition's JSON text, read and checked again: JSON no CSU wrote (cut
+    short, or nested deeper than the parser goes) is an ``InvalidValue`` as any fault.
+    Given the ``election_id`` of its row, faults name it, and a definition holding
+    another id is refused (it would stand in for that other election)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidValue(stored_source(election_id), "JSON illisible") from None
+    if election_id is None:
+        return definition_from_json(data)
+    source = stored_source(election_id)
+    held = data.get("id") if isinstance(data, dict) else None
+    if held != election_id:
+        raise InvalidValue(source, f"elle porte un autre identifiant ({stored_source(held)})")
+    return build_election(data, source)
+
+
+def stored_source(election_id: object) -> str:
+    """« définition enregistrée ID », the id cut to its column's width: a fault quotes
+    what the store holds, which a hand on the base may have made anything."""
+    if not isinstance(election_id, str) or not election_id:
+        return "définition enregistrée"
+    shown = election_id if len(election_id) <= MAX_ID else election_id[: MAX_ID - 1] + "…"
+    return f"définition enregistrée {shown}"

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import LargeBinary, bindparam, cast, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -19,10 +19,11 @@ from csu.domain.election import (
     CREDENTIAL_LABELS,
     ElectionDefinition,
     ElectionState,
-    definition_from_json,
+    definition_from_text,
     election_to_json,
     parse_election,
     state_at,
+    stored_source,
 )
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted, plural_of
@@ -436,13 +437,13 @@ _DEFINITIONS = "csu_election_definitions"
 def parsed_definition(text: str) -> ElectionDefinition:
     """Definitions are frozen and rebuilt through every check (~2 ms): parsed once per
     stored text, so a reloaded election (new text) is parsed again."""
-    return definition_from_json(json.loads(text))
+    return definition_from_text(text)
 
 
 def list_elections(deps: Deps) -> list[ElectionDefinition]:
     with deps.reading() as session:
         rows = session.exec(select(Election).order_by(Election.opens_at)).all()
-        return [definition_from_json(json.loads(row.definition)) for row in rows]
+        return [definition_from_text(row.definition, row.id) for row in rows]
 
 
 def unreadable_definitions(deps: Deps) -> list[tuple[str, str]]:
@@ -451,18 +452,24 @@ def unreadable_definitions(deps: Deps) -> list[tuple[str, str]]:
     with the election's id. Until a corrected file is loaded over it, every listing of
     the elections fails with that rule, for the whole cell: ``csu db upgrade`` names
     them first."""
+    definition: Any = col(Election.definition)
+    if deps.engine.dialect.name == "sqlite":
+        # As bytes: one text that is no UTF-8 (a hand on the file) fails a read of them
+        # all as text, naming no election.
+        definition = cast(definition, LargeBinary)
     with deps.reading() as session:
         rows = session.exec(
-            select(Election.id, Election.definition).order_by(Election.opens_at)
+            select(Election.id, definition).order_by(col(Election.opens_at))
         ).all()
     faults = []
-    for election_id, text in rows:
+    for election_id, stored in rows:
         try:
-            definition_from_json(json.loads(text))
+            text = stored.decode() if isinstance(stored, bytes) else stored
+            definition_from_text(text, election_id)
+        except UnicodeDecodeError:
+            faults.append((election_id, f"{stored_source(election_id)} : texte non UTF-8"))
         except InvalidValue as error:  # « définition enregistrée ID : champ : faute »
             faults.append((election_id, str(error)))
-        except ValueError:  # JSON no CSU wrote
-            faults.append((election_id, f"définition enregistrée {election_id} illisible"))
     return faults
 
 

@@ -21,7 +21,6 @@ serves them.
 import contextlib
 import functools
 import hmac
-import json
 import math
 import os
 import threading
@@ -42,7 +41,7 @@ from sqlmodel import Session
 
 from csu.domain import credentials as creds
 from csu.domain import scrutins as scrutin_rules
-from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition, definition_from_json
+from csu.domain.election import CREDENTIAL_LABELS, ElectionDefinition, definition_from_text
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import argon2_verifies, credential_purpose, keyed_hash, matches
 from csu.domain.originals import Cost, cost_of
@@ -503,7 +502,7 @@ def _failure_upsert(dialect: str) -> Any:
 @functools.lru_cache(maxsize=16)
 def _definition(text: str) -> ElectionDefinition:
     """An election's stored definition, parsed once per text (a reload is a new text)."""
-    return definition_from_json(json.loads(text))
+    return definition_from_text(text)
 
 
 def _lookup(session: Session, election: str, identifier: str, identifier_hash: str) -> _Found:

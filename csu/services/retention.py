@@ -41,7 +41,6 @@ A dry run does all of this in a transaction that is rolled back: its counts are
 exactly those a real run would give, and nothing changes, the journal included.
 """
 
-import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -52,7 +51,7 @@ from sqlmodel import Session, col
 
 from csu.delivery import KeepsCopies
 from csu.domain.clock import paris_text, rfc3339
-from csu.domain.election import ElectionDefinition, ElectionState, definition_from_json, state_at
+from csu.domain.election import ElectionDefinition, ElectionState, definition_from_text, state_at
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.sessions import require_live_session
 from csu.store import journal
@@ -150,7 +149,7 @@ def purge(
     with deps.reading() as session:
         rows = session.execute(select(Election).order_by(col(Election.closes_at), col(Election.id)))
         elections = [
-            (row.purged_at, definition_from_json(json.loads(row.definition)))
+            (row.purged_at, definition_from_text(row.definition, row.id))
             for row in rows.scalars()
         ]
     selected: list[ElectionDefinition] = []
