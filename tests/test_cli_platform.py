@@ -94,6 +94,15 @@ def test_list_shows_the_clients_with_the_start_of_their_key_only(db: Path) -> No
     assert "https://vote.exemple.fr/csu" in text
 
 
+def test_list_shows_a_webhook_address_holding_markup_as_typed(db: Path) -> None:
+    """The attack run's address drew « CLIQUEZ-ICI » as a link to another site."""
+    address = "https://hooks.example/[link=https://phish.example/login]CLIQUEZ-ICI[/link]"
+    add(db, "evilco", "--webhook-url", address)
+    result = csu("platform", "list", "--db", db)
+    assert_done(result)
+    assert "[link=https://phish.example/login]CLIQUEZ-ICI[/link]" in said(result)
+
+
 def row_of(result_output: str, name: str) -> str:
     """The line of ``csu platform list`` that names the client ``name``."""
     [line] = [line for line in result_output.splitlines() if f" {name} " in line]

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from csu.cli.common import MAX_ROW_NUMBER, DbOption, friendly, open_deps, out, who
@@ -66,7 +67,7 @@ def platform_list(db: DbOption = None) -> None:
     for client in list_platform_clients(deps, who(settings)):
         revoked = client.revoked_at
         state = "actif" if revoked is None else f"révoqué le {paris_text(revoked)}"
-        table.add_row(
+        cells = (
             client.name,
             ", ".join(client.elections),
             f"{client.key_hint}…",
@@ -76,6 +77,8 @@ def platform_list(db: DbOption = None) -> None:
             paris_text(client.last_seen_at) if client.last_seen_at else "jamais",
             state,
         )
+        # Typed by an administrator (an address may hold « [link=…] »): never markup.
+        table.add_row(*map(escape, cells))
     out.print(table)
 
 
@@ -130,7 +133,7 @@ def platform_webhooks(
         deps, who(settings), name, state="failed" if failed else None, limit=limit
     )
     for view in views:
-        table.add_row(
+        cells = (
             str(view.id),
             view.client,
             f"{view.event_type} ({view.kind})",
@@ -140,4 +143,5 @@ def platform_webhooks(
             str(view.attempts),
             view.last_error or "",
         )
+        table.add_row(*map(escape, cells))  # a client's name, an error: never markup
     out.print(table)
