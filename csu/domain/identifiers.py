@@ -194,6 +194,30 @@ def nir_factor(raw: str) -> str:
     return nir_secret(value)
 
 
+def iban_tail(raw: str) -> str:
+    """The IBAN factor: its last 6 characters, as a caller reads them or within the
+    whole IBAN (spaces dropped); fewer, or other than letters and digits, is a format
+    fault, which says nothing of the IBAN on record."""
+    return _read_part("IBAN", raw)[-6:]
+
+
+def card_head(raw: str) -> str:
+    """The agent card factor: the first 6 characters of its serial number, or more of
+    it (spaces dropped)."""
+    return _read_part("Carte agent", raw)[:6]
+
+
+def _read_part(field: str, raw: str) -> str:
+    value = "".join(raw.split()).upper()
+    if not value:
+        raise InvalidValue(field, ABSENT)
+    if not value.isascii() or not value.isalnum():
+        raise InvalidValue(field, "lettres et chiffres seulement")
+    if len(value) < 6:
+        raise InvalidValue(field, f"6 caractères attendus, {counted(len(value), 'reçu')}")
+    return value
+
+
 def nir_department(nir: str) -> str:
     """The département of birth in a normalised NIR: characters 6-7.
 

@@ -146,6 +146,18 @@ OTP_FACTORS: dict[str, str] = {"otp_mobile": "sms", "otp_email": "email"}
 OTP_DIGITS = 6
 """The length of a one-time code sent by SMS or e-mail (what the agent is told to expect)."""
 
+
+def one_time_code(raw: str, field: str = "Code") -> str:
+    """A one-time code as typed: its ``OTP_DIGITS`` digits (spaces dropped); another
+    length is a format fault (the code sent is never that), counted as no failure."""
+    value = "".join(raw.split())
+    if not value:
+        raise InvalidValue(field, "valeur absente")
+    if not (value.isascii() and value.isdigit()) or len(value) != OTP_DIGITS:
+        raise InvalidValue(field, f"{OTP_DIGITS} chiffres attendus")
+    return value
+
+
 OTP_SENDS_PER_HOUR = 3
 
 AUTOMATIC_FACTORS: frozenset[str] = frozenset({"caller_id"})

@@ -30,6 +30,8 @@ from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import (
+    card_head,
+    iban_tail,
     nir_factor,
     normalise_answer,
     parse_birth_date,
@@ -541,11 +543,9 @@ def check_factor(
             # Any form a caller says it in (csu.domain.identifiers.nir_factor).
             return hashing.matches(key, hashing.NIR10, nir_factor(said), voter.nir10_hash)
         if factor == "iban":
-            tail = "".join(said.split()).upper()[-6:]
-            return len(tail) == 6 and hashing.matches(key, hashing.IBAN6, tail, voter.iban6_hash)
+            return hashing.matches(key, hashing.IBAN6, iban_tail(said), voter.iban6_hash)
         if factor == "agent_card":
-            head = "".join(said.split()).upper()[:6]
-            return len(head) == 6 and hashing.matches(key, hashing.CARD6, head, voter.card6_hash)
+            return hashing.matches(key, hashing.CARD6, card_head(said), voter.card6_hash)
         if factor == "challenge_answer":
             return hashing.matches(key, hashing.CHALLENGE_ANSWER, normalise_answer(said),
                                    voter.challenge_answer_hash)

@@ -19,8 +19,10 @@ from csu.domain.identifiers import (
     MAX_MATRICULE,
     Phone,
     agent_card_secret,
+    card_head,
     iban_secret,
     iban_shaped,
+    iban_tail,
     nir_department,
     nir_secret,
     normalise_answer,
@@ -740,3 +742,26 @@ def test_any_number_like_text_parses_or_is_refused_with_a_message(
 )
 def test_iban_shaped_tells_an_iban_whatever_its_check_digits(value: str, shaped: bool):
     assert iban_shaped(value) is shaped
+
+
+@pytest.mark.parametrize(
+    ("said", "tail"), [("453547", "453547"), ("FR76 3000 6000 0112 3456 7890 189", "890189")]
+)
+def test_the_iban_factor_is_its_last_six_characters_as_said(said: str, tail: str) -> None:
+    assert iban_tail(said) == tail
+
+
+@pytest.mark.parametrize(
+    ("said", "fault"),
+    [("4535", "6 caractères attendus, 4 reçus"), ("45-35-47", "lettres et chiffres seulement"),
+     ("", "valeur absente")],
+)
+def test_an_iban_factor_of_another_shape_is_a_format_fault(said: str, fault: str) -> None:
+    with pytest.raises(InvalidValue, match=f"^IBAN : {fault}"):
+        iban_tail(said)
+
+
+def test_the_agent_card_factor_is_the_first_six_characters_of_its_serial() -> None:
+    assert card_head("0vwf ftx123") == "0VWFFT"
+    with pytest.raises(InvalidValue, match=r"^Carte agent : 6 caractères attendus, 3 reçus"):
+        card_head("0VW")

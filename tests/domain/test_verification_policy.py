@@ -12,6 +12,7 @@ from csu.domain.verification import (
     describe_set,
     missing_answers,
     missing_sentence,
+    one_time_code,
     validate_policy,
 )
 
@@ -164,3 +165,13 @@ def test_nothing_is_missing_once_a_set_is_covered() -> None:
 def test_the_sentence_agrees_with_how_many_answers_are_missing() -> None:
     assert missing_sentence(frozenset({"birth_date"})) == "Réponse manquante : date de naissance"
     assert missing_sentence(frozenset(INTERIOR_PHONE[2])).startswith("Réponses manquantes : ")
+
+
+def test_a_one_time_code_is_its_six_digits_spaces_dropped() -> None:
+    assert one_time_code("123 456") == "123456"
+
+
+@pytest.mark.parametrize("typed", ["12345", "1234567", "12345a", "１２３４５６"])
+def test_a_one_time_code_of_another_shape_is_a_format_fault(typed: str) -> None:
+    with pytest.raises(InvalidValue, match=r"^Code : 6 chiffres attendus"):
+        one_time_code(typed)

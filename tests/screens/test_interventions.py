@@ -189,6 +189,30 @@ class TestOpening:
 
 
 class TestVerification:
+    @pytest.mark.parametrize(
+        ("election", "field", "typed", "told"),
+        [
+            ("men-2022", "verify_nir10", "18304", "NIR : 10, 13 ou 15 caractères attendus"),
+            ("minint-2022", "verify_iban", "4535", "IBAN : 6 caractères attendus, 4 reçus"),
+            ("minint-2022", "verify_agent_card", "0VW-FF", "Carte agent : lettres et chiffres"),
+        ],
+        ids=["nir", "iban", "card"],
+    )
+    async def test_an_answer_of_the_wrong_shape_is_told_and_counts_no_failure(
+        self, app: CsuApp, demo_deps: Deps, election: str, field: str, typed: str, told: str
+    ) -> None:
+        """A newcomer's NIR « 18304 » (the hint says 10 digits) counted as a failed
+        verification, the third locking the voter: the window could see it."""
+        voter = demo_voter(demo_deps, election)
+        async with app.run_test(size=SIZE) as pilot:
+            await in_call(pilot, voter)
+            await press(pilot, "ctrl+e")
+            fill(pilot, **{field: typed})
+            await click(pilot, "#verify-ok")
+            result = str(app.screen.query_one("#verify-result", Static).content)
+            assert result.startswith(f"Format incorrect — {told}"), result
+        assert "verification" not in {action for action, _ in journal_actions(demo_deps)}
+
     async def test_a_failure_does_not_name_the_factor(self, app: CsuApp, demo_deps: Deps) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
