@@ -809,8 +809,13 @@ class CsuApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     def action_logout(self) -> None:
-        if self.operator is not None:
-            self.end_session("Déconnecté.")
+        """ctrl+o: as ctrl+q, the operator is asked first when an intervention is open
+        (logging out closes it as abandonné); without one, at once."""
+        from csu.screens.dialogs import QuitScreen
+
+        who = self.operator
+        if who is not None and not isinstance(self.screen, QuitScreen):
+            self.ask_before_quitting(who, logout=True)
 
     async def action_quit(self) -> None:
         """ctrl+q (and the palette's « Quitter »): quitting ends the session as logging
@@ -832,7 +837,7 @@ class CsuApp(App[None]):
         self.exit()
 
     @work(thread=True, exclusive=True, group="quit", exit_on_error=False)
-    def ask_before_quitting(self, who: OperatorContext) -> None:
+    def ask_before_quitting(self, who: OperatorContext, *, logout: bool = False) -> None:
         from csu.services.interventions import current_intervention
 
         try:
@@ -840,22 +845,28 @@ class CsuApp(App[None]):
         except Exception as error:  # the store is gone: quitting must still work
             self.log.error(repr(error))
             found = None
-        self.call_from_thread(self._ask_before_quitting, who, found)
+        self.call_from_thread(self._ask_before_quitting, who, found, logout)
 
     async def _ask_before_quitting(
-        self, who: OperatorContext, found: "OpenIntervention | None"
+        self, who: OperatorContext, found: "OpenIntervention | None", logout: bool
     ) -> None:
         from csu.screens.dialogs import QuitScreen
 
         if who != self.operator or isinstance(self.screen, QuitScreen):
             return  # the session ended meanwhile, or ctrl+q pressed twice
         if found is None:
-            await self.quit_now()
+            await self._leave_now(logout)
             return
         self.push_screen(
-            QuitScreen(self._intervention_words(found)),
-            lambda answer: self._after_quit_question(answer, found),
+            QuitScreen(self._intervention_words(found), logout=logout),
+            lambda answer: self._after_quit_question(answer, found, logout),
         )
+
+    async def _leave_now(self, logout: bool) -> None:
+        if not logout:
+            await self.quit_now()
+        elif self.operator is not None:
+            self.end_session("Déconnecté.")
 
     def _intervention_words(self, found: "OpenIntervention") -> str:
         """The open intervention as the operator knows it: its channel, when it opened,
@@ -871,11 +882,13 @@ class CsuApp(App[None]):
                 break
         return said
 
-    def _after_quit_question(self, answer: str | None, found: "OpenIntervention") -> None:
+    def _after_quit_question(
+        self, answer: str | None, found: "OpenIntervention", logout: bool = False
+    ) -> None:
         from csu.screens.dialogs import CLOSE_FIRST, QUIT_ANYWAY
 
         if answer == QUIT_ANYWAY:
-            self.call_next(self.quit_now)
+            self.call_next(self._leave_now, logout)
         elif answer == CLOSE_FIRST:
             self.close_first(found)
 

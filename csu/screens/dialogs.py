@@ -168,7 +168,7 @@ CLOSE_FIRST = "close"
 
 
 class QuitScreen(CsuModal[str | None]):
-    """ctrl+q with an intervention open: quitting closes it as abandonné, which may not
+    """ctrl+q (or ctrl+o) with an intervention open: quitting closes it as abandonné, which may not
     be what happened (a key just read out, a request taken). Returns
     :data:`CLOSE_FIRST` (the closing window, to give its outcome), :data:`QUIT_ANYWAY`,
     or None (Escape, « Annuler »: back to work). « Clore l'intervention d'abord » has
@@ -177,19 +177,22 @@ class QuitScreen(CsuModal[str | None]):
     DEFAULT_CSS = "QuitScreen { align: center middle; }"
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="quit-cancel")]
 
-    def __init__(self, intervention: str) -> None:
+    def __init__(self, intervention: str, *, logout: bool = False) -> None:
         """``intervention``: the open intervention as the operator knows it (« par
         téléphone, ouverte à 11:30, électeur … »). The key that closes it is the one the
-        voter file binds now (keymap, browser)."""
+        voter file binds now (keymap, browser). ``logout``: asked for ctrl+o, which
+        closes it the same (a newcomer logged out mid-call, never told)."""
         super().__init__()
         self.intervention = intervention
+        self.logout = logout
         from csu.screens.voter import file_key  # the file imports this module
 
         self.close_key = file_key(self.app, "close_intervention")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quit-box", classes="modal-box"):
-            yield Static("Quitter CSU électeurs ?", classes="modal-title")
+            title = "Se déconnecter ?" if self.logout else "Quitter CSU électeurs ?"
+            yield Static(title, classes="modal-title")
             yield Static(
                 f"Une intervention est en cours : {self.intervention}.",
                 id="quit-intervention",
@@ -197,8 +200,9 @@ class QuitScreen(CsuModal[str | None]):
             )
             # « l'intervention », not « l'appel »: a president's is a visit (S4).
             key = f" ({self.close_key})" if self.close_key else ""
+            leaving = "vous déconnectez" if self.logout else "quittez"
             yield Static(
-                "Si vous quittez maintenant, l'intervention en cours sera close comme "
+                f"Si vous {leaving} maintenant, l'intervention en cours sera close comme "
                 "abandonnée (« fin de session ») et votre session fermée. Si elle a "
                 f"abouti, clôturez-la d'abord avec son issue{key}.",
                 classes="modal-hint",
@@ -207,7 +211,8 @@ class QuitScreen(CsuModal[str | None]):
             )
             with Horizontal(classes="modal-buttons"):
                 yield Button("Clore l'intervention d'abord", id="quit-close", variant="primary")
-                yield Button("Quitter quand même", id="quit-anyway", variant="error")
+                anyway = "Se déconnecter quand même" if self.logout else "Quitter quand même"
+                yield Button(anyway, id="quit-anyway", variant="error")
                 yield Button("Annuler", id="quit-cancel-button")
 
     def start_in(self) -> Button:

@@ -1,8 +1,9 @@
-"""ctrl+q with an intervention open asks first (probe B, item 3): quitting closes it as
-abandonné, which may not be what happened (a password just handed over, a key read
-out). The question names the intervention and what quitting does, and offers to close
-it with its outcome instead. Without an intervention ctrl+q quits at once, and the end
-of a browser's page still logs out without a question."""
+"""ctrl+q (and ctrl+o, logging out) with an intervention open asks first (probe B,
+item 3): leaving closes it as abandonné, which may not be what happened (a password
+just handed over, a key read out). The question names the intervention and what
+quitting does, and offers to close it with its outcome instead. Without an intervention
+ctrl+q quits and ctrl+o logs out at once, and the end of a browser's page still logs out
+without a question."""
 
 from typing import Any
 
@@ -154,3 +155,43 @@ async def test_the_browser_page_going_logs_out_without_a_question(
         app.post_message(messages.ExitApp())  # what the web driver sends when the tab closes
         await until_ended(pilot)
     assert journal_actions(demo_deps)[-2:] == ABANDONED_AND_LOGGED_OUT
+
+
+async def test_with_an_intervention_open_ctrl_o_asks_before_logging_out(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """A newcomer logged out mid-call with ctrl+o: the call was closed as abandonné and
+    they were never told."""
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+o")
+        assert isinstance(app.screen, QuitScreen)
+        text = screen_text(app)
+        assert "Se déconnecter ?" in text and "Si vous vous déconnectez maintenant" in text
+        await press(pilot, "escape")  # back to the call: still logged in, still open
+        assert isinstance(app.screen, VoterScreen) and app.operator is not None
+    steps = journal_of(demo_deps, last_intervention(demo_deps))
+    assert "intervention_close" not in {action for action, _ in steps}
+
+
+async def test_logging_out_anyway_closes_it_as_abandoned_and_shows_the_login(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+o")
+        await click(pilot, "#quit-anyway")
+        assert app.operator is None and app.is_running  # the login screen, not the end
+    assert journal_actions(demo_deps)[-2:] == ABANDONED_AND_LOGGED_OUT
+
+
+async def test_without_an_intervention_ctrl_o_logs_out_at_once(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await press(pilot, "ctrl+o")
+        assert app.operator is None and not isinstance(app.screen, QuitScreen)
+    assert journal_actions(demo_deps)[-1] == ("logout", "ok")

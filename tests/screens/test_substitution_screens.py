@@ -250,7 +250,8 @@ class TestS5SubstitutionEndToEnd:
             [view] = results
             assert view is not None and view.pending and view.email.startswith("e***@")
 
-            await press(pilot, "ctrl+o")  # log out
+            await press(pilot, "ctrl+o")  # log out: asked first, the call still open
+            await click(pilot, "#quit-anyway")
             await log_in_later(pilot, "superviseur")
             await open_approvals_from_palette(pilot)
             assert isinstance(app.screen, ApprovalsScreen), notifications(app)
