@@ -38,7 +38,7 @@ from stdnum.util import get_cc_module
 from csu.domain import organiser_patterns
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
-from csu.domain.text import mixed_scripts
+from csu.domain.text import escaped, mixed_scripts
 
 __all__ = [
     "DEFAULT_MATRICULE_PATTERN",
@@ -470,6 +470,15 @@ _LENGTH_FAULTS = {
 }
 
 
+_NUMBER_PUNCTUATION = frozenset(" .-/()+\u00a0\u202f\t")
+
+
+def _reads_in_a_number(char: str) -> bool:
+    """A digit (of any script: phonenumbers reads them) or a separator a number is
+    written with."""
+    return char in _NUMBER_PUNCTUATION or unicodedata.category(char) == "Nd"
+
+
 def _read(raw: str, region: str) -> tuple[int, str, PhoneNumber | None]:
     """The country code and national significant number of a typed number, and the
     PhoneNumber phonenumbers made of it (None when read here)."""
@@ -486,6 +495,15 @@ def _read(raw: str, region: str) -> tuple[int, str, PhoneNumber | None]:
             return 33, text[1:], None
         if _FRENCH_INTERNATIONAL.fullmatch(text):
             return 33, text[3:], None
+    # phonenumbers reads a number out of any text around it: « abc 06 12 34 56 78 😀 »
+    # was taken for the mobile, what else was typed silently dropped.
+    stray = next((char for char in text if not _reads_in_a_number(char)), None)
+    if stray is not None:
+        raise InvalidValue(
+            _PHONE_FIELD,
+            f"caractère « {escaped(stray)} » non admis dans un numéro (chiffres, espaces et "
+            "+ . - / ( ) seulement)",
+        )
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as error:

@@ -511,7 +511,22 @@ def test_phone_of_unknown_country_is_refused():
 
 
 def test_phone_that_is_text_is_refused():
-    assert refused(parse_phone, "abc") == "Téléphone : ce n'est pas un numéro de téléphone"
+    assert refused(parse_phone, "abc") == (
+        "Téléphone : caractère « a » non admis dans un numéro (chiffres, espaces et + . - / "
+        "( ) seulement)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "stray"),
+    [("abc 06 12 34 56 78 😀", "a"), ("06 12 34 56 78 😀", "😀"), ("06 12 34 56 78 x12", "x"),
+     ("06#12345678", "#"), ("06 12 34 56 78\u200b", "\\u200b")],
+)
+def test_a_number_with_anything_else_typed_around_it_is_refused_naming_it(
+    typed: str, stray: str
+) -> None:
+    """phonenumbers read the mobile out of « abc 06 12 34 56 78 😀 », dropping the rest."""
+    assert f"caractère « {stray} » non admis" in refused(parse_phone, typed)
 
 
 def test_phone_missing_is_refused():
