@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from csu.domain.clock import to_paris
+from csu.domain.contacts import fold
 from csu.domain.errors import InvalidValue
 from csu.domain.labels import action_label, actor_choice, entry_label, outcome_label
 from csu.domain.plural import counted, plural_of
@@ -331,7 +332,12 @@ class JournalScreen(CsuScreen[None]):
     def _show_choices(self, choices: FilterChoices) -> None:
         offered = {
             "operator": [(actor_choice(login, name), login) for login, name in choices.operators],
-            "action": sorted((action_label(code), code) for code in choices.actions),
+            # In the order a French reader looks for them: « électeur déverrouillé »
+            # among the e's, not after « webhook… ».
+            "action": sorted(
+                ((action_label(code), code) for code in choices.actions),
+                key=lambda option: (fold(option[0]), option[0]),
+            ),
             "outcome": [(outcome_label(outcome), outcome) for outcome in choices.outcomes],
             "election": [(election, election) for election, _ in choices.elections],
         }  # fmt: skip

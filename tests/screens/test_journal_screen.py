@@ -255,6 +255,20 @@ class TestReview:
             assert "Au : la fin de la période est avant son début" in status(app)
             assert seqs_shown(app) == before
 
+    async def test_actions_are_listed_as_a_french_reader_looks_for_them(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        """« électeur déverrouillé » came after « webhook… », where no newcomer looked."""
+        for action in ("webhook_sent", "voter_unlock", "consultation", "votes_import"):
+            record(demo_deps, NOW, action=action)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            select = app.screen.query_one("#journal-action", Select)
+            labels = [str(prompt) for prompt, value in select._options if isinstance(value, str)]
+        assert labels.index("électeur déverrouillé") < labels.index("webhook remis à la plateforme")
+        assert labels.index("émargement importé") < labels.index("webhook remis à la plateforme")
+        assert labels.index("consultation du dossier") < labels.index("électeur déverrouillé")
+
     async def test_ctrl_r_clears_the_filters(self, app: CsuApp, activity: dict[str, int]) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await open_journal(pilot)
