@@ -6,6 +6,7 @@ never logs it either.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from textual import on, work
@@ -17,6 +18,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
+from csu.domain.clock import to_paris
 from csu.domain.credential_words import words
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
@@ -31,7 +33,7 @@ from csu.services.credentials import (
     verification_shortfalls,
 )
 from csu.services.reasons import minimum_words
-from csu.services.voters import MaterialView
+from csu.services.voters import CREDENTIAL_ACTIVE, CredentialView, MaterialView
 
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
@@ -515,17 +517,80 @@ class RevokeScreen(_MaterialAndKind[str | None]):
     TITLES = INVALIDATE_LABELS
     GENERIC_TITLE = "Invalider un code"
 
+    def __init__(
+        self,
+        intervention_id: str,
+        materials: Sequence[MaterialView],
+        kinds: Sequence[str],
+        *,
+        preferred: str | None = None,
+        call_opened_at: datetime | None = None,
+    ) -> None:
+        """``call_opened_at``: when the intervention opened; a credential issued since
+        is the one just given to the caller, which the window warns of."""
+        super().__init__(intervention_id, materials, kinds, preferred=preferred)
+        self.call_opened_at = call_opened_at
+
     def compose(self) -> ComposeResult:
         with Vertical(id="revoke-box", classes="modal-box"):
             yield self.title_widget()
             yield from self.choose()
             if self.possible:
+                yield Static("", id="revoke-warning", classes="modal-hint -reminder", markup=False)
                 yield Label("Motif (versé au journal)")
                 yield Input(id="revoke-reason", placeholder=f"Motif ({minimum_words()})")
             with Horizontal(classes="modal-buttons"):
                 if self.possible:
                     yield Button("Invalider", id="revoke-ok", variant="error")
                 yield Button("Annuler" if self.possible else "Fermer", id="revoke-cancel-button")
+
+    def on_mount(self) -> None:
+        self._warn()
+
+    def kind_changed(self, kind: str | None) -> None:
+        self._warn()
+
+    @on(Select.Changed, "#credential-material")
+    def _material_changed(self) -> None:
+        self._warn()
+
+    def _warn(self) -> None:
+        """A newcomer invalidated the key they had just read out, and closed the call as
+        « Résolu »: the voter was left with none. Said before it is done."""
+        warnings = self.query("#revoke-warning").results(Static)
+        warning = next(warnings, None)
+        if warning is None:
+            return
+        issued = self._issued_in_this_call()
+        warning.display = issued is not None
+        if issued is not None:
+            label = CREDENTIAL_LABELS.get(issued.kind, issued.kind)
+            assert issued.since is not None
+            warning.update(
+                f"Attention : ce code ({label}) a été délivré pendant cette intervention, à "
+                f"{to_paris(issued.since):%H:%M} : sans doute celui que l'électeur vient de "
+                "recevoir. L'invalider ne lui en laisse aucun de ce type : délivrez-en un "
+                "autre ensuite s'il doit voter."
+            )
+
+    def _issued_in_this_call(self) -> CredentialView | None:
+        chosen = self.chosen() if self.possible else None
+        if chosen is None or self.call_opened_at is None:
+            return None
+        material_id, kind = chosen
+        return next(
+            (
+                credential
+                for material in self.materials
+                if material.material_id == material_id
+                for credential in material.credentials
+                if credential.kind == kind
+                and credential.status == CREDENTIAL_ACTIVE
+                and credential.since is not None
+                and credential.since >= self.call_opened_at
+            ),
+            None,
+        )
 
     @on(Button.Pressed, "#revoke-ok")
     @on(Input.Submitted, "#revoke-reason")

@@ -1087,9 +1087,12 @@ class VoterScreen(Explained, CsuScreen[None]):
                 None,
             )  # fmt: skip
             self.open_window(
-                RevokeScreen(self.intervention.id, materials, kinds, preferred=active),
+                RevokeScreen(
+                    self.intervention.id, materials, kinds, preferred=active,
+                    call_opened_at=self.intervention.opened_at,
+                ),
                 self.after_revoke,
-            )
+            )  # fmt: skip
 
     def after_revoke(self, kind: str | None) -> None:
         if kind is not None:

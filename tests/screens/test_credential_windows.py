@@ -29,6 +29,7 @@ from tests.screens.conftest import (
     call_verified,
     click,
     demo_voter,
+    issue_ui,
     journal_details,
     last_intervention,
     press,
@@ -236,3 +237,26 @@ async def test_invalidating_offers_first_the_code_the_cell_gave(
         await press(pilot, "ctrl+x")
         assert isinstance(app.screen, RevokeScreen)
         assert app.screen.query_one("#credential-kind", Select).value == "password"
+
+
+async def test_invalidating_the_code_given_in_this_call_warns_it_leaves_none(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """A newcomer invalidated the key they had just read out and closed the call as
+    « Résolu »: the voter was left without a key, and nothing said so."""
+    voter = demo_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await call_verified(pilot, voter)
+        await press(pilot, "ctrl+x")  # nothing given yet: no warning
+        assert isinstance(app.screen, RevokeScreen)
+        assert not app.screen.query_one("#revoke-warning", Static).display
+        await press(pilot, "escape")
+        await issue_ui(pilot, "security_key")
+        await press(pilot, "ctrl+x")
+        warning = app.screen.query_one("#revoke-warning", Static)
+        assert warning.display
+        assert str(warning.content).startswith(
+            "Attention : ce code (clé de sécurité) a été délivré pendant cette intervention, "
+            "à 11:30"
+        )
+        assert "L'invalider ne lui en laisse aucun de ce type" in str(warning.content)
