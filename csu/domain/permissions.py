@@ -459,6 +459,20 @@ def suggested_outcome(call: Call, steps: Sequence[Step], *, refused: bool = Fals
     return "abandonné"
 
 
+def unconfirmed_issue(steps: Sequence[Step]) -> str | None:
+    """The kind of the credential issued last in these steps (oldest first) whose
+    read-out was never confirmed nor which was invalidated after (« Fermer sans
+    confirmer »: it stays active, the voter may not have it), or None."""
+    pending: str | None = None
+    for action, _, *details in steps:
+        if action == "credential_issue" and not any(d.get("channel") == POSTED for d in details):
+            kinds = [d.get("kind") for d in details if isinstance(d.get("kind"), str)]
+            pending = kinds[0] if kinds else "credential"
+        elif action in ("credential_read_out", "credential_revoke"):
+            pending = None
+    return pending
+
+
 # ----------------------------------------------------------- escalated cases (§5)
 
 CASE_ACTIONS = ("take", "callback", "close_case")

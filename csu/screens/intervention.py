@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.escalation import ESCALATED
 from csu.domain.interventions import OUTCOMES
 from csu.domain.verification import CHANNEL_LABELS
@@ -232,14 +233,32 @@ class InterventionCloseScreen(CsuModal[str | None]):
     UNDONE = "L'intervention reste ouverte."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
 
-    def __init__(self, intervention_id: str, suggested: str = "résolu") -> None:
+    def __init__(
+        self, intervention_id: str, suggested: str = "résolu", *, unconfirmed: str | None = None
+    ) -> None:
+        """``unconfirmed``: the kind of a credential issued in this intervention whose
+        read-out was never confirmed: it stays active, the voter may not have it."""
         super().__init__()
         self.intervention_id = intervention_id
         self.suggested = suggested if suggested in OUTCOMES else "résolu"
+        self.unconfirmed = unconfirmed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="intervention-close-box", classes="modal-box"):
             yield Static("Clore l'intervention", classes="modal-title")
+            if self.unconfirmed is not None:
+                # A president closed on « Abandonné » with one Entrée, a password issued
+                # (the old one invalid), its hand-over never confirmed.
+                label = CREDENTIAL_LABELS.get(self.unconfirmed, "code")
+                yield Static(
+                    f"Attention : le code délivré ({label}) n'a pas été confirmé remis ; il "
+                    "reste actif, et l'électeur ne l'a peut-être pas. S'il doit voter, "
+                    "annulez (Échap) et délivrez-en un nouveau ; sinon, précisez-le dans la "
+                    "note.",
+                    id="close-unread-warning",
+                    classes="modal-hint -reminder",
+                    markup=False,
+                )
             yield Label("Issue")
             yield Select(
                 [(label.capitalize(), key) for key, label in OUTCOMES.items()],

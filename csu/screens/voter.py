@@ -46,6 +46,7 @@ from csu.domain.permissions import (
     kinds_for,
     refusal,
     suggested_outcome,
+    unconfirmed_issue,
 )
 from csu.domain.scrutins import ScrutinState
 from csu.domain.verification import DOCUMENT_TYPES, remote_lock_applies
@@ -941,6 +942,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 InterventionCloseScreen(
                     intervention.id,
                     suggested_outcome(self.call, steps, refused=self.refused_last),
+                    unconfirmed=unconfirmed_issue(steps),
                 ),
                 self.after_close,
             )

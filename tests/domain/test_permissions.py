@@ -15,6 +15,7 @@ from csu.domain.permissions import (
     may,
     refusal,
     suggested_outcome,
+    unconfirmed_issue,
 )
 
 MININT = ElectionAllows("minint-2022", kinds=("security_key", "password"))
@@ -159,3 +160,25 @@ def test_a_president_opens_in_person_only() -> None:
     assert found is not None and found.forbidden and found.sentence == IN_PERSON_ONLY
     assert refusal("open", Situation("president", channel="president")) is None
     assert refusal("open", Situation("agent", channel="phone")) is None
+
+
+@pytest.mark.parametrize(
+    ("steps", "kind"),
+    [
+        ([("credential_issue", "ok", {"kind": "password"})], "password"),
+        ([("credential_issue", "ok", {"kind": "password"}), ("credential_read_out", "ok")], None),
+        ([("credential_issue", "ok", {"kind": "password"}), ("credential_revoke", "ok")], None),
+        ([("credential_issue", "ok", {"kind": "security_key", "channel": "post"})], None),
+        (
+            [("credential_issue", "ok", {"kind": "password"}), ("credential_read_out", "ok"),
+             ("credential_issue", "ok", {"kind": "security_key"})],
+            "security_key",
+        ),
+        ([("verification", "vérifié")], None),
+    ],
+    ids=["shown", "read-out", "invalidated", "posted", "second-shown", "none"],
+)
+def test_a_code_issued_and_never_confirmed_is_named(
+    steps: list[tuple[object, ...]], kind: str | None
+) -> None:
+    assert unconfirmed_issue(steps) == kind  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ the organiser's script says (cci-hdf-2021 S5: « Clore l'intervention (résolu, 
 avec son motif, ou redirigé vers le libre-service) »), not « escaladé »."""
 
 import pytest
-from textual.widgets import Select
+from textual.widgets import Select, Static
 
 from csu.app import CsuApp
 from csu.domain.permissions import Call, Step, suggested_outcome
@@ -82,6 +82,28 @@ class TestOnTheVoterFile:
             assert await proposed_outcome(pilot) == "abandonné"
             await issue_ui(pilot)  # called back: another key, read out this time
             assert await proposed_outcome(pilot) == "résolu"
+
+    async def test_closing_says_a_code_issued_and_never_confirmed_stays_active(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        """A president closed on « Abandonné » with one Entrée, the password issued
+        (the old one invalid) and its hand-over never confirmed."""
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            await press(pilot, "ctrl+k")
+            await click(pilot, "#issue-ok")
+            await click(pilot, "#close-unconfirmed")  # the call dropped
+            await press(pilot, "ctrl+w")
+            warning = app.screen.query_one("#close-unread-warning", Static)
+            assert str(warning.content).startswith(
+                "Attention : le code délivré (clé de sécurité) n'a pas été confirmé remis ; "
+                "il reste actif"
+            )
+            await press(pilot, "escape")
+            await issue_ui(pilot)  # another, read out: nothing to warn of
+            await press(pilot, "ctrl+w")
+            assert not app.screen.query("#close-unread-warning")
 
     async def test_an_identifier_sent_then_a_second_address_refused_proposes_resolved(
         self, app: CsuApp, demo_deps: Deps
