@@ -352,6 +352,19 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                 return field
         return self.query_one(f"#verify-{factor}", Input)
 
+    def _first_to_type(self) -> Input | None:
+        """The first empty answer of the set nearest completion, else the first answer:
+        where a refusal (« Réponse manquante ») leaves the cursor. Left on « Vérifier »,
+        a newcomer's Tab then Entrée pressed « Fermer » and the window went, unsaid."""
+        fields = [f for f in self.query(PasteCheckedInput) if f.id and f.id.startswith("verify-")]
+        empty = {f.id.removeprefix("verify-") for f in fields if f.id and not f.value.strip()}
+        nearest = min(self.sets, key=lambda s: len(s & empty), default=frozenset())
+        for field in fields:
+            name = (field.id or "").removeprefix("verify-")
+            if name in nearest and name in empty:
+                return field
+        return fields[0] if fields else None
+
     def _set_line(self, factors: frozenset[str]) -> str:
         """A set as the list says it; one whose code could go nowhere, said impossible,
         so that nobody starts on it with the voter on the line (a comma, not « : »,
@@ -723,6 +736,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self._pending.update(self._before)
         error = event.worker.error if event.state is WorkerState.ERROR else None
         at_fault = self.field_of(error.field) if isinstance(error, InvalidValue) else None
+        if at_fault is None and isinstance(error, ServiceError):
+            at_fault = self._first_to_type()  # what is missing, to ask the caller for
         if at_fault is not None:
             _to_retype(at_fault)  # the value it names, to correct at once
         if event.state in FINISHED:

@@ -16,6 +16,7 @@ from tests.screens.conftest import (
     demo_voter,
     fill,
     in_call,
+    notifications,
     press,
     screen_text,
 )
@@ -79,3 +80,18 @@ async def test_wrong_answers_put_the_cursor_back_on_the_first_answer(
         await click(pilot, "#verify-ok")
         assert isinstance(app.screen, VerifyScreen)
         assert app.focused is app.screen.query(Input).first()
+
+
+async def test_a_missing_answer_puts_the_cursor_on_it(app: CsuApp, demo_deps: Deps) -> None:
+    """Left on « Vérifier » after « Réponse manquante », a newcomer's Tab then Entrée
+    pressed « Fermer »: the window went without a word."""
+    voter = demo_voter(demo_deps, "men-2022")
+    async with app.run_test() as pilot:
+        await in_call(pilot, voter)
+        await press(pilot, "ctrl+e")
+        fill(pilot, verify_challenge_answer="Rennes")
+        await click(pilot, "#verify-ok")
+        assert isinstance(app.screen, VerifyScreen)
+        assert "Réponse manquante" in " ".join(notifications(app))
+        # The set nearest completion, in the file's order: the NUMEN's.
+        assert app.focused is app.screen.query_one("#verify-numen", Input)
