@@ -924,10 +924,14 @@ _CSV_COLUMNS = tuple(CSV_TITLES)
 
 
 def _in_french(action: str, details: object) -> str:
-    """The details as the entry's window lays them out, on one line."""
+    """The details as the entry's window lays them out, on one line; a value that holds
+    « ; » itself (a reason typed so) between « », not read as two details."""
     if not isinstance(details, dict):
         return ""
-    return " ; ".join(f"{label} : {value}" for label, value in in_french(action, details))
+    return " ; ".join(
+        f"{label} : {f'« {value} »' if ';' in value else value}"
+        for label, value in in_french(action, details)
+    )
 
 
 def _export_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator[dict[str, Any]]:

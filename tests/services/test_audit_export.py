@@ -175,6 +175,15 @@ def test_csv_says_a_change_as_before_and_after_as_the_entry_s_window_does(deps: 
     )
 
 
+def test_csv_quotes_a_typed_value_holding_the_details_separator(deps: Deps) -> None:
+    """« motif : vol ; DROP TABLE ; n° du code : 1 » read as three details."""
+    record(deps, at(28, 9), action="credential_revoke", reason="vol ; DROP TABLE", credential=1)
+    out = io.StringIO()
+    export_journal(deps, SUPERVISOR, out, fmt="csv")
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue()), delimiter=";"))
+    assert "motif : « vol ; DROP TABLE »" in row["précisions"]
+
+
 def test_csv_has_the_header_and_the_same_entries_as_jsonl(deps: Deps) -> None:
     add_voter(deps, "AB1234")
     record(deps, at(28, 9), matricule="AB1234", champ="valeur")
