@@ -460,17 +460,28 @@ def suggested_outcome(call: Call, steps: Sequence[Step], *, refused: bool = Fals
 
 
 def unconfirmed_issue(steps: Sequence[Step]) -> str | None:
-    """The kind of the credential issued last in these steps (oldest first) whose
-    read-out was never confirmed nor which was invalidated after (« Fermer sans
-    confirmer »: it stays active, the voter may not have it), or None."""
-    pending: str | None = None
+    """The kind of the latest credential issued in these steps (oldest first) that was
+    neither confirmed as handed over (« Fermer sans confirmer »: it stays active, the
+    voter may not have it) nor invalidated since, or None. Each credential is followed
+    by its number; one posted, or shown to the voter by a link, was not the operator's
+    to hand over."""
+    pending: dict[object, str] = {}
     for action, _, *details in steps:
-        if action == "credential_issue" and not any(d.get("channel") == POSTED for d in details):
-            kinds = [d.get("kind") for d in details if isinstance(d.get("kind"), str)]
-            pending = kinds[0] if kinds else "credential"
-        elif action in ("credential_read_out", "credential_revoke"):
-            pending = None
-    return pending
+        detail = next((d for d in details if isinstance(d, dict)), {})
+        credential = detail.get("credential")
+        if action == "credential_issue":
+            if detail.get("channel") != POSTED and "link" not in detail:
+                pending[credential] = str(detail.get("kind") or "credential")
+        elif action == "credential_read_out":
+            pending.pop(credential, None)
+        elif action == "credential_revoke":
+            # It names the credential it ended, or (issued by an older CSU) only its kind.
+            ended = {credential} if credential is not None else {
+                number for number, kind in pending.items() if kind == detail.get("kind")
+            }
+            for number in ended:
+                pending.pop(number, None)
+    return next(reversed(pending.values()), None)
 
 
 # ----------------------------------------------------------- escalated cases (§5)

@@ -79,6 +79,18 @@ def checkpoint_text(report: IntegrityReport) -> Text:
             "d'avoir compris pourquoi.",
             style="bold red",
         )
+    if view is None and report.key_without_checkpoint:
+        # Given the cell's public key, a base without any is what a journal cut back to
+        # before its first checkpoint leaves: not « rien d'anormal » unless none was
+        # ever signed.
+        return Text(
+            "Aucun point de contrôle signé en base, alors que la clé publique de la cellule "
+            "est configurée. Si aucun n'a encore été signé (début du scrutin), faites-en "
+            "signer un (« csu audit checkpoint ») ; sinon, la base a perdu les siens : "
+            "vérifiez le journal avec la note sauvegardée (« csu audit verify "
+            "--checkpoint »).",
+            style="bold yellow",
+        )
     if view is None:
         return Text(
             "Aucun point de contrôle signé : le journal n'est pas encore certifié hors de "

@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -625,6 +625,9 @@ def verify_checkpoint(
     except NoteError as error:
         raise ServiceError(f"Point de contrôle refusé : {_lowered(str(error))}") from None
     report, proof = _audit(deps, verifier, tree_size=checkpoint.size, progress=progress)
+    # The note given holds the journal up from outside the base: a base without any
+    # checkpoint of its own is then no sign of a journal cut short.
+    report = replace(report, key_without_checkpoint=False)
     problem = _compare(checkpoint, proof.check, proof.root)
     return CheckpointProof(proof.check, checkpoint, verifier.name, problem, report)
 
@@ -721,7 +724,8 @@ class IntegrityReport:
 
     def findings(self) -> list[str]:
         """What is wrong besides the chain and the latest checkpoint, one line each."""
-        return [*self.anomalies, *(entry.describe() for entry in self.set_aside)]
+        missing = [NONE_FOR_THE_KEY] if self.key_without_checkpoint else []
+        return [*missing, *self.anomalies, *(entry.describe() for entry in self.set_aside)]
 
     def describe(self) -> str:
         """For ``csu audit verify``: never « intègre » first when something is wrong."""
@@ -742,9 +746,7 @@ class IntegrityReport:
             )
         elif self.journalled:
             lines.append("aucun point de contrôle en base")
-        elif self.key_without_checkpoint:
-            lines.append(NONE_FOR_THE_KEY)
-        else:
+        elif not self.key_without_checkpoint:  # that one is among the findings
             # Said, not only noted: the chain alone is what anyone able to write to the
             # base can recompute, after rewriting or cutting it.
             lines.append(UNSIGNED)

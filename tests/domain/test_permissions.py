@@ -162,21 +162,29 @@ def test_a_president_opens_in_person_only() -> None:
     assert refusal("open", Situation("agent", channel="phone")) is None
 
 
+ISSUED_PASSWORD = ("credential_issue", "ok", {"kind": "password", "credential": 7})
+ISSUED_KEY = ("credential_issue", "ok", {"kind": "security_key", "credential": 8})
+
+
 @pytest.mark.parametrize(
     ("steps", "kind"),
     [
-        ([("credential_issue", "ok", {"kind": "password"})], "password"),
-        ([("credential_issue", "ok", {"kind": "password"}), ("credential_read_out", "ok")], None),
-        ([("credential_issue", "ok", {"kind": "password"}), ("credential_revoke", "ok")], None),
+        ([ISSUED_PASSWORD], "password"),
+        ([ISSUED_PASSWORD, ("credential_read_out", "ok", {"credential": 7})], None),
+        ([ISSUED_PASSWORD, ("credential_revoke", "ok", {"kind": "password", "credential": 7})],
+         None),
         ([("credential_issue", "ok", {"kind": "security_key", "channel": "post"})], None),
-        (
-            [("credential_issue", "ok", {"kind": "password"}), ("credential_read_out", "ok"),
-             ("credential_issue", "ok", {"kind": "security_key"})],
-            "security_key",
-        ),
+        # Shown by a link the agent sent: the platform's, not the agent's to hand over.
+        ([("credential_issue", "ok", {"kind": "password", "link": 3, "credential": 9})], None),
+        # The password never confirmed, then a key read out: the password still is.
+        ([ISSUED_PASSWORD, ISSUED_KEY, ("credential_read_out", "ok", {"credential": 8})],
+         "password"),
+        ([ISSUED_PASSWORD, ("credential_revoke", "ok", {"kind": "security_key",
+                                                        "credential": 2})], "password"),
         ([("verification", "vérifié")], None),
     ],
-    ids=["shown", "read-out", "invalidated", "posted", "second-shown", "none"],
+    ids=["shown", "read-out", "invalidated", "posted", "by-link", "other-read-out",
+         "other-invalidated", "none"],
 )
 def test_a_code_issued_and_never_confirmed_is_named(
     steps: list[tuple[object, ...]], kind: str | None

@@ -51,6 +51,21 @@ async def test_no_checkpoint_yet_says_whether_it_matters_and_whom_to_ask(app: Cs
         assert "Demandez à l'administrateur" in text
 
 
+async def test_with_the_cell_s_public_key_and_no_checkpoint_it_says_both_cases(
+    app: CsuApp,
+) -> None:
+    """Not « rien d'anormal »: a journal cut back to before its first checkpoint, the
+    checkpoint's row with it, leaves just that."""
+    app.checkpoint_verifier = SIGNER.verifier
+    async with app.run_test(size=SIZE) as pilot:
+        await checked_by_a_supervisor(pilot)
+        text = " ".join(screen_text(app).split())
+        assert "mais le journal n'est pas conforme" in text
+        assert "alors que la clé publique de la cellule est configurée" in text
+        assert "Si aucun n'a encore été signé (début du scrutin)" in text
+        assert "rien d'anormal" not in text
+
+
 async def test_the_progress_bar_ends_full(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await checked_by_a_supervisor(pilot)
