@@ -38,7 +38,7 @@ from stdnum.util import get_cc_module
 from csu.domain import organiser_patterns
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
-from csu.domain.text import escaped, mixed_scripts
+from csu.domain.text import mixed_scripts
 
 __all__ = [
     "DEFAULT_MATRICULE_PATTERN",
@@ -470,7 +470,15 @@ _LENGTH_FAULTS = {
 }
 
 
-_NUMBER_PUNCTUATION = frozenset(" .-/()+\u00a0\u202f\t")
+_NUMBER_PUNCTUATION = frozenset(" .-/()+\t")
+# A word processor's dashes and spaces (« 01–40–00–00–00 », a thin space), read as the
+# separators they stand for: phonenumbers took some and refused others.
+_TYPOGRAPHIC_SEPARATORS = str.maketrans(
+    # Unicode's spaces (category Zs), the ASCII one aside.
+    dict.fromkeys("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                  "\u2009\u200a\u202f\u205f\u3000", " ")
+    | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
+)
 
 
 def _reads_in_a_number(char: str) -> bool:
@@ -485,6 +493,8 @@ def _read(raw: str, region: str) -> tuple[int, str, PhoneNumber | None]:
     text = raw.strip()
     if not text:
         raise InvalidValue(_PHONE_FIELD, ABSENT)
+    if not text.isascii():
+        text = text.translate(_TYPOGRAPHIC_SEPARATORS)
     if _PHONE_SIMPLE.fullmatch(text):
         # Three replace() calls: ~4x faster than translate() on these few characters.
         text = text.replace(" ", "").replace(".", "").replace("-", "")
@@ -499,10 +509,12 @@ def _read(raw: str, region: str) -> tuple[int, str, PhoneNumber | None]:
     # was taken for the mobile, what else was typed silently dropped.
     stray = next((char for char in text if not _reads_in_a_number(char)), None)
     if stray is not None:
+        # Shown as itself only if it shows (a zero-width space shows nothing).
+        named = f"« {stray} » " if stray.isprintable() and not stray.isspace() else ""
         raise InvalidValue(
             _PHONE_FIELD,
-            f"caractère « {escaped(stray)} » non admis dans un numéro (chiffres, espaces et "
-            "+ . - / ( ) seulement)",
+            f"caractère {named}(U+{ord(stray):04X}) non admis dans un numéro (chiffres, "
+            "espaces et + . - / ( ) seulement)",
         )
     try:
         number = phonenumbers.parse(text, region)

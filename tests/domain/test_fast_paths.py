@@ -121,8 +121,10 @@ def test_numbers_next_to_the_examples_get_the_library_type(data: st.DataObject) 
 def _library_phone(raw: str, region: str) -> Phone | str:
     """parse_phone as phonenumbers alone answers it: its parse of the text as typed,
     its number_type, region_code_for_number and format_number; the same French
-    zone retry. A refusal is given as its message."""
-    text = raw.strip()
+    zone retry. A refusal is given as its message. A word processor's dashes and spaces
+    are read as the separators they stand for first, as parse_phone does (the library
+    refused the narrow no-break space, French typography's)."""
+    text = raw.strip().translate(identifiers._TYPOGRAPHIC_SEPARATORS)
     if not text:
         return "Téléphone : valeur absente"
     try:

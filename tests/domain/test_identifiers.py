@@ -512,21 +512,30 @@ def test_phone_of_unknown_country_is_refused():
 
 def test_phone_that_is_text_is_refused():
     assert refused(parse_phone, "abc") == (
-        "Téléphone : caractère « a » non admis dans un numéro (chiffres, espaces et + . - / "
-        "( ) seulement)"
+        "Téléphone : caractère « a » (U+0061) non admis dans un numéro (chiffres, espaces et "
+        "+ . - / ( ) seulement)"
     )
 
 
 @pytest.mark.parametrize(
     ("typed", "stray"),
-    [("abc 06 12 34 56 78 😀", "a"), ("06 12 34 56 78 😀", "😀"), ("06 12 34 56 78 x12", "x"),
-     ("06#12345678", "#"), ("06 12 34 56 78\u200b", "\\u200b")],
+    [("abc 06 12 34 56 78 😀", "« a » (U+0061)"), ("06 12 34 56 78 😀", "« 😀 » (U+1F600)"),
+     ("06 12 34 56 78 x12", "« x » (U+0078)"), ("06#12345678", "« # » (U+0023)"),
+     ("06 12\u200b34 56 78", "(U+200B)")],
 )
 def test_a_number_with_anything_else_typed_around_it_is_refused_naming_it(
     typed: str, stray: str
 ) -> None:
     """phonenumbers read the mobile out of « abc 06 12 34 56 78 😀 », dropping the rest."""
-    assert f"caractère « {stray} » non admis" in refused(parse_phone, typed)
+    assert f"caractère {stray} non admis" in refused(parse_phone, typed)
+
+
+@pytest.mark.parametrize(
+    "typed", ["01–40–00–00–00", "01\u200940\u200900\u200900\u200900", "01 40\u00a000 00 00",
+              "+33 (0)1 40 00 00 00", "01.40.00.00.00\r"],
+)
+def test_a_word_processor_s_dashes_and_spaces_read_as_separators(typed: str) -> None:
+    assert parse_phone(typed).e164 == "+33140000000"
 
 
 def test_phone_missing_is_refused():
