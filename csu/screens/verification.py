@@ -66,7 +66,12 @@ from csu.services.interventions import OpenIntervention
 from csu.services.one_time_codes import CODE_SENDERS, SentCode, send_one_time_code
 from csu.services.outbox import GIVEN_UP, STATE_LABELS
 from csu.services.presence import PresenceView, presence_status, request_presence_check
-from csu.services.verification import VerificationResult, unlock_voter, verify_identity
+from csu.services.verification import (
+    MissingAnswers,
+    VerificationResult,
+    unlock_voter,
+    verify_identity,
+)
 from csu.widgets.listing import hanging_list
 from csu.widgets.parsed import Parsed
 from csu.widgets.paste_checked import PasteCheckedInput
@@ -736,7 +741,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             self._pending.update(self._before)
         error = event.worker.error if event.state is WorkerState.ERROR else None
         at_fault = self.field_of(error.field) if isinstance(error, InvalidValue) else None
-        if at_fault is None and isinstance(error, ServiceError):
+        if isinstance(error, MissingAnswers):
             at_fault = self._first_to_type()  # what is missing, to ask the caller for
         if at_fault is not None:
             _to_retype(at_fault)  # the value it names, to correct at once

@@ -200,6 +200,11 @@ def verify_identity(
     )
 
 
+class MissingAnswers(ServiceError):
+    """« Réponse manquante » : no set of the channel is complete; nothing was checked
+    nor counted (the window puts the cursor on the first answer to ask for)."""
+
+
 def _check_answers(
     deps: Deps,
     session: Session,
@@ -244,9 +249,9 @@ def _check_answers(
         lacking = missing_sentence(missing)
         if len(channel_sets) == 1 and missing == channel_sets[0]:
             # Nothing given of the one set: naming it twice said nothing more.
-            raise ServiceError(f"{lacking}.")
+            raise MissingAnswers(f"{lacking}.")
         sets = " ; ou ".join(_set_said(s, impossible) for s in channel_sets)
-        raise ServiceError(
+        raise MissingAnswers(
             f"{lacking}. Le canal {CHANNEL_LABELS[row.channel]} demande {sets}."
         )
     passed = {
