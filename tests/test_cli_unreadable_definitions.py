@@ -88,9 +88,11 @@ def test_a_store_whose_elections_all_read_upgrades_quietly(tmp_path: Path) -> No
     [
         ("[" * 200_000, "JSON illisible"),  # past the parser's recursion: no traceback
         ("{" + '"a":' * 100 + "1" + "}" * 100, "JSON illisible"),
+        ("[1, 2]", "ce n'est pas un objet JSON"),
+        ('{"titre": "sans id"}', "sans identifiant"),
         (b'{"id": "men-2022\xff"}', "texte non UTF-8"),  # a hand on the file
     ],
-    ids=["nested", "cut", "not-utf8"],
+    ids=["nested", "cut", "list", "no-id", "not-utf8"],
 )
 def test_a_definition_no_csu_wrote_is_named_by_its_row(
     db: Path, definition: str | bytes, fault: str
@@ -108,8 +110,8 @@ def test_a_definition_holding_another_election_s_id_is_named(db: Path) -> None:
     stored(db, "men-2022", minint)
     assert_refused(
         csu("db", "upgrade", "--db", db),
-        "définition enregistrée men-2022 : elle porte un autre identifiant (définition "
-        "enregistrée minint-2022)",
+        "définition enregistrée men-2022 : elle porte l'identifiant d'une autre élection, "
+        "« minint-2022 »",
     )
 
 

@@ -135,7 +135,9 @@ def _refuse_unreadable_definitions(deps: Deps) -> None:
         raise ConfigError(
             f"{counted(count, 'élection enregistrée', 'élections enregistrées')} "
             f"{plural_of(count, 'ne se lit', 'ne se lisent')} plus avec cette version de "
-            f"CSU : {listed}. D'ici sa correction, aucun écran ni aucune commande ne liste "
-            "les élections : chargez le fichier corrigé (csu election load FICHIER), qui "
-            "remplace la définition enregistrée."
+            f"CSU : {listed}. D'ici {plural_of(count, 'sa', 'leur')} correction, aucun écran "
+            "ni aucune commande ne liste les élections : chargez "
+            f"{plural_of(count, 'le fichier corrigé', 'les fichiers corrigés')} (csu election "
+            f"load FICHIER), qui {plural_of(count, 'remplace', 'remplacent')} la définition "
+            "enregistrée."
         )

@@ -1484,9 +1484,14 @@ def definition_from_text(text: str, election_id: str | None = None) -> ElectionD
     if election_id is None:
         return definition_from_json(data)
     source = stored_source(election_id)
-    held = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise InvalidValue(source, "ce n'est pas un objet JSON")
+    held = data.get("id")
+    if not isinstance(held, str) or not held:
+        raise InvalidValue(source, "sans identifiant")
     if held != election_id:
-        raise InvalidValue(source, f"elle porte un autre identifiant ({stored_source(held)})")
+        shown = stored_source(held).removeprefix("définition enregistrée ")
+        raise InvalidValue(source, f"elle porte l'identifiant d'une autre élection, « {shown} »")
     return build_election(data, source)
 
 

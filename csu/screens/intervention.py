@@ -251,8 +251,8 @@ class InterventionCloseScreen(CsuModal[str | None]):
                 # (the old one invalid), its hand-over never confirmed.
                 label = CREDENTIAL_LABELS.get(self.unconfirmed, "code")
                 yield Static(
-                    f"Attention : le code délivré ({label}) n'a pas été confirmé remis ; il "
-                    "reste actif, et l'électeur ne l'a peut-être pas. S'il doit voter, "
+                    f"Attention : le code délivré ({label}) reste actif, mais sa remise n'a "
+                    "pas été confirmée : l'électeur ne l'a peut-être pas. S'il doit voter, "
                     "annulez (Échap) et délivrez-en un nouveau ; sinon, précisez-le dans la "
                     "note.",
                     id="close-unread-warning",

@@ -181,10 +181,14 @@ ISSUED_KEY = ("credential_issue", "ok", {"kind": "security_key", "credential": 8
          "password"),
         ([ISSUED_PASSWORD, ("credential_revoke", "ok", {"kind": "security_key",
                                                         "credential": 2})], "password"),
+        # Replaced by another of its kind, read out this time.
+        ([ISSUED_PASSWORD, ("credential_issue", "ok", {"kind": "password", "credential": 10,
+                                                       "revoked": 7}),
+          ("credential_read_out", "ok", {"credential": 10})], None),
         ([("verification", "vérifié")], None),
     ],
     ids=["shown", "read-out", "invalidated", "posted", "by-link", "other-read-out",
-         "other-invalidated", "none"],
+         "other-invalidated", "replaced", "none"],
 )
 def test_a_code_issued_and_never_confirmed_is_named(
     steps: list[tuple[object, ...]], kind: str | None

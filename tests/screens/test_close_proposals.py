@@ -97,8 +97,8 @@ class TestOnTheVoterFile:
             await press(pilot, "ctrl+w")
             warning = app.screen.query_one("#close-unread-warning", Static)
             assert str(warning.content).startswith(
-                "Attention : le code délivré (clé de sécurité) n'a pas été confirmé remis ; "
-                "il reste actif"
+                "Attention : le code délivré (clé de sécurité) reste actif, mais sa remise "
+                "n'a pas été confirmée"
             )
             await press(pilot, "escape")
             await issue_ui(pilot)  # another, read out: nothing to warn of
