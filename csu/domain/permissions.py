@@ -470,7 +470,8 @@ def unconfirmed_issue(steps: Sequence[Step]) -> str | None:
         detail = next((d for d in details if isinstance(d, dict)), {})
         credential = detail.get("credential")
         if action == "credential_issue":
-            pending.pop(detail.get("revoked"), None)  # the one it replaced is no more
+            if detail.get("revoked") is not None:  # the one it replaced is no more
+                pending.pop(detail["revoked"], None)
             if detail.get("channel") != POSTED and "link" not in detail:
                 pending[credential] = str(detail.get("kind") or "credential")
         elif action == "credential_read_out":

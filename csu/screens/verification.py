@@ -25,17 +25,10 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from csu.domain.answer_formats import answer_parsers
 from csu.domain.clock import Clock, to_paris
 from csu.domain.credential_words import words
 from csu.domain.errors import InvalidValue
-from csu.domain.identifiers import (
-    card_head,
-    iban_tail,
-    nir_factor,
-    parse_birth_date,
-    parse_department,
-    parse_numen,
-)
 from csu.domain.verification import (
     ATTESTED,
     AUTOMATIC_FACTORS,
@@ -54,7 +47,6 @@ from csu.domain.verification import (
     factors_that_count,
     impossible_set,
     may_type_in_person,
-    one_time_code,
     parse_document,
     refuse_hidden_characters,
 )
@@ -132,18 +124,7 @@ def format_checks(clock: Clock) -> dict[str, Callable[[str], object]]:
     """The format check of every factor an operator types: no control or invisible
     character in any (a paste's: the field does not show it, and the right answer would
     count as a failure), then the parser of those that have a fixed format."""
-    parsers: dict[str, Callable[[str], object]] = {
-        "birth_date": lambda value: parse_birth_date(value, to_paris(clock()).date()),
-        "birth_department": parse_department,
-        "numen": parse_numen,
-        # Told before anything is sent: « 18304 » for a NIR counted as a failed
-        # verification, the third locking the voter, for what the window could see.
-        "nir10": nir_factor,
-        "iban": iban_tail,
-        "agent_card": card_head,
-        "otp_mobile": one_time_code,
-        "otp_email": one_time_code,
-    }
+    parsers = answer_parsers(lambda: to_paris(clock()).date())
     checks: dict[str, Callable[[str], object]] = {
         factor: partial(_checked, factor, parsers.get(factor))
         for factor in FACTOR_LABELS

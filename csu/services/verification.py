@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from csu.domain import hashing, sealing
+from csu.domain.answer_formats import refuse_malformed_answers
 from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
@@ -59,6 +60,7 @@ from csu.domain.verification import (
     may_type_in_person,
     missing_answers,
     missing_sentence,
+    one_time_code,
     outdated_attestation,
     parse_document,
     refuse_hidden_characters,
@@ -145,6 +147,8 @@ def verify_identity(
     now = deps.clock()
     given = {name: value for name, value in answers.items() if value and value.strip()}
     refuse_hidden_characters(given)
+    # A wrong shape says nothing of the record: told, never counted as a failure.
+    refuse_malformed_answers(given, to_paris(now).date())
     with deps.writing() as session:
         # The voter locked with the intervention, so that two agents failing at once both
         # count towards the lock (FOR NO KEY UPDATE: another agent's insert naming the
@@ -577,7 +581,7 @@ def _code_matches(
 ) -> bool:
     """The latest code of this factor sent in this intervention, unused and unexpired;
     it is spent when it matches, so it works once."""
-    typed = "".join(said.split())
+    typed = one_time_code(said)  # its shape was checked first (refuse_malformed_answers)
     code = session.execute(
         select(OneTimeCode)
         .where(OneTimeCode.intervention_id == row.id, OneTimeCode.factor == factor)

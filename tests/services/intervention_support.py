@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -440,7 +440,16 @@ def mark_voted(desk: Desk, caller: Caller, at: str = "02/12/2022 10:15") -> None
 
 
 def wrong(value: str) -> str:
-    """Another value of the same shape: each digit and letter moved on by one."""
+    """Another value of the same shape: each digit and letter moved on by one; a date,
+    a year and a day earlier (moved on digit by digit, « 13/12/1984 » read « 24/23/2095 »,
+    no date at all: a format fault, which counts no failure)."""
+    try:
+        day = datetime.strptime(value, "%d/%m/%Y")
+    except ValueError:
+        pass
+    else:
+        return (day - timedelta(days=366)).strftime("%d/%m/%Y")
+
     def shift(char: str) -> str:
         if char.isdigit():
             return str((int(char) + 1) % 10)
