@@ -532,10 +532,10 @@ def check_factor(
     said: str,
     now: datetime,
 ) -> bool:
-    """Whether one answer matches the record. A malformed answer simply fails: telling
-    the agent it was malformed would tell which factor failed. (A control or invisible
-    character never gets here: ``verify_identity`` refused it first, as it says nothing
-    of the record.)"""
+    """Whether one answer matches the record. An answer of the wrong shape, or holding
+    a control or invisible character, never gets here: ``verify_identity`` refused it
+    first (csu.domain.answer_formats), as its shape says nothing of the record; one
+    that still fails to read (a document no longer accepted) simply fails."""
     key = deps.key
     try:
         if factor == "birth_date":
