@@ -35,7 +35,7 @@ from csu.services.reasons import long_enough, minimum_words
 from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
-from csu.widgets.paste_checked import PasteCheckedInput
+from csu.widgets.paste_checked import PasteCheckedInput, SpacelessInput
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -212,7 +212,7 @@ class AttestScreen(CsuModal[str | None]):
                 )
                 # A refused paste (an invisible character, 5 characters) is said, not
                 # dropped in silence as Textual's field did.
-                yield PasteCheckedInput(
+                yield SpacelessInput(
                     id="attest-last4",
                     placeholder="4 derniers caractères",
                     max_length=4,

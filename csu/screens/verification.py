@@ -66,7 +66,7 @@ from csu.services.verification import (
 )
 from csu.widgets.listing import hanging_list
 from csu.widgets.parsed import Parsed
-from csu.widgets.paste_checked import PasteCheckedInput
+from csu.widgets.paste_checked import PasteCheckedInput, SpacelessInput
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]  # SentCode.delivery once the transport took the message
@@ -423,7 +423,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                                 # names the document the president saw, never a default.
                                 prompt=DOCUMENT_PROMPT,
                             )
-                            yield PasteCheckedInput(
+                            yield SpacelessInput(
                                 id="verify-in_person",
                                 placeholder="4 derniers caractères",
                                 max_length=4,

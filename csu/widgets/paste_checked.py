@@ -44,7 +44,7 @@ class PasteCheckedInput(Input):
     def _on_paste(self, event: events.Paste) -> None:
         event.stop()
         event.prevent_default()  # Input's own handler would paste the first line anyway
-        text = event.text.rstrip(LINE_ENDS)
+        text = self.pasted(event.text.rstrip(LINE_ENDS))
         if not text:
             return
         refusal = self.paste_refusal(text)
@@ -57,6 +57,10 @@ class PasteCheckedInput(Input):
         self.replace(text, start, end)
         if self.value != expected:  # refused by ``restrict`` or ``type``
             self.refuse(f"{self.field} : caractères non admis dans ce champ.")
+
+    def pasted(self, text: str) -> str:
+        """What of a paste the field takes (all of it here)."""
+        return text
 
     def paste_refusal(self, text: str) -> str | None:
         """Why ``text`` may not be pasted here, in French; None if it may."""
@@ -82,3 +86,20 @@ class PasteCheckedInput(Input):
     def refuse(self, why: str) -> None:
         self.app.bell()
         self.notify(f"{why} {NOTHING_PASTED}", title=REFUSED_TITLE, severity="warning", timeout=8)
+
+
+class SpacelessInput(PasteCheckedInput):
+    """A field whose value holds no space: a space typed is skipped, and a paste's spaces
+    and tabs are left out. The last 4 characters of an identity document's number are
+    printed in groups (« AB 12 ») and read out so: a space typed first took one of the
+    field's 4 characters, and the last one typed then rang and went nowhere."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character is not None and event.character.isspace():
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
+    def pasted(self, text: str) -> str:
+        return "".join(char for char in text if not char.isspace() or char in LINE_ENDS)

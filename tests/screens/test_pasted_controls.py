@@ -342,6 +342,17 @@ async def test_a_refused_paste_into_4_derniers_says_why(
         assert isinstance(app.screen, AttestScreen)
 
 
+async def test_the_attestations_last_four_takes_a_grouped_number_without_its_spaces(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_the_request(pilot)
+        await paste(pilot, "#attest-last4", "ab 12")
+        assert screen.query_one("#attest-last4", Input).value == "ab12"
+        assert refusals(app) == []
+
+
 async def test_a_paste_into_a_field_with_text_says_how_long_it_would_be(
     app: CsuApp, demo_deps: Deps
 ) -> None:

@@ -4,6 +4,7 @@ characters: « 9012 » typed there did nothing. The characters go to the documen
 
 from typing import Any
 
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
@@ -44,3 +45,27 @@ async def test_space_on_the_documents_type_still_opens_its_list(
         select = window.query_one("#verify-document", Select)
         await press(pilot, "space")
         assert select.expanded
+
+
+async def test_spaces_typed_in_the_last_four_take_none_of_its_characters(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """The number is printed in groups (« AB 12 ») and read out so: a space typed first
+    took one of the 4 characters, and the last one went nowhere."""
+    async with app.run_test(size=SIZE) as pilot:
+        window = await president_verifying(pilot, demo_deps)
+        field = window.query_one("#verify-in_person", Input)
+        field.focus()
+        await press(pilot, "space", "a", "b", "space", "1", "2")
+        assert field.value == "ab12"
+
+
+async def test_a_pasted_last_four_leaves_its_spaces_out(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        window = await president_verifying(pilot, demo_deps)
+        field = window.query_one("#verify-in_person", Input)
+        field.focus()
+        await pilot.pause()
+        field.post_message(events.Paste(" AB\u00a012 \n"))
+        await pilot.pause()
+        assert field.value == "AB12"
