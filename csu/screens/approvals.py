@@ -18,12 +18,14 @@ from csu.screens.base import CsuModal, CsuScreen, not_done
 from csu.screens.substitution import GRANTED, materials_text
 from csu.services.reasons import minimum_words
 from csu.services.substitution import (
+    MAX_DECISION_LENGTH,
     SubstitutionView,
     decide_substitution,
     pending_substitutions,
 )
 from csu.widgets.footer import KeysFooter
 from csu.widgets.plain import PlainTable
+from csu.widgets.reason_input import ReasonInput
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -234,8 +236,9 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
                     classes="modal-message",
                     markup=False,
                 )
-            yield Input(
+            yield ReasonInput(
                 id="decision-reason",
+                maximum=MAX_DECISION_LENGTH,
                 placeholder=(
                     f"Motif ({minimum_words()}, versé au journal)"
                 ),

@@ -26,6 +26,7 @@ from csu.domain.verification import presidents_own
 from csu.screens.base import CsuModal
 from csu.screens.dialogs import MaterialPicker
 from csu.services.credentials import (
+    MAX_REASON_LENGTH,
     IssuedCredential,
     confirm_read_out,
     issue_credential,
@@ -34,6 +35,7 @@ from csu.services.credentials import (
 )
 from csu.services.reasons import minimum_words
 from csu.services.voters import CREDENTIAL_ACTIVE, CredentialView, MaterialView
+from csu.widgets.reason_input import ReasonInput
 
 # Spelling phrases per line on the credential screen.
 SPELLING_PER_LINE = 4
@@ -538,7 +540,11 @@ class RevokeScreen(_MaterialAndKind[str | None]):
             if self.possible:
                 yield Static("", id="revoke-warning", classes="modal-hint -reminder", markup=False)
                 yield Label("Motif (versé au journal)")
-                yield Input(id="revoke-reason", placeholder=f"Motif ({minimum_words()})")
+                yield ReasonInput(
+                    id="revoke-reason",
+                    placeholder=f"Motif ({minimum_words()})",
+                    maximum=MAX_REASON_LENGTH,
+                )
             with Horizontal(classes="modal-buttons"):
                 if self.possible:
                     yield Button("Invalider", id="revoke-ok", variant="error")

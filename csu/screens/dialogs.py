@@ -19,9 +19,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, ResultT
-from csu.services.reasons import minimum_words
+from csu.services.reasons import MAX_REASON_LENGTH, minimum_words
 from csu.services.voters import MaterialView
 from csu.widgets.plain import PlainSelect
+from csu.widgets.reason_input import ReasonInput
 
 
 class ReasonDialog(CsuModal[ResultT]):
@@ -36,6 +37,7 @@ class ReasonDialog(CsuModal[ResultT]):
     OK_LABEL = "Confirmer"
     OK_VARIANT = "warning"
     PLACEHOLDER = f"Motif ({minimum_words()})"
+    MAXIMUM = MAX_REASON_LENGTH  # the service's (csu.services.reasons)
     # Above the field: the placeholder alone went as the first letter was typed, and
     # a newcomer read a bare field as part of the explanation above it.
     REASON_LABEL = "Motif (versé au journal)"
@@ -58,7 +60,7 @@ class ReasonDialog(CsuModal[ResultT]):
                 yield Static(self.explanation(), classes="modal-hint", markup=False)
             yield from self.fields()
             yield Label(self.REASON_LABEL, id=f"{p}-reason-label", markup=False)
-            yield Input(id=f"{p}-reason", placeholder=self.PLACEHOLDER)
+            yield ReasonInput(id=f"{p}-reason", placeholder=self.PLACEHOLDER, maximum=self.MAXIMUM)
             with Horizontal(classes="modal-buttons"):
                 yield Button(self.OK_LABEL, id=f"{p}-ok", variant=self.OK_VARIANT)  # type: ignore[arg-type]
                 yield Button("Annuler", id=f"{p}-cancel-button")

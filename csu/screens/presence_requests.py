@@ -19,11 +19,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from csu.domain.labels import name_and_login
 from csu.domain.plural import counted
-from csu.domain.text import free_text
 from csu.domain.verification import DOCUMENT_FIELD, DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
 from csu.screens.base import CsuModal, CsuScreen
 from csu.screens.verification import format_checks
 from csu.services.presence import (
+    MAX_DECLINE_REASON_LENGTH,
     Attestation,
     PresenceRequest,
     attest_presence,
@@ -35,7 +35,8 @@ from csu.services.reasons import long_enough, minimum_words
 from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
-from csu.widgets.paste_checked import PasteCheckedInput, SpacelessInput
+from csu.widgets.paste_checked import SpacelessInput
+from csu.widgets.reason_input import ReasonInput
 from csu.widgets.shell_header import ShellHeader
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -222,11 +223,10 @@ class AttestScreen(CsuModal[str | None]):
                 )
             with Horizontal(classes="verify-row"):
                 yield Label("Motif d'un refus", classes="verify-label")
-                yield PasteCheckedInput(
+                yield ReasonInput(
                     id="attest-reason",
                     placeholder=minimum_words(MIN_DECLINE_REASON_LENGTH),
-                    field="Motif",
-                    check=free_text,
+                    maximum=MAX_DECLINE_REASON_LENGTH,
                 )
             yield Static(id="attest-message", classes="modal-message", markup=False)
             with Horizontal(classes="modal-buttons"):
