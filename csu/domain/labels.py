@@ -197,6 +197,7 @@ DETAIL_LABELS: dict[str, str] = {
     "login": "identifiant",
     "login_hash": "identifiant saisi (empreinte)",
     "material": "matériel",
+    "material_id": "matériel",
     "materials": "matériels",
     "matricule": "filtre sur un matricule",
     "message": "n° du message",
@@ -473,12 +474,18 @@ def channel_label(channel: str) -> str:
     return CHANNEL_LABELS.get(channel, channel)
 
 
+MATERIAL_KEYS = ("material", "material_id")
+"""The details that hold a material's number in the store."""
+
+
 def detail_value(key: str, value: Any) -> str:
     """A recorded value, readable: codes by their names, times in Paris, yes/no."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return "oui" if value else "non"
+    if key in MATERIAL_KEYS and type(value) is int:
+        return f"n° {value}"  # the store's number: the entry's window names the material
     if isinstance(value, list | tuple):
         return ", ".join(detail_value(key, item) for item in value)
     if isinstance(value, dict):

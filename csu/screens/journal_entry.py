@@ -21,12 +21,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from csu.domain.entry_details import Change, FactorTried, changes_of, factors_of, others
-from csu.domain.labels import entry_label, labelled, outcome_label
+from csu.domain.labels import detail_label, entry_label, labelled, outcome_label
 from csu.domain.masking import mask_personal_data
 from csu.domain.roles import ROLE_LABELS
 from csu.screens.base import CsuModal, WorkFailed
 from csu.services.journal_review import EntryDetail, entry_detail
 from csu.widgets.plain import add_plain_row
+
+MATERIAL_LABEL = detail_label("material")
 
 # --- the window ------------------------------------------------------------------------
 
@@ -103,6 +105,11 @@ def detail_renderable(detail: EntryDetail) -> RenderableType:
     changes = changes_of(detail.action, detail.details)
     factors = factors_of(detail.details)
     lines = labelled(others(detail.action, detail.details))
+    if detail.material is not None:
+        lines = tuple(
+            (label, f"{value} — {detail.material}" if label == MATERIAL_LABEL else value)
+            for label, value in lines
+        )
     if changes:
         parts.append(changes_table(changes))
     if factors:

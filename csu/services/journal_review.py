@@ -32,6 +32,8 @@ from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_pari
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
+from csu.domain.labels import MATERIAL_KEYS
+from csu.domain.masking import mask_identifier
 from csu.domain.numbers import french_number
 from csu.domain.roles import Role
 from csu.domain.text import single_line, visible_text
@@ -39,7 +41,15 @@ from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, 
 from csu.services.operator_names import display_name
 from csu.services.sessions import require_live_in, require_live_session
 from csu.store import journal
-from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter, ends_with
+from csu.store.tables import (
+    Election,
+    Intervention,
+    JournalEntry,
+    Material,
+    Operator,
+    Voter,
+    ends_with,
+)
 
 REVIEWERS: tuple[Role, ...] = ("superviseur", "admin")
 PAGE_SIZE = 100
@@ -228,6 +238,9 @@ class EntryDetail:
     details: Mapping[str, Any] = field(default_factory=dict)  # as recorded, keyed by code
     event_id: str = ""
     hash: str = ""
+    material: str | None = None
+    """The material the details name by its number in the store, as the voter file names
+    it (masked identifier and capacity); None when they name none, or one no longer kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,6 +594,7 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
                 details={"seq": seq},
             )
         voter = _voter(session, subject)
+        material = _material_named(session, fields.get("details") or {}, voter)
         operator = display_name(session, fields.get("operator"))
         election = session.get(Election, fields["election"]) if fields.get("election") else None
     return EntryDetail(
@@ -601,7 +615,22 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
         details=dict(fields.get("details") or {}),
         event_id=fields.get("event_id", ""),
         hash=fields.get("hash", ""),
+        material=material,
     )
+
+
+def _material_named(
+    session: Session, details: Mapping[str, Any], voter: Voter | None
+) -> str | None:
+    """The material a detail names by its store number (« n° 128 » says nothing to a
+    supervisor), if it is the entry's voter's: its masked identifier and capacity."""
+    number = next((details[k] for k in MATERIAL_KEYS if type(details.get(k)) is int), None)
+    if number is None or voter is None:
+        return None
+    material = session.get(Material, number)
+    if material is None or material.voter_id != voter.id:
+        return None
+    return f"{mask_identifier(material.identifier)} ({material.capacity})"
 
 
 def _readable(entry: JournalEntry) -> dict[str, Any]:
