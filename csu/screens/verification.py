@@ -497,6 +497,17 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         if not self.can_view_entire(field) or field.region.overlaps(answer.region):
             field.scroll_visible(animate=False)
 
+    def keep_answers_in_view(self) -> None:
+        """Once the docked lines grew (a failure's two lines, a code's status), the
+        last answer brought out from under them, then the field with the cursor: at
+        80x24 the code received by SMS, the last row, went under a failure's message
+        and the agent, on the first row, no longer saw it."""
+        rows = self.query(".verify-row")
+        if rows:
+            self.bring_into_view(rows.last())
+        if isinstance(self.focused, Input):
+            self.bring_into_view(self.focused)
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The field that takes the cursor, brought out from under the answer and the
         buttons docked at the window's bottom. Textual scrolls a focused widget into
@@ -646,6 +657,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         )
         if not isinstance(self.focused, PasteCheckedInput):  # not while an answer is typed
             self._next_to_type(sent.factor).focus()
+        self.call_after_refresh(self.keep_answers_in_view)
         if self._on_change is not None:
             self._on_change(False)
 
@@ -704,6 +716,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             # The caller's answers, to ask again, scrolled into view above the answer
             # to « Vérifier » and the buttons, docked at the window's bottom.
             _to_retype(answers.first())
+            self.call_after_refresh(self.keep_answers_in_view)
         if self._on_change is not None:
             self._on_change(result.locked_until is not None)
 

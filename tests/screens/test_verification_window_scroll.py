@@ -13,7 +13,15 @@ from textual.widgets import Input, Label, Static
 from csu.app import CsuApp
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
-from tests.screens.conftest import DemoVoter, demo_voter, in_call, president_bureau, press
+from tests.screens.conftest import (
+    DemoVoter,
+    click,
+    demo_voter,
+    fill,
+    in_call,
+    president_bureau,
+    press,
+)
 
 SIZE = (80, 24)
 """The newcomer's tmux window."""
@@ -146,3 +154,24 @@ async def test_after_the_lock_each_field_tab_reaches_shows_above_the_buttons(
             focused = app.focused
             assert focused is not None
             assert shows(app, focused), focused
+
+
+async def test_after_a_failed_code_the_code_received_by_sms_stays_in_view(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """The failure's two lines grew the dock over the last row, the code received by SMS,
+    while the cursor went to the first: the agent no longer saw where to type the code."""
+    voter = demo_voter(demo_deps, mobile=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await window(pilot, voter)
+        await click(pilot, "#send-otp_mobile")
+        birth = voter.birth_date.strftime("%d/%m/%Y")
+        fill(pilot, verify_birth_date=birth, verify_otp_mobile="000000")
+        await press(pilot, "enter")
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        assert result(app).startswith("Identité non vérifiée")
+        code = screen.query_one("#verify-otp_mobile", Input)
+        assert shows(app, code) and shows(app, label_of(code))
+        assert screen.focused is screen.query_one("#verify-birth_date")
+        assert shows(app, screen.query_one("#verify-birth_date"))
