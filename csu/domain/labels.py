@@ -378,7 +378,11 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "roles": ROLE_LABELS,
     "service": SERVICE_LABELS,
     # A note refused for holding the first characters of the voter's key (code_in_text).
-    "kind": {**CREDENTIAL_LABELS, "security_key_prefix": "début de la clé de sécurité"},
+    "kind": {
+        **CREDENTIAL_LABELS,
+        "security_key_prefix": "début de la clé de sécurité",
+        "challenge_answer": "réponse secrète (question défi)",
+    },
     "kinds": CREDENTIAL_LABELS,
     "link_kind": CREDENTIAL_LABELS,
     "factor": FACTOR_LABELS,

@@ -25,6 +25,12 @@ masked note would also say something else than what they wrote). It is refused w
   (argon2id: those mixing letters and digits only, :data:`MAX_PREFIX_SLOW_COMPARISONS`
   a text). Allowances of their own: whole-code candidates cannot use them up.
 
+- a stretch of a few words is the voter's answer to the challenge question (« question
+  défi »), kept only as a keyed hash: each run of up to :data:`MAX_ANSWER_WORDS` words,
+  read as the verification reads an answer (accents, case and spaces aside, the
+  punctuation around the words left out), at most :data:`MAX_ANSWER_COMPARISONS` a
+  text. A newcomer wrote « réponse défi Blanchard OK » in a closing note.
+
 A refusal by a hash match (not by a shape) is a :class:`CredentialInText`: the service's
 ``retried`` journals it (« code_in_text », the kind matched, never the text), for a
 note is otherwise a way to try guesses at a voter's key prefix unseen.
@@ -41,7 +47,9 @@ from sqlmodel import Session, col
 
 from csu.domain import credentials as creds
 from csu.domain.election import CredentialFormat
-from csu.domain.hashing import argon2_verifies, credential_purpose, matches
+from csu.domain.errors import InvalidValue
+from csu.domain.hashing import CHALLENGE_ANSWER, argon2_verifies, credential_purpose, matches
+from csu.domain.identifiers import normalise_answer
 from csu.services import active_credentials
 from csu.services.context import CredentialInText, Deps, ServiceError
 from csu.services.elections import get_definition
@@ -51,6 +59,8 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
 __all__ = [
+    "MAX_ANSWER_COMPARISONS",
+    "MAX_ANSWER_WORDS",
     "MAX_PREFIX_FAST_COMPARISONS",
     "MAX_PREFIX_SLOW_COMPARISONS",
     "MAX_SLOW_COMPARISONS",
@@ -72,6 +82,12 @@ an allowance of its own, that password-length words cannot use up (nor it theirs
 MAX_PREFIX_FAST_COMPARISONS = 64
 """Keyed comparisons with a key's ``prefix_hash`` a text may cost at most, apart from
 those of whole codes (which could otherwise leave none to the prefix)."""
+MAX_ANSWER_WORDS = 6
+"""The longest run of words compared with the voter's challenge answer."""
+MAX_ANSWER_COMPARISONS = 2_000
+"""Keyed comparisons with the challenge answer a text may cost at most (a few ms)."""
+# Around a word, not part of what the caller answered (« Blanchard, » « (Blanchard) »).
+_AROUND_A_WORD = ".,;:!?()[]{}«»\"'“”‘’…"
 # What may stand between a prefix's characters as typed, and how many in a row.
 _PREFIX_SEPARATORS = frozenset("-./_ \t\u00a0\u202f\u2007")
 _MAX_SEPARATORS_IN_A_ROW = 2
@@ -84,6 +100,7 @@ _RESEMBLES: dict[str, str] = {
     "vote_code": "à un code de vote",
     "identifier": "à un identifiant de vote",
     _PREFIX: "au début de la clé de sécurité de l'électeur",
+    CHALLENGE_ANSWER: "à la réponse secrète de l'électeur (question défi)",
 }
 _ANY_CODE = "à une clé de sécurité ou un code"
 
@@ -113,6 +130,8 @@ class CodeCheck:
     # Whom and which election a refusal by a match is journalled about (never the text).
     subject: str | None = None
     election: str | None = None
+    # The voter's answer to the challenge question, as the roll gave it (keyed hash).
+    challenge_hash: str | None = field(default=None, repr=False)
 
 
 def code_check(
@@ -126,17 +145,21 @@ def code_check(
     formats = tuple(get_definition(session, election_id).credentials.values())
     held: tuple[HeldCredential, ...] = ()
     subject: str | None = None
+    challenge: str | None = None
     if voter_id is not None:
-        subject = session.execute(
-            select(col(Voter.pseudonym)).where(col(Voter.id) == voter_id)
-        ).scalar_one_or_none()
+        found = session.execute(
+            select(col(Voter.pseudonym), col(Voter.challenge_answer_hash)).where(
+                col(Voter.id) == voter_id
+            )
+        ).one_or_none()
+        subject, challenge = found if found is not None else (None, None)
         rows = active_credentials.of_voter(
             session, voter_id, election_id,
             col(Credential.kind), col(Credential.scheme), col(Credential.hash),
             col(Credential.prefix_hash), col(Credential.prefix_phc),
         )  # fmt: skip
         held = tuple(HeldCredential(*row) for row in rows)
-    return CodeCheck(deps.key, deps.hasher, formats, held, subject, election_id)
+    return CodeCheck(deps.key, deps.hasher, formats, held, subject, election_id, challenge)
 
 
 def voter_check(deps: Deps, session: Session, voter_id: int) -> CodeCheck | None:
@@ -157,6 +180,7 @@ def voter_check(deps: Deps, session: Session, voter_id: int) -> CodeCheck | None
         tuple(held for check in found for held in check.held),
         found[0].subject,
         found[0].election if len(found) == 1 else None,
+        found[0].challenge_hash,
     )
 
 
@@ -191,8 +215,9 @@ def refuse_codes(text: str, what: str, where: str, check: CodeCheck | None) -> N
         return
     kind, by_hash = found
     seems = _RESEMBLES.get(kind, _ANY_CODE)
+    never = "une réponse secrète" if kind == CHALLENGE_ANSWER else "un code"
     sentence = (
-        f"{what} contient ce qui ressemble {seems} : n'écrivez jamais un code dans "
+        f"{what} contient ce qui ressemble {seems} : n'écrivez jamais {never} dans "
         f"{where} (le journal le garderait en clair)."
     )
     if by_hash and check is not None:
@@ -215,7 +240,35 @@ def _held_kind(text: str, check: CodeCheck | None) -> tuple[str, bool] | None:
     if evident:
         return evident[0].kind, False
     kind = _matching_kind(text, check)
+    if kind is None and _holds_answer(text, check):
+        kind = CHALLENGE_ANSWER
     return None if kind is None else (kind, True)
+
+
+def _holds_answer(text: str, check: CodeCheck) -> bool:
+    """Whether a run of up to :data:`MAX_ANSWER_WORDS` words of ``text`` is the voter's
+    challenge answer, read as the verification reads one (``normalise_answer``), with
+    or without the punctuation around each word."""
+    if check.challenge_hash is None:
+        return False
+    words = text.split()
+    bare = [word.strip(_AROUND_A_WORD) for word in words]
+    compared: set[str] = set()
+    for start in range(len(words)):
+        for end in range(start + 1, min(start + MAX_ANSWER_WORDS, len(words)) + 1):
+            for run in (words[start:end], bare[start:end]):
+                try:
+                    said = normalise_answer(" ".join(run))
+                except InvalidValue:  # nothing left to compare
+                    continue
+                if said in compared:
+                    continue
+                if len(compared) == MAX_ANSWER_COMPARISONS:
+                    return False
+                compared.add(said)
+                if matches(check.key, CHALLENGE_ANSWER, said, check.challenge_hash):
+                    return True
+    return False
 
 
 @dataclass(slots=True)

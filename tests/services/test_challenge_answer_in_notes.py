@@ -1,0 +1,75 @@
+"""The voter's answer to the challenge question (« question défi ») is kept only as a
+keyed hash: written in a closing note, a reason or a case's outcome it would stay in
+clear in the append-only journal. It is refused as a credential is, compared with its
+hash run of words by run of words, whatever its accents, case and the punctuation
+around it; the refusal is journalled (« code_in_text »), never the text."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from csu.domain.labels import detail_value
+from csu.services.context import ServiceError
+from csu.services.interventions import close_intervention
+from csu.services.voters import reveal_field
+from tests.conftest import AGENT, SUPERVISOR
+from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
+    Desk,
+    desk_fixture,
+    entries,
+    open_call,
+)
+from tests.services.test_notes_hold_no_credential import assert_nowhere
+
+REFUSED = (
+    "contient ce qui ressemble à la réponse secrète de l'électeur (question défi) : "
+    "n'écrivez jamais une réponse secrète dans"
+)
+
+
+def answer_of(desk: Desk) -> str:
+    return desk.teacher.row["reponse_defi"]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda answer: f"réponse défi {answer} OK",
+        lambda answer: f"réponse défi {answer.upper()}, NUMEN lu",
+        lambda answer: f"réponse ({answer.lower()}) donnée",
+    ],
+    ids=["as said", "capitals and a comma", "in brackets"],
+)
+def test_the_challenge_answer_in_a_closing_note_is_refused(
+    desk: Desk, written: Callable[[str], str]
+) -> None:
+    call = open_call(desk, desk.teacher)
+    answer = answer_of(desk)
+    with pytest.raises(ServiceError, match=re.escape(f"La note {REFUSED} une note")):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", written(answer))
+    assert_nowhere(desk.deps, answer)
+
+
+def test_the_refusal_is_journalled_by_kind_never_the_text(desk: Desk) -> None:
+    call = open_call(desk, desk.teacher)
+    with pytest.raises(ServiceError):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", f"défi {answer_of(desk)} ok")
+    [entry] = entries(desk.deps, "code_in_text")
+    assert entry["details"] == {"kind": "challenge_answer", "field": "La note"}
+    assert detail_value("kind", "challenge_answer") == "réponse secrète (question défi)"
+
+
+def test_a_note_without_the_answer_is_kept_as_written(desk: Desk) -> None:
+    call = open_call(desk, desk.teacher)
+    close_intervention(desk.deps, AGENT, call.id, "résolu", "réponse défi donnée, NUMEN lu")
+    [entry] = entries(desk.deps, "intervention_close", intervention=call.id)
+    assert entry["details"]["note"] == "réponse défi donnée, NUMEN lu"
+
+
+def test_the_answer_in_a_reason_about_the_voter_is_refused(desk: Desk) -> None:
+    with pytest.raises(ServiceError, match=re.escape(f"Le motif {REFUSED} un motif")):
+        reveal_field(desk.deps, SUPERVISOR, desk.teacher.voter_id, "email_pro",
+                     f"a répondu {answer_of(desk)} au défi")  # fmt: skip
+    assert_nowhere(desk.deps, answer_of(desk))
+
