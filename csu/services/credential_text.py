@@ -25,11 +25,15 @@ masked note would also say something else than what they wrote). It is refused w
   (argon2id: those mixing letters and digits only, :data:`MAX_PREFIX_SLOW_COMPARISONS`
   a text). Allowances of their own: whole-code candidates cannot use them up.
 
-- a stretch of a few words is the voter's answer to the challenge question (« question
-  défi »), kept only as a keyed hash: each run of up to :data:`MAX_ANSWER_WORDS` words,
-  read as the verification reads an answer (accents, case and spaces aside, the
-  punctuation around the words left out), at most :data:`MAX_ANSWER_COMPARISONS` a
-  text. A newcomer wrote « réponse défi Blanchard OK » in a closing note.
+- a stretch is one of the voter's secret answers to a verification, kept only as keyed
+  hashes: the answer to the challenge question (« question défi »: each run of up to
+  :data:`MAX_ANSWER_WORDS` words, read as the verification reads an answer, accents,
+  case and the punctuation around the words aside), the first characters of the agent
+  card's serial and the last of the IBAN (each run of 6 letters and digits or more),
+  the first 10 digits of the NIR (each run of 10 digits or more, spaces and dots
+  between them allowed); at most :data:`MAX_ANSWER_COMPARISONS` a text. A newcomer
+  wrote « réponse défi Blanchard OK » in a closing note; « carte 0VWFFT, IBAN 453547 »
+  and « NIR 1700259337 » went through the personal data masks too.
 
 A refusal by a hash match (not by a shape) is a :class:`CredentialInText`: the service's
 ``retried`` journals it (« code_in_text », the kind matched, never the text), for a
@@ -39,6 +43,7 @@ The personal data masks (csu.domain.masking.mask_personal_data) run first: an IB
 groups, once masked, are not taken for a key.
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,8 +53,16 @@ from sqlmodel import Session, col
 from csu.domain import credentials as creds
 from csu.domain.election import CredentialFormat
 from csu.domain.errors import InvalidValue
-from csu.domain.hashing import CHALLENGE_ANSWER, argon2_verifies, credential_purpose, matches
-from csu.domain.identifiers import normalise_answer
+from csu.domain.hashing import (
+    CARD6,
+    CHALLENGE_ANSWER,
+    IBAN6,
+    NIR10,
+    argon2_verifies,
+    credential_purpose,
+    matches,
+)
+from csu.domain.identifiers import card_head, iban_tail, nir_factor, normalise_answer
 from csu.services import active_credentials
 from csu.services.context import CredentialInText, Deps, ServiceError
 from csu.services.elections import get_definition
@@ -85,9 +98,13 @@ those of whole codes (which could otherwise leave none to the prefix)."""
 MAX_ANSWER_WORDS = 6
 """The longest run of words compared with the voter's challenge answer."""
 MAX_ANSWER_COMPARISONS = 2_000
-"""Keyed comparisons with the challenge answer a text may cost at most (a few ms)."""
+"""Keyed comparisons with the voter's secret answers a text may cost at most (a few ms)."""
 # Around a word, not part of what the caller answered (« Blanchard, » « (Blanchard) »).
 _AROUND_A_WORD = ".,;:!?()[]{}«»\"'“”‘’…"
+_ALPHANUMERIC_RUN = re.compile(r"[0-9A-Za-z]{6,}")
+_DIGIT_RUN = re.compile(r"[0-9](?:[ .]?[0-9AaBb]){9,14}")  # a NIR as written (« 1 70 02… »)
+# The secret answers by their factor, and how the verification reads each one.
+_BY_RUN = (("agent_card", CARD6, card_head), ("iban", IBAN6, iban_tail))
 # What may stand between a prefix's characters as typed, and how many in a row.
 _PREFIX_SEPARATORS = frozenset("-./_ \t\u00a0\u202f\u2007")
 _MAX_SEPARATORS_IN_A_ROW = 2
@@ -101,8 +118,17 @@ _RESEMBLES: dict[str, str] = {
     "identifier": "à un identifiant de vote",
     _PREFIX: "au début de la clé de sécurité de l'électeur",
     CHALLENGE_ANSWER: "à la réponse secrète de l'électeur (question défi)",
+    "agent_card": "au n° de série de la carte agent de l'électeur",
+    "iban": "à la fin de l'IBAN de l'électeur",
+    "nir10": "au NIR de l'électeur",
 }
 _ANY_CODE = "à une clé de sécurité ou un code"
+_NEVER = {
+    CHALLENGE_ANSWER: "une réponse secrète",
+    "agent_card": "une réponse de vérification",
+    "iban": "une réponse de vérification",
+    "nir10": "une réponse de vérification",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +156,8 @@ class CodeCheck:
     # Whom and which election a refusal by a match is journalled about (never the text).
     subject: str | None = None
     election: str | None = None
-    # The voter's answer to the challenge question, as the roll gave it (keyed hash).
-    challenge_hash: str | None = field(default=None, repr=False)
+    # The voter's secret answers to a verification, by factor: their keyed hashes.
+    answers: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def code_check(
@@ -145,21 +171,25 @@ def code_check(
     formats = tuple(get_definition(session, election_id).credentials.values())
     held: tuple[HeldCredential, ...] = ()
     subject: str | None = None
-    challenge: str | None = None
+    answers: dict[str, str] = {}
     if voter_id is not None:
         found = session.execute(
-            select(col(Voter.pseudonym), col(Voter.challenge_answer_hash)).where(
-                col(Voter.id) == voter_id
-            )
-        ).one_or_none()
-        subject, challenge = found if found is not None else (None, None)
+            select(
+                col(Voter.pseudonym), col(Voter.challenge_answer_hash), col(Voter.card6_hash),
+                col(Voter.iban6_hash), col(Voter.nir10_hash),
+            ).where(col(Voter.id) == voter_id)
+        ).one_or_none()  # fmt: skip
+        if found is not None:
+            subject = found[0]
+            factors = ("challenge_answer", "agent_card", "iban", "nir10")
+            answers = {f: h for f, h in zip(factors, found[1:], strict=True) if h is not None}
         rows = active_credentials.of_voter(
             session, voter_id, election_id,
             col(Credential.kind), col(Credential.scheme), col(Credential.hash),
             col(Credential.prefix_hash), col(Credential.prefix_phc),
         )  # fmt: skip
         held = tuple(HeldCredential(*row) for row in rows)
-    return CodeCheck(deps.key, deps.hasher, formats, held, subject, election_id, challenge)
+    return CodeCheck(deps.key, deps.hasher, formats, held, subject, election_id, answers)
 
 
 def voter_check(deps: Deps, session: Session, voter_id: int) -> CodeCheck | None:
@@ -180,7 +210,7 @@ def voter_check(deps: Deps, session: Session, voter_id: int) -> CodeCheck | None
         tuple(held for check in found for held in check.held),
         found[0].subject,
         found[0].election if len(found) == 1 else None,
-        found[0].challenge_hash,
+        found[0].answers,
     )
 
 
@@ -215,7 +245,7 @@ def refuse_codes(text: str, what: str, where: str, check: CodeCheck | None) -> N
         return
     kind, by_hash = found
     seems = _RESEMBLES.get(kind, _ANY_CODE)
-    never = "une réponse secrète" if kind == CHALLENGE_ANSWER else "un code"
+    never = _NEVER.get(kind, "un code")
     sentence = (
         f"{what} contient ce qui ressemble {seems} : n'écrivez jamais {never} dans "
         f"{where} (le journal le garderait en clair)."
@@ -239,21 +269,44 @@ def _held_kind(text: str, check: CodeCheck | None) -> tuple[str, bool] | None:
     evident = creds.evident_codes(text, check.formats)
     if evident:
         return evident[0].kind, False
-    kind = _matching_kind(text, check)
-    if kind is None and _holds_answer(text, check):
-        kind = CHALLENGE_ANSWER
+    kind = _matching_kind(text, check) or _answer_in(text, check)
     return None if kind is None else (kind, True)
 
 
-def _holds_answer(text: str, check: CodeCheck) -> bool:
-    """Whether a run of up to :data:`MAX_ANSWER_WORDS` words of ``text`` is the voter's
-    challenge answer, read as the verification reads one (``normalise_answer``), with
-    or without the punctuation around each word."""
-    if check.challenge_hash is None:
-        return False
+def _answer_in(text: str, check: CodeCheck) -> str | None:
+    """The factor of the voter's secret answer written in ``text`` (compared with its
+    keyed hash, read as the verification reads it), or None."""
+    if not check.answers:
+        return None
+    compared: set[tuple[str, str]] = set()
+
+    def written(factor: str, purpose: str, value: str) -> bool | None:
+        """Whether ``value`` is the answer; None once the comparisons are spent."""
+        if (factor, value) in compared:
+            return False
+        if len(compared) == MAX_ANSWER_COMPARISONS:
+            return None
+        compared.add((factor, value))
+        return matches(check.key, purpose, value, check.answers[factor])
+
+    candidates = [*_answer_candidates(text, check), *_run_candidates(text, check)]
+    for factor, purpose, value in candidates:
+        found = written(factor, purpose, value)
+        if found is None:
+            return None
+        if found:
+            return factor
+    return None
+
+
+def _answer_candidates(text: str, check: CodeCheck) -> list[tuple[str, str, str]]:
+    """Runs of up to :data:`MAX_ANSWER_WORDS` words, with or without the punctuation
+    around each, read as a challenge answer is."""
+    if CHALLENGE_ANSWER not in check.answers:
+        return []
     words = text.split()
     bare = [word.strip(_AROUND_A_WORD) for word in words]
-    compared: set[str] = set()
+    found: list[tuple[str, str, str]] = []
     for start in range(len(words)):
         for end in range(start + 1, min(start + MAX_ANSWER_WORDS, len(words)) + 1):
             for run in (words[start:end], bare[start:end]):
@@ -261,14 +314,31 @@ def _holds_answer(text: str, check: CodeCheck) -> bool:
                     said = normalise_answer(" ".join(run))
                 except InvalidValue:  # nothing left to compare
                     continue
-                if said in compared:
+                found.append((CHALLENGE_ANSWER, CHALLENGE_ANSWER, said))
+    return found
+
+
+def _run_candidates(text: str, check: CodeCheck) -> list[tuple[str, str, str]]:
+    """Runs of letters and digits read as a card's serial or an IBAN's end, and runs of
+    digits as a NIR, each as the verification reads it."""
+    found: list[tuple[str, str, str]] = []
+    for run in _ALPHANUMERIC_RUN.findall(text):
+        for factor, purpose, read in _BY_RUN:
+            if factor in check.answers:
+                try:
+                    found.append((factor, purpose, read(run)))
+                except InvalidValue:
                     continue
-                if len(compared) == MAX_ANSWER_COMPARISONS:
-                    return False
-                compared.add(said)
-                if matches(check.key, CHALLENGE_ANSWER, said, check.challenge_hash):
-                    return True
-    return False
+    if "nir10" in check.answers:
+        for run in _DIGIT_RUN.findall(text):
+            said = run.replace(" ", "").replace(".", "")
+            # As said (10, 13 or 15 characters), and its first 10 whatever follows them.
+            for value in dict.fromkeys((said, said[:10])):
+                try:
+                    found.append(("nir10", NIR10, nir_factor(value)))
+                except InvalidValue:
+                    continue
+    return found
 
 
 @dataclass(slots=True)

@@ -73,3 +73,26 @@ def test_the_answer_in_a_reason_about_the_voter_is_refused(desk: Desk) -> None:
                      f"a répondu {answer_of(desk)} au défi")  # fmt: skip
     assert_nowhere(desk.deps, answer_of(desk))
 
+
+
+@pytest.mark.parametrize(
+    ("factor", "written"),
+    [
+        ("agent_card", lambda row: f"carte {row['carte_agent'][:6].lower()} ok"),
+        ("iban", lambda row: f"IBAN {row['iban'][-6:]}, carte vue"),
+        ("nir10", lambda row: f"NIR {row['nir'][:10]} confirmé"),
+        ("nir10", lambda row: f"NIR {row['nir'][:1]} {row['nir'][1:3]} {row['nir'][3:10]} dit"),
+    ],
+    ids=["card", "iban tail", "nir", "nir spaced"],
+)
+def test_a_secret_answer_the_personal_data_masks_let_through_is_refused(
+    desk: Desk, factor: str, written: Callable[[dict[str, str]], str]
+) -> None:
+    """« carte 0VWFFT », « IBAN 453547 » and « NIR 1700259337 » went through the masks."""
+    row = desk.caller.row if factor != "nir10" else desk.teacher.row
+    caller = desk.caller if factor != "nir10" else desk.teacher
+    call = open_call(desk, caller)
+    with pytest.raises(ServiceError, match="n'écrivez jamais une réponse de vérification"):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", written(row))
+    [entry] = entries(desk.deps, "code_in_text")
+    assert entry["details"]["kind"] == factor
