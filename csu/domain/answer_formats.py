@@ -1,12 +1,14 @@
 """The shape of each answer a caller gives, checked before anything is compared: a
-date that is none, a NIR, IBAN tail or agent card of the wrong length, a code not of
-its 6 digits. A wrong shape tells nothing of the record, so it is said (« Format
-incorrect ») and counts no failure: a NIR typed « 18304 » counted one, the third
-locking the voter. Shared by the verification window and ``verify_identity``."""
+date that is none, a NIR, IBAN tail, agent card or key's first characters of the
+wrong length, a code not of its 6 digits. A wrong shape tells nothing of the record,
+so it is said (« Format incorrect ») and counts no failure: a NIR typed « 18304 »
+counted one, the third locking the voter. Shared by the verification window and
+``verify_identity``."""
 
 from collections.abc import Callable, Mapping
 from datetime import date
 
+from csu.domain.credentials import parse_said_prefix
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import (
     card_head,
@@ -28,6 +30,7 @@ def answer_parsers(today: Callable[[], date]) -> dict[str, Callable[[str], objec
         "nir10": nir_factor,
         "iban": iban_tail,
         "agent_card": card_head,
+        "security_key_prefix": parse_said_prefix,
         "otp_mobile": one_time_code,
         "otp_email": one_time_code,
     }

@@ -156,6 +156,21 @@ def said_prefix(said: str) -> str | None:
     return head if len(head) == PREFIX_LENGTH else None
 
 
+def parse_said_prefix(said: str) -> str:
+    """:func:`said_prefix`, or a French :class:`InvalidValue` when fewer than
+    :data:`PREFIX_LENGTH` letters and digits were said: « G8KY-F », read off the key as
+    it is shown, is 5 of them, and counted as a failed verification."""
+    head = said_prefix(said)
+    if head is None:
+        count = sum(ch.isalnum() for ch in said)
+        raise InvalidValue(
+            "Clé de sécurité",
+            f"ses {PREFIX_LENGTH} premières lettres ou chiffres attendus, {count} ici "
+            "(tirets et espaces ne comptent pas)",
+        )
+    return head
+
+
 def prefix_fault(fmt: CredentialFormat) -> tuple[str, str] | None:
     """Why the identity check by the key's first characters (factor
     ``security_key_prefix``) could never pass for keys of ``fmt``: ``(key, fault)``,

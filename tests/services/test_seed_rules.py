@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from csu.domain.contacts import sms_numbers
 from csu.domain.election import ElectionDefinition, longest_sms_values, parse_election
+from csu.domain.errors import InvalidValue
 from csu.domain.messages import MAX_SMS_SEGMENTS, sms_segments
 from csu.services.context import OperatorContext, ServiceError
 from csu.services.credentials import issue_credential
@@ -115,6 +116,26 @@ def test_minint_the_security_key_prefix_and_iban_give_the_password(desk: Desk) -
     assert verify_identity(desk.deps, AGENT_2, call.id, answers).verified
     issue_credential(desk.deps, AGENT_2, call.id, desk.caller.material_id, "password")
     assert issued_kinds(desk, call.id) == ["password"]
+
+
+def test_a_keys_first_characters_read_with_its_dash_are_a_format_fault_not_a_failure(
+    desk: Desk,
+) -> None:
+    """« G8KY-F », read off the key as shown (grouped by 4), is 5 letters and digits."""
+    first = verified_call(desk, desk.caller)
+    key = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
+    close_intervention(desk.deps, AGENT, first, "résolu")
+    call = open_call(desk, desk.caller, AGENT_2)
+    answers = {
+        "birth_date": desk.caller.row["date_naissance"],
+        "security_key_prefix": f"{key.value[:4]}-{key.value[4]}",
+        "iban": desk.caller.row["iban"][-6:],
+    }
+    with pytest.raises(InvalidValue, match=r"6 premières lettres ou chiffres attendus, 5 ici"):
+        verify_identity(desk.deps, AGENT_2, call.id, answers)
+    assert entries(desk.deps, "verification", intervention=call.id) == []
+    answers["security_key_prefix"] = f"{key.value[:4]}-{key.value[4:6]}"
+    assert verify_identity(desk.deps, AGENT_2, call.id, answers).verified
 
 
 def test_minint_s4_the_president_still_hands_over_a_password(desk: Desk) -> None:
