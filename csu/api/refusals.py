@@ -24,7 +24,7 @@ from csu.services.platform_clients import (
     record_refusal,
     require_election,
 )
-from csu.services.vote_codes import AnswerHidden, LinkGone
+from csu.services.vote_codes import AnswerMalformed, LinkGone
 
 T = TypeVar("T")
 
@@ -116,7 +116,7 @@ def journalled(
             details: dict[str, object] = {"status": status_of(error)}
             if isinstance(error, LinkGone):
                 election, details["material"] = error.election, error.material
-            elif isinstance(error, AnswerHidden):  # its link's election
+            elif isinstance(error, AnswerMalformed):  # its link's election
                 election = error.election
             reason = error.reason if isinstance(error, AnsweredAsUnknown) else str(error)
             record_refusal(deps, platform, action, reason, election=election, details=details)

@@ -44,6 +44,7 @@ from sqlmodel import Session, col
 from csu.domain import credentials as creds
 from csu.domain import masking
 from csu.domain.alerts import contact_hash
+from csu.domain.answer_formats import refuse_malformed_answers
 from csu.domain.clock import to_paris
 from csu.domain.election import (
     CREDENTIAL_LABELS,
@@ -145,10 +146,12 @@ class IdentityRefused(Forbidden):
         self.voided = voided
 
 
-class AnswerHidden(InvalidValue):
+class AnswerMalformed(InvalidValue):
     """An answer typed on the link's page holds a control or invisible character
-    (:func:`refuse_hidden_characters`, its field named by the factor's French name): a
-    format error, said before any comparison, nothing counted. ``election``: the link's,
+    (:func:`refuse_hidden_characters`), or is of the wrong shape (a NUMEN of 2
+    characters: ``refuse_malformed_answers``), its field named by the factor's French
+    name: a format error, said before any comparison, nothing counted; three of them
+    voided the link as wrong answers. ``election``: the link's,
     for the journal."""
 
     def __init__(self, refused: InvalidValue, election: str) -> None:
@@ -371,9 +374,9 @@ def redeem_link(
     reaches (None: any).
 
     Raises :class:`LinkUnknown`, :class:`LinkGone`, ``Forbidden`` for a link of an
-    election out of reach, :class:`AnswerHidden` for an answer holding a hidden
-    character, :class:`IdentityIncomplete` for answers missing (or not asked),
-    :class:`IdentityRefused` for wrong ones."""
+    election out of reach, :class:`AnswerMalformed` for an answer holding a hidden
+    character or of the wrong shape, :class:`IdentityIncomplete` for answers missing
+    (or not asked), :class:`IdentityRefused` for wrong ones."""
     now = deps.clock()
     given = {name: value for name, value in (answers or {}).items() if value and value.strip()}
     token_hash = keyed_hash(deps.key, TOKEN_PURPOSE, token.strip())
@@ -393,8 +396,9 @@ def redeem_link(
         election = material.election_id
         try:  # a format error, as on the phone: nothing counted; the link's election said
             refuse_hidden_characters(given)
+            refuse_malformed_answers(given, to_paris(now).date())
         except InvalidValue as refused:
-            raise AnswerHidden(refused, election) from None
+            raise AnswerMalformed(refused, election) from None
         kind = link.purpose
         stored = get_definition(session, election)
         fmt = stored.credentials.get(kind)
