@@ -74,3 +74,7 @@ ACTIONS: frozenset[str] = frozenset({
     "platform_key_refused",
     "role_refused",
 })  # fmt: skip
+
+READ_ONLY_ACTIONS: frozenset[str] = frozenset({"journal_entry_unreadable"})
+"""Codes no service writes, that a reader gives an entry: one whose body is no entry
+(written into the base by hand) reads as ``journal_entry_unreadable`` (csu.store.journal)."""

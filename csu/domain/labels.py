@@ -67,6 +67,8 @@ ACTION_LABELS: dict[str, str] = {
     "journal_export": "export du journal",
     "journal_verify": "vérification du journal",
     "journal_checkpoint": "point de contrôle du journal signé",
+    # Never written: what an entry whose body is no entry reads as (csu.store.journal).
+    "journal_entry_unreadable": "entrée illisible (altérée ?)",
     "journal_set_aside_ack": "entrée mise à l'écart examinée",
     "journal_queue_rejected": "entrée en attente écartée (illisible)",
     "journal_search": "recherche dans le journal",
@@ -109,6 +111,7 @@ OUTCOME_LABELS: dict[str, str] = {
     # Most outcomes are already written in French words in the journal; they are
     # named here all the same, so that the catalogue says every one.
     "ok": "ok",
+    "illisible": "illisible",  # an entry whose body is unreadable (csu.store.journal)
     "refusé": "refusé",
     "partiel": "partiel",
     "verrouillé": "verrouillé",

@@ -33,7 +33,7 @@ TIMELINE_COLUMNS: tuple[Fit, ...] = (
 
 def step_cells(step: TimelineStep) -> tuple[str, ...]:
     return (
-        f"{step.at:%H:%M:%S}",
+        f"{step.at:%H:%M:%S}" if step.at is not None else "—",
         step.operator or "",
         step.workstation or "",
         entry_label(step.action, step.details),

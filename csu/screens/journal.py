@@ -71,7 +71,7 @@ def row_cells(row: EntryRow, columns: int = len(COLUMNS)) -> tuple[str, ...]:
     """The row's first ``columns`` cells (the compact set has no election's)."""
     cells = (
         str(row.seq),
-        f"{row.at:%d/%m %H:%M:%S}",
+        f"{row.at:%d/%m %H:%M:%S}" if row.at is not None else "—",
         row.operator or "",
         entry_label(row.action, row.details),
         outcome_label(row.outcome),

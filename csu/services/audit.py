@@ -154,16 +154,22 @@ def prove_chain(
     marks: Collection[int] = (),
     progress: Progress | None = None,
     whole: bool = True,
+    vouched: int = 0,
 ) -> ChainProof:
     """:func:`prove_journal` without the role's check (the terminal's automatic signer
     acts for no operator). ``whole``: also the index columns and the chain head (a
-    signature vouches for the hashed entries alone, and entries may come meanwhile)."""
+    signature vouches for the hashed entries alone, and entries may come meanwhile).
+    The bodies after entry ``vouched`` (the size of a checkpoint whose signature was
+    checked: the signer read those it covers) are read as entries too."""
     with deps.reading() as session:
         head_seq, head_hash = journal.head(session)
     wanted = {*marks, tree_size}
+    bodies_from = vouched + 1
     with ThreadPoolExecutor(max_workers=1) as side:
         columns = side.submit(_column_check, deps) if whole else None
-        check, ranges = _check_chain(deps, head_seq, max(wanted), progress, wanted)
+        check, ranges = _check_chain(
+            deps, head_seq, max(wanted), progress, wanted, bodies_from
+        )
         mismatch = columns.result() if columns is not None else None
     if whole:
         check = _with_head(check, mismatch, head_seq, head_hash)
@@ -550,11 +556,13 @@ def _check_chain(
     tree_stop: int = 0,
     progress: Progress | None = None,
     marks: Collection[int] = (),
+    bodies_from: int | None = None,
 ) -> tuple[ChainCheck, dict[int, CompactRange]]:
     """The chain check, and the Merkle ranges of its first ``m`` leaves for each of
     ``marks`` (up to ``tree_stop``) that the check reached; a long journal is cut in two
     parts checked side by side, the tail by a second process (``csu.store.chain``) so
-    that both cores work, each hashing its part of the tree."""
+    that both cores work, each hashing its part of the tree. The bodies from
+    ``bodies_from`` on are read as entries too."""
     tree = CompactRange()
     done = [0, 0]  # entries checked by this process, by the second one
     marks = sorted({m for m in marks if 0 <= m <= tree_stop})
@@ -577,7 +585,7 @@ def _check_chain(
         with deps.reading() as session:
             check, snapshots = chain.verify_marked(
                 journal.iter_chain(session), tree=tree, tree_stop=tree_stop, marks=marks,
-                progress=report(0),
+                progress=report(0), bodies_from=bodies_from,
             )  # fmt: skip
         if progress is not None:
             progress(min(check.count, size), size)
@@ -591,13 +599,14 @@ def _check_chain(
     else:
         target = url.set(drivername="postgresql").render_as_string(hide_password=False)
     tail_marks = ",".join(str(m) for m in marks if m > middle)
+    tail_bodies = "" if bodies_from is None else str(bodies_from)
     # The database URL (its password) goes by the environment, not the process list.
     # -P: `python -m` would look first in the current folder, where a `csu` package
     # planted there would check the tail in CSU's stead and call it intact.
     tail = subprocess.Popen(
         [
             sys.executable, "-P", "-m", "csu.store.chain", url.get_backend_name(), "-",
-            str(middle + 1), str(tree_stop), tail_marks,
+            str(middle + 1), str(tree_stop), tail_marks, tail_bodies,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -626,6 +635,7 @@ def _check_chain(
                 tree_stop=min(tree_stop, middle),
                 marks=[m for m in marks if m <= middle],
                 progress=report(0),
+                bodies_from=bodies_from,
             )
         reader.join()
         tail.wait()

@@ -286,7 +286,7 @@ def _sign(
         size = journal.head(session)[0]
     # The whole chain, and every checkpoint journalled or stored held up against it (no
     # signature checked: a checkpoint of a former key is no reason to refuse).
-    report, proof = _audit(deps, None, tree_size=size, whole=False)
+    report, proof = _audit(deps, None, tree_size=size, whole=False, vouching=signer.verifier)
     reason = report.refusal()
     if reason is not None:
         raise CheckpointRefused(reason)
@@ -404,10 +404,16 @@ def _audit(
     tree_size: int = 0,
     whole: bool = True,
     progress: Progress | None = None,
+    vouching: NoteVerifier | None = None,
 ) -> tuple["IntegrityReport", ChainProof]:
     """The chain, checked in one pass with the Merkle tree heads of every size a
     checkpoint names (journalled, stored, and ``tree_size``), and what the
-    checkpoints say of it. No role checked: the callers do, or act for the cell."""
+    checkpoints say of it. No role checked: the callers do, or act for the cell.
+
+    Every body after the latest checkpoint signed by ``verifier``'s key (or
+    ``vouching``'s, the signer's own) is also read as an entry: the signer read those
+    it covers so before it signed, and a signature vouches for them since. Without a
+    key, every body is read."""
     with deps.reading() as session:
         journalled = journalled_checkpoints(session)
         rows = _stored_rows(session)
@@ -424,7 +430,10 @@ def _audit(
     marks = {j.size for j in journalled} | {r.size for r in rows}
     if view is not None:
         marks.add(view.size)
-    proof = prove_chain(deps, tree_size=tree_size, marks=marks, progress=progress, whole=whole)
+    proof = prove_chain(
+        deps, tree_size=tree_size, marks=marks, progress=progress, whole=whole,
+        vouched=_vouched(rows, verifier or vouching),
+    )  # fmt: skip
     check = proof.check
     with deps.reading() as session:
         set_aside = tuple(set_aside_entries(session)) if whole else ()
@@ -470,6 +479,19 @@ def _read_note(row: CheckpointRow) -> tuple[Checkpoint | None, str | None]:
 
 def _agrees_with_note(row: CheckpointRow) -> bool:
     return _read_note(row)[0] is not None
+
+
+def _vouched(rows: list[CheckpointRow], key: NoteVerifier | None) -> int:
+    """The size of the latest checkpoint row whose note ``key`` signed and that says
+    what its note says; 0 without one (or without a key)."""
+    if key is None:
+        return 0
+    signed = [
+        row.size
+        for row in rows
+        if row.key_id == key.key_id.hex() and _signed_by(row, key) and _agrees_with_note(row)
+    ]
+    return max(signed, default=0)
 
 
 def _signed_by(row: CheckpointRow, verifier: NoteVerifier | None) -> bool:

@@ -17,7 +17,6 @@ What is shown comes from each entry's hashed body, never from the index columns
 (on PostgreSQL they could be edited without breaking the chain, until verified).
 """
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -190,7 +189,7 @@ class EntryRow:
     """One line of the review's table."""
 
     seq: int
-    at: datetime  # aware, Europe/Paris
+    at: datetime | None  # aware, Europe/Paris; None: an entry whose body is unreadable
     operator: str | None
     role: str | None
     workstation: str | None
@@ -246,7 +245,7 @@ class EntryDetail:
 @dataclass(frozen=True, slots=True)
 class TimelineStep:
     seq: int
-    at: datetime  # aware, Europe/Paris
+    at: datetime | None  # aware, Europe/Paris; None: an entry whose body is unreadable
     operator: str | None
     workstation: str | None
     action: str
@@ -529,10 +528,10 @@ def _with_voter(query: Select[Any]) -> Select[Any]:
 
 
 def _row(seq: int, body: bytes, matricule: str | None) -> EntryRow:
-    fields = json.loads(body)
+    fields = journal.body_fields(seq, body, "")
     return EntryRow(
         seq=seq,
-        at=to_paris(parse_rfc3339(fields["ts"])),
+        at=to_paris(parse_rfc3339(fields["ts"])) if fields["ts"] is not None else None,
         operator=fields.get("operator"),
         role=fields.get("role"),
         workstation=fields.get("workstation"),
@@ -576,10 +575,14 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
     """One entry in full; reading one that names a voter is journalled."""
     require_role(deps, who, *REVIEWERS)
     with deps.reading() as session:
-        entry = session.get(JournalEntry, seq)
-        if entry is None:
+        # Its body and hash alone: the columns SQLite derives from a body that is not
+        # UTF-8 would fail to read, in English.
+        found = session.execute(
+            select(JournalEntry.body, JournalEntry.hash).where(JournalEntry.seq == seq)  # type: ignore[call-overload, arg-type]
+        ).one_or_none()
+        if found is None:
             raise NotFound(f"Entrée n° {seq} introuvable dans le journal.")
-        fields = _readable(entry)
+        fields = _readable(seq, found[0], found[1])
     subject = fields.get("subject")
     with deps.writing() as session:
         require_live_in(session, who)
@@ -633,28 +636,17 @@ def _material_named(
     return f"{mask_identifier(material.identifier)} ({material.capacity})"
 
 
-def _readable(entry: JournalEntry) -> dict[str, Any]:
+def _readable(seq: int, body: bytes, chained: str) -> dict[str, Any]:
     """The entry's fields, or a refusal in French when its body is no longer an entry's
     (altered in the base: the integrity check names it, F8 opens it here)."""
-    try:
-        fields = journal.entry_fields(entry)
-        parse_rfc3339(fields["ts"])
-        if not isinstance(fields["action"], str) or not isinstance(fields["outcome"], str):
-            raise TypeError
-        if not isinstance(fields.get("details") or {}, dict):
-            raise TypeError
-        if not all(isinstance(fields.get(name) or "", str) for name in _TEXT_FIELDS):
-            raise TypeError
-    except (ValueError, KeyError, TypeError, AttributeError):
+    fields = journal.body_fields(seq, body, chained)
+    if fields["action"] == journal.UNREADABLE:
+        why = fields["details"]["problem"]
         raise ServiceError(
-            f"Entrée n° {entry.seq} illisible : son contenu n'est plus celui d'une entrée du "
-            "journal (altéré dans la base ?). Vérifiez le journal (F8)."
-        ) from None
+            f"Entrée n° {seq} illisible : son contenu n'est plus celui d'une entrée du "
+            f"journal ({why} ; altéré dans la base ?). Vérifiez le journal (F8)."
+        )
     return fields
-
-
-# The fields an entry's window reads as texts, when present.
-_TEXT_FIELDS = ("subject", "operator", "role", "workstation", "election", "intervention")
 
 
 def _voter(session: Session, subject: str | None) -> Voter | None:
@@ -687,7 +679,7 @@ def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str
         ).all()
     if row is None and not entries:
         raise NotFound("Intervention introuvable.")
-    steps = [(seq, json.loads(body)) for seq, body in entries]
+    steps = [(seq, journal.body_fields(seq, body, "")) for seq, body in entries]
     subject = next((fields["subject"] for _, fields in steps if fields.get("subject")), None)
     with deps.writing() as session:
         require_live_in(session, who)
@@ -727,7 +719,7 @@ def intervention_timeline(deps: Deps, who: OperatorContext, intervention_id: str
 def _step(seq: int, fields: dict[str, Any]) -> TimelineStep:
     return TimelineStep(
         seq=seq,
-        at=to_paris(parse_rfc3339(fields["ts"])),
+        at=to_paris(parse_rfc3339(fields["ts"])) if fields["ts"] is not None else None,
         operator=fields.get("operator"),
         workstation=fields.get("workstation"),
         action=fields["action"],

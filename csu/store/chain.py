@@ -2,8 +2,8 @@
 tail of a long chain in a second, light process (it imports neither SQLAlchemy
 nor the models, so it starts in a few hundredths of a second)::
 
-    python -m csu.store.chain sqlite PATH START [TREE_STOP [MARKS]]
-    python -m csu.store.chain postgresql URI START [TREE_STOP [MARKS]]
+    python -m csu.store.chain sqlite PATH START [TREE_STOP [MARKS [BODIES_FROM]]]
+    python -m csu.store.chain postgresql URI START [TREE_STOP [MARKS [BODIES_FROM]]]
 
 (``-`` instead of PATH or URI: read from ``CSU_CHAIN_TARGET``, as the verification
 does so that a database password does not show in the process list)
@@ -13,7 +13,8 @@ checked so far (``progress N``) as it goes, then as JSON the ``ChainCheck`` and 
 Merkle nodes of the leaves ``START`` to ``TREE_STOP`` (a :class:`CompactRange`, which
 the first process joins to its own to get the tree head of a checkpoint), and for each
 of ``MARKS`` (sizes, comma-separated: the checkpoints to hold up against the journal)
-the nodes from ``START`` to that size.
+the nodes from ``START`` to that size. The bodies of the entries numbered ``BODIES_FROM``
+onwards are also read as entries (:func:`csu.domain.entry_body.entry_fault`).
 """
 
 import json
@@ -24,6 +25,7 @@ from dataclasses import asdict
 from itertools import islice
 from typing import Any
 
+from csu.domain.entry_body import entry_fault
 from csu.domain.journal import GENESIS_HASH, ChainCheck, verify_chain
 from csu.domain.merkle import CompactRange
 
@@ -61,11 +63,17 @@ def verify_marked(
     tree_stop: int = 0,
     marks: Iterable[int] = (),
     progress: Callable[[int], None] | None = None,
+    bodies_from: int | None = None,
 ) -> tuple[ChainCheck, dict[int, Nodes]]:
     """:func:`verify_chain`, and the nodes of ``tree`` once each of ``marks`` (sizes, up to
     ``tree_stop``) is reached and checked: the chain is checked a part at a time, cut at
-    each mark (``islice`` on the one cursor: nothing is read twice)."""
+    each mark (``islice`` on the one cursor: nothing is read twice). From entry
+    ``bodies_from`` on, each body is also read as an entry: the first that is none
+    fails the check, as an altered one does."""
     snapshots: dict[int, Nodes] = {}
+    fault: list[tuple[int, str]] = []
+    if bodies_from is not None:
+        rows = _bodies_read(rows, bodies_from, fault)
     bounds = sorted({m for m in marks if start_seq <= m <= tree_stop}) if tree is not None else []
     rows = iter(rows)
     done = 0
@@ -80,6 +88,9 @@ def verify_marked(
         done += check.count
         if not check.ok:
             return ChainCheck(done, check.last_hash, check.failed_seq, check.reason), snapshots
+        if fault:  # the rows stopped before it: the chain holds up to there
+            seq, why = fault[0]
+            return ChainCheck(done, check.last_hash, seq, f"{NOT_AN_ENTRY} : {why}"), snapshots
         prev_hash = check.last_hash
         expected = start_seq + done
         if bound is not None:
@@ -87,6 +98,25 @@ def verify_marked(
                 break
             snapshots[bound] = tree.nodes  # type: ignore[union-attr]  # bounds need a tree
     return ChainCheck(done, prev_hash), snapshots
+
+
+NOT_AN_ENTRY = "contenu qui n'est pas une entrée du journal"
+
+
+def _bodies_read(
+    rows: Iterable[tuple[int, bytes, str]], start: int, fault: list[tuple[int, str]]
+) -> Iterator[tuple[int, bytes, str]]:
+    """``rows``, up to the first from ``start`` on whose body is no entry (kept in
+    ``fault``)."""
+    for row in rows:
+        seq, body = row[0], row[1]
+        if seq >= start and isinstance(body, bytes | bytearray | memoryview | str):
+            # (any other type: verify_chain says « contenu illisible » of it)
+            why = entry_fault(body.encode() if isinstance(body, str) else bytes(body))
+            if why is not None:
+                fault.append((seq, why))
+                return
+        yield row
 
 
 def _offset(progress: Callable[[int], None], done: int) -> Callable[[int], None]:
@@ -101,11 +131,13 @@ def check_tail(
     tree_stop: int = 0,
     progress: Callable[[int], None] | None = None,
     marks: Iterable[int] = (),
+    bodies_from: int | None = None,
 ) -> tuple[ChainCheck, dict[int, Nodes]]:
     """Check the entries from ``start`` on, chained to the stored hash of the entry
     before them (the caller checks that one with the first part of the chain); the
     leaves up to ``tree_stop`` go into ``tree``, which begins at leaf ``start - 1``,
-    whose nodes are kept at each of ``marks``."""
+    whose nodes are kept at each of ``marks``; the bodies from ``bodies_from`` on read
+    as entries."""
     postgres = dialect == "postgresql"
     if postgres:
         import psycopg
@@ -133,6 +165,7 @@ def check_tail(
             tree_stop=tree_stop,
             marks=marks,
             progress=progress,
+            bodies_from=bodies_from,
         )
     finally:
         driver.close()
@@ -144,12 +177,15 @@ def main(argv: list[str] | None = None) -> None:
         target = os.environ[TARGET_VARIABLE]
     tree_stop = int(rest[0]) if rest else 0
     marks = [int(mark) for mark in rest[1].split(",") if mark] if len(rest) > 1 else []
+    bodies_from = int(rest[2]) if len(rest) > 2 and rest[2] else None
     tree = CompactRange(int(start) - 1)
 
     def progress(count: int) -> None:
         print(f"progress {count}", flush=True)
 
-    check, snapshots = check_tail(dialect, target, int(start), tree, tree_stop, progress, marks)
+    check, snapshots = check_tail(
+        dialect, target, int(start), tree, tree_stop, progress, marks, bodies_from
+    )
     print(
         json.dumps(
             {

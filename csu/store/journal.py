@@ -17,7 +17,6 @@ journalled search) appends without an ORM Session: ``entry_cursor`` and
 """
 
 import json
-import math
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -31,15 +30,16 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from csu.domain.clock import parse_rfc3339, rfc3339
+from csu.domain.entry_body import INDEXED_FIELDS, entry_fault, read_queued
 from csu.domain.errors import InvalidValue
 from csu.domain.ids import time_ordered_uuid
-from csu.domain.journal import ENTRY_FIELDS, GENESIS_HASH, canonical_form, chain_hash
+from csu.domain.journal import GENESIS_HASH, canonical_form, chain_hash
 from csu.store import chain, sequencer
 from csu.store.engine import write_cursor
 from csu.store.tables import ChainHead, JournalEntry
 
 # Every field of an entry's body but its details is repeated in an indexed column.
-INDEXED_FIELDS = tuple(name for name in ENTRY_FIELDS if name != "details")
+
 # The columns' widths, checked before an entry is written: on PostgreSQL a queued entry
 # whose field overflows its column would stop the sequencer's every batch, and with it
 # the journal of the whole cell (a workstation named in 150 characters, say).
@@ -281,114 +281,6 @@ def unreadable_waiting(session: Session, limit: int | None = None) -> list[tuple
     ]
 
 
-def read_queued(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """A queued body's fields, or why it is no entry (what the queue's trigger checks,
-    migrations 0021 to 0023: JSON, an object, every field of the right type, a readable
-    time; then no nesting deeper than 32 levels, no key twice in one object, no number
-    a float cannot hold nor an integer Python cannot read), in the trigger's order."""
-    faults = _Faults()
-    try:
-        fields = json.loads(
-            body,
-            object_pairs_hook=faults.unique,
-            parse_float=faults.finite,
-            parse_int=faults.integer,
-        )
-    except RecursionError:  # JSON text, nested deeper than Python's parser goes
-        return None, _TOO_DEEP
-    except (ValueError, UnicodeDecodeError):
-        return None, "contenu illisible (ni texte UTF-8 ni JSON)"
-    if not isinstance(fields, dict):
-        return None, "contenu JSON qui n'est pas un objet"
-    for name in INDEXED_FIELDS:
-        if name not in fields:
-            return None, f"champ « {name} » absent"
-        value = fields[name]
-        if value is None and name in _REQUIRED:
-            return None, f"champ « {name} » vide"
-        if value is not None and not isinstance(value, str):
-            return None, f"champ « {name} » qui n'est pas du texte"
-    if not isinstance(fields.get("details"), dict):
-        return None, "champ « details » absent ou qui n'est pas un objet"
-    try:
-        parse_rfc3339(fields["ts"])
-    except ValueError:
-        return None, "horodatage « ts » illisible"
-    if _deeper_than(fields, MAX_DEPTH):
-        return None, _TOO_DEEP
-    if faults.found is not None:
-        return None, faults.found
-    return fields, None
-
-
-_REQUIRED = frozenset({"event_id", "ts", "action", "outcome"})
-
-# What the queue's check refuses (migration 0023) beyond the fields: a body that JSON
-# readers read otherwise than the server's jsonb, which the chain would keep for good.
-MAX_DEPTH = 32
-_TOO_DEEP = f"contenu imbriqué sur plus de {MAX_DEPTH} niveaux"
-_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: more, and int() refuses
-_SHOWN = 40  # characters of a key or a number quoted in a reason
-
-
-def _shortened(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
-
-
-class _Faults:
-    """json.loads's hooks for a queued body: they read it as json.loads does, and keep
-    the first key given twice in an object, or number out of a float's or an int's
-    reach, in the words of the queue's check (duplicate keys first, as it does)."""
-
-    def __init__(self) -> None:
-        self.duplicate: str | None = None
-        self.number: str | None = None
-
-    @property
-    def found(self) -> str | None:
-        return self.duplicate or self.number
-
-    def unique(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        found = dict(pairs)
-        if len(found) < len(pairs) and self.duplicate is None:
-            seen: set[str] = set()
-            for key, _ in pairs:
-                if key in seen:
-                    self.duplicate = f"clé « {_shortened(key)} » en double dans un objet"
-                    break
-                seen.add(key)
-        return found
-
-    def finite(self, text: str) -> float:
-        value = float(text)
-        if not math.isfinite(value) and self.number is None:
-            self.number = f"nombre hors des limites d'un flottant ({_shortened(text)})"
-        return value
-
-    def integer(self, text: str) -> int | None:
-        if len(text.lstrip("-")) > _INT_DIGITS:
-            if self.number is None:
-                self.number = f"entier de plus de {_INT_DIGITS} chiffres ({text[:20]}…)"
-            return None
-        return int(text)
-
-
-def _deeper_than(value: Any, depth: int) -> bool:
-    """Whether an item of ``value`` lies ``depth`` levels down (jsonpath's
-    ``strict $.**{depth}``, the queue's check)."""
-    level = [value]
-    for _ in range(depth):
-        level = [
-            item
-            for node in level
-            if isinstance(node, dict | list)
-            for item in (node.values() if isinstance(node, dict) else node)
-        ]
-        if not level:
-            return False
-    return True
-
-
 def iter_chain(
     session: Session, start: int = 1, stop: int | None = None
 ) -> Iterator[tuple[int, bytes, str]]:
@@ -500,10 +392,50 @@ def entry_fields(entry: JournalEntry) -> dict[str, Any]:
 
 
 def body_fields(seq: int, body: bytes | str, chained: str) -> dict[str, Any]:
-    """``entry_fields`` from an entry's columns read as a plain row (an export)."""
-    fields: dict[str, Any] = json.loads(body)
+    """``entry_fields`` from an entry's columns read as a plain row (an export). A body
+    that is no entry (written into the base by hand: the verification names it) reads
+    as an entry of action :data:`UNREADABLE`, its other fields empty and its details
+    saying why: an export or a review page shows it in its place, rather than ending
+    in a traceback for good (the journal keeps it)."""
+    fields = _fields_of(body)
+    if fields is None:
+        fields = unreadable_fields(body)
     fields["seq"] = seq
     fields["hash"] = chained
+    return fields
+
+
+UNREADABLE = "journal_entry_unreadable"
+"""The action an entry whose body is no entry reads as (never written: read so, one of
+``csu.domain.actions.READ_ONLY_ACTIONS``)."""
+UNREADABLE_OUTCOME = "illisible"
+
+
+def unreadable_fields(body: bytes | str) -> dict[str, Any]:
+    """What a body that is no entry reads as: :data:`UNREADABLE`, and why."""
+    raw = body.encode() if isinstance(body, str) else bytes(body)
+    why = entry_fault(raw) or "contenu illisible"
+    return {name: None for name in INDEXED_FIELDS} | {
+        "action": UNREADABLE, "outcome": UNREADABLE_OUTCOME, "details": {"problem": why},
+    }  # fmt: skip
+
+
+def _fields_of(body: bytes | str) -> dict[str, Any] | None:
+    """The body's fields if every reader can show them (JSON, an object, a time, an
+    action and an outcome as texts, details as an object, the other fields texts)."""
+    try:
+        fields = json.loads(body)
+        if type(fields) is not dict:
+            return None
+        parse_rfc3339(fields["ts"])
+    except (ValueError, UnicodeDecodeError, RecursionError, KeyError, TypeError):
+        return None
+    if type(fields.get("action")) is not str or type(fields.get("outcome")) is not str:
+        return None
+    if not isinstance(fields.get("details") or {}, dict):
+        return None
+    if not all(isinstance(fields.get(name) or "", str) for name in INDEXED_FIELDS):
+        return None
     return fields
 
 
