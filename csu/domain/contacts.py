@@ -172,6 +172,20 @@ def parse_typed_email(raw: str) -> str:
     return address
 
 
+def typed_twice_alike(first: str, second: str) -> bool:
+    """Whether an address an operator typed twice (the personal address of S7, the
+    address of an S5 request) is one address: both read by :func:`parse_typed_email`
+    and compared ignoring case (lower(), not casefold(): that would take « straße » and
+    « strasse » for one address). A second typing that is no address differs; the first
+    must be one (its refusal is raised)."""
+    address = parse_typed_email(first)
+    try:
+        again = parse_typed_email(second)
+    except InvalidValue:
+        return False
+    return address.lower() == again.lower()
+
+
 def fold(text: str) -> str:
     """Accent-, case- and spacing-free form for comparing names (NFKD)."""
     decomposed = unicodedata.normalize("NFKD", text)

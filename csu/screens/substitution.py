@@ -3,10 +3,12 @@
 The agent records, inside the open intervention on the voter, what the voter sent:
 the voter number(s) concerned, the pieces of the election's checklist, the name, first
 name and date of birth copied from the signed request (the service compares them with
-the roll, accents and case aside), the delivery address and the date the loss was
-declared. The service decides at once: refused (stored, with its reason: a name that
-differs from the roll is one), waiting for a supervisor, or granted. The modal shows
-that answer and returns the request.
+the roll, accents and case aside), the delivery address (typed twice, as the S7
+identifier's personal address is: a slip of the keyboard would send the new material
+elsewhere once the original no longer works) and the date the loss was declared. The
+service decides at once: refused (stored, with its reason: a name that differs from
+the roll is one), waiting for a supervisor, or granted. The modal shows that answer
+and returns the request.
 
 The request is taken only once the caller's identity is verified in the call (seed
 000: « Après contrôle, l'électeur sera invité à formuler sa demande complète »): the
@@ -32,9 +34,10 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain import substitution as rules
 from csu.domain.clock import Clock, to_paris
+from csu.domain.contacts import parse_typed_email, typed_twice_alike
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
-from csu.domain.identifiers import parse_birth_date, parse_email
+from csu.domain.identifiers import parse_birth_date
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
 from csu.domain.text import free_text
@@ -70,9 +73,16 @@ REQUIRED = (
     ("substitution-first-name", "le prénom"),
     ("substitution-birth-date", "la date de naissance"),
     ("substitution-email", "l'adresse d'envoi"),
+    ("substitution-email-again", "l'adresse d'envoi retapée"),
     ("substitution-declared", "la date de déclaration"),
 )
 NOTHING_SENT = "Rien n'a été envoyé."
+# The new material goes to the address typed, and once granted the original no longer
+# works: a slip of the keyboard (« gmial.com ») would send it to nobody, or to someone.
+TYPED_TWICE = (
+    "Les deux saisies de l'adresse d'envoi diffèrent : retapez-la telle qu'écrite sur la "
+    f"demande. {NOTHING_SENT}"
+)
 CHECKING = "Contrôle de l'identité de l'appelant dans l'intervention…"
 
 
@@ -234,6 +244,13 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
                             validators=[Parsed(checks["email"])],
                         )
                     with Horizontal(classes="substitution-row"):
+                        yield Label("Adresse retapée", classes="substitution-label")
+                        yield PasteCheckedInput(
+                            field="Adresse retapée",
+                            id="substitution-email-again",
+                            placeholder="la même adresse, retapée",
+                        )
+                    with Horizontal(classes="substitution-row"):
                         yield Label("Déclarée le", classes="substitution-label")
                         yield PasteCheckedInput(
                             f"{today:%d/%m/%Y}",
@@ -292,7 +309,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             "substitution-birth-date": lambda value: parse_birth_date(
                 value, to_paris(clock()).date()
             ),
-            "email": parse_email,
+            "email": parse_typed_email,  # the service's reading of it
             "declared_on": lambda value: rules.parse_declared_on(value, to_paris(clock()).date()),
         }
 
@@ -409,6 +426,10 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             if result is not None and not result.is_valid:
                 faults = " ; ".join(result.failure_descriptions)
                 return f"Format incorrect — {faults}", field
+        if not typed_twice_alike(
+            self.typed("substitution-email"), self.typed("substitution-email-again")
+        ):
+            return TYPED_TWICE, self.query_one("#substitution-email-again")
         return None
 
     @on(Button.Pressed, "#substitution-submit")

@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 
 from csu.domain import masking
 from csu.domain.alerts import contact_hash
-from csu.domain.contacts import parse_typed_email
+from csu.domain.contacts import parse_typed_email, typed_twice_alike
 from csu.domain.election import ElectionDefinition, route_refusal
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
@@ -138,13 +138,7 @@ def _recipient(voter: Voter, to: str, address: str, confirm: str) -> tuple[str, 
     # A personal address is confirmed for good (address_final): one a relay would
     # refuse (SMTPUTF8) is refused now, not found out after (issue L5).
     first = parse_typed_email(address)
-    try:
-        second = parse_typed_email(confirm)
-    except InvalidValue:
-        second = None
-    # Both typings normalised the same way, compared ignoring case (lower(), not
-    # casefold(): that would take "straße" and "strasse" for one address).
-    if second is None or first.lower() != second.lower():
+    if not typed_twice_alike(first, confirm):
         raise InvalidValue("Adresse personnelle", "les deux saisies diffèrent : retapez-les")
     return first, True
 

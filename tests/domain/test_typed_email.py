@@ -3,7 +3,7 @@ a local part needs SMTPUTF8, which many relays refuse, and a confirmed one canno
 
 import pytest
 
-from csu.domain.contacts import parse_typed_email
+from csu.domain.contacts import parse_typed_email, typed_twice_alike
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
 
@@ -29,3 +29,15 @@ def test_a_plain_address_is_normalised_as_parse_email_does() -> None:
 def test_a_malformed_address_keeps_parse_emails_reason() -> None:
     with pytest.raises(InvalidValue, match="il manque le signe @"):
         parse_typed_email("ines.exemple.fr")
+
+
+def test_an_address_typed_twice_is_one_address_whatever_its_case() -> None:
+    assert typed_twice_alike("Ines.Perso@exemple.fr ", " ines.perso@EXEMPLE.fr")
+
+
+def test_an_address_retyped_with_a_slip_is_not_the_same() -> None:
+    assert not typed_twice_alike("ines.perso@gmial.com", "ines.perso@gmail.com")
+
+
+def test_a_second_typing_that_is_no_address_differs() -> None:
+    assert not typed_twice_alike("ines.perso@exemple.fr", "ines.perso@")

@@ -110,7 +110,8 @@ def tick_pieces(modal: SubstitutionRequestScreen, *, missing: str | None = None)
 
 async def submit(pilot: Pilot[Any]) -> str:
     """« Enregistrer la demande »: the service's answer, as the form shows it."""
-    fill(pilot, substitution_email=REQUEST_ADDRESS)
+    fill(pilot, substitution_email=REQUEST_ADDRESS,
+         substitution_email_again=REQUEST_ADDRESS)
     await click(pilot, "#substitution-submit")
     return result_text(pilot.app)  # type: ignore[arg-type]
 

@@ -277,6 +277,7 @@ async def substitution(walk: Walk) -> None:
         substitution_first_name=voter_file.first_name,
         substitution_birth_date=f"{voter_file.birth_date:%d/%m/%Y}",
         substitution_email=OTHER_ADDRESS,
+        substitution_email_again=OTHER_ADDRESS,
         substitution_notes=f"Notice non reçue{walk.typed}",
     )
     await walk.click("#substitution-submit")

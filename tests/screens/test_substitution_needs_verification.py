@@ -77,7 +77,7 @@ def fill_complete(pilot: Pilot[Any], modal: SubstitutionRequestScreen, voter: De
     for box in modal.query(Checkbox):
         box.value = True
     identity_as_on_the_roll(pilot, voter)
-    fill(pilot, substitution_email=ADDRESS)
+    fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
 
 
 async def test_an_unverified_call_gets_a_greyed_form_saying_to_verify_first(

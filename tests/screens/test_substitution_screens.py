@@ -241,7 +241,8 @@ class TestS5SubstitutionEndToEnd:
             assert app.screen.query_one("#substitution-declared", Input).value == "05/12/2022"
             tick(modal)
             identity_as_on_the_roll(pilot, voter)
-            fill(pilot, substitution_email=ADDRESS, substitution_notes="Notice jamais reçue")
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS,
+                 substitution_notes="Notice jamais reçue")
             await click(pilot, "#substitution-submit")
             assert "en attente d'approbation" in result_text(app)
             assert not app.screen.query_one("#substitution-submit", Button).display
@@ -291,7 +292,7 @@ class TestS5SubstitutionEndToEnd:
             modal = await request_modal(pilot, voter, results)
             tick(modal, but=SIGNED)
             identity_as_on_the_roll(pilot, voter)
-            fill(pilot, substitution_email=ADDRESS)
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
             await pilot.click("#substitution-submit")
             await pilot.click("#substitution-submit")  # a double click records one request
             await settle(pilot)
@@ -317,7 +318,8 @@ class TestS5SubstitutionEndToEnd:
             modal = await request_modal(pilot, voter, results)
             tick(modal)
             identity_as_on_the_roll(pilot, voter)
-            fill(pilot, substitution_email=ADDRESS, substitution_declared="30/11/2022")
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS,
+                 substitution_declared="30/11/2022")
             await pilot.click("#substitution-submit")
             await settle(pilot)
             shown = result_text(cci_app)
@@ -359,10 +361,11 @@ class TestRequestModal:
             modal = await request_modal(pilot, voter, results)
             tick(modal)
             identity_as_on_the_roll(pilot, voter)
-            fill(pilot, substitution_email="electeur.perso@", substitution_declared="06/12/2022")
+            fill(pilot, substitution_email="electeur.perso@", substitution_email_again=ADDRESS,
+                 substitution_declared="06/12/2022")
             await click(pilot, "#substitution-submit")
             assert result_text(app) == "Format incorrect — Courriel : rien après le signe @"
-            fill(pilot, substitution_email=ADDRESS)
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
             await click(pilot, "#substitution-submit")  # tomorrow
             assert "Date de déclaration : le 06/12/2022 est postérieur" in result_text(app)
             assert requests(cci_deps) == []
@@ -375,7 +378,7 @@ class TestRequestModal:
             modal = await push_request(pilot, results)
             tick(modal)
             identity_as_on_the_roll(pilot, voter)
-            fill(pilot, substitution_email=ADDRESS)
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
             await click(pilot, "#substitution-submit")
             assert any("attend déjà la décision" in m for m in notifications(app))
             assert "Demande non enregistrée — Une demande" in result_text(app)
@@ -383,6 +386,25 @@ class TestRequestModal:
             assert modal.query_one("#substitution-email", Input).value == ADDRESS
             assert all(box.value for box in modal.query(Checkbox))
         assert len(requests(cci_deps)) == 1
+
+    async def test_an_address_retyped_differently_is_refused_and_nothing_recorded(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        # Typed once, « gmial.com » was taken: the new material would have gone there.
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            tick(modal)
+            identity_as_on_the_roll(pilot, voter)
+            fill(pilot, substitution_email="dorothee.chauvin@gmial.com",
+                 substitution_email_again="dorothee.chauvin@gmail.com")  # fmt: skip
+            await click(pilot, "#substitution-submit")
+            assert result_text(cci_app) == (
+                "Les deux saisies de l'adresse d'envoi diffèrent : retapez-la telle qu'écrite "
+                "sur la demande. Rien n'a été envoyé."
+            )
+            assert modal.focused is modal.query_one("#substitution-email-again", Input)
+            assert modal.query_one("#substitution-email", Input).value.endswith("@gmial.com")
+        assert requests(cci_deps) == []
 
     def test_declaration_dates(self) -> None:
         assert parse_declared_on(" 3/12/2022 ", TODAY) == date(2022, 12, 3)
@@ -415,7 +437,7 @@ class TestTypedIdentity:
             modal = await request_modal(pilot, voter, results)
             tick(modal)
             type_identity(pilot, "DUPONT", "helene", voter.birth_text)
-            fill(pilot, substitution_email=ADDRESS)
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
             await click(pilot, "#substitution-submit")
             assert "en attente d'approbation" in result_text(cci_app)
         [stored] = requests(cci_deps)
@@ -430,7 +452,7 @@ class TestTypedIdentity:
             modal = await request_modal(pilot, voter, results)
             tick(modal)
             type_identity(pilot, "Durand-Lemoine", voter.row["prenom"], voter.birth_text)
-            fill(pilot, substitution_email=ADDRESS)
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
             await click(pilot, "#substitution-submit")
             shown = result_text(cci_app)
             assert f"refusée : {reason}" in shown and "enregistrés au journal" in shown
@@ -451,7 +473,7 @@ class TestTypedIdentity:
             modal = await request_modal(pilot, voter, results)
             tick(modal)
             type_identity(pilot, voter.row["nom"], voter.row["prenom"], f"{day_after:%d/%m/%Y}")
-            fill(pilot, substitution_email=ADDRESS)
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
             modal.query_one("#substitution-email", Input).focus()
             await press(pilot, "enter")  # a complete form: Entrée sends it
             assert reason in result_text(cci_app)
@@ -480,7 +502,7 @@ class TestTypedIdentity:
             modal = await request_modal(pilot, voter, [])
             tick(modal)
             type_identity(pilot, voter.row["nom"], "", voter.birth_text)
-            fill(pilot, substitution_email=ADDRESS)
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS)
             modal.query_one("#substitution-last-name", Input).focus()
             await press(pilot, "enter")
             assert result_text(cci_app) == "Indiquez le prénom. Rien n'a été envoyé."
@@ -502,8 +524,8 @@ class TestTypedIdentity:
             tick(modal)
             await click(pilot, "#substitution-submit")
             assert result_text(cci_app) == (
-                "Indiquez le nom, le prénom, la date de naissance et l'adresse d'envoi. "
-                "Rien n'a été envoyé."
+                "Indiquez le nom, le prénom, la date de naissance, l'adresse d'envoi et "
+                "l'adresse d'envoi retapée. Rien n'a été envoyé."
             )
             assert modal.focused is modal.query_one("#substitution-last-name", Input)
         assert requests(cci_deps) == []
@@ -527,7 +549,8 @@ class TestTypedIdentity:
             modal = await request_modal(pilot, voter, [])
             tick(modal)
             identity_as_on_the_roll(pilot, voter)
-            fill(pilot, substitution_email=ADDRESS, **{f"substitution_{field}": typed})
+            fill(pilot, substitution_email=ADDRESS, substitution_email_again=ADDRESS,
+                 **{f"substitution_{field}": typed})
             await click(pilot, "#substitution-submit")
             shown = result_text(cci_app)
             assert shown.startswith(f"Format incorrect — {said}"), shown

@@ -512,8 +512,8 @@ async def test_any_substitution_request_fields_record_or_are_refused(
     fill(pilot, substitution_last_name=voter.row["nom"],
          substitution_first_name=voter.row["prenom"],
          substitution_birth_date=voter.birth_text)  # fmt: skip
-    fill(pilot, substitution_email=email, substitution_declared=declared,
-         substitution_notes=notes)  # fmt: skip
+    fill(pilot, substitution_email=email, substitution_email_again=email,
+         substitution_declared=declared, substitution_notes=notes)  # fmt: skip
     await submit(pilot, "#substitution-submit")
     assert_answered_in_french(app, said.new())
     await back_to(pilot, VoterScreen)
