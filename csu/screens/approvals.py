@@ -2,7 +2,9 @@
 
 Reading the queue is journalled (it names voters): it is loaded when the screen opens
 and when the supervisor asks (r or F5), never polled. A request is decided in a modal,
-by a supervisor other than its author (four eyes), with a reason for the journal.
+by a supervisor other than its author (four eyes), with a reason for the journal;
+« Accorder » asks first, saying that the original stops working and where the new
+material goes.
 """
 
 from textual import on, work
@@ -15,8 +17,9 @@ from textual.worker import Worker, WorkerState
 from csu.domain.masking import mask_identifier
 from csu.domain.plural import counted
 from csu.screens.base import CsuModal, CsuScreen, not_done
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.substitution import GRANTED, materials_text
-from csu.services.reasons import minimum_words
+from csu.services.reasons import long_enough, minimum_words
 from csu.services.substitution import (
     MAX_DECISION_LENGTH,
     SubstitutionView,
@@ -61,6 +64,16 @@ def summary(view: SubstitutionView) -> str:
     if view.notes:
         lines.append(f"Notes : {view.notes}")
     return "\n".join(lines)
+
+
+def grant_consequences(view: SubstitutionView) -> str:
+    """What « Accorder » does, asked before it is done: the address is the one the
+    agent typed, shown masked as everywhere (its domain whole: a « gmial.com » shows)."""
+    return (
+        f"Le matériel actuel ({materials_text(view)}) ne fonctionnera plus, et le nouveau "
+        f"matériel partira aussitôt par courriel à {view.email}. Vérifiez cette adresse sur "
+        "la demande signée : un envoi fait ne se reprend pas."
+    )
 
 
 def short(text: str, width: int = NOTES_WIDTH) -> str:
@@ -254,7 +267,27 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
 
     @on(Button.Pressed, "#decision-approve")
     def _approve(self) -> None:
-        self._submit(approve=True)
+        """Asked first: the original stops working and the new material goes out at
+        once. A grant the service will refuse (its own author, a reason too short) goes
+        to it unasked, for its refusal to say why."""
+        if self._busy:
+            return
+        if self.own or not long_enough(self.query_one("#decision-reason", Input).value):
+            self._submit(approve=True)
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Accorder la demande n° {self.view.id} ?",
+                grant_consequences(self.view),
+                yes="Accorder",
+                no="Revenir à la demande",
+            ),
+            self._confirmed,
+        )
+
+    def _confirmed(self, grant: bool | None) -> None:
+        if grant:
+            self._submit(approve=True)
 
     @on(Button.Pressed, "#decision-refuse")
     def _refuse(self) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import Checkbox
 
 from csu.app import CsuApp
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.substitution import SubstitutionRequestScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
@@ -116,8 +117,9 @@ async def submit(pilot: Pilot[Any]) -> str:
     return result_text(pilot.app)  # type: ignore[arg-type]
 
 
-async def decide(pilot: Pilot[Any], reason: str) -> None:
-    """A supervisor opens the queue of requests and accords the first one."""
+async def decide(pilot: Pilot[Any], reason: str, *, own: bool = False) -> None:
+    """A supervisor opens the queue of requests and accords the first one, confirming
+    when asked (the request's author is not asked: the service refuses it)."""
     app = pilot.app
     app.action_approvals()  # type: ignore[attr-defined]
     await settle(pilot)
@@ -126,6 +128,9 @@ async def decide(pilot: Pilot[Any], reason: str) -> None:
     assert isinstance(app.screen, DecisionScreen)
     fill(pilot, decision_reason=reason)
     await click(pilot, "#decision-approve")
+    if not own:
+        assert isinstance(app.screen, ConfirmDialog)
+        await click(pilot, "#confirm-yes")
 
 
 def add_other_supervisor(deps: Deps) -> None:
@@ -324,7 +329,7 @@ async def test_a_request_is_granted_by_a_supervisor_other_than_its_author(
         await close_ui(pilot, "résolu", note="Demande complète, transmise pour approbation")
 
         # Four eyes: its author cannot accord it.
-        await decide(pilot, "Pièces contrôlées, identité conforme")
+        await decide(pilot, "Pièces contrôlées, identité conforme", own=True)
         assert isinstance(app.screen, DecisionScreen)
         assert "Vous êtes l'auteur de cette demande" in screen_text(app)
         assert any("quatre yeux" in m for m in notifications(app))

@@ -24,8 +24,10 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Static
 from csu.app import CsuApp
 from csu.delivery.folder import FolderDelivery
 from csu.domain.errors import InvalidValue
+from csu.domain.masking import mask_identifier
 from csu.domain.substitution import parse_declared_on
 from csu.screens.approvals import ApprovalsScreen, DecisionScreen
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.lookup import LookupScreen
 from csu.screens.substitution import SubstitutionRequestScreen
 from csu.screens.voter import VoterScreen
@@ -263,6 +265,8 @@ class TestS5SubstitutionEndToEnd:
             assert isinstance(app.screen, DecisionScreen)
             fill(pilot, decision_reason="Pièces contrôlées, identité conforme")
             await click(pilot, "#decision-approve")
+            assert isinstance(app.screen, ConfirmDialog)  # the original stops working
+            await click(pilot, "#confirm-yes")
             assert isinstance(app.screen, ApprovalsScreen), notifications(app)
             assert any(f"Demande n° {view.id} accordée" in m for m in notifications(app))
             assert "Aucune demande en attente" in screen_text(app)
@@ -585,6 +589,34 @@ class TestApprovals:
             assert isinstance(app.screen, ApprovalsScreen)
         assert get_substitution(cci_deps, SUPERVISOR, view.id).pending
         assert [m.status for m in materials_of(cci_deps, voter.voter_id)] == ["active"]
+
+    async def test_accorder_asks_first_saying_the_original_stops_and_where_the_new_goes(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, outbox: Path
+    ) -> None:
+        # Tab to « Accorder », Entrée: it invalidated the material and sent the new one.
+        view = request_as(cci_deps, AGENT, voter)
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await log_in_later(pilot, "superviseur")
+            cci_app.action_approvals()
+            await settle(pilot)
+            await press(pilot, "enter")
+            fill(pilot, decision_reason="Pièces contrôlées, identité conforme")
+            await click(pilot, "#decision-approve")
+            dialog = cci_app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            said = screen_text(cci_app)
+            assert f"Accorder la demande n° {view.id} ?" in said
+            assert f"Le matériel actuel ({mask_identifier(voter.identifier)} (" in said
+            assert "ne fonctionnera plus" in said
+            assert "par courriel à e***@exemple.fr" in said  # its domain whole
+            assert dialog.focused is dialog.query_one("#confirm-no", Button)
+            await press(pilot, "enter")  # the safe answer
+            assert isinstance(cci_app.screen, DecisionScreen)
+            reason = cci_app.screen.query_one("#decision-reason", Input).value
+            assert reason == "Pièces contrôlées, identité conforme"
+        assert get_substitution(cci_deps, SUPERVISOR, view.id).pending
+        assert [m.status for m in materials_of(cci_deps, voter.voter_id)] == ["active"]
+        assert mails(outbox) == []
 
     async def test_refusal_needs_a_reason_and_keeps_the_material(
         self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, outbox: Path
