@@ -21,6 +21,7 @@ from csu.domain.labels import name_and_login
 from csu.domain.plural import counted
 from csu.domain.verification import DOCUMENT_FIELD, DOCUMENT_TYPES, MIN_DECLINE_REASON_LENGTH
 from csu.screens.base import CsuModal, CsuScreen
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.verification import format_checks
 from csu.services.presence import (
     MAX_DECLINE_REASON_LENGTH,
@@ -174,7 +175,8 @@ class PresenceRequestsScreen(CsuScreen[None]):
 
 class AttestScreen(CsuModal[str | None]):
     """The president confirms the type of the document seen and the last 4 characters
-    of its number, or declines with a reason; returns what to tell the president."""
+    of its number, or declines with a reason; returns what to tell the president.
+    Entrée in the reason, the document filled in, asks before refusing."""
 
     DEFAULT_CSS = """
     AttestScreen { align: center middle; }
@@ -222,7 +224,9 @@ class AttestScreen(CsuModal[str | None]):
                     field=DOCUMENT_FIELD,
                 )
             with Horizontal(classes="verify-row"):
-                yield Label("Motif d'un refus", classes="verify-label")
+                # « Motif d'un refus » read as a note on the document: a president typed
+                # « pièce vue, conforme » there, and Entrée refused the attestation.
+                yield Label("Pour refuser : motif", classes="verify-label")
                 yield ReasonInput(
                     id="attest-reason",
                     placeholder=minimum_words(MIN_DECLINE_REASON_LENGTH),
@@ -280,8 +284,42 @@ class AttestScreen(CsuModal[str | None]):
     def _attested(self, done: Attestation) -> None:
         self.dismiss(done.message)
 
-    @on(Button.Pressed, "#attest-decline")
+    def document_typed(self) -> bool:
+        """Whether the document seen is filled in: its type and its last characters."""
+        return (
+            not self.query_one("#attest-document", Select).is_blank()
+            and bool(self.query_one("#attest-last4", Input).value.strip())
+        )
+
     @on(Input.Submitted, "#attest-reason")
+    def _reason_entered(self) -> None:
+        """Entrée in the reason refuses, but asks first when the document is filled in:
+        the president may have meant to attest."""
+        if self._busy:
+            return
+        reason = self.query_one("#attest-reason", Input).value
+        if not self.document_typed() or not long_enough(reason, MIN_DECLINE_REASON_LENGTH):
+            self._decline()
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                "Refuser l'attestation alors que la pièce est renseignée ?",
+                "Le type de la pièce et ses derniers caractères sont saisis : pour attester, "
+                "revenez à la pièce et faites Entrée dans ses derniers caractères. Refuser "
+                "dit à l'agent que vous n'attestez pas, avec le motif saisi.",
+                yes="Refuser l'attestation",
+                no="Revenir à la pièce",
+            ),
+            self._refusal_answered,
+        )
+
+    def _refusal_answered(self, refuse: bool | None) -> None:
+        if refuse:
+            self._decline()
+        else:
+            self.query_one("#attest-last4", Input).focus()
+
+    @on(Button.Pressed, "#attest-decline")
     def _decline(self) -> None:
         if self._busy:
             return

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from csu.app import CsuApp
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
 from csu.services.context import Deps, OperatorContext
 from csu.services.interventions import open_intervention
@@ -172,3 +173,60 @@ async def test_a_decline_with_dots_for_a_reason_says_the_minimum_as_every_reason
             == "Pour refuser, indiquez le motif (5 lettres ou chiffres au moins) : l'agent le lira."
         )
         assert app.screen is screen
+
+
+def declines(deps: Deps) -> list[str]:
+    with deps.reading() as session:
+        return list(
+            session.exec(
+                select(JournalEntry.action).where(JournalEntry.action == "presence_decline")
+            )
+        )
+
+
+async def document_and_reason_typed(pilot: Pilot[Any], screen: AttestScreen) -> None:
+    """The document seen and its last characters, then a note in the reason, Entrée."""
+    screen.query_one("#attest-document", Select).value = "cni"
+    fill(pilot, attest_last4="12AB", attest_reason="pièce vue, conforme")
+    screen.query_one("#attest-reason", Input).focus()
+    await press(pilot, "enter")
+
+
+async def test_enter_in_the_reason_with_the_document_filled_in_asks_before_refusing(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # The agent read « a refusé d'attester : pièce vue, conforme », nobody asked.
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_the_request(pilot)
+        await document_and_reason_typed(pilot, screen)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "Refuser l'attestation alors que la pièce est renseignée ?" in screen_text(app)
+        assert dialog.focused is dialog.query_one("#confirm-no", Button)
+        await press(pilot, "enter")  # the safe answer
+        assert app.screen is screen
+        assert app.focused is screen.query_one("#attest-last4", Input)
+    assert declines(demo_deps) == []
+
+
+async def test_refusing_when_asked_declines_with_the_reason_typed(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_the_request(pilot)
+        await document_and_reason_typed(pilot, screen)
+        await click(pilot, "#confirm-yes")
+        assert isinstance(app.screen, PresenceRequestsScreen)
+    assert declines(demo_deps) == ["presence_decline"]
+    assert attestations(demo_deps) == []
+
+
+async def test_the_reason_field_says_it_is_for_a_refusal_only(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    agent_asks_the_president(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_the_request(pilot)
+        assert "Pour refuser : motif" in screen_text(app)
