@@ -104,7 +104,8 @@ class Situation:
     in_bureau: bool = True  # a president: the voter (or material) is of their bureau
     election: ElectionAllows | None = None  # None: not considered
     kind: str | None = None  # the credential asked for (issue, revoke)
-    other_call: bool = False  # the operator has a call open on another voter
+    # The matricule of the other voter the operator has a call open on (None: none).
+    other_call: str | None = None
     voter_locked: bool | None = None  # the voter is locked (any channel); None: not considered
     has_address: bool | None = None  # the roll gives a home address (letters); None: idem
     material_active: bool | None = None  # a material of the election still active; idem
@@ -337,10 +338,10 @@ def _call_refusal(action: str, s: Situation) -> Refusal | None:
     if action == "open":
         if call.ongoing:
             return Refusal("Une intervention est déjà ouverte : clôturez-la d'abord.", "close")
-        if s.other_call:
+        if s.other_call is not None:
             return Refusal(
-                "Vous avez une intervention ouverte sur un autre électeur : rouvrez sa fiche "
-                "et clôturez-la d'abord."
+                "Vous avez une intervention ouverte sur un autre électeur (matricule "
+                f"{s.other_call}) : rouvrez sa fiche et clôturez-la d'abord."
             )
         return None
     if not call.ongoing:

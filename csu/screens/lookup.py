@@ -10,6 +10,10 @@ Entrée in the field opens a voter only when the search leaves no doubt (one hit
 one hit whose matricule is the query): on the phone, the first of several names is
 as likely the wrong voter. With several, it moves into the results, first row
 highlighted, and the status line asks the agent to choose (↑/↓ then Entrée).
+
+Back from a voter file with an intervention still open (Échap), the query is selected,
+so that the next matricule typed replaces it, and a line names the voter the
+intervention is open on (by matricule, as the results do) and how to go back to it.
 """
 
 from textual import on, work
@@ -23,6 +27,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_matricule
 from csu.domain.plural import counted
 from csu.screens.base import SAID_WRONG, CsuScreen
+from csu.services.interventions import OpenIntervention
 from csu.services.voters import (
     MAX_QUERY_LENGTH,
     MAX_RESULTS,
@@ -105,12 +110,28 @@ class LookupScreen(CsuScreen[None]):
             max_length=MAX_QUERY_LENGTH,
         )
         yield Static(PROMPT, id="search-status", markup=False)
+        yield Static(id="open-call", markup=False)
         yield FittedTable(id="results", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#results", FittedTable).set_columns(*COLUMNS)
+        self.query_one("#open-call", Static).display = False
         self.query_one("#search", Input).focus()
+
+    def came_back(self, current: OpenIntervention | None) -> None:
+        """Back from a voter file, the call not over: the query selected (the next one
+        typed replaces it, where it went on at its end), and the operator's intervention
+        still open, if any, said with its voter."""
+        self.query_one("#search", Input).select_all()
+        line = self.query_one("#open-call", Static)
+        line.display = current is not None
+        if current is not None:
+            line.update(
+                f"Intervention toujours ouverte sur l'électeur de matricule {current.matricule} "
+                f"({current.channel_label}, ouverte à {current.opened_at:%H:%M}) : tapez son "
+                "matricule puis Entrée pour revenir à sa fiche et la poursuivre ou la clôturer."
+            )
 
     def clear(self) -> None:
         """Empties the field and the results: the next call starts from nothing."""
@@ -125,6 +146,7 @@ class LookupScreen(CsuScreen[None]):
         self._entered = None
         self.query_one("#results", DataTable).clear()
         self.query_one("#search-status", Static).update(PROMPT)
+        self.query_one("#open-call", Static).display = False
         search = self.query_one("#search", Input)
         with search.prevent(Input.Changed):
             search.value = ""

@@ -517,7 +517,11 @@ class VoterScreen(Explained, CsuScreen[None]):
             call=self.call,
             in_bureau=in_bureau,
             election=election_allows(definition, self.app.clock()) if definition else None,
-            other_call=self.current is not None and self.current.voter_id != self.voter_id,
+            other_call=(
+                self.current.matricule
+                if self.current is not None and self.current.voter_id != self.voter_id
+                else None
+            ),
             voter_locked=self._locked_until() is not None,
             has_address=file.has_address if file is not None else None,
             material_active=material_active,
@@ -875,12 +879,18 @@ class VoterScreen(Explained, CsuScreen[None]):
     # --- the path of the call -----------------------------------------------------
 
     def action_back(self) -> None:
-        """Back to the look-up: empty once the call is over, as it was otherwise (the
-        intervention, if any, stays open)."""
+        """Back to the look-up: empty once the call is over, as it was otherwise, its
+        query selected so that the next one typed replaces it (the intervention, if any,
+        stays open: the look-up says on whom)."""
+        from csu.screens.lookup import LookupScreen
+
         if self.call is Call.CLOSED:
             self.action_new_call()
-        else:
-            self.app.pop_screen()
+            return
+        self.app.pop_screen()
+        lookup = self.app.screen
+        if isinstance(lookup, LookupScreen):
+            lookup.came_back(self.current)
 
     def action_new_call(self) -> None:
         """The next caller starts on an empty look-up."""

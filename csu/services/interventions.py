@@ -69,6 +69,7 @@ class OpenIntervention:
 
     id: str
     voter_id: int
+    matricule: str  # the voter's, as the file shows it: whom the operator's call is on
     election_id: str
     channel: str  # phone, president, email
     channel_label: str  # "téléphone"...
@@ -131,7 +132,7 @@ def open_intervention(
             raise ServiceError("Une intervention est déjà ouverte : clôturez-la d'abord.")
         if not voters:
             raise NotFound("Électeur introuvable.")
-        [(pseudonym, phone_pro)] = voters
+        [(pseudonym, phone_pro, matricule)] = voters
         material = _chosen_material(
             [_MaterialRef(*found) for found in materials], election_id, who
         )
@@ -177,7 +178,7 @@ def open_intervention(
                 "bureau": bureau,
             },
         )
-    return _view(row, matches, now)
+    return _view(row, matricule, matches, now)
 
 
 def current_intervention(deps: Deps, who: OperatorContext) -> OpenIntervention | None:
@@ -191,7 +192,7 @@ def current_intervention(deps: Deps, who: OperatorContext) -> OpenIntervention |
         # The presumption as recorded when the call was taken (older rows: computed).
         recorded = row.caller_presumed_workstation
         matches = recorded if recorded is not None else caller_matches(deps.key, row, voter)
-        return _view(row, matches, now)
+        return _view(row, voter.matricule if voter is not None else "", matches, now)
 
 
 @retried
@@ -662,9 +663,9 @@ _MATERIAL_IN_BUREAU = Prepared(lambda: select(_material.c.id).where(
 _OPEN_BY = Prepared(lambda: select(_intervention.c.id).where(
     _intervention.c.operator_login == bindparam("login"), _intervention.c.closed_at.is_(None),
 ).limit(1))  # fmt: skip
-_CALLED = Prepared(lambda: select(_voter.c.pseudonym, _voter.c.phone_pro).where(
-    _voter.c.id == bindparam("voter")
-))  # fmt: skip
+_CALLED = Prepared(lambda: select(
+    _voter.c.pseudonym, _voter.c.phone_pro, _voter.c.matricule
+).where(_voter.c.id == bindparam("voter")))  # fmt: skip
 _MATERIALS_OF = Prepared(lambda: select(
     _material.c.id, _material.c.election_id, _material.c.voter_id,
     _material.c.bureau_code,
@@ -691,11 +692,14 @@ _CLOSE = Prepared(lambda: update(_intervention).where(
 ))  # fmt: skip
 
 
-def _view(row: Intervention, matches: bool | None, now: datetime) -> OpenIntervention:
+def _view(
+    row: Intervention, matricule: str, matches: bool | None, now: datetime
+) -> OpenIntervention:
     until = verified_until(row, now)
     return OpenIntervention(
         id=row.id,
         voter_id=row.voter_id or 0,
+        matricule=matricule,
         election_id=row.election_id or "",
         channel=row.channel,
         channel_label=CHANNEL_LABELS.get(row.channel, row.channel),
