@@ -24,7 +24,6 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from csu.domain.errors import InvalidValue
-from csu.domain.identifiers import parse_matricule
 from csu.domain.plural import counted
 from csu.screens.base import SAID_WRONG, CsuScreen
 from csu.services.interventions import OpenIntervention
@@ -34,6 +33,7 @@ from csu.services.voters import (
     QUERY_FIELD,
     VoterHit,
     outside_bureau,
+    query_matricule,
     read_query,
     record_search,
     search_voters,
@@ -69,9 +69,8 @@ def entered_voter(query: str, hits: list[VoterHit]) -> VoterHit | None:
     voter's identifier of material); ``None`` when the agent has to choose."""
     if len(hits) == 1:
         return hits[0]
-    try:
-        matricule = parse_matricule(query)
-    except InvalidValue:
+    matricule = query_matricule(query)  # as the search read it: « mi 0424 2421 » too
+    if matricule is None:
         return None
     exact = [hit for hit in hits if hit.matricule == matricule]
     return exact[0] if len(exact) == 1 else None

@@ -254,8 +254,9 @@ def search_voters(
     *,
     journal: bool = True,
 ) -> SearchHits:
-    """Voters matching ``query``: matricule (exact), material identifier (exact) or
-    start of "nom prénom" / "prénom nom"; at most ``limit`` (50 at most).
+    """Voters matching ``query``: matricule (exact, its spaces aside:
+    :func:`query_matricule`), material identifier (exact) or start of "nom prénom" /
+    "prénom nom"; at most ``limit`` (50 at most).
 
     Matricule hits come first, then identifier hits, then names in alphabetical
     order. A query shorter than 2 characters returns no hit without touching the
@@ -346,7 +347,7 @@ def _request(who: OperatorContext, query: str, limit: int) -> _Request | None:
     return _Request(
         text=text,
         limit=max(1, min(limit, MAX_RESULTS)),
-        matricule=_as_matricule(text),
+        matricule=query_matricule(text),
         identifiers=_identifier_candidates(text),
         name=_as_name(text),
         scope=_scope(who),
@@ -622,9 +623,12 @@ def _merge(rows: dict[int, _Row], found: Iterable[_Row], limit: int) -> None:
         rows.setdefault(row[0], row)
 
 
-def _as_matricule(text: str) -> str | None:
+def query_matricule(text: str) -> str | None:
+    """The matricule a query is (None: it cannot be one), read without its spaces: a
+    matricule read out over the phone is typed in groups (« mi 0424 2421 »). A name is
+    searched as a name all the same (« martin paul » finds the Martins)."""
     try:
-        return parse_matricule(text)
+        return parse_matricule("".join(text.split()))
     except InvalidValue:
         return None
 
@@ -1093,7 +1097,7 @@ def outside_bureau(deps: Deps, who: OperatorContext, query: str) -> bool:
     if who.role != "president":
         return False
     text = read_query(query)
-    matricule = _as_matricule(text)
+    matricule = query_matricule(text)
     identifiers = _identifier_candidates(text)
     if matricule is None and not identifiers:
         return False

@@ -49,6 +49,19 @@ async def test_a_matricule_typed_in_lower_case_finds_the_voter(
         assert "1 électeur —" in text
 
 
+async def test_a_matricule_read_out_in_groups_finds_the_voter_and_enter_opens_it(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # « mi 0424 2421 », as read out over the phone, found nothing.
+    voter = a_voter(demo_deps)
+    m = voter.matricule.lower()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await open_file(pilot, f"{m[:2]} {m[2:6]} {m[6:]}")
+        assert isinstance(app.screen, VoterScreen)
+        assert app.screen.voter_id == voter.id
+
+
 async def test_a_name_prefix_finds_voters_in_either_order(app: CsuApp, demo_deps: Deps) -> None:
     voter = a_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:

@@ -92,6 +92,15 @@ def test_search_by_matricule_typed_in_lower_case(roll: Deps) -> None:
     assert hits[0].voter_id == voter(roll, "CD5678").id
 
 
+def test_search_by_matricule_read_out_in_groups_with_spaces(roll: Deps) -> None:
+    # As read out over the phone: « cd 56 78 » found nothing.
+    assert [h.matricule for h in search_voters(roll, AGENT, "cd 56 78")] == ["CD5678"]
+
+
+def test_a_name_with_a_space_is_still_searched_as_a_name(roll: Deps) -> None:
+    assert [h.matricule for h in search_voters(roll, AGENT, "martin zo")] == ["EF9012"]
+
+
 def test_search_by_material_identifier(roll: Deps) -> None:
     assert [h.matricule for h in search_voters(roll, AGENT, "ID-0003")] == ["EF9012"]
 
