@@ -407,6 +407,96 @@ def test_verify_given_the_private_key_as_public_key_says_it_is_the_private_one(
     assert "base64" not in said(result)
 
 
+CHECKPOINT_COLUMNS = (
+    "size", "root_hash", "origin", "key_name", "key_id", "note", "created_at", "created_by"
+)  # fmt: skip
+
+
+def copy_checkpoint(db: Path, column: str, value: str) -> None:
+    """Checkpoint n° 1 copied as row n° 2 with ``column`` set to ``value`` (SQL): what a
+    hand on the file may leave, SQLite keeping any value in any column."""
+    selected = ", ".join(value if name == column else name for name in CHECKPOINT_COLUMNS)
+    attack(db, f"INSERT INTO checkpoint ({', '.join(CHECKPOINT_COLUMNS)}) "
+               f"SELECT {selected} FROM checkpoint WHERE id = 1")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "fault"),
+    [
+        ("created_at", "'garbage'", "date d'enregistrement « garbage » invalide"),
+        ("size", "'abc'", "taille « abc » invalide"),
+        ("note", "x'ff00'", "note signée : valeur binaire (BLOB) inattendue"),
+        ("note", "CAST(x'ff00' AS TEXT)", "note signée : octets qui ne forment pas un texte UTF-8"),
+    ],
+)
+def test_verify_names_a_checkpoint_row_a_hand_made_unreadable(
+    db: Path, key: Path, tmp_path: Path, column: str, value: str, fault: str
+) -> None:
+    checkpoint(db, key, tmp_path / "cp.txt")
+    copy_checkpoint(db, column, value)
+    result = csu("audit", "verify", "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(result, f"- point de contrôle n° 2 illisible : {fault}")
+    assert said(result).startswith("chaîne intègre (4 entrées), mais journal NON conforme")
+    assert "SQLite" not in said(result)  # neither its English message nor a generic one
+
+
+def test_verify_with_a_checkpoint_file_names_an_unreadable_checkpoint_row(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    note = checkpoint(db, key, tmp_path / "cp.txt")
+    copy_checkpoint(db, "created_at", "'garbage'")
+    result = csu("audit", "verify", "--checkpoint", note, "--public-key", f"{key}.pub", "--db", db)
+    assert_refused(
+        result, "point de contrôle n° 2 illisible : date d'enregistrement « garbage » invalide"
+    )
+    assert said(result).startswith("chaîne intègre (4 entrées), mais journal NON conforme")
+
+
+def test_no_checkpoint_is_signed_over_a_base_with_an_unreadable_checkpoint_row(
+    db: Path, key: Path, tmp_path: Path
+) -> None:
+    checkpoint(db, key, tmp_path / "cp.txt")
+    copy_checkpoint(db, "size", "'abc'")
+    assert_refused(
+        csu("audit", "checkpoint", "--key", key, "--db", db),
+        "Point de contrôle refusé : point de contrôle n° 2 illisible : taille « abc » invalide",
+    )
+
+
+def test_verify_names_a_row_in_the_queue_of_a_sqlite_journal_as_foreign(db: Path) -> None:
+    attack(db, "INSERT INTO journal_queue (event_id, body, queued_at) "
+               "VALUES ('e1', x'7b7d', 'garbage')")  # fmt: skip
+    result = csu("audit", "verify", "--db", db)
+    assert_refused(
+        result,
+        "- file d'attente du journal, ligne n° 1 : écrite hors de CSU (sur SQLite chaque "
+        "entrée est intégrée dès son écriture) ; date de mise en file « garbage » invalide",
+        "aucune entrée en attente d'intégration",
+    )
+    assert said(result).startswith("chaîne intègre (3 entrées), mais journal NON conforme")
+
+
+def test_verify_says_the_journal_altered_when_its_head_holds_no_number(db: Path) -> None:
+    attack(db, "DROP TRIGGER journal_head_forward")
+    attack(db, "UPDATE journal_head SET seq = 'abc'")
+    assert_refused(
+        csu("audit", "verify", "--db", db),
+        "journal altéré : entrée 3 : tête du journal illisible : numéro « abc » invalide",
+    )
+
+
+def test_verify_says_the_journal_altered_when_its_head_hash_is_not_utf8(db: Path) -> None:
+    attack(db, "DROP TRIGGER journal_head_forward")
+    attack(db, "UPDATE journal_head SET hash = CAST(x'ff00' AS TEXT)")
+    result = csu("audit", "verify", "--db", db)
+    assert_refused(
+        result,
+        "journal altéré : entrée 3 : tête du journal illisible : empreinte : octets qui ne "
+        "forment pas un texte UTF-8",
+    )
+    assert "SQLite" not in said(result)
+
+
 def test_export_refuses_an_unknown_action_code_and_lists_the_valid_ones(db: Path) -> None:
     result = csu("audit", "export", "--action", "operator_reset_totp", "--db", db)
     assert_refused(

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from csu.domain.actions import ACTIONS
@@ -27,12 +27,12 @@ from csu.domain.clock import paris_seconds_text, parse_rfc3339, to_paris
 from csu.domain.entry_details import in_french
 from csu.domain.hashing import pseudonym
 from csu.domain.interventions import OUTCOMES as INTERVENTION_OUTCOMES
-from csu.domain.journal import ChainCheck
+from csu.domain.journal import GENESIS_HASH, ChainCheck
 from csu.domain.labels import entry_label
 from csu.domain.merkle import CompactRange
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted, plural_of
-from csu.domain.text import FORMULA_FIRST, single_line, spreadsheet_safe
+from csu.domain.text import FORMULA_FIRST, escaped, single_line, spreadsheet_safe
 from csu.services.context import (
     Deps,
     NotFound,
@@ -52,9 +52,18 @@ from csu.services.journal_review import (
 from csu.services.reasons import typed_reason
 from csu.services.sessions import require_live_in, require_live_session
 from csu.store import chain, journal, sequencer
+from csu.store.cells import CellFault, read_rows
 from csu.store.chain import TARGET_VARIABLE
 from csu.store.sequencer import Pending
-from csu.store.tables import Election, Intervention, JournalEntry, Operator, Voter
+from csu.store.tables import (
+    ChainHead,
+    Election,
+    Intervention,
+    JournalEntry,
+    JournalQueued,
+    Operator,
+    Voter,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -124,6 +133,81 @@ class ChainProof:
     tree: CompactRange | None = None  # the range of the first tree_size, with root
 
 
+# --- what a hand on a SQLite file may have left in the journal's other tables -------
+
+# Each column's name in a sentence, for the journal's tables a check reads cell by cell.
+HEAD_COLUMNS = {"seq": "numéro", "hash": "empreinte"}
+QUEUE_COLUMNS = {"event_id": "événement", "body": "contenu", "queued_at": "date de mise en file"}
+_SHOWN_AT_MOST = 40  # characters of a stored value quoted in a finding
+
+
+def said_faults(faults: Sequence[CellFault], labels: Mapping[str, str]) -> str:
+    """What is wrong with a row's values, in French: « date d'enregistrement « garbage »
+    invalide ; note signée : valeur binaire (BLOB) inattendue »."""
+    said = []
+    for fault in faults:
+        label = labels.get(fault.column, fault.column)
+        if fault.kind == "absent":
+            said.append(f"{label} : valeur absente")
+        elif fault.kind == "binary":
+            said.append(f"{label} : valeur binaire (BLOB) inattendue")
+        elif fault.kind == "not_utf8":
+            said.append(f"{label} : octets qui ne forment pas un texte UTF-8")
+        else:
+            shown = fault.shown or ""
+            if len(shown) > _SHOWN_AT_MOST:
+                shown = shown[: _SHOWN_AT_MOST - 1] + "…"
+            said.append(f"{label} « {escaped(shown)} » invalide")
+    return " ; ".join(said)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The chain head as stored: its number and hash, or why its row cannot be read
+    (``seq`` is then the last entry's number, for the check's progress)."""
+
+    seq: int
+    hash: str
+    fault: str | None = None
+
+
+def chain_head(session: Session) -> Head:
+    """The chain head, read cell by cell: a number or a hash that is not of its type (a
+    hand on a SQLite file) is a fault of the journal to report, not a crash."""
+    rows = read_rows(session, [ChainHead.seq, ChainHead.hash], where=[ChainHead.id == 1])
+    if not rows:
+        return Head(0, GENESIS_HASH)
+    [row] = rows
+    if not row.faults:
+        return Head(row.values["seq"], row.values["hash"])
+    last = session.execute(select(func.max(JournalEntry.seq))).scalar() or 0
+    fault = f"tête du journal illisible : {said_faults(row.faults, HEAD_COLUMNS)}"
+    return Head(last, GENESIS_HASH, fault)
+
+
+def foreign_queue_rows(session: Session) -> list[str]:
+    """On SQLite, each row of the journal's queue, and what is wrong with it: SQLite
+    chains every entry as it is written, so nothing of CSU ever waits there."""
+    if session.get_bind().dialect.name != "sqlite":
+        return []  # PostgreSQL's queue is checked by queue_health
+    columns = [JournalQueued.id, JournalQueued.event_id, JournalQueued.body,
+               JournalQueued.queued_at]  # fmt: skip
+    found = []
+    for row in read_rows(session, columns, order_by=[JournalQueued.id], limit=11):
+        told = (
+            f"file d'attente du journal, ligne n° {row.values['id']} : écrite hors de CSU "
+            "(sur SQLite chaque entrée est intégrée dès son écriture)"
+        )
+        if row.faults:
+            told += f" ; {said_faults(row.faults, QUEUE_COLUMNS)}"
+        found.append(told)
+    if len(found) > 10:
+        more = session.execute(select(func.count()).select_from(JournalQueued)).scalar_one()
+        others = counted(more - 10, "autre ligne", "autres lignes")
+        found[10:] = [f"file d'attente du journal : {others} de même"]
+    return found
+
+
 def verify_journal(
     deps: Deps, who: OperatorContext, *, progress: Progress | None = None
 ) -> ChainCheck:
@@ -162,17 +246,17 @@ def prove_chain(
     The bodies after entry ``vouched`` (the size of a checkpoint whose signature was
     checked: the signer read those it covers) are read as entries too."""
     with deps.reading() as session:
-        head_seq, head_hash = journal.head(session)
+        head = chain_head(session)
     wanted = {*marks, tree_size}
     bodies_from = vouched + 1
     with ThreadPoolExecutor(max_workers=1) as side:
         columns = side.submit(_column_check, deps) if whole else None
         check, ranges = _check_chain(
-            deps, head_seq, max(wanted), progress, wanted, bodies_from
+            deps, head.seq, max(wanted), progress, wanted, bodies_from
         )
         mismatch = columns.result() if columns is not None else None
     if whole:
-        check = _with_head(check, mismatch, head_seq, head_hash)
+        check = _with_head(check, mismatch, head)
     roots = {size: tree.root() for size, tree in ranges.items()}
     return ChainProof(check, tree_size, roots.get(tree_size), roots, ranges.get(tree_size))
 
@@ -211,7 +295,8 @@ def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
     workstation that stopped), then what waits and what is wrong with it."""
     require_role(deps, who, "superviseur", "admin")
     problems: list[str] = []
-    if deps.engine.dialect.name == "postgresql":
+    postgresql = deps.engine.dialect.name == "postgresql"
+    if postgresql:
         try:
             integrate_journal(deps, who)
         except ServiceError as error:
@@ -220,8 +305,10 @@ def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
             _log.info("verification without integration (%s: %s)", type(error).__name__, error)
     with deps.reading() as session:
         backlog = sequencer.pending(session)
+        # SQLite queues nothing: a row there, foreign, is among the report's findings
+        # (foreign_queue_rows), not an entry that will be set aside.
         unreadable = journal.unreadable_waiting(session, _UNREADABLE_LOOKED_AT) if (
-            backlog.count
+            backlog.count and postgresql
         ) else []  # fmt: skip
     problems.extend(
         f"l'entrée en attente n° {queued} n'est pas une entrée du journal ({reason}) : "
@@ -526,13 +613,14 @@ def _matches(fields: dict[str, Any], where: ReviewFilter, subject: str | None) -
     return True
 
 
-def _with_head(
-    check: ChainCheck, mismatch: tuple[int, str] | None, head_seq: int, head_hash: str
-) -> ChainCheck:
+def _with_head(check: ChainCheck, mismatch: tuple[int, str] | None, head: Head) -> ChainCheck:
     if mismatch is not None and (check.ok or mismatch[0] < (check.failed_seq or 0)):
         return ChainCheck(check.count, check.last_hash, *mismatch)
     if not check.ok:
         return check
+    if head.fault is not None:  # said at the last entry, as a head that differs from it
+        return ChainCheck(check.count, check.last_hash, check.count, head.fault)
+    head_seq, head_hash = head.seq, head.hash
     if check.count < head_seq:
         reason = f"entrées absentes en fin de journal (la tête en annonce {head_seq})"
         return ChainCheck(check.count, check.last_hash, check.count + 1, reason)
@@ -968,4 +1056,4 @@ def _pending_rows(session: Session, key: bytes, where: ReviewFilter) -> Iterator
 
 def journal_size(deps: Deps) -> int:
     with deps.reading() as session:
-        return journal.head(session)[0]
+        return chain_head(session).seq

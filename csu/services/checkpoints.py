@@ -28,11 +28,21 @@ from csu.domain.clock import parse_rfc3339, to_paris
 from csu.domain.journal import ChainCheck
 from csu.domain.numbers import french_number
 from csu.domain.plural import counted
-from csu.services.audit import ChainProof, Progress, SetAside, prove_chain, set_aside_entries
+from csu.services.audit import (
+    ChainProof,
+    Progress,
+    SetAside,
+    chain_head,
+    foreign_queue_rows,
+    prove_chain,
+    said_faults,
+    set_aside_entries,
+)
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.files import KIB, UnreadableFile, describe_os_error, read_text
 from csu.services.sessions import require_live_in
 from csu.store import journal
+from csu.store.cells import ReadRow, read_rows
 from csu.store.journal import Actor
 from csu.store.tables import Checkpoint as CheckpointRow
 from csu.store.tables import JournalEntry
@@ -194,12 +204,17 @@ def sign_due_checkpoint(
     A refusal (the journal does not check) is journalled (action ``journal_checkpoint``,
     outcome « refusé », with its reason), logged, and raised (:class:`ServiceError`): the
     terminal tells whoever is logged in. No new try before ``every_minutes``: each try
-    checks the whole journal."""
+    checks the whole journal. A chain head that cannot be read (a hand on a SQLite file)
+    is refused at each try without being journalled: no entry can be chained after it."""
     now = deps.clock()
     with deps.reading() as session:
-        head = journal.head(session)[0]
+        read_head = chain_head(session)
+        head = read_head.seq
         last = _latest_row(session, policy.signer.key_id.hex())
         refused = _last_refusal(session)
+    if read_head.fault is not None:
+        _log.warning("automatic checkpoint refused: %s", read_head.fault)
+        raise CheckpointRefused(read_head.fault)
     if refused is not None and now - refused < timedelta(minutes=policy.every_minutes):
         return None
     if last is None:
@@ -283,7 +298,10 @@ def _sign(
     key_hex = signer.key_id.hex()
     check_origin(origin, signer)
     with deps.reading() as session:
-        size = journal.head(session)[0]
+        head = chain_head(session)
+    if head.fault is not None:
+        raise CheckpointRefused(head.fault)
+    size = head.seq
     # The whole chain, and every checkpoint journalled or stored held up against it (no
     # signature checked: a checkpoint of a former key is no reason to refuse).
     report, proof = _audit(deps, None, tree_size=size, whole=False, vouching=signer.verifier)
@@ -343,12 +361,55 @@ def _sign(
     )
 
 
-def _latest_row(session: Session, key_id: str | None = None) -> CheckpointRow | None:
-    query = select(CheckpointRow)
-    if key_id is not None:
-        query = query.where(CheckpointRow.key_id == key_id)  # type: ignore[arg-type]
-    query = query.order_by(CheckpointRow.id.desc())  # type: ignore[union-attr]
-    return session.execute(query.limit(1)).scalars().first()
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A row of the checkpoint table whose every value is of its column's type."""
+
+    id: int
+    size: int
+    root_hash: str
+    origin: str
+    key_name: str
+    key_id: str
+    note: str
+    created_at: datetime
+    created_by: str
+
+
+# The columns of the checkpoint table in a sentence, for a row a hand made unreadable.
+COLUMNS = {
+    "size": "taille", "root_hash": "racine", "origin": "origine", "key_name": "nom de clé",
+    "key_id": "identifiant de clé", "note": "note signée",
+    "created_at": "date d'enregistrement", "created_by": "auteur",
+}  # fmt: skip
+_COLUMNS = [
+    CheckpointRow.id, CheckpointRow.size, CheckpointRow.root_hash, CheckpointRow.origin,
+    CheckpointRow.key_name, CheckpointRow.key_id, CheckpointRow.note,
+    CheckpointRow.created_at, CheckpointRow.created_by,
+]  # fmt: skip
+
+
+def _stored(row: ReadRow) -> StoredCheckpoint | str:
+    """The row, or why it cannot be read (« point de contrôle n° 2 illisible : … »)."""
+    if row.faults:
+        said = said_faults(row.faults, COLUMNS)
+        return f"point de contrôle n° {row.values['id']} illisible : {said}"
+    return StoredCheckpoint(**row.values)
+
+
+def _latest_row(session: Session, key_id: str | None = None) -> StoredCheckpoint | None:
+    """The latest readable checkpoint (of the key ``key_id``): an unreadable one after it
+    is reported by the checks (``_audit``), which then refuse to sign."""
+    where = [] if key_id is None else [CheckpointRow.key_id == key_id]
+    order = [CheckpointRow.id.desc()]  # type: ignore[union-attr]
+    latest = read_rows(session, _COLUMNS, where=where, order_by=order, limit=1)
+    if latest and latest[0].faults:  # rare: read them all for the last readable one
+        latest = read_rows(session, _COLUMNS, where=where, order_by=order)
+    for row in latest:
+        stored = _stored(row)
+        if isinstance(stored, StoredCheckpoint):
+            return stored
+    return None
 
 
 # --- the checkpoints the journal and the base hold, against the chain ---------------
@@ -387,9 +448,17 @@ def journalled_checkpoints(session: Session) -> list[JournalledCheckpoint]:
     return found
 
 
-def _stored_rows(session: Session) -> list[CheckpointRow]:
-    query = select(CheckpointRow).order_by(CheckpointRow.id)  # type: ignore[arg-type]
-    return list(session.execute(query).scalars())
+def _stored_rows(session: Session) -> tuple[list[StoredCheckpoint], list[str]]:
+    """The checkpoints the base holds, in order, and why each unreadable one is."""
+    rows: list[StoredCheckpoint] = []
+    unreadable: list[str] = []
+    for row in read_rows(session, _COLUMNS, order_by=[CheckpointRow.id]):
+        stored = _stored(row)
+        if isinstance(stored, str):
+            unreadable.append(stored)
+        else:
+            rows.append(stored)
+    return rows, unreadable
 
 
 def entries_count(number: int) -> str:
@@ -416,7 +485,8 @@ def _audit(
     key, every body is read."""
     with deps.reading() as session:
         journalled = journalled_checkpoints(session)
-        rows = _stored_rows(session)
+        rows, unreadable = _stored_rows(session)
+        foreign = foreign_queue_rows(session) if whole else []
     # A row whose signature is refused was not signed by the cell's key: a forged row
     # (the table takes INSERTs from every workstation) says nothing of the journal.
     forged = [row for row in rows if not _signed_by(row, verifier)]
@@ -437,7 +507,9 @@ def _audit(
     check = proof.check
     with deps.reading() as session:
         set_aside = tuple(set_aside_entries(session)) if whole else ()
-    anomalies = _journalled_anomalies(journalled, rows, check, proof.roots)
+    # An unreadable row says nothing of the journal: reported, as a forged one.
+    anomalies = [*unreadable, *foreign]
+    anomalies += _journalled_anomalies(journalled, rows, check, proof.roots)
     anomalies += _stored_anomalies(rows[:-1], journalled, check, proof.roots)
     anomalies += [
         f"point de contrôle n° {row.id} en base : signature refusée par la clé publique "
@@ -465,7 +537,7 @@ def _audit(
     return report, proof
 
 
-def _read_note(row: CheckpointRow) -> tuple[Checkpoint | None, str | None]:
+def _read_note(row: StoredCheckpoint) -> tuple[Checkpoint | None, str | None]:
     """The row's signed note, or why the row cannot be trusted for it: an unreadable
     note, or one that says another size or root than the row."""
     try:
@@ -477,11 +549,11 @@ def _read_note(row: CheckpointRow) -> tuple[Checkpoint | None, str | None]:
     return note, None
 
 
-def _agrees_with_note(row: CheckpointRow) -> bool:
+def _agrees_with_note(row: StoredCheckpoint) -> bool:
     return _read_note(row)[0] is not None
 
 
-def _vouched(rows: list[CheckpointRow], key: NoteVerifier | None) -> int:
+def _vouched(rows: list[StoredCheckpoint], key: NoteVerifier | None) -> int:
     """The size of the latest checkpoint row whose note ``key`` signed and that says
     what its note says; 0 without one (or without a key)."""
     if key is None:
@@ -494,7 +566,7 @@ def _vouched(rows: list[CheckpointRow], key: NoteVerifier | None) -> int:
     return max(signed, default=0)
 
 
-def _signed_by(row: CheckpointRow, verifier: NoteVerifier | None) -> bool:
+def _signed_by(row: StoredCheckpoint, verifier: NoteVerifier | None) -> bool:
     """Whether the row's note carries a valid signature of ``verifier``'s key (True when
     no key is known, or when the row is of another key: nothing to tell then)."""
     if verifier is None or row.key_id != verifier.key_id.hex():
@@ -508,7 +580,7 @@ def _signed_by(row: CheckpointRow, verifier: NoteVerifier | None) -> bool:
 
 def _journalled_anomalies(
     journalled: list[JournalledCheckpoint],
-    rows: list[CheckpointRow],
+    rows: list[StoredCheckpoint],
     check: ChainCheck,
     roots: Mapping[int, bytes],
 ) -> list[str]:
@@ -563,7 +635,7 @@ def _journalled_anomalies(
 
 
 def _stored_anomalies(
-    rows: list[CheckpointRow],
+    rows: list[StoredCheckpoint],
     journalled: list[JournalledCheckpoint],
     check: ChainCheck,
     roots: Mapping[int, bytes],
@@ -786,7 +858,7 @@ def latest_checkpoint(
     return None if row is None else _view(row, verifier)
 
 
-def _view(row: CheckpointRow, verifier: NoteVerifier | None) -> CheckpointView:
+def _view(row: StoredCheckpoint, verifier: NoteVerifier | None) -> CheckpointView:
     try:
         signed = Checkpoint.read(row.note)
     except NoteError as error:

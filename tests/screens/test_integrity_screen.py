@@ -21,7 +21,7 @@ from tests.conftest import SUPERVISOR
 from tests.screens.conftest import SIZE, log_in, screen_text
 from tests.services.test_checkpoint_whitewash import delete_checkpoint_rows
 from tests.services.test_checkpoints import truncate
-from tests.store.test_journal import spoil_body
+from tests.store.test_journal import spoil_body, tamper
 
 SIGNER = NoteSigner.generate("csu.test/demo")
 
@@ -165,6 +165,22 @@ async def test_a_checkpoint_the_journal_mentions_but_the_base_lost_is_flagged(
             f"{signed.size} entrées) absent de la base : suppression suspecte"
         ) in text
         assert "Aucun point de contrôle en base, alors que le journal en mentionne 1" in text
+
+
+async def test_a_checkpoint_row_a_hand_made_unreadable_is_named(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    sign_checkpoint(demo_deps, SUPERVISOR, SIGNER)
+    columns = "size, root_hash, origin, key_name, key_id, note, created_at, created_by"
+    copied = columns.replace("created_at", "'garbage'")
+    tamper(demo_deps.engine, f"INSERT INTO checkpoint ({columns}) SELECT {copied} FROM checkpoint")
+    async with app.run_test(size=SIZE) as pilot:
+        await checked_by_a_supervisor(pilot)
+        text = " ".join(screen_text(app).split())
+        assert "mais le journal n'est pas conforme" in text
+        assert "Point de contrôle n° 2 illisible : date d'enregistrement « garbage » invalide" in (
+            text
+        )
 
 
 def test_the_result_counts_entries_as_the_review_does() -> None:
