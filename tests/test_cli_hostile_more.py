@@ -82,6 +82,22 @@ def test_a_webhook_url_with_a_port_in_range_is_accepted(db: Path) -> None:
     assert_done(add_with_webhook(db, "https://hooks.example.fr:8443/csu"))
 
 
+def test_an_election_whose_platform_url_leaves_an_ipv6_bracket_open_is_refused(
+    db: Path, tmp_path: Path
+) -> None:
+    hostile = tmp_path / "X.toml"
+    hostile.write_text(
+        MININT.read_text(encoding="utf-8").replace(
+            "sms_sender =", 'platform_url = "https://[::1/"\nsms_sender =', 1
+        ),
+        encoding="utf-8",
+    )
+    assert_french_refusal(
+        csu("election", "load", hostile, "--db", db),
+        "X.toml : platform_url : adresse mal formée (crochets d'une adresse IPv6 non refermés ?)",
+    )
+
+
 # --- 2. numbers wider than the store's ---------------------------------------------
 
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 from csu.domain import masking, organiser_patterns
 from csu.domain import notice_wording as wording
@@ -59,6 +58,7 @@ from csu.domain.scrutins import (
 )
 from csu.domain.sms import measure
 from csu.domain.text import is_blank, refuse_control_characters
+from csu.domain.urls import split_url
 from csu.domain.verification import (
     DOCUMENT_TYPES,
     FACTOR_LABELS,
@@ -1075,9 +1075,13 @@ def _platform_url(r: _Reader, value: object) -> str:
     url = r.text(value, "platform_url").rstrip("/")
     if not re.fullmatch(r"https://[^\s/$.?#][^\s]*", url):
         r.fail("platform_url", "adresse https:// attendue (ex. https://vote.exemple.fr)")
+    try:  # malformed (« https://[::1/ »), or what no link can carry (a space)
+        parts = split_url(url, "platform_url")
+    except InvalidValue as refusal:
+        r.fail("platform_url", refusal.fault)
     # Every link sent to a voter starts with it: a password there would go out in each
     # message, and « https://vote.gouv.fr@autre.exemple » leads elsewhere than it reads.
-    if "@" in urlsplit(url).netloc:
+    if "@" in parts.netloc:
         r.fail(
             "platform_url",
             "ni nom d'utilisateur ni mot de passe dans l'adresse (https://nom:secret@… "

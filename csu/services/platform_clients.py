@@ -24,7 +24,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session
@@ -32,6 +31,7 @@ from sqlmodel import Session
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.text import single_line
+from csu.domain.urls import split_url
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -405,12 +405,7 @@ def _checked_webhook_url(url: str) -> str:
     url = single_line(url, field).strip()
     if len(url) > MAX_WEBHOOK_URL:
         raise InvalidValue(field, f"{MAX_WEBHOOK_URL} caractères au plus")
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "https://[::1/": the brackets of an IPv6 address left open
-        raise InvalidValue(
-            field, "adresse mal formée (crochets d'une adresse IPv6 non refermés ?)"
-        ) from None
+    parts = split_url(url, field)
     try:
         port = parts.port  # not a number, or over 65535: ValueError
     except ValueError:

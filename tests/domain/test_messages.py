@@ -141,6 +141,12 @@ def test_the_platform_address_must_be_https() -> None:
         parse_election(text, "men.toml")
 
 
+def test_a_platform_address_with_an_ipv6_bracket_left_open_is_refused() -> None:
+    text = MEN.read_text(encoding="utf-8").replace("https://vote.", "https://[::1/vote.")
+    with pytest.raises(InvalidValue, match=r"^men.toml : platform_url : adresse mal formée"):
+        parse_election(text, "men.toml")
+
+
 def test_a_platform_address_with_a_user_name_and_password_is_refused() -> None:
     # Each link to a voter starts with it: the password would go out in every message.
     text = MEN.read_text(encoding="utf-8").replace("https://vote", "https://csu:secret@vote")
