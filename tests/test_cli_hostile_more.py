@@ -82,6 +82,42 @@ def test_a_webhook_url_with_a_port_in_range_is_accepted(db: Path) -> None:
     assert_done(add_with_webhook(db, "https://hooks.example.fr:8443/csu"))
 
 
+@pytest.mark.parametrize(
+    ("url", "fault"),
+    [
+        ("https://hooks.example.fr/ b", "en position 26 (espace, U+0020) : encodez-le (%20)"),
+        ("https://hooks.example.fr/\u00a0b", "en position 26 (espace, U+00A0) : encodez-le"),
+    ],
+    ids=["espace", "espace insécable"],
+)
+def test_a_webhook_url_with_a_space_is_refused_naming_it(db: Path, url: str, fault: str) -> None:
+    """Accepted, every delivery failed with « réponse illisible du récepteur »: http.client
+    refuses to send a request to it."""
+    result = add_with_webhook(db, url)
+    assert_french_refusal(
+        result, f"Adresse des webhooks : caractère interdit dans une adresse {fault}"
+    )
+    assert query(db, "SELECT count(*) FROM platform_client") == [(0,)]
+
+
+def test_a_webhook_url_with_a_character_outside_ascii_after_its_host_is_refused(
+    db: Path,
+) -> None:
+    result = add_with_webhook(db, "https://hooks.example.fr/élection")
+    assert_french_refusal(
+        result,
+        "Adresse des webhooks : caractère « é » en position 26, hors ASCII : écrivez-le encodé "
+        "(%C3%A9)",
+    )
+
+
+def test_a_webhook_url_whose_host_no_name_can_be_is_refused(db: Path) -> None:
+    result = add_with_webhook(db, "https://hooks..example.fr/csu")
+    assert_french_refusal(
+        result, "Adresse des webhooks : nom d'hôte « hooks..example.fr » invalide"
+    )
+
+
 def test_an_election_whose_platform_url_leaves_an_ipv6_bracket_open_is_refused(
     db: Path, tmp_path: Path
 ) -> None:

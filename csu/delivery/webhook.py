@@ -28,6 +28,8 @@ from standardwebhooks import Webhook
 from csu.delivery import DeliveryFailed
 from csu.delivery.reasons import certificate_reason, os_reason, tls_reason
 from csu.delivery.sms_http import gateway_host, http_status
+from csu.domain.errors import InvalidValue
+from csu.domain.urls import request_url
 
 # Receivers answer with a short status; more than this is not read.
 MAX_ANSWER_BYTES = 16 * 1024
@@ -68,6 +70,10 @@ class WebhookSender:
         host = gateway_host(url)
         if host is None:
             raise DeliveryFailed("adresse des webhooks invalide (https:// attendue)")
+        try:  # one stored before csu platform add refused it: said, not « réponse illisible »
+            request_url(url, "adresse des webhooks")
+        except InvalidValue as refusal:
+            raise DeliveryFailed(f"adresse des webhooks invalide : {refusal.fault}") from None
         headers = signed_headers(secret, message_id, body, self._clock())
         request = urllib.request.Request(
             url,

@@ -31,7 +31,7 @@ from sqlmodel import Session
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.text import single_line
-from csu.domain.urls import split_url
+from csu.domain.urls import request_url
 from csu.services.context import (
     Deps,
     Forbidden,
@@ -405,13 +405,8 @@ def _checked_webhook_url(url: str) -> str:
     url = single_line(url, field).strip()
     if len(url) > MAX_WEBHOOK_URL:
         raise InvalidValue(field, f"{MAX_WEBHOOK_URL} caractères au plus")
-    parts = split_url(url, field)
-    try:
-        port = parts.port  # not a number, or over 65535: ValueError
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise InvalidValue(field, "port attendu entre 1 et 65535")
+    # Malformed, or what no request can carry (a space: every delivery would fail).
+    parts = request_url(url, field)
     if parts.username is not None or parts.password is not None:
         # « csu platform list » shows the address: a password in it would be read there.
         raise InvalidValue(

@@ -17,6 +17,7 @@ from csu.delivery.folder import FolderDelivery
 from csu.delivery.reasons import os_reason
 from csu.delivery.sms_http import SmsHttpDelivery
 from csu.delivery.smtp import SmtpDelivery
+from csu.delivery.webhook import WebhookSender
 from csu.services.outbox import deliver
 from tests.delivery.test_smtp import (  # noqa: F401  (fixtures: "server", "certificate"...)
     SENDER_ADDRESS,
@@ -115,6 +116,17 @@ def test_a_gateway_answering_nonsense_is_named_without_a_class_name(nonsense: in
     delivery = SmsHttpDelivery(f"http://127.0.0.1:{nonsense}/sms", "t0k3n", timeout=5)
     text = failure_of(delivery.send, sms())
     assert text == f"réponse illisible de la passerelle SMS 127.0.0.1:{nonsense}"
+
+
+def test_a_webhook_address_with_a_space_stored_before_it_was_refused_is_named() -> None:
+    """Not « réponse illisible du récepteur »: http.client refuses the request itself."""
+    with pytest.raises(DeliveryFailed) as caught:
+        WebhookSender(timeout=5).send("https://hooks.exemple.fr/ b", "whsec_" + "A" * 32,
+                                        "msg_1", "{}")  # fmt: skip
+    assert str(caught.value) == (
+        "adresse des webhooks invalide : caractère interdit dans une adresse en position 26 "
+        "(espace, U+0020) : encodez-le (%20)"
+    )
 
 
 def test_a_relay_answering_nonsense_is_named_without_a_class_name(nonsense: int) -> None:
