@@ -1327,8 +1327,10 @@ def _substitution(r: _Reader, value: object) -> SubstitutionRules:
 
 
 def _sms_sender(r: _Reader, value: object) -> str:
+    # Read first: its refusal (an InvalidValue, a ValueError) already names the field.
+    sender = r.text(value, "sms_sender")
     try:
-        return check_sms_sender(r.text(value, "sms_sender"))
+        return check_sms_sender(sender)
     except ValueError as error:
         r.fail("sms_sender", str(error))
 

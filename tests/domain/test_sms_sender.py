@@ -60,3 +60,11 @@ def test_a_gateway_sender_too_long_in_the_settings_stops_with_a_french_message(
 def test_a_gateway_sender_that_fits_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CSU_SMS_SENDER", "CELLULECSU")
     assert load_settings().sms_sender == "CELLULECSU"
+
+
+def test_an_sms_sender_with_a_control_character_names_the_file_and_field_once() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_election(WITH_SENDER.replace('"CSUTEST24"', '"X\\u0000"'), "X.toml")
+    assert str(caught.value) == (
+        "X.toml : sms_sender : caractère interdit en position 2 (caractère nul, U+0000)"
+    )
