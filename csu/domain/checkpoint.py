@@ -23,11 +23,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from csu.domain.text import escaped
+
 ED25519 = 0x01  # the signature type byte of c2sp.org/signed-note
 DASH = "\u2014"  # em dash: signature lines start with "— "
 MAX_SIGNATURES = 100  # as Go's note.Open: a note with more is refused
 _SPACES = re.compile(r"\s")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+# A key's ID as Go's note package reads it: 8 hexadecimal digits (strconv.ParseUint, base 16).
+_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
 
 
 class NoteError(ValueError):
@@ -57,6 +61,19 @@ def is_public_key(text: str) -> bool:
     except NoteError:
         return False
     return True
+
+
+def _stated_key_id(text: str, key: str) -> bytes:
+    """The key ID a key states between its name and its data, or a :class:`NoteError`
+    naming it (``key``: « Clé publique », « Clé de signature »): read before the data,
+    so that a wrong ID is not reported as the data's fault."""
+    if not _KEY_ID.fullmatch(text):
+        shown = escaped(text if len(text) <= 20 else text[:19] + "…")
+        raise NoteError(
+            f"{key} illisible : son empreinte « {shown} » (après le nom) doit compter 8 "
+            "chiffres hexadécimaux (0-9, a-f)."
+        )
+    return bytes.fromhex(text)
 
 
 def _b64decode(text: str) -> bytes:
@@ -95,6 +112,7 @@ class NoteVerifier:
             )
         name, hash_hex, data = parts
         check_key_name(name)
+        stated = _stated_key_id(hash_hex, "Clé publique")
         try:
             key = _b64decode(data)
         except NoteError:
@@ -102,7 +120,7 @@ class NoteVerifier:
         if len(key) != 33 or key[0] != ED25519:
             raise NoteError("Clé publique illisible : ce n'est pas une clé Ed25519.")
         identifier = key_id(name, key[1:])
-        if not re.fullmatch(r"[0-9a-f]{8}", hash_hex) or bytes.fromhex(hash_hex) != identifier:
+        if stated != identifier:
             raise NoteError("Clé publique altérée : son empreinte ne correspond pas à la clé.")
         return cls(name, identifier, key[1:])
 
@@ -146,6 +164,7 @@ class NoteSigner:
             )
         name, hash_hex, data = parts[2:]
         check_key_name(name)
+        stated = _stated_key_id(hash_hex, "Clé de signature")
         try:
             seed = _b64decode(data)
         except NoteError:
@@ -153,7 +172,7 @@ class NoteSigner:
         if len(seed) != 33 or seed[0] != ED25519:
             raise NoteError("Clé de signature illisible : ce n'est pas une clé Ed25519.")
         signer = cls(name, Ed25519PrivateKey.from_private_bytes(seed[1:]))
-        if hash_hex != signer.key_id.hex():
+        if stated != signer.key_id:
             raise NoteError("Clé de signature altérée : son empreinte ne correspond pas.")
         return signer
 

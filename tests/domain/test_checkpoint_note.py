@@ -65,6 +65,27 @@ def test_a_verifier_key_whose_hash_was_changed_is_refused() -> None:
         NoteVerifier.parse(GO_VERIFIER.replace("c74f20a3", "c74f20a4"))
 
 
+def test_a_verifier_key_whose_hash_is_not_hexadecimal_names_the_hash_not_the_key() -> None:
+    with pytest.raises(NoteError) as caught:
+        NoteVerifier.parse(GO_VERIFIER.replace("c74f20a3", "zzzzzzzz"))
+    assert str(caught.value) == (
+        "Clé publique illisible : son empreinte « zzzzzzzz » (après le nom) doit compter 8 "
+        "chiffres hexadécimaux (0-9, a-f)."
+    )
+
+
+def test_a_signer_key_whose_hash_is_not_hexadecimal_names_the_hash_not_the_key() -> None:
+    with pytest.raises(NoteError, match=r"^Clé de signature illisible : son empreinte « c74f »"):
+        NoteSigner.parse(GO_SIGNER.replace("c74f20a3", "c74f"))
+
+
+def test_a_key_whose_hash_is_written_in_capitals_is_read_as_go_reads_it() -> None:
+    assert str(NoteVerifier.parse(GO_VERIFIER.replace("c74f20a3", "C74F20A3"))) == GO_VERIFIER
+    assert NoteSigner.parse(GO_SIGNER.replace("c74f20a3", "C74F20A3")).private_text() == (
+        GO_SIGNER
+    )
+
+
 @pytest.mark.parametrize("name", ["", "deux mots", "a+b"])
 def test_a_key_name_with_a_space_or_a_plus_is_refused(name: str) -> None:
     with pytest.raises(NoteError, match="Nom de clé"):
