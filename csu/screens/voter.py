@@ -988,7 +988,11 @@ class VoterScreen(Explained, CsuScreen[None]):
 
     def after_verify(self, result: VerificationResult | None) -> None:
         if result is not None:
-            self.notify(result.message, title="Vérification d'identité")
+            if result.wrong:  # verified, but an answer was wrong: said longer, as a warning
+                self.notify(result.message, title="Vérification d'identité",
+                            severity="warning", timeout=15)  # fmt: skip
+            else:
+                self.notify(result.message, title="Vérification d'identité")
             self.reload(with_file=False)
 
     def _reachable(self) -> frozenset[str] | None:

@@ -117,6 +117,22 @@ class VerificationResult:
     # included) and how many lock them; None when verified, or in person (no lock).
     failures: int | None = None
     failure_limit: int | None = None
+    # Verified by one set while an answer of another was wrong: those answers' factors.
+    wrong: tuple[str, ...] = ()
+
+
+def verified_message(until: datetime | None, wrong: Collection[str]) -> str:
+    """What the agent reads of a verification that passed; an answer that was wrong
+    all the same is named: a caller who gets their NIR wrong is one to watch, and the
+    agent took every answer for checked."""
+    said = f"Identité vérifiée (valable jusqu'à {until:%H:%M})." if until else "Identité vérifiée."
+    if not wrong:
+        return said
+    labels = ", ".join(FACTOR_LABELS.get(factor, factor) for factor in sorted(wrong))
+    return (
+        f"{said} Attention, réponse fausse : {labels} (l'identité est vérifiée par les "
+        "autres réponses ; le journal garde cet échec)."
+    )
 
 
 IN_PERSON_REFUSED = (
@@ -173,7 +189,7 @@ def verify_identity(
             )
         else:
             refusal = None
-            recorded, until = _check_answers(
+            recorded, until, wrong = _check_answers(
                 deps, session, who, row, voter, given, policy, own_check, now,
                 documents=definition.identity_documents,
             )  # fmt: skip
@@ -186,7 +202,7 @@ def verify_identity(
     if used is not None:
         shown = to_paris(until) if until else None
         return VerificationResult(
-            True, f"Identité vérifiée (valable jusqu'à {shown:%H:%M}).", shown, None
+            True, verified_message(shown, wrong), shown, None, wrong=tuple(sorted(wrong))
         )
     if recorded.failures is None:  # in person: no lock to count towards
         return VerificationResult(False, "Identité non vérifiée.", None, None)
@@ -221,9 +237,10 @@ def _check_answers(
     now: datetime,
     *,
     documents: tuple[str, ...],
-) -> "tuple[Recorded, datetime | None]":
+) -> "tuple[Recorded, datetime | None, frozenset[str]]":
     """The answers checked and recorded, in ``verify_identity``'s transaction (the
-    voter not locked): what was recorded, and until when the intervention is verified.
+    voter not locked): what was recorded, until when the intervention is verified, and
+    the factors typed whose answer was wrong.
     ``documents``: those the election accepts now; an attestation of another, made
     before its file was reloaded, counts for nothing (a set without ``in_person`` may
     still pass), and where one is needed the agent is told to ask again."""
@@ -280,7 +297,10 @@ def _check_answers(
         attestation.used_at = now
         session.add(attestation)
     until = verified_until(row, now)
-    return recorded, until
+    # What was typed and did not match (not the automatic ones: the caller's number is
+    # the panel's to say).
+    wrong = frozenset(set(given) - passed)
+    return recorded, until, wrong
 
 
 def _journal_locked_attempt(
