@@ -573,9 +573,19 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self.query_one("#verify-presence", Static).update(
             presence_line(view, more_to_type=bool(self.factors))
         )
-        self.query_one("#verify-ask", Button).display = not view.closed_for_them and (
+        ask = self.query_one("#verify-ask", Button)
+        offered = not view.closed_for_them and (
             view.state not in (PENDING, ATTESTED) or view.outdated is not None
         )
+        newly = offered and not ask.display
+        ask.display = offered
+        close = self.query_one("#verify-close", Button)
+        if newly and (self.focused is None or self.focused is close):
+            # Nothing typed in (the attestation may be the whole set): after a refusal
+            # Entrée closed the window, or did nothing; it asks the president again.
+            ask.focus()
+        elif self.focused is None or not self.focused.display:
+            close.focus()
 
     def answers(self) -> dict[str, str]:
         """What the operator typed, by factor (``in_person`` as ``"cni:1234"``)."""
