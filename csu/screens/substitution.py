@@ -454,6 +454,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             self.checklist(),
             self.identity(),
             self.typed("substitution-email"),
+            self.typed("substitution-email-again"),
             declared,
             self.typed("substitution-notes"),
         )
@@ -465,6 +466,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         checklist: dict[str, bool],
         identity: TypedIdentity,
         email: str,
+        email_again: str,
         declared_on: date,
         notes: str,
     ) -> None:
@@ -479,6 +481,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             checklist=checklist,
             identity=identity,
             email=email,
+            email_again=email_again,
             declared_on=declared_on,
             notes=notes,
         )

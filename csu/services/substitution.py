@@ -33,7 +33,7 @@ from csu.domain import credentials as creds
 from csu.domain import masking, sealing
 from csu.domain import substitution as rules
 from csu.domain.clock import to_paris
-from csu.domain.contacts import parse_typed_email
+from csu.domain.contacts import parse_typed_email, typed_twice_alike
 from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDefinition
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import identity_mismatches, parse_birth_date
@@ -80,6 +80,9 @@ SEAL_PURPOSE = "substitution"
 MESSAGE_PURPOSE = "substitution"
 REVOKE_REASON = "substitution"
 MAX_DECISION_LENGTH = 500
+RETYPED_DIFFERS = (
+    "les deux saisies de l'adresse d'envoi diffèrent : retapez-la telle qu'écrite sur la demande"
+)
 IDENTIFIER_ATTEMPTS = 5
 # The credential acts' refusal (csu.domain.permissions), said for a request.
 UNVERIFIED = (
@@ -202,6 +205,7 @@ def request_substitution(
     *,
     checklist: Mapping[str, bool],
     email: str,
+    email_again: str,
     declared_on: date,
     notes: str = "",
     identity: TypedIdentity | None = None,
@@ -219,6 +223,9 @@ def request_substitution(
     credentials the new material carries): the refusal is journalled (« refusée »),
     nothing of the request is stored, and the sentence says to verify first.
 
+    ``email_again``: the address typed a second time; one that differs (« gmial.com »
+    once) is refused, nothing stored: the new material would go to a stranger.
+
     ``identity``: the name, first name and date of birth typed from the signed request,
     compared with the roll (accents and case aside); a difference refuses the request,
     its reason naming what differs. ``identity_match`` is the former ticked box, for
@@ -229,7 +236,9 @@ def request_substitution(
         raise InvalidValue(
             "Identité", "saisissez les nom, prénom et date de naissance de la demande signée"
         )
-    address = parse_typed_email(email)  # typed from the request: sent to, never confirmed
+    address = parse_typed_email(email)  # typed from the request, where the material goes
+    if not typed_twice_alike(email, email_again):  # typed twice: a typo sends it elsewhere
+        raise InvalidValue("Adresse d'envoi retapée", RETYPED_DIFFERS)
     notes = masking.mask_personal_data(multiline_text(notes, "Notes").strip())
     if len(notes) > MAX_NOTE_LENGTH:
         raise InvalidValue("Notes", f"{MAX_NOTE_LENGTH} caractères au plus")

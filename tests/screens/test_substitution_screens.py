@@ -211,6 +211,7 @@ def request_as(deps: Deps, who: OperatorContext, voter: DemoVoter) -> Substituti
         checklist=dict.fromkeys(definition.substitution.checklist, True),
         identity=TypedIdentity(voter.row["nom"], voter.row["prenom"], voter.birth_text),
         email=ADDRESS,
+        email_again=ADDRESS,
         declared_on=TODAY,
         notes="Courrier jamais reçu",
     )

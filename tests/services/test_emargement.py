@@ -421,7 +421,8 @@ def substitute(desk: Desk, voter_id: int, material_id: int, who: OperatorContext
     try:
         return request_substitution(
             desk.deps, who, call.id, [material_id], checklist=dict.fromkeys(checklist, True),
-            identity_match=True, email="victoire.perso@exemple.fr", declared_on=date(2022, 12, 1),
+            identity_match=True, email="victoire.perso@exemple.fr",
+            email_again="victoire.perso@exemple.fr", declared_on=date(2022, 12, 1),
         )  # fmt: skip
     finally:
         close_intervention(desk.deps, who, call.id, "résolu")

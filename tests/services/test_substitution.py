@@ -254,6 +254,7 @@ def ask(
         "notes": "appel de l'électeur, pièces reçues par courriel",
     }
     options.update(changes)
+    options.setdefault("email_again", options["email"])  # typed twice alike
     return request_substitution(
         cell.deps, who, call(cell, elector, who), materials or elector.material_ids[:1],
         **options,
@@ -420,7 +421,7 @@ def test_a_president_cannot_request(cell: Cell) -> None:
     with pytest.raises(Forbidden):
         request_substitution(
             cell.deps, PRESIDENT, "any", cell.voter.material_ids, checklist={},
-            identity_match=True, email=ADDRESS, declared_on=DECLARED,
+            identity_match=True, email=ADDRESS, email_again=ADDRESS, declared_on=DECLARED,
         )
 
 
@@ -512,7 +513,7 @@ def test_refused_when_the_material_was_already_replaced(cell: Cell) -> None:
     ask(cell)
     view = request_substitution(  # in the same intervention, still open
         cell.deps, AGENT, _open_of(cell), [cell.voter.material_id],
-        checklist=complete(cell.deps), identity_match=True, email=ADDRESS,
+        checklist=complete(cell.deps), identity_match=True, email=ADDRESS, email_again=ADDRESS,
         declared_on=DECLARED,
     )
     assert view.state == "refusée" and view.reason and "n'est plus actif" in view.reason
@@ -552,7 +553,7 @@ def test_a_second_request_while_one_is_pending_is_refused(cell: Cell) -> None:
         request_substitution(
             cell.deps, SUPERVISOR, call(cell, cell.twice, SUPERVISOR),
             [cell.twice.material_ids[1]], checklist=complete(cell.deps),
-            identity_match=True, email=ADDRESS, declared_on=DECLARED,
+            identity_match=True, email=ADDRESS, email_again=ADDRESS, declared_on=DECLARED,
         )
     assert len(entries(cell.deps, "substitution_request")) == 1
 
@@ -563,9 +564,22 @@ def test_a_material_of_another_voter_is_refused(cell: Cell) -> None:
     with pytest.raises(NotFound, match="introuvable"):
         request_substitution(
             cell.deps, AGENT, _open_of(cell), [987654], checklist=complete(cell.deps),
-            identity_match=True, email=ADDRESS, declared_on=DECLARED,
+            identity_match=True, email=ADDRESS, email_again=ADDRESS, declared_on=DECLARED,
         )
     assert entries(cell.deps, "substitution_request") == []
+
+
+def test_an_address_typed_twice_differently_is_refused_and_nothing_stored(cell: Cell) -> None:
+    """Typed once, « gmial.com » went through: the new material went to a stranger."""
+    with pytest.raises(InvalidValue, match="les deux saisies de l'adresse d'envoi diffèrent"):
+        ask(cell, email="victoire.perso@gmail.com", email_again="victoire.perso@gmial.com")
+    with cell.deps.reading() as session:
+        assert session.execute(select(SubstitutionRequest)).first() is None
+
+
+def test_an_address_typed_twice_in_another_case_is_one_address(cell: Cell) -> None:
+    view = ask(cell, email="Victoire.Perso@Exemple.fr", email_again="victoire.perso@exemple.fr")
+    assert view.state in ("en attente", "accordée")
 
 
 def test_a_bad_address_is_refused_with_a_clear_message(cell: Cell) -> None:
@@ -589,7 +603,7 @@ def test_a_request_needs_the_operators_open_intervention(cell: Cell) -> None:
     with pytest.raises(NotFound):
         request_substitution(
             cell.deps, SUPERVISOR, intervention, cell.voter.material_ids,
-            checklist=complete(cell.deps), identity_match=True, email=ADDRESS,
+            checklist=complete(cell.deps), identity_match=True, email=ADDRESS, email_again=ADDRESS,
             declared_on=DECLARED,
         )
 

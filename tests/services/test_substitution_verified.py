@@ -78,6 +78,7 @@ def request(cell: Cell, call: str, who: OperatorContext = AGENT, **changes: obje
         "declared_on": DECLARED,
     }
     options.update(changes)
+    options.setdefault("email_again", options["email"])  # typed twice alike
     return request_substitution(
         cell.deps, who, call, [cell.voter.material_id], **options,
     )  # fmt: skip

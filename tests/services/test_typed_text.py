@@ -100,7 +100,8 @@ def test_substitution_notes_with_an_escape_sequence_are_refused(desk: Desk) -> N
     with pytest.raises(InvalidValue, match=r"^Notes : caractère interdit .*U\+001B"):
         request_substitution(
             desk.deps, AGENT, call.id, [desk.caller.material_id], checklist={},
-            identity_match=True, email="jeanne@example.fr", declared_on=desk.clock.now.date(),
+            identity_match=True, email="jeanne@example.fr", email_again="jeanne@example.fr",
+            declared_on=desk.clock.now.date(),
             notes="\x1b[2Jécran effacé",
         )  # fmt: skip
     assert journal_size(desk.deps) == before
