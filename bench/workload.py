@@ -365,7 +365,7 @@ class Workstation:
                 [caller.material_id],
                 checklist={"Demande signée": True, "Pièce d'identité": True,
                            "Numéro d'électeur": True},
-                identity_match=True, email="electeur@example.fr",
+                identity_match=True, email="electeur@example.fr", email_again="electeur@example.fr",
                 declared_on=date(2022, 12, 1), ref=lambda r: r.id,
             )
         self.call("intervention_close", close_intervention, intervention, "résolu")
