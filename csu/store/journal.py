@@ -36,7 +36,7 @@ from csu.domain.ids import time_ordered_uuid
 from csu.domain.journal import GENESIS_HASH, canonical_form, chain_hash
 from csu.store import chain, sequencer
 from csu.store.engine import write_cursor
-from csu.store.tables import ChainHead, JournalEntry
+from csu.store.tables import JournalEntry
 
 # Every field of an entry's body but its details is repeated in an indexed column.
 
@@ -58,8 +58,11 @@ def _statements(dialect: str) -> tuple[str, str, str]:
     lock = "" if dialect == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE
     # On SQLite the index columns are generated from the body (see the migration).
     columns = ("seq", "body", "hash") if dialect == "sqlite" else _ALL_COLUMNS
+    # SQLite: the hash as bytes, which a hand may have made no UTF-8 (read as text, the
+    # driver fails in English before a row is seen): _head_of names it.
+    hashed = "CAST(hash AS BLOB)" if dialect == "sqlite" else "hash"
     return (
-        f"SELECT seq, hash FROM journal_head WHERE id = 1{lock}",
+        f"SELECT seq, {hashed} FROM journal_head WHERE id = 1{lock}",
         f"INSERT INTO journal_entry ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})",
         f"UPDATE journal_head SET seq = {mark}, hash = {mark} WHERE id = 1",
@@ -211,11 +214,9 @@ def _chain(cursor: Any, dialect: str, stored: Mapping[str, Any], body: bytes) ->
     PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers), insert, move the head."""
     read_head, insert_entry, move_head = _STATEMENTS[dialect]
     cursor.execute(read_head)
-    row = cursor.fetchone()
-    if row is None:
-        raise RuntimeError("journal head missing: run the migrations (csu init)")
-    seq = row[0] + 1
-    digest = chain_hash(seq, row[1], body)
+    last, previous = _head_of(cursor.fetchone())
+    seq = last + 1
+    digest = chain_hash(seq, previous, body)
     if dialect == "sqlite":
         cursor.execute(insert_entry, (seq, body, digest))
     else:
@@ -440,5 +441,41 @@ def _fields_of(body: bytes | str) -> dict[str, Any] | None:
 
 
 def head(session: Session) -> tuple[int, str]:
-    row = session.get(ChainHead, 1)
-    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+    """The chain head's number and hash; a French :class:`InvalidValue` when a hand made
+    it unreadable (a number « abc », a hash that is no hash)."""
+    hashed = "CAST(hash AS BLOB)" if session.get_bind().dialect.name == "sqlite" else "hash"
+    row = session.execute(text(f"SELECT seq, {hashed} FROM journal_head WHERE id = 1")).first()
+    return _head_of(tuple(row) if row is not None else None, missing=(0, GENESIS_HASH))
+
+
+HEAD_UNREADABLE = (
+    "tête du journal illisible dans la base (altérée ?) : rien n'a été enregistré. "
+    "Prévenez un administrateur : « csu audit verify » dit ce qui a changé"
+)
+
+
+def _head_of(
+    row: tuple[Any, ...] | None, missing: tuple[int, str] | None = None
+) -> tuple[int, str]:
+    """The head's row read: its number and its hash (64 hexadecimal digits), or a
+    French refusal (:data:`HEAD_UNREADABLE`): before, every journalled action ended in
+    a TypeError on such a base."""
+    if row is None:
+        if missing is not None:
+            return missing
+        raise InvalidValue("Journal", "tête du journal absente : lancez « csu init »")
+    seq, hashed = row
+    if isinstance(hashed, bytes | bytearray | memoryview):
+        try:
+            hashed = bytes(hashed).decode("ascii")
+        except UnicodeDecodeError:
+            hashed = None
+    if (
+        type(seq) is not int
+        or seq < 0
+        or not isinstance(hashed, str)
+        or len(hashed) != 64
+        or hashed.strip("0123456789abcdef")
+    ):
+        raise InvalidValue("Journal", HEAD_UNREADABLE)
+    return seq, hashed
