@@ -26,9 +26,9 @@ def test_an_action_on_an_unreadable_head_is_refused_in_french(
     append_entries(sqlite_deps.engine, 2)
     unlock_head(sqlite_deps.engine)
     tamper(sqlite_deps.engine, spoiled)
-    with pytest.raises(InvalidValue, match="tête du journal illisible dans la base"):
-        with write_session(sqlite_deps.engine) as session:
-            journal.append(session, actor=ACTOR, action="consultation", outcome="ok", at=NOW)
+    refused = pytest.raises(InvalidValue, match="tête du journal illisible dans la base")
+    with refused, write_session(sqlite_deps.engine) as session:
+        journal.append(session, actor=ACTOR, action="consultation", outcome="ok", at=NOW)
     with sqlite_deps.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM journal_entry")).scalar_one() == 2
 
