@@ -214,6 +214,11 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
 
 
 LAYOUT_SETTLED_S = 0.05
+RESOLVED = "résolu"
+UNCONFIRMED_RESOLVED = (
+    "« Résolu » alors que la remise du code n'a pas été confirmée : précisez dans la note "
+    "comment l'électeur l'a eu, ou choisissez une autre issue."
+)
 NOTE_OPTIONAL = "Note (facultative, versée au journal ; numéros et adresses masqués)"
 # One line at 80 columns: a second one was scrolled out of view, its parenthesis cut.
 NOTE_FOR_SUPERVISOR = "Note (obligatoire : pourquoi escalader ; numéros et adresses masqués)"
@@ -306,6 +311,13 @@ class InterventionCloseScreen(CsuModal[str | None]):
     @on(Input.Submitted, "#close-callback")  # Entrée in the last field, as in every window
     def _submit(self) -> None:
         outcome = self.query_one("#close-outcome", Select).value
+        note = self.query_one("#close-note", TextArea)
+        if self.unconfirmed is not None and outcome == RESOLVED and not note.text.strip():
+            # The warning above said « précisez-le dans la note »: a newcomer closed
+            # « Résolu » all the same, the key's hand-over never confirmed, nothing said.
+            self.notify(UNCONFIRMED_RESOLVED, title="Note demandée", severity="warning")
+            note.focus()
+            return
         if not isinstance(outcome, str) or not self.begin():
             return
         callback = self.query_one("#close-callback", Input).value

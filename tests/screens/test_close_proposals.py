@@ -6,12 +6,13 @@ the organiser's script says (cci-hdf-2021 S5: « Clore l'intervention (résolu, 
 avec son motif, ou redirigé vers le libre-service) »), not « escaladé »."""
 
 import pytest
-from textual.widgets import Select, Static
+from textual.widgets import Select, Static, TextArea
 
 from csu.app import CsuApp
 from csu.domain.permissions import Call, Step, suggested_outcome
 from csu.screens.credential import CredentialShownScreen
 from csu.screens.identifier_delivery import IdentifierScreen
+from csu.screens.intervention import UNCONFIRMED_RESOLVED, InterventionCloseScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (
@@ -104,6 +105,28 @@ class TestOnTheVoterFile:
             await issue_ui(pilot)  # another, read out: nothing to warn of
             await press(pilot, "ctrl+w")
             assert not app.screen.query("#close-unread-warning")
+
+    async def test_resolved_with_a_code_never_confirmed_asks_for_a_note(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        """A newcomer closed « Résolu », empty note, the key's hand-over never confirmed."""
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await call_verified(pilot, voter)
+            await press(pilot, "ctrl+k")
+            await click(pilot, "#issue-ok")
+            await click(pilot, "#close-unconfirmed")
+            await press(pilot, "ctrl+w")
+            window = app.screen
+            assert isinstance(window, InterventionCloseScreen)
+            window.query_one("#close-outcome", Select).value = "résolu"
+            await click(pilot, "#close-ok")
+            assert app.screen is window  # not closed
+            assert UNCONFIRMED_RESOLVED in notifications(app)
+            assert window.focused is window.query_one("#close-note", TextArea)
+            window.query_one("#close-note", TextArea).text = "clé relue par SMS au rappel"
+            await click(pilot, "#close-ok")
+            assert isinstance(app.screen, VoterScreen)
 
     async def test_an_identifier_sent_then_a_second_address_refused_proposes_resolved(
         self, app: CsuApp, demo_deps: Deps
