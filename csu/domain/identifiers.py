@@ -678,6 +678,15 @@ def _french_zone_type(nsn: str, country_code: int) -> tuple[int, int, str | None
 UNASSIGNED = "numéro non attribué (dans aucune tranche en service) : un chiffre est sans doute faux"
 
 
+FRENCH_DIGITS = 10
+
+
+def _national_french(text: str, region: str) -> bool:
+    """A number written the French way, « 0 » then the rest (not « 00 », an abroad one)."""
+    french = region.upper() in _FRENCH_ZONE_REGIONS
+    return french and text.startswith("0") and not text.startswith("00")
+
+
 def parse_phone(raw: str, region: str = "FR") -> Phone:
     """A valid phone number, national (for ``region``) or international form."""
     code, nsn, number = _read(raw, region)
@@ -699,6 +708,22 @@ def parse_phone(raw: str, region: str = "FR") -> Phone:
             nsn = str(national)
             other = _french_zone_type(nsn, code)
         if other is None:
+            digits = sum(char.isdigit() for char in text)
+            if _national_french(text, region) and digits != FRENCH_DIGITS:
+                # « 06 12 34 56 7 » fits some range's length: a digit left out is no
+                # « chiffre faux ».
+                short = digits < FRENCH_DIGITS
+                one = abs(digits - FRENCH_DIGITS) == 1
+                missing = (
+                    ("il manque un chiffre" if one else "des chiffres manquent")
+                    if short
+                    else ("un chiffre de trop" if one else "trop de chiffres")
+                )
+                raise InvalidValue(
+                    _PHONE_FIELD,
+                    f"{missing} ({digits} ici ; un numéro français en compte {FRENCH_DIGITS}, "
+                    "0 compris)",
+                )
             if number is None:
                 number = PhoneNumber(country_code=code, national_number=int(nsn))
             reason = phonenumbers.is_possible_number_with_reason(number)

@@ -150,6 +150,11 @@ def _library_phone(raw: str, region: str) -> Phone | str:
                     number = other
                     break
         if kind == PhoneNumberType.UNKNOWN:
+            digits = sum(char.isdigit() for char in typed)
+            french = region.upper() in identifiers._FRENCH_ZONE_REGIONS
+            if french and typed.startswith("0") and not typed.startswith("00") and digits != 10:
+                return f"Téléphone : {_count_fault(digits)} ({digits} ici ; un numéro français " \
+                    "en compte 10, 0 compris)"
             reason = phonenumbers.is_possible_number_with_reason(number)
             fault = identifiers._LENGTH_FAULTS.get(reason, identifiers.UNASSIGNED)
             return "Téléphone : " + fault
@@ -158,6 +163,13 @@ def _library_phone(raw: str, region: str) -> Phone | str:
         region=phonenumbers.region_code_for_number(number),
         is_mobile=kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE),
     )
+
+
+def _count_fault(digits: int) -> str:
+    """A French number's digits counted, said as the refusal says it."""
+    if digits < 10:
+        return "il manque un chiffre" if digits == 9 else "des chiffres manquent"
+    return "un chiffre de trop" if digits == 11 else "trop de chiffres"
 
 
 def _phone(raw: str, region: str) -> Phone | str:

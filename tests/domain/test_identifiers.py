@@ -492,11 +492,29 @@ def test_mobile_refuses_a_landline():
 
 
 def test_phone_too_short_is_refused():
-    assert refused(parse_phone, "06 12 34") == "Téléphone : numéro trop court"
+    assert refused(parse_phone, "+33 6 12 34") == "Téléphone : numéro trop court"
 
 
 def test_phone_too_long_is_refused():
-    assert refused(parse_phone, "06 12 34 56 78 90 12") == "Téléphone : numéro trop long"
+    assert refused(parse_phone, "+33 6 12 34 56 78 90 12") == "Téléphone : numéro trop long"
+
+
+def test_a_french_number_missing_a_digit_says_so_not_that_a_digit_is_wrong():
+    """« 06 12 34 56 7 » is of a length some range has: it read « un chiffre est sans
+    doute faux »."""
+    assert refused(parse_phone, "06 12 34 56 7") == (
+        "Téléphone : il manque un chiffre (9 ici ; un numéro français en compte 10, 0 compris)"
+    )
+
+
+def test_a_french_number_with_digits_too_many_or_too_few_counts_them():
+    assert refused(parse_phone, "06 12 34 56 789") == (
+        "Téléphone : un chiffre de trop (11 ici ; un numéro français en compte 10, 0 compris)"
+    )
+    assert refused(parse_phone, "06 12 34").startswith("Téléphone : des chiffres manquent (6 ici")
+    assert refused(parse_phone, "06 12 34 56 78 90 12").startswith(
+        "Téléphone : trop de chiffres (14 ici"
+    )
 
 
 def test_phone_in_no_range_in_service_says_a_digit_is_likely_wrong():
