@@ -7,7 +7,7 @@ notification) leaves the modal open with what the operator typed.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -175,6 +175,25 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
     @on(Select.Changed, "#open-channel")
     def _channel_changed(self) -> None:
         self._arrange()
+
+    def on_key(self, event: events.Key) -> None:
+        """A number typed while the cursor is still on « Canal » (a list, which takes
+        no characters) goes to the caller's number: « 06 12… » typed there was lost,
+        the space opening the list. Only by phone, where that field shows."""
+        character = event.character
+        if character is None or not (character.isdigit() or character == "+"):
+            return
+        channels = self.query("#open-channel").results(Select)
+        select = next(channels, None)
+        field = self.query_one("#open-caller", Input)
+        box = self.query_one("#open-caller-box")
+        if select is None or self.focused is not select or select.expanded or not box.display:
+            return
+        event.stop()
+        event.prevent_default()
+        field.insert_text_at_cursor(character)
+        field.select_on_focus = False  # the next character goes after it, not over it
+        field.focus()
 
     @on(Button.Pressed, "#open-ok")
     @on(Input.Submitted)

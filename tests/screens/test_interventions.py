@@ -119,6 +119,23 @@ class TestOpening:
         assert re.search(r"\d\d:\d\d +vérification +vérifié", shown), shown
         assert "intervention" in shown and "…" not in shown, shown
 
+    async def test_a_number_typed_on_the_channel_goes_to_the_callers_number(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        """« 06 12… » typed with the cursor still on « Canal » was lost, the space
+        opening the list."""
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=SIZE) as pilot:
+            await on_voter_file(pilot, voter)
+            await press(pilot, "ctrl+n")
+            window = app.screen
+            assert window.focused is window.query_one("#open-channel", Select)
+            await press(pilot, *"06 12 34 56 78")
+            caller = window.query_one("#open-caller", Input)
+            assert caller.value == "06 12 34 56 78"
+            assert window.focused is caller
+            assert not window.query_one("#open-channel", Select).expanded
+
     async def test_a_refusal_keeps_the_modal_and_what_was_typed(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
