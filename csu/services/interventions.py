@@ -564,7 +564,12 @@ def _channel_check(
         raise InvalidValue("Président", "indiquez l'identifiant du président qui appelle")
     president = _ACTIVE_PRESIDENT.rows(cursor, dialect, login=login)
     if not president:
-        raise NotFound(f"Aucun président de bureau actif n'a pour identifiant « {login} ».")
+        # A newcomer typed the president's name: the file gives the login in brackets.
+        raise NotFound(
+            f"Aucun président de bureau actif n'a pour identifiant « {login} » : tapez son "
+            "identifiant, pas son nom (la fiche de l'électeur le donne entre parenthèses, "
+            "après le nom du président du bureau)."
+        )
     [(bureau_code,)] = president
     in_bureau = _MATERIAL_IN_BUREAU.rows(
         cursor, dialect, voter=material.voter_id, election=material.election_id,

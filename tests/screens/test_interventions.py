@@ -153,7 +153,11 @@ class TestOpening:
             fill(pilot, open_president="personne")
             await click(pilot, "#open-ok")
             assert isinstance(app.screen, InterventionOpenScreen)
-            assert any("« personne »" in m for m in notifications(app))
+            assert any(
+                "« personne » : tapez son identifiant, pas son nom (la fiche de l'électeur le "
+                "donne entre parenthèses" in m
+                for m in notifications(app)
+            )
             assert app.screen.query_one("#open-president", Input).value == "personne"
             await press(pilot, "escape")
             assert isinstance(app.screen, VoterScreen)
