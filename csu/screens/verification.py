@@ -771,13 +771,14 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self.dismiss(None)
 
 
-class UnlockScreen(ReasonDialog[bool]):
-    """A supervisor lifts the lock of a voter, with a reason for the journal."""
+class UnlockScreen(ReasonDialog[tuple[int, ...] | None]):
+    """A supervisor lifts the lock of a voter, with a reason for the journal; returns
+    the numbers of the voter's escalated cases still open (None: cancelled)."""
 
     PREFIX = "unlock"
     TITLE_TEXT = "Déverrouiller l'électeur"
     OK_LABEL = "Déverrouiller"
-    CANCELLED = False
+    CANCELLED = None
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="unlock-cancel")]
 
     def __init__(self, voter_id: int, locked_until_text: str) -> None:
@@ -798,5 +799,5 @@ class UnlockScreen(ReasonDialog[bool]):
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def unlock(self, reason: str) -> None:
         deps, who = self.session()
-        unlock_voter(deps, who, self.voter_id, reason)
-        self.app.call_from_thread(self.finish, True)
+        cases = unlock_voter(deps, who, self.voter_id, reason)
+        self.app.call_from_thread(self.finish, tuple(cases))

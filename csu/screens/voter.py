@@ -9,7 +9,7 @@ notification, which would outlive the file.
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -337,6 +337,17 @@ def render_file(
     if not file.interventions:
         add_plain_row(interventions, "aucune", "", "", "")
     return [identity, materials, interventions]
+
+
+def unlock_leaves_cases(cases: Sequence[int]) -> str:
+    """What the supervisor is told of the voter's cases still open after an unlock."""
+    numbers = ", ".join(f"n° {case}" for case in cases)
+    which = "Le dossier escaladé" if len(cases) == 1 else "Les dossiers escaladés"
+    stays = "reste ouvert" if len(cases) == 1 else "restent ouverts"
+    return (
+        f"{which} {numbers} de cet électeur {stays} : rappelez-le, puis clôturez le dossier "
+        "(F10, « Dossiers escaladés »)."
+    )
 
 
 class VoterScreen(Explained, CsuScreen[None]):
@@ -1013,10 +1024,14 @@ class VoterScreen(Explained, CsuScreen[None]):
         if until is not None:
             self.app.push_screen(UnlockScreen(self.voter_id, when(until)), self.after_unlock)
 
-    def after_unlock(self, done: bool | None) -> None:
-        if done:
-            self.notify("Électeur déverrouillé (journalisé).", title="Verrouillage")
-            self.reload()
+    def after_unlock(self, cases: tuple[int, ...] | None) -> None:
+        if cases is None:
+            return
+        self.notify("Électeur déverrouillé (journalisé).", title="Verrouillage")
+        if cases:  # the unlock closes none: a supervisor took the job for done
+            self.notify(unlock_leaves_cases(cases), title="Dossier escaladé", severity="warning",
+                        timeout=15)  # fmt: skip
+        self.reload()
 
     # --- credentials --------------------------------------------------------------
 

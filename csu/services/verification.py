@@ -23,7 +23,7 @@ from datetime import datetime
 import pyotp
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from csu.domain import hashing, sealing
 from csu.domain.answer_formats import refuse_malformed_answers
@@ -91,6 +91,7 @@ from csu.services.sessions import require_live_in
 from csu.store import journal
 from csu.store.prepared import Prepared, session_cursor
 from csu.store.tables import (
+    Escalation,
     Intervention,
     Material,
     OneTimeCode,
@@ -449,8 +450,11 @@ def waiting_message(president: str | None) -> str:
 
 
 @retried
-def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> None:
-    """A supervisor lifts a voter's lock; earlier failures no longer count."""
+def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -> list[int]:
+    """A supervisor lifts a voter's lock; earlier failures no longer count. Returns the
+    numbers of the voter's escalated cases still open: the unlock does not close them,
+    and a supervisor who unlocked from the file took the job for done, the caller never
+    called back."""
     enforce("unlock", Situation(who.role), deps=deps, who=who)
     reason = typed_reason(reason)
     now = deps.clock()
@@ -473,6 +477,10 @@ def unlock_voter(deps: Deps, who: OperatorContext, voter_id: int, reason: str) -
             subject=voter.pseudonym,
             details={"reason": reason, "was_locked_until": was.isoformat() if was else None},
         )
+        open_cases = select(Escalation.id).where(
+            Escalation.voter_id == voter_id, col(Escalation.closed_at).is_(None)
+        )
+        return [case for case in session.execute(open_cases.order_by(Escalation.id)).scalars()]
 
 
 WINDOW_TEXT = f"{FAILURE_WINDOW.total_seconds() / 3600:g} h"  # « 24 h »
