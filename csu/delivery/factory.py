@@ -12,6 +12,8 @@ from csu.delivery.folder import FolderDelivery
 from csu.delivery.router import ChannelRouter
 from csu.delivery.sms_http import SmsHttpDelivery, gateway_host
 from csu.delivery.smtp import SmtpDelivery, sender_refusal
+from csu.domain.errors import InvalidValue
+from csu.domain.urls import request_url
 
 
 def build_delivery(settings: Settings) -> Delivery:
@@ -102,6 +104,10 @@ def sms_http_delivery(settings: Settings) -> SmsHttpDelivery:
         raise ConfigError(
             "CSU_SMS_URL : une adresse http:// ou https:// avec un nom d'hôte est attendue."
         )
+    try:  # a space or a control character failed each SMS, later, in English
+        request_url(url, "CSU_SMS_URL")
+    except InvalidValue as refused:
+        raise ConfigError(f"{refused}.") from None
     token = settings.sms_token.get_secret_value().strip() if settings.sms_token else ""
     if not token:
         raise ConfigError(

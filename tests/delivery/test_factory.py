@@ -168,6 +168,15 @@ def test_the_missing_host_message_says_what_to_do(tmp_path: Path) -> None:
     )
 
 
+def test_a_gateway_address_with_a_space_stops_the_start_naming_it(tmp_path: Path) -> None:
+    """Accepted before, it failed every SMS later with an English http.client error."""
+    with pytest.raises(ConfigError) as failure:
+        build_delivery(settings(tmp_path, **{**HTTP, "sms_url": "https://sms.example/v1 send"}))
+    assert str(failure.value).startswith(
+        "CSU_SMS_URL : caractère interdit dans une adresse en position 23 (espace"
+    )
+
+
 def test_a_configuration_error_never_shows_the_token(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as failure:
         build_delivery(settings(tmp_path, **{**HTTP, "sms_url": "ftp://x/?key=t0k3n"}))
