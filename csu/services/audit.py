@@ -391,9 +391,8 @@ def set_aside_entries(session: Session, after: int = 0) -> list[SetAside]:
     found = []
     acknowledged: dict[int, Acknowledged] | None = None
     for seq, body in rows:
-        try:
-            details = json.loads(body).get("details") or {}
-        except (ValueError, AttributeError):
+        details = journal.body_fields(seq, body, "").get("details") or {}
+        if not isinstance(details, dict):  # a body chained by hand: read as such
             details = {}
         if acknowledged is None:  # read once, and only when something was set aside
             acknowledged = acknowledgements(session)

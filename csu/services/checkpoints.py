@@ -352,6 +352,9 @@ def _sign(
                 "key": signer.name,
                 "key_id": key_hex,
                 "automatic": automatic,
+                # It read every body it covers as an entry (csu.domain.entry_body): a
+                # verification may then leave them unread (_vouched).
+                "bodies_read": True,
                 # The tree's right edge, for whoever extends the tree from here.
                 "range": [digest.hex() for _, digest in tree.nodes],
             },
@@ -422,6 +425,7 @@ class JournalledCheckpoint:
     seq: int  # the entry's
     size: int
     root: str  # hex
+    bodies_read: bool = False  # its signer read every body it covers as an entry
 
 
 def journalled_checkpoints(session: Session) -> list[JournalledCheckpoint]:
@@ -444,7 +448,8 @@ def journalled_checkpoints(session: Session) -> list[JournalledCheckpoint]:
             continue
         if not isinstance(root, str) or not re.fullmatch(r"[0-9a-f]{64}", root):
             continue
-        found.append(JournalledCheckpoint(seq, size, root))
+        read = details.get("bodies_read") is True
+        found.append(JournalledCheckpoint(seq, size, root, read))
     return found
 
 
@@ -502,7 +507,7 @@ def _audit(
         marks.add(view.size)
     proof = prove_chain(
         deps, tree_size=tree_size, marks=marks, progress=progress, whole=whole,
-        vouched=_vouched(rows, verifier or vouching),
+        vouched=_vouched(rows, verifier or vouching, journalled),
     )  # fmt: skip
     check = proof.check
     with deps.reading() as session:
@@ -553,15 +558,23 @@ def _agrees_with_note(row: StoredCheckpoint) -> bool:
     return _read_note(row)[0] is not None
 
 
-def _vouched(rows: list[StoredCheckpoint], key: NoteVerifier | None) -> int:
-    """The size of the latest checkpoint row whose note ``key`` signed and that says
-    what its note says; 0 without one (or without a key)."""
+def _vouched(
+    rows: list[StoredCheckpoint], key: NoteVerifier | None, journalled: list[JournalledCheckpoint]
+) -> int:
+    """The size of the latest checkpoint row whose note ``key`` signed, that says what
+    its note says, and whose journal entry says its signer read the bodies it covers
+    (one signed before CSU read them vouches for nothing: every body is read again);
+    0 without one (or without a key)."""
     if key is None:
         return 0
+    read = {checkpoint.size for checkpoint in journalled if checkpoint.bodies_read}
     signed = [
         row.size
         for row in rows
-        if row.key_id == key.key_id.hex() and _signed_by(row, key) and _agrees_with_note(row)
+        if row.size in read
+        and row.key_id == key.key_id.hex()
+        and _signed_by(row, key)
+        and _agrees_with_note(row)
     ]
     return max(signed, default=0)
 

@@ -640,7 +640,7 @@ def _readable(seq: int, body: bytes, chained: str) -> dict[str, Any]:
     """The entry's fields, or a refusal in French when its body is no longer an entry's
     (altered in the base: the integrity check names it, F8 opens it here)."""
     fields = journal.body_fields(seq, body, chained)
-    if fields["action"] == journal.UNREADABLE:
+    if isinstance(fields, journal.Unreadable):
         why = fields["details"]["problem"]
         raise ServiceError(
             f"Entrée n° {seq} illisible : son contenu n'est plus celui d'une entrée du "

@@ -412,13 +412,18 @@ UNREADABLE = "journal_entry_unreadable"
 UNREADABLE_OUTCOME = "illisible"
 
 
-def unreadable_fields(body: bytes | str) -> dict[str, Any]:
+class Unreadable(dict[str, Any]):
+    """The fields an unreadable body reads as: a type of their own, which no body can
+    forge (a body may well say its action is :data:`UNREADABLE`)."""
+
+
+def unreadable_fields(body: bytes | str) -> Unreadable:
     """What a body that is no entry reads as: :data:`UNREADABLE`, and why."""
     raw = body.encode() if isinstance(body, str) else bytes(body)
     why = entry_fault(raw) or "contenu illisible"
-    return {name: None for name in INDEXED_FIELDS} | {
+    return Unreadable({name: None for name in INDEXED_FIELDS} | {
         "action": UNREADABLE, "outcome": UNREADABLE_OUTCOME, "details": {"problem": why},
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def _fields_of(body: bytes | str) -> dict[str, Any] | None:

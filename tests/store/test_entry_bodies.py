@@ -6,6 +6,7 @@ the review and the export show it as an unreadable entry, never a traceback."""
 
 import io
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -17,6 +18,7 @@ from csu.services.audit import export_journal, verify_journal
 from csu.services.checkpoints import CheckpointRefused, check_integrity, sign_checkpoint
 from csu.services.context import Deps, ServiceError
 from csu.services.journal_review import ReviewFilter, entry_detail, search_journal
+from csu.store import chain, journal
 from tests.conftest import SUPERVISOR
 from tests.services.test_checkpoints import SIGNER
 from tests.store.test_journal import append_entries
@@ -38,6 +40,36 @@ NOT_ENTRIES = {
     "a key twice": (
         ENTRY_BYTES.replace(b'{"action":"login"', b'{"action":"login","action":"verification"'),
         "clé « action » en double dans un objet",
+    ),
+    "a key twice, spaced": (
+        ENTRY_BYTES[:-1] + b', "action" : "verification"}',
+        "clé « action » en double dans un objet",
+    ),
+    "a key twice in the details": (
+        ENTRY_BYTES.replace(b'"details":{}', b'"details":{"a":1,"a":2}'),
+        "clé « a » en double dans un objet",
+    ),
+    "a field missing, another in its place": (
+        canonical_bytes({k: v for k, v in ENTRY.items() if k != "operator"} | {"zz": "x"}),
+        "champ « operator » absent",
+    ),
+    "a field not text": (
+        canonical_bytes(ENTRY | {"operator": 5}), "champ « operator » qui n'est pas du texte"
+    ),
+    "a time that is none": (
+        canonical_bytes(ENTRY | {"ts": "garbage"}), "horodatage « ts » illisible"
+    ),
+    "an infinite number": (
+        ENTRY_BYTES.replace(b'"details":{}', b'"details":{"x":1e999}'),
+        "nombre hors des limites d'un flottant (1e999)",
+    ),
+    "NaN": (
+        ENTRY_BYTES.replace(b'"details":{}', b'"details":{"x":NaN}'),
+        "contenu qui n'est pas du JSON strict (NaN ou infini)",
+    ),
+    "nested 40 levels": (
+        canonical_bytes(ENTRY | {"details": {"a": json.loads("[" * 40 + "]" * 40)}}),
+        "contenu imbriqué sur plus de 32 niveaux",
     ),
 }
 
@@ -70,7 +102,11 @@ def test_an_entry_holding_a_quote_and_a_colon_in_a_value_is_an_entry() -> None:
     assert entry_fault(ENTRY_BYTES) is None
 
 
-@pytest.mark.parametrize(("body", "fault"), NOT_ENTRIES.values(), ids=NOT_ENTRIES)
+# SQLite itself refuses to store NaN: its indexed columns cannot read the body.
+CHAINABLE = {name: case for name, case in NOT_ENTRIES.items() if name != "NaN"}
+
+
+@pytest.mark.parametrize(("body", "fault"), CHAINABLE.values(), ids=CHAINABLE)
 def test_verify_names_a_chained_body_that_is_no_entry(
     sqlite_deps: Deps, body: bytes, fault: str
 ) -> None:
@@ -157,3 +193,34 @@ def test_the_detail_of_an_entry_not_in_utf8_is_refused_in_french(sqlite_deps: De
     seq = chain_in(sqlite_deps.engine, NOT_ENTRIES["not UTF-8"][0])
     with pytest.raises(ServiceError, match=rf"Entrée n° {seq} illisible : .*ni texte UTF-8"):
         entry_detail(sqlite_deps, SUPERVISOR, seq)
+
+
+def test_a_checkpoint_whose_signer_did_not_read_the_bodies_vouches_for_none(
+    sqlite_deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint signed before CSU read the bodies (its entry says nothing of it):
+    a body it covers is read all the same."""
+    append_entries(sqlite_deps.engine, 2)
+    seq = chain_in(sqlite_deps.engine, ENTRY_BYTES[:-1] + b', "action" : "x"}')
+    # As the signer of the version before: no body read, nothing said of it.
+    with monkeypatch.context() as before:
+        before.setattr(chain, "entry_fault", lambda body: None)
+        append = journal.append
+
+        def unsaid(*args: Any, details: Any = None, **kwargs: Any) -> Any:
+            kept = {k: v for k, v in (details or {}).items() if k != "bodies_read"}
+            return append(*args, details=kept, **kwargs)
+
+        before.setattr(journal, "append", unsaid)
+        assert sign_checkpoint(sqlite_deps, SUPERVISOR, SIGNER).size == seq
+    report = check_integrity(sqlite_deps, SUPERVISOR, SIGNER.verifier)
+    assert report.check.failed_seq == seq
+
+
+def test_a_body_saying_it_is_unreadable_is_read_as_what_it_says(sqlite_deps: Deps) -> None:
+    """Its action is the code an unreadable body reads as, its details lack the reason:
+    the entry's window read it as unreadable and ended in a KeyError."""
+    append_entries(sqlite_deps.engine, 1)
+    forged = canonical_bytes(ENTRY | {"action": "journal_entry_unreadable"})
+    seq = chain_in(sqlite_deps.engine, forged)
+    assert entry_detail(sqlite_deps, SUPERVISOR, seq).action == "journal_entry_unreadable"
