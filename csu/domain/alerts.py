@@ -58,6 +58,14 @@ ACTIVITY_ACTIONS: frozenset[str] = frozenset(
 ACTIVITY_ROLES: frozenset[str] = frozenset({"agent", "president"})
 """Whose activity is watched: supervisors and administrators may work late."""
 
+SECRET_IN_TEXT = "code_in_text"
+"""A text refused for holding a voter's secret, matched by its hash (a key or its first
+characters, a password, the challenge answer, the card, the IBAN, the NIR): journalled,
+never the text. A refusal names what the text resembles, so texts written again and
+again would tell an operator the secret: watched."""
+SECRET_IN_TEXT_REPEATS = 2
+"""Such refusals by one operator about one voter within a day that raise an alert."""
+
 BURST_WINDOW = timedelta(minutes=10)
 BURST_FAILURES = 5
 """Failed verifications by one operator within BURST_WINDOW: someone probing answers
@@ -99,6 +107,7 @@ KIND_LABELS: dict[str, str] = {
     "shared_contact": "coordonnée partagée",
     "off_hours": "activité hors heures de support",
     "verification_burst": "échecs de vérification en rafale",
+    "secret_in_text": "secret d'un électeur écrit dans un texte",
     "feed_silence": "flux d'émargements muet",
     # « en retard », as the escalations screen (F10) names the state of such a case.
     ESCALATION_OVERDUE: "dossier escaladé en retard",
@@ -310,6 +319,38 @@ def credential_change_alerts(entries: Iterable[Entry], now: datetime) -> list[Al
         )
         for subject, found in sorted(changes.items(), key=lambda item: item[1][0].seq)
         if len(found) >= CHANGES_PER_VOTER
+    ]
+
+
+def secret_in_text_alerts(entries: Iterable[Entry], now: datetime) -> list[Alert]:
+    """An operator whose texts about one voter were refused ``SECRET_IN_TEXT_REPEATS``
+    times or more in 24 h for holding that voter's secret (each refusal says what the
+    text resembles: written again and again, texts are guesses)."""
+    since = now - ACTIVITY_WINDOW
+    refused: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    for entry in entries:
+        if (
+            entry.action == SECRET_IN_TEXT
+            and entry.operator
+            and entry.subject
+            and since <= entry.at <= now
+        ):
+            refused[(entry.operator, entry.subject)].append(entry)
+    return [
+        Alert(
+            key=f"secret_in_text:{login}:{subject}:{_day(found[-1].at)}",
+            kind="secret_in_text",
+            at=found[-1].at,
+            title=(
+                f"{login} : {len(found)} textes refusés en 24 h pour un secret du même "
+                "électeur (une tentative de le deviner ?)."
+            ),
+            seqs=tuple(e.seq for e in found),
+            operator=login,
+            subject=subject,
+        )
+        for (login, subject), found in sorted(refused.items(), key=lambda i: i[1][0].seq)
+        if len(found) >= SECRET_IN_TEXT_REPEATS
     ]
 
 

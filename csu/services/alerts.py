@@ -114,6 +114,7 @@ def _alerts(
         *rules.off_hours_alerts(entries, now, _hours_of(definitions)),
         *rules.shared_contact_alerts(_contact_uses(session, key, now), now),
         *rules.verification_burst_alerts(_failures(session, now), now),
+        *rules.secret_in_text_alerts(entries, now),
         # Locks in force: voters a supervisor unlocks, logins an administrator does.
         *rules.voter_lock_alerts(_voter_locks(session, now), now),
         *rules.login_lock_alerts(_login_locks(session, now), now),
@@ -229,7 +230,7 @@ def _entries(session: Session, now: datetime) -> list[rules.Entry]:
     if day is None:
         return []
     hour = _first_seq_since(session, hour_ts)
-    watched = sorted(rules.CHANGING_ACTIONS | rules.ACTIVITY_ACTIONS)
+    watched = sorted(rules.CHANGING_ACTIONS | rules.ACTIVITY_ACTIONS | {rules.SECRET_IN_TEXT})
     # ts is written by each service from its clock before its turn to append: an entry
     # may precede by a few milliseconds one of a smaller seq, hence ts checked too.
     queries = [
@@ -643,8 +644,9 @@ def _seqs_of(
         for seq, intervention, body in rows:
             key = intervention or ""
             if by_message:
-                details = json.loads(body).get("details") or {}
-                key = f"{intervention}:{details.get('message')}"
+                details = journal.body_fields(seq, body, "").get("details") or {}
+                message = details.get("message") if isinstance(details, dict) else None
+                key = f"{intervention}:{message}"
             found.setdefault(key, []).append(seq)
     return found
 

@@ -97,12 +97,17 @@ MAX_PREFIX_FAST_COMPARISONS = 64
 those of whole codes (which could otherwise leave none to the prefix)."""
 MAX_ANSWER_WORDS = 6
 """The longest run of words compared with the voter's challenge answer."""
-MAX_ANSWER_COMPARISONS = 2_000
-"""Keyed comparisons with the voter's secret answers a text may cost at most (a few ms)."""
+MAX_ANSWER_COMPARISONS = 12_000
+"""Keyed comparisons with the voter's secret answers a text may cost at most (some tens
+of ms): every run of words of the longest note (2,000 characters, 1,000 words of one
+letter at most, 6 runs each, with and without their punctuation), so that a long note
+does not hide a secret past the budget. The runs of digits and letters come first."""
 # Around a word, not part of what the caller answered (« Blanchard, » « (Blanchard) »).
 _AROUND_A_WORD = ".,;:!?()[]{}«»\"'“”‘’…"
 _ALPHANUMERIC_RUN = re.compile(r"[0-9A-Za-z]{6,}")
-_DIGIT_RUN = re.compile(r"[0-9](?:[ .]?[0-9AaBb]){9,14}")  # a NIR as written (« 1 70 02… »)
+# Digits in groups (« 1 70 02… »): a NIR is read from each group's start on.
+_DIGIT_RUN = re.compile(r"[0-9](?:[ .]?[0-9AaBb])+")
+_GROUP_SEPARATORS = re.compile(r"[ .]")
 # The secret answers by their factor, and how the verification reads each one.
 _BY_RUN = (("agent_card", CARD6, card_head), ("iban", IBAN6, iban_tail))
 # What may stand between a prefix's characters as typed, and how many in a row.
@@ -289,7 +294,7 @@ def _answer_in(text: str, check: CodeCheck) -> str | None:
         compared.add((factor, value))
         return matches(check.key, purpose, value, check.answers[factor])
 
-    candidates = [*_answer_candidates(text, check), *_run_candidates(text, check)]
+    candidates = [*_run_candidates(text, check), *_answer_candidates(text, check)]
     for factor, purpose, value in candidates:
         found = written(factor, purpose, value)
         if found is None:
@@ -331,13 +336,18 @@ def _run_candidates(text: str, check: CodeCheck) -> list[tuple[str, str, str]]:
                     continue
     if "nir10" in check.answers:
         for run in _DIGIT_RUN.findall(text):
-            said = run.replace(" ", "").replace(".", "")
-            # As said (10, 13 or 15 characters), and its first 10 whatever follows them.
-            for value in dict.fromkeys((said, said[:10])):
-                try:
-                    found.append(("nir10", NIR10, nir_factor(value)))
-                except InvalidValue:
-                    continue
+            groups = _GROUP_SEPARATORS.split(run)
+            # From each group on (« matricule 12345 1700259337 » is one run): as said,
+            # 10, 13 or 15 characters, and its first 10 whatever follows them.
+            for start in range(len(groups)):
+                said = "".join(groups[start:])
+                if len(said) < 10:
+                    break
+                for value in dict.fromkeys((said[:15], said[:13], said[:10])):
+                    try:
+                        found.append(("nir10", NIR10, nir_factor(value)))
+                    except InvalidValue:
+                        continue
     return found
 
 

@@ -296,3 +296,26 @@ def test_an_overdue_alert_names_its_escalated_case() -> None:
 def test_other_alerts_name_no_escalated_case() -> None:
     [alert] = rules.issue_rate_alerts([*colleagues(2, 2, 2), *entries("fast", 7, start=5000)], NOW)
     assert alert.escalation_case is None
+
+
+def test_texts_refused_twice_for_one_voters_secret_are_flagged() -> None:
+    """Each refusal says what the text resembles: written again, texts are guesses."""
+    refused = entries("agent", 2, action="code_in_text", subject="p1")
+    [found] = rules.secret_in_text_alerts(refused, NOW)
+    assert (found.kind, found.operator, found.subject, found.seqs) == (
+        "secret_in_text", "agent", "p1", (0, 1)
+    )
+    assert found.title == (
+        "agent : 2 textes refusés en 24 h pour un secret du même électeur (une tentative de "
+        "le deviner ?)."
+    )
+
+
+def test_one_text_refused_or_two_about_two_voters_are_not_flagged() -> None:
+    once = entries("agent", 1, action="code_in_text", subject="p1")
+    assert rules.secret_in_text_alerts(once, NOW) == []
+    two = [
+        *entries("agent", 1, action="code_in_text", subject="p1"),
+        *entries("agent", 1, action="code_in_text", subject="p2", start=5),
+    ]
+    assert rules.secret_in_text_alerts(two, NOW) == []

@@ -7,7 +7,7 @@ import pytest
 
 from csu.domain.alerts import Alert
 from csu.services.alerts import current_alerts, review_alerts
-from csu.services.context import Forbidden, OperatorContext
+from csu.services.context import Forbidden, OperatorContext, ServiceError
 from csu.services.credentials import issue_credential
 from csu.services.emargement import EmargementEvent, ingest_emargements
 from csu.services.identifier_delivery import send_identifier
@@ -305,3 +305,16 @@ def test_a_revoked_platform_raises_none(desk: Desk) -> None:
     revoke_platform_client(desk.deps, ADMIN, "neovote")
     desk.clock.advance(hours=2)
     assert of_kind(desk, "feed_silence") == []
+
+
+def test_an_agent_writing_a_voters_secret_twice_in_notes_raises_an_alert(desk: Desk) -> None:
+    """Each refusal names what the text resembles (« la réponse secrète »): texts written
+    again and again would tell the agent the secret."""
+    call = open_call(desk, desk.teacher)
+    for guess in ("défi : {}", "réponse {} donnée"):
+        with pytest.raises(ServiceError):
+            close_intervention(desk.deps, AGENT, call.id, "résolu",
+                               guess.format(desk.teacher.row["reponse_defi"]))  # fmt: skip
+    [alert] = of_kind(desk, "secret_in_text")
+    assert alert.operator == AGENT.login
+    assert alert.seqs == tuple(seqs_of(desk, "code_in_text"))

@@ -96,3 +96,28 @@ def test_a_secret_answer_the_personal_data_masks_let_through_is_refused(
         close_intervention(desk.deps, AGENT, call.id, "résolu", written(row))
     [entry] = entries(desk.deps, "code_in_text")
     assert entry["details"]["kind"] == factor
+
+
+@pytest.mark.parametrize("before", ["matricule 12345", "dossier 7", "ref. 88 12"])
+def test_a_nir_after_another_number_is_kept_in_clear_nowhere(desk: Desk, before: str) -> None:
+    """« 12345 1700259337 » is one run of digits: the NIR was read from its start only.
+    Refused, or masked whole: never kept as written."""
+    nir = desk.teacher.row["nir"][:10]
+    call = open_call(desk, desk.teacher)
+    try:
+        close_intervention(desk.deps, AGENT, call.id, "résolu", f"{before} {nir} lu")
+    except ServiceError as refused:
+        assert "n'écrivez jamais une réponse de vérification" in str(refused)
+    assert_nowhere(desk.deps, nir)
+
+
+@pytest.mark.parametrize("secret", ["nir", "answer"])
+def test_a_secret_at_the_end_of_the_longest_note_is_found(desk: Desk, secret: str) -> None:
+    """380 short words first used up the comparisons, and the secret after them passed."""
+    row = desk.teacher.row
+    said = f"NIR {row['nir'][:10]}" if secret == "nir" else f"défi {row['reponse_defi']}"
+    note = ("(ab) " * 380 + said)[-1990:]
+    assert note.endswith(said)
+    call = open_call(desk, desk.teacher)
+    with pytest.raises(ServiceError, match="n'écrivez jamais"):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", note)
