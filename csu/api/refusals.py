@@ -119,6 +119,8 @@ def journalled(
             elif isinstance(error, AnswerMalformed):  # its link's election
                 election = error.election
             reason = error.reason if isinstance(error, AnsweredAsUnknown) else str(error)
+            if isinstance(error, AnswerMalformed):  # never what was typed
+                reason = error.journalled
             record_refusal(deps, platform, action, reason, election=election, details=details)
         raise
 

@@ -154,9 +154,12 @@ class AnswerMalformed(InvalidValue):
     voided the link as wrong answers. ``election``: the link's,
     for the journal."""
 
-    def __init__(self, refused: InvalidValue, election: str) -> None:
+    def __init__(self, refused: InvalidValue, election: str, *, quotes: bool = False) -> None:
         super().__init__(refused.field, refused.fault)
         self.election = election
+        # What the journal keeps of it: a shape's fault may quote what was typed (« le
+        # 31/02/1980 n'existe pas »), kept as « format incorrect » (``quotes``).
+        self.journalled = f"{refused.field} : format incorrect" if quotes else str(refused)
 
 
 MISSING = "champ obligatoire absent"
@@ -396,9 +399,12 @@ def redeem_link(
         election = material.election_id
         try:  # a format error, as on the phone: nothing counted; the link's election said
             refuse_hidden_characters(given)
-            refuse_malformed_answers(given, to_paris(now).date())
         except InvalidValue as refused:
             raise AnswerMalformed(refused, election) from None
+        try:
+            refuse_malformed_answers(given, to_paris(now).date())
+        except InvalidValue as refused:
+            raise AnswerMalformed(refused, election, quotes=True) from None
         kind = link.purpose
         stored = get_definition(session, election)
         fmt = stored.credentials.get(kind)

@@ -14,6 +14,7 @@ from tests.api.test_redeem_identity import (  # noqa: F401
     post,
     sent_password_link,
 )
+from tests.services.intervention_support import bodies, entries
 
 
 @pytest.mark.parametrize(
@@ -37,3 +38,17 @@ def test_answers_of_the_wrong_shape_count_no_wrong_answer(portal: Api) -> None:
         assert response.status_code == 422
     shown = post(portal, {"token": token, "identity": right})
     assert shown.status_code == 200 and shown.json()["kind"] == "password"
+
+
+def test_the_journal_keeps_the_field_of_a_shape_refused_never_what_was_typed(
+    portal: Api,
+) -> None:
+    """A fault may quote the answer (« XYZ n'est pas un département »)."""
+    token = sent_password_link(portal)
+    typed = identity(portal.desk) | {"birth_department": "XYZ"}
+    assert post(portal, {"token": token, "identity": typed}).status_code == 422
+    refused = [e for e in entries(portal.desk.deps, "vote_code_redeem") if e["outcome"] == "refusé"]
+    assert [e["details"]["reason"] for e in refused] == [
+        "Département de naissance : format incorrect"
+    ]
+    assert "XYZ" not in bodies(portal.desk.deps)
