@@ -306,7 +306,7 @@ def _alarms(session: Session, now: datetime, action: str) -> list[rules.JournalA
         try:
             fields = json.loads(body)
             at = parse_rfc3339(fields["ts"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             continue  # an entry altered: F8 names it
         details = fields.get("details")
         reason = details.get("reason") if isinstance(details, dict) else None

@@ -417,7 +417,7 @@ def acknowledgements(session: Session) -> dict[int, Acknowledged]:
             details = fields["details"]
             target = int(details["seq"])
             at = parse_rfc3339(fields["ts"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             continue  # an altered entry: the chain's check names it
         found.setdefault(target, Acknowledged(seq, str(fields.get("operator") or "?"), at,
                                               str(details.get("reason") or "")))  # fmt: skip

@@ -268,7 +268,7 @@ def _last_refusal(session: Session) -> datetime | None:
     try:
         fields = json.loads(body)
         return parse_rfc3339(fields["ts"]) if fields.get("outcome") == "refusé" else None
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 
@@ -442,7 +442,7 @@ def journalled_checkpoints(session: Session) -> list[JournalledCheckpoint]:
             fields = json.loads(body)
             details = fields["details"]
             size, root = details["size"], details["root"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
         if fields.get("outcome") != "ok" or type(size) is not int or size < 0:
             continue

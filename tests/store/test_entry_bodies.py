@@ -224,3 +224,19 @@ def test_a_body_saying_it_is_unreadable_is_read_as_what_it_says(sqlite_deps: Dep
     forged = canonical_bytes(ENTRY | {"action": "journal_entry_unreadable"})
     seq = chain_in(sqlite_deps.engine, forged)
     assert entry_detail(sqlite_deps, SUPERVISOR, seq).action == "journal_entry_unreadable"
+
+
+def test_a_body_nested_past_pythons_reach_is_named_not_a_traceback(sqlite_deps: Deps) -> None:
+    """SQLite's JSON reads 1,500 levels, Python's stops before: every reader of the
+    checkpoints' entries ended in a RecursionError."""
+    append_entries(sqlite_deps.engine, 1)
+    deep = "[" * 1500 + "]" * 1500
+    body = ENTRY_BYTES.replace(b'"action":"login"', b'"action":"journal_checkpoint"').replace(
+        b'"details":{}', b'"details":{"a":' + deep.encode() + b"}"
+    )
+    seq = chain_in(sqlite_deps.engine, body)
+    report = check_integrity(sqlite_deps, SUPERVISOR, SIGNER.verifier)
+    assert report.check.failed_seq == seq
+    assert "imbriqué" in (report.check.reason or "") or "illisible" in (report.check.reason or "")
+    page = search_journal(sqlite_deps, SUPERVISOR, ReviewFilter())
+    assert seq in [row.seq for row in page.rows]
