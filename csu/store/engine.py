@@ -303,19 +303,28 @@ class Attempt:
 _attempt: ContextVar[Attempt | None] = ContextVar("csu_attempt", default=None)
 
 
-@contextmanager
-def attempt() -> Iterator[Attempt]:
+class _AttemptBlock:
+    """:func:`attempt`'s block: a class, not a generator (every service call enters
+    one; a generator's context manager costs it a few times more)."""
+
+    __slots__ = ("outer", "state", "token")
+
+    def __enter__(self) -> Attempt:
+        self.outer = _attempt.get()
+        self.state = Attempt()
+        self.token = _attempt.set(self.state)
+        return self.state
+
+    def __exit__(self, *_: object) -> None:
+        _attempt.reset(self.token)
+        if self.outer is not None:
+            self.outer.committed += self.state.committed
+
+
+def attempt() -> _AttemptBlock:
     """Record the write transactions run inside the block (in this thread); an
     attempt inside another one adds its commits to the outer one's."""
-    outer = _attempt.get()
-    state = Attempt()
-    token = _attempt.set(state)
-    try:
-        yield state
-    finally:
-        _attempt.reset(token)
-        if outer is not None:
-            outer.committed += state.committed
+    return _AttemptBlock()
 
 
 def in_transaction() -> bool:
@@ -402,22 +411,31 @@ def wait_cap(seconds: float | None) -> Iterator[None]:
         _wait_cap.reset(token)
 
 
-@contextmanager
-def unit_deadline() -> Iterator[float | None]:
+class _DeadlineBlock:
+    """:func:`unit_deadline`'s block (a class: entered by every service call)."""
+
+    __slots__ = ("token",)
+
+    def __enter__(self) -> float | None:
+        self.token = None
+        running = _deadline.get()
+        cap = _wait_cap.get()
+        if running is not None or cap is None:
+            return running
+        deadline = time.monotonic() + cap
+        self.token = _deadline.set(deadline)
+        return deadline
+
+    def __exit__(self, *_: object) -> None:
+        if self.token is not None:
+            _deadline.reset(self.token)
+
+
+def unit_deadline() -> _DeadlineBlock:
     """The deadline (time.monotonic()) of the unit of work run inside the block: the
     one already running (a unit inside another shares its wait), else now plus the cap
     (:func:`wait_cap`), else None."""
-    running = _deadline.get()
-    cap = _wait_cap.get()
-    if running is not None or cap is None:
-        yield running
-        return
-    deadline = time.monotonic() + cap
-    token = _deadline.set(deadline)
-    try:
-        yield deadline
-    finally:
-        _deadline.reset(token)
+    return _DeadlineBlock()
 
 
 def _lock_wait_ms(default_ms: int, *, zero_is_forever: bool) -> int:

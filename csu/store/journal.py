@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -154,19 +154,18 @@ def _write(cursor: Any, dialect: str, stored: Mapping[str, Any], body: bytes) ->
     return _chain(cursor, dialect, stored, body)
 
 
-@contextmanager
-def entry_cursor(engine: Engine) -> Iterator[Any]:
+def entry_cursor(engine: Engine) -> AbstractContextManager[Any]:
     """``write_cursor`` for a service whose reads run on the driver's cursor and whose
     one write is its entry (``append_on_cursor``): on PostgreSQL the connection that
-    committed the entry then integrates it, as after a Session's commit."""
+    committed the entry then integrates it, as after a Session's commit. Its block is
+    ``write_cursor``'s own, not one more generator around it."""
     after = None
     if engine.dialect.name == "postgresql" and QUEUED:
 
         def after(driver: Any) -> None:
             sequencer.integrate_quietly(engine, driver)
 
-    with write_cursor(engine, after_commit=after) as cursor:
-        yield cursor
+    return write_cursor(engine, after_commit=after)
 
 
 def _entry(
