@@ -327,6 +327,16 @@ def test_settled_search_from_plain_hits_reads_the_query_alike(roll: Deps) -> Non
     assert entries(roll, "recherche")[-1]["details"]["query"] == masking.mask_matricule("CD5678")
 
 
+def test_settled_search_with_hits_of_another_query_journals_the_query_given(
+    roll: Deps,
+) -> None:
+    """The query as its search read it is kept with the hits, and read again no more:
+    only for that very query."""
+    hits = search_voters(roll, AGENT, "eluard p", journal=False)
+    record_search(roll, AGENT, "cd5678", hits)
+    assert entries(roll, "recherche")[-1]["details"]["query"] == masking.mask_matricule("CD5678")
+
+
 def test_settled_search_too_short_to_search_is_not_journalled(roll: Deps) -> None:
     before = len(entries(roll))
     record_search(roll, AGENT, " d ", [])
