@@ -5,7 +5,10 @@ substitution request waiting for a supervisor's approval ends the call « résol
 the organiser's script says (cci-hdf-2021 S5: « Clore l'intervention (résolu, refusé
 avec son motif, ou redirigé vers le libre-service) »), not « escaladé »."""
 
+from typing import Any
+
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Select, Static, TextArea
 
 from csu.app import CsuApp
@@ -17,6 +20,7 @@ from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (
     SIZE,
+    DemoVoter,
     call_verified,
     click,
     demo_voter,
@@ -68,18 +72,24 @@ def test_closing_proposes_what_happened(
     assert suggested_outcome(call, steps, refused=refused) == expected
 
 
+async def key_shown_and_dropped(pilot: Pilot[Any], voter: DemoVoter) -> None:
+    """A verified call, a key issued and shown, « Fermer sans confirmer »: the call
+    dropped before it was read out."""
+    await call_verified(pilot, voter)
+    await press(pilot, "ctrl+k")
+    await click(pilot, "#issue-ok")
+    assert isinstance(pilot.app.screen, CredentialShownScreen)
+    await click(pilot, "#close-unconfirmed")
+    assert isinstance(pilot.app.screen, VoterScreen)
+
+
 class TestOnTheVoterFile:
     async def test_a_key_closed_without_confirming_proposes_abandoned(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter)
-            await press(pilot, "ctrl+k")
-            await click(pilot, "#issue-ok")
-            assert isinstance(app.screen, CredentialShownScreen)
-            await click(pilot, "#close-unconfirmed")  # the call dropped
-            assert isinstance(app.screen, VoterScreen)
+            await key_shown_and_dropped(pilot, voter)
             assert await proposed_outcome(pilot) == "abandonné"
             await issue_ui(pilot)  # called back: another key, read out this time
             assert await proposed_outcome(pilot) == "résolu"
@@ -91,10 +101,7 @@ class TestOnTheVoterFile:
         (the old one invalid) and its hand-over never confirmed."""
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter)
-            await press(pilot, "ctrl+k")
-            await click(pilot, "#issue-ok")
-            await click(pilot, "#close-unconfirmed")  # the call dropped
+            await key_shown_and_dropped(pilot, voter)
             await press(pilot, "ctrl+w")
             warning = app.screen.query_one("#close-unread-warning", Static)
             assert str(warning.content).startswith(
@@ -112,10 +119,7 @@ class TestOnTheVoterFile:
         """A newcomer closed « Résolu », empty note, the key's hand-over never confirmed."""
         voter = demo_voter(demo_deps)
         async with app.run_test(size=SIZE) as pilot:
-            await call_verified(pilot, voter)
-            await press(pilot, "ctrl+k")
-            await click(pilot, "#issue-ok")
-            await click(pilot, "#close-unconfirmed")
+            await key_shown_and_dropped(pilot, voter)
             await press(pilot, "ctrl+w")
             window = app.screen
             assert isinstance(window, InterventionCloseScreen)

@@ -103,39 +103,42 @@ def test_minint_the_card_prefix_and_iban_then_give_the_password(desk: Desk) -> N
     assert issued["details"]["verified_by"] == "agent_card,birth_date,iban"
 
 
-def test_minint_the_security_key_prefix_and_iban_give_the_password(desk: Desk) -> None:
+def a_key_then_a_second_call(desk: Desk) -> tuple[str, str]:
+    """A first call that issued a security key; the value of the key, and a second
+    call, by another agent, where the caller reads its first characters."""
     first = verified_call(desk, desk.caller)
     key = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, first, "résolu")
-    call = open_call(desk, desk.caller, AGENT_2)
+    return key.value, open_call(desk, desk.caller, AGENT_2).id
+
+
+def test_minint_the_security_key_prefix_and_iban_give_the_password(desk: Desk) -> None:
+    value, call_id = a_key_then_a_second_call(desk)
     answers = {
         "birth_date": desk.caller.row["date_naissance"],
-        "security_key_prefix": key.value[:6],
+        "security_key_prefix": value[:6],
         "iban": desk.caller.row["iban"][-6:],
     }
-    assert verify_identity(desk.deps, AGENT_2, call.id, answers).verified
-    issue_credential(desk.deps, AGENT_2, call.id, desk.caller.material_id, "password")
-    assert issued_kinds(desk, call.id) == ["password"]
+    assert verify_identity(desk.deps, AGENT_2, call_id, answers).verified
+    issue_credential(desk.deps, AGENT_2, call_id, desk.caller.material_id, "password")
+    assert issued_kinds(desk, call_id) == ["password"]
 
 
 def test_a_keys_first_characters_read_with_its_dash_are_a_format_fault_not_a_failure(
     desk: Desk,
 ) -> None:
     """« G8KY-F », read off the key as shown (grouped by 4), is 5 letters and digits."""
-    first = verified_call(desk, desk.caller)
-    key = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
-    close_intervention(desk.deps, AGENT, first, "résolu")
-    call = open_call(desk, desk.caller, AGENT_2)
+    value, call_id = a_key_then_a_second_call(desk)
     answers = {
         "birth_date": desk.caller.row["date_naissance"],
-        "security_key_prefix": f"{key.value[:4]}-{key.value[4]}",
+        "security_key_prefix": f"{value[:4]}-{value[4]}",
         "iban": desk.caller.row["iban"][-6:],
     }
     with pytest.raises(InvalidValue, match=r"6 premières lettres ou chiffres attendus, 5 ici"):
-        verify_identity(desk.deps, AGENT_2, call.id, answers)
-    assert entries(desk.deps, "verification", intervention=call.id) == []
-    answers["security_key_prefix"] = f"{key.value[:4]}-{key.value[4:6]}"
-    assert verify_identity(desk.deps, AGENT_2, call.id, answers).verified
+        verify_identity(desk.deps, AGENT_2, call_id, answers)
+    assert entries(desk.deps, "verification", intervention=call_id) == []
+    answers["security_key_prefix"] = f"{value[:4]}-{value[4:6]}"
+    assert verify_identity(desk.deps, AGENT_2, call_id, answers).verified
 
 
 def test_minint_s4_the_president_still_hands_over_a_password(desk: Desk) -> None:
