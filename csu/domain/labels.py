@@ -139,6 +139,8 @@ DETAIL_LABELS: dict[str, str] = {
     "truncated": "contenu tronqué",
     "body": "contenu (base64, 64 Kio au plus)",
     "event_id": "identifiant d'événement",
+    # What an entry whose body is no entry reads as (csu.store.journal.unreadable_fields).
+    "problem": "ce qui ne va pas",
     "accepted": "émargements acceptés",
     "account_failures": "codes faux après le bon mot de passe (tous postes)",
     "action": "action",
@@ -149,6 +151,7 @@ DETAIL_LABELS: dict[str, str] = {
     "attempts": "tentatives",
     "attested_by": "attestée par",
     "automatic": "automatique",
+    "bodies_read": "chaque contenu lu comme une entrée",
     "before": "avant le",
     "bureau": "bureau",
     "changes": "changements",
