@@ -58,7 +58,10 @@ class LoginScreen(CsuScreen[None]):
             yield Label("Mot de passe")
             yield Input(id="password", password=True, placeholder="mot de passe")
             yield Label("Code à 6 chiffres de l'application d'authentification")
-            yield Input(id="code", restrict=r"[0-9]*", max_length=6, placeholder="123456")
+            # Not « 123456 »: a newcomer took it for a code already typed.
+            yield Input(
+                id="code", restrict=r"[0-9]*", max_length=6, placeholder="code de l'application"
+            )
             yield Button("Se connecter", id="submit", variant="primary")
             yield Static(self._message or "", id="login-message", markup=False)
         yield Center(id="demo-box")  # its table is mounted on a demo database only
