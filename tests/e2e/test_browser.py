@@ -39,7 +39,7 @@ def log_in(terminal: TerminalPage, login: str) -> None:
     terminal.click("mot de passe")
     terminal.type("demo")
     terminal.wait_for("••••")
-    terminal.click("123456")
+    terminal.click("code de l'application")
     code = totp(login)
     terminal.type(code)
     terminal.wait_for(f"▊  {code}")
