@@ -29,8 +29,8 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from csu.domain.clock import parse_rfc3339, rfc3339
-from csu.domain.entry_body import INDEXED_FIELDS, entry_fault, read_queued
+from csu.domain.clock import rfc3339
+from csu.domain.entry_body import INDEXED_FIELDS, entry_fault, read_entry, read_queued
 from csu.domain.errors import InvalidValue
 from csu.domain.ids import time_ordered_uuid
 from csu.domain.journal import GENESIS_HASH, canonical_form, chain_hash
@@ -397,7 +397,7 @@ def body_fields(seq: int, body: bytes | str, chained: str) -> dict[str, Any]:
     as an entry of action :data:`UNREADABLE`, its other fields empty and its details
     saying why: an export or a review page shows it in its place, rather than ending
     in a traceback for good (the journal keeps it)."""
-    fields = _fields_of(body)
+    fields = read_entry(body)
     if fields is None:
         fields = unreadable_fields(body)
     fields["seq"] = seq
@@ -423,25 +423,6 @@ def unreadable_fields(body: bytes | str) -> Unreadable:
     return Unreadable({name: None for name in INDEXED_FIELDS} | {
         "action": UNREADABLE, "outcome": UNREADABLE_OUTCOME, "details": {"problem": why},
     })  # fmt: skip
-
-
-def _fields_of(body: bytes | str) -> dict[str, Any] | None:
-    """The body's fields if every reader can show them (JSON, an object, a time, an
-    action and an outcome as texts, details as an object, the other fields texts)."""
-    try:
-        fields = json.loads(body)
-        if type(fields) is not dict:
-            return None
-        parse_rfc3339(fields["ts"])
-    except (ValueError, UnicodeDecodeError, RecursionError, KeyError, TypeError):
-        return None
-    if type(fields.get("action")) is not str or type(fields.get("outcome")) is not str:
-        return None
-    if not isinstance(fields.get("details") or {}, dict):
-        return None
-    if not all(isinstance(fields.get(name) or "", str) for name in INDEXED_FIELDS):
-        return None
-    return fields
 
 
 def head(session: Session) -> tuple[int, str]:
