@@ -25,7 +25,7 @@ from bench.workload import (
 )
 from csu.config import Settings
 from csu.services.context import Deps, OperatorContext
-from csu.services.credentials import issue_credential
+from csu.services.credentials import confirm_read_out, issue_credential
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.platform import check_login
 from csu.services.rolls import import_voters
@@ -48,7 +48,8 @@ def populated(voters: int) -> Deps:
 
 
 def key_issue(deps: Deps, voters: int, count: int = 200, warm: int = 10) -> None:
-    """open, verify, issue (a first key), issue again (revoking it), close: per voter."""
+    """open, verify, issue (a first key), issue again (revoking it), confirm its read-out,
+    close: per voter."""
     deps = replace(deps, hasher=FAST)
     agent = OperatorContext(login="bench-issuer", role="agent", workstation="poste-bench")
     close_left_open(deps, agent)
@@ -69,6 +70,8 @@ def key_issue(deps: Deps, voters: int, count: int = 200, warm: int = 10) -> None
             deps, agent, o.id, c.material_id, KEY_KIND))
         second = step("reissue", lambda o=opened, c=caller: issue_credential(
             deps, agent, o.id, c.material_id, KEY_KIND))
+        step("read out", lambda o=opened, s=second: confirm_read_out(
+            deps, agent, o.id, s.credential_id))
         step("close", lambda o=opened: close_intervention(deps, agent, o.id, "résolu"))
         # What the platform would answer: the new key works, the one it replaced is dead.
         for value, expected in ((second.value, True), (first.value, False)):
@@ -83,6 +86,7 @@ def key_issue(deps: Deps, voters: int, count: int = 200, warm: int = 10) -> None
              "target < 50 ms")
         line(f"issue_credential, {label} (p95)",
              f"{percentile([t * 1000 for t in samples[name]], 95):.2f} ms")
+    line("confirm_read_out (median)", f"{median_ms(samples['read out']):.2f} ms")
     line("close_intervention (median)", f"{median_ms(samples['close']):.2f} ms")
     line(f"(over {count} voters; the platform accepts each new key and refuses the old)", "")
 
@@ -117,6 +121,7 @@ def password_cost(deps: Deps, voters: int, repeat: int = 10) -> None:
         started = time.perf_counter()
         issued.append((issue_credential(deps, agent, opened.id, caller.material_id, "password"),
                        time.perf_counter() - started, caller))
+        confirm_read_out(deps, agent, opened.id, issued[-1][0].credential_id)
         close_intervention(deps, agent, opened.id, "résolu")
     samples = [seconds for _, seconds, _ in issued[1:]]
     line("issue_credential, password (median)", f"{median_ms(samples):.1f} ms")

@@ -40,7 +40,7 @@ from csu.api.app import THREADS
 from csu.config import Settings
 from csu.domain.clock import fixed_clock
 from csu.services.context import Deps, OperatorContext
-from csu.services.credentials import issue_credential
+from csu.services.credentials import confirm_read_out, issue_credential
 from csu.services.elections import load_election
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.platform import ARGON2_QUEUED, ARGON2_WORKERS
@@ -95,10 +95,11 @@ def prepare(url: str, election_text: str, hasher: Any) -> tuple[str, str, list[d
         for caller in callers(deps, VOTERS, LOGINS):
             opened = open_intervention(deps, AGENT, caller.voter_id, "phone")
             assert verify_identity(deps, AGENT, opened.id, caller.answers()).verified
-            secrets = {
-                kind: issue_credential(deps, AGENT, opened.id, caller.material_id, kind).display
-                for kind in ("security_key", "password")
-            }
+            issued = [issue_credential(deps, AGENT, opened.id, caller.material_id, kind)
+                      for kind in ("security_key", "password")]  # fmt: skip
+            for credential in issued:  # read to the caller: « résolu » needs no note
+                confirm_read_out(deps, AGENT, opened.id, credential.credential_id)
+            secrets = {credential.kind: credential.display for credential in issued}
             close_intervention(deps, AGENT, opened.id, "résolu")
             bodies.append({"identifier": identifier_of(deps, caller.material_id),
                            "secrets": secrets})  # fmt: skip

@@ -52,7 +52,7 @@ from csu.services.context import (
     StoreBusy,
     retried,
 )
-from csu.services.credentials import issue_credential
+from csu.services.credentials import confirm_read_out, issue_credential
 from csu.services.elections import load_election
 from csu.services.interventions import (
     close_intervention,
@@ -353,8 +353,12 @@ class Workstation:
     def key_issue(self, caller: Caller) -> None:
         intervention, ok = self.verified(caller)
         if ok:
-            self.call("credential_issue", issue_credential, intervention, caller.material_id,
-                      KEY_KIND, ref=lambda r: r.credential_id)
+            issued = self.call("credential_issue", issue_credential, intervention,
+                               caller.material_id, KEY_KIND, ref=lambda r: r.credential_id)
+            # Read to the caller and confirmed, as the window asks: a key whose hand-over
+            # was never confirmed closes « résolu » only with a note saying how.
+            self.call("credential_read_out", confirm_read_out, intervention,
+                      issued.credential_id)
         self.call("intervention_close", close_intervention, intervention, "résolu")
 
     def substitution_request(self, caller: Caller) -> None:

@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.escalation import ESCALATED
-from csu.domain.interventions import OUTCOMES
+from csu.domain.interventions import OUTCOMES, RESOLVED, UNCONFIRMED_RESOLVED
 from csu.domain.verification import CHANNEL_LABELS
 from csu.screens.base import CsuModal, WorkFailed
 from csu.screens.dialogs import ConfirmDialog
@@ -233,11 +233,6 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
 
 
 LAYOUT_SETTLED_S = 0.05
-RESOLVED = "résolu"
-UNCONFIRMED_RESOLVED = (
-    "« Résolu » alors que la remise du code n'a pas été confirmée : précisez dans la note "
-    "comment l'électeur l'a eu, ou choisissez une autre issue."
-)
 NOTE_OPTIONAL = "Note (facultative, versée au journal ; numéros et adresses masqués)"
 # One line at 80 columns: a second one was scrolled out of view, its parenthesis cut.
 NOTE_FOR_SUPERVISOR = "Note (obligatoire : pourquoi escalader ; numéros et adresses masqués)"

@@ -23,8 +23,14 @@ from csu.domain.escalation import ESCALATED, check_escalation_note
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_phone
 from csu.domain.ids import time_ordered_uuid
-from csu.domain.interventions import ABANDONED, MAX_NOTE_LENGTH, OUTCOMES
-from csu.domain.permissions import Call, Situation, election_allows
+from csu.domain.interventions import (
+    ABANDONED,
+    MAX_NOTE_LENGTH,
+    OUTCOMES,
+    RESOLVED,
+    UNCONFIRMED_RESOLVED,
+)
+from csu.domain.permissions import Call, Situation, election_allows, unconfirmed_issue
 from csu.domain.roles import Role
 from csu.domain.text import multiline_text, single_line
 from csu.domain.verification import CHANNEL_LABELS, VERIFICATION_VALIDITY
@@ -222,6 +228,10 @@ def close_intervention(
     if note:  # no credential: its election's shapes, the voter's active ones' hashes
         codes = credential_text.for_intervention(deps, intervention_id)
         credential_text.refuse_codes(note, "La note", "une note", codes)
+    elif outcome == RESOLVED and _unconfirmed_in(deps, who, intervention_id):
+        # The window asks it too; here for every client: « Résolu » and nothing said
+        # hid a key the voter may never have had (newcomer run).
+        raise InvalidValue("Note", UNCONFIRMED_RESOLVED)
     now = deps.clock()
     if not escalated:
         # No Session: one statement and the entry (a Session cost a fifth of a close).
@@ -329,6 +339,44 @@ def _abandon_in_name_of(
     return closed is not None
 
 
+def _unconfirmed_in(deps: Deps, who: OperatorContext, intervention_id: str) -> bool:
+    """Whether the operator's open intervention holds a credential issued and neither
+    confirmed as handed over nor invalidated since (:func:`unconfirmed_issue`). Another's
+    or a closed one: False, for the close to refuse it as it does."""
+    with deps.reading() as session:
+        row = session.get(Intervention, intervention_id)
+        if row is None or row.operator_login != who.login or row.closed_at is not None:
+            return False
+        entries = _entries_of(session, intervention_id, CREDENTIAL_STEPS)
+    steps = [(fields["action"], fields["outcome"], fields.get("details") or {})
+             for fields in entries]  # fmt: skip
+    return unconfirmed_issue(steps) is not None
+
+
+CREDENTIAL_STEPS = ("credential_issue", "credential_read_out", "credential_revoke")
+"""The steps that say whether a credential issued was handed over."""
+
+
+def _entries_of(
+    session: Session, intervention_id: str, actions: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """An intervention's journal entries (of ``actions``, or all), oldest first: on
+    PostgreSQL, those still queued for the sequencer come last."""
+    query = (
+        select(JournalEntry.seq, JournalEntry.body)  # type: ignore[call-overload]
+        .where(JournalEntry.intervention == intervention_id)
+        .order_by(JournalEntry.seq)  # type: ignore[arg-type]
+    )
+    if actions is not None:
+        query = query.where(JournalEntry.action.in_(actions))  # type: ignore[attr-defined]
+    # A body chained by hand that reads as no entry is no step of the call (the
+    # verification names it): it ended the voter file in a traceback.
+    read = (journal.body_fields(seq, body, "") for seq, body in session.execute(query))
+    entries = [fields for fields in read if not isinstance(fields, journal.Unreadable)]
+    waiting = journal.waiting(session, intervention=intervention_id)
+    return entries + [f for f in waiting if actions is None or f.get("action") in actions]
+
+
 def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:
     """The timeline of an intervention, oldest first, from its journal entries (on
     PostgreSQL, those still queued for the sequencer come last)."""
@@ -336,16 +384,7 @@ def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -
         row = session.get(Intervention, intervention_id)
         if row is None or (row.operator_login != who.login and who.role != "superviseur"):
             raise NotFound("Intervention introuvable.")
-        rows = session.execute(
-            select(JournalEntry.seq, JournalEntry.body)  # type: ignore[call-overload]
-            .where(JournalEntry.intervention == intervention_id)
-            .order_by(JournalEntry.seq)  # type: ignore[arg-type]
-        ).all()
-        # A body chained by hand that reads as no entry is no step of the call (the
-        # verification names it): it ended the voter file in a traceback.
-        read = (journal.body_fields(seq, body, "") for seq, body in rows)
-        entries = [fields for fields in read if not isinstance(fields, journal.Unreadable)]
-        entries += journal.waiting(session, intervention=intervention_id)
+        entries = _entries_of(session, intervention_id)
     return [
         Step(
             at=to_paris(datetime.fromisoformat(fields["ts"])),

@@ -15,7 +15,6 @@ import uvicorn
 
 from csu.api.server import config
 from csu.services.context import Deps
-from csu.services.credentials import issue_credential
 from csu.services.interventions import close_intervention
 from csu.services.platform_clients import add_platform_client
 from tests.conftest import ADMIN, AGENT
@@ -23,6 +22,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     Caller,
     Desk,
     desk_fixture,
+    handed_over,
     verified_call,
 )
 
@@ -106,7 +106,7 @@ def issued_login(desk: Desk, caller: Caller, deps: Deps | None = None) -> dict[s
     deps = deps or desk.deps
     call_id = verified_call(desk, caller)
     secrets = {
-        kind: issue_credential(deps, AGENT, call_id, caller.material_id, kind).display
+        kind: handed_over(deps, AGENT, call_id, caller.material_id, kind).display
         for kind in ("security_key", "password")
     }
     close_intervention(desk.deps, AGENT, call_id, "résolu")

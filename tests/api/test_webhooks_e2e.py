@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from csu.services import webhooks
-from csu.services.credentials import issue_credential
 from csu.services.interventions import close_intervention
 from csu.services.originals import import_originals
 from csu.services.platform_clients import add_platform_client
@@ -22,7 +21,7 @@ from tests.api.conftest import Api, issued_login, login_path
 from tests.api.test_tokens import redeem, sent_link
 from tests.cli_support import assert_done, clean_environment, csu
 from tests.conftest import ADMIN, AGENT, TEST_KEY
-from tests.services.intervention_support import Desk, verified_call
+from tests.services.intervention_support import Desk, handed_over, verified_call
 from tests.webhook_standin import PlatformStandIn
 
 CHECKER = PasswordHasher()
@@ -81,7 +80,7 @@ def flaky_platform(api: Api) -> Iterator[Platform]:
 
 def reissued_key(desk: Desk) -> str:
     call_id = verified_call(desk, desk.caller)
-    key = issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
+    key = handed_over(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, call_id, "résolu")
     return key.display
 

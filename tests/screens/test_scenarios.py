@@ -15,7 +15,7 @@ from csu.screens.presence_requests import AttestScreen, PresenceRequestsScreen
 from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, Forbidden, NotFound, OperatorContext
-from csu.services.credentials import issue_credential
+from csu.services.credentials import confirm_read_out, issue_credential
 from csu.services.interventions import close_intervention, open_intervention
 from csu.services.verification import verify_identity
 from csu.widgets.intervention_panel import InterventionPanel
@@ -82,6 +82,7 @@ def issue_key_via_services(deps: Deps, voter: DemoVoter) -> str:
     assert result.verified
     material = material_id(deps, voter)
     issued = issue_credential(deps, SUPERVISOR, opened.id, material, "security_key")
+    confirm_read_out(deps, SUPERVISOR, opened.id, issued.credential_id)
     close_intervention(deps, SUPERVISOR, opened.id, "résolu")
     return issued.value
 

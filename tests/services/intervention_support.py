@@ -33,7 +33,7 @@ from csu.delivery.folder import FolderDelivery
 from csu.domain.clock import fixed_clock
 from csu.fake_electorate import generate_roll, write_roll_csv
 from csu.services.context import Deps, OperatorContext
-from csu.services.credentials import issue_credential
+from csu.services.credentials import IssuedCredential, confirm_read_out, issue_credential
 from csu.services.elections import load_election
 from csu.services.interventions import OpenIntervention, open_intervention
 from csu.services.operators import add_operator, disable_operator
@@ -415,6 +415,16 @@ def verified_call(desk: Desk, caller: Caller, who: OperatorContext = AGENT) -> s
     call = open_call(desk, caller, who)
     assert verify_identity(desk.deps, who, call.id, caller.phone_answers()).verified
     return call.id
+
+
+def handed_over(
+    deps: Deps, who: OperatorContext, call_id: str, material_id: int, kind: str
+) -> IssuedCredential:
+    """A credential issued and read to the caller, the operator confirming it as the
+    window asks: the call can then be closed « résolu » without a note."""
+    issued = issue_credential(deps, who, call_id, material_id, kind)
+    confirm_read_out(deps, who, call_id, issued.credential_id)
+    return issued
 
 
 def call_with_key(desk: Desk, who: OperatorContext = AGENT) -> str:

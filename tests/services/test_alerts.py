@@ -30,6 +30,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     Desk,
     desk_fixture,
     entries,
+    handed_over,
     open_call,
     verified_call,
     wrong,
@@ -60,7 +61,7 @@ def seqs_of(desk: Desk, action: str) -> list[int]:
 def issue_keys(desk: Desk, times: int) -> None:
     call = verified_call(desk, desk.caller)
     for _ in range(times):
-        issue_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key")
+        handed_over(desk.deps, AGENT, call, desk.caller.material_id, "security_key")
         desk.clock.advance(minutes=1)
     close_intervention(desk.deps, AGENT, call, "résolu")
 

@@ -282,7 +282,7 @@ def test_a_credential_of_an_earlier_intervention_cannot_be_confirmed_as_read_out
 ) -> None:
     first = verified_call(desk, desk.caller)
     key = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
-    close_intervention(desk.deps, AGENT, first, "résolu")
+    close_intervention(desk.deps, AGENT, first, "abandonné")  # the call dropped
     later = open_call(desk, desk.caller)  # the value was shown once, in the first call
     with pytest.raises(NotFound, match="dans cette intervention"):
         confirm_read_out(desk.deps, AGENT, later.id, key.credential_id)

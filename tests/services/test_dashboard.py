@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from csu.domain.clock import to_paris
 from csu.services.context import Forbidden
-from csu.services.credentials import issue_credential
 from csu.services.dashboard import Escalations, PlatformActivity, dashboard
 from csu.services.emargement import EmargementEvent, ingest_emargements
 from csu.services.escalation import close_escalation, take_escalation
@@ -28,6 +27,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     Caller,
     Desk,
     desk_fixture,
+    handed_over,
     open_call,
     verified_call,
     wrong,
@@ -38,7 +38,7 @@ def a_busy_morning(desk: Desk) -> None:
     """agent: a key issued and the case closed résolu; agent2: a failed verification,
     case left open (it is 11:30 in Paris)."""
     call = verified_call(desk, desk.caller)
-    issue_credential(desk.deps, AGENT, call, desk.caller.material_id, "security_key")
+    handed_over(desk.deps, AGENT, call, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, call, "résolu")
     desk.clock.advance(minutes=5)
     other = open_call(desk, desk.neighbour, AGENT_2)

@@ -46,6 +46,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     bodies,
     desk_fixture,
     entries,
+    handed_over,
     mark_voted,
     verified_call,
 )
@@ -94,7 +95,7 @@ def material(desk: Desk, material_id: int) -> Material:
 def reissue(desk: Desk, caller: Caller) -> str:
     call_id = verified_call(desk, caller)
     try:
-        return issue_credential(desk.deps, AGENT, call_id, caller.material_id, "password").display
+        return handed_over(desk.deps, AGENT, call_id, caller.material_id, "password").display
     finally:
         close_intervention(desk.deps, AGENT, call_id, "résolu")
 

@@ -15,6 +15,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     Desk,
     desk_fixture,
     entries,
+    handed_over,
     open_call,
     verified_call,
 )
@@ -43,7 +44,7 @@ def test_a_request_by_e_mail_gets_no_key(desk: Desk) -> None:
 
 def test_a_key_reported_stolen_by_e_mail_is_still_revoked(desk: Desk) -> None:
     by_phone = verified_call(desk, desk.caller)  # a key issued on an earlier call
-    issue_credential(desk.deps, AGENT, by_phone, desk.caller.material_id, "security_key")
+    handed_over(desk.deps, AGENT, by_phone, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, by_phone, "résolu")
     call_id = verified_request_by_mail(desk)
     revoke_credential(

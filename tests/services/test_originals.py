@@ -10,7 +10,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from csu.services.context import Forbidden
-from csu.services.credentials import issue_credential
 from csu.services.files import UnreadableFile
 from csu.services.interventions import close_intervention
 from csu.services.originals import OriginalsReport, import_originals
@@ -25,6 +24,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     bodies,
     desk_fixture,
     entries,
+    handed_over,
     open_call,
     verified_call,
 )
@@ -85,7 +85,7 @@ def credentials(desk: Desk) -> list[Credential]:
 
 def new_key(desk: Desk) -> str:
     call_id = verified_call(desk, desk.caller)
-    key = issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
+    key = handed_over(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, call_id, "résolu")
     return key.value
 

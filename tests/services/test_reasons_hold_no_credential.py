@@ -54,7 +54,7 @@ def test_a_key_in_a_reveal_reason_is_refused(desk: Desk) -> None:
 
 def test_a_key_in_a_presidents_decline_reason_is_refused(desk: Desk) -> None:
     first, [key] = issued(desk, "security_key")
-    close_intervention(desk.deps, AGENT, first, "résolu")
+    close_intervention(desk.deps, AGENT, first, "abandonné")
     call = open_call(desk, desk.caller, channel="president", president_login="pres.nord")
     check = request_presence_check(desk.deps, AGENT, call.id)
     with pytest.raises(ServiceError, match="Le motif contient ce qui ressemble à une clé"):

@@ -37,6 +37,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     Desk,
     desk_fixture,
     entries,
+    handed_over,
     in_person_call,
     open_call,
     verified_call,
@@ -107,7 +108,7 @@ def a_key_then_a_second_call(desk: Desk) -> tuple[str, str]:
     """A first call that issued a security key; the value of the key, and a second
     call, by another agent, where the caller reads its first characters."""
     first = verified_call(desk, desk.caller)
-    key = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
+    key = handed_over(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, first, "résolu")
     return key.value, open_call(desk, desk.caller, AGENT_2).id
 

@@ -25,6 +25,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     bodies,
     desk_fixture,
     entries,
+    handed_over,
     open_call,
     verified_call,
     wrong,
@@ -112,7 +113,7 @@ def test_answers_are_read_as_a_caller_says_them(desk: Desk) -> None:
 
 def test_birth_date_key_prefix_and_iban_verify_once_a_key_was_issued(desk: Desk) -> None:
     first = verified_call(desk, desk.caller)
-    key = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
+    key = handed_over(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, first, "résolu")
     call = open_call(desk, desk.caller, AGENT_2)
     answers = {
@@ -130,7 +131,7 @@ def test_birth_date_key_prefix_and_iban_verify_once_a_key_was_issued(desk: Desk)
 def test_the_prefix_of_a_replaced_key_no_longer_verifies(desk: Desk) -> None:
     first = verified_call(desk, desk.caller)
     old = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
-    new = issue_credential(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
+    new = handed_over(desk.deps, AGENT, first, desk.caller.material_id, "security_key")
     close_intervention(desk.deps, AGENT, first, "résolu")
     call = open_call(desk, desk.caller)
     answers = {

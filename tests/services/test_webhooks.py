@@ -13,7 +13,7 @@ from sqlalchemy import select
 from csu.domain import sealing
 from csu.domain.credentials import normalise_typed
 from csu.services import webhooks
-from csu.services.credentials import issue_credential, revoke_credential
+from csu.services.credentials import revoke_credential
 from csu.services.elections import get_definition
 from csu.services.interventions import close_intervention
 from csu.services.outbox import deliver_due as outbox_pass
@@ -30,6 +30,7 @@ from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: 
     bodies,
     desk_fixture,
     entries,
+    handed_over,
     verified_call,
 )
 from tests.services.test_retention import AFTER_RETENTION
@@ -62,7 +63,7 @@ def platform(desk: Desk) -> Iterator[Platform]:
 
 def issued(desk: Desk, kind: str = "security_key"):
     call_id = verified_call(desk, desk.caller)
-    credential = issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, kind)
+    credential = handed_over(desk.deps, AGENT, call_id, desk.caller.material_id, kind)
     close_intervention(desk.deps, AGENT, call_id, "résolu")
     assert webhooks.wait_for_deliveries(30)
     return credential
