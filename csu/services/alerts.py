@@ -36,7 +36,7 @@ from csu.services.escalation import overdue_alerts
 from csu.services.platform_clients import platform_actor
 from csu.services.sessions import require_live_in
 from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
-from csu.services.verification import NOT_VERIFIED
+from csu.services.verification import NOT_VERIFIED, counts_as_failure
 from csu.store import journal
 from csu.store.among import in_chunks
 from csu.store.sequencer import SET_ASIDE
@@ -326,7 +326,8 @@ def _unacknowledged(
 
 
 def _failures(session: Session, now: datetime) -> list[rules.Failure]:
-    """Failed verification attempts over the horizon, each with its journal entry
+    """Failed verification attempts over the horizon (and those that passed with a wrong
+    answer: they count towards a lock too), each with its journal entry
     (the entry of the same intervention and moment)."""
     since = now - rules.HORIZON
     attempts = session.execute(
@@ -338,7 +339,7 @@ def _failures(session: Session, now: datetime) -> list[rules.Failure]:
         ).where(
             VerificationAttempt.at >= since,
             VerificationAttempt.at <= now,
-            VerificationAttempt.passed == False,  # noqa: E712
+            counts_as_failure(),
         )
     ).all()
     if not attempts:
@@ -354,6 +355,10 @@ def _failures(session: Session, now: datetime) -> list[rules.Failure]:
             )
         ).all()
     }
+    # Verified with an answer wrong all the same (it counts): their entries say « vérifié ».
+    passed = {i for i, at, *_ in attempts if (i, rfc3339(at)) not in seqs}
+    if passed:
+        seqs |= _verification_seqs(session, passed)
     failures = []
     for intervention, at, login, voter_id in attempts:
         seq = seqs.get((intervention, rfc3339(at)))
@@ -389,7 +394,7 @@ def _voter_locks(session: Session, now: datetime) -> list[rules.VoterLock]:
                 VerificationAttempt.at,
             ).where(
                 VerificationAttempt.voter_id.in_(ids),  # type: ignore[attr-defined]
-                VerificationAttempt.passed == False,  # noqa: E712
+                counts_as_failure(),
                 VerificationAttempt.channel.not_in(IN_PERSON_CHANNELS),  # type: ignore[attr-defined]
                 VerificationAttempt.at > earliest,
                 VerificationAttempt.at <= now,
@@ -410,14 +415,14 @@ def _voter_locks(session: Session, now: datetime) -> list[rules.VoterLock]:
 
 
 def _verification_seqs(session: Session, interventions: set[str]) -> dict[tuple[str, str], int]:
-    """The failed verifications' entries of these interventions, by (intervention, ts)."""
+    """The verifications' entries of these interventions, by (intervention, ts): a
+    failure's, or one that passed with a wrong answer (both count towards a lock)."""
     found: dict[tuple[str, str], int] = {}
     for ids in in_chunks(sorted(interventions)):
         for seq, intervention, ts in session.execute(
             select(JournalEntry.seq, JournalEntry.intervention, JournalEntry.ts).where(
                 JournalEntry.intervention.in_(ids),  # type: ignore[union-attr]
                 JournalEntry.action == "verification",
-                JournalEntry.outcome == NOT_VERIFIED,
             )
         ).all():
             found[(intervention, ts)] = seq

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -114,25 +114,40 @@ class VerificationResult:
     message: str  # French: what the agent reads
     valid_until: datetime | None  # aware, Europe/Paris
     locked_until: datetime | None  # aware, Europe/Paris: the voter is now locked
-    # A remote failure: the voter's failures that count towards the lock (this one
-    # included) and how many lock them; None when verified, or in person (no lock).
+    # A remote failure, or a remote verification with a wrong answer: the voter's
+    # failures that count towards the lock (this one included) and how many lock them;
+    # None when verified with every answer right, or in person (no lock).
     failures: int | None = None
     failure_limit: int | None = None
     # Verified by one set while an answer of another was wrong: those answers' factors.
     wrong: tuple[str, ...] = ()
 
 
-def verified_message(until: datetime | None, wrong: Collection[str]) -> str:
+def verified_message(
+    until: datetime | None,
+    wrong: Collection[str],
+    failures: int | None = None,
+    lock: datetime | None = None,
+    in_person: bool = True,
+) -> str:
     """What the agent reads of a verification that passed; an answer that was wrong
     all the same is named: a caller who gets their NIR wrong is one to watch, and the
-    agent took every answer for checked."""
+    agent took every answer for checked. Remotely, that wrong answer counts towards the
+    lock (``failures``, and the ``lock`` it caused): named wrong, a factor could
+    otherwise be guessed again and again beside a set that passes (attack run)."""
     said = f"Identité vérifiée (valable jusqu'à {until:%H:%M})." if until else "Identité vérifiée."
     if not wrong:
         return said
     labels = ", ".join(FACTOR_LABELS.get(factor, factor) for factor in sorted(wrong))
+    counted = "le journal garde cet échec"
+    if failures is not None:
+        count = _failure_count(failures)
+        counted = f"cet échec compte : {count} en {WINDOW_TEXT}"
+        if lock is not None:
+            counted += f" ; {_locked_terms(lock, in_person).removesuffix('.')}"
     return (
         f"{said} Attention, réponse fausse : {labels} (l'identité est vérifiée par les "
-        "autres réponses ; le journal garde cet échec)."
+        f"autres réponses ; {counted})."
     )
 
 
@@ -202,8 +217,15 @@ def verify_identity(
     used = recorded.used
     if used is not None:
         shown = to_paris(until) if until else None
+        lock = recorded.lock
         return VerificationResult(
-            True, verified_message(shown, wrong), shown, None, wrong=tuple(sorted(wrong))
+            True,
+            verified_message(shown, wrong, recorded.failures, lock, in_person),
+            shown,
+            to_paris(lock) if lock is not None else None,
+            recorded.failures,
+            MAX_FAILURES if recorded.failures is not None else None,
+            wrong=tuple(sorted(wrong)),
         )
     if recorded.failures is None:  # in person: no lock to count towards
         return VerificationResult(False, "Identité non vérifiée.", None, None)
@@ -335,7 +357,7 @@ def _journal_locked_attempt(
 class Recorded:
     """What :func:`record_verification` wrote: the set that passed (None: failed), the
     lock it caused, and the voter's failures that count towards a lock (None when
-    verified, or in person)."""
+    verified with no wrong answer, or in person)."""
 
     used: frozenset[str] | None
     lock: datetime | None
@@ -375,7 +397,9 @@ def record_verification(
             set_committed_value(row, "verified_factors", factors)
     lock: datetime | None = None
     failures: int | None = None
-    if used is None and remote_lock_applies(row.channel):
+    # A wrong answer counts even beside a set that passed: else, told which answer was
+    # wrong, one could try a NIR, an IBAN or a card's digits at will (attack run).
+    if (used is None or failed) and remote_lock_applies(row.channel):
         failures = _failures_counted(session, voter, now)
         if failures >= MAX_FAILURES:
             lock = _lock(session, voter, now)
@@ -520,9 +544,7 @@ def failure_message(failures: int, lock: datetime | None, in_person: bool = True
     """A remote failure, counted towards the lock (never which answer was wrong, which
     would help an impostor): « Identité non vérifiée (1er échec sur 3 en 24 h : encore
     2 essais avant le verrouillage). »"""
-    rank = _ordinal(failures)
-    # Two agents failing at once may count a 4th: « sur 3 » would then read wrong.
-    count = f"{rank} échec sur {MAX_FAILURES}" if failures <= MAX_FAILURES else f"{rank} échec"
+    count = _failure_count(failures)
     if lock is not None:
         terms = _locked_terms(lock, in_person)
         return f"Identité non vérifiée ({count} en {WINDOW_TEXT}) : {terms}"
@@ -532,6 +554,13 @@ def failure_message(failures: int, lock: datetime | None, in_person: bool = True
         f"Identité non vérifiée ({count} en {WINDOW_TEXT} : encore {left} {tries} avant le "
         "verrouillage)."
     )
+
+
+def _failure_count(failures: int) -> str:
+    """« 2e échec sur 3 »."""
+    rank = _ordinal(failures)
+    # Two agents failing at once may count a 4th: « sur 3 » would then read wrong.
+    return f"{rank} échec sur {MAX_FAILURES}" if failures <= MAX_FAILURES else f"{rank} échec"
 
 
 def _locked_terms(until: datetime, in_person: bool = True) -> str:
@@ -684,12 +713,20 @@ def _failures_counted(session: Session, voter: Voter, now: datetime) -> int:
         .select_from(VerificationAttempt)
         .where(
             VerificationAttempt.voter_id == voter.id,
-            VerificationAttempt.passed == False,  # noqa: E712
+            counts_as_failure(),
             VerificationAttempt.channel.not_in(IN_PERSON_CHANNELS),  # type: ignore[attr-defined]
             VerificationAttempt.at > since,
         )
     ).scalar_one()
     return int(failures)
+
+
+def counts_as_failure() -> ColumnElement[bool]:
+    """An attempt that failed, or passed with an answer wrong all the same."""
+    return or_(
+        VerificationAttempt.passed == False,  # noqa: E712
+        VerificationAttempt.factors_failed != "",
+    )
 
 
 def _lock(session: Session, voter: Voter, now: datetime) -> datetime:

@@ -64,6 +64,20 @@ def test_a_voter_locked_after_failed_verifications_raises_an_alert(desk: Desk) -
     assert desk.caller.matricule not in alert.title  # the app's notice names no voter
 
 
+def test_a_voter_locked_by_wrong_answers_beside_sets_that_verified_raises_an_alert(
+    desk: Desk,
+) -> None:
+    row = desk.teacher.row
+    call = open_call(desk, desk.teacher)
+    for _ in range(MAX_FAILURES):
+        answers = {"numen": row["numen"], "challenge_answer": row["reponse_defi"],
+                   "nir10": wrong(row["nir"][:10])}  # fmt: skip
+        assert verify_identity(desk.deps, AGENT, call.id, answers).verified
+        desk.clock.advance(minutes=1)
+    [alert] = of_kind(desk, VOTER_LOCKED)
+    assert list(alert.seqs) == [e["seq"] for e in entries(desk.deps, "verification")]
+
+
 def test_the_review_names_the_locked_voter(desk: Desk) -> None:
     fail(desk, desk.caller, MAX_FAILURES)
     [view] = [v for v in review_alerts(desk.deps, SUPERVISOR) if v.alert.kind == VOTER_LOCKED]

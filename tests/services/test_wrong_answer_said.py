@@ -3,7 +3,10 @@ agent is told which (« Attention, réponse fausse : 10 premiers chiffres du NIR
 journal keeps the failed factor. Before, « Identité vérifiée » alone: the agent took every
 answer for checked, and a caller who gets their NIR wrong is one to watch."""
 
-from csu.services.verification import verify_identity
+import pytest
+
+from csu.services.context import Forbidden
+from csu.services.verification import VerificationResult, verify_identity
 from tests.conftest import AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     Desk,
@@ -35,3 +38,41 @@ def test_a_verification_with_every_answer_right_says_nothing_more(desk: Desk) ->
     assert result.verified and result.wrong == ()
     assert result.message.startswith("Identité vérifiée (valable jusqu'à ")
     assert "Attention" not in result.message
+
+
+def verified_with_a_wrong_nir(desk: Desk, call_id: str, guess: str) -> VerificationResult:
+    row = desk.teacher.row
+    answers = {"numen": row["numen"], "challenge_answer": row["reponse_defi"], "nir10": guess}
+    return verify_identity(desk.deps, AGENT, call_id, answers)
+
+
+def test_a_wrong_answer_beside_a_set_that_verifies_counts_towards_the_lock(desk: Desk) -> None:
+    call = open_call(desk, desk.teacher)
+    result = verified_with_a_wrong_nir(desk, call.id, wrong(desk.teacher.row["nir"][:10]))
+    assert result.verified
+    assert (result.failures, result.failure_limit) == (1, 3)
+    assert "cet échec compte : 1er échec sur 3 en 24 h" in result.message
+    assert result.locked_until is None
+
+
+def test_a_factor_guessed_beside_a_set_that_verifies_locks_the_voter_at_the_third(
+    desk: Desk,
+) -> None:
+    """Told which answer was wrong, one guessed a NIR's digits at will: seven guesses,
+    each « vérifiée », the voter never locked (attack run)."""
+    call = open_call(desk, desk.teacher)
+    nir = desk.teacher.row["nir"][:10]
+    guesses = [nir[:-2] + f"{n:02d}" for n in range(100) if f"{n:02d}" != nir[-2:]][:3]
+    results = [verified_with_a_wrong_nir(desk, call.id, guess) for guess in guesses]
+    assert [r.failures for r in results] == [1, 2, 3]
+    assert results[-1].locked_until is not None
+    assert "électeur verrouillé pour la vérification à distance" in results[-1].message
+    with pytest.raises(Forbidden, match="verrouillé"):
+        verified_with_a_wrong_nir(desk, call.id, nir)
+
+
+def test_every_answer_right_counts_no_failure(desk: Desk) -> None:
+    call = open_call(desk, desk.teacher)
+    result = verified_with_a_wrong_nir(desk, call.id, desk.teacher.row["nir"][:10])
+    assert result.verified and result.wrong == ()
+    assert result.failures is None and "échec" not in result.message
