@@ -552,6 +552,15 @@ def test_export_refuses_a_period_that_ends_before_it_begins(db: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(("option", "day"), [("--since", "0001-01-01"), ("--until", "9999-12-31")])
+def test_export_refuses_a_day_at_the_calendars_edge_in_french(
+    db: Path, option: str, day: str
+) -> None:
+    result = csu("audit", "export", "--format", "csv", option, day, "--db", db)
+    assert_refused(result, f"{option} : « {day} » hors des dates possibles")
+    assert "Traceback" not in said(result)
+
+
 def test_export_help_says_where_the_action_codes_are_listed() -> None:
     result = csu("audit", "export", "--help")
     assert_done(result)

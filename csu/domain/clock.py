@@ -112,6 +112,17 @@ def parse_typed_moment(value: str, field_name: str, *, end_of_day: bool = False)
             raise InvalidValue(
                 field_name, f"« {value} » illisible : jj/mm/aaaa [hh:mm] ou aaaa-mm-jj"
             ) from None
-    if end_of_day and len(text) <= 10:  # a day without a time
-        moment += timedelta(days=1)
-    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+    try:
+        if end_of_day and len(text) <= 10:  # a day without a time
+            moment += timedelta(days=1)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+        # Stored and compared in UTC, give or take a few days of reckoning: the first
+        # and last days a datetime holds ended the supervisor's terminal (attack run).
+        for edge in (moment - _TYPED_MARGIN, moment + _TYPED_MARGIN):
+            edge.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(field_name, f"« {value} » hors des dates possibles") from None
+    return moment
+
+
+_TYPED_MARGIN = timedelta(days=7)

@@ -1,5 +1,6 @@
 """Moments typed by an operator, in the review screen or on the command line."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,6 +36,21 @@ def test_an_iso_day_as_an_end_includes_that_day() -> None:
 def test_an_unreadable_moment_names_the_field_and_the_formats() -> None:
     with pytest.raises(InvalidValue, match="--before : « demain » illisible : jj/mm/aaaa"):
         parse_typed_moment("demain", "--before")
+
+
+@pytest.mark.parametrize(
+    ("typed", "end_of_day"),
+    [
+        ("31/12/9999", True),  # the day after it is no datetime
+        ("9999-12-31", False),  # a week on, as filters reckon, neither
+        ("01/01/0001", False),  # midnight in Paris is in year 0 in UTC
+        ("0001-01-01T00:00+01:00", False),
+        ("9999-12-31T23:00-05:00", False),
+    ],
+)
+def test_a_moment_at_the_calendars_edge_is_refused_in_french(typed: str, end_of_day: bool) -> None:
+    with pytest.raises(InvalidValue, match=re.escape(f"Au : « {typed} » hors des dates possibles")):
+        parse_typed_moment(typed, "Au", end_of_day=end_of_day)
 
 
 def test_a_moment_reads_in_paris_time_whatever_its_zone() -> None:

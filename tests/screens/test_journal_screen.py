@@ -245,6 +245,17 @@ class TestReview:
             assert seqs_shown(app) == before
             assert len(searches(demo_deps)) == journalled
 
+    async def test_a_date_at_the_calendars_edge_is_refused_and_the_terminal_stays(
+        self, app: CsuApp, demo_deps: Deps, activity: dict[str, int]
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            before = seqs_shown(app)
+            await apply(pilot, until="31/12/9999")
+            assert app.is_running
+            assert "Au : « 31/12/9999 » hors des dates possibles" in status(app)
+            assert seqs_shown(app) == before
+
     async def test_a_period_ending_before_it_starts_is_refused_not_shown_empty(
         self, app: CsuApp, demo_deps: Deps, activity: dict[str, int]
     ) -> None:
