@@ -700,6 +700,7 @@ def parse_election(text: str, source: str) -> ElectionDefinition:
 
     ``source`` names the file in messages (e.g. ``minint-2022.toml``).
     Raises :class:`InvalidValue` on the first fault found."""
+    _refuse_long_dotted_keys(text, source)
     try:
         data = tomllib.loads(text)
     except RecursionError:
@@ -722,6 +723,26 @@ def parse_election(text: str, source: str) -> ElectionDefinition:
     # definition stored before this check must still open.
     _check_sms_length(_Reader(source), definition)
     return definition
+
+
+MAX_KEY_PARTS = 64
+"""Parts of a dotted key (``a.b.c``) or table name at most: no election file needs more
+than a few, and tomllib's time and memory grow with the square of their number (an
+80 KB key of 40,000 parts took 6 GB and 24 s; attack run)."""
+# Runs of key parts (bare or quoted) joined by dots, wherever they are: a text in a
+# string counts too, which only refuses what no election file holds.
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\\\n]*"|'[^'\n]*')"""
+_DOTTED_RUN = re.compile(rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})+")
+
+
+def _refuse_long_dotted_keys(text: str, source: str) -> None:
+    for run in _DOTTED_RUN.finditer(text):
+        if run.group().count(".") + 1 > MAX_KEY_PARTS:
+            line = text.count("\n", 0, run.start()) + 1
+            raise InvalidValue(
+                f"{source} : ligne {line}",
+                f"clé de plus de {MAX_KEY_PARTS} parties séparées par des points",
+            )
 
 
 # Messages of tomllib that carry a value, by their first words.

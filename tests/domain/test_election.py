@@ -376,6 +376,27 @@ def test_a_toml_syntax_error_gives_its_line() -> None:
     assert error.fault.startswith("syntaxe TOML incorrecte")
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "a." * 40_000 + "b = 1",  # 80 KB: 6 GB and 24 s of tomllib before (attack run)
+        "[" + "t." * 100 + "u]",
+        "x = { " + "'q'." * 100 + "r = 1 }",
+    ],
+)
+def test_a_key_of_too_many_dotted_parts_is_refused_before_toml_reads_it(line: str) -> None:
+    error = refusal(MINIMAL + line + "\n")
+
+    assert error.field == f"test.toml : ligne {MINIMAL.count(chr(10)) + 1}"
+    assert error.fault == "clé de plus de 64 parties séparées par des points"
+
+
+def test_dotted_keys_of_64_parts_are_still_read() -> None:
+    error = refusal(MINIMAL + ".".join(f"p{n}" for n in range(64)) + " = 1\n")
+
+    assert error.field.endswith(".p0")  # read by TOML, then refused as no such key
+
+
 def test_a_value_of_the_wrong_type_is_refused() -> None:
     error = refusal(MINIMAL.replace('sender_name = "CSU test"', "sender_name = 42"))
 
