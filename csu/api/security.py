@@ -30,6 +30,9 @@ bearer = HTTPBearer(
 )
 
 
+DOUBLE_KEY = "En-tête Authorization donné plusieurs fois : une seule clé d'API par requête."
+
+
 def store(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
     return deps
@@ -64,6 +67,10 @@ def authenticated(request: Request) -> Platform:
 def _authenticate(request: Request, key: str | None) -> Platform:
     """:func:`authenticate`, a refusal journalled before it becomes the 401."""
     try:
+        if len(request.headers.getlist("authorization")) > 1:
+            # Which one counts would be the server's choice (the first), and a proxy's
+            # header added after a client's could pass as the client's (attack run).
+            raise Unauthenticated(DOUBLE_KEY, why="en double")
         return authenticate(store(request), key)
     except Unauthenticated as refusal:
         deps = store(request)

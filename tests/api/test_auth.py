@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from csu.api.refusals import STORE_RETRY_AFTER_S
+from csu.api.security import DOUBLE_KEY
 from csu.services.platform_clients import revoke_platform_client
 from csu.store.engine import make_engine
 from tests.api.conftest import Api, login_path, serve
@@ -46,6 +47,20 @@ def test_a_wrong_key_is_refused_with_401(api: Api) -> None:
     response = api.post(login_path(), check_body(api), key=WRONG_KEY)
     assert response.status_code == 401
     assert response.json()["detail"] == "Clé d'API inconnue ou révoquée."
+
+
+@pytest.mark.parametrize("second", ["Bearer " + WRONG_KEY, "", "Basic eDp5"])
+def test_a_key_given_twice_is_refused_with_401_and_journalled(api: Api, second: str) -> None:
+    """The first header counted, a second unread: a proxy's header added after a
+    client's could pass as the client's (attack run)."""
+    headers = [("Authorization", f"Bearer {api.key}"), ("Authorization", second)]
+    response = httpx.post(f"{api.url}{login_path()}", json=check_body(api),
+                          headers=headers, timeout=60)  # fmt: skip
+    assert response.status_code == 401
+    assert response.json()["detail"] == DOUBLE_KEY
+    [entry] = refused_keys(api)
+    assert entry["details"]["reason"] == "en double"
+    assert api.key not in json.dumps(entry)
 
 
 def test_a_revoked_key_is_refused_with_401(api: Api) -> None:
