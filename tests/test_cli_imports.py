@@ -60,6 +60,16 @@ def test_a_roll_whose_header_is_wrong_says_no_line_was_read(loaded: Path, tmp_pa
     assert "sur 0" not in said(result) and "--skip-invalid" not in said(result)
 
 
+def test_a_roll_opening_with_two_byte_order_marks_shows_the_second(
+    loaded: Path, tmp_path: Path
+) -> None:
+    """The first is read as the file's encoding mark; the second was quoted raw, and
+    « colonne matricule : colonne inconnue » read as a column CSU should know."""
+    roll = write(tmp_path / "liste.csv", "\ufeff\ufeff" + HEADER, JEANNE)
+    result = csu("import", "voters", roll, "--election", "minint-2022", "--db", loaded)
+    assert_refused(result, "colonne [U+FEFF]matricule : colonne inconnue")
+
+
 def test_a_refused_vote_file_names_the_file_and_counts_its_lines(
     loaded: Path, tmp_path: Path
 ) -> None:

@@ -18,7 +18,7 @@ from csu.domain import hashing, identifiers
 from csu.domain.clock import PARIS
 from csu.domain.errors import InvalidValue
 from csu.domain.scrutins import Scrutin, parse_roll_scrutins
-from csu.domain.text import is_blank, mixed_scripts, single_line
+from csu.domain.text import invisible_shown, is_blank, mixed_scripts, single_line
 
 COLUMNS = (
     "matricule",
@@ -485,5 +485,6 @@ def parse_identifier(raw: str) -> str:
 
 
 def shorten(value: str, limit: int = 40) -> str:
-    """A value quoted in a message, cut: a file's cell may be thousands of characters."""
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+    """A value quoted in a message, cut (a file's cell may be thousands of characters),
+    what draws nothing in it shown as its code."""
+    return invisible_shown(value if len(value) <= limit else value[: limit - 1] + "…")

@@ -225,6 +225,15 @@ def visible_text(value: str, field: str) -> str:
     return value
 
 
+def invisible_shown(text: str) -> str:
+    """``text`` with each character that draws nothing (a byte order mark, a zero-width
+    space...) written as its code, « [U+FEFF] »: for a message quoting what a file held,
+    where « colonne \ufeffmatricule inconnue » read as a column CSU should know."""
+    if text.isascii():
+        return text
+    return "".join(f"[U+{ord(char):04X}]" if _is_invisible(char) else char for char in text)
+
+
 def _refuse_invisible(value: str, field: str) -> str:
     for index, char in enumerate(value):
         if _is_invisible(char):

@@ -13,6 +13,7 @@ from csu.domain.text import (
     FORMULA_STARTS,
     escaped,
     free_text,
+    invisible_shown,
     is_printable_text,
     multiline_text,
     refuse_control_characters,
@@ -249,3 +250,16 @@ def test_terminal_safe_writes_what_drives_a_terminal_as_codes() -> None:
 
 def test_terminal_safe_keeps_line_breaks_tabs_and_letters() -> None:
     assert terminal_safe("Élection\tclose\nà 17 h 👍") == "Élection\tclose\nà 17 h 👍"
+
+
+@pytest.mark.parametrize(
+    ("quoted", "shown"),
+    [
+        ("\ufeffmatricule", "[U+FEFF]matricule"),
+        ("nv-\u200bx", "nv-[U+200B]x"),
+        ("Hélène", "Hélène"),  # what draws is left as it is
+        ("plain", "plain"),
+    ],
+)
+def test_what_draws_nothing_in_a_quoted_value_is_shown_as_its_code(quoted: str, shown: str) -> None:
+    assert invisible_shown(quoted) == shown
