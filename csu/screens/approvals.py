@@ -224,6 +224,12 @@ class ApprovalsScreen(CsuScreen[None]):
         self.action_reload()
 
 
+OWN_REQUEST_SAID = (
+    "Vous êtes l'auteur de cette demande : un autre superviseur doit la décider "
+    "(principe des quatre yeux)."
+)
+
+
 class DecisionScreen(CsuModal[SubstitutionView | None]):
     """Grant or refuse one request, with a reason (5 characters or more) for the
     journal; returns the request as decided."""
@@ -243,8 +249,7 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
             yield Static(summary(view), id="decision-summary", markup=False)
             if self.own:
                 yield Static(
-                    "Vous êtes l'auteur de cette demande : un autre superviseur doit la "
-                    "décider (principe des quatre yeux).",
+                    OWN_REQUEST_SAID,
                     id="decision-own",
                     classes="modal-message",
                     markup=False,
@@ -264,6 +269,21 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
 
     def start_in(self) -> Input:
         return self.query_one("#decision-reason", Input)
+
+    @on(Input.Submitted, "#decision-reason")
+    def _reason_entered(self) -> None:
+        """Two decisions: Entrée takes neither, it takes the cursor to them (it did
+        nothing, and a newcomer waited for the request to be decided)."""
+        message = self.query_one("#decision-message", Static)
+        if not long_enough(self.query_one("#decision-reason", Input).value):
+            message.update(f"Motif trop court ({minimum_words()}) : complétez-le.")
+            return
+        if self.own:
+            message.update(OWN_REQUEST_SAID)
+            self.query_one("#decision-cancel-button", Button).focus()
+            return
+        message.update("Choisissez « Accorder » ou « Refuser » (Tab de l'un à l'autre, Entrée).")
+        self.query_one("#decision-approve", Button).focus()
 
     @on(Button.Pressed, "#decision-approve")
     def _approve(self) -> None:

@@ -619,6 +619,28 @@ class TestApprovals:
         assert [m.status for m in materials_of(cci_deps, voter.voter_id)] == ["active"]
         assert mails(outbox) == []
 
+    async def test_enter_in_the_reason_takes_the_cursor_to_the_decisions_deciding_nothing(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, outbox: Path
+    ) -> None:
+        view = request_as(cci_deps, AGENT, voter)
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await log_in_later(pilot, "superviseur")
+            cci_app.action_approvals()
+            await settle(pilot)
+            await press(pilot, "enter")
+            screen = cci_app.screen
+            assert isinstance(screen, DecisionScreen)
+            await pilot.press(*"non", "enter")
+            assert "Motif trop court" in screen_text(cci_app)
+            assert screen.focused is screen.query_one("#decision-reason", Input)
+            fill(pilot, decision_reason="Pièces contrôlées, identité conforme")
+            await press(pilot, "enter")
+            assert screen.focused is screen.query_one("#decision-approve", Button)
+            assert "Choisissez « Accorder » ou « Refuser »" in screen_text(cci_app)
+            assert cci_app.screen is screen
+        assert get_substitution(cci_deps, SUPERVISOR, view.id).pending
+        assert mails(outbox) == []
+
     async def test_refusal_needs_a_reason_and_keeps_the_material(
         self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, outbox: Path
     ) -> None:
