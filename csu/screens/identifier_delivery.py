@@ -24,6 +24,7 @@ from csu.services.outbox import GIVEN_UP, STATE_LABELS
 from csu.services.vote_codes import LinkSent, send_password_link
 from csu.services.voters import MaterialView
 from csu.widgets.parsed import Parsed
+from csu.widgets.paste_checked import RetypedInput
 from csu.widgets.plain import PlainSelect
 
 SENT = STATE_LABELS["sent"]
@@ -129,7 +130,11 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
                     validators=[Parsed(parse_email)],
                 )
                 yield Label("Confirmation : retapez l'adresse")
-                yield Input(id="identifier-confirm", placeholder="la même adresse, retapée")
+                yield RetypedInput(
+                    field="Confirmation de l'adresse",
+                    id="identifier-confirm",
+                    placeholder="la même adresse, retapée",
+                )
             yield Static(
                 "Vérifiez l'adresse avec l'électeur : une fois l'envoi fait, plus rien ne peut "
                 "être modifié.",

@@ -51,7 +51,7 @@ from csu.services.substitution import (
     request_substitution,
 )
 from csu.widgets.parsed import Parsed
-from csu.widgets.paste_checked import PasteCheckedInput
+from csu.widgets.paste_checked import PasteCheckedInput, RetypedInput
 from csu.widgets.tick_box import TickBox
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -245,7 +245,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
                         )
                     with Horizontal(classes="substitution-row"):
                         yield Label("Adresse retapée", classes="substitution-label")
-                        yield PasteCheckedInput(
+                        yield RetypedInput(
                             field="Adresse retapée",
                             id="substitution-email-again",
                             placeholder="la même adresse, retapée",

@@ -103,3 +103,11 @@ class SpacelessInput(PasteCheckedInput):
 
     def pasted(self, text: str) -> str:
         return "".join(char for char in text if not char.isspace() or char in LINE_ENDS)
+
+
+class RetypedInput(PasteCheckedInput):
+    """A value typed a second time to check the first (an address material or an
+    identifier is sent to): a paste is refused, it would copy the first one's typo."""
+
+    def paste_refusal(self, text: str) -> str | None:
+        return f"{self.field} : à retaper au clavier, pas à coller (elle vérifie la première)."

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
@@ -319,6 +320,20 @@ class TestS7VoterWithoutNotice:
             await type_burst(pilot, *"a@b.fr", "enter", *"a@b.fr")
             assert screen.query_one("#identifier-address", Input).value == "a@b.fr"
             assert screen.query_one("#identifier-confirm", Input).value == "a@b.fr"
+
+    async def test_the_confirmation_of_a_personal_address_refuses_a_paste(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN_2011)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await identifier_window(pilot, voter, to="personal")
+            field = screen.query_one("#identifier-confirm", Input)
+            field.focus()
+            await pilot.pause()
+            field.post_message(events.Paste(PERSONAL))
+            await settle(pilot)
+            assert field.value == ""
+            assert any("pas à coller" in n for n in notifications(app))
 
     async def test_a_personal_address_must_be_typed_twice_the_same(
         self, app: CsuApp, demo_deps: Deps, outbox: Path

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Static
 
@@ -410,6 +411,21 @@ class TestRequestModal:
             assert modal.focused is modal.query_one("#substitution-email-again", Input)
             assert modal.query_one("#substitution-email", Input).value.endswith("@gmial.com")
         assert requests(cci_deps) == []
+
+    async def test_the_retyped_address_refuses_a_paste(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        # Copied from the first field, a typo would have checked itself.
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await request_modal(pilot, voter, [])
+            field = cci_app.screen.query_one("#substitution-email-again", Input)
+            field.focus()
+            await pilot.pause()
+            field.post_message(events.Paste("dorothee.chauvin@gmial.com"))
+            await settle(pilot)
+            assert field.value == ""
+            assert any("Adresse retapée : à retaper au clavier, pas à coller" in m
+                       for m in notifications(cci_app))  # fmt: skip
 
     def test_declaration_dates(self) -> None:
         assert parse_declared_on(" 3/12/2022 ", TODAY) == date(2022, 12, 3)
