@@ -222,6 +222,22 @@ def scenario_of_channel(channel: str, operator_role: str | None) -> str | None:
     return "S4" if operator_role == "president" else "S2"
 
 
+PRESIDENTS_OWN = "S4"
+"""The president's own intervention: in no one else's list, and the only one in theirs."""
+
+
+def scripts_for(scripts: dict[str, CallScript], role: str | None) -> dict[str, CallScript]:
+    """The scripts an operator of ``role`` follows (all with None: a supervisor reading
+    another's call). An agent was offered S4's « Mettre à disposition un nouveau mot de
+    passe », which only a president's own intervention may do (newcomer run). An
+    election without the role's scenarios keeps them all, as before."""
+    if role is None:
+        return scripts
+    own = role == "president"
+    kept = {code: s for code, s in scripts.items() if (code == PRESIDENTS_OWN) == own}
+    return kept or scripts
+
+
 def scripts_of(definition: "ElectionDefinition") -> dict[str, CallScript]:
     """The election's scripts, by scenario, in the file's order."""
     return {code: _build(code, raw) for code, raw in definition.scripts.items()}

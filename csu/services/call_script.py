@@ -32,6 +32,7 @@ from csu.domain.call_script import (
     likely_scenario,
     progress,
     scenario_of_channel,
+    scripts_for,
     scripts_of,
 )
 from csu.domain.election import ElectionDefinition, describe_support_hours
@@ -97,10 +98,11 @@ CALL_TAKERS: tuple[Role, ...] = ("agent", "president", "superviseur")
 def election_scripts(
     deps: Deps, who: OperatorContext, election_id: str
 ) -> tuple[ScriptSummary, ...]:
-    """The scenarios the election has a script for, in the file's order."""
+    """The scenarios the election has a script for that ``who`` follows, in the file's
+    order."""
     with deps.reading() as session:
         definition = get_definition(session, election_id)
-    return tuple(_summary(s) for s in scripts_of(definition).values())
+    return tuple(_summary(s) for s in scripts_for(scripts_of(definition), who.role).values())
 
 
 def checklist(
@@ -120,7 +122,9 @@ def checklist(
         hint = _scenario_of_channel(session, who, row)
         facts = tuple(_fact(fields) for fields in _journal_of(session, intervention_id))
         closed = row.closed_at is not None
-    scripts = scripts_of(definition)
+        own = row.operator_login == who.login
+    # Those its operator follows (a supervisor reading another's call: them all).
+    scripts = scripts_for(scripts_of(definition), who.role if own else None)
     if not scripts:
         raise ServiceError(f"L'élection {definition.id} ne donne aucune procédure d'appel.")
     if scenario is None:

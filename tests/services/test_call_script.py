@@ -35,7 +35,7 @@ def test_a_new_call_starts_with_the_self_service_route(desk: Desk) -> None:
     assert (view.election_id, view.scenario, view.next_step) == ("minint-2022", "S1", 1)
     assert view.steps[0].kind_label == "orienter d'abord"
     assert "« E-Clé »" in view.redirects[0]
-    assert [s.scenario for s in view.others] == ["S2", "S3", "S4"]
+    assert [s.scenario for s in view.others] == ["S2", "S3"]  # S4: the president's own
 
 
 def test_a_president_s_own_call_follows_the_in_person_reset(desk: Desk) -> None:
@@ -165,3 +165,20 @@ def test_redirected_calls_are_counted_per_election(desk: Desk) -> None:
 def test_an_agent_does_not_read_the_count(desk: Desk) -> None:
     with pytest.raises(Forbidden):
         redirected_count(desk.deps, AGENT)
+
+
+def test_an_agent_is_not_offered_the_presidents_own_procedure(desk: Desk) -> None:
+    """S4's « Mettre à disposition un nouveau mot de passe » is the president's alone."""
+    assert "S4" not in [s.scenario for s in election_scripts(desk.deps, AGENT, "minint-2022")]
+    call = open_call(desk, desk.caller)
+    assert "S4" not in [s.scenario for s in checklist(desk.deps, AGENT, call.id).others]
+
+
+def test_a_president_is_offered_their_own_procedure_alone(desk: Desk) -> None:
+    listed = election_scripts(desk.deps, PRESIDENT_NORD, "minint-2022")
+    assert [s.scenario for s in listed] == ["S4"]
+
+
+def test_a_supervisor_reads_a_presidents_call_by_its_own_procedure(desk: Desk) -> None:
+    call_id = in_person_call(desk, desk.caller, PRESIDENT_NORD)
+    assert checklist(desk.deps, SUPERVISOR, call_id).scenario == "S4"
