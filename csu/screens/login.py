@@ -85,9 +85,20 @@ class LoginScreen(CsuScreen[None]):
             if not following.value:
                 # At once (``focus()`` would wait its turn): the next keys go to it.
                 self.set_focus(following)
+                if isinstance(focused, Input):
+                    focused.call_later(self._left_empty, focused, following)
                 return
         # The keys typed before Entrée may still wait in the field: submit after them.
         (focused or self).call_later(self.action_submit)
+
+    def _left_empty(self, left: Input, following: Input) -> None:
+        """Entrée in a field still empty once it took the keys typed before: back to it,
+        saying so, unless the next one was typed in since. A newcomer pressed Entrée on
+        an empty « Identifiant » and typed their login into the masked password."""
+        if left.value.strip() or following.value or self.focused is not following:
+            return
+        self.query_one("#login-message", Static).update(f"Indiquez {FIELDS[left.id or '']}.")
+        self.set_focus(left)
 
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:

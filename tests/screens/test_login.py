@@ -368,6 +368,21 @@ async def test_enter_without_the_code_says_what_is_missing_and_sends_nothing(
         assert journal_actions(demo_deps) == before  # no refused login journalled
 
 
+async def test_enter_on_an_empty_login_stays_there_and_says_so(app: CsuApp) -> None:
+    """A newcomer pressed Entrée on the empty « Identifiant » and typed the login into
+    the masked password field."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#login", Input)
+        said = str(app.screen.query_one("#login-message", Static).content)
+        assert said == "Indiquez votre identifiant."
+        await pilot.press(*"agent")
+        fields = [app.screen.query_one(f"#{name}", Input).value for name in FIELDS]
+        assert fields == ["agent", "", ""]
+
+
 async def test_the_button_on_an_empty_form_names_every_missing_field(app: CsuApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
