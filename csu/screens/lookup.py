@@ -32,6 +32,7 @@ from csu.services.voters import (
     MAX_RESULTS,
     QUERY_FIELD,
     VoterHit,
+    matricule_cut_short,
     outside_bureau,
     query_matricule,
     read_query,
@@ -50,6 +51,11 @@ DEBOUNCE_SECONDS = 0.03
 # or opened a voter from), not every keystroke.
 SETTLE_SECONDS = 1.0
 NONE_IN_BUREAU = "Aucun électeur de votre bureau ne correspond."
+NOBODY = "Aucun électeur ne correspond."
+CUT_SHORT = (
+    "Aucun électeur n'a ce matricule, mais des matricules plus longs commencent ainsi : "
+    "manque-t-il un caractère ? Faites relire le matricule."
+)
 PROMPT = "Tapez au moins 2 caractères."
 # The results' columns: at 80 columns the names, bureaus and elections give way (cut
 # with « … », down to these widths) so that the matricule and the status stay whole.
@@ -225,10 +231,13 @@ class LookupScreen(CsuScreen[None]):
         deps, who = self.session()
         hits = search_voters(deps, who, query, journal=False)
         elsewhere = not hits and outside_bureau(deps, who, query)
+        short = not hits and not elsewhere and matricule_cut_short(deps, who, query)
         if not get_current_worker().is_cancelled:  # emptied for a new call meanwhile
-            self.app.call_from_thread(self._show, query, hits, elsewhere)
+            self.app.call_from_thread(self._show, query, hits, elsewhere, short)
 
-    def _show(self, query: str, hits: list[VoterHit], elsewhere: bool = False) -> None:
+    def _show(
+        self, query: str, hits: list[VoterHit], elsewhere: bool = False, short: bool = False
+    ) -> None:
         self._hits = hits
         self._shown_query = query
         if self._settle is not None:
@@ -255,7 +264,9 @@ class LookupScreen(CsuScreen[None]):
             # A president searches their bureau only: « none » must not read as « nobody
             # of that name is on any roll ».
             president = self.app.operator is not None and self.app.operator.role == "president"
-            status.update(NONE_IN_BUREAU if president else "Aucun électeur ne correspond.")
+            status.update(
+                NONE_IN_BUREAU if president else CUT_SHORT if short else NOBODY
+            )
         elif len(hits) == 1:
             status.update(f"{found_words(1)} — Entrée pour ouvrir la fiche.")
         elif (voter := entered_voter(query, hits)) is not None:

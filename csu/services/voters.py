@@ -1095,6 +1095,25 @@ def reveal_field(deps: Deps, who: OperatorContext, voter_id: int, field: str, re
     return str(value)
 
 
+def matricule_cut_short(deps: Deps, who: OperatorContext, query: str) -> bool:
+    """For an agent or a supervisor whose search found nobody: whether ``query``, read
+    as a matricule, starts a longer one, so that the screen says a character may be
+    missing (« MI0424242 » found nobody and said nothing more; newcomer run). One probe
+    of the matricule's index; nothing of that voter is returned. A president, whose
+    search stays in their bureau, is never told of other bureaus' matricules."""
+    if who.role == "president":
+        return False
+    matricule = query_matricule(read_query(query))
+    above = _upper_bound(matricule) if matricule is not None else None
+    if matricule is None or above is None:
+        return False
+    with deps.reading() as session:
+        found = session.execute(
+            select(Voter.id).where(Voter.matricule > matricule, Voter.matricule < above).limit(1)
+        ).first()
+    return found is not None
+
+
 def outside_bureau(deps: Deps, who: OperatorContext, query: str) -> bool:
     """For a president whose search found nobody: whether ``query`` is the exact
     matricule or material identifier of a voter of another bureau, so that the screen

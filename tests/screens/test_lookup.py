@@ -62,6 +62,37 @@ async def test_a_matricule_read_out_in_groups_finds_the_voter_and_enter_opens_it
         assert app.screen.voter_id == voter.id
 
 
+async def test_a_matricule_a_character_short_says_one_may_be_missing(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # « MI0424242 » found nobody and said nothing more.
+    voter = a_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, voter.matricule[:-1])
+        assert lookup.CUT_SHORT in screen_text(app)
+
+
+async def test_a_matricule_no_longer_one_starts_says_nobody_only(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await search(pilot, "ZZ9999999")
+        assert lookup.NOBODY in screen_text(app)
+        assert lookup.CUT_SHORT not in screen_text(app)
+
+
+async def test_a_president_is_not_told_of_longer_matricules(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    voter = a_voter(demo_deps)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "president")
+        await search(pilot, voter.matricule[:-1])
+        assert lookup.CUT_SHORT not in screen_text(app)
+
+
 async def test_a_name_prefix_finds_voters_in_either_order(app: CsuApp, demo_deps: Deps) -> None:
     voter = a_voter(demo_deps)
     async with app.run_test(size=SIZE) as pilot:
