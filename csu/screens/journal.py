@@ -195,9 +195,9 @@ class JournalScreen(CsuScreen[None]):
                 yield Input(placeholder="jj/mm/aaaa hh:mm", id="journal-until", compact=True)
             with Horizontal(classes="journal-filter-pair"):
                 yield Label("Opérateur")
-                yield PlainSelect([], prompt="tous", id="journal-operator", compact=True)
+                yield PlainSelect([], prompt="(tous)", id="journal-operator", compact=True)
                 yield Label("Matricule")
-                yield Input(placeholder="tous", id="journal-matricule", compact=True)
+                yield Input(placeholder="(tous)", id="journal-matricule", compact=True)
                 yield Label("N°")
                 yield Input(
                     placeholder="1200-1250",
@@ -209,12 +209,12 @@ class JournalScreen(CsuScreen[None]):
         with Horizontal(classes="journal-filters"):
             with Horizontal(classes="journal-filter-pair"):
                 yield Label("Action")
-                yield Select[str]([], prompt="toutes", id="journal-action", compact=True)
+                yield Select[str]([], prompt="(toutes)", id="journal-action", compact=True)
                 yield Label("Résultat")
-                yield Select[str]([], prompt="tous", id="journal-outcome", compact=True)
+                yield Select[str]([], prompt="(tous)", id="journal-outcome", compact=True)
             with Horizontal(classes="journal-filter-pair -last"):
                 yield Label("Scrutin")
-                yield PlainSelect([], prompt="tous", id="journal-election", compact=True)
+                yield PlainSelect([], prompt="(tous)", id="journal-election", compact=True)
                 yield Label("Intervention")
                 yield Input(placeholder="n° (ou 8 car.)", id="journal-intervention", compact=True)
         yield Static("Recherche…", id="journal-status", markup=False)
