@@ -4,7 +4,8 @@ Reading the queue is journalled (it names voters): it is loaded when the screen 
 and when the supervisor asks (r or F5), never polled. A request is decided in a modal,
 by a supervisor other than its author (four eyes), with a reason for the journal;
 « Accorder » asks first, saying that the original stops working and where the new
-material goes.
+material goes, and « Refuser » too, saying that the original stays active and what the
+voter is told. « Revenir à la demande » puts the cursor back in the reason.
 """
 
 from textual import on, work
@@ -73,6 +74,17 @@ def grant_consequences(view: SubstitutionView) -> str:
         f"Le matériel actuel ({materials_text(view)}) ne fonctionnera plus, et le nouveau "
         f"matériel partira aussitôt par courriel à {view.email}. Vérifiez cette adresse sur "
         "la demande signée : un envoi fait ne se reprend pas."
+    )
+
+
+def refusal_consequences(view: SubstitutionView) -> str:
+    """What « Refuser » does, asked before it is done: nothing replaced, and what the
+    voter learns of it (the notice of csu.services.substitution, without the reason)."""
+    return (
+        f"Aucun nouveau matériel ne sera envoyé : le matériel actuel ({materials_text(view)}) "
+        "reste actif. L'électeur recevra un avis du refus (à son adresse professionnelle, "
+        "ou à défaut par SMS) qui l'invite à appeler la cellule pour en connaître le motif : "
+        "votre motif n'y est pas écrit, il reste au journal."
     )
 
 
@@ -308,10 +320,38 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
     def _confirmed(self, grant: bool | None) -> None:
         if grant:
             self._submit(approve=True)
+        else:
+            self._back_to_reason()
 
     @on(Button.Pressed, "#decision-refuse")
     def _refuse(self) -> None:
-        self._submit(approve=False)
+        """Asked first, as « Accorder » is: a refusal tells the voter and closes the
+        request for good. A refusal the service will refuse goes to it unasked."""
+        if self._busy:
+            return
+        if self.own or not long_enough(self.query_one("#decision-reason", Input).value):
+            self._submit(approve=False)
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Refuser la demande n° {self.view.id} ?",
+                refusal_consequences(self.view),
+                yes="Refuser",
+                no="Revenir à la demande",
+            ),
+            self._refusal_confirmed,
+        )
+
+    def _refusal_confirmed(self, refuse: bool | None) -> None:
+        if refuse:
+            self._submit(approve=False)
+        else:
+            self._back_to_reason()
+
+    def _back_to_reason(self) -> None:
+        """« Revenir à la demande »: the cursor in the reason, not on the button pressed
+        (left on « Accorder », Tab then Entrée refused the request by mistake)."""
+        self.query_one("#decision-reason", Input).focus()
 
     def _submit(self, *, approve: bool) -> None:
         if self._busy:

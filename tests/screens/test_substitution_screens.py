@@ -635,6 +635,54 @@ class TestApprovals:
         assert [m.status for m in materials_of(cci_deps, voter.voter_id)] == ["active"]
         assert mails(outbox) == []
 
+    async def test_refuser_asks_first_saying_the_original_stays_and_what_the_voter_is_told(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, outbox: Path
+    ) -> None:
+        # « Accorder » asked first; « Refuser » refused at once.
+        view = request_as(cci_deps, AGENT, voter)
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await log_in_later(pilot, "superviseur")
+            cci_app.action_approvals()
+            await settle(pilot)
+            await press(pilot, "enter")
+            fill(pilot, decision_reason="Signature absente de la demande scannée")
+            await click(pilot, "#decision-refuse")
+            dialog = cci_app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            said = " ".join(screen_text(cci_app).split())
+            assert f"Refuser la demande n° {view.id} ?" in said
+            assert f"matériel actuel ({mask_identifier(voter.identifier)} (" in said
+            assert "reste actif" in said
+            assert "L'électeur recevra un avis du refus" in said
+            assert "votre motif n'y est pas écrit" in said
+            assert dialog.focused is dialog.query_one("#confirm-no", Button)
+            await press(pilot, "enter")  # the safe answer
+            assert isinstance(cci_app.screen, DecisionScreen)
+        assert get_substitution(cci_deps, SUPERVISOR, view.id).pending
+        assert mails(outbox) == []
+
+    @pytest.mark.parametrize("decision", ["#decision-approve", "#decision-refuse"])
+    async def test_back_to_the_request_puts_the_cursor_in_the_reason(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, decision: str
+    ) -> None:
+        # Left on « Accorder », Tab then Entrée refused the request by mistake.
+        view = request_as(cci_deps, AGENT, voter)
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await log_in_later(pilot, "superviseur")
+            cci_app.action_approvals()
+            await settle(pilot)
+            await press(pilot, "enter")
+            screen = cci_app.screen
+            assert isinstance(screen, DecisionScreen)
+            fill(pilot, decision_reason="Pièces contrôlées, identité conforme")
+            screen.query_one(decision, Button).focus()
+            await press(pilot, "enter")
+            assert isinstance(cci_app.screen, ConfirmDialog)
+            await press(pilot, "enter")  # « Revenir à la demande »
+            assert cci_app.screen is screen
+            assert screen.focused is screen.query_one("#decision-reason", Input)
+        assert get_substitution(cci_deps, SUPERVISOR, view.id).pending
+
     async def test_enter_in_the_reason_takes_the_cursor_to_the_decisions_deciding_nothing(
         self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, outbox: Path
     ) -> None:
@@ -674,6 +722,8 @@ class TestApprovals:
             assert any("Motif trop court" in m for m in notifications(app))
             fill(pilot, decision_reason="Signature absente de la demande scannée")
             await click(pilot, "#decision-refuse")
+            assert isinstance(app.screen, ConfirmDialog)  # asked first
+            await click(pilot, "#confirm-yes")
             assert isinstance(app.screen, ApprovalsScreen)
             assert any(
                 f"Demande n° {view.id} refusée : Signature absente" in m for m in notifications(app)

@@ -29,6 +29,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.text import refuse_control_characters
 from csu.screens.approvals import DecisionScreen
 from csu.screens.credential import RevokeScreen
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.identifier_delivery import IdentifierScreen
 from csu.screens.intervention import InterventionCloseScreen, InterventionOpenScreen
 from csu.screens.journal import ExportScreen, JournalScreen
@@ -554,6 +555,8 @@ async def test_any_decision_reason_decides_or_is_refused(
     await push(pilot, DecisionScreen(pending_request(cci_deps, waiting)))
     fill(pilot, decision_reason=reason)
     await submit(pilot, "#decision-refuse")
+    if isinstance(app.screen, ConfirmDialog):  # « Refuser » asks first
+        await submit(pilot, "#confirm-yes")
     new = said.new()
     assert_answered_in_french(app, new)
     if refused(reason, allow_tab=True):
