@@ -945,6 +945,11 @@ def longest_sms_values(d: ElectionDefinition) -> dict[str, dict[str, str]]:
             )
         },
         "link_voided_notice": base | {"what": _longest_of(wording.VOIDED.values())},
+        "substitution_refused_notice": base | {
+            "what": wording.substitution_refused(
+                [(identifier, capacity) for capacity in d.capacities]
+            )
+        },
     }  # fmt: skip
 
 

@@ -210,6 +210,7 @@ DETAIL_LABELS: dict[str, str] = {
     "mode": "mode",
     "not_journalled_before": "refus non journalisés avant",
     "note": "note",
+    "notice": "n° de l'avis à l'électeur",
     "operator": "opérateur",
     "origin": "origine",
     "outcome": "résultat",
@@ -290,6 +291,7 @@ PURPOSE_LABELS: dict[str, str] = {
     "notice": "avis de changement",
     "link_notice": "avis de lien demandé",
     "link_voided_notice": "avis de lien annulé",
+    "substitution_refused_notice": "avis de refus de substitution",
     "substitution": "matériel de substitution",
     "letter": "courrier",
 }

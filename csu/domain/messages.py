@@ -35,6 +35,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "notice": frozenset({"sender", "what", "when", "support_phone"}),
     "link_notice": frozenset({"sender", "what", "when", "support_phone"}),
     "link_voided_notice": frozenset({"sender", "what", "when", "support_phone"}),
+    "substitution_refused_notice": frozenset({"sender", "what", "when", "support_phone"}),
 }
 
 # purpose -> the placeholder its body must hold, and what the voter would miss without
@@ -48,6 +49,9 @@ ESSENTIAL: dict[str, tuple[str, str]] = {
     "notice": ("what", "l'électeur ne saurait pas ce qui a changé"),
     "link_notice": ("what", "l'électeur ne saurait pas quel lien a été demandé"),
     "link_voided_notice": ("what", "l'électeur ne saurait pas quel lien a été annulé"),
+    "substitution_refused_notice": (
+        "what", "l'électeur ne saurait pas quelle demande a été refusée"
+    ),
 }
 
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -104,6 +108,14 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "$sender : le $when, $what. Si vous attendiez ce lien, appelez le $support_phone "
         "pour en recevoir un nouveau ; sinon, signalez-le à ce numéro.",
     ),
+    # A substitution refused by a supervisor: nothing changed, and the reason, written
+    # for the journal, is not sent; the voter calls to learn it (or to report a request
+    # they never made).
+    "substitution_refused_notice": (
+        "Votre demande de matériel de substitution",
+        "$sender : le $when, $what. Pour en connaitre le motif, ou si vous n'avez rien "
+        "demandé, appelez le $support_phone.",
+    ),
 }
 
 # Purposes that may go by SMS: a code to the mobile, a link to a typed mobile, a notice
@@ -111,6 +123,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 # substitution material go by e-mail only.
 SMS_PURPOSES: tuple[str, ...] = (
     "otp", "vote_code_link", "notice", "link_notice", "link_voided_notice",
+    "substitution_refused_notice",
 )
 # Gateways and handsets cap concatenated SMS at 6 to 8 parts, each is billed, and the
 # code or link sits in the first ones: three at most (cell's policy).

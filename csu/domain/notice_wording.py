@@ -68,3 +68,17 @@ def substituted(replaced: Iterable[tuple[str, str]], recipient_masked: str) -> s
         f"un matériel de vote de substitution a remplacé le vôtre ({materials}) "
         f"et a été envoyé à {recipient_masked}"
     )
+
+
+def substitution_refused(concerned: Iterable[tuple[str, str]]) -> str:
+    """A request for substitution material refused by a supervisor: each material it
+    concerned as ``(identifier, capacity)``, as the voter knows it. Nothing changed: the
+    voter's material still works. Never the reason, which the supervisor wrote for the
+    journal: the voter calls to learn it."""
+    materials = " ; ".join(
+        f"identifiant {identifier}, qualité {capacity}" for identifier, capacity in concerned
+    )
+    return (
+        f"votre demande de matériel de vote de substitution ({materials}) a été refusée ; "
+        "votre matériel de vote actuel reste valable"
+    )

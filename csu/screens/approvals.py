@@ -106,7 +106,14 @@ def outcome_line(view: SubstitutionView) -> str:
             f"Demande n° {view.id} accordée : nouveau matériel {given} ; courriel à "
             f"{view.email} {delivery}."
         )
-    return f"Demande n° {view.id} {view.state} : {view.reason or view.decision_note or ''}"
+    delivery = view.message_state or "en file d'envoi"
+    told = (
+        f" Avis du refus à l'électeur ({view.notice_to}) : {delivery}."
+        if view.notice_to
+        else " Aucun avis envoyé : l'électeur n'a ni courriel professionnel ni portable "
+        "enregistré."
+    )
+    return f"Demande n° {view.id} {view.state} : {view.reason or view.decision_note or ''}{told}"
 
 
 class ApprovalsScreen(CsuScreen[None]):

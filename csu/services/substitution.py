@@ -18,6 +18,11 @@ client of the election learns that the original identifier no longer works and w
 identifier replaces it (:func:`csu.services.webhooks.material_replaced`), in the same
 transaction. Credentials are hashed before the write transaction (argon2id takes
 ~300 ms) and never journalled.
+
+A supervisor's refusal (or a grant the rules turn into one) tells the voter, who is no
+longer on the call: a notice on their channel of record, in the same transaction,
+delivered after the commit, that the request was refused and their material still
+works; the reason stays in the journal and with the cell.
 """
 
 import json
@@ -39,7 +44,7 @@ from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import identity_mismatches, parse_birth_date
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.messages import render
-from csu.domain.notice_wording import substituted
+from csu.domain.notice_wording import substituted, substitution_refused
 from csu.domain.permissions import VERIFY_FIRST
 from csu.domain.roles import Role
 from csu.domain.text import free_text, multiline_text
@@ -70,6 +75,7 @@ from csu.store.tables import (
     Credential,
     Intervention,
     Material,
+    OutboundMessage,
     SubstitutionItem,
     SubstitutionRequest,
     Voter,
@@ -78,6 +84,7 @@ from csu.store.tables import (
 REQUESTERS: tuple[Role, ...] = ("agent", "superviseur")
 SEAL_PURPOSE = "substitution"
 MESSAGE_PURPOSE = "substitution"
+REFUSED_TEMPLATE = "substitution_refused_notice"  # the notice of a supervisor's refusal
 REVOKE_REASON = "substitution"
 MAX_DECISION_LENGTH = 500
 RETYPED_DIFFERS = (
@@ -123,7 +130,10 @@ class SubstitutionView:
     missing: tuple[str, ...]  # the items not ticked
     identity_match: bool
     notes: str
-    message_state: str | None = None  # the e-mail's delivery (French label), just granted
+    # The delivery (French label) of the message just sent: the e-mail of a grant, the
+    # notice of a supervisor's refusal.
+    message_state: str | None = None
+    notice_to: str | None = None  # masked: where the notice of a refusal just went
 
     @property
     def pending(self) -> bool:
@@ -446,6 +456,7 @@ def decide_substitution(
             else []
         )
         request.decision_note = reason
+        notice: OutboundMessage | None = None  # of a refusal
         if approve and not anomalies:
             if prepared is None or prepared.kinds != definition.credential_kinds:
                 raise ServiceError(
@@ -464,6 +475,9 @@ def decide_substitution(
             request.decided_by, request.decided_at = who.login, now
             request.email_sealed = None
             session.add(request)
+            notice = _notify_refusal(session, deps, who, request, materials, definition, voter,
+                                     now)  # fmt: skip
+            message_id = [notice.id or 0] if notice is not None else None
             journal.append(
                 session,
                 actor=who.actor,
@@ -480,10 +494,43 @@ def decide_substitution(
                     "approval_asked": approve,
                     "reason": request.reason,
                     "note": reason,
+                    "notice": notice.id if notice is not None else None,
                 },
             )
         view = _view(session, request)
+        if notice is not None:
+            view = replace(view, notice_to=notice.recipient_masked)
     return _delivered(deps, who, view, message_id)
+
+
+def _notify_refusal(
+    session: Session,
+    deps: Deps,
+    who: OperatorContext,
+    request: SubstitutionRequest,
+    materials: Sequence[Material],
+    definition: ElectionDefinition,
+    voter: Voter,
+    now: datetime,
+) -> OutboundMessage | None:
+    """The voter learns that a supervisor refused their request, once they left the
+    call: on their channel of record (the professional address, else the mobile), as the
+    grant's notice goes; not at the address the request typed, which may be someone
+    else's (nothing went there: it is erased with the decision). The material as the
+    voter knows it, never the supervisor's reason (free text written for the journal):
+    the notice says to call the cell to learn it. None when the voter has no channel."""
+    return notify_change(
+        session,
+        deps,
+        who,
+        voter,
+        definition,
+        what=substitution_refused((m.identifier, m.capacity) for m in materials),
+        used=None,
+        intervention_id=request.intervention_id,
+        now=now,
+        template=REFUSED_TEMPLATE,
+    )
 
 
 def request_check(deps: Deps, who: OperatorContext, intervention_id: str) -> RequestCheck:

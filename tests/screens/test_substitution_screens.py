@@ -732,7 +732,23 @@ class TestApprovals:
         decided = get_substitution(cci_deps, SUPERVISOR, view.id)
         assert decided.state == "refusée" and decided.decided_by == "superviseur"
         assert [m.status for m in materials_of(cci_deps, voter.voter_id)] == ["active"]
-        assert mails(outbox) == []
+        [notice] = mails(outbox)  # the voter is told, at their registered address
+        assert f"To: {ADDRESS}" not in notice and "a été refusée" in notice
+
+    async def test_the_refusal_says_where_the_voter_was_told(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        view = request_as(cci_deps, AGENT, voter)
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await log_in_later(pilot, "superviseur")
+            cci_app.action_approvals()
+            await settle(pilot)
+            await press(pilot, "enter")
+            fill(pilot, decision_reason="Signature absente de la demande scannée")
+            await click(pilot, "#decision-refuse")
+            await click(pilot, "#confirm-yes")
+            [said] = [m for m in notifications(cci_app) if f"Demande n° {view.id}" in m]
+            assert "Avis du refus à l'électeur (" in said and ") : envoyé." in said
 
     async def test_reload_reads_the_queue_again_only_when_asked(
         self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
