@@ -34,7 +34,7 @@ from csu.domain.credential_words import words
 from csu.domain.election import describe_support_hours, within_support_hours
 from csu.domain.interventions import OUTCOMES
 from csu.domain.labels import outcome_label
-from csu.domain.masking import mask_identifier, readable_phone
+from csu.domain.masking import mask_identifier, mask_personal_data, readable_phone
 from csu.domain.permissions import (
     OPEN_FIRST,
     Call,
@@ -49,6 +49,7 @@ from csu.domain.permissions import (
     unconfirmed_issue,
 )
 from csu.domain.scrutins import ScrutinState
+from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
 from csu.domain.verification import DOCUMENT_TYPES, remote_lock_applies
 from csu.screens.base import SHORT_WINDOW_ROWS, CsuScreen, Explained, WorkFailed, bound_key
 from csu.screens.credential import (
@@ -86,6 +87,7 @@ from csu.services.voters import (
     REVEALABLE,
     REVEALABLE_LABELS,
     MaterialView,
+    SubstitutionLine,
     VoterFile,
     open_voter,
     reveal_field,
@@ -339,6 +341,31 @@ def render_file(
     return [identity, materials, interventions]
 
 
+def substitution_state(line: SubstitutionLine) -> str:
+    """« en attente », « refusée le 05/12/2022 14:00 »: a decision with its date."""
+    state = SUBSTITUTION_STATES.get(line.state, line.state)
+    return f"{state} le {when(line.decided_at)}" if line.decided_at else state
+
+
+def substitution_table(file: VoterFile) -> Table:
+    """The voter's requests for substitution material, latest first: a refusal stays in
+    view after the call, with its reason, for the agent the voter calls back to learn
+    it (the refusal's notice says to call)."""
+    table = Table(title="Demandes de matériel de substitution", expand=True)
+    for column in ("N°", "Demandée le", "Scrutin", "Décision", "Motif"):
+        table.add_column(column)
+    for line in file.substitutions:
+        add_plain_row(
+            table,
+            str(line.id),
+            when(line.requested_at),
+            line.election_id,
+            substitution_state(line),
+            mask_personal_data(line.reason) if line.reason else "—",
+        )
+    return table
+
+
 def unlock_leaves_cases(cases: Sequence[int]) -> str:
     """What the supervisor is told of the voter's cases still open after an unlock."""
     numbers = ", ".join(f"n° {case}" for case in cases)
@@ -442,6 +469,10 @@ class VoterScreen(Explained, CsuScreen[None]):
         with VerticalScroll(id="voter-file"):
             yield Static("Chargement de la fiche…", id="voter-identity", markup=False)
             yield Static(id="voter-materials", markup=False)
+            # Above the interventions, which may be many: a refusal shows without a scroll.
+            requests = Static(id="voter-substitutions", markup=False)
+            requests.display = False  # until the file says there is a request
+            yield requests
             yield Static(id="voter-interventions", markup=False)
         yield KeysFooter()
 
@@ -862,6 +893,10 @@ class VoterScreen(Explained, CsuScreen[None]):
         self.query_one("#voter-identity", Static).update(identity)
         self.query_one("#voter-materials", Static).update(materials)
         self.query_one("#voter-interventions", Static).update(interventions)
+        requests = self.query_one("#voter-substitutions", Static)
+        requests.display = bool(self.file.substitutions)
+        if self.file.substitutions:
+            requests.update(substitution_table(self.file))
         self._show_support()
 
     def _show_support(self) -> None:

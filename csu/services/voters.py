@@ -82,6 +82,7 @@ from csu.store.tables import (
     Intervention,
     Material,
     Operator,
+    SubstitutionRequest,
     Voter,
     core_tables,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "InterventionView",
     "MaterialView",
     "SearchHits",
+    "SubstitutionLine",
     "VoterFile",
     "VoterHit",
     "open_voter",
@@ -206,6 +208,20 @@ class InterventionView:
 
 
 @dataclass(frozen=True, slots=True)
+class SubstitutionLine:
+    """A request for substitution material (S5) on the voter, as the file lists it: a
+    refusal stays in view after the call, with its reason, for the agent the voter
+    calls back (the refusal's notice tells them to call to learn it)."""
+
+    id: int
+    election_id: str
+    state: str  # code: pending, granted, refused (csu.domain.substitution)
+    requested_at: datetime  # aware, Europe/Paris
+    decided_at: datetime | None  # aware, Europe/Paris
+    reason: str | None  # why it was refused
+
+
+@dataclass(frozen=True, slots=True)
 class BureauView:
     code: str
     name: str
@@ -233,6 +249,7 @@ class VoterFile:
     # Whether the roll gives a home address (a key by post can go there), never the
     # address itself; None: not known.
     has_address: bool | None = None
+    substitutions: tuple[SubstitutionLine, ...] = ()  # latest first
 
 
 # ----------------------------------------------------------------------- search
@@ -812,8 +829,9 @@ def _in_bureau(materials: Sequence["_MaterialRow"], bureau: str | None) -> bool:
 
 # The tables of the search's and the voter file's reads.
 (_voter, _material, _credential, _intervention, _bureau, _operator, _election,
- _emargement) = core_tables(
-    Voter, Material, Credential, Intervention, Bureau, Operator, Election, Emargement
+ _emargement, _substitution) = core_tables(
+    Voter, Material, Credential, Intervention, Bureau, Operator, Election, Emargement,
+    SubstitutionRequest,
 )  # fmt: skip
 _SECRETS = tuple(_voter.c[column] for column, _ in SECRET_LABELS)
 # The voter file's reads, each by the voter's id alone (no list of ids to expand).
@@ -874,6 +892,11 @@ _FILE_INTERVENTIONS = Prepared(lambda: select(
     _intervention.c.outcome,
 ).where(_intervention.c.voter_id == bindparam("voter"))
  .order_by(_intervention.c.opened_at.desc(), _intervention.c.id))  # fmt: skip
+_FILE_SUBSTITUTIONS = Prepared(lambda: select(
+    _substitution.c.id, _substitution.c.election_id, _substitution.c.state,
+    _substitution.c.requested_at, _substitution.c.decided_at, _substitution.c.reason,
+).where(_substitution.c.voter_id == bindparam("voter"))
+ .order_by(_substitution.c.requested_at.desc(), _substitution.c.id.desc()))  # fmt: skip
 _OPEN_ON = Prepared(lambda: select(_intervention.c.id).where(
     _intervention.c.operator_login == bindparam("login"),
     _intervention.c.voter_id == bindparam("voter"),
@@ -881,7 +904,8 @@ _OPEN_ON = Prepared(lambda: select(_intervention.c.id).where(
 ).order_by(_intervention.c.opened_at.desc()).limit(1))  # fmt: skip
 # All of them, sent together: independent reads, one round trip (read_together).
 _FILE_READS = (_FILE_VOTER, _FILE_MATERIALS, _FILE_BUREAUS, _FILE_ELECTIONS, _FILE_CREDENTIALS,
-               _FILE_EMARGEMENTS, _FILE_INTERVENTIONS, _OPEN_ON, LIVE_STATE)  # fmt: skip
+               _FILE_EMARGEMENTS, _FILE_INTERVENTIONS, _FILE_SUBSTITUTIONS, _OPEN_ON,
+               LIVE_STATE)  # fmt: skip
 _Read = dict[Prepared, list[tuple[Any, ...]]]
 
 
@@ -924,6 +948,21 @@ def _voter_file(
         ),
         challenge_question=challenge_question or None,
         has_address=bool(has_address),
+        substitutions=_substitutions(read[_FILE_SUBSTITUTIONS]),
+    )
+
+
+def _substitutions(rows: Sequence[tuple[Any, ...]]) -> tuple[SubstitutionLine, ...]:
+    return tuple(
+        SubstitutionLine(
+            id=request_id,
+            election_id=election_id,
+            state=state,
+            requested_at=to_paris(requested_at),
+            decided_at=_paris(decided_at),
+            reason=reason,
+        )
+        for request_id, election_id, state, requested_at, decided_at, reason in rows
     )
 
 

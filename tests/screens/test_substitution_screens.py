@@ -9,6 +9,7 @@ The demo shifts the CCI election so that it opened yesterday, and its
 days later than the other screen tests, on Monday 5 December 2022, 11:30 in Paris.
 """
 
+import io
 import re
 import sys
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlmodel import select
 from textual import events
 from textual.pilot import Pilot
@@ -38,6 +40,7 @@ from csu.services.interventions import open_intervention
 from csu.services.substitution import (
     SubstitutionView,
     TypedIdentity,
+    decide_substitution,
     get_substitution,
     request_substitution,
 )
@@ -54,6 +57,7 @@ from tests.screens.conftest import (
     journal_actions,
     log_in,
     notifications,
+    open_voter_file,
     press,
     screen_text,
     settle,
@@ -768,6 +772,39 @@ class TestApprovals:
             assert "1 demande en attente" in screen_text(app)
         lists = [a for a in journal_actions(cci_deps) if a[0] == "substitution_list"]
         assert len(lists) == 1  # an empty queue is not journalled
+
+
+class TestVoterFile:
+    async def test_a_refused_request_shows_on_the_voter_file_as_refused_with_its_date(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        # Refused after the call, the request left no trace on the file.
+        view = request_as(cci_deps, AGENT, voter)
+        decide_substitution(cci_deps, SUPERVISOR, view.id, False,
+                            "Signature absente de la demande scannée")  # fmt: skip
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await log_in_later(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            assert isinstance(cci_app.screen, VoterScreen)
+            shown = cci_app.screen.query_one("#voter-substitutions", Static)
+            assert shown.display
+            console = Console(width=120, record=True, file=io.StringIO())
+            console.print(shown.content)
+            text = " ".join(console.export_text().split())
+            assert "Demandes de matériel de substitution" in text
+            assert "refusée le 05/12/2022 11:30" in text
+            assert "Signature absente de la demande scannée" in text
+            assert "en attente" not in text
+
+    async def test_a_voter_without_a_request_shows_no_request_table(
+        self, cci_app: CsuApp, voter: DemoVoter
+    ) -> None:
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await log_in_later(pilot, "agent")
+            await open_voter_file(pilot, voter.matricule)
+            assert isinstance(cci_app.screen, VoterScreen)
+            assert not cci_app.screen.query_one("#voter-substitutions", Static).display
+            assert "Demandes de matériel de substitution" not in screen_text(cci_app)
 
 
 class TestAppActions:
