@@ -17,7 +17,9 @@ the voter file) before anything is typed, when the call is not verified; verifie
 says until when, since the service checks again when the request is sent.
 
 Entrée sends the form once it is complete; before that it names what is missing, goes
-to it and sends nothing.
+to it and sends nothing. Échap (or « Annuler ») on a form where anything was typed or
+ticked asks before throwing it away, as the closing of an intervention asks before
+losing its note; on a form as it opened, it closes at once.
 """
 
 from collections.abc import Callable
@@ -42,6 +44,7 @@ from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
 from csu.domain.text import free_text
 from csu.screens.base import CsuModal, Explained, not_done
+from csu.screens.dialogs import ConfirmDialog
 from csu.services.context import ServiceError
 from csu.services.substitution import (
     RequestCheck,
@@ -170,6 +173,9 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         self._busy = False
         # The service's answer on the call's verification; None until it came.
         self.check: RequestCheck | None = None
+        # What the form held as it opened (a single voter number ticked, today's date):
+        # Échap asks before losing anything else.
+        self._as_opened: dict[str, object] = {}
 
     @property
     def offered(self) -> bool:
@@ -314,6 +320,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         }
 
     def on_mount(self) -> None:
+        self._as_opened = self.entered()
         self.query_one("#substitution-close", Button).display = False
         # Greyed until the service says the caller is verified: nothing is typed into a
         # request that could not be taken.
@@ -523,9 +530,45 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
     def _close(self) -> None:
         self.dismiss(self.result)
 
+    def entered(self) -> dict[str, object]:
+        """Every box and field of the form, by id: what Échap would throw away."""
+        return {
+            str(widget.id): widget.value
+            for widget in self.query("#substitution-form Checkbox, #substitution-form Input")
+            if isinstance(widget, Checkbox | Input)
+        }
+
+    def changed(self) -> list[str]:
+        """The ids of the boxes and fields that differ from the form as it opened."""
+        return [
+            key for key, value in self.entered().items()
+            if self._as_opened.get(key) != value
+            and not (isinstance(value, str) and not value.strip() and not self._as_opened.get(key))
+        ]  # fmt: skip
+
     @on(Button.Pressed, "#substitution-cancel-button")
     def action_cancel(self) -> None:
+        """Échap or « Annuler »: a form filled in part is not thrown away without
+        asking (it was, without a word); one as it opened closes at once."""
         if self.result is not None:
             self.dismiss(self.result)
-        elif not self._busy:
+            return
+        if self._busy:
+            return
+        if not self.changed():
+            self.dismiss_undone()
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                "Abandonner la demande ?",
+                "Ce qui a été coché et saisi dans ce formulaire sera perdu si vous le "
+                f"fermez. {self.UNDONE}",
+                yes="Abandonner la saisie",
+                no="Reprendre la saisie",
+            ),
+            self._after_discard_question,
+        )
+
+    def _after_discard_question(self, discard: bool | None) -> None:
+        if discard:
             self.dismiss_undone()

@@ -358,9 +358,56 @@ class TestRequestModal:
             modal = await request_modal(pilot, voter, results)
             tick(modal)
             await press(pilot, "escape")
+            await click(pilot, "#confirm-yes")  # « Abandonner la saisie »
             assert isinstance(cci_app.screen, VoterScreen)
         assert results == [None]
         assert requests(cci_deps) == []
+
+    @pytest.mark.parametrize(
+        "filled",
+        [
+            {"substitution_last_name": "Dupont"},
+            {"substitution_declared": "02/12/2022"},
+            {"substitution_email": ADDRESS},
+            {},  # a piece ticked
+        ],
+        ids=["name", "date", "address", "box"],
+    )
+    async def test_escape_on_a_half_filled_form_asks_before_discarding(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter, filled: dict[str, str]
+    ) -> None:
+        # It threw everything away without a word; the closing window asks.
+        results: list[SubstitutionView | None] = []
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, results)
+            if filled:
+                fill(pilot, **filled)
+            else:
+                modal.query(".substitution-item").results(Checkbox).__next__().value = True
+            kept = modal.entered()
+            await press(pilot, "escape")
+            dialog = cci_app.screen
+            assert isinstance(dialog, ConfirmDialog)
+            assert "Abandonner la demande ?" in screen_text(cci_app)
+            assert dialog.focused is dialog.query_one("#confirm-no", Button)
+            await press(pilot, "enter")  # « Reprendre la saisie »
+            assert cci_app.screen is modal and modal.entered() == kept
+            await press(pilot, "escape")
+            await click(pilot, "#confirm-yes")  # « Abandonner la saisie »
+            assert isinstance(cci_app.screen, VoterScreen)
+        assert results == [None]
+        assert requests(cci_deps) == []
+
+    async def test_escape_on_a_form_as_it_opened_closes_at_once(
+        self, cci_app: CsuApp, voter: DemoVoter
+    ) -> None:
+        # Its one voter number ticked and today's date are the form's own, not typed.
+        results: list[SubstitutionView | None] = []
+        async with cci_app.run_test(size=SIZE) as pilot:
+            await request_modal(pilot, voter, results)
+            await press(pilot, "escape")
+            assert isinstance(cci_app.screen, VoterScreen)
+        assert results == [None]
 
     async def test_bad_input_and_service_refusals_keep_what_was_typed(
         self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
