@@ -76,9 +76,26 @@ REQUIRED = (
     ("substitution-first-name", "le prénom"),
     ("substitution-birth-date", "la date de naissance"),
     ("substitution-email", "l'adresse d'envoi"),
-    ("substitution-email-again", "l'adresse d'envoi retapée"),
+    ("substitution-email-again", "l'adresse d'envoi une seconde fois"),
     ("substitution-declared", "la date de déclaration"),
 )
+# Both address fields empty, named once: « …l'adresse d'envoi et l'adresse d'envoi
+# retapée » said the same thing twice.
+ADDRESS_FIELDS = ("substitution-email", "substitution-email-again")
+ADDRESS_TWICE = "l'adresse d'envoi (deux fois)"
+
+
+def missing_words(field_ids: list[str]) -> list[str]:
+    """The empty required fields as Entrée names them, in the order of the form; the
+    two address fields as one when both are empty."""
+    said = dict(REQUIRED)
+    both = all(field_id in field_ids for field_id in ADDRESS_FIELDS)
+    words = []
+    for field_id in field_ids:
+        if both and field_id == ADDRESS_FIELDS[1]:
+            continue
+        words.append(ADDRESS_TWICE if both and field_id == ADDRESS_FIELDS[0] else said[field_id])
+    return words
 NOTHING_SENT = "Rien n'a été envoyé."
 # The new material goes to the address typed, and once granted the original no longer
 # works: a slip of the keyboard (« gmial.com ») would send it to nobody, or to someone.
@@ -422,12 +439,10 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
                 f"Cochez au moins un numéro d'électeur concerné par la demande. {NOTHING_SENT}",
                 boxes[0] if boxes else None,
             )
-        missing = [
-            (field_id, what) for field_id, what in REQUIRED if not self.typed(field_id).strip()
-        ]
+        missing = [field_id for field_id, _ in REQUIRED if not self.typed(field_id).strip()]
         if missing:
-            said = listed([what for _, what in missing])
-            return f"Indiquez {said}. {NOTHING_SENT}", self.query_one(f"#{missing[0][0]}")
+            said = listed(missing_words(missing))
+            return f"Indiquez {said}. {NOTHING_SENT}", self.query_one(f"#{missing[0]}")
         for field in self.query(Input):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:

@@ -595,11 +595,27 @@ class TestTypedIdentity:
             modal = await request_modal(pilot, voter, [])
             tick(modal)
             await click(pilot, "#substitution-submit")
+            # « …l'adresse d'envoi et l'adresse d'envoi retapée »: the same thing twice.
             assert result_text(cci_app) == (
-                "Indiquez le nom, le prénom, la date de naissance, l'adresse d'envoi et "
-                "l'adresse d'envoi retapée. Rien n'a été envoyé."
+                "Indiquez le nom, le prénom, la date de naissance et l'adresse d'envoi "
+                "(deux fois). Rien n'a été envoyé."
             )
             assert modal.focused is modal.query_one("#substitution-last-name", Input)
+        assert requests(cci_deps) == []
+
+    async def test_the_address_typed_once_asks_for_it_a_second_time(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            tick(modal)
+            identity_as_on_the_roll(pilot, voter)
+            fill(pilot, substitution_email=ADDRESS)
+            await click(pilot, "#substitution-submit")
+            assert result_text(cci_app) == (
+                "Indiquez l'adresse d'envoi une seconde fois. Rien n'a été envoyé."
+            )
+            assert modal.focused is modal.query_one("#substitution-email-again", Input)
         assert requests(cci_deps) == []
 
     @pytest.mark.parametrize(
