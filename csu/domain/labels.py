@@ -146,7 +146,9 @@ DETAIL_LABELS: dict[str, str] = {
     "action": "action",
     "after_display": "confirmation après la fin de l'affichage",
     "alerts": "alertes",
-    "approval_asked": "approbation demandée",
+    # What the supervisor pressed on a refusal (substitution_refuse): worded by value
+    # below, « approbation demandée : non » read as if approval was never asked for.
+    "approval_asked": "choix du superviseur",
     "approved": "approuvée par un autre superviseur",
     "attempts": "tentatives",
     "attested_by": "attestée par",
@@ -491,18 +493,33 @@ def channel_label(channel: str) -> str:
 
 MATERIAL_KEYS = ("material", "material_id")
 """The details that hold a material's number in the store."""
+MATERIAL_LIST_KEYS = ("materials",)
+"""The details that hold a list of materials' numbers (« materials » alone is a count in
+a consultation's entry)."""
+
+# Yes/no details said in words of their own: (when true, when false).
+BOOLEAN_WORDS: dict[str, tuple[str, str]] = {
+    "approval_asked": ("« Accorder », refusé par les règles", "« Refuser »"),
+}
 
 
-def detail_value(key: str, value: Any) -> str:
-    """A recorded value, readable: codes by their names, times in Paris, yes/no."""
+def detail_value(key: str, value: Any, materials: Mapping[int, str] | None = None) -> str:
+    """A recorded value, readable: codes by their names, times in Paris, yes/no.
+    ``materials``: the materials' numbers the entry's window could name (masked
+    identifier and capacity), said beside each number."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
+        if key in BOOLEAN_WORDS:
+            return BOOLEAN_WORDS[key][0 if value else 1]
         return "oui" if value else "non"
     if key in MATERIAL_KEYS and type(value) is int:
-        return f"n° {value}"  # the store's number: the entry's window names the material
+        # The store's number: the entry's window names the material.
+        named = (materials or {}).get(value)
+        return f"n° {value} — {named}" if named else f"n° {value}"
     if isinstance(value, list | tuple):
-        return ", ".join(detail_value(key, item) for item in value)
+        item_key = "material" if key in MATERIAL_LIST_KEYS else key
+        return ", ".join(detail_value(item_key, item, materials) for item in value)
     if isinstance(value, dict):
         return " ; ".join(f"{detail_label(k)} : {detail_value(k, v)}" for k, v in value.items())
     if isinstance(value, str):
@@ -522,11 +539,14 @@ def detail_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def labelled(details: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def labelled(
+    details: Mapping[str, Any], materials: Mapping[int, str] | None = None
+) -> tuple[tuple[str, str], ...]:
     """Every detail recorded as (French label, readable value), in label order (an
-    empty detail says nothing and is left out): the entry's window and the CSV export."""
-    found = [(detail_label(name), detail_value(name, value)) for name, value in details.items()
-             if value is not None]  # fmt: skip
+    empty detail says nothing and is left out): the entry's window and the CSV export.
+    ``materials``: as :func:`detail_value`'s, for a list of materials' numbers."""
+    found = [(detail_label(name), detail_value(name, value, materials))
+             for name, value in details.items() if value is not None]  # fmt: skip
     return tuple(sorted(found, key=lambda pair: pair[0]))
 
 

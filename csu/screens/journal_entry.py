@@ -104,7 +104,7 @@ def detail_renderable(detail: EntryDetail) -> RenderableType:
     parts: list[RenderableType] = [identity_table(detail)]
     changes = changes_of(detail.action, detail.details)
     factors = factors_of(detail.details)
-    lines = labelled(others(detail.action, detail.details))
+    lines = labelled(others(detail.action, detail.details), detail.materials)
     if detail.material is not None:
         lines = tuple(
             (label, f"{value} — {detail.material}" if label == MATERIAL_LABEL else value)

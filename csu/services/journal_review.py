@@ -31,7 +31,7 @@ from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_pari
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
 from csu.domain.identifiers import parse_matricule
-from csu.domain.labels import MATERIAL_KEYS
+from csu.domain.labels import MATERIAL_KEYS, MATERIAL_LIST_KEYS
 from csu.domain.masking import mask_identifier
 from csu.domain.numbers import french_number
 from csu.domain.roles import Role
@@ -240,6 +240,9 @@ class EntryDetail:
     material: str | None = None
     """The material the details name by its number in the store, as the voter file names
     it (masked identifier and capacity); None when they name none, or one no longer kept."""
+    materials: Mapping[int, str] = field(default_factory=dict)
+    """The materials a list of the details names by number (a substitution's), each as
+    ``material`` is named, those of the entry's voter still kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -598,6 +601,7 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
             )
         voter = _voter(session, subject)
         material = _material_named(session, fields.get("details") or {}, voter)
+        materials = _materials_named(session, fields.get("details") or {}, voter)
         operator = display_name(session, fields.get("operator"))
         election = session.get(Election, fields["election"]) if fields.get("election") else None
     return EntryDetail(
@@ -619,6 +623,7 @@ def entry_detail(deps: Deps, who: OperatorContext, seq: int) -> EntryDetail:
         event_id=fields.get("event_id", ""),
         hash=fields.get("hash", ""),
         material=material,
+        materials=materials,
     )
 
 
@@ -634,6 +639,32 @@ def _material_named(
     if material is None or material.voter_id != voter.id:
         return None
     return f"{mask_identifier(material.identifier)} ({material.capacity})"
+
+
+def _materials_named(
+    session: Session, details: Mapping[str, Any], voter: Voter | None
+) -> dict[int, str]:
+    """The materials a list of the details names by number (« matériels 2002 » said
+    nothing), those of the entry's voter: each by its masked identifier and capacity."""
+    numbers = {
+        number
+        for key in MATERIAL_LIST_KEYS
+        if isinstance(details.get(key), list)
+        for number in details[key]
+        if type(number) is int
+    }
+    if not numbers or voter is None:
+        return {}
+    found = session.execute(
+        select(Material).where(
+            Material.id.in_(sorted(numbers)),  # type: ignore[union-attr]
+            Material.voter_id == voter.id,
+        )
+    ).scalars()
+    return {
+        material.id or 0: f"{mask_identifier(material.identifier)} ({material.capacity})"
+        for material in found
+    }
 
 
 def _readable(seq: int, body: bytes, chained: str) -> dict[str, Any]:

@@ -33,3 +33,20 @@ def test_the_material_is_named_beside_its_number() -> None:
 def test_a_material_the_store_no_longer_keeps_shows_by_its_number() -> None:
     lines = [line.strip() for line in drawn(an_issue(None)).splitlines()]
     assert "matériel   n° 128" in lines
+
+
+def test_a_substitution_refusal_names_each_material_and_the_button_pressed() -> None:
+    # « matériels 2002 » and « approbation demandée : non » on a refusal.
+    detail = EntryDetail(
+        seq=40, at=datetime(2022, 12, 5, 11, 30, tzinfo=PARIS), operator="superviseur",
+        operator_name=None, role="superviseur", workstation="poste-1", election="cci-hdf-2021",
+        election_title=None, subject=None, matricule=None, voter_name=None,
+        intervention=None, action="substitution_refuse", outcome="refusée",
+        details={"request": 3, "materials": [2002], "approval_asked": False,
+                 "reason": "pièces illisibles", "note": "pièces illisibles"},
+        materials={2002: "MI******44 (titulaire)"},
+    )  # fmt: skip
+    text = " ".join(drawn(detail).split())
+    assert "matériels n° 2002 — MI******44 (titulaire)" in text
+    assert "choix du superviseur « Refuser »" in text
+    assert "approbation demandée" not in text
