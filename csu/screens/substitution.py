@@ -570,7 +570,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             return
         if self._busy:
             return
-        if not self.changed():
+        if not self.allowed or not self.changed():  # greyed: nothing could be typed
             self.dismiss_undone()
             return
         self.app.push_screen(
