@@ -264,13 +264,21 @@ def material_blocks(file: VoterFile) -> Table:
     return materials
 
 
+BIRTH_HIDDEN = "masquée jusqu'à la vérification (demandez-la à l'appelant)"
+
+
 def render_file(
     file: VoterFile,
     now: datetime,
     revealed: Mapping[str, tuple[str, int]] | None = None,
     width: int | None = None,
+    *,
+    birth_hidden: bool = False,
 ) -> list[Table | Text]:
     """The file as rich renderables (pure, so tests and snapshots see the same).
+
+    ``birth_hidden``: the date of birth, a factor of every check, is not shown (a caller
+    not yet verified, BIRTH_HIDDEN).
 
     ``revealed``: field -> (clear value, seconds left) for the fields a supervisor
     revealed; every other contact field shows masked. Below MATERIALS_WIDE columns
@@ -282,7 +290,7 @@ def render_file(
     add_plain_row(identity, "Matricule", file.matricule)
     add_plain_row(identity, "Nom, prénom", f"{file.last_name} {file.first_name}")
     birth = f"{file.birth_date:%d/%m/%Y}" if file.birth_date else "—"
-    add_plain_row(identity, "Date de naissance", birth)
+    add_plain_row(identity, "Date de naissance", BIRTH_HIDDEN if birth_hidden else birth)
     for name, label in FIELD_LABELS.items():
         if name in revealed:
             value, seconds_left = revealed[name]
@@ -454,6 +462,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         self._bindings_state: tuple[object, ...] = ()
         # Revealed fields: field -> (clear value, monotonic deadline), with their timers.
         self._revealed: dict[str, tuple[str, float]] = {}
+        self._birth_drawn_hidden = True  # as the file was last drawn
         self._reveal_timers: dict[str, Timer] = {}
         self._reveal_ticker: Timer | None = None
         self._label_next_key()
@@ -832,6 +841,8 @@ class VoterScreen(Explained, CsuScreen[None]):
         )
         if self.intervention is not None:
             self.closed_outcome = None
+        if self.file is not None and self.birth_hidden() != self._birth_drawn_hidden:
+            self._draw_file()  # verified, or the call closed: the date of birth with it
         self.query_one(InterventionPanel).show(self.intervention, steps)
         self.fill_header()
         self._draw_path()
@@ -879,6 +890,13 @@ class VoterScreen(Explained, CsuScreen[None]):
     def on_resize(self) -> None:
         self._draw_file()  # the materials as a table or as blocks (MATERIALS_WIDE)
 
+    def birth_hidden(self) -> bool:
+        """The date of birth shown to the president who sees the voter's ID in person,
+        and over the phone once the caller is verified: before, shown on the file during
+        the check, a newcomer « helped » the caller with it (newcomer run)."""
+        who = self.app.operator
+        return who is None or (who.role != "president" and self.call is not Call.VERIFIED)
+
     def _draw_file(self) -> None:
         if self.file is None:
             return
@@ -887,9 +905,11 @@ class VoterScreen(Explained, CsuScreen[None]):
             field: (value, max(1, math.ceil(deadline - now)))
             for field, (value, deadline) in self._revealed.items()
         }
+        self._birth_drawn_hidden = self.birth_hidden()
         identity, materials, interventions = render_file(
-            self.file, self.app.clock(), revealed, self.size.width
-        )
+            self.file, self.app.clock(), revealed, self.size.width,
+            birth_hidden=self._birth_drawn_hidden,
+        )  # fmt: skip
         self.query_one("#voter-identity", Static).update(identity)
         self.query_one("#voter-materials", Static).update(materials)
         self.query_one("#voter-interventions", Static).update(interventions)
