@@ -374,14 +374,16 @@ def substitution_table(file: VoterFile) -> Table:
     return table
 
 
-def unlock_leaves_cases(cases: Sequence[int]) -> str:
-    """What the supervisor is told of the voter's cases still open after an unlock."""
+def unlock_leaves_cases(cases: Sequence[int], matricule: str) -> str:
+    """What the supervisor is told of the voter's cases still open after an unlock,
+    naming the voter: the notice stays 15 s, over whatever screen comes next (it read
+    « de cet électeur » over another voter's request; newcomer run)."""
     numbers = ", ".join(f"n° {case}" for case in cases)
     which = "Le dossier escaladé" if len(cases) == 1 else "Les dossiers escaladés"
     stays = "reste ouvert" if len(cases) == 1 else "restent ouverts"
     return (
-        f"{which} {numbers} de cet électeur {stays} : rappelez-le, puis clôturez le dossier "
-        "(F10, « Dossiers escaladés »)."
+        f"{which} {numbers} de l'électeur {matricule} {stays} : rappelez-le, puis clôturez "
+        "le dossier (F10, « Dossiers escaladés »)."
     )
 
 
@@ -1084,8 +1086,9 @@ class VoterScreen(Explained, CsuScreen[None]):
             return
         self.notify("Électeur déverrouillé (journalisé).", title="Verrouillage")
         if cases:  # the unlock closes none: a supervisor took the job for done
-            self.notify(unlock_leaves_cases(cases), title="Dossier escaladé", severity="warning",
-                        timeout=15)  # fmt: skip
+            matricule = self.file.matricule if self.file is not None else ""
+            self.notify(unlock_leaves_cases(cases, matricule), title="Dossier escaladé",
+                        severity="warning", timeout=15)  # fmt: skip
         self.reload()
 
     # --- credentials --------------------------------------------------------------

@@ -24,8 +24,8 @@ async def test_unlocking_a_voter_with_an_open_case_says_it_stays_open(
         await press(pilot, "enter")
         told = [n for n in notifications(app) if "dossier escaladé" in n.lower()]
         assert told == [
-            f"Le dossier escaladé n° {case} de cet électeur reste ouvert : rappelez-le, puis "
-            "clôturez le dossier (F10, « Dossiers escaladés »)."
+            f"Le dossier escaladé n° {case} de l'électeur {voter.matricule} reste ouvert : "
+            "rappelez-le, puis clôturez le dossier (F10, « Dossiers escaladés »)."
         ]
 
 
