@@ -299,6 +299,10 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     def on_mount(self) -> None:
         self._show_callback()
+        if self.unconfirmed is not None:
+            # Its warning says what « Fermer sans confirmer »'s notice said, and at 80x24
+            # that notice covered the warning for seconds (newcomer run).
+            self.app.clear_notifications()
 
     def start_in(self) -> Widget:
         return self.query_one("#close-outcome", Select)

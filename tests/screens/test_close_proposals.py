@@ -113,6 +113,18 @@ class TestOnTheVoterFile:
             await press(pilot, "ctrl+w")
             assert not app.screen.query("#close-unread-warning")
 
+    async def test_the_warning_of_a_code_never_confirmed_is_not_covered_by_a_notice(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        """At 80x24 the notice of « Fermer sans confirmer » covered the same warning."""
+        voter = demo_voter(demo_deps)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await key_shown_and_dropped(pilot, voter)
+            assert notifications(app)  # « Clé de sécurité non confirmée »
+            await press(pilot, "ctrl+w")
+            assert app.screen.query("#close-unread-warning")
+            assert notifications(app) == []
+
     async def test_resolved_with_a_code_never_confirmed_asks_for_a_note(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
