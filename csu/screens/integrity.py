@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from csu.domain.clock import to_paris
 from csu.domain.numbers import french_number
 from csu.screens.base import CsuScreen
+from csu.services.audit import QueueHealth, describe_backlog, queue_health
 from csu.services.checkpoints import (
     CheckpointView,
     IntegrityReport,
@@ -50,6 +51,15 @@ def result_text(report: IntegrityReport) -> Text:
     for finding in report.findings():
         end = "" if finding.endswith((".", "?", "!")) else "."  # « sans passer par CSU ? »
         text.append(f"\n• {finding[:1].upper()}{finding[1:]}{end}")
+    return text
+
+
+def queue_text(health: QueueHealth) -> Text:
+    """What waits to be chained (PostgreSQL's queue), and what is wrong with it."""
+    said = describe_backlog(health.backlog)
+    text = Text(f"File d'attente : {said}.", style="" if health.ok else "bold red")
+    for problem in health.problems:
+        text.append(f"\n• {problem[:1].upper()}{problem[1:]}.")
     return text
 
 
@@ -169,10 +179,15 @@ class IntegrityScreen(CsuScreen[None]):
         who = self.app.operator
         if who is None:
             return
+        # As ``csu audit verify``: first chain what waits (PostgreSQL), so that what
+        # still waits after is stuck; F8 said nothing of the queue.
+        health = queue_health(self.app.deps, who)
         report = check_integrity(
             self.app.deps, who, self.app.checkpoint_verifier, progress=self._progress
         )
-        self.app.call_from_thread(self._show, report)
+        postgresql = self.app.deps.engine.dialect.name == "postgresql"
+        self.app.call_from_thread(self._show, report, health if postgresql or not health.ok
+                                  else None)  # fmt: skip
 
     def _progress(self, done: int, total: int) -> None:
         """Called from the checking threads: the bar is updated on the app's."""
@@ -182,7 +197,7 @@ class IntegrityScreen(CsuScreen[None]):
         if self.is_attached:
             self.query_one("#integrity-progress", ProgressBar).update(total=total, progress=done)
 
-    def _show(self, report: IntegrityReport) -> None:
+    def _show(self, report: IntegrityReport, health: QueueHealth | None = None) -> None:
         bar = self.query_one("#integrity-progress", ProgressBar)
         bar.update(total=max(report.check.count, 1), progress=max(report.check.count, 1))
         self.report = report
@@ -191,7 +206,11 @@ class IntegrityScreen(CsuScreen[None]):
         self.query_one("#integrity-status", Static).update(
             f"Vérification terminée. F5 : vérifier à nouveau.{opens}"
         )
-        self.query_one("#integrity-result", Static).update(result_text(report))
+        result = result_text(report)
+        if health is not None:
+            result.append("\n")
+            result.append_text(queue_text(health))
+        self.query_one("#integrity-result", Static).update(result)
         self.query_one("#integrity-checkpoint", Static).update(checkpoint_text(report))
         self.refresh_bindings()
 
