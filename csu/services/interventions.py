@@ -369,12 +369,20 @@ def _entries_of(
     )
     if actions is not None:
         query = query.where(JournalEntry.action.in_(actions))  # type: ignore[attr-defined]
+    # The queue first, then the chain: each statement reads the base as it is then
+    # (PostgreSQL, READ COMMITTED), and an entry chained between the two reads was in
+    # neither when the chain was read first (a read-out confirmed, then not seen by the
+    # close). Read so, an entry is seen once at least; one seen in both is the chain's.
+    waiting = [
+        fields for fields in journal.waiting(session, intervention=intervention_id)
+        if actions is None or fields.get("action") in actions
+    ]  # fmt: skip
     # A body chained by hand that reads as no entry is no step of the call (the
     # verification names it): it ended the voter file in a traceback.
     read = (journal.body_fields(seq, body, "") for seq, body in session.execute(query))
     entries = [fields for fields in read if not isinstance(fields, journal.Unreadable)]
-    waiting = journal.waiting(session, intervention=intervention_id)
-    return entries + [f for f in waiting if actions is None or f.get("action") in actions]
+    chained = {fields.get("event_id") for fields in entries}
+    return entries + [f for f in waiting if f.get("event_id") not in chained]
 
 
 def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -> list[Step]:

@@ -2,19 +2,25 @@
 stays active, the voter may not have it) needs a note saying how the voter got it: the
 service refuses it for every client, as the closing window does."""
 
+from typing import Any
+
+import psycopg
 import pytest
 
 from csu.domain.errors import InvalidValue
 from csu.domain.interventions import UNCONFIRMED_RESOLVED
+from csu.services.audit import integrate_journal
 from csu.services.context import ServiceError
 from csu.services.credentials import confirm_read_out, issue_credential, revoke_credential
 from csu.services.interventions import close_intervention, current_intervention
-from tests.conftest import AGENT
+from csu.store import journal, sequencer
+from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
     AGENT_2,
     Desk,
     desk_fixture,
     entries,
+    handed_over,
     verified_call,
 )
 
@@ -77,3 +83,35 @@ def test_another_operators_call_is_refused_as_before_not_asked_a_note(desk: Desk
         close_intervention(desk.deps, AGENT_2, call_id, "résolu")
     assert not isinstance(refused.value, InvalidValue)
     assert "remise" not in str(refused.value)
+
+
+def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: each statement reads the base as it is then. The read-out, queued when
+    the close read the chain, was chained before it read the queue: in neither, and a
+    close the read-out allowed was refused (CI, under load)."""
+    if desk.deps.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite chains every entry at once: nothing waits")
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)  # no background sequencer
+    url = desk.deps.engine.url.set(drivername="postgresql")
+    other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+    try:
+        call_id = verified_call(desk, desk.caller)
+        issued = issue_credential(
+            desk.deps, AGENT, call_id, desk.caller.material_id, "security_key"
+        )  # chained at once
+        other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))  # held elsewhere
+        confirm_read_out(desk.deps, AGENT, call_id, issued.credential_id)  # left queued
+        other.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
+        read_queue = journal.waiting
+
+        def chained_just_before(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+            integrate_journal(desk.deps, ADMIN)  # the sequencer, between two reads
+            return read_queue(*args, **kwargs)
+
+        monkeypatch.setattr(journal, "waiting", chained_just_before)
+        close_intervention(desk.deps, AGENT, call_id, "résolu")
+    finally:
+        other.close()
+    assert [e["outcome"] for e in entries(desk.deps, "intervention_close")] == ["résolu"]
