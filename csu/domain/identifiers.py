@@ -65,6 +65,10 @@ __all__ = [
 ]
 
 ABSENT = "valeur absente"
+# An empty phone or e-mail field is one typed at the desk (a roll's empty cell never
+# reaches a parser): said as what to do, not as « valeur absente ».
+PHONE_ABSENT = "tapez le numéro donné par l'électeur"
+EMAIL_ABSENT = "tapez l'adresse donnée par l'électeur"
 
 # Spaces a value may carry when copied from a document: the French
 # typographic ones (no-break and narrow no-break) included.
@@ -492,7 +496,7 @@ def _read(raw: str, region: str) -> tuple[int, str, PhoneNumber | None]:
     PhoneNumber phonenumbers made of it (None when read here)."""
     text = raw.strip()
     if not text:
-        raise InvalidValue(_PHONE_FIELD, ABSENT)
+        raise InvalidValue(_PHONE_FIELD, PHONE_ABSENT)
     if not text.isascii():
         text = text.translate(_TYPOGRAPHIC_SEPARATORS)
     if _PHONE_SIMPLE.fullmatch(text):
@@ -859,7 +863,7 @@ def parse_email(raw: str) -> str:
     """An e-mail address, syntax only (no DNS), in email-validator's normalised form."""
     address = raw.strip()
     if not address:
-        raise InvalidValue(_EMAIL_FIELD, ABSENT)
+        raise InvalidValue(_EMAIL_FIELD, EMAIL_ABSENT)
     normalised = _plain_email(address)
     if normalised is None:
         try:

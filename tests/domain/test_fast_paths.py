@@ -126,7 +126,7 @@ def _library_phone(raw: str, region: str) -> Phone | str:
     refused the narrow no-break space, French typography's)."""
     text = raw.strip().translate(identifiers._TYPOGRAPHIC_SEPARATORS)
     if not text:
-        return "Téléphone : valeur absente"
+        return f"Téléphone : {identifiers.PHONE_ABSENT}"
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as error:

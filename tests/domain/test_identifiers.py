@@ -556,8 +556,9 @@ def test_a_word_processor_s_dashes_and_spaces_read_as_separators(typed: str) -> 
     assert parse_phone(typed).e164 == "+33140000000"
 
 
-def test_phone_missing_is_refused():
-    assert refused(parse_phone, " ") == "Téléphone : valeur absente"
+def test_a_phone_left_empty_says_to_type_the_number_the_voter_gives():
+    # « valeur absente » was jargon: the agent is told what to do.
+    assert refused(parse_phone, " ") == "Téléphone : tapez le numéro donné par l'électeur"
 
 
 REGIONS = ["FR", "GP", "MQ", "GF", "RE", "YT", "BE", "DE", "GB", "US", "CH", "MA"]
@@ -640,6 +641,10 @@ def test_email_domain_is_lower_cased():
 
 def test_email_with_an_accented_domain():
     assert parse_email("marie@exemple-été.fr") == "marie@exemple-été.fr"
+
+
+def test_an_address_left_empty_says_to_type_the_address_the_voter_gives():
+    assert refused(parse_email, "  ") == "Courriel : tapez l'adresse donnée par l'électeur"
 
 
 def test_email_without_at_sign_is_refused():
