@@ -497,12 +497,17 @@ class CsuApp(App[None]):
 
     def close_credential_displays(self) -> None:
         """A credential still on screen as the session ends closes as « Fermer sans
-        confirmer » closes it (its own handler): nothing is journalled, the credential
-        stays active (another is issued if the voter could not note it), the value
-        leaves the screen. One whose read-out is being journalled is left to finish."""
+        confirmer » closes it once confirmed (its question, if open, goes first): nothing
+        is journalled, the credential stays active (another is issued if the voter could
+        not note it), the value leaves the screen. One whose read-out is being
+        journalled is left to finish."""
         from csu.screens.credential import CredentialShownScreen
 
         screen = self.screen
+        below = self.screen_stack[-2] if len(self.screen_stack) > 1 else None
+        if isinstance(below, CredentialShownScreen) and below.question is screen:
+            self.pop_screen()  # « Fermer sans confirmer ? » asked above it: it goes first
+            screen = below
         if isinstance(screen, CredentialShownScreen) and not self._reading_out(screen):
             screen._close_unconfirmed()
 

@@ -24,7 +24,7 @@ from csu.domain.election import CREDENTIAL_LABELS
 from csu.domain.masking import mask_identifier
 from csu.domain.verification import presidents_own
 from csu.screens.base import CsuModal
-from csu.screens.dialogs import MaterialPicker
+from csu.screens.dialogs import ConfirmDialog, MaterialPicker
 from csu.services.credentials import (
     MAX_REASON_LENGTH,
     IssuedCredential,
@@ -137,6 +137,23 @@ def unconfirmed(kind: str, channel: str) -> tuple[str, str]:
         f"{way} non confirmée : rien n'a été journalisé comme communiqué. {said.the_capitalised} "
         f"délivré{said.e} reste {said.pick('actif', 'active')} ; délivrez-en {said.a_new} si "
         f"l'électeur n'a pas pu {said.it} noter.",
+    )
+
+
+def close_question(kind: str) -> tuple[str, str, str, str]:
+    """What « Fermer sans confirmer » asks first: (title, message, yes, no). Tab then
+    Entrée pressed it, and the value was gone for good, the old one already invalid."""
+    said = words(kind)
+    # « Revenir au mot de passe », « Revenir à la clé de sécurité », « à l'identifiant ».
+    back = f"au {said.label}" if said.the.startswith("le ") else f"à {said.the}"
+    old = said.pick("l'ancien", "l'ancienne")
+    return (
+        "Fermer sans confirmer ?",
+        f"{said.the_capitalised} ne sera plus jamais affiché{said.e}, et {old} ne fonctionne "
+        f"déjà plus. Si l'électeur ne l'a pas noté{said.e}, il faudra lui en délivrer "
+        f"{said.a_new}.",
+        "Fermer sans confirmer",
+        f"Revenir {back}",
     )
 
 
@@ -277,7 +294,8 @@ class CredentialShownScreen(CsuModal[bool]):
     returns True; pressed once the value was masked, it is still accepted
     (read in time, pressed late) but the entry and the notification say so.
     Escape does not close this screen: it only reminds the operator to confirm.
-    "Fermer sans confirmer" (``#close-unconfirmed``) returns False without calling any
+    "Fermer sans confirmer" (``#close-unconfirmed``) asks first (:func:`close_question`,
+    « Revenir à la clé » focused); confirmed, it returns False without calling any
     service and warns that the read-out was not confirmed (the credential stays
     active: issue another one if the caller could not note it). The value cannot be
     shown again in either case.
@@ -306,6 +324,8 @@ class CredentialShownScreen(CsuModal[bool]):
         self._display = issued.display
         self._spelling = spelling_lines(issued.spelling)
         self._timer: Timer | None = None
+        # « Fermer sans confirmer ? » while it is open (the session's end closes it too).
+        self.question: ConfirmDialog | None = None
 
     @property
     def hidden(self) -> bool:
@@ -394,7 +414,25 @@ class CredentialShownScreen(CsuModal[bool]):
         self.dismiss(True)
 
     @on(Button.Pressed, "#close-unconfirmed")
+    def _ask_before_closing(self) -> None:
+        """Asks first, the safe answer (back to the value) focused: the value would be
+        gone for good (Tab then Entrée pressed this button by habit)."""
+        if self.busy:
+            return  # the read-out is being journalled: the window closes with it
+        title, message, yes, no = close_question(self.kind)
+        self.question = ConfirmDialog(title, message, yes=yes, no=no)
+        self.app.push_screen(self.question, self._after_question)
+
+    def _after_question(self, close: bool | None) -> None:
+        self.question = None
+        if close:
+            self._close_unconfirmed()
+        else:
+            self.query_one("#read-out", Button).focus()
+
     def _close_unconfirmed(self) -> None:
+        """Closes without confirming, without asking (the answer given, or the session
+        ending: csu.app)."""
         self.hide_value()
         title, message = unconfirmed(self.kind, self.channel)
         self.app.notify(message, title=title, severity="warning", timeout=12)

@@ -80,6 +80,7 @@ async def key_shown_and_dropped(pilot: Pilot[Any], voter: DemoVoter) -> None:
     await click(pilot, "#issue-ok")
     assert isinstance(pilot.app.screen, CredentialShownScreen)
     await click(pilot, "#close-unconfirmed")
+    await click(pilot, "#confirm-yes")  # « Fermer sans confirmer ? »
     assert isinstance(pilot.app.screen, VoterScreen)
 
 

@@ -15,6 +15,7 @@ from csu.screens.credential import (
     CredentialShownScreen,
     IssueScreen,
     RevokeScreen,
+    close_question,
     confirmed,
     display_ended,
     issue_hint,
@@ -22,6 +23,7 @@ from csu.screens.credential import (
     shown_hint,
     unconfirmed,
 )
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (
@@ -31,6 +33,7 @@ from tests.screens.conftest import (
     demo_voter,
     issue_ui,
     journal_details,
+    journal_of,
     last_intervention,
     press,
 )
@@ -164,9 +167,60 @@ class TestTheKeyWindows:
             await press(pilot, "escape")  # reminded in the window (csu.screens.base)
             assert not titled(app, "Clé de sécurité non confirmée")
             await click(pilot, "#close-unconfirmed")
+            await click(pilot, "#confirm-yes")  # « Fermer sans confirmer ? »
             assert isinstance(app.screen, VoterScreen)
             [warned] = [m for m in titled(app, "Clé de sécurité non confirmée") if "reste" in m]
             assert warned.endswith(WORDING["security_key"]["kept"])
+
+
+class TestClosingWithoutConfirming:
+    """« Fermer sans confirmer » asks first: Tab then Entrée, the habit of other windows,
+    pressed it, and the value was gone for good, the old one already invalid."""
+
+    @pytest.mark.parametrize(
+        ("kind", "message", "back"),
+        [
+            ("security_key", "La clé de sécurité ne sera plus jamais affichée, et l'ancienne ne "
+             "fonctionne déjà plus. Si l'électeur ne l'a pas notée, il faudra lui en délivrer "
+             "une nouvelle.", "Revenir à la clé de sécurité"),
+            ("password", "Le mot de passe ne sera plus jamais affiché, et l'ancien ne fonctionne "
+             "déjà plus. Si l'électeur ne l'a pas noté, il faudra lui en délivrer un nouveau.",
+             "Revenir au mot de passe"),
+            ("identifier", "L'identifiant de vote ne sera plus jamais affiché, et l'ancien ne "
+             "fonctionne déjà plus. Si l'électeur ne l'a pas noté, il faudra lui en délivrer "
+             "un nouveau.", "Revenir à l'identifiant de vote"),
+        ],
+    )
+    def test_the_question_says_the_value_will_not_show_again_and_what_to_do(
+        self, kind: str, message: str, back: str
+    ) -> None:
+        assert close_question(kind) == (
+            "Fermer sans confirmer ?", message, "Fermer sans confirmer", back
+        )
+
+    async def test_tab_then_entree_asks_before_closing_the_value_still_shown(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            shown = await key_shown(pilot, demo_voter(demo_deps))
+            await press(pilot, "tab", "enter")
+            question = app.screen
+            assert isinstance(question, ConfirmDialog)
+            assert app.focused is question.query_one("#confirm-no")  # the safe answer
+            assert not shown.hidden and shown in app.screen_stack
+            assert "ne sera plus jamais affichée" in text_of(app, "#confirm-message")
+
+    async def test_entree_on_the_question_goes_back_to_the_value(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            shown = await key_shown(pilot, demo_voter(demo_deps))
+            await press(pilot, "tab", "enter", "enter")
+            assert app.screen is shown and not shown.hidden
+            assert app.focused is shown.query_one("#read-out")
+            assert not titled(app, "Clé de sécurité non confirmée")
+        steps = journal_of(demo_deps, last_intervention(demo_deps))
+        assert ("credential_issue", "ok") in steps
 
 
 async def key_shown(pilot: Pilot[Any], voter: Any) -> CredentialShownScreen:

@@ -341,6 +341,7 @@ class TestCredentialShownOnce:
             assert str(shown.query_one("#credential-value", Static).content) == HIDDEN
             assert value not in screen_text(app)
             await click(pilot, "#close-unconfirmed")
+            await click(pilot, "#confirm-yes")  # « Fermer sans confirmer ? »
             assert isinstance(app.screen, VoterScreen)
             assert any("Lecture non confirmée" in m for m in notifications(app))
         steps = journal_of(demo_deps, last_intervention(demo_deps))

@@ -187,6 +187,24 @@ async def test_a_read_out_being_journalled_as_the_page_goes_is_written_before_th
     assert journal_actions(demo_deps)[-1] == ("logout", "ok")
 
 
+async def test_an_idle_logout_while_closing_is_asked_closes_the_credential_unconfirmed(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # « Fermer sans confirmer ? » open above the value as the session ends: both go.
+    async with app.run_test(size=SIZE) as pilot:
+        shown = await key_shown(pilot, demo_deps)
+        await click(pilot, "#close-unconfirmed")
+        assert shown.question is app.screen
+        app.idle_seconds = 0
+        app._check_idle()
+        assert shown.hidden
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+    steps = journal_of(demo_deps, last_intervention(demo_deps))
+    assert "credential_read_out" not in {action for action, _ in steps}
+    assert journal_actions(demo_deps)[-2:] == ABANDONED_AND_LOGGED_OUT
+
+
 async def test_an_idle_logout_with_a_credential_on_screen_closes_it_unconfirmed(
     app: CsuApp, demo_deps: Deps
 ) -> None:
