@@ -221,10 +221,13 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         self.query_one("#identifier-personal").display = False
         self.query_one("#identifier-hint").display = False
         self.query_one("#identifier-ok", Button).display = False
-        self.query_one("#identifier-password", Button).display = self.offer_password
-        # On « Fermer », not on the password's button: a second Entrée, meant for the
-        # identifier, sent the password link too (the button in the same place).
-        self.query_one("#identifier-close-button").focus()
+        password = self.query_one("#identifier-password", Button)
+        password.display = self.offer_password
+        # On the next step of S7 when there is one: on « Fermer », Entrée closed the
+        # window and the voter had an identifier and no password. (A second Entrée meant
+        # for the identifier now sends the password link, the procedure's next step, to
+        # the same address: no harm done, where closing left the voter unable to vote.)
+        (password if self.offer_password else self.query_one("#identifier-close-button")).focus()
 
     @on(WorkFailed)
     def _failed(self) -> None:

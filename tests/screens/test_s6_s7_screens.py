@@ -253,23 +253,35 @@ async def identifier_window(
 
 
 class TestS7VoterWithoutNotice:
-    async def test_entree_twice_sends_the_identifier_and_not_the_password_link(
+    async def test_once_the_identifier_is_sent_the_cursor_is_on_the_password_link(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
     ) -> None:
-        """The button « Envoyer le lien du mot de passe » took the place and the cursor of
-        « Envoyer l'identifiant »: a second Entrée sent the link too."""
+        """On « Fermer », Entrée closed the window: an identifier and no password."""
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
             screen = await identifier_window(pilot, voter)
             screen.query_one("#identifier-ok").focus()
             await press(pilot, "enter")
             await settle(pilot)
-            assert screen.query_one("#identifier-password").display  # offered…
-            assert app.focused is screen.query_one("#identifier-close-button")  # …not chosen
+            assert app.focused is screen.query_one("#identifier-password")
+
+    async def test_entree_after_the_identifier_sends_the_password_link_and_stays(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        voter = demo_voter(demo_deps, MEN_2011)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await identifier_window(pilot, voter)
+            screen.query_one("#identifier-ok").focus()
             await press(pilot, "enter")
             await settle(pilot)
-            assert app.screen is not screen
-            assert len(mails_to(outbox, voter.row["email_pro"])) == 1  # the identifier only
+            await press(pilot, "enter")
+            await settle(pilot)
+            assert app.screen is screen
+            assert "Lien du mot de passe envoyé à " in str(
+                screen.query_one("#identifier-result", Static).content
+            )
+            assert app.focused is screen.query_one("#identifier-close-button")
+            assert len(mails_to(outbox, voter.row["email_pro"])) == 2  # identifier, link
 
     async def test_identifier_to_the_professional_address_the_password_not_read_out(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
