@@ -25,7 +25,7 @@ from csu.domain.contacts import parse_typed_email, typed_twice_alike
 from csu.domain.election import ElectionDefinition, route_refusal
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
-from csu.domain.mail_domains import professional_refusal
+from csu.domain.mail_domains import professional_refusal, refuse_doubtful_domain
 from csu.domain.messages import render
 from csu.domain.permissions import Situation
 from csu.services.context import (
@@ -65,9 +65,12 @@ def send_identifier(
     to: str,
     address: str = "",
     confirm: str = "",
+    domain_confirmed: bool = False,
 ) -> IdentifierSent:
     """Sends the material's identifier to the professional address on record
-    (``to="pro"``) or to a personal address typed twice (``to="personal"``)."""
+    (``to="pro"``) or to a personal address typed twice (``to="personal"``), whose
+    domain, if it looks like a typo (« gmail.con »), the agent confirmed with the voter
+    (``domain_confirmed``): it cannot be changed afterwards."""
     enforce("identifier", Situation(who.role), deps=deps, who=who)
     now = deps.clock()
     with deps.writing() as session:
@@ -83,6 +86,8 @@ def send_identifier(
         )
         if refused:
             raise ServiceError(refused)
+        if typed and not domain_confirmed:
+            refuse_doubtful_domain(recipient, "Adresse personnelle")
         if definition.route_of("identifier").address_final:
             _require_same_address(session, deps, voter, definition, recipient, typed)
         masked = masking.mask_email(recipient)

@@ -46,6 +46,7 @@ from csu.domain import masking
 from csu.domain.alerts import contact_hash
 from csu.domain.answer_formats import refuse_malformed_answers
 from csu.domain.clock import to_paris
+from csu.domain.contacts import typed_twice_alike
 from csu.domain.election import (
     CREDENTIAL_LABELS,
     CredentialRoute,
@@ -56,7 +57,7 @@ from csu.domain.election import (
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
-from csu.domain.mail_domains import professional_refusal
+from csu.domain.mail_domains import professional_refusal, refuse_doubtful_domain
 from csu.domain.messages import duration, identity_asked, render
 from csu.domain.notice_wording import REDEEMED
 from csu.domain.permissions import Situation
@@ -162,6 +163,7 @@ class AnswerMalformed(InvalidValue):
         self.journalled = f"{refused.field} : format incorrect" if quotes else str(refused)
 
 
+ADDRESS_FIELD = "Adresse personnelle"  # the link's, typed twice
 MISSING = "champ obligatoire absent"
 UNEXPECTED = "non demandé par ce lien"
 LINK_CHANNEL = "link"  # the journal's « channel » of a check made on a link's page
@@ -184,8 +186,15 @@ def send_vote_code_link(
     material_id: int,
     channel: str,
     recipient: str,
+    *,
+    confirm: str = "",
+    domain_confirmed: bool = False,
 ) -> LinkSent:
-    """Sends a one-time link to reissue the vote code of a material."""
+    """Sends a one-time link to reissue the vote code of a material. An address
+    (``channel="email"``) is typed twice, ``confirm`` the second typing: nobody can read
+    it back once sent, and a typo sends the new vote code to a stranger. One whose
+    domain looks like a typo (« gmail.con ») goes only once the agent read it back to
+    the voter and confirmed it (``domain_confirmed``)."""
     enforce("vote_code_link", Situation(who.role), deps=deps, who=who)
     now = deps.clock()
     with deps.writing() as session:
@@ -194,7 +203,9 @@ def send_vote_code_link(
         )
         _require_route(definition, KIND)
         require_verified_for(definition, row, KIND)
-        address, masked = _typed_recipient(voter, definition, channel, recipient)
+        address, masked = _typed_recipient(
+            voter, definition, channel, recipient, confirm, domain_confirmed=domain_confirmed
+        )
         message_id, expires, notice_id = _send_link(
             session, deps, who, row.id, material, voter, definition,
             kind=KIND, channel=channel, address=address, masked=masked, typed=True, now=now,
@@ -711,9 +722,17 @@ def _usable(
 
 
 def _typed_recipient(
-    voter: Voter, definition: ElectionDefinition, channel: str, typed: str
+    voter: Voter,
+    definition: ElectionDefinition,
+    channel: str,
+    typed: str,
+    confirm: str = "",
+    *,
+    domain_confirmed: bool = False,
 ) -> tuple[str, str]:
-    """The mobile or personal address typed for this link (never stored in clear)."""
+    """The mobile or personal address typed for this link (never stored in clear); an
+    address typed twice the same (``confirm``), its domain no likely typo unless the
+    agent confirmed it."""
     if channel == "sms":
         phone = parse_mobile(typed)
         if phone.e164 == voter.phone_pro:  # « votre smartphone personnel » (seeds 001, 004)
@@ -725,6 +744,10 @@ def _typed_recipient(
     if channel != "email":
         raise InvalidValue("Canal", "SMS ou courriel")
     address = parse_email(typed)
+    if not confirm.strip():
+        raise InvalidValue(ADDRESS_FIELD, "retapez-la dans le champ de confirmation")
+    if not typed_twice_alike(address, confirm):
+        raise InvalidValue(ADDRESS_FIELD, "les deux saisies diffèrent : retapez-les")
     professional = (voter.email_pro or "").strip().casefold()
     if professional and address.casefold() == professional:
         raise ServiceError(
@@ -742,6 +765,8 @@ def _typed_recipient(
     refused = professional_refusal(address, definition.professional_domains, "le lien")
     if refused is not None:
         raise ServiceError(refused)
+    if not domain_confirmed:
+        refuse_doubtful_domain(address, ADDRESS_FIELD)
     return address, masking.mask_email(address)
 
 

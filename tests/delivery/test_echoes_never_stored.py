@@ -386,7 +386,10 @@ def test_a_relay_echoing_an_s6_link_email_leaves_no_trace(desk: Desk, shape: str
     with running_relay(rcpt_reply, data_reply) as relay:
         deps = through(desk, relay=relay)
         call_id = verified_teacher(desk)
-        send_vote_code_link(deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL)
+        send_vote_code_link(
+            deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL,
+            confirm=PERSONAL,
+        )
         # Then the notice to the professional address (on record) goes the same way.
         assert relay.recipients[0] == PERSONAL
         assert states(desk, "vote_code_link") == [state]

@@ -58,7 +58,8 @@ def link_by_email(desk: Desk, deps: Deps) -> list[str]:
     call = open_call(desk, desk.teacher)
     assert verify_identity(deps, AGENT, call.id, desk.teacher.education_answers()).verified
     send_vote_code_link(
-        deps, AGENT, call.id, desk.teacher.material_id, "email", "ines.perso@exemple.fr"
+        deps, AGENT, call.id, desk.teacher.material_id, "email", "ines.perso@exemple.fr",
+        confirm="ines.perso@exemple.fr",
     )
     close_intervention(deps, AGENT, call.id, "résolu")
     return references(deps, "men-2022")

@@ -3,9 +3,12 @@
 import pytest
 
 from csu.domain.mail_domains import (
+    DoubtfulDomain,
     domain_pattern_fault,
+    likely_typo,
     professional_match,
     professional_refusal,
+    refuse_doubtful_domain,
 )
 
 EDUCATION = ("ac-*.fr", "education.gouv.fr")
@@ -82,3 +85,44 @@ def test_a_pattern_that_is_no_domain_is_refused_saying_why(pattern: str, fault: 
     said = domain_pattern_fault(pattern)
 
     assert said is not None and fault in said
+
+
+# ------------------------------------------------------------ likely typos
+
+
+@pytest.mark.parametrize(
+    ("address", "meant"),
+    [
+        ("thomas.peron@gmail.con", "gmail.com"),
+        ("x@exemple.con", "exemple.com"),
+        ("x@gmial.com", "gmail.com"),
+        ("x@hotmial.fr", "hotmail.fr"),
+        ("x@Orage.FR", "orange.fr"),
+        ("x@exemple.fr.fr", "exemple.fr"),
+        ("x@gmail.com.com", "gmail.com"),
+        ("x@gmail.fr", "gmail.com"),
+        ("x@laposte.fr", "laposte.net"),
+    ],
+)
+def test_a_domain_a_key_away_from_the_one_meant_is_a_likely_typo(address: str, meant: str) -> None:
+    assert likely_typo(address) == meant
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["x@gmail.com", "x@GMAIL.COM", "x@wanadoo.fr", "x@laposte.net", "x@mail.com",
+     "x@exemple.fr", "x@ac-lille.fr", "x@univ-lille.fr", "x@exemple-été.fr", "x@free.fr."],
+)
+def test_a_domain_that_looks_right_is_not_doubted(address: str) -> None:
+    assert likely_typo(address) is None
+
+
+def test_a_doubtful_domain_is_refused_saying_what_was_likely_meant_and_what_to_do() -> None:
+    with pytest.raises(DoubtfulDomain) as refused:
+        refuse_doubtful_domain("thomas.peron@gmail.con", "Adresse personnelle")
+    assert str(refused.value) == (
+        "Adresse personnelle : le domaine « gmail.con » ressemble à une faute de frappe pour "
+        "« gmail.com » : relisez l'adresse à l'électeur, puis corrigez-la, ou confirmez-la "
+        "si elle est juste"
+    )
+    assert (refused.value.domain, refused.value.meant) == ("gmail.con", "gmail.com")

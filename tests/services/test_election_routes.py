@@ -248,6 +248,7 @@ def test_men_2011_has_no_vote_code(desk: Desk) -> None:
     call_id = verified_without_notice(desk)
     with pytest.raises(ServiceError):
         send_vote_code_link(
-            desk.deps, AGENT, call_id, desk.without_notice.material_id, "email", PERSONAL
+            desk.deps, AGENT, call_id, desk.without_notice.material_id, "email", PERSONAL,
+            confirm=PERSONAL
         )
     assert links(desk) == []

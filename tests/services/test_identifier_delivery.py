@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from csu.domain import masking
 from csu.domain.errors import InvalidValue
+from csu.domain.mail_domains import DoubtfulDomain
 from csu.services.context import ServiceError
 from csu.services.identifier_delivery import IdentifierSent, send_identifier
 from csu.services.platform import check_login
@@ -226,6 +227,20 @@ def test_then_a_password_shows_on_the_voters_screen_by_a_link(desk: Desk) -> Non
 
 
 # --------------------------------------------------------------- known faults
+
+
+def test_a_personal_address_whose_domain_looks_like_a_typo_waits_for_confirmation(
+    desk: Desk,
+) -> None:
+    # Confirmed for good (address_final): a « gmial.com » could never be corrected.
+    call_id = verified_without_notice(desk)
+    typed = "ines.perso@gmial.com"
+    with pytest.raises(DoubtfulDomain, match=r"« gmial\.com » .* pour « gmail\.com »"):
+        send(desk, call_id, "personal", typed, typed)
+    assert desk.outbox.sent == []
+    send_identifier(desk.deps, AGENT, call_id, desk.without_notice.material_id, to="personal",
+                    address=typed, confirm=typed, domain_confirmed=True)  # fmt: skip
+    assert [str(mail["To"]) for mail in mails(desk)] == [typed]
 
 
 def test_the_same_accented_address_typed_twice_in_decomposed_form_is_accepted(

@@ -34,7 +34,10 @@ def verified_teacher(desk: Desk) -> str:
 
 
 def email_link(desk: Desk, call_id: str) -> None:
-    send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL)
+    send_vote_code_link(
+        desk.deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL,
+        confirm=PERSONAL,
+    )
 
 
 def forget_contacts(desk: Desk, *, email_pro: bool = False, mobile: bool = False) -> None:

@@ -54,7 +54,7 @@ def link_by(desk: Desk, sms: Any, call_id: str, channel: str) -> int:
     """A vote-code link to the teacher; the id of the message that carries it."""
     recipient = TYPED_MOBILE if channel == "sms" else PERSONAL
     send_vote_code_link(through(desk, sms), AGENT, call_id, desk.teacher.material_id,
-                        channel, recipient)  # fmt: skip
+                        channel, recipient, confirm=recipient)  # fmt: skip
     return link_messages(desk)[-1].id or 0
 
 

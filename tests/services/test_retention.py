@@ -75,7 +75,10 @@ def activity(desk: Desk) -> None:
     close_intervention(desk.deps, AGENT, call.id, "résolu", NOTE)
     teacher = open_call(desk, desk.teacher)
     assert verify_identity(desk.deps, AGENT, teacher.id, desk.teacher.education_answers()).verified
-    send_vote_code_link(desk.deps, AGENT, teacher.id, desk.teacher.material_id, "email", PERSONAL)
+    send_vote_code_link(
+        desk.deps, AGENT, teacher.id, desk.teacher.material_id, "email", PERSONAL,
+        confirm=PERSONAL,
+    )
     close_intervention(desk.deps, AGENT, teacher.id, "résolu")
     with desk.deps.writing() as session:  # minint-2022 has no substitution: a stored one
         session.add(

@@ -20,6 +20,7 @@ from csu.domain import masking, sealing
 from csu.domain.clock import to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
+from csu.domain.mail_domains import DoubtfulDomain
 from csu.services.context import Forbidden, ServiceError
 from csu.services.credentials import IssuedCredential, issue_credential
 from csu.services.outbox import PER_HOUR, SEAL_PURPOSE
@@ -72,7 +73,7 @@ def send_sms(desk: Desk, call_id: str, mobile: str = TYPED_MOBILE) -> LinkSent:
 
 def send_email(desk: Desk, call_id: str, address: str = PERSONAL) -> LinkSent:
     return send_vote_code_link(
-        desk.deps, AGENT, call_id, desk.teacher.material_id, "email", address
+        desk.deps, AGENT, call_id, desk.teacher.material_id, "email", address, confirm=address
     )
 
 
@@ -292,6 +293,47 @@ def test_a_malformed_personal_address_is_refused_naming_the_field(desk: Desk) ->
         send_email(desk, call_id, "ines.perso@@exemple")
     assert refused.value.field == "Courriel"
     assert links(desk) == []
+
+
+def test_an_address_for_the_link_typed_once_is_refused_and_nothing_goes(desk: Desk) -> None:
+    # Shown masked once sent, it could not be read back: a typo sent the code elsewhere.
+    call_id = verified_teacher(desk)
+    with pytest.raises(InvalidValue) as refused:
+        send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email",
+                            PERSONAL)  # fmt: skip
+    assert str(refused.value) == (
+        "Adresse personnelle : retapez-la dans le champ de confirmation"
+    )
+    assert links(desk) == [] and messages(desk) == [] and desk.outbox.sent == []
+
+
+def test_an_address_for_the_link_typed_twice_differently_is_refused(desk: Desk) -> None:
+    call_id = verified_teacher(desk)
+    with pytest.raises(InvalidValue, match="les deux saisies diffèrent"):
+        send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email",
+                            "thomas.peron@gmail.com", confirm="thomas.peron@gmial.com")  # fmt: skip
+    assert links(desk) == [] and messages(desk) == []
+
+
+def test_the_same_address_retyped_in_another_case_is_one_address(desk: Desk) -> None:
+    call_id = verified_teacher(desk)
+    sent = send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email",
+                               PERSONAL, confirm=f" {PERSONAL.upper()} ")  # fmt: skip
+    assert sent.recipient == masking.mask_email(PERSONAL)
+    assert sent_mail_recipients(desk)[0] == PERSONAL
+
+
+def test_a_link_to_a_domain_that_looks_like_a_typo_waits_for_the_agents_confirmation(
+    desk: Desk,
+) -> None:
+    call_id = verified_teacher(desk)
+    typed = "thomas.peron@gmail.con"
+    with pytest.raises(DoubtfulDomain, match=r"« gmail\.con » ressemble à une faute de frappe"):
+        send_email(desk, call_id, typed)
+    assert links(desk) == [] and messages(desk) == []
+    send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email", typed,
+                        confirm=typed, domain_confirmed=True)  # fmt: skip
+    assert sent_mail_recipients(desk)[0] == typed
 
 
 def test_an_unknown_channel_is_refused(desk: Desk) -> None:

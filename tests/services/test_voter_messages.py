@@ -107,7 +107,10 @@ def notices(desk: Desk) -> list[EmailMessage]:
 def test_the_link_names_the_cells_own_number_when_the_election_has_one(desk: Desk) -> None:
     with_cell_phone(desk.deps, desk.teacher.election)
     call_id = verified_teacher(desk)
-    send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL)
+    send_vote_code_link(
+        desk.deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL,
+        confirm=PERSONAL,
+    )
     [link] = [text_of(p) for p in desk.outbox.sent if "jeton=" in text_of(p)]
     assert f"Si vous n'avez rien demandé, appelez le {CELL_PHONE}." in link
 
@@ -244,7 +247,10 @@ def test_a_requested_link_is_told_as_requested_not_as_a_change(desk: Desk) -> No
 
 def test_sending_a_link_gives_no_notice_of_a_change(desk: Desk) -> None:
     call_id = verified_teacher(desk)
-    send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL)
+    send_vote_code_link(
+        desk.deps, AGENT, call_id, desk.teacher.material_id, "email", PERSONAL,
+        confirm=PERSONAL,
+    )
     subjects = [str(mail["Subject"]) for mail in notices(desk)]
     assert "Modification de vos identifiants de vote" not in subjects
     token = text_of(desk.outbox.sent[0]).split("jeton=")[1].split()[0]
