@@ -744,10 +744,6 @@ def _typed_recipient(
     if channel != "email":
         raise InvalidValue("Canal", "SMS ou courriel")
     address = parse_email(typed)
-    if not confirm.strip():
-        raise InvalidValue(ADDRESS_FIELD, "retapez-la dans le champ de confirmation")
-    if not typed_twice_alike(address, confirm):
-        raise InvalidValue(ADDRESS_FIELD, "les deux saisies diffèrent : retapez-les")
     professional = (voter.email_pro or "").strip().casefold()
     if professional and address.casefold() == professional:
         raise ServiceError(
@@ -765,6 +761,11 @@ def _typed_recipient(
     refused = professional_refusal(address, definition.professional_domains, "le lien")
     if refused is not None:
         raise ServiceError(refused)
+    # Retyped once it may go (a professional one is refused before it is typed again).
+    if not confirm.strip():
+        raise InvalidValue(ADDRESS_FIELD, "retapez-la dans le champ de confirmation")
+    if not typed_twice_alike(address, confirm):
+        raise InvalidValue(ADDRESS_FIELD, "les deux saisies diffèrent : retapez-les")
     if not domain_confirmed:
         refuse_doubtful_domain(address, ADDRESS_FIELD)
     return address, masking.mask_email(address)

@@ -307,6 +307,14 @@ def test_an_address_for_the_link_typed_once_is_refused_and_nothing_goes(desk: De
     assert links(desk) == [] and messages(desk) == [] and desk.outbox.sent == []
 
 
+def test_the_professional_address_is_refused_before_it_is_asked_again(desk: Desk) -> None:
+    # Not retyped for nothing: the refusal that matters comes first.
+    call_id = verified_teacher(desk)
+    with pytest.raises(ServiceError, match="adresse professionnelle enregistrée"):
+        send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email",
+                            desk.teacher.row["email_pro"])  # fmt: skip
+
+
 def test_an_address_for_the_link_typed_twice_differently_is_refused(desk: Desk) -> None:
     call_id = verified_teacher(desk)
     with pytest.raises(InvalidValue, match="les deux saisies diffèrent"):
