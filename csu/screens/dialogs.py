@@ -1,6 +1,7 @@
 """Windows and parts of windows several screens share: confirm with a reason for the
 journal (:class:`ReasonDialog`), a question with two answers (:class:`ConfirmDialog`),
-quitting with an intervention open (:class:`QuitScreen`), and the choice of a voter's
+an address whose domain looks like a typo (:func:`doubtful_address`), quitting with
+an intervention open (:class:`QuitScreen`), and the choice of a voter's
 material (:class:`MaterialPicker`).
 
 :class:`ReasonDialog` is a base that subclasses only adjust (title, explanation,
@@ -17,6 +18,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
+from csu.domain.contacts import typed_twice_alike
+from csu.domain.errors import InvalidValue
+from csu.domain.mail_domains import likely_typo
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, ResultT
 from csu.services.reasons import MAX_REASON_LENGTH, minimum_words
@@ -163,6 +167,30 @@ class ConfirmDialog(CsuModal[bool]):
     @on(Button.Pressed, "#confirm-no")
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+def doubtful_address(typed: str, again: str) -> ConfirmDialog | None:
+    """The question to ask before an address typed twice for a delivery goes, when its
+    domain looks like a typo (« gmail.con »): « Corriger l'adresse » focused, « Envoyer
+    quand même » to go on (the service's ``domain_confirmed``). None when there is
+    nothing to ask: a domain that looks right, or two typings the service refuses."""
+    try:
+        if not typed_twice_alike(typed, again):
+            return None
+    except InvalidValue:
+        return None
+    domain = typed.strip().rpartition("@")[2].casefold()
+    meant = likely_typo(typed.strip())
+    if meant is None:
+        return None
+    return ConfirmDialog(
+        "Adresse à vérifier",
+        f"Le domaine « {domain} » ressemble à une faute de frappe pour « {meant} ». "
+        "Relisez l'adresse à l'électeur, lettre par lettre : une fois l'envoi fait, elle ne "
+        "s'affiche plus que masquée, et une faute l'envoie à un inconnu.",
+        yes="Envoyer quand même",
+        no="Corriger l'adresse",
+    )
 
 
 QUIT_ANYWAY = "quit"

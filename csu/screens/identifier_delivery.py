@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from csu.domain.identifiers import parse_email
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, WorkFailed
-from csu.screens.dialogs import MaterialPicker
+from csu.screens.dialogs import MaterialPicker, doubtful_address
 from csu.screens.focus import ENTER_MOVES_ON, move_on
 from csu.services.identifier_delivery import PERSONAL, PRO, IdentifierSent, send_identifier
 from csu.services.outbox import GIVEN_UP, STATE_LABELS
@@ -184,19 +184,40 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         if to == PERSONAL:
             address = self.query_one("#identifier-address", Input).value
             confirm = self.query_one("#identifier-confirm", Input).value
-        self.begin()
+            # « gmail.con » typed twice the same: asked before it is confirmed for good.
+            question = doubtful_address(address, confirm)
+            if question is not None:
+                self.app.push_screen(
+                    question, lambda go: self._after_question(go, material, address, confirm)
+                )
+                return
+        self._start(material, to, address, confirm)
+
+    def _after_question(self, go: bool | None, material: int, address: str, confirm: str) -> None:
+        if go:
+            self._start(material, PERSONAL, address, confirm, domain_confirmed=True)
+        else:
+            self.query_one("#identifier-address", Input).focus()
+
+    def _start(
+        self, material: int, to: str, address: str, confirm: str, *, domain_confirmed: bool = False
+    ) -> None:
+        if not self.begin():
+            return
         self._address = address
         result = self.query_one("#identifier-result", Static)
         result.update("Envoi de l'identifiant…")
         result.display = True
-        self.send(material, to, address, confirm)
+        self.send(material, to, address, confirm, domain_confirmed)
 
     def action_move_on(self) -> None:
         # The address typed fast, Entrée, then again: each in its own field.
         move_on(self, {"identifier-address": "identifier-confirm"})
 
     @work(thread=True, exclusive=True, group="identifier", exit_on_error=False)
-    def send(self, material_id: int, to: str, address: str, confirm: str) -> None:
+    def send(
+        self, material_id: int, to: str, address: str, confirm: str, domain_confirmed: bool
+    ) -> None:
         deps, who = self.session()
         sent = send_identifier(
             deps,
@@ -206,6 +227,7 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
             to=to,
             address=address,
             confirm=confirm,
+            domain_confirmed=domain_confirmed,
         )
         self.app.call_from_thread(self._sent, sent, material_id)
 

@@ -96,6 +96,8 @@ async def send_link(pilot: Pilot[Any], channel: str, recipient: str) -> str:
     screen.query_one("#link-channel", Select).value = channel
     await pilot.pause()
     fill(pilot, link_recipient=recipient)
+    if channel == "email":
+        fill(pilot, link_recipient_confirm=recipient)  # an address is typed twice
     await click(pilot, "#link-ok")
     return str(screen.query_one("#link-result", Static).content)
 
@@ -150,7 +152,7 @@ class TestTheLinkReachesTheVoter:
             ), notifications(app)
             assert not mails_to(outbox, professional)
 
-            fill(pilot, link_recipient=PERSONAL)
+            fill(pilot, link_recipient=PERSONAL, link_recipient_confirm=PERSONAL)
             await click(pilot, "#link-ok")
             said = str(app.screen.query_one("#link-result", Static).content)
             assert said == "Lien envoyé à c***@yahoo.fr, valable jusqu'à 12:00."

@@ -16,6 +16,7 @@ from textual.widgets import Input, Select, Static
 from csu.app import CsuApp
 from csu.domain.masking import mask_identifier
 from csu.screens.credential import CredentialShownScreen, IssueScreen
+from csu.screens.dialogs import ConfirmDialog
 from csu.screens.identifier_delivery import IdentifierScreen
 from csu.screens.outbox import OutboxScreen
 from csu.screens.vote_codes import VoteCodeLinkScreen
@@ -171,10 +172,12 @@ class TestS6VoteCodeLink:
             fill(pilot, link_recipient=PERSONAL)  # a personal address, on the SMS channel
             screen.query_one("#link-channel", Select).value = "email"
             await pilot.pause()
+            fill(pilot, link_recipient_confirm=PERSONAL)  # typed twice
             await click(pilot, "#link-ok")
             said = str(screen.query_one("#link-result", Static).content)
             assert said.startswith("Lien envoyé à ") and "@exemple.fr" in said
             assert screen.query_one("#link-recipient", Input).value == ""  # not kept
+            assert screen.query_one("#link-recipient-confirm", Input).value == ""
             [mail] = mails_to(outbox, PERSONAL)
             assert "jeton=" in mail
 
@@ -215,6 +218,157 @@ class TestS6VoteCodeLink:
             await click(pilot, "#link-ok")
             assert any("adresse professionnelle enregistrée" in n for n in notifications(app))
             assert app.focused is screen.query_one("#link-recipient", Input)
+
+    async def test_an_address_for_the_link_is_typed_again_in_a_field_that_refuses_a_paste(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            assert not screen.query_one("#link-confirm-box").display  # by SMS: none
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            assert screen.query_one("#link-confirm-box").display
+            field = screen.query_one("#link-recipient-confirm", Input)
+            field.focus()
+            await pilot.pause()
+            field.post_message(events.Paste(PERSONAL))
+            await settle(pilot)
+            assert field.value == ""
+            assert any("pas à coller" in n for n in notifications(app))
+
+    async def test_an_address_typed_twice_differently_sends_nothing_the_cursor_in_the_retyping(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            fill(pilot, link_recipient="thomas.peron@gmail.com",
+                 link_recipient_confirm="thomas.peron@gmial.com")  # fmt: skip
+            await click(pilot, "#link-ok")
+            assert any("les deux saisies diffèrent" in n for n in notifications(app))
+            assert app.focused is screen.query_one("#link-recipient-confirm")
+            assert not list(outbox.glob("*.eml"))
+
+    async def test_an_address_fast_entree_then_again_fills_each_field(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            screen.query_one("#link-channel", Select).value = "email"
+            screen.query_one("#link-recipient", Input).focus()
+            await pilot.pause()
+            await type_burst(pilot, *"a@b.fr", "enter", *"a@b.fr")
+            assert screen.query_one("#link-recipient", Input).value == "a@b.fr"
+            assert screen.query_one("#link-recipient-confirm", Input).value == "a@b.fr"
+
+    async def test_a_link_to_a_domain_like_gmail_con_asks_first_the_correction_chosen(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        typed = "thomas.peron@gmail.con"
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            fill(pilot, link_recipient=typed, link_recipient_confirm=typed)
+            await click(pilot, "#link-ok")
+            question = app.screen
+            assert isinstance(question, ConfirmDialog)
+            said = str(question.query_one("#confirm-message", Static).content)
+            assert "« gmail.con » ressemble à une faute de frappe pour « gmail.com »" in said
+            assert app.focused is question.query_one("#confirm-no")  # « Corriger l'adresse »
+            await press(pilot, "enter")
+            assert app.screen is screen
+            assert app.focused is screen.query_one("#link-recipient")
+            assert screen.query_one("#link-recipient", Input).value == typed  # kept
+        assert not list(outbox.glob("*.eml"))
+
+    async def test_a_link_to_a_doubtful_domain_goes_once_the_agent_confirms_it(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        typed = "thomas.peron@gmail.con"
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            screen.query_one("#link-channel", Select).value = "email"
+            await pilot.pause()
+            fill(pilot, link_recipient=typed, link_recipient_confirm=typed)
+            await click(pilot, "#link-ok")
+            await click(pilot, "#confirm-yes")  # « Envoyer quand même »
+            assert app.screen is screen
+            said = str(screen.query_one("#link-result", Static).content)
+            assert said.startswith("Lien envoyé à ")
+        [mail] = mails_to(outbox, typed)
+        assert "jeton=" in mail
+
+    async def test_a_mobile_typed_for_the_link_is_said_back_in_full_under_its_field(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            screen.query_one("#link-recipient", Input).focus()
+            await press(pilot, *"+33612345678")
+            said = screen.query_one("#link-read-back", Static)
+            assert said.display
+            assert str(said.content) == "À relire à l'électeur : 06 12 34 56 78"
+            await press(pilot, "backspace")  # no longer a mobile number: nothing said
+            assert not said.display
+
+    async def test_after_a_link_is_sent_a_corrected_number_goes_in_the_number_field(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            fill(pilot, link_recipient="06 12 34 56 79")
+            await click(pilot, "#link-ok")
+            field = screen.query_one("#link-recipient", Input)
+            assert field.value == "" and app.focused is field
+            await press(pilot, *MOBILE.replace(" ", ""), "enter")
+            assert app.screen is screen
+            assert sms_to(outbox, MOBILE_E164)  # the corrected number got its link
+
+    async def test_entree_in_the_emptied_field_after_a_send_sends_nothing_and_says_what_to_do(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            fill(pilot, link_recipient=MOBILE)
+            await click(pilot, "#link-ok")
+            await press(pilot, "enter")
+            assert app.screen is screen
+            again = screen.query_one("#link-again", Static)
+            assert again.display and again.has_class("-reminder")
+            assert "Échap ferme la fenêtre" in str(again.content)
+            assert not any("Téléphone" in n for n in notifications(app))
+        assert len(sms_to(outbox, MOBILE_E164)) == 1
+
+    async def test_a_number_typed_while_the_cursor_is_on_the_channel_goes_to_the_number(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            assert app.focused is screen.query_one("#link-channel")
+            await press(pilot, *"0612345678")
+            assert screen.query_one("#link-recipient", Input).value == "0612345678"
+            assert app.focused is screen.query_one("#link-recipient")
+
+    async def test_tab_from_the_channel_then_the_number_lands_in_the_number_field(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            await press(pilot, "tab", *"0612345678")
+            assert screen.query_one("#link-recipient", Input).value == "0612345678"
+
+    async def test_a_number_typed_on_a_button_with_the_fields_full_is_said_lost(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await link_window(pilot, demo_voter(demo_deps, MEN))
+            fill(pilot, link_recipient=MOBILE)
+            screen.query_one("#link-close").focus()
+            await press(pilot, "7")
+            assert screen.query_one("#link-recipient", Input).value == MOBILE
+            assert any("rien n'a été saisi" in n for n in notifications(app))
 
     async def test_the_code_is_never_issued_to_be_read_out(
         self, app: CsuApp, demo_deps: Deps
@@ -346,6 +500,24 @@ class TestS7VoterWithoutNotice:
             await settle(pilot)
             assert field.value == ""
             assert any("pas à coller" in n for n in notifications(app))
+
+    async def test_a_personal_address_with_a_doubtful_domain_is_asked_about_first(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        typed = "electeur.perso@hotmial.fr"
+        voter = demo_voter(demo_deps, MEN_2011)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await identifier_window(pilot, voter, to="personal")
+            fill(pilot, identifier_address=typed, identifier_confirm=typed)
+            await click(pilot, "#identifier-ok")
+            question = app.screen
+            assert isinstance(question, ConfirmDialog)
+            assert "pour « hotmail.fr »" in str(question.query_one("#confirm-message").content)  # type: ignore[attr-defined]
+            assert app.focused is question.query_one("#confirm-no")
+            await press(pilot, "enter")  # « Corriger l'adresse »
+            assert app.screen is screen and screen.sent is None
+            assert app.focused is screen.query_one("#identifier-address")
+        assert not list(outbox.glob("*.eml"))
 
     async def test_a_personal_address_must_be_typed_twice_the_same(
         self, app: CsuApp, demo_deps: Deps, outbox: Path

@@ -591,9 +591,10 @@ async def test_any_s6_recipient_gets_a_link_or_a_french_refusal(
     said = watch(app)
     app.screen.query_one("#link-channel", Select).value = channel
     await pilot.pause()
-    fill(pilot, link_recipient=recipient)
+    fill(pilot, link_recipient=recipient, link_recipient_confirm=recipient)
     await submit(pilot, "#link-ok")
     assert_answered_in_french(app, said.new())
+    await back_to(pilot, VoteCodeLinkScreen)  # a question on the address's domain
 
 
 @EXAMPLES

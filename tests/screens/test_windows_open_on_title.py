@@ -194,13 +194,15 @@ async def test_a_president_s_new_password_opens_on_its_title_its_hand_over_in_vi
             assert re.match(r"\S+[ \u00a0](minuscule|majuscule|comme|chiffre)", phrase), line
 
 
-async def test_the_vote_code_link_window_opens_on_its_title_in_the_recipient(
+async def test_the_vote_code_link_window_opens_on_its_title_in_the_channel(
     app: CsuApp, demo_deps: Deps
 ) -> None:
+    # As « Nouvelle intervention » opens on « Canal »: a newcomer with that habit pressed
+    # Tab, then typed the number into the button after the number's field.
     async with app.run_test(size=SIZE) as pilot:
         await call_verified(pilot, demo_voter(demo_deps, "men-2022"))
         window = await opened(pilot, "ctrl+l")
-        opens_on_its_title(app, window, "link-recipient")
+        opens_on_its_title(app, window, "link-channel")
 
 
 async def test_a_president_s_new_intervention_opens_on_its_title_on_its_button(
