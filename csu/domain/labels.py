@@ -173,6 +173,7 @@ DETAIL_LABELS: dict[str, str] = {
     "deadline_minutes": "délai (minutes)",
     "declared_on": "déclarée le",
     "document": "pièce d'identité",
+    "domain_doubted": "domaine douteux, confirmé par l'agent",
     "duplicates": "doublons",
     "election": "scrutin",
     "elections": "scrutins",

@@ -25,7 +25,7 @@ from csu.domain.contacts import parse_typed_email, typed_twice_alike
 from csu.domain.election import ElectionDefinition, route_refusal
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_email
-from csu.domain.mail_domains import professional_refusal, refuse_doubtful_domain
+from csu.domain.mail_domains import likely_typo, professional_refusal, refuse_doubtful_domain
 from csu.domain.messages import render
 from csu.domain.permissions import Situation
 from csu.services.context import (
@@ -126,8 +126,10 @@ def send_identifier(
             election=definition.id,
             subject=voter.pseudonym,
             intervention=row.id,
-            details={"material": material.id, "to": to, "recipient": masked},
-        )
+            details={"material": material.id, "to": to, "recipient": masked,
+                     # A doubtful domain the agent confirmed (domain_confirmed): for an auditor.
+                     **({"domain_doubted": True} if typed and likely_typo(recipient) else {})},
+        )  # fmt: skip
         message_id, identifier = message.id or 0, material.identifier
     state = deliver(deps, [message_id], who.actor)[message_id]
     return IdentifierSent(masked, identifier, STATE_LABELS.get(state, state))

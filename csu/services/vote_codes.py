@@ -57,7 +57,7 @@ from csu.domain.election import (
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import keyed_hash
 from csu.domain.identifiers import parse_email, parse_mobile
-from csu.domain.mail_domains import professional_refusal, refuse_doubtful_domain
+from csu.domain.mail_domains import likely_typo, professional_refusal, refuse_doubtful_domain
 from csu.domain.messages import duration, identity_asked, render
 from csu.domain.notice_wording import REDEEMED
 from csu.domain.permissions import Situation
@@ -209,6 +209,7 @@ def send_vote_code_link(
         message_id, expires, notice_id = _send_link(
             session, deps, who, row.id, material, voter, definition,
             kind=KIND, channel=channel, address=address, masked=masked, typed=True, now=now,
+            doubted=channel == "email" and likely_typo(address) is not None,
         )  # fmt: skip
     ids = [message_id] + ([notice_id] if notice_id else [])
     states = deliver(deps, ids, who.actor)
@@ -264,9 +265,12 @@ def _send_link(
     masked: str,
     typed: bool,
     now: datetime,
+    doubted: bool = False,
 ) -> tuple[int, datetime, int | None]:
     """Voids the material's pending links, stores the new token's hash, queues the
-    message, journals it and notifies the voter: (message id, expiry, notice id)."""
+    message, journals it and notifies the voter: (message id, expiry, notice id).
+    ``doubted``: sent to an address whose domain looked like a typo, the agent having
+    confirmed it (said in the entry, for an auditor following a link gone astray)."""
     expires = link_expiry(definition, now)
     if expires <= now:
         until = to_paris(definition.timings.links_until or now)
@@ -349,6 +353,8 @@ def _send_link(
     }
     if kind != KIND:
         details["kind"] = kind
+    if doubted:
+        details["domain_doubted"] = True
     if voided:
         details["voided_links"] = sorted(i for i in voided if i is not None)
     journal.append(

@@ -241,6 +241,8 @@ def test_a_personal_address_whose_domain_looks_like_a_typo_waits_for_confirmatio
     send_identifier(desk.deps, AGENT, call_id, desk.without_notice.material_id, to="personal",
                     address=typed, confirm=typed, domain_confirmed=True)  # fmt: skip
     assert [str(mail["To"]) for mail in mails(desk)] == [typed]
+    [sent] = entries(desk.deps, "identifier_send")
+    assert sent["details"]["domain_doubted"] is True  # the agent's confirmation, journalled
 
 
 def test_the_same_accented_address_typed_twice_in_decomposed_form_is_accepted(

@@ -342,6 +342,8 @@ def test_a_link_to_a_domain_that_looks_like_a_typo_waits_for_the_agents_confirma
     send_vote_code_link(desk.deps, AGENT, call_id, desk.teacher.material_id, "email", typed,
                         confirm=typed, domain_confirmed=True)  # fmt: skip
     assert sent_mail_recipients(desk)[0] == typed
+    [sent] = entries(desk.deps, "vote_code_link_send")
+    assert sent["details"]["domain_doubted"] is True  # the agent's confirmation, journalled
 
 
 def test_an_unknown_channel_is_refused(desk: Desk) -> None:
