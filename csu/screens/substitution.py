@@ -44,7 +44,7 @@ from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
 from csu.domain.text import free_text
 from csu.screens.base import CsuModal, Explained, not_done
-from csu.screens.dialogs import ConfirmDialog
+from csu.screens.dialogs import ConfirmDialog, doubtful_address
 from csu.services.context import ServiceError
 from csu.services.substitution import (
     RequestCheck,
@@ -467,10 +467,28 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             if field is not None:
                 field.focus()
             return
+        # « gmail.con » typed twice the same: asked before the new material goes there.
+        question = doubtful_address(
+            self.typed("substitution-email"), self.typed("substitution-email-again")
+        )
+        if question is not None:
+            self.app.push_screen(question, self._after_question)
+            return
+        self._send()
+
+    def _after_question(self, go: bool | None) -> None:
+        if go:
+            self._send(domain_confirmed=True)
+        else:
+            self.query_one("#substitution-email", Input).focus()
+
+    def _send(self, *, domain_confirmed: bool = False) -> None:
+        if self._busy or self.result is not None:
+            return
         today = to_paris(self.app.clock()).date()
         declared = rules.parse_declared_on(self.typed("substitution-declared"), today)
         self._busy = True
-        shown.update("Enregistrement de la demande…")
+        self.query_one("#substitution-result", Static).update("Enregistrement de la demande…")
         self.send_request(
             self.material_ids(),
             self.checklist(),
@@ -479,6 +497,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             self.typed("substitution-email-again"),
             declared,
             self.typed("substitution-notes"),
+            domain_confirmed,
         )
 
     @work(thread=True, exclusive=True, group="substitution-request", exit_on_error=False)
@@ -491,6 +510,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         email_again: str,
         declared_on: date,
         notes: str,
+        domain_confirmed: bool = False,
     ) -> None:
         who = self.app.operator
         if who is None:
@@ -506,6 +526,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             email_again=email_again,
             declared_on=declared_on,
             notes=notes,
+            domain_confirmed=domain_confirmed,
         )
         self.app.call_from_thread(self._recorded, view)
 

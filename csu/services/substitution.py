@@ -43,6 +43,7 @@ from csu.domain.election import CREDENTIAL_LABELS, CredentialFormat, ElectionDef
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import identity_mismatches, parse_birth_date
 from csu.domain.interventions import MAX_NOTE_LENGTH
+from csu.domain.mail_domains import likely_typo, refuse_doubtful_domain
 from csu.domain.messages import render
 from csu.domain.notice_wording import substituted, substitution_refused
 from csu.domain.permissions import VERIFY_FIRST
@@ -220,6 +221,7 @@ def request_substitution(
     notes: str = "",
     identity: TypedIdentity | None = None,
     identity_match: bool | None = None,
+    domain_confirmed: bool = False,
 ) -> SubstitutionView:
     """Records a request for the voter of the operator's open intervention.
 
@@ -234,7 +236,9 @@ def request_substitution(
     nothing of the request is stored, and the sentence says to verify first.
 
     ``email_again``: the address typed a second time; one that differs (« gmial.com »
-    once) is refused, nothing stored: the new material would go to a stranger.
+    once) is refused, nothing stored: the new material would go to a stranger. So is an
+    address whose domain looks like a typo (« gmail.con »), unless the agent read it back
+    and confirmed it (``domain_confirmed``).
 
     ``identity``: the name, first name and date of birth typed from the signed request,
     compared with the roll (accents and case aside); a difference refuses the request,
@@ -249,6 +253,8 @@ def request_substitution(
     address = parse_typed_email(email)  # typed from the request, where the material goes
     if not typed_twice_alike(email, email_again):  # typed twice: a typo sends it elsewhere
         raise InvalidValue("Adresse d'envoi retapée", RETYPED_DIFFERS)
+    if not domain_confirmed:  # typed twice the same, « gmail.con » still goes astray
+        refuse_doubtful_domain(address, "Adresse d'envoi")
     notes = masking.mask_personal_data(multiline_text(notes, "Notes").strip())
     if len(notes) > MAX_NOTE_LENGTH:
         raise InvalidValue("Notes", f"{MAX_NOTE_LENGTH} caractères au plus")
@@ -281,6 +287,7 @@ def request_substitution(
                 answers=answers, typed=typed, identity_match=identity_match,
                 address=address, declared_on=declared_on, notes=notes,
                 prepared=prepared, now=now,
+                doubted=domain_confirmed and likely_typo(address) is not None,
             )  # fmt: skip
     if unverified is not None:
         raise ServiceError(unverified)  # journalled above, committed
@@ -305,6 +312,7 @@ def _take(
     notes: str,
     prepared: "_Prepared | None",
     now: datetime,
+    doubted: bool = False,
 ) -> tuple[SubstitutionView, list[int] | None]:
     """The request of a verified call, in ``request_substitution``'s transaction: stored
     refused with its anomalies, or pending, or granted at once; its view and the
@@ -373,6 +381,8 @@ def _take(
             "recipient": request.email_masked,
             "reason": request.reason,
             "requires_approval": definition.substitution.requires_approval,
+            # A doubtful domain the agent confirmed (domain_confirmed): for an auditor.
+            **({"domain_doubted": True} if doubted else {}),
         },
     )
     if at_once:

@@ -463,6 +463,30 @@ class TestRequestModal:
             assert modal.query_one("#substitution-email", Input).value.endswith("@gmial.com")
         assert requests(cci_deps) == []
 
+    async def test_an_address_whose_domain_looks_like_a_typo_is_asked_about_first(
+        self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
+    ) -> None:
+        # Typed twice the same, « gmail.con » would still send the material to a stranger.
+        async with cci_app.run_test(size=SIZE) as pilot:
+            modal = await request_modal(pilot, voter, [])
+            tick(modal)
+            identity_as_on_the_roll(pilot, voter)
+            fill(pilot, substitution_email="dorothee.chauvin@gmail.con",
+                 substitution_email_again="dorothee.chauvin@gmail.con")  # fmt: skip
+            await click(pilot, "#substitution-submit")
+            question = cci_app.screen
+            assert isinstance(question, ConfirmDialog)
+            assert "« gmail.con » ressemble à une faute de frappe pour « gmail.com »" in (
+                screen_text(cci_app)
+            )
+            await press(pilot, "enter")  # « Corriger l'adresse », the safe answer
+            assert cci_app.screen is modal
+            assert modal.focused is modal.query_one("#substitution-email", Input)
+            assert requests(cci_deps) == []
+            await click(pilot, "#substitution-submit")
+            await click(pilot, "#confirm-yes")  # « Envoyer quand même »: read back, right
+            assert [r.email_masked for r in requests(cci_deps)] == ["d***@gmail.con"]
+
     async def test_the_retyped_address_refuses_a_paste(
         self, cci_app: CsuApp, cci_deps: Deps, voter: DemoVoter
     ) -> None:
