@@ -307,51 +307,36 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
     @on(Button.Pressed, "#decision-approve")
     def _approve(self) -> None:
         """Asked first: the original stops working and the new material goes out at
-        once. A grant the service will refuse (its own author, a reason too short) goes
-        to it unasked, for its refusal to say why."""
-        if self._busy:
-            return
-        if self.own or not long_enough(self.query_one("#decision-reason", Input).value):
-            self._submit(approve=True)
-            return
-        self.app.push_screen(
-            ConfirmDialog(
-                f"Accorder la demande n° {self.view.id} ?",
-                grant_consequences(self.view),
-                yes="Accorder",
-                no="Revenir à la demande",
-            ),
-            self._confirmed,
-        )
-
-    def _confirmed(self, grant: bool | None) -> None:
-        if grant:
-            self._submit(approve=True)
-        else:
-            self._back_to_reason()
+        once."""
+        self._ask(True, "Accorder", grant_consequences(self.view))
 
     @on(Button.Pressed, "#decision-refuse")
     def _refuse(self) -> None:
         """Asked first, as « Accorder » is: a refusal tells the voter and closes the
-        request for good. A refusal the service will refuse goes to it unasked."""
+        request for good."""
+        self._ask(False, "Refuser", refusal_consequences(self.view))
+
+    def _ask(self, approve: bool, verb: str, consequences: str) -> None:
+        """The decision, once confirmed. One the service will refuse (its own author, a
+        reason too short) goes to it unasked, for its refusal to say why."""
         if self._busy:
             return
         if self.own or not long_enough(self.query_one("#decision-reason", Input).value):
-            self._submit(approve=False)
+            self._submit(approve=approve)
             return
         self.app.push_screen(
             ConfirmDialog(
-                f"Refuser la demande n° {self.view.id} ?",
-                refusal_consequences(self.view),
-                yes="Refuser",
+                f"{verb} la demande n° {self.view.id} ?",
+                consequences,
+                yes=verb,
                 no="Revenir à la demande",
             ),
-            self._refusal_confirmed,
+            lambda confirmed: self._confirmed(approve, confirmed),
         )
 
-    def _refusal_confirmed(self, refuse: bool | None) -> None:
-        if refuse:
-            self._submit(approve=False)
+    def _confirmed(self, approve: bool, confirmed: bool | None) -> None:
+        if confirmed:
+            self._submit(approve=approve)
         else:
             self._back_to_reason()
 
