@@ -16,6 +16,7 @@ president attests it from their own session (:mod:`csu.services.presence`).
 """
 
 import hmac
+import itertools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -398,8 +399,11 @@ def record_verification(
     lock: datetime | None = None
     failures: int | None = None
     # A wrong answer counts even beside a set that passed: else, told which answer was
-    # wrong, one could try a NIR, an IBAN or a card's digits at will (attack run).
-    if (used is None or failed) and remote_lock_applies(row.channel):
+    # wrong, one could try a NIR, an IBAN or a card's digits at will (attack run). Not
+    # a factor nobody typed: a caller on another phone than the one on record is no
+    # wrong answer (caller_id).
+    typed_wrong = set(failed) - AUTOMATIC_FACTORS
+    if (used is None or typed_wrong) and remote_lock_applies(row.channel):
         failures = _failures_counted(session, voter, now)
         if failures >= MAX_FAILURES:
             lock = _lock(session, voter, now)
@@ -722,11 +726,20 @@ def _failures_counted(session: Session, voter: Voter, now: datetime) -> int:
 
 
 def counts_as_failure() -> ColumnElement[bool]:
-    """An attempt that failed, or passed with an answer wrong all the same."""
+    """An attempt that failed, or passed with a typed answer wrong all the same (not
+    one whose only failed factors nobody typed: the caller's number)."""
     return or_(
         VerificationAttempt.passed == False,  # noqa: E712
-        VerificationAttempt.factors_failed != "",
+        VerificationAttempt.factors_failed.not_in(_NOTHING_TYPED_FAILED),  # type: ignore[attr-defined]
     )
+
+
+# factors_failed as stored (sorted, comma-joined) when no typed factor failed.
+_NOTHING_TYPED_FAILED = tuple(
+    ",".join(sorted(chosen))
+    for size in range(len(AUTOMATIC_FACTORS) + 1)
+    for chosen in itertools.combinations(sorted(AUTOMATIC_FACTORS), size)
+)
 
 
 def _lock(session: Session, voter: Voter, now: datetime) -> datetime:

@@ -6,9 +6,12 @@ answer for checked, and a caller who gets their NIR wrong is one to watch."""
 import pytest
 
 from csu.services.context import Forbidden
+from csu.services.elections import load_election
+from csu.services.interventions import close_intervention
 from csu.services.verification import VerificationResult, verify_identity
-from tests.conftest import AGENT
+from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
+    ELECTIONS,
     Desk,
     desk_fixture,
     entries,
@@ -76,3 +79,31 @@ def test_every_answer_right_counts_no_failure(desk: Desk) -> None:
     result = verified_with_a_wrong_nir(desk, call.id, desk.teacher.row["nir"][:10])
     assert result.verified and result.wrong == ()
     assert result.failures is None and "échec" not in result.message
+
+
+# men-2022 with a set that checks the number called from: tried on every call.
+WITH_CALLER_ID = (ELECTIONS / "men-2022.toml").read_text(encoding="utf-8").replace(
+    '    ["challenge_answer", "nir10"],\n]\n# Demande écrite',
+    '    ["challenge_answer", "nir10"],\n    ["caller_id", "numen"],\n]\n# Demande écrite',
+).replace(
+    'identity_fields = ["numen", "nir", "challenge", "email", "birth_date"]',
+    'identity_fields = ["numen", "nir", "challenge", "email", "birth_date", "work_phone"]',
+)
+
+
+def test_a_call_from_another_number_than_the_one_on_record_counts_no_failure(
+    desk: Desk,
+) -> None:
+    """The caller's number is checked by itself, nobody types it: a voter calling from
+    home three times, every answer right, was locked (the review)."""
+    assert WITH_CALLER_ID.count('["caller_id", "numen"]') == 1
+    load_election(desk.deps, ADMIN, WITH_CALLER_ID, "men-2022.toml")
+    row = desk.teacher.row
+    answers = {"numen": row["numen"], "challenge_answer": row["reponse_defi"]}
+    for _ in range(3):
+        call = open_call(desk, desk.teacher, caller_number="01 44 55 66 77")
+        result = verify_identity(desk.deps, AGENT, call.id, answers)
+        assert result.verified and result.failures is None and result.locked_until is None
+        close_intervention(desk.deps, AGENT, call.id, "résolu")
+    [*_, last] = entries(desk.deps, "verification")
+    assert last["details"]["factors_failed"] == ["caller_id"]  # tried, and kept as such
