@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from csu.domain.contacts import typed_twice_alike
 from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import parse_email
 from csu.domain.mail_domains import likely_typo
 from csu.domain.masking import mask_identifier
 from csu.screens.base import CsuModal, ResultT
@@ -177,10 +178,13 @@ def doubtful_address(typed: str, again: str) -> ConfirmDialog | None:
     try:
         if not typed_twice_alike(typed, again):
             return None
+        # As the services read it (fullwidth letters, punycode made plain): the screen
+        # asked nothing of « x@ｇｍｉａｌ.com » that the service then refused (the review).
+        address = parse_email(typed)
     except InvalidValue:
         return None
-    domain = typed.strip().rpartition("@")[2].casefold()
-    meant = likely_typo(typed.strip())
+    domain = address.rpartition("@")[2].casefold()
+    meant = likely_typo(address)
     if meant is None:
         return None
     return ConfirmDialog(

@@ -1061,7 +1061,8 @@ class VoterScreen(Explained, CsuScreen[None]):
                             severity="warning", timeout=15)  # fmt: skip
             else:
                 self.notify(result.message, title="Vérification d'identité")
-            self.reload(with_file=False)
+            # A wrong answer beside the set may have locked the voter: the file says so.
+            self.reload(with_file=result.locked_until is not None)
 
     def _reachable(self) -> frozenset[str] | None:
         """Where a one-time code can go: the mobile and the address on record."""
