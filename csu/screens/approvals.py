@@ -83,8 +83,9 @@ def refusal_consequences(view: SubstitutionView) -> str:
     return (
         f"Aucun nouveau matériel ne sera envoyé : le matériel actuel ({materials_text(view)}) "
         "reste actif. L'électeur recevra un avis du refus (à son adresse professionnelle, "
-        "ou à défaut par SMS) qui l'invite à appeler la cellule pour en connaître le motif : "
-        "votre motif n'y est pas écrit, il reste au journal."
+        "ou à défaut par SMS ; sans l'une ni l'autre, aucun avis ne part et il faut le "
+        "prévenir) qui l'invite à appeler la cellule pour en connaître le motif : votre "
+        "motif n'y est pas écrit, il reste au journal."
     )
 
 

@@ -19,6 +19,7 @@ from csu.domain.escalation import ESCALATED
 from csu.domain.interventions import OUTCOMES, RESOLVED, UNCONFIRMED_RESOLVED
 from csu.domain.verification import CHANNEL_LABELS
 from csu.screens.base import CsuModal, WorkFailed
+from csu.screens.credential import unconfirmed
 from csu.screens.dialogs import ConfirmDialog
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
 from csu.widgets.plain import PlainSelect
@@ -301,8 +302,12 @@ class InterventionCloseScreen(CsuModal[str | None]):
         self._show_callback()
         if self.unconfirmed is not None:
             # Its warning says what « Fermer sans confirmer »'s notice said, and at 80x24
-            # that notice covered the warning for seconds (newcomer run).
-            self.app.clear_notifications()
+            # that notice covered the warning for seconds (newcomer run): that one goes,
+            # any other stays.
+            said = unconfirmed(self.unconfirmed, "")[0]
+            for notice in list(self.app._notifications):
+                if notice.title == said:
+                    self.app._unnotify(notice)  # Textual's own, as clear_notifications does
 
     def start_in(self) -> Widget:
         return self.query_one("#close-outcome", Select)
