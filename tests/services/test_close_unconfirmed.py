@@ -12,7 +12,11 @@ from csu.domain.interventions import UNCONFIRMED_RESOLVED
 from csu.services.audit import integrate_journal
 from csu.services.context import ServiceError
 from csu.services.credentials import confirm_read_out, issue_credential, revoke_credential
-from csu.services.interventions import close_intervention, current_intervention
+from csu.services.interventions import (
+    close_intervention,
+    current_intervention,
+    intervention_steps,
+)
 from csu.store import journal, sequencer
 from tests.conftest import ADMIN, AGENT
 from tests.services.intervention_support import (  # noqa: F401  (desk_fixture: "desk")
@@ -115,3 +119,34 @@ def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
     finally:
         other.close()
     assert [e["outcome"] for e in entries(desk.deps, "intervention_close")] == ["résolu"]
+
+
+def test_an_entry_chained_after_the_queue_was_read_is_one_step_not_two(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in the queue, then in the chain: the timeline shows it once."""
+    if desk.deps.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite chains every entry at once: nothing waits")
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)
+    url = desk.deps.engine.url.set(drivername="postgresql")
+    other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+    try:
+        call_id = verified_call(desk, desk.caller)
+        issued = issue_credential(
+            desk.deps, AGENT, call_id, desk.caller.material_id, "security_key"
+        )
+        other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))
+        confirm_read_out(desk.deps, AGENT, call_id, issued.credential_id)  # left queued
+        other.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
+        read_queue = journal.waiting
+
+        def chained_just_after(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+            found = read_queue(*args, **kwargs)
+            integrate_journal(desk.deps, ADMIN)  # the sequencer, between two reads
+            return found
+
+        monkeypatch.setattr(journal, "waiting", chained_just_after)
+        steps = intervention_steps(desk.deps, AGENT, call_id)
+    finally:
+        other.close()
+    assert [step.action for step in steps].count("credential_read_out") == 1
