@@ -18,6 +18,7 @@ journalled search) appends without an ORM Session: ``entry_cursor`` and
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -262,12 +263,25 @@ def waiting(session: Session, **equal: str | None) -> list[dict[str, Any]]:
     A body that is no entry (written into the queue by hand) is left out: see
     :func:`unreadable_waiting`, which names it."""
     found = []
-    for _, body in sequencer.queued_bodies(session):
+    for _, body in sequencer.queued_bodies(session, containing=_needle(equal)):
         fields, _problem = read_queued(body)
         if fields is not None and all(fields.get(n) == v for n, v in equal.items()):
             fields["seq"] = fields["hash"] = None
             found.append(fields)
     return found
+
+
+_PLAIN_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def _needle(equal: dict[str, str | None]) -> bytes | None:
+    """The bytes every waiting body of ``equal``'s intervention holds, as canonical_form
+    writes them (sorted keys, no spaces): read in SQL first, a close or a timeline no
+    longer parses every queued body of a busy cell. None when there is no such id."""
+    value = equal.get("intervention")
+    if value is None or not _PLAIN_ID.fullmatch(value):
+        return None
+    return f'"intervention":"{value}"'.encode()
 
 
 def unreadable_waiting(session: Session, limit: int | None = None) -> list[tuple[int, str]]:

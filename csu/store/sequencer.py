@@ -421,13 +421,19 @@ def pending(session: Any) -> Pending:
     return Pending(count, oldest, float(waited))
 
 
-def queued_bodies(session: Any, limit: int | None = None) -> Iterable[tuple[int, bytes]]:
-    """``(queue id, body)`` of the waiting entries, oldest first."""
+def queued_bodies(
+    session: Any, limit: int | None = None, containing: bytes | None = None
+) -> Iterable[tuple[int, bytes]]:
+    """``(queue id, body)`` of the waiting entries, oldest first; only those whose body
+    holds ``containing`` when given (a prefilter: the caller still reads each body)."""
     from sqlalchemy import select
 
     from csu.store.tables import JournalQueued
 
     query = select(JournalQueued.id, JournalQueued.body).order_by(JournalQueued.id)
+    if containing is not None:
+        # The caller's bytes hold no « % », « _ » nor « \\ » (journal._needle).
+        query = query.where(JournalQueued.body.op("LIKE")(b"%" + containing + b"%"))
     if limit is not None:
         query = query.limit(limit)
     return [(row[0], bytes(row[1])) for row in session.execute(query)]

@@ -150,3 +150,22 @@ def test_an_entry_chained_after_the_queue_was_read_is_one_step_not_two(
     finally:
         other.close()
     assert [step.action for step in steps].count("credential_read_out") == 1
+
+
+def test_the_queue_is_read_for_one_intervention_by_its_id(desk: Desk) -> None:
+    """Read in SQL first (a busy cell's queue is not parsed whole on every close)."""
+    if desk.deps.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite chains every entry at once: nothing waits")
+    url = desk.deps.engine.url.set(drivername="postgresql")
+    other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+    try:
+        call_id = verified_call(desk, desk.caller)
+        other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))
+        issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
+        with desk.deps.reading() as session:
+            mine = journal.waiting(session, intervention=call_id)
+            others = journal.waiting(session, intervention="0" * 8 + call_id[8:])
+    finally:
+        other.close()
+    assert "credential_issue" in [fields["action"] for fields in mine]
+    assert others == []
