@@ -264,7 +264,7 @@ def material_blocks(file: VoterFile) -> Table:
     return materials
 
 
-BIRTH_HIDDEN = "masquée jusqu'à la vérification (demandez-la à l'appelant)"
+BIRTH_HIDDEN = "masquée jusqu'à la vérification"  # one line at 80 columns
 
 
 def render_file(

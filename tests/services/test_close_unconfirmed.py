@@ -89,14 +89,14 @@ def test_another_operators_call_is_refused_as_before_not_asked_a_note(desk: Desk
     assert "remise" not in str(refused.value)
 
 
+@pytest.mark.parametrize("desk", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)  # SQLite chains every entry at once: nothing waits
 def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PostgreSQL: each statement reads the base as it is then. The read-out, queued when
     the close read the chain, was chained before it read the queue: in neither, and a
     close the read-out allowed was refused (CI, under load)."""
-    if desk.deps.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite chains every entry at once: nothing waits")
     monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)  # no background sequencer
     url = desk.deps.engine.url.set(drivername="postgresql")
     other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
@@ -121,12 +121,12 @@ def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
     assert [e["outcome"] for e in entries(desk.deps, "intervention_close")] == ["résolu"]
 
 
+@pytest.mark.parametrize("desk", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)  # SQLite chains every entry at once: nothing waits
 def test_an_entry_chained_after_the_queue_was_read_is_one_step_not_two(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read in the queue, then in the chain: the timeline shows it once."""
-    if desk.deps.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite chains every entry at once: nothing waits")
     monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)
     url = desk.deps.engine.url.set(drivername="postgresql")
     other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
@@ -152,10 +152,10 @@ def test_an_entry_chained_after_the_queue_was_read_is_one_step_not_two(
     assert [step.action for step in steps].count("credential_read_out") == 1
 
 
+@pytest.mark.parametrize("desk", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)  # SQLite chains every entry at once: nothing waits
 def test_the_queue_is_read_for_one_intervention_by_its_id(desk: Desk) -> None:
     """Read in SQL first (a busy cell's queue is not parsed whole on every close)."""
-    if desk.deps.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite chains every entry at once: nothing waits")
     url = desk.deps.engine.url.set(drivername="postgresql")
     other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
     try:
