@@ -381,6 +381,14 @@ def election_allows(definition: "ElectionDefinition", now: datetime) -> Election
     )
 
 
+def birth_date_shown(role: str | None, call: Call) -> bool:
+    """Whether the voter file shows the date of birth, a factor of every check: to the
+    president, who compares it with the ID seen in person, and over the phone once the
+    caller is verified. Shown during the check, a newcomer « helped » the caller with
+    it (newcomer run)."""
+    return role == "president" or (role is not None and call is Call.VERIFIED)
+
+
 def may(action: str, s: Situation) -> bool:
     return refusal(action, s) is None
 

@@ -40,6 +40,7 @@ from csu.domain.permissions import (
     Call,
     Refusal,
     Situation,
+    birth_date_shown,
     call_state,
     delivered,
     election_allows,
@@ -893,11 +894,8 @@ class VoterScreen(Explained, CsuScreen[None]):
         self._draw_file()  # the materials as a table or as blocks (MATERIALS_WIDE)
 
     def birth_hidden(self) -> bool:
-        """The date of birth shown to the president who sees the voter's ID in person,
-        and over the phone once the caller is verified: before, shown on the file during
-        the check, a newcomer « helped » the caller with it (newcomer run)."""
         who = self.app.operator
-        return who is None or (who.role != "president" and self.call is not Call.VERIFIED)
+        return not birth_date_shown(who.role if who is not None else None, self.call)
 
     def _draw_file(self) -> None:
         if self.file is None:

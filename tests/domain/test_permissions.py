@@ -10,6 +10,7 @@ from csu.domain.permissions import (
     Call,
     ElectionAllows,
     Situation,
+    birth_date_shown,
     call_state,
     election_allows,
     may,
@@ -194,3 +195,23 @@ def test_a_code_issued_and_never_confirmed_is_named(
     steps: list[tuple[object, ...]], kind: str | None
 ) -> None:
     assert unconfirmed_issue(steps) == kind  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("role", "call", "shown"),
+    [
+        ("agent", Call.NONE, False),
+        ("agent", Call.OPEN, False),  # during the check: the caller says it
+        ("agent", Call.LOCKED, False),
+        ("agent", Call.VERIFIED, True),
+        ("agent", Call.CLOSED, False),
+        ("superviseur", Call.OPEN, False),
+        ("superviseur", Call.VERIFIED, True),
+        ("president", Call.NONE, True),  # compared with the ID seen in person
+        (None, Call.VERIFIED, False),
+    ],
+)
+def test_the_date_of_birth_shows_once_verified_or_to_the_president(
+    role: str | None, call: Call, shown: bool
+) -> None:
+    assert birth_date_shown(role, call) is shown
