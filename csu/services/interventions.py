@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, NoReturn, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlmodel import Session
 
 from csu.domain import masking
 from csu.domain.clock import to_paris
 from csu.domain.election import ElectionDefinition, ElectionState, state_at
+from csu.domain.entry_body import read_queued
 from csu.domain.errors import InvalidValue
 from csu.domain.escalation import ESCALATED, check_escalation_note
 from csu.domain.hashing import keyed_hash
@@ -57,8 +58,10 @@ from csu.services.sessions import (
 from csu.store import journal
 from csu.store.prepared import Prepared, read_together, session_cursor
 from csu.store.tables import (
+    Credential,
     Intervention,
     JournalEntry,
+    JournalQueued,
     Material,
     Operator,
     Voter,
@@ -228,16 +231,20 @@ def close_intervention(
     if note:  # no credential: its election's shapes, the voter's active ones' hashes
         codes = credential_text.for_intervention(deps, intervention_id)
         credential_text.refuse_codes(note, "La note", "une note", codes)
-    elif outcome == RESOLVED and _unconfirmed_in(deps, who, intervention_id):
-        # The window asks it too; here for every client: « Résolu » and nothing said
-        # hid a key the voter may never have had (newcomer run).
-        raise InvalidValue("Note", UNCONFIRMED_RESOLVED)
     now = deps.clock()
     if not escalated:
         # No Session: one statement and the entry (a Session cost a fifth of a close).
         with journal.entry_cursor(deps.engine) as cursor:
-            closed = _close_on(cursor, deps.engine.dialect, who, intervention_id, outcome,
+            dialect = deps.engine.dialect
+            closed = _close_on(cursor, dialect, who, intervention_id, outcome,
                                note, now, live=True)  # fmt: skip
+            if closed and outcome == RESOLVED and not note and _unconfirmed_on(
+                cursor, dialect, intervention_id
+            ):
+                # The window asks it too; here for every client: « Résolu » and nothing
+                # said hid a key the voter may never have had (newcomer run). Raised in
+                # the close's transaction, which rolls back: the call stays open.
+                raise InvalidValue("Note", UNCONFIRMED_RESOLVED)
             if closed:
                 journal.append_on_cursor(cursor, **closed[1])
         if not closed:
@@ -339,15 +346,25 @@ def _abandon_in_name_of(
     return closed is not None
 
 
-def _unconfirmed_in(deps: Deps, who: OperatorContext, intervention_id: str) -> bool:
-    """Whether the operator's open intervention holds a credential issued and neither
-    confirmed as handed over nor invalidated since (:func:`unconfirmed_issue`). Another's
-    or a closed one: False, for the close to refuse it as it does."""
-    with deps.reading() as session:
-        row = session.get(Intervention, intervention_id)
-        if row is None or row.operator_login != who.login or row.closed_at is not None:
-            return False
-        entries = _entries_of(session, intervention_id, CREDENTIAL_STEPS)
+def _unconfirmed_on(cursor: Any, dialect: Any, intervention_id: str) -> bool:
+    """Whether the intervention holds a credential issued and neither confirmed as
+    handed over nor invalidated since (:func:`unconfirmed_issue`), read in the caller's
+    transaction: one probe of the credentials it issued (most calls issue none), then
+    its credential entries, queue first as :func:`_entries_of` reads them."""
+    if not _ISSUED_HERE.rows(cursor, dialect, id=intervention_id):
+        return False
+    waiting = [
+        fields for _, body in _QUEUED_HERE.rows(cursor, dialect, needle=b"%" + (
+            journal.intervention_needle(intervention_id) or b"") + b"%")
+        for fields, _problem in [read_queued(bytes(body))]
+        if fields is not None and fields.get("intervention") == intervention_id
+        and fields.get("action") in CREDENTIAL_STEPS
+    ]  # fmt: skip
+    read = (journal.body_fields(seq, bytes(body), "")
+            for seq, body in _CHAINED_HERE.rows(cursor, dialect, id=intervention_id))  # fmt: skip
+    entries = [fields for fields in read if not isinstance(fields, journal.Unreadable)]
+    chained = {fields.get("event_id") for fields in entries}
+    entries += [fields for fields in waiting if fields.get("event_id") not in chained]
     steps = [(fields["action"], fields["outcome"], fields.get("details") or {})
              for fields in entries]  # fmt: skip
     return unconfirmed_issue(steps) is not None
@@ -357,26 +374,19 @@ CREDENTIAL_STEPS = ("credential_issue", "credential_read_out", "credential_revok
 """The steps that say whether a credential issued was handed over."""
 
 
-def _entries_of(
-    session: Session, intervention_id: str, actions: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
-    """An intervention's journal entries (of ``actions``, or all), oldest first: on
-    PostgreSQL, those still queued for the sequencer come last."""
+def _entries_of(session: Session, intervention_id: str) -> list[dict[str, Any]]:
+    """An intervention's journal entries, oldest first: on PostgreSQL, those still
+    queued for the sequencer come last."""
+    # The queue first, then the chain: each statement reads the base as it is then
+    # (PostgreSQL, READ COMMITTED), and an entry chained between the two reads was in
+    # neither when the chain was read first (a read-out confirmed, then not seen by the
+    # close). Read so, an entry is seen once at least; one seen in both is the chain's.
+    waiting = journal.waiting(session, intervention=intervention_id)
     query = (
         select(JournalEntry.seq, JournalEntry.body)  # type: ignore[call-overload]
         .where(JournalEntry.intervention == intervention_id)
         .order_by(JournalEntry.seq)  # type: ignore[arg-type]
     )
-    if actions is not None:
-        query = query.where(JournalEntry.action.in_(actions))  # type: ignore[attr-defined]
-    # The queue first, then the chain: each statement reads the base as it is then
-    # (PostgreSQL, READ COMMITTED), and an entry chained between the two reads was in
-    # neither when the chain was read first (a read-out confirmed, then not seen by the
-    # close). Read so, an entry is seen once at least; one seen in both is the chain's.
-    waiting = [
-        fields for fields in journal.waiting(session, intervention=intervention_id)
-        if actions is None or fields.get("action") in actions
-    ]  # fmt: skip
     # A body chained by hand that reads as no entry is no step of the call (the
     # verification names it): it ended the voter file in a traceback.
     read = (journal.body_fields(seq, body, "") for seq, body in session.execute(query))
@@ -703,9 +713,21 @@ def _close_on(
     return election_id, entry
 
 
-(_intervention, _voter, _material, _operator) = core_tables(
-    Intervention, Voter, Material, Operator
+(_intervention, _voter, _material, _operator, _credential, _entry, _queued) = core_tables(
+    Intervention, Voter, Material, Operator, Credential, JournalEntry, JournalQueued
 )
+_ISSUED_HERE = Prepared(lambda: select(_credential.c.id).where(
+    _credential.c.intervention_id == bindparam("id"),
+).limit(1))  # fmt: skip
+_CHAINED_HERE = Prepared(lambda: select(_entry.c.seq, _entry.c.body).where(
+    _entry.c.intervention == bindparam("id"),
+    # Literals: a list bound here would be expanded at each run, not compiled once.
+    _entry.c.action.in_([literal_column(f"'{action}'") for action in CREDENTIAL_STEPS]),
+).order_by(_entry.c.seq))  # fmt: skip
+# The caller's pattern holds no « % », « _ » nor « \\ » but its ends (journal).
+_QUEUED_HERE = Prepared(lambda: select(_queued.c.id, _queued.c.body).where(
+    _queued.c.body.op("LIKE")(bindparam("needle", type_=_queued.c.body.type)),
+).order_by(_queued.c.id))  # fmt: skip
 _ACTIVE_PRESIDENT = Prepared(lambda: select(_operator.c.bureau_code).where(
     _operator.c.login == bindparam("login"), _operator.c.role == "president",
     _operator.c.active.is_(True),

@@ -263,7 +263,8 @@ def waiting(session: Session, **equal: str | None) -> list[dict[str, Any]]:
     A body that is no entry (written into the queue by hand) is left out: see
     :func:`unreadable_waiting`, which names it."""
     found = []
-    for _, body in sequencer.queued_bodies(session, containing=_needle(equal)):
+    needle = intervention_needle(equal.get("intervention"))
+    for _, body in sequencer.queued_bodies(session, containing=needle):
         fields, _problem = read_queued(body)
         if fields is not None and all(fields.get(n) == v for n, v in equal.items()):
             fields["seq"] = fields["hash"] = None
@@ -274,11 +275,11 @@ def waiting(session: Session, **equal: str | None) -> list[dict[str, Any]]:
 _PLAIN_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
-def _needle(equal: dict[str, str | None]) -> bytes | None:
-    """The bytes every waiting body of ``equal``'s intervention holds, as canonical_form
-    writes them (sorted keys, no spaces): read in SQL first, a close or a timeline no
-    longer parses every queued body of a busy cell. None when there is no such id."""
-    value = equal.get("intervention")
+def intervention_needle(value: str | None) -> bytes | None:
+    """The bytes every body of intervention ``value`` holds, as canonical_form writes
+    them (sorted keys, no spaces), with no « % », « _ » nor « \\ »: the queue is read in
+    SQL for one intervention first, and a close or a timeline no longer parses every
+    queued body of a busy cell. None when ``value`` is no such id."""
     if value is None or not _PLAIN_ID.fullmatch(value):
         return None
     return f'"intervention":"{value}"'.encode()

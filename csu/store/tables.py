@@ -37,6 +37,9 @@ PENDING_SQL = literal_column("'pending'")
 SENDING_SQL = literal_column("'sending'")
 
 
+ISSUED_IN_A_CALL = text("intervention_id IS NOT NULL")
+
+
 def _partial(name: str, *columns: str, where: Any) -> Index:
     """An index of the rows ``where`` holds, on both dialects."""
     return Index(name, *columns, sqlite_where=where, postgresql_where=where)
@@ -284,6 +287,8 @@ class Credential(SQLModel, table=True):
             sqlite_where=ACTIVE_ONLY,
             postgresql_where=ACTIVE_ONLY,
         ),
+        # Those an intervention issued: its close looks for one (migration 0030).
+        _partial("ix_credential_intervention", "intervention_id", where=ISSUED_IN_A_CALL),
     )
     id: int | None = Field(default=None, primary_key=True)
     material_id: int = Field(foreign_key="material.id", index=True)

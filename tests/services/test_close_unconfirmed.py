@@ -9,6 +9,7 @@ import pytest
 
 from csu.domain.errors import InvalidValue
 from csu.domain.interventions import UNCONFIRMED_RESOLVED
+from csu.services import interventions
 from csu.services.audit import integrate_journal
 from csu.services.context import ServiceError
 from csu.services.credentials import confirm_read_out, issue_credential, revoke_credential
@@ -96,7 +97,8 @@ def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
 ) -> None:
     """PostgreSQL: each statement reads the base as it is then. The read-out, queued when
     the close read the chain, was chained before it read the queue: in neither, and a
-    close the read-out allowed was refused (CI, under load)."""
+    close the read-out allowed was refused (CI, under load). Whichever the close reads
+    first, the sequencer chains the read-out just after."""
     monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)  # no background sequencer
     url = desk.deps.engine.url.set(drivername="postgresql")
     other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
@@ -108,13 +110,22 @@ def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
         other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))  # held elsewhere
         confirm_read_out(desk.deps, AGENT, call_id, issued.credential_id)  # left queued
         other.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
-        read_queue = journal.waiting
+        reads = [interventions._QUEUED_HERE, interventions._CHAINED_HERE]
+        originals = {id(read): read.rows for read in reads}
+        done: list[bool] = []
 
-        def chained_just_before(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-            integrate_journal(desk.deps, ADMIN)  # the sequencer, between two reads
-            return read_queue(*args, **kwargs)
+        def chained_after_the_first_read(read: Any) -> Any:
+            def rows(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+                found = originals[id(read)](*args, **kwargs)
+                if not done:  # the sequencer, between the close's two reads
+                    done.append(True)
+                    integrate_journal(desk.deps, ADMIN)
+                return found
 
-        monkeypatch.setattr(journal, "waiting", chained_just_before)
+            return rows
+
+        for read in reads:
+            monkeypatch.setattr(read, "rows", chained_after_the_first_read(read))
         close_intervention(desk.deps, AGENT, call_id, "résolu")
     finally:
         other.close()
