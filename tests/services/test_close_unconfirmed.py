@@ -2,6 +2,8 @@
 stays active, the voter may not have it) needs a note saying how the voter got it: the
 service refuses it for every client, as the closing window does."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -90,6 +92,26 @@ def test_another_operators_call_is_refused_as_before_not_asked_a_note(desk: Desk
     assert "remise" not in str(refused.value)
 
 
+@contextmanager
+def sequencer_held(desk: Desk) -> Iterator[None]:
+    """Another sequencer at work (PostgreSQL): what is committed meanwhile stays queued."""
+    url = desk.deps.engine.url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))
+        yield
+
+
+def read_out_left_queued(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A call whose key was chained at once and whose read-out waits in the queue, no
+    background sequencer to chain it: the call's id."""
+    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)
+    call_id = verified_call(desk, desk.caller)
+    issued = issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
+    with sequencer_held(desk):
+        confirm_read_out(desk.deps, AGENT, call_id, issued.credential_id)
+    return call_id
+
+
 @pytest.mark.parametrize("desk", [pytest.param("postgresql", marks=pytest.mark.postgres)],
                          indirect=True)  # SQLite chains every entry at once: nothing waits
 def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
@@ -99,36 +121,24 @@ def test_a_read_out_chained_while_the_close_reads_the_journal_is_still_seen(
     the close read the chain, was chained before it read the queue: in neither, and a
     close the read-out allowed was refused (CI, under load). Whichever the close reads
     first, the sequencer chains the read-out just after."""
-    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)  # no background sequencer
-    url = desk.deps.engine.url.set(drivername="postgresql")
-    other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-    try:
-        call_id = verified_call(desk, desk.caller)
-        issued = issue_credential(
-            desk.deps, AGENT, call_id, desk.caller.material_id, "security_key"
-        )  # chained at once
-        other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))  # held elsewhere
-        confirm_read_out(desk.deps, AGENT, call_id, issued.credential_id)  # left queued
-        other.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
-        reads = [interventions._QUEUED_HERE, interventions._CHAINED_HERE]
-        originals = {id(read): read.rows for read in reads}
-        done: list[bool] = []
+    call_id = read_out_left_queued(desk, monkeypatch)
+    reads = [interventions._QUEUED_HERE, interventions._CHAINED_HERE]
+    originals = {id(read): read.rows for read in reads}
+    done: list[bool] = []
 
-        def chained_after_the_first_read(read: Any) -> Any:
-            def rows(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
-                found = originals[id(read)](*args, **kwargs)
-                if not done:  # the sequencer, between the close's two reads
-                    done.append(True)
-                    integrate_journal(desk.deps, ADMIN)
-                return found
+    def chained_after_the_first_read(read: Any) -> Any:
+        def rows(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+            found = originals[id(read)](*args, **kwargs)
+            if not done:  # the sequencer, between the close's two reads
+                done.append(True)
+                integrate_journal(desk.deps, ADMIN)
+            return found
 
-            return rows
+        return rows
 
-        for read in reads:
-            monkeypatch.setattr(read, "rows", chained_after_the_first_read(read))
-        close_intervention(desk.deps, AGENT, call_id, "résolu")
-    finally:
-        other.close()
+    for read in reads:
+        monkeypatch.setattr(read, "rows", chained_after_the_first_read(read))
+    close_intervention(desk.deps, AGENT, call_id, "résolu")
     assert [e["outcome"] for e in entries(desk.deps, "intervention_close")] == ["résolu"]
 
 
@@ -138,28 +148,16 @@ def test_an_entry_chained_after_the_queue_was_read_is_one_step_not_two(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read in the queue, then in the chain: the timeline shows it once."""
-    monkeypatch.setattr(sequencer, "WATCH_SETTLE", 3600.0)
-    url = desk.deps.engine.url.set(drivername="postgresql")
-    other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-    try:
-        call_id = verified_call(desk, desk.caller)
-        issued = issue_credential(
-            desk.deps, AGENT, call_id, desk.caller.material_id, "security_key"
-        )
-        other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))
-        confirm_read_out(desk.deps, AGENT, call_id, issued.credential_id)  # left queued
-        other.execute("SELECT pg_advisory_unlock(%s)", (sequencer.LOCK_KEY,))
-        read_queue = journal.waiting
+    call_id = read_out_left_queued(desk, monkeypatch)
+    read_queue = journal.waiting
 
-        def chained_just_after(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-            found = read_queue(*args, **kwargs)
-            integrate_journal(desk.deps, ADMIN)  # the sequencer, between two reads
-            return found
+    def chained_just_after(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        found = read_queue(*args, **kwargs)
+        integrate_journal(desk.deps, ADMIN)  # the sequencer, between two reads
+        return found
 
-        monkeypatch.setattr(journal, "waiting", chained_just_after)
-        steps = intervention_steps(desk.deps, AGENT, call_id)
-    finally:
-        other.close()
+    monkeypatch.setattr(journal, "waiting", chained_just_after)
+    steps = intervention_steps(desk.deps, AGENT, call_id)
     assert [step.action for step in steps].count("credential_read_out") == 1
 
 
@@ -167,16 +165,11 @@ def test_an_entry_chained_after_the_queue_was_read_is_one_step_not_two(
                          indirect=True)  # SQLite chains every entry at once: nothing waits
 def test_the_queue_is_read_for_one_intervention_by_its_id(desk: Desk) -> None:
     """Read in SQL first (a busy cell's queue is not parsed whole on every close)."""
-    url = desk.deps.engine.url.set(drivername="postgresql")
-    other = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-    try:
-        call_id = verified_call(desk, desk.caller)
-        other.execute("SELECT pg_advisory_lock(%s)", (sequencer.LOCK_KEY,))
+    call_id = verified_call(desk, desk.caller)
+    with sequencer_held(desk):
         issue_credential(desk.deps, AGENT, call_id, desk.caller.material_id, "security_key")
         with desk.deps.reading() as session:
             mine = journal.waiting(session, intervention=call_id)
             others = journal.waiting(session, intervention="0" * 8 + call_id[8:])
-    finally:
-        other.close()
     assert "credential_issue" in [fields["action"] for fields in mine]
     assert others == []
