@@ -89,6 +89,14 @@ async def log_in_later(pilot: Pilot[Any], login: str) -> None:
     await log_in(pilot, login, otp=code(login, LATER))
 
 
+async def first_request_opened(pilot: Pilot[Any]) -> None:
+    """A supervisor logged in, the queue of requests open, the first one opened."""
+    await log_in_later(pilot, "superviseur")
+    pilot.app.action_approvals()  # type: ignore[attr-defined]
+    await settle(pilot)
+    await press(pilot, "enter")
+
+
 async def request_modal(
     pilot: Pilot[Any], voter: DemoVoter, results: list[SubstitutionView | None]
 ) -> SubstitutionRequestScreen:
@@ -704,10 +712,7 @@ class TestApprovals:
         # Tab to « Accorder », Entrée: it invalidated the material and sent the new one.
         view = request_as(cci_deps, AGENT, voter)
         async with cci_app.run_test(size=SIZE) as pilot:
-            await log_in_later(pilot, "superviseur")
-            cci_app.action_approvals()
-            await settle(pilot)
-            await press(pilot, "enter")
+            await first_request_opened(pilot)
             fill(pilot, decision_reason="Pièces contrôlées, identité conforme")
             await click(pilot, "#decision-approve")
             dialog = cci_app.screen
@@ -732,10 +737,7 @@ class TestApprovals:
         # « Accorder » asked first; « Refuser » refused at once.
         view = request_as(cci_deps, AGENT, voter)
         async with cci_app.run_test(size=SIZE) as pilot:
-            await log_in_later(pilot, "superviseur")
-            cci_app.action_approvals()
-            await settle(pilot)
-            await press(pilot, "enter")
+            await first_request_opened(pilot)
             fill(pilot, decision_reason="Signature absente de la demande scannée")
             await click(pilot, "#decision-refuse")
             dialog = cci_app.screen
@@ -759,10 +761,7 @@ class TestApprovals:
         # Left on « Accorder », Tab then Entrée refused the request by mistake.
         view = request_as(cci_deps, AGENT, voter)
         async with cci_app.run_test(size=SIZE) as pilot:
-            await log_in_later(pilot, "superviseur")
-            cci_app.action_approvals()
-            await settle(pilot)
-            await press(pilot, "enter")
+            await first_request_opened(pilot)
             screen = cci_app.screen
             assert isinstance(screen, DecisionScreen)
             fill(pilot, decision_reason="Pièces contrôlées, identité conforme")
@@ -779,10 +778,7 @@ class TestApprovals:
     ) -> None:
         view = request_as(cci_deps, AGENT, voter)
         async with cci_app.run_test(size=SIZE) as pilot:
-            await log_in_later(pilot, "superviseur")
-            cci_app.action_approvals()
-            await settle(pilot)
-            await press(pilot, "enter")
+            await first_request_opened(pilot)
             screen = cci_app.screen
             assert isinstance(screen, DecisionScreen)
             await pilot.press(*"non", "enter")
@@ -831,10 +827,7 @@ class TestApprovals:
     ) -> None:
         view = request_as(cci_deps, AGENT, voter)
         async with cci_app.run_test(size=SIZE) as pilot:
-            await log_in_later(pilot, "superviseur")
-            cci_app.action_approvals()
-            await settle(pilot)
-            await press(pilot, "enter")
+            await first_request_opened(pilot)
             fill(pilot, decision_reason="Signature absente de la demande scannée")
             await click(pilot, "#decision-refuse")
             await click(pilot, "#confirm-yes")
