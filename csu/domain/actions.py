@@ -35,6 +35,7 @@ ACTIONS: frozenset[str] = frozenset({
     "substitution_grant",
     "substitution_refuse",
     "voter_unlock",
+    "contact_set_aside",
     "operator_add",
     "operator_change",
     "operator_disable",

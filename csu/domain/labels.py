@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from csu.domain.clock import to_paris
+from csu.domain.contact_fields import CONTACT_FIELD_LABELS
 from csu.domain.credential_words import words
 from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.interventions import OUTCOMES
@@ -55,6 +56,7 @@ ACTION_LABELS: dict[str, str] = {
     "substitution_grant": "substitution accordée",
     "substitution_refuse": "substitution refusée",
     "voter_unlock": "électeur déverrouillé",
+    "contact_set_aside": "coordonnée écartée",
     "operator_add": "opérateur créé",
     "operator_change": "rôle ou bureau d'opérateur changé",
     "operator_disable": "opérateur désactivé",
@@ -169,6 +171,7 @@ DETAIL_LABELS: dict[str, str] = {
     "counts": "nombres",
     "credential": "n° du code",
     "credentials": "codes",
+    "codes_expired": "codes à usage unique expirés",
     "deadline": "échéance",
     "deadline_minutes": "délai (minutes)",
     "declared_on": "déclarée le",
@@ -201,6 +204,7 @@ DETAIL_LABELS: dict[str, str] = {
     "key_prefix_hash": "début de la clé (empreinte)",
     "kind": "type",
     "kinds": "types",
+    "links_voided": "liens annulés",
     "lock": "verrouillage",
     "locked_until": "verrouillé jusqu'au",
     "login": "identifiant",
@@ -210,6 +214,7 @@ DETAIL_LABELS: dict[str, str] = {
     "materials": "matériels",
     "matricule": "filtre sur un matricule",
     "message": "n° du message",
+    "messages_abandoned": "messages abandonnés",
     "mode": "mode",
     "not_journalled_before": "refus non journalisés avant",
     "note": "note",
@@ -265,6 +270,7 @@ DETAIL_LABELS: dict[str, str] = {
     "verified_by": "vérifiée par",
     "voters": "électeurs",
     "waited_minutes": "attente (minutes)",
+    "was": "valeur écartée (masquée)",
     "was_locked": "verrouillé",
     "was_locked_until": "verrouillé jusqu'au",
     "webhook": "n° du webhook",
@@ -361,6 +367,7 @@ SERVICE_LABELS: dict[str, str] = {
     "resend_webhook": "renvoi d'une notification à une plateforme",
     "reset_totp": "nouvel authentificateur d'un opérateur",
     "reveal_field": "affichage d'une coordonnée masquée",
+    "set_contact_aside": "coordonnée écartée",
     "review_alerts": "revue des alertes",
     "revoke_credential": "invalidation d'un code",
     "revoke_platform_client": "révocation d'une plateforme de vote",
@@ -385,6 +392,8 @@ SERVICE_LABELS: dict[str, str] = {
 
 VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "channel": CHANNEL_LABELS,
+    # the contact a supervisor revealed or set aside (« champ : email_pro » read raw)
+    "field": CONTACT_FIELD_LABELS,
     "role": ROLE_LABELS,
     "roles": ROLE_LABELS,
     "service": SERVICE_LABELS,

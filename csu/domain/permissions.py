@@ -45,7 +45,7 @@ PRESIDENT_KINDS = ("password",)
 
 ACTIONS = (
     "open", "verify", "issue", "revoke", "close", "new_call", "unlock", "reveal",
-    "vote_code_link", "identifier", "substitution", "messages", "letter",
+    "set_aside", "vote_code_link", "identifier", "substitution", "messages", "letter",
 )  # fmt: skip
 MESSAGE_ACTIONS = ("vote_code_link", "identifier", "substitution", "letter")
 """Actions that send something to the voter (or take a request): desk roles only."""
@@ -175,7 +175,7 @@ def refusal(action: str, s: Situation) -> Refusal | None:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     match action:
-        case "reveal":
+        case "reveal" | "set_aside":
             return _role(s.role, ("superviseur",), "superviseurs")
         case "unlock":
             found = _role(s.role, ("superviseur",), "superviseurs")

@@ -57,6 +57,10 @@ class ReasonDialog(CsuModal[ResultT]):
         """Fields above the reason (none by default)."""
         yield from ()
 
+    def other_buttons(self) -> ComposeResult:
+        """Buttons between the confirming one and « Annuler » (none by default)."""
+        yield from ()
+
     def compose(self) -> ComposeResult:
         p = self.PREFIX
         with Vertical(id=f"{p}-box", classes="modal-box"):
@@ -68,6 +72,7 @@ class ReasonDialog(CsuModal[ResultT]):
             yield ReasonInput(id=f"{p}-reason", placeholder=self.PLACEHOLDER, maximum=self.MAXIMUM)
             with Horizontal(classes="modal-buttons"):
                 yield Button(self.OK_LABEL, id=f"{p}-ok", variant=self.OK_VARIANT)  # type: ignore[arg-type]
+                yield from self.other_buttons()
                 yield Button("Annuler", id=f"{p}-cancel-button")
 
     @on(Button.Pressed)

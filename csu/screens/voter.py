@@ -4,7 +4,8 @@ Contact details and identifiers that are e-mail addresses show masked. A supervi
 may reveal one contact field (ctrl+r, with a reason, journalled): its clear value
 shows in the file itself for ``CsuApp.reveal_seconds``, and is gone as soon as the
 operator leaves the file (another screen, logout, idle lock) — never in a
-notification, which would outlive the file.
+notification, which would outlive the file. From the same window, a contact no longer
+the voter's is set aside (« Écarter… », :mod:`csu.screens.contact_set_aside`).
 """
 
 import math
@@ -25,7 +26,7 @@ from textual.events import Key
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Select, Static
+from textual.widgets import Button, Input, Select, Static
 from textual.worker import get_current_worker
 
 from csu.domain.call_script import scenario_of_channel
@@ -53,6 +54,7 @@ from csu.domain.scrutins import ScrutinState
 from csu.domain.substitution import STATE_LABELS as SUBSTITUTION_STATES
 from csu.domain.verification import DOCUMENT_TYPES, remote_lock_applies
 from csu.screens.base import SHORT_WINDOW_ROWS, CsuScreen, Explained, WorkFailed, bound_key
+from csu.screens.contact_set_aside import SetAsideScreen, set_aside_done
 from csu.screens.credential import (
     INVALIDATE_LABELS,
     CredentialShownScreen,
@@ -82,6 +84,7 @@ from csu.services.interventions import (
 from csu.services.letters import LetterQueued
 from csu.services.verification import VerificationResult
 from csu.services.vote_codes import LinkSent
+from csu.services.voter_contacts import SetAside
 from csu.services.voters import (
     CREDENTIAL_ACTIVE,
     MATERIAL_STATUS_LABELS,
@@ -433,7 +436,7 @@ class VoterScreen(Explained, CsuScreen[None]):
         Binding("alt+w", "close_intervention", "Clore l'intervention (navigateur)",
                 id="voter-close-intervention-alt", show=False),
         Binding("ctrl+u", "unlock", "Déverrouiller", id="voter-unlock"),
-        Binding("ctrl+r", "reveal", "Révéler un champ", id="voter-reveal"),
+        Binding("ctrl+r", "reveal", "Révéler, écarter", id="voter-reveal"),
         Binding("ctrl+l", "vote_code_link", "Lien code de vote", id="voter-vote-code-link"),
         Binding("ctrl+d", "identifier", "Envoyer l'identifiant", id="voter-identifier"),
         Binding("f7", "substitution", "Matériel de substitution",
@@ -1305,11 +1308,26 @@ class VoterScreen(Explained, CsuScreen[None]):
     # --- reveal -------------------------------------------------------------------
 
     def action_reveal(self) -> None:
-        def revealed(answer: tuple[str, str] | None) -> None:
-            if answer is not None:
-                self.reveal(*answer)
+        def chosen(answer: tuple[str, str, str] | None) -> None:
+            if answer is None:
+                return
+            what, field, reason = answer
+            if what == REVEAL:
+                self.reveal(field, reason)
+                return
+            window = SetAsideScreen(self.voter_id, field, shown.get(field), reason)
+            self.app.push_screen(window, partial(self.after_set_aside, field))
 
-        self.app.push_screen(RevealScreen(), revealed)
+        file = self.file
+        shown = {name: getattr(file, name) for name in REVEALABLE} if file is not None else {}
+        self.app.push_screen(RevealScreen(shown), chosen)
+
+    def after_set_aside(self, field: str, done: SetAside | None) -> None:
+        if done is None:
+            return
+        self.hide_revealed(field, redraw=False)
+        self.notify(set_aside_done(field, done), title="Coordonnée écartée", timeout=10)
+        self.reload()
 
     @work(thread=True, exclusive=True, group="reveal", exit_on_error=False)
     def reveal(self, field: str, reason: str) -> None:
@@ -1375,25 +1393,49 @@ def file_key(app: "App[Any]", action: str) -> str:
     return bound_key(app, VoterScreen.BINDINGS, action)
 
 
-class RevealScreen(ReasonDialog[tuple[str, str] | None]):
-    """Which field to reveal, and why: the reason goes to the journal."""
+REVEAL = "reveal"
+SET_ASIDE = "set_aside"
+
+
+class RevealScreen(ReasonDialog[tuple[str, str, str] | None]):
+    """Which contact field to reveal, and why (the reason goes to the journal); or to set
+    aside (« Écarter… »), a contact no longer the voter's. Returns (``REVEAL`` or
+    ``SET_ASIDE``, the field, the reason typed)."""
 
     PREFIX = "reveal"
     TITLE_TEXT = "Révéler un champ masqué (la révélation est journalisée)"
     OK_LABEL = "Révéler"
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="reveal-cancel")]
 
+    def __init__(self, shown: Mapping[str, str | None] | None = None) -> None:
+        super().__init__()
+        self.shown = shown or {}
+
     def fields(self) -> ComposeResult:
         yield Select(
-            [(FIELD_LABELS[name], name) for name in REVEALABLE],
+            [(self._choice(name), name) for name in REVEALABLE],
             id="reveal-field",
             allow_blank=False,
         )
         yield Static(
-            "La valeur s'affiche dans la fiche quelques secondes, puis est masquée.",
+            "La valeur s'affiche dans la fiche quelques secondes, puis est masquée. Un "
+            "numéro ou une adresse qui n'est plus celui de l'électeur : « Écarter… ».",
             classes="modal-hint",
         )
 
+    def _choice(self, name: str) -> str:
+        masked = self.shown.get(name)
+        return f"{FIELD_LABELS[name]} ({masked or 'aucun'})" if self.shown else FIELD_LABELS[name]
+
+    def other_buttons(self) -> ComposeResult:
+        yield Button("Écarter…", id="reveal-set-aside", variant="error")
+
+    @on(Button.Pressed, "#reveal-set-aside")
+    def _set_aside(self) -> None:
+        field = self.query_one("#reveal-field", Select).value
+        reason = self.query_one("#reveal-reason", Input).value
+        self.dismiss((SET_ASIDE, str(field), reason))
+
     def confirmed(self, reason: str) -> None:
         field = self.query_one("#reveal-field", Select).value
-        self.dismiss((str(field), reason))
+        self.dismiss((REVEAL, str(field), reason))

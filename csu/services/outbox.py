@@ -354,6 +354,25 @@ def abandon_links(
     )
 
 
+def abandon_to_record(
+    session: Session, who: OperatorContext, voter_id: int, channel: str, now: datetime
+) -> list[int]:
+    """In the caller's transaction (a contact of the roll set aside): the voter's messages
+    on ``channel`` to their contact of record still waiting are abandoned, not sent to a
+    number or address no longer theirs. Those to a contact typed for the delivery stay."""
+    return _abandon_waiting(
+        session,
+        who.actor,
+        (
+            OutboundMessage.voter_id == voter_id,
+            OutboundMessage.channel == channel,
+            OutboundMessage.typed_recipient.is_(False),  # type: ignore[attr-defined]
+        ),
+        CONTACT_SET_ASIDE,
+        now,
+    )
+
+
 def list_messages(
     deps: Deps, who: OperatorContext, voter_id: int | None = None, limit: int = 200
 ) -> list[MessageView]:
@@ -471,6 +490,7 @@ def time_left_said(
 
 CODE_REPLACED = "code remplacé par un plus récent : non envoyé"
 LINK_REPLACED = "lien remplacé par un plus récent : non envoyé"
+CONTACT_SET_ASIDE = "coordonnée écartée par un superviseur : non envoyé"
 LINK_USED = "lien déjà utilisé : non envoyé"
 MATERIAL_REPLACED = "matériel remplacé avant l'envoi : lien non envoyé"
 MATERIAL_INVALIDATED = "matériel invalidé avant l'envoi : lien non envoyé"

@@ -48,6 +48,7 @@ from sqlmodel import Session
 
 from csu.domain import masking
 from csu.domain.clock import to_paris
+from csu.domain.contact_fields import CONTACT_FIELD_LABELS, CONTACT_FIELDS
 from csu.domain.election import CREDENTIAL_KINDS, CREDENTIAL_LABELS
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import normalise_name, parse_matricule
@@ -115,12 +116,8 @@ MIN_QUERY_LENGTH = 2
 # longer query is a paste gone wrong, said as such rather than « tapez au moins 2 ».
 MAX_QUERY_LENGTH = 200
 QUERY_FIELD = "Recherche"
-REVEALABLE = ("email_pro", "phone_pro", "phone_mobile")
-REVEALABLE_LABELS: dict[str, str] = {
-    "email_pro": "courriel professionnel",
-    "phone_pro": "téléphone professionnel",
-    "phone_mobile": "téléphone portable",
-}
+REVEALABLE = CONTACT_FIELDS
+REVEALABLE_LABELS = CONTACT_FIELD_LABELS
 
 OUT_OF_BUREAU = "Aucun électeur de votre bureau ne correspond."
 UNKNOWN_VOTER = "Électeur introuvable."

@@ -175,7 +175,7 @@ async def test_the_palette_leaves_out_what_the_role_may_never_do(
     async with app.run_test(size=SIZE) as pilot:
         await on_voter_file(pilot, demo_voter(demo_deps))
         listed = await palette(pilot)
-        assert "Révéler un champ" not in listed  # a supervisor's
+        assert "Révéler, écarter" not in listed  # a supervisor's
         assert "Déverrouiller" not in listed
 
 

@@ -5,7 +5,7 @@ intervention » (ctrl+n) and « Clore l'intervention » (ctrl+w) opened scrolled
 title and first lines above the window's top (csu.screens.base.CsuModal).
 
 The credential windows start on their first choice, the kind of code (ctrl+k issues,
-ctrl+x invalidates), and so does « Révéler un champ » (ctrl+r, which field): what is
+ctrl+x invalidates), and so does « Révéler, écarter » (ctrl+r, which field): what is
 issued, invalidated or revealed is chosen before a reason is typed."""
 
 import re
