@@ -3,7 +3,9 @@ revealing a masked field, revoking a credential, declining an in-person check): 
 line, its spaces tidied, personal numbers masked (it goes to the append-only journal),
 long enough to say something and short enough to read, and no credential in it.
 
-Only letters and digits count towards the minimum: « a b c » or « ..... » says nothing.
+Only letters and digits count towards the minimum: « a b c » or « ..... » says nothing;
+nor does one key held down or two struck in turn (« xxxxx », « ababab »), which is
+refused as well: the minimum is there so that a reason is one.
 
 A reason that seems to hold a credential is refused (csu.services.credential_text):
 here by the shape of a grouped code of any election; the service that knows the voter
@@ -17,6 +19,7 @@ from csu.services.context import ServiceError
 from csu.services.credential_text import refuse_codes
 
 MIN_REASON_LENGTH = 5
+MIN_DISTINCT = 3  # different letters or digits: « xxxxx » is no reason
 MAX_REASON_LENGTH = 300
 
 
@@ -48,6 +51,10 @@ def typed_reason(
         raise ServiceError(f"Motif trop court : indiquez pourquoi en {minimum_words(minimum)}.")
     if len(text) > maximum:
         raise InvalidValue("Motif", f"{maximum} caractères au plus ({len(text)} ici)")
+    if len({char.casefold() for char in text if char.isalnum()}) < MIN_DISTINCT:
+        raise ServiceError(
+            f"Motif illisible (« {text[:20]} ») : indiquez pourquoi, en quelques mots."
+        )
     masked = mask_personal_data(text)
     refuse_codes(masked, "Le motif", "un motif", None)
     return masked

@@ -50,3 +50,13 @@ def test_a_reason_too_short_is_refused_naming_the_minimum_as_every_field_says_it
 def test_only_letters_and_digits_make_a_reason_long_enough() -> None:
     assert not long_enough("a.b.c.d")
     assert long_enough("a.b.c.d.e")
+
+
+@pytest.mark.parametrize("typed", ["xxxxx", "aAaAaA", "ab ab ab", "11111"])
+def test_one_key_held_down_or_two_in_turn_is_no_reason(typed: str) -> None:
+    with pytest.raises(ServiceError, match="Motif illisible"):
+        typed_reason(typed)
+
+
+def test_a_short_reason_in_words_is_one() -> None:
+    assert typed_reason("appel") == "appel"
