@@ -572,6 +572,9 @@ class JournalScreen(CsuScreen[None]):
             # The exports folder is made on the first export; no other: a folder
             # mistyped (« /nonexistent/dir/j.jsonl ») was created, file and all.
             make_folder=path.parent.resolve() == exports_folder().resolve(),
+            own_suffix=True,
+            # A browser's path is the server's: its exports folder only.
+            within=exports_folder() if self.app.is_web else None,
         )
         self.app.call_from_thread(self._exported, count, path)
 

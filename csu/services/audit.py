@@ -933,12 +933,20 @@ def export_journal_file(
     force: bool = False,
     make_folder: bool = False,
     notices: list[str] | None = None,
+    own_suffix: bool = False,
+    within: Path | None = None,
 ) -> int:
     """The export written to a new file (``csu audit export -o``, the review screen):
     created readable by its owner only (0600), since it names voters; an existing file
     is replaced only with ``force``; a failed export leaves no partial file behind.
     ``make_folder`` creates a missing folder (the screen's default exports folder); a
-    path typed on the command line must name an existing one."""
+    path typed on the command line must name an existing one.
+
+    From the review screen, ``own_suffix``: the file's name ends with its format's
+    (« .csv », « .jsonl »); and in a browser, ``within``: the file is in that folder (the
+    server's exports). A note an agent wrote is exported as typed, line breaks
+    included: written as « site-packages/x.pth » (attack run), its lines were Python
+    that the next start ran; from a browser, any path was one on the server."""
     require_role(deps, who, "superviseur", "admin")
     require_live_session(deps, who)
     where.normalised()  # a filter refused before the file is created
@@ -953,6 +961,7 @@ def export_journal_file(
         raise _os_refusal(path, error) from None
     if folder:
         raise ServiceError(f"{path} est un dossier : indiquez un nom de fichier.")
+    _refuse_elsewhere(path, fmt, own_suffix, within)
     target, descriptor = _create_export(path, force, make_folder)
     try:
         # A CSV file begins with the byte order mark: without it a spreadsheet opened
@@ -966,6 +975,28 @@ def export_journal_file(
         target.unlink(missing_ok=True)
         raise
     return count
+
+
+def _refuse_elsewhere(path: Path, fmt: str, own_suffix: bool, within: Path | None) -> None:
+    """The screen's rules of :func:`export_journal_file`: its format's suffix, and in a
+    browser its folder (links followed: a link in it to elsewhere is elsewhere)."""
+    suffix = EXPORT_SUFFIXES.get(fmt, "")
+    if own_suffix and path.suffix.casefold() != suffix:
+        raise ServiceError(
+            f"Fichier d'export « {path.name} » : un export {fmt.upper()} s'écrit dans un "
+            f"fichier « {suffix} »."
+        )
+    if within is None:
+        return
+    try:
+        inside = path.parent.resolve().is_relative_to(within.resolve())
+    except (OSError, RuntimeError) as error:  # a link loop…
+        raise ServiceError(f"{path} : chemin illisible ({error}).") from None
+    if not inside:
+        raise ServiceError(
+            f"Fichier d'export {path} : depuis un navigateur, l'export s'écrit dans le "
+            f"dossier des exports du serveur ({within}) ; indiquez un nom de fichier seulement."
+        )
 
 
 def _create_export(path: Path, force: bool, make_folder: bool) -> tuple[Path, int]:

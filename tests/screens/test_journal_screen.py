@@ -646,6 +646,33 @@ class TestExport:
             assert f"exportées vers {written}" in status(app)
 
 
+    async def test_a_file_not_named_after_its_format_is_refused(
+        self, app: CsuApp, activity: dict[str, int], tmp_path: Path
+    ) -> None:
+        path = tmp_path / "zz.pth"
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await self.export(pilot, path)
+            assert not path.exists()
+            assert isinstance(app.screen, ExportScreen)  # open again, saying why
+            assert "fichier « .csv »" in screen_text(app)
+
+    async def test_in_a_browser_a_file_outside_the_exports_folder_is_refused(
+        self, app: CsuApp, activity: dict[str, int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        monkeypatch.setenv("CSU_DATA_DIR", str(tmp_path / "donnees"))
+        monkeypatch.setattr(CsuApp, "is_web", property(lambda _: True))
+        path = tmp_path / "ailleurs.csv"
+        async with app.run_test(size=SIZE) as pilot:
+            await open_journal(pilot)
+            await self.export(pilot, path)
+            assert not path.exists()
+            assert "dossier des exports du serveur" in screen_text(app)
+            await self.export(pilot, Path("revue.csv"))  # a bare name: the exports folder
+            assert (tmp_path / "donnees" / "exports" / "revue.csv").exists()
+
+
 FILTERS = ("since", "until", "operator", "matricule", "action", "outcome", "election",
            "intervention")  # fmt: skip
 

@@ -423,6 +423,49 @@ def test_an_agent_may_not_export_to_a_file(busy: Deps, tmp_path: Path) -> None:
     assert not (tmp_path / "journal.csv").exists()
 
 
+def test_from_the_screen_a_file_not_named_after_its_format_is_refused(
+    busy: Deps, tmp_path: Path
+) -> None:
+    # A note's lines exported into « site-packages/x.pth » ran as Python (attack run).
+    path = tmp_path / "zz.pth"
+    with pytest.raises(ServiceError, match=r"un export CSV s'écrit dans un fichier « \.csv »"):
+        export_journal_file(busy, SUPERVISOR, path, fmt="csv", own_suffix=True)
+    assert not path.exists()
+
+
+def test_from_a_browser_a_file_outside_the_exports_folder_is_refused(
+    busy: Deps, tmp_path: Path
+) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    path = tmp_path / "ailleurs.csv"
+    with pytest.raises(ServiceError, match="dossier des exports du serveur"):
+        export_journal_file(busy, SUPERVISOR, path, own_suffix=True, within=exports)
+    assert not path.exists()
+
+
+def test_from_a_browser_a_link_in_the_exports_folder_leads_nowhere_else(
+    busy: Deps, tmp_path: Path
+) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (tmp_path / "ailleurs").mkdir()
+    (exports / "lien").symlink_to(tmp_path / "ailleurs")
+    with pytest.raises(ServiceError, match="dossier des exports du serveur"):
+        export_journal_file(busy, SUPERVISOR, exports / "lien" / "j.csv", within=exports)
+    assert list((tmp_path / "ailleurs").iterdir()) == []
+
+
+def test_from_a_browser_a_file_in_the_exports_folder_is_written(
+    busy: Deps, tmp_path: Path
+) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    count = export_journal_file(busy, SUPERVISOR, exports / "j.csv", own_suffix=True,
+                                within=exports)  # fmt: skip
+    assert count > 0 and (exports / "j.csv").exists()
+
+
 # --- cells a spreadsheet would run (CSV injection) -----------------------------------
 
 FORMULA_ACTOR = Actor(operator="=cmd|' /C calc'!A0", role="agent", workstation="+poste")
