@@ -154,6 +154,13 @@ def mask_identifier(identifier: str) -> str:
 
 # An address inside free text; "*" is left out so that a masked address is left alone.
 _EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# An address with its « @ » spelt out (« jean.dupont (at) ac-amiens.fr », « [arobase] »):
+# kept whole in a note (attack run).
+_SPELT_EMAIL_IN_TEXT = re.compile(
+    r"(?P<local>[\w.!#$%&'+/=?^`{|}~-]+)\s*[(\[{]\s*(?:at|arobase)\s*[)\]}]\s*"
+    r"(?P<domain>[\w-]+(?:\.[\w-]+)+)",
+    re.IGNORECASE,
+)
 # Numbers without a country code are read as French ones (the cell's voters).
 _DEFAULT_REGION = "FR"
 
@@ -166,6 +173,8 @@ def mask_contacts(text: str) -> str:
     if not text:
         return text
     text = _EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group()), text)
+    text = _SPELT_EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group("local") + "@" +
+                                                            found.group("domain")), text)
     parts: list[str] = []
     end = 0
     for match in PhoneNumberMatcher(text, _DEFAULT_REGION, leniency=Leniency.POSSIBLE):
@@ -182,9 +191,10 @@ def mask_contacts(text: str) -> str:
 _IBAN_IN_TEXT = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,30}\b")
 # A NIR as typed (13 digits, or 15 with its key; Corsica's 2A and 2B), grouped by spaces
 # or dots or not: its shape alone, a NIR with a wrong key is still somebody's.
+_NIR_SEP = "[ .\\-/\u00a0\u202f]?"  # spaces, dots, dashes or slashes (« 1-58-11-… »)
 _NIR_IN_TEXT = re.compile(
-    r"(?<![\w.])[12][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[ABab])[ .]?"
-    r"\d{3}[ .]?\d{3}(?:[ .]?\d{2})?(?![\w])"
+    rf"(?<![\w.])[12]{_NIR_SEP}\d{{2}}{_NIR_SEP}\d{{2}}{_NIR_SEP}(?:\d{{2}}|2[ABab]){_NIR_SEP}"
+    rf"\d{{3}}{_NIR_SEP}\d{{3}}(?:{_NIR_SEP}\d{{2}})?(?![\w])"
 )
 
 

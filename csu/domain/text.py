@@ -198,15 +198,33 @@ def single_line(value: str, field: str, *, line: int | None = None) -> str:
 
 
 def free_text(value: str, field: str) -> str:
-    """A one-line reason: a tab is tolerated, nothing else, nothing invisible."""
-    return _refuse_invisible(refuse_control_characters(value, field, allow_tab=True), field)
+    """A one-line reason: a tab is tolerated, nothing else, nothing invisible, no word
+    mixing look-alike alphabets."""
+    checked = refuse_control_characters(value, field, allow_tab=True)
+    return _refuse_mixed_words(_refuse_invisible(checked, field), field)
 
 
 def multiline_text(value: str, field: str) -> str:
     """A note that may span several lines: tabs and line breaks are tolerated."""
-    return _refuse_invisible(
-        refuse_control_characters(value, field, allow_tab=True, allow_newlines=True), field
-    )
+    checked = refuse_control_characters(value, field, allow_tab=True, allow_newlines=True)
+    return _refuse_mixed_words(_refuse_invisible(checked, field), field)
+
+
+def _refuse_mixed_words(value: str, field: str) -> str:
+    """A word of a note or reason that mixes look-alike alphabets (« Веsançon », a
+    Cyrillic « В » and « е ») is refused with its position, never its text: it reads as
+    the Latin word while comparing as another, and slipped a voter's secret answer past
+    the check of what a note holds (attack run). Nobody types one on a French keyboard."""
+    if value.isascii():
+        return value
+    for found in re.finditer(r"\S+", value):
+        if mixed_scripts(found.group()):
+            raise InvalidValue(
+                field,
+                f"mot mêlant des alphabets en position {found.start() + 1} (une lettre "
+                "cyrillique ou grecque parmi des latines ?) : retapez-le au clavier",
+            )
+    return value
 
 
 def visible_text(value: str, field: str) -> str:

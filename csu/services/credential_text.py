@@ -43,6 +43,7 @@ The personal data masks (csu.domain.masking.mask_personal_data) run first: an IB
 groups, once masked, are not taken for a key.
 """
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -97,17 +98,22 @@ MAX_PREFIX_FAST_COMPARISONS = 64
 those of whole codes (which could otherwise leave none to the prefix)."""
 MAX_ANSWER_WORDS = 6
 """The longest run of words compared with the voter's challenge answer."""
-MAX_ANSWER_COMPARISONS = 12_000
+MAX_ANSWER_COMPARISONS = 15_000
 """Keyed comparisons with the voter's secret answers a text may cost at most (some tens
 of ms): every run of words of the longest note (2,000 characters, 1,000 words of one
-letter at most, 6 runs each, with and without their punctuation), so that a long note
-does not hide a secret past the budget. The runs of digits and letters come first."""
+letter at most, 6 runs each, with and without their punctuation, and 3 of the words
+spelt out), so that a long note does not hide a secret past the budget. The runs of
+digits and letters come first."""
+# Between the letters of an answer spelt out: what is not a letter or a digit.
+_NOT_A_LETTER = re.compile(r"[\W_]+")
+_SPELT_WORDS = 3  # pieces an answer spelt out is joined from (« Besan çon »: two)
 # Around a word, not part of what the caller answered (« Blanchard, » « (Blanchard) »).
 _AROUND_A_WORD = ".,;:!?()[]{}«»\"'“”‘’…"
 _ALPHANUMERIC_RUN = re.compile(r"[0-9A-Za-z]{6,}")
 # Digits in groups (« 1 70 02… »): a NIR is read from each group's start on.
-_DIGIT_RUN = re.compile(r"[0-9](?:[ .]?[0-9AaBb])+")
-_GROUP_SEPARATORS = re.compile(r"[ .]")
+# Grouped by spaces, dots, dashes or slashes (« 1-58-11-20-195 », « 1/58/11… »).
+_DIGIT_RUN = re.compile(r"[0-9](?:[ .\-/\u00a0\u202f]?[0-9AaBb])+")
+_GROUP_SEPARATORS = re.compile(r"[ .\-/\u00a0\u202f]")
 # The secret answers by their factor, and how the verification reads each one.
 _BY_RUN = (("agent_card", CARD6, card_head), ("iban", IBAN6, iban_tail))
 # What may stand between a prefix's characters as typed, and how many in a row.
@@ -306,20 +312,26 @@ def _answer_in(text: str, check: CodeCheck) -> str | None:
 
 def _answer_candidates(text: str, check: CodeCheck) -> list[tuple[str, str, str]]:
     """Runs of up to :data:`MAX_ANSWER_WORDS` words, with or without the punctuation
-    around each, read as a challenge answer is."""
+    around each, read as a challenge answer is; and each word with what separates its
+    letters dropped (« B.e.s.a.n.ç.o.n », « B-e-s-a-n-c-o-n »), alone or joined to the
+    next one or two (« Besan çon »): an answer spelt out passed (attack run)."""
     if CHALLENGE_ANSWER not in check.answers:
         return []
     words = text.split()
     bare = [word.strip(_AROUND_A_WORD) for word in words]
+    squeezed = [_NOT_A_LETTER.sub("", word) for word in words]
     found: list[tuple[str, str, str]] = []
+
+    def add(said: str) -> None:
+        with contextlib.suppress(InvalidValue):  # nothing left to compare
+            found.append((CHALLENGE_ANSWER, CHALLENGE_ANSWER, normalise_answer(said)))
+
     for start in range(len(words)):
         for end in range(start + 1, min(start + MAX_ANSWER_WORDS, len(words)) + 1):
             for run in (words[start:end], bare[start:end]):
-                try:
-                    said = normalise_answer(" ".join(run))
-                except InvalidValue:  # nothing left to compare
-                    continue
-                found.append((CHALLENGE_ANSWER, CHALLENGE_ANSWER, said))
+                add(" ".join(run))
+        for end in range(start + 1, min(start + _SPELT_WORDS, len(words)) + 1):
+            add("".join(squeezed[start:end]))
     return found
 
 

@@ -197,6 +197,12 @@ def test_an_address_in_text_is_masked():
     assert mask_contacts(text) == "550 <n***@ac-creteil.fr>: mailbox unavailable"
 
 
+@pytest.mark.parametrize("at", [" (at) ", "(at)", " [arobase] ", " {AT} "])
+def test_an_address_with_its_at_sign_spelt_out_is_masked(at: str):
+    text = f"écrire à pierre-bernard.moreno{at}ac-amiens.fr demain"
+    assert mask_contacts(text) == "écrire à p***@ac-amiens.fr demain"
+
+
 def test_text_without_contact_data_is_left_as_it_is():
     text = "Le 13/05/2022 à 10:00:00, matricule MI04242421, identifiant 2718281828, 3 essais"
     assert mask_contacts(text) == text

@@ -263,3 +263,17 @@ def test_terminal_safe_keeps_line_breaks_tabs_and_letters() -> None:
 )
 def test_what_draws_nothing_in_a_quoted_value_is_shown_as_its_code(quoted: str, shown: str) -> None:
     assert invisible_shown(quoted) == shown
+
+
+@pytest.mark.parametrize("check", [free_text, multiline_text])
+def test_a_word_mixing_look_alike_alphabets_in_a_note_is_refused_by_its_place(
+    check: Callable[[str, str], str],
+) -> None:
+    # « Веsançon »: a Cyrillic « В » and « е », read as the Latin word (attack run).
+    with pytest.raises(InvalidValue, match="mot mêlant des alphabets en position 9") as refused:
+        check("réponse \u0412\u0435sançon donnée", "Note")
+    assert "sançon" not in str(refused.value)  # its place, never the word
+
+
+def test_a_note_in_one_alphabet_per_word_passes() -> None:
+    assert multiline_text("Ελένη a dit Москва, puis Besançon", "Note").endswith("Besançon")

@@ -121,3 +121,49 @@ def test_a_secret_at_the_end_of_the_longest_note_is_found(desk: Desk, secret: st
     call = open_call(desk, desk.teacher)
     with pytest.raises(ServiceError, match="n'écrivez jamais"):
         close_intervention(desk.deps, AGENT, call.id, "résolu", note)
+
+
+def _dashed(nir: str) -> str:
+    return f"{nir[0]}-{nir[1:3]}-{nir[3:5]}-{nir[5:7]}-{nir[7:10]}"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda nir: f"nir {_dashed(nir)} lu",
+        lambda nir: f"nir {_dashed(nir).replace('-', '/')} lu",
+        lambda nir: f"nir {nir[0]}-{nir[1:4]}-{nir[4:7]}-{nir[7:10]} lu",
+    ],
+    ids=["dashes", "slashes", "groups of three"],
+)
+def test_a_nir_grouped_by_dashes_or_slashes_is_refused(
+    desk: Desk, written: Callable[[str], str]
+) -> None:
+    """« 1-58-11-20-195 » and « 1/58/11/20/195 » were kept in clear (attack run)."""
+    nir = desk.teacher.row["nir"][:10]
+    call = open_call(desk, desk.teacher)
+    with pytest.raises(ServiceError, match="n'écrivez jamais une réponse de vérification"):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", written(nir))
+    assert_nowhere(desk.deps, nir)
+
+
+@pytest.mark.parametrize(
+    "spelt",
+    [
+        lambda answer: ".".join(answer),
+        lambda answer: "-".join(answer),
+        lambda answer: f"{answer[:3]} {answer[3:]}",
+        lambda answer: f"{answer[:2]}\t{answer[2:]}",
+    ],
+    ids=["dotted", "dashed", "cut by a space", "cut by a tab"],
+)
+def test_the_challenge_answer_spelt_out_is_refused(
+    desk: Desk, spelt: Callable[[str], str]
+) -> None:
+    """« B.e.s.a.n.ç.o.n », « B-e-s-a-n-c-o-n », « Besan çon » were kept (attack run)."""
+    answer = answer_of(desk)
+    assert " " not in answer  # one word: spelt out letter by letter
+    call = open_call(desk, desk.teacher)
+    with pytest.raises(ServiceError, match=re.escape(f"La note {REFUSED} une note")):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", f"réponse {spelt(answer)} ok")
+    assert_nowhere(desk.deps, answer)
