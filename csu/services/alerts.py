@@ -34,7 +34,7 @@ from csu.services.elections import list_elections
 from csu.services.emargement import ACTION as FEED_ACTION
 from csu.services.escalation import overdue_alerts
 from csu.services.platform_clients import platform_actor
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_in, require_live_session
 from csu.services.substitution import SEAL_PURPOSE as SUBSTITUTION_SEAL
 from csu.services.verification import NOT_VERIFIED, counts_as_failure
 from csu.store import journal
@@ -67,6 +67,7 @@ class AlertView:
 def current_alerts(deps: Deps, who: OperatorContext) -> list[rules.Alert]:
     """Every alert of the rules over their windows, newest first. Names no voter."""
     require_role(deps, who, *READERS)
+    require_live_session(deps, who)  # a disabled account reads nothing more
     now = deps.clock()
     definitions = {d.id: d for d in list_elections(deps)}
     with deps.reading() as session:

@@ -228,6 +228,7 @@ def prove_journal(
     ``tree_size`` entries (to hold up against a signed checkpoint), and of the first
     ``m`` entries for each of ``marks`` (the checkpoints the journal mentions)."""
     require_role(deps, who, "superviseur", "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     return prove_chain(deps, tree_size=tree_size, marks=marks, progress=progress)
 
 
@@ -266,6 +267,7 @@ def journal_backlog(deps: Deps, who: OperatorContext) -> Pending:
     sequencer's queue, see csu/store/sequencer.py), and since when the oldest waits.
     The verification covers the chain only: these come after it."""
     require_role(deps, who, "superviseur", "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         return sequencer.pending(session)
 
@@ -294,6 +296,7 @@ def queue_health(deps: Deps, who: OperatorContext) -> QueueHealth:
     """Chain what waits (so that what still waits after is stuck, not merely left by a
     workstation that stopped), then what waits and what is wrong with it."""
     require_role(deps, who, "superviseur", "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     problems: list[str] = []
     postgresql = deps.engine.dialect.name == "postgresql"
     if postgresql:
@@ -486,6 +489,7 @@ def integrate_journal(deps: Deps, who: OperatorContext) -> int:
     """Chain what waits in the queue now (``csu audit integrate``), unless another
     sequencer is at work (it chains them); returns how many this call chained."""
     require_role(deps, who, "superviseur", "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     if deps.engine.dialect.name != "postgresql":
         return 0  # SQLite chains every entry at once
     try:
@@ -797,6 +801,7 @@ def export_filter_warnings(deps: Deps, who: OperatorContext, where: ReviewFilter
     intervention the store does not know gives a warning (returned, in French), since
     the export will then be empty."""
     require_role(deps, who, "superviseur", "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     where = settled(deps, where)  # a filter wider than its column is refused
     warnings = []
     with deps.reading() as session:

@@ -40,6 +40,7 @@ from csu.domain.interventions import REDIRECTED
 from csu.domain.roles import Role
 from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
 from csu.services.elections import get_definition
+from csu.services.sessions import require_live_session
 from csu.store import journal
 from csu.store.tables import Intervention, JournalEntry, Operator
 
@@ -112,6 +113,7 @@ def checklist(
     ``scenario`` (S1..S8) if given, else the scenario its journal follows most (the
     election's first when nothing is done yet)."""
     require_role(deps, who, *CALL_TAKERS)
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         row = session.get(Intervention, intervention_id)
         if row is None or (row.operator_login != who.login and who.role != "superviseur"):
@@ -147,6 +149,7 @@ def redirected_count(
     """How many interventions were closed as « redirigé vers le libre-service »: in one
     election or all, since a moment (aware) or ever; for the dashboard's readers."""
     require_role(deps, who, "superviseur", "admin")  # who reads the dashboard
+    require_live_session(deps, who)  # a disabled account reads nothing more
     redirected = Intervention.outcome == REDIRECTED
     query = select(func.count()).select_from(Intervention).where(redirected)
     if election_id is not None:

@@ -40,7 +40,7 @@ from csu.services.audit import (
 )
 from csu.services.context import Deps, OperatorContext, ServiceError, require_role
 from csu.services.files import KIB, UnreadableFile, describe_os_error, read_text
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_in, require_live_session
 from csu.store import journal
 from csu.store.cells import ReadRow, read_rows
 from csu.store.journal import Actor
@@ -866,6 +866,7 @@ def latest_checkpoint(
 ) -> CheckpointView | None:
     """The checkpoint signed last, its signature checked when a public key is known."""
     require_role(deps, who, "superviseur", "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         row = _latest_row(session)
     return None if row is None else _view(row, verifier)
@@ -903,4 +904,5 @@ def check_integrity(
     checkpoint held up against the journal (its signature too, given a public key), every
     checkpoint the journal mentions or the base holds, in the same pass."""
     require_role(deps, who, "superviseur", "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     return _audit(deps, verifier, progress=progress)[0]

@@ -27,6 +27,7 @@ from csu.domain.roles import Role
 from csu.services.alerts import read_feeds
 from csu.services.context import Deps, OperatorContext, require_role
 from csu.services.elections import election_in_focus, list_elections
+from csu.services.sessions import require_live_session
 from csu.store.tables import (
     Emargement,
     Escalation,
@@ -117,6 +118,7 @@ class Dashboard:
 def dashboard(deps: Deps, who: OperatorContext, election_id: str | None = None) -> Dashboard:
     """The figures of ``election_id`` (default: the election in focus) and of the cell."""
     require_role(deps, who, *READERS)
+    require_live_session(deps, who)  # a disabled account reads nothing more
     now = deps.clock()
     loaded = list_elections(deps)
     definition = _definition(deps, election_id, loaded)

@@ -46,7 +46,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
-from csu.services.sessions import require_live_held, require_live_in
+from csu.services.sessions import require_live_held, require_live_in, require_live_session
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.tables import Escalation, Intervention, Voter
@@ -263,6 +263,7 @@ def close_escalation(
 def escalation_counts(deps: Deps, who: OperatorContext) -> EscalationCounts:
     """The queue in four numbers, for the dashboard (names no voter: not journalled)."""
     require_role(deps, who, *COUNT_READERS)
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         return count_escalations(session, deps.clock())
 

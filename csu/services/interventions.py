@@ -399,6 +399,7 @@ def intervention_steps(deps: Deps, who: OperatorContext, intervention_id: str) -
     """The timeline of an intervention, oldest first, from its journal entries (on
     PostgreSQL, those still queued for the sequencer come last)."""
     with deps.reading() as session:
+        require_live_in(session, who)  # a disabled account reads nothing more
         row = session.get(Intervention, intervention_id)
         if row is None or (row.operator_login != who.login and who.role != "superviseur"):
             raise NotFound("Intervention introuvable.")

@@ -766,6 +766,7 @@ def filter_choices(deps: Deps, who: OperatorContext) -> FilterChoices:
     """The actions and outcomes found in the journal (each distinct value found by one
     index probe, not by reading the journal), the elections and the operators."""
     require_role(deps, who, *REVIEWERS)
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         actions = _distinct(session, "action")
         outcomes = _distinct(session, "outcome")

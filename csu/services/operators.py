@@ -35,7 +35,7 @@ from csu.services.context import (
 )
 from csu.services.login_origins import still_counting
 from csu.services.reasons import optional_reason
-from csu.services.sessions import require_live_held
+from csu.services.sessions import require_live_held, require_live_session
 from csu.store import journal
 from csu.store.tables import Bureau, LoginFailures, Operator
 
@@ -405,6 +405,7 @@ def _refuse_last_admin(session: Session, login: str) -> None:
 
 def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
     require_role(deps, who, "admin", "superviseur")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     now = deps.clock()
     with deps.reading() as session:
         rows = session.exec(select(Operator).order_by(Operator.login)).all()
@@ -436,6 +437,7 @@ def list_operators(deps: Deps, who: OperatorContext) -> list[OperatorView]:
 def list_bureaus(deps: Deps, who: OperatorContext) -> list[tuple[str, str]]:
     """(code, name) of the polling stations, for attaching a president to one."""
     require_role(deps, who, "admin")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         rows = session.exec(select(Bureau).order_by(Bureau.code)).all()
         return [(row.code, row.name) for row in rows]

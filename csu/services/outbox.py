@@ -65,7 +65,7 @@ from csu.services.context import (
 )
 from csu.services.elections import get_definition
 from csu.services.emargement import material_states
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_in, require_live_session
 from csu.services.support import with_support
 from csu.store import journal
 from csu.store.journal import Actor
@@ -378,6 +378,7 @@ def list_messages(
 ) -> list[MessageView]:
     """The latest messages (of one voter), masked; what the outbox screen shows."""
     require_role(deps, who, *MESSAGE_READERS)
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         query = select(OutboundMessage).order_by(OutboundMessage.id.desc())  # type: ignore[union-attr]
         if voter_id is not None:

@@ -41,7 +41,7 @@ from csu.services.context import (
     require_role,
     retried,
 )
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_in, require_live_session
 from csu.services.webhooks import new_client_secret
 from csu.store import journal
 from csu.store.journal import Actor
@@ -190,6 +190,7 @@ def add_platform_client(
 def list_platform_clients(deps: Deps, who: OperatorContext) -> list[PlatformClientView]:
     """Every platform client, active ones first, by name."""
     require_role(deps, who, "admin", "superviseur")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         clients = session.execute(select(PlatformClient)).scalars().all()
         reached = _elections_of(session, [c.id or 0 for c in clients])

@@ -57,7 +57,7 @@ from csu.services.context import (
     retried,
 )
 from csu.services.elections import get_definition
-from csu.services.sessions import require_live_in
+from csu.services.sessions import require_live_in, require_live_session
 from csu.store import journal
 from csu.store.journal import Actor
 from csu.store.prepared import Prepared
@@ -569,6 +569,7 @@ def list_webhooks(
     """The latest events (of one client, in one state), newest first: no identifier,
     no payload."""
     require_role(deps, who, "admin", "superviseur")
+    require_live_session(deps, who)  # a disabled account reads nothing more
     with deps.reading() as session:
         query = (
             select(WebhookEvent, col(PlatformClient.name))

@@ -15,21 +15,29 @@ from sqlmodel import SQLModel
 
 from csu.domain.checkpoint import NoteSigner
 from csu.domain.roles import Role
-from csu.services.alerts import review_alerts
+from csu.services.alerts import current_alerts, review_alerts
 from csu.services.audit import (
     acknowledge_set_aside,
+    export_filter_warnings,
     export_journal,
     export_journal_file,
+    integrate_journal,
+    journal_backlog,
     pending_entries,
+    queue_health,
     set_aside_after,
+    verify_journal,
 )
 from csu.services.auth import log_in, log_out, session_ended
-from csu.services.checkpoints import sign_checkpoint
+from csu.services.call_script import checklist, redirected_count
+from csu.services.checkpoints import check_integrity, latest_checkpoint, sign_checkpoint
 from csu.services.context import SESSION_REFUSALS, Deps, OperatorContext, SessionClosed
 from csu.services.credentials import issue_credential
+from csu.services.dashboard import dashboard
 from csu.services.escalation import (
     callback_number,
     close_escalation,
+    escalation_counts,
     escalation_queue,
     take_escalation,
 )
@@ -37,11 +45,13 @@ from csu.services.interventions import (
     ROLE_CHANGED_NOTE,
     close_intervention,
     current_intervention,
+    intervention_steps,
 )
 from csu.services.journal_review import (
     ReviewFilter,
     count_entries,
     entry_detail,
+    filter_choices,
     intervention_timeline,
     next_page,
     search_journal,
@@ -50,12 +60,18 @@ from csu.services.operators import (
     add_operator,
     change_operator,
     disable_operator,
+    list_bureaus,
+    list_operators,
     reset_totp,
     unlock_operator,
 )
 from csu.services.originals import import_originals
-from csu.services.outbox import abandon, resend
-from csu.services.platform_clients import add_platform_client, revoke_platform_client
+from csu.services.outbox import abandon, list_messages, resend
+from csu.services.platform_clients import (
+    add_platform_client,
+    list_platform_clients,
+    revoke_platform_client,
+)
 from csu.services.presence import attest_presence, presence_requests, request_presence_check
 from csu.services.retention import purge
 from csu.services.rolls import import_voters, import_votes
@@ -63,7 +79,7 @@ from csu.services.substitution import decide_substitution, get_substitution, pen
 from csu.services.support import voter_support
 from csu.services.verification import unlock_voter
 from csu.services.voters import open_voter, record_search, reveal_field, search_voters
-from csu.services.webhooks import resend_webhook
+from csu.services.webhooks import list_webhooks, resend_webhook
 from csu.store import sequencer
 from csu.store.tables import Intervention, Operator
 from tests.conftest import ADMIN
@@ -467,6 +483,28 @@ _ACTIONS: dict[str, tuple[Role, Callable[[_Ready], object]]] = {
         r.deps, r.who, r.desk.caller.voter_id, "rappel vérifié")),
     "sign_checkpoint": ("superviseur", lambda r: sign_checkpoint(
         r.deps, r.who, NoteSigner.generate("csu.test/journal"))),
+    # Reads: a disabled account's terminal read on (attack run).
+    "intervention_steps": ("superviseur", lambda r: intervention_steps(
+        r.deps, r.who, r.call_id)),
+    "checklist": ("superviseur", lambda r: checklist(r.deps, r.who, r.call_id)),
+    "redirected_count": ("superviseur", lambda r: redirected_count(r.deps, r.who)),
+    "dashboard": ("superviseur", lambda r: dashboard(r.deps, r.who)),
+    "current_alerts": ("superviseur", lambda r: current_alerts(r.deps, r.who)),
+    "list_operators": ("superviseur", lambda r: list_operators(r.deps, r.who)),
+    "list_bureaus": ("admin", lambda r: list_bureaus(r.deps, r.who)),
+    "list_messages": ("superviseur", lambda r: list_messages(r.deps, r.who)),
+    "verify_journal": ("superviseur", lambda r: verify_journal(r.deps, r.who)),
+    "journal_backlog": ("superviseur", lambda r: journal_backlog(r.deps, r.who)),
+    "queue_health": ("superviseur", lambda r: queue_health(r.deps, r.who)),
+    "integrate_journal": ("superviseur", lambda r: integrate_journal(r.deps, r.who)),
+    "export_filter_warnings": ("superviseur", lambda r: export_filter_warnings(
+        r.deps, r.who, _EVERYONE)),
+    "list_webhooks": ("admin", lambda r: list_webhooks(r.deps, r.who)),
+    "escalation_counts": ("superviseur", lambda r: escalation_counts(r.deps, r.who)),
+    "filter_choices": ("superviseur", lambda r: filter_choices(r.deps, r.who)),
+    "list_platform_clients": ("superviseur", lambda r: list_platform_clients(r.deps, r.who)),
+    "latest_checkpoint": ("superviseur", lambda r: latest_checkpoint(r.deps, r.who)),
+    "check_integrity": ("superviseur", lambda r: check_integrity(r.deps, r.who)),
 }  # fmt: skip
 
 
