@@ -16,7 +16,7 @@ so that the next matricule typed replaces it, and a line names the voter the
 intervention is open on (by matricule, as the results do) and how to go back to it.
 """
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
@@ -128,7 +128,11 @@ class LookupScreen(CsuScreen[None]):
         """Back from a voter file, the call not over: the query selected (the next one
         typed replaces it, where it went on at its end), and the operator's intervention
         still open, if any, said with its voter."""
-        self.query_one("#search", Input).select_all()
+        search = self.query_one("#search", Input)
+        search.select_all()
+        # In the field: the cursor came back to the results it had left, and a matricule
+        # typed there went nowhere, Entrée then reopening the last caller (newcomer run).
+        search.focus()
         line = self.query_one("#open-call", Static)
         line.display = current is not None
         if current is not None:
@@ -157,6 +161,18 @@ class LookupScreen(CsuScreen[None]):
             search.value = ""
         search.focus()
         self.fill_header()
+
+    def on_key(self, event: events.Key) -> None:
+        """A character typed on the results goes to the field, as typed there: on the
+        results it went nowhere, and the agent who went on with a matricule then opened
+        the voter still highlighted."""
+        search = self.query_one("#search", Input)
+        if not event.is_printable or not self.query_one("#results", DataTable).has_focus:
+            return
+        event.stop()
+        event.prevent_default()
+        search.focus()
+        search.post_message(events.Key(event.key, event.character))
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -10,12 +10,14 @@ from textual.widgets import Input, Static
 
 from csu.app import CsuApp
 from csu.screens.lookup import LookupScreen
+from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (
     SIZE,
     close_ui,
     demo_voter,
     in_call,
+    log_in,
     notifications,
     open_voter_file,
     press,
@@ -93,3 +95,35 @@ async def test_a_call_refused_on_another_voter_names_the_voter_of_the_open_one(
             for said in notifications(app)
         ), notifications(app)
 
+
+
+async def test_back_from_a_voter_opened_from_the_results_the_next_matricule_goes_to_the_field(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    """The cursor came back to the results it had left: the matricule typed went nowhere,
+    and Entrée reopened the voter still highlighted (newcomer run)."""
+    other = demo_voter(demo_deps, "men-2022")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await type_slowly(pilot, "ma")  # several voters: Entrée then ↓ takes one of them
+        await press(pilot, "down", "enter")
+        assert isinstance(app.screen, VoterScreen)
+        await press(pilot, "escape")
+        assert app.screen.query_one("#search", Input).has_focus
+        await type_slowly(pilot, other.matricule)
+        assert app.screen.query_one("#search", Input).value == other.matricule
+        await press(pilot, "enter")
+        assert isinstance(app.screen, VoterScreen) and app.screen.voter_id == other.voter_id
+
+
+async def test_a_character_typed_on_the_results_goes_to_the_field(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "agent")
+        await type_slowly(pilot, "ma")
+        await press(pilot, "down")
+        assert app.screen.query_one("#results").has_focus
+        await type_slowly(pilot, "r")
+        search = app.screen.query_one("#search", Input)
+        assert search.has_focus and search.value == "mar"
