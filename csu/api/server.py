@@ -9,6 +9,12 @@ from pathlib import Path
 import uvicorn
 
 from csu.api.app import STORE_WAIT_S, THREADS, create_app
+from csu.api.connections import (
+    REQUEST_DEADLINE_S,
+    bounded_protocol,
+    connection_cap,
+    quiet_floods,
+)
 from csu.services.context import Deps, ServiceError
 from csu.services.files import describe_os_error, read_text
 
@@ -83,9 +89,18 @@ def config(
     log_level: str = "info",
     ends_process: bool = False,
     store_wait_s: float | None = STORE_WAIT_S,
+    request_deadline_s: float = REQUEST_DEADLINE_S,
+    max_connections: int | None = None,
 ) -> uvicorn.Config:
-    return uvicorn.Config(
+    """uvicorn's configuration of ``csu api``. A request's head must come within
+    ``request_deadline_s`` (its body without a pause longer), and ``max_connections``
+    (by default csu.api.connections.connection_cap()) are served at once, the others
+    answered 503 (csu.api.connections); a flood of either is logged a line a minute."""
+    built = uvicorn.Config(
         create_app(deps, threads=threads, ends_process=ends_process, store_wait_s=store_wait_s),
+        http=bounded_protocol(request_deadline_s),
+        # uvicorn answers 503 once this many are open, counting the one that asks.
+        limit_concurrency=(connection_cap() if max_connections is None else max_connections) + 1,
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         # X-Forwarded-For/-Proto believed from a reverse proxy on this machine only.
@@ -95,6 +110,8 @@ def config(
         log_level=log_level,
         timeout_graceful_shutdown=10,
     )
+    quiet_floods()  # after uvicorn has set its loggers up
+    return built
 
 
 def serve(
