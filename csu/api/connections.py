@@ -14,9 +14,10 @@ with its traceback some 300,000 times in 25 s (128 MB). So:
   émargements may weigh 8 MiB: a deadline for the whole would cut a slow link), while
   CSU waits for it (not while CSU itself has stopped reading, or has not yet said
   « 100 Continue »). A connection past its deadline is closed, without an answer;
-- a connection opened when ``MAX_CONNECTIONS`` are already open gets uvicorn's 503
-  (``limit_concurrency``) for its request, and ``OVER_CAP_DEADLINE_S`` only to send it:
-  the connections beyond the cap hold a descriptor for a second, not ten;
+- a connection opened when ``MAX_CONNECTIONS`` are already open gets 503 as soon as
+  its first bytes come (uvicorn's own, ``limit_concurrency``, for a whole request; the
+  same for the start of one), or is closed after ``OVER_CAP_DEADLINE_S`` if none come:
+  the connections beyond the cap hold a descriptor for a moment, not ten seconds;
 - the log says the first refusal of each kind, then how many followed, a line a minute
   at most (:class:`FloodFilter`).
 
@@ -36,21 +37,27 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 # The longest a client may take to send a request's head, or to go on with its body.
 REQUEST_DEADLINE_S = 10.0
-# A connection opened over the cap: time to send its request and read its 503.
+# A connection opened over the cap: time to send its first bytes and get its 503.
 OVER_CAP_DEADLINE_S = 1.0
 # Connections served at once: the next one gets 503.
 MAX_CONNECTIONS = 1000
 # One line a minute at most for each kind of flood.
 FLOOD_INTERVAL_S = 60.0
 
-# Logged (on uvicorn's logger, as its own warnings) when a deadline closes a connection.
+# Logged (on uvicorn's logger, at INFO) when a deadline closes a connection.
 CLOSED_LATE = "Connexion de %s fermée : requête incomplète après %g s."
+# uvicorn's warning for each 503 over the cap, and its 503 (flow_control.py).
+OVER_CAP = "Exceeded concurrency limit."
+SERVICE_UNAVAILABLE = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 19\r\nconnection: close\r\n\r\nService Unavailable"
+)
 
 
 def connection_cap(wanted: int = MAX_CONNECTIONS) -> int:
     """``wanted``, or half the descriptors the process may open if that is fewer: the
     cap must be reached before accept() fails (the database, the argon2 workers and the
-    connections over the cap, each held a second, need descriptors too)."""
+    connections over the cap, each held a moment, need descriptors too)."""
     try:
         import resource
     except ImportError:  # not a POSIX system
@@ -73,16 +80,15 @@ class BoundedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.deadline: asyncio.TimerHandle | None = None
         self.waited_s = self.request_deadline_s
+        self.over_cap = False
 
     def connection_made(  # type: ignore[override]
         self, transport: asyncio.Transport
     ) -> None:
         super().connection_made(transport)  # counted among the connections
         cap = self.limit_concurrency
-        if cap is not None and len(self.connections) >= cap:  # uvicorn's 503 test
-            self._arm(self.over_cap_deadline_s)
-        else:
-            self._arm(self.request_deadline_s)
+        self.over_cap = cap is not None and len(self.connections) >= cap  # uvicorn's test
+        self._arm(self.over_cap_deadline_s if self.over_cap else self.request_deadline_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -90,6 +96,13 @@ class BoundedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
+        if self.over_cap and self.cycle is None and not self.transport.is_closing():
+            # Over the cap, and not a whole request (uvicorn answers those): the start
+            # of one gets the same 503 now, not a descriptor held until its deadline.
+            self.logger.warning(OVER_CAP)
+            self.transport.write(SERVICE_UNAVAILABLE)
+            self.transport.close()
+            return
         self._follow()
 
     def on_response_complete(self) -> None:
@@ -219,7 +232,7 @@ def flood_filters() -> dict[str, FloodFilter]:
         ]),
         "uvicorn.error": FloodFilter([
             Flood(
-                _message_starts("uvicorn.error", "Exceeded concurrency limit."),
+                _message_starts("uvicorn.error", OVER_CAP),
                 "Trop de connexions ouvertes : {count} requêtes refusées (503) en "
                 "{seconds} s (une ligne par minute au plus).",
             ),

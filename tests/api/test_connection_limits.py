@@ -91,6 +91,22 @@ def test_a_connection_over_the_cap_gets_503(desk: Desk) -> None:
             over.close()
 
 
+def test_a_connection_over_the_cap_gets_503_for_the_start_of_a_request(desk: Desk) -> None:
+    """The attack's connections (a request's first line, then nothing) over the cap are
+    answered and closed at once, instead of holding a descriptor until their deadline."""
+    with serve(desk, max_connections=1) as server:
+        address = urlsplit(server.url)
+        held = http.client.HTTPConnection(address.hostname, address.port, timeout=WAIT_S)
+        try:
+            held.request("GET", "/v1/health")
+            assert held.getresponse().read() == b'{"status":"ok"}'
+            with connect(server) as over:
+                over.sendall(b"GET /v1/health HTTP/1.1\r\n")
+                assert read_until_closed(over).startswith(b"HTTP/1.1 503 Service Unavailable")
+        finally:
+            held.close()
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0
