@@ -31,7 +31,9 @@ masked note would also say something else than what they wrote). It is refused w
   case and the punctuation around the words aside), the first characters of the agent
   card's serial and the last of the IBAN (each run of 6 letters and digits or more),
   the first 10 digits of the NIR (each run of 10 digits or more, spaces and dots
-  between them allowed); at most :data:`MAX_ANSWER_COMPARISONS` a text. A newcomer
+  between them allowed), the département of birth (S7: a number read as one, within
+  three words after one of birth or of a département, « née dans le 67 »); at most
+  :data:`MAX_ANSWER_COMPARISONS` a text. A newcomer
   wrote « réponse défi Blanchard OK » in a closing note; « carte 0VWFFT, IBAN 453547 »
   and « NIR 1700259337 » went through the personal data masks too.
 
@@ -55,6 +57,7 @@ from csu.domain import credentials as creds
 from csu.domain.election import CredentialFormat
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import (
+    BIRTH_DEPARTMENT,
     CARD6,
     CHALLENGE_ANSWER,
     IBAN6,
@@ -63,7 +66,13 @@ from csu.domain.hashing import (
     credential_purpose,
     matches,
 )
-from csu.domain.identifiers import card_head, iban_tail, nir_factor, normalise_answer
+from csu.domain.identifiers import (
+    card_head,
+    iban_tail,
+    nir_factor,
+    normalise_answer,
+    parse_department,
+)
 from csu.services import active_credentials
 from csu.services.context import CredentialInText, Deps, ServiceError
 from csu.services.elections import get_definition
@@ -107,6 +116,11 @@ digits and letters come first."""
 # Between the letters of an answer spelt out: what is not a letter or a digit.
 _NOT_A_LETTER = re.compile(r"[\W_]+")
 _SPELT_WORDS = 3  # pieces an answer spelt out is joined from (« Besan çon »: two)
+# Words after which a number may be the département of birth (S7), as folded.
+_DEPARTMENT_WORDS = frozenset({
+    "ne", "nee", "ne(e)", "naissance", "naitre", "departement", "dept", "dep", "dpt",
+})  # fmt: skip
+_DEPARTMENT_REACH = 3  # « née dans le 67 »: the number three words on
 # Around a word, not part of what the caller answered (« Blanchard, » « (Blanchard) »).
 _AROUND_A_WORD = ".,;:!?()[]{}«»\"'“”‘’…"
 _ALPHANUMERIC_RUN = re.compile(r"[0-9A-Za-z]{6,}")
@@ -132,6 +146,7 @@ _RESEMBLES: dict[str, str] = {
     "agent_card": "au n° de série de la carte agent de l'électeur",
     "iban": "à la fin de l'IBAN de l'électeur",
     "nir10": "au NIR de l'électeur",
+    "birth_department": "au département de naissance de l'électeur",
 }
 _ANY_CODE = "à une clé de sécurité ou un code"
 _NEVER = {
@@ -139,6 +154,7 @@ _NEVER = {
     "agent_card": "une réponse de vérification",
     "iban": "une réponse de vérification",
     "nir10": "une réponse de vérification",
+    "birth_department": "une réponse de vérification",
 }
 
 
@@ -187,12 +203,12 @@ def code_check(
         found = session.execute(
             select(
                 col(Voter.pseudonym), col(Voter.challenge_answer_hash), col(Voter.card6_hash),
-                col(Voter.iban6_hash), col(Voter.nir10_hash),
+                col(Voter.iban6_hash), col(Voter.nir10_hash), col(Voter.birth_department_hash),
             ).where(col(Voter.id) == voter_id)
         ).one_or_none()  # fmt: skip
         if found is not None:
             subject = found[0]
-            factors = ("challenge_answer", "agent_card", "iban", "nir10")
+            factors = ("challenge_answer", "agent_card", "iban", "nir10", "birth_department")
             answers = {f: h for f, h in zip(factors, found[1:], strict=True) if h is not None}
         rows = active_credentials.of_voter(
             session, voter_id, election_id,
@@ -300,7 +316,11 @@ def _answer_in(text: str, check: CodeCheck) -> str | None:
         compared.add((factor, value))
         return matches(check.key, purpose, value, check.answers[factor])
 
-    candidates = [*_run_candidates(text, check), *_answer_candidates(text, check)]
+    candidates = [
+        *_run_candidates(text, check),
+        *_department_candidates(text, check),
+        *_answer_candidates(text, check),
+    ]
     for factor, purpose, value in candidates:
         found = written(factor, purpose, value)
         if found is None:
@@ -308,6 +328,29 @@ def _answer_in(text: str, check: CodeCheck) -> str | None:
         if found:
             return factor
     return None
+
+
+def _department_candidates(text: str, check: CodeCheck) -> list[tuple[str, str, str]]:
+    """The words read as a département within :data:`_DEPARTMENT_REACH` words after one
+    that speaks of birth or of a département (« née dans le 67 », « dépt. 2A »): a bare
+    number is too common in a note (« rappel dans 15 min ») to be compared alone."""
+    if "birth_department" not in check.answers:
+        return []
+    words = [word.strip(_AROUND_A_WORD) for word in text.split()]
+    found: list[tuple[str, str, str]] = []
+    for index, word in enumerate(words):
+        if _fold_word(word) not in _DEPARTMENT_WORDS:
+            continue
+        for said in words[index + 1 : index + 1 + _DEPARTMENT_REACH]:
+            with contextlib.suppress(InvalidValue):
+                found.append(("birth_department", BIRTH_DEPARTMENT, parse_department(said)))
+    return found
+
+
+def _fold_word(word: str) -> str:
+    with contextlib.suppress(InvalidValue):
+        return normalise_answer(word).rstrip(".")
+    return ""
 
 
 def _answer_candidates(text: str, check: CodeCheck) -> list[tuple[str, str, str]]:

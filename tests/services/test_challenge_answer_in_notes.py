@@ -167,3 +167,35 @@ def test_the_challenge_answer_spelt_out_is_refused(
     with pytest.raises(ServiceError, match=re.escape(f"La note {REFUSED} une note")):
         close_intervention(desk.deps, AGENT, call.id, "résolu", f"réponse {spelt(answer)} ok")
     assert_nowhere(desk.deps, answer)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda dep: f"vérifiée, elle est née dans le {dep}, NUMEN lu",
+        lambda dep: f"dépt. {dep} confirmé",
+        lambda dep: f"Département de naissance : {dep}",
+    ],
+    ids=["née dans le", "dépt.", "département de naissance"],
+)
+def test_the_department_of_birth_said_in_a_note_is_refused(
+    desk: Desk, written: Callable[[str], str]
+) -> None:
+    """« elle est nee dans le 67 » was kept in clear (newcomer run): an S7 answer."""
+    caller = desk.without_notice
+    call = open_call(desk, caller)
+    department = caller.without_notice_answers()["birth_department"]
+    with pytest.raises(ServiceError, match="au département de naissance de l'électeur"):
+        close_intervention(desk.deps, AGENT, call.id, "résolu", written(department))
+    [entry] = entries(desk.deps, "code_in_text")
+    assert entry["details"]["kind"] == "birth_department"
+
+
+def test_the_same_number_without_a_word_of_birth_is_kept(desk: Desk) -> None:
+    caller = desk.without_notice
+    call = open_call(desk, caller)
+    department = caller.without_notice_answers()["birth_department"]
+    note = f"rappel dans {department} minutes"
+    close_intervention(desk.deps, AGENT, call.id, "résolu", note)
+    [entry] = entries(desk.deps, "intervention_close", intervention=call.id)
+    assert entry["details"]["note"] == note
