@@ -392,8 +392,12 @@ SERVICE_LABELS: dict[str, str] = {
 
 VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "channel": CHANNEL_LABELS,
-    # the contact a supervisor revealed or set aside (« champ : email_pro » read raw)
-    "field": CONTACT_FIELD_LABELS,
+    # the contact a supervisor revealed or set aside (« champ : email_pro » read raw), or
+    # the address of a substitution request shown to decide it
+    "field": {
+        **CONTACT_FIELD_LABELS,
+        "substitution_email": "adresse d'envoi d'une demande de substitution",
+    },
     "role": ROLE_LABELS,
     "roles": ROLE_LABELS,
     "service": SERVICE_LABELS,

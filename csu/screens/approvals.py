@@ -27,6 +27,7 @@ from csu.services.substitution import (
     decide_substitution,
     pending_substitutions,
 )
+from csu.services.substitution_address import request_address
 from csu.widgets.footer import KeysFooter
 from csu.widgets.plain import PlainTable
 from csu.widgets.reason_input import ReasonInput
@@ -67,13 +68,15 @@ def summary(view: SubstitutionView) -> str:
     return "\n".join(lines)
 
 
-def grant_consequences(view: SubstitutionView) -> str:
-    """What « Accorder » does, asked before it is done: the address is the one the
-    agent typed, shown masked as everywhere (its domain whole: a « gmial.com » shows)."""
+def grant_consequences(view: SubstitutionView, address: str) -> str:
+    """What « Accorder » does, asked before it is done, with the address the agent typed
+    in clear (:func:`csu.services.substitution_address.request_address`): asked to check
+    it against the signed request while it showed masked, a supervisor could not."""
     return (
         f"Le matériel actuel ({materials_text(view)}) ne fonctionnera plus, et le nouveau "
-        f"matériel partira aussitôt par courriel à {view.email}. Vérifiez cette adresse sur "
-        "la demande signée : un envoi fait ne se reprend pas."
+        f"matériel partira aussitôt par courriel à :\n\n    {address}\n\nVérifiez cette "
+        "adresse, lettre par lettre, sur la demande signée : un envoi fait ne se reprend "
+        "pas. (Adresse affichée en clair pour cette vérification : c'est journalisé.)"
     )
 
 
@@ -307,9 +310,27 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
 
     @on(Button.Pressed, "#decision-approve")
     def _approve(self) -> None:
-        """Asked first: the original stops working and the new material goes out at
-        once."""
-        self._ask(True, "Accorder", grant_consequences(self.view))
+        """Asked first, the address in clear: the original stops working and the new
+        material goes out at once."""
+        if self._busy:
+            return
+        if self.own or not long_enough(self.query_one("#decision-reason", Input).value):
+            self._submit(approve=True)  # the service's refusal says why
+            return
+        self._busy = True
+        self.address_to_check()
+
+    @work(thread=True, exclusive=True, group="decision-address", exit_on_error=False)
+    def address_to_check(self) -> None:
+        who = self.app.operator
+        if who is None:
+            return
+        address = request_address(self.app.deps, who, self.view.id)
+        self.app.call_from_thread(self._ask_grant, address)
+
+    def _ask_grant(self, address: str) -> None:
+        self._busy = False
+        self._ask(True, "Accorder", grant_consequences(self.view, address))
 
     @on(Button.Pressed, "#decision-refuse")
     def _refuse(self) -> None:
