@@ -360,6 +360,7 @@ SERVICE_LABELS: dict[str, str] = {
     "queue_health": "état de la file du journal",
     "record_search": "recherche d'électeur",
     "redirected_count": "comptage des renvois vers le libre-service",
+    "request_address": "adresse d'envoi d'une demande de substitution",
     "request_check": "contrôle d'une demande de substitution",
     "request_presence_check": "demande de vérification en personne",
     "request_substitution": "demande de substitution",
