@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from csu.domain.masking import mask_identifier
 from csu.domain.plural import counted
-from csu.screens.base import CsuModal, CsuScreen, not_done
+from csu.screens.base import CsuModal, CsuScreen, bound_key, not_done
 from csu.screens.dialogs import ConfirmDialog
 from csu.screens.substitution import GRANTED, materials_text
 from csu.services.reasons import long_enough, minimum_words
@@ -191,10 +191,12 @@ class ApprovalsScreen(CsuScreen[None]):
                 key=str(view.id),
             )
         status = self.query_one("#approvals-status", Static)
+        # The key as bound: « r » was said, F5 bound (newcomer run).
+        reload = f"{bound_key(self.app, self.BINDINGS, 'reload')} pour actualiser"
         status.update(
-            f"{counted(len(views), 'demande')} en attente — Entrée pour décider, r pour actualiser."
+            f"{counted(len(views), 'demande')} en attente — Entrée pour décider, {reload}."
             if views
-            else "Aucune demande en attente — r pour actualiser."
+            else f"Aucune demande en attente — {reload}."
         )
         self._detail()
         self.refresh_bindings()

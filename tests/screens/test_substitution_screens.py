@@ -818,7 +818,7 @@ class TestApprovals:
             assert any(
                 f"Demande n° {view.id} refusée : Signature absente" in m for m in notifications(app)
             )
-            assert "Aucune demande en attente" in screen_text(app)
+            assert "Aucune demande en attente — F5 pour actualiser." in screen_text(app)
         decided = get_substitution(cci_deps, SUPERVISOR, view.id)
         assert decided.state == "refusée" and decided.decided_by == "superviseur"
         assert [m.status for m in materials_of(cci_deps, voter.voter_id)] == ["active"]
