@@ -1226,6 +1226,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             return
         if self._require_verified("vote_code_link"):
             self.open_window(VoteCodeLinkScreen(self.intervention.id, choices[0]), self.after_link)
+            self.query_one(CallScriptPanel).follow("S6")
 
     def after_link(self, sent: LinkSent | None) -> None:
         if sent is not None:
@@ -1248,6 +1249,7 @@ class VoterScreen(Explained, CsuScreen[None]):
                 ),
                 self.after_identifier,
             )
+            self.query_one(CallScriptPanel).follow("S7")
 
     def _password_by_link(self) -> bool:
         definition = self._intervention_definition()
@@ -1288,6 +1290,7 @@ class VoterScreen(Explained, CsuScreen[None]):
             SubstitutionRequestScreen(intervention.id, materials, definition),
             self.after_substitution,
         )
+        self.query_one(CallScriptPanel).follow("S5")
 
     def after_substitution(self, view: object | None) -> None:
         # A request (granted, pending or refused) changes the file; a cancel, the panel

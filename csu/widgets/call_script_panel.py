@@ -177,6 +177,16 @@ class CallScriptPanel(Vertical):
         self.pinned = scenario
         self.load()
 
+    def follow(self, scenario: str) -> None:
+        """A window of ``scenario`` opened (F7: S5): the panel shows its procedure, unless
+        the agent chose one or the election has none such. Left to the journal's steps, a
+        code sent to verify an S5 caller showed S8, whose steps it ticked."""
+        shown = self.checklist
+        if self.pinned is not None or shown is None or shown.scenario == scenario:
+            return
+        if any(other.scenario == scenario for other in shown.others):
+            self.choose(scenario)
+
     @property
     def can_switch(self) -> bool:
         """Whether another scenario of the election may be chosen."""
