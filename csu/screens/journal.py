@@ -376,7 +376,11 @@ class JournalScreen(CsuScreen[None]):
         try:
             where = self.filter_from_fields()
         except InvalidValue as error:
-            self.query_one("#journal-status", Static).update(f"{error} — corrigez le filtre.")
+            # The rows below stay the last search's: said so, they read as filtered.
+            shown = f" Ci-dessous, toujours : {describe(self.where)}." if self.page else ""
+            self.query_one("#journal-status", Static).update(
+                f"{error} — corrigez le filtre : il n'est pas appliqué.{shown}"
+            )
             self.notify(str(error), title="Filtre", severity="warning")
             return
         self._search(where)

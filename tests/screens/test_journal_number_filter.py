@@ -238,6 +238,8 @@ class TestReviewScreen:
             before, journalled = seqs_shown(app), len(searches(demo_deps))
             await apply(pilot, numbers=typed)
             assert said in status(app) and "corrigez le filtre" in status(app)
+            # The rows below are the last search's, said so: they read as filtered.
+            assert "il n'est pas appliqué. Ci-dessous, toujours : " in status(app)
             assert seqs_shown(app) == before
             assert len(searches(demo_deps)) == journalled
 
