@@ -89,11 +89,14 @@ def redirected_line(figures: Dashboard) -> str:
     return "Redirections vers le libre-service : " + " · ".join(parts)
 
 
-def escalations_line(counts: Escalations) -> str:
-    """« Dossiers escaladés : 1 en attente · 2 en retard · 1 pris en charge · 3 clos
-    aujourd'hui », in the words of the escalations screen (F10)."""
+def escalations_line(counts: Escalations, election_id: str | None = None) -> str:
+    """« Dossiers escaladés de minint-2022 : 1 en attente · 2 en retard · 1 pris en
+    charge · 3 clos aujourd'hui », in the words of the escalations screen (F10). The
+    election named: under « toute la cellule », a newcomer read them as the cell's, and
+    F10 (every election) showed another count."""
+    of = f" de {election_id}" if election_id else ""
     return (
-        f"Dossiers escaladés : {counts.waiting} {STATE_WORDS[cases.WAITING]} · "
+        f"Dossiers escaladés{of} : {counts.waiting} {STATE_WORDS[cases.WAITING]} · "
         f"{counts.overdue} {STATE_WORDS[cases.OVERDUE]} · "
         f"{counts.taken} {STATE_WORDS[cases.TAKEN]} · "
         f"{counts.closed_today} {STATE_WORDS[cases.CLOSED]} aujourd'hui"
@@ -105,7 +108,8 @@ def election_lines(figures: Dashboard) -> str:
     each (nothing when no election is loaded)."""
     if figures.escalations is None:
         return ""
-    return f"{redirected_line(figures)}\n{escalations_line(figures.escalations)}"
+    escalated = escalations_line(figures.escalations, figures.election_id)
+    return f"{redirected_line(figures)}\n{escalated}"
 
 
 def platform_row(activity: PlatformActivity) -> tuple[str, str, str, str]:

@@ -169,7 +169,8 @@ async def test_the_dashboard_counts_redirected_calls_and_escalated_cases(
         "(25\u00a0%) · depuis le " in shown
     )
     assert (
-        "Dossiers escaladés : 1 en attente · 1 en retard · 0 pris en charge · 0 clos aujourd'hui"
+        "Dossiers escaladés de minint-2022 : 1 en attente · 1 en retard · 0 pris en charge · "
+        "0 clos aujourd'hui"
         in shown
     )
 
