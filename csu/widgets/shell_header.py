@@ -34,7 +34,8 @@ def election_forms(definition: "ElectionDefinition | None", now: datetime) -> tu
     """The election's line from the longest form to the shortest, each one dropping what
     matters least: the long line, the short one (:func:`election_line`), the countdown
     without the support hours (« minint-2022 · ferme dans 2 j 06 h 52 min »), to the hour
-    (« … ferme dans 2 j 06 h »), and the election alone (« minint-2022 »)."""
+    (« … ferme dans 2 j 06 h »), and the election alone (« minint-2022 »). Out of the
+    support's hours, « support fermé » stays longest, the countdown going first."""
     if definition is None:
         return (NO_ELECTION, "Aucun scrutin")
     from csu.domain.election import ElectionState, state_at, within_support_hours
@@ -53,14 +54,14 @@ def election_forms(definition: "ElectionDefinition | None", now: datetime) -> tu
         closed = to_paris(definition.closes_at)
         long_when = f"vote fermé le {closed:%d/%m/%Y à %H:%M}"
         when, coarse = f"fermé le {closed:%d/%m à %H:%M}", f"fermé le {closed:%d/%m}"
-    support = "support ouvert" if within_support_hours(definition, now) else "support fermé"
-    forms = (
-        f"{name} · {state.label} · {long_when} · {support}",
-        f"{name} · {when} · {support}",
-        f"{name} · {when}",
-        f"{name} · {coarse}",
-        name,
-    )
+    opened = within_support_hours(definition, now)
+    support = "support ouvert" if opened else "support fermé"
+    forms = [f"{name} · {state.label} · {long_when} · {support}", f"{name} · {when} · {support}"]
+    if not opened:
+        # Out of hours, the agent must see it before the countdown: at 80 columns it went
+        # first (newcomer run).
+        forms += [f"{name} · {coarse} · {support}", f"{name} · {support}"]
+    forms += [f"{name} · {when}", f"{name} · {coarse}", name]
     return tuple(dict.fromkeys(forms))  # « 4 min » has no coarser form
 
 

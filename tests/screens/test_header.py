@@ -156,3 +156,15 @@ async def test_a_long_workstation_name_gives_way_to_the_role(demo_deps: Any) -> 
         await pilot.pause()
         who, _ = shown(pilot)
         assert str(who.render()) == "Camille Agent (démo) — agent"
+
+
+def test_out_of_hours_the_narrow_forms_keep_support_closed_before_the_countdown() -> None:
+    now = datetime(2022, 12, 6, 21, 0, tzinfo=UTC)  # 22:00 in Paris, the vote open
+    forms = election_forms(DEFINITION, now)
+    without_support = [form for form in forms if "support" not in form]
+    assert forms.index(f"{DEFINITION.id} · support fermé") < forms.index(without_support[0])
+
+
+def test_within_hours_the_narrow_forms_drop_the_support_first() -> None:
+    now = datetime(2022, 12, 6, 9, 8, tzinfo=UTC)
+    assert f"{DEFINITION.id} · support ouvert" not in election_forms(DEFINITION, now)
