@@ -35,6 +35,7 @@ from csu.services.credentials import (
 )
 from csu.services.reasons import minimum_words
 from csu.services.voters import CREDENTIAL_ACTIVE, CredentialView, MaterialView
+from csu.widgets.plain import NextSelect
 from csu.widgets.reason_input import ReasonInput
 
 # Spelling phrases per line on the credential screen.
@@ -248,7 +249,7 @@ class _MaterialAndKind(CsuModal[ResultT], Generic[ResultT]):
         yield MaterialPicker(self.materials, select_id="credential-material")
         if len(self.kinds) > 1:
             yield Label("Code d'accès")  # as the voter file's table names them
-            yield Select(
+            yield NextSelect(
                 [(CREDENTIAL_LABELS.get(k, k).capitalize(), k) for k in self.kinds],
                 id="credential-kind",
                 allow_blank=False,

@@ -37,6 +37,7 @@ from csu.widgets.fitted_table import Fit, FittedTable
 from csu.widgets.footer import KeysFooter
 from csu.widgets.parsed import Parsed
 from csu.widgets.paste_checked import SpacelessInput
+from csu.widgets.plain import NextSelect
 from csu.widgets.reason_input import ReasonInput
 from csu.widgets.shell_header import ShellHeader
 
@@ -204,7 +205,7 @@ class AttestScreen(CsuModal[str | None]):
             with Horizontal(classes="verify-row"):
                 yield Label("Pièce d'identité vue", classes="verify-label")
                 # Blank at first: the president says which document they saw.
-                yield Select(
+                yield NextSelect(
                     [
                         (label, key)
                         for key, label in DOCUMENT_TYPES.items()

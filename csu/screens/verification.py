@@ -67,6 +67,7 @@ from csu.services.verification import (
 from csu.widgets.listing import hanging_list
 from csu.widgets.parsed import Parsed
 from csu.widgets.paste_checked import PasteCheckedInput, SpacelessInput
+from csu.widgets.plain import NextSelect
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 SENT = STATE_LABELS["sent"]  # SentCode.delivery once the transport took the message
@@ -412,7 +413,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
                             SHORT_LABELS.get(factor, factor), classes="verify-label", markup=False
                         )
                         if factor == "in_person":
-                            yield Select(
+                            yield NextSelect(
                                 [
                                     (label, key)
                                     for key, label in DOCUMENT_TYPES.items()

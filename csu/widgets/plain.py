@@ -13,7 +13,9 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.widgets import DataTable, Select
+from textual.widgets._select import SelectOverlay
 from textual.widgets.data_table import RowKey
 
 
@@ -64,3 +66,19 @@ class PlainSelect(Select[Any]):
 
     def set_options(self, options: Iterable[tuple[Any, Any]]) -> None:
         super().set_options(plain_options(options))
+
+
+class NextSelect(Select[Any]):
+    """``Select`` of a window's form: an option picked (Entrée, or a click, in its list)
+    takes the cursor on to the next field or button. Entrée, Entrée, Entrée opened the
+    list, picked, and opened it again, never reaching « Ouvrir » or « Délivrer » without
+    Tab (newcomer run). A value set by the program moves nothing."""
+
+    @on(SelectOverlay.UpdateSelection)
+    def _next_field(self) -> None:
+        # After Select's own handler, which gives the list's focus back to the select.
+        self.call_after_refresh(self._leave)
+
+    def _leave(self) -> None:
+        if self.has_focus:
+            self.screen.focus_next()
