@@ -39,6 +39,26 @@ class MaterialFacts:
     voted_in: tuple[str, ...] = ()  # the scrutins voted, when the election names them
 
 
+# What of a request an anomaly is about (:attr:`Anomaly.at`), so that a form can take
+# the operator to it: the voter numbers, the pieces received, the identity typed from
+# the signed request, the day the loss was declared.
+AT_MATERIAL, AT_CHECKLIST, AT_IDENTITY, AT_DECLARED = (
+    "material", "checklist", "identity", "declared_on",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """One reason to refuse a request: its French sentence, what of the request it is
+    about (one of the ``AT_`` codes; None: the election itself) and the items concerned
+    (the identifiers of the materials, the checklist items not ticked, the identity
+    fields that differ: « nom », « prénom », « date de naissance »)."""
+
+    text: str
+    at: str | None = None
+    items: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class NewMaterial:
     """What the voter receives for one capacity: the new identifier, and the value and
@@ -91,23 +111,31 @@ def _disabled(definition: ElectionDefinition) -> str | None:
     return None
 
 
-def material_anomalies(materials: Iterable[MaterialFacts]) -> list[str]:
+def material_faults(materials: Iterable[MaterialFacts]) -> list[Anomaly]:
     """Material already used to vote, or no longer active."""
-    found: list[str] = []
+    found: list[Anomaly] = []
     for material in materials:
         if material.voted:
             scrutins = ", ".join(f"« {title} »" for title in material.voted_in)
-            found.append(
+            text = (
                 f"L'électeur a déjà voté avec le matériel {material.identifier}"
                 + (f" ({scrutins})" if scrutins else "")
                 + " : aucun matériel de substitution n'est délivrable."
             )
         elif material.status != "active":
-            found.append(
+            text = (
                 f"Le matériel {material.identifier} n'est plus actif (déjà substitué ou "
                 "invalidé)."
             )
+        else:
+            continue
+        found.append(Anomaly(text, AT_MATERIAL, (material.identifier,)))
     return found
+
+
+def material_anomalies(materials: Iterable[MaterialFacts]) -> list[str]:
+    """Material already used to vote, or no longer active, in French."""
+    return [fault.text for fault in material_faults(materials)]
 
 
 def request_anomalies(
@@ -118,37 +146,42 @@ def request_anomalies(
     checklist: Mapping[str, bool],
     identity_match: bool,
     materials: Sequence[MaterialFacts],
-) -> list[str]:
-    """Every reason to refuse a request, in French; empty when it may be granted.
-    ``checklist`` comes from :func:`checklist_answers`."""
+) -> list[Anomaly]:
+    """Every reason to refuse a request, each with what of the request it is about (a
+    form goes to it); empty when it may be granted. ``checklist`` comes from
+    :func:`checklist_answers`."""
     disabled = _disabled(definition)
     if disabled:
-        return [disabled]
-    found: list[str] = []
+        return [Anomaly(disabled)]
+    found: list[Anomaly] = []
     closed = _closed(definition, now_utc)
     if closed:
-        found.append(closed)
+        found.append(Anomaly(closed))
     from_day = definition.substitution.from_day
     if from_day is not None and declared_on < from_day:
-        found.append(
+        found.append(Anomaly(
             f"Perte ou non-réception déclarée le {declared_on:%d/%m/%Y}, avant le "
             f"{from_day:%d/%m/%Y} : aucune demande n'est recevable avant cette date "
-            "(délais d'acheminement du matériel)."
-        )
-    missing = [item for item, ticked in checklist.items() if not ticked]
+            "(délais d'acheminement du matériel).",
+            AT_DECLARED,
+        ))  # fmt: skip
+    missing = tuple(item for item, ticked in checklist.items() if not ticked)
     if missing:
         pieces = plural_of(len(missing), "pièce manquante", "pièces manquantes")
-        found.append(
+        found.append(Anomaly(
             f"Demande incomplète, {pieces} : "
             + " ; ".join(f"« {item} »" for item in missing)
-            + "."
-        )
+            + ".",
+            AT_CHECKLIST,
+            missing,
+        ))  # fmt: skip
     if not identity_match:
-        found.append(
+        found.append(Anomaly(
             "Les nom, prénom et date de naissance de la demande ne correspondent pas à "
-            "la liste électorale."
-        )
-    found.extend(material_anomalies(materials))
+            "la liste électorale.",
+            AT_IDENTITY,
+        ))  # fmt: skip
+    found.extend(material_faults(materials))
     return found
 
 

@@ -153,6 +153,16 @@ class RequestCheck:
         return self.refusal is None
 
 
+class RefusalToConfirm(ServiceError):
+    """A request the rules would refuse, not stored (``ask_before_refusing``): its
+    anomalies, each with what of the request it is about, so that the form asks the
+    operator whether to record the refusal or to correct what was typed or ticked."""
+
+    def __init__(self, anomalies: Sequence[rules.Anomaly]) -> None:
+        super().__init__(rules.refusal_reason([a.text for a in anomalies]))
+        self.anomalies = tuple(anomalies)
+
+
 @dataclass(frozen=True, slots=True)
 class _NewCredential:
     kind: str
@@ -222,6 +232,7 @@ def request_substitution(
     identity: TypedIdentity | None = None,
     identity_match: bool | None = None,
     domain_confirmed: bool = False,
+    ask_before_refusing: bool = False,
 ) -> SubstitutionView:
     """Records a request for the voter of the operator's open intervention.
 
@@ -243,7 +254,12 @@ def request_substitution(
     ``identity``: the name, first name and date of birth typed from the signed request,
     compared with the roll (accents and case aside); a difference refuses the request,
     its reason naming what differs. ``identity_match`` is the former ticked box, for
-    callers not yet typing them: one of the two is required."""
+    callers not yet typing them: one of the two is required.
+
+    ``ask_before_refusing`` (the terminal's form): a request the rules would refuse is
+    neither stored nor journalled; :class:`RefusalToConfirm` names its anomalies, and
+    the operator corrects the form or sends it again without the flag to record the
+    refusal (a box left unticked, a typo in a name, became a refusal at once)."""
     require_role(deps, who, *REQUESTERS)
     typed = identity.checked(to_paris(deps.clock()).date()) if identity is not None else None
     if typed is None and identity_match is None:
@@ -288,6 +304,7 @@ def request_substitution(
                 address=address, declared_on=declared_on, notes=notes,
                 prepared=prepared, now=now,
                 doubted=domain_confirmed and likely_typo(address) is not None,
+                ask_before_refusing=ask_before_refusing,
             )  # fmt: skip
     if unverified is not None:
         raise ServiceError(unverified)  # journalled above, committed
@@ -313,9 +330,11 @@ def _take(
     prepared: "_Prepared | None",
     now: datetime,
     doubted: bool = False,
+    ask_before_refusing: bool = False,
 ) -> tuple[SubstitutionView, list[int] | None]:
     """The request of a verified call, in ``request_substitution``'s transaction: stored
-    refused with its anomalies, or pending, or granted at once; its view and the
+    refused with its anomalies (or, ``ask_before_refusing``, not stored:
+    :class:`RefusalToConfirm`), or pending, or granted at once; its view and the
     messages to deliver after the commit."""
     message_id: list[int] | None = None
     _refuse_if_pending(session, wanted)
@@ -327,7 +346,7 @@ def _take(
     if typed is not None:
         identity_match = not mismatches
     assert identity_match is not None
-    anomalies = rules.request_anomalies(
+    faults = rules.request_anomalies(
         definition,
         now,
         declared_on=declared_on,
@@ -337,7 +356,12 @@ def _take(
         materials=[_facts(session, definition, m) for m in materials],
     )
     if mismatches:
-        anomalies.append(_mismatch_reason(mismatches))
+        faults.append(
+            rules.Anomaly(_mismatch_reason(mismatches), rules.AT_IDENTITY, tuple(mismatches))
+        )
+    if faults and ask_before_refusing:
+        raise RefusalToConfirm(faults)  # rolled back: nothing stored, nothing journalled
+    anomalies = [fault.text for fault in faults]
     request = SubstitutionRequest(
         election_id=definition.id,
         voter_id=voter.id or 0,
