@@ -17,9 +17,16 @@ the voter file) before anything is typed, when the call is not verified; verifie
 says until when, since the service checks again when the request is sent.
 
 Entrée sends the form once it is complete; before that it names what is missing, goes
-to it and sends nothing. Échap (or « Annuler ») on a form where anything was typed or
-ticked asks before throwing it away, as the closing of an intervention asks before
-losing its note; on a form as it opened, it closes at once.
+to it and sends nothing. A form the rules would refuse (a piece not ticked, a name that
+differs from the roll, a loss declared too early) is not recorded at once: a window
+lists its anomalies and asks « Enregistrer comme refusée ? », « Revenir corriger »
+focused (Échap too), which goes back to the form as typed, the cursor on the first
+field at fault (a box left unticked for a piece received, or a typo in the name, was
+journalled straight away as a refusal of the voter's request).
+
+Échap (or « Annuler ») on a form where anything was typed or ticked asks before
+throwing it away, as the closing of an intervention asks before losing its note; on a
+form as it opened, it closes at once.
 """
 
 from collections.abc import Callable
@@ -39,6 +46,7 @@ from csu.domain.clock import Clock, to_paris
 from csu.domain.contacts import parse_typed_email, typed_twice_alike
 from csu.domain.election import ElectionDefinition
 from csu.domain.errors import InvalidValue
+from csu.domain.identifiers import IDENTITY_FIELDS as ROLL_FIELDS
 from csu.domain.identifiers import parse_birth_date
 from csu.domain.interventions import MAX_NOTE_LENGTH
 from csu.domain.masking import mask_identifier
@@ -47,6 +55,7 @@ from csu.screens.base import CsuModal, Explained, not_done
 from csu.screens.dialogs import ConfirmDialog, doubtful_address
 from csu.services.context import ServiceError
 from csu.services.substitution import (
+    RefusalToConfirm,
     RequestCheck,
     SubstitutionView,
     TypedIdentity,
@@ -104,6 +113,24 @@ TYPED_TWICE = (
     f"demande. {NOTHING_SENT}"
 )
 CHECKING = "Contrôle de l'identité de l'appelant dans l'intervention…"
+# The identity field typed for each one the service compares with the roll.
+ROLL_FIELD_IDS = dict(zip(ROLL_FIELDS, (field_id for field_id, *_ in IDENTITY_FIELDS), strict=True))
+NOTHING_RECORDED = "Rien n'a été enregistré."
+
+
+def refusal_question(anomalies: tuple[rules.Anomaly, ...]) -> ConfirmDialog:
+    """The question before a request the rules refuse is recorded: its anomalies, one a
+    line; « Revenir corriger », the safe answer, focused."""
+    listed_faults = "\n".join(f"• {anomaly.text}" for anomaly in anomalies)
+    return ConfirmDialog(
+        "Enregistrer comme refusée ?",
+        f"En l'état, cette demande serait refusée :\n{listed_faults}\n\n"
+        "Enregistrée, la demande refusée et son motif sont versés au journal ; le matériel "
+        "actuel de l'électeur reste valable. Une pièce reçue mais non cochée, une faute de "
+        "frappe : revenez corriger, rien de ce qui a été saisi n'est perdu.",
+        yes="Enregistrer comme refusée",
+        no="Revenir corriger",
+    )
 
 
 def parse_typed_name(value: str, field: str) -> str:
@@ -482,7 +509,55 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         else:
             self.query_one("#substitution-email", Input).focus()
 
-    def _send(self, *, domain_confirmed: bool = False) -> None:
+    def _ask_refusal(self, refusal: RefusalToConfirm, domain_confirmed: bool) -> None:
+        """The service would refuse the request and stored nothing: its anomalies stay
+        under the form, and the window asks whether to record the refusal."""
+        self.query_one("#substitution-result", Static).update(
+            f"En l'état, la demande serait refusée : {refusal} {NOTHING_RECORDED}"
+        )
+        anomalies = refusal.anomalies
+
+        def answered(record: bool | None) -> None:
+            if record:
+                self._send(domain_confirmed=domain_confirmed, refusal_confirmed=True)
+                return
+            at_fault = self.at_fault(anomalies)
+            if at_fault is not None:
+                at_fault.focus()
+
+        self.app.push_screen(refusal_question(anomalies), answered)
+
+    def at_fault(self, anomalies: tuple[rules.Anomaly, ...]) -> Widget | None:
+        """The first box or field of the form, in its order, that an anomaly is about;
+        None when none is (the election closed meanwhile)."""
+        ids: set[str] = set()
+        for anomaly in anomalies:
+            if anomaly.at == rules.AT_MATERIAL:
+                ids.update(
+                    f"substitution-material-{material_id}"
+                    for material_id, identifier, _ in self.materials
+                    if identifier in anomaly.items
+                )
+            elif anomaly.at == rules.AT_CHECKLIST:
+                ids.update(
+                    f"substitution-item-{index}"
+                    for index, item in enumerate(self.definition.substitution.checklist)
+                    if item in anomaly.items
+                )
+            elif anomaly.at == rules.AT_IDENTITY:
+                ids.update(ROLL_FIELD_IDS[field] for field in anomaly.items or ROLL_FIELDS)
+            elif anomaly.at == rules.AT_DECLARED:
+                ids.add("substitution-declared")
+        return next(
+            (
+                widget
+                for widget in self.query("#substitution-form Checkbox, #substitution-form Input")
+                if widget.id in ids
+            ),
+            None,
+        )
+
+    def _send(self, *, domain_confirmed: bool = False, refusal_confirmed: bool = False) -> None:
         if self._busy or self.result is not None:
             return
         today = to_paris(self.app.clock()).date()
@@ -498,6 +573,7 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
             declared,
             self.typed("substitution-notes"),
             domain_confirmed,
+            refusal_confirmed,
         )
 
     @work(thread=True, exclusive=True, group="substitution-request", exit_on_error=False)
@@ -511,23 +587,31 @@ class SubstitutionRequestScreen(Explained, CsuModal[SubstitutionView | None]):
         declared_on: date,
         notes: str,
         domain_confirmed: bool = False,
+        refusal_confirmed: bool = False,
     ) -> None:
         who = self.app.operator
         if who is None:
             return
-        view = request_substitution(
-            self.app.deps,
-            who,
-            self.intervention_id,
-            material_ids,
-            checklist=checklist,
-            identity=identity,
-            email=email,
-            email_again=email_again,
-            declared_on=declared_on,
-            notes=notes,
-            domain_confirmed=domain_confirmed,
-        )
+        try:
+            view = request_substitution(
+                self.app.deps,
+                who,
+                self.intervention_id,
+                material_ids,
+                checklist=checklist,
+                identity=identity,
+                email=email,
+                email_again=email_again,
+                declared_on=declared_on,
+                notes=notes,
+                domain_confirmed=domain_confirmed,
+                # A refusal is recorded only once the agent said so (« Enregistrer comme
+                # refusée »): the service's own rule decides what it would refuse.
+                ask_before_refusing=not refusal_confirmed,
+            )
+        except RefusalToConfirm as refusal:
+            self.app.call_from_thread(self._ask_refusal, refusal, domain_confirmed)
+            return
         self.app.call_from_thread(self._recorded, view)
 
     def _recorded(self, view: SubstitutionView) -> None:

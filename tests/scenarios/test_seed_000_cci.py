@@ -49,6 +49,7 @@ from tests.screens.conftest import (
 )
 from tests.screens.test_substitution_screens import (
     identity_as_on_the_roll,
+    record_refusal,
     result_text,
     type_identity,
 )
@@ -109,11 +110,14 @@ def tick_pieces(modal: SubstitutionRequestScreen, *, missing: str | None = None)
         box.value = str(box.label) != missing
 
 
-async def submit(pilot: Pilot[Any]) -> str:
-    """« Enregistrer la demande »: the service's answer, as the form shows it."""
+async def submit(pilot: Pilot[Any], *, refused: bool = False) -> str:
+    """« Enregistrer la demande »: the service's answer, as the form shows it. A request
+    the rules refuse is asked about first, and ``refused`` records it so."""
     fill(pilot, substitution_email=REQUEST_ADDRESS,
          substitution_email_again=REQUEST_ADDRESS)
     await click(pilot, "#substitution-submit")
+    if refused:
+        await record_refusal(pilot)
     return result_text(pilot.app)  # type: ignore[arg-type]
 
 
@@ -224,7 +228,7 @@ async def test_a_request_missing_a_piece_is_refused_naming_it(
         modal = await request_form(pilot)
         tick_pieces(modal, missing=SIGNED)
         identity_as_on_the_roll(pilot, voter)
-        shown = await submit(pilot)
+        shown = await submit(pilot, refused=True)
         assert "refusée" in shown and f"« {SIGNED} »" in shown
         assert "enregistrés au journal" in shown
         await click(pilot, "#substitution-close")
@@ -270,7 +274,7 @@ async def test_a_loss_declared_before_the_election_s_date_is_refused(
         tick_pieces(modal)
         identity_as_on_the_roll(pilot, voter)
         fill(pilot, substitution_declared="30/11/2022")
-        shown = await submit(pilot)
+        shown = await submit(pilot, refused=True)
         assert "refusée" in shown and "avant le 01/12/2022" in shown
         await click(pilot, "#substitution-close")
         await close_ui(pilot, "refusé")
@@ -305,7 +309,7 @@ async def test_a_request_whose_typed_name_differs_from_the_roll_is_refused_with_
         modal = await request_form(pilot)
         tick_pieces(modal)
         type_identity(pilot, "Durand", voter.row["prenom"], voter.birth_text)
-        shown = await submit(pilot)
+        shown = await submit(pilot, refused=True)
         assert "refusée" in shown
         assert "Le nom de la demande signée diffère de la liste électorale." in shown
     [stored] = stored_requests(demo_deps)
