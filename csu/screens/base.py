@@ -6,6 +6,9 @@
 - worker failures handled in one place: a refusal of a service shows as a French
   notification (``CsuApp.on_worker_state_changed``), and every end of a worker posts a
   typed message (:class:`WorkDone`, :class:`WorkFailed`) that screens and tests observe;
+- in a window that names its refusal line (``CsuModal.REFUSAL_LINE``), a refusal of
+  its action said there too, until the field at fault, marked and with the cursor, is
+  edited (the notice goes after seconds);
 - ``busy``: set by :meth:`begin` before a worker is started from a button, cleared when
   a worker of the screen ends, so that a double press sends nothing twice;
 - the header (:class:`ShellHeader`) filled with who works where and the election in
@@ -20,10 +23,12 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from textual import on
 from textual.binding import Binding, BindingsMap
 from textual.events import Key, Mount, ScreenResume
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from csu.domain.errors import InvalidValue
@@ -306,6 +311,26 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
     été délivré. »): Tab then Entrée, a habit of another window, pressed « Annuler » and
     the window went without a word."""
 
+    REFUSAL_LINE: ClassVar[str] = ""
+    """The selector of the window's line (a ``Static``, class ``modal-message``) where a
+    refusal of its action is said, headed by ``NOT_DONE_WHAT``, until the operator edits
+    the field at fault: the app's notice says it too, but goes after seconds, and then
+    nothing in « Nouvelle intervention » said what was wrong with the number typed
+    (newcomer run). "" for a window that says it its own way."""
+
+    NOT_DONE_WHAT: ClassVar[str] = ""
+    """What a refusal left undone, heading it in ``REFUSAL_LINE`` (« Intervention non
+    ouverte — Téléphone : … », :func:`not_done`); "": the refusal alone."""
+
+    FIELDS_AT_FAULT: ClassVar[dict[str, str]] = {}
+    """The window's field (a selector) that a refusal naming a field (``InvalidValue.
+    field``, « Téléphone ») is about: marked (class ``-at-fault``, screens.tcss), the
+    cursor put in it."""
+
+    _refusal: str = ""
+    """What ``REFUSAL_LINE`` says now ("" when nothing)."""
+    _at_fault: "Widget | None" = None
+
     def dismiss_undone(self) -> None:
         """Closes the window with nothing done, saying so where ``UNDONE`` does. Not while
         its action runs: the service may still commit it (a key issued, never shown), and
@@ -364,6 +389,80 @@ class CsuModal(_CsuBase, ModalScreen[ResultT]):
         so that the title stays in view whenever the field fits below it."""
         if self.focused is widget and not self.can_view_entire(widget):
             widget.scroll_visible(animate=False)
+
+    def field_at_fault(self, error: BaseException | None) -> "Widget | None":
+        """The field a refusal is about, shown in the window, or None: by default the one
+        ``FIELDS_AT_FAULT`` gives for the field it names."""
+        name = getattr(error, "field", None)
+        selector = self.FIELDS_AT_FAULT.get(name) if isinstance(name, str) else None
+        found = self.query(selector) if selector else None
+        field = found.first() if found else None
+        if field is None or not all(node.display for node in field.ancestors_with_self):
+            return None
+        return field
+
+    def say_refused(self, text: str, at_fault: "Widget | None" = None) -> None:
+        """Says ``text`` in ``REFUSAL_LINE`` until ``at_fault`` (or, if None, any field)
+        is edited; ``at_fault`` is marked, and gets the cursor."""
+        if not self.REFUSAL_LINE:
+            return
+        self.clear_refusal()
+        line = self.query_one(self.REFUSAL_LINE, Static)
+        line.update(text)
+        line.display = True
+        self._refusal = text
+        if at_fault is not None:
+            self._at_fault = at_fault
+            at_fault.add_class("-at-fault")
+            at_fault.focus()
+        # The line and the field, in view (below a short terminal's fold otherwise).
+        self.call_after_refresh(self._refusal_in_view, line, at_fault)
+
+    def _refusal_in_view(self, line: Static, at_fault: "Widget | None") -> None:
+        if line.is_mounted and line.display:
+            line.scroll_visible(animate=False, immediate=True)
+        if at_fault is not None:
+            self.bring_into_view(at_fault)
+
+    def clear_refusal(self) -> None:
+        """Takes back what :meth:`say_refused` said, and the mark of its field."""
+        at_fault, self._at_fault = self._at_fault, None
+        if at_fault is not None:
+            at_fault.remove_class("-at-fault")
+        said, self._refusal = self._refusal, ""
+        if said and self.REFUSAL_LINE:
+            line = self.query_one(self.REFUSAL_LINE, Static)
+            if str(line.content) == said:  # not a sentence the window put there since
+                line.update("")
+                line.display = False
+
+    @on(WorkFailed)
+    def _say_failure(self, failed: WorkFailed) -> None:
+        # After the window's own handlers (Textual runs a subclass's first).
+        if not self.REFUSAL_LINE:
+            return
+        error = failed.error
+        if self.NOT_DONE_WHAT:
+            text = not_done(self.NOT_DONE_WHAT, error)
+        else:
+            text = str(error) if failed.refused else "L'action n'a pas abouti : réessayez."
+        self.say_refused(text, self.field_at_fault(error) if failed.refused else None)
+
+    @on(WorkDone)
+    def _done_well(self) -> None:
+        self.clear_refusal()
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _edited(self, event: Input.Changed | TextArea.Changed | Select.Changed) -> None:
+        """The field at fault edited (any field, for a refusal that named none), or a
+        choice changed, which changes what the window asks: the refusal is taken back."""
+        if not self._refusal and self._at_fault is None:
+            return
+        at_fault = self._at_fault
+        if at_fault is None or event.control is at_fault or isinstance(event, Select.Changed):
+            self.clear_refusal()
 
     def finish(self, result: ResultT) -> None:
         """Dismisses with ``result``, for a worker's ``call_from_thread``: ``dismiss``
