@@ -1,7 +1,8 @@
 """Opening and closing an intervention: the start and the end of every call or visit.
 
 Both modals call the service themselves, so that a refusal (shown by the app as a
-notification) leaves the modal open with what the operator typed.
+notification, and in the window until the field at fault is edited) leaves the modal
+open with what the operator typed.
 """
 
 from collections.abc import Sequence
@@ -15,12 +16,14 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from csu.domain.election import CREDENTIAL_LABELS
+from csu.domain.errors import InvalidValue
 from csu.domain.escalation import ESCALATED
 from csu.domain.interventions import OUTCOMES, RESOLVED, UNCONFIRMED_RESOLVED
 from csu.domain.verification import CHANNEL_LABELS
-from csu.screens.base import CsuModal, WorkFailed
+from csu.screens.base import CsuModal, not_done
 from csu.screens.credential import unconfirmed
 from csu.screens.dialogs import ConfirmDialog
+from csu.services.escalation import CALLBACK_FIELD
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
 from csu.widgets.plain import PlainSelect
 
@@ -45,6 +48,15 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
     A president opens in person only (channel ``president``, no choice)."""
 
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-open-cancel")]
+    # Under the fields, above the buttons: why nothing can be opened, or why it was not.
+    REFUSAL_LINE = "#open-message"
+    NOT_DONE_WHAT = "Intervention non ouverte"
+    # As csu.domain.identifiers and csu.services.interventions name them.
+    FIELDS_AT_FAULT = {
+        "Téléphone": "#open-caller",
+        "Président": "#open-president",
+        "Canal": "#open-channel",
+    }
 
     def __init__(
         self, voter_id: int, elections: Sequence[ElectionChoice], *, as_president: bool
@@ -237,6 +249,7 @@ LAYOUT_SETTLED_S = 0.05
 NOTE_OPTIONAL = "Note (facultative, versée au journal ; numéros et adresses masqués)"
 # One line at 80 columns: a second one was scrolled out of view, its parenthesis cut.
 NOTE_FOR_SUPERVISOR = "Note (obligatoire : pourquoi escalader ; numéros et adresses masqués)"
+NOTE_SUBJECT = "La note"  # how the service's refusal of a code in the note begins
 
 
 class InterventionCloseScreen(CsuModal[str | None]):
@@ -252,6 +265,15 @@ class InterventionCloseScreen(CsuModal[str | None]):
 
     UNDONE = "L'intervention reste ouverte."
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="intervention-close-cancel")]
+    REFUSAL_LINE = "#close-message"
+    NOT_DONE_WHAT = "Intervention non close"
+    # As csu.services.interventions and csu.services.escalation name them (« La note »:
+    # a credential found in it, csu.services.credential_text).
+    FIELDS_AT_FAULT = {
+        "Note": "#close-note",
+        NOTE_SUBJECT: "#close-note",
+        CALLBACK_FIELD: "#close-callback",
+    }
 
     def __init__(
         self, intervention_id: str, suggested: str = "résolu", *, unconfirmed: str | None = None
@@ -294,6 +316,9 @@ class InterventionCloseScreen(CsuModal[str | None]):
                 # Optional: without it the supervisor reaches the voter as the file says.
                 yield Label("Numéro de rappel (facultatif ; sinon, coordonnées du dossier)")
                 yield Input(id="close-callback", placeholder="ex. 06 12 34 56 78")
+            message = Static(id="close-message", classes="modal-message", markup=False)
+            message.display = False
+            yield message
             with Horizontal(classes="modal-buttons"):
                 yield Button("Clore", id="close-ok", variant="primary")
                 yield Button("Annuler", id="close-cancel")
@@ -339,7 +364,9 @@ class InterventionCloseScreen(CsuModal[str | None]):
             # The warning above said « précisez-le dans la note »: a newcomer closed
             # « Résolu » all the same, the key's hand-over never confirmed, nothing said.
             self.notify(UNCONFIRMED_RESOLVED, title="Note demandée", severity="warning")
-            note.focus()
+            self.say_refused(
+                not_done(self.NOT_DONE_WHAT, InvalidValue("Note", UNCONFIRMED_RESOLVED)), note
+            )
             return
         if not isinstance(outcome, str) or not self.begin():
             return
@@ -357,15 +384,14 @@ class InterventionCloseScreen(CsuModal[str | None]):
     def _done(self, outcome: str) -> None:
         self.dismiss(outcome)
 
-    @on(WorkFailed)
-    def _refused(self, event: WorkFailed) -> None:
-        """The cursor into the field the refusal names (told by the app's notice): it
-        stayed on « Clore », and a note typed then went nowhere."""
-        field = getattr(event.error, "field", None)
-        if field == "Note":
-            self.query_one("#close-note", TextArea).focus()
-        elif field is not None and self.query_one("#close-callback-box").display:
-            self.query_one("#close-callback", Input).focus()  # the number, as typed
+    def field_at_fault(self, error: BaseException | None) -> Widget | None:
+        """The field the refusal names, where the cursor goes (it stayed on « Clore »,
+        and a note typed then went nowhere); the note, too, for a code's shape found in
+        it, which the service refuses without naming a field."""
+        named = super().field_at_fault(error)
+        if named is None and str(error).startswith(f"{NOTE_SUBJECT} "):
+            return self.query_one("#close-note", TextArea)
+        return named
 
     @on(Button.Pressed, "#close-cancel")
     def action_cancel(self) -> None:

@@ -4,7 +4,8 @@ personal address (never the professional one on record).
 The number or address typed serves this link only: the service keeps it sealed until
 delivery and the journal a masked form; the modal clears it once the link is sent. A
 refusal (a landline, the professional address, a lapsed verification) shows as a
-notification and leaves what was typed in place.
+notification, and in the window until the field at fault is edited, and leaves what was
+typed in place.
 
 Nobody can read the recipient back once the link is sent (masked everywhere), and the
 link reveals a new vote code: an address is typed twice (the second typing refuses a
@@ -95,6 +96,8 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
 
     UNDONE = "Aucun lien n'a été envoyé."
     BINDINGS = [Binding("escape", "close", "Fermer", id="vote-code-link-close"), ENTER_MOVES_ON]
+    REFUSAL_LINE = "#link-problem"
+    NOT_DONE_WHAT = "Lien non envoyé"
 
     def __init__(self, intervention_id: str, materials: Sequence[MaterialView]) -> None:
         super().__init__()
@@ -127,6 +130,11 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
                     id="link-recipient-confirm",
                     placeholder="la même adresse, retapée",
                 )
+            # Why the link did not go, under the fields, where the cursor goes back (told
+            # from the hint below by its colour: the buttons stay in view at 80x24).
+            problem = Static(id="link-problem", classes="modal-message", markup=False)
+            problem.display = False
+            yield problem
             yield Static(
                 "Le numéro ou l'adresse saisi ne sert qu'à cet envoi : il n'est pas conservé. "
                 "Un nouveau lien annule le précédent.",
@@ -294,20 +302,20 @@ class VoteCodeLinkScreen(CsuModal[LinkSent | None]):
         self.query_one("#link-recipient", Input).focus()
 
     @on(WorkFailed)
-    def _failed(self, failed: WorkFailed) -> None:
+    def _failed(self) -> None:
+        # « Envoi du lien… » goes; the refusal shows in #link-problem (CsuModal).
         result = self.query_one("#link-result", Static)
         result.update(sent_text(self.sent) if self.sent else "")
         result.display = self.sent is not None
-        if failed.refused:
-            # The number or address was refused (absent, malformed, typed twice
-            # differently, the voter's own professional one): the cursor goes back to
-            # the field, where what the agent types next belongs, not to the button.
-            error = failed.error
-            # « Adresse personnelle » names the retyping: absent, or not the same.
-            again = isinstance(error, InvalidValue) and error.field == ADDRESS_FIELD
-            again = again and not isinstance(error, DoubtfulDomain)
-            target = "#link-recipient-confirm" if again else "#link-recipient"
-            self.query_one(target, Input).focus()
+
+    def field_at_fault(self, error: BaseException | None) -> Input:
+        """Every refusal is about the number or address (absent, malformed, typed twice
+        differently, the voter's own professional one): the cursor goes back to its
+        field, where what the agent types next belongs, not to the button."""
+        # « Adresse personnelle » names the retyping: absent, or not the same.
+        again = isinstance(error, InvalidValue) and error.field == ADDRESS_FIELD
+        again = again and not isinstance(error, DoubtfulDomain)
+        return self.query_one("#link-recipient-confirm" if again else "#link-recipient", Input)
 
     @on(Button.Pressed, "#link-close")
     def action_close(self) -> None:
