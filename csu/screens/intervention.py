@@ -25,7 +25,7 @@ from csu.screens.credential import unconfirmed
 from csu.screens.dialogs import ConfirmDialog
 from csu.services.escalation import CALLBACK_FIELD
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
-from csu.widgets.plain import PlainSelect
+from csu.widgets.plain import NextSelect
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
             yield Static("Nouvelle intervention", classes="modal-title")
             if len(self.elections) > 1:
                 yield Label("Scrutin")
-                yield PlainSelect(
+                yield NextSelect(
                     [(f"{e.id} — {e.title}", e.id) for e in self.elections],
                     id="open-election",
                     allow_blank=False,
@@ -91,7 +91,7 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
                 )
             else:
                 yield Label("Canal")
-                yield Select(
+                yield NextSelect(
                     self._channel_options(first),
                     id="open-channel",
                     allow_blank=False,
@@ -302,7 +302,7 @@ class InterventionCloseScreen(CsuModal[str | None]):
                     markup=False,
                 )
             yield Label("Issue")
-            yield Select(
+            yield NextSelect(
                 [(label.capitalize(), key) for key, label in OUTCOMES.items()],
                 id="close-outcome",
                 value=self.suggested,

@@ -7,7 +7,7 @@ from textual.widgets import Select
 from csu.app import CsuApp
 from csu.screens.credential import IssueScreen
 from csu.services.context import Deps
-from tests.screens.conftest import SIZE, call_verified, demo_voter, press
+from tests.screens.conftest import SIZE, call_verified, demo_voter, on_voter_file, press
 
 
 async def test_a_kind_picked_with_entree_moves_the_cursor_on(
@@ -40,3 +40,19 @@ async def test_a_kind_set_by_the_program_leaves_the_cursor(
         kinds.value = "password"
         await pilot.pause(0.1)
         assert kinds.has_focus
+
+
+async def test_a_channel_picked_with_entree_moves_the_cursor_to_the_caller_s_number(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await on_voter_file(pilot, demo_voter(demo_deps))
+        await press(pilot, "ctrl+n")
+        window = app.screen
+        channels = window.query_one("#open-channel", Select)
+        channels.focus()
+        await press(pilot, "enter")
+        assert channels.expanded
+        await press(pilot, "enter")  # the channel shown, picked again
+        await pilot.pause(0.1)
+        assert window.focused is window.query_one("#open-caller")
