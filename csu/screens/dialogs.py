@@ -99,6 +99,11 @@ class ReasonDialog(CsuModal[ResultT]):
         self.dismiss(self.CANCELLED)  # type: ignore[arg-type]
 
 
+# « identifiant »: Education's identifier is an address, and « Matériel de vote :
+# t***@ac-creteil.fr » in the link window read as where the link would go (newcomer run).
+MATERIAL_WORDS = "Matériel de vote (identifiant)"
+
+
 def material_label(material: MaterialView) -> str:
     return f"{mask_identifier(material.identifier)} — {material.capacity} ({material.status})"
 
@@ -118,7 +123,7 @@ class MaterialPicker(Vertical):
     def compose(self) -> ComposeResult:
         if len(self.materials) > 1:
             usable = next((m for m in self.materials if m.status == "actif"), self.materials[0])
-            yield Label("Matériel de vote")
+            yield Label(MATERIAL_WORDS)
             yield PlainSelect(
                 [(material_label(m), m.material_id) for m in self.materials],
                 id=self.select_id,
@@ -127,7 +132,7 @@ class MaterialPicker(Vertical):
             )
         elif self.materials:
             yield Static(
-                f"Matériel de vote : {material_label(self.materials[0])}", markup=False
+                f"{MATERIAL_WORDS} : {material_label(self.materials[0])}", markup=False
             )
         else:
             yield Static("Aucun matériel de vote de ce scrutin pour cet électeur.")
