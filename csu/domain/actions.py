@@ -31,6 +31,7 @@ ACTIONS: frozenset[str] = frozenset({
     "message_resend",
     "message_abandon",
     "substitution_request",
+    "substitution_check",
     "substitution_list",
     "substitution_grant",
     "substitution_refuse",

@@ -52,6 +52,7 @@ ACTION_LABELS: dict[str, str] = {
     "message_resend": "message renvoyé",
     "message_abandon": "message abandonné",
     "substitution_request": "demande de substitution",
+    "substitution_check": "demande de substitution à corriger (non enregistrée)",
     "substitution_list": "demandes de substitution consultées",
     "substitution_grant": "substitution accordée",
     "substitution_refuse": "substitution refusée",
@@ -150,6 +151,7 @@ DETAIL_LABELS: dict[str, str] = {
     "alerts": "alertes",
     # What the supervisor pressed on a refusal (substitution_refuse): worded by value
     # below, « approbation demandée : non » read as if approval was never asked for.
+    "anomalies": "anomalies",
     "approval_asked": "choix du superviseur",
     "approved": "approuvée par un autre superviseur",
     "attempts": "tentatives",

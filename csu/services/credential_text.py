@@ -31,11 +31,12 @@ masked note would also say something else than what they wrote). It is refused w
   case and the punctuation around the words aside), the first characters of the agent
   card's serial and the last of the IBAN (each run of 6 letters and digits or more),
   the first 10 digits of the NIR (each run of 10 digits or more, spaces and dots
-  between them allowed), the département of birth (S7: a number read as one, within
-  three words after one of birth or of a département, « née dans le 67 »); at most
-  :data:`MAX_ANSWER_COMPARISONS` a text. A newcomer
+  between them allowed); at most :data:`MAX_ANSWER_COMPARISONS` a text. A newcomer
   wrote « réponse défi Blanchard OK » in a closing note; « carte 0VWFFT, IBAN 453547 »
   and « NIR 1700259337 » went through the personal data masks too.
+
+- a département of birth said as such (S7: « née dans le 67 »), by its shape
+  (:func:`birth_department_said`), whoever the voter.
 
 A refusal by a hash match (not by a shape) is a :class:`CredentialInText`: the service's
 ``retried`` journals it (« code_in_text », the kind matched, never the text), for a
@@ -57,7 +58,6 @@ from csu.domain import credentials as creds
 from csu.domain.election import CredentialFormat
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import (
-    BIRTH_DEPARTMENT,
     CARD6,
     CHALLENGE_ANSWER,
     IBAN6,
@@ -117,8 +117,14 @@ digits and letters come first."""
 _NOT_A_LETTER = re.compile(r"[\W_]+")
 _SPELT_WORDS = 3  # pieces an answer spelt out is joined from (« Besan çon »: two)
 # Words after which a number may be the département of birth (S7), as folded.
-_DEPARTMENT_WORDS = frozenset({
-    "ne", "nee", "ne(e)", "naissance", "naitre", "departement", "dept", "dep", "dpt",
+# Words after which a number may be the département of birth (S7), as folded; not
+# « ne » (the negation: « il ne rappellera qu'à 14 h ») nor « dép. » (a départ).
+_DEPARTMENT_WORDS = frozenset({"nee", "naissance", "departement", "dept", "dpt"})
+# What after a number says it is no département: an hour, a duration, a day's month.
+_NOT_A_DEPARTMENT_AFTER = frozenset({
+    "h", "heure", "heures", "min", "mn", "minute", "minutes", "s", "jours", "jour", "fois",
+    "tentatives", "essais", "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet",
+    "aout", "septembre", "octobre", "novembre", "decembre",
 })  # fmt: skip
 _DEPARTMENT_REACH = 3  # « née dans le 67 »: the number three words on
 # Around a word, not part of what the caller answered (« Blanchard, » « (Blanchard) »).
@@ -203,12 +209,12 @@ def code_check(
         found = session.execute(
             select(
                 col(Voter.pseudonym), col(Voter.challenge_answer_hash), col(Voter.card6_hash),
-                col(Voter.iban6_hash), col(Voter.nir10_hash), col(Voter.birth_department_hash),
+                col(Voter.iban6_hash), col(Voter.nir10_hash),
             ).where(col(Voter.id) == voter_id)
         ).one_or_none()  # fmt: skip
         if found is not None:
             subject = found[0]
-            factors = ("challenge_answer", "agent_card", "iban", "nir10", "birth_department")
+            factors = ("challenge_answer", "agent_card", "iban", "nir10")
             answers = {f: h for f, h in zip(factors, found[1:], strict=True) if h is not None}
         rows = active_credentials.of_voter(
             session, voter_id, election_id,
@@ -296,6 +302,8 @@ def _held_kind(text: str, check: CodeCheck | None) -> tuple[str, bool] | None:
     evident = creds.evident_codes(text, check.formats)
     if evident:
         return evident[0].kind, False
+    if birth_department_said(text):
+        return "birth_department", False
     kind = _matching_kind(text, check) or _answer_in(text, check)
     return None if kind is None else (kind, True)
 
@@ -316,11 +324,7 @@ def _answer_in(text: str, check: CodeCheck) -> str | None:
         compared.add((factor, value))
         return matches(check.key, purpose, value, check.answers[factor])
 
-    candidates = [
-        *_run_candidates(text, check),
-        *_department_candidates(text, check),
-        *_answer_candidates(text, check),
-    ]
+    candidates = [*_run_candidates(text, check), *_answer_candidates(text, check)]
     for factor, purpose, value in candidates:
         found = written(factor, purpose, value)
         if found is None:
@@ -330,26 +334,36 @@ def _answer_in(text: str, check: CodeCheck) -> str | None:
     return None
 
 
-def _department_candidates(text: str, check: CodeCheck) -> list[tuple[str, str, str]]:
-    """The words read as a département within :data:`_DEPARTMENT_REACH` words after one
-    that speaks of birth or of a département (« née dans le 67 », « dépt. 2A »): a bare
-    number is too common in a note (« rappel dans 15 min ») to be compared alone."""
-    if "birth_department" not in check.answers:
-        return []
-    words = [word.strip(_AROUND_A_WORD) for word in text.split()]
-    found: list[tuple[str, str, str]] = []
+def birth_department_said(text: str) -> bool:
+    """Whether ``text`` says a département of birth: a number read as one within
+    :data:`_DEPARTMENT_REACH` words after a word of birth or of a département (« née
+    dans le 67 », « né(e) au 2A », « dépt. 971 »), not followed by a unit or a month
+    (« née le 3 mai », « ne part pas, 14 h »). By its shape, whoever the voter: compared
+    with the voter's own, a refusal would tell an agent which guess was right."""
+    words = text.split()
     for index, word in enumerate(words):
         if _fold_word(word) not in _DEPARTMENT_WORDS:
             continue
-        for said in words[index + 1 : index + 1 + _DEPARTMENT_REACH]:
-            with contextlib.suppress(InvalidValue):
-                found.append(("birth_department", BIRTH_DEPARTMENT, parse_department(said)))
-    return found
+        reach = words[index + 1 : index + 2 + _DEPARTMENT_REACH]  # one more: what follows
+        following = [w.strip(_AROUND_A_WORD) for w in reach]
+        for position, said in enumerate(following[:_DEPARTMENT_REACH]):
+            after = following[position + 1] if position + 1 < len(following) else ""
+            if _fold_word(after) in _NOT_A_DEPARTMENT_AFTER:
+                continue
+            try:
+                parse_department(said)
+            except InvalidValue:
+                continue
+            return True
+    return False
 
 
 def _fold_word(word: str) -> str:
+    """A word as the rule above reads it: accents and case aside, « né(e) » as « nee »,
+    without the punctuation around it."""
+    bare = word.replace("(e)", "e").replace("(E)", "e").strip(_AROUND_A_WORD)
     with contextlib.suppress(InvalidValue):
-        return normalise_answer(word).rstrip(".")
+        return normalise_answer(bare)
     return ""
 
 

@@ -43,6 +43,7 @@ from csu.services.elections import get_definition
 from csu.services.interventions import owned_open, usable_material
 from csu.services.notices import notify_change
 from csu.services.outbox import Outgoing, deliver, enqueue
+from csu.services.sessions import require_live_in
 from csu.services.support import support_for
 from csu.store.tables import Material, Voter
 
@@ -95,6 +96,7 @@ def letter_preview(
     """Whether the operator's open intervention may send this material's voter a new
     key by post, and to which (masked) address."""
     with deps.reading() as session:
+        require_live_in(session, who)  # a disabled account reads nothing more
         row = owned_open(session, who, intervention_id)
         material = session.get(Material, material_id)
         if material is None or material.voter_id != row.voter_id:

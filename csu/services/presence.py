@@ -219,6 +219,7 @@ def presence_status(
     journalled). The agent's window asks again every few seconds."""
     now = deps.clock()
     with deps.reading() as session:
+        require_live_in(session, who)  # a disabled account reads nothing more
         row = session.get(Intervention, intervention_id)
         if row is None or row.operator_login != who.login:
             raise NotFound("Intervention introuvable.")

@@ -56,6 +56,7 @@ from csu.services.context import (
     NotFound,
     OperatorContext,
     ServiceError,
+    journal_refusal_apart,
     journals_refusals,
     require_role,
     retried,
@@ -158,9 +159,13 @@ class RefusalToConfirm(ServiceError):
     anomalies, each with what of the request it is about, so that the form asks the
     operator whether to record the refusal or to correct what was typed or ticked."""
 
-    def __init__(self, anomalies: Sequence[rules.Anomaly]) -> None:
+    def __init__(
+        self, anomalies: Sequence[rules.Anomaly], *, election: str, subject: str
+    ) -> None:
         super().__init__(rules.refusal_reason([a.text for a in anomalies]))
         self.anomalies = tuple(anomalies)
+        self.election = election
+        self.subject = subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +262,8 @@ def request_substitution(
     callers not yet typing them: one of the two is required.
 
     ``ask_before_refusing`` (the terminal's form): a request the rules would refuse is
-    neither stored nor journalled; :class:`RefusalToConfirm` names its anomalies, and
+    not stored, its anomalies journalled apart (``substitution_check``, refused);
+    :class:`RefusalToConfirm` names them, and
     the operator corrects the form or sends it again without the flag to record the
     refusal (a box left unticked, a typo in a name, became a refusal at once)."""
     require_role(deps, who, *REQUESTERS)
@@ -285,27 +291,38 @@ def request_substitution(
         prepared = _prepare(deps, definition, len(wanted))
     message_id: list[int] | None = None
     unverified: str | None = None
-    with deps.writing() as session:
-        row = owned_open(session, who, intervention_id)
-        definition = get_definition(session, row.election_id or "")
-        answers = rules.checklist_answers(definition.substitution.checklist, checklist)
-        voter = _voter(session, row.voter_id)
-        refuse_codes(notes, "Les notes", "une note",
-                     code_check(deps, session, voter.id, definition.id))  # fmt: skip
-        materials = _locked_materials(session, row, wanted)
-        # Read under the intervention's lock, as the credential acts read theirs.
-        unverified = verification_refusal(definition, row, now)
-        if unverified is not None:
-            _journal_unverified(session, who, row, voter, materials, unverified, now)
-        else:
-            view, message_id = _take(
-                session, deps, who, row, definition, voter, materials, wanted,
-                answers=answers, typed=typed, identity_match=identity_match,
-                address=address, declared_on=declared_on, notes=notes,
-                prepared=prepared, now=now,
-                doubted=domain_confirmed and likely_typo(address) is not None,
-                ask_before_refusing=ask_before_refusing,
-            )  # fmt: skip
+    try:
+        with deps.writing() as session:
+            row = owned_open(session, who, intervention_id)
+            definition = get_definition(session, row.election_id or "")
+            answers = rules.checklist_answers(definition.substitution.checklist, checklist)
+            voter = _voter(session, row.voter_id)
+            refuse_codes(notes, "Les notes", "une note",
+                         code_check(deps, session, voter.id, definition.id))  # fmt: skip
+            materials = _locked_materials(session, row, wanted)
+            # Read under the intervention's lock, as the credential acts read theirs.
+            unverified = verification_refusal(definition, row, now)
+            if unverified is not None:
+                _journal_unverified(session, who, row, voter, materials, unverified, now)
+            else:
+                view, message_id = _take(
+                    session, deps, who, row, definition, voter, materials, wanted,
+                    answers=answers, typed=typed, identity_match=identity_match,
+                    address=address, declared_on=declared_on, notes=notes,
+                    prepared=prepared, now=now,
+                    doubted=domain_confirmed and likely_typo(address) is not None,
+                    ask_before_refusing=ask_before_refusing,
+                )  # fmt: skip
+    except RefusalToConfirm as asked:
+        # Each form found wanting leaves its trace, as a refusal recorded did: else a
+        # request could be sent again and again, a box ticked or a date changed, until
+        # it passed, unseen (the review).
+        journal_refusal_apart(
+            deps, who, "substitution_check",
+            {"intervention": intervention_id, "anomalies": [a.text for a in asked.anomalies]},
+            election=asked.election, subject=asked.subject,
+        )  # fmt: skip
+        raise
     if unverified is not None:
         raise ServiceError(unverified)  # journalled above, committed
     return _delivered(deps, who, view, message_id)
@@ -360,7 +377,8 @@ def _take(
             rules.Anomaly(_mismatch_reason(mismatches), rules.AT_IDENTITY, tuple(mismatches))
         )
     if faults and ask_before_refusing:
-        raise RefusalToConfirm(faults)  # rolled back: nothing stored, nothing journalled
+        # Rolled back: nothing stored; request_substitution journals the question apart.
+        raise RefusalToConfirm(faults, election=definition.id, subject=voter.pseudonym)
     anomalies = [fault.text for fault in faults]
     request = SubstitutionRequest(
         election_id=definition.id,

@@ -8,7 +8,14 @@ Kept sealed while the request waits; shown to a supervisor only, journalled as a
 
 from csu.domain import sealing
 from csu.domain.substitution import PENDING
-from csu.services.context import Deps, NotFound, OperatorContext, ServiceError, require_role
+from csu.services.context import (
+    Deps,
+    NotFound,
+    OperatorContext,
+    ServiceError,
+    require_role,
+    retried,
+)
 from csu.services.sessions import require_live_in
 from csu.services.substitution import SEAL_PURPOSE
 from csu.store import journal
@@ -18,6 +25,7 @@ REQUEST_ADDRESS = "substitution_email"
 """The ``field`` of the reveal's entry (csu.domain.labels names it)."""
 
 
+@retried
 def request_address(deps: Deps, who: OperatorContext, request_id: int) -> str:
     """The address of a pending request in clear, for a supervisor deciding it."""
     require_role(deps, who, "superviseur")

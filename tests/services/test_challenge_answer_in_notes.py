@@ -172,30 +172,42 @@ def test_the_challenge_answer_spelt_out_is_refused(
 @pytest.mark.parametrize(
     "written",
     [
-        lambda dep: f"vérifiée, elle est née dans le {dep}, NUMEN lu",
+        lambda dep: f"vérifiée, elle est nee dans le {dep}, NUMEN lu",
+        lambda dep: f"né(e) au {dep}",
         lambda dep: f"dépt. {dep} confirmé",
         lambda dep: f"Département de naissance : {dep}",
     ],
-    ids=["née dans le", "dépt.", "département de naissance"],
+    ids=["nee dans le", "né(e) au", "dépt.", "département de naissance"],
 )
 def test_the_department_of_birth_said_in_a_note_is_refused(
     desk: Desk, written: Callable[[str], str]
 ) -> None:
-    """« elle est nee dans le 67 » was kept in clear (newcomer run): an S7 answer."""
+    """« elle est nee dans le 67 » was kept in clear (newcomer run): an S7 answer. By its
+    shape, whoever the voter: a refusal by the voter's own would confirm a guess."""
     caller = desk.without_notice
     call = open_call(desk, caller)
     department = caller.without_notice_answers()["birth_department"]
     with pytest.raises(ServiceError, match="au département de naissance de l'électeur"):
         close_intervention(desk.deps, AGENT, call.id, "résolu", written(department))
-    [entry] = entries(desk.deps, "code_in_text")
-    assert entry["details"]["kind"] == "birth_department"
+    assert entries(desk.deps, "intervention_close", intervention=call.id) == []
 
 
-def test_the_same_number_without_a_word_of_birth_is_kept(desk: Desk) -> None:
+@pytest.mark.parametrize(
+    "note",
+    [
+        "rappel dans {dep} minutes",
+        "Il ne rappellera qu'à {dep} h",
+        "SMS ne part pas, {dep} tentatives",
+        "Née le 3 mai, vérifiée",
+        "dép. 14 h, retour 15 h",
+    ],
+    ids=["no word of birth", "ne before an hour", "ne before a count", "a day", "départ"],
+)
+def test_a_number_that_is_no_department_of_birth_is_kept(desk: Desk, note: str) -> None:
+    """The review found « ne » (the negation) and days of the month refused."""
     caller = desk.without_notice
     call = open_call(desk, caller)
-    department = caller.without_notice_answers()["birth_department"]
-    note = f"rappel dans {department} minutes"
-    close_intervention(desk.deps, AGENT, call.id, "résolu", note)
+    written = note.format(dep=caller.without_notice_answers()["birth_department"])
+    close_intervention(desk.deps, AGENT, call.id, "résolu", written)
     [entry] = entries(desk.deps, "intervention_close", intervention=call.id)
-    assert entry["details"]["note"] == note
+    assert entry["details"]["note"] == written

@@ -56,6 +56,7 @@ from csu.services.journal_review import (
     next_page,
     search_journal,
 )
+from csu.services.letters import letter_preview
 from csu.services.operators import (
     add_operator,
     change_operator,
@@ -72,7 +73,12 @@ from csu.services.platform_clients import (
     list_platform_clients,
     revoke_platform_client,
 )
-from csu.services.presence import attest_presence, presence_requests, request_presence_check
+from csu.services.presence import (
+    attest_presence,
+    presence_requests,
+    presence_status,
+    request_presence_check,
+)
 from csu.services.retention import purge
 from csu.services.rolls import import_voters, import_votes
 from csu.services.substitution import decide_substitution, get_substitution, pending_substitutions
@@ -505,6 +511,9 @@ _ACTIONS: dict[str, tuple[Role, Callable[[_Ready], object]]] = {
     "list_platform_clients": ("superviseur", lambda r: list_platform_clients(r.deps, r.who)),
     "latest_checkpoint": ("superviseur", lambda r: latest_checkpoint(r.deps, r.who)),
     "check_integrity": ("superviseur", lambda r: check_integrity(r.deps, r.who)),
+    "presence_status": ("superviseur", lambda r: presence_status(r.deps, r.who, r.call_id)),
+    "letter_preview": ("superviseur", lambda r: letter_preview(
+        r.deps, r.who, r.call_id, r.desk.caller.material_id)),
 }  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """``request_substitution(ask_before_refusing=True)``, as the terminal's form sends it:
-a request the rules would refuse is neither stored nor journalled; the refusal to
+a request the rules would refuse is not stored, its anomalies journalled apart; the refusal to
 confirm carries its anomalies, each with what of the request it is about, the same
 sentences the refusal records once the operator confirms it (one rule, two doors)."""
 
@@ -49,13 +49,31 @@ def stored_requests(cell: Cell) -> list[SubstitutionRequest]:
         return list(session.execute(select(SubstitutionRequest)).scalars())
 
 
-def test_a_request_the_rules_refuse_is_neither_stored_nor_journalled(cell: Cell) -> None:
+def test_a_request_the_rules_refuse_is_not_stored_as_a_request(cell: Cell) -> None:
     answers, _ = without_signed(cell)
     with pytest.raises(RefusalToConfirm):
         ask(cell, checklist=answers, identity=mistyped(cell), identity_match=None,
             ask_before_refusing=True)  # fmt: skip
     assert stored_requests(cell) == []
     assert entries(cell.deps, "substitution_request") == []
+
+
+def test_each_form_found_wanting_is_journalled_with_its_anomalies(cell: Cell) -> None:
+    # Sent again and again until it passed, a request would otherwise leave no trace.
+    answers, _ = without_signed(cell)
+    with pytest.raises(RefusalToConfirm):
+        ask(cell, checklist=answers, identity=mistyped(cell), identity_match=None,
+            ask_before_refusing=True)  # fmt: skip
+    with pytest.raises(RefusalToConfirm) as asked:  # the same form, sent again
+        request_substitution(
+            cell.deps, AGENT, _open_of(cell), cell.voter.material_ids[:1], checklist=answers,
+            email=ADDRESS, email_again=ADDRESS, declared_on=DECLARED,
+            identity=mistyped(cell), ask_before_refusing=True,
+        )  # fmt: skip
+    checks = entries(cell.deps, "substitution_check")
+    assert len(checks) == 2
+    assert checks[0]["outcome"] == "refusé" and checks[0]["subject"]
+    assert checks[0]["details"]["anomalies"] == [a.text for a in asked.value.anomalies]
 
 
 def test_the_anomalies_asked_about_are_the_reason_the_refusal_records(cell: Cell) -> None:
