@@ -492,6 +492,8 @@ def time_left_said(
 CODE_REPLACED = "code remplacé par un plus récent : non envoyé"
 LINK_REPLACED = "lien remplacé par un plus récent : non envoyé"
 CONTACT_SET_ASIDE = "coordonnée écartée par un superviseur : non envoyé"
+# The voter's contact of record each channel sends to.
+_RECORD_FIELDS: dict[str, Any] = {"sms": col(Voter.phone_mobile), "email": col(Voter.email_pro)}
 LINK_USED = "lien déjà utilisé : non envoyé"
 MATERIAL_REPLACED = "matériel remplacé avant l'envoi : lien non envoyé"
 MATERIAL_INVALIDATED = "matériel invalidé avant l'envoi : lien non envoyé"
@@ -534,8 +536,27 @@ def _replaced(
         if token is not None and token.used_at is not None:
             return LINK_USED
         if token is not None:
-            return _material_gone(session, token.material_id)
-    return None
+            gone = _material_gone(session, token.material_id)
+            if gone is not None:
+                return gone
+    return _contact_gone(session, message_id, channel)
+
+
+def _contact_gone(session: Session, message_id: int, channel: str) -> str | None:
+    """:data:`CONTACT_SET_ASIDE` for a message to the voter's contact of record that the
+    voter no longer has (set aside by a supervisor, or purged): a send that read the
+    address just before it was set aside queued its message just after (PostgreSQL)."""
+    field = _RECORD_FIELDS.get(channel)
+    if field is None:
+        return None
+    found = session.execute(
+        select(col(OutboundMessage.typed_recipient), field)
+        .join(Voter, col(Voter.id) == col(OutboundMessage.voter_id))
+        .where(col(OutboundMessage.id) == message_id)
+    ).first()
+    if found is None or found[0] or found[1] is not None:
+        return None
+    return CONTACT_SET_ASIDE
 
 
 def _material_gone(session: Session, material_id: int) -> str | None:

@@ -11,6 +11,7 @@ from csu.domain.identifiers import parse_mobile
 from csu.domain.labels import detail_value
 from csu.services.context import Forbidden, NotFound, ServiceError
 from csu.services.one_time_codes import send_one_time_code
+from csu.services.outbox import deliver_due
 from csu.services.verification import verify_identity
 from csu.services.vote_codes import INVALID_LINK, redeem_link
 from csu.services.voter_contacts import set_contact_aside
@@ -126,3 +127,22 @@ def test_a_contact_not_on_record_cannot_be_set_aside(desk: Desk) -> None:
 def test_only_a_contact_field_can_be_set_aside(desk: Desk) -> None:
     with pytest.raises(ServiceError, match="champs possibles : courriel professionnel"):
         set_contact_aside(desk.deps, SUPERVISOR, desk.caller.voter_id, "nir10_hash", REASON)
+
+
+def test_a_message_queued_just_after_its_contact_was_set_aside_is_not_sent(desk: Desk) -> None:
+    """A send that read the mobile just before it was set aside (PostgreSQL, two
+    workstations) queued its message after: it is given up when its turn comes."""
+    call = open_call(desk, desk.caller)
+    sent = send_one_time_code(using(desk, gateway_down()), AGENT, call.id, "otp_mobile")
+    assert sent.delivery == "en attente"
+    with desk.deps.writing() as session:  # the set-aside, committed in between
+        row = session.get(Voter, desk.caller.voter_id)
+        assert row is not None
+        row.phone_mobile = None
+        session.add(row)
+    desk.clock.advance(minutes=1)
+    deliver_due(desk.deps)
+    [abandoned] = entries(desk.deps, "message_abandon")
+    row = stored(desk, abandoned["details"]["message"])
+    assert (row.state, row.last_error) == ("abandoned", SET_ASIDE)
+    assert desk.outbox.sent == []
