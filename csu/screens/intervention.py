@@ -248,7 +248,8 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
 LAYOUT_SETTLED_S = 0.05
 NOTE_OPTIONAL = "Note (facultative, versée au journal ; numéros et adresses masqués)"
 # One line at 80 columns: a second one was scrolled out of view, its parenthesis cut.
-NOTE_FOR_SUPERVISOR = "Note (obligatoire : pourquoi escalader ; numéros et adresses masqués)"
+# « pourquoi escalader » was jargon to a newcomer: the note is what the supervisor reads.
+NOTE_FOR_SUPERVISOR = "Note pour le superviseur (obligatoire ; numéros et adresses masqués)"
 NOTE_SUBJECT = "La note"  # how the service's refusal of a code in the note begins
 
 

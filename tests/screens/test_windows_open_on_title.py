@@ -91,7 +91,7 @@ async def test_escalating_brings_the_callback_number_and_buttons_into_view(
         window.query_one("#close-outcome", Select).value = "escaladé"
         await settle(pilot)
         await pilot.pause(0.2)
-        assert str(label.render()).startswith("Note (obligatoire : pourquoi escalader")
+        assert str(label.render()).startswith("Note pour le superviseur (obligatoire")
         assert shows(app, window.query_one("#close-callback"))
         assert shows(app, window.query_one("#close-ok"))
 
