@@ -5,26 +5,19 @@ procedure the agent chose (ctrl+f) stays."""
 
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Select
 
 from csu.app import CsuApp
 from csu.screens.substitution import SubstitutionRequestScreen
-from csu.services.context import Deps
 from csu.widgets.call_script_panel import CallScriptPanel
-from tests.screens.conftest import DemoVoter, code, demo_voter, in_call, press
-from tests.screens.test_substitution_screens import CCI, LATER, verify_caller
+from tests.screens import test_substitution_screens
+from tests.screens.conftest import DemoVoter, code, in_call, press
+from tests.screens.test_substitution_screens import LATER, verify_caller
 
-
-@pytest.fixture
-def cci_app(cci_deps: Deps) -> CsuApp:
-    return CsuApp(cci_deps, "poste-test")
-
-
-@pytest.fixture
-def voter(cci_deps: Deps) -> DemoVoter:
-    return demo_voter(cci_deps, CCI)
+# The fixtures: the CCI demo's app, and a voter of its roll.
+cci_app = test_substitution_screens.cci_app
+voter = test_substitution_screens.voter
 
 
 def shown(app: CsuApp) -> str | None:
