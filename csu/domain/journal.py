@@ -13,8 +13,10 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from csu.domain.clock import parse_rfc3339
 from csu.domain.merkle import CompactRange
 from csu.domain.plural import counted
 
@@ -39,6 +41,10 @@ ENTRY_FIELDS = (
 class NotCanonical(TypeError):
     """A value the journal cannot hold (a float, bytes, an object)."""
 
+    def __init__(self, message: str, value: Any = None) -> None:
+        super().__init__(message)
+        self.value = value
+
 
 def _normalise(value: Any) -> Any:
     if value is None or isinstance(value, bool | int):
@@ -49,12 +55,14 @@ def _normalise(value: Any) -> Any:
         return {_normalise_key(k): _normalise(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_normalise(v) for v in value]
-    raise NotCanonical(f"journal values must be str, int, bool, None, list or dict, not {value!r}")
+    raise NotCanonical(
+        f"journal values must be str, int, bool, None, list or dict, not {value!r}", value
+    )
 
 
 def _normalise_key(key: Any) -> str:
     if not isinstance(key, str):
-        raise NotCanonical(f"journal keys must be strings, not {key!r}")
+        raise NotCanonical(f"journal keys must be strings, not {key!r}", key)
     return unicodedata.normalize("NFC", key)
 
 
@@ -96,6 +104,97 @@ def _flat(fields: Mapping[str, Any], *, nested: bool = True) -> dict[str, Any] |
             return None
         flat[unicodedata.normalize("NFC", key)] = value
     return flat
+
+
+_SORTED_FIELDS = tuple(sorted(ENTRY_FIELDS))
+# The one form ``append`` writes an entry's time in (csu.domain.clock.rfc3339), each digit
+# a 0 (a third of a regular expression's cost).
+_WRITTEN_TS = b"0000-00-00T00:00:00.000000Z"
+_DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
+_SHOWN = 40  # characters of a key or a value quoted in a reason
+NOT_CANONICAL = (
+    "contenu qui n'est pas sous sa forme canonique (espaces, ordre des clés, échappements)"
+)
+
+
+def written_fault(fields: dict[str, Any], body: bytes) -> str | None:
+    """Why ``body``, read as the entry ``fields`` (:func:`csu.domain.entry_body.read_entry`:
+    JSON, no key twice, every field present and of its type), is not what ``append``
+    writes, in French, or None: a key besides the entry's fields, a time not in the one
+    form the journal writes, a value :func:`canonical_form` refuses (a float), or bytes
+    that are not the canonical form of those fields byte for byte."""
+    if len(fields) != len(ENTRY_FIELDS):  # read_entry found every field: others besides
+        extra = min(set(fields).difference(ENTRY_FIELDS))
+        return f"clé « {_shortened(extra)} » que le journal n'écrit pas"
+    if fields["ts"].encode("ascii", "replace").translate(_DIGITS_AS_0) != _WRITTEN_TS:
+        shown = _shortened(fields["ts"])
+        return f"horodatage « {shown} » sous une forme que le journal n'écrit pas"
+    if _plainly_canonical(fields, body):
+        return None
+    try:
+        canonical = canonical_form(fields)[1]  # what append would write of these fields
+    except NotCanonical as refused:
+        return f"valeur que le journal n'écrit pas ({_shortened(repr(refused.value))})"
+    except UnicodeEncodeError:  # a lone surrogate (\udXXX in the JSON)
+        return "valeur que le journal n'écrit pas (texte qui n'est pas de l'Unicode valide)"
+    return None if canonical == body else NOT_CANONICAL
+
+
+def _plainly_canonical(fields: dict[str, Any], body: bytes) -> bool:
+    """Whether ``body`` is, beyond doubt, ``canonical_form(fields)``, without encoding the
+    fields again (that costs as much as reading the body, about 5 µs; this, about 1 µs).
+    It is when it holds no whitespace (JSON's, between tokens) nor backslash (an escape),
+    its text is NFC (then so is each string in it: a quote composes with nothing), its
+    keys are sorted, and its details are flat, of text, booleans, null and integers
+    written as Python writes them (no ``-0``): then each token is the one the encoder
+    writes. Any other body (a note with spaces, say) is left to :func:`canonical_form`."""
+    if len(body.translate(None, b" \\\n\r\t")) != len(body) or tuple(fields) != _SORTED_FIELDS:
+        return False
+    if not body.isascii() and not unicodedata.is_normalized("NFC", body.decode("utf-8")):
+        return False
+    previous = None
+    for key, value in fields["details"].items():
+        if previous is not None and key <= previous:
+            return False
+        kind = type(value)
+        if kind is int:
+            if value == 0 and b":-0" in body:  # JSON's -0, which Python writes 0
+                return False
+        elif not (kind is str or kind is bool or value is None):
+            return False  # a float, a list, a mapping
+        previous = key
+    return True
+
+
+# How far an entry's time may lie before the previous entry's. An entry's position is
+# its commit's order (PostgreSQL: its queue id, taken when it is queued, at the end of
+# its transaction; SQLite: BEGIN IMMEDIATE), its time what its workstation's clock said
+# when its service read it, often at the transaction's start: entries of overlapping
+# transactions of two workstations cross by the longer transaction's length (the
+# longest journalled ones, an émargement batch or a retention purge, last seconds) plus
+# the two clocks' difference (synchronised by NTP: well under a second; a set-aside
+# entry, csu.store.sequencer, takes the server's). Five minutes leave room for a
+# workstation's clock a few minutes off, and still name an entry dated years back.
+TIME_TOLERANCE = timedelta(minutes=5)
+
+
+def time_fault(ts: str, previous: str | None) -> str | None:
+    """Why an entry's time ``ts`` cannot follow the previous entry's ``previous`` (both
+    as the journal writes them, which sort as the moments they name), or None."""
+    if previous is None or ts >= previous:  # the usual case: no parsing
+        return None
+    gap = parse_rfc3339(previous) - parse_rfc3339(ts)
+    if gap <= TIME_TOLERANCE:
+        return None
+    minutes = int(TIME_TOLERANCE.total_seconds()) // 60
+    return (
+        f"horodatage {ts} antérieur de plus de {minutes} minutes à celui de l'entrée "
+        f"précédente ({previous})"
+    )
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
 def leaf_hash(body: bytes) -> bytes:
