@@ -13,10 +13,8 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from csu.domain.clock import parse_rfc3339
 from csu.domain.merkle import CompactRange
 from csu.domain.plural import counted
 
@@ -164,33 +162,6 @@ def _plainly_canonical(fields: dict[str, Any], body: bytes) -> bool:
             return False  # a float, a list, a mapping
         previous = key
     return True
-
-
-# How far an entry's time may lie before the previous entry's. An entry's position is
-# its commit's order (PostgreSQL: its queue id, taken when it is queued, at the end of
-# its transaction; SQLite: BEGIN IMMEDIATE), its time what its workstation's clock said
-# when its service read it, often at the transaction's start: entries of overlapping
-# transactions of two workstations cross by the longer transaction's length (the
-# longest journalled ones, an émargement batch or a retention purge, last seconds) plus
-# the two clocks' difference (synchronised by NTP: well under a second; a set-aside
-# entry, csu.store.sequencer, takes the server's). Five minutes leave room for a
-# workstation's clock a few minutes off, and still name an entry dated years back.
-TIME_TOLERANCE = timedelta(minutes=5)
-
-
-def time_fault(ts: str, previous: str | None) -> str | None:
-    """Why an entry's time ``ts`` cannot follow the previous entry's ``previous`` (both
-    as the journal writes them, which sort as the moments they name), or None."""
-    if previous is None or ts >= previous:  # the usual case: no parsing
-        return None
-    gap = parse_rfc3339(previous) - parse_rfc3339(ts)
-    if gap <= TIME_TOLERANCE:
-        return None
-    minutes = int(TIME_TOLERANCE.total_seconds()) // 60
-    return (
-        f"horodatage {ts} antérieur de plus de {minutes} minutes à celui de l'entrée "
-        f"précédente ({previous})"
-    )
 
 
 def _shortened(text: str) -> str:

@@ -25,9 +25,8 @@ from dataclasses import asdict
 from itertools import islice
 from typing import Any
 
-from csu.domain.clock import parse_rfc3339, rfc3339
 from csu.domain.entry_body import entry_fault, read_entry
-from csu.domain.journal import GENESIS_HASH, ChainCheck, time_fault, verify_chain, written_fault
+from csu.domain.journal import GENESIS_HASH, ChainCheck, verify_chain, written_fault
 from csu.domain.merkle import CompactRange
 
 TARGET_VARIABLE = "CSU_CHAIN_TARGET"  # the database, when the command line says "-"
@@ -65,19 +64,16 @@ def verify_marked(
     marks: Iterable[int] = (),
     progress: Callable[[int], None] | None = None,
     bodies_from: int | None = None,
-    time_before: str | None = None,
 ) -> tuple[ChainCheck, dict[int, Nodes]]:
     """:func:`verify_chain`, and the nodes of ``tree`` once each of ``marks`` (sizes, up to
     ``tree_stop``) is reached and checked: the chain is checked a part at a time, cut at
     each mark (``islice`` on the one cursor: nothing is read twice). From entry
-    ``bodies_from`` on, each body is also read as an entry, as the journal writes one,
-    dated no earlier than the entry before it allows (``time_before``: the time of the
-    entry before the first row, when it is not among them): the first that is none
-    fails the check, as an altered one does."""
+    ``bodies_from`` on, each body is also read as an entry, as the journal writes one:
+    the first that is none fails the check, as an altered one does."""
     snapshots: dict[int, Nodes] = {}
     fault: list[tuple[int, str]] = []
     if bodies_from is not None:
-        rows = _bodies_read(rows, bodies_from, fault, time_before)
+        rows = _bodies_read(rows, bodies_from, fault)
     bounds = sorted({m for m in marks if start_seq <= m <= tree_stop}) if tree is not None else []
     rows = iter(rows)
     done = 0
@@ -111,18 +107,15 @@ def _bodies_read(
     rows: Iterable[tuple[int, bytes, str]],
     start: int,
     fault: list[tuple[int, str]],
-    time_before: str | None = None,
 ) -> Iterator[tuple[int, bytes, str]]:
     """``rows``, up to the first from ``start`` on whose body is no entry, or none the
-    journal writes, or dated too far before the entry before it (kept in ``fault``). The
-    body of the entry before ``start`` gives its time, or ``time_before``."""
-    previous = time_before
+    journal writes (kept in ``fault``). The times are not held up against each other:
+    each is its workstation's clock, and a demo's or a test's fixed clock beside a real
+    one's would read as tampering."""
     for row in rows:
         seq, body = row[0], row[1]
-        if seq < start:
-            if seq == start - 1:  # vouched for by a checkpoint: only its time is wanted
-                previous = _time_of(body)
-        elif isinstance(body, _BODY_TYPES):  # (any other: verify_chain says « illisible »)
+        # (a body of any other type: verify_chain says « contenu illisible » of it)
+        if seq >= start and isinstance(body, _BODY_TYPES):
             raw = body if type(body) is bytes else _as_bytes(body)
             fields = read_entry(raw)  # the entry's fields: None, and entry_fault says why
             if fields is None:
@@ -131,12 +124,11 @@ def _bodies_read(
                     fault.append((seq, f"{NOT_AN_ENTRY} : {why}"))
                     return
             else:
-                why = written_fault(fields, raw) or time_fault(fields["ts"], previous)
+                why = written_fault(fields, raw)
                 if why is not None:
                     fault.append((seq, why))
                     yield row  # its hash checked first: an altered entry is said to be
                     return
-                previous = fields["ts"]
         yield row
 
 
@@ -147,15 +139,6 @@ _BODY_TYPES = (bytes, bytearray, memoryview, str)
 
 def _as_bytes(body: bytes | bytearray | memoryview | str) -> bytes:
     return body.encode() if isinstance(body, str) else bytes(body)
-
-
-def _time_of(body: object) -> str | None:
-    """The time of an entry whose body is not checked (a checkpoint vouches for it, or it
-    precedes the rows checked), as the journal writes one; None if it reads as no entry."""
-    if not isinstance(body, _BODY_TYPES):
-        return None
-    fields = read_entry(_as_bytes(body))
-    return None if fields is None else rfc3339(parse_rfc3339(fields["ts"]))
 
 
 def _offset(progress: Callable[[int], None], done: int) -> Callable[[int], None]:
@@ -189,15 +172,13 @@ def check_tail(
     try:
         cursor = driver.cursor()
         cursor.execute(
-            f"SELECT hash, body FROM journal_entry WHERE seq = {'%s' if postgres else '?'}",
+            f"SELECT hash FROM journal_entry WHERE seq = {'%s' if postgres else '?'}",
             (start - 1,),
         )
         row = cursor.fetchone()
         cursor.close()
         if row is None:
             return ChainCheck(0, "", start - 1, "entrée absente"), {}
-        # The entry before the first checked here: its time, if its successor's is read.
-        time_before = _time_of(row[1]) if bodies_from is not None and bodies_from <= start else None
         return verify_marked(
             iter_rows(driver, postgres, start=start),
             start_seq=start,
@@ -207,7 +188,6 @@ def check_tail(
             marks=marks,
             progress=progress,
             bodies_from=bodies_from,
-            time_before=time_before,
         )
     finally:
         driver.close()
