@@ -52,7 +52,7 @@ ACTION_LABELS: dict[str, str] = {
     "message_resend": "message renvoyé",
     "message_abandon": "message abandonné",
     "substitution_request": "demande de substitution",
-    "substitution_check": "demande de substitution à corriger (non enregistrée)",
+    "substitution_check": "demande à corriger (non enregistrée)",
     "substitution_list": "demandes de substitution consultées",
     "substitution_grant": "substitution accordée",
     "substitution_refuse": "substitution refusée",
