@@ -25,7 +25,7 @@ from csu.screens.credential import unconfirmed
 from csu.screens.dialogs import ConfirmDialog
 from csu.services.escalation import CALLBACK_FIELD
 from csu.services.interventions import OpenIntervention, close_intervention, open_intervention
-from csu.widgets.plain import NextSelect
+from csu.widgets.plain import NextSelect, PlainNextSelect
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class InterventionOpenScreen(CsuModal[OpenIntervention | None]):
             yield Static("Nouvelle intervention", classes="modal-title")
             if len(self.elections) > 1:
                 yield Label("Scrutin")
-                yield NextSelect(
+                yield PlainNextSelect(
                     [(f"{e.id} — {e.title}", e.id) for e in self.elections],
                     id="open-election",
                     allow_blank=False,

@@ -68,8 +68,8 @@ class PlainSelect(Select[Any]):
         super().set_options(plain_options(options))
 
 
-class NextSelect(PlainSelect):
-    """``PlainSelect`` of a window's form: an option picked (Entrée, or a click, in its list)
+class NextSelect(Select[Any]):
+    """``Select`` of a window's form: an option picked (Entrée, or a click, in its list)
     takes the cursor on to the next field or button. Entrée, Entrée, Entrée opened the
     list, picked, and opened it again, never reaching « Ouvrir » or « Délivrer » without
     Tab (newcomer run). A value set by the program moves nothing."""
@@ -82,3 +82,7 @@ class NextSelect(PlainSelect):
     def _leave(self) -> None:
         if self.has_focus:
             self.screen.focus_next()
+
+
+class PlainNextSelect(NextSelect, PlainSelect):
+    """:class:`NextSelect` whose prompts are data (an election's title)."""
