@@ -21,13 +21,13 @@ from csu.app import CsuApp
 from csu.screens.dialogs import ConfirmDialog
 from csu.screens.substitution import SubstitutionRequestScreen
 from csu.services.context import Deps
+from tests.screens import test_substitution_screens
 from tests.screens.conftest import (
     LATER,
     SIZE,
     DemoVoter,
     click,
     code,
-    demo_voter,
     fill,
     in_call,
     journal_actions,
@@ -36,7 +36,6 @@ from tests.screens.conftest import (
 )
 from tests.screens.test_substitution_screens import (
     ADDRESS,
-    CCI,
     identity_as_on_the_roll,
     requests,
     result_text,
@@ -48,14 +47,9 @@ QUESTION = "Enregistrer comme refusée ?"
 NAME_DIFFERS = "Le nom de la demande signée diffère de la liste électorale."
 
 
-@pytest.fixture
-def cci_app(cci_deps: Deps) -> CsuApp:
-    return CsuApp(cci_deps, "poste-test")
-
-
-@pytest.fixture
-def voter(cci_deps: Deps) -> DemoVoter:
-    return demo_voter(cci_deps, CCI)
+# The fixtures: the CCI demo's app, and a voter of its roll.
+cci_app = test_substitution_screens.cci_app
+voter = test_substitution_screens.voter
 
 
 def typo(name: str) -> str:
