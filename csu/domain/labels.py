@@ -412,7 +412,6 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
         "agent_card": "n° de série de la carte agent",
         "iban": "fin de l'IBAN",
         "nir10": "NIR",
-        "birth_department": "département de naissance",
     },
     "kinds": CREDENTIAL_LABELS,
     "link_kind": CREDENTIAL_LABELS,

@@ -25,10 +25,9 @@ from csu.services.credential_text import refuse_codes, voter_check
 from csu.services.outbox import abandon_to_record
 from csu.services.reasons import typed_reason
 from csu.services.sessions import require_live_in
+from csu.services.voters import UNKNOWN_VOTER
 from csu.store import journal
 from csu.store.tables import LinkToken, OneTimeCode, OutboundMessage, Voter
-
-UNKNOWN_VOTER = "Électeur introuvable."
 
 
 @dataclass(frozen=True, slots=True)
