@@ -24,7 +24,19 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
-from sqlalchemy import Engine, LargeBinary, MetaData, Table, Text, cast, inspect, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    LargeBinary,
+    MetaData,
+    Select,
+    Table,
+    Text,
+    cast,
+    inspect,
+    select,
+)
 
 from csu.delivery.router import ChannelRouter
 from csu.delivery.sms_http import SmsHttpDelivery
@@ -214,16 +226,32 @@ def through(desk: Desk, gateway: Gateway | None = None, relay: Relay | None = No
 # ------------------------------------------------------------------- what is stored
 
 
-def stored(engine: Engine) -> Iterator[tuple[str, str, str]]:
-    """(table, column, value as text) of every non-null value of the store."""
-    metadata = MetaData()
-    with engine.connect() as connection:
-        for name in inspect(connection).get_table_names():
-            table = Table(name, metadata, autoload_with=connection)
-            columns = list(table.columns)
+# Each store's tables as reflected, with the query reading them, by dialect and table
+# names: every store of a run has the schema of the last migration, and reflecting it again
+# at each look (and compiling queries on tables new each time) took a tenth of the
+# services' tests' CPU.
+_readers: dict[tuple[str, tuple[str, ...]], list[tuple[str, list[Column[Any]], Select[Any]]]] = {}
+
+
+def _tables(connection: Connection) -> list[tuple[str, list[Column[Any]], Select[Any]]]:
+    names = tuple(inspect(connection).get_table_names())
+    key = (connection.dialect.name, names)
+    if key not in _readers:
+        metadata = MetaData()
+        _readers[key] = []
+        for name in names:
+            columns = list(Table(name, metadata, autoload_with=connection).columns)
             query = select(
                 *(c if isinstance(c.type, LargeBinary) else cast(c, Text) for c in columns)
             )
+            _readers[key].append((name, columns, query))
+    return _readers[key]
+
+
+def stored(engine: Engine) -> Iterator[tuple[str, str, str]]:
+    """(table, column, value as text) of every non-null value of the store."""
+    with engine.connect() as connection:
+        for name, columns, query in _tables(connection):
             for row in connection.execute(query):
                 for column, value in zip(columns, row, strict=True):
                     if value is None:

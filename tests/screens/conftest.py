@@ -37,6 +37,7 @@ from csu.store.engine import make_engine
 from csu.store.migrate import upgrade
 from csu.store.tables import JournalEntry, Material, Operator, Voter
 from csu.widgets.intervention_panel import InterventionPanel
+from tests.compiled_once import compiled_once
 from tests.conftest import ADMIN, NOW, TEST_KEY
 from tests.fakes import FAST_HASHER
 
@@ -77,7 +78,7 @@ def copy_of_demo(template: Path, tmp_path: Path, outbox: Path, now: datetime) ->
     """A copy of the demo database, its clock fixed at ``now``."""
     path = tmp_path / "demo.sqlite"
     shutil.copy(template, path)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = compiled_once(make_engine(f"sqlite:///{path}"))
     yield Deps(engine, TEST_KEY, fixed_clock(now), FAST_HASHER, delivery=FolderDelivery(outbox))
     engine.dispose()
 

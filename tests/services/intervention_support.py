@@ -42,6 +42,7 @@ from csu.services.verification import verify_identity
 from csu.store import journal, sequencer
 from csu.store.engine import make_engine
 from csu.store.tables import JournalEntry, Material, Voter
+from tests.compiled_once import compiled_once
 from tests.conftest import ADMIN, AGENT, NOW, TEST_KEY, PostgresServer, sqlite_engine
 from tests.fakes import FAST_HASHER, Clock
 from tests.pg_recycle import RecycledDatabases
@@ -353,9 +354,11 @@ def desk_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Des
         assert prepared.postgres is not None
         url = prepared.postgres.take()
     if prepared.postgres is None:
-        engine = make_engine(url)
+        engine = compiled_once(make_engine(url))
     else:  # a test's database need not survive a crash: commits need not wait for the disk
-        engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+        engine = compiled_once(
+            make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+        )
     clock = Clock(NOW)
     outbox = Outbox(tmp_path / "outbox")
     deps = Deps(engine=engine, key=TEST_KEY, clock=clock, hasher=FAST_HASHER, delivery=outbox)

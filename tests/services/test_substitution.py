@@ -49,6 +49,7 @@ from csu.store.tables import (
     SubstitutionRequest,
     Voter,
 )
+from tests.compiled_once import compiled_once
 from tests.conftest import ADMIN, AGENT, SUPERVISOR, TEST_KEY, PostgresServer, sqlite_engine
 from tests.fakes import FAST_HASHER, Clock
 from tests.pg_recycle import RecycledDatabases
@@ -185,11 +186,13 @@ def cell(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cell]:
     copies = None
     if request.param == "sqlite":
         url, roll = _sqlite_copy(factory, tmp_path)
-        engine = make_engine(url)
+        engine = compiled_once(make_engine(url))
     else:
         copies, roll = _postgres_copies(request, factory)
         url = copies.take()
-        engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+        engine = compiled_once(
+            make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+        )
     clock = Clock(NOW)
     outbox = Outbox(tmp_path / "outbox")
     deps = Deps(engine=engine, key=TEST_KEY, clock=clock, hasher=FAST_HASHER, delivery=outbox)
