@@ -316,15 +316,24 @@ LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHERO
 Armenian, Cherokee capitals, and the Latin « o »."""
 
 
+GREEK_UNLIKE_LATIN = frozenset("ΓΔΘΛΞΠΣΦΨΩδζθλμξπςφψ")
+"""Greek letters that no Latin letter passes for, written beside Latin ones as symbols
+(« ΔT », « 10μm », « λ/4 »): they make no word mixed. « β » (« ß »), « ω » (« ɯ »), « ν »,
+« ο », « ρ » and the capitals shaped as Latin ones still do."""
+
+
 def mixed_scripts(word: str) -> bool:
     """Whether ``word`` mixes letters of scripts that pass for one another
     (:data:`LOOK_ALIKE_SCRIPTS`): « Моnnier » (a Cyrillic « М » and « о ») reads as
     « Monnier », and is no longer found under it. A word in one of them, accents
     included, is not mixed, nor one joining scripts that cannot be taken for each other
-    (kanji and kana)."""
+    (kanji and kana), nor a Latin one with a Greek symbol (:data:`GREEK_UNLIKE_LATIN`)."""
     if word.isascii():
         return False
-    return len({script_of(char) for char in word if char.isalpha()} & LOOK_ALIKE_SCRIPTS) > 1
+    scripts = {
+        script_of(char) for char in word if char.isalpha() and char not in GREEK_UNLIKE_LATIN
+    }
+    return len(scripts & LOOK_ALIKE_SCRIPTS) > 1
 
 
 # A spreadsheet runs a cell as a formula when it begins with one of these: OWASP's

@@ -275,5 +275,16 @@ def test_a_word_mixing_look_alike_alphabets_in_a_note_is_refused_by_its_place(
     assert "sançon" not in str(refused.value)  # its place, never the word
 
 
+@pytest.mark.parametrize("note", ["écart ΔT de 3 °C", "fibre de 10μm", "antenne λ/4", "ΣA"])
+def test_a_greek_symbol_beside_latin_letters_passes(note: str) -> None:
+    assert multiline_text(note, "Note") == note
+
+
+@pytest.mark.parametrize("word", ["Βernard", "Straβe", "ωilliam", "Dupοnt"])
+def test_a_greek_letter_shaped_as_a_latin_one_still_mixes_the_word(word: str) -> None:
+    with pytest.raises(InvalidValue, match="mot mêlant des alphabets en position 1"):
+        multiline_text(word, "Note")
+
+
 def test_a_note_in_one_alphabet_per_word_passes() -> None:
     assert multiline_text("Ελένη a dit Москва, puis Besançon", "Note").endswith("Besançon")
