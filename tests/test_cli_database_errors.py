@@ -172,5 +172,25 @@ def test_a_postgresql_port_where_no_server_listens_is_named(
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "told"),
+    [
+        ("sslmode=bogus", "paramètre « sslmode » de valeur invalide"),
+        ("target_session_attrs=zz", "paramètre « target_session_attrs » de valeur invalide"),
+        ("bogusopt=1", "paramètre « bogusopt » inconnu"),
+        ("port=abc", "port non numérique"),
+    ],
+)
+def test_a_parameter_of_the_postgresql_address_the_client_refuses_is_named_as_the_address_s(
+    monkeypatch: pytest.MonkeyPatch, query: str, told: str
+) -> None:
+    # libpq and SQLAlchemy refuse these before reaching any server: no server is refusing.
+    monkeypatch.setenv("CSU_SECRET_KEY", SECRET_KEY)
+    result = csu("operator", "list", "--db", f"postgresql://csu@127.0.0.1:9/csu?{query}")
+    assert_told(result, f"Adresse de la base PostgreSQL : {told}" if "paramètre" in told else told)
+    assert "Vérifiez l'adresse donnée à --db" in said(result)
+    assert "le serveur l'a refusée" not in said(result)
+
+
 def test_a_reading_command_on_a_healthy_base_still_works(db: Path) -> None:
     assert_done(csu("operator", "list", "--db", db))

@@ -5,6 +5,7 @@ open_workplace) tell the operator this instead."""
 
 import logging
 import os
+import re
 import sqlite3
 import stat
 from collections.abc import Callable
@@ -65,6 +66,11 @@ def describe_store_error(error: BaseException | None, url: str | None = None) ->
             f"{_store_name(parsed)} : toutes les connexions sont occupées depuis trop "
             "longtemps ; l'opération n'a pas abouti, réessayez dans un instant."
         )
+    if isinstance(error, ArgumentError):  # SQLAlchemy could not read the address
+        check = "Vérifiez l'adresse donnée à --db ou à CSU_DATABASE_URL."
+        if "port" in str(error):
+            return f"Adresse de la base : port non numérique. {check}"
+        return f"Adresse de la base illisible. {check}"
     if isinstance(error, SQLAlchemyError):
         _log.warning("store error told as generic: %s", type(error).__name__)
         return f"{_store_name(parsed)} : l'opération n'a pas abouti (erreur de la base)."
@@ -269,6 +275,16 @@ def _server(parsed: Any) -> str:
     return f"{parsed.host}:{parsed.port or 5432}"
 
 
+# libpq's words for a parameter of the address it does not know or cannot read: the name
+# only (a value may be a password), and only as a parameter's name is written.
+_BAD_OPTION = re.compile(
+    r'invalid connection option "(?P<name>[A-Za-z_]{1,40})"'
+    r'|invalid (?P<mode>ssl[a-z_]{1,30}|gss[a-z_]{1,30}|target_session_attrs|load_balance_hosts'
+    r'|channel_binding|require_auth) value'
+    r'|invalid (?:integer )?value "[^"]*" for connection option "(?P<of>[A-Za-z_]{1,40})"'
+)
+
+
 def _postgres_problem(error: BaseException, parsed: Any) -> str:
     """What went wrong with the PostgreSQL server or base of ``parsed``: from the
     SQLSTATE the server sent, else (a connection that failed: psycopg gives none, the
@@ -285,6 +301,12 @@ def _postgres_problem(error: BaseException, parsed: Any) -> str:
         return f"{where} : {told}"
     text = str(error)
     check = "Vérifiez l'adresse donnée à --db ou à CSU_DATABASE_URL."
+    # libpq refuses the address's parameters itself, before any server is reached.
+    option = _BAD_OPTION.search(text)
+    if option is not None:
+        name = option.group("name") or option.group("of") or option.group("mode")
+        fault = "inconnu" if option.group("name") else "de valeur invalide"
+        return f"Adresse de la base PostgreSQL : paramètre « {name} » {fault}. {check}"
     if "database" in text and "does not exist" in text:
         return f"{where} : cette base n'existe pas sur le serveur. {check}"
     if "role" in text and "does not exist" in text:
