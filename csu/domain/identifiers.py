@@ -38,7 +38,7 @@ from stdnum.util import get_cc_module
 from csu.domain import organiser_patterns
 from csu.domain.errors import InvalidValue
 from csu.domain.plural import counted
-from csu.domain.text import mixed_scripts
+from csu.domain.text import describe_character, mixed_scripts
 
 __all__ = [
     "DEFAULT_MATRICULE_PATTERN",
@@ -97,6 +97,16 @@ def parse_matricule(raw: str, pattern: str = DEFAULT_MATRICULE_PATTERN) -> str:
     # Checked before upper-casing: "ß".upper() is "SS", which would slip through.
     if not value.isascii():
         raise InvalidValue(field, "caractères non autorisés (lettres et chiffres seulement)")
+    # Whatever the organiser's pattern (« .* », or « \S » which takes ESC): a control
+    # character would reach a supervisor's terminal through an export (attack run), and
+    # a space would make the voter unfindable, as the look-up reads a matricule without.
+    for index, char in enumerate(value):
+        if not char.isprintable():
+            raise InvalidValue(
+                field, f"caractère interdit en position {index + 1} ({describe_character(char)})"
+            )
+        if char == " ":
+            raise InvalidValue(field, f"espace interdit en position {index + 1}")
     value = value.upper()
     # Bounded before matching: the store's column, where a roll line may hold 16,384
     # characters (the organiser's pattern runs in linear time, csu.domain.organiser_patterns).

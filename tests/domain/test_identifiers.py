@@ -90,6 +90,27 @@ def test_matricule_with_a_trailing_newline_inside_is_refused():
     assert refused(parse_matricule, "AB12\nCD").startswith("Matricule : ")
 
 
+@pytest.mark.parametrize("pattern", [".*", r"^\S{4,20}$", DEFAULT_MATRICULE_PATTERN])
+@pytest.mark.parametrize(
+    ("matricule", "told"),
+    [
+        ("AB\x1b[31mCD", "caractère interdit en position 3 (caractère d'échappement, U+001B)"),
+        ("AB\x7fCD", "caractère interdit en position 3 (caractère de suppression, U+007F)"),
+        ("AB\x00CD", "caractère interdit en position 3 (caractère nul, U+0000)"),
+    ],
+)
+def test_a_control_character_in_a_matricule_is_refused_whatever_the_pattern(
+    pattern: str, matricule: str, told: str
+) -> None:
+    # « \S » takes ESC: an organiser's pattern is no guard against what a terminal runs.
+    assert refused(parse_matricule, matricule, pattern) == f"Matricule : {told}"
+
+
+def test_a_space_inside_a_matricule_is_refused_whatever_the_pattern() -> None:
+    # The look-up reads a matricule without its spaces: « AB CD » could never be found.
+    assert refused(parse_matricule, "AB CD", ".*") == "Matricule : espace interdit en position 3"
+
+
 def test_matricule_longer_than_its_column_is_refused_before_the_pattern_runs():
     # « ^(A+)+$ » would take years on this value; the bound answers at once.
     assert refused(parse_matricule, "A" * 10_000 + "B", "^(A+)+$") == (

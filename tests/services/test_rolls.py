@@ -80,6 +80,20 @@ def test_one_bad_row_writes_nothing_and_names_line_column_reason(
     assert voters(minint) == {}
 
 
+def test_a_matricule_with_an_escape_sequence_is_refused_under_any_election_s_pattern(
+    deps: Deps, tmp_path: Path
+) -> None:
+    text = (ELECTIONS / "minint-2022.toml").read_text(encoding="utf-8")
+    text = text.replace('matricule_pattern = "^[A-Z0-9]{4,12}$"', 'matricule_pattern = ".*"')
+    assert 'matricule_pattern = ".*"' in text
+    load_election(deps, ADMIN, text, "minint-2022.toml")
+    escape = "AB\x1b[31mCD;Durand;Luc;01/02/1970;;;;B75;électeur;ID-0004;;;;;;"
+    report = import_voters(deps, ADMIN, write_csv(tmp_path / "r.csv", *GOOD, escape), "minint-2022")
+    assert not report.committed
+    assert [(e.line, e.column) for e in report.errors] == [(5, "matricule")]
+    assert voters(deps) == {}
+
+
 def test_every_bad_line_is_reported(minint: Deps, tmp_path: Path) -> None:
     rows = [
         "a!;Durand;Luc;01/01/1970;;;;B75;électeur;ID-0004;;;;;;",
