@@ -8,8 +8,8 @@ characters (what a caller reads out for the identity check). CSU never learns th
 credentials: it checks logins and key prefixes against these hashes.
 
 Parameters are bounded both ways: a hash cheaper than :data:`MIN_MEMORY_KIB` could be
-brute-forced from a stolen database, a dearer one than :data:`MAX_MEMORY_KIB` or
-:data:`MAX_TIME_COST` would let one file make every login check slow.
+brute-forced from a stolen database, a dearer one than :data:`MAX_MEMORY_KIB`,
+:data:`MAX_TIME_COST` or :data:`MAX_WORK_KIB` would let one file make every login check slow.
 """
 
 import re
@@ -35,6 +35,12 @@ KIND_ALIASES: dict[str, str] = {
 MIN_MEMORY_KIB = 7 * 1024  # the lowest of OWASP's argon2id settings (m=7 MiB, t=5)
 MAX_MEMORY_KIB = 256 * 1024
 MAX_TIME_COST = 10
+MAX_WORK_KIB = 256 * 1024
+"""Memory times passes at most (m=256 MiB with t=1, m=64 MiB with t=4, the RFC 9106's
+m=64 MiB, t=3 within): what a hash costs grows with both, and every login check of the
+election waits as long as its dearest originals (csu.services.platform). m=256 MiB with
+t=10, each bound kept alone, made each check of an election take 6 to 7 s here and the
+election serve a check every few seconds (attack run); m=256 MiB, t=1 took 0.3-0.6 s."""
 MAX_PARALLELISM = 16
 MAX_LENGTH = 200  # the column that keeps it
 # ASCII digits only: « \d » took « ８１９２ », which int() reads and argon2 cannot (every
@@ -93,6 +99,13 @@ def parse_phc(text: str, column: str = "hash") -> str:
             column,
             f"paramètres trop coûteux (m ≤ {MAX_MEMORY_KIB} Kio et t ≤ {MAX_TIME_COST} "
             "attendus)",
+        )
+    if params.memory_cost * params.time_cost > MAX_WORK_KIB:
+        raise InvalidValue(
+            column,
+            f"paramètres trop coûteux : m × t = {params.memory_cost * params.time_cost} Kio "
+            f"({MAX_WORK_KIB} au plus, par exemple m={MAX_WORK_KIB // 4} et t=4) ; chaque "
+            "vérification d'une connexion au scrutin en attendrait le coût",
         )
     if not 1 <= params.parallelism <= MAX_PARALLELISM or params.time_cost < 1:
         raise InvalidValue(column, "paramètres t ou p hors bornes")

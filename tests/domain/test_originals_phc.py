@@ -37,3 +37,29 @@ def test_a_parameter_written_with_another_script_s_digit_is_refused(
 @pytest.mark.parametrize("digit", SEVENS)
 def test_such_a_string_already_stored_matches_nothing_instead_of_failing(digit: str) -> None:
     assert not argon2_verifies(HASHER, with_digit(GOOD, "m", digit), "k7Mpx2QD9rfa")
+
+
+def with_cost(memory_kib: int, passes: int) -> str:
+    """``GOOD`` as if hashed with these parameters (its salt and digest unchanged)."""
+    return GOOD.replace("m=7168,t=1", f"m={memory_kib},t={passes}")
+
+
+@pytest.mark.parametrize(
+    ("memory_kib", "passes"), [(262144, 1), (65536, 4), (65536, 3), (26214, 10)]
+)
+def test_parameters_within_the_work_bound_are_taken(memory_kib: int, passes: int) -> None:
+    assert parse_phc(with_cost(memory_kib, passes)) == with_cost(memory_kib, passes)
+
+
+@pytest.mark.parametrize(("memory_kib", "passes"), [(262144, 10), (262144, 2), (65536, 5)])
+def test_memory_times_passes_over_the_bound_is_refused_though_each_is_within_its_own(
+    memory_kib: int, passes: int
+) -> None:
+    # m=256 MiB with t=10 made each login check of the election take 6 to 7 s (attack run).
+    with pytest.raises(InvalidValue) as refused:
+        parse_phc(with_cost(memory_kib, passes))
+    assert str(refused.value) == (
+        f"hash : paramètres trop coûteux : m × t = {memory_kib * passes} Kio (262144 au plus, "
+        "par exemple m=65536 et t=4) ; chaque vérification d'une connexion au scrutin en "
+        "attendrait le coût"
+    )
