@@ -134,6 +134,45 @@ def test_an_election_whose_platform_url_leaves_an_ipv6_bracket_open_is_refused(
     )
 
 
+@pytest.mark.parametrize(
+    "url", ["https://xn--nterieur-shh.gouv.fr/csu", "https://\u0456nterieur.gouv.fr/csu"]
+)
+def test_a_webhook_url_on_a_look_alike_host_is_refused_however_written(db: Path, url: str) -> None:
+    # « xn--nterieur-shh » is « іnterieur », a Cyrillic « і »: it reads as the ministry's.
+    assert_french_refusal(
+        add_with_webhook(db, url),
+        "Adresse des webhooks : nom d'hôte mêlant des alphabets (ex. une lettre cyrillique "
+        "parmi des latines)",
+    )
+
+
+def test_a_webhook_url_on_an_accented_host_is_taken(db: Path) -> None:
+    assert add_with_webhook(db, "https://élections.exemple.fr/csu").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "told"),
+    [
+        ("https://xn--nterieur-shh.gouv.fr", "nom d'hôte mêlant des alphabets"),
+        ("https://vote.exemple.fr:99999", "port attendu entre 1 et 65535"),
+    ],
+)
+def test_an_election_whose_platform_url_misleads_or_cannot_be_reached_is_refused(
+    db: Path, tmp_path: Path, url: str, told: str
+) -> None:
+    # Every link sent to a voter starts with it.
+    hostile = tmp_path / "X.toml"
+    hostile.write_text(
+        MININT.read_text(encoding="utf-8").replace(
+            "sms_sender =", f'platform_url = "{url}"\nsms_sender =', 1
+        ),
+        encoding="utf-8",
+    )
+    assert_french_refusal(
+        csu("election", "load", hostile, "--db", db), f"X.toml : platform_url : {told}"
+    )
+
+
 # --- 2. numbers wider than the store's ---------------------------------------------
 
 

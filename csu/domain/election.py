@@ -58,7 +58,7 @@ from csu.domain.scrutins import (
 )
 from csu.domain.sms import measure
 from csu.domain.text import is_blank, refuse_control_characters
-from csu.domain.urls import split_url
+from csu.domain.urls import request_url
 from csu.domain.verification import (
     DOCUMENT_TYPES,
     FACTOR_LABELS,
@@ -1101,8 +1101,8 @@ def _platform_url(r: _Reader, value: object) -> str:
     url = r.text(value, "platform_url").rstrip("/")
     if not re.fullmatch(r"https://[^\s/$.?#][^\s]*", url):
         r.fail("platform_url", "adresse https:// attendue (ex. https://vote.exemple.fr)")
-    try:  # malformed (« https://[::1/ »), or what no link can carry (a space)
-        parts = split_url(url, "platform_url")
+    try:  # malformed (« https://[::1/ »), what no link can carry, a port out of bounds
+        parts = request_url(url, "platform_url")
     except InvalidValue as refusal:
         r.fail("platform_url", refusal.fault)
     # Every link sent to a voter starts with it: a password there would go out in each

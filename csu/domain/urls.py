@@ -9,7 +9,7 @@ import unicodedata
 from urllib.parse import SplitResult, quote, urlsplit
 
 from csu.domain.errors import InvalidValue
-from csu.domain.text import describe_character, escaped
+from csu.domain.text import describe_character, escaped, mixed_scripts
 
 # What http.client refuses in a request's target and host (its
 # _contains_disallowed_url_pchar_re), and the other spaces, which no address holds.
@@ -54,6 +54,12 @@ def request_url(url: str, field: str) -> SplitResult:
     except UnicodeError:
         shown = escaped(parts.hostname or "")
         raise InvalidValue(field, f"nom d'hôte « {shown} » invalide") from None
+    # Read in its Unicode form, however written (« xn--nterieur-shh » is « іnterieur »,
+    # a Cyrillic « і »): a receiver's or a platform's name that reads as another's.
+    if any(mixed_scripts(label) for label in _unicode_host(parts.hostname or "").split(".")):
+        raise InvalidValue(
+            field, "nom d'hôte mêlant des alphabets (ex. une lettre cyrillique parmi des latines)"
+        )
     start = url.index("//") + 2 + len(parts.netloc) if parts.netloc else 0
     for index, char in enumerate(url[start:], start=start + 1):
         if not char.isascii():
@@ -63,6 +69,17 @@ def request_url(url: str, field: str) -> SplitResult:
                 f"encodé ({quote(char)})",
             )
     return parts
+
+
+def _unicode_host(host: str) -> str:
+    """``host`` with each IDNA label (``xn--…``) decoded; a label that is none as it is."""
+    labels = []
+    for label in host.split("."):
+        try:
+            labels.append(label.encode("ascii").decode("idna") if label[:4] == "xn--" else label)
+        except UnicodeError:
+            labels.append(label)
+    return ".".join(labels)
 
 
 def _named(char: str) -> str:
