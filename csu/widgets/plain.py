@@ -13,7 +13,8 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
+from textual.binding import Binding
 from textual.widgets import DataTable, Select
 from textual.widgets._select import SelectOverlay
 from textual.widgets.data_table import RowKey
@@ -70,18 +71,37 @@ class PlainSelect(Select[Any]):
 
 class NextSelect(Select[Any]):
     """``Select`` of a window's form: an option picked (Entrée, or a click, in its list)
-    takes the cursor on to the next field or button. Entrée, Entrée, Entrée opened the
-    list, picked, and opened it again, never reaching « Ouvrir » or « Délivrer » without
-    Tab (newcomer run). A value set by the program moves nothing."""
+    leaves the cursor on the list, so that Tab goes on to the next field as everywhere;
+    Entrée right after the pick goes on too, where it would open the list again.
+
+    Entrée, Entrée, Entrée opened the list, picked, and opened it again, never reaching
+    « Ouvrir » or « Délivrer » (newcomer run); the cursor then moved on by itself, and
+    the Tab a newcomer pressed after the pick skipped a field: four digits typed on a
+    button went nowhere, a Tab then Entrée pressed « Annuler » (the next newcomer run).
+    Now both go on once. Down, Space or Entrée later on open the list."""
+
+    BINDINGS = [Binding("enter", "enter", show=False)]
+
+    _just_picked = False
 
     @on(SelectOverlay.UpdateSelection)
-    def _next_field(self) -> None:
-        # After Select's own handler, which gives the list's focus back to the select.
-        self.call_after_refresh(self._leave)
+    def _picked(self) -> None:
+        self._just_picked = True
 
-    def _leave(self) -> None:
-        if self.has_focus:
+    def action_enter(self) -> None:
+        if self._just_picked:
+            self._just_picked = False
             self.screen.focus_next()
+        else:
+            self.action_show_overlay()
+
+    def action_show_overlay(self) -> None:
+        self._just_picked = False
+        super().action_show_overlay()
+
+    @on(events.Blur)
+    def _forget_pick(self) -> None:
+        self._just_picked = False
 
 
 class PlainNextSelect(NextSelect, PlainSelect):

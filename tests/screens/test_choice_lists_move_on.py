@@ -1,58 +1,82 @@
-"""An option picked in a window's list takes the cursor on: Entrée, Entrée, Entrée opened
-the list, picked, and opened it again, never reaching the window's button without Tab
-(newcomer run). A value set otherwise moves nothing."""
+"""An option picked in a window's list leaves the cursor on the list, and Tab goes on as
+everywhere; Entrée right after the pick goes on too. Entrée, Entrée, Entrée opened the
+list, picked, and opened it again (a newcomer run); a cursor that moved on by itself made
+the Tab pressed next skip a field (the next one). A value set otherwise moves nothing."""
 
+from typing import Any
+
+from textual.pilot import Pilot
 from textual.widgets import Select
 
 from csu.app import CsuApp
-from csu.screens.credential import IssueScreen
+from csu.screens.intervention import InterventionOpenScreen
 from csu.services.context import Deps
-from tests.screens.conftest import SIZE, call_verified, demo_voter, on_voter_file, press
+from tests.screens.conftest import SIZE, demo_voter, on_voter_file, press
 
 
-async def test_a_kind_picked_with_entree_moves_the_cursor_on(
+async def channel_picked(pilot: Pilot[Any], deps: Deps) -> tuple[InterventionOpenScreen, Select]:
+    """ctrl+n on a voter file, Entrée on « Canal »: its list, the channel shown picked."""
+    await on_voter_file(pilot, demo_voter(deps))
+    await press(pilot, "ctrl+n")
+    window = pilot.app.screen
+    assert isinstance(window, InterventionOpenScreen)
+    channels = window.query_one("#open-channel", Select)
+    channels.focus()
+    await press(pilot, "enter")
+    assert channels.expanded
+    await press(pilot, "enter")
+    await pilot.pause(0.1)
+    assert not channels.expanded
+    return window, channels
+
+
+async def test_a_channel_picked_leaves_the_cursor_on_the_list(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await call_verified(pilot, demo_voter(demo_deps))
-        await press(pilot, "ctrl+k")
-        window = app.screen
-        assert isinstance(window, IssueScreen)
-        kinds = window.query_one("#credential-kind", Select)
-        kinds.focus()
-        await press(pilot, "enter")  # the list opens
-        assert kinds.expanded
-        await press(pilot, "down", "enter")  # the next kind picked
-        await pilot.pause(0.1)
-        assert not kinds.expanded
-        assert not kinds.has_focus and window.focused is not None
+        _, channels = await channel_picked(pilot, demo_deps)
+        assert channels.has_focus
 
 
-async def test_a_kind_set_by_the_program_leaves_the_cursor(
+async def test_tab_after_the_pick_goes_to_the_next_field(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        window, _ = await channel_picked(pilot, demo_deps)
+        await press(pilot, "tab", *"0612")
+        assert window.focused is window.query_one("#open-caller")
+        assert window.query_one("#open-caller").value == "0612"  # type: ignore[attr-defined]
+
+
+async def test_entree_right_after_the_pick_goes_to_the_next_field(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await call_verified(pilot, demo_voter(demo_deps))
-        await press(pilot, "ctrl+k")
-        kinds = app.screen.query_one("#credential-kind", Select)
-        kinds.focus()
-        await press(pilot)
-        kinds.value = "password"
-        await pilot.pause(0.1)
-        assert kinds.has_focus
+        window, channels = await channel_picked(pilot, demo_deps)
+        await press(pilot, "enter")
+        assert window.focused is window.query_one("#open-caller")
+        assert not channels.expanded
 
 
-async def test_a_channel_picked_with_entree_moves_the_cursor_to_the_caller_s_number(
+async def test_entree_on_a_list_come_back_to_opens_it(app: CsuApp, demo_deps: Deps) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        _, channels = await channel_picked(pilot, demo_deps)
+        await press(pilot, "tab", "shift+tab")
+        assert channels.has_focus
+        await press(pilot, "enter")
+        assert channels.expanded
+
+
+async def test_a_channel_set_by_the_program_leaves_the_cursor(
     app: CsuApp, demo_deps: Deps
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await on_voter_file(pilot, demo_voter(demo_deps))
         await press(pilot, "ctrl+n")
-        window = app.screen
-        channels = window.query_one("#open-channel", Select)
+        channels = app.screen.query_one("#open-channel", Select)
         channels.focus()
-        await press(pilot, "enter")
-        assert channels.expanded
-        await press(pilot, "enter")  # the channel shown, picked again
+        await press(pilot)
+        other = next(value for _, value in channels._options if value != channels.value)
+        channels.value = other
         await pilot.pause(0.1)
-        assert window.focused is window.query_one("#open-caller")
+        assert channels.has_focus
+        await press(pilot, "enter")  # no pick: Entrée opens the list
+        assert channels.expanded
