@@ -10,7 +10,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from csu.domain.clock import Clock, to_paris
@@ -27,10 +27,7 @@ REFRESH_SECONDS = 5
 MATCHES = "correspond au poste de travail enregistré"
 # Said with how it compares: a caller's number and the work phone can read the same
 # masked (« +33 1 ** ** ** 42 ») and differ in a hidden digit.
-DOES_NOT_MATCH = (
-    "ne correspond pas au poste de travail enregistré (tous les chiffres comparés, "
-    "masqués compris)"
-)
+DOES_NOT_MATCH = "n'est pas le poste de travail enregistré (chiffres masqués compris)"
 NOT_VERIFIED = "Identité non vérifiée"
 RESULT = "Résultat"
 OUTCOME_WIDTH = 12  # the longest outcome the panel keeps whole (« non vérifié »)
@@ -47,7 +44,7 @@ def summary_text(intervention: "OpenIntervention") -> Text:
     """Channel, opening time, caller (masked) and president, as the panel shows them."""
     text = Text()
     text.append(
-        f"Canal : {intervention.channel_label} — ouverte à "
+        f"Canal : {intervention.channel_label}, depuis "
         f"{to_paris(intervention.opened_at):%H:%M:%S}"
     )
     if intervention.caller:
@@ -125,9 +122,13 @@ class InterventionPanel(Vertical):
         self._shown: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
+        # Who calls and whether they are verified stay in view; the steps scroll below
+        # them. The whole panel scrolled to its latest step, and at 80x24 a caller's number
+        # that is not the voter's work phone went out of view above (newcomer run).
         yield Static(id="intervention-summary", markup=False)
         yield Static(id="intervention-verification", markup=False)
-        yield Static(id="intervention-timeline", markup=False)
+        with VerticalScroll(id="intervention-steps"):
+            yield Static(id="intervention-timeline", markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "Intervention en cours"
@@ -147,7 +148,8 @@ class InterventionPanel(Vertical):
         self.query_one("#intervention-summary", Static).update(summary_text(intervention))
         self._redraw_verification()
         self.query_one("#intervention-timeline", Static).update(Timeline(steps))
-        self.call_after_refresh(self.scroll_end, animate=False)  # the latest step in view
+        steps_view = self.query_one("#intervention-steps", VerticalScroll)
+        self.call_after_refresh(steps_view.scroll_end, animate=False)  # the latest step
 
     @property
     def verified(self) -> bool:

@@ -42,6 +42,7 @@ from tests.screens.conftest import (
     open_intervention_ui,
     press,
     screen_text,
+    verify_ui,
 )
 from tests.screens.shown import _drawn
 
@@ -96,7 +97,8 @@ class TestOpening:
     async def test_the_steps_headers_keep_to_one_line_in_an_80_column_terminal(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        async with app.run_test(size=(80, 24)) as pilot:
+        # 30 lines: at 24 the caller and the verification above leave the steps a line.
+        async with app.run_test(size=(80, 30)) as pilot:
             await in_call(pilot, demo_voter(demo_deps))
             panel = app.screen.query_one(InterventionPanel)
             lines = _drawn(app).splitlines()[panel.region.y : panel.region.bottom]
@@ -109,7 +111,7 @@ class TestOpening:
     async def test_each_step_and_its_outcome_are_whole_in_an_80_column_terminal(
         self, app: CsuApp, demo_deps: Deps
     ) -> None:
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with app.run_test(size=(80, 30)) as pilot:
             await call_verified(pilot, demo_voter(demo_deps))
             region = app.screen.query_one(InterventionPanel).region
             lines = _drawn(app).splitlines()[region.y : region.bottom]
@@ -187,6 +189,21 @@ class TestOpening:
         async with app.run_test(size=SIZE) as pilot:
             await in_call(pilot, voter, open_caller=caller)
             assert DOES_NOT_MATCH in screen_text(app)  # « … masqués compris »
+
+    async def test_at_80_by_24_the_caller_and_the_verification_stay_in_view_above_the_steps(
+        self, app: CsuApp, demo_deps: Deps
+    ) -> None:
+        # The panel scrolled whole to its latest step: the caller's line went out of view.
+        voter = demo_voter(demo_deps, work_phone=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await in_call(pilot, voter, open_caller="01 23 45 67 89")
+            await verify_ui(pilot, **good_answers(voter))
+            region = app.screen.query_one(InterventionPanel).region
+            lines = _drawn(app).splitlines()[region.y : region.bottom]
+            inside = [line[region.x + 1 : region.right - 1] for line in lines]
+            shown = " ".join(" ".join(line.split()) for line in inside)
+            assert f"89 (FR) — {DOES_NOT_MATCH}" in shown, "\n".join(lines)
+            assert "Identité vérifiée jusqu'à" in shown, "\n".join(lines)
 
     async def test_closing_hides_the_panel_and_journals_the_outcome(
         self, app: CsuApp, demo_deps: Deps
