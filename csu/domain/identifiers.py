@@ -523,12 +523,16 @@ def _read(raw: str, region: str) -> tuple[int, str, PhoneNumber | None]:
     # was taken for the mobile, what else was typed silently dropped.
     stray = next((char for char in text if not _reads_in_a_number(char)), None)
     if stray is not None:
-        # Shown as itself only if it shows (a zero-width space shows nothing).
-        named = f"« {stray} » " if stray.isprintable() and not stray.isspace() else ""
+        # Shown as itself only if it shows (a zero-width space shows nothing); its code
+        # only beyond ASCII, where it may look like another (« U+0043 » for a C typed
+        # was jargon to an agent; newcomer run).
+        shows = stray.isprintable() and not stray.isspace()
+        named = f"« {stray} »" if shows else ""
+        code = f"(U+{ord(stray):04X})" if not (shows and stray.isascii()) else ""
         raise InvalidValue(
             _PHONE_FIELD,
-            f"caractère {named}(U+{ord(stray):04X}) non admis dans un numéro (chiffres, "
-            "espaces et + . - / ( ) seulement)",
+            f"caractère {' '.join(filter(None, (named, code)))} non admis dans un numéro "
+            "(chiffres, espaces et + . - / ( ) seulement)",
         )
     try:
         number = phonenumbers.parse(text, region)
