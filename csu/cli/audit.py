@@ -21,7 +21,7 @@ from csu.cli.common import (
 )
 from csu.config import load_settings
 from csu.domain.clock import parse_typed_moment
-from csu.domain.identifiers import parse_matricule
+from csu.domain.identifiers import typed_matricule
 from csu.domain.plural import counted
 from csu.services.context import ServiceError
 from csu.services.files import describe_os_error
@@ -372,7 +372,7 @@ def audit_export(
         since=parse_typed_moment(since, "--since") if since else None,
         until=parse_typed_moment(until, "--until", end_of_day=True) if until else None,
         operator=operator.strip().lower() if operator else None,
-        matricule=parse_matricule(matricule) if matricule else None,
+        matricule=typed_matricule(matricule) if matricule else None,
         action=action,
         outcome=outcome,
         election=election,

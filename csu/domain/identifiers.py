@@ -62,6 +62,7 @@ __all__ = [
     "parse_nir",
     "parse_numen",
     "parse_phone",
+    "typed_matricule",
 ]
 
 ABSENT = "valeur absente"
@@ -121,6 +122,17 @@ def parse_matricule(raw: str, pattern: str = DEFAULT_MATRICULE_PATTERN) -> str:
     if too_long:
         raise InvalidValue(field, f"{MAX_MATRICULE} caractères au plus, {len(value)} reçus")
     raise InvalidValue(field, "format non reconnu")
+
+
+def typed_matricule(raw: str) -> str:
+    """A matricule typed to find a voter's entries (a journal filter, an export's
+    option): its spaces dropped, as the look-up reads one read out in groups
+    (« MI 1216 1814 »), and any election's pattern taken, as the journal holds every
+    election's voters; still refused with a control character or past its column."""
+    return parse_matricule("".join(raw.split()), ANY_MATRICULE)
+
+
+ANY_MATRICULE = r".+"
 
 
 # -------------------------------------------------------------------- NUMEN

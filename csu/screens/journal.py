@@ -294,7 +294,7 @@ class JournalScreen(CsuScreen[None]):
     def filter_from_fields(self) -> ReviewFilter:
         """The filter the fields say; raises InvalidValue for a bad date, matricule or
         entry number."""
-        from csu.domain.identifiers import parse_matricule
+        from csu.domain.identifiers import typed_matricule
 
         def text(name: str) -> str:
             return self.query_one(f"#journal-{name}", Input).value.strip()
@@ -310,7 +310,7 @@ class JournalScreen(CsuScreen[None]):
             since=parse_moment(since, "Du") if since else None,
             until=parse_moment(until, "Au", end_of_day=True) if until else None,
             operator=chosen("operator"),
-            matricule=parse_matricule(matricule) if matricule else None,
+            matricule=typed_matricule(matricule) if matricule else None,
             action=chosen("action"),
             outcome=chosen("outcome"),
             election=chosen("election"),

@@ -30,7 +30,7 @@ from csu.domain.actions import ACTIONS
 from csu.domain.clock import parse_rfc3339, parse_typed_moment, rfc3339, to_paris
 from csu.domain.errors import InvalidValue
 from csu.domain.hashing import pseudonym
-from csu.domain.identifiers import parse_matricule
+from csu.domain.identifiers import typed_matricule
 from csu.domain.labels import MATERIAL_KEYS, MATERIAL_LIST_KEYS
 from csu.domain.masking import mask_identifier
 from csu.domain.numbers import french_number
@@ -115,7 +115,7 @@ class ReviewFilter:
             since=self.since,
             until=self.until,
             operator=operator.lower() if operator else None,
-            matricule=parse_matricule(matricule) if matricule else None,
+            matricule=typed_matricule(matricule) if matricule else None,
             action=clean(self.action, "Action", "action"),
             outcome=clean(self.outcome, "Résultat", "outcome"),
             election=clean(self.election, "Scrutin", "election"),

@@ -155,6 +155,8 @@ def test_a_next_page_must_belong_to_a_search_of_that_operator_and_filter(busy: D
         ({"operator": " Bruno "}, [13, 12, 11, 8, 7, 4, 3]),
         # The search for a voter is about that voter: it finds itself (14).
         ({"matricule": "cd5678"}, [14, 13, 10, 6, 2]),
+        # Typed as read out over the phone, in groups: as the look-up reads it.
+        ({"matricule": "cd 56 78"}, [14, 13, 10, 6, 2]),
         ({"action": "recherche"}, [12, 8, 4]),
         ({"outcome": "non vérifié"}, [13]),
         ({"election": "men-2022"}, [11, 7, 3]),
@@ -208,8 +210,14 @@ def test_a_period_wider_than_the_journal_keeps_every_entry(busy: Deps) -> None:
 
 
 def test_a_bad_matricule_is_refused_with_a_french_message(busy: Deps) -> None:
-    with pytest.raises(InvalidValue, match="Matricule"):
-        search_journal(busy, SUPERVISOR, ReviewFilter(matricule="AB-12"))
+    with pytest.raises(InvalidValue, match="Matricule : caractère interdit en position 3"):
+        search_journal(busy, SUPERVISOR, ReviewFilter(matricule="AB\x1b[31m12"))
+
+
+def test_a_matricule_of_another_election_s_pattern_is_searched(busy: Deps) -> None:
+    # The default pattern (4 to 12 letters and digits) refused « E-1234 », which an
+    # election's own pattern may allow: its voters' entries could not be filtered.
+    assert found(busy, matricule="E-1234") == [14]  # the search itself, about that voter
 
 
 # --- journalled searches ------------------------------------------------------------
