@@ -362,11 +362,16 @@ class DecisionScreen(CsuModal[SubstitutionView | None]):
         if confirmed:
             self._submit(approve=approve)
         else:
-            self._back_to_reason()
+            self._back_to_reason(approve)
 
-    def _back_to_reason(self) -> None:
+    def _back_to_reason(self, approve: bool) -> None:
         """« Revenir à la demande »: the cursor in the reason, not on the button pressed
-        (left on « Accorder », Tab then Entrée refused the request by mistake)."""
+        (left on « Accorder », Tab then Entrée refused the request by mistake), and the
+        window says nothing was decided (back on it, a newcomer took it as granted)."""
+        undone = "accordée" if approve else "refusée"
+        self.query_one("#decision-message", Static).update(
+            f"Demande non {undone} : elle reste en attente, rien n'est enregistré."
+        )
         self.query_one("#decision-reason", Input).focus()
 
     def _submit(self, *, approve: bool) -> None:

@@ -785,6 +785,9 @@ class TestApprovals:
             await press(pilot, "enter")  # « Revenir à la demande »
             assert cci_app.screen is screen
             assert screen.focused is screen.query_one("#decision-reason", Input)
+            said = str(screen.query_one("#decision-message", Static).render())
+            undone = "accordée" if decision == "#decision-approve" else "refusée"
+            assert said == f"Demande non {undone} : elle reste en attente, rien n'est enregistré."
         assert get_substitution(cci_deps, SUPERVISOR, view.id).pending
 
     async def test_enter_in_the_reason_takes_the_cursor_to_the_decisions_deciding_nothing(
