@@ -5,6 +5,7 @@ Once sent, nothing can be changed (a new send is a new message): the form locks 
 offers the next step of the procedure, a password issued and shown once.
 """
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,11 @@ from csu.widgets.paste_checked import RetypedInput
 from csu.widgets.plain import PlainSelect
 
 SENT = STATE_LABELS["sent"]
+
+
+HOLD_SECONDS = 0.6
+"""The next step's button takes no press this soon after it took the cursor: the second
+of two Entrée struck for the identifier."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,7 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         self.offer_password = offer_password or password_by_link
         self.password_by_link = password_by_link
         self.sent: IdentifierSent | None = None
+        self._offered_at = 0.0  # when the next step's button took the cursor (monotonic)
         self._material_sent = 0
         # The personal address the identifier went to, held (never shown again) for the
         # password link, which the service sends only to that same address.
@@ -250,6 +257,7 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         # for the identifier now sends the password link, the procedure's next step, to
         # the same address: no harm done, where closing left the voter unable to vote.)
         (password if self.offer_password else self.query_one("#identifier-close-button")).focus()
+        self._offered_at = time.monotonic()
 
     @on(WorkFailed)
     def _failed(self) -> None:
@@ -262,6 +270,14 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
     @on(Button.Pressed, "#identifier-password")
     def _issue_password(self) -> None:
         if self.sent is None or not self.offer_password or self.busy:
+            return
+        if time.monotonic() - self._offered_at < HOLD_SECONDS:
+            # An Entrée pressed twice for the identifier (the window seemed slow) sent the
+            # link too, a second message the voter had not asked for (newcomer run).
+            self.query_one("#identifier-result", Static).update(
+                f"{sent_text(self.sent)}\nÉtape suivante : Entrée sur « "
+                f"{self.query_one('#identifier-password', Button).label} »."
+            )
             return
         if self.password_by_link:
             self.begin()

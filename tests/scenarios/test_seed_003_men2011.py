@@ -30,7 +30,7 @@ from csu.app import CsuApp
 from csu.domain.clock import to_paris
 from csu.domain.masking import mask_email
 from csu.screens.credential import CredentialShownScreen, IssueScreen
-from csu.screens.identifier_delivery import IdentifierScreen
+from csu.screens.identifier_delivery import HOLD_SECONDS, IdentifierScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps, Forbidden, OperatorContext
 from csu.services.credentials import issue_credential
@@ -124,6 +124,7 @@ async def send_identifier(pilot: Pilot[Any], address: str | None = None) -> str:
 async def send_password_link(pilot: Pilot[Any]) -> str:
     """In the identifier window, once the identifier went: « Envoyer le lien du mot de
     passe »; returns what the window says."""
+    await pilot.pause(HOLD_SECONDS)  # the button takes no press at once (a second Entrée)
     await click(pilot, "#identifier-password")
     assert not isinstance(pilot.app.screen, CredentialShownScreen)
     return str(pilot.app.screen.query_one("#identifier-result", Static).content)

@@ -17,7 +17,7 @@ from csu.app import CsuApp
 from csu.domain.masking import mask_identifier
 from csu.screens.credential import CredentialShownScreen, IssueScreen
 from csu.screens.dialogs import ConfirmDialog
-from csu.screens.identifier_delivery import IdentifierScreen
+from csu.screens.identifier_delivery import HOLD_SECONDS, IdentifierScreen
 from csu.screens.outbox import OutboxScreen
 from csu.screens.vote_codes import VoteCodeLinkScreen
 from csu.screens.voter import VoterScreen
@@ -428,6 +428,7 @@ class TestS7VoterWithoutNotice:
             screen.query_one("#identifier-ok").focus()
             await press(pilot, "enter")
             await settle(pilot)
+            await pilot.pause(HOLD_SECONDS)
             await press(pilot, "enter")
             await settle(pilot)
             assert app.screen is screen
@@ -436,6 +437,24 @@ class TestS7VoterWithoutNotice:
             )
             assert app.focused is screen.query_one("#identifier-close-button")
             assert len(mails_to(outbox, voter.row["email_pro"])) == 2  # identifier, link
+
+    async def test_entree_struck_twice_for_the_identifier_sends_no_link(
+        self, app: CsuApp, demo_deps: Deps, outbox: Path
+    ) -> None:
+        # The window seemed slow: the second Entrée sent the password link, unasked.
+        voter = demo_voter(demo_deps, MEN_2011)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await identifier_window(pilot, voter)
+            screen.query_one("#identifier-ok").focus()
+            await press(pilot, "enter")
+            await settle(pilot)
+            await press(pilot, "enter")
+            await settle(pilot)
+            said = str(screen.query_one("#identifier-result", Static).content)
+            assert "Lien du mot de passe envoyé" not in said
+            assert "Étape suivante : Entrée sur « Envoyer le lien du mot de passe »" in said
+            assert app.focused is screen.query_one("#identifier-password")
+            assert len(mails_to(outbox, voter.row["email_pro"])) == 1  # the identifier
 
     async def test_identifier_to_the_professional_address_the_password_not_read_out(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
@@ -457,6 +476,7 @@ class TestS7VoterWithoutNotice:
 
             # Seed 003: « le mot de passe sera affiché à l'écran », never read out: the
             # window sends the one-time link where the identifier went.
+            await pilot.pause(HOLD_SECONDS)
             await click(pilot, "#identifier-password")
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
