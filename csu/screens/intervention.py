@@ -338,6 +338,23 @@ class InterventionCloseScreen(CsuModal[str | None]):
     def start_in(self) -> Widget:
         return self.query_one("#close-outcome", Select)
 
+    def on_key(self, event: events.Key) -> None:
+        """A note typed while the cursor is still on « Issue » (a list, which takes no
+        characters) goes to the note: it vanished, unsaid (newcomer run). A space opens
+        the list, as it does."""
+        character = event.character
+        outcome = self.query_one("#close-outcome", Select)
+        if character is None or not character.isprintable() or character.isspace():
+            return
+        if self.focused is not outcome or outcome.expanded:
+            return
+        event.stop()
+        event.prevent_default()
+        note = self.query_one("#close-note", TextArea)
+        note.focus()
+        note.move_cursor(note.document.end)
+        note.insert(character)
+
     @on(Select.Changed, "#close-outcome")
     def _show_callback(self) -> None:
         escalated = self.query_one("#close-outcome", Select).value == ESCALATED
