@@ -58,7 +58,9 @@ FLOWS: dict[str, tuple[str, ...]] = {
         "{unlock} : déverrouillez un électeur verrouillé après des échecs (avec un motif).",
         "{reveal} : révélez un champ masqué (motif journalisé).",
         "{desk_journal} journal, {desk_dashboard} tableau de bord, {desk_alerts} alertes, "
-        "{desk_integrity} intégrité ; ctrl+p « Demandes de substitution » pour les approuver.",
+        "{desk_escalations} escalades, {desk_integrity} intégrité.",
+        "Demandes de substitution à approuver : « s » sur le tableau de bord, ou ctrl+p "
+        "« Demandes de substitution ».",
     ),
     "admin": (
         "{desk_operators} : les opérateurs (création, désactivation, authentificateur).",

@@ -104,7 +104,7 @@ async def test_f1_names_the_desks_keys_of_the_keymap_for_a_supervisor(demo_deps:
         await log_in(pilot, "superviseur")
         await press(pilot, "f1")
         flow = help_flow(app)
-        assert "F11 journal, F3 tableau de bord, F4 alertes, F12 intégrité" in flow
+        assert "F11 journal, F3 tableau de bord, F4 alertes, F10 escalades, F12 intégrité" in flow
         assert "F2" not in flow and "F8" not in flow
 
 
