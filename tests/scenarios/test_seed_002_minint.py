@@ -25,6 +25,7 @@ from csu.screens.verification import VerifyScreen
 from csu.screens.voter import VoterScreen
 from csu.services.context import Deps
 from csu.store.tables import Voter
+from csu.widgets.intervention_panel import DOES_NOT_MATCH
 from tests.screens.conftest import (
     SIZE,
     DemoVoter,
@@ -159,7 +160,7 @@ async def test_a_caller_from_another_number_is_shown_as_not_the_workstation(
     voter = demo_voter(demo_deps, work_phone=True)
     async with app.run_test(size=SIZE) as pilot:
         await in_call(pilot, voter, open_caller="06 12 34 56 78")
-        assert "ne correspond pas au poste de travail enregistré" in screen_text(app)
+        assert DOES_NOT_MATCH in screen_text(app)
     opened = journal_details(demo_deps, last_intervention(demo_deps), "intervention_open")
     assert opened["caller_matches_work_phone"] is False
 
