@@ -54,6 +54,7 @@ from csu.domain.verification import (
     OTP_DIGITS,
     USED,
     Policy,
+    answer_field,
     attestation_usable,
     covered_sets,
     describe_set,
@@ -206,6 +207,7 @@ def verify_identity(
             )
         else:
             refusal = None
+            _refuse_swapped_codes(deps.key, session, row, given, now)
             recorded, until, wrong = _check_answers(
                 deps, session, who, row, voter, given, policy, own_check, now,
                 documents=definition.identity_documents,
@@ -642,7 +644,19 @@ def _code_matches(
 ) -> bool:
     """The latest code of this factor sent in this intervention, unused and unexpired;
     it is spent when it matches, so it works once."""
-    typed = one_time_code(said)  # its shape was checked first (refuse_malformed_answers)
+    code = _live_code(key, session, row, factor, now)
+    if code is None or not _is_code(code, said):
+        return False
+    code[0].used_at = now
+    session.add(code[0])
+    return True
+
+
+def _live_code(
+    key: bytes, session: Session, row: Intervention, factor: str, now: datetime
+) -> tuple[OneTimeCode, str] | None:
+    """The latest code of this factor sent in this intervention and its value, if it is
+    unused and unexpired."""
     code = session.execute(
         select(OneTimeCode)
         .where(OneTimeCode.intervention_id == row.id, OneTimeCode.factor == factor)
@@ -650,14 +664,38 @@ def _code_matches(
         .limit(1)
     ).scalar_one_or_none()
     if code is None or code.used_at is not None or now >= code.expires_at:
-        return False
+        return None
     secret = sealing.unseal(key, OTP_PURPOSE, code.secret_sealed)
-    expected = pyotp.HOTP(secret, digits=OTP_DIGITS).at(0)
-    if not hmac.compare_digest(expected, typed):
-        return False
-    code.used_at = now
-    session.add(code)
-    return True
+    return code, pyotp.HOTP(secret, digits=OTP_DIGITS).at(0)
+
+
+def _is_code(code: tuple[OneTimeCode, str], said: str) -> bool:
+    typed = one_time_code(said)  # its shape was checked first (refuse_malformed_answers)
+    return hmac.compare_digest(code[1], typed)
+
+
+def _refuse_swapped_codes(
+    key: bytes, session: Session, row: Intervention, given: Mapping[str, str], now: datetime
+) -> None:
+    """A code typed in the other code's field (the e-mail's in « Code reçu par SMS ») is
+    refused saying so, and no failure is counted: the caller read out what they received,
+    and three such slips of the agent locked the voter (newcomer run). Only a code both
+    live and the other one's: a guess is as unlikely to hit it as to hit its own."""
+    for factor, other in (("otp_mobile", "otp_email"), ("otp_email", "otp_mobile")):
+        said = given.get(factor, "").strip()
+        if not said:
+            continue
+        theirs = _live_code(key, session, row, other, now)
+        if theirs is None or not _is_code(theirs, said):
+            continue
+        ours = _live_code(key, session, row, factor, now)
+        if ours is not None and _is_code(ours, said):
+            continue  # the same digits in both: a match, as typed
+        by = "courriel" if other == "otp_email" else "SMS"
+        raise InvalidValue(
+            answer_field(factor),
+            f"c'est le code envoyé par {by} : tapez-le dans son champ (aucun échec compté)",
+        )
 
 
 def _in_person(row: Intervention, said: str, accepted: tuple[str, ...]) -> bool:

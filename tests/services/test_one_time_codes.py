@@ -11,6 +11,7 @@ from sqlalchemy import select
 from csu.delivery.folder import FolderDelivery
 from csu.domain import masking, sealing
 from csu.domain.clock import to_paris
+from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import parse_mobile
 from csu.services.context import Forbidden, ServiceError
 from csu.services.elections import load_election
@@ -150,6 +151,42 @@ def test_the_code_from_the_email_verifies(desk: Desk) -> None:
     send_one_time_code(desk.deps, AGENT, call.id, "otp_email")
     answers = by_code(desk.caller, "otp_email", desk.outbox.last_code())
     assert verify_identity(desk.deps, AGENT, call.id, answers).verified
+
+
+def test_the_email_code_typed_as_the_sms_one_is_refused_saying_so_and_counts_no_failure(
+    desk: Desk,
+) -> None:
+    # Three such slips of the agent, each a failure, locked the voter (newcomer run).
+    accept_codes_by_email(desk)
+    call = open_call(desk, desk.caller)
+    send_one_time_code(desk.deps, AGENT, call.id, "otp_mobile")
+    sms = desk.outbox.last_code()
+    send_one_time_code(desk.deps, AGENT, call.id, "otp_email")
+    email = desk.outbox.last_code()
+    if email == sms:  # one chance in a million: the same digits verify in either field
+        return
+    with pytest.raises(InvalidValue) as refused:
+        verify_identity(desk.deps, AGENT, call.id, by_code(desk.caller, "otp_mobile", email))
+    assert str(refused.value) == (
+        "Code à usage unique envoyé par SMS : c'est le code envoyé par courriel : tapez-le "
+        "dans son champ (aucun échec compté)"
+    )
+    assert entries(desk.deps, "verification") == []
+    assert verify_identity(
+        desk.deps, AGENT, call.id, by_code(desk.caller, "otp_email", email)
+    ).verified  # not spent by the slip
+
+
+def test_a_code_of_neither_field_still_counts_a_failure(desk: Desk) -> None:
+    accept_codes_by_email(desk)
+    call = open_call(desk, desk.caller)
+    send_one_time_code(desk.deps, AGENT, call.id, "otp_mobile")
+    sent = {desk.outbox.last_code()}
+    send_one_time_code(desk.deps, AGENT, call.id, "otp_email")
+    sent.add(desk.outbox.last_code())
+    wrong = next(code for code in ("000000", "111111") if code not in sent)
+    result = verify_identity(desk.deps, AGENT, call.id, by_code(desk.caller, "otp_mobile", wrong))
+    assert not result.verified and result.failures == 1
 
 
 def test_a_code_typed_with_a_space_verifies(desk: Desk) -> None:
