@@ -253,9 +253,8 @@ class IdentifierScreen(CsuModal[IdentifierOutcome | None]):
         password = self.query_one("#identifier-password", Button)
         password.display = self.offer_password
         # On the next step of S7 when there is one: on « Fermer », Entrée closed the
-        # window and the voter had an identifier and no password. (A second Entrée meant
-        # for the identifier now sends the password link, the procedure's next step, to
-        # the same address: no harm done, where closing left the voter unable to vote.)
+        # window and the voter had an identifier and no password. A second Entrée meant
+        # for the identifier is held (HOLD_SECONDS): it sent the link too, unasked.
         (password if self.offer_password else self.query_one("#identifier-close-button")).focus()
         self._offered_at = time.monotonic()
 

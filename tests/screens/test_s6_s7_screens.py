@@ -406,6 +406,15 @@ async def identifier_window(
     return screen
 
 
+async def identifier_sent_by_entree(pilot: Pilot[Any], voter: DemoVoter) -> IdentifierScreen:
+    """The identifier window, Entrée on « Envoyer l'identifiant »: sent."""
+    screen = await identifier_window(pilot, voter)
+    screen.query_one("#identifier-ok").focus()
+    await press(pilot, "enter")
+    await settle(pilot)
+    return screen
+
+
 class TestS7VoterWithoutNotice:
     async def test_once_the_identifier_is_sent_the_cursor_is_on_the_password_link(
         self, app: CsuApp, demo_deps: Deps, outbox: Path
@@ -413,10 +422,7 @@ class TestS7VoterWithoutNotice:
         """On « Fermer », Entrée closed the window: an identifier and no password."""
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await identifier_window(pilot, voter)
-            screen.query_one("#identifier-ok").focus()
-            await press(pilot, "enter")
-            await settle(pilot)
+            screen = await identifier_sent_by_entree(pilot, voter)
             assert app.focused is screen.query_one("#identifier-password")
 
     async def test_entree_after_the_identifier_sends_the_password_link_and_stays(
@@ -424,10 +430,7 @@ class TestS7VoterWithoutNotice:
     ) -> None:
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await identifier_window(pilot, voter)
-            screen.query_one("#identifier-ok").focus()
-            await press(pilot, "enter")
-            await settle(pilot)
+            screen = await identifier_sent_by_entree(pilot, voter)
             await pilot.pause(HOLD_SECONDS)
             await press(pilot, "enter")
             await settle(pilot)
@@ -444,10 +447,7 @@ class TestS7VoterWithoutNotice:
         # The window seemed slow: the second Entrée sent the password link, unasked.
         voter = demo_voter(demo_deps, MEN_2011)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await identifier_window(pilot, voter)
-            screen.query_one("#identifier-ok").focus()
-            await press(pilot, "enter")
-            await settle(pilot)
+            screen = await identifier_sent_by_entree(pilot, voter)
             await press(pilot, "enter")
             await settle(pilot)
             said = str(screen.query_one("#identifier-result", Static).content)
