@@ -288,6 +288,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         self._on_change = on_change
         self._busy = False
         self._codes_sent: set[str] = set()  # the factors a code was sent for, here
+        self._sent_lines: dict[str, str] = {}  # what became of each factor's last code
         self._before: VisualType = ""  # what the line under way said before
         self._pending: Static | None = None
         self.presence = False  # waits for the president's attestation (set in compose)
@@ -655,7 +656,7 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
         voided = " Le code envoyé avant ne vaut plus." if again else ""
         # The outbox retries a code only until it expires, and never a refusal it calls
         # permanent (state « échec »): say so, rather than promise a retry.
-        self.query_one("#verify-otp-status", Static).update(
+        self._sent_lines[sent.factor] = (
             f"Code envoyé à {sent.recipient}, {until}.{voided}"
             if sent.delivery == SENT
             else f"Code pour {sent.recipient} non envoyé ({sent.delivery}) : voyez la cause "
@@ -666,6 +667,8 @@ class VerifyScreen(CsuModal[VerificationResult | None]):
             f"automatiquement jusqu'à {sent.expires_at:%H:%M:%S}, fin de validité du code, "
             "puis abandonné."
         )
+        # A line a channel: the SMS's went when the e-mail's was sent (newcomer run).
+        self.query_one("#verify-otp-status", Static).update("\n".join(self._sent_lines.values()))
         if not isinstance(self.focused, PasteCheckedInput):  # not while an answer is typed
             self._next_to_type(sent.factor).focus()
         self.call_after_refresh(self.keep_answers_in_view)

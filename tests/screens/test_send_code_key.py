@@ -4,10 +4,13 @@ button is fields below the window's view, and a newcomer never found it."""
 from textual.widgets import Input, Static
 
 from csu.app import CsuApp
+from csu.domain.identifiers import parse_mobile
+from csu.domain.masking import mask_email, mask_phone
 from csu.domain.verification import OTP_SENDS_PER_HOUR
 from csu.screens.verification import VerifyScreen
 from csu.services.context import Deps
 from tests.screens.conftest import (
+    click,
     demo_voter,
     in_call,
     notifications,
@@ -113,3 +116,21 @@ async def test_a_code_refused_past_the_limit_leaves_the_last_one_said_valid(
         assert "codes déjà envoyés à cet électeur" in notifications(app)[-1]
         assert str(status.content) == said
         assert said.startswith("Code envoyé à +33 "), said
+
+
+async def test_codes_sent_by_sms_then_by_e_mail_each_keep_their_line(
+    app: CsuApp, demo_deps: Deps
+) -> None:
+    # The e-mail's line replaced the SMS's (newcomer run): which went where was lost.
+    voter = demo_voter(demo_deps, "cci-hdf-2021", mobile=True)
+    async with app.run_test(size=SMALL) as pilot:
+        window = await verify_window(pilot, voter)
+        if not (window.query("#send-otp_mobile") and window.query("#send-otp_email")):
+            raise AssertionError("the CCI's phone channel sends both codes")
+        await click(pilot, "#send-otp_mobile")
+        await click(pilot, "#send-otp_email")
+        lines = str(window.query_one("#verify-otp-status", Static).content).splitlines()
+        assert [line.split(",")[0] for line in lines] == [
+            f"Code envoyé à {mask_phone(parse_mobile(voter.row['telephone_mobile']).e164)}",
+            f"Code envoyé à {mask_email(voter.row['email_pro'])}",
+        ]
