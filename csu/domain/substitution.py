@@ -16,6 +16,7 @@ from datetime import date, datetime
 from csu.domain.election import ElectionDefinition, ElectionState, state_at
 from csu.domain.errors import InvalidValue
 from csu.domain.identifiers import date_parts
+from csu.domain.masking import mask_identifier
 from csu.domain.plural import plural_of
 
 PENDING, GRANTED, REFUSED = "pending", "granted", "refused"
@@ -115,16 +116,19 @@ def material_faults(materials: Iterable[MaterialFacts]) -> list[Anomaly]:
     """Material already used to vote, or no longer active."""
     found: list[Anomaly] = []
     for material in materials:
+        # Named as screens name it: an identifier may be an address, and the sentence is
+        # the refusal's reason, journalled, which outlives the purge of the material.
+        shown = mask_identifier(material.identifier)
         if material.voted:
             scrutins = ", ".join(f"« {title} »" for title in material.voted_in)
             text = (
-                f"L'électeur a déjà voté avec le matériel {material.identifier}"
+                f"L'électeur a déjà voté avec le matériel {shown}"
                 + (f" ({scrutins})" if scrutins else "")
                 + " : aucun matériel de substitution n'est délivrable."
             )
         elif material.status != "active":
             text = (
-                f"Le matériel {material.identifier} n'est plus actif (déjà substitué ou "
+                f"Le matériel {shown} n'est plus actif (déjà substitué ou "
                 "invalidé)."
             )
         else:
